@@ -1,0 +1,64 @@
+/* Checkpoints: one immutable file holding a database's whole graph as of a
+ * transaction id, so recovery is the newest valid checkpoint plus the log
+ * after it. Written without stopping writes: a forked child serialises its
+ * copy-on-write image of the graph (Redis's RDB technique) while the loop
+ * goes on; the same file serves store copies and full backups. */
+#ifndef GRAFT_CHECKPOINT_CHECKPOINT_H
+#define GRAFT_CHECKPOINT_CHECKPOINT_H
+
+#include <stdint.h>
+#include <sys/types.h>
+#include <uv.h>
+
+#include "../graph/graph.h"
+#include "../util/err.h"
+
+struct checkpoint_req;
+typedef void (*checkpoint_cb)(struct checkpoint_req *req, int status);
+
+/* Caller-owned; must stay alive until cb. */
+struct checkpoint_req {
+	void *data;
+	uint64_t txid;                 /* set by checkpoint_start */
+	uint64_t bytes;                /* file size, on success */
+	uint64_t fork_us;              /* how long the loop stood still to fork */
+	char path[4096];               /* final file, on success */
+	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
+	/* private */
+	uv_work_t work;
+	pid_t child;
+	int status;
+	char dir[4096];
+	checkpoint_cb cb;
+};
+
+/* Starts writing dir/checkpoint.<txid> of g as of txid, where g is the graph
+ * with every transaction up to txid applied and no other. Returns at once;
+ * cb runs on the loop thread when the file is durable (older checkpoints in
+ * dir are then deleted) or has failed (nothing half-written is left under
+ * the final name). Returns an error and never calls cb if it cannot start. */
+int checkpoint_start(uv_loop_t *loop, struct checkpoint_req *req,
+		     const struct graph *g, uint64_t txid, const char *dir,
+		     checkpoint_cb cb);
+
+/* Writes the checkpoint in the calling thread (clean shutdown, tools,
+ * tests), same file format and durability. */
+int checkpoint_write_sync(const struct graph *g, uint64_t txid,
+			  const char *dir, char *errmsg);
+
+/* Serialises g to fd in the checkpoint format (no fsync). For tests and
+ * for the child; deterministic: equal graphs give equal bytes. */
+int checkpoint_write_fd(const struct graph *g, uint64_t txid, int fd,
+			char *errmsg);
+
+/* Loads the newest checkpoint in dir into g (fresh from graph_new) and sets
+ * *txid. GRAFT_ENOTFOUND if dir holds none; GRAFT_ECORRUPT with errmsg
+ * naming file and offset if the newest is damaged (never silently falls back
+ * to an older one, whose log may have been pruned). */
+int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
+			   char *errmsg);
+/* Loads one named file. */
+int checkpoint_load_file(const char *path, struct graph *g, uint64_t *txid,
+			 char *errmsg);
+
+#endif

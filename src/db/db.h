@@ -1,0 +1,177 @@
+/* A database: its graph, transaction log and checkpoints, and the one commit
+ * path every layer above uses. Commit validates a transaction optimistically,
+ * makes its record durable, then applies it; apply never runs Cypher, so
+ * recovery (and later replicas and restores) replay physical records only.
+ * Loop thread only. */
+#ifndef GRAFT_DB_DB_H
+#define GRAFT_DB_DB_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../graph/graph.h"
+#include "../txrec/txrec.h"
+#include "../util/err.h"
+#include "../util/retention.h"
+
+struct db_options {
+	const char *name;          /* database name, e.g. "neo4j" */
+	const char *store_dir;     /* <data>/databases/<name>: checkpoints */
+	const char *txlog_dir;     /* <data>/transactions/<name> */
+	uint64_t rotation_size;    /* db.tx_log.rotation.size */
+	struct graft_retention retention; /* db.tx_log.rotation.retention_policy */
+	uint64_t checkpoint_interval_ms;  /* db.checkpoint.interval.time; 0 off */
+	uint64_t checkpoint_interval_tx;  /* db.checkpoint.interval.tx; 0 off */
+};
+
+struct db_recovery_stats {
+	uint64_t checkpoint_txid; /* 0 if started without one */
+	uint64_t replayed;        /* records replayed from the log */
+	uint64_t elapsed_us;
+};
+
+struct db;
+
+/* Opens or creates the database and recovers it: newest checkpoint, then
+ * every logged transaction after it. Errors name the file and offset at
+ * fault and what to do. */
+int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
+	    char *errmsg);
+/* Stops taking commits, lets in-flight commits finish, writes a final
+ * checkpoint, closes files, frees db, then calls cb (may be NULL). */
+void db_close(struct db *db, void (*cb)(void *arg), void *arg);
+
+const char *db_name(const struct db *db);
+/* The committed graph: everything applied, nothing else. */
+const struct graph *db_graph(const struct db *db);
+/* Id of the last applied (durable and visible) transaction. */
+uint64_t db_last_txid(const struct db *db);
+void db_recovery_stats(const struct db *db, struct db_recovery_stats *out);
+/* Interns a token in the database's graph (not transactional). */
+int db_token(struct db *db, enum graph_token_kind kind, const char *name,
+	     size_t len, uint32_t *out);
+
+/* Starts a checkpoint now unless one is running. cb may be NULL. */
+int db_checkpoint(struct db *db, void (*cb)(void *arg, int status), void *arg);
+
+/* Transactions ---------------------------------------------------------
+ * A transaction reads the committed graph plus its own overlay of changes.
+ * Reads of an entity's labels and properties record the version seen;
+ * commit fails with GRAFT_ECONFLICT (a retriable
+ * Neo.TransientError.Transaction.Outdated for clients) if any of them changed
+ * meanwhile, so there are no lost updates. */
+
+enum db_tx_flags {
+	DB_TX_READ_ONLY = 1, /* writes fail with GRAFT_EREADONLY; no read set */
+};
+
+struct db_tx;
+
+int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out);
+/* Discards the transaction and frees it. */
+void db_tx_rollback(struct db_tx *tx);
+bool db_tx_has_writes(const struct db_tx *tx);
+
+/* Reads (committed graph + overlay). Pointers stay valid until the next
+ * write through this transaction or the next loop turn. */
+bool db_tx_node_exists(struct db_tx *tx, uint64_t id);
+size_t db_tx_node_labels(struct db_tx *tx, uint64_t id,
+			 const uint32_t **labels);
+bool db_tx_node_has_label(struct db_tx *tx, uint64_t id, uint32_t label);
+size_t db_tx_node_props(struct db_tx *tx, uint64_t id,
+			const struct graph_prop **props);
+const struct graft_value *db_tx_node_prop(struct db_tx *tx, uint64_t id,
+					  uint32_t key);
+bool db_tx_rel_exists(struct db_tx *tx, uint64_t id);
+bool db_tx_rel_ends(struct db_tx *tx, uint64_t id, struct graph_rel_ends *out);
+size_t db_tx_rel_props(struct db_tx *tx, uint64_t id,
+		       const struct graph_prop **props);
+const struct graft_value *db_tx_rel_prop(struct db_tx *tx, uint64_t id,
+					 uint32_t key);
+
+/* Cursors over the transaction's view, ids ascending within the committed
+ * part, then the transaction's own new entities. Each *_next returns
+ * GRAPH_NO_ID at the end. A cursor is tied to its transaction. */
+enum db_cursor_kind {
+	DB_CURSOR_NODES,
+	DB_CURSOR_LABEL,
+	DB_CURSOR_INDEX,
+	DB_CURSOR_RELS,
+	DB_CURSOR_TYPE,
+	DB_CURSOR_EXPAND,
+};
+struct db_cursor {
+	struct db_tx *tx;
+	uint8_t kind;
+	uint8_t phase; /* 0: committed part, 1: overlay part */
+	uint32_t token;  /* label / type / GRAPH_NO_TOKEN */
+	uint32_t key;    /* index key */
+	uint64_t pos;
+	uint64_t overlay_pos;
+	const struct graft_value *value; /* index seek value, borrowed */
+	struct graph_expand expand;
+};
+void db_cursor_nodes(struct db_cursor *c, struct db_tx *tx);
+void db_cursor_label(struct db_cursor *c, struct db_tx *tx, uint32_t label);
+/* Precondition: the index exists (committed). */
+void db_cursor_index(struct db_cursor *c, struct db_tx *tx, uint32_t label,
+		     uint32_t key, const struct graft_value *value);
+void db_cursor_rels(struct db_cursor *c, struct db_tx *tx);
+void db_cursor_type(struct db_cursor *c, struct db_tx *tx, uint32_t type);
+void db_cursor_expand(struct db_cursor *c, struct db_tx *tx, uint64_t node,
+		      enum graph_dir dir, uint32_t type);
+uint64_t db_cursor_next(struct db_cursor *c);
+
+/* Writes (into the overlay). GRAFT_OK, GRAFT_ENOMEM, GRAFT_ENOTFOUND (no
+ * such live entity in this transaction's view), GRAFT_ECONSTRAINT (deleting a
+ * node that still has relationships), GRAFT_EREADONLY. */
+int db_tx_node_create(struct db_tx *tx, uint64_t *id);
+int db_tx_node_delete(struct db_tx *tx, uint64_t id);
+int db_tx_node_add_label(struct db_tx *tx, uint64_t id, uint32_t label);
+int db_tx_node_remove_label(struct db_tx *tx, uint64_t id, uint32_t label);
+/* value NULL or null removes. Copied. */
+int db_tx_node_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,
+			const struct graft_value *value);
+int db_tx_rel_create(struct db_tx *tx, uint32_t type, uint64_t src,
+		     uint64_t dst, uint64_t *id);
+int db_tx_rel_delete(struct db_tx *tx, uint64_t id);
+int db_tx_rel_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,
+		       const struct graft_value *value);
+int db_tx_index_create(struct db_tx *tx, uint32_t label, uint32_t key);
+int db_tx_index_drop(struct db_tx *tx, uint32_t label, uint32_t key);
+
+/* Commit ---------------------------------------------------------------- */
+struct db_commit_req;
+typedef void (*db_commit_cb)(struct db_commit_req *req, int status);
+
+/* Caller-owned; must stay alive until cb. */
+struct db_commit_req {
+	void *data;
+	uint64_t txid;                 /* on success: the transaction's id */
+	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure: what failed, what to do */
+	/* private */
+	struct db_commit_req *next;
+	struct db *db;
+	struct txrec rec;
+	db_commit_cb cb;
+	int status;
+};
+
+/* Commits tx, which is consumed (freed) whether or not this succeeds. cb runs
+ * on the loop thread, never from within this call: GRAFT_OK once the
+ * transaction is durable and visible (req->txid set; a transaction without
+ * writes gets the last applied id); GRAFT_ECONFLICT when a concurrent commit
+ * changed what it read (retriable); GRAFT_ENOSPC / GRAFT_EIO when the log
+ * could not be written (nothing of it applied; reads go on); GRAFT_ESHUTDOWN.
+ * If this returns an error, cb is never called. */
+int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb);
+
+/* Validates and applies one record as transaction txid: the single apply
+ * path for commits, recovery and (later) replicas. Deterministic: the same
+ * records in the same order give the same graph. GRAFT_ECONFLICT (nothing
+ * applied) if validation fails. */
+int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
+	     char *errmsg);
+
+#endif

@@ -1,0 +1,154 @@
+/* The in-memory property graph of one database: nodes with labels and
+ * properties, typed relationships with properties, label and type scans, and
+ * exact-match property indexes. It holds committed state only and changes only
+ * through the apply functions, which the db layer calls in transaction order
+ * after validating; the graph itself never judges a transaction.
+ * Loop thread only (a forked checkpoint child reads a frozen copy). */
+#ifndef GRAFT_GRAPH_GRAPH_H
+#define GRAFT_GRAPH_GRAPH_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../util/value.h"
+
+#define GRAPH_NO_ID UINT64_MAX
+#define GRAPH_NO_TOKEN UINT32_MAX
+
+enum graph_token_kind {
+	GRAPH_TOKEN_LABEL,
+	GRAPH_TOKEN_RELTYPE,
+	GRAPH_TOKEN_PROPKEY,
+	GRAPH_TOKEN_KINDS
+};
+
+enum graph_dir { GRAPH_OUT = 1, GRAPH_IN = 2, GRAPH_BOTH = 3 };
+
+struct graph_prop {
+	uint32_t key; /* GRAPH_TOKEN_PROPKEY */
+	struct graft_value value;
+};
+
+struct graph_rel_ends {
+	uint32_t type; /* GRAPH_TOKEN_RELTYPE */
+	uint64_t src;
+	uint64_t dst;
+};
+
+struct graph_stats {
+	uint64_t nodes;     /* live */
+	uint64_t rels;      /* live */
+	uint64_t bytes;     /* heap bytes held by the graph, all structures */
+	uint64_t node_bytes; /* bytes per node slot, structure only */
+	uint64_t rel_bytes;  /* bytes per relationship slot, structure only */
+};
+
+struct graph;
+
+int graph_new(struct graph **out); /* GRAFT_OK or GRAFT_ENOMEM */
+void graph_free(struct graph *g);
+void graph_stats(const struct graph *g, struct graph_stats *out);
+
+/* Tokens: names of labels, relationship types and property keys, numbered in
+ * order of first use. Interning is not transactional (as in Neo4j, a token
+ * created by a rolled-back transaction stays); records carry names, so
+ * members may number tokens differently without disagreeing on the graph. */
+int graph_token_intern(struct graph *g, enum graph_token_kind kind,
+		       const char *name, size_t len, uint32_t *out);
+uint32_t graph_token_lookup(const struct graph *g, enum graph_token_kind kind,
+			    const char *name, size_t len); /* or GRAPH_NO_TOKEN */
+/* NUL-terminated name; tok must exist. */
+const char *graph_token_name(const struct graph *g, enum graph_token_kind kind,
+			     uint32_t tok);
+uint32_t graph_token_count(const struct graph *g, enum graph_token_kind kind);
+
+/* Ids are never reused. next_*_id is one past the highest id ever created. */
+uint64_t graph_next_node_id(const struct graph *g);
+uint64_t graph_next_rel_id(const struct graph *g);
+
+/* Versions: the transaction id that last created, changed (labels,
+ * properties) or deleted the entity; 0 if the id never existed. Adding or
+ * removing a relationship does not change its end nodes' versions. */
+bool graph_node_exists(const struct graph *g, uint64_t id);
+uint64_t graph_node_version(const struct graph *g, uint64_t id);
+bool graph_rel_exists(const struct graph *g, uint64_t id);
+uint64_t graph_rel_version(const struct graph *g, uint64_t id);
+
+/* Reads of live entities (precondition: exists). Returned pointers stay
+ * valid until the entity is next changed. Labels and props sorted by token. */
+size_t graph_node_labels(const struct graph *g, uint64_t id,
+			 const uint32_t **labels);
+bool graph_node_has_label(const struct graph *g, uint64_t id, uint32_t label);
+size_t graph_node_props(const struct graph *g, uint64_t id,
+			const struct graph_prop **props);
+const struct graft_value *graph_node_prop(const struct graph *g, uint64_t id,
+					  uint32_t key); /* NULL if unset */
+uint64_t graph_node_degree(const struct graph *g, uint64_t id,
+			   enum graph_dir dir);
+void graph_rel_ends(const struct graph *g, uint64_t id,
+		    struct graph_rel_ends *out);
+size_t graph_rel_props(const struct graph *g, uint64_t id,
+		       const struct graph_prop **props);
+const struct graft_value *graph_rel_prop(const struct graph *g, uint64_t id,
+					 uint32_t key);
+
+/* Scans return ids in ascending order. *pos starts at 0 and is advanced; a
+ * scan stays valid across changes to the graph (it resumes by id), so a
+ * result may be streamed over many loop turns. Each returns GRAPH_NO_ID at
+ * the end. */
+uint64_t graph_node_scan(const struct graph *g, uint64_t *pos);
+uint64_t graph_label_scan(const struct graph *g, uint32_t label, uint64_t *pos);
+uint64_t graph_rel_scan(const struct graph *g, uint64_t *pos);
+uint64_t graph_type_scan(const struct graph *g, uint32_t type, uint64_t *pos);
+
+/* Expansion of one node's relationships, optionally of one type
+ * (GRAPH_NO_TOKEN: any). With GRAPH_BOTH a self-loop is returned once. Like
+ * scans, survives relationship deletions between calls. */
+struct graph_expand {
+	uint64_t node;
+	uint64_t cur;
+	uint32_t type;
+	uint8_t dir;
+	uint8_t phase;
+};
+void graph_expand_init(struct graph_expand *it, const struct graph *g,
+		       uint64_t node, enum graph_dir dir, uint32_t type);
+uint64_t graph_expand_next(const struct graph *g, struct graph_expand *it);
+
+/* Exact-match property indexes on (label, key). */
+bool graph_index_exists(const struct graph *g, uint32_t label, uint32_t key);
+/* Lists (label, key) pairs of all indexes, in creation order; returns count. */
+size_t graph_index_list(const struct graph *g, uint32_t (*pairs)[2], size_t max);
+/* Node ids with label and key == value (graft_value_equal), ascending, from
+ * *pos on. Precondition: the index exists. */
+uint64_t graph_index_seek(const struct graph *g, uint32_t label, uint32_t key,
+			  const struct graft_value *value, uint64_t *pos);
+
+/* Apply functions: the only mutations. The caller has validated the change;
+ * violated preconditions are programming errors and abort. They return
+ * GRAFT_OK or GRAFT_ENOMEM (then the graph is unchanged). version is the
+ * transaction id being applied. Values are copied. */
+/* Precondition: id never existed. */
+int graph_node_create(struct graph *g, uint64_t id, uint64_t version);
+/* Precondition: the node has no relationships. */
+int graph_node_delete(struct graph *g, uint64_t id, uint64_t version);
+int graph_node_add_label(struct graph *g, uint64_t id, uint32_t label,
+			 uint64_t version);
+int graph_node_remove_label(struct graph *g, uint64_t id, uint32_t label,
+			    uint64_t version);
+/* value NULL or null removes the property. */
+int graph_node_set_prop(struct graph *g, uint64_t id, uint32_t key,
+			const struct graft_value *value, uint64_t version);
+/* Preconditions: id never existed (ids may arrive out of order: they are
+ * allocated at transaction time, applied at commit time); src and dst exist. */
+int graph_rel_create(struct graph *g, uint64_t id, uint32_t type, uint64_t src,
+		     uint64_t dst, uint64_t version);
+int graph_rel_delete(struct graph *g, uint64_t id, uint64_t version);
+int graph_rel_set_prop(struct graph *g, uint64_t id, uint32_t key,
+		       const struct graft_value *value, uint64_t version);
+/* Builds the index from existing nodes. GRAFT_EEXIST if present. */
+int graph_index_create(struct graph *g, uint32_t label, uint32_t key);
+int graph_index_drop(struct graph *g, uint32_t label, uint32_t key);
+
+#endif

@@ -1,0 +1,90 @@
+/* The transaction log of one database: the ordered, durable stream of its
+ * committed transactions, in segment files of frames (length, CRC32C,
+ * transaction id, record). Appends are group-committed: many concurrent
+ * appends share one write and one fsync, off the loop thread, and each is
+ * acknowledged only once durable. Readers stream records from any retained
+ * transaction id; recovery, catch-up and backups are built on them. */
+#ifndef GRAFT_TXLOG_TXLOG_H
+#define GRAFT_TXLOG_TXLOG_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../util/buf.h"
+#include "../util/retention.h"
+
+struct txlog_options {
+	uint64_t rotation_size; /* bytes; a segment rotates once it reaches this */
+	struct graft_retention retention;
+};
+
+struct txlog;
+struct txlog_append_req;
+typedef void (*txlog_append_cb)(struct txlog_append_req *req, int status);
+
+/* Caller-owned; must stay alive until cb. */
+struct txlog_append_req {
+	void *data; /* for the caller */
+	/* private */
+	struct txlog_append_req *next;
+	uint64_t txid;
+	txlog_append_cb cb;
+};
+
+/* Opens (creating if absent) the log in dir. Verifies every frame: a torn or
+ * partially written tail is truncated and logged (a crash mid-write); any
+ * other bad frame is GRAFT_ECORRUPT with errmsg naming file and offset.
+ * Loop thread only from here on. */
+int txlog_open(uv_loop_t *loop, const char *dir, const struct txlog_options *o,
+	       struct txlog **out, char *errmsg);
+/* Oldest retained and newest durable transaction ids; 0 when empty. */
+uint64_t txlog_first_txid(const struct txlog *log);
+uint64_t txlog_last_txid(const struct txlog *log);
+/* Sets the id the next append must carry when the log is empty or starts
+ * after a checkpoint (e.g. after pruning everything, or a restore). */
+void txlog_set_base(struct txlog *log, uint64_t last_txid);
+
+/* Appends one record with txid == the previous append's txid + 1; the bytes
+ * are copied. cb runs on the loop thread once the record is durable
+ * (GRAFT_OK), or with GRAFT_ENOSPC / GRAFT_EIO when its batch could not be
+ * written: then neither it nor any later append of that batch is in the log,
+ * and the log accepts appends again from the same txid. If this function
+ * returns an error, cb is never called. */
+int txlog_append(struct txlog *log, struct txlog_append_req *req,
+		 uint64_t txid, const void *rec, size_t len, txlog_append_cb cb);
+
+/* Applies the retention policy: deletes whole segments that the policy lets
+ * go, never one holding a transaction id >= keep_from (what the newest
+ * checkpoint still needs for recovery) nor the segment being written.
+ * Pruning happens after checkpoints, as in Neo4j. *removed (may be NULL) gets
+ * the number of segments deleted. GRAFT_OK or GRAFT_EIO with errmsg. */
+int txlog_prune(struct txlog *log, uint64_t keep_from, unsigned *removed,
+		char *errmsg);
+
+/* Stops accepting appends, waits for the batch in flight, closes files, then
+ * calls cb. Appends still queued and not yet written fail with GRAFT_ESHUTDOWN. */
+void txlog_close(struct txlog *log, void (*cb)(struct txlog *log, void *arg),
+		 void *arg);
+
+/* Stats for metrics and benchmarks. */
+struct txlog_stats {
+	uint64_t appends, batches, fsyncs, bytes, segments;
+};
+void txlog_get_stats(const struct txlog *log, struct txlog_stats *out);
+
+/* A reader of records (from_txid .. to_txid inclusive) independent of the
+ * writer: its own file descriptors, usable from any one thread. */
+struct txlog_reader;
+/* GRAFT_ENOTFOUND with errmsg when from_txid is no longer retained. */
+int txlog_reader_open(const char *dir, uint64_t from_txid, uint64_t to_txid,
+		      struct txlog_reader **out, char *errmsg);
+/* Next record: GRAFT_OK and *rec/*len valid until the next call;
+ * GRAFT_ENOTFOUND past to_txid or at the end of what is written;
+ * GRAFT_ECORRUPT with errmsg naming file and offset. */
+int txlog_reader_next(struct txlog_reader *r, uint64_t *txid,
+		      const void **rec, size_t *len, char *errmsg);
+void txlog_reader_close(struct txlog_reader *r);
+
+#endif

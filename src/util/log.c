@@ -1,0 +1,78 @@
+#include "log.h"
+
+#include <errno.h>
+#include <pthread.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/time.h>
+#include <time.h>
+
+#include "err.h"
+
+/* Worker threads log too (checkpoint, fsync failures), hence the mutex. */
+static pthread_mutex_t log_mutex = PTHREAD_MUTEX_INITIALIZER;
+static FILE *log_file;
+static bool log_stderr = true;
+static enum graft_log_level log_min = GRAFT_LOG_INFO;
+
+static const char *const level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
+
+int graft_log_open(const char *path, enum graft_log_level min, bool to_stderr,
+		   char *errmsg)
+{
+	FILE *f = NULL;
+
+	if (path != NULL) {
+		f = fopen(path, "a");
+		if (f == NULL)
+			return graft_errf(errmsg, graft_err_from_errno(errno),
+					  "cannot open log file %s: %s; check "
+					  "server.directories.logs and its permissions",
+					  path, strerror(errno));
+		setvbuf(f, NULL, _IOLBF, 0);
+	}
+	pthread_mutex_lock(&log_mutex);
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = f;
+	log_min = min;
+	log_stderr = to_stderr;
+	pthread_mutex_unlock(&log_mutex);
+	return GRAFT_OK;
+}
+
+void graft_log_close(void)
+{
+	pthread_mutex_lock(&log_mutex);
+	if (log_file != NULL)
+		fclose(log_file);
+	log_file = NULL;
+	log_stderr = true;
+	pthread_mutex_unlock(&log_mutex);
+}
+
+void graft_log(enum graft_log_level level, const char *fmt, ...)
+{
+	char stamp[64], line[2048];
+	struct timeval tv;
+	struct tm tm;
+	va_list ap;
+
+	if (level < log_min)
+		return;
+	gettimeofday(&tv, NULL);
+	gmtime_r(&tv.tv_sec, &tm);
+	strftime(stamp, sizeof stamp, "%Y-%m-%d %H:%M:%S", &tm);
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	pthread_mutex_lock(&log_mutex);
+	if (log_file != NULL)
+		fprintf(log_file, "%s.%03d+0000 %s %s\n", stamp,
+			(int)(tv.tv_usec / 1000), level_names[level], line);
+	if (log_stderr)
+		fprintf(stderr, "%s.%03d+0000 %s %s\n", stamp,
+			(int)(tv.tv_usec / 1000), level_names[level], line);
+	pthread_mutex_unlock(&log_mutex);
+}

@@ -1,0 +1,110 @@
+/* A property value as Cypher allows it on nodes and relationships: null, bool,
+ * int64, float64, string, bytes, lists and maps. Shared by the graph, the
+ * transaction records and (later) PackStream, so it lives at the bottom.
+ * A value owns its heap parts; copy deep-copies, free releases them. */
+#ifndef GRAFT_UTIL_VALUE_H
+#define GRAFT_UTIL_VALUE_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+enum graft_value_type {
+	GRAFT_VALUE_NULL = 0,
+	GRAFT_VALUE_BOOL,
+	GRAFT_VALUE_INT,
+	GRAFT_VALUE_FLOAT,
+	GRAFT_VALUE_STRING,
+	GRAFT_VALUE_BYTES,
+	GRAFT_VALUE_LIST,
+	GRAFT_VALUE_MAP,
+};
+
+/* String and bytes payload: len bytes, plus a NUL after them for strings. */
+struct graft_str {
+	uint32_t len;
+	char data[];
+};
+
+struct graft_value;
+
+struct graft_list {
+	uint32_t len;
+	struct graft_value *items; /* owned, len entries */
+};
+
+struct graft_map_entry;
+
+struct graft_map {
+	uint32_t len;
+	struct graft_map_entry *entries; /* owned, sorted by key bytes */
+};
+
+struct graft_value {
+	uint8_t type; /* enum graft_value_type */
+	union {
+		bool b;
+		int64_t i;
+		double f;
+		struct graft_str *s;    /* STRING, BYTES: owned */
+		struct graft_list *list; /* owned */
+		struct graft_map *map;   /* owned */
+	} u;
+};
+
+struct graft_map_entry {
+	struct graft_str *key; /* owned */
+	struct graft_value value;
+};
+
+static inline struct graft_value graft_value_null(void)
+{
+	struct graft_value v = {.type = GRAFT_VALUE_NULL};
+	return v;
+}
+static inline struct graft_value graft_value_bool(bool b)
+{
+	struct graft_value v = {.type = GRAFT_VALUE_BOOL, .u.b = b};
+	return v;
+}
+static inline struct graft_value graft_value_int(int64_t i)
+{
+	struct graft_value v = {.type = GRAFT_VALUE_INT, .u.i = i};
+	return v;
+}
+static inline struct graft_value graft_value_float(double f)
+{
+	struct graft_value v = {.type = GRAFT_VALUE_FLOAT, .u.f = f};
+	return v;
+}
+
+/* Makes a string or bytes payload (copied). Returns NULL on out of memory. */
+struct graft_str *graft_str_new(const void *data, size_t len);
+/* Builds STRING / BYTES values copying the bytes. GRAFT_OK or GRAFT_ENOMEM. */
+int graft_value_string(struct graft_value *out, const char *s, size_t len);
+int graft_value_bytes(struct graft_value *out, const void *p, size_t len);
+/* Builds an empty list of n null items / a map of n entries with NULL keys,
+ * for the caller to fill. GRAFT_OK or GRAFT_ENOMEM. */
+int graft_value_list(struct graft_value *out, uint32_t n);
+int graft_value_map(struct graft_value *out, uint32_t n);
+/* Sorts a filled map's entries by key; a later duplicate key wins. */
+void graft_map_sort(struct graft_map *m);
+/* The value under key in a sorted map, or NULL. O(log n). */
+const struct graft_value *graft_map_get(const struct graft_map *m,
+					const char *key, size_t len);
+
+/* Releases the heap parts of v and sets it to null. */
+void graft_value_free(struct graft_value *v);
+/* Deep copy. GRAFT_OK or GRAFT_ENOMEM (then *dst is null). */
+int graft_value_copy(struct graft_value *dst, const struct graft_value *src);
+/* Structural equality where null equals null (storage equality, not Cypher's
+ * three-valued equality); 1 and 1.0 are different values. */
+bool graft_value_equal(const struct graft_value *a, const struct graft_value *b);
+/* A total order (type first, then content) for indexes and determinism. */
+int graft_value_cmp(const struct graft_value *a, const struct graft_value *b);
+/* A hash consistent with graft_value_equal. */
+uint64_t graft_value_hash(const struct graft_value *v);
+/* Heap bytes owned by v (excluding the struct itself), for memory accounting. */
+size_t graft_value_heap_size(const struct graft_value *v);
+
+#endif

@@ -1,0 +1,171 @@
+/* Unit tests for util: values, buffers, CRC32C, retention policies. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "util/buf.h"
+#include "util/crc32c.h"
+#include "util/err.h"
+#include "util/retention.h"
+#include "util/value.h"
+
+static void test_crc32c_matches_known_vector(void **state)
+{
+	(void)state;
+	/* RFC 3720 B.4: CRC32C("123456789") = 0xe3069283 */
+	assert_int_equal(graft_crc32c(0, "123456789", 9), 0xe3069283u);
+	/* Extending in two steps equals one step. */
+	assert_int_equal(graft_crc32c(graft_crc32c(0, "1234", 4), "56789", 5),
+			 0xe3069283u);
+	/* 32 zero bytes: 0x8a9136aa (RFC 3720). */
+	uint8_t zeros[32] = {0};
+	assert_int_equal(graft_crc32c(0, zeros, 32), 0x8a9136aau);
+}
+
+static void test_buf_grows_and_encodes_little_endian(void **state)
+{
+	struct graft_buf b;
+	(void)state;
+	graft_buf_init(&b);
+	for (int i = 0; i < 1000; i++)
+		assert_int_equal(graft_buf_put_u32le(&b, (uint32_t)i), GRAFT_OK);
+	assert_int_equal(b.len, 4000);
+	assert_int_equal(graft_get_u32le(b.data + 4 * 999), 999);
+	assert_int_equal(graft_buf_put_u64le(&b, 0x0102030405060708ull), GRAFT_OK);
+	assert_int_equal(b.data[4000], 0x08);
+	assert_true(graft_get_u64le(b.data + 4000) == 0x0102030405060708ull);
+	graft_buf_free(&b);
+}
+
+static void make_nested(struct graft_value *v)
+{
+	struct graft_value m;
+	assert_int_equal(graft_value_list(v, 3), GRAFT_OK);
+	v->u.list->items[0] = graft_value_int(42);
+	assert_int_equal(graft_value_string(&v->u.list->items[1], "héllo", 6),
+			 GRAFT_OK);
+	assert_int_equal(graft_value_map(&m, 2), GRAFT_OK);
+	m.u.map->entries[0].key = graft_str_new("b", 1);
+	m.u.map->entries[0].value = graft_value_float(1.5);
+	m.u.map->entries[1].key = graft_str_new("a", 1);
+	m.u.map->entries[1].value = graft_value_bool(true);
+	graft_map_sort(m.u.map);
+	v->u.list->items[2] = m;
+}
+
+static void test_value_copy_is_deep_and_equal(void **state)
+{
+	struct graft_value a, b;
+	(void)state;
+	make_nested(&a);
+	assert_int_equal(graft_value_copy(&b, &a), GRAFT_OK);
+	assert_true(graft_value_equal(&a, &b));
+	assert_true(graft_value_hash(&a) == graft_value_hash(&b));
+	assert_ptr_not_equal(a.u.list->items[1].u.s, b.u.list->items[1].u.s);
+	b.u.list->items[0].u.i = 43;
+	assert_false(graft_value_equal(&a, &b));
+	assert_true(graft_value_cmp(&a, &b) < 0);
+	graft_value_free(&a);
+	graft_value_free(&b);
+	assert_int_equal(a.type, GRAFT_VALUE_NULL);
+}
+
+static void test_map_sort_keeps_last_duplicate_and_get_finds(void **state)
+{
+	struct graft_value m;
+	(void)state;
+	assert_int_equal(graft_value_map(&m, 3), GRAFT_OK);
+	m.u.map->entries[0].key = graft_str_new("k", 1);
+	m.u.map->entries[0].value = graft_value_int(1);
+	m.u.map->entries[1].key = graft_str_new("a", 1);
+	m.u.map->entries[1].value = graft_value_int(2);
+	m.u.map->entries[2].key = graft_str_new("k", 1);
+	m.u.map->entries[2].value = graft_value_int(3);
+	graft_map_sort(m.u.map);
+	assert_int_equal(m.u.map->len, 2);
+	assert_string_equal(m.u.map->entries[0].key->data, "a");
+	const struct graft_value *k = graft_map_get(m.u.map, "k", 1);
+	assert_non_null(k);
+	assert_int_equal(k->u.i, 3);
+	assert_null(graft_map_get(m.u.map, "z", 1));
+	graft_value_free(&m);
+}
+
+static void test_value_int_and_float_differ_but_zeroes_hash_alike(void **state)
+{
+	struct graft_value i = graft_value_int(1), f = graft_value_float(1.0);
+	struct graft_value z = graft_value_float(0.0), nz = graft_value_float(-0.0);
+	(void)state;
+	assert_false(graft_value_equal(&i, &f));
+	assert_true(graft_value_equal(&z, &nz));
+	assert_true(graft_value_hash(&z) == graft_value_hash(&nz));
+}
+
+static void expect_retention(const char *text, enum graft_retention_kind kind,
+			     uint64_t amount, uint64_t cap)
+{
+	struct graft_retention r;
+	char err[GRAFT_ERRMSG_SIZE];
+	assert_int_equal(graft_retention_parse(text, &r, err), GRAFT_OK);
+	assert_int_equal(r.kind, kind);
+	assert_true(r.amount == amount);
+	assert_true(r.size_cap == cap);
+}
+
+static void test_retention_accepts_every_neo4j_form(void **state)
+{
+	(void)state;
+	expect_retention("true", GRAFT_RETAIN_ALL, 0, 0);
+	expect_retention("keep_all", GRAFT_RETAIN_ALL, 0, 0);
+	expect_retention("false", GRAFT_RETAIN_NONE, 0, 0);
+	expect_retention("keep_none", GRAFT_RETAIN_NONE, 0, 0);
+	expect_retention("3 files", GRAFT_RETAIN_FILES, 3, 0);
+	expect_retention("100M size", GRAFT_RETAIN_SIZE, 100ull << 20, 0);
+	expect_retention("200k txs", GRAFT_RETAIN_TXS, 200000, 0);
+	expect_retention("500 entries", GRAFT_RETAIN_TXS, 500, 0);
+	expect_retention("7 days", GRAFT_RETAIN_TIME, 7 * 86400000ull, 0);
+	expect_retention("12 hours", GRAFT_RETAIN_TIME, 12 * 3600000ull, 0);
+	expect_retention("2 days 2G", GRAFT_RETAIN_TIME, 2 * 86400000ull,
+			 2ull << 30);
+}
+
+static void test_retention_rejects_garbage_and_says_what_is_allowed(void **state)
+{
+	struct graft_retention r;
+	char err[GRAFT_ERRMSG_SIZE];
+	const char *bad[] = {"", "maybe", "3", "3 weeks", "0 files",
+			     "100M size 1G", "-1 days", "2 days 2G extra"};
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
+		assert_int_equal(graft_retention_parse(bad[i], &r, err),
+				 GRAFT_ECONFIG);
+		assert_non_null(strstr(err, "allowed"));
+	}
+}
+
+static void test_strerror_covers_every_code(void **state)
+{
+	(void)state;
+	for (int e = 0; e < GRAFT_ERR_COUNT; e++)
+		assert_true(strlen(graft_strerror(e)) > 0);
+	assert_string_equal(graft_strerror(-1), "unknown error");
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test(test_crc32c_matches_known_vector),
+		cmocka_unit_test(test_buf_grows_and_encodes_little_endian),
+		cmocka_unit_test(test_value_copy_is_deep_and_equal),
+		cmocka_unit_test(test_map_sort_keeps_last_duplicate_and_get_finds),
+		cmocka_unit_test(test_value_int_and_float_differ_but_zeroes_hash_alike),
+		cmocka_unit_test(test_retention_accepts_every_neo4j_form),
+		cmocka_unit_test(test_retention_rejects_garbage_and_says_what_is_allowed),
+		cmocka_unit_test(test_strerror_covers_every_code),
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
