@@ -66,6 +66,9 @@ uint32_t graph_token_count(const struct graph *g, enum graph_token_kind kind);
 /* Ids are never reused. next_*_id is one past the highest id ever created. */
 uint64_t graph_next_node_id(const struct graph *g);
 uint64_t graph_next_rel_id(const struct graph *g);
+/* Raises the next ids to at least the given values (checkpoint load, where
+ * the highest ids may belong to deleted entities). */
+void graph_reserve_ids(struct graph *g, uint64_t next_node, uint64_t next_rel);
 
 /* Versions: the transaction id that last created, changed (labels,
  * properties) or deleted the entity; 0 if the id never existed. Adding or

@@ -1,0 +1,34 @@
+/* The set of databases one server hosts: `system` and the default database
+ * (initial.dbms.default_database, "neo4j") exist from the first start, and
+ * every database found under <data>/databases is recovered at open.
+ * Loop thread only. */
+#ifndef GRAFT_DB_DBMS_H
+#define GRAFT_DB_DBMS_H
+
+#include <stddef.h>
+#include <uv.h>
+
+#include "db.h"
+
+struct dbms_options {
+	const char *data_dir;   /* server.directories.data */
+	const char *txlog_root; /* server.directories.transaction.logs.root */
+	const char *default_db; /* initial.dbms.default_database */
+	/* Applied to every database; name and dirs are filled per database. */
+	struct db_options db;
+};
+
+struct dbms;
+
+/* Creates the layout on first start (<data>/dbms, <data>/databases/<db>,
+ * <txlog_root>/<db>) and opens every database, recovering each. */
+int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
+	      char *errmsg);
+/* Closes every database cleanly (final checkpoints), frees, then cb. */
+void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg);
+struct db *dbms_get(struct dbms *m, const char *name); /* NULL if absent */
+const char *dbms_default_db(const struct dbms *m);
+/* Databases in name order; returns the count, fills up to max. */
+size_t dbms_list(struct dbms *m, struct db **out, size_t max);
+
+#endif
