@@ -52,6 +52,13 @@ void graft_log_close(void)
 	pthread_mutex_unlock(&log_mutex);
 }
 
+void graft_log_set_stderr(bool on)
+{
+	pthread_mutex_lock(&log_mutex);
+	log_stderr = on;
+	pthread_mutex_unlock(&log_mutex);
+}
+
 void graft_log(enum graft_log_level level, const char *fmt, ...)
 {
 	char stamp[64], line[2048];

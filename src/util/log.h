@@ -19,6 +19,8 @@ enum graft_log_level {
 int graft_log_open(const char *path, enum graft_log_level min, bool to_stderr,
 		   char *errmsg);
 void graft_log_close(void);
+/* Turns the stderr mirror on or off (a daemon stops it once detached). */
+void graft_log_set_stderr(bool on);
 void graft_log(enum graft_log_level level, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));
 

@@ -1,0 +1,91 @@
+/* graft-admin: offline administration like neo4j-admin. This release has
+ * `server validate-config`; backup, restore, dump/load and
+ * set-initial-password arrive with the issues that build them. */
+#include <config.h>
+
+#include <stdbool.h>
+#include <stdio.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../util/config.h"
+#include "../util/err.h"
+
+static void usage(FILE *out)
+{
+	fprintf(out,
+		"usage: graft-admin [--config FILE] <command>\n\n"
+		"commands:\n"
+		"  server validate-config   check the configuration file and print\n"
+		"                           the directories and addresses it yields\n"
+		"  version                  print the version\n");
+}
+
+static int validate_config(const char *explicit_path)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	bool must_exist;
+	const char *path = graft_config_choose(explicit_path, &must_exist);
+	struct graft_config *cfg;
+	struct graft_address a;
+	struct stat st;
+	int rv = 0;
+
+	if (graft_config_new(&cfg) != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: out of memory\n");
+		return 1;
+	}
+	if (!must_exist && stat(path, &st) != 0) {
+		printf("No configuration file at %s: built-in defaults apply.\n",
+		       path);
+	} else if (graft_config_load(cfg, path, errmsg) != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: %s\n", errmsg);
+		rv = 1;
+		goto out;
+	} else {
+		printf("Configuration file %s is valid.\n", path);
+	}
+	printf("  data:         %s\n", graft_config_path(cfg, "server.directories.data"));
+	printf("  transactions: %s\n",
+	       graft_config_path(cfg, "server.directories.transaction.logs.root"));
+	printf("  logs:         %s\n", graft_config_path(cfg, "server.directories.logs"));
+	printf("  run:          %s\n", graft_config_path(cfg, "server.directories.run"));
+	graft_config_address(cfg, "server.bolt.listen_address", &a);
+	printf("  bolt:         %s:%u\n", a.host, a.port);
+	graft_config_address(cfg, "server.http.listen_address", &a);
+	printf("  http:         %s:%u\n", a.host, a.port);
+out:
+	graft_config_free(cfg);
+	return rv;
+}
+
+int main(int argc, char **argv)
+{
+	const char *config_path = NULL;
+	int i = 1;
+
+	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
+		config_path = argv[i + 1];
+		i += 2;
+	} else if (i < argc && strncmp(argv[i], "--config=", 9) == 0) {
+		config_path = argv[i++] + 9;
+	}
+	if (i >= argc) {
+		usage(stderr);
+		return 2;
+	}
+	if (strcmp(argv[i], "version") == 0 || strcmp(argv[i], "--version") == 0) {
+		printf("graft-admin %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "--help") == 0) {
+		usage(stdout);
+		return 0;
+	}
+	if (i + 1 < argc && strcmp(argv[i], "server") == 0 &&
+	    strcmp(argv[i + 1], "validate-config") == 0)
+		return validate_config(config_path);
+	fprintf(stderr, "graft-admin: unknown command '%s'\n", argv[i]);
+	usage(stderr);
+	return 2;
+}

@@ -1,0 +1,49 @@
+/* The server's TCP listeners and their connections: Bolt (until the Bolt
+ * layer lands it answers the handshake with "no common version" and closes,
+ * which drivers report clearly) and HTTP (discovery and health endpoints for
+ * load balancers). One loop thread owns every listener and connection. */
+#ifndef GRAFT_SERVER_NET_H
+#define GRAFT_SERVER_NET_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "../db/dbms.h"
+#include "../util/config.h"
+
+enum net_kind { NET_BOLT, NET_HTTP };
+
+struct net_conn;
+
+struct net_listener {
+	uv_tcp_t tcp;
+	enum net_kind kind;
+	const char *setting;       /* config key, for messages */
+	struct graft_address addr; /* as configured */
+	struct net *net;
+	bool open;
+};
+
+/* Everything the listeners need to answer; borrowed from the server. */
+struct net {
+	uv_loop_t *loop;
+	struct dbms *dbms;
+	char bolt_advertised[300];  /* host:port drivers should use */
+	struct net_listener bolt;
+	struct net_listener http;
+	struct net_conn *conns; /* open connections, to close at shutdown */
+	unsigned n_conns;
+	uint64_t handshake_timeout_ms;
+	void (*closed_cb)(struct net *net); /* after net_close */
+	unsigned closing;
+};
+
+/* Binds and listens on addr. Errors name the setting, the address and
+ * what to do (GRAFT_EADDRINUSE, GRAFT_EINVAL for unresolvable hosts). */
+int net_listen(struct net *net, struct net_listener *l, enum net_kind kind,
+	       const char *setting, const struct graft_address *addr,
+	       char *errmsg);
+/* Stops listening, closes every connection, then calls closed_cb. */
+void net_close(struct net *net, void (*closed_cb)(struct net *net));
+
+#endif

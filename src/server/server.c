@@ -1,0 +1,293 @@
+#include "server.h"
+
+#include <config.h>
+
+#include <errno.h>
+#include <fcntl.h>
+#include <signal.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <unistd.h>
+
+#include "../util/fs.h"
+#include "../util/log.h"
+
+#define HANDSHAKE_TIMEOUT_MS 10000
+
+#define container_of(p, type, member) \
+	((type *)((char *)(p) - offsetof(type, member)))
+
+/* The lock is flock()ed, so the kernel drops it when the process dies, even
+ * by kill -9: a stale lock file never blocks a restart. */
+static int lock_data_dir(struct server *s, const char *data, char *errmsg)
+{
+	char pid[32] = "";
+	int n;
+
+	if (graft_path_join(s->lock_path, sizeof s->lock_path, data,
+			    "graft.lock") != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EINVAL, "data path too long: %s",
+				  data);
+	s->lock_fd = open(s->lock_path, O_RDWR | O_CREAT | O_CLOEXEC, 0640);
+	if (s->lock_fd < 0)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot open lock file %s: %s", s->lock_path,
+				  strerror(errno));
+	if (flock(s->lock_fd, LOCK_EX | LOCK_NB) != 0) {
+		n = (int)pread(s->lock_fd, pid, sizeof pid - 1, 0);
+		pid[n > 0 ? n : 0] = '\0';
+		pid[strcspn(pid, "\n")] = '\0';
+		close(s->lock_fd);
+		s->lock_fd = -1;
+		return graft_errf(errmsg, GRAFT_ELOCKED,
+				  "data directory %s is locked by another graftd "
+				  "(pid %s, lock file %s); stop that server first "
+				  "or set server.directories.data to another "
+				  "directory",
+				  data, pid[0] ? pid : "unknown", s->lock_path);
+	}
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	if (ftruncate(s->lock_fd, 0) != 0 ||
+	    pwrite(s->lock_fd, pid, (size_t)n, 0) != n)
+		graft_warn("cannot record pid in %s: %s", s->lock_path,
+			   strerror(errno));
+	return GRAFT_OK;
+}
+
+static void unlock_data_dir(struct server *s)
+{
+	if (s->lock_fd < 0)
+		return;
+	close(s->lock_fd); /* releases the flock; the file itself stays */
+	s->lock_fd = -1;
+}
+
+/* Written atomically (tmp + rename) so `graft status` never reads half a pid. */
+static int write_pid_file(struct server *s, const char *run, char *errmsg)
+{
+	char tmp[4200], pid[32];
+	int fd, n, rv;
+
+	rv = graft_mkdir_p(run, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (graft_path_join(s->pid_path, sizeof s->pid_path, run,
+			    "graft.pid") != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EINVAL, "run path too long: %s",
+				  run);
+	snprintf(tmp, sizeof tmp, "%s.tmp", s->pid_path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+	if (fd < 0)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot write pid file %s: %s; check "
+				  "server.directories.run",
+				  tmp, strerror(errno));
+	n = snprintf(pid, sizeof pid, "%ld\n", (long)getpid());
+	rv = graft_write_all(fd, pid, (size_t)n);
+	close(fd);
+	if (rv != GRAFT_OK || rename(tmp, s->pid_path) != 0)
+		return graft_errf(errmsg, GRAFT_EIO, "cannot write pid file %s: %s",
+				  s->pid_path, strerror(errno));
+	return GRAFT_OK;
+}
+
+static int open_logs(const struct graft_config *cfg, char *errmsg)
+{
+	const char *logs = graft_config_path(cfg, "server.directories.logs");
+	char path[4200];
+	int rv = graft_mkdir_p(logs, errmsg);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (graft_path_join(path, sizeof path, logs, "graft.log") != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EINVAL, "logs path too long: %s",
+				  logs);
+	return graft_log_open(path, GRAFT_LOG_INFO, true, errmsg);
+}
+
+static void dbms_options_from(const struct graft_config *cfg,
+			      struct dbms_options *o)
+{
+	memset(o, 0, sizeof *o);
+	o->data_dir = graft_config_path(cfg, "server.directories.data");
+	o->txlog_root = graft_config_path(
+		cfg, "server.directories.transaction.logs.root");
+	o->default_db = graft_config_string(cfg, "initial.dbms.default_database");
+	o->db.rotation_size = graft_config_size(cfg, "db.tx_log.rotation.size");
+	graft_config_retention(cfg, "db.tx_log.rotation.retention_policy",
+			       &o->db.retention);
+	o->db.checkpoint_interval_ms =
+		graft_config_duration_ms(cfg, "db.checkpoint.interval.time");
+	o->db.checkpoint_interval_tx =
+		(uint64_t)graft_config_int(cfg, "db.checkpoint.interval.tx");
+}
+
+static int check_mode(const struct graft_config *cfg, char *errmsg)
+{
+	const char *mode = graft_config_string(cfg, "dbms.mode");
+
+	if (strcmp(mode, "SINGLE") != 0)
+		return graft_errf(errmsg, GRAFT_ECONFIG,
+				  "dbms.mode=%s: this graft build runs SINGLE "
+				  "servers only; clustering (CORE, READ_REPLICA) "
+				  "arrives with the Raft release. Set "
+				  "dbms.mode=SINGLE or remove the line",
+				  mode);
+	return GRAFT_OK;
+}
+
+static int start_listeners(struct server *s, char *errmsg)
+{
+	struct graft_address a;
+	int rv;
+
+	s->net.loop = &s->loop;
+	s->net.dbms = s->dbms;
+	s->net.handshake_timeout_ms = HANDSHAKE_TIMEOUT_MS;
+	graft_config_address(s->cfg, "server.bolt.advertised_address", &a);
+	snprintf(s->net.bolt_advertised, sizeof s->net.bolt_advertised,
+		 "%s:%u", a.host, a.port);
+	graft_config_address(s->cfg, "server.bolt.listen_address", &a);
+	rv = net_listen(&s->net, &s->net.bolt, NET_BOLT,
+			"server.bolt.listen_address", &a, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	graft_info("Bolt enabled on %s:%u.", a.host, a.port);
+	if (!graft_config_bool(s->cfg, "server.http.enabled"))
+		return GRAFT_OK;
+	graft_config_address(s->cfg, "server.http.listen_address", &a);
+	rv = net_listen(&s->net, &s->net.http, NET_HTTP,
+			"server.http.listen_address", &a, errmsg);
+	if (rv == GRAFT_OK)
+		graft_info("HTTP enabled on %s:%u.", a.host, a.port);
+	return rv;
+}
+
+static void loop_closed_cb(void *arg)
+{
+	struct server *s = arg;
+
+	uv_close((uv_handle_t *)&s->sigterm, NULL);
+	uv_close((uv_handle_t *)&s->sigint, NULL);
+}
+
+static void net_closed_cb(struct net *net)
+{
+	struct server *s = container_of(net, struct server, net);
+
+	if (s->dbms != NULL)
+		dbms_close(s->dbms, loop_closed_cb, s);
+	else
+		loop_closed_cb(s);
+	s->dbms = NULL;
+}
+
+static void server_stop(struct server *s)
+{
+	if (s->stopping)
+		return;
+	s->stopping = true;
+	graft_info("Stopping...");
+	net_close(&s->net, net_closed_cb);
+}
+
+static void signal_cb(uv_signal_t *h, int signum)
+{
+	struct server *s = h->data;
+
+	graft_info("Received %s.", signum == SIGTERM ? "SIGTERM" : "SIGINT");
+	server_stop(s);
+}
+
+static void detach_stdio(void)
+{
+	int fd = open("/dev/null", O_RDWR | O_CLOEXEC);
+
+	graft_log_set_stderr(false);
+	if (fd < 0)
+		return;
+	dup2(fd, STDIN_FILENO);
+	dup2(fd, STDOUT_FILENO);
+	dup2(fd, STDERR_FILENO); /* closes the pipe `graft start` waits on */
+	close(fd);
+}
+
+int server_start(struct server *s, struct graft_config *cfg, bool daemon,
+		 char *errmsg)
+{
+	struct dbms_options o;
+	const char *data = graft_config_path(cfg, "server.directories.data");
+	int rv;
+
+	memset(s, 0, sizeof *s);
+	s->cfg = cfg;
+	s->daemon = daemon;
+	s->lock_fd = -1;
+	signal(SIGPIPE, SIG_IGN);
+	rv = check_mode(cfg, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = graft_mkdir_p(data, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = lock_data_dir(s, data, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = open_logs(cfg, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_lock;
+	graft_info("Starting graft %s (SINGLE) with data in %s", PACKAGE_VERSION,
+		   data);
+	uv_loop_init(&s->loop);
+	dbms_options_from(cfg, &o);
+	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_loop;
+	rv = start_listeners(s, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_dbms;
+	rv = write_pid_file(s, graft_config_path(cfg, "server.directories.run"),
+			    errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_dbms;
+	uv_signal_init(&s->loop, &s->sigterm);
+	uv_signal_init(&s->loop, &s->sigint);
+	s->sigterm.data = s->sigint.data = s;
+	uv_signal_start(&s->sigterm, signal_cb, SIGTERM);
+	uv_signal_start(&s->sigint, signal_cb, SIGINT);
+	graft_info("Started.");
+	if (daemon)
+		detach_stdio();
+	return GRAFT_OK;
+
+err_after_dbms:
+	/* Close what was opened, then let the loop finish those closes. */
+	s->stopping = true;
+	net_close(&s->net, NULL);
+	if (s->dbms != NULL)
+		dbms_close(s->dbms, NULL, NULL);
+	s->dbms = NULL;
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+err_after_loop:
+	uv_loop_close(&s->loop);
+	graft_log_close();
+err_after_lock:
+	unlock_data_dir(s);
+	return rv;
+}
+
+int server_run(struct server *s)
+{
+	uv_run(&s->loop, UV_RUN_DEFAULT);
+	if (uv_loop_close(&s->loop) != 0)
+		graft_warn("event loop closed with handles still open");
+	if (s->pid_path[0] != '\0')
+		unlink(s->pid_path);
+	graft_info("Stopped.");
+	graft_log_close();
+	unlock_data_dir(s);
+	return s->exit_code;
+}

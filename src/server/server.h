@@ -1,0 +1,36 @@
+/* graftd's lifecycle: configuration -> data directory lock -> logs -> the
+ * databases (recovered) -> listeners -> pid file; and back down on SIGTERM
+ * or SIGINT, leaving nothing half-done. The only place that wires layers. */
+#ifndef GRAFT_SERVER_SERVER_H
+#define GRAFT_SERVER_SERVER_H
+
+#include <stdbool.h>
+#include <uv.h>
+
+#include "../db/dbms.h"
+#include "../util/config.h"
+#include "../util/err.h"
+#include "net.h"
+
+struct server {
+	uv_loop_t loop;
+	struct graft_config *cfg; /* borrowed */
+	struct dbms *dbms;
+	struct net net;
+	uv_signal_t sigterm, sigint;
+	char lock_path[4096];
+	char pid_path[4096];
+	int lock_fd;
+	bool daemon;   /* detach stderr once ready (graft start) */
+	bool stopping;
+	int exit_code;
+};
+
+/* Starts everything; on failure everything acquired is released and errmsg
+ * says what failed and what to do. */
+int server_start(struct server *s, struct graft_config *cfg, bool daemon,
+		 char *errmsg);
+/* Runs the loop until a clean stop; returns the process exit code. */
+int server_run(struct server *s);
+
+#endif
