@@ -12,6 +12,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
+#include "../db/dbms_config.h"
 #include "../util/fs.h"
 #include "../util/log.h"
 
@@ -106,23 +107,6 @@ static int open_logs(const struct graft_config *cfg, char *errmsg)
 		return graft_errf(errmsg, GRAFT_EINVAL, "logs path too long: %s",
 				  logs);
 	return graft_log_open(path, GRAFT_LOG_INFO, true, errmsg);
-}
-
-static void dbms_options_from(const struct graft_config *cfg,
-			      struct dbms_options *o)
-{
-	memset(o, 0, sizeof *o);
-	o->data_dir = graft_config_path(cfg, "server.directories.data");
-	o->txlog_root = graft_config_path(
-		cfg, "server.directories.transaction.logs.root");
-	o->default_db = graft_config_string(cfg, "initial.dbms.default_database");
-	o->db.rotation_size = graft_config_size(cfg, "db.tx_log.rotation.size");
-	graft_config_retention(cfg, "db.tx_log.rotation.retention_policy",
-			       &o->db.retention);
-	o->db.checkpoint_interval_ms =
-		graft_config_duration_ms(cfg, "db.checkpoint.interval.time");
-	o->db.checkpoint_interval_tx =
-		(uint64_t)graft_config_int(cfg, "db.checkpoint.interval.tx");
 }
 
 static int check_mode(const struct graft_config *cfg, char *errmsg)
@@ -242,7 +226,7 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	graft_info("Starting graft %s (SINGLE) with data in %s", PACKAGE_VERSION,
 		   data);
 	uv_loop_init(&s->loop);
-	dbms_options_from(cfg, &o);
+	dbms_options_from_config(cfg, &o);
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_loop;

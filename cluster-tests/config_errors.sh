@@ -1,0 +1,72 @@
+#!/usr/bin/env bash
+# Configuration errors stop graftd at once, naming file, line, key, value and
+# what is allowed; non-strict validation downgrades unknown keys to warnings.
+. "$(dirname "$0")/lib.sh"
+
+# refuse NAME CONF PATTERN...: graftd must exit 1 printing every pattern.
+refuse() {
+	local name=$1 conf=$2 out rc
+	shift 2
+	set +e; out=$(timeout 20 "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
+	[ $rc -eq 1 ] || fail "$name: graftd exited $rc, want 1: $out"
+	for p in "$@"; do expect_in "$out" "$p" "$name"; done
+	[ ! -e "$T/home/run/graft.pid" ] || fail "$name: a pid file was written"
+}
+
+step "unknown key"
+write_conf "$T/a.conf" "$T/home" "server.bolt.listen_adress=:7687"
+refuse "unknown key" "$T/a.conf" "$T/a.conf:5" "server.bolt.listen_adress" \
+	"did you mean 'server.bolt.listen_address'"
+
+step "bad size"
+write_conf "$T/b.conf" "$T/home" "# a comment" "db.tx_log.rotation.size=12Q"
+refuse "bad size" "$T/b.conf" "$T/b.conf:6" "db.tx_log.rotation.size=12Q" "allowed"
+
+step "size below the minimum"
+write_conf "$T/b2.conf" "$T/home" "db.tx_log.rotation.size=1k"
+refuse "small size" "$T/b2.conf" "db.tx_log.rotation.size=1k"
+
+step "bad retention policy"
+write_conf "$T/c.conf" "$T/home" "db.tx_log.rotation.retention_policy=3 weeks"
+refuse "bad retention" "$T/c.conf" "db.tx_log.rotation.retention_policy=3 weeks" "allowed"
+
+step "bad boolean and bad duration"
+write_conf "$T/d.conf" "$T/home" "server.http.enabled=yes please"
+refuse "bad bool" "$T/d.conf" "server.http.enabled=yes please"
+write_conf "$T/e.conf" "$T/home" "db.checkpoint.interval.time=soon"
+refuse "bad duration" "$T/e.conf" "db.checkpoint.interval.time=soon"
+
+step "conflicting aliases"
+write_conf "$T/f.conf" "$T/home" "dbms.directories.data=/x" "server.directories.data=/y"
+refuse "conflicting aliases" "$T/f.conf" "dbms.directories.data" "server.directories.data"
+
+step "a line without '='"
+write_conf "$T/g.conf" "$T/home" "just some words"
+refuse "no equals" "$T/g.conf" "$T/g.conf:5"
+
+step "cluster modes are refused clearly by this release"
+write_conf "$T/h.conf" "$T/home" "dbms.mode=CORE"
+refuse "dbms.mode" "$T/h.conf" "dbms.mode=CORE"
+
+step "a missing explicit config file"
+set +e; out=$("$GRAFTD" --config "$T/nope.conf" 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "missing config: exit $rc"
+expect_in "$out" "$T/nope.conf" "missing config"
+
+step "non-strict validation: unknown key is a warning, the server starts"
+write_conf "$T/i.conf" "$T/home" "server.config.strict_validation.enabled=false" "made.up.key=1"
+"$GRAFTD" --config "$T/i.conf" >"$T/i.out" 2>&1 &
+pid=$!
+PIDS+=("$pid")
+wait_port "$BOLT_PORT"
+kill -TERM "$pid"
+wait_exit "$pid" 60 || fail "non-strict graftd did not exit 0"
+expect_in "$(cat "$T/i.out")" "made.up.key" "non-strict warning"
+
+step "graft-admin server validate-config agrees"
+set +e; out=$("$GRAFT_ADMIN" --config "$T/b.conf" server validate-config 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "validate-config on a bad file exited $rc"
+expect_in "$out" "db.tx_log.rotation.size=12Q" "validate-config"
+out=$("$GRAFT_ADMIN" --config "$T/i.conf" server validate-config)
+expect_in "$out" "is valid" "validate-config"
+echo "PASS"

@@ -1,0 +1,94 @@
+#!/usr/bin/env bash
+# graftd and `graft` as a service: start/status/stop with LSB exit codes,
+# pid file, logs, HTTP endpoints, the Bolt handshake, SIGTERM/SIGINT giving a
+# clean exit 0, and a second server on the same data directory refused.
+. "$(dirname "$0")/lib.sh"
+
+conf=$T/graft.conf
+write_conf "$conf" "$T/home"
+export GRAFT_CONF=$conf
+
+step "status before start exits 3"
+set +e; out=$("$GRAFT" status); rc=$?; set -e
+[ $rc -eq 3 ] || fail "status exited $rc, want 3"
+expect_in "$out" "not running" "status"
+
+step "start daemonises and reports the pid"
+out=$("$GRAFT" start)
+expect_in "$out" "Started graft (pid" "start"
+pid=$(cat "$T/home/run/graft.pid")
+PIDS+=("$pid")
+kill -0 "$pid" || fail "pid $pid from the pid file is not running"
+out=$("$GRAFT" status) || fail "status of a running server exited non-zero"
+expect_in "$out" "running at pid $pid" "status"
+out=$("$GRAFT" start)
+expect_in "$out" "already running" "second start"
+
+step "databases system and neo4j exist from first start"
+[ -d "$T/home/data/databases/system" ] || fail "no system database directory"
+[ -d "$T/home/data/databases/neo4j" ] || fail "no neo4j database directory"
+[ -d "$T/home/data/transactions/neo4j" ] || fail "no neo4j transaction log directory"
+
+step "HTTP discovery and health endpoints"
+out=$(http_get "$HTTP_PORT" /)
+expect_in "$out" "200 OK" "GET /"
+expect_in "$out" "\"bolt_direct\": \"bolt://127.0.0.1:$BOLT_PORT\"" "GET /"
+out=$(http_get "$HTTP_PORT" /db/neo4j/cluster/available)
+expect_in "$out" "200 OK" "available"
+out=$(http_get "$HTTP_PORT" /db/nosuchdb/cluster/available)
+expect_in "$out" "404" "available on a missing database"
+
+step "Bolt handshake is answered (no common version yet), garbage is closed"
+set +e; out=$("$GRAFT_SHELL" -a "bolt://127.0.0.1:$BOLT_PORT" 2>&1); set -e
+expect_in "$out" "is up but accepts none" "graft-shell"
+exec 6<>"/dev/tcp/127.0.0.1/$BOLT_PORT"
+printf 'GET / HTTP/1.1\r\n\r\n' >&6
+timeout 5 cat <&6 >/dev/null || fail "garbage on the Bolt port was not closed"
+exec 6>&-
+kill -0 "$pid" || fail "server died after garbage on the Bolt port"
+
+step "a second graftd on the same data directory fails at once"
+write_conf "$T/second.conf" "$T/home"
+set +e; out=$(timeout 20 "$GRAFTD" --config "$T/second.conf" 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "second graftd exited $rc, want 1: $out"
+expect_in "$out" "is locked by another graftd (pid $pid" "second graftd"
+
+step "a port already in use fails at once, naming the setting"
+write_conf "$T/port.conf" "$T/other" "server.bolt.listen_address=127.0.0.1:$BOLT_PORT"
+set +e; out=$(timeout 20 "$GRAFTD" --config "$T/port.conf" 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "graftd on a used port exited $rc, want 1: $out"
+expect_in "$out" "cannot listen on 127.0.0.1:$BOLT_PORT (server.bolt.listen_address)" "port in use"
+
+step "stop waits for a clean exit"
+out=$("$GRAFT" stop)
+expect_in "$out" "stopped" "stop"
+kill -0 "$pid" 2>/dev/null && fail "pid $pid still alive after stop"
+[ ! -e "$T/home/run/graft.pid" ] || fail "pid file left behind"
+set +e; "$GRAFT" status >/dev/null; rc=$?; set -e
+[ $rc -eq 3 ] || fail "status after stop exited $rc, want 3"
+log=$(cat "$T/home/logs/graft.log")
+expect_in "$log" "INFO  Started." "graft.log"
+expect_in "$log" "INFO  Stopped." "graft.log"
+out=$("$GRAFT" stop)
+expect_in "$out" "not running" "stop when stopped"
+
+step "console: SIGINT and SIGTERM both give a clean exit 0"
+for sig in INT TERM; do
+	"$GRAFTD" --config "$conf" >"$T/console.out" 2>&1 &
+	cpid=$!
+	PIDS+=("$cpid")
+	wait_port "$BOLT_PORT"
+	kill -"$sig" "$cpid"
+	set +e; wait_exit "$cpid" 60; rc=$?; set -e
+	[ $rc -eq 0 ] || fail "graftd exited $rc on SIG$sig: $(cat "$T/console.out")"
+	expect_in "$(cat "$T/console.out")" "Received SIG$sig" "console output"
+done
+
+step "restart after a clean stop recovers the databases"
+"$GRAFT" start >/dev/null
+PIDS+=("$(cat "$T/home/run/graft.pid")")
+"$GRAFT" restart >/dev/null
+PIDS+=("$(cat "$T/home/run/graft.pid")")
+"$GRAFT" status >/dev/null || fail "not running after restart"
+"$GRAFT" stop >/dev/null
+echo "PASS"
