@@ -71,7 +71,7 @@ static int load_config(struct ctl *c)
  * unpacked prefix works without PATH changes. */
 static void find_graftd(struct ctl *c)
 {
-	char self[PATH_MAX];
+	char self[PATH_MAX - 8]; /* leaves room for "/graftd" */
 	ssize_t n = readlink("/proc/self/exe", self, sizeof self - 1);
 	char *slash;
 
