@@ -121,7 +121,8 @@ uint64_t graph_expand_next(const struct graph *g, struct graph_expand *it);
 
 /* Exact-match property indexes on (label, key). */
 bool graph_index_exists(const struct graph *g, uint32_t label, uint32_t key);
-/* Lists (label, key) pairs of all indexes, in creation order; returns count. */
+/* Lists (label, key) pairs of the indexes, in creation order, into at most
+ * max entries; returns how many it wrote (max: there may be more). */
 size_t graph_index_list(const struct graph *g, uint32_t (*pairs)[2], size_t max);
 /* Node ids with label and key == value (graft_value_equal), ascending, from
  * *pos on. Precondition: the index exists. */

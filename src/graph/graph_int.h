@@ -1,0 +1,235 @@
+/* The graph's private structures and the helpers its files share. Memory is
+ * the design constraint (64 bytes per node and per relationship, everything
+ * included): slots are fixed-size records in chunked arrays indexed by id,
+ * label sets are interned and shared, scans use one bit per id per token, and
+ * properties cost nothing until an entity has some. */
+#ifndef GRAFT_GRAPH_GRAPH_INT_H
+#define GRAFT_GRAPH_GRAPH_INT_H
+
+#include "graph.h"
+
+/* Slots per chunk: small enough that a tiny graph (the system database)
+ * holds little, large enough that the chunk directory stays small. */
+#define SLOT_CHUNK_SHIFT 13
+#define SLOT_CHUNK ((uint64_t)1 << SLOT_CHUNK_SHIFT)
+
+#define SLOT_USED 1u /* the id was created; stays set after deletion */
+#define SLOT_LIVE 2u
+
+struct propset;
+
+/* 40 bytes. A slot that was never created is all zeroes. */
+struct node_slot {
+	uint64_t version;
+	uint64_t first_out; /* newest first, linked by rel_slot.next_out */
+	uint64_t first_in;  /* newest first, linked by rel_slot.next_in */
+	struct propset *props; /* NULL when the node has none */
+	uint32_t labelset;     /* id in the labelset table; 0 is the empty set */
+	uint32_t flags;
+};
+
+/* 56 bytes. A deleted relationship is unlinked from its ends' lists but
+ * keeps its own next pointers, so an expansion standing on it goes on. */
+struct rel_slot {
+	uint64_t version;
+	uint64_t src;
+	uint64_t dst;
+	uint64_t next_out;
+	uint64_t next_in;
+	struct propset *props;
+	uint32_t type;
+	uint32_t flags;
+};
+
+/* Chunks are allocated on demand and never move, so slot pointers stay valid
+ * while the table grows; only the small directory is reallocated. */
+struct slot_table {
+	void **chunks; /* n_chunks entries, NULL where no id was created */
+	size_t n_chunks;
+	size_t slot_size;
+};
+
+/* Properties sorted by key; an entity without properties has none of this. */
+struct propset {
+	uint32_t n;
+	uint32_t cap;
+	struct graph_prop props[];
+};
+
+/* A sorted set of labels shared by every node carrying exactly it. */
+struct labelset {
+	uint64_t refs; /* nodes using it; the empty set (id 0) is not counted */
+	uint64_t hash;
+	uint32_t n;
+	uint32_t labels[];
+};
+
+struct labelset_table {
+	struct labelset **sets; /* by id, NULL where free */
+	uint32_t n;             /* ids handed out */
+	uint32_t cap;           /* of sets and of free_ids */
+	uint32_t *free_ids;     /* a stack; capacity cap, so pushes never fail */
+	uint32_t n_free;
+	uint32_t *slots; /* open addressing of id + 1 by hash; 0 is empty */
+	uint32_t n_slots; /* power of two */
+	uint32_t count;
+};
+
+/* One bit per id, in chunks of 64 Ki ids freed when they empty. */
+#define BITMAP_CHUNK_SHIFT 16
+#define BITMAP_CHUNK_WORDS ((1u << BITMAP_CHUNK_SHIFT) / 64)
+
+struct bitmap_chunk {
+	uint64_t count;
+	uint64_t words[BITMAP_CHUNK_WORDS];
+};
+
+struct bitmap {
+	struct bitmap_chunk **chunks;
+	size_t n_chunks;
+};
+
+struct token_table {
+	struct graft_str **names; /* by token */
+	uint32_t n;
+	uint32_t cap;
+	uint32_t *slots; /* open addressing of token + 1 by name hash */
+	uint32_t n_slots; /* power of two */
+};
+
+struct index_entry {
+	uint64_t hash;
+	struct graft_value value; /* owned */
+	union {
+		uint64_t *ids; /* cap > 1: sorted node ids */
+		uint64_t one;  /* cap == 1: the id, if len is 1 */
+	};
+	uint32_t len;
+	uint32_t cap; /* 0: a free slot */
+};
+
+struct graph_index {
+	uint32_t label;
+	uint32_t key;
+	struct index_entry *slots; /* open addressing by value hash */
+	size_t n_slots;            /* power of two */
+	size_t count;
+};
+
+struct graph {
+	uint64_t bytes; /* heap held, counted by the graph_mem_* functions */
+	uint64_t allocs;       /* allocations made, for fault injection */
+	uint64_t alloc_fail_at; /* 0 or the allocation number that fails */
+	struct slot_table nodes;
+	struct slot_table rels;
+	uint64_t next_node;
+	uint64_t next_rel;
+	uint64_t n_nodes;
+	uint64_t n_rels;
+	struct token_table tokens[GRAPH_TOKEN_KINDS];
+	struct labelset_table labelsets;
+	struct bitmap *label_bits; /* by label token, n_label_bits of them */
+	uint32_t n_label_bits;
+	struct bitmap *type_bits; /* by relationship type token */
+	uint32_t n_type_bits;
+	struct graph_index **indexes; /* creation order */
+	size_t n_indexes;
+	size_t cap_indexes;
+};
+
+/* Every allocation of the graph goes through these, so that bytes held are
+ * known exactly and tests can fail the nth allocation. */
+void *graph_mem_alloc(struct graph *g, size_t size);
+void *graph_mem_calloc(struct graph *g, size_t n, size_t size);
+/* Like realloc: on failure p is untouched and NULL is returned. */
+void *graph_mem_realloc(struct graph *g, void *p, size_t old, size_t size);
+void graph_mem_release(struct graph *g, void *p, size_t size);
+/* Value copies allocate through util; their heap is counted here. */
+int graph_value_copy(struct graph *g, struct graft_value *dst,
+		     const struct graft_value *src);
+void graph_value_release(struct graph *g, struct graft_value *v);
+/* Tests: the nth allocation from now fails (0: none fails). */
+void graph_fail_alloc(struct graph *g, uint64_t nth);
+
+/* Violated preconditions of the apply functions are programming errors in
+ * the caller; they are checked in every build because continuing would
+ * corrupt the graph. */
+#define GRAPH_REQUIRE(cond, ...)                                               \
+	do {                                                                   \
+		if (!(cond))                                                   \
+			graph_violation(__func__, __VA_ARGS__);                \
+	} while (0)
+void graph_violation(const char *func, const char *fmt, ...)
+	__attribute__((noreturn, format(printf, 2, 3)));
+
+static inline uint64_t graph_hash_mix(uint64_t h)
+{
+	h ^= h >> 30;
+	h *= 0xbf58476d1ce4e5b9ull;
+	h ^= h >> 27;
+	h *= 0x94d049bb133111ebull;
+	return h ^ (h >> 31);
+}
+
+/* Slots (graph.c). NULL where the chunk does not exist. */
+struct node_slot *graph_node_slot(const struct graph *g, uint64_t id);
+struct rel_slot *graph_rel_slot(const struct graph *g, uint64_t id);
+/* The slot of a live entity; aborts otherwise. */
+struct node_slot *graph_live_node(const struct graph *g, uint64_t id,
+				  const char *func);
+struct rel_slot *graph_live_rel(const struct graph *g, uint64_t id,
+				const char *func);
+
+/* Tokens (tokens.c). */
+void graph_tokens_free(struct graph *g);
+
+/* Bitmaps (bitmap.c). reserve makes sure set cannot fail; trim frees the
+ * chunk of id again if reserve made it and nothing was set. */
+int bitmap_reserve(struct graph *g, struct bitmap *bm, uint64_t id);
+void bitmap_trim(struct graph *g, struct bitmap *bm, uint64_t id);
+void bitmap_set(struct bitmap *bm, uint64_t id);
+void bitmap_clear(struct graph *g, struct bitmap *bm, uint64_t id);
+bool bitmap_test(const struct bitmap *bm, uint64_t id);
+/* The first set id >= from, or GRAPH_NO_ID. */
+uint64_t bitmap_next(const struct bitmap *bm, uint64_t from);
+void bitmap_free(struct graph *g, struct bitmap *bm);
+/* The bitmap of a label or relationship type, growing the array of them;
+ * NULL on out of memory. */
+struct bitmap *bitmap_of(struct graph *g, struct bitmap **arr, uint32_t *n,
+			 uint32_t tok);
+
+/* Label sets (labels.c). */
+int labelsets_init(struct graph *g);
+void labelsets_free(struct graph *g);
+const struct labelset *labelset_get(const struct graph *g, uint32_t id);
+bool labelset_has(const struct labelset *ls, uint32_t label);
+/* The labels of node slot n (sorted). */
+const struct labelset *graph_node_labelset(const struct graph *g,
+					   const struct node_slot *n);
+/* Switches n to the empty set (node deletion). */
+void labelset_drop_node(struct graph *g, struct node_slot *n);
+
+/* Properties (props.c). */
+const struct graft_value *propset_get(const struct propset *ps, uint32_t key);
+void propset_free(struct graph *g, struct propset *ps);
+
+/* Index maintenance (index.c). A change of one node seen by the indexes:
+ * its labels before and after, its properties before the change, and the
+ * one property being changed (key GRAPH_NO_TOKEN when none is). */
+struct node_change {
+	const struct labelset *before;
+	const struct labelset *after;
+	const struct propset *props;
+	uint32_t key;
+	const struct graft_value *value; /* new value of key; NULL: removed */
+};
+/* Makes room in every index the change touches, so commit cannot fail.
+ * GRAFT_OK or GRAFT_ENOMEM (then the indexes are as they were). */
+int index_change_prepare(struct graph *g, const struct node_change *c);
+/* Undoes prepare when a later step of the same change failed. */
+void index_change_abandon(struct graph *g, const struct node_change *c);
+void index_change_commit(struct graph *g, uint64_t id,
+			 const struct node_change *c);
+void indexes_free(struct graph *g);
+
+#endif
