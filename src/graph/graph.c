@@ -1,5 +1,6 @@
 /* The graph's lifecycle, memory accounting, slot tables, ids and versions,
  * and the creation and deletion of nodes and relationships. */
+#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -149,6 +150,8 @@ void graph_free(struct graph *g)
 	indexes_free(g);
 	labelsets_free(g);
 	graph_tokens_free(g);
+	/* Every byte counted in was counted out: the statistics are exact. */
+	assert(g->bytes == sizeof *g);
 	free(g);
 }
 

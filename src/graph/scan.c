@@ -89,7 +89,8 @@ static uint64_t list_head(const struct graph *g, uint64_t node, uint8_t phase)
 {
 	const struct node_slot *n = graph_node_slot(g, node);
 
-	if (n == NULL)
+	/* A slot never created is zeroes, not empty lists. */
+	if (n == NULL || !(n->flags & SLOT_USED))
 		return GRAPH_NO_ID;
 	return phase == PHASE_OUT ? n->first_out : n->first_in;
 }

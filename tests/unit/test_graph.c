@@ -186,6 +186,19 @@ static void test_graph_labels_add_remove_and_scan(void **state)
 	assert_ids(ids, label_scan_all(g, A, ids, 8), 2, 0, 3);
 	ok(graph_node_delete(g, 3, 5));
 	assert_ids(ids, label_scan_all(g, A, ids, 8), 1, 0);
+	/* More labels than a node change builds on the stack. */
+	for (uint32_t i = 0; i < 40; i++) {
+		char name[8];
+		uint32_t tok;
+		snprintf(name, sizeof name, "X%u", i);
+		ok(graph_token_intern(g, GRAPH_TOKEN_LABEL, name, strlen(name),
+				      &tok));
+		ok(graph_node_add_label(g, 1, tok, 6));
+	}
+	ok(graph_node_remove_label(g, 1, 3 + 20, 6));
+	assert_int_equal(graph_node_labels(g, 1, &labels), 39);
+	assert_int_equal(labels[19], 3 + 19);
+	assert_int_equal(labels[20], 3 + 21);
 	/* A label scan spanning bitmap chunks. */
 	ok(graph_node_create(g, 200000, 6));
 	ok(graph_node_add_label(g, 200000, A, 6));
@@ -240,6 +253,8 @@ static void test_graph_expands_by_direction_type_and_self_loop(void **state)
 		   2, 1);
 	assert_int_equal(graph_node_degree(g, 0, GRAPH_BOTH), 4);
 	assert_int_equal(graph_node_degree(g, 0, GRAPH_IN), 2);
+	/* An id never created, in a chunk that exists, has no relationships. */
+	assert_int_equal(expand_all(g, 7, GRAPH_BOTH, GRAPH_NO_TOKEN, ids, 8), 0);
 }
 
 static void test_graph_expand_and_scans_survive_deletions(void **state)
