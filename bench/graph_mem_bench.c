@@ -31,7 +31,8 @@ static uint64_t rss(void)
 	FILE *f = fopen("/proc/self/statm", "r");
 
 	if (f == NULL || fscanf(f, "%lu %lu", &size, &resident) != 2) {
-		fprintf(stderr, "graph_mem_bench: cannot read /proc/self/statm\n");
+		fprintf(stderr,
+			"graph_mem_bench: cannot read /proc/self/statm\n");
 		exit(2);
 	}
 	fclose(f);
@@ -70,7 +71,8 @@ static bool report(const char *what, const char *source, uint64_t bytes,
 static void throughput(const char *what, uint64_t n, double secs)
 {
 	printf("  %-22s %10llu in %6.3f s  %7.1f M/s\n", what,
-	       (unsigned long long)n, secs, secs > 0 ? (double)n / secs / 1e6 : 0);
+	       (unsigned long long)n, secs,
+	       secs > 0 ? (double)n / secs / 1e6 : 0);
 }
 
 /* Scans run over the whole graph; each counts what it saw, so the loops
@@ -87,7 +89,8 @@ static void scans(const struct graph *g, uint32_t label, uint32_t type,
 		;
 	throughput("node scan", n, now() - t);
 	t = now();
-	for (pos = 0, n = 0; graph_label_scan(g, label, &pos) != GRAPH_NO_ID; n++)
+	for (pos = 0, n = 0; graph_label_scan(g, label, &pos) != GRAPH_NO_ID;
+	     n++)
 		;
 	throughput("label scan", n, now() - t);
 	t = now();
@@ -118,14 +121,16 @@ int main(int argc, char **argv)
 	uint64_t nodes = argc > 1 ? strtoull(argv[1], NULL, 10) : 5000000;
 	uint64_t rels = argc > 2 ? strtoull(argv[2], NULL, 10) : 5000000;
 	bool ring = argc > 3 && strcmp(argv[3], "ring") == 0;
-	uint64_t rng = 0x9e3779b97f4a7c15ull, rss0, rss1, rss2, heap0, heap1, heap2;
+	uint64_t rng = 0x9e3779b97f4a7c15ull, rss0, rss1, rss2, heap0, heap1,
+		 heap2;
 	uint32_t label, type;
 	struct graph_stats st;
 	struct graph *g;
 	double t0, t1, t2;
 	bool ok = true;
 
-	if (nodes == 0 || (argc > 3 && !ring && strcmp(argv[3], "random") != 0)) {
+	if (nodes == 0 ||
+	    (argc > 3 && !ring && strcmp(argv[3], "random") != 0)) {
 		fprintf(stderr, "usage: graph_mem_bench [nodes [rels "
 				"[ring|random]]]\n");
 		return 2;

@@ -102,13 +102,15 @@ uint64_t bitmap_next(const struct bitmap *bm, uint64_t from)
 			/* Bits below from in its word are masked off. */
 			w = ch->words[wi] & (~(uint64_t)0 << (off & 63));
 			if (w != 0)
-				return base + wi * 64 + (uint64_t)__builtin_ctzll(w);
+				return base + wi * 64 +
+				       (uint64_t)__builtin_ctzll(w);
 			wi++;
 		}
 		for (; wi < BITMAP_CHUNK_WORDS; wi++) {
 			w = ch->words[wi];
 			if (w != 0)
-				return base + wi * 64 + (uint64_t)__builtin_ctzll(w);
+				return base + wi * 64 +
+				       (uint64_t)__builtin_ctzll(w);
 		}
 	}
 	return GRAPH_NO_ID;

@@ -93,9 +93,10 @@ void graph_violation(const char *func, const char *fmt, ...)
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	graft_error("graph: %s: precondition violated: %s (a bug in the caller; "
-		    "stopping before the graph is corrupted)",
-		    func, msg);
+	graft_error(
+		"graph: %s: precondition violated: %s (a bug in the caller; "
+		"stopping before the graph is corrupted)",
+		func, msg);
 	abort();
 }
 
@@ -146,7 +147,8 @@ void graph_free(struct graph *g)
 			  g->n_label_bits * sizeof *g->label_bits);
 	for (uint32_t i = 0; i < g->n_type_bits; i++)
 		bitmap_free(g, &g->type_bits[i]);
-	graph_mem_release(g, g->type_bits, g->n_type_bits * sizeof *g->type_bits);
+	graph_mem_release(g, g->type_bits,
+			  g->n_type_bits * sizeof *g->type_bits);
 	indexes_free(g);
 	labelsets_free(g);
 	graph_tokens_free(g);

@@ -24,7 +24,7 @@ struct node_slot {
 	uint64_t first_out; /* newest first, linked by rel_slot.next_out */
 	uint64_t first_in;  /* newest first, linked by rel_slot.next_in */
 	struct propset *props; /* NULL when the node has none */
-	uint32_t labelset;     /* id in the labelset table; 0 is the empty set */
+	uint32_t labelset; /* id in the labelset table; 0 is the empty set */
 	uint32_t flags;
 };
 
@@ -68,7 +68,7 @@ struct labelset_table {
 	struct labelset **sets; /* by id, NULL where free */
 	uint32_t n;             /* ids handed out */
 	uint32_t cap;           /* of sets and of free_ids */
-	uint32_t *free_ids;     /* a stack; capacity cap, so pushes never fail */
+	uint32_t *free_ids; /* a stack; capacity cap, so pushes never fail */
 	uint32_t n_free;
 	uint32_t *slots; /* open addressing of id + 1 by hash; 0 is empty */
 	uint32_t n_slots; /* power of two */

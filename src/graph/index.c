@@ -128,7 +128,8 @@ static void entry_remove(struct graph *g, struct graph_index *ix, size_t i)
 			break;
 		home = (size_t)ix->slots[j].hash & mask;
 		/* The entry at j may move to i if its home is not in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+		if (i <= j ? (home <= i || home > j)
+			   : (home <= i && home > j)) {
 			ix->slots[i] = ix->slots[j];
 			i = j;
 		}

@@ -22,7 +22,8 @@ static uint64_t labels_hash(const uint32_t *labels, uint32_t n)
 static bool labels_are(const struct labelset *ls, const uint32_t *labels,
 		       uint32_t n)
 {
-	return ls->n == n && memcmp(ls->labels, labels, n * sizeof *labels) == 0;
+	return ls->n == n &&
+	       memcmp(ls->labels, labels, n * sizeof *labels) == 0;
 }
 
 static uint32_t *find_slot(const struct labelset_table *t,
@@ -139,7 +140,8 @@ static void remove_slot(struct labelset_table *t, uint32_t i)
 			break;
 		home = (uint32_t)t->sets[t->slots[j] - 1]->hash & mask;
 		/* The entry at j may move to i if its home is not in (i, j]. */
-		if (i <= j ? (home <= i || home > j) : (home <= i && home > j)) {
+		if (i <= j ? (home <= i || home > j)
+			   : (home <= i && home > j)) {
 			t->slots[i] = t->slots[j];
 			i = j;
 		}
@@ -245,7 +247,8 @@ size_t graph_node_labels(const struct graph *g, uint64_t id,
 bool graph_node_has_label(const struct graph *g, uint64_t id, uint32_t label)
 {
 	return labelset_has(
-		graph_node_labelset(g, graph_live_node(g, id, __func__)), label);
+		graph_node_labelset(g, graph_live_node(g, id, __func__)),
+		label);
 }
 
 /* The labels of ls with label added or removed, sorted, into buf (or a heap

@@ -57,7 +57,9 @@ static int propset_grow(struct graph *g, struct propset **pps)
 
 	if (ps != NULL && ps->n < ps->cap)
 		return GRAFT_OK;
-	cap = ps == NULL ? 1 : ps->cap < 4 ? ps->cap + 1 : ps->cap + ps->cap / 2;
+	cap = ps == NULL    ? 1
+	      : ps->cap < 4 ? ps->cap + 1
+			    : ps->cap + ps->cap / 2;
 	if (ps != NULL && cap <= ps->cap)
 		return GRAFT_ENOMEM; /* 2^32 properties */
 	ps = graph_mem_realloc(g, ps, ps != NULL ? propset_size(ps->cap) : 0,

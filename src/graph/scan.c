@@ -25,7 +25,8 @@ static uint64_t slot_scan(const struct slot_table *t, size_t flags_off,
 		for (; id < end && id < next; id++) {
 			const char *slot =
 				chunk + (id & (SLOT_CHUNK - 1)) * t->slot_size;
-			if (*(const uint32_t *)(const void *)(slot + flags_off) &
+			if (*(const uint32_t *)(const void *)(slot +
+							      flags_off) &
 			    SLOT_LIVE) {
 				*pos = id + 1;
 				return id;
@@ -112,8 +113,10 @@ uint64_t graph_expand_next(const struct graph *g, struct graph_expand *it)
 			/* Deleted ones are passed through, not returned; with
 			 * BOTH a self-loop was returned from the out list. */
 			if ((r->flags & SLOT_LIVE) &&
-			    (it->type == GRAPH_NO_TOKEN || r->type == it->type) &&
-			    (out || it->dir != GRAPH_BOTH || r->src != r->dst)) {
+			    (it->type == GRAPH_NO_TOKEN ||
+			     r->type == it->type) &&
+			    (out || it->dir != GRAPH_BOTH ||
+			     r->src != r->dst)) {
 				it->cur = id;
 				return id;
 			}

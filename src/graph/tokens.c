@@ -27,7 +27,8 @@ static uint32_t *find_slot(const struct token_table *t, const char *name,
 	uint32_t mask = t->n_slots - 1;
 	uint32_t i = (uint32_t)name_hash(name, len) & mask;
 
-	while (t->slots[i] != 0 && !name_is(t->names[t->slots[i] - 1], name, len))
+	while (t->slots[i] != 0 &&
+	       !name_is(t->names[t->slots[i] - 1], name, len))
 		i = (i + 1) & mask;
 	return &t->slots[i];
 }
@@ -46,7 +47,8 @@ static int grow_slots(struct graph *g, struct token_table *t)
 	t->slots = slots;
 	t->n_slots = n;
 	for (uint32_t tok = 0; tok < t->n; tok++)
-		*find_slot(t, t->names[tok]->data, t->names[tok]->len) = tok + 1;
+		*find_slot(t, t->names[tok]->data, t->names[tok]->len) =
+			tok + 1;
 	graph_mem_release(g, old, n_old * sizeof *old);
 	return GRAFT_OK;
 }
@@ -67,8 +69,9 @@ int graph_token_intern(struct graph *g, enum graph_token_kind kind,
 		return GRAFT_ENOMEM;
 	if (t->n == t->cap) {
 		uint32_t cap = t->cap ? t->cap * 2 : 16;
-		struct graft_str **names = graph_mem_realloc(
-			g, t->names, t->cap * sizeof *names, cap * sizeof *names);
+		struct graft_str **names =
+			graph_mem_realloc(g, t->names, t->cap * sizeof *names,
+					  cap * sizeof *names);
 		if (names == NULL)
 			return GRAFT_ENOMEM;
 		t->names = names;
