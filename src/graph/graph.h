@@ -72,7 +72,9 @@ void graph_reserve_ids(struct graph *g, uint64_t next_node, uint64_t next_rel);
 
 /* Versions: the transaction id that last created, changed (labels,
  * properties) or deleted the entity; 0 if the id never existed. Adding or
- * removing a relationship does not change its end nodes' versions. */
+ * removing a relationship does not change its end nodes' versions. An apply
+ * call on an entity sets its version even when it changes nothing (adding a
+ * label the node has, removing an unset property). */
 bool graph_node_exists(const struct graph *g, uint64_t id);
 uint64_t graph_node_version(const struct graph *g, uint64_t id);
 bool graph_rel_exists(const struct graph *g, uint64_t id);
@@ -105,9 +107,13 @@ uint64_t graph_label_scan(const struct graph *g, uint32_t label, uint64_t *pos);
 uint64_t graph_rel_scan(const struct graph *g, uint64_t *pos);
 uint64_t graph_type_scan(const struct graph *g, uint32_t type, uint64_t *pos);
 
-/* Expansion of one node's relationships, optionally of one type
- * (GRAPH_NO_TOKEN: any). With GRAPH_BOTH a self-loop is returned once. Like
- * scans, survives relationship deletions between calls. */
+/* Expansion of one node's relationships, newest first, optionally of one
+ * type (GRAPH_NO_TOKEN: any). With GRAPH_BOTH the outgoing ones come first
+ * and a self-loop is returned once. Like scans, survives relationship
+ * deletions between calls; relationships created after it passed the start
+ * of a list are not returned. A node that does not exist has none. Lists are
+ * singly linked (a relationship fits in 56 bytes), so graph_node_degree and
+ * deleting a relationship cost O(degree) of its ends. */
 struct graph_expand {
 	uint64_t node;
 	uint64_t cur;
@@ -153,6 +159,7 @@ int graph_rel_set_prop(struct graph *g, uint64_t id, uint32_t key,
 		       const struct graft_value *value, uint64_t version);
 /* Builds the index from existing nodes. GRAFT_EEXIST if present. */
 int graph_index_create(struct graph *g, uint32_t label, uint32_t key);
+/* GRAFT_ENOTFOUND if absent. */
 int graph_index_drop(struct graph *g, uint32_t label, uint32_t key);
 
 #endif
