@@ -27,6 +27,7 @@ struct checkpoint_req {
 	/* private */
 	uv_work_t work;
 	pid_t child;
+	int msg_fd; /* read end of the child's error-message pipe */
 	int status;
 	char dir[4096];
 	checkpoint_cb cb;
