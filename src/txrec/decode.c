@@ -1,36 +1,77 @@
-/* Decoding untrusted bytes. msgpack-c's unpacker allocates a container's
- * storage from its claimed element count before reading the elements, so a
- * few hostile bytes can ask for gigabytes; this reader walks the bytes
- * itself and allocates only after checking that the input can hold what a
- * header claims (every element takes at least one byte). */
+/* Decoding records and values from untrusted bytes.
+ *
+ * A small bounds-checked msgpack reader rather than msgpack-c's unpacker:
+ * msgpack_unpack allocates count * sizeof(msgpack_object) for an array or
+ * map header before checking that the data is there, so five bytes can ask
+ * for gigabytes. Here every length is checked against the bytes that remain
+ * before anything is allocated, containers grow as their elements actually
+ * parse (so memory stays proportional to the input), nesting stops at
+ * TXREC_MAX_DEPTH, every field is type-checked, and any problem is
+ * GRAFT_ECORRUPT with a message naming the field and byte offset. */
+#include "txrec.h"
+
+#include <assert.h>
+#include <stdarg.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/err.h"
-#include "txrec.h"
 #include "txrec_int.h"
 
-#define MAX_DEPTH 32
-
-struct reader {
-	const uint8_t *p, *end;
-	char *errmsg;
-	const char *what; /* where we are, for messages */
+struct mp {
+	const uint8_t *start, *p, *end;
+	size_t at;     /* offset of the element being read, for messages */
+	char why[160]; /* what is wrong with it, once something is */
 };
 
-static int bad(struct reader *r, const char *problem)
+static int mp_fail(struct mp *m, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int mp_fail(struct mp *m, const char *fmt, ...)
 {
-	return graft_errf(r->errmsg, GRAFT_ECORRUPT,
-			  "corrupt transaction record: %s: %s", r->what, problem);
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(m->why, sizeof m->why, fmt, ap);
+	va_end(ap);
+	return GRAFT_ECORRUPT;
 }
 
-static int need(struct reader *r, size_t n)
+static const char *kind_of(const struct mp *m)
 {
-	return (size_t)(r->end - r->p) >= n ? GRAFT_OK
-					     : bad(r, "truncated");
+	uint8_t b;
+
+	if (m->p == m->end)
+		return "the end of the data";
+	b = *m->p;
+	if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3))
+		return "an integer";
+	if (b <= 0x8f || b == 0xde || b == 0xdf)
+		return "a map";
+	if (b <= 0x9f || b == 0xdc || b == 0xdd)
+		return "an array";
+	if (b <= 0xbf || (b >= 0xd9 && b <= 0xdb))
+		return "a string";
+	if (b == 0xc0)
+		return "nil";
+	if (b == 0xc2 || b == 0xc3)
+		return "a boolean";
+	if (b == 0xca || b == 0xcb)
+		return "a float";
+	if (b >= 0xc4 && b <= 0xc6)
+		return "bytes";
+	if (b == 0xc1)
+		return "the unused byte 0xc1";
+	return "an extension type";
 }
 
-static uint64_t be(const uint8_t *p, unsigned n)
+static int mp_unexpected(struct mp *m, const char *expected)
+{
+	return mp_fail(m, "expected %s, found %s", expected, kind_of(m));
+}
+
+static uint64_t get_be(const uint8_t *p, unsigned n)
 {
 	uint64_t v = 0;
 
@@ -39,329 +80,556 @@ static uint64_t be(const uint8_t *p, unsigned n)
 	return v;
 }
 
-/* Reads a big-endian length of n bytes (n = 0: none). */
-static int read_len(struct reader *r, unsigned n, uint64_t *len)
+/* Consumes a marker byte and an n-byte big-endian argument. */
+static int take(struct mp *m, unsigned n, uint64_t *arg)
 {
-	if (need(r, n) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	*len = be(r->p, n);
-	r->p += n;
+	if ((size_t)(m->end - m->p) < 1 + (size_t)n)
+		return mp_fail(m, "truncated: %s needs %u more bytes, %zu remain",
+			       kind_of(m), 1 + n, (size_t)(m->end - m->p));
+	*arg = get_be(m->p + 1, n);
+	m->p += 1 + n;
 	return GRAFT_OK;
 }
 
-/* Container header: array (is_map 0) or map (1). */
-static int read_container(struct reader *r, int is_map, uint64_t *n)
+static void mp_begin(struct mp *m)
+{
+	m->at = (size_t)(m->p - m->start);
+}
+
+/* Reads any integer msgpack form as a sign and magnitude. */
+static int read_integer(struct mp *m, bool *neg, uint64_t *mag)
 {
 	uint8_t b;
+	uint64_t a;
+	int rv;
 
-	if (need(r, 1) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	b = *r->p++;
-	if (!is_map && (b & 0xf0) == 0x90)
-		*n = b & 0x0f;
-	else if (is_map && (b & 0xf0) == 0x80)
-		*n = b & 0x0f;
-	else if (b == (is_map ? 0xde : 0xdc))
-		return read_len(r, 2, n);
-	else if (b == (is_map ? 0xdf : 0xdd))
-		return read_len(r, 4, n);
+	mp_begin(m);
+	if (m->p == m->end)
+		return mp_unexpected(m, "an integer");
+	b = *m->p;
+	*neg = false;
+	if (b <= 0x7f || b >= 0xe0) {
+		m->p++;
+		*neg = b >= 0xe0;
+		*mag = *neg ? (uint64_t)(-(int64_t)(int8_t)b) : b;
+		return GRAFT_OK;
+	}
+	if (b < 0xcc || b > 0xd3)
+		return mp_unexpected(m, "an integer");
+	rv = take(m, 1u << ((b - 0xcc) & 3), &a);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (b <= 0xcf) {
+		*mag = a;
+		return GRAFT_OK;
+	}
+	/* int8..int64: sign-extend from the width just read. */
+	unsigned bits = 8u << ((b - 0xd0) & 3);
+	if (bits < 64 && (a >> (bits - 1)) & 1)
+		a |= ~(uint64_t)0 << bits;
+	*neg = (int64_t)a < 0;
+	*mag = *neg ? (uint64_t)0 - a : a;
+	return GRAFT_OK;
+}
+
+static int read_uint(struct mp *m, uint64_t *out)
+{
+	bool neg;
+	int rv = read_integer(m, &neg, out);
+
+	if (rv == GRAFT_OK && neg)
+		return mp_fail(m, "expected an unsigned integer, found -%llu",
+			       (unsigned long long)*out);
+	return rv;
+}
+
+static int read_int(struct mp *m, int64_t *out)
+{
+	uint64_t mag;
+	bool neg;
+	int rv = read_integer(m, &neg, &mag);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (mag > (uint64_t)INT64_MAX + neg)
+		return mp_fail(m, "integer %s%llu is out of the 64-bit range",
+			       neg ? "-" : "", (unsigned long long)mag);
+	*out = neg ? (int64_t)((uint64_t)0 - mag) : (int64_t)mag;
+	return GRAFT_OK;
+}
+
+/* A header: fix form when b & ~fix_mask == fix_base, else 8/16/32-bit forms
+ * at codes c8 (0 when absent), c16, c32. */
+static int read_header(struct mp *m, const char *what, uint8_t fix_base,
+		       uint8_t fix_mask, uint8_t c8, uint8_t c16, uint8_t c32,
+		       uint32_t *n)
+{
+	uint64_t a = 0;
+	uint8_t b;
+	int rv;
+
+	mp_begin(m);
+	if (m->p == m->end)
+		return mp_unexpected(m, what);
+	b = *m->p;
+	if ((b & (uint8_t)~fix_mask) == fix_base) {
+		m->p++;
+		*n = b & fix_mask;
+		return GRAFT_OK;
+	}
+	if (c8 != 0 && b == c8)
+		rv = take(m, 1, &a);
+	else if (b == c16)
+		rv = take(m, 2, &a);
+	else if (b == c32)
+		rv = take(m, 4, &a);
 	else
-		return bad(r, is_map ? "expected a map" : "expected an array");
+		return mp_unexpected(m, what);
+	if (rv == GRAFT_OK)
+		*n = (uint32_t)a;
+	return rv;
+}
+
+/* Counts are bounded by the bytes left: every element takes at least one. */
+static int read_array(struct mp *m, uint32_t *n)
+{
+	int rv = read_header(m, "an array", 0x90, 0x0f, 0, 0xdc, 0xdd, n);
+
+	if (rv == GRAFT_OK && *n > (size_t)(m->end - m->p))
+		return mp_fail(m, "array of %u elements with only %zu bytes "
+			       "left", *n, (size_t)(m->end - m->p));
+	return rv;
+}
+
+static int read_map(struct mp *m, uint32_t *n)
+{
+	int rv = read_header(m, "a map", 0x80, 0x0f, 0, 0xde, 0xdf, n);
+
+	if (rv == GRAFT_OK && 2 * (uint64_t)*n > (size_t)(m->end - m->p))
+		return mp_fail(m, "map of %u entries with only %zu bytes left",
+			       *n, (size_t)(m->end - m->p));
+	return rv;
+}
+
+static int read_body(struct mp *m, uint32_t n, const uint8_t **p)
+{
+	if (n > (size_t)(m->end - m->p))
+		return mp_fail(m, "truncated: %u bytes announced, %zu remain", n,
+			       (size_t)(m->end - m->p));
+	*p = m->p;
+	m->p += n;
 	return GRAFT_OK;
 }
 
-static int read_uint(struct reader *r, uint64_t *v)
+static int read_str(struct mp *m, const uint8_t **p, uint32_t *n)
 {
-	uint8_t b;
+	int rv = read_header(m, "a string", 0xa0, 0x1f, 0xd9, 0xda, 0xdb, n);
 
-	if (need(r, 1) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	b = *r->p++;
-	if (b <= 0x7f) {
-		*v = b;
-		return GRAFT_OK;
-	}
-	if (b >= 0xcc && b <= 0xcf)
-		return read_len(r, 1u << (b - 0xcc), v);
-	return bad(r, "expected an unsigned integer");
+	return rv == GRAFT_OK ? read_body(m, *n, p) : rv;
 }
 
-static int read_int(struct reader *r, int64_t *v)
+static int read_new_str(struct mp *m, struct graft_str **out)
 {
-	uint8_t b;
-	uint64_t u;
-	unsigned n;
+	const uint8_t *p = NULL;
+	uint32_t n;
+	int rv = read_str(m, &p, &n);
 
-	if (need(r, 1) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	b = *r->p;
-	if (b <= 0x7f || (b >= 0xcc && b <= 0xcf)) {
-		if (read_uint(r, &u) != GRAFT_OK)
-			return GRAFT_ECORRUPT;
-		if (u > INT64_MAX)
-			return bad(r, "integer out of range");
-		*v = (int64_t)u;
+	if (rv != GRAFT_OK)
+		return rv;
+	*out = graft_str_new(p, n);
+	return *out == NULL ? GRAFT_ENOMEM : GRAFT_OK;
+}
+
+static int read_value(struct mp *m, unsigned depth, struct graft_value *v);
+
+/* Grows an array of *cap elements of size sz to hold n + 1, never beyond
+ * total (the announced count). */
+static int grow(void **items, uint32_t n, uint32_t *cap, uint32_t total,
+		size_t sz)
+{
+	uint32_t c;
+	void *p;
+
+	if (n < *cap)
 		return GRAFT_OK;
-	}
-	r->p++;
-	if (b >= 0xe0) {
-		*v = (int8_t)b;
-		return GRAFT_OK;
-	}
-	if (b < 0xd0 || b > 0xd3)
-		return bad(r, "expected an integer");
-	n = 1u << (b - 0xd0);
-	if (read_len(r, n, &u) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	/* Sign-extend from n bytes. */
-	*v = n == 8 ? (int64_t)u : (int64_t)(u << (64 - 8 * n)) >> (64 - 8 * n);
+	c = *cap * 2 < total ? *cap * 2 : total;
+	p = realloc(*items, (size_t)c * sz);
+	if (p == NULL)
+		return GRAFT_ENOMEM;
+	*items = p;
+	*cap = c;
 	return GRAFT_OK;
 }
 
-/* str (is_bin 0) or bin (1) header and body, borrowed from the input. */
-static int read_raw(struct reader *r, int is_bin, const uint8_t **p,
-		    uint64_t *n)
+/* On failure v stays a valid value holding what was decoded so far. */
+static int read_list(struct mp *m, unsigned depth, uint32_t n,
+		     struct graft_value *v)
 {
-	uint8_t b;
+	struct graft_list *l = malloc(sizeof *l);
+	uint32_t cap = n < 8 ? (n ? n : 1) : 8;
 	int rv = GRAFT_OK;
 
-	if (need(r, 1) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	b = *r->p++;
-	if (!is_bin && (b & 0xe0) == 0xa0)
-		*n = b & 0x1f;
-	else if (b == (is_bin ? 0xc4 : 0xd9))
-		rv = read_len(r, 1, n);
-	else if (b == (is_bin ? 0xc5 : 0xda))
-		rv = read_len(r, 2, n);
-	else if (b == (is_bin ? 0xc6 : 0xdb))
-		rv = read_len(r, 4, n);
-	else
-		return bad(r, is_bin ? "expected bytes" : "expected a string");
-	if (rv != GRAFT_OK || need(r, *n) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	*p = r->p;
-	r->p += *n;
-	return GRAFT_OK;
-}
-
-static int read_str(struct reader *r, struct graft_str **out)
-{
-	const uint8_t *p;
-	uint64_t n;
-
-	if (read_raw(r, 0, &p, &n) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	*out = graft_str_new(p, n);
-	return *out != NULL ? GRAFT_OK : GRAFT_ENOMEM;
-}
-
-static int read_value(struct reader *r, struct graft_value *v, int depth);
-
-static int read_list(struct reader *r, struct graft_value *v, int depth)
-{
-	uint64_t n;
-	int rv = read_container(r, 0, &n);
-
-	if (rv != GRAFT_OK)
-		return rv;
-	if (n > (uint64_t)(r->end - r->p))
-		return bad(r, "list longer than the record");
-	rv = graft_value_list(v, (uint32_t)n);
-	for (uint32_t i = 0; rv == GRAFT_OK && i < n; i++)
-		rv = read_value(r, &v->u.list->items[i], depth + 1);
+	if (l == NULL)
+		return GRAFT_ENOMEM;
+	l->len = 0;
+	l->items = malloc(cap * sizeof *l->items);
+	if (l->items == NULL) {
+		free(l);
+		return GRAFT_ENOMEM;
+	}
+	v->type = GRAFT_VALUE_LIST;
+	v->u.list = l;
+	while (rv == GRAFT_OK && l->len < n) {
+		rv = grow((void **)&l->items, l->len, &cap, n, sizeof *l->items);
+		if (rv != GRAFT_OK)
+			break;
+		l->items[l->len] = graft_value_null();
+		rv = read_value(m, depth + 1, &l->items[l->len++]);
+	}
 	return rv;
 }
 
-static int read_map(struct reader *r, struct graft_value *v, int depth)
+static int read_map_value(struct mp *m, unsigned depth, uint32_t n,
+			  struct graft_value *v)
 {
-	uint64_t n;
-	int rv = read_container(r, 1, &n);
+	struct graft_map *map = malloc(sizeof *map);
+	uint32_t cap = n < 8 ? (n ? n : 1) : 8;
+	int rv = GRAFT_OK;
 
-	if (rv != GRAFT_OK)
-		return rv;
-	if (n > (uint64_t)(r->end - r->p) / 2)
-		return bad(r, "map longer than the record");
-	rv = graft_value_map(v, (uint32_t)n);
-	for (uint32_t i = 0; rv == GRAFT_OK && i < n; i++) {
-		rv = read_str(r, &v->u.map->entries[i].key);
+	if (map == NULL)
+		return GRAFT_ENOMEM;
+	map->len = 0;
+	map->entries = malloc(cap * sizeof *map->entries);
+	if (map->entries == NULL) {
+		free(map);
+		return GRAFT_ENOMEM;
+	}
+	v->type = GRAFT_VALUE_MAP;
+	v->u.map = map;
+	while (rv == GRAFT_OK && map->len < n) {
+		struct graft_map_entry *e;
+
+		rv = grow((void **)&map->entries, map->len, &cap, n,
+			  sizeof *map->entries);
+		if (rv != GRAFT_OK)
+			break;
+		e = &map->entries[map->len++];
+		e->key = NULL;
+		e->value = graft_value_null();
+		rv = read_new_str(m, &e->key);
+		if (rv == GRAFT_ECORRUPT) {
+			char why[sizeof m->why];
+			memcpy(why, m->why, sizeof why);
+			mp_fail(m, "map key: %s", why);
+		}
 		if (rv == GRAFT_OK)
-			rv = read_value(r, &v->u.map->entries[i].value,
-					depth + 1);
+			rv = read_value(m, depth + 1, &e->value);
 	}
 	if (rv == GRAFT_OK)
-		graft_map_sort(v->u.map);
+		graft_map_sort(map);
 	return rv;
 }
 
-static int read_value(struct reader *r, struct graft_value *v, int depth)
+static int read_value(struct mp *m, unsigned depth, struct graft_value *v)
 {
-	const uint8_t *p;
-	uint64_t n, bits;
+	const uint8_t *p = NULL;
+	uint64_t a = 0;
+	uint32_t n;
 	uint8_t b;
+	int rv;
 
 	*v = graft_value_null();
-	if (depth > MAX_DEPTH)
-		return bad(r, "values nested too deeply");
-	if (need(r, 1) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	b = *r->p;
-	if (b == 0xc0 || b == 0xc2 || b == 0xc3) {
-		r->p++;
-		if (b != 0xc0)
-			*v = graft_value_bool(b == 0xc3);
+	mp_begin(m);
+	if (m->p == m->end)
+		return mp_unexpected(m, "a value");
+	b = *m->p;
+	switch (b) {
+	case 0xc0:
+		m->p++;
 		return GRAFT_OK;
-	}
-	if (b == 0xcb) {
-		r->p++;
-		if (read_len(r, 8, &bits) != GRAFT_OK)
-			return GRAFT_ECORRUPT;
-		v->type = GRAFT_VALUE_FLOAT;
-		memcpy(&v->u.f, &bits, sizeof bits);
+	case 0xc2:
+	case 0xc3:
+		m->p++;
+		*v = graft_value_bool(b == 0xc3);
 		return GRAFT_OK;
-	}
-	if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3)) {
-		v->type = GRAFT_VALUE_INT;
-		return read_int(r, &v->u.i);
-	}
-	if ((b & 0xe0) == 0xa0 || (b >= 0xd9 && b <= 0xdb)) {
-		int rv = read_str(r, &v->u.s);
+	case 0xca: {
+		float f;
+		uint32_t u;
+		rv = take(m, 4, &a);
+		u = (uint32_t)a;
+		memcpy(&f, &u, sizeof f);
 		if (rv == GRAFT_OK)
-			v->type = GRAFT_VALUE_STRING;
+			*v = graft_value_float(f);
 		return rv;
 	}
-	if (b >= 0xc4 && b <= 0xc6) {
-		if (read_raw(r, 1, &p, &n) != GRAFT_OK)
-			return GRAFT_ECORRUPT;
-		return graft_value_bytes(v, p, n);
-	}
-	if ((b & 0xf0) == 0x90 || b == 0xdc || b == 0xdd)
-		return read_list(r, v, depth);
-	if ((b & 0xf0) == 0x80 || b == 0xde || b == 0xdf)
-		return read_map(r, v, depth);
-	return bad(r, "not a property value");
-}
-
-static int read_read(struct reader *r, struct txrec *rec)
-{
-	uint64_t n, entity, id, version;
-
-	if (read_container(r, 0, &n) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	if (n != 3)
-		return bad(r, "a read has three fields");
-	if (read_uint(r, &entity) != GRAFT_OK || read_uint(r, &id) != GRAFT_OK ||
-	    read_uint(r, &version) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	if (entity > TXREC_ENTITY_REL)
-		return bad(r, "unknown entity kind");
-	return txrec_add_read(rec, (enum txrec_entity)entity, id, version);
-}
-
-static int read_op_fields(struct reader *r, struct txrec_op *op, unsigned mask)
-{
-	int rv = GRAFT_OK;
-
-	if (mask & TXREC_F_ID)
-		rv = read_uint(r, &op->id);
-	if (rv == GRAFT_OK && (mask & TXREC_F_ENDS)) {
-		rv = read_uint(r, &op->src);
+	case 0xcb: {
+		double d;
+		rv = take(m, 8, &a);
+		memcpy(&d, &a, sizeof d);
 		if (rv == GRAFT_OK)
-			rv = read_uint(r, &op->dst);
+			*v = graft_value_float(d);
+		return rv;
 	}
-	if (rv == GRAFT_OK && (mask & TXREC_F_NAME))
-		rv = read_str(r, &op->name);
-	if (rv == GRAFT_OK && (mask & TXREC_F_NAME2))
-		rv = read_str(r, &op->name2);
-	if (rv == GRAFT_OK && (mask & TXREC_F_VALUE))
-		rv = read_value(r, &op->value, 0);
-	return rv;
-}
-
-static int read_op(struct reader *r, struct txrec *rec)
-{
-	struct txrec_op op;
-	uint64_t n, type;
-	unsigned mask;
-	int rv;
-
-	memset(&op, 0, sizeof op);
-	if (read_container(r, 0, &n) != GRAFT_OK || read_uint(r, &type) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	mask = type <= TXREC_OP_MAX ? txrec_field_mask((unsigned)type) : 0;
-	if (mask == 0)
-		return bad(r, "unknown operation type");
-	if (n != 1 + (unsigned)__builtin_popcount(mask))
-		return bad(r, "wrong number of fields for its operation type");
-	op.type = (uint8_t)type;
-	rv = read_op_fields(r, &op, mask);
-	if (rv == GRAFT_OK)
-		rv = txrec_add_op(rec, &op);
-	if (rv != GRAFT_OK) {
-		free(op.name);
-		free(op.name2);
-		graft_value_free(&op.value);
+	case 0xc4:
+	case 0xc5:
+	case 0xc6:
+		rv = take(m, 1u << (b - 0xc4), &a);
+		if (rv == GRAFT_OK)
+			rv = read_body(m, (uint32_t)a, &p);
+		if (rv == GRAFT_OK)
+			rv = graft_value_bytes(v, p, (uint32_t)a);
+		return rv;
+	default:
+		break;
 	}
-	return rv;
-}
-
-static int read_record(struct reader *r, struct txrec *rec)
-{
-	uint64_t n, version;
-	int rv;
-
-	r->what = "header";
-	if (read_container(r, 0, &n) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	if (n != 5)
-		return bad(r, "a record has five fields");
-	if (read_uint(r, &version) != GRAFT_OK)
-		return GRAFT_ECORRUPT;
-	if (version != TXREC_FORMAT_VERSION)
-		return bad(r, "unknown format version (written by a newer graft?)");
-	rv = read_str(r, &rec->db);
-	if (rv == GRAFT_OK)
-		rv = read_int(r, &rec->commit_time_ms);
-	r->what = "reads";
-	if (rv == GRAFT_OK)
-		rv = read_container(r, 0, &n);
-	if (rv == GRAFT_OK && n > (uint64_t)(r->end - r->p))
-		return bad(r, "more reads than the record can hold");
-	for (uint64_t i = 0; rv == GRAFT_OK && i < n; i++)
-		rv = read_read(r, rec);
-	r->what = "ops";
-	if (rv == GRAFT_OK)
-		rv = read_container(r, 0, &n);
-	if (rv == GRAFT_OK && n > (uint64_t)(r->end - r->p))
-		return bad(r, "more operations than the record can hold");
-	for (uint64_t i = 0; rv == GRAFT_OK && i < n; i++)
-		rv = read_op(r, rec);
-	if (rv == GRAFT_OK && r->p != r->end)
-		return bad(r, "trailing bytes after the record");
-	return rv;
-}
-
-int txrec_decode(const void *p, size_t n, struct txrec *rec, char *errmsg)
-{
-	struct reader r = {p, (const uint8_t *)p + n, errmsg, "record"};
-	int rv;
-
-	txrec_init(rec);
-	rv = read_record(&r, rec);
-	if (rv != GRAFT_OK)
-		txrec_free(rec);
-	return rv;
+	if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)) {
+		rv = read_str(m, &p, &n);
+		return rv == GRAFT_OK ? graft_value_string(v, (const char *)p, n)
+				      : rv;
+	}
+	if ((b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf)) {
+		if (depth >= TXREC_MAX_DEPTH)
+			return mp_fail(m, "value nested deeper than %d levels",
+				       TXREC_MAX_DEPTH);
+		if ((b >= 0x90 && b <= 0x9f) || b == 0xdc || b == 0xdd) {
+			rv = read_array(m, &n);
+			return rv == GRAFT_OK ? read_list(m, depth, n, v) : rv;
+		}
+		rv = read_map(m, &n);
+		return rv == GRAFT_OK ? read_map_value(m, depth, n, v) : rv;
+	}
+	if (b <= 0x7f || b >= 0xe0 || (b >= 0xcc && b <= 0xd3)) {
+		int64_t i = 0;
+		rv = read_int(m, &i);
+		if (rv == GRAFT_OK)
+			*v = graft_value_int(i);
+		return rv;
+	}
+	return mp_unexpected(m, "a value");
 }
 
 int txrec_decode_value(const void *p, size_t n, size_t *used,
 		       struct graft_value *out, char *errmsg)
 {
-	struct reader r = {p, (const uint8_t *)p + n, errmsg, "value"};
-	int rv = read_value(&r, out, 0);
+	struct mp m = {.start = p, .p = p, .end = (const uint8_t *)p + n};
+	int rv = read_value(&m, 0, out);
+
+	if (rv != GRAFT_OK) {
+		graft_value_free(out);
+		if (rv == GRAFT_ECORRUPT)
+			graft_errf(errmsg, rv, "value at byte %zu: %s", m.at,
+				   m.why);
+		return rv;
+	}
+	*used = (size_t)(m.p - m.start);
+	return GRAFT_OK;
+}
+
+/* Record ----------------------------------------------------------------- */
+
+static int rec_fail(struct mp *m, int rv, char *errmsg, const char *what)
+{
+	if (rv == GRAFT_ENOMEM)
+		return rv;
+	return graft_errf(errmsg, rv, "%s at byte %zu: %s", what, m->at,
+			  m->why);
+}
+
+static int op_fail(struct mp *m, int rv, char *errmsg, size_t i,
+		   const struct txrec_op_desc *d, const char *field)
+{
+	if (rv == GRAFT_ENOMEM)
+		return rv;
+	return graft_errf(errmsg, rv, "op %zu: %s: %s at byte %zu: %s", i,
+			  d->name, field, m->at, m->why);
+}
+
+/* The field an op with w elements (w < its width) lacks first. */
+static const char *missing_field(const struct txrec_op_desc *d, uint32_t w)
+{
+	static const unsigned order[] = {TXREC_F_ID, TXREC_F_NAME,
+					 TXREC_F_ENDS, TXREC_F_ENDS,
+					 TXREC_F_VALUE, TXREC_F_NAME2};
+	static const char *const nouns[] = {"id", NULL, "source node",
+					    "destination node", "value",
+					    "property key"};
+	uint32_t at = 1;
+	unsigned k;
+
+	for (k = 0; k < sizeof order / sizeof order[0]; k++)
+		if ((d->fields & order[k]) && at++ >= w)
+			break;
+	assert(k < sizeof nouns / sizeof nouns[0]);
+	return k == 1 ? d->name_what : nouns[k];
+}
+
+static int read_op(struct mp *m, size_t i, struct txrec_op *op, char *errmsg)
+{
+	const struct txrec_op_desc *d;
+	uint64_t type;
+	uint32_t w;
+	unsigned f;
+	int rv;
+
+	rv = read_array(m, &w);
+	if (rv == GRAFT_OK && w == 0)
+		rv = mp_fail(m, "an op is an array starting with its type, "
+			     "found an empty array");
+	if (rv == GRAFT_OK)
+		rv = read_uint(m, &type);
+	if (rv != GRAFT_OK) {
+		if (rv == GRAFT_ENOMEM)
+			return rv;
+		return graft_errf(errmsg, rv, "op %zu at byte %zu: %s", i,
+				  m->at, m->why);
+	}
+	if (type < 1 || type > TXREC_OP_MAX)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "op %zu at byte %zu: unknown op type %llu", i,
+				  m->at, (unsigned long long)type);
+	op->type = (uint8_t)type;
+	d = &txrec_op_descs[type];
+	f = d->fields;
+	if (w < txrec_op_width(f)) {
+		const char *what = missing_field(d, w);
+		return graft_errf(errmsg, GRAFT_ECORRUPT, "op %zu: %s without "
+				  "%s %s", i, d->name,
+				  strchr("aeiou", what[0]) ? "an" : "a", what);
+	}
+	if (w > txrec_op_width(f))
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "op %zu: %s has %u fields where %u are "
+				  "expected", i, d->name, w,
+				  txrec_op_width(f));
+	if ((f & TXREC_F_ID) && (rv = read_uint(m, &op->id)) != GRAFT_OK)
+		return op_fail(m, rv, errmsg, i, d, "id");
+	if ((f & TXREC_F_NAME) &&
+	    (rv = read_new_str(m, &op->name)) != GRAFT_OK)
+		return op_fail(m, rv, errmsg, i, d, d->name_what);
+	if ((f & TXREC_F_ENDS) && (rv = read_uint(m, &op->src)) != GRAFT_OK)
+		return op_fail(m, rv, errmsg, i, d, "source node");
+	if ((f & TXREC_F_ENDS) && (rv = read_uint(m, &op->dst)) != GRAFT_OK)
+		return op_fail(m, rv, errmsg, i, d, "destination node");
+	if ((f & TXREC_F_VALUE) &&
+	    (rv = read_value(m, 0, &op->value)) != GRAFT_OK)
+		return op_fail(m, rv, errmsg, i, d, "value");
+	if ((f & TXREC_F_NAME2) &&
+	    (rv = read_new_str(m, &op->name2)) != GRAFT_OK)
+		return op_fail(m, rv, errmsg, i, d, "property key");
+	return GRAFT_OK;
+}
+
+static int read_reads(struct mp *m, struct txrec *r, char *errmsg)
+{
+	uint32_t n, w;
+	int rv = read_array(m, &n);
 
 	if (rv != GRAFT_OK)
-		graft_value_free(out);
-	else
-		*used = (size_t)(r.p - (const uint8_t *)p);
+		return rec_fail(m, rv, errmsg, "reads");
+	for (uint32_t i = 0; i < n; i++) {
+		uint64_t entity, id, version;
+
+		rv = read_array(m, &w);
+		if (rv == GRAFT_OK && w != 3)
+			rv = mp_fail(m, "a read is [entity, id, version], "
+				     "found %u elements", w);
+		if (rv == GRAFT_OK)
+			rv = read_uint(m, &entity);
+		if (rv == GRAFT_OK && entity > TXREC_ENTITY_REL)
+			rv = mp_fail(m, "unknown entity kind %llu",
+				     (unsigned long long)entity);
+		if (rv == GRAFT_OK)
+			rv = read_uint(m, &id);
+		if (rv == GRAFT_OK)
+			rv = read_uint(m, &version);
+		if (rv == GRAFT_OK)
+			rv = txrec_add_read(r, (enum txrec_entity)entity, id,
+					    version);
+		if (rv == GRAFT_ENOMEM)
+			return rv;
+		if (rv != GRAFT_OK)
+			return graft_errf(errmsg, rv, "read %u at byte %zu: %s",
+					  i, m->at, m->why);
+	}
+	return GRAFT_OK;
+}
+
+static int read_ops(struct mp *m, struct txrec *r, char *errmsg)
+{
+	uint32_t n;
+	int rv = read_array(m, &n);
+
+	if (rv != GRAFT_OK)
+		return rec_fail(m, rv, errmsg, "ops");
+	for (uint32_t i = 0; i < n; i++) {
+		struct txrec_op *op;
+
+		if (r->n_ops == r->cap_ops) {
+			size_t c = r->cap_ops ? r->cap_ops * 2 : 8;
+			op = realloc(r->ops, (c < n ? c : n) * sizeof *op);
+			if (op == NULL)
+				return GRAFT_ENOMEM;
+			r->ops = op;
+			r->cap_ops = c < n ? c : n;
+		}
+		/* Counted at once so that txrec_free releases a partial op. */
+		op = &r->ops[r->n_ops++];
+		memset(op, 0, sizeof *op);
+		op->value = graft_value_null();
+		rv = read_op(m, i, op, errmsg);
+		if (rv != GRAFT_OK)
+			return rv;
+	}
+	return GRAFT_OK;
+}
+
+int txrec_decode(const void *p, size_t n, struct txrec *r, char *errmsg)
+{
+	struct mp m = {.start = p, .p = p, .end = (const uint8_t *)p + n};
+	uint64_t version;
+	uint32_t w;
+	int rv;
+
+	txrec_init(r);
+	rv = read_array(&m, &w);
+	if (rv == GRAFT_OK && w != 5)
+		rv = mp_fail(&m, "a record is an array of 5 elements, found %u",
+			     w);
+	if (rv != GRAFT_OK) {
+		rec_fail(&m, rv, errmsg, "record");
+		goto err;
+	}
+	rv = read_uint(&m, &version);
+	if (rv == GRAFT_OK && version != TXREC_FORMAT_VERSION)
+		rv = mp_fail(&m, "format version %llu is not supported (this "
+			     "build reads version %d)",
+			     (unsigned long long)version, TXREC_FORMAT_VERSION);
+	if (rv != GRAFT_OK) {
+		rec_fail(&m, rv, errmsg, "record version");
+		goto err;
+	}
+	rv = read_new_str(&m, &r->db);
+	if (rv != GRAFT_OK) {
+		rec_fail(&m, rv, errmsg, "database name");
+		goto err;
+	}
+	rv = read_int(&m, &r->commit_time_ms);
+	if (rv != GRAFT_OK) {
+		rec_fail(&m, rv, errmsg, "commit time");
+		goto err;
+	}
+	rv = read_reads(&m, r, errmsg);
+	if (rv == GRAFT_OK)
+		rv = read_ops(&m, r, errmsg);
+	if (rv == GRAFT_OK && m.p != m.end)
+		rv = graft_errf(errmsg, GRAFT_ECORRUPT,
+				"%zu trailing bytes after the record at byte %zu",
+				(size_t)(m.end - m.p), (size_t)(m.p - m.start));
+	if (rv != GRAFT_OK)
+		goto err;
+	return GRAFT_OK;
+
+err:
+	txrec_free(r);
 	return rv;
 }

@@ -1,24 +1,30 @@
-/* Encoding: [version, db, commit_time_ms, reads, ops] where a read is
- * [entity, id, version] and an op is [type, fields...] with only the fields
- * its type uses (see field_mask in txrec_int.h). Values map onto msgpack's
- * own types: nil, bool, int, float64, str, bin, array, map. */
+/* Encoding records and values with msgpack-c's packer into a graft_buf.
+ * Each op encodes only the fields its type uses (txrec_op_descs), so a
+ * NODE_CREATE costs a few bytes. Floats are always float64 and integers take
+ * msgpack's shortest form; the decoder accepts exactly what is written here. */
+#include "txrec.h"
+
 #include <msgpack.h>
 
 #include "../util/err.h"
-#include "txrec.h"
 #include "txrec_int.h"
 
-static int buf_write_cb(void *data, const char *p, size_t n)
+static int buf_write(void *data, const char *p, size_t n)
 {
 	return graft_buf_append(data, p, n) == GRAFT_OK ? 0 : -1;
 }
 
 static int pack_str(msgpack_packer *pk, const struct graft_str *s)
 {
-	return msgpack_pack_str_with_body(pk, s->data, s->len);
+	if (msgpack_pack_str(pk, s->len) != 0)
+		return -1;
+	return msgpack_pack_str_body(pk, s->data, s->len);
 }
 
-static int pack_value(msgpack_packer *pk, const struct graft_value *v)
+/* -1 on out of memory, -2 when nested deeper than TXREC_MAX_DEPTH, -3 for
+ * a malformed value (unknown type, map key missing). */
+static int pack_value(msgpack_packer *pk, const struct graft_value *v,
+		      unsigned depth)
 {
 	int rv = 0;
 
@@ -34,87 +40,130 @@ static int pack_value(msgpack_packer *pk, const struct graft_value *v)
 	case GRAFT_VALUE_STRING:
 		return pack_str(pk, v->u.s);
 	case GRAFT_VALUE_BYTES:
-		return msgpack_pack_bin_with_body(pk, v->u.s->data, v->u.s->len);
+		if (msgpack_pack_bin(pk, v->u.s->len) != 0)
+			return -1;
+		return msgpack_pack_bin_body(pk, v->u.s->data, v->u.s->len);
 	case GRAFT_VALUE_LIST:
-		rv = msgpack_pack_array(pk, v->u.list->len);
+		if (depth >= TXREC_MAX_DEPTH)
+			return -2;
+		if (msgpack_pack_array(pk, v->u.list->len) != 0)
+			return -1;
 		for (uint32_t i = 0; rv == 0 && i < v->u.list->len; i++)
-			rv = pack_value(pk, &v->u.list->items[i]);
+			rv = pack_value(pk, &v->u.list->items[i], depth + 1);
 		return rv;
 	case GRAFT_VALUE_MAP:
-		rv = msgpack_pack_map(pk, v->u.map->len);
+		if (depth >= TXREC_MAX_DEPTH)
+			return -2;
+		if (msgpack_pack_map(pk, v->u.map->len) != 0)
+			return -1;
 		for (uint32_t i = 0; rv == 0 && i < v->u.map->len; i++) {
+			if (v->u.map->entries[i].key == NULL)
+				return -3;
 			rv = pack_str(pk, v->u.map->entries[i].key);
 			if (rv == 0)
-				rv = pack_value(pk, &v->u.map->entries[i].value);
+				rv = pack_value(pk, &v->u.map->entries[i].value,
+						depth + 1);
 		}
 		return rv;
 	default:
-		return -1;
+		return -3;
 	}
+}
+
+static int packed(int rv)
+{
+	switch (rv) {
+	case 0:
+		return GRAFT_OK;
+	case -1:
+		return GRAFT_ENOMEM;
+	case -2:
+		return GRAFT_ETOOBIG;
+	default:
+		return GRAFT_EINVAL;
+	}
+}
+
+int txrec_encode_value(struct graft_buf *out, const struct graft_value *v)
+{
+	msgpack_packer pk;
+	size_t len = out->len;
+	int rv;
+
+	msgpack_packer_init(&pk, out, buf_write);
+	rv = packed(pack_value(&pk, v, 0));
+	if (rv != GRAFT_OK)
+		out->len = len;
+	return rv;
 }
 
 static int pack_op(msgpack_packer *pk, const struct txrec_op *op)
 {
-	unsigned mask = txrec_field_mask(op->type);
-	int rv = msgpack_pack_array(pk, 1 + (unsigned)__builtin_popcount(mask));
+	unsigned f = txrec_op_descs[op->type].fields;
+	int rv = msgpack_pack_array(pk, txrec_op_width(f));
 
 	if (rv == 0)
 		rv = msgpack_pack_uint8(pk, op->type);
-	if (rv == 0 && (mask & TXREC_F_ID))
+	if (rv == 0 && (f & TXREC_F_ID))
 		rv = msgpack_pack_uint64(pk, op->id);
-	if (rv == 0 && (mask & TXREC_F_ENDS))
-		rv = msgpack_pack_uint64(pk, op->src) ||
-		     msgpack_pack_uint64(pk, op->dst);
-	if (rv == 0 && (mask & TXREC_F_NAME))
+	if (rv == 0 && (f & TXREC_F_NAME))
 		rv = pack_str(pk, op->name);
-	if (rv == 0 && (mask & TXREC_F_NAME2))
+	if (rv == 0 && (f & TXREC_F_ENDS))
+		rv = msgpack_pack_uint64(pk, op->src);
+	if (rv == 0 && (f & TXREC_F_ENDS))
+		rv = msgpack_pack_uint64(pk, op->dst);
+	if (rv == 0 && (f & TXREC_F_VALUE))
+		rv = pack_value(pk, &op->value, 0);
+	if (rv == 0 && (f & TXREC_F_NAME2))
 		rv = pack_str(pk, op->name2);
-	if (rv == 0 && (mask & TXREC_F_VALUE))
-		rv = pack_value(pk, &op->value);
+	return rv;
+}
+
+static int pack_record(msgpack_packer *pk, const struct txrec *r)
+{
+	int rv = msgpack_pack_array(pk, 5);
+
+	if (rv == 0)
+		rv = msgpack_pack_uint8(pk, TXREC_FORMAT_VERSION);
+	if (rv == 0)
+		rv = pack_str(pk, r->db);
+	if (rv == 0)
+		rv = msgpack_pack_int64(pk, r->commit_time_ms);
+	if (rv == 0)
+		rv = msgpack_pack_array(pk, (uint32_t)r->n_reads);
+	for (size_t i = 0; rv == 0 && i < r->n_reads; i++) {
+		rv = msgpack_pack_array(pk, 3);
+		if (rv == 0)
+			rv = msgpack_pack_uint8(pk, r->reads[i].entity);
+		if (rv == 0)
+			rv = msgpack_pack_uint64(pk, r->reads[i].id);
+		if (rv == 0)
+			rv = msgpack_pack_uint64(pk, r->reads[i].version);
+	}
+	if (rv == 0)
+		rv = msgpack_pack_array(pk, (uint32_t)r->n_ops);
+	for (size_t i = 0; rv == 0 && i < r->n_ops; i++)
+		rv = pack_op(pk, &r->ops[i]);
 	return rv;
 }
 
 int txrec_encode(const struct txrec *r, struct graft_buf *out)
 {
 	msgpack_packer pk;
-	size_t start = out->len;
+	size_t len = out->len;
 	int rv;
 
-	msgpack_packer_init(&pk, out, buf_write_cb);
-	rv = msgpack_pack_array(&pk, 5);
-	if (rv == 0)
-		rv = msgpack_pack_uint8(&pk, TXREC_FORMAT_VERSION);
-	if (rv == 0)
-		rv = pack_str(&pk, r->db);
-	if (rv == 0)
-		rv = msgpack_pack_int64(&pk, r->commit_time_ms);
-	if (rv == 0)
-		rv = msgpack_pack_array(&pk, (uint32_t)r->n_reads);
-	for (size_t i = 0; rv == 0 && i < r->n_reads; i++)
-		rv = msgpack_pack_array(&pk, 3) ||
-		     msgpack_pack_uint8(&pk, r->reads[i].entity) ||
-		     msgpack_pack_uint64(&pk, r->reads[i].id) ||
-		     msgpack_pack_uint64(&pk, r->reads[i].version);
-	if (rv == 0)
-		rv = msgpack_pack_array(&pk, (uint32_t)r->n_ops);
-	for (size_t i = 0; rv == 0 && i < r->n_ops; i++)
-		rv = pack_op(&pk, &r->ops[i]);
-	if (rv != 0) {
-		out->len = start;
-		return GRAFT_ENOMEM;
-	}
-	return GRAFT_OK;
-}
-
-int txrec_encode_value(struct graft_buf *out, const struct graft_value *v)
-{
-	msgpack_packer pk;
-	size_t start = out->len;
-
-	msgpack_packer_init(&pk, out, buf_write_cb);
-	if (pack_value(&pk, v) != 0) {
-		out->len = start;
-		return GRAFT_ENOMEM;
-	}
-	return GRAFT_OK;
+	if (r->db == NULL || r->n_reads > UINT32_MAX || r->n_ops > UINT32_MAX)
+		return GRAFT_EINVAL;
+	for (size_t i = 0; i < r->n_reads; i++)
+		if (r->reads[i].entity > TXREC_ENTITY_REL)
+			return GRAFT_EINVAL;
+	for (size_t i = 0; i < r->n_ops; i++)
+		if (txrec_op_check(&r->ops[i], i, NULL) != GRAFT_OK)
+			return GRAFT_EINVAL;
+	msgpack_packer_init(&pk, out, buf_write);
+	rv = packed(pack_record(&pk, r));
+	if (rv != GRAFT_OK)
+		out->len = len;
+	return rv;
 }

@@ -13,6 +13,8 @@
 #include "../util/value.h"
 
 #define TXREC_FORMAT_VERSION 1
+/* Lists and maps nest at most this deep inside a value, on both sides. */
+#define TXREC_MAX_DEPTH 32
 
 enum txrec_op_type {
 	TXREC_NODE_CREATE = 1,  /* id */
@@ -59,18 +61,25 @@ void txrec_free(struct txrec *r); /* releases everything; r is then empty */
 /* GRAFT_OK or GRAFT_ENOMEM. */
 int txrec_add_read(struct txrec *r, enum txrec_entity entity, uint64_t id,
 		   uint64_t version);
-/* Ownership of op's name, name2 and value passes to r on success only. */
+/* Ownership of op's name, name2 and value passes to r on success only.
+ * GRAFT_OK, GRAFT_ENOMEM, or GRAFT_EINVAL when op's type is unknown or it
+ * lacks a name its type needs (see enum txrec_op_type). */
 int txrec_add_op(struct txrec *r, struct txrec_op *op);
 
-/* Appends the encoding of r to out. GRAFT_OK or GRAFT_ENOMEM. */
+/* Appends the encoding of r to out. GRAFT_OK or GRAFT_ENOMEM; GRAFT_EINVAL
+ * for a malformed record (no db, an op lacking a field its type needs) and
+ * GRAFT_ETOOBIG for a value nested deeper than TXREC_MAX_DEPTH, which could
+ * not be decoded. On error out is as it was. */
 int txrec_encode(const struct txrec *r, struct graft_buf *out);
 /* Decodes n bytes into r (initialised by this call). GRAFT_OK, GRAFT_ENOMEM,
  * or GRAFT_ECORRUPT with errmsg saying what is wrong. */
 int txrec_decode(const void *p, size_t n, struct txrec *r, char *errmsg);
 
-/* One value in the same msgpack encoding, for other formats (checkpoints). */
+/* One value in the same msgpack encoding, for other formats (checkpoints).
+ * Errors as txrec_encode. */
 int txrec_encode_value(struct graft_buf *out, const struct graft_value *v);
-/* Decodes one value from the start of p; *used gets its length. */
+/* Decodes one value from the start of p; *used gets its length. GRAFT_OK,
+ * GRAFT_ENOMEM or GRAFT_ECORRUPT with errmsg; on error *out is null. */
 int txrec_decode_value(const void *p, size_t n, size_t *used,
 		       struct graft_value *out, char *errmsg);
 

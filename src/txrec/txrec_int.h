@@ -1,36 +1,31 @@
-/* What each op type carries on the wire, shared by encoder and decoder. */
+/* What each operation type carries, shared by the encoder, the decoder and
+ * txrec_add_op, so that the three agree on one table. */
 #ifndef GRAFT_TXREC_TXREC_INT_H
 #define GRAFT_TXREC_TXREC_INT_H
 
-enum {
-	TXREC_F_ID = 1,
-	TXREC_F_ENDS = 2, /* src and dst */
-	TXREC_F_NAME = 4,
-	TXREC_F_NAME2 = 8,
-	TXREC_F_VALUE = 16,
+#include "txrec.h"
+
+/* Fields of an op, in their encoded order after the type. */
+#define TXREC_F_ID 1u    /* id */
+#define TXREC_F_NAME 2u  /* name */
+#define TXREC_F_ENDS 4u  /* src, dst */
+#define TXREC_F_VALUE 8u /* value */
+#define TXREC_F_NAME2 16u /* name2 */
+
+struct txrec_op_desc {
+	const char *name;      /* "NODE_SET_PROP" */
+	unsigned fields;       /* TXREC_F_* */
+	const char *name_what; /* what name means: "label", "property key" */
 };
 
-static inline unsigned txrec_field_mask(unsigned type)
-{
-	switch (type) {
-	case TXREC_NODE_CREATE:
-	case TXREC_NODE_DELETE:
-	case TXREC_REL_DELETE:
-		return TXREC_F_ID;
-	case TXREC_NODE_ADD_LABEL:
-	case TXREC_NODE_REMOVE_LABEL:
-		return TXREC_F_ID | TXREC_F_NAME;
-	case TXREC_NODE_SET_PROP:
-	case TXREC_REL_SET_PROP:
-		return TXREC_F_ID | TXREC_F_NAME | TXREC_F_VALUE;
-	case TXREC_REL_CREATE:
-		return TXREC_F_ID | TXREC_F_ENDS | TXREC_F_NAME;
-	case TXREC_INDEX_CREATE:
-	case TXREC_INDEX_DROP:
-		return TXREC_F_NAME | TXREC_F_NAME2;
-	default:
-		return 0;
-	}
-}
+/* Indexed by enum txrec_op_type; entry 0 is unused. */
+extern const struct txrec_op_desc txrec_op_descs[TXREC_OP_MAX + 1];
+
+/* Number of array elements an op of these fields encodes to, type included. */
+unsigned txrec_op_width(unsigned fields);
+
+/* GRAFT_OK when op's type is known and it holds what its type needs, else
+ * GRAFT_EINVAL with errmsg (may be NULL) saying what is missing. */
+int txrec_op_check(const struct txrec_op *op, size_t index, char *errmsg);
 
 #endif
