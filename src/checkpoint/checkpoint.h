@@ -55,7 +55,9 @@ int checkpoint_write_fd(const struct graph *g, uint64_t txid, int fd,
 /* Loads the newest checkpoint in dir into g (fresh from graph_new) and sets
  * *txid. GRAFT_ENOTFOUND if dir holds none; GRAFT_ECORRUPT with errmsg
  * naming file and offset if the newest is damaged (never silently falls back
- * to an older one, whose log may have been pruned). */
+ * to an older one, whose log may have been pruned). Removes leftover
+ * checkpoint.*.tmp files, so only the directory's owner (holding the store
+ * lock) may call it; a reader of a live store uses checkpoint_load_file. */
 int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
 			   char *errmsg);
 /* Loads one named file. */

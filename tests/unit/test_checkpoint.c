@@ -2,9 +2,11 @@
  * choice of the newest file, and the forked writer running while the
  * parent keeps changing the graph. Damage is in test_checkpoint_damage.c. */
 #include <inttypes.h>
+#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "checkpoint_fixture.h"
@@ -312,6 +314,42 @@ static void test_checkpoint_failing_child_reports_through_cb(void **state)
 	graph_free(g);
 }
 
+/* A file size limit cuts the writer off halfway: by SIGXFSZ for the
+ * forked child, by EFBIG for the synchronous writer that ignores it. */
+static void test_checkpoint_writer_cut_off_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g = cfx_sample_graph(true);
+	struct rlimit old, small;
+	struct checkpoint_req req;
+	struct run run = {0};
+	uv_loop_t loop;
+
+	assert_int_equal(getrlimit(RLIMIT_FSIZE, &old), 0);
+	small = old;
+	small.rlim_cur = 100 * 1024;
+	assert_int_equal(uv_loop_init(&loop), 0);
+	req.data = &run;
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	assert_int_equal(checkpoint_start(&loop, &req, g, 4, f->dir, done_cb),
+			 GRAFT_OK);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	run_loop(&loop);
+	assert_int_equal(run.status, GRAFT_EIO);
+	assert_non_null(strstr(req.errmsg, "killed by signal"));
+	assert_int_equal(cfx_count_entries(f->dir), 0);
+
+	signal(SIGXFSZ, SIG_IGN);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
+	assert_int_not_equal(checkpoint_write_sync(g, 4, f->dir, f->errmsg),
+			     GRAFT_OK);
+	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
+	signal(SIGXFSZ, SIG_DFL);
+	assert_non_null(strstr(f->errmsg, "write failed at byte"));
+	assert_int_equal(cfx_count_entries(f->dir), 0);
+	graph_free(g);
+}
+
 static void test_checkpoint_start_refuses_overlong_dir(void **state)
 {
 	struct graph *g;
@@ -351,6 +389,7 @@ int main(void)
 		T(test_checkpoint_start_writes_the_pre_fork_graph),
 		T(test_checkpoint_start_removes_older_checkpoints),
 		T(test_checkpoint_failing_child_reports_through_cb),
+		T(test_checkpoint_writer_cut_off_leaves_nothing),
 		T(test_checkpoint_start_refuses_overlong_dir),
 	};
 #undef T
