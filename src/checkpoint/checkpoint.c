@@ -231,8 +231,8 @@ static int reap_child(struct checkpoint_req *req, bool has_msg)
 	if (WIFEXITED(st) && has_msg && WEXITSTATUS(st) < GRAFT_ERR_COUNT)
 		return WEXITSTATUS(st);
 	if (WIFSIGNALED(st))
-		return graft_errf(req->errmsg, GRAFT_EIO, "the checkpoint writer "
-				  "(process %d) was killed by signal %d",
+		return graft_errf(req->errmsg, GRAFT_EIO, "the checkpoint "
+				  "writer (process %d) was killed by signal %d",
 				  (int)req->child, WTERMSIG(st));
 	return graft_errf(req->errmsg, GRAFT_EIO, "the checkpoint writer "
 			  "(process %d) exited with status %d",
@@ -342,8 +342,9 @@ int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
 
 	d = opendir(dir);
 	if (d == NULL && errno == ENOENT)
-		return graft_errf(errmsg, GRAFT_ENOTFOUND, "no checkpoint in %s "
-				  "(no such directory)", dir);
+		return graft_errf(errmsg, GRAFT_ENOTFOUND,
+				  "no checkpoint in %s (no such directory)",
+				  dir);
 	if (d == NULL)
 		return graft_errf(errmsg, graft_err_from_errno(errno),
 				  "cannot read directory %s: %s", dir,
@@ -362,16 +363,18 @@ int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
 	}
 	closedir(d);
 	if (!found)
-		return graft_errf(errmsg, GRAFT_ENOTFOUND, "no checkpoint in %s",
-				  dir);
+		return graft_errf(errmsg, GRAFT_ENOTFOUND,
+				  "no checkpoint in %s", dir);
 	if (make_path(path, sizeof path, dir, best, false) != GRAFT_OK)
 		return graft_errf(errmsg, GRAFT_EINVAL, "checkpoint directory "
 				  "path %s is too long", dir);
 	rv = checkpoint_load_file(path, g, txid, errmsg);
 	if (rv == GRAFT_OK && *txid != best)
-		rv = graft_errf(errmsg, GRAFT_ECORRUPT, "checkpoint %s holds "
-				"the graph as of transaction %" PRIu64 ", not the "
-				"%" PRIu64 " its name says; restore the database "
-				"from a backup", path, *txid, best);
+		rv = graft_errf(errmsg, GRAFT_ECORRUPT,
+				"checkpoint %s holds the graph as of "
+				"transaction %" PRIu64 ", not the %" PRIu64
+				" its name says; restore the database from "
+				"a backup",
+				path, *txid, best);
 	return rv;
 }

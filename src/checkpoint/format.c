@@ -106,8 +106,9 @@ void ckp_writer_raw(struct ckp_writer *w, const void *p, size_t n)
 		return;
 	rv = graft_write_all(w->fd, p, n);
 	if (rv != GRAFT_OK) {
-		w->rv = graft_errf(w->errmsg, rv, "write failed at byte %" PRIu64
-				   ": %s", w->off, strerror(errno));
+		w->rv = graft_errf(w->errmsg, rv,
+				   "write failed at byte %" PRIu64 ": %s",
+				   w->off, strerror(errno));
 		return;
 	}
 	w->crc = graft_crc32c(w->crc, p, n);
@@ -175,11 +176,11 @@ static size_t encode_varint(uint8_t *p, uint64_t v)
 
 void ckp_writer_varint(struct ckp_writer *w, uint64_t v)
 {
+	uint8_t *end = w->block + CKP_BLOCK_HEADER_SIZE + w->len;
 	uint8_t tmp[CKP_VARINT_MAX];
 
 	if (CKP_BLOCK_MAX - w->len >= CKP_VARINT_MAX) {
-		w->len += encode_varint(w->block + CKP_BLOCK_HEADER_SIZE + w->len,
-					v);
+		w->len += encode_varint(end, v);
 		return;
 	}
 	ckp_writer_put(w, tmp, encode_varint(tmp, v));
@@ -255,7 +256,8 @@ static int read_at(struct ckp_reader *r, void *p, size_t n, uint64_t off)
 	int rv = graft_pread_all(r->fd, p, n, (off_t)off);
 
 	if (rv == GRAFT_ECORRUPT)
-		return corrupt_block(r, off, "the file shrank while being read");
+		return corrupt_block(r, off,
+				     "the file shrank while being read");
 	if (rv != GRAFT_OK)
 		return graft_errf(r->errmsg, rv,
 				  "cannot read checkpoint %s at byte %" PRIu64
@@ -300,7 +302,8 @@ int ckp_reader_header(struct ckp_reader *r, struct ckp_header *h)
 	if (rv != GRAFT_OK)
 		return rv;
 	if (memcmp(b, CKP_MAGIC, 8) != 0)
-		return corrupt_block(r, 0, "not a graft checkpoint (bad magic)");
+		return corrupt_block(r, 0,
+				     "not a graft checkpoint (bad magic)");
 	if (graft_get_u32le(b + 52) != graft_crc32c(0, b, 52))
 		return corrupt_block(r, 52, "header checksum mismatch");
 	version = graft_get_u32le(b + 8);

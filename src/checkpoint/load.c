@@ -220,10 +220,10 @@ static int load_node(struct loader *l, uint8_t tag, uint64_t *expect)
 		l->anchor_version = version;
 		l->anchor_deleted = tag == CKP_TAG_DELETED;
 	}
+	if (tag == CKP_TAG_DELETED && l->anchor == id)
+		return GRAFT_OK;
 	if (tag == CKP_TAG_DELETED)
-		return l->anchor == id ? GRAFT_OK
-				       : graph_rv(l, graph_node_delete(l->g, id,
-								       version));
+		return graph_rv(l, graph_node_delete(l->g, id, version));
 	rv = ckp_get_varint(&l->r, &n);
 	for (uint64_t i = 0; i < n && rv == GRAFT_OK; i++) {
 		rv = get_token(l, GRAPH_TOKEN_LABEL, &label);
@@ -261,10 +261,11 @@ static int load_rel(struct loader *l, uint8_t tag, uint64_t *expect)
 	if (rv != GRAFT_OK)
 		return rv;
 	if (tag == CKP_TAG_DELETED) {
-		if (l->anchor == GRAPH_NO_ID || l->tokens[GRAPH_TOKEN_RELTYPE] == 0)
-			return ckp_corrupt(&l->r, "deleted relationship %" PRIu64
-					   " in a graph that never had nodes "
-					   "or types", id);
+		if (l->anchor == GRAPH_NO_ID ||
+		    l->tokens[GRAPH_TOKEN_RELTYPE] == 0)
+			return ckp_corrupt(&l->r, "deleted relationship %"
+					   PRIu64 " in a graph that never had "
+					   "nodes or types", id);
 		rv = graph_rv(l, graph_rel_create(l->g, id, 0, l->anchor,
 						  l->anchor, version));
 		return rv == GRAFT_OK ? graph_rv(l, graph_rel_delete(l->g, id,
@@ -350,8 +351,9 @@ int checkpoint_load_file(const char *path, struct graph *g, uint64_t *txid,
 	int fd, rv;
 
 	if (!graph_is_empty(g))
-		return graft_errf(errmsg, GRAFT_EINVAL, "checkpoint %s can only "
-				  "be loaded into an empty graph", path);
+		return graft_errf(errmsg, GRAFT_EINVAL,
+				  "checkpoint %s can only be loaded into an "
+				  "empty graph", path);
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0)
 		return graft_errf(errmsg, graft_err_from_errno(errno),

@@ -192,8 +192,9 @@ int checkpoint_write_fd(const struct graph *g, uint64_t txid, int fd,
 	 * graph, so they agree unless the graph's counters are wrong. */
 	if (rv == GRAFT_OK && (nodes != h.nodes || rels != h.rels))
 		rv = graft_errf(errmsg, GRAFT_EINVAL,
-				"the graph counts %" PRIu64 " nodes and %" PRIu64
-				" relationships but holds %" PRIu64 " and %" PRIu64,
+				"the graph counts %" PRIu64 " nodes and %"
+				PRIu64 " relationships but holds %" PRIu64
+				" and %" PRIu64,
 				h.nodes, h.rels, nodes, rels);
 	graft_buf_free(&vbuf);
 	ckp_writer_free(&w);
