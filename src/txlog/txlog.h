@@ -80,7 +80,7 @@ struct txlog_reader;
 /* GRAFT_ENOTFOUND with errmsg when from_txid is no longer retained. */
 int txlog_reader_open(const char *dir, uint64_t from_txid, uint64_t to_txid,
 		      struct txlog_reader **out, char *errmsg);
-/* Next record: GRAFT_OK and *rec/*len valid until the next call;
+/* Next record: GRAFT_OK and *rec, *len valid until the next call;
  * GRAFT_ENOTFOUND past to_txid or at the end of what is written;
  * GRAFT_ECORRUPT with errmsg naming file and offset. */
 int txlog_reader_next(struct txlog_reader *r, uint64_t *txid,
