@@ -64,8 +64,12 @@ static void write_setting(FILE *f, const struct graft_setting *s)
 	fprintf(f, "\n# %s\n", s->doc);
 	if (s->type != GRAFT_CONFIG_STRING)
 		fprintf(f, "# %s\n", allowed);
-	if (s->aliases != NULL)
-		fprintf(f, "# Older names: %s\n", s->aliases);
+	if (s->aliases != NULL) {
+		fputs("# Older names: ", f);
+		for (const char *p = s->aliases; *p != '\0'; p++)
+			fputs(*p == ' ' ? ", " : (char[]){*p, '\0'}, f);
+		fputc('\n', f);
+	}
 	fprintf(f, "#%s=%s\n", s->name, s->def != NULL ? s->def : "");
 }
 
