@@ -66,8 +66,12 @@ static void write_setting(FILE *f, const struct graft_setting *s)
 		fprintf(f, "# %s\n", allowed);
 	if (s->aliases != NULL) {
 		fputs("# Older names: ", f);
-		for (const char *p = s->aliases; *p != '\0'; p++)
-			fputs(*p == ' ' ? ", " : (char[]){*p, '\0'}, f);
+		for (const char *p = s->aliases; *p != '\0'; p++) {
+			if (*p == ' ')
+				fputs(", ", f);
+			else
+				fputc(*p, f);
+		}
 		fputc('\n', f);
 	}
 	fprintf(f, "#%s=%s\n", s->name, s->def != NULL ? s->def : "");
