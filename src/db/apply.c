@@ -1,0 +1,371 @@
+/* Validation and application of one transaction record: the single path by
+ * which commits, recovery and (later) replicas change a graph.
+ *
+ * Validation runs the whole record against the committed graph before
+ * anything changes, keeping a scratch state per entity the record touches
+ * (alive or not, relationships it created on a node), so that later ops see
+ * the effect of earlier ones: every read's version must be current; created
+ * ids must never have existed; labels, properties and deletes must target
+ * live entities; relationship ends must be live; a node may be deleted only
+ * when none of its relationships survive the ops before it; an index may be
+ * created only where none exists and dropped only where one does. The same
+ * record against the same graph always gives the same answer, so every
+ * member accepts or rejects it alike. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/log.h"
+#include "db_int.h"
+
+/* Scratch state: low bits are flags, the rest a number (for nodes: live
+ * relationships created by this record on it; for relationships created by
+ * this record: the index of their create op). */
+#define VS_LIVE 1u
+#define VS_CREATED 2u
+#define VS_SHIFT 8
+
+static bool graph_exists(const struct graph *g, enum db_key_kind kind,
+			 uint64_t id)
+{
+	return kind == DB_KEY_NODE ? graph_node_exists(g, id)
+				   : graph_rel_exists(g, id);
+}
+
+/* The scratch state of an entity, taken from the graph on first use. The
+ * pointer is valid until the next insertion. */
+static int vstate(struct db *db, enum db_key_kind kind, uint64_t id,
+		  uint64_t **st)
+{
+	bool added;
+
+	if (idmap_put(&db->vstate, db_key(kind, id), st, &added) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	if (added)
+		**st = graph_exists(db->graph, kind, id) ? VS_LIVE : 0;
+	return GRAFT_OK;
+}
+
+static bool live(struct db *db, enum db_key_kind kind, uint64_t id)
+{
+	uint64_t *st = idmap_get(&db->vstate, db_key(kind, id));
+
+	return st != NULL ? (*st & VS_LIVE) != 0
+			  : graph_exists(db->graph, kind, id);
+}
+
+static bool never_existed(struct db *db, enum db_key_kind kind, uint64_t id)
+{
+	const struct graph *g = db->graph;
+
+	if (idmap_get(&db->vstate, db_key(kind, id)) != NULL)
+		return false;
+	return kind == DB_KEY_NODE
+		       ? !graph_node_exists(g, id) && graph_node_version(g, id) == 0
+		       : !graph_rel_exists(g, id) && graph_rel_version(g, id) == 0;
+}
+
+static int check_reads(struct db *db, const struct txrec *rec, char *errmsg)
+{
+	const struct graph *g = db->graph;
+
+	for (size_t i = 0; i < rec->n_reads; i++) {
+		const struct txrec_read *rd = &rec->reads[i];
+		bool node = rd->entity == TXREC_ENTITY_NODE;
+		uint64_t now;
+
+		if (rd->id >= DB_MAX_ID)
+			now = 0;
+		else
+			now = node ? graph_node_version(g, rd->id)
+				   : graph_rel_version(g, rd->id);
+		if (now != rd->version)
+			return graft_errf(errmsg, GRAFT_ECONFLICT,
+					  "%s %" PRIu64 " was changed by "
+					  "transaction %" PRIu64 " after the "
+					  "transaction read it at version %"
+					  PRIu64 "; retry the transaction",
+					  node ? "node" : "relationship", rd->id,
+					  now, rd->version);
+	}
+	return GRAFT_OK;
+}
+
+static bool same_str(const struct graft_str *a, const struct graft_str *b)
+{
+	return a->len == b->len && memcmp(a->data, b->data, a->len) == 0;
+}
+
+/* Whether the index of op i exists after ops 0..i-1. */
+static bool index_exists(struct db *db, const struct txrec *rec, size_t i)
+{
+	const struct txrec_op *op = &rec->ops[i];
+	uint32_t label, key;
+
+	while (i-- > 0) {
+		const struct txrec_op *o = &rec->ops[i];
+
+		if ((o->type == TXREC_INDEX_CREATE ||
+		     o->type == TXREC_INDEX_DROP) &&
+		    same_str(o->name, op->name) && same_str(o->name2, op->name2))
+			return o->type == TXREC_INDEX_CREATE;
+	}
+	label = graph_token_lookup(db->graph, GRAPH_TOKEN_LABEL, op->name->data,
+				   op->name->len);
+	key = graph_token_lookup(db->graph, GRAPH_TOKEN_PROPKEY,
+				 op->name2->data, op->name2->len);
+	return label != GRAPH_NO_TOKEN && key != GRAPH_NO_TOKEN &&
+	       graph_index_exists(db->graph, label, key);
+}
+
+static int conflict(char *errmsg, size_t i, const struct txrec_op *op,
+		    const char *what)
+{
+	return graft_errf(errmsg, GRAFT_ECONFLICT,
+			  "operation %zu (type %u, id %" PRIu64 "): %s; retry "
+			  "the transaction",
+			  i, op->type, op->id, what);
+}
+
+/* A node delete: nothing the graph holds on it may survive, nor anything
+ * the record created on it. */
+static int check_node_delete(struct db *db, size_t i,
+			     const struct txrec_op *op, char *errmsg)
+{
+	const struct graph *g = db->graph;
+	struct graph_expand it;
+	uint64_t *st, rel;
+
+	if (vstate(db, DB_KEY_NODE, op->id, &st) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	if (!(*st & VS_LIVE))
+		return conflict(errmsg, i, op, "the node does not exist");
+	if (*st >> VS_SHIFT != 0)
+		return conflict(errmsg, i, op,
+				"the node still has relationships");
+	*st &= ~(uint64_t)VS_LIVE;
+	if (!graph_node_exists(g, op->id))
+		return GRAFT_OK;
+	graph_expand_init(&it, g, op->id, GRAPH_BOTH, GRAPH_NO_TOKEN);
+	while ((rel = graph_expand_next(g, &it)) != GRAPH_NO_ID) {
+		if (live(db, DB_KEY_REL, rel))
+			return conflict(errmsg, i, op,
+					"the node still has relationships");
+	}
+	return GRAFT_OK;
+}
+
+static int check_rel_create(struct db *db, size_t i, const struct txrec_op *op,
+			    char *errmsg)
+{
+	uint64_t *st;
+
+	if (op->src >= DB_MAX_ID || op->dst >= DB_MAX_ID)
+		return conflict(errmsg, i, op, "an end node id is out of range");
+	if (!never_existed(db, DB_KEY_REL, op->id))
+		return conflict(errmsg, i, op,
+				"the relationship id is already taken");
+	if (!live(db, DB_KEY_NODE, op->src) || !live(db, DB_KEY_NODE, op->dst))
+		return conflict(errmsg, i, op, "an end node does not exist");
+	if (vstate(db, DB_KEY_REL, op->id, &st) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	*st = VS_LIVE | VS_CREATED | (uint64_t)i << VS_SHIFT;
+	if (vstate(db, DB_KEY_NODE, op->src, &st) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	*st += (uint64_t)1 << VS_SHIFT;
+	if (op->dst == op->src)
+		return GRAFT_OK;
+	if (vstate(db, DB_KEY_NODE, op->dst, &st) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	*st += (uint64_t)1 << VS_SHIFT;
+	return GRAFT_OK;
+}
+
+static int check_rel_delete(struct db *db, const struct txrec *rec, size_t i,
+			    char *errmsg)
+{
+	const struct txrec_op *op = &rec->ops[i], *create;
+	uint64_t *st, s;
+
+	if (vstate(db, DB_KEY_REL, op->id, &st) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	if (!(*st & VS_LIVE))
+		return conflict(errmsg, i, op,
+				"the relationship does not exist");
+	*st &= ~(uint64_t)VS_LIVE;
+	s = *st;
+	if (!(s & VS_CREATED))
+		return GRAFT_OK;
+	/* Created by this record: its ends lose it again. */
+	create = &rec->ops[s >> VS_SHIFT];
+	st = idmap_get(&db->vstate, db_key(DB_KEY_NODE, create->src));
+	*st -= (uint64_t)1 << VS_SHIFT;
+	if (create->dst != create->src) {
+		st = idmap_get(&db->vstate, db_key(DB_KEY_NODE, create->dst));
+		*st -= (uint64_t)1 << VS_SHIFT;
+	}
+	return GRAFT_OK;
+}
+
+static int check_op(struct db *db, const struct txrec *rec, size_t i,
+		    char *errmsg)
+{
+	const struct txrec_op *op = &rec->ops[i];
+	bool index_op = op->type == TXREC_INDEX_CREATE ||
+			op->type == TXREC_INDEX_DROP;
+	uint64_t *st;
+
+	if (op->type < TXREC_NODE_CREATE || op->type > TXREC_OP_MAX)
+		return conflict(errmsg, i, op, "unknown operation");
+	if (!index_op && op->id >= DB_MAX_ID)
+		return conflict(errmsg, i, op, "the id is out of range");
+	if ((op->type != TXREC_NODE_CREATE && op->type != TXREC_NODE_DELETE &&
+	     op->type != TXREC_REL_DELETE && op->name == NULL) ||
+	    (index_op && op->name2 == NULL))
+		return conflict(errmsg, i, op, "a name is missing");
+	switch (op->type) {
+	case TXREC_NODE_CREATE:
+		if (!never_existed(db, DB_KEY_NODE, op->id))
+			return conflict(errmsg, i, op,
+					"the node id is already taken");
+		if (vstate(db, DB_KEY_NODE, op->id, &st) != GRAFT_OK)
+			return GRAFT_ENOMEM;
+		*st = VS_LIVE;
+		return GRAFT_OK;
+	case TXREC_NODE_DELETE:
+		return check_node_delete(db, i, op, errmsg);
+	case TXREC_NODE_ADD_LABEL:
+	case TXREC_NODE_REMOVE_LABEL:
+	case TXREC_NODE_SET_PROP:
+		if (!live(db, DB_KEY_NODE, op->id))
+			return conflict(errmsg, i, op, "the node does not exist");
+		return GRAFT_OK;
+	case TXREC_REL_CREATE:
+		return check_rel_create(db, i, op, errmsg);
+	case TXREC_REL_DELETE:
+		return check_rel_delete(db, rec, i, errmsg);
+	case TXREC_REL_SET_PROP:
+		if (!live(db, DB_KEY_REL, op->id))
+			return conflict(errmsg, i, op,
+					"the relationship does not exist");
+		return GRAFT_OK;
+	case TXREC_INDEX_CREATE:
+		if (index_exists(db, rec, i))
+			return conflict(errmsg, i, op,
+					"the index already exists");
+		return GRAFT_OK;
+	default:
+		if (!index_exists(db, rec, i))
+			return conflict(errmsg, i, op, "the index does not exist");
+		return GRAFT_OK;
+	}
+}
+
+int apply_validate(struct db *db, const struct txrec *rec, char *errmsg)
+{
+	int rv = check_reads(db, rec, errmsg);
+
+	idmap_clear(&db->vstate);
+	for (size_t i = 0; i < rec->n_ops && rv == GRAFT_OK; i++)
+		rv = check_op(db, rec, i, errmsg);
+	idmap_clear(&db->vstate);
+	return rv;
+}
+
+static uint32_t intern(struct db *db, enum graph_token_kind kind,
+		       const struct graft_str *name, uint64_t txid)
+{
+	uint32_t tok;
+
+	if (graph_token_intern(db->graph, kind, name->data, name->len, &tok) !=
+	    GRAFT_OK) {
+		graft_error("database %s: out of memory while applying "
+			    "transaction %" PRIu64 "; stopping (the log holds "
+			    "it, recovery will replay it)",
+			    db->name, txid);
+		abort();
+	}
+	return tok;
+}
+
+static int apply_op(struct db *db, const struct txrec_op *op, uint64_t txid)
+{
+	struct graph *g = db->graph;
+
+	switch (op->type) {
+	case TXREC_NODE_CREATE:
+		return graph_node_create(g, op->id, txid);
+	case TXREC_NODE_DELETE:
+		return graph_node_delete(g, op->id, txid);
+	case TXREC_NODE_ADD_LABEL:
+		return graph_node_add_label(
+			g, op->id, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
+			txid);
+	case TXREC_NODE_REMOVE_LABEL:
+		return graph_node_remove_label(
+			g, op->id, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
+			txid);
+	case TXREC_NODE_SET_PROP:
+		return graph_node_set_prop(
+			g, op->id, intern(db, GRAPH_TOKEN_PROPKEY, op->name, txid),
+			&op->value, txid);
+	case TXREC_REL_CREATE:
+		return graph_rel_create(
+			g, op->id, intern(db, GRAPH_TOKEN_RELTYPE, op->name, txid),
+			op->src, op->dst, txid);
+	case TXREC_REL_DELETE:
+		return graph_rel_delete(g, op->id, txid);
+	case TXREC_REL_SET_PROP:
+		return graph_rel_set_prop(
+			g, op->id, intern(db, GRAPH_TOKEN_PROPKEY, op->name, txid),
+			&op->value, txid);
+	case TXREC_INDEX_CREATE:
+		return graph_index_create(
+			g, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
+			intern(db, GRAPH_TOKEN_PROPKEY, op->name2, txid));
+	default:
+		return graph_index_drop(
+			g, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
+			intern(db, GRAPH_TOKEN_PROPKEY, op->name2, txid));
+	}
+}
+
+void apply_record(struct db *db, const struct txrec *rec, uint64_t txid)
+{
+	for (size_t i = 0; i < rec->n_ops; i++) {
+		int rv = apply_op(db, &rec->ops[i], txid);
+
+		if (rv != GRAFT_OK) {
+			/* Earlier ops are in the graph: it can be neither
+			 * rolled back nor left half-changed. */
+			graft_error("database %s: applying operation %zu of "
+				    "transaction %" PRIu64 " failed (%s); "
+				    "stopping (the log holds it, recovery will "
+				    "replay it)",
+				    db->name, i, txid, graft_strerror(rv));
+			abort();
+		}
+	}
+}
+
+int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
+	     char *errmsg)
+{
+	int rv;
+
+	if (txid != db->last_applied + 1)
+		return graft_errf(errmsg, GRAFT_EINVAL,
+				  "database %s: transaction %" PRIu64 " cannot "
+				  "follow transaction %" PRIu64 ": transactions "
+				  "apply in order without gaps",
+				  db->name, txid, db->last_applied);
+	rv = apply_validate(db, rec, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	apply_record(db, rec, txid);
+	db->last_applied = txid;
+	if (db->next_txid <= txid)
+		db->next_txid = txid + 1;
+	db_after_apply(db);
+	return GRAFT_OK;
+}

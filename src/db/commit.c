@@ -1,0 +1,704 @@
+/* The one commit path.
+ *
+ * Happy path: db_commit checks the read set against the committed graph,
+ * turns the overlay into a record (ops in a fixed order: node creates, node
+ * labels and properties, relationship creates with their properties,
+ * relationship property changes, relationship deletes, node deletes, index
+ * changes), validates the record exactly as apply will, checks that no
+ * commit still on its way to the log writes anything this one read or
+ * writes, takes the next transaction id and hands the encoded record to the
+ * transaction log. The log acknowledges appends once durable, in order; each
+ * acknowledgement drains the head of the queue: apply (which validates again
+ * and must pass, since every commit that could have interfered is either
+ * applied — then validation here saw it — or in the pending set), then the
+ * caller's callback.
+ *
+ * Failures:
+ * - a read changed, validation failed, or a commit in flight writes the same
+ *   entity: GRAFT_ECONFLICT on a later loop turn, nothing logged;
+ * - the log could not write a batch (ENOSPC, EIO): that commit and every
+ *   later one already queued fail, nothing of them is applied; commits that
+ *   arrive while the failed batch drains fail the same way; once the queue
+ *   is empty the next transaction reuses the first failed id and the
+ *   database goes on;
+ * - a durable record that fails validation or cannot be applied would mean
+ *   the log and the graph disagree: that is fatal (recovery will replay). */
+#include <assert.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/log.h"
+#include "db_int.h"
+
+struct commit {
+	struct commit *next;
+	struct db_commit_req *req;
+	struct txlog_append_req append;
+	uint64_t txid;
+	int status;
+	bool done;
+	size_t n_keys;
+	uint64_t keys[]; /* entities the record writes (db_key), for pending */
+};
+
+/* Deferred callbacks ----------------------------------------------------- */
+
+static void defer(struct db *db, struct db_commit_req *req, int status)
+{
+	req->status = status;
+	req->next = NULL;
+	if (db->deferred_tail != NULL)
+		db->deferred_tail->next = req;
+	else
+		db->deferred_head = req;
+	db->deferred_tail = req;
+	uv_idle_start(&db->deferred_idle, commit_deferred_cb);
+}
+
+void commit_deferred_cb(uv_idle_t *h)
+{
+	struct db *db = h->data;
+	struct db_commit_req *req = db->deferred_head;
+
+	/* Callbacks may commit again: those wait for the next turn. */
+	db->deferred_head = db->deferred_tail = NULL;
+	uv_idle_stop(h);
+	while (req != NULL) {
+		struct db_commit_req *next = req->next;
+
+		if (req->status == GRAFT_OK)
+			req->txid = db->last_applied;
+		req->cb(req, req->status);
+		req = next;
+	}
+	db_maybe_finish_close(db);
+}
+
+bool commit_idle(const struct db *db)
+{
+	return db->queue_head == NULL && db->deferred_head == NULL;
+}
+
+/* Building the record ---------------------------------------------------- */
+
+static struct graft_str *token_str(const struct graph *g,
+				   enum graph_token_kind kind, uint32_t tok)
+{
+	const char *s = graph_token_name(g, kind, tok);
+
+	return graft_str_new(s, strlen(s));
+}
+
+/* Appends one op; name/name2/value are consumed either way. */
+static int add_op(struct txrec *r, struct txrec_op *op)
+{
+	if ((op->type != TXREC_NODE_CREATE && op->type != TXREC_NODE_DELETE &&
+	     op->type != TXREC_REL_DELETE && op->name == NULL) ||
+	    ((op->type == TXREC_INDEX_CREATE || op->type == TXREC_INDEX_DROP) &&
+	     op->name2 == NULL) ||
+	    txrec_add_op(r, op) != GRAFT_OK) {
+		free(op->name);
+		free(op->name2);
+		graft_value_free(&op->value);
+		return GRAFT_ENOMEM;
+	}
+	return GRAFT_OK;
+}
+
+static int add_id_op(struct txrec *r, uint8_t type, uint64_t id)
+{
+	struct txrec_op op = {.type = type, .id = id};
+
+	return add_op(r, &op);
+}
+
+static int add_label_op(struct txrec *r, const struct graph *g, uint8_t type,
+			uint64_t id, uint32_t label)
+{
+	struct txrec_op op = {.type = type, .id = id};
+
+	op.name = token_str(g, GRAPH_TOKEN_LABEL, label);
+	return add_op(r, &op);
+}
+
+/* value NULL removes the property. */
+static int add_prop_op(struct txrec *r, const struct graph *g, uint8_t type,
+		       uint64_t id, uint32_t key, const struct graft_value *value)
+{
+	struct txrec_op op = {.type = type, .id = id};
+
+	op.name = token_str(g, GRAPH_TOKEN_PROPKEY, key);
+	if (value != NULL && graft_value_copy(&op.value, value) != GRAFT_OK) {
+		free(op.name);
+		return GRAFT_ENOMEM;
+	}
+	return add_op(r, &op);
+}
+
+/* Ops that turn the committed properties old into new (both sorted). */
+static int diff_props(struct txrec *r, const struct graph *g, uint8_t type,
+		      uint64_t id, const struct graph_prop *old, size_t n_old,
+		      const struct graph_prop *new, size_t n_new)
+{
+	size_t i = 0, j = 0;
+	int rv = GRAFT_OK;
+
+	while (rv == GRAFT_OK && (i < n_old || j < n_new)) {
+		if (j == n_new || (i < n_old && old[i].key < new[j].key)) {
+			rv = add_prop_op(r, g, type, id, old[i++].key, NULL);
+		} else if (i == n_old || new[j].key < old[i].key) {
+			rv = add_prop_op(r, g, type, id, new[j].key,
+					 &new[j].value);
+			j++;
+		} else {
+			if (!graft_value_equal(&old[i].value, &new[j].value))
+				rv = add_prop_op(r, g, type, id, new[j].key,
+						 &new[j].value);
+			i++;
+			j++;
+		}
+	}
+	return rv;
+}
+
+static int diff_labels(struct txrec *r, const struct graph *g, uint64_t id,
+		       const uint32_t *old, size_t n_old, const uint32_t *new,
+		       size_t n_new)
+{
+	size_t i = 0, j = 0;
+	int rv = GRAFT_OK;
+
+	while (rv == GRAFT_OK && (i < n_old || j < n_new)) {
+		if (j == n_new || (i < n_old && old[i] < new[j]))
+			rv = add_label_op(r, g, TXREC_NODE_REMOVE_LABEL, id,
+					  old[i++]);
+		else if (i == n_old || new[j] < old[i])
+			rv = add_label_op(r, g, TXREC_NODE_ADD_LABEL, id,
+					  new[j++]);
+		else
+			i++, j++;
+	}
+	return rv;
+}
+
+/* Labels and properties of node n against the committed state (none for a
+ * node the transaction created). */
+static int node_state_ops(struct txrec *r, const struct graph *g,
+			  const struct ov_node *n)
+{
+	const uint32_t *labels = NULL;
+	const struct graph_prop *props = NULL;
+	size_t nl = 0, np = 0;
+	int rv;
+
+	if (!n->created) {
+		nl = graph_node_labels(g, n->id, &labels);
+		np = graph_node_props(g, n->id, &props);
+	}
+	rv = diff_labels(r, g, n->id, labels, nl, n->labels, n->n_labels);
+	if (rv == GRAFT_OK)
+		rv = diff_props(r, g, TXREC_NODE_SET_PROP, n->id, props, np,
+				n->props.v, n->props.n);
+	return rv;
+}
+
+static int cmp_u64(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static int add_reads(struct txrec *r, const struct db_tx *tx)
+{
+	const struct idmap *m = &tx->reads;
+	uint64_t *keys = malloc((m->len ? m->len : 1) * sizeof *keys);
+	size_t n = 0;
+	int rv = GRAFT_OK;
+
+	if (keys == NULL)
+		return GRAFT_ENOMEM;
+	for (size_t i = 0; i < m->cap; i++) {
+		if (m->keys[i] != IDMAP_EMPTY)
+			keys[n++] = m->keys[i];
+	}
+	qsort(keys, n, sizeof *keys, cmp_u64); /* deterministic records */
+	for (size_t i = 0; i < n && rv == GRAFT_OK; i++)
+		rv = txrec_add_read(r, (enum txrec_entity)(keys[i] >> 62),
+				    keys[i] & (DB_MAX_ID - 1),
+				    *idmap_get(m, keys[i]));
+	free(keys);
+	return rv;
+}
+
+static int node_ops(struct txrec *r, const struct db_tx *tx,
+		    const uint64_t *touched)
+{
+	const struct graph *g = tx->db->graph;
+	int rv = GRAFT_OK;
+
+	for (size_t i = 0; i < tx->created_nodes.n && rv == GRAFT_OK; i++) {
+		if (!tx_node(tx, tx->created_nodes.v[i])->deleted)
+			rv = add_id_op(r, TXREC_NODE_CREATE,
+				       tx->created_nodes.v[i]);
+	}
+	for (size_t i = 0; i < tx->created_nodes.n && rv == GRAFT_OK; i++) {
+		const struct ov_node *n = tx_node(tx, tx->created_nodes.v[i]);
+
+		if (!n->deleted)
+			rv = node_state_ops(r, g, n);
+	}
+	for (size_t i = 0; i < tx->touched_nodes.n && rv == GRAFT_OK; i++) {
+		const struct ov_node *n = tx_node(tx, touched[i]);
+
+		if (n->has_state && !n->deleted)
+			rv = node_state_ops(r, g, n);
+	}
+	return rv;
+}
+
+static int rel_ops(struct txrec *r, const struct db_tx *tx,
+		   const uint64_t *touched)
+{
+	const struct graph *g = tx->db->graph;
+	const struct graph_prop *props;
+	int rv = GRAFT_OK;
+
+	for (size_t i = 0; i < tx->created_rels.n && rv == GRAFT_OK; i++) {
+		const struct ov_rel *rel = tx_rel(tx, tx->created_rels.v[i]);
+		struct txrec_op op = {.type = TXREC_REL_CREATE, .id = rel->id};
+
+		if (rel->deleted)
+			continue;
+		op.name = token_str(g, GRAPH_TOKEN_RELTYPE, rel->ends.type);
+		op.src = rel->ends.src;
+		op.dst = rel->ends.dst;
+		rv = add_op(r, &op);
+		if (rv == GRAFT_OK)
+			rv = diff_props(r, g, TXREC_REL_SET_PROP, rel->id, NULL,
+					0, rel->props.v, rel->props.n);
+	}
+	for (size_t i = 0; i < tx->touched_rels.n && rv == GRAFT_OK; i++) {
+		const struct ov_rel *rel = tx_rel(tx, touched[i]);
+		size_t np;
+
+		if (!rel->has_state || rel->deleted)
+			continue;
+		np = graph_rel_props(g, rel->id, &props);
+		rv = diff_props(r, g, TXREC_REL_SET_PROP, rel->id, props, np,
+				rel->props.v, rel->props.n);
+	}
+	for (size_t i = 0; i < tx->touched_rels.n && rv == GRAFT_OK; i++) {
+		if (tx_rel(tx, touched[i])->deleted)
+			rv = add_id_op(r, TXREC_REL_DELETE, touched[i]);
+	}
+	return rv;
+}
+
+static int index_ops(struct txrec *r, const struct db_tx *tx)
+{
+	const struct graph *g = tx->db->graph;
+	int rv = GRAFT_OK;
+
+	for (size_t i = 0; i < tx->n_indexes && rv == GRAFT_OK; i++) {
+		const struct ov_index *e = &tx->indexes[i];
+		struct txrec_op op = {0};
+
+		if (e->exists == graph_index_exists(g, e->label, e->key))
+			continue;
+		op.type = e->exists ? TXREC_INDEX_CREATE : TXREC_INDEX_DROP;
+		op.name = token_str(g, GRAPH_TOKEN_LABEL, e->label);
+		op.name2 = token_str(g, GRAPH_TOKEN_PROPKEY, e->key);
+		rv = add_op(r, &op);
+	}
+	return rv;
+}
+
+static int64_t wall_clock_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* Precondition: every read is still current, so the committed state the
+ * diffs start from is what the transaction saw. */
+static int build_record(const struct db_tx *tx, struct txrec *r)
+{
+	const struct db *db = tx->db;
+	size_t n_touched = tx->touched_nodes.n > tx->touched_rels.n
+				   ? tx->touched_nodes.n
+				   : tx->touched_rels.n;
+	uint64_t *touched = malloc((n_touched ? n_touched : 1) * sizeof *touched);
+	int rv;
+
+	if (touched == NULL)
+		return GRAFT_ENOMEM;
+	r->db = graft_str_new(db->name, strlen(db->name));
+	r->commit_time_ms = wall_clock_ms();
+	rv = r->db == NULL ? GRAFT_ENOMEM : add_reads(r, tx);
+	if (rv == GRAFT_OK) {
+		memcpy(touched, tx->touched_nodes.v,
+		       tx->touched_nodes.n * sizeof *touched);
+		qsort(touched, tx->touched_nodes.n, sizeof *touched, cmp_u64);
+		rv = node_ops(r, tx, touched);
+	}
+	if (rv == GRAFT_OK) {
+		memcpy(touched, tx->touched_rels.v,
+		       tx->touched_rels.n * sizeof *touched);
+		qsort(touched, tx->touched_rels.n, sizeof *touched, cmp_u64);
+		rv = rel_ops(r, tx, touched);
+	}
+	if (rv == GRAFT_OK) {
+		memcpy(touched, tx->touched_nodes.v,
+		       tx->touched_nodes.n * sizeof *touched);
+		qsort(touched, tx->touched_nodes.n, sizeof *touched, cmp_u64);
+		for (size_t i = 0; i < tx->touched_nodes.n && rv == GRAFT_OK;
+		     i++) {
+			if (tx_node(tx, touched[i])->deleted)
+				rv = add_id_op(r, TXREC_NODE_DELETE, touched[i]);
+		}
+	}
+	if (rv == GRAFT_OK)
+		rv = index_ops(r, tx);
+	free(touched);
+	return rv;
+}
+
+/* Checks --------------------------------------------------------------- */
+
+static int check_reads(const struct db_tx *tx, char *errmsg)
+{
+	const struct graph *g = tx->db->graph;
+	const struct idmap *m = &tx->reads;
+
+	for (size_t i = 0; i < m->cap; i++) {
+		uint64_t key = m->keys[i], id = key & (DB_MAX_ID - 1), now;
+		bool node = key >> 62 == DB_KEY_NODE;
+
+		if (key == IDMAP_EMPTY)
+			continue;
+		now = node ? graph_node_version(g, id) : graph_rel_version(g, id);
+		if (now != m->vals[i])
+			return graft_errf(errmsg, GRAFT_ECONFLICT,
+					  "%s %llu was changed by transaction "
+					  "%llu after this transaction read it; "
+					  "retry the transaction",
+					  node ? "node" : "relationship",
+					  (unsigned long long)id,
+					  (unsigned long long)now);
+	}
+	return GRAFT_OK;
+}
+
+/* Keys of what the record writes, for the pending set. */
+static size_t written_keys(const struct db *db, const struct txrec *r,
+			   uint64_t *keys)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < r->n_ops; i++) {
+		const struct txrec_op *op = &r->ops[i];
+		struct graph_rel_ends ends;
+		uint32_t label, key;
+
+		switch (op->type) {
+		case TXREC_REL_CREATE:
+			keys[n++] = db_key(DB_KEY_REL, op->id);
+			keys[n++] = db_key(DB_KEY_NODE, op->src);
+			keys[n++] = db_key(DB_KEY_NODE, op->dst);
+			break;
+		case TXREC_REL_DELETE:
+			/* Its ends' degrees change: a node delete must see it. */
+			graph_rel_ends(db->graph, op->id, &ends);
+			keys[n++] = db_key(DB_KEY_REL, op->id);
+			keys[n++] = db_key(DB_KEY_NODE, ends.src);
+			keys[n++] = db_key(DB_KEY_NODE, ends.dst);
+			break;
+		case TXREC_REL_SET_PROP:
+			keys[n++] = db_key(DB_KEY_REL, op->id);
+			break;
+		case TXREC_INDEX_CREATE:
+		case TXREC_INDEX_DROP:
+			label = graph_token_lookup(db->graph, GRAPH_TOKEN_LABEL,
+						   op->name->data, op->name->len);
+			key = graph_token_lookup(db->graph, GRAPH_TOKEN_PROPKEY,
+						 op->name2->data,
+						 op->name2->len);
+			keys[n++] = db_key(DB_KEY_INDEX,
+					   (uint64_t)label << 32 | key);
+			break;
+		default:
+			keys[n++] = db_key(DB_KEY_NODE, op->id);
+			break;
+		}
+	}
+	return n;
+}
+
+static const char *key_kind_name(uint64_t key)
+{
+	switch (key >> 62) {
+	case DB_KEY_NODE:
+		return "node";
+	case DB_KEY_REL:
+		return "relationship";
+	default:
+		return "index";
+	}
+}
+
+/* A commit in flight that writes what this one read or writes would make
+ * this one's validation stale by the time it applies. */
+static int check_pending(const struct db *db, const struct txrec *r,
+			 const struct commit *c, char *errmsg)
+{
+	uint64_t hit = IDMAP_EMPTY;
+
+	if (db->pending.len == 0)
+		return GRAFT_OK;
+	for (size_t i = 0; i < r->n_reads && hit == IDMAP_EMPTY; i++) {
+		uint64_t key = db_key(r->reads[i].entity == TXREC_ENTITY_NODE
+					      ? DB_KEY_NODE
+					      : DB_KEY_REL,
+				      r->reads[i].id);
+
+		if (idmap_get(&db->pending, key) != NULL)
+			hit = key;
+	}
+	for (size_t i = 0; i < c->n_keys && hit == IDMAP_EMPTY; i++) {
+		if (idmap_get(&db->pending, c->keys[i]) != NULL)
+			hit = c->keys[i];
+	}
+	if (hit == IDMAP_EMPTY)
+		return GRAFT_OK;
+	if (hit >> 62 == DB_KEY_INDEX)
+		return graft_errf(errmsg, GRAFT_ECONFLICT,
+				  "a concurrent transaction that is committing "
+				  "now changes the same index; retry the "
+				  "transaction");
+	return graft_errf(errmsg, GRAFT_ECONFLICT,
+			  "%s %llu is changed by a concurrent transaction that "
+			  "is committing now; retry the transaction",
+			  key_kind_name(hit),
+			  (unsigned long long)(hit & (DB_MAX_ID - 1)));
+}
+
+static void pending_add(struct db *db, const struct commit *c)
+{
+	for (size_t i = 0; i < c->n_keys; i++) {
+		uint64_t *slot;
+
+		/* Reserved before the append: cannot fail here. */
+		if (idmap_put(&db->pending, c->keys[i], &slot, NULL) != GRAFT_OK)
+			abort();
+		(*slot)++;
+	}
+}
+
+static void pending_remove(struct db *db, const struct commit *c)
+{
+	for (size_t i = 0; i < c->n_keys; i++) {
+		uint64_t *slot = idmap_get(&db->pending, c->keys[i]);
+
+		assert(slot != NULL && *slot > 0);
+		if (--*slot == 0)
+			idmap_del(&db->pending, c->keys[i]);
+	}
+}
+
+/* Logging and applying ------------------------------------------------- */
+
+static void log_failure_msg(const struct db *db, int status, char *errmsg)
+{
+	if (status == GRAFT_ENOSPC)
+		graft_errf(errmsg, status,
+			   "database %s: the transaction log in %s could not be "
+			   "written (no space left on device): the transaction "
+			   "was not committed; free disk space, then retry the "
+			   "transaction",
+			   db->name, db->txlog_dir);
+	else
+		graft_errf(errmsg, status,
+			   "database %s: the transaction log in %s could not be "
+			   "written (%s): the transaction was not committed; "
+			   "check the disk and the system log, then retry the "
+			   "transaction",
+			   db->name, db->txlog_dir, graft_strerror(status));
+}
+
+static void finish(struct db *db, struct commit *c)
+{
+	struct db_commit_req *req = c->req;
+	int status = c->status;
+	int rv;
+
+	if (status == GRAFT_OK) {
+		rv = db_apply(db, &req->rec, c->txid, req->errmsg);
+		if (rv != GRAFT_OK) {
+			graft_error("database %s: transaction %llu is durable "
+				    "in the log but cannot be applied (%s); "
+				    "stopping so that the graph never differs "
+				    "from the log",
+				    db->name, (unsigned long long)c->txid,
+				    req->errmsg);
+			abort();
+		}
+		req->txid = c->txid;
+	} else {
+		if (db->log_failure == GRAFT_OK)
+			db->log_failure = status;
+		log_failure_msg(db, status, req->errmsg);
+	}
+	pending_remove(db, c);
+	txrec_free(&req->rec);
+	free(c);
+	req->cb(req, status);
+}
+
+static void drain(struct db *db)
+{
+	struct commit *c;
+
+	if (db->draining)
+		return;
+	db->draining = true;
+	while ((c = db->queue_head) != NULL && c->done) {
+		db->queue_head = c->next;
+		if (db->queue_head == NULL)
+			db->queue_tail = NULL;
+		finish(db, c);
+	}
+	db->draining = false;
+	if (db->queue_head == NULL) {
+		/* Everything logged is applied; after a failed batch the log
+		 * takes appends again from the first id that failed. */
+		db->log_failure = GRAFT_OK;
+		db->next_txid = db->last_applied + 1;
+		db_maybe_finish_close(db);
+	}
+}
+
+static void append_cb(struct txlog_append_req *areq, int status)
+{
+	struct commit *c = areq->data;
+
+	c->status = status;
+	c->done = true;
+	drain(c->req->db);
+}
+
+/* Takes req->rec (complete) to the log. GRAFT_OK when the callback will
+ * run; an error when it will not. */
+static int log_record(struct db *db, struct db_commit_req *req)
+{
+	struct txrec *r = &req->rec;
+	size_t max_keys = 0;
+	struct commit *c;
+	int rv;
+
+	for (size_t i = 0; i < r->n_ops; i++)
+		max_keys += r->ops[i].type == TXREC_REL_CREATE ||
+				    r->ops[i].type == TXREC_REL_DELETE
+			    ? 3
+			    : 1;
+	c = malloc(sizeof *c + max_keys * sizeof *c->keys);
+	if (c == NULL)
+		return GRAFT_ENOMEM;
+	c->next = NULL;
+	c->req = req;
+	c->done = false;
+	c->status = GRAFT_OK;
+	c->n_keys = 0;
+
+	rv = apply_validate(db, r, req->errmsg);
+	if (rv == GRAFT_OK) {
+		c->n_keys = written_keys(db, r, c->keys);
+		rv = check_pending(db, r, c, req->errmsg);
+	}
+	if (rv == GRAFT_OK && db->log_failure != GRAFT_OK) {
+		rv = db->log_failure;
+		log_failure_msg(db, rv, req->errmsg);
+	}
+	if (rv == GRAFT_ECONFLICT || rv == GRAFT_ENOSPC || rv == GRAFT_EIO) {
+		free(c);
+		txrec_free(r);
+		defer(db, req, rv);
+		return GRAFT_OK;
+	}
+	/* Room in the pending set first, so that adding cannot fail later. */
+	if (rv == GRAFT_OK)
+		rv = idmap_reserve(&db->pending, c->n_keys);
+	graft_buf_reset(&db->enc);
+	if (rv == GRAFT_OK)
+		rv = txrec_encode(r, &db->enc);
+	if (rv != GRAFT_OK)
+		goto err_after_alloc;
+	c->txid = db->next_txid;
+	c->append.data = c;
+	rv = txlog_append(db->log, &c->append, c->txid, db->enc.data,
+			  db->enc.len, append_cb);
+	if (rv != GRAFT_OK)
+		goto err_after_alloc;
+	db->next_txid++;
+	pending_add(db, c);
+	if (db->queue_tail != NULL)
+		db->queue_tail->next = c;
+	else
+		db->queue_head = c;
+	db->queue_tail = c;
+	return GRAFT_OK;
+
+err_after_alloc:
+	free(c);
+	return rv;
+}
+
+int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
+{
+	struct db *db = tx->db;
+	int rv;
+
+	req->db = db;
+	req->cb = cb;
+	req->txid = 0;
+	req->errmsg[0] = '\0';
+	req->status = GRAFT_OK;
+	req->next = NULL;
+	txrec_init(&req->rec);
+	if (db->closing) {
+		tx_free(tx);
+		return GRAFT_ESHUTDOWN;
+	}
+	if (tx->oom) {
+		tx_free(tx);
+		return GRAFT_ENOMEM;
+	}
+	if (!tx->wrote) {
+		tx_free(tx);
+		defer(db, req, GRAFT_OK);
+		return GRAFT_OK;
+	}
+	rv = check_reads(tx, req->errmsg);
+	if (rv != GRAFT_OK) {
+		tx_free(tx);
+		defer(db, req, rv);
+		return GRAFT_OK;
+	}
+	rv = build_record(tx, &req->rec);
+	tx_free(tx);
+	if (rv == GRAFT_OK && req->rec.n_ops == 0) {
+		/* Every change was undone within the transaction. */
+		txrec_free(&req->rec);
+		defer(db, req, GRAFT_OK);
+		return GRAFT_OK;
+	}
+	if (rv == GRAFT_OK)
+		rv = log_record(db, req);
+	if (rv != GRAFT_OK)
+		txrec_free(&req->rec);
+	return rv;
+}

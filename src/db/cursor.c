@@ -1,0 +1,221 @@
+/* Cursors over a transaction's view. Phase 0 walks the committed graph with
+ * its scans (which resume by id, so a cursor survives commits between loop
+ * turns), hiding what the transaction deleted and judging what it changed by
+ * its overlay. Phase 1 walks the overlay: entities the transaction created,
+ * then (label and index cursors) committed nodes that match only because of
+ * the transaction's changes, so that nothing is returned twice. */
+#include <string.h>
+
+#include "db_int.h"
+
+static void cursor_init(struct db_cursor *c, struct db_tx *tx,
+			enum db_cursor_kind kind, uint32_t token)
+{
+	memset(c, 0, sizeof *c);
+	c->tx = tx;
+	c->kind = (uint8_t)kind;
+	c->token = token;
+	c->key = GRAPH_NO_TOKEN;
+}
+
+void db_cursor_nodes(struct db_cursor *c, struct db_tx *tx)
+{
+	cursor_init(c, tx, DB_CURSOR_NODES, GRAPH_NO_TOKEN);
+}
+
+void db_cursor_label(struct db_cursor *c, struct db_tx *tx, uint32_t label)
+{
+	cursor_init(c, tx, DB_CURSOR_LABEL, label);
+}
+
+void db_cursor_index(struct db_cursor *c, struct db_tx *tx, uint32_t label,
+		     uint32_t key, const struct graft_value *value)
+{
+	cursor_init(c, tx, DB_CURSOR_INDEX, label);
+	c->key = key;
+	c->value = value;
+}
+
+void db_cursor_rels(struct db_cursor *c, struct db_tx *tx)
+{
+	cursor_init(c, tx, DB_CURSOR_RELS, GRAPH_NO_TOKEN);
+}
+
+void db_cursor_type(struct db_cursor *c, struct db_tx *tx, uint32_t type)
+{
+	cursor_init(c, tx, DB_CURSOR_TYPE, type);
+}
+
+void db_cursor_expand(struct db_cursor *c, struct db_tx *tx, uint64_t node,
+		      enum graph_dir dir, uint32_t type)
+{
+	const struct graph *g = tx->db->graph;
+
+	cursor_init(c, tx, DB_CURSOR_EXPAND, type);
+	if (node < DB_MAX_ID && graph_node_exists(g, node))
+		graph_expand_init(&c->expand, g, node, dir, type);
+	else
+		c->phase = 1; /* nothing committed to walk */
+	c->expand.node = node;
+	c->expand.dir = (uint8_t)dir;
+	c->expand.type = type;
+}
+
+static bool is_node_cursor(const struct db_cursor *c)
+{
+	return c->kind == DB_CURSOR_NODES || c->kind == DB_CURSOR_LABEL ||
+	       c->kind == DB_CURSOR_INDEX;
+}
+
+static uint64_t committed_next(struct db_cursor *c)
+{
+	const struct graph *g = c->tx->db->graph;
+
+	switch (c->kind) {
+	case DB_CURSOR_NODES:
+		return graph_node_scan(g, &c->pos);
+	case DB_CURSOR_LABEL:
+		return graph_label_scan(g, c->token, &c->pos);
+	case DB_CURSOR_INDEX:
+		/* Dropped by a commit between loop turns: nothing more. */
+		if (!graph_index_exists(g, c->token, c->key))
+			return GRAPH_NO_ID;
+		return graph_index_seek(g, c->token, c->key, c->value, &c->pos);
+	case DB_CURSOR_RELS:
+		return graph_rel_scan(g, &c->pos);
+	case DB_CURSOR_TYPE:
+		return graph_type_scan(g, c->token, &c->pos);
+	default:
+		return graph_expand_next(g, &c->expand);
+	}
+}
+
+/* Whether a node with this overlay state belongs to the cursor. */
+static bool ov_matches(const struct db_cursor *c, const struct ov_node *n)
+{
+	const struct graft_value *v;
+
+	if (n->deleted)
+		return false;
+	if (c->kind == DB_CURSOR_NODES)
+		return true;
+	if (!ov_node_has_label(n, c->token))
+		return false;
+	if (c->kind == DB_CURSOR_LABEL)
+		return true;
+	v = ov_props_get(&n->props, c->key);
+	return v != NULL && graft_value_equal(v, c->value);
+}
+
+/* Whether the committed node matches, i.e. phase 0 returned it (or will). */
+static bool graph_matches(const struct db_cursor *c, uint64_t id)
+{
+	const struct graph *g = c->tx->db->graph;
+	const struct graft_value *v;
+
+	if (!graph_node_exists(g, id))
+		return false;
+	if (c->kind == DB_CURSOR_NODES)
+		return true;
+	if (!graph_node_has_label(g, id, c->token))
+		return false;
+	if (c->kind == DB_CURSOR_LABEL)
+		return true;
+	v = graph_node_prop(g, id, c->key);
+	return v != NULL && graft_value_equal(v, c->value);
+}
+
+static bool committed_visible(struct db_cursor *c, uint64_t id)
+{
+	const struct graph *g = c->tx->db->graph;
+
+	if (is_node_cursor(c)) {
+		struct ov_node *n = tx_node(c->tx, id);
+
+		if (n != NULL && (n->has_state || n->deleted))
+			return ov_matches(c, n);
+		tx_record_read(c->tx, DB_KEY_NODE, id, graph_node_version(g, id));
+		return true;
+	}
+	struct ov_rel *r = tx_rel(c->tx, id);
+
+	if (r != NULL)
+		return !r->deleted;
+	tx_record_read(c->tx, DB_KEY_REL, id, graph_rel_version(g, id));
+	return true;
+}
+
+static bool expand_wants(const struct db_cursor *c, const struct ov_rel *r)
+{
+	uint64_t node = c->expand.node;
+
+	if (r->deleted)
+		return false;
+	if (c->token != GRAPH_NO_TOKEN && r->ends.type != c->token)
+		return false;
+	switch (c->expand.dir) {
+	case GRAPH_OUT:
+		return r->ends.src == node;
+	case GRAPH_IN:
+		return r->ends.dst == node;
+	default:
+		return true;
+	}
+}
+
+static uint64_t overlay_next(struct db_cursor *c)
+{
+	const struct db_tx *tx = c->tx;
+
+	if (c->kind == DB_CURSOR_EXPAND) {
+		const struct ov_node *n = tx_node(tx, c->expand.node);
+
+		while (n != NULL && c->overlay_pos < n->n_rels) {
+			uint64_t id = n->rels[c->overlay_pos++];
+
+			if (expand_wants(c, tx_rel(tx, id)))
+				return id;
+		}
+		return GRAPH_NO_ID;
+	}
+	if (!is_node_cursor(c)) {
+		while (c->overlay_pos < tx->created_rels.n) {
+			uint64_t id = tx->created_rels.v[c->overlay_pos++];
+			const struct ov_rel *r = tx_rel(tx, id);
+
+			if (!r->deleted && (c->token == GRAPH_NO_TOKEN ||
+					    r->ends.type == c->token))
+				return id;
+		}
+		return GRAPH_NO_ID;
+	}
+	while (c->overlay_pos < tx->created_nodes.n) {
+		uint64_t id = tx->created_nodes.v[c->overlay_pos++];
+
+		if (ov_matches(c, tx_node(tx, id)))
+			return id;
+	}
+	while (c->overlay_pos < tx->created_nodes.n + tx->touched_nodes.n) {
+		uint64_t id = tx->touched_nodes.v[c->overlay_pos++ -
+						  tx->created_nodes.n];
+		const struct ov_node *n = tx_node(tx, id);
+
+		if (n->has_state && ov_matches(c, n) && !graph_matches(c, id))
+			return id;
+	}
+	return GRAPH_NO_ID;
+}
+
+uint64_t db_cursor_next(struct db_cursor *c)
+{
+	uint64_t id;
+
+	if (c->phase == 0) {
+		while ((id = committed_next(c)) != GRAPH_NO_ID) {
+			if (committed_visible(c, id))
+				return id;
+		}
+		c->phase = 1;
+	}
+	return overlay_next(c);
+}

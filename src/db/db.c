@@ -1,0 +1,418 @@
+/* A database's life: open with recovery, checkpoint scheduling, close.
+ *
+ * Open: the newest checkpoint (none: start empty), then the transaction log
+ * (a torn tail is cut there), then every logged transaction after the
+ * checkpoint through db_apply, exactly as commits applied them. Anything
+ * that does not fit — a gap between checkpoint and log, a record that does
+ * not decode or apply — stops the start with a message naming the database,
+ * the transaction and what to do.
+ *
+ * Checkpoints run one at a time, off the loop (a forked child), every
+ * checkpoint_interval_ms and every checkpoint_interval_tx transactions; a
+ * finished one lets the log prune what recovery no longer needs. A failed
+ * one is retried at the next interval; the log keeps everything meanwhile.
+ *
+ * Close: refuse new commits, wait for commits in flight, a running
+ * checkpoint and open transactions, write a final checkpoint in the loop
+ * thread, close the log, close the handles, free, call back. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/fs.h"
+#include "../util/log.h"
+#include "db_int.h"
+
+const char *db_name(const struct db *db)
+{
+	return db->name;
+}
+
+const struct graph *db_graph(const struct db *db)
+{
+	return db->graph;
+}
+
+uint64_t db_last_txid(const struct db *db)
+{
+	return db->last_applied;
+}
+
+void db_recovery_stats(const struct db *db, struct db_recovery_stats *out)
+{
+	*out = db->rstats;
+}
+
+int db_token(struct db *db, enum graph_token_kind kind, const char *name,
+	     size_t len, uint32_t *out)
+{
+	return graph_token_intern(db->graph, kind, name, len, out);
+}
+
+/* Checkpoints ------------------------------------------------------------ */
+
+static void prune_log(struct db *db)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	unsigned removed = 0;
+
+	if (txlog_prune(db->log, db->cp_txid + 1, &removed, errmsg) != GRAFT_OK)
+		graft_warn("database %s: pruning the transaction log failed: "
+			   "%s",
+			   db->name, errmsg);
+	else if (removed > 0)
+		graft_info("database %s: pruned %u transaction log segment%s",
+			   db->name, removed, removed == 1 ? "" : "s");
+}
+
+static void checkpoint_done_cb(struct checkpoint_req *req, int status)
+{
+	struct db *db = req->data;
+	void (*cb)(void *arg, int status) = db->cp_user_cb;
+
+	db->cp_running = false;
+	db->cp_user_cb = NULL;
+	if (status == GRAFT_OK) {
+		db->cp_txid = req->txid;
+		db->cp_next_tx = req->txid + db->o.checkpoint_interval_tx;
+		graft_info("database %s: checkpoint at transaction %" PRIu64
+			   " written to %s (%" PRIu64 " bytes; the loop paused "
+			   "%" PRIu64 " us to fork)",
+			   db->name, req->txid, req->path, req->bytes,
+			   req->fork_us);
+		prune_log(db);
+	} else {
+		db->cp_next_tx = db->last_applied + db->o.checkpoint_interval_tx;
+		graft_warn("database %s: checkpoint at transaction %" PRIu64
+			   " failed: %s; the transaction log keeps every "
+			   "transaction since the previous one, and the next "
+			   "interval retries",
+			   db->name, req->txid, req->errmsg);
+	}
+	if (cb != NULL)
+		cb(db->cp_user_arg, status);
+	if (db->closing)
+		db_maybe_finish_close(db);
+	else
+		db_after_apply(db); /* the interval may have passed meanwhile */
+}
+
+static int start_checkpoint(struct db *db)
+{
+	int rv;
+
+	if (db->closing)
+		return GRAFT_ESHUTDOWN;
+	if (db->cp_running)
+		return GRAFT_EEXIST;
+	db->cp.data = db;
+	db->cp.errmsg[0] = '\0';
+	rv = checkpoint_start(db->loop, &db->cp, db->graph, db->last_applied,
+			      db->store_dir, checkpoint_done_cb);
+	if (rv != GRAFT_OK) {
+		db->cp_next_tx = db->last_applied + db->o.checkpoint_interval_tx;
+		graft_warn("database %s: cannot start a checkpoint: %s",
+			   db->name, db->cp.errmsg[0] ? db->cp.errmsg
+						      : graft_strerror(rv));
+		return rv;
+	}
+	db->cp_running = true;
+	return GRAFT_OK;
+}
+
+int db_checkpoint(struct db *db, void (*cb)(void *arg, int status), void *arg)
+{
+	int rv = start_checkpoint(db);
+
+	if (rv == GRAFT_OK) {
+		db->cp_user_cb = cb;
+		db->cp_user_arg = arg;
+	}
+	return rv;
+}
+
+void db_after_apply(struct db *db)
+{
+	if (!db->serving || db->closing || db->cp_running ||
+	    db->o.checkpoint_interval_tx == 0 || db->last_applied < db->cp_next_tx)
+		return;
+	start_checkpoint(db);
+}
+
+static void checkpoint_timer_cb(uv_timer_t *t)
+{
+	struct db *db = t->data;
+
+	if (!db->cp_running && db->last_applied != db->cp_txid)
+		start_checkpoint(db);
+}
+
+/* Opening ---------------------------------------------------------------- */
+
+static char *dup_str(const char *s)
+{
+	size_t n = strlen(s) + 1;
+	char *p = malloc(n);
+
+	if (p != NULL)
+		memcpy(p, s, n);
+	return p;
+}
+
+/* Prefixes errmsg (set by a lower layer) with the database's name. */
+static int name_error(const struct db *db, int rv, char *errmsg)
+{
+	char inner[GRAFT_ERRMSG_SIZE];
+
+	memcpy(inner, errmsg, sizeof inner);
+	inner[sizeof inner - 1] = '\0';
+	return graft_errf(errmsg, rv, "database %s: %s", db->name, inner);
+}
+
+/* Replays logged transactions after the checkpoint, up to last. */
+static int replay(struct db *db, uint64_t last, char *errmsg)
+{
+	char inner[GRAFT_ERRMSG_SIZE];
+	struct txlog_reader *rd;
+	struct txrec rec;
+	const void *p;
+	uint64_t txid;
+	size_t n;
+	int rv;
+
+	rv = txlog_reader_open(db->txlog_dir, db->last_applied + 1, last, &rd,
+			       errmsg);
+	if (rv != GRAFT_OK)
+		return name_error(db, rv, errmsg);
+	for (;;) {
+		rv = txlog_reader_next(rd, &txid, &p, &n, errmsg);
+		if (rv != GRAFT_OK)
+			break;
+		if (txid != db->last_applied + 1) {
+			rv = graft_errf(errmsg, GRAFT_ECORRUPT,
+					"database %s: the transaction log in %s "
+					"holds transaction %" PRIu64 " where %"
+					PRIu64 " should follow; restore the "
+					"database from a backup",
+					db->name, db->txlog_dir, txid,
+					db->last_applied + 1);
+			goto out;
+		}
+		rv = txrec_decode(p, n, &rec, inner);
+		if (rv != GRAFT_OK) {
+			graft_errf(errmsg, rv,
+				   "database %s: transaction %" PRIu64 " in %s "
+				   "cannot be decoded (%s); restore the "
+				   "database from a backup",
+				   db->name, txid, db->txlog_dir, inner);
+			goto out;
+		}
+		rv = db_apply(db, &rec, txid, inner);
+		txrec_free(&rec);
+		if (rv != GRAFT_OK) {
+			graft_errf(errmsg, rv,
+				   "database %s: transaction %" PRIu64 " in %s "
+				   "cannot be applied to the checkpoint in %s "
+				   "(%s); the log and the checkpoint do not "
+				   "belong together: restore the database from "
+				   "a backup",
+				   db->name, txid, db->txlog_dir,
+				   db->store_dir, inner);
+			goto out;
+		}
+		db->rstats.replayed++;
+	}
+	if (rv != GRAFT_ENOTFOUND)
+		name_error(db, rv, errmsg); /* the reader's: file and offset */
+	else if (db->last_applied != last)
+		rv = graft_errf(errmsg, GRAFT_ECORRUPT,
+				"database %s: the transaction log in %s ends at "
+				"transaction %" PRIu64 " but only %" PRIu64
+				" could be read; restore the database from a "
+				"backup",
+				db->name, db->txlog_dir, last, db->last_applied);
+	else
+		rv = GRAFT_OK;
+out:
+	txlog_reader_close(rd);
+	return rv;
+}
+
+static int recover(struct db *db, char *errmsg)
+{
+	struct txlog_options lo = {db->o.rotation_size, db->o.retention};
+	uint64_t start = uv_hrtime(), cp_txid = 0, first, last;
+	int rv;
+
+	rv = checkpoint_load_newest(db->store_dir, db->graph, &cp_txid, errmsg);
+	if (rv == GRAFT_ENOTFOUND)
+		cp_txid = 0;
+	else if (rv != GRAFT_OK)
+		return name_error(db, rv, errmsg);
+	db->cp_txid = db->last_applied = db->rstats.checkpoint_txid = cp_txid;
+	rv = txlog_open(db->loop, db->txlog_dir, &lo, &db->log, errmsg);
+	if (rv != GRAFT_OK)
+		return name_error(db, rv, errmsg);
+	first = txlog_first_txid(db->log);
+	last = txlog_last_txid(db->log);
+	if (last <= cp_txid) {
+		/* Nothing after the checkpoint: the log continues from it. */
+		txlog_set_base(db->log, cp_txid);
+	} else if (first > cp_txid + 1) {
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "database %s: the checkpoint in %s is at "
+				  "transaction %" PRIu64 " but the transaction "
+				  "log in %s starts at %" PRIu64 ": transactions "
+				  "%" PRIu64 "..%" PRIu64 " are missing; restore "
+				  "the database from a backup",
+				  db->name, db->store_dir, cp_txid,
+				  db->txlog_dir, first, cp_txid + 1, first - 1);
+	} else {
+		rv = replay(db, last, errmsg);
+		if (rv != GRAFT_OK)
+			return rv;
+	}
+	db->next_txid = db->last_applied + 1;
+	db->cp_next_tx = db->cp_txid + db->o.checkpoint_interval_tx;
+	db->rstats.elapsed_us = (uv_hrtime() - start) / 1000;
+	graft_info("database %s: recovered to transaction %" PRIu64 " (checkpoint "
+		   "at %" PRIu64 ", %" PRIu64 " logged transactions replayed) in "
+		   "%.3f s",
+		   db->name, db->last_applied, cp_txid, db->rstats.replayed,
+		   (double)db->rstats.elapsed_us / 1e6);
+	return GRAFT_OK;
+}
+
+static void db_free(struct db *db)
+{
+	if (db->graph != NULL)
+		graph_free(db->graph);
+	idmap_free(&db->pending);
+	idmap_free(&db->vstate);
+	graft_buf_free(&db->enc);
+	free(db->name);
+	free(db->store_dir);
+	free(db->txlog_dir);
+	free(db);
+}
+
+static void failed_log_closed_cb(struct txlog *log, void *arg)
+{
+	(void)log;
+	db_free(arg);
+}
+
+int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
+	    char *errmsg)
+{
+	struct db *db = calloc(1, sizeof *db);
+	int rv;
+
+	if (db == NULL)
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	db->loop = loop;
+	db->o = *o;
+	db->name = dup_str(o->name);
+	db->store_dir = dup_str(o->store_dir);
+	db->txlog_dir = dup_str(o->txlog_dir);
+	idmap_init(&db->pending);
+	idmap_init(&db->vstate);
+	graft_buf_init(&db->enc);
+	if (db->name == NULL || db->store_dir == NULL ||
+	    db->txlog_dir == NULL || graph_new(&db->graph) != GRAFT_OK) {
+		rv = graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+		goto err;
+	}
+	db->o.name = db->name;
+	db->o.store_dir = db->store_dir;
+	db->o.txlog_dir = db->txlog_dir;
+	rv = graft_mkdir_p(db->store_dir, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_mkdir_p(db->txlog_dir, errmsg);
+	if (rv != GRAFT_OK) {
+		name_error(db, rv, errmsg);
+		goto err;
+	}
+	rv = recover(db, errmsg);
+	if (rv != GRAFT_OK)
+		goto err;
+	uv_idle_init(loop, &db->deferred_idle);
+	uv_timer_init(loop, &db->cp_timer);
+	db->deferred_idle.data = db->cp_timer.data = db;
+	db->handles_open = 2;
+	if (db->o.checkpoint_interval_ms > 0) {
+		uv_timer_start(&db->cp_timer, checkpoint_timer_cb,
+			       db->o.checkpoint_interval_ms,
+			       db->o.checkpoint_interval_ms);
+		uv_unref((uv_handle_t *)&db->cp_timer); /* never keeps a loop up */
+	}
+	db->serving = true;
+	*out = db;
+	return GRAFT_OK;
+
+err:
+	if (db->log != NULL)
+		txlog_close(db->log, failed_log_closed_cb, db);
+	else
+		db_free(db);
+	return rv;
+}
+
+/* Closing ---------------------------------------------------------------- */
+
+static void handle_closed_cb(uv_handle_t *h)
+{
+	struct db *db = h->data;
+	void (*cb)(void *arg) = db->close_cb;
+	void *arg = db->close_arg;
+
+	if (--db->handles_open > 0)
+		return;
+	db_free(db);
+	if (cb != NULL)
+		cb(arg);
+}
+
+static void log_closed_cb(struct txlog *log, void *arg)
+{
+	struct db *db = arg;
+
+	(void)log;
+	uv_close((uv_handle_t *)&db->deferred_idle, handle_closed_cb);
+	uv_close((uv_handle_t *)&db->cp_timer, handle_closed_cb);
+}
+
+void db_maybe_finish_close(struct db *db)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	if (!db->closing || db->close_started || !commit_idle(db) ||
+	    db->draining || db->cp_running || db->n_tx > 0)
+		return;
+	db->close_started = true;
+	if (db->last_applied != db->cp_txid) {
+		if (checkpoint_write_sync(db->graph, db->last_applied,
+					  db->store_dir, errmsg) == GRAFT_OK) {
+			db->cp_txid = db->last_applied;
+			graft_info("database %s: final checkpoint at "
+				   "transaction %" PRIu64,
+				   db->name, db->cp_txid);
+			prune_log(db);
+		} else {
+			graft_error("database %s: the final checkpoint failed: "
+				    "%s; the transaction log still holds every "
+				    "transaction, the next start replays them",
+				    db->name, errmsg);
+		}
+	}
+	txlog_close(db->log, log_closed_cb, db);
+}
+
+void db_close(struct db *db, void (*cb)(void *arg), void *arg)
+{
+	db->closing = true;
+	db->close_cb = cb;
+	db->close_arg = arg;
+	uv_timer_stop(&db->cp_timer);
+	db_maybe_finish_close(db);
+}

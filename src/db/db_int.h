@@ -1,0 +1,159 @@
+/* Inside a database: the struct db itself, a transaction's overlay, and the
+ * functions the db's files share (open/close, transactions, cursors, writes,
+ * commit, apply). Nothing here is visible above the db layer. */
+#ifndef GRAFT_DB_DB_INT_H
+#define GRAFT_DB_DB_INT_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../checkpoint/checkpoint.h"
+#include "../txlog/txlog.h"
+#include "../util/buf.h"
+#include "db.h"
+#include "idmap_int.h"
+
+struct commit; /* commit.c: one logged, not yet applied transaction */
+
+struct db {
+	uv_loop_t *loop;
+	char *name;      /* owned */
+	char *store_dir; /* owned */
+	char *txlog_dir; /* owned */
+	struct db_options o; /* its strings point at the copies above */
+	struct graph *graph;
+	struct txlog *log;
+	uint64_t last_applied; /* last applied transaction id */
+	uint64_t next_txid;    /* id the next logged transaction gets */
+	uint64_t next_node, next_rel; /* ids handed to transactions */
+	unsigned n_tx;         /* transactions begun, not yet ended */
+	bool serving;          /* recovery done: checkpoints may run */
+	struct db_recovery_stats rstats;
+
+	/* Commits logged and not yet applied, in txid order; the entities
+	 * they write (key -> number of such commits). */
+	struct commit *queue_head, *queue_tail;
+	struct idmap pending;
+	int log_failure;       /* status of a failed batch still draining */
+	bool draining;
+	/* Commits finished without reaching the log (no writes, conflict),
+	 * whose callbacks run on a later loop turn. */
+	struct db_commit_req *deferred_head, *deferred_tail;
+	uv_idle_t deferred_idle;
+	/* Scratch space reused by every commit and apply. */
+	struct idmap vstate;
+	struct graft_buf enc;
+
+	/* Checkpoints: one at a time. */
+	uv_timer_t cp_timer;
+	struct checkpoint_req cp;
+	bool cp_running;
+	uint64_t cp_txid;       /* txid of the newest checkpoint */
+	uint64_t cp_next_tx;    /* txid that triggers the next one by count */
+	void (*cp_user_cb)(void *arg, int status);
+	void *cp_user_arg;
+
+	/* Closing. */
+	bool closing;
+	bool close_started; /* final steps under way */
+	unsigned handles_open;
+	void (*close_cb)(void *arg);
+	void *close_arg;
+};
+
+/* Overlay ----------------------------------------------------------------
+ * A transaction's private changes. An entity appears here once the
+ * transaction created it, changed it (then its whole labels/properties are
+ * copied: copy-on-write), deleted it, or (nodes) attached a relationship the
+ * transaction created to it. */
+struct ov_props {
+	struct graph_prop *v; /* sorted by key; values owned */
+	uint32_t n, cap;
+};
+
+struct ov_node {
+	uint64_t id;
+	bool created;   /* by this transaction */
+	bool deleted;
+	bool has_state; /* labels and props below are the transaction's view */
+	uint32_t *labels; /* sorted */
+	uint32_t n_labels, cap_labels;
+	struct ov_props props;
+	uint64_t *rels; /* relationships this transaction created on it */
+	uint32_t n_rels, cap_rels;
+	uint32_t live_rels; /* of those, not deleted again */
+};
+
+struct ov_rel {
+	uint64_t id;
+	bool created;
+	bool deleted;
+	bool has_state;
+	struct graph_rel_ends ends;
+	struct ov_props props;
+};
+
+struct ov_index {
+	uint32_t label, key;
+	bool exists; /* in the transaction's view */
+};
+
+struct idvec {
+	uint64_t *v;
+	size_t n, cap;
+};
+
+struct db_tx {
+	struct db *db;
+	unsigned flags;
+	struct idmap nodes;  /* id -> struct ov_node * */
+	struct idmap rels;   /* id -> struct ov_rel * */
+	struct idmap reads;  /* db_key -> version first seen */
+	struct idvec created_nodes, touched_nodes; /* in order of arrival */
+	struct idvec created_rels, touched_rels;
+	struct ov_index *indexes;
+	size_t n_indexes, cap_indexes;
+	bool wrote;
+	bool oom; /* a read could not be recorded: commit must fail */
+};
+
+int idvec_push(struct idvec *v, uint64_t id);
+
+/* tx.c */
+enum tx_view {
+	TX_VIEW_NONE,    /* not there in this transaction's view */
+	TX_VIEW_OVERLAY, /* *ov holds the transaction's view of it */
+	TX_VIEW_GRAPH,   /* the committed graph's; its version is recorded */
+};
+enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov);
+enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov);
+struct ov_node *tx_node(const struct db_tx *tx, uint64_t id);
+struct ov_rel *tx_rel(const struct db_tx *tx, uint64_t id);
+/* Records a read of a committed entity (nothing for read-only
+ * transactions); on allocation failure marks the transaction oom. */
+void tx_record_read(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
+		    uint64_t version);
+bool ov_node_has_label(const struct ov_node *n, uint32_t label);
+uint32_t ov_props_find(const struct ov_props *p, uint32_t key, bool *found);
+const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key);
+void tx_free(struct db_tx *tx);
+
+/* commit.c */
+void commit_deferred_cb(uv_idle_t *h);
+bool commit_idle(const struct db *db); /* nothing logged or deferred */
+
+/* apply.c */
+/* Checks rec against the committed graph without changing anything. */
+int apply_validate(struct db *db, const struct txrec *rec, char *errmsg);
+/* Applies a validated record; only allocation can fail, and then the graph
+ * is half-changed, so that is fatal. */
+void apply_record(struct db *db, const struct txrec *rec, uint64_t txid);
+
+/* db.c */
+/* After each applied transaction: counts towards a checkpoint. */
+void db_after_apply(struct db *db);
+/* Called when the commit queue drains; finishes a close waiting on it. */
+void db_maybe_finish_close(struct db *db);
+
+#endif

@@ -1,0 +1,217 @@
+/* The databases of one server. The first start (no <data>/dbms yet) lays
+ * out the directories of `system` and the default database, and creates
+ * <data>/dbms last, so that a start cut short is simply a first start again.
+ * Every start opens each directory under <data>/databases, in name order. */
+#include <assert.h>
+#include <dirent.h>
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "../util/fs.h"
+#include "dbms.h"
+
+#define DBMS_SYSTEM_DB "system"
+#define DBMS_DEFAULT_DB "neo4j"
+
+struct dbms {
+	char *default_db; /* owned */
+	struct db **dbs;  /* in name order */
+	size_t n;
+	size_t closing;   /* databases not closed yet */
+	void (*close_cb)(void *arg);
+	void *close_arg;
+};
+
+static int path_join(char *out, const char *a, const char *b, char *errmsg)
+{
+	if (graft_path_join(out, 4096, a, b) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_ETOOBIG,
+				  "path %s/%s is too long", a, b);
+	return GRAFT_OK;
+}
+
+static int first_start(const char *data, const char *databases,
+		       const char *default_db, char *errmsg)
+{
+	char dir[4096], marker[4096];
+	struct stat st;
+	int rv;
+
+	rv = path_join(marker, data, "dbms", errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (stat(marker, &st) == 0)
+		return GRAFT_OK;
+	if (errno != ENOENT)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot examine %s: %s", marker,
+				  strerror(errno));
+	rv = path_join(dir, databases, default_db, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_mkdir_p(dir, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_fsync_dir(databases, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_mkdir_p(marker, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_fsync_dir(data, errmsg);
+	return rv;
+}
+
+static int is_database(const struct dirent *e)
+{
+	return e->d_name[0] != '.' &&
+	       (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN);
+}
+
+static int open_one(uv_loop_t *loop, const struct dbms_options *o,
+		    const char *databases, const char *txlog_root,
+		    const char *name, struct db **out, char *errmsg)
+{
+	char store[4096], txlog[4096];
+	struct db_options dbo = o->db;
+	struct stat st;
+	int rv;
+
+	*out = NULL;
+	rv = path_join(store, databases, name, errmsg);
+	if (rv == GRAFT_OK)
+		rv = path_join(txlog, txlog_root, name, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	/* d_type may be unknown on some file systems. */
+	if (stat(store, &st) != 0 || !S_ISDIR(st.st_mode))
+		return GRAFT_OK;
+	dbo.name = name;
+	dbo.store_dir = store;
+	dbo.txlog_dir = txlog;
+	return db_open(loop, &dbo, out, errmsg);
+}
+
+static void free_dbms(struct dbms *m)
+{
+	free(m->dbs);
+	free(m->default_db);
+	free(m);
+}
+
+int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
+	      char *errmsg)
+{
+	const char *default_db = o->default_db ? o->default_db : DBMS_DEFAULT_DB;
+	char databases[4096], txlog_root[4096], system_dir[4096];
+	struct dirent **names = NULL;
+	struct dbms *m;
+	int n = 0, rv;
+
+	m = calloc(1, sizeof *m);
+	if (m == NULL)
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	m->default_db = strdup(default_db);
+	if (m->default_db == NULL) {
+		rv = graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+		goto err_after_alloc;
+	}
+	rv = path_join(databases, o->data_dir, "databases", errmsg);
+	if (rv == GRAFT_OK && o->txlog_root != NULL &&
+	    (size_t)snprintf(txlog_root, sizeof txlog_root, "%s",
+			     o->txlog_root) >= sizeof txlog_root)
+		rv = graft_errf(errmsg, GRAFT_ETOOBIG, "path %s is too long",
+				o->txlog_root);
+	else if (rv == GRAFT_OK && o->txlog_root == NULL)
+		rv = path_join(txlog_root, o->data_dir, "transactions", errmsg);
+	if (rv == GRAFT_OK)
+		rv = path_join(system_dir, databases, DBMS_SYSTEM_DB, errmsg);
+	/* system always exists; the default database only from the first
+	 * start on (it may be dropped later). */
+	if (rv == GRAFT_OK)
+		rv = graft_mkdir_p(system_dir, errmsg);
+	if (rv == GRAFT_OK)
+		rv = first_start(o->data_dir, databases, default_db, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_alloc;
+	n = scandir(databases, &names, is_database, alphasort);
+	if (n < 0) {
+		rv = graft_errf(errmsg, graft_err_from_errno(errno),
+				"cannot list %s: %s", databases,
+				strerror(errno));
+		goto err_after_alloc;
+	}
+	m->dbs = calloc((size_t)n + 1, sizeof *m->dbs);
+	if (m->dbs == NULL) {
+		rv = graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+		goto err_after_scan;
+	}
+	for (int i = 0; i < n; i++) {
+		rv = open_one(loop, o, databases, txlog_root, names[i]->d_name,
+			      &m->dbs[m->n], errmsg);
+		if (rv != GRAFT_OK)
+			goto err_after_open;
+		if (m->dbs[m->n] != NULL) /* NULL: not a directory */
+			m->n++;
+	}
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+	*out = m;
+	return GRAFT_OK;
+
+err_after_open:
+	/* Those opened close on the loop; the caller runs it to let them. */
+	for (size_t i = 0; i < m->n; i++)
+		db_close(m->dbs[i], NULL, NULL);
+err_after_scan:
+	for (int i = 0; i < n; i++)
+		free(names[i]);
+	free(names);
+err_after_alloc:
+	free_dbms(m);
+	return rv;
+}
+
+static void db_closed_cb(void *arg)
+{
+	struct dbms *m = arg;
+	void (*cb)(void *arg) = m->close_cb;
+	void *cb_arg = m->close_arg;
+
+	if (--m->closing > 0)
+		return;
+	free_dbms(m);
+	if (cb != NULL)
+		cb(cb_arg);
+}
+
+void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg)
+{
+	assert(m->n > 0); /* system is always there */
+	m->close_cb = cb;
+	m->close_arg = arg;
+	m->closing = m->n;
+	for (size_t i = 0; i < m->n; i++)
+		db_close(m->dbs[i], db_closed_cb, m);
+}
+
+struct db *dbms_get(struct dbms *m, const char *name)
+{
+	for (size_t i = 0; i < m->n; i++) {
+		if (strcmp(db_name(m->dbs[i]), name) == 0)
+			return m->dbs[i];
+	}
+	return NULL;
+}
+
+const char *dbms_default_db(const struct dbms *m)
+{
+	return m->default_db;
+}
+
+size_t dbms_list(struct dbms *m, struct db **out, size_t max)
+{
+	for (size_t i = 0; i < m->n && i < max; i++)
+		out[i] = m->dbs[i];
+	return m->n;
+}

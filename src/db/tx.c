@@ -1,0 +1,351 @@
+/* A transaction's view: its overlay over the committed graph, and the read
+ * set that lets commit prove nobody changed what it read.
+ *
+ * Every read of a committed entity goes through tx_node_view/tx_rel_view,
+ * which record the version seen (the first one wins: that is what the
+ * transaction based its decisions on). Entities the transaction created are
+ * private and need no record; entities it changed recorded their version
+ * when first written. */
+#include <assert.h>
+#include <stdint.h>
+#include <stdlib.h>
+
+#include "db_int.h"
+
+int idvec_push(struct idvec *v, uint64_t id)
+{
+	if (v->n == v->cap) {
+		size_t cap = v->cap ? v->cap * 2 : 8;
+		uint64_t *p = realloc(v->v, cap * sizeof *p);
+
+		if (p == NULL)
+			return GRAFT_ENOMEM;
+		v->v = p;
+		v->cap = cap;
+	}
+	v->v[v->n++] = id;
+	return GRAFT_OK;
+}
+
+int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
+{
+	struct db_tx *tx;
+
+	if (db->closing)
+		return GRAFT_ESHUTDOWN;
+	tx = calloc(1, sizeof *tx);
+	if (tx == NULL)
+		return GRAFT_ENOMEM;
+	tx->db = db;
+	tx->flags = flags;
+	idmap_init(&tx->nodes);
+	idmap_init(&tx->rels);
+	idmap_init(&tx->reads);
+	db->n_tx++;
+	*out = tx;
+	return GRAFT_OK;
+}
+
+static void props_free(struct ov_props *p)
+{
+	for (uint32_t i = 0; i < p->n; i++)
+		graft_value_free(&p->v[i].value);
+	free(p->v);
+}
+
+void tx_free(struct db_tx *tx)
+{
+	struct db *db = tx->db;
+
+	for (size_t i = 0; i < tx->nodes.cap; i++) {
+		struct ov_node *n;
+
+		if (tx->nodes.keys[i] == IDMAP_EMPTY)
+			continue;
+		n = (struct ov_node *)(uintptr_t)tx->nodes.vals[i];
+		free(n->labels);
+		props_free(&n->props);
+		free(n->rels);
+		free(n);
+	}
+	for (size_t i = 0; i < tx->rels.cap; i++) {
+		struct ov_rel *r;
+
+		if (tx->rels.keys[i] == IDMAP_EMPTY)
+			continue;
+		r = (struct ov_rel *)(uintptr_t)tx->rels.vals[i];
+		props_free(&r->props);
+		free(r);
+	}
+	idmap_free(&tx->nodes);
+	idmap_free(&tx->rels);
+	idmap_free(&tx->reads);
+	free(tx->created_nodes.v);
+	free(tx->touched_nodes.v);
+	free(tx->created_rels.v);
+	free(tx->touched_rels.v);
+	free(tx->indexes);
+	free(tx);
+	assert(db->n_tx > 0);
+	db->n_tx--;
+	if (db->n_tx == 0)
+		db_maybe_finish_close(db);
+}
+
+void db_tx_rollback(struct db_tx *tx)
+{
+	tx_free(tx);
+}
+
+bool db_tx_has_writes(const struct db_tx *tx)
+{
+	return tx->wrote;
+}
+
+struct ov_node *tx_node(const struct db_tx *tx, uint64_t id)
+{
+	uint64_t *v = idmap_get(&tx->nodes, id);
+
+	return v == NULL ? NULL : (struct ov_node *)(uintptr_t)*v;
+}
+
+struct ov_rel *tx_rel(const struct db_tx *tx, uint64_t id)
+{
+	uint64_t *v = idmap_get(&tx->rels, id);
+
+	return v == NULL ? NULL : (struct ov_rel *)(uintptr_t)*v;
+}
+
+void tx_record_read(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
+		    uint64_t version)
+{
+	uint64_t *slot;
+	bool added;
+
+	if (tx->flags & DB_TX_READ_ONLY)
+		return;
+	if (idmap_put(&tx->reads, db_key(kind, id), &slot, &added) != GRAFT_OK) {
+		/* A read we cannot remember could hide a lost update: the
+		 * commit must fail instead. */
+		tx->oom = true;
+		return;
+	}
+	if (added)
+		*slot = version;
+}
+
+enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov)
+{
+	const struct graph *g = tx->db->graph;
+	struct ov_node *n;
+
+	*ov = NULL;
+	if (id >= DB_MAX_ID)
+		return TX_VIEW_NONE;
+	n = tx_node(tx, id);
+	if (n != NULL && (n->created || n->has_state || n->deleted)) {
+		*ov = n;
+		return n->deleted ? TX_VIEW_NONE : TX_VIEW_OVERLAY;
+	}
+	if (!graph_node_exists(g, id))
+		return TX_VIEW_NONE;
+	tx_record_read(tx, DB_KEY_NODE, id, graph_node_version(g, id));
+	return TX_VIEW_GRAPH;
+}
+
+enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov)
+{
+	const struct graph *g = tx->db->graph;
+	struct ov_rel *r;
+
+	*ov = NULL;
+	if (id >= DB_MAX_ID)
+		return TX_VIEW_NONE;
+	r = tx_rel(tx, id);
+	if (r != NULL) {
+		*ov = r;
+		return r->deleted ? TX_VIEW_NONE : TX_VIEW_OVERLAY;
+	}
+	if (!graph_rel_exists(g, id))
+		return TX_VIEW_NONE;
+	tx_record_read(tx, DB_KEY_REL, id, graph_rel_version(g, id));
+	return TX_VIEW_GRAPH;
+}
+
+bool ov_node_has_label(const struct ov_node *n, uint32_t label)
+{
+	uint32_t lo = 0, hi = n->n_labels;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (n->labels[mid] == label)
+			return true;
+		if (n->labels[mid] < label)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Index of key in p, or of where it would go (then *found is false). */
+uint32_t ov_props_find(const struct ov_props *p, uint32_t key, bool *found)
+{
+	uint32_t lo = 0, hi = p->n;
+
+	while (lo < hi) {
+		uint32_t mid = lo + (hi - lo) / 2;
+
+		if (p->v[mid].key == key) {
+			*found = true;
+			return mid;
+		}
+		if (p->v[mid].key < key)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	*found = false;
+	return lo;
+}
+
+const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key)
+{
+	bool found;
+	uint32_t i = ov_props_find(p, key, &found);
+
+	return found ? &p->v[i].value : NULL;
+}
+
+/* Reads ------------------------------------------------------------------ */
+
+bool db_tx_node_exists(struct db_tx *tx, uint64_t id)
+{
+	struct ov_node *n;
+
+	return tx_node_view(tx, id, &n) != TX_VIEW_NONE;
+}
+
+size_t db_tx_node_labels(struct db_tx *tx, uint64_t id,
+			 const uint32_t **labels)
+{
+	struct ov_node *n;
+
+	switch (tx_node_view(tx, id, &n)) {
+	case TX_VIEW_OVERLAY:
+		*labels = n->labels;
+		return n->n_labels;
+	case TX_VIEW_GRAPH:
+		return graph_node_labels(tx->db->graph, id, labels);
+	default:
+		*labels = NULL;
+		return 0;
+	}
+}
+
+bool db_tx_node_has_label(struct db_tx *tx, uint64_t id, uint32_t label)
+{
+	struct ov_node *n;
+
+	switch (tx_node_view(tx, id, &n)) {
+	case TX_VIEW_OVERLAY:
+		return ov_node_has_label(n, label);
+	case TX_VIEW_GRAPH:
+		return graph_node_has_label(tx->db->graph, id, label);
+	default:
+		return false;
+	}
+}
+
+size_t db_tx_node_props(struct db_tx *tx, uint64_t id,
+			const struct graph_prop **props)
+{
+	struct ov_node *n;
+
+	switch (tx_node_view(tx, id, &n)) {
+	case TX_VIEW_OVERLAY:
+		*props = n->props.v;
+		return n->props.n;
+	case TX_VIEW_GRAPH:
+		return graph_node_props(tx->db->graph, id, props);
+	default:
+		*props = NULL;
+		return 0;
+	}
+}
+
+const struct graft_value *db_tx_node_prop(struct db_tx *tx, uint64_t id,
+					  uint32_t key)
+{
+	struct ov_node *n;
+
+	switch (tx_node_view(tx, id, &n)) {
+	case TX_VIEW_OVERLAY:
+		return ov_props_get(&n->props, key);
+	case TX_VIEW_GRAPH:
+		return graph_node_prop(tx->db->graph, id, key);
+	default:
+		return NULL;
+	}
+}
+
+bool db_tx_rel_exists(struct db_tx *tx, uint64_t id)
+{
+	struct ov_rel *r;
+
+	return tx_rel_view(tx, id, &r) != TX_VIEW_NONE;
+}
+
+bool db_tx_rel_ends(struct db_tx *tx, uint64_t id, struct graph_rel_ends *out)
+{
+	struct ov_rel *r;
+
+	switch (tx_rel_view(tx, id, &r)) {
+	case TX_VIEW_OVERLAY:
+		*out = r->ends;
+		return true;
+	case TX_VIEW_GRAPH:
+		graph_rel_ends(tx->db->graph, id, out);
+		return true;
+	default:
+		return false;
+	}
+}
+
+size_t db_tx_rel_props(struct db_tx *tx, uint64_t id,
+		       const struct graph_prop **props)
+{
+	struct ov_rel *r;
+
+	switch (tx_rel_view(tx, id, &r)) {
+	case TX_VIEW_OVERLAY:
+		if (r->has_state) {
+			*props = r->props.v;
+			return r->props.n;
+		}
+		return graph_rel_props(tx->db->graph, id, props);
+	case TX_VIEW_GRAPH:
+		return graph_rel_props(tx->db->graph, id, props);
+	default:
+		*props = NULL;
+		return 0;
+	}
+}
+
+const struct graft_value *db_tx_rel_prop(struct db_tx *tx, uint64_t id,
+					 uint32_t key)
+{
+	struct ov_rel *r;
+
+	switch (tx_rel_view(tx, id, &r)) {
+	case TX_VIEW_OVERLAY:
+		if (r->has_state)
+			return ov_props_get(&r->props, key);
+		return graph_rel_prop(tx->db->graph, id, key);
+	case TX_VIEW_GRAPH:
+		return graph_rel_prop(tx->db->graph, id, key);
+	default:
+		return NULL;
+	}
+}

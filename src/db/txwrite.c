@@ -1,0 +1,520 @@
+/* Writes into a transaction's overlay. Nothing here touches the committed
+ * graph: ids come from the database's counters at once (so they are final
+ * and never collide), and a committed entity is copied into the overlay the
+ * first time the transaction changes it, its version recorded by the read
+ * that precedes every write. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_int.h"
+
+static int writable(const struct db_tx *tx)
+{
+	return (tx->flags & DB_TX_READ_ONLY) ? GRAFT_EREADONLY : GRAFT_OK;
+}
+
+static bool token_ok(const struct db_tx *tx, enum graph_token_kind kind,
+		     uint32_t tok)
+{
+	return tok < graph_token_count(tx->db->graph, kind);
+}
+
+/* The overlay entry of node id, added if absent. */
+static int node_entry(struct db_tx *tx, uint64_t id, bool created,
+		      struct ov_node **out)
+{
+	struct ov_node *n = tx_node(tx, id);
+	uint64_t *slot;
+	int rv;
+
+	if (n != NULL) {
+		*out = n;
+		return GRAFT_OK;
+	}
+	n = calloc(1, sizeof *n);
+	if (n == NULL)
+		return GRAFT_ENOMEM;
+	n->id = id;
+	n->created = created;
+	n->has_state = created;
+	rv = idvec_push(created ? &tx->created_nodes : &tx->touched_nodes, id);
+	if (rv != GRAFT_OK)
+		goto err_after_alloc;
+	rv = idmap_put(&tx->nodes, id, &slot, NULL);
+	if (rv != GRAFT_OK)
+		goto err_after_push;
+	*slot = (uint64_t)(uintptr_t)n;
+	*out = n;
+	return GRAFT_OK;
+
+err_after_push:
+	(created ? &tx->created_nodes : &tx->touched_nodes)->n--;
+err_after_alloc:
+	free(n);
+	return rv;
+}
+
+static int rel_entry(struct db_tx *tx, uint64_t id, bool created,
+		     const struct graph_rel_ends *ends, struct ov_rel **out)
+{
+	struct ov_rel *r = calloc(1, sizeof *r);
+	uint64_t *slot;
+	int rv;
+
+	if (r == NULL)
+		return GRAFT_ENOMEM;
+	r->id = id;
+	r->created = created;
+	r->has_state = created;
+	r->ends = *ends;
+	rv = idvec_push(created ? &tx->created_rels : &tx->touched_rels, id);
+	if (rv != GRAFT_OK)
+		goto err_after_alloc;
+	rv = idmap_put(&tx->rels, id, &slot, NULL);
+	if (rv != GRAFT_OK)
+		goto err_after_push;
+	*slot = (uint64_t)(uintptr_t)r;
+	*out = r;
+	return GRAFT_OK;
+
+err_after_push:
+	(created ? &tx->created_rels : &tx->touched_rels)->n--;
+err_after_alloc:
+	free(r);
+	return rv;
+}
+
+/* Deep copy of a committed entity's properties; on failure dst is left
+ * empty. */
+static int props_copy(struct ov_props *dst, const struct graph_prop *src,
+		      size_t n)
+{
+	struct ov_props p = {.cap = (uint32_t)(n ? n : 1)};
+
+	p.v = calloc(p.cap, sizeof *p.v);
+	if (p.v == NULL)
+		return GRAFT_ENOMEM;
+	for (; p.n < n; p.n++) {
+		p.v[p.n].key = src[p.n].key;
+		if (graft_value_copy(&p.v[p.n].value, &src[p.n].value) !=
+		    GRAFT_OK)
+			goto err;
+	}
+	*dst = p;
+	return GRAFT_OK;
+
+err:
+	while (p.n > 0)
+		graft_value_free(&p.v[--p.n].value);
+	free(p.v);
+	return GRAFT_ENOMEM;
+}
+
+/* The node as the transaction may change it: a copy of the committed state
+ * on first write (the read recorded its version). */
+static int node_cow(struct db_tx *tx, uint64_t id, struct ov_node **out)
+{
+	const struct graph *g = tx->db->graph;
+	const struct graph_prop *props;
+	const uint32_t *labels;
+	struct ov_node *n;
+	size_t nl, np;
+	int rv;
+
+	switch (tx_node_view(tx, id, &n)) {
+	case TX_VIEW_NONE:
+		return GRAFT_ENOTFOUND;
+	case TX_VIEW_OVERLAY:
+		*out = n;
+		return GRAFT_OK;
+	case TX_VIEW_GRAPH:
+		break;
+	}
+	rv = node_entry(tx, id, false, &n);
+	if (rv != GRAFT_OK)
+		return rv;
+	nl = graph_node_labels(g, id, &labels);
+	np = graph_node_props(g, id, &props);
+	n->labels = malloc((nl ? nl : 1) * sizeof *n->labels);
+	if (n->labels == NULL)
+		return GRAFT_ENOMEM;
+	if (nl > 0)
+		memcpy(n->labels, labels, nl * sizeof *labels);
+	n->cap_labels = (uint32_t)(nl ? nl : 1);
+	n->n_labels = (uint32_t)nl;
+	rv = props_copy(&n->props, props, np);
+	if (rv != GRAFT_OK) {
+		/* The entry stays without state: reads go on through it. */
+		free(n->labels);
+		n->labels = NULL;
+		n->n_labels = n->cap_labels = 0;
+		return rv;
+	}
+	n->has_state = true;
+	*out = n;
+	return GRAFT_OK;
+}
+
+static int rel_cow(struct db_tx *tx, uint64_t id, struct ov_rel **out)
+{
+	const struct graph *g = tx->db->graph;
+	const struct graph_prop *props;
+	struct graph_rel_ends ends;
+	struct ov_rel *r;
+	size_t np;
+	int rv;
+
+	if (tx_rel_view(tx, id, &r) == TX_VIEW_NONE)
+		return GRAFT_ENOTFOUND;
+	if (r == NULL) {
+		graph_rel_ends(g, id, &ends);
+		rv = rel_entry(tx, id, false, &ends, &r);
+		if (rv != GRAFT_OK)
+			return rv;
+	}
+	if (!r->has_state) {
+		/* An entry without state reads through to the graph. */
+		np = graph_rel_props(g, id, &props);
+		rv = props_copy(&r->props, props, np);
+		if (rv != GRAFT_OK)
+			return rv;
+		r->has_state = true;
+	}
+	*out = r;
+	return GRAFT_OK;
+}
+
+/* Sets (value non-null) or removes key in p; the value is copied. */
+static int props_set(struct ov_props *p, uint32_t key,
+		     const struct graft_value *value)
+{
+	bool found;
+	uint32_t i = ov_props_find(p, key, &found);
+	struct graft_value copy;
+
+	if (value == NULL || value->type == GRAFT_VALUE_NULL) {
+		if (!found)
+			return GRAFT_OK;
+		graft_value_free(&p->v[i].value);
+		memmove(&p->v[i], &p->v[i + 1], (p->n - i - 1) * sizeof *p->v);
+		p->n--;
+		return GRAFT_OK;
+	}
+	if (graft_value_copy(&copy, value) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	if (found) {
+		graft_value_free(&p->v[i].value);
+		p->v[i].value = copy;
+		return GRAFT_OK;
+	}
+	if (p->n == p->cap) {
+		uint32_t cap = p->cap ? p->cap * 2 : 4;
+		struct graph_prop *v = realloc(p->v, cap * sizeof *v);
+
+		if (v == NULL) {
+			graft_value_free(&copy);
+			return GRAFT_ENOMEM;
+		}
+		p->v = v;
+		p->cap = cap;
+	}
+	memmove(&p->v[i + 1], &p->v[i], (p->n - i) * sizeof *p->v);
+	p->v[i].key = key;
+	p->v[i].value = copy;
+	p->n++;
+	return GRAFT_OK;
+}
+
+int db_tx_node_create(struct db_tx *tx, uint64_t *id)
+{
+	struct db *db = tx->db;
+	uint64_t next = graph_next_node_id(db->graph);
+	struct ov_node *n;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (db->next_node < next)
+		db->next_node = next;
+	rv = node_entry(tx, db->next_node, true, &n);
+	if (rv != GRAFT_OK)
+		return rv;
+	*id = db->next_node++;
+	tx->wrote = true;
+	return GRAFT_OK;
+}
+
+/* Whether node id still has a relationship in the transaction's view. */
+static bool has_rels(struct db_tx *tx, uint64_t id, const struct ov_node *n)
+{
+	const struct graph *g = tx->db->graph;
+	struct graph_expand it;
+	uint64_t rel;
+
+	if (n != NULL && n->live_rels > 0)
+		return true;
+	if (n != NULL && n->created)
+		return false;
+	/* O(degree): a DETACH DELETE has deleted every one of them. */
+	graph_expand_init(&it, g, id, GRAPH_BOTH, GRAPH_NO_TOKEN);
+	while ((rel = graph_expand_next(g, &it)) != GRAPH_NO_ID) {
+		struct ov_rel *r = tx_rel(tx, rel);
+
+		if (r == NULL || !r->deleted)
+			return true;
+	}
+	return false;
+}
+
+int db_tx_node_delete(struct db_tx *tx, uint64_t id)
+{
+	struct ov_node *n;
+	enum tx_view view;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	view = tx_node_view(tx, id, &n);
+	if (view == TX_VIEW_NONE)
+		return GRAFT_ENOTFOUND;
+	if (n == NULL)
+		n = tx_node(tx, id); /* may hold relationships it created */
+	if (has_rels(tx, id, n))
+		return GRAFT_ECONSTRAINT;
+	if (n == NULL) {
+		rv = node_entry(tx, id, false, &n);
+		if (rv != GRAFT_OK)
+			return rv;
+	}
+	n->deleted = true;
+	tx->wrote = true;
+	return GRAFT_OK;
+}
+
+int db_tx_node_add_label(struct db_tx *tx, uint64_t id, uint32_t label)
+{
+	struct ov_node *n;
+	uint32_t i;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (!token_ok(tx, GRAPH_TOKEN_LABEL, label))
+		return GRAFT_EINVAL;
+	rv = node_cow(tx, id, &n);
+	if (rv != GRAFT_OK || ov_node_has_label(n, label))
+		return rv;
+	if (n->n_labels == n->cap_labels) {
+		uint32_t cap = n->cap_labels ? n->cap_labels * 2 : 4;
+		uint32_t *v = realloc(n->labels, cap * sizeof *v);
+
+		if (v == NULL)
+			return GRAFT_ENOMEM;
+		n->labels = v;
+		n->cap_labels = cap;
+	}
+	for (i = n->n_labels; i > 0 && n->labels[i - 1] > label; i--)
+		n->labels[i] = n->labels[i - 1];
+	n->labels[i] = label;
+	n->n_labels++;
+	tx->wrote = true;
+	return GRAFT_OK;
+}
+
+int db_tx_node_remove_label(struct db_tx *tx, uint64_t id, uint32_t label)
+{
+	struct ov_node *n;
+	uint32_t i;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (!token_ok(tx, GRAPH_TOKEN_LABEL, label))
+		return GRAFT_EINVAL;
+	rv = node_cow(tx, id, &n);
+	if (rv != GRAFT_OK || !ov_node_has_label(n, label))
+		return rv;
+	for (i = 0; n->labels[i] != label; i++)
+		;
+	memmove(&n->labels[i], &n->labels[i + 1],
+		(n->n_labels - i - 1) * sizeof *n->labels);
+	n->n_labels--;
+	tx->wrote = true;
+	return GRAFT_OK;
+}
+
+int db_tx_node_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,
+			const struct graft_value *value)
+{
+	struct ov_node *n;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (!token_ok(tx, GRAPH_TOKEN_PROPKEY, key))
+		return GRAFT_EINVAL;
+	rv = node_cow(tx, id, &n);
+	if (rv == GRAFT_OK)
+		rv = props_set(&n->props, key, value);
+	if (rv == GRAFT_OK)
+		tx->wrote = true;
+	return rv;
+}
+
+/* Notes on node id that the transaction created relationship rel on it. */
+static int attach(struct db_tx *tx, uint64_t id, uint64_t rel)
+{
+	struct ov_node *n;
+	int rv = node_entry(tx, id, false, &n);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (n->n_rels == n->cap_rels) {
+		uint32_t cap = n->cap_rels ? n->cap_rels * 2 : 4;
+		uint64_t *v = realloc(n->rels, cap * sizeof *v);
+
+		if (v == NULL)
+			return GRAFT_ENOMEM;
+		n->rels = v;
+		n->cap_rels = cap;
+	}
+	n->rels[n->n_rels++] = rel;
+	n->live_rels++;
+	return GRAFT_OK;
+}
+
+int db_tx_rel_create(struct db_tx *tx, uint32_t type, uint64_t src,
+		     uint64_t dst, uint64_t *id)
+{
+	struct db *db = tx->db;
+	struct graph_rel_ends ends = {type, src, dst};
+	uint64_t next = graph_next_rel_id(db->graph);
+	struct ov_node *n;
+	struct ov_rel *r;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (!token_ok(tx, GRAPH_TOKEN_RELTYPE, type))
+		return GRAFT_EINVAL;
+	/* Both ends are read: a concurrent delete of either must conflict. */
+	if (tx_node_view(tx, src, &n) == TX_VIEW_NONE ||
+	    tx_node_view(tx, dst, &n) == TX_VIEW_NONE)
+		return GRAFT_ENOTFOUND;
+	if (db->next_rel < next)
+		db->next_rel = next;
+	rv = rel_entry(tx, db->next_rel, true, &ends, &r);
+	if (rv != GRAFT_OK)
+		return rv;
+	*id = db->next_rel++;
+	/* Attached before the id is exposed; on failure the relationship is
+	 * marked deleted so that the overlay stays consistent. */
+	rv = attach(tx, src, *id);
+	if (rv == GRAFT_OK && dst != src)
+		rv = attach(tx, dst, *id);
+	if (rv != GRAFT_OK) {
+		r->deleted = true;
+		n = tx_node(tx, src);
+		if (n != NULL && n->n_rels > 0 && n->rels[n->n_rels - 1] == *id)
+			n->live_rels--;
+		return rv;
+	}
+	tx->wrote = true;
+	return GRAFT_OK;
+}
+
+int db_tx_rel_delete(struct db_tx *tx, uint64_t id)
+{
+	struct graph_rel_ends ends;
+	struct ov_rel *r;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	switch (tx_rel_view(tx, id, &r)) {
+	case TX_VIEW_NONE:
+		return GRAFT_ENOTFOUND;
+	case TX_VIEW_OVERLAY:
+		if (r->created) {
+			tx_node(tx, r->ends.src)->live_rels--;
+			if (r->ends.dst != r->ends.src)
+				tx_node(tx, r->ends.dst)->live_rels--;
+		}
+		break;
+	case TX_VIEW_GRAPH:
+		graph_rel_ends(tx->db->graph, id, &ends);
+		rv = rel_entry(tx, id, false, &ends, &r);
+		if (rv != GRAFT_OK)
+			return rv;
+		break;
+	}
+	r->deleted = true;
+	tx->wrote = true;
+	return GRAFT_OK;
+}
+
+int db_tx_rel_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,
+		       const struct graft_value *value)
+{
+	struct ov_rel *r;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (!token_ok(tx, GRAPH_TOKEN_PROPKEY, key))
+		return GRAFT_EINVAL;
+	rv = rel_cow(tx, id, &r);
+	if (rv == GRAFT_OK)
+		rv = props_set(&r->props, key, value);
+	if (rv == GRAFT_OK)
+		tx->wrote = true;
+	return rv;
+}
+
+static int index_set(struct db_tx *tx, uint32_t label, uint32_t key,
+		     bool exists)
+{
+	struct ov_index *e = NULL;
+	int rv = writable(tx);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (!token_ok(tx, GRAPH_TOKEN_LABEL, label) ||
+	    !token_ok(tx, GRAPH_TOKEN_PROPKEY, key))
+		return GRAFT_EINVAL;
+	for (size_t i = 0; i < tx->n_indexes && e == NULL; i++) {
+		if (tx->indexes[i].label == label && tx->indexes[i].key == key)
+			e = &tx->indexes[i];
+	}
+	if ((e != NULL ? e->exists
+		       : graph_index_exists(tx->db->graph, label, key)) == exists)
+		return exists ? GRAFT_EEXIST : GRAFT_ENOTFOUND;
+	if (e == NULL) {
+		if (tx->n_indexes == tx->cap_indexes) {
+			size_t cap = tx->cap_indexes ? tx->cap_indexes * 2 : 2;
+			struct ov_index *v =
+				realloc(tx->indexes, cap * sizeof *v);
+
+			if (v == NULL)
+				return GRAFT_ENOMEM;
+			tx->indexes = v;
+			tx->cap_indexes = cap;
+		}
+		e = &tx->indexes[tx->n_indexes++];
+		e->label = label;
+		e->key = key;
+	}
+	e->exists = exists;
+	tx->wrote = true;
+	return GRAFT_OK;
+}
+
+int db_tx_index_create(struct db_tx *tx, uint32_t label, uint32_t key)
+{
+	return index_set(tx, label, key, true);
+}
+
+int db_tx_index_drop(struct db_tx *tx, uint32_t label, uint32_t key)
+{
+	return index_set(tx, label, key, false);
+}

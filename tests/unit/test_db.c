@@ -1,0 +1,555 @@
+/* Unit tests for db: transactions and their overlay, cursors, the commit
+ * path with optimistic validation, and apply. Recovery, checkpoints, disk
+ * full and dbms are in test_db_recovery.c. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "db/db.h"
+#include "db_fixture.h"
+#include "graph/graph.h"
+#include "txlog/txlog.h"
+#include "txrec/txrec.h"
+
+static int64_t prop_int(struct db_tx *tx, uint64_t id, uint32_t key)
+{
+	const struct graft_value *v = db_tx_node_prop(tx, id, key);
+
+	assert_non_null(v);
+	assert_int_equal(v->type, GRAFT_VALUE_INT);
+	return v->u.i;
+}
+
+/* Ids a cursor returns, up to max, GRAPH_NO_ID-terminated count. */
+static size_t drain_cursor(struct db_cursor *c, uint64_t *ids, size_t max)
+{
+	size_t n = 0;
+	uint64_t id;
+
+	while ((id = db_cursor_next(c)) != GRAPH_NO_ID) {
+		assert_true(n < max);
+		ids[n++] = id;
+	}
+	return n;
+}
+
+static void test_db_tx_sees_its_own_creates(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value v = graft_value_int(7);
+	const uint32_t *labels;
+	struct graph_rel_ends ends;
+	struct db_tx *tx;
+	uint64_t a, b, r;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_false(db_tx_has_writes(tx));
+	assert_int_equal(db_tx_node_create(tx, &a), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &b), GRAFT_OK);
+	assert_true(a != b);
+	assert_int_equal(db_tx_node_add_label(tx, a, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, a, f->key_x, &v), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(tx, f->type, a, b, &r), GRAFT_OK);
+	assert_true(db_tx_has_writes(tx));
+
+	assert_true(db_tx_node_exists(tx, a));
+	assert_int_equal(db_tx_node_labels(tx, a, &labels), 1);
+	assert_int_equal(labels[0], f->label);
+	assert_true(db_tx_node_has_label(tx, a, f->label));
+	assert_false(db_tx_node_has_label(tx, b, f->label));
+	assert_int_equal(prop_int(tx, a, f->key_x), 7);
+	assert_null(db_tx_node_prop(tx, a, f->key_y));
+	assert_true(db_tx_rel_exists(tx, r));
+	assert_true(db_tx_rel_ends(tx, r, &ends));
+	assert_int_equal(ends.src, a);
+	assert_int_equal(ends.dst, b);
+	assert_int_equal(ends.type, f->type);
+
+	/* The committed graph knows nothing of it yet. */
+	assert_false(graph_node_exists(db_graph(f->db), a));
+	assert_false(graph_rel_exists(db_graph(f->db), r));
+	db_tx_rollback(tx);
+}
+
+static void test_db_rollback_leaves_nothing(void **state)
+{
+	struct fixture *f = *state;
+	struct graph_stats st;
+	struct db_tx *tx;
+	uint64_t a, b, r;
+	uint64_t n = fx_node(f, 1);
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &a), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &b), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(tx, f->type, a, b, &r), GRAFT_OK);
+	assert_int_equal(db_tx_node_remove_label(tx, n, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, n, f->key_x, NULL), GRAFT_OK);
+	db_tx_rollback(tx);
+
+	graph_stats(db_graph(f->db), &st);
+	assert_int_equal(st.nodes, 1);
+	assert_int_equal(st.rels, 0);
+	assert_true(graph_node_has_label(db_graph(f->db), n, f->label));
+	assert_non_null(graph_node_prop(db_graph(f->db), n, f->key_x));
+	assert_int_equal(db_last_txid(f->db), 1);
+}
+
+static void test_db_commit_makes_visible_with_contiguous_txids(void **state)
+{
+	struct fixture *f = *state;
+	const struct graph *g = db_graph(f->db);
+	struct graft_value v;
+	struct db_tx *tx;
+	uint64_t id, txid;
+
+	for (uint64_t i = 1; i <= 5; i++) {
+		v = graft_value_int((int64_t)i);
+		assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
+				 GRAFT_OK);
+		assert_int_equal(fx_commit(f, tx, &txid, NULL), GRAFT_OK);
+		assert_int_equal(txid, i);
+		assert_int_equal(db_last_txid(f->db), i);
+		assert_true(graph_node_exists(g, id));
+		assert_int_equal(graph_node_version(g, id), i);
+		assert_int_equal(graph_node_prop(g, id, f->key_x)->u.i, (int64_t)i);
+	}
+}
+
+static void test_db_commit_without_writes_answers_later(void **state)
+{
+	struct fixture *f = *state;
+	struct db_tx *tx;
+	uint64_t txid = 99;
+
+	fx_node(f, 1);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &tx), GRAFT_OK);
+	assert_true(db_tx_node_exists(tx, 0));
+	/* fx_commit asserts the callback does not run within db_commit. */
+	assert_int_equal(fx_commit(f, tx, &txid, NULL), GRAFT_OK);
+	assert_int_equal(txid, 1);
+	assert_int_equal(db_last_txid(f->db), 1);
+}
+
+static void test_db_read_only_tx_refuses_writes(void **state)
+{
+	struct fixture *f = *state;
+	struct db_tx *tx;
+	uint64_t id;
+	uint64_t n = fx_node(f, 1);
+
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_EREADONLY);
+	assert_int_equal(db_tx_node_delete(tx, n), GRAFT_EREADONLY);
+	assert_int_equal(db_tx_node_set_prop(tx, n, f->key_x, NULL),
+			 GRAFT_EREADONLY);
+	assert_false(db_tx_has_writes(tx));
+	db_tx_rollback(tx);
+}
+
+static void test_db_lost_update_is_a_conflict(void **state)
+{
+	struct fixture *f = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct graft_value v;
+	struct db_tx *a, *b;
+	uint64_t n = fx_node(f, 1);
+
+	/* Both read x = 1 and write x + 1. */
+	assert_int_equal(db_tx_begin(f->db, 0, &a), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &b), GRAFT_OK);
+	v = graft_value_int(prop_int(a, n, f->key_x) + 1);
+	assert_int_equal(db_tx_node_set_prop(a, n, f->key_x, &v), GRAFT_OK);
+	v = graft_value_int(prop_int(b, n, f->key_x) + 1);
+	assert_int_equal(db_tx_node_set_prop(b, n, f->key_x, &v), GRAFT_OK);
+
+	assert_int_equal(fx_commit(f, a, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, b, NULL, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "retry"));
+	assert_int_equal(graph_node_prop(db_graph(f->db), n, f->key_x)->u.i, 2);
+
+	/* The retry reads 2 and so nothing is lost. */
+	assert_int_equal(db_tx_begin(f->db, 0, &b), GRAFT_OK);
+	v = graft_value_int(prop_int(b, n, f->key_x) + 1);
+	assert_int_equal(db_tx_node_set_prop(b, n, f->key_x, &v), GRAFT_OK);
+	assert_int_equal(fx_commit(f, b, NULL, NULL), GRAFT_OK);
+	assert_int_equal(graph_node_prop(db_graph(f->db), n, f->key_x)->u.i, 3);
+}
+
+struct pair_result {
+	int done;
+	int status;
+	uint64_t txid;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+};
+
+static void pair_cb(struct db_commit_req *req, int status)
+{
+	struct pair_result *r = req->data;
+
+	r->done = 1;
+	r->status = status;
+	r->txid = req->txid;
+	memcpy(r->errmsg, req->errmsg, sizeof r->errmsg);
+}
+
+static void test_db_commit_in_flight_conflicts(void **state)
+{
+	struct fixture *f = *state;
+	struct db_commit_req ra, rb, rc;
+	struct pair_result a = {0}, b = {0}, c = {0};
+	struct graft_value v = graft_value_int(5);
+	struct db_tx *ta, *tb, *tc;
+	uint64_t n = fx_node(f, 1), m = fx_node(f, 1);
+
+	assert_int_equal(db_tx_begin(f->db, 0, &ta), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tb), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tc), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(ta, n, f->key_x, &v), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tb, n, f->key_y, &v), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tc, m, f->key_y, &v), GRAFT_OK);
+	/* Same batch: a is logged but not applied when b and c validate. */
+	ra.data = &a;
+	rb.data = &b;
+	rc.data = &c;
+	assert_int_equal(db_commit(ta, &ra, pair_cb), GRAFT_OK);
+	assert_int_equal(db_commit(tb, &rb, pair_cb), GRAFT_OK);
+	assert_int_equal(db_commit(tc, &rc, pair_cb), GRAFT_OK);
+	while (!a.done || !b.done || !c.done)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	assert_int_equal(a.status, GRAFT_OK);
+	assert_int_equal(b.status, GRAFT_ECONFLICT);
+	assert_non_null(strstr(b.errmsg, "committing now"));
+	assert_int_equal(c.status, GRAFT_OK);
+	assert_int_equal(c.txid, a.txid + 1);
+	assert_null(graph_node_prop(db_graph(f->db), n, f->key_y));
+	assert_int_equal(db_last_txid(f->db), 4);
+}
+
+static void test_db_delete_node_with_rels_is_constraint(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t n = fx_node(f, 1), m = fx_node(f, 2), r, r2;
+	struct db_tx *tx;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(tx, f->type, n, m, &r), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+
+	/* Committed relationship. */
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(tx, m), GRAFT_ECONSTRAINT);
+	assert_int_equal(db_tx_rel_delete(tx, r), GRAFT_OK);
+	/* Relationship created by the transaction itself. */
+	assert_int_equal(db_tx_rel_create(tx, f->type, m, m, &r2), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(tx, m), GRAFT_ECONSTRAINT);
+	assert_int_equal(db_tx_rel_delete(tx, r2), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(tx, m), GRAFT_OK);
+	assert_false(db_tx_node_exists(tx, m));
+	assert_int_equal(db_tx_node_delete(tx, m), GRAFT_ENOTFOUND);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	assert_false(graph_node_exists(db_graph(f->db), m));
+	assert_false(graph_rel_exists(db_graph(f->db), r));
+	assert_false(graph_rel_exists(db_graph(f->db), r2));
+	assert_true(graph_node_exists(db_graph(f->db), n));
+}
+
+static void test_db_delete_races_relationship_create(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t n = fx_node(f, 1), m = fx_node(f, 2), r;
+	struct db_tx *del, *add;
+
+	/* del saw m without relationships; add attaches one and commits
+	 * first: m's version is unchanged, yet del must not go through. */
+	assert_int_equal(db_tx_begin(f->db, 0, &del), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(del, m), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &add), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(add, f->type, n, m, &r), GRAFT_OK);
+	assert_int_equal(fx_commit(f, add, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, del, NULL, NULL), GRAFT_ECONFLICT);
+	assert_true(graph_node_exists(db_graph(f->db), m));
+}
+
+static void test_db_cursors_merge_the_overlay(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = fx_node(f, 1), b = fx_node(f, 2), c = fx_node(f, 3);
+	uint64_t e, d, x, y, rx, ry, rz, ids[16];
+	struct graft_value two = graft_value_int(2);
+	struct db_cursor cur;
+	struct db_tx *tx;
+	size_t n;
+
+	/* e: committed without the label; x: committed end of a->x. */
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &e), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &x), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(tx, f->type, a, x, &rx), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &d), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, d, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_remove_label(tx, b, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(tx, c), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, e, f->label), GRAFT_OK);
+
+	db_cursor_label(&cur, tx, f->label);
+	n = drain_cursor(&cur, ids, 16);
+	assert_int_equal(n, 3);
+	assert_int_equal(ids[0], a); /* committed part first */
+	assert_int_equal(ids[1], d); /* then created */
+	assert_int_equal(ids[2], e); /* then changed to match */
+
+	db_cursor_nodes(&cur, tx);
+	n = drain_cursor(&cur, ids, 16);
+	assert_int_equal(n, 5); /* a b e x, then d; c is gone */
+	for (size_t i = 0; i < n; i++)
+		assert_true(ids[i] != c);
+	assert_int_equal(ids[4], d);
+
+	/* Expand: the committed a->x deleted, a->y and a self-loop added. */
+	assert_int_equal(db_tx_node_create(tx, &y), GRAFT_OK);
+	assert_int_equal(db_tx_rel_delete(tx, rx), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(tx, f->type, a, y, &ry), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(tx, f->type, a, a, &rz), GRAFT_OK);
+	db_cursor_expand(&cur, tx, a, GRAPH_OUT, f->type);
+	n = drain_cursor(&cur, ids, 16);
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], ry);
+	assert_int_equal(ids[1], rz);
+	db_cursor_expand(&cur, tx, y, GRAPH_IN, GRAPH_NO_TOKEN);
+	assert_int_equal(drain_cursor(&cur, ids, 16), 1);
+	assert_int_equal(ids[0], ry);
+	db_cursor_expand(&cur, tx, a, GRAPH_BOTH, GRAPH_NO_TOKEN);
+	assert_int_equal(drain_cursor(&cur, ids, 16), 2); /* loop once */
+	db_cursor_expand(&cur, tx, x, GRAPH_BOTH, GRAPH_NO_TOKEN);
+	assert_int_equal(drain_cursor(&cur, ids, 16), 0);
+	db_cursor_type(&cur, tx, f->type);
+	assert_int_equal(drain_cursor(&cur, ids, 16), 2);
+	db_cursor_rels(&cur, tx);
+	assert_int_equal(drain_cursor(&cur, ids, 16), 2);
+
+	/* Property changes move nodes in and out of an index seek. */
+	assert_int_equal(db_tx_node_set_prop(tx, a, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, d, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, e, f->key_x, &two), GRAFT_OK);
+	db_tx_rollback(tx);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_index_create(tx, f->label, f->key_x), GRAFT_OK);
+	assert_int_equal(db_tx_index_create(tx, f->label, f->key_x),
+			 GRAFT_EEXIST);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	assert_true(graph_index_exists(db_graph(f->db), f->label, f->key_x));
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, b, f->key_x, NULL), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, b, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, a, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &d), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, d, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, d, f->key_x, &two), GRAFT_OK);
+	db_cursor_index(&cur, tx, f->label, f->key_x, &two);
+	n = drain_cursor(&cur, ids, 16);
+	/* b (x = 2 committed) lost x; a gained it; d is new. */
+	assert_int_equal(n, 2);
+	assert_int_equal(ids[0], d);
+	assert_int_equal(ids[1], a);
+	db_tx_rollback(tx);
+}
+
+static void test_db_cursor_survives_commits_between_calls(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = fx_node(f, 1), ids[16];
+	struct db_cursor cur;
+	struct db_tx *tx;
+
+	fx_node(f, 2);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &tx), GRAFT_OK);
+	db_cursor_label(&cur, tx, f->label);
+	assert_int_equal(db_cursor_next(&cur), a);
+	/* A commit lands between two loop turns of a streaming result. */
+	uint64_t c = fx_node(f, 3);
+	assert_int_equal(drain_cursor(&cur, ids, 16), 2);
+	assert_int_equal(ids[1], c);
+	db_tx_rollback(tx);
+}
+
+static void test_db_invalid_record_changes_nothing(void **state)
+{
+	struct fixture *f = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct txrec rec;
+	struct txrec_op op;
+	void *before, *after;
+	size_t nb, na;
+	uint64_t n = fx_node(f, 1);
+
+	before = fx_graph_bytes(f, f->db, &nb);
+	/* Creates a node, labels it, then labels a node that is not there. */
+	txrec_init(&rec);
+	rec.db = graft_str_new("neo4j", 5);
+	memset(&op, 0, sizeof op);
+	op.type = TXREC_NODE_CREATE;
+	op.id = n + 10;
+	assert_int_equal(txrec_add_op(&rec, &op), GRAFT_OK);
+	op.type = TXREC_NODE_ADD_LABEL;
+	op.name = graft_str_new("Fresh", 5);
+	assert_int_equal(txrec_add_op(&rec, &op), GRAFT_OK);
+	op.id = n + 11;
+	op.name = graft_str_new("Fresh", 5);
+	assert_int_equal(txrec_add_op(&rec, &op), GRAFT_OK);
+	assert_int_equal(db_apply(f->db, &rec, 2, errmsg), GRAFT_ECONFLICT);
+	txrec_free(&rec);
+
+	/* A stale read. */
+	txrec_init(&rec);
+	assert_int_equal(txrec_add_read(&rec, TXREC_ENTITY_NODE, n, 0),
+			 GRAFT_OK);
+	memset(&op, 0, sizeof op);
+	op.type = TXREC_NODE_DELETE;
+	op.id = n;
+	assert_int_equal(txrec_add_op(&rec, &op), GRAFT_OK);
+	assert_int_equal(db_apply(f->db, &rec, 2, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "changed"));
+	/* Out of order. */
+	assert_int_equal(db_apply(f->db, &rec, 5, errmsg), GRAFT_EINVAL);
+	txrec_free(&rec);
+
+	after = fx_graph_bytes(f, f->db, &na);
+	assert_int_equal(db_last_txid(f->db), 1);
+	assert_int_equal(graph_token_lookup(db_graph(f->db), GRAPH_TOKEN_LABEL,
+					    "Fresh", 5),
+			 GRAPH_NO_TOKEN);
+	assert_int_equal(na, nb);
+	assert_memory_equal(before, after, nb);
+	free(before);
+	free(after);
+}
+
+/* A workload touching every kind of op. */
+static void mixed_workload(struct fixture *f)
+{
+	struct graft_value s;
+	uint64_t n[6], r[4];
+	struct db_tx *tx;
+
+	for (int i = 0; i < 6; i++)
+		n[i] = fx_node(f, i);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_index_create(tx, f->label, f->key_x), GRAFT_OK);
+	for (int i = 0; i < 4; i++)
+		assert_int_equal(db_tx_rel_create(tx, f->type, n[i], n[i + 1],
+						  &r[i]),
+				 GRAFT_OK);
+	assert_int_equal(graft_value_string(&s, "hello", 5), GRAFT_OK);
+	assert_int_equal(db_tx_rel_set_prop(tx, r[0], f->key_y, &s), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_rel_set_prop(tx, r[0], f->key_y, NULL), GRAFT_OK);
+	assert_int_equal(db_tx_rel_set_prop(tx, r[1], f->key_x, &s), GRAFT_OK);
+	assert_int_equal(db_tx_rel_delete(tx, r[3]), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(tx, n[5]), GRAFT_OK);
+	assert_int_equal(db_tx_node_remove_label(tx, n[2], f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, n[3], f->key_y, &s), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	graft_value_free(&s);
+}
+
+static void test_db_apply_is_deterministic(void **state)
+{
+	struct fixture *f = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE], dir[2][2][600];
+	struct txlog_reader *rd;
+	struct db *copy[2];
+	void *want, *got;
+	size_t nw, ng;
+	const void *p;
+	uint64_t txid;
+	size_t len;
+
+	mixed_workload(f);
+	want = fx_graph_bytes(f, f->db, &nw);
+	for (int k = 0; k < 2; k++) {
+		struct db_options o = f->o;
+
+		snprintf(dir[k][0], sizeof dir[k][0], "%s/copy%d/store", f->dir, k);
+		snprintf(dir[k][1], sizeof dir[k][1], "%s/copy%d/log", f->dir, k);
+		o.store_dir = dir[k][0];
+		o.txlog_dir = dir[k][1];
+		assert_int_equal(db_open(&f->loop, &o, &copy[k], errmsg),
+				 GRAFT_OK);
+	}
+	assert_int_equal(txlog_reader_open(f->txlog, 1, db_last_txid(f->db), &rd,
+					   errmsg),
+			 GRAFT_OK);
+	while (txlog_reader_next(rd, &txid, &p, &len, errmsg) == GRAFT_OK) {
+		struct txrec rec;
+
+		assert_int_equal(txrec_decode(p, len, &rec, errmsg), GRAFT_OK);
+		for (int k = 0; k < 2; k++)
+			assert_int_equal(db_apply(copy[k], &rec, txid, errmsg),
+					 GRAFT_OK);
+		txrec_free(&rec);
+	}
+	txlog_reader_close(rd);
+	for (int k = 0; k < 2; k++) {
+		assert_int_equal(db_last_txid(copy[k]), db_last_txid(f->db));
+		got = fx_graph_bytes(f, copy[k], &ng);
+		assert_int_equal(ng, nw);
+		assert_memory_equal(got, want, nw);
+		free(got);
+		db_close(copy[k], NULL, NULL);
+	}
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	free(want);
+}
+
+static void test_db_close_refuses_new_commits(void **state)
+{
+	struct fixture *f = *state;
+	struct db_commit_req req;
+	struct db_tx *tx, *tx2;
+	uint64_t id;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	db_close(f->db, NULL, NULL);
+	/* Closing waits for open transactions, and refuses their commits. */
+	assert_int_equal(db_tx_begin(f->db, 0, &tx2), GRAFT_ESHUTDOWN);
+	assert_int_equal(db_commit(tx, &req, NULL), GRAFT_ESHUTDOWN);
+	f->db = NULL;
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup_open, fx_teardown)
+		T(test_db_tx_sees_its_own_creates),
+		T(test_db_rollback_leaves_nothing),
+		T(test_db_commit_makes_visible_with_contiguous_txids),
+		T(test_db_commit_without_writes_answers_later),
+		T(test_db_read_only_tx_refuses_writes),
+		T(test_db_lost_update_is_a_conflict),
+		T(test_db_commit_in_flight_conflicts),
+		T(test_db_delete_node_with_rels_is_constraint),
+		T(test_db_delete_races_relationship_create),
+		T(test_db_cursors_merge_the_overlay),
+		T(test_db_cursor_survives_commits_between_calls),
+		T(test_db_invalid_record_changes_nothing),
+		T(test_db_apply_is_deterministic),
+		T(test_db_close_refuses_new_commits),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
