@@ -15,8 +15,12 @@
 #include "../util/buf.h"
 #include "../util/retention.h"
 
+/* The largest record an append takes. */
+#define TXLOG_MAX_RECORD (1u << 30)
+
 struct txlog_options {
-	uint64_t rotation_size; /* bytes; a segment rotates once it reaches this */
+	uint64_t rotation_size; /* bytes; a segment rotates once it reaches
+				 * this; 0 = 256M */
 	struct graft_retention retention;
 };
 
@@ -43,15 +47,23 @@ int txlog_open(uv_loop_t *loop, const char *dir, const struct txlog_options *o,
 uint64_t txlog_first_txid(const struct txlog *log);
 uint64_t txlog_last_txid(const struct txlog *log);
 /* Sets the id the next append must carry when the log is empty or starts
- * after a checkpoint (e.g. after pruning everything, or a restore). */
+ * after a checkpoint (e.g. after pruning everything, or a restore). If the
+ * log ends before last_txid, its segments (all covered by that checkpoint)
+ * are removed so that the log stays contiguous; a failure there is logged
+ * and later appends fail with GRAFT_EIO. Moving the base below the newest
+ * logged transaction is refused (logged). Call with no append under way. */
 void txlog_set_base(struct txlog *log, uint64_t last_txid);
 
 /* Appends one record with txid == the previous append's txid + 1; the bytes
  * are copied. cb runs on the loop thread once the record is durable
  * (GRAFT_OK), or with GRAFT_ENOSPC / GRAFT_EIO when its batch could not be
  * written: then neither it nor any later append of that batch is in the log,
- * and the log accepts appends again from the same txid. If this function
- * returns an error, cb is never called. */
+ * and the log accepts appends again from the same txid (appends queued
+ * behind the failed batch fail with it, in order). If this function
+ * returns an error, cb is never called: GRAFT_EINVAL (wrong txid, empty
+ * record), GRAFT_ETOOBIG (len > TXLOG_MAX_RECORD), GRAFT_ENOMEM,
+ * GRAFT_ESHUTDOWN (closing), GRAFT_EIO (a failed write could not be undone
+ * or the base could not be moved: reopen the log). */
 int txlog_append(struct txlog *log, struct txlog_append_req *req,
 		 uint64_t txid, const void *rec, size_t len, txlog_append_cb cb);
 
@@ -75,7 +87,9 @@ struct txlog_stats {
 void txlog_get_stats(const struct txlog *log, struct txlog_stats *out);
 
 /* A reader of records (from_txid .. to_txid inclusive) independent of the
- * writer: its own file descriptors, usable from any one thread. */
+ * writer: its own file descriptors, usable from any one thread. It may run
+ * while the log is appended to: with to_txid <= txlog_last_txid() it sees
+ * only durable records; beyond that, whatever is written so far. */
 struct txlog_reader;
 /* GRAFT_ENOTFOUND with errmsg when from_txid is no longer retained. */
 int txlog_reader_open(const char *dir, uint64_t from_txid, uint64_t to_txid,

@@ -1,0 +1,156 @@
+/* The transaction log's private parts: the on-disk format, the buffered
+ * file access shared by open, the reader and the writer, and struct txlog.
+ *
+ * Segment file txlog.<first txid, 20 digits>:
+ *   header (32 bytes): magic "GRAFTTXL", u32 format version, u32 zero,
+ *                      u64 first txid, u32 CRC32C of the 24 bytes before,
+ *                      u32 zero
+ *   frames:            u32 payload length, u32 CRC32C, u64 txid, payload
+ * The frame CRC covers the length, the txid and the payload (bytes 0-3 and
+ * 8-end), so a frame whose length field is damaged fails its own check.
+ * Integers are little-endian. A segment is created as txlog.<id>.tmp with
+ * its header, fsynced and renamed, so that a named segment always has a
+ * whole header. */
+#ifndef GRAFT_TXLOG_TXLOG_INT_H
+#define GRAFT_TXLOG_TXLOG_INT_H
+
+#include <limits.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "txlog.h"
+
+#define TXLOG_MAGIC "GRAFTTXL"
+#define TXLOG_VERSION 1
+#define TXLOG_HEADER_SIZE 32
+#define TXLOG_FRAME_HEADER 16
+#define TXLOG_NAME_PREFIX "txlog."
+#define TXLOG_NAME_LEN (sizeof TXLOG_NAME_PREFIX - 1 + 20)
+#define TXLOG_TMP_SUFFIX ".tmp"
+/* Reads of at least this much, so that scanning a big log is a few large
+ * reads rather than a system call per frame. */
+#define TXLOG_READ_CHUNK (1u << 20)
+/* A rotation size of 0 means Neo4j's default, 256M. */
+#define TXLOG_DEFAULT_ROTATION (256ull << 20)
+
+/* Header ---------------------------------------------------------------- */
+
+void txlog_header_encode(uint8_t out[TXLOG_HEADER_SIZE], uint64_t first);
+/* NULL when h is a valid header (then *first is set), else what is wrong. */
+const char *txlog_header_check(const uint8_t h[TXLOG_HEADER_SIZE],
+			       uint64_t *first);
+/* Frame CRC over the first 4 and then the bytes from 8 of a whole frame. */
+uint32_t txlog_frame_crc(const uint8_t *frame, uint32_t len);
+
+/* Names ------------------------------------------------------------------ */
+
+/* dir/txlog.<first>[suffix] into out (PATH_MAX). GRAFT_OK or GRAFT_ETOOBIG. */
+int txlog_segment_path(char *out, const char *dir, uint64_t first,
+		       const char *suffix);
+/* The first txids of the segments in dir, sorted ascending; *firsts is
+ * malloc'd (NULL when none). Leftover .tmp files are removed when
+ * remove_tmp is set. GRAFT_OK, GRAFT_ENOMEM or an error with errmsg. */
+int txlog_list_segments(const char *dir, bool remove_tmp, uint64_t **firsts,
+			size_t *n, char *errmsg);
+
+/* Buffered reading of one segment --------------------------------------- */
+
+struct txlog_file {
+	int fd;
+	char path[PATH_MAX];
+	uint8_t *buf; /* owned */
+	size_t cap;
+	uint64_t buf_off; /* file offset of buf[0] */
+	size_t buf_len;
+};
+
+enum txlog_frame_status {
+	TXLOG_FRAME_OK,
+	TXLOG_FRAME_SHORT, /* the file ends inside the frame */
+	TXLOG_FRAME_BAD,   /* impossible length or CRC mismatch */
+};
+
+struct txlog_frame {
+	uint64_t txid;
+	uint32_t len;
+	const uint8_t *payload; /* in the file's buffer, until the next read */
+	const char *why;        /* TXLOG_FRAME_BAD: what is wrong */
+};
+
+void txlog_file_init(struct txlog_file *f);
+/* Opens path (flags as open(2)) and checks its header. GRAFT_OK, GRAFT_EIO,
+ * GRAFT_ENOTFOUND, or GRAFT_ECORRUPT with errmsg naming file and problem. */
+int txlog_file_open(struct txlog_file *f, const char *path, int flags,
+		    uint64_t *first, char *errmsg);
+/* Closes the file, keeping the buffer for the next one. */
+void txlog_file_close(struct txlog_file *f);
+/* Closes the file and releases the buffer. */
+void txlog_file_free(struct txlog_file *f);
+/* The frame at off into fr and *status. GRAFT_OK or GRAFT_EIO/ENOMEM. */
+int txlog_file_frame(struct txlog_file *f, uint64_t off,
+		     struct txlog_frame *fr, enum txlog_frame_status *status);
+/* Offset of the first frame after off that is whole and valid with a txid
+ * in [lo, hi], or UINT64_MAX when there is none. */
+uint64_t txlog_file_find_frame(struct txlog_file *f, uint64_t off,
+			       uint64_t lo, uint64_t hi);
+
+/* Creates dir/txlog.<first> holding only its header, durably: written as
+ * .tmp, fsynced, renamed, directory fsynced. Returns the fd (O_WRONLY,
+ * positioned after the header) or -1 with errno set; *fsyncs counts the
+ * fsyncs made. */
+int txlog_segment_create(const char *dir, uint64_t first, unsigned *fsyncs);
+
+/* The log ---------------------------------------------------------------- */
+
+struct txlog_segment {
+	uint64_t first; /* first txid, from the name and header */
+	uint64_t next;  /* txid after its last frame (== first when empty) */
+	uint64_t size;  /* bytes */
+};
+
+struct txlog {
+	uv_loop_t *loop;
+	char *dir; /* owned */
+	struct txlog_options o;
+	int broken; /* GRAFT_OK, or why appends are refused for good */
+
+	/* Segments oldest first; the last is the one written to. Loop thread. */
+	struct txlog_segment *segs; /* owned */
+	size_t n_segs, cap_segs;
+	uint64_t next_txid; /* what the next append must carry */
+
+	/* The open segment: the worker's while a batch is in flight, the loop
+	 * thread's otherwise. */
+	int fd;             /* -1 when no segment is open */
+	uint64_t fd_first;  /* its first txid */
+	uint64_t fd_size;   /* bytes in it that belong to the log */
+	bool rotate;        /* the next batch starts a new segment */
+
+	/* Appends not yet handed to a batch: their frames and requests. */
+	struct graft_buf pending;
+	struct txlog_append_req *q_head, *q_tail;
+
+	/* The batch in flight. */
+	bool busy;
+	bool in_callbacks; /* appends from callbacks wait for the next batch */
+	uv_work_t work;
+	struct graft_buf writing;
+	struct txlog_append_req *w_head;
+	uint64_t w_first, w_last;
+	int w_status;          /* worker result */
+	int w_errno;
+	const char *w_what;    /* which step failed */
+	uint64_t w_failed_first; /* the segment it failed on */
+	int w_cut_errno;
+	bool w_new_segment;    /* the worker created a segment at w_first */
+	unsigned w_fsyncs;
+	bool w_broken;         /* could not undo a failed write */
+
+	bool closing;
+	void (*close_cb)(struct txlog *log, void *arg);
+	void *close_arg;
+
+	struct txlog_stats stats;
+};
+
+#endif
