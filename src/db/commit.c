@@ -324,6 +324,15 @@ static int64_t wall_clock_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The ids of v, sorted into out. */
+static void sorted_ids(uint64_t *out, const struct idvec *v)
+{
+	if (v->n == 0)
+		return;
+	memcpy(out, v->v, v->n * sizeof *out);
+	qsort(out, v->n, sizeof *out, cmp_u64);
+}
+
 /* Precondition: every read is still current, so the committed state the
  * diffs start from is what the transaction saw. */
 static int build_record(const struct db_tx *tx, struct txrec *r)
@@ -341,21 +350,15 @@ static int build_record(const struct db_tx *tx, struct txrec *r)
 	r->commit_time_ms = wall_clock_ms();
 	rv = r->db == NULL ? GRAFT_ENOMEM : add_reads(r, tx);
 	if (rv == GRAFT_OK) {
-		memcpy(touched, tx->touched_nodes.v,
-		       tx->touched_nodes.n * sizeof *touched);
-		qsort(touched, tx->touched_nodes.n, sizeof *touched, cmp_u64);
+		sorted_ids(touched, &tx->touched_nodes);
 		rv = node_ops(r, tx, touched);
 	}
 	if (rv == GRAFT_OK) {
-		memcpy(touched, tx->touched_rels.v,
-		       tx->touched_rels.n * sizeof *touched);
-		qsort(touched, tx->touched_rels.n, sizeof *touched, cmp_u64);
+		sorted_ids(touched, &tx->touched_rels);
 		rv = rel_ops(r, tx, touched);
 	}
 	if (rv == GRAFT_OK) {
-		memcpy(touched, tx->touched_nodes.v,
-		       tx->touched_nodes.n * sizeof *touched);
-		qsort(touched, tx->touched_nodes.n, sizeof *touched, cmp_u64);
+		sorted_ids(touched, &tx->touched_nodes);
 		for (size_t i = 0; i < tx->touched_nodes.n && rv == GRAFT_OK;
 		     i++) {
 			if (tx_node(tx, touched[i])->deleted)

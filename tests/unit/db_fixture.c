@@ -180,25 +180,6 @@ void *fx_graph_bytes(struct fixture *f, const struct db *db, size_t *len)
 	return p;
 }
 
-static void timeout_cb(uv_timer_t *t)
-{
-	*(int *)t->data = 1;
-}
-
-void fx_run_until(struct fixture *f, const volatile int *flag, unsigned ms)
-{
-	uv_timer_t t;
-	int expired = 0;
-
-	uv_timer_init(&f->loop, &t);
-	t.data = &expired;
-	uv_timer_start(&t, timeout_cb, ms, 0);
-	while (!*flag && !expired)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&t, NULL);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
-}
-
 static int rm_cb(const char *path, const struct stat *st, int type,
 		 struct FTW *ftw)
 {
