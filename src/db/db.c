@@ -15,6 +15,7 @@
  * Close: refuse new commits, wait for commits in flight, a running
  * checkpoint and open transactions, write a final checkpoint in the loop
  * thread, close the log, close the handles, free, call back. */
+#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -410,6 +411,7 @@ void db_maybe_finish_close(struct db *db)
 
 void db_close(struct db *db, void (*cb)(void *arg), void *arg)
 {
+	assert(!db->closing);
 	db->closing = true;
 	db->close_cb = cb;
 	db->close_arg = arg;

@@ -35,11 +35,15 @@ struct db;
 
 /* Opens or creates the database and recovers it: newest checkpoint, then
  * every logged transaction after it. Errors name the file and offset at
- * fault and what to do. */
+ * fault and what to do. On error the log, if opened, is still closing: run
+ * the loop before uv_loop_close. */
 int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 	    char *errmsg);
 /* Stops taking commits, lets in-flight commits finish, writes a final
- * checkpoint, closes files, frees db, then calls cb (may be NULL). */
+ * checkpoint, closes files, frees db, then calls cb (may be NULL). It also
+ * waits for every open transaction to end: db_tx_begin then fails with
+ * GRAFT_ESHUTDOWN, and so does db_commit (after which the transaction is
+ * gone). Call once. */
 void db_close(struct db *db, void (*cb)(void *arg), void *arg);
 
 const char *db_name(const struct db *db);
@@ -52,7 +56,8 @@ void db_recovery_stats(const struct db *db, struct db_recovery_stats *out);
 int db_token(struct db *db, enum graph_token_kind kind, const char *name,
 	     size_t len, uint32_t *out);
 
-/* Starts a checkpoint now unless one is running. cb may be NULL. */
+/* Starts a checkpoint now unless one is running (GRAFT_EEXIST) or the
+ * database is closing (GRAFT_ESHUTDOWN). cb may be NULL. */
 int db_checkpoint(struct db *db, void (*cb)(void *arg, int status), void *arg);
 
 /* Transactions ---------------------------------------------------------
@@ -125,7 +130,10 @@ uint64_t db_cursor_next(struct db_cursor *c);
 
 /* Writes (into the overlay). GRAFT_OK, GRAFT_ENOMEM, GRAFT_ENOTFOUND (no
  * such live entity in this transaction's view), GRAFT_ECONSTRAINT (deleting a
- * node that still has relationships), GRAFT_EREADONLY. */
+ * node that still has relationships), GRAFT_EREADONLY, GRAFT_EINVAL (a token
+ * the database does not have). Ids are final at once: they come from the
+ * database's counters and are never reused, even if the transaction is
+ * rolled back. */
 int db_tx_node_create(struct db_tx *tx, uint64_t *id);
 int db_tx_node_delete(struct db_tx *tx, uint64_t id);
 int db_tx_node_add_label(struct db_tx *tx, uint64_t id, uint32_t label);
@@ -138,7 +146,9 @@ int db_tx_rel_create(struct db_tx *tx, uint32_t type, uint64_t src,
 int db_tx_rel_delete(struct db_tx *tx, uint64_t id);
 int db_tx_rel_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,
 		       const struct graft_value *value);
+/* GRAFT_EEXIST if the index exists in the transaction's view. */
 int db_tx_index_create(struct db_tx *tx, uint32_t label, uint32_t key);
+/* GRAFT_ENOTFOUND if it does not. */
 int db_tx_index_drop(struct db_tx *tx, uint32_t label, uint32_t key);
 
 /* Commit ---------------------------------------------------------------- */
@@ -170,7 +180,12 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb);
 /* Validates and applies one record as transaction txid: the single apply
  * path for commits, recovery and (later) replicas. Deterministic: the same
  * records in the same order give the same graph. GRAFT_ECONFLICT (nothing
- * applied) if validation fails. */
+ * applied) if validation fails; GRAFT_EINVAL unless txid is
+ * db_last_txid() + 1. Precondition: no db_commit of this database is in
+ * flight (a database either commits or follows a stream, not both). Running
+ * out of memory half-way through a record is fatal (abort): the graph could
+ * neither keep nor undo the half, and the record's durable copy is replayed
+ * by recovery. */
 int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	     char *errmsg);
 

@@ -21,7 +21,9 @@ struct dbms_options {
 struct dbms;
 
 /* Creates the layout on first start (<data>/dbms, <data>/databases/<db>,
- * <txlog_root>/<db>) and opens every database, recovering each. */
+ * <txlog_root>/<db>) and opens every database, recovering each. txlog_root
+ * NULL means <data>/transactions, default_db NULL "neo4j". On error the
+ * databases already opened are closing: run the loop before uv_loop_close. */
 int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
 	      char *errmsg);
 /* Closes every database cleanly (final checkpoints), frees, then cb. */

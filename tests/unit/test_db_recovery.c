@@ -130,6 +130,8 @@ static int crash_child(struct fixture *f, const char *expected)
 		if (chain_commit(f, &c, i) != GRAFT_OK)
 			return 4;
 	}
+	while (f->db->cp_running) /* dying mid-checkpoint is the other test */
+		uv_run(&f->loop, UV_RUN_ONCE);
 	fd = open(expected, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return 5;
@@ -142,10 +144,10 @@ static int crash_child(struct fixture *f, const char *expected)
 	return 7;
 }
 
-static void test_db_recovery_replays_log_after_crash(void **state)
+/* Forks a child that commits 50 transactions and is killed; then opens
+ * the database and compares with the graph the child had. */
+static void crash_and_recover(struct fixture *f, struct db_recovery_stats *st)
 {
-	struct fixture *f = *state;
-	struct db_recovery_stats st;
 	char expected[600];
 	void *want, *got;
 	size_t nw, ng;
@@ -164,9 +166,7 @@ static void test_db_recovery_replays_log_after_crash(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
 
 	fx_open(f);
-	db_recovery_stats(f->db, &st);
-	assert_int_equal(st.checkpoint_txid, 0);
-	assert_int_equal(st.replayed, 50);
+	db_recovery_stats(f->db, st);
 	assert_int_equal(db_last_txid(f->db), 50);
 	got = fx_graph_bytes(f, f->db, &ng);
 	fp = fopen(expected, "rb");
@@ -178,6 +178,29 @@ static void test_db_recovery_replays_log_after_crash(void **state)
 	assert_memory_equal(want, got, ng);
 	free(want);
 	free(got);
+}
+
+static void test_db_recovery_replays_log_after_crash(void **state)
+{
+	struct fixture *f = *state;
+	struct db_recovery_stats st;
+
+	crash_and_recover(f, &st);
+	assert_int_equal(st.checkpoint_txid, 0);
+	assert_int_equal(st.replayed, 50);
+}
+
+static void test_db_recovery_after_crash_starts_from_checkpoint(void **state)
+{
+	struct fixture *f = *state;
+	struct db_recovery_stats st;
+
+	f->o.checkpoint_interval_tx = 20;
+	f->o.rotation_size = 1024;
+	f->o.retention.kind = GRAFT_RETAIN_NONE;
+	crash_and_recover(f, &st);
+	assert_true(st.checkpoint_txid >= 20);
+	assert_int_equal(st.checkpoint_txid + st.replayed, 50);
 }
 
 static void appended_cb(struct txlog_append_req *req, int status)
@@ -316,10 +339,39 @@ static void test_db_checkpoints_by_tx_interval_then_prunes(void **state)
 	assert_int_equal(db_last_txid(f->db), 23);
 }
 
+struct disk_full_result {
+	int done;
+	int status;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	/* Committed from this callback, while the batch still fails. */
+	struct db *db;
+	struct db_commit_req *follower;
+	struct disk_full_result *follower_res;
+};
+
+static void disk_full_cb(struct db_commit_req *req, int status)
+{
+	struct disk_full_result *r = req->data;
+	struct db_tx *tx;
+	uint64_t id;
+
+	r->done = 1;
+	r->status = status;
+	memcpy(r->errmsg, req->errmsg, sizeof r->errmsg);
+	if (r->follower == NULL)
+		return;
+	assert_int_equal(db_tx_begin(r->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	r->follower->data = r->follower_res;
+	assert_int_equal(db_commit(tx, r->follower, disk_full_cb), GRAFT_OK);
+}
+
 static void test_db_disk_full_fails_commit_then_recovers(void **state)
 {
 	struct fixture *f = *state;
 	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct disk_full_result res[4] = {{0}};
+	struct db_commit_req reqs[4];
 	struct rlimit old, full;
 	struct db_tx *tx;
 	uint64_t id, txid;
@@ -331,13 +383,30 @@ static void test_db_disk_full_fails_commit_then_recovers(void **state)
 	full.rlim_cur = 1; /* every write past the first byte fails */
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &full), 0);
 
+	/* Three commits, the first alone in its batch, two queued behind it:
+	 * all fail, nothing of them applies, and so does one made from the
+	 * first one's callback while the others still wait for theirs. */
+	res[0].db = f->db;
+	res[0].follower = &reqs[3];
+	res[0].follower_res = &res[3];
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		reqs[i].data = &res[i];
+		assert_int_equal(db_commit(tx, &reqs[i], disk_full_cb), GRAFT_OK);
+	}
+	for (int i = 0; i < 4; i++)
+		fx_run_until_set(f, &res[i].done);
+	for (int i = 0; i < 4; i++) {
+		assert_int_equal(res[i].status, GRAFT_ENOSPC);
+		assert_non_null(strstr(res[i].errmsg, "not committed"));
+		assert_non_null(strstr(res[i].errmsg, "free disk space"));
+		assert_false(graph_node_exists(db_graph(f->db), 3 + (uint64_t)i));
+	}
+	assert_int_equal(db_last_txid(f->db), 3);
 	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
 	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
 	assert_int_equal(fx_commit(f, tx, NULL, errmsg), GRAFT_ENOSPC);
-	assert_non_null(strstr(errmsg, "not committed"));
-	assert_non_null(strstr(errmsg, "free disk space"));
-	assert_false(graph_node_exists(db_graph(f->db), id));
-	assert_int_equal(db_last_txid(f->db), 3);
 
 	/* Reads go on. */
 	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &tx), GRAFT_OK);
@@ -358,7 +427,8 @@ static void test_db_disk_full_fails_commit_then_recovers(void **state)
 	assert_int_equal(db_last_txid(f->db), 4);
 	assert_true(graph_node_exists(db_graph(f->db), id));
 	assert_true(graph_node_exists(db_graph(f->db), 2));
-	assert_false(graph_node_exists(db_graph(f->db), 3)); /* the failed one */
+	for (uint64_t i = 3; i < 8; i++) /* the failed ones */
+		assert_false(graph_node_exists(db_graph(f->db), i));
 }
 
 static void closed_cb(void *arg)
@@ -410,6 +480,7 @@ int main(void)
 #define T(name, setup) cmocka_unit_test_setup_teardown(name, setup, fx_teardown)
 		T(test_db_reopen_after_close_gives_same_graph, fx_setup_open),
 		T(test_db_recovery_replays_log_after_crash, fx_setup),
+		T(test_db_recovery_after_crash_starts_from_checkpoint, fx_setup),
 		T(test_db_open_refuses_a_record_that_does_not_apply, fx_setup),
 		T(test_db_open_refuses_a_record_that_does_not_decode, fx_setup),
 		T(test_db_checkpoints_by_tx_interval_then_prunes, fx_setup_open),
