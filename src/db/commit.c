@@ -1,17 +1,14 @@
 /* The one commit path.
  *
  * Happy path: db_commit checks the read set against the committed graph,
- * turns the overlay into a record (ops in a fixed order: node creates, node
- * labels and properties, relationship creates with their properties,
- * relationship property changes, relationship deletes, node deletes, index
- * changes), validates the record exactly as apply will, checks that no
- * commit still on its way to the log writes anything this one read or
- * writes, takes the next transaction id and hands the encoded record to the
- * transaction log. The log acknowledges appends once durable, in order; each
- * acknowledgement drains the head of the queue: apply (which validates again
- * and must pass, since every commit that could have interfered is either
- * applied — then validation here saw it — or in the pending set), then the
- * caller's callback.
+ * turns the overlay into a record (record.c), validates the record exactly
+ * as apply will, checks that no commit still on its way to the log writes
+ * anything this one read or writes, takes the next transaction id and hands
+ * the encoded record to the transaction log. The log acknowledges appends
+ * once durable, in order; each acknowledgement drains the head of the
+ * queue: apply (which validates again and must pass, since every commit
+ * that could have interfered is either applied — then validation here saw
+ * it — or in the pending set), then the caller's callback.
  *
  * Failures:
  * - a read changed, validation failed, or a commit in flight writes the same
@@ -24,10 +21,8 @@
  * - a durable record that fails validation or cannot be applied would mean
  *   the log and the graph disagree: that is fatal (recovery will replay). */
 #include <assert.h>
-#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 
 #include "../util/log.h"
 #include "db_int.h"
@@ -79,296 +74,6 @@ void commit_deferred_cb(uv_idle_t *h)
 bool commit_idle(const struct db *db)
 {
 	return db->queue_head == NULL && db->deferred_head == NULL;
-}
-
-/* Building the record ---------------------------------------------------- */
-
-static struct graft_str *token_str(const struct graph *g,
-				   enum graph_token_kind kind, uint32_t tok)
-{
-	const char *s = graph_token_name(g, kind, tok);
-
-	return graft_str_new(s, strlen(s));
-}
-
-/* Appends one op; name/name2/value are consumed either way. */
-static int add_op(struct txrec *r, struct txrec_op *op)
-{
-	if ((op->type != TXREC_NODE_CREATE && op->type != TXREC_NODE_DELETE &&
-	     op->type != TXREC_REL_DELETE && op->name == NULL) ||
-	    ((op->type == TXREC_INDEX_CREATE || op->type == TXREC_INDEX_DROP) &&
-	     op->name2 == NULL) ||
-	    txrec_add_op(r, op) != GRAFT_OK) {
-		free(op->name);
-		free(op->name2);
-		graft_value_free(&op->value);
-		return GRAFT_ENOMEM;
-	}
-	return GRAFT_OK;
-}
-
-static int add_id_op(struct txrec *r, uint8_t type, uint64_t id)
-{
-	struct txrec_op op = {.type = type, .id = id};
-
-	return add_op(r, &op);
-}
-
-static int add_label_op(struct txrec *r, const struct graph *g, uint8_t type,
-			uint64_t id, uint32_t label)
-{
-	struct txrec_op op = {.type = type, .id = id};
-
-	op.name = token_str(g, GRAPH_TOKEN_LABEL, label);
-	return add_op(r, &op);
-}
-
-/* value NULL removes the property. */
-static int add_prop_op(struct txrec *r, const struct graph *g, uint8_t type,
-		       uint64_t id, uint32_t key, const struct graft_value *value)
-{
-	struct txrec_op op = {.type = type, .id = id};
-
-	op.name = token_str(g, GRAPH_TOKEN_PROPKEY, key);
-	if (value != NULL && graft_value_copy(&op.value, value) != GRAFT_OK) {
-		free(op.name);
-		return GRAFT_ENOMEM;
-	}
-	return add_op(r, &op);
-}
-
-/* Ops that turn the committed properties old into new (both sorted). */
-static int diff_props(struct txrec *r, const struct graph *g, uint8_t type,
-		      uint64_t id, const struct graph_prop *old, size_t n_old,
-		      const struct graph_prop *new, size_t n_new)
-{
-	size_t i = 0, j = 0;
-	int rv = GRAFT_OK;
-
-	while (rv == GRAFT_OK && (i < n_old || j < n_new)) {
-		if (j == n_new || (i < n_old && old[i].key < new[j].key)) {
-			rv = add_prop_op(r, g, type, id, old[i++].key, NULL);
-		} else if (i == n_old || new[j].key < old[i].key) {
-			rv = add_prop_op(r, g, type, id, new[j].key,
-					 &new[j].value);
-			j++;
-		} else {
-			if (!graft_value_equal(&old[i].value, &new[j].value))
-				rv = add_prop_op(r, g, type, id, new[j].key,
-						 &new[j].value);
-			i++;
-			j++;
-		}
-	}
-	return rv;
-}
-
-static int diff_labels(struct txrec *r, const struct graph *g, uint64_t id,
-		       const uint32_t *old, size_t n_old, const uint32_t *new,
-		       size_t n_new)
-{
-	size_t i = 0, j = 0;
-	int rv = GRAFT_OK;
-
-	while (rv == GRAFT_OK && (i < n_old || j < n_new)) {
-		if (j == n_new || (i < n_old && old[i] < new[j]))
-			rv = add_label_op(r, g, TXREC_NODE_REMOVE_LABEL, id,
-					  old[i++]);
-		else if (i == n_old || new[j] < old[i])
-			rv = add_label_op(r, g, TXREC_NODE_ADD_LABEL, id,
-					  new[j++]);
-		else
-			i++, j++;
-	}
-	return rv;
-}
-
-/* Labels and properties of node n against the committed state (none for a
- * node the transaction created). */
-static int node_state_ops(struct txrec *r, const struct graph *g,
-			  const struct ov_node *n)
-{
-	const uint32_t *labels = NULL;
-	const struct graph_prop *props = NULL;
-	size_t nl = 0, np = 0;
-	int rv;
-
-	if (!n->created) {
-		nl = graph_node_labels(g, n->id, &labels);
-		np = graph_node_props(g, n->id, &props);
-	}
-	rv = diff_labels(r, g, n->id, labels, nl, n->labels, n->n_labels);
-	if (rv == GRAFT_OK)
-		rv = diff_props(r, g, TXREC_NODE_SET_PROP, n->id, props, np,
-				n->props.v, n->props.n);
-	return rv;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static int add_reads(struct txrec *r, const struct db_tx *tx)
-{
-	const struct idmap *m = &tx->reads;
-	uint64_t *keys = malloc((m->len ? m->len : 1) * sizeof *keys);
-	size_t n = 0;
-	int rv = GRAFT_OK;
-
-	if (keys == NULL)
-		return GRAFT_ENOMEM;
-	for (size_t i = 0; i < m->cap; i++) {
-		if (m->keys[i] != IDMAP_EMPTY)
-			keys[n++] = m->keys[i];
-	}
-	qsort(keys, n, sizeof *keys, cmp_u64); /* deterministic records */
-	for (size_t i = 0; i < n && rv == GRAFT_OK; i++)
-		rv = txrec_add_read(r, (enum txrec_entity)(keys[i] >> 62),
-				    keys[i] & (DB_MAX_ID - 1),
-				    *idmap_get(m, keys[i]));
-	free(keys);
-	return rv;
-}
-
-static int node_ops(struct txrec *r, const struct db_tx *tx,
-		    const uint64_t *touched)
-{
-	const struct graph *g = tx->db->graph;
-	int rv = GRAFT_OK;
-
-	for (size_t i = 0; i < tx->created_nodes.n && rv == GRAFT_OK; i++) {
-		if (!tx_node(tx, tx->created_nodes.v[i])->deleted)
-			rv = add_id_op(r, TXREC_NODE_CREATE,
-				       tx->created_nodes.v[i]);
-	}
-	for (size_t i = 0; i < tx->created_nodes.n && rv == GRAFT_OK; i++) {
-		const struct ov_node *n = tx_node(tx, tx->created_nodes.v[i]);
-
-		if (!n->deleted)
-			rv = node_state_ops(r, g, n);
-	}
-	for (size_t i = 0; i < tx->touched_nodes.n && rv == GRAFT_OK; i++) {
-		const struct ov_node *n = tx_node(tx, touched[i]);
-
-		if (n->has_state && !n->deleted)
-			rv = node_state_ops(r, g, n);
-	}
-	return rv;
-}
-
-static int rel_ops(struct txrec *r, const struct db_tx *tx,
-		   const uint64_t *touched)
-{
-	const struct graph *g = tx->db->graph;
-	const struct graph_prop *props;
-	int rv = GRAFT_OK;
-
-	for (size_t i = 0; i < tx->created_rels.n && rv == GRAFT_OK; i++) {
-		const struct ov_rel *rel = tx_rel(tx, tx->created_rels.v[i]);
-		struct txrec_op op = {.type = TXREC_REL_CREATE, .id = rel->id};
-
-		if (rel->deleted)
-			continue;
-		op.name = token_str(g, GRAPH_TOKEN_RELTYPE, rel->ends.type);
-		op.src = rel->ends.src;
-		op.dst = rel->ends.dst;
-		rv = add_op(r, &op);
-		if (rv == GRAFT_OK)
-			rv = diff_props(r, g, TXREC_REL_SET_PROP, rel->id, NULL,
-					0, rel->props.v, rel->props.n);
-	}
-	for (size_t i = 0; i < tx->touched_rels.n && rv == GRAFT_OK; i++) {
-		const struct ov_rel *rel = tx_rel(tx, touched[i]);
-		size_t np;
-
-		if (!rel->has_state || rel->deleted)
-			continue;
-		np = graph_rel_props(g, rel->id, &props);
-		rv = diff_props(r, g, TXREC_REL_SET_PROP, rel->id, props, np,
-				rel->props.v, rel->props.n);
-	}
-	for (size_t i = 0; i < tx->touched_rels.n && rv == GRAFT_OK; i++) {
-		if (tx_rel(tx, touched[i])->deleted)
-			rv = add_id_op(r, TXREC_REL_DELETE, touched[i]);
-	}
-	return rv;
-}
-
-static int index_ops(struct txrec *r, const struct db_tx *tx)
-{
-	const struct graph *g = tx->db->graph;
-	int rv = GRAFT_OK;
-
-	for (size_t i = 0; i < tx->n_indexes && rv == GRAFT_OK; i++) {
-		const struct ov_index *e = &tx->indexes[i];
-		struct txrec_op op = {0};
-
-		if (e->exists == graph_index_exists(g, e->label, e->key))
-			continue;
-		op.type = e->exists ? TXREC_INDEX_CREATE : TXREC_INDEX_DROP;
-		op.name = token_str(g, GRAPH_TOKEN_LABEL, e->label);
-		op.name2 = token_str(g, GRAPH_TOKEN_PROPKEY, e->key);
-		rv = add_op(r, &op);
-	}
-	return rv;
-}
-
-static int64_t wall_clock_ms(void)
-{
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
-}
-
-/* The ids of v, sorted into out. */
-static void sorted_ids(uint64_t *out, const struct idvec *v)
-{
-	if (v->n == 0)
-		return;
-	memcpy(out, v->v, v->n * sizeof *out);
-	qsort(out, v->n, sizeof *out, cmp_u64);
-}
-
-/* Precondition: every read is still current, so the committed state the
- * diffs start from is what the transaction saw. */
-static int build_record(const struct db_tx *tx, struct txrec *r)
-{
-	const struct db *db = tx->db;
-	size_t n_touched = tx->touched_nodes.n > tx->touched_rels.n
-				   ? tx->touched_nodes.n
-				   : tx->touched_rels.n;
-	uint64_t *touched = malloc((n_touched ? n_touched : 1) * sizeof *touched);
-	int rv;
-
-	if (touched == NULL)
-		return GRAFT_ENOMEM;
-	r->db = graft_str_new(db->name, strlen(db->name));
-	r->commit_time_ms = wall_clock_ms();
-	rv = r->db == NULL ? GRAFT_ENOMEM : add_reads(r, tx);
-	if (rv == GRAFT_OK) {
-		sorted_ids(touched, &tx->touched_nodes);
-		rv = node_ops(r, tx, touched);
-	}
-	if (rv == GRAFT_OK) {
-		sorted_ids(touched, &tx->touched_rels);
-		rv = rel_ops(r, tx, touched);
-	}
-	if (rv == GRAFT_OK) {
-		sorted_ids(touched, &tx->touched_nodes);
-		for (size_t i = 0; i < tx->touched_nodes.n && rv == GRAFT_OK;
-		     i++) {
-			if (tx_node(tx, touched[i])->deleted)
-				rv = add_id_op(r, TXREC_NODE_DELETE, touched[i]);
-		}
-	}
-	if (rv == GRAFT_OK)
-		rv = index_ops(r, tx);
-	free(touched);
-	return rv;
 }
 
 /* Checks --------------------------------------------------------------- */
@@ -691,7 +396,7 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 		defer(db, req, rv);
 		return GRAFT_OK;
 	}
-	rv = build_record(tx, &req->rec);
+	rv = record_build(tx, &req->rec);
 	tx_free(tx);
 	if (rv == GRAFT_OK && req->rec.n_ops == 0) {
 		/* Every change was undone within the transaction. */

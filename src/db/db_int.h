@@ -139,6 +139,11 @@ uint32_t ov_props_find(const struct ov_props *p, uint32_t key, bool *found);
 const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key);
 void tx_free(struct db_tx *tx);
 
+/* record.c */
+/* Fills r (initialised) from tx. Precondition: every read is still current,
+ * so the committed state the diffs start from is what tx saw. */
+int record_build(const struct db_tx *tx, struct txrec *r);
+
 /* commit.c */
 void commit_deferred_cb(uv_idle_t *h);
 bool commit_idle(const struct db *db); /* nothing logged or deferred */

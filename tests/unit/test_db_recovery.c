@@ -112,9 +112,10 @@ static void test_db_reopen_after_close_gives_same_graph(void **state)
 /* The child commits and dies without closing: no final checkpoint. It
  * returns only on failure; on success it is killed like a crashed server
  * (and so no leak checker in it can change its exit status). */
-static int crash_child(struct fixture *f, const char *expected)
+static int crash_child(struct fixture *parent, const char *expected)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct fixture child = *parent, *f = &child; /* a loop of its own */
 	struct chain c = {.f = f};
 	int fd, rv;
 
@@ -339,6 +340,55 @@ static void test_db_checkpoints_by_tx_interval_then_prunes(void **state)
 	assert_int_equal(db_last_txid(f->db), 23);
 }
 
+struct checkpoint_result {
+	int done;
+	int status;
+};
+
+static void checkpoint_done_cb(void *arg, int status)
+{
+	struct checkpoint_result *r = arg;
+
+	r->done = 1;
+	r->status = status;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	(void)t;
+}
+
+static void test_db_checkpoints_on_demand_and_by_time(void **state)
+{
+	struct fixture *f = *state;
+	struct checkpoint_result r = {0};
+	uv_timer_t tick;
+	uint64_t deadline;
+
+	chain(f, 0, 3);
+	assert_int_equal(db_checkpoint(f->db, checkpoint_done_cb, &r), GRAFT_OK);
+	assert_int_equal(db_checkpoint(f->db, NULL, NULL), GRAFT_EEXIST);
+	fx_run_until_set(f, &r.done);
+	assert_int_equal(r.status, GRAFT_OK);
+	assert_int_equal(f->db->cp_txid, 3);
+	assert_true(has_checkpoint(f->store));
+
+	fx_close(f);
+	f->o.checkpoint_interval_ms = 10;
+	fx_open(f);
+	fx_tokens(f);
+	chain(f, 3, 5);
+	/* The checkpoint timer never keeps a loop alive by itself. */
+	uv_timer_init(&f->loop, &tick);
+	uv_timer_start(&tick, tick_cb, 5, 5);
+	deadline = uv_hrtime() + 10000000000ull;
+	while (f->db->cp_txid != 5 && uv_hrtime() < deadline)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&tick, NULL);
+	uv_run(&f->loop, UV_RUN_NOWAIT); /* tick lives on this stack */
+	assert_int_equal(f->db->cp_txid, 5);
+}
+
 struct disk_full_result {
 	int done;
 	int status;
@@ -484,6 +534,7 @@ int main(void)
 		T(test_db_open_refuses_a_record_that_does_not_apply, fx_setup),
 		T(test_db_open_refuses_a_record_that_does_not_decode, fx_setup),
 		T(test_db_checkpoints_by_tx_interval_then_prunes, fx_setup_open),
+		T(test_db_checkpoints_on_demand_and_by_time, fx_setup_open),
 		T(test_db_disk_full_fails_commit_then_recovers, fx_setup_open),
 		T(test_dbms_first_start_creates_system_and_default, fx_setup),
 #undef T
