@@ -136,7 +136,8 @@ static void next_append(struct appender *a)
 	rv = txlog_append(b->log, &a->req, b->next_txid, b->rec, sizeof b->rec,
 			  append_cb);
 	if (rv != GRAFT_OK) {
-		fprintf(stderr, "txlog_bench: append: %s\n", graft_strerror(rv));
+		fprintf(stderr, "txlog_bench: append: %s\n",
+			graft_strerror(rv));
 		b->failed = 1;
 		return;
 	}
@@ -254,7 +255,8 @@ static int open_time(struct bench *b, const char *dir)
 	       "well under 1 s: %s\n",
 	       (unsigned long long)txlog_last_txid(b->log), RECORD,
 	       (unsigned long long)st.segments,
-	       (double)elapsed / 1e6, elapsed < 1000000000ull ? "met" : "NOT met");
+	       (double)elapsed / 1e6,
+	       elapsed < 1000000000ull ? "met" : "NOT met");
 	txlog_close(b->log, closed_cb, NULL);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	return 0;

@@ -51,9 +51,9 @@ static int scan_segment(struct txlog_file *f, bool last,
 			return graft_errf(errmsg, GRAFT_ECORRUPT,
 					  "transaction log segment %s: the "
 					  "frame at offset %" PRIu64 " holds "
-					  "transaction %" PRIu64 " where %" PRIu64
-					  " should follow (transactions are "
-					  "missing); " RESTORE,
+					  "transaction %" PRIu64 " where %"
+					  PRIu64 " should follow (transactions "
+					  "are missing); " RESTORE,
 					  f->path, off, fr.txid, expect);
 		if (st != TXLOG_FRAME_OK)
 			break;
@@ -122,18 +122,19 @@ static int load_segments(struct txlog *log, char *errmsg)
 		if (first != firsts[i]) {
 			rv = graft_errf(errmsg, GRAFT_ECORRUPT,
 					"transaction log segment %s is damaged "
-					"at offset 0: its header says it starts "
-					"at transaction %" PRIu64 "; " RESTORE,
+					"at offset 0: its header says it "
+					"starts at transaction %" PRIu64 "; "
+					RESTORE,
 					path, first);
 			break;
 		}
 		if (i > 0 && first != seg[-1].next) {
 			rv = graft_errf(errmsg, GRAFT_ECORRUPT,
 					"transaction log segment %s starts at "
-					"transaction %" PRIu64 " but the segment "
-					"before it ends before %" PRIu64 ": "
-					"transactions are missing; " RESTORE,
-					path, first, seg[-1].next);
+					"transaction %" PRIu64 " but the "
+					"segment before it ends at %" PRIu64
+					": transactions are missing; " RESTORE,
+					path, first, seg[-1].next - 1);
 			break;
 		}
 		seg->first = first;
@@ -185,7 +186,10 @@ int txlog_open(uv_loop_t *loop, const char *dir, const struct txlog_options *o,
 		log->next_txid = cur->next;
 		log->fd_first = cur->first;
 		log->fd_size = cur->size;
-		log->rotate = cur->size >= log->o.rotation_size;
+		/* A segment without frames is written to whatever its size,
+		 * or the next one would take its name. */
+		log->rotate = cur->size >= log->o.rotation_size &&
+			      cur->next > cur->first;
 	}
 	*out = log;
 	return GRAFT_OK;

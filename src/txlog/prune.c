@@ -53,11 +53,12 @@ static int expired(const struct txlog *log, size_t eligible, size_t *k,
 		 (int64_t)p->amount;
 	*k = 0;
 	for (size_t i = 0; i < eligible; i++) {
-		if (txlog_segment_path(path, log->dir, log->segs[i].first, "") !=
-			    GRAFT_OK ||
+		uint64_t first = log->segs[i].first;
+		if (txlog_segment_path(path, log->dir, first, "") != GRAFT_OK ||
 		    stat(path, &st) != 0)
-			return graft_errf(errmsg, GRAFT_EIO, "cannot stat %s: %s",
-					  path, strerror(errno));
+			return graft_errf(errmsg, GRAFT_EIO,
+					  "cannot stat %s: %s", path,
+					  strerror(errno));
 		if ((int64_t)st.st_mtim.tv_sec * 1000 +
 			    st.st_mtim.tv_nsec / 1000000 >= cutoff)
 			break;
@@ -114,7 +115,8 @@ int txlog_prune(struct txlog *log, uint64_t keep_from, unsigned *removed,
 		*removed = 0;
 	/* Segment i holds [first, next): it may go when next <= keep_from.
 	 * The last segment is the one being written. */
-	while (eligible + 1 < log->n_segs && log->segs[eligible].next <= keep_from)
+	while (eligible + 1 < log->n_segs &&
+	       log->segs[eligible].next <= keep_from)
 		eligible++;
 	if (eligible == 0)
 		return GRAFT_OK;
@@ -124,7 +126,8 @@ int txlog_prune(struct txlog *log, uint64_t keep_from, unsigned *removed,
 	if (k > eligible)
 		k = eligible;
 	for (; done < k; done++) {
-		rv = txlog_segment_path(path, log->dir, log->segs[done].first, "");
+		rv = txlog_segment_path(path, log->dir, log->segs[done].first,
+					"");
 		if (rv != GRAFT_OK || (unlink(path) != 0 && errno != ENOENT)) {
 			rv = graft_errf(errmsg, GRAFT_EIO, "cannot remove "
 					"transaction log segment %s: %s", path,

@@ -37,8 +37,9 @@ static int open_segment(struct txlog_reader *r, uint64_t first, char *errmsg)
 	if (named != first) {
 		txlog_file_close(&r->f);
 		return graft_errf(errmsg, GRAFT_ECORRUPT, "transaction log "
-				  "segment %s is damaged at offset 0: its header "
-				  "says it starts at transaction %" PRIu64,
+				  "segment %s is damaged at offset 0: its "
+				  "header says it starts at transaction %"
+				  PRIu64,
 				  path, named);
 	}
 	r->expect = first;
@@ -120,8 +121,8 @@ static int next_segment(struct txlog_reader *r, char *errmsg)
 	if ((uint64_t)st.st_size != r->off)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "transaction log segment %s is damaged at "
-				  "offset %" PRIu64 ": a frame runs past the end "
-				  "of the file and the log goes on in %s",
+				  "offset %" PRIu64 ": a frame runs past the "
+				  "end of the file and the log goes on in %s",
 				  r->f.path, r->off, path);
 	return open_segment(r, r->expect, errmsg);
 }
@@ -140,8 +141,8 @@ int txlog_reader_next(struct txlog_reader *r, uint64_t *txid,
 			rv = find_start(r, errmsg);
 			if (rv != GRAFT_OK)
 				return rv;
-			if (r->f.fd < 0)
-				return GRAFT_ENOTFOUND; /* nothing written yet */
+			if (r->f.fd < 0) /* nothing is written yet */
+				return GRAFT_ENOTFOUND;
 		}
 		rv = txlog_file_frame(&r->f, r->off, &fr, &st);
 		if (rv == GRAFT_EIO)
@@ -157,16 +158,16 @@ int txlog_reader_next(struct txlog_reader *r, uint64_t *txid,
 		}
 		if (st == TXLOG_FRAME_BAD)
 			return graft_errf(errmsg, GRAFT_ECORRUPT,
-					  "transaction log segment %s is damaged "
-					  "at offset %" PRIu64 " (%s)",
+					  "transaction log segment %s is "
+					  "damaged at offset %" PRIu64 " (%s)",
 					  r->f.path, r->off, fr.why);
 		if (fr.txid != r->expect)
 			return graft_errf(errmsg, GRAFT_ECORRUPT,
-					  "transaction log segment %s: the frame "
-					  "at offset %" PRIu64 " holds transaction "
-					  "%" PRIu64 " where %" PRIu64 " should "
-					  "follow", r->f.path, r->off, fr.txid,
-					  r->expect);
+					  "transaction log segment %s: the "
+					  "frame at offset %" PRIu64 " holds "
+					  "transaction %" PRIu64 " where %"
+					  PRIu64 " should follow", r->f.path,
+					  r->off, fr.txid, r->expect);
 		r->off += TXLOG_FRAME_HEADER + (uint64_t)fr.len;
 		r->expect++;
 		if (fr.txid < r->from)

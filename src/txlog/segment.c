@@ -43,7 +43,8 @@ const char *txlog_header_check(const uint8_t h[TXLOG_HEADER_SIZE],
 
 uint32_t txlog_frame_crc(const uint8_t *frame, uint32_t len)
 {
-	return graft_crc32c(graft_crc32c(0, frame, 4), frame + 8, 8 + (size_t)len);
+	return graft_crc32c(graft_crc32c(0, frame, 4), frame + 8,
+			    8 + (size_t)len);
 }
 
 int txlog_segment_path(char *out, const char *dir, uint64_t first,
@@ -59,14 +60,14 @@ int txlog_segment_path(char *out, const char *dir, uint64_t first,
 /* The txid in a name "txlog.<20 digits><suffix>", or 0. */
 static uint64_t parse_name(const char *name, const char *suffix)
 {
-	size_t slen = strlen(suffix);
+	const size_t plen = sizeof TXLOG_NAME_PREFIX - 1;
 	uint64_t v = 0;
 
-	if (strlen(name) != TXLOG_NAME_LEN + slen ||
-	    strncmp(name, TXLOG_NAME_PREFIX, sizeof TXLOG_NAME_PREFIX - 1) != 0 ||
+	if (strlen(name) != TXLOG_NAME_LEN + strlen(suffix) ||
+	    strncmp(name, TXLOG_NAME_PREFIX, plen) != 0 ||
 	    strcmp(name + TXLOG_NAME_LEN, suffix) != 0)
 		return 0;
-	for (size_t i = sizeof TXLOG_NAME_PREFIX - 1; i < TXLOG_NAME_LEN; i++) {
+	for (size_t i = plen; i < TXLOG_NAME_LEN; i++) {
 		unsigned d = (unsigned)(name[i] - '0');
 		if (d > 9 || v > (UINT64_MAX - d) / 10)
 			return 0;
@@ -98,10 +99,10 @@ int txlog_list_segments(const char *dir, bool remove_tmp, uint64_t **firsts,
 				  "cannot open the transaction log directory "
 				  "%s: %s", dir, strerror(errno));
 	while ((e = readdir(d)) != NULL) {
-		if (remove_tmp && parse_name(e->d_name, TXLOG_TMP_SUFFIX) != 0) {
-			/* A segment whose creation a crash interrupted. */
-			graft_warn("transaction log %s: removing %s, left by an "
-				   "interrupted segment creation", dir,
+		/* A segment whose creation a crash interrupted. */
+		if (remove_tmp && parse_name(e->d_name, TXLOG_TMP_SUFFIX)) {
+			graft_warn("transaction log %s: removing %s, left by "
+				   "an interrupted segment creation", dir,
 				   e->d_name);
 			if (unlinkat(dirfd(d), e->d_name, 0) != 0) {
 				rv = graft_errf(errmsg, GRAFT_EIO,

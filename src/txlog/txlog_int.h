@@ -114,7 +114,8 @@ struct txlog {
 	struct txlog_options o;
 	int broken; /* GRAFT_OK, or why appends are refused for good */
 
-	/* Segments oldest first; the last is the one written to. Loop thread. */
+	/* Segments oldest first; the last is the one written to. Loop
+	 * thread only. */
 	struct txlog_segment *segs; /* owned */
 	size_t n_segs, cap_segs;
 	uint64_t next_txid; /* what the next append must carry */

@@ -84,8 +84,9 @@ static uint64_t get_be(const uint8_t *p, unsigned n)
 static int take(struct mp *m, unsigned n, uint64_t *arg)
 {
 	if ((size_t)(m->end - m->p) < 1 + (size_t)n)
-		return mp_fail(m, "truncated: %s needs %u more bytes, %zu remain",
-			       kind_of(m), 1 + n, (size_t)(m->end - m->p));
+		return mp_fail(m, "truncated: %s needs %u more bytes, %zu "
+			       "remain", kind_of(m), 1 + n,
+			       (size_t)(m->end - m->p));
 	*arg = get_be(m->p + 1, n);
 	m->p += 1 + n;
 	return GRAFT_OK;
@@ -214,8 +215,8 @@ static int read_map(struct mp *m, uint32_t *n)
 static int read_body(struct mp *m, uint32_t n, const uint8_t **p)
 {
 	if (n > (size_t)(m->end - m->p))
-		return mp_fail(m, "truncated: %u bytes announced, %zu remain", n,
-			       (size_t)(m->end - m->p));
+		return mp_fail(m, "truncated: %u bytes announced, %zu remain",
+			       n, (size_t)(m->end - m->p));
 	*p = m->p;
 	m->p += n;
 	return GRAFT_OK;
@@ -280,7 +281,8 @@ static int read_list(struct mp *m, unsigned depth, uint32_t n,
 	v->type = GRAFT_VALUE_LIST;
 	v->u.list = l;
 	while (rv == GRAFT_OK && l->len < n) {
-		rv = grow((void **)&l->items, l->len, &cap, n, sizeof *l->items);
+		rv = grow((void **)&l->items, l->len, &cap, n,
+			  sizeof *l->items);
 		if (rv != GRAFT_OK)
 			break;
 		l->items[l->len] = graft_value_null();
@@ -384,8 +386,9 @@ static int read_value(struct mp *m, unsigned depth, struct graft_value *v)
 	}
 	if ((b >= 0xa0 && b <= 0xbf) || (b >= 0xd9 && b <= 0xdb)) {
 		rv = read_str(m, &p, &n);
-		return rv == GRAFT_OK ? graft_value_string(v, (const char *)p, n)
-				      : rv;
+		if (rv == GRAFT_OK)
+			rv = graft_value_string(v, (const char *)p, n);
+		return rv;
 	}
 	if ((b >= 0x80 && b <= 0x9f) || (b >= 0xdc && b <= 0xdf)) {
 		if (depth >= TXREC_MAX_DEPTH)
@@ -623,7 +626,8 @@ int txrec_decode(const void *p, size_t n, struct txrec *r, char *errmsg)
 		rv = read_ops(&m, r, errmsg);
 	if (rv == GRAFT_OK && m.p != m.end)
 		rv = graft_errf(errmsg, GRAFT_ECORRUPT,
-				"%zu trailing bytes after the record at byte %zu",
+				"%zu trailing bytes after the record at byte "
+				"%zu",
 				(size_t)(m.end - m.p), (size_t)(m.p - m.start));
 	if (rv != GRAFT_OK)
 		goto err;

@@ -45,8 +45,9 @@ int txrec_op_check(const struct txrec_op *op, size_t index, char *errmsg)
 				  "op %zu: unknown type %u", index, op->type);
 	d = &txrec_op_descs[op->type];
 	if ((d->fields & TXREC_F_NAME) && op->name == NULL)
-		return graft_errf(errmsg, GRAFT_EINVAL, "op %zu: %s without a %s",
-				  index, d->name, d->name_what);
+		return graft_errf(errmsg, GRAFT_EINVAL,
+				  "op %zu: %s without a %s", index, d->name,
+				  d->name_what);
 	if ((d->fields & TXREC_F_NAME2) && op->name2 == NULL)
 		return graft_errf(errmsg, GRAFT_EINVAL,
 				  "op %zu: %s without a property key", index,

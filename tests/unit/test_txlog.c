@@ -183,8 +183,8 @@ static void test_txlog_truncates_torn_tail(void **state)
 	 * block allocated but never written, a whole frame with a bad CRC. */
 	for (int kind = 0; kind < 3; kind++) {
 		uint64_t last = 10 + (uint64_t)kind, size;
-		size_t n = tfx_frame(last + 1, rec, (uint32_t)tfx_record(last + 1,
-					rec), frame);
+		uint32_t len = (uint32_t)tfx_record(last + 1, rec);
+		size_t n = tfx_frame(last + 1, rec, len, frame);
 		tfx_close(f);
 		size = tfx_file_size(path);
 		if (kind == 0)
@@ -198,8 +198,8 @@ static void test_txlog_truncates_torn_tail(void **state)
 		tfx_open(f, 0, "true");
 		assert_true(tfx_file_size(path) == size);
 		assert_true(txlog_last_txid(f->log) == last);
-		snprintf(needle, sizeof needle, "%s: torn tail at offset %" PRIu64,
-			 path, size);
+		snprintf(needle, sizeof needle,
+			 "%s: torn tail at offset %" PRIu64, path, size);
 		assert_true(tfx_logged(f, needle));
 		snprintf(needle, sizeof needle, "%" PRIu64 " bytes dropped",
 			 (uint64_t)(kind == 0 ? n - 7 : kind == 1 ? 4096 : n));
@@ -354,11 +354,14 @@ static void test_txlog_failed_segment_creation_leaves_nothing_behind(
 static void test_txlog_header_only_last_segment_opens(void **state)
 {
 	struct tfx *f = *state;
+	struct txlog_stats st;
 	uint64_t firsts[8];
 	char path[256];
 
+	/* Rotation after every batch: also proves that a segment without
+	 * frames is written to, not replaced, whatever its size. */
 	signal(SIGXFSZ, SIG_IGN);
-	tfx_open(f, 64, "true");
+	tfx_open(f, 1, "true");
 	assert_int_equal(tfx_append(f, 1, 1), GRAFT_OK);
 	/* Segment 1 is full: the next batch creates txlog.<2> (header only),
 	 * then its write fails, so the segment stays without a frame. */
@@ -369,9 +372,13 @@ static void test_txlog_header_only_last_segment_opens(void **state)
 	tfx_segment_path(f, 2, path, sizeof path);
 	assert_true(tfx_file_size(path) == 32);
 	tfx_close(f);
-	tfx_open(f, 64, "true");
+	tfx_open(f, 1, "true");
 	assert_true(txlog_last_txid(f->log) == 1);
 	assert_int_equal(tfx_append(f, 2, 2), GRAFT_OK);
+	/* Batches {2} and {3}: segments 1, 2 and 3, each listed once. */
+	txlog_get_stats(f->log, &st);
+	assert_int_equal(tfx_segments(f, firsts, 8), 3);
+	assert_true(st.segments == 3);
 	tfx_check_read(f, 1, 3);
 	signal(SIGXFSZ, SIG_DFL);
 }

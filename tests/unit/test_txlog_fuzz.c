@@ -65,7 +65,8 @@ static void random_value(uint64_t *s, unsigned depth, struct graft_value *v)
 	default:
 		assert_int_equal(graft_value_map(v, n), GRAFT_OK);
 		for (uint32_t i = 0; i < n; i++) {
-			snprintf(text, sizeof text, "k%u", (unsigned)(rng(s) % 9));
+			snprintf(text, sizeof text, "k%u",
+				 (unsigned)(rng(s) % 9));
 			v->u.map->entries[i].key = graft_str_new(text,
 								 strlen(text));
 			assert_non_null(v->u.map->entries[i].key);
@@ -91,29 +92,31 @@ static struct graft_str *name(uint64_t *s)
 static void random_record(uint64_t *s, struct graft_buf *out)
 {
 	struct txrec r;
-	unsigned reads = (unsigned)(rng(s) % 6), ops = 1 + (unsigned)(rng(s) % 8);
+	unsigned reads = (unsigned)(rng(s) % 6);
+	unsigned ops = 1 + (unsigned)(rng(s) % 8);
 
 	txrec_init(&r);
 	r.db = name(s);
 	r.commit_time_ms = (int64_t)(rng(s) >> 20);
-	for (unsigned i = 0; i < reads; i++)
-		assert_int_equal(txrec_add_read(&r, (enum txrec_entity)(rng(s) & 1),
-						rng(s) % 1000, rng(s) % 50),
-				 GRAFT_OK);
+	for (unsigned i = 0; i < reads; i++) {
+		enum txrec_entity e = (enum txrec_entity)(rng(s) & 1);
+		assert_int_equal(txrec_add_read(&r, e, rng(s) % 1000,
+						rng(s) % 50), GRAFT_OK);
+	}
 	for (unsigned i = 0; i < ops; i++) {
-		struct txrec_op op = {.type = (uint8_t)(1 + rng(s) % TXREC_OP_MAX),
-				      .id = rng(s) % 100000};
+		uint8_t type = (uint8_t)(1 + rng(s) % TXREC_OP_MAX);
+		struct txrec_op op = {.type = type, .id = rng(s) % 100000};
 		op.value = graft_value_null();
-		if (op.type != TXREC_NODE_CREATE && op.type != TXREC_NODE_DELETE &&
-		    op.type != TXREC_REL_DELETE)
+		if (type != TXREC_NODE_CREATE && type != TXREC_NODE_DELETE &&
+		    type != TXREC_REL_DELETE)
 			op.name = name(s);
-		if (op.type == TXREC_INDEX_CREATE || op.type == TXREC_INDEX_DROP)
+		if (type == TXREC_INDEX_CREATE || type == TXREC_INDEX_DROP)
 			op.name2 = name(s);
 		if (op.type == TXREC_REL_CREATE) {
 			op.src = rng(s) % 1000;
 			op.dst = rng(s) % 1000;
 		}
-		if (op.type == TXREC_NODE_SET_PROP || op.type == TXREC_REL_SET_PROP)
+		if (type == TXREC_NODE_SET_PROP || type == TXREC_REL_SET_PROP)
 			random_value(s, 0, &op.value);
 		assert_int_equal(txrec_add_op(&r, &op), GRAFT_OK);
 	}
@@ -138,6 +141,7 @@ static void decode_cleanly(const void *p, size_t n)
 
 static void test_txlog_fuzz_records_decode_cleanly(void **state)
 {
+	static const uint8_t huge[] = {0xdd, 0xdf, 0xdb, 0xc6};
 	struct graft_buf rec;
 	uint64_t seed = 0x243f6a8885a308d3ull;
 	uint8_t *m;
@@ -162,7 +166,7 @@ static void test_txlog_fuzz_records_decode_cleanly(void **state)
 				m[at] = (uint8_t)rng(&seed);
 				break;
 			case 2: /* a marker that claims a huge size */
-				m[at] = (uint8_t[]){0xdd, 0xdf, 0xdb, 0xc6}[rng(&seed) % 4];
+				m[at] = huge[rng(&seed) % 4];
 				break;
 			default:
 				n = at + 1;
@@ -302,7 +306,8 @@ static void damage(uint64_t *s, const char *dir, const char *file)
 		break;
 	case 6: /* a frame's length changed, checksum made valid */
 		if (n >= 48)
-			graft_put_u32le(p + 32, (uint32_t)rng(s) >> (rng(s) % 32));
+			graft_put_u32le(p + 32,
+					(uint32_t)rng(s) >> (rng(s) % 32));
 		recrc(p, n);
 		break;
 	case 7: /* the segment removed */
@@ -357,7 +362,7 @@ static void test_txlog_fuzz_damaged_logs_fail_cleanly(void **state)
 	static char names[32][256], work[32][256];
 	char tmpl[160], from[512], to[512];
 	uint64_t seed = 0xa4093822299f31d0ull;
-	size_t n;
+	size_t n, n_work;
 	int opened = 0, refused = 0;
 
 	snprintf(tmpl, sizeof tmpl, "%s/template", f->root);
@@ -398,7 +403,8 @@ static void test_txlog_fuzz_damaged_logs_fail_cleanly(void **state)
 			assert_true(f->errmsg[0] != '\0');
 			refused++;
 		}
-		for (size_t i = 0, k = list_files(f->dir, work, 32); i < k; i++) {
+		n_work = list_files(f->dir, work, 32);
+		for (size_t i = 0; i < n_work; i++) {
 			snprintf(to, sizeof to, "%s/%s", f->dir, work[i]);
 			unlink(to);
 		}

@@ -37,8 +37,8 @@ static void reopen(struct tfx *f, const char *policy)
 /* Prunes with keep_from and checks that, of the segments firsts[0..n) the
  * log was built with, exactly the oldest `removed` are gone now, and what
  * that means to readers. */
-static void expect_prune(struct tfx *f, uint64_t keep_from, const uint64_t *firsts,
-			 size_t n, unsigned removed)
+static void expect_prune(struct tfx *f, uint64_t keep_from,
+			 const uint64_t *firsts, size_t n, unsigned removed)
 {
 	uint64_t now[MAX_SEGS];
 	struct txlog_reader *r;
@@ -60,8 +60,8 @@ static void expect_prune(struct tfx *f, uint64_t keep_from, const uint64_t *firs
 	tfx_check_read(f, firsts[removed], LAST);
 	if (removed == 0)
 		return;
-	assert_int_equal(txlog_reader_open(f->dir, firsts[removed] - 1, LAST, &r,
-					   f->errmsg), GRAFT_ENOTFOUND);
+	assert_int_equal(txlog_reader_open(f->dir, firsts[removed] - 1, LAST,
+					   &r, f->errmsg), GRAFT_ENOTFOUND);
 	snprintf(needle, sizeof needle,
 		 "transaction %" PRIu64 " is no longer in the log of %s; the "
 		 "oldest retained is %" PRIu64, firsts[removed] - 1, f->dir,

@@ -50,7 +50,8 @@ static void make_every_value(struct graft_value *v)
 	assert_int_equal(graft_value_string(&it[k++], "", 0), GRAFT_OK);
 	assert_int_equal(graft_value_string(&it[k++], big, sizeof big),
 			 GRAFT_OK);
-	assert_int_equal(graft_value_bytes(&it[k++], "\0\1\2\377", 4), GRAFT_OK);
+	assert_int_equal(graft_value_bytes(&it[k++], "\0\1\2\377", 4),
+			 GRAFT_OK);
 	assert_int_equal(graft_value_list(&it[k], 1), GRAFT_OK);
 	assert_int_equal(graft_value_list(&it[k++].u.list->items[0], 0),
 			 GRAFT_OK);
@@ -288,8 +289,10 @@ static void test_txrec_decode_names_what_is_wrong(void **state)
 		"op 0: NODE_ADD_LABEL without an id");
 	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x93\x01\x05\x05",
 		"NODE_CREATE has 3 fields where 2 are expected");
-	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x92\x0b\x05", "unknown op type 11");
-	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x92\x00\x05", "unknown op type 0");
+	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x92\x0b\x05",
+		"unknown op type 11");
+	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x92\x00\x05",
+		"unknown op type 0");
 	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x93\x03\x05\x07",
 		"NODE_ADD_LABEL: label at byte 10: expected a string, found an "
 		"integer");
@@ -324,7 +327,8 @@ static void test_txrec_decode_bounds_announced_sizes(void **state)
 	CORRUPT("\xdd\xff\xff\xff\xff", "array of 4294967295 elements");
 	CORRUPT("\x95\x01\xa1" "d\x00\x90\xdd\xff\xff\xff\xff",
 		"with only 0 bytes left");
-	CORRUPT("\x95\x01\xdb\xff\xff\xff\xff" "d", "4294967295 bytes announced");
+	CORRUPT("\x95\x01\xdb\xff\xff\xff\xff" "d",
+		"4294967295 bytes announced");
 	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x94\x05\x01\xa1k\xdf\xff\xff\xff"
 		"\xff\x01", "map of 4294967295 entries");
 	CORRUPT("\x95\x01\xa1" "d\x00\x90\x91\x94\x05\x01\xa1k\xc6\x7f\xff\xff"

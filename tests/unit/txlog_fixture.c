@@ -101,7 +101,8 @@ void tfx_close(struct tfx *f)
 size_t tfx_record(uint64_t txid, uint8_t *out)
 {
 	size_t len = 20 + (size_t)(txid % 97);
-	int n = snprintf((char *)out, len, "tx-%llu-", (unsigned long long)txid);
+	int n = snprintf((char *)out, len, "tx-%llu-",
+			 (unsigned long long)txid);
 
 	for (size_t i = (size_t)n; i < len; i++)
 		out[i] = (uint8_t)(txid * 31 + i);
