@@ -7,6 +7,7 @@
 conf=$T/graft.conf
 write_conf "$conf" "$T/home"
 export GRAFT_CONF=$conf
+bolt=$BOLT_PORT http=$HTTP_PORT # write_conf picks new ports on each call
 
 step "status before start exits 3"
 set +e; out=$("$GRAFT" status); rc=$?; set -e
@@ -30,18 +31,18 @@ step "databases system and neo4j exist from first start"
 [ -d "$T/home/data/transactions/neo4j" ] || fail "no neo4j transaction log directory"
 
 step "HTTP discovery and health endpoints"
-out=$(http_get "$HTTP_PORT" /)
+out=$(http_get "$http" /)
 expect_in "$out" "200 OK" "GET /"
-expect_in "$out" "\"bolt_direct\": \"bolt://127.0.0.1:$BOLT_PORT\"" "GET /"
-out=$(http_get "$HTTP_PORT" /db/neo4j/cluster/available)
+expect_in "$out" "\"bolt_direct\": \"bolt://127.0.0.1:$bolt\"" "GET /"
+out=$(http_get "$http" /db/neo4j/cluster/available)
 expect_in "$out" "200 OK" "available"
-out=$(http_get "$HTTP_PORT" /db/nosuchdb/cluster/available)
+out=$(http_get "$http" /db/nosuchdb/cluster/available)
 expect_in "$out" "404" "available on a missing database"
 
 step "Bolt handshake is answered (no common version yet), garbage is closed"
-set +e; out=$("$GRAFT_SHELL" -a "bolt://127.0.0.1:$BOLT_PORT" 2>&1); set -e
+set +e; out=$("$GRAFT_SHELL" -a "bolt://127.0.0.1:$bolt" 2>&1); set -e
 expect_in "$out" "is up but accepts none" "graft-shell"
-exec 6<>"/dev/tcp/127.0.0.1/$BOLT_PORT"
+exec 6<>"/dev/tcp/127.0.0.1/$bolt"
 printf 'GET / HTTP/1.1\r\n\r\n' >&6
 timeout 5 cat <&6 >/dev/null || fail "garbage on the Bolt port was not closed"
 exec 6>&-
@@ -54,10 +55,10 @@ set +e; out=$(timeout 20 "$GRAFTD" --config "$T/second.conf" 2>&1); rc=$?; set -
 expect_in "$out" "is locked by another graftd (pid $pid" "second graftd"
 
 step "a port already in use fails at once, naming the setting"
-write_conf "$T/port.conf" "$T/other" "server.bolt.listen_address=127.0.0.1:$BOLT_PORT"
+write_conf "$T/port.conf" "$T/other" "server.bolt.listen_address=127.0.0.1:$bolt"
 set +e; out=$(timeout 20 "$GRAFTD" --config "$T/port.conf" 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] || fail "graftd on a used port exited $rc, want 1: $out"
-expect_in "$out" "cannot listen on 127.0.0.1:$BOLT_PORT (server.bolt.listen_address)" "port in use"
+expect_in "$out" "cannot listen on 127.0.0.1:$bolt (server.bolt.listen_address)" "port in use"
 
 step "stop waits for a clean exit"
 out=$("$GRAFT" stop)
@@ -77,7 +78,7 @@ for sig in INT TERM; do
 	"$GRAFTD" --config "$conf" >"$T/console.out" 2>&1 &
 	cpid=$!
 	PIDS+=("$cpid")
-	wait_port "$BOLT_PORT"
+	wait_port "$bolt"
 	kill -"$sig" "$cpid"
 	set +e; wait_exit "$cpid" 60; rc=$?; set -e
 	[ $rc -eq 0 ] || fail "graftd exited $rc on SIG$sig: $(cat "$T/console.out")"

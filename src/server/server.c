@@ -229,7 +229,7 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	dbms_options_from_config(cfg, &o);
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
 	if (rv != GRAFT_OK)
-		goto err_after_loop;
+		goto err_after_dbms;
 	rv = start_listeners(s, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
@@ -248,14 +248,14 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	return GRAFT_OK;
 
 err_after_dbms:
-	/* Close what was opened, then let the loop finish those closes. */
+	/* Close what was opened (a failed dbms_open may still be closing the
+	 * databases it had opened), then let the loop finish those closes. */
 	s->stopping = true;
 	net_close(&s->net, NULL);
 	if (s->dbms != NULL)
 		dbms_close(s->dbms, NULL, NULL);
 	s->dbms = NULL;
 	uv_run(&s->loop, UV_RUN_DEFAULT);
-err_after_loop:
 	uv_loop_close(&s->loop);
 	graft_log_close();
 err_after_lock:
