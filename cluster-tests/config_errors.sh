@@ -55,12 +55,8 @@ expect_in "$out" "$T/nope.conf" "missing config"
 
 step "non-strict validation: unknown key is a warning, the server starts"
 write_conf "$T/i.conf" "$T/home" "server.config.strict_validation.enabled=false" "made.up.key=1"
-"$GRAFTD" --config "$T/i.conf" >"$T/i.out" 2>&1 &
-pid=$!
-PIDS+=("$pid")
-wait_port "$BOLT_PORT"
-kill -TERM "$pid"
-wait_exit "$pid" 60 || fail "non-strict graftd did not exit 0"
+start_graftd "$T/i.conf" "$BOLT_PORT" "$T/i.out"
+stop_graftd "$T/i.out"
 expect_in "$(cat "$T/i.out")" "made.up.key" "non-strict warning"
 
 step "graft-admin server validate-config agrees"

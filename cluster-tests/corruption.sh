@@ -34,31 +34,21 @@ start_expect_fail() {
 
 step "torn tail: a partial frame at the end is truncated and logged"
 printf '\x90\x0f\x00\x00\xde\xad\xbe\xef\x01\x02' >>"$last"
-"$GRAFTD" --config "$conf" >"$T/torn.out" 2>&1 &
-gpid=$!
-PIDS+=("$gpid")
-wait_port "$BOLT_PORT"
-kill -TERM "$gpid"
-wait_exit "$gpid" 60 || fail "graftd did not stop cleanly after a torn tail: $(cat "$T/torn.out")"
+start_graftd "$conf" "$BOLT_PORT" "$T/torn.out"
+stop_graftd "$T/torn.out"
 grep -q "torn tail" "$T/home/logs/graft.log" || fail "torn tail not logged: $(cat "$T/torn.out")"
 "$LOAD" verify --config "$conf" --acks "$acks" >/dev/null || fail "acknowledged data lost after torn-tail recovery"
 
 step "flipped byte in the middle of the log: startup refused, file and offset named"
 rm -rf "$T/home"; cp -a "$T/pristine" "$T/home"
-size=$(stat -c %s "$last")
-off=$((size / 2))
-byte=$(od -An -tu1 -j "$off" -N1 "$last" | tr -d ' ')
-printf "$(printf '\\%03o' $(((byte + 1) % 256)))" | dd of="$last" bs=1 seek="$off" conv=notrunc status=none
+flip_byte "$last"
 start_expect_fail "flipped log byte" "$(basename "$last")" "offset"
 
 step "flipped byte in a checkpoint: startup refused, file and offset named"
 rm -rf "$T/home"; cp -a "$T/pristine" "$T/home"
 "$LOAD" write --config "$conf" --writers 1 --count 1 --first-writer 999 >/dev/null 2>&1
 ckpt=$(ls "$T/home/data/databases/neo4j"/checkpoint.* | sort | tail -n 1)
-size=$(stat -c %s "$ckpt")
-off=$((size / 2))
-byte=$(od -An -tu1 -j "$off" -N1 "$ckpt" | tr -d ' ')
-printf "$(printf '\\%03o' $(((byte + 1) % 256)))" | dd of="$ckpt" bs=1 seek="$off" conv=notrunc status=none
+flip_byte "$ckpt"
 start_expect_fail "flipped checkpoint byte" "$(basename "$ckpt")" "damaged at byte"
 
 step "a leftover temporary checkpoint is ignored"

@@ -27,12 +27,8 @@ for cycle in $(seq 1 "$cycles"); do
 		fail "cycle $cycle: $out"
 	echo "cycle $cycle ($writers writers): $out"
 	if [ $((cycle % 5)) -eq 0 ]; then
-		"$GRAFTD" --config "$conf" >"$T/graftd.out" 2>&1 &
-		gpid=$!
-		PIDS+=("$gpid")
-		wait_port "$BOLT_PORT"
-		kill -TERM "$gpid"
-		wait_exit "$gpid" 60 || fail "cycle $cycle: graftd did not stop cleanly: $(cat "$T/graftd.out")"
+		start_graftd "$conf" "$BOLT_PORT" "$T/graftd.out"
+		stop_graftd "$T/graftd.out"
 	fi
 done
 [ "$(wc -l <"$acks")" -gt 100 ] || fail "too few acknowledged transactions to mean anything"

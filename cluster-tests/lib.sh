@@ -81,3 +81,27 @@ wait_exit() {
 	kill -0 "$pid" 2>/dev/null && fail "pid $pid still running after $limit s"
 	wait "$pid"
 }
+
+# flip_byte FILE: changes the byte in the middle of FILE (adds one to it).
+flip_byte() {
+	local f=$1 off byte
+	off=$(($(stat -c %s "$f") / 2))
+	byte=$(od -An -tu1 -j "$off" -N1 "$f" | tr -d ' ')
+	printf "$(printf '\\%03o' $(((byte + 1) % 256)))" |
+		dd of="$f" bs=1 seek="$off" conv=notrunc status=none
+}
+
+# start_graftd CONF PORT OUT: starts graftd in the background on CONF,
+# waits until it listens on PORT; sets $GRAFTD_PID.
+start_graftd() {
+	"$GRAFTD" --config "$1" >"$3" 2>&1 &
+	GRAFTD_PID=$!
+	PIDS+=("$GRAFTD_PID")
+	wait_port "$2"
+}
+
+# stop_graftd OUT: SIGTERM, and a clean exit 0 within 60 s.
+stop_graftd() {
+	kill -TERM "$GRAFTD_PID"
+	wait_exit "$GRAFTD_PID" 60 || fail "graftd did not stop cleanly: $(cat "$1")"
+}
