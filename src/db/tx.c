@@ -220,6 +220,70 @@ const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key)
 
 /* Reads ------------------------------------------------------------------ */
 
+/* Where the properties of node (kind DB_KEY_NODE) or relationship id are in
+ * the transaction's view: in the overlay (*p), in the committed graph, or
+ * nowhere (TX_VIEW_NONE). */
+static enum tx_view props_view(struct db_tx *tx, enum db_key_kind kind,
+			       uint64_t id, const struct ov_props **p)
+{
+	struct ov_node *n;
+	struct ov_rel *r;
+	enum tx_view view;
+
+	*p = NULL;
+	if (kind == DB_KEY_NODE) {
+		view = tx_node_view(tx, id, &n);
+		if (view == TX_VIEW_OVERLAY)
+			*p = &n->props;
+		return view;
+	}
+	view = tx_rel_view(tx, id, &r);
+	if (view != TX_VIEW_OVERLAY)
+		return view;
+	/* An entry without state reads through to the graph. */
+	if (!r->has_state)
+		return TX_VIEW_GRAPH;
+	*p = &r->props;
+	return view;
+}
+
+static size_t entity_props(struct db_tx *tx, enum db_key_kind kind,
+			   uint64_t id, const struct graph_prop **props)
+{
+	const struct graph *g = tx->db->graph;
+	const struct ov_props *p;
+
+	switch (props_view(tx, kind, id, &p)) {
+	case TX_VIEW_OVERLAY:
+		*props = p->v;
+		return p->n;
+	case TX_VIEW_GRAPH:
+		return kind == DB_KEY_NODE ? graph_node_props(g, id, props)
+					   : graph_rel_props(g, id, props);
+	default:
+		*props = NULL;
+		return 0;
+	}
+}
+
+static const struct graft_value *entity_prop(struct db_tx *tx,
+					     enum db_key_kind kind,
+					     uint64_t id, uint32_t key)
+{
+	const struct graph *g = tx->db->graph;
+	const struct ov_props *p;
+
+	switch (props_view(tx, kind, id, &p)) {
+	case TX_VIEW_OVERLAY:
+		return ov_props_get(p, key);
+	case TX_VIEW_GRAPH:
+		return kind == DB_KEY_NODE ? graph_node_prop(g, id, key)
+					   : graph_rel_prop(g, id, key);
+	default:
+		return NULL;
+	}
+}
+
 bool db_tx_node_exists(struct db_tx *tx, uint64_t id)
 {
 	struct ov_node *n;
@@ -261,33 +325,13 @@ bool db_tx_node_has_label(struct db_tx *tx, uint64_t id, uint32_t label)
 size_t db_tx_node_props(struct db_tx *tx, uint64_t id,
 			const struct graph_prop **props)
 {
-	struct ov_node *n;
-
-	switch (tx_node_view(tx, id, &n)) {
-	case TX_VIEW_OVERLAY:
-		*props = n->props.v;
-		return n->props.n;
-	case TX_VIEW_GRAPH:
-		return graph_node_props(tx->db->graph, id, props);
-	default:
-		*props = NULL;
-		return 0;
-	}
+	return entity_props(tx, DB_KEY_NODE, id, props);
 }
 
 const struct graft_value *db_tx_node_prop(struct db_tx *tx, uint64_t id,
 					  uint32_t key)
 {
-	struct ov_node *n;
-
-	switch (tx_node_view(tx, id, &n)) {
-	case TX_VIEW_OVERLAY:
-		return ov_props_get(&n->props, key);
-	case TX_VIEW_GRAPH:
-		return graph_node_prop(tx->db->graph, id, key);
-	default:
-		return NULL;
-	}
+	return entity_prop(tx, DB_KEY_NODE, id, key);
 }
 
 bool db_tx_rel_exists(struct db_tx *tx, uint64_t id)
@@ -316,36 +360,11 @@ bool db_tx_rel_ends(struct db_tx *tx, uint64_t id, struct graph_rel_ends *out)
 size_t db_tx_rel_props(struct db_tx *tx, uint64_t id,
 		       const struct graph_prop **props)
 {
-	struct ov_rel *r;
-
-	switch (tx_rel_view(tx, id, &r)) {
-	case TX_VIEW_OVERLAY:
-		if (r->has_state) {
-			*props = r->props.v;
-			return r->props.n;
-		}
-		return graph_rel_props(tx->db->graph, id, props);
-	case TX_VIEW_GRAPH:
-		return graph_rel_props(tx->db->graph, id, props);
-	default:
-		*props = NULL;
-		return 0;
-	}
+	return entity_props(tx, DB_KEY_REL, id, props);
 }
 
 const struct graft_value *db_tx_rel_prop(struct db_tx *tx, uint64_t id,
 					 uint32_t key)
 {
-	struct ov_rel *r;
-
-	switch (tx_rel_view(tx, id, &r)) {
-	case TX_VIEW_OVERLAY:
-		if (r->has_state)
-			return ov_props_get(&r->props, key);
-		return graph_rel_prop(tx->db->graph, id, key);
-	case TX_VIEW_GRAPH:
-		return graph_rel_prop(tx->db->graph, id, key);
-	default:
-		return NULL;
-	}
+	return entity_prop(tx, DB_KEY_REL, id, key);
 }

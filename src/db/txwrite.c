@@ -19,12 +19,41 @@ static bool token_ok(const struct db_tx *tx, enum graph_token_kind kind,
 	return tok < graph_token_count(tx->db->graph, kind);
 }
 
+/* writable(), and then whether token tok of kind exists. */
+static int writable_with(const struct db_tx *tx, enum graph_token_kind kind,
+			 uint32_t tok)
+{
+	int rv = writable(tx);
+
+	if (rv == GRAFT_OK && !token_ok(tx, kind, tok))
+		rv = GRAFT_EINVAL;
+	return rv;
+}
+
+/* Files overlay entry e under id in map and, in order of arrival, in
+ * order (the created or the touched ones). */
+static int overlay_add(struct idmap *map, struct idvec *order, uint64_t id,
+		       void *e)
+{
+	uint64_t *slot;
+	int rv = idvec_push(order, id);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = idmap_put(map, id, &slot, NULL);
+	if (rv != GRAFT_OK) {
+		order->n--;
+		return rv;
+	}
+	*slot = (uint64_t)(uintptr_t)e;
+	return GRAFT_OK;
+}
+
 /* The overlay entry of node id, added if absent. */
 static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 		      struct ov_node **out)
 {
 	struct ov_node *n = tx_node(tx, id);
-	uint64_t *slot;
 	int rv;
 
 	if (n != NULL) {
@@ -37,28 +66,20 @@ static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 	n->id = id;
 	n->created = created;
 	n->has_state = created;
-	rv = idvec_push(created ? &tx->created_nodes : &tx->touched_nodes, id);
-	if (rv != GRAFT_OK)
-		goto err_after_alloc;
-	rv = idmap_put(&tx->nodes, id, &slot, NULL);
-	if (rv != GRAFT_OK)
-		goto err_after_push;
-	*slot = (uint64_t)(uintptr_t)n;
+	rv = overlay_add(&tx->nodes,
+			 created ? &tx->created_nodes : &tx->touched_nodes, id, n);
+	if (rv != GRAFT_OK) {
+		free(n);
+		return rv;
+	}
 	*out = n;
 	return GRAFT_OK;
-
-err_after_push:
-	(created ? &tx->created_nodes : &tx->touched_nodes)->n--;
-err_after_alloc:
-	free(n);
-	return rv;
 }
 
 static int rel_entry(struct db_tx *tx, uint64_t id, bool created,
 		     const struct graph_rel_ends *ends, struct ov_rel **out)
 {
 	struct ov_rel *r = calloc(1, sizeof *r);
-	uint64_t *slot;
 	int rv;
 
 	if (r == NULL)
@@ -67,21 +88,14 @@ static int rel_entry(struct db_tx *tx, uint64_t id, bool created,
 	r->created = created;
 	r->has_state = created;
 	r->ends = *ends;
-	rv = idvec_push(created ? &tx->created_rels : &tx->touched_rels, id);
-	if (rv != GRAFT_OK)
-		goto err_after_alloc;
-	rv = idmap_put(&tx->rels, id, &slot, NULL);
-	if (rv != GRAFT_OK)
-		goto err_after_push;
-	*slot = (uint64_t)(uintptr_t)r;
+	rv = overlay_add(&tx->rels,
+			 created ? &tx->created_rels : &tx->touched_rels, id, r);
+	if (rv != GRAFT_OK) {
+		free(r);
+		return rv;
+	}
 	*out = r;
 	return GRAFT_OK;
-
-err_after_push:
-	(created ? &tx->created_rels : &tx->touched_rels)->n--;
-err_after_alloc:
-	free(r);
-	return rv;
 }
 
 /* Deep copy of a committed entity's properties; on failure dst is left
@@ -291,20 +305,19 @@ int db_tx_node_delete(struct db_tx *tx, uint64_t id)
 	return GRAFT_OK;
 }
 
-int db_tx_node_add_label(struct db_tx *tx, uint64_t id, uint32_t label)
+/* Adds (on) or removes label on node id; its labels stay sorted. */
+static int label_set(struct db_tx *tx, uint64_t id, uint32_t label, bool on)
 {
 	struct ov_node *n;
 	uint32_t i;
-	int rv = writable(tx);
+	int rv = writable_with(tx, GRAPH_TOKEN_LABEL, label);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	if (!token_ok(tx, GRAPH_TOKEN_LABEL, label))
-		return GRAFT_EINVAL;
 	rv = node_cow(tx, id, &n);
-	if (rv != GRAFT_OK || ov_node_has_label(n, label))
+	if (rv != GRAFT_OK || ov_node_has_label(n, label) == on)
 		return rv;
-	if (n->n_labels == n->cap_labels) {
+	if (on && n->n_labels == n->cap_labels) {
 		uint32_t cap = n->cap_labels ? n->cap_labels * 2 : 4;
 		uint32_t *v = realloc(n->labels, cap * sizeof *v);
 
@@ -313,52 +326,58 @@ int db_tx_node_add_label(struct db_tx *tx, uint64_t id, uint32_t label)
 		n->labels = v;
 		n->cap_labels = cap;
 	}
-	for (i = n->n_labels; i > 0 && n->labels[i - 1] > label; i--)
-		n->labels[i] = n->labels[i - 1];
-	n->labels[i] = label;
-	n->n_labels++;
+	if (on) {
+		for (i = n->n_labels; i > 0 && n->labels[i - 1] > label; i--)
+			n->labels[i] = n->labels[i - 1];
+		n->labels[i] = label;
+		n->n_labels++;
+	} else {
+		for (i = 0; n->labels[i] != label; i++)
+			;
+		memmove(&n->labels[i], &n->labels[i + 1],
+			(n->n_labels - i - 1) * sizeof *n->labels);
+		n->n_labels--;
+	}
 	tx->wrote = true;
 	return GRAFT_OK;
 }
 
+int db_tx_node_add_label(struct db_tx *tx, uint64_t id, uint32_t label)
+{
+	return label_set(tx, id, label, true);
+}
+
 int db_tx_node_remove_label(struct db_tx *tx, uint64_t id, uint32_t label)
 {
-	struct ov_node *n;
-	uint32_t i;
-	int rv = writable(tx);
+	return label_set(tx, id, label, false);
+}
+
+/* Sets or removes property key of node (kind DB_KEY_NODE) or relationship
+ * id, copying the entity into the overlay on its first write. */
+static int set_prop(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
+		    uint32_t key, const struct graft_value *value)
+{
+	struct ov_node *n = NULL;
+	struct ov_rel *r = NULL;
+	int rv = writable_with(tx, GRAPH_TOKEN_PROPKEY, key);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	if (!token_ok(tx, GRAPH_TOKEN_LABEL, label))
-		return GRAFT_EINVAL;
-	rv = node_cow(tx, id, &n);
-	if (rv != GRAFT_OK || !ov_node_has_label(n, label))
-		return rv;
-	for (i = 0; n->labels[i] != label; i++)
-		;
-	memmove(&n->labels[i], &n->labels[i + 1],
-		(n->n_labels - i - 1) * sizeof *n->labels);
-	n->n_labels--;
-	tx->wrote = true;
-	return GRAFT_OK;
+	if (kind == DB_KEY_NODE)
+		rv = node_cow(tx, id, &n);
+	else
+		rv = rel_cow(tx, id, &r);
+	if (rv == GRAFT_OK)
+		rv = props_set(n != NULL ? &n->props : &r->props, key, value);
+	if (rv == GRAFT_OK)
+		tx->wrote = true;
+	return rv;
 }
 
 int db_tx_node_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,
 			const struct graft_value *value)
 {
-	struct ov_node *n;
-	int rv = writable(tx);
-
-	if (rv != GRAFT_OK)
-		return rv;
-	if (!token_ok(tx, GRAPH_TOKEN_PROPKEY, key))
-		return GRAFT_EINVAL;
-	rv = node_cow(tx, id, &n);
-	if (rv == GRAFT_OK)
-		rv = props_set(&n->props, key, value);
-	if (rv == GRAFT_OK)
-		tx->wrote = true;
-	return rv;
+	return set_prop(tx, DB_KEY_NODE, id, key, value);
 }
 
 /* Notes on node id that the transaction created relationship rel on it. */
@@ -391,12 +410,10 @@ int db_tx_rel_create(struct db_tx *tx, uint32_t type, uint64_t src,
 	uint64_t next = graph_next_rel_id(db->graph);
 	struct ov_node *n;
 	struct ov_rel *r;
-	int rv = writable(tx);
+	int rv = writable_with(tx, GRAPH_TOKEN_RELTYPE, type);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	if (!token_ok(tx, GRAPH_TOKEN_RELTYPE, type))
-		return GRAFT_EINVAL;
 	/* Both ends are read: a concurrent delete of either must conflict. */
 	if (tx_node_view(tx, src, &n) == TX_VIEW_NONE ||
 	    tx_node_view(tx, dst, &n) == TX_VIEW_NONE)
@@ -456,31 +473,18 @@ int db_tx_rel_delete(struct db_tx *tx, uint64_t id)
 int db_tx_rel_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,
 		       const struct graft_value *value)
 {
-	struct ov_rel *r;
-	int rv = writable(tx);
-
-	if (rv != GRAFT_OK)
-		return rv;
-	if (!token_ok(tx, GRAPH_TOKEN_PROPKEY, key))
-		return GRAFT_EINVAL;
-	rv = rel_cow(tx, id, &r);
-	if (rv == GRAFT_OK)
-		rv = props_set(&r->props, key, value);
-	if (rv == GRAFT_OK)
-		tx->wrote = true;
-	return rv;
+	return set_prop(tx, DB_KEY_REL, id, key, value);
 }
 
 static int index_set(struct db_tx *tx, uint32_t label, uint32_t key,
 		     bool exists)
 {
 	struct ov_index *e = NULL;
-	int rv = writable(tx);
+	int rv = writable_with(tx, GRAPH_TOKEN_LABEL, label);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	if (!token_ok(tx, GRAPH_TOKEN_LABEL, label) ||
-	    !token_ok(tx, GRAPH_TOKEN_PROPKEY, key))
+	if (!token_ok(tx, GRAPH_TOKEN_PROPKEY, key))
 		return GRAFT_EINVAL;
 	for (size_t i = 0; i < tx->n_indexes && e == NULL; i++) {
 		if (tx->indexes[i].label == label && tx->indexes[i].key == key)
