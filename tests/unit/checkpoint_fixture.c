@@ -6,7 +6,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <math.h>
 #include <stdio.h>
@@ -15,31 +14,23 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "tmpdir.h"
+
 int cfx_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/graft-ckp-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_non_null(tmpdir_make(f->dir, sizeof f->dir, "ckp"));
 	*state = f;
 	return 0;
-}
-
-static int remove_cb(const char *path, const struct stat *st, int flag,
-		     struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path);
 }
 
 int cfx_teardown(void **state)
 {
 	struct fixture *f = *state;
 
-	assert_int_equal(nftw(f->dir, remove_cb, 16, FTW_DEPTH | FTW_PHYS), 0);
+	assert_int_equal(tmpdir_remove(f->dir), 0);
 	free(f);
 	return 0;
 }

@@ -1,7 +1,6 @@
 #define _XOPEN_SOURCE 700
 #include "db_fixture.h"
 
-#include <ftw.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stdio.h>
@@ -14,13 +13,14 @@
 #include "checkpoint/checkpoint.h"
 #include "util/log.h"
 
+#include "tmpdir.h"
+
 int fx_setup(void **state)
 {
 	struct fixture *f = calloc(1, sizeof *f);
 
 	assert_non_null(f);
-	strcpy(f->dir, "/tmp/graft-db-XXXXXX");
-	assert_non_null(mkdtemp(f->dir));
+	assert_non_null(tmpdir_make(f->dir, sizeof f->dir, "db"));
 	snprintf(f->store, sizeof f->store, "%s/databases/neo4j", f->dir);
 	snprintf(f->txlog, sizeof f->txlog, "%s/transactions/neo4j", f->dir);
 	assert_int_equal(uv_loop_init(&f->loop), 0);
@@ -50,7 +50,7 @@ int fx_teardown(void **state)
 		fx_close(f);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
-	fx_rm_rf(f->dir);
+	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -178,18 +178,4 @@ void *fx_graph_bytes(struct fixture *f, const struct db *db, size_t *len)
 	unlink(path);
 	*len = (size_t)n;
 	return p;
-}
-
-static int rm_cb(const char *path, const struct stat *st, int type,
-		 struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-void fx_rm_rf(const char *dir)
-{
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
 }

@@ -40,6 +40,5 @@ uint64_t fx_node(struct fixture *f, int64_t x);
 void *fx_graph_bytes(struct fixture *f, const struct db *db, size_t *len);
 /* Runs the loop until *flag is set; fails if the loop runs dry first. */
 void fx_run_until_set(struct fixture *f, const int *flag);
-void fx_rm_rf(const char *dir);
 
 #endif

@@ -3,7 +3,6 @@
 
 #include <dirent.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -17,14 +16,7 @@
 #include "util/log.h"
 #include "util/retention.h"
 
-static int rm_cb(const char *path, const struct stat *st, int type,
-		 struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
+#include "tmpdir.h"
 
 int tfx_setup(void **state)
 {
@@ -32,8 +24,7 @@ int tfx_setup(void **state)
 	char errmsg[GRAFT_ERRMSG_SIZE];
 
 	assert_non_null(f);
-	strcpy(f->root, "/tmp/graft-txlog-XXXXXX");
-	assert_non_null(mkdtemp(f->root));
+	assert_non_null(tmpdir_make(f->root, sizeof f->root, "txlog"));
 	snprintf(f->dir, sizeof f->dir, "%s/txlog", f->root);
 	snprintf(f->logfile, sizeof f->logfile, "%s/graft.log", f->root);
 	assert_int_equal(graft_log_open(f->logfile, GRAFT_LOG_DEBUG, false,
@@ -59,7 +50,7 @@ int tfx_teardown(void **state)
 	assert_int_equal(uv_run(&f->loop, UV_RUN_DEFAULT), 0);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
 	graft_log_close();
-	nftw(f->root, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
+	tmpdir_remove(f->root);
 	free(f);
 	return 0;
 }
