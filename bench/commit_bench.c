@@ -10,14 +10,9 @@
  * committer starts its next transaction from its commit callback; each
  * transaction creates one node with a label and two small properties. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/statfs.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -25,7 +20,8 @@
 #include "db/db_int.h"
 #include "util/log.h"
 
-#define TMPFS_MAGIC_NUMBER 0x01021994
+#include "../tests/unit/tmpdir.h"
+#include "bench_util.h"
 
 struct bench;
 
@@ -46,52 +42,6 @@ struct bench {
 	size_t n_lat, cap_lat;
 	int failed;
 };
-
-static int rm_cb(const char *path, const struct stat *st, int type,
-		 struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* Mean latency of one 4 KiB O_DSYNC write, in ns, over about a second. */
-static double dsync_write_ns(const char *dir)
-{
-	char path[4200], block[4096];
-	uint64_t start, n = 0;
-	int fd;
-
-	snprintf(path, sizeof path, "%s/dsync-probe", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "commit_bench: %s: %s\n", path, strerror(errno));
-		return 0;
-	}
-	memset(block, 'x', sizeof block);
-	start = uv_hrtime();
-	while (uv_hrtime() - start < 1000000000ull && n < 20000) {
-		if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
-			break;
-		n++;
-	}
-	close(fd);
-	unlink(path);
-	return n ? (double)(uv_hrtime() - start) / (double)n : 0;
-}
 
 /* fio's write IOPS for 4 KiB writes each followed by fsync, or -1. */
 static double fio_iops(const char *dir)
@@ -238,9 +188,9 @@ static double round_run(const char *dir, unsigned n, double secs,
 		;
 	elapsed = uv_hrtime() - start;
 	txlog_get_stats(b.db->log, &ls);
-	qsort(b.lat, b.n_lat, sizeof *b.lat, cmp_u64);
-	p50 = b.n_lat ? (double)b.lat[b.n_lat / 2] : 0;
-	p99 = b.n_lat ? (double)b.lat[b.n_lat * 99 / 100] : 0;
+	bench_sort(b.lat, b.n_lat);
+	p50 = (double)bench_pct(b.lat, b.n_lat, 0.5);
+	p99 = (double)bench_pct(b.lat, b.n_lat, 0.99);
 	*rate = (double)b.n_lat / ((double)elapsed / 1e9);
 	printf("%3u committers: %8.0f commits/s  p50 %7.3f ms  p99 %7.3f ms  "
 	       "(%llu commits, %.1f per fsync)%s\n",
@@ -265,22 +215,15 @@ int main(int argc, char **argv)
 	double secs = argc > 2 ? strtod(argv[2], NULL) : 3.0;
 	static const unsigned rounds[] = {1, 8, 64};
 	double fsync_ns, iops, p50_1 = 0, rate = 0;
-	struct statfs sfs;
+	struct bench_dsync disk;
 
 	graft_log_open(NULL, GRAFT_LOG_WARN, true, NULL);
-	rm_rf(dir);
-	if (mkdir(dir, 0750) != 0) {
-		fprintf(stderr, "commit_bench: cannot create %s: %s\n", dir,
-			strerror(errno));
+	if (bench_fresh_dir("commit_bench", dir) != 0)
 		return 1;
-	}
-	if (statfs(dir, &sfs) == 0 && sfs.f_type == TMPFS_MAGIC_NUMBER)
-		printf("WARNING: %s is on tmpfs: fsync costs nothing there, "
-		       "these are not disk numbers\n",
-		       dir);
-	fsync_ns = dsync_write_ns(dir);
+	bench_dsync_writes("commit_bench", dir, &disk);
+	fsync_ns = disk.mean_ns;
 	printf("disk: one 4 KiB O_DSYNC write takes %.3f ms (%.0f writes/s)\n",
-	       fsync_ns / 1e6, fsync_ns > 0 ? 1e9 / fsync_ns : 0);
+	       fsync_ns / 1e6, disk.rate);
 	iops = fio_iops(dir);
 	if (iops >= 0)
 		printf("fio sync4k (4 KiB write + fsync): %.0f write IOPS\n",
@@ -299,6 +242,6 @@ int main(int argc, char **argv)
 	       "(%.2f x)\n",
 	       fsync_ns > 0 && p50_1 <= 1.5 * fsync_ns ? "met" : "NOT met",
 	       fsync_ns > 0 ? p50_1 / fsync_ns : 0.0);
-	rm_rf(dir);
+	tmpdir_remove(dir);
 	return 0;
 }

@@ -9,17 +9,16 @@
  * emptied first and removed at the end. */
 #define _GNU_SOURCE
 #include <dirent.h>
-#include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
 #include <unistd.h>
 #include <uv.h>
 
 #include "db/db.h"
 #include "util/log.h"
+
+#include "../tests/unit/tmpdir.h"
 
 #define COMMITTERS 256
 
@@ -35,20 +34,6 @@ struct load {
 	unsigned active;
 	int failed;
 };
-
-static int rm_cb(const char *path, const struct stat *st, int type,
-		 struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
 
 static void writer_next(struct writer *w);
 
@@ -142,7 +127,7 @@ int main(int argc, char **argv)
 	uint64_t t0;
 
 	graft_log_open(NULL, GRAFT_LOG_WARN, true, NULL);
-	rm_rf(dir);
+	tmpdir_remove(dir);
 	snprintf(store, sizeof store, "%s/store", dir);
 	snprintf(txlog, sizeof txlog, "%s/txlog", dir);
 	o.name = "bench";
@@ -196,6 +181,6 @@ int main(int argc, char **argv)
 	}
 	close_db(&loop, l.db);
 	uv_loop_close(&loop);
-	rm_rf(dir);
+	tmpdir_remove(dir);
 	return 0;
 }

@@ -9,22 +9,18 @@
  * DIR defaults to ./txlog-bench-data (not /tmp, which may be tmpfs, where
  * fsync costs nothing); it is emptied first and removed at the end. */
 #define _GNU_SOURCE
-#include <errno.h>
-#include <fcntl.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <sys/statfs.h>
-#include <unistd.h>
 #include <uv.h>
 
 #include "txlog/txlog.h"
 #include "util/err.h"
 #include "util/log.h"
 
-#define TMPFS_MAGIC_NUMBER 0x01021994
+#include "../tests/unit/tmpdir.h"
+#include "bench_util.h"
+
 #define RECORD 100
 #define OPEN_RECORDS 1000000u
 
@@ -46,66 +42,6 @@ struct bench {
 	size_t n_lat, cap_lat;
 	int failed;
 };
-
-static int rm_cb(const char *path, const struct stat *st, int type,
-		 struct FTW *ftw)
-{
-	(void)st;
-	(void)type;
-	(void)ftw;
-	return remove(path);
-}
-
-static void rm_rf(const char *dir)
-{
-	nftw(dir, rm_cb, 16, FTW_DEPTH | FTW_PHYS);
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-static uint64_t pct(uint64_t *v, size_t n, double p)
-{
-	if (n == 0)
-		return 0;
-	return v[(size_t)(p * (double)(n - 1))];
-}
-
-/* 4 KiB O_DSYNC writes appended to a fresh file for about a second:
- * *rate per second and *p50 latency in ns. */
-static void dsync_writes(const char *dir, double *rate, uint64_t *p50)
-{
-	static uint64_t lat[50000];
-	char path[4200], block[4096];
-	uint64_t start, n = 0;
-	int fd;
-
-	*rate = 0;
-	*p50 = 0;
-	snprintf(path, sizeof path, "%s/dsync-probe", dir);
-	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_DSYNC, 0600);
-	if (fd < 0) {
-		fprintf(stderr, "txlog_bench: %s: %s\n", path, strerror(errno));
-		return;
-	}
-	memset(block, 'x', sizeof block);
-	start = uv_hrtime();
-	while (uv_hrtime() - start < 1000000000ull && n < 50000) {
-		uint64_t t = uv_hrtime();
-		if (write(fd, block, sizeof block) != (ssize_t)sizeof block)
-			break;
-		lat[n++] = uv_hrtime() - t;
-	}
-	*rate = n ? (double)n * 1e9 / (double)(uv_hrtime() - start) : 0;
-	qsort(lat, n, sizeof *lat, cmp_u64);
-	*p50 = pct(lat, n, 0.5);
-	close(fd);
-	unlink(path);
-}
 
 static void next_append(struct appender *a);
 
@@ -172,7 +108,7 @@ static int run(struct bench *b, const char *dir, unsigned n, double secs,
 	uint64_t start, elapsed;
 	double rate;
 
-	rm_rf(dir);
+	tmpdir_remove(dir);
 	if (a == NULL || open_log(b, dir) != 0) {
 		free(a);
 		return -1;
@@ -194,17 +130,18 @@ static int run(struct bench *b, const char *dir, unsigned n, double secs,
 	free(a);
 	if (b->failed)
 		return -1;
-	qsort(b->lat, b->n_lat, sizeof *b->lat, cmp_u64);
+	bench_sort(b->lat, b->n_lat);
 	rate = (double)st.appends * 1e9 / (double)elapsed;
 	printf("%2u appenders: %8.0f durable appends/s, p50 %6.1f us, p99 "
 	       "%7.1f us, %.1f appends per fsync\n",
-	       n, rate, pct(b->lat, b->n_lat, 0.5) / 1e3,
-	       pct(b->lat, b->n_lat, 0.99) / 1e3,
+	       n, rate, (double)bench_pct(b->lat, b->n_lat, 0.5) / 1e3,
+	       (double)bench_pct(b->lat, b->n_lat, 0.99) / 1e3,
 	       st.batches ? (double)st.appends / (double)st.batches : 0);
 	if (n == 1)
 		printf("             target: p50 <= 1.5 x one O_DSYNC write "
 		       "(%.1f us): %s\n", 1.5 * (double)fsync_p50 / 1e3,
-		       pct(b->lat, b->n_lat, 0.5) <= 1.5 * (double)fsync_p50
+		       (double)bench_pct(b->lat, b->n_lat, 0.5) <=
+				       1.5 * (double)fsync_p50
 			       ? "met"
 			       : "NOT met");
 	if (n == 64)
@@ -229,7 +166,7 @@ static int open_time(struct bench *b, const char *dir)
 	struct txlog_stats st;
 	uint64_t start, elapsed;
 
-	rm_rf(dir);
+	tmpdir_remove(dir);
 	if (open_log(b, dir) != 0)
 		return -1;
 	for (uint64_t t = 1; t <= OPEN_RECORDS && !b->failed;) {
@@ -265,41 +202,33 @@ static int open_time(struct bench *b, const char *dir)
 int main(int argc, char **argv)
 {
 	const char *dir = argc > 1 ? argv[1] : "./txlog-bench-data";
-	double secs = argc > 2 ? atof(argv[2]) : 3.0, dsync_rate;
+	double secs = argc > 2 ? atof(argv[2]) : 3.0;
 	static const unsigned counts[] = {1, 8, 64};
 	char errmsg[GRAFT_ERRMSG_SIZE], logdir[4200];
-	uint64_t dsync_p50;
-	struct statfs sf;
+	struct bench_dsync disk;
 	struct bench b;
 	int rv = 0;
 
 	memset(&b, 0, sizeof b);
 	graft_log_open(NULL, GRAFT_LOG_WARN, true, errmsg);
-	rm_rf(dir);
-	if (mkdir(dir, 0750) != 0) {
-		fprintf(stderr, "txlog_bench: cannot create %s: %s\n", dir,
-			strerror(errno));
+	if (bench_fresh_dir("txlog_bench", dir) != 0)
 		return 1;
-	}
-	if (statfs(dir, &sf) == 0 && sf.f_type == TMPFS_MAGIC_NUMBER)
-		printf("warning: %s is on tmpfs: fsync costs nothing there\n",
-		       dir);
 	snprintf(logdir, sizeof logdir, "%s/txlog", dir);
 	b.cap_lat = 20000000;
 	b.lat = malloc(b.cap_lat * sizeof *b.lat);
 	if (b.lat == NULL || uv_loop_init(&b.loop) != 0)
 		return 1;
 
-	dsync_writes(dir, &dsync_rate, &dsync_p50);
+	bench_dsync_writes("txlog_bench", dir, &disk);
 	printf("disk (%s): %.0f 4 KiB O_DSYNC writes/s, p50 %.1f us\n", dir,
-	       dsync_rate, (double)dsync_p50 / 1e3);
+	       disk.rate, (double)disk.p50_ns / 1e3);
 	for (size_t i = 0; rv == 0 && i < sizeof counts / sizeof *counts; i++)
-		rv = run(&b, logdir, counts[i], secs, dsync_p50);
+		rv = run(&b, logdir, counts[i], secs, disk.p50_ns);
 	if (rv == 0)
 		rv = open_time(&b, logdir);
 
 	uv_loop_close(&b.loop);
 	free(b.lat);
-	rm_rf(dir);
+	tmpdir_remove(dir);
 	return rv == 0 ? 0 : 1;
 }
