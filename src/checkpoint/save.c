@@ -88,67 +88,75 @@ static int put_props(struct ckp_writer *w, struct graft_buf *vbuf,
 	return w->rv;
 }
 
-/* Every id below next is visited: deleted ones keep their versions. O(next
- * node id). */
-static int put_nodes(struct ckp_writer *w, const struct graph *g,
-		     struct graft_buf *vbuf, uint64_t *live)
+static void put_labels(struct ckp_writer *w, const struct graph *g,
+		       uint64_t id)
 {
-	uint64_t next = graph_next_node_id(g), expect = 0;
-	int rv;
+	const uint32_t *labels;
+	size_t n = graph_node_labels(g, id, &labels);
 
-	ckp_writer_section(w, CKP_SECTION_NODES);
-	for (uint64_t id = 0; id < next; id++) {
-		const uint32_t *labels;
-		const struct graph_prop *props;
-		uint64_t version = graph_node_version(g, id);
-		size_t n;
-
-		if (!graph_node_exists(g, id)) {
-			if (version != 0)
-				put_head(w, CKP_TAG_DELETED, id, version,
-					 &expect);
-			continue;
-		}
-		put_head(w, CKP_TAG_LIVE, id, version, &expect);
-		n = graph_node_labels(g, id, &labels);
-		ckp_writer_varint(w, n);
-		for (size_t i = 0; i < n; i++)
-			ckp_writer_varint(w, labels[i]);
-		n = graph_node_props(g, id, &props);
-		rv = put_props(w, vbuf, props, n);
-		if (rv != GRAFT_OK)
-			return rv;
-		(*live)++;
-	}
-	put_tag(w, CKP_TAG_END);
-	return w->rv;
+	ckp_writer_varint(w, n);
+	for (size_t i = 0; i < n; i++)
+		ckp_writer_varint(w, labels[i]);
 }
 
-static int put_rels(struct ckp_writer *w, const struct graph *g,
-		    struct graft_buf *vbuf, uint64_t *live)
+static void put_ends(struct ckp_writer *w, const struct graph *g,
+		     uint64_t id)
 {
-	uint64_t next = graph_next_rel_id(g), expect = 0;
+	struct graph_rel_ends ends;
+
+	graph_rel_ends(g, id, &ends);
+	ckp_writer_varint(w, ends.type);
+	ckp_writer_varint(w, ends.src);
+	ckp_writer_varint(w, ends.dst);
+}
+
+/* The nodes section and the relationships section differ only in these. */
+struct entity_kind {
+	enum ckp_section section;
+	uint64_t (*next_id)(const struct graph *g);
+	bool (*exists)(const struct graph *g, uint64_t id);
+	uint64_t (*version)(const struct graph *g, uint64_t id);
+	/* What a live record holds before its properties. */
+	void (*put_fields)(struct ckp_writer *w, const struct graph *g,
+			   uint64_t id);
+	size_t (*props)(const struct graph *g, uint64_t id,
+			const struct graph_prop **props);
+};
+
+static const struct entity_kind nodes_kind = {
+	CKP_SECTION_NODES, graph_next_node_id, graph_node_exists,
+	graph_node_version, put_labels, graph_node_props,
+};
+
+static const struct entity_kind rels_kind = {
+	CKP_SECTION_RELS, graph_next_rel_id, graph_rel_exists,
+	graph_rel_version, put_ends, graph_rel_props,
+};
+
+/* Every id below the next one is visited: deleted ones keep their
+ * versions. O(next id). *live counts the live records. */
+static int put_entities(struct ckp_writer *w, const struct graph *g,
+			const struct entity_kind *k, struct graft_buf *vbuf,
+			uint64_t *live)
+{
+	uint64_t next = k->next_id(g), expect = 0;
 	int rv;
 
-	ckp_writer_section(w, CKP_SECTION_RELS);
+	ckp_writer_section(w, k->section);
 	for (uint64_t id = 0; id < next; id++) {
 		const struct graph_prop *props;
-		struct graph_rel_ends ends;
-		uint64_t version = graph_rel_version(g, id);
+		uint64_t version = k->version(g, id);
 		size_t n;
 
-		if (!graph_rel_exists(g, id)) {
+		if (!k->exists(g, id)) {
 			if (version != 0)
 				put_head(w, CKP_TAG_DELETED, id, version,
 					 &expect);
 			continue;
 		}
-		graph_rel_ends(g, id, &ends);
 		put_head(w, CKP_TAG_LIVE, id, version, &expect);
-		ckp_writer_varint(w, ends.type);
-		ckp_writer_varint(w, ends.src);
-		ckp_writer_varint(w, ends.dst);
-		n = graph_rel_props(g, id, &props);
+		k->put_fields(w, g, id);
+		n = k->props(g, id, &props);
 		rv = put_props(w, vbuf, props, n);
 		if (rv != GRAFT_OK)
 			return rv;
@@ -183,9 +191,9 @@ int checkpoint_write_fd(const struct graph *g, uint64_t txid, int fd,
 	put_tokens(&w, g);
 	rv = put_indexes(&w, g);
 	if (rv == GRAFT_OK)
-		rv = put_nodes(&w, g, &vbuf, &nodes);
+		rv = put_entities(&w, g, &nodes_kind, &vbuf, &nodes);
 	if (rv == GRAFT_OK)
-		rv = put_rels(&w, g, &vbuf, &rels);
+		rv = put_entities(&w, g, &rels_kind, &vbuf, &rels);
 	if (rv == GRAFT_OK)
 		rv = ckp_writer_finish(&w);
 	/* The header was written before the scan; both come from one frozen

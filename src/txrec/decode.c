@@ -243,18 +243,20 @@ static int read_new_str(struct mp *m, struct graft_str **out)
 
 static int read_value(struct mp *m, unsigned depth, struct graft_value *v);
 
-/* Grows an array of *cap elements of size sz to hold n + 1, never beyond
- * total (the announced count). */
-static int grow(void **items, uint32_t n, uint32_t *cap, uint32_t total,
-		size_t sz)
+/* Makes room for element n of an array announced to hold total: the
+ * capacity doubles (from 8) as elements actually parse, never beyond
+ * total, so that memory follows the bytes read rather than the count. */
+static int grow(void **items, size_t n, size_t *cap, size_t total, size_t sz)
 {
-	uint32_t c;
+	size_t c;
 	void *p;
 
 	if (n < *cap)
 		return GRAFT_OK;
-	c = *cap * 2 < total ? *cap * 2 : total;
-	p = realloc(*items, (size_t)c * sz);
+	c = *cap ? *cap * 2 : 8;
+	if (c > total)
+		c = total;
+	p = realloc(*items, c * sz);
 	if (p == NULL)
 		return GRAFT_ENOMEM;
 	*items = p;
@@ -266,20 +268,14 @@ static int grow(void **items, uint32_t n, uint32_t *cap, uint32_t total,
 static int read_list(struct mp *m, unsigned depth, uint32_t n,
 		     struct graft_value *v)
 {
-	struct graft_list *l = malloc(sizeof *l);
-	uint32_t cap = n < 8 ? (n ? n : 1) : 8;
-	int rv = GRAFT_OK;
+	size_t cap = n < 8 ? n : 8;
+	struct graft_list *l;
+	int rv = graft_value_list(v, (uint32_t)cap);
 
-	if (l == NULL)
-		return GRAFT_ENOMEM;
-	l->len = 0;
-	l->items = malloc(cap * sizeof *l->items);
-	if (l->items == NULL) {
-		free(l);
-		return GRAFT_ENOMEM;
-	}
-	v->type = GRAFT_VALUE_LIST;
-	v->u.list = l;
+	if (rv != GRAFT_OK)
+		return rv;
+	l = v->u.list;
+	l->len = 0; /* counted as the items parse */
 	while (rv == GRAFT_OK && l->len < n) {
 		rv = grow((void **)&l->items, l->len, &cap, n,
 			  sizeof *l->items);
@@ -294,20 +290,14 @@ static int read_list(struct mp *m, unsigned depth, uint32_t n,
 static int read_map_value(struct mp *m, unsigned depth, uint32_t n,
 			  struct graft_value *v)
 {
-	struct graft_map *map = malloc(sizeof *map);
-	uint32_t cap = n < 8 ? (n ? n : 1) : 8;
-	int rv = GRAFT_OK;
+	size_t cap = n < 8 ? n : 8;
+	struct graft_map *map;
+	int rv = graft_value_map(v, (uint32_t)cap);
 
-	if (map == NULL)
-		return GRAFT_ENOMEM;
-	map->len = 0;
-	map->entries = malloc(cap * sizeof *map->entries);
-	if (map->entries == NULL) {
-		free(map);
-		return GRAFT_ENOMEM;
-	}
-	v->type = GRAFT_VALUE_MAP;
-	v->u.map = map;
+	if (rv != GRAFT_OK)
+		return rv;
+	map = v->u.map;
+	map->len = 0; /* counted as the entries parse */
 	while (rv == GRAFT_OK && map->len < n) {
 		struct graft_map_entry *e;
 
@@ -567,14 +557,10 @@ static int read_ops(struct mp *m, struct txrec *r, char *errmsg)
 	for (uint32_t i = 0; i < n; i++) {
 		struct txrec_op *op;
 
-		if (r->n_ops == r->cap_ops) {
-			size_t c = r->cap_ops ? r->cap_ops * 2 : 8;
-			op = realloc(r->ops, (c < n ? c : n) * sizeof *op);
-			if (op == NULL)
-				return GRAFT_ENOMEM;
-			r->ops = op;
-			r->cap_ops = c < n ? c : n;
-		}
+		rv = grow((void **)&r->ops, r->n_ops, &r->cap_ops, n,
+			  sizeof *r->ops);
+		if (rv != GRAFT_OK)
+			return rv;
 		/* Counted at once so that txrec_free releases a partial op. */
 		op = &r->ops[r->n_ops++];
 		memset(op, 0, sizeof *op);

@@ -259,6 +259,25 @@ static bool has_bounds(const struct graft_setting *s)
 	return s->min != 0 || s->max != 0;
 }
 
+/* What a value of each type may be, where that is the same for every
+ * setting of the type; the others are worded in config_allowed. */
+static const char *const allowed_text[] = {
+	[GRAFT_CONFIG_STRING] = "any text",
+	[GRAFT_CONFIG_BOOL] = "true or false",
+	[GRAFT_CONFIG_INT] = "a whole number",
+	[GRAFT_CONFIG_SIZE] = "a number of bytes with an optional unit K, M, G "
+			      "(e.g. 250M)",
+	[GRAFT_CONFIG_DURATION] = "a number with a unit ms, s, m, h or d (e.g. "
+				  "500ms, 20s, 15m); a bare number is seconds",
+	[GRAFT_CONFIG_DURATION_RANGE] = "two durations <min>-<max> (e.g. "
+					"20s-23s; units ms, s, m, h, d), or one "
+					"for both",
+	[GRAFT_CONFIG_ADDRESS] = "host:port, :port, host or [IPv6]:port, with a "
+				 "port from 0 to 65535",
+	[GRAFT_CONFIG_HOST] = "a host name or IP address without a port (e.g. "
+			      "localhost, 0.0.0.0, ::)",
+};
+
 void config_allowed(const struct graft_setting *s, char *out, size_t n)
 {
 	char lo[32], hi[32], rerr[GRAFT_ERRMSG_SIZE] = "";
@@ -266,51 +285,17 @@ void config_allowed(const struct graft_setting *s, char *out, size_t n)
 	int len = 0;
 
 	switch (s->type) {
-	case GRAFT_CONFIG_STRING:
-		len = snprintf(out, n, "allowed: any text");
-		break;
 	case GRAFT_CONFIG_PATH:
 		len = snprintf(out, n,
 			       "allowed: an absolute path, or one relative to %s",
 			       s->base != NULL ? s->base
 					       : "server.directories.neo4j_home");
 		break;
-	case GRAFT_CONFIG_BOOL:
-		len = snprintf(out, n, "allowed: true or false");
-		break;
-	case GRAFT_CONFIG_INT:
-		len = snprintf(out, n, "allowed: a whole number");
-		break;
-	case GRAFT_CONFIG_SIZE:
-		len = snprintf(out, n,
-			       "allowed: a number of bytes with an optional unit "
-			       "K, M, G (e.g. 250M)");
-		break;
-	case GRAFT_CONFIG_DURATION:
-		len = snprintf(out, n,
-			       "allowed: a number with a unit ms, s, m, h or d "
-			       "(e.g. 500ms, 20s, 15m); a bare number is seconds");
-		break;
-	case GRAFT_CONFIG_DURATION_RANGE:
-		len = snprintf(out, n,
-			       "allowed: two durations <min>-<max> (e.g. "
-			       "20s-23s; units ms, s, m, h, d), or one for both");
-		break;
-	case GRAFT_CONFIG_ADDRESS:
-		len = snprintf(out, n,
-			       "allowed: host:port, :port, host or [IPv6]:port, "
-			       "with a port from 0 to 65535");
-		break;
 	case GRAFT_CONFIG_ADDRESS_LIST:
 		len = snprintf(out, n,
 			       "allowed: comma-separated host:port addresses "
 			       "(port %u if left out)",
 			       (unsigned)s->port);
-		break;
-	case GRAFT_CONFIG_HOST:
-		len = snprintf(out, n,
-			       "allowed: a host name or IP address without a "
-			       "port (e.g. localhost, 0.0.0.0, ::)");
 		break;
 	case GRAFT_CONFIG_ENUM:
 		len = snprintf(out, n, "allowed: ");
@@ -326,6 +311,16 @@ void config_allowed(const struct graft_setting *s, char *out, size_t n)
 			       strstr(rerr, "allowed:") != NULL
 				       ? strstr(rerr, "allowed:")
 				       : rerr);
+		break;
+	case GRAFT_CONFIG_STRING:
+	case GRAFT_CONFIG_BOOL:
+	case GRAFT_CONFIG_INT:
+	case GRAFT_CONFIG_SIZE:
+	case GRAFT_CONFIG_DURATION:
+	case GRAFT_CONFIG_DURATION_RANGE:
+	case GRAFT_CONFIG_ADDRESS:
+	case GRAFT_CONFIG_HOST:
+		len = snprintf(out, n, "allowed: %s", allowed_text[s->type]);
 		break;
 	}
 	if (!has_bounds(s) || len < 0 || (size_t)len >= n)

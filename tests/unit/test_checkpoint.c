@@ -11,6 +11,20 @@
 
 #include "checkpoint_fixture.h"
 
+/* Loads the newest checkpoint of f->dir into a fresh graph, asserting that
+ * it loads and is the one of txid. */
+static struct graph *load_newest(struct fixture *f, uint64_t txid)
+{
+	struct graph *h;
+	uint64_t got = txid + 1;
+
+	assert_int_equal(graph_new(&h), GRAFT_OK);
+	assert_int_equal(checkpoint_load_newest(f->dir, h, &got, f->errmsg),
+			 GRAFT_OK);
+	assert_int_equal(got, txid);
+	return h;
+}
+
 /* Round trips */
 
 static void test_checkpoint_round_trip_preserves_graph(void **state)
@@ -18,14 +32,10 @@ static void test_checkpoint_round_trip_preserves_graph(void **state)
 	struct fixture *f = *state;
 	struct graph *g = cfx_sample_graph(true), *h;
 	struct graft_buf a, b;
-	uint64_t txid = 0;
 
 	assert_int_equal(checkpoint_write_sync(g, 42, f->dir, f->errmsg),
 			 GRAFT_OK);
-	assert_int_equal(graph_new(&h), GRAFT_OK);
-	assert_int_equal(checkpoint_load_newest(f->dir, h, &txid, f->errmsg),
-			 GRAFT_OK);
-	assert_int_equal(txid, 42);
+	h = load_newest(f, 42);
 	cfx_assert_graphs_equal(g, h);
 	cfx_serialise(f, g, 42, &a);
 	cfx_serialise(f, h, 42, &b);
@@ -41,15 +51,11 @@ static void test_checkpoint_round_trips_empty_graph(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g, *h;
-	uint64_t txid = 1;
 
 	assert_int_equal(graph_new(&g), GRAFT_OK);
 	assert_int_equal(checkpoint_write_sync(g, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
-	assert_int_equal(graph_new(&h), GRAFT_OK);
-	assert_int_equal(checkpoint_load_newest(f->dir, h, &txid, f->errmsg),
-			 GRAFT_OK);
-	assert_int_equal(txid, 0);
+	h = load_newest(f, 0);
 	cfx_assert_graphs_equal(g, h);
 	graph_free(g);
 	graph_free(h);
@@ -98,7 +104,6 @@ static void test_checkpoint_load_picks_newest(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g, *h;
-	uint64_t txid = 0;
 	char tmp[4096];
 
 	assert_int_equal(graph_new(&g), GRAFT_OK);
@@ -116,10 +121,7 @@ static void test_checkpoint_load_picks_newest(void **state)
 	cfx_path(tmp, f, 100, ".tmp");
 	cfx_write_file(tmp, "junk", 4);
 
-	assert_int_equal(graph_new(&h), GRAFT_OK);
-	assert_int_equal(checkpoint_load_newest(f->dir, h, &txid, f->errmsg),
-			 GRAFT_OK);
-	assert_int_equal(txid, 12);
+	h = load_newest(f, 12);
 	assert_int_equal(graph_next_node_id(h), 4);
 	assert_false(cfx_exists(tmp));
 	assert_int_equal(cfx_count_entries(f->dir), 6);
@@ -153,17 +155,13 @@ static void test_checkpoint_ignores_older_leftover_tmp(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g = cfx_sample_graph(false), *h;
-	uint64_t txid;
 	char tmp[4096];
 
 	assert_int_equal(checkpoint_write_sync(g, 5, f->dir, f->errmsg),
 			 GRAFT_OK);
 	cfx_path(tmp, f, 9, ".tmp");
 	cfx_write_file(tmp, "GRAFTCKP half a file", 20);
-	assert_int_equal(graph_new(&h), GRAFT_OK);
-	assert_int_equal(checkpoint_load_newest(f->dir, h, &txid, f->errmsg),
-			 GRAFT_OK);
-	assert_int_equal(txid, 5);
+	h = load_newest(f, 5);
 	assert_false(cfx_exists(tmp));
 	cfx_assert_graphs_equal(g, h);
 	graph_free(g);
@@ -214,7 +212,6 @@ static void test_checkpoint_start_writes_the_pre_fork_graph(void **state)
 	struct run run = {0};
 	struct graft_value v = graft_value_int(999);
 	uv_loop_t loop;
-	uint64_t txid;
 	char path[4096];
 
 	assert_int_equal(uv_loop_init(&loop), 0);
@@ -244,10 +241,7 @@ static void test_checkpoint_start_writes_the_pre_fork_graph(void **state)
 	assert_int_equal(cfx_count_entries(f->dir), 1);
 	print_message("fork took %" PRIu64 " us\n", req.fork_us);
 
-	assert_int_equal(graph_new(&h), GRAFT_OK);
-	assert_int_equal(checkpoint_load_newest(f->dir, h, &txid, f->errmsg),
-			 GRAFT_OK);
-	assert_int_equal(txid, 77);
+	h = load_newest(f, 77);
 	cfx_assert_graphs_equal(before, h);
 	graph_free(g);
 	graph_free(before);

@@ -37,6 +37,18 @@ static void flip_each(struct fixture *f, const struct graft_buf *good,
 	}
 }
 
+/* The checkpoint bytes of the sample graph at txid, and the path of the
+ * file they belong in. */
+static void sample_bytes(struct fixture *f, bool big, uint64_t txid,
+			 char *path, struct graft_buf *out)
+{
+	struct graph *g = cfx_sample_graph(big);
+
+	cfx_path(path, f, txid, "");
+	cfx_serialise(f, g, txid, out);
+	graph_free(g);
+}
+
 static void test_checkpoint_detects_every_flipped_byte(void **state)
 {
 	struct fixture *f = *state;
@@ -70,29 +82,24 @@ static void test_checkpoint_detects_every_flipped_byte(void **state)
 static void test_checkpoint_detects_flips_in_multi_block_file(void **state)
 {
 	struct fixture *f = *state;
-	struct graph *g = cfx_sample_graph(true);
 	struct graft_buf good;
 	char path[4096];
 
-	cfx_path(path, f, 11, "");
-	cfx_serialise(f, g, 11, &good);
+	sample_bytes(f, true, 11, path, &good);
 	assert_true(good.len > 3 * CKP_BLOCK_MAX);
 	/* A prime step walks through headers and payloads of every block. */
 	flip_each(f, &good, path, 4099);
 	graft_buf_free(&good);
-	graph_free(g);
 }
 
 static void test_checkpoint_detects_truncation_and_extra_bytes(void **state)
 {
 	struct fixture *f = *state;
-	struct graph *g = cfx_sample_graph(false);
 	struct graft_buf good;
 	char path[4096];
 	uint64_t txid;
 
-	cfx_path(path, f, 12, "");
-	cfx_serialise(f, g, 12, &good);
+	sample_bytes(f, false, 12, path, &good);
 	for (size_t len = 0; len < good.len; len += len < 256 ? 1 : 97) {
 		cfx_write_file(path, good.data, len);
 		assert_int_equal(cfx_load_path(f, path, &txid), GRAFT_ECORRUPT);
@@ -105,7 +112,6 @@ static void test_checkpoint_detects_truncation_and_extra_bytes(void **state)
 	assert_int_equal(cfx_load_path(f, path, &txid), GRAFT_ECORRUPT);
 	assert_corrupt_message(f, path);
 	graft_buf_free(&good);
-	graph_free(g);
 }
 
 static void test_checkpoint_damaged_newest_is_an_error(void **state)

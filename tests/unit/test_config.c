@@ -90,14 +90,21 @@ static void assert_refused(struct fixture *f, const char *text, int line,
 	assert_contains(f->errmsg, detail);
 }
 
+static void assert_address_is(const struct graft_address *a,
+			      const char *host, unsigned port)
+{
+	assert_string_equal(a->host, host);
+	assert_int_equal(a->port, port);
+}
+
+/* Setting name holds host and port. */
 static void assert_address(struct fixture *f, const char *name,
 			   const char *host, unsigned port)
 {
 	struct graft_address a;
 
 	graft_config_address(f->c, name, &a);
-	assert_string_equal(a.host, host);
-	assert_int_equal(a.port, port);
+	assert_address_is(&a, host, port);
 }
 
 static void test_config_defaults_match_neo4j(void **state)
@@ -431,12 +438,9 @@ static void test_config_address_list(void **state)
 			 GRAFT_OK);
 	assert_int_equal(graft_config_address_list(f->c, name, a, 2), 3);
 	assert_int_equal(graft_config_address_list(f->c, name, a, 4), 3);
-	assert_string_equal(a[0].host, "server1");
-	assert_int_equal(a[0].port, 5000);
-	assert_string_equal(a[1].host, "server2");
-	assert_int_equal(a[1].port, 5000);
-	assert_string_equal(a[2].host, "fe80::1");
-	assert_int_equal(a[2].port, 5001);
+	assert_address_is(&a[0], "server1", 5000);
+	assert_address_is(&a[1], "server2", 5000);
+	assert_address_is(&a[2], "fe80::1", 5001);
 	assert_refused(f, "dbms.cluster.discovery.endpoints=a:1,,b:2\n", 1,
 		       "=a:1,,b:2", "not a list of addresses");
 	assert_refused(f, "dbms.cluster.discovery.endpoints=a:99999\n", 1,
