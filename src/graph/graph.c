@@ -10,7 +10,7 @@
 #include "../util/log.h"
 #include "graph_int.h"
 
-static bool alloc_fails(struct graph *g)
+bool graph_mem_fails(struct graph *g)
 {
 	g->allocs++;
 	return g->alloc_fail_at != 0 && g->allocs == g->alloc_fail_at;
@@ -20,7 +20,7 @@ void *graph_mem_alloc(struct graph *g, size_t size)
 {
 	void *p;
 
-	if (alloc_fails(g))
+	if (graph_mem_fails(g))
 		return NULL;
 	p = malloc(size);
 	if (p != NULL)
@@ -32,7 +32,7 @@ void *graph_mem_calloc(struct graph *g, size_t n, size_t size)
 {
 	void *p;
 
-	if (alloc_fails(g))
+	if (graph_mem_fails(g))
 		return NULL;
 	p = calloc(n, size);
 	if (p != NULL)
@@ -44,7 +44,7 @@ void *graph_mem_realloc(struct graph *g, void *p, size_t old, size_t size)
 {
 	void *q;
 
-	if (alloc_fails(g))
+	if (graph_mem_fails(g))
 		return NULL;
 	q = realloc(p, size);
 	if (q != NULL)
@@ -63,7 +63,7 @@ void graph_mem_release(struct graph *g, void *p, size_t size)
 int graph_value_copy(struct graph *g, struct graft_value *dst,
 		     const struct graft_value *src)
 {
-	if (alloc_fails(g)) {
+	if (graph_mem_fails(g)) {
 		*dst = graft_value_null();
 		return GRAFT_ENOMEM;
 	}
@@ -120,8 +120,7 @@ int graph_new(struct graph **out)
 
 static void slots_free(struct graph *g, struct slot_table *t)
 {
-	for (size_t i = 0; i < t->n_chunks; i++)
-		graph_mem_release(g, t->chunks[i], SLOT_CHUNK * t->slot_size);
+	slot_chunks_free(g, t);
 	graph_mem_release(g, t->chunks, t->n_chunks * sizeof *t->chunks);
 }
 
@@ -199,7 +198,7 @@ static int slot_reserve(struct graph *g, struct slot_table *t, uint64_t id)
 		t->n_chunks = n;
 	}
 	if (t->chunks[c] == NULL) {
-		t->chunks[c] = graph_mem_calloc(g, SLOT_CHUNK, t->slot_size);
+		t->chunks[c] = slot_chunk_new(g, t);
 		if (t->chunks[c] == NULL)
 			return GRAFT_ENOMEM;
 	}
