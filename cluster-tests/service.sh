@@ -24,6 +24,8 @@ out=$("$GRAFT" status) || fail "status of a running server exited non-zero"
 expect_in "$out" "running at pid $pid" "status"
 out=$("$GRAFT" start)
 expect_in "$out" "already running" "second start"
+env=$(tr '\0' '\n' <"/proc/$pid/environ")
+expect_in "$env" "GLIBC_TUNABLES=glibc.malloc.hugetlb=1" "graftd's environment (huge pages for cheap checkpoint forks)"
 
 step "databases system and neo4j exist from first start"
 [ -d "$T/home/data/databases/system" ] || fail "no system database directory"
