@@ -5,11 +5,10 @@
 #include <stdio.h>
 #include <string.h>
 
+#include <graft.h>
+
 #include "../db/dbms.h"
 #include "net.h"
-
-/* The version drivers and tools see; "Neo4j/5.x"-compatible by intent. */
-#define GRAFT_NEO4J_VERSION "5.26.0"
 
 bool http_request_complete(const char *buf, size_t len)
 {
