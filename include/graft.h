@@ -1,7 +1,8 @@
-/* graft's public identity: the Neo4j version it answers as (its own
- * version is PACKAGE_VERSION, from configure.ac). Drivers enable features by the server agent ("Neo4j/5.26.0"), and
- * tools read the same string from the HTTP discovery endpoint, so both come
- * from here. Installed as <prefix>/include/graft.h. */
+/* graft's public identity: the Neo4j version it answers as (graft's own
+ * version is PACKAGE_VERSION, from configure.ac). Drivers enable features by
+ * the server agent ("Neo4j/5.26.0") and tools read the same version from the
+ * HTTP discovery endpoint, so both come from here. Installed as
+ * <prefix>/include/graft.h. */
 #ifndef GRAFT_H
 #define GRAFT_H
 
