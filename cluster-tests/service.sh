@@ -32,6 +32,11 @@ step "databases system and neo4j exist from first start"
 [ -d "$T/home/data/databases/neo4j" ] || fail "no neo4j database directory"
 [ -d "$T/home/data/transactions/neo4j" ] || fail "no neo4j transaction log directory"
 
+step "the server has an identity that health endpoints report"
+id=$(cat "$T/home/data/dbms/server_id")
+[[ $id =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail "server_id is not a v4 UUID: $id"
+expect_in "$(http_get "$http" /db/neo4j/cluster/status)" "\"memberId\": \"$id\"" "status endpoint"
+
 step "HTTP discovery and health endpoints"
 out=$(http_get "$http" /)
 expect_in "$out" "200 OK" "GET /"
@@ -94,4 +99,11 @@ PIDS+=("$(cat "$T/home/run/graft.pid")")
 PIDS+=("$(cat "$T/home/run/graft.pid")")
 "$GRAFT" status >/dev/null || fail "not running after restart"
 "$GRAFT" stop >/dev/null
+[ "$(cat "$T/home/data/dbms/server_id")" = "$id" ] || fail "the server id changed across restarts"
+
+step "a damaged server id stops startup, naming the file"
+echo "not-a-uuid" >"$T/home/data/dbms/server_id"
+set +e; out=$(timeout 20 "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "graftd with a damaged server_id exited $rc: $out"
+expect_in "$out" "$T/home/data/dbms/server_id does not hold a server id" "damaged server id"
 echo "PASS"

@@ -71,7 +71,7 @@ static size_t discovery(struct net *net, char *out, size_t cap)
 static size_t cluster_check(struct net *net, const char *path, char *out,
 			    size_t cap)
 {
-	char name[128], check[32], body[512];
+	char name[128], check[32], body[768];
 	struct db *db;
 
 	if (sscanf(path, "/db/%127[^/]/cluster/%31s", name, check) != 2)
@@ -89,8 +89,9 @@ static size_t cluster_check(struct net *net, const char *path, char *out,
 		 "{\"database\": \"%s\", \"healthy\": true, \"isHealthy\": true,"
 		 " \"participatingInRaftGroup\": false, \"votingMembers\": [],"
 		 " \"lastAppliedRaftIndex\": 0, \"lastCommittedTxId\": %llu,"
-		 " \"millisSinceLastLeaderMessage\": null}\n",
-		 db_name(db), (unsigned long long)db_last_txid(db));
+		 " \"memberId\": \"%s\", \"millisSinceLastLeaderMessage\": null}\n",
+		 db_name(db), (unsigned long long)db_last_txid(db),
+		 net->server_id);
 	return respond(out, cap, 200, "application/json", body);
 }
 

@@ -29,6 +29,7 @@ struct net {
 	uv_loop_t *loop;
 	struct dbms *dbms;
 	char bolt_advertised[300];  /* host:port drivers should use */
+	char server_id[40];         /* <data>/dbms/server_id */
 	struct net_listener bolt;
 	struct net_listener http;
 	struct net_conn *conns; /* open connections, to close at shutdown */

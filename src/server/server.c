@@ -230,6 +230,10 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
+	rv = identity_load(data, s->net.server_id, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_dbms;
+	graft_info("Server id %s.", s->net.server_id);
 	rv = start_listeners(s, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;

@@ -10,6 +10,7 @@
 #include "../db/dbms.h"
 #include "../util/config.h"
 #include "../util/err.h"
+#include "identity.h"
 #include "net.h"
 
 struct server {

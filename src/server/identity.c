@@ -1,0 +1,104 @@
+#include "identity.h"
+
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <openssl/rand.h>
+#include <stdio.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "../util/err.h"
+#include "../util/fs.h"
+
+static int is_uuid(const char *s)
+{
+	for (int i = 0; i < IDENTITY_LEN; i++) {
+		if (i == 8 || i == 13 || i == 18 || i == 23) {
+			if (s[i] != '-')
+				return 0;
+		} else if (!isxdigit((unsigned char)s[i])) {
+			return 0;
+		}
+	}
+	return 1;
+}
+
+/* A version 4 (random) UUID from OpenSSL's CSPRNG. */
+static int make_uuid(char out[IDENTITY_LEN + 1])
+{
+	unsigned char b[16];
+
+	if (RAND_bytes(b, sizeof b) != 1)
+		return GRAFT_EIO;
+	b[6] = (unsigned char)((b[6] & 0x0f) | 0x40);
+	b[8] = (unsigned char)((b[8] & 0x3f) | 0x80);
+	snprintf(out, IDENTITY_LEN + 1,
+		 "%02x%02x%02x%02x-%02x%02x-%02x%02x-%02x%02x-%02x%02x%02x%02x%02x%02x",
+		 b[0], b[1], b[2], b[3], b[4], b[5], b[6], b[7], b[8], b[9],
+		 b[10], b[11], b[12], b[13], b[14], b[15]);
+	return GRAFT_OK;
+}
+
+static int create(const char *dir, const char *path, char out[IDENTITY_LEN + 1],
+		  char *errmsg)
+{
+	char tmp[4300]; /* path (< 4200) + ".tmp" */
+	char line[IDENTITY_LEN + 2];
+	int fd, rv;
+
+	if (make_uuid(out) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EIO,
+				  "cannot generate a server id: OpenSSL has no "
+				  "randomness");
+	snprintf(line, sizeof line, "%s\n", out);
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot create %s: %s", tmp, strerror(errno));
+	rv = graft_write_all(fd, line, IDENTITY_LEN + 1);
+	if (rv == GRAFT_OK && fsync(fd) != 0)
+		rv = GRAFT_EIO;
+	close(fd);
+	if (rv == GRAFT_OK && rename(tmp, path) != 0)
+		rv = GRAFT_EIO;
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv, "cannot write %s: %s", path,
+				  strerror(errno));
+	return graft_fsync_dir(dir, errmsg);
+}
+
+int identity_load(const char *data_dir, char out[IDENTITY_LEN + 1],
+		  char *errmsg)
+{
+	char dir[4096], path[4200], buf[64];
+	int fd, rv;
+	ssize_t n;
+
+	if (graft_path_join(dir, sizeof dir, data_dir, "dbms") != GRAFT_OK ||
+	    graft_path_join(path, sizeof path, dir, "server_id") != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EINVAL, "data path too long: %s",
+				  data_dir);
+	rv = graft_mkdir_p(dir, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0 && errno == ENOENT)
+		return create(dir, path, out, errmsg);
+	if (fd < 0)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot read %s: %s", path, strerror(errno));
+	n = read(fd, buf, sizeof buf - 1);
+	close(fd);
+	if (n < IDENTITY_LEN || !is_uuid(buf) ||
+	    (n > IDENTITY_LEN && buf[IDENTITY_LEN] != '\n'))
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "%s does not hold a server id (a UUID); restore "
+				  "it from a backup of this server, or remove it "
+				  "to give this server a new identity",
+				  path);
+	memcpy(out, buf, IDENTITY_LEN);
+	out[IDENTITY_LEN] = '\0';
+	return GRAFT_OK;
+}
