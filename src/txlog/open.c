@@ -6,10 +6,16 @@
  *   file, zeros, or a bad checksum, with no valid frame anywhere after it)
  *   is what a crash during a write leaves: it is truncated away, fsynced and
  *   logged with the file, offset and bytes dropped.
- * - A bad frame followed by a valid one, a bad frame in any segment but the
- *   last, a bad segment header, or a gap in the transaction ids (inside a
- *   segment or between two) is damage: GRAFT_ECORRUPT naming file and
- *   offset. Nothing is changed then. */
+ * - A torn batch in the last segment: after a power loss the disk may hold
+ *   later pages of the last batch but not an earlier one, which reads back
+ *   as a whole file-system block of zeros (never-written blocks read as
+ *   zeros). A block of zeros inside the damage means that batch's fsync
+ *   never returned, so none of it, nor anything after it, was acknowledged:
+ *   it is cut off and logged like a torn tail (etcd's WAL reasons the same).
+ * - Any other bad frame followed by a valid one, a bad frame in any segment
+ *   but the last, a bad segment header, or a gap in the transaction ids
+ *   (inside a segment or between two) is damage: GRAFT_ECORRUPT naming file
+ *   and offset. Nothing is changed then. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -23,6 +29,23 @@
 #include "txlog_int.h"
 
 #define RESTORE "restore the database from a backup"
+#define FS_BLOCK 4096
+
+/* Whether [from, to) of f holds a whole, aligned file-system block of zeros:
+ * the mark of a block that was never written. */
+static bool has_unwritten_block(struct txlog_file *f, uint64_t from,
+				uint64_t to)
+{
+	static const uint8_t zeros[FS_BLOCK];
+	uint8_t block[FS_BLOCK];
+
+	for (uint64_t b = (from + FS_BLOCK - 1) / FS_BLOCK * FS_BLOCK;
+	     b + FS_BLOCK <= to; b += FS_BLOCK)
+		if (graft_pread_all(f->fd, block, FS_BLOCK, (off_t)b) == GRAFT_OK &&
+		    memcmp(block, zeros, FS_BLOCK) == 0)
+			return true;
+	return false;
+}
 
 /* Reads a segment's frames from its header on; cuts a torn tail when it is
  * the last segment. */
@@ -73,7 +96,10 @@ static int scan_segment(struct txlog_file *f, bool last,
 				  "segment; " RESTORE, f->path, off, what);
 	found = txlog_file_find_frame(f, off + 1, expect,
 				      expect + ((uint64_t)size - off) / 17 + 1);
-	if (found != UINT64_MAX)
+	if (found != UINT64_MAX && has_unwritten_block(f, off, found))
+		what = "a block of the last batch was never written (power "
+		       "loss); nothing from here on was acknowledged";
+	else if (found != UINT64_MAX)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "transaction log segment %s is damaged at "
 				  "offset %" PRIu64 " (%s), and a valid frame "

@@ -235,6 +235,41 @@ static void test_txlog_flipped_byte_mid_log_is_corrupt(void **state)
 	assert_true(tfx_file_size(path) == size);
 }
 
+/* Power loss mid-batch: a later page of the last batch reached the disk, an
+ * earlier block did not and reads back as zeros. That batch was never
+ * acknowledged, so it is cut off; the same block holding garbage instead is
+ * damage, not a torn write, and open refuses. */
+static void test_txlog_cuts_batch_with_unwritten_block(void **state)
+{
+	struct tfx *f = *state;
+	uint8_t block[4096];
+	char path[256];
+	uint64_t start, t = 1;
+
+	tfx_open(f, 0, "true");
+	assert_int_equal(tfx_append(f, 1, 200), GRAFT_OK);
+	tfx_close(f);
+	tfx_segment_path(f, 1, path, sizeof path);
+	start = (frame_offset(120) + 4095) / 4096 * 4096;
+	assert_true(start + 4096 < tfx_file_size(path));
+	while (frame_offset(t + 1) <= start)
+		t++; /* t: the frame the block begins in */
+
+	memset(block, 0xa5, sizeof block);
+	tfx_write_at(path, start, block, sizeof block);
+	assert_int_equal(tfx_try_open(f), GRAFT_ECORRUPT);
+	assert_non_null(strstr(f->errmsg, "valid frame follows"));
+
+	memset(block, 0, sizeof block);
+	tfx_write_at(path, start, block, sizeof block);
+	tfx_open(f, 0, "true");
+	assert_true(txlog_last_txid(f->log) == t - 1);
+	assert_true(tfx_file_size(path) == frame_offset(t));
+	assert_true(tfx_logged(f, "was never written (power loss)"));
+	tfx_check_read(f, 1, t - 1);
+	assert_int_equal(tfx_append(f, t, 1), GRAFT_OK);
+}
+
 static void test_txlog_damaged_segment_header_is_corrupt(void **state)
 {
 	struct tfx *f = *state;
@@ -557,6 +592,7 @@ int main(void)
 		T(test_txlog_rotates_and_reader_crosses_segments),
 		T(test_txlog_truncates_torn_tail),
 		T(test_txlog_flipped_byte_mid_log_is_corrupt),
+		T(test_txlog_cuts_batch_with_unwritten_block),
 		T(test_txlog_damaged_segment_header_is_corrupt),
 		T(test_txlog_detects_txid_gap_in_a_segment),
 		T(test_txlog_detects_txid_gap_between_segments),
