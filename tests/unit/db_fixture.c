@@ -100,16 +100,9 @@ void fx_tokens(struct fixture *f)
 			 GRAFT_OK);
 }
 
-struct commit_result {
-	int done;
-	int status;
-	uint64_t txid;
-	char errmsg[GRAFT_ERRMSG_SIZE];
-};
-
-static void commit_cb(struct db_commit_req *req, int status)
+void fx_commit_cb(struct db_commit_req *req, int status)
 {
-	struct commit_result *r = req->data;
+	struct fx_commit_result *r = req->data;
 
 	r->done = 1;
 	r->status = status;
@@ -121,11 +114,11 @@ int fx_commit(struct fixture *f, struct db_tx *tx, uint64_t *txid,
 	      char *errmsg)
 {
 	struct db_commit_req req;
-	struct commit_result r = {0};
+	struct fx_commit_result r = {0};
 	int rv;
 
 	req.data = &r;
-	rv = db_commit(tx, &req, commit_cb);
+	rv = db_commit(tx, &req, fx_commit_cb);
 	if (rv != GRAFT_OK)
 		return rv;
 	assert_false(r.done);

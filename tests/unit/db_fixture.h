@@ -32,6 +32,15 @@ void fx_tokens(struct fixture *f);
 /* Commits and runs the loop until the callback; returns its status and
  * sets *txid (may be NULL). Asserts the callback did not run inside
  * db_commit. errmsg (may be NULL) gets the request's message. */
+/* What a commit callback saw; req->data of fx_commit_cb points at one. */
+struct fx_commit_result {
+	int done;
+	int status;
+	uint64_t txid;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+};
+void fx_commit_cb(struct db_commit_req *req, int status);
+
 int fx_commit(struct fixture *f, struct db_tx *tx, uint64_t *txid,
 	      char *errmsg);
 /* Creates a committed node with label L and x = x; returns its id. */

@@ -183,28 +183,11 @@ static void test_db_lost_update_is_a_conflict(void **state)
 	assert_int_equal(graph_node_prop(db_graph(f->db), n, f->key_x)->u.i, 3);
 }
 
-struct pair_result {
-	int done;
-	int status;
-	uint64_t txid;
-	char errmsg[GRAFT_ERRMSG_SIZE];
-};
-
-static void pair_cb(struct db_commit_req *req, int status)
-{
-	struct pair_result *r = req->data;
-
-	r->done = 1;
-	r->status = status;
-	r->txid = req->txid;
-	memcpy(r->errmsg, req->errmsg, sizeof r->errmsg);
-}
-
 static void test_db_commit_in_flight_conflicts(void **state)
 {
 	struct fixture *f = *state;
 	struct db_commit_req ra, rb, rc;
-	struct pair_result a = {0}, b = {0}, c = {0};
+	struct fx_commit_result a = {0}, b = {0}, c = {0};
 	struct graft_value v = graft_value_int(5);
 	struct db_tx *ta, *tb, *tc;
 	uint64_t n = fx_node(f, 1), m = fx_node(f, 1);
@@ -219,9 +202,9 @@ static void test_db_commit_in_flight_conflicts(void **state)
 	ra.data = &a;
 	rb.data = &b;
 	rc.data = &c;
-	assert_int_equal(db_commit(ta, &ra, pair_cb), GRAFT_OK);
-	assert_int_equal(db_commit(tb, &rb, pair_cb), GRAFT_OK);
-	assert_int_equal(db_commit(tc, &rc, pair_cb), GRAFT_OK);
+	assert_int_equal(db_commit(ta, &ra, fx_commit_cb), GRAFT_OK);
+	assert_int_equal(db_commit(tb, &rb, fx_commit_cb), GRAFT_OK);
+	assert_int_equal(db_commit(tc, &rc, fx_commit_cb), GRAFT_OK);
 	while (!a.done || !b.done || !c.done)
 		uv_run(&f->loop, UV_RUN_ONCE);
 	assert_int_equal(a.status, GRAFT_OK);
