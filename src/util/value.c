@@ -137,13 +137,71 @@ const struct graft_value *graft_map_get(const struct graft_map *m,
 	return NULL;
 }
 
+int graft_value_ext(struct graft_value *out, uint8_t type)
+{
+	out->u.x = calloc(1, sizeof *out->u.x);
+	if (out->u.x == NULL) {
+		*out = graft_value_null();
+		return GRAFT_ENOMEM;
+	}
+	out->type = type;
+	return GRAFT_OK;
+}
+
+static int ext_copy(struct graft_value *dst, const struct graft_value *src)
+{
+	if (graft_value_ext(dst, src->type) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	*dst->u.x = *src->u.x;
+	if (src->u.x->zone == NULL)
+		return GRAFT_OK;
+	dst->u.x->zone = graft_str_new(src->u.x->zone->data,
+				       src->u.x->zone->len);
+	if (dst->u.x->zone != NULL)
+		return GRAFT_OK;
+	free(dst->u.x);
+	*dst = graft_value_null();
+	return GRAFT_ENOMEM;
+}
+
+static int ext_cmp(const struct graft_ext *a, const struct graft_ext *b)
+{
+	int64_t ia[] = {a->months, a->days, a->secs, a->nanos, a->offset,
+			a->srid, a->dims};
+	int64_t ib[] = {b->months, b->days, b->secs, b->nanos, b->offset,
+			b->srid, b->dims};
+	double fa[] = {a->x, a->y, a->z}, fb[] = {b->x, b->y, b->z};
+	int c;
+
+	for (size_t i = 0; i < sizeof ia / sizeof ia[0]; i++)
+		if (ia[i] != ib[i])
+			return ia[i] < ib[i] ? -1 : 1;
+	for (size_t i = 0; i < 3; i++)
+		if (fa[i] != fb[i])
+			return fa[i] < fb[i] ? -1 : 1;
+	if (a->zone == NULL || b->zone == NULL)
+		return (a->zone != NULL) - (b->zone != NULL);
+	c = memcmp(a->zone->data, b->zone->data,
+		   a->zone->len < b->zone->len ? a->zone->len : b->zone->len);
+	if (c != 0)
+		return c;
+	return a->zone->len < b->zone->len ? -1 : a->zone->len > b->zone->len;
+}
+
 void graft_value_free(struct graft_value *v)
 {
+	if (graft_value_is_ext(v->type)) {
+		free(v->u.x->zone);
+		free(v->u.x);
+		*v = graft_value_null();
+		return;
+	}
 	switch (v->type) {
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
 		free(v->u.s);
 		break;
+	case GRAFT_VALUE_PATH:
 	case GRAFT_VALUE_LIST:
 		for (uint32_t i = 0; i < v->u.list->len; i++)
 			graft_value_free(&v->u.list->items[i]);
@@ -168,12 +226,17 @@ int graft_value_copy(struct graft_value *dst, const struct graft_value *src)
 {
 	int rv;
 
+	if (graft_value_is_ext(src->type))
+		return ext_copy(dst, src);
 	switch (src->type) {
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
 		return value_str(dst, src->type, src->u.s->data, src->u.s->len);
+	case GRAFT_VALUE_PATH:
 	case GRAFT_VALUE_LIST:
 		rv = graft_value_list(dst, src->u.list->len);
+		if (rv == GRAFT_OK)
+			dst->type = src->type;
 		for (uint32_t i = 0; rv == GRAFT_OK && i < src->u.list->len; i++)
 			rv = graft_value_copy(&dst->u.list->items[i],
 					      &src->u.list->items[i]);
@@ -224,9 +287,13 @@ int graft_value_cmp(const struct graft_value *a, const struct graft_value *b)
 
 	if (a->type != b->type)
 		return a->type < b->type ? -1 : 1;
+	if (graft_value_is_ext(a->type))
+		return ext_cmp(a->u.x, b->u.x);
 	switch (a->type) {
 	case GRAFT_VALUE_BOOL:
 		return (int)a->u.b - (int)b->u.b;
+	case GRAFT_VALUE_NODE:
+	case GRAFT_VALUE_REL:
 	case GRAFT_VALUE_INT:
 		return num_cmp_i(a->u.i, b->u.i);
 	case GRAFT_VALUE_FLOAT:
@@ -234,6 +301,7 @@ int graft_value_cmp(const struct graft_value *a, const struct graft_value *b)
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
 		return str_cmp(a->u.s, b->u.s->data, b->u.s->len);
+	case GRAFT_VALUE_PATH:
 	case GRAFT_VALUE_LIST:
 		for (uint32_t i = 0; i < a->u.list->len && i < b->u.list->len; i++) {
 			c = graft_value_cmp(&a->u.list->items[i],
@@ -283,9 +351,15 @@ uint64_t graft_value_hash(const struct graft_value *v)
 	uint64_t h = mix(0, v->type);
 	uint64_t bits;
 
+	if (graft_value_is_ext(v->type))
+		return mix(mix(mix(h, (uint64_t)v->u.x->days),
+			       (uint64_t)v->u.x->secs),
+			   (uint64_t)v->u.x->nanos ^ (uint64_t)v->u.x->months);
 	switch (v->type) {
 	case GRAFT_VALUE_BOOL:
 		return mix(h, v->u.b);
+	case GRAFT_VALUE_NODE:
+	case GRAFT_VALUE_REL:
 	case GRAFT_VALUE_INT:
 		return mix(h, (uint64_t)v->u.i);
 	case GRAFT_VALUE_FLOAT:
@@ -298,6 +372,7 @@ uint64_t graft_value_hash(const struct graft_value *v)
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
 		return hash_bytes(h, v->u.s->data, v->u.s->len);
+	case GRAFT_VALUE_PATH:
 	case GRAFT_VALUE_LIST:
 		for (uint32_t i = 0; i < v->u.list->len; i++)
 			h = mix(h, graft_value_hash(&v->u.list->items[i]));
@@ -318,10 +393,16 @@ size_t graft_value_heap_size(const struct graft_value *v)
 {
 	size_t n = 0;
 
+	if (graft_value_is_ext(v->type))
+		return sizeof(struct graft_ext) +
+		       (v->u.x->zone ? sizeof(struct graft_str) +
+						v->u.x->zone->len + 1
+				     : 0);
 	switch (v->type) {
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
 		return sizeof(struct graft_str) + v->u.s->len + 1;
+	case GRAFT_VALUE_PATH:
 	case GRAFT_VALUE_LIST:
 		n = sizeof(struct graft_list) +
 		    v->u.list->len * sizeof(struct graft_value);

@@ -1,7 +1,9 @@
-/* A property value as Cypher allows it on nodes and relationships: null, bool,
- * int64, float64, string, bytes, lists and maps. Shared by the graph, the
- * transaction records and (later) PackStream, so it lives at the bottom.
- * A value owns its heap parts; copy deep-copies, free releases them. */
+/* A value as Cypher and PackStream know it: null, bool, int64, float64,
+ * string, bytes, lists, maps, temporal values, durations and points (all of
+ * which nodes and relationships may store), plus the runtime-only references
+ * to nodes, relationships and paths. Shared by the graph, the transaction
+ * records, Cypher and PackStream, so it lives at the bottom. A value owns its
+ * heap parts; copy deep-copies, free releases them. */
 #ifndef GRAFT_UTIL_VALUE_H
 #define GRAFT_UTIL_VALUE_H
 
@@ -18,7 +20,25 @@ enum graft_value_type {
 	GRAFT_VALUE_BYTES,
 	GRAFT_VALUE_LIST,
 	GRAFT_VALUE_MAP,
+	/* Storable extended values, payload in u.x. */
+	GRAFT_VALUE_DATE,          /* x->days since 1970-01-01 */
+	GRAFT_VALUE_LOCALTIME,     /* x->secs since midnight, x->nanos */
+	GRAFT_VALUE_TIME,          /* LOCALTIME + x->offset (s east of UTC) */
+	GRAFT_VALUE_LOCALDATETIME, /* x->secs since epoch (local), x->nanos */
+	GRAFT_VALUE_DATETIME,      /* x->secs since epoch (UTC), nanos, offset,
+				    * x->zone (NULL for a fixed offset) */
+	GRAFT_VALUE_DURATION,      /* x->months, days, secs, nanos */
+	GRAFT_VALUE_POINT,         /* x->srid, dims (2|3), x, y, z */
+	/* Runtime-only references (never stored): u.i is the id; a path is a
+	 * list of INT ids, node, rel, node, ..., rel, node. */
+	GRAFT_VALUE_NODE,
+	GRAFT_VALUE_REL,
+	GRAFT_VALUE_PATH,
+	GRAFT_VALUE_TYPE_COUNT
 };
+
+/* Highest type a property may hold. */
+#define GRAFT_VALUE_STORABLE_MAX GRAFT_VALUE_POINT
 
 /* String and bytes payload: len bytes, plus a NUL after them for strings. */
 struct graft_str {
@@ -40,6 +60,18 @@ struct graft_map {
 	struct graft_map_entry *entries; /* owned, sorted by key bytes */
 };
 
+struct graft_ext {
+	int64_t months;
+	int64_t days;
+	int64_t secs;
+	int32_t nanos;  /* 0..999999999 */
+	int32_t offset; /* seconds east of UTC */
+	struct graft_str *zone; /* owned, may be NULL */
+	uint32_t srid;
+	uint32_t dims;
+	double x, y, z;
+};
+
 struct graft_value {
 	uint8_t type; /* enum graft_value_type */
 	union {
@@ -49,6 +81,7 @@ struct graft_value {
 		struct graft_str *s;    /* STRING, BYTES: owned */
 		struct graft_list *list; /* owned */
 		struct graft_map *map;   /* owned */
+		struct graft_ext *x;     /* owned */
 	} u;
 };
 
@@ -76,6 +109,20 @@ static inline struct graft_value graft_value_float(double f)
 {
 	struct graft_value v = {.type = GRAFT_VALUE_FLOAT, .u.f = f};
 	return v;
+}
+
+static inline struct graft_value graft_value_ref(uint8_t type, uint64_t id)
+{
+	struct graft_value v = {.type = type, .u.i = (int64_t)id};
+	return v;
+}
+
+/* Builds an extended value of the given type with every field zero, for the
+ * caller to fill. GRAFT_OK or GRAFT_ENOMEM. */
+int graft_value_ext(struct graft_value *out, uint8_t type);
+static inline bool graft_value_is_ext(uint8_t type)
+{
+	return type >= GRAFT_VALUE_DATE && type <= GRAFT_VALUE_POINT;
 }
 
 /* Makes a string or bytes payload (copied). Returns NULL on out of memory. */

@@ -1,0 +1,159 @@
+/* The Cypher engine: parses, plans and runs statements inside transactions
+ * over the databases of one dbms, streaming rows lazily. Bolt, the shell and
+ * the tests reach the data only through this unit. Loop thread only. */
+#ifndef GRAFT_CYPHER_CYPHER_H
+#define GRAFT_CYPHER_CYPHER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../db/dbms.h"
+#include "../util/value.h"
+
+/* A failure as clients see it: a Neo4j status code such as
+ * "Neo.ClientError.Statement.SyntaxError" and a message naming what failed,
+ * where (line and column for query text) and what to do. */
+struct cypher_error {
+	char code[96];
+	char message[GRAFT_ERRMSG_SIZE];
+};
+
+/* Query statistics, as Neo4j reports them in a result summary. */
+struct cypher_stats {
+	uint64_t nodes_created;
+	uint64_t nodes_deleted;
+	uint64_t relationships_created;
+	uint64_t relationships_deleted;
+	uint64_t properties_set;
+	uint64_t labels_added;
+	uint64_t labels_removed;
+	uint64_t indexes_added;
+	uint64_t indexes_removed;
+	uint64_t constraints_added;
+	uint64_t constraints_removed;
+	uint64_t system_updates;
+};
+
+/* The engine: procedure registry and plan cache for one dbms. */
+struct cypher_engine;
+
+struct cypher_engine_options {
+	size_t max_query_size;        /* bytes of query text; 0: 1 MiB */
+	size_t plan_cache_size;       /* entries; 0: 1000 */
+	uint64_t tx_timeout_ms;       /* db.transaction.timeout; 0: none */
+	uint64_t tx_memory_max;       /* db.memory.transaction.max; 0: none */
+};
+
+int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
+		      struct cypher_engine **out);
+void cypher_engine_free(struct cypher_engine *e);
+struct dbms *cypher_engine_dbms(struct cypher_engine *e);
+
+/* Transactions ---------------------------------------------------------- */
+
+enum cypher_tx_mode {
+	CYPHER_TX_WRITE = 0,
+	CYPHER_TX_READ = 1, /* writes fail with Neo.ClientError.Statement.AccessMode */
+};
+
+struct cypher_tx_options {
+	const char *db;          /* NULL: the default database */
+	enum cypher_tx_mode mode;
+	uint64_t timeout_ms;     /* 0: the engine's default */
+	const char *user;        /* for SHOW TRANSACTIONS; may be NULL */
+	const struct graft_value *metadata; /* tx_metadata map or NULL; copied */
+};
+
+struct cypher_tx;
+
+/* Opens a transaction. Unknown database:
+ * Neo.ClientError.Database.DatabaseNotFound. */
+int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
+		    struct cypher_tx **out, struct cypher_error *err);
+/* Name of the database the transaction runs against (changes with USE in
+ * the first statement of an auto-commit transaction). */
+const char *cypher_tx_db(const struct cypher_tx *tx);
+/* True once a statement failed: the transaction can only be rolled back. */
+bool cypher_tx_failed(const struct cypher_tx *tx);
+/* Terminates the transaction from elsewhere (another session, a timeout):
+ * the running statement and every later call fail with
+ * Neo.ClientError.Transaction.Terminated. */
+void cypher_tx_terminate(struct cypher_tx *tx);
+
+struct cypher_commit_req;
+typedef void (*cypher_commit_cb)(struct cypher_commit_req *req, int status);
+struct cypher_commit_req {
+	void *data;
+	uint64_t txid;            /* on success: bookmark transaction id */
+	char db[64];              /* on success: database name */
+	struct cypher_error error; /* on failure */
+	/* private */
+	struct db_commit_req commit;
+	cypher_commit_cb cb;
+	struct cypher_tx *tx;
+};
+/* Commits and frees tx (also on failure). cb runs later on the loop thread
+ * with GRAFT_OK or an error described in req->error (a conflict gives the
+ * retriable Neo.TransientError.Transaction.Outdated). Returns an error, and
+ * never calls cb, if the commit could not start; tx is freed either way. */
+int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
+		     cypher_commit_cb cb);
+/* Discards and frees tx. Any open result of it must be closed first. */
+void cypher_tx_rollback(struct cypher_tx *tx);
+
+/* Statements ------------------------------------------------------------- */
+
+struct cypher_result;
+
+/* Parses (or finds in the plan cache), plans and starts one statement.
+ * params is a MAP value or NULL. On error the transaction is marked failed
+ * (except for errors found before anything ran, such as syntax errors, which
+ * also fail it, as in Neo4j). At most one result per transaction is open. */
+int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
+	       const struct graft_value *params, struct cypher_result **out,
+	       struct cypher_error *err);
+
+/* Column names of the result. */
+size_t cypher_result_fields(const struct cypher_result *r,
+			    const char *const **names);
+/* Produces the next row: 1 with *row pointing at fields-many values (valid
+ * until the next call), 0 at the end, -1 on error (err filled; the
+ * transaction is failed). */
+int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
+		       struct cypher_error *err);
+/* "r", "w", "rw" or "s" (schema). */
+const char *cypher_result_type(const struct cypher_result *r);
+void cypher_result_stats(const struct cypher_result *r,
+			 struct cypher_stats *out);
+/* True if the statement wrote anything (stats not all zero). */
+bool cypher_stats_any(const struct cypher_stats *s);
+/* For EXPLAIN and PROFILE: the plan as a MAP value in the shape Bolt's
+ * "plan"/"profile" metadata has; NULL otherwise. Valid until close. */
+const struct graft_value *cypher_result_plan(const struct cypher_result *r);
+/* Frees the result; rows not pulled are discarded (the statement's writes
+ * are done in full at cypher_run or during pulling, never half). */
+void cypher_result_close(struct cypher_result *r);
+
+/* Entities, for encoders of NODE / REL / PATH values ---------------------- */
+
+/* Labels (LIST of STRING) and properties (MAP) of node id as the transaction
+ * sees it; both empty for a node deleted in this transaction. */
+int cypher_node_view(struct cypher_tx *tx, uint64_t id,
+		     struct graft_value *labels, struct graft_value *props);
+/* Type name, ends and properties (MAP) of relationship id. */
+int cypher_rel_view(struct cypher_tx *tx, uint64_t id, const char **type,
+		    uint64_t *src, uint64_t *dst, struct graft_value *props);
+/* Neo4j 5 element id: "<db index>:<uuid of db>:<id>" shape; we use
+ * "4:<db>:<id>" for nodes and "5:<db>:<id>" for relationships. */
+int cypher_element_id(const struct cypher_tx *tx, uint8_t type, uint64_t id,
+		      char *buf, size_t size);
+
+/* Renders a value in Cypher literal syntax as the tests and the shell show
+ * it: 1, 1.5, 'a', [1, 2], {a: 1}, (:L {p: 1}), [:T {p: 1}],
+ * <(:A)-[:T]->(:B)>, date('2020-01-01') … Into buf (NUL-terminated,
+ * truncated to size); returns the length it needed. */
+size_t cypher_value_render(struct cypher_tx *tx, const struct graft_value *v,
+			   char *buf, size_t size);
+
+#endif

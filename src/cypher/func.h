@@ -1,0 +1,73 @@
+/* Built-in Cypher functions, scalar and aggregating, looked up by name.
+ * Pure functions of their arguments plus an evaluation context that gives
+ * entity access (labels, type, properties) and the statement's clock, so
+ * the executor stays free of per-function code. */
+#ifndef GRAFT_CYPHER_FUNC_H
+#define GRAFT_CYPHER_FUNC_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "../db/db.h"
+#include "../util/value.h"
+#include "cypher.h"
+
+/* What a function may use besides its arguments. */
+struct cypher_fctx {
+	struct db *db;             /* token names: graph_token_name(db_graph(db)) */
+	struct db_tx *tx;          /* entity reads through the transaction */
+	struct cypher_tx *ctx;     /* for cypher_node_view / cypher_rel_view */
+	struct cypher_error *err;  /* filled on failure */
+	int64_t statement_ms;      /* statement start, ms since epoch (UTC): the
+				    * clock of timestamp(), datetime() etc. */
+};
+
+/* Fills fc->err with code "Neo.ClientError.Statement.<kind>" (kind such as
+ * "TypeError", "ArgumentError", "ArithmeticError") and returns GRAFT_EINVAL. */
+int cypher_fail(struct cypher_fctx *fc, const char *kind, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* A scalar function. args are owned by the caller (read only); *out is
+ * written with a value the caller then owns. GRAFT_OK, GRAFT_ENOMEM or
+ * GRAFT_EINVAL with fc->err filled. */
+typedef int (*cypher_scalar_fn)(struct cypher_fctx *fc,
+				const struct graft_value *args, uint32_t n,
+				struct graft_value *out);
+
+struct cypher_func {
+	const char *name;      /* canonical spelling, e.g. "toInteger" */
+	uint8_t min_args, max_args;
+	cypher_scalar_fn fn;
+	const char *signature;   /* for SHOW FUNCTIONS: "toInteger(input :: ANY) :: INTEGER" */
+	const char *description;
+	const char *category;    /* "Scalar", "List", "String", "Numeric", "Temporal", ... */
+};
+
+/* Case-insensitive lookup ("tointeger" finds toInteger; "date.truncate",
+ * "datetime.fromepoch" etc. are names with a dot). NULL if unknown. */
+const struct cypher_func *cypher_func_lookup(const char *name, size_t len);
+/* Every scalar function, for SHOW FUNCTIONS; returns the count. */
+size_t cypher_func_all(const struct cypher_func **out);
+
+/* Aggregations: count, collect, sum, avg, min, max, stDev, stDevP,
+ * percentileCont, percentileDisc. The executor handles DISTINCT (it only
+ * feeds first occurrences) and count(*) (it feeds one non-null argument per
+ * row). Null arguments are passed to step, which skips them as Cypher does. */
+struct cypher_agg {
+	const char *name;
+	uint8_t min_args, max_args; /* percentile*: 2 (value, percentile) */
+	size_t state_size;          /* zeroed by the caller before init */
+	void (*init)(void *state);
+	int (*step)(struct cypher_fctx *fc, void *state,
+		    const struct graft_value *args, uint32_t n);
+	int (*final)(struct cypher_fctx *fc, void *state,
+		     struct graft_value *out);
+	void (*free)(void *state); /* releases what init/step held */
+	const char *signature;
+	const char *description;
+};
+const struct cypher_agg *cypher_agg_lookup(const char *name, size_t len);
+size_t cypher_agg_all(const struct cypher_agg **out);
+
+#endif
