@@ -1,17 +1,31 @@
 #!/usr/bin/env bash
-# Installs the Debian 12 packages graft needs to build and test. Fast when
-# everything is already there: it only calls apt-get for what is missing.
+# Installs the Debian 12 packages graft needs to build and test, and the
+# pinned npm packages of the end-to-end tests (package-lock.json). Fast when
+# everything is already there: apt-get runs only for what is missing and
+# `npm ci` only when node_modules is older than package-lock.json.
 set -euo pipefail
+cd "$(dirname "$0")/.."
 packages=(gcc make autoconf automake libtool pkg-config
-	libuv1-dev libraft-dev libmsgpack-dev libssl-dev libzstd-dev libcmocka-dev)
+	libuv1-dev libraft-dev libmsgpack-dev libssl-dev libzstd-dev libcmocka-dev
+	libedit-dev)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")
 done
-[ ${#missing[@]} -eq 0 ] && exit 0
-echo "installing: ${missing[*]}"
-sudo=""
-[ "$(id -u)" -eq 0 ] || sudo="sudo"
-export DEBIAN_FRONTEND=noninteractive
-$sudo apt-get update -q
-$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+# Node.js may come from elsewhere than Debian (then npm comes with it): only
+# ask Debian for what is not on the PATH.
+command -v node >/dev/null || missing+=(nodejs)
+command -v npm >/dev/null || missing+=(npm)
+if [ ${#missing[@]} -gt 0 ]; then
+	echo "installing: ${missing[*]}"
+	sudo=""
+	[ "$(id -u)" -eq 0 ] || sudo="sudo"
+	export DEBIAN_FRONTEND=noninteractive
+	$sudo apt-get update -q
+	$sudo apt-get install -y -q --no-install-recommends "${missing[@]}"
+fi
+# npm writes node_modules/.package-lock.json on every install.
+if [ ! -f node_modules/.package-lock.json ] ||
+	[ package-lock.json -nt node_modules/.package-lock.json ]; then
+	npm ci --no-audit --no-fund --loglevel=error
+fi
