@@ -135,6 +135,48 @@ const struct graft_value *cypher_result_plan(const struct cypher_result *r);
  * are done in full at cypher_run or during pulling, never half). */
 void cypher_result_close(struct cypher_result *r);
 
+/* Procedures ------------------------------------------------------------
+ * A registry other layers add to (the cluster layer registers
+ * dbms.cluster.* and dbms.routing.*). A procedure produces all its rows at
+ * once through cypher_proc_emit. */
+
+struct cypher_proc_field {
+	const char *name;
+	const char *type;  /* "STRING", "INTEGER", "LIST<STRING>", "MAP", "ANY"... */
+};
+
+struct cypher_proc_call {
+	struct cypher_tx *tx;
+	void *data;                       /* the registration's data */
+	const struct graft_value *args;   /* nargs, after defaults */
+	uint32_t nargs;
+	struct cypher_error *err;         /* fill and return GRAFT_EINVAL */
+	/* private */
+	struct graft_value *rows;
+	size_t nrows, cap;
+	uint32_t width;
+};
+
+struct cypher_proc {
+	const char *name;        /* "db.labels" */
+	const char *mode;        /* "READ", "WRITE", "SCHEMA" or "DBMS" */
+	const char *description;
+	const struct cypher_proc_field *inputs;
+	uint32_t ninputs;
+	const struct cypher_proc_field *outputs;
+	uint32_t noutputs;
+	int (*fn)(struct cypher_proc_call *call);
+	void *data;
+	bool system_only;        /* admin procedures: only on `system` */
+};
+
+/* Registers p (not copied: must outlive the engine). GRAFT_EEXIST if the
+ * name is taken. */
+int cypher_proc_register(struct cypher_engine *e, const struct cypher_proc *p);
+/* Appends one row of width outputs; takes ownership of the values (also on
+ * failure). */
+int cypher_proc_emit(struct cypher_proc_call *c, struct graft_value *values);
+
 /* Entities, for encoders of NODE / REL / PATH values ---------------------- */
 
 /* Labels (LIST of STRING) and properties (MAP) of node id as the transaction
