@@ -1,6 +1,6 @@
 /* graft-admin: offline administration like neo4j-admin. This release has
- * `server validate-config`; backup, restore, dump/load and
- * set-initial-password arrive with the issues that build them. */
+ * `server validate-config` and `dbms set-initial-password`; backup,
+ * restore and dump/load arrive with the issues that build them. */
 #include <config.h>
 
 #include <stdbool.h>
@@ -8,8 +8,8 @@
 #include <string.h>
 #include <sys/stat.h>
 
-#include "../util/config.h"
 #include "../util/err.h"
+#include "admin.h"
 
 static void usage(FILE *out)
 {
@@ -18,33 +18,45 @@ static void usage(FILE *out)
 		"commands:\n"
 		"  server validate-config   check the configuration file and print\n"
 		"                           the directories and addresses it yields\n"
+		"  dbms set-initial-password PASSWORD [--require-password-change]\n"
+		"                           set the password of user neo4j (offline)\n"
 		"  version                  print the version\n");
 }
 
-static int validate_config(const char *explicit_path)
+struct graft_config *admin_load_config(const char *explicit_path, bool quiet)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	bool must_exist;
 	const char *path = graft_config_choose(explicit_path, &must_exist);
 	struct graft_config *cfg;
-	struct graft_address a;
 	struct stat st;
-	int rv = 0;
 
 	if (graft_config_new(&cfg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: out of memory\n");
-		return 1;
+		return NULL;
 	}
 	if (!must_exist && stat(path, &st) != 0) {
-		printf("No configuration file at %s: built-in defaults apply.\n",
-		       path);
+		if (!quiet)
+			printf("No configuration file at %s: built-in defaults "
+			       "apply.\n",
+			       path);
 	} else if (graft_config_load(cfg, path, errmsg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: %s\n", errmsg);
-		rv = 1;
-		goto out;
-	} else {
+		graft_config_free(cfg);
+		return NULL;
+	} else if (!quiet) {
 		printf("Configuration file %s is valid.\n", path);
 	}
+	return cfg;
+}
+
+static int validate_config(const char *explicit_path)
+{
+	struct graft_config *cfg = admin_load_config(explicit_path, false);
+	struct graft_address a;
+
+	if (cfg == NULL)
+		return 1;
 	printf("  data:         %s\n", graft_config_path(cfg, "server.directories.data"));
 	printf("  transactions: %s\n",
 	       graft_config_path(cfg, "server.directories.transaction.logs.root"));
@@ -54,9 +66,8 @@ static int validate_config(const char *explicit_path)
 	printf("  bolt:         %s:%u\n", a.host, a.port);
 	graft_config_address(cfg, "server.http.listen_address", &a);
 	printf("  http:         %s:%u\n", a.host, a.port);
-out:
 	graft_config_free(cfg);
-	return rv;
+	return 0;
 }
 
 int main(int argc, char **argv)
@@ -85,6 +96,10 @@ int main(int argc, char **argv)
 	if (i + 1 < argc && strcmp(argv[i], "server") == 0 &&
 	    strcmp(argv[i + 1], "validate-config") == 0)
 		return validate_config(config_path);
+	if (i + 2 < argc && strcmp(argv[i], "dbms") == 0 &&
+	    strcmp(argv[i + 1], "set-initial-password") == 0)
+		return admin_set_initial_password(config_path, argc - i - 2,
+						  argv + i + 2);
 	fprintf(stderr, "graft-admin: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;

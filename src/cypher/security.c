@@ -80,6 +80,19 @@ void security_options_default(struct security_options *o)
 	};
 }
 
+void security_options_from_config(const struct graft_config *cfg,
+				  struct security_options *o)
+{
+	int64_t attempts;
+
+	security_options_default(o);
+	o->auth_enabled = graft_config_bool(cfg, "dbms.security.auth_enabled");
+	attempts = graft_config_int(cfg, "dbms.security.auth_max_failed_attempts");
+	o->max_failed_attempts = attempts > 0 ? (uint32_t)attempts : 0;
+	o->lock_time_ms =
+		graft_config_duration_ms(cfg, "dbms.security.auth_lock_time");
+}
+
 int security_open(uv_loop_t *loop, struct dbms *m,
 		  const struct security_options *o, struct security **out,
 		  char *errmsg)

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "../db/dbms.h"
+#include "../util/config.h"
 #include "cypher.h"
 
 /* The user graft creates on first start, with password "neo4j". */
@@ -38,6 +39,9 @@ struct security_options {
 
 /* Fills o with Neo4j's defaults (auth on, 3 attempts, 5 s, length 8). */
 void security_options_default(struct security_options *o);
+/* The defaults with cfg's dbms.security.* settings applied. */
+void security_options_from_config(const struct graft_config *cfg,
+				  struct security_options *o);
 
 struct security;
 

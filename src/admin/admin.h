@@ -1,0 +1,21 @@
+/* The graft-admin commands that live in files of their own, and what they
+ * share with admin.c. */
+#ifndef GRAFT_ADMIN_ADMIN_H
+#define GRAFT_ADMIN_ADMIN_H
+
+#include <stdbool.h>
+
+#include "../util/config.h"
+
+/* Loads the configuration graft-admin was pointed at (--config, then
+ * GRAFT_CONF, then the installed file, else the defaults) into a new
+ * config; prints what failed and returns NULL on error. quiet: do not say
+ * which file was read. */
+struct graft_config *admin_load_config(const char *explicit_path, bool quiet);
+
+/* `dbms set-initial-password PASSWORD [--require-password-change]`:
+ * argv[0] is the password. Returns the process exit code. */
+int admin_set_initial_password(const char *config_path, int argc,
+			       char **argv);
+
+#endif
