@@ -177,6 +177,12 @@ static const struct graft_setting settings[] = {
 	INT("server.bolt.thread_pool_max_size",
 	    "dbms.connector.bolt.thread_pool_max_size", "400", 1, 0,
 	    "Upper bound of Bolt worker threads."),
+	DUR("server.bolt.connection_idle_timeout", NULL, "30m", 0, 0,
+	    "Time without a request after which a Bolt connection is closed "
+	    "(0: never; graft-specific)."),
+	SIZE("server.bolt.max_message_size", NULL, "64M", 1 * KIB, 0,
+	     "Largest Bolt request accepted; a larger one gets a FAILURE "
+	     "(graft-specific)."),
 
 	/* server.http, server.https */
 	BOOL("server.http.enabled", "dbms.connector.http.enabled", "true",
