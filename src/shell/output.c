@@ -1,0 +1,195 @@
+#include "output.h"
+
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/buf.h"
+#include "../util/err.h"
+
+void output_begin(struct output *o, FILE *out, bool verbose,
+		  char *const *fields, size_t nfields)
+{
+	size_t i;
+
+	*o = (struct output){.out = out, .verbose = verbose, .fields = fields,
+			     .nfields = nfields};
+	if (verbose || nfields == 0)
+		return;
+	for (i = 0; i < nfields; i++)
+		fprintf(out, "%s%s", i ? ", " : "", fields[i]);
+	fputc('\n', out);
+}
+
+/* Renders the row's values into NUL-terminated strings appended to cells. */
+static int keep_row(struct output *o, struct render_in *in)
+{
+	struct graft_buf b;
+	char **grown;
+	size_t n, i;
+	int rv;
+
+	if (render_list_header(in, &n) != GRAFT_OK || n != o->nfields)
+		return GRAFT_ECORRUPT;
+	if ((o->rows + 1) * n > o->cap) {
+		o->cap = o->cap ? 2 * o->cap : 64 * (n ? n : 1);
+		grown = realloc(o->cells, o->cap * sizeof *grown);
+		if (grown == NULL)
+			return GRAFT_ENOMEM;
+		o->cells = grown;
+	}
+	for (i = 0; i < n; i++) {
+		graft_buf_init(&b);
+		rv = render_value(in, &b);
+		if (rv == GRAFT_OK)
+			rv = graft_buf_append(&b, "", 1);
+		if (rv != GRAFT_OK) {
+			graft_buf_free(&b);
+			while (i-- > 0)
+				free(o->cells[o->rows * n + i]);
+			return rv;
+		}
+		o->cells[o->rows * n + i] = (char *)b.data;
+	}
+	o->rows++;
+	return GRAFT_OK;
+}
+
+static void print_plain(struct output *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->nfields; i++)
+		fprintf(o->out, "%s%s", i ? ", " : "", o->cells[i]);
+	fputc('\n', o->out);
+	for (i = 0; i < o->nfields; i++)
+		free(o->cells[i]);
+	o->rows = 0;
+}
+
+int output_row(struct output *o, struct render_in *values)
+{
+	int rv = keep_row(o, values);
+
+	if (rv == GRAFT_OK && !o->verbose)
+		print_plain(o);
+	return rv;
+}
+
+static void rule(FILE *out, const size_t *width, size_t n)
+{
+	size_t i, total = 1;
+
+	for (i = 0; i < n; i++)
+		total += width[i] + 3;
+	fputc('+', out);
+	for (i = 2; i < total; i++)
+		fputc('-', out);
+	fputs("+\n", out);
+}
+
+static void table_line(FILE *out, char *const *cells, const size_t *width,
+		       size_t n)
+{
+	size_t i;
+
+	for (i = 0; i < n; i++)
+		fprintf(out, "| %-*s ", (int)width[i], cells[i]);
+	fputs("|\n", out);
+}
+
+static void print_table(struct output *o)
+{
+	size_t *width = calloc(o->nfields + 1, sizeof *width);
+	size_t r, i, len;
+
+	if (width == NULL)
+		return;
+	for (i = 0; i < o->nfields; i++)
+		width[i] = strlen(o->fields[i]);
+	for (r = 0; r < o->rows; r++)
+		for (i = 0; i < o->nfields; i++) {
+			len = strlen(o->cells[r * o->nfields + i]);
+			width[i] = len > width[i] ? len : width[i];
+		}
+	rule(o->out, width, o->nfields);
+	table_line(o->out, o->fields, width, o->nfields);
+	rule(o->out, width, o->nfields);
+	for (r = 0; r < o->rows; r++)
+		table_line(o->out, o->cells + r * o->nfields, width,
+			   o->nfields);
+	rule(o->out, width, o->nfields);
+	free(width);
+}
+
+static int64_t get_int(const struct graft_value *map, const char *key)
+{
+	const struct graft_value *v;
+
+	if (map == NULL || map->type != GRAFT_VALUE_MAP)
+		return -1;
+	v = graft_map_get(map->u.map, key, strlen(key));
+	return v != NULL && v->type == GRAFT_VALUE_INT ? v->u.i : -1;
+}
+
+/* "Added 1 nodes, Set 2 properties" from the summary's stats. */
+static void print_stats(FILE *out, const struct graft_value *summary)
+{
+	/* key, words before the count, words after it */
+	static const char *const names[][3] = {
+		{"nodes-created", "Added", "nodes"},
+		{"relationships-created", "Created", "relationships"},
+		{"properties-set", "Set", "properties"},
+		{"labels-added", "Added", "labels"},
+		{"nodes-deleted", "Deleted", "nodes"},
+		{"relationships-deleted", "Deleted", "relationships"},
+		{"labels-removed", "Removed", "labels"},
+		{"indexes-added", "Added", "indexes"},
+		{"indexes-removed", "Removed", "indexes"},
+		{"constraints-added", "Added", "constraints"},
+		{"constraints-removed", "Removed", "constraints"},
+		{"system-updates", "System updates:", ""},
+	};
+	const struct graft_value *stats = NULL;
+	size_t i, shown = 0;
+	int64_t n;
+
+	if (summary->type == GRAFT_VALUE_MAP)
+		stats = graft_map_get(summary->u.map, "stats", 5);
+	for (i = 0; i < sizeof names / sizeof names[0]; i++) {
+		n = get_int(stats, names[i][0]);
+		if (n <= 0)
+			continue;
+		fputs(shown++ ? ", " : "", out);
+		fprintf(out, "%s %" PRId64 "%s%s", names[i][1], n,
+			names[i][2][0] ? " " : "", names[i][2]);
+	}
+	if (shown)
+		fputc('\n', out);
+}
+
+void output_end(struct output *o, int64_t t_first,
+		const struct graft_value *summary)
+{
+	int64_t t_last = get_int(summary, "t_last");
+	size_t i;
+
+	if (o->verbose) {
+		if (o->nfields > 0 && o->rows > 0)
+			print_table(o);
+		fprintf(o->out, "%zu row%s\n", o->rows, o->rows == 1 ? "" : "s");
+		if (t_first >= 0 && t_last >= 0)
+			fprintf(o->out,
+				"ready to start consuming query after %" PRId64
+				" ms, results consumed after another %" PRId64
+				" ms\n",
+				t_first, t_last);
+		print_stats(o->out, summary);
+	}
+	for (i = 0; i < o->rows * o->nfields; i++)
+		free(o->cells[i]);
+	free(o->cells);
+	o->cells = NULL;
+	o->rows = 0;
+	fflush(o->out);
+}
