@@ -70,4 +70,24 @@ struct cypher_agg {
 const struct cypher_agg *cypher_agg_lookup(const char *name, size_t len);
 size_t cypher_agg_all(const struct cypher_agg **out);
 
+/* Property access on a temporal, duration or point value (d.year, dur.days,
+ * p.x, ...): *out gets the field. GRAFT_ENOTFOUND (fc->err untouched) when v
+ * has no such field, GRAFT_ENOMEM, GRAFT_OK. */
+int cypher_temporal_field(struct cypher_fctx *fc, const struct graft_value *v,
+			  const char *name, size_t len, struct graft_value *out);
+
+/* How rendering sees entities: the lead's cypher_node_view/cypher_rel_view
+ * wrapped, or test doubles. Both fill values the renderer then frees. */
+struct cypher_render_entities {
+	void *data;
+	int (*node)(void *data, uint64_t id, struct graft_value *labels,
+		    struct graft_value *props);
+	int (*rel)(void *data, uint64_t id, const char **type, uint64_t *src,
+		   uint64_t *dst, struct graft_value *props);
+};
+/* cypher_value_render with entities seen through e; e NULL renders them by
+ * id only ("(#3)", "[#4]"). Same buffer contract. */
+size_t cypher_render_with(const struct cypher_render_entities *e,
+			  const struct graft_value *v, char *buf, size_t size);
+
 #endif

@@ -1,0 +1,215 @@
+/* List functions (and the string forms of size and reverse): size, head,
+ * last, tail, reverse, range, isEmpty. Strings count and reverse by Unicode
+ * code point, not by byte. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "func_int.h"
+
+static size_t utf8_count(const struct graft_str *s)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < s->len; i++)
+		n += ((uint8_t)s->data[i] & 0xc0) != 0x80;
+	return n;
+}
+
+int fn_size(struct cypher_fctx *fc, const struct graft_value *args,
+	    uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	*out = graft_value_null();
+	switch (args[0].type) {
+	case GRAFT_VALUE_NULL:
+		return GRAFT_OK;
+	case GRAFT_VALUE_STRING:
+		*out = graft_value_int((int64_t)utf8_count(args[0].u.s));
+		return GRAFT_OK;
+	case GRAFT_VALUE_LIST:
+		*out = graft_value_int(args[0].u.list->len);
+		return GRAFT_OK;
+	default:
+		return func_type_error(fc, "size", "a String or List",
+				       &args[0]);
+	}
+}
+
+int fn_char_length(struct cypher_fctx *fc, const struct graft_value *args,
+		   uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	*out = graft_value_null();
+	if (args[0].type == GRAFT_VALUE_NULL)
+		return GRAFT_OK;
+	if (args[0].type != GRAFT_VALUE_STRING)
+		return func_type_error(fc, "char_length", "a String", &args[0]);
+	*out = graft_value_int((int64_t)utf8_count(args[0].u.s));
+	return GRAFT_OK;
+}
+
+/* GRAFT_OK with *l the list argument, or *l NULL for a null argument. */
+static int list_arg(struct cypher_fctx *fc, const char *name,
+		    const struct graft_value *v, const struct graft_list **l)
+{
+	*l = NULL;
+	if (v->type == GRAFT_VALUE_NULL)
+		return GRAFT_OK;
+	if (v->type != GRAFT_VALUE_LIST)
+		return func_type_error(fc, name, "a List", v);
+	*l = v->u.list;
+	return GRAFT_OK;
+}
+
+static int item_at(struct cypher_fctx *fc, const char *name,
+		   const struct graft_value *v, bool first,
+		   struct graft_value *out)
+{
+	const struct graft_list *l;
+	int rv = list_arg(fc, name, v, &l);
+
+	*out = graft_value_null();
+	if (rv != GRAFT_OK || l == NULL || l->len == 0)
+		return rv;
+	return graft_value_copy(out, &l->items[first ? 0 : l->len - 1]);
+}
+
+int fn_head(struct cypher_fctx *fc, const struct graft_value *args,
+	    uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	return item_at(fc, "head", &args[0], true, out);
+}
+
+int fn_last(struct cypher_fctx *fc, const struct graft_value *args,
+	    uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	return item_at(fc, "last", &args[0], false, out);
+}
+
+/* A new list of l's items from..len, reversed if asked. */
+static int sublist(const struct graft_list *l, uint32_t from, bool reverse,
+		   struct graft_value *out)
+{
+	uint32_t len = l->len - from;
+	int rv = graft_value_list(out, len);
+
+	for (uint32_t i = 0; rv == GRAFT_OK && i < len; i++)
+		rv = graft_value_copy(&out->u.list->items[i],
+				      &l->items[reverse ? l->len - 1 - i
+							: from + i]);
+	if (rv != GRAFT_OK)
+		graft_value_free(out);
+	return rv;
+}
+
+int fn_tail(struct cypher_fctx *fc, const struct graft_value *args,
+	    uint32_t n, struct graft_value *out)
+{
+	const struct graft_list *l;
+	int rv = list_arg(fc, "tail", &args[0], &l);
+
+	(void)n;
+	*out = graft_value_null();
+	if (rv != GRAFT_OK || l == NULL)
+		return rv;
+	return sublist(l, l->len > 0 ? 1 : 0, false, out);
+}
+
+static int reverse_string(const struct graft_str *s, struct graft_value *out)
+{
+	char *p = malloc(s->len + 1);
+	uint32_t w = s->len;
+	int rv;
+
+	if (p == NULL)
+		return GRAFT_ENOMEM;
+	/* Copy each code point (lead byte and continuations) to the end. */
+	for (uint32_t i = 0; i < s->len;) {
+		uint32_t j = i + 1;
+		while (j < s->len && ((uint8_t)s->data[j] & 0xc0) == 0x80)
+			j++;
+		w -= j - i;
+		memcpy(p + w, s->data + i, j - i);
+		i = j;
+	}
+	rv = graft_value_string(out, p, s->len);
+	free(p);
+	return rv;
+}
+
+int fn_reverse(struct cypher_fctx *fc, const struct graft_value *args,
+	       uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	*out = graft_value_null();
+	switch (args[0].type) {
+	case GRAFT_VALUE_NULL:
+		return GRAFT_OK;
+	case GRAFT_VALUE_STRING:
+		return reverse_string(args[0].u.s, out);
+	case GRAFT_VALUE_LIST:
+		return sublist(args[0].u.list, 0, true, out);
+	default:
+		return func_type_error(fc, "reverse", "a String or List",
+				       &args[0]);
+	}
+}
+
+/* range() longer than this is refused rather than exhausting memory. */
+#define RANGE_MAX (INT64_C(1) << 28)
+
+int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
+	     uint32_t n, struct graft_value *out)
+{
+	int64_t v[3] = {0, 0, 1};
+	__int128 count;
+	int rv;
+
+	*out = graft_value_null();
+	for (uint32_t i = 0; i < n; i++) {
+		if (args[i].type != GRAFT_VALUE_INT)
+			return func_type_error(fc, "range", "an Integer",
+					       &args[i]);
+		v[i] = args[i].u.i;
+	}
+	if (v[2] == 0)
+		return func_arg_error(fc, "range",
+				      "step argument to range() can't be 0");
+	count = ((__int128)v[1] - v[0]) / v[2] + 1;
+	if (count < 0)
+		count = 0;
+	if (count > RANGE_MAX)
+		return func_arg_error(fc, "range",
+				      "the range would hold more than 2^28 "
+				      "elements");
+	rv = graft_value_list(out, (uint32_t)count);
+	for (int64_t i = 0; rv == GRAFT_OK && i < (int64_t)count; i++)
+		out->u.list->items[i] = graft_value_int(
+			(int64_t)((__int128)v[0] + (__int128)i * v[2]));
+	return rv;
+}
+
+int fn_is_empty(struct cypher_fctx *fc, const struct graft_value *args,
+		uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	*out = graft_value_null();
+	switch (args[0].type) {
+	case GRAFT_VALUE_NULL:
+		return GRAFT_OK;
+	case GRAFT_VALUE_STRING:
+		*out = graft_value_bool(args[0].u.s->len == 0);
+		return GRAFT_OK;
+	case GRAFT_VALUE_LIST:
+		*out = graft_value_bool(args[0].u.list->len == 0);
+		return GRAFT_OK;
+	case GRAFT_VALUE_MAP:
+		*out = graft_value_bool(args[0].u.map->len == 0);
+		return GRAFT_OK;
+	default:
+		return func_type_error(fc, "isEmpty", "a String, Map or List",
+				       &args[0]);
+	}
+}

@@ -1,0 +1,421 @@
+/* String functions. Positions and lengths count Unicode code points of the
+ * UTF-8 text. Case mapping covers ASCII and Latin-1; normalize() checks its
+ * form and returns text unchanged (exact for ASCII and for text already in
+ * that form). */
+#include <ctype.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "func_int.h"
+
+/* Byte offset of code point cp (clamped to the end). */
+static uint32_t cp_offset(const struct graft_str *s, int64_t cp)
+{
+	uint32_t i = 0;
+
+	while (i < s->len && cp > 0) {
+		i++;
+		while (i < s->len && ((uint8_t)s->data[i] & 0xc0) == 0x80)
+			i++;
+		cp--;
+	}
+	return i;
+}
+
+static uint32_t cp_count(const struct graft_str *s)
+{
+	uint32_t n = 0;
+
+	for (uint32_t i = 0; i < s->len; i++)
+		n += ((uint8_t)s->data[i] & 0xc0) != 0x80;
+	return n;
+}
+
+/* Checks (string, integer...) arguments; *null when the result is null. */
+static int str_args(struct cypher_fctx *fc, const char *name,
+		    const struct graft_value *args, uint32_t n, bool *null)
+{
+	*null = func_any_null(args, n);
+	if (*null)
+		return GRAFT_OK;
+	if (args[0].type != GRAFT_VALUE_STRING)
+		return func_type_error(fc, name, "a String", &args[0]);
+	for (uint32_t i = 1; i < n; i++)
+		if (args[i].type != GRAFT_VALUE_INT)
+			return func_type_error(fc, name, "an Integer",
+					       &args[i]);
+	return GRAFT_OK;
+}
+
+static int slice(const struct graft_str *s, int64_t from_cp, int64_t len_cp,
+		 struct graft_value *out)
+{
+	uint32_t a = cp_offset(s, from_cp);
+	uint32_t b = a;
+
+	while (b < s->len && len_cp > 0) {
+		b++;
+		while (b < s->len && ((uint8_t)s->data[b] & 0xc0) == 0x80)
+			b++;
+		len_cp--;
+	}
+	return graft_value_string(out, s->data + a, b - a);
+}
+
+int fn_left(struct cypher_fctx *fc, const struct graft_value *args,
+	    uint32_t n, struct graft_value *out)
+{
+	bool null;
+	int rv = str_args(fc, "left", args, n, &null);
+
+	*out = graft_value_null();
+	if (rv != GRAFT_OK || null)
+		return rv;
+	if (args[1].u.i < 0)
+		return func_arg_error(fc, "left", "negative length");
+	return slice(args[0].u.s, 0, args[1].u.i, out);
+}
+
+int fn_right(struct cypher_fctx *fc, const struct graft_value *args,
+	     uint32_t n, struct graft_value *out)
+{
+	bool null;
+	int rv = str_args(fc, "right", args, n, &null);
+	int64_t total;
+
+	*out = graft_value_null();
+	if (rv != GRAFT_OK || null)
+		return rv;
+	if (args[1].u.i < 0)
+		return func_arg_error(fc, "right", "negative length");
+	total = cp_count(args[0].u.s);
+	return slice(args[0].u.s,
+		     args[1].u.i >= total ? 0 : total - args[1].u.i,
+		     args[1].u.i, out);
+}
+
+int fn_substring(struct cypher_fctx *fc, const struct graft_value *args,
+		 uint32_t n, struct graft_value *out)
+{
+	bool null;
+	int rv = str_args(fc, "substring", args, n, &null);
+
+	*out = graft_value_null();
+	if (rv != GRAFT_OK || null)
+		return rv;
+	if (args[1].u.i < 0)
+		return func_arg_error(fc, "substring", "negative start index");
+	if (n > 2 && args[2].u.i < 0)
+		return func_arg_error(fc, "substring", "negative length");
+	return slice(args[0].u.s, args[1].u.i, n > 2 ? args[2].u.i : INT64_MAX,
+		     out);
+}
+
+/* Trimming ------------------------------------------------------------------ */
+
+/* Whether the code point at s[i..] (len bytes) is in set (or whitespace
+ * when set is NULL). */
+static bool trimmable(const char *p, uint32_t len, const struct graft_str *set)
+{
+	if (set == NULL)
+		return len == 1 && isspace((unsigned char)p[0]);
+	for (uint32_t i = 0; i < set->len;) {
+		uint32_t j = i + 1;
+		while (j < set->len && ((uint8_t)set->data[j] & 0xc0) == 0x80)
+			j++;
+		if (j - i == len && memcmp(set->data + i, p, len) == 0)
+			return true;
+		i = j;
+	}
+	return false;
+}
+
+static int trim(struct cypher_fctx *fc, const char *name,
+		const struct graft_value *args, uint32_t n, bool left,
+		bool right, struct graft_value *out)
+{
+	const struct graft_str *s, *set = NULL;
+	uint32_t a = 0, b;
+
+	*out = graft_value_null();
+	if (func_any_null(args, n))
+		return GRAFT_OK;
+	for (uint32_t i = 0; i < n; i++)
+		if (args[i].type != GRAFT_VALUE_STRING)
+			return func_type_error(fc, name, "a String", &args[i]);
+	s = args[0].u.s;
+	if (n > 1)
+		set = args[1].u.s;
+	b = s->len;
+	while (left && a < b) {
+		uint32_t j = a + 1;
+		while (j < b && ((uint8_t)s->data[j] & 0xc0) == 0x80)
+			j++;
+		if (!trimmable(s->data + a, j - a, set))
+			break;
+		a = j;
+	}
+	while (right && b > a) {
+		uint32_t j = b - 1;
+		while (j > a && ((uint8_t)s->data[j] & 0xc0) == 0x80)
+			j--;
+		if (!trimmable(s->data + j, b - j, set))
+			break;
+		b = j;
+	}
+	return graft_value_string(out, s->data + a, b - a);
+}
+
+int fn_trim(struct cypher_fctx *fc, const struct graft_value *args,
+	    uint32_t n, struct graft_value *out)
+{
+	return trim(fc, "trim", args, n, true, true, out);
+}
+
+int fn_btrim(struct cypher_fctx *fc, const struct graft_value *args,
+	     uint32_t n, struct graft_value *out)
+{
+	return trim(fc, "btrim", args, n, true, true, out);
+}
+
+int fn_ltrim(struct cypher_fctx *fc, const struct graft_value *args,
+	     uint32_t n, struct graft_value *out)
+{
+	return trim(fc, "ltrim", args, n, true, false, out);
+}
+
+int fn_rtrim(struct cypher_fctx *fc, const struct graft_value *args,
+	     uint32_t n, struct graft_value *out)
+{
+	return trim(fc, "rtrim", args, n, false, true, out);
+}
+
+/* Case ---------------------------------------------------------------------- */
+
+/* ASCII and Latin-1 (U+00C0..U+00FE, but not the signs × and ÷): both are
+ * single-byte changes in UTF-8 (the second byte of C3 xx). */
+static int change_case(struct cypher_fctx *fc, const char *name,
+		       const struct graft_value *v, bool upper,
+		       struct graft_value *out)
+{
+	int rv;
+
+	*out = graft_value_null();
+	if (v->type == GRAFT_VALUE_NULL)
+		return GRAFT_OK;
+	if (v->type != GRAFT_VALUE_STRING)
+		return func_type_error(fc, name, "a String", v);
+	rv = graft_value_copy(out, v);
+	if (rv != GRAFT_OK)
+		return rv;
+	for (uint32_t i = 0; i < out->u.s->len; i++) {
+		char *c = &out->u.s->data[i];
+		uint8_t b;
+		if (*c >= 'a' && *c <= 'z' && upper)
+			*c = (char)(*c - 32);
+		else if (*c >= 'A' && *c <= 'Z' && !upper)
+			*c = (char)(*c + 32);
+		if ((uint8_t)*c != 0xc3 || i + 1 >= out->u.s->len)
+			continue;
+		b = (uint8_t)c[1];
+		if (upper && b >= 0xa0 && b <= 0xbe && b != 0xb7)
+			c[1] = (char)(b - 0x20);
+		else if (!upper && b >= 0x80 && b <= 0x9e && b != 0x97)
+			c[1] = (char)(b + 0x20);
+		i++;
+	}
+	return GRAFT_OK;
+}
+
+int fn_to_upper(struct cypher_fctx *fc, const struct graft_value *args,
+		uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	return change_case(fc, "toUpper", &args[0], true, out);
+}
+
+int fn_to_lower(struct cypher_fctx *fc, const struct graft_value *args,
+		uint32_t n, struct graft_value *out)
+{
+	(void)n;
+	return change_case(fc, "toLower", &args[0], false, out);
+}
+
+/* replace, split ------------------------------------------------------------- */
+
+struct sbuf {
+	char *p;
+	size_t len, cap;
+};
+
+static int sbuf_put(struct sbuf *b, const char *s, size_t n)
+{
+	if (b->len + n + 1 > b->cap) {
+		size_t cap = (b->len + n + 1) * 2;
+		char *p = realloc(b->p, cap);
+		if (p == NULL)
+			return GRAFT_ENOMEM;
+		b->p = p;
+		b->cap = cap;
+	}
+	memcpy(b->p + b->len, s, n);
+	b->len += n;
+	return GRAFT_OK;
+}
+
+static bool all_strings(const struct graft_value *args, uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (args[i].type != GRAFT_VALUE_STRING)
+			return false;
+	return true;
+}
+
+int fn_replace(struct cypher_fctx *fc, const struct graft_value *args,
+	       uint32_t n, struct graft_value *out)
+{
+	const struct graft_str *s, *find, *with;
+	struct sbuf b = {0};
+	uint32_t i = 0;
+	int rv = GRAFT_OK;
+
+	*out = graft_value_null();
+	if (func_any_null(args, n))
+		return GRAFT_OK;
+	for (uint32_t k = 0; k < n; k++)
+		if (args[k].type != GRAFT_VALUE_STRING)
+			return func_type_error(fc, "replace", "a String",
+					       &args[k]);
+	s = args[0].u.s;
+	find = args[1].u.s;
+	with = args[2].u.s;
+	/* An empty search string matches before every code point and at
+	 * the end, as Java's String.replace does. */
+	while (rv == GRAFT_OK && i <= s->len) {
+		if (find->len > 0 && i + find->len <= s->len &&
+		    memcmp(s->data + i, find->data, find->len) == 0) {
+			rv = sbuf_put(&b, with->data, with->len);
+			i += find->len;
+			continue;
+		}
+		if (find->len == 0)
+			rv = sbuf_put(&b, with->data, with->len);
+		if (rv != GRAFT_OK || i == s->len)
+			break;
+		{
+			uint32_t j = i + 1;
+			while (j < s->len &&
+			       ((uint8_t)s->data[j] & 0xc0) == 0x80)
+				j++;
+			rv = sbuf_put(&b, s->data + i, j - i);
+			i = j;
+		}
+	}
+	if (rv == GRAFT_OK)
+		rv = graft_value_string(out, b.p ? b.p : "", b.len);
+	free(b.p);
+	return rv;
+}
+
+/* Length of the delimiter among delims that matches at s[i..], 0 if none. */
+static uint32_t delim_at(const struct graft_str *s, uint32_t i,
+			 const struct graft_value *delims, uint32_t nd)
+{
+	for (uint32_t k = 0; k < nd; k++) {
+		const struct graft_str *d = delims[k].u.s;
+		if (d->len > 0 && i + d->len <= s->len &&
+		    memcmp(s->data + i, d->data, d->len) == 0)
+			return d->len;
+	}
+	return 0;
+}
+
+static int push_piece(struct graft_value *list, const char *p, size_t n)
+{
+	struct graft_list *l = list->u.list;
+	struct graft_value *items = realloc(l->items,
+					    (l->len + 1) * sizeof *items);
+
+	if (items == NULL)
+		return GRAFT_ENOMEM;
+	l->items = items;
+	items[l->len] = graft_value_null();
+	if (graft_value_string(&items[l->len], p, n) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	l->len++;
+	return GRAFT_OK;
+}
+
+int fn_split(struct cypher_fctx *fc, const struct graft_value *args,
+	     uint32_t n, struct graft_value *out)
+{
+	const struct graft_value *delims = &args[1];
+	const struct graft_str *s;
+	uint32_t nd = 1, start = 0, i = 0, dl;
+	bool empty_delim;
+	int rv;
+
+	(void)n;
+	*out = graft_value_null();
+	if (func_any_null(args, 2))
+		return GRAFT_OK;
+	if (args[0].type != GRAFT_VALUE_STRING)
+		return func_type_error(fc, "split", "a String", &args[0]);
+	if (args[1].type == GRAFT_VALUE_LIST) {
+		delims = args[1].u.list->items;
+		nd = args[1].u.list->len;
+	}
+	if (!all_strings(delims, nd))
+		return func_type_error(fc, "split", "a String or a List of "
+				       "Strings", &args[1]);
+	s = args[0].u.s;
+	empty_delim = nd == 1 && delims[0].u.s->len == 0;
+	rv = graft_value_list(out, 0);
+	/* An empty delimiter splits into code points. */
+	while (rv == GRAFT_OK && i < s->len) {
+		if (empty_delim) {
+			uint32_t j = i + 1;
+			while (j < s->len &&
+			       ((uint8_t)s->data[j] & 0xc0) == 0x80)
+				j++;
+			rv = push_piece(out, s->data + i, j - i);
+			start = i = j;
+			continue;
+		}
+		dl = delim_at(s, i, delims, nd);
+		if (dl == 0) {
+			i++;
+			continue;
+		}
+		rv = push_piece(out, s->data + start, i - start);
+		start = i = i + dl;
+	}
+	if (rv == GRAFT_OK && !(empty_delim && s->len > 0))
+		rv = push_piece(out, s->data + start, s->len - start);
+	if (rv != GRAFT_OK)
+		graft_value_free(out);
+	return rv;
+}
+
+int fn_normalize(struct cypher_fctx *fc, const struct graft_value *args,
+		 uint32_t n, struct graft_value *out)
+{
+	static const char *const forms[] = {"NFC", "NFD", "NFKC", "NFKD"};
+	bool known = n < 2;
+
+	*out = graft_value_null();
+	if (func_any_null(args, n))
+		return GRAFT_OK;
+	if (!all_strings(args, n))
+		return func_type_error(fc, "normalize", "a String",
+				       args[0].type != GRAFT_VALUE_STRING
+					       ? &args[0] : &args[1]);
+	for (size_t i = 0; !known && i < 4; i++)
+		known = strcasecmp(args[1].u.s->data, forms[i]) == 0;
+	if (!known)
+		return func_arg_error(fc, "normalize",
+				      "unknown normal form; expected NFC, "
+				      "NFD, NFKC or NFKD");
+	return graft_value_copy(out, &args[0]);
+}
