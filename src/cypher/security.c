@@ -29,6 +29,8 @@
 #include "credentials.h"
 
 #define SECURITY_FAILURE_SLOTS 1024
+/* Pool threads (of libuv's 4) that hashing may use at once. */
+#define SECURITY_POOL_MAX 2
 
 #define UNAUTHORIZED "Neo.ClientError.Security.Unauthorized"
 #define RATE_LIMIT "Neo.ClientError.Security.AuthenticationRateLimit"
@@ -63,6 +65,8 @@ struct security {
 	uint32_t label;
 	uint32_t keys[KEYS];
 	struct security_req *head, *tail; /* write queue, head running */
+	struct security_req *parked, *parked_tail; /* waiting for the pool */
+	unsigned hashing; /* requests in the pool */
 	struct failure failures[SECURITY_FAILURE_SLOTS];
 	/* Verified against when the user does not exist, so a login takes as
 	 * long for an unknown name as for a known one. */
@@ -378,17 +382,40 @@ static void work_cb(uv_work_t *w)
 
 static void after_work_cb(uv_work_t *w, int status);
 
-static int queue_work(struct security_req *req)
+/* Hands req to the pool, or parks it while SECURITY_POOL_MAX hashes run:
+ * the pool also writes the transaction log, and a burst of logins must not
+ * keep every pool thread busy for tens of milliseconds. uv_queue_work fails
+ * only for a missing callback, so a parked request always starts later. */
+static void queue_work(struct security_req *req)
 {
-	int rv;
+	struct security *s = req->s;
 
 	req->work.data = req;
-	rv = uv_queue_work(req->s->loop, &req->work, work_cb, after_work_cb);
-	if (rv != 0)
-		return req_fail(req, GRAFT_EIO, "Neo.DatabaseError.General.UnknownError",
-				"cannot queue password hashing: %s",
-				uv_strerror(rv));
-	return GRAFT_OK;
+	req->pool_next = NULL;
+	if (s->hashing >= SECURITY_POOL_MAX) {
+		if (s->parked_tail != NULL)
+			s->parked_tail->pool_next = req;
+		else
+			s->parked = req;
+		s->parked_tail = req;
+		return;
+	}
+	s->hashing++;
+	uv_queue_work(s->loop, &req->work, work_cb, after_work_cb);
+}
+
+/* A pool slot came free: start the longest-parked request. */
+static void unpark(struct security *s)
+{
+	struct security_req *req = s->parked;
+
+	s->hashing--;
+	if (req == NULL)
+		return;
+	s->parked = req->pool_next;
+	if (s->parked == NULL)
+		s->parked_tail = NULL;
+	queue_work(req);
 }
 
 /* Authentication ---------------------------------------------------------- */
@@ -488,9 +515,7 @@ int security_authenticate(struct security *s, struct security_req *req,
 	} else {
 		wipe(&req->password);
 	}
-	rv = queue_work(req);
-	if (rv != GRAFT_OK)
-		goto err;
+	queue_work(req);
 	return GRAFT_OK;
 err:
 	req_release(req);
@@ -510,7 +535,8 @@ static int start(struct security *s, struct security_req *req)
 	if (rv != GRAFT_OK)
 		return req_fail(req, rv, "Neo.DatabaseError.General.UnknownError",
 				"cannot read users: %s", graft_strerror(rv));
-	return queue_work(req);
+	queue_work(req);
+	return GRAFT_OK;
 }
 
 static void write_done(struct security_req *req, int status)
@@ -715,6 +741,7 @@ static void after_work_cb(uv_work_t *w, int status)
 {
 	struct security_req *req = w->data;
 
+	unpark(req->s);
 	if (req->op == OP_AUTH)
 		auth_done(req);
 	else

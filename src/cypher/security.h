@@ -70,7 +70,8 @@ struct security_req {
 				     * changed before anything else runs */
 	/* private */
 	struct security *s;
-	struct security_req *next;
+	struct security_req *next;      /* write queue */
+	struct security_req *pool_next; /* waiting for a pool thread */
 	security_cb cb;
 	uv_work_t work;
 	struct db_commit_req commit;

@@ -412,6 +412,36 @@ static void test_queued_writes_apply_in_order(void **state)
 	assert_ok(out[2]);
 }
 
+/* More logins at once than pool threads hashing may take: the rest wait
+ * their turn and every one gets its own answer. */
+static void test_concurrent_logins_all_answered(void **state)
+{
+	struct fixture *f = *state;
+	struct outcome out[10] = {{0}};
+	struct security_req req[10];
+	char ghost[16];
+	int i;
+
+	seed(f);
+	for (i = 0; i < 10; i++) {
+		/* Failures under names of their own: no lock-out here. */
+		snprintf(ghost, sizeof ghost, "ghost%d", i);
+		req[i] = (struct security_req){.data = &out[i]};
+		expect_started(security_authenticate(f->s, &req[i],
+						     i % 2 ? "neo4j" : ghost,
+						     "neo4j", req_cb),
+			       &req[i]);
+	}
+	run_until_done(f, &out[9]);
+	for (i = 0; i < 10; i++) {
+		run_until_done(f, &out[i]);
+		if (i % 2)
+			assert_int_equal(out[i].status, GRAFT_OK);
+		else
+			assert_string_equal(out[i].error.code, UNAUTHORIZED);
+	}
+}
+
 static void test_users_survive_a_restart(void **state)
 {
 	struct fixture *f = *state;
@@ -477,6 +507,7 @@ int main(void)
 		T(test_short_password_is_refused_at_once),
 		T(test_create_alter_drop_and_list),
 		T(test_queued_writes_apply_in_order),
+		T(test_concurrent_logins_all_answered),
 		T(test_users_survive_a_restart),
 		T(test_set_initial_password),
 		T(test_auth_disabled_accepts_anyone),
