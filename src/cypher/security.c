@@ -35,6 +35,8 @@
 #define UNAUTHORIZED "Neo.ClientError.Security.Unauthorized"
 #define RATE_LIMIT "Neo.ClientError.Security.AuthenticationRateLimit"
 #define INVALID_ARGS "Neo.ClientError.General.InvalidArguments"
+#define UNKNOWN "Neo.DatabaseError.General.UnknownError"
+#define OUT_OF_MEMORY "Neo.DatabaseError.General.OutOfMemoryError"
 
 enum security_op {
 	OP_AUTH,
@@ -298,6 +300,17 @@ static int req_fail(struct security_req *req, int rv, const char *code,
 	return rv;
 }
 
+static int read_failed(struct security_req *req, int rv)
+{
+	return req_fail(req, rv, UNKNOWN, "cannot read users: %s",
+			graft_strerror(rv));
+}
+
+static int out_of_memory(struct security_req *req)
+{
+	return req_fail(req, GRAFT_ENOMEM, OUT_OF_MEMORY, "out of memory");
+}
+
 static void wipe(char **p)
 {
 	if (*p == NULL)
@@ -335,9 +348,7 @@ static int req_init(struct security *s, struct security_req *req, int op,
 	req->password = password != NULL ? strdup(password) : NULL;
 	if (req->name == NULL || (password != NULL && req->password == NULL)) {
 		req_release(req);
-		return req_fail(req, GRAFT_ENOMEM,
-				"Neo.DatabaseError.General.OutOfMemoryError",
-				"out of memory");
+		return out_of_memory(req);
 	}
 	return GRAFT_OK;
 }
@@ -519,8 +530,7 @@ int security_authenticate(struct security *s, struct security_req *req,
 	return GRAFT_OK;
 err:
 	req_release(req);
-	return req_fail(req, rv, "Neo.DatabaseError.General.UnknownError",
-			"cannot read users: %s", graft_strerror(rv));
+	return read_failed(req, rv);
 }
 
 /* Writes ------------------------------------------------------------------- */
@@ -533,8 +543,7 @@ static int start(struct security *s, struct security_req *req)
 	int rv = req->check_old ? read_user(s, req) : GRAFT_OK;
 
 	if (rv != GRAFT_OK)
-		return req_fail(req, rv, "Neo.DatabaseError.General.UnknownError",
-				"cannot read users: %s", graft_strerror(rv));
+		return read_failed(req, rv);
 	queue_work(req);
 	return GRAFT_OK;
 }
@@ -731,7 +740,7 @@ static void write_after_work(struct security_req *req)
 		rv = GRAFT_OK; /* nothing to do: IF [NOT] EXISTS, seed */
 err:
 	if (rv != GRAFT_OK && req->error.code[0] == '\0')
-		req_fail(req, rv, "Neo.DatabaseError.General.UnknownError",
+		req_fail(req, rv, UNKNOWN,
 			 "Failed to change user '%s': %s", req->name,
 			 graft_strerror(rv));
 	write_done(req, rv);
@@ -785,8 +794,7 @@ int security_seed(struct security *s, struct security_req *req,
 	int rv = db_tx_begin(s->sys, DB_TX_READ_ONLY, &tx);
 
 	if (rv != GRAFT_OK)
-		return req_fail(req, rv, "Neo.DatabaseError.General.UnknownError",
-				"cannot read users: %s", graft_strerror(rv));
+		return read_failed(req, rv);
 	exists = any_user(s, tx);
 	db_tx_rollback(tx);
 	if (exists)
@@ -849,9 +857,7 @@ int security_change_own_password(struct security *s, struct security_req *req,
 	req->old_password = strdup(old_password);
 	if (req->old_password == NULL) {
 		req_release(req);
-		return req_fail(req, GRAFT_ENOMEM,
-				"Neo.DatabaseError.General.OutOfMemoryError",
-				"out of memory");
+		return out_of_memory(req);
 	}
 	req->check_old = true;
 	req->change = 0;

@@ -379,14 +379,12 @@ int client_login(struct client *c, const char *user, const char *password,
 		return rv;
 	copy_str(c->server_agent, sizeof c->server_agent,
 		 meta_get(&meta, "server"));
-	v = meta_get(&meta, "credentials_expired");
-	c->credentials_expired = v != NULL && v->type == GRAFT_VALUE_BOOL && v->u.b;
-	graft_value_free(&meta);
-	if (!split)
-		return GRAFT_OK;
-	rv = recv_summary(c, &meta, e);
-	if (rv != GRAFT_OK)
-		return rv;
+	if (split) { /* LOGON's answer tells about the credentials */
+		graft_value_free(&meta);
+		rv = recv_summary(c, &meta, e);
+		if (rv != GRAFT_OK)
+			return rv;
+	}
 	v = meta_get(&meta, "credentials_expired");
 	c->credentials_expired = v != NULL && v->type == GRAFT_VALUE_BOOL && v->u.b;
 	graft_value_free(&meta);
