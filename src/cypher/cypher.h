@@ -47,6 +47,10 @@ struct cypher_engine_options {
 
 int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 		      struct cypher_engine **out);
+/* Users and passwords for CREATE USER, SHOW USERS ... (security.h); NULL
+ * makes those statements fail with a clear error. */
+struct security;
+void cypher_engine_set_security(struct cypher_engine *e, struct security *s);
 void cypher_engine_free(struct cypher_engine *e);
 struct dbms *cypher_engine_dbms(struct cypher_engine *e);
 

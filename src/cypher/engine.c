@@ -1,0 +1,736 @@
+/* The engine's public face: transactions over a database, statements with
+ * a plan cache, streamed results, commits, and entity views for encoders. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "engine_int.h"
+#include "plan_int.h"
+
+#define OOM_CODE "Neo.TransientError.General.OutOfMemoryError"
+
+int64_t engine_now_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
+		      struct cypher_engine **out)
+{
+	struct cypher_engine *e = calloc(1, sizeof *e);
+
+	if (e == NULL)
+		return GRAFT_ENOMEM;
+	e->dbms = dbms;
+	if (o != NULL)
+		e->o = *o;
+	if (e->o.max_query_size == 0)
+		e->o.max_query_size = 1 << 20;
+	if (e->o.plan_cache_size == 0)
+		e->o.plan_cache_size = 1000;
+	e->cache = calloc(e->o.plan_cache_size, sizeof *e->cache);
+	e->started_ms = (uint64_t)engine_now_ms();
+	if (e->cache == NULL || proc_register_builtins(e) != GRAFT_OK) {
+		cypher_engine_free(e);
+		return GRAFT_ENOMEM;
+	}
+	*out = e;
+	return GRAFT_OK;
+}
+
+static void cache_drop(struct plan_cache_entry *c)
+{
+	plan_free(c->plan);
+	cypher_stmt_free(c->stmt);
+	free(c->text);
+	memset(c, 0, sizeof *c);
+}
+
+void cypher_engine_free(struct cypher_engine *e)
+{
+	if (e == NULL)
+		return;
+	for (size_t i = 0; i < e->ncache; i++)
+		cache_drop(&e->cache[i]);
+	free(e->cache);
+	free(e->procs);
+	free(e);
+}
+
+struct dbms *cypher_engine_dbms(struct cypher_engine *e)
+{
+	return e->dbms;
+}
+
+void cypher_engine_set_security(struct cypher_engine *e, struct security *s)
+{
+	e->security = s;
+}
+
+/* Procedures --------------------------------------------------------------- */
+
+const struct cypher_proc *engine_find_proc(struct cypher_engine *e,
+					   const char *name)
+{
+	for (size_t i = 0; i < e->nprocs; i++)
+		if (strcasecmp(e->procs[i]->name, name) == 0)
+			return e->procs[i];
+	return NULL;
+}
+
+int cypher_proc_register(struct cypher_engine *e, const struct cypher_proc *p)
+{
+	if (engine_find_proc(e, p->name) != NULL)
+		return GRAFT_EEXIST;
+	if (e->nprocs == e->procs_cap) {
+		size_t cap = e->procs_cap ? e->procs_cap * 2 : 32;
+		const struct cypher_proc **n =
+			realloc(e->procs, cap * sizeof *n);
+
+		if (n == NULL)
+			return GRAFT_ENOMEM;
+		e->procs = n;
+		e->procs_cap = cap;
+	}
+	e->procs[e->nprocs++] = p;
+	return GRAFT_OK;
+}
+
+/* Transactions ------------------------------------------------------------- */
+
+static int db_not_found(struct cypher_error *err, const char *name)
+{
+	return cypher_error_set(err, "Neo.ClientError.Database.DatabaseNotFound",
+				"Database does not exist. Database name: '%s'. Check the name with SHOW DATABASES",
+				name);
+}
+
+static int open_db_tx(struct cypher_tx *t, const char *name,
+		      struct cypher_error *err)
+{
+	struct db *db = dbms_get(t->e->dbms, name);
+	int rv;
+
+	if (db == NULL)
+		return db_not_found(err, name);
+	rv = db_tx_begin(db, t->o.mode == CYPHER_TX_READ ? DB_TX_READ_ONLY : 0,
+			 &t->tx);
+	if (rv == GRAFT_ESHUTDOWN)
+		return cypher_error_set(err, "Neo.TransientError.General.DatabaseUnavailable",
+					"Database '%s' is shutting down; retry on another server",
+					name);
+	if (rv != GRAFT_OK)
+		return cypher_error_set(err, OOM_CODE,
+					"Could not start a transaction: %s",
+					graft_strerror(rv));
+	t->db = db;
+	snprintf(t->dbname, sizeof t->dbname, "%s", name);
+	return GRAFT_OK;
+}
+
+int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
+		    struct cypher_tx **out, struct cypher_error *err)
+{
+	struct cypher_tx *t = calloc(1, sizeof *t);
+	const char *name = o && o->db && o->db[0] ? o->db
+						  : dbms_default_db(e->dbms);
+	int rv;
+
+	if (t == NULL)
+		return cypher_error_set(err, OOM_CODE,
+					"Out of memory starting a transaction");
+	t->e = e;
+	if (o != NULL)
+		t->o = *o;
+	t->o.db = NULL;
+	t->o.metadata = NULL;
+	if (o && o->metadata &&
+	    graft_value_copy(&t->metadata, o->metadata) != GRAFT_OK) {
+		free(t);
+		return cypher_error_set(err, OOM_CODE,
+					"Out of memory starting a transaction");
+	}
+	snprintf(t->user, sizeof t->user, "%s", o && o->user ? o->user : "");
+	t->o.user = t->user;
+	rv = open_db_tx(t, name, err);
+	if (rv != GRAFT_OK) {
+		graft_value_free(&t->metadata);
+		free(t);
+		return rv;
+	}
+	t->started_ms = (uint64_t)engine_now_ms();
+	uint64_t timeout = t->o.timeout_ms ? t->o.timeout_ms : e->o.tx_timeout_ms;
+	t->deadline_ns = timeout ? uv_hrtime() + timeout * 1000000ull : 0;
+	snprintf(t->id, sizeof t->id, "%s-transaction-%llu", t->dbname,
+		 (unsigned long long)++e->next_tx_id);
+	t->next = e->txs;
+	if (e->txs)
+		e->txs->prev = t;
+	e->txs = t;
+	*out = t;
+	return GRAFT_OK;
+}
+
+const char *cypher_tx_db(const struct cypher_tx *tx)
+{
+	return tx->dbname;
+}
+
+bool cypher_tx_failed(const struct cypher_tx *tx)
+{
+	return tx->failed;
+}
+
+void cypher_tx_terminate(struct cypher_tx *tx)
+{
+	tx->terminated = true;
+}
+
+static void actions_free(struct admin_action *a)
+{
+	while (a != NULL) {
+		struct admin_action *n = a->next;
+
+		free(a->name);
+		if (a->password)
+			memset(a->password, 0, strlen(a->password));
+		free(a->password);
+		if (a->old_password)
+			memset(a->old_password, 0, strlen(a->old_password));
+		free(a->old_password);
+		free(a);
+		a = n;
+	}
+}
+
+static void tx_free(struct cypher_tx *t)
+{
+	if (t->prev)
+		t->prev->next = t->next;
+	else
+		t->e->txs = t->next;
+	if (t->next)
+		t->next->prev = t->prev;
+	actions_free(t->actions);
+	graft_value_free(&t->metadata);
+	free(t);
+}
+
+void cypher_tx_rollback(struct cypher_tx *tx)
+{
+	if (tx->open)
+		cypher_result_close(tx->open);
+	if (tx->tx)
+		db_tx_rollback(tx->tx);
+	tx_free(tx);
+}
+
+/* Commit: deferred administration first, then the database's commit. */
+
+static void commit_done(struct cypher_commit_req *req, int status)
+{
+	struct cypher_tx *t = req->tx;
+
+	snprintf(req->db, sizeof req->db, "%s", t->dbname);
+	tx_free(t);
+	req->cb(req, status);
+}
+
+static void db_committed(struct db_commit_req *c, int status)
+{
+	struct cypher_commit_req *req = c->data;
+
+	req->tx->tx = NULL;
+	if (status == GRAFT_OK) {
+		req->txid = c->txid;
+	} else if (status == GRAFT_ECONFLICT) {
+		cypher_error_set(&req->error, "Neo.TransientError.Transaction.Outdated",
+				 "The transaction conflicts with a concurrent one that changed what it read; retry it. %s",
+				 c->errmsg);
+	} else if (status == GRAFT_ESHUTDOWN) {
+		cypher_error_set(&req->error, "Neo.TransientError.General.DatabaseUnavailable",
+				 "The database is shutting down; retry on another server");
+	} else {
+		cypher_error_set(&req->error, "Neo.TransientError.Transaction.TransactionCommitFailed",
+				 "Could not commit: %s. Nothing of the transaction was applied; fix the cause and retry",
+				 c->errmsg);
+	}
+	commit_done(req, status);
+}
+
+static int start_db_commit(struct cypher_commit_req *req)
+{
+	struct cypher_tx *t = req->tx;
+	int rv;
+
+	req->commit.data = req;
+	rv = db_commit(t->tx, &req->commit, db_committed);
+	if (rv != GRAFT_OK) {
+		t->tx = NULL;
+		cypher_error_set(&req->error, "Neo.TransientError.Transaction.TransactionCommitFailed",
+				 "Could not commit: %s", req->commit.errmsg);
+	}
+	return rv;
+}
+
+static void actions_done(struct cypher_commit_req *req, int status)
+{
+	if (status != GRAFT_OK) {
+		db_tx_rollback(req->tx->tx);
+		req->tx->tx = NULL;
+		commit_done(req, status);
+		return;
+	}
+	if (start_db_commit(req) != GRAFT_OK)
+		commit_done(req, GRAFT_EIO);
+}
+
+int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
+		     cypher_commit_cb cb)
+{
+	int rv;
+
+	req->tx = tx;
+	req->cb = cb;
+	req->error.code[0] = 0;
+	if (tx->open)
+		cypher_result_close(tx->open);
+	if (tx->failed || tx->terminated) {
+		cypher_error_set(&req->error,
+				 tx->terminated ? "Neo.ClientError.Transaction.Terminated"
+						: "Neo.ClientError.Transaction.TransactionMarkedAsFailed",
+				 "The transaction %s and cannot be committed; roll it back and retry",
+				 tx->terminated ? "was terminated" : "has failed");
+		cypher_tx_rollback(tx);
+		return GRAFT_EINVAL;
+	}
+	if (tx->actions != NULL)
+		return admin_actions_run(req, actions_done);
+	rv = start_db_commit(req);
+	if (rv != GRAFT_OK)
+		tx_free(tx);
+	return rv;
+}
+
+/* Statements ---------------------------------------------------------------- */
+
+static uint64_t text_hash(const char *s, size_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
+	return h;
+}
+
+static struct plan_cache_entry *cache_find(struct cypher_engine *e,
+					   const char *q, size_t n, uint64_t h)
+{
+	for (size_t i = 0; i < e->ncache; i++) {
+		struct plan_cache_entry *c = &e->cache[i];
+
+		if (c->hash == h && c->len == n && !c->busy &&
+		    memcmp(c->text, q, n) == 0)
+			return c;
+	}
+	return NULL;
+}
+
+static struct plan_cache_entry *cache_slot(struct cypher_engine *e)
+{
+	struct plan_cache_entry *lru = NULL;
+
+	if (e->ncache < e->o.plan_cache_size)
+		return &e->cache[e->ncache++];
+	for (size_t i = 0; i < e->ncache; i++)
+		if (!e->cache[i].busy &&
+		    (lru == NULL || e->cache[i].last_used < lru->last_used))
+			lru = &e->cache[i];
+	if (lru != NULL)
+		cache_drop(lru);
+	return lru;
+}
+
+/* Trims leading and trailing white space: the cache's normal form. */
+static void normalise(const char **q, size_t *n)
+{
+	while (*n > 0 && strchr(" \t\r\n", (*q)[0])) {
+		(*q)++;
+		(*n)--;
+	}
+	while (*n > 0 && strchr(" \t\r\n;", (*q)[*n - 1]))
+		(*n)--;
+}
+
+static int prepare(struct cypher_tx *t, const char *q, size_t n,
+		   struct cypher_result *r, struct cypher_error *err)
+{
+	struct cypher_engine *e = t->e;
+	uint64_t h;
+	struct plan_cache_entry *c;
+	int rv;
+
+	normalise(&q, &n);
+	h = text_hash(q, n);
+	c = cache_find(e, q, n, h);
+	if (c != NULL) {
+		c->busy = true;
+		c->last_used = ++e->clock;
+		r->cached = c;
+		r->stmt = c->stmt;
+		r->plan = c->plan;
+		return GRAFT_OK;
+	}
+	rv = cypher_parse(q, n, &r->stmt, err);
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = plan_build(e, r->stmt, &r->plan, err);
+	if (rv != GRAFT_OK) {
+		if (rv == GRAFT_ENOMEM)
+			cypher_error_set(err, OOM_CODE,
+					 "Out of memory while planning the query");
+		cypher_stmt_free(r->stmt);
+		r->stmt = NULL;
+		return rv;
+	}
+	if (r->plan->admin)
+		return GRAFT_OK;
+	c = cache_slot(e);
+	if (c == NULL || (c->text = malloc(n + 1)) == NULL)
+		return GRAFT_OK; /* uncached is fine */
+	memcpy(c->text, q, n);
+	c->text[n] = 0;
+	c->len = n;
+	c->hash = h;
+	c->stmt = r->stmt;
+	c->plan = r->plan;
+	c->busy = true;
+	c->last_used = ++e->clock;
+	r->cached = c;
+	return GRAFT_OK;
+}
+
+static void release_plan(struct cypher_result *r)
+{
+	if (r->cached != NULL) {
+		/* a plan left mid-stream holds buffers: drop it */
+		if (!r->done)
+			cache_drop(r->cached);
+		else
+			r->cached->busy = false;
+	} else {
+		plan_free(r->plan);
+		cypher_stmt_free(r->stmt);
+	}
+	r->plan = NULL;
+	r->stmt = NULL;
+	r->cached = NULL;
+}
+
+static int fail_tx(struct cypher_tx *t, int rv)
+{
+	t->failed = true;
+	return rv ? rv : GRAFT_EINVAL;
+}
+
+/* USE db in the first statement of a transaction moves it there. */
+static int switch_db(struct cypher_tx *t, const char *name,
+		     struct cypher_error *err)
+{
+	struct db_tx *old = t->tx;
+
+	if (strcmp(name, t->dbname) == 0)
+		return GRAFT_OK;
+	if (t->used || db_tx_has_writes(old))
+		return cypher_error_set(err, "Neo.ClientError.Statement.SemanticError",
+					"USE %s: this transaction already runs against '%s'; one transaction uses one database",
+					name, t->dbname);
+	if (open_db_tx(t, name, err) != GRAFT_OK) {
+		t->tx = old;
+		return GRAFT_EINVAL;
+	}
+	db_tx_rollback(old);
+	return GRAFT_OK;
+}
+
+static void ctx_init(struct cypher_result *r, const struct graft_value *params,
+		     struct cypher_error *err)
+{
+	struct cypher_tx *t = r->tx;
+	struct exec_ctx *x = &r->x;
+
+	x->ctx = t;
+	x->engine = t->e;
+	x->db = t->db;
+	x->tx = t->tx;
+	x->params = params;
+	x->err = err;
+	x->stats = &r->stats;
+	x->stmt = r->stmt;
+	x->plan = r->plan;
+	x->nslots = r->plan->nslots;
+	x->deadline_ns = t->deadline_ns;
+	x->terminated = &t->terminated;
+	x->fc.db = t->db;
+	x->fc.tx = t->tx;
+	x->fc.ctx = t;
+	x->fc.err = err;
+	x->fc.statement_ms = engine_now_ms();
+}
+
+static int start(struct cypher_result *r, struct cypher_error *err)
+{
+	struct exec_plan *p = r->plan;
+
+	r->x.row = calloc(p->nslots + 1, sizeof *r->x.row);
+	r->out = calloc(p->ncolumns + 1, sizeof *r->out);
+	if (r->x.row == NULL || r->out == NULL)
+		return cypher_error_set(err, OOM_CODE,
+					"Out of memory starting the query");
+	if (p->explain && !p->profile) {
+		r->explain_only = true;
+		r->done = true;
+		return plan_describe(p, false, &r->planv) == GRAFT_OK
+			       ? GRAFT_OK
+			       : cypher_error_set(err, OOM_CODE,
+						  "Out of memory describing the plan");
+	}
+	if (p->root->vt->open(p->root, &r->x) < 0)
+		return GRAFT_EINVAL;
+	/* the first row now: write statements finish here, as a whole */
+	r->peek_rv = p->root->vt->next(p->root, &r->x);
+	if (r->peek_rv >= 0 && p->writes &&
+	    exec_finish_deletes(&r->x) < 0)
+		r->peek_rv = -1;
+	if (r->peek_rv < 0)
+		return GRAFT_EINVAL;
+	r->peeked = true;
+	return GRAFT_OK;
+}
+
+static int too_big(struct cypher_tx *t, size_t len, struct cypher_error *err)
+{
+	return cypher_error_set(err, "Neo.ClientError.Request.Invalid",
+				"The query text is %zu bytes; the limit is %zu. Pass large values as parameters",
+				len, t->e->o.max_query_size);
+}
+
+int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
+	       const struct graft_value *params, struct cypher_result **out,
+	       struct cypher_error *err)
+{
+	struct cypher_result *r;
+	int rv;
+
+	err->code[0] = 0;
+	if (tx->open != NULL)
+		cypher_result_close(tx->open);
+	if (tx->failed)
+		return cypher_error_set(err, "Neo.ClientError.Transaction.TransactionMarkedAsFailed",
+					"A statement in this transaction failed; roll it back and start a new one");
+	if (len > tx->e->o.max_query_size)
+		return fail_tx(tx, too_big(tx, len, err));
+	r = calloc(1, sizeof *r);
+	if (r == NULL)
+		return fail_tx(tx, cypher_error_set(err, OOM_CODE,
+						    "Out of memory starting the query"));
+	r->tx = tx;
+	snprintf(tx->current_query, sizeof tx->current_query, "%.*s",
+		 (int)(len < 255 ? len : 255), query);
+	rv = prepare(tx, query, len, r, err);
+	if (rv == GRAFT_OK && r->plan->use_db)
+		rv = switch_db(tx, r->plan->use_db, err);
+	if (rv == GRAFT_OK) {
+		ctx_init(r, params, err);
+		rv = start(r, err);
+	}
+	tx->used = true;
+	tx->open = r;
+	if (rv != GRAFT_OK) {
+		cypher_result_close(r);
+		return fail_tx(tx, rv);
+	}
+	*out = r;
+	return GRAFT_OK;
+}
+
+size_t cypher_result_fields(const struct cypher_result *r,
+			    const char *const **names)
+{
+	*names = r->plan->columns;
+	return r->plan->ncolumns;
+}
+
+static void finish(struct cypher_result *r)
+{
+	r->done = true;
+	if (r->plan->profile)
+		plan_describe(r->plan, true, &r->planv);
+}
+
+int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
+		       struct cypher_error *err)
+{
+	struct exec_plan *p = r->plan;
+	int rv;
+
+	if (r->done)
+		return 0;
+	if (r->peeked) {
+		r->peeked = false;
+		rv = r->peek_rv;
+	} else {
+		r->x.err = err;
+		r->x.fc.err = err;
+		rv = p->root->vt->next(p->root, &r->x);
+	}
+	if (rv < 0) {
+		if (err != r->x.err)
+			*err = *r->x.err;
+		r->tx->failed = true;
+		r->done = true;
+		return -1;
+	}
+	if (rv == 0) {
+		finish(r);
+		return 0;
+	}
+	if (p->explain) /* PROFILE: run, show no rows */
+		return cypher_result_next(r, row, err);
+	for (uint32_t i = 0; i < p->ncolumns; i++)
+		r->out[i] = r->x.row[p->column_slots[i]];
+	*row = r->out;
+	return 1;
+}
+
+const char *cypher_result_type(const struct cypher_result *r)
+{
+	const struct exec_plan *p = r->plan;
+
+	if (p->schema || p->admin)
+		return p->admin && !p->schema ? "r" : "s";
+	if (p->writes)
+		return p->ncolumns ? "rw" : "w";
+	return "r";
+}
+
+void cypher_result_stats(const struct cypher_result *r,
+			 struct cypher_stats *out)
+{
+	*out = r->stats;
+}
+
+bool cypher_stats_any(const struct cypher_stats *s)
+{
+	static const struct cypher_stats zero;
+
+	return memcmp(s, &zero, sizeof zero) != 0;
+}
+
+const struct graft_value *cypher_result_plan(const struct cypher_result *r)
+{
+	return r->planv.type == GRAFT_VALUE_MAP ? &r->planv : NULL;
+}
+
+void cypher_result_close(struct cypher_result *r)
+{
+	if (r == NULL)
+		return;
+	if (r->tx->open == r)
+		r->tx->open = NULL;
+	for (uint32_t i = 0; r->x.row && i < r->x.nslots; i++)
+		graft_value_free(&r->x.row[i]);
+	free(r->x.row);
+	free(r->out);
+	free(r->x.pending_deletes);
+	graft_value_free(&r->planv);
+	release_plan(r);
+	free(r);
+}
+
+/* Entity views ------------------------------------------------------------ */
+
+static int props_map(struct db *db, const struct graph_prop *props, size_t n,
+		     struct graft_value *out)
+{
+	const struct graph *g = db_graph(db);
+	int rv = graft_value_map(out, (uint32_t)n);
+
+	for (size_t i = 0; rv == GRAFT_OK && i < n; i++) {
+		const char *k = graph_token_name(g, GRAPH_TOKEN_PROPKEY,
+						 props[i].key);
+
+		out->u.map->entries[i].key = graft_str_new(k, strlen(k));
+		if (out->u.map->entries[i].key == NULL)
+			rv = GRAFT_ENOMEM;
+		else
+			rv = graft_value_copy(&out->u.map->entries[i].value,
+					      &props[i].value);
+	}
+	if (rv != GRAFT_OK)
+		graft_value_free(out);
+	else
+		graft_map_sort(out->u.map);
+	return rv;
+}
+
+int cypher_node_view(struct cypher_tx *tx, uint64_t id,
+		     struct graft_value *labels, struct graft_value *props)
+{
+	const struct graph *g = db_graph(tx->db);
+	const uint32_t *ls = NULL;
+	const struct graph_prop *ps = NULL;
+	size_t nl = 0, np = 0;
+	int rv;
+
+	if (db_tx_node_exists(tx->tx, id)) {
+		nl = db_tx_node_labels(tx->tx, id, &ls);
+		np = db_tx_node_props(tx->tx, id, &ps);
+	}
+	rv = graft_value_list(labels, (uint32_t)nl);
+	for (size_t i = 0; rv == GRAFT_OK && i < nl; i++) {
+		const char *name = graph_token_name(g, GRAPH_TOKEN_LABEL, ls[i]);
+
+		rv = graft_value_string(&labels->u.list->items[i], name,
+					strlen(name));
+	}
+	if (rv == GRAFT_OK)
+		rv = props_map(tx->db, ps, np, props);
+	if (rv != GRAFT_OK)
+		graft_value_free(labels);
+	return rv;
+}
+
+int cypher_rel_view(struct cypher_tx *tx, uint64_t id, const char **type,
+		    uint64_t *src, uint64_t *dst, struct graft_value *props)
+{
+	struct graph_rel_ends ends = {0};
+	const struct graph_prop *ps = NULL;
+	size_t np = 0;
+
+	if (db_tx_rel_ends(tx->tx, id, &ends)) {
+		np = db_tx_rel_props(tx->tx, id, &ps);
+		*type = graph_token_name(db_graph(tx->db), GRAPH_TOKEN_RELTYPE,
+					 ends.type);
+	} else {
+		*type = "";
+	}
+	*src = ends.src;
+	*dst = ends.dst;
+	return props_map(tx->db, ps, np, props);
+}
+
+int cypher_element_id(const struct cypher_tx *tx, uint8_t type, uint64_t id,
+		      char *buf, size_t size)
+{
+	int n = snprintf(buf, size, "%d:%s:%llu",
+			 type == GRAFT_VALUE_REL ? 5 : 4, tx->dbname,
+			 (unsigned long long)id);
+
+	return n < 0 || (size_t)n >= size ? GRAFT_ETOOBIG : GRAFT_OK;
+}

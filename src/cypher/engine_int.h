@@ -1,0 +1,95 @@
+/* The engine's private state shared by engine.c, proc.c, admin.c and the
+ * planner: procedure registry, plan cache, open transactions. */
+#ifndef GRAFT_CYPHER_ENGINE_INT_H
+#define GRAFT_CYPHER_ENGINE_INT_H
+
+#include "exec.h"
+#include "security.h"
+
+struct plan_cache_entry {
+	char *text;
+	size_t len;
+	uint64_t hash;
+	struct cypher_stmt *stmt;
+	struct exec_plan *plan;
+	uint64_t last_used;
+	bool busy;  /* in use by a running result */
+};
+
+/* An administrative action deferred to commit (user changes run through
+ * the security unit, which is asynchronous). */
+struct admin_action {
+	struct admin_action *next;
+	uint16_t op;
+	uint32_t flags;
+	char *name;
+	char *password;
+	char *old_password;
+	int change_required;
+	int suspended;
+};
+
+struct cypher_engine {
+	struct dbms *dbms;
+	struct cypher_engine_options o;
+	const struct cypher_proc **procs;
+	size_t nprocs, procs_cap;
+	struct plan_cache_entry *cache;
+	size_t ncache;
+	uint64_t clock;
+	struct security *security;
+	struct cypher_tx *txs;      /* open transactions, for SHOW TRANSACTIONS */
+	uint64_t next_tx_id;
+	uint64_t started_ms;
+};
+
+struct cypher_tx {
+	struct cypher_engine *e;
+	struct cypher_tx *next, *prev;
+	struct db *db;
+	struct db_tx *tx;
+	struct cypher_tx_options o;
+	char dbname[64];
+	char user[64];
+	char id[96];               /* "neo4j-transaction-N" */
+	uint64_t started_ms;
+	uint64_t deadline_ns;
+	bool failed;
+	bool terminated;
+	bool used;                 /* a statement ran */
+	struct cypher_result *open;
+	struct graft_value metadata;
+	struct admin_action *actions;
+	char current_query[256];
+};
+
+struct cypher_result {
+	struct cypher_tx *tx;
+	struct cypher_stmt *stmt;
+	struct exec_plan *plan;
+	struct plan_cache_entry *cached;
+	struct exec_ctx x;
+	struct cypher_stats stats;
+	struct graft_value *out;   /* current output row */
+	struct graft_value planv;  /* EXPLAIN / PROFILE */
+	bool done, peeked, explain_only;
+	int peek_rv;
+	struct cypher_error peek_err;
+};
+
+const struct cypher_proc *engine_find_proc(struct cypher_engine *e,
+					   const char *name);
+/* Built-in procedures and the SHOW commands (proc.c). */
+int proc_register_builtins(struct cypher_engine *e);
+/* The procedure behind SHOW <kind>, and how many of its outputs SHOW
+ * prints without YIELD. */
+const struct cypher_proc *proc_show(const char *kind, uint32_t *ndefault);
+/* Runs schema and administration statements (admin.c). */
+int admin_run(struct exec_ctx *x, struct ast *a);
+/* Applies a committing transaction's deferred user changes in order, then
+ * calls done (possibly before returning if one fails at once). */
+int admin_actions_run(struct cypher_commit_req *req,
+		      void (*done)(struct cypher_commit_req *req, int status));
+int64_t engine_now_ms(void);
+
+#endif

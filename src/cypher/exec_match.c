@@ -1,0 +1,624 @@
+/* Pattern matching: a MATCH clause is a chain of steps (scan or check a
+ * node, expand one relationship or a variable-length path, build a path)
+ * searched depth-first with explicit cursors, so rows come out one at a time
+ * and a large match never sits in memory. */
+#include <stdlib.h>
+#include <string.h>
+
+#include "ops.h"
+#include "plan_int.h"
+
+struct match_op {
+	struct op base;
+	struct match_step *steps;
+	uint32_t n;
+	struct ast *where;
+	bool optional;
+	int32_t *new_slots;
+	uint32_t nnew;
+	/* state */
+	int level;
+	bool have_input;
+	bool matched;
+};
+
+/* Node checks --------------------------------------------------------- */
+
+static int props_match(struct exec_ctx *x, struct ast *props,
+		       const struct graft_value *ent)
+{
+	struct graft_value m, v;
+	int ok = 1;
+
+	if (props == NULL)
+		return 1;
+	if (eval(x, props, &m) < 0)
+		return -1;
+	if (m.type != GRAFT_VALUE_MAP) {
+		graft_value_free(&m);
+		return m.type == GRAFT_VALUE_NULL
+			       ? 1
+			       : exec_fail(x, "TypeError",
+					   "Expected a map of properties in a pattern");
+	}
+	for (uint32_t i = 0; ok == 1 && i < m.u.map->len; i++) {
+		struct graft_map_entry *e = &m.u.map->entries[i];
+		uint32_t k = exec_token(x, GRAPH_TOKEN_PROPKEY, e->key->data);
+		const struct graft_value *p = NULL;
+
+		if (k != GRAPH_NO_TOKEN)
+			p = ent->type == GRAFT_VALUE_NODE
+				    ? db_tx_node_prop(x->tx, (uint64_t)ent->u.i, k)
+				    : db_tx_rel_prop(x->tx, (uint64_t)ent->u.i, k);
+		v = p ? *p : graft_value_null();
+		ok = cypher_equals(&v, &e->value) == CYPHER_TRUE;
+	}
+	graft_value_free(&m);
+	return ok;
+}
+
+/* Labels, properties and the inline WHERE of a node pattern, with the node
+ * already bound in its slot. */
+static int node_ok(struct exec_ctx *x, struct match_step *s)
+{
+	struct ast *np = s->node_pat;
+	const struct graft_value *v = &x->row[s->node_slot];
+	int r;
+
+	if (np == NULL)
+		return 1;
+	for (uint32_t i = 0; i < np->kids[0]->n; i++) {
+		uint32_t t = exec_token(x, GRAPH_TOKEN_LABEL,
+					np->kids[0]->kids[i]->name);
+
+		x->dbhits++;
+		if (t == GRAPH_NO_TOKEN ||
+		    !db_tx_node_has_label(x->tx, (uint64_t)v->u.i, t))
+			return 0;
+	}
+	r = props_match(x, np->kids[1], v);
+	if (r != 1 || np->n < 3)
+		return r;
+	r = eval_pred(x, np->kids[2]);
+	return r < 0 ? -1 : r == CYPHER_TRUE;
+}
+
+static int rel_ok(struct exec_ctx *x, struct match_step *s,
+		  const struct graft_value *rel)
+{
+	struct ast *rp = s->rel_pat;
+	int r;
+
+	if (rp == NULL)
+		return 1;
+	r = props_match(x, rp->kids[1], rel);
+	if (r != 1 || rp->n < 3)
+		return r;
+	r = eval_pred(x, rp->kids[2]);
+	return r < 0 ? -1 : r == CYPHER_TRUE;
+}
+
+/* Scan ---------------------------------------------------------------- */
+
+static bool seek_possible(struct exec_ctx *x, struct match_step *s,
+			  uint32_t *label, uint32_t *key)
+{
+	if (s->seek_label == NULL)
+		return false;
+	*label = exec_token(x, GRAPH_TOKEN_LABEL, s->seek_label);
+	*key = exec_token(x, GRAPH_TOKEN_PROPKEY, s->seek_key);
+	return *label != GRAPH_NO_TOKEN && *key != GRAPH_NO_TOKEN &&
+	       graph_index_exists(db_graph(x->db), *label, *key);
+}
+
+static int scan_init(struct exec_ctx *x, struct match_step *s)
+{
+	uint32_t label, key;
+	struct ast *labels = s->node_pat ? s->node_pat->kids[0] : NULL;
+
+	graft_value_free(&s->seek);
+	s->once = false;
+	if (seek_possible(x, s, &label, &key)) {
+		if (eval(x, s->seek_value, &s->seek) < 0)
+			return -1;
+		if (s->seek.type == GRAFT_VALUE_NULL) {
+			s->once = true; /* = null matches nothing */
+			return 0;
+		}
+		db_cursor_index(&s->cur, x->tx, label, key, &s->seek);
+		return 0;
+	}
+	if (labels != NULL && labels->n > 0) {
+		label = exec_token(x, GRAPH_TOKEN_LABEL, labels->kids[0]->name);
+		if (label == GRAPH_NO_TOKEN) {
+			s->once = true;
+			return 0;
+		}
+		db_cursor_label(&s->cur, x->tx, label);
+		return 0;
+	}
+	db_cursor_nodes(&s->cur, x->tx);
+	return 0;
+}
+
+static int scan_next(struct exec_ctx *x, struct match_step *s)
+{
+	for (;;) {
+		uint64_t id;
+		int r;
+
+		if (s->once || exec_tick(x) < 0)
+			return s->once ? 0 : -1;
+		id = db_cursor_next(&s->cur);
+		x->dbhits++;
+		if (id == GRAPH_NO_ID)
+			return 0;
+		row_set(x, s->node_slot, graft_value_ref(GRAFT_VALUE_NODE, id));
+		r = node_ok(x, s);
+		if (r != 0)
+			return r;
+	}
+}
+
+static int check_next(struct exec_ctx *x, struct match_step *s, bool init)
+{
+	const struct graft_value *v = &x->row[s->node_slot];
+
+	if (!init || v->type == GRAFT_VALUE_NULL)
+		return 0;
+	if (v->type != GRAFT_VALUE_NODE)
+		return exec_fail(x, "TypeError",
+				 "Type mismatch: expected Node but was %s",
+				 cypher_type_name(v));
+	if (!db_tx_node_exists(x->tx, (uint64_t)v->u.i))
+		return 0;
+	return node_ok(x, s);
+}
+
+/* Expand -------------------------------------------------------------- */
+
+static int resolve_types(struct exec_ctx *x, struct match_step *s)
+{
+	struct ast *types = s->rel_pat ? s->rel_pat->kids[0] : NULL;
+
+	s->ntypes = 0;
+	s->any_type = types == NULL || types->n == 0;
+	for (uint32_t i = 0; !s->any_type && i < types->n; i++) {
+		uint32_t t = exec_token(x, GRAPH_TOKEN_RELTYPE,
+					types->kids[i]->name);
+
+		if (t != GRAPH_NO_TOKEN && s->ntypes < 8)
+			s->types[s->ntypes++] = t;
+	}
+	return s->any_type || s->ntypes > 0;
+}
+
+static bool type_ok(const struct match_step *s, uint32_t type)
+{
+	if (s->any_type)
+		return true;
+	for (uint32_t i = 0; i < s->ntypes; i++)
+		if (s->types[i] == type)
+			return true;
+	return false;
+}
+
+static bool rel_in_slot(const struct graft_value *v, uint64_t rel)
+{
+	if (v->type == GRAFT_VALUE_REL)
+		return (uint64_t)v->u.i == rel;
+	if (v->type != GRAFT_VALUE_LIST)
+		return false;
+	for (uint32_t i = 0; i < v->u.list->len; i++)
+		if (rel_in_slot(&v->u.list->items[i], rel))
+			return true;
+	return false;
+}
+
+static bool rel_unique(struct exec_ctx *x, const struct match_step *s,
+		       uint64_t rel)
+{
+	for (uint32_t i = 0; i < s->nuniq; i++)
+		if (rel_in_slot(&x->row[s->uniq[i]], rel))
+			return false;
+	return true;
+}
+
+static void start_expand(struct exec_ctx *x, struct match_step *s,
+			 struct db_cursor *c, uint64_t node)
+{
+	db_cursor_expand(c, x->tx, node, (enum graph_dir)s->dir,
+			 s->ntypes == 1 && !s->any_type ? s->types[0]
+							: GRAPH_NO_TOKEN);
+}
+
+/* Next relationship from a cursor that passes type and uniqueness checks;
+ * *other is its far end. */
+static uint64_t next_rel(struct exec_ctx *x, struct match_step *s,
+			 struct db_cursor *c, uint64_t from, uint64_t *other)
+{
+	for (;;) {
+		struct graph_rel_ends ends;
+		uint64_t r = db_cursor_next(c);
+
+		x->dbhits++;
+		if (r == GRAPH_NO_ID)
+			return r;
+		if (!db_tx_rel_ends(x->tx, r, &ends) || !type_ok(s, ends.type) ||
+		    !rel_unique(x, s, r))
+			continue;
+		if (s->dir == GRAPH_OUT)
+			*other = ends.dst;
+		else if (s->dir == GRAPH_IN)
+			*other = ends.src;
+		else
+			*other = ends.src == from ? ends.dst : ends.src;
+		return r;
+	}
+}
+
+static int bind_target(struct exec_ctx *x, struct match_step *s, uint64_t node)
+{
+	const struct graft_value *t = &x->row[s->node_slot];
+
+	if (s->target_bound)
+		return t->type == GRAFT_VALUE_NODE && (uint64_t)t->u.i == node;
+	row_set(x, s->node_slot, graft_value_ref(GRAFT_VALUE_NODE, node));
+	return node_ok(x, s);
+}
+
+static int from_node(struct exec_ctx *x, struct match_step *s, uint64_t *id)
+{
+	const struct graft_value *f = &x->row[s->from_slot];
+
+	if (f->type == GRAFT_VALUE_NULL)
+		return 0;
+	if (f->type != GRAFT_VALUE_NODE)
+		return exec_fail(x, "TypeError",
+				 "Type mismatch: expected Node but was %s",
+				 cypher_type_name(f));
+	*id = (uint64_t)f->u.i;
+	return 1;
+}
+
+static int expand_next(struct exec_ctx *x, struct match_step *s, bool init)
+{
+	uint64_t from = 0, other = 0, r;
+	int ok;
+
+	if (init) {
+		ok = from_node(x, s, &from);
+		if (ok <= 0 || !resolve_types(x, s)) {
+			s->once = true;
+			return ok < 0 ? -1 : 0;
+		}
+		s->once = false;
+		start_expand(x, s, &s->cur, from);
+	}
+	if (s->once)
+		return 0;
+	from = (uint64_t)x->row[s->from_slot].u.i;
+	for (;;) {
+		if (exec_tick(x) < 0)
+			return -1;
+		r = next_rel(x, s, &s->cur, from, &other);
+		if (r == GRAPH_NO_ID)
+			return 0;
+		row_set(x, s->rel_slot, graft_value_ref(GRAFT_VALUE_REL, r));
+		ok = rel_ok(x, s, &x->row[s->rel_slot]);
+		if (ok == 1)
+			ok = bind_target(x, s, other);
+		if (ok != 0)
+			return ok;
+	}
+}
+
+/* Variable length ------------------------------------------------------ */
+
+static int push_frame(struct exec_ctx *x, struct match_step *s, uint64_t node)
+{
+	struct varlen_frame *f;
+
+	if (s->nframes == s->frames_cap) {
+		uint32_t cap = s->frames_cap ? s->frames_cap * 2 : 8;
+
+		f = realloc(s->frames, cap * sizeof *f);
+		if (f == NULL)
+			return exec_oom(x);
+		s->frames = f;
+		s->frames_cap = cap;
+	}
+	f = &s->frames[s->nframes++];
+	f->node = node;
+	f->exhausted = s->max >= 0 && (int64_t)s->nrels >= s->max;
+	if (!f->exhausted)
+		start_expand(x, s, &f->cur, node);
+	return 0;
+}
+
+static int push_rel(struct exec_ctx *x, struct match_step *s, uint64_t r)
+{
+	if (s->nrels == s->rels_cap) {
+		uint32_t cap = s->rels_cap ? s->rels_cap * 2 : 8;
+		uint64_t *p = realloc(s->rels, cap * sizeof *p);
+
+		if (p == NULL)
+			return exec_oom(x);
+		s->rels = p;
+		s->rels_cap = cap;
+	}
+	s->rels[s->nrels++] = r;
+	return 0;
+}
+
+static bool in_path(const struct match_step *s, uint64_t r)
+{
+	for (uint32_t i = 0; i < s->nrels; i++)
+		if (s->rels[i] == r)
+			return true;
+	return false;
+}
+
+static int bind_varlen(struct exec_ctx *x, struct match_step *s, uint64_t node)
+{
+	struct graft_value l;
+
+	if (graft_value_list(&l, s->nrels) != GRAFT_OK)
+		return exec_oom(x);
+	for (uint32_t i = 0; i < s->nrels; i++)
+		l.u.list->items[i] = graft_value_ref(GRAFT_VALUE_REL, s->rels[i]);
+	row_set(x, s->rel_slot, l);
+	return bind_target(x, s, node);
+}
+
+static int varlen_next(struct exec_ctx *x, struct match_step *s, bool init)
+{
+	uint64_t from = 0, other = 0, r;
+	int ok;
+
+	if (init) {
+		s->nframes = s->nrels = 0;
+		s->zero_done = false;
+		ok = from_node(x, s, &from);
+		if (ok <= 0 || !resolve_types(x, s))
+			return ok < 0 ? -1 : 0;
+		if (push_frame(x, s, from) < 0)
+			return -1;
+		if (s->min == 0) {
+			s->zero_done = true;
+			ok = bind_varlen(x, s, from);
+			if (ok != 0)
+				return ok;
+		}
+	}
+	while (s->nframes > 0) {
+		struct varlen_frame *f = &s->frames[s->nframes - 1];
+
+		if (exec_tick(x) < 0)
+			return -1;
+		r = f->exhausted ? GRAPH_NO_ID
+				 : next_rel(x, s, &f->cur, f->node, &other);
+		while (r != GRAPH_NO_ID && in_path(s, r))
+			r = next_rel(x, s, &f->cur, f->node, &other);
+		if (r == GRAPH_NO_ID) {
+			s->nframes--;
+			if (s->nrels > 0 && s->nframes > 0)
+				s->nrels--;
+			continue;
+		}
+		struct graft_value rv = graft_value_ref(GRAFT_VALUE_REL, r);
+		ok = rel_ok(x, s, &rv);
+		if (ok < 0)
+			return -1;
+		if (ok == 0)
+			continue;
+		if (push_rel(x, s, r) < 0 || push_frame(x, s, other) < 0)
+			return -1;
+		if ((int64_t)s->nrels >= s->min) {
+			ok = bind_varlen(x, s, other);
+			if (ok != 0)
+				return ok;
+		}
+	}
+	return 0;
+}
+
+/* Paths ---------------------------------------------------------------- */
+
+static int path_push(struct graft_value *p, uint32_t *n, uint64_t id)
+{
+	struct graft_value *items = realloc(p->u.list->items,
+					    (*n + 1) * sizeof *items);
+
+	if (items == NULL)
+		return GRAFT_ENOMEM;
+	p->u.list->items = items;
+	items[(*n)++] = graft_value_int((int64_t)id);
+	p->u.list->len = *n;
+	return GRAFT_OK;
+}
+
+static uint64_t far_end(struct exec_ctx *x, uint64_t rel, uint64_t from)
+{
+	struct graph_rel_ends e;
+
+	if (!db_tx_rel_ends(x->tx, rel, &e))
+		return from;
+	return e.src == from ? e.dst : e.src;
+}
+
+static int build_path(struct exec_ctx *x, struct match_step *s, bool init)
+{
+	struct graft_value p;
+	uint32_t n = 0;
+	uint64_t cur;
+
+	if (!init)
+		return 0;
+	if (graft_value_list(&p, 0) != GRAFT_OK)
+		return exec_oom(x);
+	p.type = GRAFT_VALUE_PATH;
+	for (uint32_t i = 0; i < s->npath; i++) {
+		const struct graft_value *v = &x->row[s->path[i]];
+
+		if (v->type == GRAFT_VALUE_NULL) {
+			graft_value_free(&p);
+			row_set(x, s->node_slot, graft_value_null());
+			return 1;
+		}
+		if (i == 0) {
+			cur = (uint64_t)v->u.i;
+			if (path_push(&p, &n, cur) != GRAFT_OK)
+				goto oom;
+			continue;
+		}
+		if (i % 2 == 0) /* nodes after single rels were pushed */
+			continue;
+		const struct graft_value *rels = v;
+		uint32_t k = v->type == GRAFT_VALUE_LIST ? v->u.list->len : 1;
+		for (uint32_t j = 0; j < k; j++) {
+			uint64_t r = (uint64_t)(v->type == GRAFT_VALUE_LIST
+							? rels->u.list->items[j].u.i
+							: v->u.i);
+
+			cur = far_end(x, r, cur);
+			if (path_push(&p, &n, r) != GRAFT_OK ||
+			    path_push(&p, &n, cur) != GRAFT_OK)
+				goto oom;
+		}
+	}
+	row_set(x, s->node_slot, p);
+	return 1;
+oom:
+	graft_value_free(&p);
+	return exec_oom(x);
+}
+
+static int step_advance(struct exec_ctx *x, struct match_step *s)
+{
+	bool init = s->needs_init;
+
+	s->needs_init = false;
+	switch (s->kind) {
+	case STEP_SCAN:
+		if (init && scan_init(x, s) < 0)
+			return -1;
+		return scan_next(x, s);
+	case STEP_CHECK:
+		return check_next(x, s, init);
+	case STEP_EXPAND:
+		return expand_next(x, s, init);
+	case STEP_VAREXPAND:
+		return varlen_next(x, s, init);
+	default:
+		return build_path(x, s, init);
+	}
+}
+
+/* The operator ------------------------------------------------------------ */
+
+static int match_open(struct op *op, struct exec_ctx *x)
+{
+	struct match_op *m = (struct match_op *)op;
+
+	m->have_input = false;
+	return op->child->vt->open(op->child, x);
+}
+
+static int match_found(struct exec_ctx *x, struct match_op *m)
+{
+	int t;
+
+	if (m->where == NULL)
+		return 1;
+	t = eval_pred(x, m->where);
+	return t < 0 ? -1 : t == CYPHER_TRUE;
+}
+
+static int match_next(struct op *op, struct exec_ctx *x)
+{
+	struct match_op *m = (struct match_op *)op;
+	int r;
+
+	for (;;) {
+		if (!m->have_input) {
+			r = op->child->vt->next(op->child, x);
+			if (r <= 0)
+				return r;
+			m->have_input = true;
+			m->matched = false;
+			m->level = 0;
+			m->steps[0].needs_init = true;
+		}
+		while (m->level >= 0) {
+			struct match_step *s = &m->steps[m->level];
+
+			r = step_advance(x, s);
+			if (r < 0)
+				return -1;
+			if (r == 0) {
+				m->level--;
+				continue;
+			}
+			if ((uint32_t)m->level + 1 < m->n) {
+				m->level++;
+				m->steps[m->level].needs_init = true;
+				continue;
+			}
+			r = match_found(x, m);
+			if (r < 0)
+				return -1;
+			if (r == 1) {
+				m->matched = true;
+				op->rows++;
+				return 1;
+			}
+		}
+		m->have_input = false;
+		if (m->optional && !m->matched) {
+			for (uint32_t i = 0; i < m->nnew; i++)
+				row_set(x, m->new_slots[i], graft_value_null());
+			op->rows++;
+			return 1;
+		}
+	}
+}
+
+static void match_free(struct op *op)
+{
+	struct match_op *m = (struct match_op *)op;
+
+	for (uint32_t i = 0; i < m->n; i++) {
+		graft_value_free(&m->steps[i].seek);
+		free(m->steps[i].frames);
+		free(m->steps[i].rels);
+		free(m->steps[i].uniq);
+		free(m->steps[i].path);
+	}
+	free(m->steps);
+	free(m->new_slots);
+}
+
+static const struct op_vt match_vt = {"Expand", match_open, match_next,
+				      match_free};
+static const struct op_vt optional_vt = {"OptionalExpand", match_open,
+					 match_next, match_free};
+
+struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
+		    struct ast *where, bool optional, int32_t *new_slots,
+		    uint32_t nnew)
+{
+	struct match_op *m = calloc(1, sizeof *m);
+
+	if (m == NULL)
+		return NULL;
+	m->base.vt = optional ? &optional_vt : &match_vt;
+	m->base.child = child;
+	m->steps = steps;
+	m->n = n;
+	m->where = where;
+	m->optional = optional;
+	m->new_slots = new_slots;
+	m->nnew = nnew;
+	return &m->base;
+}

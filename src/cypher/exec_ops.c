@@ -1,0 +1,1361 @@
+/* The relational operators between pattern matches and writes: argument,
+ * filter, unwind, projection, aggregation, distinct, sort, skip/limit,
+ * union, apply (subqueries), eager buffering and procedure calls. */
+#define _GNU_SOURCE
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "ops.h"
+#include "plan_int.h"
+
+int exec_tick(struct exec_ctx *x)
+{
+	if ((++x->tick & 1023) != 0)
+		return 0;
+	if (x->terminated != NULL && *x->terminated)
+		return exec_fail_code(x, "Neo.ClientError.Transaction.Terminated",
+				      "The transaction has been terminated. Retry your operation in a new transaction, and you should see a successful result. Explicitly terminated by the user.");
+	if (x->deadline_ns != 0 && uv_hrtime() > x->deadline_ns)
+		return exec_fail_code(x, "Neo.ClientError.Transaction.TransactionTimedOut",
+				      "The transaction has been terminated because it ran longer than its timeout (db.transaction.timeout); make the query cheaper or raise the timeout");
+	return 0;
+}
+
+/* Saved rows ------------------------------------------------------------- */
+
+static struct graft_value *row_save(struct exec_ctx *x)
+{
+	struct graft_value *r = calloc(x->nslots ? x->nslots : 1, sizeof *r);
+
+	if (r == NULL)
+		return NULL;
+	for (uint32_t i = 0; i < x->nslots; i++)
+		if (graft_value_copy(&r[i], &x->row[i]) != GRAFT_OK) {
+			for (uint32_t j = 0; j < i; j++)
+				graft_value_free(&r[j]);
+			free(r);
+			return NULL;
+		}
+	return r;
+}
+
+static void row_free(struct graft_value *r, uint32_t n)
+{
+	if (r == NULL)
+		return;
+	for (uint32_t i = 0; i < n; i++)
+		graft_value_free(&r[i]);
+	free(r);
+}
+
+/* Copies a saved row into the live row (the saved one stays). */
+static int row_load(struct exec_ctx *x, const struct graft_value *r)
+{
+	for (uint32_t i = 0; i < x->nslots; i++) {
+		struct graft_value v;
+
+		if (graft_value_copy(&v, &r[i]) != GRAFT_OK)
+			return exec_oom(x);
+		row_set(x, (int32_t)i, v);
+	}
+	return 0;
+}
+
+struct rowbuf {
+	struct graft_value **rows;
+	size_t n, cap, pos;
+};
+
+static int rowbuf_push(struct exec_ctx *x, struct rowbuf *b)
+{
+	struct graft_value *r;
+
+	if (b->n == b->cap) {
+		size_t cap = b->cap ? b->cap * 2 : 64;
+		struct graft_value **p = realloc(b->rows, cap * sizeof *p);
+
+		if (p == NULL)
+			return exec_oom(x);
+		b->rows = p;
+		b->cap = cap;
+	}
+	r = row_save(x);
+	if (r == NULL)
+		return exec_oom(x);
+	b->rows[b->n++] = r;
+	return 0;
+}
+
+static void rowbuf_clear(struct rowbuf *b, uint32_t nslots)
+{
+	for (size_t i = 0; i < b->n; i++)
+		row_free(b->rows[i], nslots);
+	b->n = b->pos = 0;
+}
+
+static void rowbuf_free(struct rowbuf *b, uint32_t nslots)
+{
+	rowbuf_clear(b, nslots);
+	free(b->rows);
+	b->rows = NULL;
+	b->cap = 0;
+}
+
+/* Drains child into b. */
+static int rowbuf_fill(struct exec_ctx *x, struct op *child, struct rowbuf *b)
+{
+	int r;
+
+	while ((r = child->vt->next(child, x)) > 0)
+		if (rowbuf_push(x, b) < 0)
+			return -1;
+	return r;
+}
+
+static int rowbuf_next(struct exec_ctx *x, struct rowbuf *b)
+{
+	if (b->pos >= b->n)
+		return 0;
+	return row_load(x, b->rows[b->pos++]) < 0 ? -1 : 1;
+}
+
+static int open_child(struct op *op, struct exec_ctx *x)
+{
+	return op->child ? op->child->vt->open(op->child, x) : 0;
+}
+
+static void free_nothing(struct op *op)
+{
+	(void)op;
+}
+
+/* Argument: one row, the one already in the context. ---------------------- */
+
+struct argument_op {
+	struct op base;
+	bool done;
+};
+
+static int argument_open(struct op *op, struct exec_ctx *x)
+{
+	(void)x;
+	((struct argument_op *)op)->done = false;
+	return 0;
+}
+
+static int argument_next(struct op *op, struct exec_ctx *x)
+{
+	struct argument_op *a = (struct argument_op *)op;
+
+	(void)x;
+	if (a->done)
+		return 0;
+	a->done = true;
+	op->rows++;
+	return 1;
+}
+
+static const struct op_vt argument_vt = {"Argument", argument_open,
+					 argument_next, free_nothing};
+
+struct op *op_argument(void)
+{
+	struct argument_op *a = calloc(1, sizeof *a);
+
+	if (a == NULL)
+		return NULL;
+	a->base.vt = &argument_vt;
+	return &a->base;
+}
+
+/* Filter -------------------------------------------------------------- */
+
+struct expr_op {
+	struct op base;
+	struct ast *e;
+	int32_t slot;
+	struct graft_value list;
+	uint32_t pos;
+};
+
+static int filter_next(struct op *op, struct exec_ctx *x)
+{
+	struct expr_op *f = (struct expr_op *)op;
+	int r, t;
+
+	while ((r = op->child->vt->next(op->child, x)) > 0) {
+		t = eval_pred(x, f->e);
+		if (t < 0)
+			return -1;
+		if (t == CYPHER_TRUE) {
+			op->rows++;
+			return 1;
+		}
+	}
+	return r;
+}
+
+static void expr_free(struct op *op)
+{
+	graft_value_free(&((struct expr_op *)op)->list);
+}
+
+static const struct op_vt filter_vt = {"Filter", open_child, filter_next,
+				       expr_free};
+
+static struct op *expr_op(const struct op_vt *vt, struct op *child,
+			  struct ast *e, int32_t slot)
+{
+	struct expr_op *f = calloc(1, sizeof *f);
+
+	if (f == NULL)
+		return NULL;
+	f->base.vt = vt;
+	f->base.child = child;
+	f->e = e;
+	f->slot = slot;
+	return &f->base;
+}
+
+struct op *op_filter(struct op *child, struct ast *pred)
+{
+	return expr_op(&filter_vt, child, pred, -1);
+}
+
+/* Unwind -------------------------------------------------------------- */
+
+static int unwind_open(struct op *op, struct exec_ctx *x)
+{
+	struct expr_op *u = (struct expr_op *)op;
+
+	graft_value_free(&u->list);
+	u->pos = 0;
+	return open_child(op, x);
+}
+
+static int unwind_next(struct op *op, struct exec_ctx *x)
+{
+	struct expr_op *u = (struct expr_op *)op;
+	int r;
+
+	for (;;) {
+		if (u->list.type == GRAFT_VALUE_LIST &&
+		    u->pos < u->list.u.list->len) {
+			struct graft_value v;
+
+			if (graft_value_copy(&v, &u->list.u.list->items[u->pos++]) !=
+			    GRAFT_OK)
+				return exec_oom(x);
+			row_set(x, u->slot, v);
+			op->rows++;
+			return 1;
+		}
+		graft_value_free(&u->list);
+		r = op->child->vt->next(op->child, x);
+		if (r <= 0)
+			return r;
+		if (eval(x, u->e, &u->list) < 0)
+			return -1;
+		u->pos = 0;
+		if (u->list.type == GRAFT_VALUE_NULL)
+			continue;
+		if (u->list.type != GRAFT_VALUE_LIST) {
+			/* UNWIND of a single value yields it once */
+			struct graft_value one;
+
+			if (graft_value_list(&one, 1) != GRAFT_OK)
+				return exec_oom(x);
+			one.u.list->items[0] = u->list;
+			u->list = one;
+		}
+	}
+}
+
+static const struct op_vt unwind_vt = {"Unwind", unwind_open, unwind_next,
+				       expr_free};
+
+struct op *op_unwind(struct op *child, struct ast *list, int32_t slot)
+{
+	return expr_op(&unwind_vt, child, list, slot);
+}
+
+/* Projection ---------------------------------------------------------- */
+
+struct project_op {
+	struct op base;
+	struct ast **exprs;
+	int32_t *slots;
+	uint32_t n;
+	struct graft_value *tmp;
+};
+
+static int project_next(struct op *op, struct exec_ctx *x)
+{
+	struct project_op *p = (struct project_op *)op;
+	int r = op->child->vt->next(op->child, x);
+
+	if (r <= 0)
+		return r;
+	/* evaluate all first: WITH a AS b, b AS a swaps */
+	for (uint32_t i = 0; i < p->n; i++)
+		if (eval(x, p->exprs[i], &p->tmp[i]) < 0) {
+			for (uint32_t j = 0; j < i; j++)
+				graft_value_free(&p->tmp[j]);
+			return -1;
+		}
+	for (uint32_t i = 0; i < p->n; i++) {
+		row_set(x, p->slots[i], p->tmp[i]);
+		p->tmp[i] = graft_value_null();
+	}
+	op->rows++;
+	return 1;
+}
+
+static void project_free(struct op *op)
+{
+	struct project_op *p = (struct project_op *)op;
+
+	free(p->exprs);
+	free(p->slots);
+	free(p->tmp);
+}
+
+static const struct op_vt project_vt = {"Projection", open_child,
+					project_next, project_free};
+
+struct op *op_project(struct op *child, struct ast **exprs, int32_t *slots,
+		      uint32_t n)
+{
+	struct project_op *p = calloc(1, sizeof *p);
+
+	if (p == NULL || (p->tmp = calloc(n + 1, sizeof *p->tmp)) == NULL) {
+		free(p);
+		return NULL;
+	}
+	p->base.vt = &project_vt;
+	p->base.child = child;
+	p->exprs = exprs;
+	p->slots = slots;
+	p->n = n;
+	return &p->base;
+}
+
+/* Hash sets of value tuples (grouping, DISTINCT, UNION) ------------------ */
+
+struct tuple {
+	struct tuple *next;
+	uint64_t hash;
+	void *data;               /* group payload */
+	uint32_t n;
+	struct graft_value v[];
+};
+
+struct tuple_set {
+	struct tuple **buckets;
+	size_t nb, count;
+	struct tuple **order;     /* insertion order */
+	size_t cap;
+};
+
+static uint64_t tuple_hash(const struct graft_value *v, uint32_t n)
+{
+	uint64_t h = 1469598103934665603ull;
+
+	for (uint32_t i = 0; i < n; i++)
+		h = (h ^ cypher_equivalent_hash(&v[i])) * 1099511628211ull;
+	return h;
+}
+
+static bool tuple_eq(const struct tuple *t, const struct graft_value *v,
+		     uint32_t n)
+{
+	for (uint32_t i = 0; i < n; i++)
+		if (!cypher_equivalent(&t->v[i], &v[i]))
+			return false;
+	return true;
+}
+
+static int set_grow(struct tuple_set *s)
+{
+	size_t nb = s->nb ? s->nb * 2 : 64;
+	struct tuple **b = calloc(nb, sizeof *b);
+
+	if (b == NULL)
+		return GRAFT_ENOMEM;
+	for (size_t i = 0; i < s->count; i++) {
+		struct tuple *t = s->order[i];
+
+		t->next = b[t->hash & (nb - 1)];
+		b[t->hash & (nb - 1)] = t;
+	}
+	free(s->buckets);
+	s->buckets = b;
+	s->nb = nb;
+	return GRAFT_OK;
+}
+
+/* Finds v (n values) or inserts a copy; *found says which. */
+static struct tuple *set_find_or_add(struct tuple_set *s,
+				     const struct graft_value *v, uint32_t n,
+				     bool *found)
+{
+	uint64_t h = tuple_hash(v, n);
+	struct tuple *t;
+
+	for (t = s->nb ? s->buckets[h & (s->nb - 1)] : NULL; t; t = t->next)
+		if (t->hash == h && tuple_eq(t, v, n)) {
+			*found = true;
+			return t;
+		}
+	*found = false;
+	if (s->count >= s->nb * 3 / 4 && set_grow(s) != GRAFT_OK)
+		return NULL;
+	if (s->count == s->cap) {
+		size_t cap = s->cap ? s->cap * 2 : 64;
+		struct tuple **o = realloc(s->order, cap * sizeof *o);
+
+		if (o == NULL)
+			return NULL;
+		s->order = o;
+		s->cap = cap;
+	}
+	t = calloc(1, sizeof *t + n * sizeof t->v[0]);
+	if (t == NULL)
+		return NULL;
+	t->hash = h;
+	t->n = n;
+	for (uint32_t i = 0; i < n; i++)
+		if (graft_value_copy(&t->v[i], &v[i]) != GRAFT_OK) {
+			for (uint32_t j = 0; j < i; j++)
+				graft_value_free(&t->v[j]);
+			free(t);
+			return NULL;
+		}
+	t->next = s->buckets[h & (s->nb - 1)];
+	s->buckets[h & (s->nb - 1)] = t;
+	s->order[s->count++] = t;
+	return t;
+}
+
+static void set_clear(struct tuple_set *s, void (*data_free)(void *, void *),
+		      void *arg)
+{
+	for (size_t i = 0; i < s->count; i++) {
+		struct tuple *t = s->order[i];
+
+		if (data_free)
+			data_free(arg, t->data);
+		for (uint32_t j = 0; j < t->n; j++)
+			graft_value_free(&t->v[j]);
+		free(t);
+	}
+	free(s->buckets);
+	free(s->order);
+	memset(s, 0, sizeof *s);
+}
+
+/* Distinct ------------------------------------------------------------- */
+
+struct distinct_op {
+	struct op base;
+	int32_t *slots;
+	uint32_t n;
+	struct tuple_set seen;
+	struct graft_value *tmp;
+};
+
+static int distinct_open(struct op *op, struct exec_ctx *x)
+{
+	struct distinct_op *d = (struct distinct_op *)op;
+
+	set_clear(&d->seen, NULL, NULL);
+	return open_child(op, x);
+}
+
+static int distinct_next(struct op *op, struct exec_ctx *x)
+{
+	struct distinct_op *d = (struct distinct_op *)op;
+	int r;
+
+	while ((r = op->child->vt->next(op->child, x)) > 0) {
+		bool found;
+
+		for (uint32_t i = 0; i < d->n; i++)
+			d->tmp[i] = x->row[d->slots[i]];
+		if (set_find_or_add(&d->seen, d->tmp, d->n, &found) == NULL)
+			return exec_oom(x);
+		if (!found) {
+			op->rows++;
+			return 1;
+		}
+	}
+	return r;
+}
+
+static void distinct_free(struct op *op)
+{
+	struct distinct_op *d = (struct distinct_op *)op;
+
+	set_clear(&d->seen, NULL, NULL);
+	free(d->slots);
+	free(d->tmp);
+}
+
+static const struct op_vt distinct_vt = {"Distinct", distinct_open,
+					 distinct_next, distinct_free};
+
+struct op *op_distinct(struct op *child, int32_t *slots, uint32_t n)
+{
+	struct distinct_op *d = calloc(1, sizeof *d);
+
+	if (d == NULL || (d->tmp = calloc(n + 1, sizeof *d->tmp)) == NULL) {
+		free(d);
+		return NULL;
+	}
+	d->base.vt = &distinct_vt;
+	d->base.child = child;
+	d->slots = slots;
+	d->n = n;
+	return &d->base;
+}
+
+/* Aggregation -------------------------------------------------------------- */
+
+struct agg_op {
+	struct op base;
+	struct ast **keys;
+	uint32_t nkeys;
+	struct ast **aggs;        /* AST_FUNC / AST_COUNT_STAR, slot set */
+	uint32_t naggs;
+	const struct cypher_agg **defs;
+	struct ast **items;
+	int32_t *item_slots;
+	uint32_t nitems;
+	struct tuple_set groups;
+	size_t pos;
+	bool filled;
+	struct graft_value *tmp;
+	struct exec_ctx *x;
+};
+
+struct group {
+	struct graft_value *first;
+	void **states;
+	struct tuple_set *distinct; /* per aggregate, for DISTINCT */
+};
+
+static void group_free(void *arg, void *p)
+{
+	struct agg_op *a = arg;
+	struct group *g = p;
+
+	if (g == NULL)
+		return;
+	for (uint32_t i = 0; i < a->naggs; i++) {
+		if (g->states[i] != NULL) {
+			if (a->defs[i]->free)
+				a->defs[i]->free(g->states[i]);
+			free(g->states[i]);
+		}
+		set_clear(&g->distinct[i], NULL, NULL);
+	}
+	row_free(g->first, a->x ? a->x->nslots : 0);
+	free(g->states);
+	free(g->distinct);
+	free(g);
+}
+
+static struct group *group_new(struct agg_op *a, struct exec_ctx *x)
+{
+	struct group *g = calloc(1, sizeof *g);
+
+	if (g == NULL)
+		return NULL;
+	g->states = calloc(a->naggs + 1, sizeof *g->states);
+	g->distinct = calloc(a->naggs + 1, sizeof *g->distinct);
+	g->first = row_save(x);
+	if (g->states == NULL || g->distinct == NULL || g->first == NULL)
+		goto err;
+	for (uint32_t i = 0; i < a->naggs; i++) {
+		g->states[i] = calloc(1, a->defs[i]->state_size + 1);
+		if (g->states[i] == NULL)
+			goto err;
+		a->defs[i]->init(g->states[i]);
+	}
+	return g;
+err:
+	group_free(a, g);
+	return NULL;
+}
+
+static int agg_step(struct agg_op *a, struct exec_ctx *x, struct group *g,
+		    uint32_t i)
+{
+	struct ast *e = a->aggs[i];
+	struct graft_value args[4] = {{0}};
+	uint32_t n = e->kind == AST_COUNT_STAR ? 1 : e->n;
+	int rv = -1;
+	bool seen;
+
+	if (e->kind == AST_COUNT_STAR) {
+		args[0] = graft_value_int(1);
+	} else {
+		for (uint32_t k = 0; k < n && k < 4; k++)
+			if (eval(x, e->kids[k], &args[k]) < 0)
+				goto out;
+	}
+	if (e->flags & AST_F_DISTINCT) {
+		if (args[0].type == GRAFT_VALUE_NULL) {
+			rv = 0;
+			goto out;
+		}
+		if (set_find_or_add(&g->distinct[i], args, 1, &seen) == NULL) {
+			exec_oom(x);
+			goto out;
+		}
+		if (seen) {
+			rv = 0;
+			goto out;
+		}
+	}
+	x->err->code[0] = 0;
+	rv = exec_rv(x, a->defs[i]->step(&x->fc, g->states[i], args, n));
+out:
+	for (uint32_t k = 0; k < 4; k++)
+		graft_value_free(&args[k]);
+	return rv;
+}
+
+static int agg_fill(struct agg_op *a, struct exec_ctx *x)
+{
+	int r;
+
+	while ((r = a->base.child->vt->next(a->base.child, x)) > 0) {
+		struct tuple *t;
+		bool found;
+
+		for (uint32_t i = 0; i < a->nkeys; i++)
+			if (eval(x, a->keys[i], &a->tmp[i]) < 0)
+				return -1;
+		t = set_find_or_add(&a->groups, a->tmp, a->nkeys, &found);
+		for (uint32_t i = 0; i < a->nkeys; i++)
+			graft_value_free(&a->tmp[i]);
+		if (t == NULL)
+			return exec_oom(x);
+		if (!found && (t->data = group_new(a, x)) == NULL)
+			return exec_oom(x);
+		for (uint32_t i = 0; i < a->naggs; i++)
+			if (agg_step(a, x, t->data, i) < 0)
+				return -1;
+	}
+	if (r < 0)
+		return -1;
+	if (a->groups.count == 0 && a->nkeys == 0) {
+		struct tuple *t;
+		bool found;
+
+		t = set_find_or_add(&a->groups, a->tmp, 0, &found);
+		if (t == NULL || (t->data = group_new(a, x)) == NULL)
+			return exec_oom(x);
+	}
+	return 0;
+}
+
+static int agg_open(struct op *op, struct exec_ctx *x)
+{
+	struct agg_op *a = (struct agg_op *)op;
+
+	set_clear(&a->groups, group_free, a);
+	a->x = x;
+	a->pos = 0;
+	a->filled = false;
+	return open_child(op, x);
+}
+
+static int agg_next(struct op *op, struct exec_ctx *x)
+{
+	struct agg_op *a = (struct agg_op *)op;
+	struct group *g;
+
+	if (!a->filled) {
+		a->filled = true;
+		if (agg_fill(a, x) < 0)
+			return -1;
+	}
+	if (a->pos >= a->groups.count)
+		return 0;
+	g = a->groups.order[a->pos++]->data;
+	if (row_load(x, g->first) < 0)
+		return -1;
+	for (uint32_t i = 0; i < a->naggs; i++) {
+		struct graft_value v = {0};
+
+		x->err->code[0] = 0;
+		if (exec_rv(x, a->defs[i]->final(&x->fc, g->states[i], &v)) < 0)
+			return -1;
+		row_set(x, a->aggs[i]->slot, v);
+	}
+	for (uint32_t i = 0; i < a->nitems; i++)
+		if (eval(x, a->items[i], &a->tmp[i]) < 0)
+			return -1;
+	for (uint32_t i = 0; i < a->nitems; i++) {
+		row_set(x, a->item_slots[i], a->tmp[i]);
+		a->tmp[i] = graft_value_null();
+	}
+	op->rows++;
+	return 1;
+}
+
+static void agg_free(struct op *op)
+{
+	struct agg_op *a = (struct agg_op *)op;
+
+	set_clear(&a->groups, group_free, a);
+	free(a->keys);
+	free(a->aggs);
+	free(a->defs);
+	free(a->items);
+	free(a->item_slots);
+	free(a->tmp);
+}
+
+static const struct op_vt agg_vt = {"EagerAggregation", agg_open, agg_next,
+				    agg_free};
+
+struct op *op_aggregate(struct op *child, struct ast **keys,
+			int32_t *key_slots, uint32_t nkeys, struct ast **aggs,
+			uint32_t naggs, struct ast **items, int32_t *item_slots,
+			uint32_t nitems)
+{
+	struct agg_op *a = calloc(1, sizeof *a);
+	uint32_t ntmp = (nkeys > nitems ? nkeys : nitems) + 1;
+
+	free(key_slots);
+	if (a == NULL)
+		return NULL;
+	a->tmp = calloc(ntmp, sizeof *a->tmp);
+	a->defs = calloc(naggs + 1, sizeof *a->defs);
+	if (a->tmp == NULL || a->defs == NULL) {
+		free(a->tmp);
+		free(a->defs);
+		free(a);
+		return NULL;
+	}
+	for (uint32_t i = 0; i < naggs; i++)
+		a->defs[i] = aggs[i]->kind == AST_COUNT_STAR
+				     ? cypher_agg_lookup("count", 5)
+				     : cypher_agg_lookup(aggs[i]->name,
+							 strlen(aggs[i]->name));
+	a->base.vt = &agg_vt;
+	a->base.child = child;
+	a->keys = keys;
+	a->nkeys = nkeys;
+	a->aggs = aggs;
+	a->naggs = naggs;
+	a->items = items;
+	a->item_slots = item_slots;
+	a->nitems = nitems;
+	return &a->base;
+}
+
+/* Sort ------------------------------------------------------------------ */
+
+struct sort_op {
+	struct op base;
+	struct ast **keys;
+	bool *desc;
+	uint32_t n;
+	struct rowbuf buf;
+	struct graft_value **keyvals;
+	size_t *order;
+	bool filled;
+	uint32_t nslots;
+};
+
+static int sort_cmp(const void *pa, const void *pb, void *arg)
+{
+	struct sort_op *s = arg;
+	size_t a = *(const size_t *)pa, b = *(const size_t *)pb;
+
+	for (uint32_t i = 0; i < s->n; i++) {
+		int c = cypher_order_cmp(&s->keyvals[a][i], &s->keyvals[b][i]);
+
+		if (c != 0)
+			return s->desc[i] ? -c : c;
+	}
+	return a < b ? -1 : a > b; /* stable */
+}
+
+static void sort_reset(struct sort_op *s, uint32_t nslots)
+{
+	for (size_t i = 0; i < s->buf.n && s->keyvals; i++)
+		row_free(s->keyvals[i], s->n);
+	free(s->keyvals);
+	free(s->order);
+	s->keyvals = NULL;
+	s->order = NULL;
+	rowbuf_clear(&s->buf, nslots);
+}
+
+static int sort_fill(struct sort_op *s, struct exec_ctx *x)
+{
+	int r;
+
+	while ((r = s->base.child->vt->next(s->base.child, x)) > 0) {
+		struct graft_value **kv;
+
+		if (s->buf.n == s->buf.cap || s->keyvals == NULL) {
+			kv = realloc(s->keyvals,
+				     (s->buf.cap ? s->buf.cap * 2 : 64) *
+					     sizeof *kv);
+			if (kv == NULL)
+				return exec_oom(x);
+			s->keyvals = kv;
+		}
+		kv = &s->keyvals[s->buf.n];
+		*kv = calloc(s->n, sizeof **kv);
+		if (*kv == NULL)
+			return exec_oom(x);
+		for (uint32_t i = 0; i < s->n; i++)
+			if (eval(x, s->keys[i], &(*kv)[i]) < 0) {
+				row_free(*kv, s->n);
+				return -1;
+			}
+		if (rowbuf_push(x, &s->buf) < 0) {
+			row_free(*kv, s->n);
+			return -1;
+		}
+	}
+	if (r < 0)
+		return -1;
+	s->order = malloc((s->buf.n + 1) * sizeof *s->order);
+	if (s->order == NULL)
+		return exec_oom(x);
+	for (size_t i = 0; i < s->buf.n; i++)
+		s->order[i] = i;
+	qsort_r(s->order, s->buf.n, sizeof *s->order, sort_cmp, s);
+	return 0;
+}
+
+static int sort_open(struct op *op, struct exec_ctx *x)
+{
+	struct sort_op *s = (struct sort_op *)op;
+
+	sort_reset(s, x->nslots);
+	s->nslots = x->nslots;
+	s->filled = false;
+	return open_child(op, x);
+}
+
+static int sort_next(struct op *op, struct exec_ctx *x)
+{
+	struct sort_op *s = (struct sort_op *)op;
+
+	if (!s->filled) {
+		s->filled = true;
+		if (sort_fill(s, x) < 0)
+			return -1;
+	}
+	if (s->buf.pos >= s->buf.n)
+		return 0;
+	op->rows++;
+	return row_load(x, s->buf.rows[s->order[s->buf.pos++]]) < 0 ? -1 : 1;
+}
+
+static void sort_free(struct op *op)
+{
+	struct sort_op *s = (struct sort_op *)op;
+
+	sort_reset(s, s->nslots);
+	rowbuf_free(&s->buf, s->nslots);
+	free(s->keys);
+	free(s->desc);
+}
+
+static const struct op_vt sort_vt = {"Sort", sort_open, sort_next, sort_free};
+
+struct op *op_sort(struct op *child, struct ast **keys, bool *desc, uint32_t n)
+{
+	struct sort_op *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return NULL;
+	s->base.vt = &sort_vt;
+	s->base.child = child;
+	s->keys = keys;
+	s->desc = desc;
+	s->n = n;
+	return &s->base;
+}
+
+/* Skip and limit ---------------------------------------------------------- */
+
+struct skip_op {
+	struct op base;
+	struct ast *skip, *limit;
+	int64_t to_skip, left;
+};
+
+static int bound_value(struct exec_ctx *x, struct ast *e, int64_t *out)
+{
+	struct graft_value v;
+
+	if (eval(x, e, &v) < 0)
+		return -1;
+	if (v.type == GRAFT_VALUE_FLOAT && v.u.f == (double)(int64_t)v.u.f)
+		v = graft_value_int((int64_t)v.u.f);
+	if (v.type != GRAFT_VALUE_INT || v.u.i < 0) {
+		graft_value_free(&v);
+		return exec_fail(x, "ArgumentError",
+				 "Invalid input. SKIP and LIMIT need a non-negative integer");
+	}
+	*out = v.u.i;
+	return 0;
+}
+
+static int skip_open(struct op *op, struct exec_ctx *x)
+{
+	struct skip_op *s = (struct skip_op *)op;
+
+	s->to_skip = 0;
+	s->left = -1;
+	if (s->skip && bound_value(x, s->skip, &s->to_skip) < 0)
+		return -1;
+	if (s->limit && bound_value(x, s->limit, &s->left) < 0)
+		return -1;
+	return open_child(op, x);
+}
+
+static int skip_next(struct op *op, struct exec_ctx *x)
+{
+	struct skip_op *s = (struct skip_op *)op;
+	int r;
+
+	if (s->left == 0)
+		return 0;
+	while (s->to_skip > 0) {
+		r = op->child->vt->next(op->child, x);
+		if (r <= 0)
+			return r;
+		s->to_skip--;
+	}
+	r = op->child->vt->next(op->child, x);
+	if (r > 0) {
+		if (s->left > 0)
+			s->left--;
+		op->rows++;
+	}
+	return r;
+}
+
+static const struct op_vt skip_vt = {"Limit", skip_open, skip_next,
+				     free_nothing};
+
+struct op *op_skip_limit(struct op *child, struct ast *skip, struct ast *limit)
+{
+	struct skip_op *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return NULL;
+	s->base.vt = &skip_vt;
+	s->base.child = child;
+	s->skip = skip;
+	s->limit = limit;
+	return &s->base;
+}
+
+/* Union ------------------------------------------------------------------ */
+
+struct union_op {
+	struct op base;
+	int32_t *a_slots, *b_slots, *out_slots;
+	uint32_t n;
+	bool all, second;
+	struct tuple_set seen;
+	struct graft_value *tmp;
+};
+
+static int union_open(struct op *op, struct exec_ctx *x)
+{
+	struct union_op *u = (struct union_op *)op;
+
+	u->second = false;
+	set_clear(&u->seen, NULL, NULL);
+	if (op->child->vt->open(op->child, x) < 0)
+		return -1;
+	return op->child2->vt->open(op->child2, x);
+}
+
+static int union_emit(struct union_op *u, struct exec_ctx *x, int32_t *from)
+{
+	bool found = false;
+
+	for (uint32_t i = 0; i < u->n; i++)
+		if (graft_value_copy(&u->tmp[i], &x->row[from[i]]) != GRAFT_OK)
+			return exec_oom(x);
+	for (uint32_t i = 0; i < u->n; i++) {
+		row_set(x, u->out_slots[i], u->tmp[i]);
+		u->tmp[i] = graft_value_null();
+	}
+	if (!u->all) {
+		for (uint32_t i = 0; i < u->n; i++)
+			u->tmp[i] = x->row[u->out_slots[i]];
+		struct tuple *t = set_find_or_add(&u->seen, u->tmp, u->n, &found);
+		for (uint32_t i = 0; i < u->n; i++)
+			u->tmp[i] = graft_value_null();
+		if (t == NULL)
+			return exec_oom(x);
+	}
+	return found ? 0 : 1;
+}
+
+static int union_next(struct op *op, struct exec_ctx *x)
+{
+	struct union_op *u = (struct union_op *)op;
+	int r;
+
+	for (;;) {
+		struct op *c = u->second ? op->child2 : op->child;
+
+		r = c->vt->next(c, x);
+		if (r < 0)
+			return -1;
+		if (r == 0) {
+			if (u->second)
+				return 0;
+			u->second = true;
+			continue;
+		}
+		r = union_emit(u, x, u->second ? u->b_slots : u->a_slots);
+		if (r != 0) {
+			op->rows += r > 0;
+			return r;
+		}
+	}
+}
+
+static void union_free(struct op *op)
+{
+	struct union_op *u = (struct union_op *)op;
+
+	set_clear(&u->seen, NULL, NULL);
+	free(u->a_slots);
+	free(u->b_slots);
+	free(u->out_slots);
+	free(u->tmp);
+}
+
+static const struct op_vt union_vt = {"Union", union_open, union_next,
+				      union_free};
+
+struct op *op_union(struct op *a, struct op *b, int32_t *a_slots,
+		    int32_t *b_slots, int32_t *out_slots, uint32_t n, bool all)
+{
+	struct union_op *u = calloc(1, sizeof *u);
+
+	if (u == NULL || (u->tmp = calloc(n + 1, sizeof *u->tmp)) == NULL) {
+		free(u);
+		return NULL;
+	}
+	u->base.vt = &union_vt;
+	u->base.child = a;
+	u->base.child2 = b;
+	u->a_slots = a_slots;
+	u->b_slots = b_slots;
+	u->out_slots = out_slots;
+	u->n = n;
+	u->all = all;
+	return &u->base;
+}
+
+/* Apply: CALL { } subqueries run once per outer row. A unit subquery (no
+ * RETURN) is drained and the outer row passes through once. --------- */
+
+struct apply_op {
+	struct op base;
+	bool unit;
+	bool inner_open;
+};
+
+static int apply_open(struct op *op, struct exec_ctx *x)
+{
+	((struct apply_op *)op)->inner_open = false;
+	return open_child(op, x);
+}
+
+static int apply_next(struct op *op, struct exec_ctx *x)
+{
+	struct apply_op *a = (struct apply_op *)op;
+	struct graft_value *saved;
+	int r;
+
+	for (;;) {
+		if (!a->inner_open) {
+			r = op->child->vt->next(op->child, x);
+			if (r <= 0)
+				return r;
+			if (op->child2->vt->open(op->child2, x) < 0)
+				return -1;
+			a->inner_open = true;
+		}
+		if (!a->unit) {
+			r = op->child2->vt->next(op->child2, x);
+			if (r < 0)
+				return -1;
+			if (r > 0) {
+				op->rows++;
+				return 1;
+			}
+			a->inner_open = false;
+			continue;
+		}
+		saved = row_save(x);
+		if (saved == NULL)
+			return exec_oom(x);
+		while ((r = op->child2->vt->next(op->child2, x)) > 0)
+			;
+		a->inner_open = false;
+		if (r == 0)
+			r = row_load(x, saved) < 0 ? -1 : 1;
+		row_free(saved, x->nslots);
+		op->rows += r > 0;
+		return r;
+	}
+}
+
+static const struct op_vt apply_vt = {"Apply", apply_open, apply_next,
+				      free_nothing};
+
+struct op *op_apply(struct op *outer, struct op *inner, bool unit,
+		    int32_t *null_slots, uint32_t nnull)
+{
+	struct apply_op *a = calloc(1, sizeof *a);
+
+	(void)nnull;
+	free(null_slots);
+	if (a == NULL)
+		return NULL;
+	a->base.vt = &apply_vt;
+	a->base.child = outer;
+	a->base.child2 = inner;
+	a->unit = unit;
+	return &a->base;
+}
+
+/* Eager: the whole input first (writes finish before later reads see
+ * them, and results of write queries are complete before streaming). */
+
+struct eager_op {
+	struct op base;
+	struct rowbuf buf;
+	bool filled;
+	uint32_t nslots;
+};
+
+static int eager_open(struct op *op, struct exec_ctx *x)
+{
+	struct eager_op *e = (struct eager_op *)op;
+
+	rowbuf_clear(&e->buf, x->nslots);
+	e->nslots = x->nslots;
+	e->filled = false;
+	return open_child(op, x);
+}
+
+static int eager_next(struct op *op, struct exec_ctx *x)
+{
+	struct eager_op *e = (struct eager_op *)op;
+	int r;
+
+	if (!e->filled) {
+		e->filled = true;
+		if (rowbuf_fill(x, op->child, &e->buf) < 0)
+			return -1;
+	}
+	r = rowbuf_next(x, &e->buf);
+	op->rows += r > 0;
+	return r;
+}
+
+static void eager_free(struct op *op)
+{
+	struct eager_op *e = (struct eager_op *)op;
+
+	rowbuf_free(&e->buf, e->nslots);
+}
+
+static const struct op_vt eager_vt = {"Eager", eager_open, eager_next,
+				      eager_free};
+
+struct op *op_eager(struct op *child)
+{
+	struct eager_op *e = calloc(1, sizeof *e);
+
+	if (e == NULL)
+		return NULL;
+	e->base.vt = &eager_vt;
+	e->base.child = child;
+	return &e->base;
+}
+
+/* Procedure calls ------------------------------------------------------- */
+
+struct proc_op {
+	struct op base;
+	const struct cypher_proc *proc;
+	struct ast **args;
+	uint32_t nargs;
+	int32_t *slots;
+	uint32_t *fields;
+	uint32_t n;
+	struct cypher_proc_call call;
+	size_t pos;
+	bool have;
+};
+
+static void call_clear(struct cypher_proc_call *c)
+{
+	for (size_t i = 0; i < c->nrows * c->width; i++)
+		graft_value_free(&c->rows[i]);
+	c->nrows = 0;
+}
+
+int cypher_proc_emit(struct cypher_proc_call *c, struct graft_value *values)
+{
+	if (c->nrows == c->cap) {
+		size_t cap = c->cap ? c->cap * 2 : 16;
+		struct graft_value *p =
+			realloc(c->rows, cap * (c->width ? c->width : 1) *
+						 sizeof *p);
+
+		if (p == NULL) {
+			for (uint32_t i = 0; i < c->width; i++)
+				graft_value_free(&values[i]);
+			return GRAFT_ENOMEM;
+		}
+		c->rows = p;
+		c->cap = cap;
+	}
+	memcpy(&c->rows[c->nrows * c->width], values,
+	       c->width * sizeof *values);
+	c->nrows++;
+	return GRAFT_OK;
+}
+
+static int proc_run(struct proc_op *p, struct exec_ctx *x)
+{
+	const struct cypher_proc *pr = p->proc;
+	struct graft_value args[16] = {{0}};
+	int rv;
+
+	for (uint32_t i = 0; i < p->nargs && i < 16; i++)
+		if (eval(x, p->args[i], &args[i]) < 0)
+			goto err;
+	call_clear(&p->call);
+	p->call.tx = x->ctx;
+	p->call.data = pr->data;
+	p->call.args = args;
+	p->call.nargs = p->nargs;
+	p->call.err = x->err;
+	p->call.width = pr->noutputs;
+	x->err->code[0] = 0;
+	rv = pr->fn(&p->call);
+	for (uint32_t i = 0; i < 16; i++)
+		graft_value_free(&args[i]);
+	if (rv != GRAFT_OK) {
+		if (x->err->code[0] == 0)
+			exec_fail_code(x, "Neo.ClientError.Procedure.ProcedureCallFailed",
+				       "Failed to invoke procedure `%s`: %s",
+				       pr->name, graft_strerror(rv));
+		return -1;
+	}
+	p->pos = 0;
+	return 0;
+err:
+	for (uint32_t i = 0; i < 16; i++)
+		graft_value_free(&args[i]);
+	return -1;
+}
+
+static int proc_open(struct op *op, struct exec_ctx *x)
+{
+	struct proc_op *p = (struct proc_op *)op;
+
+	p->have = false;
+	call_clear(&p->call);
+	return open_child(op, x);
+}
+
+static int proc_next(struct op *op, struct exec_ctx *x)
+{
+	struct proc_op *p = (struct proc_op *)op;
+	int r;
+
+	for (;;) {
+		if (p->have && p->pos < p->call.nrows) {
+			struct graft_value *row =
+				&p->call.rows[p->pos++ * p->call.width];
+
+			for (uint32_t i = 0; i < p->n; i++) {
+				struct graft_value v;
+
+				if (graft_value_copy(&v, &row[p->fields[i]]) !=
+				    GRAFT_OK)
+					return exec_oom(x);
+				row_set(x, p->slots[i], v);
+			}
+			op->rows++;
+			return 1;
+		}
+		r = op->child->vt->next(op->child, x);
+		if (r <= 0)
+			return r;
+		if (proc_run(p, x) < 0)
+			return -1;
+		p->have = true;
+	}
+}
+
+static void proc_free(struct op *op)
+{
+	struct proc_op *p = (struct proc_op *)op;
+
+	call_clear(&p->call);
+	free(p->call.rows);
+	free(p->args);
+	free(p->slots);
+	free(p->fields);
+}
+
+static const struct op_vt proc_vt = {"ProcedureCall", proc_open, proc_next,
+				     proc_free};
+
+struct op *op_procedure(struct op *child, const struct cypher_proc *proc,
+			struct ast **args, uint32_t nargs, int32_t *slots,
+			uint32_t *fields, uint32_t n)
+{
+	struct proc_op *p = calloc(1, sizeof *p);
+
+	if (p == NULL)
+		return NULL;
+	p->base.vt = &proc_vt;
+	p->base.child = child;
+	p->proc = proc;
+	p->args = args;
+	p->nargs = nargs;
+	p->slots = slots;
+	p->fields = fields;
+	p->n = n;
+	return &p->base;
+}
+
+void op_free_tree(struct op *op)
+{
+	if (op == NULL)
+		return;
+	op_free_tree(op->child);
+	op_free_tree(op->child2);
+	op->vt->free(op);
+	free(op);
+}
