@@ -726,7 +726,7 @@ static int parse_duration(struct cur *c, struct graft_value *out)
 			break;
 		}
 	}
-	if (!any)
+	if (!any || units == time_units) /* "P" or a "T" with nothing after */
 		return cur_fail(c, "duration"), GRAFT_EINVAL;
 	return temporal_duration_make(out, sign * months, sign * days,
 				      sign * secs,
