@@ -502,8 +502,11 @@ static int start(struct cypher_result *r, struct cypher_error *err)
 	}
 	if (p->root->vt->open(p->root, &r->x) < 0)
 		return GRAFT_EINVAL;
-	/* the first row now: write statements finish here, as a whole */
-	r->peek_rv = p->root->vt->next(p->root, &r->x);
+	/* the first row now: write statements finish here, as a whole; a
+	 * statement without RETURN runs to its end and has no rows */
+	do
+		r->peek_rv = p->root->vt->next(p->root, &r->x);
+	while (r->peek_rv > 0 && p->ncolumns == 0);
 	if (r->peek_rv >= 0 && p->writes &&
 	    exec_finish_deletes(&r->x) < 0)
 		r->peek_rv = -1;

@@ -264,22 +264,76 @@ static int in_list(const struct graft_value *v, const struct graft_value *l)
 	return res;
 }
 
+/* Java's shorthand classes in POSIX terms. */
+static const char *regex_class(char c)
+{
+	switch (c) {
+	case 'd': return "[0-9]";
+	case 'D': return "[^0-9]";
+	case 'w': return "[A-Za-z0-9_]";
+	case 'W': return "[^A-Za-z0-9_]";
+	case 's': return "[[:space:]]";
+	case 'S': return "[^[:space:]]";
+	default: return NULL;
+	}
+}
+
+/* Cypher regexes are Java's: translate the common extras (a leading (?i),
+ * \d \w \s outside brackets) to POSIX extended syntax, anchored. */
+static char *regex_translate(const struct graft_str *re, int *flags)
+{
+	const char *p = re->data, *end = re->data + re->len;
+	char *out = malloc(re->len * 12 + 8), *o = out;
+	int bracket = 0;
+
+	if (out == NULL)
+		return NULL;
+	*flags = REG_EXTENDED | REG_NOSUB;
+	if (re->len >= 4 && memcmp(p, "(?i)", 4) == 0) {
+		*flags |= REG_ICASE;
+		p += 4;
+	}
+	*o++ = '^';
+	*o++ = '(';
+	for (; p < end; p++) {
+		const char *cls = p + 1 < end && *p == '\\' ? regex_class(p[1])
+							     : NULL;
+
+		if (cls != NULL && !bracket) {
+			o += sprintf(o, "%s", cls);
+			p++;
+			continue;
+		}
+		if (*p == '\\' && p + 1 < end) {
+			*o++ = *p++;
+		} else if (*p == '[') {
+			bracket = 1;
+		} else if (*p == ']') {
+			bracket = 0;
+		}
+		*o++ = *p;
+	}
+	*o++ = ')';
+	*o++ = '$';
+	*o = 0;
+	return out;
+}
+
 static int regex_match(struct exec_ctx *x, const struct graft_value *s,
 		       const struct graft_value *re, int *res)
 {
 	char *pat;
 	regex_t rx;
-	int rc;
+	int rc, flags;
 
 	if (s->type != GRAFT_VALUE_STRING || re->type != GRAFT_VALUE_STRING) {
 		*res = CYPHER_NULL;
 		return 0;
 	}
-	pat = malloc(re->u.s->len + 8);
+	pat = regex_translate(re->u.s, &flags);
 	if (pat == NULL)
 		return exec_oom(x);
-	snprintf(pat, re->u.s->len + 8, "^(%s)$", re->u.s->data);
-	rc = regcomp(&rx, pat, REG_EXTENDED | REG_NOSUB);
+	rc = regcomp(&rx, pat, flags);
 	free(pat);
 	if (rc != 0)
 		return exec_fail(x, "ArgumentError", "Invalid regex '%s'",

@@ -111,12 +111,27 @@ static bool seek_possible(struct exec_ctx *x, struct match_step *s,
 	       graph_index_exists(db_graph(x->db), *label, *key);
 }
 
+/* The index holds values exactly; Cypher's = finds 1.0 for 1 too. */
+static void other_number(const struct graft_value *v, struct graft_value *alt)
+{
+	if (v->type == GRAFT_VALUE_INT &&
+	    (double)v->u.i == (double)(int64_t)(double)v->u.i)
+		*alt = graft_value_float((double)v->u.i);
+	else if (v->type == GRAFT_VALUE_FLOAT && v->u.f == (double)(int64_t)v->u.f &&
+		 v->u.f >= -9.2e18 && v->u.f <= 9.2e18)
+		*alt = graft_value_int((int64_t)v->u.f);
+	else
+		*alt = graft_value_null();
+}
+
 static int scan_init(struct exec_ctx *x, struct match_step *s)
 {
 	uint32_t label, key;
 	struct ast *labels = s->node_pat ? s->node_pat->kids[0] : NULL;
 
 	graft_value_free(&s->seek);
+	s->seek2 = graft_value_null();
+	s->second = false;
 	s->once = false;
 	if (seek_possible(x, s, &label, &key)) {
 		if (eval(x, s->seek_value, &s->seek) < 0)
@@ -125,6 +140,9 @@ static int scan_init(struct exec_ctx *x, struct match_step *s)
 			s->once = true; /* = null matches nothing */
 			return 0;
 		}
+		other_number(&s->seek, &s->seek2);
+		s->seek_labeltok = label;
+		s->seek_keytok = key;
 		db_cursor_index(&s->cur, x->tx, label, key, &s->seek);
 		return 0;
 	}
@@ -151,6 +169,13 @@ static int scan_next(struct exec_ctx *x, struct match_step *s)
 			return s->once ? 0 : -1;
 		id = db_cursor_next(&s->cur);
 		x->dbhits++;
+		if (id == GRAPH_NO_ID && !s->second &&
+		    s->seek2.type != GRAFT_VALUE_NULL) {
+			s->second = true;
+			db_cursor_index(&s->cur, x->tx, s->seek_labeltok,
+					s->seek_keytok, &s->seek2);
+			continue;
+		}
 		if (id == GRAPH_NO_ID)
 			return 0;
 		row_set(x, s->node_slot, graft_value_ref(GRAFT_VALUE_NODE, id));

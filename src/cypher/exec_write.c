@@ -657,6 +657,36 @@ struct merge_op {
 	bool have_input;
 };
 
+/* MERGE cannot create what it could never match again: a null property. */
+static int merge_null_check(struct exec_ctx *x, struct ast *pattern)
+{
+	struct ast *path = pattern->kids[0];
+
+	for (uint32_t i = 0; i < path->n; i++) {
+		struct ast *el = path->kids[i];
+		struct graft_value m;
+		int rv = 0;
+
+		if (el->slot2 == 1 || el->kids[1] == NULL)
+			continue;
+		if (eval(x, el->kids[1], &m) < 0)
+			return -1;
+		for (uint32_t k = 0; m.type == GRAFT_VALUE_MAP && k < m.u.map->len;
+		     k++)
+			if (m.u.map->entries[k].value.type == GRAFT_VALUE_NULL) {
+				rv = exec_fail(x, "SemanticError",
+					       "Cannot merge the following %s because of null property value for '%s': the value must not be null",
+					       i % 2 ? "relationship" : "node",
+					       m.u.map->entries[k].key->data);
+				break;
+			}
+		graft_value_free(&m);
+		if (rv < 0)
+			return -1;
+	}
+	return 0;
+}
+
 static int merge_open(struct op *op, struct exec_ctx *x)
 {
 	((struct merge_op *)op)->have_input = false;
@@ -691,7 +721,8 @@ static int merge_next(struct op *op, struct exec_ctx *x)
 		m->have_input = false;
 		if (m->matching)
 			continue;
-		if (exec_create_pattern(x, m->clause->kids[0]) < 0 ||
+		if (merge_null_check(x, m->clause->kids[0]) < 0 ||
+		    exec_create_pattern(x, m->clause->kids[0]) < 0 ||
 		    exec_set_items(x, m->clause->kids[1]) < 0)
 			return -1;
 		op->rows++;

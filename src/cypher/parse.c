@@ -1779,6 +1779,8 @@ static struct ast *statement_body(struct parser *p)
 
 	if (!enter(p))
 		return NULL;
+	int kind = -1; /* UNION and UNION ALL do not mix */
+
 	while (a != NULL && is_kw(p, 0, "UNION")) {
 		uint16_t flags = 0;
 
@@ -1787,6 +1789,11 @@ static struct ast *statement_body(struct parser *p)
 			flags = AST_F_ALL;
 		else
 			accept_kw(p, "DISTINCT");
+		if (kind >= 0 && kind != flags) {
+			p->depth--;
+			return fail(p, "the same kind of UNION throughout (UNION and UNION ALL cannot be mixed)");
+		}
+		kind = flags;
 		a = binary(p, AST_UNION, 0, a, single_query(p));
 		if (a)
 			a->flags |= flags;

@@ -269,7 +269,7 @@ static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 		return -1;
 	if (e->kind == AST_COLLECT_SUB) {
 		if (ret == NULL || ret->kids[0]->n != 1)
-			return perr(pl, "SemanticError", e->pos,
+			return perr(pl, "SyntaxError", e->pos,
 				    "A COLLECT subquery must end with a RETURN clause returning exactly one column");
 		sp->slot = ret->kids[0]->kids[0]->slot;
 	}
@@ -289,7 +289,7 @@ static int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 	switch (e->kind) {
 	case AST_VAR:
 		e->slot = scope_find(sc, e->name);
-		rv = e->slot < 0 ? perr(pl, "SemanticError", e->pos,
+		rv = e->slot < 0 ? perr(pl, "SyntaxError", e->pos,
 					"Variable `%s` not defined", e->name)
 				 : 0;
 		break;
@@ -551,7 +551,7 @@ static int rel_step(struct planner *pl, struct steps *st, struct ast *rp,
 	if (s->uniq == NULL)
 		return -1;
 	if (is_bound(st, rp->slot))
-		return perr(pl, "SemanticError", rp->pos,
+		return perr(pl, "SyntaxError", rp->pos,
 			    "Cannot use relationship variable `%s` twice in a pattern",
 			    rp->name);
 	int32_t *r = realloc(st->rels, (st->nrels + 1) * sizeof *r);
@@ -625,12 +625,12 @@ static int assign_slots(struct planner *pl, struct ast *pattern,
 
 			el->slot2 = s >= 0;
 			if (s >= 0 && create && i % 2 == 1)
-				return perr(pl, "SemanticError", el->pos,
+				return perr(pl, "SyntaxError", el->pos,
 					    "Can't create relationship `%s` because it is already declared",
 					    el->name);
 			if (s >= 0 && create && i % 2 == 0 &&
 			    (el->kids[0]->n > 0 || el->kids[1] != NULL))
-				return perr(pl, "SemanticError", el->pos,
+				return perr(pl, "SyntaxError", el->pos,
 					    "Can't create node `%s` with labels or properties here. The variable is already declared in this context",
 					    el->name);
 			if (s < 0) {
@@ -971,14 +971,14 @@ static struct op *projection(struct planner *pl, struct ast *clause,
 		agg |= ast_is_aggregate(it->kids[0]);
 		if (clause->kind == AST_WITH && it->name == NULL &&
 		    it->kids[0]->kind != AST_VAR) {
-			perr(pl, "SemanticError", it->kids[0]->pos,
+			perr(pl, "SyntaxError", it->kids[0]->pos,
 			     "Expression in WITH must be aliased (use AS)");
 			goto fail_arrays;
 		}
 		it->name = item_name(pl, it);
 		for (uint32_t j = 0; j < i; j++)
 			if (strcmp(items->kids[j]->name, it->name) == 0) {
-				perr(pl, "SemanticError", it->pos,
+				perr(pl, "SyntaxError", it->pos,
 				     "Multiple result columns with the same name are not supported (`%s`)",
 				     it->name);
 				goto fail_arrays;
@@ -1080,7 +1080,7 @@ static struct op *plan_unwind(struct planner *pl, struct ast *c,
 	}
 	if (scope_find(sc, c->name) >= 0) {
 		op_free_tree(op);
-		perr(pl, "SemanticError", c->pos,
+		perr(pl, "SyntaxError", c->pos,
 		     "Variable `%s` already declared", c->name);
 		return NULL;
 	}
@@ -1243,6 +1243,36 @@ static struct op *plan_foreach(struct planner *pl, struct ast *c,
 	return f;
 }
 
+/* What a CALL { } body sees of the outer query: the variables of
+ * CALL (a, b) { }, all of them for CALL (*) { } or a body that starts with
+ * an importing WITH (which then narrows the scope), otherwise none. */
+static int import_scope(struct planner *pl, struct ast *c,
+			const struct scope *sc, struct scope *inner)
+{
+	struct ast *body = c->kids[0], *imports = c->plan;
+
+	if (c->flags & AST_F_EXPLICIT_ARGS) {
+		if (c->flags & AST_F_STAR)
+			return scope_copy(pl, inner, sc);
+		for (uint32_t i = 0; imports && i < imports->n; i++) {
+			int32_t s = scope_find(sc, imports->kids[i]->name);
+
+			if (s < 0)
+				return perr(pl, "SyntaxError", imports->kids[i]->pos,
+					    "Variable `%s` not defined",
+					    imports->kids[i]->name);
+			if (scope_add(pl, inner, imports->kids[i]->name, s) < 0)
+				return -1;
+		}
+		return 0;
+	}
+	while (body->kind == AST_UNION)
+		body = body->kids[0];
+	if (body->n > 0 && body->kids[0]->kind == AST_WITH)
+		return scope_copy(pl, inner, sc);
+	return 0;
+}
+
 static struct op *plan_subquery(struct planner *pl, struct ast *c,
 				struct op *op, struct scope *sc)
 {
@@ -1250,7 +1280,7 @@ static struct op *plan_subquery(struct planner *pl, struct ast *c,
 	struct ast *ret = NULL;
 	struct op *arg = op_argument(), *body, *a;
 
-	if (arg == NULL || scope_copy(pl, &inner, sc) < 0) {
+	if (arg == NULL || import_scope(pl, c, sc, &inner) < 0) {
 		op_free_tree(op);
 		op_free_tree(arg);
 		return poom(pl);
@@ -1269,7 +1299,7 @@ static struct op *plan_subquery(struct planner *pl, struct ast *c,
 			    !(items->kids[i]->kids[0]->kind == AST_VAR &&
 			      strcmp(items->kids[i]->kids[0]->name,
 				     items->kids[i]->name) == 0)) {
-				perr(pl, "SemanticError", items->kids[i]->pos,
+				perr(pl, "SyntaxError", items->kids[i]->pos,
 				     "Variable `%s` already declared in outer scope",
 				     items->kids[i]->name);
 				scope_free(&inner);
@@ -1305,6 +1335,22 @@ static bool updates_clause(uint16_t k)
 {
 	return k == AST_CREATE || k == AST_MERGE || k == AST_SET ||
 	       k == AST_REMOVE || k == AST_DELETE || k == AST_FOREACH;
+}
+
+/* A clause that writes, itself or in a subquery it runs. */
+static bool writes(const struct ast *c)
+{
+	if (c == NULL)
+		return false;
+	if (updates_clause(c->kind))
+		return true;
+	if (c->kind != AST_SUBQUERY && c->kind != AST_UNION &&
+	    c->kind != AST_SINGLE)
+		return false;
+	for (uint32_t i = 0; i < c->n; i++)
+		if (writes(c->kids[i]))
+			return true;
+	return false;
 }
 
 static struct op *eager(struct planner *pl, struct op *op)
@@ -1376,17 +1422,24 @@ static struct op *plan_clauses(struct planner *pl, struct ast *single,
 			     "RETURN can only be used at the end of the query");
 			return NULL;
 		}
+		if (c->kind == AST_MATCH && i > from &&
+		    updates_clause(single->kids[i - 1]->kind)) {
+			op_free_tree(op);
+			perr(pl, "SyntaxError", c->pos,
+			     "WITH is required between an updating clause and MATCH");
+			return NULL;
+		}
 		/* reads after writes, and writes after reads, see a stable
 		 * world: the clause before finishes first */
 		if ((wrote && reads_clause(c->kind)) ||
-		    (read && updates_clause(c->kind) && c->kind != AST_FOREACH)) {
+		    (read && writes(c) && c->kind != AST_FOREACH)) {
 			op = eager(pl, op);
 			wrote = read = false;
 			if (op == NULL)
 				return NULL;
 		}
 		op = plan_clause(pl, c, op, sc, from == 0 && to == 1, ret);
-		wrote |= updates_clause(c->kind);
+		wrote |= writes(c);
 		read |= reads_clause(c->kind);
 	}
 	return op;
@@ -1403,7 +1456,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 		if (pl->plan->use_db && strcmp(pl->plan->use_db,
 					       single->kids[0]->name) != 0) {
 			op_free_tree(input);
-			perr(pl, "SemanticError", single->kids[0]->pos,
+			perr(pl, "SyntaxError", single->kids[0]->pos,
 			     "Multiple USE clauses name different databases; one statement runs against one database (`%s`)",
 			     single->kids[0]->name);
 			return NULL;
@@ -1421,7 +1474,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 	if (pl->qdepth == 1 && (last->kind == AST_MATCH || last->kind == AST_WITH ||
 			    last->kind == AST_UNWIND)) {
 		op_free_tree(input);
-		perr(pl, "SemanticError", last->pos,
+		perr(pl, "SyntaxError", last->pos,
 		     "Query cannot conclude with %s (must be a RETURN clause, an update clause, a unit subquery call, or a procedure call with no YIELD)",
 		     clause_name(last->kind));
 		return NULL;
@@ -1437,7 +1490,7 @@ static int union_columns(struct planner *pl, struct ast *u, struct ast *ra,
 	uint32_t n = ia ? ia->n : 0;
 
 	if (ia == NULL || ib == NULL || ia->n != ib->n)
-		return perr(pl, "SemanticError", u->pos,
+		return perr(pl, "SyntaxError", u->pos,
 			    "All sub queries in an UNION must have the same return column names");
 	*as = malloc((n + 1) * sizeof **as);
 	*bs = malloc((n + 1) * sizeof **bs);
@@ -1448,7 +1501,7 @@ static int union_columns(struct planner *pl, struct ast *u, struct ast *ra,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (strcmp(ia->kids[i]->name, ib->kids[i]->name) != 0)
-			return perr(pl, "SemanticError", u->pos,
+			return perr(pl, "SyntaxError", u->pos,
 				    "All sub queries in an UNION must have the same return column names");
 		(*as)[i] = ia->kids[i]->slot;
 		(*bs)[i] = ib->kids[i]->slot;

@@ -54,6 +54,9 @@ struct match_step {
 	bool any_type;
 	bool once;
 	struct graft_value seek;
+	struct graft_value seek2; /* 1 for 1.0 and back: numbers compare equal */
+	bool second;
+	uint32_t seek_labeltok, seek_keytok;
 	struct varlen_frame *frames;
 	uint32_t nframes, frames_cap;
 	uint64_t *rels;
