@@ -322,6 +322,95 @@ static int read_map_value(struct mp *m, unsigned depth, uint32_t n,
 	return rv;
 }
 
+/* Body of an extension type: the layouts encode.c's pack_ext writes. */
+static int read_ext_body(struct mp *m, int8_t code, const uint8_t *p,
+			 uint32_t n, struct graft_value *v)
+{
+	static const uint32_t sizes[] = {8, 12, 16, 12, 16, 28, 32};
+	uint8_t type = (uint8_t)(GRAFT_VALUE_DATE + code - TXREC_EXT_BASE);
+	struct graft_ext *x;
+	uint64_t b;
+	int rv;
+
+	if (code < TXREC_EXT_BASE || type > GRAFT_VALUE_POINT)
+		return mp_fail(m, "unknown extension type %d", code);
+	if (n < sizes[type - GRAFT_VALUE_DATE] ||
+	    (type != GRAFT_VALUE_DATETIME && n != sizes[type - GRAFT_VALUE_DATE]))
+		return mp_fail(m, "extension type %d of %u bytes", code, n);
+	rv = graft_value_ext(v, type);
+	if (rv != GRAFT_OK)
+		return rv;
+	x = v->u.x;
+	switch (type) {
+	case GRAFT_VALUE_DATE:
+		x->days = (int64_t)get_be(p, 8);
+		return GRAFT_OK;
+	case GRAFT_VALUE_DURATION:
+		x->months = (int64_t)get_be(p, 8);
+		x->days = (int64_t)get_be(p + 8, 8);
+		x->secs = (int64_t)get_be(p + 16, 8);
+		x->nanos = (int32_t)get_be(p + 24, 4);
+		break;
+	case GRAFT_VALUE_POINT:
+		x->srid = (uint32_t)get_be(p, 4);
+		x->dims = (uint32_t)get_be(p + 4, 4);
+		b = get_be(p + 8, 8);
+		memcpy(&x->x, &b, sizeof b);
+		b = get_be(p + 16, 8);
+		memcpy(&x->y, &b, sizeof b);
+		b = get_be(p + 24, 8);
+		memcpy(&x->z, &b, sizeof b);
+		if (x->dims != 2 && x->dims != 3)
+			return mp_fail(m, "a point of %u dimensions", x->dims);
+		return GRAFT_OK;
+	default:
+		x->secs = (int64_t)get_be(p, 8);
+		x->nanos = (int32_t)get_be(p + 8, 4);
+		if (type == GRAFT_VALUE_TIME || type == GRAFT_VALUE_DATETIME)
+			x->offset = (int32_t)get_be(p + 12, 4);
+		if (n > 16) {
+			x->zone = graft_str_new(p + 16, n - 16);
+			if (x->zone == NULL)
+				return GRAFT_ENOMEM;
+		}
+		break;
+	}
+	if (x->nanos < 0 || x->nanos > 999999999)
+		return mp_fail(m, "%d nanoseconds", x->nanos);
+	if (x->offset < -18 * 3600 || x->offset > 18 * 3600)
+		return mp_fail(m, "a zone offset of %d seconds", x->offset);
+	if ((type == GRAFT_VALUE_LOCALTIME || type == GRAFT_VALUE_TIME) &&
+	    (x->secs < 0 || x->secs >= 86400))
+		return mp_fail(m, "a time of day of %lld seconds",
+			       (long long)x->secs);
+	return GRAFT_OK;
+}
+
+/* fixext 1..16 (d4..d8) and ext 8/16/32 (c7..c9): length, type, body. */
+static int read_ext(struct mp *m, struct graft_value *v)
+{
+	uint8_t b = *m->p;
+	const uint8_t *p = NULL;
+	uint64_t n;
+	int8_t code;
+	int rv;
+
+	if (b >= 0xd4) {
+		n = 1u << (b - 0xd4);
+		rv = take(m, 0, &(uint64_t){0});
+	} else {
+		rv = take(m, 1u << (b - 0xc7), &n);
+	}
+	if (rv == GRAFT_OK && m->p == m->end)
+		rv = mp_fail(m, "truncated: an extension type without its "
+			     "type byte");
+	if (rv != GRAFT_OK)
+		return rv;
+	code = (int8_t)*m->p++;
+	rv = read_body(m, (uint32_t)n, &p);
+	return rv == GRAFT_OK ? read_ext_body(m, code, p, (uint32_t)n, v) : rv;
+}
+
 static int read_value(struct mp *m, unsigned depth, struct graft_value *v)
 {
 	const uint8_t *p = NULL;
@@ -362,6 +451,15 @@ static int read_value(struct mp *m, unsigned depth, struct graft_value *v)
 			*v = graft_value_float(d);
 		return rv;
 	}
+	case 0xc7:
+	case 0xc8:
+	case 0xc9:
+	case 0xd4:
+	case 0xd5:
+	case 0xd6:
+	case 0xd7:
+	case 0xd8:
+		return read_ext(m, v);
 	case 0xc4:
 	case 0xc5:
 	case 0xc6:

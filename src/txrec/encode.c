@@ -1,10 +1,13 @@
 /* Encoding records and values with msgpack-c's packer into a graft_buf.
  * Each op encodes only the fields its type uses (txrec_op_descs), so a
  * NODE_CREATE costs a few bytes. Floats are always float64 and integers take
- * msgpack's shortest form; the decoder accepts exactly what is written here. */
+ * msgpack's shortest form; the decoder accepts exactly what is written here.
+ * Temporal values, durations and points are msgpack extension types, one
+ * per value type (TXREC_EXT_*), their fields big-endian in a fixed order. */
 #include "txrec.h"
 
 #include <msgpack.h>
+#include <string.h>
 
 #include "../util/err.h"
 #include "txrec_int.h"
@@ -19,6 +22,66 @@ static int pack_str(msgpack_packer *pk, const struct graft_str *s)
 	if (msgpack_pack_str(pk, s->len) != 0)
 		return -1;
 	return msgpack_pack_str_body(pk, s->data, s->len);
+}
+
+static size_t put_be(uint8_t *p, uint64_t v, unsigned n)
+{
+	for (unsigned i = 0; i < n; i++)
+		p[i] = (uint8_t)(v >> (8 * (n - 1 - i)));
+	return n;
+}
+
+static uint64_t double_bits(double d)
+{
+	uint64_t u;
+
+	memcpy(&u, &d, sizeof u);
+	return u;
+}
+
+/* An extended value as extension type TXREC_EXT_BASE + its offset from
+ * GRAFT_VALUE_DATE. Layouts: DATE days; LOCALTIME, LOCALDATETIME secs,
+ * nanos; TIME secs, nanos, offset; DATETIME the same then the zone name's
+ * bytes; DURATION months, days, secs, nanos; POINT srid, dims, x, y, z.
+ * 64-bit integers and doubles take 8 bytes, the rest 4. */
+static int pack_ext(msgpack_packer *pk, const struct graft_value *v)
+{
+	const struct graft_ext *x = v->u.x;
+	uint8_t body[64];
+	size_t n = 0, zone = 0;
+
+	switch (v->type) {
+	case GRAFT_VALUE_DATE:
+		n += put_be(body + n, (uint64_t)x->days, 8);
+		break;
+	case GRAFT_VALUE_DURATION:
+		n += put_be(body + n, (uint64_t)x->months, 8);
+		n += put_be(body + n, (uint64_t)x->days, 8);
+		n += put_be(body + n, (uint64_t)x->secs, 8);
+		n += put_be(body + n, (uint32_t)x->nanos, 4);
+		break;
+	case GRAFT_VALUE_POINT:
+		n += put_be(body + n, x->srid, 4);
+		n += put_be(body + n, x->dims, 4);
+		n += put_be(body + n, double_bits(x->x), 8);
+		n += put_be(body + n, double_bits(x->y), 8);
+		n += put_be(body + n, double_bits(x->z), 8);
+		break;
+	default: /* the times: seconds, nanoseconds[, offset[, zone]] */
+		n += put_be(body + n, (uint64_t)x->secs, 8);
+		n += put_be(body + n, (uint32_t)x->nanos, 4);
+		if (v->type == GRAFT_VALUE_TIME || v->type == GRAFT_VALUE_DATETIME)
+			n += put_be(body + n, (uint32_t)x->offset, 4);
+		if (v->type == GRAFT_VALUE_DATETIME && x->zone != NULL)
+			zone = x->zone->len;
+		break;
+	}
+	if (msgpack_pack_ext(pk, n + zone, (int8_t)(TXREC_EXT_BASE +
+						     v->type -
+						     GRAFT_VALUE_DATE)) != 0 ||
+	    msgpack_pack_ext_body(pk, body, n) != 0)
+		return -1;
+	return zone ? msgpack_pack_ext_body(pk, x->zone->data, zone) : 0;
 }
 
 /* -1 on out of memory, -2 when nested deeper than TXREC_MAX_DEPTH, -3 for
@@ -66,7 +129,9 @@ static int pack_value(msgpack_packer *pk, const struct graft_value *v,
 		}
 		return rv;
 	default:
-		return -3;
+		if (graft_value_is_ext(v->type))
+			return pack_ext(pk, v);
+		return -3; /* entity references are never stored */
 	}
 }
 

@@ -52,7 +52,7 @@ int txrec_op_check(const struct txrec_op *op, size_t index, char *errmsg)
 		return graft_errf(errmsg, GRAFT_EINVAL,
 				  "op %zu: %s without a property key", index,
 				  d->name);
-	if (op->value.type > GRAFT_VALUE_MAP)
+	if (op->value.type > GRAFT_VALUE_STORABLE_MAX)
 		return graft_errf(errmsg, GRAFT_EINVAL,
 				  "op %zu: %s with a value of unknown type %u",
 				  index, d->name, op->value.type);

@@ -75,6 +75,10 @@ int txrec_encode(const struct txrec *r, struct graft_buf *out);
  * or GRAFT_ECORRUPT with errmsg saying what is wrong. */
 int txrec_decode(const void *p, size_t n, struct txrec *r, char *errmsg);
 
+/* Extension type codes of the extended values: TXREC_EXT_BASE + (type -
+ * GRAFT_VALUE_DATE) for DATE .. POINT. */
+#define TXREC_EXT_BASE 1
+
 /* One value in the same msgpack encoding, for other formats (checkpoints).
  * Errors as txrec_encode. */
 int txrec_encode_value(struct graft_buf *out, const struct graft_value *v);

@@ -61,6 +61,45 @@ static void test_checkpoint_round_trips_empty_graph(void **state)
 	graph_free(h);
 }
 
+/* Temporal values, durations and points as properties survive a
+ * checkpoint; a named zone keeps its name. */
+static void test_checkpoint_round_trips_extended_values(void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g, *h;
+	struct graft_value v;
+	const struct graft_value *back;
+
+	assert_int_equal(graph_new(&g), GRAFT_OK);
+	assert_int_equal(graph_node_create(g, 1, 1), GRAFT_OK);
+	for (uint8_t t = GRAFT_VALUE_DATE; t <= GRAFT_VALUE_POINT; t++) {
+		char key[16];
+		bool point = t == GRAFT_VALUE_POINT, date = t == GRAFT_VALUE_DATE;
+		/* Each type's own fields; the others stay zero. */
+		assert_int_equal(graft_value_ext(&v, t), GRAFT_OK);
+		v.u.x->days = date || t == GRAFT_VALUE_DURATION ? -1 : 0;
+		v.u.x->secs = date || point ? 0 : 3600;
+		v.u.x->nanos = date || point ? 0 : 5;
+		v.u.x->offset = t == GRAFT_VALUE_TIME ? -3600 : 0;
+		v.u.x->dims = point ? 3 : 0;
+		v.u.x->z = point ? 2.5 : 0;
+		if (t == GRAFT_VALUE_DATETIME)
+			v.u.x->zone = graft_str_new("Europe/Paris", 12);
+		snprintf(key, sizeof key, "p%u", t);
+		cfx_set_node_prop(g, 1, key, v, 2);
+	}
+	assert_int_equal(checkpoint_write_sync(g, 7, f->dir, f->errmsg),
+			 GRAFT_OK);
+	h = load_newest(f, 7);
+	cfx_assert_graphs_equal(g, h);
+	back = graph_node_prop(h, 1, cfx_tok(h, GRAPH_TOKEN_PROPKEY, "p12"));
+	assert_non_null(back);
+	assert_int_equal(back->type, GRAFT_VALUE_DATETIME);
+	assert_string_equal(back->u.x->zone->data, "Europe/Paris");
+	graph_free(g);
+	graph_free(h);
+}
+
 static void test_checkpoint_bytes_are_deterministic(void **state)
 {
 	struct fixture *f = *state;
@@ -374,6 +413,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_checkpoint_round_trip_preserves_graph),
 		T(test_checkpoint_round_trips_empty_graph),
+		T(test_checkpoint_round_trips_extended_values),
 		T(test_checkpoint_bytes_are_deterministic),
 		T(test_checkpoint_refuses_non_empty_graph),
 		T(test_checkpoint_load_picks_newest),
