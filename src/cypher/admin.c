@@ -50,57 +50,105 @@ struct op *op_admin(struct ast *a)
 	return &o->base;
 }
 
-/* Indexes ---------------------------------------------------------------- */
+/* Indexes and constraints ------------------------------------------------ */
 
-static int schema_tokens(struct exec_ctx *x, struct ast *a, uint32_t *label,
-			 uint32_t *key)
+static int schema_tokens(struct exec_ctx *x, const char *l, const char *k,
+			 uint32_t *label, uint32_t *key)
 {
-	if (exec_token_intern(x, GRAPH_TOKEN_LABEL, a->kids[0]->name, label) < 0)
+	if (exec_token_intern(x, GRAPH_TOKEN_LABEL, l, label) < 0)
 		return -1;
-	return exec_token_intern(x, GRAPH_TOKEN_PROPKEY, a->kids[1]->name, key);
+	return exec_token_intern(x, GRAPH_TOKEN_PROPKEY, k, key);
+}
+
+static int defer_action(struct exec_ctx *x, struct admin_action *act)
+{
+	struct admin_action **tail;
+
+	for (tail = &x->ctx->actions; *tail; tail = &(*tail)->next)
+		;
+	*tail = act;
+	return 0;
+}
+
+static void actions_free_one(struct admin_action *act);
+
+static int defer_schema(struct exec_ctx *x, uint16_t op, const char *name,
+			const char *label, const char *key)
+{
+	struct admin_action *act = calloc(1, sizeof *act);
+
+	if (act == NULL)
+		return exec_oom(x);
+	act->op = op;
+	act->db = strdup(db_name(x->db));
+	act->name = strdup(name);
+	act->label = strdup(label);
+	act->key = strdup(key);
+	if (!act->db || !act->name || !act->label || !act->key) {
+		actions_free_one(act);
+		return exec_oom(x);
+	}
+	return defer_action(x, act);
+}
+
+static int exists_already(struct exec_ctx *x, const char *what,
+			  const char *name)
+{
+	return exec_fail_code(x, "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+			      "An equivalent %s already exists, '%s'; use IF NOT EXISTS to ignore it",
+			      what, name);
 }
 
 static int create_index(struct exec_ctx *x, struct ast *a)
 {
+	const char *l = a->kids[0]->name, *k = a->kids[1]->name;
+	char name[512];
 	uint32_t label, key;
 	int rv;
 
-	if (schema_tokens(x, a, &label, &key) < 0)
+	snprintf(name, sizeof name, "%s", a->name ? a->name : "");
+	if (a->name == NULL)
+		snprintf(name, sizeof name, "index_%s_%s", l, k);
+	if (schema_by_name(x->engine, db_name(x->db), name) != NULL)
+		return (a->flags & AST_F_IF_EXISTS) ? 0
+						    : exists_already(x, "index", name);
+	if (schema_tokens(x, l, k, &label, &key) < 0)
 		return -1;
 	rv = db_tx_index_create(x->tx, label, key);
-	if (rv == GRAFT_EEXIST) {
-		if (a->flags & AST_F_IF_EXISTS)
-			return 0;
-		return exec_fail_code(x, "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
-				      "An equivalent index already exists, 'Index( type='RANGE', schema=(:%s {%s}) )'; use IF NOT EXISTS to ignore it",
-				      a->kids[0]->name, a->kids[1]->name);
-	}
+	if (rv == GRAFT_EEXIST)
+		return (a->flags & AST_F_IF_EXISTS) ? 0
+						    : exists_already(x, "index", name);
 	if (rv == GRAFT_EREADONLY)
 		return exec_fail_code(x, "Neo.ClientError.Statement.AccessMode",
 				      "Schema operations are not allowed in a read transaction");
 	if (exec_rv(x, rv) < 0)
 		return -1;
 	x->stats->indexes_added++;
-	return 0;
+	return defer_schema(x, ADM_CREATE_INDEX, name, l, k);
 }
 
-/* DROP INDEX name: the names SHOW INDEXES lists, index_<label>_<key>. */
+/* An index's label and key from its name: a catalogued name, or the
+ * index_<label>_<key> names SHOW INDEXES gives uncatalogued ones. */
 static int index_by_name(struct exec_ctx *x, const char *name, uint32_t *label,
-			 uint32_t *key)
+			 uint32_t *key, const struct schema_rule **rule)
 {
 	const struct graph *g = db_graph(x->db);
 	uint32_t pairs[256][2];
 	size_t n = graph_index_list(g, pairs, 256);
 
+	*rule = schema_by_name(x->engine, db_name(x->db), name);
+	if (*rule != NULL) {
+		*label = exec_token(x, GRAPH_TOKEN_LABEL, (*rule)->label);
+		*key = exec_token(x, GRAPH_TOKEN_PROPKEY, (*rule)->key);
+		return *label != GRAPH_NO_TOKEN && *key != GRAPH_NO_TOKEN;
+	}
 	for (size_t i = 0; i < n; i++) {
-		const char *l = graph_token_name(g, GRAPH_TOKEN_LABEL, pairs[i][0]);
-		const char *k = graph_token_name(g, GRAPH_TOKEN_PROPKEY,
-						 pairs[i][1]);
-		size_t ll = strlen(l);
+		char derived[512];
 
-		if (strncmp(name, "index_", 6) == 0 &&
-		    strncmp(name + 6, l, ll) == 0 && name[6 + ll] == '_' &&
-		    strcmp(name + 7 + ll, k) == 0) {
+		snprintf(derived, sizeof derived, "index_%s_%s",
+			 graph_token_name(g, GRAPH_TOKEN_LABEL, pairs[i][0]),
+			 graph_token_name(g, GRAPH_TOKEN_PROPKEY, pairs[i][1]));
+		if (strcmp(derived, name) == 0) {
 			*label = pairs[i][0];
 			*key = pairs[i][1];
 			return 1;
@@ -112,24 +160,123 @@ static int index_by_name(struct exec_ctx *x, const char *name, uint32_t *label,
 static int drop_index(struct exec_ctx *x, struct ast *a)
 {
 	uint32_t label = GRAPH_NO_TOKEN, key = GRAPH_NO_TOKEN;
+	const struct schema_rule *rule = NULL;
 	int found;
 
 	if (a->name != NULL) {
-		found = index_by_name(x, a->name, &label, &key);
+		found = index_by_name(x, a->name, &label, &key, &rule);
 	} else {
 		label = exec_token(x, GRAPH_TOKEN_LABEL, a->kids[0]->name);
 		key = exec_token(x, GRAPH_TOKEN_PROPKEY, a->kids[1]->name);
 		found = label != GRAPH_NO_TOKEN && key != GRAPH_NO_TOKEN;
 	}
+	if (rule != NULL && rule->constraint)
+		return exec_fail_code(x, "Neo.ClientError.Schema.IndexDropFailed",
+				      "Unable to drop index: Index belongs to constraint: '%s'; drop the constraint instead",
+				      rule->name);
 	if (found && db_tx_index_drop(x->tx, label, key) == GRAFT_OK) {
 		x->stats->indexes_removed++;
-		return 0;
+		return rule ? defer_schema(x, ADM_DROP_INDEX, rule->name,
+					   rule->label, rule->key)
+			    : 0;
 	}
 	if (a->flags & AST_F_IF_EXISTS)
 		return 0;
 	return exec_fail_code(x, "Neo.ClientError.Schema.IndexDropFailed",
 			      "Unable to drop index: No such index '%s'. SHOW INDEXES lists the indexes",
 			      a->name ? a->name : a->kids[0]->name);
+}
+
+static int cmp_values(const void *a, const void *b)
+{
+	return cypher_order_cmp(a, b);
+}
+
+/* Existing data must already be unique for a new constraint. */
+static int check_existing(struct exec_ctx *x, const char *l, const char *k,
+			  uint32_t label, uint32_t key, const char *name)
+{
+	struct graft_value *vals = NULL;
+	size_t n = 0, cap = 0;
+	struct db_cursor c;
+	uint64_t id;
+	int rv = 0;
+
+	db_cursor_label(&c, x->tx, label);
+	while ((id = db_cursor_next(&c)) != GRAPH_NO_ID) {
+		const struct graft_value *v = db_tx_node_prop(x->tx, id, key);
+
+		if (v == NULL)
+			continue;
+		if (n == cap) {
+			struct graft_value *p = realloc(vals, (cap = cap ? cap * 2 : 64) *
+								      sizeof *p);
+			if (p == NULL) {
+				free(vals);
+				return exec_oom(x);
+			}
+			vals = p;
+		}
+		vals[n++] = *v; /* borrowed: the graph is not changing */
+	}
+	qsort(vals, n, sizeof *vals, cmp_values);
+	for (size_t i = 1; i < n && rv == 0; i++)
+		if (cypher_equivalent(&vals[i - 1], &vals[i])) {
+			char val[128];
+
+			cypher_render_with(NULL, &vals[i], val, sizeof val);
+			rv = exec_fail_code(x, "Neo.ClientError.Schema.ConstraintCreationFailed",
+					    "Unable to create Constraint( name='%s', type='UNIQUENESS', schema=(:%s {%s}) ): two nodes have the label `%s` and property `%s` = %s; make the values unique first",
+					    name, l, k, l, k, val);
+		}
+	free(vals);
+	return rv;
+}
+
+static int create_constraint(struct exec_ctx *x, struct ast *a)
+{
+	const char *l = a->kids[0]->name, *k = a->kids[1]->name, *db = db_name(x->db);
+	char name[512];
+	uint32_t label, key;
+	int rv;
+
+	snprintf(name, sizeof name, "%s", a->name ? a->name : "");
+	if (a->name == NULL)
+		snprintf(name, sizeof name, "constraint_%s_%s", l, k);
+	if (schema_by_name(x->engine, db, name) != NULL ||
+	    schema_by_target(x->engine, db, l, k, true) != NULL)
+		return (a->flags & AST_F_IF_EXISTS)
+			       ? 0
+			       : exists_already(x, "constraint", name);
+	if (schema_tokens(x, l, k, &label, &key) < 0 ||
+	    check_existing(x, l, k, label, key, name) < 0)
+		return -1;
+	rv = db_tx_index_create(x->tx, label, key);
+	if (rv != GRAFT_OK && rv != GRAFT_EEXIST)
+		return exec_rv(x, rv);
+	x->stats->constraints_added++;
+	return defer_schema(x, ADM_CREATE_CONSTRAINT, name, l, k);
+}
+
+static int drop_constraint(struct exec_ctx *x, struct ast *a)
+{
+	const struct schema_rule *r =
+		schema_by_name(x->engine, db_name(x->db), a->name);
+	uint32_t label, key;
+
+	if (r == NULL || !r->constraint) {
+		if (a->flags & AST_F_IF_EXISTS)
+			return 0;
+		return exec_fail_code(x, "Neo.ClientError.Schema.ConstraintDropFailed",
+				      "Unable to drop constraint `%s`: No such constraint %s. SHOW CONSTRAINTS lists them",
+				      a->name, a->name);
+	}
+	label = exec_token(x, GRAPH_TOKEN_LABEL, r->label);
+	key = exec_token(x, GRAPH_TOKEN_PROPKEY, r->key);
+	if (label != GRAPH_NO_TOKEN && key != GRAPH_NO_TOKEN)
+		db_tx_index_drop(x->tx, label, key);
+	x->stats->constraints_removed++;
+	return defer_schema(x, ADM_DROP_CONSTRAINT, r->name, r->label, r->key);
 }
 
 /* Users: checked and evaluated now, applied at commit --------------------- */
@@ -156,6 +303,9 @@ static int secret_value(struct exec_ctx *x, struct ast *e, char **out)
 
 static void actions_free_one(struct admin_action *act)
 {
+	free(act->db);
+	free(act->label);
+	free(act->key);
 	free(act->name);
 	free(act->password);
 	free(act->old_password);
@@ -165,7 +315,7 @@ static void actions_free_one(struct admin_action *act)
 static int defer(struct exec_ctx *x, struct ast *a)
 {
 	struct cypher_tx *t = x->ctx;
-	struct admin_action *act = calloc(1, sizeof *act), **tail;
+	struct admin_action *act = calloc(1, sizeof *act);
 
 	if (t->e->security == NULL) {
 		free(act);
@@ -194,11 +344,8 @@ static int defer(struct exec_ctx *x, struct ast *a)
 		actions_free_one(act);
 		return oom ? exec_oom(x) : -1;
 	}
-	for (tail = &t->actions; *tail; tail = &(*tail)->next)
-		;
-	*tail = act;
 	x->stats->system_updates++;
-	return 0;
+	return defer_action(x, act);
 }
 
 static int terminate(struct exec_ctx *x, struct ast *a)
@@ -247,8 +394,9 @@ int admin_run(struct exec_ctx *x, struct ast *a)
 	case ADM_TERMINATE_TX:
 		return terminate(x, a);
 	case ADM_CREATE_CONSTRAINT:
+		return create_constraint(x, a);
 	case ADM_DROP_CONSTRAINT:
-		return not_yet(x, "A uniqueness constraint");
+		return drop_constraint(x, a);
 	case ADM_CREATE_ROLE:
 	case ADM_DROP_ROLE:
 	case ADM_GRANT_ROLE:
@@ -288,6 +436,18 @@ static void action_done(struct security_req *req, int status)
 	next_action(r);
 }
 
+static void schema_done(void *arg, int status, const char *msg)
+{
+	struct actions_run *r = arg;
+
+	if (status != GRAFT_OK)
+		cypher_error_set(&r->req.error,
+				 "Neo.TransientError.Transaction.TransactionCommitFailed",
+				 "The schema change was applied but its name could not be recorded in the system database: %s",
+				 msg);
+	action_done(&r->req, status);
+}
+
 static int start_action(struct actions_run *r)
 {
 	struct security *s = r->commit->tx->e->security;
@@ -299,6 +459,11 @@ static int start_action(struct actions_run *r)
 	memset(&r->req, 0, sizeof r->req);
 	r->req.data = r;
 	switch (a->op) {
+	case ADM_CREATE_INDEX:
+	case ADM_DROP_INDEX:
+	case ADM_CREATE_CONSTRAINT:
+	case ADM_DROP_CONSTRAINT:
+		return schema_apply(r->commit->tx->e, a, schema_done, r);
 	case ADM_CREATE_USER:
 		return security_create_user(s, &r->req, a->name, a->password,
 					    a->change_required == 1,

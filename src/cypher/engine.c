@@ -35,7 +35,8 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 		e->o.plan_cache_size = 1000;
 	e->cache = calloc(e->o.plan_cache_size, sizeof *e->cache);
 	e->started_ms = (uint64_t)engine_now_ms();
-	if (e->cache == NULL || proc_register_builtins(e) != GRAFT_OK) {
+	if (e->cache == NULL || proc_register_builtins(e) != GRAFT_OK ||
+	    schema_load(e) != GRAFT_OK) {
 		cypher_engine_free(e);
 		return GRAFT_ENOMEM;
 	}
@@ -59,6 +60,7 @@ void cypher_engine_free(struct cypher_engine *e)
 		cache_drop(&e->cache[i]);
 	free(e->cache);
 	free(e->procs);
+	schema_free(e);
 	free(e);
 }
 
@@ -197,6 +199,9 @@ static void actions_free(struct admin_action *a)
 		struct admin_action *n = a->next;
 
 		free(a->name);
+		free(a->db);
+		free(a->label);
+		free(a->key);
 		if (a->password)
 			memset(a->password, 0, strlen(a->password));
 		free(a->password);
@@ -241,6 +246,11 @@ static void commit_done(struct cypher_commit_req *req, int status)
 	req->cb(req, status);
 }
 
+static void actions_done(struct cypher_commit_req *req, int status)
+{
+	commit_done(req, status);
+}
+
 static void db_committed(struct db_commit_req *c, int status)
 {
 	struct cypher_commit_req *req = c->data;
@@ -248,6 +258,10 @@ static void db_committed(struct db_commit_req *c, int status)
 	req->tx->tx = NULL;
 	if (status == GRAFT_OK) {
 		req->txid = c->txid;
+		if (req->tx->actions != NULL) {
+			admin_actions_run(req, actions_done);
+			return;
+		}
 	} else if (status == GRAFT_ECONFLICT) {
 		cypher_error_set(&req->error, "Neo.TransientError.Transaction.Outdated",
 				 "The transaction conflicts with a concurrent one that changed what it read; retry it. %s",
@@ -278,18 +292,6 @@ static int start_db_commit(struct cypher_commit_req *req)
 	return rv;
 }
 
-static void actions_done(struct cypher_commit_req *req, int status)
-{
-	if (status != GRAFT_OK) {
-		db_tx_rollback(req->tx->tx);
-		req->tx->tx = NULL;
-		commit_done(req, status);
-		return;
-	}
-	if (start_db_commit(req) != GRAFT_OK)
-		commit_done(req, GRAFT_EIO);
-}
-
 int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 		     cypher_commit_cb cb)
 {
@@ -309,8 +311,6 @@ int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 		cypher_tx_rollback(tx);
 		return GRAFT_EINVAL;
 	}
-	if (tx->actions != NULL)
-		return admin_actions_run(req, actions_done);
 	rv = start_db_commit(req);
 	if (rv != GRAFT_OK)
 		tx_free(tx);

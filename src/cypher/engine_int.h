@@ -27,6 +27,21 @@ struct admin_action {
 	char *old_password;
 	int change_required;
 	int suspended;
+	/* schema rules */
+	char *db;
+	char *label;
+	char *key;
+};
+
+/* A named index or uniqueness constraint, kept in the system database (the
+ * database itself stores only the index) so names survive restarts. */
+struct schema_rule {
+	char *db;
+	char *name;
+	char *label;
+	char *key;
+	bool constraint;
+	uint64_t node;   /* its node in the system database */
 };
 
 struct cypher_engine {
@@ -41,6 +56,8 @@ struct cypher_engine {
 	struct cypher_tx *txs;      /* open transactions, for SHOW TRANSACTIONS */
 	uint64_t next_tx_id;
 	uint64_t started_ms;
+	struct schema_rule *rules;
+	size_t nrules, rules_cap;
 };
 
 struct cypher_tx {
@@ -91,5 +108,20 @@ int admin_run(struct exec_ctx *x, struct ast *a);
 int admin_actions_run(struct cypher_commit_req *req,
 		      void (*done)(struct cypher_commit_req *req, int status));
 int64_t engine_now_ms(void);
+
+/* Schema catalog (schema.c) */
+int schema_load(struct cypher_engine *e);
+void schema_free(struct cypher_engine *e);
+const struct schema_rule *schema_by_name(struct cypher_engine *e,
+					 const char *db, const char *name);
+const struct schema_rule *schema_by_target(struct cypher_engine *e,
+					   const char *db, const char *label,
+					   const char *key, bool constraint);
+/* Applies a deferred SCHEMA action to the system database, then cb. */
+int schema_apply(struct cypher_engine *e, struct admin_action *a,
+		 void (*cb)(void *arg, int status, const char *msg), void *arg);
+/* Fails the statement if node breaks a uniqueness constraint of x->db. */
+int schema_check_unique(struct exec_ctx *x, uint64_t node);
+bool schema_has_constraints(struct cypher_engine *e, const char *db);
 
 #endif

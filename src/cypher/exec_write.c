@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "engine_int.h"
 #include "ops.h"
 #include "plan_int.h"
 
@@ -64,6 +65,13 @@ int exec_check_storable(struct exec_ctx *x, const struct graft_value *v,
 			 key, cypher_type_name(v));
 }
 
+static int check_unique(struct exec_ctx *x, uint64_t node)
+{
+	if (!schema_has_constraints(x->engine, db_name(x->db)))
+		return 0;
+	return schema_check_unique(x, node);
+}
+
 int exec_set_prop(struct exec_ctx *x, const struct graft_value *ent,
 		  const char *key, const struct graft_value *v)
 {
@@ -90,7 +98,7 @@ int exec_set_prop(struct exec_ctx *x, const struct graft_value *ent,
 		     "set a property") < 0)
 		return -1;
 	x->stats->properties_set++;
-	return 0;
+	return node ? check_unique(x, id) : 0;
 }
 
 static int set_map(struct exec_ctx *x, const struct graft_value *ent,
@@ -118,6 +126,8 @@ static int add_labels(struct exec_ctx *x, uint64_t node, struct ast *labels,
 			     "add a label") < 0)
 			return -1;
 		x->stats->labels_added++;
+		if (check_unique(x, node) < 0)
+			return -1;
 	}
 	return 0;
 }

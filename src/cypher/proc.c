@@ -244,12 +244,15 @@ static int show_transactions(struct cypher_proc_call *c)
 
 /* Schema ---------------------------------------------------------------- */
 
-static void index_name(const struct graph *g, uint32_t label, uint32_t key,
-		       char *buf, size_t size)
+/* The catalogued name (a constraint names its index), or a derived one. */
+static const struct schema_rule *index_rule(struct cypher_proc_call *c,
+					    const char *label, const char *key)
 {
-	snprintf(buf, size, "index_%s_%s",
-		 graph_token_name(g, GRAPH_TOKEN_LABEL, label),
-		 graph_token_name(g, GRAPH_TOKEN_PROPKEY, key));
+	const char *db = db_name(c->tx->db);
+	const struct schema_rule *r =
+		schema_by_target(c->tx->e, db, label, key, true);
+
+	return r ? r : schema_by_target(c->tx->e, db, label, key, false);
 }
 
 static int show_indexes(struct cypher_proc_call *c)
@@ -266,13 +269,19 @@ static int show_indexes(struct cypher_proc_call *c)
 						   pairs[i][1]);
 		int rv;
 
-		index_name(g, pairs[i][0], pairs[i][1], name, sizeof name);
+		const struct schema_rule *r = index_rule(c, label, key);
+
+		if (r != NULL)
+			snprintf(name, sizeof name, "%s", r->name);
+		else
+			snprintf(name, sizeof name, "index_%s_%s", label, key);
 		if (!admitted(c, name))
 			continue;
 		rv = emit(c, graft_value_int((int64_t)i + 1), str(name),
 			  str("ONLINE"), graft_value_float(100.0), str("RANGE"),
 			  str("NODE"), str_list(&label, 1), str_list(&key, 1),
-			  str("range-1.0"), graft_value_null());
+			  str("range-1.0"),
+			  r && r->constraint ? str(r->name) : graft_value_null());
 		if (rv != GRAFT_OK)
 			return rv;
 	}
@@ -281,7 +290,24 @@ static int show_indexes(struct cypher_proc_call *c)
 
 static int show_constraints(struct cypher_proc_call *c)
 {
-	(void)c; /* uniqueness constraints: see docs/cypher.md */
+	struct cypher_engine *e = c->tx->e;
+	const char *db = db_name(c->tx->db);
+	int64_t id = 0;
+
+	for (size_t i = 0; i < e->nrules; i++) {
+		const struct schema_rule *r = &e->rules[i];
+		const char *label = r->label, *key = r->key;
+		int rv;
+
+		if (!r->constraint || strcmp(r->db, db) != 0 ||
+		    !admitted(c, r->name))
+			continue;
+		rv = emit(c, graft_value_int(++id), str(r->name),
+			  str("UNIQUENESS"), str("NODE"), str_list(&label, 1),
+			  str_list(&key, 1), str(r->name));
+		if (rv != GRAFT_OK)
+			return rv;
+	}
 	return GRAFT_OK;
 }
 

@@ -1,0 +1,307 @@
+/* The schema catalog: names of indexes and the uniqueness constraints over
+ * them, as nodes labelled __SchemaRule in the system database, mirrored in
+ * memory for the checks every write makes. A database stores only its
+ * indexes; the rule is written after the database's own commit. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "engine_int.h"
+#include "ops.h"
+
+#define RULE_LABEL "__SchemaRule"
+
+static struct db *system_db(struct cypher_engine *e)
+{
+	return dbms_get(e->dbms, "system");
+}
+
+static const char *prop_str(const struct graph *g, uint64_t node,
+			    const char *key)
+{
+	uint32_t k = graph_token_lookup(g, GRAPH_TOKEN_PROPKEY, key, strlen(key));
+	const struct graft_value *v =
+		k == GRAPH_NO_TOKEN ? NULL : graph_node_prop(g, node, k);
+
+	return v && v->type == GRAFT_VALUE_STRING ? v->u.s->data : "";
+}
+
+static void rule_free(struct schema_rule *r)
+{
+	free(r->db);
+	free(r->name);
+	free(r->label);
+	free(r->key);
+}
+
+static int rule_add(struct cypher_engine *e, const char *db, const char *name,
+		    const char *label, const char *key, bool constraint,
+		    uint64_t node)
+{
+	struct schema_rule *r;
+
+	if (e->nrules == e->rules_cap) {
+		size_t cap = e->rules_cap ? e->rules_cap * 2 : 16;
+
+		r = realloc(e->rules, cap * sizeof *r);
+		if (r == NULL)
+			return GRAFT_ENOMEM;
+		e->rules = r;
+		e->rules_cap = cap;
+	}
+	r = &e->rules[e->nrules];
+	r->db = strdup(db);
+	r->name = strdup(name);
+	r->label = strdup(label);
+	r->key = strdup(key);
+	r->constraint = constraint;
+	r->node = node;
+	if (!r->db || !r->name || !r->label || !r->key) {
+		rule_free(r);
+		return GRAFT_ENOMEM;
+	}
+	e->nrules++;
+	return GRAFT_OK;
+}
+
+int schema_load(struct cypher_engine *e)
+{
+	struct db *sys = system_db(e);
+	const struct graph *g;
+	uint32_t label, ck;
+	uint64_t pos = 0, id;
+
+	if (sys == NULL)
+		return GRAFT_OK;
+	g = db_graph(sys);
+	label = graph_token_lookup(g, GRAPH_TOKEN_LABEL, RULE_LABEL,
+				   strlen(RULE_LABEL));
+	ck = graph_token_lookup(g, GRAPH_TOKEN_PROPKEY, "constraint", 10);
+	if (label == GRAPH_NO_TOKEN)
+		return GRAFT_OK;
+	while ((id = graph_label_scan(g, label, &pos)) != GRAPH_NO_ID) {
+		const struct graft_value *c =
+			ck == GRAPH_NO_TOKEN ? NULL : graph_node_prop(g, id, ck);
+		int rv = rule_add(e, prop_str(g, id, "db"),
+				  prop_str(g, id, "name"),
+				  prop_str(g, id, "label"),
+				  prop_str(g, id, "key"),
+				  c && c->type == GRAFT_VALUE_BOOL && c->u.b, id);
+
+		if (rv != GRAFT_OK)
+			return rv;
+	}
+	return GRAFT_OK;
+}
+
+void schema_free(struct cypher_engine *e)
+{
+	for (size_t i = 0; i < e->nrules; i++)
+		rule_free(&e->rules[i]);
+	free(e->rules);
+	e->rules = NULL;
+	e->nrules = e->rules_cap = 0;
+}
+
+const struct schema_rule *schema_by_name(struct cypher_engine *e,
+					 const char *db, const char *name)
+{
+	for (size_t i = 0; i < e->nrules; i++)
+		if (strcmp(e->rules[i].db, db) == 0 &&
+		    strcmp(e->rules[i].name, name) == 0)
+			return &e->rules[i];
+	return NULL;
+}
+
+const struct schema_rule *schema_by_target(struct cypher_engine *e,
+					   const char *db, const char *label,
+					   const char *key, bool constraint)
+{
+	for (size_t i = 0; i < e->nrules; i++) {
+		const struct schema_rule *r = &e->rules[i];
+
+		if (strcmp(r->db, db) == 0 && strcmp(r->label, label) == 0 &&
+		    strcmp(r->key, key) == 0 && r->constraint == constraint)
+			return r;
+	}
+	return NULL;
+}
+
+bool schema_has_constraints(struct cypher_engine *e, const char *db)
+{
+	for (size_t i = 0; i < e->nrules; i++)
+		if (e->rules[i].constraint && strcmp(e->rules[i].db, db) == 0)
+			return true;
+	return false;
+}
+
+/* Writing rules to the system database ----------------------------------- */
+
+struct schema_write {
+	struct db_commit_req req;
+	struct cypher_engine *e;
+	struct admin_action *a;
+	uint64_t node;
+	void (*cb)(void *arg, int status, const char *msg);
+	void *arg;
+};
+
+static void rule_remove(struct cypher_engine *e, const char *db,
+			const char *name)
+{
+	for (size_t i = 0; i < e->nrules; i++)
+		if (strcmp(e->rules[i].db, db) == 0 &&
+		    strcmp(e->rules[i].name, name) == 0) {
+			rule_free(&e->rules[i]);
+			e->rules[i] = e->rules[--e->nrules];
+			return;
+		}
+}
+
+static void written(struct db_commit_req *req, int status)
+{
+	struct schema_write *w = req->data;
+	struct admin_action *a = w->a;
+	bool add = a->op == ADM_CREATE_INDEX || a->op == ADM_CREATE_CONSTRAINT;
+
+	if (status == GRAFT_OK && add)
+		status = rule_add(w->e, a->db, a->name, a->label, a->key,
+				  a->op == ADM_CREATE_CONSTRAINT, w->node);
+	else if (status == GRAFT_OK)
+		rule_remove(w->e, a->db, a->name);
+	w->cb(w->arg, status, req->errmsg);
+	free(w);
+}
+
+static int set_str(struct db *sys, struct db_tx *tx, uint64_t node,
+		   const char *key, const char *val)
+{
+	struct graft_value v;
+	uint32_t k;
+	int rv = db_token(sys, GRAPH_TOKEN_PROPKEY, key, strlen(key), &k);
+
+	if (rv == GRAFT_OK)
+		rv = graft_value_string(&v, val, strlen(val));
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = db_tx_node_set_prop(tx, node, k, &v);
+	graft_value_free(&v);
+	return rv;
+}
+
+static int write_rule(struct db *sys, struct db_tx *tx,
+		      const struct admin_action *a, uint64_t *node)
+{
+	struct graft_value c = graft_value_bool(a->op == ADM_CREATE_CONSTRAINT);
+	uint32_t label, ck;
+	int rv = db_token(sys, GRAPH_TOKEN_LABEL, RULE_LABEL,
+			  strlen(RULE_LABEL), &label);
+
+	if (rv == GRAFT_OK)
+		rv = db_tx_node_create(tx, node);
+	if (rv == GRAFT_OK)
+		rv = db_tx_node_add_label(tx, *node, label);
+	if (rv == GRAFT_OK)
+		rv = set_str(sys, tx, *node, "db", a->db);
+	if (rv == GRAFT_OK)
+		rv = set_str(sys, tx, *node, "name", a->name);
+	if (rv == GRAFT_OK)
+		rv = set_str(sys, tx, *node, "label", a->label);
+	if (rv == GRAFT_OK)
+		rv = set_str(sys, tx, *node, "key", a->key);
+	if (rv == GRAFT_OK)
+		rv = db_token(sys, GRAPH_TOKEN_PROPKEY, "constraint", 10, &ck);
+	if (rv == GRAFT_OK)
+		rv = db_tx_node_set_prop(tx, *node, ck, &c);
+	return rv;
+}
+
+int schema_apply(struct cypher_engine *e, struct admin_action *a,
+		 void (*cb)(void *arg, int status, const char *msg), void *arg)
+{
+	struct db *sys = system_db(e);
+	struct schema_write *w;
+	struct db_tx *tx;
+	const struct schema_rule *r;
+	int rv;
+
+	if (sys == NULL)
+		return GRAFT_ENOTFOUND;
+	w = calloc(1, sizeof *w);
+	if (w == NULL)
+		return GRAFT_ENOMEM;
+	w->e = e;
+	w->a = a;
+	w->cb = cb;
+	w->arg = arg;
+	w->req.data = w;
+	rv = db_tx_begin(sys, 0, &tx);
+	if (rv != GRAFT_OK) {
+		free(w);
+		return rv;
+	}
+	if (a->op == ADM_CREATE_INDEX || a->op == ADM_CREATE_CONSTRAINT) {
+		rv = write_rule(sys, tx, a, &w->node);
+	} else {
+		r = schema_by_name(e, a->db, a->name);
+		rv = r ? db_tx_node_delete(tx, r->node) : GRAFT_OK;
+	}
+	if (rv != GRAFT_OK) {
+		db_tx_rollback(tx);
+		free(w);
+		return rv;
+	}
+	rv = db_commit(tx, &w->req, written);
+	if (rv != GRAFT_OK)
+		free(w);
+	return rv;
+}
+
+/* Checks ------------------------------------------------------------------ */
+
+static int violation(struct exec_ctx *x, const struct schema_rule *r,
+		     uint64_t other, const struct graft_value *v)
+{
+	char val[128];
+
+	cypher_render_with(NULL, v, val, sizeof val);
+	return exec_fail_code(x, "Neo.ClientError.Schema.ConstraintValidationFailed",
+			      "Node(%llu) already exists with label `%s` and property `%s` = %s (constraint '%s')",
+			      (unsigned long long)other, r->label, r->key, val,
+			      r->name);
+}
+
+static int check_rule(struct exec_ctx *x, const struct schema_rule *r,
+		      uint64_t node)
+{
+	uint32_t l = exec_token(x, GRAPH_TOKEN_LABEL, r->label);
+	uint32_t k = exec_token(x, GRAPH_TOKEN_PROPKEY, r->key);
+	const struct graft_value *v;
+	struct db_cursor c;
+	uint64_t id;
+
+	if (l == GRAPH_NO_TOKEN || k == GRAPH_NO_TOKEN ||
+	    !db_tx_node_has_label(x->tx, node, l) ||
+	    !graph_index_exists(db_graph(x->db), l, k))
+		return 0;
+	v = db_tx_node_prop(x->tx, node, k);
+	if (v == NULL)
+		return 0;
+	db_cursor_index(&c, x->tx, l, k, v);
+	while ((id = db_cursor_next(&c)) != GRAPH_NO_ID)
+		if (id != node)
+			return violation(x, r, id, v);
+	return 0;
+}
+
+int schema_check_unique(struct exec_ctx *x, uint64_t node)
+{
+	struct cypher_engine *e = x->engine;
+	const char *db = db_name(x->db);
+
+	for (size_t i = 0; i < e->nrules; i++)
+		if (e->rules[i].constraint && strcmp(e->rules[i].db, db) == 0 &&
+		    check_rule(x, &e->rules[i], node) < 0)
+			return -1;
+	return 0;
+}
