@@ -29,7 +29,8 @@ enum cypher_tri cypher_equals(const struct graft_value *a,
 			      const struct graft_value *b);
 /* a < b etc.: returns <0, 0, >0 in *cmp and CYPHER_TRUE when comparable,
  * CYPHER_NULL when either is null or the types are not comparable (e.g. 1 <
- * 'a'), as Cypher's inequality operators do. */
+ * 'a'), as Cypher's inequality operators do. CYPHER_FALSE when both are
+ * numbers and one is NaN: every inequality is then false, not null. */
 enum cypher_tri cypher_compare(const struct graft_value *a,
 			       const struct graft_value *b, int *cmp);
 /* The global sort order of ORDER BY, min() and max(): MAP < NODE < REL <

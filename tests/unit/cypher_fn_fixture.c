@@ -10,11 +10,20 @@
 
 static struct cypher_error err;
 static struct cypher_fctx ctx;
+static struct db *use_db;
+static struct db_tx *use_tx;
+
+void cfx_use_db(struct db *db, struct db_tx *tx)
+{
+	use_db = db;
+	use_tx = tx;
+}
 
 struct cypher_fctx *cfx(void)
 {
 	memset(&err, 0, sizeof err);
-	ctx = (struct cypher_fctx){.err = &err, .statement_ms = CFX_NOW_MS};
+	ctx = (struct cypher_fctx){.db = use_db, .tx = use_tx, .err = &err,
+				   .statement_ms = CFX_NOW_MS};
 	return &ctx;
 }
 

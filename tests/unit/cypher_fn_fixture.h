@@ -27,6 +27,8 @@ struct graft_value T(const char *fn, struct graft_value arg);
 /* A context with the statement clock at 2020-06-15T10:30:45.123Z. */
 #define CFX_NOW_MS INT64_C(1592217045123)
 struct cypher_fctx *cfx(void);
+/* Later contexts read entities of db through tx (both NULL: none). */
+void cfx_use_db(struct db *db, struct db_tx *tx);
 /* The rendering of v in a static buffer. */
 const char *R(const struct graft_value *v);
 

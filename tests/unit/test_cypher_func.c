@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cypher_fn_fixture.h"
+#include "db_fixture.h"
 
 static void test_func_lookup_is_case_insensitive(void **state)
 {
@@ -349,6 +350,69 @@ static void test_func_entities_without_database(void **state)
 	call_fails("length", "TypeError", 1, S("abc"));
 }
 
+/* Node a (:L:A {x: 1, y: 'two'}) -[:R {y: 2.5}]-> node b (), written in
+ * a transaction that the functions then read through. */
+static void test_func_entities_through_a_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value v;
+	struct db_tx *tx;
+	uint64_t a, b, r, gone;
+	uint32_t label_a;
+	char want[64];
+
+	assert_int_equal(db_token(f->db, GRAPH_TOKEN_LABEL, "A", 1, &label_a),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &a), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &b), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &gone), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(tx, gone), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, a, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, a, label_a), GRAFT_OK);
+	v = I(1);
+	assert_int_equal(db_tx_node_set_prop(tx, a, f->key_x, &v), GRAFT_OK);
+	v = S("two");
+	assert_int_equal(db_tx_node_set_prop(tx, a, f->key_y, &v), GRAFT_OK);
+	graft_value_free(&v);
+	assert_int_equal(db_tx_rel_create(tx, f->type, a, b, &r), GRAFT_OK);
+	v = F(2.5);
+	assert_int_equal(db_tx_rel_set_prop(tx, r, f->key_y, &v), GRAFT_OK);
+	cfx_use_db(f->db, tx);
+	call_is("labels", "['A', 'L']", 1, graft_value_ref(GRAFT_VALUE_NODE, a));
+	call_is("labels", "[]", 1, graft_value_ref(GRAFT_VALUE_NODE, b));
+	call_is("keys", "['x', 'y']", 1, graft_value_ref(GRAFT_VALUE_NODE, a));
+	call_is("keys", "['y']", 1, graft_value_ref(GRAFT_VALUE_REL, r));
+	call_is("properties", "{x: 1, y: 'two'}", 1,
+		graft_value_ref(GRAFT_VALUE_NODE, a));
+	call_is("properties", "{}", 1, graft_value_ref(GRAFT_VALUE_NODE, b));
+	call_is("properties", "{y: 2.5}", 1,
+		graft_value_ref(GRAFT_VALUE_REL, r));
+	call_is("type", "'R'", 1, graft_value_ref(GRAFT_VALUE_REL, r));
+	snprintf(want, sizeof want, "(#%llu)", (unsigned long long)a);
+	call_is("startNode", want, 1, graft_value_ref(GRAFT_VALUE_REL, r));
+	snprintf(want, sizeof want, "(#%llu)", (unsigned long long)b);
+	call_is("endNode", want, 1, graft_value_ref(GRAFT_VALUE_REL, r));
+	snprintf(want, sizeof want, "'4:%s:%llu'", f->o.name,
+		 (unsigned long long)a);
+	call_is("elementId", want, 1, graft_value_ref(GRAFT_VALUE_NODE, a));
+	call_fails("labels", "EntityNotFound", 1,
+		   graft_value_ref(GRAFT_VALUE_NODE, gone));
+	call_fails("keys", "EntityNotFound", 1,
+		   graft_value_ref(GRAFT_VALUE_NODE, gone));
+	call_fails("type", "EntityNotFound", 1,
+		   graft_value_ref(GRAFT_VALUE_REL, r + 100));
+	/* A temporal property is stored like any other value. */
+	v = T("datetime", S("2020-01-01T12:00[Europe/Paris]"));
+	assert_int_equal(db_tx_node_set_prop(tx, b, f->key_x, &v), GRAFT_OK);
+	graft_value_free(&v);
+	call_is("properties",
+		"{x: datetime('2020-01-01T12:00:00+01:00[Europe/Paris]')}", 1,
+		graft_value_ref(GRAFT_VALUE_NODE, b));
+	cfx_use_db(NULL, NULL);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+}
+
 /* Runs aggregation name over the values of list (taken over), one row per
  * value (two arguments per row when extra is not null), and renders. */
 static const char *agg(const char *name, struct graft_value list,
@@ -462,6 +526,9 @@ int main(void)
 		cmocka_unit_test(test_func_lists),
 		cmocka_unit_test(test_func_strings),
 		cmocka_unit_test(test_func_entities_without_database),
+		cmocka_unit_test_setup_teardown(
+			test_func_entities_through_a_transaction,
+			fx_setup_open, fx_teardown),
 		cmocka_unit_test(test_func_aggregations),
 	};
 
