@@ -227,6 +227,7 @@ static const struct cypher_func funcs[] = {
 	F("duration.inSeconds", 2, 2, fn_duration_in_seconds, "duration.inSeconds(from :: ANY, to :: ANY) :: DURATION", "Computes the DURATION between the from instant (inclusive) and the to instant (exclusive) in seconds.", "Temporal"),
 	/* Spatial */
 	F("point", 1, 1, fn_point, "point(input :: MAP) :: POINT", "Returns a 2D or 3D point object, given two or respectively three coordinate values in the Cartesian coordinate system or WGS 84 geographic coordinate system.", "Spatial"),
+	F("point.withinBBox", 3, 3, fn_point_within_bbox, "point.withinBBox(point :: POINT, lowerLeft :: POINT, upperRight :: POINT) :: BOOLEAN", "Returns true if the provided point is within the bounding box defined by the two provided points.", "Spatial"),
 	F("point.distance", 2, 2, fn_point_distance, "point.distance(from :: POINT, to :: POINT) :: FLOAT", "Returns a FLOAT representing the geodesic distance between any two points in the same CRS.", "Spatial"),
 };
 

@@ -118,6 +118,42 @@ int fn_point_distance(struct cypher_fctx *fc, const struct graft_value *args,
 	return GRAFT_OK;
 }
 
+/* lo <= v <= hi, or for longitudes a box crossing the antimeridian. */
+static bool within(double v, double lo, double hi, bool wraps)
+{
+	if (wraps && lo > hi)
+		return v >= lo || v <= hi;
+	return v >= lo && v <= hi;
+}
+
+int fn_point_within_bbox(struct cypher_fctx *fc,
+			 const struct graft_value *args, uint32_t n,
+			 struct graft_value *out)
+{
+	const struct graft_ext *p, *lo, *hi;
+	bool geo, in;
+
+	(void)n;
+	*out = graft_value_null();
+	if (func_any_null(args, 3))
+		return GRAFT_OK;
+	for (int i = 0; i < 3; i++)
+		if (args[i].type != GRAFT_VALUE_POINT)
+			return func_type_error(fc, "point.withinBBox",
+					       "a Point", &args[i]);
+	p = args[0].u.x;
+	lo = args[1].u.x;
+	hi = args[2].u.x;
+	if (p->srid != lo->srid || p->srid != hi->srid)
+		return GRAFT_OK;
+	geo = geographic(p->srid);
+	in = within(p->x, lo->x, hi->x, geo) && within(p->y, lo->y, hi->y,
+							false) &&
+	     (p->dims < 3 || within(p->z, lo->z, hi->z, false));
+	*out = graft_value_bool(in);
+	return GRAFT_OK;
+}
+
 /* Fields --------------------------------------------------------------------- */
 
 static bool named(const char *name, size_t len, const char *want)

@@ -100,5 +100,6 @@ FUNC_DECL(fn_datetime_fromepochmillis); FUNC_DECL(fn_duration);
 FUNC_DECL(fn_duration_between); FUNC_DECL(fn_duration_in_months);
 FUNC_DECL(fn_duration_in_days); FUNC_DECL(fn_duration_in_seconds);
 FUNC_DECL(fn_point); FUNC_DECL(fn_point_distance);
+FUNC_DECL(fn_point_within_bbox);
 
 #endif

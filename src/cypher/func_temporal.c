@@ -434,6 +434,9 @@ static int build(struct cypher_fctx *fc, uint8_t type,
 
 /* Constructors -------------------------------------------------------------- */
 
+static int epoch_map(struct cypher_fctx *fc, const struct graft_map *m,
+		     struct graft_value *out);
+
 static int construct(struct cypher_fctx *fc, uint8_t type,
 		     const struct graft_value *args, uint32_t n,
 		     struct graft_value *out)
@@ -471,6 +474,10 @@ static int construct(struct cypher_fctx *fc, uint8_t type,
 				rv = tb_now(fc, &b, zone, len);
 			return rv == GRAFT_OK ? tb_make(fc, &b, type, out) : rv;
 		}
+		if (type == GRAFT_VALUE_DATETIME &&
+		    (graft_map_get(args[0].u.map, "epochSeconds", 12) ||
+		     graft_map_get(args[0].u.map, "epochMillis", 11)))
+			return epoch_map(fc, args[0].u.map, out);
 		return build(fc, type, args[0].u.map, &b, out);
 	default:
 		if (!is_instant(args[0].type))
@@ -696,4 +703,56 @@ int fn_datetime_fromepochmillis(struct cypher_fctx *fc,
 		return rv;
 	return from_epoch(fc, temporal_floor_div(ms, 1000),
 			  temporal_floor_mod(ms, 1000) * 1000000, out);
+}
+
+/* datetime({epochSeconds | epochMillis, [millisecond, microsecond,
+ * nanosecond], [timezone]}). */
+static int epoch_map(struct cypher_fctx *fc, const struct graft_map *m,
+		     struct graft_value *out)
+{
+	static const char *const keys[] = {"epochSeconds", "epochMillis",
+					   "millisecond", "microsecond",
+					   "nanosecond"};
+	static const int64_t nanos_per[] = {TEMPORAL_NANOS, 1000000, 1000000,
+					    1000, 1};
+	const struct graft_value *tz = graft_map_get(m, "timezone", 8);
+	const char *zone = NULL;
+	size_t zone_len = 0;
+	__int128 nanos = 0;
+	int64_t v;
+	int32_t ns;
+	int rv;
+
+	for (uint32_t i = 0; i < m->len; i++) {
+		const char *k = m->entries[i].key->data;
+		size_t j;
+		for (j = 0; j < 5 && strcmp(keys[j], k) != 0; j++)
+			;
+		if (j == 5 && strcmp(k, "timezone") != 0)
+			return cypher_fail(fc, "ArgumentError",
+					   "Invalid input for function "
+					   "'datetime()': %s cannot be combined "
+					   "with epochSeconds or epochMillis", k);
+		if (j == 5 || m->entries[i].value.type == GRAFT_VALUE_NULL)
+			continue;
+		rv = func_arg_int(fc, "datetime", &m->entries[i].value, &v);
+		if (rv != GRAFT_OK)
+			return rv;
+		nanos += (__int128)v * nanos_per[j];
+	}
+	if (tz != NULL && tz->type != GRAFT_VALUE_NULL &&
+	    (rv = zone_arg(fc, "datetime", tz, &zone, &zone_len)) != GRAFT_OK)
+		return rv;
+	if (nanos / TEMPORAL_NANOS > INT64_C(31556889864403199) ||
+	    nanos / TEMPORAL_NANOS < -INT64_C(31557014167219200))
+		return cypher_fail(fc, "ArgumentError",
+				   "Instant exceeds the supported range");
+	rv = from_epoch(fc, (int64_t)(nanos / TEMPORAL_NANOS),
+			(int64_t)(nanos % TEMPORAL_NANOS), out);
+	if (rv != GRAFT_OK || zone == NULL)
+		return rv;
+	v = out->u.x->secs;
+	ns = out->u.x->nanos;
+	graft_value_free(out);
+	return temporal_from_utc(out, v, ns, zone, zone_len);
 }

@@ -375,6 +375,14 @@ static void test_temporal_epoch(void **state)
 		"datetime('1969-12-31T23:59:59.999Z')", 1, I(-1));
 	call_is("datetime.fromepoch", "null", 2, V_NULL(), I(1));
 	call_fails("datetime.fromepoch", "TypeError", 2, S("1"), I(1));
+	call_is("datetime", "datetime('2021-01-01T00:00:00.000000005Z')", 1,
+		M(2, "epochSeconds", I(1609459200), "nanosecond", I(5)));
+	call_is("datetime",
+		"datetime('2021-01-01T01:00:00.123+01:00[Europe/Paris]')", 1,
+		M(2, "epochMillis", I(1609459200123), "timezone",
+		  S("Europe/Paris")));
+	call_fails("datetime", "ArgumentError", 1,
+		   M(2, "epochSeconds", I(1), "year", I(2000)));
 }
 
 static void field_is(struct graft_value v, const char *name, const char *want)
@@ -650,6 +658,22 @@ static void test_temporal_points(void **state)
 	call_fails("point", "ArgumentError", 1,
 		   M(2, "latitude", I(91), "longitude", I(0)));
 	call_fails("point", "TypeError", 1, M(2, "x", S("1"), "y", I(1)));
+	call_is("point.withinBBox", "true", 3,
+		T("point", M(2, "x", I(1), "y", I(1))),
+		T("point", M(2, "x", I(0), "y", I(0))),
+		T("point", M(2, "x", I(2), "y", I(2))));
+	call_is("point.withinBBox", "false", 3,
+		T("point", M(2, "x", I(3), "y", I(1))),
+		T("point", M(2, "x", I(0), "y", I(0))),
+		T("point", M(2, "x", I(2), "y", I(2))));
+	call_is("point.withinBBox", "true", 3,
+		T("point", M(2, "longitude", I(179), "latitude", I(0))),
+		T("point", M(2, "longitude", I(170), "latitude", I(-10))),
+		T("point", M(2, "longitude", I(-170), "latitude", I(10))));
+	call_is("point.withinBBox", "null", 3,
+		T("point", M(2, "x", I(1), "y", I(1))),
+		T("point", M(2, "longitude", I(0), "latitude", I(0))),
+		T("point", M(2, "x", I(2), "y", I(2))));
 	call_is("point.distance", "5.0", 2,
 		T("point", M(2, "x", I(0), "y", I(0))),
 		T("point", M(2, "x", I(3), "y", I(4))));
