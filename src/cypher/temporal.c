@@ -278,12 +278,26 @@ static int32_t tz_offset_utc(const struct tz_zone *z, int64_t t)
 	return z->after[lo];
 }
 
-/* Finds (loading if need be) the zone and runs f on it under the lock. */
+static int32_t tz_offset_local(const struct tz_zone *z, int64_t t)
+{
+	/* Offsets a day either side; in an overlap the earlier
+	 * (pre-transition) one wins, and in a gap too, so that the caller's
+	 * instant lands after the gap. */
+	int32_t a = tz_offset_utc(z, t - TEMPORAL_DAY_SECS);
+	int32_t b = tz_offset_utc(z, t + TEMPORAL_DAY_SECS);
+
+	if (tz_offset_utc(z, t - a) == a || tz_offset_utc(z, t - b) != b)
+		return a;
+	return b;
+}
+
+/* The offset of zone name at t (UTC, or local when local is set), the
+ * zone loaded into the cache on first use; once the cache is full, further
+ * zones are loaded for the one call. */
 static int tz_with(const char *name, size_t len, int64_t t, bool local,
 		   int32_t *offset)
 {
-	struct tz_zone *z = NULL;
-	int32_t a, b;
+	struct tz_zone *z = NULL, once;
 
 	if (!tz_name_ok(name, len))
 		return GRAFT_ENOTFOUND;
@@ -295,26 +309,16 @@ static int tz_with(const char *name, size_t len, int64_t t, bool local,
 	if (z == NULL && tz_cached < TZ_CACHE &&
 	    tz_load(name, len, &tz_cache[tz_cached]))
 		z = &tz_cache[tz_cached++];
-	if (z == NULL) {
-		pthread_mutex_unlock(&tz_lock);
-		return GRAFT_ENOTFOUND;
-	}
-	if (!local) {
-		*offset = tz_offset_utc(z, t);
-	} else {
-		/* Offsets a day either side; in an overlap the earlier
-		 * (pre-transition) one wins, and in a gap too, so that the
-		 * caller's instant lands after the gap. */
-		a = tz_offset_utc(z, t - TEMPORAL_DAY_SECS);
-		b = tz_offset_utc(z, t + TEMPORAL_DAY_SECS);
-		if (tz_offset_utc(z, t - a) == a ||
-		    tz_offset_utc(z, t - b) != b)
-			*offset = a;
-		else
-			*offset = b;
-	}
+	else if (z == NULL && tz_cached == TZ_CACHE && tz_load(name, len, &once))
+		z = &once;
+	if (z != NULL)
+		*offset = local ? tz_offset_local(z, t) : tz_offset_utc(z, t);
 	pthread_mutex_unlock(&tz_lock);
-	return GRAFT_OK;
+	if (z == &once) {
+		free(once.at);
+		free(once.after);
+	}
+	return z != NULL ? GRAFT_OK : GRAFT_ENOTFOUND;
 }
 
 static unsigned digits_at(const char *s, size_t len, size_t at, unsigned max,

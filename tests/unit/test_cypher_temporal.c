@@ -3,10 +3,12 @@
  * (offsets, DST gaps and overlaps), constructors from maps, truncation,
  * field access, arithmetic with durations, duration.between and friends,
  * and points. */
+#include <dirent.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <string.h>
 
 #include <cmocka.h>
@@ -696,6 +698,127 @@ static void test_temporal_points(void **state)
 	graft_value_free(&b);
 }
 
+static uint64_t rng(uint64_t *s)
+{
+	*s ^= *s << 13;
+	*s ^= *s >> 7;
+	*s ^= *s << 17;
+	return *s;
+}
+
+/* format then parse gives the value back, for random values of every
+ * temporal type over +-10000 years, with fractions and offsets. */
+static void test_temporal_format_parse_round_trip(void **state)
+{
+	static const uint8_t types[] = {
+		GRAFT_VALUE_DATE, GRAFT_VALUE_LOCALTIME, GRAFT_VALUE_TIME,
+		GRAFT_VALUE_LOCALDATETIME, GRAFT_VALUE_DATETIME,
+		GRAFT_VALUE_DURATION};
+	uint64_t seed = 0x2545f4914f6cdd1dull;
+	char text[128], why[160];
+
+	(void)state;
+	for (int i = 0; i < 20000; i++) {
+		uint8_t t = types[i % 6];
+		struct graft_value v, back;
+		struct graft_ext *x;
+		int64_t r = (int64_t)(rng(&seed) >> 1);
+		int32_t nanos = (int32_t)(rng(&seed) % 4 == 0
+						  ? 0
+						  : rng(&seed) % 1000000000);
+		assert_int_equal(graft_value_ext(&v, t), GRAFT_OK);
+		x = v.u.x;
+		switch (t) {
+		case GRAFT_VALUE_DATE:
+			x->days = r % 7300000 - 3650000;
+			break;
+		case GRAFT_VALUE_TIME:
+			x->offset = (int32_t)(r % 64801 - 32400) / 60 * 60;
+			/* fall through */
+		case GRAFT_VALUE_LOCALTIME:
+			x->secs = r % 86400;
+			x->nanos = nanos;
+			break;
+		case GRAFT_VALUE_DURATION:
+			x->months = r % 2000 - 1000;
+			x->days = (int64_t)(rng(&seed) % 20000) - 10000;
+			x->secs = (int64_t)(rng(&seed) % 2000000000) - 1000000000;
+			x->nanos = nanos;
+			break;
+		default:
+			x->secs = r % (INT64_C(315360000000) * 2) -
+				  INT64_C(315360000000);
+			x->nanos = nanos;
+			if (t == GRAFT_VALUE_DATETIME)
+				x->offset = (int32_t)(rng(&seed) % 129601) -
+					    64800;
+			break;
+		}
+		temporal_format(&v, text, sizeof text);
+		if (temporal_parse(t, text, strlen(text), &back, why,
+				   sizeof why) != GRAFT_OK)
+			fail_msg("%s does not parse back: %s", text, why);
+		if (temporal_cmp(&v, &back) != 0 ||
+		    (t == GRAFT_VALUE_TIME || t == GRAFT_VALUE_DATETIME
+			     ? back.u.x->offset != x->offset
+			     : false))
+			fail_msg("%s parsed to %s", text, R(&back));
+		graft_value_free(&v);
+		graft_value_free(&back);
+	}
+}
+
+/* Random text over the characters ISO 8601 uses never crashes a parser:
+ * it parses or is refused with a reason (run under ASan). */
+static void test_temporal_parse_survives_random_text(void **state)
+{
+	static const char alphabet[] = "0123456789-+:.,TWPYMDHSZ[]/_Ea ";
+	uint64_t seed = 0x9e3779b97f4a7c15ull;
+	char text[40], why[160];
+
+	(void)state;
+	for (int i = 0; i < 200000; i++) {
+		size_t n = rng(&seed) % sizeof text;
+		struct graft_value v;
+		uint8_t t = (uint8_t)(GRAFT_VALUE_DATE + rng(&seed) % 6);
+		for (size_t k = 0; k < n; k++)
+			text[k] = alphabet[rng(&seed) % (sizeof alphabet - 1)];
+		why[0] = '\0';
+		/* Not NUL-terminated: parsers must stay within n bytes. */
+		if (temporal_parse(t, text, n, &v, why, sizeof why) == GRAFT_OK)
+			graft_value_free(&v);
+		else
+			assert_true(why[0] != '\0');
+	}
+}
+
+/* More zones than the cache holds still resolve. */
+static void test_temporal_many_zones(void **state)
+{
+	DIR *d = opendir("/usr/share/zoneinfo/America");
+	struct dirent *e;
+	int used = 0;
+	char text[300], why[160];
+
+	(void)state;
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL && used < 60) {
+		struct graft_value v;
+		if (e->d_type != DT_REG)
+			continue;
+		snprintf(text, sizeof text, "2020-01-01T00:00[America/%s]",
+			 e->d_name);
+		if (temporal_parse(GRAFT_VALUE_DATETIME, text, strlen(text), &v,
+				   why, sizeof why) != GRAFT_OK)
+			fail_msg("%s: %s", text, why);
+		assert_true(v.u.x->offset <= 0);
+		graft_value_free(&v);
+		used++;
+	}
+	closedir(d);
+	assert_true(used > 40);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -713,6 +836,9 @@ int main(void)
 		cmocka_unit_test(test_temporal_comparison),
 		cmocka_unit_test(test_temporal_between),
 		cmocka_unit_test(test_temporal_points),
+		cmocka_unit_test(test_temporal_format_parse_round_trip),
+		cmocka_unit_test(test_temporal_parse_survives_random_text),
+		cmocka_unit_test(test_temporal_many_zones),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
