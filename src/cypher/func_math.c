@@ -152,10 +152,11 @@ int fn_isnan(struct cypher_fctx *fc, const struct graft_value *args,
 /* round ------------------------------------------------------------------- */
 
 enum round_mode { R_UP, R_DOWN, R_CEILING, R_FLOOR, R_HALF_UP, R_HALF_DOWN,
-		  R_HALF_EVEN };
+		  R_HALF_EVEN, R_UNNECESSARY };
 
 static const char *const mode_names[] = {"UP", "DOWN", "CEILING", "FLOOR",
-					 "HALF_UP", "HALF_DOWN", "HALF_EVEN"};
+					 "HALF_UP", "HALF_DOWN", "HALF_EVEN",
+					 "UNNECESSARY"};
 
 /* Whether dropping digits away from magnitude |x| moves it up one unit in
  * the last kept place: first the dropped digit, rest nonzero after it. */
@@ -171,6 +172,7 @@ static bool round_away(enum round_mode m, bool neg, int first, bool rest,
 	case R_FLOOR: return inexact && neg;
 	case R_HALF_UP: return first >= 5;
 	case R_HALF_DOWN: return first > 5 || (first == 5 && rest);
+	case R_UNNECESSARY: return false; /* the caller checked it is exact */
 	default:
 		return first > 5 || (first == 5 && (rest || last_kept % 2));
 	}
@@ -231,7 +233,7 @@ static int parse_mode(struct cypher_fctx *fc, const struct graft_value *v,
 	return func_arg_error(fc, "round",
 			      "Unknown rounding mode; expected one of UP, "
 			      "DOWN, CEILING, FLOOR, HALF_UP, HALF_DOWN, "
-			      "HALF_EVEN");
+			      "HALF_EVEN, UNNECESSARY");
 }
 
 int fn_round(struct cypher_fctx *fc, const struct graft_value *args,
@@ -239,7 +241,7 @@ int fn_round(struct cypher_fctx *fc, const struct graft_value *args,
 {
 	enum round_mode m = R_HALF_UP;
 	int64_t prec = 0;
-	double d;
+	double d, r;
 	int rv;
 
 	*out = graft_value_null();
@@ -252,9 +254,15 @@ int fn_round(struct cypher_fctx *fc, const struct graft_value *args,
 		rv = parse_mode(fc, &args[2], &m);
 	if (rv != GRAFT_OK)
 		return rv;
-	if (n == 1) /* Java's Math.round: halves go up */
-		*out = graft_value_float(isfinite(d) ? floor(d + 0.5) : d);
+	/* Without a mode, precision 0 rounds like round(x): Java's Math.round,
+	 * ties towards positive infinity; otherwise ties go as the mode says
+	 * (HALF_UP: away from zero). */
+	if (n == 1 || (n == 2 && prec == 0))
+		r = isfinite(d) ? floor(d + 0.5) : d;
 	else
-		*out = graft_value_float(round_decimal(d, prec, m));
+		r = round_decimal(d, prec, m);
+	if (m == R_UNNECESSARY && r != d)
+		return cypher_fail(fc, "ArithmeticError", "Rounding necessary");
+	*out = graft_value_float(r);
 	return GRAFT_OK;
 }

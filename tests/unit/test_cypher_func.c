@@ -115,6 +115,11 @@ static void test_func_round(void **state)
 	call_is("round", "-1.2", 3, F(-1.21), I(1), S("CEILING"));
 	call_is("round", "-1.3", 3, F(-1.21), I(1), S("FLOOR"));
 	call_is("round", "1300.0", 2, F(1250.0), I(-2));
+	call_is("round", "-1.0", 2, F(-1.5), I(0));
+	call_is("round", "-2.0", 3, F(-1.5), I(0), S("HALF_UP"));
+	call_is("round", "1.5", 3, F(1.5), I(1), S("UNNECESSARY"));
+	call_fails("round", "ArithmeticError", 3, F(1.55), I(1),
+		   S("UNNECESSARY"));
 	call_is("round", "1.0", 2, F(0.999), I(2));
 	call_is("round", "0.0", 2, F(0.001), I(1));
 	call_is("round", "0.1", 3, F(0.001), I(1), S("UP"));
