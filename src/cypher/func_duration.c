@@ -51,9 +51,11 @@ static int duration_map(struct cypher_fctx *fc, const struct graft_map *m,
 		else
 			secs += v->u.f * (double)nanos_per[u - 5] / 1e9;
 	}
-	if (nanos > (__int128)INT64_MAX || nanos < (__int128)INT64_MIN ||
-	    temporal_duration_make(out, months, days, secs, (int64_t)nanos) !=
-		    GRAFT_OK)
+	/* Whole seconds go through secs (exact to 2^53 s), the rest stays
+	 * exact in nanoseconds. */
+	secs += (double)(int64_t)(nanos / TEMPORAL_NANOS);
+	if (temporal_duration_make(out, months, days, secs,
+				   (int64_t)(nanos % TEMPORAL_NANOS)) != GRAFT_OK)
 		return cypher_fail(fc, "ArithmeticError",
 				   "Invalid input for function 'duration()': "
 				   "the duration is out of range");

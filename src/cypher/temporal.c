@@ -733,8 +733,8 @@ static int parse_duration(struct cur *c, struct graft_value *out)
 	if (!any || units == time_units) /* "P" or a "T" with nothing after */
 		return cur_fail(c, "duration"), GRAFT_EINVAL;
 	return temporal_duration_make(out, sign * months, sign * days,
-				      sign * secs,
-				      sign * (isecs * TEMPORAL_NANOS + nanos));
+				      sign * (secs + (double)isecs),
+				      sign * nanos);
 }
 
 int temporal_parse(uint8_t type, const char *s, size_t len,

@@ -191,6 +191,10 @@ static void test_temporal_parse_durations(void **state)
 		S("PT0.000000001S"));
 	call_is("duration", "duration('P1Y2M3DT4H5M6.7S')", 1,
 		S("P1Y2M3DT4H5M6.7S"));
+	call_is("duration", "duration('PT2777777777H46M40S')", 1,
+		S("PT10000000000000S"));
+	call_is("duration", "duration('PT2777777777H46M40.5S')", 1,
+		M(2, "seconds", I(10000000000000), "milliseconds", I(500)));
 	call_fails("duration", "ArgumentError", 1, S("P"));
 	call_fails("duration", "ArgumentError", 1, S("PT"));
 	call_fails("duration", "ArgumentError", 1, S("P1DT"));
