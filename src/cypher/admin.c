@@ -219,7 +219,8 @@ static int check_existing(struct exec_ctx *x, const char *l, const char *k,
 		}
 		vals[n++] = *v; /* borrowed: the graph is not changing */
 	}
-	qsort(vals, n, sizeof *vals, cmp_values);
+	if (n > 1)
+		qsort(vals, n, sizeof *vals, cmp_values);
 	for (size_t i = 1; i < n && rv == 0; i++)
 		if (cypher_equivalent(&vals[i - 1], &vals[i])) {
 			char val[128];

@@ -46,6 +46,8 @@ struct exec_plan {
 	bool writes, reads, schema, admin;
 	const char *use_db;        /* USE clause, or NULL */
 	bool explain, profile;
+	struct op **subs;          /* subquery expressions' trees */
+	uint32_t nsubs;
 };
 
 /* Per-statement state. */
@@ -65,6 +67,7 @@ struct exec_ctx {
 	uint64_t deadline_ns;      /* 0: none */
 	uint32_t tick;
 	uint64_t dbhits;           /* PROFILE */
+	uint64_t mem, mem_max;     /* bytes buffered; db.memory.transaction.max */
 	bool *terminated;          /* set from elsewhere */
 	/* nodes deleted while they still had relationships: retried at the
 	 * end of the statement (DELETE n, r in any order works) */
@@ -81,6 +84,9 @@ static inline void row_set(struct exec_ctx *x, int32_t s, struct graft_value v)
 
 /* Checks the deadline and termination every few thousand calls. */
 int exec_tick(struct exec_ctx *x);
+/* Accounts bytes a statement buffers (sorts, aggregations, eager results)
+ * against db.memory.transaction.max. */
+int exec_mem(struct exec_ctx *x, size_t bytes);
 
 /* Errors with a status code kind under Neo.ClientError.Statement. */
 int exec_fail(struct exec_ctx *x, const char *kind, const char *fmt, ...)

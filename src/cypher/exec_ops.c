@@ -22,6 +22,26 @@ int exec_tick(struct exec_ctx *x)
 	return 0;
 }
 
+int exec_mem(struct exec_ctx *x, size_t bytes)
+{
+	x->mem += bytes;
+	if (x->mem_max == 0 || x->mem <= x->mem_max)
+		return 0;
+	return exec_fail_code(x, "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+			      "The allocation of an extra %zu B would use more than the limit %llu B. Currently using %llu B. db.memory.transaction.max threshold reached; make the query buffer less (LIMIT, fewer columns) or raise the setting",
+			      bytes, (unsigned long long)x->mem_max,
+			      (unsigned long long)(x->mem - bytes));
+}
+
+static size_t row_bytes(const struct graft_value *r, uint32_t n)
+{
+	size_t b = n * sizeof *r;
+
+	for (uint32_t i = 0; i < n; i++)
+		b += graft_value_heap_size(&r[i]);
+	return b;
+}
+
 /* Saved rows ------------------------------------------------------------- */
 
 static struct graft_value *row_save(struct exec_ctx *x)
@@ -71,6 +91,8 @@ static int rowbuf_push(struct exec_ctx *x, struct rowbuf *b)
 {
 	struct graft_value *r;
 
+	if (exec_mem(x, row_bytes(x->row, x->nslots)) < 0)
+		return -1;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
 		struct graft_value **p = realloc(b->rows, cap * sizeof *p);
@@ -485,11 +507,15 @@ static int distinct_next(struct op *op, struct exec_ctx *x)
 			d->tmp[i] = x->row[d->slots[i]];
 		if (set_find_or_add(&d->seen, d->tmp, d->n, &found) == NULL)
 			return exec_oom(x);
+		if (!found && exec_mem(x, row_bytes(d->tmp, d->n)) < 0)
+			return -1;
 		if (!found) {
 			op->rows++;
 			return 1;
 		}
 	}
+	if (r == 0)
+		set_clear(&d->seen, NULL, NULL);
 	return r;
 }
 
@@ -536,7 +562,7 @@ struct agg_op {
 	size_t pos;
 	bool filled;
 	struct graft_value *tmp;
-	struct exec_ctx *x;
+	uint32_t nslots;
 };
 
 struct group {
@@ -560,7 +586,7 @@ static void group_free(void *arg, void *p)
 		}
 		set_clear(&g->distinct[i], NULL, NULL);
 	}
-	row_free(g->first, a->x ? a->x->nslots : 0);
+	row_free(g->first, a->nslots);
 	free(g->states);
 	free(g->distinct);
 	free(g);
@@ -645,6 +671,8 @@ static int agg_fill(struct agg_op *a, struct exec_ctx *x)
 			return exec_oom(x);
 		if (!found && (t->data = group_new(a, x)) == NULL)
 			return exec_oom(x);
+		if (!found && exec_mem(x, row_bytes(x->row, x->nslots)) < 0)
+			return -1;
 		for (uint32_t i = 0; i < a->naggs; i++)
 			if (agg_step(a, x, t->data, i) < 0)
 				return -1;
@@ -667,7 +695,7 @@ static int agg_open(struct op *op, struct exec_ctx *x)
 	struct agg_op *a = (struct agg_op *)op;
 
 	set_clear(&a->groups, group_free, a);
-	a->x = x;
+	a->nslots = x->nslots;
 	a->pos = 0;
 	a->filled = false;
 	return open_child(op, x);
@@ -683,8 +711,10 @@ static int agg_next(struct op *op, struct exec_ctx *x)
 		if (agg_fill(a, x) < 0)
 			return -1;
 	}
-	if (a->pos >= a->groups.count)
+	if (a->pos >= a->groups.count) {
+		set_clear(&a->groups, group_free, a); /* release at the end */
 		return 0;
+	}
 	g = a->groups.order[a->pos++]->data;
 	if (row_load(x, g->first) < 0)
 		return -1;
@@ -857,8 +887,10 @@ static int sort_next(struct op *op, struct exec_ctx *x)
 		if (sort_fill(s, x) < 0)
 			return -1;
 	}
-	if (s->buf.pos >= s->buf.n)
+	if (s->buf.pos >= s->buf.n) {
+		sort_reset(s, s->nslots); /* release at the end */
 		return 0;
+	}
 	op->rows++;
 	return row_load(x, s->buf.rows[s->order[s->buf.pos++]]) < 0 ? -1 : 1;
 }
@@ -1175,6 +1207,8 @@ static int eager_next(struct op *op, struct exec_ctx *x)
 	}
 	r = rowbuf_next(x, &e->buf);
 	op->rows += r > 0;
+	if (r == 0)
+		rowbuf_clear(&e->buf, e->nslots);
 	return r;
 }
 

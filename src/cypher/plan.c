@@ -198,6 +198,23 @@ static struct subplan *subplan_new(struct planner *pl)
 	return sp;
 }
 
+/* The plan owns the trees of its subquery expressions. */
+static int subplan_keep(struct planner *pl, struct subplan *sp)
+{
+	struct exec_plan *p = pl->plan;
+	struct op **subs = realloc(p->subs, (p->nsubs + 1) * sizeof *subs);
+
+	if (subs == NULL) {
+		op_free_tree(sp->root);
+		sp->root = NULL;
+		poom(pl);
+		return -1;
+	}
+	p->subs = subs;
+	p->subs[p->nsubs++] = sp->root;
+	return 0;
+}
+
 /* Pattern expressions: a match fed by the current row. */
 static int resolve_pattern_expr(struct planner *pl, struct ast *e,
 				struct scope *sc)
@@ -239,13 +256,15 @@ static int resolve_pattern_expr(struct planner *pl, struct ast *e,
 	arg = op_argument();
 	sp->root = arg ? plan_match(pl, pattern, where, arg, &inner, false)
 		       : poom(pl);
-	if (sp->root != NULL && proj != NULL &&
-	    resolve(pl, proj, &inner, false) < 0)
-		sp->root = NULL;
 	sp->proj = proj;
-	scope_free(&inner);
 	e->plan = sp;
-	return sp->root ? 0 : -1;
+	if (sp->root == NULL || subplan_keep(pl, sp) < 0 ||
+	    (proj != NULL && resolve(pl, proj, &inner, false) < 0)) {
+		scope_free(&inner);
+		return -1;
+	}
+	scope_free(&inner);
+	return 0;
 }
 
 static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
@@ -265,7 +284,7 @@ static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 		       : poom(pl);
 	scope_free(&inner);
 	e->plan = sp;
-	if (sp->root == NULL)
+	if (sp->root == NULL || subplan_keep(pl, sp) < 0)
 		return -1;
 	if (e->kind == AST_COLLECT_SUB) {
 		if (ret == NULL || ret->kids[0]->n != 1)
@@ -429,7 +448,8 @@ static int32_t *slots_dup(struct planner *pl, const int32_t *s, uint32_t n)
 
 	if (p == NULL)
 		return poom(pl);
-	memcpy(p, s, n * sizeof *p);
+	if (n > 0)
+		memcpy(p, s, n * sizeof *p);
 	return p;
 }
 
@@ -1935,7 +1955,7 @@ int plan_build(struct cypher_engine *e, struct cypher_stmt *st,
 		p->root = NULL;
 	}
 	if (p->root == NULL) {
-		free(p);
+		plan_free(p);
 		return pl.failed ? GRAFT_EINVAL : GRAFT_ENOMEM;
 	}
 	if (p->writes) { /* writes finish before the first row streams */
@@ -1957,6 +1977,9 @@ void plan_free(struct exec_plan *p)
 	if (p == NULL)
 		return;
 	op_free_tree(p->root);
+	for (uint32_t i = 0; i < p->nsubs; i++)
+		op_free_tree(p->subs[i]);
+	free(p->subs);
 	free(p);
 }
 

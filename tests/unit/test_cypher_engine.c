@@ -1,0 +1,318 @@
+/* The engine's transactional behaviour beyond single statements: streaming
+ * without buffering, the memory guard, timeouts, termination, failed
+ * statements, conflicts, EXPLAIN/PROFILE and the plan cache. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "cypher_harness.h"
+
+struct fixture {
+	struct harness h;
+};
+
+static int setup(void **state)
+{
+	static struct fixture f;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	memset(&f, 0, sizeof f);
+	assert_int_equal(harness_open(&f.h, errmsg), GRAFT_OK);
+	*state = &f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	harness_close(&f->h);
+	return 0;
+}
+
+static void exec_ok(struct fixture *f, const char *q)
+{
+	struct harness_outcome o;
+
+	assert_int_equal(harness_run(&f->h, q, NULL, &o), GRAFT_OK);
+	if (o.failed)
+		fail_msg("%s: %s %s", q, o.error.code, o.error.message);
+	harness_outcome_free(&o);
+}
+
+static struct cypher_tx *begin(struct cypher_engine *e)
+{
+	struct cypher_tx *tx;
+	struct cypher_error err;
+
+	assert_int_equal(cypher_tx_begin(e, NULL, &tx, &err), GRAFT_OK);
+	return tx;
+}
+
+/* Runs q and pulls every row; returns the row count or -1 with err. */
+static long drain(struct cypher_tx *tx, const char *q, struct cypher_error *err)
+{
+	struct cypher_result *r;
+	const struct graft_value *row;
+	long n = 0;
+	int rv;
+
+	if (cypher_run(tx, q, strlen(q), NULL, &r, err) != GRAFT_OK)
+		return -1;
+	while ((rv = cypher_result_next(r, &row, err)) > 0)
+		n++;
+	cypher_result_close(r);
+	return rv < 0 ? -1 : n;
+}
+
+struct commit_wait {
+	struct cypher_commit_req req;
+	bool done;
+	int status;
+};
+
+static void committed(struct cypher_commit_req *req, int status)
+{
+	struct commit_wait *w = req->data;
+
+	w->done = true;
+	w->status = status;
+}
+
+static int commit(struct fixture *f, struct cypher_tx *tx,
+		  struct commit_wait *w)
+{
+	memset(w, 0, sizeof *w);
+	w->req.data = w;
+	if (cypher_tx_commit(tx, &w->req, committed) != GRAFT_OK)
+		return -1;
+	while (!w->done)
+		uv_run(&f->h.loop, UV_RUN_ONCE);
+	return w->status;
+}
+
+static struct cypher_engine *engine_with(struct fixture *f, uint64_t timeout_ms,
+					 uint64_t mem_max)
+{
+	struct cypher_engine_options o = {.tx_timeout_ms = timeout_ms,
+					  .tx_memory_max = mem_max};
+	struct cypher_engine *e;
+
+	assert_int_equal(cypher_engine_new(f->h.dbms, &o, &e), GRAFT_OK);
+	return e;
+}
+
+static void a_large_read_streams_within_a_small_memory_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine *e;
+	struct cypher_tx *tx;
+	struct cypher_error err;
+
+	exec_ok(f, "UNWIND range(1, 20000) AS i CREATE (:N {i: i})");
+	e = engine_with(f, 0, 64 * 1024);
+	tx = begin(e);
+	assert_int_equal(drain(tx, "MATCH (n:N) RETURN n.i", &err), 20000);
+	/* a sort must hold every row: it hits the guard */
+	assert_int_equal(drain(tx, "MATCH (n:N) RETURN n.i ORDER BY n.i DESC",
+			       &err),
+			 -1);
+	assert_string_equal(err.code,
+			    "Neo.TransientError.General.MemoryPoolOutOfMemoryError");
+	assert_true(cypher_tx_failed(tx));
+	cypher_tx_rollback(tx);
+	cypher_engine_free(e);
+}
+
+static void an_unbounded_expansion_times_out(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine *e;
+	struct cypher_tx *tx;
+	struct cypher_error err;
+
+	exec_ok(f, "UNWIND range(1, 12) AS i CREATE (:K {i: i})");
+	exec_ok(f, "MATCH (a:K), (b:K) WHERE a <> b CREATE (a)-[:T]->(b)");
+	e = engine_with(f, 100, 0);
+	tx = begin(e);
+	assert_int_equal(drain(tx, "MATCH p = (:K)-[*]->(:K) RETURN count(p)",
+			       &err),
+			 -1);
+	assert_string_equal(err.code,
+			    "Neo.ClientError.Transaction.TransactionTimedOut");
+	cypher_tx_rollback(tx);
+	cypher_engine_free(e);
+}
+
+static void a_terminated_transaction_fails_and_cannot_commit(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *tx;
+	struct cypher_result *r;
+	const struct graft_value *row;
+	struct cypher_error err;
+	struct commit_wait w;
+	const char *q = "MATCH (n:N) RETURN n";
+	int rv;
+
+	exec_ok(f, "UNWIND range(1, 5000) AS i CREATE (:N {i: i})");
+	tx = begin(f->h.engine);
+	assert_int_equal(cypher_run(tx, q, strlen(q), NULL, &r, &err), GRAFT_OK);
+	assert_int_equal(cypher_result_next(r, &row, &err), 1);
+	cypher_tx_terminate(tx);
+	while ((rv = cypher_result_next(r, &row, &err)) > 0)
+		;
+	assert_int_equal(rv, -1);
+	assert_string_equal(err.code, "Neo.ClientError.Transaction.Terminated");
+	cypher_result_close(r);
+	assert_int_not_equal(commit(f, tx, &w), GRAFT_OK);
+	assert_string_equal(w.req.error.code,
+			    "Neo.ClientError.Transaction.Terminated");
+}
+
+static void a_failed_statement_leaves_nothing_after_rollback(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *tx = begin(f->h.engine);
+	struct cypher_error err;
+	struct harness_outcome o;
+
+	assert_int_equal(drain(tx, "CREATE (:X)", &err), 0);
+	assert_int_equal(drain(tx, "RETURN 1 / 0", &err), -1);
+	assert_string_equal(err.code,
+			    "Neo.ClientError.Statement.ArithmeticError");
+	assert_true(cypher_tx_failed(tx));
+	assert_int_equal(drain(tx, "RETURN 1", &err), -1);
+	cypher_tx_rollback(tx);
+	assert_int_equal(harness_run(&f->h, "MATCH (x:X) RETURN count(x)", NULL,
+				     &o),
+			 GRAFT_OK);
+	assert_string_equal(o.rows[0][0], "0");
+	harness_outcome_free(&o);
+}
+
+static void concurrent_updates_of_one_node_conflict_retriably(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *a, *b;
+	struct cypher_error err;
+	struct commit_wait w;
+	const char *inc = "MATCH (c:C) SET c.v = c.v + 1";
+
+	exec_ok(f, "CREATE (:C {v: 0})");
+	a = begin(f->h.engine);
+	b = begin(f->h.engine);
+	assert_int_equal(drain(a, inc, &err), 0);
+	assert_int_equal(drain(b, inc, &err), 0);
+	assert_int_equal(commit(f, a, &w), GRAFT_OK);
+	assert_true(w.req.txid > 0);
+	assert_int_not_equal(commit(f, b, &w), GRAFT_OK);
+	assert_string_equal(w.req.error.code,
+			    "Neo.TransientError.Transaction.Outdated");
+}
+
+static void explain_plans_without_running_and_profile_counts(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *tx = begin(f->h.engine);
+	struct cypher_result *r;
+	const struct graft_value *row, *plan;
+	struct cypher_error err;
+	const char *ex = "EXPLAIN CREATE (:E)";
+	const char *pr = "PROFILE UNWIND [1, 2, 3] AS x RETURN x";
+
+	assert_int_equal(cypher_run(tx, ex, strlen(ex), NULL, &r, &err),
+			 GRAFT_OK);
+	assert_int_equal(cypher_result_next(r, &row, &err), 0);
+	plan = cypher_result_plan(r);
+	assert_non_null(plan);
+	assert_non_null(graft_map_get(plan->u.map, "operatorType", 12));
+	cypher_result_close(r);
+	assert_int_equal(drain(tx, "MATCH (e:E) RETURN e", &err), 0);
+	assert_int_equal(cypher_run(tx, pr, strlen(pr), NULL, &r, &err),
+			 GRAFT_OK);
+	assert_int_equal(cypher_result_next(r, &row, &err), 0);
+	plan = cypher_result_plan(r);
+	assert_non_null(plan);
+	assert_int_equal(graft_map_get(plan->u.map, "rows", 4)->u.i, 3);
+	cypher_result_close(r);
+	cypher_tx_rollback(tx);
+}
+
+static void a_cached_plan_takes_new_parameters(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value p;
+	struct harness_outcome o;
+	struct cypher_error err;
+
+	for (int i = 1; i <= 3; i++) {
+		char text[32];
+
+		snprintf(text, sizeof text, "{x: %d}", i);
+		assert_int_equal(harness_map(&f->h, text, &p, &err), GRAFT_OK);
+		assert_int_equal(harness_run(&f->h, "RETURN $x * 10 AS y", &p,
+					     &o),
+				 GRAFT_OK);
+		assert_false(o.failed);
+		assert_int_equal(atoi(o.rows[0][0]), i * 10);
+		harness_outcome_free(&o);
+		graft_value_free(&p);
+	}
+}
+
+static void a_write_is_complete_before_its_first_row(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *tx = begin(f->h.engine);
+	struct cypher_result *r;
+	const struct graft_value *row;
+	struct cypher_error err;
+	struct cypher_stats st;
+	const char *q = "UNWIND range(1, 100) AS i CREATE (n:W {i: i}) RETURN n";
+
+	assert_int_equal(cypher_run(tx, q, strlen(q), NULL, &r, &err),
+			 GRAFT_OK);
+	cypher_result_stats(r, &st);
+	assert_int_equal(st.nodes_created, 100);
+	assert_string_equal(cypher_result_type(r), "rw");
+	assert_int_equal(cypher_result_next(r, &row, &err), 1);
+	cypher_result_close(r); /* rows left unread: the writes stand */
+	assert_int_equal(drain(tx, "MATCH (n:W) RETURN n", &err), 100);
+	cypher_tx_rollback(tx);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			a_large_read_streams_within_a_small_memory_limit, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(an_unbounded_expansion_times_out,
+						setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_terminated_transaction_fails_and_cannot_commit, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			a_failed_statement_leaves_nothing_after_rollback, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			concurrent_updates_of_one_node_conflict_retriably, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			explain_plans_without_running_and_profile_counts, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			a_cached_plan_takes_new_parameters, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_write_is_complete_before_its_first_row, setup,
+			teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
