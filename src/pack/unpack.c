@@ -141,7 +141,7 @@ static int read_key(struct pack_reader *r, struct graft_str **key,
 		    char *errmsg)
 {
 	size_t at = r->pos;
-	uint8_t m;
+	uint8_t m = 0;
 	uint32_t n;
 	int rv = read_marker(r, &m, errmsg);
 
@@ -375,7 +375,7 @@ static int read_struct(struct pack_reader *r, uint8_t m,
 static int read_value(struct pack_reader *r, struct graft_value *out,
 		      unsigned depth, char *errmsg)
 {
-	uint8_t m;
+	uint8_t m = 0;
 	int rv;
 
 	*out = graft_value_null();
@@ -446,7 +446,7 @@ int pack_read_value(struct pack_reader *r, struct graft_value *out,
 int pack_read_struct_header(struct pack_reader *r, unsigned *fields,
 			    uint8_t *tag, char *errmsg)
 {
-	uint8_t m;
+	uint8_t m = 0;
 	uint64_t t;
 	int rv = read_marker(r, &m, errmsg);
 
