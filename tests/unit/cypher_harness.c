@@ -386,6 +386,8 @@ int harness_isolate(int (*fn)(void *arg, FILE *out), void *arg,
 		int rv;
 
 		close(fds[0]);
+		/* Line by line, so that a crash keeps what was reported. */
+		setvbuf(out, NULL, _IOLBF, 0);
 		alarm(timeout_s);
 		rv = fn(arg, out);
 		fclose(out);
