@@ -1,0 +1,627 @@
+/* cypher_bench: the Cypher engine on a generated social graph — load through
+ * batched UNWIND ... CREATE, indexed point lookups, 1- and 2-hop expansion,
+ * a label count, an aggregation over every node and a MERGE-heavy write
+ * batch — each beside its anchor: the same work done directly through the C
+ * API of src/db/db.h in the same run (the storage's cost, so the difference
+ * is the engine's own), and the goal where the issue sets one.
+ *
+ *   cypher_bench [--small] [--nodes N] [--rels N] [--secs S] [DIR]
+ *
+ * Defaults: 1,000,000 :Person nodes {id, name, age} and 5,000,000 :KNOWS
+ * relationships between random ends; --small is 100,000 / 500,000. DIR
+ * defaults to ./cypher-bench-data (emptied first, removed at the end).
+ * Reads run one statement per read transaction (begin, run, pull every row,
+ * close, roll back) on one core, the way an auto-commit query runs; writes
+ * commit every batch durably. bench/cypher_anchor.sh runs redis-benchmark
+ * GET beside it. */
+#define _GNU_SOURCE
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <uv.h>
+
+#include "cypher/cypher.h"
+#include "db/db.h"
+#include "util/log.h"
+
+#include "../tests/unit/tmpdir.h"
+#include "bench_util.h"
+
+#define BATCH 10000
+#define LOOKUP_GOAL_US 10.0
+
+/* Tokens of the generated graph, for the C API anchors. */
+struct anchor_tokens {
+	uint32_t person, knows, id, name, age;
+};
+
+struct cbench {
+	uv_loop_t loop;
+	struct dbms *dbms;
+	struct cypher_engine *engine;
+	struct db *db;
+	uint64_t nodes, rels;
+	double secs;  /* per read measurement */
+	uint64_t rng;
+	uint64_t *lat; /* ns per query of the current measurement */
+	size_t cap_lat;
+	struct graft_value id_params; /* {id: INT}, reused by every read */
+	struct anchor_tokens tok;
+};
+
+/* One measured series of reads. */
+struct read_figures {
+	double qps, mean_us, p50_us, p99_us, max_us;
+	uint64_t queries, rows;
+};
+
+static uint64_t rng_next(struct cbench *b)
+{
+	/* splitmix64: deterministic across runs. */
+	uint64_t z = (b->rng += 0x9e3779b97f4a7c15ull);
+
+	z = (z ^ (z >> 30)) * 0xbf58476d1ce4e5b9ull;
+	z = (z ^ (z >> 27)) * 0x94d049bb133111ebull;
+	return z ^ (z >> 31);
+}
+
+static void die_cypher(const char *what, const struct cypher_error *err)
+{
+	fprintf(stderr, "cypher_bench: %s: %s: %s\n", what, err->code,
+		err->message);
+	exit(1);
+}
+
+static void die_oom(void)
+{
+	fprintf(stderr, "cypher_bench: out of memory\n");
+	exit(1);
+}
+
+static void set_flag_cb(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+static void run_until(struct cbench *b, const int *flag)
+{
+	while (!*flag)
+		if (uv_run(&b->loop, UV_RUN_ONCE) == 0 && !*flag)
+			return;
+}
+
+/* Parameters ---------------------------------------------------------- */
+
+/* A map from n keys to values (ownership of the values passes). */
+static struct graft_value map_of(uint32_t n, const char *const *keys,
+				 struct graft_value *values)
+{
+	struct graft_value m;
+
+	if (graft_value_map(&m, n) != GRAFT_OK)
+		die_oom();
+	for (uint32_t i = 0; i < n; i++) {
+		m.u.map->entries[i].key = graft_str_new(keys[i], strlen(keys[i]));
+		if (m.u.map->entries[i].key == NULL)
+			die_oom();
+		m.u.map->entries[i].value = values[i];
+	}
+	graft_map_sort(m.u.map);
+	return m;
+}
+
+static struct graft_value param1(const char *key, struct graft_value v)
+{
+	return map_of(1, &key, &v);
+}
+
+static struct graft_value node_row(struct cbench *b, uint64_t id)
+{
+	static const char *const keys[] = {"id", "name", "age"};
+	struct graft_value v[3];
+	char name[32];
+	int n = snprintf(name, sizeof name, "person%llu",
+			 (unsigned long long)id);
+
+	v[0] = graft_value_int((int64_t)id);
+	if (graft_value_string(&v[1], name, (size_t)n) != GRAFT_OK)
+		die_oom();
+	v[2] = graft_value_int((int64_t)(18 + rng_next(b) % 80));
+	return map_of(3, keys, v);
+}
+
+static struct graft_value rel_row(struct cbench *b)
+{
+	static const char *const keys[] = {"a", "b"};
+	struct graft_value v[2];
+
+	v[0] = graft_value_int((int64_t)(rng_next(b) % b->nodes));
+	v[1] = graft_value_int((int64_t)(rng_next(b) % b->nodes));
+	return map_of(2, keys, v);
+}
+
+/* Statements ---------------------------------------------------------- */
+
+static void commit_wait_cb(struct cypher_commit_req *req, int status)
+{
+	int *done = req->data;
+
+	*done = status == GRAFT_OK ? 1 : -1;
+}
+
+static void commit(struct cbench *b, struct cypher_tx *tx)
+{
+	struct cypher_commit_req req;
+	int done = 0;
+
+	memset(&req, 0, sizeof req);
+	req.data = &done;
+	if (cypher_tx_commit(tx, &req, commit_wait_cb) != GRAFT_OK)
+		die_cypher("commit", &req.error);
+	run_until(b, &done);
+	if (done != 1)
+		die_cypher("commit", &req.error);
+}
+
+/* Runs q in tx and pulls every row; returns the row count and the first
+ * column of the first row in *first (if an integer). */
+static uint64_t pull_all(struct cypher_tx *tx, const char *q,
+			 const struct graft_value *params, int64_t *first)
+{
+	const struct graft_value *row;
+	struct cypher_result *r;
+	struct cypher_error err;
+	uint64_t n = 0;
+	int rv;
+
+	if (cypher_run(tx, q, strlen(q), params, &r, &err) != GRAFT_OK)
+		die_cypher(q, &err);
+	while ((rv = cypher_result_next(r, &row, &err)) == 1) {
+		if (n++ == 0 && first != NULL && row[0].type == GRAFT_VALUE_INT)
+			*first = row[0].u.i;
+	}
+	if (rv < 0)
+		die_cypher(q, &err);
+	cypher_result_close(r);
+	return n;
+}
+
+static struct cypher_tx *begin(struct cbench *b, enum cypher_tx_mode mode)
+{
+	struct cypher_tx_options o = {.mode = mode};
+	struct cypher_error err;
+	struct cypher_tx *tx;
+
+	if (cypher_tx_begin(b->engine, &o, &tx, &err) != GRAFT_OK)
+		die_cypher("begin", &err);
+	return tx;
+}
+
+/* One committed write statement. */
+static void write_stmt(struct cbench *b, const char *q,
+		       const struct graft_value *params)
+{
+	struct cypher_tx *tx = begin(b, CYPHER_TX_WRITE);
+
+	pull_all(tx, q, params, NULL);
+	commit(b, tx);
+}
+
+/* One read statement in its own read transaction, rolled back. */
+static uint64_t read_stmt(struct cbench *b, const char *q,
+			  const struct graft_value *params, int64_t *first)
+{
+	struct cypher_tx *tx = begin(b, CYPHER_TX_READ);
+	uint64_t n = pull_all(tx, q, params, first);
+
+	cypher_tx_rollback(tx);
+	return n;
+}
+
+/* Load ------------------------------------------------------------------ */
+
+typedef struct graft_value (*row_fn)(struct cbench *b, uint64_t i);
+
+static struct graft_value node_row_at(struct cbench *b, uint64_t i)
+{
+	return node_row(b, i);
+}
+
+static struct graft_value rel_row_at(struct cbench *b, uint64_t i)
+{
+	(void)i;
+	return rel_row(b);
+}
+
+/* Runs q with $rows in batches of BATCH rows made by fn, committing each;
+ * returns entities per second (building the parameters not counted). */
+static double load(struct cbench *b, const char *q, uint64_t total, row_fn fn)
+{
+	uint64_t done = 0, spent = 0;
+
+	while (done < total) {
+		uint32_t n = (uint32_t)(total - done < BATCH ? total - done
+							     : BATCH);
+		struct graft_value rows, params;
+		uint64_t t;
+
+		if (graft_value_list(&rows, n) != GRAFT_OK)
+			die_oom();
+		for (uint32_t i = 0; i < n; i++)
+			rows.u.list->items[i] = fn(b, done + i);
+		params = param1("rows", rows);
+		t = uv_hrtime();
+		write_stmt(b, q, &params);
+		spent += uv_hrtime() - t;
+		graft_value_free(&params);
+		done += n;
+	}
+	return (double)total / ((double)spent / 1e9);
+}
+
+/* Reads ----------------------------------------------------------------- */
+
+static void lat_reserve(struct cbench *b, size_t n)
+{
+	if (n <= b->cap_lat)
+		return;
+	b->cap_lat = n * 2;
+	b->lat = realloc(b->lat, b->cap_lat * sizeof *b->lat);
+	if (b->lat == NULL)
+		die_oom();
+}
+
+/* A query: one statement (Cypher) or its C API anchor, for a node id. */
+typedef uint64_t (*query_fn)(struct cbench *b, const void *arg, int64_t id);
+
+/* Runs fn with random node ids for b->secs seconds (at least 100 times),
+ * one at a time on this core, each timed. */
+static void measure(struct cbench *b, query_fn fn, const void *arg,
+		    struct read_figures *f)
+{
+	uint64_t start = uv_hrtime(), stop = start + (uint64_t)(b->secs * 1e9);
+	uint64_t elapsed;
+	size_t n = 0;
+
+	memset(f, 0, sizeof *f);
+	for (;;) {
+		uint64_t t = uv_hrtime();
+
+		if (n >= 100 && t >= stop)
+			break;
+		lat_reserve(b, n + 1);
+		f->rows += fn(b, arg, (int64_t)(rng_next(b) % b->nodes));
+		b->lat[n++] = uv_hrtime() - t;
+	}
+	elapsed = uv_hrtime() - start;
+	bench_sort(b->lat, n);
+	f->queries = n;
+	f->qps = (double)n / ((double)elapsed / 1e9);
+	f->mean_us = (double)elapsed / (double)n / 1e3;
+	f->p50_us = (double)bench_pct(b->lat, n, 0.5) / 1e3;
+	f->p99_us = (double)bench_pct(b->lat, n, 0.99) / 1e3;
+	f->max_us = (double)b->lat[n - 1] / 1e3;
+}
+
+/* The statement arg with $id, in its own read transaction; the rows it
+ * returned, or the count it returned if it is a count. */
+static uint64_t cypher_by_id(struct cbench *b, const void *arg, int64_t id)
+{
+	int64_t first = 0;
+	uint64_t n;
+
+	b->id_params.u.map->entries[0].value.u.i = id;
+	n = read_stmt(b, arg, &b->id_params, &first);
+	return strstr(arg, "count(") != NULL ? (uint64_t)first : n;
+}
+
+/* The anchors: the same reads through src/db/db.h, one read-only
+ * transaction each. arg points at the depth: 0 reads the name of the node
+ * found by the index, 1 and 2 count the nodes that many KNOWS hops out. */
+static uint64_t count_hops(struct db_tx *tx, uint32_t knows, uint64_t node,
+			   int depth)
+{
+	struct db_cursor c;
+	uint64_t n = 0, rel;
+
+	if (depth == 0)
+		return 1;
+	db_cursor_expand(&c, tx, node, GRAPH_OUT, knows);
+	while ((rel = db_cursor_next(&c)) != GRAPH_NO_ID) {
+		struct graph_rel_ends ends;
+
+		if (db_tx_rel_ends(tx, rel, &ends))
+			n += count_hops(tx, knows, ends.dst, depth - 1);
+	}
+	return n;
+}
+
+static uint64_t anchor_by_id(struct cbench *b, const void *arg, int64_t id)
+{
+	int depth = *(const int *)arg;
+	const struct anchor_tokens *t = &b->tok;
+	struct graft_value v = graft_value_int(id);
+	struct db_cursor c;
+	struct db_tx *tx;
+	uint64_t node, n = 0;
+
+	if (db_tx_begin(b->db, DB_TX_READ_ONLY, &tx) != GRAFT_OK)
+		die_oom();
+	db_cursor_index(&c, tx, t->person, t->id, &v);
+	while ((node = db_cursor_next(&c)) != GRAPH_NO_ID)
+		n += depth == 0 ? db_tx_node_prop(tx, node, t->name) != NULL
+				: count_hops(tx, t->knows, node, depth);
+	db_tx_rollback(tx);
+	return n;
+}
+
+static void print_read(const char *name, const struct read_figures *f)
+{
+	printf("  %-14s %8.0f queries/s  mean %6.2f us  p50 %6.2f us  "
+	       "p99 %7.2f us  max %8.1f us  (%.2f per query)\n",
+	       name, f->qps, f->mean_us, f->p50_us, f->p99_us, f->max_us,
+	       f->queries ? (double)f->rows / (double)f->queries : 0.0);
+}
+
+/* One read by id beside its C API anchor. */
+static void read_pair(struct cbench *b, const char *title, const char *q,
+		      int depth, struct read_figures *out)
+{
+	struct read_figures f, a;
+
+	printf("%s: %s\n", title, q);
+	measure(b, cypher_by_id, q, &f);
+	print_read("cypher", &f);
+	measure(b, anchor_by_id, &depth, &a);
+	print_read("anchor: C API", &a);
+	printf("  engine's own cost: %.2f us per query (mean), %.2f us at p50\n",
+	       f.mean_us - a.mean_us, f.p50_us - a.p50_us);
+	if (out != NULL)
+		*out = f;
+}
+
+/* Scans ----------------------------------------------------------------- */
+
+/* Best of three runs of q (ms); *rows gets its row count. */
+static double best_of_3(struct cbench *b, const char *q, uint64_t *rows)
+{
+	double best = 0;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t t = uv_hrtime();
+		double ms;
+
+		*rows = read_stmt(b, q, NULL, NULL);
+		ms = (double)(uv_hrtime() - t) / 1e6;
+		if (i == 0 || ms < best)
+			best = ms;
+	}
+	return best;
+}
+
+/* The anchor of both scans: every :Person through db_cursor_label, reading
+ * age into a histogram when with_age. Best of three, ms. */
+static double anchor_scan(struct cbench *b, bool with_age)
+{
+	const struct anchor_tokens *t = &b->tok;
+	double best = 0;
+
+	for (int i = 0; i < 3; i++) {
+		uint64_t start = uv_hrtime(), node, n = 0, hist[128] = {0};
+		struct db_cursor c;
+		struct db_tx *tx;
+		double ms;
+
+		if (db_tx_begin(b->db, DB_TX_READ_ONLY, &tx) != GRAFT_OK)
+			die_oom();
+		db_cursor_label(&c, tx, t->person);
+		while ((node = db_cursor_next(&c)) != GRAPH_NO_ID) {
+			const struct graft_value *v =
+				with_age ? db_tx_node_prop(tx, node, t->age)
+					 : NULL;
+
+			n++;
+			if (v != NULL && v->type == GRAFT_VALUE_INT)
+				hist[(uint64_t)v->u.i & 127]++;
+		}
+		db_tx_rollback(tx);
+		ms = (double)(uv_hrtime() - start) / 1e6;
+		if (i == 0 || ms < best)
+			best = ms;
+		if (n != b->nodes && !with_age)
+			printf("  (anchor counted %llu nodes)\n",
+			       (unsigned long long)n);
+	}
+	return best;
+}
+
+static void scan_pair(struct cbench *b, const char *q, bool with_age)
+{
+	uint64_t rows;
+	double ms = best_of_3(b, q, &rows), anchor = anchor_scan(b, with_age);
+
+	printf("%s\n  cypher %9.1f ms  (%.1f M nodes/s, %llu rows)\n"
+	       "  anchor: C API %6.1f ms  (%.1f M nodes/s)\n",
+	       q, ms, (double)b->nodes / ms / 1e3, (unsigned long long)rows,
+	       anchor, (double)b->nodes / anchor / 1e3);
+}
+
+/* MERGE ----------------------------------------------------------------- */
+
+/* Batches of size random ids in [0, 2 × nodes): about half exist. */
+static void merge_batches(struct cbench *b, int batches, uint32_t size)
+{
+	static const char q[] = "UNWIND $ids AS id MERGE (p:Person {id: id}) "
+				"ON CREATE SET p.new = true";
+	uint64_t spent = 0, before = 0, after = 0;
+	int64_t count = 0;
+
+	read_stmt(b, "MATCH (p:Person) RETURN count(*)", NULL, &count);
+	before = (uint64_t)count;
+	for (int i = 0; i < batches; i++) {
+		struct graft_value ids, params;
+		uint64_t t;
+
+		if (graft_value_list(&ids, size) != GRAFT_OK)
+			die_oom();
+		for (uint32_t j = 0; j < size; j++)
+			ids.u.list->items[j] = graft_value_int(
+				(int64_t)(rng_next(b) % (2 * b->nodes)));
+		params = param1("ids", ids);
+		t = uv_hrtime();
+		write_stmt(b, q, &params);
+		spent += uv_hrtime() - t;
+		graft_value_free(&params);
+	}
+	read_stmt(b, "MATCH (p:Person) RETURN count(*)", NULL, &count);
+	after = (uint64_t)count;
+	printf("%s\n  %d batches of %u: %.0f merges/s (%.1f ms per batch, "
+	       "%llu nodes created)\n",
+	       q, batches, size,
+	       (double)batches * size / ((double)spent / 1e9),
+	       (double)spent / 1e6 / batches,
+	       (unsigned long long)(after - before));
+}
+
+/* Setup and main ---------------------------------------------------------- */
+
+static void open_engine(struct cbench *b, const char *dir)
+{
+	struct dbms_options o = {0};
+	struct cypher_engine_options eo = {0};
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	if (uv_loop_init(&b->loop) != 0)
+		exit(1);
+	o.data_dir = dir;
+	o.db.rotation_size = 256ull << 20;
+	o.db.retention.kind = GRAFT_RETAIN_ALL;
+	if (dbms_open(&b->loop, &o, &b->dbms, errmsg) != GRAFT_OK) {
+		fprintf(stderr, "cypher_bench: %s\n", errmsg);
+		exit(1);
+	}
+	if (cypher_engine_new(b->dbms, &eo, &b->engine) != GRAFT_OK) {
+		fprintf(stderr, "cypher_bench: cypher_engine_new failed\n");
+		exit(1);
+	}
+	b->db = dbms_get(b->dbms, dbms_default_db(b->dbms));
+	b->id_params = param1("id", graft_value_int(0));
+}
+
+/* After the load, when every token exists. */
+static void find_tokens(struct cbench *b)
+{
+	struct anchor_tokens *t = &b->tok;
+
+	db_token(b->db, GRAPH_TOKEN_LABEL, "Person", 6, &t->person);
+	db_token(b->db, GRAPH_TOKEN_RELTYPE, "KNOWS", 5, &t->knows);
+	db_token(b->db, GRAPH_TOKEN_PROPKEY, "id", 2, &t->id);
+	db_token(b->db, GRAPH_TOKEN_PROPKEY, "name", 4, &t->name);
+	db_token(b->db, GRAPH_TOKEN_PROPKEY, "age", 3, &t->age);
+}
+
+static void close_engine(struct cbench *b)
+{
+	int done = 0;
+
+	cypher_engine_free(b->engine);
+	dbms_close(b->dbms, set_flag_cb, &done);
+	run_until(b, &done);
+	uv_run(&b->loop, UV_RUN_DEFAULT);
+	uv_loop_close(&b->loop);
+	graft_value_free(&b->id_params);
+	free(b->lat);
+}
+
+static void load_graph(struct cbench *b)
+{
+	uint64_t t;
+	double rate;
+
+	rate = load(b, "UNWIND $rows AS r CREATE (:Person {id: r.id, "
+		       "name: r.name, age: r.age})",
+		    b->nodes, node_row_at);
+	printf("load nodes:   %9.0f nodes/s  (UNWIND $rows CREATE, "
+	       "%d per commit)\n", rate, BATCH);
+	t = uv_hrtime();
+	write_stmt(b, "CREATE INDEX person_id FOR (p:Person) ON (p.id)", NULL);
+	printf("index :Person(id): %.2f s to build over %llu nodes\n",
+	       (double)(uv_hrtime() - t) / 1e9, (unsigned long long)b->nodes);
+	rate = load(b, "UNWIND $rows AS r MATCH (a:Person {id: r.a}), "
+		       "(b:Person {id: r.b}) CREATE (a)-[:KNOWS]->(b)",
+		    b->rels, rel_row_at);
+	printf("load rels:    %9.0f rels/s   (UNWIND $rows MATCH MATCH "
+	       "CREATE, %d per commit)\n", rate, BATCH);
+}
+
+static int parse_args(struct cbench *b, int argc, char **argv,
+		      const char **dir)
+{
+	b->nodes = 1000000;
+	b->rels = 5000000;
+	b->secs = 3.0;
+	*dir = "./cypher-bench-data";
+	for (int i = 1; i < argc; i++) {
+		if (strcmp(argv[i], "--small") == 0) {
+			b->nodes = 100000;
+			b->rels = 500000;
+		} else if (strcmp(argv[i], "--nodes") == 0 && i + 1 < argc) {
+			b->nodes = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--rels") == 0 && i + 1 < argc) {
+			b->rels = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--secs") == 0 && i + 1 < argc) {
+			b->secs = strtod(argv[++i], NULL);
+		} else if (argv[i][0] != '-') {
+			*dir = argv[i];
+		} else {
+			fprintf(stderr, "usage: cypher_bench [--small] "
+					"[--nodes N] [--rels N] [--secs S] "
+					"[DIR]\n");
+			return -1;
+		}
+	}
+	return b->nodes > 0 ? 0 : -1;
+}
+
+int main(int argc, char **argv)
+{
+	struct cbench b;
+	struct read_figures lookup;
+	const char *dir;
+
+	memset(&b, 0, sizeof b);
+	if (parse_args(&b, argc, argv, &dir) != 0)
+		return 2;
+	graft_log_open(NULL, GRAFT_LOG_WARN, true, NULL);
+	if (bench_fresh_dir("cypher_bench", dir) != 0)
+		return 1;
+	open_engine(&b, dir);
+	printf("graph: %llu :Person nodes, %llu :KNOWS relationships\n",
+	       (unsigned long long)b.nodes, (unsigned long long)b.rels);
+	load_graph(&b);
+	find_tokens(&b);
+	read_pair(&b, "point lookup",
+		  "MATCH (p:Person {id: $id}) RETURN p.name", 0, &lookup);
+	printf("  goal: engine's own cost <= %.0f us per lookup: %s "
+	       "(%.2f us per lookup, statement and transaction included)\n",
+	       LOOKUP_GOAL_US, lookup.mean_us <= LOOKUP_GOAL_US ? "met"
+								: "NOT met",
+	       lookup.mean_us);
+	read_pair(&b, "1-hop",
+		  "MATCH (p:Person {id: $id})-[:KNOWS]->(f) RETURN count(f)",
+		  1, NULL);
+	read_pair(&b, "2-hop",
+		  "MATCH (p:Person {id: $id})-[:KNOWS]->()-[:KNOWS]->(f) "
+		  "RETURN count(f)",
+		  2, NULL);
+	scan_pair(&b, "MATCH (p:Person) RETURN count(*)", false);
+	scan_pair(&b, "MATCH (p:Person) RETURN p.age, count(*)", true);
+	/* The same ids per commit in small and large batches: the cost of a
+	 * MERGE grows with what its transaction has written before it. */
+	merge_batches(&b, 100, BATCH / 10);
+	merge_batches(&b, 10, BATCH);
+	printf("LOOKUP_QPS %.0f\n", lookup.qps);
+	close_engine(&b);
+	tmpdir_remove(dir);
+	return 0;
+}
