@@ -51,10 +51,10 @@ static int duration_map(struct cypher_fctx *fc, const struct graft_map *m,
 		else
 			secs += v->u.f * (double)nanos_per[u - 5] / 1e9;
 	}
-	/* Whole seconds go through secs (exact to 2^53 s), the rest stays
-	 * exact in nanoseconds. */
-	secs += (double)(int64_t)(nanos / TEMPORAL_NANOS);
-	if (temporal_duration_make(out, months, days, secs,
+	if (nanos / TEMPORAL_NANOS > INT64_MAX ||
+	    nanos / TEMPORAL_NANOS < INT64_MIN ||
+	    temporal_duration_make(out, months, days, secs,
+				   (int64_t)(nanos / TEMPORAL_NANOS),
 				   (int64_t)(nanos % TEMPORAL_NANOS)) != GRAFT_OK)
 		return cypher_fail(fc, "ArithmeticError",
 				   "Invalid input for function 'duration()': "
@@ -94,57 +94,63 @@ int fn_duration(struct cypher_fctx *fc, const struct graft_value *args,
 
 enum between { B_ALL, B_MONTHS, B_DAYS, B_SECONDS };
 
-/* A point in local time: days (when dated), seconds of day, nanos. */
+/* The zone differences are measured in: the first value's zone or offset,
+ * else the second's; none when neither has one. */
+struct zone_ctx {
+	bool set;
+	const struct graft_str *name; /* NULL: the fixed offset */
+	int32_t offset;
+};
+
+static int32_t ctx_offset_at_utc(const struct zone_ctx *z, int64_t utc)
+{
+	int32_t off = z->offset;
+
+	if (z->name != NULL)
+		temporal_zone_at_utc(z->name->data, z->name->len, utc, &off);
+	return off;
+}
+
+/* The instant of local seconds in z (a gap moves on, as datetime() does). */
+static int64_t ctx_utc_of_local(const struct zone_ctx *z, int64_t local)
+{
+	int32_t off = z->offset;
+
+	if (z->name != NULL)
+		temporal_zone_at_local(z->name->data, z->name->len, local, &off);
+	return local - off;
+}
+
+/* A value as seconds (local, or UTC when zoned) and nanos. */
 struct moment {
-	bool date;
-	int64_t days, tod;
+	int64_t secs;
 	int32_t nanos;
 };
 
-static void moments(const struct graft_value *a, const struct graft_value *b,
-		    struct moment *ma, struct moment *mb)
+static __int128 moment_diff(const struct moment *a, const struct moment *b)
 {
-	struct temporal_parts pa, pb;
-
-	temporal_parts(a, &pa);
-	temporal_parts(b, &pb);
-	if (pa.has_offset && pb.has_offset && pb.offset != pa.offset) {
-		/* b seen at a's offset (a's zone's offset at b's instant). */
-		int64_t utc = pb.days * TEMPORAL_DAY_SECS + pb.tod - pb.offset;
-		int32_t off = pa.offset;
-		if (pa.zone != NULL)
-			temporal_zone_at_utc(pa.zone->data, pa.zone->len, utc,
-					     &off);
-		pb.days = temporal_floor_div(utc + off, TEMPORAL_DAY_SECS);
-		pb.tod = temporal_floor_mod(utc + off, TEMPORAL_DAY_SECS);
-	}
-	*ma = (struct moment){pa.has_date && pb.has_date, pa.days, pa.tod,
-			      pa.nanos};
-	*mb = (struct moment){ma->date, pb.days, pb.tod, pb.nanos};
-	if (!ma->date)
-		ma->days = mb->days = 0;
+	return ((__int128)b->secs - a->secs) * TEMPORAL_NANOS +
+	       (b->nanos - a->nanos);
 }
 
-static __int128 moment_nanos(const struct moment *m)
-{
-	return ((__int128)m->days * TEMPORAL_DAY_SECS + m->tod) *
-		       TEMPORAL_NANOS + m->nanos;
-}
-
-/* Whole months from a to b, towards zero. */
+/* Whole months from local a to local b, towards zero. */
 static int64_t months_between(const struct moment *a, const struct moment *b)
 {
-	int64_t ya, yb, m;
+	int64_t ya, yb, m, da_, db_;
 	unsigned ma, mb, da, db;
 	__int128 ta, tb;
 
-	temporal_civil_from_days(a->days, &ya, &ma, &da);
-	temporal_civil_from_days(b->days, &yb, &mb, &db);
+	da_ = temporal_floor_div(a->secs, TEMPORAL_DAY_SECS);
+	db_ = temporal_floor_div(b->secs, TEMPORAL_DAY_SECS);
+	temporal_civil_from_days(da_, &ya, &ma, &da);
+	temporal_civil_from_days(db_, &yb, &mb, &db);
 	m = (yb * 12 + mb) - (ya * 12 + ma);
-	/* Compare the rest of each moment: day of month, then time. */
-	ta = ((__int128)da * TEMPORAL_DAY_SECS + a->tod) * TEMPORAL_NANOS +
+	/* Compare the rest of each: day of month, then time of day. */
+	ta = ((__int128)da * TEMPORAL_DAY_SECS +
+	      temporal_floor_mod(a->secs, TEMPORAL_DAY_SECS)) * TEMPORAL_NANOS +
 	     a->nanos;
-	tb = ((__int128)db * TEMPORAL_DAY_SECS + b->tod) * TEMPORAL_NANOS +
+	tb = ((__int128)db * TEMPORAL_DAY_SECS +
+	      temporal_floor_mod(b->secs, TEMPORAL_DAY_SECS)) * TEMPORAL_NANOS +
 	     b->nanos;
 	if (m > 0 && tb < ta)
 		m--;
@@ -153,9 +159,9 @@ static int64_t months_between(const struct moment *a, const struct moment *b)
 	return m;
 }
 
-static int64_t add_months_days(int64_t days, int64_t months)
+static int64_t add_months(int64_t secs, int64_t months)
 {
-	int64_t y, total;
+	int64_t y, total, days = temporal_floor_div(secs, TEMPORAL_DAY_SECS);
 	unsigned m, d, md;
 
 	temporal_civil_from_days(days, &y, &m, &d);
@@ -163,15 +169,34 @@ static int64_t add_months_days(int64_t days, int64_t months)
 	y = temporal_floor_div(total, 12);
 	m = (unsigned)temporal_floor_mod(total, 12) + 1;
 	md = temporal_month_days(y, m);
-	return temporal_days_from_civil(y, m, d < md ? d : md);
+	return temporal_days_from_civil(y, m, d < md ? d : md) *
+		       TEMPORAL_DAY_SECS +
+	       temporal_floor_mod(secs, TEMPORAL_DAY_SECS);
 }
 
+/* Local seconds of a value: a date alone is its midnight, a time alone
+ * falls on the other value's date. */
+static int64_t local_secs(const struct temporal_parts *p,
+			  const struct temporal_parts *other)
+{
+	int64_t days = p->has_date ? p->days : other->has_date ? other->days : 0;
+
+	return days * TEMPORAL_DAY_SECS + (p->has_time ? p->tod : 0);
+}
+
+/* Differences as Java's until() takes them: months and days between the
+ * local date-times (the second moved into the first's zone), the rest
+ * between instants when there is a zone, else between local times. */
 static int between(struct cypher_fctx *fc, const char *fname, enum between k,
 		   const struct graft_value *args, struct graft_value *out)
 {
-	struct moment a, b;
-	int64_t months = 0, days = 0;
+	struct temporal_parts pa, pb;
+	struct zone_ctx z = {0};
+	struct moment la, lb, ua, ub;
+	int64_t months = 0, days = 0, whole;
+	bool dated;
 	__int128 rest;
+	int rv;
 
 	*out = graft_value_null();
 	if (func_any_null(args, 2))
@@ -181,23 +206,48 @@ static int between(struct cypher_fctx *fc, const char *fname, enum between k,
 		    args[i].type > GRAFT_VALUE_DATETIME)
 			return func_type_error(fc, fname, "a temporal value",
 					       &args[i]);
-	moments(&args[0], &args[1], &a, &b);
-	if (a.date && (k == B_ALL || k == B_MONTHS)) {
-		months = months_between(&a, &b);
-		a.days = add_months_days(a.days, months);
+	temporal_parts(&args[0], &pa);
+	temporal_parts(&args[1], &pb);
+	if (pa.has_offset || pb.has_offset) {
+		const struct temporal_parts *zp = pa.has_offset ? &pa : &pb;
+		z = (struct zone_ctx){true, zp->zone, zp->offset};
 	}
-	rest = moment_nanos(&b) - moment_nanos(&a);
-	if (k == B_MONTHS)
-		rest = 0;
-	if (a.date && (k == B_ALL || k == B_DAYS)) {
-		days = (int64_t)(rest / (TEMPORAL_DAY_SECS * TEMPORAL_NANOS));
-		rest -= (__int128)days * TEMPORAL_DAY_SECS * TEMPORAL_NANOS;
+	la = (struct moment){local_secs(&pa, &pb), pa.nanos};
+	lb = (struct moment){local_secs(&pb, &pa), pb.nanos};
+	ua = la;
+	ub = lb;
+	if (z.set) {
+		/* Instants, then both seen as local times in the zone. */
+		ua.secs = pa.has_offset ? la.secs - pa.offset
+					: ctx_utc_of_local(&z, la.secs);
+		ub.secs = pb.has_offset ? lb.secs - pb.offset
+					: ctx_utc_of_local(&z, lb.secs);
+		la.secs = ua.secs + ctx_offset_at_utc(&z, ua.secs);
+		lb.secs = ub.secs + ctx_offset_at_utc(&z, ub.secs);
 	}
-	if (k == B_DAYS)
-		rest = 0;
-	return temporal_duration_make(out, (double)months, (double)days,
-				      (double)(int64_t)(rest / TEMPORAL_NANOS),
-				      (int64_t)(rest % TEMPORAL_NANOS));
+	dated = pa.has_date && pb.has_date;
+	if (dated && (k == B_ALL || k == B_MONTHS)) {
+		months = months_between(&la, &lb);
+		la.secs = add_months(la.secs, months);
+	}
+	if (dated && (k == B_ALL || k == B_DAYS)) {
+		days = (int64_t)(moment_diff(&la, &lb) /
+				 (TEMPORAL_DAY_SECS * TEMPORAL_NANOS));
+		la.secs += days * TEMPORAL_DAY_SECS;
+	}
+	if (!z.set)
+		ua = la;
+	else if (months != 0 || days != 0) /* else keep the exact instant */
+		ua.secs = ctx_utc_of_local(&z, la.secs);
+	rest = k == B_MONTHS || k == B_DAYS ? 0 : moment_diff(&ua, &ub);
+	whole = (int64_t)(rest / TEMPORAL_NANOS);
+	rv = temporal_duration_make(out, (double)months, (double)days, 0, whole,
+				    (int64_t)(rest % TEMPORAL_NANOS));
+	if (rv == GRAFT_EINVAL)
+		return cypher_fail(fc, "ArithmeticError", "Invalid input for "
+				   "function '%s()': the duration is out of "
+				   "range", fname);
+	return rv;
 }
 
 int fn_duration_between(struct cypher_fctx *fc, const struct graft_value *args,

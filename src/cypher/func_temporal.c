@@ -205,7 +205,7 @@ static int field_range(struct cypher_fctx *fc, const struct fields *f,
 static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 		      struct tb *b)
 {
-	int64_t y, wy;
+	int64_t y, wy, base_doq;
 	unsigned m, d, w;
 	int rv = GRAFT_OK;
 
@@ -218,6 +218,9 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 				   "Cannot construct a date without a year");
 	temporal_civil_from_days(b->date ? b->days : 0, &y, &m, &d);
 	temporal_iso_week(b->date ? b->days : 0, &wy, &w);
+	base_doq = b->date ? b->days - temporal_days_from_civil(
+					       y, (m - 1) / 3 * 3 + 1, 1) + 1
+			   : 1;
 	if (f->has[F_YEAR])
 		y = wy = f->v[F_YEAR];
 	rv = field_range(fc, f, F_YEAR, -TEMPORAL_YEAR_MAX, TEMPORAL_YEAR_MAX);
@@ -239,7 +242,9 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 	if (f->has[F_WEEK] || f->has[F_DAYOFWEEK]) {
 		int64_t monday = temporal_week1_monday(wy);
 		int64_t week = f->has[F_WEEK] ? f->v[F_WEEK] : w;
-		int64_t dow = f->has[F_DAYOFWEEK] ? f->v[F_DAYOFWEEK] : 1;
+		int64_t dow = f->has[F_DAYOFWEEK] ? f->v[F_DAYOFWEEK]
+			      : b->date	       ? temporal_weekday(b->days)
+					       : 1;
 		if (week == 53 && temporal_week1_monday(wy + 1) - monday < 371)
 			return cypher_fail(fc, "ArgumentError",
 					   "Invalid value for week: %lld has "
@@ -255,7 +260,8 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 				      q == 4 ? y + 1 : y,
 				      q == 4 ? 1 : (unsigned)q * 3 + 1, 1) -
 			      start;
-		int64_t doq = f->has[F_DAYOFQUARTER] ? f->v[F_DAYOFQUARTER] : 1;
+		int64_t doq = f->has[F_DAYOFQUARTER] ? f->v[F_DAYOFQUARTER]
+						      : base_doq;
 		if (doq > len)
 			return cypher_fail(fc, "ArgumentError",
 					   "Invalid value for dayOfQuarter: "
@@ -281,7 +287,7 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 }
 
 static int apply_time(struct cypher_fctx *fc, const struct fields *f,
-		      struct tb *b)
+		      bool add_fraction, struct tb *b)
 {
 	int64_t h = b->tod / 3600, mi = b->tod / 60 % 60, s = b->tod % 60;
 	int rv = field_range(fc, f, F_HOUR, 0, 23);
@@ -311,7 +317,8 @@ static int apply_time(struct cypher_fctx *fc, const struct fields *f,
 	if (f->has[F_MILLISECOND] || f->has[F_MICROSECOND] ||
 	    f->has[F_NANOSECOND]) {
 		int64_t ns = f->v[F_MILLISECOND] * 1000000 +
-			     f->v[F_MICROSECOND] * 1000 + f->v[F_NANOSECOND];
+			     f->v[F_MICROSECOND] * 1000 + f->v[F_NANOSECOND] +
+			     (add_fraction ? b->nanos : 0);
 		if (ns >= TEMPORAL_NANOS)
 			return cypher_fail(fc, "ArgumentError",
 					   "Invalid value for the fraction of "
@@ -351,12 +358,52 @@ static int base_arg(struct cypher_fctx *fc, const char *fname,
 	return GRAFT_OK;
 }
 
+static void tb_set_zone(struct cypher_fctx *fc, struct tb *b,
+			const char *zone, size_t len)
+{
+	b->zone = zone;
+	b->zone_len = len;
+	b->offset_set = true;
+	if (!temporal_parse_offset(zone, len, &b->offset))
+		temporal_zone_at_utc(zone, len, fc->statement_ms / 1000,
+				     &b->offset);
+}
+
+/* The instant b stands for (its local time in its zone) seen in zone. */
+static void tb_move_to_zone(struct cypher_fctx *fc, struct tb *b,
+			    const char *zone, size_t len)
+{
+	int64_t local = (b->date ? b->days * TEMPORAL_DAY_SECS : 0) + b->tod;
+	int64_t utc;
+	int32_t off = b->offset;
+
+	if (b->date && b->zone != NULL &&
+	    !temporal_parse_offset(b->zone, b->zone_len, &off))
+		temporal_zone_at_local(b->zone, b->zone_len, local, &off);
+	utc = local - off;
+	temporal_zone_at_utc(zone, len, b->date ? utc : fc->statement_ms / 1000,
+			     &off);
+	if (b->date)
+		b->days = temporal_floor_div(utc + off, TEMPORAL_DAY_SECS);
+	b->tod = temporal_floor_mod(utc + off, TEMPORAL_DAY_SECS);
+	b->zone = zone;
+	b->zone_len = len;
+	b->offset = off;
+}
+
+/* Resolves map m over base b into a value of type. truncating (for the
+ * *.truncate functions) adds the map's sub-second fields to the base's
+ * fraction rather than replacing it, and a timezone replaces the zone
+ * without moving the instant. */
 static int build(struct cypher_fctx *fc, uint8_t type,
-		 const struct graft_map *m, struct tb *b,
+		 const struct graft_map *m, struct tb *b, bool truncating,
 		 struct graft_value *out)
 {
 	const char *fname = type_func(type);
+	const char *zone = NULL;
+	size_t zone_len = 0;
 	struct fields f;
+	bool convert;
 	struct tb t;
 	int rv = read_fields(fc, fname, m, &f);
 
@@ -394,35 +441,24 @@ static int build(struct cypher_fctx *fc, uint8_t type,
 			b->zone_len = t.zone_len;
 		}
 	}
-	if (f.timezone != NULL && f.timezone->type != GRAFT_VALUE_NULL) {
-		const char *zone;
-		size_t len;
-		if ((rv = zone_arg(fc, fname, f.timezone, &zone, &len)) !=
+	if (f.timezone != NULL && f.timezone->type != GRAFT_VALUE_NULL &&
+	    (rv = zone_arg(fc, fname, f.timezone, &zone, &zone_len)) !=
 		    GRAFT_OK)
-			return rv;
-		if (f.datetime != NULL && b->offset_set && b->date) {
-			/* The same instant seen in another zone. */
-			int64_t utc = b->days * TEMPORAL_DAY_SECS + b->tod -
-				      b->offset;
-			int32_t off = 0;
-			temporal_zone_at_utc(zone, len, utc, &off);
-			b->days = temporal_floor_div(utc + off,
-						     TEMPORAL_DAY_SECS);
-			b->tod = temporal_floor_mod(utc + off,
-						    TEMPORAL_DAY_SECS);
-		}
-		b->zone = zone;
-		b->zone_len = len;
-		b->offset_set = true;
-		if (temporal_parse_offset(zone, len, &b->offset) == false)
-			temporal_zone_at_utc(zone, len, fc->statement_ms / 1000,
-					     &b->offset);
-	}
+		return rv;
+	/* A new zone for a base that has one moves the instant there, after
+	 * the fields applied in the base's zone; otherwise (and when
+	 * truncating) it just becomes the zone. */
+	convert = zone != NULL && b->offset_set && b->time && !truncating;
+	if (zone != NULL && !convert)
+		tb_set_zone(fc, b, zone, zone_len);
 	if (type != GRAFT_VALUE_LOCALTIME && type != GRAFT_VALUE_TIME &&
 	    (rv = apply_date(fc, &f, b)) != GRAFT_OK)
 		return rv;
-	if (type != GRAFT_VALUE_DATE && (rv = apply_time(fc, &f, b)) != GRAFT_OK)
+	if (type != GRAFT_VALUE_DATE &&
+	    (rv = apply_time(fc, &f, truncating, b)) != GRAFT_OK)
 		return rv;
+	if (convert)
+		tb_move_to_zone(fc, b, zone, zone_len);
 	if (type == GRAFT_VALUE_TIME && b->zone != NULL &&
 	    !temporal_parse_offset(b->zone, b->zone_len, &b->offset))
 		temporal_zone_at_utc(b->zone, b->zone_len,
@@ -478,7 +514,7 @@ static int construct(struct cypher_fctx *fc, uint8_t type,
 		    (graft_map_get(args[0].u.map, "epochSeconds", 12) ||
 		     graft_map_get(args[0].u.map, "epochMillis", 11)))
 			return epoch_map(fc, args[0].u.map, out);
-		return build(fc, type, args[0].u.map, &b, out);
+		return build(fc, type, args[0].u.map, &b, false, out);
 	default:
 		if (!is_instant(args[0].type))
 			return func_type_error(fc, type_func(type),
@@ -518,7 +554,9 @@ static int now(struct cypher_fctx *fc, uint8_t type,
 	int rv = GRAFT_OK;
 
 	*out = graft_value_null();
-	if (n > 0 && args[0].type != GRAFT_VALUE_NULL)
+	if (n > 0 && args[0].type == GRAFT_VALUE_NULL)
+		return GRAFT_OK;
+	if (n > 0)
 		rv = zone_arg(fc, type_func(type), &args[0], &zone, &len);
 	if (rv == GRAFT_OK)
 		rv = tb_now(fc, &b, zone, len);
@@ -634,11 +672,11 @@ static int truncate_value(struct cypher_fctx *fc, uint8_t type,
 	if (!b.offset_set)
 		b.offset = 0;
 	if (n > 2 && args[2].type == GRAFT_VALUE_MAP)
-		return build(fc, type, args[2].u.map, &b, out);
+		return build(fc, type, args[2].u.map, &b, true, out);
 	rv = graft_value_map(&empty, 0);
 	if (rv != GRAFT_OK)
 		return rv;
-	rv = build(fc, type, empty.u.map, &b, out);
+	rv = build(fc, type, empty.u.map, &b, true, out);
 	graft_value_free(&empty);
 	return rv;
 }

@@ -437,6 +437,9 @@ int temporal_make_datetime(struct graft_value *out, int64_t local_secs,
 
 /* Parsing ----------------------------------------------------------------- */
 
+static int duration_new(struct graft_value *out, int64_t months, int64_t days,
+			int64_t secs, int64_t nanos);
+
 struct cur {
 	const char *s;
 	size_t len, at;
@@ -693,6 +696,23 @@ static bool duration_number(struct cur *c, double *v, int64_t *whole,
 	return true;
 }
 
+/* The alternative form P<date>T<time>: "P2012-02-02T14:37:21.545" is 2012
+ * years, 2 months, 2 days, 14 hours ... */
+static int parse_duration_alt(struct cur *c, int sign, struct graft_value *out)
+{
+	int64_t y, mo, d, tod;
+	int32_t nanos;
+
+	if (cur_digits(c, 9, &y) < 4 || !cur_is(c, '-') ||
+	    cur_digits(c, 2, &mo) != 2 || !cur_is(c, '-') ||
+	    cur_digits(c, 2, &d) != 2 || !cur_is(c, 'T') ||
+	    !parse_time(c, &tod, &nanos) || c->at != c->len || mo > 12 ||
+	    d > 31)
+		return cur_fail(c, "duration"), GRAFT_EINVAL;
+	return duration_new(out, sign * (y * 12 + mo), sign * d, sign * tod,
+			    sign * (int64_t)nanos);
+}
+
 static int parse_duration(struct cur *c, struct graft_value *out)
 {
 	static const char date_units[] = "YMWD", time_units[] = "HMS";
@@ -704,6 +724,9 @@ static int parse_duration(struct cur *c, struct graft_value *out)
 
 	if (!cur_is(c, 'P'))
 		return cur_fail(c, "duration"), GRAFT_EINVAL;
+	if (cur_peek_digits(c) >= 4 && c->at + cur_peek_digits(c) < c->len &&
+	    c->s[c->at + cur_peek_digits(c)] == '-')
+		return parse_duration_alt(c, sign, out);
 	while (c->at < c->len) {
 		const char *u;
 		if (!in_time && cur_is(c, 'T')) {
@@ -733,8 +756,7 @@ static int parse_duration(struct cur *c, struct graft_value *out)
 	if (!any || units == time_units) /* "P" or a "T" with nothing after */
 		return cur_fail(c, "duration"), GRAFT_EINVAL;
 	return temporal_duration_make(out, sign * months, sign * days,
-				      sign * (secs + (double)isecs),
-				      sign * nanos);
+				      sign * secs, sign * isecs, sign * nanos);
 }
 
 int temporal_parse(uint8_t type, const char *s, size_t len,
@@ -902,9 +924,10 @@ static bool fits(double d)
 }
 
 int temporal_duration_make(struct graft_value *out, double months, double days,
-			   double secs, int64_t extra_nanos)
+			   double secs, int64_t whole_secs, int64_t extra_nanos)
 {
-	double wm = trunc(months), wd, ws, total_ns;
+	double wm = trunc(months), wd, ws, ns, near;
+	int64_t s;
 
 	*out = graft_value_null();
 	days += (months - wm) * ((double)TEMPORAL_MONTH_SECS /
@@ -912,11 +935,16 @@ int temporal_duration_make(struct graft_value *out, double months, double days,
 	wd = trunc(days);
 	secs += (days - wd) * (double)TEMPORAL_DAY_SECS;
 	ws = trunc(secs);
-	total_ns = round((secs - ws) * 1e9);
-	if (!fits(wm) || !fits(wd) || !fits(ws) || fabs(ws) > 9.2e15)
+	/* Fractions of a nanosecond are cut off, as Neo4j does, unless the
+	 * double is merely a hair off a whole nanosecond. */
+	ns = (secs - ws) * 1e9;
+	near = round(ns);
+	ns = fabs(ns - near) < 1e-3 ? near : trunc(ns);
+	if (!fits(wm) || !fits(wd) || !fits(ws) ||
+	    __builtin_add_overflow((int64_t)ws, whole_secs, &s))
 		return GRAFT_EINVAL;
-	return duration_new(out, (int64_t)wm, (int64_t)wd, (int64_t)ws,
-			    (int64_t)total_ns + extra_nanos);
+	return duration_new(out, (int64_t)wm, (int64_t)wd, s,
+			    (int64_t)ns + extra_nanos);
 }
 
 int temporal_duration_add(const struct graft_ext *a, const struct graft_ext *b,
@@ -939,13 +967,31 @@ int temporal_duration_add(const struct graft_ext *a, const struct graft_ext *b,
 int temporal_duration_scale(const struct graft_ext *a, double f, bool divide,
 			    struct graft_value *out)
 {
-	double secs = (double)a->secs + a->nanos / 1e9;
+	__int128 total = (__int128)a->secs * TEMPORAL_NANOS + a->nanos;
+	long double t;
 
-	if (divide)
-		return temporal_duration_make(out, a->months / f, a->days / f,
-					      secs / f, 0);
-	return temporal_duration_make(out, a->months * f, a->days * f,
-				      secs * f, 0);
+	/* Seconds and nanoseconds exactly for whole factors, in long double
+	 * otherwise; fractions of a nanosecond are cut off. */
+	if (f == trunc(f) && fabs(f) < 9e15) {
+		if (divide)
+			total /= (int64_t)f;
+		else if (__builtin_mul_overflow(total, (__int128)(int64_t)f,
+						&total))
+			return GRAFT_EINVAL;
+	} else {
+		t = divide ? (long double)total / f : (long double)total * f;
+		if (!(fabsl(t) < 9e36L))
+			return GRAFT_EINVAL;
+		total = (__int128)t;
+	}
+	if (total / TEMPORAL_NANOS > INT64_MAX ||
+	    total / TEMPORAL_NANOS < INT64_MIN)
+		return GRAFT_EINVAL;
+	return temporal_duration_make(out, divide ? a->months / f
+						  : a->months * f,
+				      divide ? a->days / f : a->days * f, 0,
+				      (int64_t)(total / TEMPORAL_NANOS),
+				      (int64_t)(total % TEMPORAL_NANOS));
 }
 
 /* days + months, the day clamped to the new month's length. */

@@ -89,9 +89,10 @@ int temporal_duration_add(const struct graft_ext *a, const struct graft_ext *b,
 int temporal_duration_scale(const struct graft_ext *a, double f, bool divide,
 			    struct graft_value *out);
 /* A DURATION of months, days and (possibly fractional) seconds, with
- * fractions cascading down as Neo4j does. */
+ * fractions cascading down as Neo4j does, plus exact whole seconds and
+ * nanoseconds. GRAFT_EINVAL when out of range. */
 int temporal_duration_make(struct graft_value *out, double months, double days,
-			   double secs, int64_t extra_nanos);
+			   double secs, int64_t whole_secs, int64_t extra_nanos);
 
 /* Orders two values of the same temporal type (instants for DATETIME and
  * TIME); for DURATION by months, days, seconds, nanos. */

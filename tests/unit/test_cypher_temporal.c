@@ -195,6 +195,9 @@ static void test_temporal_parse_durations(void **state)
 		S("PT10000000000000S"));
 	call_is("duration", "duration('PT2777777777H46M40.5S')", 1,
 		M(2, "seconds", I(10000000000000), "milliseconds", I(500)));
+	call_is("duration", "duration('P2012Y2M2DT14H37M21.545S')", 1,
+		S("P2012-02-02T14:37:21.545"));
+	call_fails("duration", "ArgumentError", 1, S("P2012-02-02"));
 	call_fails("duration", "ArgumentError", 1, S("P"));
 	call_fails("duration", "ArgumentError", 1, S("PT"));
 	call_fails("duration", "ArgumentError", 1, S("P1DT"));
@@ -263,6 +266,18 @@ static void test_temporal_constructors_from_maps(void **state)
 		"datetime('1984-10-11T08:00:00-04:00[America/New_York]')", 1,
 		M(2, "datetime", T("datetime", S("1984-10-11T12:00Z")),
 		  "timezone", S("America/New_York")));
+	call_is("date", "date('1984-01-08')", 1,
+		M(2, "date", T("date", S("1984-11-11")), "week", I(1)));
+	call_is("date", "date('1984-08-11')", 1,
+		M(2, "date", T("date", S("1984-11-11")), "quarter", I(3)));
+	call_is("time", "time('16:31:42.645876+05:00')", 1,
+		M(3, "time", T("time", S("12:31:14.645876+01:00")), "second",
+		  I(42), "timezone", S("+05:00")));
+	call_is("datetime",
+		"datetime('1984-03-28T00:00:42-10:00[Pacific/Honolulu]')", 1,
+		M(5, "date", T("date", S("1984-03-07")), "time",
+		  T("datetime", S("1984-10-11T12:00[Europe/Stockholm]")), "day",
+		  I(28), "second", I(42), "timezone", S("Pacific/Honolulu")));
 	call_is("localdatetime", "localdatetime('1984-10-11T12:00:00')", 1,
 		M(2, "date", T("date", S("1984-10-11")), "time",
 		  T("localtime", S("12:00"))));
@@ -308,6 +323,8 @@ static void test_temporal_now_uses_the_statement_clock(void **state)
 	call_is("localdatetime.realtime",
 		"localdatetime('2020-06-15T10:30:45.123')", 0);
 	call_fails("date.statement", "ArgumentError", 1, S("Bad/Zone"));
+	call_is("date.statement", "null", 1, V_NULL());
+	call_is("datetime.realtime", "null", 1, V_NULL());
 }
 
 static void test_temporal_truncate(void **state)
@@ -359,6 +376,11 @@ static void test_temporal_truncate(void **state)
 		T("localtime", S("12:31:14.645876")));
 	call_is("time.truncate", "time('12:00:00+01:00')", 2, S("hour"),
 		T("time", S("12:31:14+01:00")));
+	call_is("localtime.truncate", "localtime('12:31:14.645000002')", 3,
+		S("millisecond"), T("localtime", S("12:31:14.645876123")),
+		M(1, "nanosecond", I(2)));
+	call_is("time.truncate", "time('12:00:00+01:00')", 3, S("hour"),
+		T("time", S("12:31:14-01:00")), M(1, "timezone", S("+01:00")));
 	call_is("date.truncate", "null", 2, S("day"), V_NULL());
 	call_fails("date.truncate", "ArgumentError", 2, S("hour"),
 		   T("date", S("2019-10-21")));
@@ -528,6 +550,10 @@ static void test_temporal_arithmetic(void **state)
 		 "duration('PT15M')");
 	arith_is(CYPHER_MUL, T("duration", S("P1M")), F(1.5),
 		 "duration('P1M15DT5H14M33S')");
+	arith_is(CYPHER_DIV, T("duration", S("PT16H13M10.000000001S")), I(2),
+		 "duration('PT8H6M35S')");
+	arith_is(CYPHER_MUL, T("duration", S("PT0.000000001S")), I(2),
+		 "duration('PT0.000000002S')");
 	arith_fails(CYPHER_DIV, T("duration", S("PT1H")), I(0),
 		    "ArithmeticError");
 	arith_fails(CYPHER_ADD, T("date", S("2020-01-01")), I(1),
@@ -641,6 +667,23 @@ static void test_temporal_between(void **state)
 	call_is("duration.inSeconds", "duration('PT8760H')", 2,
 		T("datetime", S("2014-07-21T21:40:36.143+0200")),
 		T("datetime", S("2015-07-21T21:40:36.143+0200")));
+	/* Across a DST change: months and days on local times, the rest
+	 * between instants. */
+	call_is("duration.between", "duration('PT6H')", 2,
+		T("datetime", S("2017-10-28T23:00+02:00[Europe/Stockholm]")),
+		T("datetime", S("2017-10-29T04:00+01:00[Europe/Stockholm]")));
+	call_is("duration.inSeconds", "duration('PT5H')", 2,
+		T("datetime", S("2017-10-29T00:00[Europe/Stockholm]")),
+		T("localdatetime", S("2017-10-29T04:00")));
+	call_is("duration.inSeconds", "duration('PT5H')", 2,
+		T("datetime", S("2017-10-29T00:00[Europe/Stockholm]")),
+		T("localtime", S("04:00")));
+	call_is("duration.inSeconds", "duration('PT25H')", 2,
+		T("datetime", S("2017-10-29T00:00[Europe/Stockholm]")),
+		T("date", S("2017-10-30")));
+	call_is("duration.inSeconds", "duration('PT17531639991215H59M59S')", 2,
+		T("localdatetime", S("-999999999-01-01")),
+		T("localdatetime", S("+999999999-12-31T23:59:59")));
 	call_is("duration.between", "null", 2, V_NULL(),
 		T("date", S("2015-06-24")));
 	call_fails("duration.between", "TypeError", 2, I(1),
