@@ -12,9 +12,13 @@
 #include "ops.h"
 #include "plan_int.h"
 
+/* What a variable is known to hold, for compile-time type checks. */
+enum var_kind { K_UNKNOWN, K_NODE, K_REL, K_RELS, K_PATH, K_OTHER };
+
 struct var {
 	const char *name;
 	int32_t slot;
+	uint8_t kind;
 };
 
 struct scope {
@@ -77,8 +81,25 @@ static int32_t scope_find(const struct scope *s, const char *name)
 	return -1;
 }
 
+static const struct var *scope_var(const struct scope *s, const char *name)
+{
+	for (uint32_t i = s->n; i-- > 0;)
+		if (strcmp(s->v[i].name, name) == 0)
+			return &s->v[i];
+	return NULL;
+}
+
+static int scope_add_k(struct planner *pl, struct scope *s, const char *name,
+		       int32_t slot, uint8_t kind);
+
 static int scope_add(struct planner *pl, struct scope *s, const char *name,
 		     int32_t slot)
+{
+	return scope_add_k(pl, s, name, slot, K_UNKNOWN);
+}
+
+static int scope_add_k(struct planner *pl, struct scope *s, const char *name,
+		       int32_t slot, uint8_t kind)
 {
 	if (s->n == s->cap) {
 		uint32_t cap = s->cap ? s->cap * 2 : 16;
@@ -92,6 +113,7 @@ static int scope_add(struct planner *pl, struct scope *s, const char *name,
 		s->cap = cap;
 	}
 	s->v[s->n].name = name;
+	s->v[s->n].kind = kind;
 	s->v[s->n++].slot = slot;
 	return 0;
 }
@@ -100,7 +122,8 @@ static int scope_copy(struct planner *pl, struct scope *dst,
 		      const struct scope *src)
 {
 	for (uint32_t i = 0; i < src->n; i++)
-		if (scope_add(pl, dst, src->v[i].name, src->v[i].slot) < 0)
+		if (scope_add_k(pl, dst, src->v[i].name, src->v[i].slot,
+				src->v[i].kind) < 0)
 			return -1;
 	return 0;
 }
@@ -295,6 +318,31 @@ static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 	return 0;
 }
 
+/* Literal operands of boolean operators are checked before running. */
+static int boolean_operands(struct planner *pl, struct ast *e)
+{
+	for (uint32_t i = 0; i < e->n; i++) {
+		struct ast *k = e->kids[i];
+		const char *t = NULL;
+
+		if (k->kind == AST_LIST || k->kind == AST_LIST_COMP)
+			t = "List";
+		else if (k->kind == AST_MAP)
+			t = "Map";
+		else if (k->kind == AST_LIT && k->v.type == GRAFT_VALUE_INT)
+			t = "Integer";
+		else if (k->kind == AST_LIT && k->v.type == GRAFT_VALUE_FLOAT)
+			t = "Float";
+		else if (k->kind == AST_LIT && k->v.type == GRAFT_VALUE_STRING)
+			t = "String";
+		if (t != NULL)
+			return perr(pl, "SyntaxError", k->pos,
+				    "Type mismatch: expected Boolean but was %s",
+				    t);
+	}
+	return 0;
+}
+
 static int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		   bool allow_agg)
 {
@@ -373,6 +421,14 @@ static int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		break;
 	case AST_LABEL_TEST:
 		rv = resolve(pl, e->kids[0], sc, allow_agg);
+		break;
+	case AST_AND:
+	case AST_OR:
+	case AST_XOR:
+	case AST_NOT:
+		rv = boolean_operands(pl, e);
+		if (rv == 0)
+			rv = resolve_kids(pl, e, sc, allow_agg);
 		break;
 	case AST_LIT:
 	case AST_PARAM:
@@ -631,6 +687,28 @@ static int path_steps(struct planner *pl, struct steps *st, struct ast *path,
 	return path->name ? path_step(pl, st, path) : 0;
 }
 
+static const char *kind_name(uint8_t k)
+{
+	static const char *const names[] = {"Any", "Node", "Relationship",
+					    "List<Relationship>", "Path",
+					    "a value"};
+	return names[k];
+}
+
+/* A name reused in a pattern must keep its type; a path name is new. */
+static int check_reuse(struct planner *pl, struct ast *el, bool rel,
+		       const struct var *v)
+{
+	uint8_t want = rel ? ((el->flags & AST_F_VARLEN) ? K_RELS : K_REL)
+			   : K_NODE;
+
+	if (v->kind == K_UNKNOWN || v->kind == want)
+		return 0;
+	return perr(pl, "SyntaxError", el->pos,
+		    "Type mismatch: `%s` defined with conflicting type %s (expected %s)",
+		    el->name, kind_name(v->kind), kind_name(want));
+}
+
 /* Gives every element of the pattern a slot; names not in scope are new
  * and join it. slot2 = 1 marks elements bound before the clause. */
 static int assign_slots(struct planner *pl, struct ast *pattern,
@@ -641,28 +719,43 @@ static int assign_slots(struct planner *pl, struct ast *pattern,
 
 		for (uint32_t i = 0; i < path->n; i++) {
 			struct ast *el = path->kids[i];
-			int32_t s = el->name ? scope_find(sc, el->name) : -1;
+			const struct var *v = el->name ? scope_var(sc, el->name)
+						       : NULL;
+			int32_t s = v ? v->slot : -1;
+			bool rel = i % 2 == 1;
 
 			el->slot2 = s >= 0;
-			if (s >= 0 && create && i % 2 == 1)
+			if (v && check_reuse(pl, el, rel, v) < 0)
+				return -1;
+			if (s >= 0 && create && rel)
 				return perr(pl, "SyntaxError", el->pos,
 					    "Can't create relationship `%s` because it is already declared",
 					    el->name);
-			if (s >= 0 && create && i % 2 == 0 &&
+			if (s >= 0 && create && !rel &&
 			    (el->kids[0]->n > 0 || el->kids[1] != NULL))
 				return perr(pl, "SyntaxError", el->pos,
 					    "Can't create node `%s` with labels or properties here. The variable is already declared in this context",
 					    el->name);
 			if (s < 0) {
+				uint8_t k = !rel ? K_NODE
+					    : (el->flags & AST_F_VARLEN) ? K_RELS
+									 : K_REL;
+
 				s = new_slot(pl);
-				if (el->name && scope_add(pl, sc, el->name, s) < 0)
+				if (el->name &&
+				    scope_add_k(pl, sc, el->name, s, k) < 0)
 					return -1;
 			}
 			el->slot = s;
 		}
 		if (path->name != NULL) {
+			if (scope_var(sc, path->name) != NULL)
+				return perr(pl, "SyntaxError", path->pos,
+					    "Variable `%s` already declared",
+					    path->name);
 			path->slot = new_slot(pl);
-			if (scope_add(pl, sc, path->name, path->slot) < 0)
+			if (scope_add_k(pl, sc, path->name, path->slot,
+					K_PATH) < 0)
 				return -1;
 		}
 	}
@@ -958,6 +1051,31 @@ static struct op *skip_limit(struct planner *pl, struct op *op,
 	return s;
 }
 
+static uint8_t expr_kind(const struct scope *sc, const struct ast *e)
+{
+	const struct var *v;
+
+	switch (e->kind) {
+	case AST_VAR:
+		v = scope_var(sc, e->name);
+		return v ? v->kind : K_UNKNOWN;
+	case AST_LIT:
+		return e->v.type == GRAFT_VALUE_NULL ? K_UNKNOWN : K_OTHER;
+	case AST_LIST:
+	case AST_MAP:
+	case AST_LIST_COMP:
+	case AST_BINOP:
+	case AST_AND:
+	case AST_OR:
+	case AST_XOR:
+	case AST_NOT:
+	case AST_COUNT_STAR:
+		return K_OTHER;
+	default:
+		return K_UNKNOWN;
+	}
+}
+
 static struct op *projection(struct planner *pl, struct ast *clause,
 			     struct op *op, struct scope *sc)
 {
@@ -1005,7 +1123,8 @@ static struct op *projection(struct planner *pl, struct ast *clause,
 			}
 		slots[i] = it->slot = new_slot(pl);
 		exprs[i] = it->kids[0];
-		if (scope_add(pl, &next, it->name, slots[i]) < 0)
+		if (scope_add_k(pl, &next, it->name, slots[i],
+				expr_kind(sc, it->kids[0])) < 0)
 			goto fail_arrays;
 	}
 	if (agg) {
@@ -1281,7 +1400,8 @@ static int import_scope(struct planner *pl, struct ast *c,
 				return perr(pl, "SyntaxError", imports->kids[i]->pos,
 					    "Variable `%s` not defined",
 					    imports->kids[i]->name);
-			if (scope_add(pl, inner, imports->kids[i]->name, s) < 0)
+			if (scope_add_k(pl, inner, imports->kids[i]->name, s,
+					scope_var(sc, imports->kids[i]->name)->kind) < 0)
 				return -1;
 		}
 		return 0;
