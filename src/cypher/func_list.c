@@ -168,18 +168,25 @@ int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
 	int rv;
 
 	*out = graft_value_null();
+	/* Neo4j reports a non-integer bound or step as an ArgumentError. */
 	for (uint32_t i = 0; i < n; i++) {
+		char d[192];
 		if (args[i].type != GRAFT_VALUE_INT)
-			return func_type_error(fc, "range", "an Integer",
-					       &args[i]);
+			return cypher_fail(fc, "ArgumentError",
+					   "Invalid input for function "
+					   "'range()': Expected an Integer, "
+					   "got: %s",
+					   func_describe(&args[i], d, sizeof d));
 		v[i] = args[i].u.i;
 	}
 	if (v[2] == 0)
 		return func_arg_error(fc, "range",
 				      "step argument to range() can't be 0");
-	count = ((__int128)v[1] - v[0]) / v[2] + 1;
-	if (count < 0)
+	/* A step pointing away from the end gives an empty list. */
+	if ((v[2] > 0 && v[0] > v[1]) || (v[2] < 0 && v[0] < v[1]))
 		count = 0;
+	else
+		count = ((__int128)v[1] - v[0]) / v[2] + 1;
 	if (count > RANGE_MAX)
 		return func_arg_error(fc, "range",
 				      "the range would hold more than 2^28 "

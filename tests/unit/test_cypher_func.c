@@ -260,7 +260,14 @@ static void test_func_lists(void **state)
 	call_is("range", "[]", 3, I(0), I(3), I(-1));
 	call_is("range", "[7]", 2, I(7), I(7));
 	call_fails("range", "ArgumentError", 3, I(0), I(3), I(0));
-	call_fails("range", "TypeError", 2, F(0.5), I(3));
+	call_fails("range", "ArgumentError", 2, F(0.5), I(3));
+	call_fails("range", "ArgumentError", 3, I(0), I(1), B(true));
+	call_is("range", "[]", 3, I(0), I(1), I(-123));
+	call_is("range", "[0]", 3, I(0), I(1), I(2));
+	call_is("range", "[1381, 83, -1215, -2513]", 3, I(1381), I(-3412),
+		I(-1298));
+	call_is("range", "[-9223372036854775808, -1]", 3, I(INT64_MIN), I(0),
+		I(INT64_MAX));
 	call_fails("range", "ArgumentError", 2, I(0), I(INT64_MAX));
 	call_is("isEmpty", "true", 1, L(0));
 	call_is("isEmpty", "false", 1, S("a"));
