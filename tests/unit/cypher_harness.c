@@ -278,17 +278,25 @@ char *harness_row_join(const struct harness_outcome *o, size_t i)
 	return t.s;
 }
 
+/* Makes room for n more bytes and a NUL. */
+static void text_reserve(struct harness_text *t, size_t n)
+{
+	size_t cap;
+	char *p;
+
+	if (t->len + n + 1 <= t->cap)
+		return;
+	cap = (t->len + n + 1) * 2;
+	p = realloc(t->s, cap);
+	if (p == NULL)
+		abort(); /* a test helper: out of memory ends the run */
+	t->s = p;
+	t->cap = cap;
+}
+
 void harness_text_add(struct harness_text *t, const char *s, size_t n)
 {
-	if (t->len + n + 1 > t->cap) {
-		size_t cap = (t->len + n + 1) * 2;
-		char *p = realloc(t->s, cap);
-
-		if (p == NULL)
-			abort(); /* a test helper: out of memory ends the run */
-		t->s = p;
-		t->cap = cap;
-	}
+	text_reserve(t, n);
 	memcpy(t->s + t->len, s, n);
 	t->len += n;
 	t->s[t->len] = '\0';
@@ -296,31 +304,19 @@ void harness_text_add(struct harness_text *t, const char *s, size_t n)
 
 void harness_text_addf(struct harness_text *t, const char *fmt, ...)
 {
-	char small[512];
-	va_list ap;
+	va_list ap, again;
 	int n;
 
 	va_start(ap, fmt);
-	n = vsnprintf(small, sizeof small, fmt, ap);
+	va_copy(again, ap);
+	n = vsnprintf(NULL, 0, fmt, ap);
 	va_end(ap);
-	if (n < 0)
-		return;
-	if ((size_t)n < sizeof small) {
-		harness_text_add(t, small, (size_t)n);
-		return;
+	if (n >= 0) {
+		text_reserve(t, (size_t)n);
+		vsnprintf(t->s + t->len, (size_t)n + 1, fmt, again);
+		t->len += (size_t)n;
 	}
-	harness_text_add(t, "", 0);
-	{
-		char *big = malloc((size_t)n + 1);
-
-		if (big == NULL)
-			abort();
-		va_start(ap, fmt);
-		vsnprintf(big, (size_t)n + 1, fmt, ap);
-		va_end(ap);
-		harness_text_add(t, big, (size_t)n);
-		free(big);
-	}
+	va_end(again);
 }
 
 static void read_all(int fd, struct harness_text *t)
