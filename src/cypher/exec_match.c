@@ -306,6 +306,55 @@ static int from_node(struct exec_ctx *x, struct match_step *s, uint64_t *id)
 	return 1;
 }
 
+/* The far end of rel from node in the step's direction, or GRAPH_NO_ID if
+ * rel does not leave node that way (or is not of the step's types). */
+static uint64_t follow(struct exec_ctx *x, struct match_step *s, uint64_t rel,
+		       uint64_t node)
+{
+	struct graph_rel_ends e;
+
+	if (!db_tx_rel_ends(x->tx, rel, &e) || !type_ok(s, e.type))
+		return GRAPH_NO_ID;
+	if (e.src == node && s->dir != GRAPH_IN)
+		return e.dst;
+	if (e.dst == node && s->dir != GRAPH_OUT)
+		return e.src;
+	return GRAPH_NO_ID;
+}
+
+/* A relationship (or list of them) bound by an earlier clause: the one
+ * candidate is to follow it from the source node. */
+static int bound_next(struct exec_ctx *x, struct match_step *s, bool init)
+{
+	const struct graft_value *v = &x->row[s->rel_slot];
+	uint64_t node = GRAPH_NO_ID, n;
+	int ok;
+
+	if (!init || v->type == GRAFT_VALUE_NULL)
+		return 0;
+	ok = from_node(x, s, &node);
+	if (ok <= 0 || !resolve_types(x, s))
+		return ok < 0 ? -1 : 0;
+	n = v->type == GRAFT_VALUE_LIST ? v->u.list->len : 1;
+	if (v->type == GRAFT_VALUE_LIST &&
+	    ((int64_t)n < s->min || (s->max >= 0 && (int64_t)n > s->max)))
+		return 0;
+	for (uint32_t i = 0; i < n && node != GRAPH_NO_ID; i++) {
+		const struct graft_value *r =
+			v->type == GRAFT_VALUE_LIST ? &v->u.list->items[i] : v;
+
+		if (r->type != GRAFT_VALUE_REL)
+			return exec_fail(x, "TypeError",
+					 "Type mismatch: expected Relationship but was %s",
+					 cypher_type_name(r));
+		node = follow(x, s, (uint64_t)r->u.i, node);
+	}
+	if (node == GRAPH_NO_ID)
+		return 0;
+	ok = rel_ok(x, s, v);
+	return ok == 1 ? bind_target(x, s, node) : ok;
+}
+
 static int expand_next(struct exec_ctx *x, struct match_step *s, bool init)
 {
 	uint64_t from = 0, other = 0, r;
@@ -532,9 +581,11 @@ static int step_advance(struct exec_ctx *x, struct match_step *s)
 	case STEP_CHECK:
 		return check_next(x, s, init);
 	case STEP_EXPAND:
-		return expand_next(x, s, init);
+		return s->rel_bound ? bound_next(x, s, init)
+				    : expand_next(x, s, init);
 	case STEP_VAREXPAND:
-		return varlen_next(x, s, init);
+		return s->rel_bound ? bound_next(x, s, init)
+				    : varlen_next(x, s, init);
 	default:
 		return build_path(x, s, init);
 	}

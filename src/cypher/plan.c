@@ -626,7 +626,9 @@ static int rel_step(struct planner *pl, struct steps *st, struct ast *rp,
 	s->nuniq = st->nrels;
 	if (s->uniq == NULL)
 		return -1;
-	if (is_bound(st, rp->slot))
+	/* bound by an earlier clause: follow it; twice in one MATCH: error */
+	s->rel_bound = rp->slot2 == 1;
+	if (is_bound(st, rp->slot) && !s->rel_bound)
 		return perr(pl, "SyntaxError", rp->pos,
 			    "Cannot use relationship variable `%s` twice in a pattern",
 			    rp->name);
@@ -1089,13 +1091,12 @@ static struct op *projection(struct planner *pl, struct ast *clause,
 	    star_items(pl, clause, sc, &items) < 0)
 		goto oom;
 	clause->kids[0] = items;
-	if (items->n == 0)
+	if (items->n == 0 && clause->kind == AST_RETURN)
 		return perr(pl, "SyntaxError", clause->pos,
-			    "%s * is not allowed when there are no variables in scope",
-			    clause->kind == AST_WITH ? "WITH" : "RETURN"),
+			    "RETURN * is not allowed when there are no variables in scope"),
 		       op_free_tree(op), NULL;
-	slots = malloc(items->n * sizeof *slots);
-	exprs = malloc(items->n * sizeof *exprs);
+	slots = malloc((items->n + 1) * sizeof *slots);
+	exprs = malloc((items->n + 1) * sizeof *exprs);
 	if (slots == NULL || exprs == NULL) {
 		free(slots);
 		free(exprs);
