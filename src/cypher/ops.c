@@ -467,6 +467,15 @@ static double float_arith(enum cypher_arith op, double a, double b)
 	}
 }
 
+/* What a string concatenates with, as its toString: a property value
+ * (numbers, booleans, temporal values, durations, points), not a list, map
+ * or entity. */
+static bool concatenable(const struct graft_value *v)
+{
+	return v->type == GRAFT_VALUE_STRING || v->type == GRAFT_VALUE_BOOL ||
+	       func_is_number(v) || graft_value_is_ext(v->type);
+}
+
 /* Concatenation of a and b's toString (numbers) or text. */
 static int concat(const struct graft_value *a, const struct graft_value *b,
 		  struct graft_value *out)
@@ -606,9 +615,8 @@ int cypher_arith(struct cypher_fctx *fc, enum cypher_arith op,
 	if (op == CYPHER_ADD) {
 		if (a->type == GRAFT_VALUE_LIST || b->type == GRAFT_VALUE_LIST)
 			return list_concat(a, b, out);
-		if ((a->type == GRAFT_VALUE_STRING &&
-		     (b->type == GRAFT_VALUE_STRING || func_is_number(b))) ||
-		    (b->type == GRAFT_VALUE_STRING && func_is_number(a)))
+		if ((a->type == GRAFT_VALUE_STRING && concatenable(b)) ||
+		    (b->type == GRAFT_VALUE_STRING && concatenable(a)))
 			return concat(a, b, out);
 	}
 	if (a->type == GRAFT_VALUE_DURATION || b->type == GRAFT_VALUE_DURATION)

@@ -97,7 +97,13 @@ static void test_ops_string_concatenation(void **state)
 	arith_is(CYPHER_ADD, S("x"), F(2), "'x2.0'");
 	arith_is(CYPHER_ADD, S(""), S(""), "''");
 	arith_fails(CYPHER_SUB, S("a"), S("b"), "TypeError");
-	arith_fails(CYPHER_ADD, S("a"), B(true), "TypeError");
+	arith_is(CYPHER_ADD, S("a"), B(true), "'atrue'");
+	arith_is(CYPHER_ADD, T("date", S("2020-01-01")), S("!"),
+		 "'2020-01-01!'");
+	arith_is(CYPHER_ADD, S("d: "), T("duration", S("P1D")), "'d: P1D'");
+	arith_fails(CYPHER_ADD, S("a"), M(0), "TypeError");
+	arith_fails(CYPHER_ADD, graft_value_ref(GRAFT_VALUE_NODE, 1), S("a"),
+		    "TypeError");
 	arith_fails(CYPHER_MUL, S("a"), I(2), "TypeError");
 }
 
