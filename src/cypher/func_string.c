@@ -1,7 +1,7 @@
 /* String functions. Positions and lengths count Unicode code points of the
- * UTF-8 text. Case mapping covers ASCII and Latin-1; normalize() checks its
- * form and returns text unchanged (exact for ASCII and for text already in
- * that form). */
+ * UTF-8 text. Case mapping covers ASCII, Latin-1, Latin Extended-A, Greek
+ * and Cyrillic; normalize() checks its form and returns text unchanged
+ * (exact for ASCII and for text already in that form). */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -193,12 +193,63 @@ int fn_rtrim(struct cypher_fctx *fc, const struct graft_value *args,
 
 /* Case ---------------------------------------------------------------------- */
 
-/* ASCII and Latin-1 (U+00C0..U+00FE, but not the signs × and ÷): both are
- * single-byte changes in UTF-8 (the second byte of C3 xx). */
+/* Upper or lower case of code point cp for the scripts whose letters pair
+ * one to one: ASCII, Latin-1, Latin Extended-A, Greek and Cyrillic (cp
+ * itself otherwise, and for letters such as ß whose other case is longer). */
+static uint32_t case_of(uint32_t cp, bool upper)
+{
+	/* Ranges where upper and lower case are a fixed distance apart. */
+	static const struct { uint32_t lo, hi, delta; } spans[] = {
+		{0x41, 0x5a, 32},     {0xc0, 0xd6, 32},   {0xd8, 0xde, 32},
+		{0x391, 0x3a1, 32},   {0x3a3, 0x3ab, 32}, {0x410, 0x42f, 32},
+		{0x400, 0x40f, 80},   {0x386, 0x386, 38}, {0x388, 0x38a, 37},
+		{0x38c, 0x38c, 64},   {0x38e, 0x38f, 63},
+	};
+
+	for (size_t i = 0; i < sizeof spans / sizeof spans[0]; i++) {
+		if (upper && cp >= spans[i].lo + spans[i].delta &&
+		    cp <= spans[i].hi + spans[i].delta)
+			return cp - spans[i].delta;
+		if (!upper && cp >= spans[i].lo && cp <= spans[i].hi)
+			return cp + spans[i].delta;
+	}
+	if (upper && cp == 0x3c2) /* final sigma */
+		return 0x3a3;
+	if (cp == 0xff || cp == 0x178)
+		return upper ? 0x178 : 0xff;
+	/* Latin Extended-A: upper and lower alternate, even or odd first. */
+	if (cp >= 0x100 && cp <= 0x17e && cp != 0x130 && cp != 0x131 &&
+	    cp != 0x138 && cp != 0x149) {
+		bool even_upper = (cp >= 0x100 && cp <= 0x137) ||
+				  (cp >= 0x14a && cp <= 0x177);
+		bool is_upper = (cp % 2 == 0) == even_upper;
+		if (upper && !is_upper)
+			return cp - 1;
+		if (!upper && is_upper)
+			return cp + 1;
+	}
+	return cp;
+}
+
+/* One code point of UTF-8 at p (n bytes left): its length and value;
+ * length 1 and the byte itself for anything malformed. */
+static unsigned utf8_decode(const uint8_t *p, uint32_t n, uint32_t *cp)
+{
+	if (p[0] >= 0xc2 && p[0] < 0xe0 && n >= 2 && (p[1] & 0xc0) == 0x80) {
+		*cp = (uint32_t)(p[0] & 0x1f) << 6 | (p[1] & 0x3f);
+		return 2;
+	}
+	*cp = p[0];
+	return 1;
+}
+
+/* Changes case in place; every mapped pair has the same UTF-8 length (one
+ * or two bytes), so the string keeps its size. */
 static int change_case(struct cypher_fctx *fc, const char *name,
 		       const struct graft_value *v, bool upper,
 		       struct graft_value *out)
 {
+	uint8_t *p;
 	int rv;
 
 	*out = graft_value_null();
@@ -209,21 +260,18 @@ static int change_case(struct cypher_fctx *fc, const char *name,
 	rv = graft_value_copy(out, v);
 	if (rv != GRAFT_OK)
 		return rv;
-	for (uint32_t i = 0; i < out->u.s->len; i++) {
-		char *c = &out->u.s->data[i];
-		uint8_t b;
-		if (*c >= 'a' && *c <= 'z' && upper)
-			*c = (char)(*c - 32);
-		else if (*c >= 'A' && *c <= 'Z' && !upper)
-			*c = (char)(*c + 32);
-		if ((uint8_t)*c != 0xc3 || i + 1 >= out->u.s->len)
-			continue;
-		b = (uint8_t)c[1];
-		if (upper && b >= 0xa0 && b <= 0xbe && b != 0xb7)
-			c[1] = (char)(b - 0x20);
-		else if (!upper && b >= 0x80 && b <= 0x9e && b != 0x97)
-			c[1] = (char)(b + 0x20);
-		i++;
+	p = (uint8_t *)out->u.s->data;
+	for (uint32_t i = 0; i < out->u.s->len;) {
+		uint32_t cp, m;
+		unsigned k = utf8_decode(p + i, out->u.s->len - i, &cp);
+		m = case_of(cp, upper);
+		if (m != cp && k == 1 && m < 0x80) {
+			p[i] = (uint8_t)m;
+		} else if (m != cp && k == 2 && m >= 0x80 && m < 0x800) {
+			p[i] = (uint8_t)(0xc0 | m >> 6);
+			p[i + 1] = (uint8_t)(0x80 | (m & 0x3f));
+		}
+		i += k;
 	}
 	return GRAFT_OK;
 }

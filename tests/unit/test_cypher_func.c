@@ -310,6 +310,11 @@ static void test_func_strings(void **state)
 	call_fails("trim", "TypeError", 1, I(1));
 	call_is("toUpper", "'ABC É'", 1, S("abc é"));
 	call_is("toLower", "'abc é'", 1, S("ABC É"));
+	call_is("toUpper", "'ŁÓDŹ ΣΟΦΊΑ ΟΔΟΣ МОСКВА ЁЛКА ŸÞ ß'", 1,
+		S("łódź σοφία οδος москва ёлка ÿþ ß"));
+	call_is("toLower", "'łódź σοφία москва ёлка ÿþ'", 1,
+		S("ŁÓDŹ ΣΟΦΊΑ МОСКВА ЁЛКА ŸÞ"));
+	call_is("toUpper", "'€ 日本'", 1, S("€ 日本"));
 	call_is("upper", "'X'", 1, S("x"));
 	call_is("lower", "'x'", 1, S("X"));
 	call_is("toUpper", "null", 1, V_NULL());
