@@ -3,12 +3,10 @@
  * Dates are days since 1970-01-01 in the proleptic Gregorian calendar
  * (Howard Hinnant's civil_from_days / days_from_civil). Text is parsed with a
  * small cursor over the bytes; every malformed input is refused with a
- * sentence rather than guessed at. Zones come from TZif files, loaded once
- * into a small cache behind a mutex. */
+ * sentence rather than guessed at. Zones are temporal_zone.c's. */
 #include "temporal.h"
 
 #include <math.h>
-#include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -138,189 +136,6 @@ void temporal_parts(const struct graft_value *v, struct temporal_parts *p)
 	}
 }
 
-/* Zones ------------------------------------------------------------------- */
-
-struct tz_zone {
-	char name[64];
-	uint32_t n;         /* transitions */
-	int64_t *at;        /* UTC seconds of each transition */
-	int32_t *after;     /* offset from each transition on */
-	int32_t initial;    /* offset before the first */
-};
-
-#define TZ_CACHE 32
-static struct tz_zone tz_cache[TZ_CACHE];
-static unsigned tz_cached;
-static pthread_mutex_t tz_lock = PTHREAD_MUTEX_INITIALIZER;
-
-static uint64_t be(const uint8_t *p, unsigned n)
-{
-	uint64_t v = 0;
-
-	for (unsigned i = 0; i < n; i++)
-		v = v << 8 | p[i];
-	return v;
-}
-
-/* Reads the 64-bit section of a TZif v2+ file (or v1's 32-bit one). */
-static bool tz_parse(const uint8_t *p, size_t len, struct tz_zone *z)
-{
-	uint32_t cnt[6], typecnt, timecnt;
-	unsigned tsz = 4;
-	size_t need;
-	const uint8_t *types;
-
-	if (len < 44 || memcmp(p, "TZif", 4) != 0)
-		return false;
-	for (int i = 0; i < 6; i++)
-		cnt[i] = (uint32_t)be(p + 20 + 4 * i, 4);
-	if (p[4] >= '2') {
-		size_t v1 = 44 + (size_t)cnt[3] * 5 + (size_t)cnt[4] * 6 +
-			    cnt[5] + (size_t)cnt[2] * 8 + cnt[1] + cnt[0];
-		if (len < v1 + 44 || memcmp(p + v1, "TZif", 4) != 0)
-			return false;
-		p += v1;
-		len -= v1;
-		for (int i = 0; i < 6; i++)
-			cnt[i] = (uint32_t)be(p + 20 + 4 * i, 4);
-		tsz = 8;
-	}
-	timecnt = cnt[3];
-	typecnt = cnt[4];
-	need = 44 + (size_t)timecnt * (tsz + 1) + (size_t)typecnt * 6;
-	if (typecnt == 0 || len < need)
-		return false;
-	types = p + 44 + (size_t)timecnt * (tsz + 1);
-	z->at = malloc((timecnt ? timecnt : 1) * sizeof *z->at);
-	z->after = malloc((timecnt ? timecnt : 1) * sizeof *z->after);
-	if (z->at == NULL || z->after == NULL) {
-		free(z->at);
-		free(z->after);
-		return false;
-	}
-	z->n = timecnt;
-	z->initial = (int32_t)be(types, 4);
-	/* The first standard-time type is the offset before any transition. */
-	for (uint32_t t = 0; t < typecnt; t++)
-		if (types[t * 6 + 4] == 0) {
-			z->initial = (int32_t)be(types + t * 6, 4);
-			break;
-		}
-	for (uint32_t i = 0; i < timecnt; i++) {
-		uint64_t a = be(p + 44 + (size_t)i * tsz, tsz);
-		uint8_t idx = p[44 + (size_t)timecnt * tsz + i];
-		z->at[i] = tsz == 8 ? (int64_t)a : (int64_t)(int32_t)a;
-		z->after[i] = idx < typecnt ?
-			(int32_t)be(types + (size_t)idx * 6, 4) : z->initial;
-	}
-	return true;
-}
-
-static bool tz_name_ok(const char *name, size_t len)
-{
-	if (len == 0 || len >= sizeof tz_cache[0].name || name[0] == '/')
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		char c = name[i];
-		if (!((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') ||
-		      (c >= '0' && c <= '9') || c == '/' || c == '_' ||
-		      c == '-' || c == '+'))
-			return false;
-		if (c == '.' || (i > 0 && c == '/' && name[i - 1] == '/'))
-			return false;
-	}
-	return true;
-}
-
-static bool tz_load(const char *name, size_t len, struct tz_zone *z)
-{
-	char path[128];
-	uint8_t *data;
-	long size;
-	FILE *f;
-	bool ok;
-
-	snprintf(path, sizeof path, "/usr/share/zoneinfo/%.*s", (int)len,
-		 name);
-	f = fopen(path, "rb");
-	if (f == NULL)
-		return false;
-	if (fseek(f, 0, SEEK_END) != 0 || (size = ftell(f)) <= 0 ||
-	    size > 1 << 20 || fseek(f, 0, SEEK_SET) != 0) {
-		fclose(f);
-		return false;
-	}
-	data = malloc((size_t)size);
-	ok = data != NULL && fread(data, 1, (size_t)size, f) == (size_t)size &&
-	     tz_parse(data, (size_t)size, z);
-	free(data);
-	fclose(f);
-	if (ok) {
-		memcpy(z->name, name, len);
-		z->name[len] = '\0';
-	}
-	return ok;
-}
-
-static int32_t tz_offset_utc(const struct tz_zone *z, int64_t t)
-{
-	uint32_t lo = 0, hi = z->n;
-
-	if (z->n == 0 || t < z->at[0])
-		return z->initial;
-	while (hi - lo > 1) {
-		uint32_t mid = lo + (hi - lo) / 2;
-		if (z->at[mid] <= t)
-			lo = mid;
-		else
-			hi = mid;
-	}
-	return z->after[lo];
-}
-
-static int32_t tz_offset_local(const struct tz_zone *z, int64_t t)
-{
-	/* Offsets a day either side; in an overlap the earlier
-	 * (pre-transition) one wins, and in a gap too, so that the caller's
-	 * instant lands after the gap. */
-	int32_t a = tz_offset_utc(z, t - TEMPORAL_DAY_SECS);
-	int32_t b = tz_offset_utc(z, t + TEMPORAL_DAY_SECS);
-
-	if (tz_offset_utc(z, t - a) == a || tz_offset_utc(z, t - b) != b)
-		return a;
-	return b;
-}
-
-/* The offset of zone name at t (UTC, or local when local is set), the
- * zone loaded into the cache on first use; once the cache is full, further
- * zones are loaded for the one call. */
-static int tz_with(const char *name, size_t len, int64_t t, bool local,
-		   int32_t *offset)
-{
-	struct tz_zone *z = NULL, once;
-
-	if (!tz_name_ok(name, len))
-		return GRAFT_ENOTFOUND;
-	pthread_mutex_lock(&tz_lock);
-	for (unsigned i = 0; i < tz_cached && z == NULL; i++)
-		if (strlen(tz_cache[i].name) == len &&
-		    memcmp(tz_cache[i].name, name, len) == 0)
-			z = &tz_cache[i];
-	if (z == NULL && tz_cached < TZ_CACHE &&
-	    tz_load(name, len, &tz_cache[tz_cached]))
-		z = &tz_cache[tz_cached++];
-	else if (z == NULL && tz_cached == TZ_CACHE && tz_load(name, len, &once))
-		z = &once;
-	if (z != NULL)
-		*offset = local ? tz_offset_local(z, t) : tz_offset_utc(z, t);
-	pthread_mutex_unlock(&tz_lock);
-	if (z == &once) {
-		free(once.at);
-		free(once.after);
-	}
-	return z != NULL ? GRAFT_OK : GRAFT_ENOTFOUND;
-}
-
 static unsigned digits_at(const char *s, size_t len, size_t at, unsigned max,
 			  int64_t *v)
 {
@@ -367,36 +182,6 @@ bool temporal_parse_offset(const char *s, size_t len, int32_t *offset)
 		return false;
 	*offset = (int32_t)(sign * (h * 3600 + m * 60 + sec));
 	return true;
-}
-
-static bool is_utc_name(const char *zone, size_t len)
-{
-	return (len == 3 && memcmp(zone, "UTC", 3) == 0) ||
-	       (len == 1 && (zone[0] == 'Z' || zone[0] == 'z'));
-}
-
-int temporal_zone_at_utc(const char *zone, size_t len, int64_t utc_secs,
-			 int32_t *offset)
-{
-	if (temporal_parse_offset(zone, len, offset))
-		return GRAFT_OK;
-	if (is_utc_name(zone, len)) {
-		*offset = 0;
-		return GRAFT_OK;
-	}
-	return tz_with(zone, len, utc_secs, false, offset);
-}
-
-int temporal_zone_at_local(const char *zone, size_t len, int64_t local_secs,
-			   int32_t *offset)
-{
-	if (temporal_parse_offset(zone, len, offset))
-		return GRAFT_OK;
-	if (is_utc_name(zone, len)) {
-		*offset = 0;
-		return GRAFT_OK;
-	}
-	return tz_with(zone, len, local_secs, true, offset);
 }
 
 int temporal_make_datetime(struct graft_value *out, int64_t local_secs,

@@ -2,9 +2,8 @@
  * values (value.h's DATE .. DURATION): the proleptic Gregorian calendar over
  * days since 1970-01-01, parsing and printing as Neo4j does, arithmetic with
  * durations, and zone offsets from the system's TZif files
- * (/usr/share/zoneinfo), read by this unit rather than through TZ, which is
- * process-global. Past a zone's last listed transition (2037 in Debian's
- * "fat" files) its last offset holds. */
+ * (/usr/share/zoneinfo, temporal_zone.c), read by this unit rather than
+ * through TZ, which is process-global. */
 #ifndef GRAFT_CYPHER_TEMPORAL_H
 #define GRAFT_CYPHER_TEMPORAL_H
 

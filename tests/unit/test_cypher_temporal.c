@@ -164,6 +164,37 @@ static void test_temporal_parse_datetimes_and_zones(void **state)
 	call_is("datetime",
 		"datetime('1850-01-01T00:00:00+00:09:21[Europe/Paris]')", 1,
 		S("1850-01-01T00:00[Europe/Paris]"));
+	/* Past the last listed transition the zone's POSIX rule holds. */
+	call_is("datetime",
+		"datetime('2050-07-01T12:00:00+02:00[Europe/Paris]')", 1,
+		S("2050-07-01T12:00[Europe/Paris]"));
+	call_is("datetime",
+		"datetime('2050-01-01T12:00:00+01:00[Europe/Paris]')", 1,
+		S("2050-01-01T12:00[Europe/Paris]"));
+	call_is("datetime",
+		"datetime('2050-03-27T03:30:00+02:00[Europe/Paris]')", 1,
+		S("2050-03-27T02:30[Europe/Paris]"));
+	call_is("datetime",
+		"datetime('2050-01-01T12:00:00+11:00[Australia/Sydney]')", 1,
+		S("2050-01-01T12:00[Australia/Sydney]"));
+	call_is("datetime",
+		"datetime('2050-07-01T12:00:00+10:00[Australia/Sydney]')", 1,
+		S("2050-07-01T12:00[Australia/Sydney]"));
+	call_is("datetime",
+		"datetime('2050-03-13T01:59:00-05:00[America/New_York]')", 1,
+		S("2050-03-13T01:59[America/New_York]"));
+	call_is("datetime",
+		"datetime('2050-03-13T03:00:00-04:00[America/New_York]')", 1,
+		S("2050-03-13T03:00[America/New_York]"));
+	call_is("datetime",
+		"datetime('2050-11-06T01:30:00-04:00[America/New_York]')", 1,
+		S("2050-11-06T01:30[America/New_York]"));
+	call_is("datetime",
+		"datetime('2050-11-06T02:30:00-05:00[America/New_York]')", 1,
+		S("2050-11-06T02:30[America/New_York]"));
+	call_is("datetime",
+		"datetime('2050-07-01T12:00:00-03:00[America/Sao_Paulo]')", 1,
+		S("2050-07-01T12:00[America/Sao_Paulo]"));
 	call_fails("datetime", "ArgumentError", 1,
 		   S("2015-07-21T21:40:32[Mars/Olympus]"));
 	call_fails("datetime", "ArgumentError", 1,
