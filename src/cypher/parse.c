@@ -1269,9 +1269,8 @@ static struct ast *rel_pattern(struct parser *p)
 		right = true;
 	else if (!expect(p, "-"))
 		return NULL;
-	if (left && right)
-		return fail(p, "a relationship with at most one direction");
-	a->op = left ? AST_DIR_IN : right ? AST_DIR_OUT : AST_DIR_BOTH;
+	/* <--> is the same as -- */
+	a->op = left == right ? AST_DIR_BOTH : left ? AST_DIR_IN : AST_DIR_OUT;
 	return a;
 }
 

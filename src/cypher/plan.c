@@ -1173,7 +1173,13 @@ static struct op *projection(struct planner *pl, struct ast *clause,
 	if (clause->n > 4 && clause->kids[4] != NULL) {
 		struct op *f;
 
-		if (resolve(pl, clause->kids[4], &next, false) < 0)
+		/* like ORDER BY, WITH's WHERE sees what came before unless
+		 * aggregation or DISTINCT replaced it */
+		if (sortsc.n == 0 &&
+		    ((!agg && !distinct && scope_copy(pl, &sortsc, sc) < 0) ||
+		     scope_copy(pl, &sortsc, &next) < 0))
+			goto fail;
+		if (resolve(pl, clause->kids[4], &sortsc, false) < 0)
 			goto fail;
 		f = op_filter(op, clause->kids[4]);
 		if (f == NULL)
