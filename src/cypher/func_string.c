@@ -1,7 +1,6 @@
 /* String functions. Positions and lengths count Unicode code points of the
  * UTF-8 text. Case mapping covers ASCII, Latin-1, Latin Extended-A, Greek
- * and Cyrillic; normalize() checks its form and returns text unchanged
- * (exact for ASCII and for text already in that form). */
+ * and Cyrillic. normalize() is func_normalize.c's. */
 #include <ctype.h>
 #include <stdlib.h>
 #include <string.h>
@@ -444,26 +443,4 @@ int fn_split(struct cypher_fctx *fc, const struct graft_value *args,
 	if (rv != GRAFT_OK)
 		graft_value_free(out);
 	return rv;
-}
-
-int fn_normalize(struct cypher_fctx *fc, const struct graft_value *args,
-		 uint32_t n, struct graft_value *out)
-{
-	static const char *const forms[] = {"NFC", "NFD", "NFKC", "NFKD"};
-	bool known = n < 2;
-
-	*out = graft_value_null();
-	if (func_any_null(args, n))
-		return GRAFT_OK;
-	if (!all_strings(args, n))
-		return func_type_error(fc, "normalize", "a String",
-				       args[0].type != GRAFT_VALUE_STRING
-					       ? &args[0] : &args[1]);
-	for (size_t i = 0; !known && i < 4; i++)
-		known = strcasecmp(args[1].u.s->data, forms[i]) == 0;
-	if (!known)
-		return func_arg_error(fc, "normalize",
-				      "unknown normal form; expected NFC, "
-				      "NFD, NFKC or NFKD");
-	return graft_value_copy(out, &args[0]);
 }

@@ -336,6 +336,21 @@ static void test_func_strings(void **state)
 	call_is("split", "null", 2, V_NULL(), S(","));
 	call_is("normalize", "'abc'", 1, S("abc"));
 	call_is("normalize", "'abc'", 2, S("abc"), S("NFKD"));
+	/* é as one code point and as e + U+0301. */
+	call_is("normalize", "'\xc3\xa9'", 1, S("e\xcc\x81"));
+	call_is("normalize", "'e\xcc\x81'", 2, S("\xc3\xa9"), S("NFD"));
+	/* Marks reorder by class: dot below (220) before acute (230). */
+	call_is("normalize", "'\xe1\xbb\x87'", 1,
+		S("e\xcc\x82\xcc\xa3"));
+	call_is("normalize", "'fi 2 A'", 2,
+		S("\xef\xac\x81 \xc2\xb2 \xef\xbc\xa1"), S("NFKC"));
+	call_is("normalize", "'\xef\xac\x81'", 2, S("\xef\xac\x81"),
+		S("NFC"));
+	/* Hangul by formula. */
+	call_is("normalize", "'\xea\xb0\x80'", 1,
+		S("\xe1\x84\x80\xe1\x85\xa1"));
+	call_is("normalize", "'\xe1\x84\x80\xe1\x85\xa1\xe1\x86\xa8'",
+		2, S("\xea\xb0\x81"), S("NFD"));
 	call_fails("normalize", "ArgumentError", 2, S("abc"), S("NFX"));
 	call_is("char_length", "3", 1, S("aéb"));
 	call_is("character_length", "0", 1, S(""));
