@@ -1,0 +1,586 @@
+/* Transactions and results: BEGIN, RUN, PULL, DISCARD, COMMIT, ROLLBACK and
+ * bookmarks.
+ *
+ * Auto-commit (RUN in READY): wait for the bookmarks, open a transaction,
+ * run, answer {fields, t_first}; PULLs stream records; at the end of the
+ * result the transaction commits and only when that is durable does the
+ * last PULL get its SUCCESS with the new bookmark. Explicit (BEGIN): the
+ * same without the commit, which COMMIT makes, answering {bookmark}.
+ * Bookmarks are "<database>:<transaction id>"; a request carrying one this
+ * server has not applied yet waits (polling) up to bookmark_timeout_ms. */
+#include "session_int.h"
+
+#include <ctype.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "../util/err.h"
+#include "wire.h"
+
+#define BOOKMARK_POLL_MS 5
+
+static uint64_t ms_since(uint64_t start_ns)
+{
+	return (uv_hrtime() - start_ns) / 1000000;
+}
+
+/* Whether the query starts with the words given (case-insensitive, any
+ * whitespace between). */
+static bool starts_with_words(const struct graft_str *q,
+			      const char *const *words)
+{
+	size_t i = 0;
+
+	for (; *words != NULL; words++) {
+		size_t n = strlen(*words);
+		while (i < q->len && isspace((unsigned char)q->data[i]))
+			i++;
+		if (q->len - i < n || strncasecmp(q->data + i, *words, n) != 0)
+			return false;
+		i += n;
+		if (i < q->len && !isspace((unsigned char)q->data[i]) &&
+		    words[1] != NULL)
+			return false;
+	}
+	return true;
+}
+
+/* Bookmarks ----------------------------------------------------------------- */
+
+void bolt_bookmarks_clear(struct bolt_session *s)
+{
+	free(s->bookmarks);
+	s->bookmarks = NULL;
+	s->nbookmarks = 0;
+}
+
+static bool parse_bookmark(const struct graft_value *v, struct bolt_bookmark *b)
+{
+	const char *colon, *p;
+	size_t dblen;
+
+	if (v->type != GRAFT_VALUE_STRING)
+		return false;
+	colon = strrchr(v->u.s->data, ':');
+	if (colon == NULL || colon[1] == '\0')
+		return false;
+	dblen = (size_t)(colon - v->u.s->data);
+	if (dblen == 0 || dblen >= sizeof b->db)
+		return false;
+	memcpy(b->db, v->u.s->data, dblen);
+	b->db[dblen] = '\0';
+	b->txid = 0;
+	for (p = colon + 1; *p != '\0'; p++) {
+		if (!isdigit((unsigned char)*p) || b->txid > UINT64_MAX / 10 - 1)
+			return false;
+		b->txid = b->txid * 10 + (uint64_t)(*p - '0');
+	}
+	return (size_t)(p - v->u.s->data) == v->u.s->len;
+}
+
+/* The first bookmark this server has not applied yet, or NULL. A bookmark
+ * of a database that no longer exists is no reason to wait. */
+static const struct bolt_bookmark *first_unapplied(struct bolt_session *s,
+						   uint64_t *at)
+{
+	struct dbms *m = cypher_engine_dbms(s->env->engine);
+
+	for (size_t i = 0; i < s->nbookmarks; i++) {
+		struct db *db = dbms_get(m, s->bookmarks[i].db);
+		if (db != NULL && db_last_txid(db) < s->bookmarks[i].txid) {
+			*at = db_last_txid(db);
+			return &s->bookmarks[i];
+		}
+	}
+	return NULL;
+}
+
+static void bookmark_timer_cb(uv_timer_t *t)
+{
+	struct bolt_session *s = t->data;
+	const struct bolt_bookmark *b;
+	char msg[GRAFT_ERRMSG_SIZE];
+	uint64_t at = 0;
+	int step;
+
+	b = first_unapplied(s, &at);
+	if (b != NULL && uv_now(s->env->loop) < s->wait_deadline)
+		return;
+	uv_timer_stop(t);
+	s->wait = BOLT_WAIT_NONE;
+	if (b == NULL) {
+		bolt_bookmarks_clear(s);
+		bolt_wake(s, bolt_continue_pending(s));
+		return;
+	}
+	snprintf(msg, sizeof msg,
+		 "Database '%s' has not reached transaction %llu of the "
+		 "bookmark within %llu ms (it is at %llu); retry, or raise "
+		 "db.transaction.bookmark_ready_timeout",
+		 b->db, (unsigned long long)b->txid,
+		 (unsigned long long)s->env->cfg.bookmark_timeout_ms,
+		 (unsigned long long)at);
+	bolt_bookmarks_clear(s);
+	bolt_request_free(&s->pending);
+	step = bolt_fail(s, "Neo.TransientError.Transaction.BookmarkTimeout",
+			 msg);
+	bolt_wake(s, step);
+}
+
+int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
+			 bool *failed)
+{
+	char msg[GRAFT_ERRMSG_SIZE];
+	uint32_t n = list != NULL ? list->u.list->len : 0;
+	uint64_t at;
+
+	*failed = false;
+	if (n == 0)
+		return BOLT_STEP_DONE;
+	s->bookmarks = calloc(n, sizeof *s->bookmarks);
+	if (s->bookmarks == NULL)
+		return BOLT_STEP_CLOSE;
+	for (s->nbookmarks = 0; s->nbookmarks < n; s->nbookmarks++) {
+		const struct graft_value *v = &list->u.list->items[s->nbookmarks];
+		if (parse_bookmark(v, &s->bookmarks[s->nbookmarks]))
+			continue;
+		snprintf(msg, sizeof msg,
+			 "Supplied bookmark '%.200s' is not one graft issued "
+			 "(<database>:<transaction id>); pass the bookmarks "
+			 "this server returned",
+			 v->type == GRAFT_VALUE_STRING ? v->u.s->data : "?");
+		bolt_bookmarks_clear(s);
+		*failed = true;
+		return bolt_fail(s, "Neo.ClientError.Transaction.InvalidBookmark",
+				 msg);
+	}
+	if (first_unapplied(s, &at) == NULL) {
+		bolt_bookmarks_clear(s);
+		return BOLT_STEP_DONE;
+	}
+	s->wait = BOLT_WAIT_BOOKMARK;
+	s->wait_deadline = uv_now(s->env->loop) + s->env->cfg.bookmark_timeout_ms;
+	uv_timer_start(&s->timer, bookmark_timer_cb, BOOKMARK_POLL_MS,
+		       BOOKMARK_POLL_MS);
+	return BOLT_STEP_WAIT;
+}
+
+/* Transactions -------------------------------------------------------------- */
+
+/* Reads the transaction options of a BEGIN or auto-commit RUN extra map
+ * (field f of r). False, with e filled, for a value graft refuses. */
+static bool tx_options(struct bolt_session *s, const struct bolt_request *r,
+		       unsigned f, struct cypher_tx_options *o,
+		       struct cypher_error *e)
+{
+	const struct graft_value *db = bolt_field(r, f, "db", GRAFT_VALUE_STRING);
+	const struct graft_value *mode = bolt_field(r, f, "mode",
+						    GRAFT_VALUE_STRING);
+	const struct graft_value *timeout = bolt_field(r, f, "tx_timeout",
+						       GRAFT_VALUE_INT);
+	const struct graft_value *imp = bolt_field(r, f, "imp_user",
+						   GRAFT_VALUE_STRING);
+
+	memset(o, 0, sizeof *o);
+	o->db = db != NULL && db->u.s->len > 0 ? db->u.s->data : NULL;
+	o->mode = mode != NULL && strcmp(mode->u.s->data, "r") == 0
+			  ? CYPHER_TX_READ
+			  : CYPHER_TX_WRITE;
+	o->user = s->user[0] != '\0' ? s->user : NULL;
+	o->metadata = bolt_field(r, f, "tx_metadata", GRAFT_VALUE_MAP);
+	if (imp != NULL) {
+		snprintf(e->code, sizeof e->code, "%s",
+			 "Neo.ClientError.Security.Forbidden");
+		snprintf(e->message, sizeof e->message,
+			 "Impersonation (imp_user '%.100s') is not supported "
+			 "by graft; open a session as that user instead",
+			 imp->u.s->data);
+		return false;
+	}
+	if (timeout != NULL && timeout->u.i < 0) {
+		snprintf(e->code, sizeof e->code, "%s",
+			 "Neo.ClientError.Request.Invalid");
+		snprintf(e->message, sizeof e->message,
+			 "tx_timeout must be 0 or more milliseconds, not %lld",
+			 (long long)timeout->u.i);
+		return false;
+	}
+	o->timeout_ms = timeout != NULL ? (uint64_t)timeout->u.i : 0;
+	return true;
+}
+
+static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
+		    unsigned f, bool autocommit)
+{
+	struct cypher_tx_options o;
+	struct cypher_error e;
+
+	memset(&e, 0, sizeof e);
+	if (!tx_options(s, r, f, &o, &e) ||
+	    cypher_tx_begin(s->env->engine, &o, &s->tx, &e) != GRAFT_OK) {
+		s->tx = NULL;
+		return bolt_fail_error(s, &e);
+	}
+	s->autocommit = autocommit;
+	s->next_qid = 0;
+	return BOLT_STEP_DONE;
+}
+
+static int begin_now(struct bolt_session *s, const struct bolt_request *r)
+{
+	int step = begin_tx(s, r, 0, false);
+
+	if (s->tx == NULL)
+		return step;
+	s->state = BOLT_TX_READY;
+	return bolt_step_of(bolt_write_success_empty(s->out));
+}
+
+static int run_statement(struct bolt_session *s, const struct bolt_request *r);
+
+static int run_autocommit(struct bolt_session *s, const struct bolt_request *r)
+{
+	int step = begin_tx(s, r, 2, true);
+
+	return s->tx == NULL ? step : run_statement(s, r);
+}
+
+/* Moves r into s->pending when the bookmarks make it wait. */
+static int await_then(struct bolt_session *s, struct bolt_request *r,
+		      unsigned f,
+		      int (*then)(struct bolt_session *,
+				  const struct bolt_request *))
+{
+	bool failed;
+	int step = bolt_bookmarks_await(
+		s, bolt_field(r, f, "bookmarks", GRAFT_VALUE_LIST), &failed);
+
+	if (failed || step == BOLT_STEP_CLOSE)
+		return step;
+	if (step == BOLT_STEP_DONE)
+		return then(s, r);
+	s->pending = *r;
+	r->nfields = 0;
+	return BOLT_STEP_WAIT;
+}
+
+int bolt_continue_pending(struct bolt_session *s)
+{
+	struct bolt_request r = s->pending;
+	int step;
+
+	s->pending.nfields = 0;
+	step = r.sig == BOLT_BEGIN ? begin_now(s, &r) : run_autocommit(s, &r);
+	bolt_request_free(&r);
+	return step;
+}
+
+int bolt_handle_begin(struct bolt_session *s, struct bolt_request *r)
+{
+	return await_then(s, r, 0, begin_now);
+}
+
+static void commit_cb(struct cypher_commit_req *req, int status);
+
+static int start_commit(struct bolt_session *s)
+{
+	struct cypher_tx *tx = s->tx;
+
+	s->tx = NULL;
+	s->commit.data = s;
+	s->wait = BOLT_WAIT_COMMIT;
+	if (cypher_tx_commit(tx, &s->commit, commit_cb) != GRAFT_OK) {
+		s->wait = BOLT_WAIT_NONE;
+		return bolt_fail_error(s, &s->commit.error);
+	}
+	return BOLT_STEP_WAIT;
+}
+
+int bolt_handle_commit(struct bolt_session *s)
+{
+	s->autocommit = false;
+	return start_commit(s);
+}
+
+int bolt_handle_rollback(struct bolt_session *s)
+{
+	bolt_drop_tx(s);
+	s->state = BOLT_READY;
+	return bolt_step_of(bolt_write_success_empty(s->out));
+}
+
+/* Results -------------------------------------------------------------------- */
+
+static const char *const password_words[] = {"ALTER", "CURRENT", "USER",
+					     "SET", "PASSWORD", NULL};
+static const char *const profile_words[] = {"PROFILE", NULL};
+
+static int write_run_success(struct bolt_session *s)
+{
+	const char *const *names;
+	size_t n = cypher_result_fields(s->result, &names), start;
+	struct graft_buf *b = s->out;
+	int rv = bolt_response_begin(b, BOLT_SUCCESS, 1, &start);
+
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(b, s->autocommit ? 2 : 3);
+	if (rv == GRAFT_OK)
+		rv = pack_cstring(b, "fields");
+	if (rv == GRAFT_OK)
+		rv = pack_list_header(b, n);
+	for (size_t i = 0; rv == GRAFT_OK && i < n; i++)
+		rv = pack_cstring(b, names[i]);
+	if (rv == GRAFT_OK)
+		rv = bolt_put_int(b, "t_first", (int64_t)ms_since(s->run_start_ns));
+	if (rv == GRAFT_OK && !s->autocommit)
+		rv = bolt_put_int(b, "qid", s->qid);
+	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
+}
+
+static int run_statement(struct bolt_session *s, const struct bolt_request *r)
+{
+	const struct graft_str *q = r->f[0].u.s;
+	struct cypher_error e;
+
+	s->password_change = starts_with_words(q, password_words);
+	if (s->credentials_expired && !s->password_change) {
+		return bolt_fail(
+			s, "Neo.ClientError.Security.CredentialsExpired",
+			"The credentials you provided were valid, but must be "
+			"changed before you can use this instance. Issue "
+			"ALTER CURRENT USER SET PASSWORD FROM 'current "
+			"password' TO 'new password' against the system "
+			"database in this session, then reconnect with the "
+			"new password.");
+	}
+	memset(&e, 0, sizeof e);
+	s->run_start_ns = uv_hrtime();
+	if (cypher_run(s->tx, q->data, q->len, &r->f[1], &s->result, &e) !=
+	    GRAFT_OK) {
+		s->result = NULL;
+		return bolt_fail_error(s, &e);
+	}
+	s->profile = starts_with_words(q, profile_words);
+	if (!s->autocommit)
+		s->qid = s->next_qid++;
+	s->state = s->autocommit ? BOLT_STREAMING : BOLT_TX_STREAMING;
+	return bolt_step_of(write_run_success(s));
+}
+
+int bolt_handle_run(struct bolt_session *s, struct bolt_request *r)
+{
+	if (s->state == BOLT_READY)
+		return await_then(s, r, 2, run_autocommit);
+	if (s->result != NULL)
+		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
+				 "graft keeps one open result per transaction: "
+				 "pull or discard the previous result before "
+				 "running the next statement");
+	return run_statement(s, r);
+}
+
+int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
+{
+	const struct graft_value *n = bolt_field(r, 0, "n", GRAFT_VALUE_INT);
+	const struct graft_value *qid = bolt_field(r, 0, "qid", GRAFT_VALUE_INT);
+
+	if (n == NULL || n->u.i == 0 || n->u.i < -1)
+		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
+				 "PULL and DISCARD need n: a number of records "
+				 "of at least 1, or -1 for all");
+	if (qid != NULL && qid->u.i != -1 &&
+	    (s->autocommit || qid->u.i != s->qid))
+		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
+				 "No open result with that qid: results are "
+				 "consumed one at a time, the last one run");
+	s->pull_left = n->u.i;
+	s->discarding = r->sig == BOLT_DISCARD;
+	return bolt_stream(s);
+}
+
+static const struct {
+	const char *key;
+	size_t offset;
+} stat_keys[] = {
+#define STAT(k, f) {k, offsetof(struct cypher_stats, f)}
+	STAT("nodes-created", nodes_created),
+	STAT("nodes-deleted", nodes_deleted),
+	STAT("relationships-created", relationships_created),
+	STAT("relationships-deleted", relationships_deleted),
+	STAT("properties-set", properties_set),
+	STAT("labels-added", labels_added),
+	STAT("labels-removed", labels_removed),
+	STAT("indexes-added", indexes_added),
+	STAT("indexes-removed", indexes_removed),
+	STAT("constraints-added", constraints_added),
+	STAT("constraints-removed", constraints_removed),
+	STAT("system-updates", system_updates),
+#undef STAT
+};
+
+static uint64_t stat_at(const struct cypher_stats *st, size_t i)
+{
+	uint64_t v;
+
+	memcpy(&v, (const char *)st + stat_keys[i].offset, sizeof v);
+	return v;
+}
+
+/* "stats": the counters that are not zero, as Neo4j sends them. */
+static int put_stats(struct graft_buf *b, const struct cypher_stats *st)
+{
+	size_t n = 0, count = sizeof stat_keys / sizeof *stat_keys;
+	int rv;
+
+	for (size_t i = 0; i < count; i++)
+		n += stat_at(st, i) != 0;
+	rv = pack_cstring(b, "stats");
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(b, n);
+	for (size_t i = 0; rv == GRAFT_OK && i < count; i++)
+		if (stat_at(st, i) != 0)
+			rv = bolt_put_int(b, stat_keys[i].key,
+					  (int64_t)stat_at(st, i));
+	return rv;
+}
+
+/* The SUCCESS ending a result; bookmark NULL inside a transaction. */
+static int write_summary(struct bolt_session *s, const char *bookmark)
+{
+	struct graft_buf *b = s->out;
+	bool stats = cypher_stats_any(&s->summary_stats);
+	bool plan = s->summary_plan.type != GRAFT_VALUE_NULL;
+	size_t start;
+	int rv = bolt_response_begin(b, BOLT_SUCCESS, 1, &start);
+
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(b, 3 + stats + plan + (bookmark != NULL));
+	if (rv == GRAFT_OK)
+		rv = bolt_put_str(b, "type", s->summary_type);
+	if (rv == GRAFT_OK)
+		rv = bolt_put_int(b, "t_last", (int64_t)s->summary_t_last);
+	if (rv == GRAFT_OK)
+		rv = bolt_put_str(b, "db", s->summary_db);
+	if (rv == GRAFT_OK && stats)
+		rv = put_stats(b, &s->summary_stats);
+	if (rv == GRAFT_OK && plan) {
+		rv = pack_cstring(b, s->profile ? "profile" : "plan");
+		if (rv == GRAFT_OK)
+			rv = pack_value(b, &s->summary_plan, &s->pack);
+	}
+	if (rv == GRAFT_OK && bookmark != NULL)
+		rv = bolt_put_str(b, "bookmark", bookmark);
+	graft_value_free(&s->summary_plan);
+	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
+}
+
+static void commit_cb(struct cypher_commit_req *req, int status)
+{
+	struct bolt_session *s = req->data;
+	char bookmark[96];
+	size_t start;
+	int rv;
+
+	s->wait = BOLT_WAIT_NONE;
+	if (s->closing) {
+		bolt_wake(s, BOLT_STEP_CLOSE);
+		return;
+	}
+	if (status != GRAFT_OK) {
+		bolt_wake(s, bolt_fail_error(s, &req->error));
+		return;
+	}
+	if (s->password_change)
+		s->credentials_expired = false;
+	snprintf(bookmark, sizeof bookmark, "%s:%llu", req->db,
+		 (unsigned long long)req->txid);
+	s->state = BOLT_READY;
+	if (s->autocommit) {
+		rv = write_summary(s, bookmark);
+	} else {
+		rv = bolt_response_begin(s->out, BOLT_SUCCESS, 1, &start);
+		if (rv == GRAFT_OK)
+			rv = pack_map_header(s->out, 1);
+		if (rv == GRAFT_OK)
+			rv = bolt_put_str(s->out, "bookmark", bookmark);
+		if (rv == GRAFT_OK)
+			rv = bolt_response_end(s->out, start);
+	}
+	bolt_wake(s, bolt_step_of(rv));
+}
+
+/* The result has no more rows: keep its summary, close it, and commit an
+ * auto-commit transaction. */
+static int finish_result(struct bolt_session *s)
+{
+	const struct graft_value *plan = cypher_result_plan(s->result);
+
+	snprintf(s->summary_type, sizeof s->summary_type, "%s",
+		 cypher_result_type(s->result));
+	snprintf(s->summary_db, sizeof s->summary_db, "%s",
+		 cypher_tx_db(s->tx));
+	cypher_result_stats(s->result, &s->summary_stats);
+	s->summary_t_last = ms_since(s->run_start_ns);
+	if (plan != NULL && graft_value_copy(&s->summary_plan, plan) != GRAFT_OK)
+		return BOLT_STEP_CLOSE;
+	cypher_result_close(s->result);
+	s->result = NULL;
+	if (s->autocommit)
+		return start_commit(s);
+	if (s->password_change)
+		s->credentials_expired = false;
+	s->state = BOLT_TX_READY;
+	return bolt_step_of(write_summary(s, NULL));
+}
+
+static int write_record(struct bolt_session *s, const struct graft_value *row,
+			size_t n)
+{
+	size_t start;
+	int rv = bolt_response_begin(s->out, BOLT_RECORD, 1, &start);
+
+	if (rv == GRAFT_OK)
+		rv = pack_list_header(s->out, n);
+	for (size_t i = 0; rv == GRAFT_OK && i < n; i++)
+		rv = pack_value(s->out, &row[i], &s->pack);
+	return rv != GRAFT_OK ? rv : bolt_response_end(s->out, start);
+}
+
+int bolt_stream(struct bolt_session *s)
+{
+	const char *const *names;
+	size_t width = cypher_result_fields(s->result, &names);
+	const struct graft_value *row;
+	struct cypher_error e;
+	size_t start;
+	int rv;
+
+	for (;;) {
+		if (s->pull_left == 0) {
+			rv = bolt_response_begin(s->out, BOLT_SUCCESS, 1, &start);
+			if (rv == GRAFT_OK)
+				rv = pack_map_header(s->out, 1);
+			if (rv == GRAFT_OK)
+				rv = pack_cstring(s->out, "has_more");
+			if (rv == GRAFT_OK)
+				rv = pack_bool(s->out, true);
+			if (rv == GRAFT_OK)
+				rv = bolt_response_end(s->out, start);
+			return bolt_step_of(rv);
+		}
+		if (!s->discarding && s->out->len >= s->env->cfg.out_high)
+			return BOLT_STEP_FULL;
+		memset(&e, 0, sizeof e);
+		rv = cypher_result_next(s->result, &row, &e);
+		if (rv < 0)
+			return bolt_fail_error(s, &e);
+		if (rv == 0)
+			return finish_result(s);
+		if (!s->discarding && write_record(s, row, width) != GRAFT_OK)
+			return BOLT_STEP_CLOSE;
+		if (s->pull_left > 0)
+			s->pull_left--;
+	}
+}

@@ -1,0 +1,506 @@
+/* The Bolt server state machine and the connection-level messages (HELLO,
+ * LOGON, LOGOFF, RESET, GOODBYE, ROUTE, TELEMETRY); transactions and results
+ * are in query.c.
+ *
+ * Every request is checked against the table of states it is valid in.
+ * In FAILED everything but RESET and GOODBYE is IGNORED. A request that is
+ * invalid in the current state, or a message that is not Bolt, is a
+ * protocol violation: FAILURE Neo.ClientError.Request.Invalid, then close.
+ * A failure before authentication closes too; after it, FAILURE drops the
+ * open transaction and the session waits in FAILED for RESET. */
+#include "session_int.h"
+
+#include <graft.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/err.h"
+#include "wire.h"
+
+#define ST(x) (1u << BOLT_##x)
+#define ANY_STATE ((1u << BOLT_STATE_COUNT) - 1)
+
+static const char *const state_names[BOLT_STATE_COUNT] = {
+	"NEGOTIATION", "AUTHENTICATION", "READY", "STREAMING",
+	"TX_READY", "TX_STREAMING", "FAILED", "DEFUNCT",
+};
+
+int bolt_step_of(int rv)
+{
+	return rv == GRAFT_OK ? BOLT_STEP_DONE : BOLT_STEP_CLOSE;
+}
+
+int bolt_put_str(struct graft_buf *b, const char *key, const char *value)
+{
+	int rv = pack_cstring(b, key);
+
+	return rv != GRAFT_OK ? rv : pack_cstring(b, value);
+}
+
+int bolt_put_int(struct graft_buf *b, const char *key, int64_t value)
+{
+	int rv = pack_cstring(b, key);
+
+	return rv != GRAFT_OK ? rv : pack_int(b, value);
+}
+
+void bolt_drop_tx(struct bolt_session *s)
+{
+	if (s->result != NULL)
+		cypher_result_close(s->result);
+	s->result = NULL;
+	if (s->tx != NULL)
+		cypher_tx_rollback(s->tx);
+	s->tx = NULL;
+	graft_value_free(&s->summary_plan);
+}
+
+int bolt_fail(struct bolt_session *s, const char *code, const char *message)
+{
+	int rv = bolt_write_failure(s->out, code, message);
+
+	bolt_drop_tx(s);
+	if (!s->authenticated || rv != GRAFT_OK) {
+		s->state = BOLT_DEFUNCT;
+		return BOLT_STEP_CLOSE;
+	}
+	s->state = BOLT_FAILED;
+	return BOLT_STEP_DONE;
+}
+
+int bolt_fail_error(struct bolt_session *s, const struct cypher_error *e)
+{
+	/* A code is what drivers classify errors by; never send none. */
+	return bolt_fail(s, e->code[0] != '\0' ? e->code
+					       : "Neo.DatabaseError.General."
+						 "UnknownError",
+			 e->message);
+}
+
+static int protocol_violation(struct bolt_session *s, const char *message)
+{
+	bolt_write_failure(s->out, "Neo.ClientError.Request.Invalid", message);
+	bolt_drop_tx(s);
+	s->state = BOLT_DEFUNCT;
+	return BOLT_STEP_CLOSE;
+}
+
+static void finish_close(struct bolt_session *s);
+
+void bolt_wake(struct bolt_session *s, int step)
+{
+	if (s->closing)
+		finish_close(s);
+	else
+		s->wake_cb(s, step);
+}
+
+/* HELLO and LOGON ------------------------------------------------------- */
+
+static int write_hello_success(struct bolt_session *s, bool patch_utc)
+{
+	struct graft_buf *b = s->out;
+	char id[32];
+	size_t start;
+	int rv;
+
+	snprintf(id, sizeof id, "bolt-%llu", (unsigned long long)s->id);
+	rv = bolt_response_begin(b, BOLT_SUCCESS, 1, &start);
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(b, patch_utc ? 4 : 3);
+	if (rv == GRAFT_OK)
+		rv = bolt_put_str(b, "server", GRAFT_SERVER_AGENT);
+	if (rv == GRAFT_OK)
+		rv = bolt_put_str(b, "connection_id", id);
+	if (rv == GRAFT_OK)
+		rv = pack_cstring(b, "hints");
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(b, 0);
+	if (rv == GRAFT_OK && patch_utc) {
+		rv = pack_cstring(b, "patch_bolt");
+		if (rv == GRAFT_OK)
+			rv = pack_list_header(b, 1);
+		if (rv == GRAFT_OK)
+			rv = pack_cstring(b, "utc");
+	}
+	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
+}
+
+/* Ends a login: HELLO's SUCCESS before 5.1 (auth is part of HELLO),
+ * LOGON's SUCCESS {} from 5.1. */
+static int finish_auth(struct bolt_session *s, int status)
+{
+	int rv;
+
+	if (status != GRAFT_OK)
+		return bolt_fail_error(s, &s->auth.error);
+	s->authenticated = true;
+	s->credentials_expired = s->auth.credentials_expired;
+	s->state = BOLT_READY;
+	if (s->version < BOLT_VERSION(5, 1))
+		rv = write_hello_success(s, s->utc &&
+					 s->version < BOLT_VERSION(5, 0));
+	else
+		rv = bolt_write_success_empty(s->out);
+	return bolt_step_of(rv);
+}
+
+static void auth_cb(struct security_req *req, int status)
+{
+	struct bolt_session *s = req->data;
+
+	s->wait = BOLT_WAIT_NONE;
+	if (s->closing) {
+		finish_close(s);
+		return;
+	}
+	bolt_wake(s, finish_auth(s, status));
+}
+
+static const char *map_str(const struct bolt_request *r, const char *key)
+{
+	const struct graft_value *v = bolt_field(r, 0, key, GRAFT_VALUE_STRING);
+
+	return v != NULL ? v->u.s->data : NULL;
+}
+
+static int unauthorized(struct bolt_session *s, const char *message)
+{
+	snprintf(s->auth.error.code, sizeof s->auth.error.code, "%s",
+		 "Neo.ClientError.Security.Unauthorized");
+	snprintf(s->auth.error.message, sizeof s->auth.error.message, "%s",
+		 message);
+	return finish_auth(s, GRAFT_EINVAL);
+}
+
+/* The auth token is field 0 of r (LOGON, or HELLO before 5.1). */
+static int start_auth(struct bolt_session *s, const struct bolt_request *r)
+{
+	const char *scheme = map_str(r, "scheme");
+	const char *user = map_str(r, "principal");
+	const char *password = map_str(r, "credentials");
+
+	memset(&s->auth.error, 0, sizeof s->auth.error);
+	s->auth.credentials_expired = false;
+	snprintf(s->user, sizeof s->user, "%s", user != NULL ? user : "");
+	if (s->env->security == NULL ||
+	    !security_auth_enabled(s->env->security))
+		return finish_auth(s, GRAFT_OK);
+	if (scheme == NULL || strcmp(scheme, "basic") != 0)
+		return unauthorized(s, "Unsupported authentication scheme; "
+				       "graft accepts \"basic\" (user name "
+				       "and password)");
+	if (user == NULL || password == NULL || strlen(user) >= sizeof s->user)
+		return unauthorized(s, "The client is unauthorized due to "
+				       "authentication failure.");
+	s->auth.data = s;
+	s->wait = BOLT_WAIT_AUTH;
+	if (security_authenticate(s->env->security, &s->auth, user, password,
+				  auth_cb) != GRAFT_OK) {
+		s->wait = BOLT_WAIT_NONE;
+		return finish_auth(s, GRAFT_EINVAL);
+	}
+	return BOLT_STEP_WAIT;
+}
+
+static bool asks_utc_patch(const struct bolt_request *r)
+{
+	const struct graft_value *p = bolt_field(r, 0, "patch_bolt",
+						 GRAFT_VALUE_LIST);
+
+	for (uint32_t i = 0; p != NULL && i < p->u.list->len; i++) {
+		const struct graft_value *v = &p->u.list->items[i];
+		if (v->type == GRAFT_VALUE_STRING && strcmp(v->u.s->data, "utc") == 0)
+			return true;
+	}
+	return false;
+}
+
+static void set_utc(struct bolt_session *s, bool utc)
+{
+	s->utc = utc;
+	s->pack.flags = utc ? PACK_UTC_DATETIME : 0;
+}
+
+static int handle_hello(struct bolt_session *s, struct bolt_request *r)
+{
+	if (s->version < BOLT_VERSION(5, 0))
+		set_utc(s, asks_utc_patch(r));
+	if (s->version < BOLT_VERSION(5, 1))
+		return start_auth(s, r);
+	s->state = BOLT_AUTHENTICATION;
+	return bolt_step_of(write_hello_success(s, false));
+}
+
+static int handle_logon(struct bolt_session *s, struct bolt_request *r)
+{
+	return start_auth(s, r);
+}
+
+static int handle_logoff(struct bolt_session *s, struct bolt_request *r)
+{
+	(void)r;
+	s->authenticated = false;
+	s->credentials_expired = false;
+	s->user[0] = '\0';
+	s->state = BOLT_AUTHENTICATION;
+	return bolt_step_of(bolt_write_success_empty(s->out));
+}
+
+/* RESET, GOODBYE, TELEMETRY, ROUTE -------------------------------------- */
+
+static int handle_reset(struct bolt_session *s, struct bolt_request *r)
+{
+	(void)r;
+	bolt_drop_tx(s);
+	s->state = s->authenticated ? BOLT_READY : BOLT_AUTHENTICATION;
+	return bolt_step_of(bolt_write_success_empty(s->out));
+}
+
+static int handle_goodbye(struct bolt_session *s, struct bolt_request *r)
+{
+	(void)r;
+	bolt_drop_tx(s);
+	s->state = BOLT_DEFUNCT;
+	return BOLT_STEP_CLOSE;
+}
+
+static int handle_telemetry(struct bolt_session *s, struct bolt_request *r)
+{
+	if (r->f[0].u.i < 0 || r->f[0].u.i > 3)
+		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
+				 "TELEMETRY api must be 0 (managed "
+				 "transaction), 1 (explicit), 2 (implicit) or "
+				 "3 (executeQuery)");
+	return bolt_step_of(bolt_write_success_empty(s->out));
+}
+
+static int put_server(struct graft_buf *b, const char *address,
+		      const char *role)
+{
+	int rv = pack_map_header(b, 2);
+
+	if (rv == GRAFT_OK)
+		rv = pack_cstring(b, "addresses");
+	if (rv == GRAFT_OK)
+		rv = pack_list_header(b, 1);
+	if (rv == GRAFT_OK)
+		rv = pack_cstring(b, address);
+	return rv != GRAFT_OK ? rv : bolt_put_str(b, "role", role);
+}
+
+/* A single server is writer, reader and router of every database. */
+static int write_route(struct bolt_session *s, const char *db)
+{
+	static const char *const roles[] = {"WRITE", "READ", "ROUTE"};
+	struct graft_buf *b = s->out;
+	size_t start;
+	int rv = bolt_response_begin(b, BOLT_SUCCESS, 1, &start);
+
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(b, 1);
+	if (rv == GRAFT_OK)
+		rv = pack_cstring(b, "rt");
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(b, 3);
+	if (rv == GRAFT_OK)
+		rv = bolt_put_int(b, "ttl", (int64_t)s->env->cfg.routing_ttl_s);
+	if (rv == GRAFT_OK)
+		rv = bolt_put_str(b, "db", db);
+	if (rv == GRAFT_OK)
+		rv = pack_cstring(b, "servers");
+	if (rv == GRAFT_OK)
+		rv = pack_list_header(b, 3);
+	for (int i = 0; rv == GRAFT_OK && i < 3; i++)
+		rv = put_server(b, s->env->cfg.advertised, roles[i]);
+	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
+}
+
+static int handle_route(struct bolt_session *s, struct bolt_request *r)
+{
+	struct dbms *m = cypher_engine_dbms(s->env->engine);
+	const struct graft_value *dbv = bolt_field(r, 2, "db",
+						   GRAFT_VALUE_STRING);
+	const char *db = dbv != NULL && dbv->u.s->len > 0 ? dbv->u.s->data
+							  : dbms_default_db(m);
+	char msg[GRAFT_ERRMSG_SIZE];
+
+	if (dbms_get(m, db) == NULL) {
+		snprintf(msg, sizeof msg,
+			 "Database does not exist. Database name: '%.200s'.",
+			 db);
+		return bolt_fail(s, "Neo.ClientError.Database.DatabaseNotFound",
+				 msg);
+	}
+	return bolt_step_of(write_route(s, db));
+}
+
+/* Dispatch ---------------------------------------------------------------- */
+
+struct handler {
+	uint8_t sig;
+	unsigned states; /* where the request is valid */
+	int (*fn)(struct bolt_session *s, struct bolt_request *r);
+};
+
+static int handle_begin(struct bolt_session *s, struct bolt_request *r)
+{
+	return bolt_handle_begin(s, r);
+}
+
+static int handle_commit(struct bolt_session *s, struct bolt_request *r)
+{
+	(void)r;
+	return bolt_handle_commit(s);
+}
+
+static int handle_rollback(struct bolt_session *s, struct bolt_request *r)
+{
+	(void)r;
+	return bolt_handle_rollback(s);
+}
+
+static const struct handler handlers[] = {
+	{BOLT_HELLO, ST(NEGOTIATION), handle_hello},
+	{BOLT_LOGON, ST(AUTHENTICATION), handle_logon},
+	{BOLT_LOGOFF, ST(READY), handle_logoff},
+	{BOLT_GOODBYE, ANY_STATE, handle_goodbye},
+	{BOLT_RESET, ANY_STATE & ~ST(NEGOTIATION), handle_reset},
+	{BOLT_RUN, ST(READY) | ST(TX_READY) | ST(TX_STREAMING), bolt_handle_run},
+	{BOLT_BEGIN, ST(READY), handle_begin},
+	{BOLT_COMMIT, ST(TX_READY), handle_commit},
+	{BOLT_ROLLBACK, ST(TX_READY) | ST(TX_STREAMING), handle_rollback},
+	{BOLT_PULL, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},
+	{BOLT_DISCARD, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},
+	{BOLT_ROUTE, ST(READY), handle_route},
+	{BOLT_TELEMETRY, ST(READY), handle_telemetry},
+};
+
+static const struct handler *find_handler(uint8_t sig)
+{
+	for (size_t i = 0; i < sizeof handlers / sizeof *handlers; i++)
+		if (handlers[i].sig == sig)
+			return &handlers[i];
+	return NULL;
+}
+
+static int dispatch(struct bolt_session *s, struct bolt_request *r)
+{
+	const struct handler *h = find_handler(r->sig);
+	char msg[160];
+
+	if (s->state == BOLT_FAILED && r->sig != BOLT_RESET &&
+	    r->sig != BOLT_GOODBYE)
+		return bolt_step_of(bolt_write_ignored(s->out));
+	if ((h->states & (1u << s->state)) == 0) {
+		snprintf(msg, sizeof msg,
+			 "Message %s cannot be handled by a session in the "
+			 "%s state.",
+			 bolt_request_name(r->sig), state_names[s->state]);
+		return protocol_violation(s, msg);
+	}
+	return h->fn(s, r);
+}
+
+int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
+			size_t len, bool too_big)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct bolt_request r;
+	int rv, step;
+
+	if (too_big) {
+		snprintf(errmsg, sizeof errmsg,
+			 "Request of more than %zu bytes refused; send "
+			 "smaller parameters (for example in batches)",
+			 s->env->cfg.max_message);
+		return s->state == BOLT_FAILED
+			       ? bolt_step_of(bolt_write_ignored(s->out))
+			       : bolt_fail(s, "Neo.ClientError.Request.Invalid",
+					   errmsg);
+	}
+	rv = bolt_request_decode(s->version, msg, len, &r, errmsg);
+	if (rv == GRAFT_EINVAL || rv == GRAFT_ETOOBIG)
+		return s->state == BOLT_FAILED
+			       ? bolt_step_of(bolt_write_ignored(s->out))
+			       : bolt_fail(s, "Neo.ClientError.Request.Invalid",
+					   errmsg);
+	if (rv != GRAFT_OK)
+		return protocol_violation(s, errmsg);
+	step = dispatch(s, &r);
+	bolt_request_free(&r);
+	return step;
+}
+
+int bolt_session_resume(struct bolt_session *s)
+{
+	return bolt_stream(s);
+}
+
+bool bolt_session_waiting(const struct bolt_session *s)
+{
+	return s->wait != BOLT_WAIT_NONE;
+}
+
+void *bolt_session_data(const struct bolt_session *s)
+{
+	return s->data;
+}
+
+int bolt_session_new(struct bolt_env *env, uint32_t version, uint64_t id,
+		     struct graft_buf *out,
+		     void (*wake_cb)(struct bolt_session *s, int step),
+		     void *data, struct bolt_session **out_session)
+{
+	struct bolt_session *s = calloc(1, sizeof *s);
+
+	if (s == NULL)
+		return GRAFT_ENOMEM;
+	s->env = env;
+	s->version = version;
+	s->id = id;
+	s->out = out;
+	s->wake_cb = wake_cb;
+	s->data = data;
+	s->state = BOLT_NEGOTIATION;
+	set_utc(s, version >= BOLT_VERSION(5, 0));
+	s->pack.entity = bolt_pack_entity;
+	s->pack.arg = s;
+	uv_timer_init(env->loop, &s->timer);
+	s->timer.data = s;
+	*out_session = s;
+	return GRAFT_OK;
+}
+
+static void timer_close_cb(uv_handle_t *h)
+{
+	struct bolt_session *s = h->data;
+
+	if (s->closed_cb != NULL)
+		s->closed_cb(s->closed_data);
+	free(s);
+}
+
+static void finish_close(struct bolt_session *s)
+{
+	if (s->wait == BOLT_WAIT_AUTH || s->wait == BOLT_WAIT_COMMIT)
+		return; /* their callbacks come back here */
+	bolt_request_free(&s->pending);
+	bolt_bookmarks_clear(s);
+	bolt_drop_tx(s);
+	uv_close((uv_handle_t *)&s->timer, timer_close_cb);
+}
+
+void bolt_session_close(struct bolt_session *s,
+			void (*closed_cb)(void *data), void *data)
+{
+	s->closing = true;
+	s->closed_cb = closed_cb;
+	s->closed_data = data;
+	if (s->wait == BOLT_WAIT_BOOKMARK) {
+		uv_timer_stop(&s->timer);
+		s->wait = BOLT_WAIT_NONE;
+	}
+	finish_close(s);
+}

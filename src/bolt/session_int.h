@@ -1,0 +1,118 @@
+/* The session's insides, shared by session.c (states, connection-level
+ * messages), query.c (transactions and results) and entity.c (nodes,
+ * relationships and paths on the wire). */
+#ifndef GRAFT_BOLT_SESSION_INT_H
+#define GRAFT_BOLT_SESSION_INT_H
+
+#include "../pack/pack.h"
+#include "message.h"
+#include "session.h"
+
+enum bolt_state {
+	BOLT_NEGOTIATION,   /* before HELLO */
+	BOLT_AUTHENTICATION, /* HELLO done (5.1+), waiting for LOGON */
+	BOLT_READY,
+	BOLT_STREAMING,     /* auto-commit result open */
+	BOLT_TX_READY,      /* explicit transaction, no open result */
+	BOLT_TX_STREAMING,  /* explicit transaction with an open result */
+	BOLT_FAILED,        /* everything but RESET and GOODBYE is IGNORED */
+	BOLT_DEFUNCT,       /* closing */
+	BOLT_STATE_COUNT
+};
+
+/* The asynchronous step a session waits for. */
+enum bolt_wait {
+	BOLT_WAIT_NONE,
+	BOLT_WAIT_AUTH,     /* security_authenticate */
+	BOLT_WAIT_BOOKMARK, /* polling until bookmarks are applied */
+	BOLT_WAIT_COMMIT,   /* cypher_tx_commit */
+};
+
+struct bolt_bookmark {
+	char db[64];
+	uint64_t txid;
+};
+
+struct bolt_session {
+	struct bolt_env *env;
+	uint32_t version;
+	uint64_t id;
+	struct graft_buf *out; /* borrowed */
+	void (*wake_cb)(struct bolt_session *s, int step);
+	void *data;
+	enum bolt_state state;
+	bool utc;              /* DateTime as 'I'/'i' */
+	bool authenticated;
+	bool credentials_expired;
+	char user[128];
+
+	/* The open transaction and result. */
+	struct cypher_tx *tx;
+	bool autocommit;       /* tx belongs to one RUN */
+	struct cypher_result *result;
+	int64_t qid;           /* of result; next_qid numbers explicit RUNs */
+	int64_t next_qid;
+	int64_t pull_left;     /* rows still asked for; -1: all */
+	bool discarding;
+	bool profile;          /* the statement was PROFILE (plan key) */
+	uint64_t run_start_ns;
+	struct pack_options pack;
+
+	/* Asynchronous steps. */
+	enum bolt_wait wait;
+	struct bolt_request pending;    /* BEGIN or RUN waiting for bookmarks */
+	struct bolt_bookmark *bookmarks; /* owned, nbookmarks */
+	size_t nbookmarks;
+	uint64_t wait_deadline;         /* uv_now ms */
+	uv_timer_t timer;
+	struct security_req auth;
+	struct cypher_commit_req commit;
+	/* Summary of a finished result (sent after the commit for an
+	 * auto-commit one). */
+	char summary_type[4];
+	char summary_db[64];
+	struct cypher_stats summary_stats;
+	uint64_t summary_t_last;
+	struct graft_value summary_plan; /* owned; null without EXPLAIN */
+	bool password_change; /* the statement is ALTER CURRENT USER */
+
+	bool closing;
+	void (*closed_cb)(void *data);
+	void *closed_data;
+};
+
+/* session.c */
+/* Answers FAILURE, drops any open result and transaction, and moves to
+ * FAILED; returns the step (CLOSE before authentication). */
+int bolt_fail(struct bolt_session *s, const char *code, const char *message);
+int bolt_fail_error(struct bolt_session *s, const struct cypher_error *e);
+/* Drops the open result and rolls back the open transaction. */
+void bolt_drop_tx(struct bolt_session *s);
+/* Reports an asynchronous step's outcome (or finishes a close). */
+void bolt_wake(struct bolt_session *s, int step);
+/* A step from an encoding status: DONE if ok, else CLOSE (out of memory). */
+int bolt_step_of(int rv);
+
+/* query.c */
+int bolt_handle_begin(struct bolt_session *s, struct bolt_request *r);
+int bolt_handle_run(struct bolt_session *s, struct bolt_request *r);
+int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r);
+int bolt_handle_commit(struct bolt_session *s);
+int bolt_handle_rollback(struct bolt_session *s);
+int bolt_stream(struct bolt_session *s);
+/* Bookmarks: parses r's "bookmarks" (field, key) into s; starts waiting
+ * if needed. Returns DONE to go on, WAIT, or a failure's step (*failed). */
+int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
+			 bool *failed);
+void bolt_bookmarks_clear(struct bolt_session *s);
+int bolt_continue_pending(struct bolt_session *s);
+
+/* entity.c: the pack_entity_fn for records (arg: the session). */
+int bolt_pack_entity(void *arg, struct graft_buf *b,
+		     const struct graft_value *v);
+
+/* Metadata map entries. */
+int bolt_put_str(struct graft_buf *b, const char *key, const char *value);
+int bolt_put_int(struct graft_buf *b, const char *key, int64_t value);
+
+#endif

@@ -1,0 +1,384 @@
+/* Unit tests for Bolt connections over real loopback sockets (scripted
+ * engine): handshake replies, pipelined requests, garbage and no common
+ * version closing the connection, handshake and idle timeouts, and a
+ * client that never reads holding bounded server memory. The client is a
+ * plain non-blocking socket pumped beside the server's loop. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+#include <errno.h>
+#include <netinet/in.h>
+#include <sys/socket.h>
+#include <unistd.h>
+
+#include "bolt/bolt.h"
+#include "bolt/message.h"
+#include "bolt/wire.h"
+#include "cypher_fake.h"
+#include "pack/pack.h"
+#include "tmpdir.h"
+#include "util/err.h"
+
+struct fx {
+	char dir[256];
+	uv_loop_t loop;
+	struct dbms *dbms;
+	struct cypher_engine *engine;
+	struct bolt_server srv;
+	uv_tcp_t listener;
+	int port;
+};
+
+static const uint8_t js6_handshake[20] = {
+	0x60, 0x60, 0xB0, 0x17, 0, 0, 1, 0xFF, 0, 8, 8, 5,
+	0,    2,    4,    4,    0, 0, 0, 3};
+
+static void connection_cb(uv_stream_t *l, int status)
+{
+	struct fx *f = l->data;
+
+	assert_int_equal(status, 0);
+	assert_int_equal(bolt_server_accept(&f->srv, l), GRAFT_OK);
+}
+
+static void flag_cb(void *arg)
+{
+	*(bool *)arg = true;
+}
+
+static int setup(void **state)
+{
+	struct fx *f = calloc(1, sizeof *f);
+	struct dbms_options o;
+	struct sockaddr_in sa;
+	struct sockaddr_storage name;
+	int len = sizeof name;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	assert_non_null(tmpdir_make(f->dir, sizeof f->dir, "boltconn"));
+	assert_int_equal(uv_loop_init(&f->loop), 0);
+	memset(&o, 0, sizeof o);
+	o.data_dir = f->dir;
+	o.db.rotation_size = 1 << 20;
+	o.db.retention.kind = GRAFT_RETAIN_ALL;
+	if (dbms_open(&f->loop, &o, &f->dbms, errmsg) != GRAFT_OK)
+		fail_msg("dbms_open: %s", errmsg);
+	assert_int_equal(cypher_engine_new(f->dbms, NULL, &f->engine), GRAFT_OK);
+	cypher_fake_loop = &f->loop;
+	f->srv.env.loop = &f->loop;
+	f->srv.env.engine = f->engine;
+	f->srv.env.cfg.advertised = "localhost:7687";
+	f->srv.env.cfg.routing_ttl_s = 300;
+	f->srv.env.cfg.bookmark_timeout_ms = 1000;
+	f->srv.env.cfg.max_message = 1 << 16;
+	f->srv.env.cfg.out_high = 16384;
+	f->srv.handshake_timeout_ms = 2000;
+	f->srv.idle_timeout_ms = 2000;
+	f->srv.keepalive_ms = 1000;
+	uv_tcp_init(&f->loop, &f->listener);
+	f->listener.data = f;
+	uv_ip4_addr("127.0.0.1", 0, &sa);
+	assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&sa, 0),
+			 0);
+	assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 16,
+				   connection_cb),
+			 0);
+	uv_tcp_getsockname(&f->listener, (struct sockaddr *)&name, &len);
+	f->port = ntohs(((struct sockaddr_in *)&name)->sin_port);
+	*state = f;
+	return 0;
+}
+
+static void srv_closed_cb(struct bolt_server *srv)
+{
+	*(bool *)srv->data = true;
+}
+
+static int teardown(void **state)
+{
+	struct fx *f = *state;
+	bool closed = false;
+
+	f->srv.data = &closed;
+	bolt_server_close(&f->srv, srv_closed_cb);
+	while (!closed)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&f->listener, NULL);
+	cypher_engine_free(f->engine);
+	closed = false;
+	dbms_close(f->dbms, flag_cb, &closed);
+	while (!closed)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	assert_int_equal(uv_loop_close(&f->loop), 0);
+	tmpdir_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+/* rcvbuf > 0 fixes the client's receive buffer (no autotuning). */
+static int client_connect_buf(struct fx *f, int rcvbuf)
+{
+	struct sockaddr_in sa;
+	int fd = socket(AF_INET, SOCK_STREAM | SOCK_NONBLOCK, 0);
+
+	assert_true(fd >= 0);
+	if (rcvbuf > 0)
+		setsockopt(fd, SOL_SOCKET, SO_RCVBUF, &rcvbuf, sizeof rcvbuf);
+	uv_ip4_addr("127.0.0.1", f->port, &sa);
+	assert_true(connect(fd, (struct sockaddr *)&sa, sizeof sa) == 0 ||
+		    errno == EINPROGRESS);
+	return fd;
+}
+
+static int client_connect(struct fx *f)
+{
+	return client_connect_buf(f, 0);
+}
+
+/* Writes all of p, pumping the server meanwhile. */
+static void client_send(struct fx *f, int fd, const void *p, size_t n)
+{
+	const uint8_t *b = p;
+
+	while (n > 0) {
+		ssize_t w = send(fd, b, n, MSG_NOSIGNAL);
+		if (w > 0) {
+			b += w;
+			n -= (size_t)w;
+		} else {
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+		}
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	}
+}
+
+/* Reads until want bytes arrived (or EOF / timeout_ms); returns how many
+ * arrived; *eof tells whether the server closed. */
+static size_t client_read(struct fx *f, int fd, struct graft_buf *in,
+			  size_t want, uint64_t timeout_ms, bool *eof)
+{
+	uint64_t end = uv_hrtime() / 1000000 + timeout_ms;
+	uint8_t tmp[65536];
+
+	*eof = false;
+	while (in->len < want && uv_hrtime() / 1000000 < end) {
+		ssize_t r = recv(fd, tmp, sizeof tmp, 0);
+		if (r == 0) {
+			*eof = true;
+			break;
+		}
+		if (r > 0)
+			assert_int_equal(graft_buf_append(in, tmp, (size_t)r),
+					 GRAFT_OK);
+		else
+			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
+		if (uv_run(&f->loop, UV_RUN_NOWAIT) == 0 && r < 0)
+			usleep(1000);
+	}
+	return in->len;
+}
+
+/* Appends a chunked request; fields as packed by the caller between. */
+static void msg_hello_logon(struct graft_buf *b)
+{
+	size_t start;
+
+	assert_int_equal(bolt_chunk_begin(b, &start), GRAFT_OK);
+	assert_int_equal(pack_struct_header(b, 1, BOLT_HELLO), GRAFT_OK);
+	assert_int_equal(pack_map_header(b, 1), GRAFT_OK);
+	assert_int_equal(pack_cstring(b, "user_agent"), GRAFT_OK);
+	assert_int_equal(pack_cstring(b, "test"), GRAFT_OK);
+	assert_int_equal(bolt_chunk_end(b, start), GRAFT_OK);
+	assert_int_equal(bolt_chunk_begin(b, &start), GRAFT_OK);
+	assert_int_equal(pack_struct_header(b, 1, BOLT_LOGON), GRAFT_OK);
+	assert_int_equal(pack_map_header(b, 1), GRAFT_OK);
+	assert_int_equal(pack_cstring(b, "scheme"), GRAFT_OK);
+	assert_int_equal(pack_cstring(b, "none"), GRAFT_OK);
+	assert_int_equal(bolt_chunk_end(b, start), GRAFT_OK);
+}
+
+static void msg_run_pull(struct graft_buf *b, const char *query)
+{
+	size_t start;
+
+	assert_int_equal(bolt_chunk_begin(b, &start), GRAFT_OK);
+	assert_int_equal(pack_struct_header(b, 3, BOLT_RUN), GRAFT_OK);
+	assert_int_equal(pack_cstring(b, query), GRAFT_OK);
+	assert_int_equal(pack_map_header(b, 0), GRAFT_OK);
+	assert_int_equal(pack_map_header(b, 0), GRAFT_OK);
+	assert_int_equal(bolt_chunk_end(b, start), GRAFT_OK);
+	assert_int_equal(bolt_chunk_begin(b, &start), GRAFT_OK);
+	assert_int_equal(pack_struct_header(b, 1, BOLT_PULL), GRAFT_OK);
+	assert_int_equal(pack_map_header(b, 1), GRAFT_OK);
+	assert_int_equal(pack_cstring(b, "n"), GRAFT_OK);
+	assert_int_equal(pack_int(b, -1), GRAFT_OK);
+	assert_int_equal(bolt_chunk_end(b, start), GRAFT_OK);
+}
+
+/* Counts whole messages with signature sig in the input after skip. */
+static size_t count_messages(const struct graft_buf *in, size_t skip,
+			     uint8_t sig, size_t *total)
+{
+	struct bolt_dechunker d;
+	size_t used, n = 0;
+	bool complete;
+
+	*total = 0;
+	bolt_dechunker_init(&d, 1 << 20);
+	while (skip < in->len) {
+		assert_int_equal(bolt_dechunk(&d, in->data + skip,
+					      in->len - skip, &used, &complete),
+				 GRAFT_OK);
+		skip += used;
+		if (!complete)
+			continue;
+		(*total)++;
+		n += d.msg.len >= 2 && d.msg.data[1] == sig;
+		bolt_dechunker_next(&d);
+	}
+	bolt_dechunker_free(&d);
+	return n;
+}
+
+static void test_bolt_conn_pipelined_session(void **state)
+{
+	struct fx *f = *state;
+	struct graft_buf out, in;
+	size_t total;
+	bool eof;
+	int fd = client_connect(f);
+
+	graft_buf_init(&out);
+	graft_buf_init(&in);
+	assert_int_equal(graft_buf_append(&out, js6_handshake, 20), GRAFT_OK);
+	msg_hello_logon(&out);
+	msg_run_pull(&out, "RETURN 3");
+	/* One send: handshake and requests in the same segment. */
+	client_send(f, fd, out.data, out.len);
+	for (int i = 0; i < 200 && count_messages(&in, 4, BOLT_SUCCESS,
+						   &total) < 4;
+	     i++)
+		client_read(f, fd, &in, in.len + 1, 50, &eof);
+	assert_memory_equal(in.data, ((uint8_t[]){0, 0, 4, 5}), 4);
+	assert_int_equal(count_messages(&in, 4, BOLT_RECORD, &total), 3);
+	assert_int_equal(total, 7); /* HELLO, LOGON, RUN, 3 records, PULL */
+	assert_int_equal(bolt_server_connections(&f->srv), 1);
+	close(fd);
+	graft_buf_free(&out);
+	graft_buf_free(&in);
+}
+
+static void test_bolt_conn_garbage_is_closed(void **state)
+{
+	struct fx *f = *state;
+	struct graft_buf in;
+	bool eof;
+	int fd = client_connect(f);
+
+	graft_buf_init(&in);
+	client_send(f, fd, "GET / HTTP/1.1\r\n\r\n", 18);
+	client_read(f, fd, &in, 1, 2000, &eof);
+	assert_true(eof);
+	assert_int_equal(in.len, 0);
+	close(fd);
+	graft_buf_free(&in);
+}
+
+static void test_bolt_conn_no_common_version(void **state)
+{
+	struct fx *f = *state;
+	uint8_t hs[20] = {0x60, 0x60, 0xB0, 0x17, 0, 0, 0, 3, 0, 0, 1, 4};
+	struct graft_buf in;
+	bool eof;
+	int fd = client_connect(f);
+
+	graft_buf_init(&in);
+	client_send(f, fd, hs, sizeof hs);
+	client_read(f, fd, &in, 5, 2000, &eof);
+	assert_true(eof);
+	assert_int_equal(in.len, 4);
+	assert_memory_equal(in.data, ((uint8_t[]){0, 0, 0, 0}), 4);
+	close(fd);
+	graft_buf_free(&in);
+}
+
+static void test_bolt_conn_timeouts_close(void **state)
+{
+	struct fx *f = *state;
+	struct graft_buf in;
+	bool eof;
+	int fd;
+
+	f->srv.handshake_timeout_ms = 50;
+	f->srv.idle_timeout_ms = 100;
+	graft_buf_init(&in);
+	/* Half a handshake, then silence. */
+	fd = client_connect(f);
+	client_send(f, fd, js6_handshake, 10);
+	client_read(f, fd, &in, 1, 2000, &eof);
+	assert_true(eof);
+	close(fd);
+	/* A handshake, then no request. */
+	fd = client_connect(f);
+	client_send(f, fd, js6_handshake, 20);
+	client_read(f, fd, &in, 5, 2000, &eof);
+	assert_true(eof);
+	assert_int_equal(in.len, 4);
+	close(fd);
+	graft_buf_free(&in);
+}
+
+static void test_bolt_conn_client_that_never_reads(void **state)
+{
+	struct fx *f = *state;
+	struct graft_buf out, in;
+	uint64_t end;
+	size_t total;
+	bool eof;
+	/* A fixed receive buffer, so the kernel holds little for us. */
+	int fd = client_connect_buf(f, 65536);
+
+	graft_buf_init(&out);
+	graft_buf_init(&in);
+	assert_int_equal(graft_buf_append(&out, js6_handshake, 20), GRAFT_OK);
+	msg_hello_logon(&out);
+	msg_run_pull(&out, "RETURN 1000000");
+	cypher_fake_rows_made = 0;
+	client_send(f, fd, out.data, out.len);
+	end = uv_hrtime() / 1000000 + 300;
+	while (uv_hrtime() / 1000000 < end)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	/* The server stopped producing: 8 MB of records were asked for, no
+	 * more than the kernel's socket buffers and out_high were made. */
+	assert_true(cypher_fake_rows_made < 800000);
+	/* Reading resumes the stream to the end. */
+	do {
+		total = in.len;
+		client_read(f, fd, &in, in.len + (1 << 24), 300, &eof);
+	} while (in.len > total);
+	assert_int_equal(count_messages(&in, 4, BOLT_RECORD, &total), 1000000);
+	assert_int_equal(total, 1000000 + 4);
+	close(fd);
+	graft_buf_free(&out);
+	graft_buf_free(&in);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_bolt_conn_pipelined_session),
+		T(test_bolt_conn_garbage_is_closed),
+		T(test_bolt_conn_no_common_version),
+		T(test_bolt_conn_timeouts_close),
+		T(test_bolt_conn_client_that_never_reads),
+#undef T
+	};
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
