@@ -611,7 +611,19 @@ static int match_found(struct exec_ctx *x, struct match_op *m)
 	return t < 0 ? -1 : t == CYPHER_TRUE;
 }
 
+static int match_search(struct op *op, struct exec_ctx *x);
+
+/* PROFILE: the database hits made while this operator searched. */
 static int match_next(struct op *op, struct exec_ctx *x)
+{
+	uint64_t before = x->dbhits;
+	int r = match_search(op, x);
+
+	op->dbhits += x->dbhits - before;
+	return r;
+}
+
+static int match_search(struct op *op, struct exec_ctx *x)
 {
 	struct match_op *m = (struct match_op *)op;
 	int r;

@@ -935,8 +935,6 @@ static int bound_value(struct exec_ctx *x, struct ast *e, int64_t *out)
 
 	if (eval(x, e, &v) < 0)
 		return -1;
-	if (v.type == GRAFT_VALUE_FLOAT && v.u.f == (double)(int64_t)v.u.f)
-		v = graft_value_int((int64_t)v.u.f);
 	if (v.type != GRAFT_VALUE_INT || v.u.i < 0) {
 		graft_value_free(&v);
 		return exec_fail(x, "ArgumentError",

@@ -343,6 +343,17 @@ static int boolean_operands(struct planner *pl, struct ast *e)
 	return 0;
 }
 
+/* x IN <literal> needs a list. */
+static int in_operand(struct planner *pl, struct ast *k)
+{
+	if (k->kind == AST_MAP ||
+	    (k->kind == AST_LIT && k->v.type != GRAFT_VALUE_NULL))
+		return perr(pl, "SyntaxError", k->pos,
+			    "Type mismatch: expected List<T> but was %s",
+			    k->kind == AST_MAP ? "Map" : "a single value");
+	return 0;
+}
+
 static int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		   bool allow_agg)
 {
@@ -421,6 +432,11 @@ static int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		break;
 	case AST_LABEL_TEST:
 		rv = resolve(pl, e->kids[0], sc, allow_agg);
+		break;
+	case AST_BINOP:
+		rv = e->op == AST_OP_IN ? in_operand(pl, e->kids[1]) : 0;
+		if (rv == 0)
+			rv = resolve_kids(pl, e, sc, allow_agg);
 		break;
 	case AST_AND:
 	case AST_OR:
@@ -1034,12 +1050,29 @@ fail:
 	return NULL;
 }
 
+/* SKIP and LIMIT literals must be non-negative integers. */
+static int bad_bound(struct planner *pl, struct ast *e)
+{
+	if (e == NULL || e->kind != AST_LIT)
+		return 0;
+	if (e->v.type == GRAFT_VALUE_INT && e->v.u.i >= 0)
+		return 0;
+	return perr(pl, "SyntaxError", e->pos,
+		    "Invalid input. '%.*s' is not a valid value. Must be a non-negative integer.",
+		    (int)(e->end > e->pos ? e->end - e->pos : 1),
+		    pl->st->text + e->pos);
+}
+
 static struct op *skip_limit(struct planner *pl, struct op *op,
 			     struct ast *skip, struct ast *limit)
 {
 	struct scope empty = {0};
 	struct op *s;
 
+	if (bad_bound(pl, skip) < 0 || bad_bound(pl, limit) < 0) {
+		op_free_tree(op);
+		return NULL;
+	}
 	if ((skip && resolve(pl, skip, &empty, false) < 0) ||
 	    (limit && resolve(pl, limit, &empty, false) < 0)) {
 		op_free_tree(op);
