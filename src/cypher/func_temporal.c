@@ -11,6 +11,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
+#include <time.h>
 
 #include "func_int.h"
 #include "temporal.h"
@@ -67,11 +68,10 @@ static void tb_from(struct tb *b, const struct graft_value *v)
 	b->zone_len = p.zone ? p.zone->len : 0;
 }
 
-/* The current instant in zone (NULL: UTC). */
-static int tb_now(struct cypher_fctx *fc, struct tb *b, const char *zone,
-		  size_t zone_len)
+/* The instant ms (since the epoch) in zone (NULL: UTC). */
+static int tb_at(struct cypher_fctx *fc, struct tb *b, int64_t ms,
+		 const char *zone, size_t zone_len)
 {
-	int64_t ms = fc->statement_ms;
 	int64_t secs = temporal_floor_div(ms, 1000);
 	int32_t offset = 0;
 
@@ -89,6 +89,13 @@ static int tb_now(struct cypher_fctx *fc, struct tb *b, const char *zone,
 	b->zone = zone;
 	b->zone_len = zone_len;
 	return GRAFT_OK;
+}
+
+/* The statement's clock in zone. */
+static int tb_now(struct cypher_fctx *fc, struct tb *b, const char *zone,
+		  size_t zone_len)
+{
+	return tb_at(fc, b, fc->statement_ms, zone, zone_len);
 }
 
 /* Makes a value of type from what b knows; b must hold what type needs. */
@@ -544,13 +551,17 @@ CONSTRUCTOR(fn_time, GRAFT_VALUE_TIME)
 CONSTRUCTOR(fn_localdatetime, GRAFT_VALUE_LOCALDATETIME)
 CONSTRUCTOR(fn_datetime, GRAFT_VALUE_DATETIME)
 
-static int now(struct cypher_fctx *fc, uint8_t type,
+/* The current value of type in the zone argument, by the statement's
+ * clock (statement and transaction) or the wall clock (realtime). */
+static int now(struct cypher_fctx *fc, uint8_t type, bool realtime,
 	       const struct graft_value *args, uint32_t n,
 	       struct graft_value *out)
 {
 	const char *zone = NULL;
+	struct timespec ts;
 	size_t len = 0;
 	struct tb b;
+	int64_t ms = fc->statement_ms;
 	int rv = GRAFT_OK;
 
 	*out = graft_value_null();
@@ -558,23 +569,30 @@ static int now(struct cypher_fctx *fc, uint8_t type,
 		return GRAFT_OK;
 	if (n > 0)
 		rv = zone_arg(fc, type_func(type), &args[0], &zone, &len);
+	if (realtime && clock_gettime(CLOCK_REALTIME, &ts) == 0)
+		ms = (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 	if (rv == GRAFT_OK)
-		rv = tb_now(fc, &b, zone, len);
+		rv = tb_at(fc, &b, ms, zone, len);
 	return rv == GRAFT_OK ? tb_make(fc, &b, type, out) : rv;
 }
 
-#define NOW(fn, type)                                                        \
+#define NOW(fn, type, realtime)                                              \
 	int fn(struct cypher_fctx *fc, const struct graft_value *args,      \
 	       uint32_t n, struct graft_value *out)                          \
 	{                                                                    \
-		return now(fc, type, args, n, out);                          \
+		return now(fc, type, realtime, args, n, out);                \
 	}
 
-NOW(fn_date_now, GRAFT_VALUE_DATE)
-NOW(fn_localtime_now, GRAFT_VALUE_LOCALTIME)
-NOW(fn_time_now, GRAFT_VALUE_TIME)
-NOW(fn_localdatetime_now, GRAFT_VALUE_LOCALDATETIME)
-NOW(fn_datetime_now, GRAFT_VALUE_DATETIME)
+NOW(fn_date_now, GRAFT_VALUE_DATE, false)
+NOW(fn_localtime_now, GRAFT_VALUE_LOCALTIME, false)
+NOW(fn_time_now, GRAFT_VALUE_TIME, false)
+NOW(fn_localdatetime_now, GRAFT_VALUE_LOCALDATETIME, false)
+NOW(fn_datetime_now, GRAFT_VALUE_DATETIME, false)
+NOW(fn_date_realtime, GRAFT_VALUE_DATE, true)
+NOW(fn_localtime_realtime, GRAFT_VALUE_LOCALTIME, true)
+NOW(fn_time_realtime, GRAFT_VALUE_TIME, true)
+NOW(fn_localdatetime_realtime, GRAFT_VALUE_LOCALDATETIME, true)
+NOW(fn_datetime_realtime, GRAFT_VALUE_DATETIME, true)
 
 /* truncate ------------------------------------------------------------------ */
 

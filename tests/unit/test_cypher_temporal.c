@@ -10,6 +10,7 @@
 #include <stdint.h>
 #include <stdio.h>
 #include <string.h>
+#include <time.h>
 
 #include <cmocka.h>
 
@@ -345,13 +346,27 @@ static void test_temporal_now_uses_the_statement_clock(void **state)
 	call_is("date.statement", "date('2020-06-15')", 0);
 	call_is("date.transaction", "date('2020-06-15')", 1,
 		S("Asia/Tokyo"));
-	call_is("datetime.realtime",
+	call_is("datetime.transaction",
 		"datetime('2020-06-15T19:30:45.123+09:00[Asia/Tokyo]')", 1,
 		S("Asia/Tokyo"));
+	{
+		/* realtime reads the wall clock, not the statement's. */
+		struct graft_value d = T("datetime.realtime", V_NULL());
+		struct graft_value r;
+		const struct cypher_func *f = cypher_func_lookup(
+			"datetime.realtime", 17);
+		struct timespec ts;
+		assert_int_equal(d.type, GRAFT_VALUE_NULL);
+		assert_int_equal(f->fn(cfx(), NULL, 0, &r), GRAFT_OK);
+		clock_gettime(CLOCK_REALTIME, &ts);
+		assert_true(r.u.x->secs <= ts.tv_sec &&
+			    r.u.x->secs >= ts.tv_sec - 5);
+		graft_value_free(&r);
+	}
 	call_is("localtime.statement", "localtime('12:30:45.123')", 1,
 		S("+02:00"));
 	call_is("time.transaction", "time('10:30:45.123Z')", 0);
-	call_is("localdatetime.realtime",
+	call_is("localdatetime.statement",
 		"localdatetime('2020-06-15T10:30:45.123')", 0);
 	call_fails("date.statement", "ArgumentError", 1, S("Bad/Zone"));
 	call_is("date.statement", "null", 1, V_NULL());
