@@ -2,7 +2,7 @@
 // login's required password change, wrong passwords, the rate limit, user
 // management, and a password set offline by graft-admin (phase "reset").
 'use strict'
-const { run, expectError, check, suite, sleep, driver } = require('./lib')
+const { run, expectError, check, num, suite, sleep, driver } = require('./lib')
 
 const EXPIRED = 'Neo.ClientError.Security.CredentialsExpired'
 const UNAUTHORIZED = 'Neo.ClientError.Security.Unauthorized'
@@ -22,7 +22,7 @@ const firstStart = [
     await run('neo4j', 'neo4j', 'ALTER CURRENT USER SET PASSWORD FROM $old TO $new',
       { old: 'neo4j', new: NEW_PW }, 'system')
     const r = await run('neo4j', NEW_PW, 'RETURN 1 AS one')
-    check(r.records[0].get('one').toNumber() === 1, 'RETURN 1 after the change')
+    check(num(r.records[0].get('one')) === 1, 'RETURN 1 after the change')
   }],
   ['the old password no longer works', async () => {
     await expectError(run('neo4j', 'neo4j', 'RETURN 1'), UNAUTHORIZED, 'old password')
@@ -40,7 +40,7 @@ const firstStart = [
     check(users.alice === false && users.bob === true && users.neo4j === false,
       `SHOW USERS: ${JSON.stringify(users)}`)
     const a = await run('alice', 'alice-pass-1', 'RETURN 2 AS two')
-    check(a.records[0].get('two').toNumber() === 2, 'alice runs a query')
+    check(num(a.records[0].get('two')) === 2, 'alice runs a query')
     await expectError(run('bob', 'bob-pass-1', 'RETURN 1'), EXPIRED, 'bob must change first')
   }],
   ['a suspended user cannot log in; DROP USER removes it', async () => {
@@ -65,7 +65,7 @@ const firstStart = [
       for (let i = 0; i < 5; i++) {
         const s = d.session()
         const r = await s.run('RETURN $i AS i', { i })
-        check(r.records[0].get('i').toNumber() === i, `session ${i}`)
+        check(num(r.records[0].get('i')) === i, `session ${i}`)
         await s.close()
       }
     } finally {
@@ -77,7 +77,7 @@ const firstStart = [
 const reset = [
   ['a password set offline by graft-admin works, no change required', async () => {
     const r = await run('neo4j', 'reset-secret-1', 'RETURN 1 AS one')
-    check(r.records[0].get('one').toNumber() === 1, 'RETURN 1 with the reset password')
+    check(num(r.records[0].get('one')) === 1, 'RETURN 1 with the reset password')
     await expectError(run('neo4j', NEW_PW, 'RETURN 1'), UNAUTHORIZED, 'the previous password')
   }],
   ['users created before the restart are still there', async () => {

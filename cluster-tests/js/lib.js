@@ -17,8 +17,7 @@ function driver (user, password, scheme = 'bolt') {
   return neo4j.driver(`${scheme}://127.0.0.1:${port}`, neo4j.auth.basic(user, password), {
     maxConnectionPoolSize: 4,
     connectionTimeout: 10000,
-    connectionAcquisitionTimeout: 20000,
-    logging: { level: 'error', logger: (level, msg) => console.error(`driver ${level}: ${msg}`) }
+    connectionAcquisitionTimeout: 20000
   })
 }
 
@@ -47,6 +46,11 @@ async function expectError (promise, code, what) {
   return err
 }
 
+// A returned number: neo4j Integer (from an integer) or a JS number.
+function num (v) {
+  return typeof v === 'number' ? v : v.toNumber()
+}
+
 function check (cond, what) {
   if (!cond) throw new Error(what)
 }
@@ -70,4 +74,4 @@ async function suite (name, steps) {
 
 const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms))
 
-module.exports = { neo4j, driver, run, expectError, check, suite, sleep }
+module.exports = { neo4j, driver, run, expectError, check, num, suite, sleep }
