@@ -1,0 +1,381 @@
+/* Unit tests for backup artifacts and chains: round trips with and without
+ * compression, damage and truncation refused with the file named, failed
+ * backups leave nothing that looks valid, and chain planning (newest FULL,
+ * contiguous DIFFs, point in time, gaps named). */
+#include <dirent.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <cmocka.h>
+
+#include "backup/artifact.h"
+#include "backup/chain.h"
+#include "tmpdir.h"
+
+struct fixture {
+	char dir[256];
+	char errmsg[GRAFT_ERRMSG_SIZE];
+};
+
+static int setup(void **state)
+{
+	struct fixture *f = calloc(1, sizeof *f);
+
+	assert_non_null(f);
+	assert_non_null(tmpdir_make(f->dir, sizeof f->dir, "backup"));
+	*state = f;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct fixture *f = *state;
+
+	tmpdir_remove(f->dir);
+	free(f);
+	return 0;
+}
+
+static struct backup_meta meta(enum backup_type type, uint64_t ckpt,
+			       uint64_t first, uint64_t last, uint64_t time_ms)
+{
+	struct backup_meta m;
+
+	memset(&m, 0, sizeof m);
+	m.type = type;
+	m.compressed = true;
+	m.time_ms = time_ms;
+	m.checkpoint_txid = ckpt;
+	m.first_txid = first;
+	m.last_txid = last;
+	snprintf(m.db, sizeof m.db, "neo4j");
+	snprintf(m.source, sizeof m.source, "127.0.0.1:6362");
+	return m;
+}
+
+/* Writes an artifact of m: a store copy of ckpt_len bytes (FULL with a
+ * checkpoint) and records "tx <id>" for first..last. */
+static void write_artifact(struct fixture *f, const struct backup_meta *m,
+			   size_t ckpt_len, char *path)
+{
+	struct backup_writer *w;
+	struct graft_buf b;
+	char rec[32];
+	uint64_t id;
+	size_t i;
+
+	graft_buf_init(&b);
+	assert_int_equal(backup_writer_open(f->dir, m, &w, f->errmsg), GRAFT_OK);
+	if (m->checkpoint_txid > 0) {
+		assert_int_equal(backup_stream_put_ckpt_head(&b, ckpt_len),
+				 GRAFT_OK);
+		for (i = 0; i < ckpt_len; i++)
+			assert_int_equal(graft_buf_append(&b, &(uint8_t){
+						 (uint8_t)(i * 7)}, 1),
+					 GRAFT_OK);
+	}
+	for (id = m->first_txid; id <= m->last_txid; id++) {
+		snprintf(rec, sizeof rec, "tx %" PRIu64, id);
+		assert_int_equal(backup_stream_put_tx(&b, id, rec,
+						      (uint32_t)strlen(rec)),
+				 GRAFT_OK);
+	}
+	assert_int_equal(backup_stream_put_end(&b, m->last_txid + 1 -
+						       m->first_txid),
+			 GRAFT_OK);
+	/* in two writes, to cross an item boundary */
+	assert_int_equal(backup_writer_write(w, b.data, b.len / 2, f->errmsg),
+			 GRAFT_OK);
+	assert_int_equal(backup_writer_write(w, b.data + b.len / 2,
+					     b.len - b.len / 2, f->errmsg),
+			 GRAFT_OK);
+	assert_int_equal(backup_writer_finish(w, path, f->errmsg), GRAFT_OK);
+	graft_buf_free(&b);
+}
+
+struct collected {
+	uint64_t ckpt_bytes;
+	uint64_t n_tx, last;
+	bool ckpt_ok;
+};
+
+static int on_ckpt(void *data, const void *p, size_t n, char *errmsg)
+{
+	struct collected *c = data;
+	const uint8_t *d = p;
+	size_t i;
+
+	(void)errmsg;
+	for (i = 0; i < n; i++)
+		if (d[i] != (uint8_t)((c->ckpt_bytes + i) * 7))
+			c->ckpt_ok = false;
+	c->ckpt_bytes += n;
+	return GRAFT_OK;
+}
+
+static int on_tx(void *data, uint64_t txid, const void *rec, size_t len,
+		 char *errmsg)
+{
+	struct collected *c = data;
+	char want[32];
+
+	(void)errmsg;
+	snprintf(want, sizeof want, "tx %" PRIu64, txid);
+	assert_int_equal(len, strlen(want));
+	assert_memory_equal(rec, want, len);
+	c->n_tx++;
+	c->last = txid;
+	return GRAFT_OK;
+}
+
+static void round_trip(struct fixture *f, bool compressed)
+{
+	struct backup_meta m = meta(BACKUP_FULL, 5, 6, 40, 1700000000000ull), got;
+	struct collected c = {.ckpt_ok = true};
+	struct backup_stream_cbs cbs = {&c, on_ckpt, on_tx};
+	char path[4096];
+
+	m.compressed = compressed;
+	write_artifact(f, &m, 300000, path);
+	assert_non_null(strstr(path, "/neo4j-2023-11-14T22-13-20.backup"));
+	assert_int_equal(backup_read(path, &got, &cbs, f->errmsg), GRAFT_OK);
+	assert_int_equal(got.type, BACKUP_FULL);
+	assert_int_equal(got.compressed, compressed);
+	assert_int_equal(got.time_ms, m.time_ms);
+	assert_int_equal(got.checkpoint_txid, 5);
+	assert_int_equal(got.first_txid, 6);
+	assert_int_equal(got.last_txid, 40);
+	assert_string_equal(got.db, "neo4j");
+	assert_string_equal(got.source, "127.0.0.1:6362");
+	assert_int_equal(c.ckpt_bytes, 300000);
+	assert_true(c.ckpt_ok);
+	assert_int_equal(c.n_tx, 35);
+	assert_int_equal(c.last, 40);
+}
+
+static void test_backup_round_trips_compressed(void **state)
+{
+	round_trip(*state, true);
+}
+
+static void test_backup_round_trips_uncompressed(void **state)
+{
+	round_trip(*state, false);
+}
+
+static void test_backup_compression_shrinks_repetitive_data(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta m = meta(BACKUP_FULL, 5, 6, 5, 1000);
+	char a[4096], b[4096];
+	struct stat sa, sb;
+
+	write_artifact(f, &m, 1 << 20, a);
+	m.compressed = false;
+	write_artifact(f, &m, 1 << 20, b);
+	assert_string_not_equal(a, b); /* same second: a -2 suffix */
+	assert_int_equal(stat(a, &sa), 0);
+	assert_int_equal(stat(b, &sb), 0);
+	assert_true(sa.st_size * 10 < sb.st_size);
+}
+
+static void flip(const char *path, off_t off)
+{
+	int fd = open(path, O_RDWR);
+	uint8_t c;
+
+	assert_true(fd >= 0);
+	assert_int_equal(pread(fd, &c, 1, off), 1);
+	c ^= 0x10;
+	assert_int_equal(pwrite(fd, &c, 1, off), 1);
+	close(fd);
+}
+
+static void test_backup_refuses_flipped_byte_naming_file(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta m = meta(BACKUP_DIFF, 0, 11, 500, 1000), got;
+	char path[4096];
+	struct stat st;
+
+	write_artifact(f, &m, 0, path);
+	assert_int_equal(stat(path, &st), 0);
+	flip(path, st.st_size / 2);
+	assert_int_equal(backup_read(path, &got, NULL, f->errmsg),
+			 GRAFT_ECORRUPT);
+	assert_non_null(strstr(f->errmsg, path));
+	assert_non_null(strstr(f->errmsg, "checksum"));
+}
+
+static void test_backup_refuses_truncated_file(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta m = meta(BACKUP_DIFF, 0, 11, 500, 1000), got;
+	char path[4096];
+	struct stat st;
+
+	write_artifact(f, &m, 0, path);
+	assert_int_equal(stat(path, &st), 0);
+	assert_int_equal(truncate(path, st.st_size - 100), 0);
+	assert_int_equal(backup_read(path, &got, NULL, f->errmsg),
+			 GRAFT_ECORRUPT);
+	assert_non_null(strstr(f->errmsg, path));
+}
+
+static size_t count_files(const char *dir, const char *suffix)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	size_t n = 0, l;
+
+	assert_non_null(d);
+	while ((de = readdir(d)) != NULL) {
+		l = strlen(de->d_name);
+		if (l >= strlen(suffix) &&
+		    strcmp(de->d_name + l - strlen(suffix), suffix) == 0)
+			n++;
+	}
+	closedir(d);
+	return n;
+}
+
+static void test_backup_failed_leaves_nothing_valid(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta m = meta(BACKUP_FULL, 0, 1, 10, 1000);
+	struct backup_writer *w;
+	char failed[4096];
+
+	assert_int_equal(backup_writer_open(f->dir, &m, &w, f->errmsg), GRAFT_OK);
+	assert_int_equal(backup_writer_write(w, "T", 1, f->errmsg), GRAFT_OK);
+	backup_writer_abort(w, false, failed);
+	assert_int_equal(count_files(f->dir, ""), 2); /* . and .. */
+
+	assert_int_equal(backup_writer_open(f->dir, &m, &w, f->errmsg), GRAFT_OK);
+	backup_writer_abort(w, true, failed);
+	assert_int_equal(count_files(f->dir, ".backup"), 0);
+	assert_int_equal(count_files(f->dir, ".backup.failed"), 1);
+	assert_non_null(strstr(failed, ".backup.failed"));
+}
+
+static void test_backup_stream_refuses_gap(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_stream_parser p;
+	struct graft_buf b;
+
+	graft_buf_init(&b);
+	assert_int_equal(backup_stream_put_tx(&b, 1, "a", 1), GRAFT_OK);
+	assert_int_equal(backup_stream_put_tx(&b, 3, "c", 1), GRAFT_OK);
+	backup_stream_parser_init(&p, false, 1, 3, NULL);
+	assert_int_equal(backup_stream_parse(&p, b.data, b.len, f->errmsg),
+			 GRAFT_ECORRUPT);
+	assert_non_null(strstr(f->errmsg, "transaction 3"));
+	backup_stream_parser_free(&p);
+	graft_buf_free(&b);
+}
+
+/* Chains */
+
+static void chain_dir(struct fixture *f, char paths[][4096])
+{
+	struct backup_meta m[] = {
+		meta(BACKUP_FULL, 0, 1, 10, 1000),
+		meta(BACKUP_DIFF, 0, 11, 20, 2000),
+		meta(BACKUP_DIFF, 0, 21, 30, 3000),
+		meta(BACKUP_FULL, 25, 26, 35, 4000),
+		meta(BACKUP_DIFF, 0, 36, 50, 5000),
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof m / sizeof m[0]; i++)
+		write_artifact(f, &m[i], 64, paths[i]);
+}
+
+static void plan(struct fixture *f, uint64_t until, int want_rv,
+		 size_t want_n, uint64_t want_end, uint64_t want_full_last)
+{
+	const struct backup_entry *c[16];
+	struct backup_set s;
+	uint64_t end = 0;
+	size_t n = 0;
+
+	backup_set_init(&s);
+	assert_int_equal(backup_set_add(&s, f->dir, f->errmsg), GRAFT_OK);
+	assert_int_equal(backup_chain_plan(&s, "neo4j", until, c, &n, &end,
+					   f->errmsg),
+			 want_rv);
+	if (want_rv == GRAFT_OK) {
+		assert_int_equal(n, want_n);
+		assert_int_equal(end, want_end);
+		assert_int_equal(c[0]->m.type, BACKUP_FULL);
+		assert_int_equal(c[0]->m.last_txid, want_full_last);
+	}
+	backup_set_free(&s);
+}
+
+static void test_backup_chain_newest_full_and_diffs(void **state)
+{
+	struct fixture *f = *state;
+	char paths[5][4096];
+
+	chain_dir(f, paths);
+	plan(f, UINT64_MAX, GRAFT_OK, 2, 50, 35);
+	plan(f, 15, GRAFT_OK, 2, 15, 10);  /* before the newer FULL's store */
+	plan(f, 30, GRAFT_OK, 1, 30, 35); /* the newer store copy wins */
+	plan(f, 24, GRAFT_OK, 3, 24, 10);
+	plan(f, 27, GRAFT_OK, 1, 27, 35); /* inside the newer FULL */
+}
+
+static void test_backup_chain_gap_names_artifact(void **state)
+{
+	struct fixture *f = *state;
+	char paths[5][4096];
+
+	chain_dir(f, paths);
+	assert_int_equal(unlink(paths[1]), 0); /* DIFF 11..20 */
+	plan(f, 24, GRAFT_ECORRUPT, 0, 0, 0);
+	assert_non_null(strstr(f->errmsg, paths[2]));
+	assert_non_null(strstr(f->errmsg, "11..20"));
+	plan(f, UINT64_MAX, GRAFT_OK, 2, 50, 35); /* the newer chain is whole */
+	plan(f, 5, GRAFT_OK, 1, 5, 10);
+}
+
+static void test_backup_chain_without_full_is_not_found(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta m = meta(BACKUP_DIFF, 0, 11, 20, 2000);
+	char path[4096];
+
+	write_artifact(f, &m, 0, path);
+	plan(f, UINT64_MAX, GRAFT_ENOTFOUND, 0, 0, 0);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+#define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
+		T(test_backup_round_trips_compressed),
+		T(test_backup_round_trips_uncompressed),
+		T(test_backup_compression_shrinks_repetitive_data),
+		T(test_backup_refuses_flipped_byte_naming_file),
+		T(test_backup_refuses_truncated_file),
+		T(test_backup_failed_leaves_nothing_valid),
+		T(test_backup_stream_refuses_gap),
+		T(test_backup_chain_newest_full_and_diffs),
+		T(test_backup_chain_gap_names_artifact),
+		T(test_backup_chain_without_full_is_not_found),
+#undef T
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
