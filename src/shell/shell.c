@@ -298,6 +298,7 @@ static void cmd_params(struct shell *sh)
 /* Statements --------------------------------------------------------------- */
 
 static int change_password(struct shell *sh);
+static int connect_shell(struct shell *sh);
 
 /* The columns are known once RUN answered, inside client_run: the first
  * row (or the end, for none) starts the output. */
@@ -508,15 +509,34 @@ static int change_password(struct shell *sh)
 	}
 	graft_value_free(&params);
 	client_result_free(&r);
-	if (rv == GRAFT_OK) {
-		free(sh->password);
-		sh->password = pw;
-		sh->c.credentials_expired = false;
-		fprintf(stderr, "Password changed.\n");
-	} else {
+	if (rv != GRAFT_OK) {
 		free(pw);
+		return rv;
 	}
-	return rv;
+	free(sh->password);
+	sh->password = pw;
+	fprintf(stderr, "Password changed.\n");
+	/* The server keeps a session's credentials expired: log in anew. */
+	client_close(&sh->c);
+	return connect_shell(sh);
+}
+
+/* Whether the user must change its password before anything else: LOGON
+ * said so, or a first statement is refused for it (Neo4j says it only
+ * then). Interactive sessions ask at once, as cypher-shell does. */
+static bool must_change(struct shell *sh)
+{
+	static const char probe[] = "RETURN 1";
+	struct client_result r = {0};
+	struct client_error e;
+	int rv;
+
+	if (sh->c.credentials_expired)
+		return true;
+	rv = client_run(&sh->c, probe, sizeof probe - 1, NULL,
+			sh->db[0] ? sh->db : NULL, false, &r, &e);
+	client_result_free(&r);
+	return rv != GRAFT_OK && strcmp(e.code, CREDENTIALS_EXPIRED) == 0;
 }
 
 /* Input -------------------------------------------------------------------- */
@@ -725,7 +745,7 @@ int main(int argc, char **argv)
 		rv = change_password(&sh) == GRAFT_OK ? 0 : 1;
 		goto out_client;
 	}
-	if (sh.c.credentials_expired && sh.interactive &&
+	if (sh.interactive && must_change(&sh) &&
 	    change_password(&sh) != GRAFT_OK)
 		goto out_client;
 	for (i = 0; i < a.nparams; i++)
