@@ -47,7 +47,8 @@ int harness_run(struct harness *h, const char *query,
 		const struct graft_value *params, struct harness_outcome *out);
 void harness_outcome_free(struct harness_outcome *o);
 
-/* Evaluates a Cypher map literal (`RETURN <text> AS p`) into *out.
+/* Evaluates a Cypher expression without variables, such as the map
+ * literal of a case's parameters (`RETURN <text> AS p`), into *out.
  * GRAFT_OK, or the engine's error in err. */
 int harness_map(struct harness *h, const char *text, struct graft_value *out,
 		struct cypher_error *err);

@@ -11,8 +11,8 @@
  *
  * fail: a wrong result; error: the engine raised an error where a result
  * was expected, a setup query failed, or the child crashed or timed out;
- * skipped: the scenario needs a step the runner cannot do (test procedures
- * registered by the TCK).
+ * skipped: the scenario has a step the runner does not know. The TCK's
+ * test procedures are registered with the engine (tck_proc.h).
  *
  * Usage: tck_runner [-v] [--list] [--no-fork] [features-dir]
  * GRAFT_TCK=clauses/match,expressions/list runs only paths with those
@@ -27,6 +27,7 @@
 
 #include "cypher_harness.h"
 #include "tck_gherkin.h"
+#include "tck_proc.h"
 #include "tck_value.h"
 
 #ifndef GRAFT_TCK_DIR
@@ -54,6 +55,7 @@ struct run_state {
 	struct harness_outcome last; /* of the last When */
 	bool have_last;
 	struct snapshot before;
+	struct tck_proc *procs; /* registered test procedures */
 	FILE *out;
 };
 
@@ -433,6 +435,8 @@ static int run_step(struct run_state *st, const struct tck_step *s)
 	case TCK_STEP_SIDE_EFFECTS:
 	case TCK_STEP_NO_SIDE_EFFECTS: return check_side_effects(st, s);
 	case TCK_STEP_PROCEDURE:
+		return tck_proc_register(&st->h, s->text, &s->table, &st->procs,
+					 st->out) == 0 ? 0 : 2;
 	case TCK_STEP_UNKNOWN: break;
 	}
 	fprintf(st->out, "skipped: step not supported (line %d): %s\n", s->line,
@@ -453,8 +457,7 @@ static int run_scenario(void *arg, FILE *out)
 	st.out = out;
 	st.params = graft_value_null();
 	for (i = 0; i < sc->nsteps; i++) /* skip before opening anything */
-		if (sc->steps[i].kind == TCK_STEP_PROCEDURE ||
-		    sc->steps[i].kind == TCK_STEP_UNKNOWN)
+		if (sc->steps[i].kind == TCK_STEP_UNKNOWN)
 			return run_step(&st, &sc->steps[i]);
 	if (harness_open(&st.h, errmsg) != GRAFT_OK) {
 		fprintf(out, "error: cannot open a database: %s\n", errmsg);
@@ -467,6 +470,7 @@ static int run_scenario(void *arg, FILE *out)
 		harness_outcome_free(&st.last);
 	graft_value_free(&st.params);
 	harness_close(&st.h);
+	tck_proc_free_all(st.procs);
 	return rv;
 }
 
