@@ -31,19 +31,25 @@ static uint32_t cp_count(const struct graft_str *s)
 	return n;
 }
 
-/* Checks (string, integer...) arguments; *null when the result is null. */
+/* Checks (string, integer...) arguments; *null when the result is null,
+ * which a null string gives, while a null position or length is an error
+ * (as in Neo4j: left('abc', null) fails, left(null, 1) is null). */
 static int str_args(struct cypher_fctx *fc, const char *name,
 		    const struct graft_value *args, uint32_t n, bool *null)
 {
-	*null = func_any_null(args, n);
+	*null = args[0].type == GRAFT_VALUE_NULL;
 	if (*null)
 		return GRAFT_OK;
 	if (args[0].type != GRAFT_VALUE_STRING)
 		return func_type_error(fc, name, "a String", &args[0]);
-	for (uint32_t i = 1; i < n; i++)
+	for (uint32_t i = 1; i < n; i++) {
+		if (args[i].type == GRAFT_VALUE_NULL)
+			return func_arg_error(fc, name, "a position or length "
+					      "cannot be null");
 		if (args[i].type != GRAFT_VALUE_INT)
 			return func_type_error(fc, name, "an Integer",
 					       &args[i]);
+	}
 	return GRAFT_OK;
 }
 

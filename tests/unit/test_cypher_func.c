@@ -299,7 +299,11 @@ static void test_func_strings(void **state)
 	call_is("substring", "'éb'", 3, S("aébc"), I(1), I(2));
 	call_fails("substring", "ArgumentError", 3, S("x"), I(0), I(-1));
 	call_fails("substring", "ArgumentError", 2, S("x"), I(-1));
-	call_is("substring", "null", 2, S("x"), V_NULL());
+	call_fails("substring", "ArgumentError", 2, S("x"), V_NULL());
+	call_is("substring", "null", 2, V_NULL(), V_NULL());
+	call_fails("left", "ArgumentError", 2, S("x"), V_NULL());
+	call_is("left", "null", 2, V_NULL(), V_NULL());
+	call_fails("right", "ArgumentError", 2, S("x"), V_NULL());
 	call_is("trim", "'a b'", 1, S("  a b \t\n"));
 	call_is("ltrim", "'a '", 1, S("  a "));
 	call_is("rtrim", "'  a'", 1, S("  a "));
