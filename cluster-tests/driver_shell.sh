@@ -2,7 +2,8 @@
 # graft-shell against graftd, non-interactive: statements from standard input,
 # a file and the command line; plain and verbose output; parameters and
 # explicit transactions; exit codes; bolt:// and neo4j://; wrong password;
-# the first-login password change with --change-password.
+# the first-login password change with --change-password and, on a terminal,
+# at the prompt.
 . "$(dirname "$0")/lib.sh"
 
 write_conf "$T/graft.conf" "$T/home"
@@ -75,6 +76,17 @@ out=$(printf 'carol-pass-2\ncarol-pass-2\n' |
 out=$("$GRAFT_SHELL" -a "$A" -u carol -p carol-pass-2 "RETURN 1 AS one" 2>&1) ||
 	fail "login with the new password failed: $out"
 [ "$out" = $'one\n1' ] || fail "after the change: $out"
+
+step "interactive first login on a terminal (a pty from script(1)): prompt, change, go on"
+sh_ -d system "CREATE USER dave SET PASSWORD 'dave-pass-1'" >/dev/null 2>&1 || fail "CREATE USER dave failed"
+out=$( (printf 'dave-pass-2\ndave-pass-2\nRETURN 40 + 2 AS x;\n:exit\n'; sleep 3) |
+	HOME="$T" timeout 30 script -qec "'$GRAFT_SHELL' -a '$A' -u dave -p dave-pass-1" /dev/null |
+	tr -d '\r') || fail "interactive session failed: $out"
+expect_in "$out" "Password changed." "interactive change"
+expect_in "$out" "| 42 |" "statement after the change"
+expect_in "$out" "dave@neo4j> :exit" "prompt"
+[ -s "$T/.graft_shell_history" ] || fail "no history file written"
+"$GRAFT_SHELL" -a "$A" -u dave -p dave-pass-2 "RETURN 1" >/dev/null 2>&1 || fail "dave's new password"
 
 stop_graftd "$T/graftd.out"
 echo "driver_shell: ok"
