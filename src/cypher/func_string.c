@@ -8,11 +8,9 @@
 
 #include "func_int.h"
 
-/* Byte offset of code point cp (clamped to the end). */
-static uint32_t cp_offset(const struct graft_str *s, int64_t cp)
+/* Byte offset cp code points after byte offset i (clamped to the end). */
+static uint32_t cp_advance(const struct graft_str *s, uint32_t i, int64_t cp)
 {
-	uint32_t i = 0;
-
 	while (i < s->len && cp > 0) {
 		i++;
 		while (i < s->len && ((uint8_t)s->data[i] & 0xc0) == 0x80)
@@ -56,15 +54,9 @@ static int str_args(struct cypher_fctx *fc, const char *name,
 static int slice(const struct graft_str *s, int64_t from_cp, int64_t len_cp,
 		 struct graft_value *out)
 {
-	uint32_t a = cp_offset(s, from_cp);
-	uint32_t b = a;
+	uint32_t a = cp_advance(s, 0, from_cp);
+	uint32_t b = cp_advance(s, a, len_cp);
 
-	while (b < s->len && len_cp > 0) {
-		b++;
-		while (b < s->len && ((uint8_t)s->data[b] & 0xc0) == 0x80)
-			b++;
-		len_cp--;
-	}
 	return graft_value_string(out, s->data + a, b - a);
 }
 
