@@ -92,6 +92,15 @@ bool func_any_null(const struct graft_value *args, uint32_t n)
 	return false;
 }
 
+size_t func_utf8_count(const struct graft_str *s)
+{
+	size_t n = 0;
+
+	for (uint32_t i = 0; i < s->len; i++)
+		n += ((uint8_t)s->data[i] & 0xc0) != 0x80;
+	return n;
+}
+
 int func_string_printf(struct graft_value *out, const char *fmt, ...)
 {
 	char tmp[256];

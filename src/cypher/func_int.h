@@ -35,6 +35,8 @@ int func_arg_int(struct cypher_fctx *fc, const char *name,
 		 const struct graft_value *v, int64_t *out);
 /* True if any of the n arguments is null: the function returns null. */
 bool func_any_null(const struct graft_value *args, uint32_t n);
+/* Unicode code points in UTF-8 text. */
+size_t func_utf8_count(const struct graft_str *s);
 /* A new STRING value of the formatted text. */
 int func_string_printf(struct graft_value *out, const char *fmt, ...)
 	__attribute__((format(printf, 2, 3)));

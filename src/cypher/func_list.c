@@ -6,15 +6,6 @@
 
 #include "func_int.h"
 
-static size_t utf8_count(const struct graft_str *s)
-{
-	size_t n = 0;
-
-	for (uint32_t i = 0; i < s->len; i++)
-		n += ((uint8_t)s->data[i] & 0xc0) != 0x80;
-	return n;
-}
-
 int fn_size(struct cypher_fctx *fc, const struct graft_value *args,
 	    uint32_t n, struct graft_value *out)
 {
@@ -24,7 +15,7 @@ int fn_size(struct cypher_fctx *fc, const struct graft_value *args,
 	case GRAFT_VALUE_NULL:
 		return GRAFT_OK;
 	case GRAFT_VALUE_STRING:
-		*out = graft_value_int((int64_t)utf8_count(args[0].u.s));
+		*out = graft_value_int((int64_t)func_utf8_count(args[0].u.s));
 		return GRAFT_OK;
 	case GRAFT_VALUE_LIST:
 		*out = graft_value_int(args[0].u.list->len);
@@ -44,7 +35,7 @@ int fn_char_length(struct cypher_fctx *fc, const struct graft_value *args,
 		return GRAFT_OK;
 	if (args[0].type != GRAFT_VALUE_STRING)
 		return func_type_error(fc, "char_length", "a String", &args[0]);
-	*out = graft_value_int((int64_t)utf8_count(args[0].u.s));
+	*out = graft_value_int((int64_t)func_utf8_count(args[0].u.s));
 	return GRAFT_OK;
 }
 

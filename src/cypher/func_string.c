@@ -20,15 +20,6 @@ static uint32_t cp_advance(const struct graft_str *s, uint32_t i, int64_t cp)
 	return i;
 }
 
-static uint32_t cp_count(const struct graft_str *s)
-{
-	uint32_t n = 0;
-
-	for (uint32_t i = 0; i < s->len; i++)
-		n += ((uint8_t)s->data[i] & 0xc0) != 0x80;
-	return n;
-}
-
 /* Checks (string, integer...) arguments; *null when the result is null,
  * which a null string gives, while a null position or length is an error
  * (as in Neo4j: left('abc', null) fails, left(null, 1) is null). */
@@ -86,7 +77,7 @@ int fn_right(struct cypher_fctx *fc, const struct graft_value *args,
 		return rv;
 	if (args[1].u.i < 0)
 		return func_arg_error(fc, "right", "negative length");
-	total = cp_count(args[0].u.s);
+	total = (int64_t)func_utf8_count(args[0].u.s);
 	return slice(args[0].u.s,
 		     args[1].u.i >= total ? 0 : total - args[1].u.i,
 		     args[1].u.i, out);
