@@ -1,11 +1,11 @@
-/* Listeners and connections.
+/* Listeners and HTTP connections; Bolt connections are handed to the Bolt
+ * connector (src/bolt/bolt.h) as they are accepted.
  *
- * Happy path: accept -> read until the request is complete (20 handshake
- * bytes for Bolt, a blank line for HTTP) -> write the reply -> close.
- * Failure paths: a peer that sends garbage is closed at once; a peer that
- * sends nothing (or too little) is closed by the handshake timer; a request
- * larger than the buffer is answered 431 (HTTP) or closed (Bolt). Nothing a
- * peer sends can grow memory: each connection has one fixed buffer. */
+ * HTTP happy path: accept -> read until the request is complete (a blank
+ * line) -> write the reply -> close. Failure paths: a peer that sends
+ * nothing (or too little) is closed by the handshake timer; a request larger
+ * than the buffer is answered 431. Nothing a peer sends can grow memory:
+ * each connection has one fixed buffer. */
 #include "net.h"
 
 #include <netdb.h>
@@ -19,14 +19,11 @@
 
 #define CONN_BUF 8192
 
-static const uint8_t bolt_magic[4] = {0x60, 0x60, 0xB0, 0x17};
-
 struct net_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_write_t wr;
 	struct net *net;
-	enum net_kind kind;
 	struct net_conn *prev, *next;
 	unsigned handles; /* open handles; freed when it reaches 0 */
 	bool closing;
@@ -84,8 +81,8 @@ static void conn_timeout_cb(uv_timer_t *t)
 {
 	struct net_conn *c = t->data;
 
-	graft_debug("closing %s connection: no complete request within %llu ms",
-		    c->kind == NET_BOLT ? "Bolt" : "HTTP",
+	graft_debug("closing HTTP connection: no complete request within %llu "
+		    "ms",
 		    (unsigned long long)c->net->handshake_timeout_ms);
 	conn_close(c);
 }
@@ -104,24 +101,6 @@ static void conn_reply(struct net_conn *c, const void *p, size_t n)
 	c->wr.data = c;
 	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, conn_write_cb) != 0)
 		conn_close(c);
-}
-
-/* Bolt: the handshake is the magic and four version proposals. The protocol
- * arrives with the Bolt layer; until then every proposal is declined the way
- * the Bolt specification says, with four zero bytes. */
-static void bolt_input(struct net_conn *c)
-{
-	static const uint8_t none[4] = {0, 0, 0, 0};
-
-	if (memcmp(c->buf, bolt_magic, c->len < 4 ? c->len : 4) != 0) {
-		graft_debug("closing Bolt connection: not a Bolt handshake");
-		conn_close(c);
-		return;
-	}
-	if (c->len < 20)
-		return;
-	memcpy(c->out, none, sizeof none);
-	conn_reply(c, c->out, sizeof none);
 }
 
 static void http_input(struct net_conn *c)
@@ -159,10 +138,7 @@ static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
 		return;
 	}
 	c->len += (size_t)n;
-	if (c->kind == NET_BOLT)
-		bolt_input(c);
-	else
-		http_input(c);
+	http_input(c);
 }
 
 static void listener_connection_cb(uv_stream_t *server, int status)
@@ -176,6 +152,12 @@ static void listener_connection_cb(uv_stream_t *server, int status)
 			   uv_strerror(status));
 		return;
 	}
+	if (l->kind == NET_BOLT) {
+		if (bolt_server_accept(net->bolt_srv, server) != GRAFT_OK)
+			graft_warn("cannot accept a connection on %s",
+				   l->setting);
+		return;
+	}
 	c = calloc(1, sizeof *c);
 	if (c == NULL) {
 		graft_error("out of memory accepting a connection on %s",
@@ -183,7 +165,6 @@ static void listener_connection_cb(uv_stream_t *server, int status)
 		return;
 	}
 	c->net = net;
-	c->kind = l->kind;
 	uv_tcp_init(net->loop, &c->tcp);
 	uv_timer_init(net->loop, &c->timer);
 	c->tcp.data = c->timer.data = c;
@@ -277,9 +258,22 @@ static void listener_close(struct net_listener *l)
 	uv_close((uv_handle_t *)&l->tcp, listener_close_cb);
 }
 
+static void bolt_closed_cb(struct bolt_server *srv)
+{
+	struct net *net = srv->data;
+
+	net->closing--;
+	maybe_closed(net);
+}
+
 void net_close(struct net *net, void (*closed_cb)(struct net *net))
 {
 	net->closed_cb = closed_cb;
+	if (net->bolt_srv != NULL) {
+		net->closing++;
+		net->bolt_srv->data = net;
+		bolt_server_close(net->bolt_srv, bolt_closed_cb);
+	}
 	listener_close(&net->bolt);
 	listener_close(&net->http);
 	for (struct net_conn *c = net->conns; c != NULL; c = c->next)

@@ -1,13 +1,14 @@
-/* The server's TCP listeners and their connections: Bolt (until the Bolt
- * layer lands it answers the handshake with "no common version" and closes,
- * which drivers report clearly) and HTTP (discovery and health endpoints for
- * load balancers). One loop thread owns every listener and connection. */
+/* The server's TCP listeners and their connections: Bolt (each accepted
+ * connection goes to the Bolt connector) and HTTP (discovery and health
+ * endpoints for load balancers). One loop thread owns every listener and
+ * connection. */
 #ifndef GRAFT_SERVER_NET_H
 #define GRAFT_SERVER_NET_H
 
 #include <stdbool.h>
 #include <uv.h>
 
+#include "../bolt/bolt.h"
 #include "../db/dbms.h"
 #include "../util/config.h"
 
@@ -32,7 +33,8 @@ struct net {
 	char server_id[40];         /* <data>/dbms/server_id */
 	struct net_listener bolt;
 	struct net_listener http;
-	struct net_conn *conns; /* open connections, to close at shutdown */
+	struct bolt_server *bolt_srv; /* serves accepted Bolt connections */
+	struct net_conn *conns; /* open HTTP connections, to close at shutdown */
 	unsigned n_conns;
 	uint64_t handshake_timeout_ms;
 	void (*closed_cb)(struct net *net); /* after net_close */

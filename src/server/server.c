@@ -17,6 +17,8 @@
 #include "../util/log.h"
 
 #define HANDSHAKE_TIMEOUT_MS 10000
+/* Output a Bolt connection may queue before it pauses a result. */
+#define BOLT_OUT_HIGH (1u << 20)
 
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
@@ -123,6 +125,93 @@ static int check_mode(const struct graft_config *cfg, char *errmsg)
 	return GRAFT_OK;
 }
 
+static void seed_cb(struct security_req *req, int status)
+{
+	*(int *)req->data = status;
+}
+
+/* The first start creates neo4j/neo4j (change required); the loop runs
+ * until the user is durable, before any client can connect. */
+static int seed_users(struct server *s, char *errmsg)
+{
+	struct security_req req;
+	int status = -1, rv;
+
+	memset(&req, 0, sizeof req);
+	req.data = &status;
+	rv = security_seed(s->security, &req, seed_cb);
+	if (rv == GRAFT_EEXIST)
+		return GRAFT_OK;
+	while (rv == GRAFT_OK && status < 0)
+		uv_run(&s->loop, UV_RUN_ONCE);
+	if (rv == GRAFT_OK)
+		rv = status;
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv,
+				  "cannot create the initial user '%s': %s",
+				  SECURITY_INITIAL_USER, req.error.message);
+	graft_info("Created the initial user '%s' (its password must be "
+		   "changed at first login).",
+		   SECURITY_INITIAL_USER);
+	return GRAFT_OK;
+}
+
+static int start_engine(struct server *s, char *errmsg)
+{
+	struct security_options so;
+	struct cypher_engine_options eo;
+	int rv;
+
+	security_options_from_config(s->cfg, &so);
+	rv = security_open(&s->loop, s->dbms, &so, &s->security, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = seed_users(s, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	memset(&eo, 0, sizeof eo);
+	eo.tx_timeout_ms = graft_config_duration_ms(s->cfg,
+						    "db.transaction.timeout");
+	eo.tx_memory_max = graft_config_size(s->cfg,
+					     "db.memory.transaction.max");
+	rv = cypher_engine_new(s->dbms, &eo, &s->engine);
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv, "cannot start the Cypher engine: "
+				  "%s", graft_strerror(rv));
+	cypher_engine_set_security(s->engine, s->security);
+	return GRAFT_OK;
+}
+
+static int setup_bolt(struct server *s, char *errmsg)
+{
+	int rv;
+
+	struct bolt_server *b = &s->bolt;
+
+	b->env.loop = &s->loop;
+	b->env.engine = s->engine;
+	b->env.security = s->security;
+	b->env.cfg.advertised = s->net.bolt_advertised;
+	b->env.cfg.routing_ttl_s =
+		graft_config_duration_ms(s->cfg, "dbms.routing_ttl") / 1000;
+	b->env.cfg.bookmark_timeout_ms = graft_config_duration_ms(
+		s->cfg, "db.transaction.bookmark_ready_timeout");
+	b->env.cfg.max_message =
+		graft_config_size(s->cfg, "server.bolt.max_message_size");
+	b->env.cfg.out_high = BOLT_OUT_HIGH;
+	b->handshake_timeout_ms = HANDSHAKE_TIMEOUT_MS;
+	b->idle_timeout_ms = graft_config_duration_ms(
+		s->cfg, "server.bolt.connection_idle_timeout");
+	b->keepalive_ms = graft_config_duration_ms(
+		s->cfg, "server.bolt.connection_keep_alive");
+	rv = bolt_server_register_procedures(b);
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv, "cannot register the routing "
+				  "procedure: %s", graft_strerror(rv));
+	s->net.bolt_srv = b;
+	return GRAFT_OK;
+}
+
 static int start_listeners(struct server *s, char *errmsg)
 {
 	struct graft_address a;
@@ -134,12 +223,17 @@ static int start_listeners(struct server *s, char *errmsg)
 	graft_config_address(s->cfg, "server.bolt.advertised_address", &a);
 	snprintf(s->net.bolt_advertised, sizeof s->net.bolt_advertised,
 		 "%s:%u", a.host, a.port);
-	graft_config_address(s->cfg, "server.bolt.listen_address", &a);
-	rv = net_listen(&s->net, &s->net.bolt, NET_BOLT,
-			"server.bolt.listen_address", &a, errmsg);
-	if (rv != GRAFT_OK)
-		return rv;
-	graft_info("Bolt enabled on %s:%u.", a.host, a.port);
+	if (graft_config_bool(s->cfg, "server.bolt.enabled")) {
+		rv = setup_bolt(s, errmsg);
+		if (rv != GRAFT_OK)
+			return rv;
+		graft_config_address(s->cfg, "server.bolt.listen_address", &a);
+		rv = net_listen(&s->net, &s->net.bolt, NET_BOLT,
+				"server.bolt.listen_address", &a, errmsg);
+		if (rv != GRAFT_OK)
+			return rv;
+		graft_info("Bolt enabled on %s:%u.", a.host, a.port);
+	}
 	if (!graft_config_bool(s->cfg, "server.http.enabled"))
 		return GRAFT_OK;
 	graft_config_address(s->cfg, "server.http.listen_address", &a);
@@ -158,10 +252,22 @@ static void loop_closed_cb(void *arg)
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 }
 
+/* The engine and the user store go before the databases they use. */
+static void close_engine(struct server *s)
+{
+	if (s->engine != NULL)
+		cypher_engine_free(s->engine);
+	s->engine = NULL;
+	if (s->security != NULL)
+		security_close(s->security);
+	s->security = NULL;
+}
+
 static void net_closed_cb(struct net *net)
 {
 	struct server *s = container_of(net, struct server, net);
 
+	close_engine(s);
 	if (s->dbms != NULL)
 		dbms_close(s->dbms, loop_closed_cb, s);
 	else
@@ -234,6 +340,9 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
 	graft_info("Server id %s.", s->net.server_id);
+	rv = start_engine(s, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_dbms;
 	rv = start_listeners(s, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
@@ -256,6 +365,7 @@ err_after_dbms:
 	 * databases it had opened), then let the loop finish those closes. */
 	s->stopping = true;
 	net_close(&s->net, NULL);
+	close_engine(s);
 	if (s->dbms != NULL)
 		dbms_close(s->dbms, NULL, NULL);
 	s->dbms = NULL;

@@ -1,5 +1,6 @@
 /* graftd's lifecycle: configuration -> data directory lock -> logs -> the
- * databases (recovered) -> listeners -> pid file; and back down on SIGTERM
+ * databases (recovered) -> users -> Cypher engine -> listeners (Bolt,
+ * HTTP) -> pid file; and back down on SIGTERM
  * or SIGINT, leaving nothing half-done. The only place that wires layers. */
 #ifndef GRAFT_SERVER_SERVER_H
 #define GRAFT_SERVER_SERVER_H
@@ -7,6 +8,9 @@
 #include <stdbool.h>
 #include <uv.h>
 
+#include "../bolt/bolt.h"
+#include "../cypher/cypher.h"
+#include "../cypher/security.h"
 #include "../db/dbms.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -17,6 +21,9 @@ struct server {
 	uv_loop_t loop;
 	struct graft_config *cfg; /* borrowed */
 	struct dbms *dbms;
+	struct security *security;
+	struct cypher_engine *engine;
+	struct bolt_server bolt;
 	struct net net;
 	uv_signal_t sigterm, sigint;
 	char lock_path[4096];
