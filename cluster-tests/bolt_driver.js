@@ -194,6 +194,44 @@ const steps = [
     check(q.start.elementId === b.elementId && q.end.elementId === a.elementId, 'reversed path ends')
     check(q.segments[0].relationship.startNodeElementId === a.elementId, 'reversed relationship keeps its direction')
   }],
+  ['EXPLAIN and PROFILE summaries, DISCARD, timeout and metadata', async () => {
+    const e = await one('EXPLAIN MATCH (n) RETURN n')
+    check(e.records.length === 0 && e.summary.plan !== false, 'EXPLAIN has a plan')
+    const p = await one('PROFILE MATCH (n) RETURN count(n) AS c')
+    check(p.summary.profile !== false, 'PROFILE has a profile')
+    const session = direct.session({ fetchSize: 100 })
+    try {
+      const s = await session.run('UNWIND range(1, 5000) AS i RETURN i').summary()
+      check(s.queryType === 'r', `queryType ${s.queryType}`)
+      const r = await session.run('RETURN 5 AS x', {}, { timeout: 5000, metadata: { app: 'bolt_driver' } })
+      check(r.records[0].get('x').toNumber() === 5, 'with timeout and metadata')
+    } finally {
+      await session.close()
+    }
+  }],
+  ['dbms.routing.getRoutingTable answers like ROUTE', async () => {
+    const r = await one("CALL dbms.routing.getRoutingTable({}, 'neo4j')")
+    const rec = r.records[0]
+    check(rec.get('ttl').toNumber() > 0, 'ttl')
+    const roles = rec.get('servers').map((s) => s.role).sort()
+    same(roles, ['READ', 'ROUTE', 'WRITE'], 'roles')
+    same(rec.get('servers')[0].addresses, [`127.0.0.1:${port}`], 'addresses')
+  }],
+  ['50 concurrent sessions write and read', async () => {
+    const pool = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic('neo4j', 'unused'), { maxConnectionPoolSize: 50 })
+    drivers.push(pool)
+    await Promise.all(Array.from({ length: 50 }, async (_, c) => {
+      const session = pool.session()
+      try {
+        for (let i = 0; i < 10; i++) {
+          await session.executeWrite((tx) => tx.run('CREATE (:Conc {c: $c, i: $i})', { c: neo4j.int(c), i: neo4j.int(i) }))
+        }
+      } finally {
+        await session.close()
+      }
+    }))
+    check(await count('Conc') === 500, 'all 500 writes committed')
+  }],
   ['bookmarks chain sessions', async () => {
     const w = direct.session()
     let bookmarks
