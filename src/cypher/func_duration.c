@@ -159,18 +159,14 @@ static int64_t months_between(const struct moment *a, const struct moment *b)
 	return m;
 }
 
+/* Local seconds moved by months, the time of day kept. */
 static int64_t add_months(int64_t secs, int64_t months)
 {
-	int64_t y, total, days = temporal_floor_div(secs, TEMPORAL_DAY_SECS);
-	unsigned m, d, md;
+	int64_t days = temporal_floor_div(secs, TEMPORAL_DAY_SECS);
 
-	temporal_civil_from_days(days, &y, &m, &d);
-	total = y * 12 + (m - 1) + months;
-	y = temporal_floor_div(total, 12);
-	m = (unsigned)temporal_floor_mod(total, 12) + 1;
-	md = temporal_month_days(y, m);
-	return temporal_days_from_civil(y, m, d < md ? d : md) *
-		       TEMPORAL_DAY_SECS +
+	if (!temporal_add_months(days, months, &days))
+		return secs; /* months_between never leaves the years */
+	return days * TEMPORAL_DAY_SECS +
 	       temporal_floor_mod(secs, TEMPORAL_DAY_SECS);
 }
 

@@ -779,8 +779,7 @@ int temporal_duration_scale(const struct graft_ext *a, double f, bool divide,
 				      (int64_t)(total % TEMPORAL_NANOS));
 }
 
-/* days + months, the day clamped to the new month's length. */
-static bool add_months(int64_t days, int64_t months, int64_t *out)
+bool temporal_add_months(int64_t days, int64_t months, int64_t *out)
 {
 	int64_t y, total;
 	unsigned m, d, md;
@@ -844,7 +843,7 @@ int temporal_add_duration(const struct graft_value *t,
 	    d->months > INT64_C(1) << 40 || d->months < -(INT64_C(1) << 40))
 		return GRAFT_EINVAL;
 	days = p.days;
-	if (p.has_date && !add_months(p.days, months, &days))
+	if (p.has_date && !temporal_add_months(p.days, months, &days))
 		return GRAFT_EINVAL;
 	days += d->days * sign;
 	if (!p.has_time) /* a date moves by whole days of the seconds */

@@ -31,6 +31,9 @@ unsigned temporal_weekday(int64_t days);
 void temporal_iso_week(int64_t days, int64_t *week_year, unsigned *week);
 /* Day of the Monday of ISO week 1 of week_year. */
 int64_t temporal_week1_monday(int64_t week_year);
+/* days + months, the day clamped to the new month's length; false when
+ * out of the supported years. */
+bool temporal_add_months(int64_t days, int64_t months, int64_t *out);
 /* Floor division and modulo (the result of mod has b's sign). */
 int64_t temporal_floor_div(int64_t a, int64_t b);
 int64_t temporal_floor_mod(int64_t a, int64_t b);
