@@ -214,16 +214,10 @@ static int duration_field(const struct graft_ext *d, const char *name,
 
 static int offset_string(int32_t offset, struct graft_value *out)
 {
-	int32_t a = offset < 0 ? -offset : offset;
+	char buf[16];
+	size_t n = temporal_format_offset(offset, buf, sizeof buf);
 
-	if (offset == 0)
-		return func_string_printf(out, "Z");
-	if (a % 60)
-		return func_string_printf(out, "%c%02d:%02d:%02d",
-					  offset < 0 ? '-' : '+', a / 3600,
-					  a / 60 % 60, a % 60);
-	return func_string_printf(out, "%c%02d:%02d", offset < 0 ? '-' : '+',
-				  a / 3600, a / 60 % 60);
+	return graft_value_string(out, buf, n);
 }
 
 static int date_field(const struct temporal_parts *p, const char *name,

@@ -661,6 +661,16 @@ static void put_duration(struct fmt *f, const struct graft_ext *x)
 		put(f, "T0S");
 }
 
+size_t temporal_format_offset(int32_t offset, char *buf, size_t size)
+{
+	struct fmt f = {.buf = buf, .size = size};
+
+	if (size > 0)
+		buf[0] = '\0';
+	put_offset(&f, offset);
+	return f.len;
+}
+
 size_t temporal_format(const struct graft_value *v, char *buf, size_t size)
 {
 	struct fmt f = {.buf = buf, .size = size};

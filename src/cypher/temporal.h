@@ -58,6 +58,9 @@ int temporal_parse(uint8_t type, const char *s, size_t len,
  * Paris]", "P1Y2M3DT4H", "PT0S"); snprintf's contract. */
 size_t temporal_format(const struct graft_value *v, char *buf, size_t size);
 
+/* An offset as ISO text: "Z", "+01:00", "-05:30", "+01:00:30". */
+size_t temporal_format_offset(int32_t offset, char *buf, size_t size);
+
 /* Offset of a zone ("Europe/Paris", "UTC", "Z", "+01:00") at a UTC instant
  * / for a local date-time (the earlier offset in an overlap, the offset
  * before the gap in a gap, as java.time does). GRAFT_ENOTFOUND for an
