@@ -163,9 +163,53 @@ static bool expand_wants(const struct db_cursor *c, const struct ov_rel *r)
 	}
 }
 
+/* Whether an overlay node is a new member of the cursor's result: created
+ * here, or committed but not returned by phase 0. */
+static bool ov_new_match(const struct db_cursor *c, uint64_t id)
+{
+	const struct ov_node *n = tx_node(c->tx, id);
+
+	if (n == NULL || !ov_matches(c, n))
+		return false;
+	return n->created || (n->has_state && !graph_matches(c, id));
+}
+
+/* Index cursors visit the candidates of the (key, value) multimap, then
+ * committed nodes given a label here (whose value may be committed). */
+static uint64_t overlay_index_next(struct db_cursor *c)
+{
+	const struct db_tx *tx = c->tx;
+	const struct ov_vindex *ix = &tx->values;
+	uint64_t h = ov_vindex_hash(c->key, c->value);
+
+	while (c->phase == 1 && ix->cap > 0) {
+		const struct ov_vslot *s =
+			&ix->slots[(h + c->overlay_pos++) & (ix->cap - 1)];
+
+		if (s->id == IDMAP_EMPTY)
+			break;
+		if (s->hash == h && ov_new_match(c, s->id))
+			return s->id;
+	}
+	if (c->phase == 1) {
+		c->phase = 2;
+		c->overlay_pos = 0;
+	}
+	while (c->overlay_pos < tx->labelled.n) {
+		uint64_t id = tx->labelled.v[c->overlay_pos++];
+
+		if (!ov_vindex_has(ix, h, id) && ov_new_match(c, id))
+			return id;
+	}
+	return GRAPH_NO_ID;
+}
+
 static uint64_t overlay_next(struct db_cursor *c)
 {
 	const struct db_tx *tx = c->tx;
+
+	if (c->kind == DB_CURSOR_INDEX)
+		return overlay_index_next(c);
 
 	if (c->kind == DB_CURSOR_EXPAND) {
 		const struct ov_node *n = tx_node(tx, c->expand.node);

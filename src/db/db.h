@@ -109,7 +109,8 @@ enum db_cursor_kind {
 struct db_cursor {
 	struct db_tx *tx;
 	uint8_t kind;
-	uint8_t phase; /* 0: committed part, 1: overlay part */
+	uint8_t phase; /* 0: committed part, 1: overlay part, 2: (index
+			* cursors) committed nodes labelled in the overlay */
 	uint32_t token;  /* label / type / GRAPH_NO_TOKEN */
 	uint32_t key;    /* index key */
 	uint64_t pos;

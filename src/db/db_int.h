@@ -77,6 +77,7 @@ struct ov_node {
 	bool created;   /* by this transaction */
 	bool deleted;
 	bool has_state; /* labels and props below are the transaction's view */
+	bool labelled;  /* committed, and given a label here (in tx->labelled) */
 	uint32_t *labels; /* sorted */
 	uint32_t n_labels, cap_labels;
 	struct ov_props props;
@@ -104,6 +105,24 @@ struct idvec {
 	size_t n, cap;
 };
 
+/* Which overlay nodes may hold a (property key, value): a multimap from a
+ * hash of both to node ids, appended to on every property write, so an
+ * index cursor visits a handful of candidates instead of every node the
+ * transaction touched. Stale entries are fine: candidates are checked. */
+struct ov_vslot {
+	uint64_t hash;
+	uint64_t id; /* IDMAP_EMPTY: free */
+};
+
+struct ov_vindex {
+	struct ov_vslot *slots;
+	size_t n, cap;
+};
+
+uint64_t ov_vindex_hash(uint32_t key, const struct graft_value *v);
+int ov_vindex_add(struct ov_vindex *ix, uint64_t hash, uint64_t id);
+bool ov_vindex_has(const struct ov_vindex *ix, uint64_t hash, uint64_t id);
+
 struct db_tx {
 	struct db *db;
 	unsigned flags;
@@ -112,6 +131,8 @@ struct db_tx {
 	struct idmap reads;  /* db_key -> version first seen */
 	struct idvec created_nodes, touched_nodes; /* in order of arrival */
 	struct idvec created_rels, touched_rels;
+	struct ov_vindex values;      /* node property values written */
+	struct idvec labelled;        /* committed nodes given a label */
 	struct ov_index *indexes;
 	size_t n_indexes, cap_indexes;
 	bool wrote;

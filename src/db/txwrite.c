@@ -317,6 +317,11 @@ static int label_set(struct db_tx *tx, uint64_t id, uint32_t label, bool on)
 	rv = node_cow(tx, id, &n);
 	if (rv != GRAFT_OK || ov_node_has_label(n, label) == on)
 		return rv;
+	if (on && !n->created && !n->labelled) {
+		if (idvec_push(&tx->labelled, id) != GRAFT_OK)
+			return GRAFT_ENOMEM;
+		n->labelled = true;
+	}
 	if (on && n->n_labels == n->cap_labels) {
 		uint32_t cap = n->cap_labels ? n->cap_labels * 2 : 4;
 		uint32_t *v = realloc(n->labels, cap * sizeof *v);
@@ -367,6 +372,9 @@ static int set_prop(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
 		rv = node_cow(tx, id, &n);
 	else
 		rv = rel_cow(tx, id, &r);
+	if (rv == GRAFT_OK && n != NULL && value != NULL &&
+	    value->type != GRAFT_VALUE_NULL)
+		rv = ov_vindex_add(&tx->values, ov_vindex_hash(key, value), id);
 	if (rv == GRAFT_OK)
 		rv = props_set(n != NULL ? &n->props : &r->props, key, value);
 	if (rv == GRAFT_OK)
