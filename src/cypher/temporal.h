@@ -63,8 +63,8 @@ size_t temporal_format_offset(int32_t offset, char *buf, size_t size);
 
 /* Offset of a zone ("Europe/Paris", "UTC", "Z", "+01:00") at a UTC instant
  * / for a local date-time (the earlier offset in an overlap, the offset
- * before the gap in a gap, as java.time does). GRAFT_ENOTFOUND for an
- * unknown zone; GRAFT_OK. *fixed is true for offsets written as numbers. */
+ * before the gap in a gap, so that subtracting it lands after the gap, as
+ * java.time does). GRAFT_ENOTFOUND for an unknown zone; GRAFT_OK. */
 int temporal_zone_at_utc(const char *zone, size_t len, int64_t utc_secs,
 			 int32_t *offset);
 int temporal_zone_at_local(const char *zone, size_t len, int64_t local_secs,
