@@ -228,7 +228,7 @@ static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
 	return BOLT_STEP_DONE;
 }
 
-static int begin_now(struct bolt_session *s, const struct bolt_request *r)
+static int begin_now(struct bolt_session *s, struct bolt_request *r)
 {
 	int step = begin_tx(s, r, 0, false);
 
@@ -238,9 +238,9 @@ static int begin_now(struct bolt_session *s, const struct bolt_request *r)
 	return bolt_step_of(bolt_write_success_empty(s->out));
 }
 
-static int run_statement(struct bolt_session *s, const struct bolt_request *r);
+static int run_statement(struct bolt_session *s, struct bolt_request *r);
 
-static int run_autocommit(struct bolt_session *s, const struct bolt_request *r)
+static int run_autocommit(struct bolt_session *s, struct bolt_request *r)
 {
 	int step = begin_tx(s, r, 2, true);
 
@@ -250,8 +250,7 @@ static int run_autocommit(struct bolt_session *s, const struct bolt_request *r)
 /* Moves r into s->pending when the bookmarks make it wait. */
 static int await_then(struct bolt_session *s, struct bolt_request *r,
 		      unsigned f,
-		      int (*then)(struct bolt_session *,
-				  const struct bolt_request *))
+		      int (*then)(struct bolt_session *, struct bolt_request *))
 {
 	bool failed;
 	int step = bolt_bookmarks_await(
@@ -339,7 +338,7 @@ static int write_run_success(struct bolt_session *s)
 	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
 }
 
-static int run_statement(struct bolt_session *s, const struct bolt_request *r)
+static int run_statement(struct bolt_session *s, struct bolt_request *r)
 {
 	const struct graft_str *q = r->f[0].u.s;
 	struct cypher_error e;
@@ -356,6 +355,8 @@ static int run_statement(struct bolt_session *s, const struct bolt_request *r)
 			"new password.");
 	}
 	memset(&e, 0, sizeof e);
+	if (bolt_params_resolve_zones(&r->f[1], s->utc, &e) != GRAFT_OK)
+		return bolt_fail_error(s, &e);
 	s->run_start_ns = uv_hrtime();
 	if (cypher_run(s->tx, q->data, q->len, &r->f[1], &s->result, &e) !=
 	    GRAFT_OK) {

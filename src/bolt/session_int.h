@@ -107,6 +107,12 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 void bolt_bookmarks_clear(struct bolt_session *s);
 int bolt_continue_pending(struct bolt_session *s);
 
+/* params.c: fills in the offsets of zoned DateTime values in v (received
+ * in the UTC form if utc, else the legacy local form). GRAFT_OK, or an
+ * error described in e. */
+int bolt_params_resolve_zones(struct graft_value *v, bool utc,
+			      struct cypher_error *e);
+
 /* entity.c: the pack_entity_fn for records (arg: the session). */
 int bolt_pack_entity(void *arg, struct graft_buf *b,
 		     const struct graft_value *v);

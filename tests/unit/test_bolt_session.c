@@ -714,6 +714,13 @@ static void test_bolt_session_parameters_round_trip(void **state)
 	assert_int_equal(r[0].v.u.list->items[0].u.x->secs, 1700000000);
 	assert_int_equal(r[0].v.u.list->items[0].u.x->offset, 3600);
 	free_resp(r, n);
+	/* Zone ids are looked up: an unknown one fails the statement. */
+	assert_int_equal(graft_value_ext(&d, GRAFT_VALUE_DATETIME), GRAFT_OK);
+	d.u.x->zone = graft_str_new("Mars/Olympus", 12);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("PARAM"), map(1, "p", d),
+				 map0()),
+			 BOLT_STEP_DONE);
+	expect_failure(f, "Neo.ClientError.Statement.ArgumentError");
 }
 
 static void test_bolt_session_bolt44_logs_in_with_hello(void **state)
