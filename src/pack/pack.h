@@ -83,7 +83,7 @@ struct pack_reader {
 
 /* Both DateTime variants are accepted whatever was negotiated. A zone id's
  * offset is not on the wire: it is read as 0 (and a legacy 'f' value's
- * local seconds as UTC); resolving zones is the engine's business. */
+ * local seconds as UTC); the caller resolves zones (Bolt: params.c). */
 void pack_reader_init(struct pack_reader *r, const void *p, size_t len);
 /* Reads one value into out (owned by the caller on success; null on error).
  * Errors, with errmsg naming the offset and what was wrong: GRAFT_ECORRUPT
