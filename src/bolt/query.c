@@ -288,6 +288,7 @@ static int start_commit(struct bolt_session *s)
 	struct cypher_tx *tx = s->tx;
 
 	s->tx = NULL;
+	memset(&s->commit.error, 0, sizeof s->commit.error);
 	s->commit.data = s;
 	s->wait = BOLT_WAIT_COMMIT;
 	if (cypher_tx_commit(tx, &s->commit, commit_cb) != GRAFT_OK) {
@@ -297,8 +298,13 @@ static int start_commit(struct bolt_session *s)
 	return BOLT_STEP_WAIT;
 }
 
+/* COMMIT with a result still open (TX_STREAMING) discards its remaining
+ * records first, as Neo4j does. */
 int bolt_handle_commit(struct bolt_session *s)
 {
+	if (s->result != NULL)
+		cypher_result_close(s->result);
+	s->result = NULL;
 	s->autocommit = false;
 	return start_commit(s);
 }

@@ -369,7 +369,7 @@ static const struct handler handlers[] = {
 	{BOLT_RESET, ANY_STATE & ~ST(NEGOTIATION), handle_reset},
 	{BOLT_RUN, ST(READY) | ST(TX_READY) | ST(TX_STREAMING), bolt_handle_run},
 	{BOLT_BEGIN, ST(READY), handle_begin},
-	{BOLT_COMMIT, ST(TX_READY), handle_commit},
+	{BOLT_COMMIT, ST(TX_READY) | ST(TX_STREAMING), handle_commit},
 	{BOLT_ROLLBACK, ST(TX_READY) | ST(TX_STREAMING), handle_rollback},
 	{BOLT_PULL, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},
 	{BOLT_DISCARD, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},

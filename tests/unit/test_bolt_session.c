@@ -427,7 +427,7 @@ static void test_bolt_session_explicit_transaction(void **state)
 	expect_failure(f, "Neo.ClientError.Request.Invalid");
 }
 
-static void test_bolt_session_rollback_and_open_result(void **state)
+static void test_bolt_session_rollback_and_commit_with_open_result(void **state)
 {
 	struct fx *f = *state;
 
@@ -436,9 +436,23 @@ static void test_bolt_session_rollback_and_open_result(void **state)
 	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 5"), map0(), map0()),
 			 BOLT_STEP_DONE);
 	graft_buf_reset(&f->out);
-	/* ROLLBACK with a result still open is accepted, as Neo4j does. */
+	/* ROLLBACK with a result still open is accepted, as Neo4j does;
+	 * so is COMMIT, which discards the rest of the result. */
 	assert_int_equal(request(f, BOLT_ROLLBACK, 0), BOLT_STEP_DONE);
 	expect_one(f, BOLT_SUCCESS);
+	assert_int_equal(request(f, BOLT_BEGIN, 1, map0()), BOLT_STEP_DONE);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 5"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+	assert_int_equal(request(f, BOLT_COMMIT, 0), BOLT_STEP_DONE);
+	{
+		struct resp r[MAX_RESP];
+		size_t n = responses(f, r);
+		assert_int_equal(n, 1);
+		assert_non_null(meta(&r[0], "bookmark"));
+		free_resp(r, n);
+	}
 	assert_int_equal(request(f, BOLT_BEGIN, 1, map0()), BOLT_STEP_DONE);
 	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 5"), map0(), map0()),
 			 BOLT_STEP_DONE);
@@ -866,7 +880,7 @@ int main(void)
 		T(test_bolt_session_run_before_logon_closes),
 		T(test_bolt_session_autocommit_streams_with_has_more),
 		T(test_bolt_session_explicit_transaction),
-		T(test_bolt_session_rollback_and_open_result),
+		T(test_bolt_session_rollback_and_commit_with_open_result),
 		T(test_bolt_session_failed_ignores_until_reset),
 		T(test_bolt_session_failure_while_streaming),
 		T(test_bolt_session_commit_conflict_fails),
