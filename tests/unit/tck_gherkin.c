@@ -42,7 +42,8 @@ static void rstrip(char *s)
 
 /* Tables ------------------------------------------------------------------ */
 
-/* "| a | 'x' |" into cells; "\|" is a pipe inside a cell. */
+/* "| a | 'x' |" into cells. Gherkin escapes inside a cell: "\|" is a pipe,
+ * "\\" a backslash, "\n" a newline. */
 static void table_add_row(struct tck_table *t, const char *line)
 {
 	char **cells = NULL, *cell = malloc(strlen(line) + 1);
@@ -52,8 +53,9 @@ static void table_add_row(struct tck_table *t, const char *line)
 	if (cell == NULL)
 		abort();
 	for (; *p; p++) {
-		if (*p == '\\' && p[1] == '|') {
-			cell[n++] = *++p;
+		if (*p == '\\' && (p[1] == '|' || p[1] == '\\' || p[1] == 'n')) {
+			p++;
+			cell[n++] = *p == 'n' ? '\n' : *p;
 			continue;
 		}
 		if (*p != '|') {
