@@ -426,8 +426,19 @@ static int parse_datetime(struct cur *c, uint8_t type, struct graft_value *out)
 		return GRAFT_EINVAL;
 	}
 	if (type == GRAFT_VALUE_DATETIME) {
-		rv = temporal_make_datetime(out, days * TEMPORAL_DAY_SECS + tod,
-					    nanos, zone, zone_len, offset);
+		int64_t local = days * TEMPORAL_DAY_SECS + tod;
+		int32_t valid;
+		/* An offset the zone really has then (the second 02:30 of a
+		 * night the clocks go back) picks that instant. */
+		if (zone != NULL && has_offset &&
+		    temporal_zone_at_utc(zone, zone_len, local - offset,
+					 &valid) == GRAFT_OK &&
+		    valid == offset)
+			rv = temporal_from_utc(out, local - offset, nanos, zone,
+					       zone_len);
+		else
+			rv = temporal_make_datetime(out, local, nanos, zone,
+						    zone_len, offset);
 		if (rv == GRAFT_ENOTFOUND) {
 			snprintf(c->why, c->why_size,
 				 "Invalid value for TimeZone: Text '%.*s'",
@@ -886,13 +897,29 @@ int temporal_from_utc(struct graft_value *out, int64_t utc_secs,
 		      int32_t nanos, const char *zone, size_t zone_len)
 {
 	int32_t offset = 0;
-	int rv = zone ? temporal_zone_at_utc(zone, zone_len, utc_secs, &offset)
-		      : GRAFT_OK;
+	bool named = zone != NULL &&
+		     !temporal_parse_offset(zone, zone_len, &offset) &&
+		     !(zone_len == 1 && (zone[0] == 'Z' || zone[0] == 'z'));
+	int rv = named ? temporal_zone_at_utc(zone, zone_len, utc_secs, &offset)
+		       : GRAFT_OK;
 
+	/* Built from the instant itself: going through local time would pick
+	 * the earlier of two instants in an overlap. */
+	if (rv == GRAFT_OK)
+		rv = graft_value_ext(out, GRAFT_VALUE_DATETIME);
 	if (rv != GRAFT_OK)
 		return rv;
-	return temporal_make_datetime(out, utc_secs + offset, nanos, zone,
-				      zone_len, offset);
+	out->u.x->secs = utc_secs;
+	out->u.x->nanos = nanos;
+	out->u.x->offset = offset;
+	if (named) {
+		out->u.x->zone = graft_str_new(zone, zone_len);
+		if (out->u.x->zone == NULL) {
+			graft_value_free(out);
+			return GRAFT_ENOMEM;
+		}
+	}
+	return GRAFT_OK;
 }
 
 static int cmp_i(int64_t a, int64_t b)
