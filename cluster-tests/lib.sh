@@ -40,11 +40,13 @@ write_conf() {
 	shift 2
 	BOLT_PORT=$(free_port)
 	HTTP_PORT=$(free_port)
+	BACKUP_PORT=$(free_port)
 	{
 		echo "server.directories.neo4j_home=$home"
 		echo "server.bolt.listen_address=127.0.0.1:$BOLT_PORT"
 		echo "server.bolt.advertised_address=127.0.0.1:$BOLT_PORT"
 		echo "server.http.listen_address=127.0.0.1:$HTTP_PORT"
+		echo "server.backup.listen_address=127.0.0.1:$BACKUP_PORT"
 		for l in "$@"; do echo "$l"; done
 	} >"$f"
 }
