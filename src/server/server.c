@@ -212,6 +212,33 @@ static int setup_bolt(struct server *s, char *errmsg)
 	return GRAFT_OK;
 }
 
+/* The backup port (src/backup/serve.h). */
+static int start_backup(struct server *s, char *errmsg)
+{
+	struct graft_address a;
+	int rv;
+
+	if (!graft_config_bool(s->cfg, "server.backup.enabled"))
+		return GRAFT_OK;
+	graft_config_address(s->cfg, "server.backup.listen_address", &a);
+	rv = backup_server_start(
+		&s->loop, s->dbms,
+		graft_config_path(s->cfg, "server.directories.data"),
+		graft_config_path(s->cfg,
+				  "server.directories.transaction.logs.root"),
+		"server.backup.listen_address", &a, &s->backup, errmsg);
+	if (rv == GRAFT_OK)
+		graft_info("Backup server enabled on %s:%u.", a.host, a.port);
+	return rv;
+}
+
+static void stop_backup(struct server *s)
+{
+	if (s->backup != NULL)
+		backup_server_close(s->backup);
+	s->backup = NULL;
+}
+
 static int start_listeners(struct server *s, char *errmsg)
 {
 	struct graft_address a;
@@ -234,6 +261,9 @@ static int start_listeners(struct server *s, char *errmsg)
 			return rv;
 		graft_info("Bolt enabled on %s:%u.", a.host, a.port);
 	}
+	rv = start_backup(s, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
 	if (!graft_config_bool(s->cfg, "server.http.enabled"))
 		return GRAFT_OK;
 	graft_config_address(s->cfg, "server.http.listen_address", &a);
@@ -281,6 +311,7 @@ static void server_stop(struct server *s)
 		return;
 	s->stopping = true;
 	graft_info("Stopping...");
+	stop_backup(s);
 	net_close(&s->net, net_closed_cb);
 }
 
@@ -364,6 +395,7 @@ err_after_dbms:
 	/* Close what was opened (a failed dbms_open may still be closing the
 	 * databases it had opened), then let the loop finish those closes. */
 	s->stopping = true;
+	stop_backup(s);
 	net_close(&s->net, NULL);
 	close_engine(s);
 	if (s->dbms != NULL)

@@ -11,6 +11,7 @@
 #include "../bolt/bolt.h"
 #include "../cypher/cypher.h"
 #include "../cypher/security.h"
+#include "../backup/serve.h"
 #include "../db/dbms.h"
 #include "../util/config.h"
 #include "../util/err.h"
@@ -25,6 +26,7 @@ struct server {
 	struct cypher_engine *engine;
 	struct bolt_server bolt;
 	struct net net;
+	struct backup_server *backup; /* NULL when server.backup.enabled=false */
 	uv_signal_t sigterm, sigint;
 	char lock_path[4096];
 	char pid_path[4096];
