@@ -20,6 +20,13 @@ static void usage(FILE *out)
 		"                           the directories and addresses it yields\n"
 		"  dbms set-initial-password PASSWORD [--require-password-change]\n"
 		"                           set the password of user neo4j (offline)\n"
+		"  database backup [--from=HOST:PORT[,...]] --to-path=DIR\n"
+		"                  [--type=FULL|DIFF|AUTO] [--compress[=true|false]]\n"
+		"                  [--keep-failed] [--verbose] [<database>|\"glob*\"...]\n"
+		"  database backup --inspect-path=PATH\n"
+		"                           online backup from a server's backup port\n"
+		"  backup --backup-dir=DIR --database=NAME [--from=HOST:PORT]\n"
+		"                           the same in the 3.x/4.x spelling\n"
 		"  version                  print the version\n");
 }
 
@@ -100,6 +107,13 @@ int main(int argc, char **argv)
 	    strcmp(argv[i + 1], "set-initial-password") == 0)
 		return admin_set_initial_password(config_path, argc - i - 2,
 						  argv + i + 2);
+	if (i + 1 < argc && strcmp(argv[i], "database") == 0 &&
+	    strcmp(argv[i + 1], "backup") == 0)
+		return admin_backup(config_path, argc - i - 2, argv + i + 2,
+				    false);
+	if (strcmp(argv[i], "backup") == 0)
+		return admin_backup(config_path, argc - i - 1, argv + i + 1,
+				    true);
 	fprintf(stderr, "graft-admin: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;

@@ -18,4 +18,10 @@ struct graft_config *admin_load_config(const char *explicit_path, bool quiet);
 int admin_set_initial_password(const char *config_path, int argc,
 			       char **argv);
 
+/* `database backup ...` (legacy false) or the 3.x `backup --backup-dir=DIR
+ * --database=NAME ...` (legacy true); argv holds the options after the
+ * command words. Returns the process exit code: 0 when every database was
+ * backed up, 1 otherwise, 2 for a usage error. */
+int admin_backup(const char *config_path, int argc, char **argv, bool legacy);
+
 #endif

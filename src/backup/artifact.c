@@ -215,11 +215,6 @@ int backup_writer_write(struct backup_writer *w, const void *p, size_t n,
 	return compress(w, p, n, ZSTD_e_continue, errmsg);
 }
 
-uint64_t backup_writer_size(const struct backup_writer *w)
-{
-	return BACKUP_HEADER_SIZE + w->body;
-}
-
 /* Links tmp under the first free final name. */
 static int link_final(struct backup_writer *w, char *path, char *errmsg)
 {

@@ -55,8 +55,6 @@ int backup_writer_open(const char *dir, const struct backup_meta *m,
 /* Appends stream bytes (compressing them if m->compressed). */
 int backup_writer_write(struct backup_writer *w, const void *p, size_t n,
 			char *errmsg);
-/* Bytes written to the file so far (compressed size). */
-uint64_t backup_writer_size(const struct backup_writer *w);
 /* Finishes the body, writes the trailer, fsyncs, links the file under
  * dir/<db>-<YYYY-MM-DDTHH-MM-SS>.backup (with -2, -3... when that exists)
  * and fsyncs dir. path (4096 bytes) gets the final name. Frees w, also on

@@ -1,0 +1,398 @@
+/* graft-admin database backup (Neo4j 5's options, seed 000) and the 3.x/4.x
+ * spelling `backup --backup-dir=DIR --database=NAME` (seed 003): asks a
+ * running server's backup port for each database and writes one artifact
+ * per database; `--inspect-path` lists artifacts and chains offline. Exit
+ * code 0 only when every database was backed up, 1 otherwise, with a line
+ * per database. */
+#include "admin.h"
+
+#include <errno.h>
+#include <fnmatch.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../backup/chain.h"
+#include "../backup/client.h"
+#include "../util/fs.h"
+
+#define MAX_FROM 16
+#define MAX_DBS 256
+
+struct backup_cmd {
+	const char *from[MAX_FROM];
+	size_t n_from;
+	char *from_list; /* owned: the split --from values */
+	const char *to_path;
+	const char *inspect_path;
+	const char *additional_config;
+	const char *dbs[MAX_DBS]; /* names or globs as given */
+	size_t n_dbs;
+	struct backup_client_opts o;
+	bool legacy; /* the 3.x spelling */
+};
+
+/* Matches argv[*i] against --name, --name=value or (when value is
+ * expected) --name value; *val gets the value or NULL for a bare flag. */
+static bool match_opt(int argc, char **argv, int *i, const char *name,
+		      bool expects_value, const char **val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return false;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return true;
+	}
+	if (argv[*i][n] != '\0')
+		return false;
+	*val = NULL;
+	if (expects_value && *i + 1 < argc)
+		*val = argv[++*i];
+	return true;
+}
+
+/* true|false for a flag that may stand alone. */
+static int parse_flag(const char *opt, const char *val, bool *out)
+{
+	if (val == NULL || strcasecmp(val, "true") == 0)
+		*out = true;
+	else if (strcasecmp(val, "false") == 0)
+		*out = false;
+	else
+		return fprintf(stderr, "graft-admin: %s=%s: expected true or "
+			       "false\n", opt, val), -1;
+	return 0;
+}
+
+static int add_from(struct backup_cmd *c, const char *list)
+{
+	size_t old = c->from_list ? strlen(c->from_list) + 1 : 0;
+	char *buf, *tok, *save = NULL;
+	size_t i;
+
+	/* keep earlier values: they point into the old buffer */
+	buf = malloc(old + strlen(list) + 1);
+	if (buf == NULL)
+		return -1;
+	if (old > 0)
+		memcpy(buf, c->from_list, old);
+	strcpy(buf + old, list);
+	for (i = 0; i < c->n_from; i++)
+		c->from[i] = buf + (c->from[i] - c->from_list);
+	free(c->from_list);
+	c->from_list = buf;
+	for (tok = strtok_r(buf + old, ",", &save); tok != NULL;
+	     tok = strtok_r(NULL, ",", &save)) {
+		if (c->n_from == MAX_FROM) {
+			fprintf(stderr, "graft-admin: at most %d --from "
+				"addresses\n", MAX_FROM);
+			return -1;
+		}
+		c->from[c->n_from++] = tok;
+	}
+	return 0;
+}
+
+static int parse_type(const char *val, enum backup_want *out)
+{
+	if (val != NULL && strcasecmp(val, "FULL") == 0)
+		*out = BACKUP_WANT_FULL;
+	else if (val != NULL && strcasecmp(val, "DIFF") == 0)
+		*out = BACKUP_WANT_DIFF;
+	else if (val != NULL && strcasecmp(val, "AUTO") == 0)
+		*out = BACKUP_WANT_AUTO;
+	else
+		return fprintf(stderr, "graft-admin: --type=%s: expected FULL, "
+			       "DIFF or AUTO\n", val ? val : ""), -1;
+	return 0;
+}
+
+/* Options that take no part here but that Neo4j's command has; accepted
+ * so that scripts written for neo4j-admin run unchanged. */
+static bool accepted_noop(int argc, char **argv, int *i)
+{
+	static const char *const with_value[] = {
+		"--include-metadata", "--pagecache", "--name",
+		"--cc-report-dir",
+	};
+	static const char *const flags[] = {
+		"--expand-commands", "--parallel-recovery", "--fallback-to-full",
+		"--check-consistency",
+	};
+	const char *val;
+	size_t k;
+
+	for (k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
+		if (match_opt(argc, argv, i, with_value[k], true, &val))
+			return true;
+	for (k = 0; k < sizeof flags / sizeof flags[0]; k++)
+		if (match_opt(argc, argv, i, flags[k], false, &val))
+			return true;
+	return false;
+}
+
+static int parse_args(struct backup_cmd *c, int argc, char **argv)
+{
+	const char *val;
+	int i;
+
+	for (i = 0; i < argc; i++) {
+		if (match_opt(argc, argv, &i, "--from", true, &val)) {
+			if (val == NULL || add_from(c, val) != 0)
+				return -1;
+		} else if (match_opt(argc, argv, &i,
+				     c->legacy ? "--backup-dir" : "--to-path",
+				     true, &val)) {
+			c->to_path = val;
+		} else if (c->legacy &&
+			   match_opt(argc, argv, &i, "--database", true, &val)) {
+			if (val != NULL && c->n_dbs < MAX_DBS)
+				c->dbs[c->n_dbs++] = val;
+		} else if (match_opt(argc, argv, &i, "--type", true, &val)) {
+			if (parse_type(val, &c->o.type) != 0)
+				return -1;
+		} else if (match_opt(argc, argv, &i, "--compress", false, &val)) {
+			if (parse_flag("--compress", val, &c->o.compress) != 0)
+				return -1;
+		} else if (match_opt(argc, argv, &i, "--keep-failed", false,
+				     &val)) {
+			if (parse_flag("--keep-failed", val, &c->o.keep_failed) != 0)
+				return -1;
+		} else if (match_opt(argc, argv, &i, "--verbose", false, &val)) {
+			c->o.verbose = stdout;
+		} else if (match_opt(argc, argv, &i, "--inspect-path", true,
+				     &val)) {
+			c->inspect_path = val;
+		} else if (match_opt(argc, argv, &i, "--additional-config", true,
+				     &val)) {
+			c->additional_config = val;
+		} else if (accepted_noop(argc, argv, &i)) {
+			continue;
+		} else if (argv[i][0] == '-') {
+			fprintf(stderr, "graft-admin: unknown option %s\n",
+				argv[i]);
+			return -1;
+		} else if (c->n_dbs < MAX_DBS) {
+			c->dbs[c->n_dbs++] = argv[i];
+		}
+	}
+	return 0;
+}
+
+static bool is_glob(const char *s)
+{
+	return strpbrk(s, "*?[") != NULL;
+}
+
+/* Which databases a pattern names: the union over every --from of the
+ * databases each server lists. names gets them, NUL-separated. */
+static size_t expand_glob(const struct backup_cmd *c, const char *pattern,
+			  const char **out, size_t max, char **blocks,
+			  size_t *n_blocks)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE], *names;
+	size_t n = 0, k, i, j;
+	const char *p;
+
+	for (i = 0; i < c->n_from; i++) {
+		if (backup_client_list(c->from[i], c->o.timeout_s, &names, &k,
+				       errmsg) != GRAFT_OK) {
+			if (c->o.verbose != NULL)
+				fprintf(c->o.verbose, "%s\n", errmsg);
+			continue;
+		}
+		blocks[(*n_blocks)++] = names;
+		for (p = names; k-- > 0; p += strlen(p) + 1) {
+			if (fnmatch(pattern, p, 0) != 0)
+				continue;
+			for (j = 0; j < n && strcmp(out[j], p) != 0; j++)
+				;
+			if (j == n && n < max)
+				out[n++] = p;
+		}
+	}
+	return n;
+}
+
+static void report_ok(const char *db, const char *from,
+		      const struct backup_result *r)
+{
+	if (r->up_to_date) {
+		printf("Backup of %s from %s: up to date at transaction %" PRIu64
+		       "; no artifact written.\n",
+		       db, from, r->m.last_txid);
+		return;
+	}
+	printf("Backup of %s from %s: %s, transactions %" PRIu64 "..%" PRIu64,
+	       db, from, backup_type_name(r->m.type),
+	       r->m.type == BACKUP_FULL ? (uint64_t)1 : r->m.first_txid,
+	       r->m.last_txid);
+	if (r->m.type == BACKUP_FULL && r->m.checkpoint_txid > 0)
+		printf(" (store copy at %" PRIu64 ")", r->m.checkpoint_txid);
+	printf(", %" PRIu64 " bytes%s: %s\n", r->size,
+	       r->m.compressed ? " compressed" : "", r->path);
+}
+
+/* Backs up one database, trying each --from in order. */
+static bool backup_one(const struct backup_cmd *c, const char *db)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE] = "no --from address";
+	struct backup_result r;
+	size_t i;
+	int rv = GRAFT_EINVAL;
+
+	for (i = 0; i < c->n_from; i++) {
+		rv = backup_client_run(c->from[i], db, &c->o, &r, errmsg);
+		if (rv == GRAFT_OK) {
+			report_ok(db, c->from[i], &r);
+			return true;
+		}
+		if (c->o.verbose != NULL || c->n_from > 1)
+			fprintf(stderr, "%s: %s\n", db, errmsg);
+		if (r.failed[0] != '\0')
+			fprintf(stderr, "%s: the partial artifact is kept as "
+				"%s\n", db, r.failed);
+		if (rv != GRAFT_ENOTFOUND && rv != GRAFT_EIO)
+			break; /* another server would not do better */
+	}
+	printf("Backup of %s FAILED: %s\n", db, errmsg);
+	return false;
+}
+
+static int inspect(const char *path)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct backup_set s;
+	int rv;
+
+	backup_set_init(&s);
+	rv = backup_set_add(&s, path, errmsg);
+	if (rv != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: %s\n", errmsg);
+		return 1;
+	}
+	backup_set_print(&s, stdout);
+	backup_set_free(&s);
+	return 0;
+}
+
+static int check_to_path(struct backup_cmd *c)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct stat st;
+
+	if (c->to_path == NULL) {
+		fprintf(stderr, "graft-admin: %s is required\n",
+			c->legacy ? "--backup-dir" : "--to-path");
+		return -1;
+	}
+	/* The 3.x tools created the directory; seed 003's cron line relies
+	 * on it (a new dated directory each day). */
+	if (c->legacy && graft_mkdir_p(c->to_path, errmsg) != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: %s\n", errmsg);
+		return -1;
+	}
+	if (stat(c->to_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		fprintf(stderr, "graft-admin: --to-path=%s is not a directory; "
+			"create it first\n", c->to_path);
+		return -1;
+	}
+	return 0;
+}
+
+/* The default --from: this machine's backup port from the configuration. */
+static int default_from(struct backup_cmd *c, const char *config_path)
+{
+	struct graft_config *cfg = admin_load_config(config_path, true);
+	struct graft_address a;
+	char addr[300];
+
+	if (cfg == NULL)
+		return -1;
+	if (c->additional_config != NULL) {
+		char errmsg[GRAFT_ERRMSG_SIZE];
+
+		if (graft_config_load(cfg, c->additional_config, errmsg) !=
+		    GRAFT_OK) {
+			fprintf(stderr, "graft-admin: %s\n", errmsg);
+			graft_config_free(cfg);
+			return -1;
+		}
+	}
+	c->o.timeout_s = (unsigned)(graft_config_duration_ms(
+		cfg, "dbms.cluster.catchup.client_inactivity_timeout") / 1000);
+	graft_config_address(cfg, "server.backup.listen_address", &a);
+	graft_config_free(cfg);
+	if (c->n_from > 0)
+		return 0;
+	snprintf(addr, sizeof addr, "%s:%u",
+		 a.host[0] == '\0' || strcmp(a.host, "0.0.0.0") == 0
+			 ? "127.0.0.1" : a.host,
+		 a.port);
+	return add_from(c, addr);
+}
+
+static int run(struct backup_cmd *c)
+{
+	const char *names[MAX_DBS];
+	char *blocks[MAX_FROM * MAX_DBS];
+	size_t n_blocks = 0, n, i, k, failed = 0, total = 0;
+
+	if (c->n_dbs == 0)
+		c->dbs[c->n_dbs++] = "neo4j";
+	for (i = 0; i < c->n_dbs; i++) {
+		if (!is_glob(c->dbs[i])) {
+			total++;
+			failed += !backup_one(c, c->dbs[i]);
+			continue;
+		}
+		n = expand_glob(c, c->dbs[i], names, MAX_DBS, blocks, &n_blocks);
+		if (n == 0) {
+			total++;
+			failed++;
+			printf("Backup of \"%s\" FAILED: no database on the "
+			       "servers asked matches it\n", c->dbs[i]);
+		}
+		for (k = 0; k < n; k++) {
+			total++;
+			failed += !backup_one(c, names[k]);
+		}
+	}
+	for (i = 0; i < n_blocks; i++)
+		free(blocks[i]);
+	if (failed > 0)
+		printf("%zu of %zu database backups failed.\n", failed, total);
+	return failed > 0 ? 1 : 0;
+}
+
+int admin_backup(const char *config_path, int argc, char **argv, bool legacy)
+{
+	struct backup_cmd c;
+	int rv = 2;
+
+	memset(&c, 0, sizeof c);
+	c.legacy = legacy;
+	c.o.compress = true;
+	c.o.type = BACKUP_WANT_AUTO;
+	if (parse_args(&c, argc, argv) != 0)
+		goto out;
+	if (c.inspect_path != NULL) {
+		rv = inspect(c.inspect_path);
+		goto out;
+	}
+	rv = 1;
+	if (check_to_path(&c) != 0 || default_from(&c, config_path) != 0)
+		goto out;
+	c.o.to_dir = c.to_path;
+	c.o.progress = isatty(STDERR_FILENO) ? stderr : NULL;
+	rv = run(&c);
+out:
+	free(c.from_list);
+	return rv;
+}

@@ -1,0 +1,667 @@
+/* The backup server (protocol in serve.h).
+ *
+ * Happy path: accept -> read one request line -> (loop) look the database
+ * up and note its last applied transaction -> (worker) find and open the
+ * newest checkpoint file, open a log reader, put the reply line and the
+ * first chunk in the output buffer -> (loop) write it -> (worker) fill the
+ * next chunk of up to 1 MiB -> ... -> end mark -> close. The loop thread
+ * never reads a data file; the worker never touches the database, only
+ * immutable files (a checkpoint file stays readable through its open fd
+ * even when a newer checkpoint replaces it). The loop and the worker take
+ * turns on a connection, so its fields need no lock.
+ *
+ * Failures: a bad request, an unknown database, a log pruned past the
+ * requested id each get an ERR line. A failure half-way (a segment pruned
+ * while a slow client reads, a read error) is logged and the connection is
+ * closed without the end mark, which the client reports as a failed backup.
+ * A peer that goes away makes the write fail: the connection closes, and
+ * its memory is freed once both its handle is closed and no work item is
+ * queued for it. */
+#include "serve.h"
+
+#include <dirent.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <netdb.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../txlog/txlog.h"
+#include "../util/buf.h"
+#include "../util/err.h"
+#include "../util/fs.h"
+#include "../util/log.h"
+#include "artifact.h"
+#include "stream.h"
+
+#define CHUNK (1u << 20)
+#define REQ_MAX 512
+#define CKPT_PREFIX "checkpoint."
+
+struct bconn {
+	uv_tcp_t tcp;
+	uv_work_t work;
+	uv_write_t wr;
+	struct backup_server *s;
+	struct bconn *prev, *next;
+	bool tcp_closed, closing, working, done, prepared;
+	bool refused; /* the reply is an ERR line */
+	char req[REQ_MAX];
+	size_t req_len;
+	/* the job: the worker's between uv_queue_work and its after_work */
+	enum backup_type type;
+	char db[BACKUP_DB_MAX];
+	char store_dir[4096];
+	char txlog_dir[4096];
+	uint64_t after;   /* DIFF: transactions after this one */
+	uint64_t last;    /* last transaction served */
+	uint64_t next_tx; /* next transaction to put in the stream */
+	uint64_t n_tx;
+	uint64_t ckpt_left;
+	int ckpt_fd;
+	struct txlog_reader *reader;
+	struct graft_buf out;
+	uint64_t bytes;
+	int status;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+};
+
+struct backup_server {
+	uv_loop_t *loop;
+	uv_tcp_t listener;
+	struct dbms *dbms;
+	char *data_dir, *txlog_root; /* owned */
+	struct bconn *conns;
+	bool listener_open, closing;
+};
+
+static void server_maybe_free(struct backup_server *s)
+{
+	if (!s->closing || s->listener_open || s->conns != NULL)
+		return;
+	free(s->data_dir);
+	free(s->txlog_root);
+	free(s);
+}
+
+static void conn_maybe_free(struct bconn *c)
+{
+	struct backup_server *s = c->s;
+
+	if (!c->tcp_closed || c->working)
+		return;
+	if (c->prev != NULL)
+		c->prev->next = c->next;
+	else
+		s->conns = c->next;
+	if (c->next != NULL)
+		c->next->prev = c->prev;
+	if (c->ckpt_fd >= 0)
+		close(c->ckpt_fd);
+	if (c->reader != NULL)
+		txlog_reader_close(c->reader);
+	graft_buf_free(&c->out);
+	free(c);
+	server_maybe_free(s);
+}
+
+static void conn_close_cb(uv_handle_t *h)
+{
+	struct bconn *c = h->data;
+
+	c->tcp_closed = true;
+	conn_maybe_free(c);
+}
+
+static void conn_close(struct bconn *c)
+{
+	if (c->closing)
+		return;
+	c->closing = true;
+	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
+}
+
+/* Worker side ------------------------------------------------------------ */
+
+static int vput_line(struct bconn *c, const char *fmt, va_list ap)
+	__attribute__((format(printf, 2, 0)));
+static int put_line(struct bconn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int vput_line(struct bconn *c, const char *fmt, va_list ap)
+{
+	char line[GRAFT_ERRMSG_SIZE + 512];
+	int n = vsnprintf(line, sizeof line - 1, fmt, ap);
+
+	if (n < 0 || (size_t)n >= sizeof line - 1)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	return graft_buf_append(&c->out, line, (size_t)n);
+}
+
+static int put_line(struct bconn *c, const char *fmt, ...)
+{
+	va_list ap;
+	int rv;
+
+	va_start(ap, fmt);
+	rv = vput_line(c, fmt, ap);
+	va_end(ap);
+	return rv;
+}
+
+/* The txid of the newest checkpoint.<txid> in dir, 0 if none. */
+static int newest_checkpoint(const char *dir, uint64_t *txid, char *errmsg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *de;
+	const char *num;
+	char *end;
+	uint64_t v;
+
+	*txid = 0;
+	if (d == NULL)
+		return graft_errf(errmsg, GRAFT_EIO, "cannot read %s: %s", dir,
+				  strerror(errno));
+	while ((de = readdir(d)) != NULL) {
+		if (strncmp(de->d_name, CKPT_PREFIX, strlen(CKPT_PREFIX)) != 0)
+			continue;
+		num = de->d_name + strlen(CKPT_PREFIX);
+		errno = 0;
+		v = strtoull(num, &end, 10);
+		if (*num >= '0' && *num <= '9' && *end == '\0' && errno == 0 &&
+		    v > *txid)
+			*txid = v;
+	}
+	closedir(d);
+	return GRAFT_OK;
+}
+
+/* Opens the newest checkpoint; a newer one may replace it between listing
+ * and opening, so it tries again. */
+static int open_checkpoint(struct bconn *c, uint64_t *txid)
+{
+	char path[4200];
+	struct stat st;
+	int rv, tries;
+
+	for (tries = 0; tries < 5; tries++) {
+		rv = newest_checkpoint(c->store_dir, txid, c->errmsg);
+		if (rv != GRAFT_OK || *txid == 0)
+			return rv;
+		snprintf(path, sizeof path, "%s/" CKPT_PREFIX "%020" PRIu64,
+			 c->store_dir, *txid);
+		c->ckpt_fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (c->ckpt_fd >= 0 && fstat(c->ckpt_fd, &st) == 0) {
+			c->ckpt_left = (uint64_t)st.st_size;
+			return GRAFT_OK;
+		}
+		if (errno != ENOENT)
+			return graft_errf(c->errmsg, GRAFT_EIO,
+					  "cannot open %s: %s", path,
+					  strerror(errno));
+	}
+	return graft_errf(c->errmsg, GRAFT_EIO, "checkpoints of %s keep "
+			  "changing; try the backup again", c->db);
+}
+
+static int prepare_full(struct bconn *c)
+{
+	uint64_t ckpt;
+	int rv = open_checkpoint(c, &ckpt);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (ckpt > c->last) /* a checkpoint finished after the request */
+		c->last = ckpt;
+	c->next_tx = ckpt + 1;
+	if (c->next_tx <= c->last) {
+		rv = txlog_reader_open(c->txlog_dir, c->next_tx, c->last,
+				       &c->reader, c->errmsg);
+		if (rv != GRAFT_OK)
+			return rv;
+	}
+	rv = put_line(c, BACKUP_PROTO " OK FULL %" PRIu64 " %" PRIu64
+		      " %" PRIu64, ckpt, ckpt + 1, c->last);
+	if (rv == GRAFT_OK && ckpt > 0)
+		rv = backup_stream_put_ckpt_head(&c->out, c->ckpt_left);
+	return rv;
+}
+
+static int prepare_diff(struct bconn *c)
+{
+	const void *rec;
+	size_t len;
+	uint64_t txid;
+	int rv;
+
+	c->next_tx = c->after + 1;
+	if (c->next_tx <= c->last) {
+		rv = txlog_reader_open(c->txlog_dir, c->next_tx, c->last,
+				       &c->reader, c->errmsg);
+		if (rv == GRAFT_OK)
+			rv = txlog_reader_next(c->reader, &txid, &rec, &len,
+					       c->errmsg);
+		if (rv == GRAFT_ENOTFOUND || (rv == GRAFT_OK && txid != c->next_tx)) {
+			c->refused = true;
+			return put_line(c, BACKUP_PROTO " ERR PRUNED transaction "
+					"%" PRIu64 " of %s is no longer in the "
+					"server's log; take a FULL backup "
+					"(--type=FULL or AUTO)",
+					c->next_tx, c->db);
+		}
+		if (rv != GRAFT_OK)
+			return rv;
+		rv = put_line(c, BACKUP_PROTO " OK DIFF 0 %" PRIu64 " %" PRIu64,
+			      c->next_tx, c->last);
+		if (rv == GRAFT_OK)
+			rv = backup_stream_put_tx(&c->out, txid, rec,
+						  (uint32_t)len);
+		c->next_tx++;
+		c->n_tx++;
+		return rv;
+	}
+	return put_line(c, BACKUP_PROTO " OK DIFF 0 %" PRIu64 " %" PRIu64,
+			c->next_tx, c->last);
+}
+
+static int fill_checkpoint(struct bconn *c)
+{
+	size_t room = CHUNK - c->out.len;
+	ssize_t n;
+
+	if (room > c->ckpt_left)
+		room = (size_t)c->ckpt_left;
+	if (graft_buf_reserve(&c->out, room) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	n = read(c->ckpt_fd, c->out.data + c->out.len, room);
+	if (n <= 0)
+		return graft_errf(c->errmsg, GRAFT_EIO,
+				  "cannot read the checkpoint of %s: %s", c->db,
+				  n == 0 ? "file shorter than it was"
+					 : strerror(errno));
+	c->out.len += (size_t)n;
+	c->ckpt_left -= (uint64_t)n;
+	return GRAFT_OK;
+}
+
+static int fill_tx(struct bconn *c)
+{
+	const void *rec;
+	size_t len;
+	uint64_t txid;
+	int rv = txlog_reader_next(c->reader, &txid, &rec, &len, c->errmsg);
+
+	if (rv == GRAFT_ENOTFOUND || (rv == GRAFT_OK && txid != c->next_tx))
+		return graft_errf(c->errmsg, GRAFT_ENOTFOUND,
+				  "transaction %" PRIu64 " of %s left the log "
+				  "while the backup ran (pruned after a "
+				  "checkpoint); run the backup again",
+				  c->next_tx, c->db);
+	if (rv != GRAFT_OK)
+		return rv;
+	c->next_tx++;
+	c->n_tx++;
+	return backup_stream_put_tx(&c->out, txid, rec, (uint32_t)len);
+}
+
+static int fill(struct bconn *c)
+{
+	int rv = GRAFT_OK;
+
+	while (rv == GRAFT_OK && !c->done && c->out.len < CHUNK) {
+		if (c->ckpt_left > 0) {
+			rv = fill_checkpoint(c);
+		} else if (c->next_tx <= c->last) {
+			rv = fill_tx(c);
+		} else {
+			rv = backup_stream_put_end(&c->out, c->n_tx);
+			c->done = true;
+		}
+	}
+	return rv;
+}
+
+/* A failure before anything was sent becomes an ERR line; after that the
+ * stream is cut without its end mark. */
+static void fail_job(struct bconn *c)
+{
+	graft_buf_reset(&c->out);
+	if (c->bytes == 0)
+		put_line(c, BACKUP_PROTO " ERR IO %s", c->errmsg);
+	c->done = true;
+}
+
+static void work_cb(uv_work_t *w)
+{
+	struct bconn *c = w->data;
+
+	graft_buf_reset(&c->out);
+	if (!c->prepared) {
+		c->prepared = true;
+		c->status = c->type == BACKUP_FULL ? prepare_full(c)
+						   : prepare_diff(c);
+		if (c->status != GRAFT_OK || c->refused) {
+			if (c->status != GRAFT_OK)
+				fail_job(c);
+			c->done = true;
+			return;
+		}
+	}
+	c->status = fill(c);
+	if (c->status != GRAFT_OK)
+		fail_job(c);
+}
+
+/* Loop side -------------------------------------------------------------- */
+
+static void queue_fill(struct bconn *c);
+
+static void write_cb(uv_write_t *req, int status)
+{
+	struct bconn *c = req->data;
+
+	if (status != 0 || c->done || c->closing) {
+		if (status != 0 && !c->closing)
+			graft_warn("backup of %s: the client went away (%s)",
+				   c->db, uv_strerror(status));
+		else if (c->status == GRAFT_OK && c->done && c->prepared &&
+			 c->bytes > 0)
+			graft_info("Backup %s of %s served: transactions up to "
+				   "%" PRIu64 ", %" PRIu64 " bytes.",
+				   backup_type_name(c->type), c->db, c->last,
+				   c->bytes);
+		conn_close(c);
+		return;
+	}
+	queue_fill(c);
+}
+
+static void send_out(struct bconn *c)
+{
+	uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
+	int rv;
+
+	if (c->out.len == 0) {
+		conn_close(c);
+		return;
+	}
+	c->bytes += c->out.len;
+	c->wr.data = c;
+	rv = uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
+	if (rv != 0)
+		conn_close(c);
+}
+
+static void after_work_cb(uv_work_t *w, int status)
+{
+	struct bconn *c = w->data;
+
+	c->working = false;
+	if (c->closing || status != 0) {
+		conn_close(c);
+		conn_maybe_free(c);
+		return;
+	}
+	if (c->status != GRAFT_OK)
+		graft_warn("backup of %s failed: %s", c->db, c->errmsg);
+	send_out(c);
+}
+
+static void queue_fill(struct bconn *c)
+{
+	c->work.data = c;
+	if (uv_queue_work(c->s->loop, &c->work, work_cb, after_work_cb) != 0) {
+		conn_close(c);
+		return;
+	}
+	c->working = true;
+}
+
+static void reply_and_close(struct bconn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reply_and_close(struct bconn *c, const char *fmt, ...)
+{
+	va_list ap;
+
+	graft_buf_reset(&c->out);
+	va_start(ap, fmt);
+	vput_line(c, fmt, ap);
+	va_end(ap);
+	c->done = true;
+	send_out(c);
+}
+
+static void reply_list(struct bconn *c)
+{
+	struct db *dbs[256];
+	size_t n = dbms_list(c->s->dbms, dbs, 256), i;
+	int rv;
+
+	graft_buf_reset(&c->out);
+	rv = graft_buf_append(&c->out, BACKUP_PROTO " OK LIST",
+			      strlen(BACKUP_PROTO " OK LIST"));
+	for (i = 0; rv == GRAFT_OK && i < n && i < 256; i++) {
+		rv = graft_buf_append(&c->out, " ", 1);
+		if (rv == GRAFT_OK)
+			rv = graft_buf_append(&c->out, db_name(dbs[i]),
+					      strlen(db_name(dbs[i])));
+	}
+	if (rv == GRAFT_OK)
+		rv = graft_buf_append(&c->out, "\n", 1);
+	c->done = true;
+	if (rv == GRAFT_OK)
+		send_out(c);
+	else
+		conn_close(c);
+}
+
+static void start_job(struct bconn *c, const char *db)
+{
+	struct db *d = dbms_get(c->s->dbms, db);
+
+	if (d == NULL) {
+		reply_and_close(c, BACKUP_PROTO " ERR NOTFOUND database %s does "
+				"not exist on this server", db);
+		return;
+	}
+	c->last = db_last_txid(d);
+	if (c->type == BACKUP_DIFF && c->after > c->last) {
+		reply_and_close(c, BACKUP_PROTO " ERR AHEAD the newest artifact "
+				"of %s is past the server's last transaction "
+				"%" PRIu64 "; it is a backup of another history: "
+				"take a FULL backup", db, c->last);
+		return;
+	}
+	snprintf(c->db, sizeof c->db, "%s", db);
+	if (snprintf(c->store_dir, sizeof c->store_dir, "%s/databases/%s",
+		     c->s->data_dir, db) >= (int)sizeof c->store_dir ||
+	    graft_path_join(c->txlog_dir, sizeof c->txlog_dir,
+			    c->s->txlog_root, db) != GRAFT_OK) {
+		reply_and_close(c, BACKUP_PROTO " ERR INVALID path of %s too "
+				"long", db);
+		return;
+	}
+	queue_fill(c);
+}
+
+static void handle_request(struct bconn *c)
+{
+	char verb[8] = "", db[BACKUP_DB_MAX] = "", proto[32] = "";
+	unsigned long long after = 0;
+	int n = sscanf(c->req, "%31s %7s %127s %llu", proto, verb, db, &after);
+
+	if (n < 2 || strcmp(proto, BACKUP_PROTO) != 0) {
+		reply_and_close(c, BACKUP_PROTO " ERR INVALID this is a graft "
+				"backup server; expected a %s request",
+				BACKUP_PROTO);
+		return;
+	}
+	if (strcmp(verb, "LIST") == 0) {
+		reply_list(c);
+		return;
+	}
+	c->type = strcmp(verb, "FULL") == 0 ? BACKUP_FULL : BACKUP_DIFF;
+	c->after = after;
+	if ((c->type == BACKUP_FULL && n == 3) ||
+	    (strcmp(verb, "DIFF") == 0 && n == 4)) {
+		start_job(c, db);
+		return;
+	}
+	reply_and_close(c, BACKUP_PROTO " ERR INVALID bad request '%s'",
+			c->req);
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct bconn *c = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init(c->req + c->req_len,
+			   (unsigned)(sizeof c->req - 1 - c->req_len));
+}
+
+static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+{
+	struct bconn *c = st->data;
+	char *nl;
+
+	(void)buf;
+	if (n < 0) {
+		conn_close(c);
+		return;
+	}
+	c->req_len += (size_t)n;
+	c->req[c->req_len] = '\0';
+	nl = strchr(c->req, '\n');
+	if (nl == NULL && c->req_len < sizeof c->req - 1)
+		return;
+	uv_read_stop(st);
+	if (nl != NULL)
+		*nl = '\0';
+	handle_request(c);
+}
+
+static void connection_cb(uv_stream_t *l, int status)
+{
+	struct backup_server *s = l->data;
+	struct bconn *c;
+
+	if (status != 0 || s->closing)
+		return;
+	c = calloc(1, sizeof *c);
+	if (c == NULL) {
+		graft_error("out of memory accepting a backup connection");
+		return;
+	}
+	c->s = s;
+	c->ckpt_fd = -1;
+	graft_buf_init(&c->out);
+	uv_tcp_init(s->loop, &c->tcp);
+	c->tcp.data = c;
+	c->next = s->conns;
+	if (s->conns != NULL)
+		s->conns->prev = c;
+	s->conns = c;
+	if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0 ||
+	    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0)
+		conn_close(c);
+}
+
+static int resolve(const struct graft_address *a, const char *setting,
+		   struct sockaddr_storage *out, char *errmsg)
+{
+	struct addrinfo hints, *res = NULL;
+	char port[8];
+	int rv;
+
+	memset(&hints, 0, sizeof hints);
+	hints.ai_family = AF_UNSPEC;
+	hints.ai_socktype = SOCK_STREAM;
+	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
+	snprintf(port, sizeof port, "%u", a->port);
+	rv = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints, &res);
+	if (rv != 0)
+		return graft_errf(errmsg, GRAFT_EINVAL,
+				  "cannot resolve '%s' (%s): %s; set %s to an "
+				  "address of this machine",
+				  a->host, setting, gai_strerror(rv), setting);
+	memcpy(out, res->ai_addr, res->ai_addrlen);
+	freeaddrinfo(res);
+	return GRAFT_OK;
+}
+
+static void listener_close_cb(uv_handle_t *h)
+{
+	struct backup_server *s = h->data;
+
+	s->listener_open = false;
+	server_maybe_free(s);
+}
+
+int backup_server_start(uv_loop_t *loop, struct dbms *dbms,
+			const char *data_dir, const char *txlog_root,
+			const char *setting, const struct graft_address *addr,
+			struct backup_server **out, char *errmsg)
+{
+	struct backup_server *s = calloc(1, sizeof *s);
+	struct sockaddr_storage sa;
+	int rv;
+
+	if (s == NULL)
+		return GRAFT_ENOMEM;
+	s->loop = loop;
+	s->dbms = dbms;
+	s->data_dir = strdup(data_dir);
+	s->txlog_root = strdup(txlog_root);
+	if (s->data_dir == NULL || s->txlog_root == NULL) {
+		rv = GRAFT_ENOMEM;
+		goto err;
+	}
+	rv = resolve(addr, setting, &sa, errmsg);
+	if (rv != GRAFT_OK)
+		goto err;
+	uv_tcp_init(loop, &s->listener);
+	s->listener.data = s;
+	s->listener_open = true;
+	rv = uv_tcp_bind(&s->listener, (struct sockaddr *)&sa, 0);
+	if (rv == 0)
+		rv = uv_listen((uv_stream_t *)&s->listener, 64, connection_cb);
+	if (rv != 0) {
+		rv = graft_errf(errmsg, rv == UV_EADDRINUSE ? GRAFT_EADDRINUSE
+							    : GRAFT_EIO,
+				"cannot listen on %s:%u (%s): %s; stop the "
+				"process using it, change %s or set "
+				"server.backup.enabled=false",
+				addr->host, addr->port, setting,
+				uv_strerror(rv), setting);
+		backup_server_close(s);
+		return rv;
+	}
+	*out = s;
+	return GRAFT_OK;
+
+err:
+	free(s->data_dir);
+	free(s->txlog_root);
+	free(s);
+	return rv;
+}
+
+void backup_server_close(struct backup_server *s)
+{
+	struct bconn *c;
+
+	s->closing = true;
+	for (c = s->conns; c != NULL; c = c->next)
+		conn_close(c);
+	if (s->listener_open && !uv_is_closing((uv_handle_t *)&s->listener))
+		uv_close((uv_handle_t *)&s->listener, listener_close_cb);
+	server_maybe_free(s);
+}
