@@ -830,17 +830,23 @@ static int datetime_add(const struct temporal_parts *p, int64_t days,
 {
 	const char *zone = p->zone ? p->zone->data : NULL;
 	size_t zone_len = p->zone ? p->zone->len : 0;
-	int64_t utc, nanos;
+	int64_t local = days * TEMPORAL_DAY_SECS + p->tod;
+	int64_t utc = local - p->offset, nanos;
 	int rv;
 
-	rv = temporal_make_datetime(out, days * TEMPORAL_DAY_SECS + p->tod,
-				    p->nanos, zone, zone_len, p->offset);
-	if (rv != GRAFT_OK)
-		return rv;
-	nanos = out->u.x->nanos + dnanos;
-	utc = out->u.x->secs + dsecs + temporal_floor_div(nanos, TEMPORAL_NANOS);
+	/* A new date re-resolves its offset in the zone; the same date keeps
+	 * the instant (which matters in a DST overlap). */
+	if (days != p->days) {
+		rv = temporal_make_datetime(out, local, 0, zone, zone_len,
+					    p->offset);
+		if (rv != GRAFT_OK)
+			return rv;
+		utc = out->u.x->secs;
+		graft_value_free(out);
+	}
+	nanos = p->nanos + dnanos;
+	utc += dsecs + temporal_floor_div(nanos, TEMPORAL_NANOS);
 	nanos = temporal_floor_mod(nanos, TEMPORAL_NANOS);
-	graft_value_free(out);
 	if (zone == NULL)
 		return temporal_make_datetime(out, utc + p->offset,
 					      (int32_t)nanos, NULL, 0,

@@ -585,6 +585,15 @@ static void test_temporal_arithmetic(void **state)
 	arith_is(CYPHER_ADD, T("datetime", S("2021-03-27T12:00[Europe/Paris]")),
 		 T("duration", S("PT24H")),
 		 "datetime('2021-03-28T13:00:00+02:00[Europe/Paris]')");
+	/* The second 02:30 of the night the clocks go back, one hour on. */
+	arith_is(CYPHER_ADD,
+		 T("datetime", S("2021-10-31T02:30+01:00[Europe/Paris]")),
+		 T("duration", S("PT1H")),
+		 "datetime('2021-10-31T03:30:00+01:00[Europe/Paris]')");
+	arith_is(CYPHER_ADD,
+		 T("datetime", S("2021-10-31T02:30+02:00[Europe/Paris]")),
+		 T("duration", S("PT1H")),
+		 "datetime('2021-10-31T02:30:00+01:00[Europe/Paris]')");
 	arith_is(CYPHER_ADD, T("datetime", S("2020-01-01T00:00+05:00")),
 		 T("duration", S("PT0.000000001S")),
 		 "datetime('2020-01-01T00:00:00.000000001+05:00')");
