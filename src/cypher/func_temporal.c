@@ -527,6 +527,8 @@ static int construct(struct cypher_fctx *fc, uint8_t type,
 			return func_type_error(fc, type_func(type),
 					       "a String, Map or temporal value",
 					       &args[0]);
+		if (args[0].type == type) /* as it is, to the instant */
+			return graft_value_copy(out, &args[0]);
 		tb_from(&b, &args[0]);
 		if (!b.time && has_time(type) && !has_date(type))
 			return func_type_error(fc, type_func(type),

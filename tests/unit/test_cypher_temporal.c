@@ -320,6 +320,9 @@ static void test_temporal_constructors_from_maps(void **state)
 	call_is("localdatetime", "localdatetime('1984-10-11T12:00:00')", 1,
 		M(2, "date", T("date", S("1984-10-11")), "time",
 		  T("localtime", S("12:00"))));
+	call_is("datetime",
+		"datetime('2021-10-31T02:30:00+01:00[Europe/Paris]')", 1,
+		T("datetime", S("2021-10-31T02:30+01:00[Europe/Paris]")));
 	call_is("date", "date('2015-07-21')", 1,
 		T("datetime", S("2015-07-21T21:40:32+01:00")));
 	call_is("localtime", "localtime('21:40:32')", 1,
