@@ -1,6 +1,7 @@
-/* graft-admin: offline administration like neo4j-admin. This release has
- * `server validate-config` and `dbms set-initial-password`; backup,
- * restore and dump/load arrive with the issues that build them. */
+/* graft-admin: administration like neo4j-admin: `server validate-config`,
+ * `dbms set-initial-password`, `database backup` / `database restore` (and
+ * their 3.x spellings `backup` / `restore`); dump/load arrive with the
+ * issues that build them. */
 #include <config.h>
 
 #include <stdbool.h>
@@ -27,6 +28,10 @@ static void usage(FILE *out)
 		"                           online backup from a server's backup port\n"
 		"  backup --backup-dir=DIR --database=NAME [--from=HOST:PORT]\n"
 		"                           the same in the 3.x/4.x spelling\n"
+		"  database restore --from-path=PATH[,PATH...] [--overwrite-destination]\n"
+		"                  [--restore-until=TXID|\"YYYY-MM-DD hh:mm:ss\"] [<database>]\n"
+		"  restore --from=DIR --database=NAME [--force]\n"
+		"                           restore a backup chain (server stopped)\n"
 		"  version                  print the version\n");
 }
 
@@ -114,6 +119,13 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "backup") == 0)
 		return admin_backup(config_path, argc - i - 1, argv + i + 1,
 				    true);
+	if (i + 1 < argc && strcmp(argv[i], "database") == 0 &&
+	    strcmp(argv[i + 1], "restore") == 0)
+		return admin_restore(config_path, argc - i - 2, argv + i + 2,
+				     false);
+	if (strcmp(argv[i], "restore") == 0)
+		return admin_restore(config_path, argc - i - 1, argv + i + 1,
+				     true);
 	fprintf(stderr, "graft-admin: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;

@@ -1,0 +1,195 @@
+/* graft-admin database restore (Neo4j 5's options) and the 3.x/4.x spelling
+ * `restore --from=DIR --database=NAME [--force]` (seed 003): materialises
+ * a backup chain into this server's data directory while the server is
+ * stopped; graftd recovers the database at its next start. */
+#include <config.h> /* _GNU_SOURCE: strptime, timegm */
+
+#include "admin.h"
+
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+#include <time.h>
+
+#include "../backup/restore.h"
+#include "../db/dbms_config.h"
+
+#define MAX_PATHS 64
+
+struct restore_cmd {
+	const char *paths[MAX_PATHS];
+	size_t n_paths;
+	char *path_list; /* owned */
+	const char *db;
+	const char *to_data, *to_txn;
+	bool overwrite, verbose;
+	uint64_t until_txid;
+	int64_t until_time_ms;
+};
+
+/* --name=value or --name value; --name alone when value_optional. */
+static bool opt_value(int argc, char **argv, int *i, const char *name,
+		      bool value_optional, const char **val)
+{
+	size_t n = strlen(name);
+
+	if (strncmp(argv[*i], name, n) != 0)
+		return false;
+	if (argv[*i][n] == '=') {
+		*val = argv[*i] + n + 1;
+		return true;
+	}
+	if (argv[*i][n] != '\0')
+		return false;
+	*val = NULL;
+	if (!value_optional && *i + 1 < argc)
+		*val = argv[++*i];
+	return true;
+}
+
+static int split_paths(struct restore_cmd *c, const char *list)
+{
+	char *tok, *save = NULL;
+
+	free(c->path_list);
+	c->path_list = strdup(list);
+	c->n_paths = 0;
+	if (c->path_list == NULL)
+		return -1;
+	for (tok = strtok_r(c->path_list, ",", &save);
+	     tok != NULL && c->n_paths < MAX_PATHS;
+	     tok = strtok_r(NULL, ",", &save))
+		c->paths[c->n_paths++] = tok;
+	return 0;
+}
+
+/* A transaction id, or "YYYY-MM-DD hh:mm:ss" in UTC. */
+static int parse_until(struct restore_cmd *c, const char *val)
+{
+	struct tm tm;
+	const char *end;
+	char *e;
+
+	if (val == NULL)
+		return -1;
+	c->until_txid = strtoull(val, &e, 10);
+	if (*val >= '0' && *val <= '9' && *e == '\0')
+		return 0;
+	c->until_txid = UINT64_MAX;
+	memset(&tm, 0, sizeof tm);
+	end = strptime(val, "%Y-%m-%d %H:%M:%S", &tm);
+	if (end == NULL || *end != '\0') {
+		fprintf(stderr, "graft-admin: --restore-until=%s: expected a "
+			"transaction id or \"YYYY-MM-DD hh:mm:ss\" (UTC)\n",
+			val);
+		return -1;
+	}
+	c->until_time_ms = (int64_t)timegm(&tm) * 1000 + 999;
+	return 0;
+}
+
+static int parse_flag(const char *name, const char *val, bool *out)
+{
+	if (val == NULL || strcasecmp(val, "true") == 0)
+		*out = true;
+	else if (strcasecmp(val, "false") == 0)
+		*out = false;
+	else
+		return fprintf(stderr, "graft-admin: %s=%s: expected true or "
+			       "false\n", name, val), -1;
+	return 0;
+}
+
+static int unknown(const char *arg)
+{
+	fprintf(stderr, "graft-admin: unknown option %s\n", arg);
+	return -1;
+}
+
+static int parse_args(struct restore_cmd *c, int argc, char **argv,
+		      bool legacy)
+{
+	const char *val;
+	int i, rv = 0;
+
+	for (i = 0; i < argc && rv == 0; i++) {
+		if (opt_value(argc, argv, &i, legacy ? "--from" : "--from-path",
+			      false, &val))
+			rv = val != NULL ? split_paths(c, val) : -1;
+		else if (legacy && opt_value(argc, argv, &i, "--database", false,
+					     &val))
+			c->db = val;
+		else if (opt_value(argc, argv, &i,
+				   legacy ? "--force" : "--overwrite-destination",
+				   true, &val))
+			rv = parse_flag(argv[i], val, &c->overwrite);
+		else if (opt_value(argc, argv, &i, "--restore-until", false, &val))
+			rv = parse_until(c, val);
+		else if (opt_value(argc, argv, &i, "--to-path-data", false, &val))
+			c->to_data = val;
+		else if (opt_value(argc, argv, &i, "--to-path-txn", false, &val))
+			c->to_txn = val;
+		else if (opt_value(argc, argv, &i, "--verbose", true, &val))
+			c->verbose = true;
+		else if (opt_value(argc, argv, &i, "--expand-commands", true, &val))
+			continue;
+		else if (argv[i][0] == '-')
+			rv = unknown(argv[i]);
+		else
+			c->db = argv[i];
+	}
+	if (rv == 0 && c->n_paths == 0) {
+		fprintf(stderr, "graft-admin: %s is required\n",
+			legacy ? "--from" : "--from-path");
+		rv = -1;
+	}
+	return rv;
+}
+
+int admin_restore(const char *config_path, int argc, char **argv, bool legacy)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE], store_root[4200];
+	struct restore_cmd c = {.until_txid = UINT64_MAX, .until_time_ms = -1};
+	struct backup_restore_result res;
+	struct backup_restore_opts o;
+	struct graft_config *cfg = NULL;
+	struct dbms_options d;
+	int rv = 2;
+
+	if (parse_args(&c, argc, argv, legacy) != 0)
+		goto out;
+	rv = 1;
+	cfg = admin_load_config(config_path, true);
+	if (cfg == NULL)
+		goto out;
+	dbms_options_from_config(cfg, &d);
+	snprintf(store_root, sizeof store_root, "%s/databases", d.data_dir);
+	memset(&o, 0, sizeof o);
+	o.paths = c.paths;
+	o.n_paths = c.n_paths;
+	o.db = c.db;
+	o.until_txid = c.until_txid;
+	o.until_time_ms = c.until_time_ms;
+	o.overwrite = c.overwrite;
+	o.data_dir = d.data_dir;
+	o.store_root = c.to_data != NULL ? c.to_data : store_root;
+	o.txlog_root = c.to_txn != NULL ? c.to_txn : d.txlog_root;
+	o.db_opts = d.db;
+	o.verbose = c.verbose ? stdout : NULL;
+	if (backup_restore(&o, &res, errmsg) != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: restore failed: %s\n", errmsg);
+		goto out;
+	}
+	printf("Restored database %s up to transaction %" PRIu64 " (FULL + %zu "
+	       "DIFF) into %s/%s. Start the server to open it.\n",
+	       res.db, res.last_txid, res.n_artifacts - 1, o.store_root,
+	       res.db);
+	rv = 0;
+out:
+	if (cfg != NULL)
+		graft_config_free(cfg);
+	free(c.path_list);
+	return rv;
+}
