@@ -147,6 +147,8 @@ static const struct cypher_func funcs[] = {
 	F("degrees", 1, 1, fn_degrees, "degrees(input :: FLOAT) :: FLOAT", "Converts radians to degrees.", "Trigonometric"),
 	F("radians", 1, 1, fn_radians, "radians(input :: FLOAT) :: FLOAT", "Converts degrees to radians.", "Trigonometric"),
 	F("haversin", 1, 1, fn_haversin, "haversin(input :: FLOAT) :: FLOAT", "Returns half the versine of a number.", "Trigonometric"),
+	F("vector.similarity.euclidean", 2, 2, fn_vector_euclidean, "vector.similarity.euclidean(a :: VECTOR, b :: VECTOR) :: FLOAT", "Returns a FLOAT representing the similarity between the argument vectors based on their Euclidean distance.", "Vector"),
+	F("vector.similarity.cosine", 2, 2, fn_vector_cosine, "vector.similarity.cosine(a :: VECTOR, b :: VECTOR) :: FLOAT", "Returns a FLOAT representing the similarity between the argument vectors based on their cosine.", "Vector"),
 	/* Scalar */
 	F("toInteger", 1, 1, fn_to_integer, "toInteger(input :: ANY) :: INTEGER", "Converts a BOOLEAN, STRING, INTEGER or FLOAT value to an INTEGER value.", "Scalar"),
 	F("toFloat", 1, 1, fn_to_float, "toFloat(input :: ANY) :: FLOAT", "Converts a STRING, INTEGER or FLOAT value to a FLOAT value.", "Scalar"),

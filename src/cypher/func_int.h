@@ -61,6 +61,7 @@ FUNC_DECL(fn_sin); FUNC_DECL(fn_cos); FUNC_DECL(fn_tan);
 FUNC_DECL(fn_asin); FUNC_DECL(fn_acos); FUNC_DECL(fn_atan);
 FUNC_DECL(fn_atan2); FUNC_DECL(fn_cot); FUNC_DECL(fn_degrees);
 FUNC_DECL(fn_radians); FUNC_DECL(fn_haversin); FUNC_DECL(fn_isnan);
+FUNC_DECL(fn_vector_euclidean); FUNC_DECL(fn_vector_cosine);
 
 /* func_scalar.c */
 FUNC_DECL(fn_to_integer); FUNC_DECL(fn_to_float); FUNC_DECL(fn_to_string);

@@ -266,3 +266,77 @@ int fn_round(struct cypher_fctx *fc, const struct graft_value *args,
 	*out = graft_value_float(r);
 	return GRAFT_OK;
 }
+
+/* vector.similarity.* ------------------------------------------------------- */
+
+/* Checks two numeric lists of one length; *null when either is null. */
+static int vectors(struct cypher_fctx *fc, const char *name,
+		   const struct graft_value *args, bool *null)
+{
+	*null = func_any_null(args, 2);
+	if (*null)
+		return GRAFT_OK;
+	for (int i = 0; i < 2; i++) {
+		if (args[i].type != GRAFT_VALUE_LIST)
+			return func_type_error(fc, name, "a List of numbers",
+					       &args[i]);
+		for (uint32_t k = 0; k < args[i].u.list->len; k++)
+			if (!func_is_number(&args[i].u.list->items[k]))
+				return func_type_error(
+					fc, name, "a List of numbers",
+					&args[i].u.list->items[k]);
+	}
+	if (args[0].u.list->len != args[1].u.list->len ||
+	    args[0].u.list->len == 0)
+		return func_arg_error(fc, name, "the vectors must be non-empty "
+				      "and of the same dimension");
+	return GRAFT_OK;
+}
+
+static double item(const struct graft_value *v, uint32_t i)
+{
+	return func_as_double(&v->u.list->items[i]);
+}
+
+/* 1 / (1 + squared Euclidean distance), as Neo4j's vector indexes. */
+int fn_vector_euclidean(struct cypher_fctx *fc, const struct graft_value *args,
+			uint32_t n, struct graft_value *out)
+{
+	double d2 = 0;
+	bool null;
+	int rv = vectors(fc, "vector.similarity.euclidean", args, &null);
+
+	(void)n;
+	*out = graft_value_null();
+	if (rv != GRAFT_OK || null)
+		return rv;
+	for (uint32_t i = 0; i < args[0].u.list->len; i++) {
+		double d = item(&args[0], i) - item(&args[1], i);
+		d2 += d * d;
+	}
+	*out = graft_value_float(1.0 / (1.0 + d2));
+	return GRAFT_OK;
+}
+
+/* (1 + cosine) / 2; null for a zero vector. */
+int fn_vector_cosine(struct cypher_fctx *fc, const struct graft_value *args,
+		     uint32_t n, struct graft_value *out)
+{
+	double dot = 0, na = 0, nb = 0;
+	bool null;
+	int rv = vectors(fc, "vector.similarity.cosine", args, &null);
+
+	(void)n;
+	*out = graft_value_null();
+	if (rv != GRAFT_OK || null)
+		return rv;
+	for (uint32_t i = 0; i < args[0].u.list->len; i++) {
+		double a = item(&args[0], i), b = item(&args[1], i);
+		dot += a * b;
+		na += a * a;
+		nb += b * b;
+	}
+	if (na > 0 && nb > 0)
+		*out = graft_value_float((1.0 + dot / sqrt(na * nb)) / 2.0);
+	return GRAFT_OK;
+}

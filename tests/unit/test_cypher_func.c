@@ -85,6 +85,22 @@ static void test_func_math(void **state)
 	call_is("radians", "3.141592653589793", 1, I(180));
 	call_is("haversin", "1.0", 1, F(M_PI));
 	call_is("haversin", "0.0", 1, I(0));
+	call_is("vector.similarity.euclidean", "1.0", 2, L(2, I(1), I(2)),
+		L(2, F(1), F(2)));
+	call_is("vector.similarity.euclidean", "0.16666666666666666", 2,
+		L(2, I(0), I(0)),
+		L(2, I(1), I(2)));
+	call_is("vector.similarity.cosine", "1.0", 2, L(2, I(1), I(2)),
+		L(2, I(2), I(4)));
+	call_is("vector.similarity.cosine", "0.5", 2, L(2, I(1), I(0)),
+		L(2, I(0), I(1)));
+	call_is("vector.similarity.cosine", "null", 2, L(2, I(0), I(0)),
+		L(2, I(0), I(1)));
+	call_is("vector.similarity.cosine", "null", 2, V_NULL(), L(1, I(1)));
+	call_fails("vector.similarity.cosine", "ArgumentError", 2, L(1, I(1)),
+		   L(2, I(0), I(1)));
+	call_fails("vector.similarity.euclidean", "TypeError", 2,
+		   L(1, S("x")), L(1, I(1)));
 	call_is("isNaN", "true", 1, F(NAN));
 	call_is("isNaN", "false", 1, I(1));
 	call_is("sqrt", "null", 1, V_NULL());
