@@ -323,7 +323,11 @@ out:
 		return;
 	if (c->in_start == c->in_len)
 		c->in_start = c->in_len = 0;
-	flush(c);
+	/* While a request waits (mostly a commit becoming durable, well
+	 * under a millisecond) its answers collect and go out in one write
+	 * with what follows; the keep-alive timer flushes them otherwise. */
+	if (!c->waiting)
+		flush(c);
 	if (!c->closing)
 		update_reading(c);
 }
