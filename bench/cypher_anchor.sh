@@ -37,7 +37,7 @@ if have_redis; then
 	for _ in $(seq 1 50); do redis-cli -p "$port" ping >/dev/null 2>&1 && break; sleep 0.1; done
 	# redis-benchmark GETs the key "key:__rand_int__"; give it a value.
 	redis-cli -p "$port" set key:__rand_int__ xxx >/dev/null
-	echo "anchor: redis $(redis-server --version | awk '{print $3}'), GET of a 3 B value, $requests requests, -P 1"
+	echo "anchor: redis $(redis-server --version | awk '{print $3}' | sed 's/^v=//'), GET of a 3 B value, $requests requests, -P 1"
 	for c in 1 50; do
 		line=$(redis-benchmark -p "$port" -t get -n "$requests" -P 1 -c "$c" -q 2>/dev/null |
 			tr '\r' '\n' | grep 'requests per second' | tail -n 1)
