@@ -132,10 +132,9 @@ static const struct backup_entry *pick_full(const struct backup_set *s,
 }
 
 /* The DIFF reaching furthest among those continuing a chain ending at end;
- * *gap gets the first DIFF (needed before until) that starts after end + 1. */
+ * *gap gets the first DIFF that starts after end + 1. */
 static const struct backup_entry *pick_diff(const struct backup_set *s,
 					    const char *db, uint64_t end,
-					    uint64_t until,
 					    const struct backup_entry **gap)
 {
 	const struct backup_entry *best = NULL, *e;
@@ -149,7 +148,7 @@ static const struct backup_entry *pick_diff(const struct backup_set *s,
 			continue;
 		if (e->m.first_txid <= end + 1)
 			best = e;
-		else if (*gap == NULL && e->m.first_txid <= until)
+		else if (*gap == NULL)
 			*gap = e;
 	}
 	return best;
@@ -170,7 +169,7 @@ int backup_chain_plan(const struct backup_set *s, const char *db,
 		      uint64_t until, const struct backup_entry **out,
 		      size_t *n, uint64_t *end, char *errmsg)
 {
-	const struct backup_entry *e = pick_full(s, db, until), *gap;
+	const struct backup_entry *e = pick_full(s, db, until), *gap = NULL;
 
 	if (e == NULL)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND,
@@ -183,17 +182,21 @@ int backup_chain_plan(const struct backup_set *s, const char *db,
 		*end = e->m.last_txid;
 		if (*end >= until)
 			break;
-		e = pick_diff(s, db, *end, until, &gap);
-		if (e == NULL && gap != NULL)
-			return graft_errf(errmsg, GRAFT_ECORRUPT,
-					  "backup chain of %s is broken at %s: "
-					  "it starts at transaction %" PRIu64
-					  " but the chain before it ends at %"
-					  PRIu64 " (transactions %" PRIu64
-					  "..%" PRIu64 " are in no artifact)",
-					  db, gap->path, gap->m.first_txid,
-					  *end, *end + 1, gap->m.first_txid - 1);
+		e = pick_diff(s, db, *end, &gap);
 	}
+	if (*end < until && gap != NULL)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "backup chain of %s is broken at %s: it starts "
+				  "at transaction %" PRIu64 " but the chain "
+				  "before it ends at %" PRIu64 " (transactions %"
+				  PRIu64 "..%" PRIu64 " are in no artifact)",
+				  db, gap->path, gap->m.first_txid, *end,
+				  *end + 1, gap->m.first_txid - 1);
+	if (*end < until && until != UINT64_MAX)
+		return graft_errf(errmsg, GRAFT_ENOTFOUND,
+				  "the backup chain of %s ends at transaction %"
+				  PRIu64 ", before --restore-until=%" PRIu64,
+				  db, *end, until);
 	if (*end > until)
 		*end = until;
 	return GRAFT_OK;

@@ -35,8 +35,9 @@ int backup_set_add(struct backup_set *s, const char *path, char *errmsg);
  * no limit): the newest FULL whose store copy is at or before until, then
  * DIFFs continuing it. Fills out (caller-allocated, s->n entries) and *n;
  * *end gets the last transaction the chain restores (<= until).
- * GRAFT_ENOTFOUND when db has no usable FULL; GRAFT_ECORRUPT naming the
- * artifact that breaks the chain (a DIFF after a gap before until).
+ * GRAFT_ENOTFOUND when db has no usable FULL or the chain ends before a
+ * given until; GRAFT_ECORRUPT naming the artifact that breaks the chain (a
+ * DIFF after a gap, when the chain ends before until).
  * Artifacts with damaged headers are left out: see check_headers. */
 int backup_chain_plan(const struct backup_set *s, const char *db,
 		      uint64_t until, const struct backup_entry **out,

@@ -334,6 +334,7 @@ static void test_backup_chain_newest_full_and_diffs(void **state)
 	plan(f, 30, GRAFT_OK, 1, 30, 35); /* the newer store copy wins */
 	plan(f, 24, GRAFT_OK, 3, 24, 10);
 	plan(f, 27, GRAFT_OK, 1, 27, 35); /* inside the newer FULL */
+	plan(f, 60, GRAFT_ENOTFOUND, 0, 0, 0); /* past the end of the chain */
 }
 
 static void test_backup_chain_gap_names_artifact(void **state)
