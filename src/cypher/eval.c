@@ -377,8 +377,9 @@ static int compare_op(uint16_t op, const struct graft_value *a,
 		t = cypher_equals(a, b);
 		return t == CYPHER_NULL ? t : !t;
 	}
-	if (cypher_compare(a, b, &c) != CYPHER_TRUE)
-		return CYPHER_NULL;
+	t = cypher_compare(a, b, &c);
+	if (t != CYPHER_TRUE) /* NaN: false; incomparable: null */
+		return t;
 	switch (op) {
 	case AST_OP_LT: return c < 0;
 	case AST_OP_GT: return c > 0;

@@ -1346,6 +1346,10 @@ static int proc_next(struct op *op, struct exec_ctx *x)
 		if (proc_run(p, x) < 0)
 			return -1;
 		p->have = true;
+		if (p->proc->noutputs == 0) { /* a void procedure: row passes */
+			op->rows++;
+			return 1;
+		}
 	}
 }
 

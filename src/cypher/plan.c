@@ -1814,10 +1814,10 @@ static int proc_args(struct planner *pl, struct ast *c,
 	uint32_t n = given ? given->n : proc->ninputs;
 	struct ast **args;
 
-	if (n > proc->ninputs)
+	if (n != proc->ninputs)
 		return perr(pl, "SyntaxError", c->pos,
-			    "Procedure call provides too many arguments: %s",
-			    proc->name);
+			    "Procedure call does not provide the required number of arguments: got %u, expected %u for %s",
+			    n, proc->ninputs, proc->name);
 	args = calloc(proc->ninputs + 1, sizeof *args);
 	if (args == NULL) {
 		poom(pl);
@@ -1912,12 +1912,27 @@ static struct op *plan_proc(struct planner *pl, struct ast *c,
 		     proc->name);
 		goto fail;
 	}
+	if (!standalone && ((c->flags & AST_F_STAR) ||
+			    (c->kids[0] == NULL && proc->ninputs > 0))) {
+		perr(pl, "SyntaxError", c->pos,
+		     "Procedure call inside a query must %s: %s",
+		     (c->flags & AST_F_STAR) ? "name the fields it yields (YIELD * is for standalone calls)"
+					     : "pass its arguments explicitly",
+		     proc->name);
+		goto fail;
+	}
 	if (proc_args(pl, c, proc, sc, &args) < 0 ||
 	    yield_fields(pl, c, proc, all, &fields, &slots, &names, &n) < 0)
 		goto fail;
-	for (uint32_t i = 0; i < n; i++)
+	for (uint32_t i = 0; i < n; i++) {
+		if (scope_find(sc, names[i]) >= 0) {
+			perr(pl, "SyntaxError", c->pos,
+			     "Variable `%s` already declared", names[i]);
+			goto fail;
+		}
 		if (scope_add(pl, sc, names[i], slots[i]) < 0)
 			goto fail;
+	}
 	if (standalone && ret != NULL &&
 	    (*ret = synth_return(pl, names, slots, n)) == NULL)
 		goto fail;
