@@ -661,7 +661,7 @@ static int run_file(const struct options *opt, struct known *k,
 	printf("%-24s %4d/%-4zu passed%s", base, t.passed, n,
 	       errors ? "  (not run: format errors)" : "");
 	if (t.known)
-		printf(", %d known failures", t.known);
+		printf(", %d known failure%s", t.known, t.known > 1 ? "s" : "");
 	if (t.failed)
 		printf(", %d FAILED", t.failed);
 	printf("\n");
