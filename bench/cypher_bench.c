@@ -5,10 +5,13 @@
  * API of src/db/db.h in the same run (the storage's cost, so the difference
  * is the engine's own), and the goal where the issue sets one.
  *
- *   cypher_bench [--small] [--nodes N] [--rels N] [--secs S] [DIR]
+ *   cypher_bench [--small] [--nodes N] [--rels N] [--batch N] [--secs S]
+ *                [DIR]
  *
  * Defaults: 1,000,000 :Person nodes {id, name, age} and 5,000,000 :KNOWS
- * relationships between random ends; --small is 100,000 / 500,000. DIR
+ * relationships between random ends, loaded 10,000 rows per statement and
+ * commit (--batch); each read is measured for 3 s (--secs); --small is
+ * 100,000 / 500,000. DIR
  * defaults to ./cypher-bench-data (emptied first, removed at the end).
  * Reads run one statement per read transaction (begin, run, pull every row,
  * close, roll back) on one core, the way an auto-commit query runs; writes
@@ -27,7 +30,6 @@
 #include "../tests/unit/tmpdir.h"
 #include "bench_util.h"
 
-#define BATCH 10000
 #define LOOKUP_GOAL_US 10.0
 
 /* Tokens of the generated graph, for the C API anchors. */
@@ -42,6 +44,7 @@ struct cbench {
 	struct db *db;
 	uint64_t nodes, rels;
 	double secs;  /* per read measurement */
+	uint32_t batch; /* rows per load statement and commit */
 	uint64_t rng;
 	uint64_t *lat; /* ns per query of the current measurement */
 	size_t cap_lat;
@@ -233,15 +236,15 @@ static struct graft_value rel_row_at(struct cbench *b, uint64_t i)
 	return rel_row(b);
 }
 
-/* Runs q with $rows in batches of BATCH rows made by fn, committing each;
+/* Runs q with $rows in batches of b->batch rows made by fn, committing each;
  * returns entities per second (building the parameters not counted). */
 static double load(struct cbench *b, const char *q, uint64_t total, row_fn fn)
 {
 	uint64_t done = 0, spent = 0;
 
 	while (done < total) {
-		uint32_t n = (uint32_t)(total - done < BATCH ? total - done
-							     : BATCH);
+		uint32_t n = (uint32_t)(total - done < b->batch ? total - done
+								: b->batch);
 		struct graft_value rows, params;
 		uint64_t t;
 
@@ -542,7 +545,7 @@ static void load_graph(struct cbench *b)
 		       "name: r.name, age: r.age})",
 		    b->nodes, node_row_at);
 	printf("load nodes:   %9.0f nodes/s  (UNWIND $rows CREATE, "
-	       "%d per commit)\n", rate, BATCH);
+	       "%u per commit)\n", rate, b->batch);
 	t = uv_hrtime();
 	write_stmt(b, "CREATE INDEX person_id FOR (p:Person) ON (p.id)", NULL);
 	printf("index :Person(id): %.2f s to build over %llu nodes\n",
@@ -551,7 +554,7 @@ static void load_graph(struct cbench *b)
 		       "(b:Person {id: r.b}) CREATE (a)-[:KNOWS]->(b)",
 		    b->rels, rel_row_at);
 	printf("load rels:    %9.0f rels/s   (UNWIND $rows MATCH MATCH "
-	       "CREATE, %d per commit)\n", rate, BATCH);
+	       "CREATE, %u per commit)\n", rate, b->batch);
 }
 
 static int parse_args(struct cbench *b, int argc, char **argv,
@@ -560,6 +563,7 @@ static int parse_args(struct cbench *b, int argc, char **argv,
 	b->nodes = 1000000;
 	b->rels = 5000000;
 	b->secs = 3.0;
+	b->batch = 10000;
 	*dir = "./cypher-bench-data";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--small") == 0) {
@@ -569,18 +573,20 @@ static int parse_args(struct cbench *b, int argc, char **argv,
 			b->nodes = strtoull(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--rels") == 0 && i + 1 < argc) {
 			b->rels = strtoull(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--batch") == 0 && i + 1 < argc) {
+			b->batch = (uint32_t)strtoul(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--secs") == 0 && i + 1 < argc) {
 			b->secs = strtod(argv[++i], NULL);
 		} else if (argv[i][0] != '-') {
 			*dir = argv[i];
 		} else {
 			fprintf(stderr, "usage: cypher_bench [--small] "
-					"[--nodes N] [--rels N] [--secs S] "
-					"[DIR]\n");
+					"[--nodes N] [--rels N] [--batch N] "
+					"[--secs S] [DIR]\n");
 			return -1;
 		}
 	}
-	return b->nodes > 0 ? 0 : -1;
+	return b->nodes > 0 && b->batch > 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -618,8 +624,8 @@ int main(int argc, char **argv)
 	scan_pair(&b, "MATCH (p:Person) RETURN p.age, count(*)", true);
 	/* The same ids per commit in small and large batches: the cost of a
 	 * MERGE grows with what its transaction has written before it. */
-	merge_batches(&b, 100, BATCH / 10);
-	merge_batches(&b, 10, BATCH);
+	merge_batches(&b, 100, 1000);
+	merge_batches(&b, 10, 10000);
 	printf("LOOKUP_QPS %.0f\n", lookup.qps);
 	close_engine(&b);
 	tmpdir_remove(dir);
