@@ -135,7 +135,8 @@ int security_alter_user(struct security *s, struct security_req *req,
 			const char *name, const struct security_alter *a,
 			bool if_exists, security_cb cb);
 
-/* DROP USER name [IF EXISTS]. */
+/* DROP USER name [IF EXISTS]. The caller refuses a user dropping itself
+ * (Neo4j: "Deleting yourself is not allowed."): only it knows who runs. */
 int security_drop_user(struct security *s, struct security_req *req,
 		       const char *name, bool if_exists, security_cb cb);
 
@@ -156,8 +157,7 @@ struct security_user {
 };
 /* All users in name order into a new array (*out, free with
  * security_users_free). Roles and home databases come with the roles
- * release; until then SHOW USERS shows them as null, as Neo4j Community
- * does. GRAFT_OK or GRAFT_ENOMEM. */
+ * release. GRAFT_OK or GRAFT_ENOMEM. */
 int security_list_users(struct security *s, struct security_user **out,
 			size_t *n);
 void security_users_free(struct security_user *users, size_t n);
