@@ -11,8 +11,8 @@
  * Defaults: 1,000,000 :Person nodes {id, name, age} and 5,000,000 :KNOWS
  * relationships between random ends, loaded 10,000 rows per statement and
  * commit (--batch); each read is measured for 3 s (--secs); --small is
- * 100,000 / 500,000. DIR
- * defaults to ./cypher-bench-data (emptied first, removed at the end).
+ * 100,000 / 500,000. DIR defaults to ./cypher-bench-data (emptied first,
+ * removed at the end).
  * Reads run one statement per read transaction (begin, run, pull every row,
  * close, roll back) on one core, the way an auto-commit query runs; writes
  * commit every batch durably. bench/cypher_anchor.sh runs redis-benchmark
@@ -133,11 +133,12 @@ static struct graft_value node_row(struct cbench *b, uint64_t id)
 	return map_of(3, keys, v);
 }
 
-static struct graft_value rel_row(struct cbench *b)
+static struct graft_value rel_row(struct cbench *b, uint64_t i)
 {
 	static const char *const keys[] = {"a", "b"};
 	struct graft_value v[2];
 
+	(void)i; /* random ends */
 	v[0] = graft_value_int((int64_t)(rng_next(b) % b->nodes));
 	v[1] = graft_value_int((int64_t)(rng_next(b) % b->nodes));
 	return map_of(2, keys, v);
@@ -223,18 +224,8 @@ static uint64_t read_stmt(struct cbench *b, const char *q,
 
 /* Load ------------------------------------------------------------------ */
 
+/* Row i of a load: a MAP value. */
 typedef struct graft_value (*row_fn)(struct cbench *b, uint64_t i);
-
-static struct graft_value node_row_at(struct cbench *b, uint64_t i)
-{
-	return node_row(b, i);
-}
-
-static struct graft_value rel_row_at(struct cbench *b, uint64_t i)
-{
-	(void)i;
-	return rel_row(b);
-}
 
 /* Runs q with $rows in batches of b->batch rows made by fn, committing each;
  * returns entities per second (building the parameters not counted). */
@@ -318,9 +309,7 @@ static uint64_t cypher_by_id(struct cbench *b, const void *arg, int64_t id)
 	return strstr(arg, "count(") != NULL ? (uint64_t)first : n;
 }
 
-/* The anchors: the same reads through src/db/db.h, one read-only
- * transaction each. arg points at the depth: 0 reads the name of the node
- * found by the index, 1 and 2 count the nodes that many KNOWS hops out. */
+/* Nodes depth KNOWS hops out of node (1 for depth 0). */
 static uint64_t count_hops(struct db_tx *tx, uint32_t knows, uint64_t node,
 			   int depth)
 {
@@ -339,17 +328,31 @@ static uint64_t count_hops(struct db_tx *tx, uint32_t knows, uint64_t node,
 	return n;
 }
 
+static struct db_tx *anchor_begin(struct cbench *b)
+{
+	struct db_tx *tx;
+	int rv = db_tx_begin(b->db, DB_TX_READ_ONLY, &tx);
+
+	if (rv != GRAFT_OK) {
+		fprintf(stderr, "cypher_bench: db_tx_begin: %s\n",
+			graft_strerror(rv));
+		exit(1);
+	}
+	return tx;
+}
+
+/* The anchors: the same reads through src/db/db.h, one read-only
+ * transaction each. arg points at the depth: 0 reads the name of the node
+ * found by the index, 1 and 2 count the nodes that many KNOWS hops out. */
 static uint64_t anchor_by_id(struct cbench *b, const void *arg, int64_t id)
 {
 	int depth = *(const int *)arg;
 	const struct anchor_tokens *t = &b->tok;
 	struct graft_value v = graft_value_int(id);
+	struct db_tx *tx = anchor_begin(b);
 	struct db_cursor c;
-	struct db_tx *tx;
 	uint64_t node, n = 0;
 
-	if (db_tx_begin(b->db, DB_TX_READ_ONLY, &tx) != GRAFT_OK)
-		die_oom();
 	db_cursor_index(&c, tx, t->person, t->id, &v);
 	while ((node = db_cursor_next(&c)) != GRAPH_NO_ID)
 		n += depth == 0 ? db_tx_node_prop(tx, node, t->name) != NULL
@@ -411,12 +414,10 @@ static double anchor_scan(struct cbench *b, bool with_age)
 
 	for (int i = 0; i < 3; i++) {
 		uint64_t start = uv_hrtime(), node, n = 0, hist[128] = {0};
+		struct db_tx *tx = anchor_begin(b);
 		struct db_cursor c;
-		struct db_tx *tx;
 		double ms;
 
-		if (db_tx_begin(b->db, DB_TX_READ_ONLY, &tx) != GRAFT_OK)
-			die_oom();
 		db_cursor_label(&c, tx, t->person);
 		while ((node = db_cursor_next(&c)) != GRAPH_NO_ID) {
 			const struct graft_value *v =
@@ -543,7 +544,7 @@ static void load_graph(struct cbench *b)
 
 	rate = load(b, "UNWIND $rows AS r CREATE (:Person {id: r.id, "
 		       "name: r.name, age: r.age})",
-		    b->nodes, node_row_at);
+		    b->nodes, node_row);
 	printf("load nodes:   %9.0f nodes/s  (UNWIND $rows CREATE, "
 	       "%u per commit)\n", rate, b->batch);
 	t = uv_hrtime();
@@ -552,7 +553,7 @@ static void load_graph(struct cbench *b)
 	       (double)(uv_hrtime() - t) / 1e9, (unsigned long long)b->nodes);
 	rate = load(b, "UNWIND $rows AS r MATCH (a:Person {id: r.a}), "
 		       "(b:Person {id: r.b}) CREATE (a)-[:KNOWS]->(b)",
-		    b->rels, rel_row_at);
+		    b->rels, rel_row);
 	printf("load rels:    %9.0f rels/s   (UNWIND $rows MATCH MATCH "
 	       "CREATE, %u per commit)\n", rate, b->batch);
 }

@@ -152,13 +152,10 @@ static void dump_current(void)
 	(void)!write(2, "\n", 1);
 }
 
-/* AddressSanitizer calls this before its report; other builds get the
- * signal handler below. */
-void __asan_on_error(void);
-void __asan_on_error(void)
-{
-	dump_current();
-}
+/* AddressSanitizer calls a death callback after its report, and a signal
+ * handler catches crashes in other builds; for anything else (an UBSan
+ * stop) GRAFT_FUZZ_VERBOSE=1 shows the last statement. */
+void __sanitizer_set_death_callback(void (*cb)(void)) __attribute__((weak));
 
 static void crash_handler(int sig)
 {
@@ -171,6 +168,8 @@ static void crash_handler(int sig)
  * crash shows the statement. */
 static void catch_crashes(void)
 {
+	if (__sanitizer_set_death_callback != NULL)
+		__sanitizer_set_death_callback(dump_current);
 	signal(SIGSEGV, crash_handler);
 	signal(SIGBUS, crash_handler);
 	signal(SIGABRT, crash_handler);
