@@ -89,6 +89,19 @@ check_restored "until the second DIFF" "$d2" --restore-until="$id2"
 "$LOAD" verify --config "$T/dst.conf" --acks "$T/acks" >/dev/null ||
 	fail "acknowledged transactions of the initial load missing after restore"
 
+step "check restores into a scratch directory; aggregate-backup collapses the chain"
+out=$("$GRAFT_ADMIN" database check --from-path="$T/backups" neo4j) || fail "check failed: $out"
+expect_in "$out" "restores and recovers to transaction $id2; the backup is usable" "check"
+cp -r "$T/backups" "$T/agg"
+out=$("$GRAFT_ADMIN" database aggregate-backup --from-path="$T/agg" neo4j) || fail "aggregate failed: $out"
+expect_in "$out" "(FULL + 2 DIFF, up to transaction $id2)" "aggregate"
+expect_in "$out" "3 older artifacts removed" "aggregate"
+[ "$(ls "$T/agg")" = "$(cd "$T/agg" && ls neo4j-*.backup)" ] && [ "$(ls "$T/agg" | wc -l)" -eq 1 ] ||
+	fail "aggregate left: $(ls -a "$T/agg")"
+rm -rf "$T/backups.all" && mv "$T/backups" "$T/backups.all" && mv "$T/agg" "$T/backups"
+check_restored "the aggregated FULL" "$d2"
+rm -rf "$T/backups" && mv "$T/backups.all" "$T/backups"
+
 step "restore refuses an existing database without --overwrite-destination"
 if out=$("$GRAFT_ADMIN" --config "$T/dst.conf" database restore --from-path="$T/backups" neo4j 2>&1); then
 	fail "restore replaced an existing database: $out"

@@ -32,6 +32,10 @@ static void usage(FILE *out)
 		"                  [--restore-until=TXID|\"YYYY-MM-DD hh:mm:ss\"] [<database>]\n"
 		"  restore --from=DIR --database=NAME [--force]\n"
 		"                           restore a backup chain (server stopped)\n"
+		"  database check --from-path=PATH[,PATH...] [<database>]\n"
+		"                           restore into a scratch directory: usable?\n"
+		"  database aggregate-backup --from-path=DIR [--keep-old-backup] [<database>]\n"
+		"                           collapse a chain into one FULL artifact\n"
 		"  version                  print the version\n");
 }
 
@@ -82,9 +86,19 @@ static int validate_config(const char *explicit_path)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	enum admin_restore_mode mode;
+} restore_cmds[] = {
+	{"restore", ADMIN_RESTORE},
+	{"check", ADMIN_CHECK},
+	{"aggregate-backup", ADMIN_AGGREGATE},
+};
+
 int main(int argc, char **argv)
 {
 	const char *config_path = NULL;
+	size_t k;
 	int i = 1;
 
 	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
@@ -119,13 +133,15 @@ int main(int argc, char **argv)
 	if (strcmp(argv[i], "backup") == 0)
 		return admin_backup(config_path, argc - i - 1, argv + i + 1,
 				    true);
-	if (i + 1 < argc && strcmp(argv[i], "database") == 0 &&
-	    strcmp(argv[i + 1], "restore") == 0)
-		return admin_restore(config_path, argc - i - 2, argv + i + 2,
-				     false);
+	if (i + 1 < argc && strcmp(argv[i], "database") == 0)
+		for (k = 0; k < sizeof restore_cmds / sizeof restore_cmds[0]; k++)
+			if (strcmp(argv[i + 1], restore_cmds[k].name) == 0)
+				return admin_restore(config_path, argc - i - 2,
+						     argv + i + 2,
+						     restore_cmds[k].mode);
 	if (strcmp(argv[i], "restore") == 0)
 		return admin_restore(config_path, argc - i - 1, argv + i + 1,
-				     true);
+				     ADMIN_RESTORE_3X);
 	fprintf(stderr, "graft-admin: unknown command '%s'\n", argv[i]);
 	usage(stderr);
 	return 2;

@@ -23,8 +23,16 @@ int admin_set_initial_password(const char *config_path, int argc,
  * command words. Returns the process exit code: 0 when every database was
  * backed up, 1 otherwise, 2 for a usage error. */
 int admin_backup(const char *config_path, int argc, char **argv, bool legacy);
-/* `database restore --from-path=...` or the 3.x `restore --from=DIR
- * --database=NAME [--force]`. 0 restored, 1 failed, 2 usage error. */
-int admin_restore(const char *config_path, int argc, char **argv, bool legacy);
+enum admin_restore_mode {
+	ADMIN_RESTORE,    /* database restore --from-path=... */
+	ADMIN_RESTORE_3X, /* restore --from=DIR --database=NAME [--force] */
+	ADMIN_CHECK,      /* database check --from-path=...: usable? */
+	ADMIN_AGGREGATE,  /* database aggregate-backup --from-path=DIR */
+};
+
+/* The commands that restore a backup chain. 0 done, 1 failed, 2 usage
+ * error. */
+int admin_restore(const char *config_path, int argc, char **argv,
+		  enum admin_restore_mode mode);
 
 #endif

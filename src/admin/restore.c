@@ -1,7 +1,10 @@
 /* graft-admin database restore (Neo4j 5's options) and the 3.x/4.x spelling
  * `restore --from=DIR --database=NAME [--force]` (seed 003): materialises
  * a backup chain into this server's data directory while the server is
- * stopped; graftd recovers the database at its next start. */
+ * stopped; graftd recovers the database at its next start. Also the two
+ * commands that restore into a scratch directory instead: `database check`
+ * (is the backup usable?) and `database aggregate-backup` (a chain
+ * collapsed into one FULL artifact). */
 #include <config.h> /* _GNU_SOURCE: strptime, timegm */
 
 #include "admin.h"
@@ -12,9 +15,12 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <unistd.h>
 
+#include "../backup/chain.h"
 #include "../backup/restore.h"
 #include "../db/dbms_config.h"
+#include "../util/log.h"
 
 #define MAX_PATHS 64
 
@@ -25,6 +31,7 @@ struct restore_cmd {
 	const char *db;
 	const char *to_data, *to_txn;
 	bool overwrite, verbose;
+	bool keep_old, compress; /* aggregate-backup */
 	uint64_t until_txid;
 	int64_t until_time_ms;
 };
@@ -133,6 +140,10 @@ static int parse_args(struct restore_cmd *c, int argc, char **argv,
 			c->to_txn = val;
 		else if (opt_value(argc, argv, &i, "--verbose", true, &val))
 			c->verbose = true;
+		else if (opt_value(argc, argv, &i, "--keep-old-backup", true, &val))
+			rv = parse_flag(argv[i], val, &c->keep_old);
+		else if (opt_value(argc, argv, &i, "--compress", true, &val))
+			rv = parse_flag(argv[i], val, &c->compress);
 		else if (opt_value(argc, argv, &i, "--expand-commands", true, &val))
 			continue;
 		else if (argv[i][0] == '-')
@@ -148,17 +159,77 @@ static int parse_args(struct restore_cmd *c, int argc, char **argv,
 	return rv;
 }
 
-int admin_restore(const char *config_path, int argc, char **argv, bool legacy)
+/* Removes the artifacts of db in dir that the aggregate (up to last)
+ * covers; returns how many. */
+static size_t remove_covered(const char *dir, const char *db, uint64_t last,
+			     const char *keep)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct backup_set s;
+	size_t i, n = 0;
+
+	backup_set_init(&s);
+	if (backup_set_add(&s, dir, errmsg) == GRAFT_OK)
+		for (i = 0; i < s.n; i++)
+			if (s.e[i].status == GRAFT_OK &&
+			    strcmp(s.e[i].m.db, db) == 0 &&
+			    s.e[i].m.last_txid <= last &&
+			    strcmp(s.e[i].path, keep) != 0 &&
+			    unlink(s.e[i].path) == 0)
+				n++;
+	backup_set_free(&s);
+	return n;
+}
+
+static int scratch(const struct restore_cmd *c, struct backup_restore_opts *o,
+		   enum admin_restore_mode mode)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE], path[4096] = "";
+	const char *tmp = getenv("TMPDIR");
+	struct backup_restore_result res;
+	size_t removed = 0;
+
+	if (mode == ADMIN_AGGREGATE && c->n_paths != 1) {
+		fprintf(stderr, "graft-admin: aggregate-backup takes one "
+			"--from-path directory\n");
+		return 1;
+	}
+	if (backup_restore_scratch(o, mode == ADMIN_AGGREGATE ? c->paths[0]
+					      : tmp ? tmp : "/tmp",
+				   mode == ADMIN_AGGREGATE ? c->compress : -1,
+				   path, &res, errmsg) != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: %s failed: %s\n",
+			mode == ADMIN_AGGREGATE ? "aggregate-backup" : "check",
+			errmsg);
+		return 1;
+	}
+	if (mode == ADMIN_CHECK) {
+		printf("%s: the chain (FULL + %zu DIFF) restores and recovers to "
+		       "transaction %" PRIu64 "; the backup is usable.\n",
+		       res.db, res.n_artifacts - 1, res.last_txid);
+		return 0;
+	}
+	if (!c->keep_old)
+		removed = remove_covered(c->paths[0], res.db, res.last_txid, path);
+	printf("Aggregated the chain of %s (FULL + %zu DIFF, up to transaction %"
+	       PRIu64 ") into %s; %zu older artifacts removed.\n",
+	       res.db, res.n_artifacts - 1, res.last_txid, path, removed);
+	return 0;
+}
+
+int admin_restore(const char *config_path, int argc, char **argv,
+		  enum admin_restore_mode mode)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE], store_root[4200];
-	struct restore_cmd c = {.until_txid = UINT64_MAX, .until_time_ms = -1};
+	struct restore_cmd c = {.until_txid = UINT64_MAX, .until_time_ms = -1,
+				.compress = true};
 	struct backup_restore_result res;
 	struct backup_restore_opts o;
 	struct graft_config *cfg = NULL;
 	struct dbms_options d;
 	int rv = 2;
 
-	if (parse_args(&c, argc, argv, legacy) != 0)
+	if (parse_args(&c, argc, argv, mode == ADMIN_RESTORE_3X) != 0)
 		goto out;
 	rv = 1;
 	cfg = admin_load_config(config_path, true);
@@ -178,6 +249,13 @@ int admin_restore(const char *config_path, int argc, char **argv, bool legacy)
 	o.txlog_root = c.to_txn != NULL ? c.to_txn : d.txlog_root;
 	o.db_opts = d.db;
 	o.verbose = c.verbose ? stdout : NULL;
+	/* recovery's INFO lines only with --verbose */
+	graft_log_open(NULL, c.verbose ? GRAFT_LOG_INFO : GRAFT_LOG_WARN, true,
+		       errmsg);
+	if (mode == ADMIN_CHECK || mode == ADMIN_AGGREGATE) {
+		rv = scratch(&c, &o, mode);
+		goto out;
+	}
 	if (backup_restore(&o, &res, errmsg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: restore failed: %s\n", errmsg);
 		goto out;

@@ -493,9 +493,9 @@ int backup_restore(const struct backup_restore_opts *o,
 		rv = verify_chain(chain, n, o->verbose, errmsg);
 	if (rv == GRAFT_OK)
 		rv = set_paths(&r, db);
-	if (rv == GRAFT_OK)
+	if (rv == GRAFT_OK && o->data_dir != NULL)
 		rv = graft_mkdir_p(o->data_dir, errmsg);
-	if (rv == GRAFT_OK)
+	if (rv == GRAFT_OK && o->data_dir != NULL)
 		rv = lock_data(o->data_dir, &lock_fd, errmsg);
 	if (rv == GRAFT_OK)
 		rv = build(&r, chain, n, db);

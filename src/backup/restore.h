@@ -25,7 +25,8 @@ struct backup_restore_opts {
 	uint64_t until_txid;    /* UINT64_MAX: the end of the chain */
 	int64_t until_time_ms;  /* commit time limit; -1: none */
 	bool overwrite;         /* replace an existing database */
-	const char *data_dir;   /* server.directories.data (its lock) */
+	const char *data_dir;   /* server.directories.data, whose lock is
+				 * taken; NULL for a scratch directory */
 	const char *store_root; /* where database directories go:
 				 * <data>/databases, or --to-path-data */
 	const char *txlog_root; /* server.directories.transaction.logs.root,
@@ -49,5 +50,14 @@ struct backup_restore_result {
  * is nothing to restore; errmsg says which and what to do. */
 int backup_restore(const struct backup_restore_opts *o,
 		   struct backup_restore_result *res, char *errmsg);
+
+/* Restores o's chain into a scratch directory made in dir (o's directory
+ * fields are ignored) and removes it again: proves the chain restores and
+ * recovers. With out_compress >= 0 it first writes the restored database
+ * as one FULL artifact in dir (aggregate-backup), its name in path (4096
+ * bytes). */
+int backup_restore_scratch(const struct backup_restore_opts *o,
+			   const char *dir, int out_compress, char *path,
+			   struct backup_restore_result *res, char *errmsg);
 
 #endif
