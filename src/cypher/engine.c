@@ -604,8 +604,6 @@ int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
 		finish(r);
 		return 0;
 	}
-	if (p->explain) /* PROFILE: run, show no rows */
-		return cypher_result_next(r, row, err);
 	for (uint32_t i = 0; i < p->ncolumns; i++)
 		r->out[i] = r->x.row[p->column_slots[i]];
 	*row = r->out;

@@ -144,8 +144,9 @@ struct op *op_aggregate(struct op *child, struct ast **keys,
 struct op *op_distinct(struct op *child, int32_t *slots, uint32_t n);
 struct op *op_sort(struct op *child, struct ast **keys, bool *desc,
 		   uint32_t n);
+/* drain: run the input to its end even past the limit (its writes count). */
 struct op *op_skip_limit(struct op *child, struct ast *skip,
-			 struct ast *limit);
+			 struct ast *limit, bool drain);
 struct op *op_union(struct op *a, struct op *b, int32_t *a_slots,
 		    int32_t *b_slots, int32_t *out_slots, uint32_t n,
 		    bool all);

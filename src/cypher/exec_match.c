@@ -521,11 +521,18 @@ static uint64_t far_end(struct exec_ctx *x, uint64_t rel, uint64_t from)
 	return e.src == from ? e.dst : e.src;
 }
 
+static bool touches(struct exec_ctx *x, uint64_t rel, uint64_t node)
+{
+	struct graph_rel_ends e;
+
+	return db_tx_rel_ends(x->tx, rel, &e) && (e.src == node || e.dst == node);
+}
+
 static int build_path(struct exec_ctx *x, struct match_step *s, bool init)
 {
 	struct graft_value p;
 	uint32_t n = 0;
-	uint64_t cur;
+	uint64_t cur = GRAPH_NO_ID;
 
 	if (!init)
 		return 0;
@@ -550,9 +557,12 @@ static int build_path(struct exec_ctx *x, struct match_step *s, bool init)
 			continue;
 		const struct graft_value *rels = v;
 		uint32_t k = v->type == GRAFT_VALUE_LIST ? v->u.list->len : 1;
+		/* a list expanded from the far end runs backwards */
+		bool back = k > 1 && !touches(x, (uint64_t)rels->u.list->items[0].u.i,
+					      cur);
 		for (uint32_t j = 0; j < k; j++) {
 			uint64_t r = (uint64_t)(v->type == GRAFT_VALUE_LIST
-							? rels->u.list->items[j].u.i
+							? rels->u.list->items[back ? k - 1 - j : j].u.i
 							: v->u.i);
 
 			cur = far_end(x, r, cur);

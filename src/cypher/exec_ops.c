@@ -927,6 +927,7 @@ struct skip_op {
 	struct op base;
 	struct ast *skip, *limit;
 	int64_t to_skip, left;
+	bool drain;
 };
 
 static int bound_value(struct exec_ctx *x, struct ast *e, int64_t *out)
@@ -960,10 +961,13 @@ static int skip_open(struct op *op, struct exec_ctx *x)
 static int skip_next(struct op *op, struct exec_ctx *x)
 {
 	struct skip_op *s = (struct skip_op *)op;
-	int r;
+	int r = 0;
 
-	if (s->left == 0)
-		return 0;
+	if (s->left == 0) {
+		while (s->drain && (r = op->child->vt->next(op->child, x)) > 0)
+			;
+		return s->drain ? (r < 0 ? -1 : 0) : 0;
+	}
 	while (s->to_skip > 0) {
 		r = op->child->vt->next(op->child, x);
 		if (r <= 0)
@@ -982,7 +986,8 @@ static int skip_next(struct op *op, struct exec_ctx *x)
 static const struct op_vt skip_vt = {"Limit", skip_open, skip_next,
 				     free_nothing};
 
-struct op *op_skip_limit(struct op *child, struct ast *skip, struct ast *limit)
+struct op *op_skip_limit(struct op *child, struct ast *skip, struct ast *limit,
+			 bool drain)
 {
 	struct skip_op *s = calloc(1, sizeof *s);
 
@@ -992,6 +997,7 @@ struct op *op_skip_limit(struct op *child, struct ast *skip, struct ast *limit)
 	s->base.child = child;
 	s->skip = skip;
 	s->limit = limit;
+	s->drain = drain;
 	return &s->base;
 }
 

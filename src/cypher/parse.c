@@ -1099,7 +1099,9 @@ static struct ast *list_or_comprehension(struct parser *p)
 		} else {
 			add(p, a, NULL);
 		}
-	} else if (is_punct(p, 1, "(")) {
+	} else if (is_punct(p, 1, "(") ||
+		   (is_symbol(p, 1) && is_punct(p, 2, "=") &&
+		    is_punct(p, 3, "("))) {
 		size_t save = p->i;
 		struct cypher_error keep = *p->err;
 		struct ast *path;
@@ -1336,7 +1338,7 @@ static struct ast *projection_item(struct parser *p)
 	e = expr(p);
 	if (!add(p, it, e))
 		return NULL;
-	it->end = e->end;
+	set_end(p, it); /* the item's text, parentheses included */
 	if (accept_kw(p, "AS")) {
 		it->name = symbol(p, "an alias");
 		if (it->name == NULL)

@@ -863,8 +863,8 @@ static const char *item_name(struct planner *pl, struct ast *it)
 		return it->name;
 	if (e->kind == AST_VAR)
 		return e->name;
-	return arena_strndup(&pl->st->arena, pl->st->text + e->pos,
-			     e->end > e->pos ? e->end - e->pos : 0);
+	return arena_strndup(&pl->st->arena, pl->st->text + it->pos,
+			     it->end > it->pos ? it->end - it->pos : 0);
 }
 
 static int cmp_var_name(const void *a, const void *b)
@@ -1078,7 +1078,7 @@ static struct op *skip_limit(struct planner *pl, struct op *op,
 		op_free_tree(op);
 		return NULL;
 	}
-	s = op_skip_limit(op, skip, limit);
+	s = op_skip_limit(op, skip, limit, pl->plan->writes);
 	if (s == NULL) {
 		op_free_tree(op);
 		return poom(pl);

@@ -216,7 +216,7 @@ static void concurrent_updates_of_one_node_conflict_retriably(void **state)
 			    "Neo.TransientError.Transaction.Outdated");
 }
 
-static void explain_plans_without_running_and_profile_counts(void **state)
+static void explain_plans_without_running_and_profile_counts_rows(void **state)
 {
 	struct fixture *f = *state;
 	struct cypher_tx *tx = begin(f->h.engine);
@@ -236,6 +236,8 @@ static void explain_plans_without_running_and_profile_counts(void **state)
 	assert_int_equal(drain(tx, "MATCH (e:E) RETURN e", &err), 0);
 	assert_int_equal(cypher_run(tx, pr, strlen(pr), NULL, &r, &err),
 			 GRAFT_OK);
+	for (int i = 0; i < 3; i++) /* PROFILE runs and returns the rows */
+		assert_int_equal(cypher_result_next(r, &row, &err), 1);
 	assert_int_equal(cypher_result_next(r, &row, &err), 0);
 	plan = cypher_result_plan(r);
 	assert_non_null(plan);
@@ -305,7 +307,7 @@ int main(void)
 			concurrent_updates_of_one_node_conflict_retriably, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
-			explain_plans_without_running_and_profile_counts, setup,
+			explain_plans_without_running_and_profile_counts_rows, setup,
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			a_cached_plan_takes_new_parameters, setup, teardown),
