@@ -55,27 +55,6 @@ static int keep_row(struct output *o, struct render_in *in)
 	return GRAFT_OK;
 }
 
-static void print_plain(struct output *o)
-{
-	size_t i;
-
-	for (i = 0; i < o->nfields; i++)
-		fprintf(o->out, "%s%s", i ? ", " : "", o->cells[i]);
-	fputc('\n', o->out);
-	for (i = 0; i < o->nfields; i++)
-		free(o->cells[i]);
-	o->rows = 0;
-}
-
-int output_row(struct output *o, struct render_in *values)
-{
-	int rv = keep_row(o, values);
-
-	if (rv == GRAFT_OK && !o->verbose)
-		print_plain(o);
-	return rv;
-}
-
 static void rule(FILE *out, const size_t *width, size_t n)
 {
 	size_t i, total = 1;
@@ -98,28 +77,62 @@ static void table_line(FILE *out, char *const *cells, const size_t *width,
 	fputs("|\n", out);
 }
 
-static void print_table(struct output *o)
+/* Prints the buffered rows (verbose: as table lines) and frees them. */
+static void flush_rows(struct output *o)
 {
-	size_t *width = calloc(o->nfields + 1, sizeof *width);
+	char **row;
+	size_t r, i;
+
+	for (r = 0; r < o->rows; r++) {
+		row = o->cells + r * o->nfields;
+		if (o->verbose) {
+			table_line(o->out, row, o->width, o->nfields);
+		} else {
+			for (i = 0; i < o->nfields; i++)
+				fprintf(o->out, "%s%s", i ? ", " : "", row[i]);
+			fputc('\n', o->out);
+		}
+		for (i = 0; i < o->nfields; i++)
+			free(row[i]);
+	}
+	o->rows = 0;
+}
+
+/* Sizes the columns from the header and the rows buffered so far, prints
+ * the table's head and those rows. */
+static int open_table(struct output *o)
+{
 	size_t r, i, len;
 
-	if (width == NULL)
-		return;
+	o->width = calloc(o->nfields + 1, sizeof *o->width);
+	if (o->width == NULL)
+		return GRAFT_ENOMEM;
 	for (i = 0; i < o->nfields; i++)
-		width[i] = strlen(o->fields[i]);
+		o->width[i] = strlen(o->fields[i]);
 	for (r = 0; r < o->rows; r++)
 		for (i = 0; i < o->nfields; i++) {
 			len = strlen(o->cells[r * o->nfields + i]);
-			width[i] = len > width[i] ? len : width[i];
+			o->width[i] = len > o->width[i] ? len : o->width[i];
 		}
-	rule(o->out, width, o->nfields);
-	table_line(o->out, o->fields, width, o->nfields);
-	rule(o->out, width, o->nfields);
-	for (r = 0; r < o->rows; r++)
-		table_line(o->out, o->cells + r * o->nfields, width,
-			   o->nfields);
-	rule(o->out, width, o->nfields);
-	free(width);
+	rule(o->out, o->width, o->nfields);
+	table_line(o->out, o->fields, o->width, o->nfields);
+	rule(o->out, o->width, o->nfields);
+	flush_rows(o);
+	return GRAFT_OK;
+}
+
+int output_row(struct output *o, struct render_in *values)
+{
+	int rv = keep_row(o, values);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	o->total++;
+	if (!o->verbose || o->width != NULL)
+		flush_rows(o);
+	else if (o->rows == OUTPUT_SAMPLE_ROWS)
+		rv = open_table(o);
+	return rv;
 }
 
 static int64_t get_int(const struct graft_value *map, const char *key)
@@ -175,9 +188,12 @@ void output_end(struct output *o, int64_t t_first,
 	size_t i;
 
 	if (o->verbose) {
-		if (o->nfields > 0 && o->rows > 0)
-			print_table(o);
-		fprintf(o->out, "%zu row%s\n", o->rows, o->rows == 1 ? "" : "s");
+		if (o->width == NULL && o->rows > 0)
+			open_table(o);
+		if (o->width != NULL)
+			rule(o->out, o->width, o->nfields);
+		fprintf(o->out, "%zu row%s\n", o->total,
+			o->total == 1 ? "" : "s");
 		if (t_first >= 0 && t_last >= 0)
 			fprintf(o->out,
 				"ready to start consuming query after %" PRId64
@@ -186,10 +202,11 @@ void output_end(struct output *o, int64_t t_first,
 				t_first, t_last);
 		print_stats(o->out, summary);
 	}
-	for (i = 0; i < o->rows * o->nfields; i++)
+	for (i = 0; i < o->rows * o->nfields; i++) /* a failed open_table's */
 		free(o->cells[i]);
 	free(o->cells);
+	free(o->width);
 	o->cells = NULL;
-	o->rows = 0;
+	o->width = NULL;
 	fflush(o->out);
 }

@@ -1,7 +1,9 @@
 /* How graft-shell prints a result, like cypher-shell: "plain" (a header
  * line of column names, then one line per row, values comma-separated) or
  * "verbose" (a table, then the row count, timings and what was changed).
- * Rows arrive rendered (render.h); a table is laid out once all are in. */
+ * Rows arrive rendered (render.h). A table's column widths come from its
+ * first OUTPUT_SAMPLE_ROWS rows, as in cypher-shell: later rows are printed
+ * as they come, so a huge result never piles up in memory. */
 #ifndef GRAFT_SHELL_OUTPUT_H
 #define GRAFT_SHELL_OUTPUT_H
 
@@ -12,14 +14,18 @@
 #include "../util/value.h"
 #include "render.h"
 
+#define OUTPUT_SAMPLE_ROWS 1000
+
 struct output {
 	FILE *out;
 	bool verbose;
 	char *const *fields; /* borrowed, nfields */
 	size_t nfields;
-	char **cells;  /* verbose: rows * nfields rendered values, owned */
+	char **cells;  /* rows * nfields rendered values not yet printed */
 	size_t rows;
 	size_t cap;    /* cells allocated */
+	size_t *width; /* verbose: column widths once the table is open */
+	size_t total;  /* rows received */
 };
 
 /* Starts a result with these columns (borrowed until output_end). */

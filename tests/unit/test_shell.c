@@ -9,6 +9,7 @@
 
 #include <cmocka.h>
 
+#include "shell/output.h"
 #include "shell/render.h"
 #include "shell/split.h"
 #include "util/err.h"
@@ -239,6 +240,60 @@ static void test_render_refuses_truncated_and_hostile_input(void **state)
 	assert_string_equal(render(deep, sizeof deep), "<error 4>");
 }
 
+/* Output ------------------------------------------------------------------ */
+
+/* Prints rows [i, "x..."] for i in 1..n through an output into text. */
+static void print_rows(bool verbose, int n, char *text, size_t size)
+{
+	static char *const fields[] = {"i", "s"};
+	uint8_t row[8] = {0x92, 0, 0x81, 'x'};
+	struct render_in in;
+	struct output o;
+	FILE *f = fmemopen(text, size, "w");
+	int i;
+
+	assert_non_null(f);
+	output_begin(&o, f, verbose, fields, 2);
+	for (i = 1; i <= n; i++) {
+		row[1] = (uint8_t)(i % 100);
+		in = (struct render_in){row, 4, 0};
+		assert_int_equal(output_row(&o, &in), GRAFT_OK);
+	}
+	output_end(&o, 3, &(struct graft_value){.type = GRAFT_VALUE_NULL});
+	fclose(f);
+}
+
+static void test_output_plain_and_table(void **state)
+{
+	char text[256];
+
+	(void)state;
+	print_rows(false, 2, text, sizeof text);
+	assert_string_equal(text, "i, s\n1, \"x\"\n2, \"x\"\n");
+	print_rows(true, 2, text, sizeof text);
+	assert_string_equal(text, "+---------+\n"
+				  "| i | s   |\n"
+				  "+---------+\n"
+				  "| 1 | \"x\" |\n"
+				  "| 2 | \"x\" |\n"
+				  "+---------+\n"
+				  "2 rows\n");
+}
+
+/* Past the sample, rows are printed as they come (widths of the sample). */
+static void test_output_table_streams_past_the_sample(void **state)
+{
+	size_t size = 64 * 1024;
+	char *text = malloc(size);
+
+	(void)state;
+	assert_non_null(text);
+	print_rows(true, OUTPUT_SAMPLE_ROWS + 5, text, size);
+	assert_non_null(strstr(text, "| 99 | \"x\" |\n"));
+	assert_non_null(strstr(text, "1005 rows\n"));
+	free(text);
+}
+
 /* Random and mutated input never crashes, hangs or leaks (ASan/UBSan builds
  * check the last two). Seeded, so a failure repeats. */
 static void test_render_survives_random_input(void **state)
@@ -292,6 +347,8 @@ int main(void)
 		cmocka_unit_test(test_render_temporal_and_spatial),
 		cmocka_unit_test(test_render_refuses_truncated_and_hostile_input),
 		cmocka_unit_test(test_render_survives_random_input),
+		cmocka_unit_test(test_output_plain_and_table),
+		cmocka_unit_test(test_output_table_streams_past_the_sample),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
