@@ -20,7 +20,8 @@ struct bolt_server {
 	struct bolt_env env;
 	uint64_t handshake_timeout_ms; /* handshake must complete within */
 	uint64_t idle_timeout_ms;      /* no request for this long: close; 0: never */
-	uint64_t keepalive_ms;         /* NOOP interval while a request waits */
+	uint64_t keepalive_ms;         /* NOOP interval while a request waits;
+					* 0: none */
 	void *data;                    /* the caller's */
 	/* private */
 	struct cypher_proc routing;

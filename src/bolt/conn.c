@@ -178,9 +178,11 @@ static void arm_timer(struct bolt_conn *c)
 {
 	struct bolt_server *srv = c->srv;
 
-	if (c->waiting)
+	if (c->waiting && srv->keepalive_ms > 0)
 		uv_timer_start(&c->timer, timer_cb, srv->keepalive_ms,
 			       srv->keepalive_ms);
+	else if (c->waiting)
+		uv_timer_stop(&c->timer);
 	else if (c->session == NULL)
 		uv_timer_start(&c->timer, timer_cb, srv->handshake_timeout_ms, 0);
 	else if (srv->idle_timeout_ms > 0)

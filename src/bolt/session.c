@@ -180,6 +180,7 @@ static int start_auth(struct bolt_session *s, const struct bolt_request *r)
 	const char *scheme = map_str(r, "scheme");
 	const char *user = map_str(r, "principal");
 	const char *password = map_str(r, "credentials");
+	char msg[256];
 
 	memset(&s->auth.error, 0, sizeof s->auth.error);
 	s->auth.credentials_expired = false;
@@ -187,10 +188,14 @@ static int start_auth(struct bolt_session *s, const struct bolt_request *r)
 	if (s->env->security == NULL ||
 	    !security_auth_enabled(s->env->security))
 		return finish_auth(s, GRAFT_OK);
-	if (scheme == NULL || strcmp(scheme, "basic") != 0)
-		return unauthorized(s, "Unsupported authentication scheme; "
-				       "graft accepts \"basic\" (user name "
-				       "and password)");
+	if (scheme == NULL || strcmp(scheme, "basic") != 0) {
+		snprintf(msg, sizeof msg,
+			 "Unsupported authentication token, scheme '%.40s' is "
+			 "only allowed when auth is disabled; log in with a "
+			 "user name and password (scheme 'basic')",
+			 scheme != NULL ? scheme : "none");
+		return unauthorized(s, msg);
+	}
 	if (user == NULL || password == NULL || strlen(user) >= sizeof s->user)
 		return unauthorized(s, "The client is unauthorized due to "
 				       "authentication failure.");
@@ -388,7 +393,7 @@ static const struct handler *find_handler(uint8_t sig)
 static int dispatch(struct bolt_session *s, struct bolt_request *r)
 {
 	const struct handler *h = find_handler(r->sig);
-	char msg[160];
+	char msg[256];
 
 	if (s->state == BOLT_FAILED && r->sig != BOLT_RESET &&
 	    r->sig != BOLT_GOODBYE)
