@@ -41,8 +41,9 @@ d0=$(digest "$SRC_BOLT")
 
 step "writes, then a DIFF with exactly the new transactions"
 for k in 1 2 3; do cypher "$SRC_BOLT" "UNWIND range(1, 50) AS i CREATE (:W {i: i * $k})" >/dev/null; done
-out=$(backup) || fail "DIFF backup failed: $out"
+out=$(backup --verify) || fail "DIFF backup failed: $out"
 expect_in "$out" "DIFF, transactions $((id0 + 1))..$((id0 + 3))" "first DIFF"
+expect_in "$out" "Backup of neo4j verified: the chain restores and recovers to transaction $((id0 + 3))." "--verify"
 id1=$(last_id "$out")
 d1=$(digest "$SRC_BOLT")
 sleep 1.1
