@@ -91,6 +91,19 @@ const steps = [
     }
     check(await count('Gone') === 0, 'no Gone node')
   }],
+  ['two results of one transaction consumed interleaved', async () => {
+    const session = direct.session({ fetchSize: 100 })
+    try {
+      const [a, b] = await session.executeRead((tx) => Promise.all([
+        tx.run('UNWIND range(1, 3000) AS i RETURN i'),
+        tx.run('UNWIND range(1, 500) AS j RETURN j')
+      ]))
+      check(a.records.length === 3000 && b.records.length === 500, `rows ${a.records.length}, ${b.records.length}`)
+      check(a.records[2999].get('i').toNumber() === 3000, 'last row of the first result')
+    } finally {
+      await session.close()
+    }
+  }],
   ['executeRead and executeWrite', async () => {
     const session = direct.session()
     try {

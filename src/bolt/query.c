@@ -298,13 +298,14 @@ static int start_commit(struct bolt_session *s)
 	return BOLT_STEP_WAIT;
 }
 
-/* COMMIT with a result still open (TX_STREAMING) discards its remaining
+/* COMMIT with results still open (TX_STREAMING) discards their remaining
  * records first, as Neo4j does. */
 int bolt_handle_commit(struct bolt_session *s)
 {
 	if (s->result != NULL)
 		cypher_result_close(s->result);
 	s->result = NULL;
+	bolt_parked_free_all(s);
 	s->autocommit = false;
 	return start_commit(s);
 }
@@ -380,11 +381,13 @@ int bolt_handle_run(struct bolt_session *s, struct bolt_request *r)
 {
 	if (s->state == BOLT_READY)
 		return await_then(s, r, 2, run_autocommit);
-	if (s->result != NULL)
-		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
-				 "graft keeps one open result per transaction: "
-				 "pull or discard the previous result before "
-				 "running the next statement");
+	if (s->result != NULL) {
+		struct cypher_error e;
+		memset(&e, 0, sizeof e);
+		if (bolt_park_result(s, &e) != GRAFT_OK)
+			return e.code[0] != '\0' ? bolt_fail_error(s, &e)
+						  : BOLT_STEP_CLOSE;
+	}
 	return run_statement(s, r);
 }
 
@@ -392,16 +395,23 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
 {
 	const struct graft_value *n = bolt_field(r, 0, "n", GRAFT_VALUE_INT);
 	const struct graft_value *qid = bolt_field(r, 0, "qid", GRAFT_VALUE_INT);
+	int64_t q;
 
 	if (n == NULL || n->u.i == 0 || n->u.i < -1)
 		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
 				 "PULL and DISCARD need n: a number of records "
 				 "of at least 1, or -1 for all");
-	if (qid != NULL && qid->u.i != -1 &&
-	    (s->autocommit || qid->u.i != s->qid))
+	/* qid -1 (or none) is the last statement run; another qid may name
+	 * a parked result. */
+	q = qid != NULL ? qid->u.i : -1;
+	s->serving = NULL;
+	if (q != -1 && (s->result == NULL || s->autocommit || q != s->qid))
+		s->serving = bolt_parked_find(s, q);
+	if (s->serving == NULL && (s->result == NULL ||
+				   (q != -1 && q != s->qid)))
 		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
-				 "No open result with that qid: results are "
-				 "consumed one at a time, the last one run");
+				 "No open result with that qid in this "
+				 "transaction");
 	s->pull_left = n->u.i;
 	s->discarding = r->sig == BOLT_DISCARD;
 	return bolt_stream(s);
@@ -453,33 +463,35 @@ static int put_stats(struct graft_buf *b, const struct cypher_stats *st)
 	return rv;
 }
 
-/* The SUCCESS ending a result; bookmark NULL inside a transaction. */
-static int write_summary(struct bolt_session *s, const char *bookmark)
+/* The SUCCESS ending a result; bookmark NULL inside a transaction. Frees
+ * sum's plan. */
+int bolt_write_summary(struct bolt_session *s, struct bolt_summary *sum,
+		       const char *bookmark)
 {
 	struct graft_buf *b = s->out;
-	bool stats = cypher_stats_any(&s->summary_stats);
-	bool plan = s->summary_plan.type != GRAFT_VALUE_NULL;
+	bool stats = cypher_stats_any(&sum->stats);
+	bool plan = sum->plan.type != GRAFT_VALUE_NULL;
 	size_t start;
 	int rv = bolt_response_begin(b, BOLT_SUCCESS, 1, &start);
 
 	if (rv == GRAFT_OK)
 		rv = pack_map_header(b, 3 + stats + plan + (bookmark != NULL));
 	if (rv == GRAFT_OK)
-		rv = bolt_put_str(b, "type", s->summary_type);
+		rv = bolt_put_str(b, "type", sum->type);
 	if (rv == GRAFT_OK)
-		rv = bolt_put_int(b, "t_last", (int64_t)s->summary_t_last);
+		rv = bolt_put_int(b, "t_last", (int64_t)sum->t_last);
 	if (rv == GRAFT_OK)
-		rv = bolt_put_str(b, "db", s->summary_db);
+		rv = bolt_put_str(b, "db", sum->db);
 	if (rv == GRAFT_OK && stats)
-		rv = put_stats(b, &s->summary_stats);
+		rv = put_stats(b, &sum->stats);
 	if (rv == GRAFT_OK && plan) {
-		rv = pack_cstring(b, s->profile ? "profile" : "plan");
+		rv = pack_cstring(b, sum->profile ? "profile" : "plan");
 		if (rv == GRAFT_OK)
-			rv = pack_value(b, &s->summary_plan, &s->pack);
+			rv = pack_value(b, &sum->plan, &s->pack);
 	}
 	if (rv == GRAFT_OK && bookmark != NULL)
 		rv = bolt_put_str(b, "bookmark", bookmark);
-	graft_value_free(&s->summary_plan);
+	graft_value_free(&sum->plan);
 	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
 }
 
@@ -505,7 +517,7 @@ static void commit_cb(struct cypher_commit_req *req, int status)
 		 (unsigned long long)req->txid);
 	s->state = BOLT_READY;
 	if (s->autocommit) {
-		rv = write_summary(s, bookmark);
+		rv = bolt_write_summary(s, &s->summary, bookmark);
 	} else {
 		rv = bolt_response_begin(s->out, BOLT_SUCCESS, 1, &start);
 		if (rv == GRAFT_OK)
@@ -518,19 +530,25 @@ static void commit_cb(struct cypher_commit_req *req, int status)
 	bolt_wake(s, bolt_step_of(rv));
 }
 
+int bolt_summary_take(struct bolt_session *s, struct bolt_summary *sum)
+{
+	const struct graft_value *plan = cypher_result_plan(s->result);
+
+	snprintf(sum->type, sizeof sum->type, "%s",
+		 cypher_result_type(s->result));
+	snprintf(sum->db, sizeof sum->db, "%s", cypher_tx_db(s->tx));
+	cypher_result_stats(s->result, &sum->stats);
+	sum->t_last = ms_since(s->run_start_ns);
+	sum->profile = s->profile;
+	sum->plan = graft_value_null();
+	return plan != NULL ? graft_value_copy(&sum->plan, plan) : GRAFT_OK;
+}
+
 /* The result has no more rows: keep its summary, close it, and commit an
  * auto-commit transaction. */
 static int finish_result(struct bolt_session *s)
 {
-	const struct graft_value *plan = cypher_result_plan(s->result);
-
-	snprintf(s->summary_type, sizeof s->summary_type, "%s",
-		 cypher_result_type(s->result));
-	snprintf(s->summary_db, sizeof s->summary_db, "%s",
-		 cypher_tx_db(s->tx));
-	cypher_result_stats(s->result, &s->summary_stats);
-	s->summary_t_last = ms_since(s->run_start_ns);
-	if (plan != NULL && graft_value_copy(&s->summary_plan, plan) != GRAFT_OK)
+	if (bolt_summary_take(s, &s->summary) != GRAFT_OK)
 		return BOLT_STEP_CLOSE;
 	cypher_result_close(s->result);
 	s->result = NULL;
@@ -538,45 +556,52 @@ static int finish_result(struct bolt_session *s)
 		return start_commit(s);
 	if (s->password_change)
 		s->credentials_expired = false;
-	s->state = BOLT_TX_READY;
-	return bolt_step_of(write_summary(s, NULL));
+	s->state = s->parked != NULL ? BOLT_TX_STREAMING : BOLT_TX_READY;
+	return bolt_step_of(bolt_write_summary(s, &s->summary, NULL));
 }
 
-static int write_record(struct bolt_session *s, const struct graft_value *row,
-			size_t n)
+int bolt_write_record(struct bolt_session *s, struct graft_buf *out,
+		      const struct graft_value *row, size_t n)
 {
 	size_t start;
-	int rv = bolt_response_begin(s->out, BOLT_RECORD, 1, &start);
+	int rv = bolt_response_begin(out, BOLT_RECORD, 1, &start);
 
 	if (rv == GRAFT_OK)
-		rv = pack_list_header(s->out, n);
+		rv = pack_list_header(out, n);
 	for (size_t i = 0; rv == GRAFT_OK && i < n; i++)
-		rv = pack_value(s->out, &row[i], &s->pack);
-	return rv != GRAFT_OK ? rv : bolt_response_end(s->out, start);
+		rv = pack_value(out, &row[i], &s->pack);
+	return rv != GRAFT_OK ? rv : bolt_response_end(out, start);
+}
+
+int bolt_write_has_more(struct bolt_session *s)
+{
+	size_t start;
+	int rv = bolt_response_begin(s->out, BOLT_SUCCESS, 1, &start);
+
+	if (rv == GRAFT_OK)
+		rv = pack_map_header(s->out, 1);
+	if (rv == GRAFT_OK)
+		rv = pack_cstring(s->out, "has_more");
+	if (rv == GRAFT_OK)
+		rv = pack_bool(s->out, true);
+	return bolt_step_of(rv != GRAFT_OK ? rv
+					   : bolt_response_end(s->out, start));
 }
 
 int bolt_stream(struct bolt_session *s)
 {
 	const char *const *names;
-	size_t width = cypher_result_fields(s->result, &names);
+	size_t width;
 	const struct graft_value *row;
 	struct cypher_error e;
-	size_t start;
 	int rv;
 
+	if (s->serving != NULL)
+		return bolt_stream_parked(s);
+	width = cypher_result_fields(s->result, &names);
 	for (;;) {
-		if (s->pull_left == 0) {
-			rv = bolt_response_begin(s->out, BOLT_SUCCESS, 1, &start);
-			if (rv == GRAFT_OK)
-				rv = pack_map_header(s->out, 1);
-			if (rv == GRAFT_OK)
-				rv = pack_cstring(s->out, "has_more");
-			if (rv == GRAFT_OK)
-				rv = pack_bool(s->out, true);
-			if (rv == GRAFT_OK)
-				rv = bolt_response_end(s->out, start);
-			return bolt_step_of(rv);
-		}
+		if (s->pull_left == 0)
+			return bolt_write_has_more(s);
 		if (!s->discarding && s->out->len >= s->env->cfg.out_high)
 			return BOLT_STEP_FULL;
 		memset(&e, 0, sizeof e);
@@ -585,7 +610,8 @@ int bolt_stream(struct bolt_session *s)
 			return bolt_fail_error(s, &e);
 		if (rv == 0)
 			return finish_result(s);
-		if (!s->discarding && write_record(s, row, width) != GRAFT_OK)
+		if (!s->discarding &&
+		    bolt_write_record(s, s->out, row, width) != GRAFT_OK)
 			return BOLT_STEP_CLOSE;
 		if (s->pull_left > 0)
 			s->pull_left--;

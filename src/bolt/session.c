@@ -50,10 +50,11 @@ void bolt_drop_tx(struct bolt_session *s)
 	if (s->result != NULL)
 		cypher_result_close(s->result);
 	s->result = NULL;
+	bolt_parked_free_all(s);
 	if (s->tx != NULL)
 		cypher_tx_rollback(s->tx);
 	s->tx = NULL;
-	graft_value_free(&s->summary_plan);
+	graft_value_free(&s->summary.plan);
 }
 
 int bolt_fail(struct bolt_session *s, const char *code, const char *message)

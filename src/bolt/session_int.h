@@ -33,6 +33,27 @@ struct bolt_bookmark {
 	uint64_t txid;
 };
 
+/* What the SUCCESS ending a result says. */
+struct bolt_summary {
+	char type[4];
+	char db[64];
+	struct cypher_stats stats;
+	uint64_t t_last;
+	struct graft_value plan; /* owned; null without EXPLAIN/PROFILE */
+	bool profile;
+};
+
+/* A result of an explicit transaction whose remaining records were read
+ * when the next statement ran (the engine keeps one result open per
+ * transaction): its records, encoded, wait for PULLs with its qid. */
+struct bolt_parked {
+	int64_t qid;
+	struct graft_buf records; /* chunked RECORD messages */
+	size_t pos;               /* first byte not yet sent */
+	struct bolt_summary summary;
+	struct bolt_parked *next;
+};
+
 struct bolt_session {
 	struct bolt_env *env;
 	uint32_t version;
@@ -69,12 +90,12 @@ struct bolt_session {
 	struct cypher_commit_req commit;
 	/* Summary of a finished result (sent after the commit for an
 	 * auto-commit one). */
-	char summary_type[4];
-	char summary_db[64];
-	struct cypher_stats summary_stats;
-	uint64_t summary_t_last;
-	struct graft_value summary_plan; /* owned; null without EXPLAIN */
+	struct bolt_summary summary;
 	bool password_change; /* the statement is ALTER CURRENT USER */
+	/* Results of the explicit transaction set aside by a later RUN, and
+	 * the one a PULL is streaming from (NULL: s->result). */
+	struct bolt_parked *parked;
+	struct bolt_parked *serving;
 
 	bool closing;
 	void (*closed_cb)(void *data);
@@ -106,6 +127,24 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 			 bool *failed);
 void bolt_bookmarks_clear(struct bolt_session *s);
 int bolt_continue_pending(struct bolt_session *s);
+
+/* query.c: results */
+/* Copies the open result's summary into sum (closing nothing). */
+int bolt_summary_take(struct bolt_session *s, struct bolt_summary *sum);
+int bolt_write_summary(struct bolt_session *s, struct bolt_summary *sum,
+		       const char *bookmark);
+int bolt_write_record(struct bolt_session *s, struct graft_buf *out,
+		      const struct graft_value *row, size_t n);
+int bolt_write_has_more(struct bolt_session *s);
+
+/* parked.c */
+/* Reads the rest of the open result into a parked entry and closes it.
+ * GRAFT_OK, or an error described in e (GRAFT_ENOMEM with e empty). */
+int bolt_park_result(struct bolt_session *s, struct cypher_error *e);
+struct bolt_parked *bolt_parked_find(struct bolt_session *s, int64_t qid);
+/* Streams s->serving for the current PULL/DISCARD. */
+int bolt_stream_parked(struct bolt_session *s);
+void bolt_parked_free_all(struct bolt_session *s);
 
 /* params.c: fills in the offsets of zoned DateTime values in v (received
  * in the UTC form if utc, else the legacy local form). GRAFT_OK, or an

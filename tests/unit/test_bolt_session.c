@@ -453,13 +453,77 @@ static void test_bolt_session_rollback_and_commit_with_open_result(void **state)
 		assert_non_null(meta(&r[0], "bookmark"));
 		free_resp(r, n);
 	}
+}
+
+/* PULL {n, qid} for a result RUN earlier */
+static int pull_qid(struct fx *f, int64_t n, int64_t qid)
+{
+	return request(f, BOLT_PULL, 1,
+		       map(2, "n", graft_value_int(n), "qid",
+			   graft_value_int(qid)));
+}
+
+/* Counts the records in the output and checks the last response is a
+ * summary (has_more as given); returns the first record's value. */
+static int64_t expect_records(struct fx *f, size_t want, bool has_more)
+{
+	struct resp r[MAX_RESP];
+	size_t n = responses(f, r);
+	int64_t first;
+
+	assert_int_equal(n, want + 1);
+	for (size_t i = 0; i < want; i++)
+		assert_int_equal(r[i].sig, BOLT_RECORD);
+	first = want > 0 ? r[0].v.u.list->items[0].u.i : -1;
+	assert_int_equal(r[want].sig, BOLT_SUCCESS);
+	assert_true((meta(&r[want], "has_more") != NULL) == has_more);
+	free_resp(r, n);
+	return first;
+}
+
+static void test_bolt_session_results_interleave_by_qid(void **state)
+{
+	struct fx *f = *state;
+
+	login(f);
 	assert_int_equal(request(f, BOLT_BEGIN, 1, map0()), BOLT_STEP_DONE);
-	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 5"), map0(), map0()),
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 5"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	assert_int_equal(pull_qid(f, 2, 0), BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+	assert_int_equal(pull_qid(f, 2, 0), BOLT_STEP_DONE);
+	assert_int_equal(expect_records(f, 2, true), 3);
+	/* A second statement while the first has records left: qid 1. */
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 2"), map0(),
+				 map0()),
 			 BOLT_STEP_DONE);
 	graft_buf_reset(&f->out);
-	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(), map0()),
-			 BOLT_STEP_DONE);
+	assert_int_equal(pull(f, -1), BOLT_STEP_DONE);
+	assert_int_equal(expect_records(f, 2, false), 1);
+	assert_int_equal(pull_qid(f, 7, 9), BOLT_STEP_DONE);
 	expect_failure(f, "Neo.ClientError.Request.Invalid");
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+
+	/* Again, and the parked result is pulled to its end by qid. */
+	assert_int_equal(request(f, BOLT_BEGIN, 1, map0()), BOLT_STEP_DONE);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 5"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	assert_int_equal(pull_qid(f, 1, 0), BOLT_STEP_DONE);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	assert_int_equal(pull(f, -1), BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+	assert_int_equal(pull_qid(f, 3, 0), BOLT_STEP_DONE);
+	assert_int_equal(expect_records(f, 3, true), 2);
+	assert_int_equal(pull_qid(f, -1, 0), BOLT_STEP_DONE);
+	assert_int_equal(expect_records(f, 1, false), 5);
+	/* Nothing open any more: TX_READY, so COMMIT works. */
+	assert_int_equal(request(f, BOLT_COMMIT, 0), BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
 }
 
 static void test_bolt_session_failed_ignores_until_reset(void **state)
@@ -881,6 +945,7 @@ int main(void)
 		T(test_bolt_session_autocommit_streams_with_has_more),
 		T(test_bolt_session_explicit_transaction),
 		T(test_bolt_session_rollback_and_commit_with_open_result),
+		T(test_bolt_session_results_interleave_by_qid),
 		T(test_bolt_session_failed_ignores_until_reset),
 		T(test_bolt_session_failure_while_streaming),
 		T(test_bolt_session_commit_conflict_fails),
