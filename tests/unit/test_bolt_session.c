@@ -907,15 +907,16 @@ static void test_bolt_session_survives_mutated_messages(void **state)
 		{0xB0, 0x12},
 		{0xB0, 0x0F},
 		{0xB1, 0x2F, 0xA1, 0x81, 'n', 0x01},
+		{0xB1, 0x3F, 0xA2, 0x81, 'n', 0x01, 0x83, 'q', 'i', 'd', 0x00},
 	};
-	static const size_t lens[] = {13, 6, 3, 2, 2, 6};
+	static const size_t lens[] = {13, 6, 3, 2, 2, 6, 11};
 	unsigned seed = 99;
 	uint8_t m[16];
 	int step;
 
 	login(f);
 	for (int round = 0; round < 20000; round++) {
-		size_t k = (size_t)rand_r(&seed) % 6, len = lens[k];
+		size_t k = (size_t)rand_r(&seed) % 7, len = lens[k];
 		memcpy(m, seeds[k], len);
 		if (rand_r(&seed) % 3 == 0)
 			m[(size_t)rand_r(&seed) % len] = (uint8_t)rand_r(&seed);
