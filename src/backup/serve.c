@@ -654,6 +654,18 @@ err:
 	return rv;
 }
 
+int backup_server_port(const struct backup_server *s)
+{
+	struct sockaddr_storage sa;
+	int len = sizeof sa;
+
+	if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&sa, &len) != 0)
+		return -1;
+	return ntohs(sa.ss_family == AF_INET6
+			     ? ((struct sockaddr_in6 *)&sa)->sin6_port
+			     : ((struct sockaddr_in *)&sa)->sin_port);
+}
+
 void backup_server_close(struct backup_server *s)
 {
 	struct bconn *c;

@@ -35,6 +35,8 @@ int backup_server_start(uv_loop_t *loop, struct dbms *dbms,
 			const char *data_dir, const char *txlog_root,
 			const char *setting, const struct graft_address *addr,
 			struct backup_server **out, char *errmsg);
+/* The port it listens on (the one chosen when addr's port was 0). */
+int backup_server_port(const struct backup_server *s);
 /* Stops listening and closes every connection (streams in progress are
  * cut); frees everything once the last handle and work item are done. */
 void backup_server_close(struct backup_server *s);
