@@ -1,7 +1,6 @@
 /* graft-admin: administration like neo4j-admin: `server validate-config`,
- * `dbms set-initial-password`, `database backup` / `database restore` (and
- * their 3.x spellings `backup` / `restore`); dump/load arrive with the
- * issues that build them. */
+ * `dbms set-initial-password`, `database backup|restore|check|
+ * aggregate-backup|dump|load` (and the 3.x spellings `backup` / `restore`). */
 #include <config.h>
 
 #include <stdbool.h>
@@ -36,6 +35,9 @@ static void usage(FILE *out)
 		"                           restore into a scratch directory: usable?\n"
 		"  database aggregate-backup --from-path=DIR [--keep-old-backup] [<database>]\n"
 		"                           collapse a chain into one FULL artifact\n"
+		"  database dump --to-path=DIR [--overwrite-destination] <database>\n"
+		"  database load --from-path=DIR|FILE [--overwrite-destination] <database>\n"
+		"                           offline copy of a stopped database (<db>.dump)\n"
 		"  version                  print the version\n");
 }
 
@@ -93,6 +95,8 @@ static const struct {
 	{"restore", ADMIN_RESTORE},
 	{"check", ADMIN_CHECK},
 	{"aggregate-backup", ADMIN_AGGREGATE},
+	{"dump", ADMIN_DUMP},
+	{"load", ADMIN_LOAD},
 };
 
 int main(int argc, char **argv)

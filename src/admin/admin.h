@@ -28,6 +28,8 @@ enum admin_restore_mode {
 	ADMIN_RESTORE_3X, /* restore --from=DIR --database=NAME [--force] */
 	ADMIN_CHECK,      /* database check --from-path=...: usable? */
 	ADMIN_AGGREGATE,  /* database aggregate-backup --from-path=DIR */
+	ADMIN_DUMP,       /* database dump --to-path=DIR <db> */
+	ADMIN_LOAD,       /* database load --from-path=DIR <db> */
 };
 
 /* The commands that restore a backup chain. 0 done, 1 failed, 2 usage

@@ -15,6 +15,7 @@
 #include <string.h>
 #include <strings.h>
 #include <time.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../backup/chain.h"
@@ -30,6 +31,7 @@ struct restore_cmd {
 	char *path_list; /* owned */
 	const char *db;
 	const char *to_data, *to_txn;
+	const char *to_path; /* dump */
 	bool overwrite, verbose;
 	bool keep_old, compress; /* aggregate-backup */
 	uint64_t until_txid;
@@ -116,8 +118,9 @@ static int unknown(const char *arg)
 }
 
 static int parse_args(struct restore_cmd *c, int argc, char **argv,
-		      bool legacy)
+		      enum admin_restore_mode mode)
 {
+	bool legacy = mode == ADMIN_RESTORE_3X;
 	const char *val;
 	int i, rv = 0;
 
@@ -134,6 +137,8 @@ static int parse_args(struct restore_cmd *c, int argc, char **argv,
 			rv = parse_flag(argv[i], val, &c->overwrite);
 		else if (opt_value(argc, argv, &i, "--restore-until", false, &val))
 			rv = parse_until(c, val);
+		else if (opt_value(argc, argv, &i, "--to-path", false, &val))
+			c->to_path = val;
 		else if (opt_value(argc, argv, &i, "--to-path-data", false, &val))
 			c->to_data = val;
 		else if (opt_value(argc, argv, &i, "--to-path-txn", false, &val))
@@ -151,7 +156,14 @@ static int parse_args(struct restore_cmd *c, int argc, char **argv,
 		else
 			c->db = argv[i];
 	}
-	if (rv == 0 && c->n_paths == 0) {
+	if (rv == 0 && mode == ADMIN_DUMP && (c->to_path == NULL || c->db == NULL)) {
+		fprintf(stderr, "graft-admin: dump needs --to-path and a "
+			"database\n");
+		rv = -1;
+	} else if (rv == 0 && mode == ADMIN_LOAD && c->db == NULL) {
+		fprintf(stderr, "graft-admin: load needs a database\n");
+		rv = -1;
+	} else if (rv == 0 && mode != ADMIN_DUMP && c->n_paths == 0) {
 		fprintf(stderr, "graft-admin: %s is required\n",
 			legacy ? "--from" : "--from-path");
 		rv = -1;
@@ -217,6 +229,48 @@ static int scratch(const struct restore_cmd *c, struct backup_restore_opts *o,
 	return 0;
 }
 
+static int dump(const struct restore_cmd *c, const struct dbms_options *d,
+		const char *store_root)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE], store[4400], txlog[4400], path[4096];
+	struct db_options o = d->db;
+	uint64_t last = 0;
+
+	snprintf(store, sizeof store, "%s/%s", store_root, c->db);
+	snprintf(txlog, sizeof txlog, "%s/%s", d->txlog_root, c->db);
+	o.name = c->db;
+	o.store_dir = store;
+	o.txlog_dir = txlog;
+	o.checkpoint_interval_ms = o.checkpoint_interval_tx = 0;
+	if (backup_dump(&o, d->data_dir, c->to_path, c->compress, c->overwrite,
+			path, &last, errmsg) != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: dump failed: %s\n", errmsg);
+		return 1;
+	}
+	printf("Dumped database %s (up to transaction %" PRIu64 ") to %s.\n",
+	       c->db, last, path);
+	return 0;
+}
+
+/* load reads <from-path>/<db>.dump, or the file --from-path names. */
+static int load_path(struct restore_cmd *c)
+{
+	struct stat st;
+	char *p;
+
+	if (c->n_paths != 1 || stat(c->paths[0], &st) != 0 ||
+	    !S_ISDIR(st.st_mode))
+		return 0;
+	p = malloc(strlen(c->paths[0]) + strlen(c->db) + 8);
+	if (p == NULL)
+		return -1;
+	sprintf(p, "%s/%s.dump", c->paths[0], c->db);
+	free(c->path_list);
+	c->path_list = p;
+	c->paths[0] = p;
+	return 0;
+}
+
 int admin_restore(const char *config_path, int argc, char **argv,
 		  enum admin_restore_mode mode)
 {
@@ -229,7 +283,7 @@ int admin_restore(const char *config_path, int argc, char **argv,
 	struct dbms_options d;
 	int rv = 2;
 
-	if (parse_args(&c, argc, argv, mode == ADMIN_RESTORE_3X) != 0)
+	if (parse_args(&c, argc, argv, mode) != 0)
 		goto out;
 	rv = 1;
 	cfg = admin_load_config(config_path, true);
@@ -256,6 +310,12 @@ int admin_restore(const char *config_path, int argc, char **argv,
 		rv = scratch(&c, &o, mode);
 		goto out;
 	}
+	if (mode == ADMIN_DUMP) {
+		rv = dump(&c, &d, store_root);
+		goto out;
+	}
+	if (mode == ADMIN_LOAD && load_path(&c) != 0)
+		goto out;
 	if (backup_restore(&o, &res, errmsg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: restore failed: %s\n", errmsg);
 		goto out;

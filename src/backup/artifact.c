@@ -31,6 +31,8 @@ struct backup_writer {
 	char dir[3600];
 	char base[BACKUP_DB_MAX + 64]; /* <db>-<time> */
 	char tmp[4096];
+	char name[BACKUP_DB_MAX + 16]; /* a fixed final name, or "" */
+	bool overwrite;                /* ... that may replace a file */
 	bool compressed;
 	ZSTD_CCtx *z;
 	uint8_t *zout; /* ZSTD_CStreamOutSize() bytes */
@@ -215,10 +217,34 @@ int backup_writer_write(struct backup_writer *w, const void *p, size_t n,
 	return compress(w, p, n, ZSTD_e_continue, errmsg);
 }
 
+void backup_writer_name(struct backup_writer *w, const char *name,
+			bool overwrite)
+{
+	snprintf(w->name, sizeof w->name, "%s", name);
+	w->overwrite = overwrite;
+}
+
+/* Gives tmp its fixed name, replacing a file there only if allowed. */
+static int name_fixed(struct backup_writer *w, char *path, char *errmsg)
+{
+	snprintf(path, 4096, "%s/%s", w->dir, w->name);
+	if (w->overwrite ? rename(w->tmp, path) == 0 : link(w->tmp, path) == 0)
+		return GRAFT_OK;
+	if (errno == EEXIST)
+		return graft_errf(errmsg, GRAFT_EEXIST, "%s already exists; use "
+				  "--overwrite-destination to replace it", path);
+	return graft_errf(errmsg, graft_err_from_errno(errno),
+			  "cannot name backup file %s as %s: %s", w->tmp, path,
+			  strerror(errno));
+}
+
 /* Links tmp under the first free final name. */
 static int link_final(struct backup_writer *w, char *path, char *errmsg)
 {
 	int i;
+
+	if (w->name[0] != '\0')
+		return name_fixed(w, path, errmsg);
 
 	for (i = 1; i < 1000; i++) {
 		if (i == 1)

@@ -55,6 +55,11 @@ int backup_writer_open(const char *dir, const struct backup_meta *m,
 /* Appends stream bytes (compressing them if m->compressed). */
 int backup_writer_write(struct backup_writer *w, const void *p, size_t n,
 			char *errmsg);
+/* Makes finish use dir/name instead of the timestamped name (a dump:
+ * <db>.dump); an existing file there is replaced only with overwrite,
+ * otherwise finish fails with GRAFT_EEXIST. */
+void backup_writer_name(struct backup_writer *w, const char *name,
+			bool overwrite);
 /* Finishes the body, writes the trailer, fsyncs, links the file under
  * dir/<db>-<YYYY-MM-DDTHH-MM-SS>.backup (with -2, -3... when that exists)
  * and fsyncs dir. path (4096 bytes) gets the final name. Frees w, also on

@@ -148,7 +148,7 @@ static int verify_chain(const struct backup_entry **c, size_t n, FILE *v,
 
 /* The destination ----------------------------------------------------------- */
 
-static int lock_data(const char *data, int *fd, char *errmsg)
+int backup_lock_data_dir(const char *data, int *fd, char *errmsg)
 {
 	char path[4200];
 
@@ -164,7 +164,7 @@ static int lock_data(const char *data, int *fd, char *errmsg)
 		return graft_errf(errmsg, GRAFT_ELOCKED,
 				  "the server is running on data directory %s "
 				  "(lock file %s is held); stop it first "
-				  "(graft stop), then restore",
+				  "(graft stop)",
 				  data, path);
 	}
 	return GRAFT_OK;
@@ -496,7 +496,7 @@ int backup_restore(const struct backup_restore_opts *o,
 	if (rv == GRAFT_OK && o->data_dir != NULL)
 		rv = graft_mkdir_p(o->data_dir, errmsg);
 	if (rv == GRAFT_OK && o->data_dir != NULL)
-		rv = lock_data(o->data_dir, &lock_fd, errmsg);
+		rv = backup_lock_data_dir(o->data_dir, &lock_fd, errmsg);
 	if (rv == GRAFT_OK)
 		rv = build(&r, chain, n, db);
 	if (rv == GRAFT_OK) {

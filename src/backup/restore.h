@@ -14,6 +14,7 @@
 #include <stdio.h>
 
 #include "../db/db.h"
+#include "artifact.h"
 
 struct backup_restore_opts {
 	const char *const *paths; /* artifacts or directories of them */
@@ -59,5 +60,28 @@ int backup_restore(const struct backup_restore_opts *o,
 int backup_restore_scratch(const struct backup_restore_opts *o,
 			   const char *dir, int out_compress, char *path,
 			   struct backup_restore_result *res, char *errmsg);
+
+/* A FULL artifact holding only a store copy: the checkpoint file of db at
+ * txid. */
+void backup_store_copy_meta(struct backup_meta *m, const char *db,
+			    uint64_t txid, const char *source, bool compress);
+/* Writes the checkpoint file ckpt_path as artifact m in dir, named by its
+ * time or, when name is not NULL, dir/name (replacing a file only with
+ * overwrite). path (4096 bytes) gets the file. */
+int backup_write_store_copy(const char *ckpt_path,
+			    const struct backup_meta *m, const char *dir,
+			    const char *name, bool overwrite, char *path,
+			    char *errmsg);
+
+/* Takes <data_dir>/graft.lock as graftd does; GRAFT_ELOCKED when a server
+ * holds it. *fd is the lock (close it to release). */
+int backup_lock_data_dir(const char *data_dir, int *fd, char *errmsg);
+
+/* `database dump`: opens db of a stopped server (o: name, dirs, log
+ * options), lets recovery write a checkpoint at its last transaction and
+ * writes it as dir/<db>.dump (a FULL artifact). */
+int backup_dump(const struct db_options *o, const char *data_dir,
+		const char *dir, bool compress, bool overwrite, char *path,
+		uint64_t *last_txid, char *errmsg);
 
 #endif

@@ -1,7 +1,8 @@
 /* Restores into a scratch directory: `database check` (does the chain
  * restore and recover?) and `database aggregate-backup` (the restored
  * database, as of the chain's end, written back as one FULL artifact whose
- * store copy is the checkpoint recovery wrote when it closed). */
+ * store copy is the checkpoint recovery wrote when it closed); and the
+ * writer of such store-copy artifacts, which dumps use too. */
 #include <config.h> /* _GNU_SOURCE: nftw */
 
 #include <errno.h>
@@ -65,31 +66,19 @@ out:
 	return rv;
 }
 
-/* Writes the restored database (checkpoint at res->last_txid) as a FULL. */
-static int write_full(const char *scratch, const char *dir, bool compress,
-		      const struct backup_restore_result *res, char *path,
-		      char *errmsg)
+int backup_write_store_copy(const char *ckpt_path,
+			    const struct backup_meta *m, const char *dir,
+			    const char *name, bool overwrite, char *path,
+			    char *errmsg)
 {
-	struct backup_meta m;
 	struct backup_writer *w;
-	char ckpt[4400];
-	int rv;
+	int rv = backup_writer_open(dir, m, &w, errmsg);
 
-	memset(&m, 0, sizeof m);
-	m.type = BACKUP_FULL;
-	m.compressed = compress;
-	m.time_ms = (uint64_t)time(NULL) * 1000;
-	m.checkpoint_txid = res->last_txid;
-	m.first_txid = res->last_txid + 1;
-	m.last_txid = res->last_txid;
-	snprintf(m.db, sizeof m.db, "%s", res->db);
-	snprintf(m.source, sizeof m.source, "aggregate-backup");
-	snprintf(ckpt, sizeof ckpt, "%s/databases/%s/checkpoint.%020" PRIu64,
-		 scratch, res->db, res->last_txid);
-	rv = backup_writer_open(dir, &m, &w, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	rv = copy_checkpoint(w, ckpt, errmsg);
+	if (name != NULL)
+		backup_writer_name(w, name, overwrite);
+	rv = copy_checkpoint(w, ckpt_path, errmsg);
 	if (rv != GRAFT_OK) {
 		backup_writer_abort(w, false, NULL);
 		return rv;
@@ -97,12 +86,27 @@ static int write_full(const char *scratch, const char *dir, bool compress,
 	return backup_writer_finish(w, path, errmsg);
 }
 
+void backup_store_copy_meta(struct backup_meta *m, const char *db,
+			    uint64_t txid, const char *source, bool compress)
+{
+	memset(m, 0, sizeof *m);
+	m->type = BACKUP_FULL;
+	m->compressed = compress;
+	m->time_ms = (uint64_t)time(NULL) * 1000;
+	m->checkpoint_txid = txid;
+	m->first_txid = txid + 1;
+	m->last_txid = txid;
+	snprintf(m->db, sizeof m->db, "%s", db);
+	snprintf(m->source, sizeof m->source, "%s", source);
+}
+
 int backup_restore_scratch(const struct backup_restore_opts *o,
 			   const char *dir, int out_compress, char *path,
 			   struct backup_restore_result *res, char *errmsg)
 {
 	struct backup_restore_opts so = *o;
-	char scratch[4096], store[4200], txlog[4200];
+	char scratch[4096], store[4200], txlog[4200], ckpt[4400];
+	struct backup_meta m;
 	int rv;
 
 	if (snprintf(scratch, sizeof scratch, "%s/.graft-scratch-XXXXXX", dir) >=
@@ -119,9 +123,15 @@ int backup_restore_scratch(const struct backup_restore_opts *o,
 	so.txlog_root = txlog;
 	so.overwrite = false;
 	rv = backup_restore(&so, res, errmsg);
-	if (rv == GRAFT_OK && out_compress >= 0)
-		rv = write_full(scratch, dir, out_compress > 0, res, path,
-				errmsg);
+	if (rv == GRAFT_OK && out_compress >= 0) {
+		backup_store_copy_meta(&m, res->db, res->last_txid,
+				       "aggregate-backup", out_compress > 0);
+		snprintf(ckpt, sizeof ckpt,
+			 "%s/databases/%s/checkpoint.%020" PRIu64, scratch,
+			 res->db, res->last_txid);
+		rv = backup_write_store_copy(ckpt, &m, dir, NULL, false, path,
+					     errmsg);
+	}
 	nftw(scratch, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
 	return rv;
 }
