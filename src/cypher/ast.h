@@ -96,6 +96,10 @@ enum ast_op {
 	AST_OP_REGEX, AST_OP_IN, AST_OP_STARTS, AST_OP_ENDS, AST_OP_CONTAINS,
 };
 
+/* Label expressions: a node matches when it has every ALL label, at least
+ * one ANY label (if there are any) and no NOT label. */
+enum ast_label_op { AST_LABEL_ALL = 0, AST_LABEL_ANY = 1, AST_LABEL_NOT = 2 };
+
 enum ast_quant { AST_Q_ALL, AST_Q_ANY, AST_Q_NONE, AST_Q_SINGLE };
 
 enum ast_dir { AST_DIR_BOTH = 0, AST_DIR_OUT = 1, AST_DIR_IN = 2 };

@@ -907,6 +907,30 @@ err:
 	return -1;
 }
 
+bool exec_labels_match(struct exec_ctx *x, uint64_t id, const struct ast *owner,
+		       uint32_t from)
+{
+	bool any_wanted = false, any_found = false;
+
+	for (uint32_t i = from; i < owner->n; i++) {
+		const struct ast *l = owner->kids[i];
+		uint32_t t = exec_token(x, GRAPH_TOKEN_LABEL, l->name);
+		bool has = t != GRAPH_NO_TOKEN &&
+			   db_tx_node_has_label(x->tx, id, t);
+
+		x->dbhits++;
+		if (l->op == AST_LABEL_NOT && has)
+			return false;
+		if (l->op == AST_LABEL_ALL && !has)
+			return false;
+		if (l->op == AST_LABEL_ANY) {
+			any_wanted = true;
+			any_found |= has;
+		}
+	}
+	return !any_wanted || any_found;
+}
+
 static int label_test(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 {
 	struct graft_value v;
@@ -924,21 +948,15 @@ static int label_test(struct exec_ctx *x, struct ast *e, struct graft_value *out
 				 cypher_type_name(&v));
 	}
 	bool all = true;
-	for (uint32_t i = 1; i < e->n && all; i++) {
-		uint32_t t;
+	for (uint32_t i = 1; i < e->n && all && v.type == GRAFT_VALUE_REL; i++) {
+		struct graph_rel_ends ends;
+		uint32_t t = exec_token(x, GRAPH_TOKEN_RELTYPE, e->kids[i]->name);
 
-		if (v.type == GRAFT_VALUE_REL) {
-			struct graph_rel_ends ends;
-
-			t = exec_token(x, GRAPH_TOKEN_RELTYPE, e->kids[i]->name);
-			all = db_tx_rel_ends(x->tx, (uint64_t)v.u.i, &ends) &&
-			      ends.type == t;
-			continue;
-		}
-		t = exec_token(x, GRAPH_TOKEN_LABEL, e->kids[i]->name);
-		all = t != GRAPH_NO_TOKEN &&
-		      db_tx_node_has_label(x->tx, (uint64_t)v.u.i, t);
+		all = db_tx_rel_ends(x->tx, (uint64_t)v.u.i, &ends) &&
+		      ends.type == t;
 	}
+	if (v.type == GRAFT_VALUE_NODE)
+		all = exec_labels_match(x, (uint64_t)v.u.i, e, 1);
 	*out = graft_value_bool(all);
 	return 0;
 }

@@ -104,6 +104,11 @@ bool ast_is_aggregate(const struct ast *e);
 /* Sets x->err from a function/operator failure code returned as rv. */
 int exec_rv(struct exec_ctx *x, int rv);
 
+/* Whether node id satisfies the label expression in owner->kids[from..]
+ * (AST_NAME with enum ast_label_op). */
+bool exec_labels_match(struct exec_ctx *x, uint64_t id, const struct ast *owner,
+		       uint32_t from);
+
 /* Tokens: lookup without creating (GRAPH_NO_TOKEN if unknown). */
 uint32_t exec_token(struct exec_ctx *x, enum graph_token_kind k,
 		    const char *name);

@@ -67,15 +67,8 @@ static int node_ok(struct exec_ctx *x, struct match_step *s)
 
 	if (np == NULL)
 		return 1;
-	for (uint32_t i = 0; i < np->kids[0]->n; i++) {
-		uint32_t t = exec_token(x, GRAPH_TOKEN_LABEL,
-					np->kids[0]->kids[i]->name);
-
-		x->dbhits++;
-		if (t == GRAPH_NO_TOKEN ||
-		    !db_tx_node_has_label(x->tx, (uint64_t)v->u.i, t))
-			return 0;
-	}
+	if (!exec_labels_match(x, (uint64_t)v->u.i, np->kids[0], 0))
+		return 0;
 	r = props_match(x, np->kids[1], v);
 	if (r != 1 || np->n < 3)
 		return r;
@@ -146,7 +139,8 @@ static int scan_init(struct exec_ctx *x, struct match_step *s)
 		db_cursor_index(&s->cur, x->tx, label, key, &s->seek);
 		return 0;
 	}
-	if (labels != NULL && labels->n > 0) {
+	if (labels != NULL && labels->n > 0 &&
+	    labels->kids[0]->op == AST_LABEL_ALL) {
 		label = exec_token(x, GRAPH_TOKEN_LABEL, labels->kids[0]->name);
 		if (label == GRAPH_NO_TOKEN) {
 			s->once = true;

@@ -777,13 +777,25 @@ static struct ast *atom(struct parser *p)
 	return a;
 }
 
+/* :A:B, :A&B (all), :A|B (any), :!A (none of): each name's op says
+ * which (enum ast_label_op). */
 static struct ast *label_list(struct parser *p, struct ast *owner)
 {
 	while (accept_p(p, ":")) {
+		uint16_t op = AST_LABEL_ALL;
+
 		do {
-			if (!add(p, owner, name_node(p, "a label name")))
+			bool neg = accept_p(p, "!");
+			struct ast *n = name_node(p, "a label name");
+
+			if (!add(p, owner, n))
 				return NULL;
-		} while (accept_p(p, "&"));
+			n->op = neg ? AST_LABEL_NOT : op;
+			if (is_punct(p, 0, "|")) {
+				n->op = neg ? AST_LABEL_NOT : AST_LABEL_ANY;
+				op = AST_LABEL_ANY;
+			}
+		} while (accept_p(p, "&") || accept_p(p, "|"));
 	}
 	return owner;
 }

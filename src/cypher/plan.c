@@ -572,7 +572,7 @@ static void seek_candidate(struct match_step *s, struct ast *np,
 {
 	struct ast *labels = np->kids[0], *props = np->kids[1];
 
-	if (labels->n == 0)
+	if (labels->n == 0 || labels->kids[0]->op != AST_LABEL_ALL)
 		return;
 	s->seek_label = labels->kids[0]->name;
 	if (props != NULL && props->kind == AST_MAP && props->n > 0 &&
@@ -597,7 +597,7 @@ static int start_score(const struct steps *st, struct ast *np,
 	seek_candidate(&tmp, np, where, limit);
 	if (tmp.seek_label)
 		return 2;
-	return np->kids[0]->n > 0 ? 1 : 0;
+	return np->kids[0]->n > 0 && np->kids[0]->kids[0]->op == AST_LABEL_ALL;
 }
 
 static int node_step(struct planner *pl, struct steps *st, struct ast *np,
@@ -1296,10 +1296,33 @@ static int check_create_rels(struct planner *pl, struct ast *pattern,
 	return 0;
 }
 
+/* Labels to write are plain names: no |, no !. */
+static int plain_labels(struct planner *pl, const struct ast *owner,
+			uint32_t from)
+{
+	for (uint32_t i = from; i < owner->n; i++)
+		if (owner->kids[i]->op != AST_LABEL_ALL)
+			return perr(pl, "SyntaxError", owner->kids[i]->pos,
+				    "Label expressions (| and !) are not allowed where labels are written (`%s`)",
+				    owner->kids[i]->name);
+	return 0;
+}
+
+static int pattern_plain_labels(struct planner *pl, const struct ast *pattern)
+{
+	for (uint32_t p = 0; p < pattern->n; p++)
+		for (uint32_t i = 0; i < pattern->kids[p]->n; i += 2)
+			if (plain_labels(pl, pattern->kids[p]->kids[i]->kids[0],
+					 0) < 0)
+				return -1;
+	return 0;
+}
+
 static struct op *plan_create(struct planner *pl, struct ast *c,
 			      struct op *op, struct scope *sc)
 {
-	if (check_create_rels(pl, c->kids[0], false) < 0 ||
+	if (pattern_plain_labels(pl, c->kids[0]) < 0 ||
+	    check_create_rels(pl, c->kids[0], false) < 0 ||
 	    resolve_pattern_props(pl, c->kids[0], sc) < 0 ||
 	    assign_slots(pl, c->kids[0], sc, true) < 0) {
 		op_free_tree(op);
@@ -1316,7 +1339,8 @@ static int resolve_set_items(struct planner *pl, struct ast *set,
 		struct ast *it = set->kids[i];
 
 		if (it->kind == AST_SET_LABELS || it->kind == AST_REMOVE_LABELS) {
-			if (resolve(pl, it->kids[0], sc, false) < 0)
+			if (plain_labels(pl, it, 1) < 0 ||
+			    resolve(pl, it->kids[0], sc, false) < 0)
 				return -1;
 		} else if (resolve_kids(pl, it, sc, false) < 0) {
 			return -1;
@@ -1330,7 +1354,8 @@ static struct op *plan_merge(struct planner *pl, struct ast *c,
 {
 	struct op *arg, *match;
 
-	if (check_create_rels(pl, c->kids[0], true) < 0) {
+	if (pattern_plain_labels(pl, c->kids[0]) < 0 ||
+	    check_create_rels(pl, c->kids[0], true) < 0) {
 		op_free_tree(op);
 		return NULL;
 	}
