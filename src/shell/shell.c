@@ -95,8 +95,10 @@ static int parse_address(struct shell *sh, const char *a)
 	const char *p = strstr(a, "://"), *hostpart, *colon;
 	size_t scheme = p != NULL ? (size_t)(p - a) : 0;
 
-	if (p != NULL && strncmp(a, "bolt", scheme) != 0 &&
-	    strncmp(a, "neo4j", scheme) != 0) {
+	bool bolt = scheme == 4 && strncmp(a, "bolt", 4) == 0;
+	bool neo4j = scheme == 5 && strncmp(a, "neo4j", 5) == 0;
+
+	if (p != NULL && !bolt && !neo4j) {
 		if (strstr(a, "+s") != NULL && strstr(a, "+s") < p)
 			fprintf(stderr, "graft-shell: %s: encrypted connections "
 					"(+s, +ssc) are not supported yet; use "
@@ -116,7 +118,7 @@ static int parse_address(struct shell *sh, const char *a)
 		 colon ? colon + 1 : "7687");
 	if (sh->host[0] == '\0')
 		snprintf(sh->host, sizeof sh->host, "localhost");
-	if (p != NULL && strncmp(a, "neo4j", 5) == 0)
+	if (neo4j)
 		snprintf(sh->routing, sizeof sh->routing, "%s:%s", sh->host,
 			 sh->port);
 	return 0;
