@@ -7,6 +7,7 @@
 #include <config.h>
 
 #include <errno.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -553,6 +554,37 @@ static char *history_path(void)
 	return path;
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void interrupt_cb(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Ctrl-C at the prompt drops the statement being typed instead of leaving
+ * the shell (as cypher-shell does); during a statement it still ends the
+ * shell, and the server rolls the statement back with the connection. */
+static char *prompt_line(struct shell *sh, const char *prompt)
+{
+	struct sigaction sa = {.sa_handler = interrupt_cb}, old;
+	char *line;
+
+	interrupted = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, &old);
+	line = readline(prompt);
+	sigaction(SIGINT, &old, NULL);
+	if (interrupted) {
+		free(line);
+		split_reset(&sh->split);
+		fprintf(stderr, "\nInterrupted (Note that Cypher queries must end "
+				"with a semicolon. Type :exit to exit the shell.)\n");
+		return strdup("");
+	}
+	return line;
+}
+
 static int interactive_loop(struct shell *sh)
 {
 	char *hist = history_path(), *line, prompt[600];
@@ -574,7 +606,7 @@ static int interactive_loop(struct shell *sh)
 		if (split_pending(&sh->split))
 			snprintf(prompt, sizeof prompt, "%*s ",
 				 (int)strlen(prompt) - 1, ">");
-		line = readline(prompt);
+		line = prompt_line(sh, prompt);
 		if (line == NULL)
 			break;
 		if (line[0] != '\0')

@@ -151,13 +151,18 @@ int split_feed(struct split *s, const char *line, size_t len, split_fn fn,
 	return 0;
 }
 
+void split_reset(struct split *s)
+{
+	graft_buf_reset(&s->text);
+	s->state = ST_CODE;
+	s->escape = false;
+}
+
 int split_finish(struct split *s, split_fn fn, void *arg)
 {
 	int rv = emit(SPLIT_STATEMENT, (const char *)s->text.data, s->text.len,
 		      fn, arg);
 
-	graft_buf_reset(&s->text);
-	s->state = ST_CODE;
-	s->escape = false;
+	split_reset(s);
 	return rv;
 }

@@ -32,6 +32,8 @@ int split_feed(struct split *s, const char *line, size_t len, split_fn fn,
 	       void *arg);
 /* Whether a statement is partly collected (the prompt continues). */
 bool split_pending(const struct split *s);
+/* Drops a partly collected statement (Ctrl-C at the prompt). */
+void split_reset(struct split *s);
 /* End of input: hands over a last statement that lacks its ';'. */
 int split_finish(struct split *s, split_fn fn, void *arg);
 
