@@ -300,8 +300,9 @@ static int start_commit(struct bolt_session *s)
 
 /* COMMIT with results still open (TX_STREAMING) discards their remaining
  * records first, as Neo4j does. */
-int bolt_handle_commit(struct bolt_session *s)
+int bolt_handle_commit(struct bolt_session *s, struct bolt_request *r)
 {
+	(void)r;
 	if (s->result != NULL)
 		cypher_result_close(s->result);
 	s->result = NULL;
@@ -310,8 +311,9 @@ int bolt_handle_commit(struct bolt_session *s)
 	return start_commit(s);
 }
 
-int bolt_handle_rollback(struct bolt_session *s)
+int bolt_handle_rollback(struct bolt_session *s, struct bolt_request *r)
 {
+	(void)r;
 	bolt_drop_tx(s);
 	s->state = BOLT_READY;
 	return bolt_step_of(bolt_write_success_empty(s->out));

@@ -350,23 +350,6 @@ struct handler {
 	int (*fn)(struct bolt_session *s, struct bolt_request *r);
 };
 
-static int handle_begin(struct bolt_session *s, struct bolt_request *r)
-{
-	return bolt_handle_begin(s, r);
-}
-
-static int handle_commit(struct bolt_session *s, struct bolt_request *r)
-{
-	(void)r;
-	return bolt_handle_commit(s);
-}
-
-static int handle_rollback(struct bolt_session *s, struct bolt_request *r)
-{
-	(void)r;
-	return bolt_handle_rollback(s);
-}
-
 static const struct handler handlers[] = {
 	{BOLT_HELLO, ST(NEGOTIATION), handle_hello},
 	{BOLT_LOGON, ST(AUTHENTICATION), handle_logon},
@@ -374,9 +357,9 @@ static const struct handler handlers[] = {
 	{BOLT_GOODBYE, ANY_STATE, handle_goodbye},
 	{BOLT_RESET, ANY_STATE & ~ST(NEGOTIATION), handle_reset},
 	{BOLT_RUN, ST(READY) | ST(TX_READY) | ST(TX_STREAMING), bolt_handle_run},
-	{BOLT_BEGIN, ST(READY), handle_begin},
-	{BOLT_COMMIT, ST(TX_READY) | ST(TX_STREAMING), handle_commit},
-	{BOLT_ROLLBACK, ST(TX_READY) | ST(TX_STREAMING), handle_rollback},
+	{BOLT_BEGIN, ST(READY), bolt_handle_begin},
+	{BOLT_COMMIT, ST(TX_READY) | ST(TX_STREAMING), bolt_handle_commit},
+	{BOLT_ROLLBACK, ST(TX_READY) | ST(TX_STREAMING), bolt_handle_rollback},
 	{BOLT_PULL, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},
 	{BOLT_DISCARD, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},
 	{BOLT_ROUTE, ST(READY), handle_route},

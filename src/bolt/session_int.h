@@ -118,8 +118,8 @@ int bolt_step_of(int rv);
 int bolt_handle_begin(struct bolt_session *s, struct bolt_request *r);
 int bolt_handle_run(struct bolt_session *s, struct bolt_request *r);
 int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r);
-int bolt_handle_commit(struct bolt_session *s);
-int bolt_handle_rollback(struct bolt_session *s);
+int bolt_handle_commit(struct bolt_session *s, struct bolt_request *r);
+int bolt_handle_rollback(struct bolt_session *s, struct bolt_request *r);
 int bolt_stream(struct bolt_session *s);
 /* Bookmarks: parses r's "bookmarks" (field, key) into s; starts waiting
  * if needed. Returns DONE to go on, WAIT, or a failure's step (*failed). */
