@@ -5,13 +5,14 @@
  * collect in `out` -> out is written (one write in flight; the next batch
  * collects meanwhile) -> more input is read.
  *
- * Backpressure: input is read only while the session can take a request:
- * not while it waits for an asynchronous step (then a NOOP goes out every
- * keepalive_ms), not while a result is paused because the output reached
- * out_high (it resumes once the write drains below half of that), and not
- * while out is above out_high (a client pipelining requests without reading
- * the answers). So a peer costs at most the input buffer, one message and
- * about two out_high buffers.
+ * Backpressure: requests are taken from the input only while the session
+ * can take one: not while it waits for an asynchronous step (then a NOOP
+ * goes out every keepalive_ms), not while a result is paused because the
+ * output reached out_high (it resumes once the write drains below half of
+ * that), and not while out is above out_high (a client pipelining requests
+ * without reading the answers). Meanwhile input is read only into the fixed
+ * buffer, where a queued RESET is looked for (jump-ahead). So a peer costs
+ * at most the input buffer, one message and about two out_high buffers.
  *
  * Failures: wrong magic, no common version, a protocol violation, GOODBYE,
  * a read error or EOF close the connection (after sending what is queued,
@@ -240,10 +241,13 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 	conn_process(c);
 }
 
+/* Input is read while there is room for it, even while the session
+ * blocks: that is how a RESET queued behind a blocked request is seen.
+ * The buffer is fixed, so a peer that sends without reading answers fills
+ * it and then waits. */
 static void update_reading(struct bolt_conn *c)
 {
-	bool want = !c->closing && !c->close_after_flush && !c->waiting &&
-		    !c->full && c->out.len < c->srv->env.cfg.out_high &&
+	bool want = !c->closing && !c->close_after_flush &&
 		    c->in_len < IN_SIZE;
 
 	if (want && !c->reading)
@@ -313,12 +317,22 @@ static void feed(struct bolt_conn *c)
 	}
 }
 
+/* Jump-ahead RESET: a blocked request gives way to a RESET queued in the
+ * input (the input starts at a message boundary while blocked). */
+static void check_interrupt(struct bolt_conn *c)
+{
+	if ((c->waiting || c->full) &&
+	    bolt_chunks_hold_reset(c->in + c->in_start, c->in_len - c->in_start))
+		set_step(c, bolt_session_interrupt(c->session, c->full));
+}
+
 static void conn_process(struct bolt_conn *c)
 {
 	if (c->closing)
 		return;
 	if (c->session == NULL && !c->close_after_flush && !handshake(c))
 		goto out;
+	check_interrupt(c);
 	feed(c);
 out:
 	if (c->closing)

@@ -3,7 +3,9 @@
  * are in query.c.
  *
  * Every request is checked against the table of states it is valid in.
- * In FAILED everything but RESET and GOODBYE is IGNORED. A request that is
+ * In FAILED, and in INTERRUPTED (a RESET was seen queued behind a request
+ * that blocked, see bolt_session_interrupt), everything but RESET and
+ * GOODBYE is IGNORED. A request that is
  * invalid in the current state, or a message that is not Bolt, is a
  * protocol violation: FAILURE Neo.ClientError.Request.Invalid, then close.
  * A failure before authentication closes too; after it, FAILURE drops the
@@ -23,8 +25,14 @@
 
 static const char *const state_names[BOLT_STATE_COUNT] = {
 	"NEGOTIATION", "AUTHENTICATION", "READY", "STREAMING",
-	"TX_READY", "TX_STREAMING", "FAILED", "DEFUNCT",
+	"TX_READY", "TX_STREAMING", "FAILED", "INTERRUPTED", "DEFUNCT",
 };
+
+/* FAILED and INTERRUPTED answer IGNORED to all but RESET and GOODBYE. */
+static bool ignoring(const struct bolt_session *s)
+{
+	return s->state == BOLT_FAILED || s->state == BOLT_INTERRUPTED;
+}
 
 int bolt_step_of(int rv)
 {
@@ -379,8 +387,7 @@ static int dispatch(struct bolt_session *s, struct bolt_request *r)
 	const struct handler *h = find_handler(r->sig);
 	char msg[256];
 
-	if (s->state == BOLT_FAILED && r->sig != BOLT_RESET &&
-	    r->sig != BOLT_GOODBYE)
+	if (ignoring(s) && r->sig != BOLT_RESET && r->sig != BOLT_GOODBYE)
 		return bolt_step_of(bolt_write_ignored(s->out));
 	if ((h->states & (1u << s->state)) == 0) {
 		snprintf(msg, sizeof msg,
@@ -404,14 +411,14 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 			 "Request of more than %zu bytes refused; send "
 			 "smaller parameters (for example in batches)",
 			 s->env->cfg.max_message);
-		return s->state == BOLT_FAILED
+		return ignoring(s)
 			       ? bolt_step_of(bolt_write_ignored(s->out))
 			       : bolt_fail(s, "Neo.ClientError.Request.Invalid",
 					   errmsg);
 	}
 	rv = bolt_request_decode(s->version, msg, len, &r, errmsg);
 	if (rv == GRAFT_EINVAL || rv == GRAFT_ETOOBIG)
-		return s->state == BOLT_FAILED
+		return ignoring(s)
 			       ? bolt_step_of(bolt_write_ignored(s->out))
 			       : bolt_fail(s, "Neo.ClientError.Request.Invalid",
 					   errmsg);
@@ -425,6 +432,21 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 int bolt_session_resume(struct bolt_session *s)
 {
 	return bolt_stream(s);
+}
+
+int bolt_session_interrupt(struct bolt_session *s, bool full)
+{
+	if (!full && s->wait != BOLT_WAIT_BOOKMARK)
+		return BOLT_STEP_WAIT;
+	if (!full) {
+		uv_timer_stop(&s->timer);
+		s->wait = BOLT_WAIT_NONE;
+		bolt_bookmarks_clear(s);
+		bolt_request_free(&s->pending);
+	}
+	bolt_drop_tx(s);
+	s->state = BOLT_INTERRUPTED;
+	return bolt_step_of(bolt_write_ignored(s->out));
 }
 
 bool bolt_session_waiting(const struct bolt_session *s)

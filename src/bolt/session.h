@@ -1,6 +1,6 @@
 /* One Bolt connection's protocol state after the handshake: the server
  * state machine (NEGOTIATION, AUTHENTICATION, READY, STREAMING, TX_READY,
- * TX_STREAMING, FAILED, DEFUNCT) driving the Cypher engine. It takes whole
+ * TX_STREAMING, FAILED, INTERRUPTED, DEFUNCT) driving the Cypher engine. It takes whole
  * messages and appends chunked responses to an output buffer; it never
  * touches a socket, so tests drive it with bytes and a loop.
  *
@@ -61,6 +61,11 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 			size_t len, bool too_big);
 /* Continues a stream paused by BOLT_STEP_FULL. */
 int bolt_session_resume(struct bolt_session *s);
+/* A RESET arrived behind a request that blocks (BOLT_STEP_WAIT or FULL):
+ * a bookmark wait or a paused result ends now, answered IGNORED, and the
+ * session is INTERRUPTED (IGNORED up to the RESET). A login or a commit in
+ * progress finishes first. Returns the step the blocking request now has. */
+int bolt_session_interrupt(struct bolt_session *s, bool full);
 /* Whether the session waits for an asynchronous step. */
 bool bolt_session_waiting(const struct bolt_session *s);
 /* Rolls back what is open and frees the session once nothing it started

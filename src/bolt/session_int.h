@@ -16,6 +16,7 @@ enum bolt_state {
 	BOLT_TX_READY,      /* explicit transaction, no open result */
 	BOLT_TX_STREAMING,  /* explicit transaction with an open result */
 	BOLT_FAILED,        /* everything but RESET and GOODBYE is IGNORED */
+	BOLT_INTERRUPTED,   /* a RESET is queued: IGNORED up to it */
 	BOLT_DEFUNCT,       /* closing */
 	BOLT_STATE_COUNT
 };

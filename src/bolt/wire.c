@@ -111,6 +111,31 @@ int bolt_dechunk(struct bolt_dechunker *d, const uint8_t *p, size_t n,
 	return GRAFT_OK;
 }
 
+bool bolt_chunks_hold_reset(const uint8_t *p, size_t n)
+{
+	size_t pos = 0, len, size;
+	uint8_t head[2];
+
+	for (;;) {
+		/* One message: chunks up to the end marker. */
+		size = 0;
+		do {
+			if (n - pos < 2)
+				return false;
+			len = (size_t)p[pos] << 8 | p[pos + 1];
+			pos += 2;
+			if (n - pos < len)
+				return false;
+			for (size_t i = 0; i < len && size + i < 2; i++)
+				head[size + i] = p[pos + i];
+			size += len;
+			pos += len;
+		} while (len > 0);
+		if (size == 2 && head[0] == 0xB0 && head[1] == 0x0F)
+			return true;
+	}
+}
+
 int bolt_chunk_begin(struct graft_buf *out, size_t *start)
 {
 	static const uint8_t header[2];

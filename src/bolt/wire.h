@@ -60,6 +60,11 @@ void bolt_dechunker_next(struct bolt_dechunker *d);
 /* Whether part of a message has arrived (for timeouts). */
 bool bolt_dechunker_busy(const struct bolt_dechunker *d);
 
+/* Whether the chunked input p (n bytes, starting at a message boundary)
+ * holds a whole RESET message (B0 0F) among its complete messages: the
+ * jump-ahead check made while a request blocks. */
+bool bolt_chunks_hold_reset(const uint8_t *p, size_t n);
+
 /* Writing: bolt_chunk_begin marks where a message starts in out; the
  * caller appends the message bytes; bolt_chunk_end frames them in place
  * (chunk headers, splitting at BOLT_CHUNK_MAX, the end marker). */

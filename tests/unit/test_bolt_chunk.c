@@ -174,6 +174,27 @@ static void test_bolt_dechunk_skips_oversized_message(void **state)
 	graft_buf_free(&in);
 }
 
+static void test_bolt_chunks_find_a_queued_reset(void **state)
+{
+	static const uint8_t reset[] = {0, 2, 0xB0, 0x0F, 0, 0};
+	static const uint8_t split_reset[] = {0, 1, 0xB0, 0, 1, 0x0F, 0, 0};
+	static const uint8_t goodbye[] = {0, 2, 0xB0, 0x02, 0, 0};
+	static const uint8_t pull_then_reset[] = {0, 3, 0xB1, 0x3F, 0xA0, 0, 0,
+						  0, 0, /* NOOP */
+						  0, 2, 0xB0, 0x0F, 0, 0};
+	(void)state;
+	assert_true(bolt_chunks_hold_reset(reset, sizeof reset));
+	assert_true(bolt_chunks_hold_reset(split_reset, sizeof split_reset));
+	assert_true(bolt_chunks_hold_reset(pull_then_reset,
+					   sizeof pull_then_reset));
+	/* Incomplete, or not a RESET. */
+	assert_false(bolt_chunks_hold_reset(reset, sizeof reset - 1));
+	assert_false(bolt_chunks_hold_reset(pull_then_reset,
+					    sizeof pull_then_reset - 1));
+	assert_false(bolt_chunks_hold_reset(goodbye, sizeof goodbye));
+	assert_false(bolt_chunks_hold_reset(reset, 0));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -182,6 +203,7 @@ int main(void)
 		cmocka_unit_test(test_bolt_dechunk_across_any_boundary),
 		cmocka_unit_test(test_bolt_dechunk_reads_client_chunk_sizes),
 		cmocka_unit_test(test_bolt_dechunk_skips_oversized_message),
+		cmocka_unit_test(test_bolt_chunks_find_a_queued_reset),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -369,6 +369,63 @@ static void test_bolt_conn_client_that_never_reads(void **state)
 	graft_buf_free(&in);
 }
 
+/* The last two messages' signatures in the input after skip. */
+static void last_two(const struct graft_buf *in, size_t skip, uint8_t *sigs)
+{
+	struct bolt_dechunker d;
+	size_t used;
+	bool complete;
+
+	bolt_dechunker_init(&d, 1 << 20);
+	while (skip < in->len) {
+		assert_int_equal(bolt_dechunk(&d, in->data + skip,
+					      in->len - skip, &used, &complete),
+				 GRAFT_OK);
+		skip += used;
+		if (!complete)
+			continue;
+		sigs[0] = sigs[1];
+		sigs[1] = d.msg.data[1];
+		bolt_dechunker_next(&d);
+	}
+	bolt_dechunker_free(&d);
+}
+
+static void test_bolt_conn_reset_jumps_ahead_of_a_stalled_stream(void **state)
+{
+	static const uint8_t reset[] = {0, 2, 0xB0, 0x0F, 0, 0};
+	struct fx *f = *state;
+	struct graft_buf out, in;
+	uint8_t sigs[2] = {0, 0};
+	uint64_t end;
+	size_t total;
+	bool eof;
+	int fd = client_connect_buf(f, 65536);
+
+	graft_buf_init(&out);
+	graft_buf_init(&in);
+	assert_int_equal(graft_buf_append(&out, js6_handshake, 20), GRAFT_OK);
+	msg_hello_logon(&out);
+	msg_run_pull(&out, "RETURN 1000000");
+	client_send(f, fd, out.data, out.len);
+	end = uv_hrtime() / 1000000 + 200;
+	while (uv_hrtime() / 1000000 < end)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	/* The stream is stalled on the unread socket; RESET gets through. */
+	client_send(f, fd, reset, sizeof reset);
+	do {
+		total = in.len;
+		client_read(f, fd, &in, in.len + (1 << 24), 300, &eof);
+	} while (in.len > total);
+	assert_true(count_messages(&in, 4, BOLT_RECORD, &total) < 1000000);
+	last_two(&in, 4, sigs);
+	assert_int_equal(sigs[0], BOLT_IGNORED);
+	assert_int_equal(sigs[1], BOLT_SUCCESS);
+	close(fd);
+	graft_buf_free(&out);
+	graft_buf_free(&in);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -378,6 +435,7 @@ int main(void)
 		T(test_bolt_conn_no_common_version),
 		T(test_bolt_conn_timeouts_close),
 		T(test_bolt_conn_client_that_never_reads),
+		T(test_bolt_conn_reset_jumps_ahead_of_a_stalled_stream),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);

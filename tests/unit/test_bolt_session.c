@@ -165,27 +165,47 @@ static struct graft_value list1(struct graft_value item)
 	return v;
 }
 
-/* Sends one request of n fields (consumed) and returns the step, after the
- * asynchronous part if it waited. */
-static int request(struct fx *f, uint8_t sig, unsigned n, ...)
+/* Sends one request of n fields (consumed); returns the step at once. */
+static int vstart(struct fx *f, uint8_t sig, unsigned n, va_list ap)
 {
 	struct graft_buf b;
 	struct graft_value v;
-	va_list ap;
 	int step;
 
 	graft_buf_init(&b);
 	assert_int_equal(pack_struct_header(&b, n, sig), GRAFT_OK);
-	va_start(ap, n);
 	for (unsigned i = 0; i < n; i++) {
 		v = va_arg(ap, struct graft_value);
 		assert_int_equal(pack_value(&b, &v, NULL), GRAFT_OK);
 		graft_value_free(&v);
 	}
-	va_end(ap);
 	f->woken = false;
 	step = bolt_session_handle(f->s, b.data, b.len, false);
 	graft_buf_free(&b);
+	return step;
+}
+
+static int start(struct fx *f, uint8_t sig, unsigned n, ...)
+{
+	va_list ap;
+	int step;
+
+	va_start(ap, n);
+	step = vstart(f, sig, n, ap);
+	va_end(ap);
+	return step;
+}
+
+/* Sends one request and returns the step, after the asynchronous part if
+ * it waited. */
+static int request(struct fx *f, uint8_t sig, unsigned n, ...)
+{
+	va_list ap;
+	int step;
+
+	va_start(ap, n);
+	step = vstart(f, sig, n, ap);
+	va_end(ap);
 	if (step != BOLT_STEP_WAIT)
 		return step;
 	assert_true(bolt_session_waiting(f->s));
@@ -878,6 +898,44 @@ static void test_bolt_session_pauses_on_full_output(void **state)
 	assert_true(pauses > 10);
 }
 
+static void test_bolt_session_reset_jumps_ahead(void **state)
+{
+	struct fx *f = *state;
+	struct resp r[MAX_RESP];
+	size_t n;
+
+	login(f);
+	/* A bookmark wait gives way: IGNORED, then INTERRUPTED. */
+	f->env.cfg.bookmark_timeout_ms = 60000;
+	assert_int_equal(start(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+			       map(1, "bookmarks", list1(str("neo4j:9")))),
+			 BOLT_STEP_WAIT);
+	assert_int_equal(bolt_session_interrupt(f->s, false), BOLT_STEP_DONE);
+	assert_false(bolt_session_waiting(f->s));
+	expect_one(f, BOLT_IGNORED);
+	assert_int_equal(pull(f, -1), BOLT_STEP_DONE);
+	expect_one(f, BOLT_IGNORED);
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+	/* A result paused on full output gives way too. */
+	f->env.cfg.out_high = 64;
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 100"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+	assert_int_equal(pull(f, -1), BOLT_STEP_FULL);
+	assert_int_equal(bolt_session_interrupt(f->s, true), BOLT_STEP_DONE);
+	n = responses(f, r);
+	assert_int_equal(r[n - 1].sig, BOLT_IGNORED);
+	free_resp(r, n);
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+}
+
 static void test_bolt_session_logoff_needs_logon_again(void **state)
 {
 	struct fx *f = *state;
@@ -958,6 +1016,7 @@ int main(void)
 		T(test_bolt_session_parameters_round_trip),
 		T(test_bolt_session_bolt44_logs_in_with_hello),
 		T(test_bolt_session_pauses_on_full_output),
+		T(test_bolt_session_reset_jumps_ahead),
 		T(test_bolt_session_logoff_needs_logon_again),
 		T(test_bolt_session_survives_mutated_messages),
 #undef T
