@@ -954,6 +954,26 @@ static struct ast *as_item_ref(struct planner *pl, struct ast *e,
 	return e;
 }
 
+/* Every part of e that repeats a projected expression becomes a reference
+ * to it: after aggregation or DISTINCT only the projection exists. */
+static struct ast *rewrite_items(struct planner *pl, struct ast *e,
+				 struct ast *items)
+{
+	struct ast *r = as_item_ref(pl, e, items);
+
+	if (r != e)
+		return r;
+	for (uint32_t i = 0; i < e->n; i++) {
+		if (e->kids[i] == NULL)
+			continue;
+		r = rewrite_items(pl, e->kids[i], items);
+		if (r == NULL)
+			return NULL;
+		e->kids[i] = r;
+	}
+	return e;
+}
+
 static void collect_aggs(struct ast *e, struct ast **out, uint32_t *n)
 {
 	if (e == NULL || e->kind == AST_EXISTS || e->kind == AST_COUNT_SUB ||
@@ -1028,7 +1048,7 @@ static struct op *order_by(struct planner *pl, struct op *op, struct ast *order,
 		struct ast *e = order->kids[i]->kids[0];
 
 		if (aggregated) {
-			e = as_item_ref(pl, e, items);
+			e = rewrite_items(pl, e, items);
 			if (e == NULL)
 				goto fail;
 		}
@@ -1096,9 +1116,7 @@ static uint8_t expr_kind(const struct scope *sc, const struct ast *e)
 		return v ? v->kind : K_UNKNOWN;
 	case AST_LIT:
 		return e->v.type == GRAFT_VALUE_NULL ? K_UNKNOWN : K_OTHER;
-	case AST_LIST:
 	case AST_MAP:
-	case AST_LIST_COMP:
 	case AST_BINOP:
 	case AST_AND:
 	case AST_OR:
@@ -1212,6 +1230,10 @@ static struct op *projection(struct planner *pl, struct ast *clause,
 		    ((!agg && !distinct && scope_copy(pl, &sortsc, sc) < 0) ||
 		     scope_copy(pl, &sortsc, &next) < 0))
 			goto fail;
+		if ((agg || distinct) &&
+		    (clause->kids[4] = rewrite_items(pl, clause->kids[4],
+						     items)) == NULL)
+			goto fail;
 		if (resolve(pl, clause->kids[4], &sortsc, false) < 0)
 			goto fail;
 		f = op_filter(op, clause->kids[4]);
@@ -1323,8 +1345,8 @@ static struct op *plan_create(struct planner *pl, struct ast *c,
 {
 	if (pattern_plain_labels(pl, c->kids[0]) < 0 ||
 	    check_create_rels(pl, c->kids[0], false) < 0 ||
-	    resolve_pattern_props(pl, c->kids[0], sc) < 0 ||
-	    assign_slots(pl, c->kids[0], sc, true) < 0) {
+	    assign_slots(pl, c->kids[0], sc, true) < 0 ||
+	    resolve_pattern_props(pl, c->kids[0], sc) < 0) {
 		op_free_tree(op);
 		return NULL;
 	}
