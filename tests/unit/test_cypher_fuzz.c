@@ -247,8 +247,8 @@ static int by_name(const struct dirent **a, const struct dirent **b)
 
 static void corpus_load(struct fuzz *f)
 {
-	struct dirent **names;
-	int n = scandir(GRAFT_CASES_DIR, &names, NULL, by_name);
+	struct dirent **names = NULL;
+	int n = scandir(GRAFT_CASES_DIR, &names, NULL, by_name); /* -1: none */
 
 	for (size_t i = 0; i < sizeof builtin / sizeof *builtin; i++)
 		corpus_add(f, builtin[i], strlen(builtin[i]));
@@ -263,7 +263,8 @@ static void corpus_load(struct fuzz *f)
 		}
 		free(names[i]);
 	}
-	free(names);
+	if (n >= 0)
+		free(names);
 }
 
 /* Mutations --------------------------------------------------------------
