@@ -349,6 +349,21 @@ static int defer(struct exec_ctx *x, struct ast *a)
 	return defer_action(x, act);
 }
 
+/* CREATE / DROP DATABASE change the dbms: applied at commit. */
+static int defer_database(struct exec_ctx *x, struct ast *a)
+{
+	struct admin_action *act = calloc(1, sizeof *act);
+
+	if (act == NULL || (act->name = strdup(a->name)) == NULL) {
+		free(act);
+		return exec_oom(x);
+	}
+	act->op = a->op;
+	act->flags = a->flags;
+	x->stats->system_updates++;
+	return defer_action(x, act);
+}
+
 static int terminate(struct exec_ctx *x, struct ast *a)
 {
 	struct ast *ids = a->kids[0];
@@ -404,8 +419,11 @@ int admin_run(struct exec_ctx *x, struct ast *a)
 	case ADM_REVOKE_ROLE:
 	case ADM_PRIVILEGE:
 		return not_yet(x, "Role and privilege management");
+	case ADM_CREATE_DATABASE:
+	case ADM_DROP_DATABASE:
+		return defer_database(x, a);
 	default:
-		return not_yet(x, "Creating, dropping, starting and stopping databases");
+		return not_yet(x, "Starting and stopping databases");
 	}
 }
 
@@ -449,6 +467,50 @@ static void schema_done(void *arg, int status, const char *msg)
 	action_done(&r->req, status);
 }
 
+static void database_dropped(void *arg, int status)
+{
+	struct actions_run *r = arg;
+
+	if (status != GRAFT_OK)
+		cypher_error_set(&r->req.error, "Neo.DatabaseError.General.UnknownError",
+				 "Database '%s' was dropped but its files could not all be deleted; remove them by hand",
+				 r->cur->name);
+	action_done(&r->req, status);
+}
+
+/* Applies CREATE or DROP DATABASE; IF [NOT] EXISTS makes the expected
+ * failure a success. */
+static int database_action(struct actions_run *r)
+{
+	struct dbms *m = r->commit->tx->e->dbms;
+	struct admin_action *a = r->cur;
+	bool tolerant = a->flags & AST_F_IF_EXISTS;
+	char msg[GRAFT_ERRMSG_SIZE];
+	int rv;
+
+	if (a->op == ADM_DROP_DATABASE) {
+		rv = dbms_drop(m, a->name, database_dropped, r, msg);
+		if (rv == GRAFT_OK)
+			return GRAFT_OK;
+		if (rv == GRAFT_ENOTFOUND && tolerant)
+			return action_done(&r->req, GRAFT_OK), GRAFT_OK;
+		cypher_error_set(&r->req.error,
+				 rv == GRAFT_ENOTFOUND ? "Neo.ClientError.Database.DatabaseNotFound"
+						       : "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
+				 "%s", msg);
+		return rv;
+	}
+	rv = dbms_create(m, a->name, msg);
+	if (rv == GRAFT_OK || (rv == GRAFT_EEXIST && tolerant))
+		return action_done(&r->req, GRAFT_OK), GRAFT_OK;
+	cypher_error_set(&r->req.error,
+			 rv == GRAFT_EEXIST ? "Neo.ClientError.Database.ExistingDatabaseFound"
+			 : rv == GRAFT_EINVAL ? "Neo.ClientError.Statement.ArgumentError"
+					      : "Neo.DatabaseError.General.UnknownError",
+			 "%s", msg);
+	return rv;
+}
+
 static int start_action(struct actions_run *r)
 {
 	struct security *s = r->commit->tx->e->security;
@@ -465,6 +527,9 @@ static int start_action(struct actions_run *r)
 	case ADM_CREATE_CONSTRAINT:
 	case ADM_DROP_CONSTRAINT:
 		return schema_apply(r->commit->tx->e, a, schema_done, r);
+	case ADM_CREATE_DATABASE:
+	case ADM_DROP_DATABASE:
+		return database_action(r);
 	case ADM_CREATE_USER:
 		return security_create_user(s, &r->req, a->name, a->password,
 					    a->change_required == 1,

@@ -2,9 +2,12 @@
  * out the directories of `system` and the default database, and creates
  * <data>/dbms last, so that a start cut short is simply a first start again.
  * Every start opens each directory under <data>/databases, in name order. */
+#define _GNU_SOURCE /* nftw, d_type */
 #include <assert.h>
+#include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -20,6 +23,10 @@ struct dbms {
 	char *default_db; /* owned */
 	struct db **dbs;  /* in name order */
 	size_t n;
+	uv_loop_t *loop;
+	struct dbms_options o;   /* strings below are owned copies */
+	char databases[4096];
+	char txlog_root[4096];
 	size_t closing;   /* databases not closed yet */
 	void (*close_cb)(void *arg);
 	void *close_arg;
@@ -133,6 +140,10 @@ int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
 		rv = first_start(o->data_dir, databases, default_db, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_alloc;
+	m->loop = loop;
+	m->o = *o;
+	memcpy(m->databases, databases, sizeof m->databases);
+	memcpy(m->txlog_root, txlog_root, sizeof m->txlog_root);
 	n = scandir(databases, &names, is_database, alphasort);
 	if (n < 0) {
 		rv = graft_errf(errmsg, graft_err_from_errno(errno),
@@ -214,4 +225,128 @@ size_t dbms_list(struct dbms *m, struct db **out, size_t max)
 	for (size_t i = 0; i < m->n && i < max; i++)
 		out[i] = m->dbs[i];
 	return m->n;
+}
+
+/* Neo4j's rule: 3 to 63 of a-z, 0-9, '.' and '-', starting with a letter;
+ * names starting with "system" are reserved. */
+static int check_name(const char *name, char *errmsg)
+{
+	size_t n = strlen(name);
+
+	if (n < 3 || n > 63 || !islower((unsigned char)name[0]))
+		goto bad;
+	for (size_t i = 0; i < n; i++)
+		if (!islower((unsigned char)name[i]) &&
+		    !isdigit((unsigned char)name[i]) && name[i] != '.' &&
+		    name[i] != '-')
+			goto bad;
+	if (strncmp(name, DBMS_SYSTEM_DB, 6) == 0)
+		return graft_errf(errmsg, GRAFT_EINVAL,
+				  "Database name '%s' is reserved: names starting with 'system' are not allowed",
+				  name);
+	return GRAFT_OK;
+bad:
+	return graft_errf(errmsg, GRAFT_EINVAL,
+			  "Database name '%s' is not valid: use 3 to 63 characters of a-z, 0-9, '.' and '-', starting with a letter",
+			  name);
+}
+
+int dbms_create(struct dbms *m, const char *name, char *errmsg)
+{
+	char dir[4096];
+	struct db **dbs, *db;
+	size_t i;
+	int rv = check_name(name, errmsg);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (dbms_get(m, name) != NULL)
+		return graft_errf(errmsg, GRAFT_EEXIST,
+				  "Database '%s' already exists", name);
+	rv = path_join(dir, m->databases, name, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_mkdir_p(dir, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_fsync_dir(m->databases, errmsg);
+	if (rv == GRAFT_OK)
+		rv = open_one(m->loop, &m->o, m->databases, m->txlog_root, name,
+			      &db, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	dbs = realloc(m->dbs, (m->n + 2) * sizeof *dbs);
+	if (dbs == NULL) {
+		db_close(db, NULL, NULL);
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	}
+	m->dbs = dbs;
+	for (i = m->n; i > 0 && strcmp(db_name(dbs[i - 1]), name) > 0; i--)
+		dbs[i] = dbs[i - 1];
+	dbs[i] = db;
+	m->n++;
+	return GRAFT_OK;
+}
+
+struct drop {
+	struct dbms *m;
+	char store[4096];
+	char txlog[4096];
+	void (*cb)(void *arg, int status);
+	void *arg;
+};
+
+static int rm_entry(const char *path, const struct stat *st, int flag,
+		    struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+static void dropped(void *arg)
+{
+	struct drop *d = arg;
+	int rv = GRAFT_OK;
+
+	if (nftw(d->store, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
+	    nftw(d->txlog, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+		rv = GRAFT_EIO;
+	if (d->cb != NULL)
+		d->cb(d->arg, rv);
+	free(d);
+}
+
+int dbms_drop(struct dbms *m, const char *name,
+	      void (*cb)(void *arg, int status), void *arg, char *errmsg)
+{
+	struct drop *d;
+	struct db *db = dbms_get(m, name);
+	size_t i;
+
+	if (db == NULL)
+		return graft_errf(errmsg, GRAFT_ENOTFOUND,
+				  "Database '%s' does not exist", name);
+	if (strcmp(name, DBMS_SYSTEM_DB) == 0 ||
+	    strcmp(name, m->default_db) == 0)
+		return graft_errf(errmsg, GRAFT_EINVAL,
+				  "Database '%s' is the %s database and cannot be dropped",
+				  name, strcmp(name, DBMS_SYSTEM_DB) == 0 ? "system"
+									 : "default");
+	d = calloc(1, sizeof *d);
+	if (d == NULL)
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	if (path_join(d->store, m->databases, name, errmsg) != GRAFT_OK ||
+	    path_join(d->txlog, m->txlog_root, name, errmsg) != GRAFT_OK) {
+		free(d);
+		return GRAFT_ETOOBIG;
+	}
+	d->m = m;
+	d->cb = cb;
+	d->arg = arg;
+	for (i = 0; m->dbs[i] != db; i++)
+		;
+	memmove(&m->dbs[i], &m->dbs[i + 1], (m->n - i - 1) * sizeof *m->dbs);
+	m->n--;
+	db_close(db, dropped, d);
+	return GRAFT_OK;
 }

@@ -30,6 +30,14 @@ int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
 void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg);
 struct db *dbms_get(struct dbms *m, const char *name); /* NULL if absent */
 const char *dbms_default_db(const struct dbms *m);
+/* CREATE DATABASE: makes and opens an empty database. GRAFT_EEXIST,
+ * GRAFT_EINVAL (a name Neo4j would refuse; errmsg says the rule). */
+int dbms_create(struct dbms *m, const char *name, char *errmsg);
+/* DROP DATABASE: takes it out of the list at once, closes it (open
+ * transactions end first), deletes its files, then cb. system and the
+ * default database cannot be dropped. */
+int dbms_drop(struct dbms *m, const char *name,
+	      void (*cb)(void *arg, int status), void *arg, char *errmsg);
 /* Databases in name order; returns the count, fills up to max. */
 size_t dbms_list(struct dbms *m, struct db **out, size_t max);
 

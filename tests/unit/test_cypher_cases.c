@@ -401,6 +401,7 @@ static const struct {
 	STAT("indexes-removed", indexes_removed),
 	STAT("constraints-added", constraints_added),
 	STAT("constraints-removed", constraints_removed),
+	STAT("system-updates", system_updates),
 #undef STAT
 };
 
