@@ -182,6 +182,18 @@ static int start_engine(struct server *s, char *errmsg)
 	return GRAFT_OK;
 }
 
+/* NOOPs go out while a request waits, unless keep-alives are OFF. */
+static uint64_t bolt_keepalive_ms(const struct graft_config *cfg)
+{
+	const char *when = graft_config_string(
+		cfg, "server.bolt.connection_keep_alive_for_requests");
+
+	if (strcmp(when, "OFF") == 0)
+		return 0;
+	return graft_config_duration_ms(cfg,
+					"server.bolt.connection_keep_alive");
+}
+
 static int setup_bolt(struct server *s, char *errmsg)
 {
 	int rv;
@@ -202,8 +214,7 @@ static int setup_bolt(struct server *s, char *errmsg)
 	b->handshake_timeout_ms = HANDSHAKE_TIMEOUT_MS;
 	b->idle_timeout_ms = graft_config_duration_ms(
 		s->cfg, "server.bolt.connection_idle_timeout");
-	b->keepalive_ms = graft_config_duration_ms(
-		s->cfg, "server.bolt.connection_keep_alive");
+	b->keepalive_ms = bolt_keepalive_ms(s->cfg);
 	rv = bolt_server_register_procedures(b);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot register the routing "
