@@ -366,6 +366,7 @@ int backup_client_run(const char *addr, const char *db,
 	uint64_t after = 0;
 	int rv = GRAFT_OK;
 
+	memset(res, 0, sizeof *res);
 	backup_set_init(&s);
 	if (o->type != BACKUP_WANT_FULL) {
 		rv = backup_set_add(&s, o->to_dir, errmsg);

@@ -35,7 +35,8 @@ struct backup_result {
 /* Backs db up from addr ("host:port") into o->to_dir. AUTO takes a DIFF
  * after the newest artifact of db in to_dir when there is one and the
  * server still has the log after it, a FULL otherwise. GRAFT_ENOTFOUND when
- * the server does not host db; other errors with errmsg. */
+ * the server does not host db; other errors with errmsg. res is cleared
+ * first, so res->failed is meaningful after any error. */
 int backup_client_run(const char *addr, const char *db,
 		      const struct backup_client_opts *o,
 		      struct backup_result *res, char *errmsg);
