@@ -52,11 +52,13 @@ static int add_file(struct backup_set *s, const char *path, uint64_t size)
 	return GRAFT_OK;
 }
 
+/* <db>-<time>.backup, and <db>.dump from `database dump` */
 static bool is_artifact_name(const char *name)
 {
 	size_t n = strlen(name);
 
-	return n > 7 && strcmp(name + n - 7, ".backup") == 0;
+	return (n > 7 && strcmp(name + n - 7, ".backup") == 0) ||
+	       (n > 5 && strcmp(name + n - 5, ".dump") == 0);
 }
 
 static int add_dir(struct backup_set *s, const char *dir, char *errmsg)
@@ -235,9 +237,9 @@ void backup_set_print(const struct backup_set *s, FILE *out)
 	char when[32];
 	size_t i;
 
-	fprintf(out, "%-52s %-12s %-20s %-4s %-10s %10s %10s %12s\n", "FILE",
-		"DATABASE", "TIME (UTC)", "TYPE", "COMPRESSED", "LOWEST TX",
-		"HIGHEST TX", "SIZE");
+	fprintf(out, "%-52s %-12s %-20s %-4s %-10s %10s %10s %-9s %12s\n",
+		"FILE", "DATABASE", "TIME (UTC)", "TYPE", "COMPRESSED",
+		"LOWEST TX", "HIGHEST TX", "RECOVERED", "SIZE");
 	for (i = 0; i < s->n; i++) {
 		e = &s->e[i];
 		if (e->status != GRAFT_OK) {
@@ -245,13 +247,18 @@ void backup_set_print(const struct backup_set *s, FILE *out)
 			continue;
 		}
 		print_time(e->m.time_ms, when, sizeof when);
+		/* A store copy that needs no log replayed onto it. */
 		fprintf(out, "%-52s %-12s %-20s %-4s %-10s %10" PRIu64
-			" %10" PRIu64 " %12" PRIu64 "\n",
+			" %10" PRIu64 " %-9s %12" PRIu64 "\n",
 			e->path, e->m.db, when, backup_type_name(e->m.type),
 			e->m.compressed ? "true" : "false",
 			e->m.type == BACKUP_FULL ? e->m.checkpoint_txid
 						 : e->m.first_txid,
-			e->m.last_txid, e->size);
+			e->m.last_txid,
+			e->m.type == BACKUP_DIFF ? "-"
+			: e->m.checkpoint_txid == e->m.last_txid ? "true"
+								 : "false",
+			e->size);
 	}
 	for (i = 0; i < s->n; i++)
 		if (s->e[i].status == GRAFT_OK &&

@@ -26,7 +26,7 @@ struct backup_set {
 
 void backup_set_init(struct backup_set *s);
 void backup_set_free(struct backup_set *s);
-/* Adds path: one artifact, or every *.backup in a directory. Headers only;
+/* Adds path: one artifact, or every *.backup and *.dump in a directory. Headers only;
  * an artifact with a bad header is added with its status and errmsg.
  * GRAFT_ENOTFOUND when path does not exist. */
 int backup_set_add(struct backup_set *s, const char *path, char *errmsg);
