@@ -88,6 +88,14 @@ static int fill(struct client *c, size_t n, struct client_error *e)
 	ssize_t r;
 
 	while (c->rx.len - c->rx_pos < n) {
+		if (c->interrupt != NULL && *c->interrupt && !c->reset_sent) {
+			static const uint8_t reset_msg[] = {0x00, 0x02, 0xB0,
+							    MSG_RESET, 0x00, 0x00};
+
+			c->reset_sent = true;
+			if (write_all(c, reset_msg, sizeof reset_msg, e))
+				return GRAFT_EIO;
+		}
 		r = recv(c->fd, tmp, sizeof tmp, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -391,18 +399,25 @@ int client_login(struct client *c, const char *user, const char *password,
 	return GRAFT_OK;
 }
 
-/* After a FAILURE: RESET, then skip the answers still owed (IGNORED) up to
- * RESET's SUCCESS. The original error in e is kept. */
-static void reset(struct client *c, size_t owed)
+/* Skips the answers still owed (IGNORED, FAILURE) and RESET's SUCCESS. */
+static void skip_to_reset(struct client *c, size_t owed)
 {
 	struct client_error ignore;
 
-	if (simple(c, MSG_RESET, &ignore) != GRAFT_OK)
-		return;
 	while (owed-- > 0)
 		if (recv_message(c, &ignore) != GRAFT_OK)
 			return;
 	recv_summary(c, NULL, &ignore);
+}
+
+/* After a FAILURE: RESET, and its answer. The original error in e is
+ * kept. */
+static void reset(struct client *c, size_t owed)
+{
+	struct client_error ignore;
+
+	if (simple(c, MSG_RESET, &ignore) == GRAFT_OK)
+		skip_to_reset(c, owed);
 }
 
 /* Statements ------------------------------------------------------------- */
@@ -480,27 +495,30 @@ int client_run(struct client *c, const char *query, size_t len,
 	       struct client_result *r, struct client_error *e)
 {
 	struct graft_value meta;
+	size_t owed = 1; /* PULL's answer, until read */
 	int rv;
 
 	r->summary = graft_value_null();
+	c->reset_sent = false;
 	if (run_message(c, query, len, params, in_tx ? NULL : db))
 		return fail(e, GRAFT_ENOMEM, "out of memory");
 	rv = flush(c, e);
-	if (rv != GRAFT_OK)
-		return rv;
-	rv = recv_summary(c, &meta, e);
+	if (rv == GRAFT_OK)
+		rv = recv_summary(c, &meta, e);
 	if (rv == GRAFT_OK) {
 		rv = take_fields(r, &meta);
 		graft_value_free(&meta);
 		if (rv != GRAFT_OK)
 			return fail(e, rv, "out of memory");
 		rv = pull(c, r, e);
-		if (rv == GRAFT_EINVAL && e->code[0] != '\0')
-			reset(c, 0);
-		return rv;
+		owed = 0;
 	}
-	if (rv == GRAFT_EINVAL && e->code[0] != '\0')
-		reset(c, 1); /* PULL's IGNORED */
+	c->interrupted = c->reset_sent;
+	if (c->reset_sent)
+		skip_to_reset(c, owed);
+	else if (rv == GRAFT_EINVAL && e->code[0] != '\0')
+		reset(c, owed);
+	c->reset_sent = false;
 	return rv;
 }
 

@@ -5,6 +5,7 @@
 #ifndef GRAFT_SHELL_CLIENT_H
 #define GRAFT_SHELL_CLIENT_H
 
+#include <signal.h>
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -34,6 +35,12 @@ struct client {
 	size_t rx_pos;
 	uint8_t tag;                /* of the last message received */
 	struct render_in body;      /* its fields */
+	/* While client_run waits, a non-zero *interrupt (set by a SIGINT
+	 * handler) sends RESET: the server stops the statement and rolls
+	 * back any open transaction. NULL: not interruptible. */
+	volatile sig_atomic_t *interrupt;
+	bool reset_sent;            /* that RESET is on its way */
+	bool interrupted;           /* the last client_run was interrupted */
 };
 
 /* Per-statement callbacks and results. */

@@ -328,17 +328,44 @@ static int print_row(void *arg, struct render_in *values)
 	return output_row(&p->o, values);
 }
 
+static volatile sig_atomic_t interrupted;
+
+static void interrupt_cb(int sig)
+{
+	(void)sig;
+	interrupted = 1;
+}
+
+/* Interactive: Ctrl-C from here on interrupts (prompt, statement). */
+static void catch_interrupt(struct sigaction *old)
+{
+	struct sigaction sa = {.sa_handler = interrupt_cb};
+
+	interrupted = 0;
+	sigemptyset(&sa.sa_mask);
+	sigaction(SIGINT, &sa, old);
+}
+
 static int run_once(struct shell *sh, const char *q, size_t len,
 		    struct client_error *e)
 {
 	struct printing p = {.sh = sh};
+	struct sigaction old;
 	int rv;
 
 	p.r.row = print_row;
 	p.r.arg = &p;
+	if (sh->interactive) {
+		catch_interrupt(&old);
+		sh->c.interrupt = &interrupted;
+	}
 	rv = client_run(&sh->c, q, len,
 			sh->params.type == GRAFT_VALUE_MAP ? &sh->params : NULL,
 			sh->db[0] ? sh->db : NULL, sh->in_tx, &p.r, e);
+	if (sh->interactive) {
+		sh->c.interrupt = NULL;
+		sigaction(SIGINT, &old, NULL);
+	}
 	if (rv == GRAFT_OK)
 		start_output(&p);
 	if (p.started)
@@ -361,10 +388,10 @@ static int run_statement(struct shell *sh, const char *q, size_t len)
 		else
 			return rv;
 	}
-	if (rv == GRAFT_OK)
-		return rv;
-	report(&e);
-	if (sh->in_tx && e.code[0] != '\0') {
+	if (rv != GRAFT_OK)
+		report(&e);
+	if (sh->in_tx && (sh->c.interrupted ||
+			  (rv != GRAFT_OK && e.code[0] != '\0'))) {
 		sh->in_tx = false; /* the reset ended it */
 		fprintf(stderr, "The transaction has been rolled back.\n");
 	}
@@ -554,25 +581,15 @@ static char *history_path(void)
 	return path;
 }
 
-static volatile sig_atomic_t interrupted;
-
-static void interrupt_cb(int sig)
-{
-	(void)sig;
-	interrupted = 1;
-}
-
 /* Ctrl-C at the prompt drops the statement being typed instead of leaving
- * the shell (as cypher-shell does); during a statement it still ends the
- * shell, and the server rolls the statement back with the connection. */
+ * the shell (as cypher-shell does); during a statement it interrupts it
+ * (client.h). */
 static char *prompt_line(struct shell *sh, const char *prompt)
 {
-	struct sigaction sa = {.sa_handler = interrupt_cb}, old;
+	struct sigaction old;
 	char *line;
 
-	interrupted = 0;
-	sigemptyset(&sa.sa_mask);
-	sigaction(SIGINT, &sa, &old);
+	catch_interrupt(&old);
 	line = readline(prompt);
 	sigaction(SIGINT, &old, NULL);
 	if (interrupted) {
