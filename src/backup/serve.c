@@ -15,8 +15,9 @@
  * while a slow client reads, a read error) is logged and the connection is
  * closed without the end mark, which the client reports as a failed backup.
  * A peer that goes away makes the write fail: the connection closes, and
- * its memory is freed once both its handle is closed and no work item is
- * queued for it. */
+ * its memory is freed once its handles are closed and no work item is
+ * queued for it. A peer that sends no request, or stops reading, is closed
+ * by the connection's timer. */
 #include "serve.h"
 
 #include <dirent.h>
@@ -41,15 +42,21 @@
 
 #define CHUNK (1u << 20)
 #define REQ_MAX 512
+/* A peer must send its request within REQUEST_MS and take each chunk
+ * within STALL_MS, or it is closed (its open files with it). */
+#define REQUEST_MS 10000
+#define STALL_MS 600000
 #define CKPT_PREFIX "checkpoint."
 
 struct bconn {
 	uv_tcp_t tcp;
+	uv_timer_t timer;
 	uv_work_t work;
 	uv_write_t wr;
 	struct backup_server *s;
 	struct bconn *prev, *next;
-	bool tcp_closed, closing, working, done, prepared;
+	unsigned handles; /* open handles (tcp, timer) */
+	bool closing, working, done, prepared;
 	bool refused; /* the reply is an ERR line */
 	char req[REQ_MAX];
 	size_t req_len;
@@ -93,7 +100,7 @@ static void conn_maybe_free(struct bconn *c)
 {
 	struct backup_server *s = c->s;
 
-	if (!c->tcp_closed || c->working)
+	if (c->handles > 0 || c->working)
 		return;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -114,7 +121,7 @@ static void conn_close_cb(uv_handle_t *h)
 {
 	struct bconn *c = h->data;
 
-	c->tcp_closed = true;
+	c->handles--;
 	conn_maybe_free(c);
 }
 
@@ -123,6 +130,7 @@ static void conn_close(struct bconn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
 	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 }
 
@@ -362,6 +370,15 @@ static void work_cb(uv_work_t *w)
 
 static void queue_fill(struct bconn *c);
 
+static void timeout_cb(uv_timer_t *t)
+{
+	struct bconn *c = t->data;
+
+	graft_warn("backup connection closed: the peer %s",
+		   c->prepared ? "stopped reading" : "sent no request");
+	conn_close(c);
+}
+
 static void write_cb(uv_write_t *req, int status)
 {
 	struct bconn *c = req->data;
@@ -379,6 +396,7 @@ static void write_cb(uv_write_t *req, int status)
 		conn_close(c);
 		return;
 	}
+	uv_timer_stop(&c->timer);
 	queue_fill(c);
 }
 
@@ -393,6 +411,7 @@ static void send_out(struct bconn *c)
 	}
 	c->bytes += c->out.len;
 	c->wr.data = c;
+	uv_timer_start(&c->timer, timeout_cb, STALL_MS, 0);
 	rv = uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
 	if (rv != 0)
 		conn_close(c);
@@ -543,6 +562,7 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
 	if (nl == NULL && c->req_len < sizeof c->req - 1)
 		return;
 	uv_read_stop(st);
+	uv_timer_stop(&c->timer);
 	if (nl != NULL)
 		*nl = '\0';
 	handle_request(c);
@@ -564,14 +584,19 @@ static void connection_cb(uv_stream_t *l, int status)
 	c->ckpt_fd = -1;
 	graft_buf_init(&c->out);
 	uv_tcp_init(s->loop, &c->tcp);
-	c->tcp.data = c;
+	uv_timer_init(s->loop, &c->timer);
+	c->tcp.data = c->timer.data = c;
+	c->handles = 2;
 	c->next = s->conns;
 	if (s->conns != NULL)
 		s->conns->prev = c;
 	s->conns = c;
 	if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0 ||
-	    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0)
+	    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
 		conn_close(c);
+		return;
+	}
+	uv_timer_start(&c->timer, timeout_cb, REQUEST_MS, 0);
 }
 
 static int resolve(const struct graft_address *a, const char *setting,
