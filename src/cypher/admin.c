@@ -41,11 +41,10 @@ static const struct op_vt admin_vt = {"AdministrationCommand", admin_open,
 
 struct op *op_admin(struct ast *a)
 {
-	struct admin_op *o = calloc(1, sizeof *o);
+	struct admin_op *o = op_new(sizeof *o, &admin_vt, NULL);
 
 	if (o == NULL)
 		return NULL;
-	o->base.vt = &admin_vt;
 	o->base.a = a;
 	return &o->base;
 }
@@ -325,6 +324,12 @@ static int defer(struct exec_ctx *x, struct ast *a)
 	}
 	if (act == NULL)
 		return exec_oom(x);
+	if (a->op == ADM_DROP_USER && t->user[0] && strcmp(a->name, t->user) == 0) {
+		free(act);
+		return exec_fail_code(x, "Neo.ClientError.General.InvalidArguments",
+				      "Failed to delete the specified user '%s': Deleting yourself is not allowed.",
+				      a->name);
+	}
 	act->op = a->op;
 	act->flags = a->flags;
 	act->change_required = (a->flags & AST_F_CHANGE_SET) ||

@@ -476,6 +476,7 @@ static void ctx_init(struct cypher_result *r, const struct graft_value *params,
 	x->nslots = r->plan->nslots;
 	x->deadline_ns = t->deadline_ns;
 	x->mem_max = t->e->o.tx_memory_max;
+	x->fc.mem_max = x->mem_max;
 	x->terminated = &t->terminated;
 	x->fc.db = t->db;
 	x->fc.tx = t->tx;

@@ -597,7 +597,7 @@ static int map_projection(struct exec_ctx *x, struct ast *e,
 				goto out;
 			struct graft_map_entry *m = realloc(
 				acc.u.map->entries,
-				(n + tmp.u.map->len + cap) * sizeof *m);
+				(n + tmp.u.map->len + cap + 1) * sizeof *m);
 			if (m == NULL) {
 				graft_value_free(&tmp);
 				goto oom;
@@ -696,7 +696,7 @@ static int each_item(struct exec_ctx *x, struct ast *e, struct ast *listx,
 	for (uint32_t i = 0; rv == 0 && i < l.u.list->len; i++) {
 		row_set(x, slot, l.u.list->items[i]);
 		l.u.list->items[i] = graft_value_null();
-		rv = fn(x, e, acc);
+		rv = exec_tick(x) < 0 ? -1 : fn(x, e, acc);
 	}
 	graft_value_free(&l);
 	return rv < 0 ? -1 : 0;

@@ -8,6 +8,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdlib.h>
 
 #include "../db/db.h"
 #include "ast.h"
@@ -35,6 +36,20 @@ struct op {
 	const char *detail;       /* for EXPLAIN (arena string) */
 	uint64_t rows, dbhits;    /* PROFILE */
 };
+
+/* Allocates a zeroed operator of size bytes (a struct starting with
+ * struct op) with its table and input. NULL on out of memory. */
+static inline void *op_new(size_t size, const struct op_vt *vt,
+			   struct op *child)
+{
+	struct op *op = calloc(1, size);
+
+	if (op != NULL) {
+		op->vt = vt;
+		op->child = child;
+	}
+	return op;
+}
 
 /* A plan for one statement or subquery. */
 struct exec_plan {
@@ -155,8 +170,8 @@ struct op *op_skip_limit(struct op *child, struct ast *skip,
 struct op *op_union(struct op *a, struct op *b, int32_t *a_slots,
 		    int32_t *b_slots, int32_t *out_slots, uint32_t n,
 		    bool all);
-struct op *op_apply(struct op *outer, struct op *inner, bool optional,
-		    int32_t *null_slots, uint32_t nnull);
+/* unit: a subquery without RETURN; the outer row passes through once. */
+struct op *op_apply(struct op *outer, struct op *inner, bool unit);
 struct op *op_procedure(struct op *child, const struct cypher_proc *proc,
 			struct ast **args, uint32_t nargs, int32_t *slots,
 			uint32_t *fields, uint32_t n);
@@ -171,8 +186,7 @@ struct match_step;
 struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
 		    struct ast *where, bool optional, int32_t *new_slots,
 		    uint32_t nnew);
-struct op *op_merge(struct op *child, struct op *match, struct ast *clause,
-		    int32_t *new_slots, uint32_t nnew);
+struct op *op_merge(struct op *child, struct op *match, struct ast *clause);
 void op_free_tree(struct op *op);
 
 #endif

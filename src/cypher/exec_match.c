@@ -700,12 +700,11 @@ struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
 		    struct ast *where, bool optional, int32_t *new_slots,
 		    uint32_t nnew)
 {
-	struct match_op *m = calloc(1, sizeof *m);
+	struct match_op *m =
+		op_new(sizeof *m, optional ? &optional_vt : &match_vt, child);
 
 	if (m == NULL)
 		return NULL;
-	m->base.vt = optional ? &optional_vt : &match_vt;
-	m->base.child = child;
 	m->steps = steps;
 	m->n = n;
 	m->where = where;

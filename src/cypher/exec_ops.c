@@ -130,7 +130,7 @@ static int rowbuf_fill(struct exec_ctx *x, struct op *child, struct rowbuf *b)
 	int r;
 
 	while ((r = child->vt->next(child, x)) > 0)
-		if (rowbuf_push(x, b) < 0)
+		if (exec_tick(x) < 0 || rowbuf_push(x, b) < 0)
 			return -1;
 	return r;
 }
@@ -183,12 +183,9 @@ static const struct op_vt argument_vt = {"Argument", argument_open,
 
 struct op *op_argument(void)
 {
-	struct argument_op *a = calloc(1, sizeof *a);
+	struct argument_op *a = op_new(sizeof *a, &argument_vt, NULL);
 
-	if (a == NULL)
-		return NULL;
-	a->base.vt = &argument_vt;
-	return &a->base;
+	return a ? &a->base : NULL;
 }
 
 /* Filter -------------------------------------------------------------- */
@@ -229,12 +226,10 @@ static const struct op_vt filter_vt = {"Filter", open_child, filter_next,
 static struct op *expr_op(const struct op_vt *vt, struct op *child,
 			  struct ast *e, int32_t slot)
 {
-	struct expr_op *f = calloc(1, sizeof *f);
+	struct expr_op *f = op_new(sizeof *f, vt, child);
 
 	if (f == NULL)
 		return NULL;
-	f->base.vt = vt;
-	f->base.child = child;
 	f->e = e;
 	f->slot = slot;
 	return &f->base;
@@ -262,6 +257,8 @@ static int unwind_next(struct op *op, struct exec_ctx *x)
 	int r;
 
 	for (;;) {
+		if (exec_tick(x) < 0)
+			return -1;
 		if (u->list.type == GRAFT_VALUE_LIST &&
 		    u->pos < u->list.u.list->len) {
 			struct graft_value v;
@@ -349,14 +346,12 @@ static const struct op_vt project_vt = {"Projection", open_child,
 struct op *op_project(struct op *child, struct ast **exprs, int32_t *slots,
 		      uint32_t n)
 {
-	struct project_op *p = calloc(1, sizeof *p);
+	struct project_op *p = op_new(sizeof *p, &project_vt, child);
 
 	if (p == NULL || (p->tmp = calloc(n + 1, sizeof *p->tmp)) == NULL) {
 		free(p);
 		return NULL;
 	}
-	p->base.vt = &project_vt;
-	p->base.child = child;
 	p->exprs = exprs;
 	p->slots = slots;
 	p->n = n;
@@ -533,14 +528,12 @@ static const struct op_vt distinct_vt = {"Distinct", distinct_open,
 
 struct op *op_distinct(struct op *child, int32_t *slots, uint32_t n)
 {
-	struct distinct_op *d = calloc(1, sizeof *d);
+	struct distinct_op *d = op_new(sizeof *d, &distinct_vt, child);
 
 	if (d == NULL || (d->tmp = calloc(n + 1, sizeof *d->tmp)) == NULL) {
 		free(d);
 		return NULL;
 	}
-	d->base.vt = &distinct_vt;
-	d->base.child = child;
 	d->slots = slots;
 	d->n = n;
 	return &d->base;
@@ -661,6 +654,8 @@ static int agg_fill(struct agg_op *a, struct exec_ctx *x)
 		struct tuple *t;
 		bool found;
 
+		if (exec_tick(x) < 0)
+			return -1;
 		for (uint32_t i = 0; i < a->nkeys; i++)
 			if (eval(x, a->keys[i], &a->tmp[i]) < 0)
 				return -1;
@@ -727,8 +722,11 @@ static int agg_next(struct op *op, struct exec_ctx *x)
 		row_set(x, a->aggs[i]->slot, v);
 	}
 	for (uint32_t i = 0; i < a->nitems; i++)
-		if (eval(x, a->items[i], &a->tmp[i]) < 0)
+		if (eval(x, a->items[i], &a->tmp[i]) < 0) {
+			for (uint32_t j = 0; j < i; j++)
+				graft_value_free(&a->tmp[j]);
 			return -1;
+		}
 	for (uint32_t i = 0; i < a->nitems; i++) {
 		row_set(x, a->item_slots[i], a->tmp[i]);
 		a->tmp[i] = graft_value_null();
@@ -758,7 +756,7 @@ struct op *op_aggregate(struct op *child, struct ast **keys,
 			uint32_t naggs, struct ast **items, int32_t *item_slots,
 			uint32_t nitems)
 {
-	struct agg_op *a = calloc(1, sizeof *a);
+	struct agg_op *a = op_new(sizeof *a, &agg_vt, child);
 	uint32_t ntmp = (nkeys > nitems ? nkeys : nitems) + 1;
 
 	free(key_slots);
@@ -777,8 +775,6 @@ struct op *op_aggregate(struct op *child, struct ast **keys,
 				     ? cypher_agg_lookup("count", 5)
 				     : cypher_agg_lookup(aggs[i]->name,
 							 strlen(aggs[i]->name));
-	a->base.vt = &agg_vt;
-	a->base.child = child;
 	a->keys = keys;
 	a->nkeys = nkeys;
 	a->aggs = aggs;
@@ -909,12 +905,10 @@ static const struct op_vt sort_vt = {"Sort", sort_open, sort_next, sort_free};
 
 struct op *op_sort(struct op *child, struct ast **keys, bool *desc, uint32_t n)
 {
-	struct sort_op *s = calloc(1, sizeof *s);
+	struct sort_op *s = op_new(sizeof *s, &sort_vt, child);
 
 	if (s == NULL)
 		return NULL;
-	s->base.vt = &sort_vt;
-	s->base.child = child;
 	s->keys = keys;
 	s->desc = desc;
 	s->n = n;
@@ -989,12 +983,10 @@ static const struct op_vt skip_vt = {"Limit", skip_open, skip_next,
 struct op *op_skip_limit(struct op *child, struct ast *skip, struct ast *limit,
 			 bool drain)
 {
-	struct skip_op *s = calloc(1, sizeof *s);
+	struct skip_op *s = op_new(sizeof *s, &skip_vt, child);
 
 	if (s == NULL)
 		return NULL;
-	s->base.vt = &skip_vt;
-	s->base.child = child;
 	s->skip = skip;
 	s->limit = limit;
 	s->drain = drain;
@@ -1088,14 +1080,12 @@ static const struct op_vt union_vt = {"Union", union_open, union_next,
 struct op *op_union(struct op *a, struct op *b, int32_t *a_slots,
 		    int32_t *b_slots, int32_t *out_slots, uint32_t n, bool all)
 {
-	struct union_op *u = calloc(1, sizeof *u);
+	struct union_op *u = op_new(sizeof *u, &union_vt, a);
 
 	if (u == NULL || (u->tmp = calloc(n + 1, sizeof *u->tmp)) == NULL) {
 		free(u);
 		return NULL;
 	}
-	u->base.vt = &union_vt;
-	u->base.child = a;
 	u->base.child2 = b;
 	u->a_slots = a_slots;
 	u->b_slots = b_slots;
@@ -1163,17 +1153,12 @@ static int apply_next(struct op *op, struct exec_ctx *x)
 static const struct op_vt apply_vt = {"Apply", apply_open, apply_next,
 				      free_nothing};
 
-struct op *op_apply(struct op *outer, struct op *inner, bool unit,
-		    int32_t *null_slots, uint32_t nnull)
+struct op *op_apply(struct op *outer, struct op *inner, bool unit)
 {
-	struct apply_op *a = calloc(1, sizeof *a);
+	struct apply_op *a = op_new(sizeof *a, &apply_vt, outer);
 
-	(void)nnull;
-	free(null_slots);
 	if (a == NULL)
 		return NULL;
-	a->base.vt = &apply_vt;
-	a->base.child = outer;
 	a->base.child2 = inner;
 	a->unit = unit;
 	return &a->base;
@@ -1228,12 +1213,10 @@ static const struct op_vt eager_vt = {"Eager", eager_open, eager_next,
 
 struct op *op_eager(struct op *child)
 {
-	struct eager_op *e = calloc(1, sizeof *e);
+	struct eager_op *e = op_new(sizeof *e, &eager_vt, child);
 
 	if (e == NULL)
 		return NULL;
-	e->base.vt = &eager_vt;
-	e->base.child = child;
 	return &e->base;
 }
 
@@ -1377,12 +1360,10 @@ struct op *op_procedure(struct op *child, const struct cypher_proc *proc,
 			struct ast **args, uint32_t nargs, int32_t *slots,
 			uint32_t *fields, uint32_t n)
 {
-	struct proc_op *p = calloc(1, sizeof *p);
+	struct proc_op *p = op_new(sizeof *p, &proc_vt, child);
 
 	if (p == NULL)
 		return NULL;
-	p->base.vt = &proc_vt;
-	p->base.child = child;
 	p->proc = proc;
 	p->args = args;
 	p->nargs = nargs;

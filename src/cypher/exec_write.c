@@ -588,14 +588,12 @@ static const struct op_vt delete_vt = {"Delete", write_open, write_next,
 
 struct op *op_write(struct op *child, struct ast *clause)
 {
-	struct write_op *w = calloc(1, sizeof *w);
+	struct write_op *w = op_new(sizeof *w, clause->kind == AST_CREATE   ? &create_vt
+		     : clause->kind == AST_DELETE ? &delete_vt
+						  : &set_vt, child);
 
 	if (w == NULL)
 		return NULL;
-	w->base.vt = clause->kind == AST_CREATE   ? &create_vt
-		     : clause->kind == AST_DELETE ? &delete_vt
-						  : &set_vt;
-	w->base.child = child;
 	w->clause = clause;
 	return &w->base;
 }
@@ -646,12 +644,10 @@ static const struct op_vt foreach_vt = {"Foreach", write_open, foreach_next,
 struct op *op_foreach(struct op *child, struct op *body, struct ast *list,
 		      int32_t slot)
 {
-	struct foreach_op *f = calloc(1, sizeof *f);
+	struct foreach_op *f = op_new(sizeof *f, &foreach_vt, child);
 
 	if (f == NULL)
 		return NULL;
-	f->base.vt = &foreach_vt;
-	f->base.child = child;
 	f->base.child2 = body;
 	f->list = list;
 	f->slot = slot;
@@ -743,17 +739,12 @@ static int merge_next(struct op *op, struct exec_ctx *x)
 static const struct op_vt merge_vt = {"Merge", merge_open, merge_next,
 				      write_free};
 
-struct op *op_merge(struct op *child, struct op *match, struct ast *clause,
-		    int32_t *new_slots, uint32_t nnew)
+struct op *op_merge(struct op *child, struct op *match, struct ast *clause)
 {
-	struct merge_op *m = calloc(1, sizeof *m);
+	struct merge_op *m = op_new(sizeof *m, &merge_vt, child);
 
-	(void)nnew;
-	free(new_slots);
 	if (m == NULL)
 		return NULL;
-	m->base.vt = &merge_vt;
-	m->base.child = child;
 	m->base.child2 = match;
 	m->clause = clause;
 	return &m->base;

@@ -892,44 +892,44 @@ static struct ast *power(struct parser *p)
 	return a;
 }
 
+struct op_token {
+	const char *tok;
+	uint16_t op;
+};
+
+/* One level of left-associative binary operators over next. */
+static struct ast *left_assoc(struct parser *p,
+			      struct ast *(*next)(struct parser *p),
+			      const struct op_token *ops, size_t n)
+{
+	struct ast *a = next(p);
+
+	while (a != NULL) {
+		size_t i = 0;
+
+		while (i < n && !accept_p(p, ops[i].tok))
+			i++;
+		if (i == n)
+			return a;
+		a = binary(p, AST_BINOP, ops[i].op, a, next(p));
+	}
+	return NULL;
+}
+
 static struct ast *mul(struct parser *p)
 {
-	struct ast *a = power(p);
+	static const struct op_token ops[] = {
+		{"*", AST_OP_MUL}, {"/", AST_OP_DIV}, {"%", AST_OP_MOD}};
 
-	for (;;) {
-		uint16_t op;
-
-		if (a == NULL)
-			return NULL;
-		if (accept_p(p, "*"))
-			op = AST_OP_MUL;
-		else if (accept_p(p, "/"))
-			op = AST_OP_DIV;
-		else if (accept_p(p, "%"))
-			op = AST_OP_MOD;
-		else
-			return a;
-		a = binary(p, AST_BINOP, op, a, power(p));
-	}
+	return left_assoc(p, power, ops, 3);
 }
 
 static struct ast *additive(struct parser *p)
 {
-	struct ast *a = mul(p);
+	static const struct op_token ops[] = {{"+", AST_OP_ADD},
+					      {"-", AST_OP_SUB}};
 
-	for (;;) {
-		uint16_t op;
-
-		if (a == NULL)
-			return NULL;
-		if (accept_p(p, "+"))
-			op = AST_OP_ADD;
-		else if (accept_p(p, "-"))
-			op = AST_OP_SUB;
-		else
-			return a;
-		a = binary(p, AST_BINOP, op, a, mul(p));
-	}
+	return left_assoc(p, mul, ops, 2);
 }
 
 static struct ast *string_list_null(struct parser *p)

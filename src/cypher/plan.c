@@ -883,7 +883,8 @@ static int star_items(struct planner *pl, struct ast *clause, struct scope *sc,
 
 	if (items == NULL || scope_copy(pl, &sorted, sc) < 0)
 		return -1;
-	qsort(sorted.v, sorted.n, sizeof *sorted.v, cmp_var_name);
+	if (sorted.n > 1)
+		qsort(sorted.v, sorted.n, sizeof *sorted.v, cmp_var_name);
 	items->kind = AST_LIST_OF;
 	items->n = 0;
 	items->kids = arena_alloc(&pl->st->arena,
@@ -1394,7 +1395,7 @@ static struct op *plan_merge(struct planner *pl, struct ast *c,
 		return NULL;
 	}
 	pl->plan->writes = true;
-	struct op *m = op_merge(op, match, c, NULL, 0);
+	struct op *m = op_merge(op, match, c);
 	if (m == NULL) {
 		op_free_tree(match);
 		op_free_tree(op);
@@ -1540,7 +1541,7 @@ static struct op *plan_subquery(struct planner *pl, struct ast *c,
 		}
 	}
 	scope_free(&inner);
-	a = op_apply(op, body, ret == NULL, NULL, 0);
+	a = op_apply(op, body, ret == NULL);
 	if (a == NULL) {
 		op_free_tree(body);
 		op_free_tree(op);
@@ -1753,8 +1754,12 @@ static struct op *plan_union(struct planner *pl, struct ast *q,
 		goto oom;
 	a = plan_query(pl, q->kids[0], input, &s1, &ra);
 	input = NULL;
-	b = a ? plan_query(pl, q->kids[1], arg, &s2, &rb) : NULL;
-	arg = NULL;
+	if (a != NULL) { /* the right side takes arg, also when it fails */
+		b = plan_query(pl, q->kids[1], arg, &s2, &rb);
+		arg = NULL;
+	} else {
+		b = NULL;
+	}
 	if (a == NULL || b == NULL) {
 		op_free_tree(a);
 		op_free_tree(b);

@@ -104,27 +104,6 @@ static const char *const keywords[] = {
 	"count(*)", "null", "NOT ", "IN ", "=~ ", "+=", "shortestPath(",
 };
 
-/* Engine bugs found by this test and not fixed yet, so that the test
- * guards everything else; remove an entry when its reproducer passes under
- * GRAFT_FUZZ_REPLAY='<reproducer>'. Leaks are suppressed by the function
- * that allocated them (LeakSanitizer reads this hook at exit):
- * - plan_union (plan.c) leaks its argument operator when the left side of
- *   a UNION fails to plan: RETURN n AS x UNION RETURN 1 AS x
- * - agg_next (exec_ops.c) leaks the items evaluated before one that fails:
- *   RETURN 'x' AS a, toString(collect(1)) AS b */
-const char *__lsan_default_suppressions(void);
-const char *__lsan_default_suppressions(void)
-{
-	return "leak:plan_union\nleak:agg_next\n";
-}
-
-/* Crashes: mutated statements containing these are not run. */
-static const char *const known_bugs[] = {
-	/* Double free (realloc to 0 bytes in map_projection, eval.c) for an
-	 * entity without properties: CREATE (n) RETURN n {.*} AS m */
-	"{.*}",
-};
-
 struct fuzz {
 	struct harness h;
 	struct cypher_engine *engine; /* with timeout and memory guard */
@@ -134,7 +113,7 @@ struct fuzz {
 	uint64_t rng;
 	bool verbose;
 	/* counts, for the summary */
-	unsigned rows_ok, errors, syntax, timeouts, skipped;
+	unsigned rows_ok, errors, syntax, timeouts;
 };
 
 /* The statement running now, for the crash handlers. */
@@ -561,57 +540,6 @@ static void pull(struct fuzz *f, struct cypher_tx *tx, struct cypher_result *r,
 	f->rows_ok++;
 }
 
-/* Known bug: lists built by range() are charged to neither the memory
- * guard nor the timeout, and UNWIND, aggregation and expressions (reduce,
- * list comprehensions) never check the timeout. With a 250 ms timeout and
- * a 64 MiB guard (ASan build): RETURN size(range(1, 100000000)) takes 2 s
- * and 1.7 GiB; UNWIND range(1, 10000) AS x UNWIND range(1, 10000) AS y
- * RETURN count(*) 27 s; RETURN size(reduce(s = '', x IN range(1, 100000) |
- * s + 'xxxxxxxx')) more than two minutes. So: no range() next to a number
- * of six digits or more. */
-static bool huge_range(const char *q, size_t len)
-{
-	size_t run = 0;
-
-	if (memmem(q, len, "range", 5) == NULL)
-		return false;
-	for (size_t i = 0; i < len; i++) {
-		run = q[i] >= '0' && q[i] <= '9' ? run + 1 : 0;
-		if (run >= 6)
-			return true;
-	}
-	return false;
-}
-
-/* Known bug: RETURN * or WITH * with no variable in scope passes NULL to
- * qsort (star_items, plan.c), which UBSan stops at: RETURN *
- * So: no RETURN or WITH (any case) followed by a star. */
-static bool star_projection(const char *q, size_t len)
-{
-	static const char *const kw[] = {"return", "with"};
-
-	for (size_t i = 0; i < len; i++)
-		for (size_t k = 0; k < 2; k++) {
-			size_t n = strlen(kw[k]), j = i + n;
-
-			if (len - i < n || strncasecmp(q + i, kw[k], n) != 0)
-				continue;
-			while (j < len && isspace((unsigned char)q[j]))
-				j++;
-			if (j < len && q[j] == '*')
-				return true;
-		}
-	return false;
-}
-
-static bool hits_known_bug(const char *q, size_t len)
-{
-	for (size_t i = 0; i < sizeof known_bugs / sizeof *known_bugs; i++)
-		if (memmem(q, len, known_bugs[i], strlen(known_bugs[i])) != NULL)
-			return true;
-	return huge_range(q, len) || star_projection(q, len);
-}
-
 static void run_one(struct fuzz *f, const char *q, size_t len)
 {
 	struct cypher_tx_options o = {.timeout_ms = TX_TIMEOUT_MS};
@@ -722,7 +650,7 @@ static void test_cypher_fuzz_mutations_end_cleanly(void **state)
 		run_one(f, replay, strlen(replay));
 		return;
 	}
-	f->rows_ok = f->errors = f->syntax = f->timeouts = f->skipped = 0;
+	f->rows_ok = f->errors = f->syntax = f->timeouts = 0;
 	for (uint64_t i = 0; i < iters; i++) {
 		struct harness_text t = {0};
 		const char *q = f->corpus[below(f, f->ncorpus)];
@@ -731,17 +659,13 @@ static void test_cypher_fuzz_mutations_end_cleanly(void **state)
 		for (size_t k = below(f, 4) == 0 ? 2 + below(f, 2) : 1; k > 0;
 		     k--)
 			mutate(f, &t);
-		if (hits_known_bug(t.s, t.len))
-			f->skipped++;
-		else
-			run_one(f, t.s, t.len);
+		run_one(f, t.s, t.len);
 		free(t.s);
 	}
 	printf("%llu mutated statements: %u gave rows (up to %d), %u clean "
-	       "errors (%u syntax errors, %u timeouts), %u not run (known "
-	       "bugs)\n",
+	       "errors (%u syntax errors, %u timeouts)\n",
 	       (unsigned long long)iters, f->rows_ok, MAX_ROWS, f->errors,
-	       f->syntax, f->timeouts, f->skipped);
+	       f->syntax, f->timeouts);
 }
 
 int main(void)
