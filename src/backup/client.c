@@ -277,10 +277,11 @@ static int receive(struct fetch *f, struct reply *r, char *errmsg)
 	if (rv == GRAFT_OK)
 		rv = backup_stream_parse_end(&f->p, errmsg);
 	if (rv == GRAFT_ECORRUPT && !f->p.done)
-		graft_errf(errmsg, GRAFT_EIO, "the backup server at %s stopped "
-			   "sending after transaction %" PRIu64 " of %" PRIu64
-			   "; its log says why",
-			   f->addr, f->p.next - 1, f->p.last);
+		graft_errf(errmsg, GRAFT_EIO, "the backup server at %s closed "
+			   "the connection before the end of the backup (%" PRIu64
+			   " bytes received; transactions to %" PRIu64 " of %"
+			   PRIu64 "); its log says why",
+			   f->addr, f->received, f->p.next - 1, f->p.last);
 	if (f->o->progress != NULL && f->received > 0)
 		show_progress(f, true);
 	return rv;

@@ -48,7 +48,32 @@
 #define STALL_MS 600000
 #define CKPT_PREFIX "checkpoint."
 
+/* A connection's life. Every change goes through set_state, which checks
+ * it against `allowed` (always, not only in debug builds): a connection
+ * whose memory a worker still uses must never be freed. */
+enum bconn_state {
+	BC_READING,  /* waiting for the request line */
+	BC_WORKING,  /* a worker prepares or fills the next chunk */
+	BC_WRITING,  /* the loop owns the output: a write is in flight */
+	BC_DRAINING, /* closed while a worker runs: freed after it returns */
+	BC_CLOSED,   /* handles closing; freed when they are */
+	BC_N_STATES
+};
+
+static const char *const state_names[BC_N_STATES] = {
+	"READING", "WORKING", "WRITING", "DRAINING", "CLOSED",
+};
+
+static const bool allowed[BC_N_STATES][BC_N_STATES] = {
+	[BC_READING] = {[BC_WORKING] = true, [BC_WRITING] = true,
+			[BC_CLOSED] = true},
+	[BC_WORKING] = {[BC_WRITING] = true, [BC_DRAINING] = true},
+	[BC_WRITING] = {[BC_WORKING] = true, [BC_CLOSED] = true},
+	[BC_DRAINING] = {[BC_CLOSED] = true},
+};
+
 struct bconn {
+	enum bconn_state state;
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_work_t work;
@@ -56,7 +81,7 @@ struct bconn {
 	struct backup_server *s;
 	struct bconn *prev, *next;
 	unsigned handles; /* open handles (tcp, timer) */
-	bool closing, working, done, prepared;
+	bool done, prepared;
 	bool refused; /* the reply is an ERR line */
 	char req[REQ_MAX];
 	size_t req_len;
@@ -96,11 +121,21 @@ static void server_maybe_free(struct backup_server *s)
 	free(s);
 }
 
+static void set_state(struct bconn *c, enum bconn_state to)
+{
+	if (!allowed[c->state][to]) {
+		graft_error("backup connection: no transition %s -> %s",
+			    state_names[c->state], state_names[to]);
+		abort();
+	}
+	c->state = to;
+}
+
 static void conn_maybe_free(struct bconn *c)
 {
 	struct backup_server *s = c->s;
 
-	if (c->handles > 0 || c->working)
+	if (c->handles > 0 || c->state != BC_CLOSED)
 		return;
 	if (c->prev != NULL)
 		c->prev->next = c->next;
@@ -127,9 +162,9 @@ static void conn_close_cb(uv_handle_t *h)
 
 static void conn_close(struct bconn *c)
 {
-	if (c->closing)
+	if (c->state == BC_CLOSED || c->state == BC_DRAINING)
 		return;
-	c->closing = true;
+	set_state(c, c->state == BC_WORKING ? BC_DRAINING : BC_CLOSED);
 	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
 	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
 }
@@ -383,8 +418,10 @@ static void write_cb(uv_write_t *req, int status)
 {
 	struct bconn *c = req->data;
 
-	if (status != 0 || c->done || c->closing) {
-		if (status != 0 && !c->closing)
+	if (c->state == BC_CLOSED) /* cancelled by the close */
+		return;
+	if (status != 0 || c->done) {
+		if (status != 0)
 			graft_warn("backup of %s: the client went away (%s)",
 				   c->db, uv_strerror(status));
 		else if (c->status == GRAFT_OK && c->done && c->prepared &&
@@ -400,6 +437,7 @@ static void write_cb(uv_write_t *req, int status)
 	queue_fill(c);
 }
 
+/* Precondition: state WRITING. */
 static void send_out(struct bconn *c)
 {
 	uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
@@ -421,10 +459,14 @@ static void after_work_cb(uv_work_t *w, int status)
 {
 	struct bconn *c = w->data;
 
-	c->working = false;
-	if (c->closing || status != 0) {
-		conn_close(c);
+	if (c->state == BC_DRAINING) {
+		set_state(c, BC_CLOSED);
 		conn_maybe_free(c);
+		return;
+	}
+	set_state(c, BC_WRITING);
+	if (status != 0) {
+		conn_close(c);
 		return;
 	}
 	if (c->status != GRAFT_OK)
@@ -439,7 +481,7 @@ static void queue_fill(struct bconn *c)
 		conn_close(c);
 		return;
 	}
-	c->working = true;
+	set_state(c, BC_WORKING);
 }
 
 static void reply_and_close(struct bconn *c, const char *fmt, ...)
@@ -454,6 +496,7 @@ static void reply_and_close(struct bconn *c, const char *fmt, ...)
 	vput_line(c, fmt, ap);
 	va_end(ap);
 	c->done = true;
+	set_state(c, BC_WRITING);
 	send_out(c);
 }
 
@@ -475,10 +518,12 @@ static void reply_list(struct bconn *c)
 	if (rv == GRAFT_OK)
 		rv = graft_buf_append(&c->out, "\n", 1);
 	c->done = true;
-	if (rv == GRAFT_OK)
-		send_out(c);
-	else
+	if (rv != GRAFT_OK) {
 		conn_close(c);
+		return;
+	}
+	set_state(c, BC_WRITING);
+	send_out(c);
 }
 
 static void start_job(struct bconn *c, const char *db)
