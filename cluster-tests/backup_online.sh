@@ -91,6 +91,17 @@ done
 ls "$T/failed" | grep -q '^neo4j-.*\.backup\.failed$' || fail "no kept file: $(ls "$T/failed")"
 expect_in "$out" "partial artifact is kept as" "keep-failed"
 
+step "a server stopped during a backup stops cleanly; the client leaves no artifact"
+mkdir "$T/stopped"
+"$GRAFT_ADMIN" --config "$T/src.conf" database backup --from="$FROM" --to-path="$T/stopped" \
+	--compress=false neo4j >"$T/stopped.out" 2>&1 &
+client=$!
 GRAFTD_PID=$SRC_PID
 stop_graftd "$T/src.out"
+if wait "$client"; then
+	echo "(the backup finished before the server stopped)"
+else
+	expect_in "$(cat "$T/stopped.out")" "Backup of neo4j FAILED" "stopped server"
+	[ -z "$(ls "$T/stopped")" ] || fail "a cut backup left: $(ls "$T/stopped")"
+fi
 echo "PASS"
