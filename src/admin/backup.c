@@ -142,13 +142,34 @@ static bool accepted_noop(int argc, char **argv, int *i)
 	return false;
 }
 
+static void usage(bool legacy)
+{
+	if (legacy)
+		printf("usage: graft-admin backup --backup-dir=DIR "
+		       "--database=NAME [--from=HOST:PORT[,...]]\n"
+		       "                          [--type=FULL|DIFF|AUTO] "
+		       "[--compress[=true|false]] [--verbose]\n");
+	else
+		printf("usage: graft-admin database backup [--from=HOST:PORT[,...]] "
+		       "--to-path=DIR\n"
+		       "         [--type=FULL|DIFF|AUTO] [--compress[=true|false]] "
+		       "[--keep-failed[=true|false]]\n"
+		       "         [--verbose] [--verify] [--additional-config=FILE] "
+		       "[<database>|\"glob*\"...]\n"
+		       "       graft-admin database backup --inspect-path=PATH\n");
+	printf("See docs/operations/backup.md.\n");
+}
+
 static int parse_args(struct backup_cmd *c, int argc, char **argv)
 {
 	const char *val;
 	int i;
 
 	for (i = 0; i < argc; i++) {
-		if (match_opt(argc, argv, &i, "--from", true, &val)) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			usage(c->legacy);
+			return 1;
+		} else if (match_opt(argc, argv, &i, "--from", true, &val)) {
 			if (val == NULL || add_from(c, val) != 0)
 				return -1;
 		} else if (match_opt(argc, argv, &i,
@@ -414,8 +435,11 @@ int admin_backup(const char *config_path, int argc, char **argv, bool legacy)
 	c.legacy = legacy;
 	c.o.compress = true;
 	c.o.type = BACKUP_WANT_AUTO;
-	if (parse_args(&c, argc, argv) != 0)
+	rv = parse_args(&c, argc, argv);
+	if (rv != 0) {
+		rv = rv > 0 ? 0 : 2; /* --help, or a usage error */
 		goto out;
+	}
 	if (c.inspect_path != NULL) {
 		rv = inspect(c.inspect_path);
 		goto out;

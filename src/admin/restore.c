@@ -125,6 +125,11 @@ static int parse_args(struct restore_cmd *c, int argc, char **argv,
 	int i, rv = 0;
 
 	for (i = 0; i < argc && rv == 0; i++) {
+		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
+			printf("usage: see `graft-admin help` and "
+			       "docs/operations/restore.md\n");
+			return 1;
+		}
 		if (opt_value(argc, argv, &i, legacy ? "--from" : "--from-path",
 			      false, &val))
 			rv = val != NULL ? split_paths(c, val) : -1;
@@ -283,8 +288,11 @@ int admin_restore(const char *config_path, int argc, char **argv,
 	struct dbms_options d;
 	int rv = 2;
 
-	if (parse_args(&c, argc, argv, mode) != 0)
+	rv = parse_args(&c, argc, argv, mode);
+	if (rv != 0) {
+		rv = rv > 0 ? 0 : 2; /* --help, or a usage error */
 		goto out;
+	}
 	rv = 1;
 	cfg = admin_load_config(config_path, true);
 	if (cfg == NULL)
