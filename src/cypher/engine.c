@@ -223,6 +223,7 @@ static void tx_free(struct cypher_tx *t)
 		t->next->prev = t->prev;
 	actions_free(t->actions);
 	graft_value_free(&t->metadata);
+	free(t->unique_nodes);
 	free(t);
 }
 
@@ -310,6 +311,10 @@ int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 				 tx->terminated ? "was terminated" : "has failed");
 		cypher_tx_rollback(tx);
 		return GRAFT_EINVAL;
+	}
+	if (tx->n_unique > 0 && schema_recheck(tx, &req->error) != GRAFT_OK) {
+		cypher_tx_rollback(tx);
+		return GRAFT_ECONSTRAINT;
 	}
 	rv = start_db_commit(req);
 	if (rv != GRAFT_OK)

@@ -78,6 +78,10 @@ struct cypher_tx {
 	struct graft_value metadata;
 	struct admin_action *actions;
 	char current_query[256];
+	/* nodes written under a uniqueness constraint: checked again at
+	 * commit against what committed meanwhile */
+	uint64_t *unique_nodes;
+	size_t n_unique, cap_unique;
 };
 
 struct cypher_result {
@@ -120,8 +124,13 @@ const struct schema_rule *schema_by_target(struct cypher_engine *e,
 /* Applies a deferred SCHEMA action to the system database, then cb. */
 int schema_apply(struct cypher_engine *e, struct admin_action *a,
 		 void (*cb)(void *arg, int status, const char *msg), void *arg);
-/* Fails the statement if node breaks a uniqueness constraint of x->db. */
+/* Fails the statement if node breaks a uniqueness constraint of x->db;
+ * otherwise guards the value against concurrent commits and remembers the
+ * node for schema_recheck. */
 int schema_check_unique(struct exec_ctx *x, uint64_t node);
+/* At commit: the remembered nodes against the graph as committed now.
+ * GRAFT_OK or GRAFT_ECONSTRAINT with err filled. */
+int schema_recheck(struct cypher_tx *tx, struct cypher_error *err);
 bool schema_has_constraints(struct cypher_engine *e, const char *db);
 
 #endif

@@ -271,6 +271,28 @@ static int violation(struct exec_ctx *x, const struct schema_rule *r,
 			      r->name);
 }
 
+/* Two transactions writing the same constrained value conflict at commit,
+ * and the node is checked again then. */
+static int track(struct exec_ctx *x, uint64_t node, uint32_t l, uint32_t k,
+		 const struct graft_value *v)
+{
+	struct cypher_tx *t = x->ctx;
+	uint64_t h = cypher_equivalent_hash(v) ^ ((uint64_t)l << 32 | k) *
+							0x9e3779b97f4a7c15ull;
+
+	if (t->n_unique == t->cap_unique) {
+		size_t cap = t->cap_unique ? t->cap_unique * 2 : 16;
+		uint64_t *p = realloc(t->unique_nodes, cap * sizeof *p);
+
+		if (p == NULL)
+			return exec_oom(x);
+		t->unique_nodes = p;
+		t->cap_unique = cap;
+	}
+	t->unique_nodes[t->n_unique++] = node;
+	return exec_rv(x, db_tx_guard(x->tx, h));
+}
+
 static int check_rule(struct exec_ctx *x, const struct schema_rule *r,
 		      uint64_t node)
 {
@@ -291,7 +313,7 @@ static int check_rule(struct exec_ctx *x, const struct schema_rule *r,
 	while ((id = db_cursor_next(&c)) != GRAPH_NO_ID)
 		if (id != node)
 			return violation(x, r, id, v);
-	return 0;
+	return track(x, node, l, k, v);
 }
 
 int schema_check_unique(struct exec_ctx *x, uint64_t node)
@@ -304,4 +326,20 @@ int schema_check_unique(struct exec_ctx *x, uint64_t node)
 		    check_rule(x, &e->rules[i], node) < 0)
 			return -1;
 	return 0;
+}
+
+int schema_recheck(struct cypher_tx *tx, struct cypher_error *err)
+{
+	struct exec_ctx x = {.ctx = tx, .engine = tx->e, .db = tx->db,
+			     .tx = tx->tx, .err = err};
+	struct cypher_stats stats = {0};
+	size_t n = tx->n_unique;
+
+	x.stats = &stats;
+	tx->n_unique = 0; /* the checks below track again */
+	for (size_t i = 0; i < n; i++)
+		if (db_tx_node_exists(tx->tx, tx->unique_nodes[i]) &&
+		    schema_check_unique(&x, tx->unique_nodes[i]) < 0)
+			return GRAFT_ECONSTRAINT;
+	return GRAFT_OK;
 }

@@ -154,6 +154,8 @@ static const char *key_kind_name(uint64_t key)
 		return "node";
 	case DB_KEY_REL:
 		return "relationship";
+	case DB_KEY_GUARD:
+		return "unique value";
 	default:
 		return "index";
 	}
@@ -183,11 +185,13 @@ static int check_pending(const struct db *db, const struct txrec *r,
 	}
 	if (hit == IDMAP_EMPTY)
 		return GRAFT_OK;
-	if (hit >> 62 == DB_KEY_INDEX)
+	if (hit >> 62 == DB_KEY_INDEX || hit >> 62 == DB_KEY_GUARD)
 		return graft_errf(errmsg, GRAFT_ECONFLICT,
 				  "a concurrent transaction that is committing "
-				  "now changes the same index; retry the "
-				  "transaction");
+				  "now changes the same %s; retry the "
+				  "transaction",
+				  hit >> 62 == DB_KEY_INDEX ? "index"
+							    : "unique value");
 	return graft_errf(errmsg, GRAFT_ECONFLICT,
 			  "%s %llu is changed by a concurrent transaction that "
 			  "is committing now; retry the transaction",
@@ -313,6 +317,7 @@ static int log_record(struct db *db, struct db_commit_req *req)
 				    r->ops[i].type == TXREC_REL_DELETE
 			    ? 3
 			    : 1;
+	max_keys += req->n_guards;
 	c = malloc(sizeof *c + max_keys * sizeof *c->keys);
 	if (c == NULL)
 		return GRAFT_ENOMEM;
@@ -325,8 +330,12 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	rv = apply_validate(db, r, req->errmsg);
 	if (rv == GRAFT_OK) {
 		c->n_keys = written_keys(db, r, c->keys);
+		for (size_t i = 0; i < req->n_guards; i++)
+			c->keys[c->n_keys++] = req->guards[i];
 		rv = check_pending(db, r, c, req->errmsg);
 	}
+	free(req->guards);
+	req->guards = NULL;
 	if (rv == GRAFT_OK && db->log_failure != GRAFT_OK) {
 		rv = db->log_failure;
 		log_failure_msg(db, rv, req->errmsg);
@@ -368,6 +377,7 @@ err_after_alloc:
 int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 {
 	struct db *db = tx->db;
+	bool undone;
 	int rv;
 
 	req->db = db;
@@ -376,6 +386,8 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 	req->errmsg[0] = '\0';
 	req->status = GRAFT_OK;
 	req->next = NULL;
+	req->guards = NULL;
+	req->n_guards = 0;
 	txrec_init(&req->rec);
 	if (db->closing) {
 		tx_free(tx);
@@ -397,15 +409,21 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 		return GRAFT_OK;
 	}
 	rv = record_build(tx, &req->rec);
+	req->guards = tx->guards.v; /* the commit carries them from here */
+	req->n_guards = tx->guards.n;
+	tx->guards.v = NULL;
 	tx_free(tx);
-	if (rv == GRAFT_OK && req->rec.n_ops == 0) {
-		/* Every change was undone within the transaction. */
+	/* n_ops 0: every change was undone within the transaction */
+	undone = rv == GRAFT_OK && req->rec.n_ops == 0;
+	if (rv == GRAFT_OK && !undone)
+		rv = log_record(db, req);
+	free(req->guards); /* log_record took them unless it failed early */
+	req->guards = NULL;
+	if (undone) {
 		txrec_free(&req->rec);
 		defer(db, req, GRAFT_OK);
 		return GRAFT_OK;
 	}
-	if (rv == GRAFT_OK)
-		rv = log_record(db, req);
 	if (rv != GRAFT_OK)
 		txrec_free(&req->rec);
 	return rv;

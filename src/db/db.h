@@ -152,6 +152,12 @@ int db_tx_index_create(struct db_tx *tx, uint32_t label, uint32_t key);
 /* GRAFT_ENOTFOUND if it does not. */
 int db_tx_index_drop(struct db_tx *tx, uint32_t label, uint32_t key);
 
+/* Makes the transaction's commit conflict (GRAFT_ECONFLICT, retriable) with
+ * any concurrent commit still in flight that guards the same hash: how a
+ * rule above this layer (a uniqueness constraint on a value) keeps two
+ * transactions that each checked alone from both committing. */
+int db_tx_guard(struct db_tx *tx, uint64_t hash);
+
 /* Commit ---------------------------------------------------------------- */
 struct db_commit_req;
 typedef void (*db_commit_cb)(struct db_commit_req *req, int status);
@@ -167,6 +173,8 @@ struct db_commit_req {
 	struct txrec rec;
 	db_commit_cb cb;
 	int status;
+	uint64_t *guards;
+	size_t n_guards;
 };
 
 /* Commits tx, which is consumed (freed) whether or not this succeeds. cb runs

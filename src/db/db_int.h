@@ -132,6 +132,7 @@ struct db_tx {
 	struct idvec created_nodes, touched_nodes; /* in order of arrival */
 	struct idvec created_rels, touched_rels;
 	struct ov_vindex values;      /* node property values written */
+	struct idvec guards;          /* db_tx_guard keys */
 	struct idvec labelled;        /* committed nodes given a label */
 	struct ov_index *indexes;
 	size_t n_indexes, cap_indexes;

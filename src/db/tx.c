@@ -86,6 +86,13 @@ bool ov_vindex_has(const struct ov_vindex *ix, uint64_t hash, uint64_t id)
 	return false;
 }
 
+int db_tx_guard(struct db_tx *tx, uint64_t hash)
+{
+	/* the low bit cleared keeps a guard from ever being IDMAP_EMPTY */
+	return idvec_push(&tx->guards,
+			  db_key(DB_KEY_GUARD, hash & (DB_MAX_ID - 2)));
+}
+
 int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 {
 	struct db_tx *tx;
@@ -144,6 +151,7 @@ void tx_free(struct db_tx *tx)
 	free(tx->created_rels.v);
 	free(tx->touched_rels.v);
 	free(tx->values.slots);
+	free(tx->guards.v);
 	free(tx->labelled.v);
 	free(tx->indexes);
 	free(tx);

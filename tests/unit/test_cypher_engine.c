@@ -289,6 +289,44 @@ static void a_write_is_complete_before_its_first_row(void **state)
 	cypher_tx_rollback(tx);
 }
 
+static void a_unique_value_created_by_two_transactions_commits_once(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *a, *b, *c, *d;
+	struct cypher_error err;
+	struct commit_wait wa, wb;
+	const char *mk = "CREATE (:U {x: 1})";
+
+	exec_ok(f, "CREATE CONSTRAINT u_x FOR (n:U) REQUIRE n.x IS UNIQUE");
+	/* one after the other: the second sees the first at commit */
+	a = begin(f->h.engine);
+	b = begin(f->h.engine);
+	assert_int_equal(drain(a, mk, &err), 0);
+	assert_int_equal(drain(b, mk, &err), 0); /* alone, b sees no clash */
+	assert_int_equal(commit(f, a, &wa), GRAFT_OK);
+	assert_int_not_equal(commit(f, b, &wb), GRAFT_OK);
+	assert_string_equal(wb.req.error.code,
+			    "Neo.ClientError.Schema.ConstraintValidationFailed");
+	/* both in flight at once: the guard makes the second conflict */
+	exec_ok(f, "MATCH (u:U) DELETE u");
+	c = begin(f->h.engine);
+	d = begin(f->h.engine);
+	assert_int_equal(drain(c, mk, &err), 0);
+	assert_int_equal(drain(d, mk, &err), 0);
+	memset(&wa, 0, sizeof wa);
+	memset(&wb, 0, sizeof wb);
+	wa.req.data = &wa;
+	wb.req.data = &wb;
+	assert_int_equal(cypher_tx_commit(c, &wa.req, committed), GRAFT_OK);
+	assert_int_equal(cypher_tx_commit(d, &wb.req, committed), GRAFT_OK);
+	while (!wa.done || !wb.done)
+		uv_run(&f->h.loop, UV_RUN_ONCE);
+	assert_int_equal(wa.status, GRAFT_OK);
+	assert_int_not_equal(wb.status, GRAFT_OK);
+	assert_string_equal(wb.req.error.code,
+			    "Neo.TransientError.Transaction.Outdated");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -314,6 +352,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			a_write_is_complete_before_its_first_row, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			a_unique_value_created_by_two_transactions_commits_once,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
