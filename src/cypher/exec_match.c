@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/buf.h"
 #include "ops.h"
 #include "plan_int.h"
 
@@ -406,22 +407,12 @@ static int push_frame(struct exec_ctx *x, struct match_step *s, uint64_t node)
 
 static int push_rel(struct exec_ctx *x, struct match_step *s, uint64_t r)
 {
-	if (s->nrels == s->rels_cap) {
-		uint32_t cap = s->rels_cap ? s->rels_cap * 2 : 8;
-		uint64_t *p = realloc(s->rels, cap * sizeof *p);
-
-		if (p == NULL)
-			return exec_oom(x);
-		s->rels = p;
-		s->rels_cap = cap;
-	}
-	s->rels[s->nrels++] = r;
-	return 0;
+	return exec_rv(x, graft_u64_push(&s->rels, &s->nrels, &s->rels_cap, r));
 }
 
 static bool in_path(const struct match_step *s, uint64_t r)
 {
-	for (uint32_t i = 0; i < s->nrels; i++)
+	for (size_t i = 0; i < s->nrels; i++)
 		if (s->rels[i] == r)
 			return true;
 	return false;
@@ -431,9 +422,9 @@ static int bind_varlen(struct exec_ctx *x, struct match_step *s, uint64_t node)
 {
 	struct graft_value l;
 
-	if (graft_value_list(&l, s->nrels) != GRAFT_OK)
+	if (graft_value_list(&l, (uint32_t)s->nrels) != GRAFT_OK)
 		return exec_oom(x);
-	for (uint32_t i = 0; i < s->nrels; i++)
+	for (size_t i = 0; i < s->nrels; i++)
 		l.u.list->items[i] = graft_value_ref(GRAFT_VALUE_REL, s->rels[i]);
 	row_set(x, s->rel_slot, l);
 	return bind_target(x, s, node);

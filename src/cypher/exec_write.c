@@ -3,6 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/buf.h"
 #include "engine_int.h"
 #include "ops.h"
 #include "plan_int.h"
@@ -432,17 +433,8 @@ static int delete_rel(struct exec_ctx *x, uint64_t r)
 
 static int pending_push(struct exec_ctx *x, uint64_t node)
 {
-	if (x->npending == x->pending_cap) {
-		size_t cap = x->pending_cap ? x->pending_cap * 2 : 16;
-		uint64_t *p = realloc(x->pending_deletes, cap * sizeof *p);
-
-		if (p == NULL)
-			return exec_oom(x);
-		x->pending_deletes = p;
-		x->pending_cap = cap;
-	}
-	x->pending_deletes[x->npending++] = node;
-	return 0;
+	return exec_rv(x, graft_u64_push(&x->pending_deletes, &x->npending,
+					 &x->pending_cap, node));
 }
 
 static int delete_node(struct exec_ctx *x, uint64_t n, bool detach)

@@ -61,7 +61,7 @@ struct match_step {
 	struct varlen_frame *frames;
 	uint32_t nframes, frames_cap;
 	uint64_t *rels;
-	uint32_t nrels, rels_cap;
+	size_t nrels, rels_cap;
 	bool zero_done;
 };
 

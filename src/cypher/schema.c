@@ -6,6 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/buf.h"
 #include "engine_int.h"
 #include "ops.h"
 
@@ -280,16 +281,9 @@ static int track(struct exec_ctx *x, uint64_t node, uint32_t l, uint32_t k,
 	uint64_t h = cypher_equivalent_hash(v) ^ ((uint64_t)l << 32 | k) *
 							0x9e3779b97f4a7c15ull;
 
-	if (t->n_unique == t->cap_unique) {
-		size_t cap = t->cap_unique ? t->cap_unique * 2 : 16;
-		uint64_t *p = realloc(t->unique_nodes, cap * sizeof *p);
-
-		if (p == NULL)
-			return exec_oom(x);
-		t->unique_nodes = p;
-		t->cap_unique = cap;
-	}
-	t->unique_nodes[t->n_unique++] = node;
+	if (exec_rv(x, graft_u64_push(&t->unique_nodes, &t->n_unique,
+				      &t->cap_unique, node)) < 0)
+		return -1;
 	return exec_rv(x, db_tx_guard(x->tx, h));
 }
 

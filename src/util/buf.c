@@ -68,3 +68,18 @@ int graft_buf_put_u64le(struct graft_buf *b, uint64_t v)
 	graft_put_u64le(tmp, v);
 	return graft_buf_append(b, tmp, sizeof tmp);
 }
+
+int graft_u64_push(uint64_t **v, size_t *n, size_t *cap, uint64_t x)
+{
+	if (*n == *cap) {
+		size_t c = *cap ? *cap * 2 : 16;
+		uint64_t *p = realloc(*v, c * sizeof *p);
+
+		if (p == NULL)
+			return GRAFT_ENOMEM;
+		*v = p;
+		*cap = c;
+	}
+	(*v)[(*n)++] = x;
+	return GRAFT_OK;
+}

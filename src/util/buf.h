@@ -22,6 +22,10 @@ int graft_buf_append(struct graft_buf *b, const void *p, size_t n);
 int graft_buf_put_u32le(struct graft_buf *b, uint32_t v);
 int graft_buf_put_u64le(struct graft_buf *b, uint64_t v);
 
+/* Appends x to a growable array of ids (*v may be NULL with *cap 0).
+ * GRAFT_OK or GRAFT_ENOMEM (then nothing changed). */
+int graft_u64_push(uint64_t **v, size_t *n, size_t *cap, uint64_t x);
+
 static inline uint32_t graft_get_u32le(const uint8_t *p)
 {
 	return (uint32_t)p[0] | (uint32_t)p[1] << 8 | (uint32_t)p[2] << 16 |

@@ -155,11 +155,27 @@ static void test_strerror_covers_every_code(void **state)
 	assert_string_equal(graft_strerror(-1), "unknown error");
 }
 
+static void test_u64_push_grows_and_keeps_order(void **state)
+{
+	uint64_t *v = NULL;
+	size_t n = 0, cap = 0;
+
+	(void)state;
+	for (uint64_t i = 0; i < 1000; i++)
+		assert_int_equal(graft_u64_push(&v, &n, &cap, i * 3), GRAFT_OK);
+	assert_int_equal(n, 1000);
+	assert_true(cap >= n);
+	for (uint64_t i = 0; i < 1000; i++)
+		assert_int_equal(v[i], i * 3);
+	free(v);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c_matches_known_vector),
 		cmocka_unit_test(test_buf_grows_and_encodes_little_endian),
+		cmocka_unit_test(test_u64_push_grows_and_keeps_order),
 		cmocka_unit_test(test_value_copy_is_deep_and_equal),
 		cmocka_unit_test(test_map_sort_keeps_last_duplicate_and_get_finds),
 		cmocka_unit_test(test_value_int_and_float_differ_but_zeroes_hash_alike),
