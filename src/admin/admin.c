@@ -84,6 +84,10 @@ static int validate_config(const char *explicit_path)
 	printf("  bolt:         %s:%u\n", a.host, a.port);
 	graft_config_address(cfg, "server.http.listen_address", &a);
 	printf("  http:         %s:%u\n", a.host, a.port);
+	graft_config_address(cfg, "server.backup.listen_address", &a);
+	printf("  backup:       %s:%u%s\n", a.host, a.port,
+	       graft_config_bool(cfg, "server.backup.enabled") ? ""
+							       : " (disabled)");
 	graft_config_free(cfg);
 	return 0;
 }
