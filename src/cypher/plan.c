@@ -154,6 +154,30 @@ static int resolve_kids(struct planner *pl, struct ast *e, struct scope *sc,
 	return 0;
 }
 
+/* A pattern predicate tests what is bound; it cannot introduce names. */
+static int pattern_pred_names(struct planner *pl, struct ast *path,
+			      struct scope *sc)
+{
+	for (uint32_t i = 0; i < path->n; i++)
+		if (path->kids[i]->name != NULL &&
+		    scope_find(sc, path->kids[i]->name) < 0)
+			return perr(pl, "SyntaxError", path->kids[i]->pos,
+				    "PatternExpressions are not allowed to introduce new variables: '%s'.",
+				    path->kids[i]->name);
+	return 0;
+}
+
+/* Neo4j 5: a pattern is a predicate, not a list of paths. */
+static int pattern_as_value(struct planner *pl, const struct ast *e,
+			    const char *where)
+{
+	if (e == NULL || e->kind != AST_PATTERN_PRED)
+		return 0;
+	return perr(pl, "SyntaxError", e->pos,
+		    "A pattern expression should only be used in order to test the existence of a pattern. It can not be used %s; use COUNT { } or a pattern comprehension instead.",
+		    where);
+}
+
 static int resolve_function(struct planner *pl, struct ast *e,
 			    struct scope *sc, bool allow_agg)
 {
@@ -183,6 +207,9 @@ static int resolve_function(struct planner *pl, struct ast *e,
 		min = f->min_args;
 		max = f->max_args;
 	}
+	for (uint32_t i = 0; i < e->n; i++)
+		if (pattern_as_value(pl, e->kids[i], "as a function argument") < 0)
+			return -1;
 	if (e->n < min)
 		return perr(pl, "SyntaxError", e->pos,
 			    "Insufficient parameters for function '%s'", e->name);
@@ -406,6 +433,10 @@ static int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		}
 		break;
 	case AST_PATTERN_PRED:
+		rv = pattern_pred_names(pl, e->kids[0], sc);
+		if (rv == 0)
+			rv = resolve_pattern_expr(pl, e, sc);
+		break;
 	case AST_PATTERN_COMP:
 		rv = resolve_pattern_expr(pl, e, sc);
 		break;
@@ -1157,7 +1188,8 @@ static struct op *projection(struct planner *pl, struct ast *clause,
 	for (uint32_t i = 0; i < items->n; i++) {
 		struct ast *it = items->kids[i];
 
-		if (resolve(pl, it->kids[0], sc, true) < 0)
+		if (pattern_as_value(pl, it->kids[0], "as a projected value") < 0 ||
+		    resolve(pl, it->kids[0], sc, true) < 0)
 			goto fail_arrays;
 		agg |= ast_is_aggregate(it->kids[0]);
 		if (clause->kind == AST_WITH && it->name == NULL &&
