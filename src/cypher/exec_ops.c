@@ -931,9 +931,14 @@ static int bound_value(struct exec_ctx *x, struct ast *e, int64_t *out)
 	if (eval(x, e, &v) < 0)
 		return -1;
 	if (v.type != GRAFT_VALUE_INT || v.u.i < 0) {
+		/* Neo4j reports this as a SyntaxError, at run time */
+		int rv = exec_fail(x, "SyntaxError",
+				   "Invalid input. '%s' is not a valid value for SKIP or LIMIT. Must be a non-negative integer.",
+				   v.type == GRAFT_VALUE_INT ? "a negative integer"
+							     : cypher_type_name(&v));
+
 		graft_value_free(&v);
-		return exec_fail(x, "ArgumentError",
-				 "Invalid input. SKIP and LIMIT need a non-negative integer");
+		return rv;
 	}
 	*out = v.u.i;
 	return 0;
