@@ -33,7 +33,7 @@ struct op {
 	struct op *child;
 	struct op *child2;
 	struct ast *a;            /* clause it came from */
-	const char *detail;       /* for EXPLAIN (arena string) */
+	char *detail;             /* for EXPLAIN: what it does; owned, may be NULL */
 	uint64_t rows, dbhits;    /* PROFILE */
 };
 

@@ -2,6 +2,7 @@
  * node, expand one relationship or a variable-length path, build a path)
  * searched depth-first with explicit cursors, so rows come out one at a time
  * and a large match never sits in memory. */
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -687,6 +688,69 @@ static const struct op_vt match_vt = {"Expand", match_open, match_next,
 static const struct op_vt optional_vt = {"OptionalExpand", match_open,
 					 match_next, match_free};
 
+static const char *var_or_anon(const struct ast *a)
+{
+	return a != NULL && a->name != NULL ? a->name : "";
+}
+
+/* "NodeIndexSeek (n:Person {id}), Expand (n)-[:KNOWS]->(f)" for EXPLAIN. */
+static char *steps_detail(const struct match_step *steps, uint32_t n)
+{
+	char buf[512];
+	size_t o = 0;
+
+	buf[0] = 0;
+	for (uint32_t i = 0; i < n && o < sizeof buf; i++) {
+		const struct match_step *s = &steps[i];
+		const struct ast *np = s->node_pat;
+		const char *label = np && np->kids[0]->n ? np->kids[0]->kids[0]->name
+							 : NULL;
+		const char *sep = i ? ", " : "";
+
+		switch (s->kind) {
+		case STEP_SCAN:
+			if (s->seek_label)
+				o += (size_t)snprintf(buf + o, sizeof buf - o,
+						      "%sNodeIndexSeek (%s:%s {%s})",
+						      sep, var_or_anon(np),
+						      s->seek_label, s->seek_key);
+			else
+				o += (size_t)snprintf(buf + o, sizeof buf - o,
+						      "%s%s (%s%s%s)", sep,
+						      label ? "NodeByLabelScan"
+							    : "AllNodesScan",
+						      var_or_anon(np),
+						      label ? ":" : "",
+						      label ? label : "");
+			break;
+		case STEP_CHECK:
+			o += (size_t)snprintf(buf + o, sizeof buf - o,
+					      "%sArgument (%s)", sep,
+					      var_or_anon(np));
+			break;
+		case STEP_EXPAND:
+		case STEP_VAREXPAND:
+			o += (size_t)snprintf(buf + o, sizeof buf - o,
+					      "%s%s %s-[%s%s]-%s (%s)", sep,
+					      s->kind == STEP_EXPAND
+						      ? "Expand"
+						      : "VarLengthExpand",
+					      s->dir == GRAPH_IN ? "<" : "",
+					      var_or_anon(s->rel_pat),
+					      s->kind == STEP_VAREXPAND ? "*"
+									: "",
+					      s->dir == GRAPH_OUT ? ">" : "",
+					      var_or_anon(np));
+			break;
+		default:
+			o += (size_t)snprintf(buf + o, sizeof buf - o,
+					      "%sProjectPath", sep);
+			break;
+		}
+	}
+	return buf[0] ? strdup(buf) : NULL;
+}
+
 struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
 		    struct ast *where, bool optional, int32_t *new_slots,
 		    uint32_t nnew)
@@ -697,6 +761,7 @@ struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
 	if (m == NULL)
 		return NULL;
 	m->steps = steps;
+	m->base.detail = steps_detail(steps, n);
 	m->n = n;
 	m->where = where;
 	m->optional = optional;

@@ -1385,5 +1385,6 @@ void op_free_tree(struct op *op)
 	op_free_tree(op->child);
 	op_free_tree(op->child2);
 	op->vt->free(op);
+	free(op->detail);
 	free(op);
 }

@@ -2266,7 +2266,14 @@ static int describe_op(const struct op *op, bool profile,
 	if (rv == GRAFT_OK && op->child2)
 		rv = describe_op(op->child2, profile, &kids.u.list->items[i++]);
 	if (rv == GRAFT_OK)
-		rv = graft_value_map(&args, 0);
+		rv = graft_value_map(&args, op->detail ? 1 : 0);
+	if (rv == GRAFT_OK && op->detail) {
+		args.u.map->entries[0].key = graft_str_new("Details", 7);
+		rv = args.u.map->entries[0].key == NULL
+			     ? GRAFT_ENOMEM
+			     : graft_value_string(&args.u.map->entries[0].value,
+						  op->detail, strlen(op->detail));
+	}
 	if (rv == GRAFT_OK)
 		rv = graft_value_list(&ids, 0);
 	if (rv == GRAFT_OK)

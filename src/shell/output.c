@@ -181,9 +181,65 @@ static void print_stats(FILE *out, const struct graft_value *summary)
 		fputc('\n', out);
 }
 
+static const struct graft_value *get(const struct graft_value *map,
+				     const char *key)
+{
+	if (map == NULL || map->type != GRAFT_VALUE_MAP)
+		return NULL;
+	return graft_map_get(map->u.map, key, strlen(key));
+}
+
+/* One operator line and its children, indented like cypher-shell's tree. */
+static void plan_lines(FILE *out, const struct graft_value *op, int depth,
+		       bool profile)
+{
+	const struct graft_value *type = get(op, "operatorType");
+	const struct graft_value *kids = get(op, "children");
+	const struct graft_value *details = get(get(op, "args"), "Details");
+	char name[96];
+
+	snprintf(name, sizeof name, "%*s+%s", depth * 2, "",
+		 type && type->type == GRAFT_VALUE_STRING ? type->u.s->data
+							  : "?");
+	if (profile)
+		fprintf(out, "| %-40s | %10" PRId64 " | %10" PRId64 " |",
+			name, get_int(op, "rows"), get_int(op, "dbHits"));
+	else
+		fprintf(out, "| %-40s |", name);
+	if (details && details->type == GRAFT_VALUE_STRING)
+		fprintf(out, " %s", details->u.s->data);
+	fputc('\n', out);
+	for (uint32_t i = 0; kids && kids->type == GRAFT_VALUE_LIST &&
+			     i < kids->u.list->len;
+	     i++)
+		plan_lines(out, &kids->u.list->items[i], depth + 1, profile);
+}
+
+/* EXPLAIN and PROFILE: the plan from the summary as a table. */
+static void print_plan(FILE *out, const struct graft_value *summary)
+{
+	const struct graft_value *profile = get(summary, "profile");
+	const struct graft_value *plan = profile ? profile : get(summary, "plan");
+	const char *rule_line = profile ? "+------------------------------------------+------------+------------+\n"
+					: "+------------------------------------------+\n";
+
+	if (plan == NULL)
+		return;
+	fprintf(out, "%s", rule_line);
+	if (profile)
+		fprintf(out, "| %-40s | %10s | %10s |\n", "Operator", "Rows",
+			"DB Hits");
+	else
+		fprintf(out, "| %-40s |\n", "Operator");
+	fprintf(out, "%s", rule_line);
+	plan_lines(out, plan, 0, profile != NULL);
+	fprintf(out, "%s", rule_line);
+}
+
 void output_end(struct output *o, int64_t t_first,
 		const struct graft_value *summary)
 {
+	print_plan(o->out, summary);
 	int64_t t_last = get_int(summary, "t_last");
 	size_t i;
 
