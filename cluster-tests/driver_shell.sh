@@ -23,6 +23,13 @@ out=$(sh_ "MATCH (p:P) RETURN p, [1, 2.5, null, true] AS l, {k: 'v'} AS m" 2>&1)
 expect_in "$out" '(:P {' "node rendering"
 expect_in "$out" '[1, 2.5, NULL, TRUE], {k: "v"}' "list and map rendering"
 
+step "EXPLAIN and PROFILE print the plan"
+out=$(sh_ "PROFILE MATCH (p:P) RETURN p.name" 2>&1) || fail "PROFILE failed: $out"
+expect_in "$out" "DB Hits" "profile table"
+expect_in "$out" "NodeByLabelScan (p:P)" "profile details"
+out=$(sh_ "EXPLAIN MATCH (p:P) RETURN p.name" 2>&1) || fail "EXPLAIN failed: $out"
+expect_in "$out" "+Projection" "explain tree"
+
 step "the first error stops the run with exit code 1"
 set +e
 out=$(printf "RETURN 1 AS x;\nRETURN nope(;\nCREATE (:Q);\n" | sh_ 2>&1)
