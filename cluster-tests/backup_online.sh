@@ -28,7 +28,7 @@ backup() {
 
 step "FULL and DIFFs while a client commits one node per transaction"
 mkdir "$T/online"
-(for k in $(seq 1 40); do cypher "$SRC_BOLT" "CREATE (:C {k: $k})" >/dev/null || exit 1; done) &
+(for k in $(seq 1 40); do cypher "$SRC_BOLT" "CREATE (:C {k: $k})" >/dev/null || exit 1; sleep 0.1; done) &
 writer=$!
 for i in 1 2 3; do
 	sleep 0.4
