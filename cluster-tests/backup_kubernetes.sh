@@ -27,6 +27,15 @@ else
 	echo "kubectl is not installed: the manifests' build is not checked"
 fi
 
+step "the manifests validate against the Kubernetes API schemas (offline)"
+command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
+out=$(node "$GRAFT_SRC_DIR/cluster-tests/js/k8s_validate.js" "$K"/*.yaml 2>&1) ||
+	fail "manifests do not validate: $out"
+expect_in "$out" "5 resources valid, 0 invalid" "schema validation"
+printf 'apiVersion: apps/v1\nkind: StatefulSet\nmetadata: {name: x}\nspec: {replicas: three}\n' >"$T/bad.yaml"
+node "$GRAFT_SRC_DIR/cluster-tests/js/k8s_validate.js" "$T/bad.yaml" >/dev/null 2>&1 &&
+	fail "an invalid StatefulSet was accepted"
+
 write_conf "$T/src.conf" "$T/src"
 SRC_BOLT=$BOLT_PORT
 export GRAFT_ADMIN BACKUP_DIR=$T/backups BACKUP_FROM=127.0.0.1:$BACKUP_PORT DATABASES="neo4j system"
