@@ -13,7 +13,7 @@
 #include "plan_int.h"
 
 /* What a variable is known to hold, for compile-time type checks. */
-enum var_kind { K_UNKNOWN, K_NODE, K_REL, K_RELS, K_PATH, K_OTHER };
+enum var_kind { K_UNKNOWN, K_NODE, K_REL, K_RELS, K_PATH, K_OTHER, K_LIST };
 
 struct var {
 	const char *name;
@@ -740,7 +740,7 @@ static const char *kind_name(uint8_t k)
 {
 	static const char *const names[] = {"Any", "Node", "Relationship",
 					    "List<Relationship>", "Path",
-					    "a value"};
+					    "a value", "List"};
 	return names[k];
 }
 
@@ -751,7 +751,8 @@ static int check_reuse(struct planner *pl, struct ast *el, bool rel,
 	uint8_t want = rel ? ((el->flags & AST_F_VARLEN) ? K_RELS : K_REL)
 			   : K_NODE;
 
-	if (v->kind == K_UNKNOWN || v->kind == want)
+	if (v->kind == K_UNKNOWN || v->kind == want ||
+	    (v->kind == K_LIST && want == K_RELS))
 		return 0;
 	return perr(pl, "SyntaxError", el->pos,
 		    "Type mismatch: `%s` defined with conflicting type %s (expected %s)",
@@ -763,6 +764,9 @@ static int check_reuse(struct planner *pl, struct ast *el, bool rel,
 static int assign_slots(struct planner *pl, struct ast *pattern,
 			struct scope *sc, bool create)
 {
+	/* slots from here on are this clause's own */
+	int32_t limit = create ? INT32_MAX : (int32_t)pl->plan->nslots;
+
 	for (uint32_t p = 0; p < pattern->n; p++) {
 		struct ast *path = pattern->kids[p];
 
@@ -773,9 +777,15 @@ static int assign_slots(struct planner *pl, struct ast *pattern,
 			int32_t s = v ? v->slot : -1;
 			bool rel = i % 2 == 1;
 
-			el->slot2 = s >= 0;
+			el->slot2 = s >= 0 && s < limit;
 			if (v && check_reuse(pl, el, rel, v) < 0)
 				return -1;
+			if (!create && el->n > 1 && el->kids[1] != NULL &&
+			    el->kids[1]->kind == AST_PARAM)
+				return perr(pl, "SyntaxError", el->kids[1]->pos,
+					    "Parameter maps cannot be used in %s patterns (use a literal map instead, e.g. {id: $%s.id})",
+					    rel ? "MATCH or MERGE relationship" : "MATCH or MERGE node",
+					    el->kids[1]->name);
 			if (s >= 0 && create && rel)
 				return perr(pl, "SyntaxError", el->pos,
 					    "Can't create relationship `%s` because it is already declared",
@@ -1148,6 +1158,9 @@ static uint8_t expr_kind(const struct scope *sc, const struct ast *e)
 		return v ? v->kind : K_UNKNOWN;
 	case AST_LIT:
 		return e->v.type == GRAFT_VALUE_NULL ? K_UNKNOWN : K_OTHER;
+	case AST_LIST:
+	case AST_LIST_COMP:
+		return K_LIST;
 	case AST_MAP:
 	case AST_BINOP:
 	case AST_AND:
@@ -1404,13 +1417,32 @@ static int resolve_set_items(struct planner *pl, struct ast *set,
 	return 0;
 }
 
+/* MERGE can neither merge a bound node on its own nor add labels or
+ * properties to a bound one. */
+static int merge_bound(struct planner *pl, struct ast *path, struct scope *sc)
+{
+	for (uint32_t i = 0; i < path->n; i += 2) {
+		struct ast *np = path->kids[i];
+
+		if (np->name == NULL || scope_find(sc, np->name) < 0)
+			continue;
+		if (path->n == 1 || np->kids[0]->n > 0 || np->kids[1] != NULL)
+			return perr(pl, "SyntaxError", np->pos,
+				    "Variable `%s` already declared: MERGE cannot %s a node that is already bound",
+				    np->name,
+				    path->n == 1 ? "merge" : "add labels or properties to");
+	}
+	return 0;
+}
+
 static struct op *plan_merge(struct planner *pl, struct ast *c,
 			     struct op *op, struct scope *sc)
 {
 	struct op *arg, *match;
 
 	if (pattern_plain_labels(pl, c->kids[0]) < 0 ||
-	    check_create_rels(pl, c->kids[0], true) < 0) {
+	    check_create_rels(pl, c->kids[0], true) < 0 ||
+	    merge_bound(pl, c->kids[0]->kids[0], sc) < 0) {
 		op_free_tree(op);
 		return NULL;
 	}
@@ -1436,9 +1468,30 @@ static struct op *plan_merge(struct planner *pl, struct ast *c,
 	return m;
 }
 
+/* DELETE takes entities: not labels, not literals. */
+static int delete_targets(struct planner *pl, struct ast *c)
+{
+	for (uint32_t i = 0; c->kind == AST_DELETE && i < c->n; i++) {
+		struct ast *k = c->kids[i];
+
+		if (k->kind == AST_LABEL_TEST)
+			return perr(pl, "SyntaxError", k->pos,
+				    "Invalid DELETE: labels and relationship types are removed with REMOVE, not DELETE");
+		if (k->kind == AST_LIT || k->kind == AST_MAP ||
+		    k->kind == AST_BINOP)
+			return perr(pl, "SyntaxError", k->pos,
+				    "Type mismatch: DELETE expects a Node, Relationship or Path");
+	}
+	return 0;
+}
+
 static struct op *plan_update(struct planner *pl, struct ast *c,
 			      struct op *op, struct scope *sc)
 {
+	if (delete_targets(pl, c) < 0) {
+		op_free_tree(op);
+		return NULL;
+	}
 	int rv = c->kind == AST_DELETE ? resolve_kids(pl, c, sc, false)
 				       : resolve_set_items(pl, c, sc);
 
