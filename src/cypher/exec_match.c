@@ -2,6 +2,7 @@
  * node, expand one relationship or a variable-length path, build a path)
  * searched depth-first with explicit cursors, so rows come out one at a time
  * and a large match never sits in memory. */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -119,6 +120,126 @@ static void other_number(const struct graft_value *v, struct graft_value *alt)
 		*alt = graft_value_null();
 }
 
+static int id_order(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* The same bound in the other number type, widened to stay inclusive:
+ * the WHERE clause still filters exactly. */
+static bool widen(const struct graft_value *v, uint8_t to, bool up,
+		  struct graft_value *out)
+{
+	if (v->type == to) {
+		*out = *v;
+		return true;
+	}
+	if (to == GRAFT_VALUE_FLOAT) {
+		*out = graft_value_float((double)v->u.i);
+		return true;
+	}
+	if (v->u.f != v->u.f || v->u.f > 9.2e18 || v->u.f < -9.2e18)
+		return false; /* NaN or out of range: no int bound */
+	*out = graft_value_int((int64_t)(up ? ceil(v->u.f) : floor(v->u.f)));
+	return true;
+}
+
+static bool numeric(const struct graft_value *v)
+{
+	return v->type == GRAFT_VALUE_INT || v->type == GRAFT_VALUE_FLOAT;
+}
+
+/* Candidates for one value type; exact bounds keep their inclusiveness. */
+static int range_type(struct exec_ctx *x, struct match_step *s, uint32_t l,
+		      uint32_t k, const struct graft_value *lo,
+		      const struct graft_value *hi, uint8_t t)
+{
+	struct graft_value a, b;
+	bool has_lo = lo && widen(lo, t, false, &a);
+	bool has_hi = hi && widen(hi, t, true, &b);
+
+	if ((lo && !has_lo) || (hi && !has_hi))
+		return 0;
+	return exec_rv(x, db_tx_index_range(
+				  x->tx, l, k, has_lo ? &a : NULL,
+				  !has_lo || lo->type != t || s->lo_incl,
+				  has_hi ? &b : NULL,
+				  !has_hi || hi->type != t || s->hi_incl,
+				  &s->range_ids, &s->range_n, &s->range_cap));
+}
+
+/* STARTS WITH p: strings from p up to p with its last byte raised. */
+static int range_prefix(struct exec_ctx *x, struct match_step *s, uint32_t l,
+			uint32_t k, const struct graft_value *p)
+{
+	struct graft_value hi = {0};
+	uint32_t n = p->u.s->len;
+	int rv;
+
+	if (n == 0 || (uint8_t)p->u.s->data[n - 1] == 0xff)
+		return exec_rv(x, db_tx_index_range(x->tx, l, k, p, true, NULL,
+						    false, &s->range_ids,
+						    &s->range_n, &s->range_cap));
+	if (graft_value_string(&hi, p->u.s->data, n) != GRAFT_OK)
+		return exec_oom(x);
+	hi.u.s->data[n - 1]++;
+	rv = exec_rv(x, db_tx_index_range(x->tx, l, k, p, true, &hi, false,
+					  &s->range_ids, &s->range_n,
+					  &s->range_cap));
+	graft_value_free(&hi);
+	return rv;
+}
+
+static int range_bounds(struct exec_ctx *x, struct match_step *s, uint32_t l,
+			uint32_t k, struct graft_value *lo, struct graft_value *hi)
+{
+	const struct graft_value *a = s->range_lo ? lo : NULL;
+	const struct graft_value *b = s->range_hi ? hi : NULL;
+
+	if ((a && a->type == GRAFT_VALUE_NULL) ||
+	    (b && b->type == GRAFT_VALUE_NULL))
+		return 0; /* compared with null: nothing matches */
+	if (s->prefix)
+		return a->type == GRAFT_VALUE_STRING
+			       ? range_prefix(x, s, l, k, a)
+			       : 0;
+	if (a && b && (numeric(a) != numeric(b) ||
+		       (!numeric(a) && a->type != b->type)))
+		return 0; /* incomparable bounds: nothing matches */
+	if (numeric(a ? a : b))
+		return range_type(x, s, l, k, a, b, GRAFT_VALUE_INT) < 0 ||
+				       range_type(x, s, l, k, a, b,
+						  GRAFT_VALUE_FLOAT) < 0
+			       ? -1
+			       : 0;
+	return range_type(x, s, l, k, a, b, (a ? a : b)->type);
+}
+
+/* Range mode: the candidate ids, sorted, taken once at the start. */
+static int range_init(struct exec_ctx *x, struct match_step *s, uint32_t l,
+		      uint32_t k)
+{
+	struct graft_value lo = {0}, hi = {0};
+	int rv = -1;
+
+	s->range_mode = true;
+	s->range_n = s->range_pos = 0;
+	if ((s->range_lo && eval(x, s->range_lo, &lo) < 0) ||
+	    (s->range_hi && eval(x, s->range_hi, &hi) < 0))
+		goto out;
+	rv = range_bounds(x, s, l, k, &lo, &hi);
+	if (rv == 0 && s->range_n > 1) /* two number types: merge */
+		qsort(s->range_ids, s->range_n, sizeof *s->range_ids, id_order);
+	if (rv == 0)
+		rv = exec_mem(x, s->range_n * sizeof *s->range_ids);
+out:
+	graft_value_free(&lo);
+	graft_value_free(&hi);
+	return rv;
+}
+
 static int scan_init(struct exec_ctx *x, struct match_step *s)
 {
 	uint32_t label, key;
@@ -128,6 +249,14 @@ static int scan_init(struct exec_ctx *x, struct match_step *s)
 	s->seek2 = graft_value_null();
 	s->second = false;
 	s->once = false;
+	s->range_mode = false;
+	if (s->range_label != NULL) {
+		label = exec_token(x, GRAPH_TOKEN_LABEL, s->range_label);
+		key = exec_token(x, GRAPH_TOKEN_PROPKEY, s->range_key);
+		if (label != GRAPH_NO_TOKEN && key != GRAPH_NO_TOKEN &&
+		    graph_index_exists(db_graph(x->db), label, key))
+			return range_init(x, s, label, key);
+	}
 	if (seek_possible(x, s, &label, &key)) {
 		if (eval(x, s->seek_value, &s->seek) < 0)
 			return -1;
@@ -155,8 +284,29 @@ static int scan_init(struct exec_ctx *x, struct match_step *s)
 	return 0;
 }
 
+static int range_next(struct exec_ctx *x, struct match_step *s)
+{
+	while (s->range_pos < s->range_n) {
+		uint64_t id = s->range_ids[s->range_pos++];
+		int r;
+
+		x->dbhits++;
+		if (exec_tick(x) < 0)
+			return -1;
+		if (!db_tx_node_exists(x->tx, id))
+			continue;
+		row_set(x, s->node_slot, graft_value_ref(GRAFT_VALUE_NODE, id));
+		r = node_ok(x, s);
+		if (r != 0)
+			return r;
+	}
+	return 0;
+}
+
 static int scan_next(struct exec_ctx *x, struct match_step *s)
 {
+	if (s->range_mode)
+		return range_next(x, s);
 	for (;;) {
 		uint64_t id;
 		int r;
@@ -674,6 +824,7 @@ static void match_free(struct op *op)
 
 	for (uint32_t i = 0; i < m->n; i++) {
 		graft_value_free(&m->steps[i].seek);
+		free(m->steps[i].range_ids);
 		free(m->steps[i].frames);
 		free(m->steps[i].rels);
 		free(m->steps[i].uniq);
@@ -709,11 +860,16 @@ static char *steps_detail(const struct match_step *steps, uint32_t n)
 
 		switch (s->kind) {
 		case STEP_SCAN:
-			if (s->seek_label)
+			if (s->seek_label || s->range_label)
 				o += (size_t)snprintf(buf + o, sizeof buf - o,
-						      "%sNodeIndexSeek (%s:%s {%s})",
-						      sep, var_or_anon(np),
-						      s->seek_label, s->seek_key);
+						      "%s%s (%s:%s {%s})", sep,
+						      s->seek_label ? "NodeIndexSeek"
+								    : "NodeIndexSeekByRange",
+						      var_or_anon(np),
+						      s->seek_label ? s->seek_label
+								    : s->range_label,
+						      s->seek_label ? s->seek_key
+								    : s->range_key);
 			else
 				o += (size_t)snprintf(buf + o, sizeof buf - o,
 						      "%s%s (%s%s%s)", sep,

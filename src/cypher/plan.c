@@ -598,6 +598,56 @@ static struct ast *where_equality(struct ast *where, int32_t slot,
 	return NULL;
 }
 
+/* Collects n.key OP v bounds from the top-level conjuncts of where, for
+ * the first key that has one. */
+static void where_range(struct ast *where, int32_t slot, int32_t limit,
+			struct match_step *s)
+{
+	struct ast *p, *v;
+	uint16_t op;
+	bool flip;
+
+	if (where == NULL)
+		return;
+	if (where->kind == AST_AND) {
+		where_range(where->kids[0], slot, limit, s);
+		where_range(where->kids[1], slot, limit, s);
+		return;
+	}
+	if (where->kind != AST_BINOP ||
+	    (where->op != AST_OP_LT && where->op != AST_OP_LE &&
+	     where->op != AST_OP_GT && where->op != AST_OP_GE &&
+	     where->op != AST_OP_STARTS))
+		return;
+	for (int side = 0; side < 2; side++) {
+		p = where->kids[side];
+		v = where->kids[1 - side];
+		flip = side == 1;
+		if (p->kind != AST_PROP || p->kids[0]->kind != AST_VAR ||
+		    p->kids[0]->slot != slot || !only_outer(v, limit) ||
+		    (flip && where->op == AST_OP_STARTS))
+			continue;
+		if (s->range_key != NULL && strcmp(s->range_key, p->name) != 0)
+			return;
+		s->range_key = p->name;
+		op = where->op;
+		if (flip) /* v < n.k is n.k > v */
+			op = op == AST_OP_LT ? AST_OP_GT
+			     : op == AST_OP_LE ? AST_OP_GE
+			     : op == AST_OP_GT ? AST_OP_LT
+					       : AST_OP_LE;
+		if (op == AST_OP_GT || op == AST_OP_GE || op == AST_OP_STARTS) {
+			s->range_lo = v;
+			s->lo_incl = op != AST_OP_GT;
+			s->prefix = op == AST_OP_STARTS;
+		} else {
+			s->range_hi = v;
+			s->hi_incl = op == AST_OP_LE;
+		}
+		return;
+	}
+}
+
 static void seek_candidate(struct match_step *s, struct ast *np,
 			   struct ast *where, int32_t limit)
 {
@@ -613,8 +663,12 @@ static void seek_candidate(struct match_step *s, struct ast *np,
 		return;
 	}
 	s->seek_value = where_equality(where, np->slot, limit, &s->seek_key);
-	if (s->seek_value == NULL)
-		s->seek_label = NULL;
+	if (s->seek_value != NULL)
+		return;
+	s->seek_label = NULL;
+	where_range(where, np->slot, limit, s);
+	if (s->range_key != NULL)
+		s->range_label = labels->kids[0]->name;
 }
 
 /* How good a start node is: bound > indexed candidate > labelled > any. */
@@ -626,7 +680,7 @@ static int start_score(const struct steps *st, struct ast *np,
 	if (is_bound(st, np->slot))
 		return 3;
 	seek_candidate(&tmp, np, where, limit);
-	if (tmp.seek_label)
+	if (tmp.seek_label || tmp.range_label)
 		return 2;
 	return np->kids[0]->n > 0 && np->kids[0]->kids[0]->op == AST_LABEL_ALL;
 }

@@ -42,6 +42,10 @@ struct match_step {
 	/* index seek candidate for STEP_SCAN */
 	const char *seek_label, *seek_key;
 	struct ast *seek_value;
+	/* range seek candidate (WHERE n.k > v, n.k STARTS WITH s ...) */
+	const char *range_label, *range_key;
+	struct ast *range_lo, *range_hi;
+	bool lo_incl, hi_incl, prefix;
 	/* relationship slots bound earlier in the same MATCH */
 	int32_t *uniq;
 	uint32_t nuniq;
@@ -56,6 +60,9 @@ struct match_step {
 	bool once;
 	struct graft_value seek;
 	struct graft_value seek2; /* 1 for 1.0 and back: numbers compare equal */
+	uint64_t *range_ids;      /* range mode: candidates, ascending */
+	size_t range_n, range_cap, range_pos;
+	bool range_mode;
 	bool second;
 	uint32_t seek_labeltok, seek_keytok;
 	struct varlen_frame *frames;

@@ -4,8 +4,10 @@
  * its overlay. Phase 1 walks the overlay: entities the transaction created,
  * then (label and index cursors) committed nodes that match only because of
  * the transaction's changes, so that nothing is returned twice. */
+#include <stdlib.h>
 #include <string.h>
 
+#include "../util/buf.h"
 #include "db_int.h"
 
 static void cursor_init(struct db_cursor *c, struct db_tx *tx,
@@ -262,4 +264,56 @@ uint64_t db_cursor_next(struct db_cursor *c)
 		c->phase = 1;
 	}
 	return overlay_next(c);
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+/* Overlay nodes that may hold a value in the range: created here, or
+ * committed and changed here, with the label and some value under key. */
+static int overlay_candidates(struct db_tx *tx, uint32_t label, uint32_t key,
+			      uint64_t **ids, size_t *n, size_t *cap)
+{
+	const struct idvec *lists[] = {&tx->created_nodes, &tx->touched_nodes};
+
+	for (size_t l = 0; l < 2; l++)
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			const struct ov_node *o = tx_node(tx, lists[l]->v[i]);
+
+			if (o == NULL || o->deleted ||
+			    (!o->created && !o->has_state) ||
+			    !ov_node_has_label(o, label) ||
+			    ov_props_get(&o->props, key) == NULL)
+				continue;
+			if (graft_u64_push(ids, n, cap, o->id) != GRAFT_OK)
+				return GRAFT_ENOMEM;
+		}
+	return GRAFT_OK;
+}
+
+int db_tx_index_range(struct db_tx *tx, uint32_t label, uint32_t key,
+		      const struct graft_value *lo, bool lo_incl,
+		      const struct graft_value *hi, bool hi_incl,
+		      uint64_t **ids, size_t *n, size_t *cap)
+{
+	size_t w = 0;
+	int rv = GRAFT_OK;
+
+	if (graph_index_exists(tx->db->graph, label, key))
+		rv = graph_index_range(tx->db->graph, label, key, lo, lo_incl,
+				       hi, hi_incl, ids, n, cap);
+	if (rv == GRAFT_OK)
+		rv = overlay_candidates(tx, label, key, ids, n, cap);
+	if (rv != GRAFT_OK || *n == 0)
+		return rv;
+	qsort(*ids, *n, sizeof **ids, id_cmp);
+	for (size_t i = 0; i < *n; i++)
+		if (w == 0 || (*ids)[w - 1] != (*ids)[i])
+			(*ids)[w++] = (*ids)[i];
+	*n = w;
+	return GRAFT_OK;
 }

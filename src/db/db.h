@@ -129,6 +129,17 @@ void db_cursor_expand(struct db_cursor *c, struct db_tx *tx, uint64_t node,
 		      enum graph_dir dir, uint32_t type);
 uint64_t db_cursor_next(struct db_cursor *c);
 
+/* Range seek through the (committed) index on (label, key): appends to *ids
+ * (growable: *n, *cap), ascending and without duplicates, every node that
+ * may hold a value in lo..hi (see graph_index_range) — the committed
+ * index's matches plus the transaction's own candidates. A superset: the
+ * caller checks each node's labels and value in the transaction's view.
+ * GRAFT_OK or GRAFT_ENOMEM. */
+int db_tx_index_range(struct db_tx *tx, uint32_t label, uint32_t key,
+		      const struct graft_value *lo, bool lo_incl,
+		      const struct graft_value *hi, bool hi_incl,
+		      uint64_t **ids, size_t *n, size_t *cap);
+
 /* Writes (into the overlay). GRAFT_OK, GRAFT_ENOMEM, GRAFT_ENOTFOUND (no
  * such live entity in this transaction's view), GRAFT_ECONSTRAINT (deleting a
  * node that still has relationships), GRAFT_EREADONLY, GRAFT_EINVAL (a token

@@ -135,6 +135,18 @@ size_t graph_index_list(const struct graph *g, uint32_t (*pairs)[2], size_t max)
 uint64_t graph_index_seek(const struct graph *g, uint32_t label, uint32_t key,
 			  const struct graft_value *value, uint64_t *pos);
 
+/* Appends to *ids (growable: *n, *cap) the nodes whose value under key is
+ * in the range lo..hi (each bound inclusive or not; NULL: open), within the
+ * bounds' type (graft_value_cmp order: an INT range holds no FLOATs).
+ * Values in order, ids ascending within a value. The first seek after the
+ * index changed sorts its values (cached until it changes again), hence
+ * the non-const graph. GRAFT_OK or GRAFT_ENOMEM. Precondition: the index
+ * exists and lo or hi is given. */
+int graph_index_range(struct graph *g, uint32_t label, uint32_t key,
+		      const struct graft_value *lo, bool lo_incl,
+		      const struct graft_value *hi, bool hi_incl,
+		      uint64_t **ids, size_t *n, size_t *cap);
+
 /* Apply functions: the only mutations. The caller has validated the change;
  * violated preconditions are programming errors and abort. They return
  * GRAFT_OK or GRAFT_ENOMEM (then the graph is unchanged). version is the

@@ -132,6 +132,11 @@ struct graph_index {
 	struct index_entry *slots; /* open addressing by value hash */
 	size_t n_slots;            /* power of two */
 	size_t count;
+	/* Range seeks: slot numbers of the entries in value order, rebuilt
+	 * on the first range seek after the set of entries changed. */
+	size_t *sorted;
+	size_t n_sorted, cap_sorted;
+	bool sorted_stale;
 };
 
 struct graph {

@@ -5,8 +5,11 @@
  *
  * An entry holding one id keeps it inline, since unique values are common
  * and an array per value would double the index's size. */
+#define _GNU_SOURCE /* qsort_r */
+#include <stdlib.h>
 #include <string.h>
 
+#include "../util/buf.h"
 #include "../util/err.h"
 #include "graph_int.h"
 
@@ -50,6 +53,7 @@ static int slots_grow(struct graph *g, struct graph_index *ix)
 		return GRAFT_ENOMEM;
 	ix->slots = slots;
 	ix->n_slots = n;
+	ix->sorted_stale = true;
 	for (size_t i = 0; i < n_old; i++)
 		if (old[i].cap != ENTRY_FREE)
 			*entry_find(ix, &old[i].value, old[i].hash) = old[i];
@@ -103,6 +107,7 @@ static int entry_reserve(struct graph *g, struct graph_index *ix,
 	e->len = 0;
 	e->cap = ENTRY_INLINE;
 	ix->count++;
+	ix->sorted_stale = true;
 	return GRAFT_OK;
 }
 
@@ -136,6 +141,7 @@ static void entry_remove(struct graph *g, struct graph_index *ix, size_t i)
 	}
 	memset(&ix->slots[i], 0, sizeof ix->slots[i]);
 	ix->count--;
+	ix->sorted_stale = true;
 }
 
 /* The first position in e's ids holding an id >= id. */
@@ -281,6 +287,7 @@ static void index_free(struct graph *g, struct graph_index *ix)
 		if (ix->slots[i].cap != ENTRY_FREE)
 			entry_free(g, &ix->slots[i]);
 	graph_mem_release(g, ix->slots, ix->n_slots * sizeof *ix->slots);
+	graph_mem_release(g, ix->sorted, ix->cap_sorted * sizeof *ix->sorted);
 	graph_mem_release(g, ix, sizeof *ix);
 }
 
@@ -401,4 +408,98 @@ int graph_index_drop(struct graph *g, uint32_t label, uint32_t key)
 		return GRAFT_OK;
 	}
 	return GRAFT_ENOTFOUND;
+}
+
+/* Range seeks ----------------------------------------------------------- */
+
+static int slot_cmp(const void *a, const void *b, void *arg)
+{
+	const struct graph_index *ix = arg;
+
+	return graft_value_cmp(&ix->slots[*(const size_t *)a].value,
+			       &ix->slots[*(const size_t *)b].value);
+}
+
+static int sorted_view(struct graph *g, struct graph_index *ix)
+{
+	size_t n = 0;
+
+	if (!ix->sorted_stale && ix->sorted != NULL)
+		return GRAFT_OK;
+	if (ix->cap_sorted < ix->count) {
+		size_t *p = graph_mem_realloc(g, ix->sorted,
+					      ix->cap_sorted * sizeof *p,
+					      ix->count * sizeof *p);
+
+		if (p == NULL)
+			return GRAFT_ENOMEM;
+		ix->sorted = p;
+		ix->cap_sorted = ix->count;
+	}
+	for (size_t i = 0; i < ix->n_slots; i++)
+		if (ix->slots[i].cap != ENTRY_FREE)
+			ix->sorted[n++] = i;
+	qsort_r(ix->sorted, n, sizeof *ix->sorted, slot_cmp, ix);
+	ix->n_sorted = n;
+	ix->sorted_stale = false;
+	return GRAFT_OK;
+}
+
+/* The first position whose value is not below lo (lo NULL: the first of
+ * type t). */
+static size_t range_start(const struct graph_index *ix,
+			  const struct graft_value *lo, uint8_t t)
+{
+	size_t a = 0, b = ix->n_sorted;
+
+	while (a < b) {
+		size_t mid = a + (b - a) / 2;
+		const struct graft_value *v = &ix->slots[ix->sorted[mid]].value;
+		bool below = lo ? graft_value_cmp(v, lo) < 0 : v->type < t;
+
+		if (below)
+			a = mid + 1;
+		else
+			b = mid;
+	}
+	return a;
+}
+
+static int push_ids(const struct index_entry *e, uint64_t **ids, size_t *n,
+		    size_t *cap)
+{
+	for (uint32_t i = 0; i < e->len; i++)
+		if (graft_u64_push(ids, n, cap,
+				   e->cap == ENTRY_INLINE ? e->one : e->ids[i]) !=
+		    GRAFT_OK)
+			return GRAFT_ENOMEM;
+	return GRAFT_OK;
+}
+
+int graph_index_range(struct graph *g, uint32_t label, uint32_t key,
+		      const struct graft_value *lo, bool lo_incl,
+		      const struct graft_value *hi, bool hi_incl,
+		      uint64_t **ids, size_t *n, size_t *cap)
+{
+	struct graph_index *ix = index_find(g, label, key);
+	uint8_t t = lo ? lo->type : hi->type;
+	int rv;
+
+	GRAPH_REQUIRE(ix != NULL, "no index on (%u, %u)", label, key);
+	rv = sorted_view(g, ix);
+	for (size_t i = range_start(ix, lo, t); rv == GRAFT_OK && i < ix->n_sorted;
+	     i++) {
+		const struct index_entry *e = &ix->slots[ix->sorted[i]];
+		int c;
+
+		if (e->value.type != t)
+			break;
+		if (lo && !lo_incl && graft_value_cmp(&e->value, lo) == 0)
+			continue;
+		if (hi && ((c = graft_value_cmp(&e->value, hi)) > 0 ||
+			   (c == 0 && !hi_incl)))
+			break;
+		rv = push_ids(e, ids, n, cap);
+	}
+	return rv;
 }

@@ -327,6 +327,49 @@ static void a_unique_value_created_by_two_transactions_commits_once(void **state
 			    "Neo.TransientError.Transaction.Outdated");
 }
 
+/* Whether some operator of the plan tree has details containing text, and
+ * the sum of its database hits. */
+static bool plan_has(const struct graft_value *op, const char *text,
+		     int64_t *hits)
+{
+	const struct graft_value *args = graft_map_get(op->u.map, "args", 4);
+	const struct graft_value *d =
+		args ? graft_map_get(args->u.map, "Details", 7) : NULL;
+	const struct graft_value *kids = graft_map_get(op->u.map, "children", 8);
+	const struct graft_value *h = graft_map_get(op->u.map, "dbHits", 6);
+	bool found = d && strstr(d->u.s->data, text) != NULL;
+
+	*hits += h ? h->u.i : 0;
+	for (uint32_t i = 0; kids && i < kids->u.list->len; i++)
+		found |= plan_has(&kids->u.list->items[i], text, hits);
+	return found;
+}
+
+static void a_range_predicate_seeks_the_index(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *tx;
+	struct cypher_result *r;
+	const struct graft_value *row;
+	struct cypher_error err;
+	const char *q = "PROFILE MATCH (n:R) WHERE n.x >= 4990 RETURN n.x";
+	int64_t hits = 0;
+	int rows = 0;
+
+	exec_ok(f, "CREATE INDEX FOR (n:R) ON (n.x)");
+	exec_ok(f, "UNWIND range(1, 5000) AS i CREATE (:R {x: i})");
+	tx = begin(f->h.engine);
+	assert_int_equal(cypher_run(tx, q, strlen(q), NULL, &r, &err), GRAFT_OK);
+	while (cypher_result_next(r, &row, &err) > 0)
+		rows++;
+	assert_int_equal(rows, 11);
+	assert_true(plan_has(cypher_result_plan(r), "NodeIndexSeekByRange",
+			     &hits));
+	assert_true(hits < 100); /* a label scan would touch 5000 nodes */
+	cypher_result_close(r);
+	cypher_tx_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -355,6 +398,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			a_unique_value_created_by_two_transactions_commits_once,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_range_predicate_seeks_the_index, setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

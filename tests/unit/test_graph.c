@@ -3,6 +3,7 @@
 #include <fcntl.h>
 #include <signal.h>
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -490,6 +491,45 @@ static void test_graph_forked_child_reads_and_violation_aborts(void **state)
 	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGABRT);
 }
 
+/* Range seeks return the ids of one value type between the bounds, and
+ * follow changes to the index (the sorted view is rebuilt). */
+static void test_graph_index_range_follows_changes(void **state)
+{
+	struct graph *g = *state;
+	struct graft_value lo = graft_value_int(3), hi = graft_value_int(6),
+			   f = graft_value_float(4.5);
+	uint64_t *ids = NULL;
+	size_t n = 0, cap = 0;
+
+	gfx_ok(graph_index_create(g, A, AGE));
+	for (uint64_t id = 0; id < 10; id++) {
+		gfx_ok(graph_node_create(g, id, 1));
+		gfx_ok(graph_node_add_label(g, id, A, 1));
+		gfx_set_int(g, id, AGE, (int64_t)id, 1);
+	}
+	gfx_ok(graph_node_create(g, 10, 1));
+	gfx_ok(graph_node_add_label(g, 10, A, 1));
+	gfx_ok(graph_node_set_prop(g, 10, AGE, &f, 1));
+	gfx_ok(graph_index_range(g, A, AGE, &lo, true, &hi, false, &ids, &n,
+				 &cap));
+	gfx_ids(ids, n, 3, 3, 4, 5); /* ints only: 4.5 is a FLOAT */
+	n = 0;
+	gfx_ok(graph_index_range(g, A, AGE, &lo, false, NULL, false, &ids, &n,
+				 &cap));
+	assert_int_equal(n, 6); /* 4..9 */
+	gfx_set_int(g, 9, AGE, 1, 2); /* 9 leaves, a new value appears */
+	gfx_set_int(g, 0, AGE, 100, 2);
+	n = 0;
+	gfx_ok(graph_index_range(g, A, AGE, &hi, true, NULL, false, &ids, &n,
+				 &cap));
+	gfx_ids(ids, n, 4, 6, 7, 8, 0);
+	n = 0;
+	gfx_ok(graph_index_range(g, A, AGE, &f, true, NULL, false, &ids, &n,
+				 &cap));
+	gfx_ids(ids, n, 1, 10);
+	free(ids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -502,6 +542,7 @@ int main(void)
 		T(test_graph_props_hold_every_value_type),
 		T(test_graph_index_built_from_existing_nodes),
 		T(test_graph_index_follows_every_mutation),
+		T(test_graph_index_range_follows_changes),
 		T(test_graph_tokens_intern_lookup_and_name),
 		T(test_graph_versions_track_node_and_rel_changes),
 		T(test_graph_accepts_ids_out_of_order_and_reserved),
