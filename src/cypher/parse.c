@@ -350,20 +350,41 @@ static struct ast *number_lit(struct parser *p, bool negate)
 {
 	const struct lex_tok *t = TOK(p);
 	struct ast *a = node(p, AST_LIT);
-	char buf[128];
+	char *buf;
 	size_t o = 0;
 
 	if (a == NULL)
 		return NULL;
+	/* the whole literal: long ones are exact up to double precision */
+	buf = arena_alloc(&p->st->arena, t->len + 2);
+	if (buf == NULL)
+		return oom(p);
 	if (negate)
 		buf[o++] = '-';
-	for (size_t i = 0; i < t->len && o + 1 < sizeof buf; i++)
+	for (size_t i = 0; i < t->len; i++)
 		if (tok_text(p, t)[i] != '_')
 			buf[o++] = tok_text(p, t)[i];
 	buf[o] = 0;
 	errno = 0;
 	if (t->kind == LEX_FLOAT) {
 		a->v = graft_value_float(strtod(buf, NULL));
+		if (errno == ERANGE && (a->v.u.f > 1 || a->v.u.f < -1)) {
+			p->failed = true;
+			p->rv = GRAFT_EINVAL;
+			cypher_error_at(p->err, "SyntaxError", p->st->text,
+					t->pos,
+					"floating point number is too large: %.40s",
+					buf);
+			return NULL;
+		}
+	} else if (t->len == 2 && tok_text(p, t)[0] == '0' &&
+		   strchr("xXoO", tok_text(p, t)[1])) {
+		p->failed = true;
+		p->rv = GRAFT_EINVAL;
+		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,
+				"Invalid input '%.2s': a hexadecimal or octal integer needs digits",
+				tok_text(p, t));
+		return NULL;
 	} else {
 		char *e;
 		const char *digits = buf + negate;
@@ -385,7 +406,7 @@ static struct ast *number_lit(struct parser *p, bool negate)
 				p->rv = GRAFT_EINVAL;
 				cypher_error_at(p->err, "SyntaxError",
 						p->st->text, t->pos,
-						"integer is too large: %s",
+						"integer is too large: %.40s",
 						buf);
 				return NULL;
 			}

@@ -154,6 +154,41 @@ static int resolve_kids(struct planner *pl, struct ast *e, struct scope *sc,
 	return 0;
 }
 
+static uint8_t expr_kind(const struct scope *sc, const struct ast *e);
+static const char *kind_name(uint8_t k);
+
+/* Entity functions whose argument's type is known at compile time:
+ * labels(path), type(node), length(node), properties(1) ... */
+static int entity_arg(struct planner *pl, struct ast *f, struct scope *sc)
+{
+	static const struct {
+		const char *fn;
+		uint8_t bad[4];
+	} rules[] = {
+		{"labels", {K_REL, K_PATH, K_OTHER, K_LIST}},
+		{"type", {K_NODE, K_PATH, K_OTHER, K_LIST}},
+		{"length", {K_NODE, K_REL, K_OTHER, 0}},
+		{"properties", {K_PATH, K_OTHER, K_LIST, 0}},
+		{"nodes", {K_NODE, K_REL, K_OTHER, 0}},
+		{"relationships", {K_NODE, K_REL, K_OTHER, 0}},
+	};
+	uint8_t k = expr_kind(sc, f->kids[0]);
+
+	/* "a value" is certain only for a literal (a variable may hold a map) */
+	if (k == K_UNKNOWN || (k == K_OTHER && f->kids[0]->kind != AST_LIT))
+		return 0;
+	for (size_t i = 0; i < sizeof rules / sizeof rules[0]; i++) {
+		if (strcasecmp(rules[i].fn, f->name) != 0)
+			continue;
+		for (size_t j = 0; j < 4; j++)
+			if (rules[i].bad[j] == k)
+				return perr(pl, "SyntaxError", f->kids[0]->pos,
+					    "Type mismatch: %s() does not accept %s",
+					    rules[i].fn, kind_name(k));
+	}
+	return 0;
+}
+
 /* A pattern predicate tests what is bound; it cannot introduce names. */
 static int pattern_pred_names(struct planner *pl, struct ast *path,
 			      struct scope *sc)
@@ -210,6 +245,8 @@ static int resolve_function(struct planner *pl, struct ast *e,
 	for (uint32_t i = 0; i < e->n; i++)
 		if (pattern_as_value(pl, e->kids[i], "as a function argument") < 0)
 			return -1;
+	if (e->n == 1 && entity_arg(pl, e, sc) < 0)
+		return -1;
 	if (e->n < min)
 		return perr(pl, "SyntaxError", e->pos,
 			    "Insufficient parameters for function '%s'", e->name);
