@@ -432,8 +432,10 @@ static int bind_target(struct exec_ctx *x, struct match_step *s, uint64_t node)
 {
 	const struct graft_value *t = &x->row[s->node_slot];
 
-	if (s->target_bound)
-		return t->type == GRAFT_VALUE_NODE && (uint64_t)t->u.i == node;
+	if (s->target_bound) /* the pattern may still ask for labels */
+		return t->type == GRAFT_VALUE_NODE && (uint64_t)t->u.i == node
+			       ? node_ok(x, s)
+			       : 0;
 	row_set(x, s->node_slot, graft_value_ref(GRAFT_VALUE_NODE, node));
 	return node_ok(x, s);
 }
@@ -575,8 +577,10 @@ static int bind_varlen(struct exec_ctx *x, struct match_step *s, uint64_t node)
 
 	if (graft_value_list(&l, (uint32_t)s->nrels) != GRAFT_OK)
 		return exec_oom(x);
+	/* in pattern order, also when matched from the pattern's far end */
 	for (size_t i = 0; i < s->nrels; i++)
-		l.u.list->items[i] = graft_value_ref(GRAFT_VALUE_REL, s->rels[i]);
+		l.u.list->items[s->reversed ? s->nrels - 1 - i : i] =
+			graft_value_ref(GRAFT_VALUE_REL, s->rels[i]);
 	row_set(x, s->rel_slot, l);
 	return bind_target(x, s, node);
 }

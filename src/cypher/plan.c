@@ -752,6 +752,7 @@ static int rel_step(struct planner *pl, struct steps *st, struct ast *rp,
 	if (reversed && dir != GRAPH_BOTH)
 		dir = dir == GRAPH_OUT ? GRAPH_IN : GRAPH_OUT;
 	s->dir = dir;
+	s->reversed = reversed;
 	s->from_slot = from->slot;
 	s->node_slot = to->slot;
 	s->rel_slot = rp->slot;
@@ -941,6 +942,29 @@ static void steps_free(struct steps *st)
 	free(st->bound);
 }
 
+/* Relationships bound by an earlier clause take part in this MATCH's
+ * uniqueness from its first step on. */
+static int bound_rels_unique(struct planner *pl, struct steps *st,
+			     struct ast *pattern)
+{
+	for (uint32_t p = 0; p < pattern->n; p++)
+		for (uint32_t i = 1; i < pattern->kids[p]->n; i += 2) {
+			struct ast *r = pattern->kids[p]->kids[i];
+			int32_t *v;
+
+			if (r->slot2 != 1)
+				continue;
+			v = realloc(st->rels, (st->nrels + 1) * sizeof *v);
+			if (v == NULL) {
+				poom(pl);
+				return -1;
+			}
+			st->rels = v;
+			st->rels[st->nrels++] = r->slot;
+		}
+	return 0;
+}
+
 static struct op *plan_match(struct planner *pl, struct ast *pattern,
 			     struct ast *where, struct op *input,
 			     struct scope *sc, bool optional)
@@ -956,7 +980,8 @@ static struct op *plan_match(struct planner *pl, struct ast *pattern,
 			goto err;
 	if (assign_slots(pl, pattern, sc, false) < 0 ||
 	    resolve_pattern_props(pl, pattern, sc) < 0 ||
-	    (where && resolve(pl, where, sc, false) < 0))
+	    (where && resolve(pl, where, sc, false) < 0) ||
+	    bound_rels_unique(pl, &st, pattern) < 0)
 		goto err;
 	for (uint32_t p = 0; p < pattern->n; p++)
 		if (path_steps(pl, &st, pattern->kids[p], where, limit) < 0)

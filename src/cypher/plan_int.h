@@ -32,6 +32,7 @@ struct match_step {
 	uint8_t dir;              /* enum graph_dir seen from from_slot */
 	bool target_bound;
 	bool rel_bound;           /* the relationship (list) is bound already */
+	bool reversed;            /* expanded against the pattern's direction */
 	bool needs_init;
 	int32_t node_slot;
 	int32_t from_slot;
