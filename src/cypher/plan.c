@@ -171,6 +171,7 @@ static int entity_arg(struct planner *pl, struct ast *f, struct scope *sc)
 		{"properties", {K_PATH, K_OTHER, K_LIST, 0}},
 		{"nodes", {K_NODE, K_REL, K_OTHER, 0}},
 		{"relationships", {K_NODE, K_REL, K_OTHER, 0}},
+		{"size", {K_PATH, K_NODE, K_REL, 0}},
 	};
 	uint8_t k = expr_kind(sc, f->kids[0]);
 
@@ -354,6 +355,8 @@ static int resolve_pattern_expr(struct planner *pl, struct ast *e,
 	return 0;
 }
 
+static bool writes(const struct ast *c);
+
 static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 {
 	struct subplan *sp;
@@ -363,6 +366,9 @@ static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 
 	if (e->kids[0]->kind == AST_PATTERN && e->kind != AST_COLLECT_SUB)
 		return resolve_pattern_expr(pl, e, sc);
+	if (writes(e->kids[0]))
+		return perr(pl, "SyntaxError", e->pos,
+			    "An EXISTS, COUNT or COLLECT subquery cannot contain an updating clause");
 	sp = subplan_new(pl);
 	if (sp == NULL || scope_copy(pl, &inner, sc) < 0)
 		return -1;
@@ -942,6 +948,19 @@ static void steps_free(struct steps *st)
 	free(st->bound);
 }
 
+/* WHERE n: an entity is not a predicate. */
+static int entity_predicate(struct planner *pl, struct ast *where,
+			    struct scope *sc)
+{
+	uint8_t k = expr_kind(sc, where);
+
+	if (k == K_NODE || k == K_REL || k == K_PATH || k == K_RELS)
+		return perr(pl, "SyntaxError", where->pos,
+			    "Type mismatch: expected Boolean but was %s",
+			    kind_name(k));
+	return 0;
+}
+
 /* Relationships bound by an earlier clause take part in this MATCH's
  * uniqueness from its first step on. */
 static int bound_rels_unique(struct planner *pl, struct steps *st,
@@ -980,7 +999,8 @@ static struct op *plan_match(struct planner *pl, struct ast *pattern,
 			goto err;
 	if (assign_slots(pl, pattern, sc, false) < 0 ||
 	    resolve_pattern_props(pl, pattern, sc) < 0 ||
-	    (where && resolve(pl, where, sc, false) < 0) ||
+	    (where && (entity_predicate(pl, where, sc) < 0 ||
+		       resolve(pl, where, sc, false) < 0)) ||
 	    bound_rels_unique(pl, &st, pattern) < 0)
 		goto err;
 	for (uint32_t p = 0; p < pattern->n; p++)
@@ -1502,10 +1522,25 @@ static int pattern_plain_labels(struct planner *pl, const struct ast *pattern)
 	return 0;
 }
 
+/* CREATE (a) with a bound a creates nothing: Neo4j refuses it. */
+static int create_bound_alone(struct planner *pl, struct ast *pattern,
+			      struct scope *sc)
+{
+	for (uint32_t p = 0; p < pattern->n; p++) {
+		struct ast *path = pattern->kids[p], *np = path->kids[0];
+
+		if (path->n == 1 && np->name && scope_find(sc, np->name) >= 0)
+			return perr(pl, "SyntaxError", np->pos,
+				    "Variable `%s` already declared", np->name);
+	}
+	return 0;
+}
+
 static struct op *plan_create(struct planner *pl, struct ast *c,
 			      struct op *op, struct scope *sc)
 {
-	if (pattern_plain_labels(pl, c->kids[0]) < 0 ||
+	if (create_bound_alone(pl, c->kids[0], sc) < 0 ||
+	    pattern_plain_labels(pl, c->kids[0]) < 0 ||
 	    check_create_rels(pl, c->kids[0], false) < 0 ||
 	    assign_slots(pl, c->kids[0], sc, true) < 0 ||
 	    resolve_pattern_props(pl, c->kids[0], sc) < 0) {
