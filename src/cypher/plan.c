@@ -13,7 +13,8 @@
 #include "plan_int.h"
 
 /* What a variable is known to hold, for compile-time type checks. */
-enum var_kind { K_UNKNOWN, K_NODE, K_REL, K_RELS, K_PATH, K_OTHER, K_LIST };
+enum var_kind { K_UNKNOWN, K_NODE, K_REL, K_RELS, K_PATH, K_OTHER, K_LIST,
+		K_STRING, K_BOOL };
 
 struct var {
 	const char *name;
@@ -258,6 +259,26 @@ static int resolve_function(struct planner *pl, struct ast *e,
 }
 
 /* A comprehension-like scope: the variable gets a fresh slot. */
+/* x IN ['a', 'b']: the element type of a literal list of strings or
+ * booleans is known, so x % 2 can be refused before running. */
+static uint8_t element_kind(const struct ast *list)
+{
+	uint8_t t = GRAFT_VALUE_NULL;
+
+	if (list == NULL || list->kind != AST_LIST || list->n == 0)
+		return K_UNKNOWN;
+	for (uint32_t i = 0; i < list->n; i++) {
+		const struct ast *k = list->kids[i];
+
+		if (k->kind != AST_LIT || (t != GRAFT_VALUE_NULL && k->v.type != t))
+			return K_UNKNOWN;
+		t = k->v.type;
+	}
+	return t == GRAFT_VALUE_STRING ? K_STRING
+	       : t == GRAFT_VALUE_BOOL ? K_BOOL
+				       : K_UNKNOWN;
+}
+
 static int resolve_bound(struct planner *pl, struct ast *e, struct scope *sc,
 			 uint32_t first, const char *name, int32_t *slot,
 			 bool allow_agg)
@@ -268,7 +289,7 @@ static int resolve_bound(struct planner *pl, struct ast *e, struct scope *sc,
 	if (scope_copy(pl, &inner, sc) < 0)
 		return -1;
 	*slot = new_slot(pl);
-	rv = scope_add(pl, &inner, name, *slot);
+	rv = scope_add_k(pl, &inner, name, *slot, element_kind(e->kids[0]));
 	for (uint32_t i = first; rv == 0 && i < e->n; i++)
 		if (e->kids[i])
 			rv = resolve(pl, e->kids[i], &inner, allow_agg);
@@ -413,6 +434,28 @@ static int boolean_operands(struct planner *pl, struct ast *e)
 	return 0;
 }
 
+static const char *kind_name(uint8_t k);
+
+/* Arithmetic on a variable known to hold strings or booleans. */
+static int arith_operands(struct planner *pl, struct ast *e, struct scope *sc)
+{
+	if (e->op > AST_OP_POW)
+		return 0;
+	for (uint32_t i = 0; i < 2; i++) {
+		const struct ast *k = e->kids[i];
+		const struct var *v =
+			k->kind == AST_VAR ? scope_var(sc, k->name) : NULL;
+
+		if (v == NULL || (v->kind != K_STRING && v->kind != K_BOOL) ||
+		    (e->op == AST_OP_ADD && v->kind == K_STRING))
+			continue;
+		return perr(pl, "SyntaxError", k->pos,
+			    "Type mismatch: `%s` is a %s here; this operator needs numbers",
+			    k->name, kind_name(v->kind));
+	}
+	return 0;
+}
+
 /* x IN <literal> needs a list. */
 static int in_operand(struct planner *pl, struct ast *k)
 {
@@ -508,7 +551,8 @@ static int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		rv = resolve(pl, e->kids[0], sc, allow_agg);
 		break;
 	case AST_BINOP:
-		rv = e->op == AST_OP_IN ? in_operand(pl, e->kids[1]) : 0;
+		rv = e->op == AST_OP_IN ? in_operand(pl, e->kids[1])
+					: arith_operands(pl, e, sc);
 		if (rv == 0)
 			rv = resolve_kids(pl, e, sc, allow_agg);
 		break;
@@ -838,7 +882,8 @@ static const char *kind_name(uint8_t k)
 {
 	static const char *const names[] = {"Any", "Node", "Relationship",
 					    "List<Relationship>", "Path",
-					    "a value", "List"};
+					    "a value", "List", "String",
+					    "Boolean"};
 	return names[k];
 }
 
