@@ -1221,8 +1221,71 @@ static uint32_t count_nodes(const struct ast *e)
 	return n;
 }
 
+/* An aggregate-free part of an aggregating item: literals, parameters,
+ * projected keys (by text), variables that are keys, their properties. */
+static bool outer_slot(const struct scope *sc, int32_t slot)
+{
+	for (uint32_t i = 0; i < sc->n; i++)
+		if (sc->v[i].slot == slot)
+			return true;
+	return false;
+}
+
+static bool grouped(struct planner *pl, const struct ast *e,
+		    const struct ast *items, const struct scope *sc)
+{
+	if (e == NULL || e->kind == AST_LIT || e->kind == AST_PARAM)
+		return true;
+	/* a comprehension's own variable is not a grouping question */
+	if (e->kind == AST_VAR && !outer_slot(sc, e->slot))
+		return true;
+	for (uint32_t i = 0; i < items->n; i++) {
+		const struct ast *key = items->kids[i]->kids[0];
+
+		if (ast_is_aggregate(key))
+			continue;
+		if ((key->kind == AST_VAR || key->kind == AST_PROP) &&
+		    same_text(pl, (struct ast *)e, (struct ast *)key))
+			return true;
+		if (key->kind == AST_VAR && e->kind == AST_PROP &&
+		    e->kids[0]->kind == AST_VAR &&
+		    strcmp(e->kids[0]->name, key->name) == 0)
+			return true;
+	}
+	if (e->kind == AST_VAR || e->kind == AST_PROP)
+		return false;
+	for (uint32_t i = 0; i < e->n; i++)
+		if (!grouped(pl, e->kids[i], items, sc))
+			return false;
+	return true;
+}
+
+/* Is e (outside any aggregate) made only of grouping keys: a variable
+ * projected as a key, or a property of one, or a property projected as a
+ * key? Literals and parameters are fine. */
+static bool key_only(struct planner *pl, const struct ast *e,
+		     const struct ast *items, const struct scope *sc)
+{
+	if (e == NULL || e->kind == AST_LIT || e->kind == AST_PARAM ||
+	    ast_is_aggregate(e) == false)
+		return true;
+	if (e->kind == AST_COUNT_STAR ||
+	    (e->kind == AST_FUNC &&
+	     cypher_agg_lookup(e->name, strlen(e->name)) != NULL))
+		return true;
+	for (uint32_t i = 0; i < e->n; i++) {
+		const struct ast *k = e->kids[i];
+
+		if (k == NULL || !ast_is_aggregate(k) ? !grouped(pl, k, items, sc)
+						      : !key_only(pl, k, items, sc))
+			return false;
+	}
+	return true;
+}
+
 static struct op *aggregate(struct planner *pl, struct op *input,
-			    struct ast *items, int32_t *slots)
+			    struct ast *items, int32_t *slots,
+			    const struct scope *sc)
 {
 	uint32_t cap = 0, nkeys = 0, naggs = 0;
 	struct ast **keys, **aggs, **exprs;
@@ -1234,6 +1297,13 @@ static struct op *aggregate(struct planner *pl, struct op *input,
 	exprs = calloc(items->n + 1, sizeof *exprs);
 	if (keys == NULL || aggs == NULL || exprs == NULL)
 		goto oom;
+	for (uint32_t i = 0; i < items->n; i++)
+		if (ast_is_aggregate(items->kids[i]->kids[0]) &&
+		    !key_only(pl, items->kids[i]->kids[0], items, sc)) {
+			perr(pl, "SyntaxError", items->kids[i]->kids[0]->pos,
+			     "Aggregation column contains implicit grouping expressions; project the variables or properties it uses as their own columns (AmbiguousAggregationExpression)");
+			goto fail;
+		}
 	for (uint32_t i = 0; i < items->n; i++) {
 		struct ast *e = items->kids[i]->kids[0];
 
@@ -1250,12 +1320,14 @@ static struct op *aggregate(struct planner *pl, struct op *input,
 	if (op != NULL)
 		return op;
 oom:
+	poom(pl);
+fail:
 	free(keys);
 	free(aggs);
 	free(exprs);
 	free(slots);
 	op_free_tree(input);
-	return poom(pl);
+	return NULL;
 }
 
 static struct op *order_by(struct planner *pl, struct op *op, struct ast *order,
@@ -1408,7 +1480,7 @@ static struct op *projection(struct planner *pl, struct ast *clause,
 	}
 	if (agg) {
 		free(exprs);
-		op = aggregate(pl, op, items, slots);
+		op = aggregate(pl, op, items, slots, sc);
 	} else {
 		op = op_project(op, exprs, slots, items->n);
 		if (op == NULL) {
