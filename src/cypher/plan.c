@@ -2211,6 +2211,40 @@ static struct ast *synth_return(struct planner *pl, const char **names,
 	return r;
 }
 
+/* A literal argument of the wrong type fails before the call: the
+ * declared types are INTEGER, FLOAT, NUMBER, STRING, BOOLEAN (a trailing
+ * '?' allows null); others (ANY, MAP, LIST ...) take anything. */
+static int literal_arg_type(struct planner *pl, const struct ast *a,
+			    const struct cypher_proc_field *in)
+{
+	static const struct {
+		const char *name;
+		uint8_t t1, t2;
+	} types[] = {
+		{"INTEGER", GRAFT_VALUE_INT, GRAFT_VALUE_INT},
+		{"FLOAT", GRAFT_VALUE_FLOAT, GRAFT_VALUE_INT},
+		{"NUMBER", GRAFT_VALUE_INT, GRAFT_VALUE_FLOAT},
+		{"STRING", GRAFT_VALUE_STRING, GRAFT_VALUE_STRING},
+		{"BOOLEAN", GRAFT_VALUE_BOOL, GRAFT_VALUE_BOOL},
+	};
+
+	if (a->kind != AST_LIT || a->v.type == GRAFT_VALUE_NULL)
+		return 0;
+	for (size_t i = 0; i < sizeof types / sizeof types[0]; i++) {
+		size_t n = strlen(types[i].name);
+
+		if (strncmp(in->type, types[i].name, n) != 0 ||
+		    (in->type[n] != 0 && in->type[n] != '?'))
+			continue;
+		if (a->v.type == types[i].t1 || a->v.type == types[i].t2)
+			return 0;
+		return perr(pl, "SyntaxError", a->pos,
+			    "Type mismatch: argument `%s` of the procedure expects %s",
+			    in->name, in->type);
+	}
+	return 0;
+}
+
 static int proc_args(struct planner *pl, struct ast *c,
 		     const struct cypher_proc *proc, struct scope *sc,
 		     struct ast ***args_out)
@@ -2233,7 +2267,8 @@ static int proc_args(struct planner *pl, struct ast *c,
 
 		if (given && i < given->n) {
 			a = given->kids[i];
-			if (resolve(pl, a, sc, false) < 0) {
+			if (literal_arg_type(pl, a, &proc->inputs[i]) < 0 ||
+			    resolve(pl, a, sc, false) < 0) {
 				free(args);
 				return -1;
 			}
