@@ -419,49 +419,21 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
 	return bolt_stream(s);
 }
 
-static const struct {
-	const char *key;
-	size_t offset;
-} stat_keys[] = {
-#define STAT(k, f) {k, offsetof(struct cypher_stats, f)}
-	STAT("nodes-created", nodes_created),
-	STAT("nodes-deleted", nodes_deleted),
-	STAT("relationships-created", relationships_created),
-	STAT("relationships-deleted", relationships_deleted),
-	STAT("properties-set", properties_set),
-	STAT("labels-added", labels_added),
-	STAT("labels-removed", labels_removed),
-	STAT("indexes-added", indexes_added),
-	STAT("indexes-removed", indexes_removed),
-	STAT("constraints-added", constraints_added),
-	STAT("constraints-removed", constraints_removed),
-	STAT("system-updates", system_updates),
-#undef STAT
-};
-
-static uint64_t stat_at(const struct cypher_stats *st, size_t i)
-{
-	uint64_t v;
-
-	memcpy(&v, (const char *)st + stat_keys[i].offset, sizeof v);
-	return v;
-}
-
 /* "stats": the counters that are not zero, as Neo4j sends them. */
 static int put_stats(struct graft_buf *b, const struct cypher_stats *st)
 {
-	size_t n = 0, count = sizeof stat_keys / sizeof *stat_keys;
+	size_t n = 0, count = CYPHER_STATS_COUNT;
 	int rv;
 
 	for (size_t i = 0; i < count; i++)
-		n += stat_at(st, i) != 0;
+		n += cypher_stats_get(st, i) != 0;
 	rv = pack_cstring(b, "stats");
 	if (rv == GRAFT_OK)
 		rv = pack_map_header(b, n);
 	for (size_t i = 0; rv == GRAFT_OK && i < count; i++)
-		if (stat_at(st, i) != 0)
-			rv = bolt_put_int(b, stat_keys[i].key,
-					  (int64_t)stat_at(st, i));
+		if (cypher_stats_get(st, i) != 0)
+			rv = bolt_put_int(b, cypher_stats_name(i),
+					  (int64_t)cypher_stats_get(st, i));
 	return rv;
 }
 

@@ -35,6 +35,32 @@ struct cypher_stats {
 	uint64_t system_updates;
 };
 
+/* Neo4j's name of each counter ("nodes-created", ...), in Bolt's order,
+ * and its value: i < CYPHER_STATS_COUNT. (Inline: encoders and test
+ * doubles use them without the engine.) */
+#define CYPHER_STATS_COUNT 12
+static inline const char *cypher_stats_name(size_t i)
+{
+	static const char *const names[CYPHER_STATS_COUNT] = {
+		"nodes-created",     "nodes-deleted",
+		"relationships-created", "relationships-deleted",
+		"properties-set",    "labels-added",
+		"labels-removed",    "indexes-added",
+		"indexes-removed",   "constraints-added",
+		"constraints-removed", "system-updates",
+	};
+	return names[i];
+}
+
+/* The fields of struct cypher_stats are all uint64_t, in that order. */
+_Static_assert(sizeof(struct cypher_stats) ==
+		       CYPHER_STATS_COUNT * sizeof(uint64_t),
+	       "cypher_stats holds exactly the named counters");
+static inline uint64_t cypher_stats_get(const struct cypher_stats *s, size_t i)
+{
+	return ((const uint64_t *)(const void *)s)[i];
+}
+
 /* The engine: procedure registry and plan cache for one dbms. */
 struct cypher_engine;
 

@@ -1,5 +1,6 @@
 /* The engine's public face: transactions over a database, statements with
  * a plan cache, streamed results, commits, and entity views for encoders. */
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>

@@ -385,26 +385,6 @@ static bool columns_match(const struct case_def *c,
 	return same;
 }
 
-static const struct {
-	const char *key;
-	size_t offset;
-} stat_keys[] = {
-#define STAT(k, f) {k, offsetof(struct cypher_stats, f)}
-	STAT("nodes-created", nodes_created),
-	STAT("nodes-deleted", nodes_deleted),
-	STAT("relationships-created", relationships_created),
-	STAT("relationships-deleted", relationships_deleted),
-	STAT("properties-set", properties_set),
-	STAT("labels-added", labels_added),
-	STAT("labels-removed", labels_removed),
-	STAT("indexes-added", indexes_added),
-	STAT("indexes-removed", indexes_removed),
-	STAT("constraints-added", constraints_added),
-	STAT("constraints-removed", constraints_removed),
-	STAT("system-updates", system_updates),
-#undef STAT
-};
-
 /* Checks each key=value of the stats line; reports mismatches to out. */
 static bool stats_match(const struct case_def *c,
 			const struct harness_outcome *o, FILE *out)
@@ -421,22 +401,20 @@ static bool stats_match(const struct case_def *c,
 		char *eq = strchr(tok, '=');
 		uint64_t got;
 
-		for (i = 0; eq != NULL && i < sizeof stat_keys / sizeof
-						      stat_keys[0]; i++)
-			if (strncmp(tok, stat_keys[i].key,
+		for (i = 0; eq != NULL && i < CYPHER_STATS_COUNT; i++)
+			if (strncmp(tok, cypher_stats_name(i),
 				    (size_t)(eq - tok)) == 0 &&
-			    stat_keys[i].key[eq - tok] == '\0')
+			    cypher_stats_name(i)[eq - tok] == '\0')
 				break;
-		if (eq == NULL || i == sizeof stat_keys / sizeof stat_keys[0]) {
+		if (eq == NULL || i == CYPHER_STATS_COUNT) {
 			fprintf(out, "  unknown stats key in '%s'\n", tok);
 			same = false;
 			continue;
 		}
-		memcpy(&got, (const char *)&o->stats + stat_keys[i].offset,
-		       sizeof got);
+		got = cypher_stats_get(&o->stats, i);
 		if (got != strtoull(eq + 1, NULL, 10)) {
 			fprintf(out, "  stats %s: expected %s, got %llu\n",
-				stat_keys[i].key, eq + 1,
+				cypher_stats_name(i), eq + 1,
 				(unsigned long long)got);
 			same = false;
 		}
