@@ -476,15 +476,25 @@ static struct ast *in_clause(struct parser *p, struct ast *a)
 	return a;
 }
 
+/* KEYWORD ( ...: a node of kind with the keyword and parenthesis read. */
+static struct ast *keyword_paren(struct parser *p, uint16_t kind)
+{
+	struct ast *a = node(p, kind);
+
+	if (a == NULL)
+		return NULL;
+	p->i++;
+	return expect(p, "(") ? a : NULL;
+}
+
 static struct ast *quantifier(struct parser *p, uint16_t q)
 {
-	struct ast *a = node(p, AST_QUANT);
+	struct ast *a = keyword_paren(p, AST_QUANT);
 
 	if (a == NULL)
 		return NULL;
 	a->op = q;
-	p->i++;
-	if (!expect(p, "(") || !in_clause(p, a))
+	if (!in_clause(p, a))
 		return NULL;
 	if (!expect_kw(p, "WHERE") || !add(p, a, expr(p)) || !expect(p, ")"))
 		return NULL;
@@ -493,12 +503,9 @@ static struct ast *quantifier(struct parser *p, uint16_t q)
 
 static struct ast *reduce_expr(struct parser *p)
 {
-	struct ast *a = node(p, AST_REDUCE);
+	struct ast *a = keyword_paren(p, AST_REDUCE);
 
 	if (a == NULL)
-		return NULL;
-	p->i++;
-	if (!expect(p, "("))
 		return NULL;
 	a->name = symbol(p, "an accumulator name");
 	if (a->name == NULL || !expect(p, "=") || !add(p, a, expr(p)) ||
@@ -1580,12 +1587,9 @@ static struct ast *delete_clause(struct parser *p)
 
 static struct ast *foreach_clause(struct parser *p)
 {
-	struct ast *a = node(p, AST_FOREACH);
+	struct ast *a = keyword_paren(p, AST_FOREACH);
 
 	if (a == NULL)
-		return NULL;
-	p->i++;
-	if (!expect(p, "("))
 		return NULL;
 	a->name = symbol(p, "a variable");
 	if (a->name == NULL || !expect_kw(p, "IN") || !add(p, a, expr(p)) ||
