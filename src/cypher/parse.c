@@ -237,6 +237,17 @@ static bool add(struct parser *p, struct ast *parent, struct ast *kid)
 	return true;
 }
 
+/* item (, item)*: each added to owner. */
+static bool comma_list(struct parser *p, struct ast *owner,
+		       struct ast *(*item)(struct parser *p))
+{
+	do {
+		if (!add(p, owner, item(p)))
+			return false;
+	} while (accept_p(p, ","));
+	return true;
+}
+
 static void set_end(struct parser *p, struct ast *a)
 {
 	const struct lex_tok *t = &p->lx.toks[p->i ? p->i - 1 : 0];
@@ -1351,10 +1362,8 @@ static struct ast *pattern(struct parser *p)
 
 	if (a == NULL)
 		return NULL;
-	do {
-		if (!add(p, a, path_pattern(p)))
-			return NULL;
-	} while (accept_p(p, ","));
+	if (!comma_list(p, a, path_pattern))
+		return NULL;
 	return a;
 }
 
@@ -1427,10 +1436,8 @@ static struct ast *projection(struct parser *p, uint16_t kind)
 		if (!accept_p(p, ","))
 			goto tail;
 	}
-	do {
-		if (!add(p, items, projection_item(p)))
-			return NULL;
-	} while (accept_p(p, ","));
+	if (!comma_list(p, items, projection_item))
+		return NULL;
 tail:
 	if (accept_kw(p, "ORDER") && (order = order_by(p)) == NULL)
 		return NULL;
@@ -1490,10 +1497,8 @@ static struct ast *set_clause(struct parser *p)
 
 	if (a == NULL)
 		return NULL;
-	do {
-		if (!add(p, a, set_item(p)))
-			return NULL;
-	} while (accept_p(p, ","));
+	if (!comma_list(p, a, set_item))
+		return NULL;
 	return a;
 }
 
@@ -1578,10 +1583,8 @@ static struct ast *delete_clause(struct parser *p)
 		accept_kw(p, "NODETACH");
 	if (!expect_kw(p, "DELETE"))
 		return NULL;
-	do {
-		if (!add(p, a, expr(p)))
-			return NULL;
-	} while (accept_p(p, ","));
+	if (!comma_list(p, a, expr))
+		return NULL;
 	return a;
 }
 
@@ -1697,10 +1700,8 @@ static struct ast *call_clause(struct parser *p)
 		if (args == NULL)
 			return NULL;
 		if (!accept_p(p, ")")) {
-			do {
-				if (!add(p, args, expr(p)))
-					return NULL;
-			} while (accept_p(p, ","));
+			if (!comma_list(p, args, expr))
+				return NULL;
 			if (!expect(p, ")"))
 				return NULL;
 		}
