@@ -1,6 +1,12 @@
-/* Schema and administration statements, included by parse.c: they share its
- * token helpers but not its expression grammar beyond literals and
+/* The parser's schema and administration statements: they share the token
+ * helpers of parse.c but not its expression grammar beyond literals and
  * parameters. */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <strings.h>
+
+#include "parser_int.h"
 
 static struct ast *admin_node(struct parser *p, uint16_t op)
 {
@@ -310,14 +316,14 @@ static struct ast *show(struct parser *p)
 	}
 	add(p, a, filter);
 	if (is_kw(p, 0, "YIELD")) {
-		if (!add(p, a, projection(p, AST_WITH)))
+		if (!add(p, a, parse_projection(p, AST_WITH)))
 			return NULL;
 	} else {
 		add(p, a, NULL);
 	}
 	add(p, a, where_opt(p));
 	if (is_kw(p, 0, "RETURN")) {
-		if (!add(p, a, projection(p, AST_RETURN)))
+		if (!add(p, a, parse_projection(p, AST_RETURN)))
 			return NULL;
 	} else {
 		add(p, a, NULL);
@@ -457,7 +463,7 @@ static struct ast *terminate(struct parser *p)
 }
 
 /* Returns NULL without failing when the statement is not administrative. */
-static struct ast *admin_statement(struct parser *p)
+struct ast *admin_statement(struct parser *p)
 {
 	if (is_kw(p, 0, "SHOW")) {
 		p->i++;

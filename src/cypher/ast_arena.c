@@ -1,0 +1,57 @@
+/* The statement's arena: a bump allocator for the syntax tree and its
+ * strings, freed in one go with the statement. */
+#include "ast.h"
+
+#include <stdlib.h>
+#include <string.h>
+
+/* Arena ---------------------------------------------------------------- */
+
+struct arena_block {
+	struct arena_block *next;
+	size_t used, size;
+	max_align_t data[];
+};
+
+void *arena_alloc(struct arena *a, size_t size)
+{
+	struct arena_block *b = a->head;
+
+	size = (size + 15) & ~(size_t)15;
+	if (b == NULL || b->used + size > b->size) {
+		size_t cap = size > 16384 ? size : 16384;
+
+		b = malloc(sizeof *b + cap);
+		if (b == NULL)
+			return NULL;
+		b->next = a->head;
+		b->used = 0;
+		b->size = cap;
+		a->head = b;
+	}
+	void *p = (char *)b->data + b->used;
+	b->used += size;
+	memset(p, 0, size);
+	return p;
+}
+
+char *arena_strndup(struct arena *a, const char *s, size_t len)
+{
+	char *p = arena_alloc(a, len + 1);
+
+	if (p != NULL) {
+		memcpy(p, s, len);
+		p[len] = 0;
+	}
+	return p;
+}
+
+void arena_free(struct arena *a)
+{
+	while (a->head != NULL) {
+		struct arena_block *b = a->head;
+
+		a->head = b->next;
+		free(b);
+	}
+}
