@@ -14,7 +14,7 @@
 #include <sys/file.h>
 #include <unistd.h>
 
-#include "../cypher/security.h"
+#include "../security/security.h"
 #include "../db/dbms_config.h"
 #include "../util/fs.h"
 #include "../util/log.h"

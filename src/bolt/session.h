@@ -19,7 +19,7 @@
 #include <uv.h>
 
 #include "../cypher/cypher.h"
-#include "../cypher/security.h"
+#include "../security/security.h"
 #include "../util/buf.h"
 
 struct bolt_config {

@@ -9,15 +9,8 @@
 #include <stdint.h>
 
 #include "../db/dbms.h"
+#include "../util/cypher_error.h"
 #include "../util/value.h"
-
-/* A failure as clients see it: a Neo4j status code such as
- * "Neo.ClientError.Statement.SyntaxError" and a message naming what failed,
- * where (line and column for query text) and what to do. */
-struct cypher_error {
-	char code[96];
-	char message[GRAFT_ERRMSG_SIZE];
-};
 
 /* Query statistics, as Neo4j reports them in a result summary. */
 struct cypher_stats {

@@ -4,7 +4,7 @@
 #define GRAFT_CYPHER_ENGINE_INT_H
 
 #include "exec.h"
-#include "security.h"
+#include "../security/security.h"
 
 struct plan_cache_entry {
 	char *text;

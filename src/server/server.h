@@ -10,7 +10,7 @@
 
 #include "../bolt/bolt.h"
 #include "../cypher/cypher.h"
-#include "../cypher/security.h"
+#include "../security/security.h"
 #include "../backup/serve.h"
 #include "../db/dbms.h"
 #include "../util/config.h"

@@ -10,8 +10,8 @@
 
 #include <cmocka.h>
 
-#include "cypher/credentials.h"
-#include "cypher/security.h"
+#include "security/credentials.h"
+#include "security/security.h"
 #include "util/log.h"
 
 #include "tmpdir.h"

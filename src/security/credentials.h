@@ -2,8 +2,8 @@
  * "pbkdf2-sha256$<iterations>$<salt, base64>$<hash, base64>", PBKDF2-HMAC-
  * SHA256 from OpenSSL with a 16-byte random salt and a 32-byte hash. Pure
  * functions, safe on any thread (security.c runs them on the thread pool). */
-#ifndef GRAFT_CYPHER_CREDENTIALS_H
-#define GRAFT_CYPHER_CREDENTIALS_H
+#ifndef GRAFT_SECURITY_CREDENTIALS_H
+#define GRAFT_SECURITY_CREDENTIALS_H
 
 #include <stdbool.h>
 #include <stddef.h>

@@ -10,8 +10,8 @@
  * while (Neo.ClientError.Security.AuthenticationRateLimit).
  * Used by the Cypher executor (user commands) and Bolt (HELLO/LOGON).
  * Loop thread only. */
-#ifndef GRAFT_CYPHER_SECURITY_H
-#define GRAFT_CYPHER_SECURITY_H
+#ifndef GRAFT_SECURITY_SECURITY_H
+#define GRAFT_SECURITY_SECURITY_H
 
 #include <stdbool.h>
 #include <stddef.h>
@@ -20,7 +20,7 @@
 
 #include "../db/dbms.h"
 #include "../util/config.h"
-#include "cypher.h"
+#include "../util/cypher_error.h"
 
 /* The user graft creates on first start, with password "neo4j". */
 #define SECURITY_INITIAL_USER "neo4j"
