@@ -1,5 +1,5 @@
-/* The engine's private state shared by engine.c, proc.c, admin.c and the
- * planner: procedure registry, plan cache, open transactions. */
+/* The engine's private state shared by engine.c, proc.c, exec_command.c and
+ * the planner: procedure registry, plan cache, open transactions. */
 #ifndef GRAFT_CYPHER_ENGINE_INT_H
 #define GRAFT_CYPHER_ENGINE_INT_H
 
@@ -105,7 +105,7 @@ int proc_register_builtins(struct cypher_engine *e);
 /* The procedure behind SHOW <kind>, and how many of its outputs SHOW
  * prints without YIELD. */
 const struct cypher_proc *proc_show(const char *kind, uint32_t *ndefault);
-/* Runs schema and administration statements (admin.c). */
+/* Runs schema and administration statements (exec_command.c). */
 int admin_run(struct exec_ctx *x, struct ast *a);
 /* Applies a committing transaction's deferred user changes in order, then
  * calls done (possibly before returning if one fails at once). */

@@ -1,4 +1,4 @@
-/* Schema and administration statements: indexes run in the statement's
+/* Schema and administration commands: indexes run in the statement's
  * transaction; user changes are checked now and applied at commit through
  * the security unit (hashing runs off the loop); the rest fail with a clear
  * "not yet" naming the release that brings them. */
