@@ -71,6 +71,15 @@ step "graft-admin server validate-config agrees"
 set +e; out=$("$GRAFT_ADMIN" --config "$T/b.conf" server validate-config 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] || fail "validate-config on a bad file exited $rc"
 expect_in "$out" "db.tx_log.rotation.size=12Q" "validate-config"
+step "validate-config reports every error in the file, not only the first"
+write_conf "$T/many.conf" "$T/home" "server.bolt.listen_adress=:7687" "db.tx_log.rotation.size=12Q" \
+	"just some words" "server.http.enabled=yes please"
+set +e; out=$("$GRAFT_ADMIN" --config "$T/many.conf" server validate-config 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "validate-config on a file with four errors exited $rc"
+for p in listen_adress rotation.size=12Q "just some words" "server.http.enabled=yes please"; do
+	expect_in "$out" "$(where "$T/many.conf" "$p")" "validate-config lists every error"
+done
+expect_in "$out" "4 errors" "validate-config counts the errors"
 out=$("$GRAFT_ADMIN" --config "$T/i.conf" server validate-config)
 expect_in "$out" "is valid" "validate-config"
 echo "PASS"

@@ -70,9 +70,18 @@ set +e; out=$(timeout 20 "$GRAFTD" --config "$T/port.conf" 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] || fail "graftd on a used port exited $rc, want 1: $out"
 expect_in "$out" "cannot listen on 127.0.0.1:$bolt (server.bolt.listen_address)" "port in use"
 
+step "a config typo does not take control away: status and stop use the pid file"
+{ cat "$conf"; echo "server.bolt.listen_adress=:7687"; echo "db.tx_log.rotation.size=12Q"; } >"$T/typo.conf"
+out=$(GRAFT_CONF=$T/typo.conf "$GRAFT" status 2>&1) || fail "status through a config with errors exited $?: $out"
+expect_in "$out" "running at pid $pid" "status through a config with errors"
+expect_in "$out" "listen_adress" "status names the error"
+set +e; out=$(GRAFT_CONF=$T/typo.conf "$GRAFT" start 2>&1); rc=$?; set -e
+[ $rc -eq 1 ] || fail "start on a config with errors exited $rc: $out"
+kill -0 "$pid" || fail "a refused start stopped the server"
+
 step "stop waits for a clean exit"
-out=$("$GRAFT" stop)
-expect_in "$out" "stopped" "stop"
+out=$(GRAFT_CONF=$T/typo.conf "$GRAFT" stop 2>&1)
+expect_in "$out" "stopped" "stop through a config with errors"
 kill -0 "$pid" 2>/dev/null && fail "pid $pid still alive after stop"
 [ ! -e "$T/home/run/graft.pid" ] || fail "pid file left behind"
 set +e; "$GRAFT" status >/dev/null; rc=$?; set -e

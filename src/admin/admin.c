@@ -10,38 +10,9 @@
 
 #include "../util/err.h"
 #include "admin.h"
+#include "opt.h"
 
-static void usage(FILE *out)
-{
-	fprintf(out,
-		"usage: graft-admin [--config FILE] <command>\n\n"
-		"commands:\n"
-		"  server validate-config   check the configuration file and print\n"
-		"                           the directories and addresses it yields\n"
-		"  dbms set-initial-password PASSWORD [--require-password-change]\n"
-		"                           set the password of user neo4j (offline)\n"
-		"  database backup [--from=HOST:PORT[,...]] --to-path=DIR\n"
-		"                  [--type=FULL|DIFF|AUTO] [--compress[=true|false]]\n"
-		"                  [--keep-failed] [--verbose] [<database>|\"glob*\"...]\n"
-		"  database backup --inspect-path=PATH\n"
-		"                           online backup from a server's backup port\n"
-		"  backup --backup-dir=DIR --database=NAME [--from=HOST:PORT]\n"
-		"                           the same in the 3.x/4.x spelling\n"
-		"  database restore --from-path=PATH[,PATH...] [--overwrite-destination]\n"
-		"                  [--restore-until=TXID|\"YYYY-MM-DD hh:mm:ss\"] [<database>]\n"
-		"  restore --from=DIR --database=NAME [--force]\n"
-		"                           restore a backup chain (server stopped)\n"
-		"  database check --from-path=PATH[,PATH...] [<database>]\n"
-		"                           restore into a scratch directory: usable?\n"
-		"  database aggregate-backup --from-path=DIR [--keep-old-backup] [<database>]\n"
-		"                           collapse a chain into one FULL artifact\n"
-		"  database dump --to-path=DIR [--overwrite-destination] <database>\n"
-		"  database load --from-path=DIR|FILE [--overwrite-destination] <database>\n"
-		"                           offline copy of a stopped database (<db>.dump)\n"
-		"  version                  print the version\n");
-}
-
-struct graft_config *admin_load_config(const char *explicit_path, bool quiet)
+struct graft_config *admin_load_config(const char *explicit_path)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	bool must_exist;
@@ -53,28 +24,76 @@ struct graft_config *admin_load_config(const char *explicit_path, bool quiet)
 		fprintf(stderr, "graft-admin: out of memory\n");
 		return NULL;
 	}
-	if (!must_exist && stat(path, &st) != 0) {
-		if (!quiet)
-			printf("No configuration file at %s: built-in defaults "
-			       "apply.\n",
-			       path);
-	} else if (graft_config_load(cfg, path, errmsg) != GRAFT_OK) {
+	if ((must_exist || stat(path, &st) == 0) &&
+	    graft_config_load(cfg, path, errmsg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: %s\n", errmsg);
 		graft_config_free(cfg);
 		return NULL;
-	} else if (!quiet) {
-		printf("Configuration file %s is valid.\n", path);
 	}
 	return cfg;
 }
 
-static int validate_config(const char *explicit_path)
+int admin_need_dir(const char *opt, const char *path)
 {
-	struct graft_config *cfg = admin_load_config(explicit_path, false);
-	struct graft_address a;
+	struct stat st;
 
-	if (cfg == NULL)
+	if (stat(path, &st) == 0 && S_ISDIR(st.st_mode))
+		return 0;
+	fprintf(stderr, "graft-admin: %s=%s is not a directory; create it "
+		"first\n", opt, path);
+	return -1;
+}
+
+static const char validate_usage[] =
+	"usage: graft-admin [--config FILE] server validate-config\n\n"
+	"Reads the configuration exactly as graftd would. A valid file: prints\n"
+	"the directories and addresses it yields, exit 0. Otherwise: every\n"
+	"error in the file (file, line, key, value, what is allowed), exit 1.\n";
+
+static void print_config_error(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "graft-admin: %s\n", msg);
+}
+
+static int validate_config(const char *explicit_path, int argc, char **argv,
+			   int mode)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	const struct admin_cmd cmd = {.usage = validate_usage,
+				      .prog = "graft-admin"};
+	bool must_exist;
+	const char *path = graft_config_choose(explicit_path, &must_exist);
+	struct graft_config *cfg = NULL;
+	struct graft_address a;
+	struct stat st;
+	int n = 0, rv;
+
+	(void)mode;
+	rv = admin_opt_parse(&cmd, argc, argv);
+	if (rv != 0)
+		return rv == ADMIN_OPT_HELP ? 0 : 2;
+	if (graft_config_new(&cfg) != GRAFT_OK) {
+		fprintf(stderr, "graft-admin: out of memory\n");
 		return 1;
+	}
+	if (!must_exist && stat(path, &st) != 0) {
+		printf("No configuration file at %s: built-in defaults apply.\n",
+		       path);
+	} else {
+		rv = graft_config_load_all(cfg, path, print_config_error, NULL,
+					   &n, errmsg);
+		if (rv != GRAFT_OK || n > 0) {
+			if (rv != GRAFT_OK)
+				fprintf(stderr, "graft-admin: %s\n", errmsg);
+			else
+				fprintf(stderr, "%s: %d error%s.\n", path, n,
+					n == 1 ? "" : "s");
+			graft_config_free(cfg);
+			return 1;
+		}
+		printf("Configuration file %s is valid.\n", path);
+	}
 	printf("  data:         %s\n", graft_config_path(cfg, "server.directories.data"));
 	printf("  transactions: %s\n",
 	       graft_config_path(cfg, "server.directories.transaction.logs.root"));
@@ -92,65 +111,140 @@ static int validate_config(const char *explicit_path)
 	return 0;
 }
 
-static const struct {
-	const char *name;
-	enum admin_restore_mode mode;
-} restore_cmds[] = {
-	{"restore", ADMIN_RESTORE},
-	{"check", ADMIN_CHECK},
-	{"aggregate-backup", ADMIN_AGGREGATE},
-	{"dump", ADMIN_DUMP},
-	{"load", ADMIN_LOAD},
+/* Every command: its words (group NULL for a one-word command), what runs
+ * it, and one line for the list. */
+static const struct admin_command {
+	const char *group, *name;
+	int (*run)(const char *config_path, int argc, char **argv, int mode);
+	int mode;
+	const char *summary;
+} commands[] = {
+	{"server", "validate-config", validate_config, 0,
+	 "check the configuration file; print what it yields"},
+	{"dbms", "set-initial-password", admin_set_initial_password, 0,
+	 "set the password of user neo4j (offline)"},
+	{"database", "backup", admin_backup, 0,
+	 "online backup from a server's backup port"},
+	{"database", "restore", admin_restore, ADMIN_RESTORE,
+	 "restore a backup chain (server stopped)"},
+	{"database", "check", admin_restore, ADMIN_CHECK,
+	 "restore into a scratch directory: is the backup usable?"},
+	{"database", "aggregate-backup", admin_restore, ADMIN_AGGREGATE,
+	 "collapse a chain into one FULL artifact"},
+	{"database", "dump", admin_restore, ADMIN_DUMP,
+	 "offline copy of a stopped database into <db>.dump"},
+	{"database", "load", admin_restore, ADMIN_LOAD,
+	 "load a <db>.dump into a stopped server"},
+	{NULL, "backup", admin_backup, ADMIN_BACKUP_3X,
+	 "database backup in the 3.x/4.x spelling (--backup-dir, --database)"},
+	{NULL, "restore", admin_restore, ADMIN_RESTORE_3X,
+	 "database restore in the 3.x/4.x spelling (--from, --database, --force)"},
 };
 
-int main(int argc, char **argv)
-{
-	const char *config_path = NULL;
-	size_t k;
-	int i = 1;
+#define N_COMMANDS (sizeof commands / sizeof commands[0])
 
-	if (i + 1 < argc && strcmp(argv[i], "--config") == 0) {
-		config_path = argv[i + 1];
-		i += 2;
-	} else if (i < argc && strncmp(argv[i], "--config=", 9) == 0) {
-		config_path = argv[i++] + 9;
+/* The commands of group (NULL: all of them). */
+static void list_commands(FILE *out, const char *group)
+{
+	fprintf(out, "usage: graft-admin [--config FILE] %s <command> "
+		     "[options]\n\ncommands:\n",
+		group != NULL ? group : "[<group>]");
+	for (size_t k = 0; k < N_COMMANDS; k++) {
+		const struct admin_command *c = &commands[k];
+		char words[64];
+
+		if (group != NULL &&
+		    (c->group == NULL || strcmp(c->group, group) != 0))
+			continue;
+		snprintf(words, sizeof words, "%s%s%s",
+			 c->group != NULL ? c->group : "",
+			 c->group != NULL ? " " : "", c->name);
+		fprintf(out, "  %-27s %s\n", words, c->summary);
 	}
-	if (i >= argc) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(argv[i], "version") == 0 || strcmp(argv[i], "--version") == 0) {
+	if (group == NULL)
+		fprintf(out, "  %-27s %s\n", "version", "print the version");
+	fprintf(out, "\n`graft-admin <command> --help` shows a command's "
+		     "options; see docs/graft-admin.md.\n");
+}
+
+static bool is_group(const char *word)
+{
+	for (size_t k = 0; k < N_COMMANDS; k++)
+		if (commands[k].group != NULL &&
+		    strcmp(commands[k].group, word) == 0)
+			return true;
+	return false;
+}
+
+/* argv[0] (and argv[1]) name a command: runs it. */
+static int dispatch(const char *config_path, int argc, char **argv)
+{
+	bool grouped = is_group(argv[0]);
+	const char *name = grouped ? (argc > 1 ? argv[1] : NULL) : argv[0];
+	int skip = grouped ? 2 : 1;
+
+	if (strcmp(argv[0], "version") == 0) {
 		printf("graft-admin %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	if (strcmp(argv[i], "help") == 0 || strcmp(argv[i], "--help") == 0) {
-		usage(stdout);
+	if (strcmp(argv[0], "help") == 0) {
+		list_commands(stdout, argc > 1 && is_group(argv[1]) ? argv[1]
+								  : NULL);
 		return 0;
 	}
-	if (i + 1 < argc && strcmp(argv[i], "server") == 0 &&
-	    strcmp(argv[i + 1], "validate-config") == 0)
-		return validate_config(config_path);
-	if (i + 2 < argc && strcmp(argv[i], "dbms") == 0 &&
-	    strcmp(argv[i + 1], "set-initial-password") == 0)
-		return admin_set_initial_password(config_path, argc - i - 2,
-						  argv + i + 2);
-	if (i + 1 < argc && strcmp(argv[i], "database") == 0 &&
-	    strcmp(argv[i + 1], "backup") == 0)
-		return admin_backup(config_path, argc - i - 2, argv + i + 2,
-				    false);
-	if (strcmp(argv[i], "backup") == 0)
-		return admin_backup(config_path, argc - i - 1, argv + i + 1,
-				    true);
-	if (i + 1 < argc && strcmp(argv[i], "database") == 0)
-		for (k = 0; k < sizeof restore_cmds / sizeof restore_cmds[0]; k++)
-			if (strcmp(argv[i + 1], restore_cmds[k].name) == 0)
-				return admin_restore(config_path, argc - i - 2,
-						     argv + i + 2,
-						     restore_cmds[k].mode);
-	if (strcmp(argv[i], "restore") == 0)
-		return admin_restore(config_path, argc - i - 1, argv + i + 1,
-				     ADMIN_RESTORE_3X);
-	fprintf(stderr, "graft-admin: unknown command '%s'\n", argv[i]);
-	usage(stderr);
+	if (grouped && name != NULL &&
+	    (strcmp(name, "--help") == 0 || strcmp(name, "-h") == 0)) {
+		list_commands(stdout, argv[0]);
+		return 0;
+	}
+	for (size_t k = 0; name != NULL && k < N_COMMANDS; k++) {
+		const struct admin_command *c = &commands[k];
+
+		if (strcmp(c->name, name) == 0 &&
+		    (grouped ? c->group != NULL && strcmp(c->group, argv[0]) == 0
+			     : c->group == NULL))
+			return c->run(config_path, argc - skip, argv + skip,
+				      c->mode);
+	}
+	if (name == NULL)
+		fprintf(stderr, "graft-admin: %s needs a command\n", argv[0]);
+	else
+		fprintf(stderr, "graft-admin: unknown command '%s%s%s'\n",
+			grouped ? argv[0] : "", grouped ? " " : "", name);
+	list_commands(stderr, grouped ? argv[0] : NULL);
 	return 2;
+}
+
+int main(int argc, char **argv)
+{
+	static char usage[4096];
+	const char *config_path = NULL;
+	bool version = false;
+	const struct admin_opt opts[] = {
+		{.name = "--config", .takes_value = true, .str = &config_path},
+		{.name = "--version", .flag = &version},
+	};
+	struct admin_cmd top = {
+		.usage = usage, .opts = opts, .n_opts = 2, .prog = "graft-admin",
+	};
+	FILE *f = fmemopen(usage, sizeof usage - 1, "w");
+	int rest, rv;
+
+	if (f != NULL) {
+		list_commands(f, NULL);
+		fclose(f);
+	}
+	top.rest = &rest;
+	rv = admin_opt_parse(&top, argc - 1, argv + 1);
+	if (rv != 0)
+		return rv == ADMIN_OPT_HELP ? 0 : 2;
+	if (version) {
+		printf("graft-admin %s\n", PACKAGE_VERSION);
+		return 0;
+	}
+	if (rest >= argc - 1) {
+		list_commands(stderr, NULL);
+		return 2;
+	}
+	return dispatch(config_path, argc - 1 - rest, argv + 1 + rest);
 }

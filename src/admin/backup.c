@@ -5,6 +5,7 @@
  * code 0 only when every database was backed up, 1 otherwise, with a line
  * per database. */
 #include "admin.h"
+#include "opt.h"
 
 #include <errno.h>
 #include <fnmatch.h>
@@ -13,7 +14,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <strings.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include "../backup/chain.h"
@@ -40,40 +40,6 @@ struct backup_cmd {
 	bool verify; /* restore the chain into a scratch directory after */
 	struct db_options db_opts; /* for --verify */
 };
-
-/* Matches argv[*i] against --name, --name=value or (when value is
- * expected) --name value; *val gets the value or NULL for a bare flag. */
-static bool match_opt(int argc, char **argv, int *i, const char *name,
-		      bool expects_value, const char **val)
-{
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return false;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] != '\0')
-		return false;
-	*val = NULL;
-	if (expects_value && *i + 1 < argc)
-		*val = argv[++*i];
-	return true;
-}
-
-/* true|false for a flag that may stand alone. */
-static int parse_flag(const char *opt, const char *val, bool *out)
-{
-	if (val == NULL || strcasecmp(val, "true") == 0)
-		*out = true;
-	else if (strcasecmp(val, "false") == 0)
-		*out = false;
-	else
-		return fprintf(stderr, "graft-admin: %s=%s: expected true or "
-			       "false\n", opt, val), -1;
-	return 0;
-}
 
 static int add_from(struct backup_cmd *c, const char *list)
 {
@@ -104,114 +70,102 @@ static int add_from(struct backup_cmd *c, const char *list)
 	return 0;
 }
 
-static int parse_type(const char *val, enum backup_want *out)
+static int parse_from(void *arg, const char *opt, const char *val)
 {
-	if (val != NULL && strcasecmp(val, "FULL") == 0)
-		*out = BACKUP_WANT_FULL;
-	else if (val != NULL && strcasecmp(val, "DIFF") == 0)
-		*out = BACKUP_WANT_DIFF;
-	else if (val != NULL && strcasecmp(val, "AUTO") == 0)
-		*out = BACKUP_WANT_AUTO;
-	else
-		return fprintf(stderr, "graft-admin: --type=%s: expected FULL, "
-			       "DIFF or AUTO\n", val ? val : ""), -1;
+	(void)opt;
+	return add_from(arg, val);
+}
+
+static int parse_database(void *arg, const char *opt, const char *val)
+{
+	struct backup_cmd *c = arg;
+
+	(void)opt;
+	if (c->n_dbs == MAX_DBS) {
+		fprintf(stderr, "graft-admin: at most %d databases\n", MAX_DBS);
+		return -1;
+	}
+	c->dbs[c->n_dbs++] = val;
 	return 0;
 }
 
-/* Options that take no part here but that Neo4j's command has; accepted
- * so that scripts written for neo4j-admin run unchanged. */
-static bool accepted_noop(int argc, char **argv, int *i)
+static int parse_type(void *arg, const char *opt, const char *val)
 {
-	static const char *const with_value[] = {
-		"--include-metadata", "--pagecache", "--name",
-		"--cc-report-dir",
-	};
-	static const char *const flags[] = {
-		"--expand-commands", "--parallel-recovery", "--fallback-to-full",
-		"--check-consistency",
-	};
-	const char *val;
-	size_t k;
+	struct backup_cmd *c = arg;
 
-	for (k = 0; k < sizeof with_value / sizeof with_value[0]; k++)
-		if (match_opt(argc, argv, i, with_value[k], true, &val))
-			return true;
-	for (k = 0; k < sizeof flags / sizeof flags[0]; k++)
-		if (match_opt(argc, argv, i, flags[k], false, &val))
-			return true;
-	return false;
-}
-
-static void usage(bool legacy)
-{
-	if (legacy)
-		printf("usage: graft-admin backup --backup-dir=DIR "
-		       "--database=NAME [--from=HOST:PORT[,...]]\n"
-		       "                          [--type=FULL|DIFF|AUTO] "
-		       "[--compress[=true|false]] [--verbose]\n");
+	if (strcasecmp(val, "FULL") == 0)
+		c->o.type = BACKUP_WANT_FULL;
+	else if (strcasecmp(val, "DIFF") == 0)
+		c->o.type = BACKUP_WANT_DIFF;
+	else if (strcasecmp(val, "AUTO") == 0)
+		c->o.type = BACKUP_WANT_AUTO;
 	else
-		printf("usage: graft-admin database backup [--from=HOST:PORT[,...]] "
-		       "--to-path=DIR\n"
-		       "         [--type=FULL|DIFF|AUTO] [--compress[=true|false]] "
-		       "[--keep-failed[=true|false]]\n"
-		       "         [--verbose] [--verify] [--additional-config=FILE] "
-		       "[<database>|\"glob*\"...]\n"
-		       "       graft-admin database backup --inspect-path=PATH\n");
-	printf("See docs/operations/backup.md.\n");
+		return fprintf(stderr, "graft-admin: %s=%s: expected FULL, "
+			       "DIFF or AUTO\n", opt, val), -1;
+	return 0;
 }
+
+static const char usage_5x[] =
+	"usage: graft-admin [--config FILE] database backup [--from=HOST:PORT[,...]]\n"
+	"         --to-path=DIR [--type=FULL|DIFF|AUTO] [--compress[=true|false]]\n"
+	"         [--keep-failed[=true|false]] [--verbose] [--verify]\n"
+	"         [--additional-config=FILE] [<database>|\"glob*\"...]\n"
+	"       graft-admin database backup --inspect-path=PATH\n\n"
+	"Online backup of each database (default neo4j) from a running server's\n"
+	"backup port (default: server.backup.listen_address of the configuration)\n"
+	"into one artifact per database in DIR: FULL the first time, then DIFF.\n"
+	"--inspect-path lists the artifacts and chains in PATH.\n"
+	"See docs/operations/backup.md.\n";
+
+static const char usage_3x[] =
+	"usage: graft-admin [--config FILE] backup --backup-dir=DIR --database=NAME\n"
+	"         [--from=HOST:PORT[,...]] [--type=FULL|DIFF|AUTO]\n"
+	"         [--compress[=true|false]] [--verbose]\n\n"
+	"`database backup` in the 3.x/4.x spelling; DIR is created if missing.\n"
+	"See docs/operations/backup.md.\n";
+
+/* Options neo4j-admin has that take no part here (no entry to store them
+ * in): accepted so that scripts written for neo4j-admin run unchanged. */
+#define BACKUP_NOOP_OPTS                                                    \
+	{.name = "--include-metadata", .takes_value = true},                \
+	{.name = "--pagecache", .takes_value = true},                       \
+	{.name = "--name", .takes_value = true},                            \
+	{.name = "--cc-report-dir", .takes_value = true},                   \
+	{.name = "--expand-commands"}, {.name = "--parallel-recovery"},     \
+	{.name = "--fallback-to-full"}, {.name = "--check-consistency"}
 
 static int parse_args(struct backup_cmd *c, int argc, char **argv)
 {
-	const char *val;
-	int i;
+	bool verbose = false;
+	const struct admin_opt opts[] = {
+		{.name = "--from", .takes_value = true, .parse = parse_from},
+		{.name = c->legacy ? "--backup-dir" : "--to-path",
+		 .takes_value = true, .str = &c->to_path},
+		{.name = "--type", .takes_value = true, .parse = parse_type},
+		{.name = "--compress", .flag = &c->o.compress},
+		{.name = "--keep-failed", .flag = &c->o.keep_failed},
+		{.name = "--verbose", .flag = &verbose},
+		{.name = "--verify", .flag = &c->verify},
+		{.name = "--inspect-path", .takes_value = true,
+		 .str = &c->inspect_path},
+		{.name = "--additional-config", .takes_value = true,
+		 .str = &c->additional_config},
+		BACKUP_NOOP_OPTS,
+		/* last: only the 3.x spelling has it */
+		{.name = "--database", .takes_value = true,
+		 .parse = parse_database},
+	};
+	size_t n_opts = sizeof opts / sizeof opts[0] - !c->legacy;
+	const struct admin_cmd cmd = {
+		.usage = c->legacy ? usage_3x : usage_5x,
+		.opts = opts, .n_opts = n_opts, .arg = c,
+		.pos = c->dbs, .max_pos = MAX_DBS, .n_pos = &c->n_dbs,
+		.prog = "graft-admin",
+	};
+	int rv = admin_opt_parse(&cmd, argc, argv);
 
-	for (i = 0; i < argc; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			usage(c->legacy);
-			return 1;
-		} else if (match_opt(argc, argv, &i, "--from", true, &val)) {
-			if (val == NULL || add_from(c, val) != 0)
-				return -1;
-		} else if (match_opt(argc, argv, &i,
-				     c->legacy ? "--backup-dir" : "--to-path",
-				     true, &val)) {
-			c->to_path = val;
-		} else if (c->legacy &&
-			   match_opt(argc, argv, &i, "--database", true, &val)) {
-			if (val != NULL && c->n_dbs < MAX_DBS)
-				c->dbs[c->n_dbs++] = val;
-		} else if (match_opt(argc, argv, &i, "--type", true, &val)) {
-			if (parse_type(val, &c->o.type) != 0)
-				return -1;
-		} else if (match_opt(argc, argv, &i, "--compress", false, &val)) {
-			if (parse_flag("--compress", val, &c->o.compress) != 0)
-				return -1;
-		} else if (match_opt(argc, argv, &i, "--keep-failed", false,
-				     &val)) {
-			if (parse_flag("--keep-failed", val, &c->o.keep_failed) != 0)
-				return -1;
-		} else if (match_opt(argc, argv, &i, "--verbose", false, &val)) {
-			c->o.verbose = stdout;
-		} else if (match_opt(argc, argv, &i, "--verify", false, &val)) {
-			if (parse_flag("--verify", val, &c->verify) != 0)
-				return -1;
-		} else if (match_opt(argc, argv, &i, "--inspect-path", true,
-				     &val)) {
-			c->inspect_path = val;
-		} else if (match_opt(argc, argv, &i, "--additional-config", true,
-				     &val)) {
-			c->additional_config = val;
-		} else if (accepted_noop(argc, argv, &i)) {
-			continue;
-		} else if (argv[i][0] == '-') {
-			fprintf(stderr, "graft-admin: unknown option %s\n",
-				argv[i]);
-			return -1;
-		} else if (c->n_dbs < MAX_DBS) {
-			c->dbs[c->n_dbs++] = argv[i];
-		}
-	}
-	return 0;
+	c->o.verbose = verbose ? stdout : NULL;
+	return rv;
 }
 
 static bool is_glob(const char *s)
@@ -337,7 +291,6 @@ static int inspect(const char *path)
 static int check_to_path(struct backup_cmd *c)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
-	struct stat st;
 
 	if (c->to_path == NULL) {
 		fprintf(stderr, "graft-admin: %s is required\n",
@@ -350,18 +303,14 @@ static int check_to_path(struct backup_cmd *c)
 		fprintf(stderr, "graft-admin: %s\n", errmsg);
 		return -1;
 	}
-	if (stat(c->to_path, &st) != 0 || !S_ISDIR(st.st_mode)) {
-		fprintf(stderr, "graft-admin: --to-path=%s is not a directory; "
-			"create it first\n", c->to_path);
-		return -1;
-	}
-	return 0;
+	return admin_need_dir(c->legacy ? "--backup-dir" : "--to-path",
+			      c->to_path);
 }
 
 /* The default --from: this machine's backup port from the configuration. */
 static int default_from(struct backup_cmd *c, const char *config_path)
 {
-	struct graft_config *cfg = admin_load_config(config_path, true);
+	struct graft_config *cfg = admin_load_config(config_path);
 	struct graft_address a;
 	struct dbms_options d;
 	char addr[300];
@@ -426,13 +375,13 @@ static int run(struct backup_cmd *c)
 	return failed > 0 ? 1 : 0;
 }
 
-int admin_backup(const char *config_path, int argc, char **argv, bool legacy)
+int admin_backup(const char *config_path, int argc, char **argv, int mode)
 {
 	struct backup_cmd c;
 	int rv = 2;
 
 	memset(&c, 0, sizeof c);
-	c.legacy = legacy;
+	c.legacy = mode == ADMIN_BACKUP_3X;
 	c.o.compress = true;
 	c.o.type = BACKUP_WANT_AUTO;
 	rv = parse_args(&c, argc, argv);

@@ -21,9 +21,10 @@
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/fs.h"
+#include "opt.h"
 
 #define EXIT_NOT_RUNNING 3 /* LSB: program is not running */
-#define DEFAULT_SHUTDOWN_TIMEOUT_S 120 /* as NEO4J_SHUTDOWN_TIMEOUT */
+#define DEFAULT_SHUTDOWN_TIMEOUT_S 120 /* as NEO4J_SHUTDOWN_TIMEOUT; in usage */
 
 struct ctl {
 	const char *config_path; /* explicit, or NULL */
@@ -32,27 +33,37 @@ struct ctl {
 	char pid_path[PATH_MAX];
 };
 
-static void usage(FILE *out)
+static const char usage[] =
+	"usage: graft [--config FILE] <command>\n\n"
+	"commands:\n"
+	"  console   run the server in the foreground (Ctrl-C stops it)\n"
+	"  start     start the server in the background and report its pid\n"
+	"  stop      stop the server and wait for a clean exit\n"
+	"            (GRAFT_SHUTDOWN_TIMEOUT seconds, default 120)\n"
+	"  restart   stop, then start\n"
+	"  status    exit 0 if the server is running, 3 if not\n"
+	"  version   print the version\n\n"
+	"The configuration is FILE, else $GRAFT_CONF, else the installed\n"
+	"graft.conf. stop and status work through a configuration with errors\n"
+	"(they need only the pid file). See docs/graft.md.\n";
+
+static void warn_config_error(void *arg, const char *msg)
 {
-	fprintf(out,
-		"usage: graft [--config FILE] <command>\n\n"
-		"commands:\n"
-		"  console   run the server in the foreground (Ctrl-C stops it)\n"
-		"  start     start the server in the background and report its pid\n"
-		"  stop      stop the server and wait for a clean exit\n"
-		"            (GRAFT_SHUTDOWN_TIMEOUT seconds, default %d)\n"
-		"  restart   stop, then start\n"
-		"  status    exit 0 if the server is running, 3 if not\n"
-		"  version   print the version\n",
-		DEFAULT_SHUTDOWN_TIMEOUT_S);
+	(void)arg;
+	fprintf(stderr, "graft: warning: %s\n", msg);
 }
 
-static int load_config(struct ctl *c)
+/* The configuration graftd would read. start and console need it valid (so
+ * does graftd); stop and status (lenient) only need the pid file, so that a
+ * typo in the file never takes control of a running server away: they
+ * warn about each error and use the valid lines. */
+static int load_config(struct ctl *c, bool lenient)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	bool must_exist;
 	const char *path = graft_config_choose(c->config_path, &must_exist);
 	struct stat st;
+	int n = 0, rv;
 
 	if (graft_config_new(&c->cfg) != GRAFT_OK) {
 		fprintf(stderr, "graft: out of memory\n");
@@ -60,10 +71,20 @@ static int load_config(struct ctl *c)
 	}
 	if (!must_exist && stat(path, &st) != 0)
 		return 0;
-	if (graft_config_load(c->cfg, path, errmsg) != GRAFT_OK) {
+	rv = lenient ? graft_config_load_all(c->cfg, path, warn_config_error,
+					     NULL, &n, errmsg)
+		     : graft_config_load(c->cfg, path, errmsg);
+	if (rv != GRAFT_OK && !lenient) {
 		fprintf(stderr, "graft: %s\n", errmsg);
 		return 1;
 	}
+	if (rv != GRAFT_OK)
+		fprintf(stderr, "graft: warning: %s; looking for the pid file "
+			"with the built-in defaults\n", errmsg);
+	else if (n > 0)
+		fprintf(stderr, "graft: warning: %s has %d error%s (graftd will "
+			"not start on it); the pid file is looked for with the "
+			"valid lines\n", path, n, n == 1 ? "" : "s");
 	return 0;
 }
 
@@ -273,6 +294,11 @@ static int cmd_stop(struct ctl *c)
 	return 1;
 }
 
+static int cmd_restart(struct ctl *c)
+{
+	return cmd_stop(c) != 0 ? 1 : cmd_start(c);
+}
+
 static int cmd_status(struct ctl *c)
 {
 	pid_t pid = running_pid(c);
@@ -285,60 +311,66 @@ static int cmd_status(struct ctl *c)
 	return 0;
 }
 
+static const struct {
+	const char *name;
+	int (*run)(struct ctl *c);
+	bool lenient; /* works through a configuration with errors */
+} commands[] = {
+	{"console", cmd_console, false}, {"start", cmd_start, false},
+	{"stop", cmd_stop, true}, {"restart", cmd_restart, false},
+	{"status", cmd_status, true},
+};
+
 int main(int argc, char **argv)
 {
 	struct ctl c;
 	const char *cmd = NULL;
-	int i, rv;
+	size_t n_pos = 0, k;
+	bool version = false;
+	const struct admin_opt opts[] = {
+		{.name = "--config", .takes_value = true, .str = &c.config_path},
+		{.name = "--version", .flag = &version},
+	};
+	const struct admin_cmd spec = {
+		.usage = usage, .opts = opts, .n_opts = 2, .pos = &cmd,
+		.max_pos = 1, .n_pos = &n_pos, .prog = "graft",
+	};
+	int rv;
 
 	memset(&c, 0, sizeof c);
-	for (i = 1; i < argc; i++) {
-		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc)
-			c.config_path = argv[++i];
-		else if (strncmp(argv[i], "--config=", 9) == 0)
-			c.config_path = argv[i] + 9;
-		else if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "help") == 0) {
-			usage(stdout);
-			return 0;
-		} else if (cmd == NULL)
-			cmd = argv[i];
-		else {
-			fprintf(stderr, "graft: unexpected argument '%s'\n", argv[i]);
-			return 2;
-		}
+	rv = admin_opt_parse(&spec, argc - 1, argv + 1);
+	if (rv != 0)
+		return rv == ADMIN_OPT_HELP ? 0 : 2;
+	if (cmd != NULL && strcmp(cmd, "help") == 0) {
+		fputs(usage, stdout);
+		return 0;
 	}
-	if (cmd == NULL) {
-		usage(stderr);
-		return 2;
-	}
-	if (strcmp(cmd, "version") == 0) {
+	if (version || (cmd != NULL && strcmp(cmd, "version") == 0)) {
 		printf("graft %s\n", PACKAGE_VERSION);
 		return 0;
 	}
-	if (load_config(&c) != 0)
+	for (k = 0; cmd != NULL && k < sizeof commands / sizeof commands[0]; k++)
+		if (strcmp(cmd, commands[k].name) == 0)
+			break;
+	if (cmd == NULL || k == sizeof commands / sizeof commands[0]) {
+		if (cmd != NULL)
+			fprintf(stderr, "graft: unknown command '%s'\n\n", cmd);
+		fputs(usage, stderr);
+		return 2;
+	}
+	if (load_config(&c, commands[k].lenient) != 0) {
+		graft_config_free(c.cfg);
 		return 1;
+	}
 	find_graftd(&c);
 	if (graft_path_join(c.pid_path, sizeof c.pid_path,
 			    graft_config_path(c.cfg, "server.directories.run"),
 			    "graft.pid") != GRAFT_OK) {
 		fprintf(stderr, "graft: server.directories.run is too long\n");
+		graft_config_free(c.cfg);
 		return 1;
 	}
-	if (strcmp(cmd, "console") == 0)
-		rv = cmd_console(&c);
-	else if (strcmp(cmd, "start") == 0)
-		rv = cmd_start(&c);
-	else if (strcmp(cmd, "stop") == 0)
-		rv = cmd_stop(&c);
-	else if (strcmp(cmd, "restart") == 0)
-		rv = cmd_stop(&c) != 0 ? 1 : cmd_start(&c);
-	else if (strcmp(cmd, "status") == 0)
-		rv = cmd_status(&c);
-	else {
-		fprintf(stderr, "graft: unknown command '%s'\n", cmd);
-		usage(stderr);
-		rv = 2;
-	}
+	rv = commands[k].run(&c);
 	graft_config_free(c.cfg);
 	return rv;
 }

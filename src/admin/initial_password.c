@@ -6,6 +6,7 @@
  * the data directory: a running server changes passwords with
  * ALTER USER / ALTER CURRENT USER SET PASSWORD. */
 #include "admin.h"
+#include "opt.h"
 
 #include <errno.h>
 #include <fcntl.h>
@@ -113,23 +114,43 @@ out:
 	return rv;
 }
 
-int admin_set_initial_password(const char *config_path, int argc, char **argv)
+static const char usage[] =
+	"usage: graft-admin [--config FILE] dbms set-initial-password PASSWORD\n"
+	"         [--require-password-change[=true|false]]\n\n"
+	"Sets the password of user neo4j (at least 8 characters) while the server\n"
+	"is stopped, creating the user and the data directory before the first\n"
+	"start. A password that starts with '-' goes after \"--\".\n"
+	"See docs/operations/security.md.\n";
+
+int admin_set_initial_password(const char *config_path, int argc, char **argv,
+			       int mode)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	bool change_required = false;
+	const char *password = NULL;
+	size_t n_pos = 0;
+	const struct admin_opt opts[] = {
+		{.name = "--require-password-change", .flag = &change_required},
+	};
+	const struct admin_cmd cmd = {
+		.usage = usage, .opts = opts, .n_opts = 1, .pos = &password,
+		.max_pos = 1, .n_pos = &n_pos, .prog = "graft-admin",
+	};
 	struct graft_config *cfg;
 	const char *data;
-	int fd, rv = 1;
+	int fd, rv;
 
-	if (argc == 2 && strcmp(argv[1], "--require-password-change") == 0)
-		change_required = true;
-	else if (argc != 1) {
-		fprintf(stderr, "usage: graft-admin [--config FILE] dbms "
-				"set-initial-password PASSWORD "
-				"[--require-password-change]\n");
+	(void)mode;
+	rv = admin_opt_parse(&cmd, argc, argv);
+	if (rv != 0)
+		return rv == ADMIN_OPT_HELP ? 0 : 2;
+	if (password == NULL) {
+		fprintf(stderr, "graft-admin: the password is missing\n\n%s",
+			usage);
 		return 2;
 	}
-	cfg = admin_load_config(config_path, true);
+	rv = 1;
+	cfg = admin_load_config(config_path);
 	if (cfg == NULL)
 		return 1;
 	data = graft_config_path(cfg, "server.directories.data");
@@ -140,7 +161,7 @@ int admin_set_initial_password(const char *config_path, int argc, char **argv)
 	fd = lock_data_dir(data);
 	if (fd < 0)
 		goto out;
-	if (set_password(cfg, argv[0], change_required) == GRAFT_OK) {
+	if (set_password(cfg, password, change_required) == GRAFT_OK) {
 		printf("Changed password for user '%s'.%s\n",
 		       SECURITY_INITIAL_USER,
 		       change_required ? " It must be changed at first login."

@@ -8,6 +8,7 @@
 #include <config.h> /* _GNU_SOURCE: strptime, timegm */
 
 #include "admin.h"
+#include "opt.h"
 
 #include <inttypes.h>
 #include <stdio.h>
@@ -38,30 +39,12 @@ struct restore_cmd {
 	int64_t until_time_ms;
 };
 
-/* --name=value or --name value; --name alone when value_optional. */
-static bool opt_value(int argc, char **argv, int *i, const char *name,
-		      bool value_optional, const char **val)
+static int split_paths(void *arg, const char *opt, const char *list)
 {
-	size_t n = strlen(name);
-
-	if (strncmp(argv[*i], name, n) != 0)
-		return false;
-	if (argv[*i][n] == '=') {
-		*val = argv[*i] + n + 1;
-		return true;
-	}
-	if (argv[*i][n] != '\0')
-		return false;
-	*val = NULL;
-	if (!value_optional && *i + 1 < argc)
-		*val = argv[++*i];
-	return true;
-}
-
-static int split_paths(struct restore_cmd *c, const char *list)
-{
+	struct restore_cmd *c = arg;
 	char *tok, *save = NULL;
 
+	(void)opt;
 	free(c->path_list);
 	c->path_list = strdup(list);
 	c->n_paths = 0;
@@ -74,106 +57,137 @@ static int split_paths(struct restore_cmd *c, const char *list)
 	return 0;
 }
 
-/* A transaction id, or "YYYY-MM-DD hh:mm:ss" in UTC. */
-static int parse_until(struct restore_cmd *c, const char *val)
+/* A time in UTC: "YYYY-MM-DD hh:mm:ss" or the ISO 8601 form
+ * "YYYY-MM-DDThh:mm:ss[Z]"; -1 if it is neither. */
+static int64_t parse_time_ms(const char *val)
 {
+	static const char *const forms[] = {"%Y-%m-%d %H:%M:%S",
+					    "%Y-%m-%dT%H:%M:%S"};
 	struct tm tm;
 	const char *end;
+
+	for (size_t k = 0; k < sizeof forms / sizeof forms[0]; k++) {
+		memset(&tm, 0, sizeof tm);
+		end = strptime(val, forms[k], &tm);
+		if (end != NULL && (strcmp(end, "") == 0 || strcmp(end, "Z") == 0))
+			return (int64_t)timegm(&tm) * 1000 + 999;
+	}
+	return -1;
+}
+
+/* A transaction id, or a time (parse_time_ms). */
+static int parse_until(void *arg, const char *opt, const char *val)
+{
+	struct restore_cmd *c = arg;
 	char *e;
 
-	if (val == NULL)
-		return -1;
 	c->until_txid = strtoull(val, &e, 10);
 	if (*val >= '0' && *val <= '9' && *e == '\0')
 		return 0;
 	c->until_txid = UINT64_MAX;
-	memset(&tm, 0, sizeof tm);
-	end = strptime(val, "%Y-%m-%d %H:%M:%S", &tm);
-	if (end == NULL || *end != '\0') {
-		fprintf(stderr, "graft-admin: --restore-until=%s: expected a "
-			"transaction id or \"YYYY-MM-DD hh:mm:ss\" (UTC)\n",
-			val);
+	c->until_time_ms = parse_time_ms(val);
+	if (c->until_time_ms < 0) {
+		fprintf(stderr, "graft-admin: %s=%s: expected a transaction id, "
+			"\"YYYY-MM-DD hh:mm:ss\" or YYYY-MM-DDThh:mm:ss[Z] (UTC)\n",
+			opt, val);
 		return -1;
 	}
-	c->until_time_ms = (int64_t)timegm(&tm) * 1000 + 999;
 	return 0;
 }
 
-static int parse_flag(const char *name, const char *val, bool *out)
-{
-	if (val == NULL || strcasecmp(val, "true") == 0)
-		*out = true;
-	else if (strcasecmp(val, "false") == 0)
-		*out = false;
-	else
-		return fprintf(stderr, "graft-admin: %s=%s: expected true or "
-			       "false\n", name, val), -1;
-	return 0;
-}
+#define CONFIG_OPT "[--config FILE] "
 
-static int unknown(const char *arg)
+static const char *const usages[] = {
+	[ADMIN_RESTORE] =
+	"usage: graft-admin " CONFIG_OPT "database restore --from-path=PATH[,PATH...]\n"
+	"         [--overwrite-destination[=true|false]]\n"
+	"         [--restore-until=TXID|\"YYYY-MM-DD hh:mm:ss\"|YYYY-MM-DDThh:mm:ss]\n"
+	"         [--to-path-data=DIR] [--to-path-txn=DIR] [--verbose] [<database>]\n\n"
+	"Restores the chain of backup artifacts in PATH (a directory or files)\n"
+	"into the data directory of a stopped server, up to the last transaction\n"
+	"or the one --restore-until names (times in UTC).\n"
+	"See docs/operations/restore.md.\n",
+	[ADMIN_RESTORE_3X] =
+	"usage: graft-admin " CONFIG_OPT "restore --from=DIR --database=NAME [--force]\n"
+	"         [--verbose]\n\n"
+	"`database restore` in the 3.x/4.x spelling. See docs/operations/restore.md.\n",
+	[ADMIN_CHECK] =
+	"usage: graft-admin " CONFIG_OPT "database check --from-path=PATH[,PATH...]\n"
+	"         [--verbose] [<database>]\n\n"
+	"Restores the chain into a scratch directory ($TMPDIR or /tmp) and\n"
+	"recovers it: exit 0 when the backup is usable.\n"
+	"See docs/operations/restore.md.\n",
+	[ADMIN_AGGREGATE] =
+	"usage: graft-admin " CONFIG_OPT "database aggregate-backup --from-path=DIR\n"
+	"         [--keep-old-backup[=true|false]] [--compress[=true|false]] [<database>]\n\n"
+	"Collapses the chain in DIR into one FULL artifact; the artifacts it\n"
+	"covers are removed unless --keep-old-backup.\n"
+	"See docs/operations/backup.md.\n",
+	[ADMIN_DUMP] =
+	"usage: graft-admin " CONFIG_OPT "database dump --to-path=DIR\n"
+	"         [--overwrite-destination[=true|false]] [--compress[=true|false]]\n"
+	"         <database>\n\n"
+	"Copies a database of a stopped server into DIR/<database>.dump.\n"
+	"See docs/operations/backup.md.\n",
+	[ADMIN_LOAD] =
+	"usage: graft-admin " CONFIG_OPT "database load --from-path=DIR|FILE\n"
+	"         [--overwrite-destination[=true|false]] <database>\n\n"
+	"Loads DIR/<database>.dump (or FILE) into a stopped server.\n"
+	"See docs/operations/backup.md.\n",
+};
+
+/* What a mode needs beyond its options: "" when it has it. */
+static const char *missing(const struct restore_cmd *c,
+			   enum admin_restore_mode mode)
 {
-	fprintf(stderr, "graft-admin: unknown option %s\n", arg);
-	return -1;
+	if (mode == ADMIN_DUMP && c->to_path == NULL)
+		return "--to-path";
+	if ((mode == ADMIN_DUMP || mode == ADMIN_LOAD) && c->db == NULL)
+		return "a database";
+	if (mode != ADMIN_DUMP && c->n_paths == 0)
+		return mode == ADMIN_RESTORE_3X ? "--from" : "--from-path";
+	return "";
 }
 
 static int parse_args(struct restore_cmd *c, int argc, char **argv,
 		      enum admin_restore_mode mode)
 {
 	bool legacy = mode == ADMIN_RESTORE_3X;
-	const char *val;
-	int i, rv = 0;
+	const char *what;
+	size_t n_db = 0;
+	const struct admin_opt opts[] = {
+		{.name = legacy ? "--from" : "--from-path", .takes_value = true,
+		 .parse = split_paths},
+		{.name = legacy ? "--force" : "--overwrite-destination",
+		 .flag = &c->overwrite},
+		{.name = "--restore-until", .takes_value = true,
+		 .parse = parse_until},
+		{.name = "--to-path", .takes_value = true, .str = &c->to_path},
+		{.name = "--to-path-data", .takes_value = true,
+		 .str = &c->to_data},
+		{.name = "--to-path-txn", .takes_value = true, .str = &c->to_txn},
+		{.name = "--verbose", .flag = &c->verbose},
+		{.name = "--keep-old-backup", .flag = &c->keep_old},
+		{.name = "--compress", .flag = &c->compress},
+		{.name = "--expand-commands"}, /* neo4j-admin's; nothing here */
+		/* last: only the 3.x spelling has it */
+		{.name = "--database", .takes_value = true, .str = &c->db},
+	};
+	const struct admin_cmd cmd = {
+		.usage = usages[mode], .opts = opts,
+		.n_opts = sizeof opts / sizeof opts[0] - !legacy, .arg = c,
+		.pos = &c->db, .max_pos = legacy ? 0 : 1, .n_pos = &n_db,
+		.prog = "graft-admin",
+	};
+	int rv = admin_opt_parse(&cmd, argc, argv);
 
-	for (i = 0; i < argc && rv == 0; i++) {
-		if (strcmp(argv[i], "-h") == 0 || strcmp(argv[i], "--help") == 0) {
-			printf("usage: see `graft-admin help` and "
-			       "docs/operations/restore.md\n");
-			return 1;
-		}
-		if (opt_value(argc, argv, &i, legacy ? "--from" : "--from-path",
-			      false, &val))
-			rv = val != NULL ? split_paths(c, val) : -1;
-		else if (legacy && opt_value(argc, argv, &i, "--database", false,
-					     &val))
-			c->db = val;
-		else if (opt_value(argc, argv, &i,
-				   legacy ? "--force" : "--overwrite-destination",
-				   true, &val))
-			rv = parse_flag(argv[i], val, &c->overwrite);
-		else if (opt_value(argc, argv, &i, "--restore-until", false, &val))
-			rv = parse_until(c, val);
-		else if (opt_value(argc, argv, &i, "--to-path", false, &val))
-			c->to_path = val;
-		else if (opt_value(argc, argv, &i, "--to-path-data", false, &val))
-			c->to_data = val;
-		else if (opt_value(argc, argv, &i, "--to-path-txn", false, &val))
-			c->to_txn = val;
-		else if (opt_value(argc, argv, &i, "--verbose", true, &val))
-			c->verbose = true;
-		else if (opt_value(argc, argv, &i, "--keep-old-backup", true, &val))
-			rv = parse_flag(argv[i], val, &c->keep_old);
-		else if (opt_value(argc, argv, &i, "--compress", true, &val))
-			rv = parse_flag(argv[i], val, &c->compress);
-		else if (opt_value(argc, argv, &i, "--expand-commands", true, &val))
-			continue;
-		else if (argv[i][0] == '-')
-			rv = unknown(argv[i]);
-		else
-			c->db = argv[i];
-	}
-	if (rv == 0 && mode == ADMIN_DUMP && (c->to_path == NULL || c->db == NULL)) {
-		fprintf(stderr, "graft-admin: dump needs --to-path and a "
-			"database\n");
-		rv = -1;
-	} else if (rv == 0 && mode == ADMIN_LOAD && c->db == NULL) {
-		fprintf(stderr, "graft-admin: load needs a database\n");
-		rv = -1;
-	} else if (rv == 0 && mode != ADMIN_DUMP && c->n_paths == 0) {
-		fprintf(stderr, "graft-admin: %s is required\n",
-			legacy ? "--from" : "--from-path");
-		rv = -1;
-	}
-	return rv;
+	if (rv != 0)
+		return rv;
+	what = missing(c, mode);
+	if (what[0] == '\0')
+		return 0;
+	fprintf(stderr, "graft-admin: %s is required\n\n%s", what, usages[mode]);
+	return -1;
 }
 
 /* Removes the artifacts of db in dir that the aggregate (up to last)
@@ -247,6 +261,8 @@ static int dump(const struct restore_cmd *c, const struct dbms_options *d,
 	o.store_dir = store;
 	o.txlog_dir = txlog;
 	o.checkpoint_interval_ms = o.checkpoint_interval_tx = 0;
+	if (admin_need_dir("--to-path", c->to_path) != 0)
+		return 1;
 	if (backup_dump(&o, d->data_dir, c->to_path, c->compress, c->overwrite,
 			path, &last, errmsg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: dump failed: %s\n", errmsg);
@@ -276,8 +292,7 @@ static int load_path(struct restore_cmd *c)
 	return 0;
 }
 
-int admin_restore(const char *config_path, int argc, char **argv,
-		  enum admin_restore_mode mode)
+int admin_restore(const char *config_path, int argc, char **argv, int mode)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE], store_root[4200];
 	struct restore_cmd c = {.until_txid = UINT64_MAX, .until_time_ms = -1,
@@ -294,7 +309,7 @@ int admin_restore(const char *config_path, int argc, char **argv,
 		goto out;
 	}
 	rv = 1;
-	cfg = admin_load_config(config_path, true);
+	cfg = admin_load_config(config_path);
 	if (cfg == NULL)
 		goto out;
 	dbms_options_from_config(cfg, &d);

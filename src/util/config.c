@@ -524,15 +524,82 @@ static int stage(struct graft_config *c, struct pending *pend,
 	return GRAFT_OK;
 }
 
-int graft_config_load(struct graft_config *c, const char *path, char *errmsg)
+/* One line of a file into pending; "" and comments stage nothing. */
+static int stage_line(struct graft_config *c, struct pending *pend,
+		      const char *path, int lineno, char *line, bool nul,
+		      bool strict, char *errmsg)
 {
-	char *buf = NULL, *cursor, *end, *line, *key, *value;
-	char shown[SHOW_MAX * 4 + 8];
+	char shown[SHOW_MAX * 4 + 8], *key, *value;
+
+	if (nul)
+		return graft_errf(errmsg, GRAFT_ECONFIG,
+				  "%s:%d: the line holds a NUL byte; a "
+				  "configuration file is text",
+				  path, lineno);
+	if (*line == '\0' || *line == '#')
+		return GRAFT_OK;
+	split_setting(line, &key, &value);
+	if (value == NULL) {
+		show(shown, sizeof shown, line);
+		return graft_errf(errmsg, GRAFT_ECONFIG,
+				  "%s:%d: '%s' is not a setting; allowed: "
+				  "key=value, a # comment or a blank line",
+				  path, lineno, shown);
+	}
+	if (*key == '\0')
+		return graft_errf(errmsg, GRAFT_ECONFIG,
+				  "%s:%d: no setting name before '='; "
+				  "allowed: key=value",
+				  path, lineno);
+	return stage(c, pend, path, lineno, key, value, strict, errmsg);
+}
+
+/* Stages every line of buf; with report, an error is reported and the next
+ * line read, else it ends the parse. *n_errors counts them. Returns the
+ * first error (errmsg tells it), GRAFT_ENOMEM ending the parse always. */
+static int stage_all(struct graft_config *c, struct pending *pend,
+		     const char *path, char *buf, size_t len,
+		     graft_config_report_fn report, void *arg, int *n_errors,
+		     char *errmsg)
+{
+	char msg[GRAFT_ERRMSG_SIZE], *cursor = buf, *end = buf + len, *line;
+	bool strict = prescan_strict(c, buf, len), nul;
+	int lineno = 0, first = GRAFT_OK, rv;
+
+	/* A UTF-8 byte order mark, as some editors write. */
+	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
+		cursor += 3;
+	while (cursor < end) {
+		line = next_line(&cursor, end, &nul);
+		rv = stage_line(c, pend, path, ++lineno, line, nul, strict, msg);
+		if (rv == GRAFT_OK)
+			continue;
+		if ((*n_errors)++ == 0) {
+			first = rv;
+			memcpy(errmsg, msg, GRAFT_ERRMSG_SIZE);
+		}
+		if (rv == GRAFT_ENOMEM)
+			return rv;
+		if (report == NULL)
+			break;
+		report(arg, msg);
+	}
+	return first;
+}
+
+/* Reads and stages path; applies what was staged when the file had no
+ * error, or when keep_valid the valid lines of a file with errors. */
+static int load_file(struct graft_config *c, const char *path,
+		     graft_config_report_fn report, void *arg, bool keep_valid,
+		     int *n_errors, char *errmsg)
+{
+	char *buf = NULL;
 	struct pending *pend;
 	size_t len = 0;
-	bool strict, nul;
-	int rv = read_file(path, &buf, &len, errmsg), lineno = 0;
+	bool apply;
+	int rv = read_file(path, &buf, &len, errmsg);
 
+	*n_errors = 0;
 	if (rv != GRAFT_OK)
 		return rv;
 	pend = calloc(c->n, sizeof *pend);
@@ -540,45 +607,12 @@ int graft_config_load(struct graft_config *c, const char *path, char *errmsg)
 		free(buf);
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
 	}
-	strict = prescan_strict(c, buf, len);
-	cursor = buf;
-	end = buf + len;
-	/* A UTF-8 byte order mark, as some editors write. */
-	if (len >= 3 && memcmp(buf, "\xef\xbb\xbf", 3) == 0)
-		cursor += 3;
-	while (cursor < end && rv == GRAFT_OK) {
-		line = next_line(&cursor, end, &nul);
-		lineno++;
-		if (nul) {
-			rv = graft_errf(errmsg, GRAFT_ECONFIG,
-					"%s:%d: the line holds a NUL byte; a "
-					"configuration file is text",
-					path, lineno);
-			break;
-		}
-		if (*line == '\0' || *line == '#')
-			continue;
-		split_setting(line, &key, &value);
-		if (value == NULL) {
-			show(shown, sizeof shown, line);
-			rv = graft_errf(errmsg, GRAFT_ECONFIG,
-					"%s:%d: '%s' is not a setting; allowed: "
-					"key=value, a # comment or a blank line",
-					path, lineno, shown);
-		} else if (*key == '\0') {
-			rv = graft_errf(errmsg, GRAFT_ECONFIG,
-					"%s:%d: no setting name before '='; "
-					"allowed: key=value",
-					path, lineno);
-		} else {
-			rv = stage(c, pend, path, lineno, key, value, strict,
-				   errmsg);
-		}
-	}
+	rv = stage_all(c, pend, path, buf, len, report, arg, n_errors, errmsg);
+	apply = rv == GRAFT_OK || (keep_valid && rv != GRAFT_ENOMEM);
 	for (size_t i = 0; i < c->n; i++) {
 		if (!pend[i].used)
 			continue;
-		if (rv == GRAFT_OK) {
+		if (apply) {
 			config_value_free(&c->e[i].val);
 			c->e[i].val = pend[i].val;
 			c->e[i].set = true;
@@ -588,10 +622,33 @@ int graft_config_load(struct graft_config *c, const char *path, char *errmsg)
 	}
 	free(pend);
 	free(buf);
-	if (rv == GRAFT_OK && resolve_paths(c) != GRAFT_OK)
-		rv = graft_errf(errmsg, GRAFT_ENOMEM,
-				"out of memory resolving paths");
+	if (apply && resolve_paths(c) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_ENOMEM,
+				  "out of memory resolving paths");
 	return rv;
+}
+
+int graft_config_load(struct graft_config *c, const char *path, char *errmsg)
+{
+	int n;
+
+	return load_file(c, path, NULL, NULL, false, &n, errmsg);
+}
+
+int graft_config_load_all(struct graft_config *c, const char *path,
+			  graft_config_report_fn report, void *arg,
+			  int *n_errors, char *errmsg)
+{
+	char first[GRAFT_ERRMSG_SIZE];
+	int rv = load_file(c, path, report, arg, true, n_errors, first);
+
+	/* errors in lines were reported: only a file that could not be read
+	 * at all (or no memory) fails the call */
+	if (rv == GRAFT_ENOMEM || (rv != GRAFT_OK && *n_errors == 0)) {
+		memcpy(errmsg, first, GRAFT_ERRMSG_SIZE);
+		return rv;
+	}
+	return GRAFT_OK;
 }
 
 static const struct config_entry *entry(const struct graft_config *c,

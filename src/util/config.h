@@ -58,6 +58,16 @@ void graft_config_free(struct graft_config *c);
  * with different values is an error. GRAFT_ECONFIG / GRAFT_EIO + errmsg of
  * the form "<file>:<line>: <key>=<value>: <what is allowed>". */
 int graft_config_load(struct graft_config *c, const char *path, char *errmsg);
+/* Called with each error of a file, formatted as graft_config_load's. */
+typedef void (*graft_config_report_fn)(void *arg, const char *msg);
+/* Loads path as graft_config_load does, but reads on past a bad line: every
+ * error goes to report and *n_errors counts them, and the valid lines are
+ * applied (so that service control can find the pid file through a file
+ * with a typo, and validate-config can list every error). GRAFT_OK unless
+ * the file cannot be read (or memory runs out): then errmsg says why. */
+int graft_config_load_all(struct graft_config *c, const char *path,
+			  graft_config_report_fn report, void *arg,
+			  int *n_errors, char *errmsg);
 /* Sets one key (canonical or alias) from text, as if read at where:line. */
 int graft_config_set(struct graft_config *c, const char *key,
 		     const char *value, const char *where, int line,

@@ -643,6 +643,49 @@ static void test_config_unreadable_file_is_eio(void **state)
 	assert_contains(f->errmsg, "Is a directory");
 }
 
+struct reports {
+	int n;
+	char text[4][GRAFT_ERRMSG_SIZE];
+};
+
+static void collect(void *arg, const char *msg)
+{
+	struct reports *r = arg;
+
+	if (r->n < 4)
+		snprintf(r->text[r->n], sizeof r->text[0], "%s", msg);
+	r->n++;
+}
+
+static void test_config_load_all_reports_every_error_and_keeps_valid_lines(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct reports r = {0};
+	int n = -1;
+
+	write_text(f->path, "db.tx_log.rotation.size=12Q\n"
+			    "server.directories.run=/var/run/graft\n"
+			    "just words\n"
+			    "server.bolt.listen_adress=:1\n");
+	assert_int_equal(graft_config_load_all(f->c, f->path, collect, &r, &n,
+					       f->errmsg),
+			 GRAFT_OK);
+	assert_int_equal(n, 3);
+	assert_int_equal(r.n, 3);
+	assert_contains(r.text[0], ":1: db.tx_log.rotation.size=12Q");
+	assert_contains(r.text[1], ":3: 'just words'");
+	assert_contains(r.text[2], ":4: unknown setting");
+	assert_string_equal(graft_config_path(f->c, "server.directories.run"),
+			    "/var/run/graft");
+	/* graft_config_load of the same file still changes nothing */
+	graft_config_free(f->c);
+	assert_int_equal(graft_config_new(&f->c), GRAFT_OK);
+	assert_int_equal(graft_config_load(f->c, f->path, f->errmsg),
+			 GRAFT_ECONFIG);
+	assert_false(graft_config_is_set(f->c, "server.directories.run"));
+}
+
 static void test_config_paths_resolve_against_neo4j_home(void **state)
 {
 	struct fixture *f = *state;
@@ -817,6 +860,7 @@ int main(void)
 		T(test_config_inline_comment_gets_a_hint),
 		T(test_config_nul_byte_is_refused),
 		T(test_config_unreadable_file_is_eio),
+		T(test_config_load_all_reports_every_error_and_keeps_valid_lines),
 		T(test_config_paths_resolve_against_neo4j_home),
 		T(test_config_neo4j_home_from_environment),
 		T(test_config_set_names_where_and_key),
