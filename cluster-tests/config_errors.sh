@@ -7,7 +7,7 @@
 refuse() {
 	local name=$1 conf=$2 out rc
 	shift 2
-	set +e; out=$(timeout 20 "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
+	set +e; out=$(timeout "$BUDGET" "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
 	[ $rc -eq 1 ] || fail "$name: graftd exited $rc, want 1: $out"
 	for p in "$@"; do expect_in "$out" "$p" "$name"; done
 	[ ! -e "$T/home/run/graft.pid" ] || fail "$name: a pid file was written"

@@ -14,10 +14,11 @@ acks=$T/acks
 "$LOAD" write --config "$conf" --writers 4 --pad 4000 >"$acks" 2>"$T/load.err" &
 pid=$!
 PIDS+=("$pid")
-for i in $(seq 1 100); do
-	[ "$(wc -l <"$acks")" -ge 200 ] && break
-	sleep 0.1
-done
+acked() {
+	kill -0 "$pid" 2>/dev/null || fail "the load died: $(cat "$T/load.err")"
+	[ "$(wc -l <"$acks")" -ge 200 ]
+}
+wait_until "200 acknowledged transactions" acked
 kill -9 "$pid"
 wait "$pid" 2>/dev/null || true
 [ "$(wc -l <"$acks")" -ge 200 ] || fail "load produced too little: $(cat "$T/load.err")"
@@ -27,7 +28,7 @@ cp -a "$T/home" "$T/pristine"
 start_expect_fail() {
 	local name=$1 out rc
 	shift
-	set +e; out=$(timeout 60 "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
+	set +e; out=$(timeout "$BUDGET" "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
 	[ $rc -eq 1 ] || fail "$name: graftd exited $rc, want 1: $out"
 	for p in "$@"; do expect_in "$out" "$p" "$name"; done
 }

@@ -12,13 +12,21 @@ acks=$T/acks
 : >"$acks"
 cycles=${CRASH_CYCLES:-20}
 
+acked_since() {
+	kill -0 "$pid" 2>/dev/null || fail "cycle $cycle: the load died early: $(cat "$T/load.err")"
+	[ "$(wc -l <"$acks")" -gt "$1" ]
+}
+
 for cycle in $(seq 1 "$cycles"); do
 	writers=$((cycle % 4 == 0 ? 64 : 8))
+	before=$(wc -l <"$acks")
 	"$LOAD" write --config "$conf" --writers "$writers" \
 		--first-writer $((cycle * 1000)) --pad $((RANDOM % 300)) \
 		>>"$acks" 2>"$T/load.err" &
 	pid=$!
 	PIDS+=("$pid")
+	# the kill lands while writes run, however slow recovery is to start
+	wait_until "cycle $cycle: a first acknowledged write" acked_since "$before"
 	sleep "0.$((3 + RANDOM % 7))"
 	kill -0 "$pid" 2>/dev/null || fail "cycle $cycle: the load died early: $(cat "$T/load.err")"
 	kill -9 "$pid"

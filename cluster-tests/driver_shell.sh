@@ -87,7 +87,7 @@ out=$("$GRAFT_SHELL" -a "$A" -u carol -p carol-pass-2 "RETURN 1 AS one" 2>&1) ||
 step "interactive first login on a terminal (a pty from script(1)): prompt, change, go on"
 sh_ -d system "CREATE USER dave SET PASSWORD 'dave-pass-1'" >/dev/null 2>&1 || fail "CREATE USER dave failed"
 out=$( (printf 'dave-pass-2\ndave-pass-2\nRETURN 40 + 2 AS x;\n:exit\n'; sleep 3) |
-	HOME="$T" timeout 30 script -qec "'$GRAFT_SHELL' -a '$A' -u dave -p dave-pass-1" /dev/null |
+	HOME="$T" timeout "$BUDGET" script -qec "'$GRAFT_SHELL' -a '$A' -u dave -p dave-pass-1" /dev/null |
 	tr -d '\r') || fail "interactive session failed: $out"
 expect_in "$out" "Password changed." "interactive change"
 expect_in "$out" "| 42 |" "statement after the change"

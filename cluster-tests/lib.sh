@@ -24,6 +24,35 @@ trap cleanup EXIT
 fail() { echo "FAIL: $*" >&2; exit 1; }
 step() { echo "--- $*"; }
 
+# Every wait on another process (a server starting or stopping, a load
+# producing, a reply arriving) has this budget in seconds: it must hold on a
+# loaded 2-core machine running the ASan build, where a start can take tens
+# of seconds. A wait ends as soon as its condition holds, so a large budget
+# costs nothing when all is well.
+BUDGET=${GRAFT_TEST_BUDGET:-120}
+
+# wait_until WHAT CMD...: runs CMD every 0.1 s until it succeeds; fails
+# naming WHAT after $BUDGET s.
+wait_until() {
+	local what=$1 deadline=$((SECONDS + BUDGET))
+	shift
+	until "$@"; do
+		[ $SECONDS -lt $deadline ] || fail "$what: not after $BUDGET s"
+		sleep 0.1
+	done
+}
+
+# send FD TEXT: printf TEXT to an open socket. The peer may have closed it
+# already (that is often what a test provokes): the write then fails with
+# EPIPE instead of killing the script with SIGPIPE (exit 141), and the
+# test's assertions on the reply decide.
+send() {
+	(
+		trap '' PIPE
+		printf "$2" >&"$1"
+	) 2>/dev/null || true
+}
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 free_port() {
@@ -51,20 +80,23 @@ write_conf() {
 	} >"$f"
 }
 
+# wait_port PORT [PID]: until something listens on PORT; with PID, fails
+# at once when that process exits first.
 wait_port() {
-	local port=$1 i
-	for i in $(seq 1 300); do
-		port_free "$port" || return 0
+	local port=$1 pid=${2:-} deadline=$((SECONDS + BUDGET))
+	while port_free "$port"; do
+		[ -z "$pid" ] || kill -0 "$pid" 2>/dev/null ||
+			fail "pid $pid exited before listening on port $port"
+		[ $SECONDS -lt $deadline ] || fail "nothing listens on port $port after $BUDGET s"
 		sleep 0.1
 	done
-	fail "nothing listens on port $port after 30 s"
 }
 
 # http_get PORT PATH: prints the whole response.
 http_get() {
 	exec 5<>"/dev/tcp/127.0.0.1/$1"
-	printf 'GET %s HTTP/1.1\r\nHost: localhost\r\n\r\n' "$2" >&5
-	cat <&5
+	send 5 "GET $2 HTTP/1.1\r\nHost: localhost\r\n\r\n"
+	timeout "$BUDGET" cat <&5
 	exec 5>&-
 }
 
@@ -93,17 +125,26 @@ flip_byte() {
 		dd of="$f" bs=1 seek="$off" conv=notrunc status=none
 }
 
-# start_graftd CONF PORT OUT: starts graftd in the background on CONF,
-# waits until it listens on PORT; sets $GRAFTD_PID.
+# started OUT PID: graftd logged that it is ready (every port listening, the
+# pid file written); fails at once when PID is gone.
+started() {
+	kill -0 "$2" 2>/dev/null || fail "graftd (pid $2) exited while starting: $(cat "$1")"
+	grep -q "INFO  Started\.$" "$1"
+}
+
+# start_graftd CONF PORT OUT: starts graftd in the background on CONF and
+# waits until it is ready: its "Started." line, and PORT listening; sets
+# $GRAFTD_PID.
 start_graftd() {
 	"$GRAFTD" --config "$1" >"$3" 2>&1 &
 	GRAFTD_PID=$!
 	PIDS+=("$GRAFTD_PID")
-	wait_port "$2"
+	wait_until "graftd on $1 ready (log: $3)" started "$3" "$GRAFTD_PID"
+	wait_port "$2" "$GRAFTD_PID"
 }
 
-# stop_graftd OUT: SIGTERM, and a clean exit 0 within 60 s.
+# stop_graftd OUT: SIGTERM, and a clean exit 0 within the budget.
 stop_graftd() {
 	kill -TERM "$GRAFTD_PID"
-	wait_exit "$GRAFTD_PID" 60 || fail "graftd did not stop cleanly: $(cat "$1")"
+	wait_exit "$GRAFTD_PID" "$BUDGET" || fail "graftd did not stop cleanly: $(cat "$1")"
 }

@@ -48,25 +48,25 @@ expect_in "$out" "404" "available on a missing database"
 
 step "Bolt handshake is answered with 5.4, garbage is closed"
 exec 6<>"/dev/tcp/127.0.0.1/$bolt"
-printf '\x60\x60\xb0\x17\x00\x04\x04\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00' >&6
-reply=$(timeout 5 head -c 4 <&6 | od -An -tx1 | tr -d ' \n')
+send 6 '\x60\x60\xb0\x17\x00\x04\x04\x05\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00\x00'
+reply=$(timeout "$BUDGET" head -c 4 <&6 | od -An -tx1 | tr -d ' \n')
 exec 6>&-
 [ "$reply" = "00000405" ] || fail "Bolt handshake answered '$reply', want 00000405 (5.4)"
 exec 6<>"/dev/tcp/127.0.0.1/$bolt"
-printf 'GET / HTTP/1.1\r\n\r\n' >&6
-timeout 5 cat <&6 >/dev/null || fail "garbage on the Bolt port was not closed"
+send 6 'GET / HTTP/1.1\r\n\r\n'
+timeout "$BUDGET" cat <&6 >/dev/null || fail "garbage on the Bolt port was not closed"
 exec 6>&-
 kill -0 "$pid" || fail "server died after garbage on the Bolt port"
 
 step "a second graftd on the same data directory fails at once"
 write_conf "$T/second.conf" "$T/home"
-set +e; out=$(timeout 20 "$GRAFTD" --config "$T/second.conf" 2>&1); rc=$?; set -e
+set +e; out=$(timeout "$BUDGET" "$GRAFTD" --config "$T/second.conf" 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] || fail "second graftd exited $rc, want 1: $out"
 expect_in "$out" "is locked by another graftd (pid $pid" "second graftd"
 
 step "a port already in use fails at once, naming the setting"
 write_conf "$T/port.conf" "$T/other" "server.bolt.listen_address=127.0.0.1:$bolt"
-set +e; out=$(timeout 20 "$GRAFTD" --config "$T/port.conf" 2>&1); rc=$?; set -e
+set +e; out=$(timeout "$BUDGET" "$GRAFTD" --config "$T/port.conf" 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] || fail "graftd on a used port exited $rc, want 1: $out"
 expect_in "$out" "cannot listen on 127.0.0.1:$bolt (server.bolt.listen_address)" "port in use"
 
@@ -97,9 +97,9 @@ for sig in INT TERM; do
 	"$GRAFTD" --config "$conf" >"$T/console.out" 2>&1 &
 	cpid=$!
 	PIDS+=("$cpid")
-	wait_port "$bolt"
+	wait_until "console ready" started "$T/console.out" "$cpid"
 	kill -"$sig" "$cpid"
-	set +e; wait_exit "$cpid" 60; rc=$?; set -e
+	set +e; wait_exit "$cpid" "$BUDGET"; rc=$?; set -e
 	[ $rc -eq 0 ] || fail "graftd exited $rc on SIG$sig: $(cat "$T/console.out")"
 	expect_in "$(cat "$T/console.out")" "Received SIG$sig" "console output"
 done
@@ -115,7 +115,7 @@ PIDS+=("$(cat "$T/home/run/graft.pid")")
 
 step "a damaged server id stops startup, naming the file"
 echo "not-a-uuid" >"$T/home/data/dbms/server_id"
-set +e; out=$(timeout 20 "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
+set +e; out=$(timeout "$BUDGET" "$GRAFTD" --config "$conf" 2>&1); rc=$?; set -e
 [ $rc -eq 1 ] || fail "graftd with a damaged server_id exited $rc: $out"
 expect_in "$out" "$T/home/data/dbms/server_id does not hold a server id" "damaged server id"
 echo "PASS"
