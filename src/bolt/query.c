@@ -170,7 +170,9 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 /* Transactions -------------------------------------------------------------- */
 
 /* Reads the transaction options of a BEGIN or auto-commit RUN extra map
- * (field f of r). False, with e filled, for a value graft refuses. */
+ * (field f of r). False, with e filled, for a value graft refuses. The
+ * strings and metadata of o are borrowed from r until cypher_tx_begin,
+ * which copies them. */
 static bool tx_options(struct bolt_session *s, const struct bolt_request *r,
 		       unsigned f, struct cypher_tx_options *o,
 		       struct cypher_error *e)
@@ -367,6 +369,9 @@ static int run_statement(struct bolt_session *s, struct bolt_request *r)
 	if (bolt_params_resolve_zones(&r->f[1], s->utc, &e) != GRAFT_OK)
 		return bolt_fail_error(s, &e);
 	s->run_start_ns = uv_hrtime();
+	/* the query text and the parameters are copied by cypher_run: r is
+	 * freed when this RUN is answered, its rows are PULLed later (or
+	 * parked by the next RUN) */
 	if (cypher_run(s->tx, q->data, q->len, &r->f[1], &s->result, &e) !=
 	    GRAFT_OK) {
 		s->result = NULL;

@@ -80,11 +80,13 @@ enum cypher_tx_mode {
 	CYPHER_TX_READ = 1, /* writes fail with Neo.ClientError.Statement.AccessMode */
 };
 
+/* Read only during cypher_tx_begin: every pointer is copied there, so they
+ * may point into the request that asked for the transaction. */
 struct cypher_tx_options {
-	const char *db;          /* NULL: the default database */
+	const char *db;          /* NULL: the default database; copied */
 	enum cypher_tx_mode mode;
 	uint64_t timeout_ms;     /* 0: the engine's default */
-	const char *user;        /* for SHOW TRANSACTIONS; may be NULL */
+	const char *user;        /* for SHOW TRANSACTIONS; may be NULL; copied */
 	const struct graft_value *metadata; /* tx_metadata map or NULL; copied */
 };
 
@@ -132,7 +134,10 @@ struct cypher_result;
 /* Parses (or finds in the plan cache), plans and starts one statement.
  * params is a MAP value or NULL. On error the transaction is marked failed
  * (except for errors found before anything ran, such as syntax errors, which
- * also fail it, as in Neo4j). At most one result per transaction is open. */
+ * also fail it, as in Neo4j). At most one result per transaction is open.
+ * query and params are copied: the caller may free them as soon as this
+ * returns, before the rows are pulled; err is filled on failure and not
+ * kept. */
 int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
 	       const struct graft_value *params, struct cypher_result **out,
 	       struct cypher_error *err);
@@ -141,8 +146,8 @@ int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
 size_t cypher_result_fields(const struct cypher_result *r,
 			    const char *const **names);
 /* Produces the next row: 1 with *row pointing at fields-many values (valid
- * until the next call), 0 at the end, -1 on error (err filled; the
- * transaction is failed). */
+ * until the next call), 0 at the end, -1 on error (err, the caller's for
+ * this call only, filled; the transaction is failed). */
 int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
 		       struct cypher_error *err);
 /* "r", "w", "rw" or "s" (schema). */

@@ -464,18 +464,23 @@ static int switch_db(struct cypher_tx *t, const char *name,
 	return GRAFT_OK;
 }
 
-static void ctx_init(struct cypher_result *r, const struct graft_value *params,
-		     struct cypher_error *err)
+/* Points the statement's context at what the result owns: its copy of the
+ * parameters and its error, never at the caller's (a Bolt RUN's fields and
+ * the caller's error live only as long as the call). */
+static int ctx_init(struct cypher_result *r, const struct graft_value *params)
 {
 	struct cypher_tx *t = r->tx;
 	struct exec_ctx *x = &r->x;
 
+	if (params != NULL && graft_value_copy(&r->params, params) != GRAFT_OK)
+		return cypher_error_set(&r->err, OOM_CODE,
+					"Out of memory copying the parameters");
 	x->ctx = t;
 	x->engine = t->e;
 	x->db = t->db;
 	x->tx = t->tx;
-	x->params = params;
-	x->err = err;
+	x->params = params != NULL ? &r->params : NULL;
+	x->err = &r->err;
 	x->stats = &r->stats;
 	x->stmt = r->stmt;
 	x->plan = r->plan;
@@ -487,13 +492,15 @@ static void ctx_init(struct cypher_result *r, const struct graft_value *params,
 	x->fc.db = t->db;
 	x->fc.tx = t->tx;
 	x->fc.ctx = t;
-	x->fc.err = err;
+	x->fc.err = &r->err;
 	x->fc.statement_ms = engine_now_ms();
+	return GRAFT_OK;
 }
 
-static int start(struct cypher_result *r, struct cypher_error *err)
+static int start(struct cypher_result *r)
 {
 	struct exec_plan *p = r->plan;
+	struct cypher_error *err = &r->err;
 
 	r->x.row = calloc(p->nslots + 1, sizeof *r->x.row);
 	r->out = calloc(p->ncolumns + 1, sizeof *r->out);
@@ -557,8 +564,11 @@ int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
 	if (rv == GRAFT_OK && r->plan->use_db)
 		rv = switch_db(tx, r->plan->use_db, err);
 	if (rv == GRAFT_OK) {
-		ctx_init(r, params, err);
-		rv = start(r, err);
+		rv = ctx_init(r, params);
+		if (rv == GRAFT_OK)
+			rv = start(r);
+		if (rv != GRAFT_OK)
+			*err = r->err;
 	}
 	tx->used = true;
 	tx->open = r;
@@ -596,13 +606,10 @@ int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
 		r->peeked = false;
 		rv = r->peek_rv;
 	} else {
-		r->x.err = err;
-		r->x.fc.err = err;
 		rv = p->root->vt->next(p->root, &r->x);
 	}
 	if (rv < 0) {
-		if (err != r->x.err)
-			*err = *r->x.err;
+		*err = r->err;
 		r->tx->failed = true;
 		r->done = true;
 		return -1;
@@ -657,6 +664,7 @@ void cypher_result_close(struct cypher_result *r)
 	free(r->x.row);
 	free(r->out);
 	free(r->x.pending_deletes);
+	graft_value_free(&r->params);
 	graft_value_free(&r->planv);
 	release_plan(r);
 	free(r);

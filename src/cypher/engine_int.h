@@ -84,18 +84,25 @@ struct cypher_tx {
 	size_t n_unique, cap_unique;
 };
 
+/* One running statement. It outlives the calls that made it (a Bolt RUN
+ * message is freed as soon as it is handled; PULLs come later), so it owns
+ * everything its operators read between calls: the parameters (copied at
+ * cypher_run), its error (x.err points at err; cypher_result_next copies
+ * it out to the caller's) and the statement and plan (the plan cache marks
+ * the entry busy until the result closes). */
 struct cypher_result {
 	struct cypher_tx *tx;
 	struct cypher_stmt *stmt;
 	struct exec_plan *plan;
 	struct plan_cache_entry *cached;
 	struct exec_ctx x;
+	struct graft_value params; /* owned copy of the RUN's; x.params */
+	struct cypher_error err;   /* owned; x.err and x.fc.err point here */
 	struct cypher_stats stats;
 	struct graft_value *out;   /* current output row */
 	struct graft_value planv;  /* EXPLAIN / PROFILE */
 	bool done, peeked, explain_only;
 	int peek_rv;
-	struct cypher_error peek_err;
 };
 
 const struct cypher_proc *engine_find_proc(struct cypher_engine *e,

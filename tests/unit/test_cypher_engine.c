@@ -1,6 +1,7 @@
 /* The engine's transactional behaviour beyond single statements: streaming
  * without buffering, the memory guard, timeouts, termination, failed
- * statements, conflicts, EXPLAIN/PROFILE and the plan cache. */
+ * statements, conflicts, EXPLAIN/PROFILE, the plan cache, and results that
+ * outlive the parameters and error of the call that ran them. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -268,6 +269,83 @@ static void a_cached_plan_takes_new_parameters(void **state)
 	}
 }
 
+/* A Bolt server frees the RUN message (its parameters included) once the
+ * RUN is answered, and PULLs the rows later: every row must still see the
+ * parameters it was run with, even when the caller's map is gone and its
+ * storage reused for a map without them. */
+static void every_row_sees_the_parameters_after_the_caller_freed_them(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *tx = begin(f->h.engine);
+	struct cypher_result *r;
+	const struct graft_value *row;
+	struct cypher_error err;
+	struct graft_value p;
+	const char *q = "UNWIND $xs AS i RETURN i + $x + $m.k.n + size($s) AS v";
+
+	assert_int_equal(harness_map(&f->h,
+				     "{x: 1, xs: [1, 2, 3], s: 'abc', "
+				     "m: {k: {n: 10}}}",
+				     &p, &err),
+			 GRAFT_OK);
+	assert_int_equal(cypher_run(tx, q, strlen(q), &p, &r, &err), GRAFT_OK);
+	graft_value_free(&p);
+	assert_int_equal(harness_map(&f->h, "{y: 5}", &p, &err), GRAFT_OK);
+	for (int64_t i = 1; i <= 3; i++) {
+		if (cypher_result_next(r, &row, &err) != 1)
+			fail_msg("row %lld: %s %s", (long long)i, err.code,
+				 err.message);
+		assert_int_equal(row[0].u.i, i + 1 + 10 + 3);
+	}
+	assert_int_equal(cypher_result_next(r, &row, &err), 0);
+	cypher_result_close(r);
+	graft_value_free(&p);
+	cypher_tx_rollback(tx);
+}
+
+/* Runs q with the error of cypher_run on this (then gone) frame. */
+static __attribute__((noinline)) struct cypher_result *
+run_in_own_frame(struct cypher_tx *tx, const char *q)
+{
+	struct cypher_result *r;
+	struct cypher_error err;
+
+	memset(&err, 0, sizeof err);
+	assert_int_equal(cypher_run(tx, q, strlen(q), NULL, &r, &err), GRAFT_OK);
+	return r;
+}
+
+/* Scribbles over the stack where run_in_own_frame's error was. */
+static __attribute__((noinline)) void clobber_stack(void)
+{
+	volatile char junk[4096];
+
+	memset((char *)junk, 'Z', sizeof junk);
+}
+
+static void an_error_in_a_later_row_reaches_the_caller_of_that_pull(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *tx = begin(f->h.engine);
+	struct cypher_result *r;
+	const struct graft_value *row;
+	struct cypher_error err;
+
+	r = run_in_own_frame(tx, "UNWIND [1, 0] AS i RETURN 10 / i AS v");
+	clobber_stack();
+	memset(&err, 0, sizeof err);
+	assert_int_equal(cypher_result_next(r, &row, &err), 1);
+	assert_int_equal(row[0].u.i, 10);
+	assert_int_equal(cypher_result_next(r, &row, &err), -1);
+	assert_string_equal(err.code,
+			    "Neo.ClientError.Statement.ArithmeticError");
+	assert_true(cypher_tx_failed(tx));
+	cypher_result_close(r);
+	cypher_tx_rollback(tx);
+}
+
 static void a_write_is_complete_before_its_first_row(void **state)
 {
 	struct fixture *f = *state;
@@ -392,6 +470,12 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			a_cached_plan_takes_new_parameters, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			every_row_sees_the_parameters_after_the_caller_freed_them,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			an_error_in_a_later_row_reaches_the_caller_of_that_pull,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_write_is_complete_before_its_first_row, setup,
 			teardown),
