@@ -329,11 +329,11 @@ static void an_error_in_a_later_row_reaches_the_caller_of_that_pull(
 {
 	struct fixture *f = *state;
 	struct cypher_tx *tx = begin(f->h.engine);
-	struct cypher_result *r;
+	struct cypher_result *r =
+		run_in_own_frame(tx, "UNWIND [1, 0] AS i RETURN 10 / i AS v");
 	const struct graft_value *row;
 	struct cypher_error err;
 
-	r = run_in_own_frame(tx, "UNWIND [1, 0] AS i RETURN 10 / i AS v");
 	clobber_stack();
 	memset(&err, 0, sizeof err);
 	assert_int_equal(cypher_result_next(r, &row, &err), 1);
