@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Damaged files: a torn tail is truncated and logged, and the server starts;
+# Damaged files: a torn tail is cut (moved aside) and logged, and the server starts;
 # a flipped byte in the middle of the log or in a checkpoint stops startup
 # with the file and offset named; nothing acknowledged is silently skipped.
 . "$(dirname "$0")/lib.sh"
@@ -11,17 +11,7 @@ acks=$T/acks
 
 # Load without a clean close, so the log holds everything after the
 # first-start checkpoint.
-"$LOAD" write --config "$conf" --writers 4 --pad 4000 >"$acks" 2>"$T/load.err" &
-pid=$!
-PIDS+=("$pid")
-acked() {
-	kill -0 "$pid" 2>/dev/null || fail "the load died: $(cat "$T/load.err")"
-	[ "$(wc -l <"$acks")" -ge 200 ]
-}
-wait_until "200 acknowledged transactions" acked
-kill -9 "$pid"
-wait "$pid" 2>/dev/null || true
-[ "$(wc -l <"$acks")" -ge 200 ] || fail "load produced too little: $(cat "$T/load.err")"
+load_then_kill9 "$conf" "$acks" 200 --writers 4 --pad 4000
 last=$(ls "$txlog_dir"/* | sort | tail -n 1)
 cp -a "$T/home" "$T/pristine"
 

@@ -148,3 +148,23 @@ stop_graftd() {
 	kill -TERM "$GRAFTD_PID"
 	wait_exit "$GRAFTD_PID" "$BUDGET" || fail "graftd did not stop cleanly: $(cat "$1")"
 }
+
+# load_then_kill9 CONF ACKS MIN [graft-load write options...]: runs graft-load
+# write on CONF, printing acknowledgements to ACKS, until MIN are
+# acknowledged (within the budget), then kills it with SIGKILL, so that the
+# log holds everything since the last checkpoint and ends as a crash left it.
+load_then_kill9() {
+	local conf=$1 acks=$2 min=$3 pid
+	shift 3
+	"$LOAD" write --config "$conf" "$@" >"$acks" 2>"$T/load.err" &
+	pid=$!
+	PIDS+=("$pid")
+	acked() {
+		kill -0 "$pid" 2>/dev/null || fail "the load died: $(cat "$T/load.err")"
+		[ "$(wc -l <"$acks")" -ge "$min" ]
+	}
+	wait_until "$min acknowledged transactions" acked
+	kill -9 "$pid"
+	wait "$pid" 2>/dev/null || true
+	[ "$(wc -l <"$acks")" -ge "$min" ] || fail "load produced too little: $(cat "$T/load.err")"
+}

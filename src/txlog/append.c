@@ -1,10 +1,12 @@
 /* Appending with group commit.
  *
- * Happy path: txlog_append frames the record (length, CRC32C, txid, bytes)
- * into the pending buffer and queues the request. If no batch is in flight
- * it starts one: the pending buffer and queue become the batch, and a
- * threadpool worker writes the whole batch with one write and makes it
- * durable with one fdatasync. Back on the loop thread each request's
+ * Happy path: txlog_append frames the record (length, txid, bytes) into the
+ * pending buffer and queues the request. If no batch is in flight it starts
+ * one: the pending buffer and queue become the batch, and a threadpool
+ * worker stamps every frame with the batch's bounds (its first txid and the
+ * offset where it ends, which recovery needs to know that only the last
+ * batch was torn) and its CRC32C, writes the whole batch with one write and
+ * makes it durable with one fdatasync. Back on the loop thread each request's
  * callback runs in order with GRAFT_OK. Appends arriving meanwhile, including
  * those made from the callbacks, form the next batch, started as soon as the
  * callbacks return; so under load every fsync carries everything that
@@ -76,6 +78,7 @@ static void batch_work_cb(uv_work_t *work)
 		log->rotate = false;
 		log->w_new_segment = true;
 	}
+	txlog_batch_seal(log->writing.data, log->writing.len, log->fd_size);
 	if (graft_write_all(log->fd, log->writing.data, log->writing.len) !=
 	    GRAFT_OK) {
 		log->w_what = "write";
@@ -253,11 +256,12 @@ int txlog_append(struct txlog *log, struct txlog_append_req *req,
 	rv = graft_buf_reserve(&log->pending, TXLOG_FRAME_HEADER + len);
 	if (rv != GRAFT_OK)
 		return rv;
+	/* The batch bounds and the CRC are the worker's (txlog_batch_seal). */
 	frame = log->pending.data + log->pending.len;
+	memset(frame, 0, TXLOG_FRAME_HEADER);
 	graft_put_u32le(frame, (uint32_t)len);
 	graft_put_u64le(frame + 8, txid);
 	memcpy(frame + TXLOG_FRAME_HEADER, rec, len);
-	graft_put_u32le(frame + 4, txlog_frame_crc(frame, (uint32_t)len));
 	log->pending.len += TXLOG_FRAME_HEADER + len;
 
 	req->txid = txid;

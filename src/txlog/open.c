@@ -1,24 +1,40 @@
 /* Opening a log: every segment is read and every frame verified, in large
  * buffered reads (a million records open in well under a second).
  *
- * What open accepts and what it refuses:
- * - A torn tail in the last segment (a frame cut short by the end of the
- *   file, zeros, or a bad checksum, with no valid frame anywhere after it)
- *   is what a crash during a write leaves: it is truncated away, fsynced and
- *   logged with the file, offset and bytes dropped.
- * - A torn batch in the last segment: after a power loss the disk may hold
- *   later pages of the last batch but not an earlier one, which reads back
- *   as a whole file-system block of zeros (never-written blocks read as
- *   zeros). A block of zeros inside the damage means that batch's fsync
- *   never returned, so none of it, nor anything after it, was acknowledged:
- *   it is cut off and logged like a torn tail (etcd's WAL reasons the same).
- * - Any other bad frame followed by a valid one, a bad frame in any segment
- *   but the last, a bad segment header, or a gap in the transaction ids
- *   (inside a segment or between two) is damage: GRAFT_ECORRUPT naming file
- *   and offset. Nothing is changed then. */
+ * What open accepts and what it refuses. A batch is one write and one
+ * fdatasync, and the next batch is written only once that returned, so a
+ * crash can tear only the last batch of the last segment; every frame
+ * names its batch's first txid and end offset (txlog_int.h), which is how
+ * open knows where the last batch began.
+ * - A torn last batch: the first bad frame (cut short by the end of the
+ *   file, zeros, a bad checksum) lies in the batch that nothing was written
+ *   after. Nothing of it was acknowledged (its fdatasync never returned).
+ *   When no valid frame follows the damage, it is the torn tail of a write;
+ *   when valid frames of the same batch follow, a whole file-system block of
+ *   zeros must lie between (power loss: a later page of the batch reached
+ *   the disk, an earlier block did not and reads back as zeros; etcd's WAL
+ *   reasons the same). The damaged bytes, from the first bad frame to the
+ *   end of the file, are copied to txlog.<first>.cut-<offset> beside the
+ *   segment and fsynced before the segment is truncated, and a WARN names
+ *   the segment, the offset and that file: recovery never destroys bytes.
+ * - Damage in any earlier batch is damage to acknowledged transactions:
+ *   a valid frame of a later batch follows it, or the file goes on past the
+ *   end of the damaged batch (so another write came after it). So is a bad
+ *   frame in any segment but the last, a bad segment header, batch bounds
+ *   that contradict each other, and a gap in the transaction ids (inside a
+ *   segment or between two). Open refuses with GRAFT_ECORRUPT naming file
+ *   and offset, and changes nothing.
+ * - The one case frames cannot decide: damage that takes the header of a
+ *   batch's first frame and runs to the end of the file, with nothing valid
+ *   after it, reads like a next batch that was never written, and is cut
+ *   (moved aside). A batch's first frame whose header survives (it has its
+ *   own checksum) still says where that batch ends.
+ * - Version 1 segments record no batches: damage with a valid frame after
+ *   it is refused even when it is zeros; a torn tail is cut as above. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
@@ -30,6 +46,7 @@
 
 #define RESTORE "restore the database from a backup"
 #define FS_BLOCK 4096
+#define COPY_CHUNK (1u << 20)
 
 /* Whether [from, to) of f holds a whole, aligned file-system block of zeros:
  * the mark of a block that was never written. */
@@ -47,12 +64,187 @@ static bool has_unwritten_block(struct txlog_file *f, uint64_t from,
 	return false;
 }
 
-/* Reads a segment's frames from its header on; cuts a torn tail when it is
- * the last segment. */
+/* Where a segment's scan stands: the next frame's offset and txid, and the
+ * bounds of the batch the frame before it belongs to. */
+struct scan {
+	uint64_t off, expect;
+	uint64_t batch_first, batch_end;
+	uint64_t size; /* of the file */
+};
+
+/* Whether a valid version 2 frame at s->off agrees with the batch bounds of
+ * the frames before it; then s takes its bounds. */
+static bool batch_follows(struct scan *s, const struct txlog_frame *fr)
+{
+	uint64_t end = s->off + fr->size;
+
+	if (s->off == s->batch_end) { /* the frame starts a batch */
+		if (fr->batch_first != fr->txid || fr->batch_end < end)
+			return false;
+		s->batch_first = fr->batch_first;
+		s->batch_end = fr->batch_end;
+		return true;
+	}
+	return fr->batch_first == s->batch_first &&
+	       fr->batch_end == s->batch_end && end <= s->batch_end;
+}
+
+/* Copies bytes [off, size) of f to a new file beside it, durably, and puts
+ * its path in aside (PATH_MAX). */
+static int copy_aside(struct txlog_file *f, uint64_t off, uint64_t size,
+		      char *aside, char *errmsg)
+{
+	uint8_t *buf = malloc(COPY_CHUNK);
+	char *slash;
+	int fd = -1, rv = GRAFT_ENOMEM;
+
+	if (buf == NULL)
+		return rv;
+	/* A second crash at the same offset must not overwrite the first
+	 * copy: the next free suffix. */
+	for (unsigned n = 0; fd < 0 && n < 1000; n++) {
+		int k = n == 0 ? snprintf(aside, PATH_MAX, "%s.cut-%" PRIu64,
+					  f->path, off)
+			       : snprintf(aside, PATH_MAX, "%s.cut-%" PRIu64
+					  ".%u", f->path, off, n);
+		if (k < 0 || k >= PATH_MAX) {
+			errno = ENAMETOOLONG;
+			break;
+		}
+		fd = open(aside, O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0640);
+		if (fd < 0 && errno != EEXIST)
+			break;
+	}
+	if (fd < 0) {
+		rv = graft_errf(errmsg, GRAFT_EIO, "cannot create %s to move "
+				"the torn tail of %s aside: %s", aside, f->path,
+				strerror(errno));
+		goto err_after_alloc;
+	}
+	for (uint64_t at = off; at < size;) {
+		size_t n = size - at < COPY_CHUNK ? (size_t)(size - at)
+						  : COPY_CHUNK;
+		if (graft_pread_all(f->fd, buf, n, (off_t)at) != GRAFT_OK ||
+		    graft_write_all(fd, buf, n) != GRAFT_OK)
+			goto err_after_create;
+		at += n;
+	}
+	if (fsync(fd) != 0)
+		goto err_after_create;
+	close(fd);
+	free(buf);
+	slash = strrchr(f->path, '/');
+	if (slash == NULL)
+		return graft_fsync_dir(".", errmsg);
+	*slash = '\0';
+	rv = graft_fsync_dir(f->path, errmsg);
+	*slash = '/';
+	return rv;
+
+err_after_create:
+	rv = graft_errf(errmsg, GRAFT_EIO, "cannot copy the torn tail of %s "
+			"to %s: %s", f->path, aside, strerror(errno));
+	close(fd);
+	unlink(aside);
+err_after_alloc:
+	free(buf);
+	return rv;
+}
+
+/* Cuts the segment at s->off after moving the bytes from there aside. */
+static int cut_tail(struct txlog_file *f, const struct scan *s,
+		    const char *what, char *errmsg)
+{
+	char aside[PATH_MAX];
+	int rv = copy_aside(f, s->off, s->size, aside, errmsg);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (ftruncate(f->fd, (off_t)s->off) != 0 || fsync(f->fd) != 0)
+		return graft_errf(errmsg, GRAFT_EIO, "cannot truncate the torn "
+				  "tail of %s at offset %" PRIu64 ": %s",
+				  f->path, s->off, strerror(errno));
+	graft_warn("transaction log segment %s: torn tail at offset %" PRIu64
+		   " (%s), %" PRIu64 " bytes moved aside to %s: the last write "
+		   "before a crash was incomplete and never acknowledged",
+		   f->path, s->off, what, s->size - s->off, aside);
+	return GRAFT_OK;
+}
+
+/* Where the batch that the damage at s->off lies in ends, or 0 when no
+ * trustworthy frame says so: the frames before it when the damage is inside
+ * their batch, else the damaged frame's own header when its header checksum
+ * holds and it names the transaction expected there as a batch's first. */
+static uint64_t damaged_batch_end(const struct scan *s,
+				  const struct txlog_frame *bad)
+{
+	if (s->off < s->batch_end)
+		return s->batch_end;
+	if (bad->header_ok && bad->txid == s->expect &&
+	    bad->batch_first == s->expect)
+		return bad->batch_end;
+	return 0;
+}
+
+/* The damage at s->off of the last segment (bad: the frame read there):
+ * GRAFT_OK when it is a torn last batch (then *what says how it tore), else
+ * GRAFT_ECORRUPT with errmsg. */
+static int judge_damage(struct txlog_file *f, const struct scan *s,
+			const struct txlog_frame *bad, const char **what,
+			char *errmsg)
+{
+	bool batches = f->version != TXLOG_VERSION_NO_BATCHES;
+	uint64_t end = batches ? damaged_batch_end(s, bad) : 0, found;
+	enum txlog_frame_status st;
+	struct txlog_frame fr;
+
+	if (end != 0 && s->size > end)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "transaction log segment %s is damaged at "
+				  "offset %" PRIu64 " (%s); the batch it lies "
+				  "in ends at offset %" PRIu64 " and the file "
+				  "goes on to %" PRIu64 ", so that batch was "
+				  "acknowledged; " RESTORE, f->path, s->off,
+				  *what, end, s->size);
+	found = txlog_file_find_frame(f, s->off + 1, s->expect,
+				      s->expect + (s->size - s->off) / 17 + 1);
+	if (found == UINT64_MAX)
+		return GRAFT_OK;
+	if (txlog_file_frame(f, found, &fr, &st) != GRAFT_OK ||
+	    st != TXLOG_FRAME_OK)
+		return graft_errf(errmsg, GRAFT_EIO, "cannot read %s at offset "
+				  "%" PRIu64, f->path, found);
+	if (batches && (fr.batch_first > s->expect || s->size > fr.batch_end ||
+			(s->off < s->batch_end &&
+			 fr.batch_first != s->batch_first)))
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "transaction log segment %s is damaged at "
+				  "offset %" PRIu64 " (%s), in a batch that "
+				  "is not the last: the frame of transaction %"
+				  PRIu64 " at offset %" PRIu64 " was written "
+				  "after it, so the damaged transactions were "
+				  "acknowledged; " RESTORE, f->path, s->off,
+				  *what, fr.txid, found);
+	if (!batches || !has_unwritten_block(f, s->off, found))
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "transaction log segment %s is damaged at "
+				  "offset %" PRIu64 " (%s), and a valid frame "
+				  "follows at offset %" PRIu64 ", so this is "
+				  "not an interrupted write; " RESTORE,
+				  f->path, s->off, *what, found);
+	*what = "a block of the last batch was never written (power loss); "
+		"nothing from here on was acknowledged";
+	return GRAFT_OK;
+}
+
+/* Reads a segment's frames from its header on; cuts a torn last batch when
+ * it is the last segment. */
 static int scan_segment(struct txlog_file *f, bool last,
 			struct txlog_segment *seg, char *errmsg)
 {
-	uint64_t off = TXLOG_HEADER_SIZE, expect = seg->first, found;
+	struct scan s = {.off = TXLOG_HEADER_SIZE, .expect = seg->first,
+			 .batch_end = TXLOG_HEADER_SIZE};
+	bool batches = f->version != TXLOG_VERSION_NO_BATCHES;
 	enum txlog_frame_status st;
 	struct txlog_frame fr;
 	const char *what;
@@ -63,29 +255,37 @@ static int scan_segment(struct txlog_file *f, bool last,
 	if (size < 0)
 		return graft_errf(errmsg, GRAFT_EIO, "cannot read %s: %s",
 				  f->path, strerror(errno));
+	s.size = (uint64_t)size;
 	for (;;) {
-		rv = txlog_file_frame(f, off, &fr, &st);
+		rv = txlog_file_frame(f, s.off, &fr, &st);
 		if (rv == GRAFT_EIO)
 			return graft_errf(errmsg, rv, "cannot read %s: %s",
 					  f->path, strerror(errno));
 		if (rv != GRAFT_OK)
 			return rv;
-		if (st == TXLOG_FRAME_OK && fr.txid != expect)
+		if (st != TXLOG_FRAME_OK)
+			break;
+		if (fr.txid != s.expect)
 			return graft_errf(errmsg, GRAFT_ECORRUPT,
 					  "transaction log segment %s: the "
 					  "frame at offset %" PRIu64 " holds "
 					  "transaction %" PRIu64 " where %"
 					  PRIu64 " should follow (transactions "
 					  "are missing); " RESTORE,
-					  f->path, off, fr.txid, expect);
-		if (st != TXLOG_FRAME_OK)
-			break;
-		off += TXLOG_FRAME_HEADER + (uint64_t)fr.len;
-		expect++;
+					  f->path, s.off, fr.txid, s.expect);
+		if (batches && !batch_follows(&s, &fr))
+			return graft_errf(errmsg, GRAFT_ECORRUPT,
+					  "transaction log segment %s: the "
+					  "frame at offset %" PRIu64 " names "
+					  "batch bounds that contradict the "
+					  "frames before it; " RESTORE,
+					  f->path, s.off);
+		s.off += fr.size;
+		s.expect++;
 	}
-	seg->next = expect;
-	seg->size = off;
-	if (st == TXLOG_FRAME_SHORT && off == (uint64_t)size)
+	seg->next = s.expect;
+	seg->size = s.off;
+	if (st == TXLOG_FRAME_SHORT && s.off == s.size)
 		return GRAFT_OK;
 	what = st == TXLOG_FRAME_SHORT ? "a frame runs past the end of the file"
 				       : fr.why;
@@ -93,28 +293,11 @@ static int scan_segment(struct txlog_file *f, bool last,
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "transaction log segment %s is damaged at "
 				  "offset %" PRIu64 " (%s) and is not the last "
-				  "segment; " RESTORE, f->path, off, what);
-	found = txlog_file_find_frame(f, off + 1, expect,
-				      expect + ((uint64_t)size - off) / 17 + 1);
-	if (found != UINT64_MAX && has_unwritten_block(f, off, found))
-		what = "a block of the last batch was never written (power "
-		       "loss); nothing from here on was acknowledged";
-	else if (found != UINT64_MAX)
-		return graft_errf(errmsg, GRAFT_ECORRUPT,
-				  "transaction log segment %s is damaged at "
-				  "offset %" PRIu64 " (%s), and a valid frame "
-				  "follows at offset %" PRIu64 ", so this is "
-				  "not an interrupted write; " RESTORE,
-				  f->path, off, what, found);
-	if (ftruncate(f->fd, (off_t)off) != 0 || fsync(f->fd) != 0)
-		return graft_errf(errmsg, GRAFT_EIO, "cannot truncate the torn "
-				  "tail of %s at offset %" PRIu64 ": %s",
-				  f->path, off, strerror(errno));
-	graft_warn("transaction log segment %s: torn tail at offset %" PRIu64
-		   " (%s), %" PRIu64 " bytes dropped: the last write before a "
-		   "crash was incomplete", f->path, off, what,
-		   (uint64_t)size - off);
-	return GRAFT_OK;
+				  "segment; " RESTORE, f->path, s.off, what);
+	rv = judge_damage(f, &s, &fr, &what, errmsg);
+	if (rv == GRAFT_OK)
+		rv = cut_tail(f, &s, what, errmsg);
+	return rv;
 }
 
 static int load_segments(struct txlog *log, char *errmsg)
@@ -164,6 +347,7 @@ static int load_segments(struct txlog *log, char *errmsg)
 			break;
 		}
 		seg->first = first;
+		seg->version = f.version;
 		rv = scan_segment(&f, last, seg, errmsg);
 		if (rv != GRAFT_OK)
 			break;
@@ -213,9 +397,18 @@ int txlog_open(uv_loop_t *loop, const char *dir, const struct txlog_options *o,
 		log->fd_first = cur->first;
 		log->fd_size = cur->size;
 		/* A segment without frames is written to whatever its size,
-		 * or the next one would take its name. */
-		log->rotate = cur->size >= log->o.rotation_size &&
-			      cur->next > cur->first;
+		 * or the next one would take its name. Appends never go to a
+		 * version 1 segment: a batch starts a version 2 one, which
+		 * replaces (rename over) a version 1 segment without frames. */
+		log->rotate = cur->next > cur->first &&
+			      (cur->size >= log->o.rotation_size ||
+			       cur->version == TXLOG_VERSION_NO_BATCHES);
+		if (cur->next == cur->first &&
+		    cur->version == TXLOG_VERSION_NO_BATCHES) {
+			close(log->fd);
+			log->fd = -1;
+			log->n_segs--;
+		}
 	}
 	*out = log;
 	return GRAFT_OK;

@@ -168,7 +168,7 @@ int txlog_reader_next(struct txlog_reader *r, uint64_t *txid,
 					  "transaction %" PRIu64 " where %"
 					  PRIu64 " should follow", r->f.path,
 					  r->off, fr.txid, r->expect);
-		r->off += TXLOG_FRAME_HEADER + (uint64_t)fr.len;
+		r->off += fr.size;
 		r->expect++;
 		if (fr.txid < r->from)
 			continue;

@@ -27,24 +27,47 @@ void txlog_header_encode(uint8_t out[TXLOG_HEADER_SIZE], uint64_t first)
 }
 
 const char *txlog_header_check(const uint8_t h[TXLOG_HEADER_SIZE],
-			       uint64_t *first)
+			       uint64_t *first, unsigned *version)
 {
 	if (memcmp(h, TXLOG_MAGIC, 8) != 0)
 		return "it does not start with a transaction log header";
 	if (graft_get_u32le(h + 24) != graft_crc32c(0, h, 24))
 		return "its header checksum does not match";
-	if (graft_get_u32le(h + 8) != TXLOG_VERSION)
-		return "its format version is not one this build reads";
+	*version = graft_get_u32le(h + 8);
+	if (*version != TXLOG_VERSION && *version != TXLOG_VERSION_NO_BATCHES)
+		return "its format version is not one this build reads "
+		       "(written by a newer graft?)";
 	*first = graft_get_u64le(h + 16);
 	if (*first == 0)
 		return "its header names transaction 0";
 	return NULL;
 }
 
-uint32_t txlog_frame_crc(const uint8_t *frame, uint32_t len)
+uint32_t txlog_frame_crc(const uint8_t *frame, size_t hdr, uint32_t len)
 {
 	return graft_crc32c(graft_crc32c(0, frame, 4), frame + 8,
-			    8 + (size_t)len);
+			    hdr - 8 + (size_t)len);
+}
+
+static uint32_t header_crc(const uint8_t *frame)
+{
+	return graft_crc32c(graft_crc32c(0, frame, 4), frame + 8, 20);
+}
+
+void txlog_batch_seal(uint8_t *p, size_t n, uint64_t start)
+{
+	uint32_t index = 0;
+
+	for (size_t off = 0; off < n; index++) {
+		uint32_t len = graft_get_u32le(p + off);
+		graft_put_u64le(p + off + 16, start + n);
+		graft_put_u32le(p + off + 24, index);
+		graft_put_u32le(p + off + 28, header_crc(p + off));
+		graft_put_u32le(p + off + 4,
+				txlog_frame_crc(p + off, TXLOG_FRAME_HEADER,
+						len));
+		off += TXLOG_FRAME_HEADER + (size_t)len;
+	}
 }
 
 int txlog_segment_path(char *out, const char *dir, uint64_t first,
@@ -167,10 +190,13 @@ int txlog_file_open(struct txlog_file *f, const char *path, int flags,
 		rv = graft_errf(errmsg, GRAFT_ECORRUPT, "transaction log "
 				"segment %s is shorter than its %d-byte header",
 				path, TXLOG_HEADER_SIZE);
-	else if ((why = txlog_header_check(h, first)) != NULL)
+	else if ((why = txlog_header_check(h, first, &f->version)) != NULL)
 		rv = graft_errf(errmsg, GRAFT_ECORRUPT, "transaction log "
 				"segment %s is damaged at offset 0: %s", path,
 				why);
+	f->frame_header = f->version == TXLOG_VERSION_NO_BATCHES
+				  ? TXLOG_FRAME_HEADER_V1
+				  : TXLOG_FRAME_HEADER;
 	if (rv != GRAFT_OK)
 		txlog_file_close(f);
 	return rv;
@@ -243,28 +269,38 @@ static int file_fill(struct txlog_file *f, uint64_t off, size_t n,
 int txlog_file_frame(struct txlog_file *f, uint64_t off,
 		     struct txlog_frame *fr, enum txlog_frame_status *status)
 {
+	const size_t hdr = f->frame_header;
 	const uint8_t *p;
-	int rv = file_fill(f, off, TXLOG_FRAME_HEADER, &p);
+	int rv = file_fill(f, off, hdr, &p);
 
 	*status = TXLOG_FRAME_SHORT;
+	fr->header_ok = false;
 	if (rv != GRAFT_OK || p == NULL)
 		return rv;
 	fr->len = graft_get_u32le(p);
+	fr->txid = graft_get_u64le(p + 8);
+	fr->size = hdr + (uint64_t)fr->len;
+	fr->batch_first = fr->batch_end = 0;
+	if (hdr == TXLOG_FRAME_HEADER) {
+		fr->header_ok = graft_get_u32le(p + 28) == header_crc(p);
+		fr->batch_end = graft_get_u64le(p + 16);
+		fr->batch_first = fr->txid - graft_get_u32le(p + 24);
+	}
 	if (fr->len == 0 || fr->len > TXLOG_MAX_RECORD) {
 		*status = TXLOG_FRAME_BAD;
+		fr->header_ok = false;
 		fr->why = "impossible record length";
 		return GRAFT_OK;
 	}
-	rv = file_fill(f, off, TXLOG_FRAME_HEADER + (size_t)fr->len, &p);
+	rv = file_fill(f, off, hdr + (size_t)fr->len, &p);
 	if (rv != GRAFT_OK || p == NULL)
 		return rv;
-	if (graft_get_u32le(p + 4) != txlog_frame_crc(p, fr->len)) {
+	if (graft_get_u32le(p + 4) != txlog_frame_crc(p, hdr, fr->len)) {
 		*status = TXLOG_FRAME_BAD;
 		fr->why = "checksum mismatch";
 		return GRAFT_OK;
 	}
-	fr->txid = graft_get_u64le(p + 8);
-	fr->payload = p + TXLOG_FRAME_HEADER;
+	fr->payload = p + hdr;
 	*status = TXLOG_FRAME_OK;
 	return GRAFT_OK;
 }
@@ -277,7 +313,7 @@ uint64_t txlog_file_find_frame(struct txlog_file *f, uint64_t off,
 	const uint8_t *p;
 
 	for (;; off++) {
-		if (file_fill(f, off, TXLOG_FRAME_HEADER, &p) != GRAFT_OK ||
+		if (file_fill(f, off, f->frame_header, &p) != GRAFT_OK ||
 		    p == NULL)
 			return UINT64_MAX;
 		uint64_t txid = graft_get_u64le(p + 8);

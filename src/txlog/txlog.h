@@ -37,9 +37,11 @@ struct txlog_append_req {
 	txlog_append_cb cb;
 };
 
-/* Opens (creating if absent) the log in dir. Verifies every frame: a torn or
- * partially written tail is truncated and logged (a crash mid-write); any
- * other bad frame is GRAFT_ECORRUPT with errmsg naming file and offset.
+/* Opens (creating if absent) the log in dir. Verifies every frame: damage in
+ * the last group-commit batch (a crash mid-write) is cut off, its bytes
+ * moved to txlog.<first>.cut-<offset> beside the segment, and logged; any
+ * other bad frame is GRAFT_ECORRUPT with errmsg naming file and offset, and
+ * nothing is changed. See open.c for the rules.
  * Loop thread only from here on. */
 int txlog_open(uv_loop_t *loop, const char *dir, const struct txlog_options *o,
 	       struct txlog **out, char *errmsg);

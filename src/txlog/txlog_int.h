@@ -5,12 +5,32 @@
  *   header (32 bytes): magic "GRAFTTXL", u32 format version, u32 zero,
  *                      u64 first txid, u32 CRC32C of the 24 bytes before,
  *                      u32 zero
- *   frames:            u32 payload length, u32 CRC32C, u64 txid, payload
- * The frame CRC covers the length, the txid and the payload (bytes 0-3 and
- * 8-end), so a frame whose length field is damaged fails its own check.
- * Integers are little-endian. A segment is created as txlog.<id>.tmp with
- * its header, fsynced and renamed, so that a named segment always has a
- * whole header. */
+ *   frames (version 2, 32-byte frame header):
+ *                      u32 payload length, u32 CRC32C of the frame,
+ *                      u64 txid, u64 segment offset where the frame's
+ *                      group-commit batch ends, u32 the frame's index in
+ *                      its batch (txid - the batch's first txid),
+ *                      u32 CRC32C of the header, payload
+ *   frames (version 1, 16-byte frame header):
+ *                      u32 payload length, u32 CRC32C, u64 txid, payload
+ * The frame CRC covers everything but itself (bytes 0-3 and 8-end), so a
+ * frame whose length field is damaged fails its own check. The header CRC
+ * covers header bytes 0-3 and 8-27: a frame whose payload is damaged but
+ * whose header is whole still says which batch it belongs to. Integers are
+ * little-endian. A segment is created as txlog.<id>.tmp with its header,
+ * fsynced and renamed, so that a named segment always has a whole header.
+ *
+ * Why version 2 records batches: one batch is one write and one fdatasync,
+ * and a batch is written only after the one before it is durable. So only
+ * the last batch of the last segment can be torn by a crash; with each
+ * frame naming where its batch began and ends, open can tell a torn last
+ * batch (cut off, moved aside) from damage to acknowledged transactions
+ * (refused). A batch never spans two segments.
+ *
+ * Compatibility: version 1 segments (written before batches were recorded)
+ * are still read, by the stricter of the old rules: only damage with no
+ * valid frame after it is taken for a torn tail; the first append after
+ * opening such a log starts a version 2 segment. */
 #ifndef GRAFT_TXLOG_TXLOG_INT_H
 #define GRAFT_TXLOG_TXLOG_INT_H
 
@@ -21,9 +41,11 @@
 #include "txlog.h"
 
 #define TXLOG_MAGIC "GRAFTTXL"
-#define TXLOG_VERSION 1
+#define TXLOG_VERSION 2
+#define TXLOG_VERSION_NO_BATCHES 1
 #define TXLOG_HEADER_SIZE 32
-#define TXLOG_FRAME_HEADER 16
+#define TXLOG_FRAME_HEADER 32
+#define TXLOG_FRAME_HEADER_V1 16
 #define TXLOG_NAME_PREFIX "txlog."
 #define TXLOG_NAME_LEN (sizeof TXLOG_NAME_PREFIX - 1 + 20)
 #define TXLOG_TMP_SUFFIX ".tmp"
@@ -36,11 +58,16 @@
 /* Header ---------------------------------------------------------------- */
 
 void txlog_header_encode(uint8_t out[TXLOG_HEADER_SIZE], uint64_t first);
-/* NULL when h is a valid header (then *first is set), else what is wrong. */
+/* NULL when h is a valid header (then *first and *version are set), else
+ * what is wrong. */
 const char *txlog_header_check(const uint8_t h[TXLOG_HEADER_SIZE],
-			       uint64_t *first);
-/* Frame CRC over the first 4 and then the bytes from 8 of a whole frame. */
-uint32_t txlog_frame_crc(const uint8_t *frame, uint32_t len);
+			       uint64_t *first, unsigned *version);
+/* Frame CRC over the first 4 and then the bytes from 8 of a whole frame
+ * whose header is hdr bytes. */
+uint32_t txlog_frame_crc(const uint8_t *frame, size_t hdr, uint32_t len);
+/* Fills in the batch bounds and CRCs of the n bytes of whole version 2
+ * frames at p, which are one batch written at segment offset start. */
+void txlog_batch_seal(uint8_t *p, size_t n, uint64_t start);
 
 /* Names ------------------------------------------------------------------ */
 
@@ -58,6 +85,8 @@ int txlog_list_segments(const char *dir, bool remove_tmp, uint64_t **firsts,
 struct txlog_file {
 	int fd;
 	char path[PATH_MAX];
+	unsigned version;   /* of the open segment's format */
+	size_t frame_header; /* its frame header size */
 	uint8_t *buf; /* owned */
 	size_t cap;
 	uint64_t buf_off; /* file offset of buf[0] */
@@ -73,6 +102,12 @@ enum txlog_frame_status {
 struct txlog_frame {
 	uint64_t txid;
 	uint32_t len;
+	uint64_t size; /* header and payload */
+	/* Version 2: the batch's first txid and end offset; 0 in version 1. */
+	uint64_t batch_first, batch_end;
+	/* TXLOG_FRAME_BAD in version 2: whether the header alone is valid
+	 * (then txid, len and the batch bounds are set). */
+	bool header_ok;
 	const uint8_t *payload; /* in the file's buffer, until the next read */
 	const char *why;        /* TXLOG_FRAME_BAD: what is wrong */
 };
@@ -104,6 +139,7 @@ int txlog_segment_create(const char *dir, uint64_t first, unsigned *fsyncs);
 
 struct txlog_segment {
 	uint64_t first; /* first txid, from the name and header */
+	unsigned version; /* format */
 	uint64_t next;  /* txid after its last frame (== first when empty) */
 	uint64_t size;  /* bytes */
 };

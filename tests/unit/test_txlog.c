@@ -12,6 +12,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "txlog/txlog_int.h"
 #include "txlog_fixture.h"
 
 #define NO_LIMIT UINT64_MAX
@@ -165,14 +166,14 @@ static uint64_t frame_offset(uint64_t txid)
 	uint64_t off = 32;
 
 	for (uint64_t t = 1; t < txid; t++)
-		off += 16 + tfx_record(t, rec);
+		off += TXLOG_FRAME_HEADER + tfx_record(t, rec);
 	return off;
 }
 
 static void test_txlog_truncates_torn_tail(void **state)
 {
 	struct tfx *f = *state;
-	uint8_t frame[TFX_MAX_RECORD + 16], rec[TFX_MAX_RECORD];
+	uint8_t frame[TFX_MAX_RECORD + TXLOG_FRAME_HEADER], rec[TFX_MAX_RECORD];
 	uint8_t zeros[4096] = {0};
 	char path[256], needle[512];
 
@@ -184,9 +185,10 @@ static void test_txlog_truncates_torn_tail(void **state)
 	for (int kind = 0; kind < 3; kind++) {
 		uint64_t last = 10 + (uint64_t)kind, size;
 		uint32_t len = (uint32_t)tfx_record(last + 1, rec);
-		size_t n = tfx_frame(last + 1, rec, len, frame);
+		size_t n;
 		tfx_close(f);
 		size = tfx_file_size(path);
+		n = tfx_frame(last + 1, rec, len, size, frame);
 		if (kind == 0)
 			tfx_append_bytes(path, frame, n - 7);
 		else if (kind == 1)
@@ -201,8 +203,10 @@ static void test_txlog_truncates_torn_tail(void **state)
 		snprintf(needle, sizeof needle,
 			 "%s: torn tail at offset %" PRIu64, path, size);
 		assert_true(tfx_logged(f, needle));
-		snprintf(needle, sizeof needle, "%" PRIu64 " bytes dropped",
-			 (uint64_t)(kind == 0 ? n - 7 : kind == 1 ? 4096 : n));
+		snprintf(needle, sizeof needle, "%" PRIu64 " bytes moved aside "
+			 "to %s.cut-%" PRIu64,
+			 (uint64_t)(kind == 0 ? n - 7 : kind == 1 ? 4096 : n),
+			 path, size);
 		assert_true(tfx_logged(f, needle));
 		assert_int_equal(tfx_append(f, last + 1, 1), GRAFT_OK);
 	}
@@ -290,7 +294,7 @@ static void test_txlog_damaged_segment_header_is_corrupt(void **state)
 static void test_txlog_detects_txid_gap_in_a_segment(void **state)
 {
 	struct tfx *f = *state;
-	uint8_t frame[TFX_MAX_RECORD + 16], rec[TFX_MAX_RECORD];
+	uint8_t frame[TFX_MAX_RECORD + TXLOG_FRAME_HEADER], rec[TFX_MAX_RECORD];
 	char path[256];
 	size_t n;
 
@@ -299,7 +303,8 @@ static void test_txlog_detects_txid_gap_in_a_segment(void **state)
 	tfx_close(f);
 	tfx_segment_path(f, 1, path, sizeof path);
 	/* A valid frame, but for transaction 7 where 6 should follow. */
-	n = tfx_frame(7, rec, (uint32_t)tfx_record(7, rec), frame);
+	n = tfx_frame(7, rec, (uint32_t)tfx_record(7, rec),
+		      tfx_file_size(path), frame);
 	tfx_append_bytes(path, frame, n);
 	assert_int_equal(tfx_try_open(f), GRAFT_ECORRUPT);
 	assert_non_null(strstr(f->errmsg, path));
@@ -552,7 +557,7 @@ static void test_txlog_reader_takes_a_frame_in_progress_for_the_end(
 	void **state)
 {
 	struct tfx *f = *state;
-	uint8_t frame[TFX_MAX_RECORD + 16], rec1[TFX_MAX_RECORD];
+	uint8_t frame[TFX_MAX_RECORD + TXLOG_FRAME_HEADER], rec1[TFX_MAX_RECORD];
 	struct txlog_reader *r;
 	const void *rec;
 	uint64_t txid;
@@ -568,7 +573,8 @@ static void test_txlog_reader_takes_a_frame_in_progress_for_the_end(
 	/* Half of frame 4 is there, as while the writer's write() runs: the
 	 * end for now, not damage. The writer then writes it whole. */
 	tfx_segment_path(f, 1, path, sizeof path);
-	n = tfx_frame(4, rec1, (uint32_t)tfx_record(4, rec1), frame);
+	n = tfx_frame(4, rec1, (uint32_t)tfx_record(4, rec1),
+		      tfx_file_size(path), frame);
 	tfx_append_bytes(path, frame, n / 2);
 	assert_int_equal(txlog_reader_next(r, &txid, &rec, &len, f->errmsg),
 			 GRAFT_ENOTFOUND);

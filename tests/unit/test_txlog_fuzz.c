@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "txlog/txlog_int.h"
 #include "txlog_fixture.h"
 #include "txrec/txrec.h"
 #include "util/buf.h"
@@ -226,22 +227,6 @@ static size_t list_files(const char *dir, char names[][256], size_t max)
 	return n;
 }
 
-static uint8_t *slurp(const char *path, size_t *n)
-{
-	struct stat st;
-	uint8_t *p;
-	int fd = open(path, O_RDONLY);
-
-	assert_true(fd >= 0);
-	assert_int_equal(fstat(fd, &st), 0);
-	*n = (size_t)st.st_size;
-	p = malloc(*n + 1);
-	assert_non_null(p);
-	assert_int_equal(read(fd, p, *n), (ssize_t)*n);
-	close(fd);
-	return p;
-}
-
 static void spit(const char *path, const void *p, size_t n)
 {
 	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
@@ -255,14 +240,14 @@ static void spit(const char *path, const void *p, size_t n)
  * reaches the decoder instead of stopping at the checksum. */
 static void recrc(uint8_t *p, size_t n)
 {
-	for (size_t off = 32; off + 16 <= n;) {
+	const size_t hdr = TXLOG_FRAME_HEADER;
+
+	for (size_t off = TXLOG_HEADER_SIZE; off + hdr <= n;) {
 		uint32_t len = graft_get_u32le(p + off);
-		if (len == 0 || off + 16 + len > n)
+		if (len == 0 || off + hdr + len > n)
 			break;
-		graft_put_u32le(p + off + 4,
-				graft_crc32c(graft_crc32c(0, p + off, 4),
-					     p + off + 8, 8 + (size_t)len));
-		off += 16 + len;
+		graft_put_u32le(p + off + 4, txlog_frame_crc(p + off, hdr, len));
+		off += hdr + len;
 	}
 }
 
@@ -274,9 +259,9 @@ static void damage(uint64_t *s, const char *dir, const char *file)
 	uint8_t *p;
 
 	snprintf(path, sizeof path, "%s/%s", dir, file);
-	p = slurp(path, &n);
+	p = tfx_slurp(path, &n);
 	at = n ? (size_t)(rng(s) % n) : 0;
-	switch (rng(s) % 9) {
+	switch (rng(s) % 11) {
 	case 0: /* flip a bit */
 		p[at] ^= (uint8_t)(1u << (rng(s) % 8));
 		break;
@@ -310,6 +295,18 @@ static void damage(uint64_t *s, const char *dir, const char *file)
 					(uint32_t)rng(s) >> (rng(s) % 32));
 		recrc(p, n);
 		break;
+	case 9: /* a 4 KiB block of zeros at a block boundary, as a block
+		 * that never reached the disk (or was zeroed later) */
+		at = at / 4096 * 4096;
+		memset(p + at, 0, at + 4096 < n ? 4096 : n - at);
+		break;
+	case 10: /* 4 KiB of zeros anywhere, running on past the end */
+		p = realloc(p, at + 4096 > n ? at + 4096 : n);
+		assert_non_null(p);
+		memset(p + at, 0, 4096);
+		if (at + 4096 > n)
+			n = at + 4096;
+		break;
 	case 7: /* the segment removed */
 		free(p);
 		assert_int_equal(unlink(path), 0);
@@ -323,6 +320,22 @@ static void damage(uint64_t *s, const char *dir, const char *file)
 	}
 	spit(path, p, n);
 	free(p);
+}
+
+/* The bytes of every file in dir together. */
+static size_t dir_bytes(const char *dir)
+{
+	static char names[32][256];
+	char path[512];
+	size_t n = list_files(dir, names, 32), total = 0;
+	struct stat st;
+
+	for (size_t i = 0; i < n; i++) {
+		snprintf(path, sizeof path, "%s/%s", dir, names[i]);
+		assert_int_equal(stat(path, &st), 0);
+		total += (size_t)st.st_size;
+	}
+	return total;
 }
 
 /* Reads everything a reader gives; returns its last status. Bounded: a
@@ -362,7 +375,7 @@ static void test_txlog_fuzz_damaged_logs_fail_cleanly(void **state)
 	static char names[32][256], work[32][256];
 	char tmpl[160], from[512], to[512];
 	uint64_t seed = 0xa4093822299f31d0ull;
-	size_t n, n_work;
+	size_t n, n_work, bytes_before;
 	int opened = 0, refused = 0;
 
 	snprintf(tmpl, sizeof tmpl, "%s/template", f->root);
@@ -378,7 +391,7 @@ static void test_txlog_fuzz_damaged_logs_fail_cleanly(void **state)
 		for (size_t i = 0; i < n; i++) {
 			snprintf(from, sizeof from, "%s/%s", tmpl, names[i]);
 			snprintf(to, sizeof to, "%s/%s", f->dir, names[i]);
-			bytes = slurp(from, &p);
+			bytes = tfx_slurp(from, &p);
 			spit(to, bytes, p);
 			free(bytes);
 		}
@@ -390,6 +403,7 @@ static void test_txlog_fuzz_damaged_logs_fail_cleanly(void **state)
 		/* A reader straight on the damage, then open (which may cut a
 		 * torn tail), then a reader on what open accepted. */
 		read_all(f->dir, 1 + rng(&seed) % RECORDS, UINT64_MAX);
+		bytes_before = dir_bytes(f->dir);
 		if (tfx_try_open(f) == GRAFT_OK) {
 			uint64_t first = txlog_first_txid(f->log);
 			uint64_t last = txlog_last_txid(f->log);
@@ -399,6 +413,8 @@ static void test_txlog_fuzz_damaged_logs_fail_cleanly(void **state)
 				assert_int_equal(read_all(f->dir, first, last),
 						 GRAFT_ENOTFOUND);
 			tfx_close(f);
+			/* What open cut off was moved aside, not destroyed. */
+			assert_true(dir_bytes(f->dir) == bytes_before);
 		} else {
 			assert_true(f->errmsg[0] != '\0');
 			refused++;

@@ -11,6 +11,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "txlog/txlog_int.h"
 #include "util/buf.h"
 #include "util/crc32c.h"
 #include "util/log.h"
@@ -209,14 +210,31 @@ size_t tfx_segments(const struct tfx *f, uint64_t *firsts, size_t max)
 	return n;
 }
 
-size_t tfx_frame(uint64_t txid, const void *rec, uint32_t len, uint8_t *out)
+size_t tfx_frame(uint64_t txid, const void *rec, uint32_t len, uint64_t at,
+		 uint8_t *out)
 {
+	memset(out, 0, TXLOG_FRAME_HEADER);
 	graft_put_u32le(out, len);
 	graft_put_u64le(out + 8, txid);
-	memcpy(out + 16, rec, len);
-	graft_put_u32le(out + 4, graft_crc32c(graft_crc32c(0, out, 4), out + 8,
-					      8 + (size_t)len));
-	return 16 + (size_t)len;
+	memcpy(out + TXLOG_FRAME_HEADER, rec, len);
+	txlog_batch_seal(out, TXLOG_FRAME_HEADER + (size_t)len, at);
+	return TXLOG_FRAME_HEADER + (size_t)len;
+}
+
+uint8_t *tfx_slurp(const char *path, size_t *n)
+{
+	struct stat st;
+	uint8_t *p;
+	int fd = open(path, O_RDONLY);
+
+	assert_true(fd >= 0);
+	assert_int_equal(fstat(fd, &st), 0);
+	*n = (size_t)st.st_size;
+	p = malloc(*n + 1);
+	assert_non_null(p);
+	assert_int_equal(read(fd, p, *n), (ssize_t)*n);
+	close(fd);
+	return p;
 }
 
 void tfx_append_bytes(const char *path, const void *p, size_t n)

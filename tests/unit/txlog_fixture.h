@@ -54,8 +54,12 @@ void tfx_segment_path(const struct tfx *f, uint64_t first, char *out,
 uint64_t tfx_file_size(const char *path);
 /* Number of segment files in f->dir and their first txids (up to max). */
 size_t tfx_segments(const struct tfx *f, uint64_t *firsts, size_t max);
-/* A whole valid frame for txid holding rec; returns its length. */
-size_t tfx_frame(uint64_t txid, const void *rec, uint32_t len, uint8_t *out);
+/* A whole valid frame for txid holding rec, a batch of its own written at
+ * segment offset at; returns its length (TXLOG_FRAME_HEADER + len). */
+size_t tfx_frame(uint64_t txid, const void *rec, uint32_t len, uint64_t at,
+		 uint8_t *out);
+/* The whole file at path, malloc'd; *n its size. */
+uint8_t *tfx_slurp(const char *path, size_t *n);
 void tfx_append_bytes(const char *path, const void *p, size_t n);
 void tfx_write_at(const char *path, uint64_t off, const void *p, size_t n);
 /* Whether the graft_log file contains s. */
