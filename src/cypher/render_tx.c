@@ -1,6 +1,6 @@
 /* cypher_value_render: render.c's renderer seeing entities through the
- * transaction's views (cypher_node_view, cypher_rel_view). Kept apart so
- * that tests of the pure renderer link without the executor. */
+ * transaction's views (cypher_node_view, cypher_rel_view). Part of the
+ * engine, so that the function library below it calls nothing of it. */
 #include "func_int.h"
 
 static int node_cb(void *data, uint64_t id, struct graft_value *labels,
