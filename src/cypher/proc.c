@@ -7,7 +7,8 @@
 #include <string.h>
 #include <strings.h>
 
-#include "../../include/graft.h"
+#include <graft.h>
+
 #include "engine_int.h"
 
 /* Value helpers -------------------------------------------------------- */
