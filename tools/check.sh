@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # The one command that installs the build dependencies, builds graft with
 # AddressSanitizer and UndefinedBehaviorSanitizer, and runs every test
-# (`make check`: cmocka unit tests and the cluster-tests/ suites).
+# (`make check`: the layer check of tools/layers.sh, cmocka unit tests and
+# the cluster-tests/ suites).
 # The build goes to _build/ and is reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -16,6 +17,8 @@ if [ ! -f config.status ] || ! grep -q -- "--enable-sanitize" config.status; the
 fi
 jobs=$(nproc 2>/dev/null || echo 2)
 make -j"$jobs"
+# The layer order first: a wrong include or call fails here in seconds.
+../tools/layers.sh .
 if ! make -j"$jobs" check; then
 	cat test-suite.log
 	exit 1
