@@ -82,4 +82,28 @@ done
 expect_in "$out" "4 errors" "validate-config counts the errors"
 out=$("$GRAFT_ADMIN" --config "$T/i.conf" server validate-config)
 expect_in "$out" "is valid" "validate-config"
+step "settings accepted but not acted on: graftd warns, naming each"
+write_conf "$T/inert.conf" "$T/home" "server.metrics.prometheus.enabled=true" \
+	"server.metrics.csv.enabled=true" "db.logs.query.enabled=INFO" "server.bolt.tls_level=REQUIRED" \
+	"server.metrics.enabled=false"
+start_graftd "$T/inert.conf" "$BOLT_PORT" "$T/inert.out"
+stop_graftd "$T/inert.out"
+for s in server.metrics.prometheus.enabled=true server.metrics.csv.enabled=true \
+	db.logs.query.enabled=INFO server.bolt.tls_level=REQUIRED; do
+	expect_in "$(grep WARN "$T/inert.out")" "$s is accepted but not yet acted on" "inert setting warning"
+done
+grep -q "server.metrics.enabled=false is accepted" "$T/inert.out" && fail "a setting set to false was warned about"
+
+step "the installed template marks them, and no listed setting is read anywhere in src/"
+"$GRAFTD" --write-config-template "$T/template.conf"
+inert=$(awk '/^# Accepted, not yet acted on/ { want = 1 } want && /^#[a-z]/ { sub(/^#/, ""); sub(/=.*/, ""); print; want = 0 }' "$T/template.conf")
+for s in server.metrics.prometheus.enabled server.metrics.csv.enabled db.logs.query.enabled; do
+	grep -qx "$s" <<<"$inert" || fail "the template does not mark $s as not acted on"
+done
+for s in $inert; do
+	users=$(grep -rlF "\"$s\"" "$GRAFT_SRC_DIR/src" | grep -v '/settings\.c$' || true)
+	[ -z "$users" ] || fail "$s is read in $users: remove it from the inert list in src/util/settings.c"
+done
+grep -q "debug.log" "$T/template.conf" && ! grep -q "no debug.log" "$T/template.conf" &&
+	fail "the template promises a debug.log"
 echo "PASS"

@@ -373,6 +373,7 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 		goto err_after_lock;
 	graft_info("Starting graft %s (SINGLE) with data in %s", PACKAGE_VERSION,
 		   data);
+	graft_config_warn_inert(cfg);
 	uv_loop_init(&s->loop);
 	dbms_options_from_config(cfg, &o);
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);

@@ -783,6 +783,25 @@ bool graft_config_is_set(const struct graft_config *c, const char *name)
 	return c->e[i].set;
 }
 
+size_t graft_config_warn_inert(const struct graft_config *c)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < c->n; i++) {
+		const char *v = c->e[i].val.text;
+
+		if (!c->e[i].set || !graft_setting_inert(&c->settings[i]) ||
+		    v == NULL || strcasecmp(v, "false") == 0 ||
+		    strcasecmp(v, "OFF") == 0)
+			continue;
+		graft_warn("%s=%s is accepted but not yet acted on by graft: it "
+			   "changes nothing (see docs/configuration.md)",
+			   c->settings[i].name, v);
+		n++;
+	}
+	return n;
+}
+
 const char *graft_config_choose(const char *explicit_path, bool *must_exist)
 {
 	const char *env = getenv("GRAFT_CONF");

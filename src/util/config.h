@@ -110,6 +110,14 @@ const struct graft_setting *graft_settings(size_t *n);
 /* The setting a key names, canonical or alias; NULL if unknown. */
 const struct graft_setting *graft_setting_find(const char *key);
 
+/* Whether graft accepts the setting without acting on it yet (settings.c
+ * lists them). */
+bool graft_setting_inert(const struct graft_setting *s);
+/* Logs a warning naming each inert setting the configuration sets to
+ * something that asks for an effect (anything but false or OFF); returns
+ * how many. */
+size_t graft_config_warn_inert(const struct graft_config *c);
+
 /* Writes a graft.conf with every setting commented out and its default
  * shown (what `make install` installs). */
 int graft_config_write_template(const char *path, char *errmsg);

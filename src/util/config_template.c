@@ -62,6 +62,9 @@ static void write_setting(FILE *f, const struct graft_setting *s)
 
 	config_allowed(s, allowed, sizeof allowed);
 	fprintf(f, "\n# %s\n", s->doc);
+	if (graft_setting_inert(s))
+		fputs("# Accepted, not yet acted on: setting it changes nothing "
+		      "(graftd warns).\n", f);
 	if (s->type != GRAFT_CONFIG_STRING)
 		fprintf(f, "# %s\n", allowed);
 	if (s->aliases != NULL) {

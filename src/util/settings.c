@@ -110,7 +110,7 @@ static const struct graft_setting settings[] = {
 	     "Default location of database dumps (relative to the data "
 	     "directory)."),
 	PATH("server.directories.logs", "dbms.directories.logs", "logs", NULL,
-	     "Server logs: graft.log, debug.log, query.log."),
+	     "Server log: graft.log (graft writes no debug.log or query.log yet)."),
 	PATH("server.directories.run", "dbms.directories.run", "run", NULL,
 	     "Pid file of the running server."),
 	PATH("server.directories.certificates", "dbms.directories.certificates",
@@ -484,6 +484,72 @@ static const struct graft_setting settings[] = {
 	SSL_POLICY("cluster", "REQUIRE"),
 	SSL_POLICY("backup", "REQUIRE"),
 };
+
+/* Settings graft accepts, so that a Neo4j configuration loads unchanged, but
+ * does not act on yet: graftd warns when one is set (graft_config_warn_inert)
+ * and the template says so. A name ending in '.' covers every setting under
+ * it. Whoever implements one removes it here; config_errors.sh fails while a
+ * listed setting is read anywhere in src/. */
+static const char *const inert[] = {
+	"server.directories.cluster_state",
+	"server.directories.dumps.root",
+	"server.directories.certificates",
+	"server.directories.metrics",
+	"server.directories.import",
+	"server.directories.plugins",
+	"server.bolt.tls_level",
+	"server.bolt.ocsp_stapling_enabled",
+	"server.bolt.connection_keep_alive_probes",
+	"server.bolt.connection_keep_alive_streaming_scheduling_interval",
+	"server.bolt.thread_pool_keep_alive",
+	"server.bolt.thread_pool_min_size",
+	"server.bolt.thread_pool_max_size",
+	"server.http.advertised_address",
+	"server.http.transaction_idle_timeout",
+	"server.https.",
+	"server.backup.store_copy_max_retry_time_per_request",
+	"server.cluster.",
+	"server.discovery.",
+	"server.routing.",
+	"server.metrics.",
+	"server.panic.shutdown_on_panic",
+	"server.memory.heap.",
+	"server.memory.pagecache.size",
+	"server.jvm.additional",
+	"server.logs.gc.options",
+	"initial.dbms.default_primaries_count",
+	"initial.dbms.default_secondaries_count",
+	"initial.server.",
+	"dbms.max_databases",
+	"dbms.routing.default_router",
+	"dbms.routing.reads_on_primaries_enabled",
+	"dbms.routing.reads_on_writers_enabled",
+	"dbms.routing.load_balancing.",
+	"dbms.cluster.discovery.",
+	"dbms.cluster.minimum_initial_system_primaries_count",
+	"dbms.cluster.raft.",
+	"dbms.cluster.network.",
+	"dbms.cluster.store_copy.",
+	"causal_clustering.",
+	"db.cluster.",
+	"db.tx_log.preallocate",
+	"db.checkpoint",
+	"db.checkpoint.interval.volume",
+	"db.checkpoint.iops.limit",
+	"db.logs.query.",
+	"dbms.ssl.policy.",
+};
+
+bool graft_setting_inert(const struct graft_setting *s)
+{
+	for (size_t i = 0; i < sizeof inert / sizeof inert[0]; i++) {
+		size_t n = strlen(inert[i]);
+		if (inert[i][n - 1] == '.' ? strncmp(s->name, inert[i], n) == 0
+					   : strcmp(s->name, inert[i]) == 0)
+			return true;
+	}
+	return false;
+}
 
 const struct graft_setting *graft_settings(size_t *n)
 {
