@@ -1,14 +1,19 @@
 /* Backup artifacts: header, zstd body, checksum trailer (format in
  * artifact.h). Writing goes to <name>.tmp; finish fsyncs it and link()s it
  * under the final name, which never replaces an existing artifact (a
- * second backup in the same second gets a -2 suffix). Reading checks the
- * whole file's CRC before it decompresses anything. */
+ * second backup in the same second gets a -2 suffix). The writer holds an
+ * flock on its temporary file, so that a later run can tell one left by a
+ * killed client (the kernel dropped the lock) from one being written, and
+ * remove it. Reading checks the whole file's CRC before it decompresses
+ * anything. */
+#include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
@@ -25,6 +30,8 @@
 #define FLAG_ZSTD 1u
 #define ZSTD_LEVEL 3
 #define IO_CHUNK (1u << 20)
+#define TMP_SUFFIX ".backup.tmp"
+#define STAMP_LEN 19 /* YYYY-MM-DDTHH-MM-SS */
 
 struct backup_writer {
 	int fd;
@@ -159,17 +166,32 @@ int backup_writer_open(const char *dir, const struct backup_meta *m,
 	strftime(stamp, sizeof stamp, "%Y-%m-%dT%H-%M-%S", &tm);
 	snprintf(w->dir, sizeof w->dir, "%s", dir);
 	snprintf(w->base, sizeof w->base, "%s-%s", m->db, stamp);
-	snprintf(w->tmp, sizeof w->tmp, "%s/%s.backup.tmp", dir, w->base);
+	snprintf(w->tmp, sizeof w->tmp, "%s/%s" TMP_SUFFIX, dir, w->base);
 	rv = m->compressed ? start_zstd(w) : GRAFT_OK;
 	if (rv != GRAFT_OK)
 		goto err;
-	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	w->fd = open(w->tmp, O_WRONLY | O_CREAT | O_CLOEXEC, 0640);
 	if (w->fd < 0) {
 		rv = graft_errf(errmsg, graft_err_from_errno(errno),
 				"cannot create backup file %s: %s; check that "
 				"--to-path exists and is writable",
 				w->tmp, strerror(errno));
 		goto err;
+	}
+	/* Truncated only once it is ours: another backup of the same database
+	 * started in the same second may be writing it. */
+	if (flock(w->fd, LOCK_EX | LOCK_NB) != 0) {
+		rv = graft_errf(errmsg, GRAFT_ECONFLICT, "backup file %s is "
+				"being written by another backup of %s; wait "
+				"for it or give another --to-path", w->tmp,
+				m->db);
+		goto err;
+	}
+	if (ftruncate(w->fd, 0) != 0) {
+		rv = graft_errf(errmsg, graft_err_from_errno(errno),
+				"cannot truncate backup file %s: %s", w->tmp,
+				strerror(errno));
+		goto err_after_open;
 	}
 	encode_header(m, h);
 	rv = write_raw(w, h, sizeof h, errmsg);
@@ -311,6 +333,64 @@ void backup_writer_abort(struct backup_writer *w, bool keep,
 			failed_path[0] = '\0';
 	}
 	writer_free(w);
+}
+
+/* Whether name is <db>-<stamp>.backup.tmp. */
+static bool is_tmp_of(const char *name, const char *db)
+{
+	size_t n = strlen(db);
+
+	return strncmp(name, db, n) == 0 && name[n] == '-' &&
+	       strlen(name + n + 1) == STAMP_LEN + strlen(TMP_SUFFIX) &&
+	       strcmp(name + n + 1 + STAMP_LEN, TMP_SUFFIX) == 0;
+}
+
+/* Removes dir/name if no writer holds its lock; *gone says whether it did. */
+static int remove_if_unlocked(int dfd, const char *dir, const char *name,
+			      bool *gone, char *errmsg)
+{
+	int fd = openat(dfd, name, O_RDONLY | O_CLOEXEC);
+	int rv = GRAFT_OK;
+
+	*gone = false;
+	if (fd < 0) /* removed meanwhile */
+		return errno == ENOENT ? GRAFT_OK
+				       : graft_errf(errmsg, GRAFT_EIO,
+						    "cannot open %s/%s: %s",
+						    dir, name, strerror(errno));
+	if (flock(fd, LOCK_EX | LOCK_NB) == 0) {
+		if (unlinkat(dfd, name, 0) == 0)
+			*gone = true;
+		else if (errno != ENOENT)
+			rv = graft_errf(errmsg, GRAFT_EIO, "cannot remove %s/%s, "
+					"left by an interrupted backup: %s",
+					dir, name, strerror(errno));
+	}
+	close(fd);
+	return rv;
+}
+
+int backup_remove_stale_tmp(const char *dir, const char *db, FILE *report,
+			    char *errmsg)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+	bool gone;
+	int rv = GRAFT_OK;
+
+	if (d == NULL) /* the writer reports a missing directory */
+		return GRAFT_OK;
+	while (rv == GRAFT_OK && (e = readdir(d)) != NULL) {
+		if (!is_tmp_of(e->d_name, db))
+			continue;
+		rv = remove_if_unlocked(dirfd(d), dir, e->d_name, &gone,
+					errmsg);
+		if (gone && report != NULL)
+			fprintf(report, "%s: removed %s/%s, left by an "
+				"interrupted backup\n", db, dir, e->d_name);
+	}
+	closedir(d);
+	return rv;
 }
 
 /* Reader ----------------------------------------------------------------- */

@@ -22,6 +22,7 @@
 
 #include <stdbool.h>
 #include <stdint.h>
+#include <stdio.h>
 
 #include "../util/err.h"
 #include "stream.h"
@@ -70,6 +71,14 @@ int backup_writer_finish(struct backup_writer *w, char *path, char *errmsg);
  * Frees w. */
 void backup_writer_abort(struct backup_writer *w, bool keep,
 			 char *failed_path);
+
+/* Removes every dir/<db>-<time>.backup.tmp that no writer holds: what a
+ * backup killed mid-way (kill -9, a crash) left behind. One being written
+ * (its writer holds a lock on it) is left alone. Each removal is reported
+ * as a line on report (may be NULL). GRAFT_OK, or GRAFT_EIO with errmsg
+ * when a stale file cannot be removed. */
+int backup_remove_stale_tmp(const char *dir, const char *db, FILE *report,
+			    char *errmsg);
 
 /* Reader ----------------------------------------------------------------- */
 

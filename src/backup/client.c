@@ -368,6 +368,11 @@ int backup_client_run(const char *addr, const char *db,
 	int rv = GRAFT_OK;
 
 	memset(res, 0, sizeof *res);
+	/* What a killed earlier run left; always said, since it deletes. */
+	rv = backup_remove_stale_tmp(o->to_dir, db,
+				     o->verbose ? o->verbose : stderr, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
 	backup_set_init(&s);
 	if (o->type != BACKUP_WANT_FULL) {
 		rv = backup_set_add(&s, o->to_dir, errmsg);

@@ -1,12 +1,15 @@
 #include "log.h"
 
 #include <errno.h>
+#include <fcntl.h>
 #include <pthread.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <sys/time.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "err.h"
 
@@ -18,13 +21,42 @@ static enum graft_log_level log_min = GRAFT_LOG_INFO;
 
 static const char *const level_names[] = {"DEBUG", "INFO ", "WARN ", "ERROR"};
 
+/* The log says what the server does with the data (database names, query
+ * errors, file paths), so it gets the data files' mode, 0640, whatever the
+ * umask; a log file that an older build left open to others (or writable
+ * by its group) is narrowed to that too, never widened. NULL with errno on
+ * failure. */
+static FILE *open_log_file(const char *path)
+{
+	struct stat st;
+	FILE *f;
+	int fd = open(path, O_WRONLY | O_APPEND | O_CREAT | O_CLOEXEC, 0640);
+
+	if (fd < 0)
+		return NULL;
+	if (fstat(fd, &st) != 0 ||
+	    ((st.st_mode & 0137) != 0 && fchmod(fd, st.st_mode & 0640) != 0)) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return NULL;
+	}
+	f = fdopen(fd, "a");
+	if (f == NULL) {
+		int e = errno;
+		close(fd);
+		errno = e;
+	}
+	return f;
+}
+
 int graft_log_open(const char *path, enum graft_log_level min, bool to_stderr,
 		   char *errmsg)
 {
 	FILE *f = NULL;
 
 	if (path != NULL) {
-		f = fopen(path, "a");
+		f = open_log_file(path);
 		if (f == NULL)
 			return graft_errf(errmsg, graft_err_from_errno(errno),
 					  "cannot open log file %s: %s; check "

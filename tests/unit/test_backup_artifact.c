@@ -12,7 +12,9 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
@@ -267,6 +269,55 @@ static void test_backup_failed_leaves_nothing_valid(void **state)
 	assert_non_null(strstr(failed, ".backup.failed"));
 }
 
+/* A backup client killed with -9 leaves its .backup.tmp; the next run
+ * removes it, but not the one a running backup is writing, nor another
+ * database's. */
+static void test_backup_stale_tmp_of_a_killed_client_is_removed(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta killed = meta(BACKUP_FULL, 0, 1, 10, 1000);
+	struct backup_meta live = meta(BACKUP_FULL, 0, 1, 10, 2000);
+	struct backup_meta other = meta(BACKUP_FULL, 0, 1, 10, 3000);
+	struct backup_writer *w;
+	char path[512], failed[4096];
+	FILE *report = tmpfile();
+	int status;
+	pid_t pid;
+
+	assert_non_null(report);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) { /* the client, killed mid-write */
+		if (backup_writer_open(f->dir, &killed, &w, f->errmsg) ==
+			    GRAFT_OK &&
+		    backup_writer_write(w, "T", 1, f->errmsg) == GRAFT_OK)
+			raise(SIGKILL);
+		_exit(1);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL);
+	snprintf(other.db, sizeof other.db, "other");
+	snprintf(path, sizeof path, "%s/other-1970-01-01T00-00-03.backup.tmp",
+		 f->dir);
+	assert_int_equal(close(open(path, O_WRONLY | O_CREAT, 0640)), 0);
+	assert_int_equal(backup_writer_open(f->dir, &live, &w, f->errmsg),
+			 GRAFT_OK);
+	assert_int_equal(count_files(f->dir, ".backup.tmp"), 3);
+
+	assert_int_equal(backup_remove_stale_tmp(f->dir, "neo4j", report,
+						 f->errmsg), GRAFT_OK);
+	assert_int_equal(count_files(f->dir, ".backup.tmp"), 2);
+	snprintf(path, sizeof path, "%s/neo4j-1970-01-01T00-00-01.backup.tmp",
+		 f->dir);
+	assert_int_equal(access(path, F_OK), -1);
+	rewind(report);
+	assert_non_null(fgets(failed, sizeof failed, report));
+	assert_non_null(strstr(failed, "removed"));
+	assert_non_null(strstr(failed, "neo4j-1970-01-01T00-00-01.backup.tmp"));
+	backup_writer_abort(w, false, failed);
+	fclose(report);
+}
+
 static void test_backup_stream_refuses_gap(void **state)
 {
 	struct fixture *f = *state;
@@ -371,6 +422,7 @@ int main(void)
 		T(test_backup_refuses_flipped_byte_naming_file),
 		T(test_backup_refuses_truncated_file),
 		T(test_backup_failed_leaves_nothing_valid),
+		T(test_backup_stale_tmp_of_a_killed_client_is_removed),
 		T(test_backup_stream_refuses_gap),
 		T(test_backup_chain_newest_full_and_diffs),
 		T(test_backup_chain_gap_names_artifact),

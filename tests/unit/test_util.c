@@ -1,18 +1,25 @@
-/* Unit tests for util: values, buffers, CRC32C, retention policies. */
+/* Unit tests for util: values, buffers, CRC32C, retention policies, the log
+ * file's mode. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
 #include "util/buf.h"
 #include "util/crc32c.h"
 #include "util/err.h"
+#include "util/log.h"
 #include "util/retention.h"
 #include "util/value.h"
+
+#include "tmpdir.h"
 
 static void test_crc32c_matches_known_vector(void **state)
 {
@@ -171,6 +178,40 @@ static void test_u64_push_grows_and_keeps_order(void **state)
 	free(v);
 }
 
+static mode_t log_mode_after_open(const char *path)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct stat st;
+
+	assert_int_equal(graft_log_open(path, GRAFT_LOG_INFO, false, errmsg),
+			 GRAFT_OK);
+	graft_info("a line");
+	graft_log_close();
+	assert_int_equal(stat(path, &st), 0);
+	return st.st_mode & 0777;
+}
+
+/* graft.log followed the umask (0666 under umask 000); it gets the data
+ * files' mode, and an existing file open to others is narrowed, never
+ * widened. */
+static void test_log_file_is_not_open_to_others_whatever_the_umask(
+	void **state)
+{
+	char dir[64], path[128];
+	mode_t old = umask(0);
+
+	(void)state;
+	assert_non_null(tmpdir_make(dir, sizeof dir, "log"));
+	snprintf(path, sizeof path, "%s/graft.log", dir);
+	assert_int_equal(log_mode_after_open(path), 0640);
+	assert_int_equal(chmod(path, 0666), 0);
+	assert_int_equal(log_mode_after_open(path), 0640);
+	assert_int_equal(chmod(path, 0600), 0);
+	assert_int_equal(log_mode_after_open(path), 0600);
+	umask(old);
+	assert_int_equal(tmpdir_remove(dir), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -183,6 +224,7 @@ int main(void)
 		cmocka_unit_test(test_retention_accepts_every_neo4j_form),
 		cmocka_unit_test(test_retention_rejects_garbage_and_says_what_is_allowed),
 		cmocka_unit_test(test_strerror_covers_every_code),
+		cmocka_unit_test(test_log_file_is_not_open_to_others_whatever_the_umask),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
