@@ -781,8 +781,6 @@ static int cluster_start(struct cluster *c)
 			 i + 1);
 		if (bench_fresh_dir("raft_raw", c->dirs[i]) != 0)
 			return -1;
-		c->fd[i] = -1;
-		c->pid[i] = -1;
 	}
 	for (unsigned i = 0; i < MEMBERS; i++)
 		if (cluster_spawn(c, i) != 0)
@@ -867,6 +865,11 @@ int main(int argc, char **argv)
 		return 1;
 	}
 	c.base = dir;
+	/* No member yet: cluster_stop must not take a zeroed slot for fd 0. */
+	for (unsigned i = 0; i < MEMBERS; i++) {
+		c.fd[i] = -1;
+		c.pid[i] = -1;
+	}
 	c.shared = mmap(NULL, sizeof *c.shared, PROT_READ | PROT_WRITE,
 			MAP_SHARED | MAP_ANONYMOUS, -1, 0);
 	if (c.shared == MAP_FAILED) {
