@@ -22,7 +22,7 @@ static int vec_push_copy(struct vec *v, const struct graft_value *x)
 {
 	if (v->len == v->cap) {
 		uint32_t cap = v->cap ? v->cap * 2 : 8;
-		struct graft_value *p = realloc(v->items, cap * sizeof *p);
+		struct graft_value *p = graft_mem_realloc(v->items, cap * sizeof *p);
 		if (p == NULL || cap < v->cap)
 			return GRAFT_ENOMEM;
 		v->items = p;
@@ -38,7 +38,7 @@ static void vec_free(struct vec *v)
 {
 	for (uint32_t i = 0; i < v->len; i++)
 		graft_value_free(&v->items[i]);
-	free(v->items);
+	graft_mem_free(v->items);
 	memset(v, 0, sizeof *v);
 }
 
@@ -92,7 +92,7 @@ static int vec_to_list(struct vec *v, struct graft_value *out)
 	if (rv != GRAFT_OK)
 		return rv;
 	if (v->len > 0) {
-		free(out->u.list->items);
+		graft_mem_free(out->u.list->items);
 		out->u.list->items = v->items;
 		out->u.list->len = v->len;
 		memset(v, 0, sizeof *v);

@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/mem.h"
+
 /* Arena ---------------------------------------------------------------- */
 
 struct arena_block {
@@ -21,7 +23,8 @@ void *arena_alloc(struct arena *a, size_t size)
 	if (b == NULL || b->used + size > b->size) {
 		size_t cap = size > 16384 ? size : 16384;
 
-		b = malloc(sizeof *b + cap);
+		/* parse trees count against the transaction's memory */
+		b = graft_mem_malloc(sizeof *b + cap);
 		if (b == NULL)
 			return NULL;
 		b->next = a->head;
@@ -52,6 +55,6 @@ void arena_free(struct arena *a)
 		struct arena_block *b = a->head;
 
 		a->head = b->next;
-		free(b);
+		graft_mem_free(b);
 	}
 }

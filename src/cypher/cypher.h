@@ -62,6 +62,13 @@ struct cypher_engine_options {
 	size_t plan_cache_size;       /* entries; 0: 1000 */
 	uint64_t tx_timeout_ms;       /* db.transaction.timeout; 0: none */
 	uint64_t tx_memory_max;       /* db.memory.transaction.max; 0: none */
+	/* db.memory.transaction.total.max: all transactions of one
+	 * database; dbms.memory.transaction.total.max: all of them. 0: none */
+	uint64_t db_memory_total_max;
+	uint64_t memory_total_max;
+	/* db.transaction.concurrent.maximum: open transactions of clients
+	 * per database; 0: none */
+	uint32_t max_transactions;
 };
 
 int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,

@@ -30,6 +30,8 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 	e->dbms = dbms;
 	if (o != NULL)
 		e->o = *o;
+	graft_mem_init(&e->mem_total, e->o.memory_total_max,
+		       "dbms.memory.transaction.total.max", NULL);
 	if (e->o.max_query_size == 0)
 		e->o.max_query_size = 1 << 20;
 	if (e->o.plan_cache_size == 0)
@@ -61,6 +63,12 @@ void cypher_engine_free(struct cypher_engine *e)
 		cache_drop(&e->cache[i]);
 	free(e->cache);
 	free(e->procs);
+	while (e->pools != NULL) {
+		struct engine_pool *p = e->pools;
+
+		e->pools = p->next;
+		free(p);
+	}
 	schema_free(e);
 	free(e);
 }
@@ -113,16 +121,42 @@ static int db_not_found(struct cypher_error *err, const char *name)
 				name);
 }
 
+/* The pool of the memory of database db's transactions; the total pool
+ * if there is no memory for a new one. */
+static struct graft_mem *db_pool(struct cypher_engine *e, const char *db)
+{
+	struct engine_pool *p;
+
+	for (p = e->pools; p != NULL; p = p->next)
+		if (strcmp(p->db, db) == 0)
+			return &p->mem;
+	p = calloc(1, sizeof *p);
+	if (p == NULL)
+		return &e->mem_total;
+	snprintf(p->db, sizeof p->db, "%s", db);
+	graft_mem_init(&p->mem, e->o.db_memory_total_max,
+		       "db.memory.transaction.total.max", &e->mem_total);
+	p->next = e->pools;
+	e->pools = p;
+	return &p->mem;
+}
+
 static int open_db_tx(struct cypher_tx *t, const char *name,
 		      struct cypher_error *err)
 {
 	struct db *db = dbms_get(t->e->dbms, name);
+	unsigned flags = DB_TX_CLIENT;
 	int rv;
 
 	if (db == NULL)
 		return db_not_found(err, name);
-	rv = db_tx_begin(db, t->o.mode == CYPHER_TX_READ ? DB_TX_READ_ONLY : 0,
-			 &t->tx);
+	if (t->o.mode == CYPHER_TX_READ)
+		flags |= DB_TX_READ_ONLY;
+	rv = db_tx_begin(db, flags, &t->tx);
+	if (rv == GRAFT_ELIMIT)
+		return cypher_error_set(err, "Neo.TransientError.Transaction.MaximumTransactionLimitReached",
+					"Unable to start a new transaction on '%s': %u transactions are open, the maximum (db.transaction.concurrent.maximum); retry when others have finished or raise the setting",
+					name, t->e->o.max_transactions);
 	if (rv == GRAFT_ESHUTDOWN)
 		return cypher_error_set(err, "Neo.TransientError.General.DatabaseUnavailable",
 					"Database '%s' is shutting down; retry on another server",
@@ -133,6 +167,7 @@ static int open_db_tx(struct cypher_tx *t, const char *name,
 					graft_strerror(rv));
 	t->db = db;
 	snprintf(t->dbname, sizeof t->dbname, "%s", name);
+	graft_mem_reparent(&t->mem, db_pool(t->e, name));
 	return GRAFT_OK;
 }
 
@@ -148,6 +183,8 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 		return cypher_error_set(err, OOM_CODE,
 					"Out of memory starting a transaction");
 	t->e = e;
+	graft_mem_init(&t->mem, e->o.tx_memory_max, "db.memory.transaction.max",
+		       NULL);
 	if (o != NULL)
 		t->o = *o;
 	t->o.db = NULL;
@@ -225,15 +262,19 @@ static void tx_free(struct cypher_tx *t)
 	actions_free(t->actions);
 	graft_value_free(&t->metadata);
 	free(t->unique_nodes);
+	graft_mem_release(&t->mem);
 	free(t);
 }
 
 void cypher_tx_rollback(struct cypher_tx *tx)
 {
+	struct graft_mem *outer = graft_mem_enter(&tx->mem);
+
 	if (tx->open)
 		cypher_result_close(tx->open);
 	if (tx->tx)
 		db_tx_rollback(tx->tx);
+	graft_mem_leave(outer);
 	tx_free(tx);
 }
 
@@ -486,8 +527,7 @@ static int ctx_init(struct cypher_result *r, const struct graft_value *params)
 	x->plan = r->plan;
 	x->nslots = r->plan->nslots;
 	x->deadline_ns = t->deadline_ns;
-	x->mem_max = t->e->o.tx_memory_max;
-	x->fc.mem_max = x->mem_max;
+	x->mem = &t->mem;
 	x->terminated = &t->terminated;
 	x->fc.db = t->db;
 	x->fc.tx = t->tx;
@@ -538,7 +578,15 @@ static int too_big(struct cypher_tx *t, size_t len, struct cypher_error *err)
 				len, t->e->o.max_query_size);
 }
 
-int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
+/* A failure after the memory tracker refused an allocation is that
+ * refusal, whatever the out-of-memory path that met it said. */
+static int mem_failure(struct cypher_tx *t, int rv, struct cypher_error *err)
+{
+	exec_mem_refused(&t->mem, err);
+	return rv;
+}
+
+static int run(struct cypher_tx *tx, const char *query, size_t len,
 	       const struct graft_value *params, struct cypher_result **out,
 	       struct cypher_error *err)
 {
@@ -574,10 +622,21 @@ int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
 	tx->open = r;
 	if (rv != GRAFT_OK) {
 		cypher_result_close(r);
-		return fail_tx(tx, rv);
+		return fail_tx(tx, mem_failure(tx, rv, err));
 	}
 	*out = r;
 	return GRAFT_OK;
+}
+
+int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
+	       const struct graft_value *params, struct cypher_result **out,
+	       struct cypher_error *err)
+{
+	struct graft_mem *outer = graft_mem_enter(&tx->mem);
+	int rv = run(tx, query, len, params, out, err);
+
+	graft_mem_leave(outer);
+	return rv;
 }
 
 size_t cypher_result_fields(const struct cypher_result *r,
@@ -594,7 +653,7 @@ static void finish(struct cypher_result *r)
 		plan_describe(r->plan, true, &r->planv);
 }
 
-int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
+static int result_next(struct cypher_result *r, const struct graft_value **row,
 		       struct cypher_error *err)
 {
 	struct exec_plan *p = r->plan;
@@ -610,6 +669,7 @@ int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
 	}
 	if (rv < 0) {
 		*err = r->err;
+		mem_failure(r->tx, rv, err);
 		r->tx->failed = true;
 		r->done = true;
 		return -1;
@@ -622,6 +682,16 @@ int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
 		r->out[i] = r->x.row[p->column_slots[i]];
 	*row = r->out;
 	return 1;
+}
+
+int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
+		       struct cypher_error *err)
+{
+	struct graft_mem *outer = graft_mem_enter(&r->tx->mem);
+	int rv = result_next(r, row, err);
+
+	graft_mem_leave(outer);
+	return rv;
 }
 
 const char *cypher_result_type(const struct cypher_result *r)
@@ -655,8 +725,11 @@ const struct graft_value *cypher_result_plan(const struct cypher_result *r)
 
 void cypher_result_close(struct cypher_result *r)
 {
+	struct graft_mem *outer;
+
 	if (r == NULL)
 		return;
+	outer = graft_mem_enter(&r->tx->mem);
 	if (r->tx->open == r)
 		r->tx->open = NULL;
 	for (uint32_t i = 0; r->x.row && i < r->x.nslots; i++)
@@ -668,6 +741,7 @@ void cypher_result_close(struct cypher_result *r)
 	graft_value_free(&r->planv);
 	release_plan(r);
 	free(r);
+	graft_mem_leave(outer);
 }
 
 /* Entity views ------------------------------------------------------------ */

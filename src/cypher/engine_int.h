@@ -44,8 +44,17 @@ struct schema_rule {
 	uint64_t node;   /* its node in the system database */
 };
 
+/* The memory all transactions of one database hold. */
+struct engine_pool {
+	struct engine_pool *next;
+	char db[64];
+	struct graft_mem mem;
+};
+
 struct cypher_engine {
 	struct dbms *dbms;
+	struct graft_mem mem_total;  /* every transaction's memory */
+	struct engine_pool *pools;
 	struct cypher_engine_options o;
 	const struct cypher_proc **procs;
 	size_t nprocs, procs_cap;
@@ -75,6 +84,7 @@ struct cypher_tx {
 	bool terminated;
 	bool used;                 /* a statement ran */
 	struct cypher_result *open;
+	struct graft_mem mem;      /* what its statements hold */
 	struct graft_value metadata;
 	struct admin_action *actions;
 	char current_query[256];

@@ -37,6 +37,8 @@ int exec_fail_code(struct exec_ctx *x, const char *code, const char *fmt, ...)
 
 int exec_oom(struct exec_ctx *x)
 {
+	if (exec_mem_refused(x->mem, x->err))
+		return -1;
 	return exec_fail_code(x, "Neo.TransientError.General.OutOfMemoryError",
 			      "Out of memory while running the query");
 }
@@ -283,7 +285,7 @@ static const char *regex_class(char c)
 static char *regex_translate(const struct graft_str *re, int *flags)
 {
 	const char *p = re->data, *end = re->data + re->len;
-	char *out = malloc(re->len * 12 + 8), *o = out;
+	char *out = graft_mem_malloc(re->len * 12 + 8), *o = out;
 	int bracket = 0;
 
 	if (out == NULL)
@@ -334,7 +336,7 @@ static int regex_match(struct exec_ctx *x, const struct graft_value *s,
 	if (pat == NULL)
 		return exec_oom(x);
 	rc = regcomp(&rx, pat, flags);
-	free(pat);
+	graft_mem_free(pat);
 	if (rc != 0)
 		return exec_fail(x, "ArgumentError", "Invalid regex '%s'",
 				 re->u.s->data);
@@ -491,7 +493,7 @@ static int call_function(struct exec_ctx *x, struct ast *e,
 
 	if (e->slot >= 0) /* an aggregate computed by the Aggregate operator */
 		return exec_rv(x, graft_value_copy(out, &x->row[e->slot]));
-	if (e->n > 8 && (args = calloc(e->n, sizeof *args)) == NULL)
+	if (e->n > 8 && (args = graft_mem_calloc(e->n, sizeof *args)) == NULL)
 		return exec_oom(x);
 	rv = eval_kids(x, e, 0, args);
 	if (rv == 0) {
@@ -500,7 +502,7 @@ static int call_function(struct exec_ctx *x, struct ast *e,
 		free_vals(args, e->n);
 	}
 	if (args != stack)
-		free(args);
+		graft_mem_free(args);
 	return rv;
 }
 
@@ -595,7 +597,7 @@ static int map_projection(struct exec_ctx *x, struct ast *e,
 		if (it->kind == AST_NAME) {
 			if (all_props(x, &base, &tmp) < 0)
 				goto out;
-			struct graft_map_entry *m = realloc(
+			struct graft_map_entry *m = graft_mem_realloc(
 				acc.u.map->entries,
 				(n + tmp.u.map->len + cap + 1) * sizeof *m);
 			if (m == NULL) {
@@ -713,7 +715,7 @@ static int comp_push(struct exec_ctx *x, struct comp_acc *c,
 	if (c->n == c->cap) {
 		uint32_t cap = c->cap ? c->cap * 2 : 8;
 		struct graft_value *p =
-			realloc(c->list.u.list->items, cap * sizeof *p);
+			graft_mem_realloc(c->list.u.list->items, cap * sizeof *p);
 
 		if (p == NULL) {
 			graft_value_free(&v);

@@ -82,7 +82,9 @@ struct exec_ctx {
 	uint64_t deadline_ns;      /* 0: none */
 	uint32_t tick;
 	uint64_t dbhits;           /* PROFILE */
-	uint64_t mem, mem_max;     /* bytes buffered; db.memory.transaction.max */
+	/* the transaction's memory tracker, entered while the statement
+	 * runs: every value and buffer of the statement counts in it */
+	struct graft_mem *mem;
 	bool *terminated;          /* set from elsewhere */
 	/* nodes deleted while they still had relationships: retried at the
 	 * end of the statement (DELETE n, r in any order works) */
@@ -99,9 +101,10 @@ static inline void row_set(struct exec_ctx *x, int32_t s, struct graft_value v)
 
 /* Checks the deadline and termination every few thousand calls. */
 int exec_tick(struct exec_ctx *x);
-/* Accounts bytes a statement buffers (sorts, aggregations, eager results)
- * against db.memory.transaction.max. */
-int exec_mem(struct exec_ctx *x, size_t bytes);
+/* Fills err with Neo.TransientError.General.MemoryPoolOutOfMemoryError
+ * naming the setting whose limit refused an allocation charged to m (see
+ * graft_mem_refusal) and returns GRAFT_ENOMEM; false if none refused. */
+bool exec_mem_refused(const struct graft_mem *m, struct cypher_error *err);
 
 /* Errors with a status code kind under Neo.ClientError.Statement. */
 int exec_fail(struct exec_ctx *x, const char *kind, const char *fmt, ...)
@@ -183,8 +186,10 @@ struct op *op_admin(struct ast *a);
 
 /* Pattern matching (exec_match.c) */
 struct match_step;
+/* Takes steps, rels (the relationship slots the steps' uniq borrow) and
+ * new_slots on success. */
 struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
-		    struct ast *where, bool optional, int32_t *new_slots,
+		    int32_t *rels, struct ast *where, bool optional, int32_t *new_slots,
 		    uint32_t nnew);
 struct op *op_merge(struct op *child, struct op *match, struct ast *clause);
 void op_free_tree(struct op *op);

@@ -15,6 +15,7 @@ struct match_op {
 	struct op base;
 	struct match_step *steps;
 	uint32_t n;
+	int32_t *rels;       /* what the steps' uniq point into */
 	struct ast *where;
 	bool optional;
 	int32_t *new_slots;
@@ -232,8 +233,6 @@ static int range_init(struct exec_ctx *x, struct match_step *s, uint32_t l,
 	rv = range_bounds(x, s, l, k, &lo, &hi);
 	if (rv == 0 && s->range_n > 1) /* two number types: merge */
 		qsort(s->range_ids, s->range_n, sizeof *s->range_ids, id_order);
-	if (rv == 0)
-		rv = exec_mem(x, s->range_n * sizeof *s->range_ids);
 out:
 	graft_value_free(&lo);
 	graft_value_free(&hi);
@@ -544,7 +543,7 @@ static int push_frame(struct exec_ctx *x, struct match_step *s, uint64_t node)
 	if (s->nframes == s->frames_cap) {
 		uint32_t cap = s->frames_cap ? s->frames_cap * 2 : 8;
 
-		f = realloc(s->frames, cap * sizeof *f);
+		f = graft_mem_realloc(s->frames, cap * sizeof *f);
 		if (f == NULL)
 			return exec_oom(x);
 		s->frames = f;
@@ -641,7 +640,7 @@ static int varlen_next(struct exec_ctx *x, struct match_step *s, bool init)
 
 static int path_push(struct graft_value *p, uint32_t *n, uint64_t id)
 {
-	struct graft_value *items = realloc(p->u.list->items,
+	struct graft_value *items = graft_mem_realloc(p->u.list->items,
 					    (*n + 1) * sizeof *items);
 
 	if (items == NULL)
@@ -828,14 +827,14 @@ static void match_free(struct op *op)
 
 	for (uint32_t i = 0; i < m->n; i++) {
 		graft_value_free(&m->steps[i].seek);
-		free(m->steps[i].range_ids);
-		free(m->steps[i].frames);
-		free(m->steps[i].rels);
-		free(m->steps[i].uniq);
-		free(m->steps[i].path);
+		graft_mem_free(m->steps[i].range_ids);
+		graft_mem_free(m->steps[i].frames);
+		graft_mem_free(m->steps[i].rels);
+		graft_mem_free(m->steps[i].path);
 	}
-	free(m->steps);
-	free(m->new_slots);
+	graft_mem_free(m->steps);
+	graft_mem_free(m->rels);
+	graft_mem_free(m->new_slots);
 }
 
 static const struct op_vt match_vt = {"Expand", match_open, match_next,
@@ -912,7 +911,7 @@ static char *steps_detail(const struct match_step *steps, uint32_t n)
 }
 
 struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
-		    struct ast *where, bool optional, int32_t *new_slots,
+		    int32_t *rels, struct ast *where, bool optional, int32_t *new_slots,
 		    uint32_t nnew)
 {
 	struct match_op *m =
@@ -921,6 +920,7 @@ struct op *op_match(struct op *child, struct match_step *steps, uint32_t n,
 	if (m == NULL)
 		return NULL;
 	m->steps = steps;
+	m->rels = rels;
 	m->base.detail = steps_detail(steps, n);
 	m->n = n;
 	m->where = where;

@@ -22,31 +22,26 @@ int exec_tick(struct exec_ctx *x)
 	return 0;
 }
 
-int exec_mem(struct exec_ctx *x, size_t bytes)
-{
-	x->mem += bytes;
-	if (x->mem_max == 0 || x->mem <= x->mem_max)
-		return 0;
-	return exec_fail_code(x, "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
-			      "The allocation of an extra %zu B would use more than the limit %llu B. Currently using %llu B. db.memory.transaction.max threshold reached; make the query buffer less (LIMIT, fewer columns) or raise the setting",
-			      bytes, (unsigned long long)x->mem_max,
-			      (unsigned long long)(x->mem - bytes));
-}
 
-static size_t row_bytes(const struct graft_value *r, uint32_t n)
+bool exec_mem_refused(const struct graft_mem *m, struct cypher_error *err)
 {
-	size_t b = n * sizeof *r;
+	const struct graft_mem *by = graft_mem_refusal(m);
 
-	for (uint32_t i = 0; i < n; i++)
-		b += graft_value_heap_size(&r[i]);
-	return b;
+	if (by == NULL)
+		return false;
+	cypher_error_set(err, "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+			 "The allocation of an extra %llu B would use more than the limit %llu B. Currently using %llu B. %s threshold reached; make the query hold less (LIMIT, smaller lists, strings and aggregations) or raise the setting",
+			 (unsigned long long)m->refused_bytes,
+			 (unsigned long long)by->max,
+			 (unsigned long long)m->refused_used, by->setting);
+	return true;
 }
 
 /* Saved rows ------------------------------------------------------------- */
 
 static struct graft_value *row_save(struct exec_ctx *x)
 {
-	struct graft_value *r = calloc(x->nslots ? x->nslots : 1, sizeof *r);
+	struct graft_value *r = graft_mem_calloc(x->nslots ? x->nslots : 1, sizeof *r);
 
 	if (r == NULL)
 		return NULL;
@@ -54,7 +49,7 @@ static struct graft_value *row_save(struct exec_ctx *x)
 		if (graft_value_copy(&r[i], &x->row[i]) != GRAFT_OK) {
 			for (uint32_t j = 0; j < i; j++)
 				graft_value_free(&r[j]);
-			free(r);
+			graft_mem_free(r);
 			return NULL;
 		}
 	return r;
@@ -66,7 +61,7 @@ static void row_free(struct graft_value *r, uint32_t n)
 		return;
 	for (uint32_t i = 0; i < n; i++)
 		graft_value_free(&r[i]);
-	free(r);
+	graft_mem_free(r);
 }
 
 /* Copies a saved row into the live row (the saved one stays). */
@@ -91,11 +86,9 @@ static int rowbuf_push(struct exec_ctx *x, struct rowbuf *b)
 {
 	struct graft_value *r;
 
-	if (exec_mem(x, row_bytes(x->row, x->nslots)) < 0)
-		return -1;
 	if (b->n == b->cap) {
 		size_t cap = b->cap ? b->cap * 2 : 64;
-		struct graft_value **p = realloc(b->rows, cap * sizeof *p);
+		struct graft_value **p = graft_mem_realloc(b->rows, cap * sizeof *p);
 
 		if (p == NULL)
 			return exec_oom(x);
@@ -119,7 +112,7 @@ static void rowbuf_clear(struct rowbuf *b, uint32_t nslots)
 static void rowbuf_free(struct rowbuf *b, uint32_t nslots)
 {
 	rowbuf_clear(b, nslots);
-	free(b->rows);
+	graft_mem_free(b->rows);
 	b->rows = NULL;
 	b->cap = 0;
 }
@@ -335,9 +328,9 @@ static void project_free(struct op *op)
 {
 	struct project_op *p = (struct project_op *)op;
 
-	free(p->exprs);
-	free(p->slots);
-	free(p->tmp);
+	graft_mem_free(p->exprs);
+	graft_mem_free(p->slots);
+	graft_mem_free(p->tmp);
 }
 
 static const struct op_vt project_vt = {"Projection", open_child,
@@ -348,8 +341,8 @@ struct op *op_project(struct op *child, struct ast **exprs, int32_t *slots,
 {
 	struct project_op *p = op_new(sizeof *p, &project_vt, child);
 
-	if (p == NULL || (p->tmp = calloc(n + 1, sizeof *p->tmp)) == NULL) {
-		free(p);
+	if (p == NULL || (p->tmp = graft_mem_calloc(n + 1, sizeof *p->tmp)) == NULL) {
+		graft_mem_free(p);
 		return NULL;
 	}
 	p->exprs = exprs;
@@ -396,7 +389,7 @@ static bool tuple_eq(const struct tuple *t, const struct graft_value *v,
 static int set_grow(struct tuple_set *s)
 {
 	size_t nb = s->nb ? s->nb * 2 : 64;
-	struct tuple **b = calloc(nb, sizeof *b);
+	struct tuple **b = graft_mem_calloc(nb, sizeof *b);
 
 	if (b == NULL)
 		return GRAFT_ENOMEM;
@@ -406,7 +399,7 @@ static int set_grow(struct tuple_set *s)
 		t->next = b[t->hash & (nb - 1)];
 		b[t->hash & (nb - 1)] = t;
 	}
-	free(s->buckets);
+	graft_mem_free(s->buckets);
 	s->buckets = b;
 	s->nb = nb;
 	return GRAFT_OK;
@@ -430,14 +423,14 @@ static struct tuple *set_find_or_add(struct tuple_set *s,
 		return NULL;
 	if (s->count == s->cap) {
 		size_t cap = s->cap ? s->cap * 2 : 64;
-		struct tuple **o = realloc(s->order, cap * sizeof *o);
+		struct tuple **o = graft_mem_realloc(s->order, cap * sizeof *o);
 
 		if (o == NULL)
 			return NULL;
 		s->order = o;
 		s->cap = cap;
 	}
-	t = calloc(1, sizeof *t + n * sizeof t->v[0]);
+	t = graft_mem_calloc(1, sizeof *t + n * sizeof t->v[0]);
 	if (t == NULL)
 		return NULL;
 	t->hash = h;
@@ -446,7 +439,7 @@ static struct tuple *set_find_or_add(struct tuple_set *s,
 		if (graft_value_copy(&t->v[i], &v[i]) != GRAFT_OK) {
 			for (uint32_t j = 0; j < i; j++)
 				graft_value_free(&t->v[j]);
-			free(t);
+			graft_mem_free(t);
 			return NULL;
 		}
 	t->next = s->buckets[h & (s->nb - 1)];
@@ -465,10 +458,10 @@ static void set_clear(struct tuple_set *s, void (*data_free)(void *, void *),
 			data_free(arg, t->data);
 		for (uint32_t j = 0; j < t->n; j++)
 			graft_value_free(&t->v[j]);
-		free(t);
+		graft_mem_free(t);
 	}
-	free(s->buckets);
-	free(s->order);
+	graft_mem_free(s->buckets);
+	graft_mem_free(s->order);
 	memset(s, 0, sizeof *s);
 }
 
@@ -502,8 +495,6 @@ static int distinct_next(struct op *op, struct exec_ctx *x)
 			d->tmp[i] = x->row[d->slots[i]];
 		if (set_find_or_add(&d->seen, d->tmp, d->n, &found) == NULL)
 			return exec_oom(x);
-		if (!found && exec_mem(x, row_bytes(d->tmp, d->n)) < 0)
-			return -1;
 		if (!found) {
 			op->rows++;
 			return 1;
@@ -519,8 +510,8 @@ static void distinct_free(struct op *op)
 	struct distinct_op *d = (struct distinct_op *)op;
 
 	set_clear(&d->seen, NULL, NULL);
-	free(d->slots);
-	free(d->tmp);
+	graft_mem_free(d->slots);
+	graft_mem_free(d->tmp);
 }
 
 static const struct op_vt distinct_vt = {"Distinct", distinct_open,
@@ -530,8 +521,8 @@ struct op *op_distinct(struct op *child, int32_t *slots, uint32_t n)
 {
 	struct distinct_op *d = op_new(sizeof *d, &distinct_vt, child);
 
-	if (d == NULL || (d->tmp = calloc(n + 1, sizeof *d->tmp)) == NULL) {
-		free(d);
+	if (d == NULL || (d->tmp = graft_mem_calloc(n + 1, sizeof *d->tmp)) == NULL) {
+		graft_mem_free(d);
 		return NULL;
 	}
 	d->slots = slots;
@@ -575,29 +566,29 @@ static void group_free(void *arg, void *p)
 		if (g->states[i] != NULL) {
 			if (a->defs[i]->free)
 				a->defs[i]->free(g->states[i]);
-			free(g->states[i]);
+			graft_mem_free(g->states[i]);
 		}
 		set_clear(&g->distinct[i], NULL, NULL);
 	}
 	row_free(g->first, a->nslots);
-	free(g->states);
-	free(g->distinct);
-	free(g);
+	graft_mem_free(g->states);
+	graft_mem_free(g->distinct);
+	graft_mem_free(g);
 }
 
 static struct group *group_new(struct agg_op *a, struct exec_ctx *x)
 {
-	struct group *g = calloc(1, sizeof *g);
+	struct group *g = graft_mem_calloc(1, sizeof *g);
 
 	if (g == NULL)
 		return NULL;
-	g->states = calloc(a->naggs + 1, sizeof *g->states);
-	g->distinct = calloc(a->naggs + 1, sizeof *g->distinct);
+	g->states = graft_mem_calloc(a->naggs + 1, sizeof *g->states);
+	g->distinct = graft_mem_calloc(a->naggs + 1, sizeof *g->distinct);
 	g->first = row_save(x);
 	if (g->states == NULL || g->distinct == NULL || g->first == NULL)
 		goto err;
 	for (uint32_t i = 0; i < a->naggs; i++) {
-		g->states[i] = calloc(1, a->defs[i]->state_size + 1);
+		g->states[i] = graft_mem_calloc(1, a->defs[i]->state_size + 1);
 		if (g->states[i] == NULL)
 			goto err;
 		a->defs[i]->init(g->states[i]);
@@ -666,8 +657,6 @@ static int agg_fill(struct agg_op *a, struct exec_ctx *x)
 			return exec_oom(x);
 		if (!found && (t->data = group_new(a, x)) == NULL)
 			return exec_oom(x);
-		if (!found && exec_mem(x, row_bytes(x->row, x->nslots)) < 0)
-			return -1;
 		for (uint32_t i = 0; i < a->naggs; i++)
 			if (agg_step(a, x, t->data, i) < 0)
 				return -1;
@@ -740,12 +729,12 @@ static void agg_free(struct op *op)
 	struct agg_op *a = (struct agg_op *)op;
 
 	set_clear(&a->groups, group_free, a);
-	free(a->keys);
-	free(a->aggs);
-	free(a->defs);
-	free(a->items);
-	free(a->item_slots);
-	free(a->tmp);
+	graft_mem_free(a->keys);
+	graft_mem_free(a->aggs);
+	graft_mem_free(a->defs);
+	graft_mem_free(a->items);
+	graft_mem_free(a->item_slots);
+	graft_mem_free(a->tmp);
 }
 
 static const struct op_vt agg_vt = {"EagerAggregation", agg_open, agg_next,
@@ -759,15 +748,15 @@ struct op *op_aggregate(struct op *child, struct ast **keys,
 	struct agg_op *a = op_new(sizeof *a, &agg_vt, child);
 	uint32_t ntmp = (nkeys > nitems ? nkeys : nitems) + 1;
 
-	free(key_slots);
+	graft_mem_free(key_slots);
 	if (a == NULL)
 		return NULL;
-	a->tmp = calloc(ntmp, sizeof *a->tmp);
-	a->defs = calloc(naggs + 1, sizeof *a->defs);
+	a->tmp = graft_mem_calloc(ntmp, sizeof *a->tmp);
+	a->defs = graft_mem_calloc(naggs + 1, sizeof *a->defs);
 	if (a->tmp == NULL || a->defs == NULL) {
-		free(a->tmp);
-		free(a->defs);
-		free(a);
+		graft_mem_free(a->tmp);
+		graft_mem_free(a->defs);
+		graft_mem_free(a);
 		return NULL;
 	}
 	for (uint32_t i = 0; i < naggs; i++)
@@ -817,8 +806,8 @@ static void sort_reset(struct sort_op *s, uint32_t nslots)
 {
 	for (size_t i = 0; i < s->buf.n && s->keyvals; i++)
 		row_free(s->keyvals[i], s->n);
-	free(s->keyvals);
-	free(s->order);
+	graft_mem_free(s->keyvals);
+	graft_mem_free(s->order);
 	s->keyvals = NULL;
 	s->order = NULL;
 	rowbuf_clear(&s->buf, nslots);
@@ -832,7 +821,7 @@ static int sort_fill(struct sort_op *s, struct exec_ctx *x)
 		struct graft_value **kv;
 
 		if (s->buf.n == s->buf.cap || s->keyvals == NULL) {
-			kv = realloc(s->keyvals,
+			kv = graft_mem_realloc(s->keyvals,
 				     (s->buf.cap ? s->buf.cap * 2 : 64) *
 					     sizeof *kv);
 			if (kv == NULL)
@@ -840,7 +829,7 @@ static int sort_fill(struct sort_op *s, struct exec_ctx *x)
 			s->keyvals = kv;
 		}
 		kv = &s->keyvals[s->buf.n];
-		*kv = calloc(s->n, sizeof **kv);
+		*kv = graft_mem_calloc(s->n, sizeof **kv);
 		if (*kv == NULL)
 			return exec_oom(x);
 		for (uint32_t i = 0; i < s->n; i++)
@@ -855,7 +844,7 @@ static int sort_fill(struct sort_op *s, struct exec_ctx *x)
 	}
 	if (r < 0)
 		return -1;
-	s->order = malloc((s->buf.n + 1) * sizeof *s->order);
+	s->order = graft_mem_malloc((s->buf.n + 1) * sizeof *s->order);
 	if (s->order == NULL)
 		return exec_oom(x);
 	for (size_t i = 0; i < s->buf.n; i++)
@@ -897,8 +886,8 @@ static void sort_free(struct op *op)
 
 	sort_reset(s, s->nslots);
 	rowbuf_free(&s->buf, s->nslots);
-	free(s->keys);
-	free(s->desc);
+	graft_mem_free(s->keys);
+	graft_mem_free(s->desc);
 }
 
 static const struct op_vt sort_vt = {"Sort", sort_open, sort_next, sort_free};
@@ -1073,10 +1062,10 @@ static void union_free(struct op *op)
 	struct union_op *u = (struct union_op *)op;
 
 	set_clear(&u->seen, NULL, NULL);
-	free(u->a_slots);
-	free(u->b_slots);
-	free(u->out_slots);
-	free(u->tmp);
+	graft_mem_free(u->a_slots);
+	graft_mem_free(u->b_slots);
+	graft_mem_free(u->out_slots);
+	graft_mem_free(u->tmp);
 }
 
 static const struct op_vt union_vt = {"Union", union_open, union_next,
@@ -1087,8 +1076,8 @@ struct op *op_union(struct op *a, struct op *b, int32_t *a_slots,
 {
 	struct union_op *u = op_new(sizeof *u, &union_vt, a);
 
-	if (u == NULL || (u->tmp = calloc(n + 1, sizeof *u->tmp)) == NULL) {
-		free(u);
+	if (u == NULL || (u->tmp = graft_mem_calloc(n + 1, sizeof *u->tmp)) == NULL) {
+		graft_mem_free(u);
 		return NULL;
 	}
 	u->base.child2 = b;
@@ -1252,7 +1241,7 @@ int cypher_proc_emit(struct cypher_proc_call *c, struct graft_value *values)
 	if (c->nrows == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 16;
 		struct graft_value *p =
-			realloc(c->rows, cap * (c->width ? c->width : 1) *
+			graft_mem_realloc(c->rows, cap * (c->width ? c->width : 1) *
 						 sizeof *p);
 
 		if (p == NULL) {
@@ -1352,10 +1341,10 @@ static void proc_free(struct op *op)
 	struct proc_op *p = (struct proc_op *)op;
 
 	call_clear(&p->call);
-	free(p->call.rows);
-	free(p->args);
-	free(p->slots);
-	free(p->fields);
+	graft_mem_free(p->call.rows);
+	graft_mem_free(p->args);
+	graft_mem_free(p->slots);
+	graft_mem_free(p->fields);
 }
 
 static const struct op_vt proc_vt = {"ProcedureCall", proc_open, proc_next,
@@ -1385,6 +1374,6 @@ void op_free_tree(struct op *op)
 	op_free_tree(op->child);
 	op_free_tree(op->child2);
 	op->vt->free(op);
-	free(op->detail);
-	free(op);
+	graft_mem_free(op->detail);
+	graft_mem_free(op);
 }

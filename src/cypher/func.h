@@ -10,6 +10,7 @@
 #include <stdint.h>
 
 #include "../db/db.h"
+#include "../util/mem.h"
 #include "../util/value.h"
 #include "cypher.h"
 
@@ -21,9 +22,6 @@ struct cypher_fctx {
 	struct cypher_error *err;  /* filled on failure */
 	int64_t statement_ms;      /* statement start, ms since epoch (UTC): the
 				    * clock of timestamp(), datetime() etc. */
-	uint64_t mem_max;          /* db.memory.transaction.max; 0: none. A
-				    * function building a large value checks
-				    * its size against it before allocating */
 };
 
 /* Fills fc->err with code "Neo.ClientError.Statement.<kind>" (kind such as

@@ -2,7 +2,6 @@
  * last, tail, reverse, range, isEmpty. Strings count and reverse by Unicode
  * code point, not by byte. */
 #include <stdlib.h>
-#include <stdio.h>
 #include <string.h>
 
 #include "func_int.h"
@@ -111,7 +110,7 @@ int fn_tail(struct cypher_fctx *fc, const struct graft_value *args,
 
 static int reverse_string(const struct graft_str *s, struct graft_value *out)
 {
-	char *p = malloc(s->len + 1);
+	char *p = graft_mem_malloc(s->len + 1);
 	uint32_t w = s->len;
 	int rv;
 
@@ -127,7 +126,7 @@ static int reverse_string(const struct graft_str *s, struct graft_value *out)
 		i = j;
 	}
 	rv = graft_value_string(out, p, s->len);
-	free(p);
+	graft_mem_free(p);
 	return rv;
 }
 
@@ -183,15 +182,6 @@ int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
 		return func_arg_error(fc, "range",
 				      "the range would hold more than 2^28 "
 				      "elements");
-	if (fc->mem_max != 0 &&
-	    (uint64_t)count * sizeof(struct graft_value) > fc->mem_max) {
-		snprintf(fc->err->code, sizeof fc->err->code, "%s",
-			 "Neo.TransientError.General.MemoryPoolOutOfMemoryError");
-		snprintf(fc->err->message, sizeof fc->err->message,
-			 "range() of %lld elements would use more than db.memory.transaction.max (%llu B); use a smaller range or raise the setting",
-			 (long long)count, (unsigned long long)fc->mem_max);
-		return GRAFT_EINVAL;
-	}
 	rv = graft_value_list(out, (uint32_t)count);
 	for (int64_t i = 0; rv == GRAFT_OK && i < (int64_t)count; i++)
 		out->u.list->items[i] = graft_value_int(

@@ -48,7 +48,7 @@ static int cps_push(struct cps *c, uint32_t cp)
 {
 	if (c->len == c->cap) {
 		size_t cap = c->cap ? c->cap * 2 : 64;
-		uint32_t *p = realloc(c->p, cap * sizeof *p);
+		uint32_t *p = graft_mem_realloc(c->p, cap * sizeof *p);
 		if (p == NULL)
 			return GRAFT_ENOMEM;
 		c->p = p;
@@ -239,15 +239,15 @@ static int normalize(const struct graft_str *s, bool compat, bool comp,
 		canonical_order(&c);
 		if (comp)
 			compose_all(&c);
-		text = malloc(c.len * 4 + 1);
+		text = graft_mem_malloc(c.len * 4 + 1);
 		rv = text == NULL ? GRAFT_ENOMEM : GRAFT_OK;
 	}
 	for (size_t i = 0; rv == GRAFT_OK && i < c.len; i++)
 		n += utf8_put(text + n, c.p[i]);
 	if (rv == GRAFT_OK)
 		rv = graft_value_string(out, text, n);
-	free(text);
-	free(c.p);
+	graft_mem_free(text);
+	graft_mem_free(c.p);
 	return rv;
 }
 

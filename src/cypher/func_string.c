@@ -289,7 +289,7 @@ static int sbuf_put(struct sbuf *b, const char *s, size_t n)
 {
 	if (b->len + n + 1 > b->cap) {
 		size_t cap = (b->len + n + 1) * 2;
-		char *p = realloc(b->p, cap);
+		char *p = graft_mem_realloc(b->p, cap);
 		if (p == NULL)
 			return GRAFT_ENOMEM;
 		b->p = p;
@@ -350,7 +350,7 @@ int fn_replace(struct cypher_fctx *fc, const struct graft_value *args,
 	}
 	if (rv == GRAFT_OK)
 		rv = graft_value_string(out, b.p ? b.p : "", b.len);
-	free(b.p);
+	graft_mem_free(b.p);
 	return rv;
 }
 
@@ -370,7 +370,7 @@ static uint32_t delim_at(const struct graft_str *s, uint32_t i,
 static int push_piece(struct graft_value *list, const char *p, size_t n)
 {
 	struct graft_list *l = list->u.list;
-	struct graft_value *items = realloc(l->items,
+	struct graft_value *items = graft_mem_realloc(l->items,
 					    (l->len + 1) * sizeof *items);
 
 	if (items == NULL)

@@ -487,7 +487,7 @@ static int concat(const struct graft_value *a, const struct graft_value *b,
 	if (rv == GRAFT_OK)
 		rv = func_to_string(b, &sb);
 	if (rv == GRAFT_OK) {
-		p = malloc((size_t)sa.u.s->len + sb.u.s->len + 1);
+		p = graft_mem_malloc((size_t)sa.u.s->len + sb.u.s->len + 1);
 		if (p == NULL) {
 			rv = GRAFT_ENOMEM;
 		} else {
@@ -495,7 +495,7 @@ static int concat(const struct graft_value *a, const struct graft_value *b,
 			memcpy(p + sa.u.s->len, sb.u.s->data, sb.u.s->len);
 			rv = graft_value_string(out, p, (size_t)sa.u.s->len +
 								sb.u.s->len);
-			free(p);
+			graft_mem_free(p);
 		}
 	}
 	graft_value_free(&sa);

@@ -47,7 +47,9 @@ struct match_step {
 	const char *range_label, *range_key;
 	struct ast *range_lo, *range_hi;
 	bool lo_incl, hi_incl, prefix;
-	/* relationship slots bound earlier in the same MATCH */
+	/* relationship slots bound earlier in the same MATCH: the first
+	 * nuniq of the clause's list, which every step shares (borrowed from
+	 * the match operator; copies would cost O(steps^2)) */
 	int32_t *uniq;
 	uint32_t nuniq;
 	/* STEP_PATH: node, rel, node, ... slots; varlen rel slots hold lists */

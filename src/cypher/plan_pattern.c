@@ -13,9 +13,11 @@ struct steps {
 	struct match_step *s;
 	uint32_t n, cap;
 	int32_t *rels;       /* rel slots bound so far in the clause */
-	uint32_t nrels;
-	int32_t *bound;      /* slots bound so far (outer + clause) */
-	uint32_t nbound, bcap;
+	uint32_t nrels, rels_cap;
+	/* bound[slot]: bound so far (outer + clause); a map, not a list, so
+	 * a pattern of many hops plans in linear time */
+	bool *bound;
+	uint32_t bound_len;
 };
 
 static struct match_step *step_add(struct planner *pl, struct steps *st,
@@ -39,38 +41,46 @@ static struct match_step *step_add(struct planner *pl, struct steps *st,
 
 static bool is_bound(const struct steps *st, int32_t slot)
 {
-	for (uint32_t i = 0; i < st->nbound; i++)
-		if (st->bound[i] == slot)
-			return true;
-	return false;
+	return slot >= 0 && (uint32_t)slot < st->bound_len && st->bound[slot];
 }
 
 static int mark_bound(struct planner *pl, struct steps *st, int32_t slot)
 {
-	if (st->nbound == st->bcap) {
-		uint32_t cap = st->bcap ? st->bcap * 2 : 16;
-		int32_t *p = realloc(st->bound, cap * sizeof *p);
+	if (slot < 0)
+		return 0;
+	if ((uint32_t)slot >= st->bound_len) {
+		uint32_t len = ((uint32_t)slot + 1) * 2;
+		bool *p = realloc(st->bound, len * sizeof *p);
 
 		if (p == NULL) {
 			poom(pl);
 			return -1;
 		}
+		memset(p + st->bound_len, 0,
+		       (len - st->bound_len) * sizeof *p);
 		st->bound = p;
-		st->bcap = cap;
+		st->bound_len = len;
 	}
-	st->bound[st->nbound++] = slot;
+	st->bound[slot] = true;
 	return 0;
 }
 
-static int32_t *slots_dup(struct planner *pl, const int32_t *s, uint32_t n)
+/* Appends a relationship slot bound in the clause (amortised O(1)). */
+static int rels_push(struct planner *pl, struct steps *st, int32_t slot)
 {
-	int32_t *p = malloc((n + 1) * sizeof *p);
+	if (st->nrels == st->rels_cap) {
+		uint32_t cap = st->rels_cap ? st->rels_cap * 2 : 16;
+		int32_t *p = realloc(st->rels, cap * sizeof *p);
 
-	if (p == NULL)
-		return poom(pl);
-	if (n > 0)
-		memcpy(p, s, n * sizeof *p);
-	return p;
+		if (p == NULL) {
+			poom(pl);
+			return -1;
+		}
+		st->rels = p;
+		st->rels_cap = cap;
+	}
+	st->rels[st->nrels++] = slot;
+	return 0;
 }
 
 /* Every slot referenced by e is below limit (bound before the clause). */
@@ -241,23 +251,15 @@ static int rel_step(struct planner *pl, struct steps *st, struct ast *rp,
 	s->min = varlen ? rp->min : 1;
 	s->max = varlen ? rp->max : 1;
 	s->target_bound = is_bound(st, to->slot);
-	s->uniq = slots_dup(pl, st->rels, st->nrels);
-	s->nuniq = st->nrels;
-	if (s->uniq == NULL)
-		return -1;
+	s->nuniq = st->nrels; /* uniq is set once the list is complete */
 	/* bound by an earlier clause: follow it; twice in one MATCH: error */
 	s->rel_bound = rp->slot2 == 1;
 	if (is_bound(st, rp->slot) && !s->rel_bound)
 		return perr(pl, "SyntaxError", rp->pos,
 			    "Cannot use relationship variable `%s` twice in a pattern",
 			    rp->name);
-	int32_t *r = realloc(st->rels, (st->nrels + 1) * sizeof *r);
-	if (r == NULL) {
-		poom(pl);
+	if (rels_push(pl, st, rp->slot) < 0)
 		return -1;
-	}
-	st->rels = r;
-	st->rels[st->nrels++] = rp->slot;
 	if (mark_bound(pl, st, rp->slot) < 0)
 		return -1;
 	return s->target_bound ? 0 : mark_bound(pl, st, to->slot);
@@ -414,10 +416,8 @@ int resolve_pattern_props(struct planner *pl, struct ast *pattern,
 
 static void steps_free(struct steps *st)
 {
-	for (uint32_t i = 0; i < st->n; i++) {
-		free(st->s[i].uniq);
+	for (uint32_t i = 0; i < st->n; i++)
 		free(st->s[i].path);
-	}
 	free(st->s);
 	free(st->rels);
 	free(st->bound);
@@ -444,17 +444,9 @@ static int bound_rels_unique(struct planner *pl, struct steps *st,
 	for (uint32_t p = 0; p < pattern->n; p++)
 		for (uint32_t i = 1; i < pattern->kids[p]->n; i += 2) {
 			struct ast *r = pattern->kids[p]->kids[i];
-			int32_t *v;
 
-			if (r->slot2 != 1)
-				continue;
-			v = realloc(st->rels, (st->nrels + 1) * sizeof *v);
-			if (v == NULL) {
-				poom(pl);
+			if (r->slot2 == 1 && rels_push(pl, st, r->slot) < 0)
 				return -1;
-			}
-			st->rels = v;
-			st->rels[st->nrels++] = r->slot;
 		}
 	return 0;
 }
@@ -489,13 +481,14 @@ struct op *plan_match(struct planner *pl, struct ast *pattern,
 	}
 	for (uint32_t i = 0; i < nnew; i++)
 		news[i] = limit + (int32_t)i;
-	op = op_match(input, st.s, st.n, where, optional, news, nnew);
+	for (uint32_t i = 0; i < st.n; i++)
+		st.s[i].uniq = st.rels;
+	op = op_match(input, st.s, st.n, st.rels, where, optional, news, nnew);
 	if (op == NULL) {
 		free(news);
 		poom(pl);
 		goto err;
 	}
-	free(st.rels);
 	free(st.bound);
 	pl->plan->reads = true;
 	return op;

@@ -23,6 +23,7 @@ struct db_options {
 	struct graft_retention retention; /* db.tx_log.rotation.retention_policy */
 	uint64_t checkpoint_interval_ms;  /* db.checkpoint.interval.time; 0 off */
 	uint64_t checkpoint_interval_tx;  /* db.checkpoint.interval.tx; 0 off */
+	uint32_t max_client_tx;   /* db.transaction.concurrent.maximum; 0: none */
 };
 
 struct db_recovery_stats {
@@ -69,6 +70,10 @@ int db_checkpoint(struct db *db, void (*cb)(void *arg, int status), void *arg);
 
 enum db_tx_flags {
 	DB_TX_READ_ONLY = 1, /* writes fail with GRAFT_EREADONLY; no read set */
+	/* a client's: at most max_client_tx of them are open at once
+	 * (db_tx_begin fails with GRAFT_ELIMIT); the server's own reads and
+	 * writes (logins, schema rules) are never refused */
+	DB_TX_CLIENT = 2,
 };
 
 struct db_tx;

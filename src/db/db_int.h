@@ -28,6 +28,7 @@ struct db {
 	uint64_t next_txid;    /* id the next logged transaction gets */
 	uint64_t next_node, next_rel; /* ids handed to transactions */
 	unsigned n_tx;         /* transactions begun, not yet ended */
+	unsigned n_client_tx;  /* of them DB_TX_CLIENT */
 	bool serving;          /* recovery done: checkpoints may run */
 	struct db_recovery_stats rstats;
 

@@ -17,4 +17,6 @@ void dbms_options_from_config(const struct graft_config *cfg,
 		graft_config_duration_ms(cfg, "db.checkpoint.interval.time");
 	o->db.checkpoint_interval_tx =
 		(uint64_t)graft_config_int(cfg, "db.checkpoint.interval.tx");
+	o->db.max_client_tx = (uint32_t)graft_config_int(
+		cfg, "db.transaction.concurrent.maximum");
 }

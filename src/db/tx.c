@@ -99,6 +99,9 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 
 	if (db->closing)
 		return GRAFT_ESHUTDOWN;
+	if ((flags & DB_TX_CLIENT) && db->o.max_client_tx != 0 &&
+	    db->n_client_tx >= db->o.max_client_tx)
+		return GRAFT_ELIMIT;
 	tx = calloc(1, sizeof *tx);
 	if (tx == NULL)
 		return GRAFT_ENOMEM;
@@ -108,6 +111,8 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 	idmap_init(&tx->rels);
 	idmap_init(&tx->reads);
 	db->n_tx++;
+	if (flags & DB_TX_CLIENT)
+		db->n_client_tx++;
 	*out = tx;
 	return GRAFT_OK;
 }
@@ -154,9 +159,11 @@ void tx_free(struct db_tx *tx)
 	free(tx->guards.v);
 	free(tx->labelled.v);
 	free(tx->indexes);
-	free(tx);
 	assert(db->n_tx > 0);
 	db->n_tx--;
+	if (tx->flags & DB_TX_CLIENT)
+		db->n_client_tx--;
+	free(tx);
 	if (db->n_tx == 0)
 		db_maybe_finish_close(db);
 }

@@ -156,6 +156,23 @@ static int seed_users(struct server *s, char *errmsg)
 	return GRAFT_OK;
 }
 
+/* dbms.memory.transaction.total.max; unset: 70% of the memory the process
+ * may use (its cgroup's limit or the machine's), as Neo4j takes 70% of its
+ * heap, so a query fails with MemoryPoolOutOfMemoryError before the kernel
+ * kills the server. */
+static uint64_t memory_total_max(const struct graft_config *cfg)
+{
+	uint64_t total = uv_get_total_memory();
+	uint64_t limit = uv_get_constrained_memory();
+
+	if (graft_config_is_set(cfg, "dbms.memory.transaction.total.max"))
+		return graft_config_size(cfg,
+					 "dbms.memory.transaction.total.max");
+	if (limit != 0 && limit < total)
+		total = limit;
+	return total / 10 * 7;
+}
+
 static int start_engine(struct server *s, char *errmsg)
 {
 	struct security_options so;
@@ -174,6 +191,11 @@ static int start_engine(struct server *s, char *errmsg)
 						    "db.transaction.timeout");
 	eo.tx_memory_max = graft_config_size(s->cfg,
 					     "db.memory.transaction.max");
+	eo.db_memory_total_max = graft_config_size(
+		s->cfg, "db.memory.transaction.total.max");
+	eo.memory_total_max = memory_total_max(s->cfg);
+	eo.max_transactions = (uint32_t)graft_config_int(
+		s->cfg, "db.transaction.concurrent.maximum");
 	rv = cypher_engine_new(s->dbms, &eo, &s->engine);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot start the Cypher engine: "

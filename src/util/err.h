@@ -25,7 +25,8 @@
 	X(GRAFT_EADDRINUSE, "address already in use")                          \
 	X(GRAFT_ESHUTDOWN, "shutting down")                                    \
 	X(GRAFT_EREADONLY, "read only")                                        \
-	X(GRAFT_ETOOBIG, "too large")
+	X(GRAFT_ETOOBIG, "too large")                                          \
+	X(GRAFT_ELIMIT, "limit reached")
 
 enum graft_err {
 #define GRAFT_ERR_ENUM(name, text) name,

@@ -337,8 +337,9 @@ static const struct graft_setting settings[] = {
 	     "Whether the HTTP cluster status endpoints require "
 	     "authentication."),
 	SIZE("dbms.memory.transaction.total.max",
-	     "dbms.memory.transaction.global_max_size", "0", 0, 0,
-	     "Memory all transactions together may use (0: unlimited)."),
+	     "dbms.memory.transaction.global_max_size", NULL, 0, 0,
+	     "Memory all transactions together may use (unset: 70% of the "
+	     "machine's memory or its cgroup limit; 0: unlimited)."),
 
 	/* dbms.routing */
 	BOOL("dbms.routing.enabled", NULL, "true",

@@ -4,6 +4,7 @@
 #include <string.h>
 
 #include "err.h"
+#include "mem.h"
 
 struct graft_str *graft_str_new(const void *data, size_t len)
 {
@@ -11,7 +12,7 @@ struct graft_str *graft_str_new(const void *data, size_t len)
 
 	if (len > UINT32_MAX)
 		return NULL;
-	s = malloc(sizeof *s + len + 1);
+	s = graft_mem_malloc(sizeof *s + len + 1);
 	if (s == NULL)
 		return NULL;
 	s->len = (uint32_t)len;
@@ -46,15 +47,15 @@ int graft_value_bytes(struct graft_value *out, const void *p, size_t len)
 
 int graft_value_list(struct graft_value *out, uint32_t n)
 {
-	struct graft_list *l = malloc(sizeof *l);
+	struct graft_list *l = graft_mem_malloc(sizeof *l);
 
 	*out = graft_value_null();
 	if (l == NULL)
 		return GRAFT_ENOMEM;
 	l->len = n;
-	l->items = calloc(n ? n : 1, sizeof *l->items);
+	l->items = graft_mem_calloc(n ? n : 1, sizeof *l->items);
 	if (l->items == NULL) {
-		free(l);
+		graft_mem_free(l);
 		return GRAFT_ENOMEM;
 	}
 	out->type = GRAFT_VALUE_LIST;
@@ -64,15 +65,15 @@ int graft_value_list(struct graft_value *out, uint32_t n)
 
 int graft_value_map(struct graft_value *out, uint32_t n)
 {
-	struct graft_map *m = malloc(sizeof *m);
+	struct graft_map *m = graft_mem_malloc(sizeof *m);
 
 	*out = graft_value_null();
 	if (m == NULL)
 		return GRAFT_ENOMEM;
 	m->len = n;
-	m->entries = calloc(n ? n : 1, sizeof *m->entries);
+	m->entries = graft_mem_calloc(n ? n : 1, sizeof *m->entries);
 	if (m->entries == NULL) {
-		free(m);
+		graft_mem_free(m);
 		return GRAFT_ENOMEM;
 	}
 	out->type = GRAFT_VALUE_MAP;
@@ -110,7 +111,7 @@ void graft_map_sort(struct graft_map *m)
 		if (out > 0 && str_cmp(m->entries[out - 1].key,
 				       m->entries[i].key->data,
 				       m->entries[i].key->len) == 0) {
-			free(m->entries[out - 1].key);
+			graft_mem_free(m->entries[out - 1].key);
 			graft_value_free(&m->entries[out - 1].value);
 			out--;
 		}
@@ -139,7 +140,7 @@ const struct graft_value *graft_map_get(const struct graft_map *m,
 
 int graft_value_ext(struct graft_value *out, uint8_t type)
 {
-	out->u.x = calloc(1, sizeof *out->u.x);
+	out->u.x = graft_mem_calloc(1, sizeof *out->u.x);
 	if (out->u.x == NULL) {
 		*out = graft_value_null();
 		return GRAFT_ENOMEM;
@@ -159,7 +160,7 @@ static int ext_copy(struct graft_value *dst, const struct graft_value *src)
 				       src->u.x->zone->len);
 	if (dst->u.x->zone != NULL)
 		return GRAFT_OK;
-	free(dst->u.x);
+	graft_mem_free(dst->u.x);
 	*dst = graft_value_null();
 	return GRAFT_ENOMEM;
 }
@@ -191,30 +192,30 @@ static int ext_cmp(const struct graft_ext *a, const struct graft_ext *b)
 void graft_value_free(struct graft_value *v)
 {
 	if (graft_value_is_ext(v->type)) {
-		free(v->u.x->zone);
-		free(v->u.x);
+		graft_mem_free(v->u.x->zone);
+		graft_mem_free(v->u.x);
 		*v = graft_value_null();
 		return;
 	}
 	switch (v->type) {
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
-		free(v->u.s);
+		graft_mem_free(v->u.s);
 		break;
 	case GRAFT_VALUE_PATH:
 	case GRAFT_VALUE_LIST:
 		for (uint32_t i = 0; i < v->u.list->len; i++)
 			graft_value_free(&v->u.list->items[i]);
-		free(v->u.list->items);
-		free(v->u.list);
+		graft_mem_free(v->u.list->items);
+		graft_mem_free(v->u.list);
 		break;
 	case GRAFT_VALUE_MAP:
 		for (uint32_t i = 0; i < v->u.map->len; i++) {
-			free(v->u.map->entries[i].key);
+			graft_mem_free(v->u.map->entries[i].key);
 			graft_value_free(&v->u.map->entries[i].value);
 		}
-		free(v->u.map->entries);
-		free(v->u.map);
+		graft_mem_free(v->u.map->entries);
+		graft_mem_free(v->u.map);
 		break;
 	default:
 		break;

@@ -130,6 +130,131 @@ static void a_large_read_streams_within_a_small_memory_limit(void **state)
 	cypher_engine_free(e);
 }
 
+static struct cypher_engine *engine_opts(struct fixture *f,
+					 const struct cypher_engine_options *o)
+{
+	struct cypher_engine *e;
+
+	assert_int_equal(cypher_engine_new(f->h.dbms, o, &e), GRAFT_OK);
+	return e;
+}
+
+/* Runs q in a fresh transaction of e expecting the memory error naming
+ * setting. */
+static void fails_on_memory(struct cypher_engine *e, const char *q,
+			    const char *setting)
+{
+	struct cypher_tx *tx = begin(e);
+	struct cypher_error err;
+
+	assert_int_equal(drain(tx, q, &err), -1);
+	assert_string_equal(err.code,
+			    "Neo.TransientError.General.MemoryPoolOutOfMemoryError");
+	assert_non_null(strstr(err.message, setting));
+	assert_true(cypher_tx_failed(tx));
+	cypher_tx_rollback(tx);
+}
+
+static void a_string_doubling_fails_at_the_transaction_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine_options o = {.tx_memory_max = 1 << 20};
+	struct cypher_engine *e = engine_opts(f, &o);
+
+	fails_on_memory(e, "RETURN size(reduce(acc = 'a', x IN range(1, 28) | acc + acc)) AS n",
+			"db.memory.transaction.max");
+	cypher_engine_free(e);
+}
+
+static void a_collect_past_the_limit_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine_options o = {.tx_memory_max = 256 * 1024};
+	struct cypher_engine *e;
+	struct cypher_tx *tx;
+	struct cypher_error err;
+
+	exec_ok(f, "UNWIND range(1, 20000) AS i CREATE (:N {i: i})");
+	e = engine_opts(f, &o);
+	/* streaming the same rows holds one at a time */
+	tx = begin(e);
+	assert_int_equal(drain(tx, "MATCH (n:N) RETURN n.i + 1 AS i", &err),
+			 20000);
+	cypher_tx_rollback(tx);
+	fails_on_memory(e, "MATCH (n:N) RETURN collect(toString(n.i)) AS c",
+			"db.memory.transaction.max");
+	cypher_engine_free(e);
+}
+
+static void statements_of_one_transaction_give_their_memory_back(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine_options o = {.tx_memory_max = 512 * 1024};
+	struct cypher_engine *e = engine_opts(f, &o);
+	struct cypher_tx *tx = begin(e);
+	struct cypher_error err;
+
+	/* each holds ~200 KB at its peak; together far more than the limit */
+	for (int i = 0; i < 40; i++)
+		assert_int_equal(drain(tx, "UNWIND range(1, 2000) AS i WITH collect(toString(i) + '-padding-padding') AS c RETURN size(c)",
+				       &err),
+				 1);
+	cypher_tx_rollback(tx);
+	cypher_engine_free(e);
+}
+
+static void the_total_limit_bounds_every_transaction(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine_options o = {.memory_total_max = 1 << 20};
+	struct cypher_engine *e = engine_opts(f, &o);
+	struct cypher_tx *holder = begin(e);
+	struct cypher_result *r;
+	struct cypher_error err;
+	const struct graft_value *row;
+	const char *q = "UNWIND range(1, 20000) AS i RETURN i";
+
+	fails_on_memory(e, "RETURN size(range(1, 1000000)) AS n",
+			"dbms.memory.transaction.total.max");
+	/* an open result holds its list; another transaction has the rest */
+	assert_int_equal(cypher_run(holder, q, strlen(q), NULL, &r, &err),
+			 GRAFT_OK);
+	assert_int_equal(cypher_result_next(r, &row, &err), 1);
+	fails_on_memory(e, "RETURN size(range(1, 60000)) AS n",
+			"dbms.memory.transaction.total.max");
+	cypher_tx_rollback(holder);
+	/* the holder gave its share back */
+	holder = begin(e);
+	assert_int_equal(drain(holder, "RETURN size(range(1, 60000)) AS n", &err),
+			 1);
+	cypher_tx_rollback(holder);
+	cypher_engine_free(e);
+}
+
+static void a_pattern_of_many_hops_plans_in_linear_time(void **state)
+{
+	struct fixture *f = *state;
+	const char *head = "EXPLAIN MATCH (a)", *tail = " RETURN a";
+	size_t n = 30000, len = strlen(head) + n * 5 + strlen(tail);
+	char *q = malloc(len + 1), *p = q;
+	struct cypher_tx *tx;
+	struct cypher_error err;
+	uint64_t t0;
+
+	assert_non_null(q);
+	p += sprintf(p, "%s", head);
+	for (size_t i = 0; i < n; i++)
+		p += sprintf(p, "-->()");
+	sprintf(p, "%s", tail);
+	tx = begin(f->h.engine);
+	t0 = uv_hrtime();
+	assert_int_equal(drain(tx, q, &err), 0);
+	/* quadratic planning took a minute and gigabytes here */
+	assert_true(uv_hrtime() - t0 < 20ull * 1000000000);
+	cypher_tx_rollback(tx);
+	free(q);
+}
+
 static void an_unbounded_expansion_times_out(void **state)
 {
 	struct fixture *f = *state;
@@ -454,6 +579,16 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			a_large_read_streams_within_a_small_memory_limit, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(a_string_doubling_fails_at_the_transaction_limit, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_collect_past_the_limit_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(statements_of_one_transaction_give_their_memory_back, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(the_total_limit_bounds_every_transaction, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_pattern_of_many_hops_plans_in_linear_time, setup,
+						teardown),
 		cmocka_unit_test_setup_teardown(an_unbounded_expansion_times_out,
 						setup, teardown),
 		cmocka_unit_test_setup_teardown(

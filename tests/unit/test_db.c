@@ -138,6 +138,27 @@ static void test_db_commit_without_writes_answers_later(void **state)
 	assert_int_equal(db_last_txid(f->db), 1);
 }
 
+static void test_db_client_transactions_stop_at_the_maximum(void **state)
+{
+	struct fixture *f = *state;
+	struct db_tx *a, *b, *c, *internal;
+
+	fx_close(f);
+	f->o.max_client_tx = 2;
+	fx_open(f);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_CLIENT, &a), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_CLIENT | DB_TX_READ_ONLY, &b),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_CLIENT, &c), GRAFT_ELIMIT);
+	/* the server's own transactions are not refused */
+	assert_int_equal(db_tx_begin(f->db, 0, &internal), GRAFT_OK);
+	db_tx_rollback(internal);
+	db_tx_rollback(a);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_CLIENT, &c), GRAFT_OK);
+	db_tx_rollback(b);
+	db_tx_rollback(c);
+}
+
 static void test_db_read_only_tx_refuses_writes(void **state)
 {
 	struct fixture *f = *state;
@@ -565,6 +586,7 @@ int main(void)
 		T(test_db_commit_makes_visible_with_contiguous_txids),
 		T(test_db_commit_without_writes_answers_later),
 		T(test_db_read_only_tx_refuses_writes),
+		T(test_db_client_transactions_stop_at_the_maximum),
 		T(test_db_lost_update_is_a_conflict),
 		T(test_db_commit_in_flight_conflicts),
 		T(test_db_delete_node_with_rels_is_constraint),

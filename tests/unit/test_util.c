@@ -16,6 +16,7 @@
 #include "util/crc32c.h"
 #include "util/err.h"
 #include "util/log.h"
+#include "util/mem.h"
 #include "util/retention.h"
 #include "util/value.h"
 
@@ -212,6 +213,59 @@ static void test_log_file_is_not_open_to_others_whatever_the_umask(
 	assert_int_equal(tmpdir_remove(dir), 0);
 }
 
+static void test_mem_charges_every_level_and_refuses_past_a_limit(void **state)
+{
+	struct graft_mem total, tx;
+	struct graft_mem *outer;
+	void *p;
+
+	(void)state;
+	graft_mem_init(&total, 1 << 20, "total.setting", NULL);
+	graft_mem_init(&tx, 0, "tx.setting", &total);
+	outer = graft_mem_enter(&tx);
+	p = graft_mem_malloc(4096);
+	assert_non_null(p);
+	assert_true(tx.used >= 4096 && total.used == tx.used);
+	/* a block past the pool's limit is refused, and the pool named */
+	assert_null(graft_mem_malloc(2 << 20));
+	assert_ptr_equal(graft_mem_refusal(&tx), &total);
+	assert_true(tx.refused_bytes == 2 << 20);
+	/* growth is refused without losing the block */
+	assert_null(graft_mem_realloc(p, 4 << 20));
+	p = graft_mem_realloc(p, 8192);
+	assert_non_null(p);
+	graft_mem_free(p);
+	assert_int_equal(tx.used, 0);
+	assert_int_equal(total.used, 0);
+	graft_mem_leave(outer);
+	assert_null(graft_mem_current());
+}
+
+static void test_mem_release_gives_back_what_moved_elsewhere(void **state)
+{
+	struct graft_mem total, a, b;
+	struct graft_mem *outer;
+	void *p;
+
+	(void)state;
+	graft_mem_init(&total, 0, "total.setting", NULL);
+	graft_mem_init(&a, 0, "a", &total);
+	graft_mem_init(&b, 0, "b", &total);
+	outer = graft_mem_enter(&a);
+	p = graft_mem_malloc(1000);
+	graft_mem_leave(outer);
+	/* freed under another tracker: that one never goes below zero */
+	outer = graft_mem_enter(&b);
+	graft_mem_free(p);
+	graft_mem_leave(outer);
+	assert_int_equal(b.used, 0);
+	assert_true(a.used >= 1000);
+	/* the pool holds the sum of what its trackers hold */
+	assert_int_equal(total.used, a.used);
+	graft_mem_release(&a);
+	assert_int_equal(total.used, 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -225,6 +279,8 @@ int main(void)
 		cmocka_unit_test(test_retention_rejects_garbage_and_says_what_is_allowed),
 		cmocka_unit_test(test_strerror_covers_every_code),
 		cmocka_unit_test(test_log_file_is_not_open_to_others_whatever_the_umask),
+		cmocka_unit_test(test_mem_charges_every_level_and_refuses_past_a_limit),
+		cmocka_unit_test(test_mem_release_gives_back_what_moved_elsewhere),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
