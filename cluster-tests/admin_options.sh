@@ -40,6 +40,15 @@ out=$("$GRAFT_ADMIN" dbms set-initial-password --require-password-change -- '-da
 	fail "set-initial-password -- -dash-secret: $out"
 expect_in "$out" "must be changed at first login" "-- password"
 
+step "the README's example password is one the server accepts"
+pw=$(sed -n "s/.*set-initial-password '\([^']*\)'.*/\1/p" "$GRAFT_SRC_DIR/README.md" | head -1)
+[ -n "$pw" ] || fail "no set-initial-password example in README.md"
+grep -o -- "-p '[^']*'" "$GRAFT_SRC_DIR/README.md" | grep -vqF -- "-p '$pw'" &&
+	fail "README.md logs in with another password than it sets"
+write_conf "$T/readme.conf" "$T/readme"
+out=$("$GRAFT_ADMIN" --config "$T/readme.conf" dbms set-initial-password "$pw" 2>&1) ||
+	fail "the README's password '$pw' is refused: $out"
+
 step "every command answers --help with its own usage"
 usage_of server validate-config
 usage_of dbms set-initial-password

@@ -6,7 +6,7 @@
 # The build goes to _build/ and is reused by the next run.
 set -euo pipefail
 cd "$(dirname "$0")/.."
-./tools/deps.sh
+./tools/deps.sh --test
 if [ ! -x configure ] || [ configure.ac -nt configure ]; then
 	autoreconf -fi
 fi
