@@ -176,7 +176,24 @@ static bool ov_new_match(const struct db_cursor *c, uint64_t id)
 	return n->created || (n->has_state && !graph_matches(c, id));
 }
 
-/* Index cursors visit the candidates of the (key, value) multimap, then
+/* Whether phase 1 of an index cursor on key with value hash h visits
+ * overlay node id: its value under key has a live entry in that chain. */
+static bool in_value_chain(const struct db_tx *tx, uint64_t id, uint32_t key,
+			   uint64_t h)
+{
+	const struct ov_node *n = tx_node(tx, id);
+	uint32_t i;
+	bool found;
+
+	if (n == NULL || n->props.vix == NULL)
+		return false;
+	i = ov_props_find(&n->props, key, &found);
+	return found && n->props.vix[i] != OV_VNONE &&
+	       tx->values.e[n->props.vix[i]].hash == h;
+}
+
+/* Index cursors walk the chain of their value's hash in the value index
+ * (overlay_pos: the next entry, 0 before the first), then (phase 2)
  * committed nodes given a label here (whose value may be committed). */
 static uint64_t overlay_index_next(struct db_cursor *c)
 {
@@ -184,23 +201,23 @@ static uint64_t overlay_index_next(struct db_cursor *c)
 	const struct ov_vindex *ix = &tx->values;
 	uint64_t h = ov_vindex_hash(c->key, c->value);
 
-	while (c->phase == 1 && ix->cap > 0) {
-		const struct ov_vslot *s =
-			&ix->slots[(h + c->overlay_pos++) & (ix->cap - 1)];
-
-		if (s->id == IDMAP_EMPTY)
-			break;
-		if (s->hash == h && ov_new_match(c, s->id))
-			return s->id;
+	if (c->phase == 1 && c->overlay_pos == 0) {
+		c->overlay_pos = ov_vindex_first(ix, h);
+		c->phase = c->overlay_pos == OV_VNONE ? 2 : 1;
 	}
-	if (c->phase == 1) {
-		c->phase = 2;
-		c->overlay_pos = 0;
+	while (c->phase == 1) {
+		const struct ov_ventry *e = &ix->e[c->overlay_pos];
+
+		c->overlay_pos = e->next;
+		if (e->next == OV_VNONE)
+			c->phase = 2; /* overlay_pos is 0 again for phase 2 */
+		if (e->id != OV_VDEAD && ov_new_match(c, e->id))
+			return e->id;
 	}
 	while (c->overlay_pos < tx->labelled.n) {
 		uint64_t id = tx->labelled.v[c->overlay_pos++];
 
-		if (!ov_vindex_has(ix, h, id) && ov_new_match(c, id))
+		if (!in_value_chain(tx, id, c->key, h) && ov_new_match(c, id))
 			return id;
 	}
 	return GRAPH_NO_ID;

@@ -70,6 +70,9 @@ struct db {
  * transaction created to it. */
 struct ov_props {
 	struct graph_prop *v; /* sorted by key; values owned */
+	/* Nodes only (NULL for relationships): per property, its entry in the
+	 * transaction's value index (struct ov_vindex), OV_VNONE if none. */
+	uint32_t *vix;
 	uint32_t n, cap;
 };
 
@@ -106,23 +109,54 @@ struct idvec {
 	size_t n, cap;
 };
 
-/* Which overlay nodes may hold a (property key, value): a multimap from a
- * hash of both to node ids, appended to on every property write, so an
- * index cursor visits a handful of candidates instead of every node the
- * transaction touched. Stale entries are fine: candidates are checked. */
-struct ov_vslot {
+/* Which overlay nodes may hold a (property key, value), so that an index
+ * cursor visits the candidates of its value instead of every node the
+ * transaction touched. Per hash of (key, value) a chain of entries, one per
+ * node, in order of writing; chains are found through an open-addressing
+ * table of their ends.
+ *
+ * O(1) per write whatever the values: a write appends to its value's chain
+ * (a value shared by a million nodes is one chain of a million, not a probe
+ * run of a million slots every later write must walk), and a node's entry
+ * stays with its property (ov_props.vix), so writing the same value again
+ * adds nothing and a new value retires the old entry in place. Retired
+ * entries stay linked (id OV_VDEAD), so a cursor part-way along a chain
+ * never loses its place; their memory returns with the transaction.
+ * Different values whose hashes collide share a chain: candidates are
+ * checked against the node's value. */
+#define OV_VNONE 0 /* no entry: entry 0 is never used */
+#define OV_VDEAD UINT64_MAX
+
+struct ov_ventry {
 	uint64_t hash;
-	uint64_t id; /* IDMAP_EMPTY: free */
+	uint64_t id;   /* node, or OV_VDEAD once retired */
+	uint32_t next; /* along the chain of hash; OV_VNONE at its end */
+};
+
+struct ov_vchain {
+	uint32_t head, tail; /* entries; head OV_VNONE: a free slot */
 };
 
 struct ov_vindex {
-	struct ov_vslot *slots;
-	size_t n, cap;
+	struct ov_ventry *e;    /* e[1..n-1] */
+	uint32_t n, cap;
+	struct ov_vchain *chains;
+	uint32_t nchains, capchains; /* capchains 0 or a power of two */
+	uint64_t probes; /* chain slots examined by adds: O(1) each, tested */
 };
 
 uint64_t ov_vindex_hash(uint32_t key, const struct graft_value *v);
-int ov_vindex_add(struct ov_vindex *ix, uint64_t hash, uint64_t id);
-bool ov_vindex_has(const struct ov_vindex *ix, uint64_t hash, uint64_t id);
+/* Makes room for one more entry, so that ov_vindex_add cannot fail.
+ * GRAFT_OK or GRAFT_ENOMEM. */
+int ov_vindex_reserve(struct ov_vindex *ix);
+/* Appends node id to the chain of hash; returns its entry. Precondition:
+ * ov_vindex_reserve since the last add. */
+uint32_t ov_vindex_add(struct ov_vindex *ix, uint64_t hash, uint64_t id);
+/* Retires entry e (its node's value changed or went). */
+void ov_vindex_retire(struct ov_vindex *ix, uint32_t e);
+/* The first entry of the chain of hash, OV_VNONE if there is none. */
+uint32_t ov_vindex_first(const struct ov_vindex *ix, uint64_t hash);
+void ov_vindex_free(struct ov_vindex *ix);
 
 struct db_tx {
 	struct db *db;

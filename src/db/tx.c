@@ -27,65 +27,6 @@ int idvec_push(struct idvec *v, uint64_t id)
 	return GRAFT_OK;
 }
 
-uint64_t ov_vindex_hash(uint32_t key, const struct graft_value *v)
-{
-	uint64_t h = graft_value_hash(v) ^ ((uint64_t)key * 0x9e3779b97f4a7c15ull);
-
-	return h == 0 ? 1 : h;
-}
-
-static int vindex_grow(struct ov_vindex *ix)
-{
-	size_t cap = ix->cap ? ix->cap * 2 : 64;
-	struct ov_vslot *s = malloc(cap * sizeof *s), *old = ix->slots;
-
-	if (s == NULL)
-		return GRAFT_ENOMEM;
-	for (size_t i = 0; i < cap; i++)
-		s[i].id = IDMAP_EMPTY;
-	ix->slots = s;
-	ix->n = 0;
-	for (size_t i = 0, oldcap = ix->cap; i < oldcap; i++)
-		if (old[i].id != IDMAP_EMPTY) {
-			size_t j = old[i].hash & (cap - 1);
-
-			while (s[j].id != IDMAP_EMPTY)
-				j = (j + 1) & (cap - 1);
-			s[j] = old[i];
-			ix->n++;
-		}
-	ix->cap = cap;
-	free(old);
-	return GRAFT_OK;
-}
-
-int ov_vindex_add(struct ov_vindex *ix, uint64_t hash, uint64_t id)
-{
-	size_t i;
-
-	if ((ix->n + 1) * 4 > ix->cap * 3 && vindex_grow(ix) != GRAFT_OK)
-		return GRAFT_ENOMEM;
-	for (i = hash & (ix->cap - 1); ix->slots[i].id != IDMAP_EMPTY;
-	     i = (i + 1) & (ix->cap - 1))
-		if (ix->slots[i].hash == hash && ix->slots[i].id == id)
-			return GRAFT_OK;
-	ix->slots[i].hash = hash;
-	ix->slots[i].id = id;
-	ix->n++;
-	return GRAFT_OK;
-}
-
-bool ov_vindex_has(const struct ov_vindex *ix, uint64_t hash, uint64_t id)
-{
-	if (ix->cap == 0)
-		return false;
-	for (size_t i = hash & (ix->cap - 1); ix->slots[i].id != IDMAP_EMPTY;
-	     i = (i + 1) & (ix->cap - 1))
-		if (ix->slots[i].hash == hash && ix->slots[i].id == id)
-			return true;
-	return false;
-}
-
 int db_tx_guard(struct db_tx *tx, uint64_t hash)
 {
 	/* the low bit cleared keeps a guard from ever being IDMAP_EMPTY */
@@ -122,6 +63,7 @@ static void props_free(struct ov_props *p)
 	for (uint32_t i = 0; i < p->n; i++)
 		graft_value_free(&p->v[i].value);
 	free(p->v);
+	free(p->vix);
 }
 
 void tx_free(struct db_tx *tx)
@@ -155,7 +97,7 @@ void tx_free(struct db_tx *tx)
 	free(tx->touched_nodes.v);
 	free(tx->created_rels.v);
 	free(tx->touched_rels.v);
-	free(tx->values.slots);
+	ov_vindex_free(&tx->values);
 	free(tx->guards.v);
 	free(tx->labelled.v);
 	free(tx->indexes);

@@ -98,16 +98,18 @@ static int rel_entry(struct db_tx *tx, uint64_t id, bool created,
 	return GRAFT_OK;
 }
 
-/* Deep copy of a committed entity's properties; on failure dst is left
- * empty. */
+/* Deep copy of a committed entity's properties, with (node) an empty
+ * value-index column; on failure dst is left empty. */
 static int props_copy(struct ov_props *dst, const struct graph_prop *src,
-		      size_t n)
+		      size_t n, bool node)
 {
 	struct ov_props p = {.cap = (uint32_t)(n ? n : 1)};
 
 	p.v = calloc(p.cap, sizeof *p.v);
-	if (p.v == NULL)
-		return GRAFT_ENOMEM;
+	if (node)
+		p.vix = calloc(p.cap, sizeof *p.vix);
+	if (p.v == NULL || (node && p.vix == NULL))
+		goto err;
 	for (; p.n < n; p.n++) {
 		p.v[p.n].key = src[p.n].key;
 		if (graft_value_copy(&p.v[p.n].value, &src[p.n].value) !=
@@ -121,6 +123,7 @@ err:
 	while (p.n > 0)
 		graft_value_free(&p.v[--p.n].value);
 	free(p.v);
+	free(p.vix);
 	return GRAFT_ENOMEM;
 }
 
@@ -156,7 +159,7 @@ static int node_cow(struct db_tx *tx, uint64_t id, struct ov_node **out)
 		memcpy(n->labels, labels, nl * sizeof *labels);
 	n->cap_labels = (uint32_t)(nl ? nl : 1);
 	n->n_labels = (uint32_t)nl;
-	rv = props_copy(&n->props, props, np);
+	rv = props_copy(&n->props, props, np, true);
 	if (rv != GRAFT_OK) {
 		/* The entry stays without state: reads go on through it. */
 		free(n->labels);
@@ -189,7 +192,7 @@ static int rel_cow(struct db_tx *tx, uint64_t id, struct ov_rel **out)
 	if (!r->has_state) {
 		/* An entry without state reads through to the graph. */
 		np = graph_rel_props(g, id, &props);
-		rv = props_copy(&r->props, props, np);
+		rv = props_copy(&r->props, props, np, false);
 		if (rv != GRAFT_OK)
 			return rv;
 		r->has_state = true;
@@ -198,8 +201,31 @@ static int rel_cow(struct db_tx *tx, uint64_t id, struct ov_rel **out)
 	return GRAFT_OK;
 }
 
-/* Sets (value non-null) or removes key in p; the value is copied. */
-static int props_set(struct ov_props *p, uint32_t key,
+/* Makes room in p for one more property (and, for a node's, its
+ * value-index column). */
+static int props_grow(struct ov_props *p, bool node)
+{
+	uint32_t cap = p->cap ? p->cap * 2 : 4;
+	struct graph_prop *v = realloc(p->v, cap * sizeof *v);
+	uint32_t *vix;
+
+	if (v == NULL)
+		return GRAFT_ENOMEM;
+	p->v = v; /* larger than cap says until both succeed: harmless */
+	if (node) {
+		vix = realloc(p->vix, cap * sizeof *vix);
+		if (vix == NULL)
+			return GRAFT_ENOMEM;
+		p->vix = vix;
+	}
+	p->cap = cap;
+	return GRAFT_OK;
+}
+
+/* Sets (value non-null) or removes key in the properties p of a node (with
+ * a value-index column, where a new key starts without an entry) or of a
+ * relationship; the value is copied. */
+static int props_set(struct ov_props *p, bool node, uint32_t key,
 		     const struct graft_value *value)
 {
 	bool found;
@@ -211,6 +237,9 @@ static int props_set(struct ov_props *p, uint32_t key,
 			return GRAFT_OK;
 		graft_value_free(&p->v[i].value);
 		memmove(&p->v[i], &p->v[i + 1], (p->n - i - 1) * sizeof *p->v);
+		if (p->vix != NULL)
+			memmove(&p->vix[i], &p->vix[i + 1],
+				(p->n - i - 1) * sizeof *p->vix);
 		p->n--;
 		return GRAFT_OK;
 	}
@@ -221,20 +250,18 @@ static int props_set(struct ov_props *p, uint32_t key,
 		p->v[i].value = copy;
 		return GRAFT_OK;
 	}
-	if (p->n == p->cap) {
-		uint32_t cap = p->cap ? p->cap * 2 : 4;
-		struct graph_prop *v = realloc(p->v, cap * sizeof *v);
-
-		if (v == NULL) {
-			graft_value_free(&copy);
-			return GRAFT_ENOMEM;
-		}
-		p->v = v;
-		p->cap = cap;
+	if (p->n == p->cap && props_grow(p, node) != GRAFT_OK) {
+		graft_value_free(&copy);
+		return GRAFT_ENOMEM;
 	}
 	memmove(&p->v[i + 1], &p->v[i], (p->n - i) * sizeof *p->v);
 	p->v[i].key = key;
 	p->v[i].value = copy;
+	if (p->vix != NULL) {
+		memmove(&p->vix[i + 1], &p->vix[i],
+			(p->n - i) * sizeof *p->vix);
+		p->vix[i] = OV_VNONE;
+	}
 	p->n++;
 	return GRAFT_OK;
 }
@@ -357,29 +384,66 @@ int db_tx_node_remove_label(struct db_tx *tx, uint64_t id, uint32_t label)
 	return label_set(tx, id, label, false);
 }
 
+/* After node n's property key was set to value (NULL: removed), with old
+ * its value-index entry before: the entry follows the value. Cannot fail
+ * (ov_vindex_reserve came before the write). */
+static void index_value(struct db_tx *tx, struct ov_node *n, uint32_t key,
+			uint32_t old, const struct graft_value *value)
+{
+	struct ov_vindex *ix = &tx->values;
+	uint64_t h;
+	uint32_t i;
+	bool found;
+
+	if (value == NULL || value->type == GRAFT_VALUE_NULL) {
+		if (old != OV_VNONE)
+			ov_vindex_retire(ix, old);
+		return;
+	}
+	h = ov_vindex_hash(key, value);
+	if (old != OV_VNONE && ix->e[old].hash == h)
+		return; /* the same chain already holds the node */
+	if (old != OV_VNONE)
+		ov_vindex_retire(ix, old);
+	i = ov_props_find(&n->props, key, &found);
+	n->props.vix[i] = ov_vindex_add(ix, h, n->id);
+}
+
 /* Sets or removes property key of node (kind DB_KEY_NODE) or relationship
- * id, copying the entity into the overlay on its first write. */
+ * id, copying the entity into the overlay on its first write; a node's
+ * value goes into the transaction's value index. */
 static int set_prop(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
 		    uint32_t key, const struct graft_value *value)
 {
 	struct ov_node *n = NULL;
 	struct ov_rel *r = NULL;
+	uint32_t old = OV_VNONE, i;
+	bool found;
 	int rv = writable_with(tx, GRAPH_TOKEN_PROPKEY, key);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	if (kind == DB_KEY_NODE)
-		rv = node_cow(tx, id, &n);
-	else
+	if (kind == DB_KEY_REL) {
 		rv = rel_cow(tx, id, &r);
-	if (rv == GRAFT_OK && n != NULL && value != NULL &&
-	    value->type != GRAFT_VALUE_NULL)
-		rv = ov_vindex_add(&tx->values, ov_vindex_hash(key, value), id);
-	if (rv == GRAFT_OK)
-		rv = props_set(n != NULL ? &n->props : &r->props, key, value);
-	if (rv == GRAFT_OK)
-		tx->wrote = true;
-	return rv;
+		if (rv == GRAFT_OK)
+			rv = props_set(&r->props, false, key, value);
+		tx->wrote |= rv == GRAFT_OK;
+		return rv;
+	}
+	rv = node_cow(tx, id, &n);
+	if (rv == GRAFT_OK && value != NULL && value->type != GRAFT_VALUE_NULL)
+		rv = ov_vindex_reserve(&tx->values);
+	if (rv != GRAFT_OK)
+		return rv;
+	i = ov_props_find(&n->props, key, &found);
+	if (found)
+		old = n->props.vix[i];
+	rv = props_set(&n->props, true, key, value);
+	if (rv != GRAFT_OK)
+		return rv;
+	index_value(tx, n, key, old, value);
+	tx->wrote = true;
+	return GRAFT_OK;
 }
 
 int db_tx_node_set_prop(struct db_tx *tx, uint64_t id, uint32_t key,

@@ -11,6 +11,7 @@
 #include <cmocka.h>
 
 #include "db/db.h"
+#include "db/db_int.h"
 #include "db_fixture.h"
 #include "graph/graph.h"
 #include "txlog/txlog.h"
@@ -577,6 +578,81 @@ static void test_db_index_seek_in_a_large_overlay(void **state)
 	db_tx_rollback(tx);
 }
 
+/* A transaction's value index costs O(1) per write whatever the values:
+ * 50,000 nodes given one shared value (the trigger of the quadratic
+ * loads) and a unique one each examine at most a few chain slots per
+ * write, where one probe run per value made the k-th write of a shared
+ * value walk k slots. Writing a node's value again adds nothing, and a
+ * seek still finds every node of the shared value exactly once. */
+static void test_db_value_index_is_o1_per_write_for_a_shared_value(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value shared, v;
+	struct db_cursor cur;
+	struct db_tx *tx;
+	uint64_t id, first = 0, n = 0, probes;
+	const int count = 50000;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_index_create(tx, f->label, f->key_y), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	assert_int_equal(graft_value_string(&shared, "the same payload", 16),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	for (int i = 0; i < count; i++) {
+		v = graft_value_int(i);
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_node_add_label(tx, id, f->label),
+				 GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
+				 GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_y, &shared),
+				 GRAFT_OK);
+		first = i == 0 ? id : first;
+	}
+	probes = tx->values.probes;
+	assert_true(probes <= 4 * 2 * (uint64_t)count);
+	/* the same value again: no new entry, nothing probed */
+	assert_int_equal(db_tx_node_set_prop(tx, first, f->key_y, &shared),
+			 GRAFT_OK);
+	assert_int_equal(tx->values.probes, probes);
+	db_cursor_index(&cur, tx, f->label, f->key_y, &shared);
+	while ((id = db_cursor_next(&cur)) != GRAPH_NO_ID)
+		n++;
+	assert_int_equal(n, count);
+	graft_value_free(&shared);
+	db_tx_rollback(tx);
+}
+
+/* A node whose value goes 1 -> 2 -> 1 -> removed -> 1 within one
+ * transaction is found once by a seek for 1, and not for 2. */
+static void test_db_index_seek_returns_a_rewritten_node_once(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value one = graft_value_int(1), two = graft_value_int(2);
+	const struct graft_value *seq[] = {&one, &two, &one, NULL, &one};
+	struct db_cursor cur;
+	struct db_tx *tx;
+	uint64_t id, ids[4];
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_index_create(tx, f->label, f->key_x), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, id, f->label), GRAFT_OK);
+	for (size_t i = 0; i < sizeof seq / sizeof *seq; i++)
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, seq[i]),
+				 GRAFT_OK);
+	db_cursor_index(&cur, tx, f->label, f->key_x, &one);
+	assert_int_equal(drain_cursor(&cur, ids, 4), 1);
+	assert_int_equal(ids[0], id);
+	db_cursor_index(&cur, tx, f->label, f->key_x, &two);
+	assert_int_equal(drain_cursor(&cur, ids, 4), 0);
+	db_tx_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -593,6 +669,8 @@ int main(void)
 		T(test_db_delete_races_relationship_create),
 		T(test_db_cursors_merge_the_overlay),
 		T(test_db_index_seek_in_a_large_overlay),
+		T(test_db_value_index_is_o1_per_write_for_a_shared_value),
+		T(test_db_index_seek_returns_a_rewritten_node_once),
 		T(test_db_cursor_survives_commits_between_calls),
 		T(test_db_invalid_record_changes_nothing),
 		T(test_db_apply_is_deterministic),
