@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Parameters of results streamed in several PULLs: the official JavaScript
 # driver with a fetch size of 2 over bolt:// and neo4j://, many sessions at
-# once (cluster-tests/js/params.js), then graft-shell with -P.
+# once, and one big transaction whose nodes share a value seeking its own
+# writes (cluster-tests/js/params.js); then graft-shell with -P.
 . "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
 

@@ -5,7 +5,8 @@
 // message that carried the parameters. Sessions run at the same time with
 // different values under the same names, over bolt:// and neo4j://, in
 // auto-commit, managed and explicit transactions, and two results of one
-// transaction are consumed interleaved (the server parks the first).
+// transaction are consumed interleaved (the server parks the first). Last,
+// one big transaction whose nodes share a value seeks its own writes.
 'use strict'
 const { neo4j, check, num, suite } = require('./lib.js')
 
@@ -151,5 +152,24 @@ for (const scheme of ['bolt', 'neo4j']) {
     }]
   )
 }
+
+steps.push(['one transaction of 20,000 nodes sharing a value, with index seeks on its own writes', async () => {
+  const payload = 'p'.repeat(50)
+  const n = 20000
+  await inSession('bolt', {}, (s) => s.run('CREATE INDEX bulk_payload IF NOT EXISTS FOR (b:Bulk) ON (b.payload)'))
+  await inSession('bolt', {}, (s) => s.run('CREATE INDEX bulk_i IF NOT EXISTS FOR (b:Bulk) ON (b.i)'))
+  const seen = await inSession('bolt', {}, (s) => s.executeWrite(async (tx) => {
+    await tx.run('UNWIND range(1, $n) AS i CREATE (:Bulk {i: i, name: $prefix + toString(i), payload: $payload})',
+      { n: neo4j.int(n), prefix: 'item-', payload })
+    const shared = await tx.run('MATCH (b:Bulk {payload: $payload}) RETURN count(b) AS c', { payload })
+    const merged = await tx.run('UNWIND [7, $n] AS i MERGE (b:Bulk {i: i}) RETURN b.name AS name', { n: neo4j.int(n) })
+    return { shared: num(shared.records[0].get('c')), names: merged.records.map((r) => r.get('name')) }
+  }))
+  check(seen.shared === n, `seek on the shared value found ${seen.shared} nodes, expected ${n}`)
+  check(JSON.stringify(seen.names) === JSON.stringify(['item-7', `item-${n}`]),
+    `MERGE found ${JSON.stringify(seen.names)}: it must match the transaction's own nodes, not create`)
+  const after = await inSession('bolt', {}, (s) => s.run('MATCH (b:Bulk) RETURN count(b) AS c'))
+  check(num(after.records[0].get('c')) === n, `committed ${num(after.records[0].get('c'))} nodes`)
+}])
 
 suite('bolt_params', steps).finally(() => Promise.all(Object.values(drivers).map((d) => d.close())))
