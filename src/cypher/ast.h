@@ -11,12 +11,13 @@
 #include "../util/value.h"
 
 /* A bump allocator: the statement's tree and its strings. */
-struct arena {
-	struct arena_block *head;
+struct ast_arena {
+	struct ast_arena_block *head;
 };
-void *arena_alloc(struct arena *a, size_t size); /* zeroed; NULL on ENOMEM */
-char *arena_strndup(struct arena *a, const char *s, size_t len);
-void arena_free(struct arena *a);
+/* Zeroed; NULL on ENOMEM. */
+void *ast_arena_alloc(struct ast_arena *a, size_t size);
+char *ast_arena_strndup(struct ast_arena *a, const char *s, size_t len);
+void ast_arena_free(struct ast_arena *a);
 
 enum ast_kind {
 	/* statements */

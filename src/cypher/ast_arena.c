@@ -9,15 +9,15 @@
 
 /* Arena ---------------------------------------------------------------- */
 
-struct arena_block {
-	struct arena_block *next;
+struct ast_arena_block {
+	struct ast_arena_block *next;
 	size_t used, size;
 	max_align_t data[];
 };
 
-void *arena_alloc(struct arena *a, size_t size)
+void *ast_arena_alloc(struct ast_arena *a, size_t size)
 {
-	struct arena_block *b = a->head;
+	struct ast_arena_block *b = a->head;
 
 	size = (size + 15) & ~(size_t)15;
 	if (b == NULL || b->used + size > b->size) {
@@ -38,9 +38,9 @@ void *arena_alloc(struct arena *a, size_t size)
 	return p;
 }
 
-char *arena_strndup(struct arena *a, const char *s, size_t len)
+char *ast_arena_strndup(struct ast_arena *a, const char *s, size_t len)
 {
-	char *p = arena_alloc(a, len + 1);
+	char *p = ast_arena_alloc(a, len + 1);
 
 	if (p != NULL) {
 		memcpy(p, s, len);
@@ -49,10 +49,10 @@ char *arena_strndup(struct arena *a, const char *s, size_t len)
 	return p;
 }
 
-void arena_free(struct arena *a)
+void ast_arena_free(struct ast_arena *a)
 {
 	while (a->head != NULL) {
-		struct arena_block *b = a->head;
+		struct ast_arena_block *b = a->head;
 
 		a->head = b->next;
 		graft_mem_free(b);

@@ -142,7 +142,7 @@ bool expect_kw(struct parser *p, const char *kw)
 
 struct ast *node(struct parser *p, uint16_t kind)
 {
-	struct ast *a = arena_alloc(&p->st->arena, sizeof *a);
+	struct ast *a = ast_arena_alloc(&p->st->arena, sizeof *a);
 
 	if (a == NULL)
 		return oom(p);
@@ -159,7 +159,7 @@ bool add(struct parser *p, struct ast *parent, struct ast *kid)
 		return false;
 	if ((parent->n & (parent->n - 1)) == 0) {
 		uint32_t cap = parent->n ? parent->n * 2 : 1;
-		struct ast **k = arena_alloc(&p->st->arena, cap * sizeof *k);
+		struct ast **k = ast_arena_alloc(&p->st->arena, cap * sizeof *k);
 
 		if (k == NULL) {
 			oom(p);
@@ -198,12 +198,12 @@ const char *symbol(struct parser *p, const char *expected)
 	char *s;
 
 	if (t->kind == LEX_IDENT) {
-		s = arena_strndup(&p->st->arena, tok_text(p, t), t->len);
+		s = ast_arena_strndup(&p->st->arena, tok_text(p, t), t->len);
 	} else if (t->kind == LEX_QIDENT) {
 		const char *q = tok_text(p, t) + 1;
 		size_t o = 0;
 
-		s = arena_alloc(&p->st->arena, t->len);
+		s = ast_arena_alloc(&p->st->arena, t->len);
 		if (s == NULL)
 			return oom(p);
 		for (size_t i = 0; i + 2 < t->len; i++) {
@@ -303,7 +303,7 @@ struct ast *number_lit(struct parser *p, bool negate)
 	if (a == NULL)
 		return NULL;
 	/* the whole literal: long ones are exact up to double precision */
-	buf = arena_alloc(&p->st->arena, t->len + 2);
+	buf = ast_arena_alloc(&p->st->arena, t->len + 2);
 	if (buf == NULL)
 		return oom(p);
 	if (negate)
@@ -448,7 +448,7 @@ void cypher_stmt_free(struct cypher_stmt *st)
 	for (size_t i = 0; i < st->nlits; i++)
 		graft_value_free(&st->lits[i]->v);
 	free(st->lits);
-	arena_free(&st->arena);
+	ast_arena_free(&st->arena);
 	free(st->text);
 	free(st);
 }

@@ -11,7 +11,7 @@
 #define CYPHER_MAX_DEPTH 200
 
 struct cypher_stmt {
-	struct arena arena;
+	struct ast_arena arena;
 	struct ast *root;
 	char *text;          /* copy of the query, NUL-terminated */
 	size_t len;

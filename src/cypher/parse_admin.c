@@ -251,8 +251,8 @@ static struct ast *privilege(struct parser *p)
 		p->i++;
 	if (!accept_kw(p, "TO") && !expect_kw(p, "FROM"))
 		return NULL;
-	a->name2 = arena_strndup(&p->st->arena, p->st->text + start,
-				 TOK(p)->pos - start);
+	a->name2 = ast_arena_strndup(&p->st->arena, p->st->text + start,
+				     TOK(p)->pos - start);
 	if (a->name2 == NULL)
 		return oom(p);
 	return name_list(p, a, "a role name");

@@ -260,7 +260,7 @@ static struct ast *procedure_name(struct parser *p, struct ast *a)
 		if (o >= sizeof name)
 			return fail(p, "a shorter procedure name");
 	} while (accept_p(p, "."));
-	a->name = arena_strndup(&p->st->arena, name, o);
+	a->name = ast_arena_strndup(&p->st->arena, name, o);
 	return a->name ? a : oom(p);
 }
 
@@ -419,8 +419,8 @@ static struct ast *clause(struct parser *p)
 						      "%s%s", o ? "." : "", s);
 			} while (o < sizeof name && accept_p(p, "."));
 			a->name = p->failed ? NULL
-					    : arena_strndup(&p->st->arena,
-							    name, o);
+					    : ast_arena_strndup(&p->st->arena,
+								name, o);
 			if (a->name == NULL)
 				a = NULL;
 		}

@@ -181,7 +181,7 @@ static struct ast *func_call(struct parser *p)
 		if (!accept_p(p, "."))
 			break;
 	}
-	a->name = arena_strndup(&p->st->arena, name, o);
+	a->name = ast_arena_strndup(&p->st->arena, name, o);
 	if (a->name == NULL)
 		return oom(p);
 	if (!expect(p, "("))
@@ -316,9 +316,9 @@ struct ast *atom(struct parser *p)
 			return NULL;
 		a->pos = t->pos;
 		if (TOK(p)->kind == LEX_INT) {
-			a->name = arena_strndup(&p->st->arena,
-						tok_text(p, TOK(p)),
-						TOK(p)->len);
+			a->name = ast_arena_strndup(&p->st->arena,
+						    tok_text(p, TOK(p)),
+						    TOK(p)->len);
 			p->i++;
 		} else {
 			a->name = symbol(p, "a parameter name");

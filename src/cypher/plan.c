@@ -113,10 +113,10 @@ static int set_columns(struct planner *pl, struct ast *ret)
 		return 0;
 	items = ret->kids[0];
 	p->ncolumns = items->n;
-	p->columns = arena_alloc(&pl->st->arena,
-				 (items->n + 1) * sizeof *p->columns);
-	p->column_slots = arena_alloc(&pl->st->arena,
-				      (items->n + 1) * sizeof *p->column_slots);
+	p->columns = ast_arena_alloc(&pl->st->arena,
+				     (items->n + 1) * sizeof *p->columns);
+	p->column_slots = ast_arena_alloc(&pl->st->arena,
+					  (items->n + 1) * sizeof *p->column_slots);
 	if (p->columns == NULL || p->column_slots == NULL) {
 		poom(pl);
 		return -1;

@@ -160,7 +160,7 @@ static int resolve_bound(struct planner *pl, struct ast *e, struct scope *sc,
 
 static struct subplan *subplan_new(struct planner *pl)
 {
-	struct subplan *sp = arena_alloc(&pl->st->arena, sizeof *sp);
+	struct subplan *sp = ast_arena_alloc(&pl->st->arena, sizeof *sp);
 
 	if (sp == NULL)
 		return poom(pl);
@@ -202,14 +202,14 @@ static int resolve_pattern_expr(struct planner *pl, struct ast *e,
 		wrap.kind = AST_PATTERN;
 		wrap.kids = one;
 		wrap.n = 1;
-		pattern = arena_alloc(&pl->st->arena, sizeof *pattern);
+		pattern = ast_arena_alloc(&pl->st->arena, sizeof *pattern);
 		if (pattern == NULL) {
 			scope_free(&inner);
 			poom(pl);
 			return -1;
 		}
 		*pattern = wrap;
-		pattern->kids = arena_alloc(&pl->st->arena, sizeof *one);
+		pattern->kids = ast_arena_alloc(&pl->st->arena, sizeof *one);
 		if (pattern->kids == NULL) {
 			scope_free(&inner);
 			poom(pl);

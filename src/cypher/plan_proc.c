@@ -12,14 +12,14 @@
 
 static struct ast *synth(struct planner *pl, uint16_t kind, uint32_t nkids)
 {
-	struct ast *a = arena_alloc(&pl->st->arena, sizeof *a);
+	struct ast *a = ast_arena_alloc(&pl->st->arena, sizeof *a);
 
 	if (a == NULL)
 		return poom(pl);
 	a->kind = kind;
 	a->slot = a->slot2 = -1;
 	if (nkids > 0) {
-		a->kids = arena_alloc(&pl->st->arena, nkids * sizeof *a->kids);
+		a->kids = ast_arena_alloc(&pl->st->arena, nkids * sizeof *a->kids);
 		if (a->kids == NULL)
 			return poom(pl);
 	}
@@ -134,7 +134,7 @@ static int yield_fields(struct planner *pl, struct ast *c,
 
 	*fields = calloc(k + 1, sizeof **fields);
 	*slots = calloc(k + 1, sizeof **slots);
-	*names = arena_alloc(&pl->st->arena, (k + 1) * sizeof **names);
+	*names = ast_arena_alloc(&pl->st->arena, (k + 1) * sizeof **names);
 	if (*fields == NULL || *slots == NULL || *names == NULL) {
 		poom(pl);
 		return -1;

@@ -17,8 +17,8 @@ static const char *item_name(struct planner *pl, struct ast *it)
 		return it->name;
 	if (e->kind == AST_VAR)
 		return e->name;
-	return arena_strndup(&pl->st->arena, pl->st->text + it->pos,
-			     it->end > it->pos ? it->end - it->pos : 0);
+	return ast_arena_strndup(&pl->st->arena, pl->st->text + it->pos,
+				 it->end > it->pos ? it->end - it->pos : 0);
 }
 
 static int cmp_var_name(const void *a, const void *b)
@@ -31,7 +31,7 @@ static int cmp_var_name(const void *a, const void *b)
 static int star_items(struct planner *pl, struct ast *clause, struct scope *sc,
 		      struct ast **items_out)
 {
-	struct ast *items = arena_alloc(&pl->st->arena, sizeof *items);
+	struct ast *items = ast_arena_alloc(&pl->st->arena, sizeof *items);
 	struct ast *old = clause->kids[0];
 	struct scope sorted = {0};
 
@@ -41,15 +41,15 @@ static int star_items(struct planner *pl, struct ast *clause, struct scope *sc,
 		qsort(sorted.v, sorted.n, sizeof *sorted.v, cmp_var_name);
 	items->kind = AST_LIST_OF;
 	items->n = 0;
-	items->kids = arena_alloc(&pl->st->arena,
-				  (sorted.n + old->n + 1) * sizeof *items->kids);
+	items->kids = ast_arena_alloc(&pl->st->arena,
+				      (sorted.n + old->n + 1) * sizeof *items->kids);
 	if (items->kids == NULL) {
 		scope_free(&sorted);
 		return -1;
 	}
 	for (uint32_t i = 0; i < sorted.n; i++) {
-		struct ast *it = arena_alloc(&pl->st->arena, sizeof *it);
-		struct ast *v = arena_alloc(&pl->st->arena, sizeof *v);
+		struct ast *it = ast_arena_alloc(&pl->st->arena, sizeof *it);
+		struct ast *v = ast_arena_alloc(&pl->st->arena, sizeof *v);
 
 		if (it == NULL || v == NULL) {
 			scope_free(&sorted);
@@ -62,7 +62,7 @@ static int star_items(struct planner *pl, struct ast *clause, struct scope *sc,
 		v->slot = -1;
 		v->pos = clause->pos;
 		it->kind = AST_ITEM;
-		it->kids = arena_alloc(&pl->st->arena, sizeof *it->kids);
+		it->kids = ast_arena_alloc(&pl->st->arena, sizeof *it->kids);
 		if (it->kids == NULL) {
 			scope_free(&sorted);
 			return -1;
@@ -94,7 +94,7 @@ static struct ast *as_item_ref(struct planner *pl, struct ast *e,
 		struct ast *it = items->kids[i];
 
 		if (same_text(pl, e, it->kids[0])) {
-			struct ast *v = arena_alloc(&pl->st->arena, sizeof *v);
+			struct ast *v = ast_arena_alloc(&pl->st->arena, sizeof *v);
 
 			if (v == NULL)
 				return poom(pl);

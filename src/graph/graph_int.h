@@ -44,7 +44,7 @@ struct rel_slot {
 /* A table's first chunks are malloc'd, so that a small graph (the system
  * database) holds no more than it needs; the rest are carved, in the order
  * they are made, from regions mapped 2 MiB-aligned and advised for
- * transparent huge pages (arena.c), so that forking the checkpoint writer
+ * transparent huge pages (slot_region.c), so that forking the checkpoint writer
  * copies one page-table entry per 2 MiB of slots instead of 512. */
 #define SLOT_SMALL_CHUNKS 4
 /* Chunks per region. A chunk is 8 Ki slots of a multiple of 8 bytes, so 32
@@ -167,8 +167,8 @@ void *graph_mem_calloc(struct graph *g, size_t n, size_t size);
 /* Like realloc: on failure p is untouched and NULL is returned. */
 void *graph_mem_realloc(struct graph *g, void *p, size_t old, size_t size);
 void graph_mem_release(struct graph *g, void *p, size_t size);
-/* Counts one allocation made by other means (a mapping, arena.c); true if a
- * test asked for it to fail. */
+/* Counts one allocation made by other means (a mapping, slot_region.c); true
+ * if a test asked for it to fail. */
 bool graph_mem_fails(struct graph *g);
 /* Value copies allocate through util; their heap is counted here. */
 int graph_value_copy(struct graph *g, struct graft_value *dst,
@@ -206,7 +206,7 @@ struct node_slot *graph_live_node(const struct graph *g, uint64_t id,
 struct rel_slot *graph_live_rel(const struct graph *g, uint64_t id,
 				const char *func);
 
-/* Slot chunks (arena.c). A new chunk is all zeroes (never-created slots);
+/* Slot chunks (slot_region.c). A new chunk is all zeroes (never-created slots);
  * NULL on out of memory, and then the table is as it was but for spare
  * capacity. slot_chunks_free frees every chunk, not the directory. */
 void *slot_chunk_new(struct graph *g, struct slot_table *t);

@@ -1,4 +1,4 @@
-/* Slot chunks carved from huge-page regions (src/graph/arena.c): many
+/* Slot chunks carved from huge-page regions (src/graph/slot_region.c): many
  * chunks across region boundaries read back right, every byte is counted,
  * a failed mapping leaves the graph as it was, regions are aligned and
  * advised, a forked child reads a frozen copy, and the graph gives the
@@ -43,7 +43,7 @@ static void nodes_in_chunks(struct graph *g, uint64_t from, uint64_t to)
 		gfx_ok(graph_node_create(g, id_in_chunk(c), 1 + c));
 }
 
-static void test_graph_arena_chunks_across_regions_read_back(void **state)
+static void test_graph_slot_region_chunks_across_regions_read_back(void **state)
 {
 	struct graph *g = *state;
 	const uint64_t n = SLOT_SMALL_CHUNKS + 2 * SLOT_REGION_CHUNKS + 3;
@@ -86,7 +86,7 @@ static void test_graph_arena_chunks_across_regions_read_back(void **state)
 /* A table's first chunks cost their size; the first chunk past them maps
  * a region, counted whole, and the next ones in it cost nothing until it
  * is full. */
-static void test_graph_arena_stats_count_every_byte(void **state)
+static void test_graph_slot_region_stats_count_every_byte(void **state)
 {
 	struct graph *g = *state;
 	const uint64_t total = SLOT_SMALL_CHUNKS + 2 * SLOT_REGION_CHUNKS;
@@ -172,7 +172,7 @@ static int create_far_rel(struct graph *g)
  * allocation) and a region is mapped (another); either failing changes
  * nothing visible, and once both succeed the node is there. A failed
  * attempt may leave spare capacity, which the next one uses. */
-static void test_graph_arena_failed_mapping_leaves_graph_unchanged(void **state)
+static void test_graph_slot_region_failed_mapping_leaves_graph_unchanged(void **state)
 {
 	struct graph *g = *state;
 	uint64_t pos = 0, n = 0;
@@ -226,7 +226,7 @@ static bool vma_has_flag(const void *p, const char *flag)
 	return found;
 }
 
-static void test_graph_arena_regions_are_advised_for_huge_pages(void **state)
+static void test_graph_slot_region_regions_are_advised_for_huge_pages(void **state)
 {
 	struct graph *g = *state;
 
@@ -242,7 +242,7 @@ static void test_graph_arena_regions_are_advised_for_huge_pages(void **state)
 
 /* The checkpoint's child must see the graph as it was at the fork while the
  * parent goes on changing slots in the same regions. */
-static void test_graph_arena_forked_child_reads_frozen_copy(void **state)
+static void test_graph_slot_region_forked_child_reads_frozen_copy(void **state)
 {
 	struct graph *g = *state;
 	const uint64_t n = SLOT_SMALL_CHUNKS + SLOT_REGION_CHUNKS / 2;
@@ -278,7 +278,7 @@ static void test_graph_arena_forked_child_reads_frozen_copy(void **state)
 	assert_int_equal(graph_node_version(g, id_in_chunk(0)), 1000);
 }
 
-static void test_graph_arena_free_unmaps_regions(void **state)
+static void test_graph_slot_region_free_unmaps_regions(void **state)
 {
 	struct graph *g;
 	void *region[2];
@@ -304,12 +304,12 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, gfx_setup, gfx_teardown)
-		T(test_graph_arena_chunks_across_regions_read_back),
-		T(test_graph_arena_stats_count_every_byte),
-		T(test_graph_arena_failed_mapping_leaves_graph_unchanged),
-		T(test_graph_arena_regions_are_advised_for_huge_pages),
-		T(test_graph_arena_forked_child_reads_frozen_copy),
-		cmocka_unit_test(test_graph_arena_free_unmaps_regions),
+		T(test_graph_slot_region_chunks_across_regions_read_back),
+		T(test_graph_slot_region_stats_count_every_byte),
+		T(test_graph_slot_region_failed_mapping_leaves_graph_unchanged),
+		T(test_graph_slot_region_regions_are_advised_for_huge_pages),
+		T(test_graph_slot_region_forked_child_reads_frozen_copy),
+		cmocka_unit_test(test_graph_slot_region_free_unmaps_regions),
 #undef T
 	};
 
