@@ -17,7 +17,7 @@ static int buf_write(void *data, const char *p, size_t n)
 	return graft_buf_append(data, p, n) == GRAFT_OK ? 0 : -1;
 }
 
-static int pack_str(msgpack_packer *pk, const struct graft_str *s)
+static int write_str(msgpack_packer *pk, const struct graft_str *s)
 {
 	if (msgpack_pack_str(pk, s->len) != 0)
 		return -1;
@@ -44,7 +44,7 @@ static uint64_t double_bits(double d)
  * nanos; TIME secs, nanos, offset; DATETIME the same then the zone name's
  * bytes; DURATION months, days, secs, nanos; POINT srid, dims, x, y, z.
  * 64-bit integers and doubles take 8 bytes, the rest 4. */
-static int pack_ext(msgpack_packer *pk, const struct graft_value *v)
+static int write_ext(msgpack_packer *pk, const struct graft_value *v)
 {
 	const struct graft_ext *x = v->u.x;
 	uint8_t body[64];
@@ -86,8 +86,8 @@ static int pack_ext(msgpack_packer *pk, const struct graft_value *v)
 
 /* -1 on out of memory, -2 when nested deeper than TXREC_MAX_DEPTH, -3 for
  * a malformed value (unknown type, map key missing). */
-static int pack_value(msgpack_packer *pk, const struct graft_value *v,
-		      unsigned depth)
+static int write_value(msgpack_packer *pk, const struct graft_value *v,
+		       unsigned depth)
 {
 	int rv = 0;
 
@@ -101,7 +101,7 @@ static int pack_value(msgpack_packer *pk, const struct graft_value *v,
 	case GRAFT_VALUE_FLOAT:
 		return msgpack_pack_double(pk, v->u.f);
 	case GRAFT_VALUE_STRING:
-		return pack_str(pk, v->u.s);
+		return write_str(pk, v->u.s);
 	case GRAFT_VALUE_BYTES:
 		if (msgpack_pack_bin(pk, v->u.s->len) != 0)
 			return -1;
@@ -112,7 +112,7 @@ static int pack_value(msgpack_packer *pk, const struct graft_value *v,
 		if (msgpack_pack_array(pk, v->u.list->len) != 0)
 			return -1;
 		for (uint32_t i = 0; rv == 0 && i < v->u.list->len; i++)
-			rv = pack_value(pk, &v->u.list->items[i], depth + 1);
+			rv = write_value(pk, &v->u.list->items[i], depth + 1);
 		return rv;
 	case GRAFT_VALUE_MAP:
 		if (depth >= TXREC_MAX_DEPTH)
@@ -122,15 +122,15 @@ static int pack_value(msgpack_packer *pk, const struct graft_value *v,
 		for (uint32_t i = 0; rv == 0 && i < v->u.map->len; i++) {
 			if (v->u.map->entries[i].key == NULL)
 				return -3;
-			rv = pack_str(pk, v->u.map->entries[i].key);
+			rv = write_str(pk, v->u.map->entries[i].key);
 			if (rv == 0)
-				rv = pack_value(pk, &v->u.map->entries[i].value,
-						depth + 1);
+				rv = write_value(pk, &v->u.map->entries[i].value,
+						 depth + 1);
 		}
 		return rv;
 	default:
 		if (graft_value_is_ext(v->type))
-			return pack_ext(pk, v);
+			return write_ext(pk, v);
 		return -3; /* entity references are never stored */
 	}
 }
@@ -156,13 +156,13 @@ int txrec_encode_value(struct graft_buf *out, const struct graft_value *v)
 	int rv;
 
 	msgpack_packer_init(&pk, out, buf_write);
-	rv = packed(pack_value(&pk, v, 0));
+	rv = packed(write_value(&pk, v, 0));
 	if (rv != GRAFT_OK)
 		out->len = len;
 	return rv;
 }
 
-static int pack_op(msgpack_packer *pk, const struct txrec_op *op)
+static int write_op(msgpack_packer *pk, const struct txrec_op *op)
 {
 	unsigned f = txrec_op_descs[op->type].fields;
 	int rv = msgpack_pack_array(pk, txrec_op_width(f));
@@ -172,26 +172,26 @@ static int pack_op(msgpack_packer *pk, const struct txrec_op *op)
 	if (rv == 0 && (f & TXREC_F_ID))
 		rv = msgpack_pack_uint64(pk, op->id);
 	if (rv == 0 && (f & TXREC_F_NAME))
-		rv = pack_str(pk, op->name);
+		rv = write_str(pk, op->name);
 	if (rv == 0 && (f & TXREC_F_ENDS))
 		rv = msgpack_pack_uint64(pk, op->src);
 	if (rv == 0 && (f & TXREC_F_ENDS))
 		rv = msgpack_pack_uint64(pk, op->dst);
 	if (rv == 0 && (f & TXREC_F_VALUE))
-		rv = pack_value(pk, &op->value, 0);
+		rv = write_value(pk, &op->value, 0);
 	if (rv == 0 && (f & TXREC_F_NAME2))
-		rv = pack_str(pk, op->name2);
+		rv = write_str(pk, op->name2);
 	return rv;
 }
 
-static int pack_record(msgpack_packer *pk, const struct txrec *r)
+static int write_record(msgpack_packer *pk, const struct txrec *r)
 {
 	int rv = msgpack_pack_array(pk, 5);
 
 	if (rv == 0)
 		rv = msgpack_pack_uint8(pk, TXREC_FORMAT_VERSION);
 	if (rv == 0)
-		rv = pack_str(pk, r->db);
+		rv = write_str(pk, r->db);
 	if (rv == 0)
 		rv = msgpack_pack_int64(pk, r->commit_time_ms);
 	if (rv == 0)
@@ -208,7 +208,7 @@ static int pack_record(msgpack_packer *pk, const struct txrec *r)
 	if (rv == 0)
 		rv = msgpack_pack_array(pk, (uint32_t)r->n_ops);
 	for (size_t i = 0; rv == 0 && i < r->n_ops; i++)
-		rv = pack_op(pk, &r->ops[i]);
+		rv = write_op(pk, &r->ops[i]);
 	return rv;
 }
 
@@ -227,7 +227,7 @@ int txrec_encode(const struct txrec *r, struct graft_buf *out)
 		if (txrec_op_check(&r->ops[i], i, NULL) != GRAFT_OK)
 			return GRAFT_EINVAL;
 	msgpack_packer_init(&pk, out, buf_write);
-	rv = packed(pack_record(&pk, r));
+	rv = packed(write_record(&pk, r));
 	if (rv != GRAFT_OK)
 		out->len = len;
 	return rv;
