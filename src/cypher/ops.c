@@ -312,16 +312,6 @@ bool cypher_equivalent(const struct graft_value *a,
 	return cypher_order_cmp(a, b) == 0;
 }
 
-static uint64_t mix(uint64_t h, uint64_t x)
-{
-	h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
-	h ^= h >> 30;
-	h *= 0xbf58476d1ce4e5b9ull;
-	h ^= h >> 27;
-	h *= 0x94d049bb133111ebull;
-	return h ^ (h >> 31);
-}
-
 static uint64_t hash_double(double d)
 {
 	uint64_t bits;
@@ -337,15 +327,15 @@ static uint64_t hash_number(const struct graft_value *v)
 	double f;
 
 	if (v->type == GRAFT_VALUE_INT)
-		return mix(15, (uint64_t)v->u.i);
+		return graft_hash_mix(15, (uint64_t)v->u.i);
 	f = v->u.f;
 	if (f != f)
-		return mix(15, 0x7ff8000000000000ull);
+		return graft_hash_mix(15, 0x7ff8000000000000ull);
 	/* An integral float hashes as the integer it equals. */
 	if (f == trunc(f) && f >= -9223372036854775808.0 &&
 	    f < 9223372036854775808.0)
-		return mix(15, (uint64_t)(int64_t)f);
-	return mix(15, hash_double(f));
+		return graft_hash_mix(15, (uint64_t)(int64_t)f);
+	return graft_hash_mix(15, hash_double(f));
 }
 
 uint64_t cypher_equivalent_hash(const struct graft_value *v)
@@ -360,27 +350,28 @@ uint64_t cypher_equivalent_hash(const struct graft_value *v)
 	case GRAFT_VALUE_FLOAT:
 		return hash_number(v);
 	case GRAFT_VALUE_BOOL:
-		return mix(h, v->u.b);
+		return graft_hash_mix(h, v->u.b);
 	case GRAFT_VALUE_NODE:
 	case GRAFT_VALUE_REL:
-		return mix(h, (uint64_t)v->u.i);
+		return graft_hash_mix(h, (uint64_t)v->u.i);
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
 		for (uint32_t i = 0; i < v->u.s->len; i++)
 			h = (h ^ (uint8_t)v->u.s->data[i]) * 0x100000001b3ull;
-		return mix(h, v->u.s->len);
+		return graft_hash_mix(h, v->u.s->len);
 	case GRAFT_VALUE_LIST:
 	case GRAFT_VALUE_PATH:
 		for (uint32_t i = 0; i < v->u.list->len; i++)
-			h = mix(h, cypher_equivalent_hash(&v->u.list->items[i]));
+			h = graft_hash_mix(h, cypher_equivalent_hash(
+						 &v->u.list->items[i]));
 		return h;
 	case GRAFT_VALUE_MAP:
 		for (uint32_t i = 0; i < v->u.map->len; i++) {
 			struct graft_value k = {.type = GRAFT_VALUE_STRING,
 						.u.s = v->u.map->entries[i].key};
-			h = mix(h, cypher_equivalent_hash(&k));
-			h = mix(h, cypher_equivalent_hash(
-					   &v->u.map->entries[i].value));
+			h = graft_hash_mix(h, cypher_equivalent_hash(&k));
+			h = graft_hash_mix(h, cypher_equivalent_hash(
+						 &v->u.map->entries[i].value));
 		}
 		return h;
 	default:
@@ -389,20 +380,22 @@ uint64_t cypher_equivalent_hash(const struct graft_value *v)
 	x = v->u.x;
 	switch (v->type) {
 	case GRAFT_VALUE_POINT:
-		return mix(mix(mix(mix(h, x->srid), hash_double(x->x)),
-			       hash_double(x->y)),
-			   hash_double(x->z));
+		h = graft_hash_mix(h, x->srid);
+		h = graft_hash_mix(h, hash_double(x->x));
+		h = graft_hash_mix(h, hash_double(x->y));
+		return graft_hash_mix(h, hash_double(x->z));
 	case GRAFT_VALUE_TIME:
-		return mix(mix(mix(h, (uint64_t)(x->secs - x->offset)),
-			       (uint64_t)x->nanos),
-			   (uint64_t)x->offset);
+		h = graft_hash_mix(h, (uint64_t)(x->secs - x->offset));
+		h = graft_hash_mix(h, (uint64_t)x->nanos);
+		return graft_hash_mix(h, (uint64_t)x->offset);
 	case GRAFT_VALUE_DATETIME: /* the instant, whatever the zone */
-		return mix(mix(h, (uint64_t)x->secs), (uint64_t)x->nanos);
+		h = graft_hash_mix(h, (uint64_t)x->secs);
+		return graft_hash_mix(h, (uint64_t)x->nanos);
 	default:
-		return mix(mix(mix(mix(h, (uint64_t)x->months),
-				   (uint64_t)x->days),
-			       (uint64_t)x->secs),
-			   (uint64_t)x->nanos);
+		h = graft_hash_mix(h, (uint64_t)x->months);
+		h = graft_hash_mix(h, (uint64_t)x->days);
+		h = graft_hash_mix(h, (uint64_t)x->secs);
+		return graft_hash_mix(h, (uint64_t)x->nanos);
 	}
 }
 

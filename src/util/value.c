@@ -327,7 +327,7 @@ int graft_value_cmp(const struct graft_value *a, const struct graft_value *b)
 	}
 }
 
-static uint64_t mix(uint64_t h, uint64_t x)
+uint64_t graft_hash_mix(uint64_t h, uint64_t x)
 {
 	/* splitmix64 finaliser over the running hash: cheap, well distributed. */
 	h ^= x + 0x9e3779b97f4a7c15ull + (h << 6) + (h >> 2);
@@ -344,45 +344,48 @@ static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
 
 	for (size_t i = 0; i < n; i++)
 		f = (f ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	return mix(h, f);
+	return graft_hash_mix(h, f);
 }
 
 uint64_t graft_value_hash(const struct graft_value *v)
 {
-	uint64_t h = mix(0, v->type);
+	uint64_t h = graft_hash_mix(0, v->type);
 	uint64_t bits;
 
-	if (graft_value_is_ext(v->type))
-		return mix(mix(mix(h, (uint64_t)v->u.x->days),
-			       (uint64_t)v->u.x->secs),
-			   (uint64_t)v->u.x->nanos ^ (uint64_t)v->u.x->months);
+	if (graft_value_is_ext(v->type)) {
+		h = graft_hash_mix(h, (uint64_t)v->u.x->days);
+		h = graft_hash_mix(h, (uint64_t)v->u.x->secs);
+		return graft_hash_mix(h, (uint64_t)v->u.x->nanos ^
+					 (uint64_t)v->u.x->months);
+	}
 	switch (v->type) {
 	case GRAFT_VALUE_BOOL:
-		return mix(h, v->u.b);
+		return graft_hash_mix(h, v->u.b);
 	case GRAFT_VALUE_NODE:
 	case GRAFT_VALUE_REL:
 	case GRAFT_VALUE_INT:
-		return mix(h, (uint64_t)v->u.i);
+		return graft_hash_mix(h, (uint64_t)v->u.i);
 	case GRAFT_VALUE_FLOAT:
 		if (v->u.f != v->u.f)
-			return mix(h, 1); /* every NaN hashes alike */
+			return graft_hash_mix(h, 1); /* every NaN hashes alike */
 		if (v->u.f == 0)
-			return mix(h, 0); /* -0.0 == 0.0 */
+			return graft_hash_mix(h, 0); /* -0.0 == 0.0 */
 		memcpy(&bits, &v->u.f, sizeof bits);
-		return mix(h, bits);
+		return graft_hash_mix(h, bits);
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
 		return hash_bytes(h, v->u.s->data, v->u.s->len);
 	case GRAFT_VALUE_PATH:
 	case GRAFT_VALUE_LIST:
 		for (uint32_t i = 0; i < v->u.list->len; i++)
-			h = mix(h, graft_value_hash(&v->u.list->items[i]));
+			h = graft_hash_mix(h, graft_value_hash(
+						 &v->u.list->items[i]));
 		return h;
 	case GRAFT_VALUE_MAP:
 		for (uint32_t i = 0; i < v->u.map->len; i++) {
 			const struct graft_map_entry *e = &v->u.map->entries[i];
 			h = hash_bytes(h, e->key->data, e->key->len);
-			h = mix(h, graft_value_hash(&e->value));
+			h = graft_hash_mix(h, graft_value_hash(&e->value));
 		}
 		return h;
 	default:

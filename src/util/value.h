@@ -151,6 +151,8 @@ bool graft_value_equal(const struct graft_value *a, const struct graft_value *b)
 int graft_value_cmp(const struct graft_value *a, const struct graft_value *b);
 /* A hash consistent with graft_value_equal. */
 uint64_t graft_value_hash(const struct graft_value *v);
+/* Folds x into the running hash h (every value hash is built with it). */
+uint64_t graft_hash_mix(uint64_t h, uint64_t x);
 /* Heap bytes owned by v (excluding the struct itself), for memory accounting. */
 size_t graft_value_heap_size(const struct graft_value *v);
 
