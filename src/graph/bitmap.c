@@ -12,21 +12,11 @@ int bitmap_reserve(struct graph *g, struct bitmap *bm, uint64_t id)
 	uint64_t c = id >> BITMAP_CHUNK_SHIFT;
 
 	if (c >= bm->n_chunks) {
-		size_t n = bm->n_chunks ? bm->n_chunks : 1;
-		struct bitmap_chunk **chunks;
-		while (n <= c)
-			n *= 2;
-		if (n > SIZE_MAX / sizeof *chunks)
-			return GRAFT_ENOMEM;
-		chunks = graph_mem_realloc(g, bm->chunks,
-					   bm->n_chunks * sizeof *chunks,
-					   n * sizeof *chunks);
+		struct bitmap_chunk **chunks = graph_chunk_dir_grow(
+			g, bm->chunks, bm->n_chunks, c, &bm->n_chunks);
 		if (chunks == NULL)
 			return GRAFT_ENOMEM;
-		memset(chunks + bm->n_chunks, 0,
-		       (n - bm->n_chunks) * sizeof *chunks);
 		bm->chunks = chunks;
-		bm->n_chunks = n;
 	}
 	if (bm->chunks[c] == NULL) {
 		bm->chunks[c] = graph_mem_calloc(g, 1, sizeof *bm->chunks[c]);

@@ -60,6 +60,40 @@ void graph_mem_release(struct graph *g, void *p, size_t size)
 	free(p);
 }
 
+void *graph_chunk_dir_grow(struct graph *g, void *dir, size_t n, uint64_t c,
+			   size_t *new_n)
+{
+	size_t want = n ? n : 1;
+	void **chunks;
+
+	while (want <= c)
+		want *= 2;
+	if (want > SIZE_MAX / sizeof *chunks)
+		return NULL;
+	chunks = graph_mem_realloc(g, dir, n * sizeof *chunks,
+				   want * sizeof *chunks);
+	if (chunks == NULL)
+		return NULL;
+	memset(chunks + n, 0, (want - n) * sizeof *chunks);
+	*new_n = want;
+	return chunks;
+}
+
+int graph_slots_double(struct graph *g, uint32_t **slots, uint32_t *n_slots,
+		       uint32_t **old, uint32_t *n_old)
+{
+	uint32_t n = *n_slots ? *n_slots * 2 : 16;
+	uint32_t *fresh = graph_mem_calloc(g, n, sizeof *fresh);
+
+	if (fresh == NULL)
+		return GRAFT_ENOMEM;
+	*old = *slots;
+	*n_old = *n_slots;
+	*slots = fresh;
+	*n_slots = n;
+	return GRAFT_OK;
+}
+
 int graph_value_copy(struct graph *g, struct graft_value *dst,
 		     const struct graft_value *src)
 {
@@ -181,21 +215,11 @@ static int slot_reserve(struct graph *g, struct slot_table *t, uint64_t id)
 	uint64_t c = id >> SLOT_CHUNK_SHIFT;
 
 	if (c >= t->n_chunks) {
-		size_t n = t->n_chunks ? t->n_chunks : 1;
-		void **chunks;
-		while (n <= c)
-			n *= 2;
-		if (n > SIZE_MAX / sizeof *chunks)
-			return GRAFT_ENOMEM;
-		chunks = graph_mem_realloc(g, t->chunks,
-					   t->n_chunks * sizeof *chunks,
-					   n * sizeof *chunks);
+		void **chunks = graph_chunk_dir_grow(g, t->chunks, t->n_chunks,
+						     c, &t->n_chunks);
 		if (chunks == NULL)
 			return GRAFT_ENOMEM;
-		memset(chunks + t->n_chunks, 0,
-		       (n - t->n_chunks) * sizeof *chunks);
 		t->chunks = chunks;
-		t->n_chunks = n;
 	}
 	if (t->chunks[c] == NULL) {
 		t->chunks[c] = slot_chunk_new(g, t);

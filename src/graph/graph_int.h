@@ -170,6 +170,16 @@ void graph_mem_release(struct graph *g, void *p, size_t size);
 /* Counts one allocation made by other means (a mapping, slot_region.c); true
  * if a test asked for it to fail. */
 bool graph_mem_fails(struct graph *g);
+/* Grows a directory of chunk pointers (n entries) by doubling until it has
+ * more than c entries, the new ones NULL. Returns the new directory and its
+ * size in *new_n, or NULL (dir untouched) when out of memory. */
+void *graph_chunk_dir_grow(struct graph *g, void *dir, size_t n, uint64_t c,
+			   size_t *new_n);
+/* Replaces an open-addressing table of uint32_t slots by an empty one twice
+ * as large (16 at first). *old and *n_old receive the previous table, which
+ * the caller rehashes into the new one and releases. */
+int graph_slots_double(struct graph *g, uint32_t **slots, uint32_t *n_slots,
+		       uint32_t **old, uint32_t *n_old);
 /* Value copies allocate through util; their heap is counted here. */
 int graph_value_copy(struct graph *g, struct graft_value *dst,
 		     const struct graft_value *src);

@@ -43,15 +43,11 @@ static uint32_t *find_slot(const struct labelset_table *t,
 
 static int grow_slots(struct graph *g, struct labelset_table *t)
 {
-	uint32_t n = t->n_slots ? t->n_slots * 2 : 16;
-	uint32_t *slots = graph_mem_calloc(g, n, sizeof *slots);
-	uint32_t *old = t->slots;
-	uint32_t n_old = t->n_slots;
+	uint32_t *old, n_old;
 
-	if (slots == NULL)
+	if (graph_slots_double(g, &t->slots, &t->n_slots, &old, &n_old) !=
+	    GRAFT_OK)
 		return GRAFT_ENOMEM;
-	t->slots = slots;
-	t->n_slots = n;
 	for (uint32_t i = 0; i < n_old; i++) {
 		const struct labelset *ls;
 		if (old[i] == 0)

@@ -37,15 +37,11 @@ static uint32_t *find_slot(const struct token_table *t, const char *name,
  * first, so failure leaves the old one. */
 static int grow_slots(struct graph *g, struct token_table *t)
 {
-	uint32_t n = t->n_slots ? t->n_slots * 2 : 16;
-	uint32_t *slots = graph_mem_calloc(g, n, sizeof *slots);
-	uint32_t *old = t->slots;
-	uint32_t n_old = t->n_slots;
+	uint32_t *old, n_old;
 
-	if (slots == NULL)
+	if (graph_slots_double(g, &t->slots, &t->n_slots, &old, &n_old) !=
+	    GRAFT_OK)
 		return GRAFT_ENOMEM;
-	t->slots = slots;
-	t->n_slots = n;
 	for (uint32_t tok = 0; tok < t->n; tok++)
 		*find_slot(t, t->names[tok]->data, t->names[tok]->len) =
 			tok + 1;
