@@ -359,133 +359,179 @@ uint8_t expr_kind(const struct scope *sc, const struct ast *e)
 	}
 }
 
-struct op *plan_projection(struct planner *pl, struct ast *clause,
-			   struct op *op, struct scope *sc)
+/* The items of RETURN or WITH: each resolved, named once, given a slot
+ * (slots[i], its expression exprs[i]) and added to next, the scope after
+ * the clause. *agg tells whether any item aggregates. */
+static int project_items(struct planner *pl, struct ast *clause,
+			 struct scope *sc, struct scope *next, int32_t *slots,
+			 struct ast **exprs, bool *agg)
 {
-	struct ast *items = clause->kids[0], *order = clause->kids[1];
-	struct scope next = {0}, sortsc = {0};
-	bool agg = false, distinct = clause->flags & AST_F_DISTINCT;
-	int32_t *slots;
-	struct ast **exprs;
+	struct ast *items = clause->kids[0];
 
-	if ((clause->flags & AST_F_STAR) &&
-	    star_items(pl, clause, sc, &items) < 0)
-		goto oom;
-	clause->kids[0] = items;
-	if (items->n == 0 && clause->kind == AST_RETURN)
-		return perr(pl, "SyntaxError", clause->pos,
-			    "RETURN * is not allowed when there are no variables in scope"),
-		       op_free_tree(op), NULL;
-	slots = malloc((items->n + 1) * sizeof *slots);
-	exprs = malloc((items->n + 1) * sizeof *exprs);
-	if (slots == NULL || exprs == NULL) {
-		free(slots);
-		free(exprs);
-		goto oom;
-	}
 	for (uint32_t i = 0; i < items->n; i++) {
 		struct ast *it = items->kids[i];
 
 		if (pattern_as_value(pl, it->kids[0], "as a projected value") < 0 ||
 		    resolve(pl, it->kids[0], sc, true) < 0)
-			goto fail_arrays;
-		agg |= ast_is_aggregate(it->kids[0]);
+			return -1;
+		*agg |= ast_is_aggregate(it->kids[0]);
 		if (clause->kind == AST_WITH && it->name == NULL &&
-		    it->kids[0]->kind != AST_VAR) {
-			perr(pl, "SyntaxError", it->kids[0]->pos,
-			     "Expression in WITH must be aliased (use AS)");
-			goto fail_arrays;
-		}
+		    it->kids[0]->kind != AST_VAR)
+			return perr(pl, "SyntaxError", it->kids[0]->pos,
+				    "Expression in WITH must be aliased (use AS)");
 		it->name = item_name(pl, it);
 		for (uint32_t j = 0; j < i; j++)
-			if (strcmp(items->kids[j]->name, it->name) == 0) {
-				perr(pl, "SyntaxError", it->pos,
-				     "Multiple result columns with the same name are not supported (`%s`)",
-				     it->name);
-				goto fail_arrays;
-			}
+			if (strcmp(items->kids[j]->name, it->name) == 0)
+				return perr(pl, "SyntaxError", it->pos,
+					    "Multiple result columns with the same name are not supported (`%s`)",
+					    it->name);
 		slots[i] = it->slot = new_slot(pl);
 		exprs[i] = it->kids[0];
-		if (scope_add_k(pl, &next, it->name, slots[i],
+		if (scope_add_k(pl, next, it->name, slots[i],
 				expr_kind(sc, it->kids[0])) < 0)
-			goto fail_arrays;
+			return -1;
 	}
+	return 0;
+}
+
+/* The rows of the items: an aggregation when an item aggregates, else a
+ * projection. Takes slots and exprs; frees op on failure. */
+static struct op *project_rows(struct planner *pl, struct op *op,
+			       struct ast *items, int32_t *slots,
+			       struct ast **exprs, bool agg, struct scope *sc)
+{
+	struct op *p;
+
 	if (agg) {
 		free(exprs);
-		op = aggregate(pl, op, items, slots, sc);
-	} else {
-		op = op_project(op, exprs, slots, items->n);
-		if (op == NULL) {
-			free(exprs);
-			free(slots);
-			goto oom;
-		}
+		return aggregate(pl, op, items, slots, sc);
+	}
+	p = op_project(op, exprs, slots, items->n);
+	if (p != NULL)
+		return p;
+	free(exprs);
+	free(slots);
+	poom(pl);
+	op_free_tree(op);
+	return NULL;
+}
+
+/* RETURN DISTINCT / WITH DISTINCT: rows distinct over every item. Frees op
+ * on failure. */
+static struct op *project_distinct(struct planner *pl, struct op *op,
+				   struct ast *items)
+{
+	int32_t *ds = malloc(items->n * sizeof *ds);
+	struct op *d;
+
+	if (ds == NULL)
+		goto oom;
+	for (uint32_t i = 0; i < items->n; i++)
+		ds[i] = items->kids[i]->slot;
+	d = op_distinct(op, ds, items->n);
+	if (d != NULL)
+		return d;
+	free(ds);
+oom:
+	poom(pl);
+	op_free_tree(op);
+	return NULL;
+}
+
+/* What ORDER BY and WITH's WHERE see, built once into *visible: the
+ * projection and, unless aggregation or DISTINCT replaced the rows, the
+ * variables before it. */
+static int visible_scope(struct planner *pl, struct scope *visible,
+			 const struct scope *before, const struct scope *next,
+			 bool replaced)
+{
+	if (visible->n > 0)
+		return 0;
+	if (!replaced && scope_copy(pl, visible, before) < 0)
+		return -1;
+	return scope_copy(pl, visible, next);
+}
+
+/* WITH ... WHERE: a filter over the projected rows; after aggregation or
+ * DISTINCT, the items it repeats read their projected slots. Frees op on
+ * failure. */
+static struct op *with_where(struct planner *pl, struct ast *clause,
+			     struct op *op, struct scope *visible,
+			     bool replaced)
+{
+	struct op *f;
+
+	if (replaced &&
+	    (clause->kids[4] = rewrite_items(pl, clause->kids[4],
+					     clause->kids[0])) == NULL)
+		goto fail;
+	if (resolve(pl, clause->kids[4], visible, false) < 0)
+		goto fail;
+	f = op_filter(op, clause->kids[4]);
+	if (f != NULL)
+		return f;
+	poom(pl);
+fail:
+	op_free_tree(op);
+	return NULL;
+}
+
+struct op *plan_projection(struct planner *pl, struct ast *clause,
+			   struct op *op, struct scope *sc)
+{
+	struct ast *items = clause->kids[0], *order = clause->kids[1];
+	struct scope next = {0}, visible = {0};
+	bool agg = false, distinct = clause->flags & AST_F_DISTINCT, replaced;
+	int32_t *slots = NULL;
+	struct ast **exprs = NULL;
+
+	if ((clause->flags & AST_F_STAR) &&
+	    star_items(pl, clause, sc, &items) < 0) {
+		poom(pl);
+		goto fail;
+	}
+	clause->kids[0] = items;
+	if (items->n == 0 && clause->kind == AST_RETURN) {
+		perr(pl, "SyntaxError", clause->pos,
+		     "RETURN * is not allowed when there are no variables in scope");
+		goto fail;
+	}
+	slots = malloc((items->n + 1) * sizeof *slots);
+	exprs = malloc((items->n + 1) * sizeof *exprs);
+	if (slots == NULL || exprs == NULL) {
+		poom(pl);
+		goto fail_arrays;
+	}
+	if (project_items(pl, clause, sc, &next, slots, exprs, &agg) < 0)
+		goto fail_arrays;
+	replaced = agg || distinct;
+	op = project_rows(pl, op, items, slots, exprs, agg, sc);
+	if (op != NULL && distinct)
+		op = project_distinct(pl, op, items);
+	if (op != NULL && order != NULL) {
+		if (visible_scope(pl, &visible, sc, &next, replaced) < 0)
+			goto fail;
+		op = order_by(pl, op, order, &visible, items, replaced);
+	}
+	if (op != NULL && (clause->kids[2] || clause->kids[3]))
+		op = skip_limit(pl, op, clause->kids[2], clause->kids[3]);
+	if (op != NULL && clause->n > 4 && clause->kids[4] != NULL) {
+		if (visible_scope(pl, &visible, sc, &next, replaced) < 0)
+			goto fail;
+		op = with_where(pl, clause, op, &visible, replaced);
 	}
 	if (op == NULL)
 		goto fail;
-	if (distinct) {
-		int32_t *ds = malloc(items->n * sizeof *ds);
-
-		if (ds == NULL)
-			goto oom;
-		for (uint32_t i = 0; i < items->n; i++)
-			ds[i] = items->kids[i]->slot;
-		struct op *d = op_distinct(op, ds, items->n);
-		if (d == NULL) {
-			free(ds);
-			goto oom;
-		}
-		op = d;
-	}
-	if (order != NULL) {
-		/* ORDER BY sees the projection and, without aggregation or
-		 * DISTINCT, the variables before it */
-		if ((!agg && !distinct && scope_copy(pl, &sortsc, sc) < 0) ||
-		    scope_copy(pl, &sortsc, &next) < 0)
-			goto fail;
-		op = order_by(pl, op, order, &sortsc, items, agg || distinct);
-		if (op == NULL)
-			goto fail_nop;
-	}
-	if (clause->kids[2] || clause->kids[3]) {
-		op = skip_limit(pl, op, clause->kids[2], clause->kids[3]);
-		if (op == NULL)
-			goto fail_nop;
-	}
-	if (clause->n > 4 && clause->kids[4] != NULL) {
-		struct op *f;
-
-		/* like ORDER BY, WITH's WHERE sees what came before unless
-		 * aggregation or DISTINCT replaced it */
-		if (sortsc.n == 0 &&
-		    ((!agg && !distinct && scope_copy(pl, &sortsc, sc) < 0) ||
-		     scope_copy(pl, &sortsc, &next) < 0))
-			goto fail;
-		if ((agg || distinct) &&
-		    (clause->kids[4] = rewrite_items(pl, clause->kids[4],
-						     items)) == NULL)
-			goto fail;
-		if (resolve(pl, clause->kids[4], &sortsc, false) < 0)
-			goto fail;
-		f = op_filter(op, clause->kids[4]);
-		if (f == NULL)
-			goto oom;
-		op = f;
-	}
-	scope_free(&sortsc);
+	scope_free(&visible);
 	scope_free(sc);
 	*sc = next;
 	return op;
 fail_arrays:
 	free(slots);
 	free(exprs);
-	goto fail;
-oom:
-	poom(pl);
 fail:
 	op_free_tree(op);
-fail_nop:
 	scope_free(&next);
-	scope_free(&sortsc);
+	scope_free(&visible);
 	return NULL;
 }
