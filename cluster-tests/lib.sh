@@ -100,6 +100,15 @@ http_get() {
 	exec 5>&-
 }
 
+# http_get_auth PORT PATH USER:PASSWORD: the same with HTTP Basic auth.
+http_get_auth() {
+	exec 5<>"/dev/tcp/127.0.0.1/$1"
+	printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic %s\r\n\r\n' \
+		"$2" "$(printf '%s' "$3" | base64 -w0)" >&5
+	cat <&5
+	exec 5>&-
+}
+
 # expect_in TEXT PATTERN WHAT: fails unless the fixed string is in TEXT.
 expect_in() {
 	grep -qF -- "$2" <<<"$1" || fail "$3: expected '$2' in: $1"

@@ -5,7 +5,8 @@
 . "$(dirname "$0")/lib.sh"
 
 conf=$T/graft.conf
-write_conf "$conf" "$T/home"
+# The endpoints themselves here; their authentication: http_auth.sh.
+write_conf "$conf" "$T/home" "dbms.security.cluster_status_auth_enabled=false"
 export GRAFT_CONF=$conf
 bolt=$BOLT_PORT http=$HTTP_PORT # write_conf picks new ports on each call
 

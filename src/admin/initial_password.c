@@ -93,7 +93,8 @@ static int set_password(struct graft_config *cfg, const char *password,
 	if (rv != GRAFT_OK)
 		goto out;
 	rv = security_set_initial_password(o.s, &o.req, password,
-					   change_required, req_cb);
+					   strlen(password), change_required,
+					   req_cb);
 	while (rv == GRAFT_OK && !o.done)
 		uv_run(&o.loop, UV_RUN_ONCE);
 	if (rv == GRAFT_OK)

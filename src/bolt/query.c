@@ -227,6 +227,7 @@ static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
 	}
 	s->autocommit = autocommit;
 	s->next_qid = 0;
+	s->password_change = false;
 	return BOLT_STEP_DONE;
 }
 
@@ -490,6 +491,8 @@ static void commit_cb(struct cypher_commit_req *req, int status)
 		bolt_wake(s, bolt_fail_error(s, &req->error));
 		return;
 	}
+	/* Only a committed change lifts the requirement: the old password is
+	 * checked at commit, and a rolled back change changed nothing. */
 	if (s->password_change)
 		s->credentials_expired = false;
 	snprintf(bookmark, sizeof bookmark, "%s:%llu", req->db,
@@ -533,8 +536,6 @@ static int finish_result(struct bolt_session *s)
 	s->result = NULL;
 	if (s->autocommit)
 		return start_commit(s);
-	if (s->password_change)
-		s->credentials_expired = false;
 	s->state = s->parked != NULL ? BOLT_TX_STREAMING : BOLT_TX_READY;
 	return bolt_step_of(bolt_write_summary(s, &s->summary, NULL));
 }

@@ -174,6 +174,12 @@ static const char *map_str(const struct bolt_request *r, const char *key)
 	return v != NULL ? v->u.s->data : NULL;
 }
 
+/* The length of a string field map_str found (strings may hold NULs). */
+static size_t map_len(const struct bolt_request *r, const char *key)
+{
+	return bolt_field(r, 0, key, GRAFT_VALUE_STRING)->u.s->len;
+}
+
 static int unauthorized(struct bolt_session *s, const char *message)
 {
 	snprintf(s->auth.error.code, sizeof s->auth.error.code, "%s",
@@ -210,8 +216,9 @@ static int start_auth(struct bolt_session *s, const struct bolt_request *r)
 				       "authentication failure.");
 	s->auth.data = s;
 	s->wait = BOLT_WAIT_AUTH;
-	if (security_authenticate(s->env->security, &s->auth, user, password,
-				  auth_cb) != GRAFT_OK) {
+	if (security_authenticate(s->env->security, &s->auth, user,
+				  map_len(r, "principal"), password,
+				  map_len(r, "credentials"), auth_cb) != GRAFT_OK) {
 		s->wait = BOLT_WAIT_NONE;
 		return finish_auth(s, GRAFT_EINVAL);
 	}

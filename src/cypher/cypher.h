@@ -69,6 +69,9 @@ struct cypher_engine_options {
 	/* db.transaction.concurrent.maximum: open transactions of clients
 	 * per database; 0: none */
 	uint32_t max_transactions;
+	/* host:port SHOW DATABASES reports as each database's address
+	 * (server.bolt.advertised_address); "": localhost:7687 */
+	char bolt_address[300];
 };
 
 int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,

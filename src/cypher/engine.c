@@ -36,6 +36,9 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 		e->o.max_query_size = 1 << 20;
 	if (e->o.plan_cache_size == 0)
 		e->o.plan_cache_size = 1000;
+	if (e->o.bolt_address[0] == '\0')
+		snprintf(e->o.bolt_address, sizeof e->o.bolt_address, "%s",
+			 "localhost:7687");
 	e->cache = calloc(e->o.plan_cache_size, sizeof *e->cache);
 	e->started_ms = (uint64_t)engine_now_ms();
 	if (e->cache == NULL || proc_register_builtins(e) != GRAFT_OK ||
@@ -236,17 +239,7 @@ static void actions_free(struct admin_action *a)
 	while (a != NULL) {
 		struct admin_action *n = a->next;
 
-		free(a->name);
-		free(a->db);
-		free(a->label);
-		free(a->key);
-		if (a->password)
-			memset(a->password, 0, strlen(a->password));
-		free(a->password);
-		if (a->old_password)
-			memset(a->old_password, 0, strlen(a->old_password));
-		free(a->old_password);
-		free(a);
+		admin_action_free(a);
 		a = n;
 	}
 }
@@ -606,11 +599,13 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 		return fail_tx(tx, cypher_error_set(err, OOM_CODE,
 						    "Out of memory starting the query"));
 	r->tx = tx;
-	snprintf(tx->current_query, sizeof tx->current_query, "%.*s",
-		 (int)(len < 255 ? len : 255), query);
+	redact_query(query, len, tx->current_query, sizeof tx->current_query);
 	rv = prepare(tx, query, len, r, err);
 	if (rv == GRAFT_OK && r->plan->use_db)
 		rv = switch_db(tx, r->plan->use_db, err);
+	if (rv == GRAFT_OK)
+		rv = system_db_check(tx->e, tx->dbname, r->stmt->root,
+				     tx->current_query, err);
 	if (rv == GRAFT_OK) {
 		rv = ctx_init(r, params);
 		if (rv == GRAFT_OK)

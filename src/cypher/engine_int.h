@@ -5,6 +5,7 @@
 
 #include "exec.h"
 #include "../security/security.h"
+#include "redact.h"
 
 struct plan_cache_entry {
 	char *text;
@@ -23,8 +24,9 @@ struct admin_action {
 	uint16_t op;
 	uint32_t flags;
 	char *name;
-	char *password;
+	char *password;            /* counted: may hold NUL bytes */
 	char *old_password;
+	size_t password_len, old_password_len;
 	int change_required;
 	int suspended;
 	/* schema rules */
@@ -124,11 +126,19 @@ int proc_register_builtins(struct cypher_engine *e);
 const struct cypher_proc *proc_show(const char *kind, uint32_t *ndefault);
 /* Runs schema and administration statements (exec_command.c). */
 int admin_run(struct exec_ctx *x, struct ast *a);
+/* Frees one deferred action, wiping its passwords. */
+void admin_action_free(struct admin_action *act);
 /* Applies a committing transaction's deferred user changes in order, then
  * calls done (possibly before returning if one fails at once). */
 int admin_actions_run(struct cypher_commit_req *req,
 		      void (*done)(struct cypher_commit_req *req, int status));
 int64_t engine_now_ms(void);
+/* Refuses a statement the system database does not run (system_db.c):
+ * GRAFT_OK on any other database and for administration commands; else
+ * Neo4j's SemanticError quoting query (text already redacted). */
+int system_db_check(struct cypher_engine *e, const char *db,
+		    const struct ast *root, const char *query,
+		    struct cypher_error *err);
 
 /* Schema catalog (schema.c) */
 int schema_load(struct cypher_engine *e);

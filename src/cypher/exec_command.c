@@ -5,6 +5,8 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include <openssl/crypto.h>
+
 #include "engine_int.h"
 #include "ops.h"
 
@@ -69,8 +71,6 @@ static int defer_action(struct exec_ctx *x, struct admin_action *act)
 	return 0;
 }
 
-static void actions_free_one(struct admin_action *act);
-
 static int defer_schema(struct exec_ctx *x, uint16_t op, const char *name,
 			const char *label, const char *key)
 {
@@ -84,7 +84,7 @@ static int defer_schema(struct exec_ctx *x, uint16_t op, const char *name,
 	act->label = strdup(label);
 	act->key = strdup(key);
 	if (!act->db || !act->name || !act->label || !act->key) {
-		actions_free_one(act);
+		admin_action_free(act);
 		return exec_oom(x);
 	}
 	return defer_action(x, act);
@@ -281,11 +281,15 @@ static int drop_constraint(struct exec_ctx *x, struct ast *a)
 
 /* Users: checked and evaluated now, applied at commit --------------------- */
 
-static int secret_value(struct exec_ctx *x, struct ast *e, char **out)
+/* Evaluates a password expression into a counted copy (a password is any
+ * bytes, NUL included). */
+static int secret_value(struct exec_ctx *x, struct ast *e, char **out,
+			size_t *len)
 {
 	struct graft_value v;
 
 	*out = NULL;
+	*len = 0;
 	if (e == NULL)
 		return 0;
 	if (eval(x, e, &v) < 0)
@@ -295,19 +299,27 @@ static int secret_value(struct exec_ctx *x, struct ast *e, char **out)
 		return exec_fail(x, "TypeError",
 				 "A password must be a String");
 	}
-	*out = strdup(v.u.s->data);
-	memset(v.u.s->data, 0, v.u.s->len);
+	*out = malloc((size_t)v.u.s->len + 1);
+	if (*out != NULL) {
+		memcpy(*out, v.u.s->data, (size_t)v.u.s->len + 1);
+		*len = v.u.s->len;
+	}
+	OPENSSL_cleanse(v.u.s->data, v.u.s->len);
 	graft_value_free(&v);
 	return *out ? 0 : exec_oom(x);
 }
 
-static void actions_free_one(struct admin_action *act)
+void admin_action_free(struct admin_action *act)
 {
 	free(act->db);
 	free(act->label);
 	free(act->key);
 	free(act->name);
+	if (act->password != NULL)
+		OPENSSL_cleanse(act->password, act->password_len);
 	free(act->password);
+	if (act->old_password != NULL)
+		OPENSSL_cleanse(act->old_password, act->old_password_len);
 	free(act->old_password);
 	free(act);
 }
@@ -316,6 +328,7 @@ static int defer(struct exec_ctx *x, struct ast *a)
 {
 	struct cypher_tx *t = x->ctx;
 	struct admin_action *act = calloc(1, sizeof *act);
+	bool current = a->op == ADM_ALTER_CURRENT_USER;
 
 	if (t->e->security == NULL) {
 		free(act);
@@ -340,14 +353,15 @@ static int defer(struct exec_ctx *x, struct ast *a)
 	act->name = strdup(a->name ? a->name : t->user);
 	if (act->name == NULL ||
 	    secret_value(x, a->n > 0 ? a->kids[0] : NULL,
-			 a->op == ADM_ALTER_CURRENT_USER ? &act->old_password
-							 : &act->password) < 0 ||
-	    (a->op == ADM_ALTER_CURRENT_USER &&
-	     secret_value(x, a->kids[1], &act->password) < 0)) {
+			 current ? &act->old_password : &act->password,
+			 current ? &act->old_password_len
+				 : &act->password_len) < 0 ||
+	    (current && secret_value(x, a->kids[1], &act->password,
+				     &act->password_len) < 0)) {
 		bool oom = act->name == NULL;
 
 		act->next = NULL;
-		actions_free_one(act);
+		admin_action_free(act);
 		return oom ? exec_oom(x) : -1;
 	}
 	x->stats->system_updates++;
@@ -521,8 +535,8 @@ static int start_action(struct actions_run *r)
 	struct security *s = r->commit->tx->e->security;
 	struct admin_action *a = r->cur;
 	bool tolerant = a->flags & AST_F_IF_EXISTS;
-	struct security_alter alt = {a->password, a->change_required,
-				     a->suspended};
+	struct security_alter alt = {a->password, a->password_len,
+				     a->change_required, a->suspended};
 
 	memset(&r->req, 0, sizeof r->req);
 	r->req.data = r;
@@ -537,6 +551,7 @@ static int start_action(struct actions_run *r)
 		return database_action(r);
 	case ADM_CREATE_USER:
 		return security_create_user(s, &r->req, a->name, a->password,
+					    a->password_len,
 					    a->change_required == 1,
 					    a->suspended == 1, tolerant,
 					    action_done);
@@ -549,8 +564,23 @@ static int start_action(struct actions_run *r)
 	default:
 		return security_change_own_password(s, &r->req, a->name,
 						    a->old_password,
-						    a->password, action_done);
+						    a->old_password_len,
+						    a->password,
+						    a->password_len, action_done);
 	}
+}
+
+/* The actions committed to the system database after the statement's own
+ * (empty) commit there, so a bookmark of that commit would predate them:
+ * the bookmark moves to what the system database has applied now, which
+ * includes every action. (A statement run on another database keeps that
+ * database's bookmark; see docs/cypher.md.) */
+static void cover_system_changes(struct cypher_commit_req *c)
+{
+	struct db *sys = dbms_get(c->tx->e->dbms, "system");
+
+	if (sys != NULL && c->tx->db == sys && db_last_txid(sys) > c->txid)
+		c->txid = db_last_txid(sys);
 }
 
 static void next_action(struct actions_run *r)
@@ -561,6 +591,7 @@ static void next_action(struct actions_run *r)
 
 	if (r->cur == NULL) {
 		free(r);
+		cover_system_changes(c);
 		done(c, GRAFT_OK);
 		return;
 	}

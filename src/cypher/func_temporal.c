@@ -721,8 +721,8 @@ static int from_epoch(struct cypher_fctx *fc, int64_t secs, int64_t nanos,
 {
 	secs += temporal_floor_div(nanos, TEMPORAL_NANOS);
 	nanos = temporal_floor_mod(nanos, TEMPORAL_NANOS);
-	if (secs > INT64_C(31556889864403199) ||
-	    secs < -INT64_C(31557014167219200))
+	if (secs >= (GRAFT_DATE_DAYS_MAX + 1) * GRAFT_DAY_SECS ||
+	    secs < GRAFT_DATE_DAYS_MIN * GRAFT_DAY_SECS)
 		return cypher_fail(fc, "ArgumentError",
 				   "Instant exceeds the supported range");
 	return temporal_from_utc(out, secs, (int32_t)nanos, NULL, 0);

@@ -9,6 +9,7 @@
 #include <strings.h>
 
 #include "parser_int.h"
+#include "redact.h"
 
 /* Errors ---------------------------------------------------------------- */
 
@@ -82,6 +83,10 @@ void *fail(struct parser *p, const char *expected)
 	if (t->kind == LEX_END)
 		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,
 				"Invalid input: expected %s but the query ended",
+				expected);
+	else if (redact_token_secret(&p->lx, p->st->text, p->i))
+		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,
+				"Invalid input " REDACTED ": expected %s",
 				expected);
 	else
 		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,

@@ -331,7 +331,7 @@ static int show_databases(struct cypher_proc_call *c)
 			continue;
 		rv = emit(c, str(name), str(is_system ? "system" : "standard"),
 			  str_list(NULL, 0), str("read-write"),
-			  str("localhost:7687"), str("primary"),
+			  str(c->tx->e->o.bolt_address), str("primary"),
 			  graft_value_bool(true), str("online"), str("online"),
 			  str(""), graft_value_bool(is_default),
 			  graft_value_bool(is_default), graft_value_null(),

@@ -819,8 +819,7 @@ bool temporal_add_months(int64_t days, int64_t months, int64_t *out)
 
 static bool day_in_range(int64_t days)
 {
-	/* About +-999999999 years. */
-	return days < INT64_C(365243219162) && days > -INT64_C(365243219162);
+	return days >= GRAFT_DATE_DAYS_MIN && days <= GRAFT_DATE_DAYS_MAX;
 }
 
 /* A DATETIME: months and days move the local date (the offset re-resolved

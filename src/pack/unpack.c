@@ -264,6 +264,22 @@ static bool set_offset(struct graft_ext *x, int64_t off)
 	return off >= -MAX_OFFSET && off <= MAX_OFFSET;
 }
 
+static bool set_days(struct graft_ext *x, int64_t days)
+{
+	x->days = days;
+	return days >= GRAFT_DATE_DAYS_MIN && days <= GRAFT_DATE_DAYS_MAX;
+}
+
+/* Seconds since the epoch of a local date-time, or of an instant whose
+ * offset (up to MAX_OFFSET) is not known here, within the supported
+ * dates. */
+static bool set_epoch_secs(struct graft_ext *x, int64_t secs, int64_t slack)
+{
+	x->secs = secs;
+	return secs >= GRAFT_DATE_DAYS_MIN * GRAFT_DAY_SECS - slack &&
+	       secs < (GRAFT_DATE_DAYS_MAX + 1) * GRAFT_DAY_SECS + slack;
+}
+
 /* Fills x from checked fields f; false if a field is out of range. A zone
  * id's offset is left 0: PackStream does not carry it and this layer has no
  * time-zone database. */
@@ -272,24 +288,27 @@ static bool fill_ext(struct graft_ext *x, uint8_t tag,
 {
 	switch (tag) {
 	case PACK_TAG_DATE:
-		x->days = f[0].u.i;
-		return true;
+		return set_days(x, f[0].u.i);
 	case PACK_TAG_LOCALTIME:
 		return split_day_nanos(x, f[0].u.i);
 	case PACK_TAG_TIME:
 		return split_day_nanos(x, f[0].u.i) && set_offset(x, f[1].u.i);
 	case PACK_TAG_LOCALDATETIME:
+		return set_epoch_secs(x, f[0].u.i, 0) && set_nanos(x, f[1].u.i);
 	case PACK_TAG_DATETIME_ZONE:
 	case PACK_TAG_DATETIME_ZONE_LEGACY:
-		x->secs = f[0].u.i;
-		return set_nanos(x, f[1].u.i);
+		return set_epoch_secs(x, f[0].u.i, MAX_OFFSET) &&
+		       set_nanos(x, f[1].u.i);
 	case PACK_TAG_DATETIME:
-		x->secs = f[0].u.i;
-		return set_nanos(x, f[1].u.i) && set_offset(x, f[2].u.i);
+		return set_epoch_secs(x, f[0].u.i, MAX_OFFSET) &&
+		       set_nanos(x, f[1].u.i) && set_offset(x, f[2].u.i);
 	case PACK_TAG_DATETIME_LEGACY:
-		if (!set_nanos(x, f[1].u.i) || !set_offset(x, f[2].u.i))
+		/* local seconds, then the instant */
+		if (!set_epoch_secs(x, f[0].u.i, 0) || !set_nanos(x, f[1].u.i) ||
+		    !set_offset(x, f[2].u.i))
 			return false;
-		return !__builtin_sub_overflow(f[0].u.i, f[2].u.i, &x->secs);
+		x->secs = f[0].u.i - f[2].u.i;
+		return true;
 	case PACK_TAG_DURATION:
 		x->months = f[0].u.i;
 		x->days = f[1].u.i;
@@ -320,7 +339,9 @@ static int build_ext(const struct struct_spec *s, struct graft_value *f,
 		graft_value_free(out);
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "PackStream %s at byte %zu has a field out "
-				  "of range",
+				  "of range (dates run from year -999999999 to "
+				  "+999999999, offsets to 18 hours, nanoseconds "
+				  "to 999999999)",
 				  s->name, at);
 	}
 	if (strchr(s->fields, 's') != NULL) {

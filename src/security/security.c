@@ -311,19 +311,37 @@ static int out_of_memory(struct security_req *req)
 	return req_fail(req, GRAFT_ENOMEM, OUT_OF_MEMORY, "out of memory");
 }
 
-static void wipe(char **p)
+static void wipe(char **p, size_t *len)
 {
 	if (*p == NULL)
 		return;
-	OPENSSL_cleanse(*p, strlen(*p));
+	OPENSSL_cleanse(*p, *len);
 	free(*p);
 	*p = NULL;
+	*len = 0;
+}
+
+static void wipe_passwords(struct security_req *req)
+{
+	wipe(&req->password, &req->password_len);
+	wipe(&req->old_password, &req->old_password_len);
+}
+
+/* A copy of the len bytes at p, NUL-terminated, or NULL. */
+static char *secret_dup(const char *p, size_t len)
+{
+	char *d = len < SIZE_MAX ? malloc(len + 1) : NULL;
+
+	if (d != NULL) {
+		memcpy(d, p, len);
+		d[len] = '\0';
+	}
+	return d;
 }
 
 static void req_release(struct security_req *req)
 {
-	wipe(&req->password);
-	wipe(&req->old_password);
+	wipe_passwords(req);
 	free(req->stored);
 	req->stored = NULL;
 	free(req->credentials);
@@ -333,7 +351,8 @@ static void req_release(struct security_req *req)
 }
 
 static int req_init(struct security *s, struct security_req *req, int op,
-		    const char *name, const char *password, security_cb cb)
+		    const char *name, const char *password,
+		    size_t password_len, security_cb cb)
 {
 	void *data = req->data;
 
@@ -345,7 +364,9 @@ static int req_init(struct security *s, struct security_req *req, int op,
 	req->change = -1;
 	req->suspend = -1;
 	req->name = strdup(name);
-	req->password = password != NULL ? strdup(password) : NULL;
+	req->password = password != NULL ? secret_dup(password, password_len)
+					 : NULL;
+	req->password_len = password != NULL ? password_len : 0;
 	if (req->name == NULL || (password != NULL && req->password == NULL)) {
 		req_release(req);
 		return out_of_memory(req);
@@ -354,9 +375,9 @@ static int req_init(struct security *s, struct security_req *req, int op,
 }
 
 static int check_password(struct security *s, struct security_req *req,
-			  const char *password)
+			  size_t len)
 {
-	if (strlen(password) >= s->o.min_password_length)
+	if (len >= s->o.min_password_length)
 		return GRAFT_OK;
 	return req_fail(req, GRAFT_EINVAL, INVALID_ARGS,
 			"A password must be at least %u characters.",
@@ -368,7 +389,7 @@ static void work_cb(uv_work_t *w)
 {
 	struct security_req *req = w->data;
 	char *pw = req->password;
-	size_t len = pw != NULL ? strlen(pw) : 0;
+	size_t len = req->password_len;
 	const char *against = req->stored != NULL ? req->stored : req->s->dummy;
 
 	if (req->op == OP_AUTH) {
@@ -376,8 +397,8 @@ static void work_cb(uv_work_t *w)
 		return;
 	}
 	if (req->check_old) {
-		req->matches = credentials_verify(
-			against, req->old_password, strlen(req->old_password));
+		req->matches = credentials_verify(against, req->old_password,
+						  req->old_password_len);
 		req->same_as_old = credentials_verify(against, pw, len);
 	}
 	if (pw == NULL)
@@ -496,7 +517,7 @@ static void auth_done(struct security_req *req)
 			      "authentication details too many times in a "
 			      "row.");
 	} else if (!req->matches || req->stored == NULL ||
-		   req->user_suspended) {
+		   req->user_suspended || req->bad_name) {
 		record_failure(s, req->name);
 		rv = req_fail(req, GRAFT_EINVAL, UNAUTHORIZED,
 			      "The client is unauthorized due to "
@@ -511,20 +532,24 @@ static void auth_done(struct security_req *req)
 }
 
 int security_authenticate(struct security *s, struct security_req *req,
-			  const char *user, const char *password,
+			  const char *user, size_t user_len,
+			  const char *password, size_t password_len,
 			  security_cb cb)
 {
-	int rv = req_init(s, req, OP_AUTH, user, password, cb);
+	int rv = req_init(s, req, OP_AUTH, user, password, password_len, cb);
 
 	if (rv != GRAFT_OK)
 		return rv;
+	/* "alice\0x" is not alice: it fails as an unknown user does, after
+	 * the same hashing. */
+	req->bad_name = memchr(user, '\0', user_len) != NULL;
 	/* A locked-out user gets no hashing at all; a disabled auth none. */
-	if (s->o.auth_enabled && !locked_out(s, user)) {
-		rv = read_user(s, req);
+	if (s->o.auth_enabled && !locked_out(s, req->name)) {
+		rv = req->bad_name ? GRAFT_OK : read_user(s, req);
 		if (rv != GRAFT_OK)
 			goto err;
 	} else {
-		wipe(&req->password);
+		wipe_passwords(req);
 	}
 	queue_work(req);
 	return GRAFT_OK;
@@ -721,8 +746,7 @@ static void write_after_work(struct security_req *req)
 	struct db_tx *tx;
 	int rv = req->status;
 
-	wipe(&req->password);
-	wipe(&req->old_password);
+	wipe_passwords(req);
 	if (rv == GRAFT_OK)
 		rv = db_tx_begin(s->sys, 0, &tx);
 	if (rv != GRAFT_OK)
@@ -769,15 +793,16 @@ static int name_check(struct security_req *req, const char *name)
 
 /* Checks name and password, then initialises and queues req as op. */
 static int write_submit(struct security *s, struct security_req *req, int op,
-			const char *name, const char *password, int change,
-			int suspend, bool tolerant, security_cb cb)
+			const char *name, const char *password,
+			size_t password_len, int change, int suspend,
+			bool tolerant, security_cb cb)
 {
 	int rv = name_check(req, name);
 
 	if (rv == GRAFT_OK && password != NULL)
-		rv = check_password(s, req, password);
+		rv = check_password(s, req, password_len);
 	if (rv == GRAFT_OK)
-		rv = req_init(s, req, op, name, password, cb);
+		rv = req_init(s, req, op, name, password, password_len, cb);
 	if (rv != GRAFT_OK)
 		return rv;
 	req->change = change;
@@ -800,7 +825,8 @@ int security_seed(struct security *s, struct security_req *req,
 	if (exists)
 		return GRAFT_EEXIST;
 	rv = req_init(s, req, OP_SEED, SECURITY_INITIAL_USER,
-		      SECURITY_INITIAL_PASSWORD, cb);
+		      SECURITY_INITIAL_PASSWORD,
+		      strlen(SECURITY_INITIAL_PASSWORD), cb);
 	if (rv != GRAFT_OK)
 		return rv;
 	req->change = 1;
@@ -808,24 +834,24 @@ int security_seed(struct security *s, struct security_req *req,
 }
 
 int security_set_initial_password(struct security *s, struct security_req *req,
-				  const char *password, bool change_required,
-				  security_cb cb)
+				  const char *password, size_t password_len,
+				  bool change_required, security_cb cb)
 {
 	return write_submit(s, req, OP_INITIAL, SECURITY_INITIAL_USER, password,
-			    change_required, -1, false, cb);
+			    password_len, change_required, -1, false, cb);
 }
 
 int security_create_user(struct security *s, struct security_req *req,
 			 const char *name, const char *password,
-			 bool change_required, bool suspended,
-			 bool if_not_exists, security_cb cb)
+			 size_t password_len, bool change_required,
+			 bool suspended, bool if_not_exists, security_cb cb)
 {
 	if (password == NULL)
 		return req_fail(req, GRAFT_EINVAL, INVALID_ARGS,
 				"A password is required to create user '%s'.",
 				name != NULL ? name : "");
-	return write_submit(s, req, OP_CREATE, name, password, change_required,
-			    suspended, if_not_exists, cb);
+	return write_submit(s, req, OP_CREATE, name, password, password_len,
+			    change_required, suspended, if_not_exists, cb);
 }
 
 int security_alter_user(struct security *s, struct security_req *req,
@@ -833,28 +859,33 @@ int security_alter_user(struct security *s, struct security_req *req,
 			bool if_exists, security_cb cb)
 {
 	return write_submit(s, req, OP_ALTER, name, a->password,
-			    a->change_required, a->suspended, if_exists, cb);
+			    a->password_len, a->change_required, a->suspended,
+			    if_exists, cb);
 }
 
 int security_drop_user(struct security *s, struct security_req *req,
 		       const char *name, bool if_exists, security_cb cb)
 {
-	return write_submit(s, req, OP_DROP, name, NULL, -1, -1, if_exists, cb);
+	return write_submit(s, req, OP_DROP, name, NULL, 0, -1, -1, if_exists,
+			    cb);
 }
 
 int security_change_own_password(struct security *s, struct security_req *req,
 				 const char *user, const char *old_password,
-				 const char *new_password, security_cb cb)
+				 size_t old_len, const char *new_password,
+				 size_t new_len, security_cb cb)
 {
 	int rv = name_check(req, user);
 
 	if (rv == GRAFT_OK)
-		rv = check_password(s, req, new_password);
+		rv = check_password(s, req, new_len);
 	if (rv == GRAFT_OK)
-		rv = req_init(s, req, OP_CHANGE_OWN, user, new_password, cb);
+		rv = req_init(s, req, OP_CHANGE_OWN, user, new_password,
+			      new_len, cb);
 	if (rv != GRAFT_OK)
 		return rv;
-	req->old_password = strdup(old_password);
+	req->old_password = secret_dup(old_password, old_len);
+	req->old_password_len = old_len;
 	if (req->old_password == NULL) {
 		req_release(req);
 		return out_of_memory(req);

@@ -84,12 +84,17 @@ struct security_req {
 	bool user_suspended;  /* as read with stored */
 	bool matches;         /* the password checked matches stored */
 	bool same_as_old;     /* the new password matches stored */
+	bool bad_name;        /* authenticate: the name has a NUL byte */
 	char *name;
 	char *password;       /* wiped and freed once hashed */
 	char *old_password;   /* wiped and freed once checked */
+	size_t password_len, old_password_len;
 	char *stored;         /* credentials read for a check */
 	char *credentials;    /* new credentials to store */
 };
+
+/* Passwords are counted strings (len bytes, any byte allowed), so a
+ * password with a NUL byte is that whole password, never its prefix. */
 
 /* Checks a user's password (the "basic" scheme). GRAFT_OK: authenticated;
  * req->credentials_expired tells that the user must run ALTER CURRENT USER
@@ -100,7 +105,8 @@ struct security_req {
  * max_failed_attempts failures in a row, AuthenticationRateLimit for
  * lock_time, whatever the password. */
 int security_authenticate(struct security *s, struct security_req *req,
-			  const char *user, const char *password,
+			  const char *user, size_t user_len,
+			  const char *password, size_t password_len,
 			  security_cb cb);
 
 /* Creates neo4j/neo4j with the change required, when the system database has
@@ -110,8 +116,8 @@ int security_seed(struct security *s, struct security_req *req,
 /* graft-admin dbms set-initial-password: sets neo4j's password, creating
  * the user if needed; change_required as given. */
 int security_set_initial_password(struct security *s, struct security_req *req,
-				  const char *password, bool change_required,
-				  security_cb cb);
+				  const char *password, size_t password_len,
+				  bool change_required, security_cb cb);
 
 /* CREATE USER name SET PASSWORD pw [CHANGE [NOT] REQUIRED]
  * [SET STATUS SUSPENDED|ACTIVE]. if_not_exists: an existing user is no
@@ -119,13 +125,14 @@ int security_set_initial_password(struct security *s, struct security_req *req,
  * InvalidArguments (user exists, password too short, empty name). */
 int security_create_user(struct security *s, struct security_req *req,
 			 const char *name, const char *password,
-			 bool change_required, bool suspended,
-			 bool if_not_exists, security_cb cb);
+			 size_t password_len, bool change_required,
+			 bool suspended, bool if_not_exists, security_cb cb);
 
 /* ALTER USER name [SET PASSWORD pw] [CHANGE [NOT] REQUIRED]
  * [SET STATUS …]: each part optional. */
 struct security_alter {
 	const char *password;     /* NULL: unchanged */
+	size_t password_len;
 	int change_required;      /* -1 unchanged, 0 not required, 1 required */
 	int suspended;            /* -1 unchanged, 0 active, 1 suspended */
 };
@@ -146,7 +153,8 @@ int security_drop_user(struct security *s, struct security_req *req,
  * requirement. */
 int security_change_own_password(struct security *s, struct security_req *req,
 				 const char *user, const char *old_password,
-				 const char *new_password, security_cb cb);
+				 size_t old_len, const char *new_password,
+				 size_t new_len, security_cb cb);
 
 /* SHOW USERS ---------------------------------------------------------------
  * Reads the committed system database; synchronous. */

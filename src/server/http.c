@@ -4,11 +4,19 @@
 
 #include <stdio.h>
 #include <string.h>
+#include <strings.h>
 
 #include <graft.h>
+#include <openssl/crypto.h>
+#include <openssl/evp.h>
 
 #include "../db/dbms.h"
+#include "../util/err.h"
 #include "net.h"
+
+/* Room for the decoded credentials of any header that fits the request
+ * buffer (base64: 3 bytes per 4 characters). */
+#define HTTP_CREDENTIALS_MAX 6144
 
 bool http_request_complete(const char *buf, size_t len)
 {
@@ -25,24 +33,41 @@ static const char *status_text(int status)
 		return "OK";
 	case 400:
 		return "Bad Request";
+	case 401:
+		return "Unauthorized";
+	case 403:
+		return "Forbidden";
 	case 404:
 		return "Not Found";
 	case 405:
 		return "Method Not Allowed";
+	case 429:
+		return "Too Many Requests";
+	case 500:
+		return "Internal Server Error";
 	default:
 		return "Request Header Fields Too Large";
 	}
 }
 
+/* headers: extra header lines, each ending in CRLF ("" for none). */
+static size_t respond_with(char *out, size_t cap, int status,
+			   const char *headers, const char *type,
+			   const char *body)
+{
+	int n = snprintf(out, cap,
+			 "HTTP/1.1 %d %s\r\n%sContent-Type: %s\r\n"
+			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
+			 status, status_text(status), headers, type,
+			 strlen(body), body);
+
+	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+}
+
 static size_t respond(char *out, size_t cap, int status, const char *type,
 		      const char *body)
 {
-	int n = snprintf(out, cap,
-			 "HTTP/1.1 %d %s\r\nContent-Type: %s\r\n"
-			 "Content-Length: %zu\r\nConnection: close\r\n\r\n%s",
-			 status, status_text(status), type, strlen(body), body);
-
-	return n < 0 ? 0 : (size_t)n < cap ? (size_t)n : cap - 1;
+	return respond_with(out, cap, status, "", type, body);
 }
 
 size_t http_error(char *out, size_t cap, int status, const char *reason)
@@ -95,19 +120,158 @@ static size_t cluster_check(struct net *net, const char *path, char *out,
 	return respond(out, cap, 200, "application/json", body);
 }
 
-size_t http_respond(struct net *net, const char *buf, size_t len, char *out,
-		    size_t cap)
-{
-	char method[16], path[512];
+/* Authentication ----------------------------------------------------------
+ * Neo4j's answers: 401 with a Basic challenge for a missing or wrong
+ * password, 429 while the user is locked out, 403 until a required password
+ * change is made (over Bolt). */
 
-	(void)len;
-	if (sscanf(buf, "%15s %511s HTTP/1.", method, path) != 2)
-		return http_error(out, cap, 400, "malformed request line");
+static size_t auth_error(char *out, size_t cap, int status, const char *code,
+			 const char *message)
+{
+	char body[512];
+
+	snprintf(body, sizeof body,
+		 "{\"errors\": [{\"code\": \"%.80s\", \"message\": \"%.300s\"}]}\n",
+		 code, message);
+	return respond_with(out, cap, status,
+			    status == 401 ? "WWW-Authenticate: Basic realm=\"Neo4j\"\r\n"
+					  : "",
+			    "application/json", body);
+}
+
+static size_t unauthorized(struct http_exchange *x, const char *message)
+{
+	return auth_error(x->out, x->cap, 401,
+			  "Neo.ClientError.Security.Unauthorized", message);
+}
+
+static bool needs_auth(const struct net *net)
+{
+	return net->security != NULL && net->cluster_status_auth &&
+	       security_auth_enabled(net->security);
+}
+
+/* The value of header name (case-insensitive) in the request head buf,
+ * without leading blanks, up to the end of its line: *vlen bytes. */
+static const char *header(const char *buf, size_t len, const char *name,
+			  size_t *vlen)
+{
+	size_t n = strlen(name), i, end;
+
+	for (i = 0; i + 2 + n < len; i++) {
+		if (buf[i] != '\n' || strncasecmp(buf + i + 1, name, n) != 0 ||
+		    buf[i + 1 + n] != ':')
+			continue;
+		i += 2 + n;
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		for (end = i; end < len && buf[end] != '\r' && buf[end] != '\n';)
+			end++;
+		*vlen = end - i;
+		return buf + i;
+	}
+	return NULL;
+}
+
+/* Decodes "Basic <base64 of user:password>" into buf (NUL-terminated user
+ * at buf, password of *pwlen bytes after it). False if malformed. */
+static bool basic_credentials(const char *v, size_t vlen, unsigned char *buf,
+			      const char **password, size_t *pwlen)
+{
+	size_t pad = 0;
+	int n;
+	unsigned char *colon;
+
+	if (vlen < 6 || strncasecmp(v, "Basic ", 6) != 0)
+		return false;
+	v += 6;
+	vlen -= 6;
+	if (vlen == 0 || vlen % 4 != 0 || vlen / 4 * 3 > HTTP_CREDENTIALS_MAX)
+		return false;
+	n = EVP_DecodeBlock(buf, (const unsigned char *)v, (int)vlen);
+	while (pad < 2 && v[vlen - 1 - pad] == '=')
+		pad++;
+	if (n < 0 || (size_t)n < pad)
+		return false;
+	n -= (int)pad;
+	colon = memchr(buf, ':', (size_t)n);
+	if (colon == NULL || memchr(buf, '\0', (size_t)(colon - buf)) != NULL)
+		return false;
+	*colon = '\0';
+	*password = (const char *)colon + 1;
+	*pwlen = (size_t)(buf + n - (colon + 1));
+	return true;
+}
+
+static void auth_cb(struct security_req *req, int status)
+{
+	struct http_exchange *x = req->data;
+	size_t n;
+
+	if (status == GRAFT_OK && req->credentials_expired)
+		n = auth_error(x->out, x->cap, 403,
+			       "Neo.ClientError.Security.Forbidden",
+			       "User is required to change their password.");
+	else if (status == GRAFT_OK)
+		n = cluster_check(x->net, x->path, x->out, x->cap);
+	else if (strcmp(req->error.code,
+			"Neo.ClientError.Security.AuthenticationRateLimit") == 0)
+		n = auth_error(x->out, x->cap, 429, req->error.code,
+			       "Too many failed authentication requests. "
+			       "Please wait and try again.");
+	else if (strcmp(req->error.code,
+			"Neo.ClientError.Security.Unauthorized") == 0)
+		n = unauthorized(x, "Invalid username or password.");
+	else
+		n = auth_error(x->out, x->cap, 500, req->error.code,
+			       req->error.message);
+	x->cb(x, n);
+}
+
+/* Checks the request's credentials, then answers the cluster endpoint in
+ * x->path: 0 when the check started (x->cb answers), else the response. */
+static size_t authenticate(struct http_exchange *x, const char *buf,
+			   size_t len)
+{
+	unsigned char creds[HTTP_CREDENTIALS_MAX + 1];
+	const char *v, *password = NULL;
+	size_t vlen, pwlen = 0, n = 0;
+
+	v = header(buf, len, "Authorization", &vlen);
+	if (v == NULL)
+		return unauthorized(x, "No authentication header supplied.");
+	if (!basic_credentials(v, vlen, creds, &password, &pwlen))
+		n = auth_error(x->out, x->cap, 400,
+			       "Neo.ClientError.Request.InvalidFormat",
+			       "Invalid authentication header: use Basic "
+			       "with base64 of user:password.");
+	x->auth.data = x;
+	if (n == 0 && security_authenticate(x->net->security, &x->auth,
+					    (const char *)creds,
+					    strlen((const char *)creds),
+					    password, pwlen,
+					    auth_cb) != GRAFT_OK)
+		n = auth_error(x->out, x->cap, 500, x->auth.error.code,
+			       x->auth.error.message);
+	OPENSSL_cleanse(creds, sizeof creds);
+	return n;
+}
+
+size_t http_respond(struct http_exchange *x, const char *buf, size_t len,
+		    http_cb cb)
+{
+	char method[16];
+
+	if (sscanf(buf, "%15s %511s HTTP/1.", method, x->path) != 2)
+		return http_error(x->out, x->cap, 400, "malformed request line");
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
-		return http_error(out, cap, 405, "only GET is supported");
-	if (strcmp(path, "/") == 0)
-		return discovery(net, out, cap);
-	if (strncmp(path, "/db/", 4) == 0)
-		return cluster_check(net, path, out, cap);
-	return http_error(out, cap, 404, "no such endpoint");
+		return http_error(x->out, x->cap, 405, "only GET is supported");
+	if (strcmp(x->path, "/") == 0)
+		return discovery(x->net, x->out, x->cap);
+	if (strncmp(x->path, "/db/", 4) != 0)
+		return http_error(x->out, x->cap, 404, "no such endpoint");
+	if (!needs_auth(x->net))
+		return cluster_check(x->net, x->path, x->out, x->cap);
+	x->cb = cb;
+	return authenticate(x, buf, len);
 }

@@ -23,9 +23,12 @@ struct net_conn {
 	uv_tcp_t tcp;
 	uv_timer_t timer;
 	uv_write_t wr;
+	struct http_exchange http;
 	struct net *net;
 	struct net_conn *prev, *next;
-	unsigned handles; /* open handles; freed when it reaches 0 */
+	/* open handles, plus one while a password check is pending; freed
+	 * when it reaches 0 */
+	unsigned handles;
 	bool closing;
 	size_t len;
 	char out[1024];
@@ -55,9 +58,8 @@ static void maybe_closed(struct net *net)
 	}
 }
 
-static void conn_handle_close_cb(uv_handle_t *h)
+static void conn_release(struct net_conn *c)
 {
-	struct net_conn *c = h->data;
 	struct net *net = c->net;
 
 	if (--c->handles > 0)
@@ -65,6 +67,11 @@ static void conn_handle_close_cb(uv_handle_t *h)
 	conn_unlink(c);
 	free(c);
 	maybe_closed(net);
+}
+
+static void conn_handle_close_cb(uv_handle_t *h)
+{
+	conn_release(h->data);
 }
 
 static void conn_close(struct net_conn *c)
@@ -103,6 +110,17 @@ static void conn_reply(struct net_conn *c, const void *p, size_t n)
 		conn_close(c);
 }
 
+/* A password check finished: answer, unless the connection closed
+ * meanwhile (timeout, shutdown). */
+static void http_answered_cb(struct http_exchange *x, size_t n)
+{
+	struct net_conn *c = x->data;
+
+	if (!c->closing)
+		conn_reply(c, c->out, n);
+	conn_release(c);
+}
+
 static void http_input(struct net_conn *c)
 {
 	size_t n;
@@ -113,10 +131,19 @@ static void http_input(struct net_conn *c)
 		n = http_error(c->out, sizeof c->out, 431,
 			       "request header larger than 8 KiB");
 	} else {
-		n = http_respond(c->net, (const char *)c->buf, c->len, c->out,
-				 sizeof c->out);
+		c->http.data = c;
+		c->http.net = c->net;
+		c->http.out = c->out;
+		c->http.cap = sizeof c->out;
+		n = http_respond(&c->http, (const char *)c->buf, c->len,
+				 http_answered_cb);
 	}
-	conn_reply(c, c->out, n);
+	if (n > 0) {
+		conn_reply(c, c->out, n);
+		return;
+	}
+	uv_read_stop((uv_stream_t *)&c->tcp);
+	c->handles++;
 }
 
 static void conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)

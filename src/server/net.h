@@ -14,6 +14,8 @@
 
 enum net_kind { NET_BOLT, NET_HTTP };
 
+struct security;
+
 struct net_conn;
 
 struct net_listener {
@@ -34,6 +36,8 @@ struct net {
 	struct net_listener bolt;
 	struct net_listener http;
 	struct bolt_server *bolt_srv; /* serves accepted Bolt connections */
+	struct security *security;  /* checks HTTP Basic credentials */
+	bool cluster_status_auth;   /* dbms.security.cluster_status_auth_enabled */
 	struct net_conn *conns; /* open HTTP connections, to close at shutdown */
 	unsigned n_conns;
 	uint64_t handshake_timeout_ms;

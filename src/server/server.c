@@ -177,6 +177,7 @@ static int start_engine(struct server *s, char *errmsg)
 {
 	struct security_options so;
 	struct cypher_engine_options eo;
+	struct graft_address a;
 	int rv;
 
 	security_options_from_config(s->cfg, &so);
@@ -196,6 +197,9 @@ static int start_engine(struct server *s, char *errmsg)
 	eo.memory_total_max = memory_total_max(s->cfg);
 	eo.max_transactions = (uint32_t)graft_config_int(
 		s->cfg, "db.transaction.concurrent.maximum");
+	graft_config_address(s->cfg, "server.bolt.advertised_address", &a);
+	snprintf(eo.bolt_address, sizeof eo.bolt_address, "%s:%u", a.host,
+		 a.port);
 	rv = cypher_engine_new(s->dbms, &eo, &s->engine);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot start the Cypher engine: "
@@ -280,6 +284,9 @@ static int start_listeners(struct server *s, char *errmsg)
 	s->net.loop = &s->loop;
 	s->net.dbms = s->dbms;
 	s->net.handshake_timeout_ms = HANDSHAKE_TIMEOUT_MS;
+	s->net.security = s->security;
+	s->net.cluster_status_auth = graft_config_bool(
+		s->cfg, "dbms.security.cluster_status_auth_enabled");
 	graft_config_address(s->cfg, "server.bolt.advertised_address", &a);
 	snprintf(s->net.bolt_advertised, sizeof s->net.bolt_advertised,
 		 "%s:%u", a.host, a.port);

@@ -37,6 +37,13 @@ enum graft_value_type {
 	GRAFT_VALUE_TYPE_COUNT
 };
 
+/* The dates a temporal value may hold, as days since 1970-01-01: years
+ * -999999999 to +999999999, the range of java.time and so of Neo4j. Values
+ * outside it are refused where they enter (PackStream, construction). */
+#define GRAFT_DATE_DAYS_MIN INT64_C(-365243219162)
+#define GRAFT_DATE_DAYS_MAX INT64_C(365241780471)
+#define GRAFT_DAY_SECS INT64_C(86400)
+
 /* Highest type a property may hold. */
 #define GRAFT_VALUE_STORABLE_MAX GRAFT_VALUE_POINT
 

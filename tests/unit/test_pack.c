@@ -394,6 +394,39 @@ static void test_pack_refuses_malformed_input(void **state)
 			 GRAFT_ECORRUPT);
 }
 
+/* A one-field structure tag (Date) or two-field one (LocalDateTime, with
+ * nanos 0) holding n as a 64-bit integer: its result. */
+static int decode_struct_int64(uint8_t tag, int64_t n)
+{
+	uint8_t b[13] = {tag == 'D' ? 0xB1 : 0xB2, tag, 0xCB};
+	uint64_t u = (uint64_t)n;
+
+	for (int i = 0; i < 8; i++)
+		b[3 + i] = (uint8_t)(u >> (56 - 8 * i));
+	b[11] = 0x00;
+	return decode_bytes(b, tag == 'D' ? 11 : 12);
+}
+
+/* Days of 2^63-1 once made year -25252734927764585: every temporal value
+ * from a client lies within years -999999999 .. +999999999. */
+static void test_pack_refuses_dates_outside_the_supported_years(void **state)
+{
+	(void)state;
+	assert_int_equal(decode_struct_int64('D', INT64_MAX), GRAFT_ECORRUPT);
+	assert_int_equal(decode_struct_int64('D', INT64_MIN), GRAFT_ECORRUPT);
+	assert_int_equal(decode_struct_int64('D', GRAFT_DATE_DAYS_MAX + 1),
+			 GRAFT_ECORRUPT);
+	assert_int_equal(decode_struct_int64('D', GRAFT_DATE_DAYS_MAX),
+			 GRAFT_OK);
+	assert_int_equal(decode_struct_int64('D', GRAFT_DATE_DAYS_MIN),
+			 GRAFT_OK);
+	assert_int_equal(decode_struct_int64('d', INT64_MAX), GRAFT_ECORRUPT);
+	assert_int_equal(decode_struct_int64('d', GRAFT_DATE_DAYS_MIN *
+							  GRAFT_DAY_SECS - 1),
+			 GRAFT_ECORRUPT);
+	assert_int_equal(decode_struct_int64('d', 0), GRAFT_OK);
+}
+
 static void test_pack_every_truncation_is_an_error(void **state)
 {
 	struct graft_value m, l, d;
@@ -506,6 +539,7 @@ int main(void)
 		cmocka_unit_test(test_pack_datetime_utc_and_legacy_forms),
 		cmocka_unit_test(test_pack_entities_go_through_the_hook),
 		cmocka_unit_test(test_pack_refuses_malformed_input),
+		cmocka_unit_test(test_pack_refuses_dates_outside_the_supported_years),
 		cmocka_unit_test(test_pack_every_truncation_is_an_error),
 		cmocka_unit_test(test_pack_limits_nesting_depth),
 		cmocka_unit_test(test_pack_struct_header_reads_tag),

@@ -119,15 +119,24 @@ static void expect_started(int rv, struct security_req *req)
 			 req->error.message);
 }
 
-static struct outcome auth(struct fixture *f, const char *user,
-			   const char *pw)
+/* Logs in with counted strings (which may hold NUL bytes). */
+static struct outcome auth_n(struct fixture *f, const char *user,
+			     size_t user_len, const char *pw, size_t pw_len)
 {
 	struct outcome out = {0};
 	struct security_req req = {.data = &out};
 
-	expect_started(security_authenticate(f->s, &req, user, pw, req_cb), &req);
+	expect_started(security_authenticate(f->s, &req, user, user_len, pw,
+					     pw_len, req_cb),
+		       &req);
 	run_until_done(f, &out);
 	return out;
+}
+
+static struct outcome auth(struct fixture *f, const char *user,
+			   const char *pw)
+{
+	return auth_n(f, user, strlen(user), pw, strlen(pw));
 }
 
 static void assert_ok(struct outcome out)
@@ -153,17 +162,25 @@ static void seed(struct fixture *f)
 	assert_ok(out);
 }
 
-static struct outcome create(struct fixture *f, const char *name,
-			     const char *pw, bool change, bool if_not_exists)
+static struct outcome create_n(struct fixture *f, const char *name,
+			       const char *pw, size_t pw_len, bool change,
+			       bool if_not_exists)
 {
 	struct outcome out = {0};
 	struct security_req req = {.data = &out};
 
-	expect_started(security_create_user(f->s, &req, name, pw, change, false,
-					    if_not_exists, req_cb),
+	expect_started(security_create_user(f->s, &req, name, pw, pw_len,
+					    change, false, if_not_exists,
+					    req_cb),
 		       &req);
 	run_until_done(f, &out);
 	return out;
+}
+
+static struct outcome create(struct fixture *f, const char *name,
+			     const char *pw, bool change, bool if_not_exists)
+{
+	return create_n(f, name, pw, strlen(pw), change, if_not_exists);
 }
 
 static struct outcome alter(struct fixture *f, const char *name,
@@ -197,8 +214,9 @@ static struct outcome change_own(struct fixture *f, const char *user,
 	struct outcome out = {0};
 	struct security_req req = {.data = &out};
 
-	expect_started(security_change_own_password(f->s, &req, user, old, pw,
-						    req_cb),
+	expect_started(security_change_own_password(f->s, &req, user, old,
+						    strlen(old), pw,
+						    strlen(pw), req_cb),
 		       &req);
 	run_until_done(f, &out);
 	return out;
@@ -330,23 +348,25 @@ static void test_short_password_is_refused_at_once(void **state)
 
 	seed(f);
 	assert_int_equal(security_change_own_password(f->s, &req, "neo4j",
-						      "neo4j", "short", req_cb),
+						      "neo4j", 5, "short", 5,
+						      req_cb),
 			 GRAFT_EINVAL);
 	assert_string_equal(req.error.code, INVALID);
 	assert_non_null(strstr(req.error.message, "at least 8 characters"));
-	assert_int_equal(security_create_user(f->s, &req, "bob", "1234567",
+	assert_int_equal(security_create_user(f->s, &req, "bob", "1234567", 7,
 					      true, false, false, req_cb),
 			 GRAFT_EINVAL);
-	assert_int_equal(security_create_user(f->s, &req, "", "12345678", true,
-					      false, false, req_cb),
+	assert_int_equal(security_create_user(f->s, &req, "", "12345678", 8,
+					      true, false, false, req_cb),
 			 GRAFT_EINVAL);
 }
 
 static void test_create_alter_drop_and_list(void **state)
 {
 	struct fixture *f = *state;
-	struct security_alter suspend = {NULL, -1, 1}, activate = {NULL, -1, 0};
-	struct security_alter repass = {"bobsecond", 1, -1};
+	struct security_alter suspend = {NULL, 0, -1, 1},
+			      activate = {NULL, 0, -1, 0};
+	struct security_alter repass = {"bobsecond", 9, 1, -1};
 	struct security_user *users;
 	struct outcome out;
 	size_t n;
@@ -398,10 +418,10 @@ static void test_queued_writes_apply_in_order(void **state)
 				      {.data = &out[2]}};
 
 	expect_started(security_create_user(f->s, &req[0], "dave", "davepass",
-					    false, false, false, req_cb),
+					    8, false, false, false, req_cb),
 		       &req[0]);
 	expect_started(security_create_user(f->s, &req[1], "dave", "davepass2",
-					    false, false, false, req_cb),
+					    9, false, false, false, req_cb),
 		       &req[1]);
 	expect_started(security_drop_user(f->s, &req[2], "dave", false, req_cb),
 		       &req[2]);
@@ -427,9 +447,10 @@ static void test_concurrent_logins_all_answered(void **state)
 		/* Failures under names of their own: no lock-out here. */
 		snprintf(ghost, sizeof ghost, "ghost%d", i);
 		req[i] = (struct security_req){.data = &out[i]};
-		expect_started(security_authenticate(f->s, &req[i],
-						     i % 2 ? "neo4j" : ghost,
-						     "neo4j", req_cb),
+		expect_started(security_authenticate(
+				       f->s, &req[i], i % 2 ? "neo4j" : ghost,
+				       strlen(i % 2 ? "neo4j" : ghost), "neo4j",
+				       5, req_cb),
 			       &req[i]);
 	}
 	run_until_done(f, &out[9]);
@@ -463,7 +484,7 @@ static void test_set_initial_password(void **state)
 	struct security_req req = {.data = &out};
 
 	expect_started(security_set_initial_password(f->s, &req, "initial123",
-						     false, req_cb),
+						     10, false, req_cb),
 		       &req);
 	run_until_done(f, &out);
 	assert_ok(out);
@@ -474,12 +495,29 @@ static void test_set_initial_password(void **state)
 	assert_int_equal(security_seed(f->s, &req, req_cb), GRAFT_EEXIST);
 	out = (struct outcome){0};
 	expect_started(security_set_initial_password(f->s, &req, "initial456",
-						     true, req_cb),
+						     10, true, req_cb),
 		       &req);
 	run_until_done(f, &out);
 	out = auth(f, "neo4j", "initial456");
 	assert_ok(out);
 	assert_true(out.expired);
+}
+
+/* Passwords are counted: "pw\0x" is neither "pw" nor anything cut at the
+ * NUL, and a name with a NUL is not the name before it. */
+static void test_password_with_nul_is_the_whole_password(void **state)
+{
+	struct fixture *f = *state;
+	static const char nul_pw[] = "nulpass1\0tail";
+
+	seed(f);
+	assert_ok(create(f, "ada", "adapass1", false, false));
+	assert_code(auth_n(f, "ada", 3, "adapass1\0x", 10), UNAUTHORIZED);
+	assert_ok(auth(f, "ada", "adapass1"));
+	assert_code(auth_n(f, "ada\0x", 5, "adapass1", 8), UNAUTHORIZED);
+	assert_ok(create_n(f, "bea", nul_pw, sizeof nul_pw - 1, false, false));
+	assert_code(auth(f, "bea", "nulpass1"), UNAUTHORIZED);
+	assert_ok(auth_n(f, "bea", 3, nul_pw, sizeof nul_pw - 1));
 }
 
 static void test_auth_disabled_accepts_anyone(void **state)
@@ -510,6 +548,7 @@ int main(void)
 		T(test_concurrent_logins_all_answered),
 		T(test_users_survive_a_restart),
 		T(test_set_initial_password),
+		T(test_password_with_nul_is_the_whole_password),
 		T(test_auth_disabled_accepts_anyone),
 #undef T
 	};
