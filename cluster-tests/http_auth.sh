@@ -8,7 +8,6 @@
 write_conf "$T/graft.conf" "$T/home"
 "$GRAFT_ADMIN" --config "$T/graft.conf" dbms set-initial-password 'http-secret-1' >/dev/null
 start_graftd "$T/graft.conf" "$HTTP_PORT" "$T/graftd.out"
-wait_port "$BOLT_PORT"
 id=$(cat "$T/home/data/dbms/server_id")
 
 step "no credentials: 401 with a Basic challenge, for any database name"
@@ -26,8 +25,8 @@ out=$(http_get_auth "$HTTP_PORT" /db/neo4j/cluster/status 'neo4j:wrong-password'
 expect_in "$out" "401 Unauthorized" "wrong password"
 expect_in "$out" "Invalid username or password." "wrong password message"
 exec 5<>"/dev/tcp/127.0.0.1/$HTTP_PORT"
-printf 'GET /db/neo4j/cluster/status HTTP/1.1\r\nAuthorization: Bearer x\r\n\r\n' >&5
-out=$(cat <&5)
+send 5 'GET /db/neo4j/cluster/status HTTP/1.1\r\nAuthorization: Bearer x\r\n\r\n'
+out=$(timeout "$BUDGET" cat <&5)
 exec 5>&-
 expect_in "$out" "400 Bad Request" "a Bearer token"
 

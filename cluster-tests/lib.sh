@@ -103,9 +103,8 @@ http_get() {
 # http_get_auth PORT PATH USER:PASSWORD: the same with HTTP Basic auth.
 http_get_auth() {
 	exec 5<>"/dev/tcp/127.0.0.1/$1"
-	printf 'GET %s HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic %s\r\n\r\n' \
-		"$2" "$(printf '%s' "$3" | base64 -w0)" >&5
-	cat <&5
+	send 5 "GET $2 HTTP/1.1\r\nHost: localhost\r\nAuthorization: Basic $(printf '%s' "$3" | base64 -w0)\r\n\r\n"
+	timeout "$BUDGET" cat <&5
 	exec 5>&-
 }
 
