@@ -7,7 +7,8 @@
  * last PULL get its SUCCESS with the new bookmark. Explicit (BEGIN): the
  * same without the commit, which COMMIT makes, answering {bookmark}.
  * Bookmarks are "<database>:<transaction id>"; a request carrying one this
- * server has not applied yet waits (polling) up to bookmark_timeout_ms. */
+ * server has not applied yet waits up to bookmark_timeout_ms, woken by the
+ * database when it applies the transaction (db_watch), not by polling. */
 #include "session_int.h"
 
 #include <ctype.h>
@@ -18,8 +19,6 @@
 
 #include "../util/err.h"
 #include "wire.h"
-
-#define BOOKMARK_POLL_MS 5
 
 static uint64_t ms_since(uint64_t start_ns)
 {
@@ -80,21 +79,82 @@ static bool parse_bookmark(const struct graft_value *v, struct bolt_bookmark *b)
 	return (size_t)(p - v->u.s->data) == v->u.s->len;
 }
 
-/* The first bookmark this server has not applied yet, or NULL. A bookmark
- * of a database that no longer exists is no reason to wait. */
+/* The first bookmark this server has not applied yet (and its database),
+ * or NULL. A bookmark of a database that no longer exists is no reason to
+ * wait. */
 static const struct bolt_bookmark *first_unapplied(struct bolt_session *s,
-						   uint64_t *at)
+						   struct db **dbp)
 {
 	struct dbms *m = cypher_engine_dbms(s->env->engine);
 
 	for (size_t i = 0; i < s->nbookmarks; i++) {
 		struct db *db = dbms_get(m, s->bookmarks[i].db);
 		if (db != NULL && db_last_txid(db) < s->bookmarks[i].txid) {
-			*at = db_last_txid(db);
+			*dbp = db;
 			return &s->bookmarks[i];
 		}
 	}
 	return NULL;
+}
+
+void bolt_bookmarks_stop_wait(struct bolt_session *s)
+{
+	uv_timer_stop(&s->timer);
+	db_unwatch(&s->bookmark_watch);
+	s->wait = BOLT_WAIT_NONE;
+}
+
+/* Fails the waiting request with code and msg. */
+static int bookmark_fail(struct bolt_session *s, const char *code,
+			 const char *msg)
+{
+	bolt_bookmarks_stop_wait(s);
+	bolt_bookmarks_clear(s);
+	bolt_request_free(&s->pending);
+	return bolt_fail(s, code, msg);
+}
+
+static void bookmark_applied_cb(struct db_watch *w, int status);
+
+/* Watches the first bookmark not applied yet. BOLT_STEP_DONE when none is
+ * left (the wait is over), BOLT_STEP_WAIT while watching, or the failure's
+ * step when that database is shutting down. */
+static int bookmark_watch_next(struct bolt_session *s)
+{
+	char msg[GRAFT_ERRMSG_SIZE];
+	const struct bolt_bookmark *b;
+	struct db *db;
+
+	b = first_unapplied(s, &db);
+	if (b == NULL) {
+		bolt_bookmarks_stop_wait(s);
+		bolt_bookmarks_clear(s);
+		return BOLT_STEP_DONE;
+	}
+	s->bookmark_watch.data = s;
+	if (db_watch(db, &s->bookmark_watch, b->txid, bookmark_applied_cb) ==
+	    GRAFT_OK)
+		return BOLT_STEP_WAIT;
+	snprintf(msg, sizeof msg,
+		 "Database '%s' is shutting down before it reached "
+		 "transaction %llu of the bookmark; retry once it is "
+		 "available", b->db, (unsigned long long)b->txid);
+	return bookmark_fail(s, "Neo.TransientError.General.DatabaseUnavailable",
+			     msg);
+}
+
+/* The watched transaction was applied (or its database closed: looked up
+ * again); the next bookmark, or the request that waited. */
+static void bookmark_applied_cb(struct db_watch *w, int status)
+{
+	struct bolt_session *s = w->data;
+	int step;
+
+	(void)status;
+	step = bookmark_watch_next(s);
+	if (step == BOLT_STEP_WAIT)
+		return;
+	bolt_wake(s, step == BOLT_STEP_DONE ? bolt_continue_pending(s) : step);
 }
 
 static void bookmark_timer_cb(uv_timer_t *t)
@@ -102,15 +162,11 @@ static void bookmark_timer_cb(uv_timer_t *t)
 	struct bolt_session *s = t->data;
 	const struct bolt_bookmark *b;
 	char msg[GRAFT_ERRMSG_SIZE];
-	uint64_t at = 0;
-	int step;
+	struct db *db;
 
-	b = first_unapplied(s, &at);
-	if (b != NULL && uv_now(s->env->loop) < s->wait_deadline)
-		return;
-	uv_timer_stop(t);
-	s->wait = BOLT_WAIT_NONE;
-	if (b == NULL) {
+	b = first_unapplied(s, &db);
+	if (b == NULL) { /* applied, its watch not yet called back */
+		bolt_bookmarks_stop_wait(s);
 		bolt_bookmarks_clear(s);
 		bolt_wake(s, bolt_continue_pending(s));
 		return;
@@ -121,12 +177,10 @@ static void bookmark_timer_cb(uv_timer_t *t)
 		 "db.transaction.bookmark_ready_timeout",
 		 b->db, (unsigned long long)b->txid,
 		 (unsigned long long)s->env->cfg.bookmark_timeout_ms,
-		 (unsigned long long)at);
-	bolt_bookmarks_clear(s);
-	bolt_request_free(&s->pending);
-	step = bolt_fail(s, "Neo.TransientError.Transaction.BookmarkTimeout",
-			 msg);
-	bolt_wake(s, step);
+		 (unsigned long long)db_last_txid(db));
+	bolt_wake(s, bookmark_fail(
+			     s, "Neo.TransientError.Transaction.BookmarkTimeout",
+			     msg));
 }
 
 int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
@@ -134,7 +188,7 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 {
 	char msg[GRAFT_ERRMSG_SIZE];
 	uint32_t n = list != NULL ? list->u.list->len : 0;
-	uint64_t at;
+	int step;
 
 	*failed = false;
 	if (n == 0)
@@ -156,15 +210,12 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 		return bolt_fail(s, "Neo.ClientError.Transaction.InvalidBookmark",
 				 msg);
 	}
-	if (first_unapplied(s, &at) == NULL) {
-		bolt_bookmarks_clear(s);
-		return BOLT_STEP_DONE;
-	}
 	s->wait = BOLT_WAIT_BOOKMARK;
-	s->wait_deadline = uv_now(s->env->loop) + s->env->cfg.bookmark_timeout_ms;
-	uv_timer_start(&s->timer, bookmark_timer_cb, BOOKMARK_POLL_MS,
-		       BOOKMARK_POLL_MS);
-	return BOLT_STEP_WAIT;
+	uv_timer_start(&s->timer, bookmark_timer_cb,
+		       s->env->cfg.bookmark_timeout_ms, 0);
+	step = bookmark_watch_next(s);
+	*failed = step != BOLT_STEP_DONE && step != BOLT_STEP_WAIT;
+	return step;
 }
 
 /* Transactions -------------------------------------------------------------- */

@@ -446,8 +446,7 @@ int bolt_session_interrupt(struct bolt_session *s, bool full)
 	if (!full && s->wait != BOLT_WAIT_BOOKMARK)
 		return BOLT_STEP_WAIT;
 	if (!full) {
-		uv_timer_stop(&s->timer);
-		s->wait = BOLT_WAIT_NONE;
+		bolt_bookmarks_stop_wait(s);
 		bolt_bookmarks_clear(s);
 		bolt_request_free(&s->pending);
 	}
@@ -516,9 +515,7 @@ void bolt_session_close(struct bolt_session *s,
 	s->closing = true;
 	s->closed_cb = closed_cb;
 	s->closed_data = data;
-	if (s->wait == BOLT_WAIT_BOOKMARK) {
-		uv_timer_stop(&s->timer);
-		s->wait = BOLT_WAIT_NONE;
-	}
+	if (s->wait == BOLT_WAIT_BOOKMARK)
+		bolt_bookmarks_stop_wait(s);
 	finish_close(s);
 }

@@ -4,6 +4,7 @@
 #ifndef GRAFT_BOLT_SESSION_INT_H
 #define GRAFT_BOLT_SESSION_INT_H
 
+#include "../db/db.h"
 #include "../pack/pack.h"
 #include "message.h"
 #include "session.h"
@@ -25,7 +26,7 @@ enum bolt_state {
 enum bolt_wait {
 	BOLT_WAIT_NONE,
 	BOLT_WAIT_AUTH,     /* security_authenticate */
-	BOLT_WAIT_BOOKMARK, /* polling until bookmarks are applied */
+	BOLT_WAIT_BOOKMARK, /* watching until bookmarks are applied */
 	BOLT_WAIT_COMMIT,   /* cypher_tx_commit */
 };
 
@@ -85,7 +86,7 @@ struct bolt_session {
 	struct bolt_request pending;    /* BEGIN or RUN waiting for bookmarks */
 	struct bolt_bookmark *bookmarks; /* owned, nbookmarks */
 	size_t nbookmarks;
-	uint64_t wait_deadline;         /* uv_now ms */
+	struct db_watch bookmark_watch; /* on the first bookmark not applied */
 	uv_timer_t timer;
 	struct security_req auth;
 	struct cypher_commit_req commit;
@@ -127,6 +128,8 @@ int bolt_stream(struct bolt_session *s);
 int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 			 bool *failed);
 void bolt_bookmarks_clear(struct bolt_session *s);
+/* Ends a bookmark wait without answering it: its watch and its timer. */
+void bolt_bookmarks_stop_wait(struct bolt_session *s);
 int bolt_continue_pending(struct bolt_session *s);
 
 /* query.c: results */

@@ -366,6 +366,7 @@ int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	db->last_applied = txid;
 	if (db->next_txid <= txid)
 		db->next_txid = txid + 1;
+	watch_after_apply(db);
 	db_after_apply(db);
 	return GRAFT_OK;
 }

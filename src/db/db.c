@@ -340,7 +340,8 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 	uv_idle_init(loop, &db->deferred_idle);
 	uv_timer_init(loop, &db->cp_timer);
 	db->deferred_idle.data = db->cp_timer.data = db;
-	db->handles_open = 2;
+	watch_init(db);
+	db->handles_open = 3;
 	if (db->o.checkpoint_interval_ms > 0) {
 		uv_timer_start(&db->cp_timer, checkpoint_timer_cb,
 			       db->o.checkpoint_interval_ms,
@@ -381,6 +382,7 @@ static void log_closed_cb(struct txlog *log, void *arg)
 	(void)log;
 	uv_close((uv_handle_t *)&db->deferred_idle, handle_closed_cb);
 	uv_close((uv_handle_t *)&db->cp_timer, handle_closed_cb);
+	watch_close(db, handle_closed_cb);
 }
 
 void db_maybe_finish_close(struct db *db)

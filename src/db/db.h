@@ -57,6 +57,28 @@ void db_recovery_stats(const struct db *db, struct db_recovery_stats *out);
 int db_token(struct db *db, enum graph_token_kind kind, const char *name,
 	     size_t len, uint32_t *out);
 
+/* Watches: to be woken once the database has applied a transaction (a
+ * bookmark wait; later catch-up push and lag), instead of polling. */
+struct db_watch;
+typedef void (*db_watch_cb)(struct db_watch *w, int status);
+/* Caller-owned; must stay alive until cb or db_unwatch. */
+struct db_watch {
+	void *data; /* for the caller */
+	/* private */
+	struct db *db; /* NULL when not waiting */
+	struct db_watch *prev, *next;
+	uint64_t txid;
+	db_watch_cb cb;
+};
+/* Calls cb on the loop thread once db_last_txid(db) >= txid (GRAFT_OK; on a
+ * later loop turn, also when it already is), or with GRAFT_ESHUTDOWN when
+ * the database closes first. If this returns an error (GRAFT_ESHUTDOWN:
+ * the database is closing), cb is never called. */
+int db_watch(struct db *db, struct db_watch *w, uint64_t txid,
+	     db_watch_cb cb);
+/* Cancels a watch: cb will not run. Harmless when it is not waiting. */
+void db_unwatch(struct db_watch *w);
+
 /* Starts a checkpoint now unless one is running (GRAFT_EEXIST) or the
  * database is closing (GRAFT_ESHUTDOWN). cb may be NULL. */
 int db_checkpoint(struct db *db, void (*cb)(void *arg, int status), void *arg);

@@ -42,6 +42,10 @@ struct db {
 	 * whose callbacks run on a later loop turn. */
 	struct db_commit_req *deferred_head, *deferred_tail;
 	uv_idle_t deferred_idle;
+	/* Watches waiting for a transaction to be applied (watch.c). */
+	struct db_watch *watch_head;
+	uint64_t watch_min; /* smallest txid waited for; UINT64_MAX: none */
+	uv_idle_t watch_idle;
 	/* Scratch space reused by every commit and apply. */
 	struct idmap vstate;
 	struct graft_buf enc;
@@ -202,6 +206,11 @@ void tx_free(struct db_tx *tx);
 int record_build(const struct db_tx *tx, struct txrec *r);
 
 /* commit.c */
+/* watch.c: the idle handle (one of handles_open), the check after each
+ * apply, and closing (remaining watches get GRAFT_ESHUTDOWN). */
+void watch_init(struct db *db);
+void watch_after_apply(struct db *db);
+void watch_close(struct db *db, uv_close_cb cb);
 void commit_deferred_cb(uv_idle_t *h);
 bool commit_idle(const struct db *db); /* nothing logged or deferred */
 

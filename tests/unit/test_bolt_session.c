@@ -17,6 +17,8 @@
 #include "bolt/session.h"
 #include "bolt/wire.h"
 #include "cypher_fake.h"
+#include "db/db.h"
+#include "db/dbms.h"
 #include "pack/pack.h"
 #include "tmpdir.h"
 #include "util/err.h"
@@ -701,6 +703,46 @@ static void test_bolt_session_bookmarks(void **state)
 	free_resp(r, n);
 }
 
+static void commit_done_cb(struct db_commit_req *req, int status)
+{
+	assert_int_equal(status, GRAFT_OK);
+	*(bool *)req->data = true;
+}
+
+/* A bookmark wait is woken by the database applying the transaction, not
+ * by polling: while it waits no timer is due before the timeout (the loop
+ * would sleep), and the commit alone lets the request go on. */
+static void test_bolt_session_bookmark_wait_wakes_on_apply(void **state)
+{
+	struct fx *f = *state;
+	struct db *db = dbms_get(f->dbms, "neo4j");
+	struct db_commit_req req = {0};
+	struct db_tx *tx;
+	char bookmark[64];
+	uint64_t id;
+	bool done = false;
+
+	login(f);
+	f->env.cfg.bookmark_timeout_ms = 60000;
+	snprintf(bookmark, sizeof bookmark, "neo4j:%llu",
+		 (unsigned long long)db_last_txid(db) + 1);
+	f->woken = false;
+	assert_int_equal(start(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+			       map(1, "bookmarks", list1(str(bookmark)))),
+			 BOLT_STEP_WAIT);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_false(f->woken);
+	assert_true(uv_backend_timeout(&f->loop) > 1000);
+	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	req.data = &done;
+	assert_int_equal(db_commit(tx, &req, commit_done_cb), GRAFT_OK);
+	while (!f->woken)
+		assert_true(uv_run(&f->loop, UV_RUN_ONCE) != 0 || f->woken);
+	assert_true(done);
+	expect_one(f, BOLT_SUCCESS);
+}
+
 static void test_bolt_session_route_and_telemetry(void **state)
 {
 	struct fx *f = *state;
@@ -1011,6 +1053,7 @@ int main(void)
 		T(test_bolt_session_protocol_violations_close),
 		T(test_bolt_session_oversized_request_fails),
 		T(test_bolt_session_bookmarks),
+		T(test_bolt_session_bookmark_wait_wakes_on_apply),
 		T(test_bolt_session_route_and_telemetry),
 		T(test_bolt_session_entities_on_the_wire),
 		T(test_bolt_session_parameters_round_trip),
