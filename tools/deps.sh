@@ -20,7 +20,7 @@ esac
 # configure asks for cmocka (the unit tests build with the rest).
 packages=(gcc make autoconf automake libtool pkg-config
 	libuv1-dev libraft-dev libmsgpack-dev libssl-dev libzstd-dev libcmocka-dev
-	libedit-dev)
+	libedit-dev libpcre2-dev)
 $test && packages+=(systemd)
 missing=()
 for p in "${packages[@]}"; do

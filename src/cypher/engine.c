@@ -9,6 +9,7 @@
 
 #include "engine_int.h"
 #include "plan_int.h"
+#include "regex.h"
 
 #define OOM_CODE "Neo.TransientError.General.OutOfMemoryError"
 
@@ -733,6 +734,7 @@ void cypher_result_close(struct cypher_result *r)
 	free(r->out);
 	free(r->x.pending_deletes);
 	graft_value_free(&r->params);
+	cypher_regex_cache_free(r->x.regex);
 	graft_value_free(&r->planv);
 	release_plan(r);
 	free(r);

@@ -1,7 +1,6 @@
 /* Expression evaluation against the current row. Values produced are owned
  * by the caller; operators and functions come from ops.c and func*.c. */
 #define _GNU_SOURCE
-#include <regex.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -11,6 +10,7 @@
 #include "exec.h"
 #include "ops.h"
 #include "plan_int.h"
+#include "regex.h"
 
 int exec_fail(struct exec_ctx *x, const char *kind, const char *fmt, ...)
 {
@@ -266,83 +266,20 @@ static int in_list(const struct graft_value *v, const struct graft_value *l)
 	return res;
 }
 
-/* Java's shorthand classes in POSIX terms. */
-static const char *regex_class(char c)
-{
-	switch (c) {
-	case 'd': return "[0-9]";
-	case 'D': return "[^0-9]";
-	case 'w': return "[A-Za-z0-9_]";
-	case 'W': return "[^A-Za-z0-9_]";
-	case 's': return "[[:space:]]";
-	case 'S': return "[^[:space:]]";
-	default: return NULL;
-	}
-}
-
-/* Cypher regexes are Java's: translate the common extras (a leading (?i),
- * \d \w \s outside brackets) to POSIX extended syntax, anchored. */
-static char *regex_translate(const struct graft_str *re, int *flags)
-{
-	const char *p = re->data, *end = re->data + re->len;
-	char *out = graft_mem_malloc(re->len * 12 + 8), *o = out;
-	int bracket = 0;
-
-	if (out == NULL)
-		return NULL;
-	*flags = REG_EXTENDED | REG_NOSUB;
-	if (re->len >= 4 && memcmp(p, "(?i)", 4) == 0) {
-		*flags |= REG_ICASE;
-		p += 4;
-	}
-	*o++ = '^';
-	*o++ = '(';
-	for (; p < end; p++) {
-		const char *cls = p + 1 < end && *p == '\\' ? regex_class(p[1])
-							     : NULL;
-
-		if (cls != NULL && !bracket) {
-			o += sprintf(o, "%s", cls);
-			p++;
-			continue;
-		}
-		if (*p == '\\' && p + 1 < end) {
-			*o++ = *p++;
-		} else if (*p == '[') {
-			bracket = 1;
-		} else if (*p == ']') {
-			bracket = 0;
-		}
-		*o++ = *p;
-	}
-	*o++ = ')';
-	*o++ = '$';
-	*o = 0;
-	return out;
-}
-
 static int regex_match(struct exec_ctx *x, const struct graft_value *s,
 		       const struct graft_value *re, int *res)
 {
-	char *pat;
-	regex_t rx;
-	int rc, flags;
+	bool matched;
+	int rv;
 
 	if (s->type != GRAFT_VALUE_STRING || re->type != GRAFT_VALUE_STRING) {
 		*res = CYPHER_NULL;
 		return 0;
 	}
-	pat = regex_translate(re->u.s, &flags);
-	if (pat == NULL)
-		return exec_oom(x);
-	rc = regcomp(&rx, pat, flags);
-	graft_mem_free(pat);
-	if (rc != 0)
-		return exec_fail(x, "ArgumentError", "Invalid regex '%s'",
-				 re->u.s->data);
-	*res = regexec(&rx, s->u.s->data, 0, NULL, 0) == 0 ? CYPHER_TRUE
-							    : CYPHER_FALSE;
-	regfree(&rx);
+	rv = cypher_regex_match(&x->regex, re->u.s, s->u.s, &matched, x->err);
+	if (rv != GRAFT_OK)
+		return exec_rv(x, rv);
+	*res = matched ? CYPHER_TRUE : CYPHER_FALSE;
 	return 0;
 }
 

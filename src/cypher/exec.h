@@ -18,6 +18,7 @@
 
 struct exec_ctx;
 struct op;
+struct cypher_regex_cache;
 
 struct op_vt {
 	const char *name; /* operator name in EXPLAIN / PROFILE */
@@ -85,6 +86,7 @@ struct exec_ctx {
 	/* the transaction's memory tracker, entered while the statement
 	 * runs: every value and buffer of the statement counts in it */
 	struct graft_mem *mem;
+	struct cypher_regex_cache *regex; /* =~ patterns compiled; owned */
 	bool *terminated;          /* set from elsewhere */
 	/* nodes deleted while they still had relationships: retried at the
 	 * end of the statement (DELETE n, r in any order works) */
