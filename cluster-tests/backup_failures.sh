@@ -46,7 +46,7 @@ run_rc rc admin database backup --from="$FROM" --to-path="$T/n" neo4j nosuch
 expect_in "$out" "Backup of nosuch FAILED: backup server $FROM: database nosuch does not exist" "unknown database"
 
 step "--from addresses are tried in order; an unreachable server fails clearly"
-dead=127.0.0.1:$(free_port)
+claim_port; dead=127.0.0.1:$PORT
 run_rc rc admin database backup --from="$dead,$FROM" --to-path="$T/n" --type=FULL neo4j
 [ "$rc" -eq 0 ] || fail "second --from not used: exit $rc: $out"
 expect_in "$out" "Backup of neo4j from $FROM: FULL" "second address"

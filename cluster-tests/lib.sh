@@ -11,11 +11,16 @@ LOAD=$B/cluster-tests/graft-load
 mkdir -p "$B/cluster-tests/tmp"
 T=$(mktemp -d "$B/cluster-tests/tmp/$(basename "$0" .sh).XXXXXX")
 PIDS=()
+PORTS_DIR=$B/cluster-tests/tmp/ports
+CLAIMED=()
 
 cleanup() {
 	local rc=$?
 	for p in "${PIDS[@]:-}"; do
 		[ -n "$p" ] && kill -9 "$p" 2>/dev/null || true
+	done
+	for p in "${CLAIMED[@]:-}"; do
+		[ -n "$p" ] && rmdir "$PORTS_DIR/$p" 2>/dev/null || true
 	done
 	if [ $rc -eq 0 ]; then rm -rf "$T"; else echo "kept $T for diagnosis" >&2; fi
 }
@@ -55,11 +60,23 @@ send() {
 
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
-free_port() {
+# claim_port: a loopback port nobody listens on, below the kernel's ephemeral
+# range (an outgoing connection of any process may take a port inside it
+# between our check and the server's bind), and claimed with an atomic mkdir
+# so that suites running side by side (make -j) never pick the same one. The
+# claim is dropped at exit. The port is left in $PORT; call it in the shell
+# itself, not in $(...), so that the claim is recorded in this shell.
+EPHEMERAL_LOW=$(cut -f1 /proc/sys/net/ipv4/ip_local_port_range 2>/dev/null || echo 32768)
+mkdir -p "$PORTS_DIR"
+claim_port() {
 	local p
 	while :; do
-		p=$((20000 + RANDOM % 40000))
-		port_free "$p" && { echo "$p"; return; }
+		p=$((10000 + RANDOM % (EPHEMERAL_LOW - 10000)))
+		port_free "$p" || continue
+		mkdir "$PORTS_DIR/$p" 2>/dev/null || continue
+		CLAIMED+=("$p")
+		PORT=$p
+		return
 	done
 }
 
@@ -67,9 +84,9 @@ free_port() {
 write_conf() {
 	local f=$1 home=$2
 	shift 2
-	BOLT_PORT=$(free_port)
-	HTTP_PORT=$(free_port)
-	BACKUP_PORT=$(free_port)
+	claim_port; BOLT_PORT=$PORT
+	claim_port; HTTP_PORT=$PORT
+	claim_port; BACKUP_PORT=$PORT
 	{
 		echo "server.directories.neo4j_home=$home"
 		echo "server.bolt.listen_address=127.0.0.1:$BOLT_PORT"
