@@ -4,7 +4,14 @@
  * buffer, messages up to max_message, output up to about out_high before it
  * stops producing records and reading requests (a client that never reads
  * holds at most that much), and timeouts for handshakes and idle
- * connections. Garbage instead of a handshake closes the connection. */
+ * connections. Garbage instead of a handshake closes the connection.
+ *
+ * A peer that has not logged in costs less and for a bounded time: a small
+ * input buffer, requests up to unauth_max_message (a larger one closes the
+ * connection as soon as its size is known, nothing of it is kept), and
+ * auth_timeout_ms to log in. At most max_connections are open: past it the
+ * oldest connection not logged in gives way to the new one, and when every
+ * connection is logged in the new one is closed at once. */
 #ifndef GRAFT_BOLT_BOLT_H
 #define GRAFT_BOLT_BOLT_H
 
@@ -22,12 +29,24 @@ struct bolt_server {
 	uint64_t idle_timeout_ms;      /* no request for this long: close; 0: never */
 	uint64_t keepalive_ms;         /* NOOP interval while a request waits;
 					* 0: none */
+	uint64_t auth_timeout_ms;      /* login must complete within, from
+					* the connection's start or LOGOFF */
+	size_t unauth_max_message;     /* largest request before login */
+	unsigned max_connections;      /* open connections at most; 0: any */
 	void *data;                    /* the caller's */
 	/* private */
 	struct cypher_proc routing;
-	struct bolt_conn *conns;
-	unsigned n_conns;
+	/* Open connections (not closing), oldest first, on one list while
+	 * not logged in and on the other once logged in. */
+	struct bolt_conn_list {
+		struct bolt_conn *head, *tail;
+	} unauth, authed;
+	unsigned n_open;               /* on the two lists */
+	unsigned n_conns;              /* allocated, closing ones too */
+	unsigned trim_peak;            /* n_conns's high mark since a trim */
 	uint64_t next_id;
+	uint64_t refused;              /* connections refused at the cap */
+	uint64_t refusal_logged_ms;    /* when a refusal was last logged */
 	void (*closed_cb)(struct bolt_server *srv);
 };
 
@@ -38,7 +57,7 @@ int bolt_server_register_procedures(struct bolt_server *srv);
 /* Accepts one pending connection of listener (call from its connection
  * callback). srv is filled by the caller (env, timeouts), the rest zero. */
 int bolt_server_accept(struct bolt_server *srv, uv_stream_t *listener);
-/* Open connections. */
+/* Connections allocated (closing ones too). */
 unsigned bolt_server_connections(const struct bolt_server *srv);
 /* Closes every connection (rolling back their transactions); cb runs once
  * all are gone (at once if there are none). */

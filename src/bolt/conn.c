@@ -14,12 +14,23 @@
  * buffer, where a queued RESET is looked for (jump-ahead). So a peer costs
  * at most the input buffer, one message and about two out_high buffers.
  *
+ * Before login a peer is cheap and short-lived: its input buffer is
+ * IN_SIZE_UNAUTH (it grows to IN_SIZE at login), a request past
+ * unauth_max_message closes the connection as soon as the chunks say so
+ * (nothing past that is kept), and one not logged in auth_timeout_ms after
+ * it connected (or sent LOGOFF) is closed. At max_connections the oldest
+ * connection not logged in is closed to make room; if all are logged in,
+ * the newcomer is closed instead (logged at most once a minute). When a
+ * burst of connections has closed (half of the high mark gone) freed heap
+ * is given back to the system.
+ *
  * Failures: wrong magic, no common version, a protocol violation, GOODBYE,
  * a read error or EOF close the connection (after sending what is queued,
  * where there is something to say); a handshake not done within
  * handshake_timeout_ms or no request within idle_timeout_ms closes it too.
- * Closing rolls back the session's transaction; the connection is freed
- * when its socket, timer and session have all closed. */
+ * Closing rolls back the session's transaction and drops its results; the
+ * connection is freed when its socket, timer and session have all
+ * closed. */
 #include "bolt.h"
 
 #include <stdlib.h>
@@ -27,9 +38,20 @@
 
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/mem.h"
 #include "wire.h"
 
 #define IN_SIZE 65536
+/* Enough for any login a driver sends in one read; a larger one is read
+ * in pieces. */
+#define IN_SIZE_UNAUTH 4096
+/* Output buffers larger than this are freed once written, so an idle
+ * connection that once streamed does not keep about 2 x out_high. */
+#define OUT_KEEP 65536
+/* Give freed heap back once this many connections were open and half of
+ * them have closed. */
+#define TRIM_MIN_CONNS 64
+#define REFUSAL_LOG_MS 60000
 
 struct bolt_conn {
 	uv_tcp_t tcp;
@@ -37,11 +59,17 @@ struct bolt_conn {
 	uv_write_t wr;
 	struct bolt_server *srv;
 	struct bolt_conn *prev, *next;
+	struct bolt_conn_list *list; /* srv->unauth or srv->authed; NULL
+				      * once closing */
 	uint64_t id;
+	uint64_t handshake_end; /* loop time the handshake must be done by */
+	uint64_t auth_end;      /* loop time the login must be done by */
 	struct bolt_session *session; /* after the handshake */
 	struct bolt_dechunker dechunk;
 	struct graft_buf out;      /* responses collecting */
 	struct graft_buf inflight; /* responses being written */
+	uint8_t *in;               /* in_cap bytes; owned */
+	size_t in_cap;
 	size_t in_start, in_len;   /* unconsumed input is in[in_start..in_len) */
 	unsigned handles;          /* open handles and session; freed at 0 */
 	bool reading;
@@ -50,28 +78,62 @@ struct bolt_conn {
 	bool full;                 /* a result paused on output */
 	bool close_after_flush;
 	bool closing;
-	uint8_t in[IN_SIZE];
 };
 
 static void conn_process(struct bolt_conn *c);
 static void set_step(struct bolt_conn *c, int step);
 static void arm_timer(struct bolt_conn *c);
 
-static void conn_free(struct bolt_conn *c)
+static void list_append(struct bolt_conn_list *l, struct bolt_conn *c)
 {
-	struct bolt_server *srv = c->srv;
+	c->list = l;
+	c->next = NULL;
+	c->prev = l->tail;
+	if (l->tail != NULL)
+		l->tail->next = c;
+	else
+		l->head = c;
+	l->tail = c;
+}
+
+static void list_remove(struct bolt_conn *c)
+{
+	struct bolt_conn_list *l = c->list;
 
 	if (c->prev != NULL)
 		c->prev->next = c->next;
 	else
-		srv->conns = c->next;
+		l->head = c->next;
 	if (c->next != NULL)
 		c->next->prev = c->prev;
+	else
+		l->tail = c->prev;
+	c->prev = c->next = NULL;
+	c->list = NULL;
+}
+
+/* After a burst of connections closed, their buffers are free but the heap
+ * keeps the pages: hand them back (O(heap), so only at half the mark). */
+static void maybe_trim(struct bolt_server *srv)
+{
+	if (srv->trim_peak >= TRIM_MIN_CONNS &&
+	    srv->n_conns <= srv->trim_peak / 2) {
+		graft_mem_trim();
+		srv->trim_peak = srv->n_conns;
+	}
+}
+
+static void conn_free(struct bolt_conn *c)
+{
+	struct bolt_server *srv = c->srv;
+
 	srv->n_conns--;
 	bolt_dechunker_free(&c->dechunk);
 	graft_buf_free(&c->out);
 	graft_buf_free(&c->inflight);
+	free(c->in);
 	free(c);
+	maybe_trim(srv);
 	if (srv->n_conns == 0 && srv->closed_cb != NULL) {
 		void (*cb)(struct bolt_server *) = srv->closed_cb;
 		srv->closed_cb = NULL;
@@ -100,6 +162,8 @@ static void conn_close(struct bolt_conn *c)
 	if (c->closing)
 		return;
 	c->closing = true;
+	list_remove(c);
+	c->srv->n_open--;
 	if (c->session != NULL) {
 		c->handles++;
 		bolt_session_close(c->session, session_closed_cb, c);
@@ -115,7 +179,10 @@ static void write_cb(uv_write_t *req, int status)
 	int step;
 
 	c->writing = false;
-	graft_buf_reset(&c->inflight);
+	if (c->inflight.cap > OUT_KEEP)
+		graft_buf_free(&c->inflight);
+	else
+		graft_buf_reset(&c->inflight);
 	if (c->closing)
 		return;
 	if (status != 0) {
@@ -157,10 +224,29 @@ static void flush(struct bolt_conn *c)
 	}
 }
 
+static bool authenticated(const struct bolt_conn *c)
+{
+	return c->list == &c->srv->authed;
+}
+
+/* Whether the timer runs to the handshake or login deadline (else it is
+ * the keep-alive or idle timer). */
+static bool login_pending(const struct bolt_conn *c)
+{
+	return !authenticated(c) && (c->session == NULL || c->auth_end != 0);
+}
+
 static void timer_cb(uv_timer_t *t)
 {
 	struct bolt_conn *c = t->data;
 
+	if (login_pending(c)) {
+		graft_debug("closing bolt-%llu: %s", (unsigned long long)c->id,
+			    c->session == NULL ? "no handshake in time"
+					       : "not logged in in time");
+		conn_close(c);
+		return;
+	}
 	if (c->waiting) {
 		/* Keep-alive while a request waits; the driver may time out
 		 * reads otherwise. */
@@ -168,10 +254,21 @@ static void timer_cb(uv_timer_t *t)
 			flush(c);
 		return;
 	}
-	graft_debug("closing bolt-%llu: %s", (unsigned long long)c->id,
-		    c->session == NULL ? "no handshake in time"
-				       : "idle for too long");
+	graft_debug("closing bolt-%llu: idle for too long",
+		    (unsigned long long)c->id);
 	conn_close(c);
+}
+
+/* The earlier of the handshake and login deadlines that apply, as a delay
+ * from now. */
+static uint64_t unauth_delay(const struct bolt_conn *c)
+{
+	uint64_t now = uv_now(c->srv->env.loop);
+	uint64_t end = c->auth_end;
+
+	if (c->session == NULL && (end == 0 || c->handshake_end < end))
+		end = c->handshake_end;
+	return end > now ? end - now : 0;
 }
 
 /* (Re)arms the timer for the current phase. */
@@ -179,17 +276,58 @@ static void arm_timer(struct bolt_conn *c)
 {
 	struct bolt_server *srv = c->srv;
 
-	if (c->waiting && srv->keepalive_ms > 0)
+	if (c->closing)
+		return;
+	if (login_pending(c))
+		uv_timer_start(&c->timer, timer_cb, unauth_delay(c), 0);
+	else if (c->waiting && srv->keepalive_ms > 0)
 		uv_timer_start(&c->timer, timer_cb, srv->keepalive_ms,
 			       srv->keepalive_ms);
 	else if (c->waiting)
 		uv_timer_stop(&c->timer);
-	else if (c->session == NULL)
-		uv_timer_start(&c->timer, timer_cb, srv->handshake_timeout_ms, 0);
 	else if (srv->idle_timeout_ms > 0)
 		uv_timer_start(&c->timer, timer_cb, srv->idle_timeout_ms, 0);
 	else
 		uv_timer_stop(&c->timer);
+}
+
+static size_t unauth_max_message(const struct bolt_server *srv)
+{
+	size_t max = srv->env.cfg.max_message;
+
+	return srv->unauth_max_message > 0 && srv->unauth_max_message < max
+		       ? srv->unauth_max_message
+		       : max;
+}
+
+/* Moves the connection between the logged-in and the not-logged-in list
+ * when the session's login state changed, with the limits of its new
+ * state. */
+static void update_auth(struct bolt_conn *c)
+{
+	struct bolt_server *srv = c->srv;
+	bool now = bolt_session_authenticated(c->session);
+	uint8_t *in;
+
+	if (c->closing || now == authenticated(c))
+		return;
+	list_remove(c);
+	if (!now) { /* LOGOFF: a new login deadline */
+		list_append(&srv->unauth, c);
+		c->dechunk.max = unauth_max_message(srv);
+		c->auth_end = srv->auth_timeout_ms > 0
+				      ? uv_now(srv->env.loop) +
+						srv->auth_timeout_ms
+				      : 0;
+		return;
+	}
+	list_append(&srv->authed, c);
+	c->dechunk.max = srv->env.cfg.max_message;
+	/* A larger input buffer, if memory allows; the small one works. */
+	if (c->in_cap < IN_SIZE && (in = realloc(c->in, IN_SIZE)) != NULL) {
+		c->in = in;
+		c->in_cap = IN_SIZE;
+	}
 }
 
 /* Takes the session's step (enum bolt_step); any progress re-arms the
@@ -199,6 +337,7 @@ static void set_step(struct bolt_conn *c, int step)
 	c->waiting = step == BOLT_STEP_WAIT;
 	c->full = step == BOLT_STEP_FULL;
 	c->close_after_flush = step == BOLT_STEP_CLOSE;
+	update_auth(c);
 	arm_timer(c);
 }
 
@@ -221,7 +360,7 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 		c->in_start = 0;
 	}
 	b->base = (char *)c->in + c->in_len;
-	b->len = IN_SIZE - c->in_len;
+	b->len = c->in_cap - c->in_len;
 }
 
 static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
@@ -248,7 +387,7 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
 static void update_reading(struct bolt_conn *c)
 {
 	bool want = !c->closing && !c->close_after_flush &&
-		    c->in_len < IN_SIZE;
+		    c->in_len < c->in_cap;
 
 	if (want && !c->reading)
 		c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb,
@@ -307,6 +446,13 @@ static void feed(struct bolt_conn *c)
 			return;
 		}
 		c->in_start += used;
+		if (c->dechunk.too_big && !authenticated(c)) {
+			graft_debug("closing bolt-%llu: a request of more than "
+				    "%zu bytes before login",
+				    (unsigned long long)c->id, c->dechunk.max);
+			conn_close(c);
+			return;
+		}
 		if (!complete)
 			continue;
 		step = bolt_session_handle(c->session, c->dechunk.msg.data,
@@ -348,29 +494,74 @@ out:
 		update_reading(c);
 }
 
+/* At the cap, the oldest connection not logged in makes room; returns
+ * false if every open connection is logged in. */
+static bool make_room(struct bolt_server *srv)
+{
+	struct bolt_conn *oldest = srv->unauth.head;
+
+	if (srv->max_connections == 0 || srv->n_open < srv->max_connections)
+		return true;
+	if (oldest == NULL)
+		return false;
+	graft_debug("closing bolt-%llu: not logged in, and %u connections "
+		    "are open (server.bolt.max_connections)",
+		    (unsigned long long)oldest->id, srv->n_open);
+	conn_close(oldest);
+	return true;
+}
+
+static void log_refusal(struct bolt_server *srv)
+{
+	uint64_t now = uv_now(srv->env.loop);
+
+	srv->refused++;
+	if (srv->refusal_logged_ms != 0 &&
+	    now - srv->refusal_logged_ms < REFUSAL_LOG_MS)
+		return;
+	srv->refusal_logged_ms = now;
+	graft_warn("Bolt connection refused: %u logged-in connections are "
+		   "open, the limit server.bolt.max_connections (%llu refused "
+		   "so far); raise it if these clients are expected",
+		   srv->n_open, (unsigned long long)srv->refused);
+}
+
 int bolt_server_accept(struct bolt_server *srv, uv_stream_t *listener)
 {
 	struct bolt_conn *c = calloc(1, sizeof *c);
+	bool room = make_room(srv);
+	uint64_t now = uv_now(srv->env.loop);
 
-	if (c == NULL)
+	if (c == NULL || (c->in = malloc(IN_SIZE_UNAUTH)) == NULL) {
+		free(c);
 		return GRAFT_ENOMEM;
+	}
 	c->srv = srv;
 	c->id = ++srv->next_id;
-	bolt_dechunker_init(&c->dechunk, srv->env.cfg.max_message);
+	c->in_cap = IN_SIZE_UNAUTH;
+	c->handshake_end = now + srv->handshake_timeout_ms;
+	c->auth_end = srv->auth_timeout_ms > 0 ? now + srv->auth_timeout_ms
+					       : 0;
+	bolt_dechunker_init(&c->dechunk, unauth_max_message(srv));
 	graft_buf_init(&c->out);
 	graft_buf_init(&c->inflight);
 	uv_tcp_init(srv->env.loop, &c->tcp);
 	uv_timer_init(srv->env.loop, &c->timer);
 	c->tcp.data = c->timer.data = c;
 	c->handles = 2;
-	c->next = srv->conns;
-	if (srv->conns != NULL)
-		srv->conns->prev = c;
-	srv->conns = c;
+	list_append(&srv->unauth, c);
+	srv->n_open++;
 	srv->n_conns++;
+	if (srv->n_conns > srv->trim_peak)
+		srv->trim_peak = srv->n_conns;
 	if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
 		conn_close(c);
 		return GRAFT_EIO;
+	}
+	if (!room) { /* accepted only to be closed: it leaves the backlog */
+		log_refusal(srv);
+		conn_close(c);
+		return GRAFT_OK;
 	}
 	uv_tcp_nodelay(&c->tcp, 1);
 	arm_timer(c);
@@ -393,6 +584,8 @@ void bolt_server_close(struct bolt_server *srv,
 			cb(srv);
 		return;
 	}
-	for (struct bolt_conn *c = srv->conns; c != NULL; c = c->next)
-		conn_close(c);
+	while (srv->unauth.head != NULL)
+		conn_close(srv->unauth.head);
+	while (srv->authed.head != NULL)
+		conn_close(srv->authed.head);
 }

@@ -455,6 +455,11 @@ int bolt_session_interrupt(struct bolt_session *s, bool full)
 	return bolt_step_of(bolt_write_ignored(s->out));
 }
 
+bool bolt_session_authenticated(const struct bolt_session *s)
+{
+	return s->authenticated;
+}
+
 bool bolt_session_waiting(const struct bolt_session *s)
 {
 	return s->wait != BOLT_WAIT_NONE;

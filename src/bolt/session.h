@@ -66,6 +66,9 @@ int bolt_session_resume(struct bolt_session *s);
  * session is INTERRUPTED (IGNORED up to the RESET). A login or a commit in
  * progress finishes first. Returns the step the blocking request now has. */
 int bolt_session_interrupt(struct bolt_session *s, bool full);
+/* Whether the session is logged in (HELLO or LOGON succeeded, no LOGOFF
+ * since). */
+bool bolt_session_authenticated(const struct bolt_session *s);
 /* Whether the session waits for an asynchronous step. */
 bool bolt_session_waiting(const struct bolt_session *s);
 /* Rolls back what is open and frees the session once nothing it started

@@ -58,9 +58,16 @@ void bolt_dechunker_free(struct bolt_dechunker *d)
 	graft_buf_free(&d->msg);
 }
 
+/* A buffer that held a large request is freed, not kept for the
+ * connection's life. */
+#define MSG_KEEP 65536
+
 void bolt_dechunker_next(struct bolt_dechunker *d)
 {
-	graft_buf_reset(&d->msg);
+	if (d->msg.cap > MSG_KEEP)
+		graft_buf_free(&d->msg);
+	else
+		graft_buf_reset(&d->msg);
 	d->in_message = false;
 	d->too_big = false;
 }

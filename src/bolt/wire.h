@@ -55,7 +55,7 @@ void bolt_dechunker_free(struct bolt_dechunker *d);
  * are skipped. GRAFT_OK or GRAFT_ENOMEM. */
 int bolt_dechunk(struct bolt_dechunker *d, const uint8_t *p, size_t n,
 		 size_t *used, bool *complete);
-/* Forgets the completed message. */
+/* Forgets the completed message (and frees a large buffer). */
 void bolt_dechunker_next(struct bolt_dechunker *d);
 /* Whether part of a message has arrived (for timeouts). */
 bool bolt_dechunker_busy(const struct bolt_dechunker *d);

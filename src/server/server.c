@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
+#include <sys/resource.h>
 #include <unistd.h>
 
 #include "../db/dbms_config.h"
@@ -19,6 +20,10 @@
 #define HANDSHAKE_TIMEOUT_MS 10000
 /* Output a Bolt connection may queue before it pauses a result. */
 #define BOLT_OUT_HIGH (1u << 20)
+/* Descriptors left for everything but Bolt connections (store and log
+ * files, HTTP, backup) when the Bolt cap follows the open-file limit. */
+#define FD_RESERVE 128
+#define BOLT_MIN_CONNECTIONS 16
 
 #define container_of(p, type, member) \
 	((type *)((char *)(p) - offsetof(type, member)))
@@ -220,6 +225,26 @@ static uint64_t bolt_keepalive_ms(const struct graft_config *cfg)
 					"server.bolt.connection_keep_alive");
 }
 
+/* server.bolt.max_connections, or with 0 the open-file limit less what
+ * the rest of the server needs: past it accept() would fail and nobody
+ * could log in. */
+static unsigned bolt_max_connections(const struct graft_config *cfg)
+{
+	int64_t set = graft_config_int(cfg, "server.bolt.max_connections");
+	struct rlimit rl;
+	rlim_t fds;
+
+	if (set > 0)
+		return set > UINT32_MAX ? UINT32_MAX : (unsigned)set;
+	if (getrlimit(RLIMIT_NOFILE, &rl) != 0 || rl.rlim_cur == RLIM_INFINITY)
+		return 0;
+	fds = rl.rlim_cur;
+	return fds > FD_RESERVE + BOLT_MIN_CONNECTIONS
+		       ? (unsigned)(fds > UINT32_MAX ? UINT32_MAX
+						     : fds - FD_RESERVE)
+		       : BOLT_MIN_CONNECTIONS;
+}
+
 static int setup_bolt(struct server *s, char *errmsg)
 {
 	int rv;
@@ -241,6 +266,11 @@ static int setup_bolt(struct server *s, char *errmsg)
 	b->idle_timeout_ms = graft_config_duration_ms(
 		s->cfg, "server.bolt.connection_idle_timeout");
 	b->keepalive_ms = bolt_keepalive_ms(s->cfg);
+	b->auth_timeout_ms = graft_config_duration_ms(
+		s->cfg, "server.bolt.unauth_connection_timeout");
+	b->unauth_max_message = graft_config_size(
+		s->cfg, "server.bolt.unauth_max_inbound_bytes");
+	b->max_connections = bolt_max_connections(s->cfg);
 	rv = bolt_server_register_procedures(b);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot register the routing "

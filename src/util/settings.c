@@ -183,6 +183,23 @@ static const struct graft_setting settings[] = {
 	SIZE("server.bolt.max_message_size", NULL, "64M", 1 * KIB, 0,
 	     "Largest Bolt request accepted; a larger one gets a FAILURE "
 	     "(graft-specific)."),
+	DUR("server.bolt.unauth_connection_timeout",
+	    "internal.dbms.connector.bolt.unauth_connection_timeout "
+	    "dbms.connector.bolt.unsupported_unauth_connection_timeout",
+	    "30s", 0, 0,
+	    "Time a Bolt connection has to log in, from its start or its "
+	    "LOGOFF, before it is closed (0: no limit; Neo4j's internal "
+	    "setting)."),
+	SIZE("server.bolt.unauth_max_inbound_bytes",
+	     "internal.dbms.connector.bolt.unauth_max_inbound_bytes "
+	     "dbms.connector.bolt.unsupported_unauth_max_inbound_bytes",
+	     "8K", 256, 0,
+	     "Largest Bolt request before login (HELLO, LOGON); a larger one "
+	     "closes the connection (Neo4j's internal setting)."),
+	INT("server.bolt.max_connections", NULL, "0", 0, 0,
+	    "Open Bolt connections at most; past it the oldest one not "
+	    "logged in is closed, or the new one if all are logged in (0: "
+	    "the open-file limit less 128; graft-specific)."),
 
 	/* server.http, server.https */
 	BOOL("server.http.enabled", "dbms.connector.http.enabled", "true",

@@ -1,7 +1,8 @@
 /* Unit tests for Bolt connections over real loopback sockets (scripted
  * engine): handshake replies, pipelined requests, garbage and no common
- * version closing the connection, handshake and idle timeouts, and a
- * client that never reads holding bounded server memory. The client is a
+ * version closing the connection, handshake, login and idle timeouts, an
+ * oversized login closed early, the connection cap, and a client that
+ * never reads holding bounded server memory. The client is a
  * plain non-blocking socket pumped beside the server's loop. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -369,6 +370,130 @@ static void test_bolt_conn_client_that_never_reads(void **state)
 	graft_buf_free(&in);
 }
 
+/* Connects and completes the handshake (the server has accepted it). */
+static int client_handshaken(struct fx *f)
+{
+	struct graft_buf in;
+	bool eof;
+	int fd = client_connect(f);
+
+	graft_buf_init(&in);
+	client_send(f, fd, js6_handshake, 20);
+	assert_int_equal(client_read(f, fd, &in, 4, 2000, &eof), 4);
+	graft_buf_free(&in);
+	return fd;
+}
+
+/* Whether the server closed fd (after any bytes it sent) within ms. */
+static bool client_sees_close(struct fx *f, int fd, uint64_t ms)
+{
+	struct graft_buf in;
+	bool eof;
+
+	graft_buf_init(&in);
+	client_read(f, fd, &in, SIZE_MAX, ms, &eof);
+	graft_buf_free(&in);
+	return eof;
+}
+
+static void test_bolt_conn_login_deadline_closes_a_silent_client(void **state)
+{
+	struct fx *f = *state;
+	int fd;
+
+	f->srv.auth_timeout_ms = 100; /* idle_timeout_ms is 2000 */
+	fd = client_handshaken(f);
+	assert_true(client_sees_close(f, fd, 1500));
+	close(fd);
+}
+
+static void test_bolt_conn_logged_in_client_outlives_the_login_deadline(
+	void **state)
+{
+	struct fx *f = *state;
+	struct graft_buf out;
+	int fd;
+
+	f->srv.auth_timeout_ms = 100;
+	fd = client_handshaken(f);
+	graft_buf_init(&out);
+	msg_hello_logon(&out);
+	client_send(f, fd, out.data, out.len);
+	assert_false(client_sees_close(f, fd, 500));
+	close(fd);
+	graft_buf_free(&out);
+}
+
+static void test_bolt_conn_oversized_login_is_closed_before_it_ends(
+	void **state)
+{
+	struct fx *f = *state;
+	uint8_t chunk[2 + 2048];
+	struct graft_buf in;
+	bool eof;
+	int fd;
+
+	f->srv.unauth_max_message = 1024; /* max_message is 64 KiB */
+	fd = client_handshaken(f);
+	/* The start of a 64 KiB HELLO, never finished. */
+	memset(chunk, 0x41, sizeof chunk);
+	chunk[0] = 0xFF;
+	chunk[1] = 0xFF;
+	chunk[2] = 0xB1;
+	chunk[3] = BOLT_HELLO;
+	client_send(f, fd, chunk, sizeof chunk);
+	graft_buf_init(&in);
+	client_read(f, fd, &in, 1, 1500, &eof);
+	assert_true(eof);
+	assert_int_equal(in.len, 0); /* closed, no FAILURE awaited */
+	close(fd);
+	graft_buf_free(&in);
+}
+
+/* Sends HELLO and LOGON on a handshaken fd and waits for both answers. */
+static void client_log_in(struct fx *f, int fd)
+{
+	struct graft_buf out, in;
+	size_t total;
+	bool eof;
+
+	graft_buf_init(&out);
+	graft_buf_init(&in);
+	msg_hello_logon(&out);
+	client_send(f, fd, out.data, out.len);
+	while (count_messages(&in, 0, BOLT_SUCCESS, &total) < 2)
+		assert_true(client_read(f, fd, &in, in.len + 1, 2000, &eof) >
+				    0 &&
+			    !eof);
+	graft_buf_free(&out);
+	graft_buf_free(&in);
+}
+
+static void test_bolt_conn_cap_closes_the_oldest_not_logged_in(void **state)
+{
+	struct fx *f = *state;
+	int idle, user, late, refused;
+
+	f->srv.max_connections = 2;
+	idle = client_handshaken(f);
+	user = client_handshaken(f);
+	client_log_in(f, user);
+	/* At the cap: the idle connection makes room for a new one. */
+	late = client_handshaken(f);
+	assert_true(client_sees_close(f, idle, 1500));
+	/* Once it logs in too, every open connection is logged in: a new
+	 * one is refused and the others are served. */
+	client_log_in(f, late);
+	refused = client_connect(f);
+	assert_true(client_sees_close(f, refused, 1500));
+	assert_false(client_sees_close(f, user, 200));
+	assert_int_equal(f->srv.refused, 1);
+	close(idle);
+	close(user);
+	close(late);
+	close(refused);
+}
+
 /* The last two messages' signatures in the input after skip. */
 static void last_two(const struct graft_buf *in, size_t skip, uint8_t *sigs)
 {
@@ -434,6 +559,10 @@ int main(void)
 		T(test_bolt_conn_garbage_is_closed),
 		T(test_bolt_conn_no_common_version),
 		T(test_bolt_conn_timeouts_close),
+		T(test_bolt_conn_login_deadline_closes_a_silent_client),
+		T(test_bolt_conn_logged_in_client_outlives_the_login_deadline),
+		T(test_bolt_conn_oversized_login_is_closed_before_it_ends),
+		T(test_bolt_conn_cap_closes_the_oldest_not_logged_in),
 		T(test_bolt_conn_client_that_never_reads),
 		T(test_bolt_conn_reset_jumps_ahead_of_a_stalled_stream),
 #undef T
