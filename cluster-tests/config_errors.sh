@@ -80,6 +80,10 @@ for p in listen_adress rotation.size=12Q "just some words" "server.http.enabled=
 	expect_in "$out" "$(where "$T/many.conf" "$p")" "validate-config lists every error"
 done
 expect_in "$out" "4 errors" "validate-config counts the errors"
+step "graftd refuses the same file naming every error, not only the first"
+refuse "four errors" "$T/many.conf" "4 errors" \
+	"$(where "$T/many.conf" listen_adress)" "$(where "$T/many.conf" rotation.size=12Q)" \
+	"$(where "$T/many.conf" "just some words")" "$(where "$T/many.conf" "server.http.enabled=yes please")"
 out=$("$GRAFT_ADMIN" --config "$T/i.conf" server validate-config)
 expect_in "$out" "is valid" "validate-config"
 step "settings accepted but not acted on: graftd warns, naming each"

@@ -6,11 +6,7 @@
 # at the prompt.
 . "$(dirname "$0")/lib.sh"
 
-write_conf "$T/graft.conf" "$T/home"
-"$GRAFT_ADMIN" --config "$T/graft.conf" dbms set-initial-password 'shell-secret-1' >/dev/null
-start_graftd "$T/graft.conf" "$BOLT_PORT" "$T/graftd.out"
-A="bolt://127.0.0.1:$BOLT_PORT"
-sh_() { "$GRAFT_SHELL" -a "$A" -u neo4j -p shell-secret-1 "$@"; }
+start_shell_server 'shell-secret-1'
 
 step "statements from standard input, plain output"
 out=$(printf "CREATE (:P {name: 'a;b', n: 1});\nMATCH (p:P)\nRETURN p.name AS name, p.n AS n;\n" | sh_ 2>&1) ||
@@ -22,6 +18,10 @@ out=$(sh_ "MATCH (p:P) RETURN p, [1, 2.5, null, true] AS l, {k: 'v'} AS m" 2>&1)
 	fail "entity query failed: $out"
 expect_in "$out" '(:P {' "node rendering"
 expect_in "$out" '[1, 2.5, NULL, TRUE], {k: "v"}' "list and map rendering"
+
+step "GET / names the edition dbms.components() reports"
+edition=$(sh_ "CALL dbms.components() YIELD edition RETURN edition" 2>&1 | tail -1)
+expect_in "$(http_get "$HTTP_PORT" /)" "\"neo4j_edition\": $edition" "one edition"
 
 step "EXPLAIN and PROFILE print the plan"
 out=$(sh_ "PROFILE MATCH (p:P) RETURN p.name" 2>&1) || fail "PROFILE failed: $out"

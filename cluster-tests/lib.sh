@@ -193,3 +193,14 @@ load_then_kill9() {
 	wait "$pid" 2>/dev/null || true
 	[ "$(wc -l <"$acks")" -ge "$min" ] || fail "load produced too little: $(cat "$T/load.err")"
 }
+
+# start_shell_server PASSWORD: a fresh graftd whose neo4j user has PASSWORD,
+# and sh_ ARGS... running graft-shell against it as neo4j ($A: its address).
+start_shell_server() {
+	SHELL_PASSWORD=$1
+	write_conf "$T/graft.conf" "$T/home"
+	"$GRAFT_ADMIN" --config "$T/graft.conf" dbms set-initial-password "$SHELL_PASSWORD" >/dev/null
+	start_graftd "$T/graft.conf" "$BOLT_PORT" "$T/graftd.out"
+	A="bolt://127.0.0.1:$BOLT_PORT"
+}
+sh_() { "$GRAFT_SHELL" -a "$A" -u neo4j -p "$SHELL_PASSWORD" "$@"; }

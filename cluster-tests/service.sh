@@ -42,6 +42,9 @@ step "HTTP discovery and health endpoints"
 out=$(http_get "$http" /)
 expect_in "$out" "200 OK" "GET /"
 expect_in "$out" "\"bolt_direct\": \"bolt://127.0.0.1:$bolt\"" "GET /"
+expect_in "$out" "\"bolt_routing\": \"neo4j://127.0.0.1:$bolt\"" "GET /"
+expect_in "$out" "\"db/cluster\": \"http://localhost/db/{databaseName}/cluster\"" "GET / links through the Host asked for"
+expect_in "$out" "\"neo4j_edition\": \"community\"" "GET / edition"
 out=$(http_get "$http" /db/neo4j/cluster/available)
 expect_in "$out" "200 OK" "available"
 out=$(http_get "$http" /db/nosuchdb/cluster/available)

@@ -2,6 +2,7 @@
 
 #include "http.h"
 
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 #include <strings.h>
@@ -78,16 +79,62 @@ size_t http_error(char *out, size_t cap, int status, const char *reason)
 	return respond(out, cap, status, "application/json", body);
 }
 
-static size_t discovery(struct net *net, char *out, size_t cap)
+/* The value of header name (case-insensitive) in the request head buf,
+ * without leading blanks, up to the end of its line: *vlen bytes. */
+static const char *header(const char *buf, size_t len, const char *name,
+			  size_t *vlen)
 {
-	char body[768];
+	size_t n = strlen(name), i, end;
 
+	for (i = 0; i + 2 + n < len; i++) {
+		if (buf[i] != '\n' || strncasecmp(buf + i + 1, name, n) != 0 ||
+		    buf[i + 1 + n] != ':')
+			continue;
+		i += 2 + n;
+		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
+			i++;
+		for (end = i; end < len && buf[end] != '\r' && buf[end] != '\n';)
+			end++;
+		*vlen = end - i;
+		return buf + i;
+	}
+	return NULL;
+}
+
+/* The host the client used to reach this port (its Host header), for the
+ * links of the discovery document, as Neo4j builds them; only characters a
+ * host:port can hold, so the JSON stays well formed. */
+static void request_host(const char *buf, size_t len, char *host, size_t cap)
+{
+	size_t vlen = 0, i;
+	const char *v = header(buf, len, "Host", &vlen);
+
+	for (i = 0; v != NULL && i < vlen; i++)
+		if (!isalnum((unsigned char)v[i]) &&
+		    (v[i] == '\0' || strchr(".-:[]_", v[i]) == NULL))
+			v = NULL;
+	if (v == NULL || vlen == 0 || vlen >= cap)
+		snprintf(host, cap, "localhost:7474");
+	else
+		snprintf(host, cap, "%.*s", (int)vlen, v);
+}
+
+/* GET /: the discovery document of Neo4j's HTTP API, with the edition
+ * dbms.components() reports. Only endpoints graft serves are listed: the
+ * per-database health checks, not the Cypher transaction API. */
+static size_t discovery(struct net *net, const char *buf, size_t len,
+			char *out, size_t cap)
+{
+	char body[1024], host[128];
+
+	request_host(buf, len, host, sizeof host);
 	snprintf(body, sizeof body,
 		 "{\"bolt_routing\": \"neo4j://%s\", \"bolt_direct\": "
-		 "\"bolt://%s\", \"neo4j_version\": \"" GRAFT_NEO4J_VERSION
-		 "\", \"neo4j_edition\": \"enterprise\", \"graft_version\": "
-		 "\"" PACKAGE_VERSION "\"}\n",
-		 net->bolt_advertised, net->bolt_advertised);
+		 "\"bolt://%s\", \"db/cluster\": "
+		 "\"http://%s/db/{databaseName}/cluster\", \"neo4j_version\": \""
+		 GRAFT_NEO4J_VERSION "\", \"neo4j_edition\": \"community\", "
+		 "\"graft_version\": \"" PACKAGE_VERSION "\"}\n",
+		 net->bolt_advertised, net->bolt_advertised, host);
 	return respond(out, cap, 200, "application/json", body);
 }
 
@@ -149,28 +196,6 @@ static bool needs_auth(const struct net *net)
 {
 	return net->security != NULL && net->cluster_status_auth &&
 	       security_auth_enabled(net->security);
-}
-
-/* The value of header name (case-insensitive) in the request head buf,
- * without leading blanks, up to the end of its line: *vlen bytes. */
-static const char *header(const char *buf, size_t len, const char *name,
-			  size_t *vlen)
-{
-	size_t n = strlen(name), i, end;
-
-	for (i = 0; i + 2 + n < len; i++) {
-		if (buf[i] != '\n' || strncasecmp(buf + i + 1, name, n) != 0 ||
-		    buf[i + 1 + n] != ':')
-			continue;
-		i += 2 + n;
-		while (i < len && (buf[i] == ' ' || buf[i] == '\t'))
-			i++;
-		for (end = i; end < len && buf[end] != '\r' && buf[end] != '\n';)
-			end++;
-		*vlen = end - i;
-		return buf + i;
-	}
-	return NULL;
 }
 
 /* Decodes "Basic <base64 of user:password>" into buf (NUL-terminated user
@@ -267,7 +292,7 @@ size_t http_respond(struct http_exchange *x, const char *buf, size_t len,
 	if (strcmp(method, "GET") != 0 && strcmp(method, "HEAD") != 0)
 		return http_error(x->out, x->cap, 405, "only GET is supported");
 	if (strcmp(x->path, "/") == 0)
-		return discovery(x->net, x->out, x->cap);
+		return discovery(x->net, buf, len, x->out, x->cap);
 	if (strncmp(x->path, "/db/", 4) != 0)
 		return http_error(x->out, x->cap, 404, "no such endpoint");
 	if (!needs_auth(x->net))

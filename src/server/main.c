@@ -24,13 +24,19 @@ static void usage(FILE *out)
 		GRAFT_SYSCONFDIR);
 }
 
+static void print_config_error(void *arg, const char *msg)
+{
+	(void)arg;
+	fprintf(stderr, "graftd: %s\n", msg);
+}
+
 static int load_config(const char *explicit_path, struct graft_config **cfg,
 		       char *errmsg)
 {
 	bool must_exist;
 	const char *path = graft_config_choose(explicit_path, &must_exist);
 	struct stat st;
-	int rv = graft_config_new(cfg);
+	int n_errors = 0, rv = graft_config_new(cfg);
 
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "out of memory reading configuration");
@@ -39,7 +45,16 @@ static int load_config(const char *explicit_path, struct graft_config **cfg,
 			   path);
 		return GRAFT_OK;
 	}
-	rv = graft_config_load(*cfg, path, errmsg);
+	/* Every error in the file at once: fixing them one start at a time
+	 * is how a typo costs an hour. */
+	rv = graft_config_load_all(*cfg, path, print_config_error, NULL,
+				   &n_errors, errmsg);
+	if (rv == GRAFT_OK && n_errors > 0)
+		rv = graft_errf(errmsg, GRAFT_ECONFIG,
+				"%d error%s in %s; graftd does not start on it "
+				"(check a file with graft-admin server "
+				"validate-config)",
+				n_errors, n_errors == 1 ? "" : "s", path);
 	if (rv != GRAFT_OK) {
 		graft_config_free(*cfg);
 		*cfg = NULL;

@@ -81,6 +81,18 @@ static int write_all(struct client *c, const uint8_t *p, size_t n,
 	return GRAFT_OK;
 }
 
+/* Sends RESET once an interrupt has been asked for (client.h). */
+static int reset_on_interrupt(struct client *c, struct client_error *e)
+{
+	static const uint8_t reset_msg[] = {0x00, 0x02, 0xB0, MSG_RESET,
+					    0x00, 0x00};
+
+	if (c->interrupt == NULL || !*c->interrupt || c->reset_sent)
+		return GRAFT_OK;
+	c->reset_sent = true;
+	return write_all(c, reset_msg, sizeof reset_msg, e);
+}
+
 /* Ensures n unread bytes in rx. */
 static int fill(struct client *c, size_t n, struct client_error *e)
 {
@@ -88,14 +100,8 @@ static int fill(struct client *c, size_t n, struct client_error *e)
 	ssize_t r;
 
 	while (c->rx.len - c->rx_pos < n) {
-		if (c->interrupt != NULL && *c->interrupt && !c->reset_sent) {
-			static const uint8_t reset_msg[] = {0x00, 0x02, 0xB0,
-							    MSG_RESET, 0x00, 0x00};
-
-			c->reset_sent = true;
-			if (write_all(c, reset_msg, sizeof reset_msg, e))
-				return GRAFT_EIO;
-		}
+		if (reset_on_interrupt(c, e) != GRAFT_OK)
+			return GRAFT_EIO;
 		r = recv(c->fd, tmp, sizeof tmp, 0);
 		if (r < 0 && errno == EINTR)
 			continue;
@@ -466,7 +472,9 @@ static int run_message(struct client *c, const char *query, size_t len,
 	return end_message(c);
 }
 
-/* Reads RECORDs up to PULL's summary. */
+/* Reads RECORDs up to PULL's summary. Once interrupted, the records still
+ * on their way (those the server sent before it saw RESET) are read and
+ * dropped: nothing more is shown. */
 static int pull(struct client *c, struct client_result *r,
 		struct client_error *e)
 {
@@ -474,11 +482,13 @@ static int pull(struct client *c, struct client_result *r,
 
 	for (;;) {
 		rv = recv_message(c, e);
+		if (rv == GRAFT_OK)
+			rv = reset_on_interrupt(c, e);
 		if (rv != GRAFT_OK)
 			return rv;
 		if (c->tag != MSG_RECORD)
 			break;
-		if (r->row != NULL) {
+		if (r->row != NULL && !c->reset_sent) {
 			rv = r->row(r->arg, &c->body);
 			if (rv != GRAFT_OK)
 				return fail(e, rv, "cannot show a row: %s",

@@ -236,12 +236,36 @@ static void print_plan(FILE *out, const struct graft_value *summary)
 	fprintf(out, "%s", rule_line);
 }
 
+/* Frees what is still buffered (rows of a table not yet opened, or of a
+ * failed open_table) and flushes. */
+static void release(struct output *o)
+{
+	size_t i;
+
+	for (i = 0; i < o->rows * o->nfields; i++)
+		free(o->cells[i]);
+	free(o->cells);
+	free(o->width);
+	o->cells = NULL;
+	o->width = NULL;
+	o->rows = 0;
+	fflush(o->out);
+}
+
+void output_abort(struct output *o)
+{
+	/* after the terminal's "^C", which may have cut a row */
+	fputc('\n', o->out);
+	if (o->verbose && o->width != NULL)
+		rule(o->out, o->width, o->nfields);
+	release(o);
+}
+
 void output_end(struct output *o, int64_t t_first,
 		const struct graft_value *summary)
 {
 	print_plan(o->out, summary);
 	int64_t t_last = get_int(summary, "t_last");
-	size_t i;
 
 	if (o->verbose) {
 		if (o->width == NULL && o->rows > 0)
@@ -258,11 +282,5 @@ void output_end(struct output *o, int64_t t_first,
 				t_first, t_last);
 		print_stats(o->out, summary);
 	}
-	for (i = 0; i < o->rows * o->nfields; i++) /* a failed open_table's */
-		free(o->cells[i]);
-	free(o->cells);
-	free(o->width);
-	o->cells = NULL;
-	o->width = NULL;
-	fflush(o->out);
+	release(o);
 }

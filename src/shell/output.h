@@ -37,5 +37,8 @@ int output_row(struct output *o, struct render_in *values);
  * t_first and the summary's t_last, and the summary's stats). */
 void output_end(struct output *o, int64_t t_first,
 		const struct graft_value *summary);
+/* An interrupted result: the rows still buffered are dropped, not printed
+ * (an open table gets its closing rule). */
+void output_abort(struct output *o);
 
 #endif

@@ -23,6 +23,11 @@
 #include "split.h"
 
 #define CREDENTIALS_EXPIRED "Neo.ClientError.Security.CredentialsExpired"
+#define INVALID_ARGUMENTS "Neo.ClientError.General.InvalidArguments"
+/* New passwords asked for at a first login before giving up. */
+#define PASSWORD_ATTEMPTS 3
+/* :source files running :source, at most. */
+#define SOURCE_DEPTH_MAX 16
 
 enum format { FORMAT_AUTO, FORMAT_VERBOSE, FORMAT_PLAIN };
 
@@ -36,8 +41,10 @@ struct shell {
 	char db[256];      /* "" : the user's home database */
 	enum format format;
 	bool interactive;  /* prompts, line editing, keep going on errors */
+	bool connected;    /* false after :disconnect or a failed :connect */
 	bool in_tx;
 	bool quit;
+	int sourcing;      /* depth of :source files being run */
 	struct graft_value params; /* MAP */
 	struct split split;
 };
@@ -64,16 +71,22 @@ static void usage(FILE *out)
 static void help(void)
 {
 	printf("Available commands:\n"
-	       "  :begin     Open a transaction\n"
-	       "  :commit    Commit the currently open transaction\n"
-	       "  :rollback  Rollback the currently open transaction\n"
-	       "  :exit      Exit the shell (also :quit)\n"
-	       "  :help      Show this help message\n"
-	       "  :param     Set a parameter: :param name => expression, or\n"
-	       "             :param {name: expression, …}; :param clear\n"
-	       "  :params    Print all parameters\n"
-	       "  :use       Set the active database: :use name\n"
-	       "Statements end with ';'.\n");
+	       "  :begin       Open a transaction\n"
+	       "  :commit      Commit the currently open transaction\n"
+	       "  :rollback    Rollback the currently open transaction\n"
+	       "  :connect     Connect to the server: :connect [-u USER] [-p PASSWORD]\n"
+	       "               [-d DATABASE]; what is left out is asked for\n"
+	       "  :disconnect  Disconnect from the server\n"
+	       "  :exit        Exit the shell (also :quit)\n"
+	       "  :help        Show this help message\n"
+	       "  :history     Print the statements entered (:history clear empties it)\n"
+	       "  :param       Set a parameter: :param name => expression, or\n"
+	       "               :param {name: expression, …}; :param clear\n"
+	       "  :params      Print all parameters\n"
+	       "  :source      Run the statements of a file: :source FILE\n"
+	       "  :use         Set the active database: :use name (:use alone: the\n"
+	       "               home database)\n"
+	       "Statements end with ';'. Ctrl-C stops a running statement.\n");
 }
 
 static bool verbose(const struct shell *sh)
@@ -86,6 +99,15 @@ static void report(const struct client_error *e)
 {
 	fflush(stdout); /* keep results and errors in order */
 	fprintf(stderr, "%s\n", e->message);
+}
+
+/* Statements and server-side commands need a connection. */
+static bool need_connection(const struct shell *sh)
+{
+	if (sh->connected)
+		return true;
+	fprintf(stderr, "Not connected to Neo4j: use :connect first.\n");
+	return false;
 }
 
 /* Addresses ---------------------------------------------------------------- */
@@ -188,6 +210,8 @@ static int evaluate(struct shell *sh, const char *expr, struct graft_value *out)
 	int rv;
 
 	*out = graft_value_null();
+	if (!need_connection(sh))
+		return GRAFT_EINVAL;
 	if (asprintf(&q, "RETURN %s AS value", expr) < 0)
 		return GRAFT_ENOMEM;
 	rv = client_run(&sh->c, q, strlen(q), sh->params.type == GRAFT_VALUE_MAP
@@ -302,6 +326,9 @@ static void cmd_params(struct shell *sh)
 
 static int change_password(struct shell *sh);
 static int connect_shell(struct shell *sh);
+static int cmd_source(struct shell *sh, const char *path);
+static int cmd_connect(struct shell *sh, char *arg);
+static void cmd_disconnect(struct shell *sh);
 
 /* The columns are known once RUN answered, inside client_run: the first
  * row (or the end, for none) starts the output. */
@@ -366,6 +393,18 @@ static int run_once(struct shell *sh, const char *q, size_t len,
 		sh->c.interrupt = NULL;
 		sigaction(SIGINT, &old, NULL);
 	}
+	if (sh->c.interrupted) {
+		/* Ctrl-C: what was still on its way was dropped; a write to
+		 * the terminal cut by the signal leaves stdout's error set */
+		if (p.started)
+			output_abort(&p.o);
+		clearerr(stdout);
+		client_result_free(&p.r);
+		e->code[0] = '\0';
+		snprintf(e->message, sizeof e->message,
+			 "Interrupted: the statement was stopped.");
+		return GRAFT_EINVAL;
+	}
 	if (rv == GRAFT_OK)
 		start_output(&p);
 	if (p.started)
@@ -377,7 +416,11 @@ static int run_once(struct shell *sh, const char *q, size_t len,
 static int run_statement(struct shell *sh, const char *q, size_t len)
 {
 	struct client_error e;
-	int rv = run_once(sh, q, len, &e);
+	int rv;
+
+	if (!need_connection(sh))
+		return GRAFT_EINVAL;
+	rv = run_once(sh, q, len, &e);
 
 	if (rv != GRAFT_OK && strcmp(e.code, CREDENTIALS_EXPIRED) == 0 &&
 	    sh->interactive) {
@@ -398,14 +441,59 @@ static int run_statement(struct shell *sh, const char *q, size_t len)
 	return rv;
 }
 
-static int cmd_use(struct shell *sh, const char *db)
+/* :use name (or `name`): a database that does not exist is refused now,
+ * not at the next statement: the server checks the name when a
+ * transaction begins on it. :use alone goes back to the home database. */
+static int cmd_use(struct shell *sh, char *db)
 {
+	struct client_error e;
+	size_t len = strlen(db);
+	int rv;
+
 	if (sh->in_tx) {
 		fprintf(stderr, "There is an open transaction. You need to close "
 				"it before you can switch database.\n");
 		return GRAFT_EINVAL;
 	}
+	if (len > 1 && db[0] == '`' && db[len - 1] == '`') {
+		db[len - 1] = '\0';
+		db++;
+	}
+	if (db[0] != '\0') {
+		if (!need_connection(sh))
+			return GRAFT_EINVAL;
+		rv = client_begin(&sh->c, db, &e);
+		if (rv == GRAFT_OK)
+			rv = client_rollback(&sh->c, &e);
+		if (rv != GRAFT_OK) {
+			report(&e);
+			return rv;
+		}
+	}
 	snprintf(sh->db, sizeof sh->db, "%s", db);
+	return GRAFT_OK;
+}
+
+/* :history prints the lines entered, numbered; :history clear empties the
+ * list (and so the history file written at exit). */
+static int cmd_history(const char *arg)
+{
+	HIST_ENTRY *h;
+	int i;
+
+	if (strcmp(arg, "clear") == 0) {
+		clear_history();
+		return GRAFT_OK;
+	}
+	if (arg[0] != '\0') {
+		fprintf(stderr, "Incorrect usage.\nusage: :history [clear]\n");
+		return GRAFT_EINVAL;
+	}
+	for (i = 0; i < history_length; i++) {
+		h = history_get(history_base + i);
+		if (h != NULL)
+			printf("%3d  %s\n", i + 1, h->line);
+	}
 	return GRAFT_OK;
 }
 
@@ -414,6 +502,8 @@ static int cmd_tx(struct shell *sh, const char *cmd)
 	struct client_error e;
 	int rv;
 
+	if (!need_connection(sh))
+		return GRAFT_EINVAL;
 	if (strcmp(cmd, ":begin") == 0) {
 		if (sh->in_tx) {
 			fprintf(stderr, "There is already an open transaction\n");
@@ -461,7 +551,17 @@ static int run_command(struct shell *sh, char *line)
 		return GRAFT_OK;
 	}
 	if (strcmp(line, ":use") == 0)
-		return cmd_use(sh, arg[0] == '`' ? arg + 1 : arg);
+		return cmd_use(sh, arg);
+	if (strcmp(line, ":history") == 0)
+		return cmd_history(arg);
+	if (strcmp(line, ":source") == 0)
+		return cmd_source(sh, arg);
+	if (strcmp(line, ":connect") == 0)
+		return cmd_connect(sh, arg);
+	if (strcmp(line, ":disconnect") == 0) {
+		cmd_disconnect(sh);
+		return GRAFT_OK;
+	}
 	if (strcmp(line, ":begin") == 0 || strcmp(line, ":commit") == 0 ||
 	    strcmp(line, ":rollback") == 0)
 		return cmd_tx(sh, line);
@@ -470,8 +570,8 @@ static int run_command(struct shell *sh, char *line)
 	return GRAFT_EINVAL;
 }
 
-/* split_fn: one statement or command; stops a non-interactive run at the
- * first error. */
+/* split_fn: one statement or command; stops a non-interactive run, and a
+ * :source file, at the first error. */
 static int on_statement(void *arg, enum split_kind kind, const char *text,
 			size_t len)
 {
@@ -491,58 +591,90 @@ static int on_statement(void *arg, enum split_kind kind, const char *text,
 	free(copy);
 	if (sh->quit)
 		return 1;
-	return sh->interactive ? 0 : rv;
+	return sh->interactive && sh->sourcing == 0 ? 0 : rv;
 }
 
 /* Password change -------------------------------------------------------- */
 
-static int change_password(struct shell *sh)
+/* Asks for a new password twice; a mismatch asks again. NULL at the end of
+ * the input. */
+static char *ask_new_password(void)
 {
-	struct client_result r = {0};
-	struct client_error e;
-	struct graft_value params;
 	char *pw, *again;
-	int rv;
 
-	fprintf(stderr, "Password change required\n");
-	pw = read_secret("new password: ");
-	again = pw != NULL ? read_secret("confirm password: ") : NULL;
-	if (again == NULL || strcmp(pw, again) != 0) {
-		fprintf(stderr, again == NULL ? "No new password given.\n"
-					      : "Passwords do not match.\n");
+	for (;;) {
+		pw = read_secret("new password: ");
+		again = pw != NULL ? read_secret("confirm password: ") : NULL;
+		if (again == NULL) {
+			free(pw);
+			return NULL;
+		}
+		if (strcmp(pw, again) == 0) {
+			free(again);
+			return pw;
+		}
+		fprintf(stderr, "Passwords do not match, try again.\n");
 		free(pw);
 		free(again);
-		return GRAFT_EINVAL;
 	}
-	free(again);
-	rv = graft_value_map(&params, 2);
-	if (rv == GRAFT_OK) {
-		params.u.map->entries[0].key = graft_str_new("new", 3);
-		params.u.map->entries[1].key = graft_str_new("old", 3);
-		rv = graft_value_string(&params.u.map->entries[0].value, pw,
-					strlen(pw));
-		if (rv == GRAFT_OK)
-			rv = graft_value_string(&params.u.map->entries[1].value,
-						sh->password ? sh->password : "",
-						strlen(sh->password ? sh->password
-								    : ""));
-		if (!params.u.map->entries[0].key || !params.u.map->entries[1].key)
-			rv = GRAFT_ENOMEM;
-	}
-	if (rv == GRAFT_OK) {
-		static const char q[] =
-			"ALTER CURRENT USER SET PASSWORD FROM $old TO $new";
+}
+
+/* ALTER CURRENT USER SET PASSWORD FROM the login password TO pw. */
+static int alter_own_password(struct shell *sh, const char *pw,
+			      struct client_error *e)
+{
+	static const char q[] = "ALTER CURRENT USER SET PASSWORD FROM $old TO $new";
+	const char *old = sh->password ? sh->password : "";
+	struct client_result r = {0};
+	struct graft_value params;
+	int rv = graft_value_map(&params, 2);
+
+	if (rv != GRAFT_OK)
+		return graft_errf(e->message, rv, "out of memory");
+	params.u.map->entries[0].key = graft_str_new("new", 3);
+	params.u.map->entries[1].key = graft_str_new("old", 3);
+	rv = graft_value_string(&params.u.map->entries[0].value, pw, strlen(pw));
+	if (rv == GRAFT_OK)
+		rv = graft_value_string(&params.u.map->entries[1].value, old,
+					strlen(old));
+	if (!params.u.map->entries[0].key || !params.u.map->entries[1].key)
+		rv = GRAFT_ENOMEM;
+	if (rv == GRAFT_OK)
 		rv = client_run(&sh->c, q, sizeof q - 1, &params, "system",
-				false, &r, &e);
-		if (rv != GRAFT_OK)
-			report(&e);
-	}
+				false, &r, e);
+	else
+		snprintf(e->message, sizeof e->message, "out of memory");
 	graft_value_free(&params);
 	client_result_free(&r);
-	if (rv != GRAFT_OK) {
+	return rv;
+}
+
+/* A new password the server refuses (too short, the old one) is reported
+ * with the server's rule and asked for again, PASSWORD_ATTEMPTS times. */
+static int change_password(struct shell *sh)
+{
+	struct client_error e;
+	char *pw = NULL;
+	int attempt, rv = GRAFT_EINVAL;
+
+	fprintf(stderr, "Password change required\n");
+	for (attempt = 0; attempt < PASSWORD_ATTEMPTS; attempt++) {
+		pw = ask_new_password();
+		if (pw == NULL) {
+			fprintf(stderr, "No new password given.\n");
+			return GRAFT_EINVAL;
+		}
+		rv = alter_own_password(sh, pw, &e);
+		if (rv == GRAFT_OK)
+			break;
+		report(&e);
 		free(pw);
-		return rv;
+		pw = NULL;
+		if (strcmp(e.code, INVALID_ARGUMENTS) != 0)
+			return rv;
 	}
+	if (pw == NULL)
+		return rv;
 	free(sh->password);
 	sh->password = pw;
 	fprintf(stderr, "Password changed.\n");
@@ -620,6 +752,8 @@ static int interactive_loop(struct shell *sh)
 		snprintf(prompt, sizeof prompt, "%s@%s%s ",
 			 sh->user ? sh->user : "", sh->db[0] ? sh->db : "neo4j",
 			 sh->in_tx ? "#" : ">");
+		if (!sh->connected)
+			snprintf(prompt, sizeof prompt, "disconnected> ");
 		if (split_pending(&sh->split))
 			snprintf(prompt, sizeof prompt, "%*s ",
 				 (int)strlen(prompt) - 1, ">");
@@ -639,8 +773,8 @@ static int interactive_loop(struct shell *sh)
 	return rv < 0 ? 1 : 0;
 }
 
-/* Feeds a whole stream; returns the process exit code. */
-static int run_stream(struct shell *sh, FILE *in)
+/* Feeds a whole stream through split; 0 or what stopped it. */
+static int feed_stream(struct shell *sh, struct split *split, FILE *in)
 {
 	char *line = NULL;
 	size_t cap = 0;
@@ -648,11 +782,54 @@ static int run_stream(struct shell *sh, FILE *in)
 	int rv = 0;
 
 	while (rv == 0 && (n = getline(&line, &cap, in)) >= 0)
-		rv = split_feed(&sh->split, line, (size_t)n, on_statement, sh);
+		rv = split_feed(split, line, (size_t)n, on_statement, sh);
 	free(line);
 	if (rv == 0)
-		rv = split_finish(&sh->split, on_statement, sh);
+		rv = split_finish(split, on_statement, sh);
+	return rv;
+}
+
+/* Feeds a whole stream; returns the process exit code. */
+static int run_stream(struct shell *sh, FILE *in)
+{
+	int rv = feed_stream(sh, &sh->split, in);
+
 	return rv != 0 && !sh->quit ? 1 : 0;
+}
+
+/* :source FILE runs the file's statements and commands as if typed, up to
+ * its first error. Its own splitter: the line holding :source is still
+ * being fed through the shell's. */
+static int cmd_source(struct shell *sh, const char *path)
+{
+	struct split split;
+	FILE *in;
+	int rv;
+
+	if (path[0] == '\0') {
+		fprintf(stderr, "Incorrect usage.\nusage: :source FILE\n");
+		return GRAFT_EINVAL;
+	}
+	if (sh->sourcing >= SOURCE_DEPTH_MAX) {
+		fprintf(stderr, "Cannot run %s: :source is nested more than %d "
+				"deep (does a file source itself?)\n",
+			path, SOURCE_DEPTH_MAX);
+		return GRAFT_ELIMIT;
+	}
+	in = fopen(path, "r");
+	if (in == NULL) {
+		fprintf(stderr, "Cannot read %s: %s\n", path, strerror(errno));
+		return graft_err_from_errno(errno);
+	}
+	split_init(&split);
+	sh->sourcing++;
+	rv = feed_stream(sh, &split, in);
+	sh->sourcing--;
+	split_free(&split);
+	fclose(in);
+	if (rv < 0)
+		return GRAFT_ENOMEM;
+	return rv > 0 && !sh->quit ? GRAFT_EINVAL : GRAFT_OK;
 }
 
 static int run_text(struct shell *sh, const char *text)
@@ -666,6 +843,8 @@ static int run_text(struct shell *sh, const char *text)
 
 /* Connection --------------------------------------------------------------- */
 
+/* Connects and logs in; on a terminal, asks for what is missing of the
+ * user name and password. */
 static int connect_shell(struct shell *sh)
 {
 	struct client_error e;
@@ -674,15 +853,96 @@ static int connect_shell(struct shell *sh)
 	if (rv == GRAFT_OK && sh->user == NULL && sh->interactive) {
 		fputs("username: ", stderr);
 		sh->user = readline("");
-		if (sh->user != NULL && sh->password == NULL)
-			sh->password = read_secret("password: ");
 	}
+	if (rv == GRAFT_OK && sh->user != NULL && sh->password == NULL &&
+	    sh->interactive)
+		sh->password = read_secret("password: ");
 	if (rv == GRAFT_OK)
 		rv = client_login(&sh->c, sh->user, sh->password,
 				  sh->routing[0] ? sh->routing : NULL, &e);
 	if (rv != GRAFT_OK)
 		report(&e);
+	sh->connected = rv == GRAFT_OK;
 	return rv;
+}
+
+/* Connects, then, interactively, has a password that must change changed
+ * at once, as cypher-shell does. */
+static int start_session(struct shell *sh)
+{
+	int rv = connect_shell(sh);
+
+	if (rv == GRAFT_OK && sh->interactive && must_change(sh))
+		rv = change_password(sh);
+	return rv;
+}
+
+/* The value of a :connect option at tokens[*i] (-u X, --username X or
+ * --username=X); NULL when the token is no such option. */
+static char *connect_value(char **tok, size_t n, size_t *i,
+			   const char *shortname, const char *longname)
+{
+	size_t len = strlen(longname);
+
+	if ((strcmp(tok[*i], shortname) == 0 || strcmp(tok[*i], longname) == 0) &&
+	    *i + 1 < n)
+		return tok[++*i];
+	if (strncmp(tok[*i], longname, len) == 0 && tok[*i][len] == '=')
+		return tok[*i] + len + 1;
+	return NULL;
+}
+
+/* :connect [-u USER] [-p PASSWORD] [-d DATABASE]: to the address the shell
+ * was started with; a user name or password left out is asked for. */
+static int cmd_connect(struct shell *sh, char *arg)
+{
+	char *tok[8], *save = NULL, *user = NULL, *password = NULL, *db = NULL;
+	char *v;
+	size_t n = 0, i;
+
+	if (sh->connected) {
+		fprintf(stderr, "Already connected: use :disconnect first.\n");
+		return GRAFT_EINVAL;
+	}
+	for (v = strtok_r(arg, " \t", &save); v != NULL && n < 8;
+	     v = strtok_r(NULL, " \t", &save))
+		tok[n++] = v;
+	for (i = 0; i < n; i++) {
+		if ((v = connect_value(tok, n, &i, "-u", "--username")) != NULL)
+			user = v;
+		else if ((v = connect_value(tok, n, &i, "-p", "--password")))
+			password = v;
+		else if ((v = connect_value(tok, n, &i, "-d", "--database")))
+			db = v;
+		else {
+			fprintf(stderr, "Incorrect usage.\nusage: :connect [-u "
+					"USER] [-p PASSWORD] [-d DATABASE]\n");
+			return GRAFT_EINVAL;
+		}
+	}
+	free(sh->user);
+	free(sh->password);
+	sh->user = user != NULL ? strdup(user) : NULL;
+	sh->password = password != NULL ? strdup(password) : NULL;
+	sh->db[0] = '\0';
+	if (start_session(sh) != GRAFT_OK)
+		return GRAFT_EINVAL;
+	fprintf(stderr, "Connected to %s at %s:%s as user %s.\n",
+		sh->c.server_agent, sh->host, sh->port,
+		sh->user ? sh->user : "(none)");
+	return db != NULL ? cmd_use(sh, db) : GRAFT_OK;
+}
+
+/* :disconnect: an open transaction is rolled back by the server. */
+static void cmd_disconnect(struct shell *sh)
+{
+	if (!sh->connected)
+		return;
+	if (sh->in_tx)
+		fprintf(stderr, "The transaction has been rolled back.\n");
+	client_close(&sh->c);
+	sh->connected = false;
+	sh->in_tx = false;
 }
 
 static char *env_dup(const char *name)
@@ -789,15 +1049,14 @@ int main(int argc, char **argv)
 			 a.cypher == NULL && isatty(STDIN_FILENO);
 	split_init(&sh.split);
 	rv = 1;
-	if (graft_value_map(&sh.params, 0) != GRAFT_OK ||
-	    connect_shell(&sh) != GRAFT_OK)
+	if (graft_value_map(&sh.params, 0) != GRAFT_OK)
 		goto out_split;
 	if (a.change_password) {
-		rv = change_password(&sh) == GRAFT_OK ? 0 : 1;
+		if (connect_shell(&sh) == GRAFT_OK)
+			rv = change_password(&sh) == GRAFT_OK ? 0 : 1;
 		goto out_client;
 	}
-	if (sh.interactive && must_change(&sh) &&
-	    change_password(&sh) != GRAFT_OK)
+	if (start_session(&sh) != GRAFT_OK)
 		goto out_client;
 	for (i = 0; i < a.nparams; i++)
 		if (cmd_param(&sh, (char *)a.params[i]) != GRAFT_OK)
