@@ -34,6 +34,11 @@ backup() {
 		--from="127.0.0.1:$SRC_BACKUP" --to-path="$T/backups" "$@" neo4j
 }
 
+step "a backup of system first (for --inspect-path's order below)"
+mkdir "$T/sys"
+"$GRAFT_ADMIN" --config "$T/src.conf" database backup --from="127.0.0.1:$SRC_BACKUP" \
+	--to-path="$T/sys" system >/dev/null || fail "backup of system failed"
+
 step "first backup is FULL (AUTO with an empty directory)"
 out=$(backup) || fail "FULL backup failed: $out"
 expect_in "$out" "Backup of neo4j from 127.0.0.1:$SRC_BACKUP: FULL, transactions 1..400" "FULL"
@@ -66,6 +71,24 @@ out=$("$GRAFT_ADMIN" database backup --inspect-path="$T/backups")
 expect_in "$out" "chain neo4j: FULL + 2 DIFF, restores up to transaction $id2" "inspect chain"
 [ "$(grep -c ' neo4j .* DIFF ' <<<"$out")" -eq 2 ] || fail "inspect: $out"
 expect_in "$out" "LOWEST TX" "inspect header"
+
+step "--inspect-path lists in the order taken, in aligned columns however long the paths"
+long="$T/inspect/a-directory-name-long-enough-to-push-a-fixed-width-file-column-out-of-line"
+mkdir -p "$long"
+cp "$T/backups/"*.backup "$T/sys/"*.backup "$long/"
+out=$("$GRAFT_ADMIN" database backup --inspect-path="$long")
+rows=$(grep '\.backup ' <<<"$out")
+dbs=$(awk '{ printf "%s ", $2 }' <<<"$rows")
+[ "$dbs" = "system neo4j neo4j neo4j " ] || fail "inspect order (want system's first, taken first): $out"
+[ "$(awk '{ print $3 }' <<<"$rows")" = "$(awk '{ print $3 }' <<<"$rows" | sort)" ] || fail "inspect not by time: $out"
+head=$(head -1 <<<"$out")
+for col in "DATABASE" "TIME (UTC)" "TYPE" "COMPRESSED"; do
+	at=$(($(grep -bo "$col" <<<"$head" | head -1 | cut -d: -f1)))
+	while IFS= read -r line; do
+		[ "${line:at-1:1}" = " " ] && [ "${line:at:1}" != " " ] ||
+			fail "column $col does not start at $at in: $line"$'\n'"$out"
+	done <<<"$rows"
+done
 
 step "restore into a fresh server at each point and compare digests"
 write_conf "$T/dst.conf" "$T/dst"

@@ -4,6 +4,7 @@
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
+#include <stdbool.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -231,35 +232,118 @@ static void print_chain(const struct backup_set *s, const char *db, FILE *out)
 	free(c);
 }
 
+/* --inspect-path's table, like the Neo4j operations manual's inspect
+ * output: one row per artifact in the order they were taken (time, then
+ * chain order), columns as wide as their widest cell so long paths keep
+ * them aligned; damaged artifacts after them. */
+enum { COL_FILE, COL_DB, COL_TIME, COL_TYPE, COL_COMPRESSED, COL_LOW,
+       COL_HIGH, COL_RECOVERED, COL_SIZE, N_COLS };
+
+static const char *const col_head[N_COLS] = {
+	"FILE", "DATABASE", "TIME (UTC)", "TYPE", "COMPRESSED", "LOWEST TX",
+	"HIGHEST TX", "RECOVERED", "SIZE"};
+
+struct inspect_row {
+	const struct backup_entry *e;
+	const char *cell[N_COLS];
+	char when[32], low[24], high[24], size[24];
+};
+
+static int cmp_row(const void *a, const void *b)
+{
+	const struct inspect_row *x = a, *y = b;
+	const struct backup_meta *m = &x->e->m, *n = &y->e->m;
+	int c;
+
+	if (x->e->status != y->e->status) /* damaged ones last */
+		return x->e->status == GRAFT_OK ? -1 : 1;
+	if (x->e->status == GRAFT_OK) {
+		if (m->time_ms != n->time_ms)
+			return m->time_ms < n->time_ms ? -1 : 1;
+		c = strcmp(m->db, n->db);
+		if (c != 0)
+			return c;
+		if (m->first_txid != n->first_txid)
+			return m->first_txid < n->first_txid ? -1 : 1;
+		if (m->last_txid != n->last_txid)
+			return m->last_txid < n->last_txid ? -1 : 1;
+	}
+	return strcmp(x->e->path, y->e->path);
+}
+
+static void fill_row(struct inspect_row *r, const struct backup_entry *e)
+{
+	const struct backup_meta *m = &e->m;
+
+	r->e = e;
+	print_time(m->time_ms, r->when, sizeof r->when);
+	snprintf(r->low, sizeof r->low, "%" PRIu64,
+		 m->type == BACKUP_FULL ? m->checkpoint_txid : m->first_txid);
+	snprintf(r->high, sizeof r->high, "%" PRIu64, m->last_txid);
+	snprintf(r->size, sizeof r->size, "%" PRIu64, e->size);
+	r->cell[COL_FILE] = e->path;
+	r->cell[COL_DB] = m->db;
+	r->cell[COL_TIME] = r->when;
+	r->cell[COL_TYPE] = backup_type_name(m->type);
+	r->cell[COL_COMPRESSED] = m->compressed ? "true" : "false";
+	r->cell[COL_LOW] = r->low;
+	r->cell[COL_HIGH] = r->high;
+	/* A store copy that needs no log replayed onto it. */
+	r->cell[COL_RECOVERED] = m->type == BACKUP_DIFF ? "-"
+				 : m->checkpoint_txid == m->last_txid ? "true"
+								      : "false";
+	r->cell[COL_SIZE] = r->size;
+}
+
+/* Numbers right-aligned, text left-aligned; no padding after the last. */
+static void print_line(FILE *out, const char *const *cell,
+		       const size_t *width)
+{
+	bool right;
+	int i;
+
+	for (i = 0; i < N_COLS; i++) {
+		right = i == COL_LOW || i == COL_HIGH || i == COL_SIZE;
+		fprintf(out, "%s%*s", i > 0 ? "  " : "",
+			right ? (int)width[i] : -(int)(i + 1 < N_COLS ? width[i] : 0),
+			cell[i]);
+	}
+	fputc('\n', out);
+}
+
 void backup_set_print(const struct backup_set *s, FILE *out)
 {
-	const struct backup_entry *e;
-	char when[32];
-	size_t i;
+	struct inspect_row *rows = calloc(s->n + 1, sizeof *rows);
+	size_t width[N_COLS], i, len;
+	int c;
 
-	fprintf(out, "%-52s %-12s %-20s %-4s %-10s %10s %10s %-9s %12s\n",
-		"FILE", "DATABASE", "TIME (UTC)", "TYPE", "COMPRESSED",
-		"LOWEST TX", "HIGHEST TX", "RECOVERED", "SIZE");
-	for (i = 0; i < s->n; i++) {
-		e = &s->e[i];
-		if (e->status != GRAFT_OK) {
-			fprintf(out, "%-52s DAMAGED: %s\n", e->path, e->errmsg);
-			continue;
-		}
-		print_time(e->m.time_ms, when, sizeof when);
-		/* A store copy that needs no log replayed onto it. */
-		fprintf(out, "%-52s %-12s %-20s %-4s %-10s %10" PRIu64
-			" %10" PRIu64 " %-9s %12" PRIu64 "\n",
-			e->path, e->m.db, when, backup_type_name(e->m.type),
-			e->m.compressed ? "true" : "false",
-			e->m.type == BACKUP_FULL ? e->m.checkpoint_txid
-						 : e->m.first_txid,
-			e->m.last_txid,
-			e->m.type == BACKUP_DIFF ? "-"
-			: e->m.checkpoint_txid == e->m.last_txid ? "true"
-								 : "false",
-			e->size);
+	if (rows == NULL) {
+		fprintf(out, "out of memory listing %zu artifacts\n", s->n);
+		return;
 	}
+	for (i = 0; i < s->n; i++)
+		rows[i].e = &s->e[i];
+	/* before filling: cells point into their own row */
+	qsort(rows, s->n, sizeof *rows, cmp_row);
+	for (c = 0; c < N_COLS; c++)
+		width[c] = strlen(col_head[c]);
+	for (i = 0; i < s->n; i++) {
+		fill_row(&rows[i], rows[i].e);
+		for (c = 0; c < N_COLS; c++) {
+			len = strlen(rows[i].cell[c]);
+			if (rows[i].e->status == GRAFT_OK && len > width[c])
+				width[c] = len;
+		}
+	}
+	print_line(out, col_head, width);
+	for (i = 0; i < s->n; i++) {
+		if (rows[i].e->status == GRAFT_OK)
+			print_line(out, rows[i].cell, width);
+		else
+			fprintf(out, "%-*s  DAMAGED: %s\n", (int)width[COL_FILE],
+				rows[i].e->path, rows[i].e->errmsg);
+	}
+	free(rows);
 	for (i = 0; i < s->n; i++)
 		if (s->e[i].status == GRAFT_OK &&
 		    (i == 0 || strcmp(s->e[i - 1].m.db, s->e[i].m.db) != 0))
