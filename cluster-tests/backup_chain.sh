@@ -133,7 +133,19 @@ if out=$("$GRAFT_ADMIN" --config "$T/dst.conf" database restore --from-path="$T/
 fi
 expect_in "$out" "already exists" "no overwrite"
 
-step "the 3.x spellings (seed 003)"
+step "restore shows its progress on a terminal (a pty from script(1)), and only there"
+out=$(timeout "$BUDGET" script -qec "'$GRAFT_ADMIN' --config '$T/dst.conf' database restore \
+	--from-path='$T/backups' --overwrite-destination neo4j" /dev/null </dev/null | tr -d '\r') ||
+	fail "restore on a terminal failed: $out"
+expect_in "$out" "restore of neo4j: verifying artifact 1 of 3" "progress: verification"
+expect_in "$out" "restore of neo4j: recovering: replaying transactions" "progress: recovery"
+expect_in "$out" "restore of neo4j: done, at transaction $id2" "progress: the end"
+expect_in "$out" "Restored database neo4j up to transaction $id2" "restore on a terminal"
+out=$("$GRAFT_ADMIN" --config "$T/dst.conf" database restore --from-path="$T/backups" \
+	--overwrite-destination neo4j 2>&1) || fail "restore failed: $out"
+grep -q "restore of" <<<"$out" && fail "progress without a terminal: $out"
+
+step "the 3.x spellings (the production operations course's commands)"
 day=$T/legacy/$(date +%Y-%m-%d)
 out=$("$GRAFT_ADMIN" --config "$T/src.conf" backup --backup-dir="$day" --database=neo4j \
 	--from="127.0.0.1:$SRC_BACKUP") || fail "3.x backup failed: $out"

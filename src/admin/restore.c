@@ -326,6 +326,8 @@ int admin_restore(const char *config_path, int argc, char **argv, int mode)
 	o.txlog_root = c.to_txn != NULL ? c.to_txn : d.txlog_root;
 	o.db_opts = d.db;
 	o.verbose = c.verbose ? stdout : NULL;
+	/* as backup does; --verbose's lines say more and would break it */
+	o.progress = !c.verbose && isatty(STDERR_FILENO) ? stderr : NULL;
 	/* recovery's INFO lines only with --verbose */
 	graft_log_open(NULL, c.verbose ? GRAFT_LOG_INFO : GRAFT_LOG_WARN, true,
 		       errmsg);

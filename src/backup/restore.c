@@ -16,6 +16,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <stdarg.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/file.h>
@@ -29,6 +30,8 @@
 #include "chain.h"
 
 #define APPEND_BATCH 256
+/* The progress line is redrawn at most this often. */
+#define PROGRESS_EVERY_MS 500
 
 struct restore {
 	const struct backup_restore_opts *o;
@@ -46,7 +49,45 @@ struct restore {
 	int ckpt_fd;
 	char ckpt_path[4200];
 	char *errmsg;
+	const char *db;     /* the name restored to */
+	uint64_t shown_ms;  /* when the progress line was last drawn */
+	bool shown;         /* a progress line is on the terminal */
+	uint64_t ckpt_bytes;
 };
+
+/* Progress on a terminal -------------------------------------------------- */
+
+static void progress(struct restore *r, bool force, const char *fmt, ...)
+	__attribute__((format(printf, 3, 4)));
+
+/* Redraws "<db>: what" (force: now, else at most every PROGRESS_EVERY_MS,
+ * so a million transactions cost no terminal time). */
+static void progress(struct restore *r, bool force, const char *fmt, ...)
+{
+	FILE *out = r->o->progress;
+	uint64_t now = uv_hrtime() / 1000000;
+	va_list ap;
+
+	if (out == NULL || (!force && now - r->shown_ms < PROGRESS_EVERY_MS))
+		return;
+	r->shown_ms = now;
+	r->shown = true;
+	fprintf(out, "\rrestore of %s: ", r->db);
+	va_start(ap, fmt);
+	vfprintf(out, fmt, ap);
+	va_end(ap);
+	fputs("   ", out); /* over the end of a longer line before */
+	fflush(out);
+}
+
+/* Ends the progress line, so that what follows starts a line of its own. */
+static void progress_end(struct restore *r)
+{
+	if (r->shown) {
+		fputc('\n', r->o->progress);
+		r->shown = false;
+	}
+}
 
 /* Choosing what to restore ------------------------------------------------ */
 
@@ -126,14 +167,16 @@ static int until_from_time(const struct backup_set *s, const char *db,
 	return GRAFT_OK;
 }
 
-static int verify_chain(const struct backup_entry **c, size_t n, FILE *v,
-			char *errmsg)
+static int verify_chain(struct restore *r, const struct backup_entry **c,
+			size_t n, FILE *v, char *errmsg)
 {
 	struct backup_meta m;
 	size_t i;
 	int rv;
 
 	for (i = 0; i < n; i++) {
+		progress(r, true, "verifying artifact %zu of %zu (%.1f MiB)",
+			 i + 1, n, (double)c[i]->size / 1048576.0);
 		rv = backup_read(c[i]->path, &m, NULL, errmsg);
 		if (rv != GRAFT_OK)
 			return rv;
@@ -240,6 +283,9 @@ static int ckpt_cb(void *data, const void *p, size_t n, char *errmsg)
 		return graft_errf(errmsg, graft_err_from_errno(errno),
 				  "cannot write %s: %s", r->ckpt_path,
 				  strerror(errno));
+	r->ckpt_bytes += n;
+	progress(r, false, "writing the store copy, %.1f MiB",
+		 (double)r->ckpt_bytes / 1048576.0);
 	return GRAFT_OK;
 }
 
@@ -287,6 +333,8 @@ static int tx_cb(void *data, uint64_t txid, const void *rec, size_t len,
 				  graft_strerror(rv));
 	r->pending++;
 	r->end = txid;
+	progress(r, false, "writing transaction %" PRIu64 " of %" PRIu64,
+		 txid, r->until);
 	return GRAFT_OK;
 }
 
@@ -386,6 +434,9 @@ static int prove(struct restore *r, const char *db)
 	dbo.txlog_dir = r->txlog_tmp;
 	dbo.checkpoint_interval_ms = 0;
 	dbo.checkpoint_interval_tx = 0;
+	progress(r, true, "recovering: replaying transactions %" PRIu64
+		 "..%" PRIu64 " onto the store copy", r->res->checkpoint_txid + 1,
+		 r->end);
 	rv = db_open(&r->loop, &dbo, &d, r->errmsg);
 	if (rv == GRAFT_OK && db_last_txid(d) != r->end)
 		rv = graft_errf(r->errmsg, GRAFT_ECORRUPT,
@@ -479,6 +530,7 @@ int backup_restore(const struct backup_restore_opts *o,
 	if (rv != GRAFT_OK)
 		goto out;
 	db = o->db != NULL ? o->db : r.src;
+	r.db = db;
 	r.until = o->until_txid;
 	if (o->until_time_ms >= 0)
 		rv = until_from_time(&s, r.src, o->until_time_ms, &r.until,
@@ -490,7 +542,9 @@ int backup_restore(const struct backup_restore_opts *o,
 		rv = backup_chain_plan(&s, r.src, r.until, chain, &n, &r.until,
 				       errmsg);
 	if (rv == GRAFT_OK)
-		rv = verify_chain(chain, n, o->verbose, errmsg);
+		r.res->checkpoint_txid = chain[0]->m.checkpoint_txid;
+	if (rv == GRAFT_OK)
+		rv = verify_chain(&r, chain, n, o->verbose, errmsg);
 	if (rv == GRAFT_OK)
 		rv = set_paths(&r, db);
 	if (rv == GRAFT_OK && o->data_dir != NULL)
@@ -499,10 +553,12 @@ int backup_restore(const struct backup_restore_opts *o,
 		rv = backup_lock_data_dir(o->data_dir, &lock_fd, errmsg);
 	if (rv == GRAFT_OK)
 		rv = build(&r, chain, n, db);
+	if (rv == GRAFT_OK)
+		progress(&r, true, "done, at transaction %" PRIu64, r.end);
+	progress_end(&r);
 	if (rv == GRAFT_OK) {
 		snprintf(res->db, sizeof res->db, "%s", db);
 		res->last_txid = r.end;
-		res->checkpoint_txid = chain[0]->m.checkpoint_txid;
 		res->n_artifacts = n;
 	}
 	if (lock_fd >= 0)

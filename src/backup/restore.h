@@ -36,6 +36,7 @@ struct backup_restore_opts {
 	 * here */
 	struct db_options db_opts;
 	FILE *verbose; /* detail, or NULL */
+	FILE *progress; /* a terminal for a progress line, or NULL */
 };
 
 struct backup_restore_result {
