@@ -52,9 +52,23 @@ step "a line without '='"
 write_conf "$T/g.conf" "$T/home" "just some words"
 refuse "no equals" "$T/g.conf" "$(where "$T/g.conf" "just some words")"
 
-step "cluster modes are refused clearly by this release"
-write_conf "$T/h.conf" "$T/home" "dbms.mode=CORE"
-refuse "dbms.mode" "$T/h.conf" "dbms.mode=CORE"
+step "read replicas are refused clearly by this release"
+write_conf "$T/h.conf" "$T/home" "dbms.mode=READ_REPLICA"
+refuse "dbms.mode" "$T/h.conf" "dbms.mode=READ_REPLICA"
+
+step "a core without discovery endpoints, or one that could never form"
+write_conf "$T/h2.conf" "$T/home" "dbms.mode=CORE"
+refuse "no endpoints" "$T/h2.conf" "causal_clustering.initial_discovery_members"
+write_conf "$T/h3.conf" "$T/home" "dbms.mode=CORE" \
+	"causal_clustering.initial_discovery_members=127.0.0.1:5000,127.0.0.1:5001" \
+	"causal_clustering.minimum_core_cluster_size_at_formation=3"
+refuse "formation size" "$T/h3.conf" "lists only 2 cores"
+write_conf "$T/h4.conf" "$T/home" "dbms.mode=CORE" \
+	"causal_clustering.initial_discovery_members=127.0.0.1:5000" \
+	"causal_clustering.minimum_core_cluster_size_at_formation=1" \
+	"causal_clustering.leader_election_timeout=100ms" \
+	"dbms.cluster.raft.heartbeat_interval=80ms"
+refuse "heartbeat" "$T/h4.conf" "dbms.cluster.raft.heartbeat_interval=80ms must be at most half"
 
 step "a missing explicit config file"
 set +e; out=$("$GRAFTD" --config "$T/nope.conf" 2>&1); rc=$?; set -e

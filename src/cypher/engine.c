@@ -306,6 +306,12 @@ static void db_committed(struct db_commit_req *c, int status)
 	} else if (status == GRAFT_ESHUTDOWN) {
 		cypher_error_set(&req->error, "Neo.TransientError.General.DatabaseUnavailable",
 				 "The database is shutting down; retry on another server");
+	} else if (status == GRAFT_EUNKNOWN) {
+		/* Not a transient code: a driver must not retry a write that
+		 * may have been applied. */
+		cypher_error_set(&req->error, "Neo.DatabaseError.Transaction.TransactionCommitFailed",
+				 "The outcome of the commit is unknown: %s. It may or may not have been applied; check before retrying it",
+				 c->errmsg);
 	} else {
 		cypher_error_set(&req->error, "Neo.TransientError.Transaction.TransactionCommitFailed",
 				 "Could not commit: %s. Nothing of the transaction was applied; fix the cause and retry",
@@ -321,7 +327,12 @@ static int start_db_commit(struct cypher_commit_req *req)
 
 	req->commit.data = req;
 	rv = db_commit(t->tx, &req->commit, db_committed);
-	if (rv != GRAFT_OK) {
+	if (rv == GRAFT_ENOTLEADER) {
+		t->tx = NULL;
+		cypher_error_set(&req->error, "Neo.ClientError.Cluster.NotALeader",
+				 "No write operations are allowed on this server: %s",
+				 req->commit.errmsg);
+	} else if (rv != GRAFT_OK) {
 		t->tx = NULL;
 		cypher_error_set(&req->error, "Neo.TransientError.Transaction.TransactionCommitFailed",
 				 "Could not commit: %s", req->commit.errmsg);

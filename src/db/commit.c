@@ -19,16 +19,22 @@
  *   is empty the next transaction reuses the first failed id and the
  *   database goes on;
  * - a durable record that fails validation or cannot be applied would mean
- *   the log and the graph disagree: that is fatal (recovery will replay). */
+ *   the log and the graph disagree: that is fatal (recovery will replay).
+ *
+ * With a replicator (db.h "Replication") the same queue holds proposals
+ * instead of log appends: the entry is applied when the group commits it
+ * (dbms_apply_entry, on every member), and db_inflight_done finishes the
+ * commit with that outcome. */
 #include <assert.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "../util/log.h"
 #include "db_int.h"
 
-struct commit {
-	struct commit *next;
+struct db_inflight {
+	struct db_inflight *next;
 	struct db_commit_req *req;
 	struct txlog_append_req append;
 	uint64_t txid;
@@ -73,7 +79,8 @@ void commit_deferred_cb(uv_idle_t *h)
 
 bool commit_idle(const struct db *db)
 {
-	return db->queue_head == NULL && db->deferred_head == NULL;
+	return db->queue_head == NULL && db->deferred_head == NULL &&
+	       db->entry_appends == 0;
 }
 
 /* Checks --------------------------------------------------------------- */
@@ -164,7 +171,7 @@ static const char *key_kind_name(uint64_t key)
 /* A commit in flight that writes what this one read or writes would make
  * this one's validation stale by the time it applies. */
 static int check_pending(const struct db *db, const struct txrec *r,
-			 const struct commit *c, char *errmsg)
+			 const struct db_inflight *c, char *errmsg)
 {
 	uint64_t hit = IDMAP_EMPTY;
 
@@ -199,7 +206,7 @@ static int check_pending(const struct db *db, const struct txrec *r,
 			  (unsigned long long)(hit & (DB_MAX_ID - 1)));
 }
 
-static void pending_add(struct db *db, const struct commit *c)
+static void pending_add(struct db *db, const struct db_inflight *c)
 {
 	for (size_t i = 0; i < c->n_keys; i++) {
 		uint64_t *slot;
@@ -211,7 +218,7 @@ static void pending_add(struct db *db, const struct commit *c)
 	}
 }
 
-static void pending_remove(struct db *db, const struct commit *c)
+static void pending_remove(struct db *db, const struct db_inflight *c)
 {
 	for (size_t i = 0; i < c->n_keys; i++) {
 		uint64_t *slot = idmap_get(&db->pending, c->keys[i]);
@@ -242,13 +249,17 @@ static void log_failure_msg(const struct db *db, int status, char *errmsg)
 			   db->name, db->txlog_dir, graft_strerror(status));
 }
 
-static void finish(struct db *db, struct commit *c)
+static void finish(struct db *db, struct db_inflight *c)
 {
 	struct db_commit_req *req = c->req;
 	int status = c->status;
 	int rv;
 
-	if (status == GRAFT_OK) {
+	if (db->repl != NULL) {
+		/* Applied (or not) by the group already. */
+		if (status == GRAFT_OK)
+			req->txid = c->txid;
+	} else if (status == GRAFT_OK) {
 		rv = db_apply(db, &req->rec, c->txid, req->errmsg);
 		if (rv != GRAFT_OK) {
 			graft_error("database %s: transaction %llu is durable "
@@ -273,7 +284,7 @@ static void finish(struct db *db, struct commit *c)
 
 static void drain(struct db *db)
 {
-	struct commit *c;
+	struct db_inflight *c;
 
 	if (db->draining)
 		return;
@@ -296,11 +307,42 @@ static void drain(struct db *db)
 
 static void append_cb(struct txlog_append_req *areq, int status)
 {
-	struct commit *c = areq->data;
+	struct db_inflight *c = areq->data;
 
 	c->status = status;
 	c->done = true;
 	drain(c->req->db);
+}
+
+void db_inflight_done(struct db_inflight *c, int status, const char *errmsg)
+{
+	struct db_commit_req *req = c->req;
+
+	c->status = status;
+	c->done = true;
+	if (status != GRAFT_OK && errmsg != NULL)
+		snprintf(req->errmsg, sizeof req->errmsg, "%s", errmsg);
+	drain(req->db);
+}
+
+void db_set_replicator(struct db *db, const struct db_replicator_ops *ops,
+		       void *data)
+{
+	db->repl = ops;
+	db->repl_data = data;
+}
+
+/* Hands the encoded record to the log, or (replicated) proposes it as an
+ * entry stamped with its expected transaction id. */
+static int send_record(struct db *db, struct db_inflight *c)
+{
+	struct db_commit_req *req = c->req;
+
+	if (db->repl == NULL)
+		return txlog_append(db->log, &c->append, c->txid, db->enc.data,
+				    db->enc.len, append_cb);
+	return db->repl->propose(db->repl_data, db, db->enc.data, db->enc.len,
+				 c, req->errmsg);
 }
 
 /* Takes req->rec (complete) to the log. GRAFT_OK when the callback will
@@ -309,7 +351,7 @@ static int log_record(struct db *db, struct db_commit_req *req)
 {
 	struct txrec *r = &req->rec;
 	size_t max_keys = 0;
-	struct commit *c;
+	struct db_inflight *c;
 	int rv;
 
 	for (size_t i = 0; i < r->n_ops; i++)
@@ -349,15 +391,20 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	/* Room in the pending set first, so that adding cannot fail later. */
 	if (rv == GRAFT_OK)
 		rv = idmap_reserve(&db->pending, c->n_keys);
+	/* A member that was a follower applied entries without this queue:
+	 * its next id follows what it applied. */
+	if (db->repl != NULL && db->queue_head == NULL)
+		db->next_txid = db->last_applied + 1;
+	c->txid = db->next_txid;
 	graft_buf_reset(&db->enc);
+	if (rv == GRAFT_OK && db->repl != NULL)
+		rv = entry_header(&db->enc, c->txid);
 	if (rv == GRAFT_OK)
 		rv = txrec_encode(r, &db->enc);
 	if (rv != GRAFT_OK)
 		goto err_after_alloc;
-	c->txid = db->next_txid;
 	c->append.data = c;
-	rv = txlog_append(db->log, &c->append, c->txid, db->enc.data,
-			  db->enc.len, append_cb);
+	rv = send_record(db, c);
 	if (rv != GRAFT_OK)
 		goto err_after_alloc;
 	db->next_txid++;

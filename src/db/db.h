@@ -236,4 +236,39 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb);
 int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	     char *errmsg);
 
+/* Replication ------------------------------------------------------------
+ * In a cluster the database does not log its own commits: db_commit
+ * validates as in SINGLE mode, then hands the encoded entry to a replicator
+ * (the Raft group) instead of the transaction log. Every member, the leader
+ * included, applies each committed entry through dbms_apply_entry, which
+ * validates it again (deterministically: a rejection is the entry's result,
+ * the same on every member), applies it and writes it to the member's own
+ * transaction log. The leader stamps each entry with the transaction id it
+ * expects the entry to get (the next one after everything it has applied and
+ * proposed); an entry whose id is not the database's next is rejected, and
+ * one whose id is already applied is skipped, which is how entries the Raft
+ * log holds again after a restart are recognised. */
+struct db_inflight; /* one proposed commit, waiting for its outcome */
+
+struct db_replicator_ops {
+	/* Proposes entry (len bytes; copy it to keep it). GRAFT_OK: the
+	 * replicator calls db_inflight_done(in, ...) exactly once, later, on
+	 * the loop thread. An error (GRAFT_ENOTLEADER: this member cannot
+	 * take writes now; errmsg names the leader if known): it never
+	 * does, and the commit fails with that error. */
+	int (*propose)(void *data, struct db *db, const void *entry, size_t len,
+		       struct db_inflight *in, char *errmsg);
+};
+
+/* NULL ops: SINGLE mode (the transaction log path). Set before any commit
+ * and never changed while commits are in flight. */
+void db_set_replicator(struct db *db, const struct db_replicator_ops *ops,
+		       void *data);
+/* The outcome of a proposal: GRAFT_OK once the entry is applied here (the
+ * commit's callback gets its transaction id), GRAFT_ECONFLICT when it was
+ * rejected at apply, GRAFT_EUNKNOWN when leadership was lost before it was
+ * known to be committed (it may still be applied: the client must not
+ * blindly retry it), or another error. errmsg may be NULL. */
+void db_inflight_done(struct db_inflight *in, int status, const char *errmsg);
+
 #endif

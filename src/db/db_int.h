@@ -14,7 +14,8 @@
 #include "db.h"
 #include "idmap_int.h"
 
-struct commit; /* commit.c: one logged, not yet applied transaction */
+struct db_inflight; /* commit.c: one logged (or proposed), not yet applied
+		     * transaction */
 
 struct db {
 	uv_loop_t *loop;
@@ -34,7 +35,7 @@ struct db {
 
 	/* Commits logged and not yet applied, in txid order; the entities
 	 * they write (key -> number of such commits). */
-	struct commit *queue_head, *queue_tail;
+	struct db_inflight *queue_head, *queue_tail;
 	struct idmap pending;
 	int log_failure;       /* status of a failed batch still draining */
 	bool draining;
@@ -46,6 +47,11 @@ struct db {
 	struct db_watch *watch_head;
 	uint64_t watch_min; /* smallest txid waited for; UINT64_MAX: none */
 	uv_idle_t watch_idle;
+	/* Replication (db.h): NULL in SINGLE mode. */
+	const struct db_replicator_ops *repl;
+	void *repl_data;
+	unsigned entry_appends; /* applied entries still on their way to the
+				 * transaction log */
 	/* Scratch space reused by every commit and apply. */
 	struct idmap vstate;
 	struct graft_buf enc;
@@ -213,6 +219,10 @@ void watch_after_apply(struct db *db);
 void watch_close(struct db *db, uv_close_cb cb);
 void commit_deferred_cb(uv_idle_t *h);
 bool commit_idle(const struct db *db); /* nothing logged or deferred */
+
+/* entry.c: replicated entries */
+#define ENTRY_HEADER_SIZE 9 /* format byte, expected txid (u64 LE) */
+int entry_header(struct graft_buf *out, uint64_t txid);
 
 /* apply.c */
 /* Checks rec against the committed graph without changing anything. */

@@ -41,4 +41,12 @@ int dbms_drop(struct dbms *m, const char *name,
 /* Databases in name order; returns the count, fills up to max. */
 size_t dbms_list(struct dbms *m, struct db **out, size_t max);
 
+/* Applies one replicated entry (db.h "Replication") to the database it
+ * names: GRAFT_OK when applied or already applied before (*txid: its
+ * transaction id), GRAFT_ECONFLICT when rejected (errmsg says why: the same
+ * on every member), GRAFT_ENOTFOUND when this member has no such database,
+ * GRAFT_ECORRUPT when the entry cannot be decoded. */
+int dbms_apply_entry(struct dbms *m, const void *entry, size_t len,
+		     uint64_t *txid, char *errmsg);
+
 #endif

@@ -138,25 +138,46 @@ static size_t discovery(struct net *net, const char *buf, size_t len,
 	return respond(out, cap, 200, "application/json", body);
 }
 
-/* /db/<name>/cluster/<check>: a SINGLE server hosts every database as its
- * writer, so writable and available are true, read-only is false. */
-static size_t cluster_check(struct net *net, const char *path, char *out,
+/* /db/<name>/cluster/status of a core member, from its live Raft state. */
+static size_t core_status(struct net *net, struct db *db, char *out,
+			  size_t cap)
+{
+	struct cluster_status st;
+	char body[2048], voters[1200] = "";
+	size_t len = 0;
+
+	cluster_get_status(net->cluster, &st);
+	for (size_t i = 0; i < st.n_voters && len < sizeof voters; i++)
+		len += (size_t)snprintf(voters + len, sizeof voters - len,
+					"%s\"%s\"", i > 0 ? ", " : "",
+					st.voters[i]);
+	snprintf(body, sizeof body,
+		 "{\"database\": \"%s\", \"memberId\": \"%s\", "
+		 "\"leader\": %s%s%s, \"role\": \"%s\", "
+		 "\"millisSinceLastLeaderMessage\": %lld, "
+		 "\"raftCommandsPerSecond\": %.1f, "
+		 "\"lastAppliedRaftIndex\": %llu, \"raftTerm\": %llu, "
+		 "\"lastCommittedTxId\": %llu, \"votingMembers\": [%s], "
+		 "\"participatingInRaftGroup\": %s, \"core\": true, "
+		 "\"healthy\": %s, \"isHealthy\": %s}\n",
+		 db_name(db), st.member_id, st.leader_id[0] ? "\"" : "",
+		 st.leader_id[0] ? st.leader_id : "null",
+		 st.leader_id[0] ? "\"" : "", st.role,
+		 (long long)st.millis_since_leader, st.commands_per_second,
+		 (unsigned long long)st.last_applied,
+		 (unsigned long long)st.term,
+		 (unsigned long long)db_last_txid(db), voters,
+		 st.n_voters > 0 ? "true" : "false",
+		 st.has_leader ? "true" : "false",
+		 st.has_leader ? "true" : "false");
+	return respond(out, cap, 200, "application/json", body);
+}
+
+static size_t single_status(struct net *net, struct db *db, char *out,
 			    size_t cap)
 {
-	char name[128], check[32], body[768];
-	struct db *db;
+	char body[768];
 
-	if (sscanf(path, "/db/%127[^/]/cluster/%31s", name, check) != 2)
-		return http_error(out, cap, 404, "no such endpoint");
-	db = dbms_get(net->dbms, name);
-	if (db == NULL)
-		return http_error(out, cap, 404, "no such database");
-	if (strcmp(check, "available") == 0 || strcmp(check, "writable") == 0)
-		return respond(out, cap, 200, "text/plain", "true");
-	if (strcmp(check, "read-only") == 0)
-		return respond(out, cap, 404, "text/plain", "false");
-	if (strcmp(check, "status") != 0)
-		return http_error(out, cap, 404, "no such endpoint");
 	snprintf(body, sizeof body,
 		 "{\"database\": \"%s\", \"healthy\": true, \"isHealthy\": true,"
 		 " \"participatingInRaftGroup\": false, \"votingMembers\": [],"
@@ -165,6 +186,45 @@ static size_t cluster_check(struct net *net, const char *path, char *out,
 		 db_name(db), (unsigned long long)db_last_txid(db),
 		 net->server_id);
 	return respond(out, cap, 200, "application/json", body);
+}
+
+/* true: 200 "true"; false: 404 "false" (what load balancers check). */
+static size_t check_answer(char *out, size_t cap, bool yes)
+{
+	return respond(out, cap, yes ? 200 : 404, "text/plain",
+		       yes ? "true" : "false");
+}
+
+/* /db/<name>/cluster/<check>: a SINGLE server hosts every database as its
+ * writer, so writable and available are true, read-only is false; a core
+ * member answers from its Raft state (writable: the leader taking writes;
+ * read-only: a follower; available: either, with a known leader). */
+static size_t cluster_check(struct net *net, const char *path, char *out,
+			    size_t cap)
+{
+	char name[128], check[32];
+	struct cluster_status st;
+	struct db *db;
+
+	if (sscanf(path, "/db/%127[^/]/cluster/%31s", name, check) != 2)
+		return http_error(out, cap, 404, "no such endpoint");
+	db = dbms_get(net->dbms, name);
+	if (db == NULL)
+		return http_error(out, cap, 404, "no such database");
+	memset(&st, 0, sizeof st);
+	st.writable = st.has_leader = true;
+	if (net->cluster != NULL)
+		cluster_get_status(net->cluster, &st);
+	if (strcmp(check, "writable") == 0)
+		return check_answer(out, cap, st.writable);
+	if (strcmp(check, "available") == 0)
+		return check_answer(out, cap, st.writable || st.has_leader);
+	if (strcmp(check, "read-only") == 0)
+		return check_answer(out, cap, !st.writable && st.has_leader);
+	if (strcmp(check, "status") != 0)
+		return http_error(out, cap, 404, "no such endpoint");
+	return net->cluster != NULL ? core_status(net, db, out, cap)
+				    : single_status(net, db, out, cap);
 }
 
 /* Authentication ----------------------------------------------------------

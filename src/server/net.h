@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "../bolt/bolt.h"
+#include "../cluster/cluster.h"
 #include "../db/dbms.h"
 #include "../util/config.h"
 
@@ -38,6 +39,7 @@ struct net {
 	struct bolt_server *bolt_srv; /* serves accepted Bolt connections */
 	struct security *security;  /* checks HTTP Basic credentials */
 	bool cluster_status_auth;   /* dbms.security.cluster_status_auth_enabled */
+	struct cluster *cluster;    /* NULL unless dbms.mode=CORE */
 	struct net_conn *conns; /* open HTTP connections, to close at shutdown */
 	unsigned n_conns;
 	uint64_t handshake_timeout_ms;

@@ -120,13 +120,43 @@ static int check_mode(const struct graft_config *cfg, char *errmsg)
 {
 	const char *mode = graft_config_string(cfg, "dbms.mode");
 
-	if (strcmp(mode, "SINGLE") != 0)
+	if (strcmp(mode, "READ_REPLICA") == 0)
 		return graft_errf(errmsg, GRAFT_ECONFIG,
-				  "dbms.mode=%s: this graft build runs SINGLE "
-				  "servers only; clustering (CORE, READ_REPLICA) "
-				  "arrives with the Raft release. Set "
-				  "dbms.mode=SINGLE or remove the line",
-				  mode);
+				  "dbms.mode=READ_REPLICA: this graft release "
+				  "runs SINGLE servers and CORE members only; "
+				  "read replicas arrive later. Set dbms.mode=CORE "
+				  "or SINGLE");
+	if (strcmp(mode, "CORE") == 0) {
+		struct cluster_options o;
+
+		return cluster_options_from_config(cfg, &o, errmsg);
+	}
+	return GRAFT_OK;
+}
+
+/* dbms.mode=CORE: discovery and the Raft member, once the databases and
+ * the engine are up (the member replicates their commits and registers
+ * dbms.cluster.*). */
+static int start_cluster(struct server *s, char *errmsg)
+{
+	struct cluster_options o;
+	int rv;
+
+	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "CORE") != 0)
+		return GRAFT_OK;
+	rv = cluster_options_from_config(s->cfg, &o, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	memcpy(o.server_id, s->net.server_id, IDENTITY_LEN);
+	o.server_id[IDENTITY_LEN] = '\0';
+	rv = cluster_start(&s->loop, s->dbms, &o, &s->cluster, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	s->net.cluster = s->cluster;
+	rv = cluster_register_procedures(s->cluster, s->engine);
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv, "cannot register the cluster "
+				  "procedures: %s", graft_strerror(rv));
 	return GRAFT_OK;
 }
 
@@ -348,6 +378,9 @@ static void loop_closed_cb(void *arg)
 {
 	struct server *s = arg;
 
+	if (s->cluster != NULL)
+		cluster_free(s->cluster);
+	s->cluster = s->net.cluster = NULL;
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 }
@@ -375,14 +408,26 @@ static void net_closed_cb(struct net *net)
 	s->dbms = NULL;
 }
 
+static void cluster_closed_cb(void *arg)
+{
+	struct server *s = arg;
+
+	stop_backup(s);
+	net_close(&s->net, net_closed_cb);
+}
+
+/* A core member leaves the cluster first (a leader hands over), so that
+ * clients still connected are told NotALeader rather than cut off. */
 static void server_stop(struct server *s)
 {
 	if (s->stopping)
 		return;
 	s->stopping = true;
 	graft_info("Stopping...");
-	stop_backup(s);
-	net_close(&s->net, net_closed_cb);
+	if (s->cluster != NULL)
+		cluster_close(s->cluster, cluster_closed_cb, s);
+	else
+		cluster_closed_cb(s);
 }
 
 static void signal_cb(uv_signal_t *h, int signum)
@@ -430,19 +475,22 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	rv = open_logs(cfg, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_lock;
-	graft_info("Starting graft %s (SINGLE) with data in %s", PACKAGE_VERSION,
-		   data);
+	graft_info("Starting graft %s (%s) with data in %s", PACKAGE_VERSION,
+		   graft_config_string(cfg, "dbms.mode"), data);
 	graft_config_warn_inert(cfg);
 	uv_loop_init(&s->loop);
 	dbms_options_from_config(cfg, &o);
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
-	rv = identity_load(data, s->net.server_id, errmsg);
+	rv = graft_identity_load(data, "server_id", s->net.server_id, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
 	graft_info("Server id %s.", s->net.server_id);
 	rv = start_engine(s, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_dbms;
+	rv = start_cluster(s, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
 	rv = start_listeners(s, errmsg);
@@ -466,6 +514,8 @@ err_after_dbms:
 	/* Close what was opened (a failed dbms_open may still be closing the
 	 * databases it had opened), then let the loop finish those closes. */
 	s->stopping = true;
+	if (s->cluster != NULL)
+		cluster_close(s->cluster, NULL, NULL);
 	stop_backup(s);
 	net_close(&s->net, NULL);
 	close_engine(s);
@@ -473,6 +523,8 @@ err_after_dbms:
 		dbms_close(s->dbms, NULL, NULL);
 	s->dbms = NULL;
 	uv_run(&s->loop, UV_RUN_DEFAULT);
+	if (s->cluster != NULL)
+		cluster_free(s->cluster);
 	uv_loop_close(&s->loop);
 	graft_log_close();
 err_after_lock:

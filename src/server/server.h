@@ -12,10 +12,11 @@
 #include "../cypher/cypher.h"
 #include "../security/security.h"
 #include "../backup/serve.h"
+#include "../cluster/cluster.h"
 #include "../db/dbms.h"
 #include "../util/config.h"
 #include "../util/err.h"
-#include "identity.h"
+#include "../util/identity.h"
 #include "net.h"
 
 struct server {
@@ -27,6 +28,7 @@ struct server {
 	struct bolt_server bolt;
 	struct net net;
 	struct backup_server *backup; /* NULL when server.backup.enabled=false */
+	struct cluster *cluster;      /* NULL unless dbms.mode=CORE */
 	uv_signal_t sigterm, sigint;
 	char lock_path[4096];
 	char pid_path[4096];

@@ -26,7 +26,9 @@
 	X(GRAFT_ESHUTDOWN, "shutting down")                                    \
 	X(GRAFT_EREADONLY, "read only")                                        \
 	X(GRAFT_ETOOBIG, "too large")                                          \
-	X(GRAFT_ELIMIT, "limit reached")
+	X(GRAFT_ELIMIT, "limit reached")                                       \
+	X(GRAFT_ENOTLEADER, "not the cluster leader")                          \
+	X(GRAFT_EUNKNOWN, "outcome unknown")
 
 enum graft_err {
 #define GRAFT_ERR_ENUM(name, text) name,

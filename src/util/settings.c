@@ -395,8 +395,14 @@ static const struct graft_setting settings[] = {
 	RANGE("dbms.cluster.raft.leader_failure_detection_window",
 	      "causal_clustering.leader_failure_detection_window "
 	      "causal_clustering.leader_election_timeout",
-	      "20s-23s", "Randomised window after which a silent leader is "
-	      "presumed gone and an election starts."),
+	      "300ms-600ms", "Randomised window after which a silent leader is "
+	      "presumed gone and an election starts (graft default: "
+	      "300ms-600ms for failover under a second; Raft draws each "
+	      "timeout between the lower bound and twice it)."),
+	DUR("dbms.cluster.raft.heartbeat_interval", NULL, "50ms", 1, 0,
+	    "How often the leader sends heartbeats; at most a sixth of the "
+	    "failure detection window's lower bound keeps failover fast "
+	    "(graft-specific)."),
 	RANGE("dbms.cluster.raft.election_failure_detection_window",
 	      "causal_clustering.election_failure_detection_window", "3s-6s",
 	      "Randomised window after which a failed election is retried."),
@@ -509,7 +515,6 @@ static const struct graft_setting settings[] = {
  * it. Whoever implements one removes it here; config_errors.sh fails while a
  * listed setting is read anywhere in src/. */
 static const char *const inert[] = {
-	"server.directories.cluster_state",
 	"server.directories.dumps.root",
 	"server.directories.certificates",
 	"server.directories.metrics",
@@ -522,12 +527,13 @@ static const char *const inert[] = {
 	"server.bolt.thread_pool_keep_alive",
 	"server.bolt.thread_pool_min_size",
 	"server.bolt.thread_pool_max_size",
-	"server.http.advertised_address",
 	"server.http.transaction_idle_timeout",
 	"server.https.",
 	"server.backup.store_copy_max_retry_time_per_request",
-	"server.cluster.",
-	"server.discovery.",
+	"server.cluster.listen_address",
+	"server.cluster.advertised_address",
+	"server.cluster.system_database_mode",
+	"server.cluster.catchup.",
 	"server.routing.",
 	"server.metrics.",
 	"server.panic.shutdown_on_panic",
@@ -543,12 +549,14 @@ static const char *const inert[] = {
 	"dbms.routing.reads_on_primaries_enabled",
 	"dbms.routing.reads_on_writers_enabled",
 	"dbms.routing.load_balancing.",
-	"dbms.cluster.discovery.",
-	"dbms.cluster.minimum_initial_system_primaries_count",
-	"dbms.cluster.raft.",
+	"dbms.cluster.raft.election_failure_detection_window",
+	"dbms.cluster.raft.binding_timeout",
+	"dbms.cluster.raft.membership.",
+	"dbms.cluster.raft.log.",
+	"dbms.cluster.raft.leader_transfer.",
 	"dbms.cluster.network.",
 	"dbms.cluster.store_copy.",
-	"causal_clustering.",
+	"causal_clustering.minimum_core_cluster_size_at_runtime",
 	"db.cluster.",
 	"db.tx_log.preallocate",
 	"db.checkpoint",

@@ -8,8 +8,8 @@
 #include <string.h>
 #include <unistd.h>
 
-#include "../util/err.h"
-#include "../util/fs.h"
+#include "err.h"
+#include "fs.h"
 
 static int is_uuid(const char *s)
 {
@@ -24,8 +24,7 @@ static int is_uuid(const char *s)
 	return 1;
 }
 
-/* A version 4 (random) UUID from OpenSSL's CSPRNG. */
-static int make_uuid(char out[IDENTITY_LEN + 1])
+int graft_identity_new(char out[IDENTITY_LEN + 1])
 {
 	unsigned char b[16];
 
@@ -40,18 +39,29 @@ static int make_uuid(char out[IDENTITY_LEN + 1])
 	return GRAFT_OK;
 }
 
-static int create(const char *dir, const char *path, char out[IDENTITY_LEN + 1],
-		  char *errmsg)
+static int paths(const char *data_dir, const char *name, char dir[4096],
+		 char path[4200], char *errmsg)
 {
-	char tmp[4300]; /* path (< 4200) + ".tmp" */
+	if (graft_path_join(dir, 4096, data_dir, "dbms") != GRAFT_OK ||
+	    graft_path_join(path, 4200, dir, name) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EINVAL, "data path too long: %s",
+				  data_dir);
+	return GRAFT_OK;
+}
+
+int graft_identity_write(const char *data_dir, const char *name,
+			 const char *uuid, char *errmsg)
+{
+	char dir[4096], path[4200], tmp[4300]; /* path + ".tmp" */
 	char line[IDENTITY_LEN + 2];
 	int fd, rv;
 
-	if (make_uuid(out) != GRAFT_OK)
-		return graft_errf(errmsg, GRAFT_EIO,
-				  "cannot generate a server id: OpenSSL has no "
-				  "randomness");
-	snprintf(line, sizeof line, "%s\n", out);
+	rv = paths(data_dir, name, dir, path, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_mkdir_p(dir, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	snprintf(line, sizeof line, "%.36s\n", uuid);
 	snprintf(tmp, sizeof tmp, "%s.tmp", path);
 	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
 	if (fd < 0)
@@ -69,36 +79,55 @@ static int create(const char *dir, const char *path, char out[IDENTITY_LEN + 1],
 	return graft_fsync_dir(dir, errmsg);
 }
 
-int identity_load(const char *data_dir, char out[IDENTITY_LEN + 1],
-		  char *errmsg)
+int graft_identity_read(const char *data_dir, const char *name,
+			char out[IDENTITY_LEN + 1], char *errmsg)
 {
 	char dir[4096], path[4200], buf[64];
 	int fd, rv;
 	ssize_t n;
 
-	if (graft_path_join(dir, sizeof dir, data_dir, "dbms") != GRAFT_OK ||
-	    graft_path_join(path, sizeof path, dir, "server_id") != GRAFT_OK)
-		return graft_errf(errmsg, GRAFT_EINVAL, "data path too long: %s",
-				  data_dir);
-	rv = graft_mkdir_p(dir, errmsg);
+	rv = paths(data_dir, name, dir, path, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0 && errno == ENOENT)
-		return create(dir, path, out, errmsg);
+		return graft_errf(errmsg, GRAFT_ENOTFOUND, "%s does not exist",
+				  path);
 	if (fd < 0)
 		return graft_errf(errmsg, graft_err_from_errno(errno),
 				  "cannot read %s: %s", path, strerror(errno));
 	n = read(fd, buf, sizeof buf - 1);
 	close(fd);
 	if (n < IDENTITY_LEN || !is_uuid(buf) ||
-	    (n > IDENTITY_LEN && buf[IDENTITY_LEN] != '\n'))
+	    (n > IDENTITY_LEN && buf[IDENTITY_LEN] != '\n')) {
+		char what[64];
+
+		/* "server_id" -> "server id" */
+		snprintf(what, sizeof what, "%s", name);
+		for (char *p = what; *p != '\0'; p++)
+			*p = *p == '_' ? ' ' : *p;
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
-				  "%s does not hold a server id (a UUID); restore "
-				  "it from a backup of this server, or remove it "
-				  "to give this server a new identity",
-				  path);
+				  "%s does not hold a %s (a UUID); restore it "
+				  "from a backup of this server, or remove it to "
+				  "give this server a new one",
+				  path, what);
+	}
 	memcpy(out, buf, IDENTITY_LEN);
 	out[IDENTITY_LEN] = '\0';
 	return GRAFT_OK;
+}
+
+int graft_identity_load(const char *data_dir, const char *name,
+			char out[IDENTITY_LEN + 1], char *errmsg)
+{
+	int rv = graft_identity_read(data_dir, name, out, errmsg);
+
+	if (rv != GRAFT_ENOTFOUND)
+		return rv;
+	if (graft_identity_new(out) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EIO,
+				  "cannot generate an id for %s: OpenSSL has no "
+				  "randomness",
+				  name);
+	return graft_identity_write(data_dir, name, out, errmsg);
 }

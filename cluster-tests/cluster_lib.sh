@@ -1,0 +1,112 @@
+# Core clusters for the cluster-tests suites: N graftd members on claimed
+# loopback ports, started and stopped one by one, and the leader found from
+# the members' own HTTP endpoints. Source after lib.sh. Members are numbered
+# from 1; member i lives in $T/c<i> (config $T/c<i>/graft.conf, output
+# $T/c<i>/graftd.out, log $T/c<i>/logs/graft.log).
+CORE_N=0
+CORE_BOLT=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=()
+
+# cluster_confs N [extra lines...]: configurations of N cores that know
+# each other, in the 4.x keys of the Neo4j operations manual's walk-through,
+# auth off, formation size N.
+cluster_confs() {
+	local n=$1 i endpoints=""
+	shift
+	CORE_N=$n
+	for i in $(seq 1 "$n"); do
+		claim_port; CORE_DISC[$i]=$PORT
+		claim_port; CORE_RAFT[$i]=$PORT
+		endpoints+="127.0.0.1:${CORE_DISC[$i]},"
+	done
+	for i in $(seq 1 "$n"); do
+		mkdir -p "$T/c$i"
+		write_conf "$T/c$i/graft.conf" "$T/c$i" \
+			"dbms.mode=CORE" \
+			"dbms.security.auth_enabled=false" \
+			"causal_clustering.minimum_core_cluster_size_at_formation=$n" \
+			"causal_clustering.minimum_core_cluster_size_at_runtime=$n" \
+			"causal_clustering.initial_discovery_members=${endpoints%,}" \
+			"causal_clustering.discovery_listen_address=127.0.0.1:${CORE_DISC[$i]}" \
+			"causal_clustering.raft_listen_address=127.0.0.1:${CORE_RAFT[$i]}" \
+			"$@"
+		CORE_BOLT[$i]=$BOLT_PORT
+		CORE_HTTP[$i]=$HTTP_PORT
+	done
+}
+
+# core_start I: starts member I and waits until it serves Bolt (the cluster
+# may not be formed yet).
+core_start() {
+	local i=$1
+	"$GRAFTD" --config "$T/c$i/graft.conf" >>"$T/c$i/graftd.out" 2>&1 &
+	CORE_PID[$i]=$!
+	PIDS+=("${CORE_PID[$i]}")
+	wait_until "core $i started (log: $T/c$i/graftd.out)" started "$T/c$i/graftd.out" "${CORE_PID[$i]}"
+	wait_port "${CORE_BOLT[$i]}" "${CORE_PID[$i]}"
+}
+
+# core_kill I [SIGNAL]: SIGKILL (or SIGNAL) to member I; after KILL, reaps it.
+core_kill() {
+	local i=$1 sig=${2:-KILL}
+	kill "-$sig" "${CORE_PID[$i]}"
+	if [ "$sig" = KILL ]; then
+		wait "${CORE_PID[$i]}" 2>/dev/null || true
+		CORE_PID[$i]=
+	fi
+}
+
+# core_stop I: SIGTERM and a clean exit.
+core_stop() {
+	local i=$1
+	kill -TERM "${CORE_PID[$i]}"
+	wait_exit "${CORE_PID[$i]}" "$BUDGET" || fail "core $i did not stop cleanly: $(tail -20 "$T/c$i/graftd.out")"
+	CORE_PID[$i]=
+}
+
+core_alive() { [ -n "${CORE_PID[$1]:-}" ] && kill -0 "${CORE_PID[$1]}" 2>/dev/null; }
+
+# core_check I CHECK: the HTTP answer of /db/neo4j/cluster/CHECK on member
+# I is 200 (writable, read-only, available).
+core_check() {
+	core_alive "$1" || return 1
+	http_get "${CORE_HTTP[$1]}" "/db/neo4j/cluster/$2" 2>/dev/null | head -1 | grep -q " 200 "
+}
+
+# cluster_leader: the one writable member among the live ones, in $LEADER;
+# fails if two are writable at once.
+find_leader() {
+	local i found=""
+	for i in $(seq 1 "$CORE_N"); do
+		if core_check "$i" writable; then
+			[ -z "$found" ] || fail "two writable members: $found and $i"
+			found=$i
+		fi
+	done
+	[ -n "$found" ] || return 1
+	LEADER=$found
+}
+wait_leader() { wait_until "a writable leader" find_leader; }
+
+# followers_ready: every live member other than the leader is read-only
+# (knows the leader).
+followers_ready() {
+	local i
+	for i in $(seq 1 "$CORE_N"); do
+		[ "$i" = "$LEADER" ] && continue
+		core_alive "$i" || continue
+		core_check "$i" read-only || return 1
+	done
+}
+wait_cluster() {
+	wait_leader
+	wait_until "followers following leader $LEADER" followers_ready
+}
+
+# core_node I ARGS...: runs cluster-tests/js/cluster.js against member I.
+core_node() {
+	local i=$1
+	shift
+	BOLT_PORT=${CORE_BOLT[$i]} node "$GRAFT_SRC_DIR/cluster-tests/js/cluster.js" "$@"
+}
+
+core_log() { tail -${2:-30} "$T/c$1/graftd.out"; }

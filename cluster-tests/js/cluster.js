@@ -1,0 +1,141 @@
+// Client side of the core cluster suites, with the official driver, auth
+// off, bolt:// to one member at a time (BOLT_PORT; CORE_PORTS lists every
+// member for the writers):
+//   write TAG N         N auto-commit CREATEs of (:W {tag, key}) on this
+//                       member; prints each acknowledged key
+//   keys TAG            prints the keys of the (:W {tag}) nodes, one a line,
+//                       sorted (a key twice means a write applied twice)
+//   expect-error CODE QUERY   runs QUERY, fails unless it fails with CODE
+//   leaders             the split-brain check of the Neo4j operations
+//                       manual: how many members this one calls LEADER
+//   role DB             CALL dbms.cluster.role(DB)
+//   writers TAG CLIENTS MS    CLIENTS concurrent writers for MS ms against
+//                       whichever member takes writes (NotALeader or a lost
+//                       connection: try the next member at once); prints
+//                       each acknowledged key; a commit of unknown outcome
+//                       is not acknowledged and not retried
+'use strict'
+const path = require('path')
+
+const src = process.env.GRAFT_SRC_DIR || path.join(__dirname, '..', '..')
+const neo4j = require(path.join(src, 'node_modules', 'neo4j-driver'))
+
+function driver (port) {
+  return neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic('neo4j', 'x'), {
+    maxConnectionPoolSize: 4,
+    connectionTimeout: 5000,
+    maxTransactionRetryTime: 0
+  })
+}
+
+async function run (port, query, params = {}) {
+  const d = driver(port)
+  const s = d.session()
+  try {
+    return await s.run(query, params)
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+const CREATE = 'CREATE (:W {tag: $tag, key: $key})'
+
+async function write (port, tag, n) {
+  for (let i = 0; i < n; i++) {
+    const key = `${tag}-${i}`
+    await run(port, CREATE, { tag, key })
+    console.log(key)
+  }
+}
+
+async function keys (port, tag) {
+  const r = await run(port, 'MATCH (n:W {tag: $tag}) RETURN n.key AS k', { tag })
+  for (const k of r.records.map(x => x.get('k')).sort()) console.log(k)
+}
+
+async function leaders (port) {
+  const r = await run(port, "CALL dbms.cluster.overview() YIELD role WITH role, count(*) AS count WHERE role = 'LEADER' RETURN count")
+  console.log(r.records.length ? r.records[0].get('count').toString() : '0')
+}
+
+async function role (port, db) {
+  const r = await run(port, 'CALL dbms.cluster.role($db)', { db })
+  console.log(r.records[0].get('role'))
+}
+
+async function expectError (port, code, query) {
+  try {
+    await run(port, query)
+  } catch (e) {
+    if (e.code === code) return
+    throw new Error(`${query}: got ${e.code} (${e.message}), expected ${code}`)
+  }
+  throw new Error(`${query}: succeeded, expected ${code}`)
+}
+
+// A write whose failure says the transaction was not applied: the writer
+// moves on to another member and retries it.
+function notApplied (e) {
+  return e.code === 'Neo.ClientError.Cluster.NotALeader' ||
+    e.code === 'ServiceUnavailable' || e.code === 'SessionExpired' ||
+    e.code === 'Neo.TransientError.General.DatabaseUnavailable'
+}
+
+async function writer (ports, tag, client, until, out) {
+  let m = 0
+  let d = driver(ports[m])
+  for (let i = 0; Date.now() < until;) {
+    const key = `${tag}-${client}-${i}`
+    const s = d.session()
+    try {
+      await s.run(CREATE, { tag, key })
+      out.push(key)
+      i++
+    } catch (e) {
+      if (!notApplied(e)) {
+        out.push(`# unknown ${key}: ${e.code}`)
+        i++
+      } else {
+        await d.close().catch(() => {})
+        m = (m + 1) % ports.length
+        d = driver(ports[m])
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+    } finally {
+      await s.close().catch(() => {})
+    }
+  }
+  await d.close().catch(() => {})
+}
+
+async function writers (tag, clients, ms) {
+  const ports = (process.env.CORE_PORTS || '').split(',').filter(Boolean)
+  const until = Date.now() + ms
+  const out = []
+  const flush = setInterval(() => {
+    while (out.length) console.log(out.shift())
+  }, 50)
+  const all = []
+  for (let c = 0; c < clients; c++) all.push(writer(ports, tag, c, until, out))
+  await Promise.all(all)
+  clearInterval(flush)
+  while (out.length) console.log(out.shift())
+}
+
+async function main () {
+  const [cmd, ...args] = process.argv.slice(2)
+  const port = process.env.BOLT_PORT
+  if (cmd === 'write') return write(port, args[0], Number(args[1]))
+  if (cmd === 'keys') return keys(port, args[0])
+  if (cmd === 'leaders') return leaders(port)
+  if (cmd === 'role') return role(port, args[0])
+  if (cmd === 'expect-error') return expectError(port, args[0], args[1])
+  if (cmd === 'writers') return writers(args[0], Number(args[1]), Number(args[2]))
+  throw new Error(`unknown command ${cmd}`)
+}
+
+main().catch(e => {
+  console.error(`cluster.js: ${e.message}`)
+  process.exit(1)
+})

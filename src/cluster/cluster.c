@@ -1,0 +1,182 @@
+/* A core member's lifecycle: identity, discovery, the Raft member once the
+ * cluster is formed (at once on a restart), and back down. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/log.h"
+#include "cluster_int.h"
+
+/* Once the member is leaving, commits still arriving (until the server's
+ * listeners close) are refused, never written locally. */
+static int refuse(void *data, struct db *db, const void *entry, size_t len,
+		  struct db_inflight *in, char *errmsg)
+{
+	(void)data;
+	(void)db;
+	(void)entry;
+	(void)len;
+	(void)in;
+	return graft_errf(errmsg, GRAFT_ENOTLEADER,
+			  "this member is shutting down; write to the "
+			  "cluster's leader");
+}
+
+static const struct db_replicator_ops refusing = {.propose = refuse};
+
+static void maybe_finish(struct cluster *c)
+{
+	if (c->handles_open > 0 || !c->member_closed)
+		return;
+	if (c->close_cb != NULL)
+		c->close_cb(c->close_arg);
+}
+
+void cluster_free(struct cluster *c)
+{
+	free(c);
+}
+
+static void free_cb(void *arg)
+{
+	cluster_free(arg);
+}
+
+void cluster_release(struct cluster *c)
+{
+	c->handles_open--;
+	maybe_finish(c);
+}
+
+void cluster_handle_closed(uv_handle_t *h)
+{
+	cluster_release(h->data);
+}
+
+static void member_closed(struct cluster *c)
+{
+	c->member_closed = true;
+	maybe_finish(c);
+}
+
+void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg)
+{
+	struct db *dbs[256];
+	size_t n = dbms_list(c->dbms, dbs, sizeof dbs / sizeof dbs[0]);
+
+	/* Proposals in flight still end through Raft's callbacks. */
+	for (size_t i = 0; i < n; i++)
+		db_set_replicator(dbs[i], &refusing, NULL);
+	c->closing = true;
+	c->close_cb = cb;
+	c->close_arg = arg;
+	/* Holds the cluster until member and discovery are both down. */
+	c->handles_open++;
+	discovery_close(c);
+	member_close(c, member_closed);
+	cluster_release(c);
+}
+
+static int init_self(struct cluster *c, char *errmsg)
+{
+	struct cluster_peer *s = &c->self;
+	int rv;
+
+	snprintf(s->server_id, sizeof s->server_id, "%s", c->o.server_id);
+	s->id = member_raft_id(s->server_id);
+	rv = member_ipv4(c->o.raft_advertised.host, c->o.raft_advertised.port,
+			 s->raft, sizeof s->raft, errmsg);
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv,
+				  "server.cluster.raft.advertised_address: %s",
+				  errmsg);
+	snprintf(s->bolt, sizeof s->bolt, "%s", c->o.bolt_advertised);
+	snprintf(s->http, sizeof s->http, "%s", c->o.http_advertised);
+	c->seen[0] = *s;
+	c->n_seen = 1;
+	rv = graft_identity_read(c->o.data_dir, "cluster_id", c->cluster_id,
+				 errmsg);
+	if (rv == GRAFT_ENOTFOUND) {
+		c->cluster_id[0] = '\0';
+		rv = GRAFT_OK;
+	}
+	return rv;
+}
+
+int cluster_start(uv_loop_t *loop, struct dbms *dbms,
+		  const struct cluster_options *o, struct cluster **out,
+		  char *errmsg)
+{
+	struct cluster *c = calloc(1, sizeof *c);
+	int rv;
+
+	if (c == NULL)
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	c->loop = loop;
+	c->dbms = dbms;
+	c->o = *o;
+	rv = init_self(c, errmsg);
+	if (rv != GRAFT_OK) {
+		free(c);
+		return rv;
+	}
+	graft_info("cluster: core member %s (Raft id %016" PRIx64 ", %s)",
+		   c->self.server_id, c->self.id,
+		   c->cluster_id[0] != '\0' ? "restarting in its cluster"
+					    : "not in a cluster yet");
+	rv = discovery_start(c, errmsg);
+	/* A member of a formed cluster starts Raft at once: its log holds
+	 * the configuration. */
+	if (rv == GRAFT_OK && c->cluster_id[0] != '\0')
+		rv = member_start(c, false, errmsg);
+	if (rv != GRAFT_OK) {
+		cluster_close(c, free_cb, c);
+		return rv;
+	}
+	*out = c;
+	return GRAFT_OK;
+}
+
+void cluster_get_status(struct cluster *c, struct cluster_status *out)
+{
+	raft_id leader = 0;
+	const char *addr;
+	const struct cluster_peer *p;
+
+	memset(out, 0, sizeof *out);
+	out->role = member_role(c, c->self.id);
+	snprintf(out->member_id, sizeof out->member_id, "%s",
+		 c->self.server_id);
+	out->millis_since_leader = -1;
+	if (!c->raft_started)
+		return;
+	raft_leader(&c->raft, &leader, &addr);
+	p = leader != 0 ? discovery_peer(c, leader) : NULL;
+	out->has_leader = leader != 0;
+	if (p != NULL)
+		snprintf(out->leader_id, sizeof out->leader_id, "%s",
+			 p->server_id);
+	out->writable = c->writable;
+	out->term = c->raft.current_term;
+	out->last_applied = c->raft.last_applied;
+	out->commit_index = c->raft.commit_index;
+	out->commands_per_second = c->rate;
+	if (leader == c->self.id)
+		out->millis_since_leader = 0;
+	else if (leader != 0)
+		out->millis_since_leader =
+			(int64_t)(c->io.time(&c->io) -
+				  c->raft.election_timer_start);
+	for (unsigned i = 0; i < c->raft.configuration.n &&
+			     out->n_voters < CLUSTER_MAX_MEMBERS;
+	     i++) {
+		const struct raft_server *s = &c->raft.configuration.servers[i];
+
+		if (s->role != RAFT_VOTER)
+			continue;
+		p = discovery_peer(c, s->id);
+		snprintf(out->voters[out->n_voters++], IDENTITY_LEN + 1, "%s",
+			 p != NULL ? p->server_id : "(not discovered yet)");
+	}
+}

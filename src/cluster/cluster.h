@@ -1,0 +1,87 @@
+/* A core member of a graft cluster: discovery of the other cores, formation
+ * of one Raft group (canonical's libraft with its libuv I/O), and the
+ * replicator behind every database's commits (db.h "Replication"). Every
+ * libraft call of graft is in this folder. Loop thread only.
+ *
+ * Formation: each member tells every discovery endpoint its Raft id,
+ * addresses and, once it has one, the cluster id and membership. When a
+ * pristine member has seen minimum_initial_system_primaries_count members
+ * and has the smallest Raft id among them, it decides the cluster: a new
+ * cluster id (recorded in <data>/dbms/cluster_id) and the members it saw.
+ * The others adopt that decision from its discovery answers, and every member
+ * bootstraps the same configuration, so the group is formed exactly once. */
+#ifndef GRAFT_CLUSTER_CLUSTER_H
+#define GRAFT_CLUSTER_CLUSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../cypher/cypher.h"
+#include "../db/dbms.h"
+#include "../util/config.h"
+#include "../util/identity.h"
+
+#define CLUSTER_MAX_MEMBERS 16
+#define CLUSTER_ADDR_LEN 300
+
+struct cluster_options {
+	char data_dir[4096];  /* server.directories.data: dbms/cluster_id */
+	char state_dir[4096]; /* server.directories.cluster_state */
+	char server_id[IDENTITY_LEN + 1];
+	struct graft_address discovery_listen, discovery_advertised;
+	struct graft_address raft_listen, raft_advertised;
+	struct graft_address endpoints[CLUSTER_MAX_MEMBERS];
+	size_t n_endpoints;
+	unsigned formation_size;
+	uint64_t election_ms, heartbeat_ms;
+	bool pre_vote;
+	char bolt_advertised[CLUSTER_ADDR_LEN]; /* host:port */
+	char http_advertised[CLUSTER_ADDR_LEN];
+};
+
+/* Reads and checks the cluster settings of a CORE member; errors name the
+ * setting and what is allowed. */
+int cluster_options_from_config(const struct graft_config *cfg,
+				struct cluster_options *o, char *errmsg);
+
+struct cluster;
+
+/* Starts discovery and, when this member already belongs to a cluster, its
+ * Raft member at once; sets itself as the replicator of every database of
+ * dbms. Errors name the address or file at fault. */
+int cluster_start(uv_loop_t *loop, struct dbms *dbms,
+		  const struct cluster_options *o, struct cluster **out,
+		  char *errmsg);
+/* Graceful stop: a leader hands leadership to an up-to-date follower first;
+ * proposals still open end with GRAFT_EUNKNOWN; commits from then on are
+ * refused (NotALeader). Then cb. The procedures and status stay usable
+ * (the member reports itself UNAVAILABLE) until cluster_free, which the
+ * server calls once nothing can run a statement any more. */
+void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg);
+void cluster_free(struct cluster *c);
+
+/* Registers dbms.cluster.overview() and dbms.cluster.role(database). */
+int cluster_register_procedures(struct cluster *c,
+				struct cypher_engine *engine);
+
+/* The member's live state, for the HTTP endpoints. */
+struct cluster_status {
+	const char *role;           /* "LEADER", "FOLLOWER", "CANDIDATE",
+				     * "UNAVAILABLE" (not formed yet) */
+	bool writable;              /* leader whose barrier is committed */
+	bool has_leader;
+	char member_id[IDENTITY_LEN + 1];
+	char leader_id[IDENTITY_LEN + 1]; /* "" when unknown */
+	uint64_t term;
+	uint64_t last_applied;      /* Raft index */
+	uint64_t commit_index;
+	int64_t millis_since_leader; /* -1: never heard from one */
+	double commands_per_second;
+	size_t n_voters;
+	char voters[CLUSTER_MAX_MEMBERS][IDENTITY_LEN + 1];
+};
+void cluster_get_status(struct cluster *c, struct cluster_status *out);
+
+#endif

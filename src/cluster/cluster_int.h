@@ -1,0 +1,110 @@
+/* Inside the cluster layer: the member (member.c: the Raft node, its FSM
+ * and the replicator), discovery (discovery.c) and what they share. */
+#ifndef GRAFT_CLUSTER_CLUSTER_INT_H
+#define GRAFT_CLUSTER_CLUSTER_INT_H
+
+#include <raft.h>
+#include <raft/uv.h>
+
+#include "cluster.h"
+
+#define CLUSTER_RAFT_ADDR_LEN 64 /* "a.b.c.d:port", as libraft wants */
+
+struct cluster_peer {
+	uint64_t id; /* Raft id, from the server id */
+	char server_id[IDENTITY_LEN + 1];
+	char raft[CLUSTER_RAFT_ADDR_LEN];
+	char bolt[CLUSTER_ADDR_LEN];
+	char http[CLUSTER_ADDR_LEN];
+};
+
+/* One discovery endpoint and what the last attempt at it gave. */
+struct cluster_endpoint {
+	char text[CLUSTER_ADDR_LEN]; /* host:port as configured */
+	bool busy;                   /* an exchange is under way */
+	bool reachable;              /* the last exchange succeeded */
+	char error[128];             /* why the last one failed */
+};
+
+struct discovery_conn;
+
+struct cluster {
+	uv_loop_t *loop;
+	struct dbms *dbms;
+	struct cluster_options o;
+	struct cluster_peer self;
+	char cluster_id[IDENTITY_LEN + 1]; /* "" until formed or adopted */
+
+	/* Discovery: every member seen (self first) and the decided
+	 * membership (empty until formed). */
+	struct cluster_peer seen[CLUSTER_MAX_MEMBERS];
+	size_t n_seen;
+	struct cluster_peer members[CLUSTER_MAX_MEMBERS];
+	size_t n_members;
+	struct cluster_endpoint endpoints[CLUSTER_MAX_MEMBERS];
+	uv_tcp_t listener;
+	uv_timer_t tick;
+	bool listener_inited, tick_inited;
+	uint64_t last_report_ms;
+	unsigned tick_count;
+	struct discovery_conn *conns; /* open exchanges, for closing */
+
+	/* Raft. */
+	bool raft_inited;  /* raft_init done: raft_close releases it */
+	bool raft_started;
+	struct raft_uv_transport transport;
+	struct raft_io io;
+	struct raft_fsm fsm;
+	struct raft raft;
+	uv_check_t check;
+	struct raft_barrier barrier;
+	bool barrier_pending;
+	bool writable;
+	unsigned short last_state;
+	raft_id last_leader;
+	raft_term last_term;
+	char apply_errmsg[GRAFT_ERRMSG_SIZE];
+	uint64_t rate_since_ms, rate_index; /* for commands per second */
+	double rate;
+
+	struct cypher_proc procs[2]; /* registered with the engine */
+
+	/* Closing. */
+	bool closing;
+	struct raft_transfer transfer;
+	void (*member_done)(struct cluster *c);
+	bool member_closed;
+	unsigned handles_open;
+	void (*close_cb)(void *arg);
+	void *close_arg;
+};
+
+/* member.c */
+/* Resolves host to an IPv4 dotted quad (libraft's TCP transport takes no
+ * names): "a.b.c.d:port" into out. */
+int member_ipv4(const char *host, uint16_t port, char *out, size_t n,
+		char *errmsg);
+/* Bootstraps (when bootstrap is set and the log is pristine) and starts the
+ * Raft member with c->members as its configuration. */
+int member_start(struct cluster *c, bool bootstrap, char *errmsg);
+/* Raft id of a server id: its first 64 bits, never 0. */
+uint64_t member_raft_id(const char *server_id);
+/* Stops Raft (a leader transfers first), then calls done. */
+void member_close(struct cluster *c, void (*done)(struct cluster *c));
+const char *member_role(struct cluster *c, uint64_t id);
+
+/* discovery.c */
+int discovery_start(struct cluster *c, char *errmsg);
+void discovery_close(struct cluster *c);
+/* A member seen by discovery (or self), by Raft id; NULL if none. */
+const struct cluster_peer *discovery_peer(const struct cluster *c,
+					  uint64_t id);
+
+/* cluster.c */
+/* One of the cluster's handles is closed (handles_open counts them): the
+ * last one finishes cluster_close. */
+void cluster_release(struct cluster *c);
+/* uv_close callback of a handle whose data is the cluster. */
+void cluster_handle_closed(uv_handle_t *h);
+
+#endif

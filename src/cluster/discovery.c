@@ -1,0 +1,509 @@
+/* Discovery: a one-line exchange over TCP. A member connects to every
+ * endpoint of dbms.cluster.discovery.endpoints and sends
+ *
+ *   GRAFT-DISCOVERY 1 <raft id> <server id> <raft addr> <bolt addr>
+ *     <http addr> <cluster id|-> <members|->
+ *
+ * (one line; members: <raft id>=<raft addr>,... once the cluster is formed),
+ * the endpoint answers with its own line and closes. Each side records the
+ * other; a pristine member adopts a formed cluster that lists it, and the
+ * pristine member with the smallest Raft id forms the cluster once it has
+ * seen the formation size (cluster.h). While the cluster is not formed, the
+ * endpoints tried and why they did not answer are logged every few seconds;
+ * afterwards, an endpoint going silent or answering again is logged once. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/log.h"
+#include "cluster_int.h"
+
+#define DISCOVERY_MAGIC "GRAFT-DISCOVERY"
+#define DISCOVERY_VERSION 1
+#define DISCOVERY_LINE_MAX 4096
+#define TICK_MS 500
+#define EXCHANGE_TIMEOUT_MS 2000
+#define REPORT_MS 5000
+#define FORMED_EVERY_TICKS 6 /* a formed member refreshes every 3 s */
+
+struct discovery_conn {
+	uv_tcp_t tcp;
+	uv_connect_t connect;
+	uv_write_t write;
+	struct cluster *c;
+	struct discovery_conn *prev, *next;
+	int endpoint; /* index into c->endpoints; -1 for an incoming one */
+	uint64_t started_ms;
+	bool replied; /* incoming: our answer is written */
+	bool closing;
+	size_t len;
+	char in[DISCOVERY_LINE_MAX];
+	char out[DISCOVERY_LINE_MAX];
+};
+
+const struct cluster_peer *discovery_peer(const struct cluster *c,
+					  uint64_t id)
+{
+	for (size_t i = 0; i < c->n_seen; i++)
+		if (c->seen[i].id == id)
+			return &c->seen[i];
+	return NULL;
+}
+
+/* The line this member sends. */
+static void own_line(struct cluster *c, char *out, size_t n)
+{
+	size_t len = (size_t)snprintf(
+		out, n, "%s %d %016" PRIx64 " %s %s %s %s %s ", DISCOVERY_MAGIC,
+		DISCOVERY_VERSION, c->self.id, c->self.server_id, c->self.raft,
+		c->self.bolt, c->self.http,
+		c->cluster_id[0] != '\0' ? c->cluster_id : "-");
+
+	if (c->n_members == 0)
+		len += (size_t)snprintf(out + len, n - len, "-");
+	for (size_t i = 0; i < c->n_members && len < n; i++)
+		len += (size_t)snprintf(out + len, n - len, "%s%016" PRIx64 "=%s",
+					i > 0 ? "," : "", c->members[i].id,
+					c->members[i].raft);
+	if (len < n - 1) {
+		out[len++] = '\n';
+		out[len] = '\0';
+	}
+}
+
+/* Formation -------------------------------------------------------------- */
+
+static int cmp_peer(const void *a, const void *b)
+{
+	const struct cluster_peer *x = a, *y = b;
+
+	return x->id < y->id ? -1 : x->id > y->id;
+}
+
+static void form(struct cluster *c, bool decided_here)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	int rv;
+
+	qsort(c->members, c->n_members, sizeof c->members[0], cmp_peer);
+	rv = graft_identity_write(c->o.data_dir, "cluster_id", c->cluster_id,
+				  errmsg);
+	if (rv == GRAFT_OK)
+		rv = member_start(c, true, errmsg);
+	if (rv != GRAFT_OK) {
+		graft_error("cluster: cannot form cluster %s: %s",
+			    c->cluster_id, errmsg);
+		c->n_members = 0;
+		c->cluster_id[0] = '\0';
+		return;
+	}
+	graft_info("cluster: %s cluster %s with %zu core members",
+		   decided_here ? "formed" : "joined", c->cluster_id,
+		   c->n_members);
+}
+
+/* The pristine member with the smallest id, once it has seen enough. */
+static void maybe_decide(struct cluster *c)
+{
+	if (c->raft_inited || c->cluster_id[0] != '\0' ||
+	    c->n_seen < c->o.formation_size)
+		return;
+	for (size_t i = 0; i < c->n_seen; i++)
+		if (c->seen[i].id < c->self.id)
+			return;
+	if (graft_identity_new(c->cluster_id) != GRAFT_OK) {
+		graft_error("cluster: cannot make a cluster id: no randomness");
+		c->cluster_id[0] = '\0';
+		return;
+	}
+	memcpy(c->members, c->seen, c->n_seen * sizeof c->seen[0]);
+	c->n_members = c->n_seen;
+	form(c, true);
+}
+
+/* "<id>=<raft>,..." into c->members; false if malformed or without us. */
+static bool parse_members(struct cluster *c, char *list)
+{
+	bool with_self = false;
+	size_t n = 0;
+
+	for (char *save = NULL, *e = strtok_r(list, ",", &save); e != NULL;
+	     e = strtok_r(NULL, ",", &save)) {
+		char *eq = strchr(e, '=');
+
+		if (eq == NULL || n == CLUSTER_MAX_MEMBERS ||
+		    strlen(eq + 1) >= CLUSTER_RAFT_ADDR_LEN)
+			return false;
+		*eq = '\0';
+		memset(&c->members[n], 0, sizeof c->members[n]);
+		c->members[n].id = strtoull(e, NULL, 16);
+		snprintf(c->members[n].raft, CLUSTER_RAFT_ADDR_LEN, "%s", eq + 1);
+		with_self |= c->members[n].id == c->self.id;
+		n++;
+	}
+	c->n_members = n;
+	return with_self;
+}
+
+/* Whether a repeated complaint may be logged again (every few seconds). */
+static bool report_due(struct cluster *c)
+{
+	uint64_t now = uv_now(c->loop);
+
+	if (now - c->last_report_ms < REPORT_MS)
+		return false;
+	c->last_report_ms = now;
+	return true;
+}
+
+static void adopt(struct cluster *c, const char *cluster_id, char *members)
+{
+	if (c->raft_inited)
+		return;
+	if (parse_members(c, members)) {
+		snprintf(c->cluster_id, sizeof c->cluster_id, "%.36s",
+			 cluster_id);
+		form(c, false);
+		return;
+	}
+	c->n_members = 0;
+	if (!report_due(c))
+		return;
+	graft_error("cluster: cluster %s was formed without this member "
+		    "(%s); adding a core to a formed cluster is not supported "
+		    "by this release: start every core listed in "
+		    "dbms.cluster.discovery.endpoints before the cluster forms",
+		    cluster_id, c->self.server_id);
+}
+
+static void refuse_foreign(struct cluster *c, const struct cluster_peer *p,
+			   const char *cluster_id)
+{
+	if (!report_due(c))
+		return;
+	graft_error("cluster: the member %s (discovery answer from bolt://%s) "
+		    "belongs to cluster %s, but this member holds data of "
+		    "cluster %s (recorded in %s/dbms/cluster_id); it does not "
+		    "join another cluster: fix dbms.cluster.discovery.endpoints, "
+		    "or empty this member's data directory to let it join",
+		    p->server_id, p->bolt, cluster_id, c->cluster_id,
+		    c->o.data_dir);
+}
+
+static void remember(struct cluster *c, const struct cluster_peer *p)
+{
+	struct cluster_peer *slot = (struct cluster_peer *)discovery_peer(c,
+									  p->id);
+
+	if (slot == NULL) {
+		if (c->n_seen == CLUSTER_MAX_MEMBERS)
+			return;
+		slot = &c->seen[c->n_seen++];
+		graft_info("cluster: discovered core %s (Raft %s, bolt://%s)",
+			   p->server_id, p->raft, p->bolt);
+	}
+	*slot = *p;
+}
+
+/* Handles a peer's line; false if it is not a discovery line. */
+static bool heard(struct cluster *c, char *line)
+{
+	char magic[32], cluster_id[IDENTITY_LEN + 1];
+	char members[DISCOVERY_LINE_MAX];
+	struct cluster_peer p;
+	int version;
+
+	memset(&p, 0, sizeof p);
+	if (sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s %4095s",
+		   magic, &version, &p.id, p.server_id, p.raft, p.bolt, p.http,
+		   cluster_id, members) != 9 ||
+	    strcmp(magic, DISCOVERY_MAGIC) != 0 ||
+	    version != DISCOVERY_VERSION)
+		return false;
+	if (p.id == c->self.id)
+		return true;
+	remember(c, &p);
+	if (strcmp(cluster_id, "-") != 0 && c->cluster_id[0] != '\0' &&
+	    strcmp(cluster_id, c->cluster_id) != 0)
+		refuse_foreign(c, &p, cluster_id);
+	else if (strcmp(cluster_id, "-") != 0 && strcmp(members, "-") != 0)
+		adopt(c, cluster_id, members);
+	else
+		maybe_decide(c);
+	return true;
+}
+
+/* Connections ------------------------------------------------------------ */
+
+static void endpoint_result(struct cluster *c, int endpoint, const char *err)
+{
+	struct cluster_endpoint *e;
+
+	if (endpoint < 0)
+		return;
+	e = &c->endpoints[endpoint];
+	e->busy = false;
+	if (c->raft_inited && !c->closing && e->reachable != (err == NULL))
+		graft_info("cluster: discovery endpoint %s %s%s", e->text,
+			   err == NULL ? "answers again" : "does not answer: ",
+			   err == NULL ? "" : err);
+	e->reachable = err == NULL;
+	snprintf(e->error, sizeof e->error, "%s", err != NULL ? err : "");
+}
+
+static void conn_closed_cb(uv_handle_t *h)
+{
+	struct discovery_conn *d = h->data;
+	struct cluster *c = d->c;
+
+	if (d->prev != NULL)
+		d->prev->next = d->next;
+	else
+		c->conns = d->next;
+	if (d->next != NULL)
+		d->next->prev = d->prev;
+	free(d);
+	cluster_release(c);
+}
+
+static void conn_close(struct discovery_conn *d, const char *err)
+{
+	if (d->closing)
+		return;
+	d->closing = true;
+	endpoint_result(d->c, d->endpoint, err);
+	uv_close((uv_handle_t *)&d->tcp, conn_closed_cb);
+}
+
+static void write_cb(uv_write_t *w, int status)
+{
+	struct discovery_conn *d = w->data;
+
+	/* An incoming exchange ends once our answer is out. */
+	if (status != 0 || d->endpoint < 0)
+		conn_close(d, status != 0 ? uv_strerror(status) : NULL);
+}
+
+static void send_line(struct discovery_conn *d)
+{
+	uv_buf_t b;
+	int rv;
+
+	own_line(d->c, d->out, sizeof d->out);
+	b = uv_buf_init(d->out, (unsigned)strlen(d->out));
+	d->write.data = d;
+	rv = uv_write(&d->write, (uv_stream_t *)&d->tcp, &b, 1, write_cb);
+	if (rv != 0)
+		conn_close(d, uv_strerror(rv));
+}
+
+static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+{
+	struct discovery_conn *d = h->data;
+
+	(void)hint;
+	*buf = uv_buf_init(d->in + d->len,
+			   (unsigned)(sizeof d->in - 1 - d->len));
+}
+
+static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+{
+	struct discovery_conn *d = s->data;
+	char *nl;
+
+	(void)buf;
+	if (nread < 0) {
+		conn_close(d, nread == UV_EOF ? "closed without answering"
+					      : uv_strerror((int)nread));
+		return;
+	}
+	d->len += (size_t)nread;
+	d->in[d->len] = '\0';
+	nl = strchr(d->in, '\n');
+	if (nl == NULL) {
+		if (d->len == sizeof d->in - 1)
+			conn_close(d, "answered with an overlong line");
+		return;
+	}
+	*nl = '\0';
+	uv_read_stop(s);
+	if (!heard(d->c, d->in)) {
+		conn_close(d, "answered with something that is not graft "
+			      "discovery (another service on that port?)");
+		return;
+	}
+	if (d->endpoint < 0 && !d->c->closing)
+		send_line(d); /* incoming: answer, then close */
+	else
+		conn_close(d, NULL);
+}
+
+static struct discovery_conn *conn_new(struct cluster *c, int endpoint)
+{
+	struct discovery_conn *d = calloc(1, sizeof *d);
+
+	if (d == NULL)
+		return NULL;
+	d->c = c;
+	d->endpoint = endpoint;
+	d->started_ms = uv_now(c->loop);
+	uv_tcp_init(c->loop, &d->tcp);
+	d->tcp.data = d;
+	d->next = c->conns;
+	if (c->conns != NULL)
+		c->conns->prev = d;
+	c->conns = d;
+	c->handles_open++;
+	return d;
+}
+
+static void connection_cb(uv_stream_t *server, int status)
+{
+	struct cluster *c = server->data;
+	struct discovery_conn *d;
+
+	if (status != 0 || c->closing)
+		return;
+	d = conn_new(c, -1);
+	if (d == NULL)
+		return;
+	if (uv_accept(server, (uv_stream_t *)&d->tcp) != 0 ||
+	    uv_read_start((uv_stream_t *)&d->tcp, alloc_cb, read_cb) != 0)
+		conn_close(d, NULL);
+}
+
+static void connect_cb(uv_connect_t *req, int status)
+{
+	struct discovery_conn *d = req->data;
+
+	if (status == UV_ECANCELED)
+		return; /* closed meanwhile */
+	if (status != 0) {
+		conn_close(d, uv_strerror(status));
+		return;
+	}
+	if (uv_read_start((uv_stream_t *)&d->tcp, alloc_cb, read_cb) != 0) {
+		conn_close(d, "cannot read");
+		return;
+	}
+	send_line(d);
+}
+
+static void try_endpoint(struct cluster *c, int i)
+{
+	const struct graft_address *a = &c->o.endpoints[i];
+	char ip[CLUSTER_RAFT_ADDR_LEN], errmsg[GRAFT_ERRMSG_SIZE];
+	struct discovery_conn *d;
+	struct sockaddr_in sa;
+	char *colon;
+
+	if (member_ipv4(a->host, a->port, ip, sizeof ip, errmsg) != GRAFT_OK) {
+		endpoint_result(c, i, "host name does not resolve to IPv4");
+		return;
+	}
+	colon = strrchr(ip, ':');
+	*colon = '\0';
+	uv_ip4_addr(ip, a->port, &sa);
+	d = conn_new(c, i);
+	if (d == NULL)
+		return;
+	c->endpoints[i].busy = true;
+	d->connect.data = d;
+	if (uv_tcp_connect(&d->connect, &d->tcp, (struct sockaddr *)&sa,
+			   connect_cb) != 0)
+		conn_close(d, "cannot connect");
+}
+
+static void report(struct cluster *c)
+{
+	char tried[2048];
+	size_t len = 0;
+
+	for (size_t i = 0; i < c->o.n_endpoints && len < sizeof tried; i++) {
+		const struct cluster_endpoint *e = &c->endpoints[i];
+
+		len += (size_t)snprintf(tried + len, sizeof tried - len,
+					"%s%s (%s)", i > 0 ? ", " : "",
+					e->text,
+					e->reachable ? "answered"
+					: e->error[0] != '\0' ? e->error
+							      : "no answer yet");
+	}
+	graft_warn("cluster: waiting to form: found %zu of the %u core "
+		   "members needed (dbms.cluster.minimum_initial_system_"
+		   "primaries_count); discovery endpoints tried: %s",
+		   c->n_seen, c->o.formation_size, tried);
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct cluster *c = t->data;
+	uint64_t now = uv_now(c->loop);
+	bool formed = c->raft_inited;
+
+	/* A peer that accepts and then says nothing (stopped, say) must
+	 * not hold its endpoint forever. */
+	for (struct discovery_conn *d = c->conns; d != NULL; d = d->next)
+		if (now - d->started_ms > EXCHANGE_TIMEOUT_MS)
+			conn_close(d, "no answer within 2 s");
+	c->tick_count++;
+	if (formed && c->tick_count % FORMED_EVERY_TICKS != 0)
+		return;
+	for (size_t i = 0; i < c->o.n_endpoints; i++)
+		if (!c->endpoints[i].busy)
+			try_endpoint(c, (int)i);
+	if (!formed && report_due(c))
+		report(c);
+}
+
+int discovery_start(struct cluster *c, char *errmsg)
+{
+	const struct graft_address *l = &c->o.discovery_listen;
+	char ip[CLUSTER_RAFT_ADDR_LEN];
+	struct sockaddr_in sa;
+	int rv;
+
+	for (size_t i = 0; i < c->o.n_endpoints; i++)
+		snprintf(c->endpoints[i].text, sizeof c->endpoints[i].text,
+			 "%s:%u", c->o.endpoints[i].host,
+			 c->o.endpoints[i].port);
+	rv = member_ipv4(l->host, l->port, ip, sizeof ip, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	*strrchr(ip, ':') = '\0';
+	uv_ip4_addr(ip, l->port, &sa);
+	uv_tcp_init(c->loop, &c->listener);
+	c->listener.data = c;
+	c->listener_inited = true;
+	c->handles_open++;
+	rv = uv_tcp_bind(&c->listener, (struct sockaddr *)&sa, 0);
+	if (rv == 0)
+		rv = uv_listen((uv_stream_t *)&c->listener, 64, connection_cb);
+	if (rv != 0)
+		return graft_errf(errmsg,
+				  rv == UV_EADDRINUSE ? GRAFT_EADDRINUSE
+						      : GRAFT_EIO,
+				  "cannot listen on %s:%u "
+				  "(server.discovery.listen_address): %s",
+				  l->host, l->port, uv_strerror(rv));
+	/* The first report comes once every endpoint had time to answer. */
+	c->last_report_ms = uv_now(c->loop);
+	uv_timer_init(c->loop, &c->tick);
+	c->tick.data = c;
+	c->tick_inited = true;
+	c->handles_open++;
+	uv_timer_start(&c->tick, tick_cb, 0, TICK_MS);
+	graft_info("cluster: discovery listening on %s:%u", l->host, l->port);
+	return GRAFT_OK;
+}
+
+void discovery_close(struct cluster *c)
+{
+	if (c->listener_inited)
+		uv_close((uv_handle_t *)&c->listener, cluster_handle_closed);
+	if (c->tick_inited)
+		uv_close((uv_handle_t *)&c->tick, cluster_handle_closed);
+	for (struct discovery_conn *d = c->conns; d != NULL; d = d->next)
+		conn_close(d, "shutting down");
+}

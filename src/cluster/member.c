@@ -1,0 +1,546 @@
+/* The Raft member (docs/design/libraft-notes.md says what libraft 0.15
+ * demands; the points that shape this file):
+ * - the FSM applies every committed entry through dbms_apply_entry and
+ *   returns 0 even for a rejected transaction: the rejection is the entry's
+ *   result (a non-zero return would make libraft retry the entry forever);
+ * - a new leader is writable only after a barrier of its own term commits,
+ *   so that everything earlier leaders committed is applied before it
+ *   validates and numbers new transactions;
+ * - libraft has no state-change callback: a uv_check handle looks at the
+ *   state after every loop iteration (no added latency) and logs elections
+ *   and leader changes with term and index;
+ * - a proposal whose leader steps down ends RAFT_LEADERSHIPLOST: it may still
+ *   be committed by the next leader, so its outcome is unknown
+ *   (GRAFT_EUNKNOWN), never "failed, retry";
+ * - no Raft snapshots are taken yet: the log is kept whole and replayed at
+ *   each start, and dbms_apply_entry skips what the databases already hold. */
+#include <arpa/inet.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <netdb.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/socket.h>
+
+#include "../util/fs.h"
+#include "../util/log.h"
+#include "cluster_int.h"
+
+#if defined(__SANITIZE_ADDRESS__)
+/* libraft 0.15 (Debian 12) loses an array it grows with realloc while
+ * raft_start loads a log that holds entries (a restart): the leak checker
+ * of the sanitized build would fail every clean stop of a restarted member.
+ * libraft has no frame pointers, so a leak's stack ends inside it; routing
+ * libraft's reallocs through a function of ours names them, and only they
+ * are excused. Its other allocations, and the buffers graft allocates with
+ * raft_malloc, stay checked. */
+const char *__lsan_default_suppressions(void);
+const char *__lsan_default_suppressions(void)
+{
+	return "leak:libraft_realloc\n";
+}
+
+static void *libraft_malloc(void *data, size_t n)
+{
+	(void)data;
+	return malloc(n);
+}
+
+static void libraft_free(void *data, void *p)
+{
+	(void)data;
+	free(p);
+}
+
+static void *libraft_calloc(void *data, size_t n, size_t size)
+{
+	(void)data;
+	return calloc(n, size);
+}
+
+__attribute__((noinline)) static void *libraft_realloc(void *data, void *p,
+						       size_t n)
+{
+	void *q = realloc(p, n);
+
+	(void)data;
+	__asm__ volatile("" ::: "memory"); /* keeps this frame: no tail call */
+	return q;
+}
+
+static void *libraft_aligned_alloc(void *data, size_t alignment, size_t n)
+{
+	(void)data;
+	return aligned_alloc(alignment, n);
+}
+
+static void libraft_aligned_free(void *data, size_t alignment, void *p)
+{
+	(void)data;
+	(void)alignment;
+	free(p);
+}
+
+/* libraft's heap is process-wide. */
+static struct raft_heap libraft_heap = {
+	.malloc = libraft_malloc,
+	.free = libraft_free,
+	.calloc = libraft_calloc,
+	.realloc = libraft_realloc,
+	.aligned_alloc = libraft_aligned_alloc,
+	.aligned_free = libraft_aligned_free,
+};
+
+static void heap_init(void)
+{
+	raft_heap_set(&libraft_heap);
+}
+#else
+static void heap_init(void)
+{
+}
+#endif
+
+struct proposal {
+	struct raft_apply req;
+	struct cluster *c;
+	struct db_inflight *in;
+};
+
+uint64_t member_raft_id(const char *server_id)
+{
+	uint64_t id = 0;
+	int digits = 0;
+
+	for (const char *p = server_id; *p != '\0' && digits < 16; p++) {
+		char hex[2] = {*p, '\0'};
+
+		if (*p == '-')
+			continue;
+		id = id << 4 | strtoull(hex, NULL, 16);
+		digits++;
+	}
+	return id != 0 ? id : 1;
+}
+
+int member_ipv4(const char *host, uint16_t port, char *out, size_t n,
+		char *errmsg)
+{
+	struct addrinfo hints = {.ai_family = AF_INET,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	char ip[INET_ADDRSTRLEN];
+	int rv = getaddrinfo(host, NULL, &hints, &res);
+
+	if (rv != 0 || res == NULL)
+		return graft_errf(errmsg, GRAFT_ENOTFOUND,
+				  "cannot resolve %s to an IPv4 address (%s); "
+				  "Raft needs an IPv4 address or a name that "
+				  "resolves to one",
+				  host, gai_strerror(rv));
+	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip,
+		  sizeof ip);
+	freeaddrinfo(res);
+	snprintf(out, n, "%s:%u", ip, port);
+	return GRAFT_OK;
+}
+
+const char *member_role(struct cluster *c, uint64_t id)
+{
+	raft_id leader = 0;
+	const char *addr;
+
+	if (!c->raft_started)
+		return "UNAVAILABLE";
+	raft_leader(&c->raft, &leader, &addr);
+	if (id == c->self.id) {
+		switch (raft_state(&c->raft)) {
+		case RAFT_LEADER:
+			return "LEADER";
+		case RAFT_CANDIDATE:
+			return "CANDIDATE";
+		case RAFT_FOLLOWER:
+			return "FOLLOWER";
+		default:
+			return "UNAVAILABLE";
+		}
+	}
+	return leader == id ? "LEADER" : "FOLLOWER";
+}
+
+/* The FSM ---------------------------------------------------------------- */
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
+		     void **result)
+{
+	struct cluster *c = fsm->data;
+	uint64_t txid;
+	int rv = dbms_apply_entry(c->dbms, buf->base, buf->len, &txid,
+				  c->apply_errmsg);
+
+	if (rv == GRAFT_ECORRUPT) {
+		/* Every member would fail alike: this member cannot go on
+		 * without diverging, and a newer release can. */
+		graft_error("cluster: Raft entry %llu cannot be applied: %s",
+			    (unsigned long long)c->raft.last_applied + 1,
+			    c->apply_errmsg);
+		return RAFT_MALFORMED;
+	}
+	if (rv == GRAFT_ENOTFOUND)
+		graft_warn("cluster: %s", c->apply_errmsg);
+	*result = (void *)(intptr_t)rv;
+	return 0;
+}
+
+/* The databases' own logs and checkpoints hold everything applied: no
+ * snapshot is taken (the threshold is never reached), so none is ever
+ * restored. */
+static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+			unsigned *n_bufs)
+{
+	(void)fsm;
+	(void)bufs;
+	(void)n_bufs;
+	return RAFT_BUSY;
+}
+
+static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
+{
+	(void)fsm;
+	(void)buf;
+	graft_error("cluster: a Raft snapshot was offered, which this release "
+		    "does not take or install; restart the member with an "
+		    "empty cluster-state directory after restoring a backup");
+	return RAFT_MALFORMED;
+}
+
+/* The replicator ---------------------------------------------------------- */
+
+static int not_leader(struct cluster *c, char *errmsg)
+{
+	const struct cluster_peer *p;
+	raft_id leader = 0;
+	const char *addr;
+
+	if (c->closing)
+		return graft_errf(errmsg, GRAFT_ENOTLEADER,
+				  "this member is shutting down; write to the "
+				  "cluster's leader");
+	if (c->raft_started)
+		raft_leader(&c->raft, &leader, &addr);
+	if (leader == c->self.id)
+		return graft_errf(errmsg, GRAFT_ENOTLEADER,
+				  "this member was just elected leader and "
+				  "takes writes once its first entry commits; "
+				  "retry");
+	p = leader != 0 ? discovery_peer(c, leader) : NULL;
+	if (p != NULL)
+		return graft_errf(errmsg, GRAFT_ENOTLEADER,
+				  "this member is a follower; the leader is "
+				  "%s at bolt://%s",
+				  p->server_id, p->bolt);
+	return graft_errf(errmsg, GRAFT_ENOTLEADER,
+			  "this member is a follower and no leader is known "
+			  "right now (an election is under way); retry");
+}
+
+static void apply_cb(struct raft_apply *req, int status, void *result)
+{
+	struct proposal *p = req->data;
+	struct cluster *c = p->c;
+	char msg[GRAFT_ERRMSG_SIZE];
+	int rv = (int)(intptr_t)result;
+
+	if (status == 0) {
+		db_inflight_done(p->in, rv,
+				 rv != GRAFT_OK ? c->apply_errmsg : NULL);
+	} else {
+		snprintf(msg, sizeof msg,
+			 "this member stopped being the leader (%s) after the "
+			 "transaction was proposed, before it was known to be "
+			 "committed",
+			 raft_strerror(status));
+		db_inflight_done(p->in, GRAFT_EUNKNOWN, msg);
+	}
+	free(p);
+}
+
+static int propose(void *data, struct db *db, const void *entry, size_t len,
+		   struct db_inflight *in, char *errmsg)
+{
+	struct cluster *c = data;
+	struct raft_buffer buf;
+	struct proposal *p;
+	int rv;
+
+	(void)db;
+	if (c->closing || !c->writable)
+		return not_leader(c, errmsg);
+	p = malloc(sizeof *p);
+	buf.len = len;
+	buf.base = raft_malloc(len);
+	if (p == NULL || buf.base == NULL) {
+		free(p);
+		raft_free(buf.base);
+		return GRAFT_ENOMEM;
+	}
+	memcpy(buf.base, entry, len);
+	p->req.data = p;
+	p->c = c;
+	p->in = in;
+	rv = raft_apply(&c->raft, &p->req, &buf, 1, apply_cb);
+	if (rv == 0)
+		return GRAFT_OK;
+	/* Ownership of buf passes to libraft only on success. */
+	raft_free(buf.base);
+	free(p);
+	if (rv == RAFT_NOTLEADER)
+		return not_leader(c, errmsg);
+	return graft_errf(errmsg, GRAFT_EIO, "raft_apply(): %s (%s)",
+			  raft_strerror(rv), raft_errmsg(&c->raft));
+}
+
+static const struct db_replicator_ops replicator = {.propose = propose};
+
+/* Leadership ------------------------------------------------------------- */
+
+static void barrier_cb(struct raft_barrier *req, int status)
+{
+	struct cluster *c = req->data;
+
+	c->barrier_pending = false;
+	if (status != 0 || raft_state(&c->raft) != RAFT_LEADER ||
+	    c->raft.current_term != c->last_term)
+		return;
+	c->writable = true;
+	graft_info("cluster: leader for term %llu takes writes (everything "
+		   "up to Raft index %llu is applied)",
+		   (unsigned long long)c->raft.current_term,
+		   (unsigned long long)c->raft.last_applied);
+}
+
+static void log_change(struct cluster *c, unsigned short state,
+		       raft_id leader)
+{
+	const struct cluster_peer *p = discovery_peer(c, leader);
+
+	if (state == RAFT_LEADER)
+		graft_info("cluster: elected leader in term %llu at Raft index "
+			   "%llu (commit index %llu)",
+			   (unsigned long long)c->raft.current_term,
+			   (unsigned long long)raft_last_index(&c->raft),
+			   (unsigned long long)c->raft.commit_index);
+	else if (state == RAFT_CANDIDATE && c->last_state != RAFT_CANDIDATE)
+		graft_info("cluster: no leader heard from, standing for "
+			   "election (term %llu)",
+			   (unsigned long long)c->raft.current_term);
+	else if (state == RAFT_FOLLOWER && leader != 0)
+		graft_info("cluster: following leader %s (bolt://%s) in term "
+			   "%llu at Raft index %llu",
+			   p != NULL ? p->server_id : "(not discovered yet)",
+			   p != NULL ? p->bolt : "?",
+			   (unsigned long long)c->raft.current_term,
+			   (unsigned long long)c->raft.last_applied);
+	if (c->last_state == RAFT_LEADER && state != RAFT_LEADER)
+		graft_info("cluster: no longer leader (term %llu); writes "
+			   "here fail with NotALeader",
+			   (unsigned long long)c->raft.current_term);
+}
+
+static void rate_update(struct cluster *c)
+{
+	uint64_t now = uv_now(c->loop);
+
+	if (now - c->rate_since_ms < 1000)
+		return;
+	c->rate = (double)(c->raft.last_applied - c->rate_index) * 1000.0 /
+		  (double)(now - c->rate_since_ms);
+	c->rate_since_ms = now;
+	c->rate_index = c->raft.last_applied;
+}
+
+/* After every loop iteration. */
+static void check_cb(uv_check_t *h)
+{
+	struct cluster *c = h->data;
+	unsigned short state = raft_state(&c->raft);
+	raft_id leader = 0;
+	const char *addr;
+
+	raft_leader(&c->raft, &leader, &addr);
+	if (state != c->last_state || leader != c->last_leader ||
+	    (state == RAFT_LEADER && c->raft.current_term != c->last_term))
+		log_change(c, state, leader);
+	if (state != RAFT_LEADER || c->raft.current_term != c->last_term)
+		c->writable = false;
+	c->last_state = state;
+	c->last_leader = leader;
+	c->last_term = c->raft.current_term;
+	if (state == RAFT_LEADER && !c->writable && !c->barrier_pending &&
+	    !c->closing) {
+		c->barrier.data = c;
+		if (raft_barrier(&c->raft, &c->barrier, barrier_cb) == 0)
+			c->barrier_pending = true;
+	}
+	rate_update(c);
+}
+
+/* Start and stop --------------------------------------------------------- */
+
+static int raft_fail(struct cluster *c, const char *what, int rv,
+		     const char *detail, char *errmsg)
+{
+	(void)c;
+	return graft_errf(errmsg, GRAFT_EIO, "cluster: %s: %s (%s)", what,
+			  raft_strerror(rv), detail);
+}
+
+static int configure(struct cluster *c, bool bootstrap, char *errmsg)
+{
+	struct raft_configuration conf;
+	int rv = 0;
+
+	raft_configuration_init(&conf);
+	for (size_t i = 0; i < c->n_members && rv == 0; i++)
+		rv = raft_configuration_add(&conf, c->members[i].id,
+					    c->members[i].raft, RAFT_VOTER);
+	/* Not pristine (a restart): RAFT_CANTBOOTSTRAP is the normal
+	 * answer, and the configuration is the log's. */
+	if (rv == 0 && bootstrap) {
+		rv = raft_bootstrap(&c->raft, &conf);
+		if (rv == RAFT_CANTBOOTSTRAP)
+			rv = 0;
+	}
+	raft_configuration_close(&conf);
+	if (rv != 0)
+		return raft_fail(c, "raft_bootstrap()", rv,
+				 raft_errmsg(&c->raft), errmsg);
+	raft_set_election_timeout(&c->raft, (unsigned)c->o.election_ms);
+	raft_set_heartbeat_timeout(&c->raft, (unsigned)c->o.heartbeat_ms);
+	raft_set_pre_vote(&c->raft, c->o.pre_vote);
+	raft_set_snapshot_threshold(&c->raft, UINT_MAX);
+	return GRAFT_OK;
+}
+
+static int init_io(struct cluster *c, char *errmsg)
+{
+	char dir[4200], bind[CLUSTER_RAFT_ADDR_LEN];
+	int rv;
+
+	if (graft_path_join(dir, sizeof dir, c->o.state_dir, "raft") !=
+	    GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EINVAL, "path too long: %s",
+				  c->o.state_dir);
+	rv = graft_mkdir_p(dir, errmsg);
+	if (rv == GRAFT_OK)
+		rv = member_ipv4(c->o.raft_listen.host, c->o.raft_listen.port,
+				 bind, sizeof bind, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = raft_uv_tcp_init(&c->transport, c->loop);
+	if (rv != 0)
+		return raft_fail(c, "raft_uv_tcp_init()", rv,
+				 c->transport.errmsg, errmsg);
+	rv = raft_uv_tcp_set_bind_address(&c->transport, bind);
+	if (rv == 0)
+		rv = raft_uv_init(&c->io, c->loop, dir, &c->transport);
+	if (rv != 0) {
+		raft_uv_tcp_close(&c->transport);
+		return raft_fail(c, "raft_uv_init()", rv, c->io.errmsg,
+				 errmsg);
+	}
+	return GRAFT_OK;
+}
+
+int member_start(struct cluster *c, bool bootstrap, char *errmsg)
+{
+	struct db *dbs[256];
+	size_t n;
+	int rv;
+
+	heap_init();
+	rv = init_io(c, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	c->fsm = (struct raft_fsm){.version = 1,
+				   .data = c,
+				   .apply = fsm_apply,
+				   .snapshot = fsm_snapshot,
+				   .restore = fsm_restore};
+	rv = raft_init(&c->raft, &c->io, &c->fsm, c->self.id, c->self.raft);
+	if (rv != 0) {
+		rv = raft_fail(c, "raft_init()", rv, c->io.errmsg, errmsg);
+		goto err_after_io;
+	}
+	c->raft.data = c;
+	/* From here only raft_close releases it (member_close). */
+	c->raft_inited = true;
+	rv = configure(c, bootstrap, errmsg);
+	if (rv == GRAFT_OK && (rv = raft_start(&c->raft)) != 0)
+		rv = raft_fail(c, "raft_start()", rv, raft_errmsg(&c->raft),
+			       errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	n = dbms_list(c->dbms, dbs, sizeof dbs / sizeof dbs[0]);
+	for (size_t i = 0; i < n; i++)
+		db_set_replicator(dbs[i], &replicator, c);
+	uv_check_init(c->loop, &c->check);
+	c->check.data = c;
+	uv_check_start(&c->check, check_cb);
+	c->handles_open++;
+	c->raft_started = true;
+	c->rate_since_ms = uv_now(c->loop);
+	graft_info("cluster: Raft member %016" PRIx64 " started on %s in "
+		   "cluster %s with %zu voters (election timeout %llums, "
+		   "heartbeat %llums)",
+		   c->self.id, c->self.raft, c->cluster_id, c->n_members,
+		   (unsigned long long)c->o.election_ms,
+		   (unsigned long long)c->o.heartbeat_ms);
+	return GRAFT_OK;
+
+err_after_io:
+	raft_uv_close(&c->io);
+	raft_uv_tcp_close(&c->transport);
+	return rv;
+}
+
+static void raft_closed_cb(struct raft *r)
+{
+	struct cluster *c = r->data;
+
+	raft_uv_close(&c->io);
+	raft_uv_tcp_close(&c->transport);
+	if (c->raft_started)
+		uv_close((uv_handle_t *)&c->check, cluster_handle_closed);
+	c->raft_started = false;
+	c->member_done(c);
+}
+
+static void transfer_cb(struct raft_transfer *req)
+{
+	struct cluster *c = req->data;
+	raft_id leader = 0;
+	const char *addr;
+
+	raft_leader(&c->raft, &leader, &addr);
+	graft_info("cluster: leadership %s before stopping",
+		   leader != 0 && leader != c->self.id ? "handed over"
+						       : "not handed over");
+	raft_close(&c->raft, raft_closed_cb);
+}
+
+void member_close(struct cluster *c, void (*done)(struct cluster *c))
+{
+	c->member_done = done;
+	c->writable = false;
+	if (!c->raft_inited) {
+		done(c);
+		return;
+	}
+	c->transfer.data = c;
+	if (c->raft_started && raft_state(&c->raft) == RAFT_LEADER &&
+	    raft_transfer(&c->raft, &c->transfer, 0, transfer_cb) == 0)
+		return;
+	raft_close(&c->raft, raft_closed_cb);
+}

@@ -1,0 +1,167 @@
+/* dbms.cluster.overview() and dbms.cluster.role(database), from the live
+ * Raft state: one row per core, LEADER for the one this member knows as
+ * leader, so the split-brain check of the Neo4j operations manual
+ *   CALL dbms.cluster.overview() YIELD role
+ *   WITH role, count(*) AS count WHERE role = 'LEADER' RETURN count
+ * gives 1 on every member that knows a leader. Every database replicates
+ * through the one Raft group, so a member's role is the same for all. */
+#include <stdio.h>
+#include <string.h>
+
+#include "cluster_int.h"
+
+static const struct cypher_proc_field overview_out[] = {
+	{"id", "STRING"},     {"addresses", "LIST<STRING>"},
+	{"role", "STRING"},   {"groups", "LIST<STRING>"},
+	{"database", "STRING"}, {"databases", "MAP"},
+};
+static const struct cypher_proc_field role_in[] = {{"database", "STRING"}};
+static const struct cypher_proc_field role_out[] = {{"role", "STRING"}};
+
+static int string(struct graft_value *v, const char *s)
+{
+	return graft_value_string(v, s, strlen(s));
+}
+
+static int addresses(struct graft_value *v, const struct cluster_peer *p)
+{
+	char bolt[CLUSTER_ADDR_LEN + 16], http[CLUSTER_ADDR_LEN + 16];
+	int rv = graft_value_list(v, 2);
+
+	snprintf(bolt, sizeof bolt, "bolt://%s", p->bolt);
+	snprintf(http, sizeof http, "http://%s", p->http);
+	if (rv == GRAFT_OK)
+		rv = string(&v->u.list->items[0], bolt);
+	if (rv == GRAFT_OK)
+		rv = string(&v->u.list->items[1], http);
+	return rv;
+}
+
+/* {name: role} for every database of this member. */
+static int databases(struct graft_value *v, struct cluster *c,
+		     const char *role)
+{
+	struct db *dbs[256];
+	size_t n = dbms_list(c->dbms, dbs, sizeof dbs / sizeof dbs[0]);
+	int rv = graft_value_map(v, (uint32_t)n);
+
+	for (size_t i = 0; i < n && rv == GRAFT_OK; i++) {
+		const char *name = db_name(dbs[i]);
+
+		v->u.map->entries[i].key = graft_str_new(name, strlen(name));
+		rv = v->u.map->entries[i].key == NULL
+			     ? GRAFT_ENOMEM
+			     : string(&v->u.map->entries[i].value, role);
+	}
+	return rv;
+}
+
+static int overview_row(struct cypher_proc_call *call, struct cluster *c,
+			const struct cluster_peer *p)
+{
+	const char *role = member_role(c, p->id);
+	struct graft_value row[6];
+	int rv;
+
+	memset(row, 0, sizeof row);
+	rv = string(&row[0], p->server_id);
+	if (rv == GRAFT_OK)
+		rv = addresses(&row[1], p);
+	if (rv == GRAFT_OK)
+		rv = string(&row[2], role);
+	if (rv == GRAFT_OK)
+		rv = graft_value_list(&row[3], 0);
+	if (rv == GRAFT_OK)
+		rv = string(&row[4], dbms_default_db(c->dbms));
+	if (rv == GRAFT_OK)
+		rv = databases(&row[5], c, role);
+	if (rv != GRAFT_OK) {
+		for (int i = 0; i < 6; i++)
+			graft_value_free(&row[i]);
+		return rv;
+	}
+	return cypher_proc_emit(call, row);
+}
+
+static int overview(struct cypher_proc_call *call)
+{
+	struct cluster *c = call->data;
+	int rv = GRAFT_OK;
+
+	/* The formed membership; before formation, what discovery saw. */
+	if (c->n_members == 0 || !c->raft_started)
+		for (size_t i = 0; i < c->n_seen && rv == GRAFT_OK; i++)
+			rv = overview_row(call, c, &c->seen[i]);
+	for (unsigned i = 0; c->raft_started && rv == GRAFT_OK &&
+			     i < c->raft.configuration.n;
+	     i++) {
+		const struct raft_server *s = &c->raft.configuration.servers[i];
+		const struct cluster_peer *p = discovery_peer(c, s->id);
+		struct cluster_peer unknown;
+
+		if (p == NULL) {
+			memset(&unknown, 0, sizeof unknown);
+			unknown.id = s->id;
+			snprintf(unknown.server_id, sizeof unknown.server_id,
+				 "%s", "(not discovered yet)");
+			snprintf(unknown.raft, sizeof unknown.raft, "%s",
+				 s->address);
+			p = &unknown;
+		}
+		rv = overview_row(call, c, p);
+	}
+	return rv;
+}
+
+static int role(struct cypher_proc_call *call)
+{
+	struct cluster *c = call->data;
+	const struct graft_value *db = call->nargs > 0 ? &call->args[0] : NULL;
+	struct graft_value row[1];
+
+	if (db == NULL || db->type != GRAFT_VALUE_STRING ||
+	    dbms_get(c->dbms, db->u.s->data) == NULL) {
+		snprintf(call->err->code, sizeof call->err->code, "%s",
+			 "Neo.ClientError.Database.DatabaseNotFound");
+		snprintf(call->err->message, sizeof call->err->message,
+			 "Database does not exist. Database name: '%.200s'.",
+			 db != NULL && db->type == GRAFT_VALUE_STRING
+				 ? db->u.s->data
+				 : "");
+		return GRAFT_EINVAL;
+	}
+	if (string(&row[0], member_role(c, c->self.id)) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	return cypher_proc_emit(call, row);
+}
+
+int cluster_register_procedures(struct cluster *c,
+				struct cypher_engine *engine)
+{
+	static const struct cypher_proc templates[] = {
+		{.name = "dbms.cluster.overview",
+		 .mode = "DBMS",
+		 .description = "Overview of all currently accessible cluster "
+				"members, their databases and roles.",
+		 .outputs = overview_out,
+		 .noutputs = 6,
+		 .fn = overview},
+		{.name = "dbms.cluster.role",
+		 .mode = "DBMS",
+		 .description = "The role of this member in the cluster for "
+				"the given database.",
+		 .inputs = role_in,
+		 .ninputs = 1,
+		 .outputs = role_out,
+		 .noutputs = 1,
+		 .fn = role},
+	};
+	int rv = GRAFT_OK;
+
+	for (size_t i = 0; i < 2 && rv == GRAFT_OK; i++) {
+		c->procs[i] = templates[i];
+		c->procs[i].data = c;
+		rv = cypher_proc_register(engine, &c->procs[i]);
+	}
+	return rv;
+}

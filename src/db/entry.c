@@ -1,0 +1,136 @@
+/* Replicated entries (db.h "Replication"): a format byte, the transaction id
+ * the proposing leader expects, then the encoded record (which names its
+ * database). Applying one is deterministic on every member: skipped when
+ * its id is already applied (the Raft log replays entries after a restart),
+ * rejected unless its id is the next one and it validates, else applied and
+ * then written to this member's transaction log. The Raft log is the durable
+ * record, so the write to the transaction log is not waited for; a failed one
+ * is logged, and the Raft log replays the entry at the next start. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../util/log.h"
+#include "db_int.h"
+#include "dbms.h"
+
+#define ENTRY_FORMAT 1
+
+struct entry_append {
+	struct txlog_append_req req;
+	struct db *db;
+};
+
+int entry_header(struct graft_buf *out, uint64_t txid)
+{
+	uint8_t format = ENTRY_FORMAT;
+	int rv = graft_buf_append(out, &format, 1);
+
+	return rv == GRAFT_OK ? graft_buf_put_u64le(out, txid) : rv;
+}
+
+static uint64_t get_u64le(const uint8_t *p)
+{
+	uint64_t v = 0;
+
+	for (int i = 7; i >= 0; i--)
+		v = v << 8 | p[i];
+	return v;
+}
+
+static void entry_append_cb(struct txlog_append_req *req, int status)
+{
+	struct entry_append *a = req->data;
+	struct db *db = a->db;
+
+	if (status != GRAFT_OK)
+		graft_error("database %s: transaction %" PRIu64 " is applied "
+			    "but could not be written to the transaction log "
+			    "in %s (%s); the Raft log keeps it and replays it "
+			    "at the next start: check the disk",
+			    db->name, req->txid, db->txlog_dir,
+			    graft_strerror(status));
+	free(a);
+	db->entry_appends--;
+	db_maybe_finish_close(db);
+}
+
+/* Writes the record of an applied entry to the member's log. */
+static void entry_log(struct db *db, const void *rec, size_t len,
+		      uint64_t txid)
+{
+	struct entry_append *a = malloc(sizeof *a);
+	int rv = a != NULL ? GRAFT_OK : GRAFT_ENOMEM;
+
+	if (a != NULL) {
+		a->db = db;
+		a->req.data = a;
+		rv = txlog_append(db->log, &a->req, txid, rec, len,
+				  entry_append_cb);
+	}
+	if (rv == GRAFT_OK) {
+		db->entry_appends++;
+		return;
+	}
+	free(a);
+	graft_error("database %s: transaction %" PRIu64 " is applied but "
+		    "could not be written to the transaction log (%s); the "
+		    "Raft log keeps it and replays it at the next start",
+		    db->name, txid, graft_strerror(rv));
+}
+
+static int entry_apply(struct db *db, const struct txrec *rec, uint64_t txid,
+		       const void *enc, size_t len, char *errmsg)
+{
+	int rv;
+
+	if (txid <= db->last_applied)
+		return GRAFT_OK;
+	if (txid != db->last_applied + 1)
+		return graft_errf(errmsg, GRAFT_ECONFLICT,
+				  "database %s: the transaction was proposed "
+				  "as transaction %" PRIu64 " but the database "
+				  "is at transaction %" PRIu64 " (an earlier "
+				  "proposal was rejected); retry the "
+				  "transaction",
+				  db->name, txid, db->last_applied);
+	rv = db_apply(db, rec, txid, errmsg);
+	if (rv == GRAFT_OK)
+		entry_log(db, enc, len, txid);
+	return rv;
+}
+
+int dbms_apply_entry(struct dbms *m, const void *entry, size_t len,
+		     uint64_t *txid, char *errmsg)
+{
+	const uint8_t *p = entry;
+	struct txrec rec;
+	struct db *db;
+	char name[256];
+	int rv;
+
+	if (len < ENTRY_HEADER_SIZE || p[0] != ENTRY_FORMAT)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "a replicated entry of %zu bytes has an "
+				  "unknown format (%u); a newer member wrote "
+				  "it: upgrade this member",
+				  len, len > 0 ? p[0] : 0u);
+	*txid = get_u64le(p + 1);
+	rv = txrec_decode(p + ENTRY_HEADER_SIZE, len - ENTRY_HEADER_SIZE, &rec,
+			  errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	snprintf(name, sizeof name, "%.*s", (int)rec.db->len, rec.db->data);
+	db = dbms_get(m, name);
+	if (db == NULL)
+		rv = graft_errf(errmsg, GRAFT_ENOTFOUND,
+				"database %s does not exist on this member; "
+				"the entry for it is skipped",
+				name);
+	else
+		rv = entry_apply(db, &rec, *txid, p + ENTRY_HEADER_SIZE,
+				 len - ENTRY_HEADER_SIZE, errmsg);
+	txrec_free(&rec);
+	return rv;
+}

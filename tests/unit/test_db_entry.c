@@ -1,0 +1,287 @@
+/* The replication seam of src/db (db.h "Replication"): a leader's commit
+ * becomes a proposed entry, every member applies entries alike, re-applied
+ * entries are skipped, stale ones rejected, a refused proposal fails the
+ * commit. A fake replicator stands in for the Raft group. */
+#define _XOPEN_SOURCE 700
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "db/dbms.h"
+#include "util/buf.h"
+
+#include "db_fixture.h"
+
+#define MAX_ENTRIES 8
+
+struct member {
+	char data[700];
+	struct dbms *m;
+};
+
+struct group {
+	struct fixture *f;
+	struct member leader, follower;
+	struct graft_buf entries[MAX_ENTRIES];
+	struct db_inflight *inflight[MAX_ENTRIES];
+	size_t n;
+	int refuse; /* propose answers this when non-zero */
+};
+
+static int fake_propose(void *data, struct db *db, const void *entry,
+			size_t len, struct db_inflight *in, char *errmsg)
+{
+	struct group *g = data;
+
+	(void)db;
+	if (g->refuse != GRAFT_OK)
+		return graft_errf(errmsg, g->refuse, "not the leader");
+	assert_true(g->n < MAX_ENTRIES);
+	graft_buf_init(&g->entries[g->n]);
+	assert_int_equal(graft_buf_append(&g->entries[g->n], entry, len),
+			 GRAFT_OK);
+	g->inflight[g->n++] = in;
+	return GRAFT_OK;
+}
+
+static const struct db_replicator_ops fake_ops = {.propose = fake_propose};
+
+static void member_open(struct group *g, struct member *mb, const char *name)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE] = "";
+	struct dbms_options o = {0};
+
+	snprintf(mb->data, sizeof mb->data, "%s/%s", g->f->dir, name);
+	o.data_dir = mb->data;
+	o.db = g->f->o;
+	if (dbms_open(&g->f->loop, &o, &mb->m, errmsg) != GRAFT_OK)
+		fail_msg("dbms_open: %s", errmsg);
+	db_set_replicator(dbms_get(mb->m, "neo4j"), &fake_ops, g);
+}
+
+static void closed_cb(void *arg)
+{
+	*(int *)arg = 1;
+}
+
+static void member_close(struct group *g, struct member *mb)
+{
+	int closed = 0;
+
+	dbms_close(mb->m, closed_cb, &closed);
+	fx_run_until_set(g->f, &closed);
+	mb->m = NULL;
+}
+
+static int setup(void **state)
+{
+	struct group *g = calloc(1, sizeof *g);
+
+	assert_non_null(g);
+	fx_setup((void **)&g->f);
+	member_open(g, &g->leader, "leader");
+	member_open(g, &g->follower, "follower");
+	*state = g;
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	struct group *g = *state;
+
+	for (size_t i = 0; i < g->n; i++)
+		graft_buf_free(&g->entries[i]);
+	if (g->leader.m != NULL)
+		member_close(g, &g->leader);
+	if (g->follower.m != NULL)
+		member_close(g, &g->follower);
+	fx_teardown((void **)&g->f);
+	free(g);
+	return 0;
+}
+
+/* Starts a commit creating one node on the leader; the fake group holds
+ * its entry. */
+static void propose_node(struct group *g, struct db_commit_req *req,
+			 struct fx_commit_result *res)
+{
+	struct db *db = dbms_get(g->leader.m, "neo4j");
+	struct db_tx *tx;
+	uint64_t id;
+
+	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	memset(res, 0, sizeof *res);
+	req->data = res;
+	assert_int_equal(db_commit(tx, req, fx_commit_cb), GRAFT_OK);
+}
+
+static int apply(struct member *mb, const struct graft_buf *e, uint64_t *txid,
+		 char *errmsg)
+{
+	return dbms_apply_entry(mb->m, e->data, e->len, txid, errmsg);
+}
+
+static uint64_t last_txid(struct member *mb)
+{
+	return db_last_txid(dbms_get(mb->m, "neo4j"));
+}
+
+static void test_commit_waits_for_the_group_then_every_member_applies(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct fx_commit_result res;
+	struct db_commit_req req;
+	uint64_t txid;
+
+	propose_node(g, &req, &res);
+	assert_int_equal(g->n, 1);
+	uv_run(&g->f->loop, UV_RUN_NOWAIT);
+	assert_false(res.done); /* not committed before the group says so */
+	assert_int_equal(last_txid(&g->leader), 0);
+
+	assert_int_equal(apply(&g->leader, &g->entries[0], &txid, errmsg),
+			 GRAFT_OK);
+	assert_int_equal(txid, 1);
+	db_inflight_done(g->inflight[0], GRAFT_OK, NULL);
+	assert_true(res.done);
+	assert_int_equal(res.status, GRAFT_OK);
+	assert_int_equal(res.txid, 1);
+
+	assert_int_equal(apply(&g->follower, &g->entries[0], &txid, errmsg),
+			 GRAFT_OK);
+	assert_int_equal(last_txid(&g->follower), 1);
+	assert_true(graph_node_exists(
+		db_graph(dbms_get(g->follower.m, "neo4j")), 0));
+}
+
+static void test_entry_applied_again_after_restart_is_skipped(void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct fx_commit_result res;
+	struct db_commit_req req;
+	uint64_t txid;
+
+	for (int i = 0; i < 2; i++) {
+		propose_node(g, &req, &res);
+		assert_int_equal(apply(&g->leader, &g->entries[i], &txid,
+				       errmsg),
+				 GRAFT_OK);
+		db_inflight_done(g->inflight[i], GRAFT_OK, NULL);
+		assert_int_equal(res.txid, (uint64_t)i + 1);
+		assert_int_equal(apply(&g->follower, &g->entries[i], &txid,
+				       errmsg),
+				 GRAFT_OK);
+	}
+	member_close(g, &g->follower);
+	member_open(g, &g->follower, "follower");
+	assert_int_equal(last_txid(&g->follower), 2);
+	/* The Raft log replays both: neither is applied twice. */
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(apply(&g->follower, &g->entries[i], &txid,
+				       errmsg),
+				 GRAFT_OK);
+	assert_int_equal(last_txid(&g->follower), 2);
+	assert_int_equal(graph_next_node_id(db_graph(
+				 dbms_get(g->follower.m, "neo4j"))),
+			 2);
+}
+
+static void test_entry_after_a_rejected_one_is_rejected_everywhere(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct fx_commit_result res[2];
+	struct db_commit_req req[2];
+	uint64_t txid;
+
+	propose_node(g, &req[0], &res[0]);
+	propose_node(g, &req[1], &res[1]);
+	assert_int_equal(g->n, 2);
+	/* The group lost the first (a new leader's log replaced it): the
+	 * second, stamped with id 2, cannot follow id 0. */
+	assert_int_equal(apply(&g->follower, &g->entries[1], &txid, errmsg),
+			 GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "proposed as transaction 2"));
+	assert_int_equal(apply(&g->leader, &g->entries[1], &txid, errmsg),
+			 GRAFT_ECONFLICT);
+	db_inflight_done(g->inflight[0], GRAFT_EUNKNOWN, "leadership lost");
+	db_inflight_done(g->inflight[1], GRAFT_ECONFLICT, errmsg);
+	assert_int_equal(res[0].status, GRAFT_EUNKNOWN);
+	assert_int_equal(res[1].status, GRAFT_ECONFLICT);
+	assert_int_equal(last_txid(&g->leader), 0);
+	assert_int_equal(last_txid(&g->follower), 0);
+
+	/* The next proposal starts again from what is applied. */
+	propose_node(g, &req[0], &res[0]);
+	assert_int_equal(apply(&g->leader, &g->entries[2], &txid, errmsg),
+			 GRAFT_OK);
+	assert_int_equal(txid, 1);
+	db_inflight_done(g->inflight[2], GRAFT_OK, NULL);
+	assert_int_equal(res[0].txid, 1);
+}
+
+static void test_refused_proposal_fails_the_commit(void **state)
+{
+	struct group *g = *state;
+	struct db *db = dbms_get(g->leader.m, "neo4j");
+	struct fx_commit_result res = {0};
+	struct db_commit_req req;
+	struct db_tx *tx;
+	uint64_t id;
+
+	g->refuse = GRAFT_ENOTLEADER;
+	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	req.data = &res;
+	assert_int_equal(db_commit(tx, &req, fx_commit_cb), GRAFT_ENOTLEADER);
+	assert_non_null(strstr(req.errmsg, "not the leader"));
+	uv_run(&g->f->loop, UV_RUN_NOWAIT);
+	assert_false(res.done);
+}
+
+static void test_entry_of_an_unknown_database_or_format_is_refused(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	const unsigned char junk[12] = {9};
+	uint64_t txid;
+
+	assert_int_equal(dbms_apply_entry(g->follower.m, junk, sizeof junk,
+					  &txid, errmsg),
+			 GRAFT_ECORRUPT);
+	assert_non_null(strstr(errmsg, "unknown format"));
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_commit_waits_for_the_group_then_every_member_applies,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_entry_applied_again_after_restart_is_skipped,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_entry_after_a_rejected_one_is_rejected_everywhere,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_refused_proposal_fails_the_commit, setup,
+			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_entry_of_an_unknown_database_or_format_is_refused,
+			setup, teardown),
+	};
+
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
