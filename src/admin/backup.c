@@ -1,5 +1,5 @@
-/* graft-admin database backup (Neo4j 5's options, seed 000) and the 3.x/4.x
- * spelling `backup --backup-dir=DIR --database=NAME` (seed 003): asks a
+/* graft-admin database backup (Neo4j 5's options) and the 3.x/4.x
+ * spelling `backup --backup-dir=DIR --database=NAME`: asks a
  * running server's backup port for each database and writes one artifact
  * per database; `--inspect-path` lists artifacts and chains offline. Exit
  * code 0 only when every database was backed up, 1 otherwise, with a line
@@ -297,8 +297,8 @@ static int check_to_path(struct backup_cmd *c)
 			c->legacy ? "--backup-dir" : "--to-path");
 		return -1;
 	}
-	/* The 3.x tools created the directory; seed 003's cron line relies
-	 * on it (a new dated directory each day). */
+	/* The 3.x tools created the directory; the production operations
+	 * course's cron line relies on it (a new dated directory each day). */
 	if (c->legacy && graft_mkdir_p(c->to_path, errmsg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: %s\n", errmsg);
 		return -1;

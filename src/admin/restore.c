@@ -1,5 +1,5 @@
 /* graft-admin database restore (Neo4j 5's options) and the 3.x/4.x spelling
- * `restore --from=DIR --database=NAME [--force]` (seed 003): materialises
+ * `restore --from=DIR --database=NAME [--force]`: materialises
  * a backup chain into this server's data directory while the server is
  * stopped; graftd recovers the database at its next start. Also the two
  * commands that restore into a scratch directory instead: `database check`

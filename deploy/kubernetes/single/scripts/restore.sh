@@ -1,7 +1,8 @@
 #!/bin/sh
-# The restore initContainer's command (seed 001's pattern): before graftd
-# starts, restores each of $DATABASES from $BACKUP_DIR/<db>-latest.backup
-# when the data volume does not hold that database yet. With
+# The restore initContainer's command (the pattern of the article on
+# restoring Neo4j backups on Kubernetes): before graftd starts, restores
+# each of $DATABASES from $BACKUP_DIR/<db>-latest.backup when the data
+# volume does not hold that database yet. With
 # FORCE_OVERWRITE=true it replaces an existing one too — on every pod
 # start, so set it for a one-off recovery and remove it afterwards.
 set -eu
