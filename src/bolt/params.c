@@ -18,9 +18,7 @@ static int resolve_zone(struct graft_ext *x, bool utc, struct cypher_error *e)
 					      x->secs, &offset);
 
 	if (rv != GRAFT_OK) {
-		snprintf(e->code, sizeof e->code, "%s",
-			 "Neo.ClientError.Statement.ArgumentError");
-		snprintf(e->message, sizeof e->message,
+		cypher_error_set(e, GRAFT_STATUS_ARGUMENT_ERROR,
 			 "Unknown time zone '%.100s' in a DateTime parameter; "
 			 "use an IANA zone id such as 'Europe/Berlin'",
 			 x->zone->data);

@@ -105,13 +105,13 @@ void bolt_bookmarks_stop_wait(struct bolt_session *s)
 }
 
 /* Fails the waiting request with code and msg. */
-static int bookmark_fail(struct bolt_session *s, const char *code,
+static int bookmark_fail(struct bolt_session *s, enum graft_status status,
 			 const char *msg)
 {
 	bolt_bookmarks_stop_wait(s);
 	bolt_bookmarks_clear(s);
 	bolt_request_free(&s->pending);
-	return bolt_fail(s, code, msg);
+	return bolt_fail(s, status, msg);
 }
 
 static void bookmark_applied_cb(struct db_watch *w, int status);
@@ -139,7 +139,7 @@ static int bookmark_watch_next(struct bolt_session *s)
 		 "Database '%s' is shutting down before it reached "
 		 "transaction %llu of the bookmark; retry once it is "
 		 "available", b->db, (unsigned long long)b->txid);
-	return bookmark_fail(s, "Neo.TransientError.General.DatabaseUnavailable",
+	return bookmark_fail(s, GRAFT_STATUS_DATABASE_UNAVAILABLE,
 			     msg);
 }
 
@@ -179,7 +179,7 @@ static void bookmark_timer_cb(uv_timer_t *t)
 		 (unsigned long long)s->env->cfg.bookmark_timeout_ms,
 		 (unsigned long long)db_last_txid(db));
 	bolt_wake(s, bookmark_fail(
-			     s, "Neo.TransientError.Transaction.BookmarkTimeout",
+			     s, GRAFT_STATUS_BOOKMARK_TIMEOUT,
 			     msg));
 }
 
@@ -207,7 +207,7 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 			 v->type == GRAFT_VALUE_STRING ? v->u.s->data : "?");
 		bolt_bookmarks_clear(s);
 		*failed = true;
-		return bolt_fail(s, "Neo.ClientError.Transaction.InvalidBookmark",
+		return bolt_fail(s, GRAFT_STATUS_INVALID_BOOKMARK,
 				 msg);
 	}
 	s->wait = BOLT_WAIT_BOOKMARK;
@@ -244,18 +244,14 @@ static bool tx_options(struct bolt_session *s, const struct bolt_request *r,
 	o->user = s->user[0] != '\0' ? s->user : NULL;
 	o->metadata = bolt_field(r, f, "tx_metadata", GRAFT_VALUE_MAP);
 	if (imp != NULL) {
-		snprintf(e->code, sizeof e->code, "%s",
-			 "Neo.ClientError.Security.Forbidden");
-		snprintf(e->message, sizeof e->message,
+		cypher_error_set(e, GRAFT_STATUS_FORBIDDEN,
 			 "Impersonation (imp_user '%.100s') is not supported "
 			 "by graft; open a session as that user instead",
 			 imp->u.s->data);
 		return false;
 	}
 	if (timeout != NULL && timeout->u.i < 0) {
-		snprintf(e->code, sizeof e->code, "%s",
-			 "Neo.ClientError.Request.Invalid");
-		snprintf(e->message, sizeof e->message,
+		cypher_error_set(e, GRAFT_STATUS_REQUEST_INVALID,
 			 "tx_timeout must be 0 or more milliseconds, not %lld",
 			 (long long)timeout->u.i);
 		return false;
@@ -409,7 +405,7 @@ static int run_statement(struct bolt_session *s, struct bolt_request *r)
 	s->password_change = starts_with_words(q, password_words);
 	if (s->credentials_expired && !s->password_change) {
 		return bolt_fail(
-			s, "Neo.ClientError.Security.CredentialsExpired",
+			s, GRAFT_STATUS_CREDENTIALS_EXPIRED,
 			"The credentials you provided were valid, but must be "
 			"changed before you can use this instance. Issue "
 			"ALTER CURRENT USER SET PASSWORD FROM 'current "
@@ -457,7 +453,7 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
 	int64_t q;
 
 	if (n == NULL || n->u.i == 0 || n->u.i < -1)
-		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
+		return bolt_fail(s, GRAFT_STATUS_REQUEST_INVALID,
 				 "PULL and DISCARD need n: a number of records "
 				 "of at least 1, or -1 for all");
 	/* qid -1 (or none) is the last statement run; another qid may name
@@ -468,7 +464,7 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
 		s->serving = bolt_parked_find(s, q);
 	if (s->serving == NULL && (s->result == NULL ||
 				   (q != -1 && q != s->qid)))
-		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
+		return bolt_fail(s, GRAFT_STATUS_REQUEST_INVALID,
 				 "No open result with that qid in this "
 				 "transaction");
 	s->pull_left = n->u.i;

@@ -54,9 +54,7 @@ static int get_routing_table(struct cypher_proc_call *c)
 
 	if (db != NULL && db->type == GRAFT_VALUE_STRING &&
 	    dbms_get(m, db->u.s->data) == NULL) {
-		snprintf(c->err->code, sizeof c->err->code, "%s",
-			 "Neo.ClientError.Database.DatabaseNotFound");
-		snprintf(c->err->message, sizeof c->err->message,
+		cypher_error_set(c->err, GRAFT_STATUS_DATABASE_NOT_FOUND,
 			 "Database does not exist. Database name: '%.200s'.",
 			 db->u.s->data);
 		return GRAFT_EINVAL;

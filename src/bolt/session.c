@@ -65,7 +65,9 @@ void bolt_drop_tx(struct bolt_session *s)
 	graft_value_free(&s->summary.plan);
 }
 
-int bolt_fail(struct bolt_session *s, const char *code, const char *message)
+/* code is text because bolt_fail_error forwards a cypher_error's. */
+static int fail_with_code(struct bolt_session *s, const char *code,
+			  const char *message)
 {
 	int rv = bolt_write_failure(s->out, code, message);
 
@@ -78,18 +80,26 @@ int bolt_fail(struct bolt_session *s, const char *code, const char *message)
 	return BOLT_STEP_DONE;
 }
 
+int bolt_fail(struct bolt_session *s, enum graft_status status,
+	      const char *message)
+{
+	return fail_with_code(s, graft_status_code(status), message);
+}
+
 int bolt_fail_error(struct bolt_session *s, const struct cypher_error *e)
 {
 	/* A code is what drivers classify errors by; never send none. */
-	return bolt_fail(s, e->code[0] != '\0' ? e->code
-					       : "Neo.DatabaseError.General."
-						 "UnknownError",
-			 e->message);
+	return fail_with_code(s,
+			      e->code[0] != '\0'
+				      ? e->code
+				      : graft_status_code(GRAFT_STATUS_UNKNOWN_ERROR),
+			      e->message);
 }
 
 static int protocol_violation(struct bolt_session *s, const char *message)
 {
-	bolt_write_failure(s->out, "Neo.ClientError.Request.Invalid", message);
+	bolt_write_failure(s->out, graft_status_code(GRAFT_STATUS_REQUEST_INVALID),
+			   message);
 	bolt_drop_tx(s);
 	s->state = BOLT_DEFUNCT;
 	return BOLT_STEP_CLOSE;
@@ -182,10 +192,8 @@ static size_t map_len(const struct bolt_request *r, const char *key)
 
 static int unauthorized(struct bolt_session *s, const char *message)
 {
-	snprintf(s->auth.error.code, sizeof s->auth.error.code, "%s",
-		 "Neo.ClientError.Security.Unauthorized");
-	snprintf(s->auth.error.message, sizeof s->auth.error.message, "%s",
-		 message);
+	cypher_error_set(&s->auth.error, GRAFT_STATUS_UNAUTHORIZED, "%s",
+			 message);
 	return finish_auth(s, GRAFT_EINVAL);
 }
 
@@ -290,7 +298,7 @@ static int handle_goodbye(struct bolt_session *s, struct bolt_request *r)
 static int handle_telemetry(struct bolt_session *s, struct bolt_request *r)
 {
 	if (r->f[0].u.i < 0 || r->f[0].u.i > 3)
-		return bolt_fail(s, "Neo.ClientError.Request.Invalid",
+		return bolt_fail(s, GRAFT_STATUS_REQUEST_INVALID,
 				 "TELEMETRY api must be 0 (managed "
 				 "transaction), 1 (explicit), 2 (implicit) or "
 				 "3 (executeQuery)");
@@ -351,7 +359,7 @@ static int handle_route(struct bolt_session *s, struct bolt_request *r)
 		snprintf(msg, sizeof msg,
 			 "Database does not exist. Database name: '%.200s'.",
 			 db);
-		return bolt_fail(s, "Neo.ClientError.Database.DatabaseNotFound",
+		return bolt_fail(s, GRAFT_STATUS_DATABASE_NOT_FOUND,
 				 msg);
 	}
 	return bolt_step_of(write_route(s, db));
@@ -420,14 +428,14 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 			 s->env->cfg.max_message);
 		return ignoring(s)
 			       ? bolt_step_of(bolt_write_ignored(s->out))
-			       : bolt_fail(s, "Neo.ClientError.Request.Invalid",
+			       : bolt_fail(s, GRAFT_STATUS_REQUEST_INVALID,
 					   errmsg);
 	}
 	rv = bolt_request_decode(s->version, msg, len, &r, errmsg);
 	if (rv == GRAFT_EINVAL || rv == GRAFT_ETOOBIG)
 		return ignoring(s)
 			       ? bolt_step_of(bolt_write_ignored(s->out))
-			       : bolt_fail(s, "Neo.ClientError.Request.Invalid",
+			       : bolt_fail(s, GRAFT_STATUS_REQUEST_INVALID,
 					   errmsg);
 	if (rv != GRAFT_OK)
 		return protocol_violation(s, errmsg);

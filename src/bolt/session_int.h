@@ -107,7 +107,8 @@ struct bolt_session {
 /* session.c */
 /* Answers FAILURE, drops any open result and transaction, and moves to
  * FAILED; returns the step (CLOSE before authentication). */
-int bolt_fail(struct bolt_session *s, const char *code, const char *message);
+int bolt_fail(struct bolt_session *s, enum graft_status status,
+	      const char *message);
 int bolt_fail_error(struct bolt_session *s, const struct cypher_error *e);
 /* Drops the open result and rolls back the open transaction. */
 void bolt_drop_tx(struct bolt_session *s);

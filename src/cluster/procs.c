@@ -121,13 +121,11 @@ static int role(struct cypher_proc_call *call)
 
 	if (db == NULL || db->type != GRAFT_VALUE_STRING ||
 	    dbms_get(c->dbms, db->u.s->data) == NULL) {
-		snprintf(call->err->code, sizeof call->err->code, "%s",
-			 "Neo.ClientError.Database.DatabaseNotFound");
-		snprintf(call->err->message, sizeof call->err->message,
-			 "Database does not exist. Database name: '%.200s'.",
-			 db != NULL && db->type == GRAFT_VALUE_STRING
-				 ? db->u.s->data
-				 : "");
+		cypher_error_set(call->err, GRAFT_STATUS_DATABASE_NOT_FOUND,
+				 "Database does not exist. Database name: '%.200s'.",
+				 db != NULL && db->type == GRAFT_VALUE_STRING
+					 ? db->u.s->data
+					 : "");
 		return GRAFT_EINVAL;
 	}
 	if (string(&row[0], member_role(c, c->self.id)) != GRAFT_OK)

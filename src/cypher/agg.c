@@ -132,7 +132,7 @@ static int sum_step_named(struct cypher_fctx *fc, struct sum *s,
 	if (v->type == GRAFT_VALUE_DURATION && !s->numbers) {
 		struct graft_value r;
 		if (temporal_duration_add(&s->dsum, v->u.x, 1, &r) != GRAFT_OK)
-			return cypher_fail(fc, "ArithmeticError",
+			return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR,
 					   "%s() overflows the duration range",
 					   name);
 		s->dsum = *r.u.x;
@@ -142,7 +142,7 @@ static int sum_step_named(struct cypher_fctx *fc, struct sum *s,
 		return GRAFT_OK;
 	}
 	if (!func_is_number(v) || s->durations)
-		return cypher_fail(fc, "TypeError",
+		return cypher_fail(fc, GRAFT_STATUS_TYPE_ERROR,
 				   "%s() can only handle numerical values, "
 				   "duration, and null. Got %s", name,
 				   func_describe(v, d, sizeof d));
@@ -157,7 +157,7 @@ static int sum_step_named(struct cypher_fctx *fc, struct sum *s,
 		return GRAFT_OK;
 	}
 	if (__builtin_add_overflow(s->isum, v->u.i, &s->isum))
-		return cypher_fail(fc, "ArithmeticError", "long overflow");
+		return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR, "long overflow");
 	return GRAFT_OK;
 }
 
@@ -329,7 +329,7 @@ static int percentile_step(struct cypher_fctx *fc, void *state,
 					       &args[1]);
 		p = func_as_double(&args[1]);
 		if (!(p >= 0 && p <= 1))
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid input '%g' is not a valid "
 					   "argument, must be a number in the "
 					   "range 0.0 to 1.0", p);

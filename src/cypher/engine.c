@@ -11,7 +11,6 @@
 #include "plan_int.h"
 #include "regex.h"
 
-#define OOM_CODE "Neo.TransientError.General.OutOfMemoryError"
 
 int64_t engine_now_ms(void)
 {
@@ -120,7 +119,7 @@ int cypher_proc_register(struct cypher_engine *e, const struct cypher_proc *p)
 
 static int db_not_found(struct cypher_error *err, const char *name)
 {
-	return cypher_error_set(err, "Neo.ClientError.Database.DatabaseNotFound",
+	return cypher_error_set(err, GRAFT_STATUS_DATABASE_NOT_FOUND,
 				"Database does not exist. Database name: '%s'. Check the name with SHOW DATABASES",
 				name);
 }
@@ -158,15 +157,15 @@ static int open_db_tx(struct cypher_tx *t, const char *name,
 		flags |= DB_TX_READ_ONLY;
 	rv = db_tx_begin(db, flags, &t->tx);
 	if (rv == GRAFT_ELIMIT)
-		return cypher_error_set(err, "Neo.TransientError.Transaction.MaximumTransactionLimitReached",
+		return cypher_error_set(err, GRAFT_STATUS_TX_LIMIT_REACHED,
 					"Unable to start a new transaction on '%s': %u transactions are open, the maximum (db.transaction.concurrent.maximum); retry when others have finished or raise the setting",
 					name, t->e->o.max_transactions);
 	if (rv == GRAFT_ESHUTDOWN)
-		return cypher_error_set(err, "Neo.TransientError.General.DatabaseUnavailable",
+		return cypher_error_set(err, GRAFT_STATUS_DATABASE_UNAVAILABLE,
 					"Database '%s' is shutting down; retry on another server",
 					name);
 	if (rv != GRAFT_OK)
-		return cypher_error_set(err, OOM_CODE,
+		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Could not start a transaction: %s",
 					graft_strerror(rv));
 	t->db = db;
@@ -184,7 +183,7 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	int rv;
 
 	if (t == NULL)
-		return cypher_error_set(err, OOM_CODE,
+		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory starting a transaction");
 	t->e = e;
 	graft_mem_init(&t->mem, e->o.tx_memory_max, "db.memory.transaction.max",
@@ -196,7 +195,7 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	if (o && o->metadata &&
 	    graft_value_copy(&t->metadata, o->metadata) != GRAFT_OK) {
 		free(t);
-		return cypher_error_set(err, OOM_CODE,
+		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory starting a transaction");
 	}
 	snprintf(t->user, sizeof t->user, "%s", o && o->user ? o->user : "");
@@ -300,20 +299,20 @@ static void db_committed(struct db_commit_req *c, int status)
 			return;
 		}
 	} else if (status == GRAFT_ECONFLICT) {
-		cypher_error_set(&req->error, "Neo.TransientError.Transaction.Outdated",
+		cypher_error_set(&req->error, GRAFT_STATUS_TX_OUTDATED,
 				 "The transaction conflicts with a concurrent one that changed what it read; retry it. %s",
 				 c->errmsg);
 	} else if (status == GRAFT_ESHUTDOWN) {
-		cypher_error_set(&req->error, "Neo.TransientError.General.DatabaseUnavailable",
+		cypher_error_set(&req->error, GRAFT_STATUS_DATABASE_UNAVAILABLE,
 				 "The database is shutting down; retry on another server");
 	} else if (status == GRAFT_EUNKNOWN) {
 		/* Not a transient code: a driver must not retry a write that
 		 * may have been applied. */
-		cypher_error_set(&req->error, "Neo.DatabaseError.Transaction.TransactionCommitFailed",
+		cypher_error_set(&req->error, GRAFT_STATUS_DATABASE_COMMIT_FAILED,
 				 "The outcome of the commit is unknown: %s. It may or may not have been applied; check before retrying it",
 				 c->errmsg);
 	} else {
-		cypher_error_set(&req->error, "Neo.TransientError.Transaction.TransactionCommitFailed",
+		cypher_error_set(&req->error, GRAFT_STATUS_TX_COMMIT_FAILED,
 				 "Could not commit: %s. Nothing of the transaction was applied; fix the cause and retry",
 				 c->errmsg);
 	}
@@ -329,12 +328,12 @@ static int start_db_commit(struct cypher_commit_req *req)
 	rv = db_commit(t->tx, &req->commit, db_committed);
 	if (rv == GRAFT_ENOTLEADER) {
 		t->tx = NULL;
-		cypher_error_set(&req->error, "Neo.ClientError.Cluster.NotALeader",
+		cypher_error_set(&req->error, GRAFT_STATUS_CLUSTER_NOT_A_LEADER,
 				 "No write operations are allowed on this server: %s",
 				 req->commit.errmsg);
 	} else if (rv != GRAFT_OK) {
 		t->tx = NULL;
-		cypher_error_set(&req->error, "Neo.TransientError.Transaction.TransactionCommitFailed",
+		cypher_error_set(&req->error, GRAFT_STATUS_TX_COMMIT_FAILED,
 				 "Could not commit: %s", req->commit.errmsg);
 	}
 	return rv;
@@ -352,8 +351,8 @@ int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 		cypher_result_close(tx->open);
 	if (tx->failed || tx->terminated) {
 		cypher_error_set(&req->error,
-				 tx->terminated ? "Neo.ClientError.Transaction.Terminated"
-						: "Neo.ClientError.Transaction.TransactionMarkedAsFailed",
+				 tx->terminated ? GRAFT_STATUS_TX_TERMINATED
+						: GRAFT_STATUS_TX_MARKED_AS_FAILED,
 				 "The transaction %s and cannot be committed; roll it back and retry",
 				 tx->terminated ? "was terminated" : "has failed");
 		cypher_tx_rollback(tx);
@@ -444,7 +443,7 @@ static int prepare(struct cypher_tx *t, const char *q, size_t n,
 	rv = plan_build(e, r->stmt, &r->plan, err);
 	if (rv != GRAFT_OK) {
 		if (rv == GRAFT_ENOMEM)
-			cypher_error_set(err, OOM_CODE,
+			cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					 "Out of memory while planning the query");
 		cypher_stmt_free(r->stmt);
 		r->stmt = NULL;
@@ -499,7 +498,7 @@ static int switch_db(struct cypher_tx *t, const char *name,
 	if (strcmp(name, t->dbname) == 0)
 		return GRAFT_OK;
 	if (t->used || db_tx_has_writes(old))
-		return cypher_error_set(err, "Neo.ClientError.Statement.SemanticError",
+		return cypher_error_set(err, GRAFT_STATUS_SEMANTIC_ERROR,
 					"USE %s: this transaction already runs against '%s'; one transaction uses one database",
 					name, t->dbname);
 	if (open_db_tx(t, name, err) != GRAFT_OK) {
@@ -519,7 +518,7 @@ static int ctx_init(struct cypher_result *r, const struct graft_value *params)
 	struct exec_ctx *x = &r->x;
 
 	if (params != NULL && graft_value_copy(&r->params, params) != GRAFT_OK)
-		return cypher_error_set(&r->err, OOM_CODE,
+		return cypher_error_set(&r->err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory copying the parameters");
 	x->ctx = t;
 	x->engine = t->e;
@@ -550,14 +549,14 @@ static int start(struct cypher_result *r)
 	r->x.row = calloc(p->nslots + 1, sizeof *r->x.row);
 	r->out = calloc(p->ncolumns + 1, sizeof *r->out);
 	if (r->x.row == NULL || r->out == NULL)
-		return cypher_error_set(err, OOM_CODE,
+		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory starting the query");
 	if (p->explain && !p->profile) {
 		r->explain_only = true;
 		r->done = true;
 		return plan_describe(p, false, &r->planv) == GRAFT_OK
 			       ? GRAFT_OK
-			       : cypher_error_set(err, OOM_CODE,
+			       : cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 						  "Out of memory describing the plan");
 	}
 	if (p->root->vt->open(p->root, &r->x) < 0)
@@ -578,7 +577,7 @@ static int start(struct cypher_result *r)
 
 static int too_big(struct cypher_tx *t, size_t len, struct cypher_error *err)
 {
-	return cypher_error_set(err, "Neo.ClientError.Request.Invalid",
+	return cypher_error_set(err, GRAFT_STATUS_REQUEST_INVALID,
 				"The query text is %zu bytes; the limit is %zu. Pass large values as parameters",
 				len, t->e->o.max_query_size);
 }
@@ -602,13 +601,13 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 	if (tx->open != NULL)
 		cypher_result_close(tx->open);
 	if (tx->failed)
-		return cypher_error_set(err, "Neo.ClientError.Transaction.TransactionMarkedAsFailed",
+		return cypher_error_set(err, GRAFT_STATUS_TX_MARKED_AS_FAILED,
 					"A statement in this transaction failed; roll it back and start a new one");
 	if (len > tx->e->o.max_query_size)
 		return fail_tx(tx, too_big(tx, len, err));
 	r = calloc(1, sizeof *r);
 	if (r == NULL)
-		return fail_tx(tx, cypher_error_set(err, OOM_CODE,
+		return fail_tx(tx, cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 						    "Out of memory starting the query"));
 	r->tx = tx;
 	redact_query(query, len, tx->current_query, sizeof tx->current_query);

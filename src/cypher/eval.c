@@ -12,25 +12,13 @@
 #include "plan_int.h"
 #include "regex.h"
 
-int exec_fail(struct exec_ctx *x, const char *kind, const char *fmt, ...)
+int exec_fail(struct exec_ctx *x, enum graft_status status, const char *fmt,
+	      ...)
 {
 	va_list ap;
 
-	snprintf(x->err->code, sizeof x->err->code,
-		 "Neo.ClientError.Statement.%s", kind);
 	va_start(ap, fmt);
-	vsnprintf(x->err->message, sizeof x->err->message, fmt, ap);
-	va_end(ap);
-	return -1;
-}
-
-int exec_fail_code(struct exec_ctx *x, const char *code, const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(x->err->code, sizeof x->err->code, "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(x->err->message, sizeof x->err->message, fmt, ap);
+	cypher_error_vset(x->err, status, fmt, ap);
 	va_end(ap);
 	return -1;
 }
@@ -39,7 +27,7 @@ int exec_oom(struct exec_ctx *x)
 {
 	if (exec_mem_refused(x->mem, x->err))
 		return -1;
-	return exec_fail_code(x, "Neo.TransientError.General.OutOfMemoryError",
+	return exec_fail(x, GRAFT_STATUS_OUT_OF_MEMORY,
 			      "Out of memory while running the query");
 }
 
@@ -50,7 +38,7 @@ int exec_rv(struct exec_ctx *x, int rv)
 	if (rv == GRAFT_ENOMEM)
 		return exec_oom(x);
 	if (x->err->code[0] == 0)
-		exec_fail(x, "ExecutionFailed", "%s", graft_strerror(rv));
+		exec_fail(x, GRAFT_STATUS_EXECUTION_FAILED, "%s", graft_strerror(rv));
 	return -1;
 }
 
@@ -91,14 +79,14 @@ static int param(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 	if (x->params != NULL && x->params->type == GRAFT_VALUE_MAP)
 		v = graft_map_get(x->params->u.map, e->name, strlen(e->name));
 	if (v == NULL)
-		return exec_fail(x, "ParameterMissing",
+		return exec_fail(x, GRAFT_STATUS_PARAMETER_MISSING,
 				 "Expected parameter(s): %s", e->name);
 	return exec_rv(x, graft_value_copy(out, v));
 }
 
 static int deleted(struct exec_ctx *x, const char *what, uint64_t id)
 {
-	return exec_fail_code(x, "Neo.ClientError.Statement.EntityNotFound",
+	return exec_fail(x, GRAFT_STATUS_ENTITY_NOT_FOUND,
 			      "%s with id %llu has been deleted in this transaction",
 			      what, (unsigned long long)id);
 }
@@ -150,12 +138,12 @@ static int property(struct exec_ctx *x, const struct graft_value *base,
 			rv = cypher_temporal_field(&x->fc, base, key,
 						   strlen(key), out);
 			if (rv == GRAFT_ENOTFOUND)
-				return exec_fail(x, "SemanticError",
+				return exec_fail(x, GRAFT_STATUS_SEMANTIC_ERROR,
 						 "Unsupported field '%s' on %s",
 						 key, cypher_type_name(base));
 			return exec_rv(x, rv);
 		}
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Type mismatch: expected a map, node or relationship but was %s when reading property '%s'",
 				 cypher_type_name(base), key);
 	}
@@ -172,17 +160,17 @@ static int list_index(struct exec_ctx *x, const struct graft_value *l,
 	if (l->type == GRAFT_VALUE_MAP || l->type == GRAFT_VALUE_NODE ||
 	    l->type == GRAFT_VALUE_REL) {
 		if (i->type != GRAFT_VALUE_STRING)
-			return exec_fail(x, "TypeError",
+			return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 					 "Map access requires a String key, got %s",
 					 cypher_type_name(i));
 		return property(x, l, i->u.s->data, out);
 	}
 	if (l->type != GRAFT_VALUE_LIST)
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Type mismatch: expected a list or map to index but was %s",
 				 cypher_type_name(l));
 	if (i->type != GRAFT_VALUE_INT)
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "List index must be an Integer, got %s",
 				 cypher_type_name(i));
 	k = i->u.i < 0 ? (int64_t)l->u.list->len + i->u.i : i->u.i;
@@ -218,7 +206,7 @@ static int slice(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 	if (l.type != GRAFT_VALUE_LIST ||
 	    (e->kids[1] && f.type != GRAFT_VALUE_INT) ||
 	    (e->n > 2 && e->kids[2] && t.type != GRAFT_VALUE_INT)) {
-		exec_fail(x, "TypeError",
+		exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 			  "List slicing needs a List and Integer bounds");
 		goto out;
 	}
@@ -344,7 +332,7 @@ static int binop(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 	} else if (e->op == AST_OP_IN) {
 		if (v[1].type != GRAFT_VALUE_LIST &&
 		    v[1].type != GRAFT_VALUE_NULL)
-			rv = exec_fail(x, "TypeError",
+			rv = exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				       "Type mismatch: expected a List after IN but was %s",
 				       cypher_type_name(&v[1]));
 		else
@@ -367,7 +355,7 @@ static int truth(struct exec_ctx *x, const struct graft_value *v)
 	if (v->type == GRAFT_VALUE_NULL)
 		return CYPHER_NULL;
 	if (v->type != GRAFT_VALUE_BOOL)
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Type mismatch: expected Boolean but was %s",
 				 cypher_type_name(v));
 	return v->u.b ? CYPHER_TRUE : CYPHER_FALSE;
@@ -503,7 +491,7 @@ static int all_props(struct exec_ctx *x, const struct graft_value *v,
 		return exec_rv(x, cypher_rel_view(x->ctx, (uint64_t)v->u.i,
 						  &type, &s, &d, out));
 	}
-	return exec_fail(x, "TypeError",
+	return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 			 "Type mismatch: expected a map, node or relationship but was %s",
 			 cypher_type_name(v));
 }
@@ -626,7 +614,7 @@ static int each_item(struct exec_ctx *x, struct ast *e, struct ast *listx,
 	if (*isnull)
 		return 0;
 	if (l.type != GRAFT_VALUE_LIST) {
-		rv = exec_fail(x, "TypeError",
+		rv = exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 			       "Type mismatch: expected a List but was %s",
 			       cypher_type_name(&l));
 		graft_value_free(&l);
@@ -882,7 +870,7 @@ static int label_test(struct exec_ctx *x, struct ast *e, struct graft_value *out
 	}
 	if (v.type != GRAFT_VALUE_NODE && v.type != GRAFT_VALUE_REL) {
 		graft_value_free(&v);
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Type mismatch: expected Node but was %s",
 				 cypher_type_name(&v));
 	}
@@ -999,7 +987,7 @@ int eval(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 	case AST_LABEL_TEST:
 		return label_test(x, e, out);
 	default:
-		return exec_fail(x, "SyntaxError",
+		return exec_fail(x, GRAFT_STATUS_SYNTAX_ERROR,
 				 "This expression cannot be evaluated here");
 	}
 }

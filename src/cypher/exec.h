@@ -108,11 +108,9 @@ int exec_tick(struct exec_ctx *x);
  * graft_mem_refusal) and returns GRAFT_ENOMEM; false if none refused. */
 bool exec_mem_refused(const struct graft_mem *m, struct cypher_error *err);
 
-/* Errors with a status code kind under Neo.ClientError.Statement. */
-int exec_fail(struct exec_ctx *x, const char *kind, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
-int exec_fail_code(struct exec_ctx *x, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
+/* Fills x->err with status and the message; returns -1. */
+int exec_fail(struct exec_ctx *x, enum graft_status status, const char *fmt,
+	      ...) __attribute__((format(printf, 3, 4)));
 int exec_oom(struct exec_ctx *x);
 
 /* Expressions (eval.c) */

@@ -93,7 +93,7 @@ static int defer_schema(struct exec_ctx *x, uint16_t op, const char *name,
 static int exists_already(struct exec_ctx *x, const char *what,
 			  const char *name)
 {
-	return exec_fail_code(x, "Neo.ClientError.Schema.EquivalentSchemaRuleAlreadyExists",
+	return exec_fail(x, GRAFT_STATUS_EQUIVALENT_SCHEMA_RULE_EXISTS,
 			      "An equivalent %s already exists, '%s'; use IF NOT EXISTS to ignore it",
 			      what, name);
 }
@@ -118,7 +118,7 @@ static int create_index(struct exec_ctx *x, struct ast *a)
 		return (a->flags & AST_F_IF_EXISTS) ? 0
 						    : exists_already(x, "index", name);
 	if (rv == GRAFT_EREADONLY)
-		return exec_fail_code(x, "Neo.ClientError.Statement.AccessMode",
+		return exec_fail(x, GRAFT_STATUS_ACCESS_MODE,
 				      "Schema operations are not allowed in a read transaction");
 	if (exec_rv(x, rv) < 0)
 		return -1;
@@ -170,7 +170,7 @@ static int drop_index(struct exec_ctx *x, struct ast *a)
 		found = label != GRAPH_NO_TOKEN && key != GRAPH_NO_TOKEN;
 	}
 	if (rule != NULL && rule->constraint)
-		return exec_fail_code(x, "Neo.ClientError.Schema.IndexDropFailed",
+		return exec_fail(x, GRAFT_STATUS_INDEX_DROP_FAILED,
 				      "Unable to drop index: Index belongs to constraint: '%s'; drop the constraint instead",
 				      rule->name);
 	if (found && db_tx_index_drop(x->tx, label, key) == GRAFT_OK) {
@@ -181,7 +181,7 @@ static int drop_index(struct exec_ctx *x, struct ast *a)
 	}
 	if (a->flags & AST_F_IF_EXISTS)
 		return 0;
-	return exec_fail_code(x, "Neo.ClientError.Schema.IndexDropFailed",
+	return exec_fail(x, GRAFT_STATUS_INDEX_DROP_FAILED,
 			      "Unable to drop index: No such index '%s'. SHOW INDEXES lists the indexes",
 			      a->name ? a->name : a->kids[0]->name);
 }
@@ -225,7 +225,7 @@ static int check_existing(struct exec_ctx *x, const char *l, const char *k,
 			char val[128];
 
 			cypher_render_with(NULL, &vals[i], val, sizeof val);
-			rv = exec_fail_code(x, "Neo.ClientError.Schema.ConstraintCreationFailed",
+			rv = exec_fail(x, GRAFT_STATUS_CONSTRAINT_CREATION_FAILED,
 					    "Unable to create Constraint( name='%s', type='UNIQUENESS', schema=(:%s {%s}) ): two nodes have the label `%s` and property `%s` = %s; make the values unique first",
 					    name, l, k, l, k, val);
 		}
@@ -267,7 +267,7 @@ static int drop_constraint(struct exec_ctx *x, struct ast *a)
 	if (r == NULL || !r->constraint) {
 		if (a->flags & AST_F_IF_EXISTS)
 			return 0;
-		return exec_fail_code(x, "Neo.ClientError.Schema.ConstraintDropFailed",
+		return exec_fail(x, GRAFT_STATUS_CONSTRAINT_DROP_FAILED,
 				      "Unable to drop constraint `%s`: No such constraint %s. SHOW CONSTRAINTS lists them",
 				      a->name, a->name);
 	}
@@ -296,7 +296,7 @@ static int secret_value(struct exec_ctx *x, struct ast *e, char **out,
 		return -1;
 	if (v.type != GRAFT_VALUE_STRING) {
 		graft_value_free(&v);
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "A password must be a String");
 	}
 	*out = malloc((size_t)v.u.s->len + 1);
@@ -332,14 +332,14 @@ static int defer(struct exec_ctx *x, struct ast *a)
 
 	if (t->e->security == NULL) {
 		free(act);
-		return exec_fail_code(x, "Neo.ClientError.Security.AuthProviderFailed",
+		return exec_fail(x, GRAFT_STATUS_AUTH_PROVIDER_FAILED,
 				      "User management is not available on this server (no security unit); start graftd with its data directory");
 	}
 	if (act == NULL)
 		return exec_oom(x);
 	if (a->op == ADM_DROP_USER && t->user[0] && strcmp(a->name, t->user) == 0) {
 		free(act);
-		return exec_fail_code(x, "Neo.ClientError.General.InvalidArguments",
+		return exec_fail(x, GRAFT_STATUS_INVALID_ARGUMENTS,
 				      "Failed to delete the specified user '%s': Deleting yourself is not allowed.",
 				      a->name);
 	}
@@ -401,7 +401,7 @@ static int terminate(struct exec_ctx *x, struct ast *a)
 			}
 		graft_value_free(&v);
 		if (!found)
-			return exec_fail_code(x, "Neo.ClientError.Transaction.TransactionNotFound",
+			return exec_fail(x, GRAFT_STATUS_TX_NOT_FOUND,
 					      "Unable to terminate the transaction: no transaction with that id (SHOW TRANSACTIONS lists them)");
 	}
 	return 0;
@@ -409,7 +409,7 @@ static int terminate(struct exec_ctx *x, struct ast *a)
 
 static int not_yet(struct exec_ctx *x, const char *what)
 {
-	return exec_fail_code(x, "Neo.ClientError.Statement.UnsupportedAdministrationCommand",
+	return exec_fail(x, GRAFT_STATUS_UNSUPPORTED_ADMINISTRATION_COMMAND,
 			      "%s is not supported yet: it arrives with the security and multi-database releases. See docs/cypher.md",
 			      what);
 }
@@ -480,7 +480,7 @@ static void schema_done(void *arg, int status, const char *msg)
 
 	if (status != GRAFT_OK)
 		cypher_error_set(&r->req.error,
-				 "Neo.TransientError.Transaction.TransactionCommitFailed",
+				 GRAFT_STATUS_TX_COMMIT_FAILED,
 				 "The schema change was applied but its name could not be recorded in the system database: %s",
 				 msg);
 	action_done(&r->req, status);
@@ -491,7 +491,7 @@ static void database_dropped(void *arg, int status)
 	struct actions_run *r = arg;
 
 	if (status != GRAFT_OK)
-		cypher_error_set(&r->req.error, "Neo.DatabaseError.General.UnknownError",
+		cypher_error_set(&r->req.error, GRAFT_STATUS_UNKNOWN_ERROR,
 				 "Database '%s' was dropped but its files could not all be deleted; remove them by hand",
 				 r->cur->name);
 	action_done(&r->req, status);
@@ -514,8 +514,8 @@ static int database_action(struct actions_run *r)
 		if (rv == GRAFT_ENOTFOUND && tolerant)
 			return action_done(&r->req, GRAFT_OK), GRAFT_OK;
 		cypher_error_set(&r->req.error,
-				 rv == GRAFT_ENOTFOUND ? "Neo.ClientError.Database.DatabaseNotFound"
-						       : "Neo.ClientError.General.ForbiddenOnReadOnlyDatabase",
+				 rv == GRAFT_ENOTFOUND ? GRAFT_STATUS_DATABASE_NOT_FOUND
+						       : GRAFT_STATUS_FORBIDDEN_ON_READ_ONLY_DATABASE,
 				 "%s", msg);
 		return rv;
 	}
@@ -523,9 +523,9 @@ static int database_action(struct actions_run *r)
 	if (rv == GRAFT_OK || (rv == GRAFT_EEXIST && tolerant))
 		return action_done(&r->req, GRAFT_OK), GRAFT_OK;
 	cypher_error_set(&r->req.error,
-			 rv == GRAFT_EEXIST ? "Neo.ClientError.Database.ExistingDatabaseFound"
-			 : rv == GRAFT_EINVAL ? "Neo.ClientError.Statement.ArgumentError"
-					      : "Neo.DatabaseError.General.UnknownError",
+			 rv == GRAFT_EEXIST ? GRAFT_STATUS_DATABASE_EXISTS
+			 : rv == GRAFT_EINVAL ? GRAFT_STATUS_ARGUMENT_ERROR
+					      : GRAFT_STATUS_UNKNOWN_ERROR,
 			 "%s", msg);
 	return rv;
 }
@@ -609,7 +609,7 @@ int admin_actions_run(struct cypher_commit_req *req,
 	struct actions_run *r = calloc(1, sizeof *r);
 
 	if (r == NULL) {
-		cypher_error_set(&req->error, "Neo.TransientError.General.OutOfMemoryError",
+		cypher_error_set(&req->error, GRAFT_STATUS_OUT_OF_MEMORY,
 				 "Out of memory committing");
 		cypher_tx_rollback(req->tx);
 		return GRAFT_ENOMEM;

@@ -42,7 +42,7 @@ static int props_match(struct exec_ctx *x, struct ast *props,
 		graft_value_free(&m);
 		return m.type == GRAFT_VALUE_NULL
 			       ? 1
-			       : exec_fail(x, "TypeError",
+			       : exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 					   "Expected a map of properties in a pattern");
 	}
 	for (uint32_t i = 0; ok == 1 && i < m.u.map->len; i++) {
@@ -337,7 +337,7 @@ static int check_next(struct exec_ctx *x, struct match_step *s, bool init)
 	if (!init || v->type == GRAFT_VALUE_NULL)
 		return 0;
 	if (v->type != GRAFT_VALUE_NODE)
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Type mismatch: expected Node but was %s",
 				 cypher_type_name(v));
 	if (!db_tx_node_exists(x->tx, (uint64_t)v->u.i))
@@ -446,7 +446,7 @@ static int from_node(struct exec_ctx *x, struct match_step *s, uint64_t *id)
 	if (f->type == GRAFT_VALUE_NULL)
 		return 0;
 	if (f->type != GRAFT_VALUE_NODE)
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Type mismatch: expected Node but was %s",
 				 cypher_type_name(f));
 	*id = (uint64_t)f->u.i;
@@ -491,7 +491,7 @@ static int bound_next(struct exec_ctx *x, struct match_step *s, bool init)
 			v->type == GRAFT_VALUE_LIST ? &v->u.list->items[i] : v;
 
 		if (r->type != GRAFT_VALUE_REL)
-			return exec_fail(x, "TypeError",
+			return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 					 "Type mismatch: expected Relationship but was %s",
 					 cypher_type_name(r));
 		node = follow(x, s, (uint64_t)r->u.i, node);

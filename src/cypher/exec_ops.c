@@ -14,10 +14,10 @@ int exec_tick(struct exec_ctx *x)
 	if ((++x->tick & 1023) != 0)
 		return 0;
 	if (x->terminated != NULL && *x->terminated)
-		return exec_fail_code(x, "Neo.ClientError.Transaction.Terminated",
+		return exec_fail(x, GRAFT_STATUS_TX_TERMINATED,
 				      "The transaction has been terminated. Retry your operation in a new transaction, and you should see a successful result. Explicitly terminated by the user.");
 	if (x->deadline_ns != 0 && uv_hrtime() > x->deadline_ns)
-		return exec_fail_code(x, "Neo.ClientError.Transaction.TransactionTimedOut",
+		return exec_fail(x, GRAFT_STATUS_TX_TIMED_OUT,
 				      "The transaction has been terminated because it ran longer than its timeout (db.transaction.timeout); make the query cheaper or raise the timeout");
 	return 0;
 }
@@ -29,7 +29,7 @@ bool exec_mem_refused(const struct graft_mem *m, struct cypher_error *err)
 
 	if (by == NULL)
 		return false;
-	cypher_error_set(err, "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+	cypher_error_set(err, GRAFT_STATUS_MEMORY_POOL_OUT_OF_MEMORY,
 			 "The allocation of an extra %llu B would use more than the limit %llu B. Currently using %llu B. %s threshold reached; make the query hold less (LIMIT, smaller lists, strings and aggregations) or raise the setting",
 			 (unsigned long long)m->refused_bytes,
 			 (unsigned long long)by->max,
@@ -921,7 +921,7 @@ static int bound_value(struct exec_ctx *x, struct ast *e, int64_t *out)
 		return -1;
 	if (v.type != GRAFT_VALUE_INT || v.u.i < 0) {
 		/* Neo4j reports this as a SyntaxError, at run time */
-		int rv = exec_fail(x, "SyntaxError",
+		int rv = exec_fail(x, GRAFT_STATUS_SYNTAX_ERROR,
 				   "Invalid input. '%s' is not a valid value for SKIP or LIMIT. Must be a non-negative integer.",
 				   v.type == GRAFT_VALUE_INT ? "a negative integer"
 							     : cypher_type_name(&v));
@@ -1280,7 +1280,7 @@ static int proc_run(struct proc_op *p, struct exec_ctx *x)
 		graft_value_free(&args[i]);
 	if (rv != GRAFT_OK) {
 		if (x->err->code[0] == 0)
-			exec_fail_code(x, "Neo.ClientError.Procedure.ProcedureCallFailed",
+			exec_fail(x, GRAFT_STATUS_PROCEDURE_CALL_FAILED,
 				       "Failed to invoke procedure `%s`: %s",
 				       pr->name, graft_strerror(rv));
 		return -1;

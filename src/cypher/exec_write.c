@@ -16,11 +16,11 @@ static int write_rv(struct exec_ctx *x, int rv, const char *what)
 	case GRAFT_OK:
 		return 0;
 	case GRAFT_EREADONLY:
-		return exec_fail_code(x, "Neo.ClientError.Statement.AccessMode",
+		return exec_fail(x, GRAFT_STATUS_ACCESS_MODE,
 				      "Writing in read access mode not allowed. Attempted write to database '%s'; run it in a write transaction",
 				      db);
 	case GRAFT_ENOTFOUND:
-		return exec_fail_code(x, "Neo.ClientError.Statement.EntityNotFound",
+		return exec_fail(x, GRAFT_STATUS_ENTITY_NOT_FOUND,
 				      "Cannot %s: the entity has been deleted in this transaction",
 				      what);
 	default:
@@ -46,13 +46,13 @@ int exec_check_storable(struct exec_ctx *x, const struct graft_value *v,
 
 		for (uint32_t i = 0; i < v->u.list->len; i++) {
 			if (it[i].type == GRAFT_VALUE_NULL)
-				return exec_fail(x, "TypeError",
+				return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 						 "Collections containing null values can not be stored in properties (property '%s')",
 						 key);
 			if (!simple_type(it[i].type))
 				break;
 			if (it[i].type != it[0].type)
-				return exec_fail(x, "TypeError",
+				return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 						 "Collections containing mixed types can not be stored in properties (property '%s')",
 						 key);
 			if (i + 1 == v->u.list->len)
@@ -61,7 +61,7 @@ int exec_check_storable(struct exec_ctx *x, const struct graft_value *v,
 		if (v->u.list->len == 0)
 			return 0;
 	}
-	return exec_fail(x, "TypeError",
+	return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 			 "Property values can only be of primitive types or arrays thereof; '%s' got %s",
 			 key, cypher_type_name(v));
 }
@@ -145,7 +145,7 @@ static int eval_props(struct exec_ctx *x, struct ast *props,
 		return -1;
 	if (out->type != GRAFT_VALUE_MAP && out->type != GRAFT_VALUE_NULL) {
 		graft_value_free(out);
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Expected a map of properties to create with");
 	}
 	return 0;
@@ -161,7 +161,7 @@ static int create_node(struct exec_ctx *x, struct ast *np)
 		const struct graft_value *v = &x->row[np->slot];
 
 		if (v->type != GRAFT_VALUE_NODE && v->type != GRAFT_VALUE_NULL)
-			return exec_fail(x, "TypeError",
+			return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 					 "Variable `%s` is not a node",
 					 np->name ? np->name : "");
 		return 0;
@@ -193,7 +193,7 @@ static int create_rel(struct exec_ctx *x, struct ast *rp, struct ast *left,
 	int rv = -1;
 
 	if (a->type != GRAFT_VALUE_NODE || b->type != GRAFT_VALUE_NODE)
-		return exec_fail(x, "SemanticError",
+		return exec_fail(x, GRAFT_STATUS_SEMANTIC_ERROR,
 				 "Failed to create relationship `%s`, node `%s` is missing. If you prefer to simply ignore rows where a relationship node is missing, filter them out with WHERE ... IS NOT NULL",
 				 rp->name ? rp->name : "",
 				 a->type != GRAFT_VALUE_NODE
@@ -266,7 +266,7 @@ static int entity_or_null(struct exec_ctx *x, struct ast *e,
 	    out->type == GRAFT_VALUE_REL)
 		return 0;
 	graft_value_free(out);
-	return exec_fail(x, "TypeError",
+	return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 			 "Type mismatch: expected Node or Relationship to %s",
 			 what);
 }
@@ -301,7 +301,7 @@ static int set_all(struct exec_ctx *x, struct ast *it)
 		m = props;
 	}
 	if (m.type != GRAFT_VALUE_MAP) {
-		exec_fail(x, "TypeError",
+		exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 			  "Expected a map to set properties from, got %s",
 			  cypher_type_name(&m));
 		goto out;
@@ -365,7 +365,7 @@ static int labels_item(struct exec_ctx *x, struct ast *it, bool add)
 		return 0;
 	if (ent.type != GRAFT_VALUE_NODE) {
 		graft_value_free(&ent);
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Type mismatch: labels can only be set on nodes");
 	}
 	if (add)
@@ -481,7 +481,7 @@ static int delete_value(struct exec_ctx *x, const struct graft_value *v,
 				return -1;
 		return 0;
 	default:
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "Expected a Node, Relationship or Path to delete, got %s",
 				 cypher_type_name(v));
 	}
@@ -515,7 +515,7 @@ int exec_finish_deletes(struct exec_ctx *x)
 			continue;
 		rv = db_tx_node_delete(x->tx, n);
 		if (rv == GRAFT_ECONSTRAINT)
-			return exec_fail_code(x, "Neo.ClientError.Schema.ConstraintValidationFailed",
+			return exec_fail(x, GRAFT_STATUS_CONSTRAINT_VALIDATION_FAILED,
 					      "Cannot delete node<%llu>, because it still has relationships. To delete this node, you must first delete its relationships (or use DETACH DELETE).",
 					      (unsigned long long)n);
 		if (write_rv(x, rv, "delete") < 0)
@@ -549,7 +549,7 @@ static int write_apply(struct exec_ctx *x, struct ast *c)
 	case AST_DELETE:
 		return delete_items(x, c);
 	default:
-		return exec_fail(x, "SyntaxError", "Not an updating clause");
+		return exec_fail(x, GRAFT_STATUS_SYNTAX_ERROR, "Not an updating clause");
 	}
 }
 
@@ -610,7 +610,7 @@ static int foreach_next(struct op *op, struct exec_ctx *x)
 		return -1;
 	if (l.type != GRAFT_VALUE_LIST && l.type != GRAFT_VALUE_NULL) {
 		graft_value_free(&l);
-		return exec_fail(x, "TypeError",
+		return exec_fail(x, GRAFT_STATUS_TYPE_ERROR,
 				 "FOREACH needs a List to iterate over");
 	}
 	for (uint32_t i = 0; l.type == GRAFT_VALUE_LIST && i < l.u.list->len;
@@ -672,7 +672,7 @@ static int merge_null_check(struct exec_ctx *x, struct ast *pattern)
 		for (uint32_t k = 0; m.type == GRAFT_VALUE_MAP && k < m.u.map->len;
 		     k++)
 			if (m.u.map->entries[k].value.type == GRAFT_VALUE_NULL) {
-				rv = exec_fail(x, "SemanticError",
+				rv = exec_fail(x, GRAFT_STATUS_SEMANTIC_ERROR,
 					       "Cannot merge the following %s because of null property value for '%s': the value must not be null",
 					       i % 2 ? "relationship" : "node",
 					       m.u.map->entries[k].key->data);

@@ -10,16 +10,15 @@
 #include "func_int.h"
 #include "ops.h"
 
-int cypher_fail(struct cypher_fctx *fc, const char *kind, const char *fmt, ...)
+int cypher_fail(struct cypher_fctx *fc, enum graft_status status,
+		const char *fmt, ...)
 {
 	va_list ap;
 
 	if (fc == NULL || fc->err == NULL)
 		return GRAFT_EINVAL;
-	snprintf(fc->err->code, sizeof fc->err->code,
-		 "Neo.ClientError.Statement.%s", kind);
 	va_start(ap, fmt);
-	vsnprintf(fc->err->message, sizeof fc->err->message, fmt, ap);
+	cypher_error_vset(fc->err, status, fmt, ap);
 	va_end(ap);
 	return GRAFT_EINVAL;
 }
@@ -46,7 +45,7 @@ int func_type_error(struct cypher_fctx *fc, const char *name,
 {
 	char d[192];
 
-	return cypher_fail(fc, "TypeError",
+	return cypher_fail(fc, GRAFT_STATUS_TYPE_ERROR,
 			   "Invalid input for function '%s()': Expected %s, "
 			   "got: %s", name, what, func_describe(got, d,
 								  sizeof d));
@@ -55,7 +54,7 @@ int func_type_error(struct cypher_fctx *fc, const char *name,
 int func_arg_error(struct cypher_fctx *fc, const char *name,
 		   const char *reason)
 {
-	return cypher_fail(fc, "ArgumentError",
+	return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 			   "Invalid input for function '%s()': %s", name,
 			   reason);
 }

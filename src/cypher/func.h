@@ -24,9 +24,10 @@ struct cypher_fctx {
 				    * clock of timestamp(), datetime() etc. */
 };
 
-/* Fills fc->err with code "Neo.ClientError.Statement.<kind>" (kind such as
- * "TypeError", "ArgumentError", "ArithmeticError") and returns GRAFT_EINVAL. */
-int cypher_fail(struct cypher_fctx *fc, const char *kind, const char *fmt, ...)
+/* Fills fc->err with status (such as GRAFT_STATUS_TYPE_ERROR) and the
+ * message; returns GRAFT_EINVAL. */
+int cypher_fail(struct cypher_fctx *fc, enum graft_status status,
+		const char *fmt, ...)
 	__attribute__((format(printf, 3, 4)));
 
 /* A scalar function. args are owned by the caller (read only); *out is

@@ -34,7 +34,7 @@ static int duration_map(struct cypher_fctx *fc, const struct graft_map *m,
 		     u++)
 			;
 		if (u == 11)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid input for function "
 					   "'duration()': no such unit: %s",
 					   m->entries[i].key->data);
@@ -56,7 +56,7 @@ static int duration_map(struct cypher_fctx *fc, const struct graft_map *m,
 	    temporal_duration_make(out, months, days, secs,
 				   (int64_t)(nanos / TEMPORAL_NANOS),
 				   (int64_t)(nanos % TEMPORAL_NANOS)) != GRAFT_OK)
-		return cypher_fail(fc, "ArithmeticError",
+		return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR,
 				   "Invalid input for function 'duration()': "
 				   "the duration is out of range");
 	return GRAFT_OK;
@@ -77,7 +77,7 @@ int fn_duration(struct cypher_fctx *fc, const struct graft_value *args,
 		rv = temporal_parse(GRAFT_VALUE_DURATION, args[0].u.s->data,
 				    args[0].u.s->len, out, why, sizeof why);
 		if (rv == GRAFT_EINVAL)
-			return cypher_fail(fc, "ArgumentError", "%s: \"%s\"",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR, "%s: \"%s\"",
 					   why, args[0].u.s->data);
 		return rv;
 	case GRAFT_VALUE_MAP:
@@ -240,7 +240,7 @@ static int between(struct cypher_fctx *fc, const char *fname, enum between k,
 	rv = temporal_duration_make(out, (double)months, (double)days, 0, whole,
 				    (int64_t)(rest % TEMPORAL_NANOS));
 	if (rv == GRAFT_EINVAL)
-		return cypher_fail(fc, "ArithmeticError", "Invalid input for "
+		return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR, "Invalid input for "
 				   "function '%s()': the duration is out of "
 				   "range", fname);
 	return rv;

@@ -19,7 +19,7 @@ static const char *token(struct cypher_fctx *fc, enum graph_token_kind kind,
 
 static int not_found(struct cypher_fctx *fc, const struct graft_value *v)
 {
-	return cypher_fail(fc, "EntityNotFound", "%s with id %lld has been "
+	return cypher_fail(fc, GRAFT_STATUS_ENTITY_NOT_FOUND, "%s with id %lld has been "
 			   "deleted in this transaction",
 			   v->type == GRAFT_VALUE_NODE ? "Node" : "Relationship",
 			   (long long)v->u.i);

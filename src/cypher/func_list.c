@@ -163,7 +163,7 @@ int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
 	for (uint32_t i = 0; i < n; i++) {
 		char d[192];
 		if (args[i].type != GRAFT_VALUE_INT)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid input for function "
 					   "'range()': Expected an Integer, "
 					   "got: %s",

@@ -104,7 +104,7 @@ int fn_abs(struct cypher_fctx *fc, const struct graft_value *args, uint32_t n,
 		return GRAFT_OK;
 	case GRAFT_VALUE_INT:
 		if (args[0].u.i == INT64_MIN)
-			return cypher_fail(fc, "ArithmeticError",
+			return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR,
 					   "long overflow");
 		*out = graft_value_int(args[0].u.i < 0 ? -args[0].u.i
 						       : args[0].u.i);
@@ -262,7 +262,7 @@ int fn_round(struct cypher_fctx *fc, const struct graft_value *args,
 	else
 		r = round_decimal(d, prec, m);
 	if (m == R_UNNECESSARY && r != d)
-		return cypher_fail(fc, "ArithmeticError", "Rounding necessary");
+		return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR, "Rounding necessary");
 	*out = graft_value_float(r);
 	return GRAFT_OK;
 }

@@ -77,7 +77,7 @@ static int tb_at(struct cypher_fctx *fc, struct tb *b, int64_t ms,
 
 	if (zone != NULL &&
 	    temporal_zone_at_utc(zone, zone_len, secs, &offset) != GRAFT_OK)
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Invalid value for TimeZone: Text '%.*s'",
 				   (int)zone_len, zone);
 	memset(b, 0, sizeof *b);
@@ -106,7 +106,7 @@ static int tb_make(struct cypher_fctx *fc, const struct tb *b, uint8_t type,
 
 	if ((has_date(type) && !b->date) || (type != GRAFT_VALUE_DATE &&
 					     !b->time && !b->date))
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Cannot construct %s from the given "
 				   "fields", type_func(type));
 	if (type == GRAFT_VALUE_DATETIME) {
@@ -115,7 +115,7 @@ static int tb_make(struct cypher_fctx *fc, const struct tb *b, uint8_t type,
 					    b->nanos, b->zone, b->zone_len,
 					    b->offset);
 		if (rv == GRAFT_ENOTFOUND)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid value for TimeZone: Text "
 					   "'%.*s'", (int)b->zone_len, b->zone);
 		return rv;
@@ -185,7 +185,7 @@ static int read_fields(struct cypher_fctx *fc, const char *fname,
 		for (j = 0; j < F_COUNT && strcasecmp(k, field_names[j]); j++)
 			;
 		if (j == F_COUNT)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid input for function '%s()': "
 					   "no such field: %s", fname, k);
 		if (v->type == GRAFT_VALUE_NULL)
@@ -202,7 +202,7 @@ static int field_range(struct cypher_fctx *fc, const struct fields *f,
 		       enum tf k, int64_t lo, int64_t hi)
 {
 	if (f->has[k] && (f->v[k] < lo || f->v[k] > hi))
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Invalid value for %s (valid values %lld - "
 				   "%lld): %lld", field_names[k], (long long)lo,
 				   (long long)hi, (long long)f->v[k]);
@@ -221,7 +221,7 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 	      f->has[F_DAYOFQUARTER] || f->has[F_ORDINALDAY]))
 		return GRAFT_OK;
 	if (!f->has[F_YEAR] && !b->date)
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Cannot construct a date without a year");
 	temporal_civil_from_days(b->date ? b->days : 0, &y, &m, &d);
 	temporal_iso_week(b->date ? b->days : 0, &wy, &w);
@@ -253,7 +253,7 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 			      : b->date	       ? temporal_weekday(b->days)
 					       : 1;
 		if (week == 53 && temporal_week1_monday(wy + 1) - monday < 371)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid value for week: %lld has "
 					   "no week 53", (long long)wy);
 		b->days = monday + (week - 1) * 7 + dow - 1;
@@ -270,7 +270,7 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 		int64_t doq = f->has[F_DAYOFQUARTER] ? f->v[F_DAYOFQUARTER]
 						      : base_doq;
 		if (doq > len)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid value for dayOfQuarter: "
 					   "%lld", (long long)doq);
 		b->days = start + doq - 1;
@@ -284,7 +284,7 @@ static int apply_date(struct cypher_fctx *fc, const struct fields *f,
 		else if (!b->date)
 			d = 1;
 		if (d < 1 || d > temporal_month_days(y, m))
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid date: day %u of month %u "
 					   "of %lld", d, m, (long long)y);
 		b->days = temporal_days_from_civil(y, m, d);
@@ -327,7 +327,7 @@ static int apply_time(struct cypher_fctx *fc, const struct fields *f,
 			     f->v[F_MICROSECOND] * 1000 + f->v[F_NANOSECOND] +
 			     (add_fraction ? b->nanos : 0);
 		if (ns >= TEMPORAL_NANOS)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid value for the fraction of "
 					   "a second: %lld nanoseconds",
 					   (long long)ns);
@@ -348,7 +348,7 @@ static int zone_arg(struct cypher_fctx *fc, const char *fname,
 		return func_type_error(fc, fname, "a String", v);
 	if (temporal_zone_at_utc(v->u.s->data, v->u.s->len, 0, &off) !=
 	    GRAFT_OK)
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Invalid value for TimeZone: Text '%s'",
 				   v->u.s->data);
 	*zone = v->u.s->data;
@@ -500,7 +500,7 @@ static int construct(struct cypher_fctx *fc, uint8_t type,
 		rv = temporal_parse(type, args[0].u.s->data, args[0].u.s->len,
 				    out, why, sizeof why);
 		if (rv == GRAFT_EINVAL)
-			return cypher_fail(fc, "ArgumentError", "%s: \"%s\"",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR, "%s: \"%s\"",
 					   why, args[0].u.s->data);
 		return rv;
 	case GRAFT_VALUE_MAP:
@@ -677,14 +677,14 @@ static int truncate_value(struct cypher_fctx *fc, uint8_t type,
 		    strcasecmp(units[u], args[0].u.s->data) != 0; u++)
 		;
 	if (u == sizeof units / sizeof units[0])
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Invalid input for function '%s()': unknown "
 				   "unit '%s'", fname, args[0].u.s->data);
 	if ((rv = base_arg(fc, fname, &args[1])) != GRAFT_OK)
 		return rv;
 	tb_from(&b, &args[1]);
 	if ((u < 8 && !b.date) || (u > 8 && type == GRAFT_VALUE_DATE))
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Invalid input for function '%s()': cannot "
 				   "truncate to unit '%s'", fname, units[u]);
 	truncate_to(&b, u);
@@ -723,7 +723,7 @@ static int from_epoch(struct cypher_fctx *fc, int64_t secs, int64_t nanos,
 	nanos = temporal_floor_mod(nanos, TEMPORAL_NANOS);
 	if (secs >= (GRAFT_DATE_DAYS_MAX + 1) * GRAFT_DAY_SECS ||
 	    secs < GRAFT_DATE_DAYS_MIN * GRAFT_DAY_SECS)
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Instant exceeds the supported range");
 	return temporal_from_utc(out, secs, (int32_t)nanos, NULL, 0);
 }
@@ -787,7 +787,7 @@ static int epoch_map(struct cypher_fctx *fc, const struct graft_map *m,
 		for (j = 0; j < 5 && strcmp(keys[j], k) != 0; j++)
 			;
 		if (j == 5 && strcmp(k, "timezone") != 0)
-			return cypher_fail(fc, "ArgumentError",
+			return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 					   "Invalid input for function "
 					   "'datetime()': %s cannot be combined "
 					   "with epochSeconds or epochMillis", k);
@@ -803,7 +803,7 @@ static int epoch_map(struct cypher_fctx *fc, const struct graft_map *m,
 		return rv;
 	if (nanos / TEMPORAL_NANOS > INT64_C(31556889864403199) ||
 	    nanos / TEMPORAL_NANOS < -INT64_C(31557014167219200))
-		return cypher_fail(fc, "ArgumentError",
+		return cypher_fail(fc, GRAFT_STATUS_ARGUMENT_ERROR,
 				   "Instant exceeds the supported range");
 	rv = from_epoch(fc, (int64_t)(nanos / TEMPORAL_NANOS),
 			(int64_t)(nanos % TEMPORAL_NANOS), out);

@@ -403,12 +403,12 @@ uint64_t cypher_equivalent_hash(const struct graft_value *v)
 
 static int overflow(struct cypher_fctx *fc)
 {
-	return cypher_fail(fc, "ArithmeticError", "long overflow");
+	return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR, "long overflow");
 }
 
 static int by_zero(struct cypher_fctx *fc)
 {
-	return cypher_fail(fc, "ArithmeticError", "/ by zero");
+	return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR, "/ by zero");
 }
 
 static int int_arith(struct cypher_fctx *fc, enum cypher_arith op, int64_t a,
@@ -542,10 +542,10 @@ static int type_mismatch(struct cypher_fctx *fc, enum cypher_arith op,
 	};
 
 	if (op == CYPHER_POW)
-		return cypher_fail(fc, "TypeError",
+		return cypher_fail(fc, GRAFT_STATUS_TYPE_ERROR,
 				   "Cannot raise `%s` to the power of `%s`",
 				   cypher_type_name(a), cypher_type_name(b));
-	return cypher_fail(fc, "TypeError", "Cannot %s `%s` and `%s`",
+	return cypher_fail(fc, GRAFT_STATUS_TYPE_ERROR, "Cannot %s `%s` and `%s`",
 			   verbs[op], cypher_type_name(a), cypher_type_name(b));
 }
 
@@ -557,7 +557,7 @@ static bool is_instant(uint8_t t)
 static int temporal_result(struct cypher_fctx *fc, int rv)
 {
 	if (rv == GRAFT_EINVAL)
-		return cypher_fail(fc, "ArithmeticError",
+		return cypher_fail(fc, GRAFT_STATUS_ARITHMETIC_ERROR,
 				   "The result of the temporal arithmetic is "
 				   "out of the supported range");
 	return rv;
@@ -638,7 +638,7 @@ int cypher_negate(struct cypher_fctx *fc, const struct graft_value *a,
 		return temporal_result(fc, temporal_duration_add(&zero, a->u.x,
 								 -1, out));
 	default:
-		return cypher_fail(fc, "TypeError", "Cannot negate `%s`",
+		return cypher_fail(fc, GRAFT_STATUS_TYPE_ERROR, "Cannot negate `%s`",
 				   cypher_type_name(a));
 	}
 }

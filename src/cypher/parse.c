@@ -13,19 +13,7 @@
 
 /* Errors ---------------------------------------------------------------- */
 
-int cypher_error_set(struct cypher_error *err, const char *code,
-		     const char *fmt, ...)
-{
-	va_list ap;
-
-	snprintf(err->code, sizeof err->code, "%s", code);
-	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
-	va_end(ap);
-	return GRAFT_EINVAL;
-}
-
-void cypher_error_at(struct cypher_error *err, const char *kind,
+void cypher_error_at(struct cypher_error *err, enum graft_status status,
 		     const char *text, size_t pos, const char *fmt, ...)
 {
 	size_t line = 1, col = 1, n;
@@ -39,10 +27,8 @@ void cypher_error_at(struct cypher_error *err, const char *kind,
 			col++;
 		}
 	}
-	snprintf(err->code, sizeof err->code, "Neo.ClientError.Statement.%s",
-		 kind);
 	va_start(ap, fmt);
-	vsnprintf(err->message, sizeof err->message, fmt, ap);
+	cypher_error_vset(err, status, fmt, ap);
 	va_end(ap);
 	n = strlen(err->message);
 	snprintf(err->message + n, sizeof err->message - n,
@@ -81,15 +67,15 @@ void *fail(struct parser *p, const char *expected)
 	p->failed = true;
 	p->rv = GRAFT_EINVAL;
 	if (t->kind == LEX_END)
-		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,
+		cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text, t->pos,
 				"Invalid input: expected %s but the query ended",
 				expected);
 	else if (redact_token_secret(&p->lx, p->st->text, p->i))
-		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,
+		cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text, t->pos,
 				"Invalid input " REDACTED ": expected %s",
 				expected);
 	else
-		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,
+		cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text, t->pos,
 				"Invalid input '%.*s': expected %s",
 				(int)(t->len > 40 ? 40 : t->len),
 				tok_text(p, t), expected);
@@ -102,7 +88,7 @@ void *oom(struct parser *p)
 		p->failed = true;
 		p->rv = GRAFT_ENOMEM;
 		cypher_error_set(p->err,
-				 "Neo.TransientError.General.OutOfMemoryError",
+				 GRAFT_STATUS_OUT_OF_MEMORY,
 				 "Out of memory while parsing the query");
 	}
 	return NULL;
@@ -280,7 +266,7 @@ struct ast *string_lit(struct parser *p)
 		free(buf);
 		p->failed = true;
 		p->rv = GRAFT_EINVAL;
-		cypher_error_at(p->err, "SyntaxError", p->st->text,
+		cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text,
 				t->pos + 1 + bad,
 				"Invalid input: bad escape sequence in string");
 		return NULL;
@@ -323,7 +309,7 @@ struct ast *number_lit(struct parser *p, bool negate)
 		if (errno == ERANGE && (a->v.u.f > 1 || a->v.u.f < -1)) {
 			p->failed = true;
 			p->rv = GRAFT_EINVAL;
-			cypher_error_at(p->err, "SyntaxError", p->st->text,
+			cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text,
 					t->pos,
 					"floating point number is too large: %.40s",
 					buf);
@@ -333,7 +319,7 @@ struct ast *number_lit(struct parser *p, bool negate)
 		   strchr("xXoO", tok_text(p, t)[1])) {
 		p->failed = true;
 		p->rv = GRAFT_EINVAL;
-		cypher_error_at(p->err, "SyntaxError", p->st->text, t->pos,
+		cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text, t->pos,
 				"Invalid input '%.2s': a hexadecimal or octal integer needs digits",
 				tok_text(p, t));
 		return NULL;
@@ -356,7 +342,7 @@ struct ast *number_lit(struct parser *p, bool negate)
 			if (!(negate && *e == 0 && u == 9223372036854775808ull)) {
 				p->failed = true;
 				p->rv = GRAFT_EINVAL;
-				cypher_error_at(p->err, "SyntaxError",
+				cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR,
 						p->st->text, t->pos,
 						"integer is too large: %.40s",
 						buf);
@@ -404,7 +390,7 @@ int cypher_parse(const char *query, size_t len, struct cypher_stmt **out,
 
 	if (st == NULL || (st->text = malloc(len + 1)) == NULL) {
 		free(st);
-		return cypher_error_set(err, "Neo.TransientError.General.OutOfMemoryError",
+		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory while parsing the query");
 	}
 	memcpy(st->text, query, len);
@@ -413,18 +399,18 @@ int cypher_parse(const char *query, size_t len, struct cypher_stmt **out,
 	p.st = st;
 	rv = lex_run(&p.lx, st->text, len, &bad);
 	if (rv == GRAFT_EINVAL) {
-		cypher_error_at(err, "SyntaxError", st->text, bad,
+		cypher_error_at(err, GRAFT_STATUS_SYNTAX_ERROR, st->text, bad,
 				"Invalid input '%c': unterminated string, comment or quoted name, or a character Cypher does not use",
 				st->text[bad]);
 		goto err;
 	}
 	if (rv != GRAFT_OK) {
-		cypher_error_set(err, "Neo.TransientError.General.OutOfMemoryError",
+		cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 				 "Out of memory while parsing the query");
 		goto err;
 	}
 	if (TOK(&p)->kind == LEX_END) {
-		cypher_error_at(err, "SyntaxError", st->text, 0,
+		cypher_error_at(err, GRAFT_STATUS_SYNTAX_ERROR, st->text, 0,
 				"Invalid input: the query is empty");
 		rv = GRAFT_EINVAL;
 		goto err;

@@ -22,14 +22,10 @@ struct cypher_stmt {
 int cypher_parse(const char *query, size_t len, struct cypher_stmt **out,
 		 struct cypher_error *err);
 void cypher_stmt_free(struct cypher_stmt *s);
-/* Fills err with code Neo.ClientError.Statement.<kind> and the message
- * followed by " (line L, column C (offset: O))" for offset pos. */
-void cypher_error_at(struct cypher_error *err, const char *kind,
+/* Fills err with status and the message followed by
+ * " (line L, column C (offset: O))" for offset pos. */
+void cypher_error_at(struct cypher_error *err, enum graft_status status,
 		     const char *text, size_t pos, const char *fmt, ...)
 	__attribute__((format(printf, 5, 6)));
-/* Sets a full status code and message. Returns GRAFT_EINVAL. */
-int cypher_error_set(struct cypher_error *err, const char *code,
-		     const char *fmt, ...)
-	__attribute__((format(printf, 3, 4)));
 
 #endif

@@ -19,7 +19,7 @@ bool enter(struct parser *p)
 		if (!p->failed) {
 			p->failed = true;
 			p->rv = GRAFT_EINVAL;
-			cypher_error_at(p->err, "SyntaxError", p->st->text,
+			cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text,
 					TOK(p)->pos,
 					"The query nests more than %d levels deep; simplify it",
 					CYPHER_MAX_DEPTH);

@@ -10,7 +10,7 @@
 
 #include "planner_int.h"
 
-int perr(struct planner *pl, const char *kind, uint32_t pos,
+int perr(struct planner *pl, enum graft_status status, uint32_t pos,
 	 const char *fmt, ...)
 {
 	char msg[GRAFT_ERRMSG_SIZE];
@@ -22,7 +22,7 @@ int perr(struct planner *pl, const char *kind, uint32_t pos,
 	va_start(ap, fmt);
 	vsnprintf(msg, sizeof msg, fmt, ap);
 	va_end(ap);
-	cypher_error_at(pl->err, kind, pl->st->text, pos, "%s", msg);
+	cypher_error_at(pl->err, status, pl->st->text, pos, "%s", msg);
 	return -1;
 }
 
@@ -31,7 +31,7 @@ void *poom(struct planner *pl)
 	if (!pl->failed) {
 		pl->failed = true;
 		cypher_error_set(pl->err,
-				 "Neo.TransientError.General.OutOfMemoryError",
+				 GRAFT_STATUS_OUT_OF_MEMORY,
 				 "Out of memory while planning the query");
 	}
 	return NULL;
@@ -161,7 +161,7 @@ int plan_build(struct cypher_engine *e, struct cypher_stmt *st,
 	struct ast *root = st->root, *ret = NULL;
 
 	if (p == NULL)
-		return cypher_error_set(err, "Neo.TransientError.General.OutOfMemoryError",
+		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory while planning the query");
 	pl.plan = p;
 	if (root->kind == AST_EXPLAIN) {
@@ -184,7 +184,7 @@ int plan_build(struct cypher_engine *e, struct cypher_stmt *st,
 
 		if (eg == NULL) {
 			plan_free(p);
-			return cypher_error_set(err, "Neo.TransientError.General.OutOfMemoryError",
+			return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 						"Out of memory while planning the query");
 		}
 		p->root = eg;

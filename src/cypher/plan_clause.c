@@ -29,7 +29,7 @@ static struct op *plan_unwind(struct planner *pl, struct ast *c,
 	}
 	if (scope_find(sc, c->name) >= 0) {
 		op_free_tree(op);
-		perr(pl, "SyntaxError", c->pos,
+		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "Variable `%s` already declared", c->name);
 		return NULL;
 	}
@@ -51,15 +51,15 @@ static int check_create_rels(struct planner *pl, struct ast *pattern,
 			struct ast *r = path->kids[i];
 
 			if (r->kids[0]->n != 1)
-				return perr(pl, "SyntaxError", r->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
 					    "Exactly one relationship type must be specified for %s. Did you forget to prefix your relationship type with a ':'?",
 					    merge ? "MERGE" : "CREATE");
 			if (r->flags & AST_F_VARLEN)
-				return perr(pl, "SyntaxError", r->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
 					    "Variable length relationships cannot be used in %s",
 					    merge ? "MERGE" : "CREATE");
 			if (!merge && r->op == AST_DIR_BOTH)
-				return perr(pl, "SyntaxError", r->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
 					    "Only directed relationships are supported in CREATE");
 		}
 	}
@@ -72,7 +72,7 @@ static int plain_labels(struct planner *pl, const struct ast *owner,
 {
 	for (uint32_t i = from; i < owner->n; i++)
 		if (owner->kids[i]->op != AST_LABEL_ALL)
-			return perr(pl, "SyntaxError", owner->kids[i]->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, owner->kids[i]->pos,
 				    "Label expressions (| and !) are not allowed where labels are written (`%s`)",
 				    owner->kids[i]->name);
 	return 0;
@@ -96,7 +96,7 @@ static int create_bound_alone(struct planner *pl, struct ast *pattern,
 		struct ast *path = pattern->kids[p], *np = path->kids[0];
 
 		if (path->n == 1 && np->name && scope_find(sc, np->name) >= 0)
-			return perr(pl, "SyntaxError", np->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, np->pos,
 				    "Variable `%s` already declared", np->name);
 	}
 	return 0;
@@ -144,7 +144,7 @@ static int merge_bound(struct planner *pl, struct ast *path, struct scope *sc)
 		if (np->name == NULL || scope_find(sc, np->name) < 0)
 			continue;
 		if (path->n == 1 || np->kids[0]->n > 0 || np->kids[1] != NULL)
-			return perr(pl, "SyntaxError", np->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, np->pos,
 				    "Variable `%s` already declared: MERGE cannot %s a node that is already bound",
 				    np->name,
 				    path->n == 1 ? "merge" : "add labels or properties to");
@@ -192,11 +192,11 @@ static int delete_targets(struct planner *pl, struct ast *c)
 		struct ast *k = c->kids[i];
 
 		if (k->kind == AST_LABEL_TEST)
-			return perr(pl, "SyntaxError", k->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 				    "Invalid DELETE: labels and relationship types are removed with REMOVE, not DELETE");
 		if (k->kind == AST_LIT || k->kind == AST_MAP ||
 		    k->kind == AST_BINOP)
-			return perr(pl, "SyntaxError", k->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 				    "Type mismatch: DELETE expects a Node, Relationship or Path");
 	}
 	return 0;
@@ -251,7 +251,7 @@ static struct op *plan_foreach(struct planner *pl, struct ast *c,
 			scope_free(&inner);
 			op_free_tree(op);
 			op_free_tree(arg);
-			perr(pl, "SyntaxError", c->kids[i]->pos,
+			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->kids[i]->pos,
 			     "Only updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH) are allowed in FOREACH");
 			return NULL;
 		}
@@ -287,7 +287,7 @@ static int import_scope(struct planner *pl, struct ast *c,
 			int32_t s = scope_find(sc, imports->kids[i]->name);
 
 			if (s < 0)
-				return perr(pl, "SyntaxError", imports->kids[i]->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, imports->kids[i]->pos,
 					    "Variable `%s` not defined",
 					    imports->kids[i]->name);
 			if (scope_add_k(pl, inner, imports->kids[i]->name, s,
@@ -329,7 +329,7 @@ static struct op *plan_subquery(struct planner *pl, struct ast *c,
 			    !(items->kids[i]->kids[0]->kind == AST_VAR &&
 			      strcmp(items->kids[i]->kids[0]->name,
 				     items->kids[i]->name) == 0)) {
-				perr(pl, "SyntaxError", items->kids[i]->pos,
+				perr(pl, GRAFT_STATUS_SYNTAX_ERROR, items->kids[i]->pos,
 				     "Variable `%s` already declared in outer scope",
 				     items->kids[i]->name);
 				scope_free(&inner);
@@ -418,7 +418,7 @@ static struct op *plan_clause(struct planner *pl, struct ast *c, struct op *op,
 		return plan_subquery(pl, c, op, sc);
 	default:
 		op_free_tree(op);
-		perr(pl, "SyntaxError", c->pos,
+		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "USE must be the first clause of a query");
 		return NULL;
 	}
@@ -445,14 +445,14 @@ static struct op *plan_clauses(struct planner *pl, struct ast *single,
 
 		if (c->kind == AST_RETURN && i + 1 < to) {
 			op_free_tree(op);
-			perr(pl, "SyntaxError", c->pos,
+			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			     "RETURN can only be used at the end of the query");
 			return NULL;
 		}
 		if (c->kind == AST_MATCH && i > from &&
 		    updates_clause(single->kids[i - 1]->kind)) {
 			op_free_tree(op);
-			perr(pl, "SyntaxError", c->pos,
+			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			     "WITH is required between an updating clause and MATCH");
 			return NULL;
 		}
@@ -483,7 +483,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 		if (pl->plan->use_db && strcmp(pl->plan->use_db,
 					       single->kids[0]->name) != 0) {
 			op_free_tree(input);
-			perr(pl, "SyntaxError", single->kids[0]->pos,
+			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, single->kids[0]->pos,
 			     "Multiple USE clauses name different databases; one statement runs against one database (`%s`)",
 			     single->kids[0]->name);
 			return NULL;
@@ -492,7 +492,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 		from = 1;
 		if (single->n == 1) {
 			op_free_tree(input);
-			perr(pl, "SyntaxError", single->kids[0]->pos,
+			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, single->kids[0]->pos,
 			     "USE must be followed by a query");
 			return NULL;
 		}
@@ -501,7 +501,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 	if (pl->qdepth == 1 && (last->kind == AST_MATCH || last->kind == AST_WITH ||
 			    last->kind == AST_UNWIND)) {
 		op_free_tree(input);
-		perr(pl, "SyntaxError", last->pos,
+		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, last->pos,
 		     "Query cannot conclude with %s (must be a RETURN clause, an update clause, a unit subquery call, or a procedure call with no YIELD)",
 		     clause_name(last->kind));
 		return NULL;
@@ -517,7 +517,7 @@ static int union_columns(struct planner *pl, struct ast *u, struct ast *ra,
 	uint32_t n = ia ? ia->n : 0;
 
 	if (ia == NULL || ib == NULL || ia->n != ib->n)
-		return perr(pl, "SyntaxError", u->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, u->pos,
 			    "All sub queries in an UNION must have the same return column names");
 	*as = malloc((n + 1) * sizeof **as);
 	*bs = malloc((n + 1) * sizeof **bs);
@@ -528,7 +528,7 @@ static int union_columns(struct planner *pl, struct ast *u, struct ast *ra,
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (strcmp(ia->kids[i]->name, ib->kids[i]->name) != 0)
-			return perr(pl, "SyntaxError", u->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, u->pos,
 				    "All sub queries in an UNION must have the same return column names");
 		(*as)[i] = ia->kids[i]->slot;
 		(*bs)[i] = ib->kids[i]->slot;

@@ -45,7 +45,7 @@ static int entity_arg(struct planner *pl, struct ast *f, struct scope *sc)
 			continue;
 		for (size_t j = 0; j < 4; j++)
 			if (rules[i].bad[j] == k)
-				return perr(pl, "SyntaxError", f->kids[0]->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, f->kids[0]->pos,
 					    "Type mismatch: %s() does not accept %s",
 					    rules[i].fn, kind_name(k));
 	}
@@ -59,7 +59,7 @@ static int pattern_pred_names(struct planner *pl, struct ast *path,
 	for (uint32_t i = 0; i < path->n; i++)
 		if (path->kids[i]->name != NULL &&
 		    scope_find(sc, path->kids[i]->name) < 0)
-			return perr(pl, "SyntaxError", path->kids[i]->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, path->kids[i]->pos,
 				    "PatternExpressions are not allowed to introduce new variables: '%s'.",
 				    path->kids[i]->name);
 	return 0;
@@ -71,7 +71,7 @@ int pattern_as_value(struct planner *pl, const struct ast *e,
 {
 	if (e == NULL || e->kind != AST_PATTERN_PRED)
 		return 0;
-	return perr(pl, "SyntaxError", e->pos,
+	return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 		    "A pattern expression should only be used in order to test the existence of a pattern. It can not be used %s; use COUNT { } or a pattern comprehension instead.",
 		    where);
 }
@@ -85,7 +85,7 @@ static int resolve_function(struct planner *pl, struct ast *e,
 
 	if (ag != NULL) {
 		if (!allow_agg)
-			return perr(pl, "SyntaxError", e->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				    "Invalid use of aggregating function %s(...) in this context",
 				    e->name);
 		min = ag->min_args;
@@ -93,13 +93,13 @@ static int resolve_function(struct planner *pl, struct ast *e,
 		/* no aggregates inside aggregates */
 		for (uint32_t i = 0; i < e->n; i++)
 			if (ast_is_aggregate(e->kids[i]))
-				return perr(pl, "SyntaxError", e->kids[i]->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->kids[i]->pos,
 					    "Can't use aggregate functions inside of aggregate functions.");
 		allow_agg = false;
 	} else {
 		f = cypher_func_lookup(e->name, strlen(e->name));
 		if (f == NULL)
-			return perr(pl, "SyntaxError", e->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				    "Unknown function '%s'", e->name);
 		e->plan = (void *)f;
 		min = f->min_args;
@@ -111,10 +111,10 @@ static int resolve_function(struct planner *pl, struct ast *e,
 	if (e->n == 1 && entity_arg(pl, e, sc) < 0)
 		return -1;
 	if (e->n < min)
-		return perr(pl, "SyntaxError", e->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "Insufficient parameters for function '%s'", e->name);
 	if (e->n > max)
-		return perr(pl, "SyntaxError", e->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "Too many parameters for function '%s'", e->name);
 	return resolve_kids(pl, e, sc, allow_agg);
 }
@@ -247,7 +247,7 @@ static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 	if (e->kids[0]->kind == AST_PATTERN && e->kind != AST_COLLECT_SUB)
 		return resolve_pattern_expr(pl, e, sc);
 	if (writes(e->kids[0]))
-		return perr(pl, "SyntaxError", e->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "An EXISTS, COUNT or COLLECT subquery cannot contain an updating clause");
 	sp = subplan_new(pl);
 	if (sp == NULL || scope_copy(pl, &inner, sc) < 0)
@@ -261,7 +261,7 @@ static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 		return -1;
 	if (e->kind == AST_COLLECT_SUB) {
 		if (ret == NULL || ret->kids[0]->n != 1)
-			return perr(pl, "SyntaxError", e->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				    "A COLLECT subquery must end with a RETURN clause returning exactly one column");
 		sp->slot = ret->kids[0]->kids[0]->slot;
 	}
@@ -286,7 +286,7 @@ static int boolean_operands(struct planner *pl, struct ast *e)
 		else if (k->kind == AST_LIT && k->v.type == GRAFT_VALUE_STRING)
 			t = "String";
 		if (t != NULL)
-			return perr(pl, "SyntaxError", k->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 				    "Type mismatch: expected Boolean but was %s",
 				    t);
 	}
@@ -306,7 +306,7 @@ static int arith_operands(struct planner *pl, struct ast *e, struct scope *sc)
 		if (v == NULL || (v->kind != K_STRING && v->kind != K_BOOL) ||
 		    (e->op == AST_OP_ADD && v->kind == K_STRING))
 			continue;
-		return perr(pl, "SyntaxError", k->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 			    "Type mismatch: `%s` is a %s here; this operator needs numbers",
 			    k->name, kind_name(v->kind));
 	}
@@ -318,7 +318,7 @@ static int in_operand(struct planner *pl, struct ast *k)
 {
 	if (k->kind == AST_MAP ||
 	    (k->kind == AST_LIT && k->v.type != GRAFT_VALUE_NULL))
-		return perr(pl, "SyntaxError", k->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 			    "Type mismatch: expected List<T> but was %s",
 			    k->kind == AST_MAP ? "Map" : "a single value");
 	return 0;
@@ -331,13 +331,13 @@ int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 
 	if (++pl->depth > CYPHER_MAX_DEPTH * 2) {
 		pl->depth--;
-		return perr(pl, "SyntaxError", e->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "The query nests too deeply");
 	}
 	switch (e->kind) {
 	case AST_VAR:
 		e->slot = scope_find(sc, e->name);
-		rv = e->slot < 0 ? perr(pl, "SyntaxError", e->pos,
+		rv = e->slot < 0 ? perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 					"Variable `%s` not defined", e->name)
 				 : 0;
 		break;
@@ -346,7 +346,7 @@ int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		break;
 	case AST_COUNT_STAR:
 		rv = allow_agg ? 0
-			       : perr(pl, "SyntaxError", e->pos,
+			       : perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				      "Invalid use of aggregating function count(*) in this context");
 		break;
 	case AST_LIST_COMP:

@@ -255,7 +255,7 @@ static int rel_step(struct planner *pl, struct steps *st, struct ast *rp,
 	/* bound by an earlier clause: follow it; twice in one MATCH: error */
 	s->rel_bound = rp->slot2 == 1;
 	if (is_bound(st, rp->slot) && !s->rel_bound)
-		return perr(pl, "SyntaxError", rp->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, rp->pos,
 			    "Cannot use relationship variable `%s` twice in a pattern",
 			    rp->name);
 	if (rels_push(pl, st, rp->slot) < 0)
@@ -329,7 +329,7 @@ static int check_reuse(struct planner *pl, struct ast *el, bool rel,
 	if (v->kind == K_UNKNOWN || v->kind == want ||
 	    (v->kind == K_LIST && want == K_RELS))
 		return 0;
-	return perr(pl, "SyntaxError", el->pos,
+	return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
 		    "Type mismatch: `%s` defined with conflicting type %s (expected %s)",
 		    el->name, kind_name(v->kind), kind_name(want));
 }
@@ -357,17 +357,17 @@ int assign_slots(struct planner *pl, struct ast *pattern,
 				return -1;
 			if (!create && el->n > 1 && el->kids[1] != NULL &&
 			    el->kids[1]->kind == AST_PARAM)
-				return perr(pl, "SyntaxError", el->kids[1]->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->kids[1]->pos,
 					    "Parameter maps cannot be used in %s patterns (use a literal map instead, e.g. {id: $%s.id})",
 					    rel ? "MATCH or MERGE relationship" : "MATCH or MERGE node",
 					    el->kids[1]->name);
 			if (s >= 0 && create && rel)
-				return perr(pl, "SyntaxError", el->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
 					    "Can't create relationship `%s` because it is already declared",
 					    el->name);
 			if (s >= 0 && create && !rel &&
 			    (el->kids[0]->n > 0 || el->kids[1] != NULL))
-				return perr(pl, "SyntaxError", el->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
 					    "Can't create node `%s` with labels or properties here. The variable is already declared in this context",
 					    el->name);
 			if (s < 0) {
@@ -384,7 +384,7 @@ int assign_slots(struct planner *pl, struct ast *pattern,
 		}
 		if (path->name != NULL) {
 			if (scope_var(sc, path->name) != NULL)
-				return perr(pl, "SyntaxError", path->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, path->pos,
 					    "Variable `%s` already declared",
 					    path->name);
 			path->slot = new_slot(pl);
@@ -430,7 +430,7 @@ static int entity_predicate(struct planner *pl, struct ast *where,
 	uint8_t k = expr_kind(sc, where);
 
 	if (k == K_NODE || k == K_REL || k == K_PATH || k == K_RELS)
-		return perr(pl, "SyntaxError", where->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, where->pos,
 			    "Type mismatch: expected Boolean but was %s",
 			    kind_name(k));
 	return 0;

@@ -76,7 +76,7 @@ static int literal_arg_type(struct planner *pl, const struct ast *a,
 			continue;
 		if (a->v.type == types[i].t1 || a->v.type == types[i].t2)
 			return 0;
-		return perr(pl, "SyntaxError", a->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, a->pos,
 			    "Type mismatch: argument `%s` of the procedure expects %s",
 			    in->name, in->type);
 	}
@@ -92,7 +92,7 @@ static int proc_args(struct planner *pl, struct ast *c,
 	struct ast **args;
 
 	if (n != proc->ninputs)
-		return perr(pl, "SyntaxError", c->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			    "Procedure call does not provide the required number of arguments: got %u, expected %u for %s",
 			    n, proc->ninputs, proc->name);
 	args = calloc(proc->ninputs + 1, sizeof *args);
@@ -147,7 +147,7 @@ static int yield_fields(struct planner *pl, struct ast *c,
 		while (f < proc->noutputs && strcmp(proc->outputs[f].name, want))
 			f++;
 		if (f == proc->noutputs)
-			return perr(pl, "SyntaxError",
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR,
 				    all ? c->pos : items->kids[i]->pos,
 				    "Unknown procedure output: `%s`", want);
 		(*fields)[i] = f;
@@ -163,7 +163,7 @@ static int yield_fields(struct planner *pl, struct ast *c,
 static int proc_not_found(struct planner *pl, const char *name)
 {
 	pl->failed = true;
-	cypher_error_set(pl->err, "Neo.ClientError.Procedure.ProcedureNotFound",
+	cypher_error_set(pl->err, GRAFT_STATUS_PROCEDURE_NOT_FOUND,
 			 "There is no procedure with the name `%s` registered for this database instance. Please ensure you've spelled the procedure name correctly and that the procedure is properly deployed.",
 			 name);
 	return -1;
@@ -185,14 +185,14 @@ static struct op *plan_proc(struct planner *pl, struct ast *c,
 		goto fail;
 	}
 	if (c->kids[1] == NULL && !standalone && proc->noutputs > 0) {
-		perr(pl, "SyntaxError", c->pos,
+		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "Procedure call inside a query does not support naming results implicitly (name explicitly using `YIELD` instead): %s",
 		     proc->name);
 		goto fail;
 	}
 	if (!standalone && ((c->flags & AST_F_STAR) ||
 			    (c->kids[0] == NULL && proc->ninputs > 0))) {
-		perr(pl, "SyntaxError", c->pos,
+		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "Procedure call inside a query must %s: %s",
 		     (c->flags & AST_F_STAR) ? "name the fields it yields (YIELD * is for standalone calls)"
 					     : "pass its arguments explicitly",
@@ -204,7 +204,7 @@ static struct op *plan_proc(struct planner *pl, struct ast *c,
 		goto fail;
 	for (uint32_t i = 0; i < n; i++) {
 		if (scope_find(sc, names[i]) >= 0) {
-			perr(pl, "SyntaxError", c->pos,
+			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			     "Variable `%s` already declared", names[i]);
 			goto fail;
 		}
@@ -265,7 +265,7 @@ struct op *plan_show(struct planner *pl, struct ast *a,
 	struct op *op;
 
 	if (proc == NULL)
-		return perr(pl, "SyntaxError", a->pos,
+		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, a->pos,
 			    "SHOW %s is not supported yet; see docs/cypher.md",
 			    a->name),
 		       NULL;

@@ -232,7 +232,7 @@ static struct op *aggregate(struct planner *pl, struct op *input,
 	for (uint32_t i = 0; i < items->n; i++)
 		if (ast_is_aggregate(items->kids[i]->kids[0]) &&
 		    !key_only(pl, items->kids[i]->kids[0], items, sc)) {
-			perr(pl, "SyntaxError", items->kids[i]->kids[0]->pos,
+			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, items->kids[i]->kids[0]->pos,
 			     "Aggregation column contains implicit grouping expressions; project the variables or properties it uses as their own columns (AmbiguousAggregationExpression)");
 			goto fail;
 		}
@@ -304,7 +304,7 @@ static int bad_bound(struct planner *pl, struct ast *e)
 		return 0;
 	if (e->v.type == GRAFT_VALUE_INT && e->v.u.i >= 0)
 		return 0;
-	return perr(pl, "SyntaxError", e->pos,
+	return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 		    "Invalid input. '%.*s' is not a valid value. Must be a non-negative integer.",
 		    (int)(e->end > e->pos ? e->end - e->pos : 1),
 		    pl->st->text + e->pos);
@@ -377,12 +377,12 @@ static int project_items(struct planner *pl, struct ast *clause,
 		*agg |= ast_is_aggregate(it->kids[0]);
 		if (clause->kind == AST_WITH && it->name == NULL &&
 		    it->kids[0]->kind != AST_VAR)
-			return perr(pl, "SyntaxError", it->kids[0]->pos,
+			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, it->kids[0]->pos,
 				    "Expression in WITH must be aliased (use AS)");
 		it->name = item_name(pl, it);
 		for (uint32_t j = 0; j < i; j++)
 			if (strcmp(items->kids[j]->name, it->name) == 0)
-				return perr(pl, "SyntaxError", it->pos,
+				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, it->pos,
 					    "Multiple result columns with the same name are not supported (`%s`)",
 					    it->name);
 		slots[i] = it->slot = new_slot(pl);
@@ -492,7 +492,7 @@ struct op *plan_projection(struct planner *pl, struct ast *clause,
 	}
 	clause->kids[0] = items;
 	if (items->n == 0 && clause->kind == AST_RETURN) {
-		perr(pl, "SyntaxError", clause->pos,
+		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, clause->pos,
 		     "RETURN * is not allowed when there are no variables in scope");
 		goto fail;
 	}

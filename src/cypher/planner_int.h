@@ -35,7 +35,7 @@ struct planner {
 
 /* plan.c */
 /* Records a syntax/semantic error at pos (the first one wins); returns -1. */
-int perr(struct planner *pl, const char *kind, uint32_t pos,
+int perr(struct planner *pl, enum graft_status status, uint32_t pos,
 	 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 void *poom(struct planner *pl);
 int32_t new_slot(struct planner *pl);

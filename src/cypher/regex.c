@@ -95,7 +95,7 @@ static int compiled(struct cypher_regex_cache *c, const struct graft_str *re,
 		if (graft_mem_refusal(graft_mem_current()) != NULL)
 			return GRAFT_ENOMEM;
 		pcre2_get_error_message(code, why, sizeof why);
-		cypher_error_set(err, "Neo.ClientError.Statement.ArgumentError",
+		cypher_error_set(err, GRAFT_STATUS_ARGUMENT_ERROR,
 				 "Invalid regex '%s': %s at offset %zu",
 				 re->data, (const char *)why, (size_t)at);
 		return GRAFT_EINVAL;
@@ -127,14 +127,14 @@ int cypher_regex_match(struct cypher_regex_cache **cache,
 		return GRAFT_ENOMEM;
 	if (rv == PCRE2_ERROR_MATCHLIMIT || rv == PCRE2_ERROR_HEAPLIMIT ||
 	    rv == PCRE2_ERROR_DEPTHLIMIT)
-		cypher_error_set(err, "Neo.ClientError.Statement.ArgumentError",
+		cypher_error_set(err, GRAFT_STATUS_ARGUMENT_ERROR,
 				 "The regex '%s' needs more backtracking than a match may do (%s); simplify it: nested quantifiers such as (a+)+ retry exponentially many ways",
 				 re->data,
 				 rv == PCRE2_ERROR_MATCHLIMIT
 					 ? "1000000 steps"
 					 : "16 MiB of backtracking state");
 	else
-		cypher_error_set(err, "Neo.ClientError.Statement.ArgumentError",
+		cypher_error_set(err, GRAFT_STATUS_ARGUMENT_ERROR,
 				 "Cannot match the regex '%s': %s", re->data,
 				 rv <= PCRE2_ERROR_UTF8_ERR1 &&
 						 rv >= PCRE2_ERROR_UTF8_ERR21

@@ -266,7 +266,7 @@ static int violation(struct exec_ctx *x, const struct schema_rule *r,
 	char val[128];
 
 	cypher_render_with(NULL, v, val, sizeof val);
-	return exec_fail_code(x, "Neo.ClientError.Schema.ConstraintValidationFailed",
+	return exec_fail(x, GRAFT_STATUS_CONSTRAINT_VALIDATION_FAILED,
 			      "Node(%llu) already exists with label `%s` and property `%s` = %s (constraint '%s')",
 			      (unsigned long long)other, r->label, r->key, val,
 			      r->name);

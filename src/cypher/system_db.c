@@ -103,7 +103,7 @@ int system_db_check(struct cypher_engine *e, const char *db,
 {
 	if (strcmp(db, SYSTEM_DB_NAME) != 0 || allowed(e, root))
 		return GRAFT_OK;
-	return cypher_error_set(err, "Neo.ClientError.Statement.SemanticError",
+	return cypher_error_set(err, GRAFT_STATUS_SEMANTIC_ERROR,
 				"Not a recognised system command or procedure. "
 				"This Cypher command can only be executed in a "
 				"user database: %s",

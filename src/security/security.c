@@ -32,11 +32,6 @@
 /* Pool threads (of libuv's 4) that hashing may use at once. */
 #define SECURITY_POOL_MAX 2
 
-#define UNAUTHORIZED "Neo.ClientError.Security.Unauthorized"
-#define RATE_LIMIT "Neo.ClientError.Security.AuthenticationRateLimit"
-#define INVALID_ARGS "Neo.ClientError.General.InvalidArguments"
-#define UNKNOWN "Neo.DatabaseError.General.UnknownError"
-#define OUT_OF_MEMORY "Neo.DatabaseError.General.OutOfMemoryError"
 
 enum security_op {
 	OP_AUTH,
@@ -285,30 +280,29 @@ err_nomem:
 
 /* Requests ---------------------------------------------------------------- */
 
-static int req_fail(struct security_req *req, int rv, const char *code,
+static int req_fail(struct security_req *req, int rv, enum graft_status status,
 		    const char *fmt, ...) __attribute__((format(printf, 4, 5)));
 
-static int req_fail(struct security_req *req, int rv, const char *code,
+static int req_fail(struct security_req *req, int rv, enum graft_status status,
 		    const char *fmt, ...)
 {
 	va_list ap;
 
-	snprintf(req->error.code, sizeof req->error.code, "%s", code);
 	va_start(ap, fmt);
-	vsnprintf(req->error.message, sizeof req->error.message, fmt, ap);
+	cypher_error_vset(&req->error, status, fmt, ap);
 	va_end(ap);
 	return rv;
 }
 
 static int read_failed(struct security_req *req, int rv)
 {
-	return req_fail(req, rv, UNKNOWN, "cannot read users: %s",
+	return req_fail(req, rv, GRAFT_STATUS_UNKNOWN_ERROR, "cannot read users: %s",
 			graft_strerror(rv));
 }
 
 static int out_of_memory(struct security_req *req)
 {
-	return req_fail(req, GRAFT_ENOMEM, OUT_OF_MEMORY, "out of memory");
+	return req_fail(req, GRAFT_ENOMEM, GRAFT_STATUS_DATABASE_OUT_OF_MEMORY, "out of memory");
 }
 
 static void wipe(char **p, size_t *len)
@@ -379,7 +373,7 @@ static int check_password(struct security *s, struct security_req *req,
 {
 	if (len >= s->o.min_password_length)
 		return GRAFT_OK;
-	return req_fail(req, GRAFT_EINVAL, INVALID_ARGS,
+	return req_fail(req, GRAFT_EINVAL, GRAFT_STATUS_INVALID_ARGUMENTS,
 			"A password must be at least %u characters.",
 			s->o.min_password_length);
 }
@@ -512,14 +506,14 @@ static void auth_done(struct security_req *req)
 	if (!s->o.auth_enabled) {
 		rv = GRAFT_OK;
 	} else if (locked_out(s, req->name)) {
-		rv = req_fail(req, GRAFT_EINVAL, RATE_LIMIT,
+		rv = req_fail(req, GRAFT_EINVAL, GRAFT_STATUS_AUTH_RATE_LIMIT,
 			      "The client has provided incorrect "
 			      "authentication details too many times in a "
 			      "row.");
 	} else if (!req->matches || req->stored == NULL ||
 		   req->user_suspended || req->bad_name) {
 		record_failure(s, req->name);
-		rv = req_fail(req, GRAFT_EINVAL, UNAUTHORIZED,
+		rv = req_fail(req, GRAFT_EINVAL, GRAFT_STATUS_UNAUTHORIZED,
 			      "The client is unauthorized due to "
 			      "authentication failure.");
 	} else {
@@ -623,7 +617,7 @@ static void commit_cb(struct db_commit_req *c, int status)
 
 	if (status != GRAFT_OK)
 		req_fail(req, status,
-			 "Neo.DatabaseError.Transaction.TransactionCommitFailed",
+			 GRAFT_STATUS_DATABASE_COMMIT_FAILED,
 			 "Failed to store the change to user '%s': %s",
 			 req->name, c->errmsg);
 	write_done(req, status);
@@ -682,7 +676,7 @@ static int user_missing(struct security_req *req)
 {
 	if (req->tolerant)
 		return GRAFT_EEXIST;
-	return req_fail(req, GRAFT_ENOTFOUND, INVALID_ARGS,
+	return req_fail(req, GRAFT_ENOTFOUND, GRAFT_STATUS_INVALID_ARGUMENTS,
 			"Failed to %s the specified user '%s': User does not "
 			"exist.",
 			req->op == OP_DROP ? "delete" : "alter", req->name);
@@ -690,7 +684,7 @@ static int user_missing(struct security_req *req)
 
 static int own_password_error(struct security_req *req, const char *why)
 {
-	return req_fail(req, GRAFT_EINVAL, INVALID_ARGS,
+	return req_fail(req, GRAFT_EINVAL, GRAFT_STATUS_INVALID_ARGUMENTS,
 			"User '%s' failed to alter their own password: %s",
 			req->name, why);
 }
@@ -713,7 +707,7 @@ static int apply_op(struct security *s, struct security_req *req,
 		if (exists && req->op == OP_CREATE)
 			return req->tolerant
 				       ? GRAFT_EEXIST
-				       : req_fail(req, GRAFT_EEXIST, INVALID_ARGS,
+				       : req_fail(req, GRAFT_EEXIST, GRAFT_STATUS_INVALID_ARGUMENTS,
 						  "Failed to create the specified "
 						  "user '%s': User already exists.",
 						  req->name);
@@ -764,7 +758,7 @@ static void write_after_work(struct security_req *req)
 		rv = GRAFT_OK; /* nothing to do: IF [NOT] EXISTS, seed */
 err:
 	if (rv != GRAFT_OK && req->error.code[0] == '\0')
-		req_fail(req, rv, UNKNOWN,
+		req_fail(req, rv, GRAFT_STATUS_UNKNOWN_ERROR,
 			 "Failed to change user '%s': %s", req->name,
 			 graft_strerror(rv));
 	write_done(req, rv);
@@ -787,7 +781,7 @@ static int name_check(struct security_req *req, const char *name)
 {
 	if (name != NULL && name[0] != '\0')
 		return GRAFT_OK;
-	return req_fail(req, GRAFT_EINVAL, INVALID_ARGS,
+	return req_fail(req, GRAFT_EINVAL, GRAFT_STATUS_INVALID_ARGUMENTS,
 			"The provided username is empty.");
 }
 
@@ -847,7 +841,7 @@ int security_create_user(struct security *s, struct security_req *req,
 			 bool suspended, bool if_not_exists, security_cb cb)
 {
 	if (password == NULL)
-		return req_fail(req, GRAFT_EINVAL, INVALID_ARGS,
+		return req_fail(req, GRAFT_EINVAL, GRAFT_STATUS_INVALID_ARGUMENTS,
 				"A password is required to create user '%s'.",
 				name != NULL ? name : "");
 	return write_submit(s, req, OP_CREATE, name, password, password_len,

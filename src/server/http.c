@@ -249,7 +249,7 @@ static size_t auth_error(char *out, size_t cap, int status, const char *code,
 static size_t unauthorized(struct http_exchange *x, const char *message)
 {
 	return auth_error(x->out, x->cap, 401,
-			  "Neo.ClientError.Security.Unauthorized", message);
+			  graft_status_code(GRAFT_STATUS_UNAUTHORIZED), message);
 }
 
 static bool needs_auth(const struct net *net)
@@ -295,17 +295,15 @@ static void auth_cb(struct security_req *req, int status)
 
 	if (status == GRAFT_OK && req->credentials_expired)
 		n = auth_error(x->out, x->cap, 403,
-			       "Neo.ClientError.Security.Forbidden",
+			       graft_status_code(GRAFT_STATUS_FORBIDDEN),
 			       "User is required to change their password.");
 	else if (status == GRAFT_OK)
 		n = cluster_check(x->net, x->path, x->out, x->cap);
-	else if (strcmp(req->error.code,
-			"Neo.ClientError.Security.AuthenticationRateLimit") == 0)
+	else if (graft_status_is(req->error.code, GRAFT_STATUS_AUTH_RATE_LIMIT))
 		n = auth_error(x->out, x->cap, 429, req->error.code,
 			       "Too many failed authentication requests. "
 			       "Please wait and try again.");
-	else if (strcmp(req->error.code,
-			"Neo.ClientError.Security.Unauthorized") == 0)
+	else if (graft_status_is(req->error.code, GRAFT_STATUS_UNAUTHORIZED))
 		n = unauthorized(x, "Invalid username or password.");
 	else
 		n = auth_error(x->out, x->cap, 500, req->error.code,
@@ -327,7 +325,7 @@ static size_t authenticate(struct http_exchange *x, const char *buf,
 		return unauthorized(x, "No authentication header supplied.");
 	if (!basic_credentials(v, vlen, creds, &password, &pwlen))
 		n = auth_error(x->out, x->cap, 400,
-			       "Neo.ClientError.Request.InvalidFormat",
+			       graft_status_code(GRAFT_STATUS_REQUEST_INVALID_FORMAT),
 			       "Invalid authentication header: use Basic "
 			       "with base64 of user:password.");
 	x->auth.data = x;

@@ -18,12 +18,11 @@
 #include <editline/readline.h>
 
 #include "../pack/pack.h"
+#include "../util/status.h"
 #include "client.h"
 #include "output.h"
 #include "split.h"
 
-#define CREDENTIALS_EXPIRED "Neo.ClientError.Security.CredentialsExpired"
-#define INVALID_ARGUMENTS "Neo.ClientError.General.InvalidArguments"
 /* New passwords asked for at a first login before giving up. */
 #define PASSWORD_ATTEMPTS 3
 /* :source files running :source, at most. */
@@ -422,7 +421,7 @@ static int run_statement(struct shell *sh, const char *q, size_t len)
 		return GRAFT_EINVAL;
 	rv = run_once(sh, q, len, &e);
 
-	if (rv != GRAFT_OK && strcmp(e.code, CREDENTIALS_EXPIRED) == 0 &&
+	if (rv != GRAFT_OK && graft_status_is(e.code, GRAFT_STATUS_CREDENTIALS_EXPIRED) &&
 	    sh->interactive) {
 		report(&e);
 		rv = change_password(sh);
@@ -670,7 +669,7 @@ static int change_password(struct shell *sh)
 		report(&e);
 		free(pw);
 		pw = NULL;
-		if (strcmp(e.code, INVALID_ARGUMENTS) != 0)
+		if (!graft_status_is(e.code, GRAFT_STATUS_INVALID_ARGUMENTS))
 			return rv;
 	}
 	if (pw == NULL)
@@ -698,7 +697,7 @@ static bool must_change(struct shell *sh)
 	rv = client_run(&sh->c, probe, sizeof probe - 1, NULL,
 			sh->db[0] ? sh->db : NULL, false, &r, &e);
 	client_result_free(&r);
-	return rv != GRAFT_OK && strcmp(e.code, CREDENTIALS_EXPIRED) == 0;
+	return rv != GRAFT_OK && graft_status_is(e.code, GRAFT_STATUS_CREDENTIALS_EXPIRED);
 }
 
 /* Input -------------------------------------------------------------------- */

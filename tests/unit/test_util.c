@@ -18,6 +18,7 @@
 #include "util/log.h"
 #include "util/mem.h"
 #include "util/retention.h"
+#include "util/status.h"
 #include "util/value.h"
 
 #include "tmpdir.h"
@@ -266,6 +267,36 @@ static void test_mem_release_gives_back_what_moved_elsewhere(void **state)
 	assert_int_equal(total.used, 0);
 }
 
+/* Drivers act on a code's class (retry a TransientError only), so each
+ * table row's class must be the one its text names, and no code may appear
+ * twice under two values. */
+static void test_status_codes_are_unique_and_name_their_class(void **state)
+{
+	static const char *const prefix[] = {
+		[GRAFT_STATUS_CLASS_CLIENT] = "Neo.ClientError.",
+		[GRAFT_STATUS_CLASS_TRANSIENT] = "Neo.TransientError.",
+		[GRAFT_STATUS_CLASS_DATABASE] = "Neo.DatabaseError.",
+	};
+
+	(void)state;
+	for (int i = 0; i < GRAFT_STATUS_COUNT; i++) {
+		const char *code = graft_status_code(i);
+		const char *p = prefix[graft_status_class(i)];
+
+		assert_int_equal(strncmp(code, p, strlen(p)), 0);
+		assert_true(graft_status_is(code, i));
+		for (int j = 0; j < i; j++)
+			assert_string_not_equal(code, graft_status_code(j));
+	}
+	assert_string_equal(graft_status_code(GRAFT_STATUS_CLUSTER_NOT_A_LEADER),
+			    "Neo.ClientError.Cluster.NotALeader");
+	assert_false(graft_status_is("Neo.ClientError.Cluster.NotALeader",
+				     GRAFT_STATUS_CLUSTER_ROUTING));
+	assert_false(graft_status_is(NULL, GRAFT_STATUS_UNKNOWN_ERROR));
+	assert_string_equal(graft_status_code(GRAFT_STATUS_COUNT),
+			    graft_status_code(GRAFT_STATUS_UNKNOWN_ERROR));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -281,6 +312,7 @@ int main(void)
 		cmocka_unit_test(test_log_file_is_not_open_to_others_whatever_the_umask),
 		cmocka_unit_test(test_mem_charges_every_level_and_refuses_past_a_limit),
 		cmocka_unit_test(test_mem_release_gives_back_what_moved_elsewhere),
+		cmocka_unit_test(test_status_codes_are_unique_and_name_their_class),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
