@@ -10,10 +10,11 @@
 //                       manual: how many members this one calls LEADER
 //   role DB             CALL dbms.cluster.role(DB)
 //   writers TAG CLIENTS MS    CLIENTS concurrent writers for MS ms against
-//                       whichever member takes writes (NotALeader or a lost
-//                       connection: try the next member at once); prints
-//                       each acknowledged key; a commit of unknown outcome
-//                       is not acknowledged and not retried
+//                       whichever member takes writes (NotALeader: retry on
+//                       the next member at once; a lost connection: the
+//                       outcome is unknown, the next key goes to the next
+//                       member); prints each acknowledged key, and each
+//                       key of unknown outcome as a line starting with #
 'use strict'
 const path = require('path')
 
@@ -74,12 +75,15 @@ async function expectError (port, code, query) {
   throw new Error(`${query}: succeeded, expected ${code}`)
 }
 
-// A write whose failure says the transaction was not applied: the writer
-// moves on to another member and retries it.
+// A failure that says the transaction was not applied (refused before it
+// was proposed): the writer retries it on another member. A lost
+// connection says nothing of the outcome: the write may have committed.
 function notApplied (e) {
-  return e.code === 'Neo.ClientError.Cluster.NotALeader' ||
-    e.code === 'ServiceUnavailable' || e.code === 'SessionExpired' ||
-    e.code === 'Neo.TransientError.General.DatabaseUnavailable'
+  return e.code === 'Neo.ClientError.Cluster.NotALeader'
+}
+
+function connectionLost (e) {
+  return e.code === 'ServiceUnavailable' || e.code === 'SessionExpired'
 }
 
 async function writer (ports, tag, client, until, out) {
@@ -96,7 +100,8 @@ async function writer (ports, tag, client, until, out) {
       if (!notApplied(e)) {
         out.push(`# unknown ${key}: ${e.code}`)
         i++
-      } else {
+      }
+      if (notApplied(e) || connectionLost(e)) {
         await d.close().catch(() => {})
         m = (m + 1) % ports.length
         d = driver(ports[m])

@@ -397,10 +397,9 @@ static int log_record(struct db *db, struct db_commit_req *req)
 		db->next_txid = db->last_applied + 1;
 	c->txid = db->next_txid;
 	graft_buf_reset(&db->enc);
-	if (rv == GRAFT_OK && db->repl != NULL)
-		rv = entry_header(&db->enc, c->txid);
 	if (rv == GRAFT_OK)
-		rv = txrec_encode(r, &db->enc);
+		rv = db->repl != NULL ? entry_encode(&db->enc, c->txid, r)
+				      : txrec_encode(r, &db->enc);
 	if (rv != GRAFT_OK)
 		goto err_after_alloc;
 	c->append.data = c;

@@ -221,8 +221,9 @@ void commit_deferred_cb(uv_idle_t *h);
 bool commit_idle(const struct db *db); /* nothing logged or deferred */
 
 /* entry.c: replicated entries */
-#define ENTRY_HEADER_SIZE 9 /* format byte, expected txid (u64 LE) */
-int entry_header(struct graft_buf *out, uint64_t txid);
+/* Appends the entry of record r, expected to become transaction txid, to
+ * out: GRAFT_OK, or txrec_encode's errors. */
+int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r);
 
 /* apply.c */
 /* Checks rec against the committed graph without changing anything. */
