@@ -7,8 +7,7 @@
 #include "../util/err.h"
 #include "wire.h"
 
-/* Each request: signature, first version that has it, field kinds ('m'
- * map, 's' string, 'l' list, 'i' integer). */
+/* A row of BOLT_REQUESTS as decoding needs it. */
 struct request_spec {
 	uint8_t sig;
 	uint32_t since;
@@ -17,19 +16,10 @@ struct request_spec {
 };
 
 static const struct request_spec specs[] = {
-	{BOLT_HELLO, 0, "m", "HELLO"},
-	{BOLT_GOODBYE, 0, "", "GOODBYE"},
-	{BOLT_RESET, 0, "", "RESET"},
-	{BOLT_RUN, 0, "smm", "RUN"},
-	{BOLT_BEGIN, 0, "m", "BEGIN"},
-	{BOLT_COMMIT, 0, "", "COMMIT"},
-	{BOLT_ROLLBACK, 0, "", "ROLLBACK"},
-	{BOLT_DISCARD, 0, "m", "DISCARD"},
-	{BOLT_PULL, 0, "m", "PULL"},
-	{BOLT_TELEMETRY, BOLT_VERSION(5, 4), "i", "TELEMETRY"},
-	{BOLT_ROUTE, 0, "mlm", "ROUTE"},
-	{BOLT_LOGON, BOLT_VERSION(5, 1), "m", "LOGON"},
-	{BOLT_LOGOFF, BOLT_VERSION(5, 1), "", "LOGOFF"},
+#define BOLT_SPEC_ROW(sig, since, fields, name, states, handler)               \
+	{sig, since, fields, name},
+	BOLT_REQUESTS(BOLT_SPEC_ROW)
+#undef BOLT_SPEC_ROW
 };
 
 static const struct request_spec *find_spec(uint8_t sig)

@@ -31,6 +31,38 @@ enum bolt_sig {
 	BOLT_FAILURE = 0x7F,
 };
 
+/* The requests, once: X(sig, since, fields, name, states, handler).
+ * since: the first protocol version that has it; fields: one letter per
+ * field ('m' map, 's' string, 'l' list, 'i' integer); states: the session
+ * states it is valid in; handler: the session's function for it. message.c
+ * decodes with the first four; session.c dispatches with sig, states and
+ * handler, so the states (ST, ANY_STATE) and handlers are names of
+ * session.c and are expanded there only. A request without a row is an
+ * unknown message to both. */
+#define BOLT_REQUESTS(X)                                                       \
+	X(BOLT_HELLO, 0, "m", "HELLO", ST(NEGOTIATION), handle_hello)          \
+	X(BOLT_LOGON, BOLT_VERSION(5, 1), "m", "LOGON", ST(AUTHENTICATION),    \
+	  handle_logon)                                                        \
+	X(BOLT_LOGOFF, BOLT_VERSION(5, 1), "", "LOGOFF", ST(READY),            \
+	  handle_logoff)                                                       \
+	X(BOLT_GOODBYE, 0, "", "GOODBYE", ANY_STATE, handle_goodbye)           \
+	X(BOLT_RESET, 0, "", "RESET", ANY_STATE & ~ST(NEGOTIATION),            \
+	  handle_reset)                                                        \
+	X(BOLT_RUN, 0, "smm", "RUN", ST(READY) | ST(TX_READY) | ST(TX_STREAMING), \
+	  bolt_handle_run)                                                     \
+	X(BOLT_BEGIN, 0, "m", "BEGIN", ST(READY), bolt_handle_begin)           \
+	X(BOLT_COMMIT, 0, "", "COMMIT", ST(TX_READY) | ST(TX_STREAMING),       \
+	  bolt_handle_commit)                                                  \
+	X(BOLT_ROLLBACK, 0, "", "ROLLBACK", ST(TX_READY) | ST(TX_STREAMING),   \
+	  bolt_handle_rollback)                                                \
+	X(BOLT_PULL, 0, "m", "PULL", ST(STREAMING) | ST(TX_STREAMING),         \
+	  bolt_handle_pull)                                                    \
+	X(BOLT_DISCARD, 0, "m", "DISCARD", ST(STREAMING) | ST(TX_STREAMING),   \
+	  bolt_handle_pull)                                                    \
+	X(BOLT_ROUTE, 0, "mlm", "ROUTE", ST(READY), handle_route)              \
+	X(BOLT_TELEMETRY, BOLT_VERSION(5, 4), "i", "TELEMETRY", ST(READY),     \
+	  handle_telemetry)
+
 struct bolt_request {
 	uint8_t sig;
 	unsigned nfields;

@@ -373,20 +373,13 @@ struct handler {
 	int (*fn)(struct bolt_session *s, struct bolt_request *r);
 };
 
+/* The rows of message.h's BOLT_REQUESTS, so that every request the
+ * decoder accepts has a handler. */
 static const struct handler handlers[] = {
-	{BOLT_HELLO, ST(NEGOTIATION), handle_hello},
-	{BOLT_LOGON, ST(AUTHENTICATION), handle_logon},
-	{BOLT_LOGOFF, ST(READY), handle_logoff},
-	{BOLT_GOODBYE, ANY_STATE, handle_goodbye},
-	{BOLT_RESET, ANY_STATE & ~ST(NEGOTIATION), handle_reset},
-	{BOLT_RUN, ST(READY) | ST(TX_READY) | ST(TX_STREAMING), bolt_handle_run},
-	{BOLT_BEGIN, ST(READY), bolt_handle_begin},
-	{BOLT_COMMIT, ST(TX_READY) | ST(TX_STREAMING), bolt_handle_commit},
-	{BOLT_ROLLBACK, ST(TX_READY) | ST(TX_STREAMING), bolt_handle_rollback},
-	{BOLT_PULL, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},
-	{BOLT_DISCARD, ST(STREAMING) | ST(TX_STREAMING), bolt_handle_pull},
-	{BOLT_ROUTE, ST(READY), handle_route},
-	{BOLT_TELEMETRY, ST(READY), handle_telemetry},
+#define BOLT_HANDLER_ROW(sig, since, fields, name, states, handler)            \
+	{sig, states, handler},
+	BOLT_REQUESTS(BOLT_HANDLER_ROW)
+#undef BOLT_HANDLER_ROW
 };
 
 static const struct handler *find_handler(uint8_t sig)
@@ -404,6 +397,14 @@ static int dispatch(struct bolt_session *s, struct bolt_request *r)
 
 	if (ignoring(s) && r->sig != BOLT_RESET && r->sig != BOLT_GOODBYE)
 		return bolt_step_of(bolt_write_ignored(s->out));
+	/* Unreachable while decoding and dispatch read the same table; kept
+	 * so that a message without a handler closes instead of crashing. */
+	if (h == NULL) {
+		snprintf(msg, sizeof msg,
+			 "Message 0x%02X is not a request graft handles.",
+			 r->sig);
+		return protocol_violation(s, msg);
+	}
 	if ((h->states & (1u << s->state)) == 0) {
 		snprintf(msg, sizeof msg,
 			 "Message %s cannot be handled by a session in the "

@@ -641,6 +641,32 @@ static void test_bolt_session_protocol_violations_close(void **state)
 	assert_int_equal(f->out.len, 0);
 }
 
+/* Every signature without a row in the request table (and TELEMETRY before
+ * the version that has it) gets a FAILURE and a close, never a crash. */
+static void test_bolt_session_unknown_message_fails_and_closes(void **state)
+{
+	struct fx *f = *state;
+	uint8_t m[2] = {0xB0, 0};
+
+	for (unsigned sig = 0; sig < 0x80; sig++) {
+		if (bolt_request_name((uint8_t)sig) != NULL)
+			continue;
+		m[1] = (uint8_t)sig;
+		login(f);
+		assert_int_equal(bolt_session_handle(f->s, m, sizeof m, false),
+				 BOLT_STEP_CLOSE);
+		expect_failure(f, "Neo.ClientError.Request.Invalid");
+		close_session(f);
+		new_session(f, BOLT_VERSION(5, 4));
+	}
+	close_session(f);
+	new_session(f, BOLT_VERSION(5, 3));
+	login(f);
+	assert_int_equal(request(f, BOLT_TELEMETRY, 1, graft_value_int(0)),
+			 BOLT_STEP_CLOSE);
+	expect_failure(f, "Neo.ClientError.Request.Invalid");
+}
+
 static void test_bolt_session_oversized_request_fails(void **state)
 {
 	struct fx *f = *state;
@@ -1051,6 +1077,7 @@ int main(void)
 		T(test_bolt_session_failure_while_streaming),
 		T(test_bolt_session_commit_conflict_fails),
 		T(test_bolt_session_protocol_violations_close),
+		T(test_bolt_session_unknown_message_fails_and_closes),
 		T(test_bolt_session_oversized_request_fails),
 		T(test_bolt_session_bookmarks),
 		T(test_bolt_session_bookmark_wait_wakes_on_apply),
