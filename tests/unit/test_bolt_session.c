@@ -1020,8 +1020,60 @@ static void test_bolt_session_logoff_needs_logon_again(void **state)
 	expect_failure(f, "Neo.ClientError.Request.Invalid");
 }
 
-/* Mutated messages against a logged-in session: no crash, leak or hang,
- * whatever state they drive it into. */
+/* Loop turns one request may take at the most: a bookmark wait is the
+ * longest (one timer of bookmark_timeout_ms), so this bound is generous and
+ * depends on no clock. */
+#define MUTATED_TURNS_MAX 1000
+
+/* Runs one raw message to its end (waits and full output included) within
+ * MUTATED_TURNS_MAX loop turns; returns the last step. */
+static int handle_bounded(struct fx *f, const uint8_t *m, size_t len)
+{
+	int step, turns = 0;
+
+	f->woken = false;
+	step = bolt_session_handle(f->s, m, len, false);
+	while (step == BOLT_STEP_WAIT && !f->woken) {
+		assert_true(++turns <= MUTATED_TURNS_MAX);
+		uv_run(&f->loop, UV_RUN_ONCE);
+	}
+	if (step == BOLT_STEP_WAIT)
+		step = f->step;
+	while (step == BOLT_STEP_FULL) {
+		assert_true(++turns <= MUTATED_TURNS_MAX);
+		step = bolt_session_resume(f->s);
+	}
+	return step;
+}
+
+/* Every reply decodes as a whole message and is one a server may send; a
+ * FAILURE carries a Neo4j status code. Returns how many replies. */
+static size_t expect_well_formed_replies(struct fx *f)
+{
+	struct resp r[MAX_RESP];
+	size_t n = responses(f, r);
+
+	for (size_t i = 0; i < n; i++) {
+		const struct graft_value *code;
+
+		assert_true(r[i].sig == BOLT_SUCCESS ||
+			    r[i].sig == BOLT_FAILURE ||
+			    r[i].sig == BOLT_IGNORED ||
+			    r[i].sig == BOLT_RECORD);
+		if (r[i].sig != BOLT_FAILURE)
+			continue;
+		code = meta(&r[i], "code");
+		assert_non_null(code);
+		assert_int_equal(code->type, GRAFT_VALUE_STRING);
+		assert_int_equal(strncmp(code->u.s->data, "Neo.", 4), 0);
+	}
+	free_resp(r, n);
+	return n;
+}
+
+/* Mutated messages against a logged-in session: each gets well-formed
+ * replies within a bounded number of loop turns, and whatever state they
+ * drive the session into, it still answers a RESET and a query after. */
 static void test_bolt_session_survives_mutated_messages(void **state)
 {
 	struct fx *f = *state;
@@ -1040,27 +1092,33 @@ static void test_bolt_session_survives_mutated_messages(void **state)
 	uint8_t m[16];
 	int step;
 
+	size_t replies = 0;
+
 	login(f);
 	for (int round = 0; round < 20000; round++) {
 		size_t k = (size_t)rand_r(&seed) % 7, len = lens[k];
 		memcpy(m, seeds[k], len);
 		if (rand_r(&seed) % 3 == 0)
 			m[(size_t)rand_r(&seed) % len] = (uint8_t)rand_r(&seed);
-		f->woken = false;
-		step = bolt_session_handle(f->s, m, len, false);
-		while (step == BOLT_STEP_WAIT && !f->woken)
-			uv_run(&f->loop, UV_RUN_ONCE);
-		if (step == BOLT_STEP_WAIT)
-			step = f->step;
-		while (step == BOLT_STEP_FULL)
-			step = bolt_session_resume(f->s);
-		graft_buf_reset(&f->out);
+		step = handle_bounded(f, m, len);
+		assert_true(step == BOLT_STEP_DONE || step == BOLT_STEP_CLOSE);
+		replies += expect_well_formed_replies(f);
 		if (step == BOLT_STEP_CLOSE) {
 			close_session(f);
 			new_session(f, BOLT_VERSION(5, 4));
 			login(f);
 		}
 	}
+	/* Every request gets at least one reply, except GOODBYE. */
+	assert_true(replies >= 10000);
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+	assert_int_equal(pull(f, -1), BOLT_STEP_DONE);
+	assert_int_equal(expect_records(f, 1, false), 1);
 }
 
 int main(void)
