@@ -314,6 +314,17 @@ static void login(struct fx *f)
 	graft_buf_reset(&f->out);
 }
 
+/* The session answers a RESET, then accepts RETURN 1. */
+static void expect_reset_then_run(struct fx *f)
+{
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+}
+
 /* Tests ------------------------------------------------------------------- */
 
 static void test_bolt_session_hello_then_logon(void **state)
@@ -397,7 +408,7 @@ static void test_bolt_session_autocommit_streams_with_has_more(void **state)
 	expect_one(f, BOLT_SUCCESS);
 }
 
-static void test_bolt_session_explicit_transaction(void **state)
+static void test_bolt_session_explicit_transaction_commits_with_a_bookmark(void **state)
 {
 	struct fx *f = *state;
 	struct resp r[MAX_RESP];
@@ -692,7 +703,7 @@ static void test_bolt_session_oversized_request_fails(void **state)
 	}
 }
 
-static void test_bolt_session_bookmarks(void **state)
+static void test_bolt_session_bookmarks_refuse_garbage_and_time_out_when_unapplied(void **state)
 {
 	struct fx *f = *state;
 	struct resp r[MAX_RESP];
@@ -996,12 +1007,7 @@ static void test_bolt_session_reset_jumps_ahead(void **state)
 	n = responses(f, r);
 	assert_int_equal(r[n - 1].sig, BOLT_IGNORED);
 	free_resp(r, n);
-	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
-	expect_one(f, BOLT_SUCCESS);
-	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
-				 map0()),
-			 BOLT_STEP_DONE);
-	expect_one(f, BOLT_SUCCESS);
+	expect_reset_then_run(f);
 }
 
 static void test_bolt_session_logoff_needs_logon_again(void **state)
@@ -1111,12 +1117,7 @@ static void test_bolt_session_survives_mutated_messages(void **state)
 	}
 	/* Every request gets at least one reply, except GOODBYE. */
 	assert_true(replies >= 10000);
-	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
-	expect_one(f, BOLT_SUCCESS);
-	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
-				 map0()),
-			 BOLT_STEP_DONE);
-	expect_one(f, BOLT_SUCCESS);
+	expect_reset_then_run(f);
 	assert_int_equal(pull(f, -1), BOLT_STEP_DONE);
 	assert_int_equal(expect_records(f, 1, false), 1);
 }
@@ -1128,7 +1129,7 @@ int main(void)
 		T(test_bolt_session_hello_then_logon),
 		T(test_bolt_session_run_before_logon_closes),
 		T(test_bolt_session_autocommit_streams_with_has_more),
-		T(test_bolt_session_explicit_transaction),
+		T(test_bolt_session_explicit_transaction_commits_with_a_bookmark),
 		T(test_bolt_session_rollback_and_commit_with_open_result),
 		T(test_bolt_session_results_interleave_by_qid),
 		T(test_bolt_session_failed_ignores_until_reset),
@@ -1137,7 +1138,7 @@ int main(void)
 		T(test_bolt_session_protocol_violations_close),
 		T(test_bolt_session_unknown_message_fails_and_closes),
 		T(test_bolt_session_oversized_request_fails),
-		T(test_bolt_session_bookmarks),
+		T(test_bolt_session_bookmarks_refuse_garbage_and_time_out_when_unapplied),
 		T(test_bolt_session_bookmark_wait_wakes_on_apply),
 		T(test_bolt_session_route_and_telemetry),
 		T(test_bolt_session_entities_on_the_wire),

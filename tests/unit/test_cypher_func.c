@@ -48,7 +48,7 @@ static void test_func_lookup_is_case_insensitive(void **state)
 	assert_null(cypher_agg_lookup("median", 6));
 }
 
-static void test_func_math(void **state)
+static void test_func_math_matches_neo4j_and_overflow_fails_as_arithmetic_error(void **state)
 {
 	(void)state;
 	call_is("abs", "3", 1, I(-3));
@@ -111,7 +111,7 @@ static void test_func_math(void **state)
 	call_fails("atan2", "TypeError", 2, I(1), S("1"));
 }
 
-static void test_func_round(void **state)
+static void test_func_round_goes_half_up_and_to_a_given_precision(void **state)
 {
 	(void)state;
 	call_is("round", "3.0", 1, F(3.4));
@@ -147,7 +147,7 @@ static void test_func_round(void **state)
 	call_fails("round", "TypeError", 1, S("1.5"));
 }
 
-static void test_func_conversions(void **state)
+static void test_func_conversions_parse_trimmed_text_and_truncate_floats(void **state)
 {
 	(void)state;
 	call_is("toInteger", "42", 1, S("42"));
@@ -203,7 +203,7 @@ static void test_func_conversions(void **state)
 	call_fails("toIntegerList", "TypeError", 1, I(1));
 }
 
-static void test_func_scalar(void **state)
+static void test_func_scalar_functions_give_neo4j_results_and_null_for_null(void **state)
 {
 	struct graft_value out;
 	const struct cypher_func *f;
@@ -250,7 +250,7 @@ static void test_func_scalar(void **state)
 	}
 }
 
-static void test_func_lists(void **state)
+static void test_func_list_functions_give_neo4j_results_and_type_errors(void **state)
 {
 	(void)state;
 	call_is("size", "3", 1, L(3, I(1), I(2), I(3)));
@@ -297,7 +297,7 @@ static void test_func_lists(void **state)
 	call_fails("properties", "TypeError", 1, L(0));
 }
 
-static void test_func_strings(void **state)
+static void test_func_string_functions_bound_lengths_and_refuse_wrong_types(void **state)
 {
 	(void)state;
 	call_is("left", "'he'", 2, S("hello"), I(2));
@@ -496,7 +496,7 @@ static const char *agg(const char *name, struct graft_value list,
 	return buf;
 }
 
-static void test_func_aggregations(void **state)
+static void test_func_aggregations_skip_nulls_and_fail_on_mixed_types(void **state)
 {
 	struct graft_value nul = V_NULL();
 
@@ -571,17 +571,17 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_func_lookup_is_case_insensitive),
-		cmocka_unit_test(test_func_math),
-		cmocka_unit_test(test_func_round),
-		cmocka_unit_test(test_func_conversions),
-		cmocka_unit_test(test_func_scalar),
-		cmocka_unit_test(test_func_lists),
-		cmocka_unit_test(test_func_strings),
+		cmocka_unit_test(test_func_math_matches_neo4j_and_overflow_fails_as_arithmetic_error),
+		cmocka_unit_test(test_func_round_goes_half_up_and_to_a_given_precision),
+		cmocka_unit_test(test_func_conversions_parse_trimmed_text_and_truncate_floats),
+		cmocka_unit_test(test_func_scalar_functions_give_neo4j_results_and_null_for_null),
+		cmocka_unit_test(test_func_list_functions_give_neo4j_results_and_type_errors),
+		cmocka_unit_test(test_func_string_functions_bound_lengths_and_refuse_wrong_types),
 		cmocka_unit_test(test_func_entities_without_database),
 		cmocka_unit_test_setup_teardown(
 			test_func_entities_through_a_transaction,
 			fx_setup_open, fx_teardown),
-		cmocka_unit_test(test_func_aggregations),
+		cmocka_unit_test(test_func_aggregations_skip_nulls_and_fail_on_mixed_types),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

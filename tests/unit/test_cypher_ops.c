@@ -134,7 +134,7 @@ static void test_ops_type_errors_name_both_types(void **state)
 	arith_fails(CYPHER_MOD, L(0), I(1), "TypeError");
 }
 
-static void test_ops_negate(void **state)
+static void test_ops_negate_flips_numbers_and_refuses_overflow_and_non_numbers(void **state)
 {
 	struct graft_value a, out;
 
@@ -211,7 +211,7 @@ static enum cypher_tri cmp(struct graft_value a, struct graft_value b,
 	return t;
 }
 
-static void test_ops_comparison(void **state)
+static void test_ops_comparison_orders_mixed_numbers_and_yields_null_for_incomparable(void **state)
 {
 	int c;
 
@@ -353,7 +353,7 @@ static void renders(struct graft_value v, const char *want)
 	graft_value_free(&v);
 }
 
-static void test_render_scalars(void **state)
+static void test_render_scalars_print_as_cypher_literals(void **state)
 {
 	(void)state;
 	renders(V_NULL(), "null");
@@ -445,7 +445,7 @@ static int rel_view(void *data, uint64_t id, const char **type,
 	return GRAFT_OK;
 }
 
-static void test_render_entities(void **state)
+static void test_render_entities_print_labels_and_properties(void **state)
 {
 	struct cypher_render_entities e = {.node = node_view, .rel = rel_view};
 	struct graft_value v = graft_value_ref(GRAFT_VALUE_NODE, 1);
@@ -513,16 +513,16 @@ int main(void)
 		cmocka_unit_test(test_ops_string_concatenation),
 		cmocka_unit_test(test_ops_list_concatenation),
 		cmocka_unit_test(test_ops_type_errors_name_both_types),
-		cmocka_unit_test(test_ops_negate),
+		cmocka_unit_test(test_ops_negate_flips_numbers_and_refuses_overflow_and_non_numbers),
 		cmocka_unit_test(test_ops_equality_is_three_valued),
-		cmocka_unit_test(test_ops_comparison),
+		cmocka_unit_test(test_ops_comparison_orders_mixed_numbers_and_yields_null_for_incomparable),
 		cmocka_unit_test(test_ops_order_spans_types),
 		cmocka_unit_test(test_ops_equivalence_and_hash),
 		cmocka_unit_test(test_ops_type_names),
-		cmocka_unit_test(test_render_scalars),
+		cmocka_unit_test(test_render_scalars_print_as_cypher_literals),
 		cmocka_unit_test(test_render_strings_and_containers),
 		cmocka_unit_test(test_render_truncates_and_reports_length),
-		cmocka_unit_test(test_render_entities),
+		cmocka_unit_test(test_render_entities_print_labels_and_properties),
 		cmocka_unit_test(test_render_temporal_and_points),
 	};
 

@@ -17,7 +17,7 @@
 #include "cypher/temporal.h"
 #include "cypher_fn_fixture.h"
 
-static void test_temporal_calendar(void **state)
+static void test_temporal_calendar_days_round_trip_civil_and_week_dates(void **state)
 {
 	int64_t y, wy;
 	unsigned m, d, w;
@@ -383,7 +383,7 @@ static void test_temporal_now_uses_the_statement_clock(void **state)
 	call_is("datetime.realtime", "null", 1, V_NULL());
 }
 
-static void test_temporal_truncate(void **state)
+static void test_temporal_truncate_cuts_to_each_unit(void **state)
 {
 	(void)state;
 	call_is("date.truncate", "date('2019-10-01')", 2, S("month"),
@@ -447,7 +447,7 @@ static void test_temporal_truncate(void **state)
 	call_fails("date.truncate", "TypeError", 2, S("day"), I(1));
 }
 
-static void test_temporal_epoch(void **state)
+static void test_temporal_epoch_constructors_keep_nanoseconds(void **state)
 {
 	(void)state;
 	call_is("datetime.fromepoch",
@@ -492,7 +492,7 @@ static void field_absent(struct graft_value v, const char *name)
 	graft_value_free(&v);
 }
 
-static void test_temporal_fields(void **state)
+static void test_temporal_fields_read_every_component(void **state)
 {
 	static const char *const date_fields[][2] = {
 		{"year", "2019"}, {"quarter", "4"}, {"month", "10"},
@@ -558,7 +558,7 @@ static void test_temporal_fields(void **state)
 	field_absent(I(1), "year");
 }
 
-static void test_temporal_arithmetic(void **state)
+static void test_temporal_arithmetic_clamps_month_ends(void **state)
 {
 	(void)state;
 	arith_is(CYPHER_ADD, T("date", S("2020-01-31")),
@@ -657,7 +657,7 @@ static enum cypher_tri cmpv(struct graft_value a, struct graft_value b,
 	return t;
 }
 
-static void test_temporal_comparison(void **state)
+static void test_temporal_comparison_compares_instants_across_zones(void **state)
 {
 	int c;
 
@@ -700,7 +700,7 @@ static void test_temporal_comparison(void **state)
 			 CYPHER_FALSE);
 }
 
-static void test_temporal_between(void **state)
+static void test_temporal_between_gives_signed_calendar_durations(void **state)
 {
 	(void)state;
 	call_is("duration.between", "duration('P30Y8M13D')", 2,
@@ -755,7 +755,7 @@ static void test_temporal_between(void **state)
 		   T("date", S("2015-06-24")));
 }
 
-static void test_temporal_points(void **state)
+static void test_temporal_points_need_coordinates_of_the_right_type(void **state)
 {
 	struct graft_value a, b;
 
@@ -944,20 +944,20 @@ static void test_temporal_many_zones(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-		cmocka_unit_test(test_temporal_calendar),
+		cmocka_unit_test(test_temporal_calendar_days_round_trip_civil_and_week_dates),
 		cmocka_unit_test(test_temporal_parse_dates),
 		cmocka_unit_test(test_temporal_parse_times),
 		cmocka_unit_test(test_temporal_parse_datetimes_and_zones),
 		cmocka_unit_test(test_temporal_parse_durations),
 		cmocka_unit_test(test_temporal_constructors_from_maps),
 		cmocka_unit_test(test_temporal_now_uses_the_statement_clock),
-		cmocka_unit_test(test_temporal_truncate),
-		cmocka_unit_test(test_temporal_epoch),
-		cmocka_unit_test(test_temporal_fields),
-		cmocka_unit_test(test_temporal_arithmetic),
-		cmocka_unit_test(test_temporal_comparison),
-		cmocka_unit_test(test_temporal_between),
-		cmocka_unit_test(test_temporal_points),
+		cmocka_unit_test(test_temporal_truncate_cuts_to_each_unit),
+		cmocka_unit_test(test_temporal_epoch_constructors_keep_nanoseconds),
+		cmocka_unit_test(test_temporal_fields_read_every_component),
+		cmocka_unit_test(test_temporal_arithmetic_clamps_month_ends),
+		cmocka_unit_test(test_temporal_comparison_compares_instants_across_zones),
+		cmocka_unit_test(test_temporal_between_gives_signed_calendar_durations),
+		cmocka_unit_test(test_temporal_points_need_coordinates_of_the_right_type),
 		cmocka_unit_test(test_temporal_format_parse_round_trip),
 		cmocka_unit_test(test_temporal_parse_survives_random_text),
 		cmocka_unit_test(test_temporal_many_zones),

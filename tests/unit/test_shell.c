@@ -139,7 +139,7 @@ static const char *render(const void *bytes, size_t len)
 	render((const uint8_t[]){__VA_ARGS__},                                 \
 	       sizeof((const uint8_t[]){__VA_ARGS__}))
 
-static void test_render_scalars(void **state)
+static void test_shell_render_scalars_print_as_shell_literals(void **state)
 {
 	(void)state;
 	assert_string_equal(R(0xC0), "NULL");
@@ -163,7 +163,7 @@ static void test_render_scalars(void **state)
 	assert_string_equal(R(0xCC, 0x02, 0x01, 0xFF), "0x01ff");
 }
 
-static void test_render_containers(void **state)
+static void test_shell_render_containers_nest_lists_and_maps(void **state)
 {
 	(void)state;
 	assert_string_equal(R(0x93, 0x01, 0x02, 0x81, 'a'), "[1, 2, \"a\"]");
@@ -172,7 +172,7 @@ static void test_render_containers(void **state)
 	assert_string_equal(R(0xD4, 0x01, 0xC0), "[NULL]");
 }
 
-static void test_render_entities(void **state)
+static void test_shell_render_entities_print_as_cypher_patterns(void **state)
 {
 	(void)state;
 	/* Node 5.x: id, labels, props, element id. */
@@ -341,9 +341,9 @@ int main(void)
 		cmocka_unit_test(test_split_commands_end_at_the_line),
 		cmocka_unit_test(test_split_last_statement_without_semicolon),
 		cmocka_unit_test(test_split_pending_continues_the_prompt),
-		cmocka_unit_test(test_render_scalars),
-		cmocka_unit_test(test_render_containers),
-		cmocka_unit_test(test_render_entities),
+		cmocka_unit_test(test_shell_render_scalars_print_as_shell_literals),
+		cmocka_unit_test(test_shell_render_containers_nest_lists_and_maps),
+		cmocka_unit_test(test_shell_render_entities_print_as_cypher_patterns),
 		cmocka_unit_test(test_render_temporal_and_spatial),
 		cmocka_unit_test(test_render_refuses_truncated_and_hostile_input),
 		cmocka_unit_test(test_render_survives_random_input),
