@@ -510,6 +510,7 @@ int client_run(struct client *c, const char *query, size_t len,
 
 	r->summary = graft_value_null();
 	c->reset_sent = false;
+	c->interrupted = false;
 	if (run_message(c, query, len, params, in_tx ? NULL : db))
 		return fail(e, GRAFT_ENOMEM, "out of memory");
 	rv = flush(c, e);

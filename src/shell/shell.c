@@ -859,8 +859,10 @@ static int connect_shell(struct shell *sh)
 	if (rv == GRAFT_OK)
 		rv = client_login(&sh->c, sh->user, sh->password,
 				  sh->routing[0] ? sh->routing : NULL, &e);
-	if (rv != GRAFT_OK)
+	if (rv != GRAFT_OK) {
 		report(&e);
+		client_close(&sh->c); /* the socket of a failed login */
+	}
 	sh->connected = rv == GRAFT_OK;
 	return rv;
 }
@@ -891,6 +893,13 @@ static char *connect_value(char **tok, size_t n, size_t *i,
 	return NULL;
 }
 
+static int connect_usage(void)
+{
+	fprintf(stderr, "Incorrect usage.\nusage: :connect [-u USER] "
+			"[-p PASSWORD] [-d DATABASE]\n");
+	return GRAFT_EINVAL;
+}
+
 /* :connect [-u USER] [-p PASSWORD] [-d DATABASE]: to the address the shell
  * was started with; a user name or password left out is asked for. */
 static int cmd_connect(struct shell *sh, char *arg)
@@ -903,9 +912,12 @@ static int cmd_connect(struct shell *sh, char *arg)
 		fprintf(stderr, "Already connected: use :disconnect first.\n");
 		return GRAFT_EINVAL;
 	}
-	for (v = strtok_r(arg, " \t", &save); v != NULL && n < 8;
-	     v = strtok_r(NULL, " \t", &save))
+	for (v = strtok_r(arg, " \t", &save); v != NULL;
+	     v = strtok_r(NULL, " \t", &save)) {
+		if (n == sizeof tok / sizeof tok[0])
+			return connect_usage();
 		tok[n++] = v;
+	}
 	for (i = 0; i < n; i++) {
 		if ((v = connect_value(tok, n, &i, "-u", "--username")) != NULL)
 			user = v;
@@ -913,11 +925,8 @@ static int cmd_connect(struct shell *sh, char *arg)
 			password = v;
 		else if ((v = connect_value(tok, n, &i, "-d", "--database")))
 			db = v;
-		else {
-			fprintf(stderr, "Incorrect usage.\nusage: :connect [-u "
-					"USER] [-p PASSWORD] [-d DATABASE]\n");
-			return GRAFT_EINVAL;
-		}
+		else
+			return connect_usage();
 	}
 	free(sh->user);
 	free(sh->password);
