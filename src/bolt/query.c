@@ -46,6 +46,20 @@ static bool starts_with_words(const struct graft_str *q,
 	return true;
 }
 
+/* Rows are read holding the gate shared: no commit is applied between two
+ * rows of a batch. */
+static void gate_shared(struct bolt_session *s)
+{
+	if (s->env->gate != NULL && s->env->pool != NULL)
+		graft_gate_enter_shared(s->env->gate);
+}
+
+static void gate_leave(struct bolt_session *s)
+{
+	if (s->env->gate != NULL && s->env->pool != NULL)
+		graft_gate_leave(s->env->gate);
+}
+
 /* Bookmarks ----------------------------------------------------------------- */
 
 void bolt_bookmarks_clear(struct bolt_session *s)
@@ -288,13 +302,13 @@ static int begin_now(struct bolt_session *s, struct bolt_request *r)
 	return bolt_step_of(bolt_write_success_empty(s->out));
 }
 
-static int run_statement(struct bolt_session *s, struct bolt_request *r);
+static int run_in_job(struct bolt_session *s, struct bolt_request *r);
 
 static int run_autocommit(struct bolt_session *s, struct bolt_request *r)
 {
 	int step = begin_tx(s, r, 2, true);
 
-	return s->tx == NULL ? step : run_statement(s, r);
+	return s->tx == NULL ? step : run_in_job(s, r);
 }
 
 /* Moves r into s->pending when the bookmarks make it wait. */
@@ -333,7 +347,7 @@ int bolt_handle_begin(struct bolt_session *s, struct bolt_request *r)
 
 static void commit_cb(struct cypher_commit_req *req, int status);
 
-static int start_commit(struct bolt_session *s)
+int bolt_start_commit(struct bolt_session *s)
 {
 	struct cypher_tx *tx = s->tx;
 
@@ -358,7 +372,7 @@ int bolt_handle_commit(struct bolt_session *s, struct bolt_request *r)
 	s->result = NULL;
 	bolt_parked_free_all(s);
 	s->autocommit = false;
-	return start_commit(s);
+	return bolt_start_commit(s);
 }
 
 int bolt_handle_rollback(struct bolt_session *s, struct bolt_request *r)
@@ -432,18 +446,41 @@ static int run_statement(struct bolt_session *s, struct bolt_request *r)
 	return bolt_step_of(write_run_success(s));
 }
 
+/* Reads the rest of the open result aside (if any), then runs the RUN in
+ * s->job_req; on a worker thread when there is a pool. */
+static int run_job(struct bolt_session *s)
+{
+	struct cypher_error e;
+	int step, rv = GRAFT_OK;
+
+	memset(&e, 0, sizeof e);
+	if (s->result != NULL) {
+		gate_shared(s);
+		rv = bolt_park_result(s, &e);
+		gate_leave(s);
+	}
+	if (rv != GRAFT_OK)
+		step = e.code[0] != '\0' ? bolt_fail_error(s, &e)
+					  : BOLT_STEP_CLOSE;
+	else
+		step = run_statement(s, &s->job_req);
+	bolt_request_free(&s->job_req);
+	return step;
+}
+
+/* Moves r into the job. */
+static int run_in_job(struct bolt_session *s, struct bolt_request *r)
+{
+	s->job_req = *r;
+	r->nfields = 0;
+	return bolt_job(s, run_job);
+}
+
 int bolt_handle_run(struct bolt_session *s, struct bolt_request *r)
 {
 	if (s->state == BOLT_READY)
 		return await_then(s, r, 2, run_autocommit);
-	if (s->result != NULL) {
-		struct cypher_error e;
-		memset(&e, 0, sizeof e);
-		if (bolt_park_result(s, &e) != GRAFT_OK)
-			return e.code[0] != '\0' ? bolt_fail_error(s, &e)
-						  : BOLT_STEP_CLOSE;
-	}
-	return run_statement(s, r);
+	return run_in_job(s, r);
 }
 
 int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
@@ -469,7 +506,8 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
 				 "transaction");
 	s->pull_left = n->u.i;
 	s->discarding = r->sig == BOLT_DISCARD;
-	return bolt_stream(s);
+	return s->serving != NULL ? bolt_stream_parked(s)
+				  : bolt_job(s, bolt_stream);
 }
 
 /* "stats": the counters that are not zero, as Neo4j sends them. */
@@ -573,16 +611,18 @@ int bolt_summary_take(struct bolt_session *s, struct bolt_summary *sum)
 	return plan != NULL ? graft_value_copy(&sum->plan, plan) : GRAFT_OK;
 }
 
-/* The result has no more rows: keep its summary, close it, and commit an
- * auto-commit transaction. */
+/* The result has no more rows: keep its summary, close it, and have an
+ * auto-commit transaction committed (on the loop, after the job). */
 static int finish_result(struct bolt_session *s)
 {
 	if (bolt_summary_take(s, &s->summary) != GRAFT_OK)
 		return BOLT_STEP_CLOSE;
 	cypher_result_close(s->result);
 	s->result = NULL;
-	if (s->autocommit)
-		return start_commit(s);
+	if (s->autocommit) {
+		s->commit_after_job = true;
+		return BOLT_STEP_DONE;
+	}
 	s->state = s->parked != NULL ? BOLT_TX_STREAMING : BOLT_TX_READY;
 	return bolt_step_of(bolt_write_summary(s, &s->summary, NULL));
 }
@@ -615,7 +655,21 @@ int bolt_write_has_more(struct bolt_session *s)
 					   : bolt_response_end(s->out, start));
 }
 
+static int stream_rows(struct bolt_session *s);
+
 int bolt_stream(struct bolt_session *s)
+{
+	int step;
+
+	if (s->serving != NULL)
+		return bolt_stream_parked(s);
+	gate_shared(s);
+	step = stream_rows(s);
+	gate_leave(s);
+	return step;
+}
+
+static int stream_rows(struct bolt_session *s)
 {
 	const char *const *names;
 	size_t width;
@@ -623,8 +677,6 @@ int bolt_stream(struct bolt_session *s)
 	struct cypher_error e;
 	int rv;
 
-	if (s->serving != NULL)
-		return bolt_stream_parked(s);
 	width = cypher_result_fields(s->result, &names);
 	for (;;) {
 		if (s->pull_left == 0)

@@ -107,6 +107,62 @@ static int protocol_violation(struct bolt_session *s, const char *message)
 
 static void finish_close(struct bolt_session *s);
 
+/* Jobs ---------------------------------------------------------------------
+ * A statement executes on a worker thread: the session hands it the
+ * request and its output goes to job_out, so the loop never touches the
+ * session's transaction or writes meanwhile (it only terminates the
+ * transaction, by id, for a RESET or a close). When the job is done the
+ * loop appends its output and goes on as if the step had been returned. */
+
+static void job_work_cb(struct graft_work *w)
+{
+	struct bolt_session *s = w->data;
+
+	s->job_step = s->job_fn(s);
+}
+
+static void job_done_cb(struct graft_work *w)
+{
+	struct bolt_session *s = w->data;
+	int rv;
+
+	s->wait = BOLT_WAIT_NONE;
+	s->out = s->conn_out;
+	rv = graft_buf_append(s->out, s->job_out.data, s->job_out.len);
+	graft_buf_reset(&s->job_out);
+	if (s->closing) {
+		finish_close(s);
+		return;
+	}
+	bolt_wake(s, rv != GRAFT_OK ? BOLT_STEP_CLOSE
+				    : bolt_after_job(s, s->job_step));
+}
+
+int bolt_after_job(struct bolt_session *s, int step)
+{
+	if (!s->commit_after_job)
+		return step;
+	s->commit_after_job = false;
+	return bolt_start_commit(s);
+}
+
+int bolt_job(struct bolt_session *s, int (*fn)(struct bolt_session *s))
+{
+	if (s->env->pool == NULL)
+		return bolt_after_job(s, fn(s));
+	s->job_fn = fn;
+	snprintf(s->job_tx, sizeof s->job_tx, "%s",
+		 s->tx != NULL ? cypher_tx_id(s->tx) : "");
+	s->conn_out = s->out;
+	s->out = &s->job_out;
+	s->job.data = s;
+	s->job.work_cb = job_work_cb;
+	s->job.done_cb = job_done_cb;
+	s->wait = BOLT_WAIT_JOB;
+	graft_pool_submit(s->env->pool, &s->job);
+	return BOLT_STEP_WAIT;
+}
+
 void bolt_wake(struct bolt_session *s, int step)
 {
 	if (s->closing)
@@ -447,11 +503,15 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 
 int bolt_session_resume(struct bolt_session *s)
 {
-	return bolt_stream(s);
+	return bolt_job(s, bolt_stream);
 }
 
 int bolt_session_interrupt(struct bolt_session *s, bool full)
 {
+	if (s->wait == BOLT_WAIT_JOB) {
+		cypher_tx_terminate_id(s->env->engine, s->job_tx);
+		return BOLT_STEP_WAIT;
+	}
 	if (!full && s->wait != BOLT_WAIT_BOOKMARK)
 		return BOLT_STEP_WAIT;
 	if (!full) {
@@ -496,6 +556,7 @@ int bolt_session_new(struct bolt_env *env, uint32_t version, uint64_t id,
 	s->data = data;
 	s->state = BOLT_NEGOTIATION;
 	set_utc(s, version >= BOLT_VERSION(5, 0));
+	graft_buf_init(&s->job_out);
 	s->pack.entity = bolt_pack_entity;
 	s->pack.arg = s;
 	uv_timer_init(env->loop, &s->timer);
@@ -510,12 +571,14 @@ static void timer_close_cb(uv_handle_t *h)
 
 	if (s->closed_cb != NULL)
 		s->closed_cb(s->closed_data);
+	graft_buf_free(&s->job_out);
 	free(s);
 }
 
 static void finish_close(struct bolt_session *s)
 {
-	if (s->wait == BOLT_WAIT_AUTH || s->wait == BOLT_WAIT_COMMIT)
+	if (s->wait == BOLT_WAIT_AUTH || s->wait == BOLT_WAIT_COMMIT ||
+	    s->wait == BOLT_WAIT_JOB)
 		return; /* their callbacks come back here */
 	bolt_request_free(&s->pending);
 	bolt_bookmarks_clear(s);
@@ -531,5 +594,7 @@ void bolt_session_close(struct bolt_session *s,
 	s->closed_data = data;
 	if (s->wait == BOLT_WAIT_BOOKMARK)
 		bolt_bookmarks_stop_wait(s);
+	if (s->wait == BOLT_WAIT_JOB) /* a client gone: its statement stops */
+		cypher_tx_terminate_id(s->env->engine, s->job_tx);
 	finish_close(s);
 }

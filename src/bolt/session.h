@@ -5,8 +5,8 @@
  * touches a socket, so tests drive it with bytes and a loop.
  *
  * Requests are answered strictly in order. A request that waits (LOGON
- * hashing a password, a bookmark not yet applied, a commit being made
- * durable) returns BOLT_STEP_WAIT and later calls wake_cb with the step that
+ * hashing a password, a bookmark not yet applied, a statement executing on
+ * a worker thread, a commit being made durable) returns BOLT_STEP_WAIT and later calls wake_cb with the step that
  * followed; while it waits the caller feeds nothing. A result streams until
  * the output buffer reaches out_high (BOLT_STEP_FULL); the caller drains the
  * buffer and calls bolt_session_resume. Loop thread only. */
@@ -21,6 +21,7 @@
 #include "../cypher/cypher.h"
 #include "../security/security.h"
 #include "../util/buf.h"
+#include "../util/pool.h"
 
 struct bolt_config {
 	const char *advertised;       /* "host:port" put in routing tables */
@@ -33,6 +34,11 @@ struct bolt_config {
 /* What every session of a server shares; borrowed. */
 struct bolt_env {
 	uv_loop_t *loop;
+	/* Where statements execute (RUN, and each PULL's batch of rows):
+	 * a worker of pool, holding gate as the engine says (cypher.h). NULL
+	 * pool: on the loop thread, within the call. */
+	struct graft_pool *pool;
+	struct graft_gate *gate;
 	struct cypher_engine *engine;
 	struct security *security; /* NULL: every login is accepted */
 	struct bolt_config cfg;
@@ -63,8 +69,9 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 int bolt_session_resume(struct bolt_session *s);
 /* A RESET arrived behind a request that blocks (BOLT_STEP_WAIT or FULL):
  * a bookmark wait or a paused result ends now, answered IGNORED, and the
- * session is INTERRUPTED (IGNORED up to the RESET). A login or a commit in
- * progress finishes first. Returns the step the blocking request now has. */
+ * session is INTERRUPTED (IGNORED up to the RESET). A statement executing
+ * is terminated (it fails within 1024 rows, then the RESET is handled). A
+ * login or a commit in progress finishes first. Returns the step the blocking request now has. */
 int bolt_session_interrupt(struct bolt_session *s, bool full);
 /* Whether the session is logged in (HELLO or LOGON succeeded, no LOGOFF
  * since). */

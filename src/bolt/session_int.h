@@ -28,6 +28,7 @@ enum bolt_wait {
 	BOLT_WAIT_AUTH,     /* security_authenticate */
 	BOLT_WAIT_BOOKMARK, /* watching until bookmarks are applied */
 	BOLT_WAIT_COMMIT,   /* cypher_tx_commit */
+	BOLT_WAIT_JOB,      /* a statement executing on a worker thread */
 };
 
 struct bolt_bookmark {
@@ -99,6 +100,17 @@ struct bolt_session {
 	struct bolt_parked *parked;
 	struct bolt_parked *serving;
 
+	/* The job on a worker thread (at most one): it writes to job_out
+	 * (s->out points there meanwhile; conn_out is the connection's). */
+	struct graft_work job;
+	int (*job_fn)(struct bolt_session *s);
+	struct bolt_request job_req; /* the RUN it executes */
+	int job_step;
+	bool commit_after_job; /* a result ended: commit on the loop */
+	char job_tx[96];       /* its transaction's id, to terminate it */
+	struct graft_buf job_out;
+	struct graft_buf *conn_out;
+
 	bool closing;
 	void (*closed_cb)(void *data);
 	void *closed_data;
@@ -116,6 +128,11 @@ void bolt_drop_tx(struct bolt_session *s);
 void bolt_wake(struct bolt_session *s, int step);
 /* A step from an encoding status: DONE if ok, else CLOSE (out of memory). */
 int bolt_step_of(int rv);
+/* Runs fn(s) on a worker thread (BOLT_STEP_WAIT; wake_cb gets its step),
+ * or now without a pool. */
+int bolt_job(struct bolt_session *s, int (*fn)(struct bolt_session *s));
+/* The step after a job: an ended auto-commit result commits now. */
+int bolt_after_job(struct bolt_session *s, int step);
 
 /* query.c */
 int bolt_handle_begin(struct bolt_session *s, struct bolt_request *r);
@@ -124,6 +141,8 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r);
 int bolt_handle_commit(struct bolt_session *s, struct bolt_request *r);
 int bolt_handle_rollback(struct bolt_session *s, struct bolt_request *r);
 int bolt_stream(struct bolt_session *s);
+/* Starts the commit of s->tx (loop thread). */
+int bolt_start_commit(struct bolt_session *s);
 /* Bookmarks: parses r's "bookmarks" (field, key) into s; starts waiting
  * if needed. Returns DONE to go on, WAIT, or a failure's step (*failed). */
 int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,

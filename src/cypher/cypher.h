@@ -1,6 +1,14 @@
 /* The Cypher engine: parses, plans and runs statements inside transactions
  * over the databases of one dbms, streaming rows lazily. Bolt, the shell and
- * the tests reach the data only through this unit. Loop thread only. */
+ * the tests reach the data only through this unit.
+ *
+ * Threads: the loop thread, or a worker thread holding the options' gate:
+ * cypher_run takes it itself (see cypher_engine_options.gate);
+ * cypher_result_next, the result's accessors and the entity views want it
+ * held shared (a result's rows are read between the loop's applies, never
+ * during one); everything else (transactions begin, commit, roll back,
+ * results close) runs on the loop. cypher_tx_terminate may be called from
+ * any thread. One thread at a time per transaction. */
 #ifndef GRAFT_CYPHER_CYPHER_H
 #define GRAFT_CYPHER_CYPHER_H
 
@@ -72,6 +80,12 @@ struct cypher_engine_options {
 	/* host:port SHOW DATABASES reports as each database's address
 	 * (server.bolt.advertised_address); "": localhost:7687 */
 	char bolt_address[300];
+	/* The dbms's gate (db_options.gate), borrowed; NULL when everything
+	 * runs on the loop thread. With one, cypher_run may be called from a
+	 * worker thread holding nothing: it holds the gate shared to plan,
+	 * then shared to start a statement that only reads, exclusive to
+	 * start one that writes, defines schema or users, or moves with USE. */
+	struct graft_gate *gate;
 };
 
 int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
@@ -111,10 +125,17 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 const char *cypher_tx_db(const struct cypher_tx *tx);
 /* True once a statement failed: the transaction can only be rolled back. */
 bool cypher_tx_failed(const struct cypher_tx *tx);
-/* Terminates the transaction from elsewhere (another session, a timeout):
- * the running statement and every later call fail with
- * Neo.ClientError.Transaction.Terminated. */
+/* Terminates the transaction from elsewhere (another session, a RESET, a
+ * server stopping): the running statement, which polls the flag every 1024
+ * rows, and every later call fail with
+ * Neo.ClientError.Transaction.Terminated. Any thread. */
 void cypher_tx_terminate(struct cypher_tx *tx);
+
+/* The transaction's id as SHOW TRANSACTIONS lists it. */
+const char *cypher_tx_id(const struct cypher_tx *tx);
+/* Terminates the open transaction with that id, if there is one: safe
+ * from any thread while another may be ending it. True if found. */
+bool cypher_tx_terminate_id(struct cypher_engine *e, const char *id);
 
 struct cypher_commit_req;
 typedef void (*cypher_commit_cb)(struct cypher_commit_req *req, int status);
@@ -127,6 +148,7 @@ struct cypher_commit_req {
 	struct db_commit_req commit;
 	cypher_commit_cb cb;
 	struct cypher_tx *tx;
+	struct graft_gate_task actions; /* run holding the gate */
 };
 /* Commits and frees tx (also on failure). cb runs later on the loop thread
  * with GRAFT_OK or an error described in req->error (a conflict gives the

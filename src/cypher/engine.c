@@ -28,6 +28,8 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 	if (e == NULL)
 		return GRAFT_ENOMEM;
 	e->dbms = dbms;
+	pthread_mutex_init(&e->cache_mu, NULL);
+	pthread_mutex_init(&e->txs_mu, NULL);
 	if (o != NULL)
 		e->o = *o;
 	graft_mem_init(&e->mem_total, e->o.memory_total_max,
@@ -73,6 +75,8 @@ void cypher_engine_free(struct cypher_engine *e)
 		free(p);
 	}
 	schema_free(e);
+	pthread_mutex_destroy(&e->cache_mu);
+	pthread_mutex_destroy(&e->txs_mu);
 	free(e);
 }
 
@@ -126,7 +130,7 @@ static int db_not_found(struct cypher_error *err, const char *name)
 
 /* The pool of the memory of database db's transactions; the total pool
  * if there is no memory for a new one. */
-static struct graft_mem *db_pool(struct cypher_engine *e, const char *db)
+static struct graft_mem *find_pool(struct cypher_engine *e, const char *db)
 {
 	struct engine_pool *p;
 
@@ -142,6 +146,16 @@ static struct graft_mem *db_pool(struct cypher_engine *e, const char *db)
 	p->next = e->pools;
 	e->pools = p;
 	return &p->mem;
+}
+
+static struct graft_mem *db_pool(struct cypher_engine *e, const char *db)
+{
+	struct graft_mem *m;
+
+	pthread_mutex_lock(&e->txs_mu);
+	m = find_pool(e, db);
+	pthread_mutex_unlock(&e->txs_mu);
+	return m;
 }
 
 static int open_db_tx(struct cypher_tx *t, const char *name,
@@ -211,10 +225,12 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	t->deadline_ns = timeout ? uv_hrtime() + timeout * 1000000ull : 0;
 	snprintf(t->id, sizeof t->id, "%s-transaction-%llu", t->dbname,
 		 (unsigned long long)++e->next_tx_id);
+	pthread_mutex_lock(&e->txs_mu);
 	t->next = e->txs;
 	if (e->txs)
 		e->txs->prev = t;
 	e->txs = t;
+	pthread_mutex_unlock(&e->txs_mu);
 	*out = t;
 	return GRAFT_OK;
 }
@@ -231,7 +247,31 @@ bool cypher_tx_failed(const struct cypher_tx *tx)
 
 void cypher_tx_terminate(struct cypher_tx *tx)
 {
-	tx->terminated = true;
+	__atomic_store_n(&tx->terminated, true, __ATOMIC_RELAXED);
+}
+
+const char *cypher_tx_id(const struct cypher_tx *tx)
+{
+	return tx->id;
+}
+
+bool cypher_tx_terminate_id(struct cypher_engine *e, const char *id)
+{
+	bool found = false;
+
+	pthread_mutex_lock(&e->txs_mu);
+	for (struct cypher_tx *t = e->txs; t != NULL; t = t->next)
+		if (strcmp(t->id, id) == 0) {
+			cypher_tx_terminate(t);
+			found = true;
+		}
+	pthread_mutex_unlock(&e->txs_mu);
+	return found;
+}
+
+bool engine_tx_terminated(const struct cypher_tx *tx)
+{
+	return __atomic_load_n(&tx->terminated, __ATOMIC_RELAXED);
 }
 
 static void actions_free(struct admin_action *a)
@@ -246,12 +286,14 @@ static void actions_free(struct admin_action *a)
 
 static void tx_free(struct cypher_tx *t)
 {
+	pthread_mutex_lock(&t->e->txs_mu);
 	if (t->prev)
 		t->prev->next = t->next;
 	else
 		t->e->txs = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
+	pthread_mutex_unlock(&t->e->txs_mu);
 	actions_free(t->actions);
 	graft_value_free(&t->metadata);
 	free(t->unique_nodes);
@@ -287,6 +329,13 @@ static void actions_done(struct cypher_commit_req *req, int status)
 	commit_done(req, status);
 }
 
+/* Users, schema names and databases change what statements read: the
+ * change holds the gate. */
+static void actions_run(struct graft_gate_task *t)
+{
+	admin_actions_run(t->data, actions_done);
+}
+
 static void db_committed(struct db_commit_req *c, int status)
 {
 	struct cypher_commit_req *req = c->data;
@@ -295,7 +344,9 @@ static void db_committed(struct db_commit_req *c, int status)
 	if (status == GRAFT_OK) {
 		req->txid = c->txid;
 		if (req->tx->actions != NULL) {
-			admin_actions_run(req, actions_done);
+			req->actions.data = req;
+			req->actions.fn = actions_run;
+			graft_gate_run(req->tx->e->o.gate, &req->actions);
 			return;
 		}
 	} else if (status == GRAFT_ECONFLICT) {
@@ -349,12 +400,14 @@ int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 	req->error.code[0] = 0;
 	if (tx->open)
 		cypher_result_close(tx->open);
-	if (tx->failed || tx->terminated) {
+	if (tx->failed || engine_tx_terminated(tx)) {
+		bool terminated = engine_tx_terminated(tx);
+
 		cypher_error_set(&req->error,
-				 tx->terminated ? GRAFT_STATUS_TX_TERMINATED
-						: GRAFT_STATUS_TX_MARKED_AS_FAILED,
+				 terminated ? GRAFT_STATUS_TX_TERMINATED
+					    : GRAFT_STATUS_TX_MARKED_AS_FAILED,
 				 "The transaction %s and cannot be committed; roll it back and retry",
-				 tx->terminated ? "was terminated" : "has failed");
+				 terminated ? "was terminated" : "has failed");
 		cypher_tx_rollback(tx);
 		return GRAFT_EINVAL;
 	}
@@ -418,6 +471,9 @@ static void normalise(const char **q, size_t *n)
 		(*n)--;
 }
 
+static void cache_add(struct cypher_engine *e, const char *q, size_t n,
+		      uint64_t h, struct cypher_result *r);
+
 static int prepare(struct cypher_tx *t, const char *q, size_t n,
 		   struct cypher_result *r, struct cypher_error *err)
 {
@@ -428,6 +484,7 @@ static int prepare(struct cypher_tx *t, const char *q, size_t n,
 
 	normalise(&q, &n);
 	h = text_hash(q, n);
+	pthread_mutex_lock(&e->cache_mu);
 	c = cache_find(e, q, n, h);
 	if (c != NULL) {
 		c->busy = true;
@@ -435,8 +492,10 @@ static int prepare(struct cypher_tx *t, const char *q, size_t n,
 		r->cached = c;
 		r->stmt = c->stmt;
 		r->plan = c->plan;
-		return GRAFT_OK;
 	}
+	pthread_mutex_unlock(&e->cache_mu);
+	if (c != NULL)
+		return GRAFT_OK;
 	rv = cypher_parse(q, n, &r->stmt, err);
 	if (rv != GRAFT_OK)
 		return rv;
@@ -451,9 +510,21 @@ static int prepare(struct cypher_tx *t, const char *q, size_t n,
 	}
 	if (r->plan->admin)
 		return GRAFT_OK;
-	c = cache_slot(e);
+	pthread_mutex_lock(&e->cache_mu);
+	cache_add(e, q, n, h, r);
+	pthread_mutex_unlock(&e->cache_mu);
+	return GRAFT_OK;
+}
+
+/* Keeps r's statement and plan in the cache (busy until r closes); under
+ * cache_mu. Uncached is fine when there is no room. */
+static void cache_add(struct cypher_engine *e, const char *q, size_t n,
+		      uint64_t h, struct cypher_result *r)
+{
+	struct plan_cache_entry *c = cache_slot(e);
+
 	if (c == NULL || (c->text = malloc(n + 1)) == NULL)
-		return GRAFT_OK; /* uncached is fine */
+		return;
 	memcpy(c->text, q, n);
 	c->text[n] = 0;
 	c->len = n;
@@ -463,17 +534,20 @@ static int prepare(struct cypher_tx *t, const char *q, size_t n,
 	c->busy = true;
 	c->last_used = ++e->clock;
 	r->cached = c;
-	return GRAFT_OK;
 }
 
 static void release_plan(struct cypher_result *r)
 {
+	struct cypher_engine *e = r->tx->e;
+
 	if (r->cached != NULL) {
+		pthread_mutex_lock(&e->cache_mu);
 		/* a plan left mid-stream holds buffers: drop it */
 		if (!r->done)
 			cache_drop(r->cached);
 		else
 			r->cached->busy = false;
+		pthread_mutex_unlock(&e->cache_mu);
 	} else {
 		plan_free(r->plan);
 		cypher_stmt_free(r->stmt);
@@ -590,6 +664,30 @@ static int mem_failure(struct cypher_tx *t, int rv, struct cypher_error *err)
 	return rv;
 }
 
+/* Whether starting r's statement changes what others read: writes (ids
+ * and tokens are handed out as it runs), schema and administration (but
+ * TERMINATE TRANSACTIONS, which only flags others), USE (begins and ends
+ * transactions). */
+static bool needs_exclusive(const struct cypher_result *r)
+{
+	const struct exec_plan *p = r->plan;
+	const struct ast *root = r->stmt->root;
+
+	if (p->writes || p->use_db != NULL)
+		return true;
+	return p->schema &&
+	       !(root->kind == AST_ADMIN && root->op == ADM_TERMINATE_TX);
+}
+
+/* From the shared gate cypher_run entered to the exclusive one. */
+static void gate_upgrade(struct cypher_engine *e)
+{
+	if (e->o.gate == NULL)
+		return;
+	graft_gate_leave(e->o.gate);
+	graft_gate_enter_exclusive(e->o.gate);
+}
+
 static int run(struct cypher_tx *tx, const char *query, size_t len,
 	       const struct graft_value *params, struct cypher_result **out,
 	       struct cypher_error *err)
@@ -610,8 +708,12 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 		return fail_tx(tx, cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 						    "Out of memory starting the query"));
 	r->tx = tx;
+	pthread_mutex_lock(&tx->e->txs_mu);
 	redact_query(query, len, tx->current_query, sizeof tx->current_query);
+	pthread_mutex_unlock(&tx->e->txs_mu);
 	rv = prepare(tx, query, len, r, err);
+	if (rv == GRAFT_OK && needs_exclusive(r))
+		gate_upgrade(tx->e);
 	if (rv == GRAFT_OK && r->plan->use_db)
 		rv = switch_db(tx, r->plan->use_db, err);
 	if (rv == GRAFT_OK)
@@ -638,10 +740,17 @@ int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
 	       const struct graft_value *params, struct cypher_result **out,
 	       struct cypher_error *err)
 {
-	struct graft_mem *outer = graft_mem_enter(&tx->mem);
-	int rv = run(tx, query, len, params, out, err);
+	struct graft_gate *gate = tx->e->o.gate;
+	struct graft_mem *outer;
+	int rv;
 
+	if (gate != NULL)
+		graft_gate_enter_shared(gate);
+	outer = graft_mem_enter(&tx->mem);
+	rv = run(tx, query, len, params, out, err);
 	graft_mem_leave(outer);
+	if (gate != NULL)
+		graft_gate_leave(gate);
 	return rv;
 }
 

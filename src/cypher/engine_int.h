@@ -3,6 +3,8 @@
 #ifndef GRAFT_CYPHER_ENGINE_INT_H
 #define GRAFT_CYPHER_ENGINE_INT_H
 
+#include <pthread.h>
+
 #include "exec.h"
 #include "../security/security.h"
 #include "redact.h"
@@ -53,8 +55,14 @@ struct engine_pool {
 	struct graft_mem mem;
 };
 
+/* Threads: statements run on worker threads holding the gate (o.gate) and
+ * the loop begins, commits and ends transactions meanwhile, so what they
+ * share has its own lock: cache_mu the plan cache (and clock), txs_mu the
+ * list of open transactions, their current_query and metadata, and the
+ * memory pools. A transaction's terminated flag is atomic. */
 struct cypher_engine {
 	struct dbms *dbms;
+	pthread_mutex_t cache_mu, txs_mu;
 	struct graft_mem mem_total;  /* every transaction's memory */
 	struct engine_pool *pools;
 	struct cypher_engine_options o;
@@ -117,6 +125,8 @@ struct cypher_result {
 	int peek_rv;
 };
 
+/* The transaction's terminated flag (set from any thread). */
+bool engine_tx_terminated(const struct cypher_tx *tx);
 const struct cypher_proc *engine_find_proc(struct cypher_engine *e,
 					   const char *name);
 /* Built-in procedures and the SHOW commands (proc.c). */

@@ -393,12 +393,8 @@ static int terminate(struct exec_ctx *x, struct ast *a)
 
 		if (eval(x, ids->kids[i], &v) < 0)
 			return -1;
-		for (struct cypher_tx *t = x->engine->txs;
-		     v.type == GRAFT_VALUE_STRING && t; t = t->next)
-			if (strcmp(t->id, v.u.s->data) == 0) {
-				t->terminated = true;
-				found = true;
-			}
+		if (v.type == GRAFT_VALUE_STRING)
+			found = cypher_tx_terminate_id(x->engine, v.u.s->data);
 		graft_value_free(&v);
 		if (!found)
 			return exec_fail(x, GRAFT_STATUS_TX_NOT_FOUND,

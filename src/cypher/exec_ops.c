@@ -13,7 +13,8 @@ int exec_tick(struct exec_ctx *x)
 {
 	if ((++x->tick & 1023) != 0)
 		return 0;
-	if (x->terminated != NULL && *x->terminated)
+	if (x->terminated != NULL &&
+	    __atomic_load_n(x->terminated, __ATOMIC_RELAXED))
 		return exec_fail(x, GRAFT_STATUS_TX_TERMINATED,
 				      "The transaction has been terminated. Retry your operation in a new transaction, and you should see a successful result. Explicitly terminated by the user.");
 	if (x->deadline_ns != 0 && uv_hrtime() > x->deadline_ns)

@@ -201,7 +201,8 @@ static int show_functions(struct cypher_proc_call *c)
 
 /* Transactions ------------------------------------------------------------ */
 
-static int list_txs(struct cypher_proc_call *c, bool show)
+/* One row per open transaction; under txs_mu. */
+static int emit_txs(struct cypher_proc_call *c, bool show)
 {
 	struct cypher_engine *e = c->tx->e;
 	int64_t now = engine_now_ms();
@@ -220,7 +221,8 @@ static int list_txs(struct cypher_proc_call *c, bool show)
 			rv = emit(c, str(t->dbname), str(t->id),
 				  str(t->current_query), str(t->user),
 				  graft_value_int(now - (int64_t)t->started_ms),
-				  str(t->terminated ? "Terminated" : "Running"),
+				  str(engine_tx_terminated(t) ? "Terminated"
+							      : "Running"),
 				  meta);
 		else
 			rv = emit(c, str(t->id), str(t->current_query),
@@ -231,6 +233,17 @@ static int list_txs(struct cypher_proc_call *c, bool show)
 			return rv;
 	}
 	return GRAFT_OK;
+}
+
+static int list_txs(struct cypher_proc_call *c, bool show)
+{
+	struct cypher_engine *e = c->tx->e;
+	int rv;
+
+	pthread_mutex_lock(&e->txs_mu);
+	rv = emit_txs(c, show);
+	pthread_mutex_unlock(&e->txs_mu);
+	return rv;
 }
 
 static int dbms_list_queries(struct cypher_proc_call *c)

@@ -58,14 +58,12 @@ static void defer(struct db *db, struct db_commit_req *req, int status)
 	uv_idle_start(&db->deferred_idle, commit_deferred_cb);
 }
 
-void commit_deferred_cb(uv_idle_t *h)
+static void deferred_run(struct db *db)
 {
-	struct db *db = h->data;
 	struct db_commit_req *req = db->deferred_head;
 
 	/* Callbacks may commit again: those wait for the next turn. */
 	db->deferred_head = db->deferred_tail = NULL;
-	uv_idle_stop(h);
 	while (req != NULL) {
 		struct db_commit_req *next = req->next;
 
@@ -75,6 +73,17 @@ void commit_deferred_cb(uv_idle_t *h)
 		req = next;
 	}
 	db_maybe_finish_close(db);
+}
+
+/* Nothing is applied here (no writes, or a conflict): no gate, so that a
+ * read-only transaction ends while a long reader holds it. Callers that
+ * change shared state from their callback take the gate themselves. */
+void commit_deferred_cb(uv_idle_t *h)
+{
+	struct db *db = h->data;
+
+	uv_idle_stop(h);
+	deferred_run(db);
 }
 
 bool commit_idle(const struct db *db)
@@ -305,13 +314,22 @@ static void drain(struct db *db)
 	}
 }
 
+static void drain_run(struct graft_gate_task *t)
+{
+	drain(t->data);
+}
+
+/* Applies hold the gate: no reader is between two rows meanwhile. */
 static void append_cb(struct txlog_append_req *areq, int status)
 {
 	struct db_inflight *c = areq->data;
+	struct db *db = c->req->db;
 
 	c->status = status;
 	c->done = true;
-	drain(c->req->db);
+	db->drain_task.data = db;
+	db->drain_task.fn = drain_run;
+	graft_gate_run(db->o.gate, &db->drain_task);
 }
 
 void db_inflight_done(struct db_inflight *c, int status, const char *errmsg)

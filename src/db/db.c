@@ -140,12 +140,23 @@ void db_after_apply(struct db *db)
 	start_checkpoint(db);
 }
 
+static void checkpoint_timer_run(struct graft_gate_task *t)
+{
+	struct db *db = t->data;
+
+	if (!db->cp_running && !db->closing && db->last_applied != db->cp_txid)
+		start_checkpoint(db);
+}
+
+/* The fork holds the gate: no worker is half-way through changing
+ * anything the child copies. */
 static void checkpoint_timer_cb(uv_timer_t *t)
 {
 	struct db *db = t->data;
 
-	if (!db->cp_running && db->last_applied != db->cp_txid)
-		start_checkpoint(db);
+	db->cp_task.data = db;
+	db->cp_task.fn = checkpoint_timer_run;
+	graft_gate_run(db->o.gate, &db->cp_task);
 }
 
 /* Opening ---------------------------------------------------------------- */
@@ -291,6 +302,7 @@ static void db_free(struct db *db)
 	idmap_free(&db->pending);
 	idmap_free(&db->vstate);
 	graft_buf_free(&db->enc);
+	pthread_mutex_destroy(&db->tx_mu);
 	free(db->name);
 	free(db->store_dir);
 	free(db->txlog_dir);
@@ -313,6 +325,7 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
 	db->loop = loop;
 	db->o = *o;
+	pthread_mutex_init(&db->tx_mu, NULL);
 	db->name = dup_str(o->name);
 	db->store_dir = dup_str(o->store_dir);
 	db->txlog_dir = dup_str(o->txlog_dir);

@@ -2,7 +2,9 @@
  * path every layer above uses. Commit validates a transaction optimistically,
  * makes its record durable, then applies it; apply never runs Cypher, so
  * recovery (and later replicas and restores) replay physical records only.
- * Loop thread only. */
+ * Loop thread only, except what a statement on a worker thread calls
+ * holding the gate (db_options.gate): transactions (begin, reads, cursors,
+ * writes, rollback) and db_token (holding it exclusive). */
 #ifndef GRAFT_DB_DB_H
 #define GRAFT_DB_DB_H
 
@@ -13,6 +15,7 @@
 #include "../graph/graph.h"
 #include "../txrec/txrec.h"
 #include "../util/err.h"
+#include "../util/gate.h"
 #include "../util/retention.h"
 
 struct db_options {
@@ -24,6 +27,14 @@ struct db_options {
 	uint64_t checkpoint_interval_ms;  /* db.checkpoint.interval.time; 0 off */
 	uint64_t checkpoint_interval_tx;  /* db.checkpoint.interval.tx; 0 off */
 	uint32_t max_client_tx;   /* db.transaction.concurrent.maximum; 0: none */
+	/* Borrowed, may be NULL (nothing reads off the loop): when worker
+	 * threads read the graph holding this gate shared, the loop applies
+	 * commits (and runs their callbacks) and forks checkpoints holding it
+	 * exclusive (graft_gate_run), so readers see a commit all or nothing
+	 * and a reader holding it delays applies, never the loop. A commit
+	 * that applies nothing (no writes, a conflict) calls back without
+	 * the gate. */
+	struct graft_gate *gate;
 };
 
 struct db_recovery_stats {

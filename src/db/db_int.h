@@ -4,6 +4,7 @@
 #ifndef GRAFT_DB_DB_INT_H
 #define GRAFT_DB_DB_INT_H
 
+#include <pthread.h>
 #include <stdbool.h>
 #include <stdint.h>
 #include <uv.h>
@@ -28,6 +29,9 @@ struct db {
 	uint64_t last_applied; /* last applied transaction id */
 	uint64_t next_txid;    /* id the next logged transaction gets */
 	uint64_t next_node, next_rel; /* ids handed to transactions */
+	/* A worker thread may begin and end transactions too (a statement's
+	 * USE), so the counts are under tx_mu. */
+	pthread_mutex_t tx_mu;
 	unsigned n_tx;         /* transactions begun, not yet ended */
 	unsigned n_client_tx;  /* of them DB_TX_CLIENT */
 	bool serving;          /* recovery done: checkpoints may run */
@@ -43,6 +47,9 @@ struct db {
 	 * whose callbacks run on a later loop turn. */
 	struct db_commit_req *deferred_head, *deferred_tail;
 	uv_idle_t deferred_idle;
+	/* What the loop does holding the gate: apply what the log made
+	 * durable (and run those commits' callbacks), fork a checkpoint. */
+	struct graft_gate_task drain_task, cp_task;
 	/* Watches waiting for a transaction to be applied (watch.c). */
 	struct db_watch *watch_head;
 	uint64_t watch_min; /* smallest txid waited for; UINT64_MAX: none */

@@ -37,12 +37,10 @@ int db_tx_guard(struct db_tx *tx, uint64_t hash)
 int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 {
 	struct db_tx *tx;
+	int rv = GRAFT_OK;
 
 	if (db->closing)
 		return GRAFT_ESHUTDOWN;
-	if ((flags & DB_TX_CLIENT) && db->o.max_client_tx != 0 &&
-	    db->n_client_tx >= db->o.max_client_tx)
-		return GRAFT_ELIMIT;
 	tx = calloc(1, sizeof *tx);
 	if (tx == NULL)
 		return GRAFT_ENOMEM;
@@ -51,9 +49,20 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 	idmap_init(&tx->nodes);
 	idmap_init(&tx->rels);
 	idmap_init(&tx->reads);
-	db->n_tx++;
-	if (flags & DB_TX_CLIENT)
-		db->n_client_tx++;
+	pthread_mutex_lock(&db->tx_mu);
+	if ((flags & DB_TX_CLIENT) && db->o.max_client_tx != 0 &&
+	    db->n_client_tx >= db->o.max_client_tx) {
+		rv = GRAFT_ELIMIT;
+	} else {
+		db->n_tx++;
+		if (flags & DB_TX_CLIENT)
+			db->n_client_tx++;
+	}
+	pthread_mutex_unlock(&db->tx_mu);
+	if (rv != GRAFT_OK) {
+		free(tx);
+		return rv;
+	}
 	*out = tx;
 	return GRAFT_OK;
 }
@@ -69,6 +78,7 @@ static void props_free(struct ov_props *p)
 void tx_free(struct db_tx *tx)
 {
 	struct db *db = tx->db;
+	bool last;
 
 	for (size_t i = 0; i < tx->nodes.cap; i++) {
 		struct ov_node *n;
@@ -101,12 +111,17 @@ void tx_free(struct db_tx *tx)
 	free(tx->guards.v);
 	free(tx->labelled.v);
 	free(tx->indexes);
+	pthread_mutex_lock(&db->tx_mu);
 	assert(db->n_tx > 0);
 	db->n_tx--;
 	if (tx->flags & DB_TX_CLIENT)
 		db->n_client_tx--;
+	last = db->n_tx == 0;
+	pthread_mutex_unlock(&db->tx_mu);
 	free(tx);
-	if (db->n_tx == 0)
+	/* closing starts on the loop once no worker runs a statement, so a
+	 * worker never gets here with the database closing */
+	if (last)
 		db_maybe_finish_close(db);
 }
 

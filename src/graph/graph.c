@@ -148,6 +148,7 @@ int graph_new(struct graph **out)
 		free(g);
 		return GRAFT_ENOMEM;
 	}
+	pthread_mutex_init(&g->sorted_mu, NULL);
 	*out = g;
 	return GRAFT_OK;
 }
@@ -185,6 +186,7 @@ void graph_free(struct graph *g)
 	indexes_free(g);
 	labelsets_free(g);
 	graph_tokens_free(g);
+	pthread_mutex_destroy(&g->sorted_mu);
 	/* Every byte counted in was counted out: the statistics are exact. */
 	assert(g->bytes == sizeof *g);
 	free(g);

@@ -6,6 +6,8 @@
 #ifndef GRAFT_GRAPH_GRAPH_INT_H
 #define GRAFT_GRAPH_GRAPH_INT_H
 
+#include <pthread.h>
+
 #include "graph.h"
 
 /* Slots per chunk: small enough that a tiny graph (the system database)
@@ -155,6 +157,9 @@ struct graph {
 	uint32_t n_label_bits;
 	struct bitmap *type_bits; /* by relationship type token */
 	uint32_t n_type_bits;
+	/* Range seeks of readers holding the gate shared (util/gate.h) may
+	 * rebuild an index's sorted view at once: one at a time. */
+	pthread_mutex_t sorted_mu;
 	struct graph_index **indexes; /* creation order */
 	size_t n_indexes;
 	size_t cap_indexes;

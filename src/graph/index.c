@@ -486,7 +486,10 @@ int graph_index_range(struct graph *g, uint32_t label, uint32_t key,
 	int rv;
 
 	GRAPH_REQUIRE(ix != NULL, "no index on (%u, %u)", label, key);
+	/* built once after a change; read by every seek until the next */
+	pthread_mutex_lock(&g->sorted_mu);
 	rv = sorted_view(g, ix);
+	pthread_mutex_unlock(&g->sorted_mu);
 	for (size_t i = range_start(ix, lo, t); rv == GRAFT_OK && i < ix->n_sorted;
 	     i++) {
 		const struct index_entry *e = &ix->slots[ix->sorted[i]];

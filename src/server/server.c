@@ -208,6 +208,17 @@ static uint64_t memory_total_max(const struct graft_config *cfg)
 	return total / 10 * 7;
 }
 
+/* The gate statements hold on worker threads, or NULL: they run on the
+ * loop. A core member applies replicated entries synchronously from its
+ * Raft state machine (dbms_apply_entry), which cannot wait for readers to
+ * leave the gate, so its statements stay on the loop for now. */
+static struct graft_gate *statement_gate(struct server *s)
+{
+	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "CORE") == 0)
+		return NULL;
+	return &s->gate;
+}
+
 static int start_engine(struct server *s, char *errmsg)
 {
 	struct security_options so;
@@ -235,6 +246,7 @@ static int start_engine(struct server *s, char *errmsg)
 	graft_config_address(s->cfg, "server.bolt.advertised_address", &a);
 	snprintf(eo.bolt_address, sizeof eo.bolt_address, "%s:%u", a.host,
 		 a.port);
+	eo.gate = statement_gate(s);
 	rv = cypher_engine_new(s->dbms, &eo, &s->engine);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot start the Cypher engine: "
@@ -282,6 +294,8 @@ static int setup_bolt(struct server *s, char *errmsg)
 	struct bolt_server *b = &s->bolt;
 
 	b->env.loop = &s->loop;
+	b->env.gate = statement_gate(s);
+	b->env.pool = b->env.gate != NULL ? &s->pool : NULL;
 	b->env.engine = s->engine;
 	b->env.security = s->security;
 	b->env.cfg.advertised = s->net.bolt_advertised;
@@ -374,6 +388,35 @@ static int start_listeners(struct server *s, char *errmsg)
 	return rv;
 }
 
+/* Once every session and database has closed, nothing holds the gate or
+ * has work in the pool. */
+static void stop_threads(struct server *s)
+{
+	if (!s->threads_started)
+		return;
+	s->threads_started = false;
+	graft_pool_close(&s->pool, NULL, NULL);
+	graft_gate_close(&s->gate, NULL);
+}
+
+static int start_threads(struct server *s, char *errmsg)
+{
+	unsigned n = graft_pool_size(
+		(unsigned)graft_config_int(s->cfg, "server.threads.worker_count"));
+	int rv = graft_gate_init(&s->gate, &s->loop);
+
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv, "cannot start the statement gate");
+	rv = graft_pool_init(&s->pool, &s->loop, n, errmsg);
+	if (rv != GRAFT_OK) {
+		graft_gate_close(&s->gate, NULL);
+		return rv;
+	}
+	s->threads_started = true;
+	graft_info("%u worker threads execute statements.", n);
+	return GRAFT_OK;
+}
+
 static void loop_closed_cb(void *arg)
 {
 	struct server *s = arg;
@@ -381,6 +424,7 @@ static void loop_closed_cb(void *arg)
 	if (s->cluster != NULL)
 		cluster_free(s->cluster);
 	s->cluster = s->net.cluster = NULL;
+	stop_threads(s);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 }
@@ -479,7 +523,11 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 		   graft_config_string(cfg, "dbms.mode"), data);
 	graft_config_warn_inert(cfg);
 	uv_loop_init(&s->loop);
+	rv = start_threads(s, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_dbms;
 	dbms_options_from_config(cfg, &o);
+	o.db.gate = &s->gate;
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;
@@ -525,6 +573,8 @@ err_after_dbms:
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	if (s->cluster != NULL)
 		cluster_free(s->cluster);
+	stop_threads(s);
+	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);
 	graft_log_close();
 err_after_lock:

@@ -17,6 +17,8 @@
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/identity.h"
+#include "../util/gate.h"
+#include "../util/pool.h"
 #include "net.h"
 
 struct server {
@@ -29,6 +31,11 @@ struct server {
 	struct net net;
 	struct backup_server *backup; /* NULL when server.backup.enabled=false */
 	struct cluster *cluster;      /* NULL unless dbms.mode=CORE */
+	/* Statements execute on the pool's threads holding the gate; the
+	 * databases apply commits holding it (util/gate.h). */
+	struct graft_gate gate;
+	struct graft_pool pool;
+	bool threads_started;
 	uv_signal_t sigterm, sigint;
 	char lock_path[4096];
 	char pid_path[4096];

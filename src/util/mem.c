@@ -5,15 +5,37 @@
 
 static _Thread_local struct graft_mem *current;
 
+/* The pools are shared by the transactions that worker threads run at
+ * once, so every level is counted with atomic operations (a transaction's
+ * own level too: it is cheap when uncontended, and one rule is simpler).
+ * A limit check and the charge after it are not one step: two threads may
+ * both fit under a pool's limit and pass it together by at most their two
+ * allocations. */
+static uint64_t load(const uint64_t *v)
+{
+	return __atomic_load_n(v, __ATOMIC_RELAXED);
+}
+
+/* *v -= min(bytes, *v) */
+static void sub_floor(uint64_t *v, uint64_t bytes)
+{
+	uint64_t old = load(v), next;
+
+	do
+		next = old - (bytes < old ? bytes : old);
+	while (!__atomic_compare_exchange_n(v, &old, next, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
+}
+
 /* Whether bytes more fit at every level; records the refusal if not. */
 static bool fits(struct graft_mem *m, uint64_t bytes)
 {
 	for (struct graft_mem *p = m; p != NULL; p = p->parent)
-		if (p->max != 0 && p->used + bytes > p->max) {
+		if (p->max != 0 && load(&p->used) + bytes > p->max) {
 			if (m->refused_by == NULL) {
 				m->refused_by = p;
 				m->refused_bytes = bytes;
-				m->refused_used = p->used;
+				m->refused_used = load(&p->used);
 			}
 			return false;
 		}
@@ -23,9 +45,15 @@ static bool fits(struct graft_mem *m, uint64_t bytes)
 static void add(struct graft_mem *m, uint64_t bytes)
 {
 	for (struct graft_mem *p = m; p != NULL; p = p->parent) {
-		p->used += bytes;
-		if (p->used > p->peak)
-			p->peak = p->used;
+		uint64_t used = __atomic_add_fetch(&p->used, bytes,
+						   __ATOMIC_RELAXED);
+		uint64_t peak = load(&p->peak);
+
+		while (used > peak &&
+		       !__atomic_compare_exchange_n(&p->peak, &peak, used, true,
+						    __ATOMIC_RELAXED,
+						    __ATOMIC_RELAXED))
+			;
 	}
 }
 
@@ -38,19 +66,20 @@ void graft_mem_init(struct graft_mem *m, uint64_t max, const char *setting,
 
 void graft_mem_release(struct graft_mem *m)
 {
+	uint64_t held = load(&m->used);
+
 	for (struct graft_mem *p = m->parent; p != NULL; p = p->parent)
-		p->used -= m->used < p->used ? m->used : p->used;
-	m->used = 0;
+		sub_floor(&p->used, held);
+	__atomic_store_n(&m->used, 0, __ATOMIC_RELAXED);
 }
 
 void graft_mem_reparent(struct graft_mem *m, struct graft_mem *parent)
 {
-	uint64_t held = m->used;
+	uint64_t held = load(&m->used);
 
 	graft_mem_release(m);
 	m->parent = parent;
 	/* what it holds exists already: counted even past a pool's limit */
-	m->used = 0;
 	add(m, held);
 }
 
@@ -84,10 +113,12 @@ void graft_mem_credit(struct graft_mem *m, uint64_t bytes)
 {
 	/* a block charged elsewhere (or before the tracker) credits at most
 	 * what this one holds, so each level stays the sum below it */
-	if (bytes > m->used)
-		bytes = m->used;
+	uint64_t held = load(&m->used);
+
+	if (bytes > held)
+		bytes = held;
 	for (struct graft_mem *p = m; p != NULL; p = p->parent)
-		p->used -= bytes < p->used ? bytes : p->used;
+		sub_floor(&p->used, bytes);
 }
 
 /* Charges a fresh block, or frees it when the tracker refuses it. */

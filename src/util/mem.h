@@ -20,8 +20,10 @@
  *
  * A refused allocation returns NULL like malloc out of memory; the tracker
  * remembers which limit refused it (graft_mem_refusal) so the caller's
- * out-of-memory path can name the setting. Thread-confined: a tracker is
- * used by one thread at a time (the loop thread, for the engine). */
+ * out-of-memory path can name the setting. A transaction's tracker is used
+ * by one thread at a time; the pools above it are shared by the worker
+ * threads that run statements at once, so every level counts atomically
+ * (mem.c says what that allows). */
 #ifndef GRAFT_UTIL_MEM_H
 #define GRAFT_UTIL_MEM_H
 

@@ -201,6 +201,11 @@ static const struct graft_setting settings[] = {
 	    "logged in is closed, or the new one if all are logged in (0: "
 	    "the open-file limit less 128; graft-specific)."),
 
+	/* server.threads */
+	INT("server.threads.worker_count", NULL, "0", 0, 4096,
+	    "Worker threads that execute statements, off the event loop "
+	    "(0: one per core)."),
+
 	/* server.http, server.https */
 	BOOL("server.http.enabled", "dbms.connector.http.enabled", "true",
 	     "Whether the HTTP connector is on."),

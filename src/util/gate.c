@@ -1,0 +1,169 @@
+/* The gate (gate.h). One mutex and one condition variable: worker threads
+ * wait on the condition; the loop never waits, it is woken through the
+ * async handle when the last holder leaves while its tasks are queued. */
+#include "gate.h"
+
+#include <errno.h>
+#include <time.h>
+
+#include "err.h"
+
+/* How long a new shared holder stays out for a waiting exclusive one; past
+ * it, it enters anyway (the exclusive one waits for a moment with no
+ * holder): short readers keep commits prompt, a long reader does not stall
+ * the others. */
+#define SHARED_YIELD_NS 5000000L
+
+static void gate_async_cb(uv_async_t *h);
+
+int graft_gate_init(struct graft_gate *g, uv_loop_t *loop)
+{
+	int rv;
+
+	g->shared = 0;
+	g->exclusive = false;
+	g->workers_waiting_exclusive = 0;
+	g->loop_held = false;
+	g->loop_waiting = false;
+	g->head = g->tail = NULL;
+	rv = uv_async_init(loop, &g->async, gate_async_cb);
+	if (rv != 0)
+		return GRAFT_EIO;
+	g->async.data = g;
+	uv_unref((uv_handle_t *)&g->async);
+	pthread_mutex_init(&g->mu, NULL);
+	pthread_cond_init(&g->cv, NULL);
+	return GRAFT_OK;
+}
+
+void graft_gate_close(struct graft_gate *g, uv_close_cb cb)
+{
+	pthread_mutex_destroy(&g->mu);
+	pthread_cond_destroy(&g->cv);
+	uv_close((uv_handle_t *)&g->async, cb);
+}
+
+static void deadline_in(struct timespec *ts, long ns)
+{
+	clock_gettime(CLOCK_REALTIME, ts);
+	ts->tv_nsec += ns;
+	if (ts->tv_nsec >= 1000000000L) {
+		ts->tv_sec++;
+		ts->tv_nsec -= 1000000000L;
+	}
+}
+
+void graft_gate_enter_shared(struct graft_gate *g)
+{
+	struct timespec until;
+	bool yielded = false;
+
+	pthread_mutex_lock(&g->mu);
+	deadline_in(&until, SHARED_YIELD_NS);
+	while (g->exclusive ||
+	       (!yielded && (g->loop_waiting || g->workers_waiting_exclusive)))
+		if (pthread_cond_timedwait(&g->cv, &g->mu, &until) == ETIMEDOUT)
+			yielded = true;
+	g->shared++;
+	pthread_mutex_unlock(&g->mu);
+}
+
+void graft_gate_enter_exclusive(struct graft_gate *g)
+{
+	pthread_mutex_lock(&g->mu);
+	g->workers_waiting_exclusive++;
+	/* the loop's tasks first: they carry the commit order */
+	while (g->exclusive || g->shared > 0 || g->loop_waiting)
+		pthread_cond_wait(&g->cv, &g->mu);
+	g->workers_waiting_exclusive--;
+	g->exclusive = true;
+	pthread_mutex_unlock(&g->mu);
+}
+
+void graft_gate_leave(struct graft_gate *g)
+{
+	bool wake_loop;
+
+	pthread_mutex_lock(&g->mu);
+	if (g->shared > 0)
+		g->shared--;
+	else
+		g->exclusive = false;
+	wake_loop = g->loop_waiting && g->shared == 0 && !g->exclusive;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+	if (wake_loop)
+		uv_async_send(&g->async);
+}
+
+/* Takes the gate for the loop if it is free; under mu. */
+static bool loop_take(struct graft_gate *g)
+{
+	bool took;
+
+	pthread_mutex_lock(&g->mu);
+	took = !g->exclusive && g->shared == 0;
+	if (took) {
+		g->exclusive = true;
+		g->loop_waiting = false;
+	} else {
+		g->loop_waiting = true;
+	}
+	pthread_mutex_unlock(&g->mu);
+	return took;
+}
+
+/* Runs every queued task, including those they queue, then lets the
+ * workers in again. */
+static void loop_drain(struct graft_gate *g)
+{
+	struct graft_gate_task *t;
+
+	g->loop_held = true;
+	while ((t = g->head) != NULL) {
+		g->head = t->next;
+		if (g->head == NULL)
+			g->tail = NULL;
+		t->queued = false;
+		t->fn(t);
+	}
+	g->loop_held = false;
+	uv_unref((uv_handle_t *)&g->async);
+	pthread_mutex_lock(&g->mu);
+	g->exclusive = false;
+	pthread_cond_broadcast(&g->cv);
+	pthread_mutex_unlock(&g->mu);
+}
+
+static void gate_async_cb(uv_async_t *h)
+{
+	struct graft_gate *g = h->data;
+
+	if (g->head != NULL && !g->loop_held && loop_take(g))
+		loop_drain(g);
+}
+
+void graft_gate_run(struct graft_gate *g, struct graft_gate_task *t)
+{
+	if (g == NULL) {
+		t->fn(t);
+		return;
+	}
+	if (!t->queued) {
+		t->queued = true;
+		t->next = NULL;
+		if (g->tail != NULL)
+			g->tail->next = t;
+		else
+			g->head = t;
+		g->tail = t;
+	}
+	/* inside a drain, the drain runs it; else now if the gate is free,
+	 * else once the async handle says so: meanwhile it keeps the loop
+	 * alive */
+	if (g->loop_held)
+		return;
+	uv_ref((uv_handle_t *)&g->async);
+	if (loop_take(g))
+		loop_drain(g);
+}

@@ -1,0 +1,68 @@
+/* The gate: who may touch a dbms's graphs at a time.
+ *
+ * Worker threads execute statements holding the gate shared: many at once,
+ * each reading the committed graphs. Changing them — applying a commit,
+ * interning the tokens and ids a writing statement needs, forking a
+ * checkpoint — needs it exclusive: either a worker (a writing statement,
+ * which blocks until the shared holders leave) or the loop thread, which
+ * never blocks: graft_gate_run runs its task at once when the gate is free,
+ * else queues it, keeps new shared holders out (for up to a few
+ * milliseconds each, so a long reader cannot stall every other statement
+ * behind a waiting commit) and runs it from the loop as soon as the last
+ * holder leaves (an async wake-up). Tasks run in the order they were given,
+ * so the commit order the loop decided is the order they take effect in.
+ *
+ * Readers therefore see a commit all or nothing, between two of their
+ * batches; a reader that holds the gate for seconds delays commits (their
+ * durability is unaffected: only the apply waits) until it ends or is
+ * interrupted. */
+#ifndef GRAFT_UTIL_GATE_H
+#define GRAFT_UTIL_GATE_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <uv.h>
+
+struct graft_gate_task;
+typedef void (*graft_gate_fn)(struct graft_gate_task *t);
+
+/* Caller-owned; given to graft_gate_run, it must stay alive until its fn
+ * has run. Giving a task that is already queued is harmless: it runs once. */
+struct graft_gate_task {
+	void *data;
+	graft_gate_fn fn;
+	/* private */
+	struct graft_gate_task *next;
+	bool queued;
+};
+
+struct graft_gate {
+	pthread_mutex_t mu;
+	pthread_cond_t cv;
+	unsigned shared;       /* worker threads holding it shared */
+	bool exclusive;        /* held exclusive (a worker or the loop) */
+	unsigned workers_waiting_exclusive;
+	bool loop_held;        /* the loop runs its tasks (loop thread only) */
+	/* loop thread only, except loop_waiting (under mu) */
+	bool loop_waiting;
+	struct graft_gate_task *head, *tail;
+	uv_async_t async;
+};
+
+/* GRAFT_OK or an error of uv_async_init. */
+int graft_gate_init(struct graft_gate *g, uv_loop_t *loop);
+/* Closes the wake-up handle (cb after; may be NULL). No worker may hold
+ * or wait for the gate, and no task be queued. */
+void graft_gate_close(struct graft_gate *g, uv_close_cb cb);
+
+/* Worker threads: block until the gate is held as asked. */
+void graft_gate_enter_shared(struct graft_gate *g);
+void graft_gate_enter_exclusive(struct graft_gate *g);
+void graft_gate_leave(struct graft_gate *g);
+
+/* Loop thread: runs t->fn holding the gate exclusive, now or later (see
+ * above). A task may give further tasks; they run in the same turn. g may
+ * be NULL (nothing runs off the loop): fn runs at once. */
+void graft_gate_run(struct graft_gate *g, struct graft_gate_task *t);
+
+#endif
