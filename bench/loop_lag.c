@@ -8,7 +8,9 @@
  *      count(*)) that takes seconds.
  * Prints lag p50/p99/max for each phase beside the issue's targets
  * (p99 <= 2 ms, max <= 10 ms) and bolt_bench's own lines.
- *   loop_lag [-c CLIENTS] [-d SECONDS] [-n LONG_N] [-p BASE_PORT] HOME */
+ *   loop_lag [-c CLIENTS] [-d SECONDS] [-n LONG_N] [-p BASE_PORT]
+ *            [-w WORKERS] HOME
+ * -w sets server.threads.worker_count (default: one per core). */
 #include <limits.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -164,10 +166,12 @@ static void set(struct graft_config *cfg, const char *key, const char *value)
 		die(key, errmsg);
 }
 
-static void configure(struct graft_config *cfg, const char *home, int port)
+static void configure(struct graft_config *cfg, const char *home, int port,
+		      const char *workers)
 {
 	char v[64];
 
+	set(cfg, "server.threads.worker_count", workers);
 	set(cfg, "server.directories.neo4j_home", home);
 	set(cfg, "dbms.security.auth_enabled", "false");
 	set(cfg, "server.backup.enabled", "false");
@@ -184,11 +188,12 @@ int main(int argc, char **argv)
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	const char *slash;
 	int opt, port = 17687, rv;
+	const char *workers = "0";
 	long long long_n = 4000;
 
 	snprintf(r.clients, sizeof r.clients, "50");
 	snprintf(r.seconds, sizeof r.seconds, "3");
-	while ((opt = getopt(argc, argv, "c:d:n:p:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:n:p:w:")) != -1) {
 		if (opt == 'c')
 			snprintf(r.clients, sizeof r.clients, "%s", optarg);
 		else if (opt == 'd')
@@ -197,12 +202,14 @@ int main(int argc, char **argv)
 			long_n = atoll(optarg);
 		else if (opt == 'p')
 			port = atoi(optarg);
+		else if (opt == 'w')
+			workers = optarg;
 		else
 			return 2;
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "usage: loop_lag [-c CLIENTS] [-d SECONDS] "
-				"[-n LONG_N] [-p BASE_PORT] HOME\n");
+				"[-n LONG_N] [-p BASE_PORT] [-w WORKERS] HOME\n");
 		return 2;
 	}
 	if (bench_fresh_dir("loop_lag", argv[optind]) != 0)
@@ -216,7 +223,7 @@ int main(int argc, char **argv)
 		 "RETURN count(*)", long_n, long_n);
 	if (graft_config_new(&cfg) != GRAFT_OK)
 		die("config", "out of memory");
-	configure(cfg, argv[optind], port);
+	configure(cfg, argv[optind], port, workers);
 	rv = server_start(&r.srv, cfg, false, errmsg);
 	if (rv != GRAFT_OK)
 		die("server", errmsg);
