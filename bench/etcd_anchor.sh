@@ -35,30 +35,7 @@ if ! command -v etcd >/dev/null || ! command -v etcdctl >/dev/null; then
 		etcd-server etcd-client >/dev/null
 fi
 
-pids=()
-cleanup() {
-	# Only our members: a bare `wait` would also wait for the stderr
-	# filter above, which ends only when this script does.
-	for p in "${pids[@]}"; do
-		[ -n "$p" ] || continue
-		kill -9 "$p" 2>/dev/null || true
-		wait "$p" 2>/dev/null || true
-	done
-	rm -rf "$dir"
-}
-trap cleanup EXIT
-trap 'exit 130' INT TERM
-
-port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
-taken=" "
-free_port() {
-	local p
-	while :; do
-		p=$((20000 + RANDOM % 30000))
-		case "$taken" in *" $p "*) continue ;; esac
-		port_free "$p" && { taken="$taken$p "; echo "$p"; return; }
-	done
-}
+. "$(dirname "$0")/bench_lib.sh"
 
 cport=() pport=()
 cluster=""
@@ -110,7 +87,6 @@ leader_index() {
 	done
 }
 
-load() { printf '  (uptime:%s)\n' "$(uptime | sed 's/.*load/ load/')"; }
 
 mkdir -p "$dir"
 for i in 0 1 2; do start_member "$i"; done

@@ -128,6 +128,41 @@ async function writers (tag, clients, ms) {
   while (out.length) console.log(out.shift())
 }
 
+// One writer for MS ms; after KILL_AFTER_MS it sends SIGKILL to pid KILL
+// (the leader) and goes on, retrying on the next member at once; prints
+// the longest time between two acknowledged writes that spans the kill.
+async function gap (ms, killAfter, pid) {
+  const ports = (process.env.CORE_PORTS || '').split(',').filter(Boolean)
+  const until = Date.now() + ms
+  let m = 0
+  let d = driver(ports[m])
+  let last = 0
+  let killedAt = 0
+  let worst = 0
+  const start = Date.now()
+  for (let i = 0; Date.now() < until; i++) {
+    if (!killedAt && Date.now() - start >= killAfter) {
+      process.kill(pid, 'SIGKILL')
+      killedAt = Date.now()
+    }
+    const s = d.session()
+    try {
+      await s.run(CREATE, { tag: 'gap', key: `gap-${i}` })
+      const now = Date.now()
+      if (killedAt && last && now - last > worst) worst = now - last
+      last = now
+    } catch (e) {
+      await d.close().catch(() => {})
+      m = (m + 1) % ports.length
+      d = driver(ports[m])
+    } finally {
+      await s.close().catch(() => {})
+    }
+  }
+  await d.close().catch(() => {})
+  console.log(worst)
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   const port = process.env.BOLT_PORT
@@ -136,6 +171,7 @@ async function main () {
   if (cmd === 'leaders') return leaders(port)
   if (cmd === 'role') return role(port, args[0])
   if (cmd === 'expect-error') return expectError(port, args[0], args[1])
+  if (cmd === 'gap') return gap(Number(args[0]), Number(args[1]), Number(args[2]))
   if (cmd === 'writers') return writers(args[0], Number(args[1]), Number(args[2]))
   throw new Error(`unknown command ${cmd}`)
 }

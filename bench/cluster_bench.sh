@@ -1,0 +1,99 @@
+#!/usr/bin/env bash
+# Three graft cores on loopback (issue 14's benchmark), in one run with its
+# anchors:
+#  1. CREATE of a small node per auto-commit transaction on the leader
+#     through bench/bolt_bench at 1, 8 and 64 clients (tx/s, p50, p99);
+#  2. the failover gap: one writer (the official driver, retrying on the
+#     next member at once on any failure), SIGKILL of the leader; the
+#     longest time between two acknowledged writes across the kill;
+#  3. bench/etcd_anchor.sh: a 3-member etcd and bench/raft_raw, the bare
+#     libraft ceiling, on the same machine in the same run.
+#
+#   bench/cluster_bench.sh [BUILD_DIR]
+#
+# BUILD_DIR (default .) holds graftd and the benches; use a build configured
+# without --enable-debug/--enable-sanitize for figures. Settings:
+# SECONDS_PER_RUN (5), ROUNDS (3 failovers), ANCHORS (1: also run etcd and
+# raft_raw). Stops everything it started, by pid.
+set -euo pipefail
+exec 2> >(grep --line-buffered -v '^.*: line [0-9]*: *[0-9]* Killed  ' >&2)
+build=$(cd "${1:-.}" && pwd)
+src=$(cd "$(dirname "$0")/.." && pwd)
+secs=${SECONDS_PER_RUN:-5}
+rounds=${ROUNDS:-3}
+dir=$(mktemp -d /tmp/graft-cluster-bench-XXXXXX)
+for p in graftd bench/bolt_bench; do
+	[ -x "$build/$p" ] || { echo "$build/$p not found: run make in BUILD_DIR first" >&2; exit 2; }
+done
+
+. "$(dirname "$0")/bench_lib.sh"
+
+bolt=() http=() disc=() raft=()
+endpoints=""
+for i in 0 1 2; do
+	bolt[i]=$(free_port); http[i]=$(free_port); disc[i]=$(free_port); raft[i]=$(free_port)
+	endpoints="${endpoints:+$endpoints,}127.0.0.1:${disc[i]}"
+done
+for i in 0 1 2; do
+	mkdir -p "$dir/c$i"
+	cat >"$dir/c$i/graft.conf" <<CONF
+server.directories.neo4j_home=$dir/c$i
+dbms.mode=CORE
+dbms.security.auth_enabled=false
+dbms.security.cluster_status_auth_enabled=false
+server.backup.enabled=false
+causal_clustering.minimum_core_cluster_size_at_formation=3
+causal_clustering.initial_discovery_members=$endpoints
+causal_clustering.discovery_listen_address=127.0.0.1:${disc[i]}
+causal_clustering.raft_listen_address=127.0.0.1:${raft[i]}
+server.bolt.listen_address=127.0.0.1:${bolt[i]}
+server.http.listen_address=127.0.0.1:${http[i]}
+CONF
+done
+
+start_member() { "$build/graftd" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
+writable() {
+	[ -n "${pids[$1]}" ] && kill -0 "${pids[$1]}" 2>/dev/null &&
+		(exec 3<>"/dev/tcp/127.0.0.1/${http[$1]}" && printf 'GET /db/neo4j/cluster/writable HTTP/1.0\r\n\r\n' >&3 && head -1 <&3) 2>/dev/null | grep -q " 200 "
+}
+# wait_leader: the writable member's index in $leader (60 s).
+wait_leader() {
+	local _ i
+	for _ in $(seq 1 600); do
+		for i in 0 1 2; do writable "$i" && { leader=$i; return; }; done
+		sleep 0.1
+	done
+	echo "no leader; logs in $dir" >&2
+	tail -n 5 "$dir"/c*/out >&2
+	exit 1
+}
+
+for i in 0 1 2; do start_member "$i"; done
+wait_leader
+echo "graft: 3 cores on loopback (election 300-600 ms, heartbeat 50 ms: defaults), data in $dir"
+echo "throughput: CREATE (:B {v: 1}) per auto-commit transaction on the leader, ${secs} s per run, two runs each"
+for c in 1 8 64; do
+	for _ in 1 2; do
+		"$build/bench/bolt_bench" -c "$c" -d "$secs" "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 1})"
+	done
+done
+load
+echo "failover: SIGKILL of the leader under one writer (the JS driver, next member at once on any failure)"
+for r in $(seq 1 "$rounds"); do
+	wait_leader
+	gap=$(CORE_PORTS="${bolt[leader]},${bolt[(leader + 1) % 3]},${bolt[(leader + 2) % 3]}" \
+		BOLT_PORT=${bolt[leader]} GRAFT_SRC_DIR=$src \
+		node "$src/cluster-tests/js/cluster.js" gap 4000 1000 "${pids[leader]}")
+	echo "  round $r: killed leader c$leader; longest gap between acknowledged writes: $gap ms"
+	wait "${pids[leader]}" 2>/dev/null || true
+	start_member "$leader"
+done
+load
+for i in 0 1 2; do
+	kill "${pids[i]}" 2>/dev/null || true
+	wait "${pids[i]}" 2>/dev/null || true
+	pids[i]=""
+done
+[ "${ANCHORS:-1}" = 1 ] || exit 0
+echo
+SECONDS_PER_RUN=$secs ROUNDS=$rounds "$src/bench/etcd_anchor.sh" "$build" "$dir/etcd"
