@@ -8,7 +8,11 @@ CORE_BOLT=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=()
 
 # cluster_confs N [extra lines...]: configurations of N cores that know
 # each other, in the 4.x keys of the Neo4j operations manual's walk-through,
-# auth off, formation size N.
+# auth off, formation size N. The election window is 1-2 s, not the
+# sub-second default: a sanitized build on a loaded 2-core machine can stall
+# a loop for a few hundred milliseconds, and a spurious election would make
+# a suite's writes fail for reasons it does not test (bench/ measures the
+# defaults).
 cluster_confs() {
 	local n=$1 i endpoints=""
 	shift
@@ -28,6 +32,8 @@ cluster_confs() {
 			"causal_clustering.initial_discovery_members=${endpoints%,}" \
 			"causal_clustering.discovery_listen_address=127.0.0.1:${CORE_DISC[$i]}" \
 			"causal_clustering.raft_listen_address=127.0.0.1:${CORE_RAFT[$i]}" \
+			"dbms.cluster.raft.leader_failure_detection_window=1s-2s" \
+			"dbms.cluster.raft.heartbeat_interval=100ms" \
 			"$@"
 		CORE_BOLT[$i]=$BOLT_PORT
 		CORE_HTTP[$i]=$HTTP_PORT
