@@ -37,28 +37,28 @@ void cypher_error_at(struct cypher_error *err, enum graft_status status,
 
 /* Parser state ----------------------------------------------------------- */
 
-const char *tok_text(struct parser *p, const struct lex_tok *t)
+const char *parser_tok_text(struct parser *p, const struct lex_tok *t)
 {
 	return p->st->text + t->pos;
 }
 
-bool is_punct(struct parser *p, size_t k, const char *s)
+bool parser_is_punct(struct parser *p, size_t k, const char *s)
 {
 	const struct lex_tok *t = TOKAT(p, k);
 
 	return t->kind == LEX_PUNCT && t->len == strlen(s) &&
-	       memcmp(tok_text(p, t), s, t->len) == 0;
+	       memcmp(parser_tok_text(p, t), s, t->len) == 0;
 }
 
-bool is_kw(struct parser *p, size_t k, const char *kw)
+bool parser_is_kw(struct parser *p, size_t k, const char *kw)
 {
 	const struct lex_tok *t = TOKAT(p, k);
 
 	return t->kind == LEX_IDENT && t->len == strlen(kw) &&
-	       strncasecmp(tok_text(p, t), kw, t->len) == 0;
+	       strncasecmp(parser_tok_text(p, t), kw, t->len) == 0;
 }
 
-void *fail(struct parser *p, const char *expected)
+void *parser_fail(struct parser *p, const char *expected)
 {
 	const struct lex_tok *t = TOK(p);
 
@@ -78,11 +78,11 @@ void *fail(struct parser *p, const char *expected)
 		cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text, t->pos,
 				"Invalid input '%.*s': expected %s",
 				(int)(t->len > 40 ? 40 : t->len),
-				tok_text(p, t), expected);
+				parser_tok_text(p, t), expected);
 	return NULL;
 }
 
-void *oom(struct parser *p)
+void *parser_oom(struct parser *p)
 {
 	if (!p->failed) {
 		p->failed = true;
@@ -94,49 +94,49 @@ void *oom(struct parser *p)
 	return NULL;
 }
 
-bool accept_p(struct parser *p, const char *s)
+bool parser_accept_punct(struct parser *p, const char *s)
 {
-	if (is_punct(p, 0, s)) {
+	if (parser_is_punct(p, 0, s)) {
 		p->i++;
 		return true;
 	}
 	return false;
 }
 
-bool accept_kw(struct parser *p, const char *kw)
+bool parser_accept_kw(struct parser *p, const char *kw)
 {
-	if (is_kw(p, 0, kw)) {
+	if (parser_is_kw(p, 0, kw)) {
 		p->i++;
 		return true;
 	}
 	return false;
 }
 
-bool expect(struct parser *p, const char *s)
+bool parser_expect(struct parser *p, const char *s)
 {
 	char what[32];
 
-	if (accept_p(p, s))
+	if (parser_accept_punct(p, s))
 		return true;
 	snprintf(what, sizeof what, "'%s'", s);
-	fail(p, what);
+	parser_fail(p, what);
 	return false;
 }
 
-bool expect_kw(struct parser *p, const char *kw)
+bool parser_expect_kw(struct parser *p, const char *kw)
 {
-	if (accept_kw(p, kw))
+	if (parser_accept_kw(p, kw))
 		return true;
-	fail(p, kw);
+	parser_fail(p, kw);
 	return false;
 }
 
-struct ast *node(struct parser *p, uint16_t kind)
+struct ast *parser_node(struct parser *p, uint16_t kind)
 {
 	struct ast *a = ast_arena_alloc(&p->st->arena, sizeof *a);
 
 	if (a == NULL)
-		return oom(p);
+		return parser_oom(p);
 	a->kind = kind;
 	a->pos = TOK(p)->pos;
 	a->slot = a->slot2 = -1;
@@ -144,7 +144,7 @@ struct ast *node(struct parser *p, uint16_t kind)
 	return a;
 }
 
-bool add(struct parser *p, struct ast *parent, struct ast *kid)
+bool parser_add(struct parser *p, struct ast *parent, struct ast *kid)
 {
 	if (kid == NULL && p->failed)
 		return false;
@@ -153,7 +153,7 @@ bool add(struct parser *p, struct ast *parent, struct ast *kid)
 		struct ast **k = ast_arena_alloc(&p->st->arena, cap * sizeof *k);
 
 		if (k == NULL) {
-			oom(p);
+			parser_oom(p);
 			return false;
 		}
 		if (parent->n)
@@ -165,17 +165,17 @@ bool add(struct parser *p, struct ast *parent, struct ast *kid)
 }
 
 /* item (, item)*: each added to owner. */
-bool comma_list(struct parser *p, struct ast *owner,
+bool parser_comma_list(struct parser *p, struct ast *owner,
 		struct ast *(*item)(struct parser *p))
 {
 	do {
-		if (!add(p, owner, item(p)))
+		if (!parser_add(p, owner, item(p)))
 			return false;
-	} while (accept_p(p, ","));
+	} while (parser_accept_punct(p, ","));
 	return true;
 }
 
-void set_end(struct parser *p, struct ast *a)
+void parser_set_end(struct parser *p, struct ast *a)
 {
 	const struct lex_tok *t = &p->lx.toks[p->i ? p->i - 1 : 0];
 
@@ -183,20 +183,20 @@ void set_end(struct parser *p, struct ast *a)
 }
 
 /* Names: identifiers and `quoted` ones. */
-const char *symbol(struct parser *p, const char *expected)
+const char *parser_symbol(struct parser *p, const char *expected)
 {
 	const struct lex_tok *t = TOK(p);
 	char *s;
 
 	if (t->kind == LEX_IDENT) {
-		s = ast_arena_strndup(&p->st->arena, tok_text(p, t), t->len);
+		s = ast_arena_strndup(&p->st->arena, parser_tok_text(p, t), t->len);
 	} else if (t->kind == LEX_QIDENT) {
-		const char *q = tok_text(p, t) + 1;
+		const char *q = parser_tok_text(p, t) + 1;
 		size_t o = 0;
 
 		s = ast_arena_alloc(&p->st->arena, t->len);
 		if (s == NULL)
-			return oom(p);
+			return parser_oom(p);
 		for (size_t i = 0; i + 2 < t->len; i++) {
 			s[o++] = q[i];
 			if (q[i] == '`')
@@ -204,27 +204,27 @@ const char *symbol(struct parser *p, const char *expected)
 		}
 		s[o] = 0;
 	} else {
-		return fail(p, expected);
+		return parser_fail(p, expected);
 	}
 	if (s == NULL)
-		return oom(p);
+		return parser_oom(p);
 	p->i++;
 	return s;
 }
 
-bool is_symbol(struct parser *p, size_t k)
+bool parser_is_symbol(struct parser *p, size_t k)
 {
 	uint8_t kind = TOKAT(p, k)->kind;
 
 	return kind == LEX_IDENT || kind == LEX_QIDENT;
 }
 
-struct ast *name_node(struct parser *p, const char *expected)
+struct ast *parser_name_node(struct parser *p, const char *expected)
 {
-	struct ast *a = node(p, AST_NAME);
+	struct ast *a = parser_node(p, AST_NAME);
 
 	if (a != NULL)
-		a->name = symbol(p, expected);
+		a->name = parser_symbol(p, expected);
 	return a && a->name ? a : NULL;
 }
 
@@ -239,7 +239,7 @@ static bool own_literal(struct parser *p, struct ast *a)
 		struct ast **l = realloc(st->lits, cap * sizeof *l);
 
 		if (l == NULL) {
-			oom(p);
+			parser_oom(p);
 			return false;
 		}
 		st->lits = l;
@@ -249,10 +249,10 @@ static bool own_literal(struct parser *p, struct ast *a)
 	return true;
 }
 
-struct ast *string_lit(struct parser *p)
+struct ast *parser_string_lit(struct parser *p)
 {
 	const struct lex_tok *t = TOK(p);
-	struct ast *a = node(p, AST_LIT);
+	struct ast *a = parser_node(p, AST_LIT);
 	size_t bad, n;
 	char *buf;
 
@@ -260,8 +260,8 @@ struct ast *string_lit(struct parser *p)
 		return NULL;
 	buf = malloc(t->len);
 	if (buf == NULL)
-		return oom(p);
-	n = lex_unescape(tok_text(p, t) + 1, t->len - 2, buf, &bad);
+		return parser_oom(p);
+	n = lex_unescape(parser_tok_text(p, t) + 1, t->len - 2, buf, &bad);
 	if (n == SIZE_MAX) {
 		free(buf);
 		p->failed = true;
@@ -273,7 +273,7 @@ struct ast *string_lit(struct parser *p)
 	}
 	if (graft_value_string(&a->v, buf, n) != GRAFT_OK) {
 		free(buf);
-		return oom(p);
+		return parser_oom(p);
 	}
 	free(buf);
 	if (!own_literal(p, a)) {
@@ -284,10 +284,10 @@ struct ast *string_lit(struct parser *p)
 	return a;
 }
 
-struct ast *number_lit(struct parser *p, bool negate)
+struct ast *parser_number_lit(struct parser *p, bool negate)
 {
 	const struct lex_tok *t = TOK(p);
-	struct ast *a = node(p, AST_LIT);
+	struct ast *a = parser_node(p, AST_LIT);
 	char *buf;
 	size_t o = 0;
 
@@ -296,12 +296,12 @@ struct ast *number_lit(struct parser *p, bool negate)
 	/* the whole literal: long ones are exact up to double precision */
 	buf = ast_arena_alloc(&p->st->arena, t->len + 2);
 	if (buf == NULL)
-		return oom(p);
+		return parser_oom(p);
 	if (negate)
 		buf[o++] = '-';
 	for (size_t i = 0; i < t->len; i++)
-		if (tok_text(p, t)[i] != '_')
-			buf[o++] = tok_text(p, t)[i];
+		if (parser_tok_text(p, t)[i] != '_')
+			buf[o++] = parser_tok_text(p, t)[i];
 	buf[o] = 0;
 	errno = 0;
 	if (t->kind == LEX_FLOAT) {
@@ -315,13 +315,13 @@ struct ast *number_lit(struct parser *p, bool negate)
 					buf);
 			return NULL;
 		}
-	} else if (t->len == 2 && tok_text(p, t)[0] == '0' &&
-		   strchr("xXoO", tok_text(p, t)[1])) {
+	} else if (t->len == 2 && parser_tok_text(p, t)[0] == '0' &&
+		   strchr("xXoO", parser_tok_text(p, t)[1])) {
 		p->failed = true;
 		p->rv = GRAFT_EINVAL;
 		cypher_error_at(p->err, GRAFT_STATUS_SYNTAX_ERROR, p->st->text, t->pos,
 				"Invalid input '%.2s': a hexadecimal or octal integer needs digits",
-				tok_text(p, t));
+				parser_tok_text(p, t));
 		return NULL;
 	} else {
 		char *e;
@@ -363,21 +363,21 @@ static struct ast *statement(struct parser *p)
 {
 	struct ast *a;
 
-	if (is_kw(p, 0, "EXPLAIN") || is_kw(p, 0, "PROFILE")) {
-		a = node(p, AST_EXPLAIN);
+	if (parser_is_kw(p, 0, "EXPLAIN") || parser_is_kw(p, 0, "PROFILE")) {
+		a = parser_node(p, AST_EXPLAIN);
 		if (a == NULL)
 			return NULL;
-		if (is_kw(p, 0, "PROFILE"))
+		if (parser_is_kw(p, 0, "PROFILE"))
 			a->flags |= AST_F_PROFILE;
 		p->i++;
-		if (!add(p, a, statement_body(p)))
+		if (!parser_add(p, a, parser_statement_body(p)))
 			return NULL;
 		return a;
 	}
-	a = admin_statement(p);
+	a = parser_admin_statement(p);
 	if (a != NULL || p->failed)
 		return a;
-	return statement_body(p);
+	return parser_statement_body(p);
 }
 
 int cypher_parse(const char *query, size_t len, struct cypher_stmt **out,
@@ -416,9 +416,9 @@ int cypher_parse(const char *query, size_t len, struct cypher_stmt **out,
 		goto err;
 	}
 	st->root = statement(&p);
-	accept_p(&p, ";");
+	parser_accept_punct(&p, ";");
 	if (st->root != NULL && TOK(&p)->kind != LEX_END)
-		fail(&p, "the end of the query (one statement at a time)");
+		parser_fail(&p, "the end of the query (one statement at a time)");
 	if (p.failed || st->root == NULL) {
 		rv = p.rv ? p.rv : GRAFT_EINVAL;
 		goto err;

@@ -10,7 +10,7 @@
 
 static struct ast *admin_node(struct parser *p, uint16_t op)
 {
-	struct ast *a = node(p, AST_ADMIN);
+	struct ast *a = parser_node(p, AST_ADMIN);
 
 	if (a != NULL)
 		a->op = op;
@@ -19,7 +19,7 @@ static struct ast *admin_node(struct parser *p, uint16_t op)
 
 static bool if_not_exists(struct parser *p, struct ast *a)
 {
-	if (is_kw(p, 0, "IF") && is_kw(p, 1, "NOT") && is_kw(p, 2, "EXISTS")) {
+	if (parser_is_kw(p, 0, "IF") && parser_is_kw(p, 1, "NOT") && parser_is_kw(p, 2, "EXISTS")) {
 		p->i += 3;
 		a->flags |= AST_F_IF_EXISTS;
 		return true;
@@ -29,7 +29,7 @@ static bool if_not_exists(struct parser *p, struct ast *a)
 
 static bool if_exists(struct parser *p, struct ast *a)
 {
-	if (is_kw(p, 0, "IF") && is_kw(p, 1, "EXISTS")) {
+	if (parser_is_kw(p, 0, "IF") && parser_is_kw(p, 1, "EXISTS")) {
 		p->i += 2;
 		a->flags |= AST_F_IF_EXISTS;
 		return true;
@@ -40,9 +40,9 @@ static bool if_exists(struct parser *p, struct ast *a)
 /* An optional name before IF NOT EXISTS / FOR / ON. */
 static bool schema_name(struct parser *p, struct ast *a)
 {
-	if (is_symbol(p, 0) && !is_kw(p, 0, "FOR") && !is_kw(p, 0, "ON") &&
-	    !(is_kw(p, 0, "IF") && is_kw(p, 1, "NOT"))) {
-		a->name = symbol(p, "a name");
+	if (parser_is_symbol(p, 0) && !parser_is_kw(p, 0, "FOR") && !parser_is_kw(p, 0, "ON") &&
+	    !(parser_is_kw(p, 0, "IF") && parser_is_kw(p, 1, "NOT"))) {
+		a->name = parser_symbol(p, "a name");
 		return a->name != NULL;
 	}
 	return true;
@@ -53,46 +53,46 @@ static bool schema_target(struct parser *p, struct ast *a, bool constraint)
 {
 	const char *var, *var2;
 
-	if (accept_p(p, ":")) { /* 3.x: ON :Label(prop) */
-		if (!add(p, a, name_node(p, "a label")) || !expect(p, "(") ||
-		    !add(p, a, name_node(p, "a property key")))
+	if (parser_accept_punct(p, ":")) { /* 3.x: ON :Label(prop) */
+		if (!parser_add(p, a, parser_name_node(p, "a label")) || !parser_expect(p, "(") ||
+		    !parser_add(p, a, parser_name_node(p, "a property key")))
 			return false;
-		return expect(p, ")");
+		return parser_expect(p, ")");
 	}
-	if (!expect(p, "("))
+	if (!parser_expect(p, "("))
 		return false;
-	if (is_punct(p, 0, ")")) { /* FOR ()-[r:T]-() */
-		fail(p, "a node pattern (relationship property indexes and constraints are not supported yet; see docs/cypher.md)");
+	if (parser_is_punct(p, 0, ")")) { /* FOR ()-[r:T]-() */
+		parser_fail(p, "a node pattern (relationship property indexes and constraints are not supported yet; see docs/cypher.md)");
 		return false;
 	}
-	var = symbol(p, "a variable");
-	if (var == NULL || !expect(p, ":") ||
-	    !add(p, a, name_node(p, "a label")) || !expect(p, ")"))
+	var = parser_symbol(p, "a variable");
+	if (var == NULL || !parser_expect(p, ":") ||
+	    !parser_add(p, a, parser_name_node(p, "a label")) || !parser_expect(p, ")"))
 		return false;
 	if (constraint) {
-		if (!accept_kw(p, "REQUIRE") && !expect_kw(p, "ASSERT"))
+		if (!parser_accept_kw(p, "REQUIRE") && !parser_expect_kw(p, "ASSERT"))
 			return false;
-	} else if (!expect_kw(p, "ON")) {
+	} else if (!parser_expect_kw(p, "ON")) {
 		return false;
 	}
-	bool paren = accept_p(p, "(");
-	var2 = symbol(p, "the variable of the pattern");
+	bool paren = parser_accept_punct(p, "(");
+	var2 = parser_symbol(p, "the variable of the pattern");
 	if (var2 == NULL)
 		return false;
 	if (strcmp(var, var2) != 0) {
-		fail(p, "the variable declared in the pattern");
+		parser_fail(p, "the variable declared in the pattern");
 		return false;
 	}
-	if (!expect(p, ".") || !add(p, a, name_node(p, "a property key")))
+	if (!parser_expect(p, ".") || !parser_add(p, a, parser_name_node(p, "a property key")))
 		return false;
-	if (paren && !expect(p, ")"))
+	if (paren && !parser_expect(p, ")"))
 		return false;
 	if (constraint) {
-		if (!expect_kw(p, "IS"))
+		if (!parser_expect_kw(p, "IS"))
 			return false;
-		if (accept_kw(p, "NODE"))
-			expect_kw(p, "KEY");
-		else if (!expect_kw(p, "UNIQUE"))
+		if (parser_accept_kw(p, "NODE"))
+			parser_expect_kw(p, "KEY");
+		else if (!parser_expect_kw(p, "UNIQUE"))
 			return false;
 	}
 	return !p->failed;
@@ -105,14 +105,14 @@ static struct ast *create_schema(struct parser *p, bool constraint)
 
 	if (a == NULL)
 		return NULL;
-	if (!constraint && accept_kw(p, "INDEX") && accept_kw(p, "ON"))
+	if (!constraint && parser_accept_kw(p, "INDEX") && parser_accept_kw(p, "ON"))
 		return schema_target(p, a, false) ? a : NULL;
-	if (constraint && accept_kw(p, "CONSTRAINT") && accept_kw(p, "ON"))
+	if (constraint && parser_accept_kw(p, "CONSTRAINT") && parser_accept_kw(p, "ON"))
 		return schema_target(p, a, true) ? a : NULL;
 	if (!schema_name(p, a))
 		return NULL;
 	if_not_exists(p, a);
-	if (!accept_kw(p, "FOR") && !expect_kw(p, "ON"))
+	if (!parser_accept_kw(p, "FOR") && !parser_expect_kw(p, "ON"))
 		return NULL;
 	return schema_target(p, a, constraint) ? a : NULL;
 }
@@ -124,9 +124,9 @@ static struct ast *drop_schema(struct parser *p, bool constraint)
 
 	if (a == NULL)
 		return NULL;
-	if (accept_kw(p, "ON"))
+	if (parser_accept_kw(p, "ON"))
 		return schema_target(p, a, constraint) ? a : NULL;
-	a->name = symbol(p, "a name");
+	a->name = parser_symbol(p, "a name");
 	if (a->name == NULL)
 		return NULL;
 	if_exists(p, a);
@@ -137,10 +137,10 @@ static struct ast *drop_schema(struct parser *p, bool constraint)
 static struct ast *secret(struct parser *p)
 {
 	if (TOK(p)->kind == LEX_STRING)
-		return string_lit(p);
-	if (is_punct(p, 0, "$"))
-		return atom(p);
-	return fail(p, "a password string or parameter");
+		return parser_string_lit(p);
+	if (parser_is_punct(p, 0, "$"))
+		return parser_atom(p);
+	return parser_fail(p, "a password string or parameter");
 }
 
 /* [SET [PLAINTEXT|ENCRYPTED] PASSWORD x [CHANGE [NOT] REQUIRED]]
@@ -150,76 +150,76 @@ static bool user_settings(struct parser *p, struct ast *a)
 {
 	struct ast *pw = NULL;
 
-	while (accept_kw(p, "SET")) {
-		accept_kw(p, "PLAINTEXT");
-		if (accept_kw(p, "ENCRYPTED")) {
-			fail(p, "PASSWORD (encrypted passwords are not supported)");
+	while (parser_accept_kw(p, "SET")) {
+		parser_accept_kw(p, "PLAINTEXT");
+		if (parser_accept_kw(p, "ENCRYPTED")) {
+			parser_fail(p, "PASSWORD (encrypted passwords are not supported)");
 			return false;
 		}
-		if (accept_kw(p, "PASSWORD")) {
-			if (!is_kw(p, 0, "CHANGE")) {
+		if (parser_accept_kw(p, "PASSWORD")) {
+			if (!parser_is_kw(p, 0, "CHANGE")) {
 				pw = secret(p);
 				if (pw == NULL)
 					return false;
 			}
-			if (accept_kw(p, "CHANGE")) {
+			if (parser_accept_kw(p, "CHANGE")) {
 				a->flags |= AST_F_CHANGE_SET | AST_F_CHANGE_REQ;
-				if (accept_kw(p, "NOT"))
+				if (parser_accept_kw(p, "NOT"))
 					a->flags &= ~(uint32_t)AST_F_CHANGE_REQ;
-				if (!expect_kw(p, "REQUIRED"))
+				if (!parser_expect_kw(p, "REQUIRED"))
 					return false;
 			}
-		} else if (accept_kw(p, "STATUS")) {
-			if (accept_kw(p, "SUSPENDED"))
+		} else if (parser_accept_kw(p, "STATUS")) {
+			if (parser_accept_kw(p, "SUSPENDED"))
 				a->min = 1;
-			else if (expect_kw(p, "ACTIVE"))
+			else if (parser_expect_kw(p, "ACTIVE"))
 				a->min = 0;
 			else
 				return false;
-		} else if (accept_kw(p, "HOME")) {
-			if (!expect_kw(p, "DATABASE"))
+		} else if (parser_accept_kw(p, "HOME")) {
+			if (!parser_expect_kw(p, "DATABASE"))
 				return false;
-			a->name2 = symbol(p, "a database name");
+			a->name2 = parser_symbol(p, "a database name");
 			if (a->name2 == NULL)
 				return false;
 		} else {
-			fail(p, "PASSWORD, STATUS or HOME DATABASE");
+			parser_fail(p, "PASSWORD, STATUS or HOME DATABASE");
 			return false;
 		}
 	}
-	add(p, a, pw);
+	parser_add(p, a, pw);
 	return !p->failed;
 }
 
 static struct ast *create_user(struct parser *p, struct ast *a)
 {
 	a->op = ADM_CREATE_USER;
-	a->name = symbol(p, "a user name");
+	a->name = parser_symbol(p, "a user name");
 	if (a->name == NULL)
 		return NULL;
 	if_not_exists(p, a);
-	if (!is_kw(p, 0, "SET"))
-		return fail(p, "SET PASSWORD");
+	if (!parser_is_kw(p, 0, "SET"))
+		return parser_fail(p, "SET PASSWORD");
 	a->flags |= AST_F_CHANGE_REQ; /* Neo4j's default */
 	if (!user_settings(p, a))
 		return NULL;
 	if (a->kids[0] == NULL)
-		return fail(p, "SET PASSWORD with a password");
+		return parser_fail(p, "SET PASSWORD with a password");
 	return a;
 }
 
 static struct ast *name_list(struct parser *p, struct ast *owner,
 			     const char *what)
 {
-	struct ast *l = node(p, AST_LIST_OF);
+	struct ast *l = parser_node(p, AST_LIST_OF);
 
 	if (l == NULL)
 		return NULL;
 	do {
-		if (!add(p, l, name_node(p, what)))
+		if (!parser_add(p, l, parser_name_node(p, what)))
 			return NULL;
-	} while (accept_p(p, ","));
-	return add(p, owner, l) ? owner : NULL;
+	} while (parser_accept_punct(p, ","));
+	return parser_add(p, owner, l) ? owner : NULL;
 }
 
 static struct ast *grant_role(struct parser *p, uint16_t op)
@@ -228,11 +228,11 @@ static struct ast *grant_role(struct parser *p, uint16_t op)
 
 	if (a == NULL)
 		return NULL;
-	if (!accept_kw(p, "ROLES"))
+	if (!parser_accept_kw(p, "ROLES"))
 		p->i++; /* ROLE */
 	if (name_list(p, a, "a role name") == NULL)
 		return NULL;
-	if (op == ADM_GRANT_ROLE ? !expect_kw(p, "TO") : !expect_kw(p, "FROM"))
+	if (op == ADM_GRANT_ROLE ? !parser_expect_kw(p, "TO") : !parser_expect_kw(p, "FROM"))
 		return NULL;
 	return name_list(p, a, "a user name");
 }
@@ -246,15 +246,15 @@ static struct ast *privilege(struct parser *p)
 
 	if (a == NULL)
 		return NULL;
-	while (TOK(p)->kind != LEX_END && !is_kw(p, 0, "TO") &&
-	       !is_kw(p, 0, "FROM") && !is_punct(p, 0, ";"))
+	while (TOK(p)->kind != LEX_END && !parser_is_kw(p, 0, "TO") &&
+	       !parser_is_kw(p, 0, "FROM") && !parser_is_punct(p, 0, ";"))
 		p->i++;
-	if (!accept_kw(p, "TO") && !expect_kw(p, "FROM"))
+	if (!parser_accept_kw(p, "TO") && !parser_expect_kw(p, "FROM"))
 		return NULL;
 	a->name2 = ast_arena_strndup(&p->st->arena, p->st->text + start,
 				     TOK(p)->pos - start);
 	if (a->name2 == NULL)
-		return oom(p);
+		return parser_oom(p);
 	return name_list(p, a, "a role name");
 }
 
@@ -280,53 +280,53 @@ static struct ast *show(struct parser *p)
 	if (a == NULL)
 		return NULL;
 	/* qualifiers such as ALL, RANGE, BUILT IN, DEFAULT, HOME, CURRENT */
-	while (accept_kw(p, "ALL") || accept_kw(p, "RANGE") ||
-	       accept_kw(p, "BTREE") || accept_kw(p, "UNIQUE") ||
-	       accept_kw(p, "BUILT") || accept_kw(p, "IN") ||
-	       (is_kw(p, 1, "DEFINED") && accept_kw(p, "USER")) ||
-	       accept_kw(p, "DEFINED"))
+	while (parser_accept_kw(p, "ALL") || parser_accept_kw(p, "RANGE") ||
+	       parser_accept_kw(p, "BTREE") || parser_accept_kw(p, "UNIQUE") ||
+	       parser_accept_kw(p, "BUILT") || parser_accept_kw(p, "IN") ||
+	       (parser_is_kw(p, 1, "DEFINED") && parser_accept_kw(p, "USER")) ||
+	       parser_accept_kw(p, "DEFINED"))
 		;
-	if (accept_kw(p, "DEFAULT") || accept_kw(p, "HOME")) {
+	if (parser_accept_kw(p, "DEFAULT") || parser_accept_kw(p, "HOME")) {
 		a->name2 = "1"; /* only the default database */
 	}
-	if (accept_kw(p, "CURRENT")) {
+	if (parser_accept_kw(p, "CURRENT")) {
 		a->name = "USERS";
 		a->name2 = "current";
-		if (!expect_kw(p, "USER"))
+		if (!parser_expect_kw(p, "USER"))
 			return NULL;
 	}
 	for (size_t i = 0; a->name == NULL && show_kinds[i][0]; i++)
-		if (accept_kw(p, show_kinds[i][0]))
+		if (parser_accept_kw(p, show_kinds[i][0]))
 			a->name = show_kinds[i][1];
 	if (a->name == NULL)
-		return fail(p, "INDEXES, CONSTRAINTS, PROCEDURES, FUNCTIONS, TRANSACTIONS, DATABASES, USERS, ROLES, PRIVILEGES or SETTINGS");
-	filter = node(p, AST_LIST_OF); /* names or ids after the kind */
+		return parser_fail(p, "INDEXES, CONSTRAINTS, PROCEDURES, FUNCTIONS, TRANSACTIONS, DATABASES, USERS, ROLES, PRIVILEGES or SETTINGS");
+	filter = parser_node(p, AST_LIST_OF); /* names or ids after the kind */
 	if (filter == NULL)
 		return NULL;
-	while (TOK(p)->kind == LEX_STRING || is_punct(p, 0, "$") ||
-	       (is_symbol(p, 0) && !is_kw(p, 0, "YIELD") &&
-		!is_kw(p, 0, "WHERE") && !is_kw(p, 0, "RETURN"))) {
-		struct ast *k = TOK(p)->kind == LEX_STRING || is_punct(p, 0, "$")
+	while (TOK(p)->kind == LEX_STRING || parser_is_punct(p, 0, "$") ||
+	       (parser_is_symbol(p, 0) && !parser_is_kw(p, 0, "YIELD") &&
+		!parser_is_kw(p, 0, "WHERE") && !parser_is_kw(p, 0, "RETURN"))) {
+		struct ast *k = TOK(p)->kind == LEX_STRING || parser_is_punct(p, 0, "$")
 					? secret(p)
-					: name_node(p, "a name");
+					: parser_name_node(p, "a name");
 
-		if (!add(p, filter, k))
+		if (!parser_add(p, filter, k))
 			return NULL;
-		accept_p(p, ",");
+		parser_accept_punct(p, ",");
 	}
-	add(p, a, filter);
-	if (is_kw(p, 0, "YIELD")) {
-		if (!add(p, a, parse_projection(p, AST_WITH)))
+	parser_add(p, a, filter);
+	if (parser_is_kw(p, 0, "YIELD")) {
+		if (!parser_add(p, a, parse_projection(p, AST_WITH)))
 			return NULL;
 	} else {
-		add(p, a, NULL);
+		parser_add(p, a, NULL);
 	}
-	add(p, a, where_opt(p));
-	if (is_kw(p, 0, "RETURN")) {
-		if (!add(p, a, parse_projection(p, AST_RETURN)))
+	parser_add(p, a, parser_where_opt(p));
+	if (parser_is_kw(p, 0, "RETURN")) {
+		if (!parser_add(p, a, parse_projection(p, AST_RETURN)))
 			return NULL;
 	} else {
-		add(p, a, NULL);
+		parser_add(p, a, NULL);
 	}
 	return p->failed ? NULL : a;
 }
@@ -337,7 +337,7 @@ static struct ast *database_cmd(struct parser *p, uint16_t op)
 
 	if (a == NULL)
 		return NULL;
-	a->name = symbol(p, "a database name");
+	a->name = parser_symbol(p, "a database name");
 	if (a->name == NULL)
 		return NULL;
 	if (op == ADM_CREATE_DATABASE)
@@ -345,7 +345,7 @@ static struct ast *database_cmd(struct parser *p, uint16_t op)
 	else
 		if_exists(p, a);
 	/* options Neo4j takes that do not change a single server's answer */
-	while (TOK(p)->kind != LEX_END && !is_punct(p, 0, ";"))
+	while (TOK(p)->kind != LEX_END && !parser_is_punct(p, 0, ";"))
 		p->i++;
 	return a;
 }
@@ -355,44 +355,44 @@ static struct ast *create_admin(struct parser *p)
 	struct ast *a;
 	uint32_t flags = 0;
 
-	if (is_kw(p, 1, "OR") && is_kw(p, 2, "REPLACE")) {
+	if (parser_is_kw(p, 1, "OR") && parser_is_kw(p, 2, "REPLACE")) {
 		p->i += 3;
 		flags = AST_F_OR_REPLACE;
 	} else {
 		p->i++;
 	}
-	if (is_kw(p, 0, "INDEX") || is_kw(p, 0, "RANGE") ||
-	    is_kw(p, 0, "BTREE")) {
-		accept_kw(p, "RANGE");
-		accept_kw(p, "BTREE");
-		if (is_kw(p, 0, "INDEX") && is_kw(p, 1, "ON"))
+	if (parser_is_kw(p, 0, "INDEX") || parser_is_kw(p, 0, "RANGE") ||
+	    parser_is_kw(p, 0, "BTREE")) {
+		parser_accept_kw(p, "RANGE");
+		parser_accept_kw(p, "BTREE");
+		if (parser_is_kw(p, 0, "INDEX") && parser_is_kw(p, 1, "ON"))
 			return create_schema(p, false);
 		p->i++;
 		return create_schema(p, false);
 	}
-	if (is_kw(p, 0, "CONSTRAINT")) {
-		if (is_kw(p, 1, "ON"))
+	if (parser_is_kw(p, 0, "CONSTRAINT")) {
+		if (parser_is_kw(p, 1, "ON"))
 			return create_schema(p, true);
 		p->i++;
 		return create_schema(p, true);
 	}
-	if (accept_kw(p, "DATABASE"))
+	if (parser_accept_kw(p, "DATABASE"))
 		a = database_cmd(p, ADM_CREATE_DATABASE);
-	else if (accept_kw(p, "USER") && (a = admin_node(p, 0)) != NULL)
+	else if (parser_accept_kw(p, "USER") && (a = admin_node(p, 0)) != NULL)
 		a = create_user(p, a);
-	else if (accept_kw(p, "ROLE") &&
+	else if (parser_accept_kw(p, "ROLE") &&
 		 (a = admin_node(p, ADM_CREATE_ROLE)) != NULL) {
-		a->name = symbol(p, "a role name");
+		a->name = parser_symbol(p, "a role name");
 		if (a->name == NULL)
 			return NULL;
 		if_not_exists(p, a);
-		if (accept_kw(p, "AS")) {
-			if (!expect_kw(p, "COPY") || !expect_kw(p, "OF"))
+		if (parser_accept_kw(p, "AS")) {
+			if (!parser_expect_kw(p, "COPY") || !parser_expect_kw(p, "OF"))
 				return NULL;
-			a->name2 = symbol(p, "a role name");
+			a->name2 = parser_symbol(p, "a role name");
 		}
 	} else
-		return fail(p, "INDEX, CONSTRAINT, DATABASE, USER or ROLE");
+		return parser_fail(p, "INDEX, CONSTRAINT, DATABASE, USER or ROLE");
 	if (a)
 		a->flags |= flags;
 	return p->failed ? NULL : a;
@@ -403,19 +403,19 @@ static struct ast *drop_admin(struct parser *p)
 	struct ast *a;
 
 	p->i++;
-	if (accept_kw(p, "INDEX"))
+	if (parser_accept_kw(p, "INDEX"))
 		return drop_schema(p, false);
-	if (accept_kw(p, "CONSTRAINT"))
+	if (parser_accept_kw(p, "CONSTRAINT"))
 		return drop_schema(p, true);
-	if (accept_kw(p, "DATABASE"))
+	if (parser_accept_kw(p, "DATABASE"))
 		return database_cmd(p, ADM_DROP_DATABASE);
-	if (accept_kw(p, "USER"))
+	if (parser_accept_kw(p, "USER"))
 		a = admin_node(p, ADM_DROP_USER);
-	else if (accept_kw(p, "ROLE"))
+	else if (parser_accept_kw(p, "ROLE"))
 		a = admin_node(p, ADM_DROP_ROLE);
 	else
-		return fail(p, "INDEX, CONSTRAINT, DATABASE, USER or ROLE");
-	if (a == NULL || (a->name = symbol(p, "a name")) == NULL)
+		return parser_fail(p, "INDEX, CONSTRAINT, DATABASE, USER or ROLE");
+	if (a == NULL || (a->name = parser_symbol(p, "a name")) == NULL)
 		return NULL;
 	if_exists(p, a);
 	return a;
@@ -428,18 +428,18 @@ static struct ast *alter_admin(struct parser *p)
 	p->i++;
 	if (a == NULL)
 		return NULL;
-	if (accept_kw(p, "CURRENT")) {
+	if (parser_accept_kw(p, "CURRENT")) {
 		a->op = ADM_ALTER_CURRENT_USER;
-		if (!expect_kw(p, "USER") || !expect_kw(p, "SET") ||
-		    !expect_kw(p, "PASSWORD") || !expect_kw(p, "FROM") ||
-		    !add(p, a, secret(p)) || !expect_kw(p, "TO") ||
-		    !add(p, a, secret(p)))
+		if (!parser_expect_kw(p, "USER") || !parser_expect_kw(p, "SET") ||
+		    !parser_expect_kw(p, "PASSWORD") || !parser_expect_kw(p, "FROM") ||
+		    !parser_add(p, a, secret(p)) || !parser_expect_kw(p, "TO") ||
+		    !parser_add(p, a, secret(p)))
 			return NULL;
 		return a;
 	}
-	if (!expect_kw(p, "USER"))
+	if (!parser_expect_kw(p, "USER"))
 		return NULL;
-	a->name = symbol(p, "a user name");
+	a->name = parser_symbol(p, "a user name");
 	if (a->name == NULL)
 		return NULL;
 	if_exists(p, a);
@@ -451,52 +451,52 @@ static struct ast *terminate(struct parser *p)
 	struct ast *a = admin_node(p, ADM_TERMINATE_TX), *ids;
 
 	p->i++;
-	if (a == NULL || (!accept_kw(p, "TRANSACTIONS") &&
-			  !expect_kw(p, "TRANSACTION")))
+	if (a == NULL || (!parser_accept_kw(p, "TRANSACTIONS") &&
+			  !parser_expect_kw(p, "TRANSACTION")))
 		return NULL;
-	ids = node(p, AST_LIST_OF);
+	ids = parser_node(p, AST_LIST_OF);
 	if (ids == NULL)
 		return NULL;
-	if (!comma_list(p, ids, expr))
+	if (!parser_comma_list(p, ids, parser_expr))
 		return NULL;
-	return add(p, a, ids) ? a : NULL;
+	return parser_add(p, a, ids) ? a : NULL;
 }
 
 /* Returns NULL without failing when the statement is not administrative. */
-struct ast *admin_statement(struct parser *p)
+struct ast *parser_admin_statement(struct parser *p)
 {
-	if (is_kw(p, 0, "SHOW")) {
+	if (parser_is_kw(p, 0, "SHOW")) {
 		p->i++;
 		return show(p);
 	}
-	if (is_kw(p, 0, "CREATE") &&
-	    (is_kw(p, 1, "INDEX") || is_kw(p, 1, "CONSTRAINT") ||
-	     is_kw(p, 1, "RANGE") || is_kw(p, 1, "BTREE") ||
-	     is_kw(p, 1, "DATABASE") || is_kw(p, 1, "USER") ||
-	     is_kw(p, 1, "ROLE") || is_kw(p, 1, "OR")))
+	if (parser_is_kw(p, 0, "CREATE") &&
+	    (parser_is_kw(p, 1, "INDEX") || parser_is_kw(p, 1, "CONSTRAINT") ||
+	     parser_is_kw(p, 1, "RANGE") || parser_is_kw(p, 1, "BTREE") ||
+	     parser_is_kw(p, 1, "DATABASE") || parser_is_kw(p, 1, "USER") ||
+	     parser_is_kw(p, 1, "ROLE") || parser_is_kw(p, 1, "OR")))
 		return create_admin(p);
-	if (is_kw(p, 0, "DROP"))
+	if (parser_is_kw(p, 0, "DROP"))
 		return drop_admin(p);
-	if (is_kw(p, 0, "ALTER"))
+	if (parser_is_kw(p, 0, "ALTER"))
 		return alter_admin(p);
-	if ((is_kw(p, 0, "START") || is_kw(p, 0, "STOP")) &&
-	    is_kw(p, 1, "DATABASE")) {
-		uint16_t op = is_kw(p, 0, "START") ? ADM_START_DATABASE
+	if ((parser_is_kw(p, 0, "START") || parser_is_kw(p, 0, "STOP")) &&
+	    parser_is_kw(p, 1, "DATABASE")) {
+		uint16_t op = parser_is_kw(p, 0, "START") ? ADM_START_DATABASE
 						   : ADM_STOP_DATABASE;
 		p->i += 2;
 		return database_cmd(p, op);
 	}
-	if ((is_kw(p, 0, "GRANT") || is_kw(p, 0, "REVOKE")) &&
-	    (is_kw(p, 1, "ROLE") || is_kw(p, 1, "ROLES"))) {
-		uint16_t op = is_kw(p, 0, "GRANT") ? ADM_GRANT_ROLE
+	if ((parser_is_kw(p, 0, "GRANT") || parser_is_kw(p, 0, "REVOKE")) &&
+	    (parser_is_kw(p, 1, "ROLE") || parser_is_kw(p, 1, "ROLES"))) {
+		uint16_t op = parser_is_kw(p, 0, "GRANT") ? ADM_GRANT_ROLE
 						   : ADM_REVOKE_ROLE;
 		p->i++;
 		return grant_role(p, op);
 	}
-	if (is_kw(p, 0, "GRANT") || is_kw(p, 0, "DENY") ||
-	    is_kw(p, 0, "REVOKE"))
+	if (parser_is_kw(p, 0, "GRANT") || parser_is_kw(p, 0, "DENY") ||
+	    parser_is_kw(p, 0, "REVOKE"))
 		return privilege(p);
-	if (is_kw(p, 0, "TERMINATE"))
+	if (parser_is_kw(p, 0, "TERMINATE"))
 		return terminate(p);
 	return NULL;
 }

@@ -9,27 +9,27 @@
 
 /* Clauses --------------------------------------------------------------- */
 
-struct ast *where_opt(struct parser *p)
+struct ast *parser_where_opt(struct parser *p)
 {
-	if (!accept_kw(p, "WHERE"))
+	if (!parser_accept_kw(p, "WHERE"))
 		return NULL;
-	return expr(p);
+	return parser_expr(p);
 }
 
 static struct ast *clause(struct parser *p);
 
 static struct ast *projection_item(struct parser *p)
 {
-	struct ast *it = node(p, AST_ITEM), *e;
+	struct ast *it = parser_node(p, AST_ITEM), *e;
 
 	if (it == NULL)
 		return NULL;
-	e = expr(p);
-	if (!add(p, it, e))
+	e = parser_expr(p);
+	if (!parser_add(p, it, e))
 		return NULL;
-	set_end(p, it); /* the item's text, parentheses included */
-	if (accept_kw(p, "AS")) {
-		it->name = symbol(p, "an alias");
+	parser_set_end(p, it); /* the item's text, parentheses included */
+	if (parser_accept_kw(p, "AS")) {
+		it->name = parser_symbol(p, "an alias");
 		if (it->name == NULL)
 			return NULL;
 	}
@@ -38,73 +38,73 @@ static struct ast *projection_item(struct parser *p)
 
 static struct ast *order_by(struct parser *p)
 {
-	struct ast *a = node(p, AST_LIST_OF);
+	struct ast *a = parser_node(p, AST_LIST_OF);
 
-	if (a == NULL || !expect_kw(p, "BY"))
+	if (a == NULL || !parser_expect_kw(p, "BY"))
 		return NULL;
 	do {
-		struct ast *s = node(p, AST_SORT_ITEM);
+		struct ast *s = parser_node(p, AST_SORT_ITEM);
 
-		if (s == NULL || !add(p, s, expr(p)))
+		if (s == NULL || !parser_add(p, s, parser_expr(p)))
 			return NULL;
-		if (accept_kw(p, "DESC") || accept_kw(p, "DESCENDING"))
+		if (parser_accept_kw(p, "DESC") || parser_accept_kw(p, "DESCENDING"))
 			s->flags |= AST_F_DESC;
-		else if (!accept_kw(p, "ASC"))
-			accept_kw(p, "ASCENDING");
-		if (!add(p, a, s))
+		else if (!parser_accept_kw(p, "ASC"))
+			parser_accept_kw(p, "ASCENDING");
+		if (!parser_add(p, a, s))
 			return NULL;
-	} while (accept_p(p, ","));
+	} while (parser_accept_punct(p, ","));
 	return a;
 }
 
 /* WITH / RETURN: kids items, order, skip, limit, where (NULL when absent). */
 struct ast *parse_projection(struct parser *p, uint16_t kind)
 {
-	struct ast *a = node(p, kind), *items;
+	struct ast *a = parser_node(p, kind), *items;
 	struct ast *order = NULL, *skip = NULL, *limit = NULL, *where = NULL;
 
 	if (a == NULL)
 		return NULL;
 	p->i++;
-	if (accept_kw(p, "DISTINCT"))
+	if (parser_accept_kw(p, "DISTINCT"))
 		a->flags |= AST_F_DISTINCT;
-	items = node(p, AST_LIST_OF);
+	items = parser_node(p, AST_LIST_OF);
 	if (items == NULL)
 		return NULL;
-	if (accept_p(p, "*")) {
+	if (parser_accept_punct(p, "*")) {
 		a->flags |= AST_F_STAR;
-		if (!accept_p(p, ","))
+		if (!parser_accept_punct(p, ","))
 			goto tail;
 	}
-	if (!comma_list(p, items, projection_item))
+	if (!parser_comma_list(p, items, projection_item))
 		return NULL;
 tail:
-	if (accept_kw(p, "ORDER") && (order = order_by(p)) == NULL)
+	if (parser_accept_kw(p, "ORDER") && (order = order_by(p)) == NULL)
 		return NULL;
-	if (accept_kw(p, "SKIP") || accept_kw(p, "OFFSET")) {
+	if (parser_accept_kw(p, "SKIP") || parser_accept_kw(p, "OFFSET")) {
 		a->flags |= AST_F_HAS_SKIP;
-		if ((skip = expr(p)) == NULL)
+		if ((skip = parser_expr(p)) == NULL)
 			return NULL;
 	}
-	if (accept_kw(p, "LIMIT")) {
+	if (parser_accept_kw(p, "LIMIT")) {
 		a->flags |= AST_F_HAS_LIMIT;
-		if ((limit = expr(p)) == NULL)
+		if ((limit = parser_expr(p)) == NULL)
 			return NULL;
 	}
-	if (kind == AST_WITH && accept_kw(p, "WHERE") &&
-	    (where = expr(p)) == NULL)
+	if (kind == AST_WITH && parser_accept_kw(p, "WHERE") &&
+	    (where = parser_expr(p)) == NULL)
 		return NULL;
-	add(p, a, items);
-	add(p, a, order);
-	add(p, a, skip);
-	add(p, a, limit);
-	add(p, a, where);
+	parser_add(p, a, items);
+	parser_add(p, a, order);
+	parser_add(p, a, skip);
+	parser_add(p, a, limit);
+	parser_add(p, a, where);
 	return a;
 }
 
 static struct ast *set_item(struct parser *p)
 {
-	struct ast *target = postfix(p), *a;
+	struct ast *target = parser_postfix(p), *a;
 
 	if (target == NULL)
 		return NULL;
@@ -113,87 +113,87 @@ static struct ast *set_item(struct parser *p)
 		return target;
 	}
 	if (target->kind == AST_PROP) {
-		a = node(p, AST_SET_PROP);
-		if (a == NULL || !add(p, a, target) || !expect(p, "="))
+		a = parser_node(p, AST_SET_PROP);
+		if (a == NULL || !parser_add(p, a, target) || !parser_expect(p, "="))
 			return NULL;
 	} else if (target->kind == AST_VAR) {
-		a = node(p, AST_SET_ALL);
-		if (a == NULL || !add(p, a, target))
+		a = parser_node(p, AST_SET_ALL);
+		if (a == NULL || !parser_add(p, a, target))
 			return NULL;
-		if (accept_p(p, "+="))
+		if (parser_accept_punct(p, "+="))
 			a->flags |= AST_F_MERGE;
-		else if (!expect(p, "="))
+		else if (!parser_expect(p, "="))
 			return NULL;
 	} else {
-		return fail(p, "a property, a variable or labels to set");
+		return parser_fail(p, "a property, a variable or labels to set");
 	}
 	a->pos = target->pos;
-	return add(p, a, expr(p)) ? a : NULL;
+	return parser_add(p, a, parser_expr(p)) ? a : NULL;
 }
 
 static struct ast *set_clause(struct parser *p)
 {
-	struct ast *a = node(p, AST_SET);
+	struct ast *a = parser_node(p, AST_SET);
 
 	if (a == NULL)
 		return NULL;
-	if (!comma_list(p, a, set_item))
+	if (!parser_comma_list(p, a, set_item))
 		return NULL;
 	return a;
 }
 
 static struct ast *remove_clause(struct parser *p)
 {
-	struct ast *a = node(p, AST_REMOVE);
+	struct ast *a = parser_node(p, AST_REMOVE);
 
 	if (a == NULL)
 		return NULL;
 	p->i++;
 	do {
-		struct ast *t = postfix(p);
+		struct ast *t = parser_postfix(p);
 
 		if (t == NULL)
 			return NULL;
 		if (t->kind == AST_LABEL_TEST)
 			t->kind = AST_REMOVE_LABELS;
 		else if (t->kind == AST_PROP) {
-			struct ast *r = node(p, AST_REMOVE_PROP);
+			struct ast *r = parser_node(p, AST_REMOVE_PROP);
 
-			if (r == NULL || !add(p, r, t))
+			if (r == NULL || !parser_add(p, r, t))
 				return NULL;
 			r->pos = t->pos;
 			t = r;
 		} else {
-			return fail(p, "a property or labels to remove");
+			return parser_fail(p, "a property or labels to remove");
 		}
-		if (!add(p, a, t))
+		if (!parser_add(p, a, t))
 			return NULL;
-	} while (accept_p(p, ","));
+	} while (parser_accept_punct(p, ","));
 	return a;
 }
 
 static struct ast *merge_clause(struct parser *p)
 {
-	struct ast *a = node(p, AST_MERGE), *pat, *on_create = NULL,
+	struct ast *a = parser_node(p, AST_MERGE), *pat, *on_create = NULL,
 		   *on_match = NULL;
 
 	if (a == NULL)
 		return NULL;
 	p->i++;
-	pat = node(p, AST_PATTERN);
-	if (pat == NULL || !add(p, pat, path_pattern(p)) || !add(p, a, pat))
+	pat = parser_node(p, AST_PATTERN);
+	if (pat == NULL || !parser_add(p, pat, parser_path_pattern(p)) || !parser_add(p, a, pat))
 		return NULL;
-	while (is_kw(p, 0, "ON")) {
+	while (parser_is_kw(p, 0, "ON")) {
 		struct ast **slot;
 
 		p->i++;
-		if (accept_kw(p, "CREATE"))
+		if (parser_accept_kw(p, "CREATE"))
 			slot = &on_create;
-		else if (accept_kw(p, "MATCH"))
+		else if (parser_accept_kw(p, "MATCH"))
 			slot = &on_match;
 		else
-			return fail(p, "CREATE or MATCH after ON");
-		if (!expect_kw(p, "SET"))
+			return parser_fail(p, "CREATE or MATCH after ON");
+		if (!parser_expect_kw(p, "SET"))
 			return NULL;
 		struct ast *s = set_clause(p);
 		if (s == NULL)
@@ -202,47 +202,47 @@ static struct ast *merge_clause(struct parser *p)
 			*slot = s;
 		} else {
 			for (uint32_t i = 0; i < s->n; i++)
-				if (!add(p, *slot, s->kids[i]))
+				if (!parser_add(p, *slot, s->kids[i]))
 					return NULL;
 		}
 	}
-	add(p, a, on_create);
-	add(p, a, on_match);
+	parser_add(p, a, on_create);
+	parser_add(p, a, on_match);
 	return a;
 }
 
 static struct ast *delete_clause(struct parser *p)
 {
-	struct ast *a = node(p, AST_DELETE);
+	struct ast *a = parser_node(p, AST_DELETE);
 
 	if (a == NULL)
 		return NULL;
-	if (accept_kw(p, "DETACH"))
+	if (parser_accept_kw(p, "DETACH"))
 		a->flags |= AST_F_DETACH;
 	else
-		accept_kw(p, "NODETACH");
-	if (!expect_kw(p, "DELETE"))
+		parser_accept_kw(p, "NODETACH");
+	if (!parser_expect_kw(p, "DELETE"))
 		return NULL;
-	if (!comma_list(p, a, expr))
+	if (!parser_comma_list(p, a, parser_expr))
 		return NULL;
 	return a;
 }
 
 static struct ast *foreach_clause(struct parser *p)
 {
-	struct ast *a = keyword_paren(p, AST_FOREACH);
+	struct ast *a = parser_keyword_paren(p, AST_FOREACH);
 
 	if (a == NULL)
 		return NULL;
-	a->name = symbol(p, "a variable");
-	if (a->name == NULL || !expect_kw(p, "IN") || !add(p, a, expr(p)) ||
-	    !expect(p, "|"))
+	a->name = parser_symbol(p, "a variable");
+	if (a->name == NULL || !parser_expect_kw(p, "IN") || !parser_add(p, a, parser_expr(p)) ||
+	    !parser_expect(p, "|"))
 		return NULL;
 	do {
-		if (!add(p, a, clause(p)))
+		if (!parser_add(p, a, clause(p)))
 			return NULL;
-	} while (!is_punct(p, 0, ")") && TOK(p)->kind != LEX_END);
-	return expect(p, ")") ? a : NULL;
+	} while (!parser_is_punct(p, 0, ")") && TOK(p)->kind != LEX_END);
+	return parser_expect(p, ")") ? a : NULL;
 }
 
 static struct ast *procedure_name(struct parser *p, struct ast *a)
@@ -251,45 +251,45 @@ static struct ast *procedure_name(struct parser *p, struct ast *a)
 	size_t o = 0;
 
 	do {
-		const char *s = symbol(p, "a procedure name");
+		const char *s = parser_symbol(p, "a procedure name");
 
 		if (s == NULL)
 			return NULL;
 		o += (size_t)snprintf(name + o, sizeof name - o, "%s%s",
 				      o ? "." : "", s);
 		if (o >= sizeof name)
-			return fail(p, "a shorter procedure name");
-	} while (accept_p(p, "."));
+			return parser_fail(p, "a shorter procedure name");
+	} while (parser_accept_punct(p, "."));
 	a->name = ast_arena_strndup(&p->st->arena, name, o);
-	return a->name ? a : oom(p);
+	return a->name ? a : parser_oom(p);
 }
 
 static struct ast *yield_items(struct parser *p, struct ast *a)
 {
-	struct ast *items = node(p, AST_LIST_OF);
+	struct ast *items = parser_node(p, AST_LIST_OF);
 
 	if (items == NULL)
 		return NULL;
-	if (accept_p(p, "*")) {
+	if (parser_accept_punct(p, "*")) {
 		a->flags |= AST_F_STAR;
 		return items;
 	}
 	do {
-		struct ast *it = node(p, AST_ITEM), *v = node(p, AST_VAR);
+		struct ast *it = parser_node(p, AST_ITEM), *v = parser_node(p, AST_VAR);
 
 		if (it == NULL || v == NULL)
 			return NULL;
-		v->name = symbol(p, "a field to yield");
-		if (v->name == NULL || !add(p, it, v))
+		v->name = parser_symbol(p, "a field to yield");
+		if (v->name == NULL || !parser_add(p, it, v))
 			return NULL;
-		if (accept_kw(p, "AS")) {
-			it->name = symbol(p, "an alias");
+		if (parser_accept_kw(p, "AS")) {
+			it->name = parser_symbol(p, "an alias");
 			if (it->name == NULL)
 				return NULL;
 		}
-		if (!add(p, items, it))
+		if (!parser_add(p, items, it))
 			return NULL;
-	} while (accept_p(p, ","));
+	} while (parser_accept_punct(p, ","));
 	return items;
 }
 
@@ -298,64 +298,64 @@ static struct ast *call_clause(struct parser *p)
 	struct ast *a;
 
 	p->i++;
-	if (is_punct(p, 0, "{") || is_punct(p, 0, "(")) {
-		a = node(p, AST_SUBQUERY);
+	if (parser_is_punct(p, 0, "{") || parser_is_punct(p, 0, "(")) {
+		a = parser_node(p, AST_SUBQUERY);
 		if (a == NULL)
 			return NULL;
-		if (accept_p(p, "(")) {
+		if (parser_accept_punct(p, "(")) {
 			/* CALL (x, y) { ... }: importing variables */
-			struct ast *imports = node(p, AST_LIST_OF);
+			struct ast *imports = parser_node(p, AST_LIST_OF);
 
 			if (imports == NULL)
 				return NULL;
-			if (!accept_p(p, "*")) {
-				while (!is_punct(p, 0, ")")) {
-					if (!add(p, imports,
-						 name_node(p, "a variable")))
+			if (!parser_accept_punct(p, "*")) {
+				while (!parser_is_punct(p, 0, ")")) {
+					if (!parser_add(p, imports,
+						 parser_name_node(p, "a variable")))
 						return NULL;
-					if (!accept_p(p, ","))
+					if (!parser_accept_punct(p, ","))
 						break;
 				}
 			} else {
 				a->flags |= AST_F_STAR;
 			}
-			if (!expect(p, ")"))
+			if (!parser_expect(p, ")"))
 				return NULL;
 			a->flags |= AST_F_EXPLICIT_ARGS;
 			a->plan = imports;
 		}
-		if (!expect(p, "{") || !add(p, a, statement_body(p)) ||
-		    !expect(p, "}"))
+		if (!parser_expect(p, "{") || !parser_add(p, a, parser_statement_body(p)) ||
+		    !parser_expect(p, "}"))
 			return NULL;
-		if (is_kw(p, 0, "IN") && is_kw(p, 1, "TRANSACTIONS"))
-			return fail(p, "the end of CALL { } (IN TRANSACTIONS is not supported yet)");
+		if (parser_is_kw(p, 0, "IN") && parser_is_kw(p, 1, "TRANSACTIONS"))
+			return parser_fail(p, "the end of CALL { } (IN TRANSACTIONS is not supported yet)");
 		return a;
 	}
-	a = node(p, AST_CALL);
+	a = parser_node(p, AST_CALL);
 	if (a == NULL || procedure_name(p, a) == NULL)
 		return NULL;
-	if (accept_p(p, "(")) {
-		struct ast *args = node(p, AST_LIST_OF);
+	if (parser_accept_punct(p, "(")) {
+		struct ast *args = parser_node(p, AST_LIST_OF);
 
 		if (args == NULL)
 			return NULL;
-		if (!accept_p(p, ")")) {
-			if (!comma_list(p, args, expr))
+		if (!parser_accept_punct(p, ")")) {
+			if (!parser_comma_list(p, args, parser_expr))
 				return NULL;
-			if (!expect(p, ")"))
+			if (!parser_expect(p, ")"))
 				return NULL;
 		}
-		add(p, a, args);
+		parser_add(p, a, args);
 	} else {
-		add(p, a, NULL);
+		parser_add(p, a, NULL);
 	}
-	if (accept_kw(p, "YIELD")) {
-		if (!add(p, a, yield_items(p, a)))
+	if (parser_accept_kw(p, "YIELD")) {
+		if (!parser_add(p, a, yield_items(p, a)))
 			return NULL;
-		add(p, a, where_opt(p));
+		parser_add(p, a, parser_where_opt(p));
 	} else {
-		add(p, a, NULL);
-		add(p, a, NULL);
+		parser_add(p, a, NULL);
+		parser_add(p, a, NULL);
 	}
 	return p->failed ? NULL : a;
 }
@@ -364,70 +364,70 @@ static struct ast *clause(struct parser *p)
 {
 	struct ast *a;
 
-	if (!enter(p))
+	if (!parser_enter(p))
 		return NULL;
-	if (is_kw(p, 0, "MATCH") || is_kw(p, 0, "OPTIONAL")) {
-		a = node(p, AST_MATCH);
-		if (a && accept_kw(p, "OPTIONAL"))
+	if (parser_is_kw(p, 0, "MATCH") || parser_is_kw(p, 0, "OPTIONAL")) {
+		a = parser_node(p, AST_MATCH);
+		if (a && parser_accept_kw(p, "OPTIONAL"))
 			a->flags |= AST_F_OPTIONAL;
-		if (a && (!expect_kw(p, "MATCH") || !add(p, a, pattern(p))))
+		if (a && (!parser_expect_kw(p, "MATCH") || !parser_add(p, a, parser_pattern(p))))
 			a = NULL;
 		if (a)
-			add(p, a, where_opt(p));
-	} else if (is_kw(p, 0, "UNWIND")) {
-		a = node(p, AST_UNWIND);
+			parser_add(p, a, parser_where_opt(p));
+	} else if (parser_is_kw(p, 0, "UNWIND")) {
+		a = parser_node(p, AST_UNWIND);
 		p->i++;
-		if (a && (!add(p, a, expr(p)) || !expect_kw(p, "AS") ||
-			  (a->name = symbol(p, "a variable")) == NULL))
+		if (a && (!parser_add(p, a, parser_expr(p)) || !parser_expect_kw(p, "AS") ||
+			  (a->name = parser_symbol(p, "a variable")) == NULL))
 			a = NULL;
-	} else if (is_kw(p, 0, "WITH")) {
+	} else if (parser_is_kw(p, 0, "WITH")) {
 		a = parse_projection(p, AST_WITH);
-	} else if (is_kw(p, 0, "RETURN")) {
+	} else if (parser_is_kw(p, 0, "RETURN")) {
 		a = parse_projection(p, AST_RETURN);
-	} else if (is_kw(p, 0, "CREATE")) {
-		a = node(p, AST_CREATE);
+	} else if (parser_is_kw(p, 0, "CREATE")) {
+		a = parser_node(p, AST_CREATE);
 		p->i++;
-		if (a && !add(p, a, pattern(p)))
+		if (a && !parser_add(p, a, parser_pattern(p)))
 			a = NULL;
-	} else if (is_kw(p, 0, "MERGE")) {
+	} else if (parser_is_kw(p, 0, "MERGE")) {
 		a = merge_clause(p);
-	} else if (is_kw(p, 0, "SET")) {
+	} else if (parser_is_kw(p, 0, "SET")) {
 		p->i++;
 		a = set_clause(p);
-	} else if (is_kw(p, 0, "REMOVE")) {
+	} else if (parser_is_kw(p, 0, "REMOVE")) {
 		a = remove_clause(p);
-	} else if (is_kw(p, 0, "DELETE") || is_kw(p, 0, "DETACH") ||
-		   is_kw(p, 0, "NODETACH")) {
+	} else if (parser_is_kw(p, 0, "DELETE") || parser_is_kw(p, 0, "DETACH") ||
+		   parser_is_kw(p, 0, "NODETACH")) {
 		a = delete_clause(p);
-	} else if (is_kw(p, 0, "FOREACH")) {
+	} else if (parser_is_kw(p, 0, "FOREACH")) {
 		a = foreach_clause(p);
-	} else if (is_kw(p, 0, "CALL")) {
+	} else if (parser_is_kw(p, 0, "CALL")) {
 		a = call_clause(p);
-	} else if (is_kw(p, 0, "USE")) {
-		a = node(p, AST_USE);
+	} else if (parser_is_kw(p, 0, "USE")) {
+		a = parser_node(p, AST_USE);
 		p->i++;
 		if (a) {
 			char name[256];
 			size_t o = 0;
 
 			do {
-				const char *s = symbol(p, "a database name");
+				const char *s = parser_symbol(p, "a database name");
 
 				if (s == NULL)
 					break;
 				o += (size_t)snprintf(name + o, sizeof name - o,
 						      "%s%s", o ? "." : "", s);
-			} while (o < sizeof name && accept_p(p, "."));
+			} while (o < sizeof name && parser_accept_punct(p, "."));
 			a->name = p->failed ? NULL
 					    : ast_arena_strndup(&p->st->arena,
 								name, o);
 			if (a->name == NULL)
 				a = NULL;
 		}
-	} else if (is_kw(p, 0, "LOAD")) {
-		a = fail(p, "a clause (LOAD CSV is not supported yet)");
+	} else if (parser_is_kw(p, 0, "LOAD")) {
+		a = parser_fail(p, "a clause (LOAD CSV is not supported yet)");
 	} else {
-		a = fail(p, "a clause: MATCH, OPTIONAL MATCH, WITH, RETURN, UNWIND, CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH, CALL or USE");
+		a = parser_fail(p, "a clause: MATCH, OPTIONAL MATCH, WITH, RETURN, UNWIND, CREATE, MERGE, SET, REMOVE, DELETE, DETACH DELETE, FOREACH, CALL or USE");
 	}
 	p->depth--;
 	return p->failed ? NULL : a;
@@ -435,45 +435,45 @@ static struct ast *clause(struct parser *p)
 
 static bool ends_single(struct parser *p)
 {
-	return TOK(p)->kind == LEX_END || is_punct(p, 0, ";") ||
-	       is_punct(p, 0, "}") || is_kw(p, 0, "UNION");
+	return TOK(p)->kind == LEX_END || parser_is_punct(p, 0, ";") ||
+	       parser_is_punct(p, 0, "}") || parser_is_kw(p, 0, "UNION");
 }
 
 static struct ast *single_query(struct parser *p)
 {
-	struct ast *a = node(p, AST_SINGLE);
+	struct ast *a = parser_node(p, AST_SINGLE);
 
 	if (a == NULL)
 		return NULL;
 	do {
-		if (!add(p, a, clause(p)))
+		if (!parser_add(p, a, clause(p)))
 			return NULL;
 	} while (!ends_single(p));
 	return a;
 }
 
-struct ast *statement_body(struct parser *p)
+struct ast *parser_statement_body(struct parser *p)
 {
 	struct ast *a = single_query(p);
 
-	if (!enter(p))
+	if (!parser_enter(p))
 		return NULL;
 	int kind = -1; /* UNION and UNION ALL do not mix */
 
-	while (a != NULL && is_kw(p, 0, "UNION")) {
+	while (a != NULL && parser_is_kw(p, 0, "UNION")) {
 		uint16_t flags = 0;
 
 		p->i++;
-		if (accept_kw(p, "ALL"))
+		if (parser_accept_kw(p, "ALL"))
 			flags = AST_F_ALL;
 		else
-			accept_kw(p, "DISTINCT");
+			parser_accept_kw(p, "DISTINCT");
 		if (kind >= 0 && kind != flags) {
 			p->depth--;
-			return fail(p, "the same kind of UNION throughout (UNION and UNION ALL cannot be mixed)");
+			return parser_fail(p, "the same kind of UNION throughout (UNION and UNION ALL cannot be mixed)");
 		}
 		kind = flags;
-		a = binary(p, AST_UNION, 0, a, single_query(p));
+		a = parser_binary(p, AST_UNION, 0, a, single_query(p));
 		if (a)
 			a->flags |= flags;
 	}

@@ -10,7 +10,7 @@
 
 #include "planner_int.h"
 
-int perr(struct planner *pl, enum graft_status status, uint32_t pos,
+int planner_fail(struct planner *pl, enum graft_status status, uint32_t pos,
 	 const char *fmt, ...)
 {
 	char msg[GRAFT_ERRMSG_SIZE];
@@ -26,7 +26,7 @@ int perr(struct planner *pl, enum graft_status status, uint32_t pos,
 	return -1;
 }
 
-void *poom(struct planner *pl)
+void *planner_oom(struct planner *pl)
 {
 	if (!pl->failed) {
 		pl->failed = true;
@@ -37,7 +37,7 @@ void *poom(struct planner *pl)
 	return NULL;
 }
 
-int32_t new_slot(struct planner *pl)
+int32_t planner_new_slot(struct planner *pl)
 {
 	return (int32_t)pl->plan->nslots++;
 }
@@ -74,7 +74,7 @@ int scope_add_k(struct planner *pl, struct scope *s, const char *name,
 		struct var *v = realloc(s->v, cap * sizeof *v);
 
 		if (v == NULL) {
-			poom(pl);
+			planner_oom(pl);
 			return -1;
 		}
 		s->v = v;
@@ -118,7 +118,7 @@ static int set_columns(struct planner *pl, struct ast *ret)
 	p->column_slots = ast_arena_alloc(&pl->st->arena,
 					  (items->n + 1) * sizeof *p->column_slots);
 	if (p->columns == NULL || p->column_slots == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		return -1;
 	}
 	for (uint32_t i = 0; i < items->n; i++) {
@@ -144,11 +144,11 @@ static struct op *plan_statement(struct planner *pl, struct ast *root,
 		pl->plan->admin = true;
 		pl->plan->schema = true;
 		op = op_admin(root);
-		return op ? op : poom(pl);
+		return op ? op : planner_oom(pl);
 	}
 	op = op_argument();
 	if (op == NULL)
-		return poom(pl);
+		return planner_oom(pl);
 	return plan_query(pl, root, op, sc, ret);
 }
 

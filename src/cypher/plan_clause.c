@@ -9,11 +9,11 @@
 
 /* Clauses ----------------------------------------------------------------- */
 
-struct op *wrap(struct planner *pl, struct op *made, struct op *input)
+struct op *planner_wrap(struct planner *pl, struct op *made, struct op *input)
 {
 	if (made == NULL) {
 		op_free_tree(input);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	return made;
 }
@@ -23,22 +23,22 @@ static struct op *plan_unwind(struct planner *pl, struct ast *c,
 {
 	int32_t slot;
 
-	if (resolve(pl, c->kids[0], sc, false) < 0) {
+	if (planner_resolve(pl, c->kids[0], sc, false) < 0) {
 		op_free_tree(op);
 		return NULL;
 	}
 	if (scope_find(sc, c->name) >= 0) {
 		op_free_tree(op);
-		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+		planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "Variable `%s` already declared", c->name);
 		return NULL;
 	}
-	slot = new_slot(pl);
+	slot = planner_new_slot(pl);
 	if (scope_add(pl, sc, c->name, slot) < 0) {
 		op_free_tree(op);
 		return NULL;
 	}
-	return wrap(pl, op_unwind(op, c->kids[0], slot), op);
+	return planner_wrap(pl, op_unwind(op, c->kids[0], slot), op);
 }
 
 static int check_create_rels(struct planner *pl, struct ast *pattern,
@@ -51,15 +51,15 @@ static int check_create_rels(struct planner *pl, struct ast *pattern,
 			struct ast *r = path->kids[i];
 
 			if (r->kids[0]->n != 1)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
 					    "Exactly one relationship type must be specified for %s. Did you forget to prefix your relationship type with a ':'?",
 					    merge ? "MERGE" : "CREATE");
 			if (r->flags & AST_F_VARLEN)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
 					    "Variable length relationships cannot be used in %s",
 					    merge ? "MERGE" : "CREATE");
 			if (!merge && r->op == AST_DIR_BOTH)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, r->pos,
 					    "Only directed relationships are supported in CREATE");
 		}
 	}
@@ -72,7 +72,7 @@ static int plain_labels(struct planner *pl, const struct ast *owner,
 {
 	for (uint32_t i = from; i < owner->n; i++)
 		if (owner->kids[i]->op != AST_LABEL_ALL)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, owner->kids[i]->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, owner->kids[i]->pos,
 				    "Label expressions (| and !) are not allowed where labels are written (`%s`)",
 				    owner->kids[i]->name);
 	return 0;
@@ -96,7 +96,7 @@ static int create_bound_alone(struct planner *pl, struct ast *pattern,
 		struct ast *path = pattern->kids[p], *np = path->kids[0];
 
 		if (path->n == 1 && np->name && scope_find(sc, np->name) >= 0)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, np->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, np->pos,
 				    "Variable `%s` already declared", np->name);
 	}
 	return 0;
@@ -108,13 +108,13 @@ static struct op *plan_create(struct planner *pl, struct ast *c,
 	if (create_bound_alone(pl, c->kids[0], sc) < 0 ||
 	    pattern_plain_labels(pl, c->kids[0]) < 0 ||
 	    check_create_rels(pl, c->kids[0], false) < 0 ||
-	    assign_slots(pl, c->kids[0], sc, true) < 0 ||
-	    resolve_pattern_props(pl, c->kids[0], sc) < 0) {
+	    planner_assign_slots(pl, c->kids[0], sc, true) < 0 ||
+	    planner_resolve_pattern_props(pl, c->kids[0], sc) < 0) {
 		op_free_tree(op);
 		return NULL;
 	}
 	pl->plan->writes = true;
-	return wrap(pl, op_write(op, c), op);
+	return planner_wrap(pl, op_write(op, c), op);
 }
 
 static int resolve_set_items(struct planner *pl, struct ast *set,
@@ -125,9 +125,9 @@ static int resolve_set_items(struct planner *pl, struct ast *set,
 
 		if (it->kind == AST_SET_LABELS || it->kind == AST_REMOVE_LABELS) {
 			if (plain_labels(pl, it, 1) < 0 ||
-			    resolve(pl, it->kids[0], sc, false) < 0)
+			    planner_resolve(pl, it->kids[0], sc, false) < 0)
 				return -1;
-		} else if (resolve_kids(pl, it, sc, false) < 0) {
+		} else if (planner_resolve_kids(pl, it, sc, false) < 0) {
 			return -1;
 		}
 	}
@@ -144,7 +144,7 @@ static int merge_bound(struct planner *pl, struct ast *path, struct scope *sc)
 		if (np->name == NULL || scope_find(sc, np->name) < 0)
 			continue;
 		if (path->n == 1 || np->kids[0]->n > 0 || np->kids[1] != NULL)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, np->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, np->pos,
 				    "Variable `%s` already declared: MERGE cannot %s a node that is already bound",
 				    np->name,
 				    path->n == 1 ? "merge" : "add labels or properties to");
@@ -166,7 +166,7 @@ static struct op *plan_merge(struct planner *pl, struct ast *c,
 	arg = op_argument();
 	if (arg == NULL) {
 		op_free_tree(op);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	match = plan_match(pl, c->kids[0], NULL, arg, sc, false);
 	if (match == NULL || resolve_set_items(pl, c->kids[1], sc) < 0 ||
@@ -180,7 +180,7 @@ static struct op *plan_merge(struct planner *pl, struct ast *c,
 	if (m == NULL) {
 		op_free_tree(match);
 		op_free_tree(op);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	return m;
 }
@@ -192,11 +192,11 @@ static int delete_targets(struct planner *pl, struct ast *c)
 		struct ast *k = c->kids[i];
 
 		if (k->kind == AST_LABEL_TEST)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 				    "Invalid DELETE: labels and relationship types are removed with REMOVE, not DELETE");
 		if (k->kind == AST_LIT || k->kind == AST_MAP ||
 		    k->kind == AST_BINOP)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 				    "Type mismatch: DELETE expects a Node, Relationship or Path");
 	}
 	return 0;
@@ -209,7 +209,7 @@ static struct op *plan_update(struct planner *pl, struct ast *c,
 		op_free_tree(op);
 		return NULL;
 	}
-	int rv = c->kind == AST_DELETE ? resolve_kids(pl, c, sc, false)
+	int rv = c->kind == AST_DELETE ? planner_resolve_kids(pl, c, sc, false)
 				       : resolve_set_items(pl, c, sc);
 
 	if (rv < 0) {
@@ -217,7 +217,7 @@ static struct op *plan_update(struct planner *pl, struct ast *c,
 		return NULL;
 	}
 	pl->plan->writes = true;
-	return wrap(pl, op_write(op, c), op);
+	return planner_wrap(pl, op_write(op, c), op);
 }
 
 static struct op *plan_clauses(struct planner *pl, struct ast *single,
@@ -231,17 +231,17 @@ static struct op *plan_foreach(struct planner *pl, struct ast *c,
 	struct op *arg, *body;
 	int32_t slot;
 
-	if (resolve(pl, c->kids[0], sc, false) < 0 ||
+	if (planner_resolve(pl, c->kids[0], sc, false) < 0 ||
 	    scope_copy(pl, &inner, sc) < 0) {
 		op_free_tree(op);
 		return NULL;
 	}
-	slot = new_slot(pl);
+	slot = planner_new_slot(pl);
 	arg = op_argument();
 	if (arg == NULL || scope_add(pl, &inner, c->name, slot) < 0) {
 		scope_free(&inner);
 		op_free_tree(op);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	for (uint32_t i = 1; i < c->n; i++) {
 		uint16_t k = c->kids[i]->kind;
@@ -251,7 +251,7 @@ static struct op *plan_foreach(struct planner *pl, struct ast *c,
 			scope_free(&inner);
 			op_free_tree(op);
 			op_free_tree(arg);
-			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->kids[i]->pos,
+			planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->kids[i]->pos,
 			     "Only updating clauses (CREATE, MERGE, SET, REMOVE, DELETE, FOREACH) are allowed in FOREACH");
 			return NULL;
 		}
@@ -267,7 +267,7 @@ static struct op *plan_foreach(struct planner *pl, struct ast *c,
 	if (f == NULL) {
 		op_free_tree(body);
 		op_free_tree(op);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	return f;
 }
@@ -287,7 +287,7 @@ static int import_scope(struct planner *pl, struct ast *c,
 			int32_t s = scope_find(sc, imports->kids[i]->name);
 
 			if (s < 0)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, imports->kids[i]->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, imports->kids[i]->pos,
 					    "Variable `%s` not defined",
 					    imports->kids[i]->name);
 			if (scope_add_k(pl, inner, imports->kids[i]->name, s,
@@ -313,7 +313,7 @@ static struct op *plan_subquery(struct planner *pl, struct ast *c,
 	if (arg == NULL || import_scope(pl, c, sc, &inner) < 0) {
 		op_free_tree(op);
 		op_free_tree(arg);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	body = plan_query(pl, c->kids[0], arg, &inner, &ret);
 	if (body == NULL) {
@@ -329,7 +329,7 @@ static struct op *plan_subquery(struct planner *pl, struct ast *c,
 			    !(items->kids[i]->kids[0]->kind == AST_VAR &&
 			      strcmp(items->kids[i]->kids[0]->name,
 				     items->kids[i]->name) == 0)) {
-				perr(pl, GRAFT_STATUS_SYNTAX_ERROR, items->kids[i]->pos,
+				planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, items->kids[i]->pos,
 				     "Variable `%s` already declared in outer scope",
 				     items->kids[i]->name);
 				scope_free(&inner);
@@ -347,7 +347,7 @@ static struct op *plan_subquery(struct planner *pl, struct ast *c,
 	if (a == NULL) {
 		op_free_tree(body);
 		op_free_tree(op);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	return a;
 }
@@ -365,7 +365,7 @@ static bool updates_clause(uint16_t k)
 }
 
 /* A clause that writes, itself or in a subquery it runs. */
-bool writes(const struct ast *c)
+bool planner_writes(const struct ast *c)
 {
 	if (c == NULL)
 		return false;
@@ -375,14 +375,14 @@ bool writes(const struct ast *c)
 	    c->kind != AST_SINGLE)
 		return false;
 	for (uint32_t i = 0; i < c->n; i++)
-		if (writes(c->kids[i]))
+		if (planner_writes(c->kids[i]))
 			return true;
 	return false;
 }
 
 static struct op *eager(struct planner *pl, struct op *op)
 {
-	return wrap(pl, op_eager(op), op);
+	return planner_wrap(pl, op_eager(op), op);
 }
 
 static struct op *plan_clause(struct planner *pl, struct ast *c, struct op *op,
@@ -418,7 +418,7 @@ static struct op *plan_clause(struct planner *pl, struct ast *c, struct op *op,
 		return plan_subquery(pl, c, op, sc);
 	default:
 		op_free_tree(op);
-		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+		planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "USE must be the first clause of a query");
 		return NULL;
 	}
@@ -445,28 +445,28 @@ static struct op *plan_clauses(struct planner *pl, struct ast *single,
 
 		if (c->kind == AST_RETURN && i + 1 < to) {
 			op_free_tree(op);
-			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+			planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			     "RETURN can only be used at the end of the query");
 			return NULL;
 		}
 		if (c->kind == AST_MATCH && i > from &&
 		    updates_clause(single->kids[i - 1]->kind)) {
 			op_free_tree(op);
-			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+			planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			     "WITH is required between an updating clause and MATCH");
 			return NULL;
 		}
 		/* reads after writes, and writes after reads, see a stable
 		 * world: the clause before finishes first */
 		if ((wrote && reads_clause(c->kind)) ||
-		    (read && writes(c) && c->kind != AST_FOREACH)) {
+		    (read && planner_writes(c) && c->kind != AST_FOREACH)) {
 			op = eager(pl, op);
 			wrote = read = false;
 			if (op == NULL)
 				return NULL;
 		}
 		op = plan_clause(pl, c, op, sc, from == 0 && to == 1, ret);
-		wrote |= writes(c);
+		wrote |= planner_writes(c);
 		read |= reads_clause(c->kind);
 	}
 	return op;
@@ -483,7 +483,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 		if (pl->plan->use_db && strcmp(pl->plan->use_db,
 					       single->kids[0]->name) != 0) {
 			op_free_tree(input);
-			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, single->kids[0]->pos,
+			planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, single->kids[0]->pos,
 			     "Multiple USE clauses name different databases; one statement runs against one database (`%s`)",
 			     single->kids[0]->name);
 			return NULL;
@@ -492,7 +492,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 		from = 1;
 		if (single->n == 1) {
 			op_free_tree(input);
-			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, single->kids[0]->pos,
+			planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, single->kids[0]->pos,
 			     "USE must be followed by a query");
 			return NULL;
 		}
@@ -501,7 +501,7 @@ static struct op *plan_single(struct planner *pl, struct ast *single,
 	if (pl->qdepth == 1 && (last->kind == AST_MATCH || last->kind == AST_WITH ||
 			    last->kind == AST_UNWIND)) {
 		op_free_tree(input);
-		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, last->pos,
+		planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, last->pos,
 		     "Query cannot conclude with %s (must be a RETURN clause, an update clause, a unit subquery call, or a procedure call with no YIELD)",
 		     clause_name(last->kind));
 		return NULL;
@@ -517,22 +517,22 @@ static int union_columns(struct planner *pl, struct ast *u, struct ast *ra,
 	uint32_t n = ia ? ia->n : 0;
 
 	if (ia == NULL || ib == NULL || ia->n != ib->n)
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, u->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, u->pos,
 			    "All sub queries in an UNION must have the same return column names");
 	*as = malloc((n + 1) * sizeof **as);
 	*bs = malloc((n + 1) * sizeof **bs);
 	*outs = malloc((n + 1) * sizeof **outs);
 	if (*as == NULL || *bs == NULL || *outs == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		return -1;
 	}
 	for (uint32_t i = 0; i < n; i++) {
 		if (strcmp(ia->kids[i]->name, ib->kids[i]->name) != 0)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, u->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, u->pos,
 				    "All sub queries in an UNION must have the same return column names");
 		(*as)[i] = ia->kids[i]->slot;
 		(*bs)[i] = ib->kids[i]->slot;
-		(*outs)[i] = new_slot(pl);
+		(*outs)[i] = planner_new_slot(pl);
 	}
 	return 0;
 }
@@ -589,7 +589,7 @@ static struct op *plan_union(struct planner *pl, struct ast *q,
 			  r->kids[0]->kids[i]->slot);
 	goto out;
 oom:
-	poom(pl);
+	planner_oom(pl);
 out:
 	op_free_tree(input);
 	op_free_tree(arg);

@@ -10,11 +10,11 @@
 
 /* Expressions ------------------------------------------------------------ */
 
-int resolve_kids(struct planner *pl, struct ast *e, struct scope *sc,
+int planner_resolve_kids(struct planner *pl, struct ast *e, struct scope *sc,
 		 bool allow_agg)
 {
 	for (uint32_t i = 0; i < e->n; i++)
-		if (e->kids[i] && resolve(pl, e->kids[i], sc, allow_agg) < 0)
+		if (e->kids[i] && planner_resolve(pl, e->kids[i], sc, allow_agg) < 0)
 			return -1;
 	return 0;
 }
@@ -35,7 +35,7 @@ static int entity_arg(struct planner *pl, struct ast *f, struct scope *sc)
 		{"relationships", {K_NODE, K_REL, K_OTHER, 0}},
 		{"size", {K_PATH, K_NODE, K_REL, 0}},
 	};
-	uint8_t k = expr_kind(sc, f->kids[0]);
+	uint8_t k = planner_expr_kind(sc, f->kids[0]);
 
 	/* "a value" is certain only for a literal (a variable may hold a map) */
 	if (k == K_UNKNOWN || (k == K_OTHER && f->kids[0]->kind != AST_LIT))
@@ -45,9 +45,9 @@ static int entity_arg(struct planner *pl, struct ast *f, struct scope *sc)
 			continue;
 		for (size_t j = 0; j < 4; j++)
 			if (rules[i].bad[j] == k)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, f->kids[0]->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, f->kids[0]->pos,
 					    "Type mismatch: %s() does not accept %s",
-					    rules[i].fn, kind_name(k));
+					    rules[i].fn, planner_kind_name(k));
 	}
 	return 0;
 }
@@ -59,19 +59,19 @@ static int pattern_pred_names(struct planner *pl, struct ast *path,
 	for (uint32_t i = 0; i < path->n; i++)
 		if (path->kids[i]->name != NULL &&
 		    scope_find(sc, path->kids[i]->name) < 0)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, path->kids[i]->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, path->kids[i]->pos,
 				    "PatternExpressions are not allowed to introduce new variables: '%s'.",
 				    path->kids[i]->name);
 	return 0;
 }
 
 /* Neo4j 5: a pattern is a predicate, not a list of paths. */
-int pattern_as_value(struct planner *pl, const struct ast *e,
+int planner_pattern_as_value(struct planner *pl, const struct ast *e,
 		     const char *where)
 {
 	if (e == NULL || e->kind != AST_PATTERN_PRED)
 		return 0;
-	return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+	return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 		    "A pattern expression should only be used in order to test the existence of a pattern. It can not be used %s; use COUNT { } or a pattern comprehension instead.",
 		    where);
 }
@@ -85,7 +85,7 @@ static int resolve_function(struct planner *pl, struct ast *e,
 
 	if (ag != NULL) {
 		if (!allow_agg)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				    "Invalid use of aggregating function %s(...) in this context",
 				    e->name);
 		min = ag->min_args;
@@ -93,30 +93,30 @@ static int resolve_function(struct planner *pl, struct ast *e,
 		/* no aggregates inside aggregates */
 		for (uint32_t i = 0; i < e->n; i++)
 			if (ast_is_aggregate(e->kids[i]))
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->kids[i]->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->kids[i]->pos,
 					    "Can't use aggregate functions inside of aggregate functions.");
 		allow_agg = false;
 	} else {
 		f = cypher_func_lookup(e->name, strlen(e->name));
 		if (f == NULL)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				    "Unknown function '%s'", e->name);
 		e->plan = (void *)f;
 		min = f->min_args;
 		max = f->max_args;
 	}
 	for (uint32_t i = 0; i < e->n; i++)
-		if (pattern_as_value(pl, e->kids[i], "as a function argument") < 0)
+		if (planner_pattern_as_value(pl, e->kids[i], "as a function argument") < 0)
 			return -1;
 	if (e->n == 1 && entity_arg(pl, e, sc) < 0)
 		return -1;
 	if (e->n < min)
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "Insufficient parameters for function '%s'", e->name);
 	if (e->n > max)
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "Too many parameters for function '%s'", e->name);
-	return resolve_kids(pl, e, sc, allow_agg);
+	return planner_resolve_kids(pl, e, sc, allow_agg);
 }
 
 /* A comprehension-like scope: the variable gets a fresh slot. */
@@ -149,11 +149,11 @@ static int resolve_bound(struct planner *pl, struct ast *e, struct scope *sc,
 
 	if (scope_copy(pl, &inner, sc) < 0)
 		return -1;
-	*slot = new_slot(pl);
+	*slot = planner_new_slot(pl);
 	rv = scope_add_k(pl, &inner, name, *slot, element_kind(e->kids[0]));
 	for (uint32_t i = first; rv == 0 && i < e->n; i++)
 		if (e->kids[i])
-			rv = resolve(pl, e->kids[i], &inner, allow_agg);
+			rv = planner_resolve(pl, e->kids[i], &inner, allow_agg);
 	scope_free(&inner);
 	return rv;
 }
@@ -163,7 +163,7 @@ static struct subplan *subplan_new(struct planner *pl)
 	struct subplan *sp = ast_arena_alloc(&pl->st->arena, sizeof *sp);
 
 	if (sp == NULL)
-		return poom(pl);
+		return planner_oom(pl);
 	sp->slot = -1;
 	return sp;
 }
@@ -177,7 +177,7 @@ static int subplan_keep(struct planner *pl, struct subplan *sp)
 	if (subs == NULL) {
 		op_free_tree(sp->root);
 		sp->root = NULL;
-		poom(pl);
+		planner_oom(pl);
 		return -1;
 	}
 	p->subs = subs;
@@ -205,14 +205,14 @@ static int resolve_pattern_expr(struct planner *pl, struct ast *e,
 		pattern = ast_arena_alloc(&pl->st->arena, sizeof *pattern);
 		if (pattern == NULL) {
 			scope_free(&inner);
-			poom(pl);
+			planner_oom(pl);
 			return -1;
 		}
 		*pattern = wrap;
 		pattern->kids = ast_arena_alloc(&pl->st->arena, sizeof *one);
 		if (pattern->kids == NULL) {
 			scope_free(&inner);
-			poom(pl);
+			planner_oom(pl);
 			return -1;
 		}
 		pattern->kids[0] = one[0];
@@ -225,11 +225,11 @@ static int resolve_pattern_expr(struct planner *pl, struct ast *e,
 	}
 	arg = op_argument();
 	sp->root = arg ? plan_match(pl, pattern, where, arg, &inner, false)
-		       : poom(pl);
+		       : planner_oom(pl);
 	sp->proj = proj;
 	e->plan = sp;
 	if (sp->root == NULL || subplan_keep(pl, sp) < 0 ||
-	    (proj != NULL && resolve(pl, proj, &inner, false) < 0)) {
+	    (proj != NULL && planner_resolve(pl, proj, &inner, false) < 0)) {
 		scope_free(&inner);
 		return -1;
 	}
@@ -246,22 +246,22 @@ static int resolve_subquery(struct planner *pl, struct ast *e, struct scope *sc)
 
 	if (e->kids[0]->kind == AST_PATTERN && e->kind != AST_COLLECT_SUB)
 		return resolve_pattern_expr(pl, e, sc);
-	if (writes(e->kids[0]))
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+	if (planner_writes(e->kids[0]))
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "An EXISTS, COUNT or COLLECT subquery cannot contain an updating clause");
 	sp = subplan_new(pl);
 	if (sp == NULL || scope_copy(pl, &inner, sc) < 0)
 		return -1;
 	arg = op_argument();
 	sp->root = arg ? plan_query(pl, e->kids[0], arg, &inner, &ret)
-		       : poom(pl);
+		       : planner_oom(pl);
 	scope_free(&inner);
 	e->plan = sp;
 	if (sp->root == NULL || subplan_keep(pl, sp) < 0)
 		return -1;
 	if (e->kind == AST_COLLECT_SUB) {
 		if (ret == NULL || ret->kids[0]->n != 1)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				    "A COLLECT subquery must end with a RETURN clause returning exactly one column");
 		sp->slot = ret->kids[0]->kids[0]->slot;
 	}
@@ -286,7 +286,7 @@ static int boolean_operands(struct planner *pl, struct ast *e)
 		else if (k->kind == AST_LIT && k->v.type == GRAFT_VALUE_STRING)
 			t = "String";
 		if (t != NULL)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 				    "Type mismatch: expected Boolean but was %s",
 				    t);
 	}
@@ -306,9 +306,9 @@ static int arith_operands(struct planner *pl, struct ast *e, struct scope *sc)
 		if (v == NULL || (v->kind != K_STRING && v->kind != K_BOOL) ||
 		    (e->op == AST_OP_ADD && v->kind == K_STRING))
 			continue;
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 			    "Type mismatch: `%s` is a %s here; this operator needs numbers",
-			    k->name, kind_name(v->kind));
+			    k->name, planner_kind_name(v->kind));
 	}
 	return 0;
 }
@@ -318,26 +318,26 @@ static int in_operand(struct planner *pl, struct ast *k)
 {
 	if (k->kind == AST_MAP ||
 	    (k->kind == AST_LIT && k->v.type != GRAFT_VALUE_NULL))
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, k->pos,
 			    "Type mismatch: expected List<T> but was %s",
 			    k->kind == AST_MAP ? "Map" : "a single value");
 	return 0;
 }
 
-int resolve(struct planner *pl, struct ast *e, struct scope *sc,
+int planner_resolve(struct planner *pl, struct ast *e, struct scope *sc,
 	    bool allow_agg)
 {
 	int rv;
 
 	if (++pl->depth > CYPHER_MAX_DEPTH * 2) {
 		pl->depth--;
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 			    "The query nests too deeply");
 	}
 	switch (e->kind) {
 	case AST_VAR:
 		e->slot = scope_find(sc, e->name);
-		rv = e->slot < 0 ? perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+		rv = e->slot < 0 ? planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 					"Variable `%s` not defined", e->name)
 				 : 0;
 		break;
@@ -346,30 +346,30 @@ int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		break;
 	case AST_COUNT_STAR:
 		rv = allow_agg ? 0
-			       : perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+			       : planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 				      "Invalid use of aggregating function count(*) in this context");
 		break;
 	case AST_LIST_COMP:
 	case AST_QUANT:
-		rv = resolve(pl, e->kids[0], sc, allow_agg);
+		rv = planner_resolve(pl, e->kids[0], sc, allow_agg);
 		if (rv == 0)
 			rv = resolve_bound(pl, e, sc, 1, e->name, &e->slot,
 					   false);
 		break;
 	case AST_REDUCE:
-		rv = resolve(pl, e->kids[0], sc, allow_agg) < 0 ||
-				     resolve(pl, e->kids[1], sc, allow_agg) < 0
+		rv = planner_resolve(pl, e->kids[0], sc, allow_agg) < 0 ||
+				     planner_resolve(pl, e->kids[1], sc, allow_agg) < 0
 			     ? -1
 			     : 0;
 		if (rv == 0) {
 			struct scope inner = {0};
 
-			e->slot = new_slot(pl);
-			e->slot2 = new_slot(pl);
+			e->slot = planner_new_slot(pl);
+			e->slot2 = planner_new_slot(pl);
 			rv = scope_copy(pl, &inner, sc) < 0 ||
 					     scope_add(pl, &inner, e->name, e->slot) < 0 ||
 					     scope_add(pl, &inner, e->name2, e->slot2) < 0 ||
-					     resolve(pl, e->kids[2], &inner, false) < 0
+					     planner_resolve(pl, e->kids[2], &inner, false) < 0
 				     ? -1
 				     : 0;
 			scope_free(&inner);
@@ -391,27 +391,27 @@ int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 	case AST_MAP:
 		rv = 0;
 		for (uint32_t i = 0; rv == 0 && i < e->n; i++)
-			rv = resolve(pl, e->kids[i]->kids[0], sc, allow_agg);
+			rv = planner_resolve(pl, e->kids[i]->kids[0], sc, allow_agg);
 		break;
 	case AST_MAP_PROJ:
-		rv = resolve(pl, e->kids[0], sc, allow_agg);
+		rv = planner_resolve(pl, e->kids[0], sc, allow_agg);
 		for (uint32_t i = 1; rv == 0 && i < e->n; i++) {
 			struct ast *it = e->kids[i];
 
 			if (it->kind == AST_ITEM)
-				rv = resolve(pl, it->kids[0], sc, allow_agg);
+				rv = planner_resolve(pl, it->kids[0], sc, allow_agg);
 			else if (it->kind == AST_VAR)
-				rv = resolve(pl, it, sc, allow_agg);
+				rv = planner_resolve(pl, it, sc, allow_agg);
 		}
 		break;
 	case AST_LABEL_TEST:
-		rv = resolve(pl, e->kids[0], sc, allow_agg);
+		rv = planner_resolve(pl, e->kids[0], sc, allow_agg);
 		break;
 	case AST_BINOP:
 		rv = e->op == AST_OP_IN ? in_operand(pl, e->kids[1])
 					: arith_operands(pl, e, sc);
 		if (rv == 0)
-			rv = resolve_kids(pl, e, sc, allow_agg);
+			rv = planner_resolve_kids(pl, e, sc, allow_agg);
 		break;
 	case AST_AND:
 	case AST_OR:
@@ -419,7 +419,7 @@ int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 	case AST_NOT:
 		rv = boolean_operands(pl, e);
 		if (rv == 0)
-			rv = resolve_kids(pl, e, sc, allow_agg);
+			rv = planner_resolve_kids(pl, e, sc, allow_agg);
 		break;
 	case AST_LIT:
 	case AST_PARAM:
@@ -427,7 +427,7 @@ int resolve(struct planner *pl, struct ast *e, struct scope *sc,
 		rv = 0;
 		break;
 	default:
-		rv = resolve_kids(pl, e, sc, allow_agg);
+		rv = planner_resolve_kids(pl, e, sc, allow_agg);
 		break;
 	}
 	pl->depth--;

@@ -28,7 +28,7 @@ static struct match_step *step_add(struct planner *pl, struct steps *st,
 		struct match_step *p = realloc(st->s, cap * sizeof *p);
 
 		if (p == NULL)
-			return poom(pl);
+			return planner_oom(pl);
 		st->s = p;
 		st->cap = cap;
 	}
@@ -53,7 +53,7 @@ static int mark_bound(struct planner *pl, struct steps *st, int32_t slot)
 		bool *p = realloc(st->bound, len * sizeof *p);
 
 		if (p == NULL) {
-			poom(pl);
+			planner_oom(pl);
 			return -1;
 		}
 		memset(p + st->bound_len, 0,
@@ -73,7 +73,7 @@ static int rels_push(struct planner *pl, struct steps *st, int32_t slot)
 		int32_t *p = realloc(st->rels, cap * sizeof *p);
 
 		if (p == NULL) {
-			poom(pl);
+			planner_oom(pl);
 			return -1;
 		}
 		st->rels = p;
@@ -255,7 +255,7 @@ static int rel_step(struct planner *pl, struct steps *st, struct ast *rp,
 	/* bound by an earlier clause: follow it; twice in one MATCH: error */
 	s->rel_bound = rp->slot2 == 1;
 	if (is_bound(st, rp->slot) && !s->rel_bound)
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, rp->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, rp->pos,
 			    "Cannot use relationship variable `%s` twice in a pattern",
 			    rp->name);
 	if (rels_push(pl, st, rp->slot) < 0)
@@ -274,7 +274,7 @@ static int path_step(struct planner *pl, struct steps *st, struct ast *path)
 	s->node_slot = path->slot;
 	s->path = malloc(path->n * sizeof *s->path);
 	if (s->path == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		return -1;
 	}
 	s->npath = path->n;
@@ -310,7 +310,7 @@ static int path_steps(struct planner *pl, struct steps *st, struct ast *path,
 	return path->name ? path_step(pl, st, path) : 0;
 }
 
-const char *kind_name(uint8_t k)
+const char *planner_kind_name(uint8_t k)
 {
 	static const char *const names[] = {"Any", "Node", "Relationship",
 					    "List<Relationship>", "Path",
@@ -329,14 +329,14 @@ static int check_reuse(struct planner *pl, struct ast *el, bool rel,
 	if (v->kind == K_UNKNOWN || v->kind == want ||
 	    (v->kind == K_LIST && want == K_RELS))
 		return 0;
-	return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
+	return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
 		    "Type mismatch: `%s` defined with conflicting type %s (expected %s)",
-		    el->name, kind_name(v->kind), kind_name(want));
+		    el->name, planner_kind_name(v->kind), planner_kind_name(want));
 }
 
 /* Gives every element of the pattern a slot; names not in scope are new
  * and join it. slot2 = 1 marks elements bound before the clause. */
-int assign_slots(struct planner *pl, struct ast *pattern,
+int planner_assign_slots(struct planner *pl, struct ast *pattern,
 		 struct scope *sc, bool create)
 {
 	/* slots from here on are this clause's own */
@@ -357,17 +357,17 @@ int assign_slots(struct planner *pl, struct ast *pattern,
 				return -1;
 			if (!create && el->n > 1 && el->kids[1] != NULL &&
 			    el->kids[1]->kind == AST_PARAM)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->kids[1]->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, el->kids[1]->pos,
 					    "Parameter maps cannot be used in %s patterns (use a literal map instead, e.g. {id: $%s.id})",
 					    rel ? "MATCH or MERGE relationship" : "MATCH or MERGE node",
 					    el->kids[1]->name);
 			if (s >= 0 && create && rel)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
 					    "Can't create relationship `%s` because it is already declared",
 					    el->name);
 			if (s >= 0 && create && !rel &&
 			    (el->kids[0]->n > 0 || el->kids[1] != NULL))
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, el->pos,
 					    "Can't create node `%s` with labels or properties here. The variable is already declared in this context",
 					    el->name);
 			if (s < 0) {
@@ -375,7 +375,7 @@ int assign_slots(struct planner *pl, struct ast *pattern,
 					    : (el->flags & AST_F_VARLEN) ? K_RELS
 									 : K_REL;
 
-				s = new_slot(pl);
+				s = planner_new_slot(pl);
 				if (el->name &&
 				    scope_add_k(pl, sc, el->name, s, k) < 0)
 					return -1;
@@ -384,10 +384,10 @@ int assign_slots(struct planner *pl, struct ast *pattern,
 		}
 		if (path->name != NULL) {
 			if (scope_var(sc, path->name) != NULL)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, path->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, path->pos,
 					    "Variable `%s` already declared",
 					    path->name);
-			path->slot = new_slot(pl);
+			path->slot = planner_new_slot(pl);
 			if (scope_add_k(pl, sc, path->name, path->slot,
 					K_PATH) < 0)
 				return -1;
@@ -396,7 +396,7 @@ int assign_slots(struct planner *pl, struct ast *pattern,
 	return 0;
 }
 
-int resolve_pattern_props(struct planner *pl, struct ast *pattern,
+int planner_resolve_pattern_props(struct planner *pl, struct ast *pattern,
 			  struct scope *sc)
 {
 	for (uint32_t p = 0; p < pattern->n; p++) {
@@ -407,7 +407,7 @@ int resolve_pattern_props(struct planner *pl, struct ast *pattern,
 
 			for (uint32_t k = 1; k < el->n; k++)
 				if (el->kids[k] &&
-				    resolve(pl, el->kids[k], sc, false) < 0)
+				    planner_resolve(pl, el->kids[k], sc, false) < 0)
 					return -1;
 		}
 	}
@@ -427,12 +427,12 @@ static void steps_free(struct steps *st)
 static int entity_predicate(struct planner *pl, struct ast *where,
 			    struct scope *sc)
 {
-	uint8_t k = expr_kind(sc, where);
+	uint8_t k = planner_expr_kind(sc, where);
 
 	if (k == K_NODE || k == K_REL || k == K_PATH || k == K_RELS)
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, where->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, where->pos,
 			    "Type mismatch: expected Boolean but was %s",
-			    kind_name(k));
+			    planner_kind_name(k));
 	return 0;
 }
 
@@ -464,10 +464,10 @@ struct op *plan_match(struct planner *pl, struct ast *pattern,
 	for (uint32_t i = 0; i < sc->n; i++)
 		if (mark_bound(pl, &st, sc->v[i].slot) < 0)
 			goto err;
-	if (assign_slots(pl, pattern, sc, false) < 0 ||
-	    resolve_pattern_props(pl, pattern, sc) < 0 ||
+	if (planner_assign_slots(pl, pattern, sc, false) < 0 ||
+	    planner_resolve_pattern_props(pl, pattern, sc) < 0 ||
 	    (where && (entity_predicate(pl, where, sc) < 0 ||
-		       resolve(pl, where, sc, false) < 0)) ||
+		       planner_resolve(pl, where, sc, false) < 0)) ||
 	    bound_rels_unique(pl, &st, pattern) < 0)
 		goto err;
 	for (uint32_t p = 0; p < pattern->n; p++)
@@ -476,7 +476,7 @@ struct op *plan_match(struct planner *pl, struct ast *pattern,
 	nnew = pl->plan->nslots - (uint32_t)limit;
 	news = malloc((nnew + 1) * sizeof *news);
 	if (news == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		goto err;
 	}
 	for (uint32_t i = 0; i < nnew; i++)
@@ -486,7 +486,7 @@ struct op *plan_match(struct planner *pl, struct ast *pattern,
 	op = op_match(input, st.s, st.n, st.rels, where, optional, news, nnew);
 	if (op == NULL) {
 		free(news);
-		poom(pl);
+		planner_oom(pl);
 		goto err;
 	}
 	free(st.bound);

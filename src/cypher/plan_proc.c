@@ -15,13 +15,13 @@ static struct ast *synth(struct planner *pl, uint16_t kind, uint32_t nkids)
 	struct ast *a = ast_arena_alloc(&pl->st->arena, sizeof *a);
 
 	if (a == NULL)
-		return poom(pl);
+		return planner_oom(pl);
 	a->kind = kind;
 	a->slot = a->slot2 = -1;
 	if (nkids > 0) {
 		a->kids = ast_arena_alloc(&pl->st->arena, nkids * sizeof *a->kids);
 		if (a->kids == NULL)
-			return poom(pl);
+			return planner_oom(pl);
 	}
 	return a;
 }
@@ -76,7 +76,7 @@ static int literal_arg_type(struct planner *pl, const struct ast *a,
 			continue;
 		if (a->v.type == types[i].t1 || a->v.type == types[i].t2)
 			return 0;
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, a->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, a->pos,
 			    "Type mismatch: argument `%s` of the procedure expects %s",
 			    in->name, in->type);
 	}
@@ -92,12 +92,12 @@ static int proc_args(struct planner *pl, struct ast *c,
 	struct ast **args;
 
 	if (n != proc->ninputs)
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			    "Procedure call does not provide the required number of arguments: got %u, expected %u for %s",
 			    n, proc->ninputs, proc->name);
 	args = calloc(proc->ninputs + 1, sizeof *args);
 	if (args == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		return -1;
 	}
 	for (uint32_t i = 0; i < proc->ninputs; i++) {
@@ -106,7 +106,7 @@ static int proc_args(struct planner *pl, struct ast *c,
 		if (given && i < given->n) {
 			a = given->kids[i];
 			if (literal_arg_type(pl, a, &proc->inputs[i]) < 0 ||
-			    resolve(pl, a, sc, false) < 0) {
+			    planner_resolve(pl, a, sc, false) < 0) {
 				free(args);
 				return -1;
 			}
@@ -136,7 +136,7 @@ static int yield_fields(struct planner *pl, struct ast *c,
 	*slots = calloc(k + 1, sizeof **slots);
 	*names = ast_arena_alloc(&pl->st->arena, (k + 1) * sizeof **names);
 	if (*fields == NULL || *slots == NULL || *names == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		return -1;
 	}
 	for (uint32_t i = 0; i < k; i++) {
@@ -147,11 +147,11 @@ static int yield_fields(struct planner *pl, struct ast *c,
 		while (f < proc->noutputs && strcmp(proc->outputs[f].name, want))
 			f++;
 		if (f == proc->noutputs)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR,
 				    all ? c->pos : items->kids[i]->pos,
 				    "Unknown procedure output: `%s`", want);
 		(*fields)[i] = f;
-		(*slots)[i] = new_slot(pl);
+		(*slots)[i] = planner_new_slot(pl);
 		(*names)[i] = all || items->kids[i]->name == NULL
 				      ? want
 				      : items->kids[i]->name;
@@ -185,14 +185,14 @@ static struct op *plan_proc(struct planner *pl, struct ast *c,
 		goto fail;
 	}
 	if (c->kids[1] == NULL && !standalone && proc->noutputs > 0) {
-		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+		planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "Procedure call inside a query does not support naming results implicitly (name explicitly using `YIELD` instead): %s",
 		     proc->name);
 		goto fail;
 	}
 	if (!standalone && ((c->flags & AST_F_STAR) ||
 			    (c->kids[0] == NULL && proc->ninputs > 0))) {
-		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+		planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 		     "Procedure call inside a query must %s: %s",
 		     (c->flags & AST_F_STAR) ? "name the fields it yields (YIELD * is for standalone calls)"
 					     : "pass its arguments explicitly",
@@ -204,7 +204,7 @@ static struct op *plan_proc(struct planner *pl, struct ast *c,
 		goto fail;
 	for (uint32_t i = 0; i < n; i++) {
 		if (scope_find(sc, names[i]) >= 0) {
-			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
+			planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, c->pos,
 			     "Variable `%s` already declared", names[i]);
 			goto fail;
 		}
@@ -216,7 +216,7 @@ static struct op *plan_proc(struct planner *pl, struct ast *c,
 		goto fail;
 	p = op_procedure(op, proc, args, proc->ninputs, slots, fields, n);
 	if (p == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		goto fail;
 	}
 	if (strcmp(proc->mode, "WRITE") == 0)
@@ -226,14 +226,14 @@ static struct op *plan_proc(struct planner *pl, struct ast *c,
 	if (c->kids[2] != NULL) {
 		struct op *f;
 
-		if (resolve(pl, c->kids[2], sc, false) < 0) {
+		if (planner_resolve(pl, c->kids[2], sc, false) < 0) {
 			op_free_tree(p);
 			return NULL;
 		}
 		f = op_filter(p, c->kids[2]);
 		if (f == NULL) {
 			op_free_tree(p);
-			return poom(pl);
+			return planner_oom(pl);
 		}
 		p = f;
 	}
@@ -265,7 +265,7 @@ struct op *plan_show(struct planner *pl, struct ast *a,
 	struct op *op;
 
 	if (proc == NULL)
-		return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, a->pos,
+		return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, a->pos,
 			    "SHOW %s is not supported yet; see docs/cypher.md",
 			    a->name),
 		       NULL;
@@ -283,12 +283,12 @@ struct op *plan_show(struct planner *pl, struct ast *a,
 			if (lit == NULL ||
 			    graft_value_string(&lit->v, k->name,
 					       strlen(k->name)) != GRAFT_OK)
-				return poom(pl);
+				return planner_oom(pl);
 			pl->st->lits = realloc(pl->st->lits,
 					       (pl->st->nlits + 1) *
 						       sizeof *pl->st->lits);
 			if (pl->st->lits == NULL)
-				return poom(pl);
+				return planner_oom(pl);
 			pl->st->lits[pl->st->nlits++] = lit;
 			k = lit;
 		}
@@ -308,7 +308,7 @@ struct op *plan_show(struct planner *pl, struct ast *a,
 	call->pos = a->pos;
 	op = op_argument();
 	if (op == NULL)
-		return poom(pl);
+		return planner_oom(pl);
 	op = plan_proc(pl, call, proc, op, sc, true, ret);
 	if (op == NULL)
 		return NULL;
@@ -320,11 +320,11 @@ struct op *plan_show(struct planner *pl, struct ast *a,
 			*ret = a->kids[1];
 	}
 	if (op && a->kids[2] != NULL) {
-		if (resolve(pl, a->kids[2], sc, false) < 0) {
+		if (planner_resolve(pl, a->kids[2], sc, false) < 0) {
 			op_free_tree(op);
 			return NULL;
 		}
-		op = wrap(pl, op_filter(op, a->kids[2]), op);
+		op = planner_wrap(pl, op_filter(op, a->kids[2]), op);
 	}
 	if (op && a->kids[3] != NULL) {
 		op = plan_projection(pl, a->kids[3], op, sc);

@@ -97,7 +97,7 @@ static struct ast *as_item_ref(struct planner *pl, struct ast *e,
 			struct ast *v = ast_arena_alloc(&pl->st->arena, sizeof *v);
 
 			if (v == NULL)
-				return poom(pl);
+				return planner_oom(pl);
 			v->kind = AST_VAR;
 			v->name = it->name ? it->name : "";
 			v->slot = it->slot;
@@ -232,7 +232,7 @@ static struct op *aggregate(struct planner *pl, struct op *input,
 	for (uint32_t i = 0; i < items->n; i++)
 		if (ast_is_aggregate(items->kids[i]->kids[0]) &&
 		    !key_only(pl, items->kids[i]->kids[0], items, sc)) {
-			perr(pl, GRAFT_STATUS_SYNTAX_ERROR, items->kids[i]->kids[0]->pos,
+			planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, items->kids[i]->kids[0]->pos,
 			     "Aggregation column contains implicit grouping expressions; project the variables or properties it uses as their own columns (AmbiguousAggregationExpression)");
 			goto fail;
 		}
@@ -246,13 +246,13 @@ static struct op *aggregate(struct planner *pl, struct op *input,
 			keys[nkeys++] = e;
 	}
 	for (uint32_t i = 0; i < naggs; i++)
-		aggs[i]->slot = new_slot(pl);
+		aggs[i]->slot = planner_new_slot(pl);
 	struct op *op = op_aggregate(input, keys, NULL, nkeys, aggs, naggs,
 				     exprs, slots, items->n);
 	if (op != NULL)
 		return op;
 oom:
-	poom(pl);
+	planner_oom(pl);
 fail:
 	free(keys);
 	free(aggs);
@@ -280,7 +280,7 @@ static struct op *order_by(struct planner *pl, struct op *op, struct ast *order,
 				goto fail;
 		}
 		if (e->kind != AST_VAR || e->slot < 0)
-			if (resolve(pl, e, sc, false) < 0)
+			if (planner_resolve(pl, e, sc, false) < 0)
 				goto fail;
 		keys[i] = e;
 		desc[i] = (order->kids[i]->flags & AST_F_DESC) != 0;
@@ -289,7 +289,7 @@ static struct op *order_by(struct planner *pl, struct op *op, struct ast *order,
 	if (s != NULL)
 		return s;
 oom:
-	poom(pl);
+	planner_oom(pl);
 fail:
 	free(keys);
 	free(desc);
@@ -304,7 +304,7 @@ static int bad_bound(struct planner *pl, struct ast *e)
 		return 0;
 	if (e->v.type == GRAFT_VALUE_INT && e->v.u.i >= 0)
 		return 0;
-	return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
+	return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, e->pos,
 		    "Invalid input. '%.*s' is not a valid value. Must be a non-negative integer.",
 		    (int)(e->end > e->pos ? e->end - e->pos : 1),
 		    pl->st->text + e->pos);
@@ -320,20 +320,20 @@ static struct op *skip_limit(struct planner *pl, struct op *op,
 		op_free_tree(op);
 		return NULL;
 	}
-	if ((skip && resolve(pl, skip, &empty, false) < 0) ||
-	    (limit && resolve(pl, limit, &empty, false) < 0)) {
+	if ((skip && planner_resolve(pl, skip, &empty, false) < 0) ||
+	    (limit && planner_resolve(pl, limit, &empty, false) < 0)) {
 		op_free_tree(op);
 		return NULL;
 	}
 	s = op_skip_limit(op, skip, limit, pl->plan->writes);
 	if (s == NULL) {
 		op_free_tree(op);
-		return poom(pl);
+		return planner_oom(pl);
 	}
 	return s;
 }
 
-uint8_t expr_kind(const struct scope *sc, const struct ast *e)
+uint8_t planner_expr_kind(const struct scope *sc, const struct ast *e)
 {
 	const struct var *v;
 
@@ -371,24 +371,24 @@ static int project_items(struct planner *pl, struct ast *clause,
 	for (uint32_t i = 0; i < items->n; i++) {
 		struct ast *it = items->kids[i];
 
-		if (pattern_as_value(pl, it->kids[0], "as a projected value") < 0 ||
-		    resolve(pl, it->kids[0], sc, true) < 0)
+		if (planner_pattern_as_value(pl, it->kids[0], "as a projected value") < 0 ||
+		    planner_resolve(pl, it->kids[0], sc, true) < 0)
 			return -1;
 		*agg |= ast_is_aggregate(it->kids[0]);
 		if (clause->kind == AST_WITH && it->name == NULL &&
 		    it->kids[0]->kind != AST_VAR)
-			return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, it->kids[0]->pos,
+			return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, it->kids[0]->pos,
 				    "Expression in WITH must be aliased (use AS)");
 		it->name = item_name(pl, it);
 		for (uint32_t j = 0; j < i; j++)
 			if (strcmp(items->kids[j]->name, it->name) == 0)
-				return perr(pl, GRAFT_STATUS_SYNTAX_ERROR, it->pos,
+				return planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, it->pos,
 					    "Multiple result columns with the same name are not supported (`%s`)",
 					    it->name);
-		slots[i] = it->slot = new_slot(pl);
+		slots[i] = it->slot = planner_new_slot(pl);
 		exprs[i] = it->kids[0];
 		if (scope_add_k(pl, next, it->name, slots[i],
-				expr_kind(sc, it->kids[0])) < 0)
+				planner_expr_kind(sc, it->kids[0])) < 0)
 			return -1;
 	}
 	return 0;
@@ -411,7 +411,7 @@ static struct op *project_rows(struct planner *pl, struct op *op,
 		return p;
 	free(exprs);
 	free(slots);
-	poom(pl);
+	planner_oom(pl);
 	op_free_tree(op);
 	return NULL;
 }
@@ -433,7 +433,7 @@ static struct op *project_distinct(struct planner *pl, struct op *op,
 		return d;
 	free(ds);
 oom:
-	poom(pl);
+	planner_oom(pl);
 	op_free_tree(op);
 	return NULL;
 }
@@ -465,12 +465,12 @@ static struct op *with_where(struct planner *pl, struct ast *clause,
 	    (clause->kids[4] = rewrite_items(pl, clause->kids[4],
 					     clause->kids[0])) == NULL)
 		goto fail;
-	if (resolve(pl, clause->kids[4], visible, false) < 0)
+	if (planner_resolve(pl, clause->kids[4], visible, false) < 0)
 		goto fail;
 	f = op_filter(op, clause->kids[4]);
 	if (f != NULL)
 		return f;
-	poom(pl);
+	planner_oom(pl);
 fail:
 	op_free_tree(op);
 	return NULL;
@@ -487,19 +487,19 @@ struct op *plan_projection(struct planner *pl, struct ast *clause,
 
 	if ((clause->flags & AST_F_STAR) &&
 	    star_items(pl, clause, sc, &items) < 0) {
-		poom(pl);
+		planner_oom(pl);
 		goto fail;
 	}
 	clause->kids[0] = items;
 	if (items->n == 0 && clause->kind == AST_RETURN) {
-		perr(pl, GRAFT_STATUS_SYNTAX_ERROR, clause->pos,
+		planner_fail(pl, GRAFT_STATUS_SYNTAX_ERROR, clause->pos,
 		     "RETURN * is not allowed when there are no variables in scope");
 		goto fail;
 	}
 	slots = malloc((items->n + 1) * sizeof *slots);
 	exprs = malloc((items->n + 1) * sizeof *exprs);
 	if (slots == NULL || exprs == NULL) {
-		poom(pl);
+		planner_oom(pl);
 		goto fail_arrays;
 	}
 	if (project_items(pl, clause, sc, &next, slots, exprs, &agg) < 0)

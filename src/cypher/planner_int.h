@@ -35,10 +35,10 @@ struct planner {
 
 /* plan.c */
 /* Records a syntax/semantic error at pos (the first one wins); returns -1. */
-int perr(struct planner *pl, enum graft_status status, uint32_t pos,
+int planner_fail(struct planner *pl, enum graft_status status, uint32_t pos,
 	 const char *fmt, ...) __attribute__((format(printf, 4, 5)));
-void *poom(struct planner *pl);
-int32_t new_slot(struct planner *pl);
+void *planner_oom(struct planner *pl);
+int32_t planner_new_slot(struct planner *pl);
 int32_t scope_find(const struct scope *s, const char *name);
 const struct var *scope_var(const struct scope *s, const char *name);
 int scope_add(struct planner *pl, struct scope *s, const char *name,
@@ -50,25 +50,25 @@ int scope_copy(struct planner *pl, struct scope *dst,
 void scope_free(struct scope *s);
 
 /* plan_clause.c */
-struct op *wrap(struct planner *pl, struct op *made, struct op *input);
-bool writes(const struct ast *c);
+struct op *planner_wrap(struct planner *pl, struct op *made, struct op *input);
+bool planner_writes(const struct ast *c);
 struct op *plan_query(struct planner *pl, struct ast *q,
 		      struct op *input, struct scope *sc,
 		      struct ast **ret);
 
 /* plan_expr.c */
-int resolve_kids(struct planner *pl, struct ast *e, struct scope *sc,
+int planner_resolve_kids(struct planner *pl, struct ast *e, struct scope *sc,
 		 bool allow_agg);
-int pattern_as_value(struct planner *pl, const struct ast *e,
+int planner_pattern_as_value(struct planner *pl, const struct ast *e,
 		     const char *where);
-int resolve(struct planner *pl, struct ast *e, struct scope *sc,
+int planner_resolve(struct planner *pl, struct ast *e, struct scope *sc,
 	    bool allow_agg);
 
 /* plan_pattern.c */
-const char *kind_name(uint8_t k);
-int assign_slots(struct planner *pl, struct ast *pattern,
+const char *planner_kind_name(uint8_t k);
+int planner_assign_slots(struct planner *pl, struct ast *pattern,
 		 struct scope *sc, bool create);
-int resolve_pattern_props(struct planner *pl, struct ast *pattern,
+int planner_resolve_pattern_props(struct planner *pl, struct ast *pattern,
 			  struct scope *sc);
 struct op *plan_match(struct planner *pl, struct ast *pattern,
 		      struct ast *where, struct op *input,
@@ -81,7 +81,7 @@ struct op *plan_show(struct planner *pl, struct ast *a,
 		     struct scope *sc, struct ast **ret);
 
 /* plan_project.c */
-uint8_t expr_kind(const struct scope *sc, const struct ast *e);
+uint8_t planner_expr_kind(const struct scope *sc, const struct ast *e);
 struct op *plan_projection(struct planner *pl, struct ast *clause,
 			   struct op *op, struct scope *sc);
 
