@@ -18,7 +18,9 @@
  * IN_SIZE_UNAUTH (it grows to IN_SIZE at login), a request past
  * unauth_max_message closes the connection as soon as the chunks say so
  * (nothing past that is kept), and one not logged in auth_timeout_ms after
- * it connected (or sent LOGOFF) is closed. At max_connections the oldest
+ * it connected (or sent LOGOFF) is closed, unless its password is being
+ * checked then (a long queue of checks is the server's time, not the
+ * client's). At max_connections the oldest
  * connection not logged in is closed to make room; if all are logged in,
  * the newcomer is closed instead (logged at most once a minute). When a
  * burst of connections has closed (half of the high mark gone) freed heap
@@ -278,7 +280,10 @@ static void arm_timer(struct bolt_conn *c)
 
 	if (c->closing)
 		return;
-	if (login_pending(c))
+	if (login_pending(c) && c->waiting)
+		uv_timer_stop(&c->timer); /* the server checks a password:
+					   * its time, not the client's */
+	else if (login_pending(c))
 		uv_timer_start(&c->timer, timer_cb, unauth_delay(c), 0);
 	else if (c->waiting && srv->keepalive_ms > 0)
 		uv_timer_start(&c->timer, timer_cb, srv->keepalive_ms,

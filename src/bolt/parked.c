@@ -2,9 +2,11 @@
  * Bolt client may RUN again in an explicit transaction before it has
  * pulled all of the previous result, and PULL either later by qid. So the
  * rest of the open result is read, encoded as RECORD messages, and kept
- * with its summary until PULLed, DISCARDed, or the transaction ends. Memory
- * grows with what is parked, which only clients interleaving unconsumed
- * results cause. */
+ * with its summary until PULLed, DISCARDed, or the transaction ends. What
+ * is parked counts against the transaction's memory limits, so a client
+ * that never pulls cannot grow it past them (the RUN that would fails with
+ * MemoryPoolOutOfMemoryError). Parked results always go before their
+ * transaction, which is what they are credited back to. */
 #include "session_int.h"
 
 #include <stdlib.h>
@@ -12,8 +14,10 @@
 
 #include "../util/err.h"
 
-static void parked_free(struct bolt_parked *p)
+static void parked_free(struct bolt_session *s, struct bolt_parked *p)
 {
+	if (s->tx != NULL)
+		cypher_tx_credit(s->tx, p->charged);
 	graft_buf_free(&p->records);
 	graft_value_free(&p->summary.plan);
 	free(p);
@@ -24,7 +28,7 @@ void bolt_parked_free_all(struct bolt_session *s)
 	while (s->parked != NULL) {
 		struct bolt_parked *p = s->parked;
 		s->parked = p->next;
-		parked_free(p);
+		parked_free(s, p);
 	}
 	s->serving = NULL;
 }
@@ -35,6 +39,20 @@ struct bolt_parked *bolt_parked_find(struct bolt_session *s, int64_t qid)
 		if (p->qid == qid)
 			return p;
 	return NULL;
+}
+
+/* Charges the transaction for what p's buffer grew by. */
+static int charge(struct bolt_session *s, struct bolt_parked *p,
+		  struct cypher_error *e)
+{
+	int rv = GRAFT_OK;
+
+	if (p->records.cap > p->charged) {
+		rv = cypher_tx_charge(s->tx, p->records.cap - p->charged, e);
+		if (rv == GRAFT_OK)
+			p->charged = p->records.cap;
+	}
+	return rv;
 }
 
 int bolt_park_result(struct bolt_session *s, struct cypher_error *e)
@@ -49,15 +67,17 @@ int bolt_park_result(struct bolt_session *s, struct cypher_error *e)
 		return GRAFT_ENOMEM;
 	p->qid = s->qid;
 	graft_buf_init(&p->records);
-	while ((rv = cypher_result_next(s->result, &row, e)) > 0)
-		if (bolt_write_record(s, &p->records, row, width) != GRAFT_OK) {
+	while ((rv = cypher_result_next(s->result, &row, e)) > 0) {
+		if (bolt_write_record(s, &p->records, row, width) != GRAFT_OK ||
+		    charge(s, p, e) != GRAFT_OK) {
 			rv = -1;
 			break;
 		}
+	}
 	if (rv == 0 && bolt_summary_take(s, &p->summary) != GRAFT_OK)
 		rv = -1;
 	if (rv != 0) {
-		parked_free(p);
+		parked_free(s, p);
 		return e->code[0] != '\0' ? GRAFT_EINVAL : GRAFT_ENOMEM;
 	}
 	cypher_result_close(s->result);
@@ -103,7 +123,7 @@ int bolt_stream_parked(struct bolt_session *s)
 	for (pp = &s->parked; *pp != p; pp = &(*pp)->next)
 		;
 	*pp = p->next;
-	parked_free(p);
+	parked_free(s, p);
 	s->serving = NULL;
 	if (s->result == NULL && s->parked == NULL)
 		s->state = BOLT_TX_READY;

@@ -52,6 +52,7 @@ struct bolt_summary {
 struct bolt_parked {
 	int64_t qid;
 	struct graft_buf records; /* chunked RECORD messages */
+	uint64_t charged;         /* bytes of records charged to the tx */
 	size_t pos;               /* first byte not yet sent */
 	struct bolt_summary summary;
 	struct bolt_parked *next;

@@ -130,6 +130,14 @@ bool cypher_tx_failed(const struct cypher_tx *tx);
  * rows, and every later call fail with
  * Neo.ClientError.Transaction.Terminated. Any thread. */
 void cypher_tx_terminate(struct cypher_tx *tx);
+/* Memory the caller holds for the transaction outside the engine (a
+ * result read ahead and kept for later PULLs) counts against its limits:
+ * GRAFT_OK, or GRAFT_ENOMEM with err set to
+ * Neo.TransientError.General.MemoryPoolOutOfMemoryError naming the limit.
+ * What was charged is credited back before the transaction ends. */
+int cypher_tx_charge(struct cypher_tx *tx, uint64_t bytes,
+		     struct cypher_error *err);
+void cypher_tx_credit(struct cypher_tx *tx, uint64_t bytes);
 
 /* The transaction's id as SHOW TRANSACTIONS lists it. */
 const char *cypher_tx_id(const struct cypher_tx *tx);

@@ -274,6 +274,21 @@ bool engine_tx_terminated(const struct cypher_tx *tx)
 	return __atomic_load_n(&tx->terminated, __ATOMIC_RELAXED);
 }
 
+int cypher_tx_charge(struct cypher_tx *tx, uint64_t bytes,
+		     struct cypher_error *err)
+{
+	if (graft_mem_charge(&tx->mem, bytes))
+		return GRAFT_OK;
+	exec_mem_refused(&tx->mem, err);
+	graft_mem_clear_refusal(&tx->mem);
+	return GRAFT_ENOMEM;
+}
+
+void cypher_tx_credit(struct cypher_tx *tx, uint64_t bytes)
+{
+	graft_mem_credit(&tx->mem, bytes);
+}
+
 static void actions_free(struct admin_action *a)
 {
 	while (a != NULL) {

@@ -236,52 +236,105 @@ struct op *op_filter(struct op *child, struct ast *pred)
 
 /* Unwind -------------------------------------------------------------- */
 
+/* UNWIND range(...) walks the integers instead of building the list, so
+ * its memory does not grow with the range (Neo4j's range is lazy too). */
+struct unwind_op {
+	struct expr_op e;
+	bool lazy;             /* the expression is a call of range() */
+	struct cypher_range r; /* what is left of the current range */
+};
+
 static int unwind_open(struct op *op, struct exec_ctx *x)
 {
-	struct expr_op *u = (struct expr_op *)op;
+	struct unwind_op *u = (struct unwind_op *)op;
 
-	graft_value_free(&u->list);
-	u->pos = 0;
+	graft_value_free(&u->e.list);
+	u->e.pos = 0;
+	u->r.count = 0;
 	return open_child(op, x);
+}
+
+/* Evaluates range()'s arguments for the current row. */
+static int range_start(struct exec_ctx *x, struct unwind_op *u)
+{
+	struct ast *call = u->e.e;
+	struct graft_value args[3] = {0};
+	int rv = 0;
+
+	for (uint32_t i = 0; rv == 0 && i < call->n; i++)
+		rv = eval(x, call->kids[i], &args[i]);
+	if (rv == 0) {
+		x->err->code[0] = 0;
+		rv = exec_rv(x, cypher_range_bounds(&x->fc, args, call->n,
+						     &u->r));
+	}
+	for (uint32_t i = 0; i < call->n; i++)
+		graft_value_free(&args[i]);
+	return rv;
+}
+
+/* The next item of the current list or range: 1, or 0 when it is used
+ * up. */
+static int unwind_item(struct exec_ctx *x, struct unwind_op *u)
+{
+	struct graft_value v;
+
+	if (u->r.count > 0) {
+		row_set(x, u->e.slot, graft_value_int(u->r.start));
+		if (--u->r.count > 0)
+			u->r.start += u->r.step;
+		return 1;
+	}
+	if (u->e.list.type != GRAFT_VALUE_LIST ||
+	    u->e.pos >= u->e.list.u.list->len)
+		return 0;
+	if (graft_value_copy(&v, &u->e.list.u.list->items[u->e.pos++]) !=
+	    GRAFT_OK)
+		return exec_oom(x);
+	row_set(x, u->e.slot, v);
+	return 1;
+}
+
+/* Evaluates the list for the current row; a single value is a list of
+ * one. */
+static int unwind_list(struct exec_ctx *x, struct unwind_op *u)
+{
+	struct graft_value one;
+
+	if (u->lazy)
+		return range_start(x, u);
+	if (eval(x, u->e.e, &u->e.list) < 0)
+		return -1;
+	u->e.pos = 0;
+	if (u->e.list.type == GRAFT_VALUE_NULL ||
+	    u->e.list.type == GRAFT_VALUE_LIST)
+		return 0;
+	if (graft_value_list(&one, 1) != GRAFT_OK)
+		return exec_oom(x);
+	one.u.list->items[0] = u->e.list;
+	u->e.list = one;
+	return 0;
 }
 
 static int unwind_next(struct op *op, struct exec_ctx *x)
 {
-	struct expr_op *u = (struct expr_op *)op;
+	struct unwind_op *u = (struct unwind_op *)op;
 	int r;
 
 	for (;;) {
 		if (exec_tick(x) < 0)
 			return -1;
-		if (u->list.type == GRAFT_VALUE_LIST &&
-		    u->pos < u->list.u.list->len) {
-			struct graft_value v;
-
-			if (graft_value_copy(&v, &u->list.u.list->items[u->pos++]) !=
-			    GRAFT_OK)
-				return exec_oom(x);
-			row_set(x, u->slot, v);
-			op->rows++;
-			return 1;
+		r = unwind_item(x, u);
+		if (r != 0) {
+			op->rows += r > 0;
+			return r;
 		}
-		graft_value_free(&u->list);
+		graft_value_free(&u->e.list);
 		r = op->child->vt->next(op->child, x);
 		if (r <= 0)
 			return r;
-		if (eval(x, u->e, &u->list) < 0)
+		if (unwind_list(x, u) < 0)
 			return -1;
-		u->pos = 0;
-		if (u->list.type == GRAFT_VALUE_NULL)
-			continue;
-		if (u->list.type != GRAFT_VALUE_LIST) {
-			/* UNWIND of a single value yields it once */
-			struct graft_value one;
-
-			if (graft_value_list(&one, 1) != GRAFT_OK)
-				return exec_oom(x);
-			one.u.list->items[0] = u->list;
-			u->list = one;
-		}
 	}
 }
 
@@ -290,7 +343,15 @@ static const struct op_vt unwind_vt = {"Unwind", unwind_open, unwind_next,
 
 struct op *op_unwind(struct op *child, struct ast *list, int32_t slot)
 {
-	return expr_op(&unwind_vt, child, list, slot);
+	struct unwind_op *u = op_new(sizeof *u, &unwind_vt, child);
+
+	if (u == NULL)
+		return NULL;
+	u->e.e = list;
+	u->e.slot = slot;
+	u->lazy = list->kind == AST_FUNC && list->slot < 0 &&
+		  list->plan == cypher_func_lookup("range", 5);
+	return &u->e.base;
 }
 
 /* Projection ---------------------------------------------------------- */

@@ -46,6 +46,17 @@ struct cypher_func {
 	const char *category;    /* "Scalar", "List", "String", "Numeric", "Temporal", ... */
 };
 
+/* The integers range(start, end[, step]) denotes, for a caller that walks
+ * them without building the list (UNWIND range(...)). */
+struct cypher_range {
+	int64_t start, step;
+	uint64_t count; /* how many; 0: none */
+};
+/* Checks range()'s arguments (n is 2 or 3) as the function does: GRAFT_OK,
+ * or GRAFT_EINVAL with fc->err filled. */
+int cypher_range_bounds(struct cypher_fctx *fc, const struct graft_value *args,
+			uint32_t n, struct cypher_range *r);
+
 /* Case-insensitive lookup ("tointeger" finds toInteger; "date.truncate",
  * "datetime.fromepoch" etc. are names with a dot). NULL if unknown. */
 const struct cypher_func *cypher_func_lookup(const char *name, size_t len);

@@ -151,14 +151,12 @@ int fn_reverse(struct cypher_fctx *fc, const struct graft_value *args,
 /* range() longer than this is refused rather than exhausting memory. */
 #define RANGE_MAX (INT64_C(1) << 28)
 
-int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
-	     uint32_t n, struct graft_value *out)
+int cypher_range_bounds(struct cypher_fctx *fc, const struct graft_value *args,
+			uint32_t n, struct cypher_range *r)
 {
 	int64_t v[3] = {0, 0, 1};
 	__int128 count;
-	int rv;
 
-	*out = graft_value_null();
 	/* Neo4j reports a non-integer bound or step as an ArgumentError. */
 	for (uint32_t i = 0; i < n; i++) {
 		char d[192];
@@ -178,14 +176,35 @@ int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
 		count = 0;
 	else
 		count = ((__int128)v[1] - v[0]) / v[2] + 1;
-	if (count > RANGE_MAX)
+	r->start = v[0];
+	r->step = v[2];
+	/* Only range(INT64_MIN, INT64_MAX) holds more: nobody walks that. */
+	r->count = count > UINT64_MAX ? UINT64_MAX : (uint64_t)count;
+	return GRAFT_OK;
+}
+
+/* range() longer than this is refused rather than exhausting memory. */
+#define RANGE_MAX (INT64_C(1) << 28)
+
+int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
+	     uint32_t n, struct graft_value *out)
+{
+	struct cypher_range r;
+	int rv;
+
+	*out = graft_value_null();
+	rv = cypher_range_bounds(fc, args, n, &r);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (r.count > RANGE_MAX)
 		return func_arg_error(fc, "range",
 				      "the range would hold more than 2^28 "
-				      "elements");
-	rv = graft_value_list(out, (uint32_t)count);
-	for (int64_t i = 0; rv == GRAFT_OK && i < (int64_t)count; i++)
+				      "elements; UNWIND range(...) walks any "
+				      "range without building it");
+	rv = graft_value_list(out, (uint32_t)r.count);
+	for (uint64_t i = 0; rv == GRAFT_OK && i < r.count; i++)
 		out->u.list->items[i] = graft_value_int(
-			(int64_t)((__int128)v[0] + (__int128)i * v[2]));
+			(int64_t)((__int128)r.start + (__int128)i * r.step));
 	return rv;
 }
 

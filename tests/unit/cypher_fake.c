@@ -10,11 +10,19 @@
  *   "PARAM"        one row: the parameter map's "p" value
  * Commits succeed asynchronously (a zero timer) with the next transaction
  * id of the transaction's database, or fail with Outdated when the
- * transaction's query was "CONFLICT". Every allocation is freed, so ASan
- * checks the session's ownership too. */
+ * transaction's query was "CONFLICT". Memory charged by the caller is
+ * refused past cypher_fake_tx_memory_max and must be credited back before
+ * the transaction ends. Every allocation is freed, so ASan checks the
+ * session's ownership too. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include <cmocka.h>
 
 #include "cypher/cypher.h"
 #include "cypher_fake.h"
@@ -27,6 +35,7 @@ struct cypher_tx {
 	struct cypher_engine *e;
 	char db[64];
 	bool conflict;
+	uint64_t charged;
 	uv_timer_t timer;
 	struct cypher_commit_req *req;
 };
@@ -44,6 +53,7 @@ struct cypher_result {
 uv_loop_t *cypher_fake_loop;
 uint64_t cypher_fake_txid;
 uint64_t cypher_fake_rows_made;
+uint64_t cypher_fake_tx_memory_max;
 
 int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 		      struct cypher_engine **out)
@@ -64,7 +74,8 @@ struct dbms *cypher_engine_dbms(struct cypher_engine *e)
 	return e->dbms;
 }
 
-static void fail(struct cypher_error *err, const char *code, const char *msg)
+static void fake_fail(struct cypher_error *err, const char *code,
+		      const char *msg)
 {
 	snprintf(err->code, sizeof err->code, "%s", code);
 	snprintf(err->message, sizeof err->message, "%s", msg);
@@ -76,7 +87,7 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	const char *db = o->db != NULL ? o->db : dbms_default_db(e->dbms);
 
 	if (dbms_get(e->dbms, db) == NULL) {
-		fail(err, "Neo.ClientError.Database.DatabaseNotFound",
+		fake_fail(err, "Neo.ClientError.Database.DatabaseNotFound",
 		     "no such database");
 		return GRAFT_ENOTFOUND;
 	}
@@ -112,7 +123,7 @@ static void timer_close_cb(uv_handle_t *h)
 	int status = GRAFT_OK;
 
 	if (tx->conflict) {
-		fail(&req->error, "Neo.TransientError.Transaction.Outdated",
+		fake_fail(&req->error, "Neo.TransientError.Transaction.Outdated",
 		     "conflict");
 		status = GRAFT_ECONFLICT;
 	} else {
@@ -128,9 +139,29 @@ static void commit_timer_cb(uv_timer_t *t)
 	uv_close((uv_handle_t *)t, timer_close_cb);
 }
 
+int cypher_tx_charge(struct cypher_tx *tx, uint64_t bytes,
+		     struct cypher_error *err)
+{
+	if (cypher_fake_tx_memory_max != 0 &&
+	    tx->charged + bytes > cypher_fake_tx_memory_max) {
+		fake_fail(err, "Neo.TransientError.General.MemoryPoolOutOfMemoryError",
+		     "db.memory.transaction.max threshold reached");
+		return GRAFT_ENOMEM;
+	}
+	tx->charged += bytes;
+	return GRAFT_OK;
+}
+
+void cypher_tx_credit(struct cypher_tx *tx, uint64_t bytes)
+{
+	assert_true(bytes <= tx->charged);
+	tx->charged -= bytes;
+}
+
 int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 		     cypher_commit_cb cb)
 {
+	assert_int_equal(tx->charged, 0);
 	req->cb = cb;
 	tx->req = req;
 	uv_timer_init(cypher_fake_loop, &tx->timer);
@@ -141,6 +172,7 @@ int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 
 void cypher_tx_rollback(struct cypher_tx *tx)
 {
+	assert_int_equal(tx->charged, 0);
 	free(tx);
 }
 
@@ -155,7 +187,7 @@ int cypher_run(struct cypher_tx *tx, const char *query, size_t len,
 
 	(void)len;
 	if (strncmp(query, "BAD", 3) == 0) {
-		fail(err, "Neo.ClientError.Statement.SyntaxError",
+		fake_fail(err, "Neo.ClientError.Statement.SyntaxError",
 		     "Invalid input 'BAD'");
 		return GRAFT_EINVAL;
 	}
@@ -206,7 +238,7 @@ int cypher_result_next(struct cypher_result *r, const struct graft_value **row,
 {
 	graft_value_free(&r->row);
 	if (r->next == r->break_at) {
-		fail(err, "Neo.ClientError.Statement.ArithmeticError",
+		fake_fail(err, "Neo.ClientError.Statement.ArithmeticError",
 		     "/ by zero");
 		return -1;
 	}

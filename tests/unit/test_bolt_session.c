@@ -559,6 +559,39 @@ static void test_bolt_session_results_interleave_by_qid(void **state)
 	expect_one(f, BOLT_SUCCESS);
 }
 
+static void test_bolt_session_parked_records_count_against_the_tx(void **state)
+{
+	struct fx *f = *state;
+
+	cypher_fake_tx_memory_max = 65536;
+	login(f);
+	assert_int_equal(request(f, BOLT_BEGIN, 1, map0()), BOLT_STEP_DONE);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 100000"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	assert_int_equal(pull(f, 1), BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+	/* Parking the other 99,999 records would take ~1 MB. */
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	expect_failure(f, "Neo.TransientError.General.MemoryPoolOutOfMemoryError");
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+	/* A small result parks within the limit, and its charge is given
+	 * back before the commit (the fake engine checks). */
+	assert_int_equal(request(f, BOLT_BEGIN, 1, map0()), BOLT_STEP_DONE);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 100"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	assert_int_equal(pull(f, 1), BOLT_STEP_DONE);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+				 map0()),
+			 BOLT_STEP_DONE);
+	assert_int_equal(request(f, BOLT_COMMIT, 0), BOLT_STEP_DONE);
+	cypher_fake_tx_memory_max = 0;
+}
+
 static void test_bolt_session_failed_ignores_until_reset(void **state)
 {
 	struct fx *f = *state;
@@ -1132,6 +1165,7 @@ int main(void)
 		T(test_bolt_session_explicit_transaction_commits_with_a_bookmark),
 		T(test_bolt_session_rollback_and_commit_with_open_result),
 		T(test_bolt_session_results_interleave_by_qid),
+		T(test_bolt_session_parked_records_count_against_the_tx),
 		T(test_bolt_session_failed_ignores_until_reset),
 		T(test_bolt_session_failure_while_streaming),
 		T(test_bolt_session_commit_conflict_fails),

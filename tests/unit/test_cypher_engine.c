@@ -186,6 +186,24 @@ static void a_collect_past_the_limit_fails(void **state)
 	cypher_engine_free(e);
 }
 
+static void unwind_of_a_range_walks_it_within_a_small_limit(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine_options o = {.tx_memory_max = 256 * 1024};
+	struct cypher_engine *e = engine_opts(f, &o);
+	struct cypher_tx *tx = begin(e);
+	struct cypher_error err;
+
+	/* the list would take 16 MB */
+	assert_int_equal(drain(tx, "UNWIND range(1, 1000000) AS i RETURN i",
+			       &err),
+			 1000000);
+	cypher_tx_rollback(tx);
+	fails_on_memory(e, "RETURN size(range(1, 1000000)) AS n",
+			"db.memory.transaction.max");
+	cypher_engine_free(e);
+}
+
 static void statements_of_one_transaction_give_their_memory_back(void **state)
 {
 	struct fixture *f = *state;
@@ -212,7 +230,8 @@ static void the_total_limit_bounds_every_transaction(void **state)
 	struct cypher_result *r;
 	struct cypher_error err;
 	const struct graft_value *row;
-	const char *q = "UNWIND range(1, 20000) AS i RETURN i";
+	/* a list comprehension builds its list (UNWIND range() would not) */
+	const char *q = "UNWIND [x IN range(1, 20000) | x] AS i RETURN i";
 
 	fails_on_memory(e, "RETURN size(range(1, 1000000)) AS n",
 			"dbms.memory.transaction.total.max");
@@ -582,6 +601,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_string_doubling_fails_at_the_transaction_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_collect_past_the_limit_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(unwind_of_a_range_walks_it_within_a_small_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(statements_of_one_transaction_give_their_memory_back, setup,
 						teardown),
