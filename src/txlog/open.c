@@ -29,6 +29,11 @@
  *   after it, reads like a next batch that was never written, and is cut
  *   (moved aside). A batch's first frame whose header survives (it has its
  *   own checksum) still says where that batch ends.
+ * - A torn batch is cut whole, from its first frame, even when its first
+ *   frames are intact: none of it was acknowledged, and a segment must
+ *   never end inside a batch (the next batch appended there would read as
+ *   a contradiction of the kept frames' bounds at the next open). A file
+ *   that ends exactly on a frame boundary inside a batch is torn too.
  * - Version 1 segments record no batches: damage with a valid frame after
  *   it is refused even when it is zeros; a torn tail is cut as above. */
 #include <errno.h>
@@ -68,7 +73,7 @@ static bool has_unwritten_block(struct txlog_file *f, uint64_t from,
  * bounds of the batch the frame before it belongs to. */
 struct scan {
 	uint64_t off, expect;
-	uint64_t batch_first, batch_end;
+	uint64_t batch_first, batch_start, batch_end;
 	uint64_t size; /* of the file */
 };
 
@@ -82,6 +87,7 @@ static bool batch_follows(struct scan *s, const struct txlog_frame *fr)
 		if (fr->batch_first != fr->txid || fr->batch_end < end)
 			return false;
 		s->batch_first = fr->batch_first;
+		s->batch_start = s->off;
 		s->batch_end = fr->batch_end;
 		return true;
 	}
@@ -151,23 +157,32 @@ err_after_alloc:
 	return rv;
 }
 
-/* Cuts the segment at s->off after moving the bytes from there aside. */
+/* Cuts the torn last batch, from its first frame (the damage lies at
+ * s->off, in that batch or starting it), after moving the bytes from there
+ * aside; seg then ends where the batches before it end. */
 static int cut_tail(struct txlog_file *f, const struct scan *s,
-		    const char *what, char *errmsg)
+		    struct txlog_segment *seg, const char *what, char *errmsg)
 {
+	bool inside = s->off > s->batch_start && s->off < s->batch_end;
+	uint64_t at = inside ? s->batch_start : s->off;
 	char aside[PATH_MAX];
-	int rv = copy_aside(f, s->off, s->size, aside, errmsg);
+	int rv = copy_aside(f, at, s->size, aside, errmsg);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	if (ftruncate(f->fd, (off_t)s->off) != 0 || fsync(f->fd) != 0)
+	if (ftruncate(f->fd, (off_t)at) != 0 || fsync(f->fd) != 0)
 		return graft_errf(errmsg, GRAFT_EIO, "cannot truncate the torn "
 				  "tail of %s at offset %" PRIu64 ": %s",
-				  f->path, s->off, strerror(errno));
+				  f->path, at, strerror(errno));
 	graft_warn("transaction log segment %s: torn tail at offset %" PRIu64
-		   " (%s), %" PRIu64 " bytes moved aside to %s: the last write "
-		   "before a crash was incomplete and never acknowledged",
-		   f->path, s->off, what, s->size - s->off, aside);
+		   " (%s at offset %" PRIu64 "), %" PRIu64 " bytes moved aside "
+		   "to %s: the last write before a crash was incomplete and "
+		   "never acknowledged", f->path, at, what, s->off,
+		   s->size - at, aside);
+	if (inside) {
+		seg->next = s->batch_first;
+		seg->size = at;
+	}
 	return GRAFT_OK;
 }
 
@@ -243,6 +258,7 @@ static int scan_segment(struct txlog_file *f, bool last,
 			struct txlog_segment *seg, char *errmsg)
 {
 	struct scan s = {.off = TXLOG_HEADER_SIZE, .expect = seg->first,
+			 .batch_start = TXLOG_HEADER_SIZE,
 			 .batch_end = TXLOG_HEADER_SIZE};
 	bool batches = f->version != TXLOG_VERSION_NO_BATCHES;
 	enum txlog_frame_status st;
@@ -285,18 +301,24 @@ static int scan_segment(struct txlog_file *f, bool last,
 	}
 	seg->next = s.expect;
 	seg->size = s.off;
-	if (st == TXLOG_FRAME_SHORT && s.off == s.size)
-		return GRAFT_OK;
-	what = st == TXLOG_FRAME_SHORT ? "a frame runs past the end of the file"
-				       : fr.why;
+	if (st == TXLOG_FRAME_SHORT && s.off == s.size) {
+		if (s.off >= s.batch_end)
+			return GRAFT_OK;
+		what = "the file ends inside a batch";
+	} else {
+		what = st == TXLOG_FRAME_SHORT
+			       ? "a frame runs past the end of the file"
+			       : fr.why;
+	}
 	if (!last)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "transaction log segment %s is damaged at "
 				  "offset %" PRIu64 " (%s) and is not the last "
 				  "segment; " RESTORE, f->path, s.off, what);
-	rv = judge_damage(f, &s, &fr, &what, errmsg);
+	rv = s.off == s.size ? GRAFT_OK
+			     : judge_damage(f, &s, &fr, &what, errmsg);
 	if (rv == GRAFT_OK)
-		rv = cut_tail(f, &s, what, errmsg);
+		rv = cut_tail(f, &s, seg, what, errmsg);
 	return rv;
 }
 

@@ -2,7 +2,8 @@
  * lands: only the last group-commit batch may be torn (it is cut and its
  * bytes moved aside); a block in any earlier batch is damage to
  * acknowledged transactions and open refuses, naming file and offset and
- * changing nothing. Also: cut bytes are never overwritten, and version 1
+ * changing nothing. A torn batch is cut whole, and the log appended after a
+ * cut opens again. Also: cut bytes are never overwritten, and version 1
  * segments (no batch bounds) are still read. */
 #define _GNU_SOURCE
 #include <fcntl.h>
@@ -45,10 +46,13 @@ static void layout_build(struct tfx *f, struct layout *l)
 	assert_non_null(l->batch);
 	l->off[1] = TXLOG_HEADER_SIZE;
 	tfx_open(f, 0, "true");
+	/* tfx_append's first record starts a batch of its own at once; the
+	 * others, queued meanwhile, make the next one. */
 	for (size_t i = 0; i < N_BATCHES; i++) {
 		assert_int_equal(tfx_append(f, t, batch_sizes[i]), GRAFT_OK);
-		l->last_batch = t;
 		for (unsigned k = 0; k < batch_sizes[i]; k++, t++) {
+			if (k < 2)
+				l->last_batch = t;
 			l->batch[t] = l->last_batch;
 			l->off[t + 1] = l->off[t] + TXLOG_FRAME_HEADER +
 					tfx_record(t, rec);
@@ -92,17 +96,20 @@ static void assert_file_is(const char *path, const uint8_t *p, size_t n)
 	free(q);
 }
 
-/* A zeroed block in the last batch: open cuts at the damaged frame, keeps
- * everything before it, and the cut bytes are in the file beside the
- * segment that the WARN line names. */
+/* A zeroed block in the last batch (the frame of txid t damaged): open
+ * cuts that whole batch, from its first frame, keeps every batch before it,
+ * and the cut bytes are in the file beside the segment that the WARN line
+ * names. A batch appended after the cut reopens cleanly: a segment kept
+ * ending inside the torn batch was refused at the next open after a crash
+ * (crash_kill9 caught it). */
 static void expect_cut(struct tfx *f, const struct layout *l, uint64_t t,
 		       const char *path, const uint8_t *damaged, size_t size)
 {
 	char aside[512], needle[600];
-	uint64_t at = l->off[t];
+	uint64_t first = l->batch[t], at = l->off[first];
 
 	tfx_open(f, 0, "true");
-	assert_true(txlog_last_txid(f->log) == t - 1);
+	assert_true(txlog_last_txid(f->log) == first - 1);
 	assert_true(tfx_file_size(path) == at);
 	snprintf(aside, sizeof aside, "%s.cut-%" PRIu64, path, at);
 	assert_file_is(aside, damaged + at, size - at);
@@ -111,9 +118,13 @@ static void expect_cut(struct tfx *f, const struct layout *l, uint64_t t,
 	assert_true(tfx_logged(f, needle));
 	snprintf(needle, sizeof needle, "moved aside to %s", aside);
 	assert_true(tfx_logged(f, needle));
-	if (t > 1)
-		tfx_check_read(f, 1, t - 1);
-	assert_int_equal(tfx_append(f, t, 1), GRAFT_OK);
+	if (first > 1)
+		tfx_check_read(f, 1, first - 1);
+	assert_int_equal(tfx_append(f, first, 2), GRAFT_OK);
+	tfx_close(f);
+	tfx_open(f, 0, "true");
+	assert_true(txlog_last_txid(f->log) == first + 1);
+	tfx_check_read(f, 1, first + 1);
 	tfx_close(f);
 	assert_int_equal(unlink(aside), 0);
 }
@@ -239,6 +250,40 @@ static void test_txlog_second_cut_at_one_offset_keeps_the_first(
 	assert_file_is(aside, junk, sizeof junk);
 }
 
+/* A crash can leave the last batch's write cut exactly on a frame
+ * boundary: every frame present is whole, but the batch's bounds say it
+ * goes on. That batch was never acknowledged and is cut whole. */
+static void test_txlog_batch_ending_on_a_frame_boundary_is_cut_whole(
+	void **state)
+{
+	struct tfx *f = *state;
+	uint8_t rec[TFX_MAX_RECORD];
+	char path[256];
+	uint64_t batch2, frame4, cut;
+
+	tfx_open(f, 0, "true");
+	assert_int_equal(tfx_append(f, 1, 3), GRAFT_OK);
+	tfx_close(f);
+	tfx_segment_path(f, 1, path, sizeof path);
+	batch2 = tfx_file_size(path);
+	tfx_open(f, 0, "true");
+	assert_int_equal(tfx_append(f, 4, 5), GRAFT_OK);
+	tfx_close(f);
+	/* Batches {4} and {5..8} (tfx_append's first record goes alone):
+	 * cut after the frame of 5. */
+	frame4 = TXLOG_FRAME_HEADER + tfx_record(4, rec);
+	cut = batch2 + frame4 + TXLOG_FRAME_HEADER + tfx_record(5, rec);
+	assert_int_equal(truncate(path, (off_t)cut), 0);
+	tfx_open(f, 0, "true");
+	assert_true(txlog_last_txid(f->log) == 4);
+	assert_true(tfx_file_size(path) == batch2 + frame4);
+	assert_int_equal(tfx_append(f, 5, 1), GRAFT_OK);
+	tfx_close(f);
+	tfx_open(f, 0, "true");
+	tfx_check_read(f, 1, 5);
+	tfx_close(f);
+}
+
 /* A version 1 segment, as graft wrote before batches were recorded: its
  * header and its 16-byte frame headers. Returns the file size. */
 static uint64_t write_v1_segment(const char *path, uint64_t n)
@@ -324,6 +369,7 @@ int main(void)
 		T(test_txlog_second_cut_at_one_offset_keeps_the_first),
 		T(test_txlog_reads_version_1_and_appends_in_version_2),
 		T(test_txlog_version_1_zeroed_block_is_refused),
+		T(test_txlog_batch_ending_on_a_frame_boundary_is_cut_whole),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
