@@ -91,6 +91,11 @@ suite('long query', [
     const r = await run('neo4j', 'x', 'RETURN 1 AS one')
     check(num(r.records[0].get('one')) === 1, 'the point read answered')
     check(!long.done, 'the long query was still running when the point read completed')
+    // Ids are length-counted: the id with a NUL and more after it names no
+    // transaction (strcmp once read it as the id itself and terminated it).
+    await expectError(run('neo4j', 'x', 'TERMINATE TRANSACTION $id', { id: id + '\u0000xyz' }),
+      'Neo.ClientError.Transaction.TransactionNotFound', 'TERMINATE of an id with a NUL suffix')
+    check(!long.done, 'an id with a NUL suffix did not terminate the long query')
     await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
     while (!long.done) await sleep(20)
     check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',

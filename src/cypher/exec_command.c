@@ -393,7 +393,10 @@ static int terminate(struct exec_ctx *x, struct ast *a)
 
 		if (eval(x, ids->kids[i], &v) < 0)
 			return -1;
-		if (v.type == GRAFT_VALUE_STRING)
+		/* Ids never hold a NUL: one that does names no transaction,
+		 * whatever precedes it. */
+		if (v.type == GRAFT_VALUE_STRING &&
+		    memchr(v.u.s->data, '\0', v.u.s->len) == NULL)
 			found = cypher_tx_terminate_id(x->engine, v.u.s->data);
 		graft_value_free(&v);
 		if (!found)
