@@ -2,7 +2,7 @@
 // driver against a fresh graftd: the forced password change cannot be
 // skipped, the system database runs administration only, password literals
 // never show in SHOW TRANSACTIONS, dbms.listQueries or errors, and a user
-// command's bookmark covers its change.
+// command's bookmark covers its change. Names are never cut at a NUL.
 'use strict'
 const { driver, run, expectError, check, num, suite } = require('./lib')
 
@@ -89,6 +89,16 @@ const steps = [
     await admin('DROP USER frank')
     const r = await admin('USE neo4j RETURN 1 AS one')
     check(num(r.records[0].get('one')) === 1, 'USE neo4j from a system session')
+  }],
+  ['a quoted name with a NUL in it is refused, not cut at the NUL', async () => {
+    await admin("CREATE USER grace SET PASSWORD 'grace-pass-1' CHANGE NOT REQUIRED")
+    await expectError(admin("CREATE USER `bob\u0000evil` SET PASSWORD 'bob-pass-12'"),
+      'Neo.ClientError.Statement.SyntaxError', 'CREATE USER with a NUL in the name')
+    await expectError(admin('DROP USER `grace\u0000x`'),
+      'Neo.ClientError.Statement.SyntaxError', 'DROP USER with a NUL in the name')
+    const users = (await admin('SHOW USERS YIELD user RETURN user')).records.map((r) => r.get('user'))
+    check(!users.includes('bob') && users.includes('grace'), `SHOW USERS: ${users}`)
+    await admin('DROP USER grace')
   }],
   ['SHOW TRANSACTIONS and dbms.listQueries show password literals as ******', async () => {
     await onSystem('neo4j', PW, async (s) => {

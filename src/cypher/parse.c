@@ -194,6 +194,10 @@ const char *parser_symbol(struct parser *p, const char *expected)
 		const char *q = parser_tok_text(p, t) + 1;
 		size_t o = 0;
 
+		/* Names are C strings below the parser: a NUL would cut
+		 * `bob\0evil` to bob. */
+		if (memchr(q, '\0', t->len - 2) != NULL)
+			return parser_fail(p, "a name without the NUL character");
 		s = ast_arena_alloc(&p->st->arena, t->len);
 		if (s == NULL)
 			return parser_oom(p);
