@@ -38,6 +38,7 @@ static void layout_build(struct tfx *f, struct layout *l)
 	uint64_t t = 1;
 
 	l->n = 0;
+	l->last_batch = 0;
 	for (size_t i = 0; i < N_BATCHES; i++)
 		l->n += batch_sizes[i];
 	l->off = calloc(l->n + 2, sizeof *l->off);
