@@ -3,17 +3,20 @@
 # (`tools/deps.sh`, the README's first command); with --test also what the
 # tests need (tools/check.sh): Node.js with the pinned npm packages of the
 # end-to-end tests (package-lock.json) and systemd-analyze for the unit
-# check. Fast when everything is already there: apt-get runs only for what
-# is missing and `npm ci` only when node_modules is older than
+# check; with --coverage gcovr for tools/coverage.sh (docs/coverage.md).
+# Fast when everything is already there: apt-get runs only for what is
+# missing and `npm ci` only when node_modules is older than
 # package-lock.json.
 set -euo pipefail
 cd "$(dirname "$0")/.."
 test=false
+coverage=false
 case "${1:-}" in
 --test) test=true ;;
+--coverage) coverage=true ;;
 "") ;;
 *)
-	echo "usage: tools/deps.sh [--test]" >&2
+	echo "usage: tools/deps.sh [--test | --coverage]" >&2
 	exit 2
 	;;
 esac
@@ -22,6 +25,7 @@ packages=(gcc make autoconf automake libtool pkg-config
 	libuv1-dev libraft-dev libmsgpack-dev libssl-dev libzstd-dev libcmocka-dev
 	libedit-dev libpcre2-dev)
 $test && packages+=(systemd)
+$coverage && packages+=(gcovr)
 missing=()
 for p in "${packages[@]}"; do
 	dpkg-query -W -f='${Status}' "$p" 2>/dev/null | grep -q "ok installed" || missing+=("$p")

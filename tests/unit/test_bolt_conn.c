@@ -20,16 +20,13 @@
 #include "bolt/bolt.h"
 #include "bolt/message.h"
 #include "bolt/wire.h"
+#include "bolt_fixture.h"
 #include "cypher_fake.h"
 #include "pack/pack.h"
-#include "tmpdir.h"
 #include "util/err.h"
 
 struct fx {
-	char dir[256];
-	uv_loop_t loop;
-	struct dbms *dbms;
-	struct cypher_engine *engine;
+	struct bolt_fixture b;
 	struct bolt_server srv;
 	uv_tcp_t listener;
 	int port;
@@ -47,41 +44,22 @@ static void connection_cb(uv_stream_t *l, int status)
 	assert_int_equal(bolt_server_accept(&f->srv, l), GRAFT_OK);
 }
 
-static void flag_cb(void *arg)
-{
-	*(bool *)arg = true;
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct dbms_options o;
 	struct sockaddr_in sa;
 	struct sockaddr_storage name;
 	int len = sizeof name;
-	char errmsg[GRAFT_ERRMSG_SIZE];
 
-	assert_non_null(tmpdir_make(f->dir, sizeof f->dir, "boltconn"));
-	assert_int_equal(uv_loop_init(&f->loop), 0);
-	memset(&o, 0, sizeof o);
-	o.data_dir = f->dir;
-	o.db.rotation_size = 1 << 20;
-	o.db.retention.kind = GRAFT_RETAIN_ALL;
-	if (dbms_open(&f->loop, &o, &f->dbms, errmsg) != GRAFT_OK)
-		fail_msg("dbms_open: %s", errmsg);
-	assert_int_equal(cypher_engine_new(f->dbms, NULL, &f->engine), GRAFT_OK);
-	cypher_fake_loop = &f->loop;
-	f->srv.env.loop = &f->loop;
-	f->srv.env.engine = f->engine;
+	bolt_fixture_open(&f->b, "boltconn", &f->srv.env);
 	f->srv.env.cfg.advertised = "localhost:7687";
-	f->srv.env.cfg.routing_ttl_s = 300;
 	f->srv.env.cfg.bookmark_timeout_ms = 1000;
 	f->srv.env.cfg.max_message = 1 << 16;
 	f->srv.env.cfg.out_high = 16384;
 	f->srv.handshake_timeout_ms = 2000;
 	f->srv.idle_timeout_ms = 2000;
 	f->srv.keepalive_ms = 1000;
-	uv_tcp_init(&f->loop, &f->listener);
+	uv_tcp_init(&f->b.loop, &f->listener);
 	f->listener.data = f;
 	uv_ip4_addr("127.0.0.1", 0, &sa);
 	assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&sa, 0),
@@ -108,16 +86,9 @@ static int teardown(void **state)
 	f->srv.data = &closed;
 	bolt_server_close(&f->srv, srv_closed_cb);
 	while (!closed)
-		uv_run(&f->loop, UV_RUN_ONCE);
+		uv_run(&f->b.loop, UV_RUN_ONCE);
 	uv_close((uv_handle_t *)&f->listener, NULL);
-	cypher_engine_free(f->engine);
-	closed = false;
-	dbms_close(f->dbms, flag_cb, &closed);
-	while (!closed)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
-	tmpdir_remove(f->dir);
+	bolt_fixture_close(&f->b);
 	free(f);
 	return 0;
 }
@@ -155,7 +126,7 @@ static void client_send(struct fx *f, int fd, const void *p, size_t n)
 		} else {
 			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
 		}
-		uv_run(&f->loop, UV_RUN_NOWAIT);
+		uv_run(&f->b.loop, UV_RUN_NOWAIT);
 	}
 }
 
@@ -179,7 +150,7 @@ static size_t client_read(struct fx *f, int fd, struct graft_buf *in,
 					 GRAFT_OK);
 		else
 			assert_true(errno == EAGAIN || errno == EWOULDBLOCK);
-		if (uv_run(&f->loop, UV_RUN_NOWAIT) == 0 && r < 0)
+		if (uv_run(&f->b.loop, UV_RUN_NOWAIT) == 0 && r < 0)
 			usleep(1000);
 	}
 	return in->len;
@@ -354,7 +325,7 @@ static void test_bolt_conn_client_that_never_reads(void **state)
 	client_send(f, fd, out.data, out.len);
 	end = uv_hrtime() / 1000000 + 300;
 	while (uv_hrtime() / 1000000 < end)
-		uv_run(&f->loop, UV_RUN_NOWAIT);
+		uv_run(&f->b.loop, UV_RUN_NOWAIT);
 	/* The server stopped producing: 8 MB of records were asked for, no
 	 * more than the kernel's socket buffers and out_high were made. */
 	assert_true(cypher_fake_rows_made < 800000);
@@ -535,7 +506,7 @@ static void test_bolt_conn_reset_jumps_ahead_of_a_stalled_stream(void **state)
 	client_send(f, fd, out.data, out.len);
 	end = uv_hrtime() / 1000000 + 200;
 	while (uv_hrtime() / 1000000 < end)
-		uv_run(&f->loop, UV_RUN_NOWAIT);
+		uv_run(&f->b.loop, UV_RUN_NOWAIT);
 	/* The stream is stalled on the unread socket; RESET gets through. */
 	client_send(f, fd, reset, sizeof reset);
 	do {

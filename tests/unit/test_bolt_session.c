@@ -16,18 +16,15 @@
 #include "bolt/message.h"
 #include "bolt/session.h"
 #include "bolt/wire.h"
+#include "bolt_fixture.h"
 #include "cypher_fake.h"
 #include "db/db.h"
 #include "db/dbms.h"
 #include "pack/pack.h"
-#include "tmpdir.h"
 #include "util/err.h"
 
 struct fx {
-	char dir[256];
-	uv_loop_t loop;
-	struct dbms *dbms;
-	struct cypher_engine *engine;
+	struct bolt_fixture b;
 	struct bolt_env env;
 	struct graft_buf out;
 	struct bolt_session *s;
@@ -70,31 +67,16 @@ static void close_session(struct fx *f)
 
 	bolt_session_close(f->s, flag_cb, &closed);
 	while (!closed)
-		uv_run(&f->loop, UV_RUN_ONCE);
+		uv_run(&f->b.loop, UV_RUN_ONCE);
 	f->s = NULL;
 }
 
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct dbms_options o;
-	char errmsg[GRAFT_ERRMSG_SIZE];
 
-	assert_non_null(tmpdir_make(f->dir, sizeof f->dir, "bolt"));
-	assert_int_equal(uv_loop_init(&f->loop), 0);
-	memset(&o, 0, sizeof o);
-	o.data_dir = f->dir;
-	o.db.rotation_size = 1 << 20;
-	o.db.retention.kind = GRAFT_RETAIN_ALL;
-	if (dbms_open(&f->loop, &o, &f->dbms, errmsg) != GRAFT_OK)
-		fail_msg("dbms_open: %s", errmsg);
-	assert_int_equal(cypher_engine_new(f->dbms, NULL, &f->engine), GRAFT_OK);
-	cypher_fake_loop = &f->loop;
-	cypher_fake_txid = 0;
-	f->env.loop = &f->loop;
-	f->env.engine = f->engine;
+	bolt_fixture_open(&f->b, "bolt", &f->env);
 	f->env.cfg.advertised = "db.example:7687";
-	f->env.cfg.routing_ttl_s = 300;
 	f->env.cfg.bookmark_timeout_ms = 50;
 	f->env.cfg.max_message = 4096;
 	f->env.cfg.out_high = 1 << 20;
@@ -107,18 +89,11 @@ static int setup(void **state)
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	bool closed = false;
 
 	if (f->s != NULL)
 		close_session(f);
-	cypher_engine_free(f->engine);
-	dbms_close(f->dbms, flag_cb, &closed);
-	while (!closed)
-		uv_run(&f->loop, UV_RUN_ONCE);
-	uv_run(&f->loop, UV_RUN_DEFAULT);
-	assert_int_equal(uv_loop_close(&f->loop), 0);
+	bolt_fixture_close(&f->b);
 	graft_buf_free(&f->out);
-	tmpdir_remove(f->dir);
 	free(f);
 	return 0;
 }
@@ -212,7 +187,7 @@ static int request(struct fx *f, uint8_t sig, unsigned n, ...)
 		return step;
 	assert_true(bolt_session_waiting(f->s));
 	while (!f->woken)
-		assert_true(uv_run(&f->loop, UV_RUN_ONCE) != 0 || f->woken);
+		assert_true(uv_run(&f->b.loop, UV_RUN_ONCE) != 0 || f->woken);
 	return f->step;
 }
 
@@ -785,7 +760,7 @@ static void commit_done_cb(struct db_commit_req *req, int status)
 static void test_bolt_session_bookmark_wait_wakes_on_apply(void **state)
 {
 	struct fx *f = *state;
-	struct db *db = dbms_get(f->dbms, "neo4j");
+	struct db *db = dbms_get(f->b.dbms, "neo4j");
 	struct db_commit_req req = {0};
 	struct db_tx *tx;
 	char bookmark[64];
@@ -800,15 +775,15 @@ static void test_bolt_session_bookmark_wait_wakes_on_apply(void **state)
 	assert_int_equal(start(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
 			       map(1, "bookmarks", list1(str(bookmark)))),
 			 BOLT_STEP_WAIT);
-	uv_run(&f->loop, UV_RUN_NOWAIT);
+	uv_run(&f->b.loop, UV_RUN_NOWAIT);
 	assert_false(f->woken);
-	assert_true(uv_backend_timeout(&f->loop) > 1000);
+	assert_true(uv_backend_timeout(&f->b.loop) > 1000);
 	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
 	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
 	req.data = &done;
 	assert_int_equal(db_commit(tx, &req, commit_done_cb), GRAFT_OK);
 	while (!f->woken)
-		assert_true(uv_run(&f->loop, UV_RUN_ONCE) != 0 || f->woken);
+		assert_true(uv_run(&f->b.loop, UV_RUN_ONCE) != 0 || f->woken);
 	assert_true(done);
 	expect_one(f, BOLT_SUCCESS);
 }
@@ -995,7 +970,7 @@ static void test_bolt_session_pauses_on_full_output(void **state)
 		if (step == BOLT_STEP_WAIT) {
 			f->woken = false;
 			while (!f->woken)
-				uv_run(&f->loop, UV_RUN_ONCE);
+				uv_run(&f->b.loop, UV_RUN_ONCE);
 			step = f->step;
 		}
 	}
@@ -1074,7 +1049,7 @@ static int handle_bounded(struct fx *f, const uint8_t *m, size_t len)
 	step = bolt_session_handle(f->s, m, len, false);
 	while (step == BOLT_STEP_WAIT && !f->woken) {
 		assert_true(++turns <= MUTATED_TURNS_MAX);
-		uv_run(&f->loop, UV_RUN_ONCE);
+		uv_run(&f->b.loop, UV_RUN_ONCE);
 	}
 	if (step == BOLT_STEP_WAIT)
 		step = f->step;
