@@ -97,6 +97,9 @@ struct bconn {
 	uint64_t ckpt_left;
 	int ckpt_fd;
 	struct txlog_reader *reader;
+	/* Keeps the log the backup still has to read from being pruned
+	 * (moved on after each chunk; loop thread). */
+	struct txlog_pin pin;
 	struct graft_buf out;
 	uint64_t bytes;
 	int status;
@@ -147,6 +150,7 @@ static void conn_maybe_free(struct bconn *c)
 		close(c->ckpt_fd);
 	if (c->reader != NULL)
 		txlog_reader_close(c->reader);
+	txlog_unpin(&c->pin);
 	graft_buf_free(&c->out);
 	free(c);
 	server_maybe_free(s);
@@ -469,6 +473,8 @@ static void after_work_cb(uv_work_t *w, int status)
 		conn_close(c);
 		return;
 	}
+	if (c->next_tx > 0)
+		txlog_pin_move(&c->pin, c->next_tx);
 	if (c->status != GRAFT_OK)
 		graft_warn("backup of %s failed: %s", c->db, c->errmsg);
 	send_out(c);
@@ -543,6 +549,9 @@ static void start_job(struct bconn *c, const char *db)
 				"take a FULL backup", db, c->last);
 		return;
 	}
+	/* A FULL backup's checkpoint is found by the worker: until then
+	 * the pin holds the whole log. */
+	db_log_pin(d, &c->pin, c->type == BACKUP_DIFF ? c->after + 1 : 0);
 	snprintf(c->db, sizeof c->db, "%s", db);
 	if (snprintf(c->store_dir, sizeof c->store_dir, "%s/databases/%s",
 		     c->s->data_dir, db) >= (int)sizeof c->store_dir ||

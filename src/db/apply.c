@@ -364,6 +364,7 @@ int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 		return rv;
 	apply_record(db, rec, txid);
 	db->last_applied = txid;
+	db->last_commit_ms = rec->commit_time_ms;
 	if (db->next_txid <= txid)
 		db->next_txid = txid + 1;
 	watch_after_apply(db);

@@ -252,7 +252,8 @@ out:
 
 static int recover(struct db *db, char *errmsg)
 {
-	struct txlog_options lo = {db->o.rotation_size, db->o.retention};
+	struct txlog_options lo = {db->o.rotation_size, db->o.retention,
+				   db->o.pin_max_size};
 	uint64_t start = uv_hrtime(), cp_txid = 0, first, last;
 	int rv;
 

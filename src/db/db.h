@@ -13,6 +13,7 @@
 #include <uv.h>
 
 #include "../graph/graph.h"
+#include "../txlog/txlog.h"
 #include "../txrec/txrec.h"
 #include "../util/err.h"
 #include "../util/gate.h"
@@ -27,6 +28,7 @@ struct db_options {
 	uint64_t checkpoint_interval_ms;  /* db.checkpoint.interval.time; 0 off */
 	uint64_t checkpoint_interval_tx;  /* db.checkpoint.interval.tx; 0 off */
 	uint32_t max_client_tx;   /* db.transaction.concurrent.maximum; 0: none */
+	uint64_t pin_max_size;    /* db.tx_log.reader_pins.max_size; 0: none */
 	/* Borrowed, may be NULL (nothing reads off the loop): when worker
 	 * threads read the graph holding this gate shared, the loop applies
 	 * commits (and runs their callbacks) and forks checkpoints holding it
@@ -79,6 +81,7 @@ struct db_watch {
 	struct db *db; /* NULL when not waiting */
 	struct db_watch *prev, *next;
 	uint64_t txid;
+	bool logged; /* waits for the log (db_watch_log), not the apply */
 	db_watch_cb cb;
 };
 /* Calls cb on the loop thread once db_last_txid(db) >= txid (GRAFT_OK; on a
@@ -89,6 +92,36 @@ int db_watch(struct db *db, struct db_watch *w, uint64_t txid,
 	     db_watch_cb cb);
 /* Cancels a watch: cb will not run. Harmless when it is not waiting. */
 void db_unwatch(struct db_watch *w);
+
+/* The transaction stream (catch-up and backups read it) -----------------
+ * What a reader of the database's log may read: every transaction up to
+ * db_log_last_txid is durable in the log in db_log_dir. In a SINGLE server
+ * a record is durable before it is applied; in a cluster or on a read
+ * replica it is applied first and logged just after, so a follower of the
+ * stream waits with db_watch_log rather than db_watch. */
+const char *db_log_dir(const struct db *db);
+uint64_t db_log_last_txid(const struct db *db);
+/* Like db_watch, but for db_log_last_txid(db) >= txid. */
+int db_watch_log(struct db *db, struct db_watch *w, uint64_t txid,
+		 db_watch_cb cb);
+/* Retention pins on the database's log (txlog.h): pruning after a
+ * checkpoint keeps every transaction from txid on while the pin holds,
+ * within db.tx_log.reader_pins.max_size. */
+void db_log_pin(struct db *db, struct txlog_pin *pin, uint64_t txid);
+/* The time (ms since the epoch, the committing member's clock) at which the
+ * last applied transaction was committed; 0 when unknown (nothing applied
+ * since the start, or recovered without it). For lag figures. */
+int64_t db_last_commit_ms(const struct db *db);
+
+/* Applies one record received from an upstream's stream (a read replica),
+ * as transaction txid, then writes it to this database's log without
+ * waiting (the upstream keeps it; after a crash the follower asks again
+ * from what its own log holds). GRAFT_ECORRUPT when the record does not
+ * decode or names another database; GRAFT_EINVAL unless txid is
+ * db_last_txid() + 1; GRAFT_ECONFLICT when it does not validate (the
+ * follower has diverged). errmsg says which. */
+int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
+		    char *errmsg);
 
 /* Starts a checkpoint now unless one is running (GRAFT_EEXIST) or the
  * database is closing (GRAFT_ESHUTDOWN). cb may be NULL. */

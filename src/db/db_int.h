@@ -27,6 +27,7 @@ struct db {
 	struct graph *graph;
 	struct txlog *log;
 	uint64_t last_applied; /* last applied transaction id */
+	int64_t last_commit_ms; /* its commit time; 0: unknown */
 	uint64_t next_txid;    /* id the next logged transaction gets */
 	uint64_t next_node, next_rel; /* ids handed to transactions */
 	/* A worker thread may begin and end transactions too (a statement's

@@ -72,8 +72,9 @@ static void entry_append_cb(struct txlog_append_req *req, int status)
 	if (status != GRAFT_OK)
 		graft_error("database %s: transaction %" PRIu64 " is applied "
 			    "but could not be written to the transaction log "
-			    "in %s (%s); the Raft log keeps it and replays it "
-			    "at the next start: check the disk",
+			    "in %s (%s); the Raft log (or the upstream of a "
+			    "replica) keeps it and replays it at the next "
+			    "start: check the disk",
 			    db->name, req->txid, db->txlog_dir,
 			    graft_strerror(status));
 	free(a);
@@ -101,7 +102,8 @@ static void entry_log(struct db *db, const void *rec, size_t len,
 	free(a);
 	graft_error("database %s: transaction %" PRIu64 " is applied but "
 		    "could not be written to the transaction log (%s); the "
-		    "Raft log keeps it and replays it at the next start",
+		    "Raft log (or the upstream of a replica) keeps it and "
+		    "replays it at the next start",
 		    db->name, txid, graft_strerror(rv));
 }
 
@@ -123,6 +125,28 @@ static int entry_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	rv = db_apply(db, rec, txid, errmsg);
 	if (rv == GRAFT_OK)
 		entry_log(db, enc, len, txid);
+	return rv;
+}
+
+int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
+		    char *errmsg)
+{
+	struct txrec r;
+	int rv = txrec_decode(rec, len, &r, errmsg);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	if (r.db->len != strlen(db->name) ||
+	    memcmp(r.db->data, db->name, r.db->len) != 0)
+		rv = graft_errf(errmsg, GRAFT_ECORRUPT,
+				"the record of transaction %" PRIu64 " names "
+				"database %.*s, not %s",
+				txid, (int)r.db->len, r.db->data, db->name);
+	if (rv == GRAFT_OK)
+		rv = db_apply(db, &r, txid, errmsg);
+	if (rv == GRAFT_OK)
+		entry_log(db, rec, len, txid);
+	txrec_free(&r);
 	return rv;
 }
 

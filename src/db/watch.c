@@ -1,6 +1,8 @@
 /* Watches: a caller waits for the database to apply a transaction id
- * (bookmark waits now; catch-up push and lag tracking later), woken when
- * it happens instead of polling.
+ * (bookmark waits, lag), or for its log to hold it durably (db_watch_log: a
+ * catch-up stream pushing new records), woken when it happens instead of
+ * polling. The log tells the database after every durable batch
+ * (txlog_on_durable), which runs the same check as an apply.
  *
  * Happy path: db_watch links the caller's struct into the database's list
  * and keeps the smallest txid waited for. Every apply compares the new
@@ -40,6 +42,11 @@ static void watch_unlink(struct db_watch *w)
 	w->db = NULL;
 }
 
+static uint64_t watch_reached(const struct db *db, const struct db_watch *w)
+{
+	return w->logged ? txlog_last_txid(db->log) : db->last_applied;
+}
+
 /* Calls back every watch that is due (all of them with GRAFT_ESHUTDOWN).
  * The due ones are detached first, so callbacks may change the list. */
 static void watch_fire(struct db *db, int status)
@@ -48,7 +55,7 @@ static void watch_fire(struct db *db, int status)
 
 	for (w = db->watch_head; w != NULL; w = next) {
 		next = w->next;
-		if (status != GRAFT_OK || w->txid <= db->last_applied) {
+		if (status != GRAFT_OK || w->txid <= watch_reached(db, w)) {
 			watch_unlink(w);
 			w->next = due;
 			due = w;
@@ -70,18 +77,31 @@ static void watch_idle_cb(uv_idle_t *h)
 	watch_fire(db, GRAFT_OK);
 }
 
+/* Something advanced: the idle handle checks the watches on the next loop
+ * turn if any may be due (watch_min is a lower bound over both kinds). */
+static void watch_check(struct db *db, uint64_t reached)
+{
+	if (db->watch_head != NULL && reached >= db->watch_min)
+		uv_idle_start(&db->watch_idle, watch_idle_cb);
+}
+
+static void watch_durable_cb(void *data, uint64_t last_txid)
+{
+	watch_check(data, last_txid);
+}
+
 void watch_init(struct db *db)
 {
 	uv_idle_init(db->loop, &db->watch_idle);
 	db->watch_idle.data = db;
 	db->watch_min = UINT64_MAX;
+	txlog_on_durable(db->log, watch_durable_cb, db);
 }
 
 void watch_after_apply(struct db *db)
 {
 	/* Recovery applies before watch_init: no watch can exist then. */
-	if (db->watch_head != NULL && db->last_applied >= db->watch_min)
-		uv_idle_start(&db->watch_idle, watch_idle_cb);
+	watch_check(db, db->last_applied);
 }
 
 void watch_close(struct db *db, uv_close_cb cb)
@@ -90,11 +110,12 @@ void watch_close(struct db *db, uv_close_cb cb)
 	uv_close((uv_handle_t *)&db->watch_idle, cb);
 }
 
-int db_watch(struct db *db, struct db_watch *w, uint64_t txid,
-	     db_watch_cb cb)
+static int watch_add(struct db *db, struct db_watch *w, uint64_t txid,
+		     db_watch_cb cb, bool logged)
 {
 	if (db->closing)
 		return GRAFT_ESHUTDOWN;
+	w->logged = logged;
 	w->db = db;
 	w->txid = txid;
 	w->cb = cb;
@@ -105,8 +126,41 @@ int db_watch(struct db *db, struct db_watch *w, uint64_t txid,
 	db->watch_head = w;
 	if (txid < db->watch_min)
 		db->watch_min = txid;
-	watch_after_apply(db); /* already applied: called back next turn */
+	/* already reached: called back next turn */
+	watch_check(db, watch_reached(db, w));
 	return GRAFT_OK;
+}
+
+int db_watch(struct db *db, struct db_watch *w, uint64_t txid,
+	     db_watch_cb cb)
+{
+	return watch_add(db, w, txid, cb, false);
+}
+
+int db_watch_log(struct db *db, struct db_watch *w, uint64_t txid,
+		 db_watch_cb cb)
+{
+	return watch_add(db, w, txid, cb, true);
+}
+
+const char *db_log_dir(const struct db *db)
+{
+	return db->txlog_dir;
+}
+
+uint64_t db_log_last_txid(const struct db *db)
+{
+	return txlog_last_txid(db->log);
+}
+
+void db_log_pin(struct db *db, struct txlog_pin *pin, uint64_t txid)
+{
+	txlog_pin(db->log, pin, txid);
+}
+
+int64_t db_last_commit_ms(const struct db *db)
+{
+	return db->last_commit_ms;
 }
 
 void db_unwatch(struct db_watch *w)

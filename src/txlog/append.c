@@ -205,6 +205,8 @@ static void batch_done_cb(uv_work_t *work, int status)
 	complete(batch, rv);
 	complete(queued, rv);
 	log->in_callbacks = false;
+	if (rv == GRAFT_OK && log->durable_cb != NULL)
+		log->durable_cb(log->durable_data, log->w_last);
 	if (log->closing)
 		finish_close(log);
 	else if (log->q_head != NULL)
@@ -278,9 +280,19 @@ int txlog_append(struct txlog *log, struct txlog_append_req *req,
 	return GRAFT_OK;
 }
 
+void txlog_on_durable(struct txlog *log, txlog_durable_cb cb, void *data)
+{
+	log->durable_cb = cb;
+	log->durable_data = data;
+}
+
 void txlog_close(struct txlog *log, void (*cb)(struct txlog *log, void *arg),
 		 void *arg)
 {
+	/* Pins outlive nothing: their holders may unpin after the close. */
+	while (log->pins != NULL)
+		txlog_unpin(log->pins);
+	log->durable_cb = NULL;
 	log->closing = true;
 	log->close_cb = cb;
 	log->close_arg = arg;

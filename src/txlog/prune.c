@@ -1,8 +1,14 @@
 /* Retention: which whole segments may go, oldest first. Never the segment
- * being written, never one holding a transaction id >= keep_from, and
- * within that as many as the policy (db.tx_log.rotation.retention_policy)
- * lets go. Unlinks on the loop thread: a handful of entries after a
- * checkpoint. */
+ * being written, never one holding a transaction id >= keep_from or a
+ * pinned one, and within that as many as the policy
+ * (db.tx_log.rotation.retention_policy) lets go. Unlinks on the loop thread:
+ * a handful of entries after a checkpoint.
+ *
+ * Pins (txlog.h): readers that will need the log from some transaction on.
+ * A pin holding back more than db.tx_log.reader_pins.max_size bytes is
+ * dropped, with a warning, before the segments are chosen: a replica that
+ * died must not keep the log growing until the disk is full; when it comes
+ * back it gets a store copy instead. */
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
@@ -104,15 +110,102 @@ static int policy_count(const struct txlog *log, size_t eligible, size_t *k,
 			  (int)p->kind);
 }
 
+void txlog_pin(struct txlog *log, struct txlog_pin *pin, uint64_t txid)
+{
+	pin->log = log;
+	pin->txid = txid;
+	pin->lost = false;
+	pin->prev = NULL;
+	pin->next = log->pins;
+	if (pin->next != NULL)
+		pin->next->prev = pin;
+	log->pins = pin;
+}
+
+void txlog_pin_move(struct txlog_pin *pin, uint64_t txid)
+{
+	pin->txid = txid;
+}
+
+void txlog_unpin(struct txlog_pin *pin)
+{
+	struct txlog *log = pin->log;
+
+	if (log == NULL)
+		return;
+	if (pin->prev != NULL)
+		pin->prev->next = pin->next;
+	else
+		log->pins = pin->next;
+	if (pin->next != NULL)
+		pin->next->prev = pin->prev;
+	pin->prev = pin->next = NULL;
+	pin->log = NULL;
+}
+
+bool txlog_pin_lost(const struct txlog_pin *pin)
+{
+	return pin->lost;
+}
+
+uint64_t txlog_pinned_from(const struct txlog *log)
+{
+	uint64_t from = UINT64_MAX;
+
+	for (const struct txlog_pin *p = log->pins; p != NULL; p = p->next)
+		if (p->txid < from)
+			from = p->txid;
+	return from;
+}
+
+/* Bytes of the segments holding txid or later. O(segments). */
+static uint64_t held_bytes(const struct txlog *log, uint64_t txid)
+{
+	uint64_t total = 0;
+
+	for (size_t i = log->n_segs; i-- > 0 && log->segs[i].next > txid;)
+		total += log->segs[i].size;
+	return total;
+}
+
+/* Drops the pins that hold back more than the bound allows. */
+static void drop_heavy_pins(struct txlog *log)
+{
+	struct txlog_pin *p, *next;
+	uint64_t held;
+
+	if (log->o.pin_max_size == 0)
+		return;
+	for (p = log->pins; p != NULL; p = next) {
+		next = p->next;
+		held = held_bytes(log, p->txid);
+		if (held <= log->o.pin_max_size)
+			continue;
+		graft_warn("transaction log %s: a reader pinned it from "
+			   "transaction %" PRIu64 ", holding %" PRIu64 " bytes, "
+			   "more than db.tx_log.reader_pins.max_size (%" PRIu64
+			   "); the pin is dropped and that reader will need a "
+			   "store copy once its transactions are pruned",
+			   log->dir, p->txid, held, log->o.pin_max_size);
+		txlog_unpin(p);
+		p->lost = true;
+	}
+}
+
 int txlog_prune(struct txlog *log, uint64_t keep_from, unsigned *removed,
 		char *errmsg)
 {
 	char path[PATH_MAX];
 	size_t eligible = 0, k = 0, done = 0;
+	uint64_t pinned;
 	int rv;
 
 	if (removed != NULL)
 		*removed = 0;
+	drop_heavy_pins(log);
+	pinned = txlog_pinned_from(log);
+	if (pinned < keep_from)
+		keep_from = pinned;
 	/* Segment i holds [first, next): it may go when next <= keep_from.
 	 * The last segment is the one being written. */
 	while (eligible + 1 < log->n_segs &&

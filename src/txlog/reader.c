@@ -179,6 +179,16 @@ int txlog_reader_next(struct txlog_reader *r, uint64_t *txid,
 	}
 }
 
+void txlog_reader_set_end(struct txlog_reader *r, uint64_t to_txid)
+{
+	r->to = to_txid;
+}
+
+uint64_t txlog_reader_position(const struct txlog_reader *r)
+{
+	return r->expect;
+}
+
 void txlog_reader_close(struct txlog_reader *r)
 {
 	txlog_file_free(&r->f);

@@ -22,6 +22,10 @@ struct txlog_options {
 	uint64_t rotation_size; /* bytes; a segment rotates once it reaches
 				 * this; 0 = 256M */
 	struct graft_retention retention;
+	/* db.tx_log.reader_pins.max_size: the most log a reader's pin may
+	 * hold back from pruning (bytes from the pinned transaction's
+	 * segment to the end); 0 = no bound. */
+	uint64_t pin_max_size;
 };
 
 struct txlog;
@@ -77,6 +81,37 @@ int txlog_append(struct txlog *log, struct txlog_append_req *req,
 int txlog_prune(struct txlog *log, uint64_t keep_from, unsigned *removed,
 		char *errmsg);
 
+/* Retention pins: a reader that will need the log from txid on (a catch-up
+ * subscriber, a running backup) pins it, and txlog_prune removes no segment
+ * holding txid or later while the pin holds, whatever the retention policy
+ * says. So that a subscriber that went away cannot fill the disk, a pin
+ * holding back more than pin_max_size bytes is dropped by the next prune
+ * (logged; txlog_pin_lost then says so, and the reader needs a store copy
+ * once its transactions are pruned). Caller-owned; loop thread only. */
+struct txlog_pin {
+	void *data; /* for the caller */
+	/* private */
+	struct txlog *log; /* NULL when not pinning */
+	struct txlog_pin *prev, *next;
+	uint64_t txid;
+	bool lost; /* dropped for holding back too much */
+};
+void txlog_pin(struct txlog *log, struct txlog_pin *pin, uint64_t txid);
+/* Moves the pin to a later (or earlier) transaction; harmless once lost. */
+void txlog_pin_move(struct txlog_pin *pin, uint64_t txid);
+/* Releases the pin; harmless when it does not hold. */
+void txlog_unpin(struct txlog_pin *pin);
+bool txlog_pin_lost(const struct txlog_pin *pin);
+/* The oldest transaction any pin holds; UINT64_MAX when none. */
+uint64_t txlog_pinned_from(const struct txlog *log);
+
+/* Durability notification: cb runs on the loop thread after every batch
+ * made durable, with the newest durable txid (once per batch, after its
+ * appends' callbacks), so a follower of the log (a catch-up stream) learns
+ * of new records without polling. One per log; NULL stops it. */
+typedef void (*txlog_durable_cb)(void *data, uint64_t last_txid);
+void txlog_on_durable(struct txlog *log, txlog_durable_cb cb, void *data);
+
 /* Stops accepting appends, waits for the batch in flight, closes files, then
  * calls cb. Appends still queued and not yet written fail with GRAFT_ESHUTDOWN. */
 void txlog_close(struct txlog *log, void (*cb)(struct txlog *log, void *arg),
@@ -93,7 +128,10 @@ void txlog_get_stats(const struct txlog *log, struct txlog_stats *out);
  * while the log is appended to: with to_txid <= txlog_last_txid() it sees
  * only durable records; beyond that, whatever is written so far. */
 struct txlog_reader;
-/* GRAFT_ENOTFOUND with errmsg when from_txid is no longer retained. */
+/* GRAFT_ENOTFOUND with errmsg when from_txid is no longer retained.
+ * to_txid UINT64_MAX reads whatever is written, durable or not: a reader
+ * following a live log instead starts at the newest durable id and is moved
+ * on with txlog_reader_set_end as more becomes durable. */
 int txlog_reader_open(const char *dir, uint64_t from_txid, uint64_t to_txid,
 		      struct txlog_reader **out, char *errmsg);
 /* Next record: GRAFT_OK and *rec, *len valid until the next call;
@@ -101,6 +139,34 @@ int txlog_reader_open(const char *dir, uint64_t from_txid, uint64_t to_txid,
  * GRAFT_ECORRUPT with errmsg naming file and offset. */
 int txlog_reader_next(struct txlog_reader *r, uint64_t *txid,
 		      const void **rec, size_t *len, char *errmsg);
+/* Moves the reader's end to to_txid (a live follower's next durable id);
+ * the next txlog_reader_next goes on from where the reader stopped. The
+ * reader's thread only. */
+void txlog_reader_set_end(struct txlog_reader *r, uint64_t to_txid);
+/* The txid the next txlog_reader_next returns if it has it. */
+uint64_t txlog_reader_position(const struct txlog_reader *r);
 void txlog_reader_close(struct txlog_reader *r);
+
+/* Records on the wire (catch-up streams): each carries its own CRC and the
+ * id of the database it belongs to, so that a receiver verifies it whole
+ * before applying it, whatever the transport did.
+ *   u32 record length, u32 CRC32C of the frame (bytes 8 to the end),
+ *   u64 txid, u32 database id, u32 zero, record
+ * Integers little-endian. The database id is txlog_wire_db_id of its name
+ * (a record also names its database inside). */
+#define TXLOG_WIRE_HEADER 24
+uint32_t txlog_wire_db_id(const char *name);
+/* Appends one frame to out. GRAFT_OK, GRAFT_ENOMEM, GRAFT_ETOOBIG. */
+int txlog_wire_put(struct graft_buf *out, uint32_t db_id, uint64_t txid,
+		   const void *rec, size_t len);
+/* The whole frame's size from its first TXLOG_WIRE_HEADER bytes;
+ * GRAFT_ETOOBIG (with errmsg) past TXLOG_MAX_RECORD. */
+int txlog_wire_size(const uint8_t *hdr, size_t *size, char *errmsg);
+/* Checks a whole frame (size bytes) against its CRC and the expected
+ * database id and txid; on GRAFT_OK *rec and *len point into it.
+ * GRAFT_ECORRUPT with errmsg saying what did not match. */
+int txlog_wire_check(const uint8_t *frame, size_t size, uint32_t db_id,
+		     uint64_t txid, const uint8_t **rec, size_t *len,
+		     char *errmsg);
 
 #endif

@@ -183,6 +183,11 @@ struct txlog {
 	unsigned w_fsyncs;
 	bool w_broken;         /* could not undo a failed write */
 
+	/* Retention pins (prune.c) and the durability listener. */
+	struct txlog_pin *pins;
+	txlog_durable_cb durable_cb;
+	void *durable_data;
+
 	bool closing;
 	void (*close_cb)(struct txlog *log, void *arg);
 	void *close_arg;

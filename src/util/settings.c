@@ -464,6 +464,10 @@ static const struct graft_setting settings[] = {
 	       "dbms.tx_log.rotation.retention_policy", "2 days 2G",
 	       "Transaction logs kept after a checkpoint: true, false, "
 	       "'<n> files|size|txs|hours|days [size cap]'."),
+	SIZE("db.tx_log.reader_pins.max_size", NULL, "1G", 0, 0,
+	     "The most transaction log one reader (a catch-up subscriber, "
+	     "a running backup) may keep from pruning; past it the pin is "
+	     "dropped and that reader needs a store copy. 0: no bound."),
 	BOOL("db.tx_log.preallocate", "dbms.tx_log.preallocate", "true",
 	     "Preallocate transaction log segments to their rotation size."),
 
