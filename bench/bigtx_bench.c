@@ -8,7 +8,9 @@
  * repeated value that made a transaction's own value index quadratic,
  * issue 10). For each size: the statement, the durable commit, nodes per
  * second over both, beside the anchor: the same nodes written through the
- * C API of src/db/db.h in one transaction (the storage's cost).
+ * C API of src/db/db.h in one transaction (the storage's cost). Each run
+ * is a child process of its own, so that its peak resident set (printed
+ * per node) is its own and not the largest run's before it.
  *
  *   bigtx_bench [--sizes N,N,...] [DIR]
  *
@@ -16,10 +18,13 @@
  * before each size, removed at the end). Goal: >= 100,000 nodes/s at
  * 1,000,000 nodes. */
 #define _GNU_SOURCE
+#include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
+#include <sys/wait.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cypher/cypher.h"
@@ -49,6 +54,7 @@ struct run {
  * other work on a shared machine inflates less. */
 struct figures {
 	double build_s, commit_s, cpu_s;
+	long maxrss_kib; /* the run's peak resident set */
 };
 
 static void die(const char *what, const char *detail)
@@ -219,14 +225,45 @@ static void anchor_once(struct run *r, uint64_t n, struct figures *f)
 
 /* Main ------------------------------------------------------------------ */
 
+/* One measured transaction in a child process: its figures come back
+ * through a pipe, its peak resident set from wait4. */
+static void run_child(void (*once)(struct run *, uint64_t, struct figures *),
+		      uint64_t n, const char *dir, struct figures *f)
+{
+	struct rusage u;
+	struct run r;
+	int fds[2], status;
+	pid_t pid;
+
+	if (pipe(fds) != 0 || (pid = fork()) < 0)
+		die("fork", strerror(errno));
+	if (pid == 0) {
+		close(fds[0]);
+		open_run(&r, dir);
+		once(&r, n, f);
+		close_run(&r, dir);
+		_exit(write(fds[1], f, sizeof *f) == (ssize_t)sizeof *f ? 0 : 1);
+	}
+	close(fds[1]);
+	if (read(fds[0], f, sizeof *f) != (ssize_t)sizeof *f ||
+	    wait4(pid, &status, 0, &u) != pid || !WIFEXITED(status) ||
+	    WEXITSTATUS(status) != 0)
+		die("run", "the measuring child failed");
+	close(fds[0]);
+	f->maxrss_kib = u.ru_maxrss;
+}
+
 static double print_row(const char *what, uint64_t n, const struct figures *f)
 {
 	double total = f->build_s + f->commit_s;
 	double rate = (double)n / total;
 
-	printf("| %-7s | %9llu | %8.2f | %8.2f | %8.2f | %10.0f | %6.2f | %10.0f |\n",
+	printf("| %-7s | %9llu | %8.2f | %8.2f | %8.2f | %10.0f | %6.2f | %10.0f "
+	       "| %8.0f | %6.0f |\n",
 	       what, (unsigned long long)n, f->build_s, f->commit_s, total,
-	       rate, f->cpu_s, (double)n / f->cpu_s);
+	       rate, f->cpu_s, (double)n / f->cpu_s,
+	       (double)f->maxrss_kib / 1024.0,
+	       (double)f->maxrss_kib * 1024.0 / (double)n);
 	fflush(stdout);
 	return rate;
 }
@@ -252,7 +289,6 @@ int main(int argc, char **argv)
 	const char *dir = "./bigtx-bench-data";
 	double goal_rate = -1;
 	struct figures f;
-	struct run r;
 
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--sizes") == 0 && i + 1 < argc)
@@ -269,19 +305,17 @@ int main(int argc, char **argv)
 	}
 	graft_log_open(NULL, GRAFT_LOG_WARN, true, NULL);
 	printf("one transaction: %s\n", query);
-	printf("|         |     nodes |  build s | commit s |  total s |    nodes/s |  cpu s | nodes/cpu s |\n");
-	printf("|---------|-----------|----------|----------|----------|------------|--------|------------|\n");
+	printf("|         |     nodes |  build s | commit s |  total s |    nodes/s |  cpu s | nodes/cpu s "
+	       "| peak MiB | B/node |\n");
+	printf("|---------|-----------|----------|----------|----------|------------|--------|------------"
+	       "|----------|--------|\n");
 	for (int i = 0; i < nsizes; i++) {
 		double rate;
 
-		open_run(&r, dir);
-		cypher_once(&r, sizes[i], &f);
+		run_child(cypher_once, sizes[i], dir, &f);
 		rate = print_row("cypher", sizes[i], &f);
-		close_run(&r, dir);
-		open_run(&r, dir);
-		anchor_once(&r, sizes[i], &f);
+		run_child(anchor_once, sizes[i], dir, &f);
 		print_row("anchor", sizes[i], &f);
-		close_run(&r, dir);
 		if (sizes[i] == GOAL_NODES)
 			goal_rate = rate;
 	}

@@ -179,7 +179,10 @@ int plan_build(struct cypher_engine *e, struct cypher_stmt *st,
 		plan_free(p);
 		return pl.failed ? GRAFT_EINVAL : GRAFT_ENOMEM;
 	}
-	if (p->writes) { /* writes finish before the first row streams */
+	/* Writes finish before the first row streams. Without RETURN there is
+	 * no row to hold back (start() runs the statement to its end), and
+	 * buffering every row of a load cost a copy of each. */
+	if (p->writes && p->ncolumns > 0) {
 		struct op *eg = op_eager(p->root);
 
 		if (eg == NULL) {

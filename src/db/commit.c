@@ -118,47 +118,97 @@ static int check_reads(const struct db_tx *tx, char *errmsg)
 	return GRAFT_OK;
 }
 
-/* Keys of what the record writes, for the pending set. */
+/* Whether node op i of r (labels, properties) needs no key of its own: the
+ * key of the op before names the same node, or the record creates the node
+ * (its create's key covers it). Records put node creates first, in
+ * ascending ids, and then each node's other ops together, ascending within
+ * the created and the touched ones (record.c), so *create, the next create
+ * op to compare with, only moves forward; another order only costs keys. */
+/* enum txrec_op_type puts the node ops first. */
+_Static_assert(TXREC_NODE_CREATE < TXREC_NODE_SET_PROP &&
+		       TXREC_NODE_DELETE < TXREC_NODE_SET_PROP &&
+		       TXREC_NODE_ADD_LABEL < TXREC_NODE_SET_PROP &&
+		       TXREC_NODE_REMOVE_LABEL < TXREC_NODE_SET_PROP &&
+		       TXREC_REL_CREATE > TXREC_NODE_SET_PROP,
+	       "node ops come first");
+
+static bool node_key_covered(const struct txrec *r, size_t i, size_t n_creates,
+			     size_t *create)
+{
+	uint64_t id = r->ops[i].id;
+
+	if (i > 0 && r->ops[i - 1].type <= TXREC_NODE_SET_PROP &&
+	    r->ops[i - 1].id == id)
+		return true;
+	while (*create < n_creates && r->ops[*create].id < id)
+		(*create)++;
+	return *create < n_creates && r->ops[*create].id == id;
+}
+
+/* Keys of what the record writes, for the pending set, into keys; their
+ * number (keys NULL: only that). One key per node, not per op: a load of
+ * a million nodes made five million, and a pending table of 256 MiB. */
 static size_t written_keys(const struct db *db, const struct txrec *r,
 			   uint64_t *keys)
 {
-	size_t n = 0;
+	size_t n = 0, n_creates = 0, create = 0;
+	uint64_t add[3];
 
+	while (n_creates < r->n_ops &&
+	       r->ops[n_creates].type == TXREC_NODE_CREATE)
+		n_creates++;
 	for (size_t i = 0; i < r->n_ops; i++) {
 		const struct txrec_op *op = &r->ops[i];
 		struct graph_rel_ends ends;
 		uint32_t label, key;
+		size_t k = 0;
 
 		switch (op->type) {
 		case TXREC_REL_CREATE:
-			keys[n++] = db_key(DB_KEY_REL, op->id);
-			keys[n++] = db_key(DB_KEY_NODE, op->src);
-			keys[n++] = db_key(DB_KEY_NODE, op->dst);
+			add[k++] = db_key(DB_KEY_REL, op->id);
+			add[k++] = db_key(DB_KEY_NODE, op->src);
+			add[k++] = db_key(DB_KEY_NODE, op->dst);
 			break;
 		case TXREC_REL_DELETE:
 			/* Its ends' degrees change: a node delete must see it. */
+			add[k++] = db_key(DB_KEY_REL, op->id);
+			if (keys == NULL) {
+				k += 2;
+				break;
+			}
 			graph_rel_ends(db->graph, op->id, &ends);
-			keys[n++] = db_key(DB_KEY_REL, op->id);
-			keys[n++] = db_key(DB_KEY_NODE, ends.src);
-			keys[n++] = db_key(DB_KEY_NODE, ends.dst);
+			add[k++] = db_key(DB_KEY_NODE, ends.src);
+			add[k++] = db_key(DB_KEY_NODE, ends.dst);
 			break;
 		case TXREC_REL_SET_PROP:
-			keys[n++] = db_key(DB_KEY_REL, op->id);
+			add[k++] = db_key(DB_KEY_REL, op->id);
 			break;
 		case TXREC_INDEX_CREATE:
 		case TXREC_INDEX_DROP:
+			if (keys == NULL) {
+				k++;
+				break;
+			}
 			label = graph_token_lookup(db->graph, GRAPH_TOKEN_LABEL,
 						   op->name->data, op->name->len);
 			key = graph_token_lookup(db->graph, GRAPH_TOKEN_PROPKEY,
 						 op->name2->data,
 						 op->name2->len);
-			keys[n++] = db_key(DB_KEY_INDEX,
-					   (uint64_t)label << 32 | key);
+			add[k++] = db_key(DB_KEY_INDEX,
+					  (uint64_t)label << 32 | key);
+			break;
+		case TXREC_NODE_CREATE:
+		case TXREC_NODE_DELETE:
+			add[k++] = db_key(DB_KEY_NODE, op->id);
 			break;
 		default:
-			keys[n++] = db_key(DB_KEY_NODE, op->id);
+			if (!node_key_covered(r, i, n_creates, &create))
+				add[k++] = db_key(DB_KEY_NODE, op->id);
 			break;
 		}
+		for (size_t j = 0; j < k; j++, n++)
+			if (keys != NULL)
+				keys[n] = add[j];
 	}
 	return n;
 }
@@ -372,12 +422,7 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	struct db_inflight *c;
 	int rv;
 
-	for (size_t i = 0; i < r->n_ops; i++)
-		max_keys += r->ops[i].type == TXREC_REL_CREATE ||
-				    r->ops[i].type == TXREC_REL_DELETE
-			    ? 3
-			    : 1;
-	max_keys += req->n_guards;
+	max_keys = written_keys(db, r, NULL) + req->n_guards;
 	c = malloc(sizeof *c + max_keys * sizeof *c->keys);
 	if (c == NULL)
 		return GRAFT_ENOMEM;
@@ -394,7 +439,7 @@ static int log_record(struct db *db, struct db_commit_req *req)
 			c->keys[c->n_keys++] = req->guards[i];
 		rv = check_pending(db, r, c, req->errmsg);
 	}
-	free(req->guards);
+	graft_mem_free(req->guards);
 	req->guards = NULL;
 	if (rv == GRAFT_OK && db->log_failure != GRAFT_OK) {
 		rv = db->log_failure;
@@ -481,7 +526,7 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 	undone = rv == GRAFT_OK && req->rec.n_ops == 0;
 	if (rv == GRAFT_OK && !undone)
 		rv = log_record(db, req);
-	free(req->guards); /* log_record took them unless it failed early */
+	graft_mem_free(req->guards); /* log_record took them unless it failed early */
 	req->guards = NULL;
 	if (undone) {
 		txrec_free(&req->rec);

@@ -223,11 +223,22 @@ static uint64_t overlay_index_next(struct db_cursor *c)
 	return GRAPH_NO_ID;
 }
 
+/* Whether the transaction's value index can serve a seek: built on the
+ * first one. Out of memory, seeks walk the overlay instead, and the commit
+ * fails (tx->oom), so the index is never built part-way through a cursor
+ * that walks without it. */
+static bool value_index_ready(struct db_tx *tx)
+{
+	if (!tx->values.built && !tx->oom && ov_vindex_build(tx) != GRAFT_OK)
+		tx->oom = true;
+	return tx->values.built;
+}
+
 static uint64_t overlay_next(struct db_cursor *c)
 {
 	const struct db_tx *tx = c->tx;
 
-	if (c->kind == DB_CURSOR_INDEX)
+	if (c->kind == DB_CURSOR_INDEX && value_index_ready(c->tx))
 		return overlay_index_next(c);
 
 	if (c->kind == DB_CURSOR_EXPAND) {

@@ -16,7 +16,7 @@ int idvec_push(struct idvec *v, uint64_t id)
 {
 	if (v->n == v->cap) {
 		size_t cap = v->cap ? v->cap * 2 : 8;
-		uint64_t *p = realloc(v->v, cap * sizeof *p);
+		uint64_t *p = graft_mem_realloc(v->v, cap * sizeof *p);
 
 		if (p == NULL)
 			return GRAFT_ENOMEM;
@@ -41,7 +41,7 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 
 	if (db->closing)
 		return GRAFT_ESHUTDOWN;
-	tx = calloc(1, sizeof *tx);
+	tx = graft_mem_calloc(1, sizeof *tx);
 	if (tx == NULL)
 		return GRAFT_ENOMEM;
 	tx->db = db;
@@ -60,7 +60,7 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 	}
 	pthread_mutex_unlock(&db->tx_mu);
 	if (rv != GRAFT_OK) {
-		free(tx);
+		graft_mem_free(tx);
 		return rv;
 	}
 	*out = tx;
@@ -71,8 +71,8 @@ static void props_free(struct ov_props *p)
 {
 	for (uint32_t i = 0; i < p->n; i++)
 		graft_value_free(&p->v[i].value);
-	free(p->v);
-	free(p->vix);
+	graft_mem_free(p->v);
+	graft_mem_free(p->vix);
 }
 
 void tx_free(struct db_tx *tx)
@@ -80,16 +80,16 @@ void tx_free(struct db_tx *tx)
 	struct db *db = tx->db;
 	bool last;
 
-	for (size_t i = 0; i < tx->nodes.cap; i++) {
-		struct ov_node *n;
+	while (tx->slabs != NULL) {
+		struct ov_slab *s = tx->slabs;
 
-		if (tx->nodes.keys[i] == IDMAP_EMPTY)
-			continue;
-		n = (struct ov_node *)(uintptr_t)tx->nodes.vals[i];
-		free(n->labels);
-		props_free(&n->props);
-		free(n->rels);
-		free(n);
+		for (uint32_t i = 0; i < s->n; i++) {
+			graft_mem_free(s->nodes[i].labels);
+			props_free(&s->nodes[i].props);
+			graft_mem_free(s->nodes[i].rels);
+		}
+		tx->slabs = s->next;
+		graft_mem_free(s);
 	}
 	for (size_t i = 0; i < tx->rels.cap; i++) {
 		struct ov_rel *r;
@@ -98,19 +98,19 @@ void tx_free(struct db_tx *tx)
 			continue;
 		r = (struct ov_rel *)(uintptr_t)tx->rels.vals[i];
 		props_free(&r->props);
-		free(r);
+		graft_mem_free(r);
 	}
 	idmap_free(&tx->nodes);
 	idmap_free(&tx->rels);
 	idmap_free(&tx->reads);
-	free(tx->created_nodes.v);
-	free(tx->touched_nodes.v);
-	free(tx->created_rels.v);
-	free(tx->touched_rels.v);
+	graft_mem_free(tx->created_nodes.v);
+	graft_mem_free(tx->touched_nodes.v);
+	graft_mem_free(tx->created_rels.v);
+	graft_mem_free(tx->touched_rels.v);
 	ov_vindex_free(&tx->values);
-	free(tx->guards.v);
-	free(tx->labelled.v);
-	free(tx->indexes);
+	graft_mem_free(tx->guards.v);
+	graft_mem_free(tx->labelled.v);
+	graft_mem_free(tx->indexes);
 	pthread_mutex_lock(&db->tx_mu);
 	assert(db->n_tx > 0);
 	db->n_tx--;
@@ -118,7 +118,7 @@ void tx_free(struct db_tx *tx)
 		db->n_client_tx--;
 	last = db->n_tx == 0;
 	pthread_mutex_unlock(&db->tx_mu);
-	free(tx);
+	graft_mem_free(tx);
 	/* closing starts on the loop once no worker runs a statement, so a
 	 * worker never gets here with the database closing */
 	if (last)

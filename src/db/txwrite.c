@@ -49,6 +49,31 @@ static int overlay_add(struct idmap *map, struct idvec *order, uint64_t id,
 	return GRAFT_OK;
 }
 
+#define OV_SLAB_MIN 8    /* nodes in a transaction's first slab */
+#define OV_SLAB_MAX 1024 /* slabs double up to this many nodes */
+
+/* A zeroed overlay node from the newest slab, or NULL. */
+static struct ov_node *ov_node_alloc(struct db_tx *tx)
+{
+	struct ov_slab *s = tx->slabs;
+
+	if (s == NULL || s->n == s->cap) {
+		uint32_t cap = s == NULL ? OV_SLAB_MIN
+			       : s->cap < OV_SLAB_MAX ? s->cap * 2
+						      : s->cap;
+
+		s = graft_mem_malloc(sizeof *s + cap * sizeof *s->nodes);
+		if (s == NULL)
+			return NULL;
+		s->next = tx->slabs;
+		s->n = 0;
+		s->cap = cap;
+		tx->slabs = s;
+	}
+	memset(&s->nodes[s->n], 0, sizeof *s->nodes);
+	return &s->nodes[s->n++];
+}
+
 /* The overlay entry of node id, added if absent. */
 static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 		      struct ov_node **out)
@@ -60,7 +85,7 @@ static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 		*out = n;
 		return GRAFT_OK;
 	}
-	n = calloc(1, sizeof *n);
+	n = ov_node_alloc(tx);
 	if (n == NULL)
 		return GRAFT_ENOMEM;
 	n->id = id;
@@ -69,7 +94,7 @@ static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 	rv = overlay_add(&tx->nodes,
 			 created ? &tx->created_nodes : &tx->touched_nodes, id, n);
 	if (rv != GRAFT_OK) {
-		free(n);
+		tx->slabs->n--; /* the node just carved */
 		return rv;
 	}
 	*out = n;
@@ -79,7 +104,7 @@ static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 static int rel_entry(struct db_tx *tx, uint64_t id, bool created,
 		     const struct graph_rel_ends *ends, struct ov_rel **out)
 {
-	struct ov_rel *r = calloc(1, sizeof *r);
+	struct ov_rel *r = graft_mem_calloc(1, sizeof *r);
 	int rv;
 
 	if (r == NULL)
@@ -91,24 +116,24 @@ static int rel_entry(struct db_tx *tx, uint64_t id, bool created,
 	rv = overlay_add(&tx->rels,
 			 created ? &tx->created_rels : &tx->touched_rels, id, r);
 	if (rv != GRAFT_OK) {
-		free(r);
+		graft_mem_free(r);
 		return rv;
 	}
 	*out = r;
 	return GRAFT_OK;
 }
 
-/* Deep copy of a committed entity's properties, with (node) an empty
+/* Deep copy of a committed entity's properties, with (vix) an empty
  * value-index column; on failure dst is left empty. */
 static int props_copy(struct ov_props *dst, const struct graph_prop *src,
-		      size_t n, bool node)
+		      size_t n, bool vix)
 {
 	struct ov_props p = {.cap = (uint32_t)(n ? n : 1)};
 
-	p.v = calloc(p.cap, sizeof *p.v);
-	if (node)
-		p.vix = calloc(p.cap, sizeof *p.vix);
-	if (p.v == NULL || (node && p.vix == NULL))
+	p.v = graft_mem_calloc(p.cap, sizeof *p.v);
+	if (vix)
+		p.vix = graft_mem_calloc(p.cap, sizeof *p.vix);
+	if (p.v == NULL || (vix && p.vix == NULL))
 		goto err;
 	for (; p.n < n; p.n++) {
 		p.v[p.n].key = src[p.n].key;
@@ -122,8 +147,8 @@ static int props_copy(struct ov_props *dst, const struct graph_prop *src,
 err:
 	while (p.n > 0)
 		graft_value_free(&p.v[--p.n].value);
-	free(p.v);
-	free(p.vix);
+	graft_mem_free(p.v);
+	graft_mem_free(p.vix);
 	return GRAFT_ENOMEM;
 }
 
@@ -152,17 +177,17 @@ static int node_cow(struct db_tx *tx, uint64_t id, struct ov_node **out)
 		return rv;
 	nl = graph_node_labels(g, id, &labels);
 	np = graph_node_props(g, id, &props);
-	n->labels = malloc((nl ? nl : 1) * sizeof *n->labels);
+	n->labels = graft_mem_malloc((nl ? nl : 1) * sizeof *n->labels);
 	if (n->labels == NULL)
 		return GRAFT_ENOMEM;
 	if (nl > 0)
 		memcpy(n->labels, labels, nl * sizeof *labels);
 	n->cap_labels = (uint32_t)(nl ? nl : 1);
 	n->n_labels = (uint32_t)nl;
-	rv = props_copy(&n->props, props, np, true);
+	rv = props_copy(&n->props, props, np, tx->values.built);
 	if (rv != GRAFT_OK) {
 		/* The entry stays without state: reads go on through it. */
-		free(n->labels);
+		graft_mem_free(n->labels);
 		n->labels = NULL;
 		n->n_labels = n->cap_labels = 0;
 		return rv;
@@ -201,19 +226,19 @@ static int rel_cow(struct db_tx *tx, uint64_t id, struct ov_rel **out)
 	return GRAFT_OK;
 }
 
-/* Makes room in p for one more property (and, for a node's, its
+/* Makes room in p for one more property (and, with_vix, in its
  * value-index column). */
-static int props_grow(struct ov_props *p, bool node)
+static int props_grow(struct ov_props *p, bool with_vix)
 {
 	uint32_t cap = p->cap ? p->cap * 2 : 4;
-	struct graph_prop *v = realloc(p->v, cap * sizeof *v);
+	struct graph_prop *v = graft_mem_realloc(p->v, cap * sizeof *v);
 	uint32_t *vix;
 
 	if (v == NULL)
 		return GRAFT_ENOMEM;
 	p->v = v; /* larger than cap says until both succeed: harmless */
-	if (node) {
-		vix = realloc(p->vix, cap * sizeof *vix);
+	if (with_vix) {
+		vix = graft_mem_realloc(p->vix, cap * sizeof *vix);
 		if (vix == NULL)
 			return GRAFT_ENOMEM;
 		p->vix = vix;
@@ -222,10 +247,11 @@ static int props_grow(struct ov_props *p, bool node)
 	return GRAFT_OK;
 }
 
-/* Sets (value non-null) or removes key in the properties p of a node (with
- * a value-index column, where a new key starts without an entry) or of a
- * relationship; the value is copied. */
-static int props_set(struct ov_props *p, bool node, uint32_t key,
+/* Sets (value non-null) or removes key in the properties p of a node or a
+ * relationship, keeping p's value-index column (vix: p has one once it has
+ * room for a property, where a new key starts without an entry); the value
+ * is copied. */
+static int props_set(struct ov_props *p, bool vix, uint32_t key,
 		     const struct graft_value *value)
 {
 	bool found;
@@ -250,7 +276,7 @@ static int props_set(struct ov_props *p, bool node, uint32_t key,
 		p->v[i].value = copy;
 		return GRAFT_OK;
 	}
-	if (p->n == p->cap && props_grow(p, node) != GRAFT_OK) {
+	if (p->n == p->cap && props_grow(p, vix) != GRAFT_OK) {
 		graft_value_free(&copy);
 		return GRAFT_ENOMEM;
 	}
@@ -351,7 +377,7 @@ static int label_set(struct db_tx *tx, uint64_t id, uint32_t label, bool on)
 	}
 	if (on && n->n_labels == n->cap_labels) {
 		uint32_t cap = n->cap_labels ? n->cap_labels * 2 : 4;
-		uint32_t *v = realloc(n->labels, cap * sizeof *v);
+		uint32_t *v = graft_mem_realloc(n->labels, cap * sizeof *v);
 
 		if (v == NULL)
 			return GRAFT_ENOMEM;
@@ -431,17 +457,19 @@ static int set_prop(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
 		return rv;
 	}
 	rv = node_cow(tx, id, &n);
-	if (rv == GRAFT_OK && value != NULL && value->type != GRAFT_VALUE_NULL)
+	if (rv == GRAFT_OK && tx->values.built && value != NULL &&
+	    value->type != GRAFT_VALUE_NULL)
 		rv = ov_vindex_reserve(&tx->values);
 	if (rv != GRAFT_OK)
 		return rv;
 	i = ov_props_find(&n->props, key, &found);
-	if (found)
+	if (found && tx->values.built)
 		old = n->props.vix[i];
-	rv = props_set(&n->props, true, key, value);
+	rv = props_set(&n->props, tx->values.built, key, value);
 	if (rv != GRAFT_OK)
 		return rv;
-	index_value(tx, n, key, old, value);
+	if (tx->values.built)
+		index_value(tx, n, key, old, value);
 	tx->wrote = true;
 	return GRAFT_OK;
 }
@@ -462,7 +490,7 @@ static int attach(struct db_tx *tx, uint64_t id, uint64_t rel)
 		return rv;
 	if (n->n_rels == n->cap_rels) {
 		uint32_t cap = n->cap_rels ? n->cap_rels * 2 : 4;
-		uint64_t *v = realloc(n->rels, cap * sizeof *v);
+		uint64_t *v = graft_mem_realloc(n->rels, cap * sizeof *v);
 
 		if (v == NULL)
 			return GRAFT_ENOMEM;
@@ -569,7 +597,7 @@ static int index_set(struct db_tx *tx, uint32_t label, uint32_t key,
 		if (tx->n_indexes == tx->cap_indexes) {
 			size_t cap = tx->cap_indexes ? tx->cap_indexes * 2 : 2;
 			struct ov_index *v =
-				realloc(tx->indexes, cap * sizeof *v);
+				graft_mem_realloc(tx->indexes, cap * sizeof *v);
 
 			if (v == NULL)
 				return GRAFT_ENOMEM;

@@ -7,7 +7,11 @@
  * sat in one probe run of k slots that each later write of that value (and
  * of any value hashing into the run) walked to its end: 20k rows with a
  * constant property took 0.56 s, 80k 15.7 s. A chain costs one table probe
- * per write whatever the values. Figures in docs/benchmarks.md. */
+ * per write whatever the values. Figures in docs/benchmarks.md.
+ *
+ * Why built on the first seek: until a statement of the transaction looks a
+ * value up, nothing reads the index, and a load of a million nodes spent a
+ * tenth of its time and a third of its memory keeping it. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -52,7 +56,7 @@ static int chains_grow(struct ov_vindex *ix)
 
 	if (cap == 0) /* past 2^31 chains */
 		return GRAFT_ENOMEM;
-	ix->chains = calloc(cap, sizeof *ix->chains);
+	ix->chains = graft_mem_calloc(cap, sizeof *ix->chains);
 	if (ix->chains == NULL) {
 		ix->chains = old;
 		return GRAFT_ENOMEM;
@@ -62,7 +66,7 @@ static int chains_grow(struct ov_vindex *ix)
 		if (old[i].head != OV_VNONE)
 			*chain_slot(ix, ix->e[old[i].head].hash, &ignored) =
 				old[i];
-	free(old);
+	graft_mem_free(old);
 	return GRAFT_OK;
 }
 
@@ -80,7 +84,7 @@ int ov_vindex_reserve(struct ov_vindex *ix)
 
 		if (cap < ix->cap) /* past 2^32 entries */
 			return GRAFT_ENOMEM;
-		e = realloc(ix->e, (size_t)cap * sizeof *e);
+		e = graft_mem_realloc(ix->e, (size_t)cap * sizeof *e);
 		if (e == NULL)
 			return GRAFT_ENOMEM;
 		ix->e = e;
@@ -122,7 +126,56 @@ uint32_t ov_vindex_first(const struct ov_vindex *ix, uint64_t hash)
 
 void ov_vindex_free(struct ov_vindex *ix)
 {
-	free(ix->e);
-	free(ix->chains);
+	graft_mem_free(ix->e);
+	graft_mem_free(ix->chains);
 	memset(ix, 0, sizeof *ix);
+}
+
+/* Gives node n's properties their value-index column and entries. */
+static int index_node(struct ov_vindex *ix, struct ov_node *n)
+{
+	struct ov_props *p = &n->props;
+
+	if (p->cap == 0)
+		return GRAFT_OK;
+	p->vix = graft_mem_malloc(p->cap * sizeof *p->vix);
+	if (p->vix == NULL)
+		return GRAFT_ENOMEM;
+	for (uint32_t i = 0; i < p->n; i++) {
+		if (ov_vindex_reserve(ix) != GRAFT_OK)
+			return GRAFT_ENOMEM;
+		p->vix[i] = ov_vindex_add(
+			ix, ov_vindex_hash(p->v[i].key, &p->v[i].value), n->id);
+	}
+	return GRAFT_OK;
+}
+
+int ov_vindex_build(struct db_tx *tx)
+{
+	const struct idvec *lists[] = {&tx->created_nodes, &tx->touched_nodes};
+	int rv = GRAFT_OK;
+
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l]->n && rv == GRAFT_OK; i++) {
+			struct ov_node *n = tx_node(tx, lists[l]->v[i]);
+
+			if (n->has_state && !n->deleted)
+				rv = index_node(&tx->values, n);
+		}
+	}
+	if (rv == GRAFT_OK) {
+		tx->values.built = true;
+		return GRAFT_OK;
+	}
+	/* Nothing half-built stays: writes go on without the index. */
+	for (size_t l = 0; l < 2; l++) {
+		for (size_t i = 0; i < lists[l]->n; i++) {
+			struct ov_node *n = tx_node(tx, lists[l]->v[i]);
+
+			graft_mem_free(n->props.vix);
+			n->props.vix = NULL;
+		}
+	}
+	ov_vindex_free(&tx->values);
+	return rv;
 }

@@ -186,6 +186,20 @@ static void a_collect_past_the_limit_fails(void **state)
 	cypher_engine_free(e);
 }
 
+/* A transaction's own writes count against its limit: nodes with integer
+ * properties only (no value allocated by the statement) and no RETURN (no
+ * rows held back) still hit it, in the overlay that holds them. */
+static void a_write_transaction_past_the_limit_fails(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine_options o = {.tx_memory_max = 1 << 20};
+	struct cypher_engine *e = engine_opts(f, &o);
+
+	fails_on_memory(e, "UNWIND range(1, 100000) AS i CREATE (:N {i: i})",
+			"db.memory.transaction.max");
+	cypher_engine_free(e);
+}
+
 static void unwind_of_a_range_walks_it_within_a_small_limit(void **state)
 {
 	struct fixture *f = *state;
@@ -601,6 +615,8 @@ int main(void)
 		cmocka_unit_test_setup_teardown(a_string_doubling_fails_at_the_transaction_limit, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(a_collect_past_the_limit_fails, setup,
+						teardown),
+		cmocka_unit_test_setup_teardown(a_write_transaction_past_the_limit_fails, setup,
 						teardown),
 		cmocka_unit_test_setup_teardown(unwind_of_a_range_walks_it_within_a_small_limit, setup,
 						teardown),

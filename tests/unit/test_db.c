@@ -583,7 +583,8 @@ static void test_db_index_seek_in_a_large_overlay(void **state)
  * loads) and a unique one each examine at most a few chain slots per
  * write, where one probe run per value made the k-th write of a shared
  * value walk k slots. Writing a node's value again adds nothing, and a
- * seek still finds every node of the shared value exactly once. */
+ * seek still finds every node of the shared value exactly once. (A seek
+ * first builds the index, so that the writes keep it.) */
 static void test_db_value_index_is_o1_per_write_for_a_shared_value(
 	void **state)
 {
@@ -600,6 +601,9 @@ static void test_db_value_index_is_o1_per_write_for_a_shared_value(
 	assert_int_equal(graft_value_string(&shared, "the same payload", 16),
 			 GRAFT_OK);
 	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	db_cursor_index(&cur, tx, f->label, f->key_y, &shared);
+	assert_int_equal(db_cursor_next(&cur), GRAPH_NO_ID);
+	assert_true(tx->values.built);
 	for (int i = 0; i < count; i++) {
 		v = graft_value_int(i);
 		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
@@ -622,6 +626,93 @@ static void test_db_value_index_is_o1_per_write_for_a_shared_value(
 		n++;
 	assert_int_equal(n, count);
 	graft_value_free(&shared);
+	db_tx_rollback(tx);
+}
+
+/* A commit on its way to the log holds one pending key per entity it
+ * writes, not one per op: a load of a million nodes with a label and
+ * three properties each reserved a pending table for five million keys
+ * (256 MiB). Concurrent writers of those nodes still conflict. */
+static void test_db_pending_commit_holds_one_key_per_node(void **state)
+{
+	struct fixture *f = *state;
+	struct fx_commit_result res = {0};
+	struct db_commit_req req;
+	struct graft_value v = graft_value_int(1);
+	struct db_tx *tx, *other;
+	uint64_t id = 0;
+	const int count = 1000;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	for (int i = 0; i < count; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_node_add_label(tx, id, f->label),
+				 GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
+				 GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_y, &v),
+				 GRAFT_OK);
+	}
+	req.data = &res;
+	assert_int_equal(db_commit(tx, &req, fx_commit_cb), GRAFT_OK);
+	assert_int_equal(f->db->pending.len, count);
+	assert_true(f->db->pending.cap <= 4 * (size_t)count);
+	fx_run_until_set(f, &res.done);
+	assert_int_equal(res.status, GRAFT_OK);
+	assert_int_equal(f->db->pending.len, 0);
+	/* a node written while its creating commit is pending conflicts */
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	v = graft_value_int(2);
+	assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &other), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(other, id, f->key_y, &v),
+			 GRAFT_OK);
+	memset(&res, 0, sizeof res);
+	assert_int_equal(db_commit(tx, &req, fx_commit_cb), GRAFT_OK);
+	assert_int_equal(fx_commit(f, other, NULL, NULL), GRAFT_ECONFLICT);
+	fx_run_until_set(f, &res.done);
+	assert_int_equal(res.status, GRAFT_OK);
+}
+
+/* A transaction that only writes (a bulk load) keeps no value index: the
+ * first seek builds it from the overlay, finding what was written before,
+ * and later writes keep it current. */
+static void test_db_value_index_is_built_by_the_first_seek(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value one = graft_value_int(1), two = graft_value_int(2);
+	struct db_cursor cur;
+	struct db_tx *tx;
+	uint64_t ids[8], first = 0, id;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_index_create(tx, f->label, f->key_x), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	for (int i = 0; i < 3; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_node_add_label(tx, id, f->label),
+				 GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &one),
+				 GRAFT_OK);
+		first = i == 0 ? id : first;
+	}
+	assert_false(tx->values.built);
+	assert_int_equal(tx->values.n, 0);
+	db_cursor_index(&cur, tx, f->label, f->key_x, &one);
+	assert_int_equal(drain_cursor(&cur, ids, 8), 3);
+	assert_true(tx->values.built);
+	/* later writes: a new node, and the first one moved to 2 */
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, id, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, first, f->key_x, &two),
+			 GRAFT_OK);
+	db_cursor_index(&cur, tx, f->label, f->key_x, &one);
+	assert_int_equal(drain_cursor(&cur, ids, 8), 2);
+	db_cursor_index(&cur, tx, f->label, f->key_x, &two);
+	assert_int_equal(drain_cursor(&cur, ids, 8), 2);
+	assert_int_equal(ids[0] == first || ids[1] == first, true);
 	db_tx_rollback(tx);
 }
 
@@ -670,6 +761,8 @@ int main(void)
 		T(test_db_cursors_merge_the_overlay),
 		T(test_db_index_seek_in_a_large_overlay),
 		T(test_db_value_index_is_o1_per_write_for_a_shared_value),
+		T(test_db_value_index_is_built_by_the_first_seek),
+		T(test_db_pending_commit_holds_one_key_per_node),
 		T(test_db_index_seek_returns_a_rewritten_node_once),
 		T(test_db_cursor_survives_commits_between_calls),
 		T(test_db_invalid_record_changes_nothing),
