@@ -16,15 +16,15 @@
  * closed without the end mark, which the client reports as a failed backup.
  * A peer that goes away makes the write fail: the connection closes, and
  * its memory is freed once its handles are closed and no work item is
- * queued for it. A peer that sends no request, or stops reading, is closed
- * by the connection's timer. */
+ * queued for it (a work item holds the connection: tcp_conn_hold). A peer
+ * that sends no request, or stops reading, is closed by the connection's
+ * timer. Listening, the connection list and closing are src/net/tcp.h's. */
 #include "serve.h"
 
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
-#include <netdb.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -32,6 +32,7 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "../net/tcp.h"
 #include "../txlog/txlog.h"
 #include "../util/buf.h"
 #include "../util/err.h"
@@ -73,14 +74,10 @@ static const bool allowed[BC_N_STATES][BC_N_STATES] = {
 };
 
 struct bconn {
+	struct tcp_conn tcp; /* first: a struct tcp_conn * is a bconn * */
 	enum bconn_state state;
-	uv_tcp_t tcp;
-	uv_timer_t timer;
 	uv_work_t work;
-	uv_write_t wr;
 	struct backup_server *s;
-	struct bconn *prev, *next;
-	unsigned handles; /* open handles (tcp, timer) */
 	bool done, prepared;
 	bool refused; /* the reply is an ERR line */
 	char req[REQ_MAX];
@@ -107,22 +104,10 @@ struct bconn {
 };
 
 struct backup_server {
-	uv_loop_t *loop;
-	uv_tcp_t listener;
+	struct tcp_server tcp;
 	struct dbms *dbms;
 	char *data_dir, *txlog_root; /* owned */
-	struct bconn *conns;
-	bool listener_open, closing;
 };
-
-static void server_maybe_free(struct backup_server *s)
-{
-	if (!s->closing || s->listener_open || s->conns != NULL)
-		return;
-	free(s->data_dir);
-	free(s->txlog_root);
-	free(s);
-}
 
 static void set_state(struct bconn *c, enum bconn_state to)
 {
@@ -134,18 +119,17 @@ static void set_state(struct bconn *c, enum bconn_state to)
 	c->state = to;
 }
 
-static void conn_maybe_free(struct bconn *c)
+/* The server frees a connection only once its work item returned (the
+ * item holds it); its state says so, checked always. */
+static void bconn_free(struct tcp_conn *tc)
 {
-	struct backup_server *s = c->s;
+	struct bconn *c = (struct bconn *)tc;
 
-	if (c->handles > 0 || c->state != BC_CLOSED)
-		return;
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		s->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
+	if (c->state != BC_CLOSED) {
+		graft_error("backup connection: freed in state %s",
+			    state_names[c->state]);
+		abort();
+	}
 	if (c->ckpt_fd >= 0)
 		close(c->ckpt_fd);
 	if (c->reader != NULL)
@@ -153,24 +137,18 @@ static void conn_maybe_free(struct bconn *c)
 	txlog_unpin(&c->pin);
 	graft_buf_free(&c->out);
 	free(c);
-	server_maybe_free(s);
 }
 
-static void conn_close_cb(uv_handle_t *h)
+static void bconn_closing(struct tcp_conn *tc)
 {
-	struct bconn *c = h->data;
+	struct bconn *c = (struct bconn *)tc;
 
-	c->handles--;
-	conn_maybe_free(c);
+	set_state(c, c->state == BC_WORKING ? BC_DRAINING : BC_CLOSED);
 }
 
 static void conn_close(struct bconn *c)
 {
-	if (c->state == BC_CLOSED || c->state == BC_DRAINING)
-		return;
-	set_state(c, c->state == BC_WORKING ? BC_DRAINING : BC_CLOSED);
-	uv_close((uv_handle_t *)&c->timer, conn_close_cb);
-	uv_close((uv_handle_t *)&c->tcp, conn_close_cb);
+	tcp_conn_close(&c->tcp);
 }
 
 /* Worker side ------------------------------------------------------------ */
@@ -409,27 +387,27 @@ static void work_cb(uv_work_t *w)
 
 static void queue_fill(struct bconn *c);
 
-static void timeout_cb(uv_timer_t *t)
+static void bconn_timeout(struct tcp_conn *tc)
 {
-	struct bconn *c = t->data;
+	struct bconn *c = (struct bconn *)tc;
 
 	graft_warn("backup connection closed: the peer %s",
 		   c->prepared ? "stopped reading" : "sent no request");
 	conn_close(c);
 }
 
-static void write_cb(uv_write_t *req, int status)
+/* A failed write closes the connection (tcp.h). */
+static void bconn_written(struct tcp_conn *tc, int status)
 {
-	struct bconn *c = req->data;
+	struct bconn *c = (struct bconn *)tc;
 
-	if (c->state == BC_CLOSED) /* cancelled by the close */
+	if (status != 0) {
+		graft_warn("backup of %s: the client went away (%s)", c->db,
+			   uv_strerror(status));
 		return;
-	if (status != 0 || c->done) {
-		if (status != 0)
-			graft_warn("backup of %s: the client went away (%s)",
-				   c->db, uv_strerror(status));
-		else if (c->status == GRAFT_OK && c->done && c->prepared &&
-			 c->bytes > 0)
+	}
+	if (c->done) {
+		if (c->status == GRAFT_OK && c->prepared && c->bytes > 0)
 			graft_info("Backup %s of %s served: transactions up to "
 				   "%" PRIu64 ", %" PRIu64 " bytes.",
 				   backup_type_name(c->type), c->db, c->last,
@@ -437,37 +415,25 @@ static void write_cb(uv_write_t *req, int status)
 		conn_close(c);
 		return;
 	}
-	uv_timer_stop(&c->timer);
+	tcp_conn_timer_stop(tc);
 	queue_fill(c);
 }
 
 /* Precondition: state WRITING. */
 static void send_out(struct bconn *c)
 {
-	uv_buf_t b = uv_buf_init((char *)c->out.data, (unsigned)c->out.len);
-	int rv;
-
 	if (c->out.len == 0) {
 		conn_close(c);
 		return;
 	}
 	c->bytes += c->out.len;
-	c->wr.data = c;
-	uv_timer_start(&c->timer, timeout_cb, STALL_MS, 0);
-	rv = uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, write_cb);
-	if (rv != 0)
-		conn_close(c);
+	tcp_conn_timer(&c->tcp, STALL_MS, 0);
+	tcp_conn_write(&c->tcp, c->out.data, c->out.len);
 }
 
-static void after_work_cb(uv_work_t *w, int status)
+/* The worker filled the next chunk (or the reply): send it. */
+static void chunk_ready(struct bconn *c, int status)
 {
-	struct bconn *c = w->data;
-
-	if (c->state == BC_DRAINING) {
-		set_state(c, BC_CLOSED);
-		conn_maybe_free(c);
-		return;
-	}
 	set_state(c, BC_WRITING);
 	if (status != 0) {
 		conn_close(c);
@@ -480,13 +446,27 @@ static void after_work_cb(uv_work_t *w, int status)
 	send_out(c);
 }
 
+/* The work item held the connection: released last, as it may free it. */
+static void after_work_cb(uv_work_t *w, int status)
+{
+	struct bconn *c = w->data;
+
+	if (c->state == BC_DRAINING)
+		set_state(c, BC_CLOSED);
+	else
+		chunk_ready(c, status);
+	tcp_conn_release(&c->tcp);
+}
+
 static void queue_fill(struct bconn *c)
 {
 	c->work.data = c;
-	if (uv_queue_work(c->s->loop, &c->work, work_cb, after_work_cb) != 0) {
+	if (uv_queue_work(c->s->tcp.loop, &c->work, work_cb,
+			  after_work_cb) != 0) {
 		conn_close(c);
 		return;
 	}
+	tcp_conn_hold(&c->tcp);
 	set_state(c, BC_WORKING);
 }
 
@@ -591,97 +571,70 @@ static void handle_request(struct bconn *c)
 			c->req);
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void bconn_alloc(struct tcp_conn *tc, uv_buf_t *buf)
 {
-	struct bconn *c = h->data;
+	struct bconn *c = (struct bconn *)tc;
 
-	(void)hint;
 	*buf = uv_buf_init(c->req + c->req_len,
 			   (unsigned)(sizeof c->req - 1 - c->req_len));
 }
 
-static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *buf)
+/* An error or EOF closes the connection (tcp.h). */
+static void bconn_read(struct tcp_conn *tc, ssize_t n)
 {
-	struct bconn *c = st->data;
+	struct bconn *c = (struct bconn *)tc;
 	char *nl;
 
-	(void)buf;
-	if (n < 0) {
-		conn_close(c);
+	if (n < 0)
 		return;
-	}
 	c->req_len += (size_t)n;
 	c->req[c->req_len] = '\0';
 	nl = strchr(c->req, '\n');
 	if (nl == NULL && c->req_len < sizeof c->req - 1)
 		return;
-	uv_read_stop(st);
-	uv_timer_stop(&c->timer);
+	tcp_conn_read(tc, false);
+	tcp_conn_timer_stop(tc);
 	if (nl != NULL)
 		*nl = '\0';
 	handle_request(c);
 }
 
-static void connection_cb(uv_stream_t *l, int status)
+static struct tcp_conn *bconn_new(struct tcp_server *srv)
 {
-	struct backup_server *s = l->data;
-	struct bconn *c;
+	struct bconn *c = calloc(1, sizeof *c);
 
-	if (status != 0 || s->closing)
-		return;
-	c = calloc(1, sizeof *c);
-	if (c == NULL) {
-		graft_error("out of memory accepting a backup connection");
-		return;
-	}
-	c->s = s;
+	if (c == NULL)
+		return NULL;
+	c->s = srv->data;
 	c->ckpt_fd = -1;
 	graft_buf_init(&c->out);
-	uv_tcp_init(s->loop, &c->tcp);
-	uv_timer_init(s->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->handles = 2;
-	c->next = s->conns;
-	if (s->conns != NULL)
-		s->conns->prev = c;
-	s->conns = c;
-	if (uv_accept(l, (uv_stream_t *)&c->tcp) != 0 ||
-	    uv_read_start((uv_stream_t *)&c->tcp, alloc_cb, read_cb) != 0) {
-		conn_close(c);
-		return;
-	}
-	uv_timer_start(&c->timer, timeout_cb, REQUEST_MS, 0);
+	return &c->tcp;
 }
 
-static int resolve(const struct graft_address *a, const char *setting,
-		   struct sockaddr_storage *out, char *errmsg)
+static void bconn_accepted(struct tcp_conn *tc)
 {
-	struct addrinfo hints, *res = NULL;
-	char port[8];
-	int rv;
-
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof port, "%u", a->port);
-	rv = getaddrinfo(a->host[0] ? a->host : NULL, port, &hints, &res);
-	if (rv != 0)
-		return graft_errf(errmsg, GRAFT_EINVAL,
-				  "cannot resolve '%s' (%s): %s; set %s to an "
-				  "address of this machine",
-				  a->host, setting, gai_strerror(rv), setting);
-	memcpy(out, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return GRAFT_OK;
+	tcp_conn_read(tc, true);
+	tcp_conn_timer(tc, REQUEST_MS, 0);
 }
 
-static void listener_close_cb(uv_handle_t *h)
-{
-	struct backup_server *s = h->data;
+static const struct tcp_ops backup_tcp_ops = {
+	.conn_new = bconn_new,
+	.accepted = bconn_accepted,
+	.alloc = bconn_alloc,
+	.read = bconn_read,
+	.written = bconn_written,
+	.timeout = bconn_timeout,
+	.closing = bconn_closing,
+	.conn_free = bconn_free,
+};
 
-	s->listener_open = false;
-	server_maybe_free(s);
+static void server_closed_cb(struct tcp_server *srv)
+{
+	struct backup_server *s = srv->data;
+
+	free(s->data_dir);
+	free(s->txlog_root);
+	free(s);
 }
 
 int backup_server_start(uv_loop_t *loop, struct dbms *dbms,
@@ -690,69 +643,38 @@ int backup_server_start(uv_loop_t *loop, struct dbms *dbms,
 			struct backup_server **out, char *errmsg)
 {
 	struct backup_server *s = calloc(1, sizeof *s);
-	struct sockaddr_storage sa;
+	struct tcp_listen how = {
+		.addr = addr,
+		.setting = setting,
+		.alternative = "set server.backup.enabled=false",
+		.family = AF_UNSPEC,
+		.backlog = 64,
+	};
 	int rv;
 
 	if (s == NULL)
 		return GRAFT_ENOMEM;
-	s->loop = loop;
+	tcp_server_init(&s->tcp, loop, &backup_tcp_ops, s);
 	s->dbms = dbms;
 	s->data_dir = strdup(data_dir);
 	s->txlog_root = strdup(txlog_root);
-	if (s->data_dir == NULL || s->txlog_root == NULL) {
-		rv = GRAFT_ENOMEM;
-		goto err;
-	}
-	rv = resolve(addr, setting, &sa, errmsg);
-	if (rv != GRAFT_OK)
-		goto err;
-	uv_tcp_init(loop, &s->listener);
-	s->listener.data = s;
-	s->listener_open = true;
-	rv = uv_tcp_bind(&s->listener, (struct sockaddr *)&sa, 0);
-	if (rv == 0)
-		rv = uv_listen((uv_stream_t *)&s->listener, 64, connection_cb);
-	if (rv != 0) {
-		rv = graft_errf(errmsg, rv == UV_EADDRINUSE ? GRAFT_EADDRINUSE
-							    : GRAFT_EIO,
-				"cannot listen on %s:%u (%s): %s; stop the "
-				"process using it, change %s or set "
-				"server.backup.enabled=false",
-				addr->host, addr->port, setting,
-				uv_strerror(rv), setting);
+	rv = s->data_dir == NULL || s->txlog_root == NULL
+		     ? GRAFT_ENOMEM
+		     : tcp_server_listen(&s->tcp, &how, errmsg);
+	if (rv != GRAFT_OK) {
 		backup_server_close(s);
 		return rv;
 	}
 	*out = s;
 	return GRAFT_OK;
-
-err:
-	free(s->data_dir);
-	free(s->txlog_root);
-	free(s);
-	return rv;
 }
 
 int backup_server_port(const struct backup_server *s)
 {
-	struct sockaddr_storage sa;
-	int len = sizeof sa;
-
-	if (uv_tcp_getsockname(&s->listener, (struct sockaddr *)&sa, &len) != 0)
-		return -1;
-	return ntohs(sa.ss_family == AF_INET6
-			     ? ((struct sockaddr_in6 *)&sa)->sin6_port
-			     : ((struct sockaddr_in *)&sa)->sin_port);
+	return tcp_server_port(&s->tcp);
 }
 
 void backup_server_close(struct backup_server *s)
 {
-	struct bconn *c;
-
-	s->closing = true;
-	for (c = s->conns; c != NULL; c = c->next)
-		conn_close(c);
-	if (s->listener_open && !uv_is_closing((uv_handle_t *)&s->listener))
-		uv_close((uv_handle_t *)&s->listener, listener_close_cb);
-	server_maybe_free(s);
+	tcp_server_close(&s->tcp, server_closed_cb);
 }

@@ -19,6 +19,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "../net/tcp.h"
 #include "session.h"
 
 struct bolt_conn;
@@ -35,6 +36,7 @@ struct bolt_server {
 	unsigned max_connections;      /* open connections at most; 0: any */
 	void *data;                    /* the caller's */
 	/* private */
+	struct tcp_server tcp; /* the listener and every connection */
 	struct cypher_proc routing;
 	/* Open connections (not closing), oldest first, on one list while
 	 * not logged in and on the other once logged in. */
@@ -42,8 +44,7 @@ struct bolt_server {
 		struct bolt_conn *head, *tail;
 	} unauth, authed;
 	unsigned n_open;               /* on the two lists */
-	unsigned n_conns;              /* allocated, closing ones too */
-	unsigned trim_peak;            /* n_conns's high mark since a trim */
+	unsigned trim_peak;            /* connections' high mark since a trim */
 	uint64_t next_id;
 	uint64_t refused;              /* connections refused at the cap */
 	uint64_t refusal_logged_ms;    /* when a refusal was last logged */
@@ -54,13 +55,16 @@ struct bolt_server {
  * and tools that call the procedure) with srv->env.engine; once, after
  * env is filled. GRAFT_EEXIST if the name is taken. */
 int bolt_server_register_procedures(struct bolt_server *srv);
-/* Accepts one pending connection of listener (call from its connection
- * callback). srv is filled by the caller (env, timeouts), the rest zero. */
-int bolt_server_accept(struct bolt_server *srv, uv_stream_t *listener);
+/* Listens (how->setting names the address in errors; see tcp.h) and
+ * serves every connection accepted there. srv is filled by the caller
+ * (env, timeouts), the rest zero. */
+int bolt_server_listen(struct bolt_server *srv, const struct tcp_listen *how,
+		       char *errmsg);
 /* Connections allocated (closing ones too). */
 unsigned bolt_server_connections(const struct bolt_server *srv);
-/* Closes every connection (rolling back their transactions); cb runs once
- * all are gone (at once if there are none). */
+/* Stops listening and closes every connection (rolling back their
+ * transactions); cb runs once all are gone (at once if nothing was open),
+ * whether or not srv listened. */
 void bolt_server_close(struct bolt_server *srv,
 		       void (*cb)(struct bolt_server *srv));
 

@@ -31,8 +31,9 @@
  * where there is something to say); a handshake not done within
  * handshake_timeout_ms or no request within idle_timeout_ms closes it too.
  * Closing rolls back the session's transaction and drops its results; the
- * connection is freed when its socket, timer and session have all
- * closed. */
+ * connection is freed when its socket, timer and session have all closed
+ * (the session holds it: tcp_conn_hold). Listening, the connection list,
+ * the timer and closing are src/net/tcp.h's; this file is the protocol. */
 #include "bolt.h"
 
 #include <stdlib.h>
@@ -56,9 +57,7 @@
 #define REFUSAL_LOG_MS 60000
 
 struct bolt_conn {
-	uv_tcp_t tcp;
-	uv_timer_t timer;
-	uv_write_t wr;
+	struct tcp_conn tcp; /* first: a struct tcp_conn * is a bolt_conn * */
 	struct bolt_server *srv;
 	struct bolt_conn *prev, *next;
 	struct bolt_conn_list *list; /* srv->unauth or srv->authed; NULL
@@ -73,13 +72,9 @@ struct bolt_conn {
 	uint8_t *in;               /* in_cap bytes; owned */
 	size_t in_cap;
 	size_t in_start, in_len;   /* unconsumed input is in[in_start..in_len) */
-	unsigned handles;          /* open handles and session; freed at 0 */
-	bool reading;
-	bool writing;
 	bool waiting;              /* the session waits for an async step */
 	bool full;                 /* a result paused on output */
 	bool close_after_flush;
-	bool closing;
 };
 
 static void conn_process(struct bolt_conn *c);
@@ -118,79 +113,71 @@ static void list_remove(struct bolt_conn *c)
  * keeps the pages: hand them back (O(heap), so only at half the mark). */
 static void maybe_trim(struct bolt_server *srv)
 {
-	if (srv->trim_peak >= TRIM_MIN_CONNS &&
-	    srv->n_conns <= srv->trim_peak / 2) {
+	unsigned n = tcp_server_conns(&srv->tcp);
+
+	if (srv->trim_peak >= TRIM_MIN_CONNS && n <= srv->trim_peak / 2) {
 		graft_mem_trim();
-		srv->trim_peak = srv->n_conns;
+		srv->trim_peak = n;
 	}
 }
 
-static void conn_free(struct bolt_conn *c)
+static void conn_free(struct tcp_conn *tc)
 {
+	struct bolt_conn *c = (struct bolt_conn *)tc;
 	struct bolt_server *srv = c->srv;
 
-	srv->n_conns--;
 	bolt_dechunker_free(&c->dechunk);
 	graft_buf_free(&c->out);
 	graft_buf_free(&c->inflight);
 	free(c->in);
 	free(c);
 	maybe_trim(srv);
-	if (srv->n_conns == 0 && srv->closed_cb != NULL) {
-		void (*cb)(struct bolt_server *) = srv->closed_cb;
-		srv->closed_cb = NULL;
-		cb(srv);
-	}
 }
 
-static void conn_release(struct bolt_conn *c)
+static bool closing(const struct bolt_conn *c)
 {
-	if (--c->handles == 0)
-		conn_free(c);
-}
-
-static void handle_close_cb(uv_handle_t *h)
-{
-	conn_release(h->data);
+	return tcp_conn_closing(&c->tcp);
 }
 
 static void session_closed_cb(void *data)
 {
-	conn_release(data);
+	struct bolt_conn *c = data;
+
+	tcp_conn_release(&c->tcp);
+}
+
+/* The connection leaves the lists; its session closes, holding it. */
+static void conn_closing(struct tcp_conn *tc)
+{
+	struct bolt_conn *c = (struct bolt_conn *)tc;
+
+	list_remove(c);
+	c->srv->n_open--;
+	if (c->session != NULL) {
+		tcp_conn_hold(tc);
+		bolt_session_close(c->session, session_closed_cb, c);
+		c->session = NULL;
+	}
 }
 
 static void conn_close(struct bolt_conn *c)
 {
-	if (c->closing)
-		return;
-	c->closing = true;
-	list_remove(c);
-	c->srv->n_open--;
-	if (c->session != NULL) {
-		c->handles++;
-		bolt_session_close(c->session, session_closed_cb, c);
-		c->session = NULL;
-	}
-	uv_close((uv_handle_t *)&c->timer, handle_close_cb);
-	uv_close((uv_handle_t *)&c->tcp, handle_close_cb);
+	tcp_conn_close(&c->tcp);
 }
 
-static void write_cb(uv_write_t *req, int status)
+/* A failed write closes the connection (tcp.h). */
+static void conn_written(struct tcp_conn *tc, int status)
 {
-	struct bolt_conn *c = req->data;
+	struct bolt_conn *c = (struct bolt_conn *)tc;
 	int step;
 
-	c->writing = false;
 	if (c->inflight.cap > OUT_KEEP)
 		graft_buf_free(&c->inflight);
 	else
 		graft_buf_reset(&c->inflight);
-	if (c->closing)
-		return;
 	if (status != 0) {
 		graft_debug("closing bolt-%llu: write failed: %s",
 			    (unsigned long long)c->id, uv_strerror(status));
-		conn_close(c);
 		return;
 	}
 	if (c->full && c->out.len < c->srv->env.cfg.out_high / 2) {
@@ -205,9 +192,8 @@ static void write_cb(uv_write_t *req, int status)
 static void flush(struct bolt_conn *c)
 {
 	struct graft_buf tmp;
-	uv_buf_t b;
 
-	if (c->closing || c->writing)
+	if (closing(c) || tcp_conn_writing(&c->tcp))
 		return;
 	if (c->out.len == 0) {
 		if (c->close_after_flush)
@@ -217,13 +203,7 @@ static void flush(struct bolt_conn *c)
 	tmp = c->inflight;
 	c->inflight = c->out;
 	c->out = tmp;
-	b = uv_buf_init((char *)c->inflight.data, (unsigned)c->inflight.len);
-	c->wr.data = c;
-	c->writing = true;
-	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, write_cb) != 0) {
-		c->writing = false;
-		conn_close(c);
-	}
+	tcp_conn_write(&c->tcp, c->inflight.data, c->inflight.len);
 }
 
 static bool authenticated(const struct bolt_conn *c)
@@ -238,9 +218,9 @@ static bool login_pending(const struct bolt_conn *c)
 	return !authenticated(c) && (c->session == NULL || c->auth_end != 0);
 }
 
-static void timer_cb(uv_timer_t *t)
+static void conn_timeout(struct tcp_conn *tc)
 {
-	struct bolt_conn *c = t->data;
+	struct bolt_conn *c = (struct bolt_conn *)tc;
 
 	if (login_pending(c)) {
 		graft_debug("closing bolt-%llu: %s", (unsigned long long)c->id,
@@ -278,22 +258,21 @@ static void arm_timer(struct bolt_conn *c)
 {
 	struct bolt_server *srv = c->srv;
 
-	if (c->closing)
+	if (closing(c))
 		return;
 	if (login_pending(c) && c->waiting)
-		uv_timer_stop(&c->timer); /* the server checks a password:
-					   * its time, not the client's */
+		tcp_conn_timer_stop(&c->tcp); /* the server checks a password:
+					       * its time, not the client's */
 	else if (login_pending(c))
-		uv_timer_start(&c->timer, timer_cb, unauth_delay(c), 0);
+		tcp_conn_timer(&c->tcp, unauth_delay(c), 0);
 	else if (c->waiting && srv->keepalive_ms > 0)
-		uv_timer_start(&c->timer, timer_cb, srv->keepalive_ms,
-			       srv->keepalive_ms);
+		tcp_conn_timer(&c->tcp, srv->keepalive_ms, srv->keepalive_ms);
 	else if (c->waiting)
-		uv_timer_stop(&c->timer);
+		tcp_conn_timer_stop(&c->tcp);
 	else if (srv->idle_timeout_ms > 0)
-		uv_timer_start(&c->timer, timer_cb, srv->idle_timeout_ms, 0);
+		tcp_conn_timer(&c->tcp, srv->idle_timeout_ms, 0);
 	else
-		uv_timer_stop(&c->timer);
+		tcp_conn_timer_stop(&c->tcp);
 }
 
 static size_t unauth_max_message(const struct bolt_server *srv)
@@ -314,7 +293,7 @@ static void update_auth(struct bolt_conn *c)
 	bool now = bolt_session_authenticated(c->session);
 	uint8_t *in;
 
-	if (c->closing || now == authenticated(c))
+	if (closing(c) || now == authenticated(c))
 		return;
 	list_remove(c);
 	if (!now) { /* LOGOFF: a new login deadline */
@@ -354,11 +333,10 @@ static void wake_cb(struct bolt_session *s, int step)
 	conn_process(c);
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+static void conn_alloc(struct tcp_conn *tc, uv_buf_t *b)
 {
-	struct bolt_conn *c = h->data;
+	struct bolt_conn *c = (struct bolt_conn *)tc;
 
-	(void)hint;
 	if (c->in_start > 0) {
 		memmove(c->in, c->in + c->in_start, c->in_len - c->in_start);
 		c->in_len -= c->in_start;
@@ -368,17 +346,16 @@ static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
 	b->len = c->in_cap - c->in_len;
 }
 
-static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
+/* An error or EOF closes the connection (tcp.h). */
+static void conn_read(struct tcp_conn *tc, ssize_t n)
 {
-	struct bolt_conn *c = st->data;
+	struct bolt_conn *c = (struct bolt_conn *)tc;
 
-	(void)b;
 	if (n < 0) {
 		if (n != UV_EOF)
 			graft_debug("closing bolt-%llu: read failed: %s",
 				    (unsigned long long)c->id,
 				    uv_strerror((int)n));
-		conn_close(c);
 		return;
 	}
 	c->in_len += (size_t)n;
@@ -391,16 +368,7 @@ static void read_cb(uv_stream_t *st, ssize_t n, const uv_buf_t *b)
  * it and then waits. */
 static void update_reading(struct bolt_conn *c)
 {
-	bool want = !c->closing && !c->close_after_flush &&
-		    c->in_len < c->in_cap;
-
-	if (want && !c->reading)
-		c->reading = uv_read_start((uv_stream_t *)&c->tcp, alloc_cb,
-					   read_cb) == 0;
-	else if (!want && c->reading) {
-		uv_read_stop((uv_stream_t *)&c->tcp);
-		c->reading = false;
-	}
+	tcp_conn_read(&c->tcp, !c->close_after_flush && c->in_len < c->in_cap);
 }
 
 /* The handshake: false while incomplete. */
@@ -441,7 +409,7 @@ static void feed(struct bolt_conn *c)
 	bool complete;
 	int step;
 
-	while (!c->closing && !c->close_after_flush && !c->waiting &&
+	while (!closing(c) && !c->close_after_flush && !c->waiting &&
 	       !c->full && c->out.len < c->srv->env.cfg.out_high &&
 	       c->in_start < c->in_len) {
 		if (bolt_dechunk(&c->dechunk, c->in + c->in_start,
@@ -479,14 +447,14 @@ static void check_interrupt(struct bolt_conn *c)
 
 static void conn_process(struct bolt_conn *c)
 {
-	if (c->closing)
+	if (closing(c))
 		return;
 	if (c->session == NULL && !c->close_after_flush && !handshake(c))
 		goto out;
 	check_interrupt(c);
 	feed(c);
 out:
-	if (c->closing)
+	if (closing(c))
 		return;
 	if (c->in_start == c->in_len)
 		c->in_start = c->in_len = 0;
@@ -495,8 +463,7 @@ out:
 	 * with what follows; the keep-alive timer flushes them otherwise. */
 	if (!c->waiting)
 		flush(c);
-	if (!c->closing)
-		update_reading(c);
+	update_reading(c);
 }
 
 /* At the cap, the oldest connection not logged in makes room; returns
@@ -531,15 +498,15 @@ static void log_refusal(struct bolt_server *srv)
 		   srv->n_open, (unsigned long long)srv->refused);
 }
 
-int bolt_server_accept(struct bolt_server *srv, uv_stream_t *listener)
+static struct tcp_conn *conn_new(struct tcp_server *tsrv)
 {
+	struct bolt_server *srv = tsrv->data;
 	struct bolt_conn *c = calloc(1, sizeof *c);
-	bool room = make_room(srv);
 	uint64_t now = uv_now(srv->env.loop);
 
 	if (c == NULL || (c->in = malloc(IN_SIZE_UNAUTH)) == NULL) {
 		free(c);
-		return GRAFT_ENOMEM;
+		return NULL;
 	}
 	c->srv = srv;
 	c->id = ++srv->next_id;
@@ -550,47 +517,66 @@ int bolt_server_accept(struct bolt_server *srv, uv_stream_t *listener)
 	bolt_dechunker_init(&c->dechunk, unauth_max_message(srv));
 	graft_buf_init(&c->out);
 	graft_buf_init(&c->inflight);
-	uv_tcp_init(srv->env.loop, &c->tcp);
-	uv_timer_init(srv->env.loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->handles = 2;
+	return &c->tcp;
+}
+
+static void conn_accepted(struct tcp_conn *tc)
+{
+	struct bolt_conn *c = (struct bolt_conn *)tc;
+	struct bolt_server *srv = c->srv;
+	bool room = make_room(srv);
+	unsigned n = tcp_server_conns(&srv->tcp);
+
 	list_append(&srv->unauth, c);
 	srv->n_open++;
-	srv->n_conns++;
-	if (srv->n_conns > srv->trim_peak)
-		srv->trim_peak = srv->n_conns;
-	if (uv_accept(listener, (uv_stream_t *)&c->tcp) != 0) {
-		conn_close(c);
-		return GRAFT_EIO;
-	}
+	if (n > srv->trim_peak)
+		srv->trim_peak = n;
 	if (!room) { /* accepted only to be closed: it leaves the backlog */
 		log_refusal(srv);
 		conn_close(c);
-		return GRAFT_OK;
+		return;
 	}
-	uv_tcp_nodelay(&c->tcp, 1);
 	arm_timer(c);
 	update_reading(c);
-	return GRAFT_OK;
+}
+
+static const struct tcp_ops bolt_tcp_ops = {
+	.conn_new = conn_new,
+	.accepted = conn_accepted,
+	.alloc = conn_alloc,
+	.read = conn_read,
+	.written = conn_written,
+	.timeout = conn_timeout,
+	.closing = conn_closing,
+	.conn_free = conn_free,
+};
+
+int bolt_server_listen(struct bolt_server *srv, const struct tcp_listen *how,
+		       char *errmsg)
+{
+	tcp_server_init(&srv->tcp, srv->env.loop, &bolt_tcp_ops, srv);
+	return tcp_server_listen(&srv->tcp, how, errmsg);
 }
 
 unsigned bolt_server_connections(const struct bolt_server *srv)
 {
-	return srv->n_conns;
+	return tcp_server_conns(&srv->tcp);
+}
+
+static void tcp_closed_cb(struct tcp_server *tsrv)
+{
+	struct bolt_server *srv = tsrv->data;
+	void (*cb)(struct bolt_server *srv) = srv->closed_cb;
+
+	srv->closed_cb = NULL;
+	if (cb != NULL)
+		cb(srv);
 }
 
 void bolt_server_close(struct bolt_server *srv,
 		       void (*cb)(struct bolt_server *srv))
 {
 	srv->closed_cb = cb;
-	if (srv->n_conns == 0) {
-		srv->closed_cb = NULL;
-		if (cb != NULL)
-			cb(srv);
-		return;
-	}
-	while (srv->unauth.head != NULL)
-		conn_close(srv->unauth.head);
-	while (srv->authed.head != NULL)
-		conn_close(srv->authed.head);
+	srv->tcp.data = srv; /* set already if it listened */
+	tcp_server_close(&srv->tcp, tcp_closed_cb);
 }

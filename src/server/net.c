@@ -1,17 +1,15 @@
-/* Listeners and HTTP connections; Bolt connections are handed to the Bolt
- * connector (src/bolt/bolt.h) as they are accepted.
+/* Listeners and HTTP connections; the Bolt connector listens and serves
+ * its own connections (src/bolt/bolt.h), both on src/net/tcp.h.
  *
  * HTTP happy path: accept -> read until the request is complete (a blank
  * line) -> write the reply -> close. Failure paths: a peer that sends
  * nothing (or too little) is closed by the handshake timer; a request larger
  * than the buffer is answered 431. Nothing a peer sends can grow memory:
- * each connection has one fixed buffer. */
+ * each connection has one fixed buffer. A password check in progress holds
+ * the connection (tcp_conn_hold) until it answers. */
 #include "net.h"
 
-#include <netdb.h>
-#include <stdio.h>
 #include <stdlib.h>
-#include <string.h>
 
 #include "../util/err.h"
 #include "../util/log.h"
@@ -20,94 +18,45 @@
 #define CONN_BUF 8192
 
 struct net_conn {
-	uv_tcp_t tcp;
-	uv_timer_t timer;
-	uv_write_t wr;
+	struct tcp_conn tcp; /* first: a struct tcp_conn * is a net_conn * */
 	struct http_exchange http;
 	struct net *net;
-	struct net_conn *prev, *next;
-	/* open handles, plus one while a password check is pending; freed
-	 * when it reaches 0 */
-	unsigned handles;
-	bool closing;
 	size_t len;
 	char out[1024];
 	uint8_t buf[CONN_BUF];
 };
 
-static void conn_unlink(struct net_conn *c)
-{
-	struct net *net = c->net;
-
-	if (c->prev != NULL)
-		c->prev->next = c->next;
-	else
-		net->conns = c->next;
-	if (c->next != NULL)
-		c->next->prev = c->prev;
-	net->n_conns--;
-}
-
 static void maybe_closed(struct net *net)
 {
-	if (net->closing == 0 && net->closed_cb != NULL && net->conns == NULL &&
-	    !net->bolt.open && !net->http.open) {
-		void (*cb)(struct net *) = net->closed_cb;
-		net->closed_cb = NULL;
-		cb(net);
-	}
-}
+	void (*cb)(struct net *net) = net->closed_cb;
 
-static void conn_release(struct net_conn *c)
-{
-	struct net *net = c->net;
-
-	if (--c->handles > 0)
+	if (net->closing > 0 || cb == NULL)
 		return;
-	conn_unlink(c);
-	free(c);
-	maybe_closed(net);
+	net->closed_cb = NULL;
+	cb(net);
 }
 
-static void conn_handle_close_cb(uv_handle_t *h)
+static void http_conn_timeout(struct tcp_conn *tc)
 {
-	conn_release(h->data);
-}
-
-static void conn_close(struct net_conn *c)
-{
-	if (c->closing)
-		return;
-	c->closing = true;
-	uv_timer_stop(&c->timer);
-	uv_close((uv_handle_t *)&c->timer, conn_handle_close_cb);
-	uv_close((uv_handle_t *)&c->tcp, conn_handle_close_cb);
-}
-
-static void conn_timeout_cb(uv_timer_t *t)
-{
-	struct net_conn *c = t->data;
+	struct net_conn *c = (struct net_conn *)tc;
 
 	graft_debug("closing HTTP connection: no complete request within %llu "
 		    "ms",
 		    (unsigned long long)c->net->handshake_timeout_ms);
-	conn_close(c);
+	tcp_conn_close(tc);
 }
 
-static void conn_write_cb(uv_write_t *req, int status)
+/* The reply is out (or failed): the exchange is over. */
+static void http_conn_written(struct tcp_conn *tc, int status)
 {
-	(void)status; /* the connection closes either way */
-	conn_close(req->data);
+	(void)status;
+	tcp_conn_close(tc);
 }
 
 static void conn_reply(struct net_conn *c, const void *p, size_t n)
 {
-	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-
-	uv_read_stop((uv_stream_t *)&c->tcp);
-	c->wr.data = c;
-	if (uv_write(&c->wr, (uv_stream_t *)&c->tcp, &b, 1, conn_write_cb) != 0)
-		conn_close(c);
+	tcp_conn_read(&c->tcp, false);
+	tcp_conn_write(&c->tcp, p, n);
 }
 
 /* A password check finished: answer, unless the connection closed
@@ -116,9 +65,8 @@ static void http_answered_cb(struct http_exchange *x, size_t n)
 {
 	struct net_conn *c = x->data;
 
-	if (!c->closing)
-		conn_reply(c, c->out, n);
-	conn_release(c);
+	conn_reply(c, c->out, n);
+	tcp_conn_release(&c->tcp);
 }
 
 static void http_input(struct net_conn *c)
@@ -142,147 +90,77 @@ static void http_input(struct net_conn *c)
 		conn_reply(c, c->out, n);
 		return;
 	}
-	uv_read_stop((uv_stream_t *)&c->tcp);
-	c->handles++;
+	tcp_conn_read(&c->tcp, false);
+	tcp_conn_hold(&c->tcp);
 }
 
-static void conn_alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *b)
+static void http_conn_alloc(struct tcp_conn *tc, uv_buf_t *b)
 {
-	struct net_conn *c = h->data;
+	struct net_conn *c = (struct net_conn *)tc;
 
-	(void)hint;
 	b->base = (char *)c->buf + c->len;
 	b->len = CONN_BUF - c->len;
 }
 
-static void conn_read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *b)
+/* An error or EOF closes the connection (tcp.h). */
+static void http_conn_read(struct tcp_conn *tc, ssize_t n)
 {
-	struct net_conn *c = s->data;
+	struct net_conn *c = (struct net_conn *)tc;
 
-	(void)b;
-	if (n < 0) {
-		conn_close(c);
+	if (n < 0)
 		return;
-	}
 	c->len += (size_t)n;
 	http_input(c);
 }
 
-static void listener_connection_cb(uv_stream_t *server, int status)
+static struct tcp_conn *http_conn_new(struct tcp_server *srv)
 {
-	struct net_listener *l = server->data;
-	struct net *net = l->net;
-	struct net_conn *c;
+	struct net_conn *c = calloc(1, sizeof *c);
 
-	if (status != 0) {
-		graft_warn("accept on %s failed: %s", l->setting,
-			   uv_strerror(status));
-		return;
-	}
-	if (l->kind == NET_BOLT) {
-		if (bolt_server_accept(net->bolt_srv, server) != GRAFT_OK)
-			graft_warn("cannot accept a connection on %s",
-				   l->setting);
-		return;
-	}
-	c = calloc(1, sizeof *c);
-	if (c == NULL) {
-		graft_error("out of memory accepting a connection on %s",
-			    l->setting);
-		return;
-	}
-	c->net = net;
-	uv_tcp_init(net->loop, &c->tcp);
-	uv_timer_init(net->loop, &c->timer);
-	c->tcp.data = c->timer.data = c;
-	c->handles = 2;
-	c->next = net->conns;
-	if (net->conns != NULL)
-		net->conns->prev = c;
-	net->conns = c;
-	net->n_conns++;
-	if (uv_accept(server, (uv_stream_t *)&c->tcp) != 0 ||
-	    uv_read_start((uv_stream_t *)&c->tcp, conn_alloc_cb, conn_read_cb) != 0) {
-		conn_close(c);
-		return;
-	}
-	uv_timer_start(&c->timer, conn_timeout_cb, net->handshake_timeout_ms, 0);
+	if (c == NULL)
+		return NULL;
+	c->net = srv->data;
+	return &c->tcp;
 }
 
-static int resolve(const struct graft_address *a, struct sockaddr_storage *out,
-		   char *errmsg, const char *setting)
+static void http_conn_accepted(struct tcp_conn *tc)
 {
-	struct addrinfo hints, *res = NULL;
-	char port[8];
-	const char *host = a->host;
-	int rv;
+	struct net_conn *c = (struct net_conn *)tc;
 
-	memset(&hints, 0, sizeof hints);
-	hints.ai_family = AF_UNSPEC;
-	hints.ai_socktype = SOCK_STREAM;
-	hints.ai_flags = AI_PASSIVE | AI_NUMERICSERV;
-	snprintf(port, sizeof port, "%u", a->port);
-	if (host[0] == '\0')
-		host = NULL;
-	rv = getaddrinfo(host, port, &hints, &res);
-	if (rv != 0)
-		return graft_errf(errmsg, GRAFT_EINVAL,
-				  "cannot resolve '%s' (%s): %s; set %s to an "
-				  "address of this machine",
-				  a->host, setting, gai_strerror(rv), setting);
-	memcpy(out, res->ai_addr, res->ai_addrlen);
-	freeaddrinfo(res);
-	return GRAFT_OK;
+	tcp_conn_read(tc, true);
+	tcp_conn_timer(tc, c->net->handshake_timeout_ms, 0);
 }
 
-int net_listen(struct net *net, struct net_listener *l, enum net_kind kind,
-	       const char *setting, const struct graft_address *addr,
-	       char *errmsg)
+static void http_conn_free(struct tcp_conn *tc)
 {
-	struct sockaddr_storage sa;
-	int rv;
-
-	l->kind = kind;
-	l->setting = setting;
-	l->addr = *addr;
-	l->net = net;
-	rv = resolve(addr, &sa, errmsg, setting);
-	if (rv != GRAFT_OK)
-		return rv;
-	uv_tcp_init(net->loop, &l->tcp);
-	l->tcp.data = l;
-	l->open = true;
-	rv = uv_tcp_bind(&l->tcp, (struct sockaddr *)&sa, 0);
-	if (rv == 0)
-		rv = uv_listen((uv_stream_t *)&l->tcp, 511,
-			       listener_connection_cb);
-	if (rv != 0)
-		return graft_errf(errmsg,
-				  rv == UV_EADDRINUSE ? GRAFT_EADDRINUSE
-						      : GRAFT_EIO,
-				  "cannot listen on %s:%u (%s): %s; stop the "
-				  "process using it or change %s",
-				  addr->host, addr->port, setting,
-				  uv_strerror(rv), setting);
-	return GRAFT_OK;
+	free(tc);
 }
 
-static void listener_close_cb(uv_handle_t *h)
-{
-	struct net_listener *l = h->data;
-	struct net *net = l->net;
+static const struct tcp_ops http_tcp_ops = {
+	.conn_new = http_conn_new,
+	.accepted = http_conn_accepted,
+	.alloc = http_conn_alloc,
+	.read = http_conn_read,
+	.written = http_conn_written,
+	.timeout = http_conn_timeout,
+	.conn_free = http_conn_free,
+};
 
-	l->open = false;
-	net->closing--;
-	maybe_closed(net);
-}
-
-static void listener_close(struct net_listener *l)
+int net_listen(struct net *net, enum net_kind kind, const char *setting,
+	       const struct graft_address *addr, char *errmsg)
 {
-	if (!l->open || uv_is_closing((uv_handle_t *)&l->tcp))
-		return;
-	l->net->closing++;
-	uv_close((uv_handle_t *)&l->tcp, listener_close_cb);
+	struct tcp_listen how = {
+		.addr = addr,
+		.setting = setting,
+		.family = AF_UNSPEC,
+		.backlog = 511,
+		.nodelay = kind == NET_BOLT,
+	};
+
+	if (kind == NET_BOLT)
+		return bolt_server_listen(net->bolt_srv, &how, errmsg);
+	tcp_server_init(&net->http, net->loop, &http_tcp_ops, net);
+	return tcp_server_listen(&net->http, &how, errmsg);
 }
 
 static void bolt_closed_cb(struct bolt_server *srv)
@@ -293,17 +171,23 @@ static void bolt_closed_cb(struct bolt_server *srv)
 	maybe_closed(net);
 }
 
+static void http_closed_cb(struct tcp_server *srv)
+{
+	struct net *net = srv->data;
+
+	net->closing--;
+	maybe_closed(net);
+}
+
 void net_close(struct net *net, void (*closed_cb)(struct net *net))
 {
 	net->closed_cb = closed_cb;
+	/* both counted first: either may be done at once */
+	net->closing = net->bolt_srv != NULL ? 2 : 1;
+	net->http.data = net; /* set already if HTTP listened */
 	if (net->bolt_srv != NULL) {
-		net->closing++;
 		net->bolt_srv->data = net;
 		bolt_server_close(net->bolt_srv, bolt_closed_cb);
 	}
-	listener_close(&net->bolt);
-	listener_close(&net->http);
-	for (struct net_conn *c = net->conns; c != NULL; c = c->next)
-		conn_close(c);
-	maybe_closed(net);
+	tcp_server_close(&net->http, http_closed_cb);
 }

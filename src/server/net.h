@@ -1,7 +1,7 @@
-/* The server's TCP listeners and their connections: Bolt (each accepted
- * connection goes to the Bolt connector) and HTTP (discovery and health
- * endpoints for load balancers). One loop thread owns every listener and
- * connection. */
+/* The server's TCP listeners and their connections: Bolt (the Bolt
+ * connector listens and serves) and HTTP (discovery and health endpoints
+ * for load balancers), both on src/net/tcp.h. One loop thread owns every
+ * listener and connection. */
 #ifndef GRAFT_SERVER_NET_H
 #define GRAFT_SERVER_NET_H
 
@@ -11,22 +11,12 @@
 #include "../bolt/bolt.h"
 #include "../cluster/cluster.h"
 #include "../db/dbms.h"
+#include "../net/tcp.h"
 #include "../util/config.h"
 
 enum net_kind { NET_BOLT, NET_HTTP };
 
 struct security;
-
-struct net_conn;
-
-struct net_listener {
-	uv_tcp_t tcp;
-	enum net_kind kind;
-	const char *setting;       /* config key, for messages */
-	struct graft_address addr; /* as configured */
-	struct net *net;
-	bool open;
-};
 
 /* Everything the listeners need to answer; borrowed from the server. */
 struct net {
@@ -34,24 +24,21 @@ struct net {
 	struct dbms *dbms;
 	char bolt_advertised[300];  /* host:port drivers should use */
 	char server_id[40];         /* <data>/dbms/server_id */
-	struct net_listener bolt;
-	struct net_listener http;
-	struct bolt_server *bolt_srv; /* serves accepted Bolt connections */
+	struct tcp_server http;       /* HTTP listener and connections */
+	struct bolt_server *bolt_srv; /* listens and serves Bolt */
 	struct security *security;  /* checks HTTP Basic credentials */
 	bool cluster_status_auth;   /* dbms.security.cluster_status_auth_enabled */
 	struct cluster *cluster;    /* NULL unless dbms.mode=CORE */
-	struct net_conn *conns; /* open HTTP connections, to close at shutdown */
-	unsigned n_conns;
 	uint64_t handshake_timeout_ms;
 	void (*closed_cb)(struct net *net); /* after net_close */
 	unsigned closing;
 };
 
-/* Binds and listens on addr. Errors name the setting, the address and
- * what to do (GRAFT_EADDRINUSE, GRAFT_EINVAL for unresolvable hosts). */
-int net_listen(struct net *net, struct net_listener *l, enum net_kind kind,
-	       const char *setting, const struct graft_address *addr,
-	       char *errmsg);
+/* Binds and listens on addr (Bolt: net->bolt_srv set first). Errors name
+ * the setting, the address and what to do (GRAFT_EADDRINUSE, GRAFT_EINVAL
+ * for unresolvable hosts). setting must outlive net. */
+int net_listen(struct net *net, enum net_kind kind, const char *setting,
+	       const struct graft_address *addr, char *errmsg);
 /* Stops listening, closes every connection, then calls closed_cb. */
 void net_close(struct net *net, void (*closed_cb)(struct net *net));
 

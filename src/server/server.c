@@ -369,8 +369,8 @@ static int start_listeners(struct server *s, char *errmsg)
 		if (rv != GRAFT_OK)
 			return rv;
 		graft_config_address(s->cfg, "server.bolt.listen_address", &a);
-		rv = net_listen(&s->net, &s->net.bolt, NET_BOLT,
-				"server.bolt.listen_address", &a, errmsg);
+		rv = net_listen(&s->net, NET_BOLT, "server.bolt.listen_address",
+				&a, errmsg);
 		if (rv != GRAFT_OK)
 			return rv;
 		graft_info("Bolt enabled on %s:%u.", a.host, a.port);
@@ -381,8 +381,8 @@ static int start_listeners(struct server *s, char *errmsg)
 	if (!graft_config_bool(s->cfg, "server.http.enabled"))
 		return GRAFT_OK;
 	graft_config_address(s->cfg, "server.http.listen_address", &a);
-	rv = net_listen(&s->net, &s->net.http, NET_HTTP,
-			"server.http.listen_address", &a, errmsg);
+	rv = net_listen(&s->net, NET_HTTP, "server.http.listen_address", &a,
+			errmsg);
 	if (rv == GRAFT_OK)
 		graft_info("HTTP enabled on %s:%u.", a.host, a.port);
 	return rv;

@@ -28,7 +28,6 @@
 struct fx {
 	struct bolt_fixture b;
 	struct bolt_server srv;
-	uv_tcp_t listener;
 	int port;
 };
 
@@ -36,20 +35,16 @@ static const uint8_t js6_handshake[20] = {
 	0x60, 0x60, 0xB0, 0x17, 0, 0, 1, 0xFF, 0, 8, 8, 5,
 	0,    2,    4,    4,    0, 0, 0, 3};
 
-static void connection_cb(uv_stream_t *l, int status)
-{
-	struct fx *f = l->data;
-
-	assert_int_equal(status, 0);
-	assert_int_equal(bolt_server_accept(&f->srv, l), GRAFT_OK);
-}
-
 static int setup(void **state)
 {
 	struct fx *f = calloc(1, sizeof *f);
-	struct sockaddr_in sa;
-	struct sockaddr_storage name;
-	int len = sizeof name;
+	struct graft_address a = {.host = "127.0.0.1", .port = 0};
+	struct tcp_listen how = {.addr = &a,
+				 .setting = "server.bolt.listen_address",
+				 .family = AF_INET,
+				 .backlog = 16,
+				 .nodelay = true};
+	char errmsg[GRAFT_ERRMSG_SIZE];
 
 	bolt_fixture_open(&f->b, "boltconn", &f->srv.env);
 	f->srv.env.cfg.advertised = "localhost:7687";
@@ -59,16 +54,9 @@ static int setup(void **state)
 	f->srv.handshake_timeout_ms = 2000;
 	f->srv.idle_timeout_ms = 2000;
 	f->srv.keepalive_ms = 1000;
-	uv_tcp_init(&f->b.loop, &f->listener);
-	f->listener.data = f;
-	uv_ip4_addr("127.0.0.1", 0, &sa);
-	assert_int_equal(uv_tcp_bind(&f->listener, (struct sockaddr *)&sa, 0),
-			 0);
-	assert_int_equal(uv_listen((uv_stream_t *)&f->listener, 16,
-				   connection_cb),
-			 0);
-	uv_tcp_getsockname(&f->listener, (struct sockaddr *)&name, &len);
-	f->port = ntohs(((struct sockaddr_in *)&name)->sin_port);
+	if (bolt_server_listen(&f->srv, &how, errmsg) != GRAFT_OK)
+		fail_msg("bolt_server_listen: %s", errmsg);
+	f->port = tcp_server_port(&f->srv.tcp);
 	*state = f;
 	return 0;
 }
@@ -87,7 +75,6 @@ static int teardown(void **state)
 	bolt_server_close(&f->srv, srv_closed_cb);
 	while (!closed)
 		uv_run(&f->b.loop, UV_RUN_ONCE);
-	uv_close((uv_handle_t *)&f->listener, NULL);
 	bolt_fixture_close(&f->b);
 	free(f);
 	return 0;
