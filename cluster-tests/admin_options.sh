@@ -49,6 +49,14 @@ write_conf "$T/readme.conf" "$T/readme"
 out=$("$GRAFT_ADMIN" --config "$T/readme.conf" dbms set-initial-password "$pw" 2>&1) ||
 	fail "the README's password '$pw' is refused: $out"
 
+step "set-initial-password refuses a core: the cluster's leader creates the user"
+write_conf "$T/core.conf" "$T/core" "dbms.mode=CORE" \
+	"causal_clustering.initial_discovery_members=127.0.0.1:5000"
+out=$("$GRAFT_ADMIN" --config "$T/core.conf" dbms set-initial-password 'core-secret' 2>&1) &&
+	fail "set-initial-password on a core succeeded: $out"
+expect_in "$out" "dbms.mode=CORE: the cluster's leader creates user 'neo4j'" "set-initial-password on a core"
+[ -e "$T/core/data/databases/system" ] && fail "set-initial-password on a core wrote a system database"
+
 step "every command answers --help with its own usage"
 usage_of server validate-config
 usage_of dbms set-initial-password

@@ -8,7 +8,8 @@ CORE_BOLT=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=()
 
 # cluster_confs N [extra lines...]: configurations of N cores that know
 # each other, in the 4.x keys of the Neo4j operations manual's walk-through,
-# auth off, formation size N. The election window is 1-2 s, not the
+# auth off (CORE_AUTH=true: on, the cluster endpoints without it), formation
+# size N. The election window is 1-2 s, not the
 # sub-second default: a sanitized build on a loaded 2-core machine can stall
 # a loop for a few hundred milliseconds, and a spurious election would make
 # a suite's writes fail for reasons it does not test (bench/ measures the
@@ -26,7 +27,8 @@ cluster_confs() {
 		mkdir -p "$T/c$i"
 		write_conf "$T/c$i/graft.conf" "$T/c$i" \
 			"dbms.mode=CORE" \
-			"dbms.security.auth_enabled=false" \
+			"dbms.security.auth_enabled=${CORE_AUTH:-false}" \
+			"dbms.security.cluster_status_auth_enabled=false" \
 			"causal_clustering.minimum_core_cluster_size_at_formation=$n" \
 			"causal_clustering.minimum_core_cluster_size_at_runtime=$n" \
 			"causal_clustering.initial_discovery_members=${endpoints%,}" \

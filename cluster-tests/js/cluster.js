@@ -1,14 +1,17 @@
-// Client side of the core cluster suites, with the official driver, auth
-// off, bolt:// to one member at a time (BOLT_PORT; CORE_PORTS lists every
-// member for the writers):
+// Client side of the core cluster suites, with the official driver,
+// bolt:// to one member at a time (BOLT_PORT; CORE_PORTS lists every
+// member for the writers), as GRAFT_USER/GRAFT_PASSWORD when auth is on:
 //   write TAG N         N auto-commit CREATEs of (:W {tag, key}) on this
 //                       member; prints each acknowledged key
 //   keys TAG            prints the keys of the (:W {tag}) nodes, one a line,
 //                       sorted (a key twice means a write applied twice)
-//   expect-error CODE QUERY   runs QUERY, fails unless it fails with CODE
+//   expect-error CODE QUERY [DB]   runs QUERY, fails unless it fails with
+//                       CODE
 //   leaders             the split-brain check of the Neo4j operations
 //                       manual: how many members this one calls LEADER
 //   role DB             CALL dbms.cluster.role(DB)
+//   query DB QUERY      runs QUERY on database DB; prints each record as
+//                       one line of JSON (keys in order, numbers as text)
 //   writers TAG CLIENTS MS    CLIENTS concurrent writers for MS ms against
 //                       whichever member takes writes (NotALeader: retry on
 //                       the next member at once; a lost connection: the
@@ -22,16 +25,17 @@ const src = process.env.GRAFT_SRC_DIR || path.join(__dirname, '..', '..')
 const neo4j = require(path.join(src, 'node_modules', 'neo4j-driver'))
 
 function driver (port) {
-  return neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic('neo4j', 'x'), {
+  return neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic(
+    process.env.GRAFT_USER || 'neo4j', process.env.GRAFT_PASSWORD || 'x'), {
     maxConnectionPoolSize: 4,
     connectionTimeout: 5000,
     maxTransactionRetryTime: 0
   })
 }
 
-async function run (port, query, params = {}) {
+async function run (port, query, params = {}, database = undefined) {
   const d = driver(port)
-  const s = d.session()
+  const s = d.session({ database })
   try {
     return await s.run(query, params)
   } finally {
@@ -65,9 +69,25 @@ async function role (port, db) {
   console.log(r.records[0].get('role'))
 }
 
-async function expectError (port, code, query) {
+function text (v) {
+  if (neo4j.isInt(v)) return v.toString()
+  if (Array.isArray(v)) return v.map(text)
+  if (v && typeof v === 'object') {
+    const o = {}
+    for (const k of Object.keys(v)) o[k] = text(v[k])
+    return o
+  }
+  return v
+}
+
+async function query (port, database, q) {
+  const r = await run(port, q, {}, database)
+  for (const rec of r.records) console.log(JSON.stringify(text(rec.toObject())))
+}
+
+async function expectError (port, code, query, database) {
   try {
-    await run(port, query)
+    await run(port, query, {}, database)
   } catch (e) {
     if (e.code === code) return
     throw new Error(`${query}: got ${e.code} (${e.message}), expected ${code}`)
@@ -170,7 +190,8 @@ async function main () {
   if (cmd === 'keys') return keys(port, args[0])
   if (cmd === 'leaders') return leaders(port)
   if (cmd === 'role') return role(port, args[0])
-  if (cmd === 'expect-error') return expectError(port, args[0], args[1])
+  if (cmd === 'expect-error') return expectError(port, args[0], args[1], args[2])
+  if (cmd === 'query') return query(port, args[0], args[1])
   if (cmd === 'gap') return gap(Number(args[0]), Number(args[1]), Number(args[2]))
   if (cmd === 'writers') return writers(args[0], Number(args[1]), Number(args[2]))
   throw new Error(`unknown command ${cmd}`)

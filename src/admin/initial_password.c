@@ -154,6 +154,19 @@ int admin_set_initial_password(const char *config_path, int argc, char **argv,
 	cfg = admin_load_config(config_path);
 	if (cfg == NULL)
 		return 1;
+	/* A member's own system database is the cluster's: a user written
+	 * here alone would make it disagree with the other members. */
+	if (strcmp(graft_config_string(cfg, "dbms.mode"), "CORE") == 0) {
+		fprintf(stderr,
+			"graft-admin: dbms.mode=CORE: the cluster's leader "
+			"creates user '%s' (password '%s', to be changed at "
+			"first login) once, when the cluster first forms; "
+			"log in to any core and run ALTER CURRENT USER SET "
+			"PASSWORD FROM '%s' TO '...'\n",
+			SECURITY_INITIAL_USER, SECURITY_INITIAL_PASSWORD,
+			SECURITY_INITIAL_PASSWORD);
+		goto out;
+	}
 	data = graft_config_path(cfg, "server.directories.data");
 	if (graft_mkdir_p(data, errmsg) != GRAFT_OK) {
 		fprintf(stderr, "graft-admin: %s\n", errmsg);

@@ -23,7 +23,16 @@ static int refuse(void *data, struct db *db, const void *entry, size_t len,
 			  "cluster's leader");
 }
 
-static const struct db_replicator_ops refusing = {.propose = refuse};
+static int refuse_change(void *data, const void *entry, size_t len,
+			 struct dbms_change_req *req, char *errmsg)
+{
+	(void)req;
+	return refuse(data, NULL, entry, len, NULL, errmsg);
+}
+
+static const struct db_replicator_ops refusing_db = {.propose = refuse};
+static const struct dbms_replicator_ops refusing = {
+	.db = &refusing_db, .propose = refuse_change};
 
 static void maybe_finish(struct cluster *c)
 {
@@ -62,12 +71,8 @@ static void member_closed(struct cluster *c)
 
 void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg)
 {
-	struct db *dbs[256];
-	size_t n = dbms_list(c->dbms, dbs, sizeof dbs / sizeof dbs[0]);
-
 	/* Proposals in flight still end through Raft's callbacks. */
-	for (size_t i = 0; i < n; i++)
-		db_set_replicator(dbs[i], &refusing, NULL);
+	dbms_set_replicator(c->dbms, &refusing, NULL);
 	c->closing = true;
 	c->close_cb = cb;
 	c->close_arg = arg;
@@ -136,6 +141,12 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 	}
 	*out = c;
 	return GRAFT_OK;
+}
+
+void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg)
+{
+	c->writable_cb = cb;
+	c->writable_arg = arg;
 }
 
 void cluster_get_status(struct cluster *c, struct cluster_status *out)

@@ -62,6 +62,12 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg);
 void cluster_free(struct cluster *c);
 
+/* cb(arg) runs on the loop each time this member becomes a leader that
+ * takes writes (its barrier committed: everything earlier leaders
+ * committed is applied): the server creates the initial user there when
+ * the system database has none, so it is created once for the cluster. */
+void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg);
+
 /* Registers dbms.cluster.overview() and dbms.cluster.role(database). */
 int cluster_register_procedures(struct cluster *c,
 				struct cypher_engine *engine);

@@ -60,6 +60,8 @@ struct cluster {
 	struct raft_barrier barrier;
 	bool barrier_pending;
 	bool writable;
+	void (*writable_cb)(void *arg);
+	void *writable_arg;
 	unsigned short last_state;
 	raft_id last_leader;
 	raft_term last_term;

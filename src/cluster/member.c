@@ -102,10 +102,12 @@ static void heap_init(void)
 }
 #endif
 
+/* A transaction (in) or a CREATE/DROP DATABASE (change) proposed. */
 struct proposal {
 	struct raft_apply req;
 	struct cluster *c;
 	struct db_inflight *in;
+	struct dbms_change_req *change;
 };
 
 uint64_t member_raft_id(const char *server_id)
@@ -176,8 +178,8 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 {
 	struct cluster *c = fsm->data;
 	uint64_t txid;
-	int rv = dbms_apply_entry(c->dbms, buf->base, buf->len, &txid,
-				  c->apply_errmsg);
+	int rv = dbms_apply_entry(c->dbms, c->raft.last_applied + 1,
+				  buf->base, buf->len, &txid, c->apply_errmsg);
 
 	if (rv == GRAFT_ECORRUPT) {
 		/* Every member would fail alike: this member cannot go on
@@ -245,6 +247,14 @@ static int not_leader(struct cluster *c, char *errmsg)
 			  "right now (an election is under way); retry");
 }
 
+static void proposal_done(struct proposal *p, int status, const char *msg)
+{
+	if (p->change != NULL)
+		dbms_change_done(p->change, status, msg);
+	else
+		db_inflight_done(p->in, status, msg);
+}
+
 static void apply_cb(struct raft_apply *req, int status, void *result)
 {
 	struct proposal *p = req->data;
@@ -253,28 +263,27 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
 	int rv = (int)(intptr_t)result;
 
 	if (status == 0) {
-		db_inflight_done(p->in, rv,
-				 rv != GRAFT_OK ? c->apply_errmsg : NULL);
+		proposal_done(p, rv, rv != GRAFT_OK ? c->apply_errmsg : NULL);
 	} else {
 		snprintf(msg, sizeof msg,
 			 "this member stopped being the leader (%s) after the "
 			 "transaction was proposed, before it was known to be "
 			 "committed",
 			 raft_strerror(status));
-		db_inflight_done(p->in, GRAFT_EUNKNOWN, msg);
+		proposal_done(p, GRAFT_EUNKNOWN, msg);
 	}
 	free(p);
 }
 
-static int propose(void *data, struct db *db, const void *entry, size_t len,
-		   struct db_inflight *in, char *errmsg)
+/* Proposes entry for in or change (one of them NULL). */
+static int submit(struct cluster *c, const void *entry, size_t len,
+		  struct db_inflight *in, struct dbms_change_req *change,
+		  char *errmsg)
 {
-	struct cluster *c = data;
 	struct raft_buffer buf;
 	struct proposal *p;
 	int rv;
 
-	(void)db;
 	if (c->closing || !c->writable)
 		return not_leader(c, errmsg);
 	p = malloc(sizeof *p);
@@ -289,6 +298,7 @@ static int propose(void *data, struct db *db, const void *entry, size_t len,
 	p->req.data = p;
 	p->c = c;
 	p->in = in;
+	p->change = change;
 	rv = raft_apply(&c->raft, &p->req, &buf, 1, apply_cb);
 	if (rv == 0)
 		return GRAFT_OK;
@@ -301,7 +311,22 @@ static int propose(void *data, struct db *db, const void *entry, size_t len,
 			  raft_strerror(rv), raft_errmsg(&c->raft));
 }
 
-static const struct db_replicator_ops replicator = {.propose = propose};
+static int propose(void *data, struct db *db, const void *entry, size_t len,
+		   struct db_inflight *in, char *errmsg)
+{
+	(void)db;
+	return submit(data, entry, len, in, NULL, errmsg);
+}
+
+static int propose_change(void *data, const void *entry, size_t len,
+			  struct dbms_change_req *req, char *errmsg)
+{
+	return submit(data, entry, len, NULL, req, errmsg);
+}
+
+static const struct db_replicator_ops db_replicator = {.propose = propose};
+static const struct dbms_replicator_ops replicator = {
+	.db = &db_replicator, .propose = propose_change};
 
 /* Leadership ------------------------------------------------------------- */
 
@@ -318,6 +343,8 @@ static void barrier_cb(struct raft_barrier *req, int status)
 		   "up to Raft index %llu is applied)",
 		   (unsigned long long)c->raft.current_term,
 		   (unsigned long long)c->raft.last_applied);
+	if (c->writable_cb != NULL)
+		c->writable_cb(c->writable_arg);
 }
 
 static void log_change(struct cluster *c, unsigned short state,
@@ -455,8 +482,6 @@ static int init_io(struct cluster *c, char *errmsg)
 
 int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 {
-	struct db *dbs[256];
-	size_t n;
 	int rv;
 
 	heap_init();
@@ -482,9 +507,7 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 			       errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	n = dbms_list(c->dbms, dbs, sizeof dbs / sizeof dbs[0]);
-	for (size_t i = 0; i < n; i++)
-		db_set_replicator(dbs[i], &replicator, c);
+	dbms_set_replicator(c->dbms, &replicator, c);
 	uv_check_init(c->loop, &c->check);
 	c->check.data = c;
 	uv_check_start(&c->check, check_cb);

@@ -44,7 +44,7 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 	e->cache = calloc(e->o.plan_cache_size, sizeof *e->cache);
 	e->started_ms = (uint64_t)engine_now_ms();
 	if (e->cache == NULL || proc_register_builtins(e) != GRAFT_OK ||
-	    schema_load(e) != GRAFT_OK) {
+	    schema_follow(e) != GRAFT_OK) {
 		cypher_engine_free(e);
 		return GRAFT_ENOMEM;
 	}

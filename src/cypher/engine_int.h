@@ -75,8 +75,11 @@ struct cypher_engine {
 	struct cypher_tx *txs;      /* open transactions, for SHOW TRANSACTIONS */
 	uint64_t next_tx_id;
 	uint64_t started_ms;
-	struct schema_rule *rules;
+	struct schema_rule *rules;  /* as the applied system database has
+				     * them (schema.c) */
 	size_t nrules, rules_cap;
+	struct db_watch rules_watch;
+	struct graft_gate_task rules_task;
 };
 
 struct cypher_tx {
@@ -151,7 +154,9 @@ int system_db_check(struct cypher_engine *e, const char *db,
 		    struct cypher_error *err);
 
 /* Schema catalog (schema.c) */
-int schema_load(struct cypher_engine *e);
+/* Loads the rules from the system database and keeps them following it:
+ * every commit applied there, on any member of a cluster, reloads them. */
+int schema_follow(struct cypher_engine *e);
 void schema_free(struct cypher_engine *e);
 const struct schema_rule *schema_by_name(struct cypher_engine *e,
 					 const char *db, const char *name);

@@ -449,6 +449,7 @@ int admin_run(struct exec_ctx *x, struct ast *a)
 
 struct actions_run {
 	struct security_req req;
+	struct dbms_change_req change;
 	struct cypher_commit_req *commit;
 	struct admin_action *cur;
 	void (*done)(struct cypher_commit_req *req, int status);
@@ -485,48 +486,70 @@ static void schema_done(void *arg, int status, const char *msg)
 	action_done(&r->req, status);
 }
 
-static void database_dropped(void *arg, int status)
+/* The Neo4j status of a CREATE/DROP DATABASE that failed. */
+static enum graft_status database_status(int rv, bool drop)
 {
-	struct actions_run *r = arg;
+	switch (rv) {
+	case GRAFT_EEXIST:
+		return GRAFT_STATUS_DATABASE_EXISTS;
+	case GRAFT_ENOTFOUND:
+		return GRAFT_STATUS_DATABASE_NOT_FOUND;
+	case GRAFT_ENOTLEADER:
+		return GRAFT_STATUS_CLUSTER_NOT_A_LEADER;
+	case GRAFT_EUNKNOWN:
+		return GRAFT_STATUS_DATABASE_COMMIT_FAILED;
+	case GRAFT_EINVAL:
+		return drop ? GRAFT_STATUS_FORBIDDEN_ON_READ_ONLY_DATABASE
+			    : GRAFT_STATUS_ARGUMENT_ERROR;
+	default:
+		return GRAFT_STATUS_UNKNOWN_ERROR;
+	}
+}
 
-	if (status != GRAFT_OK)
-		cypher_error_set(&r->req.error, GRAFT_STATUS_UNKNOWN_ERROR,
-				 "Database '%s' was dropped but its files could not all be deleted; remove them by hand",
-				 r->cur->name);
+/* IF [NOT] EXISTS makes the expected failure a success. */
+static bool database_tolerated(const struct admin_action *a, int rv)
+{
+	return (a->flags & AST_F_IF_EXISTS) &&
+	       (a->op == ADM_DROP_DATABASE ? rv == GRAFT_ENOTFOUND
+					   : rv == GRAFT_EEXIST);
+}
+
+static int database_failed(struct actions_run *r, int rv)
+{
+	struct admin_action *a = r->cur;
+
+	cypher_error_set(&r->req.error,
+			 database_status(rv, a->op == ADM_DROP_DATABASE),
+			 "%s", r->change.errmsg);
+	return rv;
+}
+
+static void database_changed(struct dbms_change_req *req, int status)
+{
+	struct actions_run *r = req->data;
+
+	if (status != GRAFT_OK && !database_tolerated(r->cur, status))
+		database_failed(r, status);
+	else
+		status = GRAFT_OK;
 	action_done(&r->req, status);
 }
 
-/* Applies CREATE or DROP DATABASE; IF [NOT] EXISTS makes the expected
- * failure a success. */
+/* Applies CREATE or DROP DATABASE, on every member of a cluster. */
 static int database_action(struct actions_run *r)
 {
 	struct dbms *m = r->commit->tx->e->dbms;
 	struct admin_action *a = r->cur;
-	bool tolerant = a->flags & AST_F_IF_EXISTS;
-	char msg[GRAFT_ERRMSG_SIZE];
 	int rv;
 
-	if (a->op == ADM_DROP_DATABASE) {
-		rv = dbms_drop(m, a->name, database_dropped, r, msg);
-		if (rv == GRAFT_OK)
-			return GRAFT_OK;
-		if (rv == GRAFT_ENOTFOUND && tolerant)
-			return action_done(&r->req, GRAFT_OK), GRAFT_OK;
-		cypher_error_set(&r->req.error,
-				 rv == GRAFT_ENOTFOUND ? GRAFT_STATUS_DATABASE_NOT_FOUND
-						       : GRAFT_STATUS_FORBIDDEN_ON_READ_ONLY_DATABASE,
-				 "%s", msg);
-		return rv;
-	}
-	rv = dbms_create(m, a->name, msg);
-	if (rv == GRAFT_OK || (rv == GRAFT_EEXIST && tolerant))
+	r->change.data = r;
+	rv = dbms_change(m, a->op == ADM_CREATE_DATABASE, a->name, &r->change,
+			 database_changed);
+	if (rv == GRAFT_OK)
+		return GRAFT_OK;
+	if (database_tolerated(a, rv))
 		return action_done(&r->req, GRAFT_OK), GRAFT_OK;
-	cypher_error_set(&r->req.error,
-			 rv == GRAFT_EEXIST ? GRAFT_STATUS_DATABASE_EXISTS
-			 : rv == GRAFT_EINVAL ? GRAFT_STATUS_ARGUMENT_ERROR
-					      : GRAFT_STATUS_UNKNOWN_ERROR,
-			 "%s", msg);
-	return rv;
+	return database_failed(r, rv);
 }
 
 static int start_action(struct actions_run *r)

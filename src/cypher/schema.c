@@ -1,7 +1,11 @@
 /* The schema catalog: names of indexes and the uniqueness constraints over
  * them, as nodes labelled __SchemaRule in the system database, mirrored in
  * memory for the checks every write makes. A database stores only its
- * indexes; the rule is written after the database's own commit. */
+ * indexes; the rule is written after the database's own commit. The mirror
+ * is derived from the applied system database, never edited by hand: it is
+ * reloaded after every commit applied there, so on every member of a
+ * cluster it follows the rules the leader wrote. */
+#include "../util/log.h"
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -65,7 +69,7 @@ static int rule_add(struct cypher_engine *e, const char *db, const char *name,
 	return GRAFT_OK;
 }
 
-int schema_load(struct cypher_engine *e)
+static int schema_load(struct cypher_engine *e)
 {
 	struct db *sys = system_db(e);
 	const struct graph *g;
@@ -95,13 +99,70 @@ int schema_load(struct cypher_engine *e)
 	return GRAFT_OK;
 }
 
-void schema_free(struct cypher_engine *e)
+static void rules_clear(struct cypher_engine *e)
 {
 	for (size_t i = 0; i < e->nrules; i++)
 		rule_free(&e->rules[i]);
 	free(e->rules);
 	e->rules = NULL;
 	e->nrules = e->rules_cap = 0;
+}
+
+void schema_free(struct cypher_engine *e)
+{
+	db_unwatch(&e->rules_watch);
+	rules_clear(e);
+}
+
+static void rules_reload(struct cypher_engine *e)
+{
+	rules_clear(e);
+	if (schema_load(e) != GRAFT_OK)
+		graft_error("schema: out of memory reloading the index and "
+			    "constraint names; they are incomplete until the "
+			    "next change of the system database");
+}
+
+static void rules_changed(struct db_watch *w, int status);
+
+/* Watches for the next commit applied to the system database. */
+static void rules_watch(struct cypher_engine *e)
+{
+	struct db *sys = system_db(e);
+
+	e->rules_watch.data = e;
+	if (sys != NULL)
+		db_watch(sys, &e->rules_watch, db_last_txid(sys) + 1,
+			 rules_changed);
+}
+
+/* Holds the gate: statements read the rules. */
+static void rules_reload_task(struct graft_gate_task *t)
+{
+	struct cypher_engine *e = t->data;
+
+	rules_reload(e);
+	rules_watch(e);
+}
+
+static void rules_changed(struct db_watch *w, int status)
+{
+	struct cypher_engine *e = w->data;
+
+	if (status != GRAFT_OK)
+		return; /* the system database is closing */
+	e->rules_task.data = e;
+	e->rules_task.fn = rules_reload_task;
+	graft_gate_run(e->o.gate, &e->rules_task);
+}
+
+int schema_follow(struct cypher_engine *e)
+{
+	int rv = schema_load(e);
+
+	if (rv == GRAFT_OK)
+		rules_watch(e);
+	return rv;
 }
 
 const struct schema_rule *schema_by_name(struct cypher_engine *e,
@@ -147,29 +208,14 @@ struct schema_write {
 	void *arg;
 };
 
-static void rule_remove(struct cypher_engine *e, const char *db,
-			const char *name)
-{
-	for (size_t i = 0; i < e->nrules; i++)
-		if (strcmp(e->rules[i].db, db) == 0 &&
-		    strcmp(e->rules[i].name, name) == 0) {
-			rule_free(&e->rules[i]);
-			e->rules[i] = e->rules[--e->nrules];
-			return;
-		}
-}
-
+/* Reloaded at once, so that the next statement of the client sees it;
+ * the system database's watch reloads them on every other member. */
 static void written(struct db_commit_req *req, int status)
 {
 	struct schema_write *w = req->data;
-	struct admin_action *a = w->a;
-	bool add = a->op == ADM_CREATE_INDEX || a->op == ADM_CREATE_CONSTRAINT;
 
-	if (status == GRAFT_OK && add)
-		status = rule_add(w->e, a->db, a->name, a->label, a->key,
-				  a->op == ADM_CREATE_CONSTRAINT, w->node);
-	else if (status == GRAFT_OK)
-		rule_remove(w->e, a->db, a->name);
+	if (status == GRAFT_OK)
+		rules_reload(w->e);
 	w->cb(w->arg, status, req->errmsg);
 	free(w);
 }

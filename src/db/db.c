@@ -407,7 +407,7 @@ void db_maybe_finish_close(struct db *db)
 	    db->draining || db->cp_running || db->n_tx > 0)
 		return;
 	db->close_started = true;
-	if (db->last_applied != db->cp_txid) {
+	if (db->last_applied != db->cp_txid && !db->discard) {
 		if (checkpoint_write_sync(db->graph, db->last_applied,
 					  db->store_dir, errmsg) == GRAFT_OK) {
 			db->cp_txid = db->last_applied;
@@ -433,4 +433,10 @@ void db_close(struct db *db, void (*cb)(void *arg), void *arg)
 	db->close_arg = arg;
 	uv_timer_stop(&db->cp_timer);
 	db_maybe_finish_close(db);
+}
+
+void db_close_discard(struct db *db, void (*cb)(void *arg), void *arg)
+{
+	db->discard = true;
+	db_close(db, cb, arg);
 }

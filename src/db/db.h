@@ -59,6 +59,9 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
  * GRAFT_ESHUTDOWN, and so does db_commit (after which the transaction is
  * gone). Call once. */
 void db_close(struct db *db, void (*cb)(void *arg), void *arg);
+/* db_close for a dropped database, whose files are moved away and deleted:
+ * no final checkpoint, nothing written by path any more. */
+void db_close_discard(struct db *db, void (*cb)(void *arg), void *arg);
 
 const char *db_name(const struct db *db);
 /* The committed graph: everything applied, nothing else. */

@@ -77,6 +77,7 @@ struct db {
 	/* Closing. */
 	bool closing;
 	bool close_started; /* final steps under way */
+	bool discard;       /* dropped: no final checkpoint */
 	unsigned handles_open;
 	void (*close_cb)(void *arg);
 	void *close_arg;

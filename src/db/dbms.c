@@ -14,23 +14,8 @@
 #include <sys/stat.h>
 
 #include "../util/fs.h"
-#include "dbms.h"
 
-#define DBMS_SYSTEM_DB "system"
-#define DBMS_DEFAULT_DB "neo4j"
-
-struct dbms {
-	char *default_db; /* owned */
-	struct db **dbs;  /* in name order */
-	size_t n;
-	uv_loop_t *loop;
-	struct dbms_options o;   /* strings below are owned copies */
-	char databases[4096];
-	char txlog_root[4096];
-	size_t closing;   /* databases not closed yet */
-	void (*close_cb)(void *arg);
-	void *close_arg;
-};
+#include "dbms_int.h"
 
 static int path_join(char *out, const char *a, const char *b, char *errmsg)
 {
@@ -100,6 +85,7 @@ static int open_one(uv_loop_t *loop, const struct dbms_options *o,
 
 static void free_dbms(struct dbms *m)
 {
+	free(m->origins);
 	free(m->dbs);
 	free(m->default_db);
 	free(m);
@@ -144,6 +130,9 @@ int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
 	m->o = *o;
 	memcpy(m->databases, databases, sizeof m->databases);
 	memcpy(m->txlog_root, txlog_root, sizeof m->txlog_root);
+	rv = dbms_origins_load(m, o->data_dir, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_alloc;
 	n = scandir(databases, &names, is_database, alphasort);
 	if (n < 0) {
 		rv = graft_errf(errmsg, graft_err_from_errno(errno),
@@ -229,7 +218,7 @@ size_t dbms_list(struct dbms *m, struct db **out, size_t max)
 
 /* Neo4j's rule: 3 to 63 of a-z, 0-9, '.' and '-', starting with a letter;
  * names starting with "system" are reserved. */
-static int check_name(const char *name, char *errmsg)
+int dbms_check_name(const char *name, char *errmsg)
 {
 	size_t n = strlen(name);
 
@@ -251,18 +240,25 @@ bad:
 			  name);
 }
 
+int dbms_create_check(struct dbms *m, const char *name, char *errmsg)
+{
+	int rv = dbms_check_name(name, errmsg);
+
+	if (rv == GRAFT_OK && dbms_get(m, name) != NULL)
+		rv = graft_errf(errmsg, GRAFT_EEXIST,
+				"Database '%s' already exists", name);
+	return rv;
+}
+
 int dbms_create(struct dbms *m, const char *name, char *errmsg)
 {
 	char dir[4096];
 	struct db **dbs, *db;
 	size_t i;
-	int rv = check_name(name, errmsg);
+	int rv = dbms_create_check(m, name, errmsg);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	if (dbms_get(m, name) != NULL)
-		return graft_errf(errmsg, GRAFT_EEXIST,
-				  "Database '%s' already exists", name);
 	rv = path_join(dir, m->databases, name, errmsg);
 	if (rv == GRAFT_OK)
 		rv = graft_mkdir_p(dir, errmsg);
@@ -279,6 +275,8 @@ int dbms_create(struct dbms *m, const char *name, char *errmsg)
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
 	}
 	m->dbs = dbs;
+	if (m->repl != NULL)
+		db_set_replicator(db, m->repl->db, m->repl_data);
 	for (i = m->n; i > 0 && strcmp(db_name(dbs[i - 1]), name) > 0; i--)
 		dbs[i] = dbs[i - 1];
 	dbs[i] = db;
@@ -316,14 +314,31 @@ static void dropped(void *arg)
 	free(d);
 }
 
-int dbms_drop(struct dbms *m, const char *name,
-	      void (*cb)(void *arg, int status), void *arg, char *errmsg)
+/* Moves <root>/<name> to <root>/.dropped-<name>-<n> (into out), so that a
+ * database of the same name created before the files are deleted starts
+ * empty; names starting with '.' are never opened as databases. */
+static int move_away(struct dbms *m, const char *root, const char *name,
+		     char *out, char *errmsg)
 {
-	struct drop *d;
-	struct db *db = dbms_get(m, name);
-	size_t i;
+	char from[4096], base[128];
+	int rv;
 
-	if (db == NULL)
+	snprintf(base, sizeof base, ".dropped-%s-%u", name, ++m->drops);
+	rv = path_join(from, root, name, errmsg);
+	if (rv == GRAFT_OK)
+		rv = path_join(out, root, base, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (rename(from, out) != 0 && errno != ENOENT)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot move %s away: %s", from,
+				  strerror(errno));
+	return graft_fsync_dir(root, errmsg);
+}
+
+int dbms_drop_check(struct dbms *m, const char *name, char *errmsg)
+{
+	if (dbms_get(m, name) == NULL)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND,
 				  "Database '%s' does not exist", name);
 	if (strcmp(name, DBMS_SYSTEM_DB) == 0 ||
@@ -332,13 +347,28 @@ int dbms_drop(struct dbms *m, const char *name,
 				  "Database '%s' is the %s database and cannot be dropped",
 				  name, strcmp(name, DBMS_SYSTEM_DB) == 0 ? "system"
 									 : "default");
+	return GRAFT_OK;
+}
+
+int dbms_drop(struct dbms *m, const char *name,
+	      void (*cb)(void *arg, int status), void *arg, char *errmsg)
+{
+	struct drop *d;
+	struct db *db = dbms_get(m, name);
+	size_t i;
+	int rv = dbms_drop_check(m, name, errmsg);
+
+	if (rv != GRAFT_OK)
+		return rv;
 	d = calloc(1, sizeof *d);
 	if (d == NULL)
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
-	if (path_join(d->store, m->databases, name, errmsg) != GRAFT_OK ||
-	    path_join(d->txlog, m->txlog_root, name, errmsg) != GRAFT_OK) {
+	rv = move_away(m, m->databases, name, d->store, errmsg);
+	if (rv == GRAFT_OK)
+		rv = move_away(m, m->txlog_root, name, d->txlog, errmsg);
+	if (rv != GRAFT_OK) {
 		free(d);
-		return GRAFT_ETOOBIG;
+		return rv;
 	}
 	d->m = m;
 	d->cb = cb;
@@ -347,6 +377,6 @@ int dbms_drop(struct dbms *m, const char *name,
 		;
 	memmove(&m->dbs[i], &m->dbs[i + 1], (m->n - i - 1) * sizeof *m->dbs);
 	m->n--;
-	db_close(db, dropped, d);
+	db_close_discard(db, dropped, d);
 	return GRAFT_OK;
 }

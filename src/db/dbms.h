@@ -5,7 +5,9 @@
 #ifndef GRAFT_DB_DBMS_H
 #define GRAFT_DB_DBMS_H
 
+#include <stdbool.h>
 #include <stddef.h>
+#include <stdint.h>
 #include <uv.h>
 
 #include "db.h"
@@ -41,12 +43,64 @@ int dbms_drop(struct dbms *m, const char *name,
 /* Databases in name order; returns the count, fills up to max. */
 size_t dbms_list(struct dbms *m, struct db **out, size_t max);
 
-/* Applies one replicated entry (db.h "Replication") to the database it
- * names: GRAFT_OK when applied or already applied before (*txid: its
- * transaction id), GRAFT_ECONFLICT when rejected (errmsg says why: the same
- * on every member), GRAFT_ENOTFOUND when this member has no such database,
- * GRAFT_ECORRUPT when the entry cannot be decoded. */
-int dbms_apply_entry(struct dbms *m, const void *entry, size_t len,
-		     uint64_t *txid, char *errmsg);
+/* Replication of the dbms itself -----------------------------------------
+ * In a cluster, CREATE and DROP DATABASE are replicated entries too: the
+ * member that runs the command checks it and proposes it; every member,
+ * that one included, applies it when the group commits it. Each entry's
+ * Raft index is recorded (<data>/dbms/raft_applied: the index of the last
+ * CREATE/DROP applied, and the index that created each database), so that
+ * entries the Raft log replays after a restart are skipped: a change
+ * already applied, and a transaction of an earlier database of the same
+ * name (one dropped and created again). */
+struct dbms_change_req;
+typedef void (*dbms_change_cb)(struct dbms_change_req *req, int status);
+
+/* Caller-owned; stays alive until cb. */
+struct dbms_change_req {
+	void *data;
+	char errmsg[GRAFT_ERRMSG_SIZE]; /* why it failed */
+	/* private */
+	struct dbms *m;
+	dbms_change_cb cb;
+};
+
+struct dbms_replicator_ops {
+	/* Set on every database, those created later included. */
+	const struct db_replicator_ops *db;
+	/* Proposes a CREATE/DROP DATABASE entry (len bytes; copy it).
+	 * GRAFT_OK: the replicator calls dbms_change_done(req, ...) exactly
+	 * once, later, on the loop thread. An error (GRAFT_ENOTLEADER...):
+	 * it never does. */
+	int (*propose)(void *data, const void *entry, size_t len,
+		       struct dbms_change_req *req, char *errmsg);
+};
+
+/* NULL: SINGLE mode. Sets ops->db on every database too. */
+void dbms_set_replicator(struct dbms *m, const struct dbms_replicator_ops *ops,
+			 void *data);
+/* The outcome of a proposed change, as dbms_apply_entry gave it on this
+ * member, or GRAFT_EUNKNOWN (leadership lost: it may still be applied). */
+void dbms_change_done(struct dbms_change_req *req, int status,
+		      const char *errmsg);
+
+/* CREATE DATABASE (create) or DROP DATABASE name, on every member of a
+ * cluster. Checked first (errors as dbms_create and dbms_drop give them,
+ * in req->errmsg; cb is then never called). SINGLE: applied here, and cb
+ * may run before this returns; replicated: cb runs once every member
+ * applies it, with the result of the apply (GRAFT_EEXIST or
+ * GRAFT_ENOTFOUND when a concurrent change got there first). */
+int dbms_change(struct dbms *m, bool create, const char *name,
+		struct dbms_change_req *req, dbms_change_cb cb);
+
+/* Applies one replicated entry (db.h "Replication"; a CREATE or DROP
+ * DATABASE) committed at Raft index `index`: GRAFT_OK when applied or
+ * already applied before (*txid: its transaction id, 0 for a CREATE/DROP),
+ * GRAFT_ECONFLICT when rejected (errmsg says why: the same on every
+ * member), GRAFT_EEXIST/GRAFT_ENOTFOUND/GRAFT_EINVAL for a CREATE/DROP that
+ * cannot be applied (the same on every member), GRAFT_ENOTFOUND when this
+ * member has no database the transaction names, GRAFT_ECORRUPT when the
+ * entry cannot be decoded. */
+int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
+		     size_t len, uint64_t *txid, char *errmsg);
 
 #endif

@@ -16,9 +16,10 @@
 
 #include "../util/log.h"
 #include "db_int.h"
-#include "dbms.h"
+#include "dbms_int.h"
 
 #define ENTRY_FORMAT 1
+#define ENTRY_DBMS_FORMAT 2 /* CREATE/DROP DATABASE: dbms_change.c */
 #define ENTRY_HEADER_SIZE 13
 #define ENTRY_ALIGN 8
 
@@ -150,8 +151,8 @@ int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
 	return rv;
 }
 
-int dbms_apply_entry(struct dbms *m, const void *entry, size_t len,
-		     uint64_t *txid, char *errmsg)
+int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
+		     size_t len, uint64_t *txid, char *errmsg)
 {
 	const uint8_t *p = entry;
 	struct txrec rec;
@@ -160,6 +161,9 @@ int dbms_apply_entry(struct dbms *m, const void *entry, size_t len,
 	size_t reclen;
 	int rv;
 
+	*txid = 0;
+	if (len > 0 && p[0] == ENTRY_DBMS_FORMAT)
+		return dbms_change_apply(m, index, p, len, errmsg);
 	if (len < ENTRY_HEADER_SIZE || p[0] != ENTRY_FORMAT)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "a replicated entry of %zu bytes has an "
@@ -179,7 +183,12 @@ int dbms_apply_entry(struct dbms *m, const void *entry, size_t len,
 		return rv;
 	snprintf(name, sizeof name, "%.*s", (int)rec.db->len, rec.db->data);
 	db = dbms_get(m, name);
-	if (db == NULL)
+	/* A transaction of a database dropped (and perhaps created again)
+	 * later in the log: the Raft log replays it after a restart. */
+	if (index != 0 && (db != NULL ? index < dbms_origin(m, name)
+				      : index <= m->change_index))
+		rv = GRAFT_OK;
+	else if (db == NULL)
 		rv = graft_errf(errmsg, GRAFT_ENOTFOUND,
 				"database %s does not exist on this member; "
 				"the entry for it is skipped",

@@ -134,6 +134,37 @@ static int check_mode(const struct graft_config *cfg, char *errmsg)
 	return GRAFT_OK;
 }
 
+static void leader_seeded(struct security_req *req, int status)
+{
+	struct server *s = req->data;
+
+	s->seeding = false;
+	if (status == GRAFT_OK)
+		graft_info("Created the initial user '%s' for the cluster "
+			   "(its password must be changed at first login).",
+			   SECURITY_INITIAL_USER);
+	else
+		graft_warn("cluster: cannot create the initial user '%s' "
+			   "yet: %s; the next leader tries again",
+			   SECURITY_INITIAL_USER, req->error.message);
+}
+
+/* A core leader that takes writes: the cluster's system database gets its
+ * initial user once, from the first leader that finds it without one (its
+ * barrier applied everything earlier leaders committed, so a seed one of
+ * them committed is seen here). */
+static void leader_seed(void *arg)
+{
+	struct server *s = arg;
+
+	if (s->seeding || s->security == NULL)
+		return;
+	memset(&s->seed, 0, sizeof s->seed);
+	s->seed.data = s;
+	s->seeding = security_seed(s->security, &s->seed, leader_seeded) ==
+		     GRAFT_OK;
+}
+
 /* dbms.mode=CORE: discovery and the Raft member, once the databases and
  * the engine are up (the member replicates their commits and registers
  * dbms.cluster.*). */
@@ -153,6 +184,7 @@ static int start_cluster(struct server *s, char *errmsg)
 	if (rv != GRAFT_OK)
 		return rv;
 	s->net.cluster = s->cluster;
+	cluster_on_writable(s->cluster, leader_seed, s);
 	rv = cluster_register_procedures(s->cluster, s->engine);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot register the cluster "
@@ -166,12 +198,15 @@ static void seed_cb(struct security_req *req, int status)
 }
 
 /* The first start creates neo4j/neo4j (change required); the loop runs
- * until the user is durable, before any client can connect. */
+ * until the user is durable, before any client can connect. A core leaves
+ * it to the cluster's leader (leader_seed). */
 static int seed_users(struct server *s, char *errmsg)
 {
 	struct security_req req;
 	int status = -1, rv;
 
+	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "CORE") == 0)
+		return GRAFT_OK;
 	memset(&req, 0, sizeof req);
 	req.data = &status;
 	rv = security_seed(s->security, &req, seed_cb);

@@ -31,6 +31,8 @@ struct server {
 	struct net net;
 	struct backup_server *backup; /* NULL when server.backup.enabled=false */
 	struct cluster *cluster;      /* NULL unless dbms.mode=CORE */
+	struct security_req seed;     /* a core leader creating neo4j */
+	bool seeding;
 	/* Statements execute on the pool's threads holding the gate; the
 	 * databases apply commits holding it (util/gate.h). */
 	struct graft_gate gate;

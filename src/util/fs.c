@@ -88,6 +88,31 @@ int graft_fsync_dir(const char *dir, char *errmsg)
 	return rv;
 }
 
+int graft_file_replace(const char *dir, const char *path, const void *p,
+		       size_t n, char *errmsg)
+{
+	char tmp[4200];
+	int fd, rv;
+
+	if ((size_t)snprintf(tmp, sizeof tmp, "%s.tmp", path) >= sizeof tmp)
+		return graft_errf(errmsg, GRAFT_ETOOBIG, "path too long: %s",
+				  path);
+	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (fd < 0)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot create %s: %s", tmp, strerror(errno));
+	rv = graft_write_all(fd, p, n);
+	if (rv == GRAFT_OK && fsync(fd) != 0)
+		rv = GRAFT_EIO;
+	close(fd);
+	if (rv == GRAFT_OK && rename(tmp, path) != 0)
+		rv = GRAFT_EIO;
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv, "cannot write %s: %s", path,
+				  strerror(errno));
+	return graft_fsync_dir(dir, errmsg);
+}
+
 int graft_path_join(char *out, size_t n, const char *a, const char *b)
 {
 	size_t la = strlen(a);

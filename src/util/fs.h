@@ -16,6 +16,11 @@ int graft_write_all(int fd, const void *p, size_t n);
 int graft_pread_all(int fd, void *p, size_t n, off_t off);
 /* fsyncs a directory so that entries created or renamed in it are durable. */
 int graft_fsync_dir(const char *dir, char *errmsg);
+/* Replaces the file path (in directory dir) by the n bytes at p durably:
+ * written to path.tmp, fsynced, renamed over path, dir fsynced. A crash
+ * leaves the old file or the new one, never a mix. */
+int graft_file_replace(const char *dir, const char *path, const void *p,
+		       size_t n, char *errmsg);
 /* Joins a and b with one '/', into out of size n. GRAFT_ETOOBIG if it does not fit. */
 int graft_path_join(char *out, size_t n, const char *a, const char *b);
 

@@ -52,9 +52,9 @@ static int paths(const char *data_dir, const char *name, char dir[4096],
 int graft_identity_write(const char *data_dir, const char *name,
 			 const char *uuid, char *errmsg)
 {
-	char dir[4096], path[4200], tmp[4300]; /* path + ".tmp" */
+	char dir[4096], path[4200];
 	char line[IDENTITY_LEN + 2];
-	int fd, rv;
+	int rv;
 
 	rv = paths(data_dir, name, dir, path, errmsg);
 	if (rv == GRAFT_OK)
@@ -62,21 +62,7 @@ int graft_identity_write(const char *data_dir, const char *name,
 	if (rv != GRAFT_OK)
 		return rv;
 	snprintf(line, sizeof line, "%.36s\n", uuid);
-	snprintf(tmp, sizeof tmp, "%s.tmp", path);
-	fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (fd < 0)
-		return graft_errf(errmsg, graft_err_from_errno(errno),
-				  "cannot create %s: %s", tmp, strerror(errno));
-	rv = graft_write_all(fd, line, IDENTITY_LEN + 1);
-	if (rv == GRAFT_OK && fsync(fd) != 0)
-		rv = GRAFT_EIO;
-	close(fd);
-	if (rv == GRAFT_OK && rename(tmp, path) != 0)
-		rv = GRAFT_EIO;
-	if (rv != GRAFT_OK)
-		return graft_errf(errmsg, rv, "cannot write %s: %s", path,
-				  strerror(errno));
-	return graft_fsync_dir(dir, errmsg);
+	return graft_file_replace(dir, path, line, IDENTITY_LEN + 1, errmsg);
 }
 
 int graft_identity_read(const char *data_dir, const char *name,

@@ -127,7 +127,7 @@ static void propose_node(struct group *g, struct db_commit_req *req,
 static int apply(struct member *mb, const struct graft_buf *e, uint64_t *txid,
 		 char *errmsg)
 {
-	return dbms_apply_entry(mb->m, e->data, e->len, txid, errmsg);
+	return dbms_apply_entry(mb->m, 0, e->data, e->len, txid, errmsg);
 }
 
 static uint64_t last_txid(struct member *mb)
@@ -260,7 +260,7 @@ static void test_entry_of_an_unknown_database_or_format_is_refused(
 	const unsigned char junk[12] = {9};
 	uint64_t txid;
 
-	assert_int_equal(dbms_apply_entry(g->follower.m, junk, sizeof junk,
+	assert_int_equal(dbms_apply_entry(g->follower.m, 0, junk, sizeof junk,
 					  &txid, errmsg),
 			 GRAFT_ECORRUPT);
 	assert_non_null(strstr(errmsg, "unknown format"));
@@ -275,7 +275,7 @@ static void test_entry_shorter_than_its_record_is_refused(void **state)
 	uint64_t txid;
 
 	propose_node(g, &req, &res);
-	assert_int_equal(dbms_apply_entry(g->follower.m, g->entries[0].data,
+	assert_int_equal(dbms_apply_entry(g->follower.m, 0, g->entries[0].data,
 					  g->entries[0].len - 8, &txid,
 					  errmsg),
 			 GRAFT_ECORRUPT);

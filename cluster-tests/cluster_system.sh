@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# One path for every change: on three cores with authentication on, the
+# first leader creates the initial user once for the whole cluster; CREATE
+# USER, CREATE DATABASE, CREATE INDEX and CREATE CONSTRAINT run on the
+# leader are applied identically on every member (compared through the
+# members' own SHOW commands); a CREATE DATABASE sent to a follower fails
+# with NotALeader; after the leader is killed the new leader enforces the
+# constraint it never ran itself; DROP DATABASE reaches every member; a
+# member restarted after a DROP and a CREATE of the same name replays its
+# Raft log without bringing back what was dropped.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
+export GRAFT_SRC_DIR
+
+CORE_AUTH=true cluster_confs 3
+for i in 1 2 3; do core_start "$i"; done
+wait_cluster
+
+step "the initial user is created once, by the cluster's leader"
+seeded() { grep -c "Created the initial user 'neo4j' for the cluster" "$T"/c*/logs/graft.log | awk -F: '{s += $2} END {print s}'; }
+seeded_once() { [ "$(seeded)" -ge 1 ]; }
+wait_until "the initial user" seeded_once
+export GRAFT_USER=neo4j GRAFT_PASSWORD=neo4j
+core_node "$LEADER" query system "ALTER CURRENT USER SET PASSWORD FROM 'neo4j' TO 'cluster-pw-1'" ||
+	fail "changing the initial password on the leader: $(core_log "$LEADER")"
+export GRAFT_PASSWORD=cluster-pw-1
+[ "$(seeded)" = 1 ] || fail "the initial user was created $(seeded) times"
+
+step "CREATE USER, DATABASE, INDEX and CONSTRAINT on the leader"
+core_node "$LEADER" query system "CREATE USER alice SET PASSWORD 'alice-pw-1' CHANGE NOT REQUIRED" || fail "CREATE USER"
+core_node "$LEADER" query system "CREATE DATABASE shop" || fail "CREATE DATABASE: $(core_log "$LEADER")"
+core_node "$LEADER" query neo4j "CREATE INDEX item_name FOR (n:Item) ON (n.name)" || fail "CREATE INDEX"
+core_node "$LEADER" query neo4j "CREATE CONSTRAINT sku_unique FOR (n:Sku) REQUIRE n.code IS UNIQUE" || fail "CREATE CONSTRAINT"
+core_node "$LEADER" query shop "CREATE (:Item {name: 'lamp'})" || fail "a write to the new database: $(core_log "$LEADER")"
+
+# digest I: what member I says of its databases, users and schema, in
+# names only (ids and counters may differ between members).
+digest() {
+	core_node "$1" query system "SHOW DATABASES YIELD name RETURN name ORDER BY name" &&
+	core_node "$1" query system "SHOW USERS YIELD user, passwordChangeRequired, suspended RETURN user, passwordChangeRequired, suspended ORDER BY user" &&
+	core_node "$1" query neo4j "SHOW INDEXES YIELD name, labelsOrTypes, properties RETURN name, labelsOrTypes, properties ORDER BY name" &&
+	core_node "$1" query neo4j "SHOW CONSTRAINTS YIELD name, labelsOrTypes, properties RETURN name, labelsOrTypes, properties ORDER BY name" &&
+	core_node "$1" query shop "MATCH (n:Item) RETURN n.name AS name ORDER BY name"
+}
+digest "$LEADER" >"$T/digest.leader" || fail "digest of the leader"
+for want in '"name":"shop"' '"user":"alice"' '"name":"item_name"' '"name":"sku_unique"' '"name":"lamp"'; do
+	grep -q "$want" "$T/digest.leader" || fail "the leader's digest lacks $want: $(cat "$T/digest.leader")"
+done
+for i in 1 2 3; do
+	same() { digest "$i" >"$T/digest.$i" 2>/dev/null && cmp -s "$T/digest.$i" "$T/digest.leader"; }
+	wait_until "core $i identical to the leader" same
+	GRAFT_USER=alice GRAFT_PASSWORD=alice-pw-1 core_node "$i" query neo4j "RETURN 1" >/dev/null ||
+		fail "alice cannot log in to core $i"
+done
+
+step "CREATE DATABASE on a follower fails with NotALeader"
+f=$(( LEADER % 3 + 1 ))
+core_node "$f" expect-error Neo.ClientError.Cluster.NotALeader "CREATE DATABASE nowhere" system ||
+	fail "CREATE DATABASE on follower $f"
+
+step "a new leader enforces the constraint the old one created"
+old=$LEADER
+core_kill "$old"
+wait_leader
+[ "$LEADER" != "$old" ] || fail "the killed member is still the leader"
+core_node "$LEADER" query neo4j "CREATE (:Sku {code: 'a1'})" || fail "a write on the new leader: $(core_log "$LEADER")"
+core_node "$LEADER" expect-error Neo.ClientError.Schema.ConstraintValidationFailed "CREATE (:Sku {code: 'a1'})" neo4j ||
+	fail "the new leader let a duplicate past sku_unique"
+
+step "DROP DATABASE and CREATE again on the new leader, everywhere"
+core_node "$LEADER" query system "DROP DATABASE shop" || fail "DROP DATABASE: $(core_log "$LEADER")"
+core_node "$LEADER" query system "CREATE DATABASE shop" || fail "CREATE DATABASE again"
+core_node "$LEADER" query shop "CREATE (:Item {name: 'desk'})" || fail "a write to the new shop"
+core_start "$old"
+digest "$LEADER" >"$T/digest.leader" || fail "digest of the leader"
+grep -q '"name":"lamp"' "$T/digest.leader" && fail "the dropped database's data is back on the leader"
+for i in 1 2 3; do
+	same() { digest "$i" >"$T/digest.$i" 2>/dev/null && cmp -s "$T/digest.$i" "$T/digest.leader"; }
+	wait_until "core $i identical to the leader after the drop" same
+done
+grep -q "DROP DATABASE shop at Raft index" "$T/c$old/logs/graft.log" ||
+	fail "the restarted member never applied the drop: $(core_log "$old")"
+
+step "a restart replays the log without bringing back what was dropped"
+core_stop "$old"
+core_start "$old"
+for i in 1 2 3; do
+	same() { digest "$i" >"$T/digest.$i" 2>/dev/null && cmp -s "$T/digest.$i" "$T/digest.leader"; }
+	wait_until "core $i identical to the leader after a restart" same
+done
+echo "PASS"

@@ -1,0 +1,56 @@
+/* Inside the dbms: what dbms.c (the databases) and dbms_change.c (their
+ * creation and removal in a cluster) share. Loop thread only. */
+#ifndef GRAFT_DB_DBMS_INT_H
+#define GRAFT_DB_DBMS_INT_H
+
+#include "dbms.h"
+
+#define DBMS_SYSTEM_DB "system"
+#define DBMS_DEFAULT_DB "neo4j"
+#define DBMS_NAME_MAX 64 /* Neo4j's names: 63 characters at most */
+
+/* The Raft index of the entry that created a database (0: not created by
+ * a replicated entry, e.g. system and the default database). */
+struct dbms_origin {
+	char name[DBMS_NAME_MAX];
+	uint64_t index;
+};
+
+struct dbms {
+	char *default_db; /* owned */
+	struct db **dbs;  /* in name order */
+	size_t n;
+	uv_loop_t *loop;
+	struct dbms_options o;   /* strings below are owned copies */
+	char databases[4096];
+	char txlog_root[4096];
+	size_t closing;   /* databases not closed yet */
+	unsigned drops;   /* databases dropped since open */
+	void (*close_cb)(void *arg);
+	void *close_arg;
+
+	/* Replication (dbms_change.c). */
+	const struct dbms_replicator_ops *repl;
+	void *repl_data;
+	char dbms_dir[4096];  /* <data>/dbms: raft_applied lives there */
+	uint64_t change_index; /* last CREATE/DROP applied, 0: none */
+	struct dbms_origin *origins; /* owned */
+	size_t n_origins;
+};
+
+/* Neo4j's rule for database names; errmsg says it. */
+int dbms_check_name(const char *name, char *errmsg);
+/* What dbms_create and dbms_drop refuse, without doing anything. */
+int dbms_create_check(struct dbms *m, const char *name, char *errmsg);
+int dbms_drop_check(struct dbms *m, const char *name, char *errmsg);
+
+/* dbms_change.c */
+/* Reads <data>/dbms/raft_applied when there is one. */
+int dbms_origins_load(struct dbms *m, const char *data_dir, char *errmsg);
+/* The Raft index that created the database name (0 if none recorded). */
+uint64_t dbms_origin(const struct dbms *m, const char *name);
+/* Applies a CREATE/DROP entry (format byte included) at Raft index. */
+int dbms_change_apply(struct dbms *m, uint64_t index, const uint8_t *p,
+		      size_t len, char *errmsg);
+
+#endif
