@@ -376,6 +376,9 @@ int schema_recheck(struct cypher_tx *tx, struct cypher_error *err)
 	size_t n = tx->n_unique;
 
 	x.stats = &stats;
+	/* The checks see every commit before this one. */
+	if (exec_rv(&x, db_tx_read_latest(tx->tx)) < 0)
+		return GRAFT_ECONSTRAINT;
 	tx->n_unique = 0; /* the checks below track again */
 	for (size_t i = 0; i < n; i++)
 		if (db_tx_node_exists(tx->tx, tx->unique_nodes[i]) &&

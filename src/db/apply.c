@@ -362,7 +362,9 @@ int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	rv = apply_validate(db, rec, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
+	snapshot_before_apply(db);
 	apply_record(db, rec, txid);
+	snapshot_after_apply(db);
 	db->last_applied = txid;
 	db->last_commit_ms = rec->commit_time_ms;
 	if (db->next_txid <= txid)

@@ -1,7 +1,8 @@
-/* Cursors over a transaction's view. Phase 0 walks the committed graph with
- * its scans (which resume by id, so a cursor survives commits between loop
- * turns), hiding what the transaction deleted and judging what it changed by
- * its overlay. Phase 1 walks the overlay: entities the transaction created,
+/* Cursors over a transaction's view. Phase 0 walks the committed graph as
+ * of the transaction's snapshot (graph_scan_next, graph_expand_at: they
+ * resume by id, so a cursor survives commits between batches and still sees
+ * its snapshot), hiding what the transaction deleted and judging what it
+ * changed by its overlay. Phase 1 walks the overlay: entities the transaction created,
  * then (label and index cursors) committed nodes that match only because of
  * the transaction's changes, so that nothing is returned twice. */
 #include <stdlib.h>
@@ -18,16 +19,21 @@ static void cursor_init(struct db_cursor *c, struct db_tx *tx,
 	c->kind = (uint8_t)kind;
 	c->token = token;
 	c->key = GRAPH_NO_TOKEN;
+	c->scan.token = token;
+	c->scan.key = GRAPH_NO_TOKEN;
+	c->scan.at = tx->snapshot;
 }
 
 void db_cursor_nodes(struct db_cursor *c, struct db_tx *tx)
 {
 	cursor_init(c, tx, DB_CURSOR_NODES, GRAPH_NO_TOKEN);
+	c->scan.kind = GRAPH_SCAN_NODES;
 }
 
 void db_cursor_label(struct db_cursor *c, struct db_tx *tx, uint32_t label)
 {
 	cursor_init(c, tx, DB_CURSOR_LABEL, label);
+	c->scan.kind = GRAPH_SCAN_LABEL;
 }
 
 void db_cursor_index(struct db_cursor *c, struct db_tx *tx, uint32_t label,
@@ -36,26 +42,32 @@ void db_cursor_index(struct db_cursor *c, struct db_tx *tx, uint32_t label,
 	cursor_init(c, tx, DB_CURSOR_INDEX, label);
 	c->key = key;
 	c->value = value;
+	c->scan.kind = GRAPH_SCAN_INDEX;
+	c->scan.key = key;
+	c->scan.value = value;
 }
 
 void db_cursor_rels(struct db_cursor *c, struct db_tx *tx)
 {
 	cursor_init(c, tx, DB_CURSOR_RELS, GRAPH_NO_TOKEN);
+	c->scan.kind = GRAPH_SCAN_RELS;
 }
 
 void db_cursor_type(struct db_cursor *c, struct db_tx *tx, uint32_t type)
 {
 	cursor_init(c, tx, DB_CURSOR_TYPE, type);
+	c->scan.kind = GRAPH_SCAN_TYPE;
 }
 
 void db_cursor_expand(struct db_cursor *c, struct db_tx *tx, uint64_t node,
 		      enum graph_dir dir, uint32_t type)
 {
 	const struct graph *g = tx->db->graph;
+	struct graph_state st;
 
 	cursor_init(c, tx, DB_CURSOR_EXPAND, type);
-	if (node < DB_MAX_ID && graph_node_exists(g, node))
-		graph_expand_init(&c->expand, g, node, dir, type);
+	if (node < DB_MAX_ID && graph_node_at(g, node, tx->snapshot, &st))
+		graph_expand_at(&c->expand, g, node, dir, type, tx->snapshot);
 	else
 		c->phase = 1; /* nothing committed to walk */
 	c->expand.node = node;
@@ -73,23 +85,13 @@ static uint64_t committed_next(struct db_cursor *c)
 {
 	const struct graph *g = c->tx->db->graph;
 
-	switch (c->kind) {
-	case DB_CURSOR_NODES:
-		return graph_node_scan(g, &c->pos);
-	case DB_CURSOR_LABEL:
-		return graph_label_scan(g, c->token, &c->pos);
-	case DB_CURSOR_INDEX:
-		/* Dropped by a commit between loop turns: nothing more. */
-		if (!graph_index_exists(g, c->token, c->key))
-			return GRAPH_NO_ID;
-		return graph_index_seek(g, c->token, c->key, c->value, &c->pos);
-	case DB_CURSOR_RELS:
-		return graph_rel_scan(g, &c->pos);
-	case DB_CURSOR_TYPE:
-		return graph_type_scan(g, c->token, &c->pos);
-	default:
+	if (c->kind == DB_CURSOR_EXPAND)
 		return graph_expand_next(g, &c->expand);
-	}
+	/* Dropped by a commit between batches: nothing more. */
+	if (c->kind == DB_CURSOR_INDEX &&
+	    !graph_index_exists(g, c->token, c->key))
+		return GRAPH_NO_ID;
+	return graph_scan_next(g, &c->scan);
 }
 
 /* Whether a node with this overlay state belongs to the cursor. */
@@ -109,41 +111,48 @@ static bool ov_matches(const struct db_cursor *c, const struct ov_node *n)
 	return v != NULL && graft_value_equal(v, c->value);
 }
 
-/* Whether the committed node matches, i.e. phase 0 returned it (or will). */
+/* Whether the committed node matches as of the snapshot, i.e. phase 0
+ * returned it (or will). */
 static bool graph_matches(const struct db_cursor *c, uint64_t id)
 {
-	const struct graph *g = c->tx->db->graph;
-	const struct graft_value *v;
+	struct graph_state st;
+	const struct graft_value *v = NULL;
+	bool has_label = false;
 
-	if (!graph_node_exists(g, id))
+	if (!graph_node_at(c->tx->db->graph, id, c->tx->snapshot, &st))
 		return false;
 	if (c->kind == DB_CURSOR_NODES)
 		return true;
-	if (!graph_node_has_label(g, id, c->token))
-		return false;
-	if (c->kind == DB_CURSOR_LABEL)
-		return true;
-	v = graph_node_prop(g, id, c->key);
+	for (size_t i = 0; i < st.n_labels; i++)
+		has_label |= st.labels[i] == c->token;
+	if (!has_label || c->kind == DB_CURSOR_LABEL)
+		return has_label;
+	for (size_t i = 0; i < st.n_props; i++)
+		if (st.props[i].key == c->key)
+			v = &st.props[i].value;
 	return v != NULL && graft_value_equal(v, c->value);
 }
 
 static bool committed_visible(struct db_cursor *c, uint64_t id)
 {
 	const struct graph *g = c->tx->db->graph;
+	struct graph_state st;
 
 	if (is_node_cursor(c)) {
 		struct ov_node *n = tx_node(c->tx, id);
 
 		if (n != NULL && (n->has_state || n->deleted))
 			return ov_matches(c, n);
-		tx_record_read(c->tx, DB_KEY_NODE, id, graph_node_version(g, id));
+		if (graph_node_at(g, id, c->tx->snapshot, &st))
+			tx_record_read(c->tx, DB_KEY_NODE, id, st.version);
 		return true;
 	}
 	struct ov_rel *r = tx_rel(c->tx, id);
 
 	if (r != NULL)
 		return !r->deleted;
-	tx_record_read(c->tx, DB_KEY_REL, id, graph_rel_version(g, id));
+	if (graph_rel_at(g, id, c->tx->snapshot, &st))
+		tx_record_read(c->tx, DB_KEY_REL, id, st.version);
 	return true;
 }
 
@@ -328,12 +337,20 @@ int db_tx_index_range(struct db_tx *tx, uint32_t label, uint32_t key,
 		      const struct graft_value *hi, bool hi_incl,
 		      uint64_t **ids, size_t *n, size_t *cap)
 {
+	struct graph *g = tx->db->graph;
+	uint64_t pos = 0, id;
 	size_t w = 0;
 	int rv = GRAFT_OK;
 
-	if (graph_index_exists(tx->db->graph, label, key))
-		rv = graph_index_range(tx->db->graph, label, key, lo, lo_incl,
-				       hi, hi_incl, ids, n, cap);
+	if (graph_index_exists(g, label, key))
+		rv = graph_index_range(g, label, key, lo, lo_incl, hi, hi_incl,
+				       ids, n, cap);
+	/* Nodes changed since the snapshot may have held a value in range
+	 * then. */
+	while (rv == GRAFT_OK &&
+	       (id = graph_changed_node_next(g, tx->snapshot, &pos)) !=
+		       GRAPH_NO_ID)
+		rv = graft_u64_push(ids, n, cap, id);
 	if (rv == GRAFT_OK)
 		rv = overlay_candidates(tx, label, key, ids, n, cap);
 	if (rv != GRAFT_OK || *n == 0)

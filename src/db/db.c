@@ -302,6 +302,7 @@ static void db_free(struct db *db)
 		graph_free(db->graph);
 	idmap_free(&db->pending);
 	idmap_free(&db->vstate);
+	free(db->snaps);
 	graft_buf_free(&db->enc);
 	pthread_mutex_destroy(&db->tx_mu);
 	free(db->name);
@@ -355,7 +356,8 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 	uv_timer_init(loop, &db->cp_timer);
 	db->deferred_idle.data = db->cp_timer.data = db;
 	watch_init(db);
-	db->handles_open = 3;
+	snapshot_init(db);
+	db->handles_open = 4;
 	if (db->o.checkpoint_interval_ms > 0) {
 		uv_timer_start(&db->cp_timer, checkpoint_timer_cb,
 			       db->o.checkpoint_interval_ms,
@@ -396,6 +398,7 @@ static void log_closed_cb(struct txlog *log, void *arg)
 	(void)log;
 	uv_close((uv_handle_t *)&db->deferred_idle, handle_closed_cb);
 	uv_close((uv_handle_t *)&db->cp_timer, handle_closed_cb);
+	uv_close((uv_handle_t *)&db->reclaim_async, handle_closed_cb);
 	watch_close(db, handle_closed_cb);
 }
 
@@ -404,7 +407,8 @@ void db_maybe_finish_close(struct db *db)
 	char errmsg[GRAFT_ERRMSG_SIZE];
 
 	if (!db->closing || db->close_started || !commit_idle(db) ||
-	    db->draining || db->cp_running || db->n_tx > 0)
+	    db->draining || db->cp_running || db->n_tx > 0 ||
+	    db->reclaim_task.queued)
 		return;
 	db->close_started = true;
 	if (db->last_applied != db->cp_txid && !db->discard) {

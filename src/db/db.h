@@ -131,7 +131,9 @@ int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
 int db_checkpoint(struct db *db, void (*cb)(void *arg, int status), void *arg);
 
 /* Transactions ---------------------------------------------------------
- * A transaction reads the committed graph plus its own overlay of changes.
+ * A transaction reads the committed graph as of its start (its snapshot:
+ * the last transaction applied when it began, for all its statements and
+ * batches, whatever commits meanwhile) plus its own overlay of changes.
  * Reads of an entity's labels and properties record the version seen;
  * commit fails with GRAFT_ECONFLICT (a retriable
  * Neo.TransientError.Transaction.Outdated for clients) if any of them changed
@@ -148,6 +150,11 @@ enum db_tx_flags {
 struct db_tx;
 
 int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out);
+/* Moves the transaction's snapshot to the last applied transaction, so
+ * that checks made at commit (uniqueness) see every commit before it; what
+ * it read before stays in its read set, validated at commit. Loop thread,
+ * or holding the gate. GRAFT_OK or GRAFT_ENOMEM (snapshot unchanged). */
+int db_tx_read_latest(struct db_tx *tx);
 /* Discards the transaction and frees it. */
 void db_tx_rollback(struct db_tx *tx);
 bool db_tx_has_writes(const struct db_tx *tx);
@@ -187,10 +194,10 @@ struct db_cursor {
 			* cursors) committed nodes labelled in the overlay */
 	uint32_t token;  /* label / type / GRAPH_NO_TOKEN */
 	uint32_t key;    /* index key */
-	uint64_t pos;
 	uint64_t overlay_pos;
 	const struct graft_value *value; /* index seek value, borrowed */
-	struct graph_expand expand;
+	struct graph_scan scan;     /* committed part of a scan */
+	struct graph_expand expand; /* committed part of an expansion */
 };
 void db_cursor_nodes(struct db_cursor *c, struct db_tx *tx);
 void db_cursor_label(struct db_cursor *c, struct db_tx *tx, uint32_t label);

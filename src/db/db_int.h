@@ -19,6 +19,12 @@
 struct db_inflight; /* commit.c: one logged (or proposed), not yet applied
 		     * transaction */
 
+/* Open snapshots with the same transaction id (snapshot.c). */
+struct db_snap {
+	uint64_t txid;
+	uint64_t n;
+};
+
 struct db {
 	uv_loop_t *loop;
 	char *name;      /* owned */
@@ -36,6 +42,13 @@ struct db {
 	pthread_mutex_t tx_mu;
 	unsigned n_tx;         /* transactions begun, not yet ended */
 	unsigned n_client_tx;  /* of them DB_TX_CLIENT */
+	struct db_snap *snaps; /* their snapshots, ascending (under tx_mu) */
+	size_t n_snaps, cap_snaps;
+	/* Set (loop, holding the gate) while the graph keeps old versions:
+	 * the end of the oldest snapshot then wakes the reclaim task. */
+	bool versions_kept;
+	uv_async_t reclaim_async;
+	struct graft_gate_task reclaim_task;
 	bool serving;          /* recovery done: checkpoints may run */
 	struct db_recovery_stats rstats;
 
@@ -203,6 +216,7 @@ int ov_vindex_build(struct db_tx *tx);
 struct db_tx {
 	struct db *db;
 	unsigned flags;
+	uint64_t snapshot; /* reads see the graph as of this transaction id */
 	struct idmap nodes;  /* id -> struct ov_node * (in slabs) */
 	struct ov_slab *slabs; /* newest first */
 	struct idmap rels;   /* id -> struct ov_rel * */
@@ -226,8 +240,12 @@ enum tx_view {
 	TX_VIEW_OVERLAY, /* *ov holds the transaction's view of it */
 	TX_VIEW_GRAPH,   /* the committed graph's; its version is recorded */
 };
-enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov);
-enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov);
+/* *st receives the committed state (as of the snapshot) for TX_VIEW_GRAPH,
+ * and for a relationship whose overlay entry has no state of its own. */
+enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov,
+			  struct graph_state *st);
+enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov,
+			 struct graph_state *st);
 struct ov_node *tx_node(const struct db_tx *tx, uint64_t id);
 struct ov_rel *tx_rel(const struct db_tx *tx, uint64_t id);
 /* Records a read of a committed entity (nothing for read-only
@@ -264,6 +282,17 @@ int apply_validate(struct db *db, const struct txrec *rec, char *errmsg);
 /* Applies a validated record; only allocation can fail, and then the graph
  * is half-changed, so that is fatal. */
 void apply_record(struct db *db, const struct txrec *rec, uint64_t txid);
+
+/* snapshot.c. Open under tx_mu: GRAFT_OK or GRAFT_ENOMEM. End takes
+ * tx_mu; when it ends the oldest snapshot, the loop reclaims. */
+int snapshot_open(struct db *db, uint64_t *out);
+void snapshot_end(struct db *db, uint64_t txid);
+uint64_t snapshot_oldest(struct db *db); /* GRAPH_NOW: none */
+void snapshot_init(struct db *db); /* the reclaim handle (handles_open) */
+/* Around an apply (loop, gate held): frees what no snapshot needs and
+ * tells the graph which states to keep. */
+void snapshot_before_apply(struct db *db);
+void snapshot_after_apply(struct db *db);
 
 /* db.c */
 /* After each applied transaction: counts towards a checkpoint. */

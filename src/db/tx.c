@@ -1,5 +1,7 @@
-/* A transaction's view: its overlay over the committed graph, and the read
- * set that lets commit prove nobody changed what it read.
+/* A transaction's view: its overlay over the committed graph as of its
+ * snapshot (the last transaction applied when it began: graph.h "Old
+ * versions"), and the read set that lets commit prove nobody changed what
+ * it read.
  *
  * Every read of a committed entity goes through tx_node_view/tx_rel_view,
  * which record the version seen (the first one wins: that is what the
@@ -54,6 +56,9 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 	    db->n_client_tx >= db->o.max_client_tx) {
 		rv = GRAFT_ELIMIT;
 	} else {
+		rv = snapshot_open(db, &tx->snapshot);
+	}
+	if (rv == GRAFT_OK) {
 		db->n_tx++;
 		if (flags & DB_TX_CLIENT)
 			db->n_client_tx++;
@@ -64,6 +69,22 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 		return rv;
 	}
 	*out = tx;
+	return GRAFT_OK;
+}
+
+int db_tx_read_latest(struct db_tx *tx)
+{
+	struct db *db = tx->db;
+	uint64_t snapshot;
+	int rv;
+
+	pthread_mutex_lock(&db->tx_mu);
+	rv = snapshot_open(db, &snapshot);
+	pthread_mutex_unlock(&db->tx_mu);
+	if (rv != GRAFT_OK)
+		return rv;
+	snapshot_end(db, tx->snapshot);
+	tx->snapshot = snapshot;
 	return GRAFT_OK;
 }
 
@@ -111,6 +132,7 @@ void tx_free(struct db_tx *tx)
 	graft_mem_free(tx->guards.v);
 	graft_mem_free(tx->labelled.v);
 	graft_mem_free(tx->indexes);
+	snapshot_end(db, tx->snapshot);
 	pthread_mutex_lock(&db->tx_mu);
 	assert(db->n_tx > 0);
 	db->n_tx--;
@@ -167,9 +189,9 @@ void tx_record_read(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
 		*slot = version;
 }
 
-enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov)
+enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov,
+			  struct graph_state *st)
 {
-	const struct graph *g = tx->db->graph;
 	struct ov_node *n;
 
 	*ov = NULL;
@@ -180,13 +202,14 @@ enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov)
 		*ov = n;
 		return n->deleted ? TX_VIEW_NONE : TX_VIEW_OVERLAY;
 	}
-	if (!graph_node_exists(g, id))
+	if (!graph_node_at(tx->db->graph, id, tx->snapshot, st))
 		return TX_VIEW_NONE;
-	tx_record_read(tx, DB_KEY_NODE, id, graph_node_version(g, id));
+	tx_record_read(tx, DB_KEY_NODE, id, st->version);
 	return TX_VIEW_GRAPH;
 }
 
-enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov)
+enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov,
+			 struct graph_state *st)
 {
 	const struct graph *g = tx->db->graph;
 	struct ov_rel *r;
@@ -197,11 +220,17 @@ enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov)
 	r = tx_rel(tx, id);
 	if (r != NULL) {
 		*ov = r;
-		return r->deleted ? TX_VIEW_NONE : TX_VIEW_OVERLAY;
+		if (r->deleted)
+			return TX_VIEW_NONE;
+		/* An entry without state reads through to the graph (its
+		 * version was recorded when the entry was made). */
+		if (!r->has_state && !graph_rel_at(g, id, tx->snapshot, st))
+			return TX_VIEW_NONE;
+		return TX_VIEW_OVERLAY;
 	}
-	if (!graph_rel_exists(g, id))
+	if (!graph_rel_at(g, id, tx->snapshot, st))
 		return TX_VIEW_NONE;
-	tx_record_read(tx, DB_KEY_REL, id, graph_rel_version(g, id));
+	tx_record_read(tx, DB_KEY_REL, id, st->version);
 	return TX_VIEW_GRAPH;
 }
 
@@ -222,25 +251,32 @@ bool ov_node_has_label(const struct ov_node *n, uint32_t label)
 	return false;
 }
 
-/* Index of key in p, or of where it would go (then *found is false). */
-uint32_t ov_props_find(const struct ov_props *p, uint32_t key, bool *found)
+/* Index of key in v (n sorted properties), or of where it would go (then
+ * *found is false). */
+static size_t props_find(const struct graph_prop *v, size_t n, uint32_t key,
+			 bool *found)
 {
-	uint32_t lo = 0, hi = p->n;
+	size_t lo = 0, hi = n;
 
 	while (lo < hi) {
-		uint32_t mid = lo + (hi - lo) / 2;
+		size_t mid = lo + (hi - lo) / 2;
 
-		if (p->v[mid].key == key) {
+		if (v[mid].key == key) {
 			*found = true;
 			return mid;
 		}
-		if (p->v[mid].key < key)
+		if (v[mid].key < key)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
 	*found = false;
 	return lo;
+}
+
+uint32_t ov_props_find(const struct ov_props *p, uint32_t key, bool *found)
+{
+	return (uint32_t)props_find(p->v, p->n, key, found);
 }
 
 const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key)
@@ -253,88 +289,80 @@ const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key)
 
 /* Reads ------------------------------------------------------------------ */
 
-/* Where the properties of node (kind DB_KEY_NODE) or relationship id are in
- * the transaction's view: in the overlay (*p), in the committed graph, or
- * nowhere (TX_VIEW_NONE). */
-static enum tx_view props_view(struct db_tx *tx, enum db_key_kind kind,
-			       uint64_t id, const struct ov_props **p)
+/* The properties of node (kind DB_KEY_NODE) or relationship id in the
+ * transaction's view: the overlay's or the committed graph's as of the
+ * snapshot; false if it is not there. */
+static bool props_view(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
+		       const struct graph_prop **props, size_t *n)
 {
-	struct ov_node *n;
+	struct graph_state st;
+	const struct ov_props *p = NULL;
+	struct ov_node *on;
 	struct ov_rel *r;
 	enum tx_view view;
 
-	*p = NULL;
 	if (kind == DB_KEY_NODE) {
-		view = tx_node_view(tx, id, &n);
+		view = tx_node_view(tx, id, &on, &st);
 		if (view == TX_VIEW_OVERLAY)
-			*p = &n->props;
-		return view;
+			p = &on->props;
+	} else {
+		view = tx_rel_view(tx, id, &r, &st);
+		if (view == TX_VIEW_OVERLAY && r->has_state)
+			p = &r->props;
 	}
-	view = tx_rel_view(tx, id, &r);
-	if (view != TX_VIEW_OVERLAY)
-		return view;
-	/* An entry without state reads through to the graph. */
-	if (!r->has_state)
-		return TX_VIEW_GRAPH;
-	*p = &r->props;
-	return view;
+	if (view == TX_VIEW_NONE) {
+		*props = NULL;
+		*n = 0;
+		return false;
+	}
+	*props = p != NULL ? p->v : st.props;
+	*n = p != NULL ? p->n : st.n_props;
+	return true;
 }
 
 static size_t entity_props(struct db_tx *tx, enum db_key_kind kind,
 			   uint64_t id, const struct graph_prop **props)
 {
-	const struct graph *g = tx->db->graph;
-	const struct ov_props *p;
+	size_t n;
 
-	switch (props_view(tx, kind, id, &p)) {
-	case TX_VIEW_OVERLAY:
-		*props = p->v;
-		return p->n;
-	case TX_VIEW_GRAPH:
-		return kind == DB_KEY_NODE ? graph_node_props(g, id, props)
-					   : graph_rel_props(g, id, props);
-	default:
-		*props = NULL;
-		return 0;
-	}
+	props_view(tx, kind, id, props, &n);
+	return n;
 }
 
 static const struct graft_value *entity_prop(struct db_tx *tx,
 					     enum db_key_kind kind,
 					     uint64_t id, uint32_t key)
 {
-	const struct graph *g = tx->db->graph;
-	const struct ov_props *p;
+	const struct graph_prop *props;
+	size_t n, i;
+	bool found;
 
-	switch (props_view(tx, kind, id, &p)) {
-	case TX_VIEW_OVERLAY:
-		return ov_props_get(p, key);
-	case TX_VIEW_GRAPH:
-		return kind == DB_KEY_NODE ? graph_node_prop(g, id, key)
-					   : graph_rel_prop(g, id, key);
-	default:
-		return NULL;
-	}
+	props_view(tx, kind, id, &props, &n);
+	i = props_find(props, n, key, &found);
+	return found ? &props[i].value : NULL;
 }
 
 bool db_tx_node_exists(struct db_tx *tx, uint64_t id)
 {
+	struct graph_state st;
 	struct ov_node *n;
 
-	return tx_node_view(tx, id, &n) != TX_VIEW_NONE;
+	return tx_node_view(tx, id, &n, &st) != TX_VIEW_NONE;
 }
 
 size_t db_tx_node_labels(struct db_tx *tx, uint64_t id,
 			 const uint32_t **labels)
 {
+	struct graph_state st;
 	struct ov_node *n;
 
-	switch (tx_node_view(tx, id, &n)) {
+	switch (tx_node_view(tx, id, &n, &st)) {
 	case TX_VIEW_OVERLAY:
 		*labels = n->labels;
 		return n->n_labels;
 	case TX_VIEW_GRAPH:
-		return graph_node_labels(tx->db->graph, id, labels);
+		*labels = st.labels;
+		return st.n_labels;
 	default:
 		*labels = NULL;
 		return 0;
@@ -343,16 +371,13 @@ size_t db_tx_node_labels(struct db_tx *tx, uint64_t id,
 
 bool db_tx_node_has_label(struct db_tx *tx, uint64_t id, uint32_t label)
 {
-	struct ov_node *n;
+	const uint32_t *labels;
+	size_t n = db_tx_node_labels(tx, id, &labels);
 
-	switch (tx_node_view(tx, id, &n)) {
-	case TX_VIEW_OVERLAY:
-		return ov_node_has_label(n, label);
-	case TX_VIEW_GRAPH:
-		return graph_node_has_label(tx->db->graph, id, label);
-	default:
-		return false;
-	}
+	for (size_t i = 0; i < n; i++)
+		if (labels[i] == label)
+			return true;
+	return false;
 }
 
 size_t db_tx_node_props(struct db_tx *tx, uint64_t id,
@@ -369,21 +394,23 @@ const struct graft_value *db_tx_node_prop(struct db_tx *tx, uint64_t id,
 
 bool db_tx_rel_exists(struct db_tx *tx, uint64_t id)
 {
+	struct graph_state st;
 	struct ov_rel *r;
 
-	return tx_rel_view(tx, id, &r) != TX_VIEW_NONE;
+	return tx_rel_view(tx, id, &r, &st) != TX_VIEW_NONE;
 }
 
 bool db_tx_rel_ends(struct db_tx *tx, uint64_t id, struct graph_rel_ends *out)
 {
+	struct graph_state st;
 	struct ov_rel *r;
 
-	switch (tx_rel_view(tx, id, &r)) {
+	switch (tx_rel_view(tx, id, &r, &st)) {
 	case TX_VIEW_OVERLAY:
 		*out = r->ends;
 		return true;
 	case TX_VIEW_GRAPH:
-		graph_rel_ends(tx->db->graph, id, out);
+		*out = st.ends;
 		return true;
 	default:
 		return false;

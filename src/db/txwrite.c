@@ -156,14 +156,12 @@ err:
  * on first write (the read recorded its version). */
 static int node_cow(struct db_tx *tx, uint64_t id, struct ov_node **out)
 {
-	const struct graph *g = tx->db->graph;
-	const struct graph_prop *props;
-	const uint32_t *labels;
+	struct graph_state st;
 	struct ov_node *n;
-	size_t nl, np;
+	size_t nl;
 	int rv;
 
-	switch (tx_node_view(tx, id, &n)) {
+	switch (tx_node_view(tx, id, &n, &st)) {
 	case TX_VIEW_NONE:
 		return GRAFT_ENOTFOUND;
 	case TX_VIEW_OVERLAY:
@@ -175,16 +173,15 @@ static int node_cow(struct db_tx *tx, uint64_t id, struct ov_node **out)
 	rv = node_entry(tx, id, false, &n);
 	if (rv != GRAFT_OK)
 		return rv;
-	nl = graph_node_labels(g, id, &labels);
-	np = graph_node_props(g, id, &props);
+	nl = st.n_labels;
 	n->labels = graft_mem_malloc((nl ? nl : 1) * sizeof *n->labels);
 	if (n->labels == NULL)
 		return GRAFT_ENOMEM;
 	if (nl > 0)
-		memcpy(n->labels, labels, nl * sizeof *labels);
+		memcpy(n->labels, st.labels, nl * sizeof *st.labels);
 	n->cap_labels = (uint32_t)(nl ? nl : 1);
 	n->n_labels = (uint32_t)nl;
-	rv = props_copy(&n->props, props, np, tx->values.built);
+	rv = props_copy(&n->props, st.props, st.n_props, tx->values.built);
 	if (rv != GRAFT_OK) {
 		/* The entry stays without state: reads go on through it. */
 		graft_mem_free(n->labels);
@@ -199,25 +196,20 @@ static int node_cow(struct db_tx *tx, uint64_t id, struct ov_node **out)
 
 static int rel_cow(struct db_tx *tx, uint64_t id, struct ov_rel **out)
 {
-	const struct graph *g = tx->db->graph;
-	const struct graph_prop *props;
-	struct graph_rel_ends ends;
+	struct graph_state st;
 	struct ov_rel *r;
-	size_t np;
 	int rv;
 
-	if (tx_rel_view(tx, id, &r) == TX_VIEW_NONE)
+	if (tx_rel_view(tx, id, &r, &st) == TX_VIEW_NONE)
 		return GRAFT_ENOTFOUND;
 	if (r == NULL) {
-		graph_rel_ends(g, id, &ends);
-		rv = rel_entry(tx, id, false, &ends, &r);
+		rv = rel_entry(tx, id, false, &st.ends, &r);
 		if (rv != GRAFT_OK)
 			return rv;
 	}
 	if (!r->has_state) {
 		/* An entry without state reads through to the graph. */
-		np = graph_rel_props(g, id, &props);
-		rv = props_copy(&r->props, props, np, false);
+		rv = props_copy(&r->props, st.props, st.n_props, false);
 		if (rv != GRAFT_OK)
 			return rv;
 		r->has_state = true;
@@ -323,7 +315,7 @@ static bool has_rels(struct db_tx *tx, uint64_t id, const struct ov_node *n)
 	if (n != NULL && n->created)
 		return false;
 	/* O(degree): a DETACH DELETE has deleted every one of them. */
-	graph_expand_init(&it, g, id, GRAPH_BOTH, GRAPH_NO_TOKEN);
+	graph_expand_at(&it, g, id, GRAPH_BOTH, GRAPH_NO_TOKEN, tx->snapshot);
 	while ((rel = graph_expand_next(g, &it)) != GRAPH_NO_ID) {
 		struct ov_rel *r = tx_rel(tx, rel);
 
@@ -335,13 +327,14 @@ static bool has_rels(struct db_tx *tx, uint64_t id, const struct ov_node *n)
 
 int db_tx_node_delete(struct db_tx *tx, uint64_t id)
 {
+	struct graph_state st;
 	struct ov_node *n;
 	enum tx_view view;
 	int rv = writable(tx);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	view = tx_node_view(tx, id, &n);
+	view = tx_node_view(tx, id, &n, &st);
 	if (view == TX_VIEW_NONE)
 		return GRAFT_ENOTFOUND;
 	if (n == NULL)
@@ -508,6 +501,7 @@ int db_tx_rel_create(struct db_tx *tx, uint32_t type, uint64_t src,
 	struct db *db = tx->db;
 	struct graph_rel_ends ends = {type, src, dst};
 	uint64_t next = graph_next_rel_id(db->graph);
+	struct graph_state st;
 	struct ov_node *n;
 	struct ov_rel *r;
 	int rv = writable_with(tx, GRAPH_TOKEN_RELTYPE, type);
@@ -515,8 +509,8 @@ int db_tx_rel_create(struct db_tx *tx, uint32_t type, uint64_t src,
 	if (rv != GRAFT_OK)
 		return rv;
 	/* Both ends are read: a concurrent delete of either must conflict. */
-	if (tx_node_view(tx, src, &n) == TX_VIEW_NONE ||
-	    tx_node_view(tx, dst, &n) == TX_VIEW_NONE)
+	if (tx_node_view(tx, src, &n, &st) == TX_VIEW_NONE ||
+	    tx_node_view(tx, dst, &n, &st) == TX_VIEW_NONE)
 		return GRAFT_ENOTFOUND;
 	if (db->next_rel < next)
 		db->next_rel = next;
@@ -542,13 +536,13 @@ int db_tx_rel_create(struct db_tx *tx, uint32_t type, uint64_t src,
 
 int db_tx_rel_delete(struct db_tx *tx, uint64_t id)
 {
-	struct graph_rel_ends ends;
+	struct graph_state st;
 	struct ov_rel *r;
 	int rv = writable(tx);
 
 	if (rv != GRAFT_OK)
 		return rv;
-	switch (tx_rel_view(tx, id, &r)) {
+	switch (tx_rel_view(tx, id, &r, &st)) {
 	case TX_VIEW_NONE:
 		return GRAFT_ENOTFOUND;
 	case TX_VIEW_OVERLAY:
@@ -559,8 +553,7 @@ int db_tx_rel_delete(struct db_tx *tx, uint64_t id)
 		}
 		break;
 	case TX_VIEW_GRAPH:
-		graph_rel_ends(tx->db->graph, id, &ends);
-		rv = rel_entry(tx, id, false, &ends, &r);
+		rv = rel_entry(tx, id, false, &st.ends, &r);
 		if (rv != GRAFT_OK)
 			return rv;
 		break;

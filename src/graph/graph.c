@@ -149,6 +149,8 @@ int graph_new(struct graph **out)
 		return GRAFT_ENOMEM;
 	}
 	pthread_mutex_init(&g->sorted_mu, NULL);
+	g->oldest_snapshot = GRAPH_NOW;
+	idmap_init(&g->versions);
 	*out = g;
 	return GRAFT_OK;
 }
@@ -183,6 +185,7 @@ void graph_free(struct graph *g)
 		bitmap_free(g, &g->type_bits[i]);
 	graph_mem_release(g, g->type_bits,
 			  g->n_type_bits * sizeof *g->type_bits);
+	versions_free(g);
 	indexes_free(g);
 	labelsets_free(g);
 	graph_tokens_free(g);
@@ -335,6 +338,7 @@ int graph_node_create(struct graph *g, uint64_t id, uint64_t version)
 	n->first_out = GRAPH_NO_ID;
 	n->first_in = GRAPH_NO_ID;
 	n->flags = SLOT_USED | SLOT_LIVE;
+	version_seen(g, version);
 	g->n_nodes++;
 	if (g->next_node <= id)
 		g->next_node = id + 1;
@@ -352,9 +356,11 @@ int graph_node_delete(struct graph *g, uint64_t id, uint64_t version)
 		.key = GRAPH_NO_TOKEN,
 	};
 
-	GRAPH_REQUIRE(n->first_out == GRAPH_NO_ID && n->first_in == GRAPH_NO_ID,
+	GRAPH_REQUIRE(graph_node_degree(g, id, GRAPH_BOTH) == 0,
 		      "node %llu still has relationships",
 		      (unsigned long long)id);
+	if (version_keep_node(g, id, version) != GRAFT_OK)
+		return GRAFT_ENOMEM;
 	/* Removing from indexes and bitmaps allocates nothing. */
 	index_change_commit(g, id, &c);
 	for (uint32_t i = 0; i < ls->n; i++)
@@ -395,7 +401,8 @@ int graph_rel_create(struct graph *g, uint64_t id, uint32_t type, uint64_t src,
 	r->src = src;
 	r->dst = dst;
 	r->type = type;
-	r->flags = SLOT_USED | SLOT_LIVE;
+	r->flags = SLOT_USED | SLOT_LIVE | SLOT_LINKED;
+	version_seen(g, version);
 	r->next_out = s->first_out;
 	s->first_out = id;
 	r->next_in = d->first_in;
@@ -422,12 +429,25 @@ static void unlink_rel(struct graph *g, uint64_t *head, uint64_t id, bool out)
 		    : graph_rel_slot(g, id)->next_in;
 }
 
+void graph_rel_unlink(struct graph *g, uint64_t id)
+{
+	struct rel_slot *r = graph_rel_slot(g, id);
+
+	unlink_rel(g, &graph_node_slot(g, r->src)->first_out, id, true);
+	unlink_rel(g, &graph_node_slot(g, r->dst)->first_in, id, false);
+	r->flags &= ~SLOT_LINKED;
+}
+
 int graph_rel_delete(struct graph *g, uint64_t id, uint64_t version)
 {
 	struct rel_slot *r = graph_live_rel(g, id, __func__);
 
-	unlink_rel(g, &graph_node_slot(g, r->src)->first_out, id, true);
-	unlink_rel(g, &graph_node_slot(g, r->dst)->first_in, id, false);
+	if (version_keep_rel(g, id, version) != GRAFT_OK)
+		return GRAFT_ENOMEM;
+	/* A snapshot that still sees it expands through it: it stays in its
+	 * ends' lists until its old state is reclaimed (version.c). */
+	if (!version_rel_kept(g, id))
+		graph_rel_unlink(g, id);
 	bitmap_clear(g, &g->type_bits[r->type], id);
 	propset_free(g, r->props);
 	r->props = NULL;

@@ -3,7 +3,8 @@
  * exact-match property indexes. It holds committed state only and changes only
  * through the apply functions, which the db layer calls in transaction order
  * after validating; the graph itself never judges a transaction.
- * Loop thread only (a forked checkpoint child reads a frozen copy). */
+ * Loop thread only (a forked checkpoint child reads a frozen copy), but for
+ * readers holding the db's gate shared while no apply runs. */
 #ifndef GRAFT_GRAPH_GRAPH_H
 #define GRAFT_GRAPH_GRAPH_H
 
@@ -117,13 +118,83 @@ uint64_t graph_type_scan(const struct graph *g, uint32_t type, uint64_t *pos);
 struct graph_expand {
 	uint64_t node;
 	uint64_t cur;
+	uint64_t at; /* snapshot: relationships as of it (GRAPH_NOW) */
 	uint32_t type;
 	uint8_t dir;
 	uint8_t phase;
 };
 void graph_expand_init(struct graph_expand *it, const struct graph *g,
 		       uint64_t node, enum graph_dir dir, uint32_t type);
+/* The same as of snapshot at (see "Old versions" below). */
+void graph_expand_at(struct graph_expand *it, const struct graph *g,
+		     uint64_t node, enum graph_dir dir, uint32_t type,
+		     uint64_t at);
 uint64_t graph_expand_next(const struct graph *g, struct graph_expand *it);
+
+/* Old versions and snapshot reads ---------------------------------------
+ * Changes are applied in place; the state an apply replaces is kept in an
+ * undo record (Neumann et al., "Fast Serializable Multi-Version Concurrency
+ * Control for Main-Memory Database Systems", SIGMOD 2015) when a reader's
+ * snapshot predates the change, chained newest first per entity, so that a
+ * reader sees the graph as of its snapshot (the id of the last transaction
+ * applied when it began) while later transactions apply. Creations keep no
+ * undo: an entity whose oldest known state is newer than a snapshot did not
+ * exist in it. Readers and applies never run at once (the db's gate): the
+ * chains need no atomics. */
+#define GRAPH_NOW UINT64_MAX /* a snapshot of the newest state */
+
+/* The oldest snapshot a reader holds (GRAPH_NOW: none), set before
+ * applying: an apply of transaction T keeps what it replaces iff
+ * oldest < T. */
+void graph_versions_keep(struct graph *g, uint64_t oldest);
+/* Frees every kept state no snapshot >= oldest needs (GRAPH_NOW: all), and
+ * unlinks from their ends' lists the deleted relationships kept for
+ * readers. */
+void graph_versions_reclaim(struct graph *g, uint64_t oldest);
+/* Bytes held by kept states (records, their properties, the chain map). */
+uint64_t graph_versions_bytes(const struct graph *g);
+
+/* An entity as of a snapshot. Pointers stay valid until the next apply or
+ * reclaim. */
+struct graph_state {
+	uint64_t version;
+	const uint32_t *labels; /* nodes, sorted */
+	size_t n_labels;
+	const struct graph_prop *props; /* sorted by key */
+	size_t n_props;
+	struct graph_rel_ends ends; /* relationships */
+};
+/* false if the entity did not exist as of snapshot at. */
+bool graph_node_at(const struct graph *g, uint64_t id, uint64_t at,
+		   struct graph_state *out);
+bool graph_rel_at(const struct graph *g, uint64_t id, uint64_t at,
+		  struct graph_state *out);
+
+/* A scan as of a snapshot: the entities that match as of at, ids ascending.
+ * Like the scans above it resumes by id (pos), so it may be streamed while
+ * later transactions apply: an id is judged once, when pos passes it, by
+ * its state as of at. */
+enum graph_scan_kind {
+	GRAPH_SCAN_NODES,
+	GRAPH_SCAN_LABEL, /* token: label */
+	GRAPH_SCAN_INDEX, /* token: label, key, value (borrowed); the index
+			   * exists */
+	GRAPH_SCAN_RELS,
+	GRAPH_SCAN_TYPE,  /* token: relationship type */
+};
+struct graph_scan {
+	uint8_t kind;
+	uint32_t token, key;
+	const struct graft_value *value;
+	uint64_t pos;
+	uint64_t at;
+};
+uint64_t graph_scan_next(const struct graph *g, struct graph_scan *s);
+/* Nodes changed after snapshot at (whose old states are kept), ascending
+ * from *pos: with the index's own matches, the candidates of a range seek
+ * as of at. GRAPH_NO_ID at the end. */
+uint64_t graph_changed_node_next(const struct graph *g, uint64_t at,
+				 uint64_t *pos);
 
 /* Exact-match property indexes on (label, key). */
 bool graph_index_exists(const struct graph *g, uint32_t label, uint32_t key);
@@ -153,7 +224,7 @@ int graph_index_range(struct graph *g, uint32_t label, uint32_t key,
  * transaction id being applied. Values are copied. */
 /* Precondition: id never existed. */
 int graph_node_create(struct graph *g, uint64_t id, uint64_t version);
-/* Precondition: the node has no relationships. */
+/* Precondition: the node has no live relationships. */
 int graph_node_delete(struct graph *g, uint64_t id, uint64_t version);
 int graph_node_add_label(struct graph *g, uint64_t id, uint32_t label,
 			 uint64_t version);

@@ -8,6 +8,7 @@
 
 #include <pthread.h>
 
+#include "../util/idmap.h"
 #include "graph.h"
 
 /* Slots per chunk: small enough that a tiny graph (the system database)
@@ -17,6 +18,9 @@
 
 #define SLOT_USED 1u /* the id was created; stays set after deletion */
 #define SLOT_LIVE 2u
+/* Relationships: still in its ends' lists. A deleted one stays there while
+ * a reader's snapshot may see it (version.c). */
+#define SLOT_LINKED 4u
 
 struct propset;
 
@@ -141,6 +145,20 @@ struct graph_index {
 	bool sorted_stale;
 };
 
+/* The state of one entity before transaction ts changed it, kept while a
+ * snapshot older than ts may read it. */
+struct graph_undo {
+	struct graph_undo *older, *newer; /* the entity's chain */
+	struct graph_undo *next;          /* the undo log, in apply order */
+	uint64_t key;     /* version_key(): the entity */
+	uint64_t ts;      /* the transaction that replaced this state */
+	uint64_t version; /* this state's own version */
+	struct propset *props; /* owned copy */
+	uint64_t bytes;   /* held by this record and its properties */
+	uint32_t labelset; /* nodes: a reference held */
+	uint32_t flags;    /* the slot's flags then */
+};
+
 struct graph {
 	uint64_t bytes; /* heap held, counted by the graph_mem_* functions */
 	uint64_t allocs;       /* allocations made, for fault injection */
@@ -163,6 +181,13 @@ struct graph {
 	struct graph_index **indexes; /* creation order */
 	size_t n_indexes;
 	size_t cap_indexes;
+	/* Old versions (version.c). */
+	uint64_t oldest_snapshot; /* GRAPH_NOW: no reader */
+	uint64_t newest_version;  /* the highest version applied */
+	struct idmap versions;    /* version_key -> newest undo */
+	struct graph_undo *undo_head, *undo_tail; /* oldest first */
+	uint64_t undo_bytes;
+	struct bitmap changed_nodes, changed_rels; /* ids with a chain */
 };
 
 /* Every allocation of the graph goes through these, so that bytes held are
@@ -260,6 +285,34 @@ void labelset_drop_node(struct graph *g, struct node_slot *n);
 /* Properties (props.c). */
 const struct graft_value *propset_get(const struct propset *ps, uint32_t key);
 void propset_free(struct graph *g, struct propset *ps);
+/* A deep copy (NULL for NULL); *bytes receives what it holds. GRAFT_OK or
+ * GRAFT_ENOMEM. */
+int propset_clone(struct graph *g, const struct propset *ps,
+		  struct propset **out, uint64_t *bytes);
+
+/* Label set references held by kept states (labels.c). */
+void labelset_ref(struct graph *g, uint32_t id);
+void labelset_unref(struct graph *g, uint32_t id);
+
+/* Old versions (version.c). Called by an apply function of transaction
+ * version on an entity before it changes anything: keeps the entity's
+ * state if a snapshot older than version may read it (once per
+ * transaction). GRAFT_OK or GRAFT_ENOMEM (nothing kept, nothing changed). */
+int version_keep_node(struct graph *g, uint64_t id, uint64_t version);
+int version_keep_rel(struct graph *g, uint64_t id, uint64_t version);
+/* Whether relationship id has kept states (its deletion leaves it linked). */
+bool version_rel_kept(const struct graph *g, uint64_t id);
+void versions_free(struct graph *g);
+static inline void version_seen(struct graph *g, uint64_t version)
+{
+	if (g->newest_version < version)
+		g->newest_version = version;
+}
+/* Relationship r (live as of at) for an expansion. */
+bool version_rel_live_at(const struct graph *g, uint64_t id,
+			 const struct rel_slot *r, uint64_t at);
+/* Unlinks relationship id from its ends' lists (graph.c). */
+void graph_rel_unlink(struct graph *g, uint64_t id);
 
 /* Index maintenance (index.c). A change of one node seen by the indexes:
  * its labels before and after, its properties before the change, and the

@@ -162,18 +162,28 @@ static void labelset_release_unused(struct graph *g, uint32_t id)
 	t->free_ids[t->n_free++] = id;
 }
 
+void labelset_ref(struct graph *g, uint32_t id)
+{
+	if (id != 0)
+		g->labelsets.sets[id]->refs++;
+}
+
+void labelset_unref(struct graph *g, uint32_t id)
+{
+	if (id == 0)
+		return;
+	g->labelsets.sets[id]->refs--;
+	labelset_release_unused(g, id);
+}
+
 /* Moves node n to set id. */
 static void node_switch_set(struct graph *g, struct node_slot *n, uint32_t id)
 {
 	uint32_t old = n->labelset;
 
-	if (id != 0)
-		g->labelsets.sets[id]->refs++;
+	labelset_ref(g, id);
 	n->labelset = id;
-	if (old != 0) {
-		g->labelsets.sets[old]->refs--;
-		labelset_release_unused(g, old);
-	}
+	labelset_unref(g, old);
 }
 
 int labelsets_init(struct graph *g)
@@ -288,6 +298,8 @@ static int change_label(struct graph *g, uint64_t id, uint32_t label,
 
 	GRAPH_REQUIRE(label < graph_token_count(g, GRAPH_TOKEN_LABEL),
 		      "label %u is not a token", label);
+	if (version_keep_node(g, id, version) != GRAFT_OK)
+		return GRAFT_ENOMEM;
 	if (labelset_has(ls, label) == add) {
 		n->version = version;
 		return GRAFT_OK;

@@ -48,6 +48,35 @@ void propset_free(struct graph *g, struct propset *ps)
 	graph_mem_release(g, ps, propset_size(ps->cap));
 }
 
+int propset_clone(struct graph *g, const struct propset *ps,
+		  struct propset **out, uint64_t *bytes)
+{
+	struct propset *c;
+
+	*out = NULL;
+	*bytes = 0;
+	if (ps == NULL)
+		return GRAFT_OK;
+	c = graph_mem_alloc(g, propset_size(ps->n));
+	if (c == NULL)
+		return GRAFT_ENOMEM;
+	c->cap = ps->n;
+	*bytes = propset_size(ps->n);
+	for (c->n = 0; c->n < ps->n; c->n++) {
+		struct graph_prop *p = &c->props[c->n];
+
+		p->key = ps->props[c->n].key;
+		if (graph_value_copy(g, &p->value, &ps->props[c->n].value) !=
+		    GRAFT_OK) {
+			propset_free(g, c);
+			return GRAFT_ENOMEM;
+		}
+		*bytes += graft_value_heap_size(&p->value);
+	}
+	*out = c;
+	return GRAFT_OK;
+}
+
 /* Makes room for one more property. Small sets grow by one, since most
  * entities have a few properties and memory is the constraint. */
 static int propset_grow(struct graph *g, struct propset **pps)
@@ -161,9 +190,11 @@ int graph_node_set_prop(struct graph *g, uint64_t id, uint32_t key,
 			const struct graft_value *value, uint64_t version)
 {
 	struct node_slot *n = graph_live_node(g, id, __func__);
-	int rv = set_prop(g, id, &n->props, graph_node_labelset(g, n), key,
-			  value);
+	int rv = version_keep_node(g, id, version);
 
+	if (rv == GRAFT_OK)
+		rv = set_prop(g, id, &n->props, graph_node_labelset(g, n), key,
+			      value);
 	if (rv == GRAFT_OK)
 		n->version = version;
 	return rv;
@@ -173,8 +204,10 @@ int graph_rel_set_prop(struct graph *g, uint64_t id, uint32_t key,
 		       const struct graft_value *value, uint64_t version)
 {
 	struct rel_slot *r = graph_live_rel(g, id, __func__);
-	int rv = set_prop(g, id, &r->props, NULL, key, value);
+	int rv = version_keep_rel(g, id, version);
 
+	if (rv == GRAFT_OK)
+		rv = set_prop(g, id, &r->props, NULL, key, value);
 	if (rv == GRAFT_OK)
 		r->version = version;
 	return rv;

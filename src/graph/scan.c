@@ -78,8 +78,16 @@ enum { PHASE_OUT, PHASE_IN, PHASE_DONE };
 void graph_expand_init(struct graph_expand *it, const struct graph *g,
 		       uint64_t node, enum graph_dir dir, uint32_t type)
 {
+	graph_expand_at(it, g, node, dir, type, GRAPH_NOW);
+}
+
+void graph_expand_at(struct graph_expand *it, const struct graph *g,
+		     uint64_t node, enum graph_dir dir, uint32_t type,
+		     uint64_t at)
+{
 	(void)g;
 	it->node = node;
+	it->at = at;
 	it->cur = GRAPH_NO_ID;
 	it->type = type;
 	it->dir = (uint8_t)dir;
@@ -110,9 +118,10 @@ uint64_t graph_expand_next(const struct graph *g, struct graph_expand *it)
 		}
 		while (id != GRAPH_NO_ID) {
 			const struct rel_slot *r = graph_rel_slot(g, id);
-			/* Deleted ones are passed through, not returned; with
+			/* Deleted ones (as of the snapshot) are passed
+			 * through, not returned; with
 			 * BOTH a self-loop was returned from the out list. */
-			if ((r->flags & SLOT_LIVE) &&
+			if (version_rel_live_at(g, id, r, it->at) &&
 			    (it->type == GRAPH_NO_TOKEN ||
 			     r->type == it->type) &&
 			    (out || it->dir != GRAPH_BOTH ||

@@ -1,10 +1,10 @@
-#include "idmap_int.h"
+#include "idmap.h"
 
 #include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
-#include "../util/err.h"
+#include "err.h"
 
 #define IDMAP_MIN_CAP 16
 #define IDMAP_KEEP_CAP 4096 /* larger tables are freed by idmap_clear */

@@ -1,0 +1,76 @@
+// Snapshot reads through the official driver (issue 13): a transaction
+// streams a large result in small batches (fetchSize 10) while other
+// sessions commit transfers between accounts, creations and deletions; it
+// sees exactly the state at its start — the same count and sum in every
+// statement — whatever commits meanwhile. Run by
+// cluster-tests/snapshot_reads.sh.
+'use strict'
+const { neo4j, driver, run, check, num, suite } = require('./lib.js')
+
+const ACCOUNTS = 2000
+const BALANCE = 100
+
+// A commit that a reader mixing states would see half of: money moves
+// from an account the reader has not reached to one it has passed, and a
+// new account and a deleted one change the count.
+async function churn (session, step) {
+  await session.executeWrite(async (tx) => {
+    await tx.run('MATCH (a:Acc {id: $from}), (b:Acc {id: $to}) SET a.bal = a.bal - 7, b.bal = b.bal + 7',
+      { from: neo4j.int(ACCOUNTS - step), to: neo4j.int(step + 1) })
+    await tx.run('CREATE (:Acc {id: $id, bal: 1000})', { id: neo4j.int(ACCOUNTS + 1 + step) })
+    await tx.run('MATCH (a:Acc {id: $id}) DETACH DELETE a', { id: neo4j.int(ACCOUNTS + step) })
+  })
+}
+
+// Streams a result of `bal` records, committing a churn after every 20
+// records read; returns [count, sum].
+async function streamWhileChurning (result, writer, churned) {
+  let count = 0
+  let sum = 0
+  for await (const rec of result) {
+    count++
+    sum += num(rec.get('bal'))
+    if (count % 20 === 0) await churn(writer, churned.n++)
+  }
+  return [count, sum]
+}
+
+async function totals (session) {
+  const r = await session.run('MATCH (a:Acc) RETURN count(a) AS c, sum(a.bal) AS s')
+  return [num(r.records[0].get('c')), num(r.records[0].get('s'))]
+}
+
+async function main () {
+  await run('neo4j', 'x', 'CREATE INDEX acc_id FOR (a:Acc) ON (a.id)')
+  await run('neo4j', 'x', 'UNWIND range(1, $n) AS i CREATE (:Acc {id: i, bal: $b})',
+    { n: neo4j.int(ACCOUNTS), b: neo4j.int(BALANCE) })
+  const d = driver('neo4j', 'x')
+  const writer = d.session()
+  const churned = { n: 0 }
+
+  await suite('snapshot_reads', [
+    ['an explicit read transaction sees its start in every batch and statement', async () => {
+      const [c0, s0] = await totals(writer)
+      const reader = d.session({ defaultAccessMode: neo4j.session.READ, fetchSize: 10 })
+      const tx = reader.beginTransaction()
+      const [c, s] = await streamWhileChurning(tx.run('MATCH (a:Acc) RETURN a.bal AS bal'), writer, churned)
+      check(churned.n > 50, `only ${churned.n} commits happened while the result streamed`)
+      check(c === c0 && s === s0, `streamed count ${c}, sum ${s}; the state at the start was count ${c0}, sum ${s0}`)
+      const [c2, s2] = await totals(tx)
+      check(c2 === c0 && s2 === s0, `a later statement of the same transaction saw count ${c2}, sum ${s2}, not ${c0}, ${s0}`)
+      await tx.commit()
+      await reader.close()
+      const [c3] = await totals(writer)
+      check(c3 === c0, `after the reader ended, count ${c3} (creations and deletions balance: expected ${c0})`)
+    }],
+    ['an auto-commit query of a write session streams one snapshot too', async () => {
+      const [c0, s0] = await totals(writer)
+      const reader = d.session({ fetchSize: 10 })
+      const [c, s] = await streamWhileChurning(reader.run('MATCH (a:Acc) RETURN a.bal AS bal'), writer, churned)
+      check(c === c0 && s === s0, `streamed count ${c}, sum ${s}; the state at the start was count ${c0}, sum ${s0}`)
+      await reader.close()
+    }]
+  ])
+}
+
+main().catch((e) => { console.error(e); process.exit(1) })

@@ -1,0 +1,367 @@
+/* Snapshot reads: a transaction sees the database as of its start, across
+ * every commit applied while it streams, whatever the commits change
+ * (properties, labels, deletions, creations, relationships); old versions
+ * are freed once no snapshot needs them. */
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <cmocka.h>
+
+#include "db/db.h"
+#include "db_fixture.h"
+#include "graph/graph.h"
+
+/* What a reader sums over its view: counts and sums of every scan kind. */
+struct totals {
+	uint64_t nodes, labelled, rels, typed, expanded, seek5;
+	int64_t sum_x, sum_y;
+};
+
+static int64_t int_or_zero(const struct graft_value *v)
+{
+	return v != NULL && v->type == GRAFT_VALUE_INT ? v->u.i : 0;
+}
+
+/* One pass of cursor c, at most step ids (all if step is 0); false at its
+ * end. */
+static bool cursor_steps(struct db_cursor *c, size_t step, uint64_t *ids,
+			 size_t *n)
+{
+	uint64_t id;
+
+	*n = 0;
+	while (step == 0 || *n < step) {
+		id = db_cursor_next(c);
+		if (id == GRAPH_NO_ID)
+			return false;
+		ids[(*n)++] = id;
+	}
+	return true;
+}
+
+struct reader {
+	struct fixture *f;
+	struct db_tx *tx;
+	struct db_cursor cur;
+	int stage;
+	struct totals t;
+	struct graft_value five;
+};
+
+static void reader_begin(struct reader *r, struct fixture *f)
+{
+	memset(r, 0, sizeof *r);
+	r->f = f;
+	r->five = graft_value_int(5);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &r->tx), GRAFT_OK);
+	db_cursor_label(&r->cur, r->tx, f->label);
+}
+
+/* The reader's next batch of at most step ids; false when all its scans
+ * are done. Stages: label scan, all nodes (with their out-expansions),
+ * relationship scan, type scan, index seek. */
+static bool reader_batch(struct reader *r, size_t step)
+{
+	struct fixture *f = r->f;
+	uint64_t ids[4096];
+	size_t n;
+	bool more;
+
+	if (r->stage == 5)
+		return false;
+	more = cursor_steps(&r->cur, step, ids, &n);
+	for (size_t i = 0; i < n; i++) {
+		struct db_tx *tx = r->tx;
+
+		switch (r->stage) {
+		case 0:
+			r->t.labelled++;
+			r->t.sum_x += int_or_zero(db_tx_node_prop(tx, ids[i],
+								  f->key_x));
+			assert_true(db_tx_node_has_label(tx, ids[i], f->label));
+			break;
+		case 1: {
+			struct db_cursor e;
+			uint64_t rel;
+
+			r->t.nodes++;
+			db_cursor_expand(&e, tx, ids[i], GRAPH_OUT,
+					 GRAPH_NO_TOKEN);
+			while ((rel = db_cursor_next(&e)) != GRAPH_NO_ID)
+				r->t.expanded++;
+			break;
+		}
+		case 2:
+			r->t.rels++;
+			r->t.sum_y += int_or_zero(db_tx_rel_prop(tx, ids[i],
+								 f->key_y));
+			break;
+		case 3:
+			r->t.typed++;
+			break;
+		default:
+			r->t.seek5++;
+			break;
+		}
+	}
+	if (more)
+		return true;
+	switch (++r->stage) {
+	case 1:
+		db_cursor_nodes(&r->cur, r->tx);
+		break;
+	case 2:
+		db_cursor_rels(&r->cur, r->tx);
+		break;
+	case 3:
+		db_cursor_type(&r->cur, r->tx, f->type);
+		break;
+	case 4:
+		db_cursor_index(&r->cur, r->tx, f->label, f->key_x, &r->five);
+		break;
+	default:
+		return false;
+	}
+	return true;
+}
+
+static void reader_run(struct reader *r)
+{
+	while (reader_batch(r, 0))
+		;
+}
+
+static void index_on_x(struct fixture *f)
+{
+	struct db_tx *tx;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_index_create(tx, f->label, f->key_x), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+}
+
+static uint64_t live_node(struct db_tx *tx, uint64_t max)
+{
+	for (int tries = 0; tries < 64; tries++) {
+		uint64_t id = (uint64_t)rand() % max;
+
+		if (db_tx_node_exists(tx, id))
+			return id;
+	}
+	return GRAPH_NO_ID;
+}
+
+/* Deletes node id and its relationships in tx. */
+static void detach_delete(struct db_tx *tx, uint64_t id)
+{
+	struct db_cursor e;
+	uint64_t rel, rels[4096];
+	size_t n = 0;
+
+	db_cursor_expand(&e, tx, id, GRAPH_BOTH, GRAPH_NO_TOKEN);
+	while ((rel = db_cursor_next(&e)) != GRAPH_NO_ID && n < 4096)
+		rels[n++] = rel;
+	for (size_t i = 0; i < n; i++)
+		assert_int_equal(db_tx_rel_delete(tx, rels[i]), GRAFT_OK);
+	assert_int_equal(db_tx_node_delete(tx, id), GRAFT_OK);
+}
+
+/* One committed transaction of a few random changes. */
+static void random_commit(struct fixture *f)
+{
+	uint64_t max = graph_next_node_id(db_graph(f->db)) + 1, a, b, id;
+	struct db_tx *tx;
+	int ops = 1 + rand() % 4;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	for (int i = 0; i < ops; i++) {
+		struct graft_value v = graft_value_int(rand() % 10);
+
+		a = live_node(tx, max);
+		b = live_node(tx, max);
+		if (a == GRAPH_NO_ID || b == GRAPH_NO_ID)
+			continue;
+		switch (rand() % 6) {
+		case 0:
+			assert_int_equal(db_tx_node_set_prop(tx, a, f->key_x, &v),
+					 GRAFT_OK);
+			break;
+		case 1:
+			assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+			assert_int_equal(db_tx_node_add_label(tx, id, f->label),
+					 GRAFT_OK);
+			assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
+					 GRAFT_OK);
+			break;
+		case 2:
+			assert_int_equal(
+				(rand() % 2 ? db_tx_node_remove_label
+					    : db_tx_node_add_label)(tx, a,
+								    f->label),
+				GRAFT_OK);
+			break;
+		case 3:
+			detach_delete(tx, a);
+			break;
+		case 4:
+			assert_int_equal(db_tx_rel_create(tx, f->type, a, b, &id),
+					 GRAFT_OK);
+			assert_int_equal(db_tx_rel_set_prop(tx, id, f->key_y, &v),
+					 GRAFT_OK);
+			break;
+		default: {
+			struct db_cursor e;
+			uint64_t rel;
+
+			db_cursor_expand(&e, tx, a, GRAPH_OUT, GRAPH_NO_TOKEN);
+			rel = db_cursor_next(&e);
+			if (rel == GRAPH_NO_ID)
+				break;
+			if (rand() % 2)
+				assert_int_equal(db_tx_rel_delete(tx, rel),
+						 GRAFT_OK);
+			else
+				assert_int_equal(db_tx_rel_set_prop(
+							 tx, rel, f->key_y, &v),
+						 GRAFT_OK);
+		}
+		}
+	}
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+}
+
+static void populate(struct fixture *f, int nodes)
+{
+	for (int i = 0; i < nodes; i++)
+		fx_node(f, i % 10);
+	for (int i = 0; i < nodes; i++)
+		random_commit(f);
+}
+
+static void settle_timer_cb(uv_timer_t *t)
+{
+	uv_close((uv_handle_t *)t, NULL);
+}
+
+/* Lets the loop run the reclaim a closed snapshot woke (its wake-up handle
+ * does not keep a loop alive: a timer does, for one turn). */
+static void settle(struct fixture *f)
+{
+	uv_timer_t t;
+
+	uv_timer_init(&f->loop, &t);
+	uv_timer_start(&t, settle_timer_cb, 0, 0);
+	uv_run(&f->loop, UV_RUN_ONCE);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+}
+
+static void test_snapshot_reader_sees_its_start_while_writers_commit(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct reader before, during, late;
+
+	srand(13);
+	index_on_x(f);
+	populate(f, 300);
+	/* What a reader sees with nothing committing. */
+	reader_begin(&before, f);
+	reader_run(&before);
+	db_tx_rollback(before.tx);
+
+	/* The same, in batches of 7, with a commit after every batch; a
+	 * second reader starts half-way and must see the state then. */
+	reader_begin(&during, f);
+	for (int batch = 0; reader_batch(&during, 7); batch++) {
+		random_commit(f);
+		if (batch == 100)
+			reader_begin(&late, f);
+	}
+	assert_memory_equal(&during.t, &before.t, sizeof before.t);
+	assert_true(before.t.labelled > 0 && before.t.rels > 0 &&
+		    before.t.expanded > 0 && before.t.seek5 > 0);
+	db_tx_rollback(during.tx);
+
+	/* The late reader, run to the end after more commits, sees the
+	 * state as of its own start, which had changed since the first. */
+	struct reader now;
+
+	reader_run(&late);
+	db_tx_rollback(late.tx);
+	settle(f);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+	reader_begin(&now, f);
+	reader_run(&now);
+	db_tx_rollback(now.tx);
+	assert_memory_not_equal(&late.t, &before.t, sizeof before.t);
+}
+
+static void test_snapshot_old_versions_are_kept_only_for_readers(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct db_tx *tx;
+	uint64_t a = fx_node(f, 1);
+	const struct graft_value *v;
+	struct graft_value two = graft_value_int(2);
+
+	/* No reader: an update keeps nothing. */
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, a, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+
+	/* A reader: the update keeps the old state until the reader ends. */
+	struct db_tx *reader, *w;
+
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &reader),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &w), GRAFT_OK);
+	struct graft_value three = graft_value_int(3);
+	assert_int_equal(db_tx_node_set_prop(w, a, f->key_x, &three), GRAFT_OK);
+	assert_int_equal(fx_commit(f, w, NULL, NULL), GRAFT_OK);
+	assert_true(graph_versions_bytes(db_graph(f->db)) > 0);
+	v = db_tx_node_prop(reader, a, f->key_x);
+	assert_non_null(v);
+	assert_int_equal(v->u.i, 2);
+	db_tx_rollback(reader);
+	settle(f);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+}
+
+/* A write transaction reads its snapshot too; what it read changed since,
+ * so its commit conflicts instead of writing over a state it never saw. */
+static void test_snapshot_writer_that_read_a_changed_node_conflicts(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = fx_node(f, 1);
+	struct graft_value two = graft_value_int(2), ten = graft_value_int(10);
+	struct db_tx *slow, *fast;
+	const struct graft_value *v;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &slow), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &fast), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(fast, a, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(fx_commit(f, fast, NULL, NULL), GRAFT_OK);
+	v = db_tx_node_prop(slow, a, f->key_x);
+	assert_int_equal(v->u.i, 1);
+	assert_int_equal(db_tx_node_set_prop(slow, a, f->key_x, &ten), GRAFT_OK);
+	assert_int_equal(fx_commit(f, slow, NULL, NULL), GRAFT_ECONFLICT);
+}
+
+int main(void)
+{
+#define T(name) cmocka_unit_test_setup_teardown(name, fx_setup_open, fx_teardown)
+	const struct CMUnitTest tests[] = {
+		T(test_snapshot_reader_sees_its_start_while_writers_commit),
+		T(test_snapshot_old_versions_are_kept_only_for_readers),
+		T(test_snapshot_writer_that_read_a_changed_node_conflicts),
+	};
+#undef T
+	return cmocka_run_group_tests(tests, NULL, NULL);
+}
