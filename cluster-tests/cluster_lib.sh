@@ -42,15 +42,19 @@ cluster_confs() {
 	done
 }
 
-# core_start I: starts member I and waits until it serves Bolt (the cluster
-# may not be formed yet).
+# core_start I...: starts members I... at once and waits until each serves
+# Bolt (the cluster may not be formed yet).
 core_start() {
-	local i=$1
-	"$GRAFTD" --config "$T/c$i/graft.conf" >>"$T/c$i/graftd.out" 2>&1 &
-	CORE_PID[$i]=$!
-	PIDS+=("${CORE_PID[$i]}")
-	wait_until "core $i started (log: $T/c$i/graftd.out)" started "$T/c$i/graftd.out" "${CORE_PID[$i]}"
-	wait_port "${CORE_BOLT[$i]}" "${CORE_PID[$i]}"
+	local i
+	for i in "$@"; do
+		"$GRAFTD" --config "$T/c$i/graft.conf" >>"$T/c$i/graftd.out" 2>&1 &
+		CORE_PID[$i]=$!
+		PIDS+=("${CORE_PID[$i]}")
+	done
+	for i in "$@"; do
+		wait_until "core $i started (log: $T/c$i/graftd.out)" started "$T/c$i/graftd.out" "${CORE_PID[$i]}"
+		wait_port "${CORE_BOLT[$i]}" "${CORE_PID[$i]}"
+	done
 }
 
 # core_kill I [SIGNAL]: SIGKILL (or SIGNAL) to member I; after KILL, reaps it.

@@ -37,7 +37,7 @@ struct bolt_server {
 	void *data;                    /* the caller's */
 	/* private */
 	struct tcp_server tcp; /* the listener and every connection */
-	struct cypher_proc routing;
+	struct cypher_proc routing[2];
 	/* Open connections (not closing), oldest first, on one list while
 	 * not logged in and on the other once logged in. */
 	struct bolt_conn_list {
@@ -51,7 +51,8 @@ struct bolt_server {
 	void (*closed_cb)(struct bolt_server *srv);
 };
 
-/* Registers dbms.routing.getRoutingTable (what ROUTE answers, for drivers
+/* Registers dbms.routing.getRoutingTable and its 4.x name
+ * dbms.cluster.routing.getRoutingTable (what ROUTE answers, for drivers
  * and tools that call the procedure) with srv->env.engine; once, after
  * env is filled. GRAFT_EEXIST if the name is taken. */
 int bolt_server_register_procedures(struct bolt_server *srv);

@@ -361,28 +361,19 @@ static int handle_telemetry(struct bolt_session *s, struct bolt_request *r)
 	return bolt_step_of(bolt_write_success_empty(s->out));
 }
 
-static int put_server(struct graft_buf *b, const char *address,
-		      const char *role)
+/* SUCCESS {rt: {ttl, db, servers}}. The bookmarks are not waited for: the
+ * table does not depend on what this member has applied. */
+static int write_route(struct bolt_session *s, const char *db,
+		       const struct bolt_route_table *t)
 {
-	int rv = pack_map_header(b, 2);
-
-	if (rv == GRAFT_OK)
-		rv = pack_cstring(b, "addresses");
-	if (rv == GRAFT_OK)
-		rv = pack_list_header(b, 1);
-	if (rv == GRAFT_OK)
-		rv = pack_cstring(b, address);
-	return rv != GRAFT_OK ? rv : bolt_put_str(b, "role", role);
-}
-
-/* A single server is writer, reader and router of every database. */
-static int write_route(struct bolt_session *s, const char *db)
-{
-	static const char *const roles[] = {"WRITE", "READ", "ROUTE"};
 	struct graft_buf *b = s->out;
+	struct graft_value servers;
 	size_t start;
-	int rv = bolt_response_begin(b, BOLT_SUCCESS, 1, &start);
+	int rv = bolt_route_servers(t, &servers);
 
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = bolt_response_begin(b, BOLT_SUCCESS, 1, &start);
 	if (rv == GRAFT_OK)
 		rv = pack_map_header(b, 1);
 	if (rv == GRAFT_OK)
@@ -396,9 +387,8 @@ static int write_route(struct bolt_session *s, const char *db)
 	if (rv == GRAFT_OK)
 		rv = pack_cstring(b, "servers");
 	if (rv == GRAFT_OK)
-		rv = pack_list_header(b, 3);
-	for (int i = 0; rv == GRAFT_OK && i < 3; i++)
-		rv = put_server(b, s->env->cfg.advertised, roles[i]);
+		rv = pack_value(b, &servers, NULL);
+	graft_value_free(&servers);
 	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
 }
 
@@ -409,16 +399,15 @@ static int handle_route(struct bolt_session *s, struct bolt_request *r)
 						   GRAFT_VALUE_STRING);
 	const char *db = dbv != NULL && dbv->u.s->len > 0 ? dbv->u.s->data
 							  : dbms_default_db(m);
-	char msg[GRAFT_ERRMSG_SIZE];
+	const struct graft_value *ctx = r->f[0].type == GRAFT_VALUE_MAP
+						? &r->f[0]
+						: NULL;
+	struct bolt_route_table t;
+	struct cypher_error e;
 
-	if (dbms_get(m, db) == NULL) {
-		snprintf(msg, sizeof msg,
-			 "Database does not exist. Database name: '%.200s'.",
-			 db);
-		return bolt_fail(s, GRAFT_STATUS_DATABASE_NOT_FOUND,
-				 msg);
-	}
-	return bolt_step_of(write_route(s, db));
+	if (bolt_route_lookup(s->env, db, ctx, &t, &e) != GRAFT_OK)
+		return bolt_fail_error(s, &e);
+	return bolt_step_of(write_route(s, db, &t));
 }
 
 /* Dispatch ---------------------------------------------------------------- */

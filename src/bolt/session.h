@@ -22,6 +22,7 @@
 #include "../security/security.h"
 #include "../util/buf.h"
 #include "../util/pool.h"
+#include "route.h"
 
 struct bolt_config {
 	const char *advertised;       /* "host:port" put in routing tables */
@@ -41,6 +42,7 @@ struct bolt_env {
 	struct graft_gate *gate;
 	struct cypher_engine *engine;
 	struct security *security; /* NULL: every login is accepted */
+	struct bolt_router router; /* who fills routing tables (route.h) */
 	struct bolt_config cfg;
 };
 

@@ -117,6 +117,15 @@ struct bolt_session {
 	void *closed_data;
 };
 
+/* route.c */
+/* The routing table of database db for a client with routing context
+ * context (a MAP, or NULL): from env's router, or this server alone in
+ * every role. GRAFT_OK, or an error whose status and message are in err
+ * (DatabaseNotFound for a database this server does not have). */
+int bolt_route_lookup(const struct bolt_env *env, const char *db,
+		      const struct graft_value *context,
+		      struct bolt_route_table *out, struct cypher_error *err);
+
 /* session.c */
 /* Answers FAILURE, drops any open result and transaction, and moves to
  * FAILED; returns the step (CLOSE before authentication). */

@@ -44,6 +44,7 @@ static void maybe_finish(struct cluster *c)
 
 void cluster_free(struct cluster *c)
 {
+	routing_fini(c);
 	free(c);
 }
 
@@ -121,9 +122,10 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 	c->loop = loop;
 	c->dbms = dbms;
 	c->o = *o;
+	routing_init(c);
 	rv = init_self(c, errmsg);
 	if (rv != GRAFT_OK) {
-		free(c);
+		cluster_free(c);
 		return rv;
 	}
 	graft_info("cluster: core member %s (Raft id %016" PRIx64 ", %s)",

@@ -7,6 +7,7 @@
 #include <raft/uv.h>
 
 #include "cluster.h"
+#include "routing_int.h"
 
 #define CLUSTER_RAFT_ADDR_LEN 64 /* "a.b.c.d:port", as libraft wants */
 
@@ -16,6 +17,7 @@ struct cluster_peer {
 	char raft[CLUSTER_RAFT_ADDR_LEN];
 	char bolt[CLUSTER_ADDR_LEN];
 	char http[CLUSTER_ADDR_LEN];
+	uint64_t seen_ms; /* last discovery exchange with it (uv_now) */
 };
 
 /* One discovery endpoint and what the last attempt at it gave. */
@@ -70,9 +72,13 @@ struct cluster {
 	double rate;
 
 	struct cypher_proc procs[2]; /* registered with the engine */
+	struct cluster_routing routing; /* routing.c */
+
+	unsigned proposals; /* proposed, callback not called yet */
 
 	/* Closing. */
 	bool closing;
+	bool draining; /* a leader waits for its proposals to end */
 	struct raft_transfer transfer;
 	void (*member_done)(struct cluster *c);
 	bool member_closed;
@@ -101,6 +107,13 @@ void discovery_close(struct cluster *c);
 /* A member seen by discovery (or self), by Raft id; NULL if none. */
 const struct cluster_peer *discovery_peer(const struct cluster *c,
 					  uint64_t id);
+
+/* routing.c */
+void routing_init(struct cluster *c);
+void routing_fini(struct cluster *c);
+/* Brings the view routing tables are made from up to date; loop thread,
+ * after every loop iteration once Raft runs. */
+void routing_refresh(struct cluster *c);
 
 /* cluster.c */
 /* One of the cluster's handles is closed (handles_open counts them): the

@@ -204,6 +204,7 @@ static void remember(struct cluster *c, const struct cluster_peer *p)
 			   p->server_id, p->raft, p->bolt);
 	}
 	*slot = *p;
+	slot->seen_ms = uv_now(c->loop);
 }
 
 /* Handles a peer's line; false if it is not a discovery line. */

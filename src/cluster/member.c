@@ -255,12 +255,16 @@ static void proposal_done(struct proposal *p, int status, const char *msg)
 		db_inflight_done(p->in, status, msg);
 }
 
+static void hand_over(struct cluster *c);
+
 static void apply_cb(struct raft_apply *req, int status, void *result)
 {
 	struct proposal *p = req->data;
 	struct cluster *c = p->c;
 	char msg[GRAFT_ERRMSG_SIZE];
 	int rv = (int)(intptr_t)result;
+
+	c->proposals--;
 
 	if (status == 0) {
 		proposal_done(p, rv, rv != GRAFT_OK ? c->apply_errmsg : NULL);
@@ -273,6 +277,8 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
 		proposal_done(p, GRAFT_EUNKNOWN, msg);
 	}
 	free(p);
+	if (c->draining && c->proposals == 0)
+		hand_over(c);
 }
 
 /* Proposes entry for in or change (one of them NULL). */
@@ -300,8 +306,10 @@ static int submit(struct cluster *c, const void *entry, size_t len,
 	p->in = in;
 	p->change = change;
 	rv = raft_apply(&c->raft, &p->req, &buf, 1, apply_cb);
-	if (rv == 0)
+	if (rv == 0) {
+		c->proposals++;
 		return GRAFT_OK;
+	}
 	/* Ownership of buf passes to libraft only on success. */
 	raft_free(buf.base);
 	free(p);
@@ -411,6 +419,7 @@ static void check_cb(uv_check_t *h)
 			c->barrier_pending = true;
 	}
 	rate_update(c);
+	routing_refresh(c);
 }
 
 /* Start and stop --------------------------------------------------------- */
@@ -553,6 +562,20 @@ static void transfer_cb(struct raft_transfer *req)
 	raft_close(&c->raft, raft_closed_cb);
 }
 
+/* A leader hands over once its proposals have ended: one still open when
+ * leadership moves would end "outcome unknown" though the next leader
+ * commits it. They end by themselves (committed, or failed when this
+ * member steps down), so the wait is bounded. */
+static void hand_over(struct cluster *c)
+{
+	c->draining = false;
+	c->transfer.data = c;
+	if (c->raft_started && raft_state(&c->raft) == RAFT_LEADER &&
+	    raft_transfer(&c->raft, &c->transfer, 0, transfer_cb) == 0)
+		return;
+	raft_close(&c->raft, raft_closed_cb);
+}
+
 void member_close(struct cluster *c, void (*done)(struct cluster *c))
 {
 	c->member_done = done;
@@ -561,9 +584,10 @@ void member_close(struct cluster *c, void (*done)(struct cluster *c))
 		done(c);
 		return;
 	}
-	c->transfer.data = c;
 	if (c->raft_started && raft_state(&c->raft) == RAFT_LEADER &&
-	    raft_transfer(&c->raft, &c->transfer, 0, transfer_cb) == 0)
+	    c->proposals > 0) {
+		c->draining = true;
 		return;
-	raft_close(&c->raft, raft_closed_cb);
+	}
+	hand_over(c);
 }

@@ -13,6 +13,7 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "../cluster/routing.h"
 #include "../db/dbms_config.h"
 #include "../util/fs.h"
 #include "../util/log.h"
@@ -170,6 +171,7 @@ static void leader_seed(void *arg)
  * dbms.cluster.*). */
 static int start_cluster(struct server *s, char *errmsg)
 {
+	struct cluster_routing_options ro;
 	struct cluster_options o;
 	int rv;
 
@@ -185,6 +187,8 @@ static int start_cluster(struct server *s, char *errmsg)
 		return rv;
 	s->net.cluster = s->cluster;
 	cluster_on_writable(s->cluster, leader_seed, s);
+	cluster_routing_options_from_config(s->cfg, &ro);
+	cluster_routing_set(s->cluster, &ro);
 	rv = cluster_register_procedures(s->cluster, s->engine);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot register the cluster "
@@ -333,6 +337,10 @@ static int setup_bolt(struct server *s, char *errmsg)
 	b->env.pool = b->env.gate != NULL ? &s->pool : NULL;
 	b->env.engine = s->engine;
 	b->env.security = s->security;
+	/* A core member's routing tables come from the live topology. */
+	if (s->cluster != NULL)
+		b->env.router = (struct bolt_router){.table = cluster_route,
+						     .data = s->cluster};
 	b->env.cfg.advertised = s->net.bolt_advertised;
 	b->env.cfg.routing_ttl_s =
 		graft_config_duration_ms(s->cfg, "dbms.routing_ttl") / 1000;

@@ -1,0 +1,196 @@
+// Client side of cluster_routing.sh, with the official driver, auth off.
+// CORE_PORTS lists every member's Bolt port; the routing driver dials
+// neo4j://cluster.test with a resolver that names every member, so no
+// member is special to it.
+//   table PORT [PROC]   the routing table of member PORT for neo4j, from
+//                       PROC (default dbms.routing.getRoutingTable) over
+//                       bolt://: one "ROLE addr addr..." line per role
+//   route PORT          the same from a ROUTE request (the routing driver
+//                       pointed at that member alone, resolver-free)
+//   info                verifyConnectivity() and getServerInfo() through
+//                       routing; prints the address getServerInfo names
+//   writes TAG CLIENTS MS   CLIENTS executeWrite loops for MS ms through
+//                       the routing driver (MERGE: idempotent, as
+//                       transaction functions must be); prints each
+//                       acknowledged key and the member that acknowledged
+//                       it ("key addr"); stops early once the file
+//                       STOP_FILE exists
+//   read-your-writes TAG N  N times: executeWrite on the leader, then
+//                       executeRead with the bookmark; fails unless the
+//                       read was served by another member and saw the write
+//   table-error PORT    the status code with which member PORT refuses its
+//                       routing table, or "ok"
+//   write-bookmark PORT KEY   CREATE (:B {key}) on member PORT over
+//                       bolt://; prints the bookmark
+//   read-bookmark PORT BOOKMARK KEY   counts (:B {key}) on member PORT
+//                       with the bookmark; prints the count or the error
+//                       code
+'use strict'
+const fs = require('fs')
+const path = require('path')
+
+const src = process.env.GRAFT_SRC_DIR || path.join(__dirname, '..', '..')
+const neo4j = require(path.join(src, 'node_modules', 'neo4j-driver'))
+const ports = (process.env.CORE_PORTS || '').split(',').filter(Boolean)
+const auth = neo4j.auth.basic('neo4j', 'x')
+
+function direct (port) {
+  return neo4j.driver(`bolt://127.0.0.1:${port}`, auth, { connectionTimeout: 5000 })
+}
+
+function routed (seeds = ports, opts = {}) {
+  return neo4j.driver('neo4j://cluster.test:7687', auth, {
+    resolver: () => seeds.map(p => `127.0.0.1:${p}`),
+    connectionTimeout: 5000,
+    maxTransactionRetryTime: 30000,
+    ...opts
+  })
+}
+
+function printTable (servers) {
+  for (const s of servers) console.log([s.role, ...s.addresses].join(' '))
+}
+
+async function table (port, proc = 'dbms.routing.getRoutingTable') {
+  const d = direct(port)
+  const s = d.session()
+  try {
+    const r = await s.run(`CALL ${proc}({}, 'neo4j')`)
+    console.log(`ttl ${r.records[0].get('ttl')}`)
+    printTable(r.records[0].get('servers'))
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+async function route (port) {
+  // The driver's own ROUTE request, seen through its routing table.
+  const d = routed([port])
+  try {
+    await d.verifyConnectivity({ database: 'neo4j' })
+    const rt = d._connectionProvider._routingTableRegistry.get('neo4j')
+    console.log(['WRITE', ...rt.writers].join(' '))
+    console.log(['READ', ...rt.readers].join(' '))
+    console.log(['ROUTE', ...rt.routers].join(' '))
+  } finally {
+    await d.close().catch(() => {})
+  }
+}
+
+async function info () {
+  const d = routed()
+  try {
+    await d.verifyConnectivity()
+    const i = await d.getServerInfo()
+    console.log(i.address)
+  } finally {
+    await d.close().catch(() => {})
+  }
+}
+
+async function writes (tag, clients, ms) {
+  const d = routed()
+  const until = Date.now() + ms
+  const stop = process.env.STOP_FILE
+  const going = () => Date.now() < until && !(stop && fs.existsSync(stop))
+  const out = []
+  const flush = setInterval(() => { while (out.length) console.log(out.shift()) }, 50)
+  async function client (c) {
+    for (let i = 0; going(); i++) {
+      const key = `${tag}-${c}-${i}`
+      const s = d.session({ database: 'neo4j' })
+      try {
+        // A transaction function may run again after a commit whose outcome
+        // was lost with its connection: MERGE makes the retry harmless.
+        const r = await s.executeWrite(tx => tx.run('MERGE (:W {tag: $tag, key: $key})', { tag, key }))
+        out.push(`${key} ${r.summary.server.address}`)
+      } finally {
+        await s.close().catch(() => {})
+      }
+    }
+  }
+  try {
+    const all = []
+    for (let c = 0; c < clients; c++) all.push(client(c))
+    await Promise.all(all)
+  } finally {
+    clearInterval(flush)
+    while (out.length) console.log(out.shift())
+    await d.close().catch(() => {})
+  }
+}
+
+async function readYourWrites (tag, n) {
+  const d = routed()
+  try {
+    for (let i = 0; i < n; i++) {
+      const key = `${tag}-${i}`
+      const w = d.session({ database: 'neo4j' })
+      const wr = await w.executeWrite(tx => tx.run('CREATE (:R {key: $key})', { key }))
+      const bookmarks = w.lastBookmarks()
+      await w.close()
+      const r = d.session({ database: 'neo4j', defaultAccessMode: neo4j.session.READ, bookmarks })
+      const rr = await r.executeRead(tx => tx.run('MATCH (n:R {key: $key}) RETURN count(n) AS c', { key }))
+      await r.close()
+      const seen = rr.records[0].get('c').toNumber()
+      const writer = wr.summary.server.address
+      const reader = rr.summary.server.address
+      if (reader === writer) throw new Error(`read ${key} was served by the writer ${writer}, not a follower`)
+      if (seen !== 1) throw new Error(`read on ${reader} with bookmark ${bookmarks} saw ${seen} nodes for ${key} written on ${writer}`)
+    }
+    console.log(`${n} reads saw their writes`)
+  } finally {
+    await d.close().catch(() => {})
+  }
+}
+
+// Runs one auto-commit query on member port with bookmarks; the result,
+// or the error's status code as { code }.
+async function runOn (port, query, params, bookmarks = []) {
+  const d = direct(port)
+  const s = d.session({ database: 'neo4j', bookmarks })
+  try {
+    const r = await s.run(query, params)
+    return { r, bookmarks: s.lastBookmarks() }
+  } catch (e) {
+    return { code: e.code }
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+async function tableError (port) {
+  const x = await runOn(port, "CALL dbms.routing.getRoutingTable({}, 'neo4j')", {})
+  console.log(x.code || 'ok')
+}
+
+async function writeBookmark (port, key) {
+  const x = await runOn(port, 'CREATE (:B {key: $key})', { key })
+  if (x.code) throw new Error(`write on ${port}: ${x.code}`)
+  console.log(x.bookmarks.join(','))
+}
+
+async function readBookmark (port, bookmark, key) {
+  const x = await runOn(port, 'MATCH (n:B {key: $key}) RETURN count(n) AS c', { key }, [bookmark])
+  console.log(x.code || x.r.records[0].get('c').toString())
+}
+
+async function main () {
+  const [cmd, ...args] = process.argv.slice(2)
+  if (cmd === 'table') return table(args[0], args[1])
+  if (cmd === 'route') return route(args[0])
+  if (cmd === 'info') return info()
+  if (cmd === 'writes') return writes(args[0], Number(args[1]), Number(args[2]))
+  if (cmd === 'read-your-writes') return readYourWrites(args[0], Number(args[1]))
+  if (cmd === 'table-error') return tableError(args[0])
+  if (cmd === 'write-bookmark') return writeBookmark(args[0], args[1])
+  if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
+  throw new Error(`unknown command ${cmd}`)
+}
+
+main().catch(e => {
+  console.error(`routing.js: ${e.code || ''} ${e.message}`)
+  process.exit(1)
+})

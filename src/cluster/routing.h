@@ -1,0 +1,31 @@
+/* The routing table of a core member, from the live topology: WRITE is the
+ * leader this member hears from (none while there is none, never one it
+ * has stopped hearing from), READ the other cores discovery hears from (the
+ * leader too when dbms.routing.reads_on_writers_enabled, or when no other
+ * core can read), ROUTE every core discovery hears from; addresses are the
+ * advertised Bolt addresses. A member that has seen no leader for a while
+ * (it cannot reach a majority) refuses with DatabaseUnavailable rather than
+ * name a writer it cannot vouch for. Every database replicates through the
+ * one Raft group, so every database has the same table. */
+#ifndef GRAFT_CLUSTER_ROUTING_H
+#define GRAFT_CLUSTER_ROUTING_H
+
+#include "../bolt/route.h"
+#include "cluster.h"
+
+struct cluster_routing_options {
+	bool reads_on_writers; /* dbms.routing.reads_on_writers_enabled */
+	bool shuffle;          /* dbms.routing.load_balancing.shuffle_enabled */
+};
+
+void cluster_routing_options_from_config(const struct graft_config *cfg,
+					 struct cluster_routing_options *o);
+/* Sets the options cluster_route uses; loop thread, before clients. */
+void cluster_routing_set(struct cluster *c,
+			 const struct cluster_routing_options *o);
+/* The table for req (bolt_router's table; data is the cluster). Any
+ * thread: it reads a view the loop refreshes. */
+int cluster_route(void *data, const struct bolt_route_request *req,
+		  struct bolt_route_table *out, struct cypher_error *err);
+
+#endif

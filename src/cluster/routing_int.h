@@ -1,0 +1,43 @@
+/* The topology view routing tables are made from (routing.c): the loop
+ * refreshes it (routing_refresh, after every loop iteration, copying at
+ * most every few milliseconds unless the leadership changed) and any
+ * thread reads it under its lock, so that a procedure running on a worker
+ * thread never reads libraft's state. */
+#ifndef GRAFT_CLUSTER_ROUTING_INT_H
+#define GRAFT_CLUSTER_ROUTING_INT_H
+
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "cluster.h"
+
+struct routing_member {
+	uint64_t id;                  /* Raft id */
+	char bolt[CLUSTER_ADDR_LEN];  /* "" until discovery heard of it */
+	uint64_t seen_ms;             /* last discovery exchange with it */
+};
+
+struct routing_view {
+	bool formed;          /* the Raft member runs */
+	bool closing;
+	bool self_leader;     /* and writable (its barrier committed) */
+	uint64_t self_id;
+	uint64_t leader_id;   /* 0: none known */
+	uint64_t leader_contact_ms; /* last message from the leader */
+	uint64_t leader_seen_ms;    /* last time a live leader was known */
+	uint64_t election_ms;
+	size_t n;             /* voters */
+	struct routing_member members[CLUSTER_MAX_MEMBERS];
+};
+
+struct cluster_routing {
+	pthread_mutex_t lock;
+	struct routing_view view; /* under lock */
+	uint64_t refreshed_ms;    /* loop only, like what follows */
+	uint64_t last_leader;
+	unsigned short last_state;
+	bool reads_on_writers, shuffle;
+};
+
+#endif
