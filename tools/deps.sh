@@ -24,7 +24,7 @@ esac
 packages=(gcc make autoconf automake libtool pkg-config
 	libuv1-dev libraft-dev libmsgpack-dev libssl-dev libzstd-dev libcmocka-dev
 	libedit-dev libpcre2-dev)
-$test && packages+=(systemd)
+$test && packages+=(systemd haproxy)
 $coverage && packages+=(gcovr)
 missing=()
 for p in "${packages[@]}"; do

@@ -18,6 +18,12 @@
 //   read-your-writes TAG N  N times: executeWrite on the leader, then
 //                       executeRead with the bookmark; fails unless the
 //                       read was served by another member and saw the write
+//   lb-writes TAG PORT N   N MERGEs of (:L {key}) over bolt:// to PORT (a
+//                       load balancer), each retried with a new connection
+//                       while the failure says nothing was written or the
+//                       connection was lost; prints each acknowledged key
+//   lb-keys PORT        the keys of the (:L) nodes on PORT over bolt://,
+//                       sorted, one a line
 //   table-error PORT    the status code with which member PORT refuses its
 //                       routing table, or "ok"
 //   write-bookmark PORT KEY   CREATE (:B {key}) on member PORT over
@@ -177,6 +183,29 @@ async function readBookmark (port, bookmark, key) {
   console.log(x.code || x.r.records[0].get('c').toString())
 }
 
+const retriable = new Set(['ServiceUnavailable', 'SessionExpired',
+  'Neo.ClientError.Cluster.NotALeader', 'Neo.TransientError.General.DatabaseUnavailable'])
+
+async function lbWrites (tag, port, n) {
+  const budget = Number(process.env.BUDGET || 120) * 1000
+  for (let i = 0; i < n; i++) {
+    const key = `${tag}-${i}`
+    for (const start = Date.now(); ;) {
+      const x = await runOn(port, 'MERGE (:L {key: $key})', { key })
+      if (!x.code) break
+      if (!retriable.has(x.code) || Date.now() - start > budget) throw new Error(`${key} through ${port}: ${x.code}`)
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+    console.log(key)
+  }
+}
+
+async function lbKeys (port) {
+  const x = await runOn(port, 'MATCH (n:L) RETURN n.key AS k', {})
+  if (x.code) throw new Error(`keys on ${port}: ${x.code}`)
+  for (const k of x.r.records.map(r => r.get('k')).sort()) console.log(k)
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   if (cmd === 'table') return table(args[0], args[1])
@@ -185,6 +214,8 @@ async function main () {
   if (cmd === 'writes') return writes(args[0], Number(args[1]), Number(args[2]))
   if (cmd === 'read-your-writes') return readYourWrites(args[0], Number(args[1]))
   if (cmd === 'table-error') return tableError(args[0])
+  if (cmd === 'lb-keys') return lbKeys(args[0])
+  if (cmd === 'lb-writes') return lbWrites(args[0], args[1], Number(args[2]))
   if (cmd === 'write-bookmark') return writeBookmark(args[0], args[1])
   if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
   throw new Error(`unknown command ${cmd}`)
