@@ -132,6 +132,10 @@ _Static_assert(TXREC_NODE_CREATE < TXREC_NODE_SET_PROP &&
 		       TXREC_REL_CREATE > TXREC_NODE_SET_PROP,
 	       "node ops come first");
 
+/* Whether node op i of r (labels, properties) needs no key of its own: the
+ * key of the op before names the same node, or the record's run of creates
+ * makes the node (its create's key covers it). Another order than
+ * record.c's only costs keys. */
 static bool node_key_covered(const struct txrec *r, size_t i, size_t n_creates,
 			     size_t *create)
 {
@@ -140,9 +144,7 @@ static bool node_key_covered(const struct txrec *r, size_t i, size_t n_creates,
 	if (i > 0 && r->ops[i - 1].type <= TXREC_NODE_SET_PROP &&
 	    r->ops[i - 1].id == id)
 		return true;
-	while (*create < n_creates && r->ops[*create].id < id)
-		(*create)++;
-	return *create < n_creates && r->ops[*create].id == id;
+	return apply_created_in_run(r, n_creates, create, id);
 }
 
 /* Keys of what the record writes, for the pending set, into keys; their
@@ -151,12 +153,9 @@ static bool node_key_covered(const struct txrec *r, size_t i, size_t n_creates,
 static size_t written_keys(const struct db *db, const struct txrec *r,
 			   uint64_t *keys)
 {
-	size_t n = 0, n_creates = 0, create = 0;
+	size_t n = 0, n_creates = apply_creates_run(r), create = 0;
 	uint64_t add[3];
 
-	while (n_creates < r->n_ops &&
-	       r->ops[n_creates].type == TXREC_NODE_CREATE)
-		n_creates++;
 	for (size_t i = 0; i < r->n_ops; i++) {
 		const struct txrec_op *op = &r->ops[i];
 		struct graph_rel_ends ends;

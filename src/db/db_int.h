@@ -130,7 +130,7 @@ struct ov_node {
  * overlay's arrays) are allocated through util/mem.h, so that they count
  * against the memory limits of the transaction that writes them. */
 struct ov_slab {
-	struct ov_slab *next; /* older */
+	struct ov_slab *next; /* newer */
 	uint32_t n, cap;
 	struct ov_node nodes[];
 };
@@ -218,7 +218,7 @@ struct db_tx {
 	unsigned flags;
 	uint64_t snapshot; /* reads see the graph as of this transaction id */
 	struct idmap nodes;  /* id -> struct ov_node * (in slabs) */
-	struct ov_slab *slabs; /* newest first */
+	struct ov_slab *slabs, *slab_last; /* oldest first; the newest */
 	struct idmap rels;   /* id -> struct ov_rel * */
 	struct idmap reads;  /* db_key -> version first seen */
 	struct idvec created_nodes, touched_nodes; /* in order of arrival */
@@ -258,9 +258,10 @@ const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key);
 void tx_free(struct db_tx *tx);
 
 /* record.c */
-/* Fills r (initialised) from tx. Precondition: every read is still current,
- * so the committed state the diffs start from is what tx saw. */
-int record_build(const struct db_tx *tx, struct txrec *r);
+/* Fills r (initialised) from tx, taking the values of its overlay (tx is
+ * only fit for tx_free afterwards). Precondition: every read is still
+ * current, so the committed state the diffs start from is what tx saw. */
+int record_build(struct db_tx *tx, struct txrec *r);
 
 /* commit.c */
 /* watch.c: the idle handle (one of handles_open), the check after each
@@ -277,6 +278,15 @@ bool commit_idle(const struct db *db); /* nothing logged or deferred */
 int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r);
 
 /* apply.c */
+/* Records from commits start with their node creates, ids ascending
+ * (record.c): the length of that run at the start of rec (ids strictly
+ * ascending). */
+size_t apply_creates_run(const struct txrec *rec);
+/* Whether the run ops[0..n) creates node id; *at (0 at first) moves
+ * forward, so calls must come in ascending ids to find every one (a
+ * smaller id than before is reported as not created). */
+bool apply_created_in_run(const struct txrec *rec, size_t n, size_t *at,
+			  uint64_t id);
 /* Checks rec against the committed graph without changing anything. */
 int apply_validate(struct db *db, const struct txrec *rec, char *errmsg);
 /* Applies a validated record; only allocation can fail, and then the graph

@@ -3,31 +3,57 @@
  * labels and properties, relationship creates with their properties,
  * relationship property changes, relationship deletes, node deletes, index
  * changes; ids ascending within each). Labels, types and keys go in by
- * name. Changes undone within the transaction leave no op. */
+ * name, one copy of each name for all its ops. Changes undone within the
+ * transaction leave no op. The overlay's values move into the record
+ * rather than being copied: the transaction is freed right after. */
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
 #include "db_int.h"
 
-static struct graft_str *token_str(const struct graph *g,
-				   enum graph_token_kind kind, uint32_t tok)
-{
-	const char *s = graph_token_name(g, kind, tok);
+/* What building a record carries: the record, the graph whose token names
+ * go into it, and the name the record already holds per token (key kind <<
+ * 32 | token), which every op of that token borrows. */
+struct builder {
+	struct txrec *r;
+	const struct graph *g;
+	struct idmap names;
+};
 
-	return graft_str_new(s, strlen(s));
+/* The record's name of token tok of kind, NULL when out of memory. */
+static struct graft_str *token_name(struct builder *b,
+				    enum graph_token_kind kind, uint32_t tok)
+{
+	uint64_t key = (uint64_t)kind << 32 | tok, *slot;
+	struct graft_str *name;
+	const char *s;
+	bool added;
+
+	if (idmap_put(&b->names, key, &slot, &added) != GRAFT_OK)
+		return NULL;
+	if (!added)
+		return (struct graft_str *)(uintptr_t)*slot;
+	s = graph_token_name(b->g, kind, tok);
+	name = txrec_name(b->r, s, strlen(s));
+	if (name == NULL) {
+		idmap_del(&b->names, key);
+		return NULL;
+	}
+	*slot = (uint64_t)(uintptr_t)name;
+	return name;
 }
 
-/* Appends one op; name/name2/value are consumed either way. */
+/* Appends one op; its value is consumed either way (its names are the
+ * record's). */
 static int add_op(struct txrec *r, struct txrec_op *op)
 {
+	op->borrowed = TXREC_BORROWED_NAME | TXREC_BORROWED_NAME2;
 	if ((op->type != TXREC_NODE_CREATE && op->type != TXREC_NODE_DELETE &&
 	     op->type != TXREC_REL_DELETE && op->name == NULL) ||
 	    ((op->type == TXREC_INDEX_CREATE || op->type == TXREC_INDEX_DROP) &&
 	     op->name2 == NULL) ||
 	    txrec_add_op(r, op) != GRAFT_OK) {
-		free(op->name);
-		free(op->name2);
 		graft_value_free(&op->value);
 		return GRAFT_ENOMEM;
 	}
@@ -41,47 +67,49 @@ static int add_id_op(struct txrec *r, uint8_t type, uint64_t id)
 	return add_op(r, &op);
 }
 
-static int add_label_op(struct txrec *r, const struct graph *g, uint8_t type,
-			uint64_t id, uint32_t label)
+static int add_label_op(struct builder *b, uint8_t type, uint64_t id,
+			uint32_t label)
 {
 	struct txrec_op op = {.type = type, .id = id};
 
-	op.name = token_str(g, GRAPH_TOKEN_LABEL, label);
-	return add_op(r, &op);
+	op.name = token_name(b, GRAPH_TOKEN_LABEL, label);
+	return add_op(b->r, &op);
 }
 
-/* value NULL removes the property. */
-static int add_prop_op(struct txrec *r, const struct graph *g, uint8_t type,
-		       uint64_t id, uint32_t key, const struct graft_value *value)
+/* value NULL removes the property; a value is taken (the overlay it comes
+ * from is freed after the record is built), left null. */
+static int add_prop_op(struct builder *b, uint8_t type, uint64_t id,
+		       uint32_t key, struct graft_value *value)
 {
 	struct txrec_op op = {.type = type, .id = id};
 
-	op.name = token_str(g, GRAPH_TOKEN_PROPKEY, key);
-	if (value != NULL && graft_value_copy(&op.value, value) != GRAFT_OK) {
-		free(op.name);
-		return GRAFT_ENOMEM;
+	op.name = token_name(b, GRAPH_TOKEN_PROPKEY, key);
+	if (value != NULL) {
+		op.value = *value;
+		*value = graft_value_null();
 	}
-	return add_op(r, &op);
+	return add_op(b->r, &op);
 }
 
-/* Ops that turn the committed properties old into new (both sorted). */
-static int diff_props(struct txrec *r, const struct graph *g, uint8_t type,
-		      uint64_t id, const struct graph_prop *old, size_t n_old,
-		      const struct graph_prop *new, size_t n_new)
+/* Ops that turn the committed properties old into new (both sorted),
+ * taking new's values. */
+static int diff_props(struct builder *b, uint8_t type, uint64_t id,
+		      const struct graph_prop *old, size_t n_old,
+		      struct graph_prop *new, size_t n_new)
 {
 	size_t i = 0, j = 0;
 	int rv = GRAFT_OK;
 
 	while (rv == GRAFT_OK && (i < n_old || j < n_new)) {
 		if (j == n_new || (i < n_old && old[i].key < new[j].key)) {
-			rv = add_prop_op(r, g, type, id, old[i++].key, NULL);
+			rv = add_prop_op(b, type, id, old[i++].key, NULL);
 		} else if (i == n_old || new[j].key < old[i].key) {
-			rv = add_prop_op(r, g, type, id, new[j].key,
+			rv = add_prop_op(b, type, id, new[j].key,
 					 &new[j].value);
 			j++;
 		} else {
 			if (!graft_value_equal(&old[i].value, &new[j].value))
-				rv = add_prop_op(r, g, type, id, new[j].key,
+				rv = add_prop_op(b, type, id, new[j].key,
 						 &new[j].value);
 			i++;
 			j++;
@@ -90,19 +118,18 @@ static int diff_props(struct txrec *r, const struct graph *g, uint8_t type,
 	return rv;
 }
 
-static int diff_labels(struct txrec *r, const struct graph *g, uint64_t id,
-		       const uint32_t *old, size_t n_old, const uint32_t *new,
-		       size_t n_new)
+static int diff_labels(struct builder *b, uint64_t id, const uint32_t *old,
+		       size_t n_old, const uint32_t *new, size_t n_new)
 {
 	size_t i = 0, j = 0;
 	int rv = GRAFT_OK;
 
 	while (rv == GRAFT_OK && (i < n_old || j < n_new)) {
 		if (j == n_new || (i < n_old && old[i] < new[j]))
-			rv = add_label_op(r, g, TXREC_NODE_REMOVE_LABEL, id,
+			rv = add_label_op(b, TXREC_NODE_REMOVE_LABEL, id,
 					  old[i++]);
 		else if (i == n_old || new[j] < old[i])
-			rv = add_label_op(r, g, TXREC_NODE_ADD_LABEL, id,
+			rv = add_label_op(b, TXREC_NODE_ADD_LABEL, id,
 					  new[j++]);
 		else
 			i++, j++;
@@ -112,8 +139,7 @@ static int diff_labels(struct txrec *r, const struct graph *g, uint64_t id,
 
 /* Labels and properties of node n against the committed state (none for a
  * node the transaction created). */
-static int node_state_ops(struct txrec *r, const struct graph *g,
-			  const struct ov_node *n)
+static int node_state_ops(struct builder *b, struct ov_node *n)
 {
 	const uint32_t *labels = NULL;
 	const struct graph_prop *props = NULL;
@@ -121,12 +147,12 @@ static int node_state_ops(struct txrec *r, const struct graph *g,
 	int rv;
 
 	if (!n->created) {
-		nl = graph_node_labels(g, n->id, &labels);
-		np = graph_node_props(g, n->id, &props);
+		nl = graph_node_labels(b->g, n->id, &labels);
+		np = graph_node_props(b->g, n->id, &props);
 	}
-	rv = diff_labels(r, g, n->id, labels, nl, n->labels, n->n_labels);
+	rv = diff_labels(b, n->id, labels, nl, n->labels, n->n_labels);
 	if (rv == GRAFT_OK)
-		rv = diff_props(r, g, TXREC_NODE_SET_PROP, n->id, props, np,
+		rv = diff_props(b, TXREC_NODE_SET_PROP, n->id, props, np,
 				n->props.v, n->props.n);
 	return rv;
 }
@@ -160,85 +186,82 @@ static int add_reads(struct txrec *r, const struct db_tx *tx)
 	return rv;
 }
 
-static int node_ops(struct txrec *r, const struct db_tx *tx,
+/* Created nodes in order of creation, walking the slabs (where they sit
+ * in that order) rather than looking each one up. */
+static int node_ops(struct builder *b, const struct db_tx *tx,
 		    const uint64_t *touched)
 {
-	const struct graph *g = tx->db->graph;
 	int rv = GRAFT_OK;
 
-	for (size_t i = 0; i < tx->created_nodes.n && rv == GRAFT_OK; i++) {
-		if (!tx_node(tx, tx->created_nodes.v[i])->deleted)
-			rv = add_id_op(r, TXREC_NODE_CREATE,
-				       tx->created_nodes.v[i]);
-	}
-	for (size_t i = 0; i < tx->created_nodes.n && rv == GRAFT_OK; i++) {
-		const struct ov_node *n = tx_node(tx, tx->created_nodes.v[i]);
-
-		if (!n->deleted)
-			rv = node_state_ops(r, g, n);
-	}
+	for (struct ov_slab *s = tx->slabs; s != NULL; s = s->next)
+		for (uint32_t i = 0; i < s->n && rv == GRAFT_OK; i++)
+			if (s->nodes[i].created && !s->nodes[i].deleted)
+				rv = add_id_op(b->r, TXREC_NODE_CREATE,
+					       s->nodes[i].id);
+	for (struct ov_slab *s = tx->slabs; s != NULL; s = s->next)
+		for (uint32_t i = 0; i < s->n && rv == GRAFT_OK; i++)
+			if (s->nodes[i].created && !s->nodes[i].deleted)
+				rv = node_state_ops(b, &s->nodes[i]);
 	for (size_t i = 0; i < tx->touched_nodes.n && rv == GRAFT_OK; i++) {
-		const struct ov_node *n = tx_node(tx, touched[i]);
+		struct ov_node *n = tx_node(tx, touched[i]);
 
 		if (n->has_state && !n->deleted)
-			rv = node_state_ops(r, g, n);
+			rv = node_state_ops(b, n);
 	}
 	return rv;
 }
 
-static int rel_ops(struct txrec *r, const struct db_tx *tx,
+static int rel_ops(struct builder *b, const struct db_tx *tx,
 		   const uint64_t *touched)
 {
-	const struct graph *g = tx->db->graph;
 	const struct graph_prop *props;
 	int rv = GRAFT_OK;
 
 	for (size_t i = 0; i < tx->created_rels.n && rv == GRAFT_OK; i++) {
-		const struct ov_rel *rel = tx_rel(tx, tx->created_rels.v[i]);
+		struct ov_rel *rel = tx_rel(tx, tx->created_rels.v[i]);
 		struct txrec_op op = {.type = TXREC_REL_CREATE, .id = rel->id};
 
 		if (rel->deleted)
 			continue;
-		op.name = token_str(g, GRAPH_TOKEN_RELTYPE, rel->ends.type);
+		op.name = token_name(b, GRAPH_TOKEN_RELTYPE, rel->ends.type);
 		op.src = rel->ends.src;
 		op.dst = rel->ends.dst;
-		rv = add_op(r, &op);
+		rv = add_op(b->r, &op);
 		if (rv == GRAFT_OK)
-			rv = diff_props(r, g, TXREC_REL_SET_PROP, rel->id, NULL,
-					0, rel->props.v, rel->props.n);
+			rv = diff_props(b, TXREC_REL_SET_PROP, rel->id, NULL, 0,
+					rel->props.v, rel->props.n);
 	}
 	for (size_t i = 0; i < tx->touched_rels.n && rv == GRAFT_OK; i++) {
-		const struct ov_rel *rel = tx_rel(tx, touched[i]);
+		struct ov_rel *rel = tx_rel(tx, touched[i]);
 		size_t np;
 
 		if (!rel->has_state || rel->deleted)
 			continue;
-		np = graph_rel_props(g, rel->id, &props);
-		rv = diff_props(r, g, TXREC_REL_SET_PROP, rel->id, props, np,
+		np = graph_rel_props(b->g, rel->id, &props);
+		rv = diff_props(b, TXREC_REL_SET_PROP, rel->id, props, np,
 				rel->props.v, rel->props.n);
 	}
 	for (size_t i = 0; i < tx->touched_rels.n && rv == GRAFT_OK; i++) {
 		if (tx_rel(tx, touched[i])->deleted)
-			rv = add_id_op(r, TXREC_REL_DELETE, touched[i]);
+			rv = add_id_op(b->r, TXREC_REL_DELETE, touched[i]);
 	}
 	return rv;
 }
 
-static int index_ops(struct txrec *r, const struct db_tx *tx)
+static int index_ops(struct builder *b, const struct db_tx *tx)
 {
-	const struct graph *g = tx->db->graph;
 	int rv = GRAFT_OK;
 
 	for (size_t i = 0; i < tx->n_indexes && rv == GRAFT_OK; i++) {
 		const struct ov_index *e = &tx->indexes[i];
 		struct txrec_op op = {0};
 
-		if (e->exists == graph_index_exists(g, e->label, e->key))
+		if (e->exists == graph_index_exists(b->g, e->label, e->key))
 			continue;
 		op.type = e->exists ? TXREC_INDEX_CREATE : TXREC_INDEX_DROP;
-		op.name = token_str(g, GRAPH_TOKEN_LABEL, e->label);
-		op.name2 = token_str(g, GRAPH_TOKEN_PROPKEY, e->key);
-		rv = add_op(r, &op);
+		op.name = token_name(b, GRAPH_TOKEN_LABEL, e->label);
+		op.name2 = token_name(b, GRAPH_TOKEN_PROPKEY, e->key);
+		rv = add_op(b->r, &op);
 	}
 	return rv;
 }
@@ -260,9 +283,10 @@ static void sorted_ids(uint64_t *out, const struct idvec *v)
 	qsort(out, v->n, sizeof *out, cmp_u64);
 }
 
-int record_build(const struct db_tx *tx, struct txrec *r)
+int record_build(struct db_tx *tx, struct txrec *r)
 {
 	const struct db *db = tx->db;
+	struct builder b = {.r = r, .g = db->graph};
 	size_t n_touched = tx->touched_nodes.n > tx->touched_rels.n
 				   ? tx->touched_nodes.n
 				   : tx->touched_rels.n;
@@ -271,16 +295,17 @@ int record_build(const struct db_tx *tx, struct txrec *r)
 
 	if (touched == NULL)
 		return GRAFT_ENOMEM;
+	idmap_init(&b.names);
 	r->db = graft_str_new(db->name, strlen(db->name));
 	r->commit_time_ms = wall_clock_ms();
 	rv = r->db == NULL ? GRAFT_ENOMEM : add_reads(r, tx);
 	if (rv == GRAFT_OK) {
 		sorted_ids(touched, &tx->touched_nodes);
-		rv = node_ops(r, tx, touched);
+		rv = node_ops(&b, tx, touched);
 	}
 	if (rv == GRAFT_OK) {
 		sorted_ids(touched, &tx->touched_rels);
-		rv = rel_ops(r, tx, touched);
+		rv = rel_ops(&b, tx, touched);
 	}
 	if (rv == GRAFT_OK) {
 		sorted_ids(touched, &tx->touched_nodes);
@@ -291,7 +316,8 @@ int record_build(const struct db_tx *tx, struct txrec *r)
 		}
 	}
 	if (rv == GRAFT_OK)
-		rv = index_ops(r, tx);
+		rv = index_ops(&b, tx);
+	idmap_free(&b.names);
 	free(touched);
 	return rv;
 }

@@ -55,7 +55,7 @@ static int overlay_add(struct idmap *map, struct idvec *order, uint64_t id,
 /* A zeroed overlay node from the newest slab, or NULL. */
 static struct ov_node *ov_node_alloc(struct db_tx *tx)
 {
-	struct ov_slab *s = tx->slabs;
+	struct ov_slab *s = tx->slab_last;
 
 	if (s == NULL || s->n == s->cap) {
 		uint32_t cap = s == NULL ? OV_SLAB_MIN
@@ -65,10 +65,14 @@ static struct ov_node *ov_node_alloc(struct db_tx *tx)
 		s = graft_mem_malloc(sizeof *s + cap * sizeof *s->nodes);
 		if (s == NULL)
 			return NULL;
-		s->next = tx->slabs;
+		s->next = NULL;
 		s->n = 0;
 		s->cap = cap;
-		tx->slabs = s;
+		if (tx->slab_last != NULL)
+			tx->slab_last->next = s;
+		else
+			tx->slabs = s;
+		tx->slab_last = s;
 	}
 	memset(&s->nodes[s->n], 0, sizeof *s->nodes);
 	return &s->nodes[s->n++];
@@ -78,7 +82,8 @@ static struct ov_node *ov_node_alloc(struct db_tx *tx)
 static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 		      struct ov_node **out)
 {
-	struct ov_node *n = tx_node(tx, id);
+	/* a created id is new: the overlay cannot hold it yet */
+	struct ov_node *n = created ? NULL : tx_node(tx, id);
 	int rv;
 
 	if (n != NULL) {
@@ -94,7 +99,7 @@ static int node_entry(struct db_tx *tx, uint64_t id, bool created,
 	rv = overlay_add(&tx->nodes,
 			 created ? &tx->created_nodes : &tx->touched_nodes, id, n);
 	if (rv != GRAFT_OK) {
-		tx->slabs->n--; /* the node just carved */
+		tx->slab_last->n--; /* the node just carved */
 		return rv;
 	}
 	*out = n;

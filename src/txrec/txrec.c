@@ -67,15 +67,22 @@ void txrec_init(struct txrec *r)
 	r->reads = NULL;
 	r->n_ops = r->cap_ops = 0;
 	r->ops = NULL;
+	r->n_names = r->cap_names = 0;
+	r->names = NULL;
 }
 
 void txrec_free(struct txrec *r)
 {
 	for (size_t i = 0; i < r->n_ops; i++) {
-		free(r->ops[i].name);
-		free(r->ops[i].name2);
+		if (!(r->ops[i].borrowed & TXREC_BORROWED_NAME))
+			free(r->ops[i].name);
+		if (!(r->ops[i].borrowed & TXREC_BORROWED_NAME2))
+			free(r->ops[i].name2);
 		graft_value_free(&r->ops[i].value);
 	}
+	for (size_t i = 0; i < r->n_names; i++)
+		free(r->names[i]);
+	free(r->names);
 	free(r->ops);
 	free(r->reads);
 	free(r->db);
@@ -124,4 +131,17 @@ int txrec_add_op(struct txrec *r, struct txrec_op *op)
 		return rv;
 	r->ops[r->n_ops++] = *op;
 	return GRAFT_OK;
+}
+
+struct graft_str *txrec_name(struct txrec *r, const char *s, size_t len)
+{
+	struct graft_str *name;
+
+	if (grow((void **)&r->names, r->n_names, &r->cap_names,
+		 sizeof *r->names) != GRAFT_OK)
+		return NULL;
+	name = graft_str_new(s, len);
+	if (name != NULL)
+		r->names[r->n_names++] = name;
+	return name;
 }

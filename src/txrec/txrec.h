@@ -38,8 +38,13 @@ struct txrec_read {
 	uint64_t version; /* as the transaction saw it; 0 = did not exist */
 };
 
+/* txrec_op.borrowed: which names the record's pool owns (txrec_name). */
+#define TXREC_BORROWED_NAME 1u
+#define TXREC_BORROWED_NAME2 2u
+
 struct txrec_op {
 	uint8_t type; /* enum txrec_op_type */
+	uint8_t borrowed; /* TXREC_BORROWED_*; 0: the op owns its names */
 	uint64_t id;
 	uint64_t src, dst;
 	struct graft_str *name;  /* owned, or NULL */
@@ -54,6 +59,10 @@ struct txrec {
 	struct txrec_read *reads; /* owned */
 	size_t n_ops, cap_ops;
 	struct txrec_op *ops; /* owned */
+	/* Names ops borrow: one allocation per label or key, not per op (a
+	 * load of a million nodes made four million). */
+	size_t n_names, cap_names;
+	struct graft_str **names; /* owned */
 };
 
 void txrec_init(struct txrec *r);
@@ -65,6 +74,10 @@ int txrec_add_read(struct txrec *r, enum txrec_entity entity, uint64_t id,
  * GRAFT_OK, GRAFT_ENOMEM, or GRAFT_EINVAL when op's type is unknown or it
  * lacks a name its type needs (see enum txrec_op_type). */
 int txrec_add_op(struct txrec *r, struct txrec_op *op);
+/* A copy of the len bytes at s that r owns, for ops of r to borrow (with
+ * TXREC_BORROWED_*): the caller reuses it for every op of that name. NULL
+ * when out of memory. */
+struct graft_str *txrec_name(struct txrec *r, const char *s, size_t len);
 
 /* Appends the encoding of r to out. GRAFT_OK or GRAFT_ENOMEM; GRAFT_EINVAL
  * for a malformed record (no db, an op lacking a field its type needs) and

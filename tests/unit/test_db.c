@@ -388,6 +388,62 @@ static void test_db_cursor_keeps_its_snapshot_across_commits(void **state)
 	db_tx_rollback(tx);
 }
 
+/* Applies a record of n ops, ops[i] of type types[i] on node ids[i] (a label
+ * "Fresh" where the type takes a name), as transaction 2; db_apply's
+ * result. */
+static int apply_node_ops(struct fixture *f, const uint8_t *types,
+			  const uint64_t *ids, size_t n, char *errmsg)
+{
+	struct txrec rec;
+	int rv;
+
+	txrec_init(&rec);
+	rec.db = graft_str_new("neo4j", 5);
+	for (size_t i = 0; i < n; i++) {
+		struct txrec_op op = {.type = types[i], .id = ids[i]};
+
+		if (types[i] == TXREC_NODE_ADD_LABEL)
+			op.name = graft_str_new("Fresh", 5);
+		assert_int_equal(txrec_add_op(&rec, &op), GRAFT_OK);
+	}
+	rv = db_apply(f->db, &rec, 2, errmsg);
+	txrec_free(&rec);
+	return rv;
+}
+
+/* Validation spares lookups for the nodes a record's leading run of
+ * ascending creates makes, and still judges every other shape: a node of
+ * the run deleted and then labelled, an id created twice, and ops on the
+ * run's nodes in descending order (valid). */
+static void test_db_record_creating_nodes_is_judged_in_any_order(
+	void **state)
+{
+	struct fixture *f = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	uint64_t n = fx_node(f, 1);
+	const uint8_t deleted[] = {TXREC_NODE_CREATE, TXREC_NODE_CREATE,
+				   TXREC_NODE_DELETE, TXREC_NODE_ADD_LABEL};
+	const uint64_t deleted_ids[] = {n + 10, n + 11, n + 10, n + 10};
+	const uint8_t twice[] = {TXREC_NODE_CREATE, TXREC_NODE_CREATE};
+	const uint64_t twice_ids[] = {n + 20, n + 20};
+	const uint8_t descending[] = {TXREC_NODE_CREATE, TXREC_NODE_CREATE,
+				      TXREC_NODE_ADD_LABEL,
+				      TXREC_NODE_ADD_LABEL};
+	const uint64_t descending_ids[] = {n + 30, n + 31, n + 31, n + 30};
+
+	assert_int_equal(apply_node_ops(f, deleted, deleted_ids, 4, errmsg),
+			 GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "does not exist"));
+	assert_int_equal(apply_node_ops(f, twice, twice_ids, 2, errmsg),
+			 GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "already taken"));
+	assert_int_equal(apply_node_ops(f, descending, descending_ids, 4,
+					errmsg),
+			 GRAFT_OK);
+	assert_true(graph_node_exists(db_graph(f->db), n + 30));
+	assert_true(graph_node_exists(db_graph(f->db), n + 31));
+}
+
 static void test_db_invalid_record_changes_nothing(void **state)
 {
 	struct fixture *f = *state;
@@ -578,6 +634,22 @@ static void test_db_index_seek_in_a_large_overlay(void **state)
 	db_tx_rollback(tx);
 }
 
+/* Creates a node in tx with label L, x and (y non-NULL) y; its id. */
+static uint64_t tx_labelled_node(struct fixture *f, struct db_tx *tx,
+				 const struct graft_value *x,
+				 const struct graft_value *y)
+{
+	uint64_t id;
+
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, id, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, x), GRAFT_OK);
+	if (y != NULL)
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_y, y),
+				 GRAFT_OK);
+	return id;
+}
+
 /* A transaction's value index costs O(1) per write whatever the values:
  * 50,000 nodes given one shared value (the trigger of the quadratic
  * loads) and a unique one each examine at most a few chain slots per
@@ -606,13 +678,7 @@ static void test_db_value_index_is_o1_per_write_for_a_shared_value(
 	assert_true(tx->values.built);
 	for (int i = 0; i < count; i++) {
 		v = graft_value_int(i);
-		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
-		assert_int_equal(db_tx_node_add_label(tx, id, f->label),
-				 GRAFT_OK);
-		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
-				 GRAFT_OK);
-		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_y, &shared),
-				 GRAFT_OK);
+		id = tx_labelled_node(f, tx, &v, &shared);
 		first = i == 0 ? id : first;
 	}
 	probes = tx->values.probes;
@@ -644,15 +710,8 @@ static void test_db_pending_commit_holds_one_key_per_node(void **state)
 	const int count = 1000;
 
 	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
-	for (int i = 0; i < count; i++) {
-		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
-		assert_int_equal(db_tx_node_add_label(tx, id, f->label),
-				 GRAFT_OK);
-		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
-				 GRAFT_OK);
-		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_y, &v),
-				 GRAFT_OK);
-	}
+	for (int i = 0; i < count; i++)
+		id = tx_labelled_node(f, tx, &v, &v);
 	req.data = &res;
 	assert_int_equal(db_commit(tx, &req, fx_commit_cb), GRAFT_OK);
 	assert_int_equal(f->db->pending.len, count);
@@ -690,11 +749,7 @@ static void test_db_value_index_is_built_by_the_first_seek(void **state)
 	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
 	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
 	for (int i = 0; i < 3; i++) {
-		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
-		assert_int_equal(db_tx_node_add_label(tx, id, f->label),
-				 GRAFT_OK);
-		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &one),
-				 GRAFT_OK);
+		id = tx_labelled_node(f, tx, &one, NULL);
 		first = i == 0 ? id : first;
 	}
 	assert_false(tx->values.built);
@@ -703,9 +758,7 @@ static void test_db_value_index_is_built_by_the_first_seek(void **state)
 	assert_int_equal(drain_cursor(&cur, ids, 8), 3);
 	assert_true(tx->values.built);
 	/* later writes: a new node, and the first one moved to 2 */
-	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
-	assert_int_equal(db_tx_node_add_label(tx, id, f->label), GRAFT_OK);
-	assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &two), GRAFT_OK);
+	tx_labelled_node(f, tx, &two, NULL);
 	assert_int_equal(db_tx_node_set_prop(tx, first, f->key_x, &two),
 			 GRAFT_OK);
 	db_cursor_index(&cur, tx, f->label, f->key_x, &one);
@@ -762,6 +815,7 @@ int main(void)
 		T(test_db_index_seek_in_a_large_overlay),
 		T(test_db_value_index_is_o1_per_write_for_a_shared_value),
 		T(test_db_value_index_is_built_by_the_first_seek),
+		T(test_db_record_creating_nodes_is_judged_in_any_order),
 		T(test_db_pending_commit_holds_one_key_per_node),
 		T(test_db_index_seek_returns_a_rewritten_node_once),
 		T(test_db_cursor_keeps_its_snapshot_across_commits),
