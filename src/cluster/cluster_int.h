@@ -6,6 +6,7 @@
 #include <raft.h>
 #include <raft/uv.h>
 
+#include "../net/tcp.h"
 #include "cluster.h"
 #include "routing_int.h"
 
@@ -28,8 +29,6 @@ struct cluster_endpoint {
 	char error[128];             /* why the last one failed */
 };
 
-struct discovery_conn;
-
 struct cluster {
 	uv_loop_t *loop;
 	struct dbms *dbms;
@@ -44,12 +43,11 @@ struct cluster {
 	struct cluster_peer members[CLUSTER_MAX_MEMBERS];
 	size_t n_members;
 	struct cluster_endpoint endpoints[CLUSTER_MAX_MEMBERS];
-	uv_tcp_t listener;
+	struct tcp_server discovery; /* listener and exchanges, both ways */
 	uv_timer_t tick;
-	bool listener_inited, tick_inited;
+	bool discovery_inited, tick_inited;
 	uint64_t last_report_ms;
 	unsigned tick_count;
-	struct discovery_conn *conns; /* open exchanges, for closing */
 
 	/* Raft. */
 	bool raft_inited;  /* raft_init done: raft_close releases it */

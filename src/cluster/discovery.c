@@ -10,7 +10,10 @@
  * pristine member with the smallest Raft id forms the cluster once it has
  * seen the formation size (cluster.h). While the cluster is not formed, the
  * endpoints tried and why they did not answer are logged every few seconds;
- * afterwards, an endpoint going silent or answering again is logged once. */
+ * afterwards, an endpoint going silent or answering again is logged once.
+ * An exchange not done within 2 s (a peer that accepts and says nothing)
+ * is cut by its connection's timer. Listening, connecting, the exchanges'
+ * list and closing are src/net/tcp.h's. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -28,15 +31,10 @@
 #define FORMED_EVERY_TICKS 6 /* a formed member refreshes every 3 s */
 
 struct discovery_conn {
-	uv_tcp_t tcp;
-	uv_connect_t connect;
-	uv_write_t write;
+	struct tcp_conn tcp; /* first: a struct tcp_conn * is one of these */
 	struct cluster *c;
-	struct discovery_conn *prev, *next;
 	int endpoint; /* index into c->endpoints; -1 for an incoming one */
-	uint64_t started_ms;
-	bool replied; /* incoming: our answer is written */
-	bool closing;
+	const char *result; /* what closing reports: NULL once answered */
 	size_t len;
 	char in[DISCOVERY_LINE_MAX];
 	char out[DISCOVERY_LINE_MAX];
@@ -253,70 +251,66 @@ static void endpoint_result(struct cluster *c, int endpoint, const char *err)
 	snprintf(e->error, sizeof e->error, "%s", err != NULL ? err : "");
 }
 
-static void conn_closed_cb(uv_handle_t *h)
+static void conn_closing(struct tcp_conn *tc)
 {
-	struct discovery_conn *d = h->data;
-	struct cluster *c = d->c;
+	struct discovery_conn *d = (struct discovery_conn *)tc;
 
-	if (d->prev != NULL)
-		d->prev->next = d->next;
-	else
-		c->conns = d->next;
-	if (d->next != NULL)
-		d->next->prev = d->prev;
-	free(d);
-	cluster_release(c);
+	endpoint_result(d->c, d->endpoint, d->result);
+}
+
+static void conn_free(struct tcp_conn *tc)
+{
+	free(tc);
 }
 
 static void conn_close(struct discovery_conn *d, const char *err)
 {
-	if (d->closing)
+	if (tcp_conn_closing(&d->tcp))
 		return;
-	d->closing = true;
-	endpoint_result(d->c, d->endpoint, err);
-	uv_close((uv_handle_t *)&d->tcp, conn_closed_cb);
+	d->result = err;
+	tcp_conn_close(&d->tcp);
 }
 
-static void write_cb(uv_write_t *w, int status)
+static void conn_timeout(struct tcp_conn *tc)
 {
-	struct discovery_conn *d = w->data;
+	conn_close((struct discovery_conn *)tc, "no answer within 2 s");
+}
 
-	/* An incoming exchange ends once our answer is out. */
-	if (status != 0 || d->endpoint < 0)
-		conn_close(d, status != 0 ? uv_strerror(status) : NULL);
+/* A failed write closes the connection (tcp.h). */
+static void conn_written(struct tcp_conn *tc, int status)
+{
+	struct discovery_conn *d = (struct discovery_conn *)tc;
+
+	if (status != 0)
+		d->result = uv_strerror(status);
+	else if (d->endpoint < 0) /* incoming: done once answered */
+		conn_close(d, NULL);
 }
 
 static void send_line(struct discovery_conn *d)
 {
-	uv_buf_t b;
-	int rv;
-
 	own_line(d->c, d->out, sizeof d->out);
-	b = uv_buf_init(d->out, (unsigned)strlen(d->out));
-	d->write.data = d;
-	rv = uv_write(&d->write, (uv_stream_t *)&d->tcp, &b, 1, write_cb);
-	if (rv != 0)
-		conn_close(d, uv_strerror(rv));
+	d->result = "cannot send";
+	tcp_conn_write(&d->tcp, d->out, strlen(d->out));
 }
 
-static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
+static void conn_alloc(struct tcp_conn *tc, uv_buf_t *buf)
 {
-	struct discovery_conn *d = h->data;
+	struct discovery_conn *d = (struct discovery_conn *)tc;
 
-	(void)hint;
 	*buf = uv_buf_init(d->in + d->len,
 			   (unsigned)(sizeof d->in - 1 - d->len));
 }
 
-static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
+/* An error or EOF closes the connection (tcp.h). */
+static void conn_read(struct tcp_conn *tc, ssize_t nread)
 {
-	struct discovery_conn *d = s->data;
+	struct discovery_conn *d = (struct discovery_conn *)tc;
 	char *nl;
 
-	(void)buf;
 	if (nread < 0) {
-		conn_close(d, nread == UV_EOF ? "closed without answering"
-					      : uv_strerror((int)nread));
+		d->result = nread == UV_EOF ? "closed without answering"
+					    : uv_strerror((int)nread);
 		return;
 	}
 	d->len += (size_t)nread;
@@ -328,7 +322,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		return;
 	}
 	*nl = '\0';
-	uv_read_stop(s);
+	tcp_conn_read(tc, false);
 	if (!heard(d->c, d->in)) {
 		conn_close(d, "answered with something that is not graft "
 			      "discovery (another service on that port?)");
@@ -340,7 +334,7 @@ static void read_cb(uv_stream_t *s, ssize_t nread, const uv_buf_t *buf)
 		conn_close(d, NULL);
 }
 
-static struct discovery_conn *conn_new(struct cluster *c, int endpoint)
+static struct discovery_conn *conn_alloc_new(struct cluster *c, int endpoint)
 {
 	struct discovery_conn *d = calloc(1, sizeof *d);
 
@@ -348,48 +342,47 @@ static struct discovery_conn *conn_new(struct cluster *c, int endpoint)
 		return NULL;
 	d->c = c;
 	d->endpoint = endpoint;
-	d->started_ms = uv_now(c->loop);
-	uv_tcp_init(c->loop, &d->tcp);
-	d->tcp.data = d;
-	d->next = c->conns;
-	if (c->conns != NULL)
-		c->conns->prev = d;
-	c->conns = d;
-	c->handles_open++;
+	d->result = "closed before answering";
 	return d;
 }
 
-static void connection_cb(uv_stream_t *server, int status)
+static struct tcp_conn *conn_new(struct tcp_server *srv)
 {
-	struct cluster *c = server->data;
-	struct discovery_conn *d;
+	struct discovery_conn *d = conn_alloc_new(srv->data, -1);
 
-	if (status != 0 || c->closing)
-		return;
-	d = conn_new(c, -1);
-	if (d == NULL)
-		return;
-	if (uv_accept(server, (uv_stream_t *)&d->tcp) != 0 ||
-	    uv_read_start((uv_stream_t *)&d->tcp, alloc_cb, read_cb) != 0)
-		conn_close(d, NULL);
+	return d != NULL ? &d->tcp : NULL;
 }
 
-static void connect_cb(uv_connect_t *req, int status)
+static void conn_accepted(struct tcp_conn *tc)
 {
-	struct discovery_conn *d = req->data;
+	tcp_conn_timer(tc, EXCHANGE_TIMEOUT_MS, 0);
+	tcp_conn_read(tc, true);
+}
 
-	if (status == UV_ECANCELED)
-		return; /* closed meanwhile */
+static void conn_connected(struct tcp_conn *tc, int status)
+{
+	struct discovery_conn *d = (struct discovery_conn *)tc;
+
 	if (status != 0) {
-		conn_close(d, uv_strerror(status));
+		d->result = uv_strerror(status);
 		return;
 	}
-	if (uv_read_start((uv_stream_t *)&d->tcp, alloc_cb, read_cb) != 0) {
-		conn_close(d, "cannot read");
-		return;
-	}
+	d->result = "cannot read";
+	tcp_conn_read(tc, true);
 	send_line(d);
 }
+
+static const struct tcp_ops discovery_tcp_ops = {
+	.conn_new = conn_new,
+	.accepted = conn_accepted,
+	.connected = conn_connected,
+	.alloc = conn_alloc,
+	.read = conn_read,
+	.written = conn_written,
+	.timeout = conn_timeout,
+	.closing = conn_closing,
+	.conn_free = conn_free,
+};
 
 static void try_endpoint(struct cluster *c, int i)
 {
@@ -397,23 +390,28 @@ static void try_endpoint(struct cluster *c, int i)
 	char ip[CLUSTER_RAFT_ADDR_LEN], errmsg[GRAFT_ERRMSG_SIZE];
 	struct discovery_conn *d;
 	struct sockaddr_in sa;
-	char *colon;
+	int rv;
 
 	if (member_ipv4(a->host, a->port, ip, sizeof ip, errmsg) != GRAFT_OK) {
 		endpoint_result(c, i, "host name does not resolve to IPv4");
 		return;
 	}
-	colon = strrchr(ip, ':');
-	*colon = '\0';
+	*strrchr(ip, ':') = '\0';
 	uv_ip4_addr(ip, a->port, &sa);
-	d = conn_new(c, i);
+	d = conn_alloc_new(c, i);
 	if (d == NULL)
 		return;
 	c->endpoints[i].busy = true;
-	d->connect.data = d;
-	if (uv_tcp_connect(&d->connect, &d->tcp, (struct sockaddr *)&sa,
-			   connect_cb) != 0)
-		conn_close(d, "cannot connect");
+	rv = tcp_connect(&c->discovery, &d->tcp, (struct sockaddr *)&sa);
+	if (rv != GRAFT_OK) {
+		/* no callback comes: the connection is freed (or, while
+		 * closing, was never taken) */
+		endpoint_result(c, i, "cannot connect");
+		if (rv == GRAFT_ESHUTDOWN)
+			free(d);
+		return;
+	}
+	tcp_conn_timer(&d->tcp, EXCHANGE_TIMEOUT_MS, 0);
 }
 
 static void report(struct cluster *c)
@@ -440,14 +438,8 @@ static void report(struct cluster *c)
 static void tick_cb(uv_timer_t *t)
 {
 	struct cluster *c = t->data;
-	uint64_t now = uv_now(c->loop);
 	bool formed = c->raft_inited;
 
-	/* A peer that accepts and then says nothing (stopped, say) must
-	 * not hold its endpoint forever. */
-	for (struct discovery_conn *d = c->conns; d != NULL; d = d->next)
-		if (now - d->started_ms > EXCHANGE_TIMEOUT_MS)
-			conn_close(d, "no answer within 2 s");
 	c->tick_count++;
 	if (formed && c->tick_count % FORMED_EVERY_TICKS != 0)
 		return;
@@ -458,36 +450,33 @@ static void tick_cb(uv_timer_t *t)
 		report(c);
 }
 
+static void discovery_closed_cb(struct tcp_server *srv)
+{
+	cluster_release(srv->data);
+}
+
 int discovery_start(struct cluster *c, char *errmsg)
 {
 	const struct graft_address *l = &c->o.discovery_listen;
-	char ip[CLUSTER_RAFT_ADDR_LEN];
-	struct sockaddr_in sa;
+	/* IPv4: peers reach it at the address member_ipv4 resolves */
+	struct tcp_listen how = {
+		.addr = l,
+		.setting = "server.discovery.listen_address",
+		.family = AF_INET,
+		.backlog = 64,
+	};
 	int rv;
 
 	for (size_t i = 0; i < c->o.n_endpoints; i++)
 		snprintf(c->endpoints[i].text, sizeof c->endpoints[i].text,
 			 "%s:%u", c->o.endpoints[i].host,
 			 c->o.endpoints[i].port);
-	rv = member_ipv4(l->host, l->port, ip, sizeof ip, errmsg);
+	tcp_server_init(&c->discovery, c->loop, &discovery_tcp_ops, c);
+	c->discovery_inited = true;
+	c->handles_open++;
+	rv = tcp_server_listen(&c->discovery, &how, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	*strrchr(ip, ':') = '\0';
-	uv_ip4_addr(ip, l->port, &sa);
-	uv_tcp_init(c->loop, &c->listener);
-	c->listener.data = c;
-	c->listener_inited = true;
-	c->handles_open++;
-	rv = uv_tcp_bind(&c->listener, (struct sockaddr *)&sa, 0);
-	if (rv == 0)
-		rv = uv_listen((uv_stream_t *)&c->listener, 64, connection_cb);
-	if (rv != 0)
-		return graft_errf(errmsg,
-				  rv == UV_EADDRINUSE ? GRAFT_EADDRINUSE
-						      : GRAFT_EIO,
-				  "cannot listen on %s:%u "
-				  "(server.discovery.listen_address): %s",
-				  l->host, l->port, uv_strerror(rv));
 	/* The first report comes once every endpoint had time to answer. */
 	c->last_report_ms = uv_now(c->loop);
 	uv_timer_init(c->loop, &c->tick);
@@ -501,10 +490,8 @@ int discovery_start(struct cluster *c, char *errmsg)
 
 void discovery_close(struct cluster *c)
 {
-	if (c->listener_inited)
-		uv_close((uv_handle_t *)&c->listener, cluster_handle_closed);
 	if (c->tick_inited)
 		uv_close((uv_handle_t *)&c->tick, cluster_handle_closed);
-	for (struct discovery_conn *d = c->conns; d != NULL; d = d->next)
-		conn_close(d, "shutting down");
+	if (c->discovery_inited)
+		tcp_server_close(&c->discovery, discovery_closed_cb);
 }
