@@ -21,7 +21,6 @@
 
 #include "checkpoint.h"
 
-#include <assert.h>
 #include <dirent.h>
 #include <errno.h>
 #include <fcntl.h>
@@ -37,6 +36,7 @@
 #include <sys/prctl.h>
 #endif
 
+#include "../util/check.h"
 #include "../util/fs.h"
 
 #define NAME_PREFIX "checkpoint."
@@ -269,7 +269,7 @@ static void done_cb(uv_work_t *work, int status)
 	struct checkpoint_req *req = work->data;
 
 	/* The work is private to this file and never cancelled. */
-	assert(status == 0);
+	GRAFT_CHECK(status == 0);
 	req->cb(req, req->status);
 }
 

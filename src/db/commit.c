@@ -25,11 +25,11 @@
  * instead of log appends: the entry is applied when the group commits it
  * (dbms_apply_entry, on every member), and db_inflight_done finishes the
  * commit with that outcome. */
-#include <assert.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/log.h"
 #include "db_int.h"
 
@@ -281,7 +281,7 @@ static void pending_remove(struct db *db, const struct db_inflight *c)
 	for (size_t i = 0; i < c->n_keys; i++) {
 		uint64_t *slot = idmap_get(&db->pending, c->keys[i]);
 
-		assert(slot != NULL && *slot > 0);
+		GRAFT_CHECK(slot != NULL && *slot > 0);
 		if (--*slot == 0)
 			idmap_del(&db->pending, c->keys[i]);
 	}

@@ -15,11 +15,11 @@
  * Close: refuse new commits, wait for commits in flight, a running
  * checkpoint and open transactions, write a final checkpoint in the loop
  * thread, close the log, close the handles, free, call back. */
-#include <assert.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/fs.h"
 #include "../util/log.h"
 #include "db_int.h"
@@ -431,7 +431,7 @@ void db_maybe_finish_close(struct db *db)
 
 void db_close(struct db *db, void (*cb)(void *arg), void *arg)
 {
-	assert(!db->closing);
+	GRAFT_CHECK(!db->closing);
 	db->closing = true;
 	db->close_cb = cb;
 	db->close_arg = arg;

@@ -3,7 +3,6 @@
  * <data>/dbms last, so that a start cut short is simply a first start again.
  * Every start opens each directory under <data>/databases, in name order. */
 #define _GNU_SOURCE /* nftw, d_type */
-#include <assert.h>
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
@@ -13,6 +12,7 @@
 #include <string.h>
 #include <sys/stat.h>
 
+#include "../util/check.h"
 #include "../util/fs.h"
 
 #include "dbms_int.h"
@@ -187,7 +187,7 @@ static void db_closed_cb(void *arg)
 
 void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg)
 {
-	assert(m->n > 0); /* system is always there */
+	GRAFT_CHECK(m->n > 0); /* system is always there */
 	m->close_cb = cb;
 	m->close_arg = arg;
 	m->closing = m->n;

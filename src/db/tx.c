@@ -8,10 +8,10 @@
  * transaction based its decisions on). Entities the transaction created are
  * private and need no record; entities it changed recorded their version
  * when first written. */
-#include <assert.h>
 #include <stdint.h>
 #include <stdlib.h>
 
+#include "../util/check.h"
 #include "db_int.h"
 
 int idvec_push(struct idvec *v, uint64_t id)
@@ -134,7 +134,7 @@ void tx_free(struct db_tx *tx)
 	graft_mem_free(tx->indexes);
 	snapshot_end(db, tx->snapshot);
 	pthread_mutex_lock(&db->tx_mu);
-	assert(db->n_tx > 0);
+	GRAFT_CHECK(db->n_tx > 0);
 	db->n_tx--;
 	if (tx->flags & DB_TX_CLIENT)
 		db->n_client_tx--;

@@ -66,16 +66,6 @@ void bitmap_clear(struct graph *g, struct bitmap *bm, uint64_t id)
 	bitmap_trim(g, bm, id);
 }
 
-bool bitmap_test(const struct bitmap *bm, uint64_t id)
-{
-	uint64_t c = id >> BITMAP_CHUNK_SHIFT;
-
-	if (c >= bm->n_chunks || bm->chunks[c] == NULL)
-		return false;
-	return (bm->chunks[c]->words[(id >> 6) & (BITMAP_CHUNK_WORDS - 1)] >>
-		(id & 63)) & 1;
-}
-
 uint64_t bitmap_next(const struct bitmap *bm, uint64_t from)
 {
 	for (uint64_t c = from >> BITMAP_CHUNK_SHIFT; c < bm->n_chunks; c++) {

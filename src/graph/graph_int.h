@@ -262,7 +262,6 @@ int bitmap_reserve(struct graph *g, struct bitmap *bm, uint64_t id);
 void bitmap_trim(struct graph *g, struct bitmap *bm, uint64_t id);
 void bitmap_set(struct bitmap *bm, uint64_t id);
 void bitmap_clear(struct graph *g, struct bitmap *bm, uint64_t id);
-bool bitmap_test(const struct bitmap *bm, uint64_t id);
 /* The first set id >= from, or GRAPH_NO_ID. */
 uint64_t bitmap_next(const struct bitmap *bm, uint64_t from);
 void bitmap_free(struct graph *g, struct bitmap *bm);

@@ -28,13 +28,13 @@
  *
  * Closing waits for the batch in flight, fails what is still queued with
  * GRAFT_ESHUTDOWN, closes the segment in the threadpool, then calls back. */
-#include <assert.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
 #include <unistd.h>
 
+#include "../util/check.h"
 #include "../util/err.h"
 #include "../util/fs.h"
 #include "../util/log.h"
@@ -147,8 +147,7 @@ static void finish_close(struct txlog *log)
 	complete(queued, GRAFT_ESHUTDOWN);
 	log->work.data = log;
 	rv = uv_queue_work(log->loop, &log->work, close_work_cb, close_done_cb);
-	assert(rv == 0); /* fails only without a work callback */
-	(void)rv;
+	GRAFT_CHECK(rv == 0); /* fails only without a work callback */
 }
 
 static void report_failure(struct txlog *log)
@@ -227,8 +226,7 @@ static void start_batch(struct txlog *log)
 	log->busy = true;
 	log->work.data = log;
 	rv = uv_queue_work(log->loop, &log->work, batch_work_cb, batch_done_cb);
-	assert(rv == 0); /* fails only without a work callback */
-	(void)rv;
+	GRAFT_CHECK(rv == 0); /* fails only without a work callback */
 }
 
 int txlog_append(struct txlog *log, struct txlog_append_req *req,

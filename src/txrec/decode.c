@@ -10,12 +10,12 @@
  * GRAFT_ECORRUPT with a message naming the field and byte offset. */
 #include "txrec.h"
 
-#include <assert.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "../util/check.h"
 #include "../util/err.h"
 #include "txrec_int.h"
 
@@ -550,7 +550,7 @@ static const char *missing_field(const struct txrec_op_desc *d, uint32_t w)
 	for (k = 0; k < sizeof order / sizeof order[0]; k++)
 		if ((d->fields & order[k]) && at++ >= w)
 			break;
-	assert(k < sizeof nouns / sizeof nouns[0]);
+	GRAFT_CHECK(k < sizeof nouns / sizeof nouns[0]);
 	return k == 1 ? d->name_what : nouns[k];
 }
 

@@ -1,9 +1,9 @@
 #include "idmap.h"
 
-#include <assert.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "check.h"
 #include "err.h"
 
 #define IDMAP_MIN_CAP 16
@@ -91,7 +91,7 @@ int idmap_put(struct idmap *m, uint64_t key, uint64_t **slot, bool *added)
 {
 	size_t i;
 
-	assert(key != IDMAP_EMPTY);
+	GRAFT_CHECK(key != IDMAP_EMPTY);
 	/* Load factor at most 1/2 keeps probe runs short. */
 	if ((m->len + 1) * 2 > m->cap &&
 	    grow(m, m->cap ? m->cap * 2 : IDMAP_MIN_CAP) != GRAFT_OK)

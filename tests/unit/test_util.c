@@ -7,12 +7,15 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <signal.h>
 #include <sys/stat.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "util/buf.h"
+#include "util/check.h"
 #include "util/crc32c.h"
 #include "util/err.h"
 #include "util/log.h"
@@ -300,6 +303,26 @@ static void test_status_codes_are_unique_and_name_their_class(void **state)
 			    graft_status_code(GRAFT_STATUS_UNKNOWN_ERROR));
 }
 
+/* Unlike assert(), GRAFT_CHECK does not depend on NDEBUG: a failed check
+ * stops the process in every build. */
+static void test_check_stops_the_process_in_every_build(void **state)
+{
+	int status;
+	pid_t pid;
+
+	(void)state;
+	GRAFT_CHECK(1 + 1 == 2);
+	pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0) {
+		GRAFT_CHECK(1 + 1 == 3);
+		_exit(0);
+	}
+	assert_int_equal(waitpid(pid, &status, 0), pid);
+	assert_true(WIFSIGNALED(status));
+	assert_int_equal(WTERMSIG(status), SIGABRT);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -316,6 +339,7 @@ int main(void)
 		cmocka_unit_test(test_mem_charges_every_level_and_refuses_past_a_limit),
 		cmocka_unit_test(test_mem_release_gives_back_what_moved_elsewhere),
 		cmocka_unit_test(test_status_codes_are_unique_and_name_their_class),
+		cmocka_unit_test(test_check_stops_the_process_in_every_build),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
