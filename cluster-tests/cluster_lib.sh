@@ -4,7 +4,7 @@
 # from 1; member i lives in $T/c<i> (config $T/c<i>/graft.conf, output
 # $T/c<i>/graftd.out, log $T/c<i>/logs/graft.log).
 CORE_N=0
-CORE_BOLT=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=()
+CORE_BOLT=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=() CORE_TX=()
 
 # cluster_confs N [extra lines...]: configurations of N cores that know
 # each other, in the 4.x keys of the Neo4j operations manual's walk-through,
@@ -18,11 +18,14 @@ cluster_confs() {
 	local n=$1 i endpoints=""
 	shift
 	CORE_N=$n
+	CLUSTER_ENDPOINTS=
 	for i in $(seq 1 "$n"); do
 		claim_port; CORE_DISC[$i]=$PORT
 		claim_port; CORE_RAFT[$i]=$PORT
+		claim_port; CORE_TX[$i]=$PORT
 		endpoints+="127.0.0.1:${CORE_DISC[$i]},"
 	done
+	CLUSTER_ENDPOINTS=${endpoints%,}
 	for i in $(seq 1 "$n"); do
 		mkdir -p "$T/c$i"
 		write_conf "$T/c$i/graft.conf" "$T/c$i" \
@@ -34,6 +37,8 @@ cluster_confs() {
 			"causal_clustering.initial_discovery_members=${endpoints%,}" \
 			"causal_clustering.discovery_listen_address=127.0.0.1:${CORE_DISC[$i]}" \
 			"causal_clustering.raft_listen_address=127.0.0.1:${CORE_RAFT[$i]}" \
+			"causal_clustering.transaction_listen_address=127.0.0.1:${CORE_TX[$i]}" \
+			"causal_clustering.transaction_advertised_address=127.0.0.1:${CORE_TX[$i]}" \
 			"dbms.cluster.raft.leader_failure_detection_window=1s-2s" \
 			"dbms.cluster.raft.heartbeat_interval=100ms" \
 			"$@"
@@ -55,6 +60,16 @@ core_start() {
 		wait_until "core $i started (log: $T/c$i/graftd.out)" started "$T/c$i/graftd.out" "${CORE_PID[$i]}"
 		wait_port "${CORE_BOLT[$i]}" "${CORE_PID[$i]}"
 	done
+}
+
+# member_start NAME DIR BOLT_PORT: starts the graftd of DIR, waits until
+# it serves Bolt; its pid in MEMBER_PID.
+member_start() {
+	"$GRAFTD" --config "$2/graft.conf" >>"$2/graftd.out" 2>&1 &
+	MEMBER_PID=$!
+	PIDS+=("$MEMBER_PID")
+	wait_until "$1 started (log: $2/graftd.out)" started "$2/graftd.out" "$MEMBER_PID"
+	wait_port "$3" "$MEMBER_PID"
 }
 
 # core_kill I [SIGNAL]: SIGKILL (or SIGNAL) to member I; after KILL, reaps it.
@@ -122,3 +137,51 @@ core_node() {
 }
 
 core_log() { tail -${2:-30} "$T/c$1/graftd.out"; }
+
+# Read replicas (dbms.mode=READ_REPLICA), numbered from 1, in $T/r<i>:
+# replica_confs N [extra lines...] after cluster_confs (they discover the
+# same cores), replica_start I, replica_kill I, replica_stop I.
+REPLICA_BOLT=() REPLICA_HTTP=() REPLICA_TX=() REPLICA_PID=()
+replica_confs() {
+	local n=$1 i
+	shift
+	for i in $(seq 1 "$n"); do
+		mkdir -p "$T/r$i"
+		claim_port; REPLICA_TX[$i]=$PORT
+		write_conf "$T/r$i/graft.conf" "$T/r$i" \
+			"dbms.mode=READ_REPLICA" \
+			"dbms.security.auth_enabled=false" \
+			"causal_clustering.initial_discovery_members=$CLUSTER_ENDPOINTS" \
+			"causal_clustering.transaction_listen_address=127.0.0.1:${REPLICA_TX[$i]}" \
+			"causal_clustering.transaction_advertised_address=127.0.0.1:${REPLICA_TX[$i]}" \
+			"$@"
+		REPLICA_BOLT[$i]=$BOLT_PORT
+		REPLICA_HTTP[$i]=$HTTP_PORT
+	done
+}
+
+replica_start() {
+	member_start "replica $1" "$T/r$1" "${REPLICA_BOLT[$1]}"
+	REPLICA_PID[$1]=$MEMBER_PID
+}
+
+replica_kill() {
+	kill -KILL "${REPLICA_PID[$1]}"
+	wait "${REPLICA_PID[$1]}" 2>/dev/null || true
+	REPLICA_PID[$1]=
+}
+
+replica_stop() {
+	kill -TERM "${REPLICA_PID[$1]}"
+	wait_exit "${REPLICA_PID[$1]}" "$BUDGET" || fail "replica $1 did not stop cleanly: $(tail -20 "$T/r$1/graftd.out")"
+	REPLICA_PID[$1]=
+}
+
+# replica_node I ARGS...: cluster.js against replica I.
+replica_node() {
+	local i=$1
+	shift
+	BOLT_PORT=${REPLICA_BOLT[$i]} node "$GRAFT_SRC_DIR/cluster-tests/js/cluster.js" "$@"
+}
+
+replicas_js() { node "$GRAFT_SRC_DIR/cluster-tests/js/replicas.js" "$@"; }

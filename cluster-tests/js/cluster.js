@@ -197,7 +197,11 @@ async function main () {
   throw new Error(`unknown command ${cmd}`)
 }
 
-main().catch(e => {
-  console.error(`cluster.js: ${e.message}`)
-  process.exit(1)
-})
+if (require.main === module) {
+  main().catch(e => {
+    console.error(`cluster.js: ${e.message}`)
+    process.exit(1)
+  })
+}
+
+module.exports = { neo4j, driver, run }

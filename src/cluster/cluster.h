@@ -39,6 +39,7 @@ struct cluster_options {
 	bool pre_vote;
 	char bolt_advertised[CLUSTER_ADDR_LEN]; /* host:port */
 	char http_advertised[CLUSTER_ADDR_LEN];
+	char catchup_advertised[CLUSTER_ADDR_LEN]; /* transaction address */
 };
 
 /* Reads and checks the cluster settings of a CORE member; errors name the
@@ -72,6 +73,22 @@ void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg);
 int cluster_register_procedures(struct cluster *c,
 				struct cypher_engine *engine);
 
+/* The same procedures for members that are not Raft voters (read
+ * replicas), with the caller's functions: procs is caller-owned storage
+ * that must outlive the engine. The functions build their answers with
+ * cluster_overview_emit (one row) and cluster_role_emit (checks the
+ * database argument). */
+int cluster_procs_register(struct cypher_engine *engine,
+			   struct cypher_proc procs[2],
+			   int (*overview_fn)(struct cypher_proc_call *call),
+			   int (*role_fn)(struct cypher_proc_call *call),
+			   void *data);
+int cluster_overview_emit(struct cypher_proc_call *call, struct dbms *dbms,
+			  const char *server_id, const char *bolt,
+			  const char *http, const char *role);
+int cluster_role_emit(struct cypher_proc_call *call, struct dbms *dbms,
+		      const char *role);
+
 /* The member's live state, for the HTTP endpoints. */
 struct cluster_status {
 	const char *role;           /* "LEADER", "FOLLOWER", "CANDIDATE",
@@ -89,5 +106,22 @@ struct cluster_status {
 	char voters[CLUSTER_MAX_MEMBERS][IDENTITY_LEN + 1];
 };
 void cluster_get_status(struct cluster *c, struct cluster_status *out);
+
+/* Probing a core's discovery endpoint without joining (a read replica
+ * finding its upstreams): the probe line to send, and a core's answer read
+ * back. A core answers a probe with its own line and does not count the
+ * prober as a member. */
+struct cluster_probe {
+	char server_id[IDENTITY_LEN + 1];
+	char bolt[CLUSTER_ADDR_LEN], http[CLUSTER_ADDR_LEN];
+	char catchup[CLUSTER_ADDR_LEN]; /* "" from a member that has none */
+	char role[16];                  /* LEADER, FOLLOWER, ... */
+	char cluster_id[IDENTITY_LEN + 1]; /* "-" until formed */
+};
+/* The line (with its newline) into out. */
+void cluster_probe_line(const char *server_id, const char *bolt,
+			const char *http, char *out, size_t n);
+/* GRAFT_OK, or GRAFT_EINVAL when line is not a core's discovery line. */
+int cluster_probe_answer(const char *line, struct cluster_probe *out);
 
 #endif

@@ -2,9 +2,11 @@
  * endpoint of dbms.cluster.discovery.endpoints and sends
  *
  *   GRAFT-DISCOVERY 1 <raft id> <server id> <raft addr> <bolt addr>
- *     <http addr> <cluster id|-> <members|->
+ *     <http addr> <cluster id|-> <members|-> <transaction addr> <role>
  *
- * (one line; members: <raft id>=<raft addr>,... once the cluster is formed),
+ * (one line; members: <raft id>=<raft addr>,... once the cluster is formed;
+ * the last two for read replicas, which probe with Raft id 0 and are
+ * answered but not remembered),
  * the endpoint answers with its own line and closes. Each side records the
  * other; a pristine member adopts a formed cluster that lists it, and the
  * pristine member with the smallest Raft id forms the cluster once it has
@@ -64,6 +66,10 @@ static void own_line(struct cluster *c, char *out, size_t n)
 		len += (size_t)snprintf(out + len, n - len, "%s%016" PRIx64 "=%s",
 					i > 0 ? "," : "", c->members[i].id,
 					c->members[i].raft);
+	if (len < n)
+		len += (size_t)snprintf(out + len, n - len, " %s %s",
+					c->o.catchup_advertised,
+					member_role(c, c->self.id));
 	if (len < n - 1) {
 		out[len++] = '\n';
 		out[len] = '\0';
@@ -220,7 +226,7 @@ static bool heard(struct cluster *c, char *line)
 	    strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION)
 		return false;
-	if (p.id == c->self.id)
+	if (p.id == c->self.id || p.id == 0) /* self, or a replica's probe */
 		return true;
 	remember(c, &p);
 	if (strcmp(cluster_id, "-") != 0 && c->cluster_id[0] != '\0' &&
@@ -231,6 +237,31 @@ static bool heard(struct cluster *c, char *line)
 	else
 		maybe_decide(c);
 	return true;
+}
+
+void cluster_probe_line(const char *server_id, const char *bolt,
+			const char *http, char *out, size_t n)
+{
+	snprintf(out, n, "%s %d %016x %s - %s %s - -\n", DISCOVERY_MAGIC,
+		 DISCOVERY_VERSION, 0u, server_id, bolt, http);
+}
+
+int cluster_probe_answer(const char *line, struct cluster_probe *out)
+{
+	char magic[32], raft[CLUSTER_RAFT_ADDR_LEN];
+	char members[DISCOVERY_LINE_MAX];
+	uint64_t id;
+	int version, n;
+
+	memset(out, 0, sizeof *out);
+	n = sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s "
+		   "%4095s %299s %15s",
+		   magic, &version, &id, out->server_id, raft, out->bolt,
+		   out->http, out->cluster_id, members, out->catchup, out->role);
+	if (n < 9 || strcmp(magic, DISCOVERY_MAGIC) != 0 ||
+	    version != DISCOVERY_VERSION || id == 0)
+		return GRAFT_EINVAL;
+	return GRAFT_OK;
 }
 
 /* Connections ------------------------------------------------------------ */

@@ -105,6 +105,8 @@ int cluster_options_from_config(const struct graft_config *cfg,
 		     "server.bolt.advertised_address");
 	address_text(o->http_advertised, sizeof o->http_advertised, cfg,
 		     "server.http.advertised_address");
+	address_text(o->catchup_advertised, sizeof o->catchup_advertised, cfg,
+		     "server.cluster.advertised_address");
 	rv = check_endpoints(cfg, o, errmsg);
 	if (rv == GRAFT_OK)
 		rv = check_timeouts(cfg, o, errmsg);

@@ -23,13 +23,14 @@ static int string(struct graft_value *v, const char *s)
 	return graft_value_string(v, s, strlen(s));
 }
 
-static int addresses(struct graft_value *v, const struct cluster_peer *p)
+static int addresses(struct graft_value *v, const char *bolt_addr,
+		     const char *http_addr)
 {
 	char bolt[CLUSTER_ADDR_LEN + 16], http[CLUSTER_ADDR_LEN + 16];
 	int rv = graft_value_list(v, 2);
 
-	snprintf(bolt, sizeof bolt, "bolt://%s", p->bolt);
-	snprintf(http, sizeof http, "http://%s", p->http);
+	snprintf(bolt, sizeof bolt, "bolt://%s", bolt_addr);
+	snprintf(http, sizeof http, "http://%s", http_addr);
 	if (rv == GRAFT_OK)
 		rv = string(&v->u.list->items[0], bolt);
 	if (rv == GRAFT_OK)
@@ -38,11 +39,11 @@ static int addresses(struct graft_value *v, const struct cluster_peer *p)
 }
 
 /* {name: role} for every database of this member. */
-static int databases(struct graft_value *v, struct cluster *c,
+static int databases(struct graft_value *v, struct dbms *dbms,
 		     const char *role)
 {
 	struct db *dbs[256];
-	size_t n = dbms_list(c->dbms, dbs, sizeof dbs / sizeof dbs[0]);
+	size_t n = dbms_list(dbms, dbs, sizeof dbs / sizeof dbs[0]);
 	int rv = graft_value_map(v, (uint32_t)n);
 
 	for (size_t i = 0; i < n && rv == GRAFT_OK; i++) {
@@ -56,31 +57,38 @@ static int databases(struct graft_value *v, struct cluster *c,
 	return rv;
 }
 
-static int overview_row(struct cypher_proc_call *call, struct cluster *c,
-			const struct cluster_peer *p)
+int cluster_overview_emit(struct cypher_proc_call *call, struct dbms *dbms,
+			  const char *server_id, const char *bolt,
+			  const char *http, const char *role)
 {
-	const char *role = member_role(c, p->id);
 	struct graft_value row[6];
 	int rv;
 
 	memset(row, 0, sizeof row);
-	rv = string(&row[0], p->server_id);
+	rv = string(&row[0], server_id);
 	if (rv == GRAFT_OK)
-		rv = addresses(&row[1], p);
+		rv = addresses(&row[1], bolt, http);
 	if (rv == GRAFT_OK)
 		rv = string(&row[2], role);
 	if (rv == GRAFT_OK)
 		rv = graft_value_list(&row[3], 0);
 	if (rv == GRAFT_OK)
-		rv = string(&row[4], dbms_default_db(c->dbms));
+		rv = string(&row[4], dbms_default_db(dbms));
 	if (rv == GRAFT_OK)
-		rv = databases(&row[5], c, role);
+		rv = databases(&row[5], dbms, role);
 	if (rv != GRAFT_OK) {
 		for (int i = 0; i < 6; i++)
 			graft_value_free(&row[i]);
 		return rv;
 	}
 	return cypher_proc_emit(call, row);
+}
+
+static int overview_row(struct cypher_proc_call *call, struct cluster *c,
+			const struct cluster_peer *p)
+{
+	return cluster_overview_emit(call, c->dbms, p->server_id, p->bolt,
+				     p->http, member_role(c, p->id));
 }
 
 static int overview(struct cypher_proc_call *call)
@@ -113,14 +121,14 @@ static int overview(struct cypher_proc_call *call)
 	return rv;
 }
 
-static int role(struct cypher_proc_call *call)
+int cluster_role_emit(struct cypher_proc_call *call, struct dbms *dbms,
+		      const char *role)
 {
-	struct cluster *c = call->data;
 	const struct graft_value *db = call->nargs > 0 ? &call->args[0] : NULL;
 	struct graft_value row[1];
 
 	if (db == NULL || db->type != GRAFT_VALUE_STRING ||
-	    dbms_get(c->dbms, db->u.s->data) == NULL) {
+	    dbms_get(dbms, db->u.s->data) == NULL) {
 		cypher_error_set(call->err, GRAFT_STATUS_DATABASE_NOT_FOUND,
 				 "Database does not exist. Database name: '%.200s'.",
 				 db != NULL && db->type == GRAFT_VALUE_STRING
@@ -128,13 +136,23 @@ static int role(struct cypher_proc_call *call)
 					 : "");
 		return GRAFT_EINVAL;
 	}
-	if (string(&row[0], member_role(c, c->self.id)) != GRAFT_OK)
+	if (string(&row[0], role) != GRAFT_OK)
 		return GRAFT_ENOMEM;
 	return cypher_proc_emit(call, row);
 }
 
-int cluster_register_procedures(struct cluster *c,
-				struct cypher_engine *engine)
+static int role(struct cypher_proc_call *call)
+{
+	struct cluster *c = call->data;
+
+	return cluster_role_emit(call, c->dbms, member_role(c, c->self.id));
+}
+
+int cluster_procs_register(struct cypher_engine *engine,
+			   struct cypher_proc procs[2],
+			   int (*overview_fn)(struct cypher_proc_call *call),
+			   int (*role_fn)(struct cypher_proc_call *call),
+			   void *data)
 {
 	static const struct cypher_proc templates[] = {
 		{.name = "dbms.cluster.overview",
@@ -142,8 +160,7 @@ int cluster_register_procedures(struct cluster *c,
 		 .description = "Overview of all currently accessible cluster "
 				"members, their databases and roles.",
 		 .outputs = overview_out,
-		 .noutputs = 6,
-		 .fn = overview},
+		 .noutputs = 6},
 		{.name = "dbms.cluster.role",
 		 .mode = "DBMS",
 		 .description = "The role of this member in the cluster for "
@@ -151,15 +168,21 @@ int cluster_register_procedures(struct cluster *c,
 		 .inputs = role_in,
 		 .ninputs = 1,
 		 .outputs = role_out,
-		 .noutputs = 1,
-		 .fn = role},
+		 .noutputs = 1},
 	};
 	int rv = GRAFT_OK;
 
 	for (size_t i = 0; i < 2 && rv == GRAFT_OK; i++) {
-		c->procs[i] = templates[i];
-		c->procs[i].data = c;
-		rv = cypher_proc_register(engine, &c->procs[i]);
+		procs[i] = templates[i];
+		procs[i].fn = i == 0 ? overview_fn : role_fn;
+		procs[i].data = data;
+		rv = cypher_proc_register(engine, &procs[i]);
 	}
 	return rv;
+}
+
+int cluster_register_procedures(struct cluster *c,
+				struct cypher_engine *engine)
+{
+	return cluster_procs_register(engine, c->procs, overview, role, c);
 }

@@ -121,12 +121,11 @@ static int check_mode(const struct graft_config *cfg, char *errmsg)
 {
 	const char *mode = graft_config_string(cfg, "dbms.mode");
 
-	if (strcmp(mode, "READ_REPLICA") == 0)
-		return graft_errf(errmsg, GRAFT_ECONFIG,
-				  "dbms.mode=READ_REPLICA: this graft release "
-				  "runs SINGLE servers and CORE members only; "
-				  "read replicas arrive later. Set dbms.mode=CORE "
-				  "or SINGLE");
+	if (strcmp(mode, "READ_REPLICA") == 0) {
+		struct catchup_replica_options o;
+
+		return catchup_replica_options_from_config(cfg, &o, errmsg);
+	}
 	if (strcmp(mode, "CORE") == 0) {
 		struct cluster_options o;
 
@@ -169,12 +168,27 @@ static void leader_seed(void *arg)
 /* dbms.mode=CORE: discovery and the Raft member, once the databases and
  * the engine are up (the member replicates their commits and registers
  * dbms.cluster.*). */
+static int start_replica(struct server *s, char *errmsg)
+{
+	struct catchup_replica_options o;
+	int rv = catchup_replica_options_from_config(s->cfg, &o, errmsg);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	snprintf(o.server_id, sizeof o.server_id, "%s", s->net.server_id);
+	return catchup_replica_start(&s->loop, s->dbms, s->engine, &o,
+				     &s->replica, errmsg);
+}
+
 static int start_cluster(struct server *s, char *errmsg)
 {
 	struct cluster_routing_options ro;
 	struct cluster_options o;
 	int rv;
 
+	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "READ_REPLICA") ==
+	    0)
+		return start_replica(s, errmsg);
 	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "CORE") != 0)
 		return GRAFT_OK;
 	rv = cluster_options_from_config(s->cfg, &o, errmsg);
@@ -203,13 +217,14 @@ static void seed_cb(struct security_req *req, int status)
 
 /* The first start creates neo4j/neo4j (change required); the loop runs
  * until the user is durable, before any client can connect. A core leaves
- * it to the cluster's leader (leader_seed). */
+ * it to the cluster's leader (leader_seed); a read replica gets the users
+ * with the system database's stream. */
 static int seed_users(struct server *s, char *errmsg)
 {
 	struct security_req req;
 	int status = -1, rv;
 
-	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "CORE") == 0)
+	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "SINGLE") != 0)
 		return GRAFT_OK;
 	memset(&req, 0, sizeof req);
 	req.data = &status;
@@ -253,8 +268,8 @@ static uint64_t memory_total_max(const struct graft_config *cfg)
  * leave the gate, so its statements stay on the loop for now. */
 static struct graft_gate *statement_gate(struct server *s)
 {
-	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "CORE") == 0)
-		return NULL;
+	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "SINGLE") != 0)
+		return NULL; /* a replica applies its stream on the loop too */
 	return &s->gate;
 }
 
@@ -386,8 +401,25 @@ static int start_backup(struct server *s, char *errmsg)
 	return rv;
 }
 
+/* The transaction port of a cluster member, core or replica
+ * (src/catchup/catchup.h). */
+static int start_catchup(struct server *s, char *errmsg)
+{
+	struct graft_address a;
+
+	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "SINGLE") == 0)
+		return GRAFT_OK;
+	graft_config_address(s->cfg, "server.cluster.listen_address", &a);
+	return catchup_server_start(&s->loop, s->dbms, s->cluster,
+				    "server.cluster.listen_address", &a,
+				    &s->catchup, errmsg);
+}
+
 static void stop_backup(struct server *s)
 {
+	if (s->catchup != NULL)
+		catchup_server_close(s->catchup);
+	s->catchup = NULL;
 	if (s->backup != NULL)
 		backup_server_close(s->backup);
 	s->backup = NULL;
@@ -419,6 +451,8 @@ static int start_listeners(struct server *s, char *errmsg)
 		graft_info("Bolt enabled on %s:%u.", a.host, a.port);
 	}
 	rv = start_backup(s, errmsg);
+	if (rv == GRAFT_OK)
+		rv = start_catchup(s, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	if (!graft_config_bool(s->cfg, "server.http.enabled"))
@@ -467,6 +501,9 @@ static void loop_closed_cb(void *arg)
 	if (s->cluster != NULL)
 		cluster_free(s->cluster);
 	s->cluster = s->net.cluster = NULL;
+	if (s->replica != NULL)
+		catchup_replica_free(s->replica);
+	s->replica = NULL;
 	stop_threads(s);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);
@@ -513,6 +550,8 @@ static void server_stop(struct server *s)
 	graft_info("Stopping...");
 	if (s->cluster != NULL)
 		cluster_close(s->cluster, cluster_closed_cb, s);
+	else if (s->replica != NULL)
+		catchup_replica_close(s->replica, cluster_closed_cb, s);
 	else
 		cluster_closed_cb(s);
 }
@@ -607,6 +646,8 @@ err_after_dbms:
 	s->stopping = true;
 	if (s->cluster != NULL)
 		cluster_close(s->cluster, NULL, NULL);
+	if (s->replica != NULL)
+		catchup_replica_close(s->replica, NULL, NULL);
 	stop_backup(s);
 	net_close(&s->net, NULL);
 	close_engine(s);
@@ -616,6 +657,8 @@ err_after_dbms:
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	if (s->cluster != NULL)
 		cluster_free(s->cluster);
+	if (s->replica != NULL)
+		catchup_replica_free(s->replica);
 	stop_threads(s);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&s->loop);

@@ -12,6 +12,7 @@
 #include "../cypher/cypher.h"
 #include "../security/security.h"
 #include "../backup/serve.h"
+#include "../catchup/catchup.h"
 #include "../cluster/cluster.h"
 #include "../db/dbms.h"
 #include "../util/config.h"
@@ -33,6 +34,8 @@ struct server {
 	struct cluster *cluster;      /* NULL unless dbms.mode=CORE */
 	struct security_req seed;     /* a core leader creating neo4j */
 	bool seeding;
+	struct catchup_replica *replica; /* NULL unless READ_REPLICA */
+	struct catchup_server *catchup;  /* NULL in a SINGLE server */
 	/* Statements execute on the pool's threads holding the gate; the
 	 * databases apply commits holding it (util/gate.h). */
 	struct graft_gate gate;

@@ -1,0 +1,74 @@
+#!/usr/bin/env bash
+# Three cores and two read replicas: writes on the leader appear on both
+# replicas (pushed as they commit); a replica refuses writes with
+# NotALeader and calls itself READ_REPLICA; a read given the write's
+# bookmark sees the write; a replica SIGKILLed during writes, restarted,
+# catches up to exactly the leader's graph (a digest by names and values);
+# an upstream that goes away is replaced with no gap and no duplicate.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
+export GRAFT_SRC_DIR
+
+cluster_confs 3
+replica_confs 2
+for i in 1 2 3; do core_start "$i"; done
+wait_cluster
+for i in 1 2; do replica_start "$i"; done
+export CORE_PORTS="${CORE_BOLT[1]},${CORE_BOLT[2]},${CORE_BOLT[3]}"
+
+same_keys() { # replica I holds exactly the leader's keys of TAG
+	core_node "$LEADER" keys "$2" >"$T/lead.$1" &&
+		replica_node "$1" keys "$2" >"$T/rep.$1" && cmp -s "$T/lead.$1" "$T/rep.$1"
+}
+
+step "writes on leader $LEADER appear on both replicas"
+core_node "$LEADER" write a 30 >"$T/acked.a"
+[ "$(wc -l <"$T/acked.a")" = 30 ] || fail "the leader acknowledged $(wc -l <"$T/acked.a") of 30 writes"
+for i in 1 2; do wait_until "replica $i holding the 30 writes" same_keys "$i" a; done
+
+step "a replica refuses writes and says what it is"
+replica_node 1 expect-error Neo.ClientError.Cluster.NotALeader "CREATE (:X)"
+[ "$(replica_node 1 role neo4j)" = READ_REPLICA ] || fail "dbms.cluster.role on a replica: $(replica_node 1 role neo4j)"
+[ "$(replica_node 1 leaders)" = 1 ] || fail "the replica's overview does not show one leader"
+
+step "a bookmarked read on a replica sees the write"
+for k in 1 2 3; do replicas_js bookmark-read "${CORE_BOLT[$LEADER]}" "${REPLICA_BOLT[2]}" "bm-$k" >/dev/null; done
+
+step "replica 2 SIGKILLed during writes, restarted, converges"
+core_node "$LEADER" write b 200 >"$T/acked.b" 2>"$T/writer.err" &
+writer=$!
+PIDS+=("$writer")
+partial() { replica_node 2 keys b | grep -q .; }
+wait_until "replica 2 applying the writes" partial
+replica_kill 2
+wait "$writer" || fail "the writer failed: $(cat "$T/writer.err")"
+replica_start 2
+for i in 1 2; do wait_until "replica $i holding the 200 writes" same_keys "$i" b; done
+lead=$(replicas_js digest "${CORE_BOLT[$LEADER]}")
+for i in 1 2; do
+	[ "$(replicas_js digest "${REPLICA_BOLT[$i]}")" = "$lead" ] ||
+		fail "replica $i's graph differs from the leader's ($lead)"
+done
+grep -q "following neo4j from" "$T/r2/graftd.out" || fail "replica 2 did not resume its stream"
+
+step "the upstream of replica 1 stops; it follows another with no gap"
+up=$(grep -o "following neo4j from [^ ]*" "$T/r1/graftd.out" | tail -1 | awk '{print $4}')
+for i in 1 2 3; do
+	grep -q "Server id $up" "$T/c$i/graftd.out" && victim=$i
+done
+[ -n "${victim:-}" ] || fail "cannot tell which core replica 1 follows ($up)"
+if [ "$victim" = "$LEADER" ]; then
+	core_stop "$victim"
+	wait_leader
+else
+	core_stop "$victim"
+fi
+core_node "$LEADER" write c 30 >"$T/acked.c"
+wait_until "replica 1 holding the writes made after its upstream stopped" same_keys 1 c
+[ "$(replicas_js digest "${REPLICA_BOLT[1]}")" = "$(replicas_js digest "${CORE_BOLT[$LEADER]}")" ] ||
+	fail "replica 1's graph differs from the leader's after the failover"
+
+for i in 1 2; do replica_stop "$i"; done
+for i in 1 2 3; do core_alive "$i" && core_stop "$i"; done
+exit 0

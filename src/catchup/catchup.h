@@ -1,0 +1,119 @@
+/* Catch-up: the committed transaction stream of every database, served on
+ * the transaction port (server.cluster.listen_address, 4.x
+ * causal_clustering.transaction_listen_address, :6000) by every member, and
+ * followed by read replicas (dbms.mode=READ_REPLICA). Loop thread only.
+ *
+ * Protocol (one database per connection; a text line each way, then
+ * binary messages from the upstream only):
+ *   subscriber: "GRAFT-CATCHUP/1 PULL <db> <after txid> <ANY|LEADER>
+ *                <server id> <bolt addr>\n"
+ *   upstream:   "GRAFT-CATCHUP/1 OK <db> <db id, 8 hex> <last txid> <role>\n"
+ *               then messages, for as long as the connection lasts:
+ *                 'T' one record on the wire (txlog.h: length, CRC32C,
+ *                     txid, database id, record), every record after
+ *                     <after txid> in order, then each new one as the
+ *                     upstream's log makes it durable (pushed, not
+ *                     polled);
+ *                 'H' u64 the upstream's last logged txid, i64 its commit
+ *                     time in ms (0: unknown): a heartbeat, sent when
+ *                     nothing else was for a heartbeat interval.
+ *               "GRAFT-CATCHUP/1 ERR <NOTFOUND|NOTLEADER|PRUNED|AHEAD|
+ *                INVALID> <text>\n" and closes.
+ * PRUNED: the upstream's log no longer holds <after txid> + 1 (the
+ * subscriber needs a store copy); AHEAD: the subscriber is past the
+ * upstream (another history, or the upstream is behind: try another).
+ *
+ * The subscriber checks every record before applying it: its CRC, that its
+ * database id is the one the OK line named, and that its txid is the next
+ * one; then db_apply_stream validates it against the graph. Any mismatch
+ * stops that database's catch-up with an error in the log naming the
+ * upstream and the transaction; it is never skipped. */
+#ifndef GRAFT_CATCHUP_CATCHUP_H
+#define GRAFT_CATCHUP_CATCHUP_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+#include <uv.h>
+
+#include "../cluster/cluster.h"
+#include "../cypher/cypher.h"
+#include "../db/dbms.h"
+#include "../util/config.h"
+
+#define CATCHUP_PROTO "GRAFT-CATCHUP/1"
+#define CATCHUP_MSG_TX 'T'
+#define CATCHUP_MSG_HEARTBEAT 'H'
+#define CATCHUP_HEARTBEAT_SIZE 17
+
+/* The upstream side --------------------------------------------------- */
+struct catchup_server;
+
+/* Listens on addr (setting names it in errors). dbms is borrowed; cluster
+ * (may be NULL: a SINGLE server or a read replica) answers whether this
+ * member is the leader. */
+int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
+			 struct cluster *cluster, const char *setting,
+			 const struct graft_address *addr,
+			 struct catchup_server **out, char *errmsg);
+int catchup_server_port(const struct catchup_server *s);
+/* Stops listening, closes every stream; frees once the last handle and
+ * work item are done. */
+void catchup_server_close(struct catchup_server *s);
+
+/* The read replica --------------------------------------------------- */
+enum catchup_strategy {
+	CATCHUP_RANDOM_CORE, /* default, connect-to-random-core-server */
+	CATCHUP_LEADER_ONLY, /* leader-only */
+};
+
+#define CATCHUP_MAX_UPSTREAMS 16
+
+struct catchup_replica_options {
+	char server_id[64];
+	char bolt_advertised[300], http_advertised[300];
+	struct graft_address discovery[CATCHUP_MAX_UPSTREAMS];
+	size_t n_discovery;
+	enum catchup_strategy strategy;
+	uint64_t retry_ms;      /* db.cluster.catchup.pull_interval */
+	uint64_t inactivity_ms; /* catch_up_client_inactivity_timeout */
+};
+
+/* Reads and checks the settings of a READ_REPLICA; errors name the
+ * setting and what is allowed. */
+int catchup_replica_options_from_config(const struct graft_config *cfg,
+					struct catchup_replica_options *o,
+					char *errmsg);
+
+struct catchup_replica;
+
+/* Refuses writes on every database of dbms (NotALeader), finds the cores
+ * through their discovery endpoints and follows each database's stream
+ * from an upstream chosen by the strategy, failing over to another when
+ * one goes away. Registers dbms.cluster.overview() and
+ * dbms.cluster.role() with engine. */
+int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
+			  struct cypher_engine *engine,
+			  const struct catchup_replica_options *o,
+			  struct catchup_replica **out, char *errmsg);
+/* Stops following (streams are cut), then cb. The procedures stay usable
+ * until catchup_replica_free. */
+void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
+			   void *arg);
+void catchup_replica_free(struct catchup_replica *r);
+
+/* Per database, what the replica knows of its lag, for the HTTP status. */
+struct catchup_lag {
+	uint64_t applied;       /* last applied here */
+	uint64_t upstream_last; /* upstream's last logged, as last heard */
+	int64_t lag_ms;         /* now - commit time of what is applied, while
+				 * behind; 0 when caught up; -1 unknown */
+	bool following;         /* a stream is open */
+	char upstream[300];     /* its server id, "" when none */
+	char error[256];        /* why catch-up stopped, "" if it did not */
+};
+/* GRAFT_ENOTFOUND when the replica does not follow db. */
+int catchup_replica_lag(struct catchup_replica *r, const char *db,
+			struct catchup_lag *out);
+
+#endif

@@ -1,0 +1,358 @@
+/* One database's stream on a read replica (protocol in catchup.h).
+ *
+ * Happy path: pick an upstream by the strategy -> connect -> send PULL
+ * from the last transaction applied here -> OK line -> for each record:
+ * check its CRC, database id and txid (the next one), apply it
+ * (db_apply_stream: validated against the graph, then logged here) ->
+ * heartbeats update what the upstream has, for the lag figures. The
+ * stream never ends by itself: the upstream pushes each new commit.
+ *
+ * Failures: an upstream that cannot be reached, refuses (NOTLEADER, AHEAD,
+ * NOTFOUND), goes away or stays silent past the inactivity timeout is
+ * left for the next one after db.cluster.catchup.pull_interval; records
+ * already applied stay, and the next upstream resumes after them, so
+ * failover has no gap and no duplicate. A record that fails its checks
+ * (damaged in transit, another database, a gap) or does not validate here
+ * stops this database's catch-up for good with an error in the log: the
+ * replica keeps serving what it has, never a silently diverged state.
+ * PRUNED (the upstreams no longer hold what this replica lacks) stops it
+ * too, naming the way out. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../txlog/txlog.h"
+#include "../util/log.h"
+#include "replica_int.h"
+
+#define READ_CHUNK (64u << 10)
+#define LINE_MAX_LEN 1024
+
+struct follow_conn {
+	struct tcp_conn tcp; /* first: a struct tcp_conn * is a follow_conn * */
+	struct follow *f;    /* NULL once the follow let go of it */
+	struct graft_buf in;
+	bool ok;             /* the OK line arrived */
+	char line[LINE_MAX_LEN];
+};
+
+static const char *upstream_name(const struct follow *f)
+{
+	return f->upstream >= 0 ? f->r->cores[f->upstream].p.server_id
+				: "(none)";
+}
+
+static void detach(struct follow *f)
+{
+	struct follow_conn *fc = f->conn;
+
+	if (fc == NULL)
+		return;
+	fc->f = NULL;
+	f->conn = NULL;
+	tcp_conn_close(&fc->tcp);
+}
+
+void follow_stop(struct follow *f)
+{
+	detach(f);
+}
+
+/* Stops this database's catch-up for good. */
+static void fail(struct follow *f, const char *why)
+{
+	snprintf(f->error, sizeof f->error, "%s", why);
+	graft_error("read replica: catch-up of database %s from %s stopped: "
+		    "%s; this replica keeps serving transaction %" PRIu64
+		    " and earlier. Fix the cause and restart it",
+		    f->db, upstream_name(f),
+		    why, db_last_txid(dbms_get(f->r->dbms, f->db)));
+	f->state = FOLLOW_STOPPED;
+	detach(f);
+}
+
+/* Leaves this upstream; the next tick tries another. */
+static void retry(struct follow *f, const char *why)
+{
+	if (f->state == FOLLOW_STOPPED)
+		return;
+	if (f->state == FOLLOW_STREAMING || f->attempts % 20 == 0)
+		graft_warn("read replica: catch-up of %s from %s: %s; trying "
+			   "another upstream", f->db, upstream_name(f), why);
+	f->state = FOLLOW_IDLE;
+	f->attempts++;
+	f->next_try_ms = uv_now(f->r->loop) + f->r->o.retry_ms;
+	detach(f);
+}
+
+static int apply_record(struct follow *f, const uint8_t *frame, size_t size,
+			char *errmsg)
+{
+	struct db *db = dbms_get(f->r->dbms, f->db);
+	const uint8_t *rec;
+	uint64_t next;
+	size_t len;
+	int rv;
+
+	if (db == NULL)
+		return graft_errf(errmsg, GRAFT_ENOTFOUND, "database %s is gone",
+				  f->db);
+	next = db_last_txid(db) + 1;
+	rv = txlog_wire_check(frame, size, f->db_id, next, &rec, &len, errmsg);
+	if (rv == GRAFT_OK)
+		rv = db_apply_stream(db, rec, len, next, errmsg);
+	return rv;
+}
+
+/* The OK or ERR line. GRAFT_OK to go on. */
+static int handle_line(struct follow *f, char *line)
+{
+	char proto[32], word[16], db[128], role[16];
+	unsigned long long last;
+	unsigned id;
+
+	if (sscanf(line, "%31s %15s %127s %x %llu %15s", proto, word, db, &id,
+		   &last, role) == 6 &&
+	    strcmp(proto, CATCHUP_PROTO) == 0 && strcmp(word, "OK") == 0) {
+		if (strcmp(db, f->db) != 0 || id != f->db_id) {
+			fail(f, "the upstream answered for another database");
+			return GRAFT_ECORRUPT;
+		}
+		f->upstream_last = last;
+		f->state = FOLLOW_STREAMING;
+		f->attempts = 0;
+		graft_info("read replica: following %s from %s (%s), which is "
+			   "at transaction %llu", f->db, upstream_name(f), role,
+			   last);
+		return GRAFT_OK;
+	}
+	if (strstr(line, " ERR PRUNED ") != NULL) {
+		char why[240];
+
+		snprintf(why, sizeof why, "the upstream no longer has the "
+			 "transactions this replica lacks (%.150s); a store "
+			 "copy is needed", line);
+		fail(f, why);
+		return GRAFT_ENOTFOUND;
+	}
+	retry(f, line);
+	return GRAFT_EINVAL;
+}
+
+/* Consumes whole messages at the front of the input. */
+static void parse(struct follow_conn *fc)
+{
+	struct follow *f = fc->f;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	uint8_t *p = fc->in.data;
+	size_t off = 0, n = fc->in.len, size;
+	char *nl;
+
+	if (!fc->ok) {
+		nl = memchr(p, '\n', n);
+		if (nl == NULL) {
+			if (n > LINE_MAX_LEN)
+				retry(f, "the upstream's answer is too long");
+			return;
+		}
+		*nl = '\0';
+		if (handle_line(f, (char *)p) != GRAFT_OK)
+			return;
+		fc->ok = true;
+		off = (size_t)((uint8_t *)nl - p) + 1;
+	}
+	while (f->conn == fc && off < n) {
+		if (p[off] == CATCHUP_MSG_HEARTBEAT) {
+			if (n - off < CATCHUP_HEARTBEAT_SIZE)
+				break;
+			f->upstream_last = graft_get_u64le(p + off + 1);
+			off += CATCHUP_HEARTBEAT_SIZE;
+			continue;
+		}
+		if (p[off] != CATCHUP_MSG_TX) {
+			snprintf(errmsg, sizeof errmsg, "the stream holds a "
+				 "message of unknown kind 0x%02x (damaged in "
+				 "transit?)", p[off]);
+			fail(f, errmsg);
+			return;
+		}
+		if (n - off < 1 + TXLOG_WIRE_HEADER)
+			break;
+		if (txlog_wire_size(p + off + 1, &size, errmsg) != GRAFT_OK) {
+			fail(f, errmsg);
+			return;
+		}
+		if (n - off < 1 + size)
+			break;
+		if (apply_record(f, p + off + 1, size, errmsg) != GRAFT_OK) {
+			fail(f, errmsg);
+			return;
+		}
+		off += 1 + size;
+	}
+	memmove(p, p + off, n - off);
+	fc->in.len = n - off;
+}
+
+static struct tcp_conn *no_conn_new(struct tcp_server *srv)
+{
+	(void)srv;
+	return NULL; /* the streams server only connects */
+}
+
+static void fc_connected(struct tcp_conn *tc, int status)
+{
+	struct follow_conn *fc = (struct follow_conn *)tc;
+	struct follow *f = fc->f;
+	struct catchup_replica *r;
+	struct db *db;
+	int n;
+
+	if (f == NULL)
+		return;
+	if (status != 0) {
+		retry(f, uv_strerror(status));
+		return;
+	}
+	r = f->r;
+	db = dbms_get(r->dbms, f->db);
+	if (db == NULL) {
+		retry(f, "the database is gone here");
+		return;
+	}
+	n = snprintf(fc->line, sizeof fc->line,
+		     CATCHUP_PROTO " PULL %s %" PRIu64 " %s %s %s\n", f->db,
+		     db_last_txid(db),
+		     r->o.strategy == CATCHUP_LEADER_ONLY ? "LEADER" : "ANY",
+		     r->o.server_id, r->o.bolt_advertised);
+	tcp_conn_read(tc, true);
+	tcp_conn_timer(tc, r->o.inactivity_ms, 0);
+	tcp_conn_write(tc, fc->line, (size_t)n);
+}
+
+static void fc_alloc(struct tcp_conn *tc, uv_buf_t *buf)
+{
+	struct follow_conn *fc = (struct follow_conn *)tc;
+
+	if (graft_buf_reserve(&fc->in, READ_CHUNK) != GRAFT_OK) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)fc->in.data + fc->in.len,
+			   (unsigned)(fc->in.cap - fc->in.len));
+}
+
+static void fc_read(struct tcp_conn *tc, ssize_t n)
+{
+	struct follow_conn *fc = (struct follow_conn *)tc;
+
+	if (fc->f == NULL)
+		return;
+	if (n < 0) {
+		retry(fc->f, n == UV_EOF ? "the upstream closed the stream"
+					 : uv_strerror((int)n));
+		return;
+	}
+	fc->in.len += (size_t)n;
+	tcp_conn_timer(tc, fc->f->r->o.inactivity_ms, 0);
+	parse(fc);
+}
+
+static void fc_written(struct tcp_conn *tc, int status)
+{
+	struct follow_conn *fc = (struct follow_conn *)tc;
+
+	if (status != 0 && fc->f != NULL)
+		retry(fc->f, uv_strerror(status));
+}
+
+static void fc_timeout(struct tcp_conn *tc)
+{
+	struct follow_conn *fc = (struct follow_conn *)tc;
+
+	if (fc->f != NULL)
+		retry(fc->f, "the upstream was silent past "
+			     "dbms.cluster.catchup.client_inactivity_timeout");
+}
+
+static void fc_closing(struct tcp_conn *tc)
+{
+	struct follow_conn *fc = (struct follow_conn *)tc;
+
+	if (fc->f != NULL)
+		retry(fc->f, "the connection closed");
+}
+
+static void fc_free(struct tcp_conn *tc)
+{
+	struct follow_conn *fc = (struct follow_conn *)tc;
+
+	graft_buf_free(&fc->in);
+	free(fc);
+}
+
+const struct tcp_ops follow_tcp_ops = {
+	.conn_new = no_conn_new,
+	.connected = fc_connected,
+	.alloc = fc_alloc,
+	.read = fc_read,
+	.written = fc_written,
+	.timeout = fc_timeout,
+	.closing = fc_closing,
+	.conn_free = fc_free,
+};
+
+/* The next upstream to try: by the strategy, after the one tried last.
+ * -1 when no core with a transaction address is known yet. */
+static int pick(struct follow *f)
+{
+	struct catchup_replica *r = f->r;
+	int start = f->upstream >= 0 ? f->upstream + 1 : rand();
+
+	for (int k = 0; k < CATCHUP_MAX_UPSTREAMS; k++) {
+		int i = (start + k) % CATCHUP_MAX_UPSTREAMS;
+		const struct replica_core *c = &r->cores[i];
+
+		if (!c->known || !c->answering || c->p.catchup[0] == '\0')
+			continue;
+		if (r->o.strategy == CATCHUP_LEADER_ONLY &&
+		    strcmp(c->p.role, "LEADER") != 0)
+			continue;
+		return i;
+	}
+	return -1;
+}
+
+void follow_tick(struct follow *f)
+{
+	struct catchup_replica *r = f->r;
+	struct sockaddr_storage sa;
+	struct follow_conn *fc;
+	int i;
+
+	if (f->state != FOLLOW_IDLE || r->closing ||
+	    uv_now(r->loop) < f->next_try_ms)
+		return;
+	i = pick(f);
+	if (i < 0)
+		return;
+	f->upstream = i;
+	if (replica_sockaddr(r->cores[i].p.catchup, &sa) != GRAFT_OK) {
+		retry(f, "its transaction address is not an IP address");
+		return;
+	}
+	fc = calloc(1, sizeof *fc);
+	if (fc == NULL)
+		return;
+	fc->f = f;
+	graft_buf_init(&fc->in);
+	f->conn = fc;
+	f->state = FOLLOW_CONNECTING;
+	if (tcp_connect(&r->streams, &fc->tcp, (struct sockaddr *)&sa) !=
+	    GRAFT_OK) {
+		fc->f = NULL;
+		f->conn = NULL;
+		retry(f, "cannot connect");
+	}
+}

@@ -1,0 +1,403 @@
+/* The read replica (dbms.mode=READ_REPLICA; 5.x a SECONDARY server): it
+ * takes no part in Raft. It finds the cores by probing their discovery
+ * endpoints (cluster.h: a core answers with its addresses, its transaction
+ * address and its role, without counting the replica as a member), follows
+ * every database's stream from an upstream (follow.c) and refuses writes
+ * with NotALeader: each database's replicator refuses every proposal.
+ *
+ * A tick drives everything: probes every PROBE_MS (more often until a core
+ * answered), and each idle database's next connection attempt. */
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "../util/log.h"
+#include "replica_int.h"
+
+#define TICK_MS 50
+#define PROBE_MS 2000
+#define PROBE_EARLY_MS 250
+
+/* Settings ---------------------------------------------------------------- */
+
+static void address_text(char *out, size_t n, const struct graft_config *cfg,
+			 const char *setting)
+{
+	struct graft_address a;
+
+	graft_config_address(cfg, setting, &a);
+	snprintf(out, n, "%s:%u", a.host[0] ? a.host : "127.0.0.1", a.port);
+}
+
+static int strategy(const char *text, enum catchup_strategy *out,
+		    char *errmsg)
+{
+	char first[64] = "";
+
+	/* A list is tried in order in Neo4j; graft takes its first entry. */
+	if (text != NULL)
+		sscanf(text, " %63[^, ]", first);
+	if (first[0] == '\0' || strcmp(first, "default") == 0 ||
+	    strcmp(first, "connect-to-random-core-server") == 0) {
+		*out = CATCHUP_RANDOM_CORE;
+		return GRAFT_OK;
+	}
+	if (strcmp(first, "leader-only") == 0) {
+		*out = CATCHUP_LEADER_ONLY;
+		return GRAFT_OK;
+	}
+	return graft_errf(errmsg, GRAFT_ECONFIG,
+			  "causal_clustering.upstream_selection_strategy=%s: "
+			  "graft supports default, "
+			  "connect-to-random-core-server and leader-only",
+			  first);
+}
+
+int catchup_replica_options_from_config(const struct graft_config *cfg,
+					struct catchup_replica_options *o,
+					char *errmsg)
+{
+	memset(o, 0, sizeof *o);
+	o->n_discovery = graft_config_address_list(
+		cfg, "dbms.cluster.discovery.endpoints", o->discovery,
+		CATCHUP_MAX_UPSTREAMS);
+	if (o->n_discovery == 0)
+		return graft_errf(errmsg, GRAFT_ECONFIG,
+				  "dbms.mode=READ_REPLICA needs "
+				  "causal_clustering.initial_discovery_members "
+				  "(5.x dbms.cluster.discovery.endpoints): list "
+				  "the discovery address of every core, e.g. "
+				  "core1:5000,core2:5000,core3:5000");
+	if (o->n_discovery > CATCHUP_MAX_UPSTREAMS)
+		return graft_errf(errmsg, GRAFT_ECONFIG,
+				  "causal_clustering.initial_discovery_members "
+				  "lists %zu addresses; at most %d are used",
+				  o->n_discovery, CATCHUP_MAX_UPSTREAMS);
+	address_text(o->bolt_advertised, sizeof o->bolt_advertised, cfg,
+		     "server.bolt.advertised_address");
+	address_text(o->http_advertised, sizeof o->http_advertised, cfg,
+		     "server.http.advertised_address");
+	o->retry_ms = graft_config_duration_ms(cfg,
+					       "db.cluster.catchup.pull_interval");
+	o->inactivity_ms = graft_config_duration_ms(
+		cfg, "dbms.cluster.catchup.client_inactivity_timeout");
+	return strategy(graft_config_string(
+				cfg, "server.cluster.catchup.upstream_strategy"),
+			&o->strategy, errmsg);
+}
+
+int replica_sockaddr(const char *text, struct sockaddr_storage *out)
+{
+	char host[256];
+	unsigned port;
+	const char *colon = strrchr(text, ':');
+
+	if (colon == NULL || (size_t)(colon - text) >= sizeof host ||
+	    sscanf(colon + 1, "%u", &port) != 1 || port > 65535)
+		return GRAFT_EINVAL;
+	memcpy(host, text, (size_t)(colon - text));
+	host[colon - text] = '\0';
+	if (strcmp(host, "localhost") == 0 || host[0] == '\0')
+		snprintf(host, sizeof host, "127.0.0.1");
+	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)out) == 0 ||
+	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)out) == 0)
+		return GRAFT_OK;
+	return GRAFT_EINVAL;
+}
+
+/* Probes ------------------------------------------------------------------ */
+
+struct probe {
+	struct tcp_conn tcp; /* first */
+	struct catchup_replica *r; /* NULL once the replica let go */
+	int i;
+	size_t len;
+	char in[4096];
+	char out[1024];
+};
+
+static struct tcp_conn *no_conn_new(struct tcp_server *srv)
+{
+	(void)srv;
+	return NULL; /* probes only connect */
+}
+
+static void probe_connected(struct tcp_conn *tc, int status)
+{
+	struct probe *p = (struct probe *)tc;
+
+	if (status != 0 || p->r == NULL)
+		return;
+	cluster_probe_line(p->r->o.server_id, p->r->o.bolt_advertised,
+			   p->r->o.http_advertised, p->out, sizeof p->out);
+	tcp_conn_read(tc, true);
+	tcp_conn_timer(tc, PROBE_MS, 0);
+	tcp_conn_write(tc, p->out, strlen(p->out));
+}
+
+static void probe_alloc(struct tcp_conn *tc, uv_buf_t *buf)
+{
+	struct probe *p = (struct probe *)tc;
+
+	*buf = uv_buf_init(p->in + p->len, (unsigned)(sizeof p->in - 1 - p->len));
+}
+
+static void probe_answered(struct probe *p)
+{
+	struct replica_core *c = &p->r->cores[p->i];
+	struct cluster_probe got;
+
+	if (cluster_probe_answer(p->in, &got) != GRAFT_OK)
+		return;
+	if (!c->known)
+		graft_info("read replica: discovered core %s (bolt://%s, "
+			   "transactions on %s, %s)", got.server_id, got.bolt,
+			   got.catchup, got.role);
+	c->p = got;
+	c->known = c->answering = true;
+}
+
+static void probe_read(struct tcp_conn *tc, ssize_t n)
+{
+	struct probe *p = (struct probe *)tc;
+	char *nl;
+
+	if (n < 0 || p->r == NULL)
+		return;
+	p->len += (size_t)n;
+	p->in[p->len] = '\0';
+	nl = strchr(p->in, '\n');
+	if (nl == NULL && p->len < sizeof p->in - 1)
+		return;
+	if (nl != NULL) {
+		*nl = '\0';
+		probe_answered(p);
+	}
+	tcp_conn_close(tc);
+}
+
+static void probe_timeout(struct tcp_conn *tc)
+{
+	tcp_conn_close(tc);
+}
+
+static void probe_closing(struct tcp_conn *tc)
+{
+	struct probe *p = (struct probe *)tc;
+
+	/* No answer: the core stays known, but is not picked. */
+	if (p->r != NULL && p->len == 0)
+		p->r->cores[p->i].answering = false;
+}
+
+static void probe_free(struct tcp_conn *tc)
+{
+	free(tc);
+}
+
+static const struct tcp_ops probe_tcp_ops = {
+	.conn_new = no_conn_new,
+	.connected = probe_connected,
+	.alloc = probe_alloc,
+	.read = probe_read,
+	.timeout = probe_timeout,
+	.closing = probe_closing,
+	.conn_free = probe_free,
+};
+
+static void probe_all(struct catchup_replica *r)
+{
+	char text[CLUSTER_ADDR_LEN];
+	struct sockaddr_storage sa;
+
+	for (size_t i = 0; i < r->o.n_discovery; i++) {
+		struct probe *p;
+
+		snprintf(text, sizeof text, "%s:%u", r->o.discovery[i].host,
+			 r->o.discovery[i].port);
+		if (replica_sockaddr(text, &sa) != GRAFT_OK)
+			continue; /* refused at start */
+		p = calloc(1, sizeof *p);
+		if (p == NULL)
+			return;
+		p->r = r;
+		p->i = (int)i;
+		tcp_connect(&r->probes, &p->tcp, (struct sockaddr *)&sa);
+	}
+}
+
+/* Writes are refused ---------------------------------------------------- */
+
+static int refuse_propose(void *data, struct db *db, const void *entry,
+			  size_t len, struct db_inflight *in, char *errmsg)
+{
+	(void)data;
+	(void)entry;
+	(void)len;
+	(void)in;
+	return graft_errf(errmsg, GRAFT_ENOTLEADER,
+			  "No write operations are allowed on this database. "
+			  "This server is a read replica (dbms.mode="
+			  "READ_REPLICA) of %s: send writes to the cluster's "
+			  "leader (a neo4j:// driver routes them)",
+			  db_name(db));
+}
+
+static const struct db_replicator_ops refuse_ops = {refuse_propose};
+
+/* The tick ---------------------------------------------------------------- */
+
+static bool any_core(const struct catchup_replica *r)
+{
+	for (size_t i = 0; i < CATCHUP_MAX_UPSTREAMS; i++)
+		if (r->cores[i].answering)
+			return true;
+	return false;
+}
+
+static void tick_cb(uv_timer_t *t)
+{
+	struct catchup_replica *r = t->data;
+	static const uint64_t every[2] = {PROBE_EARLY_MS, PROBE_MS};
+	uint64_t now = uv_now(r->loop);
+
+	if (now >= r->next_probe_ms) {
+		probe_all(r);
+		r->next_probe_ms = now + every[any_core(r)];
+	}
+	for (size_t i = 0; i < r->n_dbs; i++)
+		follow_tick(&r->dbs[i]);
+}
+
+/* Lifecycle -------------------------------------------------------------- */
+
+int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
+			  struct cypher_engine *engine,
+			  const struct catchup_replica_options *o,
+			  struct catchup_replica **out, char *errmsg)
+{
+	struct catchup_replica *r = calloc(1, sizeof *r);
+	struct db *dbs[REPLICA_MAX_DBS];
+	char text[CLUSTER_ADDR_LEN];
+	struct sockaddr_storage sa;
+	int rv;
+
+	if (r == NULL)
+		return GRAFT_ENOMEM;
+	for (size_t i = 0; i < o->n_discovery; i++) {
+		snprintf(text, sizeof text, "%s:%u", o->discovery[i].host,
+			 o->discovery[i].port);
+		if (replica_sockaddr(text, &sa) != GRAFT_OK) {
+			free(r);
+			return graft_errf(errmsg, GRAFT_ECONFIG,
+					  "causal_clustering.initial_discovery_"
+					  "members: %s is not an IP address and "
+					  "port; a read replica needs the cores' "
+					  "addresses as IP addresses", text);
+		}
+	}
+	r->loop = loop;
+	r->dbms = dbms;
+	r->o = *o;
+	srand((unsigned)time(NULL) ^ (unsigned)uv_hrtime());
+	tcp_server_init(&r->probes, loop, &probe_tcp_ops, r);
+	tcp_server_init(&r->streams, loop, &follow_tcp_ops, r);
+	r->n_dbs = dbms_list(dbms, dbs, REPLICA_MAX_DBS);
+	for (size_t i = 0; i < r->n_dbs; i++) {
+		struct follow *f = &r->dbs[i];
+
+		f->r = r;
+		f->upstream = -1;
+		snprintf(f->db, sizeof f->db, "%s", db_name(dbs[i]));
+		f->db_id = txlog_wire_db_id(f->db);
+		db_set_replicator(dbs[i], &refuse_ops, r);
+	}
+	rv = catchup_replica_register_procedures(r, engine);
+	if (rv != GRAFT_OK) {
+		free(r);
+		return graft_errf(errmsg, rv, "cannot register the cluster "
+				  "procedures: %s", graft_strerror(rv));
+	}
+	uv_timer_init(loop, &r->tick);
+	r->tick.data = r;
+	uv_timer_start(&r->tick, tick_cb, 0, TICK_MS);
+	graft_info("read replica: following %zu databases from the cores at "
+		   "%zu discovery endpoints", r->n_dbs, o->n_discovery);
+	*out = r;
+	return GRAFT_OK;
+}
+
+static void part_closed(struct catchup_replica *r)
+{
+	if (--r->closing_parts == 0 && r->close_cb != NULL)
+		r->close_cb(r->close_arg);
+}
+
+static void tick_closed_cb(uv_handle_t *h)
+{
+	part_closed(h->data);
+}
+
+static void server_closed_cb(struct tcp_server *srv)
+{
+	part_closed(srv->data);
+}
+
+static void let_go_of_probes(struct catchup_replica *r)
+{
+	for (struct tcp_conn *c = r->probes.conns; c != NULL; c = c->next)
+		((struct probe *)c)->r = NULL;
+}
+
+void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
+			   void *arg)
+{
+	r->closing = true;
+	r->close_cb = cb;
+	r->close_arg = arg;
+	r->closing_parts = 3;
+	for (size_t i = 0; i < r->n_dbs; i++)
+		follow_stop(&r->dbs[i]);
+	let_go_of_probes(r);
+	uv_close((uv_handle_t *)&r->tick, tick_closed_cb);
+	tcp_server_close(&r->probes, server_closed_cb);
+	tcp_server_close(&r->streams, server_closed_cb);
+}
+
+void catchup_replica_free(struct catchup_replica *r)
+{
+	free(r);
+}
+
+int catchup_replica_lag(struct catchup_replica *r, const char *db,
+			struct catchup_lag *out)
+{
+	struct timespec now;
+
+	for (size_t i = 0; i < r->n_dbs; i++) {
+		const struct follow *f = &r->dbs[i];
+		struct db *d = dbms_get(r->dbms, f->db);
+
+		if (strcmp(f->db, db) != 0 || d == NULL)
+			continue;
+		memset(out, 0, sizeof *out);
+		out->applied = db_last_txid(d);
+		out->upstream_last = f->upstream_last;
+		out->following = f->state == FOLLOW_STREAMING;
+		clock_gettime(CLOCK_REALTIME, &now);
+		out->lag_ms = out->applied >= out->upstream_last ? 0
+			      : db_last_commit_ms(d) == 0
+				      ? -1
+				      : (int64_t)now.tv_sec * 1000 +
+						now.tv_nsec / 1000000 -
+						db_last_commit_ms(d);
+		snprintf(out->upstream, sizeof out->upstream, "%s",
+			 f->upstream >= 0 ? r->cores[f->upstream].p.server_id
+					  : "");
+		snprintf(out->error, sizeof out->error, "%s", f->error);
+		return GRAFT_OK;
+	}
+	return GRAFT_ENOTFOUND;
+}

@@ -1,0 +1,75 @@
+/* Inside the read replica: the replica (replica.c: settings, finding the
+ * cores, refusing writes, procedures) and its streams (follow.c: one per
+ * database, each from one upstream at a time). Loop thread only. */
+#ifndef GRAFT_CATCHUP_REPLICA_INT_H
+#define GRAFT_CATCHUP_REPLICA_INT_H
+
+#include "../net/tcp.h"
+#include "../util/buf.h"
+#include "catchup.h"
+
+#define REPLICA_MAX_DBS 64
+
+/* A core as its discovery endpoint last answered. */
+struct replica_core {
+	struct cluster_probe p;
+	bool known;        /* answered at least once */
+	bool answering;    /* the last probe was answered */
+};
+
+enum follow_state {
+	FOLLOW_IDLE,       /* waiting to (re)connect */
+	FOLLOW_CONNECTING, /* connect, PULL line, waiting for OK */
+	FOLLOW_STREAMING,  /* applying records as they come */
+	FOLLOW_STOPPED,    /* a record failed its checks: stopped for good */
+};
+
+/* One database's stream. The connection is a separate allocation, as
+ * tcp.h frees it on its own schedule. */
+struct follow {
+	struct catchup_replica *r;
+	char db[128];
+	uint32_t db_id;
+	enum follow_state state;
+	struct follow_conn *conn; /* NULL when none */
+	int upstream;             /* index into r->cores; -1: none */
+	unsigned attempts;
+	uint64_t next_try_ms;
+	uint64_t upstream_last;   /* from the OK line and heartbeats */
+	char error[256];          /* why it stopped (FOLLOW_STOPPED) */
+};
+
+struct catchup_replica {
+	uv_loop_t *loop;
+	struct dbms *dbms;
+	struct catchup_replica_options o;
+	struct tcp_server probes, streams; /* outgoing connections only */
+	uv_timer_t tick;
+	uint64_t next_probe_ms;
+	struct replica_core cores[CATCHUP_MAX_UPSTREAMS];
+	struct follow dbs[REPLICA_MAX_DBS];
+	size_t n_dbs;
+	struct cypher_proc procs[2];
+	bool closing;
+	unsigned closing_parts; /* servers and timer still closing */
+	void (*close_cb)(void *arg);
+	void *close_arg;
+};
+
+/* follow.c */
+/* Connects f to its next upstream if it is idle and its retry time came. */
+void follow_tick(struct follow *f);
+/* Cuts f's stream (closing the replica). */
+void follow_stop(struct follow *f);
+extern const struct tcp_ops follow_tcp_ops;
+
+/* procs.c: dbms.cluster.overview() and dbms.cluster.role() of a replica. */
+int catchup_replica_register_procedures(struct catchup_replica *r,
+					struct cypher_engine *engine);
+
+/* replica.c */
+/* A socket address for "host:port" text; GRAFT_EINVAL if it is not an
+ * IP address and port. */
+int replica_sockaddr(const char *text, struct sockaddr_storage *out);
+
+#endif

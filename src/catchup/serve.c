@@ -1,0 +1,538 @@
+/* The upstream side of catch-up (protocol in catchup.h).
+ *
+ * Happy path: accept -> read the PULL line -> (loop) look the database up,
+ * pin its log from the first transaction the subscriber lacks, note the
+ * last logged id -> (worker) open a log reader, put the OK line and as
+ * many records as fit in a chunk -> (loop) write them -> more to read?
+ * (worker) next chunk : (loop) watch the log for the next id (db_watch_log)
+ * -> woken when a batch is durable -> (worker) read it -> write ... The
+ * stream stays open; when nothing was sent for a heartbeat interval, a
+ * heartbeat tells the subscriber the upstream's last id (its lag) and that
+ * the upstream is alive. The pin follows the stream, so pruning never cuts
+ * under a subscriber, within db.tx_log.reader_pins.max_size.
+ *
+ * Failures: a bad request, an unknown database, a pruned or foreign start
+ * get an ERR line. A read error half-way is logged and the connection is
+ * closed; the subscriber reconnects and resumes from what it applied. A
+ * database dropped or closed meanwhile wakes its watch with
+ * GRAFT_ESHUTDOWN: the stream closes. A subscriber that stops reading is
+ * closed once a write has waited the inactivity timeout. The loop and the
+ * worker take turns on a connection (its state says whose turn it is), so
+ * its fields need no lock. */
+#include "catchup.h"
+
+#include <inttypes.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../net/tcp.h"
+#include "../txlog/txlog.h"
+#include "../util/buf.h"
+#include "../util/err.h"
+#include "../util/log.h"
+
+#define CHUNK (1u << 20)
+#define REQ_MAX 1024
+#define REQUEST_MS 10000
+#define HEARTBEAT_MS 1000
+#define STALL_MS 600000
+
+enum cconn_state {
+	CC_READING,  /* waiting for the PULL line */
+	CC_WORKING,  /* a worker reads the next chunk */
+	CC_WRITING,  /* a write is in flight */
+	CC_WAITING,  /* caught up: watching the log */
+	CC_DRAINING, /* closed while a worker runs: freed after it returns */
+	CC_CLOSED,   /* closing; freed when tcp.h says nothing uses it */
+	CC_N_STATES
+};
+
+static const char *const state_names[CC_N_STATES] = {
+	"READING", "WORKING", "WRITING", "WAITING", "DRAINING", "CLOSED",
+};
+
+static const bool allowed[CC_N_STATES][CC_N_STATES] = {
+	[CC_READING] = {[CC_WORKING] = true, [CC_WRITING] = true,
+			[CC_CLOSED] = true},
+	[CC_WORKING] = {[CC_WRITING] = true, [CC_DRAINING] = true},
+	[CC_WRITING] = {[CC_WORKING] = true, [CC_WAITING] = true,
+			[CC_CLOSED] = true},
+	[CC_WAITING] = {[CC_WORKING] = true, [CC_WRITING] = true,
+			[CC_CLOSED] = true},
+	[CC_DRAINING] = {[CC_CLOSED] = true},
+};
+
+struct cconn {
+	struct tcp_conn tcp; /* first: a struct tcp_conn * is a cconn * */
+	enum cconn_state state;
+	uv_work_t work;
+	struct catchup_server *s;
+	char req[REQ_MAX];
+	size_t req_len;
+	char db[128];
+	char peer[128]; /* the subscriber's server id, for the log */
+	char txlog_dir[4096];
+	uint32_t db_id;
+	bool ok_sent, closing_after_write;
+	char role[16];
+	uint64_t next_tx; /* next transaction to send */
+	uint64_t end;     /* the worker reads up to this one */
+	uint64_t last_write_ms;
+	struct txlog_reader *reader; /* the worker's */
+	struct txlog_pin pin;
+	struct db_watch watch;
+	struct graft_buf out;
+	int status;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+};
+
+struct catchup_server {
+	struct tcp_server tcp;
+	struct dbms *dbms;
+	struct cluster *cluster;
+};
+
+static void set_state(struct cconn *c, enum cconn_state to)
+{
+	if (!allowed[c->state][to]) {
+		graft_error("catch-up connection: no transition %s -> %s",
+			    state_names[c->state], state_names[to]);
+		abort();
+	}
+	c->state = to;
+}
+
+/* Freed only once its work item returned (the item holds it). */
+static void cconn_free(struct tcp_conn *tc)
+{
+	struct cconn *c = (struct cconn *)tc;
+
+	if (c->state != CC_CLOSED) {
+		graft_error("catch-up connection: freed in state %s",
+			    state_names[c->state]);
+		abort();
+	}
+	if (c->reader != NULL)
+		txlog_reader_close(c->reader);
+	txlog_unpin(&c->pin);
+	graft_buf_free(&c->out);
+	free(c);
+}
+
+static void cconn_closing(struct tcp_conn *tc)
+{
+	struct cconn *c = (struct cconn *)tc;
+
+	db_unwatch(&c->watch);
+	set_state(c, c->state == CC_WORKING ? CC_DRAINING : CC_CLOSED);
+}
+
+static void conn_close(struct cconn *c)
+{
+	tcp_conn_close(&c->tcp);
+}
+
+/* Worker side ------------------------------------------------------------ */
+
+static int put_line(struct graft_buf *b, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static int put_line(struct graft_buf *b, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+	int n;
+
+	va_start(ap, fmt);
+	n = vsnprintf(line, sizeof line - 1, fmt, ap);
+	va_end(ap);
+	if (n < 0 || (size_t)n >= sizeof line - 1)
+		n = (int)sizeof line - 2;
+	line[n++] = '\n';
+	return graft_buf_append(b, line, (size_t)n);
+}
+
+static int open_reader(struct cconn *c)
+{
+	int rv = txlog_reader_open(c->txlog_dir, c->next_tx, c->end,
+				   &c->reader, c->errmsg);
+
+	if (rv == GRAFT_OK && !c->ok_sent)
+		rv = put_line(&c->out, CATCHUP_PROTO " OK %s %08" PRIx32
+			      " %" PRIu64 " %s", c->db, c->db_id, c->end,
+			      c->role);
+	return rv;
+}
+
+/* Reads records next_tx..end into the output, up to a chunk. */
+static void work_cb(uv_work_t *w)
+{
+	struct cconn *c = w->data;
+	const void *rec;
+	uint64_t txid;
+	size_t len;
+	uint8_t kind = CATCHUP_MSG_TX;
+	int rv = GRAFT_OK;
+
+	if (c->reader == NULL)
+		rv = open_reader(c);
+	else
+		txlog_reader_set_end(c->reader, c->end);
+	while (rv == GRAFT_OK && c->out.len < CHUNK) {
+		rv = txlog_reader_next(c->reader, &txid, &rec, &len, c->errmsg);
+		if (rv == GRAFT_ENOTFOUND) {
+			rv = GRAFT_OK;
+			break;
+		}
+		if (rv == GRAFT_OK)
+			rv = graft_buf_append(&c->out, &kind, 1);
+		if (rv == GRAFT_OK)
+			rv = txlog_wire_put(&c->out, c->db_id, txid, rec, len);
+		if (rv == GRAFT_OK)
+			c->next_tx = txid + 1;
+	}
+	c->status = rv;
+}
+
+/* Loop side -------------------------------------------------------------- */
+
+static void send_out(struct cconn *c);
+static void continue_stream(struct cconn *c);
+
+static void reply_and_close(struct cconn *c, const char *fmt, ...)
+	__attribute__((format(printf, 2, 3)));
+
+static void reply_and_close(struct cconn *c, const char *fmt, ...)
+{
+	char line[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof line, fmt, ap);
+	va_end(ap);
+	graft_buf_reset(&c->out);
+	put_line(&c->out, "%s", line);
+	c->closing_after_write = true;
+	if (c->state != CC_WRITING)
+		set_state(c, CC_WRITING);
+	send_out(c);
+}
+
+static void chunk_ready(struct cconn *c, int status)
+{
+	set_state(c, CC_WRITING);
+	if (status != 0) {
+		conn_close(c);
+		return;
+	}
+	txlog_pin_move(&c->pin, c->next_tx);
+	if (c->status == GRAFT_ENOTFOUND && !c->ok_sent) {
+		reply_and_close(c, CATCHUP_PROTO " ERR PRUNED %s", c->errmsg);
+		return;
+	}
+	if (c->status != GRAFT_OK) {
+		graft_warn("catch-up of %s to %s stopped at transaction %" PRIu64
+			   ": %s; the subscriber reconnects and resumes",
+			   c->db, c->peer, c->next_tx, c->errmsg);
+		conn_close(c);
+		return;
+	}
+	c->ok_sent = true;
+	send_out(c);
+}
+
+/* The work item held the connection: released last, as it may free it. */
+static void after_work_cb(uv_work_t *w, int status)
+{
+	struct cconn *c = w->data;
+
+	if (c->state == CC_DRAINING)
+		set_state(c, CC_CLOSED);
+	else
+		chunk_ready(c, status);
+	tcp_conn_release(&c->tcp);
+}
+
+static void queue_fill(struct cconn *c)
+{
+	c->work.data = c;
+	if (uv_queue_work(c->s->tcp.loop, &c->work, work_cb,
+			  after_work_cb) != 0) {
+		conn_close(c);
+		return;
+	}
+	tcp_conn_hold(&c->tcp);
+	set_state(c, CC_WORKING);
+}
+
+/* A failed write closes the connection (tcp.h). */
+static void cconn_written(struct tcp_conn *tc, int status)
+{
+	struct cconn *c = (struct cconn *)tc;
+
+	graft_buf_reset(&c->out);
+	if (status != 0)
+		return;
+	if (c->closing_after_write) {
+		conn_close(c);
+		return;
+	}
+	continue_stream(c);
+}
+
+/* Precondition: state WRITING. */
+static void send_out(struct cconn *c)
+{
+	if (c->out.len == 0) {
+		continue_stream(c);
+		return;
+	}
+	c->last_write_ms = uv_now(c->s->tcp.loop);
+	tcp_conn_write(&c->tcp, c->out.data, c->out.len);
+}
+
+static void watch_cb(struct db_watch *w, int status)
+{
+	struct cconn *c = w->data;
+
+	if (status != GRAFT_OK) {
+		conn_close(c);
+		return;
+	}
+	continue_stream(c);
+}
+
+/* After a write: read what the log holds beyond what was sent, or wait
+ * for the log to hold more. */
+static void continue_stream(struct cconn *c)
+{
+	struct db *d = dbms_get(c->s->dbms, c->db);
+	uint64_t last;
+
+	if (d == NULL) {
+		conn_close(c);
+		return;
+	}
+	last = db_log_last_txid(d);
+	if (c->next_tx <= last) {
+		c->end = last;
+		queue_fill(c);
+		return;
+	}
+	c->watch.data = c;
+	if (db_watch_log(d, &c->watch, c->next_tx, watch_cb) != GRAFT_OK) {
+		conn_close(c);
+		return;
+	}
+	if (c->state != CC_WAITING)
+		set_state(c, CC_WAITING);
+}
+
+static void heartbeat(struct cconn *c)
+{
+	struct db *d = dbms_get(c->s->dbms, c->db);
+	uint8_t *p;
+
+	if (d == NULL || graft_buf_reserve(&c->out, CATCHUP_HEARTBEAT_SIZE) !=
+				 GRAFT_OK) {
+		conn_close(c);
+		return;
+	}
+	db_unwatch(&c->watch);
+	p = c->out.data + c->out.len;
+	p[0] = CATCHUP_MSG_HEARTBEAT;
+	graft_put_u64le(p + 1, db_log_last_txid(d));
+	graft_put_u64le(p + 9, (uint64_t)db_last_commit_ms(d));
+	c->out.len += CATCHUP_HEARTBEAT_SIZE;
+	set_state(c, CC_WRITING);
+	send_out(c);
+}
+
+static void cconn_timeout(struct tcp_conn *tc)
+{
+	struct cconn *c = (struct cconn *)tc;
+	uint64_t idle = uv_now(c->s->tcp.loop) - c->last_write_ms;
+
+	if (c->state == CC_READING && idle >= REQUEST_MS)
+		conn_close(c);
+	else if (c->state == CC_WRITING && idle >= STALL_MS)
+		conn_close(c); /* the subscriber stopped reading */
+	else if (c->state == CC_WAITING && idle >= HEARTBEAT_MS)
+		heartbeat(c);
+}
+
+static const char *own_role(struct catchup_server *s)
+{
+	struct cluster_status st;
+
+	if (s->cluster == NULL)
+		return "SINGLE";
+	cluster_get_status(s->cluster, &st);
+	return st.role;
+}
+
+static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
+{
+	struct db *d = dbms_get(c->s->dbms, c->db);
+
+	snprintf(c->role, sizeof c->role, "%s", own_role(c->s));
+	if (d == NULL) {
+		reply_and_close(c, CATCHUP_PROTO " ERR NOTFOUND database %s does "
+				"not exist on this member", c->db);
+		return;
+	}
+	if (leader_only && strcmp(c->role, "LEADER") != 0 &&
+	    strcmp(c->role, "SINGLE") != 0) {
+		reply_and_close(c, CATCHUP_PROTO " ERR NOTLEADER this member is "
+				"%s and the subscriber asked for the leader",
+				c->role);
+		return;
+	}
+	c->end = db_log_last_txid(d);
+	if (after > c->end && after > db_last_txid(d)) {
+		reply_and_close(c, CATCHUP_PROTO " ERR AHEAD the subscriber is at "
+				"transaction %" PRIu64 " of %s, past this "
+				"member's last (%" PRIu64 "): try another "
+				"upstream", after, c->db, c->end);
+		return;
+	}
+	if (snprintf(c->txlog_dir, sizeof c->txlog_dir, "%s", db_log_dir(d)) >=
+	    (int)sizeof c->txlog_dir) {
+		reply_and_close(c, CATCHUP_PROTO " ERR INVALID path too long");
+		return;
+	}
+	c->db_id = txlog_wire_db_id(c->db);
+	c->next_tx = after + 1;
+	db_log_pin(d, &c->pin, c->next_tx);
+	graft_info("catch-up: %s follows %s from transaction %" PRIu64,
+		   c->peer, c->db, c->next_tx);
+	queue_fill(c);
+}
+
+static void handle_request(struct cconn *c)
+{
+	char proto[32] = "", verb[8] = "", mode[8] = "";
+	unsigned long long after = 0;
+	int n = sscanf(c->req, "%31s %7s %127s %llu %7s %127s", proto, verb,
+		       c->db, &after, mode, c->peer);
+
+	if (n < 5 || strcmp(proto, CATCHUP_PROTO) != 0 ||
+	    strcmp(verb, "PULL") != 0) {
+		reply_and_close(c, CATCHUP_PROTO " ERR INVALID this is a graft "
+				"catch-up server; expected '%s PULL <db> <after "
+				"txid> <ANY|LEADER> <server id> <bolt "
+				"address>'", CATCHUP_PROTO);
+		return;
+	}
+	if (n < 6)
+		snprintf(c->peer, sizeof c->peer, "a subscriber");
+	start_stream(c, after, strcmp(mode, "LEADER") == 0);
+}
+
+static void cconn_alloc(struct tcp_conn *tc, uv_buf_t *buf)
+{
+	struct cconn *c = (struct cconn *)tc;
+
+	*buf = uv_buf_init(c->req + c->req_len,
+			   (unsigned)(sizeof c->req - 1 - c->req_len));
+}
+
+/* An error or EOF closes the connection (tcp.h). */
+static void cconn_read(struct tcp_conn *tc, ssize_t n)
+{
+	struct cconn *c = (struct cconn *)tc;
+	char *nl;
+
+	if (n < 0)
+		return;
+	c->req_len += (size_t)n;
+	c->req[c->req_len] = '\0';
+	nl = strchr(c->req, '\n');
+	if (nl == NULL && c->req_len < sizeof c->req - 1)
+		return;
+	/* Nothing more is read: a subscriber that goes away is seen by the
+	 * next write failing. */
+	tcp_conn_read(tc, false);
+	if (nl != NULL)
+		*nl = '\0';
+	handle_request(c);
+}
+
+static struct tcp_conn *cconn_new(struct tcp_server *srv)
+{
+	struct cconn *c = calloc(1, sizeof *c);
+
+	if (c == NULL)
+		return NULL;
+	c->s = srv->data;
+	graft_buf_init(&c->out);
+	return &c->tcp;
+}
+
+static void cconn_accepted(struct tcp_conn *tc)
+{
+	struct cconn *c = (struct cconn *)tc;
+
+	c->last_write_ms = uv_now(c->s->tcp.loop);
+	tcp_conn_read(tc, true);
+	tcp_conn_timer(tc, HEARTBEAT_MS / 4, HEARTBEAT_MS / 4);
+}
+
+static const struct tcp_ops catchup_tcp_ops = {
+	.conn_new = cconn_new,
+	.accepted = cconn_accepted,
+	.alloc = cconn_alloc,
+	.read = cconn_read,
+	.written = cconn_written,
+	.timeout = cconn_timeout,
+	.closing = cconn_closing,
+	.conn_free = cconn_free,
+};
+
+static void server_closed_cb(struct tcp_server *srv)
+{
+	free(srv->data);
+}
+
+int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
+			 struct cluster *cluster, const char *setting,
+			 const struct graft_address *addr,
+			 struct catchup_server **out, char *errmsg)
+{
+	struct catchup_server *s = calloc(1, sizeof *s);
+	struct tcp_listen how = {
+		.addr = addr,
+		.setting = setting,
+		.family = AF_UNSPEC,
+		.backlog = 64,
+		.nodelay = true, /* a pushed commit goes out at once */
+	};
+	int rv;
+
+	if (s == NULL)
+		return GRAFT_ENOMEM;
+	tcp_server_init(&s->tcp, loop, &catchup_tcp_ops, s);
+	s->dbms = dbms;
+	s->cluster = cluster;
+	rv = tcp_server_listen(&s->tcp, &how, errmsg);
+	if (rv != GRAFT_OK) {
+		catchup_server_close(s);
+		return rv;
+	}
+	graft_info("Catch-up enabled on %s:%d.", addr->host,
+		   catchup_server_port(s));
+	*out = s;
+	return GRAFT_OK;
+}
+
+int catchup_server_port(const struct catchup_server *s)
+{
+	return tcp_server_port(&s->tcp);
+}
+
+void catchup_server_close(struct catchup_server *s)
+{
+	tcp_server_close(&s->tcp, server_closed_cb);
+}
