@@ -26,6 +26,13 @@ step "writes on leader $LEADER appear on both replicas"
 core_node "$LEADER" write a 30 >"$T/acked.a"
 [ "$(wc -l <"$T/acked.a")" = 30 ] || fail "the leader acknowledged $(wc -l <"$T/acked.a") of 30 writes"
 for i in 1 2; do wait_until "replica $i holding the 30 writes" same_keys "$i" a; done
+caught_up() {
+	http_get "${REPLICA_HTTP[1]}" /db/neo4j/cluster/status >"$T/status" &&
+		grep -q '"role": "READ_REPLICA"' "$T/status" &&
+		grep -q '"replicationLagTxs": 0,' "$T/status" &&
+		grep -q '"healthy": true' "$T/status"
+}
+wait_until "replica 1's status saying it follows with no lag" caught_up
 
 step "a replica refuses writes and says what it is"
 replica_node 1 expect-error Neo.ClientError.Cluster.NotALeader "CREATE (:X)"

@@ -245,7 +245,22 @@ static int refuse_propose(void *data, struct db *db, const void *entry,
 			  db_name(db));
 }
 
-static const struct db_replicator_ops refuse_ops = {refuse_propose};
+static int refuse_change(void *data, const void *entry, size_t len,
+			 struct dbms_change_req *req, char *errmsg)
+{
+	(void)data;
+	(void)entry;
+	(void)len;
+	(void)req;
+	return graft_errf(errmsg, GRAFT_ENOTLEADER,
+			  "This server is a read replica (dbms.mode="
+			  "READ_REPLICA): create and drop databases on the "
+			  "cluster's leader");
+}
+
+static const struct db_replicator_ops refuse_db_ops = {refuse_propose};
+static const struct dbms_replicator_ops refuse_ops = {&refuse_db_ops,
+						      refuse_change};
 
 /* The tick ---------------------------------------------------------------- */
 
@@ -312,8 +327,8 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 		f->upstream = -1;
 		snprintf(f->db, sizeof f->db, "%s", db_name(dbs[i]));
 		f->db_id = txlog_wire_db_id(f->db);
-		db_set_replicator(dbs[i], &refuse_ops, r);
 	}
+	dbms_set_replicator(dbms, &refuse_ops, r);
 	rv = catchup_replica_register_procedures(r, engine);
 	if (rv != GRAFT_OK) {
 		free(r);

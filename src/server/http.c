@@ -188,6 +188,33 @@ static size_t single_status(struct net *net, struct db *db, char *out,
 	return respond(out, cap, 200, "application/json", body);
 }
 
+/* A read replica's: where it is, its upstream and its lag (catchup.h). */
+static size_t replica_status(struct net *net, struct db *db,
+			     const struct catchup_lag *lag, char *out,
+			     size_t cap)
+{
+	char body[1024];
+	uint64_t behind = lag->upstream_last > lag->applied
+				  ? lag->upstream_last - lag->applied
+				  : 0;
+
+	snprintf(body, sizeof body,
+		 "{\"database\": \"%s\", \"memberId\": \"%s\", "
+		 "\"role\": \"READ_REPLICA\", \"core\": false, "
+		 "\"participatingInRaftGroup\": false, \"votingMembers\": [], "
+		 "\"lastCommittedTxId\": %llu, \"upstream\": \"%s\", "
+		 "\"upstreamLastTxId\": %llu, \"replicationLagTxs\": %llu, "
+		 "\"replicationLagMillis\": %lld, \"catchupError\": \"%s\", "
+		 "\"healthy\": %s, \"isHealthy\": %s}\n",
+		 db_name(db), net->server_id,
+		 (unsigned long long)lag->applied, lag->upstream,
+		 (unsigned long long)lag->upstream_last,
+		 (unsigned long long)behind, (long long)lag->lag_ms,
+		 lag->error, lag->following ? "true" : "false",
+		 lag->following ? "true" : "false");
+	return respond(out, cap, 200, "application/json", body);
+}
+
 /* true: 200 "true"; false: 404 "false" (what load balancers check). */
 static size_t check_answer(char *out, size_t cap, bool yes)
 {
@@ -204,8 +231,10 @@ static size_t cluster_check(struct net *net, const char *path, char *out,
 {
 	char name[128], check[32];
 	struct cluster_status st;
+	struct catchup_lag lag;
 	struct db *db;
 
+	lag.following = false;
 	if (sscanf(path, "/db/%127[^/]/cluster/%31s", name, check) != 2)
 		return http_error(out, cap, 404, "no such endpoint");
 	db = dbms_get(net->dbms, name);
@@ -215,6 +244,11 @@ static size_t cluster_check(struct net *net, const char *path, char *out,
 	st.writable = st.has_leader = true;
 	if (net->cluster != NULL)
 		cluster_get_status(net->cluster, &st);
+	if (net->replica != NULL &&
+	    catchup_replica_lag(net->replica, name, &lag) == GRAFT_OK) {
+		st.writable = false; /* a replica serves reads only */
+		st.has_leader = lag.following;
+	}
 	if (strcmp(check, "writable") == 0)
 		return check_answer(out, cap, st.writable);
 	if (strcmp(check, "available") == 0)
@@ -223,6 +257,8 @@ static size_t cluster_check(struct net *net, const char *path, char *out,
 		return check_answer(out, cap, !st.writable && st.has_leader);
 	if (strcmp(check, "status") != 0)
 		return http_error(out, cap, 404, "no such endpoint");
+	if (net->replica != NULL)
+		return replica_status(net, db, &lag, out, cap);
 	return net->cluster != NULL ? core_status(net, db, out, cap)
 				    : single_status(net, db, out, cap);
 }

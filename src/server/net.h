@@ -9,6 +9,7 @@
 #include <uv.h>
 
 #include "../bolt/bolt.h"
+#include "../catchup/catchup.h"
 #include "../cluster/cluster.h"
 #include "../db/dbms.h"
 #include "../net/tcp.h"
@@ -29,6 +30,7 @@ struct net {
 	struct security *security;  /* checks HTTP Basic credentials */
 	bool cluster_status_auth;   /* dbms.security.cluster_status_auth_enabled */
 	struct cluster *cluster;    /* NULL unless dbms.mode=CORE */
+	struct catchup_replica *replica; /* NULL unless READ_REPLICA */
 	uint64_t handshake_timeout_ms;
 	void (*closed_cb)(struct net *net); /* after net_close */
 	unsigned closing;

@@ -117,9 +117,24 @@ static int open_logs(const struct graft_config *cfg, char *errmsg)
 	return graft_log_open(path, GRAFT_LOG_INFO, true, errmsg);
 }
 
+/* dbms.mode; unset, a 5.x SECONDARY server
+ * (server.cluster.system_database_mode=SECONDARY or
+ * initial.server.mode_constraint=SECONDARY) is a READ_REPLICA. */
+static const char *server_mode(const struct graft_config *cfg)
+{
+	if (!graft_config_is_set(cfg, "dbms.mode") &&
+	    (strcmp(graft_config_string(cfg,
+					"server.cluster.system_database_mode"),
+		    "SECONDARY") == 0 ||
+	     strcmp(graft_config_string(cfg, "initial.server.mode_constraint"),
+		    "SECONDARY") == 0))
+		return "READ_REPLICA";
+	return graft_config_string(cfg, "dbms.mode");
+}
+
 static int check_mode(const struct graft_config *cfg, char *errmsg)
 {
-	const char *mode = graft_config_string(cfg, "dbms.mode");
+	const char *mode = server_mode(cfg);
 
 	if (strcmp(mode, "READ_REPLICA") == 0) {
 		struct catchup_replica_options o;
@@ -176,8 +191,10 @@ static int start_replica(struct server *s, char *errmsg)
 	if (rv != GRAFT_OK)
 		return rv;
 	snprintf(o.server_id, sizeof o.server_id, "%s", s->net.server_id);
-	return catchup_replica_start(&s->loop, s->dbms, s->engine, &o,
-				     &s->replica, errmsg);
+	rv = catchup_replica_start(&s->loop, s->dbms, s->engine, &o,
+				   &s->replica, errmsg);
+	s->net.replica = s->replica;
+	return rv;
 }
 
 static int start_cluster(struct server *s, char *errmsg)
@@ -186,10 +203,10 @@ static int start_cluster(struct server *s, char *errmsg)
 	struct cluster_options o;
 	int rv;
 
-	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "READ_REPLICA") ==
+	if (strcmp(server_mode(s->cfg), "READ_REPLICA") ==
 	    0)
 		return start_replica(s, errmsg);
-	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "CORE") != 0)
+	if (strcmp(server_mode(s->cfg), "CORE") != 0)
 		return GRAFT_OK;
 	rv = cluster_options_from_config(s->cfg, &o, errmsg);
 	if (rv != GRAFT_OK)
@@ -224,7 +241,7 @@ static int seed_users(struct server *s, char *errmsg)
 	struct security_req req;
 	int status = -1, rv;
 
-	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "SINGLE") != 0)
+	if (strcmp(server_mode(s->cfg), "SINGLE") != 0)
 		return GRAFT_OK;
 	memset(&req, 0, sizeof req);
 	req.data = &status;
@@ -268,7 +285,7 @@ static uint64_t memory_total_max(const struct graft_config *cfg)
  * leave the gate, so its statements stay on the loop for now. */
 static struct graft_gate *statement_gate(struct server *s)
 {
-	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "SINGLE") != 0)
+	if (strcmp(server_mode(s->cfg), "SINGLE") != 0)
 		return NULL; /* a replica applies its stream on the loop too */
 	return &s->gate;
 }
@@ -407,7 +424,7 @@ static int start_catchup(struct server *s, char *errmsg)
 {
 	struct graft_address a;
 
-	if (strcmp(graft_config_string(s->cfg, "dbms.mode"), "SINGLE") == 0)
+	if (strcmp(server_mode(s->cfg), "SINGLE") == 0)
 		return GRAFT_OK;
 	graft_config_address(s->cfg, "server.cluster.listen_address", &a);
 	return catchup_server_start(&s->loop, s->dbms, s->cluster,
@@ -503,7 +520,7 @@ static void loop_closed_cb(void *arg)
 	s->cluster = s->net.cluster = NULL;
 	if (s->replica != NULL)
 		catchup_replica_free(s->replica);
-	s->replica = NULL;
+	s->replica = s->net.replica = NULL;
 	stop_threads(s);
 	uv_close((uv_handle_t *)&s->sigterm, NULL);
 	uv_close((uv_handle_t *)&s->sigint, NULL);
@@ -602,7 +619,7 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	if (rv != GRAFT_OK)
 		goto err_after_lock;
 	graft_info("Starting graft %s (%s) with data in %s", PACKAGE_VERSION,
-		   graft_config_string(cfg, "dbms.mode"), data);
+		   server_mode(cfg), data);
 	graft_config_warn_inert(cfg);
 	uv_loop_init(&s->loop);
 	rv = start_threads(s, errmsg);

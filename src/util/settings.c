@@ -432,7 +432,8 @@ static const struct graft_setting settings[] = {
 	     "Whether leadership is spread evenly across cores."),
 	DUR("dbms.cluster.catchup.client_inactivity_timeout",
 	    "causal_clustering.catch_up_client_inactivity_timeout", "10m", SEC,
-	    0, "Silence after which a catch-up or backup client gives up."),
+	    0, "Silence after which a read replica leaves its upstream for "
+	    "another (upstreams send a heartbeat every second)."),
 	DUR("dbms.cluster.network.connect_timeout", NULL, "30s", 1, 0,
 	    "Timeout of connecting to another member."),
 	DUR("dbms.cluster.network.handshake_timeout",
@@ -450,8 +451,9 @@ static const struct graft_setting settings[] = {
 
 	/* db.cluster */
 	DUR("db.cluster.catchup.pull_interval", "causal_clustering.pull_interval",
-	    "1s", 1, 0,
-	    "How often a read replica asks its upstream for new transactions."),
+	    "100ms", 1, 0,
+	    "How soon a read replica tries another upstream after one failed "
+	    "(upstreams push each commit; nothing is polled)."),
 	RETAIN("db.cluster.raft.log.prune_strategy",
 	       "causal_clustering.raft_log_prune_strategy", "1g size",
 	       "How much Raft log to keep beyond what is applied (same grammar "
@@ -539,10 +541,7 @@ static const char *const inert[] = {
 	"server.http.transaction_idle_timeout",
 	"server.https.",
 	"server.backup.store_copy_max_retry_time_per_request",
-	"server.cluster.listen_address",
-	"server.cluster.advertised_address",
-	"server.cluster.system_database_mode",
-	"server.cluster.catchup.",
+	"server.cluster.catchup.user_defined_upstream_strategy",
 	"server.routing.",
 	"server.metrics.",
 	"server.panic.shutdown_on_panic",
@@ -552,7 +551,7 @@ static const char *const inert[] = {
 	"server.logs.gc.options",
 	"initial.dbms.default_primaries_count",
 	"initial.dbms.default_secondaries_count",
-	"initial.server.",
+	"initial.server.tags",
 	"dbms.max_databases",
 	"dbms.routing.default_router",
 	"dbms.routing.reads_on_primaries_enabled",
@@ -566,7 +565,7 @@ static const char *const inert[] = {
 	"dbms.cluster.network.",
 	"dbms.cluster.store_copy.",
 	"causal_clustering.minimum_core_cluster_size_at_runtime",
-	"db.cluster.",
+	"db.cluster.raft.log.prune_strategy",
 	"db.tx_log.preallocate",
 	"db.checkpoint",
 	"db.checkpoint.interval.volume",
