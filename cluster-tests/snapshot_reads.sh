@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Snapshot reads (issue 13): a reader streaming a large result in small
 # batches through the official driver while other sessions commit sees
-# exactly the state at its start (cluster-tests/js/snapshot_reads.js).
+# exactly the state at its start, and write skew through a label scan fails
+# one of the two transactions (cluster-tests/js/snapshot_reads.js).
 . "$(dirname "$0")/lib.sh"
 command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
 

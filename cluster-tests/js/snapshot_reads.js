@@ -2,10 +2,11 @@
 // streams a large result in small batches (fetchSize 10) while other
 // sessions commit transfers between accounts, creations and deletions; it
 // sees exactly the state at its start — the same count and sum in every
-// statement — whatever commits meanwhile. Run by
-// cluster-tests/snapshot_reads.sh.
+// statement — whatever commits meanwhile. Write skew: two transactions
+// that each count a label and then write disjoint nodes cannot both
+// commit. Run by cluster-tests/snapshot_reads.sh.
 'use strict'
-const { neo4j, driver, run, check, num, suite } = require('./lib.js')
+const { neo4j, driver, run, expectError, check, num, suite } = require('./lib.js')
 
 const ACCOUNTS = 2000
 const BALANCE = 100
@@ -69,6 +70,26 @@ async function main () {
       const [c, s] = await streamWhileChurning(reader.run('MATCH (a:Acc) RETURN a.bal AS bal'), writer, churned)
       check(c === c0 && s === s0, `streamed count ${c}, sum ${s}; the state at the start was count ${c0}, sum ${s0}`)
       await reader.close()
+    }],
+    ['two transactions that each read a label scan and write disjoint nodes: one fails', async () => {
+      // The rule both check: at most one Guard on duty. Each sees none
+      // and adds one; serially, the second would have seen the first.
+      const s1 = d.session()
+      const s2 = d.session()
+      const t1 = s1.beginTransaction()
+      const t2 = s2.beginTransaction()
+      for (const tx of [t1, t2]) {
+        const r = await tx.run('MATCH (g:Guard) RETURN count(g) AS c')
+        check(num(r.records[0].get('c')) === 0, 'a Guard exists before the test')
+      }
+      await t1.run('CREATE (:Guard {by: 1})')
+      await t2.run('CREATE (:Guard {by: 2})')
+      await t1.commit()
+      await expectError(t2.commit(), 'Neo.TransientError.Transaction.Outdated', 'the second commit')
+      await s1.close()
+      await s2.close()
+      const r = await run('neo4j', 'x', 'MATCH (g:Guard) RETURN count(g) AS c')
+      check(num(r.records[0].get('c')) === 1, `${num(r.records[0].get('c'))} Guards committed, expected 1`)
     }]
   ])
 }

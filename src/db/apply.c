@@ -405,7 +405,7 @@ int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	rv = apply_validate(db, rec, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	snapshot_before_apply(db);
+	snapshot_before_apply(db, rec, txid);
 	apply_record(db, rec, txid);
 	snapshot_after_apply(db);
 	db->last_applied = txid;

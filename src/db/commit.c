@@ -212,6 +212,22 @@ static size_t written_keys(const struct db *db, const struct txrec *r,
 	return n;
 }
 
+size_t commit_keys(const struct db *db, const struct txrec *r,
+		   uint64_t *keys)
+{
+	return written_keys(db, r, keys);
+}
+
+const struct db_inflight *inflight_next(const struct db_inflight *c)
+{
+	return c->next;
+}
+
+const struct txrec *inflight_record(const struct db_inflight *c)
+{
+	return &c->req->rec;
+}
+
 static const char *key_kind_name(uint64_t key)
 {
 	switch (key >> 62) {
@@ -511,6 +527,8 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 		return GRAFT_OK;
 	}
 	rv = check_reads(tx, req->errmsg);
+	if (rv == GRAFT_OK)
+		rv = pred_validate(tx, req->errmsg);
 	if (rv != GRAFT_OK) {
 		tx_free(tx);
 		defer(db, req, rv);

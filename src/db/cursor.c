@@ -28,12 +28,14 @@ void db_cursor_nodes(struct db_cursor *c, struct db_tx *tx)
 {
 	cursor_init(c, tx, DB_CURSOR_NODES, GRAPH_NO_TOKEN);
 	c->scan.kind = GRAPH_SCAN_NODES;
+	pred_all(tx, false);
 }
 
 void db_cursor_label(struct db_cursor *c, struct db_tx *tx, uint32_t label)
 {
 	cursor_init(c, tx, DB_CURSOR_LABEL, label);
 	c->scan.kind = GRAPH_SCAN_LABEL;
+	pred_token(tx, false, label);
 }
 
 void db_cursor_index(struct db_cursor *c, struct db_tx *tx, uint32_t label,
@@ -45,18 +47,21 @@ void db_cursor_index(struct db_cursor *c, struct db_tx *tx, uint32_t label,
 	c->scan.kind = GRAPH_SCAN_INDEX;
 	c->scan.key = key;
 	c->scan.value = value;
+	pred_seek(tx, label, key, value);
 }
 
 void db_cursor_rels(struct db_cursor *c, struct db_tx *tx)
 {
 	cursor_init(c, tx, DB_CURSOR_RELS, GRAPH_NO_TOKEN);
 	c->scan.kind = GRAPH_SCAN_RELS;
+	pred_all(tx, true);
 }
 
 void db_cursor_type(struct db_cursor *c, struct db_tx *tx, uint32_t type)
 {
 	cursor_init(c, tx, DB_CURSOR_TYPE, type);
 	c->scan.kind = GRAPH_SCAN_TYPE;
+	pred_token(tx, true, type);
 }
 
 void db_cursor_expand(struct db_cursor *c, struct db_tx *tx, uint64_t node,
@@ -66,6 +71,7 @@ void db_cursor_expand(struct db_cursor *c, struct db_tx *tx, uint64_t node,
 	struct graph_state st;
 
 	cursor_init(c, tx, DB_CURSOR_EXPAND, type);
+	pred_expand(tx, node);
 	if (node < DB_MAX_ID && graph_node_at(g, node, tx->snapshot, &st))
 		graph_expand_at(&c->expand, g, node, dir, type, tx->snapshot);
 	else
@@ -116,20 +122,16 @@ static bool ov_matches(const struct db_cursor *c, const struct ov_node *n)
 static bool graph_matches(const struct db_cursor *c, uint64_t id)
 {
 	struct graph_state st;
-	const struct graft_value *v = NULL;
-	bool has_label = false;
+	const struct graft_value *v;
 
 	if (!graph_node_at(c->tx->db->graph, id, c->tx->snapshot, &st))
 		return false;
 	if (c->kind == DB_CURSOR_NODES)
 		return true;
-	for (size_t i = 0; i < st.n_labels; i++)
-		has_label |= st.labels[i] == c->token;
-	if (!has_label || c->kind == DB_CURSOR_LABEL)
-		return has_label;
-	for (size_t i = 0; i < st.n_props; i++)
-		if (st.props[i].key == c->key)
-			v = &st.props[i].value;
+	if (!graph_state_has_label(&st, c->token) ||
+	    c->kind == DB_CURSOR_LABEL)
+		return graph_state_has_label(&st, c->token);
+	v = graph_state_prop(&st, c->key);
 	return v != NULL && graft_value_equal(v, c->value);
 }
 
@@ -342,6 +344,7 @@ int db_tx_index_range(struct db_tx *tx, uint32_t label, uint32_t key,
 	size_t w = 0;
 	int rv = GRAFT_OK;
 
+	pred_seek(tx, label, key, NULL);
 	if (graph_index_exists(g, label, key))
 		rv = graph_index_range(g, label, key, lo, lo_incl, hi, hi_incl,
 				       ids, n, cap);

@@ -303,6 +303,7 @@ static void db_free(struct db *db)
 	idmap_free(&db->pending);
 	idmap_free(&db->vstate);
 	free(db->snaps);
+	recent_trim(db, GRAPH_NOW);
 	graft_buf_free(&db->enc);
 	pthread_mutex_destroy(&db->tx_mu);
 	free(db->name);

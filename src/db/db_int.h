@@ -19,6 +19,29 @@
 struct db_inflight; /* commit.c: one logged (or proposed), not yet applied
 		     * transaction */
 
+/* The keys a transaction applied while an older snapshot was open wrote,
+ * for predicate validation (predicate.c). */
+struct db_recent {
+	struct db_recent *next;
+	uint64_t txid;
+	size_t n;
+	uint64_t keys[];
+};
+
+/* Predicates of the scans a write transaction ran (predicate.c). */
+struct tx_seek {
+	uint32_t label, key;
+	bool any; /* a range seek: every value counts */
+	struct graft_value value; /* owned; an exact seek's value */
+};
+struct tx_preds {
+	bool all_nodes, all_rels;
+	struct idmap labels, types; /* token -> 0 */
+	struct idmap expands;       /* node id -> 0 */
+	struct tx_seek *seeks;
+	size_t n_seeks, cap_seeks;
+};
+
 /* Open snapshots with the same transaction id (snapshot.c). */
 struct db_snap {
 	uint64_t txid;
@@ -49,6 +72,9 @@ struct db {
 	bool versions_kept;
 	uv_async_t reclaim_async;
 	struct graft_gate_task reclaim_task;
+	/* Applied while an older snapshot was open, oldest first. */
+	struct db_recent *recent_head, *recent_tail;
+	uint64_t recent_lost; /* a commit whose keys could not be kept */
 	bool serving;          /* recovery done: checkpoints may run */
 	struct db_recovery_stats rstats;
 
@@ -217,6 +243,9 @@ struct db_tx {
 	struct db *db;
 	unsigned flags;
 	uint64_t snapshot; /* reads see the graph as of this transaction id */
+	uint64_t since;    /* the snapshot it began with: what its predicates
+			    * are validated from (both are held open) */
+	struct tx_preds preds;
 	struct idmap nodes;  /* id -> struct ov_node * (in slabs) */
 	struct ov_slab *slabs, *slab_last; /* oldest first; the newest */
 	struct idmap rels;   /* id -> struct ov_rel * */
@@ -299,10 +328,35 @@ int snapshot_open(struct db *db, uint64_t *out);
 void snapshot_end(struct db *db, uint64_t txid);
 uint64_t snapshot_oldest(struct db *db); /* GRAPH_NOW: none */
 void snapshot_init(struct db *db); /* the reclaim handle (handles_open) */
-/* Around an apply (loop, gate held): frees what no snapshot needs and
- * tells the graph which states to keep. */
-void snapshot_before_apply(struct db *db);
+/* Around an apply (loop, gate held) of validated rec as txid: tells the
+ * graph which states to keep and remembers the keys rec writes while an
+ * older snapshot is open; after, frees what no snapshot needs. */
+void snapshot_before_apply(struct db *db, const struct txrec *rec,
+			   uint64_t txid);
 void snapshot_after_apply(struct db *db);
+
+/* predicate.c. Recording (no-ops for read-only transactions; out of
+ * memory marks the transaction oom). */
+void pred_all(struct db_tx *tx, bool rels);
+void pred_token(struct db_tx *tx, bool type, uint32_t tok);
+void pred_expand(struct db_tx *tx, uint64_t node);
+/* value NULL: a range seek (any value of key). */
+void pred_seek(struct db_tx *tx, uint32_t label, uint32_t key,
+	       const struct graft_value *value);
+void preds_free(struct tx_preds *p);
+/* At commit, on the loop: GRAFT_ECONFLICT (errmsg) if a transaction
+ * committed after tx->since, or one in flight, moves an entity in or out
+ * of a predicate's result. */
+int pred_validate(const struct db_tx *tx, char *errmsg);
+void recent_add(struct db *db, const struct txrec *rec, uint64_t txid);
+void recent_trim(struct db *db, uint64_t oldest); /* those <= oldest */
+
+/* commit.c, for predicate.c: the keys a record writes (keys NULL: their
+ * number), and the commits in flight with their records. */
+size_t commit_keys(const struct db *db, const struct txrec *r,
+		   uint64_t *keys);
+const struct db_inflight *inflight_next(const struct db_inflight *c);
+const struct txrec *inflight_record(const struct db_inflight *c);
 
 /* db.c */
 /* After each applied transaction: counts towards a checkpoint. */

@@ -83,9 +83,13 @@ uint64_t snapshot_oldest(struct db *db)
  * task again. */
 static void versions_settle(struct db *db)
 {
+	uint64_t oldest;
+
 	__atomic_store_n(&db->versions_kept, true, __ATOMIC_SEQ_CST);
-	graph_versions_reclaim(db->graph, snapshot_oldest(db));
-	if (graph_versions_bytes(db->graph) == 0)
+	oldest = snapshot_oldest(db);
+	graph_versions_reclaim(db->graph, oldest);
+	recent_trim(db, oldest);
+	if (graph_versions_bytes(db->graph) == 0 && db->recent_head == NULL)
 		__atomic_store_n(&db->versions_kept, false, __ATOMIC_SEQ_CST);
 }
 
@@ -126,9 +130,14 @@ void snapshot_end(struct db *db, uint64_t txid)
 		uv_async_send(&db->reclaim_async);
 }
 
-void snapshot_before_apply(struct db *db)
+void snapshot_before_apply(struct db *db, const struct txrec *rec,
+			   uint64_t txid)
 {
-	graph_versions_keep(db->graph, snapshot_oldest(db));
+	uint64_t oldest = snapshot_oldest(db);
+
+	graph_versions_keep(db->graph, oldest);
+	if (oldest < txid)
+		recent_add(db, rec, txid);
 }
 
 void snapshot_after_apply(struct db *db)

@@ -51,12 +51,16 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 	idmap_init(&tx->nodes);
 	idmap_init(&tx->rels);
 	idmap_init(&tx->reads);
+	idmap_init(&tx->preds.labels);
+	idmap_init(&tx->preds.types);
+	idmap_init(&tx->preds.expands);
 	pthread_mutex_lock(&db->tx_mu);
 	if ((flags & DB_TX_CLIENT) && db->o.max_client_tx != 0 &&
 	    db->n_client_tx >= db->o.max_client_tx) {
 		rv = GRAFT_ELIMIT;
 	} else {
 		rv = snapshot_open(db, &tx->snapshot);
+		tx->since = tx->snapshot;
 	}
 	if (rv == GRAFT_OK) {
 		db->n_tx++;
@@ -83,7 +87,9 @@ int db_tx_read_latest(struct db_tx *tx)
 	pthread_mutex_unlock(&db->tx_mu);
 	if (rv != GRAFT_OK)
 		return rv;
-	snapshot_end(db, tx->snapshot);
+	/* The first snapshot stays open: predicates validate from it. */
+	if (tx->snapshot != tx->since)
+		snapshot_end(db, tx->snapshot);
 	tx->snapshot = snapshot;
 	return GRAFT_OK;
 }
@@ -132,7 +138,10 @@ void tx_free(struct db_tx *tx)
 	graft_mem_free(tx->guards.v);
 	graft_mem_free(tx->labelled.v);
 	graft_mem_free(tx->indexes);
+	preds_free(&tx->preds);
 	snapshot_end(db, tx->snapshot);
+	if (tx->since != tx->snapshot)
+		snapshot_end(db, tx->since);
 	pthread_mutex_lock(&db->tx_mu);
 	GRAFT_CHECK(db->n_tx > 0);
 	db->n_tx--;

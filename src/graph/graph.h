@@ -164,6 +164,10 @@ struct graph_state {
 	size_t n_props;
 	struct graph_rel_ends ends; /* relationships */
 };
+bool graph_state_has_label(const struct graph_state *st, uint32_t label);
+/* NULL if unset. */
+const struct graft_value *graph_state_prop(const struct graph_state *st,
+					   uint32_t key);
 /* false if the entity did not exist as of snapshot at. */
 bool graph_node_at(const struct graph *g, uint64_t id, uint64_t at,
 		   struct graph_state *out);

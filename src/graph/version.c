@@ -278,7 +278,7 @@ static uint64_t scan_candidate(const struct graph *g,
 	}
 }
 
-static bool labels_have(const struct graph_state *st, uint32_t label)
+bool graph_state_has_label(const struct graph_state *st, uint32_t label)
 {
 	for (size_t i = 0; i < st->n_labels; i++)
 		if (st->labels[i] == label)
@@ -286,8 +286,8 @@ static bool labels_have(const struct graph_state *st, uint32_t label)
 	return false;
 }
 
-static const struct graft_value *state_prop(const struct graph_state *st,
-					    uint32_t key)
+const struct graft_value *graph_state_prop(const struct graph_state *st,
+					   uint32_t key)
 {
 	for (size_t i = 0; i < st->n_props; i++)
 		if (st->props[i].key == key)
@@ -307,10 +307,10 @@ static bool scan_match(const struct graph *g, const struct graph_scan *s,
 		return false;
 	switch (s->kind) {
 	case GRAPH_SCAN_LABEL:
-		return labels_have(&st, s->token);
+		return graph_state_has_label(&st, s->token);
 	case GRAPH_SCAN_INDEX:
-		v = state_prop(&st, s->key);
-		return labels_have(&st, s->token) && v != NULL &&
+		v = graph_state_prop(&st, s->key);
+		return graph_state_has_label(&st, s->token) && v != NULL &&
 		       graft_value_equal(v, s->value);
 	case GRAPH_SCAN_TYPE:
 		return st.ends.type == s->token;

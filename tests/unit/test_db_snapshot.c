@@ -1,7 +1,8 @@
 /* Snapshot reads: a transaction sees the database as of its start, across
  * every commit applied while it streams, whatever the commits change
  * (properties, labels, deletions, creations, relationships); old versions
- * are freed once no snapshot needs them. */
+ * are freed once no snapshot needs them. Predicate validation: write
+ * transactions whose scans another commit changed fail (no write skew). */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -354,6 +355,109 @@ static void test_snapshot_writer_that_read_a_changed_node_conflicts(
 	assert_int_equal(fx_commit(f, slow, NULL, NULL), GRAFT_ECONFLICT);
 }
 
+/* A node without labels, committed. */
+static uint64_t bare_node(struct fixture *f)
+{
+	struct db_tx *tx;
+	uint64_t id;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	return id;
+}
+
+/* Begins a write transaction that counts the nodes labelled label (a
+ * label scan) and then labels node id: disjoint writes, each changing what
+ * the other's scan read. */
+static struct db_tx *count_then_label(struct fixture *f, uint32_t label,
+				      uint64_t id)
+{
+	struct db_cursor c;
+	struct db_tx *tx;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	db_cursor_label(&c, tx, label);
+	while (db_cursor_next(&c) != GRAPH_NO_ID)
+		;
+	assert_int_equal(db_tx_node_add_label(tx, id, label), GRAFT_OK);
+	return tx;
+}
+
+static void test_write_skew_through_a_label_scan_fails_one_commit(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t x = bare_node(f), y = bare_node(f);
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct db_tx *t1, *t2;
+
+	fx_node(f, 1);
+	t1 = count_then_label(f, f->label, x);
+	t2 = count_then_label(f, f->label, y);
+	assert_int_equal(fx_commit(f, t1, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, t2, NULL, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "entered or left the result of a scan"));
+}
+
+static void test_write_skew_with_a_commit_in_flight_fails_one_commit(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t x = bare_node(f), y = bare_node(f);
+	struct fx_commit_result r1 = {0}, r2 = {0};
+	struct db_commit_req q1, q2;
+	struct db_tx *t1, *t2;
+
+	t1 = count_then_label(f, f->label, x);
+	t2 = count_then_label(f, f->label, y);
+	/* t1 is on its way to the log when t2 commits. */
+	q1.data = &r1;
+	q2.data = &r2;
+	assert_int_equal(db_commit(t1, &q1, fx_commit_cb), GRAFT_OK);
+	assert_int_equal(db_commit(t2, &q2, fx_commit_cb), GRAFT_OK);
+	fx_run_until_set(f, &r1.done);
+	fx_run_until_set(f, &r2.done);
+	assert_int_equal(r1.status, GRAFT_OK);
+	assert_int_equal(r2.status, GRAFT_ECONFLICT);
+}
+
+static void test_scans_of_other_labels_do_not_conflict(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t x = bare_node(f), y = bare_node(f);
+	uint32_t other;
+	struct db_tx *t1, *t2;
+
+	assert_int_equal(db_token(f->db, GRAPH_TOKEN_LABEL, "M", 1, &other),
+			 GRAFT_OK);
+	t1 = count_then_label(f, f->label, x);
+	t2 = count_then_label(f, other, y);
+	assert_int_equal(fx_commit(f, t1, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, t2, NULL, NULL), GRAFT_OK);
+}
+
+/* An index seek for a value is a predicate too: a node taking the value
+ * after the seek moves into its result. */
+static void test_an_index_seek_sees_a_value_taken_after_it(void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = fx_node(f, 1), b = fx_node(f, 2);
+	struct graft_value seven = graft_value_int(7);
+	struct db_cursor c;
+	struct db_tx *t1, *t2;
+
+	index_on_x(f);
+	assert_int_equal(db_tx_begin(f->db, 0, &t1), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &t2), GRAFT_OK);
+	db_cursor_index(&c, t2, f->label, f->key_x, &seven);
+	assert_int_equal(db_cursor_next(&c), GRAPH_NO_ID);
+	assert_int_equal(db_tx_node_set_prop(t1, a, f->key_x, &seven), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(t2, b, f->key_x, &seven), GRAFT_OK);
+	assert_int_equal(fx_commit(f, t1, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, t2, NULL, NULL), GRAFT_ECONFLICT);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup_open, fx_teardown)
@@ -361,6 +465,10 @@ int main(void)
 		T(test_snapshot_reader_sees_its_start_while_writers_commit),
 		T(test_snapshot_old_versions_are_kept_only_for_readers),
 		T(test_snapshot_writer_that_read_a_changed_node_conflicts),
+		T(test_write_skew_through_a_label_scan_fails_one_commit),
+		T(test_write_skew_with_a_commit_in_flight_fails_one_commit),
+		T(test_scans_of_other_labels_do_not_conflict),
+		T(test_an_index_seek_sees_a_value_taken_after_it),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -1,0 +1,355 @@
+/* Predicate validation (precision locking, Neumann et al. SIGMOD 2015): a
+ * write transaction remembers the predicates of the scans it ran (all
+ * nodes, a label, an index value, all relationships, a type, a node's
+ * relationships), and its commit fails with GRAFT_ECONFLICT if a
+ * transaction that committed after its snapshot changed what any of them
+ * returns: an entity entering or leaving the scan's result. Together with
+ * the read versions of the entities it saw, this makes committed write
+ * transactions serializable (in commit order): no phantoms, no write skew.
+ *
+ * What to check against: the keys written by every transaction applied
+ * while an older snapshot is open (db->recent, trimmed as snapshots close),
+ * each entity judged by its state as of the snapshot (kept by the graph's
+ * undo records) and now; and the records of commits still in flight, judged
+ * coarsely by what their operations touch. */
+#include <inttypes.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db_int.h"
+
+static void pred_mark(struct db_tx *tx, struct idmap *m, uint64_t key)
+{
+	uint64_t *slot;
+
+	if (tx->flags & DB_TX_READ_ONLY)
+		return;
+	if (idmap_put(m, key, &slot, NULL) != GRAFT_OK)
+		tx->oom = true; /* a predicate we cannot check: fail commit */
+}
+
+void pred_all(struct db_tx *tx, bool rels)
+{
+	if (rels)
+		tx->preds.all_rels = true;
+	else
+		tx->preds.all_nodes = true;
+}
+
+void pred_token(struct db_tx *tx, bool type, uint32_t tok)
+{
+	pred_mark(tx, type ? &tx->preds.types : &tx->preds.labels, tok);
+}
+
+void pred_expand(struct db_tx *tx, uint64_t node)
+{
+	pred_mark(tx, &tx->preds.expands, node);
+}
+
+void pred_seek(struct db_tx *tx, uint32_t label, uint32_t key,
+	       const struct graft_value *value)
+{
+	struct tx_preds *p = &tx->preds;
+	struct tx_seek *s;
+
+	if (tx->flags & DB_TX_READ_ONLY)
+		return;
+	for (size_t i = 0; i < p->n_seeks; i++) {
+		s = &p->seeks[i];
+		if (s->label == label && s->key == key &&
+		    (s->any || (value != NULL &&
+				graft_value_equal(&s->value, value))))
+			return;
+	}
+	if (p->n_seeks == p->cap_seeks) {
+		size_t cap = p->cap_seeks ? p->cap_seeks * 2 : 4;
+
+		s = realloc(p->seeks, cap * sizeof *s);
+		if (s == NULL) {
+			tx->oom = true;
+			return;
+		}
+		p->seeks = s;
+		p->cap_seeks = cap;
+	}
+	s = &p->seeks[p->n_seeks];
+	s->label = label;
+	s->key = key;
+	s->any = value == NULL;
+	s->value = graft_value_null();
+	if (value != NULL && graft_value_copy(&s->value, value) != GRAFT_OK) {
+		tx->oom = true;
+		return;
+	}
+	p->n_seeks++;
+}
+
+void preds_free(struct tx_preds *p)
+{
+	idmap_free(&p->labels);
+	idmap_free(&p->types);
+	idmap_free(&p->expands);
+	for (size_t i = 0; i < p->n_seeks; i++)
+		graft_value_free(&p->seeks[i].value);
+	free(p->seeks);
+}
+
+static bool preds_empty(const struct tx_preds *p)
+{
+	return !p->all_nodes && !p->all_rels && p->labels.len == 0 &&
+	       p->types.len == 0 && p->expands.len == 0 && p->n_seeks == 0;
+}
+
+/* Recent commits ---------------------------------------------------------- */
+
+void recent_add(struct db *db, const struct txrec *rec, uint64_t txid)
+{
+	size_t n = commit_keys(db, rec, NULL);
+	struct db_recent *r = malloc(sizeof *r + n * sizeof *r->keys);
+
+	if (r == NULL) {
+		/* Without its keys a predicate could miss this commit: every
+		 * snapshot older than it is refused at commit instead. */
+		db->recent_lost = txid;
+		return;
+	}
+	r->next = NULL;
+	r->txid = txid;
+	r->n = commit_keys(db, rec, r->keys);
+	if (db->recent_tail != NULL)
+		db->recent_tail->next = r;
+	else
+		db->recent_head = r;
+	db->recent_tail = r;
+}
+
+void recent_trim(struct db *db, uint64_t oldest)
+{
+	struct db_recent *r;
+
+	while ((r = db->recent_head) != NULL && r->txid <= oldest) {
+		db->recent_head = r->next;
+		if (db->recent_head == NULL)
+			db->recent_tail = NULL;
+		free(r);
+	}
+}
+
+/* Checks ------------------------------------------------------------------ */
+
+/* Whether a node in state st (NULL: absent) is in the seek's result; for a
+ * range seek (any), *v receives its value under the key. */
+static bool seek_has(const struct tx_seek *s, const struct graph_state *st,
+		     const struct graft_value **v)
+{
+	*v = NULL;
+	if (st == NULL || !graph_state_has_label(st, s->label))
+		return false;
+	*v = graph_state_prop(st, s->key);
+	return *v != NULL && (s->any || graft_value_equal(*v, &s->value));
+}
+
+/* Whether any label predicate holds for a state and not the other. */
+static bool labels_moved(const struct tx_preds *p, const struct graph_state *a,
+			 const struct graph_state *b)
+{
+	for (int side = 0; side < 2; side++) {
+		const struct graph_state *x = side ? b : a, *y = side ? a : b;
+
+		for (size_t i = 0; x != NULL && i < x->n_labels; i++) {
+			uint32_t l = x->labels[i];
+
+			if (idmap_get(&p->labels, l) != NULL &&
+			    (y == NULL || !graph_state_has_label(y, l)))
+				return true;
+		}
+	}
+	return false;
+}
+
+/* Whether node id, as of since (a) and now (b), left or entered the result
+ * of a predicate. */
+static bool node_moved(const struct tx_preds *p, const struct graph *g,
+		       uint64_t id, uint64_t since)
+{
+	struct graph_state sa, sb;
+	const struct graph_state *a = graph_node_at(g, id, since, &sa) ? &sa
+								      : NULL;
+	const struct graph_state *b = graph_node_at(g, id, GRAPH_NOW, &sb)
+					      ? &sb
+					      : NULL;
+
+	if (p->all_nodes && (a == NULL) != (b == NULL))
+		return true;
+	if (labels_moved(p, a, b))
+		return true;
+	for (size_t i = 0; i < p->n_seeks; i++) {
+		const struct graft_value *va, *vb;
+		bool ha = seek_has(&p->seeks[i], a, &va);
+		bool hb = seek_has(&p->seeks[i], b, &vb);
+
+		/* a range seek reads values: a change of one in it counts */
+		if (ha != hb || (ha && p->seeks[i].any &&
+				 !graft_value_equal(va, vb)))
+			return true;
+	}
+	return false;
+}
+
+static bool rel_in(const struct tx_preds *p, const struct graph_rel_ends *e)
+{
+	return p->all_rels || idmap_get(&p->types, e->type) != NULL ||
+	       idmap_get(&p->expands, e->src) != NULL ||
+	       idmap_get(&p->expands, e->dst) != NULL;
+}
+
+/* A relationship's type and ends never change: only its coming or going
+ * moves it in or out of a result. */
+static bool rel_moved(const struct tx_preds *p, const struct graph *g,
+		      uint64_t id, uint64_t since)
+{
+	struct graph_state a, b;
+	bool ea = graph_rel_at(g, id, since, &a);
+	bool eb = graph_rel_at(g, id, GRAPH_NOW, &b);
+
+	return ea != eb && rel_in(p, ea ? &a.ends : &b.ends);
+}
+
+static int moved(char *errmsg, uint64_t key, uint64_t txid)
+{
+	return graft_errf(errmsg, GRAFT_ECONFLICT,
+			  "%s %" PRIu64 " entered or left the result of a scan "
+			  "this transaction ran, by transaction %" PRIu64
+			  " committed after it began; retry the transaction",
+			  key >> 62 == DB_KEY_NODE ? "node" : "relationship",
+			  key & (DB_MAX_ID - 1), txid);
+}
+
+static int check_recent(const struct db_tx *tx, char *errmsg)
+{
+	const struct db *db = tx->db;
+
+	if (db->recent_lost > tx->since)
+		return graft_errf(errmsg, GRAFT_ECONFLICT,
+				  "the server ran out of memory tracking "
+				  "transaction %" PRIu64 ", committed after "
+				  "this one began; retry the transaction",
+				  db->recent_lost);
+	for (const struct db_recent *r = db->recent_head; r != NULL;
+	     r = r->next) {
+		if (r->txid <= tx->since)
+			continue;
+		for (size_t i = 0; i < r->n; i++) {
+			uint64_t key = r->keys[i], id = key & (DB_MAX_ID - 1);
+
+			if ((key >> 62 == DB_KEY_NODE &&
+			     node_moved(&tx->preds, db->graph, id, tx->since)) ||
+			    (key >> 62 == DB_KEY_REL &&
+			     rel_moved(&tx->preds, db->graph, id, tx->since)))
+				return moved(errmsg, key, r->txid);
+		}
+	}
+	return GRAFT_OK;
+}
+
+static uint32_t token_of(const struct db *db, enum graph_token_kind kind,
+			 const struct graft_str *name)
+{
+	return name == NULL ? GRAPH_NO_TOKEN
+			    : graph_token_lookup(db->graph, kind, name->data,
+						 name->len);
+}
+
+static bool seeks_touch(const struct tx_preds *p, uint32_t label,
+			uint32_t key)
+{
+	for (size_t i = 0; i < p->n_seeks; i++)
+		if (p->seeks[i].label == label || p->seeks[i].key == key)
+			return true;
+	return false;
+}
+
+/* Whether a node's current labels meet a label or seek predicate. */
+static bool node_labels_touch(const struct tx_preds *p, const struct graph *g,
+			      uint64_t id)
+{
+	struct graph_state st;
+
+	if (!graph_node_at(g, id, GRAPH_NOW, &st))
+		return false;
+	for (size_t i = 0; i < st.n_labels; i++)
+		if (idmap_get(&p->labels, st.labels[i]) != NULL ||
+		    seeks_touch(p, st.labels[i], GRAPH_NO_TOKEN))
+			return true;
+	return false;
+}
+
+/* Whether an operation of a commit in flight may move an entity in or out
+ * of a predicate's result. Coarse (its result is not applied yet): any
+ * touch of a label or key a predicate names. */
+static bool op_touches(const struct db_tx *tx, const struct txrec_op *op)
+{
+	const struct tx_preds *p = &tx->preds;
+	const struct graph *g = tx->db->graph;
+	struct graph_rel_ends ends;
+	uint32_t tok;
+
+	switch (op->type) {
+	case TXREC_NODE_CREATE:
+		return p->all_nodes;
+	case TXREC_NODE_DELETE:
+		return p->all_nodes || node_labels_touch(p, g, op->id);
+	case TXREC_NODE_ADD_LABEL:
+	case TXREC_NODE_REMOVE_LABEL:
+		tok = token_of(tx->db, GRAPH_TOKEN_LABEL, op->name);
+		return tok != GRAPH_NO_TOKEN &&
+		       (idmap_get(&p->labels, tok) != NULL ||
+			seeks_touch(p, tok, GRAPH_NO_TOKEN));
+	case TXREC_NODE_SET_PROP:
+		tok = token_of(tx->db, GRAPH_TOKEN_PROPKEY, op->name);
+		return tok != GRAPH_NO_TOKEN &&
+		       seeks_touch(p, GRAPH_NO_TOKEN, tok);
+	case TXREC_REL_CREATE:
+		ends.type = token_of(tx->db, GRAPH_TOKEN_RELTYPE, op->name);
+		ends.src = op->src;
+		ends.dst = op->dst;
+		return rel_in(p, &ends);
+	case TXREC_REL_DELETE:
+		if (!graph_rel_exists(g, op->id))
+			return false;
+		graph_rel_ends(g, op->id, &ends);
+		return rel_in(p, &ends);
+	default:
+		return false;
+	}
+}
+
+static int check_in_flight(const struct db_tx *tx, char *errmsg)
+{
+	for (const struct db_inflight *c = tx->db->queue_head; c != NULL;
+	     c = inflight_next(c)) {
+		const struct txrec *r = inflight_record(c);
+
+		for (size_t i = 0; i < r->n_ops; i++)
+			if (op_touches(tx, &r->ops[i]))
+				return graft_errf(
+					errmsg, GRAFT_ECONFLICT,
+					"a concurrent transaction that is "
+					"committing now changes what a scan of "
+					"this transaction read; retry the "
+					"transaction");
+	}
+	return GRAFT_OK;
+}
+
+int pred_validate(const struct db_tx *tx, char *errmsg)
+{
+	int rv;
+
+	if (preds_empty(&tx->preds))
+		return GRAFT_OK;
+	rv = check_recent(tx, errmsg);
+	if (rv == GRAFT_OK)
+		rv = check_in_flight(tx, errmsg);
+	return rv;
+}
