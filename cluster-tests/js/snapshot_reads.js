@@ -4,7 +4,10 @@
 // sees exactly the state at its start — the same count and sum in every
 // statement — whatever commits meanwhile. Write skew: two transactions
 // that each count a label and then write disjoint nodes cannot both
-// commit. Run by cluster-tests/snapshot_reads.sh.
+// commit. A reader whose snapshot holds more old versions than
+// db.transaction.old_versions.max_size (1M here) while writers churn is
+// terminated with a retriable error naming the setting, and the server
+// goes on. Run by cluster-tests/snapshot_reads.sh.
 'use strict'
 const { neo4j, driver, run, expectError, check, num, suite } = require('./lib.js')
 
@@ -34,6 +37,25 @@ async function streamWhileChurning (result, writer, churned) {
     if (count % 20 === 0) await churn(writer, churned.n++)
   }
   return [count, sum]
+}
+
+// Streams the reader's result, committing a change of every account
+// after every 20 records, until the stream fails; returns the error (or
+// throws if it never fails within 200 such commits).
+async function streamUntilTerminated (result, writer) {
+  let count = 0
+  let commits = 0
+  try {
+    for await (const rec of result) {
+      num(rec.get('bal'))
+      if (++count % 20 !== 0) continue
+      check(++commits <= 200, `${commits - 1} commits of ${ACCOUNTS} changes each and the reader still streams`)
+      await writer.run('MATCH (a:Acc) SET a.touch = $n', { n: neo4j.int(commits) })
+    }
+  } catch (e) {
+    return e
+  }
+  throw new Error(`the reader streamed all ${count} records across ${commits} commits of ${ACCOUNTS} changes each`)
 }
 
 async function totals (session) {
@@ -93,6 +115,21 @@ async function main () {
       await s2.close()
       const r = await run('neo4j', 'x', 'MATCH (g:Guard) RETURN count(g) AS c')
       check(num(r.records[0].get('c')) === 1, `${num(r.records[0].get('c'))} Guards committed, expected 1`)
+    }],
+    ['a reader holding more old versions than the bound is terminated; the server goes on', async () => {
+      const [c0, s0] = await totals(writer)
+      const reader = d.session({ defaultAccessMode: neo4j.session.READ, fetchSize: 10 })
+      const tx = reader.beginTransaction()
+      const e = await streamUntilTerminated(tx.run('MATCH (a:Acc) RETURN a.bal AS bal'), writer)
+      check(e.code === 'Neo.TransientError.General.MemoryPoolOutOfMemoryError' && neo4j.isRetriableError(e),
+        `the reader failed with ${e.code} (${e.message}), expected the retriable Neo.TransientError.General.MemoryPoolOutOfMemoryError`)
+      check(/db\.transaction\.old_versions\.max_size/.test(e.message), `the error does not name the setting: ${e.message}`)
+      await reader.close()
+      // A new reader (what a retry does) reads the current state whole.
+      const again = d.session({ defaultAccessMode: neo4j.session.READ, fetchSize: 10 })
+      const [c, s] = await streamWhileChurning(again.run('MATCH (a:Acc) RETURN a.bal AS bal'), writer, churned)
+      check(c === c0 && s === s0, `the retried reader streamed count ${c}, sum ${s}, expected ${c0}, ${s0}`)
+      await again.close()
     }]
   ])
 }

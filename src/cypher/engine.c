@@ -397,6 +397,12 @@ static int start_db_commit(struct cypher_commit_req *req)
 		cypher_error_set(&req->error, GRAFT_STATUS_CLUSTER_NOT_A_LEADER,
 				 "No write operations are allowed on this server: %s",
 				 req->commit.errmsg);
+	} else if (rv == GRAFT_ELIMIT) {
+		t->tx = NULL;
+		cypher_error_set(&req->error,
+				 GRAFT_STATUS_MEMORY_POOL_OUT_OF_MEMORY,
+				 "The transaction has been terminated: %s",
+				 req->commit.errmsg);
 	} else if (rv != GRAFT_OK) {
 		t->tx = NULL;
 		cypher_error_set(&req->error, GRAFT_STATUS_TX_COMMIT_FAILED,
@@ -578,6 +584,23 @@ static int fail_tx(struct cypher_tx *t, int rv)
 	return rv ? rv : GRAFT_EINVAL;
 }
 
+/* Whether the database ended the transaction's snapshot (db_tx_check):
+ * then nothing more may be read, and err says why. Checked holding the
+ * gate, before reading: the database ends snapshots only while no
+ * statement holds it. Neo4j's code for a memory bound named in the
+ * message, transient: drivers retry it with a new snapshot (they turn
+ * Transaction.Terminated into a client error, never retried). */
+static bool snapshot_gone(struct cypher_tx *t, struct cypher_error *err)
+{
+	char msg[GRAFT_ERRMSG_SIZE];
+
+	if (t->tx == NULL || db_tx_check(t->tx, msg) == GRAFT_OK)
+		return false;
+	cypher_error_set(err, GRAFT_STATUS_MEMORY_POOL_OUT_OF_MEMORY,
+			 "The transaction has been terminated: %s", msg);
+	return true;
+}
+
 /* USE db in the first statement of a transaction moves it there. */
 static int switch_db(struct cypher_tx *t, const char *name,
 		     struct cypher_error *err)
@@ -716,6 +739,8 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 	if (tx->failed)
 		return cypher_error_set(err, GRAFT_STATUS_TX_MARKED_AS_FAILED,
 					"A statement in this transaction failed; roll it back and start a new one");
+	if (snapshot_gone(tx, err))
+		return fail_tx(tx, GRAFT_ELIMIT);
 	if (len > tx->e->o.max_query_size)
 		return fail_tx(tx, too_big(tx, len, err));
 	r = calloc(1, sizeof *r);
@@ -794,6 +819,8 @@ static int result_next(struct cypher_result *r, const struct graft_value **row,
 	if (r->peeked) {
 		r->peeked = false;
 		rv = r->peek_rv;
+	} else if (snapshot_gone(r->tx, &r->err)) {
+		rv = -1;
 	} else {
 		rv = p->root->vt->next(p->root, &r->x);
 	}

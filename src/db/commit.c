@@ -521,6 +521,12 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 		tx_free(tx);
 		return GRAFT_ENOMEM;
 	}
+	/* its predicates would be judged against freed versions */
+	rv = tx->wrote ? db_tx_check(tx, req->errmsg) : GRAFT_OK;
+	if (rv != GRAFT_OK) {
+		tx_free(tx);
+		return rv;
+	}
 	if (!tx->wrote) {
 		tx_free(tx);
 		defer(db, req, GRAFT_OK);

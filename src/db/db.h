@@ -29,6 +29,11 @@ struct db_options {
 	uint64_t checkpoint_interval_tx;  /* db.checkpoint.interval.tx; 0 off */
 	uint32_t max_client_tx;   /* db.transaction.concurrent.maximum; 0: none */
 	uint64_t pin_max_size;    /* db.tx_log.reader_pins.max_size; 0: none */
+	/* db.transaction.old_versions.max_size; 0: none. The most memory the
+	 * old versions kept for open snapshots may take: past it, the
+	 * transactions of the oldest snapshot are ended (db_tx_check) and
+	 * what only they needed is freed at once. */
+	uint64_t old_versions_max_size;
 	/* Borrowed, may be NULL (nothing reads off the loop): when worker
 	 * threads read the graph holding this gate shared, the loop applies
 	 * commits (and runs their callbacks) and forks checkpoints holding it
@@ -153,8 +158,17 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out);
 /* Moves the transaction's snapshot to the last applied transaction, so
  * that checks made at commit (uniqueness) see every commit before it; what
  * it read before stays in its read set, validated at commit. Loop thread,
- * or holding the gate. GRAFT_OK or GRAFT_ENOMEM (snapshot unchanged). */
+ * or holding the gate. GRAFT_OK, GRAFT_ENOMEM (snapshot unchanged) or
+ * GRAFT_ELIMIT (db_tx_check). */
 int db_tx_read_latest(struct db_tx *tx);
+/* GRAFT_OK, or GRAFT_ELIMIT (errmsg says why and what to do) once the
+ * transaction was ended because its snapshot held more old versions than
+ * db_options.old_versions_max_size while others committed: its snapshot is
+ * gone, so it must not read (or commit) any more. The database ends a
+ * snapshot only on the loop holding the gate, never while a statement
+ * reads: a caller that checks this after taking the gate (or on the loop)
+ * and before reading never reads a freed version. Any thread. */
+int db_tx_check(const struct db_tx *tx, char *errmsg);
 /* Discards the transaction and frees it. */
 void db_tx_rollback(struct db_tx *tx);
 bool db_tx_has_writes(const struct db_tx *tx);

@@ -66,6 +66,7 @@ struct db {
 	unsigned n_tx;         /* transactions begun, not yet ended */
 	unsigned n_client_tx;  /* of them DB_TX_CLIENT */
 	struct db_snap *snaps; /* their snapshots, ascending (under tx_mu) */
+	struct db_tx *txs;     /* the transactions (under tx_mu) */
 	size_t n_snaps, cap_snaps;
 	/* Set (loop, holding the gate) while the graph keeps old versions:
 	 * the end of the oldest snapshot then wakes the reclaim task. */
@@ -75,6 +76,7 @@ struct db {
 	/* Applied while an older snapshot was open, oldest first. */
 	struct db_recent *recent_head, *recent_tail;
 	uint64_t recent_lost; /* a commit whose keys could not be kept */
+	uint64_t recent_bytes; /* their memory */
 	bool serving;          /* recovery done: checkpoints may run */
 	struct db_recovery_stats rstats;
 
@@ -246,6 +248,10 @@ struct db_tx {
 	uint64_t since;    /* the snapshot it began with: what its predicates
 			    * are validated from (both are held open) */
 	struct tx_preds preds;
+	struct db_tx *prev, *next; /* in db->txs (under tx_mu) */
+	/* Set (under tx_mu, on the loop holding the gate) when its snapshots
+	 * were ended for holding too many old versions (db_tx_check). */
+	bool revoked;
 	struct idmap nodes;  /* id -> struct ov_node * (in slabs) */
 	struct ov_slab *slabs, *slab_last; /* oldest first; the newest */
 	struct idmap rels;   /* id -> struct ov_rel * */
@@ -334,6 +340,11 @@ void snapshot_init(struct db *db); /* the reclaim handle (handles_open) */
 void snapshot_before_apply(struct db *db, const struct txrec *rec,
 			   uint64_t txid);
 void snapshot_after_apply(struct db *db);
+/* Under tx_mu: tx (its snapshots open) joins db->txs. */
+void snapshot_tx_link(struct db *db, struct db_tx *tx);
+/* Takes tx_mu: tx leaves db->txs and its snapshots close, unless the
+ * database closed them already (revoked). */
+void snapshot_tx_end(struct db *db, struct db_tx *tx);
 
 /* predicate.c. Recording (no-ops for read-only transactions; out of
  * memory marks the transaction oom). */

@@ -15,6 +15,8 @@ void dbms_options_from_config(const struct graft_config *cfg,
 			       &o->db.retention);
 	o->db.pin_max_size =
 		graft_config_size(cfg, "db.tx_log.reader_pins.max_size");
+	o->db.old_versions_max_size =
+		graft_config_size(cfg, "db.transaction.old_versions.max_size");
 	o->db.checkpoint_interval_ms =
 		graft_config_duration_ms(cfg, "db.checkpoint.interval.time");
 	o->db.checkpoint_interval_tx =

@@ -116,6 +116,7 @@ void recent_add(struct db *db, const struct txrec *rec, uint64_t txid)
 	r->next = NULL;
 	r->txid = txid;
 	r->n = commit_keys(db, rec, r->keys);
+	db->recent_bytes += sizeof *r + r->n * sizeof *r->keys;
 	if (db->recent_tail != NULL)
 		db->recent_tail->next = r;
 	else
@@ -131,6 +132,7 @@ void recent_trim(struct db *db, uint64_t oldest)
 		db->recent_head = r->next;
 		if (db->recent_head == NULL)
 			db->recent_tail = NULL;
+		db->recent_bytes -= sizeof *r + r->n * sizeof *r->keys;
 		free(r);
 	}
 }

@@ -63,6 +63,7 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 		tx->since = tx->snapshot;
 	}
 	if (rv == GRAFT_OK) {
+		snapshot_tx_link(db, tx);
 		db->n_tx++;
 		if (flags & DB_TX_CLIENT)
 			db->n_client_tx++;
@@ -83,7 +84,8 @@ int db_tx_read_latest(struct db_tx *tx)
 	int rv;
 
 	pthread_mutex_lock(&db->tx_mu);
-	rv = snapshot_open(db, &snapshot);
+	/* a revoked transaction holds no snapshot to move from */
+	rv = tx->revoked ? GRAFT_ELIMIT : snapshot_open(db, &snapshot);
 	pthread_mutex_unlock(&db->tx_mu);
 	if (rv != GRAFT_OK)
 		return rv;
@@ -139,9 +141,7 @@ void tx_free(struct db_tx *tx)
 	graft_mem_free(tx->labelled.v);
 	graft_mem_free(tx->indexes);
 	preds_free(&tx->preds);
-	snapshot_end(db, tx->snapshot);
-	if (tx->since != tx->snapshot)
-		snapshot_end(db, tx->since);
+	snapshot_tx_end(db, tx);
 	pthread_mutex_lock(&db->tx_mu);
 	GRAFT_CHECK(db->n_tx > 0);
 	db->n_tx--;

@@ -500,6 +500,11 @@ static const struct graft_setting settings[] = {
 	INT("db.transaction.concurrent.maximum",
 	    "dbms.transaction.concurrent.maximum", "1000", 0, 0,
 	    "Most concurrently open transactions per database (0: no limit)."),
+	SIZE("db.transaction.old_versions.max_size", NULL, "1G", 0, 0,
+	     "The most memory old versions (kept for transactions that read "
+	     "an older snapshot) may take per database; past it the "
+	     "transactions reading the oldest snapshot are terminated and "
+	     "the memory freed. 0: no bound."),
 	SIZE("db.memory.transaction.max", "dbms.memory.transaction.max_size",
 	     "0", 0, 0, "Memory one transaction may use (0: unlimited)."),
 	SIZE("db.memory.transaction.total.max",

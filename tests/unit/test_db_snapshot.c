@@ -458,6 +458,83 @@ static void test_an_index_seek_sees_a_value_taken_after_it(void **state)
 	assert_int_equal(fx_commit(f, t2, NULL, NULL), GRAFT_ECONFLICT);
 }
 
+/* Sets node id's x to v in a committed transaction. */
+static void set_x(struct fixture *f, uint64_t id, int64_t v)
+{
+	struct graft_value x = graft_value_int(v);
+	struct db_tx *tx;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &x), GRAFT_OK);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+}
+
+/* Past db.transaction.old_versions.max_size, the transactions of the
+ * oldest snapshot (a reader, a writer that scanned) are ended and the old
+ * versions freed at once; a younger reader within the bound goes on and
+ * still sees its snapshot. */
+static void test_old_versions_past_the_bound_end_the_oldest_snapshot(
+	void **state)
+{
+	struct fixture *f = *state;
+	const uint64_t max = 4096;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct db_tx *old, *writer, *young = NULL;
+	struct db_cursor c;
+	uint64_t a, b;
+	int commits = 0, young_x = 0;
+
+	fx_close(f);
+	f->o.old_versions_max_size = max;
+	fx_open(f);
+	fx_tokens(f);
+	a = fx_node(f, 0);
+	b = bare_node(f);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &old), GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &writer), GRAFT_OK);
+	db_cursor_label(&c, writer, f->label);
+	while (db_cursor_next(&c) != GRAPH_NO_ID)
+		;
+	assert_int_equal(db_tx_node_add_label(writer, b, f->label), GRAFT_OK);
+	/* Within the bound, every old version is kept for the old reader;
+	 * the young one starts when half of it is used. */
+	while (db_tx_check(old, errmsg) == GRAFT_OK) {
+		assert_true(graph_versions_bytes(db_graph(f->db)) <= max);
+		assert_int_equal(db_tx_node_prop(old, a, f->key_x)->u.i, 0);
+		if (young == NULL &&
+		    graph_versions_bytes(db_graph(f->db)) > max / 2) {
+			assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY,
+						     &young),
+					 GRAFT_OK);
+			young_x = commits;
+		}
+		assert_true(++commits < 10000);
+		set_x(f, a, commits);
+	}
+	assert_non_null(young);
+	assert_non_null(strstr(errmsg, "db.transaction.old_versions.max_size"));
+	assert_int_equal(db_tx_check(writer, errmsg), GRAFT_ELIMIT);
+	assert_int_equal(fx_commit(f, writer, NULL, errmsg), GRAFT_ELIMIT);
+	assert_non_null(strstr(errmsg, "retry it"));
+	/* Freed at once, without waiting for the old reader to end, down to
+	 * what the young one needs. */
+	assert_int_equal(db_tx_check(young, NULL), GRAFT_OK);
+	assert_true(graph_versions_bytes(db_graph(f->db)) <= max / 2 + 512);
+	assert_int_equal(db_tx_node_prop(young, a, f->key_x)->u.i, young_x);
+	db_tx_rollback(old);
+	db_tx_rollback(young);
+	settle(f);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+	/* The revoked snapshots were closed once: a new reader keeps what a
+	 * commit changes, and frees it when it ends. */
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &old), GRAFT_OK);
+	set_x(f, a, 0);
+	assert_true(graph_versions_bytes(db_graph(f->db)) > 0);
+	db_tx_rollback(old);
+	settle(f);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, fx_setup_open, fx_teardown)
@@ -469,6 +546,7 @@ int main(void)
 		T(test_write_skew_with_a_commit_in_flight_fails_one_commit),
 		T(test_scans_of_other_labels_do_not_conflict),
 		T(test_an_index_seek_sees_a_value_taken_after_it),
+		T(test_old_versions_past_the_bound_end_the_oldest_snapshot),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
