@@ -185,3 +185,95 @@ replica_node() {
 }
 
 replicas_js() { node "$GRAFT_SRC_DIR/cluster-tests/js/replicas.js" "$@"; }
+
+# Soak: GRAFT_CLUSTER_SOAK=N repeats each suite's disruption N times (and
+# lets writers run that much longer); make check runs one round.
+SOAK_ROUNDS=${GRAFT_CLUSTER_SOAK:-1}
+
+# nftables isolation. The rules live in a table of this test's own
+# (inet graft_test_<pid>), which the exit trap always deletes.
+NFT_TABLE=graft_test_$$
+NFT_ACTIVE=
+
+# nft_usable: nftables can be used here (root, nft installed, the kernel
+# takes a table); otherwise NFT_WHY says why not.
+nft_usable() {
+	NFT_WHY=
+	if ! command -v nft >/dev/null; then
+		NFT_WHY="nft is not installed (tools/deps.sh installs nftables)"
+	elif [ "$(id -u)" != 0 ]; then
+		NFT_WHY="nftables needs root; the suite runs as $(id -un)"
+	elif ! NFT_WHY=$(nft add table inet "$NFT_TABLE" 2>&1); then
+		NFT_WHY="the kernel refused an nftables table: $NFT_WHY"
+	else
+		nft delete table inet "$NFT_TABLE"
+		return 0
+	fi
+	return 1
+}
+
+nft_cleanup() {
+	local rc=$?
+	[ -z "$NFT_ACTIVE" ] || nft delete table inet "$NFT_TABLE" 2>/dev/null || true
+	(exit $rc)
+	cleanup
+}
+
+# isolate I: drops every packet to member I's Raft and discovery ports on
+# loopback: it hears nobody (what it sends out goes on, as a member behind
+# a one-way partition would; it cannot commit anything).
+isolate() {
+	local i=$1
+	trap nft_cleanup EXIT
+	trap 'exit 143' TERM INT
+	NFT_ACTIVE=1
+	nft add table inet "$NFT_TABLE"
+	nft add chain inet "$NFT_TABLE" input '{ type filter hook input priority 0; policy accept; }'
+	nft add rule inet "$NFT_TABLE" input iif lo tcp dport "{ ${CORE_RAFT[$i]}, ${CORE_DISC[$i]} }" drop
+}
+
+# heal: removes the isolation.
+heal() {
+	[ -z "$NFT_ACTIVE" ] || nft delete table inet "$NFT_TABLE"
+	NFT_ACTIVE=
+}
+
+# core_keys I TAG: the keys of (:W {tag}) on member I, sorted, in $T/keys.I.
+core_keys() { core_node "$1" keys "$2" >"$T/keys.$1"; }
+
+# holds_acked I TAG ACKED: member I holds every key of file ACKED, each
+# once.
+holds_acked() {
+	core_keys "$1" "$2" && [ -z "$(comm -23 "$3" "$T/keys.$1")" ] &&
+		[ -z "$(uniq -d "$T/keys.$1")" ]
+}
+
+# same_digest: every live member gives the leader's digest of neo4j.
+same_digest() {
+	local i want
+	want=$(core_node "$LEADER" digest neo4j) || return 1
+	for i in $(seq 1 "$CORE_N"); do
+		core_alive "$i" || continue
+		[ "$(core_node "$i" digest neo4j 2>/dev/null)" = "$want" ] || return 1
+	done
+}
+
+# retrying_start TAG CLIENTS: retrying writers (cluster.js retrying) into
+# $T/acks.TAG until retrying_stop.
+retrying_start() {
+	export CORE_PORTS
+	CORE_PORTS=$(IFS=,; echo "${CORE_BOLT[*]:1}")
+	rm -f "$T/stop.$1"
+	core_node 1 retrying "$1" "$2" "$T/stop.$1" >"$T/acks.$1" 2>"$T/writers.$1.err" &
+	WRITERS=$!
+	PIDS+=("$WRITERS")
+}
+retrying_stop() {
+	touch "$T/stop.$1"
+	wait "$WRITERS" || fail "the writers failed: $(cat "$T/writers.$1.err")"
+	grep -v '^#' "$T/acks.$1" | sort >"$T/acked.$1"
+	echo "$(wc -l <"$T/acked.$1") acknowledged, $(grep -c '^#' "$T/acks.$1" || true) failed"
+}
+# acked TAG N: at least N writes acknowledged so far.
+acked() { [ "$(grep -vc '^#' "$T/acks.$1")" -ge "$2" ]; }
+acked_count() { grep -vc '^#' "$T/acks.$1" || true; }

@@ -2,8 +2,10 @@
 # Installs the Debian 12 packages graft needs to build and run
 # (`tools/deps.sh`, the README's first command); with --test also what the
 # tests need (tools/check.sh): Node.js with the pinned npm packages of the
-# end-to-end tests (package-lock.json) and systemd-analyze for the unit
-# check; with --coverage gcovr for tools/coverage.sh (docs/coverage.md).
+# end-to-end tests (package-lock.json), systemd-analyze for the unit
+# check, haproxy for haproxy_cluster.sh and nft (nftables) for the cluster
+# suites' partitions; with --coverage gcovr for tools/coverage.sh
+# (docs/coverage.md).
 # Fast when everything is already there: apt-get runs only for what is
 # missing and `npm ci` only when node_modules is older than
 # package-lock.json.
@@ -24,7 +26,7 @@ esac
 packages=(gcc make autoconf automake libtool pkg-config
 	libuv1-dev libraft-dev libmsgpack-dev libssl-dev libzstd-dev libcmocka-dev
 	libedit-dev libpcre2-dev)
-$test && packages+=(systemd haproxy)
+$test && packages+=(systemd haproxy nftables)
 $coverage && packages+=(gcovr)
 missing=()
 for p in "${packages[@]}"; do

@@ -12,6 +12,12 @@
 //   role DB             CALL dbms.cluster.role(DB)
 //   query DB QUERY      runs QUERY on database DB; prints each record as
 //                       one line of JSON (keys in order, numbers as text)
+//   retrying TAG CLIENTS STOP   CLIENTS writers that retry each key on the
+//                       next member until it is acknowledged (MERGE: a
+//                       retry is harmless), until the file STOP exists;
+//                       prints each acknowledged key, and "# failed ..."
+//                       for a failure a driver would not retry
+//   digest DB           a canonical, name-based digest of database DB
 //   writers TAG CLIENTS MS    CLIENTS concurrent writers for MS ms against
 //                       whichever member takes writes (NotALeader: retry on
 //                       the next member at once; a lost connection: the
@@ -183,6 +189,90 @@ async function gap (ms, killAfter, pid) {
   console.log(worst)
 }
 
+// The failures a driver retries: the next member may take the write.
+function retriable (e) {
+  return notApplied(e) || connectionLost(e) ||
+    (e.code || '').startsWith('Neo.TransientError.')
+}
+
+const MERGE = 'MERGE (:W {tag: $tag, key: $key})'
+
+// One client that retries each key until it is acknowledged, moving to the
+// next member on every retriable failure, as a driver's transaction
+// functions do; MERGE makes a retry of a commit whose answer was lost
+// harmless. Any other failure is a failed transaction: "# failed KEY CODE".
+async function retryingWriter (ports, tag, client, stop, out) {
+  let m = client % ports.length
+  let d = driver(ports[m])
+  for (let i = 0; !stop();) {
+    const key = `${tag}-${client}-${i}`
+    const s = d.session()
+    try {
+      await s.run(MERGE, { tag, key })
+      out.push(key)
+      i++
+    } catch (e) {
+      if (!retriable(e)) {
+        out.push(`# failed ${key} ${e.code}: ${e.message}`)
+        i++
+      } else {
+        await d.close().catch(() => {})
+        m = (m + 1) % ports.length
+        d = driver(ports[m])
+        await new Promise(resolve => setTimeout(resolve, 20))
+      }
+    } finally {
+      await s.close().catch(() => {})
+    }
+  }
+  await d.close().catch(() => {})
+}
+
+// CLIENTS retrying writers until the file STOP exists.
+async function retrying (tag, clients, stopFile) {
+  const fs = require('fs')
+  const ports = (process.env.CORE_PORTS || '').split(',').filter(Boolean)
+  const out = []
+  const flush = setInterval(() => {
+    while (out.length) console.log(out.shift())
+  }, 50)
+  const stop = () => fs.existsSync(stopFile)
+  const all = []
+  for (let c = 0; c < clients; c++) all.push(retryingWriter(ports, tag, c, stop, out))
+  await Promise.all(all)
+  clearInterval(flush)
+  while (out.length) console.log(out.shift())
+}
+
+// A canonical, name-based digest of database DB: every node as its sorted
+// labels and properties, every relationship as its type, properties and
+// the canonical text of its two ends, sorted. Ids, token numbering and
+// expansion order may differ between members; this may not.
+function canon (v) {
+  v = text(v)
+  if (Array.isArray(v)) return '[' + v.map(canon).join(',') + ']'
+  if (v && typeof v === 'object') {
+    return '{' + Object.keys(v).sort().map(k => JSON.stringify(k) + ':' + canon(v[k])).join(',') + '}'
+  }
+  return JSON.stringify(v)
+}
+
+async function digest (port, database) {
+  const crypto = require('crypto')
+  const nodes = await run(port, 'MATCH (n) RETURN labels(n) AS l, properties(n) AS p', {}, database)
+  const rels = await run(port, 'MATCH (a)-[r]->(b) RETURN type(r) AS t, properties(r) AS p, ' +
+    'labels(a) AS al, properties(a) AS ap, labels(b) AS bl, properties(b) AS bp', {}, database)
+  const lines = []
+  for (const r of nodes.records) lines.push('N' + canon([r.get('l').sort(), r.get('p')]))
+  for (const r of rels.records) {
+    lines.push('R' + canon([r.get('t'), r.get('p'), r.get('al').sort(), r.get('ap'),
+      r.get('bl').sort(), r.get('bp')]))
+  }
+  lines.sort()
+  const h = crypto.createHash('sha256').update(lines.join('\n')).digest('hex')
+  console.log(`${nodes.records.length} nodes ${rels.records.length} relationships ${h}`)
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   const port = process.env.BOLT_PORT
@@ -192,6 +282,8 @@ async function main () {
   if (cmd === 'role') return role(port, args[0])
   if (cmd === 'expect-error') return expectError(port, args[0], args[1], args[2])
   if (cmd === 'query') return query(port, args[0], args[1])
+  if (cmd === 'retrying') return retrying(args[0], Number(args[1]), args[2])
+  if (cmd === 'digest') return digest(port, args[0])
   if (cmd === 'gap') return gap(Number(args[0]), Number(args[1]), Number(args[2]))
   if (cmd === 'writers') return writers(args[0], Number(args[1]), Number(args[2]))
   throw new Error(`unknown command ${cmd}`)
