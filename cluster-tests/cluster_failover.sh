@@ -6,12 +6,8 @@
 # member, restarted, catches up to the same writes.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
-command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
-export GRAFT_SRC_DIR
 
-cluster_confs 3
-for i in 1 2 3; do core_start "$i"; done
-wait_cluster
+cluster_up 3
 old=$LEADER
 export CORE_PORTS="${CORE_BOLT[1]},${CORE_BOLT[2]},${CORE_BOLT[3]}"
 

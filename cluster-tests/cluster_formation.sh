@@ -7,8 +7,6 @@
 # there exactly once and the cluster is the same.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
-command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
-export GRAFT_SRC_DIR
 
 cluster_confs 3
 

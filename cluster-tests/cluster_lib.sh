@@ -3,6 +3,8 @@
 # the members' own HTTP endpoints. Source after lib.sh. Members are numbered
 # from 1; member i lives in $T/c<i> (config $T/c<i>/graft.conf, output
 # $T/c<i>/graftd.out, log $T/c<i>/logs/graft.log).
+command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
+export GRAFT_SRC_DIR
 CORE_N=0
 CORE_BOLT=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=() CORE_TX=()
 
@@ -277,3 +279,23 @@ retrying_stop() {
 # acked TAG N: at least N writes acknowledged so far.
 acked() { [ "$(grep -vc '^#' "$T/acks.$1")" -ge "$2" ]; }
 acked_count() { grep -vc '^#' "$T/acks.$1" || true; }
+
+# cluster_up N: N cores configured (cluster_confs), started, formed, with a
+# leader and its followers.
+cluster_up() {
+	local i
+	cluster_confs "$1"
+	for i in $(seq 1 "$1"); do core_start "$i"; done
+	wait_cluster
+}
+
+# acked_everywhere TAG: every member holds every write acknowledged to the
+# retrying writers of TAG ($T/acked.TAG), each once, and the members'
+# graphs are identical.
+acked_everywhere() {
+	local i
+	for i in $(seq 1 "$CORE_N"); do
+		wait_until "core $i holding every acknowledged write once" holds_acked "$i" "$1" "$T/acked.$1"
+	done
+	wait_until "identical graphs on every member" same_digest
+}

@@ -10,8 +10,6 @@
 # Raft log without bringing back what was dropped.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
-command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
-export GRAFT_SRC_DIR
 
 CORE_AUTH=true cluster_confs 3
 for i in 1 2 3; do core_start "$i"; done

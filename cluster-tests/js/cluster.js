@@ -112,22 +112,28 @@ function connectionLost (e) {
   return e.code === 'ServiceUnavailable' || e.code === 'SessionExpired'
 }
 
-async function writer (ports, tag, client, until, out) {
-  let m = 0
+// One client writing keys TAG-CLIENT-I until stop(). NotALeader: the same
+// key again on the next member. Any other failure: with retry (the
+// retrying writers) a retriable one is tried again on the next member and
+// the rest are "# failed KEY CODE"; without, the outcome is unknown ("#
+// unknown KEY CODE"), and a lost connection moves to the next member.
+async function writer (ports, tag, client, stop, out, retry) {
+  let m = client % ports.length
   let d = driver(ports[m])
-  for (let i = 0; Date.now() < until;) {
+  for (let i = 0; !stop();) {
     const key = `${tag}-${client}-${i}`
     const s = d.session()
     try {
-      await s.run(CREATE, { tag, key })
+      await s.run(retry ? MERGE : CREATE, { tag, key })
       out.push(key)
       i++
     } catch (e) {
-      if (!notApplied(e)) {
-        out.push(`# unknown ${key}: ${e.code}`)
+      const again = retry ? retriable(e) : notApplied(e)
+      if (!again) {
+        out.push(`# ${retry ? 'failed' : 'unknown'} ${key} ${e.code}: ${e.message}`)
         i++
       }
-      if (notApplied(e) || connectionLost(e)) {
+      if (again || connectionLost(e)) {
         await d.close().catch(() => {})
         m = (m + 1) % ports.length
         d = driver(ports[m])
@@ -140,18 +146,24 @@ async function writer (ports, tag, client, until, out) {
   await d.close().catch(() => {})
 }
 
-async function writers (tag, clients, ms) {
+// CLIENTS writers against the members of CORE_PORTS until stop(); prints
+// what they report as it comes.
+async function runWriters (tag, clients, stop, retry) {
   const ports = (process.env.CORE_PORTS || '').split(',').filter(Boolean)
-  const until = Date.now() + ms
   const out = []
   const flush = setInterval(() => {
     while (out.length) console.log(out.shift())
   }, 50)
   const all = []
-  for (let c = 0; c < clients; c++) all.push(writer(ports, tag, c, until, out))
+  for (let c = 0; c < clients; c++) all.push(writer(ports, tag, c, stop, out, retry))
   await Promise.all(all)
   clearInterval(flush)
   while (out.length) console.log(out.shift())
+}
+
+async function writers (tag, clients, ms) {
+  const until = Date.now() + ms
+  return runWriters(tag, clients, () => Date.now() >= until, false)
 }
 
 // One writer for MS ms; after KILL_AFTER_MS it sends SIGKILL to pid KILL
@@ -197,51 +209,13 @@ function retriable (e) {
 
 const MERGE = 'MERGE (:W {tag: $tag, key: $key})'
 
-// One client that retries each key until it is acknowledged, moving to the
-// next member on every retriable failure, as a driver's transaction
-// functions do; MERGE makes a retry of a commit whose answer was lost
-// harmless. Any other failure is a failed transaction: "# failed KEY CODE".
-async function retryingWriter (ports, tag, client, stop, out) {
-  let m = client % ports.length
-  let d = driver(ports[m])
-  for (let i = 0; !stop();) {
-    const key = `${tag}-${client}-${i}`
-    const s = d.session()
-    try {
-      await s.run(MERGE, { tag, key })
-      out.push(key)
-      i++
-    } catch (e) {
-      if (!retriable(e)) {
-        out.push(`# failed ${key} ${e.code}: ${e.message}`)
-        i++
-      } else {
-        await d.close().catch(() => {})
-        m = (m + 1) % ports.length
-        d = driver(ports[m])
-        await new Promise(resolve => setTimeout(resolve, 20))
-      }
-    } finally {
-      await s.close().catch(() => {})
-    }
-  }
-  await d.close().catch(() => {})
-}
-
-// CLIENTS retrying writers until the file STOP exists.
+// CLIENTS writers that retry each key until it is acknowledged, moving to
+// the next member on every retriable failure as a driver's transaction
+// functions do (MERGE makes a retry of a commit whose answer was lost
+// harmless), until the file STOP exists.
 async function retrying (tag, clients, stopFile) {
   const fs = require('fs')
-  const ports = (process.env.CORE_PORTS || '').split(',').filter(Boolean)
-  const out = []
-  const flush = setInterval(() => {
-    while (out.length) console.log(out.shift())
-  }, 50)
-  const stop = () => fs.existsSync(stopFile)
-  const all = []
-  for (let c = 0; c < clients; c++) all.push(retryingWriter(ports, tag, c, stop, out))
-  await Promise.all(all)
-  clearInterval(flush)
-  while (out.length) console.log(out.shift())
+  return runWriters(tag, clients, () => fs.existsSync(stopFile), true)
 }
 
 // A canonical, name-based digest of database DB: every node as its sorted
