@@ -76,7 +76,6 @@ static const bool allowed[BC_N_STATES][BC_N_STATES] = {
 struct bconn {
 	struct tcp_conn tcp; /* first: a struct tcp_conn * is a bconn * */
 	enum bconn_state state;
-	uv_work_t work;
 	struct backup_server *s;
 	bool done, prepared;
 	bool refused; /* the reply is an ERR line */
@@ -362,9 +361,9 @@ static void fail_job(struct bconn *c)
 	c->done = true;
 }
 
-static void work_cb(uv_work_t *w)
+static void work_cb(struct tcp_conn *tc)
 {
-	struct bconn *c = w->data;
+	struct bconn *c = (struct bconn *)tc;
 
 	graft_buf_reset(&c->out);
 	if (!c->prepared) {
@@ -431,9 +430,16 @@ static void send_out(struct bconn *c)
 	tcp_conn_write(&c->tcp, c->out.data, c->out.len);
 }
 
-/* The worker filled the next chunk (or the reply): send it. */
-static void chunk_ready(struct bconn *c, int status)
+/* The worker filled the next chunk (or the reply): send it. status
+ * UV_ECANCELED when the connection closed meanwhile (tcp.h). */
+static void chunk_ready(struct tcp_conn *tc, int status)
 {
+	struct bconn *c = (struct bconn *)tc;
+
+	if (c->state == BC_DRAINING) {
+		set_state(c, BC_CLOSED);
+		return;
+	}
 	set_state(c, BC_WRITING);
 	if (status != 0) {
 		conn_close(c);
@@ -446,27 +452,12 @@ static void chunk_ready(struct bconn *c, int status)
 	send_out(c);
 }
 
-/* The work item held the connection: released last, as it may free it. */
-static void after_work_cb(uv_work_t *w, int status)
-{
-	struct bconn *c = w->data;
-
-	if (c->state == BC_DRAINING)
-		set_state(c, BC_CLOSED);
-	else
-		chunk_ready(c, status);
-	tcp_conn_release(&c->tcp);
-}
-
 static void queue_fill(struct bconn *c)
 {
-	c->work.data = c;
-	if (uv_queue_work(c->s->tcp.loop, &c->work, work_cb,
-			  after_work_cb) != 0) {
+	if (tcp_conn_queue_work(&c->tcp, work_cb, chunk_ready) != GRAFT_OK) {
 		conn_close(c);
 		return;
 	}
-	tcp_conn_hold(&c->tcp);
 	set_state(c, BC_WORKING);
 }
 

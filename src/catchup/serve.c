@@ -67,7 +67,6 @@ static const bool allowed[CC_N_STATES][CC_N_STATES] = {
 struct cconn {
 	struct tcp_conn tcp; /* first: a struct tcp_conn * is a cconn * */
 	enum cconn_state state;
-	uv_work_t work;
 	struct catchup_server *s;
 	char req[REQ_MAX];
 	size_t req_len;
@@ -167,9 +166,9 @@ static int open_reader(struct cconn *c)
 }
 
 /* Reads records next_tx..end into the output, up to a chunk. */
-static void work_cb(uv_work_t *w)
+static void work_cb(struct tcp_conn *tc)
 {
-	struct cconn *c = w->data;
+	struct cconn *c = (struct cconn *)tc;
 	const void *rec;
 	uint64_t txid;
 	size_t len;
@@ -220,8 +219,16 @@ static void reply_and_close(struct cconn *c, const char *fmt, ...)
 	send_out(c);
 }
 
-static void chunk_ready(struct cconn *c, int status)
+/* The worker filled the next chunk; status UV_ECANCELED when the
+ * connection closed meanwhile (tcp.h). */
+static void chunk_ready(struct tcp_conn *tc, int status)
 {
+	struct cconn *c = (struct cconn *)tc;
+
+	if (c->state == CC_DRAINING) {
+		set_state(c, CC_CLOSED);
+		return;
+	}
 	set_state(c, CC_WRITING);
 	if (status != 0) {
 		conn_close(c);
@@ -243,27 +250,12 @@ static void chunk_ready(struct cconn *c, int status)
 	send_out(c);
 }
 
-/* The work item held the connection: released last, as it may free it. */
-static void after_work_cb(uv_work_t *w, int status)
-{
-	struct cconn *c = w->data;
-
-	if (c->state == CC_DRAINING)
-		set_state(c, CC_CLOSED);
-	else
-		chunk_ready(c, status);
-	tcp_conn_release(&c->tcp);
-}
-
 static void queue_fill(struct cconn *c)
 {
-	c->work.data = c;
-	if (uv_queue_work(c->s->tcp.loop, &c->work, work_cb,
-			  after_work_cb) != 0) {
+	if (tcp_conn_queue_work(&c->tcp, work_cb, chunk_ready) != GRAFT_OK) {
 		conn_close(c);
 		return;
 	}
-	tcp_conn_hold(&c->tcp);
 	set_state(c, CC_WORKING);
 }
 

@@ -107,6 +107,47 @@ void tcp_conn_release(struct tcp_conn *c)
 	conn_unref(c);
 }
 
+/* Work off the loop ----------------------------------------------------- */
+
+static void work_cb(uv_work_t *w)
+{
+	struct tcp_conn *c = w->data;
+
+	c->work_cb(c);
+}
+
+/* The work item held c: released last, as that may free it. */
+static void after_work_cb(uv_work_t *w, int status)
+{
+	struct tcp_conn *c = w->data;
+
+	c->working = false;
+	c->work_done_cb(c, c->closing ? UV_ECANCELED : status);
+	conn_unref(c);
+}
+
+int tcp_conn_queue_work(struct tcp_conn *c, tcp_work_cb work,
+			tcp_work_done_cb done)
+{
+	if (c->closing)
+		return GRAFT_ESHUTDOWN;
+	if (c->working)
+		return GRAFT_EINVAL;
+	c->work.data = c;
+	c->work_cb = work;
+	c->work_done_cb = done;
+	if (uv_queue_work(c->srv->loop, &c->work, work_cb, after_work_cb) != 0)
+		return GRAFT_EIO;
+	c->working = true;
+	c->refs++;
+	return GRAFT_OK;
+}
+
+bool tcp_conn_working(const struct tcp_conn *c)
+{
+	return c->working;
+}
+
 /* Reading --------------------------------------------------------------- */
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)

@@ -14,7 +14,8 @@
  *   accepted (ops->accepted) or connected (ops->connected)
  *     -> open: the caller reads (tcp_conn_read, into ops->alloc's buffer,
  *        ops->read), writes (tcp_conn_write, ops->written), arms its timer
- *        (tcp_conn_timer, ops->timeout), takes holds (tcp_conn_hold)
+ *        (tcp_conn_timer, ops->timeout), takes holds (tcp_conn_hold), runs
+ *        blocking work on a worker thread (tcp_conn_queue_work)
  *     -> closing (tcp_conn_close by the caller, an error, or
  *        tcp_server_close for all): ops->closing runs once, reading, the
  *        timer and every later callback stop, the handles close
@@ -43,6 +44,12 @@
 #include "../util/config.h"
 
 struct tcp_server;
+struct tcp_conn;
+
+/* Work of tcp_conn_queue_work: work runs on a worker thread, done on the
+ * loop thread. */
+typedef void (*tcp_work_cb)(struct tcp_conn *c);
+typedef void (*tcp_work_done_cb)(struct tcp_conn *c, int status);
 
 /* Private to tcp.c; embedded so that the caller allocates it. */
 struct tcp_conn {
@@ -50,11 +57,14 @@ struct tcp_conn {
 	uv_timer_t timer;
 	uv_write_t write;
 	uv_connect_t connect;
+	uv_work_t work;
+	tcp_work_cb work_cb;
+	tcp_work_done_cb work_done_cb;
 	struct tcp_server *srv;
 	struct tcp_conn *prev, *next;
 	unsigned refs; /* open handles and holds; freed at 0 */
 	bool open;     /* handed to the caller (accepted or connecting) */
-	bool reading, writing, closing;
+	bool reading, writing, closing, working;
 };
 
 /* What the server calls back; conn_new (for a listener), conn_free and
@@ -156,6 +166,18 @@ void tcp_conn_timer_stop(struct tcp_conn *c);
  * using it, a session closing). */
 void tcp_conn_hold(struct tcp_conn *c);
 void tcp_conn_release(struct tcp_conn *c);
+/* Runs work_cb(c) on a worker thread, then done_cb(c, status) on the
+ * loop: status 0, or UV_ECANCELED when c started closing meanwhile (the
+ * work ran all the same, or never started: done_cb releases whatever the
+ * caller prepared for it). c is held from the call until done_cb returned,
+ * so a worker never uses freed memory; the caller's fields are the
+ * worker's until done_cb, the loop leaves them alone meanwhile. One work
+ * item at a time: GRAFT_EINVAL while one is queued, GRAFT_ESHUTDOWN on a
+ * closing connection, GRAFT_EIO when libuv refuses; no callback runs
+ * after an error. */
+int tcp_conn_queue_work(struct tcp_conn *c, tcp_work_cb work_cb,
+			tcp_work_done_cb done_cb);
+bool tcp_conn_working(const struct tcp_conn *c);
 /* Closes c (idempotent); see the life of a connection above. */
 void tcp_conn_close(struct tcp_conn *c);
 bool tcp_conn_closing(const struct tcp_conn *c);

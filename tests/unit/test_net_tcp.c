@@ -2,8 +2,8 @@
  * server itself as the client (tcp_connect), all on one loop: an echo
  * exchange freeing both sides, a bind error naming the setting and the
  * way out, the timer closing a silent peer, shutdown waiting for holds,
- * one write in flight, and a refused connect. Every test ends with the
- * loop closing clean. */
+ * one write in flight, a refused connect, and work on a worker thread
+ * holding its connection. Every test ends with the loop closing clean. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -41,6 +41,11 @@ struct fx {
 	bool hold_first;     /* the server holds it from its acceptance */
 	uint64_t timeout_ms; /* the server arms it on each acceptance */
 	unsigned refused_writes;
+	unsigned worked, work_done; /* tcp_conn_queue_work's callbacks */
+	unsigned freed_before_done; /* server frees when work_done ran */
+	int work_status;            /* the last work_done's */
+	uv_thread_t loop_thread;
+	bool work_off_loop;         /* work_cb ran on another thread */
 	int connect_status; /* the last connect's */
 	int port;
 };
@@ -323,6 +328,69 @@ static void test_tcp_refused_connect_reports_and_frees(void **state)
 	assert_int_equal(f->client.closing, 1);
 }
 
+static void work_cb(struct tcp_conn *c)
+{
+	struct fx *f = tcp_conn_server(c)->loop->data;
+	uv_thread_t self = uv_thread_self();
+
+	/* the loop thread waits in uv_run: the only other writer is done */
+	f->work_off_loop = !uv_thread_equal(&self, &f->loop_thread);
+	f->worked++;
+}
+
+static void work_done_cb(struct tcp_conn *c, int status)
+{
+	struct fx *f = tcp_conn_server(c)->loop->data;
+
+	f->work_done++;
+	f->work_status = status;
+	f->freed_before_done = f->server.freed;
+}
+
+static void test_tcp_queue_work_runs_off_the_loop_then_calls_back(
+	void **state)
+{
+	struct fx *f = *state;
+
+	f->loop_thread = uv_thread_self();
+	client_connect(f, true);
+	run_until(f, &f->server.accepted, 1);
+	assert_int_equal(tcp_conn_queue_work(&f->first->tcp, work_cb,
+					     work_done_cb),
+			 GRAFT_OK);
+	assert_true(tcp_conn_working(&f->first->tcp));
+	/* one at a time */
+	assert_int_equal(tcp_conn_queue_work(&f->first->tcp, work_cb,
+					     work_done_cb),
+			 GRAFT_EINVAL);
+	run_until(f, &f->work_done, 1);
+	assert_int_equal(f->worked, 1);
+	assert_true(f->work_off_loop);
+	assert_int_equal(f->work_status, 0);
+	assert_false(tcp_conn_working(&f->first->tcp));
+}
+
+static void test_tcp_queue_work_holds_a_closed_connection_until_done(
+	void **state)
+{
+	struct fx *f = *state;
+	struct tcp_conn *c;
+
+	client_connect(f, true);
+	run_until(f, &f->server.accepted, 1);
+	c = &f->first->tcp;
+	assert_int_equal(tcp_conn_queue_work(c, work_cb, work_done_cb),
+			 GRAFT_OK);
+	tcp_conn_close(c);
+	assert_int_equal(tcp_conn_queue_work(c, work_cb, work_done_cb),
+			 GRAFT_ESHUTDOWN);
+	run_until(f, &f->server.freed, 1);
+	/* done ran first, told that the connection closed meanwhile */
+	assert_int_equal(f->work_done, 1);
+	assert_int_equal(f->work_status, UV_ECANCELED);
+	assert_int_equal(f->freed_before_done, 0);
+}
+
 int main(void)
 {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
@@ -333,6 +401,8 @@ int main(void)
 		T(test_tcp_server_close_closes_all_and_waits_for_holds),
 		T(test_tcp_one_write_in_flight),
 		T(test_tcp_refused_connect_reports_and_frees),
+		T(test_tcp_queue_work_runs_off_the_loop_then_calls_back),
+		T(test_tcp_queue_work_holds_a_closed_connection_until_done),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
