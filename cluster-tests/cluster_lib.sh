@@ -6,7 +6,7 @@
 command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
 export GRAFT_SRC_DIR
 CORE_N=0
-CORE_BOLT=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=() CORE_TX=()
+CORE_BOLT=() CORE_ROUTING=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=() CORE_TX=()
 
 # cluster_confs N [extra lines...]: configurations of N cores that know
 # each other, in the 4.x keys of the Neo4j operations manual's walk-through,
@@ -45,6 +45,7 @@ cluster_confs() {
 			"dbms.cluster.raft.heartbeat_interval=100ms" \
 			"$@"
 		CORE_BOLT[$i]=$BOLT_PORT
+		CORE_ROUTING[$i]=$ROUTING_PORT
 		CORE_HTTP[$i]=$HTTP_PORT
 	done
 }

@@ -87,12 +87,15 @@ write_conf() {
 	claim_port; BOLT_PORT=$PORT
 	claim_port; HTTP_PORT=$PORT
 	claim_port; BACKUP_PORT=$PORT
+	claim_port; ROUTING_PORT=$PORT
 	{
 		echo "server.directories.neo4j_home=$home"
 		echo "server.bolt.listen_address=127.0.0.1:$BOLT_PORT"
 		echo "server.bolt.advertised_address=127.0.0.1:$BOLT_PORT"
 		echo "server.http.listen_address=127.0.0.1:$HTTP_PORT"
 		echo "server.backup.listen_address=127.0.0.1:$BACKUP_PORT"
+		echo "server.routing.listen_address=127.0.0.1:$ROUTING_PORT"
+		echo "server.routing.advertised_address=127.0.0.1:$ROUTING_PORT"
 		for l in "$@"; do echo "$l"; done
 	} >"$f"
 }

@@ -28,6 +28,8 @@
 //                       routing table, or "ok"
 //   write-bookmark PORT KEY   CREATE (:B {key}) on member PORT over
 //                       bolt://; prints the bookmark
+//   query PORT CYPHER   runs CYPHER on member PORT over bolt://; prints
+//                       the first column of each record, or the error code
 //   read-bookmark PORT BOOKMARK KEY   counts (:B {key}) on member PORT
 //                       with the bookmark; prints the count or the error
 //                       code
@@ -206,6 +208,12 @@ async function lbKeys (port) {
   for (const k of x.r.records.map(r => r.get('k')).sort()) console.log(k)
 }
 
+async function query (port, cypher) {
+  const x = await runOn(port, cypher, {})
+  if (x.code) return console.log(x.code)
+  for (const r of x.r.records) console.log(String(r.get(0)))
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   if (cmd === 'table') return table(args[0], args[1])
@@ -217,6 +225,7 @@ async function main () {
   if (cmd === 'lb-keys') return lbKeys(args[0])
   if (cmd === 'lb-writes') return lbWrites(args[0], args[1], Number(args[2]))
   if (cmd === 'write-bookmark') return writeBookmark(args[0], args[1])
+  if (cmd === 'query') return query(args[0], args[1])
   if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
   throw new Error(`unknown command ${cmd}`)
 }

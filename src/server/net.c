@@ -152,13 +152,18 @@ int net_listen(struct net *net, enum net_kind kind, const char *setting,
 	struct tcp_listen how = {
 		.addr = addr,
 		.setting = setting,
+		.alternative = kind == NET_ROUTING
+				       ? "set dbms.routing.enabled=false"
+				       : NULL,
 		.family = AF_UNSPEC,
 		.backlog = 511,
-		.nodelay = kind == NET_BOLT,
+		.nodelay = kind != NET_HTTP,
 	};
 
 	if (kind == NET_BOLT)
 		return bolt_server_listen(net->bolt_srv, &how, errmsg);
+	if (kind == NET_ROUTING)
+		return bolt_server_listen(net->routing_srv, &how, errmsg);
 	tcp_server_init(&net->http, net->loop, &http_tcp_ops, net);
 	return tcp_server_listen(&net->http, &how, errmsg);
 }
@@ -181,13 +186,17 @@ static void http_closed_cb(struct tcp_server *srv)
 
 void net_close(struct net *net, void (*closed_cb)(struct net *net))
 {
+	struct bolt_server *bolt[2] = {net->bolt_srv, net->routing_srv};
+
 	net->closed_cb = closed_cb;
-	/* both counted first: either may be done at once */
-	net->closing = net->bolt_srv != NULL ? 2 : 1;
+	/* all counted first: any may be done at once */
+	net->closing = 1 + (bolt[0] != NULL) + (bolt[1] != NULL);
 	net->http.data = net; /* set already if HTTP listened */
-	if (net->bolt_srv != NULL) {
-		net->bolt_srv->data = net;
-		bolt_server_close(net->bolt_srv, bolt_closed_cb);
+	for (int i = 0; i < 2; i++) {
+		if (bolt[i] == NULL)
+			continue;
+		bolt[i]->data = net;
+		bolt_server_close(bolt[i], bolt_closed_cb);
 	}
 	tcp_server_close(&net->http, http_closed_cb);
 }

@@ -15,7 +15,7 @@
 #include "../net/tcp.h"
 #include "../util/config.h"
 
-enum net_kind { NET_BOLT, NET_HTTP };
+enum net_kind { NET_BOLT, NET_ROUTING, NET_HTTP };
 
 struct security;
 
@@ -27,6 +27,9 @@ struct net {
 	char server_id[40];         /* <data>/dbms/server_id */
 	struct tcp_server http;       /* HTTP listener and connections */
 	struct bolt_server *bolt_srv; /* listens and serves Bolt */
+	/* The server-side routing connector of a core (NULL: none): Bolt
+	 * for the transactions other members forward here. */
+	struct bolt_server *routing_srv;
 	struct security *security;  /* checks HTTP Basic credentials */
 	bool cluster_status_auth;   /* dbms.security.cluster_status_auth_enabled */
 	struct cluster *cluster;    /* NULL unless dbms.mode=CORE */
@@ -36,7 +39,8 @@ struct net {
 	unsigned closing;
 };
 
-/* Binds and listens on addr (Bolt: net->bolt_srv set first). Errors name
+/* Binds and listens on addr (Bolt: net->bolt_srv set first, routing:
+ * net->routing_srv). Errors name
  * the setting, the address and what to do (GRAFT_EADDRINUSE, GRAFT_EINVAL
  * for unresolvable hosts). setting must outlive net. */
 int net_listen(struct net *net, enum net_kind kind, const char *setting,

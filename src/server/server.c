@@ -358,12 +358,9 @@ static unsigned bolt_max_connections(const struct graft_config *cfg)
 		       : BOLT_MIN_CONNECTIONS;
 }
 
-static int setup_bolt(struct server *s, char *errmsg)
+/* What the Bolt connector and the routing connector share. */
+static void fill_bolt(struct server *s, struct bolt_server *b)
 {
-	int rv;
-
-	struct bolt_server *b = &s->bolt;
-
 	b->env.loop = &s->loop;
 	b->env.gate = statement_gate(s);
 	b->env.pool = b->env.gate != NULL ? &s->pool : NULL;
@@ -390,12 +387,42 @@ static int setup_bolt(struct server *s, char *errmsg)
 	b->unauth_max_message = graft_config_size(
 		s->cfg, "server.bolt.unauth_max_inbound_bytes");
 	b->max_connections = bolt_max_connections(s->cfg);
+}
+
+static int setup_bolt(struct server *s, char *errmsg)
+{
+	struct bolt_server *b = &s->bolt;
+	int rv;
+
+	fill_bolt(s, b);
 	rv = bolt_server_register_procedures(b);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot register the routing "
 				  "procedure: %s", graft_strerror(rv));
 	s->net.bolt_srv = b;
 	return GRAFT_OK;
+}
+
+/* The server-side routing connector (dbms.routing.enabled) of a core:
+ * the members that route a client's write transaction to the leader
+ * forward it there. Only a core can lead, so only a core listens. */
+static int start_routing(struct server *s, char *errmsg)
+{
+	struct graft_address a;
+	int rv;
+
+	if (s->cluster == NULL ||
+	    !graft_config_bool(s->cfg, "dbms.routing.enabled"))
+		return GRAFT_OK;
+	fill_bolt(s, &s->routing);
+	s->net.routing_srv = &s->routing;
+	graft_config_address(s->cfg, "server.routing.listen_address", &a);
+	rv = net_listen(&s->net, NET_ROUTING, "server.routing.listen_address",
+			&a, errmsg);
+	if (rv == GRAFT_OK)
+		graft_info("Server-side routing connector enabled on %s:%u.",
+			   a.host, a.port);
+	return rv;
 }
 
 /* The backup port (src/backup/serve.h). */
@@ -467,7 +494,9 @@ static int start_listeners(struct server *s, char *errmsg)
 			return rv;
 		graft_info("Bolt enabled on %s:%u.", a.host, a.port);
 	}
-	rv = start_backup(s, errmsg);
+	rv = start_routing(s, errmsg);
+	if (rv == GRAFT_OK)
+		rv = start_backup(s, errmsg);
 	if (rv == GRAFT_OK)
 		rv = start_catchup(s, errmsg);
 	if (rv != GRAFT_OK)

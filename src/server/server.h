@@ -29,6 +29,7 @@ struct server {
 	struct security *security;
 	struct cypher_engine *engine;
 	struct bolt_server bolt;
+	struct bolt_server routing; /* a core's server-side routing connector */
 	struct net net;
 	struct backup_server *backup; /* NULL when server.backup.enabled=false */
 	struct cluster *cluster;      /* NULL unless dbms.mode=CORE */

@@ -547,7 +547,6 @@ static const char *const inert[] = {
 	"server.https.",
 	"server.backup.store_copy_max_retry_time_per_request",
 	"server.cluster.catchup.user_defined_upstream_strategy",
-	"server.routing.",
 	"server.metrics.",
 	"server.panic.shutdown_on_panic",
 	"server.memory.heap.",
