@@ -391,10 +391,10 @@ void apply_record(struct db *db, const struct txrec *rec, uint64_t txid)
 	}
 }
 
-int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
-	     char *errmsg)
+int apply_commit(struct db *db, const struct txrec *rec, uint64_t txid,
+		 bool validated, char *errmsg)
 {
-	int rv;
+	int rv = GRAFT_OK;
 
 	if (txid != db->last_applied + 1)
 		return graft_errf(errmsg, GRAFT_EINVAL,
@@ -402,7 +402,8 @@ int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 				  "follow transaction %" PRIu64 ": transactions "
 				  "apply in order without gaps",
 				  db->name, txid, db->last_applied);
-	rv = apply_validate(db, rec, errmsg);
+	if (!validated)
+		rv = apply_validate(db, rec, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	snapshot_before_apply(db, rec, txid);
@@ -415,4 +416,10 @@ int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	watch_after_apply(db);
 	db_after_apply(db);
 	return GRAFT_OK;
+}
+
+int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
+	     char *errmsg)
+{
+	return apply_commit(db, rec, txid, false, errmsg);
 }

@@ -38,6 +38,7 @@ struct db_inflight {
 	struct db_commit_req *req;
 	struct txlog_append_req append;
 	uint64_t txid;
+	uint64_t validated_at; /* last_applied when the record was validated */
 	int status;
 	bool done;
 	size_t n_keys;
@@ -334,7 +335,9 @@ static void finish(struct db *db, struct db_inflight *c)
 		if (status == GRAFT_OK)
 			req->txid = c->txid;
 	} else if (status == GRAFT_OK) {
-		rv = db_apply(db, &req->rec, c->txid, req->errmsg);
+		rv = apply_commit(db, &req->rec, c->txid,
+				  c->validated_at == db->last_applied,
+				  req->errmsg);
 		if (rv != GRAFT_OK) {
 			graft_error("database %s: transaction %llu is durable "
 				    "in the log but cannot be applied (%s); "
@@ -415,17 +418,49 @@ void db_set_replicator(struct db *db, const struct db_replicator_ops *ops,
 	db->repl_data = data;
 }
 
-/* Hands the encoded record to the log, or (replicated) proposes it as an
- * entry stamped with its expected transaction id. */
+/* Encodes the record and hands it to the log (encoded in the log's frame,
+ * so that hundreds of megabytes are not copied again), or (replicated)
+ * proposes it as an entry stamped with its expected transaction id. */
 static int send_record(struct db *db, struct db_inflight *c)
 {
 	struct db_commit_req *req = c->req;
+	int rv;
 
-	if (db->repl == NULL)
-		return txlog_append(db->log, &c->append, c->txid, db->enc.data,
-				    db->enc.len, append_cb);
-	return db->repl->propose(db->repl_data, db, db->enc.data, db->enc.len,
-				 c, req->errmsg);
+	if (db->repl == NULL) {
+		rv = txlog_frame_begin(&db->enc);
+		if (rv == GRAFT_OK)
+			rv = txrec_encode(&req->rec, &db->enc);
+		if (rv == GRAFT_OK)
+			rv = txlog_append_frame(db->log, &c->append, c->txid,
+						&db->enc, append_cb);
+		return rv;
+	}
+	graft_buf_reset(&db->enc);
+	rv = entry_encode(&db->enc, c->txid, &req->rec);
+	if (rv == GRAFT_OK)
+		rv = db->repl->propose(db->repl_data, db, db->enc.data,
+				       db->enc.len, c, req->errmsg);
+	return rv;
+}
+
+/* A commit in flight with room for the keys of r: at most three per op (a
+ * relationship and its ends), and the guards. Only what is written is ever
+ * touched, so the bound costs no memory, and it spares a pass over a
+ * record of millions of ops to count them. */
+static struct db_inflight *inflight_new(const struct db_commit_req *req)
+{
+	size_t max_keys = 3 * req->rec.n_ops + req->n_guards;
+
+	return malloc(sizeof(struct db_inflight) + max_keys * sizeof(uint64_t));
+}
+
+/* c with room for its keys only. */
+static struct db_inflight *inflight_trim(struct db_inflight *c)
+{
+	struct db_inflight *t =
+		realloc(c, sizeof *c + c->n_keys * sizeof *c->keys);
+
+	return t != NULL ? t : c; /* a shrink that fails keeps c */
 }
 
 /* Takes req->rec (complete) to the log. GRAFT_OK when the callback will
@@ -433,12 +468,9 @@ static int send_record(struct db *db, struct db_inflight *c)
 static int log_record(struct db *db, struct db_commit_req *req)
 {
 	struct txrec *r = &req->rec;
-	size_t max_keys = 0;
-	struct db_inflight *c;
+	struct db_inflight *c = inflight_new(req);
 	int rv;
 
-	max_keys = written_keys(db, r, NULL) + req->n_guards;
-	c = malloc(sizeof *c + max_keys * sizeof *c->keys);
 	if (c == NULL)
 		return GRAFT_ENOMEM;
 	c->next = NULL;
@@ -448,10 +480,12 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	c->n_keys = 0;
 
 	rv = apply_validate(db, r, req->errmsg);
+	c->validated_at = db->last_applied;
 	if (rv == GRAFT_OK) {
 		c->n_keys = written_keys(db, r, c->keys);
 		for (size_t i = 0; i < req->n_guards; i++)
 			c->keys[c->n_keys++] = req->guards[i];
+		c = inflight_trim(c);
 		rv = check_pending(db, r, c, req->errmsg);
 	}
 	graft_mem_free(req->guards);
@@ -474,14 +508,9 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	if (db->repl != NULL && db->queue_head == NULL)
 		db->next_txid = db->last_applied + 1;
 	c->txid = db->next_txid;
-	graft_buf_reset(&db->enc);
-	if (rv == GRAFT_OK)
-		rv = db->repl != NULL ? entry_encode(&db->enc, c->txid, r)
-				      : txrec_encode(r, &db->enc);
-	if (rv != GRAFT_OK)
-		goto err_after_alloc;
 	c->append.data = c;
-	rv = send_record(db, c);
+	if (rv == GRAFT_OK)
+		rv = send_record(db, c);
 	if (rv != GRAFT_OK)
 		goto err_after_alloc;
 	db->next_txid++;

@@ -229,12 +229,10 @@ static void start_batch(struct txlog *log)
 	GRAFT_CHECK(rv == 0); /* fails only without a work callback */
 }
 
-int txlog_append(struct txlog *log, struct txlog_append_req *req,
-		 uint64_t txid, const void *rec, size_t len, txlog_append_cb cb)
+/* What an append must pass before anything changes: GRAFT_OK, or the
+ * error txlog_append documents. */
+static int append_check(struct txlog *log, uint64_t txid, size_t len)
 {
-	uint8_t *frame;
-	int rv;
-
 	if (log->closing)
 		return GRAFT_ESHUTDOWN;
 	if (log->broken != GRAFT_OK)
@@ -253,17 +251,19 @@ int txlog_append(struct txlog *log, struct txlog_append_req *req,
 		log->segs = s;
 		log->cap_segs = cap;
 	}
-	rv = graft_buf_reserve(&log->pending, TXLOG_FRAME_HEADER + len);
-	if (rv != GRAFT_OK)
-		return rv;
-	/* The batch bounds and the CRC are the worker's (txlog_batch_seal). */
-	frame = log->pending.data + log->pending.len;
+	return GRAFT_OK;
+}
+
+/* Stamps the frame header at frame (the batch bounds and the CRC are the
+ * worker's: txlog_batch_seal), queues req and starts a batch if none is
+ * under way. */
+static void append_queue(struct txlog *log, struct txlog_append_req *req,
+			 uint64_t txid, uint8_t *frame, size_t len,
+			 txlog_append_cb cb)
+{
 	memset(frame, 0, TXLOG_FRAME_HEADER);
 	graft_put_u32le(frame, (uint32_t)len);
 	graft_put_u64le(frame + 8, txid);
-	memcpy(frame + TXLOG_FRAME_HEADER, rec, len);
-	log->pending.len += TXLOG_FRAME_HEADER + len;
-
 	req->txid = txid;
 	req->cb = cb;
 	req->next = NULL;
@@ -275,6 +275,63 @@ int txlog_append(struct txlog *log, struct txlog_append_req *req,
 	log->next_txid++;
 	if (!log->busy && !log->in_callbacks)
 		start_batch(log);
+}
+
+int txlog_append(struct txlog *log, struct txlog_append_req *req,
+		 uint64_t txid, const void *rec, size_t len, txlog_append_cb cb)
+{
+	uint8_t *frame;
+	int rv = append_check(log, txid, len);
+
+	if (rv == GRAFT_OK)
+		rv = graft_buf_reserve(&log->pending, TXLOG_FRAME_HEADER + len);
+	if (rv != GRAFT_OK)
+		return rv;
+	frame = log->pending.data + log->pending.len;
+	memcpy(frame + TXLOG_FRAME_HEADER, rec, len);
+	log->pending.len += TXLOG_FRAME_HEADER + len;
+	append_queue(log, req, txid, frame, len, cb);
+	return GRAFT_OK;
+}
+
+int txlog_frame_begin(struct graft_buf *frame)
+{
+	static const uint8_t header[TXLOG_FRAME_HEADER];
+
+	graft_buf_reset(frame);
+	return graft_buf_append(frame, header, sizeof header);
+}
+
+int txlog_append_frame(struct txlog *log, struct txlog_append_req *req,
+		       uint64_t txid, struct graft_buf *frame,
+		       txlog_append_cb cb)
+{
+	size_t len = frame->len - TXLOG_FRAME_HEADER;
+	struct graft_buf b;
+	uint8_t *at;
+	int rv;
+
+	GRAFT_CHECK(frame->len >= TXLOG_FRAME_HEADER);
+	rv = append_check(log, txid, len);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (log->pending.len == 0) {
+		/* The first frame of the next batch: the buffers trade places
+		 * instead of the bytes moving. */
+		b = log->pending;
+		log->pending = *frame;
+		*frame = b;
+		at = log->pending.data;
+	} else {
+		rv = graft_buf_reserve(&log->pending, frame->len);
+		if (rv != GRAFT_OK)
+			return rv;
+		at = log->pending.data + log->pending.len;
+		memcpy(at, frame->data, frame->len);
+		log->pending.len += frame->len;
+	}
+	graft_buf_reset(frame);
+	append_queue(log, req, txid, at, len, cb);
 	return GRAFT_OK;
 }
 

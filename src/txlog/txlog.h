@@ -73,6 +73,17 @@ void txlog_set_base(struct txlog *log, uint64_t last_txid);
 int txlog_append(struct txlog *log, struct txlog_append_req *req,
 		 uint64_t txid, const void *rec, size_t len, txlog_append_cb cb);
 
+/* txlog_append of a record encoded in place, for records of hundreds of
+ * megabytes: txlog_frame_begin empties frame and leaves room for the frame
+ * header, the caller appends the record's bytes, txlog_append_frame takes
+ * them (frame is left empty, with whatever capacity: reuse it). When no
+ * other append waits for the next batch, the bytes are not copied. Both
+ * return txlog_append's errors (txlog_frame_begin only GRAFT_ENOMEM). */
+int txlog_frame_begin(struct graft_buf *frame);
+int txlog_append_frame(struct txlog *log, struct txlog_append_req *req,
+		       uint64_t txid, struct graft_buf *frame,
+		       txlog_append_cb cb);
+
 /* Applies the retention policy: deletes whole segments that the policy lets
  * go, never one holding a transaction id >= keep_from (what the newest
  * checkpoint still needs for recovery) nor the segment being written.

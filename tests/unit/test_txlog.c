@@ -77,6 +77,49 @@ static void test_txlog_group_commit_batches_queued_appends(void **state)
 	tfx_check_read(f, 1, 64);
 }
 
+static void frame_cb(struct txlog_append_req *req, int status)
+{
+	*(int *)req->data = status;
+}
+
+/* Records encoded in place: the first of a batch trades buffers with the
+ * log, one behind a queued append is copied; both read back as written. */
+static void test_txlog_append_frame_logs_records_encoded_in_place(void **state)
+{
+	struct tfx *f = *state;
+	struct txlog_append_req req[3];
+	uint8_t rec[TFX_MAX_RECORD];
+	int status[3] = {-1, -1, -1};
+	struct graft_buf b;
+
+	tfx_open(f, 0, "true");
+	graft_buf_init(&b);
+	/* 1 starts a batch at once, 2 waits alone (traded), 3 behind it
+	 * (copied). */
+	for (uint64_t t = 1; t <= 3; t++) {
+		assert_int_equal(txlog_frame_begin(&b), GRAFT_OK);
+		assert_int_equal(graft_buf_append(&b, rec, tfx_record(t, rec)),
+				 GRAFT_OK);
+		req[t - 1].data = &status[t - 1];
+		assert_int_equal(txlog_append_frame(f->log, &req[t - 1], t, &b,
+						    frame_cb),
+				 GRAFT_OK);
+		assert_int_equal(b.len, 0);
+	}
+	/* A frame without a record, and a wrong txid, are refused. */
+	assert_int_equal(txlog_frame_begin(&b), GRAFT_OK);
+	assert_int_equal(txlog_append_frame(f->log, &req[0], 4, &b, frame_cb),
+			 GRAFT_EINVAL);
+	assert_int_equal(graft_buf_append(&b, "x", 1), GRAFT_OK);
+	assert_int_equal(txlog_append_frame(f->log, &req[0], 5, &b, frame_cb),
+			 GRAFT_EINVAL);
+	uv_run(&f->loop, UV_RUN_DEFAULT);
+	for (int i = 0; i < 3; i++)
+		assert_int_equal(status[i], GRAFT_OK);
+	graft_buf_free(&b);
+	tfx_check_read(f, 1, 3);
+}
+
 struct chain {
 	struct txlog *log;
 	uint64_t *next_txid;
@@ -598,6 +641,7 @@ int main(void)
 		T(test_txlog_appends_reopens_and_reads_back),
 		T(test_txlog_refuses_wrong_txid_and_empty_record),
 		T(test_txlog_group_commit_batches_queued_appends),
+		T(test_txlog_append_frame_logs_records_encoded_in_place),
 		T(test_txlog_group_commit_batches_committers_chained_from_callbacks),
 		T(test_txlog_rotates_and_reader_crosses_segments),
 		T(test_txlog_truncates_torn_tail),
