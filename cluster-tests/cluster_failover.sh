@@ -12,7 +12,7 @@ old=$LEADER
 export CORE_PORTS="${CORE_BOLT[1]},${CORE_BOLT[2]},${CORE_BOLT[3]}"
 
 step "four writers; SIGKILL of leader $old once they are under way"
-core_node "$old" writers f 4 12000 >"$T/acks" 2>"$T/writers.err" &
+core_node "$old" writers f 4 "$T/stop" >"$T/acks" 2>"$T/writers.err" &
 writers=$!
 PIDS+=("$writers")
 acked() { [ "$(grep -vc '^#' "$T/acks")" -ge "$1" ]; }
@@ -24,6 +24,7 @@ step "a new leader among the two others, and writes after the kill"
 wait_leader
 [ "$LEADER" != "$old" ] || fail "the killed member is still the leader"
 wait_until "writes acknowledged after the kill" acked $((before + 20))
+touch "$T/stop"
 wait "$writers" || fail "the writers failed: $(cat "$T/writers.err")"
 grep -v '^#' "$T/acks" | sort >"$T/acked"
 echo "$(wc -l <"$T/acked") acknowledged, $(grep -c '^#' "$T/acks" || true) of unknown outcome"

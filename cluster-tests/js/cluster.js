@@ -18,12 +18,13 @@
 //                       prints each acknowledged key, and "# failed ..."
 //                       for a failure a driver would not retry
 //   digest DB           a canonical, name-based digest of database DB
-//   writers TAG CLIENTS MS    CLIENTS concurrent writers for MS ms against
-//                       whichever member takes writes (NotALeader: retry on
-//                       the next member at once; a lost connection: the
-//                       outcome is unknown, the next key goes to the next
-//                       member); prints each acknowledged key, and each
-//                       key of unknown outcome as a line starting with #
+//   writers TAG CLIENTS STOP  CLIENTS concurrent writers against whichever
+//                       member takes writes, until the file STOP exists
+//                       (NotALeader: retry on the next member at once; a
+//                       lost connection: the outcome is unknown, the next
+//                       key goes to the next member); prints each
+//                       acknowledged key, and each key of unknown outcome
+//                       as a line starting with #
 'use strict'
 const path = require('path')
 
@@ -161,9 +162,16 @@ async function runWriters (tag, clients, stop, retry) {
   while (out.length) console.log(out.shift())
 }
 
-async function writers (tag, clients, ms) {
-  const until = Date.now() + ms
-  return runWriters(tag, clients, () => Date.now() >= until, false)
+// Until a file rather than for a time: on a loaded machine a fixed time
+// could end before the writes a suite waits for (a failover that took a
+// few seconds left none after it).
+async function writers (tag, clients, stopFile) {
+  return runWriters(tag, clients, untilFile(stopFile), false)
+}
+
+function untilFile (f) {
+  const fs = require('fs')
+  return () => fs.existsSync(f)
 }
 
 // One writer for MS ms; after KILL_AFTER_MS it sends SIGKILL to pid KILL
@@ -214,8 +222,7 @@ const MERGE = 'MERGE (:W {tag: $tag, key: $key})'
 // functions do (MERGE makes a retry of a commit whose answer was lost
 // harmless), until the file STOP exists.
 async function retrying (tag, clients, stopFile) {
-  const fs = require('fs')
-  return runWriters(tag, clients, () => fs.existsSync(stopFile), true)
+  return runWriters(tag, clients, untilFile(stopFile), true)
 }
 
 // A canonical, name-based digest of database DB: every node as its sorted
@@ -259,7 +266,7 @@ async function main () {
   if (cmd === 'retrying') return retrying(args[0], Number(args[1]), args[2])
   if (cmd === 'digest') return digest(port, args[0])
   if (cmd === 'gap') return gap(Number(args[0]), Number(args[1]), Number(args[2]))
-  if (cmd === 'writers') return writers(args[0], Number(args[1]), Number(args[2]))
+  if (cmd === 'writers') return writers(args[0], Number(args[1]), args[2])
   throw new Error(`unknown command ${cmd}`)
 }
 
