@@ -75,6 +75,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg)
 	/* Proposals in flight still end through Raft's callbacks. */
 	dbms_set_replicator(c->dbms, &refusing, NULL);
 	c->closing = true;
+	topology_publish(c, true);
 	c->close_cb = cb;
 	c->close_arg = arg;
 	/* Holds the cluster until member and discovery are both down. */
@@ -122,12 +123,14 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 	c->loop = loop;
 	c->dbms = dbms;
 	c->o = *o;
+	topology_init(c);
 	routing_init(c);
 	rv = init_self(c, errmsg);
 	if (rv != GRAFT_OK) {
 		cluster_free(c);
 		return rv;
 	}
+	topology_publish(c, true);
 	graft_info("cluster: core member %s (Raft id %016" PRIx64 ", %s)",
 		   c->self.server_id, c->self.id,
 		   c->cluster_id[0] != '\0' ? "restarting in its cluster"
@@ -149,47 +152,4 @@ void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg)
 {
 	c->writable_cb = cb;
 	c->writable_arg = arg;
-}
-
-void cluster_get_status(struct cluster *c, struct cluster_status *out)
-{
-	raft_id leader = 0;
-	const char *addr;
-	const struct cluster_peer *p;
-
-	memset(out, 0, sizeof *out);
-	out->role = member_role(c, c->self.id);
-	snprintf(out->member_id, sizeof out->member_id, "%s",
-		 c->self.server_id);
-	out->millis_since_leader = -1;
-	if (!c->raft_started)
-		return;
-	raft_leader(&c->raft, &leader, &addr);
-	p = leader != 0 ? discovery_peer(c, leader) : NULL;
-	out->has_leader = leader != 0;
-	if (p != NULL)
-		snprintf(out->leader_id, sizeof out->leader_id, "%s",
-			 p->server_id);
-	out->writable = c->writable;
-	out->term = c->raft.current_term;
-	out->last_applied = c->raft.last_applied;
-	out->commit_index = c->raft.commit_index;
-	out->commands_per_second = c->rate;
-	if (leader == c->self.id)
-		out->millis_since_leader = 0;
-	else if (leader != 0)
-		out->millis_since_leader =
-			(int64_t)(c->io.time(&c->io) -
-				  c->raft.election_timer_start);
-	for (unsigned i = 0; i < c->raft.configuration.n &&
-			     out->n_voters < CLUSTER_MAX_MEMBERS;
-	     i++) {
-		const struct raft_server *s = &c->raft.configuration.servers[i];
-
-		if (s->role != RAFT_VOTER)
-			continue;
-		p = discovery_peer(c, s->id);
-		snprintf(out->voters[out->n_voters++], IDENTITY_LEN + 1, "%s",
-			 p != NULL ? p->server_id : "(not discovered yet)");
-	}
 }

@@ -1,7 +1,8 @@
 /* A core member of a graft cluster: discovery of the other cores, formation
  * of one Raft group (canonical's libraft with its libuv I/O), and the
  * replicator behind every database's commits (db.h "Replication"). Every
- * libraft call of graft is in this folder. Loop thread only.
+ * libraft call of graft is in this folder. Loop thread only, except
+ * cluster_get_status and the procedures, which any thread may run.
  *
  * Formation: each member tells every discovery endpoint its Raft id,
  * addresses and, once it has one, the cluster id and membership. When a
@@ -89,7 +90,16 @@ int cluster_overview_emit(struct cypher_proc_call *call, struct dbms *dbms,
 int cluster_role_emit(struct cypher_proc_call *call, struct dbms *dbms,
 		      const char *role);
 
-/* The member's live state, for the HTTP endpoints. */
+/* One member as this member knows it. */
+struct cluster_member_status {
+	char server_id[IDENTITY_LEN + 1]; /* "(not discovered yet)" */
+	char bolt[CLUSTER_ADDR_LEN], http[CLUSTER_ADDR_LEN]; /* host:port */
+	const char *role; /* "LEADER", "FOLLOWER", ... (static strings) */
+	bool voter;
+};
+
+/* The member's state as the loop last published it (at once after a change
+ * of role, leader, term or membership, within milliseconds otherwise). */
 struct cluster_status {
 	const char *role;           /* "LEADER", "FOLLOWER", "CANDIDATE",
 				     * "UNAVAILABLE" (not formed yet) */
@@ -101,10 +111,16 @@ struct cluster_status {
 	uint64_t last_applied;      /* Raft index */
 	uint64_t commit_index;
 	int64_t millis_since_leader; /* -1: never heard from one */
+	int64_t leader_contact_ms;   /* private: when a follower last heard */
 	double commands_per_second;
 	size_t n_voters;
 	char voters[CLUSTER_MAX_MEMBERS][IDENTITY_LEN + 1];
+	/* The Raft configuration; before formation, the cores discovery
+	 * found (this member first). */
+	size_t n_members;
+	struct cluster_member_status members[CLUSTER_MAX_MEMBERS];
 };
+/* Any thread: a copy of the last published state. */
 void cluster_get_status(struct cluster *c, struct cluster_status *out);
 
 /* Probing a core's discovery endpoint without joining (a read replica

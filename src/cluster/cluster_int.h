@@ -3,6 +3,7 @@
 #ifndef GRAFT_CLUSTER_CLUSTER_INT_H
 #define GRAFT_CLUSTER_CLUSTER_INT_H
 
+#include <pthread.h>
 #include <raft.h>
 #include <raft/uv.h>
 
@@ -65,9 +66,15 @@ struct cluster {
 	unsigned short last_state;
 	raft_id last_leader;
 	raft_term last_term;
+	unsigned last_n_config; /* servers in the configuration */
 	char apply_errmsg[GRAFT_ERRMSG_SIZE];
 	uint64_t rate_since_ms, rate_index; /* for commands per second */
 	double rate;
+
+	/* What other threads read (topology.c): the loop publishes. */
+	pthread_mutex_t status_lock;
+	struct cluster_status status; /* under status_lock */
+	uint64_t status_ms;           /* loop only: last published */
 
 	struct cypher_proc procs[2]; /* registered with the engine */
 	struct cluster_routing routing; /* routing.c */
@@ -112,6 +119,14 @@ void routing_fini(struct cluster *c);
 /* Brings the view routing tables are made from up to date; loop thread,
  * after every loop iteration once Raft runs. */
 void routing_refresh(struct cluster *c);
+
+/* topology.c */
+void topology_init(struct cluster *c);
+void topology_fini(struct cluster *c);
+/* Publishes the member's state for other threads (cluster_get_status):
+ * at once when changed, otherwise at most every few milliseconds. Loop
+ * thread, after every iteration and after each change it makes. */
+void topology_publish(struct cluster *c, bool changed);
 
 /* cluster.c */
 /* One of the cluster's handles is closed (handles_open counts them): the

@@ -209,6 +209,7 @@ static void remember(struct cluster *c, const struct cluster_peer *p)
 	}
 	*slot = *p;
 	slot->seen_ms = uv_now(c->loop);
+	topology_publish(c, true);
 }
 
 /* Handles a peer's line; false if it is not a discovery line. */

@@ -351,6 +351,7 @@ static void barrier_cb(struct raft_barrier *req, int status)
 		   "up to Raft index %llu is applied)",
 		   (unsigned long long)c->raft.current_term,
 		   (unsigned long long)c->raft.last_applied);
+	topology_publish(c, true);
 	if (c->writable_cb != NULL)
 		c->writable_cb(c->writable_arg);
 }
@@ -403,12 +404,20 @@ static void check_cb(uv_check_t *h)
 	raft_id leader = 0;
 	const char *addr;
 
+	bool was_writable = c->writable;
+	bool changed;
+
 	raft_leader(&c->raft, &leader, &addr);
 	if (state != c->last_state || leader != c->last_leader ||
 	    (state == RAFT_LEADER && c->raft.current_term != c->last_term))
 		log_change(c, state, leader);
 	if (state != RAFT_LEADER || c->raft.current_term != c->last_term)
 		c->writable = false;
+	changed = state != c->last_state || leader != c->last_leader ||
+		  c->raft.current_term != c->last_term ||
+		  c->writable != was_writable ||
+		  c->raft.configuration.n != c->last_n_config;
+	c->last_n_config = c->raft.configuration.n;
 	c->last_state = state;
 	c->last_leader = leader;
 	c->last_term = c->raft.current_term;
@@ -419,6 +428,7 @@ static void check_cb(uv_check_t *h)
 			c->barrier_pending = true;
 	}
 	rate_update(c);
+	topology_publish(c, changed);
 	routing_refresh(c);
 }
 
@@ -523,6 +533,7 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 	c->handles_open++;
 	c->raft_started = true;
 	c->rate_since_ms = uv_now(c->loop);
+	topology_publish(c, true);
 	graft_info("cluster: Raft member %016" PRIx64 " started on %s in "
 		   "cluster %s with %zu voters (election timeout %llums, "
 		   "heartbeat %llums)",
@@ -546,6 +557,7 @@ static void raft_closed_cb(struct raft *r)
 	if (c->raft_started)
 		uv_close((uv_handle_t *)&c->check, cluster_handle_closed);
 	c->raft_started = false;
+	topology_publish(c, true);
 	c->member_done(c);
 }
 

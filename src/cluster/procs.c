@@ -1,11 +1,13 @@
-/* dbms.cluster.overview() and dbms.cluster.role(database), from the live
- * Raft state: one row per core, LEADER for the one this member knows as
+/* dbms.cluster.overview() and dbms.cluster.role(database), from the state
+ * the loop published (topology.c; they run on statement threads): one row
+ * per core, LEADER for the one this member knows as
  * leader, so the split-brain check of the Neo4j operations manual
  *   CALL dbms.cluster.overview() YIELD role
  *   WITH role, count(*) AS count WHERE role = 'LEADER' RETURN count
  * gives 1 on every member that knows a leader. Every database replicates
  * through the one Raft group, so a member's role is the same for all. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "cluster_int.h"
@@ -84,40 +86,22 @@ int cluster_overview_emit(struct cypher_proc_call *call, struct dbms *dbms,
 	return cypher_proc_emit(call, row);
 }
 
-static int overview_row(struct cypher_proc_call *call, struct cluster *c,
-			const struct cluster_peer *p)
-{
-	return cluster_overview_emit(call, c->dbms, p->server_id, p->bolt,
-				     p->http, member_role(c, p->id));
-}
-
 static int overview(struct cypher_proc_call *call)
 {
 	struct cluster *c = call->data;
+	struct cluster_status *st = malloc(sizeof *st);
 	int rv = GRAFT_OK;
 
-	/* The formed membership; before formation, what discovery saw. */
-	if (c->n_members == 0 || !c->raft_started)
-		for (size_t i = 0; i < c->n_seen && rv == GRAFT_OK; i++)
-			rv = overview_row(call, c, &c->seen[i]);
-	for (unsigned i = 0; c->raft_started && rv == GRAFT_OK &&
-			     i < c->raft.configuration.n;
-	     i++) {
-		const struct raft_server *s = &c->raft.configuration.servers[i];
-		const struct cluster_peer *p = discovery_peer(c, s->id);
-		struct cluster_peer unknown;
+	if (st == NULL)
+		return GRAFT_ENOMEM;
+	cluster_get_status(c, st);
+	for (size_t i = 0; i < st->n_members && rv == GRAFT_OK; i++) {
+		const struct cluster_member_status *m = &st->members[i];
 
-		if (p == NULL) {
-			memset(&unknown, 0, sizeof unknown);
-			unknown.id = s->id;
-			snprintf(unknown.server_id, sizeof unknown.server_id,
-				 "%s", "(not discovered yet)");
-			snprintf(unknown.raft, sizeof unknown.raft, "%s",
-				 s->address);
-			p = &unknown;
-		}
-		rv = overview_row(call, c, p);
+		rv = cluster_overview_emit(call, c->dbms, m->server_id, m->bolt,
+					   m->http, m->role);
 	}
+	free(st);
 	return rv;
 }
 
@@ -144,8 +128,15 @@ int cluster_role_emit(struct cypher_proc_call *call, struct dbms *dbms,
 static int role(struct cypher_proc_call *call)
 {
 	struct cluster *c = call->data;
+	struct cluster_status *st = malloc(sizeof *st);
+	int rv;
 
-	return cluster_role_emit(call, c->dbms, member_role(c, c->self.id));
+	if (st == NULL)
+		return GRAFT_ENOMEM;
+	cluster_get_status(c, st);
+	rv = cluster_role_emit(call, c->dbms, st->role);
+	free(st);
+	return rv;
 }
 
 int cluster_procs_register(struct cypher_engine *engine,
