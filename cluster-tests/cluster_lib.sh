@@ -132,6 +132,16 @@ wait_cluster() {
 	wait_until "followers following leader $LEADER" followers_ready
 }
 
+# pick_followers: the two members other than $LEADER of three, in F1, F2.
+pick_followers() {
+	local i
+	F1="" F2=""
+	for i in 1 2 3; do
+		[ "$i" = "$LEADER" ] && continue
+		if [ -z "$F1" ]; then F1=$i; else F2=$i; fi
+	done
+}
+
 # core_node I ARGS...: runs cluster-tests/js/cluster.js against member I.
 core_node() {
 	local i=$1

@@ -53,11 +53,8 @@ grep -q '^127\.0\.0\.1:' "$T/info" || fail "getServerInfo named no member: $(cat
 step "reads with the bookmark of a write, on a follower, see the write"
 rjs read-your-writes ryw 20 || fail "read-your-writes across members"
 
-f1="" f2=""
-for i in 1 2 3; do
-	[ "$i" = "$LEADER" ] && continue
-	if [ -z "$f1" ]; then f1=$i; else f2=$i; fi
-done
+pick_followers
+f1=$F1 f2=$F2
 step "BookmarkTimeout on follower $f2, which cannot get the transaction"
 kill -STOP "${CORE_PID[$f2]}"
 bm=$(rjs write-bookmark "${CORE_BOLT[$LEADER]}" paused) || fail "write with core $f2 paused"

@@ -30,6 +30,18 @@
 //                       bolt://; prints the bookmark
 //   query PORT CYPHER   runs CYPHER on member PORT over bolt://; prints
 //                       the first column of each record, or the error code
+//   server-side PORT TAG   server-side routing through member PORT (a
+//                       follower) over bolt://: executeWrite runs on the
+//                       leader and executeRead here (dbms.cluster.role),
+//                       explicit transactions commit and roll back, a
+//                       failing statement's error comes back and the
+//                       session goes on, a large result streams, and a
+//                       read here with the forwarded write's bookmark
+//                       sees it; prints "ok"
+//   ssr-write PORT KEY  executeWrite MERGE (:S {key}) over bolt:// to
+//                       member PORT (retried as transaction functions are)
+//   ssr-error PORT      the status code of an auto-commit write on member
+//                       PORT over bolt://, or "ok"
 //   read-bookmark PORT BOOKMARK KEY   counts (:B {key}) on member PORT
 //                       with the bookmark; prints the count or the error
 //                       code
@@ -214,6 +226,77 @@ async function query (port, cypher) {
   for (const r of x.r.records) console.log(String(r.get(0)))
 }
 
+function check (what, got, want) {
+  if (got !== want) throw new Error(`${what}: got ${JSON.stringify(got)}, want ${JSON.stringify(want)}`)
+}
+
+async function roleIn (session, mode) {
+  const work = tx => tx.run("CALL dbms.cluster.role('neo4j')")
+  const r = mode === 'write' ? await session.executeWrite(work) : await session.executeRead(work)
+  return r.records[0].get(0)
+}
+
+async function expectCode (promise, code) {
+  try {
+    await promise
+  } catch (e) {
+    return check('error code', e.code, code)
+  }
+  throw new Error(`no ${code} error`)
+}
+
+async function serverSide (port, tag) {
+  const d = direct(port)
+  const s = d.session({ database: 'neo4j' })
+  try {
+    check('executeWrite runs on', await roleIn(s, 'write'), 'LEADER')
+    check('executeRead runs on', await roleIn(s, 'read'), 'FOLLOWER')
+    await s.executeWrite(tx => tx.run('CREATE (:S {key: $k})', { k: `${tag}-w` }))
+    const bookmarks = s.lastBookmarks()
+    const tx = s.beginTransaction()
+    await tx.run('CREATE (:S {key: $k})', { k: `${tag}-tx` })
+    const inTx = await tx.run('MATCH (n:S {key: $k}) RETURN count(n)', { k: `${tag}-tx` })
+    check('a write seen later in its explicit transaction', inTx.records[0].get(0).toNumber(), 1)
+    await tx.commit()
+    const rb = s.beginTransaction()
+    await rb.run('CREATE (:S {key: $k})', { k: `${tag}-rolled-back` })
+    await rb.rollback()
+    await expectCode(s.run('CREATE (:S {key: 1 / 0})'), 'Neo.ClientError.Statement.ArithmeticError')
+    await expectCode(s.executeWrite(tx => tx.run('MATCH (n) RETURN n.')), 'Neo.ClientError.Statement.SyntaxError')
+    const big = await s.run('UNWIND range(1, 200000) AS i RETURN i')
+    check('rows of a large forwarded result', big.records.length, 200000)
+    const r = d.session({ database: 'neo4j', bookmarks: s.lastBookmarks(), defaultAccessMode: neo4j.session.READ })
+    try {
+      const seen = await r.executeRead(tx => tx.run('MATCH (n:S) WHERE n.key STARTS WITH $t RETURN n.key AS k ORDER BY k', { t: tag }))
+      check('forwarded writes read here with their bookmarks', seen.records.map(x => x.get('k')).join(' '),
+        `${tag}-tx ${tag}-w`)
+    } finally {
+      await r.close().catch(() => {})
+    }
+    check('a bookmark came back', bookmarks.length, 1)
+    console.log('ok')
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+async function ssrWrite (port, key) {
+  const d = neo4j.driver(`bolt://127.0.0.1:${port}`, auth, { connectionTimeout: 5000, maxTransactionRetryTime: 30000 })
+  const s = d.session({ database: 'neo4j' })
+  try {
+    await s.executeWrite(tx => tx.run('MERGE (:S {key: $key})', { key }))
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+async function ssrError (port) {
+  const x = await runOn(port, 'CREATE (:S {key: "x"})', {})
+  console.log(x.code || 'ok')
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   if (cmd === 'table') return table(args[0], args[1])
@@ -226,6 +309,9 @@ async function main () {
   if (cmd === 'lb-writes') return lbWrites(args[0], args[1], Number(args[2]))
   if (cmd === 'write-bookmark') return writeBookmark(args[0], args[1])
   if (cmd === 'query') return query(args[0], args[1])
+  if (cmd === 'server-side') return serverSide(args[0], args[1])
+  if (cmd === 'ssr-write') return ssrWrite(args[0], args[1])
+  if (cmd === 'ssr-error') return ssrError(args[0])
   if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
   throw new Error(`unknown command ${cmd}`)
 }

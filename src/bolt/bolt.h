@@ -37,6 +37,9 @@ struct bolt_server {
 	void *data;                    /* the caller's */
 	/* private */
 	struct tcp_server tcp; /* the listener and every connection */
+	/* Connections to the leader's routing connector (env.forward set). */
+	struct tcp_server upstream;
+	unsigned closing;      /* of tcp and upstream, not closed yet */
 	struct cypher_proc routing[2];
 	/* Open connections (not closing), oldest first, on one list while
 	 * not logged in and on the other once logged in. */
@@ -50,6 +53,9 @@ struct bolt_server {
 	uint64_t refusal_logged_ms;    /* when a refusal was last logged */
 	void (*closed_cb)(struct bolt_server *srv);
 };
+
+/* The callbacks of srv->upstream's connections (forward.c). */
+const struct tcp_ops *bolt_forward_ops(void);
 
 /* Registers dbms.routing.getRoutingTable and its 4.x name
  * dbms.cluster.routing.getRoutingTable (what ROUTE answers, for drivers

@@ -555,6 +555,9 @@ int bolt_server_listen(struct bolt_server *srv, const struct tcp_listen *how,
 		       char *errmsg)
 {
 	tcp_server_init(&srv->tcp, srv->env.loop, &bolt_tcp_ops, srv);
+	tcp_server_init(&srv->upstream, srv->env.loop, bolt_forward_ops(),
+			srv);
+	srv->env.upstream = &srv->upstream;
 	return tcp_server_listen(&srv->tcp, how, errmsg);
 }
 
@@ -568,6 +571,8 @@ static void tcp_closed_cb(struct tcp_server *tsrv)
 	struct bolt_server *srv = tsrv->data;
 	void (*cb)(struct bolt_server *srv) = srv->closed_cb;
 
+	if (--srv->closing > 0)
+		return;
 	srv->closed_cb = NULL;
 	if (cb != NULL)
 		cb(srv);
@@ -578,5 +583,9 @@ void bolt_server_close(struct bolt_server *srv,
 {
 	srv->closed_cb = cb;
 	srv->tcp.data = srv; /* set already if it listened */
+	srv->closing = srv->env.upstream != NULL ? 2 : 1;
+	/* the clients' sessions first: they let go of their upstreams */
 	tcp_server_close(&srv->tcp, tcp_closed_cb);
+	if (srv->env.upstream != NULL)
+		tcp_server_close(&srv->upstream, tcp_closed_cb);
 }

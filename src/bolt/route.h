@@ -50,6 +50,16 @@ struct bolt_router {
 	void *data;
 };
 
+/* Where this member's write transactions run, for server-side routing. */
+struct bolt_forwarder {
+	/* Fills addr (n bytes) with "" when this member takes writes, else
+	 * with the "host:port" of the routing connector to forward them to;
+	 * or an error in err (no leader now). Any thread. */
+	int (*writer)(void *data, char *addr, size_t n,
+		      struct cypher_error *err);
+	void *data;
+};
+
 /* Adds address to out with role (once per address; roles accumulate).
  * GRAFT_ENOSPC when out is full. */
 int bolt_route_add(struct bolt_route_table *out, const char *address,

@@ -326,6 +326,7 @@ static int handle_logon(struct bolt_session *s, struct bolt_request *r)
 static int handle_logoff(struct bolt_session *s, struct bolt_request *r)
 {
 	(void)r;
+	bolt_forward_logoff(s);
 	s->authenticated = false;
 	s->credentials_expired = false;
 	s->user[0] = '\0';
@@ -465,8 +466,17 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	struct bolt_request r;
-	int rv, step;
+	bool local = true;
+	int rv, step = BOLT_STEP_DONE;
 
+	if (s->forwarding && !too_big &&
+	    !(len >= 2 && msg[1] == BOLT_GOODBYE))
+		return bolt_forward_relay(s, msg, len);
+	if (s->forwarding && too_big) /* answers must stay in order */
+		return protocol_violation(
+			s, "Request larger than server.bolt.max_message_size "
+			   "in a transaction forwarded to the leader; the "
+			   "connection closes");
 	if (too_big) {
 		snprintf(errmsg, sizeof errmsg,
 			 "Request of more than %zu bytes refused; send "
@@ -485,18 +495,28 @@ int bolt_session_handle(struct bolt_session *s, const uint8_t *msg,
 					   errmsg);
 	if (rv != GRAFT_OK)
 		return protocol_violation(s, errmsg);
-	step = dispatch(s, &r);
+	if (r.sig == BOLT_HELLO || r.sig == BOLT_LOGON)
+		bolt_forward_keep_login(s, r.sig, msg, len);
+	if (s->state == BOLT_READY &&
+	    (r.sig == BOLT_BEGIN || r.sig == BOLT_RUN))
+		step = bolt_forward_start(s, &r, msg, len, &local);
+	if (local)
+		step = dispatch(s, &r);
 	bolt_request_free(&r);
 	return step;
 }
 
 int bolt_session_resume(struct bolt_session *s)
 {
+	if (s->forwarding)
+		return bolt_forward_resume(s);
 	return bolt_job(s, bolt_stream);
 }
 
 int bolt_session_interrupt(struct bolt_session *s, bool full)
 {
+	if (s->forwarding) /* the RESET goes to the leader in its turn */
+		return bolt_forward_step(s);
 	if (s->wait == BOLT_WAIT_JOB) {
 		cypher_tx_terminate_id(s->env->engine, s->job_tx);
 		return BOLT_STEP_WAIT;
@@ -546,6 +566,8 @@ int bolt_session_new(struct bolt_env *env, uint32_t version, uint64_t id,
 	s->state = BOLT_NEGOTIATION;
 	set_utc(s, version >= BOLT_VERSION(5, 0));
 	graft_buf_init(&s->job_out);
+	graft_buf_init(&s->hello_raw);
+	graft_buf_init(&s->logon_raw);
 	s->pack.entity = bolt_pack_entity;
 	s->pack.arg = s;
 	uv_timer_init(env->loop, &s->timer);
@@ -579,6 +601,7 @@ void bolt_session_close(struct bolt_session *s,
 			void (*closed_cb)(void *data), void *data)
 {
 	s->closing = true;
+	bolt_forward_release(s);
 	s->closed_cb = closed_cb;
 	s->closed_data = data;
 	if (s->wait == BOLT_WAIT_BOOKMARK)

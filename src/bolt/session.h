@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "../cypher/cypher.h"
+#include "../net/tcp.h"
 #include "../security/security.h"
 #include "../util/buf.h"
 #include "../util/pool.h"
@@ -30,6 +31,9 @@ struct bolt_config {
 	uint64_t bookmark_timeout_ms; /* db.transaction.bookmark_ready_timeout */
 	size_t max_message;           /* larger requests get FAILURE */
 	size_t out_high;              /* output bytes at which streaming pauses */
+	/* dbms.routing.default_router=SERVER: write transactions of a
+	 * member that does not lead go to the leader (forward.c) */
+	bool server_routing;
 };
 
 /* What every session of a server shares; borrowed. */
@@ -43,6 +47,10 @@ struct bolt_env {
 	struct cypher_engine *engine;
 	struct security *security; /* NULL: every login is accepted */
 	struct bolt_router router; /* who fills routing tables (route.h) */
+	/* where write transactions go with cfg.server_routing (route.h) */
+	struct bolt_forwarder forward;
+	/* the connections to the leader are on it (bolt.h) */
+	struct tcp_server *upstream;
 	struct bolt_config cfg;
 };
 

@@ -112,6 +112,15 @@ struct bolt_session {
 	struct graft_buf job_out;
 	struct graft_buf *conn_out;
 
+	/* Server-side routing (forward.c): the client's login, replayed to
+	 * the leader (owned, wiped when freed); the connection to the
+	 * leader's routing connector, or NULL; whether requests go there
+	 * now; why it was lost between two requests. */
+	struct graft_buf hello_raw, logon_raw;
+	struct bolt_fwd *fwd;
+	bool forwarding;
+	struct cypher_error fwd_error;
+
 	bool closing;
 	void (*closed_cb)(void *data);
 	void *closed_data;
@@ -179,6 +188,29 @@ struct bolt_parked *bolt_parked_find(struct bolt_session *s, int64_t qid);
 /* Streams s->serving for the current PULL/DISCARD. */
 int bolt_stream_parked(struct bolt_session *s);
 void bolt_parked_free_all(struct bolt_session *s);
+
+/* forward.c */
+/* Decides where r (BEGIN or an auto-commit RUN, msg its bytes, the session
+ * in READY) runs: *local, or forwarded to the leader (the step returned),
+ * or failed (no leader: the step of the FAILURE). */
+int bolt_forward_start(struct bolt_session *s, const struct bolt_request *r,
+		       const uint8_t *msg, size_t len, bool *local);
+/* While s->forwarding: sends the request msg to the leader. */
+int bolt_forward_relay(struct bolt_session *s, const uint8_t *msg,
+		       size_t len);
+/* FULL while the client's output or the requests in flight are at their
+ * bound, else DONE. */
+int bolt_forward_step(const struct bolt_session *s);
+/* The client drained its output: reading from the leader goes on. */
+int bolt_forward_resume(struct bolt_session *s);
+/* Keeps the bytes of HELLO or LOGON (sig) to replay to the leader. */
+void bolt_forward_keep_login(struct bolt_session *s, uint8_t sig,
+			     const uint8_t *msg, size_t len);
+void bolt_forward_forget_login(struct graft_buf *b);
+/* LOGOFF: the connection to the leader and the LOGON go. */
+void bolt_forward_logoff(struct bolt_session *s);
+/* The session closes: everything of forward.c goes. */
+void bolt_forward_release(struct bolt_session *s);
 
 /* params.c: fills in the offsets of zoned DateTime values in v (received
  * in the UTC form if utc, else the legacy local form). GRAFT_OK, or an

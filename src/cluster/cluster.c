@@ -100,6 +100,7 @@ static int init_self(struct cluster *c, char *errmsg)
 				  errmsg);
 	snprintf(s->bolt, sizeof s->bolt, "%s", c->o.bolt_advertised);
 	snprintf(s->http, sizeof s->http, "%s", c->o.http_advertised);
+	snprintf(s->routing, sizeof s->routing, "%s", c->o.routing_advertised);
 	c->seen[0] = *s;
 	c->n_seen = 1;
 	rv = graft_identity_read(c->o.data_dir, "cluster_id", c->cluster_id,

@@ -41,6 +41,9 @@ struct cluster_options {
 	char bolt_advertised[CLUSTER_ADDR_LEN]; /* host:port */
 	char http_advertised[CLUSTER_ADDR_LEN];
 	char catchup_advertised[CLUSTER_ADDR_LEN]; /* transaction address */
+	/* server.routing.advertised_address; "" with dbms.routing.enabled
+	 * false (no routing connector to forward to) */
+	char routing_advertised[CLUSTER_ADDR_LEN];
 };
 
 /* Reads and checks the cluster settings of a CORE member; errors name the

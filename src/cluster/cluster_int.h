@@ -19,6 +19,7 @@ struct cluster_peer {
 	char raft[CLUSTER_RAFT_ADDR_LEN];
 	char bolt[CLUSTER_ADDR_LEN];
 	char http[CLUSTER_ADDR_LEN];
+	char routing[CLUSTER_ADDR_LEN]; /* routing connector; "" if none */
 	uint64_t seen_ms; /* last discovery exchange with it (uv_now) */
 };
 

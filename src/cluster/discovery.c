@@ -3,6 +3,7 @@
  *
  *   GRAFT-DISCOVERY 1 <raft id> <server id> <raft addr> <bolt addr>
  *     <http addr> <cluster id|-> <members|-> <transaction addr> <role>
+ *     <routing addr|->
  *
  * (one line; members: <raft id>=<raft addr>,... once the cluster is formed;
  * the last two for read replicas, which probe with Raft id 0 and are
@@ -67,9 +68,12 @@ static void own_line(struct cluster *c, char *out, size_t n)
 					i > 0 ? "," : "", c->members[i].id,
 					c->members[i].raft);
 	if (len < n)
-		len += (size_t)snprintf(out + len, n - len, " %s %s",
+		len += (size_t)snprintf(out + len, n - len, " %s %s %s",
 					c->o.catchup_advertised,
-					member_role(c, c->self.id));
+					member_role(c, c->self.id),
+					c->self.routing[0] != '\0'
+						? c->self.routing
+						: "-");
 	if (len < n - 1) {
 		out[len++] = '\n';
 		out[len] = '\0';
@@ -221,12 +225,15 @@ static bool heard(struct cluster *c, char *line)
 	int version;
 
 	memset(&p, 0, sizeof p);
-	if (sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s %4095s",
+	if (sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s %4095s "
+		   "%*s %*s %299s",
 		   magic, &version, &p.id, p.server_id, p.raft, p.bolt, p.http,
-		   cluster_id, members) != 9 ||
+		   cluster_id, members, p.routing) < 9 ||
 	    strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION)
 		return false;
+	if (strcmp(p.routing, "-") == 0) /* its routing connector is off */
+		p.routing[0] = '\0';
 	if (p.id == c->self.id || p.id == 0) /* self, or a replica's probe */
 		return true;
 	remember(c, &p);

@@ -107,6 +107,10 @@ int cluster_options_from_config(const struct graft_config *cfg,
 		     "server.http.advertised_address");
 	address_text(o->catchup_advertised, sizeof o->catchup_advertised, cfg,
 		     "server.cluster.advertised_address");
+	if (graft_config_bool(cfg, "dbms.routing.enabled"))
+		address_text(o->routing_advertised,
+			     sizeof o->routing_advertised, cfg,
+			     "server.routing.advertised_address");
 	rv = check_endpoints(cfg, o, errmsg);
 	if (rv == GRAFT_OK)
 		rv = check_timeouts(cfg, o, errmsg);

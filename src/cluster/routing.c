@@ -72,6 +72,8 @@ static void view_members(struct cluster *c, struct routing_view *v,
 		m->id = s->id;
 		snprintf(m->bolt, sizeof m->bolt, "%s",
 			 p != NULL ? p->bolt : "");
+		snprintf(m->routing, sizeof m->routing, "%s",
+			 p != NULL ? p->routing : "");
 		m->seen_ms = s->id == c->self.id ? now
 			     : p != NULL       ? p->seen_ms
 					       : 0;
@@ -196,6 +198,20 @@ static int fill(const struct routing_view *v, uint64_t writer, uint64_t now,
 	return rv;
 }
 
+/* The writer of view v at now into *writer; DatabaseUnavailable when this
+ * member is not in a formed cluster or has known no live leader for
+ * LEADERLESS_WINDOWS windows. */
+static int find_writer(const struct routing_view *v, uint64_t now,
+		       uint64_t *writer, struct cypher_error *err)
+{
+	*writer = v->formed && !v->closing ? writer_of(v, now) : 0;
+	if (!v->formed || v->closing ||
+	    (*writer == 0 &&
+	     now - v->leader_seen_ms > LEADERLESS_WINDOWS * v->election_ms))
+		return unavailable(v, now, err);
+	return GRAFT_OK;
+}
+
 int cluster_route(void *data, const struct bolt_route_request *req,
 		  struct bolt_route_table *out, struct cypher_error *err)
 {
@@ -212,11 +228,9 @@ int cluster_route(void *data, const struct bolt_route_request *req,
 	reads_on_writers = c->routing.reads_on_writers;
 	mix = c->routing.shuffle;
 	pthread_mutex_unlock(&c->routing.lock);
-	writer = v.formed && !v.closing ? writer_of(&v, now) : 0;
-	if (!v.formed || v.closing ||
-	    (writer == 0 &&
-	     now - v.leader_seen_ms > LEADERLESS_WINDOWS * v.election_ms))
-		return unavailable(&v, now, err);
+	rv = find_writer(&v, now, &writer, err);
+	if (rv != GRAFT_OK)
+		return rv;
 	rv = fill(&v, writer, now, reads_on_writers, out);
 	if (rv != GRAFT_OK)
 		return cypher_error_set(err, GRAFT_STATUS_DATABASE_UNAVAILABLE,
@@ -224,5 +238,44 @@ int cluster_route(void *data, const struct bolt_route_request *req,
 					graft_strerror(rv));
 	if (mix)
 		shuffle(out, uv_hrtime());
+	return GRAFT_OK;
+}
+
+int cluster_route_writer(void *data, char *addr, size_t n,
+			 struct cypher_error *err)
+{
+	struct cluster *c = data;
+	uint64_t now = uv_hrtime() / 1000000;
+	const struct routing_member *w = NULL;
+	struct routing_view v;
+	uint64_t writer;
+	int rv;
+
+	pthread_mutex_lock(&c->routing.lock);
+	v = c->routing.view;
+	pthread_mutex_unlock(&c->routing.lock);
+	addr[0] = '\0';
+	rv = find_writer(&v, now, &writer, err);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (writer == v.self_id)
+		return GRAFT_OK;
+	if (writer == 0)
+		return cypher_error_set(
+			err, GRAFT_STATUS_DATABASE_UNAVAILABLE,
+			"No leader to forward the write transaction to: the "
+			"cluster is electing one; retry (a transaction "
+			"function retries by itself)");
+	for (size_t i = 0; i < v.n && w == NULL; i++)
+		if (v.members[i].id == writer)
+			w = &v.members[i];
+	if (w == NULL || w->routing[0] == '\0')
+		return cypher_error_set(
+			err, GRAFT_STATUS_CLUSTER_ROUTING,
+			"The leader %s has no server-side routing connector "
+			"to forward the write transaction to: set "
+			"dbms.routing.enabled=true on every core",
+			w != NULL && w->bolt[0] != '\0' ? w->bolt : "(unknown)");
+	snprintf(addr, n, "%s", w->routing);
 	return GRAFT_OK;
 }

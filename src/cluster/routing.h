@@ -27,5 +27,12 @@ void cluster_routing_set(struct cluster *c,
  * thread: it reads a view the loop refreshes. */
 int cluster_route(void *data, const struct bolt_route_request *req,
 		  struct bolt_route_table *out, struct cypher_error *err);
+/* Where a write transaction of this member goes (bolt_forwarder's writer;
+ * data is the cluster): "" in addr when this member leads and takes
+ * writes, else the leader's routing connector ("host:port"). Errors, in
+ * err: DatabaseUnavailable while there is no leader, Cluster.Routing when
+ * the leader has no routing connector. Any thread, like cluster_route. */
+int cluster_route_writer(void *data, char *addr, size_t n,
+			 struct cypher_error *err);
 
 #endif

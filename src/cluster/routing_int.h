@@ -15,6 +15,7 @@
 struct routing_member {
 	uint64_t id;                  /* Raft id */
 	char bolt[CLUSTER_ADDR_LEN];  /* "" until discovery heard of it */
+	char routing[CLUSTER_ADDR_LEN]; /* its routing connector, or "" */
 	uint64_t seen_ms;             /* last discovery exchange with it */
 };
 

@@ -395,6 +395,17 @@ static int setup_bolt(struct server *s, char *errmsg)
 	int rv;
 
 	fill_bolt(s, b);
+	/* dbms.routing.default_router=SERVER: write transactions sent to a
+	 * follower go to the leader (bolt/forward.c), and a routing table
+	 * names this member alone, so that neo4j:// drivers send it all. */
+	if (s->cluster != NULL &&
+	    strcmp(graft_config_string(s->cfg, "dbms.routing.default_router"),
+		   "SERVER") == 0) {
+		b->env.cfg.server_routing = true;
+		b->env.forward = (struct bolt_forwarder){
+			.writer = cluster_route_writer, .data = s->cluster};
+		b->env.router = (struct bolt_router){0};
+	}
 	rv = bolt_server_register_procedures(b);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv, "cannot register the routing "

@@ -557,7 +557,6 @@ static const char *const inert[] = {
 	"initial.dbms.default_secondaries_count",
 	"initial.server.tags",
 	"dbms.max_databases",
-	"dbms.routing.default_router",
 	"dbms.routing.reads_on_primaries_enabled",
 	"dbms.routing.load_balancing.plugin",
 	"dbms.routing.load_balancing.config.",
