@@ -3,8 +3,9 @@
 // sessions commit transfers between accounts, creations and deletions; it
 // sees exactly the state at its start — the same count and sum in every
 // statement — whatever commits meanwhile. Write skew: two transactions
-// that each count a label and then write disjoint nodes cannot both
-// commit. A reader whose snapshot holds more old versions than
+// that each count a label (one that exists, one no node ever had) or a
+// relationship type never used, and then write disjoint entities, cannot
+// both commit. A reader whose snapshot holds more old versions than
 // db.transaction.old_versions.max_size (1M here) while writers churn is
 // terminated with a retriable error naming the setting, and the server
 // goes on. Run by cluster-tests/snapshot_reads.sh.
@@ -58,6 +59,22 @@ async function streamUntilTerminated (result, writer) {
   throw new Error(`the reader streamed all ${count} records across ${commits} commits of ${ACCOUNTS} changes each`)
 }
 
+// Two transactions each run read (a count, 0 for both) and then write
+// (with $by 1 and 2): serially the second would have counted the first's
+// write, so its commit must fail.
+async function writeSkew (d, read, write) {
+  const sessions = [d.session(), d.session()]
+  const txs = sessions.map((s) => s.beginTransaction())
+  for (const tx of txs) {
+    const r = await tx.run(read)
+    check(num(r.records[0].get('c')) === 0, `${read}: counted ${num(r.records[0].get('c'))} before the test`)
+  }
+  for (const [i, tx] of txs.entries()) await tx.run(write, { by: neo4j.int(i + 1) })
+  await txs[0].commit()
+  await expectError(txs[1].commit(), 'Neo.TransientError.Transaction.Outdated', 'the second commit')
+  for (const s of sessions) await s.close()
+}
+
 async function totals (session) {
   const r = await session.run('MATCH (a:Acc) RETURN count(a) AS c, sum(a.bal) AS s')
   return [num(r.records[0].get('c')), num(r.records[0].get('s'))]
@@ -96,25 +113,17 @@ async function main () {
     ['two transactions that each read a label scan and write disjoint nodes: one fails', async () => {
       // The rule both check: at most one Guard on duty. Each sees none
       // and adds one; serially, the second would have seen the first.
-      // (The label exists: a scan of a label never used reads nothing,
-      // and records no predicate yet.)
       await run('neo4j', 'x', 'CREATE (g:Guard) DELETE g')
-      const s1 = d.session()
-      const s2 = d.session()
-      const t1 = s1.beginTransaction()
-      const t2 = s2.beginTransaction()
-      for (const tx of [t1, t2]) {
-        const r = await tx.run('MATCH (g:Guard) RETURN count(g) AS c')
-        check(num(r.records[0].get('c')) === 0, 'a Guard exists before the test')
-      }
-      await t1.run('CREATE (:Guard {by: 1})')
-      await t2.run('CREATE (:Guard {by: 2})')
-      await t1.commit()
-      await expectError(t2.commit(), 'Neo.TransientError.Transaction.Outdated', 'the second commit')
-      await s1.close()
-      await s2.close()
+      await writeSkew(d, 'MATCH (g:Guard) RETURN count(g) AS c', 'CREATE (:Guard {by: $by})')
       const r = await run('neo4j', 'x', 'MATCH (g:Guard) RETURN count(g) AS c')
       check(num(r.records[0].get('c')) === 1, `${num(r.records[0].get('c'))} Guards committed, expected 1`)
+    }],
+    ['the same through a label no node ever had: one fails', async () => {
+      await writeSkew(d, 'MATCH (s:Sentry) RETURN count(s) AS c', 'CREATE (:Sentry {by: $by})')
+    }],
+    ['the same through a relationship type never used: one fails', async () => {
+      await writeSkew(d, 'MATCH (:Acc {id: 1})-[w:WATCHES]->() RETURN count(w) AS c',
+        'MATCH (a:Acc {id: 1}), (b:Acc {id: 2 + $by}) CREATE (a)-[:WATCHES]->(b)')
     }],
     ['a reader holding more old versions than the bound is terminated; the server goes on', async () => {
       const [c0, s0] = await totals(writer)

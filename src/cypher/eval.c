@@ -842,8 +842,10 @@ bool exec_labels_match(struct exec_ctx *x, uint64_t id, const struct ast *owner,
 	for (uint32_t i = from; i < owner->n; i++) {
 		const struct ast *l = owner->kids[i];
 		uint32_t t = exec_token(x, GRAPH_TOKEN_LABEL, l->name);
-		bool has = t != GRAPH_NO_TOKEN &&
-			   db_tx_node_has_label(x->tx, id, t);
+		/* read even for a label no node has (GRAPH_NO_TOKEN): the
+		 * read records the node's version, so that a commit giving
+		 * it the label meanwhile conflicts */
+		bool has = db_tx_node_has_label(x->tx, id, t);
 
 		x->dbhits++;
 		if (l->op == AST_LABEL_NOT && has)

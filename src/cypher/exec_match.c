@@ -48,12 +48,12 @@ static int props_match(struct exec_ctx *x, struct ast *props,
 	for (uint32_t i = 0; ok == 1 && i < m.u.map->len; i++) {
 		struct graft_map_entry *e = &m.u.map->entries[i];
 		uint32_t k = exec_token(x, GRAPH_TOKEN_PROPKEY, e->key->data);
-		const struct graft_value *p = NULL;
-
-		if (k != GRAPH_NO_TOKEN)
-			p = ent->type == GRAFT_VALUE_NODE
-				    ? db_tx_node_prop(x->tx, (uint64_t)ent->u.i, k)
-				    : db_tx_rel_prop(x->tx, (uint64_t)ent->u.i, k);
+		/* read even for a key nothing has (GRAPH_NO_TOKEN: null), so
+		 * that the entity's version is recorded */
+		const struct graft_value *p =
+			ent->type == GRAFT_VALUE_NODE
+				? db_tx_node_prop(x->tx, (uint64_t)ent->u.i, k)
+				: db_tx_rel_prop(x->tx, (uint64_t)ent->u.i, k);
 		v = p ? *p : graft_value_null();
 		ok = cypher_equals(&v, &e->value) == CYPHER_TRUE;
 	}
@@ -271,8 +271,13 @@ static int scan_init(struct exec_ctx *x, struct match_step *s)
 	}
 	if (labels != NULL && labels->n > 0 &&
 	    labels->kids[0]->op == AST_LABEL_ALL) {
-		label = exec_token(x, GRAPH_TOKEN_LABEL, labels->kids[0]->name);
+		const char *name = labels->kids[0]->name;
+
+		label = exec_token(x, GRAPH_TOKEN_LABEL, name);
 		if (label == GRAPH_NO_TOKEN) {
+			/* no node has it: a scan that finds none */
+			db_tx_read_absent(x->tx, GRAPH_TOKEN_LABEL, name,
+					  strlen(name));
 			s->once = true;
 			return 0;
 		}
@@ -354,10 +359,13 @@ static int resolve_types(struct exec_ctx *x, struct match_step *s)
 	s->ntypes = 0;
 	s->any_type = types == NULL || types->n == 0;
 	for (uint32_t i = 0; !s->any_type && i < types->n; i++) {
-		uint32_t t = exec_token(x, GRAPH_TOKEN_RELTYPE,
-					types->kids[i]->name);
+		const char *name = types->kids[i]->name;
+		uint32_t t = exec_token(x, GRAPH_TOKEN_RELTYPE, name);
 
-		if (t != GRAPH_NO_TOKEN && s->ntypes < 8)
+		if (t == GRAPH_NO_TOKEN)
+			db_tx_read_absent(x->tx, GRAPH_TOKEN_RELTYPE, name,
+					  strlen(name));
+		else if (s->ntypes < 8)
 			s->types[s->ntypes++] = t;
 	}
 	return s->any_type || s->ntypes > 0;

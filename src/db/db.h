@@ -224,6 +224,16 @@ void db_cursor_expand(struct db_cursor *c, struct db_tx *tx, uint64_t node,
 		      enum graph_dir dir, uint32_t type);
 uint64_t db_cursor_next(struct db_cursor *c);
 
+/* Records that the transaction looked for nodes with a label (kind
+ * GRAPH_TOKEN_LABEL) or relationships of a type (GRAPH_TOKEN_RELTYPE) the
+ * database has no token for, and so found none: a scan of it, whose commit
+ * fails (GRAFT_ECONFLICT) if a transaction committed after its snapshot, or
+ * one committing, gives the first entity that label or type. Call it where
+ * the scan would have been (holding the gate). Out of memory marks the
+ * transaction to fail at commit. */
+void db_tx_read_absent(struct db_tx *tx, enum graph_token_kind kind,
+		       const char *name, size_t len);
+
 /* Range seek through the (committed) index on (label, key): appends to *ids
  * (growable: *n, *cap), ascending and without duplicates, every node that
  * may hold a value in lo..hi (see graph_index_range) — the committed

@@ -34,12 +34,27 @@ struct tx_seek {
 	bool any; /* a range seek: every value counts */
 	struct graft_value value; /* owned; an exact seek's value */
 };
+/* A label or type a scan looked for while the database had no such token:
+ * tokens are numbered in order of first use, so one created later is at
+ * least tok_from; the name is compared with the records of commits in
+ * flight, which carry names. */
+struct tx_absent {
+	enum graph_token_kind kind; /* GRAPH_TOKEN_LABEL or _RELTYPE */
+	uint32_t tok_from;
+	struct graft_str *name; /* owned */
+};
 struct tx_preds {
 	bool all_nodes, all_rels;
 	struct idmap labels, types; /* token -> 0 */
 	struct idmap expands;       /* node id -> 0 */
 	struct tx_seek *seeks;
 	size_t n_seeks, cap_seeks;
+	struct tx_absent *absent;
+	size_t n_absent, cap_absent;
+	/* the smallest tok_from of absent labels and types (UINT32_MAX:
+	 * none): an entity that enters or leaves a label or type numbered
+	 * from there may be one of them */
+	uint32_t new_label_from, new_type_from;
 };
 
 /* Open snapshots with the same transaction id (snapshot.c). */
@@ -359,6 +374,7 @@ void pred_expand(struct db_tx *tx, uint64_t node);
 /* value NULL: a range seek (any value of key). */
 void pred_seek(struct db_tx *tx, uint32_t label, uint32_t key,
 	       const struct graft_value *value);
+void preds_init(struct tx_preds *p);
 void preds_free(struct tx_preds *p);
 /* At commit, on the loop: GRAFT_ECONFLICT (errmsg) if a transaction
  * committed after tx->since, or one in flight, moves an entity in or out

@@ -11,7 +11,15 @@
  * while an older snapshot is open (db->recent, trimmed as snapshots close),
  * each entity judged by its state as of the snapshot (kept by the graph's
  * undo records) and now; and the records of commits still in flight, judged
- * coarsely by what their operations touch. */
+ * coarsely by what their operations touch.
+ *
+ * A scan of a label (or type) the database has no token for reads that no
+ * entity has it: a predicate too (db_tx_read_absent), or the first node
+ * given a new label would be a phantom. Tokens are numbered in order of
+ * first use, so a commit's entity judged by token ids is checked against
+ * every label or type newer than the scan (coarse: a new label that is not
+ * the one scanned counts too, as rarely as labels are new); a commit in
+ * flight by the names its record carries. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -84,6 +92,61 @@ void pred_seek(struct db_tx *tx, uint32_t label, uint32_t key,
 	p->n_seeks++;
 }
 
+static bool absent_named(const struct tx_preds *p, enum graph_token_kind kind,
+			 const char *name, size_t len)
+{
+	for (size_t i = 0; i < p->n_absent; i++)
+		if (p->absent[i].kind == kind &&
+		    p->absent[i].name->len == len &&
+		    memcmp(p->absent[i].name->data, name, len) == 0)
+			return true;
+	return false;
+}
+
+void db_tx_read_absent(struct db_tx *tx, enum graph_token_kind kind,
+		       const char *name, size_t len)
+{
+	struct tx_preds *p = &tx->preds;
+	uint32_t from = graph_token_count(tx->db->graph, kind);
+	uint32_t *newest = kind == GRAPH_TOKEN_LABEL ? &p->new_label_from
+						     : &p->new_type_from;
+	struct tx_absent *a;
+
+	/* an expansion looks once per node it starts from */
+	if ((tx->flags & DB_TX_READ_ONLY) || absent_named(p, kind, name, len))
+		return;
+	if (p->n_absent == p->cap_absent) {
+		size_t cap = p->cap_absent ? p->cap_absent * 2 : 4;
+
+		a = realloc(p->absent, cap * sizeof *a);
+		if (a == NULL) {
+			tx->oom = true;
+			return;
+		}
+		p->absent = a;
+		p->cap_absent = cap;
+	}
+	a = &p->absent[p->n_absent];
+	a->kind = kind;
+	a->tok_from = from;
+	a->name = graft_str_new(name, len);
+	if (a->name == NULL) {
+		tx->oom = true;
+		return;
+	}
+	p->n_absent++;
+	if (from < *newest)
+		*newest = from;
+}
+
+void preds_init(struct tx_preds *p)
+{
+	idmap_init(&p->labels);
+	idmap_init(&p->types);
+	idmap_init(&p->expands);
+	p->new_label_from = p->new_type_from = UINT32_MAX;
+}
+
 void preds_free(struct tx_preds *p)
 {
 	idmap_free(&p->labels);
@@ -92,12 +155,22 @@ void preds_free(struct tx_preds *p)
 	for (size_t i = 0; i < p->n_seeks; i++)
 		graft_value_free(&p->seeks[i].value);
 	free(p->seeks);
+	for (size_t i = 0; i < p->n_absent; i++)
+		graft_mem_free(p->absent[i].name);
+	free(p->absent);
 }
 
 static bool preds_empty(const struct tx_preds *p)
 {
 	return !p->all_nodes && !p->all_rels && p->labels.len == 0 &&
-	       p->types.len == 0 && p->expands.len == 0 && p->n_seeks == 0;
+	       p->types.len == 0 && p->expands.len == 0 &&
+	       p->n_seeks == 0 && p->n_absent == 0;
+}
+
+static bool label_scanned(const struct tx_preds *p, uint32_t label)
+{
+	return idmap_get(&p->labels, label) != NULL ||
+	       label >= p->new_label_from;
 }
 
 /* Recent commits ---------------------------------------------------------- */
@@ -161,7 +234,7 @@ static bool labels_moved(const struct tx_preds *p, const struct graph_state *a,
 		for (size_t i = 0; x != NULL && i < x->n_labels; i++) {
 			uint32_t l = x->labels[i];
 
-			if (idmap_get(&p->labels, l) != NULL &&
+			if (label_scanned(p, l) &&
 			    (y == NULL || !graph_state_has_label(y, l)))
 				return true;
 		}
@@ -201,6 +274,7 @@ static bool node_moved(const struct tx_preds *p, const struct graph *g,
 static bool rel_in(const struct tx_preds *p, const struct graph_rel_ends *e)
 {
 	return p->all_rels || idmap_get(&p->types, e->type) != NULL ||
+	       (e->type != GRAPH_NO_TOKEN && e->type >= p->new_type_from) ||
 	       idmap_get(&p->expands, e->src) != NULL ||
 	       idmap_get(&p->expands, e->dst) != NULL;
 }
@@ -280,10 +354,20 @@ static bool node_labels_touch(const struct tx_preds *p, const struct graph *g,
 	if (!graph_node_at(g, id, GRAPH_NOW, &st))
 		return false;
 	for (size_t i = 0; i < st.n_labels; i++)
-		if (idmap_get(&p->labels, st.labels[i]) != NULL ||
+		if (label_scanned(p, st.labels[i]) ||
 		    seeks_touch(p, st.labels[i], GRAPH_NO_TOKEN))
 			return true;
 	return false;
+}
+
+/* Whether an operation of a commit in flight names a label or type a scan
+ * found absent. */
+static bool op_names_absent(const struct tx_preds *p,
+			    enum graph_token_kind kind,
+			    const struct txrec_op *op)
+{
+	return op->name != NULL &&
+	       absent_named(p, kind, op->name->data, op->name->len);
 }
 
 /* Whether an operation of a commit in flight may move an entity in or out
@@ -303,6 +387,8 @@ static bool op_touches(const struct db_tx *tx, const struct txrec_op *op)
 		return p->all_nodes || node_labels_touch(p, g, op->id);
 	case TXREC_NODE_ADD_LABEL:
 	case TXREC_NODE_REMOVE_LABEL:
+		if (op_names_absent(p, GRAPH_TOKEN_LABEL, op))
+			return true;
 		tok = token_of(tx->db, GRAPH_TOKEN_LABEL, op->name);
 		return tok != GRAPH_NO_TOKEN &&
 		       (idmap_get(&p->labels, tok) != NULL ||
@@ -312,6 +398,8 @@ static bool op_touches(const struct db_tx *tx, const struct txrec_op *op)
 		return tok != GRAPH_NO_TOKEN &&
 		       seeks_touch(p, GRAPH_NO_TOKEN, tok);
 	case TXREC_REL_CREATE:
+		if (op_names_absent(p, GRAPH_TOKEN_RELTYPE, op))
+			return true;
 		ends.type = token_of(tx->db, GRAPH_TOKEN_RELTYPE, op->name);
 		ends.src = op->src;
 		ends.dst = op->dst;

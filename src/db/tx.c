@@ -51,9 +51,7 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 	idmap_init(&tx->nodes);
 	idmap_init(&tx->rels);
 	idmap_init(&tx->reads);
-	idmap_init(&tx->preds.labels);
-	idmap_init(&tx->preds.types);
-	idmap_init(&tx->preds.expands);
+	preds_init(&tx->preds);
 	pthread_mutex_lock(&db->tx_mu);
 	if ((flags & DB_TX_CLIENT) && db->o.max_client_tx != 0 &&
 	    db->n_client_tx >= db->o.max_client_tx) {

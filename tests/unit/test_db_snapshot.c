@@ -400,18 +400,14 @@ static void test_write_skew_through_a_label_scan_fails_one_commit(
 	assert_non_null(strstr(errmsg, "entered or left the result of a scan"));
 }
 
-static void test_write_skew_with_a_commit_in_flight_fails_one_commit(
-	void **state)
+/* Commits t1 and, while t1 is on its way to the log, t2: t1 succeeds, t2
+ * ends with want2. */
+static void commit_in_flight(struct fixture *f, struct db_tx *t1,
+			     struct db_tx *t2, int want2)
 {
-	struct fixture *f = *state;
-	uint64_t x = bare_node(f), y = bare_node(f);
 	struct fx_commit_result r1 = {0}, r2 = {0};
 	struct db_commit_req q1, q2;
-	struct db_tx *t1, *t2;
 
-	t1 = count_then_label(f, f->label, x);
-	t2 = count_then_label(f, f->label, y);
-	/* t1 is on its way to the log when t2 commits. */
 	q1.data = &r1;
 	q2.data = &r2;
 	assert_int_equal(db_commit(t1, &q1, fx_commit_cb), GRAFT_OK);
@@ -419,7 +415,18 @@ static void test_write_skew_with_a_commit_in_flight_fails_one_commit(
 	fx_run_until_set(f, &r1.done);
 	fx_run_until_set(f, &r2.done);
 	assert_int_equal(r1.status, GRAFT_OK);
-	assert_int_equal(r2.status, GRAFT_ECONFLICT);
+	assert_int_equal(r2.status, want2);
+}
+
+static void test_write_skew_with_a_commit_in_flight_fails_one_commit(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t x = bare_node(f), y = bare_node(f);
+	struct db_tx *t1 = count_then_label(f, f->label, x);
+	struct db_tx *t2 = count_then_label(f, f->label, y);
+
+	commit_in_flight(f, t1, t2, GRAFT_ECONFLICT);
 }
 
 static void test_scans_of_other_labels_do_not_conflict(void **state)
@@ -456,6 +463,69 @@ static void test_an_index_seek_sees_a_value_taken_after_it(void **state)
 	assert_int_equal(db_tx_node_set_prop(t2, b, f->key_x, &seven), GRAFT_OK);
 	assert_int_equal(fx_commit(f, t1, NULL, NULL), GRAFT_OK);
 	assert_int_equal(fx_commit(f, t2, NULL, NULL), GRAFT_ECONFLICT);
+}
+
+/* Begins a write transaction that scans label name, which the database
+ * has no token for (it finds nothing), and then labels node id L. */
+static struct db_tx *scan_absent_then_label(struct fixture *f,
+					    const char *name, uint64_t id)
+{
+	struct db_tx *tx;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	db_tx_read_absent(tx, GRAPH_TOKEN_LABEL, name, strlen(name));
+	assert_int_equal(db_tx_node_add_label(tx, id, f->label), GRAFT_OK);
+	return tx;
+}
+
+/* Begins a write transaction that creates a node with the label name
+ * (interned now, as a writing statement does). */
+static struct db_tx *create_labelled(struct fixture *f, const char *name)
+{
+	struct db_tx *tx;
+	uint32_t label;
+	uint64_t id;
+
+	assert_int_equal(db_token(f->db, GRAPH_TOKEN_LABEL, name, strlen(name),
+				  &label),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(tx, id, label), GRAFT_OK);
+	return tx;
+}
+
+/* A scan of a label no node ever had is a predicate too: the first node
+ * given it by a commit after the snapshot is a phantom. */
+static void test_a_scan_of_a_label_never_used_sees_its_first_node(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t x = bare_node(f);
+	struct db_tx *scanner, *creator;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	scanner = scan_absent_then_label(f, "Fresh", x);
+	creator = create_labelled(f, "Fresh");
+	assert_int_equal(fx_commit(f, creator, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, scanner, NULL, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "entered or left the result of a scan"));
+	/* A commit in flight is judged by the names it carries: another new
+	 * label does not conflict with the scan. */
+	scanner = scan_absent_then_label(f, "Sentry", x);
+	creator = create_labelled(f, "Other");
+	commit_in_flight(f, creator, scanner, GRAFT_OK);
+}
+
+static void test_a_scan_of_a_label_never_used_sees_a_commit_in_flight(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t x = bare_node(f);
+	struct db_tx *scanner = scan_absent_then_label(f, "Fresh", x);
+	struct db_tx *creator = create_labelled(f, "Fresh");
+
+	commit_in_flight(f, creator, scanner, GRAFT_ECONFLICT);
 }
 
 /* Sets node id's x to v in a committed transaction. */
@@ -547,6 +617,8 @@ int main(void)
 		T(test_scans_of_other_labels_do_not_conflict),
 		T(test_an_index_seek_sees_a_value_taken_after_it),
 		T(test_old_versions_past_the_bound_end_the_oldest_snapshot),
+		T(test_a_scan_of_a_label_never_used_sees_its_first_node),
+		T(test_a_scan_of_a_label_never_used_sees_a_commit_in_flight),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
