@@ -8,7 +8,9 @@
  * repeated value that made a transaction's own value index quadratic,
  * issue 10). For each size: the statement, the durable commit, nodes per
  * second over both, beside the anchor: the same nodes written through the
- * C API of src/db/db.h in one transaction (the storage's cost). Each run
+ * C API of src/db/db.h in one transaction (the storage's cost). Besides
+ * wall clock: processor seconds (all threads) of the whole and of the
+ * commit, and the longest the commit held the event loop at once. Each run
  * is a child process of its own, so that its peak resident set (printed
  * per node) is its own and not the largest run's before it.
  *
@@ -50,10 +52,13 @@ struct run {
 };
 
 /* Seconds of one measured transaction: building it and committing it
- * (wall clock), and the processor time of both (user + system), which
- * other work on a shared machine inflates less. */
+ * (wall clock), and the processor time of both and of the commit alone
+ * (user + system, every thread), which other work on a shared machine
+ * inflates less; and the longest the commit held the loop at once (the
+ * commit call, or one loop turn until it was acknowledged): what every
+ * other client of the loop waited meanwhile. */
 struct figures {
-	double build_s, commit_s, cpu_s;
+	double build_s, commit_s, cpu_s, commit_cpu_s, loop_held_s;
 	long maxrss_kib; /* the run's peak resident set */
 };
 
@@ -68,11 +73,25 @@ static void set_flag_cb(void *arg)
 	*(int *)arg = 1;
 }
 
+/* Runs the loop until *flag; the longest turn (nanoseconds) in *max_ns
+ * when not NULL: how long the commit held the loop at once. */
+static void run_until_max(struct run *r, const int *flag, uint64_t *max_ns)
+{
+	while (!*flag) {
+		uint64_t t = uv_hrtime();
+		int more = uv_run(&r->loop, UV_RUN_ONCE);
+
+		t = uv_hrtime() - t;
+		if (max_ns != NULL && t > *max_ns)
+			*max_ns = t;
+		if (more == 0 && !*flag)
+			return;
+	}
+}
+
 static void run_until(struct run *r, const int *flag)
 {
-	while (!*flag)
-		if (uv_run(&r->loop, UV_RUN_ONCE) == 0 && !*flag)
-			return;
+	run_until_max(r, flag, NULL);
 }
 
 static double secs_since(uint64_t t)
@@ -136,7 +155,7 @@ static void cypher_once(struct run *r, uint64_t n, struct figures *f)
 	struct cypher_error err;
 	struct cypher_tx *tx;
 	struct graft_value params;
-	uint64_t t = uv_hrtime();
+	uint64_t t = uv_hrtime(), held;
 	double cpu = cpu_secs();
 	int done = 0;
 
@@ -153,14 +172,18 @@ static void cypher_once(struct run *r, uint64_t n, struct figures *f)
 	graft_value_free(&params);
 	f->build_s = secs_since(t);
 	t = uv_hrtime();
+	f->commit_cpu_s = cpu_secs();
 	memset(&req, 0, sizeof req);
 	req.data = &done;
 	if (cypher_tx_commit(tx, &req, cypher_committed_cb) != GRAFT_OK)
 		die("commit", req.error.message);
-	run_until(r, &done);
+	held = uv_hrtime() - t;
+	run_until_max(r, &done, &held);
 	if (done != 1)
 		die("commit", req.error.message);
 	f->commit_s = secs_since(t);
+	f->loop_held_s = (double)held / 1e9;
+	f->commit_cpu_s = cpu_secs() - f->commit_cpu_s;
 	f->cpu_s = cpu_secs() - cpu;
 }
 
@@ -183,7 +206,7 @@ static void anchor_once(struct run *r, uint64_t n, struct figures *f)
 	struct graft_value payload, v;
 	struct db_commit_req req;
 	struct db_tx *tx;
-	uint64_t t = uv_hrtime(), id;
+	uint64_t t = uv_hrtime(), id, held;
 	double cpu = cpu_secs();
 	char name[32];
 	int done = 0;
@@ -213,13 +236,17 @@ static void anchor_once(struct run *r, uint64_t n, struct figures *f)
 	graft_value_free(&payload);
 	f->build_s = secs_since(t);
 	t = uv_hrtime();
+	f->commit_cpu_s = cpu_secs();
 	memset(&req, 0, sizeof req);
 	req.data = &done;
 	check(db_commit(tx, &req, db_committed_cb), "db_commit");
-	run_until(r, &done);
+	held = uv_hrtime() - t;
+	run_until_max(r, &done, &held);
 	if (done != 1)
 		die("db_commit", req.errmsg);
 	f->commit_s = secs_since(t);
+	f->loop_held_s = (double)held / 1e9;
+	f->commit_cpu_s = cpu_secs() - f->commit_cpu_s;
 	f->cpu_s = cpu_secs() - cpu;
 }
 
@@ -258,10 +285,11 @@ static double print_row(const char *what, uint64_t n, const struct figures *f)
 	double total = f->build_s + f->commit_s;
 	double rate = (double)n / total;
 
-	printf("| %-7s | %9llu | %8.2f | %8.2f | %8.2f | %10.0f | %6.2f | %10.0f "
-	       "| %8.0f | %6.0f |\n",
+	printf("| %-7s | %9llu | %8.2f | %8.2f | %8.2f | %10.0f | %6.2f | %12.2f "
+	       "| %11.0f | %11.2f | %8.0f | %6.0f |\n",
 	       what, (unsigned long long)n, f->build_s, f->commit_s, total,
-	       rate, f->cpu_s, (double)n / f->cpu_s,
+	       rate, f->cpu_s, f->commit_cpu_s, (double)n / f->cpu_s,
+	       f->loop_held_s,
 	       (double)f->maxrss_kib / 1024.0,
 	       (double)f->maxrss_kib * 1024.0 / (double)n);
 	fflush(stdout);
@@ -305,10 +333,10 @@ int main(int argc, char **argv)
 	}
 	graft_log_open(NULL, GRAFT_LOG_WARN, true, NULL);
 	printf("one transaction: %s\n", query);
-	printf("|         |     nodes |  build s | commit s |  total s |    nodes/s |  cpu s | nodes/cpu s "
-	       "| peak MiB | B/node |\n");
-	printf("|---------|-----------|----------|----------|----------|------------|--------|------------"
-	       "|----------|--------|\n");
+	printf("|         |     nodes |  build s | commit s |  total s |    nodes/s |  cpu s | commit cpu s "
+	       "| nodes/cpu s | loop held s | peak MiB | B/node |\n");
+	printf("|---------|-----------|----------|----------|----------|------------|--------|--------------"
+	       "|-------------|-------------|----------|--------|\n");
 	for (int i = 0; i < nsizes; i++) {
 		double rate;
 

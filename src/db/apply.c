@@ -32,26 +32,67 @@ static bool graph_exists(const struct graph *g, enum db_key_kind kind,
 				   : graph_rel_exists(g, id);
 }
 
-/* The scratch state of an entity, taken from the graph on first use. The
- * pointer is valid until the next insertion. */
-static int vstate(struct db *db, enum db_key_kind kind, uint64_t id,
-		  uint64_t **st)
+/* Validation's walk through a record. A record that starts with a run of
+ * node creates of ascending ids (as commits make them) spares the lookups
+ * of its ops on those nodes: a create in the run cannot repeat an earlier
+ * op's id, and a node it creates is live until a node delete comes. The
+ * run's nodes get no scratch state until an op after the run needs one
+ * (they count as existing, as the graph's nodes do). A million-node load
+ * made ten lookups per node in a table of millions. */
+struct walk {
+	const struct txrec *rec;
+	size_t n_creates; /* apply_creates_run */
+	size_t at;        /* apply_created_in_run's position */
+	bool deleted;     /* a node delete came before */
+};
+
+/* Whether the run creates node id (any position: binary search). */
+static bool in_run(const struct walk *w, uint64_t id)
+{
+	size_t lo = 0, hi = w->n_creates;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (w->rec->ops[mid].id == id)
+			return true;
+		if (w->rec->ops[mid].id < id)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return false;
+}
+
+/* Whether an entity without scratch state exists: in the graph, or (a
+ * node) created by the run. */
+static bool exists(struct db *db, const struct walk *w, enum db_key_kind kind,
+		   uint64_t id)
+{
+	return graph_exists(db->graph, kind, id) ||
+	       (kind == DB_KEY_NODE && in_run(w, id));
+}
+
+/* The scratch state of an entity, taken from the graph and the run on
+ * first use. The pointer is valid until the next insertion. */
+static int vstate(struct db *db, const struct walk *w, enum db_key_kind kind,
+		  uint64_t id, uint64_t **st)
 {
 	bool added;
 
 	if (idmap_put(&db->vstate, db_key(kind, id), st, &added) != GRAFT_OK)
 		return GRAFT_ENOMEM;
 	if (added)
-		**st = graph_exists(db->graph, kind, id) ? VS_LIVE : 0;
+		**st = exists(db, w, kind, id) ? VS_LIVE : 0;
 	return GRAFT_OK;
 }
 
-static bool live(struct db *db, enum db_key_kind kind, uint64_t id)
+static bool live(struct db *db, const struct walk *w, enum db_key_kind kind,
+		 uint64_t id)
 {
 	uint64_t *st = idmap_get(&db->vstate, db_key(kind, id));
 
-	return st != NULL ? (*st & VS_LIVE) != 0
-			  : graph_exists(db->graph, kind, id);
+	return st != NULL ? (*st & VS_LIVE) != 0 : exists(db, w, kind, id);
 }
 
 static bool graph_never_had(const struct graph *g, enum db_key_kind kind,
@@ -62,10 +103,12 @@ static bool graph_never_had(const struct graph *g, enum db_key_kind kind,
 		       : !graph_rel_exists(g, id) && graph_rel_version(g, id) == 0;
 }
 
-static bool never_existed(struct db *db, enum db_key_kind kind, uint64_t id)
+static bool never_existed(struct db *db, const struct walk *w,
+			  enum db_key_kind kind, uint64_t id)
 {
 	return idmap_get(&db->vstate, db_key(kind, id)) == NULL &&
-	       graph_never_had(db->graph, kind, id);
+	       graph_never_had(db->graph, kind, id) &&
+	       !(kind == DB_KEY_NODE && in_run(w, id));
 }
 
 size_t apply_creates_run(const struct txrec *rec)
@@ -86,16 +129,6 @@ bool apply_created_in_run(const struct txrec *rec, size_t n, size_t *at,
 	return *at < n && rec->ops[*at].id == id;
 }
 
-/* Validation's walk through a record. A record that starts with a run of
- * node creates of ascending ids (as commits make them) spares the lookups
- * of its ops on those nodes: a create in the run cannot repeat an earlier
- * op's id, and a node it creates is live until a node delete comes. A
- * million-node load made ten lookups per node in a table of millions. */
-struct walk {
-	size_t n_creates; /* apply_creates_run */
-	size_t at;        /* apply_created_in_run's position */
-	bool deleted;     /* a node delete came before */
-};
 
 /* Whether node op i is on a node the run created, still live. */
 static bool created_live(const struct txrec *rec, size_t i, struct walk *w)
@@ -168,14 +201,14 @@ static int conflict(char *errmsg, size_t i, const struct txrec_op *op,
 
 /* A node delete: nothing the graph holds on it may survive, nor anything
  * the record created on it. */
-static int check_node_delete(struct db *db, size_t i,
+static int check_node_delete(struct db *db, const struct walk *w, size_t i,
 			     const struct txrec_op *op, char *errmsg)
 {
 	const struct graph *g = db->graph;
 	struct graph_expand it;
 	uint64_t *st, rel;
 
-	if (vstate(db, DB_KEY_NODE, op->id, &st) != GRAFT_OK)
+	if (vstate(db, w, DB_KEY_NODE, op->id, &st) != GRAFT_OK)
 		return GRAFT_ENOMEM;
 	if (!(*st & VS_LIVE))
 		return conflict(errmsg, i, op, "the node does not exist");
@@ -187,46 +220,46 @@ static int check_node_delete(struct db *db, size_t i,
 		return GRAFT_OK;
 	graph_expand_init(&it, g, op->id, GRAPH_BOTH, GRAPH_NO_TOKEN);
 	while ((rel = graph_expand_next(g, &it)) != GRAPH_NO_ID) {
-		if (live(db, DB_KEY_REL, rel))
+		if (live(db, w, DB_KEY_REL, rel))
 			return conflict(errmsg, i, op,
 					"the node still has relationships");
 	}
 	return GRAFT_OK;
 }
 
-static int check_rel_create(struct db *db, size_t i, const struct txrec_op *op,
-			    char *errmsg)
+static int check_rel_create(struct db *db, const struct walk *w, size_t i,
+			    const struct txrec_op *op, char *errmsg)
 {
 	uint64_t *st;
 
 	if (op->src >= DB_MAX_ID || op->dst >= DB_MAX_ID)
 		return conflict(errmsg, i, op, "an end node id is out of range");
-	if (!never_existed(db, DB_KEY_REL, op->id))
+	if (!never_existed(db, w, DB_KEY_REL, op->id))
 		return conflict(errmsg, i, op,
 				"the relationship id is already taken");
-	if (!live(db, DB_KEY_NODE, op->src) || !live(db, DB_KEY_NODE, op->dst))
+	if (!live(db, w, DB_KEY_NODE, op->src) || !live(db, w, DB_KEY_NODE, op->dst))
 		return conflict(errmsg, i, op, "an end node does not exist");
-	if (vstate(db, DB_KEY_REL, op->id, &st) != GRAFT_OK)
+	if (vstate(db, w, DB_KEY_REL, op->id, &st) != GRAFT_OK)
 		return GRAFT_ENOMEM;
 	*st = VS_LIVE | VS_CREATED | (uint64_t)i << VS_SHIFT;
-	if (vstate(db, DB_KEY_NODE, op->src, &st) != GRAFT_OK)
+	if (vstate(db, w, DB_KEY_NODE, op->src, &st) != GRAFT_OK)
 		return GRAFT_ENOMEM;
 	*st += (uint64_t)1 << VS_SHIFT;
 	if (op->dst == op->src)
 		return GRAFT_OK;
-	if (vstate(db, DB_KEY_NODE, op->dst, &st) != GRAFT_OK)
+	if (vstate(db, w, DB_KEY_NODE, op->dst, &st) != GRAFT_OK)
 		return GRAFT_ENOMEM;
 	*st += (uint64_t)1 << VS_SHIFT;
 	return GRAFT_OK;
 }
 
-static int check_rel_delete(struct db *db, const struct txrec *rec, size_t i,
+static int check_rel_delete(struct db *db, const struct walk *w, size_t i,
 			    char *errmsg)
 {
-	const struct txrec_op *op = &rec->ops[i], *create;
+	const struct txrec_op *op = &w->rec->ops[i], *create;
 	uint64_t *st, s;
 
-	if (vstate(db, DB_KEY_REL, op->id, &st) != GRAFT_OK)
+	if (vstate(db, w, DB_KEY_REL, op->id, &st) != GRAFT_OK)
 		return GRAFT_ENOMEM;
 	if (!(*st & VS_LIVE))
 		return conflict(errmsg, i, op,
@@ -236,7 +269,7 @@ static int check_rel_delete(struct db *db, const struct txrec *rec, size_t i,
 	if (!(s & VS_CREATED))
 		return GRAFT_OK;
 	/* Created by this record: its ends lose it again. */
-	create = &rec->ops[s >> VS_SHIFT];
+	create = &w->rec->ops[s >> VS_SHIFT];
 	st = idmap_get(&db->vstate, db_key(DB_KEY_NODE, create->src));
 	*st -= (uint64_t)1 << VS_SHIFT;
 	if (create->dst != create->src) {
@@ -266,28 +299,30 @@ static int check_op(struct db *db, const struct txrec *rec, size_t i,
 	case TXREC_NODE_CREATE:
 		if (!(i < w->n_creates ? graph_never_had(db->graph, DB_KEY_NODE,
 							  op->id)
-				       : never_existed(db, DB_KEY_NODE, op->id)))
+				       : never_existed(db, w, DB_KEY_NODE, op->id)))
 			return conflict(errmsg, i, op,
 					"the node id is already taken");
-		if (vstate(db, DB_KEY_NODE, op->id, &st) != GRAFT_OK)
+		if (i < w->n_creates)
+			return GRAFT_OK; /* no scratch state: see struct walk */
+		if (vstate(db, w, DB_KEY_NODE, op->id, &st) != GRAFT_OK)
 			return GRAFT_ENOMEM;
 		*st = VS_LIVE;
 		return GRAFT_OK;
 	case TXREC_NODE_DELETE:
 		w->deleted = true;
-		return check_node_delete(db, i, op, errmsg);
+		return check_node_delete(db, w, i, op, errmsg);
 	case TXREC_NODE_ADD_LABEL:
 	case TXREC_NODE_REMOVE_LABEL:
 	case TXREC_NODE_SET_PROP:
-		if (!created_live(rec, i, w) && !live(db, DB_KEY_NODE, op->id))
+		if (!created_live(rec, i, w) && !live(db, w, DB_KEY_NODE, op->id))
 			return conflict(errmsg, i, op, "the node does not exist");
 		return GRAFT_OK;
 	case TXREC_REL_CREATE:
-		return check_rel_create(db, i, op, errmsg);
+		return check_rel_create(db, w, i, op, errmsg);
 	case TXREC_REL_DELETE:
-		return check_rel_delete(db, rec, i, errmsg);
+		return check_rel_delete(db, w, i, errmsg);
 	case TXREC_REL_SET_PROP:
-		if (!live(db, DB_KEY_REL, op->id))
+		if (!live(db, w, DB_KEY_REL, op->id))
 			return conflict(errmsg, i, op,
 					"the relationship does not exist");
 		return GRAFT_OK;
@@ -305,7 +340,7 @@ static int check_op(struct db *db, const struct txrec *rec, size_t i,
 
 int apply_validate(struct db *db, const struct txrec *rec, char *errmsg)
 {
-	struct walk w = {.n_creates = apply_creates_run(rec)};
+	struct walk w = {.rec = rec, .n_creates = apply_creates_run(rec)};
 	int rv = check_reads(db, rec, errmsg);
 
 	idmap_clear(&db->vstate);
@@ -315,11 +350,22 @@ int apply_validate(struct db *db, const struct txrec *rec, char *errmsg)
 	return rv;
 }
 
-static uint32_t intern(struct db *db, enum graph_token_kind kind,
-		       const struct graft_str *name, uint64_t txid)
+/* An apply's last token per kind, by name pointer: a commit's record
+ * borrows one name per token for all its ops (record.c), so consecutive
+ * ops of a load find their token without hashing the name again. */
+struct interned {
+	const struct graft_str *name[GRAPH_TOKEN_KINDS];
+	uint32_t tok[GRAPH_TOKEN_KINDS];
+};
+
+static uint32_t intern(struct db *db, struct interned *c,
+		       enum graph_token_kind kind, const struct graft_str *name,
+		       uint64_t txid)
 {
 	uint32_t tok;
 
+	if (c->name[kind] == name)
+		return c->tok[kind];
 	if (graph_token_intern(db->graph, kind, name->data, name->len, &tok) !=
 	    GRAFT_OK) {
 		graft_error("database %s: out of memory while applying "
@@ -328,10 +374,16 @@ static uint32_t intern(struct db *db, enum graph_token_kind kind,
 			    db->name, txid);
 		abort();
 	}
+	c->name[kind] = name;
+	c->tok[kind] = tok;
 	return tok;
 }
 
-static int apply_op(struct db *db, const struct txrec_op *op, uint64_t txid)
+/* Applies op; take (NULL: values are copied) is op's own value when the
+ * graph may keep it instead of a copy. */
+static int apply_op(struct db *db, struct interned *c,
+		    const struct txrec_op *op, struct graft_value *take,
+		    uint64_t txid)
 {
 	struct graph *g = db->graph;
 
@@ -342,41 +394,51 @@ static int apply_op(struct db *db, const struct txrec_op *op, uint64_t txid)
 		return graph_node_delete(g, op->id, txid);
 	case TXREC_NODE_ADD_LABEL:
 		return graph_node_add_label(
-			g, op->id, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
+			g, op->id, intern(db, c, GRAPH_TOKEN_LABEL, op->name, txid),
 			txid);
 	case TXREC_NODE_REMOVE_LABEL:
 		return graph_node_remove_label(
-			g, op->id, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
+			g, op->id, intern(db, c, GRAPH_TOKEN_LABEL, op->name, txid),
 			txid);
 	case TXREC_NODE_SET_PROP:
+		if (take != NULL)
+			return graph_node_take_prop(
+				g, op->id,
+				intern(db, c, GRAPH_TOKEN_PROPKEY, op->name, txid),
+				take, txid);
 		return graph_node_set_prop(
-			g, op->id, intern(db, GRAPH_TOKEN_PROPKEY, op->name, txid),
+			g, op->id, intern(db, c, GRAPH_TOKEN_PROPKEY, op->name, txid),
 			&op->value, txid);
 	case TXREC_REL_CREATE:
 		return graph_rel_create(
-			g, op->id, intern(db, GRAPH_TOKEN_RELTYPE, op->name, txid),
+			g, op->id,
+			intern(db, c, GRAPH_TOKEN_RELTYPE, op->name, txid),
 			op->src, op->dst, txid);
 	case TXREC_REL_DELETE:
 		return graph_rel_delete(g, op->id, txid);
 	case TXREC_REL_SET_PROP:
 		return graph_rel_set_prop(
-			g, op->id, intern(db, GRAPH_TOKEN_PROPKEY, op->name, txid),
+			g, op->id, intern(db, c, GRAPH_TOKEN_PROPKEY, op->name, txid),
 			&op->value, txid);
 	case TXREC_INDEX_CREATE:
 		return graph_index_create(
-			g, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
-			intern(db, GRAPH_TOKEN_PROPKEY, op->name2, txid));
+			g, intern(db, c, GRAPH_TOKEN_LABEL, op->name, txid),
+			intern(db, c, GRAPH_TOKEN_PROPKEY, op->name2, txid));
 	default:
 		return graph_index_drop(
-			g, intern(db, GRAPH_TOKEN_LABEL, op->name, txid),
-			intern(db, GRAPH_TOKEN_PROPKEY, op->name2, txid));
+			g, intern(db, c, GRAPH_TOKEN_LABEL, op->name, txid),
+			intern(db, c, GRAPH_TOKEN_PROPKEY, op->name2, txid));
 	}
 }
 
-void apply_record(struct db *db, const struct txrec *rec, uint64_t txid)
+void apply_record(struct db *db, const struct txrec *rec, struct txrec *take,
+		  uint64_t txid)
 {
+	struct interned c = {{NULL}, {0}};
+
 	for (size_t i = 0; i < rec->n_ops; i++) {
-		int rv = apply_op(db, &rec->ops[i], txid);
+		int rv = apply_op(db, &c, &rec->ops[i],
+				  take != NULL ? &take->ops[i].value : NULL, txid);
 
 		if (rv != GRAFT_OK) {
 			/* Earlier ops are in the graph: it can be neither
@@ -391,8 +453,8 @@ void apply_record(struct db *db, const struct txrec *rec, uint64_t txid)
 	}
 }
 
-int apply_commit(struct db *db, const struct txrec *rec, uint64_t txid,
-		 bool validated, char *errmsg)
+int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
+		 uint64_t txid, bool validated, char *errmsg)
 {
 	int rv = GRAFT_OK;
 
@@ -407,7 +469,7 @@ int apply_commit(struct db *db, const struct txrec *rec, uint64_t txid,
 	if (rv != GRAFT_OK)
 		return rv;
 	snapshot_before_apply(db, rec, txid);
-	apply_record(db, rec, txid);
+	apply_record(db, rec, take, txid);
 	snapshot_after_apply(db);
 	db->last_applied = txid;
 	db->last_commit_ms = rec->commit_time_ms;
@@ -421,5 +483,5 @@ int apply_commit(struct db *db, const struct txrec *rec, uint64_t txid,
 int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	     char *errmsg)
 {
-	return apply_commit(db, rec, txid, false, errmsg);
+	return apply_commit(db, rec, NULL, txid, false, errmsg);
 }

@@ -335,7 +335,9 @@ static void finish(struct db *db, struct db_inflight *c)
 		if (status == GRAFT_OK)
 			req->txid = c->txid;
 	} else if (status == GRAFT_OK) {
-		rv = apply_commit(db, &req->rec, c->txid,
+		/* The record is freed right after: the graph takes its
+		 * values. */
+		rv = apply_commit(db, &req->rec, &req->rec, c->txid,
 				  c->validated_at == db->last_applied,
 				  req->errmsg);
 		if (rv != GRAFT_OK) {

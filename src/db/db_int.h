@@ -340,13 +340,16 @@ bool apply_created_in_run(const struct txrec *rec, size_t n, size_t *at,
 /* Checks rec against the committed graph without changing anything. */
 int apply_validate(struct db *db, const struct txrec *rec, char *errmsg);
 /* Applies a validated record; only allocation can fail, and then the graph
- * is half-changed, so that is fatal. */
-void apply_record(struct db *db, const struct txrec *rec, uint64_t txid);
-/* db_apply; validated: apply_validate passed against the graph as it is
- * now (nothing was applied since), so it is not run again — one pass less
- * over a big record. */
-int apply_commit(struct db *db, const struct txrec *rec, uint64_t txid,
-		 bool validated, char *errmsg);
+ * is half-changed, so that is fatal. take: NULL, or rec itself when its
+ * owner frees it right after, so that the graph keeps its property values
+ * (left null) instead of copies. */
+void apply_record(struct db *db, const struct txrec *rec, struct txrec *take,
+		  uint64_t txid);
+/* db_apply, with apply_record's take; validated: apply_validate passed
+ * against the graph as it is now (nothing was applied since), so it is not
+ * run again — one pass less over a big record. */
+int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
+		 uint64_t txid, bool validated, char *errmsg);
 
 /* snapshot.c. Open under tx_mu: GRAFT_OK or GRAFT_ENOMEM. End takes
  * tx_mu; when it ends the oldest snapshot, the loop reclaims. */

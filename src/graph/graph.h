@@ -237,6 +237,11 @@ int graph_node_remove_label(struct graph *g, uint64_t id, uint32_t label,
 /* value NULL or null removes the property. */
 int graph_node_set_prop(struct graph *g, uint64_t id, uint32_t key,
 			const struct graft_value *value, uint64_t version);
+/* graph_node_set_prop of a value the graph keeps instead of a copy (a
+ * record about to be freed): on GRAFT_OK *value is left null, else it is
+ * still the caller's. */
+int graph_node_take_prop(struct graph *g, uint64_t id, uint32_t key,
+			 struct graft_value *value, uint64_t version);
 /* Preconditions: id never existed (ids may arrive out of order: they are
  * allocated at transaction time, applied at commit time); src and dst exist. */
 int graph_rel_create(struct graph *g, uint64_t id, uint32_t type, uint64_t src,

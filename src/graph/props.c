@@ -140,10 +140,11 @@ static bool is_null(const struct graft_value *v)
 }
 
 /* The shared path of node and relationship property changes; ls is the
- * node's label set, NULL for a relationship (which no index covers). */
+ * node's label set, NULL for a relationship (which no index covers). With
+ * take the value itself goes in, not a copy (the caller nulls it). */
 static int set_prop(struct graph *g, uint64_t id, struct propset **pps,
 		    const struct labelset *ls, uint32_t key,
-		    const struct graft_value *value)
+		    const struct graft_value *value, bool take)
 {
 	struct graft_value copy = graft_value_null();
 	struct node_change c = {.before = ls, .after = ls, .props = *pps,
@@ -156,12 +157,16 @@ static int set_prop(struct graph *g, uint64_t id, struct propset **pps,
 	prop_pos(*pps, key, &found);
 	if (is_null(value) && !found)
 		return GRAFT_OK;
-	if (!is_null(value)) {
+	if (!is_null(value) && take) {
+		copy = *value;
+		g->bytes += graft_value_heap_size(&copy);
+	} else if (!is_null(value)) {
 		rv = graph_value_copy(g, &copy, value);
 		if (rv != GRAFT_OK)
 			return rv;
-		c.value = &copy;
 	}
+	if (!is_null(value))
+		c.value = &copy;
 	if (ls != NULL) {
 		rv = index_change_prepare(g, &c);
 		if (rv != GRAFT_OK)
@@ -182,21 +187,41 @@ err_after_index:
 	if (ls != NULL)
 		index_change_abandon(g, &c);
 err_after_copy:
-	graph_value_release(g, &copy);
+	if (take)
+		g->bytes -= graft_value_heap_size(&copy); /* still the caller's */
+	else
+		graph_value_release(g, &copy);
+	return rv;
+}
+
+static int node_set_prop(struct graph *g, uint64_t id, uint32_t key,
+			 const struct graft_value *value, bool take,
+			 uint64_t version, const char *func)
+{
+	struct node_slot *n = graph_live_node(g, id, func);
+	int rv = version_keep_node(g, id, version);
+
+	if (rv == GRAFT_OK)
+		rv = set_prop(g, id, &n->props, graph_node_labelset(g, n), key,
+			      value, take);
+	if (rv == GRAFT_OK)
+		n->version = version;
 	return rv;
 }
 
 int graph_node_set_prop(struct graph *g, uint64_t id, uint32_t key,
 			const struct graft_value *value, uint64_t version)
 {
-	struct node_slot *n = graph_live_node(g, id, __func__);
-	int rv = version_keep_node(g, id, version);
+	return node_set_prop(g, id, key, value, false, version, __func__);
+}
+
+int graph_node_take_prop(struct graph *g, uint64_t id, uint32_t key,
+			 struct graft_value *value, uint64_t version)
+{
+	int rv = node_set_prop(g, id, key, value, true, version, __func__);
 
 	if (rv == GRAFT_OK)
-		rv = set_prop(g, id, &n->props, graph_node_labelset(g, n), key,
-			      value);
-	if (rv == GRAFT_OK)
-		n->version = version;
+		*value = graft_value_null();
 	return rv;
 }
 
@@ -207,7 +232,7 @@ int graph_rel_set_prop(struct graph *g, uint64_t id, uint32_t key,
 	int rv = version_keep_rel(g, id, version);
 
 	if (rv == GRAFT_OK)
-		rv = set_prop(g, id, &r->props, NULL, key, value);
+		rv = set_prop(g, id, &r->props, NULL, key, value, false);
 	if (rv == GRAFT_OK)
 		r->version = version;
 	return rv;

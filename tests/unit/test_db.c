@@ -388,11 +388,10 @@ static void test_db_cursor_keeps_its_snapshot_across_commits(void **state)
 	db_tx_rollback(tx);
 }
 
-/* Applies a record of n ops, ops[i] of type types[i] on node ids[i] (a label
- * "Fresh" where the type takes a name), as transaction 2; db_apply's
- * result. */
-static int apply_node_ops(struct fixture *f, const uint8_t *types,
-			  const uint64_t *ids, size_t n, char *errmsg)
+/* Applies a record of the n ops (a label "Fresh", a type "KNOWS" where
+ * the type takes a name) as transaction 2; db_apply's result. */
+static int apply_ops(struct fixture *f, const struct txrec_op *ops, size_t n,
+		     char *errmsg)
 {
 	struct txrec rec;
 	int rv;
@@ -400,15 +399,31 @@ static int apply_node_ops(struct fixture *f, const uint8_t *types,
 	txrec_init(&rec);
 	rec.db = graft_str_new("neo4j", 5);
 	for (size_t i = 0; i < n; i++) {
-		struct txrec_op op = {.type = types[i], .id = ids[i]};
+		struct txrec_op op = ops[i];
 
-		if (types[i] == TXREC_NODE_ADD_LABEL)
+		if (op.type == TXREC_NODE_ADD_LABEL)
 			op.name = graft_str_new("Fresh", 5);
+		if (op.type == TXREC_REL_CREATE)
+			op.name = graft_str_new("KNOWS", 5);
 		assert_int_equal(txrec_add_op(&rec, &op), GRAFT_OK);
 	}
 	rv = db_apply(f->db, &rec, 2, errmsg);
 	txrec_free(&rec);
 	return rv;
+}
+
+/* apply_ops of n ops, ops[i] of type types[i] on node ids[i]. */
+static int apply_node_ops(struct fixture *f, const uint8_t *types,
+			  const uint64_t *ids, size_t n, char *errmsg)
+{
+	struct txrec_op ops[8] = {0};
+
+	assert_true(n <= 8);
+	for (size_t i = 0; i < n; i++) {
+		ops[i].type = types[i];
+		ops[i].id = ids[i];
+	}
+	return apply_ops(f, ops, n, errmsg);
 }
 
 /* Validation spares lookups for the nodes a record's leading run of
@@ -442,6 +457,32 @@ static void test_db_record_creating_nodes_is_judged_in_any_order(
 			 GRAFT_OK);
 	assert_true(graph_node_exists(db_graph(f->db), n + 30));
 	assert_true(graph_node_exists(db_graph(f->db), n + 31));
+}
+
+/* The run's nodes have no scratch state until an op after the run needs
+ * one: a relationship between two of them, then a delete of its start,
+ * is refused; deleting the relationship first makes the delete valid. */
+static void test_db_record_relates_and_deletes_nodes_of_its_create_run(
+	void **state)
+{
+	struct fixture *f = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	uint64_t n = fx_node(f, 1), r = graph_next_rel_id(db_graph(f->db));
+	struct txrec_op ops[] = {
+		{.type = TXREC_NODE_CREATE, .id = n + 1},
+		{.type = TXREC_NODE_CREATE, .id = n + 2},
+		{.type = TXREC_REL_CREATE, .id = r, .src = n + 1, .dst = n + 2},
+		{.type = TXREC_NODE_DELETE, .id = n + 1},
+		{.type = TXREC_NODE_DELETE, .id = n + 1},
+	};
+
+	assert_int_equal(apply_ops(f, ops, 4, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "still has relationships"));
+	ops[3] = (struct txrec_op){.type = TXREC_REL_DELETE, .id = r};
+	assert_int_equal(apply_ops(f, ops, 5, errmsg), GRAFT_OK);
+	assert_false(graph_node_exists(db_graph(f->db), n + 1));
+	assert_true(graph_node_exists(db_graph(f->db), n + 2));
+	assert_false(graph_rel_exists(db_graph(f->db), r));
 }
 
 static void test_db_invalid_record_changes_nothing(void **state)
@@ -816,6 +857,7 @@ int main(void)
 		T(test_db_value_index_is_o1_per_write_for_a_shared_value),
 		T(test_db_value_index_is_built_by_the_first_seek),
 		T(test_db_record_creating_nodes_is_judged_in_any_order),
+		T(test_db_record_relates_and_deletes_nodes_of_its_create_run),
 		T(test_db_pending_commit_holds_one_key_per_node),
 		T(test_db_index_seek_returns_a_rewritten_node_once),
 		T(test_db_cursor_keeps_its_snapshot_across_commits),

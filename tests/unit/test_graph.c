@@ -253,6 +253,40 @@ static void test_graph_props_hold_every_value_type(void **state)
 	assert_null(props);
 }
 
+/* A taken value is the graph's own (not a copy), counted in its bytes as a
+ * copy would be, and indexed; the caller's is left null. */
+static void test_graph_take_prop_keeps_the_value_itself(void **state)
+{
+	struct graph *g = *state;
+	struct graft_value copied, taken, indexed;
+	struct graph_stats before, after_copy, after_take;
+	const struct graft_str *s;
+	uint64_t ids[2];
+
+	gfx_ok(graft_value_string(&copied, "a value", 7));
+	gfx_ok(graft_value_string(&taken, "a value", 7));
+	gfx_ok(graft_value_string(&indexed, "a value", 7));
+	s = taken.u.s;
+	for (uint64_t id = 0; id < 3; id++)
+		gfx_ok(graph_node_create(g, id, 1));
+	graph_stats(g, &before);
+	gfx_ok(graph_node_set_prop(g, 0, NAME, &copied, 2));
+	graph_stats(g, &after_copy);
+	gfx_ok(graph_node_take_prop(g, 1, NAME, &taken, 2));
+	graph_stats(g, &after_take);
+	assert_int_equal(taken.type, GRAFT_VALUE_NULL);
+	assert_ptr_equal(graph_node_prop(g, 1, NAME)->u.s, s);
+	assert_ptr_not_equal(graph_node_prop(g, 0, NAME)->u.s, copied.u.s);
+	assert_true(after_take.bytes - after_copy.bytes ==
+		    after_copy.bytes - before.bytes);
+	/* Through an index on (A, NAME) as well. */
+	gfx_ok(graph_index_create(g, A, NAME));
+	gfx_ok(graph_node_add_label(g, 2, A, 3));
+	gfx_ok(graph_node_take_prop(g, 2, NAME, &indexed, 3));
+	gfx_ids(ids, gfx_seek(g, A, NAME, &copied, ids, 2), 1, 2);
+	graft_value_free(&copied);
+}
+
 static void test_graph_index_built_from_existing_nodes(void **state)
 {
 	struct graph *g = *state;
@@ -540,6 +574,7 @@ int main(void)
 		T(test_graph_expands_by_direction_type_and_self_loop),
 		T(test_graph_expand_and_scans_survive_deletions),
 		T(test_graph_props_hold_every_value_type),
+		T(test_graph_take_prop_keeps_the_value_itself),
 		T(test_graph_index_built_from_existing_nodes),
 		T(test_graph_index_follows_every_mutation),
 		T(test_graph_index_range_follows_changes),
