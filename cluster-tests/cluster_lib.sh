@@ -173,6 +173,20 @@ replica_confs() {
 	done
 }
 
+# proxied_tx_ports after cluster_confs: each core advertises a transaction
+# address of its own that is not its listener ($PROXY_PAIRS: "FROM:TO"
+# for replicas.js proxy), so that a proxy can stand between it and the
+# replicas.
+proxied_tx_ports() {
+	local i
+	PROXY_PAIRS=()
+	for i in $(seq 1 "$CORE_N"); do
+		claim_port
+		sed -i "s/^causal_clustering.transaction_advertised_address=.*/causal_clustering.transaction_advertised_address=127.0.0.1:$PORT/" "$T/c$i/graft.conf"
+		PROXY_PAIRS+=("$PORT:${CORE_TX[$i]}")
+	done
+}
+
 replica_start() {
 	member_start "replica $1" "$T/r$1" "${REPLICA_BOLT[$1]}"
 	REPLICA_PID[$1]=$MEMBER_PID

@@ -10,14 +10,9 @@ command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
 export GRAFT_SRC_DIR
 
 cluster_confs 3
-pairs=()
-for i in 1 2 3; do
-	claim_port
-	sed -i "s/^causal_clustering.transaction_advertised_address=.*/causal_clustering.transaction_advertised_address=127.0.0.1:$PORT/" "$T/c$i/graft.conf"
-	pairs+=("$PORT:${CORE_TX[$i]}")
-done
+proxied_tx_ports
 replica_confs 1
-replicas_js proxy "${pairs[@]}" >"$T/proxy.out" 2>&1 &
+replicas_js proxy "${PROXY_PAIRS[@]}" >"$T/proxy.out" 2>&1 &
 PIDS+=("$!")
 wait_until "the proxy listening" grep -q ready "$T/proxy.out"
 for i in 1 2 3; do core_start "$i"; done

@@ -11,9 +11,16 @@
 //                       connection, flips one byte 40 bytes after the
 //                       upstream's first line (inside the first record of a
 //                       catch-up stream); prints "ready" once listening
+//   store-proxy FILE FROM:TO...
+//                       the same, but flips only in store copies (inside the
+//                       checkpoint's bytes), and only while FILE exists
+//   bulk PORT TAG N TXS TXS transactions of N (:B {tag, i, pad}) nodes
+//                       each (about 100 bytes a node)
+//   count PORT TAG      how many (:B {tag}) nodes PORT holds
 'use strict'
 const net = require('net')
 const crypto = require('crypto')
+const fs = require('fs')
 
 const { neo4j, driver } = require('./cluster.js')
 
@@ -69,7 +76,34 @@ async function digest (port) {
   }
 }
 
-function proxy (pairs) {
+async function bulk (port, tag, n, txs) {
+  const d = driver(port)
+  const s = d.session()
+  try {
+    for (let t = 0; t < txs; t++) {
+      await s.run('UNWIND range(1, $n) AS i CREATE (:B {tag: $tag, i: $t * $n + i, pad: $pad})',
+        { n: neo4j.int(n), t: neo4j.int(t), tag, pad: 'x'.repeat(80) })
+    }
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+async function count (port, tag) {
+  const d = driver(port)
+  const s = d.session({ defaultAccessMode: neo4j.session.READ })
+  try {
+    const r = await s.run('MATCH (n:B {tag: $tag}) RETURN count(n) AS c', { tag })
+    console.log(r.records[0].get('c').toString())
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+// damage(firstLine): whether to flip a byte on this connection
+function proxy (pairs, damage = () => true) {
   let pending = pairs.length
   for (const pair of pairs) {
     const [from, to] = pair.split(':').map(Number)
@@ -77,12 +111,14 @@ function proxy (pairs) {
       const up = net.connect(to, '127.0.0.1')
       let seen = 0
       let flipAt = -1
+      let firstLine = true
       up.on('data', buf => {
-        if (flipAt < 0) {
-          const nl = buf.indexOf(10)
-          if (nl >= 0) flipAt = seen + nl + 1 + 40
+        const nl = firstLine ? buf.indexOf(10) : -1
+        if (nl >= 0) {
+          firstLine = false
+          if (damage(buf.subarray(0, nl).toString())) flipAt = seen + nl + 1 + 40
         }
-        if (flipAt >= seen && flipAt < seen + buf.length) {
+        if (flipAt >= 0 && flipAt >= seen && flipAt < seen + buf.length) {
           buf = Buffer.from(buf)
           buf[flipAt - seen] ^= 0x01
         }
@@ -107,6 +143,11 @@ async function main () {
   if (cmd === 'bookmark-read') return bookmarkRead(args[0], args[1], args[2])
   if (cmd === 'digest') return digest(args[0])
   if (cmd === 'proxy') return proxy(args)
+  if (cmd === 'store-proxy') {
+    return proxy(args.slice(1), line => line.includes(' STORE ') && fs.existsSync(args[0]))
+  }
+  if (cmd === 'bulk') return bulk(args[0], args[1], Number(args[2]), Number(args[3]))
+  if (cmd === 'count') return count(args[0], args[1])
   throw new Error(`unknown command ${cmd}`)
 }
 

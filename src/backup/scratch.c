@@ -3,11 +3,10 @@
  * database, as of the chain's end, written back as one FULL artifact whose
  * store copy is the checkpoint recovery wrote when it closed); and the
  * writer of such store-copy artifacts, which dumps use too. */
-#include <config.h> /* _GNU_SOURCE: nftw */
+#include <config.h>
 
 #include <errno.h>
 #include <fcntl.h>
-#include <ftw.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -16,22 +15,11 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "../util/fs.h"
 #include "artifact.h"
 #include "restore.h"
 
 #define COPY_CHUNK (1u << 20)
-
-static int remove_cb(const char *path, const struct stat *st, int type,
-		     struct FTW *ftw)
-{
-	(void)st;
-	(void)ftw;
-	if (type == FTW_DP)
-		rmdir(path);
-	else
-		unlink(path);
-	return 0;
-}
 
 static int copy_checkpoint(struct backup_writer *w, const char *path,
 			   char *errmsg)
@@ -132,6 +120,6 @@ int backup_restore_scratch(const struct backup_restore_opts *o,
 		rv = backup_write_store_copy(ckpt, &m, dir, NULL, false, path,
 					     errmsg);
 	}
-	nftw(scratch, remove_cb, 16, FTW_DEPTH | FTW_PHYS);
+	graft_remove_tree(scratch);
 	return rv;
 }

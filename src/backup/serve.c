@@ -21,17 +21,13 @@
  * timer. Listening, the connection list and closing are src/net/tcp.h's. */
 #include "serve.h"
 
-#include <dirent.h>
-#include <errno.h>
-#include <fcntl.h>
 #include <inttypes.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <sys/stat.h>
-#include <unistd.h>
 
+#include "../checkpoint/checkpoint.h"
 #include "../net/tcp.h"
 #include "../txlog/txlog.h"
 #include "../util/buf.h"
@@ -47,7 +43,6 @@
  * within STALL_MS, or it is closed (its open files with it). */
 #define REQUEST_MS 10000
 #define STALL_MS 600000
-#define CKPT_PREFIX "checkpoint."
 
 /* A connection's life. Every change goes through set_state, which checks
  * it against `allowed` (always, not only in debug builds): a connection
@@ -90,8 +85,7 @@ struct bconn {
 	uint64_t last;    /* last transaction served */
 	uint64_t next_tx; /* next transaction to put in the stream */
 	uint64_t n_tx;
-	uint64_t ckpt_left;
-	int ckpt_fd;
+	struct checkpoint_file ckpt; /* the worker's */
 	struct txlog_reader *reader;
 	/* Keeps the log the backup still has to read from being pruned
 	 * (moved on after each chunk; loop thread). */
@@ -129,8 +123,7 @@ static void bconn_free(struct tcp_conn *tc)
 			    state_names[c->state]);
 		abort();
 	}
-	if (c->ckpt_fd >= 0)
-		close(c->ckpt_fd);
+	checkpoint_file_close(&c->ckpt);
 	if (c->reader != NULL)
 		txlog_reader_close(c->reader);
 	txlog_unpin(&c->pin);
@@ -179,65 +172,11 @@ static int put_line(struct bconn *c, const char *fmt, ...)
 	return rv;
 }
 
-/* The txid of the newest checkpoint.<txid> in dir, 0 if none. */
-static int newest_checkpoint(const char *dir, uint64_t *txid, char *errmsg)
-{
-	DIR *d = opendir(dir);
-	struct dirent *de;
-	const char *num;
-	char *end;
-	uint64_t v;
-
-	*txid = 0;
-	if (d == NULL)
-		return graft_errf(errmsg, GRAFT_EIO, "cannot read %s: %s", dir,
-				  strerror(errno));
-	while ((de = readdir(d)) != NULL) {
-		if (strncmp(de->d_name, CKPT_PREFIX, strlen(CKPT_PREFIX)) != 0)
-			continue;
-		num = de->d_name + strlen(CKPT_PREFIX);
-		errno = 0;
-		v = strtoull(num, &end, 10);
-		if (*num >= '0' && *num <= '9' && *end == '\0' && errno == 0 &&
-		    v > *txid)
-			*txid = v;
-	}
-	closedir(d);
-	return GRAFT_OK;
-}
-
-/* Opens the newest checkpoint; a newer one may replace it between listing
- * and opening, so it tries again. */
-static int open_checkpoint(struct bconn *c, uint64_t *txid)
-{
-	char path[4200];
-	struct stat st;
-	int rv, tries;
-
-	for (tries = 0; tries < 5; tries++) {
-		rv = newest_checkpoint(c->store_dir, txid, c->errmsg);
-		if (rv != GRAFT_OK || *txid == 0)
-			return rv;
-		snprintf(path, sizeof path, "%s/" CKPT_PREFIX "%020" PRIu64,
-			 c->store_dir, *txid);
-		c->ckpt_fd = open(path, O_RDONLY | O_CLOEXEC);
-		if (c->ckpt_fd >= 0 && fstat(c->ckpt_fd, &st) == 0) {
-			c->ckpt_left = (uint64_t)st.st_size;
-			return GRAFT_OK;
-		}
-		if (errno != ENOENT)
-			return graft_errf(c->errmsg, GRAFT_EIO,
-					  "cannot open %s: %s", path,
-					  strerror(errno));
-	}
-	return graft_errf(c->errmsg, GRAFT_EIO, "checkpoints of %s keep "
-			  "changing; try the backup again", c->db);
-}
-
 static int prepare_full(struct bconn *c)
 {
-	uint64_t ckpt;
-	int rv = open_checkpoint(c, &ckpt);
+	int rv = checkpoint_file_open_newest(&c->ckpt, c->store_dir,
+					     c->errmsg);
+	uint64_t ckpt = c->ckpt.txid;
 
 	if (rv != GRAFT_OK)
 		return rv;
@@ -253,7 +192,7 @@ static int prepare_full(struct bconn *c)
 	rv = put_line(c, BACKUP_PROTO " OK FULL %" PRIu64 " %" PRIu64
 		      " %" PRIu64, ckpt, ckpt + 1, c->last);
 	if (rv == GRAFT_OK && ckpt > 0)
-		rv = backup_stream_put_ckpt_head(&c->out, c->ckpt_left);
+		rv = backup_stream_put_ckpt_head(&c->out, c->ckpt.size);
 	return rv;
 }
 
@@ -294,26 +233,6 @@ static int prepare_diff(struct bconn *c)
 			c->next_tx, c->last);
 }
 
-static int fill_checkpoint(struct bconn *c)
-{
-	size_t room = CHUNK - c->out.len;
-	ssize_t n;
-
-	if (room > c->ckpt_left)
-		room = (size_t)c->ckpt_left;
-	if (graft_buf_reserve(&c->out, room) != GRAFT_OK)
-		return GRAFT_ENOMEM;
-	n = read(c->ckpt_fd, c->out.data + c->out.len, room);
-	if (n <= 0)
-		return graft_errf(c->errmsg, GRAFT_EIO,
-				  "cannot read the checkpoint of %s: %s", c->db,
-				  n == 0 ? "file shorter than it was"
-					 : strerror(errno));
-	c->out.len += (size_t)n;
-	c->ckpt_left -= (uint64_t)n;
-	return GRAFT_OK;
-}
-
 static int fill_tx(struct bconn *c)
 {
 	const void *rec;
@@ -339,8 +258,9 @@ static int fill(struct bconn *c)
 	int rv = GRAFT_OK;
 
 	while (rv == GRAFT_OK && !c->done && c->out.len < CHUNK) {
-		if (c->ckpt_left > 0) {
-			rv = fill_checkpoint(c);
+		if (c->ckpt.left > 0) {
+			rv = checkpoint_file_read(&c->ckpt, &c->out,
+						  CHUNK - c->out.len, c->errmsg);
 		} else if (c->next_tx <= c->last) {
 			rv = fill_tx(c);
 		} else {
@@ -597,7 +517,7 @@ static struct tcp_conn *bconn_new(struct tcp_server *srv)
 	if (c == NULL)
 		return NULL;
 	c->s = srv->data;
-	c->ckpt_fd = -1;
+	c->ckpt.fd = -1;
 	graft_buf_init(&c->out);
 	return &c->tcp;
 }

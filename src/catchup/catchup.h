@@ -23,6 +23,20 @@
  * subscriber needs a store copy); AHEAD: the subscriber is past the
  * upstream (another history, or the upstream is behind: try another).
  *
+ * A store copy (one database per connection):
+ *   subscriber: "GRAFT-CATCHUP/1 STORE <db> <server id>\n"
+ *   upstream:   "GRAFT-CATCHUP/1 STORE <db> <db id> <checkpoint txid>
+ *                <checkpoint bytes> <last txid> <role>\n", then the bytes
+ *               of its newest checkpoint file as they are on disk, then
+ *                 'C' u32 CRC32C of those bytes,
+ *                 'T' every record after the checkpoint up to <last
+ *                     txid> (as in a PULL),
+ *                 'E' u64 <last txid>: complete; the upstream closes.
+ *               or "GRAFT-CATCHUP/1 ERR <NOTFOUND|IO|INVALID> <text>\n".
+ * The log after the checkpoint stays pinned on the upstream while it is
+ * sent, so the copy is always whole; a cut connection is a failed copy,
+ * started again from the beginning.
+ *
  * The subscriber checks every record before applying it: its CRC, that its
  * database id is the one the OK line named, and that its txid is the next
  * one; then db_apply_stream validates it against the graph. Any mismatch
@@ -39,12 +53,15 @@
 #include "../cluster/cluster.h"
 #include "../cypher/cypher.h"
 #include "../db/dbms.h"
+#include "../net/tcp.h"
 #include "../util/config.h"
 
 #define CATCHUP_PROTO "GRAFT-CATCHUP/1"
 #define CATCHUP_MSG_TX 'T'
 #define CATCHUP_MSG_HEARTBEAT 'H'
 #define CATCHUP_HEARTBEAT_SIZE 17
+#define CATCHUP_MSG_CKPT_CRC 'C'
+#define CATCHUP_MSG_END 'E'
 
 /* The upstream side --------------------------------------------------- */
 struct catchup_server;
@@ -60,6 +77,72 @@ int catchup_server_port(const struct catchup_server *s);
 /* Stops listening, closes every stream; frees once the last handle and
  * work item are done. */
 void catchup_server_close(struct catchup_server *s);
+
+/* A store copy, the client side ------------------------------------------
+ * Fetches database db from the transaction port at `upstream` (any member:
+ * a core, the leader, a read replica) into dest_dir, which must not exist
+ * and be on the file system of <data>/databases:
+ *   dest_dir/store/checkpoint.<txid>  the upstream's newest checkpoint
+ *   dest_dir/log                      the records after it, as on the wire
+ * Off the loop: every byte is written, checked and fsynced on worker
+ * threads (tcp_conn_queue_work); the loop only moves buffers. Verified
+ * before cb reports success: the checkpoint's bytes against the CRC32C the
+ * upstream sent, then the whole checkpoint file loaded (its own block
+ * CRCs); each record against its CRC, database id and contiguous txid.
+ * Restartable: any failure (connection cut, damage, disk) removes
+ * dest_dir and calls cb with the error; the caller tries again later.
+ * Nothing of the caller's database is touched: install the copy with
+ * catchup_store_install.
+ *
+ * A core installing a Raft snapshot (the snapshot names, per database,
+ * the checkpoint txid and Raft index; the store itself moves here):
+ *   catchup_store_copy(&req, loop, leader's transaction address, "neo4j",
+ *                      "<data>/databases/.copy-neo4j", done_cb);
+ *   done_cb: status 0 -> req->ckpt_txid and req->last_txid say what the
+ *   copy holds (last_txid >= the snapshot's txid when the upstream has
+ *   applied it; ask again otherwise) -> catchup_store_install(dbms,
+ *   "neo4j", dest_dir, installed_cb) -> the database now stands at
+ *   last_txid; Raft entries after the snapshot's index apply on top
+ *   (those at or below last_txid are already in: skip them by txid). */
+struct catchup_store_copy_req;
+typedef void (*catchup_store_copy_cb)(struct catchup_store_copy_req *req,
+				      int status);
+
+/* Caller-owned; must stay alive until cb. */
+struct catchup_store_copy_req {
+	void *data; /* the caller's */
+	/* results, on success */
+	uint64_t ckpt_txid;  /* the checkpoint's transaction */
+	uint64_t last_txid;  /* the last record after it (>= ckpt_txid) */
+	uint64_t bytes;      /* checkpoint bytes received */
+	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
+	/* private */
+	struct tcp_server tcp; /* its one outgoing connection */
+	struct store_conn *conn;
+	char db[128];
+	char dest[4096];
+	char server_id[64];
+	int status;
+	catchup_store_copy_cb cb;
+};
+/* Starts the copy; cb runs on the loop thread once it is complete and
+ * verified (0) or has failed (an error; dest_dir is removed). An error
+ * returned here (GRAFT_EEXIST: dest_dir exists; GRAFT_EINVAL) means cb
+ * never runs. server_id names this member in the upstream's log. */
+int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
+		       const struct sockaddr *upstream, const char *db,
+		       const char *server_id, const char *dest_dir,
+		       catchup_store_copy_cb cb);
+/* Cuts a copy in flight: cb runs with GRAFT_ECANCELED (or what it had). */
+void catchup_store_copy_cancel(struct catchup_store_copy_req *req);
+
+/* Installs a completed copy as database db (dbms_replace: readers see the
+ * old state until the switch, the new one after), applies the records of
+ * dest_dir/log on top (db_apply_stream), and removes dest_dir. Loop
+ * thread; the apply runs on the loop, bounded by the log after one
+ * checkpoint. On an error before the switch the old database is kept. */
+int catchup_store_install(struct dbms *dbms, const char *db,
+			  const char *dest_dir, char *errmsg);
 
 /* The read replica --------------------------------------------------- */
 enum catchup_strategy {

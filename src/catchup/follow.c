@@ -23,6 +23,7 @@
 #include <string.h>
 
 #include "../txlog/txlog.h"
+#include "../util/fs.h"
 #include "../util/log.h"
 #include "replica_int.h"
 
@@ -54,9 +55,13 @@ static void detach(struct follow *f)
 	tcp_conn_close(&fc->tcp);
 }
 
-void follow_stop(struct follow *f)
+bool follow_stop(struct follow *f)
 {
 	detach(f);
+	if (f->state != FOLLOW_COPYING)
+		return false;
+	catchup_store_copy_cancel(&f->copy);
+	return true;
 }
 
 /* Stops this database's catch-up for good. */
@@ -90,19 +95,84 @@ static int apply_record(struct follow *f, const uint8_t *frame, size_t size,
 			char *errmsg)
 {
 	struct db *db = dbms_get(f->r->dbms, f->db);
-	const uint8_t *rec;
-	uint64_t next;
-	size_t len;
-	int rv;
 
 	if (db == NULL)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND, "database %s is gone",
 				  f->db);
-	next = db_last_txid(db) + 1;
-	rv = txlog_wire_check(frame, size, f->db_id, next, &rec, &len, errmsg);
-	if (rv == GRAFT_OK)
-		rv = db_apply_stream(db, rec, len, next, errmsg);
-	return rv;
+	return catchup_apply_frame(db, f->db_id, frame, size, errmsg);
+}
+
+/* Store copies ------------------------------------------------------------
+ * The upstream no longer has what this replica lacks: copy its store (the
+ * replica serves its own state meanwhile), switch to it, then follow the
+ * stream from there. A failed copy is tried again, afresh, after the pull
+ * interval; the state served is the old one until a copy is complete. */
+
+static void copy_done_cb(struct catchup_store_copy_req *req, int status)
+{
+	struct follow *f = req->data;
+	struct catchup_replica *r = f->r;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	f->state = FOLLOW_IDLE;
+	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
+	if (r->closing) {
+		replica_part_closed(r);
+		return;
+	}
+	if (status == GRAFT_OK)
+		status = catchup_store_install(r->dbms, f->db, f->copy_dir,
+					       errmsg);
+	else
+		snprintf(errmsg, sizeof errmsg, "%s", req->errmsg);
+	if (status != GRAFT_OK) {
+		graft_warn("read replica: store copy of %s from %s refused: "
+			   "%s; this replica keeps serving transaction %" PRIu64
+			   " and earlier, and tries again", f->db,
+			   upstream_name(f), errmsg,
+			   db_last_txid(dbms_get(r->dbms, f->db)));
+		return;
+	}
+	f->next_try_ms = 0;
+	graft_info("read replica: store copy of %s from %s installed: "
+		   "checkpoint at transaction %" PRIu64 ", %" PRIu64 " bytes, "
+		   "then the log to %" PRIu64 "; following from there", f->db,
+		   upstream_name(f), req->ckpt_txid, req->bytes,
+		   db_last_txid(dbms_get(r->dbms, f->db)));
+}
+
+static void start_copy(struct follow *f)
+{
+	struct catchup_replica *r = f->r;
+	struct db *db = dbms_get(r->dbms, f->db);
+	struct sockaddr_storage sa;
+	const char *slash;
+
+	detach(f);
+	f->state = FOLLOW_IDLE;
+	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
+	if (db == NULL ||
+	    replica_sockaddr(r->cores[f->upstream].p.catchup, &sa) != GRAFT_OK)
+		return;
+	/* <data>/databases/.copy-<db>: beside the store it replaces, never
+	 * opened as a database (a leading dot) */
+	slash = strrchr(db_store_dir(db), '/');
+	snprintf(f->copy_dir, sizeof f->copy_dir, "%.*s/.copy-%s",
+		 slash != NULL ? (int)(slash - db_store_dir(db)) : 1,
+		 slash != NULL ? db_store_dir(db) : ".", f->db);
+	graft_remove_tree(f->copy_dir); /* a copy a crash cut short */
+	graft_info("read replica: %s no longer has the transactions of %s "
+		   "after %" PRIu64 " : copying its store", upstream_name(f),
+		   f->db, db_last_txid(db));
+	f->copy.data = f;
+	if (catchup_store_copy(&f->copy, r->loop, (struct sockaddr *)&sa,
+			       f->db, r->o.server_id, f->copy_dir,
+			       copy_done_cb) != GRAFT_OK) {
+		graft_warn("read replica: cannot start a store copy of %s: %s",
+			   f->db, f->copy.errmsg);
+		return;
+	}
+	f->state = FOLLOW_COPYING;
 }
 
 /* The OK or ERR line. GRAFT_OK to go on. */
@@ -128,12 +198,7 @@ static int handle_line(struct follow *f, char *line)
 		return GRAFT_OK;
 	}
 	if (strstr(line, " ERR PRUNED ") != NULL) {
-		char why[240];
-
-		snprintf(why, sizeof why, "the upstream no longer has the "
-			 "transactions this replica lacks (%.150s); a store "
-			 "copy is needed", line);
-		fail(f, why);
+		start_copy(f);
 		return GRAFT_ENOTFOUND;
 	}
 	retry(f, line);
@@ -235,12 +300,7 @@ static void fc_alloc(struct tcp_conn *tc, uv_buf_t *buf)
 {
 	struct follow_conn *fc = (struct follow_conn *)tc;
 
-	if (graft_buf_reserve(&fc->in, READ_CHUNK) != GRAFT_OK) {
-		*buf = uv_buf_init(NULL, 0);
-		return;
-	}
-	*buf = uv_buf_init((char *)fc->in.data + fc->in.len,
-			   (unsigned)(fc->in.cap - fc->in.len));
+	tcp_alloc_in(&fc->in, READ_CHUNK, buf);
 }
 
 static void fc_read(struct tcp_conn *tc, ssize_t n)

@@ -344,7 +344,7 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	return GRAFT_OK;
 }
 
-static void part_closed(struct catchup_replica *r)
+void replica_part_closed(struct catchup_replica *r)
 {
 	if (--r->closing_parts == 0 && r->close_cb != NULL)
 		r->close_cb(r->close_arg);
@@ -352,12 +352,12 @@ static void part_closed(struct catchup_replica *r)
 
 static void tick_closed_cb(uv_handle_t *h)
 {
-	part_closed(h->data);
+	replica_part_closed(h->data);
 }
 
 static void server_closed_cb(struct tcp_server *srv)
 {
-	part_closed(srv->data);
+	replica_part_closed(srv->data);
 }
 
 static void let_go_of_probes(struct catchup_replica *r)
@@ -374,7 +374,7 @@ void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 	r->close_arg = arg;
 	r->closing_parts = 3;
 	for (size_t i = 0; i < r->n_dbs; i++)
-		follow_stop(&r->dbs[i]);
+		r->closing_parts += follow_stop(&r->dbs[i]);
 	let_go_of_probes(r);
 	uv_close((uv_handle_t *)&r->tick, tick_closed_cb);
 	tcp_server_close(&r->probes, server_closed_cb);

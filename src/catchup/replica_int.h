@@ -21,6 +21,7 @@ enum follow_state {
 	FOLLOW_IDLE,       /* waiting to (re)connect */
 	FOLLOW_CONNECTING, /* connect, PULL line, waiting for OK */
 	FOLLOW_STREAMING,  /* applying records as they come */
+	FOLLOW_COPYING,    /* the upstream pruned what it lacks: store copy */
 	FOLLOW_STOPPED,    /* a record failed its checks: stopped for good */
 };
 
@@ -37,6 +38,8 @@ struct follow {
 	uint64_t next_try_ms;
 	uint64_t upstream_last;   /* from the OK line and heartbeats */
 	char error[256];          /* why it stopped (FOLLOW_STOPPED) */
+	struct catchup_store_copy_req copy; /* FOLLOW_COPYING */
+	char copy_dir[4200];
 };
 
 struct catchup_replica {
@@ -59,9 +62,15 @@ struct catchup_replica {
 /* follow.c */
 /* Connects f to its next upstream if it is idle and its retry time came. */
 void follow_tick(struct follow *f);
-/* Cuts f's stream (closing the replica). */
-void follow_stop(struct follow *f);
+/* Cuts f's stream or store copy (closing the replica); true when a copy
+ * is still ending: it calls replica_part_closed once it has. */
+bool follow_stop(struct follow *f);
 extern const struct tcp_ops follow_tcp_ops;
+
+/* store_copy.c: checks one record on the wire (CRC, database id, the
+ * next txid of db) and applies it. */
+int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
+			size_t size, char *errmsg);
 
 /* procs.c: dbms.cluster.overview() and dbms.cluster.role() of a replica. */
 int catchup_replica_register_procedures(struct catchup_replica *r,
@@ -71,5 +80,7 @@ int catchup_replica_register_procedures(struct catchup_replica *r,
 /* A socket address for "host:port" text; GRAFT_EINVAL if it is not an
  * IP address and port. */
 int replica_sockaddr(const char *text, struct sockaddr_storage *out);
+/* One more part of a closing replica is closed. */
+void replica_part_closed(struct catchup_replica *r);
 
 #endif

@@ -27,6 +27,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../checkpoint/checkpoint.h"
 #include "../net/tcp.h"
 #include "../txlog/txlog.h"
 #include "../util/buf.h"
@@ -73,8 +74,12 @@ struct cconn {
 	char db[128];
 	char peer[128]; /* the subscriber's server id, for the log */
 	char txlog_dir[4096];
+	char store_dir[4096];
 	uint32_t db_id;
 	bool ok_sent, closing_after_write;
+	/* STORE: the worker's checkpoint, then the log after it up to end */
+	bool store, crc_sent, store_done;
+	struct checkpoint_file ckpt;
 	char role[16];
 	uint64_t next_tx; /* next transaction to send */
 	uint64_t end;     /* the worker reads up to this one */
@@ -115,6 +120,7 @@ static void cconn_free(struct tcp_conn *tc)
 	}
 	if (c->reader != NULL)
 		txlog_reader_close(c->reader);
+	checkpoint_file_close(&c->ckpt);
 	txlog_unpin(&c->pin);
 	graft_buf_free(&c->out);
 	free(c);
@@ -153,12 +159,14 @@ static int put_line(struct graft_buf *b, const char *fmt, ...)
 	return graft_buf_append(b, line, (size_t)n);
 }
 
+/* Opens the log reader; a PULL's reply goes first (an ERR PRUNED instead
+ * when the log no longer has next_tx). */
 static int open_reader(struct cconn *c)
 {
 	int rv = txlog_reader_open(c->txlog_dir, c->next_tx, c->end,
 				   &c->reader, c->errmsg);
 
-	if (rv == GRAFT_OK && !c->ok_sent)
+	if (rv == GRAFT_OK && !c->ok_sent && !c->store)
 		rv = put_line(&c->out, CATCHUP_PROTO " OK %s %08" PRIx32
 			      " %" PRIu64 " %s", c->db, c->db_id, c->end,
 			      c->role);
@@ -166,9 +174,8 @@ static int open_reader(struct cconn *c)
 }
 
 /* Reads records next_tx..end into the output, up to a chunk. */
-static void work_cb(struct tcp_conn *tc)
+static int put_records(struct cconn *c)
 {
-	struct cconn *c = (struct cconn *)tc;
 	const void *rec;
 	uint64_t txid;
 	size_t len;
@@ -181,10 +188,8 @@ static void work_cb(struct tcp_conn *tc)
 		txlog_reader_set_end(c->reader, c->end);
 	while (rv == GRAFT_OK && c->out.len < CHUNK) {
 		rv = txlog_reader_next(c->reader, &txid, &rec, &len, c->errmsg);
-		if (rv == GRAFT_ENOTFOUND) {
-			rv = GRAFT_OK;
-			break;
-		}
+		if (rv == GRAFT_ENOTFOUND)
+			return GRAFT_OK;
 		if (rv == GRAFT_OK)
 			rv = graft_buf_append(&c->out, &kind, 1);
 		if (rv == GRAFT_OK)
@@ -192,7 +197,78 @@ static void work_cb(struct tcp_conn *tc)
 		if (rv == GRAFT_OK)
 			c->next_tx = txid + 1;
 	}
-	c->status = rv;
+	return rv;
+}
+
+static int prepare_store(struct cconn *c)
+{
+	int rv = checkpoint_file_open_newest(&c->ckpt, c->store_dir,
+					     c->errmsg);
+
+	if (rv == GRAFT_OK && c->ckpt.txid == 0)
+		rv = graft_errf(c->errmsg, GRAFT_ENOTFOUND, "%s has no "
+				"checkpoint yet on this member", c->db);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (c->ckpt.txid > c->end)
+		c->end = c->ckpt.txid;
+	c->next_tx = c->ckpt.txid + 1;
+	return put_line(&c->out, CATCHUP_PROTO " STORE %s %08" PRIx32
+			" %" PRIu64 " %" PRIu64 " %" PRIu64 " %s", c->db,
+			c->db_id, c->ckpt.txid, c->ckpt.size, c->end, c->role);
+}
+
+/* A message of kind with n bytes (4 or 8) of v. */
+static int put_mark(struct cconn *c, uint8_t kind, uint64_t v, size_t n)
+{
+	uint8_t m[9];
+
+	m[0] = kind;
+	graft_put_u64le(m + 1, v);
+	return graft_buf_append(&c->out, m, 1 + n);
+}
+
+/* A store copy: the checkpoint's bytes, its CRC, the records after it up
+ * to end, the end mark. */
+static int fill_store(struct cconn *c)
+{
+	int rv = GRAFT_OK;
+
+	while (rv == GRAFT_OK && !c->store_done && c->out.len < CHUNK) {
+		if (c->ckpt.left > 0) {
+			rv = checkpoint_file_read(&c->ckpt, &c->out,
+						  CHUNK - c->out.len, c->errmsg);
+		} else if (!c->crc_sent) {
+			rv = put_mark(c, CATCHUP_MSG_CKPT_CRC, c->ckpt.crc, 4);
+			c->crc_sent = true;
+		} else if (c->next_tx <= c->end) {
+			rv = put_records(c);
+			if (rv == GRAFT_OK && c->next_tx <= c->end &&
+			    c->out.len < CHUNK)
+				rv = graft_errf(c->errmsg, GRAFT_ENOTFOUND,
+						"transaction %" PRIu64 " left "
+						"the log during the store copy",
+						c->next_tx);
+		} else {
+			rv = put_mark(c, CATCHUP_MSG_END, c->end, 8);
+			c->store_done = true;
+		}
+	}
+	return rv;
+}
+
+static void work_cb(struct tcp_conn *tc)
+{
+	struct cconn *c = (struct cconn *)tc;
+	int rv = GRAFT_OK;
+
+	if (!c->store) {
+		c->status = put_records(c);
+		return;
+	}
+	if (!c->ok_sent && c->ckpt.fd < 0)
+		rv = prepare_store(c);
+	c->status = rv == GRAFT_OK ? fill_store(c) : rv;
 }
 
 /* Loop side -------------------------------------------------------------- */
@@ -235,8 +311,10 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 		return;
 	}
 	txlog_pin_move(&c->pin, c->next_tx);
-	if (c->status == GRAFT_ENOTFOUND && !c->ok_sent) {
-		reply_and_close(c, CATCHUP_PROTO " ERR PRUNED %s", c->errmsg);
+	if (c->status != GRAFT_OK && !c->ok_sent &&
+	    (c->store || c->status == GRAFT_ENOTFOUND)) {
+		reply_and_close(c, CATCHUP_PROTO " ERR %s %s",
+				c->store ? "IO" : "PRUNED", c->errmsg);
 		return;
 	}
 	if (c->status != GRAFT_OK) {
@@ -247,6 +325,12 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 		return;
 	}
 	c->ok_sent = true;
+	c->closing_after_write = c->store_done;
+	if (c->store_done)
+		graft_info("catch-up: store copy of %s (checkpoint %" PRIu64
+			   ", %" PRIu64 " bytes, log to %" PRIu64 ") sent to "
+			   "%s", c->db, c->ckpt.txid, c->ckpt.size, c->end,
+			   c->peer);
 	send_out(c);
 }
 
@@ -305,6 +389,10 @@ static void continue_stream(struct cconn *c)
 
 	if (d == NULL) {
 		conn_close(c);
+		return;
+	}
+	if (c->store) {
+		queue_fill(c);
 		return;
 	}
 	last = db_log_last_txid(d);
@@ -391,15 +479,20 @@ static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
 		return;
 	}
 	if (snprintf(c->txlog_dir, sizeof c->txlog_dir, "%s", db_log_dir(d)) >=
-	    (int)sizeof c->txlog_dir) {
+		    (int)sizeof c->txlog_dir ||
+	    snprintf(c->store_dir, sizeof c->store_dir, "%s",
+		     db_store_dir(d)) >= (int)sizeof c->store_dir) {
 		reply_and_close(c, CATCHUP_PROTO " ERR INVALID path too long");
 		return;
 	}
 	c->db_id = txlog_wire_db_id(c->db);
-	c->next_tx = after + 1;
+	/* A store copy's checkpoint is found by the worker: until then the
+	 * pin holds the whole log. */
+	c->next_tx = c->store ? 0 : after + 1;
 	db_log_pin(d, &c->pin, c->next_tx);
-	graft_info("catch-up: %s follows %s from transaction %" PRIu64,
-		   c->peer, c->db, c->next_tx);
+	graft_info("catch-up: %s %s %s from transaction %" PRIu64, c->peer,
+		   c->store ? "copies the store of" : "follows", c->db,
+		   c->next_tx);
 	queue_fill(c);
 }
 
@@ -410,6 +503,14 @@ static void handle_request(struct cconn *c)
 	int n = sscanf(c->req, "%31s %7s %127s %llu %7s %127s", proto, verb,
 		       c->db, &after, mode, c->peer);
 
+	if (n >= 3 && strcmp(proto, CATCHUP_PROTO) == 0 &&
+	    strcmp(verb, "STORE") == 0) {
+		/* "<proto> STORE <db> <server id>" */
+		sscanf(c->req, "%*s %*s %*s %127s", c->peer);
+		c->store = true;
+		start_stream(c, 0, false);
+		return;
+	}
 	if (n < 5 || strcmp(proto, CATCHUP_PROTO) != 0 ||
 	    strcmp(verb, "PULL") != 0) {
 		reply_and_close(c, CATCHUP_PROTO " ERR INVALID this is a graft "
@@ -459,6 +560,7 @@ static struct tcp_conn *cconn_new(struct tcp_server *srv)
 	if (c == NULL)
 		return NULL;
 	c->s = srv->data;
+	c->ckpt.fd = -1;
 	graft_buf_init(&c->out);
 	return &c->tcp;
 }

@@ -37,6 +37,7 @@
 #endif
 
 #include "../util/check.h"
+#include "../util/crc32c.h"
 #include "../util/fs.h"
 
 #define NAME_PREFIX "checkpoint."
@@ -330,16 +331,19 @@ err_after_pipe:
 	return rv;
 }
 
-int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
-			   char *errmsg)
+/* The txid of the newest whole checkpoint in dir (*found false when none);
+ * the directory's owner (remove_tmp) also removes the tmp files a writer
+ * left unfinished. */
+static int find_newest(const char *dir, bool remove_tmp, uint64_t *best,
+		       bool *found, char *errmsg)
 {
-	char path[4096];
-	uint64_t best = 0, t;
-	bool found = false, tmp;
+	bool tmp;
 	struct dirent *e;
+	uint64_t t;
 	DIR *d;
-	int rv;
 
+	*best = 0;
+	*found = false;
 	d = opendir(dir);
 	if (d == NULL && errno == ENOENT)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND,
@@ -354,14 +358,29 @@ int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
 			continue;
 		/* Left by a writer that did not finish: never whole. */
 		if (tmp) {
-			unlinkat(dirfd(d), e->d_name, 0);
+			if (remove_tmp)
+				unlinkat(dirfd(d), e->d_name, 0);
 			continue;
 		}
-		if (!found || t > best)
-			best = t;
-		found = true;
+		if (!*found || t > *best)
+			*best = t;
+		*found = true;
 	}
 	closedir(d);
+	return GRAFT_OK;
+}
+
+int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
+			   char *errmsg)
+{
+	char path[4096];
+	uint64_t best;
+	bool found;
+	int rv;
+
+	rv = find_newest(dir, true, &best, &found, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
 	if (!found)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND,
 				  "no checkpoint in %s", dir);
@@ -377,4 +396,75 @@ int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
 				"a backup",
 				path, *txid, best);
 	return rv;
+}
+
+int checkpoint_path(char *out, size_t n, const char *dir, uint64_t txid)
+{
+	return make_path(out, n, dir, txid, false);
+}
+
+int checkpoint_file_open_newest(struct checkpoint_file *f, const char *dir,
+				char *errmsg)
+{
+	char path[4096];
+	struct stat st;
+	bool found;
+	int rv;
+
+	memset(f, 0, sizeof *f);
+	f->fd = -1;
+	/* A newer checkpoint may replace the newest between listing and
+	 * opening: list again. */
+	for (int tries = 0; tries < 5; tries++) {
+		rv = find_newest(dir, false, &f->txid, &found, errmsg);
+		if (rv != GRAFT_OK || !found)
+			return rv == GRAFT_ENOTFOUND ? GRAFT_OK : rv;
+		if (make_path(path, sizeof path, dir, f->txid, false) !=
+		    GRAFT_OK)
+			return graft_errf(errmsg, GRAFT_EINVAL, "checkpoint "
+					  "directory path %s is too long", dir);
+		f->fd = open(path, O_RDONLY | O_CLOEXEC);
+		if (f->fd >= 0 && fstat(f->fd, &st) == 0) {
+			f->size = f->left = (uint64_t)st.st_size;
+			return GRAFT_OK;
+		}
+		if (f->fd >= 0)
+			checkpoint_file_close(f);
+		else if (errno != ENOENT)
+			return graft_errf(errmsg, graft_err_from_errno(errno),
+					  "cannot open %s: %s", path,
+					  strerror(errno));
+	}
+	f->txid = 0;
+	return graft_errf(errmsg, GRAFT_EIO, "the checkpoints in %s keep "
+			  "changing; try again", dir);
+}
+
+int checkpoint_file_read(struct checkpoint_file *f, struct graft_buf *out,
+			 size_t max, char *errmsg)
+{
+	size_t room = max;
+	ssize_t n;
+
+	if (room > f->left)
+		room = (size_t)f->left;
+	if (graft_buf_reserve(out, room) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	n = read(f->fd, out->data + out->len, room);
+	if (n <= 0)
+		return graft_errf(errmsg, GRAFT_EIO,
+				  "cannot read checkpoint %" PRIu64 ": %s",
+				  f->txid, n == 0 ? "file shorter than it was"
+						  : strerror(errno));
+	f->crc = graft_crc32c(f->crc, out->data + out->len, (size_t)n);
+	out->len += (size_t)n;
+	f->left -= (uint64_t)n;
+	return GRAFT_OK;
+}
+
+void checkpoint_file_close(struct checkpoint_file *f)
+{
+	if (f->fd >= 0)
+		close(f->fd);
+	f->fd = -1;
 }

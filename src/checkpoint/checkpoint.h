@@ -11,6 +11,7 @@
 #include <uv.h>
 
 #include "../graph/graph.h"
+#include "../util/buf.h"
 #include "../util/err.h"
 
 struct checkpoint_req;
@@ -63,5 +64,29 @@ int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
 /* Loads one named file. */
 int checkpoint_load_file(const char *path, struct graph *g, uint64_t *txid,
 			 char *errmsg);
+/* The final name of the checkpoint of txid in dir (for a file that
+ * arrives whole from elsewhere: a store copy). GRAFT_EINVAL: too long. */
+int checkpoint_path(char *out, size_t n, const char *dir, uint64_t txid);
+
+/* The newest checkpoint of a live store read as bytes, as they are on disk
+ * (store copies and FULL backups send them). The open file stays readable
+ * when a newer checkpoint replaces it. Any thread; one reader a struct. */
+struct checkpoint_file {
+	int fd;        /* -1 when closed */
+	uint64_t txid; /* 0: dir holds no checkpoint */
+	uint64_t size; /* bytes */
+	uint64_t left; /* bytes not read yet */
+	uint32_t crc;  /* CRC32C of the bytes read so far */
+};
+/* Opens the newest checkpoint in dir without touching the directory
+ * (tmp files are its owner's); f->txid 0 and GRAFT_OK when there is none.
+ * Close f after GRAFT_OK. */
+int checkpoint_file_open_newest(struct checkpoint_file *f, const char *dir,
+				char *errmsg);
+/* Appends up to max of the bytes left to out (at least one when any is
+ * left); GRAFT_EIO when the file is shorter than it was. */
+int checkpoint_file_read(struct checkpoint_file *f, struct graft_buf *out,
+			 size_t max, char *errmsg);
+void checkpoint_file_close(struct checkpoint_file *f);
 
 #endif

@@ -108,6 +108,8 @@ void db_unwatch(struct db_watch *w);
  * replica it is applied first and logged just after, so a follower of the
  * stream waits with db_watch_log rather than db_watch. */
 const char *db_log_dir(const struct db *db);
+/* Where its checkpoints are (a store copy sends the newest). */
+const char *db_store_dir(const struct db *db);
 uint64_t db_log_last_txid(const struct db *db);
 /* Like db_watch, but for db_log_last_txid(db) >= txid. */
 int db_watch_log(struct db *db, struct db_watch *w, uint64_t txid,

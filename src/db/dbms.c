@@ -2,11 +2,10 @@
  * out the directories of `system` and the default database, and creates
  * <data>/dbms last, so that a start cut short is simply a first start again.
  * Every start opens each directory under <data>/databases, in name order. */
-#define _GNU_SOURCE /* nftw, d_type */
+#define _GNU_SOURCE /* d_type */
 #include <ctype.h>
 #include <dirent.h>
 #include <errno.h>
-#include <ftw.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -292,22 +291,13 @@ struct drop {
 	void *arg;
 };
 
-static int rm_entry(const char *path, const struct stat *st, int flag,
-		    struct FTW *ftw)
-{
-	(void)st;
-	(void)flag;
-	(void)ftw;
-	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
-}
-
 static void dropped(void *arg)
 {
 	struct drop *d = arg;
 	int rv = GRAFT_OK;
 
-	if (nftw(d->store, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0 ||
-	    nftw(d->txlog, rm_entry, 16, FTW_DEPTH | FTW_PHYS) != 0)
+	if (graft_remove_tree(d->store) != GRAFT_OK ||
+	    graft_remove_tree(d->txlog) != GRAFT_OK)
 		rv = GRAFT_EIO;
 	if (d->cb != NULL)
 		d->cb(d->arg, rv);
@@ -336,6 +326,32 @@ static int move_away(struct dbms *m, const char *root, const char *name,
 	return graft_fsync_dir(root, errmsg);
 }
 
+/* Moves the store and the log of name away, into a new drop; NULL (*rv
+ * says why) when they cannot both be moved: then neither is. */
+static struct drop *move_both_away(struct dbms *m, const char *name, int *rv,
+				   char *errmsg)
+{
+	struct drop *d = calloc(1, sizeof *d);
+	char store[4096];
+
+	if (d == NULL) {
+		*rv = graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+		return NULL;
+	}
+	*rv = move_away(m, m->databases, name, d->store, errmsg);
+	if (*rv == GRAFT_OK) {
+		*rv = move_away(m, m->txlog_root, name, d->txlog, errmsg);
+		if (*rv != GRAFT_OK &&
+		    path_join(store, m->databases, name, NULL) == GRAFT_OK)
+			rename(d->store, store);
+	}
+	if (*rv != GRAFT_OK) {
+		free(d);
+		return NULL;
+	}
+	return d;
+}
+
 int dbms_drop_check(struct dbms *m, const char *name, char *errmsg)
 {
 	if (dbms_get(m, name) == NULL)
@@ -360,16 +376,9 @@ int dbms_drop(struct dbms *m, const char *name,
 
 	if (rv != GRAFT_OK)
 		return rv;
-	d = calloc(1, sizeof *d);
+	d = move_both_away(m, name, &rv, errmsg);
 	if (d == NULL)
-		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
-	rv = move_away(m, m->databases, name, d->store, errmsg);
-	if (rv == GRAFT_OK)
-		rv = move_away(m, m->txlog_root, name, d->txlog, errmsg);
-	if (rv != GRAFT_OK) {
-		free(d);
 		return rv;
-	}
 	d->m = m;
 	d->cb = cb;
 	d->arg = arg;
@@ -378,5 +387,69 @@ int dbms_drop(struct dbms *m, const char *name,
 	memmove(&m->dbs[i], &m->dbs[i + 1], (m->n - i - 1) * sizeof *m->dbs);
 	m->n--;
 	db_close_discard(db, dropped, d);
+	return GRAFT_OK;
+}
+
+/* Undoes dbms_replace's moves when the copy cannot be opened: the copy
+ * goes back to dir (when it was moved in), the old files back to their
+ * names. */
+static void move_back(struct drop *d, bool copied, const char *store,
+		      const char *txlog, const char *dir)
+{
+	if (copied) {
+		/* a log the failed open may have begun */
+		graft_remove_tree(txlog);
+		rename(store, dir);
+	}
+	rename(d->txlog, txlog);
+	rename(d->store, store);
+}
+
+int dbms_replace(struct dbms *m, const char *name, const char *dir,
+		 void (*cb)(void *arg, int status), void *arg, char *errmsg)
+{
+	char store[4096], txlog[4096];
+	struct db *old = dbms_get(m, name), *db = NULL;
+	struct drop *d;
+	bool copied = false;
+	size_t i;
+	int rv;
+
+	if (old == NULL)
+		return graft_errf(errmsg, GRAFT_ENOTFOUND,
+				  "Database '%s' does not exist", name);
+	rv = path_join(store, m->databases, name, errmsg);
+	if (rv == GRAFT_OK)
+		rv = path_join(txlog, m->txlog_root, name, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	d = move_both_away(m, name, &rv, errmsg);
+	if (d == NULL)
+		return rv;
+	if (rename(dir, store) != 0)
+		rv = graft_errf(errmsg, graft_err_from_errno(errno),
+				"cannot move %s to %s: %s", dir, store,
+				strerror(errno));
+	if (rv == GRAFT_OK) {
+		copied = true;
+		rv = graft_fsync_dir(m->databases, errmsg);
+	}
+	if (rv == GRAFT_OK)
+		rv = open_one(m->loop, &m->o, m->databases, m->txlog_root, name,
+			      &db, errmsg);
+	if (rv != GRAFT_OK || db == NULL) {
+		move_back(d, copied, store, txlog, dir);
+		free(d);
+		return rv != GRAFT_OK ? rv : GRAFT_EIO;
+	}
+	d->m = m;
+	d->cb = cb;
+	d->arg = arg;
+	if (m->repl != NULL)
+		db_set_replicator(db, m->repl->db, m->repl_data);
+	for (i = 0; m->dbs[i] != old; i++)
+		;
+	m->dbs[i] = db;
+	db_close_discard(old, dropped, d);
 	return GRAFT_OK;
 }

@@ -40,6 +40,16 @@ int dbms_create(struct dbms *m, const char *name, char *errmsg);
  * default database cannot be dropped. */
 int dbms_drop(struct dbms *m, const char *name,
 	      void (*cb)(void *arg, int status), void *arg, char *errmsg);
+/* Replaces database name by the store in dir (a store copy: a directory
+ * holding a checkpoint file, on the file system of <data>/databases), at
+ * once for its readers: dbms_get gives the old database until this
+ * returns, the new one (recovered from the checkpoint, its log empty)
+ * after. dir is moved into place; the old files are moved away at once and
+ * deleted once the old database closed (its open transactions end first),
+ * then cb (may be NULL). On an error nothing changed (the old files and
+ * dir are put back): GRAFT_ENOTFOUND, or what opening the copy gave. */
+int dbms_replace(struct dbms *m, const char *name, const char *dir,
+		 void (*cb)(void *arg, int status), void *arg, char *errmsg);
 /* Databases in name order; returns the count, fills up to max. */
 size_t dbms_list(struct dbms *m, struct db **out, size_t max);
 

@@ -148,6 +148,11 @@ const char *db_log_dir(const struct db *db)
 	return db->txlog_dir;
 }
 
+const char *db_store_dir(const struct db *db)
+{
+	return db->store_dir;
+}
+
 uint64_t db_log_last_txid(const struct db *db)
 {
 	return txlog_last_txid(db->log);

@@ -170,6 +170,16 @@ static void read_cb(uv_stream_t *s, ssize_t n, const uv_buf_t *buf)
 		tcp_conn_close(c);
 }
 
+void tcp_alloc_in(struct graft_buf *b, size_t want, uv_buf_t *buf)
+{
+	if (graft_buf_reserve(b, want) != GRAFT_OK) {
+		*buf = uv_buf_init(NULL, 0);
+		return;
+	}
+	*buf = uv_buf_init((char *)b->data + b->len,
+			   (unsigned)(b->cap - b->len));
+}
+
 void tcp_conn_read(struct tcp_conn *c, bool on)
 {
 	if (c->closing || on == c->reading)

@@ -41,6 +41,7 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "../util/buf.h"
 #include "../util/config.h"
 
 struct tcp_server;
@@ -149,6 +150,10 @@ int tcp_connect(struct tcp_server *srv, struct tcp_conn *c,
 		const struct sockaddr *addr);
 
 struct tcp_server *tcp_conn_server(const struct tcp_conn *c);
+/* For ops->alloc: room for at least want bytes at the end of b (which the
+ * read then appends to: b->len += n); a buffer of length 0 when out of
+ * memory. */
+void tcp_alloc_in(struct graft_buf *b, size_t want, uv_buf_t *buf);
 /* Starts or stops reading (idempotent); a failure to start closes c. */
 void tcp_conn_read(struct tcp_conn *c, bool on);
 /* Writes n bytes at p, which must stay valid until ops->written runs (or

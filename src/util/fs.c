@@ -1,7 +1,10 @@
+#include <config.h> /* _GNU_SOURCE: nftw */
+
 #include "fs.h"
 
 #include <errno.h>
 #include <fcntl.h>
+#include <ftw.h>
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -122,4 +125,21 @@ int graft_path_join(char *out, size_t n, const char *a, const char *b)
 		la--;
 	w = snprintf(out, n, "%.*s/%s", (int)la, a, b);
 	return w < 0 || (size_t)w >= n ? GRAFT_ETOOBIG : GRAFT_OK;
+}
+
+static int remove_entry(const char *path, const struct stat *st, int flag,
+			struct FTW *ftw)
+{
+	(void)st;
+	(void)flag;
+	(void)ftw;
+	return remove(path) == 0 || errno == ENOENT ? 0 : -1;
+}
+
+int graft_remove_tree(const char *path)
+{
+	return nftw(path, remove_entry, 16, FTW_DEPTH | FTW_PHYS) == 0 ||
+			       errno == ENOENT
+		       ? GRAFT_OK
+		       : GRAFT_EIO;
 }

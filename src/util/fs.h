@@ -21,6 +21,9 @@ int graft_fsync_dir(const char *dir, char *errmsg);
  * leaves the old file or the new one, never a mix. */
 int graft_file_replace(const char *dir, const char *path, const void *p,
 		       size_t n, char *errmsg);
+/* Removes path and everything under it; GRAFT_OK when it is gone (or was
+ * never there), GRAFT_EIO otherwise (errno says why). */
+int graft_remove_tree(const char *path);
 /* Joins a and b with one '/', into out of size n. GRAFT_ETOOBIG if it does not fit. */
 int graft_path_join(char *out, size_t n, const char *a, const char *b);
 

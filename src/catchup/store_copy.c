@@ -1,0 +1,503 @@
+/* A store copy, the client side (protocol and API in catchup.h).
+ *
+ * Happy path: connect -> send the STORE line -> each time bytes arrive,
+ * stop reading and hand them to a worker (tcp_conn_queue_work), which
+ * consumes whole pieces: the STORE line (opens dest/store/checkpoint.<txid>
+ * .tmp and dest/log), checkpoint bytes (written, CRC32C summed), the 'C'
+ * mark (the sums must agree), records (each checked: CRC, database id,
+ * next txid; written as they came), the 'E' mark (the last txid must be
+ * the last record's) -> the worker fsyncs both files, loads the whole
+ * checkpoint once (its own block CRCs and structure), gives it its final
+ * name and fsyncs the directories -> the loop reads on while the copy is
+ * not complete, and ends it when it is. The loop never touches a file.
+ *
+ * Failures: an ERR line, a damaged byte, a disk error, a connection that
+ * ends before the 'E' mark or a cancel end the copy with the error in
+ * req->errmsg; dest is removed before cb, so a later attempt starts
+ * afresh. Ending always goes through tcp_server_close of the request's own
+ * server, whose callback (once the connection and its worker are done)
+ * reports to the caller, the last thing that touches req. */
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "../checkpoint/checkpoint.h"
+#include "../txlog/txlog.h"
+#include "../util/buf.h"
+#include "../util/crc32c.h"
+#include "../util/fs.h"
+#include "../util/log.h"
+#include "replica_int.h"
+
+#define READ_CHUNK (1u << 20)
+#define LINE_MAX_LEN 1024
+
+enum store_phase {
+	SC_LINE, /* waiting for the STORE line */
+	SC_CKPT, /* checkpoint bytes */
+	SC_MSGS, /* 'C', 'T'..., 'E' */
+	SC_DONE, /* complete and verified */
+};
+
+struct store_conn {
+	struct tcp_conn tcp; /* first: a struct tcp_conn * is a store_conn * */
+	struct catchup_store_copy_req *req;
+	/* the worker's while a work item runs, the loop's otherwise */
+	struct graft_buf in;
+	enum store_phase phase;
+	uint32_t db_id, crc;
+	uint64_t ckpt_left, next_tx;
+	int ckpt_fd, log_fd;
+	bool crc_seen;
+	char ckpt_final[4200], ckpt_tmp[4210];
+	char line[LINE_MAX_LEN + 64];
+	int status;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+};
+
+/* Worker side ------------------------------------------------------------ */
+
+static int open_out(struct store_conn *sc, const char *path, int *fd)
+{
+	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+	if (*fd < 0)
+		return graft_errf(sc->errmsg, graft_err_from_errno(errno),
+				  "cannot create %s: %s", path, strerror(errno));
+	return GRAFT_OK;
+}
+
+static int write_out(struct store_conn *sc, int fd, const void *p, size_t n)
+{
+	if (graft_write_all(fd, p, n) != 0)
+		return graft_errf(sc->errmsg, graft_err_from_errno(errno),
+				  "cannot write the store copy in %s: %s",
+				  sc->req->dest, strerror(errno));
+	return GRAFT_OK;
+}
+
+/* The STORE line: what is coming, and the files it goes to. */
+static int take_line(struct store_conn *sc, char *line)
+{
+	struct catchup_store_copy_req *req = sc->req;
+	char proto[32], word[16], db[128], path[4200];
+	unsigned long long ckpt, size, last;
+	unsigned id;
+	int rv;
+
+	if (sscanf(line, "%31s %15s %127s %x %llu %llu %llu", proto, word, db,
+		   &id, &ckpt, &size, &last) != 7 ||
+	    strcmp(proto, CATCHUP_PROTO) != 0 || strcmp(word, "STORE") != 0)
+		return graft_errf(sc->errmsg, GRAFT_EIO, "the upstream refused "
+				  "the store copy: %.300s", line);
+	if (strcmp(db, req->db) != 0 || id != txlog_wire_db_id(req->db) ||
+	    last < ckpt)
+		return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the upstream "
+				  "answered for another database or with a "
+				  "log that ends before its checkpoint: %.300s",
+				  line);
+	req->ckpt_txid = ckpt;
+	req->last_txid = last;
+	sc->db_id = id;
+	sc->ckpt_left = size;
+	sc->next_tx = ckpt + 1;
+	snprintf(path, sizeof path, "%s/store", req->dest);
+	if (checkpoint_path(sc->ckpt_final, sizeof sc->ckpt_final, path,
+			    ckpt) != GRAFT_OK)
+		return graft_errf(sc->errmsg, GRAFT_EINVAL, "path %s too long",
+				  path);
+	snprintf(sc->ckpt_tmp, sizeof sc->ckpt_tmp, "%s.tmp", sc->ckpt_final);
+	rv = open_out(sc, sc->ckpt_tmp, &sc->ckpt_fd);
+	snprintf(path, sizeof path, "%s/log", req->dest);
+	if (rv == GRAFT_OK)
+		rv = open_out(sc, path, &sc->log_fd);
+	sc->phase = SC_CKPT;
+	return rv;
+}
+
+/* Both files durable, the checkpoint loaded whole once, then named. */
+static int finish(struct store_conn *sc)
+{
+	struct catchup_store_copy_req *req = sc->req;
+	struct graph *g;
+	char dir[4200];
+	uint64_t txid;
+	int rv;
+
+	if (fsync(sc->ckpt_fd) != 0 || fsync(sc->log_fd) != 0)
+		return graft_errf(sc->errmsg, GRAFT_EIO, "cannot fsync the "
+				  "store copy in %s: %s", req->dest,
+				  strerror(errno));
+	if (graph_new(&g) != GRAFT_OK)
+		return graft_errf(sc->errmsg, GRAFT_ENOMEM, "out of memory");
+	rv = checkpoint_load_file(sc->ckpt_tmp, g, &txid, sc->errmsg);
+	graph_free(g);
+	if (rv == GRAFT_OK && txid != req->ckpt_txid)
+		rv = graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the copied "
+				"checkpoint holds transaction %" PRIu64 ", not "
+				"the %" PRIu64 " announced", txid,
+				req->ckpt_txid);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (rename(sc->ckpt_tmp, sc->ckpt_final) != 0)
+		return graft_errf(sc->errmsg, GRAFT_EIO, "cannot rename %s: %s",
+				  sc->ckpt_tmp, strerror(errno));
+	snprintf(dir, sizeof dir, "%s/store", req->dest);
+	rv = graft_fsync_dir(dir, sc->errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_fsync_dir(req->dest, sc->errmsg);
+	sc->phase = SC_DONE;
+	return rv;
+}
+
+/* One message of the tail at p (n bytes there); *used = 0 when it is not
+ * all there yet. */
+static int take_msg(struct store_conn *sc, const uint8_t *p, size_t n,
+		    size_t *used)
+{
+	const uint8_t *rec;
+	size_t size, len;
+	int rv;
+
+	*used = 0;
+	switch (p[0]) {
+	case CATCHUP_MSG_CKPT_CRC:
+		if (n < 5)
+			return GRAFT_OK;
+		*used = 5;
+		sc->crc_seen = true;
+		if (graft_get_u32le(p + 1) != sc->crc)
+			return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the "
+					  "checkpoint's bytes do not match the "
+					  "CRC32C the upstream sent (damaged in "
+					  "transit)");
+		return GRAFT_OK;
+	case CATCHUP_MSG_TX:
+		if (n < 1 + TXLOG_WIRE_HEADER)
+			return GRAFT_OK;
+		rv = txlog_wire_size(p + 1, &size, sc->errmsg);
+		if (rv != GRAFT_OK || n < 1 + size)
+			return rv;
+		*used = 1 + size;
+		rv = sc->crc_seen ? txlog_wire_check(p + 1, size, sc->db_id,
+						     sc->next_tx, &rec, &len,
+						     sc->errmsg)
+				  : graft_errf(sc->errmsg, GRAFT_ECORRUPT,
+					       "a record before the "
+					       "checkpoint's CRC");
+		if (rv == GRAFT_OK)
+			rv = write_out(sc, sc->log_fd, p + 1, size);
+		sc->next_tx++;
+		return rv;
+	case CATCHUP_MSG_END:
+		if (n < 9)
+			return GRAFT_OK;
+		*used = 9;
+		if (!sc->crc_seen || graft_get_u64le(p + 1) != sc->next_tx - 1 ||
+		    sc->next_tx - 1 != sc->req->last_txid)
+			return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the copy "
+					  "ended at transaction %" PRIu64
+					  ", not at the %" PRIu64 " announced",
+					  sc->next_tx - 1, sc->req->last_txid);
+		return finish(sc);
+	default:
+		return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the store copy "
+				  "holds a message of unknown kind 0x%02x "
+				  "(damaged in transit?)", p[0]);
+	}
+}
+
+/* Consumes what it can of the input. */
+static void consume_cb(struct tcp_conn *tc)
+{
+	struct store_conn *sc = (struct store_conn *)tc;
+	uint8_t *p = sc->in.data, *nl;
+	size_t off = 0, n = sc->in.len, used = 1, k;
+	int rv = GRAFT_OK;
+
+	while (rv == GRAFT_OK && off < n && used > 0 && sc->phase != SC_DONE) {
+		switch (sc->phase) {
+		case SC_LINE:
+			nl = memchr(p, '\n', n);
+			if (nl == NULL) {
+				used = 0;
+				if (n > LINE_MAX_LEN)
+					rv = graft_errf(sc->errmsg, GRAFT_EIO,
+							"the upstream's answer "
+							"is too long");
+				break;
+			}
+			k = (size_t)(nl - p);
+			memcpy(sc->line, p, k < LINE_MAX_LEN ? k : LINE_MAX_LEN);
+			sc->line[k < LINE_MAX_LEN ? k : LINE_MAX_LEN] = '\0';
+			off = k + 1;
+			rv = take_line(sc, sc->line);
+			break;
+		case SC_CKPT:
+			k = n - off < sc->ckpt_left ? n - off
+						    : (size_t)sc->ckpt_left;
+			sc->crc = graft_crc32c(sc->crc, p + off, k);
+			rv = write_out(sc, sc->ckpt_fd, p + off, k);
+			sc->req->bytes += k;
+			sc->ckpt_left -= k;
+			off += k;
+			if (sc->ckpt_left == 0)
+				sc->phase = SC_MSGS;
+			break;
+		default:
+			rv = take_msg(sc, p + off, n - off, &used);
+			off += used;
+			break;
+		}
+	}
+	memmove(p, p + off, n - off);
+	sc->in.len = n - off;
+	sc->status = rv;
+}
+
+/* Loop side -------------------------------------------------------------- */
+
+static void end_copy(struct catchup_store_copy_req *req);
+
+static void consumed_cb(struct tcp_conn *tc, int status)
+{
+	struct store_conn *sc = (struct store_conn *)tc;
+	struct catchup_store_copy_req *req = sc->req;
+
+	if (status != 0)
+		return; /* closing: end_copy runs from there */
+	if (sc->status != GRAFT_OK || sc->phase == SC_DONE) {
+		req->status = sc->status;
+		snprintf(req->errmsg, sizeof req->errmsg, "%s", sc->errmsg);
+		end_copy(req);
+		return;
+	}
+	tcp_conn_read(tc, true);
+}
+
+static void sc_connected(struct tcp_conn *tc, int status)
+{
+	struct store_conn *sc = (struct store_conn *)tc;
+	struct catchup_store_copy_req *req = sc->req;
+	int n;
+
+	if (status != 0) {
+		graft_errf(req->errmsg, GRAFT_EIO, "cannot connect to the "
+			   "upstream: %s", uv_strerror(status));
+		return;
+	}
+	n = snprintf(sc->line, sizeof sc->line, CATCHUP_PROTO " STORE %s %s\n",
+		     req->db, req->server_id);
+	tcp_conn_read(tc, true);
+	tcp_conn_write(tc, sc->line, (size_t)n);
+}
+
+static void sc_alloc(struct tcp_conn *tc, uv_buf_t *buf)
+{
+	struct store_conn *sc = (struct store_conn *)tc;
+
+	tcp_alloc_in(&sc->in, READ_CHUNK, buf);
+}
+
+static void sc_read(struct tcp_conn *tc, ssize_t n)
+{
+	struct store_conn *sc = (struct store_conn *)tc;
+
+	if (n < 0) {
+		graft_errf(sc->req->errmsg, GRAFT_EIO, "the upstream %s before "
+			   "the copy was complete",
+			   n == UV_EOF ? "closed the connection"
+				       : uv_strerror((int)n));
+		return;
+	}
+	sc->in.len += (size_t)n;
+	tcp_conn_read(tc, false);
+	if (tcp_conn_queue_work(tc, consume_cb, consumed_cb) != GRAFT_OK) {
+		graft_errf(sc->req->errmsg, GRAFT_EIO, "cannot queue work");
+		tcp_conn_close(tc);
+	}
+}
+
+/* However the connection ends, the copy ends. */
+static void sc_closing(struct tcp_conn *tc)
+{
+	end_copy(((struct store_conn *)tc)->req);
+}
+
+static void sc_free(struct tcp_conn *tc)
+{
+	struct store_conn *sc = (struct store_conn *)tc;
+
+	if (sc->ckpt_fd >= 0)
+		close(sc->ckpt_fd);
+	if (sc->log_fd >= 0)
+		close(sc->log_fd);
+	graft_buf_free(&sc->in);
+	free(sc);
+}
+
+static struct tcp_conn *no_conn_new(struct tcp_server *srv)
+{
+	(void)srv;
+	return NULL; /* it only connects */
+}
+
+static const struct tcp_ops store_tcp_ops = {
+	.conn_new = no_conn_new,
+	.connected = sc_connected,
+	.alloc = sc_alloc,
+	.read = sc_read,
+	.closing = sc_closing,
+	.conn_free = sc_free,
+};
+
+/* The connection and its worker are done: report, the last use of req. */
+static void copy_closed_cb(struct tcp_server *srv)
+{
+	struct catchup_store_copy_req *req = srv->data;
+
+	if (req->status != GRAFT_OK)
+		graft_remove_tree(req->dest);
+	req->cb(req, req->status);
+}
+
+static void end_copy(struct catchup_store_copy_req *req)
+{
+	if (req->tcp.closing)
+		return;
+	if (req->status == GRAFT_OK && req->errmsg[0] != '\0')
+		req->status = GRAFT_EIO;
+	tcp_server_close(&req->tcp, copy_closed_cb);
+}
+
+int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
+		       const struct sockaddr *upstream, const char *db,
+		       const char *server_id, const char *dest_dir,
+		       catchup_store_copy_cb cb)
+{
+	char store[4200];
+	struct store_conn *sc;
+	struct stat st;
+	void *data = req->data;
+
+	memset(req, 0, sizeof *req);
+	req->data = data;
+	if (snprintf(req->db, sizeof req->db, "%s", db) >= (int)sizeof req->db ||
+	    snprintf(req->dest, sizeof req->dest, "%s", dest_dir) >=
+		    (int)sizeof req->dest)
+		return graft_errf(req->errmsg, GRAFT_EINVAL, "database name or "
+				  "path too long");
+	if (stat(dest_dir, &st) == 0)
+		return graft_errf(req->errmsg, GRAFT_EEXIST, "%s exists: remove "
+				  "it, or copy elsewhere", dest_dir);
+	snprintf(store, sizeof store, "%s/store", dest_dir);
+	if (graft_mkdir_p(store, req->errmsg) != GRAFT_OK)
+		return GRAFT_EIO;
+	sc = calloc(1, sizeof *sc);
+	if (sc == NULL) {
+		graft_remove_tree(dest_dir);
+		return graft_errf(req->errmsg, GRAFT_ENOMEM, "out of memory");
+	}
+	snprintf(req->server_id, sizeof req->server_id, "%s", server_id);
+	req->cb = cb;
+	req->status = GRAFT_EIO; /* until the copy is complete */
+	sc->req = req;
+	sc->ckpt_fd = sc->log_fd = -1;
+	graft_buf_init(&sc->in);
+	tcp_server_init(&req->tcp, loop, &store_tcp_ops, req);
+	/* On an error the connection is freed by tcp.h, and the closed
+	 * server reports it through cb like any other failure. */
+	if (tcp_connect(&req->tcp, &sc->tcp, upstream) != GRAFT_OK) {
+		graft_errf(req->errmsg, GRAFT_EIO, "cannot connect to the "
+			   "upstream");
+		end_copy(req);
+	}
+	return GRAFT_OK;
+}
+
+void catchup_store_copy_cancel(struct catchup_store_copy_req *req)
+{
+	if (req->errmsg[0] == '\0')
+		graft_errf(req->errmsg, GRAFT_ESHUTDOWN, "the copy was "
+			   "cancelled");
+	end_copy(req);
+}
+
+/* Installing a copy ------------------------------------------------------ */
+
+int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
+			size_t size, char *errmsg)
+{
+	uint64_t next = db_last_txid(db) + 1;
+	const uint8_t *rec;
+	size_t len;
+	int rv = txlog_wire_check(frame, size, db_id, next, &rec, &len, errmsg);
+
+	if (rv == GRAFT_OK)
+		rv = db_apply_stream(db, rec, len, next, errmsg);
+	return rv;
+}
+
+/* The whole file at path into b. */
+static int read_file(const char *path, struct graft_buf *b, char *errmsg)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC), rv;
+
+	if (fd < 0 || fstat(fd, &st) != 0) {
+		rv = graft_errf(errmsg, GRAFT_EIO, "cannot read %s: %s", path,
+				strerror(errno));
+		goto err_after_open;
+	}
+	rv = graft_buf_reserve(b, (size_t)st.st_size);
+	if (rv == GRAFT_OK)
+		rv = graft_pread_all(fd, b->data, (size_t)st.st_size, 0);
+	if (rv != GRAFT_OK) {
+		graft_errf(errmsg, rv, "cannot read %s", path);
+		goto err_after_open;
+	}
+	b->len = (size_t)st.st_size;
+err_after_open:
+	if (fd >= 0)
+		close(fd);
+	return rv;
+}
+
+int catchup_store_install(struct dbms *dbms, const char *name,
+			  const char *dest_dir, char *errmsg)
+{
+	char store[4200], log[4200];
+	uint32_t db_id = txlog_wire_db_id(name);
+	struct graft_buf frames;
+	size_t off = 0, size;
+	struct db *db;
+	int rv;
+
+	graft_buf_init(&frames);
+	snprintf(store, sizeof store, "%s/store", dest_dir);
+	snprintf(log, sizeof log, "%s/log", dest_dir);
+	rv = read_file(log, &frames, errmsg);
+	if (rv == GRAFT_OK)
+		rv = dbms_replace(dbms, name, store, NULL, NULL, errmsg);
+	db = dbms_get(dbms, name);
+	while (rv == GRAFT_OK && off < frames.len) {
+		rv = frames.len - off < TXLOG_WIRE_HEADER
+			     ? graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in "
+					  "the middle of a record", log)
+			     : txlog_wire_size(frames.data + off, &size, errmsg);
+		if (rv == GRAFT_OK && frames.len - off < size)
+			rv = graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in the "
+					"middle of a record", log);
+		if (rv == GRAFT_OK)
+			rv = catchup_apply_frame(db, db_id, frames.data + off,
+						 size, errmsg);
+		off += size;
+	}
+	graft_buf_free(&frames);
+	graft_remove_tree(dest_dir);
+	return rv;
+}
