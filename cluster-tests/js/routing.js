@@ -2,11 +2,14 @@
 // CORE_PORTS lists every member's Bolt port; the routing driver dials
 // neo4j://cluster.test with a resolver that names every member, so no
 // member is special to it.
-//   table PORT [PROC]   the routing table of member PORT for neo4j, from
-//                       PROC (default dbms.routing.getRoutingTable) over
-//                       bolt://: one "ROLE addr addr..." line per role
-//   route PORT          the same from a ROUTE request (the routing driver
-//                       pointed at that member alone, resolver-free)
+//   table PORT [PROC [POLICY]]   the routing table of member PORT for
+//                       neo4j, from PROC (default
+//                       dbms.routing.getRoutingTable) over bolt://, with
+//                       routing context {policy: POLICY} if given: one
+//                       "ROLE addr addr..." line per role
+//   route PORT [POLICY] the same from a ROUTE request (the routing driver
+//                       pointed at that member alone, resolver-free;
+//                       neo4j://...?policy=POLICY)
 //   info                verifyConnectivity() and getServerInfo() through
 //                       routing; prints the address getServerInfo names
 //   writes TAG CLIENTS MS   CLIENTS executeWrite loops for MS ms through
@@ -24,8 +27,8 @@
 //                       connection was lost; prints each acknowledged key
 //   lb-keys PORT        the keys of the (:L) nodes on PORT over bolt://,
 //                       sorted, one a line
-//   table-error PORT    the status code with which member PORT refuses its
-//                       routing table, or "ok"
+//   table-error PORT [POLICY]   the status code with which member PORT
+//                       refuses its routing table, or "ok"
 //   write-bookmark PORT KEY   CREATE (:B {key}) on member PORT over
 //                       bolt://; prints the bookmark
 //   query PORT CYPHER   runs CYPHER on member PORT over bolt://; prints
@@ -58,8 +61,8 @@ function direct (port) {
   return neo4j.driver(`bolt://127.0.0.1:${port}`, auth, { connectionTimeout: 5000 })
 }
 
-function routed (seeds = ports, opts = {}) {
-  return neo4j.driver('neo4j://cluster.test:7687', auth, {
+function routed (seeds = ports, opts = {}, query = '') {
+  return neo4j.driver(`neo4j://cluster.test:7687${query}`, auth, {
     resolver: () => seeds.map(p => `127.0.0.1:${p}`),
     connectionTimeout: 5000,
     maxTransactionRetryTime: 30000,
@@ -71,11 +74,11 @@ function printTable (servers) {
   for (const s of servers) console.log([s.role, ...s.addresses].join(' '))
 }
 
-async function table (port, proc = 'dbms.routing.getRoutingTable') {
+async function table (port, proc = 'dbms.routing.getRoutingTable', policy = '') {
   const d = direct(port)
   const s = d.session()
   try {
-    const r = await s.run(`CALL ${proc}({}, 'neo4j')`)
+    const r = await s.run(`CALL ${proc}($context, 'neo4j')`, { context: policy ? { policy } : {} })
     console.log(`ttl ${r.records[0].get('ttl')}`)
     printTable(r.records[0].get('servers'))
   } finally {
@@ -84,9 +87,10 @@ async function table (port, proc = 'dbms.routing.getRoutingTable') {
   }
 }
 
-async function route (port) {
-  // The driver's own ROUTE request, seen through its routing table.
-  const d = routed([port])
+async function route (port, policy = '') {
+  // The driver's own ROUTE request, seen through its routing table; the
+  // URI's query (?policy=) is the routing context it sends.
+  const d = routed([port], {}, policy ? `?policy=${policy}` : '')
   try {
     await d.verifyConnectivity({ database: 'neo4j' })
     const rt = d._connectionProvider._routingTableRegistry.get('neo4j')
@@ -181,8 +185,8 @@ async function runOn (port, query, params, bookmarks = []) {
   }
 }
 
-async function tableError (port) {
-  const x = await runOn(port, "CALL dbms.routing.getRoutingTable({}, 'neo4j')", {})
+async function tableError (port, policy = '') {
+  const x = await runOn(port, "CALL dbms.routing.getRoutingTable($context, 'neo4j')", { context: policy ? { policy } : {} })
   console.log(x.code || 'ok')
 }
 
@@ -299,12 +303,12 @@ async function ssrError (port) {
 
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
-  if (cmd === 'table') return table(args[0], args[1])
-  if (cmd === 'route') return route(args[0])
+  if (cmd === 'table') return table(args[0], args[1], args[2])
+  if (cmd === 'route') return route(args[0], args[1])
   if (cmd === 'info') return info()
   if (cmd === 'writes') return writes(args[0], Number(args[1]), Number(args[2]))
   if (cmd === 'read-your-writes') return readYourWrites(args[0], Number(args[1]))
-  if (cmd === 'table-error') return tableError(args[0])
+  if (cmd === 'table-error') return tableError(args[0], args[1])
   if (cmd === 'lb-keys') return lbKeys(args[0])
   if (cmd === 'lb-writes') return lbWrites(args[0], args[1], Number(args[2]))
   if (cmd === 'write-bookmark') return writeBookmark(args[0], args[1])

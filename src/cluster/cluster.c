@@ -101,6 +101,7 @@ static int init_self(struct cluster *c, char *errmsg)
 	snprintf(s->bolt, sizeof s->bolt, "%s", c->o.bolt_advertised);
 	snprintf(s->http, sizeof s->http, "%s", c->o.http_advertised);
 	snprintf(s->routing, sizeof s->routing, "%s", c->o.routing_advertised);
+	snprintf(s->tags, sizeof s->tags, "%s", c->o.tags);
 	c->seen[0] = *s;
 	c->n_seen = 1;
 	rv = graft_identity_read(c->o.data_dir, "cluster_id", c->cluster_id,

@@ -26,6 +26,7 @@
 
 #define CLUSTER_MAX_MEMBERS 16
 #define CLUSTER_ADDR_LEN 300
+#define CLUSTER_TAGS_LEN 256
 
 struct cluster_options {
 	char data_dir[4096];  /* server.directories.data: dbms/cluster_id */
@@ -44,6 +45,7 @@ struct cluster_options {
 	/* server.routing.advertised_address; "" with dbms.routing.enabled
 	 * false (no routing connector to forward to) */
 	char routing_advertised[CLUSTER_ADDR_LEN];
+	char tags[CLUSTER_TAGS_LEN]; /* initial.server.tags: "a,b" or "" */
 };
 
 /* Reads and checks the cluster settings of a CORE member; errors name the

@@ -20,6 +20,7 @@ struct cluster_peer {
 	char bolt[CLUSTER_ADDR_LEN];
 	char http[CLUSTER_ADDR_LEN];
 	char routing[CLUSTER_ADDR_LEN]; /* routing connector; "" if none */
+	char tags[CLUSTER_TAGS_LEN];    /* "a,b"; "" for none */
 	uint64_t seen_ms; /* last discovery exchange with it (uv_now) */
 };
 

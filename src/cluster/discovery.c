@@ -3,7 +3,7 @@
  *
  *   GRAFT-DISCOVERY 1 <raft id> <server id> <raft addr> <bolt addr>
  *     <http addr> <cluster id|-> <members|-> <transaction addr> <role>
- *     <routing addr|->
+ *     <routing addr|-> <tags|->
  *
  * (one line; members: <raft id>=<raft addr>,... once the cluster is formed;
  * the last two for read replicas, which probe with Raft id 0 and are
@@ -68,12 +68,11 @@ static void own_line(struct cluster *c, char *out, size_t n)
 					i > 0 ? "," : "", c->members[i].id,
 					c->members[i].raft);
 	if (len < n)
-		len += (size_t)snprintf(out + len, n - len, " %s %s %s",
-					c->o.catchup_advertised,
-					member_role(c, c->self.id),
-					c->self.routing[0] != '\0'
-						? c->self.routing
-						: "-");
+		len += (size_t)snprintf(
+			out + len, n - len, " %s %s %s %s",
+			c->o.catchup_advertised, member_role(c, c->self.id),
+			c->self.routing[0] != '\0' ? c->self.routing : "-",
+			c->self.tags[0] != '\0' ? c->self.tags : "-");
 	if (len < n - 1) {
 		out[len++] = '\n';
 		out[len] = '\0';
@@ -226,14 +225,16 @@ static bool heard(struct cluster *c, char *line)
 
 	memset(&p, 0, sizeof p);
 	if (sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s %4095s "
-		   "%*s %*s %299s",
+		   "%*s %*s %299s %255s",
 		   magic, &version, &p.id, p.server_id, p.raft, p.bolt, p.http,
-		   cluster_id, members, p.routing) < 9 ||
+		   cluster_id, members, p.routing, p.tags) < 9 ||
 	    strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION)
 		return false;
 	if (strcmp(p.routing, "-") == 0) /* its routing connector is off */
 		p.routing[0] = '\0';
+	if (strcmp(p.tags, "-") == 0)
+		p.tags[0] = '\0';
 	if (p.id == c->self.id || p.id == 0) /* self, or a replica's probe */
 		return true;
 	remember(c, &p);

@@ -1,6 +1,7 @@
 /* The cluster settings of a CORE member, checked together: each error names
  * the setting (as the 5.x name and the 4.x one operators copy from the
  * Neo4j operations manual) and what to set. */
+#include <ctype.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -13,6 +14,38 @@ static void address_text(char *out, size_t n, const struct graft_config *cfg,
 
 	graft_config_address(cfg, name, &a);
 	snprintf(out, n, "%s:%u", a.host, a.port);
+}
+
+/* initial.server.tags ("a, b") as "a,b": tags are letters, digits, '_'
+ * and '-', as a policy's tags() names them. */
+static int read_tags(const struct graft_config *cfg, struct cluster_options *o,
+		     char *errmsg)
+{
+	const char *text = graft_config_string(cfg, "initial.server.tags");
+	size_t len = 0;
+
+	o->tags[0] = '\0';
+	for (const char *p = text; p != NULL && *p != '\0'; p++) {
+		if (*p == ' ' || (*p == ',' && (len == 0 || o->tags[len - 1] == ',')))
+			continue;
+		if (*p != ',' && !isalnum((unsigned char)*p) && *p != '_' &&
+		    *p != '-')
+			return graft_errf(errmsg, GRAFT_ECONFIG,
+					  "initial.server.tags=%s: a tag is "
+					  "letters, digits, '_' and '-'; "
+					  "separate tags with commas",
+					  text);
+		if (len + 2 > sizeof o->tags)
+			return graft_errf(errmsg, GRAFT_ECONFIG,
+					  "initial.server.tags: longer than "
+					  "%zu characters",
+					  sizeof o->tags - 1);
+		o->tags[len++] = *p;
+	}
+	if (len > 0 && o->tags[len - 1] == ',')
+		len--;
+	o->tags[len] = '\0';
+	return GRAFT_OK;
 }
 
 static int check_endpoints(const struct graft_config *cfg,
@@ -111,7 +144,9 @@ int cluster_options_from_config(const struct graft_config *cfg,
 		address_text(o->routing_advertised,
 			     sizeof o->routing_advertised, cfg,
 			     "server.routing.advertised_address");
-	rv = check_endpoints(cfg, o, errmsg);
+	rv = read_tags(cfg, o, errmsg);
+	if (rv == GRAFT_OK)
+		rv = check_endpoints(cfg, o, errmsg);
 	if (rv == GRAFT_OK)
 		rv = check_timeouts(cfg, o, errmsg);
 	return rv;

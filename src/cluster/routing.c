@@ -18,6 +18,7 @@
  * - readers and routers are the cores discovery heard from within
  *   ALIVE_MS (discovery talks to every core every 3 s), and this member. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
 #include "../util/log.h"
@@ -28,21 +29,86 @@
 #define ALIVE_MS 10000
 #define LEADERLESS_WINDOWS 4
 
-void cluster_routing_options_from_config(const struct graft_config *cfg,
-					 struct cluster_routing_options *o)
+#define POLICIES "dbms.routing.load_balancing.config.server_policies."
+
+/* Each "<name>=<rules>" line of the policies setting into o. */
+static int read_policies(const char *text, struct cluster_routing_options *o,
+			 char *errmsg)
 {
+	char name[POLICY_NAME_LEN], rules[GRAFT_ERRMSG_SIZE];
+	char why[GRAFT_ERRMSG_SIZE];
+	const char *p = text;
+	size_t len, eq;
+	int rv;
+
+	o->n_policies = 0;
+	o->policies = calloc(POLICY_MAX, sizeof *o->policies);
+	if (o->policies == NULL)
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	while (p != NULL && *p != '\0') {
+		len = strcspn(p, "\n");
+		eq = strcspn(p, "=");
+		if (eq >= sizeof name || len - eq > sizeof rules)
+			return graft_errf(errmsg, GRAFT_ECONFIG,
+					  POLICIES "%.*s: the name has at most "
+					  "%zu characters, the rules %zu",
+					  (int)eq, p, sizeof name - 1,
+					  sizeof rules - 1);
+		if (o->n_policies == POLICY_MAX)
+			return graft_errf(errmsg, GRAFT_ECONFIG,
+					  POLICIES "*: at most %d policies",
+					  POLICY_MAX);
+		snprintf(name, sizeof name, "%.*s", (int)eq, p);
+		snprintf(rules, sizeof rules, "%.*s", (int)(len - eq - 1),
+			 p + eq + 1);
+		rv = policy_parse(name, rules, &o->policies[o->n_policies++],
+				  why);
+		if (rv != GRAFT_OK)
+			return graft_errf(errmsg, rv, POLICIES "%s: %s", name,
+					  why);
+		p += len + (p[len] == '\n');
+	}
+	return GRAFT_OK;
+}
+
+int cluster_routing_options_from_config(const struct graft_config *cfg,
+					struct cluster_routing_options *o,
+					char *errmsg)
+{
+	const char *plugin = graft_config_string(
+		cfg, "dbms.routing.load_balancing.plugin");
+	int rv;
+
+	o->policies = NULL;
+	o->n_policies = 0;
 	o->reads_on_writers = graft_config_bool(
 		cfg, "dbms.routing.reads_on_writers_enabled");
 	o->shuffle = graft_config_bool(
 		cfg, "dbms.routing.load_balancing.shuffle_enabled");
+	if (strcmp(plugin, "server_policies") != 0)
+		return graft_errf(errmsg, GRAFT_ECONFIG,
+				  "dbms.routing.load_balancing.plugin=%s: graft "
+				  "has the server_policies plugin only; set it "
+				  "or leave the setting out",
+				  plugin);
+	rv = read_policies(graft_config_string(cfg, POLICIES), o, errmsg);
+	if (rv != GRAFT_OK) {
+		free(o->policies);
+		o->policies = NULL;
+	}
+	return rv;
 }
 
 void cluster_routing_set(struct cluster *c,
-			 const struct cluster_routing_options *o)
+			 struct cluster_routing_options *o)
 {
 	pthread_mutex_lock(&c->routing.lock);
 	c->routing.reads_on_writers = o->reads_on_writers;
 	c->routing.shuffle = o->shuffle;
+	free(c->routing.policies);
+	c->routing.policies = o->policies;
+	c->routing.n_policies = o->n_policies;
+	o->policies = NULL;
 	pthread_mutex_unlock(&c->routing.lock);
 }
 
@@ -54,6 +120,7 @@ void routing_init(struct cluster *c)
 
 void routing_fini(struct cluster *c)
 {
+	free(c->routing.policies);
 	pthread_mutex_destroy(&c->routing.lock);
 }
 
@@ -74,6 +141,10 @@ static void view_members(struct cluster *c, struct routing_view *v,
 			 p != NULL ? p->bolt : "");
 		snprintf(m->routing, sizeof m->routing, "%s",
 			 p != NULL ? p->routing : "");
+		snprintf(m->tags, sizeof m->tags, "%s",
+			 s->id == c->self.id ? c->self.tags
+			 : p != NULL        ? p->tags
+					    : "");
 		m->seen_ms = s->id == c->self.id ? now
 			     : p != NULL       ? p->seen_ms
 					       : 0;
@@ -171,31 +242,99 @@ static void shuffle(struct bolt_route_table *t, uint64_t seed)
 	}
 }
 
-static int fill(const struct routing_view *v, uint64_t writer, uint64_t now,
-		bool reads_on_writers, struct bolt_route_table *out)
+/* The readers and routers of v, as bit sets over v->members, before a
+ * policy: the cores heard from lately (the writer reads only with
+ * reads_on_writers or when no other core can); *writer_at: the writer's
+ * index, or -1. */
+static void candidates(const struct routing_view *v, uint64_t writer,
+		       uint64_t now, bool reads_on_writers, uint32_t *readers,
+		       uint32_t *routers, int *writer_at)
 {
-	const struct routing_member *w = NULL;
-	bool readers = false;
-	int rv = GRAFT_OK;
-
-	for (size_t i = 0; i < v->n && rv == GRAFT_OK; i++) {
+	*readers = *routers = 0;
+	*writer_at = -1;
+	for (size_t i = 0; i < v->n; i++) {
 		const struct routing_member *m = &v->members[i];
 
 		if (m->bolt[0] == '\0')
 			continue;
 		if (m->id == writer) {
-			w = m;
-			rv = bolt_route_add(out, m->bolt,
-					    BOLT_ROUTE_WRITE | BOLT_ROUTE_ROUTE);
+			*writer_at = (int)i;
+			*routers |= 1u << i;
 		} else if (now - m->seen_ms < ALIVE_MS) {
-			readers = true;
-			rv = bolt_route_add(out, m->bolt,
-					    BOLT_ROUTE_READ | BOLT_ROUTE_ROUTE);
+			*readers |= 1u << i;
+			*routers |= 1u << i;
 		}
 	}
-	if (rv == GRAFT_OK && w != NULL && (reads_on_writers || !readers))
-		rv = bolt_route_add(out, w->bolt, BOLT_ROUTE_READ);
+	if (*writer_at >= 0 && (reads_on_writers || *readers == 0))
+		*readers |= 1u << *writer_at;
+}
+
+static int fill(const struct routing_view *v, uint64_t writer, uint64_t now,
+		bool reads_on_writers, const struct policy *p,
+		struct bolt_route_table *out)
+{
+	const char *tags[CLUSTER_MAX_MEMBERS];
+	uint32_t readers, routers, picked;
+	int writer_at, rv = GRAFT_OK;
+
+	candidates(v, writer, now, reads_on_writers, &readers, &routers,
+		   &writer_at);
+	for (size_t i = 0; i < v->n; i++)
+		tags[i] = v->members[i].tags;
+	if (p != NULL) {
+		readers = policy_select(p, tags, v->n, readers);
+		/* drivers need a router: a policy that leaves none (halt)
+		 * narrows the readers only */
+		picked = policy_select(p, tags, v->n, routers);
+		routers = picked != 0 ? picked : routers;
+	}
+	for (size_t i = 0; i < v->n && rv == GRAFT_OK; i++) {
+		unsigned roles = ((int)i == writer_at ? BOLT_ROUTE_WRITE : 0) |
+				 (readers & (1u << i) ? BOLT_ROUTE_READ : 0) |
+				 (routers & (1u << i) ? BOLT_ROUTE_ROUTE : 0);
+
+		if (roles != 0)
+			rv = bolt_route_add(out, v->members[i].bolt, roles);
+	}
 	return rv;
+}
+
+/* The policy a routing context names (policy=<name>), else 'default' if
+ * configured, else none (*out NULL); an unknown name fails, listing the
+ * configured ones. */
+static int choose_policy(const struct cluster_routing *r,
+			 const struct graft_value *context,
+			 const struct policy **out, struct cypher_error *err)
+{
+	const struct graft_value *v =
+		context != NULL && context->type == GRAFT_VALUE_MAP
+			? graft_map_get(context->u.map, "policy", 6)
+			: NULL;
+	const char *name = v != NULL && v->type == GRAFT_VALUE_STRING
+				   ? v->u.s->data
+				   : "default";
+	char known[POLICY_MAX * (POLICY_NAME_LEN + 2)] = "";
+	size_t len = 0;
+
+	*out = NULL;
+	for (size_t i = 0; i < r->n_policies; i++) {
+		if (strcmp(r->policies[i].name, name) == 0) {
+			*out = &r->policies[i];
+			return GRAFT_OK;
+		}
+		len += (size_t)snprintf(known + len, sizeof known - len, "%s%s",
+					i > 0 ? ", " : "", r->policies[i].name);
+	}
+	if (v == NULL)
+		return GRAFT_OK;
+	return cypher_error_set(
+		err, GRAFT_STATUS_PROCEDURE_CALL_FAILED,
+		"Policy definition for '%s' could not be found: the routing "
+		"context asks for policy=%s, and the policies configured are "
+		"%s; define it with "
+		"dbms.routing.load_balancing.config.server_policies.%s=<rules> "
+		"on every core, or use one of those",
+		name, name, len > 0 ? known : "none", name);
 }
 
 /* The writer of view v at now into *writer; DatabaseUnavailable when this
@@ -217,12 +356,15 @@ int cluster_route(void *data, const struct bolt_route_request *req,
 {
 	struct cluster *c = data;
 	uint64_t now = uv_hrtime() / 1000000;
+	const struct policy *policy;
 	struct routing_view v;
 	bool reads_on_writers, mix;
 	uint64_t writer;
 	int rv;
 
-	(void)req;
+	rv = choose_policy(&c->routing, req->context, &policy, err);
+	if (rv != GRAFT_OK)
+		return rv;
 	pthread_mutex_lock(&c->routing.lock);
 	v = c->routing.view;
 	reads_on_writers = c->routing.reads_on_writers;
@@ -231,7 +373,7 @@ int cluster_route(void *data, const struct bolt_route_request *req,
 	rv = find_writer(&v, now, &writer, err);
 	if (rv != GRAFT_OK)
 		return rv;
-	rv = fill(&v, writer, now, reads_on_writers, out);
+	rv = fill(&v, writer, now, reads_on_writers, policy, out);
 	if (rv != GRAFT_OK)
 		return cypher_error_set(err, GRAFT_STATUS_DATABASE_UNAVAILABLE,
 					"Cannot build the routing table: %s",

@@ -12,19 +12,31 @@
 
 #include "../bolt/route.h"
 #include "cluster.h"
+#include "policy.h"
 
 struct cluster_routing_options {
 	bool reads_on_writers; /* dbms.routing.reads_on_writers_enabled */
 	bool shuffle;          /* dbms.routing.load_balancing.shuffle_enabled */
+	/* dbms.routing.load_balancing.config.server_policies.<name>:
+	 * n_policies of them (owned; cluster_routing_set takes them) */
+	struct policy *policies;
+	size_t n_policies;
 };
 
-void cluster_routing_options_from_config(const struct graft_config *cfg,
-					 struct cluster_routing_options *o);
-/* Sets the options cluster_route uses; loop thread, before clients. */
+/* Reads and checks the routing settings; errors name the setting (an
+ * unknown plugin, a policy that does not parse). */
+int cluster_routing_options_from_config(const struct graft_config *cfg,
+					struct cluster_routing_options *o,
+					char *errmsg);
+/* Sets the options cluster_route uses, taking o's policies; loop thread,
+ * before clients. */
 void cluster_routing_set(struct cluster *c,
-			 const struct cluster_routing_options *o);
-/* The table for req (bolt_router's table; data is the cluster). Any
- * thread: it reads a view the loop refreshes. */
+			 struct cluster_routing_options *o);
+/* The table for req (bolt_router's table; data is the cluster): READ and
+ * ROUTE as the policy the routing context names (policy=<name>, else the
+ * policy 'default' if configured) selects; an unknown policy is
+ * ProcedureCallFailed naming the configured ones. Any thread: it reads a
+ * view the loop refreshes. */
 int cluster_route(void *data, const struct bolt_route_request *req,
 		  struct bolt_route_table *out, struct cypher_error *err);
 /* Where a write transaction of this member goes (bolt_forwarder's writer;

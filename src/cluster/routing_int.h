@@ -11,11 +11,13 @@
 #include <stdint.h>
 
 #include "cluster.h"
+#include "policy.h"
 
 struct routing_member {
 	uint64_t id;                  /* Raft id */
 	char bolt[CLUSTER_ADDR_LEN];  /* "" until discovery heard of it */
 	char routing[CLUSTER_ADDR_LEN]; /* its routing connector, or "" */
+	char tags[CLUSTER_TAGS_LEN];
 	uint64_t seen_ms;             /* last discovery exchange with it */
 };
 
@@ -39,6 +41,9 @@ struct cluster_routing {
 	uint64_t last_leader;
 	unsigned short last_state;
 	bool reads_on_writers, shuffle;
+	/* set before clients, then only read: no lock; owned */
+	struct policy *policies;
+	size_t n_policies;
 };
 
 #endif

@@ -209,16 +209,19 @@ static int start_cluster(struct server *s, char *errmsg)
 	if (strcmp(server_mode(s->cfg), "CORE") != 0)
 		return GRAFT_OK;
 	rv = cluster_options_from_config(s->cfg, &o, errmsg);
+	if (rv == GRAFT_OK)
+		rv = cluster_routing_options_from_config(s->cfg, &ro, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	memcpy(o.server_id, s->net.server_id, IDENTITY_LEN);
 	o.server_id[IDENTITY_LEN] = '\0';
 	rv = cluster_start(&s->loop, s->dbms, &o, &s->cluster, errmsg);
-	if (rv != GRAFT_OK)
+	if (rv != GRAFT_OK) {
+		free(ro.policies);
 		return rv;
+	}
 	s->net.cluster = s->cluster;
 	cluster_on_writable(s->cluster, leader_seed, s);
-	cluster_routing_options_from_config(s->cfg, &ro);
 	cluster_routing_set(s->cluster, &ro);
 	rv = cluster_register_procedures(s->cluster, s->engine);
 	if (rv != GRAFT_OK)

@@ -312,6 +312,50 @@ static int bad_value(const char *key, const char *value, const char *why,
 	return graft_errf(errmsg, rv, "%s%s=%s: %s%s", pre, k, v, why, hint);
 }
 
+/* The value of a family (config.h) with the line of key's member set to
+ * value, from old (NULL: none): into *out, which the caller frees. */
+static int family_text(const char *old, const char *key, const char *value,
+		       char **out)
+{
+	const char *member = strrchr(key, '.') + 1, *p = old;
+	size_t mlen = strlen(member), len;
+	char *t = malloc((old != NULL ? strlen(old) : 0) + mlen +
+			 strlen(value) + 3);
+	char *w = t;
+
+	if (t == NULL)
+		return GRAFT_ENOMEM;
+	while (p != NULL && *p != '\0') {
+		len = strcspn(p, "\n") + (p[strcspn(p, "\n")] == '\n');
+		if (strncmp(p, member, mlen) != 0 || p[mlen] != '=') {
+			memcpy(w, p, len);
+			w += len;
+		}
+		p += len;
+	}
+	sprintf(w, "%s=%s\n", member, value);
+	*out = t;
+	return GRAFT_OK;
+}
+
+/* Parses value for key of s into *v; a family member's value is merged
+ * into the family's text old. */
+static int parse_for_key(const struct graft_setting *s, const char *key,
+			 const char *value, const char *old,
+			 struct config_value *v, char *why)
+{
+	char *merged;
+	int rv;
+
+	if (!graft_setting_family(s))
+		return config_value_parse(s, value, v, why);
+	if (family_text(old, key, value, &merged) != GRAFT_OK)
+		return graft_errf(why, GRAFT_ENOMEM, "out of memory");
+	rv = config_value_parse(s, merged, v, why);
+	free(merged);
+	return rv;
+}
+
 static bool strict_now(const struct graft_config *c)
 {
 	return c->e[index_of(c, STRICT)].val.v.b;
@@ -329,10 +373,10 @@ int graft_config_set(struct graft_config *c, const char *key,
 
 	if (s == NULL)
 		return unknown_key(key, strict_now(c), where, line, errmsg);
-	rv = config_value_parse(s, value, &v, why);
+	e = &c->e[s - c->settings];
+	rv = parse_for_key(s, key, value, e->val.text, &v, why);
 	if (rv != GRAFT_OK)
 		return bad_value(key, value, why, where, line, errmsg, rv);
-	e = &c->e[s - c->settings];
 	config_value_free(&e->val);
 	e->val = v;
 	e->set = true;
@@ -498,11 +542,14 @@ static int stage(struct graft_config *c, struct pending *pend,
 
 	if (s == NULL)
 		return unknown_key(key, strict, path, line, errmsg);
-	rv = config_value_parse(s, value, &v, why);
+	p = &pend[s - c->settings];
+	rv = parse_for_key(s, key, value,
+			   p->used ? p->val.text : c->e[s - c->settings].val.text,
+			   &v, why);
 	if (rv != GRAFT_OK)
 		return bad_value(key, value, why, path, line, errmsg, rv);
-	p = &pend[s - c->settings];
 	if (p->used && strcmp(p->spelling, key) != 0 &&
+	    !graft_setting_family(s) &&
 	    !config_value_equal(s, &p->val, &v)) {
 		config_value_free(&v);
 		where_prefix(pre, sizeof pre, path, line);

@@ -27,6 +27,10 @@ enum graft_config_type {
 	GRAFT_CONFIG_DURATION_RANGE, /* <min>-<max> durations (20s-23s); one = both */
 };
 
+/* A setting whose name (and aliases) end in '.' is a family: every key
+ * <name><member>=<value> belongs to it, and its value is the text of all
+ * its members, one "<member>=<value>" line each (a member set again
+ * replaces its line): e.g. the load-balancing policies by name. */
 struct graft_setting {
 	const char *name;     /* canonical (5.x) name */
 	const char *aliases;  /* space-separated older names, or NULL */
@@ -107,6 +111,8 @@ bool graft_config_is_set(const struct graft_config *c, const char *name);
 
 /* The table of every known setting (settings.c). */
 const struct graft_setting *graft_settings(size_t *n);
+/* Whether s is a family of settings (see struct graft_setting). */
+bool graft_setting_family(const struct graft_setting *s);
 /* The setting a key names, canonical or alias; NULL if unknown. */
 const struct graft_setting *graft_setting_find(const char *key);
 

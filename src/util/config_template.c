@@ -77,7 +77,9 @@ static void write_setting(FILE *f, const struct graft_setting *s)
 		}
 		fputc('\n', f);
 	}
-	fprintf(f, "#%s=%s\n", s->name, s->def != NULL ? s->def : "");
+	fprintf(f, "#%s%s=%s\n", s->name,
+		graft_setting_family(s) ? "<name>" : "",
+		s->def != NULL ? s->def : "");
 }
 
 int graft_config_write_template(const char *path, char *errmsg)

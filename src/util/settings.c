@@ -381,7 +381,12 @@ static const struct graft_setting settings[] = {
 	     "Shuffle the order of addresses in routing tables."),
 	STR("dbms.routing.load_balancing.plugin",
 	    "causal_clustering.load_balancing.plugin", "server_policies",
-	    "Load-balancing plugin for routing tables."),
+	    "Load-balancing plugin for routing tables (server_policies)."),
+	STR("dbms.routing.load_balancing.config.server_policies.",
+	    "causal_clustering.load_balancing.config.server_policies.", NULL,
+	    "A load-balancing policy by name, in Neo4j's rule language "
+	    "(tags(a)->min(2); all();), chosen by a driver's routing "
+	    "context policy=<name>; 'default' applies without one."),
 
 	/* dbms.cluster */
 	ADDRS("dbms.cluster.discovery.endpoints",
@@ -555,11 +560,8 @@ static const char *const inert[] = {
 	"server.logs.gc.options",
 	"initial.dbms.default_primaries_count",
 	"initial.dbms.default_secondaries_count",
-	"initial.server.tags",
 	"dbms.max_databases",
 	"dbms.routing.reads_on_primaries_enabled",
-	"dbms.routing.load_balancing.plugin",
-	"dbms.routing.load_balancing.config.",
 	"dbms.cluster.raft.election_failure_detection_window",
 	"dbms.cluster.raft.binding_timeout",
 	"dbms.cluster.raft.membership.",
@@ -611,6 +613,28 @@ static int in_list(const char *list, const char *key)
 }
 
 /* O(settings x aliases); called once per configuration line. */
+/* Whether key is a member of family s: a prefix of its ends in '.', and
+ * key is that prefix and a name. */
+static bool in_family(const struct graft_setting *s, const char *key)
+{
+	const char *p = s->name;
+	size_t len;
+
+	while (p != NULL && *p != '\0') {
+		len = strcspn(p, " ");
+		if (p[len - 1] == '.' && strncmp(key, p, len) == 0 &&
+		    key[len] != '\0' && strchr(key + len, '.') == NULL)
+			return true;
+		p = p == s->name ? s->aliases : p + len + (p[len] == ' ');
+	}
+	return false;
+}
+
+bool graft_setting_family(const struct graft_setting *s)
+{
+	return s->name[strlen(s->name) - 1] == '.';
+}
+
 const struct graft_setting *graft_setting_find(const char *key)
 {
 	size_t n = sizeof settings / sizeof settings[0];
@@ -620,6 +644,9 @@ const struct graft_setting *graft_setting_find(const char *key)
 			return &settings[i];
 	for (size_t i = 0; i < n; i++)
 		if (in_list(settings[i].aliases, key))
+			return &settings[i];
+	for (size_t i = 0; i < n; i++)
+		if (in_family(&settings[i], key))
 			return &settings[i];
 	return NULL;
 }
