@@ -69,6 +69,8 @@ int bolt_server_listen(struct bolt_server *srv, const struct tcp_listen *how,
 		       char *errmsg);
 /* Connections allocated (closing ones too). */
 unsigned bolt_server_connections(const struct bolt_server *srv);
+/* Refuses new connections, keeping the open ones (tcp_server_stop_accepting). */
+void bolt_server_stop_accepting(struct bolt_server *srv);
 /* Stops listening and closes every connection (rolling back their
  * transactions); cb runs once all are gone (at once if nothing was open),
  * whether or not srv listened. */

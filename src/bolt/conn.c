@@ -578,6 +578,11 @@ static void tcp_closed_cb(struct tcp_server *tsrv)
 		cb(srv);
 }
 
+void bolt_server_stop_accepting(struct bolt_server *srv)
+{
+	tcp_server_stop_accepting(&srv->tcp);
+}
+
 void bolt_server_close(struct bolt_server *srv,
 		       void (*cb)(struct bolt_server *srv))
 {

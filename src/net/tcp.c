@@ -414,13 +414,18 @@ static void listener_closed_cb(uv_handle_t *h)
 	server_maybe_closed(srv);
 }
 
+void tcp_server_stop_accepting(struct tcp_server *srv)
+{
+	if (srv->listening && !uv_is_closing((uv_handle_t *)&srv->listener))
+		uv_close((uv_handle_t *)&srv->listener, listener_closed_cb);
+}
+
 void tcp_server_close(struct tcp_server *srv,
 		      void (*closed_cb)(struct tcp_server *srv))
 {
 	srv->closing = true;
 	srv->closed_cb = closed_cb;
-	if (srv->listening && !uv_is_closing((uv_handle_t *)&srv->listener))
-		uv_close((uv_handle_t *)&srv->listener, listener_closed_cb);
+	tcp_server_stop_accepting(srv);
 	for (struct tcp_conn *c = srv->conns; c != NULL; c = c->next)
 		tcp_conn_close(c);
 	server_maybe_closed(srv);

@@ -136,6 +136,10 @@ int tcp_server_listen(struct tcp_server *srv, const struct tcp_listen *how,
 int tcp_server_port(const struct tcp_server *srv);
 /* Connections of srv, closing ones too. */
 unsigned tcp_server_conns(const struct tcp_server *srv);
+/* Stops listening and keeps the open connections: a server about to stop
+ * refuses newcomers (who then try another member) instead of accepting
+ * them and cutting them off in the middle of their login. */
+void tcp_server_stop_accepting(struct tcp_server *srv);
 /* Stops listening and closes every connection; closed_cb (may be NULL)
  * runs once the listener and every connection are freed, at once when
  * nothing was open. No new connection is accepted meanwhile. */

@@ -184,6 +184,14 @@ static void http_closed_cb(struct tcp_server *srv)
 	maybe_closed(net);
 }
 
+void net_stop_accepting(struct net *net)
+{
+	if (net->bolt_srv != NULL)
+		bolt_server_stop_accepting(net->bolt_srv);
+	if (net->routing_srv != NULL)
+		bolt_server_stop_accepting(net->routing_srv);
+}
+
 void net_close(struct net *net, void (*closed_cb)(struct net *net))
 {
 	struct bolt_server *bolt[2] = {net->bolt_srv, net->routing_srv};

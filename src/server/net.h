@@ -45,6 +45,9 @@ struct net {
  * for unresolvable hosts). setting must outlive net. */
 int net_listen(struct net *net, enum net_kind kind, const char *setting,
 	       const struct graft_address *addr, char *errmsg);
+/* Bolt and the routing connector refuse new connections; the open ones
+ * and HTTP (health checks) go on until net_close. */
+void net_stop_accepting(struct net *net);
 /* Stops listening, closes every connection, then calls closed_cb. */
 void net_close(struct net *net, void (*closed_cb)(struct net *net));
 

@@ -601,13 +601,17 @@ static void cluster_closed_cb(void *arg)
 }
 
 /* A core member leaves the cluster first (a leader hands over), so that
- * clients still connected are told NotALeader rather than cut off. */
+ * clients still connected are told NotALeader rather than cut off. New
+ * Bolt connections are refused from the start: one accepted now would be
+ * cut off in its login, which drivers do not retry (a protocol error),
+ * while a refused connect sends them to another member. */
 static void server_stop(struct server *s)
 {
 	if (s->stopping)
 		return;
 	s->stopping = true;
 	graft_info("Stopping...");
+	net_stop_accepting(&s->net);
 	if (s->cluster != NULL)
 		cluster_close(s->cluster, cluster_closed_cb, s);
 	else if (s->replica != NULL)

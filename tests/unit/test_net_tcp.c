@@ -2,7 +2,8 @@
  * server itself as the client (tcp_connect), all on one loop: an echo
  * exchange freeing both sides, a bind error naming the setting and the
  * way out, the timer closing a silent peer, shutdown waiting for holds,
- * one write in flight, a refused connect, and work on a worker thread
+ * one write in flight, a refused connect, a server that stops accepting
+ * keeping its connections, and work on a worker thread
  * holding its connection. Every test ends with the loop closing clean. */
 #include <setjmp.h>
 #include <stdarg.h>
@@ -328,6 +329,26 @@ static void test_tcp_refused_connect_reports_and_frees(void **state)
 	assert_int_equal(f->client.closing, 1);
 }
 
+static void test_tcp_stop_accepting_refuses_newcomers_and_keeps_the_open(
+	void **state)
+{
+	struct fx *f = *state;
+
+	client_connect(f, true);
+	run_until(f, &f->server.accepted, 1);
+	tcp_server_stop_accepting(&f->server.srv);
+	while (tcp_server_port(&f->server.srv) > 0)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	client_connect(f, false);
+	run_until(f, &f->client.freed, 1);
+	assert_int_equal(f->connect_status, UV_ECONNREFUSED);
+	assert_int_equal(f->server.accepted, 1);
+	/* the connection made before is still there, still open */
+	assert_int_equal(tcp_server_conns(&f->server.srv), 1);
+	assert_int_equal(f->server.closing, 0);
+	assert_false(tcp_conn_closing(&f->first->tcp));
+}
+
 static void work_cb(struct tcp_conn *c)
 {
 	struct fx *f = tcp_conn_server(c)->loop->data;
@@ -401,6 +422,7 @@ int main(void)
 		T(test_tcp_server_close_closes_all_and_waits_for_holds),
 		T(test_tcp_one_write_in_flight),
 		T(test_tcp_refused_connect_reports_and_frees),
+	T(test_tcp_stop_accepting_refuses_newcomers_and_keeps_the_open),
 		T(test_tcp_queue_work_runs_off_the_loop_then_calls_back),
 		T(test_tcp_queue_work_holds_a_closed_connection_until_done),
 	};
