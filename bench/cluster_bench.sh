@@ -28,10 +28,11 @@ done
 
 . "$(dirname "$0")/bench_lib.sh"
 
-bolt=() http=() disc=() raft=()
+bolt=() http=() disc=() raft=() routing=()
 endpoints=""
 for i in 0 1 2; do
 	bolt[i]=$(free_port); http[i]=$(free_port); disc[i]=$(free_port); raft[i]=$(free_port)
+	routing[i]=$(free_port)
 	endpoints="${endpoints:+$endpoints,}127.0.0.1:${disc[i]}"
 done
 for i in 0 1 2; do
@@ -48,6 +49,8 @@ causal_clustering.discovery_listen_address=127.0.0.1:${disc[i]}
 causal_clustering.raft_listen_address=127.0.0.1:${raft[i]}
 server.bolt.listen_address=127.0.0.1:${bolt[i]}
 server.http.listen_address=127.0.0.1:${http[i]}
+server.routing.listen_address=127.0.0.1:${routing[i]}
+server.routing.advertised_address=127.0.0.1:${routing[i]}
 CONF
 done
 
