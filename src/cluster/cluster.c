@@ -126,6 +126,7 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 	c->dbms = dbms;
 	c->o = *o;
 	topology_init(c);
+	cluster_snap_init(c);
 	routing_init(c);
 	rv = init_self(c, errmsg);
 	if (rv != GRAFT_OK) {

@@ -39,6 +39,7 @@ struct cluster_options {
 	unsigned formation_size;
 	uint64_t election_ms, heartbeat_ms;
 	bool pre_vote;
+	struct graft_retention prune; /* db.cluster.raft.log.prune_strategy */
 	char bolt_advertised[CLUSTER_ADDR_LEN]; /* host:port */
 	char http_advertised[CLUSTER_ADDR_LEN];
 	char catchup_advertised[CLUSTER_ADDR_LEN]; /* transaction address */

@@ -70,6 +70,23 @@ struct cluster {
 	raft_term last_term;
 	unsigned last_n_config; /* servers in the configuration */
 	char apply_errmsg[GRAFT_ERRMSG_SIZE];
+	uint64_t applied_bytes, applied_entries; /* for size pruning */
+	/* A Raft snapshot was installed that this member's stores do not
+	 * hold (snapshot.c): it applies nothing more, and as a leader hands
+	 * over at once. */
+	bool stores_behind;
+	char behind_why[512];
+	struct raft_transfer behind_transfer;
+	bool behind_transferring;
+	/* The snapshot being taken (snapshot.c): the loop's log watches,
+	 * which a libuv worker waits for under snap_lock. */
+	pthread_mutex_t snap_lock;
+	pthread_cond_t snap_cond;
+	unsigned snap_waiting; /* watches not fired yet, under snap_lock */
+	bool snap_failed;      /* a database closed first, under snap_lock */
+	struct db_watch *snap_watches;
+	size_t snap_n_watches;
+	uint64_t snap_index, snap_term;
 	uint64_t rate_since_ms, rate_index; /* for commands per second */
 	double rate;
 
@@ -121,6 +138,22 @@ void routing_fini(struct cluster *c);
 /* Brings the view routing tables are made from up to date; loop thread,
  * after every loop iteration once Raft runs. */
 void routing_refresh(struct cluster *c);
+
+/* snapshot.c */
+/* Sets libraft's snapshot threshold and trailing entries from
+ * db.cluster.raft.log.prune_strategy. */
+void cluster_snap_configure(struct cluster *c);
+void cluster_snap_init(struct cluster *c);
+void cluster_snap_fini(struct cluster *c);
+/* The FSM's snapshot (loop), snapshot_async (a libuv worker: waits until
+ * the databases' logs hold what the snapshot names), snapshot_finalize
+ * (loop: frees, logs) and restore. */
+int cluster_snap_take(struct cluster *c, struct raft_buffer *bufs[],
+		  unsigned *n_bufs);
+int cluster_snap_wait_durable(struct cluster *c);
+void cluster_snap_finish(struct cluster *c, struct raft_buffer *bufs[],
+		     unsigned *n_bufs);
+int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf);
 
 /* topology.c */
 void topology_init(struct cluster *c);

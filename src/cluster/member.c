@@ -12,11 +12,11 @@
  * - a proposal whose leader steps down ends RAFT_LEADERSHIPLOST: it may still
  *   be committed by the next leader, so its outcome is unknown
  *   (GRAFT_EUNKNOWN), never "failed, retry";
- * - no Raft snapshots are taken yet: the log is kept whole and replayed at
- *   each start, and dbms_apply_entry skips what the databases already hold. */
+ * - Raft snapshots are small (snapshot.c): the databases' own logs and
+ *   checkpoints are the state; entries libraft replays after the last one
+ *   at a start are skipped by dbms_apply_entry where already held. */
 #include <arpa/inet.h>
 #include <inttypes.h>
-#include <limits.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -153,7 +153,8 @@ const char *member_role(struct cluster *c, uint64_t id)
 	raft_id leader = 0;
 	const char *addr;
 
-	if (!c->raft_started)
+	/* A member whose stores miss an installed snapshot serves nothing. */
+	if (!c->raft_started || (id == c->self.id && c->stores_behind))
 		return "UNAVAILABLE";
 	raft_leader(&c->raft, &leader, &addr);
 	if (id == c->self.id) {
@@ -178,9 +179,16 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 {
 	struct cluster *c = fsm->data;
 	uint64_t txid;
-	int rv = dbms_apply_entry(c->dbms, c->raft.last_applied + 1,
-				  buf->base, buf->len, &txid, c->apply_errmsg);
+	int rv;
 
+	/* Applying past a snapshot whose stores are missing would diverge:
+	 * an error here stops this member's Raft participation. */
+	if (c->stores_behind)
+		return RAFT_MALFORMED;
+	rv = dbms_apply_entry(c->dbms, c->raft.last_applied + 1, buf->base,
+			      buf->len, &txid, c->apply_errmsg);
+	c->applied_bytes += buf->len;
+	c->applied_entries++;
 	if (rv == GRAFT_ECORRUPT) {
 		/* Every member would fail alike: this member cannot go on
 		 * without diverging, and a newer release can. */
@@ -195,26 +203,30 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	return 0;
 }
 
-/* The databases' own logs and checkpoints hold everything applied: no
- * snapshot is taken (the threshold is never reached), so none is ever
- * restored. */
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
 			unsigned *n_bufs)
 {
-	(void)fsm;
+	return cluster_snap_take(fsm->data, bufs, n_bufs);
+}
+
+static int fsm_snapshot_async(struct raft_fsm *fsm, struct raft_buffer *bufs[],
+			      unsigned *n_bufs)
+{
 	(void)bufs;
 	(void)n_bufs;
-	return RAFT_BUSY;
+	return cluster_snap_wait_durable(fsm->data);
+}
+
+static int fsm_snapshot_finalize(struct raft_fsm *fsm,
+				 struct raft_buffer *bufs[], unsigned *n_bufs)
+{
+	cluster_snap_finish(fsm->data, bufs, n_bufs);
+	return 0;
 }
 
 static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 {
-	(void)fsm;
-	(void)buf;
-	graft_error("cluster: a Raft snapshot was offered, which this release "
-		    "does not take or install; restart the member with an "
-		    "empty cluster-state directory after restoring a backup");
-	return RAFT_MALFORMED;
+	return cluster_snap_restore(fsm->data, buf);
 }
 
 /* The replicator ---------------------------------------------------------- */
@@ -344,7 +356,7 @@ static void barrier_cb(struct raft_barrier *req, int status)
 
 	c->barrier_pending = false;
 	if (status != 0 || raft_state(&c->raft) != RAFT_LEADER ||
-	    c->raft.current_term != c->last_term)
+	    c->raft.current_term != c->last_term || c->stores_behind)
 		return;
 	c->writable = true;
 	graft_info("cluster: leader for term %llu takes writes (everything "
@@ -396,6 +408,29 @@ static void rate_update(struct cluster *c)
 	c->rate_index = c->raft.last_applied;
 }
 
+static void behind_transfer_cb(struct raft_transfer *req)
+{
+	struct cluster *c = req->data;
+
+	c->behind_transferring = false;
+}
+
+/* A leader whose stores miss a snapshot's transactions applies nothing:
+ * it hands leadership to another member at once. */
+static void hand_over_behind(struct cluster *c)
+{
+	if (c->behind_transferring || c->closing)
+		return;
+	c->behind_transfer.data = c;
+	if (raft_transfer(&c->raft, &c->behind_transfer, 0,
+			  behind_transfer_cb) == 0) {
+		c->behind_transferring = true;
+		graft_warn("cluster: elected leader with stores behind the "
+			   "installed Raft snapshot (%s); handing leadership "
+			   "over", c->behind_why);
+	}
+}
+
 /* After every loop iteration. */
 static void check_cb(uv_check_t *h)
 {
@@ -421,8 +456,10 @@ static void check_cb(uv_check_t *h)
 	c->last_state = state;
 	c->last_leader = leader;
 	c->last_term = c->raft.current_term;
-	if (state == RAFT_LEADER && !c->writable && !c->barrier_pending &&
-	    !c->closing) {
+	if (state == RAFT_LEADER && c->stores_behind)
+		hand_over_behind(c);
+	else if (state == RAFT_LEADER && !c->writable && !c->barrier_pending &&
+		 !c->closing) {
 		c->barrier.data = c;
 		if (raft_barrier(&c->raft, &c->barrier, barrier_cb) == 0)
 			c->barrier_pending = true;
@@ -465,7 +502,7 @@ static int configure(struct cluster *c, bool bootstrap, char *errmsg)
 	raft_set_election_timeout(&c->raft, (unsigned)c->o.election_ms);
 	raft_set_heartbeat_timeout(&c->raft, (unsigned)c->o.heartbeat_ms);
 	raft_set_pre_vote(&c->raft, c->o.pre_vote);
-	raft_set_snapshot_threshold(&c->raft, UINT_MAX);
+	cluster_snap_configure(c);
 	return GRAFT_OK;
 }
 
@@ -496,6 +533,11 @@ static int init_io(struct cluster *c, char *errmsg)
 		return raft_fail(c, "raft_uv_init()", rv, c->io.errmsg,
 				 errmsg);
 	}
+	/* libraft 0.15's uv backend implements async_work (src/uv.c:722,
+	 * which asynchronous snapshots need) but says version 1 (:707), and
+	 * raft_init refuses an FSM of version 3 over an io below 2. */
+	if (c->io.version < 2 && c->io.async_work != NULL)
+		c->io.version = 2;
 	return GRAFT_OK;
 }
 
@@ -507,11 +549,13 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 	rv = init_io(c, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	c->fsm = (struct raft_fsm){.version = 1,
+	c->fsm = (struct raft_fsm){.version = 3,
 				   .data = c,
 				   .apply = fsm_apply,
 				   .snapshot = fsm_snapshot,
-				   .restore = fsm_restore};
+				   .restore = fsm_restore,
+				   .snapshot_finalize = fsm_snapshot_finalize,
+				   .snapshot_async = fsm_snapshot_async};
 	rv = raft_init(&c->raft, &c->io, &c->fsm, c->self.id, c->self.raft);
 	if (rv != 0) {
 		rv = raft_fail(c, "raft_init()", rv, c->io.errmsg, errmsg);

@@ -113,6 +113,8 @@ static int check_timeouts(const struct graft_config *cfg,
 				  (unsigned long long)o->election_ms);
 	o->pre_vote = graft_config_bool(cfg,
 					"causal_clustering.enable_pre_voting");
+	graft_config_retention(cfg, "db.cluster.raft.log.prune_strategy",
+			       &o->prune);
 	return GRAFT_OK;
 }
 

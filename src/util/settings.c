@@ -570,7 +570,6 @@ static const char *const inert[] = {
 	"dbms.cluster.network.",
 	"dbms.cluster.store_copy.",
 	"causal_clustering.minimum_core_cluster_size_at_runtime",
-	"db.cluster.raft.log.prune_strategy",
 	"db.tx_log.preallocate",
 	"db.checkpoint",
 	"db.checkpoint.interval.volume",

@@ -1,0 +1,320 @@
+/* Raft snapshots and log pruning (db.cluster.raft.log.prune_strategy, 4.x
+ * causal_clustering.raft_log_prune_strategy).
+ *
+ * libraft 0.15 keeps a snapshot whole in memory, sends it as one message
+ * and restores it synchronously on the loop, so graft's Raft snapshot is
+ * small: the Raft index and term it stands for and, per database, its
+ * name, id (txlog_wire_db_id) and last applied transaction id. The stores
+ * themselves are the databases' own checkpoints and transaction logs:
+ *
+ *   GRAFT-RAFT-SNAPSHOT 1 <raft index> <term>\n
+ *   <database> <id, 8 hex> <txid>\n ...
+ *
+ * Taking one (libraft's asynchronous snapshot, FSM version 3): on the
+ * loop, the applied transaction ids are written down and a log watch set
+ * on every database whose log is not yet durable up to them; on a libuv
+ * worker, libraft's snapshot_async waits for those watches (at most
+ * DURABLE_WAIT_MS, else the snapshot is skipped); only then does libraft
+ * write the snapshot and drop the entries before it, so a crash never
+ * loses a transaction both from the Raft log and from the derived one.
+ *
+ * Installing one (at start, this member's own; or sent by the leader to a
+ * member whose log ends before the leader's first entry): every database
+ * it names must hold at least its transaction id here. Then entries after
+ * it apply as usual. A member whose stores are behind cannot apply what
+ * follows without diverging: it refuses every entry (its Raft member stops
+ * taking part) and logs what it lacks and what to do. */
+#include <errno.h>
+#include <inttypes.h>
+#include <limits.h>
+#include <time.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../txlog/txlog.h"
+#include "../util/log.h"
+#include "cluster_int.h"
+
+#define SNAPSHOT_MAGIC "GRAFT-RAFT-SNAPSHOT"
+#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_MAX_DBS 256
+#define SNAPSHOT_LINE 320
+/* libraft's own default: a follower a moment behind gets entries, not a
+ * snapshot. */
+#define MIN_TRAILING 128
+/* A guess at an entry's size until entries were applied; the size and
+ * files strategies are recomputed from the average at each snapshot. */
+#define GUESSED_ENTRY_BYTES 1024
+#define DURABLE_WAIT_MS 10000
+/* libraft's segment size (raft_uv_set_segment_size's default). */
+#define SEGMENT_BYTES (8u << 20)
+
+/* Entries to keep for the strategy (UINT_MAX: all, never snapshot). */
+static unsigned keep_entries(const struct cluster *c)
+{
+	const struct graft_retention *p = &c->o.prune;
+	uint64_t avg = c->applied_entries > 0
+			       ? c->applied_bytes / c->applied_entries
+			       : GUESSED_ENTRY_BYTES;
+	uint64_t n;
+
+	switch (p->kind) {
+	case GRAFT_RETAIN_NONE:
+		n = MIN_TRAILING;
+		break;
+	case GRAFT_RETAIN_TXS:
+		n = p->amount;
+		break;
+	case GRAFT_RETAIN_SIZE:
+		n = p->amount / (avg > 0 ? avg : 1);
+		break;
+	case GRAFT_RETAIN_FILES:
+		n = p->amount * SEGMENT_BYTES / (avg > 0 ? avg : 1);
+		break;
+	default: /* keep_all; a time cannot be kept by libraft: all */
+		return UINT_MAX;
+	}
+	if (n < MIN_TRAILING)
+		n = MIN_TRAILING;
+	return n >= UINT_MAX / 2 ? UINT_MAX : (unsigned)n;
+}
+
+/* Keeps between keep and twice keep entries: a snapshot every keep
+ * entries, keep trailing ones after it. */
+static void set_thresholds(struct cluster *c)
+{
+	unsigned keep = keep_entries(c);
+
+	raft_set_snapshot_threshold(&c->raft, keep);
+	raft_set_snapshot_trailing(&c->raft, keep == UINT_MAX ? 0 : keep);
+}
+
+void cluster_snap_configure(struct cluster *c)
+{
+	if (c->o.prune.kind == GRAFT_RETAIN_TIME)
+		graft_warn("cluster: db.cluster.raft.log.prune_strategy by time "
+			   "is not supported for the Raft log (libraft counts "
+			   "entries): the whole log is kept; use a size, "
+			   "files or txs strategy");
+	set_thresholds(c);
+}
+
+static void durable_cb(struct db_watch *w, int status)
+{
+	struct cluster *c = w->data;
+
+	pthread_mutex_lock(&c->snap_lock);
+	if (status != GRAFT_OK)
+		c->snap_failed = true;
+	c->snap_waiting--;
+	pthread_cond_signal(&c->snap_cond);
+	pthread_mutex_unlock(&c->snap_lock);
+}
+
+/* Watches every database's log up to what is applied (loop). */
+static int watch_logs(struct cluster *c, struct db **dbs, size_t n)
+{
+	c->snap_watches = calloc(n > 0 ? n : 1, sizeof *c->snap_watches);
+	if (c->snap_watches == NULL)
+		return RAFT_NOMEM;
+	c->snap_n_watches = n;
+	c->snap_failed = false;
+	for (size_t i = 0; i < n; i++) {
+		struct db_watch *w = &c->snap_watches[i];
+
+		if (db_log_last_txid(dbs[i]) >= db_last_txid(dbs[i]))
+			continue;
+		w->data = c;
+		pthread_mutex_lock(&c->snap_lock);
+		c->snap_waiting++;
+		pthread_mutex_unlock(&c->snap_lock);
+		if (db_watch_log(dbs[i], w, db_last_txid(dbs[i]), durable_cb) !=
+		    GRAFT_OK)
+			durable_cb(w, GRAFT_ESHUTDOWN);
+	}
+	return 0;
+}
+
+int cluster_snap_take(struct cluster *c, struct raft_buffer *bufs[],
+		  unsigned *n_bufs)
+{
+	struct db *dbs[SNAPSHOT_MAX_DBS];
+	size_t n = dbms_list(c->dbms, dbs, SNAPSHOT_MAX_DBS);
+	size_t cap = (n + 1) * SNAPSHOT_LINE, len;
+	uint64_t index = c->raft.snapshot.pending.index;
+	uint64_t term = c->raft.snapshot.pending.term;
+	char *text;
+
+	if (n > SNAPSHOT_MAX_DBS)
+		return RAFT_BUSY;
+	*bufs = raft_malloc(sizeof **bufs);
+	text = raft_malloc(cap);
+	if (*bufs == NULL || text == NULL || watch_logs(c, dbs, n) != 0) {
+		raft_free(*bufs);
+		raft_free(text);
+		*bufs = NULL;
+		return RAFT_NOMEM;
+	}
+	len = (size_t)snprintf(text, cap, "%s %d %" PRIu64 " %" PRIu64 "\n",
+			       SNAPSHOT_MAGIC, SNAPSHOT_VERSION, index, term);
+	for (size_t i = 0; i < n && len < cap; i++)
+		len += (size_t)snprintf(text + len, cap - len,
+					"%s %08" PRIx32 " %" PRIu64 "\n",
+					db_name(dbs[i]),
+					txlog_wire_db_id(db_name(dbs[i])),
+					db_last_txid(dbs[i]));
+	(*bufs)[0].base = text;
+	(*bufs)[0].len = len;
+	*n_bufs = 1;
+	c->snap_index = index;
+	c->snap_term = term;
+	return 0;
+}
+
+int cluster_snap_wait_durable(struct cluster *c)
+{
+	struct timespec until;
+	int rv = 0;
+
+	clock_gettime(CLOCK_REALTIME, &until);
+	until.tv_sec += DURABLE_WAIT_MS / 1000;
+	pthread_mutex_lock(&c->snap_lock);
+	while (c->snap_waiting > 0 && rv != ETIMEDOUT)
+		rv = pthread_cond_timedwait(&c->snap_cond, &c->snap_lock,
+					    &until);
+	rv = c->snap_waiting > 0 || c->snap_failed ? RAFT_IOERR : 0;
+	pthread_mutex_unlock(&c->snap_lock);
+	return rv;
+}
+
+void cluster_snap_finish(struct cluster *c, struct raft_buffer *bufs[],
+		     unsigned *n_bufs)
+{
+	bool durable;
+
+	pthread_mutex_lock(&c->snap_lock);
+	durable = c->snap_waiting == 0 && !c->snap_failed;
+	c->snap_waiting = 0;
+	pthread_mutex_unlock(&c->snap_lock);
+	for (size_t i = 0; i < c->snap_n_watches; i++)
+		db_unwatch(&c->snap_watches[i]);
+	free(c->snap_watches);
+	c->snap_watches = NULL;
+	c->snap_n_watches = 0;
+	if (*bufs != NULL) {
+		for (unsigned i = 0; i < *n_bufs; i++)
+			raft_free((*bufs)[i].base);
+		raft_free(*bufs);
+	}
+	*bufs = NULL;
+	*n_bufs = 0;
+	if (durable)
+		graft_info("cluster: Raft snapshot taken at index %" PRIu64
+			   " (term %" PRIu64 "); the log keeps %u entries "
+			   "before it",
+			   c->snap_index, c->snap_term,
+			   c->raft.snapshot.trailing);
+	else
+		graft_warn("cluster: Raft snapshot at index %" PRIu64 " skipped: "
+			   "the databases' logs were not durable up to it "
+			   "within %d s; the next one tries again",
+			   c->snap_index, DURABLE_WAIT_MS / 1000);
+	/* The next threshold follows the entries' average size. */
+	set_thresholds(c);
+}
+
+void cluster_snap_init(struct cluster *c)
+{
+	pthread_mutex_init(&c->snap_lock, NULL);
+	pthread_cond_init(&c->snap_cond, NULL);
+}
+
+void cluster_snap_fini(struct cluster *c)
+{
+	pthread_cond_destroy(&c->snap_cond);
+	pthread_mutex_destroy(&c->snap_lock);
+}
+
+/* The first database the snapshot names that this member lacks or holds
+ * less of; *why says how. GRAFT_OK when it holds all. */
+static int check_stores(struct cluster *c, char *text, char *why, size_t n)
+{
+	char *save = NULL;
+
+	for (char *line = strtok_r(text, "\n", &save); line != NULL;
+	     line = strtok_r(NULL, "\n", &save)) {
+		char name[SNAPSHOT_LINE];
+		uint64_t txid;
+		uint32_t id;
+		struct db *db;
+
+		if (sscanf(line, "%255s %" SCNx32 " %" SCNu64, name, &id,
+			   &txid) != 3) {
+			snprintf(why, n, "a line of it is malformed: %.100s",
+				 line);
+			return GRAFT_ECORRUPT;
+		}
+		db = dbms_get(c->dbms, name);
+		if (db == NULL) {
+			snprintf(why, n, "database %s (up to transaction %"
+				 PRIu64 ") does not exist here", name, txid);
+			return GRAFT_ENOTFOUND;
+		}
+		if (db_last_txid(db) < txid) {
+			snprintf(why, n, "database %s is at transaction %"
+				 PRIu64 " here and the snapshot needs %" PRIu64,
+				 name, db_last_txid(db), txid);
+			return GRAFT_ENOTFOUND;
+		}
+	}
+	return GRAFT_OK;
+}
+
+int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
+{
+	char magic[32], why[512] = "";
+	uint64_t index = 0, term = 0;
+	char *text = malloc(buf->len + 1), *body;
+	int version = 0, rv;
+
+	if (text == NULL)
+		return RAFT_NOMEM;
+	memcpy(text, buf->base, buf->len);
+	text[buf->len] = '\0';
+	body = strchr(text, '\n');
+	if (body == NULL ||
+	    sscanf(text, "%31s %d %" SCNu64 " %" SCNu64, magic, &version,
+		   &index, &term) != 4 ||
+	    strcmp(magic, SNAPSHOT_MAGIC) != 0 || version != SNAPSHOT_VERSION) {
+		rv = GRAFT_ECORRUPT;
+		snprintf(why, sizeof why, "it is not a graft Raft snapshot of "
+			 "version %d (a newer member wrote it?)",
+			 SNAPSHOT_VERSION);
+	} else {
+		rv = check_stores(c, body + 1, why, sizeof why);
+	}
+	free(text);
+	if (rv == GRAFT_OK) {
+		graft_info("cluster: Raft snapshot at index %" PRIu64
+			   " (term %" PRIu64 ") installed: this member's "
+			   "stores hold everything it covers",
+			   index, term);
+		raft_free(buf->base);
+		return 0;
+	}
+	c->stores_behind = true;
+	snprintf(c->behind_why, sizeof c->behind_why, "%s", why);
+	graft_error("cluster: cannot install the Raft snapshot at index %"
+		    PRIu64 " (term %" PRIu64 "): %s. The cluster pruned the "
+		    "Raft entries this member would need (see db.cluster.raft."
+		    "log.prune_strategy); it applies nothing more so as not "
+		    "to diverge. Stop it, restore each database named here "
+		    "from a backup taken from the leader (graft-admin "
+		    "database backup --from=<leader>:6362, then graft-admin "
+		    "database restore --overwrite-destination), and start it "
+		    "again",
+		    index, term, why);
+	raft_free(buf->base);
+	return 0;
+}
