@@ -2,8 +2,10 @@
 # Three cores and two read replicas: writes on the leader appear on both
 # replicas (pushed as they commit); a replica refuses writes with
 # NotALeader and calls itself READ_REPLICA; a read given the write's
-# bookmark sees the write; a replica SIGKILLed during writes, restarted,
-# catches up to exactly the leader's graph (a digest by names and values);
+# bookmark sees the write; the cores' status lists where each replica
+# stands (the replicas report it); a replica SIGKILLed during writes,
+# restarted, catches up to exactly the leader's graph (a digest by names and
+# values);
 # an upstream that goes away is replaced with no gap and no duplicate.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
@@ -33,6 +35,19 @@ caught_up() {
 		grep -q '"healthy": true' "$T/status"
 }
 wait_until "replica 1's status saying it follows with no lag" caught_up
+
+step "the cores know where each replica stands"
+# Each replica reports its position to its upstream: across the cores'
+# statuses, each replica is one subscriber of neo4j, with no lag.
+reported() {
+	local i n=0
+	for i in 1 2 3; do
+		http_get "${CORE_HTTP[$i]}" /db/neo4j/cluster/status >"$T/cstatus.$i" || return 1
+		n=$((n + $(grep -o '"replicationLagTxs": 0, "millisSinceReport"' "$T/cstatus.$i" | wc -l)))
+	done
+	[ "$n" = 2 ]
+}
+wait_until "both replicas' positions reported to their upstreams, with no lag" reported
 
 step "a replica refuses writes and says what it is"
 replica_node 1 expect-error Neo.ClientError.Cluster.NotALeader "CREATE (:X)"

@@ -37,6 +37,10 @@
  * sent, so the copy is always whole; a cut connection is a failed copy,
  * started again from the beginning.
  *
+ * After its PULL line the subscriber reports what it has applied, as lines
+ * "APPLIED <txid>\n" (after each batch it applied, and on each heartbeat),
+ * so that the upstream knows every subscriber's lag.
+ *
  * The subscriber checks every record before applying it: its CRC, that its
  * database id is the one the OK line named, and that its txid is the next
  * one; then db_apply_stream validates it against the graph. Any mismatch
@@ -77,6 +81,25 @@ int catchup_server_port(const struct catchup_server *s);
 /* Stops listening, closes every stream; frees once the last handle and
  * work item are done. */
 void catchup_server_close(struct catchup_server *s);
+
+/* What an upstream knows of a subscriber's position, per database, as the
+ * subscriber last reported it. */
+struct catchup_subscriber {
+	char server_id[128];
+	char db[128];
+	uint64_t applied;    /* its last applied transaction */
+	uint64_t lag_txs;    /* this member's last logged minus applied, at
+			      * the report */
+	uint64_t age_ms;     /* since the report */
+	bool connected;      /* its stream is open */
+};
+#define CATCHUP_MAX_SUBSCRIBERS 64
+/* Copies up to max subscribers (those connected, then those that left,
+ * while they fit in CATCHUP_MAX_SUBSCRIBERS) into out; returns how many.
+ * Thread-safe: any thread (a statement, the routing table) may call it
+ * while the loop updates them. */
+size_t catchup_server_subscribers(struct catchup_server *s,
+				  struct catchup_subscriber *out, size_t max);
 
 /* A store copy, the client side ------------------------------------------
  * Fetches database db from the transaction port at `upstream` (any member:

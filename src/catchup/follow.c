@@ -35,6 +35,7 @@ struct follow_conn {
 	struct follow *f;    /* NULL once the follow let go of it */
 	struct graft_buf in;
 	bool ok;             /* the OK line arrived */
+	bool report;         /* an APPLIED report waits for the write */
 	char line[LINE_MAX_LEN];
 };
 
@@ -205,6 +206,21 @@ static int handle_line(struct follow *f, char *line)
 	return GRAFT_EINVAL;
 }
 
+/* Tells the upstream what is applied here (its lag figures), once the
+ * write in flight, if any, is done. */
+static void report_applied(struct follow_conn *fc)
+{
+	struct db *db = dbms_get(fc->f->r->dbms, fc->f->db);
+	int n;
+
+	fc->report = tcp_conn_writing(&fc->tcp);
+	if (fc->report || db == NULL)
+		return;
+	n = snprintf(fc->line, sizeof fc->line, "APPLIED %" PRIu64 "\n",
+		     db_last_txid(db));
+	tcp_conn_write(&fc->tcp, fc->line, (size_t)n);
+}
+
 /* Consumes whole messages at the front of the input. */
 static void parse(struct follow_conn *fc)
 {
@@ -212,6 +228,7 @@ static void parse(struct follow_conn *fc)
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	uint8_t *p = fc->in.data;
 	size_t off = 0, n = fc->in.len, size;
+	bool applied = false; /* or heard a heartbeat: worth a report */
 	char *nl;
 
 	if (!fc->ok) {
@@ -233,6 +250,7 @@ static void parse(struct follow_conn *fc)
 				break;
 			f->upstream_last = graft_get_u64le(p + off + 1);
 			off += CATCHUP_HEARTBEAT_SIZE;
+			applied = true;
 			continue;
 		}
 		if (p[off] != CATCHUP_MSG_TX) {
@@ -255,9 +273,12 @@ static void parse(struct follow_conn *fc)
 			return;
 		}
 		off += 1 + size;
+		applied = true;
 	}
 	memmove(p, p + off, n - off);
 	fc->in.len = n - off;
+	if (applied && f->conn == fc)
+		report_applied(fc);
 }
 
 static struct tcp_conn *no_conn_new(struct tcp_server *srv)
@@ -323,8 +344,12 @@ static void fc_written(struct tcp_conn *tc, int status)
 {
 	struct follow_conn *fc = (struct follow_conn *)tc;
 
-	if (status != 0 && fc->f != NULL)
+	if (fc->f == NULL)
+		return;
+	if (status != 0)
 		retry(fc->f, uv_strerror(status));
+	else if (fc->report)
+		report_applied(fc);
 }
 
 static void fc_timeout(struct tcp_conn *tc)

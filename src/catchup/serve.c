@@ -71,6 +71,7 @@ struct cconn {
 	struct catchup_server *s;
 	char req[REQ_MAX];
 	size_t req_len;
+	bool requested; /* the PULL or STORE line was handled */
 	char db[128];
 	char peer[128]; /* the subscriber's server id, for the log */
 	char txlog_dir[4096];
@@ -96,6 +97,11 @@ struct catchup_server {
 	struct tcp_server tcp;
 	struct dbms *dbms;
 	struct cluster *cluster;
+	/* what subscribers reported; written on the loop, read anywhere */
+	uv_mutex_t lock;
+	struct catchup_subscriber subs[CATCHUP_MAX_SUBSCRIBERS];
+	uint64_t reported_ms[CATCHUP_MAX_SUBSCRIBERS]; /* uv_now at report */
+	size_t n_subs;
 };
 
 static void set_state(struct cconn *c, enum cconn_state to)
@@ -126,10 +132,82 @@ static void cconn_free(struct tcp_conn *tc)
 	free(c);
 }
 
+/* The registry entry of (server id, database); a new one, or the oldest of
+ * those that left when it is full. NULL when every entry is connected.
+ * Holding the lock. */
+static struct catchup_subscriber *subscriber(struct catchup_server *s,
+					     const char *id, const char *db)
+{
+	struct catchup_subscriber *e = NULL;
+	size_t i, oldest = SIZE_MAX;
+
+	for (i = 0; i < s->n_subs; i++) {
+		e = &s->subs[i];
+		if (strcmp(e->server_id, id) == 0 && strcmp(e->db, db) == 0)
+			return e;
+		if (!e->connected &&
+		    (oldest == SIZE_MAX ||
+		     s->reported_ms[i] < s->reported_ms[oldest]))
+			oldest = i;
+	}
+	if (s->n_subs < CATCHUP_MAX_SUBSCRIBERS)
+		i = s->n_subs++;
+	else if (oldest != SIZE_MAX)
+		i = oldest;
+	else
+		return NULL;
+	e = &s->subs[i];
+	memset(e, 0, sizeof *e);
+	snprintf(e->server_id, sizeof e->server_id, "%s", id);
+	snprintf(e->db, sizeof e->db, "%s", db);
+	return e;
+}
+
+/* A subscriber's report (applied >= 0) or its leaving (connected false). */
+static void note_subscriber(struct cconn *c, uint64_t applied, bool connected)
+{
+	struct catchup_server *s = c->s;
+	struct db *d = dbms_get(s->dbms, c->db);
+	uint64_t last = d != NULL ? db_log_last_txid(d) : 0;
+	struct catchup_subscriber *e;
+
+	uv_mutex_lock(&s->lock);
+	e = subscriber(s, c->peer, c->db);
+	if (e != NULL) {
+		e->connected = connected;
+		if (connected) {
+			e->applied = applied;
+			e->lag_txs = last > applied ? last - applied : 0;
+			s->reported_ms[e - s->subs] = uv_now(s->tcp.loop);
+		}
+	}
+	uv_mutex_unlock(&s->lock);
+}
+
+size_t catchup_server_subscribers(struct catchup_server *s,
+				  struct catchup_subscriber *out, size_t max)
+{
+	size_t n = 0;
+	uint64_t now = uv_now(s->tcp.loop);
+
+	uv_mutex_lock(&s->lock);
+	for (int want = 1; want >= 0; want--)
+		for (size_t i = 0; i < s->n_subs && n < max; i++) {
+			if (s->subs[i].connected != want)
+				continue;
+			out[n] = s->subs[i];
+			out[n++].age_ms = now - s->reported_ms[i];
+		}
+	uv_mutex_unlock(&s->lock);
+	return n;
+}
+
 static void cconn_closing(struct tcp_conn *tc)
 {
 	struct cconn *c = (struct cconn *)tc;
 
+	if (c->requested && !c->store)
+		note_subscriber(c, 0, false);
 	db_unwatch(&c->watch);
 	set_state(c, c->state == CC_WORKING ? CC_DRAINING : CC_CLOSED);
 }
@@ -524,6 +602,15 @@ static void handle_request(struct cconn *c)
 	start_stream(c, after, strcmp(mode, "LEADER") == 0);
 }
 
+/* "APPLIED <txid>" from a subscriber of the stream. */
+static void handle_report(struct cconn *c, const char *line)
+{
+	unsigned long long applied;
+
+	if (!c->store && sscanf(line, "APPLIED %llu", &applied) == 1)
+		note_subscriber(c, applied, true);
+}
+
 static void cconn_alloc(struct tcp_conn *tc, uv_buf_t *buf)
 {
 	struct cconn *c = (struct cconn *)tc;
@@ -542,15 +629,23 @@ static void cconn_read(struct tcp_conn *tc, ssize_t n)
 		return;
 	c->req_len += (size_t)n;
 	c->req[c->req_len] = '\0';
-	nl = strchr(c->req, '\n');
-	if (nl == NULL && c->req_len < sizeof c->req - 1)
-		return;
-	/* Nothing more is read: a subscriber that goes away is seen by the
-	 * next write failing. */
-	tcp_conn_read(tc, false);
-	if (nl != NULL)
+	while (!tcp_conn_closing(tc) &&
+	       (nl = strchr(c->req, '\n')) != NULL) {
 		*nl = '\0';
-	handle_request(c);
+		if (c->requested) {
+			handle_report(c, c->req);
+		} else {
+			c->requested = true;
+			handle_request(c);
+		}
+		c->req_len -= (size_t)(nl + 1 - c->req);
+		memmove(c->req, nl + 1, c->req_len + 1);
+	}
+	if (c->req_len == sizeof c->req - 1) {
+		graft_warn("catch-up: %s sent a line longer than %d bytes",
+			   c->peer, REQ_MAX);
+		conn_close(c);
+	}
 }
 
 static struct tcp_conn *cconn_new(struct tcp_server *srv)
@@ -587,7 +682,10 @@ static const struct tcp_ops catchup_tcp_ops = {
 
 static void server_closed_cb(struct tcp_server *srv)
 {
-	free(srv->data);
+	struct catchup_server *s = srv->data;
+
+	uv_mutex_destroy(&s->lock);
+	free(s);
 }
 
 int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
@@ -607,6 +705,10 @@ int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
 
 	if (s == NULL)
 		return GRAFT_ENOMEM;
+	if (uv_mutex_init(&s->lock) != 0) {
+		free(s);
+		return GRAFT_ENOMEM;
+	}
 	tcp_server_init(&s->tcp, loop, &catchup_tcp_ops, s);
 	s->dbms = dbms;
 	s->cluster = cluster;

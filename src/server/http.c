@@ -138,15 +138,67 @@ static size_t discovery(struct net *net, const char *buf, size_t len,
 	return respond(out, cap, 200, "application/json", body);
 }
 
-/* /db/<name>/cluster/status of a core member, from its live Raft state. */
+/* s as the inside of a JSON string (quotes, backslashes and control
+ * characters escaped), cut to fit cap. */
+static const char *json_str(char *out, size_t cap, const char *s)
+{
+	size_t n = 0;
+
+	for (; *s != '\0' && n + 7 < cap; s++) {
+		unsigned char ch = (unsigned char)*s;
+
+		if (ch == '"' || ch == '\\') {
+			out[n++] = '\\';
+			out[n++] = (char)ch;
+		} else if (ch < 0x20) {
+			n += (size_t)snprintf(out + n, cap - n, "\\u%04x", ch);
+		} else {
+			out[n++] = (char)ch;
+		}
+	}
+	out[n] = '\0';
+	return out;
+}
+
+/* The subscribers of db's stream here, as their reports say (catchup.h):
+ * a JSON list. */
+static void subscribers_json(struct net *net, const char *db, char *out,
+			     size_t cap)
+{
+	struct catchup_subscriber subs[CATCHUP_MAX_SUBSCRIBERS];
+	char id[200];
+	size_t n = 0, len = 0;
+
+	if (net->catchup != NULL)
+		n = catchup_server_subscribers(net->catchup, subs,
+					       CATCHUP_MAX_SUBSCRIBERS);
+	out[0] = '\0';
+	for (size_t i = 0; i < n && len < cap; i++) {
+		if (!subs[i].connected || strcmp(subs[i].db, db) != 0)
+			continue;
+		len += (size_t)snprintf(
+			out + len, cap - len,
+			"%s{\"serverId\": \"%s\", \"lastAppliedTxId\": %llu, "
+			"\"replicationLagTxs\": %llu, \"millisSinceReport\": "
+			"%llu}", len > 0 ? ", " : "",
+			json_str(id, sizeof id, subs[i].server_id),
+			(unsigned long long)subs[i].applied,
+			(unsigned long long)subs[i].lag_txs,
+			(unsigned long long)subs[i].age_ms);
+	}
+}
+
+/* /db/<name>/cluster/status of a core member, from its live Raft state,
+ * with the subscribers of its transaction stream (read replicas). */
 static size_t core_status(struct net *net, struct db *db, char *out,
 			  size_t cap)
 {
 	struct cluster_status st;
-	char body[2048], voters[1200] = "";
+	char body[12288], voters[1200] = "", subs[8192];
 	size_t len = 0;
 
 	cluster_get_status(net->cluster, &st);
+	subscribers_json(net, db_name(db), subs, sizeof subs);
 	for (size_t i = 0; i < st.n_voters && len < sizeof voters; i++)
 		len += (size_t)snprintf(voters + len, sizeof voters - len,
 					"%s\"%s\"", i > 0 ? ", " : "",
@@ -159,6 +211,7 @@ static size_t core_status(struct net *net, struct db *db, char *out,
 		 "\"lastAppliedRaftIndex\": %llu, \"raftTerm\": %llu, "
 		 "\"lastCommittedTxId\": %llu, \"votingMembers\": [%s], "
 		 "\"participatingInRaftGroup\": %s, \"core\": true, "
+		 "\"subscribers\": [%s], "
 		 "\"healthy\": %s, \"isHealthy\": %s}\n",
 		 db_name(db), st.member_id, st.leader_id[0] ? "\"" : "",
 		 st.leader_id[0] ? st.leader_id : "null",
@@ -167,7 +220,7 @@ static size_t core_status(struct net *net, struct db *db, char *out,
 		 (unsigned long long)st.last_applied,
 		 (unsigned long long)st.term,
 		 (unsigned long long)db_last_txid(db), voters,
-		 st.n_voters > 0 ? "true" : "false",
+		 st.n_voters > 0 ? "true" : "false", subs,
 		 st.has_leader ? "true" : "false",
 		 st.has_leader ? "true" : "false");
 	return respond(out, cap, 200, "application/json", body);
@@ -193,7 +246,7 @@ static size_t replica_status(struct net *net, struct db *db,
 			     const struct catchup_lag *lag, char *out,
 			     size_t cap)
 {
-	char body[1024];
+	char body[1024], error[400];
 	uint64_t behind = lag->upstream_last > lag->applied
 				  ? lag->upstream_last - lag->applied
 				  : 0;
@@ -210,7 +263,8 @@ static size_t replica_status(struct net *net, struct db *db,
 		 (unsigned long long)lag->applied, lag->upstream,
 		 (unsigned long long)lag->upstream_last,
 		 (unsigned long long)behind, (long long)lag->lag_ms,
-		 lag->error, lag->following ? "true" : "false",
+		 json_str(error, sizeof error, lag->error),
+		 lag->following ? "true" : "false",
 		 lag->following ? "true" : "false");
 	return respond(out, cap, 200, "application/json", body);
 }

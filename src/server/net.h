@@ -34,6 +34,7 @@ struct net {
 	bool cluster_status_auth;   /* dbms.security.cluster_status_auth_enabled */
 	struct cluster *cluster;    /* NULL unless dbms.mode=CORE */
 	struct catchup_replica *replica; /* NULL unless READ_REPLICA */
+	struct catchup_server *catchup;  /* NULL in SINGLE mode */
 	uint64_t handshake_timeout_ms;
 	void (*closed_cb)(struct net *net); /* after net_close */
 	unsigned closing;

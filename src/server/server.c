@@ -464,13 +464,17 @@ static int start_backup(struct server *s, char *errmsg)
 static int start_catchup(struct server *s, char *errmsg)
 {
 	struct graft_address a;
+	int rv;
 
 	if (strcmp(server_mode(s->cfg), "SINGLE") == 0)
 		return GRAFT_OK;
 	graft_config_address(s->cfg, "server.cluster.listen_address", &a);
-	return catchup_server_start(&s->loop, s->dbms, s->cluster,
-				    "server.cluster.listen_address", &a,
-				    &s->catchup, errmsg);
+	rv = catchup_server_start(&s->loop, s->dbms, s->cluster,
+				  "server.cluster.listen_address", &a,
+				  &s->catchup, errmsg);
+	if (rv == GRAFT_OK)
+		s->net.catchup = s->catchup;
+	return rv;
 }
 
 static void stop_backup(struct server *s)
