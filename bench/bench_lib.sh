@@ -1,6 +1,7 @@
 # Shared by the benchmark scripts that start servers (etcd_anchor.sh,
-# cluster_bench.sh): the processes they started (pids, killed by pid on
-# every exit, with $dir removed), free loopback ports, the machine's load.
+# cluster_bench.sh, routing_bench.sh): the processes they started (pids,
+# killed by pid on every exit, with $dir removed), free loopback ports, the
+# configuration of three graft cores, the machine's load.
 # Source after setting $dir.
 pids=()
 cleanup() {
@@ -28,3 +29,37 @@ free_port() {
 }
 
 load() { printf '  (uptime:%s)\n' "$(uptime | sed 's/.*load/ load/')"; }
+
+# core_confs [EXTRA]: free ports for three cores on loopback (the arrays
+# bolt, http, disc, raft, routing, tx) and $dir/c0..c2/graft.conf forming one
+# cluster, auth off, each ending with the EXTRA lines.
+core_confs() {
+	local i endpoints=""
+	bolt=() http=() disc=() raft=() routing=() tx=()
+	for i in 0 1 2; do
+		bolt[i]=$(free_port); http[i]=$(free_port); disc[i]=$(free_port)
+		raft[i]=$(free_port); routing[i]=$(free_port); tx[i]=$(free_port)
+		endpoints="${endpoints:+$endpoints,}127.0.0.1:${disc[i]}"
+	done
+	for i in 0 1 2; do
+		mkdir -p "$dir/c$i"
+		cat >"$dir/c$i/graft.conf" <<CONF
+server.directories.neo4j_home=$dir/c$i
+dbms.mode=CORE
+dbms.security.auth_enabled=false
+dbms.security.cluster_status_auth_enabled=false
+server.backup.enabled=false
+causal_clustering.minimum_core_cluster_size_at_formation=3
+causal_clustering.initial_discovery_members=$endpoints
+causal_clustering.discovery_listen_address=127.0.0.1:${disc[i]}
+causal_clustering.raft_listen_address=127.0.0.1:${raft[i]}
+causal_clustering.transaction_listen_address=127.0.0.1:${tx[i]}
+causal_clustering.transaction_advertised_address=127.0.0.1:${tx[i]}
+server.bolt.listen_address=127.0.0.1:${bolt[i]}
+server.http.listen_address=127.0.0.1:${http[i]}
+server.routing.listen_address=127.0.0.1:${routing[i]}
+server.routing.advertised_address=127.0.0.1:${routing[i]}
+${1:-}
+CONF
+	done
+}

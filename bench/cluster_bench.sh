@@ -28,31 +28,7 @@ done
 
 . "$(dirname "$0")/bench_lib.sh"
 
-bolt=() http=() disc=() raft=() routing=()
-endpoints=""
-for i in 0 1 2; do
-	bolt[i]=$(free_port); http[i]=$(free_port); disc[i]=$(free_port); raft[i]=$(free_port)
-	routing[i]=$(free_port)
-	endpoints="${endpoints:+$endpoints,}127.0.0.1:${disc[i]}"
-done
-for i in 0 1 2; do
-	mkdir -p "$dir/c$i"
-	cat >"$dir/c$i/graft.conf" <<CONF
-server.directories.neo4j_home=$dir/c$i
-dbms.mode=CORE
-dbms.security.auth_enabled=false
-dbms.security.cluster_status_auth_enabled=false
-server.backup.enabled=false
-causal_clustering.minimum_core_cluster_size_at_formation=3
-causal_clustering.initial_discovery_members=$endpoints
-causal_clustering.discovery_listen_address=127.0.0.1:${disc[i]}
-causal_clustering.raft_listen_address=127.0.0.1:${raft[i]}
-server.bolt.listen_address=127.0.0.1:${bolt[i]}
-server.http.listen_address=127.0.0.1:${http[i]}
-server.routing.listen_address=127.0.0.1:${routing[i]}
-server.routing.advertised_address=127.0.0.1:${routing[i]}
-CONF
-done
+core_confs
 
 start_member() { "$build/graftd" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
 writable() {
