@@ -42,6 +42,8 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/mem.h"
+#include "../util/status.h"
+#include "message.h"
 #include "wire.h"
 
 #define IN_SIZE 65536
@@ -583,9 +585,27 @@ void bolt_server_stop_accepting(struct bolt_server *srv)
 	tcp_server_stop_accepting(&srv->tcp);
 }
 
+/* A stopping server answers a login in progress, or about to arrive, with
+ * a transient failure before it closes: a driver cut off in the middle of
+ * its login reports a protocol error that it never retries, while a
+ * transient failure sends its retry to another member. Best effort: what
+ * the socket does not take at once is lost with the close. */
+static void refuse_login(struct bolt_conn *c)
+{
+	if (c->session == NULL || c->close_after_flush ||
+	    bolt_write_failure(&c->out, graft_status_code(
+					      GRAFT_STATUS_DATABASE_UNAVAILABLE),
+			       "This server is shutting down; retry on "
+			       "another member of the cluster.") != GRAFT_OK)
+		return;
+	tcp_conn_write_now(&c->tcp, c->out.data, c->out.len);
+}
+
 void bolt_server_close(struct bolt_server *srv,
 		       void (*cb)(struct bolt_server *srv))
 {
+	for (struct bolt_conn *c = srv->unauth.head; c != NULL; c = c->next)
+		refuse_login(c);
 	srv->closed_cb = cb;
 	srv->tcp.data = srv; /* set already if it listened */
 	srv->closing = srv->env.upstream != NULL ? 2 : 1;

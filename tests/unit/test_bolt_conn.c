@@ -4,6 +4,7 @@
  * oversized login closed early, the connection cap, and a client that
  * never reads holding bounded server memory. The client is a
  * plain non-blocking socket pumped beside the server's loop. */
+#define _GNU_SOURCE /* memmem */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -29,6 +30,7 @@ struct fx {
 	struct bolt_fixture b;
 	struct bolt_server srv;
 	int port;
+	bool closed; /* the test closed srv itself */
 };
 
 static const uint8_t js6_handshake[20] = {
@@ -66,15 +68,20 @@ static void srv_closed_cb(struct bolt_server *srv)
 	*(bool *)srv->data = true;
 }
 
+static void server_close(struct fx *f)
+{
+	f->srv.data = &f->closed;
+	bolt_server_close(&f->srv, srv_closed_cb);
+	while (!f->closed)
+		uv_run(&f->b.loop, UV_RUN_ONCE);
+}
+
 static int teardown(void **state)
 {
 	struct fx *f = *state;
-	bool closed = false;
 
-	f->srv.data = &closed;
-	bolt_server_close(&f->srv, srv_closed_cb);
-	while (!closed)
-		uv_run(&f->b.loop, UV_RUN_ONCE);
+	if (!f->closed)
+		server_close(f);
 	bolt_fixture_close(&f->b);
 	free(f);
 	return 0;
@@ -382,6 +389,43 @@ static void test_bolt_conn_logged_in_client_outlives_the_login_deadline(
 	graft_buf_free(&out);
 }
 
+/* Whether the first whole message in in is a FAILURE naming code. */
+static bool is_failure(const struct graft_buf *in, const char *code)
+{
+	struct bolt_dechunker d;
+	size_t used;
+	bool complete, is;
+
+	bolt_dechunker_init(&d, 1 << 20);
+	assert_int_equal(bolt_dechunk(&d, in->data, in->len, &used, &complete),
+			 GRAFT_OK);
+	assert_true(complete);
+	is = d.msg.len >= 2 && d.msg.data[1] == BOLT_FAILURE &&
+	     memmem(d.msg.data, d.msg.len, code, strlen(code)) != NULL;
+	bolt_dechunker_free(&d);
+	return is;
+}
+
+/* A driver cut off in the middle of its login gives a protocol error it
+ * never retries; a transient failure makes it retry elsewhere. */
+static void test_bolt_conn_stopping_server_answers_a_pending_login_with_a_transient_failure(
+	void **state)
+{
+	struct fx *f = *state;
+	struct graft_buf in;
+	bool eof;
+	int fd = client_handshaken(f);
+
+	graft_buf_init(&in);
+	server_close(f);
+	client_read(f, fd, &in, SIZE_MAX, 2000, &eof);
+	assert_true(eof);
+	assert_true(is_failure(
+		&in, "Neo.TransientError.General.DatabaseUnavailable"));
+	close(fd);
+	graft_buf_free(&in);
+}
+
 static void test_bolt_conn_oversized_login_is_closed_before_it_ends(
 	void **state)
 {
@@ -523,6 +567,7 @@ int main(void)
 		T(test_bolt_conn_cap_closes_the_oldest_not_logged_in),
 		T(test_bolt_conn_client_that_never_reads),
 		T(test_bolt_conn_reset_jumps_ahead_of_a_stalled_stream),
+		T(test_bolt_conn_stopping_server_answers_a_pending_login_with_a_transient_failure),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
