@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "../checkpoint/checkpoint.h"
+#include "../net/sm.h"
 #include "../net/tcp.h"
 #include "../txlog/txlog.h"
 #include "../util/buf.h"
@@ -44,8 +45,8 @@
 #define REQUEST_MS 10000
 #define STALL_MS 600000
 
-/* A connection's life. Every change goes through set_state, which checks
- * it against `allowed` (always, not only in debug builds): a connection
+/* A connection's life. Every change goes through sm_move, which checks it
+ * against `allowed` (always, not only in debug builds; net/sm.h): a connection
  * whose memory a worker still uses must never be freed. */
 enum bconn_state {
 	BC_READING,  /* waiting for the request line */
@@ -68,9 +69,17 @@ static const bool allowed[BC_N_STATES][BC_N_STATES] = {
 	[BC_DRAINING] = {[BC_CLOSED] = true},
 };
 
+static const struct sm_def bconn_sm = {
+	.what = "backup connection",
+	.n_states = BC_N_STATES,
+	.names = state_names,
+	.allowed = &allowed[0][0],
+	.freeable = BC_CLOSED,
+};
+
 struct bconn {
 	struct tcp_conn tcp; /* first: a struct tcp_conn * is a bconn * */
-	enum bconn_state state;
+	struct sm sm; /* enum bconn_state */
 	struct backup_server *s;
 	bool done, prepared;
 	bool refused; /* the reply is an ERR line */
@@ -102,27 +111,13 @@ struct backup_server {
 	char *data_dir, *txlog_root; /* owned */
 };
 
-static void set_state(struct bconn *c, enum bconn_state to)
-{
-	if (!allowed[c->state][to]) {
-		graft_error("backup connection: no transition %s -> %s",
-			    state_names[c->state], state_names[to]);
-		abort();
-	}
-	c->state = to;
-}
-
 /* The server frees a connection only once its work item returned (the
  * item holds it); its state says so, checked always. */
 static void bconn_free(struct tcp_conn *tc)
 {
 	struct bconn *c = (struct bconn *)tc;
 
-	if (c->state != BC_CLOSED) {
-		graft_error("backup connection: freed in state %s",
-			    state_names[c->state]);
-		abort();
-	}
+	sm_check_freeable(&c->sm);
 	checkpoint_file_close(&c->ckpt);
 	if (c->reader != NULL)
 		txlog_reader_close(c->reader);
@@ -135,7 +130,8 @@ static void bconn_closing(struct tcp_conn *tc)
 {
 	struct bconn *c = (struct bconn *)tc;
 
-	set_state(c, c->state == BC_WORKING ? BC_DRAINING : BC_CLOSED);
+	sm_move(&c->sm,
+		sm_state(&c->sm) == BC_WORKING ? BC_DRAINING : BC_CLOSED);
 }
 
 static void conn_close(struct bconn *c)
@@ -356,11 +352,11 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 {
 	struct bconn *c = (struct bconn *)tc;
 
-	if (c->state == BC_DRAINING) {
-		set_state(c, BC_CLOSED);
+	if (sm_state(&c->sm) == BC_DRAINING) {
+		sm_move(&c->sm, BC_CLOSED);
 		return;
 	}
-	set_state(c, BC_WRITING);
+	sm_move(&c->sm, BC_WRITING);
 	if (status != 0) {
 		conn_close(c);
 		return;
@@ -378,7 +374,7 @@ static void queue_fill(struct bconn *c)
 		conn_close(c);
 		return;
 	}
-	set_state(c, BC_WORKING);
+	sm_move(&c->sm, BC_WORKING);
 }
 
 static void reply_and_close(struct bconn *c, const char *fmt, ...)
@@ -393,7 +389,7 @@ static void reply_and_close(struct bconn *c, const char *fmt, ...)
 	vput_line(c, fmt, ap);
 	va_end(ap);
 	c->done = true;
-	set_state(c, BC_WRITING);
+	sm_move(&c->sm, BC_WRITING);
 	send_out(c);
 }
 
@@ -419,7 +415,7 @@ static void reply_list(struct bconn *c)
 		conn_close(c);
 		return;
 	}
-	set_state(c, BC_WRITING);
+	sm_move(&c->sm, BC_WRITING);
 	send_out(c);
 }
 
@@ -516,6 +512,7 @@ static struct tcp_conn *bconn_new(struct tcp_server *srv)
 
 	if (c == NULL)
 		return NULL;
+	sm_init(&c->sm, &bconn_sm, BC_READING);
 	c->s = srv->data;
 	c->ckpt.fd = -1;
 	graft_buf_init(&c->out);

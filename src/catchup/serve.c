@@ -28,6 +28,7 @@
 #include <string.h>
 
 #include "../checkpoint/checkpoint.h"
+#include "../net/sm.h"
 #include "../net/tcp.h"
 #include "../txlog/txlog.h"
 #include "../util/buf.h"
@@ -65,9 +66,17 @@ static const bool allowed[CC_N_STATES][CC_N_STATES] = {
 	[CC_DRAINING] = {[CC_CLOSED] = true},
 };
 
+static const struct sm_def cconn_sm = {
+	.what = "catch-up connection",
+	.n_states = CC_N_STATES,
+	.names = state_names,
+	.allowed = &allowed[0][0],
+	.freeable = CC_CLOSED,
+};
+
 struct cconn {
 	struct tcp_conn tcp; /* first: a struct tcp_conn * is a cconn * */
-	enum cconn_state state;
+	struct sm sm; /* enum cconn_state */
 	struct catchup_server *s;
 	char req[REQ_MAX];
 	size_t req_len;
@@ -104,26 +113,12 @@ struct catchup_server {
 	size_t n_subs;
 };
 
-static void set_state(struct cconn *c, enum cconn_state to)
-{
-	if (!allowed[c->state][to]) {
-		graft_error("catch-up connection: no transition %s -> %s",
-			    state_names[c->state], state_names[to]);
-		abort();
-	}
-	c->state = to;
-}
-
 /* Freed only once its work item returned (the item holds it). */
 static void cconn_free(struct tcp_conn *tc)
 {
 	struct cconn *c = (struct cconn *)tc;
 
-	if (c->state != CC_CLOSED) {
-		graft_error("catch-up connection: freed in state %s",
-			    state_names[c->state]);
-		abort();
-	}
+	sm_check_freeable(&c->sm);
 	if (c->reader != NULL)
 		txlog_reader_close(c->reader);
 	checkpoint_file_close(&c->ckpt);
@@ -209,7 +204,8 @@ static void cconn_closing(struct tcp_conn *tc)
 	if (c->requested && !c->store)
 		note_subscriber(c, 0, false);
 	db_unwatch(&c->watch);
-	set_state(c, c->state == CC_WORKING ? CC_DRAINING : CC_CLOSED);
+	sm_move(&c->sm,
+		sm_state(&c->sm) == CC_WORKING ? CC_DRAINING : CC_CLOSED);
 }
 
 static void conn_close(struct cconn *c)
@@ -368,8 +364,8 @@ static void reply_and_close(struct cconn *c, const char *fmt, ...)
 	graft_buf_reset(&c->out);
 	put_line(&c->out, "%s", line);
 	c->closing_after_write = true;
-	if (c->state != CC_WRITING)
-		set_state(c, CC_WRITING);
+	if (sm_state(&c->sm) != CC_WRITING)
+		sm_move(&c->sm, CC_WRITING);
 	send_out(c);
 }
 
@@ -379,11 +375,11 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 {
 	struct cconn *c = (struct cconn *)tc;
 
-	if (c->state == CC_DRAINING) {
-		set_state(c, CC_CLOSED);
+	if (sm_state(&c->sm) == CC_DRAINING) {
+		sm_move(&c->sm, CC_CLOSED);
 		return;
 	}
-	set_state(c, CC_WRITING);
+	sm_move(&c->sm, CC_WRITING);
 	if (status != 0) {
 		conn_close(c);
 		return;
@@ -418,7 +414,7 @@ static void queue_fill(struct cconn *c)
 		conn_close(c);
 		return;
 	}
-	set_state(c, CC_WORKING);
+	sm_move(&c->sm, CC_WORKING);
 }
 
 /* A failed write closes the connection (tcp.h). */
@@ -484,8 +480,8 @@ static void continue_stream(struct cconn *c)
 		conn_close(c);
 		return;
 	}
-	if (c->state != CC_WAITING)
-		set_state(c, CC_WAITING);
+	if (sm_state(&c->sm) != CC_WAITING)
+		sm_move(&c->sm, CC_WAITING);
 }
 
 static void heartbeat(struct cconn *c)
@@ -504,7 +500,7 @@ static void heartbeat(struct cconn *c)
 	graft_put_u64le(p + 1, db_log_last_txid(d));
 	graft_put_u64le(p + 9, (uint64_t)db_last_commit_ms(d));
 	c->out.len += CATCHUP_HEARTBEAT_SIZE;
-	set_state(c, CC_WRITING);
+	sm_move(&c->sm, CC_WRITING);
 	send_out(c);
 }
 
@@ -513,11 +509,11 @@ static void cconn_timeout(struct tcp_conn *tc)
 	struct cconn *c = (struct cconn *)tc;
 	uint64_t idle = uv_now(c->s->tcp.loop) - c->last_write_ms;
 
-	if (c->state == CC_READING && idle >= REQUEST_MS)
+	if (sm_state(&c->sm) == CC_READING && idle >= REQUEST_MS)
 		conn_close(c);
-	else if (c->state == CC_WRITING && idle >= STALL_MS)
+	else if (sm_state(&c->sm) == CC_WRITING && idle >= STALL_MS)
 		conn_close(c); /* the subscriber stopped reading */
-	else if (c->state == CC_WAITING && idle >= HEARTBEAT_MS)
+	else if (sm_state(&c->sm) == CC_WAITING && idle >= HEARTBEAT_MS)
 		heartbeat(c);
 }
 
@@ -654,6 +650,7 @@ static struct tcp_conn *cconn_new(struct tcp_server *srv)
 
 	if (c == NULL)
 		return NULL;
+	sm_init(&c->sm, &cconn_sm, CC_READING);
 	c->s = srv->data;
 	c->ckpt.fd = -1;
 	graft_buf_init(&c->out);
