@@ -209,12 +209,20 @@ void cluster_snap_finish(struct cluster *c, struct raft_buffer *bufs[],
 	}
 	*bufs = NULL;
 	*n_bufs = 0;
-	if (durable)
+	/* libraft calls this whether or not it wrote the snapshot; only a
+	 * written one moves the log's snapshot index (takeSnapshotCb). */
+	if (durable && c->raft.log.snapshot.last_index == c->snap_index)
 		graft_info("cluster: Raft snapshot taken at index %" PRIu64
 			   " (term %" PRIu64 "); the log keeps %u entries "
 			   "before it",
 			   c->snap_index, c->snap_term,
 			   c->raft.snapshot.trailing);
+	else if (durable)
+		graft_warn("cluster: Raft snapshot at index %" PRIu64 " could "
+			   "not be written to %s/raft (disk full or not "
+			   "writable?); the log keeps its entries and the next "
+			   "snapshot tries again",
+			   c->snap_index, c->o.state_dir);
 	else
 		graft_warn("cluster: Raft snapshot at index %" PRIu64 " skipped: "
 			   "the databases' logs were not durable up to it "
