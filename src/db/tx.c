@@ -196,6 +196,19 @@ void tx_record_read(struct db_tx *tx, enum db_key_kind kind, uint64_t id,
 		*slot = version;
 }
 
+/* Records that the transaction found committed entity id absent from its
+ * snapshot: absence is a read too, or a transaction that looked an entity
+ * up by id before its creator committed could commit after it without a
+ * conflict. The version it saw is its tombstone's if it was deleted before
+ * the snapshot, else 0 (it did not exist yet); one created since then has
+ * a newer version, which check_reads sees, and one still committing is in
+ * the pending set. */
+static void record_absent(struct db_tx *tx, enum db_key_kind kind,
+			  uint64_t id, uint64_t now)
+{
+	tx_record_read(tx, kind, id, now <= tx->snapshot ? now : 0);
+}
+
 enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov,
 			  struct graph_state *st)
 {
@@ -209,8 +222,11 @@ enum tx_view tx_node_view(struct db_tx *tx, uint64_t id, struct ov_node **ov,
 		*ov = n;
 		return n->deleted ? TX_VIEW_NONE : TX_VIEW_OVERLAY;
 	}
-	if (!graph_node_at(tx->db->graph, id, tx->snapshot, st))
+	if (!graph_node_at(tx->db->graph, id, tx->snapshot, st)) {
+		record_absent(tx, DB_KEY_NODE, id,
+			      graph_node_version(tx->db->graph, id));
 		return TX_VIEW_NONE;
+	}
 	tx_record_read(tx, DB_KEY_NODE, id, st->version);
 	return TX_VIEW_GRAPH;
 }
@@ -235,8 +251,10 @@ enum tx_view tx_rel_view(struct db_tx *tx, uint64_t id, struct ov_rel **ov,
 			return TX_VIEW_NONE;
 		return TX_VIEW_OVERLAY;
 	}
-	if (!graph_rel_at(g, id, tx->snapshot, st))
+	if (!graph_rel_at(g, id, tx->snapshot, st)) {
+		record_absent(tx, DB_KEY_REL, id, graph_rel_version(g, id));
 		return TX_VIEW_NONE;
+	}
 	tx_record_read(tx, DB_KEY_REL, id, st->version);
 	return TX_VIEW_GRAPH;
 }

@@ -51,7 +51,6 @@ struct txn {
 	bool read_only;
 	int part;
 	uint64_t snapshot; /* the last applied id at begin */
-	uint64_t max_id;   /* ids it picks: committed as of its snapshot */
 	struct op ops[2 * OPS + 2]; /* two parts of reads, then writes */
 	unsigned n_ops;
 	int status; /* of the commit */
@@ -66,6 +65,9 @@ struct serial {
 	struct txn txs[TXS];
 	unsigned done, started;
 	bool pool_closed;
+	/* One past the highest node id handed out: ids are picked below it,
+	 * so a transaction also looks up nodes created after its snapshot,
+	 * committed since or still on their way (or never to be). */
 	uint64_t max_id;
 };
 
@@ -82,7 +84,12 @@ static void start_tx(struct serial *s, struct txn *t);
 
 static uint64_t pick_node(struct txn *t)
 {
-	return (uint64_t)rand_r(&t->seed) % t->max_id;
+	uint64_t max = __atomic_load_n(&t->s->max_id, __ATOMIC_RELAXED);
+
+	/* half the time one of the newest, where creators and readers meet */
+	if (rand_r(&t->seed) % 2 == 0)
+		return max - 1 - (uint64_t)rand_r(&t->seed) % 4;
+	return (uint64_t)rand_r(&t->seed) % max;
 }
 
 static int64_t read_x(struct txn *t, uint64_t id)
@@ -143,6 +150,9 @@ static void write_op(struct txn *t, struct op *o)
 		o->seen = db_tx_node_create(t->tx, &o->node);
 		assert_int_equal(o->seen, GRAFT_OK);
 		assert_true(o->node < NODES);
+		if (o->node + 1 > t->s->max_id)
+			__atomic_store_n(&t->s->max_id, o->node + 1,
+					 __ATOMIC_RELAXED);
 		assert_int_equal(db_tx_node_add_label(t->tx, o->node, f->label),
 				 GRAFT_OK);
 		assert_int_equal(db_tx_node_set_prop(t->tx, o->node, f->key_x,
@@ -161,7 +171,6 @@ static void run_part(struct txn *t)
 	graft_gate_enter_shared(gate);
 	if (t->part == 0) {
 		t->snapshot = db_last_txid(t->s->f->db);
-		t->max_id = __atomic_load_n(&t->s->max_id, __ATOMIC_RELAXED);
 		assert_int_equal(db_tx_begin(t->s->f->db,
 					     t->read_only ? DB_TX_READ_ONLY : 0,
 					     &t->tx),
@@ -194,19 +203,6 @@ static void work_cb(struct graft_work *w)
 	run_part(w->data);
 }
 
-/* Ids of committed nodes become ones to pick by transactions that begin
- * later (under the gate, as this runs in the apply's task): a lookup of an
- * id created after the snapshot reads no version, and such a read of an
- * absent entity is not validated yet. */
-static void note_created(struct txn *t)
-{
-	for (unsigned i = 0; i < t->n_ops; i++)
-		if (t->ops[i].kind == OP_CREATE && t->ops[i].seen == GRAFT_OK &&
-		    t->ops[i].node + 1 > t->s->max_id)
-			__atomic_store_n(&t->s->max_id, t->ops[i].node + 1,
-					 __ATOMIC_RELAXED);
-}
-
 static void commit_cb(struct db_commit_req *req, int status)
 {
 	struct txn *t = req->data;
@@ -214,8 +210,6 @@ static void commit_cb(struct db_commit_req *req, int status)
 	t->status = status;
 	t->txid = req->txid;
 	t->done = true;
-	if (status == GRAFT_OK)
-		note_created(t);
 	if (t->s->started < TXS)
 		start_tx(t->s, &t->s->txs[t->s->started++]);
 	t->s->done++;

@@ -528,6 +528,52 @@ static void test_a_scan_of_a_label_never_used_sees_a_commit_in_flight(
 	commit_in_flight(f, creator, scanner, GRAFT_ECONFLICT);
 }
 
+/* Begins a write transaction that creates a node (*id). */
+static struct db_tx *create_node(struct fixture *f, uint64_t *id)
+{
+	struct db_tx *tx;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, id), GRAFT_OK);
+	return tx;
+}
+
+/* Begins a write transaction that looks node id up (absent from its
+ * snapshot) and then labels node other. */
+static struct db_tx *miss_then_label(struct fixture *f, uint64_t id,
+				     uint64_t other)
+{
+	struct db_tx *tx;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_false(db_tx_node_exists(tx, id));
+	assert_int_equal(db_tx_node_add_label(tx, other, f->label), GRAFT_OK);
+	return tx;
+}
+
+/* Finding an entity absent by its id is a read: serially after the
+ * creator's commit the lookup would have found it, so the reader's commit
+ * conflicts, whether the creator committed first or is still committing. */
+static void test_a_lookup_by_id_of_a_node_created_after_the_snapshot_conflicts(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t x = bare_node(f), n;
+	struct db_tx *creator = create_node(f, &n);
+	struct db_tx *reader = miss_then_label(f, n, x);
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	assert_int_equal(fx_commit(f, creator, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, reader, NULL, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "after this transaction read it"));
+	creator = create_node(f, &n);
+	reader = miss_then_label(f, n, x);
+	commit_in_flight(f, creator, reader, GRAFT_ECONFLICT);
+	/* an id nobody created is absent in every serial order */
+	reader = miss_then_label(f, n + 1000, x);
+	assert_int_equal(fx_commit(f, reader, NULL, NULL), GRAFT_OK);
+}
+
 /* Sets node id's x to v in a committed transaction. */
 static void set_x(struct fixture *f, uint64_t id, int64_t v)
 {
@@ -619,6 +665,7 @@ int main(void)
 		T(test_old_versions_past_the_bound_end_the_oldest_snapshot),
 		T(test_a_scan_of_a_label_never_used_sees_its_first_node),
 		T(test_a_scan_of_a_label_never_used_sees_a_commit_in_flight),
+		T(test_a_lookup_by_id_of_a_node_created_after_the_snapshot_conflicts),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
