@@ -167,6 +167,11 @@ void catchup_store_copy_cancel(struct catchup_store_copy_req *req);
 int catchup_store_install(struct dbms *dbms, const char *db,
 			  const char *dest_dir, char *errmsg);
 
+/* A core's store source (cluster.h "Stores behind a Raft snapshot"): a
+ * store copy checked against what the snapshot needs, then
+ * catchup_store_install. Give it to cluster_set_store_source. */
+extern const struct cluster_store_source catchup_core_store_source;
+
 /* The read replica --------------------------------------------------- */
 enum catchup_strategy {
 	CATCHUP_RANDOM_CORE, /* default, connect-to-random-core-server */

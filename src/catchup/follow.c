@@ -147,7 +147,6 @@ static void start_copy(struct follow *f)
 	struct catchup_replica *r = f->r;
 	struct db *db = dbms_get(r->dbms, f->db);
 	struct sockaddr_storage sa;
-	const char *slash;
 
 	detach(f);
 	f->state = FOLLOW_IDLE;
@@ -155,13 +154,7 @@ static void start_copy(struct follow *f)
 	if (db == NULL ||
 	    replica_sockaddr(r->cores[f->upstream].p.catchup, &sa) != GRAFT_OK)
 		return;
-	/* <data>/databases/.copy-<db>: beside the store it replaces, never
-	 * opened as a database (a leading dot) */
-	slash = strrchr(db_store_dir(db), '/');
-	snprintf(f->copy_dir, sizeof f->copy_dir, "%.*s/.copy-%s",
-		 slash != NULL ? (int)(slash - db_store_dir(db)) : 1,
-		 slash != NULL ? db_store_dir(db) : ".", f->db);
-	graft_remove_tree(f->copy_dir); /* a copy a crash cut short */
+	catchup_copy_dir(db, f->copy_dir, sizeof f->copy_dir);
 	graft_info("read replica: %s no longer has the transactions of %s "
 		   "after %" PRIu64 " : copying its store", upstream_name(f),
 		   f->db, db_last_txid(db));

@@ -67,6 +67,10 @@ void follow_tick(struct follow *f);
 bool follow_stop(struct follow *f);
 extern const struct tcp_ops follow_tcp_ops;
 
+/* store_copy.c: where a store copy of db goes, <data>/databases/.copy-<db>
+ * (beside the store it replaces, never opened as a database: a leading
+ * dot), emptied of what a copy a crash cut short left. */
+void catchup_copy_dir(struct db *db, char *out, size_t n);
 /* store_copy.c: checks one record on the wire (CRC, database id, the
  * next txid of db) and applies it. */
 int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,

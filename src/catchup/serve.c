@@ -560,6 +560,12 @@ static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
 		return;
 	}
 	c->db_id = txlog_wire_db_id(c->db);
+	/* As Neo4j's store copy does, a copy starts a checkpoint here (none
+	 * if one is running): a database that never had one (a core that
+	 * never reached db.checkpoint.interval.*) refuses this copy, and the
+	 * subscriber's next attempt finds it. */
+	if (c->store)
+		db_checkpoint(d, NULL, NULL);
 	/* A store copy's checkpoint is found by the worker: until then the
 	 * pin holds the whole log. */
 	c->next_tx = c->store ? 0 : after + 1;

@@ -429,6 +429,16 @@ void catchup_store_copy_cancel(struct catchup_store_copy_req *req)
 
 /* Installing a copy ------------------------------------------------------ */
 
+void catchup_copy_dir(struct db *db, char *out, size_t n)
+{
+	const char *slash = strrchr(db_store_dir(db), '/');
+
+	snprintf(out, n, "%.*s/.copy-%s",
+		 slash != NULL ? (int)(slash - db_store_dir(db)) : 1,
+		 slash != NULL ? db_store_dir(db) : ".", db_name(db));
+	graft_remove_tree(out);
+}
+
 int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
 			size_t size, char *errmsg)
 {

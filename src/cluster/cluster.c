@@ -45,6 +45,7 @@ static void maybe_finish(struct cluster *c)
 void cluster_free(struct cluster *c)
 {
 	routing_fini(c);
+	behind_fini(c);
 	free(c);
 }
 
@@ -81,6 +82,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg)
 	/* Holds the cluster until member and discovery are both down. */
 	c->handles_open++;
 	discovery_close(c);
+	behind_stop(c);
 	member_close(c, member_closed);
 	cluster_release(c);
 }

@@ -76,6 +76,47 @@ void cluster_free(struct cluster *c);
  * the system database has none, so it is created once for the cluster. */
 void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg);
 
+/* Stores behind a Raft snapshot ---------------------------------------------
+ * A Raft snapshot names, per database, the transaction its stores stand at
+ * (snapshot.c); the stores themselves move over the transaction port. A
+ * member whose stores are behind a snapshot it installed copies each such
+ * database from another member (the leader first) and installs it, then
+ * applies the Raft entries it held meanwhile (behind.c). The copy is the
+ * catch-up layer's, above this one: the server hands it in as a source. */
+struct cluster_store_req;
+typedef void (*cluster_store_cb)(struct cluster_store_req *req, int status);
+
+/* Filled by the cluster; stays alive until cb. */
+struct cluster_store_req {
+	uv_loop_t *loop;
+	struct dbms *dbms;
+	char db[128];
+	char upstream[CLUSTER_ADDR_LEN]; /* its transaction address */
+	char server_id[IDENTITY_LEN + 1]; /* this member, for its log */
+	uint64_t need_txid; /* the copy must hold at least this */
+	cluster_store_cb cb;
+	void *impl; /* the source's */
+	/* results */
+	uint64_t ckpt_txid, last_txid, bytes;
+	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
+};
+
+struct cluster_store_source {
+	/* Copies req->db from req->upstream, refuses a copy that holds less
+	 * than req->need_txid, installs it as req->db, then req->cb(req, 0)
+	 * on the loop; on any failure req->cb(req, error) with req->errmsg
+	 * (the database here is then as it was). An error returned here means
+	 * cb never runs. */
+	int (*copy)(struct cluster_store_req *req);
+	/* Cuts a copy in flight: its cb runs with an error, nothing is
+	 * installed. */
+	void (*cancel)(struct cluster_store_req *req);
+};
+
+/* src is static; until set, a member behind a snapshot waits. */
+void cluster_set_store_source(struct cluster *c,
+			      const struct cluster_store_source *src);
+
 /* Registers dbms.cluster.overview() and dbms.cluster.role(database). */
 int cluster_register_procedures(struct cluster *c,
 				struct cypher_engine *engine);

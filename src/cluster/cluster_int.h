@@ -20,6 +20,7 @@ struct cluster_peer {
 	char bolt[CLUSTER_ADDR_LEN];
 	char http[CLUSTER_ADDR_LEN];
 	char routing[CLUSTER_ADDR_LEN]; /* routing connector; "" if none */
+	char catchup[CLUSTER_ADDR_LEN]; /* transaction address; "" unknown */
 	char tags[CLUSTER_TAGS_LEN];    /* "a,b"; "" for none */
 	uint64_t seen_ms; /* last discovery exchange with it (uv_now) */
 };
@@ -30,6 +31,37 @@ struct cluster_endpoint {
 	bool busy;                   /* an exchange is under way */
 	bool reachable;              /* the last exchange succeeded */
 	char error[128];             /* why the last one failed */
+};
+
+/* A database a Raft snapshot names (snapshot.c). */
+struct cluster_snap_db {
+	char name[128];
+	uint32_t id;   /* txlog_wire_db_id */
+	uint64_t txid; /* its stores stand at least here */
+};
+
+/* An entry committed while the stores are behind, kept to apply later. */
+struct cluster_held {
+	uint64_t index;
+	size_t len;
+	void *base; /* owned */
+};
+
+/* Catching up with a snapshot (behind.c); loop thread only. */
+struct cluster_behind {
+	const struct cluster_store_source *src;
+	uint64_t index, term;         /* the snapshot's */
+	struct cluster_snap_db *dbs;  /* owned: what it needs */
+	size_t n_dbs;
+	struct cluster_held *held;    /* owned, in index order */
+	size_t n_held, cap_held;
+	uint64_t held_bytes;
+	struct cluster_store_req req; /* the copy in flight */
+	bool copying;
+	bool stopped;                 /* cannot go on without diverging */
+	unsigned attempt;             /* failed copies in a row */
+	uint64_t next_try_ms;
+	uint64_t copied_bytes;
 };
 
 struct cluster {
@@ -72,10 +104,12 @@ struct cluster {
 	char apply_errmsg[GRAFT_ERRMSG_SIZE];
 	uint64_t applied_bytes, applied_entries; /* for size pruning */
 	/* A Raft snapshot was installed that this member's stores do not
-	 * hold (snapshot.c): it applies nothing more, and as a leader hands
-	 * over at once. */
+	 * hold (snapshot.c): it holds the entries after it instead of
+	 * applying them until its stores are copied (behind.c), and as a
+	 * leader hands over at once. */
 	bool stores_behind;
 	char behind_why[512];
+	struct cluster_behind behind;
 	struct raft_transfer behind_transfer;
 	bool behind_transferring;
 	/* The snapshot being taken (snapshot.c): the loop's log watches,
@@ -124,6 +158,27 @@ uint64_t member_raft_id(const char *server_id);
 /* Stops Raft (a leader transfers first), then calls done. */
 void member_close(struct cluster *c, void (*done)(struct cluster *c));
 const char *member_role(struct cluster *c, uint64_t id);
+
+/* Applies committed entry index (*result: its outcome), as the FSM does;
+ * non-zero only when this member cannot go on (libraft's code). */
+int member_apply(struct cluster *c, uint64_t index, const void *base,
+		 size_t len, void **result);
+
+/* behind.c */
+/* Installing snapshot index/term whose databases dbs (ownership passes)
+ * this member's stores do not all hold: copies start from check_cb. */
+void behind_begin(struct cluster *c, uint64_t index, uint64_t term,
+		  struct cluster_snap_db *dbs, size_t n_dbs);
+/* Keeps an entry committed while behind (libraft has marked it applied);
+ * RAFT_NOMEM when it cannot. */
+int behind_hold(struct cluster *c, uint64_t index, const void *base,
+		size_t len);
+/* Starts or retries a copy, or ends the catch-up once every database is
+ * there; after every loop iteration. */
+void behind_step(struct cluster *c);
+/* Cuts a copy in flight (closing). */
+void behind_stop(struct cluster *c);
+void behind_fini(struct cluster *c);
 
 /* discovery.c */
 int discovery_start(struct cluster *c, char *errmsg);

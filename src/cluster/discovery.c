@@ -225,9 +225,9 @@ static bool heard(struct cluster *c, char *line)
 
 	memset(&p, 0, sizeof p);
 	if (sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s %4095s "
-		   "%*s %*s %299s %255s",
+		   "%299s %*s %299s %255s",
 		   magic, &version, &p.id, p.server_id, p.raft, p.bolt, p.http,
-		   cluster_id, members, p.routing, p.tags) < 9 ||
+		   cluster_id, members, p.catchup, p.routing, p.tags) < 9 ||
 	    strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION)
 		return false;

@@ -174,33 +174,45 @@ const char *member_role(struct cluster *c, uint64_t id)
 
 /* The FSM ---------------------------------------------------------------- */
 
-static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
-		     void **result)
+int member_apply(struct cluster *c, uint64_t index, const void *base,
+		 size_t len, void **result)
 {
-	struct cluster *c = fsm->data;
 	uint64_t txid;
 	int rv;
 
-	/* Applying past a snapshot whose stores are missing would diverge:
-	 * an error here stops this member's Raft participation. */
-	if (c->stores_behind)
-		return RAFT_MALFORMED;
-	rv = dbms_apply_entry(c->dbms, c->raft.last_applied + 1, buf->base,
-			      buf->len, &txid, c->apply_errmsg);
-	c->applied_bytes += buf->len;
+	rv = dbms_apply_entry(c->dbms, index, base, len, &txid,
+			      c->apply_errmsg);
+	c->applied_bytes += len;
 	c->applied_entries++;
 	if (rv == GRAFT_ECORRUPT) {
 		/* Every member would fail alike: this member cannot go on
 		 * without diverging, and a newer release can. */
 		graft_error("cluster: Raft entry %llu cannot be applied: %s",
-			    (unsigned long long)c->raft.last_applied + 1,
-			    c->apply_errmsg);
+			    (unsigned long long)index, c->apply_errmsg);
 		return RAFT_MALFORMED;
 	}
 	if (rv == GRAFT_ENOTFOUND)
 		graft_warn("cluster: %s", c->apply_errmsg);
 	*result = (void *)(intptr_t)rv;
 	return 0;
+}
+
+static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
+		     void **result)
+{
+	struct cluster *c = fsm->data;
+	uint64_t index = c->raft.last_applied + 1;
+
+	/* Applying past a snapshot whose stores are missing would diverge:
+	 * the entry waits until the stores are copied (behind.c). A member
+	 * that cannot go on refuses it (libraft then stops applying). */
+	if (c->stores_behind && c->behind.stopped)
+		return RAFT_MALFORMED;
+	if (c->stores_behind) {
+		*result = (void *)(intptr_t)GRAFT_OK;
+		return behind_hold(c, index, buf->base, buf->len);
+	}
+	return member_apply(c, index, buf->base, buf->len, result);
 }
 
 static int fsm_snapshot(struct raft_fsm *fsm, struct raft_buffer *bufs[],
@@ -464,6 +476,7 @@ static void check_cb(uv_check_t *h)
 		if (raft_barrier(&c->raft, &c->barrier, barrier_cb) == 0)
 			c->barrier_pending = true;
 	}
+	behind_step(c);
 	rate_update(c);
 	topology_publish(c, changed);
 	routing_refresh(c);

@@ -22,8 +22,8 @@
  * member whose log ends before the leader's first entry): every database
  * it names must hold at least its transaction id here. Then entries after
  * it apply as usual. A member whose stores are behind cannot apply what
- * follows without diverging: it refuses every entry (its Raft member stops
- * taking part) and logs what it lacks and what to do. */
+ * follows without diverging: it holds those entries and copies the stores
+ * from another member first (behind.c). */
 #include <errno.h>
 #include <inttypes.h>
 #include <limits.h>
@@ -146,7 +146,9 @@ int cluster_snap_take(struct cluster *c, struct raft_buffer *bufs[],
 	uint64_t term = c->raft.snapshot.pending.term;
 	char *text;
 
-	if (n > SNAPSHOT_MAX_DBS)
+	/* Behind, the stores miss the held entries: a snapshot of this
+	 * member would name less than its index covers. */
+	if (n > SNAPSHOT_MAX_DBS || c->stores_behind)
 		return RAFT_BUSY;
 	*bufs = raft_malloc(sizeof **bufs);
 	text = raft_malloc(cap);
@@ -244,35 +246,55 @@ void cluster_snap_fini(struct cluster *c)
 	pthread_mutex_destroy(&c->snap_lock);
 }
 
-/* The first database the snapshot names that this member lacks or holds
- * less of; *why says how. GRAFT_OK when it holds all. */
-static int check_stores(struct cluster *c, char *text, char *why, size_t n)
+/* The databases the snapshot names, into *out (owned by the caller);
+ * *why says what is wrong when it is not a snapshot of graft's. */
+static int parse_dbs(char *text, struct cluster_snap_db **out, size_t *n,
+		     char *why, size_t why_len)
 {
+	struct cluster_snap_db *dbs = calloc(SNAPSHOT_MAX_DBS, sizeof *dbs);
 	char *save = NULL;
 
+	*n = 0;
+	if (dbs == NULL)
+		return GRAFT_ENOMEM;
 	for (char *line = strtok_r(text, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
-		char name[SNAPSHOT_LINE];
-		uint64_t txid;
-		uint32_t id;
-		struct db *db;
+		struct cluster_snap_db *d = &dbs[*n];
 
-		if (sscanf(line, "%255s %" SCNx32 " %" SCNu64, name, &id,
-			   &txid) != 3) {
-			snprintf(why, n, "a line of it is malformed: %.100s",
+		if (*n == SNAPSHOT_MAX_DBS ||
+		    sscanf(line, "%127s %" SCNx32 " %" SCNu64, d->name, &d->id,
+			   &d->txid) != 3 ||
+		    d->id != txlog_wire_db_id(d->name)) {
+			snprintf(why, why_len, "a line of it is malformed or "
+				 "names a database by the wrong id: %.100s",
 				 line);
+			free(dbs);
 			return GRAFT_ECORRUPT;
 		}
-		db = dbms_get(c->dbms, name);
+		(*n)++;
+	}
+	*out = dbs;
+	return GRAFT_OK;
+}
+
+/* The first database of dbs that this member lacks or holds less of; *why
+ * says how. GRAFT_OK when it holds all. */
+static int check_stores(struct cluster *c, const struct cluster_snap_db *dbs,
+			size_t n, char *why, size_t why_len)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct db *db = dbms_get(c->dbms, dbs[i].name);
+
 		if (db == NULL) {
-			snprintf(why, n, "database %s (up to transaction %"
-				 PRIu64 ") does not exist here", name, txid);
+			snprintf(why, why_len, "database %s (up to transaction "
+				 "%" PRIu64 ") does not exist here",
+				 dbs[i].name, dbs[i].txid);
 			return GRAFT_ENOTFOUND;
 		}
-		if (db_last_txid(db) < txid) {
-			snprintf(why, n, "database %s is at transaction %"
+		if (db_last_txid(db) < dbs[i].txid) {
+			snprintf(why, why_len, "database %s is at transaction %"
 				 PRIu64 " here and the snapshot needs %" PRIu64,
-				 name, db_last_txid(db), txid);
+				 dbs[i].name, db_last_txid(db), dbs[i].txid);
 			return GRAFT_ENOTFOUND;
 		}
 	}
@@ -284,7 +306,9 @@ int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 	char magic[32], why[512] = "";
 	uint64_t index = 0, term = 0;
 	char *text = malloc(buf->len + 1), *body;
+	struct cluster_snap_db *dbs = NULL;
 	int version = 0, rv;
+	size_t n = 0;
 
 	if (text == NULL)
 		return RAFT_NOMEM;
@@ -300,29 +324,34 @@ int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 			 "version %d (a newer member wrote it?)",
 			 SNAPSHOT_VERSION);
 	} else {
-		rv = check_stores(c, body + 1, why, sizeof why);
+		rv = parse_dbs(body + 1, &dbs, &n, why, sizeof why);
 	}
 	free(text);
+	if (rv == GRAFT_ENOMEM)
+		return RAFT_NOMEM;
+	if (rv == GRAFT_OK)
+		rv = check_stores(c, dbs, n, why, sizeof why);
+	raft_free(buf->base);
 	if (rv == GRAFT_OK) {
 		graft_info("cluster: Raft snapshot at index %" PRIu64
 			   " (term %" PRIu64 ") installed: this member's "
 			   "stores hold everything it covers",
 			   index, term);
-		raft_free(buf->base);
+		free(dbs);
 		return 0;
 	}
-	c->stores_behind = true;
 	snprintf(c->behind_why, sizeof c->behind_why, "%s", why);
+	if (rv == GRAFT_ENOTFOUND) {
+		behind_begin(c, index, term, dbs, n);
+		return 0;
+	}
+	/* Not a snapshot this release can read: applying on would diverge. */
+	c->stores_behind = true;
+	c->behind.stopped = true;
 	graft_error("cluster: cannot install the Raft snapshot at index %"
-		    PRIu64 " (term %" PRIu64 "): %s. The cluster pruned the "
-		    "Raft entries this member would need (see db.cluster.raft."
-		    "log.prune_strategy); it applies nothing more so as not "
-		    "to diverge. Stop it, restore each database named here "
-		    "from a backup taken from the leader (graft-admin "
-		    "database backup --from=<leader>:6362, then graft-admin "
-		    "database restore --overwrite-destination), and start it "
-		    "again",
+		    PRIu64 " (term %" PRIu64 "): %s. This member applies "
+		    "nothing more so as not to diverge: run the same graft "
+		    "release on every member",
 		    index, term, why);
-	raft_free(buf->base);
 	return 0;
 }

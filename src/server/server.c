@@ -474,6 +474,10 @@ static int start_catchup(struct server *s, char *errmsg)
 				  &s->catchup, errmsg);
 	if (rv == GRAFT_OK)
 		s->net.catchup = s->catchup;
+	/* A core behind a Raft snapshot copies stores over this port. */
+	if (rv == GRAFT_OK && s->cluster != NULL)
+		cluster_set_store_source(s->cluster,
+					 &catchup_core_store_source);
 	return rv;
 }
 
