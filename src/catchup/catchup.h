@@ -183,6 +183,7 @@ enum catchup_strategy {
 struct catchup_replica_options {
 	char server_id[64];
 	char bolt_advertised[300], http_advertised[300];
+	char tags[CLUSTER_TAGS_LEN]; /* initial.server.tags, "a,b" */
 	struct graft_address discovery[CATCHUP_MAX_UPSTREAMS];
 	size_t n_discovery;
 	enum catchup_strategy strategy;
@@ -212,6 +213,13 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 			   void *arg);
 void catchup_replica_free(struct catchup_replica *r);
+
+/* Every server of the cluster as the replica knows it (cypher_servers_fn;
+ * data is the replica): the cores as their discovery endpoints last
+ * answered, the other replicas as the cores pass them on, then itself.
+ * Loop thread (a replica runs its statements there). */
+size_t catchup_replica_servers(void *data, struct cypher_server *out,
+			       size_t max);
 
 /* Per database, what the replica knows of its lag, for the HTTP status. */
 struct catchup_lag {

@@ -83,6 +83,8 @@ int catchup_replica_options_from_config(const struct graft_config *cfg,
 					       "db.cluster.catchup.pull_interval");
 	o->inactivity_ms = graft_config_duration_ms(
 		cfg, "dbms.cluster.catchup.client_inactivity_timeout");
+	if (cluster_tags_from_config(cfg, o->tags, errmsg) != GRAFT_OK)
+		return GRAFT_ECONFIG;
 	return strategy(graft_config_string(
 				cfg, "server.cluster.catchup.upstream_strategy"),
 			&o->strategy, errmsg);
@@ -115,7 +117,7 @@ struct probe {
 	int i;
 	size_t len;
 	char in[4096];
-	char out[1024];
+	char out[1024 + ROSTER_TEXT_LEN];
 };
 
 static struct tcp_conn *no_conn_new(struct tcp_server *srv)
@@ -128,10 +130,24 @@ static void probe_connected(struct tcp_conn *tc, int status)
 {
 	struct probe *p = (struct probe *)tc;
 
-	if (status != 0 || p->r == NULL)
+	struct catchup_replica *r = p->r;
+	char positions[ROSTER_TEXT_LEN];
+	struct roster_server me;
+	struct cluster_probe_self self;
+
+	if (status != 0 || r == NULL)
 		return;
-	cluster_probe_line(p->r->o.server_id, p->r->o.bolt_advertised,
-			   p->r->o.http_advertised, p->out, sizeof p->out);
+	/* it tells the cores where it stands, for their routing tables */
+	replica_positions(r, &me);
+	roster_positions_text(&me, positions, sizeof positions);
+	self = (struct cluster_probe_self){
+		.server_id = r->o.server_id,
+		.bolt = r->o.bolt_advertised,
+		.http = r->o.http_advertised,
+		.tags = r->o.tags,
+		.positions = positions,
+	};
+	cluster_probe_line(&self, p->out, sizeof p->out);
 	tcp_conn_read(tc, true);
 	tcp_conn_timer(tc, PROBE_MS, 0);
 	tcp_conn_write(tc, p->out, strlen(p->out));
@@ -157,6 +173,8 @@ static void probe_answered(struct probe *p)
 			   got.catchup, got.role);
 	c->p = got;
 	c->known = c->answering = true;
+	roster_replicas_parse(&p->r->roster, got.replicas, p->r->o.server_id,
+			      uv_now(p->r->loop));
 }
 
 static void probe_read(struct tcp_conn *tc, ssize_t n)
@@ -384,6 +402,17 @@ void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 void catchup_replica_free(struct catchup_replica *r)
 {
 	free(r);
+}
+
+void replica_positions(struct catchup_replica *r, struct roster_server *me)
+{
+	memset(me, 0, sizeof *me);
+	for (size_t i = 0; i < r->n_dbs; i++) {
+		struct db *d = dbms_get(r->dbms, r->dbs[i].db);
+
+		if (d != NULL)
+			roster_set_applied(me, r->dbs[i].db, db_last_txid(d));
+	}
 }
 
 int catchup_replica_lag(struct catchup_replica *r, const char *db,

@@ -4,11 +4,16 @@
 #ifndef GRAFT_CATCHUP_REPLICA_INT_H
 #define GRAFT_CATCHUP_REPLICA_INT_H
 
+#include "../cluster/roster.h"
 #include "../net/tcp.h"
 #include "../util/buf.h"
 #include "catchup.h"
 
 #define REPLICA_MAX_DBS 64
+/* Another replica passed on by a core within this is alive; after the
+ * second it is forgotten (as on the cores, cluster/routing_int.h). */
+#define REPLICA_ALIVE_MS 10000
+#define REPLICA_FORGET_MS 60000
 
 /* A core as its discovery endpoint last answered. */
 struct replica_core {
@@ -53,6 +58,11 @@ struct catchup_replica {
 	struct follow dbs[REPLICA_MAX_DBS];
 	size_t n_dbs;
 	struct cypher_proc procs[2];
+	/* the other replicas, as the cores pass them on, and the tracks
+	 * lags are measured with (roster.h) */
+	struct roster roster;
+	struct roster_track tracks[ROSTER_MAX_DBS];
+	size_t n_tracks;
 	bool closing;
 	unsigned closing_parts; /* servers and timer still closing */
 	void (*close_cb)(void *arg);
@@ -84,6 +94,8 @@ int catchup_replica_register_procedures(struct catchup_replica *r,
 /* A socket address for "host:port" text; GRAFT_EINVAL if it is not an
  * IP address and port. */
 int replica_sockaddr(const char *text, struct sockaddr_storage *out);
+/* The replica's own position in each database it follows. */
+void replica_positions(struct catchup_replica *r, struct roster_server *me);
 /* One more part of a closing replica is closed. */
 void replica_part_closed(struct catchup_replica *r);
 

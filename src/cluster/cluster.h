@@ -53,6 +53,10 @@ struct cluster_options {
  * setting and what is allowed. */
 int cluster_options_from_config(const struct graft_config *cfg,
 				struct cluster_options *o, char *errmsg);
+/* initial.server.tags ("a, b") as "a,b" (cores and replicas alike); an
+ * error names the setting and what a tag may hold. */
+int cluster_tags_from_config(const struct graft_config *cfg,
+			     char tags[CLUSTER_TAGS_LEN], char *errmsg);
 
 struct cluster;
 
@@ -124,16 +128,18 @@ int cluster_register_procedures(struct cluster *c,
 /* The same procedures for members that are not Raft voters (read
  * replicas), with the caller's functions: procs is caller-owned storage
  * that must outlive the engine. The functions build their answers with
- * cluster_overview_emit (one row) and cluster_role_emit (checks the
- * database argument). */
+ * cluster_overview_servers (a row per server) and cluster_role_emit
+ * (checks the database argument). */
 int cluster_procs_register(struct cypher_engine *engine,
 			   struct cypher_proc procs[2],
 			   int (*overview_fn)(struct cypher_proc_call *call),
 			   int (*role_fn)(struct cypher_proc_call *call),
 			   void *data);
 int cluster_overview_emit(struct cypher_proc_call *call, struct dbms *dbms,
-			  const char *server_id, const char *bolt,
-			  const char *http, const char *role);
+			  const struct cypher_server *server);
+/* One row per server fn gives. */
+int cluster_overview_servers(struct cypher_proc_call *call, struct dbms *dbms,
+			     cypher_servers_fn fn, void *data);
 int cluster_role_emit(struct cypher_proc_call *call, struct dbms *dbms,
 		      const char *role);
 
@@ -170,20 +176,49 @@ struct cluster_status {
 /* Any thread: a copy of the last published state. */
 void cluster_get_status(struct cluster *c, struct cluster_status *out);
 
+/* Where the read replicas that follow this member stand, as they report
+ * it over the transaction port (the catch-up layer, above this one, knows
+ * them): fills up to max and returns how many. Any thread. */
+struct cluster_position {
+	char server_id[IDENTITY_LEN + 1];
+	char db[64];
+	uint64_t applied;
+};
+typedef size_t (*cluster_positions_fn)(void *data,
+				       struct cluster_position *out,
+				       size_t max);
+/* Loop thread, before clients. */
+void cluster_set_positions(struct cluster *c, cluster_positions_fn fn,
+			   void *data);
+/* Every server of the cluster, cores then read replicas, as this member
+ * knows them (cypher_servers_fn, for SHOW SERVERS and SHOW DATABASES;
+ * data is the cluster). Any thread. */
+size_t cluster_servers(void *data, struct cypher_server *out, size_t max);
+
 /* Probing a core's discovery endpoint without joining (a read replica
  * finding its upstreams): the probe line to send, and a core's answer read
  * back. A core answers a probe with its own line and does not count the
  * prober as a member. */
+#define CLUSTER_ROSTER_TEXT 2048 /* roster.h ROSTER_TEXT_LEN */
 struct cluster_probe {
 	char server_id[IDENTITY_LEN + 1];
 	char bolt[CLUSTER_ADDR_LEN], http[CLUSTER_ADDR_LEN];
 	char catchup[CLUSTER_ADDR_LEN]; /* "" from a member that has none */
 	char role[16];                  /* LEADER, FOLLOWER, ... */
 	char cluster_id[IDENTITY_LEN + 1]; /* "-" until formed */
+	char tags[CLUSTER_TAGS_LEN];       /* "" for none */
+	/* roster.h text: the core's positions, the replicas it hears from */
+	char positions[CLUSTER_ROSTER_TEXT], replicas[CLUSTER_ROSTER_TEXT];
+};
+/* What a replica tells the cores of itself in its probe. */
+struct cluster_probe_self {
+	const char *server_id, *bolt, *http;
+	const char *tags;      /* initial.server.tags, "" for none */
+	const char *positions; /* roster.h text: what it applied */
 };
 /* The line (with its newline) into out. */
-void cluster_probe_line(const char *server_id, const char *bolt,
-			const char *http, char *out, size_t n);
+void cluster_probe_line(const struct cluster_probe_self *me, char *out,
+			size_t n);
 /* GRAFT_OK, or GRAFT_EINVAL when line is not a core's discovery line. */
 int cluster_probe_answer(const char *line, struct cluster_probe *out);
 

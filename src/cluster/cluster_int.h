@@ -217,6 +217,14 @@ void topology_fini(struct cluster *c);
  * at once when changed, otherwise at most every few milliseconds. Loop
  * thread, after every iteration and after each change it makes. */
 void topology_publish(struct cluster *c, bool changed);
+/* The roster's fields of this member's discovery line (roster.h: its
+ * positions, then the replicas it hears from) into out; returns the
+ * length written. Loop thread. */
+size_t topology_fields(struct cluster *c, char *out, size_t n);
+/* What a discovery line or a replica's probe (p->id 0) told of its sender:
+ * its roster fields. Loop thread. */
+void topology_heard(struct cluster *c, const struct cluster_peer *p,
+		    const char *positions, const char *replicas);
 
 /* cluster.c */
 /* One of the cluster's handles is closed (handles_open counts them): the

@@ -3,11 +3,13 @@
  *
  *   GRAFT-DISCOVERY 1 <raft id> <server id> <raft addr> <bolt addr>
  *     <http addr> <cluster id|-> <members|-> <transaction addr> <role>
- *     <routing addr|-> <tags|->
+ *     <routing addr|-> <tags|-> <positions|-> <replicas|->
  *
  * (one line; members: <raft id>=<raft addr>,... once the cluster is formed;
- * the last two for read replicas, which probe with Raft id 0 and are
- * answered but not remembered),
+ * the transaction address and role for read replicas, which probe with
+ * Raft id 0 and are answered but not counted as members; positions and
+ * replicas are the roster's, roster.h: what the sender applied and, from
+ * a core, the replicas it hears from),
  * the endpoint answers with its own line and closes. Each side records the
  * other; a pristine member adopts a formed cluster that lists it, and the
  * pristine member with the smallest Raft id forms the cluster once it has
@@ -69,10 +71,12 @@ static void own_line(struct cluster *c, char *out, size_t n)
 					c->members[i].raft);
 	if (len < n)
 		len += (size_t)snprintf(
-			out + len, n - len, " %s %s %s %s",
+			out + len, n - len, " %s %s %s %s ",
 			c->o.catchup_advertised, member_role(c, c->self.id),
 			c->self.routing[0] != '\0' ? c->self.routing : "-",
 			c->self.tags[0] != '\0' ? c->self.tags : "-");
+	if (len < n)
+		len += topology_fields(c, out + len, n - len);
 	if (len < n - 1) {
 		out[len++] = '\n';
 		out[len] = '\0';
@@ -220,14 +224,16 @@ static bool heard(struct cluster *c, char *line)
 {
 	char magic[32], cluster_id[IDENTITY_LEN + 1];
 	char members[DISCOVERY_LINE_MAX];
+	char positions[DISCOVERY_LINE_MAX] = "-", replicas[DISCOVERY_LINE_MAX] = "-";
 	struct cluster_peer p;
 	int version;
 
 	memset(&p, 0, sizeof p);
 	if (sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s %4095s "
-		   "%299s %*s %299s %255s",
+		   "%299s %*s %299s %255s %4095s %4095s",
 		   magic, &version, &p.id, p.server_id, p.raft, p.bolt, p.http,
-		   cluster_id, members, p.catchup, p.routing, p.tags) < 9 ||
+		   cluster_id, members, p.catchup, p.routing, p.tags, positions,
+		   replicas) < 9 ||
 	    strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION)
 		return false;
@@ -235,7 +241,10 @@ static bool heard(struct cluster *c, char *line)
 		p.routing[0] = '\0';
 	if (strcmp(p.tags, "-") == 0)
 		p.tags[0] = '\0';
-	if (p.id == c->self.id || p.id == 0) /* self, or a replica's probe */
+	if (p.id == c->self.id)
+		return true;
+	topology_heard(c, &p, positions, replicas);
+	if (p.id == 0) /* a replica's probe */
 		return true;
 	remember(c, &p);
 	if (strcmp(cluster_id, "-") != 0 && c->cluster_id[0] != '\0' &&
@@ -248,11 +257,12 @@ static bool heard(struct cluster *c, char *line)
 	return true;
 }
 
-void cluster_probe_line(const char *server_id, const char *bolt,
-			const char *http, char *out, size_t n)
+void cluster_probe_line(const struct cluster_probe_self *me, char *out,
+			size_t n)
 {
-	snprintf(out, n, "%s %d %016x %s - %s %s - -\n", DISCOVERY_MAGIC,
-		 DISCOVERY_VERSION, 0u, server_id, bolt, http);
+	snprintf(out, n, "%s %d %016x %s - %s %s - - - READ_REPLICA - %s %s -\n",
+		 DISCOVERY_MAGIC, DISCOVERY_VERSION, 0u, me->server_id, me->bolt,
+		 me->http, me->tags[0] != '\0' ? me->tags : "-", me->positions);
 }
 
 int cluster_probe_answer(const char *line, struct cluster_probe *out)
@@ -264,12 +274,19 @@ int cluster_probe_answer(const char *line, struct cluster_probe *out)
 
 	memset(out, 0, sizeof *out);
 	n = sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s "
-		   "%4095s %299s %15s",
+		   "%4095s %299s %15s %*s %255s %2047s %2047s",
 		   magic, &version, &id, out->server_id, raft, out->bolt,
-		   out->http, out->cluster_id, members, out->catchup, out->role);
+		   out->http, out->cluster_id, members, out->catchup, out->role,
+		   out->tags, out->positions, out->replicas);
 	if (n < 9 || strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION || id == 0)
 		return GRAFT_EINVAL;
+	if (strcmp(out->tags, "-") == 0)
+		out->tags[0] = '\0';
+	if (out->positions[0] == '\0')
+		snprintf(out->positions, sizeof out->positions, "-");
+	if (out->replicas[0] == '\0')
+		snprintf(out->replicas, sizeof out->replicas, "-");
 	return GRAFT_OK;
 }
 

@@ -18,15 +18,15 @@ static void address_text(char *out, size_t n, const struct graft_config *cfg,
 
 /* initial.server.tags ("a, b") as "a,b": tags are letters, digits, '_'
  * and '-', as a policy's tags() names them. */
-static int read_tags(const struct graft_config *cfg, struct cluster_options *o,
-		     char *errmsg)
+int cluster_tags_from_config(const struct graft_config *cfg,
+			     char tags[CLUSTER_TAGS_LEN], char *errmsg)
 {
 	const char *text = graft_config_string(cfg, "initial.server.tags");
 	size_t len = 0;
 
-	o->tags[0] = '\0';
+	tags[0] = '\0';
 	for (const char *p = text; p != NULL && *p != '\0'; p++) {
-		if (*p == ' ' || (*p == ',' && (len == 0 || o->tags[len - 1] == ',')))
+		if (*p == ' ' || (*p == ',' && (len == 0 || tags[len - 1] == ',')))
 			continue;
 		if (*p != ',' && !isalnum((unsigned char)*p) && *p != '_' &&
 		    *p != '-')
@@ -35,16 +35,16 @@ static int read_tags(const struct graft_config *cfg, struct cluster_options *o,
 					  "letters, digits, '_' and '-'; "
 					  "separate tags with commas",
 					  text);
-		if (len + 2 > sizeof o->tags)
+		if (len + 2 > CLUSTER_TAGS_LEN)
 			return graft_errf(errmsg, GRAFT_ECONFIG,
 					  "initial.server.tags: longer than "
 					  "%zu characters",
-					  sizeof o->tags - 1);
-		o->tags[len++] = *p;
+					  (size_t)CLUSTER_TAGS_LEN - 1);
+		tags[len++] = *p;
 	}
-	if (len > 0 && o->tags[len - 1] == ',')
+	if (len > 0 && tags[len - 1] == ',')
 		len--;
-	o->tags[len] = '\0';
+	tags[len] = '\0';
 	return GRAFT_OK;
 }
 
@@ -146,7 +146,7 @@ int cluster_options_from_config(const struct graft_config *cfg,
 		address_text(o->routing_advertised,
 			     sizeof o->routing_advertised, cfg,
 			     "server.routing.advertised_address");
-	rv = read_tags(cfg, o, errmsg);
+	rv = cluster_tags_from_config(cfg, o->tags, errmsg);
 	if (rv == GRAFT_OK)
 		rv = check_endpoints(cfg, o, errmsg);
 	if (rv == GRAFT_OK)

@@ -1,7 +1,8 @@
 /* dbms.cluster.overview() and dbms.cluster.role(database), from the state
  * the loop published (topology.c; they run on statement threads): one row
- * per core, LEADER for the one this member knows as
- * leader, so the split-brain check of the Neo4j operations manual
+ * per core, LEADER for the one this member knows as leader, then one per
+ * read replica (READ_REPLICA); beyond Neo4j, per database each server's
+ * last applied transaction and how far behind it is (transactions, ms), so the split-brain check of the Neo4j operations manual
  *   CALL dbms.cluster.overview() YIELD role
  *   WITH role, count(*) AS count WHERE role = 'LEADER' RETURN count
  * gives 1 on every member that knows a leader. Every database replicates
@@ -16,7 +17,10 @@ static const struct cypher_proc_field overview_out[] = {
 	{"id", "STRING"},     {"addresses", "LIST<STRING>"},
 	{"role", "STRING"},   {"groups", "LIST<STRING>"},
 	{"database", "STRING"}, {"databases", "MAP"},
+	{"lastCommittedTxn", "MAP"}, {"replicationLagTxs", "MAP"},
+	{"replicationLagMillis", "MAP"},
 };
+#define OVERVIEW_WIDTH 9
 static const struct cypher_proc_field role_in[] = {{"database", "STRING"}};
 static const struct cypher_proc_field role_out[] = {{"role", "STRING"}};
 
@@ -40,69 +44,98 @@ static int addresses(struct graft_value *v, const char *bolt_addr,
 	return rv;
 }
 
-/* {name: role} for every database of this member. */
-static int databases(struct graft_value *v, struct dbms *dbms,
-		     const char *role)
+static int groups(struct graft_value *v, const char *tags)
 {
-	struct db *dbs[256];
-	size_t n = dbms_list(dbms, dbs, sizeof dbs / sizeof dbs[0]);
-	int rv = graft_value_map(v, (uint32_t)n);
+	char copy[CLUSTER_TAGS_LEN], *save = NULL;
+	const char *t[32];
+	uint32_t n = 0;
+	int rv;
 
-	for (size_t i = 0; i < n && rv == GRAFT_OK; i++) {
-		const char *name = db_name(dbs[i]);
+	snprintf(copy, sizeof copy, "%s", tags);
+	for (char *x = strtok_r(copy, ",", &save); x != NULL && n < 32;
+	     x = strtok_r(NULL, ",", &save))
+		t[n++] = x;
+	rv = graft_value_list(v, n);
+	for (uint32_t i = 0; i < n && rv == GRAFT_OK; i++)
+		rv = string(&v->u.list->items[i], t[i]);
+	return rv;
+}
 
-		v->u.map->entries[i].key = graft_str_new(name, strlen(name));
-		rv = v->u.map->entries[i].key == NULL
-			     ? GRAFT_ENOMEM
-			     : string(&v->u.map->entries[i].value, role);
+/* The map {database: what} over the server's databases: the role
+ * (what NULL), or one of its figures (-1: unknown, null). */
+enum figure { FIG_ROLE, FIG_TXID, FIG_LAG_TXS, FIG_LAG_MS };
+
+static int per_db(struct graft_value *v, const struct cypher_server *sv,
+		  enum figure what)
+{
+	int rv = graft_value_map(v, (uint32_t)sv->n_dbs);
+
+	for (size_t i = 0; i < sv->n_dbs && rv == GRAFT_OK; i++) {
+		const struct cypher_server_db *d = &sv->dbs[i];
+		struct graft_map_entry *e = &v->u.map->entries[i];
+		int64_t x = what == FIG_TXID     ? (int64_t)d->applied
+			    : what == FIG_LAG_TXS ? d->lag_txs
+						  : d->lag_ms;
+
+		e->key = graft_str_new(d->name, strlen(d->name));
+		if (e->key == NULL)
+			rv = GRAFT_ENOMEM;
+		else if (what == FIG_ROLE)
+			rv = string(&e->value, sv->role);
+		else
+			e->value = x >= 0 ? graft_value_int(x)
+					  : graft_value_null();
 	}
 	return rv;
 }
 
 int cluster_overview_emit(struct cypher_proc_call *call, struct dbms *dbms,
-			  const char *server_id, const char *bolt,
-			  const char *http, const char *role)
+			  const struct cypher_server *sv)
 {
-	struct graft_value row[6];
+	struct graft_value row[OVERVIEW_WIDTH];
 	int rv;
 
 	memset(row, 0, sizeof row);
-	rv = string(&row[0], server_id);
+	rv = string(&row[0], sv->server_id);
 	if (rv == GRAFT_OK)
-		rv = addresses(&row[1], bolt, http);
+		rv = addresses(&row[1], sv->bolt, sv->http);
 	if (rv == GRAFT_OK)
-		rv = string(&row[2], role);
+		rv = string(&row[2], sv->role);
 	if (rv == GRAFT_OK)
-		rv = graft_value_list(&row[3], 0);
+		rv = groups(&row[3], sv->tags);
 	if (rv == GRAFT_OK)
 		rv = string(&row[4], dbms_default_db(dbms));
-	if (rv == GRAFT_OK)
-		rv = databases(&row[5], dbms, role);
+	for (int f = FIG_ROLE; f <= FIG_LAG_MS && rv == GRAFT_OK; f++)
+		rv = per_db(&row[5 + f], sv, (enum figure)f);
 	if (rv != GRAFT_OK) {
-		for (int i = 0; i < 6; i++)
+		for (int i = 0; i < OVERVIEW_WIDTH; i++)
 			graft_value_free(&row[i]);
 		return rv;
 	}
 	return cypher_proc_emit(call, row);
 }
 
+int cluster_overview_servers(struct cypher_proc_call *call, struct dbms *dbms,
+			     cypher_servers_fn fn, void *data)
+{
+	struct cypher_server *sv = malloc(CYPHER_SERVERS_MAX * sizeof *sv);
+	size_t n;
+	int rv = GRAFT_OK;
+
+	if (sv == NULL)
+		return GRAFT_ENOMEM;
+	n = fn(data, sv, CYPHER_SERVERS_MAX);
+	for (size_t i = 0; i < n && rv == GRAFT_OK; i++)
+		rv = cluster_overview_emit(call, dbms, &sv[i]);
+	free(sv);
+	return rv;
+}
+
 static int overview(struct cypher_proc_call *call)
 {
 	struct cluster *c = call->data;
-	struct cluster_status *st = malloc(sizeof *st);
-	int rv = GRAFT_OK;
 
-	if (st == NULL)
-		return GRAFT_ENOMEM;
-	cluster_get_status(c, st);
-	for (size_t i = 0; i < st->n_members && rv == GRAFT_OK; i++) {
-		const struct cluster_member_status *m = &st->members[i];
-
-		rv = cluster_overview_emit(call, c->dbms, m->server_id, m->bolt,
-					   m->http, m->role);
-	}
-	free(st);
-	return rv;
+	return cluster_overview_servers(call, c->dbms, cluster_servers, c);
 }
 
 int cluster_role_emit(struct cypher_proc_call *call, struct dbms *dbms,
@@ -151,7 +184,7 @@ int cluster_procs_register(struct cypher_engine *engine,
 		 .description = "Overview of all currently accessible cluster "
 				"members, their databases and roles.",
 		 .outputs = overview_out,
-		 .noutputs = 6},
+		 .noutputs = OVERVIEW_WIDTH},
 		{.name = "dbms.cluster.role",
 		 .mode = "DBMS",
 		 .description = "The role of this member in the cluster for "

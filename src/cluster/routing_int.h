@@ -12,6 +12,15 @@
 
 #include "cluster.h"
 #include "policy.h"
+#include "roster.h"
+
+/* A server heard from within this is alive (discovery talks to every core
+ * every 3 s, replicas probe every core every 2 s). */
+#define ROUTING_ALIVE_MS 10000
+/* A replica not heard of for this long leaves the roster. */
+#define ROUTING_FORGET_MS 60000
+/* Cores and replicas a member lists at most. */
+#define ROUTING_MAX_SERVERS (CLUSTER_MAX_MEMBERS + ROSTER_MAX)
 
 struct routing_member {
 	uint64_t id;                  /* Raft id */
@@ -44,6 +53,19 @@ struct cluster_routing {
 	/* set before clients, then only read: no lock; owned */
 	struct policy *policies;
 	size_t n_policies;
+	uint64_t max_lag_ms; /* dbms.routing.reads.max_replication_lag; 0: off */
+	cluster_positions_fn positions; /* the catch-up subscribers */
+	void *positions_data;
+
+	/* The roster (topology.c): loop only. */
+	struct roster roster;
+	struct roster_track tracks[ROSTER_MAX_DBS];
+	size_t n_tracks;
+	uint64_t servers_ms; /* last published */
+	/* Every server as this member knows it, the cores first: under
+	 * lock. */
+	size_t n_servers;
+	struct cypher_server servers[ROUTING_MAX_SERVERS];
 };
 
 #endif

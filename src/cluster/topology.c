@@ -6,10 +6,19 @@
  * once when the role, leader, term, writability or membership changed,
  * otherwise at most every PUBLISH_MS (for the applied index and the rate).
  * Readers copy it under the same lock, so an answer is one whole picture
- * (never two leaders in one overview). */
+ * (never two leaders in one overview).
+ *
+ * The roster (roster.h) adds what libraft does not know: the read
+ * replicas, heard from in their probes or passed on by other cores, and
+ * every server's position per database. With the status the loop
+ * publishes every server, cores then replicas, with its lag (under the
+ * routing lock: routing tables leave lagging readers out), at most every
+ * SERVERS_MS. */
 #include <stdio.h>
+#include <stdlib.h>
 #include <string.h>
 
+#include "../util/log.h"
 #include "cluster_int.h"
 
 #define PUBLISH_MS 10
@@ -98,6 +107,191 @@ static void build(struct cluster *c, struct cluster_status *out)
 					      c->raft.election_timer_start);
 }
 
+/* The roster: replicas and the servers' positions ----------------------- */
+
+/* Servers are published at most this often unless the topology changed:
+ * positions and lags need no finer grain than the exchanges feeding them. */
+#define SERVERS_MS 50
+
+void cluster_set_positions(struct cluster *c, cluster_positions_fn fn,
+			   void *data)
+{
+	c->routing.positions = fn;
+	c->routing.positions_data = data;
+}
+
+/* This member's own databases as a roster entry. */
+static void own_positions(struct cluster *c, struct roster_server *me)
+{
+	struct db *dbs[ROSTER_MAX_DBS];
+	size_t n = dbms_list(c->dbms, dbs, ROSTER_MAX_DBS);
+
+	memset(me, 0, sizeof *me);
+	for (size_t i = 0; i < n; i++)
+		roster_set_applied(me, db_name(dbs[i]), db_last_txid(dbs[i]));
+}
+
+size_t topology_fields(struct cluster *c, char *out, size_t n)
+{
+	char pos[ROSTER_TEXT_LEN], reps[ROSTER_TEXT_LEN];
+	struct roster_server me;
+	uint64_t now = uv_now(c->loop);
+	int w;
+
+	own_positions(c, &me);
+	roster_positions_text(&me, pos, sizeof pos);
+	roster_replicas_text(&c->routing.roster, now, ROUTING_ALIVE_MS, reps,
+			     sizeof reps);
+	w = snprintf(out, n, "%s %s", pos, reps);
+	return w < 0 ? 0 : (size_t)w < n ? (size_t)w : n - 1;
+}
+
+void topology_heard(struct cluster *c, const struct cluster_peer *p,
+		    const char *positions, const char *replicas)
+{
+	struct roster *r = &c->routing.roster;
+	uint64_t now = uv_now(c->loop);
+	struct roster_server *s = roster_put(r, p->server_id);
+
+	if (s != NULL) {
+		if (p->id == 0 && s->direct_ms == 0)
+			graft_info("cluster: read replica %s (bolt://%s) is "
+				   "following the cluster",
+				   p->server_id, p->bolt);
+		s->replica = p->id == 0;
+		s->seen_ms = s->direct_ms = now;
+		snprintf(s->bolt, sizeof s->bolt, "%s", p->bolt);
+		snprintf(s->http, sizeof s->http, "%s", p->http);
+		snprintf(s->tags, sizeof s->tags, "%s", p->tags);
+		roster_positions_parse(s, positions);
+	}
+	if (p->id != 0)
+		roster_replicas_parse(r, replicas, c->self.server_id, now);
+	topology_publish(c, true);
+}
+
+/* The replicas' reports to this member (their upstream): the freshest
+ * positions there are. */
+static void merge_subscribers(struct cluster *c)
+{
+	struct cluster_position pos[64];
+	size_t n;
+
+	if (c->routing.positions == NULL)
+		return;
+	n = c->routing.positions(c->routing.positions_data, pos, 64);
+	for (size_t i = 0; i < n; i++) {
+		struct roster_server *s = (struct roster_server *)roster_find(
+			&c->routing.roster, pos[i].server_id);
+
+		if (s != NULL)
+			roster_set_applied(s, pos[i].db, pos[i].applied);
+	}
+}
+
+/* One server's entry from its roster positions. */
+static void server_entry(struct cypher_server *out, const char *server_id,
+			 const char *bolt, const char *http, const char *tags,
+			 const struct roster_server *pos)
+{
+	memset(out, 0, sizeof *out);
+	snprintf(out->server_id, sizeof out->server_id, "%s", server_id);
+	snprintf(out->bolt, sizeof out->bolt, "%s", bolt);
+	snprintf(out->http, sizeof out->http, "%s", http);
+	snprintf(out->tags, sizeof out->tags, "%s", tags);
+	for (size_t i = 0; pos != NULL && i < pos->n_dbs &&
+			   out->n_dbs < CYPHER_SERVER_DBS;
+	     i++) {
+		struct cypher_server_db *d = &out->dbs[out->n_dbs++];
+
+		snprintf(d->name, sizeof d->name, "%s", pos->dbs[i].name);
+		d->applied = pos->dbs[i].applied;
+		d->lag_txs = d->lag_ms = -1;
+	}
+}
+
+/* The cores of st (this member with its own positions), then the
+ * replicas of the roster. */
+static size_t build_servers(struct cluster *c, const struct cluster_status *st,
+			    struct cypher_server *out, uint64_t now)
+{
+	struct roster *r = &c->routing.roster;
+	struct roster_server me;
+	size_t n = 0;
+
+	own_positions(c, &me);
+	for (size_t i = 0; i < st->n_members; i++) {
+		const struct cluster_member_status *m = &st->members[i];
+		const struct cluster_peer *p =
+			discovery_peer(c, member_raft_id(m->server_id));
+		bool self = strcmp(m->server_id, c->self.server_id) == 0;
+		struct cypher_server *sv = &out[n++];
+
+		server_entry(sv, m->server_id, m->bolt, m->http,
+			     self ? c->self.tags : p != NULL ? p->tags : "",
+			     self ? &me : roster_find(r, m->server_id));
+		sv->role = m->role;
+		sv->self = self;
+		sv->available = self || (p != NULL && now - p->seen_ms <
+							      ROUTING_ALIVE_MS);
+		for (size_t k = 0; k < sv->n_dbs; k++)
+			sv->dbs[k].writer = strcmp(m->role, "LEADER") == 0 &&
+					    (!self || st->writable);
+	}
+	for (size_t i = 0; i < r->n && n < ROUTING_MAX_SERVERS; i++) {
+		const struct roster_server *s = &r->servers[i];
+		struct cypher_server *sv;
+
+		if (!s->replica)
+			continue;
+		sv = &out[n++];
+		server_entry(sv, s->server_id, s->bolt, s->http, s->tags, s);
+		sv->role = "READ_REPLICA";
+		sv->replica = true;
+		sv->available = now - s->seen_ms < ROUTING_ALIVE_MS;
+	}
+	roster_lags(out, n, c->routing.tracks, &c->routing.n_tracks, now);
+	return n;
+}
+
+/* Publishes the servers for other threads; loop thread, from
+ * topology_publish. */
+static void publish_servers(struct cluster *c, const struct cluster_status *st,
+			    bool changed)
+{
+	struct cluster_routing *r = &c->routing;
+	uint64_t now = uv_now(c->loop);
+	struct cypher_server *sv;
+	size_t n;
+
+	if (!changed && now - r->servers_ms < SERVERS_MS)
+		return;
+	sv = malloc(ROUTING_MAX_SERVERS * sizeof *sv);
+	if (sv == NULL)
+		return; /* the last published stays */
+	r->servers_ms = now;
+	roster_expire(&r->roster, now, ROUTING_FORGET_MS);
+	merge_subscribers(c);
+	n = build_servers(c, st, sv, now);
+	pthread_mutex_lock(&r->lock);
+	memcpy(r->servers, sv, n * sizeof *sv);
+	r->n_servers = n;
+	pthread_mutex_unlock(&r->lock);
+	free(sv);
+}
+
+size_t cluster_servers(void *data, struct cypher_server *out, size_t max)
+{
+	struct cluster *c = data;
+	size_t n;
+
+	pthread_mutex_lock(&c->routing.lock);
+	n = c->routing.n_servers < max ? c->routing.n_servers : max;
+	memcpy(out, c->routing.servers, n * sizeof *out);
+	pthread_mutex_unlock(&c->routing.lock);
+	return n;
+}
+
 void topology_publish(struct cluster *c, bool changed)
 {
 	uint64_t now = uv_now(c->loop);
@@ -110,6 +304,7 @@ void topology_publish(struct cluster *c, bool changed)
 	pthread_mutex_lock(&c->status_lock);
 	c->status = st;
 	pthread_mutex_unlock(&c->status_lock);
+	publish_servers(c, &st, changed);
 }
 
 void topology_init(struct cluster *c)

@@ -94,6 +94,36 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
  * makes those statements fail with a clear error. */
 struct security;
 void cypher_engine_set_security(struct cypher_engine *e, struct security *s);
+
+/* The servers of a cluster as SHOW SERVERS and SHOW DATABASES list them,
+ * from whoever knows the live topology (the cluster layer, above this
+ * one). Without a source both list this server alone. */
+#define CYPHER_SERVER_DBS 8
+#define CYPHER_SERVERS_MAX 48 /* servers a list holds at most */
+struct cypher_server_db {
+	char name[64];
+	uint64_t applied;  /* its last applied transaction */
+	int64_t lag_txs;   /* behind the newest this member knows; -1: unknown */
+	int64_t lag_ms;    /* how long it has been behind; -1: unknown */
+	bool writer;       /* it takes this database's writes */
+};
+struct cypher_server {
+	char server_id[40];
+	char bolt[300], http[300]; /* advertised host:port */
+	char tags[256];            /* "a,b" */
+	const char *role; /* "LEADER", "FOLLOWER", "CANDIDATE", "READ_REPLICA",
+			   * "UNAVAILABLE" (static strings) */
+	bool replica;     /* a read replica (a secondary), else a core */
+	bool available;   /* heard from lately */
+	bool self;        /* the server answering */
+	size_t n_dbs;
+	struct cypher_server_db dbs[CYPHER_SERVER_DBS];
+};
+/* Fills up to max servers into out and returns how many; any thread. */
+typedef size_t (*cypher_servers_fn)(void *data, struct cypher_server *out,
+				    size_t max);
+void cypher_engine_set_servers(struct cypher_engine *e, cypher_servers_fn fn,
+			       void *data);
 void cypher_engine_free(struct cypher_engine *e);
 struct dbms *cypher_engine_dbms(struct cypher_engine *e);
 

@@ -72,6 +72,8 @@ struct cypher_engine {
 	size_t ncache;
 	uint64_t clock;
 	struct security *security;
+	cypher_servers_fn servers;  /* SHOW SERVERS / DATABASES; NULL: alone */
+	void *servers_data;
 	struct cypher_tx *txs;      /* open transactions, for SHOW TRANSACTIONS */
 	uint64_t next_tx_id;
 	uint64_t started_ms;

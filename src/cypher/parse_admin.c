@@ -299,7 +299,7 @@ static struct ast *show(struct parser *p)
 		if (parser_accept_kw(p, show_kinds[i][0]))
 			a->name = show_kinds[i][1];
 	if (a->name == NULL)
-		return parser_fail(p, "INDEXES, CONSTRAINTS, PROCEDURES, FUNCTIONS, TRANSACTIONS, DATABASES, USERS, ROLES, PRIVILEGES or SETTINGS");
+		return parser_fail(p, "INDEXES, CONSTRAINTS, PROCEDURES, FUNCTIONS, TRANSACTIONS, DATABASES, SERVERS, USERS, ROLES, PRIVILEGES or SETTINGS");
 	filter = parser_node(p, AST_LIST_OF); /* names or ids after the kind */
 	if (filter == NULL)
 		return NULL;

@@ -1,6 +1,6 @@
 /* Built-in procedures (db.labels, dbms.components, ...) and the
  * procedures behind SHOW INDEXES / CONSTRAINTS / PROCEDURES / FUNCTIONS /
- * TRANSACTIONS / DATABASES / USERS / SETTINGS. */
+ * TRANSACTIONS / DATABASES / SERVERS / USERS / SETTINGS. */
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -327,33 +327,144 @@ static int show_constraints(struct cypher_proc_call *c)
 
 /* Databases and users --------------------------------------------------- */
 
+/* SHOW DATABASES: one row per database and server hosting it, as Neo4j 5
+ * lists a cluster (role primary for a core, secondary for a read replica;
+ * writer on the one that takes writes; replicationLag the transactions it
+ * is behind, as Neo4j, 0 or negative). Without a cluster, this server
+ * alone. */
+static int db_row(struct cypher_proc_call *c, struct db *db,
+		  bool is_default, const struct cypher_server *sv)
+{
+	const char *name = db_name(db);
+	const struct cypher_server_db *at = NULL;
+	bool is_system = strcmp(name, "system") == 0;
+	bool known, writer;
+	int64_t applied, lag;
+
+	for (size_t i = 0; i < sv->n_dbs && at == NULL; i++)
+		if (strcmp(sv->dbs[i].name, name) == 0)
+			at = &sv->dbs[i];
+	/* this server knows its own databases, listed or not */
+	known = at != NULL || sv->self;
+	writer = at != NULL ? at->writer
+			    : sv->self && strcmp(sv->role, "LEADER") == 0;
+	applied = sv->self ? (int64_t)db_last_txid(db)
+		  : at != NULL ? (int64_t)at->applied
+			       : -1;
+	lag = at != NULL ? at->lag_txs : sv->self ? 0 : -1;
+	return emit(c, str(name), str(is_system ? "system" : "standard"),
+		    str_list(NULL, 0), str(writer ? "read-write" : "read-only"),
+		    str(sv->bolt), str(sv->replica ? "secondary" : "primary"),
+		    graft_value_bool(writer), str("online"),
+		    str(sv->available && known ? "online" : "unknown"),
+		    str(sv->available ? "" : "the server is not heard from"),
+		    graft_value_bool(is_default), graft_value_bool(is_default),
+		    graft_value_null(),
+		    applied >= 0 ? graft_value_int(applied) : graft_value_null(),
+		    lag >= 0 ? graft_value_int(-lag) : graft_value_null());
+}
+
+/* This server alone, when no cluster tells the engine of servers. */
+static size_t alone(struct cypher_proc_call *c, struct cypher_server *out)
+{
+	struct db *dbs[CYPHER_SERVER_DBS];
+	size_t n = dbms_list(c->tx->e->dbms, dbs, CYPHER_SERVER_DBS);
+
+	memset(out, 0, sizeof *out);
+	snprintf(out->bolt, sizeof out->bolt, "%s", c->tx->e->o.bolt_address);
+	snprintf(out->server_id, sizeof out->server_id, "%.39s",
+		 c->tx->e->o.bolt_address);
+	out->role = "LEADER";
+	out->available = out->self = true;
+	for (size_t i = 0; i < n; i++) {
+		snprintf(out->dbs[i].name, sizeof out->dbs[i].name, "%s",
+			 db_name(dbs[i]));
+		out->dbs[i].applied = db_last_txid(dbs[i]);
+		out->dbs[i].writer = true;
+	}
+	out->n_dbs = n;
+	return 1;
+}
+
+static size_t servers(struct cypher_proc_call *c, struct cypher_server *out)
+{
+	struct cypher_engine *e = c->tx->e;
+
+	return e->servers != NULL ? e->servers(e->servers_data, out,
+					       CYPHER_SERVERS_MAX)
+				  : alone(c, out);
+}
+
 static int show_databases(struct cypher_proc_call *c)
 {
 	struct dbms *m = c->tx->e->dbms;
+	struct cypher_server *sv = malloc(CYPHER_SERVERS_MAX * sizeof *sv);
 	struct db *dbs[64];
-	size_t n = dbms_list(m, dbs, 64);
+	size_t n = dbms_list(m, dbs, 64), ns;
 	bool only_default = c->nargs > 1 && c->args[1].type == GRAFT_VALUE_BOOL;
+	int rv = GRAFT_OK;
 
-	for (size_t i = 0; i < n; i++) {
+	if (sv == NULL)
+		return GRAFT_ENOMEM;
+	ns = servers(c, sv);
+	for (size_t i = 0; i < n && rv == GRAFT_OK; i++) {
 		const char *name = db_name(dbs[i]);
 		bool is_default = strcmp(name, dbms_default_db(m)) == 0;
-		bool is_system = strcmp(name, "system") == 0;
-		int rv;
 
 		if (!admitted(c, name) || (only_default && !is_default))
 			continue;
-		rv = emit(c, str(name), str(is_system ? "system" : "standard"),
-			  str_list(NULL, 0), str("read-write"),
-			  str(c->tx->e->o.bolt_address), str("primary"),
-			  graft_value_bool(true), str("online"), str("online"),
-			  str(""), graft_value_bool(is_default),
-			  graft_value_bool(is_default), graft_value_null(),
-			  graft_value_int((int64_t)db_last_txid(dbs[i])),
-			  graft_value_int(0));
-		if (rv != GRAFT_OK)
-			return rv;
+		for (size_t k = 0; k < ns && rv == GRAFT_OK; k++)
+			rv = db_row(c, dbs[i], is_default, &sv[k]);
 	}
-	return GRAFT_OK;
+	free(sv);
+	return rv;
+}
+
+/* SHOW SERVERS (Neo4j 5's columns; name is the server id, as Neo4j names
+ * a server until it is renamed). */
+static int server_row(struct cypher_proc_call *c,
+		      const struct cypher_server *sv)
+{
+	const char *hosting[CYPHER_SERVER_DBS], *tags[16];
+	char tagbuf[sizeof sv->tags], *save = NULL;
+	size_t ntags = 0;
+
+	for (size_t i = 0; i < sv->n_dbs; i++)
+		hosting[i] = sv->dbs[i].name;
+	snprintf(tagbuf, sizeof tagbuf, "%s", sv->tags);
+	for (char *t = strtok_r(tagbuf, ",", &save); t != NULL && ntags < 16;
+	     t = strtok_r(NULL, ",", &save))
+		tags[ntags++] = t;
+	return emit(c, str(sv->server_id), str(sv->bolt), str("Enabled"),
+		    str(sv->available ? "Available" : "Unavailable"),
+		    str_list(hosting, sv->n_dbs), str(sv->server_id),
+		    str(sv->http[0] != '\0' ? sv->http : NULL), graft_value_null(),
+		    str_list(hosting, sv->n_dbs), str_list(tags, ntags),
+		    str_list(NULL, 0), str_list(NULL, 0),
+		    str(sv->replica ? "SECONDARY" : "PRIMARY"), str(sv->role));
+}
+
+static int show_servers(struct cypher_proc_call *c)
+{
+	struct cypher_server *sv = malloc(CYPHER_SERVERS_MAX * sizeof *sv);
+	size_t ns;
+	int rv = GRAFT_OK;
+
+	if (sv == NULL)
+		return GRAFT_ENOMEM;
+	ns = servers(c, sv);
+	for (size_t k = 0; k < ns && rv == GRAFT_OK; k++)
+		if (admitted(c, sv[k].server_id))
+			rv = server_row(c, &sv[k]);
+	free(sv);
+	return rv;
+}
+
+void cypher_engine_set_servers(struct cypher_engine *e, cypher_servers_fn fn,
+			       void *data)
+{
+	e->servers = fn;
+	e->servers_data = data;
 }
 
 static int show_users(struct cypher_proc_call *c)
@@ -448,6 +559,14 @@ static const struct cypher_proc_field out_show_dbs[] = {
 	F("default", "BOOLEAN"), F("home", "BOOLEAN"),
 	F("constituents", "LIST<STRING>"), F("lastCommittedTxn", "INTEGER"),
 	F("replicationLag", "INTEGER")};
+static const struct cypher_proc_field out_show_servers[] = {
+	F("name", "STRING"), F("address", "STRING"), F("state", "STRING"),
+	F("health", "STRING"), F("hosting", "LIST<STRING>"),
+	F("serverId", "STRING"), F("httpAddress", "STRING"),
+	F("httpsAddress", "STRING"), F("requestedHosting", "LIST<STRING>"),
+	F("tags", "LIST<STRING>"), F("allowedDatabases", "LIST<STRING>"),
+	F("deniedDatabases", "LIST<STRING>"), F("modeConstraint", "STRING"),
+	F("role", "STRING")};
 static const struct cypher_proc_field out_show_users[] = {
 	F("user", "STRING"), F("roles", "LIST<STRING>"),
 	F("passwordChangeRequired", "BOOLEAN"), F("suspended", "BOOLEAN"),
@@ -501,6 +620,8 @@ static const struct {
 				 out_show_txs, show_transactions)},
 	{"DATABASES", 13, PROC("__show.databases", "DBMS", "", in_show,
 			       out_show_dbs, show_databases)},
+	{"SERVERS", 5, PROC("__show.servers", "DBMS", "", in_show,
+			    out_show_servers, show_servers)},
 	{"USERS", 5, PROC("__show.users", "DBMS", "", in_show, out_show_users,
 			  show_users)},
 	{"ROLES", 1, PROC("__show.roles", "DBMS", "", in_show, out_show_roles,

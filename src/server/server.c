@@ -194,6 +194,9 @@ static int start_replica(struct server *s, char *errmsg)
 	rv = catchup_replica_start(&s->loop, s->dbms, s->engine, &o,
 				   &s->replica, errmsg);
 	s->net.replica = s->replica;
+	if (rv == GRAFT_OK)
+		cypher_engine_set_servers(s->engine, catchup_replica_servers,
+					  s->replica);
 	return rv;
 }
 
@@ -221,6 +224,7 @@ static int start_cluster(struct server *s, char *errmsg)
 		return rv;
 	}
 	s->net.cluster = s->cluster;
+	cypher_engine_set_servers(s->engine, cluster_servers, s->cluster);
 	cluster_on_writable(s->cluster, leader_seed, s);
 	cluster_routing_set(s->cluster, &ro);
 	rv = cluster_register_procedures(s->cluster, s->engine);
@@ -459,6 +463,25 @@ static int start_backup(struct server *s, char *errmsg)
 	return rv;
 }
 
+/* What the replicas following this core reported (cluster_positions_fn):
+ * the cluster's routing tables leave lagging ones out. */
+static size_t subscriber_positions(void *data, struct cluster_position *out,
+				   size_t max)
+{
+	struct catchup_subscriber subs[CATCHUP_MAX_SUBSCRIBERS];
+	size_t n = catchup_server_subscribers(data, subs,
+					      CATCHUP_MAX_SUBSCRIBERS);
+	size_t k = 0;
+
+	for (size_t i = 0; i < n && k < max; i++) {
+		snprintf(out[k].server_id, sizeof out[k].server_id, "%.36s",
+			 subs[i].server_id);
+		snprintf(out[k].db, sizeof out[k].db, "%.63s", subs[i].db);
+		out[k++].applied = subs[i].applied;
+	}
+	return k;
+}
+
 /* The transaction port of a cluster member, core or replica
  * (src/catchup/catchup.h). */
 static int start_catchup(struct server *s, char *errmsg)
@@ -474,15 +497,21 @@ static int start_catchup(struct server *s, char *errmsg)
 				  &s->catchup, errmsg);
 	if (rv == GRAFT_OK)
 		s->net.catchup = s->catchup;
-	/* A core behind a Raft snapshot copies stores over this port. */
-	if (rv == GRAFT_OK && s->cluster != NULL)
+	/* A core behind a Raft snapshot copies stores over this port; the
+	 * replicas' reports on it feed the routing tables. */
+	if (rv == GRAFT_OK && s->cluster != NULL) {
 		cluster_set_store_source(s->cluster,
 					 &catchup_core_store_source);
+		cluster_set_positions(s->cluster, subscriber_positions,
+				      s->catchup);
+	}
 	return rv;
 }
 
 static void stop_backup(struct server *s)
 {
+	if (s->cluster != NULL) /* it no longer asks the closing server */
+		cluster_set_positions(s->cluster, NULL, NULL);
 	if (s->catchup != NULL)
 		catchup_server_close(s->catchup);
 	s->catchup = NULL;

@@ -1,0 +1,115 @@
+/* The roster: what a member knows of every server of the cluster beyond
+ * libraft's configuration, above all the read replicas, which take no part
+ * in Raft. Each server tells what it is with the discovery exchange (a core
+ * every 3 s to every core, a replica in its probe every 2 s to every core):
+ * its addresses, its tags and, per database, the last transaction it
+ * applied. A core also passes on the replicas it heard from, so that a
+ * replica, which only talks to cores, knows the other replicas too.
+ *
+ * How far behind a reader is (lag) is measured in time, on the member that
+ * asks: each member keeps, per database, when it first knew of each recent
+ * transaction (a track of the newest position any server reported); a
+ * reader that last said it had applied transaction X is behind by now
+ * minus the time this member first knew of a transaction after X (0 when
+ * it has the newest known). Reports
+ * are at most one exchange interval old, so a healthy reader under
+ * continuous writes looks up to that interval behind; lag bounds must be
+ * well above it.
+ *
+ * Pure: text in and out, times given by the caller (monotonic ms). The
+ * owner (a core's loop, a replica's loop) serialises access. */
+#ifndef GRAFT_CLUSTER_ROSTER_H
+#define GRAFT_CLUSTER_ROSTER_H
+
+#include <stdbool.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include "cluster.h"
+
+#define ROSTER_MAX 32     /* servers: cores and replicas */
+#define ROSTER_MAX_DBS 8  /* databases whose positions are kept */
+#define ROSTER_DB_LEN 64
+#define ROSTER_TRACK_LEN 1024 /* samples a track remembers ... */
+#define ROSTER_TRACK_MS 100   /* ... one per 100 ms at most: 102 s */
+#define ROSTER_TEXT_LEN 2048 /* the discovery fields, at most */
+
+struct roster_db {
+	char name[ROSTER_DB_LEN];
+	uint64_t applied; /* last transaction applied there */
+};
+
+struct roster_server {
+	char server_id[IDENTITY_LEN + 1];
+	char bolt[CLUSTER_ADDR_LEN], http[CLUSTER_ADDR_LEN]; /* host:port */
+	char tags[CLUSTER_TAGS_LEN];                          /* "a,b" */
+	bool replica;
+	uint64_t seen_ms;   /* last heard of, directly or through a core */
+	uint64_t direct_ms; /* last heard from directly; 0: never */
+	size_t n_dbs;
+	struct roster_db dbs[ROSTER_MAX_DBS];
+};
+
+struct roster {
+	size_t n;
+	struct roster_server servers[ROSTER_MAX];
+};
+
+/* The server of that id, added (zeroed but for the id) when new; NULL
+ * when the roster is full. */
+struct roster_server *roster_put(struct roster *r, const char *server_id);
+/* The server of that id, or NULL. */
+const struct roster_server *roster_find(const struct roster *r,
+					const char *server_id);
+/* Forgets the servers not heard of since now - max_age_ms. */
+void roster_expire(struct roster *r, uint64_t now, uint64_t max_age_ms);
+/* The position of s in database db; false when s did not tell it. */
+bool roster_applied(const struct roster_server *s, const char *db,
+		    uint64_t *applied);
+/* Raises s's position in db to applied (added if there is room):
+ * positions only grow, so an older report passed on by a core never takes
+ * one back. */
+void roster_set_applied(struct roster_server *s, const char *db,
+			uint64_t applied);
+
+/* On the wire (no spaces: one field of a discovery line each):
+ * positions  "<db>:<txid>,<db>:<txid>" or "-"
+ * replicas   "<server id>/<bolt>/<http>/<tags|->/<positions>" joined by
+ *            ';', or "-" */
+void roster_positions_text(const struct roster_server *s, char *out,
+			   size_t n);
+/* GRAFT_OK, or GRAFT_EINVAL when text is malformed (s keeps what it
+ * parsed before). */
+int roster_positions_parse(struct roster_server *s, const char *text);
+/* The replicas of r heard from directly since now - max_age_ms, as many as
+ * fit (only those: a replica that went away stops being passed on). */
+void roster_replicas_text(const struct roster *r, uint64_t now,
+			  uint64_t max_age_ms, char *out, size_t n);
+/* Adds or refreshes each replica of text (seen at now), except self_id;
+ * GRAFT_EINVAL when malformed. */
+int roster_replicas_parse(struct roster *r, const char *text,
+			  const char *self_id, uint64_t now);
+
+/* When this member first held each of a database's recent transactions. */
+struct roster_track {
+	char db[ROSTER_DB_LEN];
+	size_t head, n; /* ring: oldest at head */
+	struct {
+		uint64_t txid, ms;
+	} ring[ROSTER_TRACK_LEN];
+};
+/* Notes that this member holds txid (its last one) at now; a no-op unless
+ * it is newer than the last noted. */
+void roster_track_note(struct roster_track *t, uint64_t txid, uint64_t now);
+/* How long a reader at applied has been behind this member: 0 when
+ * applied is the newest noted or later. */
+uint64_t roster_track_lag_ms(const struct roster_track *t, uint64_t applied,
+			     uint64_t now);
+/* Notes the newest position of each database of the n servers in tracks
+ * (*n_tracks of ROSTER_MAX_DBS; a track is added for a new database), then
+ * sets each server's lag: transactions behind that newest, and time
+ * behind by the track. */
+void roster_lags(struct cypher_server *sv, size_t n,
+		 struct roster_track *tracks, size_t *n_tracks, uint64_t now);
+
+#endif
