@@ -37,6 +37,16 @@
  * sent, so the copy is always whole; a cut connection is a failed copy,
  * started again from the beginning.
  *
+ * The databases (a read replica mirrors them):
+ *   subscriber: "GRAFT-CATCHUP/1 DATABASES <server id>\n"
+ *   upstream:   "GRAFT-CATCHUP/1 DATABASES <change index> <n>\n", then n
+ *               lines "<db> <origin>\n" and closes. <change index> is the
+ *               Raft index of the last CREATE/DROP DATABASE the upstream
+ *               applied (dbms_change_index), <origin> the one that created
+ *               the database (dbms_origin; 0 for system, the default
+ *               database and those found in the data directory): a name
+ *               whose origin changed was dropped and created again.
+ *
  * After its PULL line the subscriber reports what it has applied, as lines
  * "APPLIED <txid>\n" (after each batch it applied, and on each heartbeat),
  * so that the upstream knows every subscriber's lag.
@@ -66,6 +76,8 @@
 #define CATCHUP_HEARTBEAT_SIZE 17
 #define CATCHUP_MSG_CKPT_CRC 'C'
 #define CATCHUP_MSG_END 'E'
+/* Databases a replica follows, and an upstream lists, at most. */
+#define CATCHUP_MAX_DATABASES 64
 
 /* The upstream side --------------------------------------------------- */
 struct catchup_server;

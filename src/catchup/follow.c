@@ -56,6 +56,32 @@ static void detach(struct follow *f)
 	tcp_conn_close(&fc->tcp);
 }
 
+void follow_init(struct follow *f, struct catchup_replica *r, const char *db)
+{
+	memset(f, 0, sizeof *f);
+	f->r = r;
+	f->upstream = -1;
+	f->state = FOLLOW_IDLE;
+	snprintf(f->db, sizeof f->db, "%s", db);
+	f->db_id = txlog_wire_db_id(f->db);
+}
+
+static void free_slot(struct follow *f)
+{
+	f->state = FOLLOW_UNUSED;
+	f->db[0] = '\0';
+	f->dropped = false;
+}
+
+void follow_forget(struct follow *f)
+{
+	if (follow_stop(f)) {
+		f->dropped = true; /* copy_done_cb frees the slot */
+		return;
+	}
+	free_slot(f);
+}
+
 bool follow_stop(struct follow *f)
 {
 	detach(f);
@@ -119,6 +145,10 @@ static void copy_done_cb(struct catchup_store_copy_req *req, int status)
 	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
 	if (r->closing) {
 		replica_part_closed(r);
+		return;
+	}
+	if (f->dropped) {
+		free_slot(f);
 		return;
 	}
 	if (status == GRAFT_OK)

@@ -300,6 +300,7 @@ static void tick_cb(uv_timer_t *t)
 		probe_all(r);
 		r->next_probe_ms = now + every[any_core(r)];
 	}
+	mirror_tick(r);
 	for (size_t i = 0; i < r->n_dbs; i++)
 		follow_tick(&r->dbs[i]);
 }
@@ -312,7 +313,8 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 			  struct catchup_replica **out, char *errmsg)
 {
 	struct catchup_replica *r = calloc(1, sizeof *r);
-	struct db *dbs[REPLICA_MAX_DBS];
+	struct db *dbs[CATCHUP_MAX_DATABASES];
+	size_t n;
 	char text[CLUSTER_ADDR_LEN];
 	struct sockaddr_storage sa;
 	int rv;
@@ -337,15 +339,12 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	srand((unsigned)time(NULL) ^ (unsigned)uv_hrtime());
 	tcp_server_init(&r->probes, loop, &probe_tcp_ops, r);
 	tcp_server_init(&r->streams, loop, &follow_tcp_ops, r);
-	r->n_dbs = dbms_list(dbms, dbs, REPLICA_MAX_DBS);
-	for (size_t i = 0; i < r->n_dbs; i++) {
-		struct follow *f = &r->dbs[i];
-
-		f->r = r;
-		f->upstream = -1;
-		snprintf(f->db, sizeof f->db, "%s", db_name(dbs[i]));
-		f->db_id = txlog_wire_db_id(f->db);
-	}
+	tcp_server_init(&r->lists, loop, &mirror_tcp_ops, r);
+	r->list_core = -1;
+	r->list_index = dbms_change_index(dbms);
+	n = dbms_list(dbms, dbs, CATCHUP_MAX_DATABASES);
+	for (size_t i = 0; i < n && i < CATCHUP_MAX_DATABASES; i++)
+		follow_init(&r->dbs[r->n_dbs++], r, db_name(dbs[i]));
 	dbms_set_replicator(dbms, &refuse_ops, r);
 	rv = catchup_replica_register_procedures(r, engine);
 	if (rv != GRAFT_OK) {
@@ -360,6 +359,29 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 		   "%zu discovery endpoints", r->n_dbs, o->n_discovery);
 	*out = r;
 	return GRAFT_OK;
+}
+
+int replica_follow_add(struct catchup_replica *r, const char *db)
+{
+	size_t i;
+
+	for (i = 0; i < r->n_dbs && r->dbs[i].state != FOLLOW_UNUSED; i++)
+		;
+	if (i == CATCHUP_MAX_DATABASES)
+		return GRAFT_ETOOBIG;
+	if (i == r->n_dbs)
+		r->n_dbs++;
+	follow_init(&r->dbs[i], r, db);
+	return GRAFT_OK;
+}
+
+struct follow *replica_follow_find(struct catchup_replica *r, const char *db)
+{
+	for (size_t i = 0; i < r->n_dbs; i++)
+		if (r->dbs[i].state != FOLLOW_UNUSED &&
+		    strcmp(r->dbs[i].db, db) == 0)
+			return &r->dbs[i];
+	return NULL;
 }
 
 void replica_part_closed(struct catchup_replica *r)
@@ -390,13 +412,14 @@ void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 	r->closing = true;
 	r->close_cb = cb;
 	r->close_arg = arg;
-	r->closing_parts = 3;
+	r->closing_parts = 4;
 	for (size_t i = 0; i < r->n_dbs; i++)
 		r->closing_parts += follow_stop(&r->dbs[i]);
 	let_go_of_probes(r);
 	uv_close((uv_handle_t *)&r->tick, tick_closed_cb);
 	tcp_server_close(&r->probes, server_closed_cb);
 	tcp_server_close(&r->streams, server_closed_cb);
+	tcp_server_close(&r->lists, server_closed_cb);
 }
 
 void catchup_replica_free(struct catchup_replica *r)

@@ -9,7 +9,6 @@
 #include "../util/buf.h"
 #include "catchup.h"
 
-#define REPLICA_MAX_DBS 64
 /* Another replica passed on by a core within this is alive; after the
  * second it is forgotten (as on the cores, cluster/routing_int.h). */
 #define REPLICA_ALIVE_MS 10000
@@ -28,6 +27,7 @@ enum follow_state {
 	FOLLOW_STREAMING,  /* applying records as they come */
 	FOLLOW_COPYING,    /* the upstream pruned what it lacks: store copy */
 	FOLLOW_STOPPED,    /* a record failed its checks: stopped for good */
+	FOLLOW_UNUSED,     /* a free slot (its database was dropped) */
 };
 
 /* One database's stream. The connection is a separate allocation, as
@@ -45,6 +45,7 @@ struct follow {
 	char error[256];          /* why it stopped (FOLLOW_STOPPED) */
 	struct catchup_store_copy_req copy; /* FOLLOW_COPYING */
 	char copy_dir[4200];
+	bool dropped; /* its database was dropped during a copy */
 };
 
 struct catchup_replica {
@@ -52,11 +53,16 @@ struct catchup_replica {
 	struct dbms *dbms;
 	struct catchup_replica_options o;
 	struct tcp_server probes, streams; /* outgoing connections only */
+	struct tcp_server lists; /* asking for the databases (mirror.c) */
+	uint64_t next_list_ms;
+	uint64_t list_index; /* the newest change index mirrored */
+	int list_core;       /* the core asked last; -1: none yet */
+	bool listing;        /* a request is in flight */
 	uv_timer_t tick;
 	uint64_t next_probe_ms;
 	struct replica_core cores[CATCHUP_MAX_UPSTREAMS];
-	struct follow dbs[REPLICA_MAX_DBS];
-	size_t n_dbs;
+	struct follow dbs[CATCHUP_MAX_DATABASES];
+	size_t n_dbs; /* slots in use or freed (FOLLOW_UNUSED) */
 	struct cypher_proc procs[2];
 	/* the other replicas, as the cores pass them on, and the tracks
 	 * lags are measured with (roster.h) */
@@ -70,6 +76,11 @@ struct catchup_replica {
 };
 
 /* follow.c */
+/* Starts following db in slot f (idle: the next tick connects). */
+void follow_init(struct follow *f, struct catchup_replica *r, const char *db);
+/* Stops following f's database for good (it was dropped): its slot is
+ * free at once, or once its store copy ended. */
+void follow_forget(struct follow *f);
 /* Connects f to its next upstream if it is idle and its retry time came. */
 void follow_tick(struct follow *f);
 /* Cuts f's stream or store copy (closing the replica); true when a copy
@@ -81,6 +92,12 @@ extern const struct tcp_ops follow_tcp_ops;
  * (beside the store it replaces, never opened as a database: a leading
  * dot), emptied of what a copy a crash cut short left. */
 void catchup_copy_dir(struct db *db, char *out, size_t n);
+
+/* mirror.c: every MIRROR_MS asks an upstream for its databases and
+ * creates or drops them here as the cores did. */
+void mirror_tick(struct catchup_replica *r);
+extern const struct tcp_ops mirror_tcp_ops;
+
 /* store_copy.c: checks one record on the wire (CRC, database id, the
  * next txid of db) and applies it. */
 int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
@@ -96,6 +113,10 @@ int catchup_replica_register_procedures(struct catchup_replica *r,
 int replica_sockaddr(const char *text, struct sockaddr_storage *out);
 /* The replica's own position in each database it follows. */
 void replica_positions(struct catchup_replica *r, struct roster_server *me);
+/* Follows db: a free slot, or GRAFT_ETOOBIG past CATCHUP_MAX_DATABASES. */
+int replica_follow_add(struct catchup_replica *r, const char *db);
+/* The slot following db; NULL when none. */
+struct follow *replica_follow_find(struct catchup_replica *r, const char *db);
 /* One more part of a closing replica is closed. */
 void replica_part_closed(struct catchup_replica *r);
 

@@ -576,11 +576,37 @@ static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
 	queue_fill(c);
 }
 
+/* The databases this member hosts and where each came from, for a read
+ * replica that mirrors them; then the connection closes. */
+static void send_databases(struct cconn *c)
+{
+	struct dbms *m = c->s->dbms;
+	struct db *dbs[CATCHUP_MAX_DATABASES];
+	size_t n = dbms_list(m, dbs, CATCHUP_MAX_DATABASES);
+	int rv;
+
+	if (n > CATCHUP_MAX_DATABASES)
+		n = CATCHUP_MAX_DATABASES;
+	graft_buf_reset(&c->out);
+	rv = put_line(&c->out, CATCHUP_PROTO " DATABASES %" PRIu64 " %zu",
+		      dbms_change_index(m), n);
+	for (size_t i = 0; i < n && rv == GRAFT_OK; i++)
+		rv = put_line(&c->out, "%s %" PRIu64, db_name(dbs[i]),
+			      dbms_origin(m, db_name(dbs[i])));
+	if (rv != GRAFT_OK) {
+		conn_close(c);
+		return;
+	}
+	c->closing_after_write = true;
+	sm_move(&c->sm, CC_WRITING);
+	send_out(c);
+}
+
 static void handle_request(struct cconn *c)
 {
-	char proto[32] = "", verb[8] = "", mode[8] = "";
+	char proto[32] = "", verb[16] = "", mode[8] = "";
 	unsigned long long after = 0;
-	int n = sscanf(c->req, "%31s %7s %127s %llu %7s %127s", proto, verb,
+	int n = sscanf(c->req, "%31s %15s %127s %llu %7s %127s", proto, verb,
 		       c->db, &after, mode, c->peer);
 
 	if (n >= 3 && strcmp(proto, CATCHUP_PROTO) == 0 &&
@@ -589,6 +615,11 @@ static void handle_request(struct cconn *c)
 		sscanf(c->req, "%*s %*s %*s %127s", c->peer);
 		c->store = true;
 		start_stream(c, 0, false);
+		return;
+	}
+	if (n >= 2 && strcmp(proto, CATCHUP_PROTO) == 0 &&
+	    strcmp(verb, "DATABASES") == 0) {
+		send_databases(c);
 		return;
 	}
 	if (n < 5 || strcmp(proto, CATCHUP_PROTO) != 0 ||

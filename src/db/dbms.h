@@ -113,4 +113,21 @@ int dbms_change(struct dbms *m, bool create, const char *name,
 int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 		     size_t len, uint64_t *txid, char *errmsg);
 
+/* Read replicas mirror the cores' databases (catch-up's database list,
+ * src/catchup): what a core has applied, and the same change made on a
+ * replica. */
+/* The Raft index of the last CREATE/DROP DATABASE applied (0: none). */
+uint64_t dbms_change_index(const struct dbms *m);
+/* The Raft index that created database name (0: none recorded, as for
+ * system, the default database and one found in the data directory). */
+uint64_t dbms_origin(const struct dbms *m, const char *name);
+/* Creates (create) or drops database name here as the cores did, and
+ * records, durably as an applied change does, that name was created at
+ * Raft index origin and that the cores' changes up to change_index are
+ * mirrored, so that this member's own subscribers see the same list.
+ * Errors as dbms_create and dbms_drop give them; a drop's files are deleted
+ * once it closed (a failure to delete them is logged). */
+int dbms_mirror(struct dbms *m, bool create, const char *name,
+		uint64_t origin, uint64_t change_index, char *errmsg);
+
 #endif

@@ -124,6 +124,11 @@ static int origins_save(struct dbms *m, char *errmsg)
 	return rv;
 }
 
+uint64_t dbms_change_index(const struct dbms *m)
+{
+	return m->change_index;
+}
+
 uint64_t dbms_origin(const struct dbms *m, const char *name)
 {
 	for (size_t i = 0; i < m->n_origins; i++)
@@ -252,6 +257,27 @@ static int apply_drop(struct dbms *m, const char *name, char *errmsg)
 	return rv;
 }
 
+/* Notes the change at index, and that name was created at origin (0:
+ * dropped) when changed; saved before anything else is applied. */
+static int record(struct dbms *m, bool changed, const char *name,
+		  uint64_t origin, uint64_t index, char *errmsg)
+{
+	int rec = GRAFT_OK;
+
+	m->change_index = index;
+	if (changed)
+		rec = origin_set(m, name, origin);
+	if (rec == GRAFT_OK && index != 0)
+		rec = origins_save(m, errmsg);
+	if (rec != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "database %s: cannot record the applied "
+				  "change: %s",
+				  name, rec == GRAFT_ENOMEM ? "out of memory"
+							    : errmsg);
+	return GRAFT_OK;
+}
+
 int dbms_change_apply(struct dbms *m, uint64_t index, const uint8_t *p,
 		      size_t len, char *errmsg)
 {
@@ -282,18 +308,22 @@ int dbms_change_apply(struct dbms *m, uint64_t index, const uint8_t *p,
 	/* The index is recorded whatever the result: a refused change is
 	 * applied as a refusal, and is not tried again. */
 	memcpy(saved, errmsg, sizeof saved);
-	m->change_index = index;
-	rec = rv == GRAFT_OK ? origin_set(m, name,
-					  p[1] == CHANGE_CREATE ? index : 0)
-			     : GRAFT_OK;
-	if (rec == GRAFT_OK && index != 0)
-		rec = origins_save(m, errmsg);
+	rec = record(m, rv == GRAFT_OK, name,
+		     p[1] == CHANGE_CREATE ? index : 0, index, errmsg);
 	if (rec != GRAFT_OK)
-		return graft_errf(errmsg, GRAFT_ECORRUPT,
-				  "database %s: cannot record the applied "
-				  "change: %s",
-				  name, rec == GRAFT_ENOMEM ? "out of memory"
-							    : errmsg);
+		return rec;
 	memcpy(errmsg, saved, GRAFT_ERRMSG_SIZE);
 	return rv;
+}
+
+int dbms_mirror(struct dbms *m, bool create, const char *name,
+		uint64_t origin, uint64_t change_index, char *errmsg)
+{
+	int rv = create ? dbms_create(m, name, errmsg)
+			: apply_drop(m, name, errmsg);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	return record(m, true, name, create ? origin : 0, change_index,
+		      errmsg);
 }

@@ -47,8 +47,6 @@ int dbms_drop_check(struct dbms *m, const char *name, char *errmsg);
 /* dbms_change.c */
 /* Reads <data>/dbms/raft_applied when there is one. */
 int dbms_origins_load(struct dbms *m, const char *data_dir, char *errmsg);
-/* The Raft index that created the database name (0 if none recorded). */
-uint64_t dbms_origin(const struct dbms *m, const char *name);
 /* Applies a CREATE/DROP entry (format byte included) at Raft index. */
 int dbms_change_apply(struct dbms *m, uint64_t index, const uint8_t *p,
 		      size_t len, char *errmsg);
