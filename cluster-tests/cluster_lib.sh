@@ -154,7 +154,7 @@ core_log() { tail -${2:-30} "$T/c$1/graftd.out"; }
 # Read replicas (dbms.mode=READ_REPLICA), numbered from 1, in $T/r<i>:
 # replica_confs N [extra lines...] after cluster_confs (they discover the
 # same cores), replica_start I, replica_kill I, replica_stop I.
-REPLICA_BOLT=() REPLICA_HTTP=() REPLICA_TX=() REPLICA_PID=()
+REPLICA_BOLT=() REPLICA_HTTP=() REPLICA_TX=() REPLICA_PID=() REPLICA_BACKUP=()
 replica_confs() {
 	local n=$1 i
 	shift
@@ -170,6 +170,7 @@ replica_confs() {
 			"$@"
 		REPLICA_BOLT[$i]=$BOLT_PORT
 		REPLICA_HTTP[$i]=$HTTP_PORT
+		REPLICA_BACKUP[$i]=$BACKUP_PORT
 	done
 }
 
@@ -186,6 +187,16 @@ proxied_tx_ports() {
 		PROXY_PAIRS+=("$PORT:${CORE_TX[$i]}")
 	done
 }
+
+# start_cores: every core of cluster_confs, then wait_cluster.
+start_cores() {
+	local i
+	for i in $(seq 1 "$CORE_N"); do core_start "$i"; done
+	wait_cluster
+}
+
+# replica_holds I TAG N: replica I holds N (:W {tag: TAG}) nodes.
+replica_holds() { [ "$(replica_node "$1" keys "$2" | wc -l)" = "$3" ]; }
 
 replica_start() {
 	member_start "replica $1" "$T/r$1" "${REPLICA_BOLT[$1]}"

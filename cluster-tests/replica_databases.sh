@@ -1,6 +1,6 @@
 #!/usr/bin/env bash
 # CREATE and DROP DATABASE on the cores reach read replicas that are already
-# running: a database created and written on the leader is created on the
+# running (this replica names the cores' discovery endpoints by host name): a database created and written on the leader is created on the
 # replica, which serves the same graph (a digest by names and values); a
 # dropped one is dropped there; one dropped and created again under the same
 # name while the replica was stopped is replaced on the replica by the new
@@ -12,8 +12,10 @@ export GRAFT_SRC_DIR
 
 cluster_confs 3
 replica_confs 1
-for i in 1 2 3; do core_start "$i"; done
-wait_cluster
+# the replica finds the cores by host name (resolved off its loop)
+sed -i "s/^\(causal_clustering.initial_discovery_members=\).*/\1${CLUSTER_ENDPOINTS//127.0.0.1/localhost}/" "$T/r1/graft.conf"
+grep -q "initial_discovery_members=localhost:" "$T/r1/graft.conf" || fail "the replica's discovery members are not host names"
+start_cores
 replica_start 1
 
 same_digest() { # the replica's digest of database $1 is the leader's

@@ -13,6 +13,7 @@ command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
 export GRAFT_SRC_DIR
 
 cluster_confs 3 "db.tx_log.rotation.size=128k" "db.checkpoint.interval.tx=2" \
+	"dbms.cluster.catchup.departed_hold=0" \
 	"db.tx_log.rotation.retention_policy=false" "db.tx_log.preallocate=false"
 proxied_tx_ports
 replica_confs 2 "db.cluster.catchup.pull_interval=200ms"

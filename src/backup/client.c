@@ -96,8 +96,9 @@ static int dial(const char *addr, unsigned timeout_s, int *out, char *errmsg)
 				  "cannot connect to the backup server at %s: "
 				  "%s; is graftd running there with "
 				  "server.backup.enabled=true and "
-				  "server.backup.listen_address on that "
-				  "address?",
+				  "server.backup.listen_address (or, in a "
+				  "cluster, server.cluster.listen_address) on "
+				  "that address?",
 				  addr, strerror(err));
 	*out = fd;
 	return GRAFT_OK;

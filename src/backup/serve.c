@@ -536,6 +536,24 @@ static const struct tcp_ops backup_tcp_ops = {
 	.conn_free = bconn_free,
 };
 
+void backup_server_adopt(void *backup_server, uv_os_sock_t fd,
+			 const char *head, size_t n)
+{
+	struct backup_server *s = backup_server;
+	struct tcp_conn *tc;
+	struct bconn *c;
+
+	if (tcp_server_adopt(&s->tcp, fd, &tc) != GRAFT_OK)
+		return;
+	c = (struct bconn *)tc;
+	if (n >= sizeof c->req) {
+		tcp_conn_close(tc);
+		return;
+	}
+	memcpy(c->req, head, n);
+	bconn_read(tc, (ssize_t)n);
+}
+
 static void server_closed_cb(struct tcp_server *srv)
 {
 	struct backup_server *s = srv->data;

@@ -35,6 +35,11 @@ int backup_server_start(uv_loop_t *loop, struct dbms *dbms,
 			const char *data_dir, const char *txlog_root,
 			const char *setting, const struct graft_address *addr,
 			struct backup_server **out, char *errmsg);
+/* Serves a connection another server accepted (the transaction port
+ * hands backup requests over: catchup_server_handoff): fd is taken in all
+ * cases, head is what was read of the request so far (copied). */
+void backup_server_adopt(void *backup_server, uv_os_sock_t fd,
+			 const char *head, size_t n);
 /* The port it listens on (the one chosen when addr's port was 0). */
 int backup_server_port(const struct backup_server *s);
 /* Stops listening and closes every connection (streams in progress are

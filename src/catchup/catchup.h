@@ -94,6 +94,23 @@ int catchup_server_port(const struct catchup_server *s);
  * work item are done. */
 void catchup_server_close(struct catchup_server *s);
 
+/* Another protocol on the transaction port (Neo4j serves backups on the
+ * cluster listen address as on the backup one): a connection whose first
+ * line starts with prefix is handed to cb with its socket (duplicated:
+ * cb owns fd) and that line, newline included; this server then closes its
+ * own copy. prefix is borrowed. Set once, before connections arrive. */
+typedef void (*catchup_handoff_cb)(void *data, uv_os_sock_t fd,
+				   const char *line, size_t len);
+void catchup_server_handoff(struct catchup_server *s, const char *prefix,
+			    catchup_handoff_cb cb, void *data);
+
+/* A subscriber whose stream closed keeps the log from the transaction
+ * after the last it reported applied, for ms (0: not kept), within
+ * db.tx_log.reader_pins.max_size: a replica restarted within ms resumes
+ * from the log even when the upstream prunes meanwhile
+ * (dbms.cluster.catchup.departed_hold). */
+void catchup_server_hold_departed(struct catchup_server *s, uint64_t ms);
+
 /* What an upstream knows of a subscriber's position, per database, as the
  * subscriber last reported it. */
 struct catchup_subscriber {

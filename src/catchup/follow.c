@@ -15,8 +15,10 @@
  * (damaged in transit, another database, a gap) or does not validate here
  * stops this database's catch-up for good with an error in the log: the
  * replica keeps serving what it has, never a silently diverged state.
- * PRUNED (the upstreams no longer hold what this replica lacks) stops it
- * too, naming the way out. */
+ * PRUNED (this upstream no longer holds what the replica lacks) sends it
+ * to the next upstream, which may have kept its position
+ * (dbms.cluster.catchup.departed_hold); once each has said PRUNED, the
+ * replica copies an upstream's store. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -182,7 +184,7 @@ static void start_copy(struct follow *f)
 	f->state = FOLLOW_IDLE;
 	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
 	if (db == NULL ||
-	    replica_sockaddr(r->cores[f->upstream].p.catchup, &sa) != GRAFT_OK)
+	    replica_resolve(r, r->cores[f->upstream].p.catchup, &sa) != GRAFT_OK)
 		return;
 	catchup_copy_dir(db, f->copy_dir, sizeof f->copy_dir);
 	graft_info("read replica: %s no longer has the transactions of %s "
@@ -197,6 +199,27 @@ static void start_copy(struct follow *f)
 		return;
 	}
 	f->state = FOLLOW_COPYING;
+}
+
+static bool candidate(const struct catchup_replica *r, int i)
+{
+	const struct replica_core *c = &r->cores[i];
+
+	return c->known && c->answering && c->p.catchup[0] != '\0' &&
+	       (r->o.strategy != CATCHUP_LEADER_ONLY ||
+		strcmp(c->p.role, "LEADER") == 0);
+}
+
+/* How many upstreams to ask before a store copy: every one the strategy
+ * may pick now, and at least as many as there are discovery endpoints (some
+ * may not have answered discovery yet). */
+static unsigned upstreams(const struct catchup_replica *r)
+{
+	unsigned n = 0;
+
+	for (int i = 0; i < CATCHUP_MAX_UPSTREAMS; i++)
+		n += candidate(r, i);
+	return n > r->o.n_discovery ? n : (unsigned)r->o.n_discovery;
 }
 
 /* The OK or ERR line. GRAFT_OK to go on. */
@@ -216,12 +239,21 @@ static int handle_line(struct follow *f, char *line)
 		f->upstream_last = last;
 		f->state = FOLLOW_STREAMING;
 		f->attempts = 0;
+		f->pruned = 0;
 		graft_info("read replica: following %s from %s (%s), which is "
 			   "at transaction %llu", f->db, upstream_name(f), role,
 			   last);
 		return GRAFT_OK;
 	}
+	/* Another upstream may still hold the log (it kept this replica's
+	 * position when it left): a store copy once each has said PRUNED. */
+	if (strstr(line, " ERR PRUNED ") != NULL &&
+	    ++f->pruned < upstreams(f->r)) {
+		retry(f, line);
+		return GRAFT_ENOTFOUND;
+	}
 	if (strstr(line, " ERR PRUNED ") != NULL) {
+		f->pruned = 0;
 		start_copy(f);
 		return GRAFT_ENOTFOUND;
 	}
@@ -420,14 +452,9 @@ static int pick(struct follow *f)
 
 	for (int k = 0; k < CATCHUP_MAX_UPSTREAMS; k++) {
 		int i = (start + k) % CATCHUP_MAX_UPSTREAMS;
-		const struct replica_core *c = &r->cores[i];
 
-		if (!c->known || !c->answering || c->p.catchup[0] == '\0')
-			continue;
-		if (r->o.strategy == CATCHUP_LEADER_ONLY &&
-		    strcmp(c->p.role, "LEADER") != 0)
-			continue;
-		return i;
+		if (candidate(r, i))
+			return i;
 	}
 	return -1;
 }
@@ -446,8 +473,8 @@ void follow_tick(struct follow *f)
 	if (i < 0)
 		return;
 	f->upstream = i;
-	if (replica_sockaddr(r->cores[i].p.catchup, &sa) != GRAFT_OK) {
-		retry(f, "its transaction address is not an IP address");
+	if (replica_resolve(r, r->cores[i].p.catchup, &sa) != GRAFT_OK) {
+		retry(f, "its transaction address does not resolve (yet)");
 		return;
 	}
 	fc = calloc(1, sizeof *fc);

@@ -90,25 +90,6 @@ int catchup_replica_options_from_config(const struct graft_config *cfg,
 			&o->strategy, errmsg);
 }
 
-int replica_sockaddr(const char *text, struct sockaddr_storage *out)
-{
-	char host[256];
-	unsigned port;
-	const char *colon = strrchr(text, ':');
-
-	if (colon == NULL || (size_t)(colon - text) >= sizeof host ||
-	    sscanf(colon + 1, "%u", &port) != 1 || port > 65535)
-		return GRAFT_EINVAL;
-	memcpy(host, text, (size_t)(colon - text));
-	host[colon - text] = '\0';
-	if (strcmp(host, "localhost") == 0 || host[0] == '\0')
-		snprintf(host, sizeof host, "127.0.0.1");
-	if (uv_ip4_addr(host, (int)port, (struct sockaddr_in *)out) == 0 ||
-	    uv_ip6_addr(host, (int)port, (struct sockaddr_in6 *)out) == 0)
-		return GRAFT_OK;
-	return GRAFT_EINVAL;
-}
-
 /* Probes ------------------------------------------------------------------ */
 
 struct probe {
@@ -235,8 +216,8 @@ static void probe_all(struct catchup_replica *r)
 
 		snprintf(text, sizeof text, "%s:%u", r->o.discovery[i].host,
 			 r->o.discovery[i].port);
-		if (replica_sockaddr(text, &sa) != GRAFT_OK)
-			continue; /* refused at start */
+		if (replica_resolve(r, text, &sa) != GRAFT_OK)
+			continue; /* a name not resolved yet: next round */
 		p = calloc(1, sizeof *p);
 		if (p == NULL)
 			return;
@@ -315,8 +296,7 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	struct catchup_replica *r = calloc(1, sizeof *r);
 	struct db *dbs[CATCHUP_MAX_DATABASES];
 	size_t n;
-	char text[CLUSTER_ADDR_LEN];
-	struct sockaddr_storage sa;
+	char text[CLUSTER_ADDR_LEN], host[256], port[8];
 	int rv;
 
 	if (r == NULL)
@@ -324,13 +304,13 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	for (size_t i = 0; i < o->n_discovery; i++) {
 		snprintf(text, sizeof text, "%s:%u", o->discovery[i].host,
 			 o->discovery[i].port);
-		if (replica_sockaddr(text, &sa) != GRAFT_OK) {
+		if (replica_split_address(text, host, sizeof host, port,
+					  sizeof port) != GRAFT_OK) {
 			free(r);
 			return graft_errf(errmsg, GRAFT_ECONFIG,
 					  "causal_clustering.initial_discovery_"
-					  "members: %s is not an IP address and "
-					  "port; a read replica needs the cores' "
-					  "addresses as IP addresses", text);
+					  "members: %s is not a host (a name or "
+					  "an IP address) and a port", text);
 		}
 	}
 	r->loop = loop;
@@ -412,7 +392,7 @@ void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 	r->closing = true;
 	r->close_cb = cb;
 	r->close_arg = arg;
-	r->closing_parts = 4;
+	r->closing_parts = 4 + replica_names_pending(r);
 	for (size_t i = 0; i < r->n_dbs; i++)
 		r->closing_parts += follow_stop(&r->dbs[i]);
 	let_go_of_probes(r);

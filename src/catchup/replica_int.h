@@ -21,6 +21,19 @@ struct replica_core {
 	bool answering;    /* the last probe was answered */
 };
 
+/* A host name and what it resolved to (resolve.c). */
+#define REPLICA_MAX_NAMES 32
+struct replica_name {
+	char text[CLUSTER_ADDR_LEN]; /* "host:port"; "" for a free entry */
+	struct sockaddr_storage sa;
+	bool ok;      /* sa holds the last answer */
+	bool pending; /* a resolution is in flight */
+	unsigned tries;
+	uint64_t resolved_ms; /* uv_now of the last answer; 0: none yet */
+	struct catchup_replica *r;
+	uv_getaddrinfo_t req;
+};
+
 enum follow_state {
 	FOLLOW_IDLE,       /* waiting to (re)connect */
 	FOLLOW_CONNECTING, /* connect, PULL line, waiting for OK */
@@ -40,6 +53,7 @@ struct follow {
 	struct follow_conn *conn; /* NULL when none */
 	int upstream;             /* index into r->cores; -1: none */
 	unsigned attempts;
+	unsigned pruned;          /* upstreams in a row that said PRUNED */
 	uint64_t next_try_ms;
 	uint64_t upstream_last;   /* from the OK line and heartbeats */
 	char error[256];          /* why it stopped (FOLLOW_STOPPED) */
@@ -61,6 +75,7 @@ struct catchup_replica {
 	uv_timer_t tick;
 	uint64_t next_probe_ms;
 	struct replica_core cores[CATCHUP_MAX_UPSTREAMS];
+	struct replica_name names[REPLICA_MAX_NAMES];
 	struct follow dbs[CATCHUP_MAX_DATABASES];
 	size_t n_dbs; /* slots in use or freed (FOLLOW_UNUSED) */
 	struct cypher_proc procs[2];
@@ -107,10 +122,22 @@ int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
 int catchup_replica_register_procedures(struct catchup_replica *r,
 					struct cypher_engine *engine);
 
-/* replica.c */
-/* A socket address for "host:port" text; GRAFT_EINVAL if it is not an
- * IP address and port. */
+/* resolve.c */
+/* A socket address for "host:port" text: an IP address at once, a host
+ * name once resolved (GRAFT_ENOTFOUND until then, or while it does not
+ * resolve: try again later); GRAFT_EINVAL if it is not host:port. */
+int replica_resolve(struct catchup_replica *r, const char *text,
+		    struct sockaddr_storage *out);
+/* The same for an IP address (or localhost) only: GRAFT_EINVAL for a
+ * host name. */
 int replica_sockaddr(const char *text, struct sockaddr_storage *out);
+/* Splits "host:port" ("" host: 127.0.0.1); GRAFT_EINVAL if it is not. */
+int replica_split_address(const char *text, char *host, size_t n,
+			  char *port, size_t np);
+/* Resolutions in flight (each is a part of a closing replica). */
+unsigned replica_names_pending(const struct catchup_replica *r);
+
+/* replica.c */
 /* The replica's own position in each database it follows. */
 void replica_positions(struct catchup_replica *r, struct roster_server *me);
 /* Follows db: a free slot, or GRAFT_ETOOBIG past CATCHUP_MAX_DATABASES. */

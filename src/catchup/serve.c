@@ -40,6 +40,7 @@
 #define REQUEST_MS 10000
 #define HEARTBEAT_MS 1000
 #define STALL_MS 600000
+#define HOLD_CHECK_MS 1000
 
 enum cconn_state {
 	CC_READING,  /* waiting for the PULL line */
@@ -80,7 +81,8 @@ struct cconn {
 	struct catchup_server *s;
 	char req[REQ_MAX];
 	size_t req_len;
-	bool requested; /* the PULL or STORE line was handled */
+	bool requested; /* the request line was handled */
+	bool pulled;    /* it was a PULL: a subscriber of the stream */
 	char db[128];
 	char peer[128]; /* the subscriber's server id, for the log */
 	char txlog_dir[4096];
@@ -111,6 +113,17 @@ struct catchup_server {
 	struct catchup_subscriber subs[CATCHUP_MAX_SUBSCRIBERS];
 	uint64_t reported_ms[CATCHUP_MAX_SUBSCRIBERS]; /* uv_now at report */
 	size_t n_subs;
+	/* The log kept for a subscriber whose stream closed, from what it
+	 * reported, for hold_ms (loop thread; catchup_server_hold_departed). */
+	struct txlog_pin held[CATCHUP_MAX_SUBSCRIBERS];
+	uint64_t left_ms[CATCHUP_MAX_SUBSCRIBERS];
+	uint64_t hold_ms;
+	uv_timer_t hold_timer;
+	unsigned closing_parts; /* the listener and the timer */
+	/* catchup_server_handoff */
+	const char *handoff_prefix;
+	catchup_handoff_cb handoff_cb;
+	void *handoff_data;
 };
 
 /* Freed only once its work item returned (the item holds it). */
@@ -152,31 +165,68 @@ static struct catchup_subscriber *subscriber(struct catchup_server *s,
 	else
 		return NULL;
 	e = &s->subs[i];
+	txlog_unpin(&s->held[i]); /* an entry that left, reused */
 	memset(e, 0, sizeof *e);
 	snprintf(e->server_id, sizeof e->server_id, "%s", id);
 	snprintf(e->db, sizeof e->db, "%s", db);
 	return e;
 }
 
-/* A subscriber's report (applied >= 0) or its leaving (connected false). */
+/* A subscriber's report (applied >= 0) or its leaving (connected false):
+ * one that leaves after a report keeps the log from what it applied for
+ * hold_ms, so that a restart resumes from the log; one that reports (its
+ * stream holds its own pin) no longer needs that. */
 static void note_subscriber(struct cconn *c, uint64_t applied, bool connected)
 {
 	struct catchup_server *s = c->s;
 	struct db *d = dbms_get(s->dbms, c->db);
 	uint64_t last = d != NULL ? db_log_last_txid(d) : 0;
 	struct catchup_subscriber *e;
+	size_t i = SIZE_MAX;
 
 	uv_mutex_lock(&s->lock);
 	e = subscriber(s, c->peer, c->db);
 	if (e != NULL) {
+		i = (size_t)(e - s->subs);
 		e->connected = connected;
 		if (connected) {
 			e->applied = applied;
 			e->lag_txs = last > applied ? last - applied : 0;
-			s->reported_ms[e - s->subs] = uv_now(s->tcp.loop);
+			s->reported_ms[i] = uv_now(s->tcp.loop);
 		}
+		applied = e->applied;
 	}
 	uv_mutex_unlock(&s->lock);
+	if (i == SIZE_MAX)
+		return;
+	txlog_unpin(&s->held[i]);
+	if (connected || d == NULL || s->hold_ms == 0 || applied == 0)
+		return;
+	db_log_pin(d, &s->held[i], applied + 1);
+	s->left_ms[i] = uv_now(s->tcp.loop);
+}
+
+/* Releases what departed subscribers held past hold_ms. */
+static void hold_timer_cb(uv_timer_t *t)
+{
+	struct catchup_server *s = t->data;
+	uint64_t now = uv_now(t->loop);
+
+	for (size_t i = 0; i < CATCHUP_MAX_SUBSCRIBERS; i++) {
+		if (s->held[i].log == NULL || now - s->left_ms[i] < s->hold_ms)
+			continue;
+		txlog_unpin(&s->held[i]);
+		graft_info("catch-up: %s left %s %" PRIu64 " s ago; its log is "
+			   "no longer kept (dbms.cluster.catchup.departed_hold)"
+			   ": if it returns after a prune it takes a store copy",
+			   s->subs[i].server_id, s->subs[i].db,
+			   (now - s->left_ms[i]) / 1000);
+	}
+}
+
+void catchup_server_hold_departed(struct catchup_server *s, uint64_t ms)
+{
+	s->hold_ms = ms;
 }
 
 size_t catchup_server_subscribers(struct catchup_server *s,
@@ -201,7 +251,7 @@ static void cconn_closing(struct tcp_conn *tc)
 {
 	struct cconn *c = (struct cconn *)tc;
 
-	if (c->requested && !c->store)
+	if (c->pulled)
 		note_subscriber(c, 0, false);
 	db_unwatch(&c->watch);
 	sm_move(&c->sm,
@@ -602,6 +652,32 @@ static void send_databases(struct cconn *c)
 	send_out(c);
 }
 
+void catchup_server_handoff(struct catchup_server *s, const char *prefix,
+			    catchup_handoff_cb cb, void *data)
+{
+	s->handoff_prefix = prefix;
+	s->handoff_cb = cb;
+	s->handoff_data = data;
+}
+
+/* True when the request is another protocol's and was handed over. */
+static bool handed_off(struct cconn *c)
+{
+	struct catchup_server *s = c->s;
+	size_t len = strlen(c->req);
+	uv_os_sock_t fd;
+
+	if (s->handoff_cb == NULL ||
+	    strncmp(c->req, s->handoff_prefix, strlen(s->handoff_prefix)) != 0)
+		return false;
+	c->req[len++] = '\n'; /* the reader put a NUL there */
+	if (tcp_conn_dup_socket(&c->tcp, &fd) == GRAFT_OK)
+		s->handoff_cb(s->handoff_data, fd, c->req, len);
+	c->req[--len] = '\0';
+	conn_close(c);
+	return true;
+}
+
 static void handle_request(struct cconn *c)
 {
 	char proto[32] = "", verb[16] = "", mode[8] = "";
@@ -617,6 +693,8 @@ static void handle_request(struct cconn *c)
 		start_stream(c, 0, false);
 		return;
 	}
+	if (handed_off(c))
+		return;
 	if (n >= 2 && strcmp(proto, CATCHUP_PROTO) == 0 &&
 	    strcmp(verb, "DATABASES") == 0) {
 		send_databases(c);
@@ -632,6 +710,7 @@ static void handle_request(struct cconn *c)
 	}
 	if (n < 6)
 		snprintf(c->peer, sizeof c->peer, "a subscriber");
+	c->pulled = true;
 	start_stream(c, after, strcmp(mode, "LEADER") == 0);
 }
 
@@ -714,12 +793,22 @@ static const struct tcp_ops catchup_tcp_ops = {
 	.conn_free = cconn_free,
 };
 
-static void server_closed_cb(struct tcp_server *srv)
+static void server_part_closed(struct catchup_server *s)
 {
-	struct catchup_server *s = srv->data;
-
+	if (--s->closing_parts > 0)
+		return;
 	uv_mutex_destroy(&s->lock);
 	free(s);
+}
+
+static void server_closed_cb(struct tcp_server *srv)
+{
+	server_part_closed(srv->data);
+}
+
+static void hold_timer_closed_cb(uv_handle_t *h)
+{
+	server_part_closed(h->data);
 }
 
 int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
@@ -744,6 +833,10 @@ int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
 		return GRAFT_ENOMEM;
 	}
 	tcp_server_init(&s->tcp, loop, &catchup_tcp_ops, s);
+	uv_timer_init(loop, &s->hold_timer);
+	s->hold_timer.data = s;
+	uv_timer_start(&s->hold_timer, hold_timer_cb, HOLD_CHECK_MS,
+		       HOLD_CHECK_MS);
 	s->dbms = dbms;
 	s->cluster = cluster;
 	rv = tcp_server_listen(&s->tcp, &how, errmsg);
@@ -764,5 +857,9 @@ int catchup_server_port(const struct catchup_server *s)
 
 void catchup_server_close(struct catchup_server *s)
 {
+	s->closing_parts = 2;
+	for (size_t i = 0; i < CATCHUP_MAX_SUBSCRIBERS; i++)
+		txlog_unpin(&s->held[i]);
+	uv_close((uv_handle_t *)&s->hold_timer, hold_timer_closed_cb);
 	tcp_server_close(&s->tcp, server_closed_cb);
 }

@@ -23,6 +23,7 @@
 #include <netinet/in.h>
 #include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../util/err.h"
 #include "../util/log.h"
@@ -293,6 +294,16 @@ int tcp_connect(struct tcp_server *srv, struct tcp_conn *c,
 
 /* Listening ------------------------------------------------------------- */
 
+/* An accepted or adopted connection is the caller's from here. */
+static void conn_opened(struct tcp_server *srv, struct tcp_conn *c)
+{
+	if (srv->nodelay)
+		uv_tcp_nodelay(&c->tcp, 1);
+	c->open = true;
+	if (srv->ops->accepted != NULL)
+		srv->ops->accepted(c);
+}
+
 static void accept_cb(uv_stream_t *l, int status)
 {
 	struct tcp_server *srv = l->data;
@@ -314,11 +325,37 @@ static void accept_cb(uv_stream_t *l, int status)
 		tcp_conn_close(c);
 		return;
 	}
-	if (srv->nodelay)
-		uv_tcp_nodelay(&c->tcp, 1);
-	c->open = true;
-	if (srv->ops->accepted != NULL)
-		srv->ops->accepted(c);
+	conn_opened(srv, c);
+}
+
+int tcp_conn_dup_socket(const struct tcp_conn *c, uv_os_sock_t *fd)
+{
+	uv_os_fd_t own;
+
+	if (uv_fileno((const uv_handle_t *)&c->tcp, &own) != 0)
+		return GRAFT_EIO;
+	*fd = dup(own);
+	return *fd >= 0 ? GRAFT_OK : GRAFT_EIO;
+}
+
+int tcp_server_adopt(struct tcp_server *srv, uv_os_sock_t fd,
+		     struct tcp_conn **out)
+{
+	struct tcp_conn *c = srv->closing ? NULL : srv->ops->conn_new(srv);
+
+	if (c == NULL) {
+		close(fd);
+		return srv->closing ? GRAFT_ESHUTDOWN : GRAFT_ENOMEM;
+	}
+	conn_link(srv, c);
+	if (uv_tcp_open(&c->tcp, fd) != 0) {
+		close(fd);
+		tcp_conn_close(c);
+		return GRAFT_EIO;
+	}
+	conn_opened(srv, c);
+	*out = c;
+	return GRAFT_OK;
 }
 
 static int resolve(const struct tcp_listen *how, struct sockaddr_storage *out,

@@ -146,6 +146,16 @@ void tcp_server_stop_accepting(struct tcp_server *srv);
 void tcp_server_close(struct tcp_server *srv,
 		      void (*closed_cb)(struct tcp_server *srv));
 
+/* A port that serves two protocols hands a connection over: the socket of
+ * c, duplicated (the caller closes c, which leaves the duplicate open), and
+ * srv takes it as if it had accepted it (ops->conn_new, then
+ * ops->accepted). GRAFT_EIO when the socket cannot be had;
+ * tcp_server_adopt always takes fd, closing it on an error (GRAFT_ENOMEM,
+ * GRAFT_ESHUTDOWN while srv closes, GRAFT_EIO). */
+int tcp_conn_dup_socket(const struct tcp_conn *c, uv_os_sock_t *fd);
+int tcp_server_adopt(struct tcp_server *srv, uv_os_sock_t fd,
+		     struct tcp_conn **out);
+
 /* Connects c (the caller's memory, its struct tcp_conn zeroed) to addr
  * and puts it on srv's list; ops->connected runs when done. On an error
  * (GRAFT_EIO, GRAFT_ESHUTDOWN while srv closes) connected and closing are

@@ -495,17 +495,25 @@ static int start_catchup(struct server *s, char *errmsg)
 	rv = catchup_server_start(&s->loop, s->dbms, s->cluster,
 				  "server.cluster.listen_address", &a,
 				  &s->catchup, errmsg);
-	if (rv == GRAFT_OK)
-		s->net.catchup = s->catchup;
+	if (rv != GRAFT_OK)
+		return rv;
+	s->net.catchup = s->catchup;
 	/* A core behind a Raft snapshot copies stores over this port; the
 	 * replicas' reports on it feed the routing tables. */
-	if (rv == GRAFT_OK && s->cluster != NULL) {
+	if (s->cluster != NULL) {
 		cluster_set_store_source(s->cluster,
 					 &catchup_core_store_source);
 		cluster_set_positions(s->cluster, subscriber_positions,
 				      s->catchup);
 	}
-	return rv;
+	catchup_server_hold_departed(
+		s->catchup, graft_config_duration_ms(
+				    s->cfg, "dbms.cluster.catchup.departed_hold"));
+	/* Backups are served on the transaction port too, as in Neo4j. */
+	if (s->backup != NULL)
+		catchup_server_handoff(s->catchup, BACKUP_PROTO,
+				       backup_server_adopt, s->backup);
+	return GRAFT_OK;
 }
 
 static void stop_backup(struct server *s)

@@ -439,6 +439,12 @@ static const struct graft_setting settings[] = {
 	    "causal_clustering.catch_up_client_inactivity_timeout", "10m", SEC,
 	    0, "Silence after which a read replica leaves its upstream for "
 	    "another (upstreams send a heartbeat every second)."),
+	DUR("dbms.cluster.catchup.departed_hold", NULL, "5m", 0, 0,
+	    "How long an upstream keeps its transaction log from a read "
+	    "replica's last reported position after the replica's stream "
+	    "closed, so that a replica restarted within it resumes from the "
+	    "log, not a store copy; bounded by "
+	    "db.tx_log.reader_pins.max_size too. 0: not kept."),
 	DUR("dbms.cluster.network.connect_timeout", NULL, "30s", 1, 0,
 	    "Timeout of connecting to another member."),
 	DUR("dbms.cluster.network.handshake_timeout",

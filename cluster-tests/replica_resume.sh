@@ -1,0 +1,46 @@
+#!/usr/bin/env bash
+# A read replica stopped for a short while resumes from the log, not a
+# store copy, even though the cores checkpoint every few transactions and
+# keep no log beyond what recovery needs: its upstream keeps the log from
+# the replica's last reported position after its stream closed
+# (dbms.cluster.catchup.departed_hold), while the other cores prune theirs.
+# The replica, refused by the cores that pruned, finds the one that kept it.
+. "$(dirname "$0")/lib.sh"
+. "$(dirname "$0")/cluster_lib.sh"
+command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
+export GRAFT_SRC_DIR
+
+cluster_confs 3 "db.tx_log.rotation.size=128k" "db.checkpoint.interval.tx=2" \
+	"db.tx_log.rotation.retention_policy=false" "db.tx_log.preallocate=false" \
+	"dbms.cluster.catchup.departed_hold=10m"
+replica_confs 1 "db.cluster.catchup.pull_interval=200ms"
+start_cores
+
+step "the replica follows, then stops"
+replica_start 1
+core_node "$LEADER" write a 5 >/dev/null
+wait_until "the replica holding the 5 writes" replica_holds 1 a 5
+reported() { http_get "${CORE_HTTP[$1]}" /db/neo4j/cluster/status | grep -q '"replicationLagTxs": 0, "millisSinceReport"'; }
+up=
+upstream() { for i in 1 2 3; do reported "$i" && up=$i && return 0; done; return 1; }
+wait_until "the replica's position reported to its upstream" upstream
+replica_stop 1
+
+step "the other cores prune their logs past the replica; its upstream keeps it"
+replicas_js bulk "${CORE_BOLT[$LEADER]}" big 600 12
+oldest() { ls "$T/c$1/data/transactions/neo4j" | grep '^txlog\.[0-9]*$' | sort | head -n 1 | sed 's/^txlog\.0*//'; }
+others_pruned() { local i; for i in 1 2 3; do [ "$i" = "$up" ] || [ "$(oldest "$i")" -gt 8 ] || return 1; done; }
+wait_until "the other cores' logs starting after transaction 8" others_pruned
+[ "$(oldest "$up")" -le 8 ] || fail "core $up pruned the log the departed replica needs (oldest $(oldest "$up"))"
+
+step "the replica restarts and resumes from the log"
+replica_start 1
+lead=$(replicas_js digest "${CORE_BOLT[$LEADER]}")
+same() { [ "$(replicas_js digest "${REPLICA_BOLT[1]}")" = "$lead" ]; }
+wait_until "the replica holding exactly the leader's graph" same
+grep -q "copying its store\|store copy" "$T/r1/graftd.out" && fail "the replica took a store copy: $(grep 'store' "$T/r1/graftd.out")"
+[ "$(replicas_js count "${REPLICA_BOLT[1]}" big)" = 7200 ] || fail "the replica misses bulk writes"
+
+replica_stop 1
+for i in 1 2 3; do core_stop "$i"; done
+exit 0
