@@ -2,8 +2,12 @@
  * loop, each sending RUN + PULL {n: -1} and waiting for the summary before
  * the next (no pipelining, like redis-benchmark -P 1), for a fixed time;
  * then rate, p50 and p99 of the round trips.
- *   bolt_bench [-c CLIENTS] [-d SECONDS] [-r N] [-s SETUP] HOST:PORT QUERY
+ *   bolt_bench [-c CLIENTS] [-d SECONDS] [-r N] [-R RATE] [-s SETUP]
+ *              HOST:PORT QUERY
  * -r N gives every request a parameter $id, random in 1..N (point lookups);
+ * -R RATE paces the clients to RATE requests/s in all (open loop: each
+ * client sends on its schedule, at once when it is late; the loop's timers
+ * have millisecond resolution, so use clients >= RATE / 1000);
  * -s runs SETUP once before the clients start (e.g. loading data). Logs in
  * as neo4j with $GRAFT_PASSWORD (any password when auth is off). */
 #include <stdio.h>
@@ -31,6 +35,8 @@ struct client {
 	unsigned waiting;  /* summaries still expected */
 	const char *query; /* the request being timed, NULL while logging in */
 	uint64_t sent_ns;
+	uint64_t next_ns; /* -R: when the next request is due */
+	uv_timer_t pace;
 	unsigned seed;
 };
 
@@ -40,6 +46,7 @@ struct bench {
 	const char *query;
 	const char *password;
 	int64_t id_range;
+	uint64_t interval_ns; /* -R: between two requests of one client */
 	uint64_t end_ns;
 	uint64_t *lat;
 	size_t nlat, cap;
@@ -131,6 +138,33 @@ static void close_cb(uv_handle_t *h)
 	c->b->open--;
 	graft_buf_free(&c->out);
 	bolt_dechunker_free(&c->in);
+	uv_close((uv_handle_t *)&c->pace, NULL);
+}
+
+static void send_next(struct client *c)
+{
+	put_run_pull(c, c->b->query);
+	flush(c);
+}
+
+static void pace_cb(uv_timer_t *t)
+{
+	send_next(t->data);
+}
+
+/* Sends now, or when the client's next slot comes with -R. */
+static void send_when_due(struct client *c, uint64_t now)
+{
+	if (c->b->interval_ns == 0) {
+		send_next(c);
+		return;
+	}
+	c->next_ns = c->next_ns == 0 ? now : c->next_ns + c->b->interval_ns;
+	if (c->next_ns <= now) {
+		send_next(c);
+		return;
+	}
+	uv_timer_start(&c->pace, pace_cb, (c->next_ns - now) / 1000000, 0);
 }
 
 /* A summary arrived; the next request goes out once both are in. */
@@ -151,8 +185,7 @@ static void summary(struct client *c, const struct graft_buf *m)
 			return;
 		}
 	}
-	put_run_pull(c, b->query);
-	flush(c);
+	send_when_due(c, now);
 }
 
 static void alloc_cb(uv_handle_t *h, size_t hint, uv_buf_t *buf)
@@ -219,7 +252,8 @@ static void start_client(struct bench *b, struct client *c)
 	bolt_dechunker_init(&c->in, 1 << 26);
 	uv_tcp_init(&b->loop, &c->tcp);
 	uv_tcp_nodelay(&c->tcp, 1);
-	c->tcp.data = c->connect.data = c;
+	uv_timer_init(&b->loop, &c->pace);
+	c->tcp.data = c->connect.data = c->pace.data = c;
 	b->open++;
 	if (uv_tcp_connect(&c->connect, &c->tcp, (struct sockaddr *)&b->addr,
 			   connect_cb) != 0)
@@ -243,16 +277,19 @@ int main(int argc, char **argv)
 	double seconds = 5;
 	const char *setup = NULL, *colon;
 	char host[256];
+	double rate = 0;
 	int opt;
 
 	memset(&b, 0, sizeof b);
-	while ((opt = getopt(argc, argv, "c:d:r:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:r:R:s:")) != -1) {
 		if (opt == 'c')
 			clients = (unsigned)atoi(optarg);
 		else if (opt == 'd')
 			seconds = atof(optarg);
 		else if (opt == 'r')
 			b.id_range = atoll(optarg);
+		else if (opt == 'R')
+			rate = atof(optarg);
 		else if (opt == 's')
 			setup = optarg;
 		else
@@ -261,7 +298,7 @@ int main(int argc, char **argv)
 	if (argc - optind != 2 || clients == 0 ||
 	    (colon = strrchr(argv[optind], ':')) == NULL) {
 		fprintf(stderr, "usage: bolt_bench [-c CLIENTS] [-d SECONDS] "
-				"[-r N] [-s SETUP] HOST:PORT QUERY\n");
+				"[-r N] [-R RATE] [-s SETUP] HOST:PORT QUERY\n");
 		return 2;
 	}
 	snprintf(host, sizeof host, "%.*s", (int)(colon - argv[optind]),
@@ -281,6 +318,7 @@ int main(int argc, char **argv)
 		memset(cs, 0, sizeof *cs);
 	}
 	b.query = argv[optind + 1];
+	b.interval_ns = rate > 0 ? (uint64_t)(clients * 1e9 / rate) : 0;
 	b.end_ns = uv_hrtime() + (uint64_t)(seconds * 1e9);
 	run_clients(&b, cs, clients);
 	bench_sort(b.lat, b.nlat);
