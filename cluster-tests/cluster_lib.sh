@@ -11,9 +11,10 @@ CORE_BOLT=() CORE_ROUTING=() CORE_HTTP=() CORE_DISC=() CORE_RAFT=() CORE_PID=() 
 # cluster_confs N [extra lines...]: configurations of N cores that know
 # each other, in the 4.x keys of the Neo4j operations manual's walk-through,
 # auth off (CORE_AUTH=true: on, the cluster endpoints without it), formation
-# size N. The election window is 1-2 s, not the
-# sub-second default: a sanitized build on a loaded 2-core machine can stall
-# a loop for a few hundred milliseconds, and a spurious election would make
+# size and minimum runtime size N (CORE_FORMATION, CORE_MIN_RUNTIME: others).
+# The election window is 1-2 s, not the sub-second default: a sanitized
+# build on a loaded 2-core machine can stall a loop for a few hundred
+# milliseconds, and a spurious election would make
 # a suite's writes fail for reasons it does not test (bench/ measures the
 # defaults).
 cluster_confs() {
@@ -34,8 +35,8 @@ cluster_confs() {
 			"dbms.mode=CORE" \
 			"dbms.security.auth_enabled=${CORE_AUTH:-false}" \
 			"dbms.security.cluster_status_auth_enabled=false" \
-			"causal_clustering.minimum_core_cluster_size_at_formation=$n" \
-			"causal_clustering.minimum_core_cluster_size_at_runtime=$n" \
+			"causal_clustering.minimum_core_cluster_size_at_formation=${CORE_FORMATION:-$n}" \
+			"causal_clustering.minimum_core_cluster_size_at_runtime=${CORE_MIN_RUNTIME:-$n}" \
 			"causal_clustering.initial_discovery_members=${endpoints%,}" \
 			"causal_clustering.discovery_listen_address=127.0.0.1:${CORE_DISC[$i]}" \
 			"causal_clustering.raft_listen_address=127.0.0.1:${CORE_RAFT[$i]}" \

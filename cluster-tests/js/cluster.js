@@ -6,7 +6,7 @@
 //   keys TAG            prints the keys of the (:W {tag}) nodes, one a line,
 //                       sorted (a key twice means a write applied twice)
 //   expect-error CODE QUERY [DB]   runs QUERY, fails unless it fails with
-//                       CODE
+//                       CODE; prints the error's message
 //   leaders             the split-brain check of the Neo4j operations
 //                       manual: how many members this one calls LEADER
 //   role DB             CALL dbms.cluster.role(DB)
@@ -96,7 +96,7 @@ async function expectError (port, code, query, database) {
   try {
     await run(port, query, {}, database)
   } catch (e) {
-    if (e.code === code) return
+    if (e.code === code) return console.log(e.message)
     throw new Error(`${query}: got ${e.code} (${e.message}), expected ${code}`)
   }
   throw new Error(`${query}: succeeded, expected ${code}`)

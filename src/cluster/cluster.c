@@ -46,6 +46,7 @@ void cluster_free(struct cluster *c)
 {
 	routing_fini(c);
 	behind_fini(c);
+	membership_fini(c);
 	free(c);
 }
 
@@ -83,6 +84,7 @@ void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg)
 	c->handles_open++;
 	discovery_close(c);
 	behind_stop(c);
+	membership_close(c);
 	member_close(c, member_closed);
 	cluster_release(c);
 }
@@ -129,6 +131,7 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 	c->o = *o;
 	topology_init(c);
 	cluster_snap_init(c);
+	membership_init(c);
 	routing_init(c);
 	rv = init_self(c, errmsg);
 	if (rv != GRAFT_OK) {

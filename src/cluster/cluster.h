@@ -37,6 +37,7 @@ struct cluster_options {
 	struct graft_address endpoints[CLUSTER_MAX_MEMBERS];
 	size_t n_endpoints;
 	unsigned formation_size;
+	unsigned min_runtime; /* minimum_core_cluster_size_at_runtime */
 	uint64_t election_ms, heartbeat_ms;
 	bool pre_vote;
 	struct graft_retention prune; /* db.cluster.raft.log.prune_strategy */

@@ -21,6 +21,8 @@ struct cluster_peer {
 	char http[CLUSTER_ADDR_LEN];
 	char routing[CLUSTER_ADDR_LEN]; /* routing connector; "" if none */
 	char catchup[CLUSTER_ADDR_LEN]; /* transaction address; "" unknown */
+	char cluster_id[IDENTITY_LEN + 1]; /* as it says; "-" pristine */
+	char role[16];                     /* as it says: LEADER, REMOVED... */
 	char tags[CLUSTER_TAGS_LEN];    /* "a,b"; "" for none */
 	uint64_t seen_ms; /* last discovery exchange with it (uv_now) */
 };
@@ -62,6 +64,25 @@ struct cluster_behind {
 	unsigned attempt;             /* failed copies in a row */
 	uint64_t next_try_ms;
 	uint64_t copied_bytes;
+};
+
+/* Cores joining and leaving (membership.c). */
+struct membership_req;
+struct cluster_membership {
+	pthread_mutex_t lock;
+	pthread_cond_t cond;
+	struct membership_req *req; /* a procedure's, under lock */
+	bool closed;                /* under lock */
+	/* loop only */
+	struct raft_change change;
+	bool busy;            /* change in flight */
+	char what[256];       /* what it does, for the log */
+	uint64_t retry_ms;
+	uint64_t removed[CLUSTER_MAX_MEMBERS]; /* Raft ids removed here */
+	size_t n_removed;
+	uint64_t seen_index;  /* configuration index last logged */
+	bool was_member, removed_self;
+	struct cypher_proc proc;
 };
 
 struct cluster {
@@ -130,6 +151,8 @@ struct cluster {
 	uint64_t status_ms;           /* loop only: last published */
 
 	struct cypher_proc procs[2]; /* registered with the engine */
+	struct cluster_membership mem;
+	pthread_t loop_thread;
 	struct cluster_routing routing; /* routing.c */
 
 	unsigned proposals; /* proposed, callback not called yet */
@@ -163,6 +186,21 @@ const char *member_role(struct cluster *c, uint64_t id);
  * non-zero only when this member cannot go on (libraft's code). */
 int member_apply(struct cluster *c, uint64_t index, const void *base,
 		 size_t len, void **result);
+
+/* A NotALeader error naming the leader when it is known. */
+int member_not_leader(struct cluster *c, char *errmsg);
+
+/* membership.c */
+void membership_init(struct cluster *c);
+/* Answers waiting procedures and refuses new ones (closing). */
+void membership_close(struct cluster *c);
+void membership_fini(struct cluster *c);
+/* Logs a newly applied configuration, answers dbms.cluster.dropServer,
+ * and on the leader takes a joining core's next step; after every loop
+ * iteration. */
+void membership_step(struct cluster *c);
+/* Registers dbms.cluster.dropServer(serverId). */
+int membership_register(struct cluster *c, struct cypher_engine *engine);
 
 /* behind.c */
 /* Installing snapshot index/term whose databases dbs (ownership passes)

@@ -72,7 +72,9 @@ static void own_line(struct cluster *c, char *out, size_t n)
 	if (len < n)
 		len += (size_t)snprintf(
 			out + len, n - len, " %s %s %s %s ",
-			c->o.catchup_advertised, member_role(c, c->self.id),
+			c->o.catchup_advertised,
+			c->mem.removed_self ? "REMOVED"
+					    : member_role(c, c->self.id),
 			c->self.routing[0] != '\0' ? c->self.routing : "-",
 			c->self.tags[0] != '\0' ? c->self.tags : "-");
 	if (len < n)
@@ -92,7 +94,8 @@ static int cmp_peer(const void *a, const void *b)
 	return x->id < y->id ? -1 : x->id > y->id;
 }
 
-static void form(struct cluster *c, bool decided_here)
+/* Forms (or, not bootstrapping, joins) cluster c->cluster_id. */
+static void form(struct cluster *c, bool decided_here, bool bootstrap)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	int rv;
@@ -101,7 +104,7 @@ static void form(struct cluster *c, bool decided_here)
 	rv = graft_identity_write(c->o.data_dir, "cluster_id", c->cluster_id,
 				  errmsg);
 	if (rv == GRAFT_OK)
-		rv = member_start(c, true, errmsg);
+		rv = member_start(c, bootstrap, errmsg);
 	if (rv != GRAFT_OK) {
 		graft_error("cluster: cannot form cluster %s: %s",
 			    c->cluster_id, errmsg);
@@ -109,9 +112,15 @@ static void form(struct cluster *c, bool decided_here)
 		c->cluster_id[0] = '\0';
 		return;
 	}
-	graft_info("cluster: %s cluster %s with %zu core members",
-		   decided_here ? "formed" : "joined", c->cluster_id,
-		   c->n_members);
+	if (bootstrap)
+		graft_info("cluster: %s cluster %s with %zu core members",
+			   decided_here ? "formed" : "joined", c->cluster_id,
+			   c->n_members);
+	else
+		graft_info("cluster: joining the formed cluster %s as a new "
+			   "core: its leader adds this member without a vote, "
+			   "catches it up, then makes it a voter",
+			   c->cluster_id);
 }
 
 /* The pristine member with the smallest id, once it has seen enough. */
@@ -130,13 +139,14 @@ static void maybe_decide(struct cluster *c)
 	}
 	memcpy(c->members, c->seen, c->n_seen * sizeof c->seen[0]);
 	c->n_members = c->n_seen;
-	form(c, true);
+	form(c, true, true);
 }
 
-/* "<id>=<raft>,..." into c->members; false if malformed or without us. */
-static bool parse_members(struct cluster *c, char *list)
+/* "<id>=<raft>,..." into c->members: 1 when it lists this member, 0 when
+ * not, -1 when malformed. */
+static int parse_members(struct cluster *c, char *list)
 {
-	bool with_self = false;
+	int with_self = 0;
 	size_t n = 0;
 
 	for (char *save = NULL, *e = strtok_r(list, ",", &save); e != NULL;
@@ -145,7 +155,7 @@ static bool parse_members(struct cluster *c, char *list)
 
 		if (eq == NULL || n == CLUSTER_MAX_MEMBERS ||
 		    strlen(eq + 1) >= CLUSTER_RAFT_ADDR_LEN)
-			return false;
+			return -1;
 		*eq = '\0';
 		memset(&c->members[n], 0, sizeof c->members[n]);
 		c->members[n].id = strtoull(e, NULL, 16);
@@ -168,24 +178,21 @@ static bool report_due(struct cluster *c)
 	return true;
 }
 
+/* A pristine member hearing a formed cluster: one of its formation, or
+ * one formed without it, which it joins (membership.c). */
 static void adopt(struct cluster *c, const char *cluster_id, char *members)
 {
+	int listed;
+
 	if (c->raft_inited)
 		return;
-	if (parse_members(c, members)) {
-		snprintf(c->cluster_id, sizeof c->cluster_id, "%.36s",
-			 cluster_id);
-		form(c, false);
+	listed = parse_members(c, members);
+	if (listed < 0) {
+		c->n_members = 0;
 		return;
 	}
-	c->n_members = 0;
-	if (!report_due(c))
-		return;
-	graft_error("cluster: cluster %s was formed without this member "
-		    "(%s); adding a core to a formed cluster is not supported "
-		    "by this release: start every core listed in "
-		    "dbms.cluster.discovery.endpoints before the cluster forms",
-		    cluster_id, c->self.server_id);
+	snprintf(c->cluster_id, sizeof c->cluster_id, "%.36s", cluster_id);
+	form(c, false, listed == 1);
 }
 
 static void refuse_foreign(struct cluster *c, const struct cluster_peer *p,
@@ -230,10 +237,10 @@ static bool heard(struct cluster *c, char *line)
 
 	memset(&p, 0, sizeof p);
 	if (sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s %4095s "
-		   "%299s %*s %299s %255s %4095s %4095s",
+		   "%299s %15s %299s %255s %4095s %4095s",
 		   magic, &version, &p.id, p.server_id, p.raft, p.bolt, p.http,
-		   cluster_id, members, p.catchup, p.routing, p.tags, positions,
-		   replicas) < 9 ||
+		   cluster_id, members, p.catchup, p.role, p.routing, p.tags,
+		   positions, replicas) < 9 ||
 	    strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION)
 		return false;
@@ -246,6 +253,7 @@ static bool heard(struct cluster *c, char *line)
 	topology_heard(c, &p, positions, replicas);
 	if (p.id == 0) /* a replica's probe */
 		return true;
+	snprintf(p.cluster_id, sizeof p.cluster_id, "%s", cluster_id);
 	remember(c, &p);
 	if (strcmp(cluster_id, "-") != 0 && c->cluster_id[0] != '\0' &&
 	    strcmp(cluster_id, c->cluster_id) != 0)

@@ -243,7 +243,7 @@ static int fsm_restore(struct raft_fsm *fsm, struct raft_buffer *buf)
 
 /* The replicator ---------------------------------------------------------- */
 
-static int not_leader(struct cluster *c, char *errmsg)
+int member_not_leader(struct cluster *c, char *errmsg)
 {
 	const struct cluster_peer *p;
 	raft_id leader = 0;
@@ -315,7 +315,7 @@ static int submit(struct cluster *c, const void *entry, size_t len,
 	int rv;
 
 	if (c->closing || !c->writable)
-		return not_leader(c, errmsg);
+		return member_not_leader(c, errmsg);
 	p = malloc(sizeof *p);
 	buf.len = len;
 	buf.base = raft_malloc(len);
@@ -338,7 +338,7 @@ static int submit(struct cluster *c, const void *entry, size_t len,
 	raft_free(buf.base);
 	free(p);
 	if (rv == RAFT_NOTLEADER)
-		return not_leader(c, errmsg);
+		return member_not_leader(c, errmsg);
 	return graft_errf(errmsg, GRAFT_EIO, "raft_apply(): %s (%s)",
 			  raft_strerror(rv), raft_errmsg(&c->raft));
 }
@@ -477,6 +477,7 @@ static void check_cb(uv_check_t *h)
 			c->barrier_pending = true;
 	}
 	behind_step(c);
+	membership_step(c);
 	rate_update(c);
 	topology_publish(c, changed);
 	routing_refresh(c);
@@ -592,9 +593,10 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 	c->rate_since_ms = uv_now(c->loop);
 	topology_publish(c, true);
 	graft_info("cluster: Raft member %016" PRIx64 " started on %s in "
-		   "cluster %s with %zu voters (election timeout %llums, "
-		   "heartbeat %llums)",
-		   c->self.id, c->self.raft, c->cluster_id, c->n_members,
+		   "cluster %s with %u members in its configuration (election "
+		   "timeout %llums, heartbeat %llums)",
+		   c->self.id, c->self.raft, c->cluster_id,
+		   c->raft.configuration.n,
 		   (unsigned long long)c->o.election_ms,
 		   (unsigned long long)c->o.heartbeat_ms);
 	return GRAFT_OK;

@@ -79,6 +79,8 @@ static int check_endpoints(const struct graft_config *cfg,
 	o->n_endpoints = n;
 	o->formation_size = (unsigned)graft_config_int(
 		cfg, "dbms.cluster.minimum_initial_system_primaries_count");
+	o->min_runtime = (unsigned)graft_config_int(
+		cfg, "causal_clustering.minimum_core_cluster_size_at_runtime");
 	if (o->formation_size > n)
 		return graft_errf(errmsg, GRAFT_ECONFIG,
 				  "dbms.cluster.minimum_initial_system_primaries_count "

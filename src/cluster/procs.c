@@ -208,5 +208,7 @@ int cluster_procs_register(struct cypher_engine *engine,
 int cluster_register_procedures(struct cluster *c,
 				struct cypher_engine *engine)
 {
-	return cluster_procs_register(engine, c->procs, overview, role, c);
+	int rv = cluster_procs_register(engine, c->procs, overview, role, c);
+
+	return rv == GRAFT_OK ? membership_register(c, engine) : rv;
 }

@@ -454,8 +454,8 @@ static const struct graft_setting settings[] = {
 	    1, 0, "How long a store copy retries one failing request."),
 
 	INT("causal_clustering.minimum_core_cluster_size_at_runtime", NULL, "3",
-	    2, 0, "Voters below which Raft stops removing unreachable members "
-	    "(a 4.x setting graft keeps)."),
+	    2, 0, "Voting cores below which dbms.cluster.dropServer refuses "
+	    "to remove one (a 4.x setting graft keeps)."),
 	BOOL("causal_clustering.enable_pre_voting", NULL, "true",
 	     "Raft pre-vote: a partitioned member cannot disrupt the leader "
 	     "when it returns (a 4.x setting graft keeps)."),
@@ -575,7 +575,6 @@ static const char *const inert[] = {
 	"dbms.cluster.raft.leader_transfer.",
 	"dbms.cluster.network.",
 	"dbms.cluster.store_copy.",
-	"causal_clustering.minimum_core_cluster_size_at_runtime",
 	"db.tx_log.preallocate",
 	"db.checkpoint",
 	"db.checkpoint.interval.volume",
