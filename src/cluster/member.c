@@ -177,23 +177,21 @@ const char *member_role(struct cluster *c, uint64_t id)
 int member_apply(struct cluster *c, uint64_t index, const void *base,
 		 size_t len, void **result)
 {
-	uint64_t txid;
 	int rv;
 
-	rv = dbms_apply_entry(c->dbms, index, base, len, &txid,
-			      c->apply_errmsg);
+	/* Applied behind the gate, now or once readers leave it; the
+	 * proposer's apply_cb claims the outcome (dbms_entry_outcome). */
+	rv = dbms_entry_submit(c->dbms, index, base, len, c->apply_errmsg);
 	c->applied_bytes += len;
 	c->applied_entries++;
-	if (rv == GRAFT_ECORRUPT) {
+	if (rv != GRAFT_OK) {
 		/* Every member would fail alike: this member cannot go on
 		 * without diverging, and a newer release can. */
 		graft_error("cluster: Raft entry %llu cannot be applied: %s",
 			    (unsigned long long)index, c->apply_errmsg);
-		return RAFT_MALFORMED;
+		return rv == GRAFT_ENOMEM ? RAFT_NOMEM : RAFT_MALFORMED;
 	}
-	if (rv == GRAFT_ENOTFOUND)
-		graft_warn("cluster: %s", c->apply_errmsg);
-	*result = (void *)(intptr_t)rv;
+	*result = NULL;
 	return 0;
 }
 
@@ -281,28 +279,35 @@ static void proposal_done(struct proposal *p, int status, const char *msg)
 
 static void hand_over(struct cluster *c);
 
-static void apply_cb(struct raft_apply *req, int status, void *result)
+/* The proposal's outcome: once its entry applied here, or lost. */
+static void outcome_cb(void *data, int status, const char *errmsg)
 {
-	struct proposal *p = req->data;
+	struct proposal *p = data;
 	struct cluster *c = p->c;
-	char msg[GRAFT_ERRMSG_SIZE];
-	int rv = (int)(intptr_t)result;
 
 	c->proposals--;
-
-	if (status == 0) {
-		proposal_done(p, rv, rv != GRAFT_OK ? c->apply_errmsg : NULL);
-	} else {
-		snprintf(msg, sizeof msg,
-			 "this member stopped being the leader (%s) after the "
-			 "transaction was proposed, before it was known to be "
-			 "committed",
-			 raft_strerror(status));
-		proposal_done(p, GRAFT_EUNKNOWN, msg);
-	}
+	proposal_done(p, status, errmsg);
 	free(p);
 	if (c->draining && c->proposals == 0)
 		hand_over(c);
+}
+
+static void apply_cb(struct raft_apply *req, int status, void *result)
+{
+	struct proposal *p = req->data;
+	char msg[GRAFT_ERRMSG_SIZE];
+
+	(void)result;
+	if (status == 0) {
+		dbms_entry_outcome(p->c->dbms, req->index, outcome_cb, p);
+		return;
+	}
+	snprintf(msg, sizeof msg,
+		 "this member stopped being the leader (%s) after the "
+		 "transaction was proposed, before it was known to be "
+		 "committed",
+		 raft_strerror(status));
+	outcome_cb(p, GRAFT_EUNKNOWN, msg);
 }
 
 /* Proposes entry for in or change (one of them NULL). */
@@ -362,12 +367,13 @@ static const struct dbms_replicator_ops replicator = {
 
 /* Leadership ------------------------------------------------------------- */
 
-static void barrier_cb(struct raft_barrier *req, int status)
+/* Every entry before the barrier is applied (behind the gate). */
+static void applied_to_barrier(void *arg)
 {
-	struct cluster *c = req->data;
+	struct cluster *c = arg;
 
 	c->barrier_pending = false;
-	if (status != 0 || raft_state(&c->raft) != RAFT_LEADER ||
+	if (raft_state(&c->raft) != RAFT_LEADER ||
 	    c->raft.current_term != c->last_term || c->stores_behind)
 		return;
 	c->writable = true;
@@ -378,6 +384,17 @@ static void barrier_cb(struct raft_barrier *req, int status)
 	topology_publish(c, true);
 	if (c->writable_cb != NULL)
 		c->writable_cb(c->writable_arg);
+}
+
+static void barrier_cb(struct raft_barrier *req, int status)
+{
+	struct cluster *c = req->data;
+
+	if (status != 0) {
+		c->barrier_pending = false;
+		return;
+	}
+	dbms_entries_then(c->dbms, applied_to_barrier, c);
 }
 
 static void log_change(struct cluster *c, unsigned short state,

@@ -146,9 +146,11 @@ int cluster_snap_take(struct cluster *c, struct raft_buffer *bufs[],
 	uint64_t term = c->raft.snapshot.pending.term;
 	char *text;
 
-	/* Behind, the stores miss the held entries: a snapshot of this
-	 * member would name less than its index covers. */
-	if (n > SNAPSHOT_MAX_DBS || c->stores_behind)
+	/* Behind, the stores miss the held entries, and entries waiting
+	 * for the gate are not in them yet: a snapshot of this member would
+	 * name less than its index covers. */
+	if (n > SNAPSHOT_MAX_DBS || c->stores_behind ||
+	    dbms_entries_pending(c->dbms))
 		return RAFT_BUSY;
 	*bufs = raft_malloc(sizeof **bufs);
 	text = raft_malloc(cap);
@@ -312,6 +314,11 @@ int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 
 	if (text == NULL)
 		return RAFT_NOMEM;
+	/* stores still applying entries would look behind it */
+	if (dbms_entries_pending(c->dbms)) {
+		free(text);
+		return RAFT_BUSY;
+	}
 	memcpy(text, buf->base, buf->len);
 	text[buf->len] = '\0';
 	body = strchr(text, '\n');

@@ -184,14 +184,25 @@ static void db_closed_cb(void *arg)
 		cb(cb_arg);
 }
 
+void dbms_maybe_close(struct dbms *m)
+{
+	if (!m->close_waiting || m->entries_queued > 0)
+		return;
+	m->close_waiting = false;
+	dbms_entries_free(m);
+	m->closing = m->n;
+	for (size_t i = 0; i < m->n; i++)
+		db_close(m->dbs[i], db_closed_cb, m);
+}
+
+/* Entries still waiting for the gate apply first: they are committed. */
 void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg)
 {
 	GRAFT_CHECK(m->n > 0); /* system is always there */
 	m->close_cb = cb;
 	m->close_arg = arg;
-	m->closing = m->n;
-	for (size_t i = 0; i < m->n; i++)
-		db_close(m->dbs[i], db_closed_cb, m);
+	m->close_waiting = true;
+	dbms_maybe_close(m);
 }
 
 struct db *dbms_get(struct dbms *m, const char *name)

@@ -130,4 +130,38 @@ uint64_t dbms_origin(const struct dbms *m, const char *name);
 int dbms_mirror(struct dbms *m, bool create, const char *name,
 		uint64_t origin, uint64_t change_index, char *errmsg);
 
+/* Applying entries behind the gate -----------------------------------------
+ * dbms_apply_entry changes the graphs, so it must hold the gate
+ * (db_options.gate) exclusive, which waits for statements reading on worker
+ * threads; the Raft state machine applies synchronously on the loop and
+ * cannot wait. So it submits each committed entry here instead: the entry
+ * is applied through graft_gate_run — at once when the gate is free, else
+ * (copied) as soon as the readers leave — in the order submitted, so every
+ * member applies the same entries in the same order whatever its readers
+ * do. Loop thread only. */
+typedef void (*dbms_entry_cb)(void *data, int status, const char *errmsg);
+
+/* Submits the entry committed at Raft index. GRAFT_OK: it is applied or
+ * will be (its outcome, as dbms_apply_entry's, goes to dbms_entry_outcome;
+ * GRAFT_ENOTFOUND is logged as a warning). GRAFT_ECORRUPT (errmsg): its
+ * format is unknown, or an earlier entry could not be applied here (logged
+ * then): this member cannot go on without diverging. GRAFT_ENOMEM. entry
+ * is borrowed for the call. */
+int dbms_entry_submit(struct dbms *m, uint64_t index, const void *entry,
+		      size_t len, char *errmsg);
+/* The proposer's side: cb(data, status, errmsg or NULL) once the entry
+ * submitted last, at index, has been applied (holding the gate, as SINGLE
+ * commits call back), with its outcome. Call it before the next submit —
+ * libraft 0.15 calls a proposal's callback right after the state machine's
+ * apply of it; an index not the last submitted gets GRAFT_EUNKNOWN. */
+void dbms_entry_outcome(struct dbms *m, uint64_t index, dbms_entry_cb cb,
+			void *data);
+/* Whether submitted entries wait for the gate: the stores then lag the
+ * Raft log's applied index (a Raft snapshot must wait). */
+bool dbms_entries_pending(const struct dbms *m);
+/* Runs cb(arg) holding the gate once every entry submitted so far has
+ * been applied (at once if none waits): a new leader becomes writable only
+ * then. One at a time: a second call before cb replaces the first. */
+void dbms_entries_then(struct dbms *m, void (*cb)(void *arg), void *arg);
+
 #endif

@@ -33,6 +33,16 @@ struct dbms {
 	const struct dbms_replicator_ops *repl;
 	void *repl_data;
 	char dbms_dir[4096];  /* <data>/dbms: raft_applied lives there */
+	/* Entries behind the gate (entry_queue.c): jobs and the
+	 * dbms_entries_then task not run yet; the last job submitted, kept
+	 * for its claimer; set once an entry could not be applied. */
+	unsigned entries_queued;
+	struct dbms_entry_job *entry_last;
+	bool entry_broken;
+	struct graft_gate_task then_task;
+	void (*then_cb)(void *arg);
+	void *then_arg;
+	bool close_waiting; /* dbms_close called while entries were queued */
 	uint64_t change_index; /* last CREATE/DROP applied, 0: none */
 	struct dbms_origin *origins; /* owned */
 	size_t n_origins;
@@ -43,6 +53,15 @@ int dbms_check_name(const char *name, char *errmsg);
 /* What dbms_create and dbms_drop refuse, without doing anything. */
 int dbms_create_check(struct dbms *m, const char *name, char *errmsg);
 int dbms_drop_check(struct dbms *m, const char *name, char *errmsg);
+
+/* entry.c: GRAFT_OK, or GRAFT_ECORRUPT (errmsg) for an entry of an
+ * unknown format or whose length does not hold its record. */
+int dbms_entry_check(const void *entry, size_t len, char *errmsg);
+
+/* entry_queue.c */
+void dbms_entries_free(struct dbms *m); /* the kept job, at close */
+/* dbms.c: starts a close dbms_close postponed until no entry waits. */
+void dbms_maybe_close(struct dbms *m);
 
 /* dbms_change.c */
 /* Reads <data>/dbms/raft_applied when there is one. */

@@ -151,6 +151,28 @@ int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
 	return rv;
 }
 
+int dbms_entry_check(const void *entry, size_t len, char *errmsg)
+{
+	const uint8_t *p = entry;
+	size_t reclen;
+
+	if (len > 0 && p[0] == ENTRY_DBMS_FORMAT)
+		return GRAFT_OK; /* dbms_change_apply checks its own */
+	if (len < ENTRY_HEADER_SIZE || p[0] != ENTRY_FORMAT)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "a replicated entry of %zu bytes has an "
+				  "unknown format (%u); a newer member wrote "
+				  "it: upgrade this member",
+				  len, len > 0 ? p[0] : 0u);
+	reclen = (size_t)get_le(p + 9, 4);
+	if (reclen > len - ENTRY_HEADER_SIZE)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "a replicated entry of %zu bytes claims a "
+				  "record of %zu bytes",
+				  len, reclen);
+	return GRAFT_OK;
+}
+
 int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 		     size_t len, uint64_t *txid, char *errmsg)
 {
@@ -162,21 +184,13 @@ int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 	int rv;
 
 	*txid = 0;
-	if (len > 0 && p[0] == ENTRY_DBMS_FORMAT)
+	rv = dbms_entry_check(entry, len, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (p[0] == ENTRY_DBMS_FORMAT)
 		return dbms_change_apply(m, index, p, len, errmsg);
-	if (len < ENTRY_HEADER_SIZE || p[0] != ENTRY_FORMAT)
-		return graft_errf(errmsg, GRAFT_ECORRUPT,
-				  "a replicated entry of %zu bytes has an "
-				  "unknown format (%u); a newer member wrote "
-				  "it: upgrade this member",
-				  len, len > 0 ? p[0] : 0u);
 	*txid = get_le(p + 1, 8);
 	reclen = (size_t)get_le(p + 9, 4);
-	if (reclen > len - ENTRY_HEADER_SIZE)
-		return graft_errf(errmsg, GRAFT_ECORRUPT,
-				  "a replicated entry of %zu bytes claims a "
-				  "record of %zu bytes",
-				  len, reclen);
 	len = ENTRY_HEADER_SIZE + reclen;
 	rv = txrec_decode(p + ENTRY_HEADER_SIZE, reclen, &rec, errmsg);
 	if (rv != GRAFT_OK)

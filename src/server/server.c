@@ -287,13 +287,13 @@ static uint64_t memory_total_max(const struct graft_config *cfg)
 }
 
 /* The gate statements hold on worker threads, or NULL: they run on the
- * loop. A core member applies replicated entries synchronously from its
- * Raft state machine (dbms_apply_entry), which cannot wait for readers to
- * leave the gate, so its statements stay on the loop for now. */
+ * loop. A core member's Raft state machine applies entries behind the gate
+ * (dbms_entry_submit); a read replica still applies its stream on the loop
+ * without it, so its statements stay there. */
 static struct graft_gate *statement_gate(struct server *s)
 {
-	if (strcmp(server_mode(s->cfg), "SINGLE") != 0)
-		return NULL; /* a replica applies its stream on the loop too */
+	if (strcmp(server_mode(s->cfg), "READ_REPLICA") == 0)
+		return NULL;
 	return &s->gate;
 }
 

@@ -14,6 +14,7 @@
 
 #include "db/dbms.h"
 #include "util/buf.h"
+#include "util/gate.h"
 
 #include "db_fixture.h"
 
@@ -252,6 +253,101 @@ static void test_refused_proposal_fails_the_commit(void **state)
 	assert_false(res.done);
 }
 
+/* What the proposer of a submitted entry learns, in order. */
+struct outcomes {
+	struct group *g;
+	int status[MAX_ENTRIES];
+	size_t n;
+	int then_at; /* outcomes seen when dbms_entries_then called back */
+};
+
+static void outcome_cb(void *data, int status, const char *errmsg)
+{
+	struct outcomes *o = data;
+
+	db_inflight_done(o->g->inflight[o->n], status, errmsg);
+	o->status[o->n++] = status;
+}
+
+static void then_cb(void *arg)
+{
+	struct outcomes *o = arg;
+
+	o->then_at = (int)o->n;
+}
+
+/* Submits entry i at Raft index i + 1 to mb; the leader claims it. */
+static void submit(struct member *mb, struct group *g, size_t i,
+		   struct outcomes *o)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	assert_int_equal(dbms_entry_submit(mb->m, i + 1, g->entries[i].data,
+					   g->entries[i].len, errmsg),
+			 GRAFT_OK);
+	if (o != NULL)
+		dbms_entry_outcome(mb->m, i + 1, outcome_cb, o);
+}
+
+/* A member's Raft state machine applies synchronously on the loop; a
+ * reader on a worker holds the gate: the entries wait for it, apply in
+ * order once it leaves (copied: libraft frees its buffers), the proposer
+ * learns each outcome then, and a new leader's "writable" comes after. */
+static void test_entries_wait_for_readers_then_apply_in_order(void **state)
+{
+	struct group *g = *state;
+	struct fx_commit_result res[3];
+	struct db_commit_req req[3];
+	struct outcomes o = {.g = g, .then_at = -1};
+	struct graft_gate gate;
+
+	member_close(g, &g->leader);
+	member_close(g, &g->follower);
+	assert_int_equal(graft_gate_init(&gate, &g->f->loop), GRAFT_OK);
+	g->f->o.gate = &gate;
+	member_open(g, &g->leader, "leader");
+	member_open(g, &g->follower, "follower");
+	propose_node(g, &req[0], &res[0]);
+	propose_node(g, &req[1], &res[1]);
+
+	graft_gate_enter_shared(&gate); /* a long reader */
+	for (size_t i = 0; i < 2; i++) {
+		submit(&g->leader, g, i, &o);
+		submit(&g->follower, g, i, NULL);
+	}
+	dbms_entries_then(g->leader.m, then_cb, &o);
+	for (size_t i = 0; i < 2; i++)
+		memset(g->entries[i].data, 0xee, g->entries[i].len);
+	uv_run(&g->f->loop, UV_RUN_NOWAIT);
+	assert_true(dbms_entries_pending(g->leader.m));
+	assert_int_equal(last_txid(&g->leader), 0);
+	assert_int_equal(last_txid(&g->follower), 0);
+	assert_int_equal(o.n, 0);
+	assert_false(res[0].done);
+
+	graft_gate_leave(&gate);
+	fx_run_until_set(g->f, &res[1].done);
+	assert_int_equal(o.n, 2);
+	assert_int_equal(o.status[0], GRAFT_OK);
+	assert_int_equal(o.status[1], GRAFT_OK);
+	assert_int_equal(res[0].txid, 1);
+	assert_int_equal(res[1].txid, 2);
+	assert_int_equal(o.then_at, 2);
+	assert_false(dbms_entries_pending(g->leader.m));
+	assert_int_equal(last_txid(&g->follower), 2);
+
+	/* With the gate free an entry applies at once. */
+	propose_node(g, &req[2], &res[2]);
+	submit(&g->leader, g, 2, &o);
+	assert_int_equal(last_txid(&g->leader), 3);
+	fx_run_until_set(g->f, &res[2].done);
+	assert_int_equal(res[2].status, GRAFT_OK);
+	member_close(g, &g->leader);
+	member_close(g, &g->follower);
+	graft_gate_close(&gate, NULL);
+	g->f->o.gate = NULL;
+}
+
 static void test_entry_of_an_unknown_database_or_format_is_refused(
 	void **state)
 {
@@ -286,6 +382,9 @@ static void test_entry_shorter_than_its_record_is_refused(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			test_entries_wait_for_readers_then_apply_in_order,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_commit_waits_for_the_group_then_every_member_applies,
 			setup, teardown),
