@@ -1,9 +1,11 @@
 // A statement that runs for minutes must not hold up anything else: other
 // sessions' reads complete meanwhile, and TERMINATE TRANSACTION from
 // another session, RESET on its own connection and the transaction
-// timeout stop it. Run by cluster-tests/long_query.sh. No timings are
-// asserted: without statements off the event loop every step here waits
-// for the long query (many minutes) and the suite runs out of its budget.
+// timeout stop it; a write is acknowledged while it runs (the long read
+// yields the gate to the commit's apply). Run by cluster-tests/long_query.sh.
+// No timings are asserted: without statements off the event loop (or
+// without the yield, for the write) a step here waits for the long query
+// (many minutes) and the suite runs out of its budget.
 'use strict'
 const net = require('net')
 const { neo4j, driver, run, expectError, check, num, suite, sleep } = require('./lib.js')
@@ -84,6 +86,19 @@ function rawResetDuringLong () {
 }
 
 suite('long query', [
+  ['a write is acknowledged while a long read runs (the read yields the gate)', async () => {
+    const d = driver('neo4j', 'x')
+    const long = track(d.session().run(LONG))
+    const id = await longTxId()
+    await run('neo4j', 'x', 'CREATE (:AckedDuringLong)')
+    check(!long.done, 'the long read was still running when the write was acknowledged')
+    const r = await run('neo4j', 'x', 'MATCH (n:AckedDuringLong) RETURN count(n) AS c')
+    check(num(r.records[0].get('c')) === 1, 'the acknowledged write is visible')
+    check(!long.done, 'the long read was still running when the write was read back')
+    await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
+    while (!long.done) await sleep(20)
+    await d.close()
+  }],
   ['a point read completes while a long query runs, and TERMINATE TRANSACTION stops it', async () => {
     const d = driver('neo4j', 'x')
     const long = track(d.session().run(LONG))

@@ -645,6 +645,7 @@ static int ctx_init(struct cypher_result *r, const struct graft_value *params)
 	x->deadline_ns = t->deadline_ns;
 	x->mem = &t->mem;
 	x->terminated = &t->terminated;
+	x->gate = t->e->o.gate;
 	x->fc.db = t->db;
 	x->fc.tx = t->tx;
 	x->fc.ctx = t;

@@ -88,6 +88,7 @@ struct exec_ctx {
 	struct graft_mem *mem;
 	struct cypher_regex_cache *regex; /* =~ patterns compiled; owned */
 	bool *terminated;          /* set from elsewhere */
+	struct graft_gate *gate;   /* the engine's, yielded at ticks */
 	/* nodes deleted while they still had relationships: retried at the
 	 * end of the statement (DELETE n, r in any order works) */
 	uint64_t *pending_deletes;
@@ -101,8 +102,16 @@ static inline void row_set(struct exec_ctx *x, int32_t s, struct graft_value v)
 	x->row[s] = v;
 }
 
-/* Checks the deadline and termination every few thousand calls. */
+/* Checks the deadline and termination every few thousand calls, and
+ * yields the gate to waiting commits (exec_yield). */
 int exec_tick(struct exec_ctx *x);
+/* Yields the gate if the loop waits for it and this thread holds it
+ * shared; -1 (x->err set) if the snapshot was ended meanwhile. */
+int exec_yield(struct exec_ctx *x);
+/* Runs fn(arg), which reads nothing of the graphs, outside the gate when
+ * this thread holds it shared; -1 (x->err set) if the snapshot was ended
+ * meanwhile. */
+int exec_outside_gate(struct exec_ctx *x, void (*fn)(void *arg), void *arg);
 /* Fills err with Neo.TransientError.General.MemoryPoolOutOfMemoryError
  * naming the setting whose limit refused an allocation charged to m (see
  * graft_mem_refusal) and returns GRAFT_ENOMEM; false if none refused. */

@@ -20,7 +20,38 @@ int exec_tick(struct exec_ctx *x)
 	if (x->deadline_ns != 0 && uv_hrtime() > x->deadline_ns)
 		return exec_fail(x, GRAFT_STATUS_TX_TIMED_OUT,
 				      "The transaction has been terminated because it ran longer than its timeout (db.transaction.timeout); make the query cheaper or raise the timeout");
-	return 0;
+	return exec_yield(x);
+}
+
+/* After the gate was left: the database may have ended the snapshot
+ * meanwhile (db_tx_check). */
+static int snapshot_kept(struct exec_ctx *x)
+{
+	char msg[GRAFT_ERRMSG_SIZE];
+
+	if (x->tx == NULL || db_tx_check(x->tx, msg) == GRAFT_OK)
+		return 0;
+	return exec_fail(x, GRAFT_STATUS_MEMORY_POOL_OUT_OF_MEMORY,
+			 "The transaction has been terminated: %s", msg);
+}
+
+/* A reader lets waiting commits apply (graft_gate_yield): operators keep
+ * ids and their own copies of values between rows, never pointers into
+ * the graph, and the snapshot keeps what the reader sees unchanged. */
+int exec_yield(struct exec_ctx *x)
+{
+	if (x->gate == NULL || !graft_gate_yield(x->gate))
+		return 0;
+	return snapshot_kept(x);
+}
+
+int exec_outside_gate(struct exec_ctx *x, void (*fn)(void *arg), void *arg)
+{
+	bool paused = x->gate != NULL && graft_gate_pause(x->gate);
+
+	fn(arg);
+	graft_gate_resume(x->gate, paused);
+	return paused ? snapshot_kept(x) : 0;
 }
 
 
@@ -864,6 +895,14 @@ static int sort_cmp(const void *pa, const void *pb, void *arg)
 	return a < b ? -1 : a > b; /* stable */
 }
 
+/* Sorts copies only: runs outside the gate. */
+static void sort_order(void *arg)
+{
+	struct sort_op *s = arg;
+
+	qsort_r(s->order, s->buf.n, sizeof *s->order, sort_cmp, s);
+}
+
 static void sort_reset(struct sort_op *s, uint32_t nslots)
 {
 	for (size_t i = 0; i < s->buf.n && s->keyvals; i++)
@@ -911,8 +950,7 @@ static int sort_fill(struct sort_op *s, struct exec_ctx *x)
 		return exec_oom(x);
 	for (size_t i = 0; i < s->buf.n; i++)
 		s->order[i] = i;
-	qsort_r(s->order, s->buf.n, sizeof *s->order, sort_cmp, s);
-	return 0;
+	return exec_outside_gate(x, sort_order, s);
 }
 
 static int sort_open(struct op *op, struct exec_ctx *x)

@@ -16,6 +16,9 @@
 
 static void gate_async_cb(uv_async_t *h);
 
+/* How many times this thread holds a gate shared (graft_gate_yield). */
+static _Thread_local unsigned held_shared;
+
 int graft_gate_init(struct graft_gate *g, uv_loop_t *loop)
 {
 	int rv;
@@ -66,6 +69,7 @@ void graft_gate_enter_shared(struct graft_gate *g)
 			yielded = true;
 	g->shared++;
 	pthread_mutex_unlock(&g->mu);
+	held_shared++;
 }
 
 void graft_gate_enter_exclusive(struct graft_gate *g)
@@ -85,15 +89,47 @@ void graft_gate_leave(struct graft_gate *g)
 	bool wake_loop;
 
 	pthread_mutex_lock(&g->mu);
-	if (g->shared > 0)
+	if (g->shared > 0) {
 		g->shared--;
-	else
+		held_shared--;
+	} else {
 		g->exclusive = false;
+	}
 	wake_loop = g->loop_waiting && g->shared == 0 && !g->exclusive;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	if (wake_loop)
 		uv_async_send(&g->async);
+}
+
+bool graft_gate_yield(struct graft_gate *g)
+{
+	bool waiting;
+
+	if (held_shared != 1)
+		return false;
+	pthread_mutex_lock(&g->mu);
+	waiting = g->loop_waiting || g->workers_waiting_exclusive > 0;
+	pthread_mutex_unlock(&g->mu);
+	if (!waiting)
+		return false;
+	graft_gate_leave(g);
+	graft_gate_enter_shared(g);
+	return true;
+}
+
+bool graft_gate_pause(struct graft_gate *g)
+{
+	if (held_shared != 1)
+		return false;
+	graft_gate_leave(g);
+	return true;
+}
+
+void graft_gate_resume(struct graft_gate *g, bool paused)
+{
+	if (paused)
+		graft_gate_enter_shared(g);
 }
 
 /* Takes the gate for the loop if it is free; under mu. */

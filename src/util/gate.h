@@ -13,9 +13,8 @@
  * so the commit order the loop decided is the order they take effect in.
  *
  * Readers therefore see a commit all or nothing, between two of their
- * batches; a reader that holds the gate for seconds delays commits (their
- * durability is unaffected: only the apply waits) until it ends or is
- * interrupted. */
+ * batches or at a yield (graft_gate_yield), where a long reader lets the
+ * loop's waiting tasks run. */
 #ifndef GRAFT_UTIL_GATE_H
 #define GRAFT_UTIL_GATE_H
 
@@ -59,6 +58,17 @@ void graft_gate_close(struct graft_gate *g, uv_close_cb cb);
 void graft_gate_enter_shared(struct graft_gate *g);
 void graft_gate_enter_exclusive(struct graft_gate *g);
 void graft_gate_leave(struct graft_gate *g);
+/* Worker thread: if it holds the gate shared once (not nested) and the
+ * loop waits to run its tasks (or a worker to write), leaves and enters
+ * shared again, so that they run in between (a long reader calls this now
+ * and then, where it holds no pointer into the graphs); true if it did.
+ * Otherwise nothing. */
+bool graft_gate_yield(struct graft_gate *g);
+/* Worker thread, around work that reads nothing of the graphs (sorting
+ * its own copies): if it holds the gate shared once, leaves it (true);
+ * graft_gate_resume(g, true) enters it shared again. */
+bool graft_gate_pause(struct graft_gate *g);
+void graft_gate_resume(struct graft_gate *g, bool paused);
 
 /* Loop thread: runs t->fn holding the gate exclusive, now or later (see
  * above). A task may give further tasks; they run in the same turn. g may

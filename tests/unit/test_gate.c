@@ -168,6 +168,61 @@ static void test_gate_task_runs_at_once_when_nothing_holds_it(void **state)
 	assert_int_equal(f->value, 2);
 }
 
+/* A long reader: holds the gate shared and yields now and then until it
+ * sees the loop's task done, or gives up after a few seconds. */
+static void long_read_work(struct graft_work *w)
+{
+	struct fixture *f = w->data;
+	uint64_t until = uv_hrtime() + 5000000000ull;
+
+	graft_gate_enter_shared(&f->gate);
+	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&f->n_order, __ATOMIC_ACQUIRE) == 0 &&
+	       uv_hrtime() < until)
+		graft_gate_yield(&f->gate);
+	/* seen while still inside the read: the task ran at a yield */
+	if (__atomic_load_n(&f->n_order, __ATOMIC_ACQUIRE) == 1)
+		f->value += 100;
+	graft_gate_leave(&f->gate);
+}
+
+static void yield_task(struct graft_gate_task *t)
+{
+	struct fixture *f = t->data;
+
+	__atomic_store_n(&f->n_order, 1, __ATOMIC_RELEASE);
+}
+
+static void long_read_done(struct graft_work *w)
+{
+	struct fixture *f = w->data;
+
+	f->closed = true; /* the reader ended */
+}
+
+/* A reader that yields lets the loop's waiting task run before it ends. */
+static void test_gate_yield_lets_a_waiting_task_run_inside_a_long_read(
+	void **state)
+{
+	struct fixture *f = *state;
+
+	f->works[0].data = f;
+	f->works[0].work_cb = long_read_work;
+	f->works[0].done_cb = long_read_done;
+	graft_pool_submit(&f->pool, &f->works[0]);
+	while (__atomic_load_n(&f->done, __ATOMIC_ACQUIRE) == 0)
+		uv_run(&f->loop, UV_RUN_NOWAIT);
+	f->tasks[0].data = f;
+	f->tasks[0].fn = yield_task;
+	graft_gate_run(&f->gate, &f->tasks[0]);
+	while (!f->closed)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	f->closed = false;
+	assert_int_equal(f->value, 100);
+	/* without the gate held shared, yielding does nothing */
+	assert_false(graft_gate_yield(&f->gate));
+}
+
 static void test_pool_closes_after_the_work_in_flight_is_done(void **state)
 {
 	struct fixture *f = *state;
@@ -202,6 +257,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_gate_task_runs_at_once_when_nothing_holds_it, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gate_yield_lets_a_waiting_task_run_inside_a_long_read,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pool_closes_after_the_work_in_flight_is_done, setup,
 			teardown),
