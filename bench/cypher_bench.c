@@ -6,7 +6,7 @@
  * is the engine's own), and the goal where the issue sets one.
  *
  *   cypher_bench [--small] [--nodes N] [--rels N] [--batch N] [--secs S]
- *                [DIR]
+ *                [--workers N] [--scaling-only] [DIR]
  *
  * Defaults: 1,000,000 :Person nodes {id, name, age} and 5,000,000 :KNOWS
  * relationships between random ends, loaded 10,000 rows per statement and
@@ -16,8 +16,14 @@
  * Reads run one statement per read transaction (begin, run, pull every row,
  * close, roll back) on one core, the way an auto-commit query runs; writes
  * commit every batch durably. bench/cypher_anchor.sh runs redis-benchmark
- * GET beside it. */
+ * GET beside it.
+ * Read scaling: the point lookup and the 1-hop count on 1 thread, then on
+ * --workers threads (default 2) at once, as the server runs them: each
+ * statement and its rows on a worker holding the gate shared, its
+ * transaction begun and rolled back one at a time (the loop's part, here
+ * under a mutex). --scaling-only skips every other measurement. */
 #define _GNU_SOURCE
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -25,6 +31,7 @@
 
 #include "cypher/cypher.h"
 #include "db/db.h"
+#include "util/gate.h"
 #include "util/log.h"
 
 #include "../tests/unit/tmpdir.h"
@@ -50,6 +57,10 @@ struct cbench {
 	size_t cap_lat;
 	struct graft_value id_params; /* {id: INT}, reused by every read */
 	struct anchor_tokens tok;
+	struct graft_gate gate; /* the engine's, as the server's */
+	pthread_mutex_t loop_mu; /* the loop's share of a threaded read */
+	unsigned workers;
+	bool scaling_only;
 };
 
 /* One measured series of reads. */
@@ -386,6 +397,82 @@ static void read_pair(struct cbench *b, const char *title, const char *q,
 		*out = f;
 }
 
+/* Read scaling ---------------------------------------------------------- */
+
+struct reader {
+	struct cbench *b;
+	const char *q;
+	uint64_t stop_ns, queries, rng;
+	pthread_t th;
+};
+
+/* One read as a Bolt worker runs it: begin and roll back as the loop
+ * would (one at a time), the statement and its rows holding the gate. */
+static void threaded_read(struct reader *r, struct graft_value *params)
+{
+	struct cbench *b = r->b;
+	struct cypher_tx *tx;
+
+	r->rng = r->rng * 6364136223846793005ull + 1442695040888963407ull;
+	params->u.map->entries[0].value.u.i =
+		(int64_t)((r->rng >> 33) % b->nodes);
+	pthread_mutex_lock(&b->loop_mu);
+	tx = begin(b, CYPHER_TX_READ);
+	pthread_mutex_unlock(&b->loop_mu);
+	graft_gate_enter_shared(&b->gate);
+	pull_all(tx, r->q, params, NULL);
+	graft_gate_leave(&b->gate);
+	pthread_mutex_lock(&b->loop_mu);
+	cypher_tx_rollback(tx);
+	pthread_mutex_unlock(&b->loop_mu);
+	r->queries++;
+}
+
+static void *reader_main(void *arg)
+{
+	struct reader *r = arg;
+	struct graft_value params = param1("id", graft_value_int(0));
+
+	while (uv_hrtime() < r->stop_ns)
+		threaded_read(r, &params);
+	graft_value_free(&params);
+	return NULL;
+}
+
+/* Queries per second of q on n threads at once for b->secs. */
+static double read_rate(struct cbench *b, const char *q, unsigned n)
+{
+	struct reader *rs = calloc(n, sizeof *rs);
+	uint64_t start = uv_hrtime(), total = 0;
+
+	if (rs == NULL)
+		die_oom();
+	for (unsigned i = 0; i < n; i++) {
+		rs[i] = (struct reader){.b = b, .q = q, .rng = 7919 * (i + 1),
+					.stop_ns = start +
+						   (uint64_t)(b->secs * 1e9)};
+		if (pthread_create(&rs[i].th, NULL, reader_main, &rs[i]) != 0)
+			die_oom();
+	}
+	for (unsigned i = 0; i < n; i++) {
+		pthread_join(rs[i].th, NULL);
+		total += rs[i].queries;
+	}
+	free(rs);
+	return (double)total / ((double)(uv_hrtime() - start) / 1e9);
+}
+
+static void read_scaling(struct cbench *b, const char *title, const char *q)
+{
+	double one = read_rate(b, q, 1);
+	double many = read_rate(b, q, b->workers);
+
+	printf("read scaling, %s: 1 thread %.0f queries/s, %u threads %.0f "
+	       "queries/s: %.2fx (goal >= 1.7x with 2)\n",
+	       title, one, b->workers, many, many / one);
+	printf("SCALING_%s %.2f\n", title, many / one);
+}
+
 /* Scans ----------------------------------------------------------------- */
 
 /* Best of three runs of q (ms); *rows gets its row count. */
@@ -495,8 +582,11 @@ static void open_engine(struct cbench *b, const char *dir)
 	struct cypher_engine_options eo = {0};
 	char errmsg[GRAFT_ERRMSG_SIZE];
 
-	if (uv_loop_init(&b->loop) != 0)
+	if (uv_loop_init(&b->loop) != 0 ||
+	    graft_gate_init(&b->gate, &b->loop) != GRAFT_OK)
 		exit(1);
+	pthread_mutex_init(&b->loop_mu, NULL);
+	eo.gate = &b->gate;
 	o.data_dir = dir;
 	o.db.rotation_size = 256ull << 20;
 	o.db.retention.kind = GRAFT_RETAIN_ALL;
@@ -531,8 +621,10 @@ static void close_engine(struct cbench *b)
 	cypher_engine_free(b->engine);
 	dbms_close(b->dbms, set_flag_cb, &done);
 	run_until(b, &done);
+	graft_gate_close(&b->gate, NULL);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&b->loop);
+	pthread_mutex_destroy(&b->loop_mu);
 	graft_value_free(&b->id_params);
 	free(b->lat);
 }
@@ -565,6 +657,7 @@ static int parse_args(struct cbench *b, int argc, char **argv,
 	b->rels = 5000000;
 	b->secs = 3.0;
 	b->batch = 10000;
+	b->workers = 2;
 	*dir = "./cypher-bench-data";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--small") == 0) {
@@ -578,16 +671,21 @@ static int parse_args(struct cbench *b, int argc, char **argv,
 			b->batch = (uint32_t)strtoul(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--secs") == 0 && i + 1 < argc) {
 			b->secs = strtod(argv[++i], NULL);
+		} else if (strcmp(argv[i], "--workers") == 0 && i + 1 < argc) {
+			b->workers = (unsigned)strtoul(argv[++i], NULL, 10);
+		} else if (strcmp(argv[i], "--scaling-only") == 0) {
+			b->scaling_only = true;
 		} else if (argv[i][0] != '-') {
 			*dir = argv[i];
 		} else {
 			fprintf(stderr, "usage: cypher_bench [--small] "
 					"[--nodes N] [--rels N] [--batch N] "
-					"[--secs S] [DIR]\n");
+					"[--secs S] [--workers N] "
+					"[--scaling-only] [DIR]\n");
 			return -1;
 		}
 	}
-	return b->nodes > 0 && b->batch > 0 ? 0 : -1;
+	return b->nodes > 0 && b->batch > 0 && b->workers > 0 ? 0 : -1;
 }
 
 int main(int argc, char **argv)
@@ -607,6 +705,11 @@ int main(int argc, char **argv)
 	       (unsigned long long)b.nodes, (unsigned long long)b.rels);
 	load_graph(&b);
 	find_tokens(&b);
+	read_scaling(&b, "lookup", "MATCH (p:Person {id: $id}) RETURN p.name");
+	read_scaling(&b, "1hop",
+		     "MATCH (p:Person {id: $id})-[:KNOWS]->(f) RETURN count(f)");
+	if (b.scaling_only)
+		goto out;
 	read_pair(&b, "point lookup",
 		  "MATCH (p:Person {id: $id}) RETURN p.name", 0, &lookup);
 	printf("  goal: engine's own cost <= %.0f us per lookup: %s "
@@ -628,6 +731,7 @@ int main(int argc, char **argv)
 	merge_batches(&b, 100, 1000);
 	merge_batches(&b, 10, 10000);
 	printf("LOOKUP_QPS %.0f\n", lookup.qps);
+out:
 	close_engine(&b);
 	tmpdir_remove(dir);
 	return 0;
