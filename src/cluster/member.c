@@ -596,8 +596,12 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 	/* From here only raft_close releases it (member_close). */
 	c->raft_inited = true;
 	rv = configure(c, bootstrap, errmsg);
+	/* libraft 0.15 leaves a failed load's reason in the I/O backend. */
 	if (rv == GRAFT_OK && (rv = raft_start(&c->raft)) != 0)
-		rv = raft_fail(c, "raft_start()", rv, raft_errmsg(&c->raft),
+		rv = raft_fail(c, "raft_start()", rv,
+			       raft_errmsg(&c->raft)[0] != '\0'
+				       ? raft_errmsg(&c->raft)
+				       : c->io.errmsg,
 			       errmsg);
 	if (rv != GRAFT_OK)
 		return rv;

@@ -11,8 +11,10 @@
  *   <database> <id, 8 hex> <txid>\n ...
  *
  * Taking one (libraft's asynchronous snapshot, FSM version 3): on the
- * loop, the applied transaction ids are written down and a log watch set
- * on every database whose log is not yet durable up to them; on a libuv
+ * loop, the applied transaction ids are written down and every database
+ * watched until its log is on disk up to them (db_watch_synced: a core's
+ * logs are written without fdatasync, so this is where they are synced);
+ * on a libuv
  * worker, libraft's snapshot_async waits for those watches (at most
  * DURABLE_WAIT_MS, else the snapshot is skipped); only then does libraft
  * write the snapshot and drop the entries before it, so a crash never
@@ -123,14 +125,12 @@ static int watch_logs(struct cluster *c, struct db **dbs, size_t n)
 	for (size_t i = 0; i < n; i++) {
 		struct db_watch *w = &c->snap_watches[i];
 
-		if (db_log_last_txid(dbs[i]) >= db_last_txid(dbs[i]))
-			continue;
 		w->data = c;
 		pthread_mutex_lock(&c->snap_lock);
 		c->snap_waiting++;
 		pthread_mutex_unlock(&c->snap_lock);
-		if (db_watch_log(dbs[i], w, db_last_txid(dbs[i]), durable_cb) !=
-		    GRAFT_OK)
+		if (db_watch_synced(dbs[i], w, db_last_txid(dbs[i]),
+				    durable_cb) != GRAFT_OK)
 			durable_cb(w, GRAFT_ESHUTDOWN);
 	}
 	return 0;

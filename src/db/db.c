@@ -253,7 +253,7 @@ out:
 static int recover(struct db *db, char *errmsg)
 {
 	struct txlog_options lo = {db->o.rotation_size, db->o.retention,
-				   db->o.pin_max_size};
+				   db->o.pin_max_size, db->o.derived_log};
 	uint64_t start = uv_hrtime(), cp_txid = 0, first, last;
 	int rv;
 

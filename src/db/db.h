@@ -29,6 +29,10 @@ struct db_options {
 	uint64_t checkpoint_interval_tx;  /* db.checkpoint.interval.tx; 0 off */
 	uint32_t max_client_tx;   /* db.transaction.concurrent.maximum; 0: none */
 	uint64_t pin_max_size;    /* db.tx_log.reader_pins.max_size; 0: none */
+	/* The transaction log is derived from the Raft log (a core member):
+	 * written without fdatasync, a lost tail applied again from Raft
+	 * (txlog_options.derived). */
+	bool derived_log;
 	/* db.transaction.old_versions.max_size; 0: none. The most memory the
 	 * old versions kept for open snapshots may take: past it, the
 	 * transactions of the oldest snapshot are ended (db_tx_check) and
@@ -89,7 +93,7 @@ struct db_watch {
 	struct db *db; /* NULL when not waiting */
 	struct db_watch *prev, *next;
 	uint64_t txid;
-	bool logged; /* waits for the log (db_watch_log), not the apply */
+	int kind; /* what it waits for (watch.c) */
 	db_watch_cb cb;
 };
 /* Calls cb on the loop thread once db_last_txid(db) >= txid (GRAFT_OK; on a
@@ -114,6 +118,12 @@ uint64_t db_log_last_txid(const struct db *db);
 /* Like db_watch, but for db_log_last_txid(db) >= txid. */
 int db_watch_log(struct db *db, struct db_watch *w, uint64_t txid,
 		 db_watch_cb cb);
+/* Like db_watch_log, but for the log being on disk up to txid: in a
+ * cluster member's derived log (db_options.derived_log) the log is synced
+ * first; a failed sync calls back with GRAFT_EIO. Before a record kept
+ * elsewhere (the Raft log) drops what the database's log must now keep. */
+int db_watch_synced(struct db *db, struct db_watch *w, uint64_t txid,
+		    db_watch_cb cb);
 /* Retention pins on the database's log (txlog.h): pruning after a
  * checkpoint keeps every transaction from txid on while the pin holds,
  * within db.tx_log.reader_pins.max_size. */

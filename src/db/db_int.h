@@ -112,6 +112,12 @@ struct db {
 	struct db_watch *watch_head;
 	uint64_t watch_min; /* smallest txid waited for; UINT64_MAX: none */
 	uv_idle_t watch_idle;
+	/* The sync that db_watch_synced asks of a derived log (watch.c):
+	 * log_synced is on disk; sync_target is what the one in flight
+	 * covers. */
+	struct txlog_sync_req sync_req;
+	bool sync_running;
+	uint64_t log_synced, sync_target;
 	/* Replication (db.h): NULL in SINGLE mode. */
 	const struct db_replicator_ops *repl;
 	void *repl_data;

@@ -12,12 +12,19 @@
  * apply (whose caller may be mid-batch), always from the idle handle, so a
  * callback may watch again, begin a transaction or unwatch others.
  *
+ * A derived log (a core member's) counts a batch as durable once written;
+ * db_watch_synced waits for an fdatasync, which the database asks of the
+ * log (one at a time, txlog_sync) whenever such a watch waits for what the
+ * log holds, and sync_target records what that sync covers.
+ *
  * Closing: db_watch refuses a closing database (GRAFT_ESHUTDOWN, no
  * callback). When the database's handles close, watches still waiting are
  * called back with GRAFT_ESHUTDOWN before the database is freed. */
 #include <stdint.h>
 
 #include "db_int.h"
+
+enum { WATCH_APPLIED, WATCH_LOGGED, WATCH_SYNCED };
 
 /* Recomputes the smallest txid waited for (UINT64_MAX with none). O(n). */
 static void watch_min_update(struct db *db)
@@ -44,18 +51,28 @@ static void watch_unlink(struct db_watch *w)
 
 static uint64_t watch_reached(const struct db *db, const struct db_watch *w)
 {
-	return w->logged ? txlog_last_txid(db->log) : db->last_applied;
+	switch (w->kind) {
+	case WATCH_LOGGED:
+		return txlog_last_txid(db->log);
+	case WATCH_SYNCED:
+		return db->o.derived_log ? db->log_synced
+					 : txlog_last_txid(db->log);
+	default:
+		return db->last_applied;
+	}
 }
 
-/* Calls back every watch that is due (all of them with GRAFT_ESHUTDOWN).
- * The due ones are detached first, so callbacks may change the list. */
-static void watch_fire(struct db *db, int status)
+/* Calls back every watch that is due; with an error status, every one of
+ * kind (every one at all for kind < 0) gets it. The due ones are detached
+ * first, so callbacks may change the list. */
+static void watch_fire_kind(struct db *db, int status, int kind)
 {
 	struct db_watch *due = NULL, *w, *next;
 
 	for (w = db->watch_head; w != NULL; w = next) {
 		next = w->next;
-		if (status != GRAFT_OK || w->txid <= watch_reached(db, w)) {
+		if ((status != GRAFT_OK && (kind < 0 || w->kind == kind)) ||
+		    w->txid <= watch_reached(db, w)) {
 			watch_unlink(w);
 			w->next = due;
 			due = w;
@@ -65,8 +82,48 @@ static void watch_fire(struct db *db, int status)
 	for (w = due; w != NULL; w = next) {
 		next = w->next;
 		w->next = NULL;
-		w->cb(w, status);
+		w->cb(w, w->txid <= watch_reached(db, w) ? GRAFT_OK : status);
 	}
+}
+
+static void watch_fire(struct db *db, int status)
+{
+	watch_fire_kind(db, status, -1);
+}
+
+static void want_sync(struct db *db);
+
+static void synced_cb(struct txlog_sync_req *req, int status)
+{
+	struct db *db = req->data;
+
+	db->sync_running = false;
+	if (db->closing)
+		return;
+	if (status == GRAFT_OK && db->sync_target > db->log_synced)
+		db->log_synced = db->sync_target;
+	watch_fire_kind(db, status, WATCH_SYNCED);
+	want_sync(db);
+}
+
+/* A derived log is synced when a watch waits for what it holds. */
+static void want_sync(struct db *db)
+{
+	uint64_t logged = txlog_last_txid(db->log);
+	bool wanted = false;
+
+	if (!db->o.derived_log || db->sync_running || db->closing)
+		return;
+	for (struct db_watch *w = db->watch_head; w != NULL && !wanted;
+	     w = w->next)
+		wanted = w->kind == WATCH_SYNCED && w->txid > db->log_synced &&
+			 w->txid <= logged;
+	if (!wanted)
+		return;
+	db->sync_req.data = db;
+	db->sync_target = logged;
+	if (txlog_sync(db->log, &db->sync_req, synced_cb) == GRAFT_OK)
+		db->sync_running = true;
 }
 
 static void watch_idle_cb(uv_idle_t *h)
@@ -88,6 +145,7 @@ static void watch_check(struct db *db, uint64_t reached)
 static void watch_durable_cb(void *data, uint64_t last_txid)
 {
 	watch_check(data, last_txid);
+	want_sync(data);
 }
 
 void watch_init(struct db *db)
@@ -111,11 +169,11 @@ void watch_close(struct db *db, uv_close_cb cb)
 }
 
 static int watch_add(struct db *db, struct db_watch *w, uint64_t txid,
-		     db_watch_cb cb, bool logged)
+		     db_watch_cb cb, int kind)
 {
 	if (db->closing)
 		return GRAFT_ESHUTDOWN;
-	w->logged = logged;
+	w->kind = kind;
 	w->db = db;
 	w->txid = txid;
 	w->cb = cb;
@@ -128,19 +186,26 @@ static int watch_add(struct db *db, struct db_watch *w, uint64_t txid,
 		db->watch_min = txid;
 	/* already reached: called back next turn */
 	watch_check(db, watch_reached(db, w));
+	want_sync(db);
 	return GRAFT_OK;
 }
 
 int db_watch(struct db *db, struct db_watch *w, uint64_t txid,
 	     db_watch_cb cb)
 {
-	return watch_add(db, w, txid, cb, false);
+	return watch_add(db, w, txid, cb, WATCH_APPLIED);
 }
 
 int db_watch_log(struct db *db, struct db_watch *w, uint64_t txid,
 		 db_watch_cb cb)
 {
-	return watch_add(db, w, txid, cb, true);
+	return watch_add(db, w, txid, cb, WATCH_LOGGED);
+}
+
+int db_watch_synced(struct db *db, struct db_watch *w, uint64_t txid,
+		    db_watch_cb cb)
+{
+	return watch_add(db, w, txid, cb, WATCH_SYNCED);
 }
 
 const char *db_log_dir(const struct db *db)

@@ -719,6 +719,8 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 		goto err_after_dbms;
 	dbms_options_from_config(cfg, &o);
 	o.db.gate = &s->gate;
+	/* A core's Raft log is the durable record: no second fsync. */
+	o.db.derived_log = strcmp(server_mode(cfg), "CORE") == 0;
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;

@@ -60,6 +60,14 @@ static void batch_work_cb(uv_work_t *work)
 	log->w_new_segment = false;
 	log->w_fsyncs = 0;
 	log->w_broken = false;
+	if (log->fd >= 0 && log->rotate && log->o.derived) {
+		/* A derived log may lose only its last segment's tail. */
+		log->w_fsyncs++;
+		if (fdatasync(log->fd) != 0) {
+			log->w_what = "fdatasync";
+			goto err;
+		}
+	}
 	if (log->fd < 0 || log->rotate) {
 		int fd = txlog_segment_create(log->dir, log->w_first,
 					      &log->w_fsyncs);
@@ -84,10 +92,12 @@ static void batch_work_cb(uv_work_t *work)
 		log->w_what = "write";
 		goto err;
 	}
-	log->w_fsyncs++;
-	if (fdatasync(log->fd) != 0) {
-		log->w_what = "fdatasync";
-		goto err;
+	if (!log->o.derived) {
+		log->w_fsyncs++;
+		if (fdatasync(log->fd) != 0) {
+			log->w_what = "fdatasync";
+			goto err;
+		}
 	}
 	log->fd_size += log->writing.len;
 	log->rotate = log->fd_size >= log->o.rotation_size;
@@ -119,6 +129,11 @@ static void close_work_cb(uv_work_t *work)
 {
 	struct txlog *log = work->data;
 
+	/* A derived log closed cleanly needs nothing applied again. */
+	if (log->fd >= 0 && log->o.derived && fdatasync(log->fd) != 0)
+		graft_warn("transaction log in %s: cannot fdatasync on close "
+			   "(%s); its tail is applied again at the next start",
+			   log->dir, strerror(errno));
 	if (log->fd >= 0)
 		close(log->fd);
 	log->fd = -1;
@@ -140,11 +155,18 @@ static void close_done_cb(uv_work_t *work, int status)
 static void finish_close(struct txlog *log)
 {
 	struct txlog_append_req *queued = log->q_head;
+	struct txlog_sync_req *syncs = log->s_head;
 	int rv;
 
 	log->q_head = log->q_tail = NULL;
+	log->s_head = log->s_tail = NULL;
 	graft_buf_reset(&log->pending);
 	complete(queued, GRAFT_ESHUTDOWN);
+	while (syncs != NULL) {
+		struct txlog_sync_req *req = syncs;
+		syncs = req->next;
+		req->cb(req, GRAFT_ESHUTDOWN);
+	}
 	log->work.data = log;
 	rv = uv_queue_work(log->loop, &log->work, close_work_cb, close_done_cb);
 	GRAFT_CHECK(rv == 0); /* fails only without a work callback */
@@ -166,6 +188,87 @@ static void report_failure(struct txlog *log)
 			    "database is reopened", path,
 			    strerror(log->w_cut_errno));
 	}
+}
+
+/* Calls back the sync requests that what is on disk answers, oldest first:
+ * those it covers, and with status every one when a sync failed. With no
+ * append queued, a request waiting for appends that failed is covered by
+ * what the log holds. */
+static void settle_syncs(struct txlog *log, int status)
+{
+	uint64_t last = txlog_last_txid(log);
+
+	while (log->s_head != NULL) {
+		struct txlog_sync_req *req = log->s_head;
+		bool covered = req->upto <= log->synced ||
+			       (log->q_head == NULL && last <= log->synced);
+
+		if (!covered && status == GRAFT_OK)
+			break;
+		log->s_head = req->next;
+		if (log->s_head == NULL)
+			log->s_tail = NULL;
+		req->next = NULL;
+		req->cb(req, covered ? GRAFT_OK : status);
+	}
+}
+
+static void sync_work_cb(uv_work_t *work)
+{
+	struct txlog *log = work->data;
+
+	log->w_status = GRAFT_OK;
+	log->w_fsyncs = 0;
+	if (log->fd < 0)
+		return;
+	log->w_fsyncs = 1;
+	if (fdatasync(log->fd) != 0) {
+		log->w_errno = errno;
+		log->w_status = GRAFT_EIO;
+	}
+}
+
+static void next_work(struct txlog *log);
+
+static void sync_done_cb(uv_work_t *work, int status)
+{
+	struct txlog *log = work->data;
+
+	(void)status;
+	log->busy = false;
+	log->stats.fsyncs += log->w_fsyncs;
+	if (log->w_status == GRAFT_OK)
+		log->synced = log->s_target;
+	else
+		graft_error("transaction log in %s: cannot fdatasync: %s",
+			    log->dir, strerror(log->w_errno));
+	log->in_callbacks = true;
+	settle_syncs(log, log->w_status);
+	log->in_callbacks = false;
+	next_work(log);
+}
+
+/* Syncs what the log holds now, on a worker. */
+static void start_sync(struct txlog *log)
+{
+	int rv;
+
+	log->s_target = txlog_last_txid(log);
+	log->busy = true;
+	log->work.data = log;
+	rv = uv_queue_work(log->loop, &log->work, sync_work_cb, sync_done_cb);
+	GRAFT_CHECK(rv == 0); /* fails only without a work callback */
+}
+
+/* Once nothing runs: queued appends first, then the syncs behind them. */
+static void next_work(struct txlog *log)
+{
+	if (log->closing)
+		finish_close(log);
+	else if (log->q_head != NULL)
+		start_batch(log);
+	else if (log->s_head != NULL)
+		start_sync(log);
 }
 
 static void batch_done_cb(uv_work_t *work, int status)
@@ -200,16 +303,16 @@ static void batch_done_cb(uv_work_t *work, int status)
 	if (log->writing.cap > KEEP_BUFFER)
 		graft_buf_free(&log->writing);
 	graft_buf_reset(&log->writing);
+	if (rv == GRAFT_OK && !log->o.derived)
+		log->synced = log->w_last;
 	log->in_callbacks = true;
 	complete(batch, rv);
 	complete(queued, rv);
-	log->in_callbacks = false;
 	if (rv == GRAFT_OK && log->durable_cb != NULL)
 		log->durable_cb(log->durable_data, log->w_last);
-	if (log->closing)
-		finish_close(log);
-	else if (log->q_head != NULL)
-		start_batch(log);
+	settle_syncs(log, GRAFT_OK);
+	log->in_callbacks = false;
+	next_work(log);
 }
 
 static void start_batch(struct txlog *log)
@@ -332,6 +435,24 @@ int txlog_append_frame(struct txlog *log, struct txlog_append_req *req,
 	}
 	graft_buf_reset(frame);
 	append_queue(log, req, txid, at, len, cb);
+	return GRAFT_OK;
+}
+
+int txlog_sync(struct txlog *log, struct txlog_sync_req *req,
+	       txlog_sync_cb cb)
+{
+	if (log->closing)
+		return GRAFT_ESHUTDOWN;
+	req->cb = cb;
+	req->upto = log->next_txid - 1;
+	req->next = NULL;
+	if (log->s_tail != NULL)
+		log->s_tail->next = req;
+	else
+		log->s_head = req;
+	log->s_tail = req;
+	if (!log->busy && !log->in_callbacks)
+		start_sync(log);
 	return GRAFT_OK;
 }
 

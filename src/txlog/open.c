@@ -35,7 +35,13 @@
  *   a contradiction of the kept frames' bounds at the next open). A file
  *   that ends exactly on a frame boundary inside a batch is torn too.
  * - Version 1 segments record no batches: damage with a valid frame after
- *   it is refused even when it is zeros; a torn tail is cut as above. */
+ *   it is refused even when it is zeros; a torn tail is cut as above.
+ * - A derived log (txlog_options.derived) writes batches without an
+ *   fdatasync, so a crash of the machine may lose any part of its last
+ *   segment's tail, valid frames after the damage included; it is cut from
+ *   the damaged batch on, whatever follows, and the owner applies those
+ *   transactions again from its durable record. Earlier segments were
+ *   synced when they were finished: damage there is still refused. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -161,7 +167,8 @@ err_after_alloc:
  * s->off, in that batch or starting it), after moving the bytes from there
  * aside; seg then ends where the batches before it end. */
 static int cut_tail(struct txlog_file *f, const struct scan *s,
-		    struct txlog_segment *seg, const char *what, char *errmsg)
+		    struct txlog_segment *seg, const char *what,
+		    const char *why, char *errmsg)
 {
 	bool inside = s->off > s->batch_start && s->off < s->batch_end;
 	uint64_t at = inside ? s->batch_start : s->off;
@@ -176,9 +183,8 @@ static int cut_tail(struct txlog_file *f, const struct scan *s,
 				  f->path, at, strerror(errno));
 	graft_warn("transaction log segment %s: torn tail at offset %" PRIu64
 		   " (%s at offset %" PRIu64 "), %" PRIu64 " bytes moved aside "
-		   "to %s: the last write before a crash was incomplete and "
-		   "never acknowledged", f->path, at, what, s->off,
-		   s->size - at, aside);
+		   "to %s: %s", f->path, at, what, s->off, s->size - at, aside,
+		   why);
 	if (inside) {
 		seg->next = s->batch_first;
 		seg->size = at;
@@ -254,7 +260,7 @@ static int judge_damage(struct txlog_file *f, const struct scan *s,
 
 /* Reads a segment's frames from its header on; cuts a torn last batch when
  * it is the last segment. */
-static int scan_segment(struct txlog_file *f, bool last,
+static int scan_segment(struct txlog_file *f, bool last, bool derived,
 			struct txlog_segment *seg, char *errmsg)
 {
 	struct scan s = {.off = TXLOG_HEADER_SIZE, .expect = seg->first,
@@ -315,10 +321,18 @@ static int scan_segment(struct txlog_file *f, bool last,
 				  "transaction log segment %s is damaged at "
 				  "offset %" PRIu64 " (%s) and is not the last "
 				  "segment; " RESTORE, f->path, s.off, what);
-	rv = s.off == s.size ? GRAFT_OK
-			     : judge_damage(f, &s, &fr, &what, errmsg);
+	rv = s.off == s.size || derived
+		     ? GRAFT_OK
+		     : judge_damage(f, &s, &fr, &what, errmsg);
 	if (rv == GRAFT_OK)
-		rv = cut_tail(f, &s, seg, what, errmsg);
+		rv = cut_tail(f, &s, seg, what,
+			      derived ? "this log is derived and written "
+					"without fdatasync: the cluster "
+					"applies these transactions again "
+					"from its Raft log"
+				      : "the last write before a crash was "
+					"incomplete and never acknowledged",
+			      errmsg);
 	return rv;
 }
 
@@ -370,7 +384,7 @@ static int load_segments(struct txlog *log, char *errmsg)
 		}
 		seg->first = first;
 		seg->version = f.version;
-		rv = scan_segment(&f, last, seg, errmsg);
+		rv = scan_segment(&f, last, log->o.derived, seg, errmsg);
 		if (rv != GRAFT_OK)
 			break;
 		log->n_segs++;

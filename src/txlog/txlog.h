@@ -26,6 +26,14 @@ struct txlog_options {
 	 * hold back from pruning (bytes from the pinned transaction's
 	 * segment to the end); 0 = no bound. */
 	uint64_t pin_max_size;
+	/* The log is derived from a durable record kept elsewhere (a cluster
+	 * member's Raft log, which applies a lost tail again after a crash):
+	 * batches are written without an fdatasync and count as durable once
+	 * written; txlog_sync makes them durable for real (before the record
+	 * elsewhere may drop them); a finished segment and a closing log are
+	 * synced; and open cuts damage anywhere in the last segment, valid
+	 * frames after it included, instead of refusing. */
+	bool derived;
 };
 
 struct txlog;
@@ -115,6 +123,24 @@ void txlog_unpin(struct txlog_pin *pin);
 bool txlog_pin_lost(const struct txlog_pin *pin);
 /* The oldest transaction any pin holds; UINT64_MAX when none. */
 uint64_t txlog_pinned_from(const struct txlog *log);
+
+/* txlog_sync: cb runs on the loop thread once every append that succeeded
+ * before the call is on disk, whatever the log's mode: GRAFT_OK, GRAFT_EIO
+ * (the fdatasync failed; logged) or GRAFT_ESHUTDOWN (the log closed
+ * first). Caller-owned; must stay alive until cb. */
+struct txlog_sync_req;
+typedef void (*txlog_sync_cb)(struct txlog_sync_req *req, int status);
+struct txlog_sync_req {
+	void *data; /* for the caller */
+	/* private */
+	struct txlog_sync_req *next;
+	uint64_t upto;
+	txlog_sync_cb cb;
+};
+/* GRAFT_OK: cb runs later, never from inside this call. GRAFT_ESHUTDOWN
+ * (closing): it never does. */
+int txlog_sync(struct txlog *log, struct txlog_sync_req *req,
+	       txlog_sync_cb cb);
 
 /* Durability notification: cb runs on the loop thread after every batch
  * made durable, with the newest durable txid (once per batch, after its

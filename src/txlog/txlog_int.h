@@ -183,6 +183,13 @@ struct txlog {
 	unsigned w_fsyncs;
 	bool w_broken;         /* could not undo a failed write */
 
+	/* txlog_sync requests, oldest first; synced: the newest txid known to
+	 * be on disk. A batch or a sync in flight holds busy, so the worker
+	 * has the segment to itself. */
+	struct txlog_sync_req *s_head, *s_tail;
+	uint64_t synced;
+	uint64_t s_target; /* what the sync in flight covers */
+
 	/* Retention pins (prune.c) and the durability listener. */
 	struct txlog_pin *pins;
 	txlog_durable_cb durable_cb;

@@ -222,7 +222,7 @@ static void log_records(struct fixture *f, const struct txrec *recs, size_t n,
 			const char *raw)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
-	struct txlog_options lo = {1 << 20, {GRAFT_RETAIN_ALL, 0, 0}, 0};
+	struct txlog_options lo = {1 << 20, {GRAFT_RETAIN_ALL, 0, 0}, 0, false};
 	struct txlog_append_req req[4];
 	struct graft_buf b;
 	struct txlog *log;

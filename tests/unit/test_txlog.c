@@ -82,6 +82,92 @@ static void frame_cb(struct txlog_append_req *req, int status)
 	*(int *)req->data = status;
 }
 
+static void sync_cb(struct txlog_sync_req *req, int status)
+{
+	*(int *)req->data = status;
+}
+
+/* Syncs f's log and runs the loop until the callback, which never runs
+ * from inside txlog_sync; returns its status. */
+static int sync_now(struct tfx *f)
+{
+	int status = -1;
+	struct txlog_sync_req req = {.data = &status};
+
+	assert_int_equal(txlog_sync(f->log, &req, sync_cb), GRAFT_OK);
+	assert_int_equal(status, -1);
+	while (status == -1)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	return status;
+}
+
+/* A core's log is derived from its Raft log: its batches cost no
+ * fdatasync, txlog_sync does one, and finishing a segment syncs it (only
+ * the last segment may lose its tail). */
+static void test_txlog_derived_log_syncs_only_when_asked_and_at_rotation(
+	void **state)
+{
+	struct tfx *f = *state;
+	struct txlog_stats st;
+	uint64_t firsts[64];
+	size_t n;
+
+	f->o.derived = true;
+	tfx_open(f, 0, "true");
+	assert_int_equal(tfx_append(f, 1, 64), GRAFT_OK);
+	txlog_get_stats(f->log, &st);
+	assert_true(st.batches == 2);
+	assert_true(st.fsyncs == 2); /* segment creation only */
+	assert_int_equal(sync_now(f), GRAFT_OK);
+	txlog_get_stats(f->log, &st);
+	assert_true(st.fsyncs == 3);
+	tfx_check_read(f, 1, 64);
+	tfx_close(f);
+
+	tfx_open(f, 1024, "true");
+	for (uint64_t t = 65; t <= 200; t += 10)
+		assert_int_equal(tfx_append(f, t, 10), GRAFT_OK);
+	txlog_get_stats(f->log, &st);
+	n = tfx_segments(f, firsts, 64);
+	assert_true(n >= 4);
+	/* Per new segment: its creation (2) and the finished one's sync. */
+	assert_true(st.fsyncs == 3 * (n - 1));
+	tfx_check_read(f, 1, 200);
+}
+
+/* Appends queued when the sync is asked are written before it is done;
+ * a log that is not derived answers it too. */
+static void test_txlog_sync_covers_appends_queued_before_it(void **state)
+{
+	struct tfx *f = *state;
+	uint8_t rec[TFX_MAX_RECORD];
+	struct txlog_append_req reqs[3];
+	int st[3] = {-1, -1, -1}, status = -1;
+	struct txlog_sync_req sreq = {.data = &status};
+
+	for (int derived = 0; derived < 2; derived++) {
+		f->o.derived = derived;
+		tfx_open(f, 0, "true");
+		for (uint64_t i = 0; i < 3; i++) {
+			uint64_t t = 3 * (uint64_t)derived + i + 1;
+			st[i] = -1;
+			reqs[i].data = &st[i];
+			assert_int_equal(txlog_append(f->log, &reqs[i], t, rec,
+						      tfx_record(t, rec),
+						      frame_cb),
+					 GRAFT_OK);
+		}
+		status = -1;
+		assert_int_equal(txlog_sync(f->log, &sreq, sync_cb), GRAFT_OK);
+		while (status == -1)
+			uv_run(&f->loop, UV_RUN_ONCE);
+		assert_int_equal(status, GRAFT_OK);
+		for (int i = 0; i < 3; i++)
+			assert_int_equal(st[i], GRAFT_OK);
+		tfx_close(f);
+	}
+}
+
 /* Records encoded in place: the first of a batch trades buffers with the
  * log, one behind a queued append is copied; both read back as written. */
 static void test_txlog_append_frame_logs_records_encoded_in_place(void **state)
@@ -641,6 +727,8 @@ int main(void)
 		T(test_txlog_appends_reopens_and_reads_back),
 		T(test_txlog_refuses_wrong_txid_and_empty_record),
 		T(test_txlog_group_commit_batches_queued_appends),
+		T(test_txlog_derived_log_syncs_only_when_asked_and_at_rotation),
+		T(test_txlog_sync_covers_appends_queued_before_it),
 		T(test_txlog_append_frame_logs_records_encoded_in_place),
 		T(test_txlog_group_commit_batches_committers_chained_from_callbacks),
 		T(test_txlog_rotates_and_reader_crosses_segments),

@@ -199,6 +199,50 @@ static void test_txlog_zeroed_block_is_cut_only_in_the_last_batch(
 	layout_free(&l);
 }
 
+/* A derived log (a core's, written without fdatasync) may lose any part
+ * of its tail in a machine crash: a zeroed block anywhere in the last
+ * segment is cut from its batch on, valid batches after it included (the
+ * cluster applies them again from Raft), where a log that is not derived
+ * refuses to open. */
+static void test_txlog_derived_log_cuts_damage_anywhere_in_its_tail(
+	void **state)
+{
+	struct tfx *f = *state;
+	struct layout l;
+	char path[256], needle[300];
+	uint8_t *pristine, *damaged;
+	uint64_t b, t, at;
+	size_t size;
+
+	layout_build(f, &l);
+	tfx_segment_path(f, 1, path, sizeof path);
+	pristine = tfx_slurp(path, &size);
+	damaged = malloc(size);
+	assert_non_null(damaged);
+	memcpy(damaged, pristine, size);
+	/* A block in the middle of the file: batches follow it. */
+	b = (size / 2) & ~(uint64_t)(BLOCK - 1);
+	t = frame_at(&l, b);
+	assert_true(l.batch[t] != l.last_batch);
+	memset(damaged + b, 0, BLOCK);
+	put_file(path, damaged, size);
+	assert_int_equal(tfx_try_open(f), GRAFT_ECORRUPT);
+	f->o.derived = true;
+	tfx_open(f, 0, "true");
+	at = l.off[l.batch[t]];
+	assert_true(txlog_last_txid(f->log) == l.batch[t] - 1);
+	assert_true(tfx_file_size(path) == at);
+	snprintf(needle, sizeof needle, "%s: torn tail at offset %" PRIu64
+		 " ", path, at);
+	assert_true(tfx_logged(f, needle));
+	assert_true(tfx_logged(f, "applies these transactions again"));
+	tfx_check_read(f, 1, l.batch[t] - 1);
+	tfx_close(f);
+	free(damaged);
+	free(pristine);
+	layout_free(&l);
+}
+
 /* The issue's case: the log's last 4 KiB zeroed while the last batch is a
  * single small transaction. The block reaches back into batches that were
  * acknowledged, so open refuses instead of dropping them. */
@@ -366,6 +410,7 @@ int main(void)
 #define T(name) cmocka_unit_test_setup_teardown(name, tfx_setup, tfx_teardown)
 	const struct CMUnitTest tests[] = {
 		T(test_txlog_zeroed_block_is_cut_only_in_the_last_batch),
+		T(test_txlog_derived_log_cuts_damage_anywhere_in_its_tail),
 		T(test_txlog_zeroed_tail_reaching_acknowledged_batches_is_refused),
 		T(test_txlog_second_cut_at_one_offset_keeps_the_first),
 		T(test_txlog_reads_version_1_and_appends_in_version_2),
