@@ -48,6 +48,8 @@
 //   read-bookmark PORT BOOKMARK KEY   counts (:B {key}) on member PORT
 //                       with the bookmark; prints the count or the error
 //                       code
+//   reads N             N executeRead calls through the routing driver;
+//                       prints the member that served each
 'use strict'
 const fs = require('fs')
 const path = require('path')
@@ -301,6 +303,25 @@ async function ssrError (port) {
   console.log(x.code || 'ok')
 }
 
+async function reads (n) {
+  // executeRead through the routing driver: prints the member that served
+  // each read
+  const d = routed()
+  try {
+    for (let i = 0; i < n; i++) {
+      const s = d.session({ database: 'neo4j', defaultAccessMode: neo4j.session.READ })
+      try {
+        const r = await s.executeRead(tx => tx.run('MATCH (n) RETURN count(n) AS c'))
+        console.log(r.summary.server.address)
+      } finally {
+        await s.close().catch(() => {})
+      }
+    }
+  } finally {
+    await d.close().catch(() => {})
+  }
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   if (cmd === 'table') return table(args[0], args[1], args[2])
@@ -317,6 +338,7 @@ async function main () {
   if (cmd === 'ssr-write') return ssrWrite(args[0], args[1])
   if (cmd === 'ssr-error') return ssrError(args[0])
   if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
+  if (cmd === 'reads') return reads(Number(args[0]))
   throw new Error(`unknown command ${cmd}`)
 }
 

@@ -65,6 +65,7 @@
 #include <uv.h>
 
 #include "../cluster/cluster.h"
+#include "../cluster/routing.h"
 #include "../cypher/cypher.h"
 #include "../db/dbms.h"
 #include "../net/tcp.h"
@@ -249,6 +250,21 @@ void catchup_replica_free(struct catchup_replica *r);
  * Loop thread (a replica runs its statements there). */
 size_t catchup_replica_servers(void *data, struct cypher_server *out,
 			       size_t max);
+
+/* Routing through a read replica (src/cluster/routing.h): the settings
+ * its tables use (takes o's policies; loop thread, before clients); its
+ * table for a database (bolt_router's table; data is the replica): WRITE
+ * the core that reports itself leader, READ and ROUTE as a core's
+ * tables; DatabaseUnavailable while it hears from no core. Its writer
+ * for server-side routing (bolt_forwarder's writer): the leader's
+ * routing connector. Loop thread, as the replica's statements. */
+void catchup_replica_set_routing(struct catchup_replica *r,
+				 struct cluster_routing_options *o);
+int catchup_replica_route(void *data, const struct bolt_route_request *req,
+			  struct bolt_route_table *out,
+			  struct cypher_error *err);
+int catchup_replica_route_writer(void *data, char *addr, size_t n,
+				 struct cypher_error *err);
 
 /* Per database, what the replica knows of its lag, for the HTTP status. */
 struct catchup_lag {

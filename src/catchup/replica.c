@@ -316,6 +316,7 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	r->loop = loop;
 	r->dbms = dbms;
 	r->o = *o;
+	r->routing.reads_on_primaries = r->routing.shuffle = true;
 	srand((unsigned)time(NULL) ^ (unsigned)uv_hrtime());
 	tcp_server_init(&r->probes, loop, &probe_tcp_ops, r);
 	tcp_server_init(&r->streams, loop, &follow_tcp_ops, r);
@@ -404,6 +405,7 @@ void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 
 void catchup_replica_free(struct catchup_replica *r)
 {
+	free(r->routing.policies);
 	free(r);
 }
 

@@ -84,6 +84,7 @@ struct catchup_replica {
 	struct roster roster;
 	struct roster_track tracks[ROSTER_MAX_DBS];
 	size_t n_tracks;
+	struct cluster_routing_options routing; /* its policies owned */
 	bool closing;
 	unsigned closing_parts; /* servers and timer still closing */
 	void (*close_cb)(void *arg);

@@ -208,6 +208,7 @@ struct cluster_probe {
 	char role[16];                  /* LEADER, FOLLOWER, ... */
 	char cluster_id[IDENTITY_LEN + 1]; /* "-" until formed */
 	char tags[CLUSTER_TAGS_LEN];       /* "" for none */
+	char routing[CLUSTER_ADDR_LEN];    /* routing connector, "" if off */
 	/* roster.h text: the core's positions, the replicas it hears from */
 	char positions[CLUSTER_ROSTER_TEXT], replicas[CLUSTER_ROSTER_TEXT];
 };

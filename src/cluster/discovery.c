@@ -282,15 +282,17 @@ int cluster_probe_answer(const char *line, struct cluster_probe *out)
 
 	memset(out, 0, sizeof *out);
 	n = sscanf(line, "%31s %d %" SCNx64 " %36s %63s %299s %299s %36s "
-		   "%4095s %299s %15s %*s %255s %2047s %2047s",
+		   "%4095s %299s %15s %299s %255s %2047s %2047s",
 		   magic, &version, &id, out->server_id, raft, out->bolt,
 		   out->http, out->cluster_id, members, out->catchup, out->role,
-		   out->tags, out->positions, out->replicas);
+		   out->routing, out->tags, out->positions, out->replicas);
 	if (n < 9 || strcmp(magic, DISCOVERY_MAGIC) != 0 ||
 	    version != DISCOVERY_VERSION || id == 0)
 		return GRAFT_EINVAL;
 	if (strcmp(out->tags, "-") == 0)
 		out->tags[0] = '\0';
+	if (strcmp(out->routing, "-") == 0)
+		out->routing[0] = '\0';
 	if (out->positions[0] == '\0')
 		snprintf(out->positions, sizeof out->positions, "-");
 	if (out->replicas[0] == '\0')

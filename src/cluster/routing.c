@@ -16,7 +16,12 @@
  *   among reachable cores ends well within that): it answers
  *   DatabaseUnavailable, and drivers ask the next router;
  * - readers and routers are the cores discovery heard from within
- *   ALIVE_MS (discovery talks to every core every 3 s), and this member. */
+ *   ROUTING_ALIVE_MS (discovery talks to every core every 3 s), and this
+ *   member; the read replicas heard of within that time (topology.c's
+ *   servers) read too, if they hold the database;
+ * - a reader whose lag in the database (roster.h: how long it has been
+ *   behind the newest transaction known) exceeds max_lag_ms reads no more
+ *   until it catches up; the writer is never left out for it. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -26,7 +31,6 @@
 #include "routing.h"
 
 #define REFRESH_MS 10
-#define ALIVE_MS 10000
 #define LEADERLESS_WINDOWS 4
 
 #define POLICIES "dbms.routing.load_balancing.config.server_policies."
@@ -83,6 +87,10 @@ int cluster_routing_options_from_config(const struct graft_config *cfg,
 	o->n_policies = 0;
 	o->reads_on_writers = graft_config_bool(
 		cfg, "dbms.routing.reads_on_writers_enabled");
+	o->reads_on_primaries = graft_config_bool(
+		cfg, "dbms.routing.reads_on_primaries_enabled");
+	o->max_lag_ms = graft_config_duration_ms(
+		cfg, "dbms.routing.reads.max_replication_lag");
 	o->shuffle = graft_config_bool(
 		cfg, "dbms.routing.load_balancing.shuffle_enabled");
 	if (strcmp(plugin, "server_policies") != 0)
@@ -104,6 +112,8 @@ void cluster_routing_set(struct cluster *c,
 {
 	pthread_mutex_lock(&c->routing.lock);
 	c->routing.reads_on_writers = o->reads_on_writers;
+	c->routing.reads_on_primaries = o->reads_on_primaries;
+	c->routing.max_lag_ms = o->max_lag_ms;
 	c->routing.shuffle = o->shuffle;
 	free(c->routing.policies);
 	c->routing.policies = o->policies;
@@ -116,6 +126,7 @@ void routing_init(struct cluster *c)
 {
 	pthread_mutex_init(&c->routing.lock, NULL);
 	c->routing.shuffle = true;
+	c->routing.reads_on_primaries = true;
 }
 
 void routing_fini(struct cluster *c)
@@ -125,8 +136,7 @@ void routing_fini(struct cluster *c)
 }
 
 /* The voters, with what discovery knows of each. */
-static void view_members(struct cluster *c, struct routing_view *v,
-			 uint64_t now)
+static void view_members(struct cluster *c, struct routing_view *v)
 {
 	v->n = 0;
 	for (unsigned i = 0; i < c->raft.configuration.n &&
@@ -141,13 +151,6 @@ static void view_members(struct cluster *c, struct routing_view *v,
 			 p != NULL ? p->bolt : "");
 		snprintf(m->routing, sizeof m->routing, "%s",
 			 p != NULL ? p->routing : "");
-		snprintf(m->tags, sizeof m->tags, "%s",
-			 s->id == c->self.id ? c->self.tags
-			 : p != NULL        ? p->tags
-					    : "");
-		m->seen_ms = s->id == c->self.id ? now
-			     : p != NULL       ? p->seen_ms
-					       : 0;
 	}
 }
 
@@ -181,7 +184,7 @@ void routing_refresh(struct cluster *c)
 		v.leader_contact_ms = c->raft.election_timer_start;
 	if (leader != 0 && now - v.leader_contact_ms < v.election_ms)
 		v.leader_seen_ms = now;
-	view_members(c, &v, now);
+	view_members(c, &v);
 	r->last_leader = leader;
 	r->last_state = state;
 	r->refreshed_ms = now;
@@ -242,59 +245,74 @@ static void shuffle(struct bolt_route_table *t, uint64_t seed)
 	}
 }
 
-/* The readers and routers of v, as bit sets over v->members, before a
- * policy: the cores heard from lately (the writer reads only with
- * reads_on_writers or when no other core can); *writer_at: the writer's
- * index, or -1. */
-static void candidates(const struct routing_view *v, uint64_t writer,
-		       uint64_t now, bool reads_on_writers, uint32_t *readers,
-		       uint32_t *routers, int *writer_at)
+/* Whether server sv is too far behind in db to read it. */
+static bool lagging(const struct cypher_server *sv, const char *db,
+		    uint64_t max_lag_ms)
 {
-	*readers = *routers = 0;
-	*writer_at = -1;
-	for (size_t i = 0; i < v->n; i++) {
-		const struct routing_member *m = &v->members[i];
-
-		if (m->bolt[0] == '\0')
-			continue;
-		if (m->id == writer) {
-			*writer_at = (int)i;
-			*routers |= 1u << i;
-		} else if (now - m->seen_ms < ALIVE_MS) {
-			*readers |= 1u << i;
-			*routers |= 1u << i;
-		}
-	}
-	if (*writer_at >= 0 && (reads_on_writers || *readers == 0))
-		*readers |= 1u << *writer_at;
+	for (size_t i = 0; i < sv->n_dbs; i++)
+		if (strcmp(sv->dbs[i].name, db) == 0)
+			return max_lag_ms > 0 && sv->dbs[i].lag_ms >= 0 &&
+			       (uint64_t)sv->dbs[i].lag_ms > max_lag_ms;
+	/* a replica that does not say it holds db cannot read it; a core
+	 * holds every database */
+	return sv->replica;
 }
 
-static int fill(const struct routing_view *v, uint64_t writer, uint64_t now,
-		bool reads_on_writers, const struct policy *p,
+/* The readers and routers among the first n (<= 32) servers, as bit
+ * sets, before a policy: the cores heard from lately (followers with
+ * reads_on_primaries; the writer only with reads_on_writers or when no
+ * other server can) and the replicas, less the lagging. */
+static void candidates(const struct cluster_routing_options *o,
+		       const struct cypher_server *sv, size_t n, int writer,
+		       const char *db, uint32_t *readers, uint32_t *routers)
+{
+	*readers = *routers = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (sv[i].bolt[0] == '\0')
+			continue;
+		if ((int)i == writer) {
+			*routers |= 1u << i;
+			continue;
+		}
+		if (!sv[i].available)
+			continue;
+		if (!sv[i].replica)
+			*routers |= 1u << i;
+		if (!lagging(&sv[i], db, o->max_lag_ms) &&
+		    (sv[i].replica || o->reads_on_primaries))
+			*readers |= 1u << i;
+	}
+	if (writer >= 0 && (o->reads_on_writers || *readers == 0))
+		*readers |= 1u << writer;
+}
+
+static int fill(const struct cluster_routing_options *o,
+		const struct cypher_server *sv, size_t n, int writer,
+		const char *db, const struct policy *p,
 		struct bolt_route_table *out)
 {
-	const char *tags[CLUSTER_MAX_MEMBERS];
+	const char *tags[32];
 	uint32_t readers, routers, picked;
-	int writer_at, rv = GRAFT_OK;
+	int rv = GRAFT_OK;
 
-	candidates(v, writer, now, reads_on_writers, &readers, &routers,
-		   &writer_at);
-	for (size_t i = 0; i < v->n; i++)
-		tags[i] = v->members[i].tags;
+	n = n < 32 ? n : 32; /* cores come first: replicas past 32 are cut */
+	candidates(o, sv, n, writer, db, &readers, &routers);
+	for (size_t i = 0; i < n; i++)
+		tags[i] = sv[i].tags;
 	if (p != NULL) {
-		readers = policy_select(p, tags, v->n, readers);
+		readers = policy_select(p, tags, n, readers);
 		/* drivers need a router: a policy that leaves none (halt)
 		 * narrows the readers only */
-		picked = policy_select(p, tags, v->n, routers);
+		picked = policy_select(p, tags, n, routers);
 		routers = picked != 0 ? picked : routers;
 	}
-	for (size_t i = 0; i < v->n && rv == GRAFT_OK; i++) {
-		unsigned roles = ((int)i == writer_at ? BOLT_ROUTE_WRITE : 0) |
+	for (size_t i = 0; i < n && rv == GRAFT_OK; i++) {
+		unsigned roles = ((int)i == writer ? BOLT_ROUTE_WRITE : 0) |
 				 (readers & (1u << i) ? BOLT_ROUTE_READ : 0) |
 				 (routers & (1u << i) ? BOLT_ROUTE_ROUTE : 0);
 
 		if (roles != 0)
-			rv = bolt_route_add(out, v->members[i].bolt, roles);
+			rv = bolt_route_add(out, sv[i].bolt, roles);
 	}
 	return rv;
 }
@@ -302,7 +320,7 @@ static int fill(const struct routing_view *v, uint64_t writer, uint64_t now,
 /* The policy a routing context names (policy=<name>), else 'default' if
  * configured, else none (*out NULL); an unknown name fails, listing the
  * configured ones. */
-static int choose_policy(const struct cluster_routing *r,
+static int choose_policy(const struct cluster_routing_options *o,
 			 const struct graft_value *context,
 			 const struct policy **out, struct cypher_error *err)
 {
@@ -317,13 +335,13 @@ static int choose_policy(const struct cluster_routing *r,
 	size_t len = 0;
 
 	*out = NULL;
-	for (size_t i = 0; i < r->n_policies; i++) {
-		if (strcmp(r->policies[i].name, name) == 0) {
-			*out = &r->policies[i];
+	for (size_t i = 0; i < o->n_policies; i++) {
+		if (strcmp(o->policies[i].name, name) == 0) {
+			*out = &o->policies[i];
 			return GRAFT_OK;
 		}
 		len += (size_t)snprintf(known + len, sizeof known - len, "%s%s",
-					i > 0 ? ", " : "", r->policies[i].name);
+					i > 0 ? ", " : "", o->policies[i].name);
 	}
 	if (v == NULL)
 		return GRAFT_OK;
@@ -335,6 +353,26 @@ static int choose_policy(const struct cluster_routing *r,
 		"dbms.routing.load_balancing.config.server_policies.%s=<rules> "
 		"on every core, or use one of those",
 		name, name, len > 0 ? known : "none", name);
+}
+
+int cluster_route_servers(const struct cluster_routing_options *o,
+			  const struct cypher_server *sv, size_t n, int writer,
+			  const struct bolt_route_request *req,
+			  struct bolt_route_table *out, struct cypher_error *err)
+{
+	const struct policy *policy;
+	int rv = choose_policy(o, req->context, &policy, err);
+
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = fill(o, sv, n, writer, req->db, policy, out);
+	if (rv != GRAFT_OK)
+		return cypher_error_set(err, GRAFT_STATUS_DATABASE_UNAVAILABLE,
+					"Cannot build the routing table: %s",
+					graft_strerror(rv));
+	if (o->shuffle)
+		shuffle(out, uv_hrtime());
+	return GRAFT_OK;
 }
 
 /* The writer of view v at now into *writer; DatabaseUnavailable when this
@@ -355,32 +393,41 @@ int cluster_route(void *data, const struct bolt_route_request *req,
 		  struct bolt_route_table *out, struct cypher_error *err)
 {
 	struct cluster *c = data;
+	struct cluster_routing *r = &c->routing;
 	uint64_t now = uv_hrtime() / 1000000;
-	const struct policy *policy;
+	struct cluster_routing_options o;
+	struct cypher_server *sv;
 	struct routing_view v;
-	bool reads_on_writers, mix;
 	uint64_t writer;
-	int rv;
+	int at = -1, rv;
+	size_t n;
 
-	rv = choose_policy(&c->routing, req->context, &policy, err);
-	if (rv != GRAFT_OK)
-		return rv;
-	pthread_mutex_lock(&c->routing.lock);
-	v = c->routing.view;
-	reads_on_writers = c->routing.reads_on_writers;
-	mix = c->routing.shuffle;
-	pthread_mutex_unlock(&c->routing.lock);
-	rv = find_writer(&v, now, &writer, err);
-	if (rv != GRAFT_OK)
-		return rv;
-	rv = fill(&v, writer, now, reads_on_writers, policy, out);
-	if (rv != GRAFT_OK)
+	sv = malloc(ROUTING_MAX_SERVERS * sizeof *sv);
+	if (sv == NULL)
 		return cypher_error_set(err, GRAFT_STATUS_DATABASE_UNAVAILABLE,
 					"Cannot build the routing table: %s",
-					graft_strerror(rv));
-	if (mix)
-		shuffle(out, uv_hrtime());
-	return GRAFT_OK;
+					graft_strerror(GRAFT_ENOMEM));
+	pthread_mutex_lock(&r->lock);
+	v = r->view;
+	o = (struct cluster_routing_options){
+		.reads_on_writers = r->reads_on_writers,
+		.reads_on_primaries = r->reads_on_primaries,
+		.max_lag_ms = r->max_lag_ms,
+		.shuffle = r->shuffle,
+		.policies = r->policies, /* set before clients: read only */
+		.n_policies = r->n_policies,
+	};
+	n = r->n_servers;
+	memcpy(sv, r->servers, n * sizeof *sv);
+	pthread_mutex_unlock(&r->lock);
+	rv = find_writer(&v, now, &writer, err);
+	for (size_t i = 0; i < n && rv == GRAFT_OK && writer != 0; i++)
+		if (!sv[i].replica && member_raft_id(sv[i].server_id) == writer)
+			at = (int)i;
+	if (rv == GRAFT_OK)
+		rv = cluster_route_servers(&o, sv, n, at, req, out, err);
+	free(sv);
+	return rv;
 }
 
 int cluster_route_writer(void *data, char *addr, size_t n,

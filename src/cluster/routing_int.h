@@ -26,8 +26,6 @@ struct routing_member {
 	uint64_t id;                  /* Raft id */
 	char bolt[CLUSTER_ADDR_LEN];  /* "" until discovery heard of it */
 	char routing[CLUSTER_ADDR_LEN]; /* its routing connector, or "" */
-	char tags[CLUSTER_TAGS_LEN];
-	uint64_t seen_ms;             /* last discovery exchange with it */
 };
 
 struct routing_view {
@@ -49,7 +47,7 @@ struct cluster_routing {
 	uint64_t refreshed_ms;    /* loop only, like what follows */
 	uint64_t last_leader;
 	unsigned short last_state;
-	bool reads_on_writers, shuffle;
+	bool reads_on_writers, reads_on_primaries, shuffle;
 	/* set before clients, then only read: no lock; owned */
 	struct policy *policies;
 	size_t n_policies;

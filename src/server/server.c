@@ -186,18 +186,25 @@ static void leader_seed(void *arg)
 static int start_replica(struct server *s, char *errmsg)
 {
 	struct catchup_replica_options o;
+	struct cluster_routing_options ro;
 	int rv = catchup_replica_options_from_config(s->cfg, &o, errmsg);
 
+	if (rv == GRAFT_OK)
+		rv = cluster_routing_options_from_config(s->cfg, &ro, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	snprintf(o.server_id, sizeof o.server_id, "%s", s->net.server_id);
 	rv = catchup_replica_start(&s->loop, s->dbms, s->engine, &o,
 				   &s->replica, errmsg);
 	s->net.replica = s->replica;
-	if (rv == GRAFT_OK)
-		cypher_engine_set_servers(s->engine, catchup_replica_servers,
-					  s->replica);
-	return rv;
+	if (rv != GRAFT_OK) {
+		free(ro.policies);
+		return rv;
+	}
+	catchup_replica_set_routing(s->replica, &ro);
+	cypher_engine_set_servers(s->engine, catchup_replica_servers,
+				  s->replica);
+	return GRAFT_OK;
 }
 
 static int start_cluster(struct server *s, char *errmsg)
@@ -373,10 +380,13 @@ static void fill_bolt(struct server *s, struct bolt_server *b)
 	b->env.pool = b->env.gate != NULL ? &s->pool : NULL;
 	b->env.engine = s->engine;
 	b->env.security = s->security;
-	/* A core member's routing tables come from the live topology. */
+	/* A member's routing tables come from the live topology. */
 	if (s->cluster != NULL)
 		b->env.router = (struct bolt_router){.table = cluster_route,
 						     .data = s->cluster};
+	else if (s->replica != NULL)
+		b->env.router = (struct bolt_router){
+			.table = catchup_replica_route, .data = s->replica};
 	b->env.cfg.advertised = s->net.bolt_advertised;
 	b->env.cfg.routing_ttl_s =
 		graft_config_duration_ms(s->cfg, "dbms.routing_ttl") / 1000;
@@ -403,14 +413,21 @@ static int setup_bolt(struct server *s, char *errmsg)
 
 	fill_bolt(s, b);
 	/* dbms.routing.default_router=SERVER: write transactions sent to a
-	 * follower go to the leader (bolt/forward.c), and a routing table
+	 * follower or a read replica go to the leader (bolt/forward.c), and a
+	 * routing table
 	 * names this member alone, so that neo4j:// drivers send it all. */
-	if (s->cluster != NULL &&
+	if ((s->cluster != NULL || s->replica != NULL) &&
 	    strcmp(graft_config_string(s->cfg, "dbms.routing.default_router"),
 		   "SERVER") == 0) {
 		b->env.cfg.server_routing = true;
-		b->env.forward = (struct bolt_forwarder){
-			.writer = cluster_route_writer, .data = s->cluster};
+		if (s->cluster != NULL)
+			b->env.forward = (struct bolt_forwarder){
+				.writer = cluster_route_writer,
+				.data = s->cluster};
+		else
+			b->env.forward = (struct bolt_forwarder){
+				.writer = catchup_replica_route_writer,
+				.data = s->replica};
 		b->env.router = (struct bolt_router){0};
 	}
 	rv = bolt_server_register_procedures(b);

@@ -376,6 +376,10 @@ static const struct graft_setting settings[] = {
 	     "causal_clustering.cluster_allow_reads_on_leader", "false",
 	     "Whether the leader appears among the readers when others can "
 	     "read."),
+	DUR("dbms.routing.reads.max_replication_lag", NULL, "10s", 0, 0,
+	    "A follower or read replica behind the newest transaction for "
+	    "longer than this leaves the readers of routing tables until it "
+	    "catches up (0: never)."),
 	BOOL("dbms.routing.load_balancing.shuffle_enabled",
 	     "causal_clustering.load_balancing.shuffle", "true",
 	     "Shuffle the order of addresses in routing tables."),
