@@ -141,9 +141,11 @@ void roster_replicas_text(const struct roster *r, uint64_t now,
 		    now - s->direct_ms > max_age_ms)
 			continue;
 		roster_positions_text(s, pos, sizeof pos);
+		/* '-' for an empty field: strtok_r would merge two '/' */
 		snprintf(one, sizeof one, "%s/%s/%s/%s/%s", s->server_id,
-			 s->bolt, s->http, s->tags[0] != '\0' ? s->tags : "-",
-			 pos);
+			 s->bolt[0] != '\0' ? s->bolt : "-",
+			 s->http[0] != '\0' ? s->http : "-",
+			 s->tags[0] != '\0' ? s->tags : "-", pos);
 		if (len + strlen(one) + 2 > n)
 			break; /* the rest is heard of from another core */
 		if (len > 0)
@@ -177,8 +179,8 @@ static int replica_parse(struct roster *r, char *one, const char *self_id,
 		return GRAFT_OK; /* full: the table keeps whom it has */
 	s->replica = true;
 	s->seen_ms = now;
-	snprintf(s->bolt, sizeof s->bolt, "%s", f[1]);
-	snprintf(s->http, sizeof s->http, "%s", f[2]);
+	snprintf(s->bolt, sizeof s->bolt, "%s", strcmp(f[1], "-") == 0 ? "" : f[1]);
+	snprintf(s->http, sizeof s->http, "%s", strcmp(f[2], "-") == 0 ? "" : f[2]);
 	snprintf(s->tags, sizeof s->tags, "%s",
 		 strcmp(f[3], "-") == 0 ? "" : f[3]);
 	return roster_positions_parse(s, f[4]);
@@ -209,8 +211,10 @@ void roster_track_note(struct roster_track *t, uint64_t txid, uint64_t now)
 
 	/* One sample per ROSTER_TRACK_MS at most, so that the ring spans
 	 * minutes under any write rate: lag is then known to within that. */
-	if (t->n > 0 &&
-	    (t->ring[last].txid >= txid || now - t->ring[last].ms < ROSTER_TRACK_MS))
+	if (t->n > 0 && txid < t->ring[last].txid)
+		t->head = t->n = 0; /* the database was dropped and created again */
+	else if (t->n > 0 && (t->ring[last].txid == txid ||
+			      now - t->ring[last].ms < ROSTER_TRACK_MS))
 		return;
 	if (t->n == ROSTER_TRACK_LEN) { /* forget the oldest */
 		t->head = (t->head + 1) % ROSTER_TRACK_LEN;

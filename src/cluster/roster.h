@@ -74,8 +74,8 @@ void roster_set_applied(struct roster_server *s, const char *db,
 
 /* On the wire (no spaces: one field of a discovery line each):
  * positions  "<db>:<txid>,<db>:<txid>" or "-"
- * replicas   "<server id>/<bolt>/<http>/<tags|->/<positions>" joined by
- *            ';', or "-" */
+ * replicas   "<server id>/<bolt|->/<http|->/<tags|->/<positions>" joined
+ *            by ';', or "-" */
 void roster_positions_text(const struct roster_server *s, char *out,
 			   size_t n);
 /* GRAFT_OK, or GRAFT_EINVAL when text is malformed (s keeps what it
@@ -98,8 +98,9 @@ struct roster_track {
 		uint64_t txid, ms;
 	} ring[ROSTER_TRACK_LEN];
 };
-/* Notes that this member holds txid (its last one) at now; a no-op unless
- * it is newer than the last noted. */
+/* Notes that txid is the newest known at now; a no-op unless it is newer
+ * than the last noted (an older one starts the track over: the database
+ * was dropped and created again). */
 void roster_track_note(struct roster_track *t, uint64_t txid, uint64_t now);
 /* How long a reader at applied has been behind this member: 0 when
  * applied is the newest noted or later. */

@@ -163,6 +163,10 @@ void topology_heard(struct cluster *c, const struct cluster_peer *p,
 		snprintf(s->bolt, sizeof s->bolt, "%s", p->bolt);
 		snprintf(s->http, sizeof s->http, "%s", p->http);
 		snprintf(s->tags, sizeof s->tags, "%s", p->tags);
+		/* its own report replaces what it said before (positions
+		 * passed on by others only grow): a database dropped and
+		 * created again starts over */
+		s->n_dbs = 0;
 		roster_positions_parse(s, positions);
 	}
 	if (p->id != 0)

@@ -571,7 +571,6 @@ static const char *const inert[] = {
 	"initial.dbms.default_primaries_count",
 	"initial.dbms.default_secondaries_count",
 	"dbms.max_databases",
-	"dbms.routing.reads_on_primaries_enabled",
 	"dbms.cluster.raft.election_failure_detection_window",
 	"dbms.cluster.raft.binding_timeout",
 	"dbms.cluster.raft.membership.",

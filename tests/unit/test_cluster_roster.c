@@ -65,7 +65,7 @@ static void test_roster_passes_on_only_replicas_heard_directly(void **state)
 	snprintf(s->tags, sizeof s->tags, "east,ssd");
 	roster_set_applied(s, "neo4j", 5);
 	roster_replicas_text(&core, 2000, 10000, text, sizeof text);
-	assert_string_equal(text, ID_A "/127.0.0.1:7001//east,ssd/neo4j:5");
+	assert_string_equal(text, ID_A "/127.0.0.1:7001/-/east,ssd/neo4j:5");
 	/* another core learns A from it, but does not pass A on itself */
 	assert_int_equal(roster_replicas_parse(&other, text, ID_B, 2000),
 			 GRAFT_OK);
@@ -100,6 +100,17 @@ static void test_roster_lag_is_time_since_newest_unapplied(void **state)
 	assert_int_equal(roster_track_lag_ms(&t, 3, 1300), 300); /* at least */
 }
 
+static void test_roster_track_starts_over_for_a_recreated_database(void **state)
+{
+	static struct roster_track t;
+
+	(void)state;
+	roster_track_note(&t, 50, 1000);
+	roster_track_note(&t, 3, 2000);
+	assert_int_equal(roster_track_lag_ms(&t, 3, 9000), 0);
+	assert_int_equal(roster_track_lag_ms(&t, 2, 9000), 7000);
+}
+
 static void test_roster_lags_of_servers(void **state)
 {
 	static struct roster_track tracks[ROSTER_MAX_DBS];
@@ -132,6 +143,7 @@ int main(void)
 		cmocka_unit_test(test_roster_position_never_goes_back),
 		cmocka_unit_test(test_roster_passes_on_only_replicas_heard_directly),
 		cmocka_unit_test(test_roster_lag_is_time_since_newest_unapplied),
+		cmocka_unit_test(test_roster_track_starts_over_for_a_recreated_database),
 		cmocka_unit_test(test_roster_lags_of_servers),
 	};
 
