@@ -40,6 +40,7 @@ struct bolt_server {
 	/* Connections to the leader's routing connector (env.forward set). */
 	struct tcp_server upstream;
 	unsigned closing;      /* of tcp and upstream, not closed yet */
+	bool stopping;         /* stop_accepting was called */
 	struct cypher_proc routing[2];
 	/* Open connections (not closing), oldest first, on one list while
 	 * not logged in and on the other once logged in. */

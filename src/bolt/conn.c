@@ -42,8 +42,6 @@
 #include "../util/err.h"
 #include "../util/log.h"
 #include "../util/mem.h"
-#include "../util/status.h"
-#include "message.h"
 #include "wire.h"
 
 #define IN_SIZE 65536
@@ -308,6 +306,11 @@ static void update_auth(struct bolt_conn *c)
 		return;
 	}
 	list_append(&srv->authed, c);
+	/* A stopping server lets a login in progress end, then closes: a
+	 * driver cut off in the middle of its login reports a protocol error
+	 * it never retries, while one whose connection closes after it
+	 * retries on another member. */
+	c->close_after_flush |= srv->stopping;
 	c->dechunk.max = srv->env.cfg.max_message;
 	/* A larger input buffer, if memory allows; the small one works. */
 	if (c->in_cap < IN_SIZE && (in = realloc(c->in, IN_SIZE)) != NULL) {
@@ -582,30 +585,13 @@ static void tcp_closed_cb(struct tcp_server *tsrv)
 
 void bolt_server_stop_accepting(struct bolt_server *srv)
 {
+	srv->stopping = true;
 	tcp_server_stop_accepting(&srv->tcp);
-}
-
-/* A stopping server answers a login in progress, or about to arrive, with
- * a transient failure before it closes: a driver cut off in the middle of
- * its login reports a protocol error that it never retries, while a
- * transient failure sends its retry to another member. Best effort: what
- * the socket does not take at once is lost with the close. */
-static void refuse_login(struct bolt_conn *c)
-{
-	if (c->session == NULL || c->close_after_flush ||
-	    bolt_write_failure(&c->out, graft_status_code(
-					      GRAFT_STATUS_DATABASE_UNAVAILABLE),
-			       "This server is shutting down; retry on "
-			       "another member of the cluster.") != GRAFT_OK)
-		return;
-	tcp_conn_write_now(&c->tcp, c->out.data, c->out.len);
 }
 
 void bolt_server_close(struct bolt_server *srv,
 		       void (*cb)(struct bolt_server *srv))
 {
-	for (struct bolt_conn *c = srv->unauth.head; c != NULL; c = c->next)
-		refuse_login(c);
 	srv->closed_cb = cb;
 	srv->tcp.data = srv; /* set already if it listened */
 	srv->closing = srv->env.upstream != NULL ? 2 : 1;

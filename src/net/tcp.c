@@ -229,15 +229,6 @@ int tcp_conn_write(struct tcp_conn *c, const void *p, size_t n)
 	return GRAFT_OK;
 }
 
-bool tcp_conn_write_now(struct tcp_conn *c, const void *p, size_t n)
-{
-	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
-
-	if (c->closing || c->writing)
-		return false;
-	return uv_try_write((uv_stream_t *)&c->tcp, &b, 1) == (int)n;
-}
-
 bool tcp_conn_writing(const struct tcp_conn *c)
 {
 	return c->writing;

@@ -175,10 +175,6 @@ void tcp_conn_read(struct tcp_conn *c, bool on);
  * is in flight. A write libuv refuses closes c (GRAFT_EIO); written is
  * not called then. */
 int tcp_conn_write(struct tcp_conn *c, const void *p, size_t n);
-/* Writes n bytes at p at once if the socket takes them all, for a last
- * word before a close; false when it did not (nothing or part was sent),
- * or when a write is in flight or c is closing (nothing sent). */
-bool tcp_conn_write_now(struct tcp_conn *c, const void *p, size_t n);
 bool tcp_conn_writing(const struct tcp_conn *c);
 /* (Re)arms the timer: ops->timeout after timeout_ms, then every repeat_ms
  * if that is not 0. */
