@@ -118,6 +118,9 @@ struct db {
 	struct txlog_sync_req sync_req;
 	bool sync_running;
 	uint64_t log_synced, sync_target;
+	/* db_watch_synced watches waiting: want_sync looks at the list (on
+	 * every batch of a core's log) only when there are some. */
+	size_t n_synced_watches;
 	/* Replication (db.h): NULL in SINGLE mode. */
 	const struct db_replicator_ops *repl;
 	void *repl_data;

@@ -47,6 +47,7 @@ static void watch_unlink(struct db_watch *w)
 		w->next->prev = w->prev;
 	w->prev = w->next = NULL;
 	w->db = NULL;
+	db->n_synced_watches -= w->kind == WATCH_SYNCED;
 }
 
 static uint64_t watch_reached(const struct db *db, const struct db_watch *w)
@@ -112,7 +113,8 @@ static void want_sync(struct db *db)
 	uint64_t logged = txlog_last_txid(db->log);
 	bool wanted = false;
 
-	if (!db->o.derived_log || db->sync_running || db->closing)
+	if (!db->o.derived_log || db->sync_running || db->closing ||
+	    db->n_synced_watches == 0)
 		return;
 	for (struct db_watch *w = db->watch_head; w != NULL && !wanted;
 	     w = w->next)
@@ -174,6 +176,7 @@ static int watch_add(struct db *db, struct db_watch *w, uint64_t txid,
 	if (db->closing)
 		return GRAFT_ESHUTDOWN;
 	w->kind = kind;
+	db->n_synced_watches += kind == WATCH_SYNCED;
 	w->db = db;
 	w->txid = txid;
 	w->cb = cb;
