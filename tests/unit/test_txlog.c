@@ -142,8 +142,7 @@ static void test_txlog_sync_covers_appends_queued_before_it(void **state)
 	struct tfx *f = *state;
 	uint8_t rec[TFX_MAX_RECORD];
 	struct txlog_append_req reqs[3];
-	int st[3] = {-1, -1, -1}, status = -1;
-	struct txlog_sync_req sreq = {.data = &status};
+	int st[3] = {-1, -1, -1};
 
 	for (int derived = 0; derived < 2; derived++) {
 		f->o.derived = derived;
@@ -157,11 +156,7 @@ static void test_txlog_sync_covers_appends_queued_before_it(void **state)
 						      frame_cb),
 					 GRAFT_OK);
 		}
-		status = -1;
-		assert_int_equal(txlog_sync(f->log, &sreq, sync_cb), GRAFT_OK);
-		while (status == -1)
-			uv_run(&f->loop, UV_RUN_ONCE);
-		assert_int_equal(status, GRAFT_OK);
+		assert_int_equal(sync_now(f), GRAFT_OK);
 		for (int i = 0; i < 3; i++)
 			assert_int_equal(st[i], GRAFT_OK);
 		tfx_close(f);
