@@ -38,6 +38,16 @@ id=$(cat "$T/home/data/dbms/server_id")
 [[ $id =~ ^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$ ]] || fail "server_id is not a v4 UUID: $id"
 expect_in "$(http_get "$http" /db/neo4j/cluster/status)" "\"memberId\": \"$id\"" "status endpoint"
 
+step "a stopped server's pause is logged as Neo4j logs one and counted by the status endpoint"
+kill -STOP "$pid"
+sleep 0.5
+kill -CONT "$pid"
+paused() { grep -q "WARN  Detected VM stop-the-world pause: {pauseTime=" "$T/home/logs/graft.log"; }
+wait_until "the pause in the log" paused
+out=$(http_get "$http" /db/neo4j/cluster/status)
+[[ $out =~ \"vmPauses\":\ ([0-9]+),\ \"vmPauseTimeMillis\":\ ([0-9]+),\ \"vmPauseMaxMillis\":\ ([0-9]+) ]] || fail "no pause figures in the status: $out"
+[ "${BASH_REMATCH[1]}" -ge 1 ] && [ "${BASH_REMATCH[3]}" -ge 300 ] || fail "a 500 ms stop not counted: $out"
+
 step "HTTP discovery and health endpoints"
 out=$(http_get "$http" /)
 expect_in "$out" "200 OK" "GET /"

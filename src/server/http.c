@@ -188,13 +188,29 @@ static void subscribers_json(struct net *net, const char *db, char *out,
 	}
 }
 
+/* The pause monitor's figures (pause.h), the same on every member: pauses
+ * at or above the alert threshold, their total and the longest lateness. */
+static const char *pauses_json(const struct net *net, char *out, size_t cap)
+{
+	struct pause_stats st = {0};
+
+	if (net->pauses != NULL)
+		pause_monitor_get(net->pauses, &st);
+	snprintf(out, cap,
+		 "\"vmPauses\": %llu, \"vmPauseTimeMillis\": %llu, "
+		 "\"vmPauseMaxMillis\": %llu, ",
+		 (unsigned long long)st.count, (unsigned long long)st.total_ms,
+		 (unsigned long long)st.max_ms);
+	return out;
+}
+
 /* /db/<name>/cluster/status of a core member, from its live Raft state,
  * with the subscribers of its transaction stream (read replicas). */
 static size_t core_status(struct net *net, struct db *db, char *out,
 			  size_t cap)
 {
 	struct cluster_status st;
-	char body[12288], voters[1200] = "", subs[8192];
+	char body[12288], voters[1200] = "", subs[8192], pauses[128];
 	size_t len = 0;
 
 	cluster_get_status(net->cluster, &st);
@@ -211,7 +227,7 @@ static size_t core_status(struct net *net, struct db *db, char *out,
 		 "\"lastAppliedRaftIndex\": %llu, \"raftTerm\": %llu, "
 		 "\"lastCommittedTxId\": %llu, \"votingMembers\": [%s], "
 		 "\"participatingInRaftGroup\": %s, \"core\": true, "
-		 "\"subscribers\": [%s], "
+		 "\"subscribers\": [%s], %s"
 		 "\"healthy\": %s, \"isHealthy\": %s}\n",
 		 db_name(db), st.member_id, st.leader_id[0] ? "\"" : "",
 		 st.leader_id[0] ? st.leader_id : "null",
@@ -221,6 +237,7 @@ static size_t core_status(struct net *net, struct db *db, char *out,
 		 (unsigned long long)st.term,
 		 (unsigned long long)db_last_txid(db), voters,
 		 st.n_voters > 0 ? "true" : "false", subs,
+		 pauses_json(net, pauses, sizeof pauses),
 		 st.has_leader ? "true" : "false",
 		 st.has_leader ? "true" : "false");
 	return respond(out, cap, 200, "application/json", body);
@@ -229,15 +246,15 @@ static size_t core_status(struct net *net, struct db *db, char *out,
 static size_t single_status(struct net *net, struct db *db, char *out,
 			    size_t cap)
 {
-	char body[768];
+	char body[768], pauses[128];
 
 	snprintf(body, sizeof body,
 		 "{\"database\": \"%s\", \"healthy\": true, \"isHealthy\": true,"
 		 " \"participatingInRaftGroup\": false, \"votingMembers\": [],"
-		 " \"lastAppliedRaftIndex\": 0, \"lastCommittedTxId\": %llu,"
-		 " \"memberId\": \"%s\", \"millisSinceLastLeaderMessage\": null}\n",
+		 " \"lastAppliedRaftIndex\": 0, \"lastCommittedTxId\": %llu, %s"
+		 "\"memberId\": \"%s\", \"millisSinceLastLeaderMessage\": null}\n",
 		 db_name(db), (unsigned long long)db_last_txid(db),
-		 net->server_id);
+		 pauses_json(net, pauses, sizeof pauses), net->server_id);
 	return respond(out, cap, 200, "application/json", body);
 }
 
@@ -246,7 +263,7 @@ static size_t replica_status(struct net *net, struct db *db,
 			     const struct catchup_lag *lag, char *out,
 			     size_t cap)
 {
-	char body[1024], error[400];
+	char body[1024], error[400], pauses[128];
 	uint64_t behind = lag->upstream_last > lag->applied
 				  ? lag->upstream_last - lag->applied
 				  : 0;
@@ -258,12 +275,13 @@ static size_t replica_status(struct net *net, struct db *db,
 		 "\"lastCommittedTxId\": %llu, \"upstream\": \"%s\", "
 		 "\"upstreamLastTxId\": %llu, \"replicationLagTxs\": %llu, "
 		 "\"replicationLagMillis\": %lld, \"catchupError\": \"%s\", "
-		 "\"healthy\": %s, \"isHealthy\": %s}\n",
+		 "%s\"healthy\": %s, \"isHealthy\": %s}\n",
 		 db_name(db), net->server_id,
 		 (unsigned long long)lag->applied, lag->upstream,
 		 (unsigned long long)lag->upstream_last,
 		 (unsigned long long)behind, (long long)lag->lag_ms,
 		 json_str(error, sizeof error, lag->error),
+		 pauses_json(net, pauses, sizeof pauses),
 		 lag->following ? "true" : "false",
 		 lag->following ? "true" : "false");
 	return respond(out, cap, 200, "application/json", body);

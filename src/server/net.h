@@ -14,6 +14,7 @@
 #include "../db/dbms.h"
 #include "../net/tcp.h"
 #include "../util/config.h"
+#include "pause.h"
 
 enum net_kind { NET_BOLT, NET_ROUTING, NET_HTTP };
 
@@ -35,6 +36,7 @@ struct net {
 	struct cluster *cluster;    /* NULL unless dbms.mode=CORE */
 	struct catchup_replica *replica; /* NULL unless READ_REPLICA */
 	struct catchup_server *catchup;  /* NULL in SINGLE mode */
+	const struct pause_monitor *pauses; /* NULL until serving */
 	uint64_t handshake_timeout_ms;
 	void (*closed_cb)(struct net *net); /* after net_close */
 	unsigned closing;

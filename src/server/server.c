@@ -673,6 +673,7 @@ static void server_stop(struct server *s)
 		return;
 	s->stopping = true;
 	graft_info("Stopping...");
+	pause_monitor_stop(&s->pauses);
 	net_stop_accepting(&s->net);
 	if (s->cluster != NULL)
 		cluster_close(s->cluster, cluster_closed_cb, s);
@@ -763,6 +764,13 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	s->sigterm.data = s->sigint.data = s;
 	uv_signal_start(&s->sigterm, signal_cb, SIGTERM);
 	uv_signal_start(&s->sigint, signal_cb, SIGINT);
+	pause_monitor_start(
+		&s->pauses, &s->loop,
+		graft_config_duration_ms(
+			cfg, "server.vm_pause_monitor.measurement_duration"),
+		graft_config_duration_ms(
+			cfg, "server.vm_pause_monitor.stall_alert_threshold"));
+	s->net.pauses = &s->pauses;
 	graft_info("Started.");
 	if (daemon)
 		detach_stdio();

@@ -21,6 +21,7 @@
 #include "../util/gate.h"
 #include "../util/pool.h"
 #include "net.h"
+#include "pause.h"
 
 struct server {
 	uv_loop_t loop;
@@ -31,6 +32,7 @@ struct server {
 	struct bolt_server bolt;
 	struct bolt_server routing; /* a core's server-side routing connector */
 	struct net net;
+	struct pause_monitor pauses; /* started once serving */
 	struct backup_server *backup; /* NULL when server.backup.enabled=false */
 	struct cluster *cluster;      /* NULL unless dbms.mode=CORE */
 	struct security_req seed;     /* a core leader creating neo4j */

@@ -206,6 +206,20 @@ static const struct graft_setting settings[] = {
 	    "Worker threads that execute statements, off the event loop "
 	    "(0: one per core)."),
 
+	/* server.vm_pause_monitor */
+	DUR("server.vm_pause_monitor.measurement_duration",
+	    "internal.vm_pause_monitor.measurement_duration "
+	    "unsupported.vm_pause_monitor.measurement_duration",
+	    "100ms", 1, 0,
+	    "How often the event loop checks that it was not held (Neo4j's "
+	    "internal setting)."),
+	DUR("server.vm_pause_monitor.stall_alert_threshold",
+	    "internal.vm_pause_monitor.stall_alert_threshold "
+	    "unsupported.vm_pause_monitor.stall_alert_threshold",
+	    "100ms", 1, 0,
+	    "A check this late is logged as a pause (WARN) and counted in "
+	    "the status endpoint (Neo4j's internal setting)."),
+
 	/* server.http, server.https */
 	BOOL("server.http.enabled", "dbms.connector.http.enabled", "true",
 	     "Whether the HTTP connector is on."),
