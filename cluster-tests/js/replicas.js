@@ -11,6 +11,9 @@
 //                       connection, flips one byte 40 bytes after the
 //                       upstream's first line (inside the first record of a
 //                       catch-up stream); prints "ready" once listening
+//   relay FROM:TO...    forwards each loopback port FROM to TO unchanged
+//                       (streams that a test holds up with SIGSTOP);
+//                       prints "ready" once listening
 //   store-proxy FILE FROM:TO...
 //                       the same, but flips only in store copies (inside the
 //                       checkpoint's bytes), and only while FILE exists
@@ -143,6 +146,7 @@ async function main () {
   if (cmd === 'bookmark-read') return bookmarkRead(args[0], args[1], args[2])
   if (cmd === 'digest') return digest(args[0])
   if (cmd === 'proxy') return proxy(args)
+  if (cmd === 'relay') return proxy(args, () => false)
   if (cmd === 'store-proxy') {
     return proxy(args.slice(1), line => line.includes(' STORE ') && fs.existsSync(args[0]))
   }
