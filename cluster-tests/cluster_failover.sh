@@ -12,9 +12,8 @@ old=$LEADER
 export CORE_PORTS="${CORE_BOLT[1]},${CORE_BOLT[2]},${CORE_BOLT[3]}"
 
 step "four writers; SIGKILL of leader $old once they are under way"
-core_node "$old" writers f 4 "$T/stop" >"$T/acks" 2>"$T/writers.err" &
-writers=$!
-PIDS+=("$writers")
+core_node_bg "$T/acks" "$T/writers.err" "$old" writers f 4 "$T/stop"
+writers=$BG_PID
 acked() { [ "$(grep -vc '^#' "$T/acks")" -ge "$1" ]; }
 wait_until "40 acknowledged writes" acked 40
 core_kill "$old"

@@ -17,6 +17,13 @@ core_start 3
 waiting() { grep "waiting to form: found 1 of the 3 core members" "$T/c3/logs/graft.log" | grep -qF "127.0.0.1:${CORE_DISC[1]} (connection refused)"; }
 wait_until "a waiting report naming the endpoints tried" waiting
 core_check 3 writable && fail "a lone core takes writes"
+# Committed here, outside Raft, such a write would exist on this member
+# only and shift its transaction ids: once in the cluster it would skip or
+# reject the entries of every other member (two runs lost every write so).
+core_node 3 expect-error Neo.ClientError.Cluster.NotALeader "CREATE (:W {tag: 'early'})" ||
+	fail "a core not in a cluster yet commits a write"
+core_node 3 expect-error Neo.ClientError.Cluster.NotALeader "CREATE DATABASE early" system ||
+	fail "a core not in a cluster yet creates a database"
 
 step "the others join in any order; one cluster, one leader"
 core_start 1
@@ -38,6 +45,7 @@ sort "$T/acks" >"$T/acks.sorted"
 for i in 1 2 3; do
 	same() { core_node "$i" keys a >"$T/keys.$i" && cmp -s "$T/keys.$i" "$T/acks.sorted"; }
 	wait_until "core $i holding every write" same
+	[ -z "$(core_node "$i" keys early)" ] || fail "core $i holds the write refused before the cluster formed"
 done
 
 step "a write sent to a follower fails with NotALeader"

@@ -150,6 +150,19 @@ core_node() {
 	BOLT_PORT=${CORE_BOLT[$i]} node "$GRAFT_SRC_DIR/cluster-tests/js/cluster.js" "$@"
 }
 
+# core_node_bg OUT ERR I ARGS...: core_node in the background, output to
+# OUT and ERR; the pid, node's own, in BG_PID and PIDS. (A shell function
+# sent to the background runs in a subshell: its pid is the subshell's,
+# and the exit's kill -9 of it left node running, writing for hours into
+# whatever server took its ports next.)
+core_node_bg() {
+	local out=$1 err=$2 i=$3
+	shift 3
+	BOLT_PORT=${CORE_BOLT[$i]} node "$GRAFT_SRC_DIR/cluster-tests/js/cluster.js" "$@" >"$out" 2>"$err" &
+	BG_PID=$!
+	PIDS+=("$BG_PID")
+}
+
 core_log() { tail -${2:-30} "$T/c$1/graftd.out"; }
 
 # Read replicas (dbms.mode=READ_REPLICA), numbered from 1, in $T/r<i>:
@@ -303,9 +316,8 @@ retrying_start() {
 	export CORE_PORTS
 	CORE_PORTS=$(IFS=,; echo "${CORE_BOLT[*]:1}")
 	rm -f "$T/stop.$1"
-	core_node 1 retrying "$1" "$2" "$T/stop.$1" >"$T/acks.$1" 2>"$T/writers.$1.err" &
-	WRITERS=$!
-	PIDS+=("$WRITERS")
+	core_node_bg "$T/acks.$1" "$T/writers.$1.err" 1 retrying "$1" "$2" "$T/stop.$1"
+	WRITERS=$BG_PID
 }
 retrying_stop() {
 	touch "$T/stop.$1"

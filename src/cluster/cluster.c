@@ -8,16 +8,22 @@
 #include "../util/log.h"
 #include "cluster_int.h"
 
-/* Once the member is leaving, commits still arriving (until the server's
- * listeners close) are refused, never written locally. */
+/* A core commits only through Raft. Before its Raft member runs (a
+ * pristine core waiting to form or to be added: data is the cluster) and
+ * once it is leaving (commits still arriving until the server's listeners
+ * close: data is NULL, the cluster may be gone), commits are refused,
+ * never written locally: a transaction committed outside Raft would exist
+ * on this member only and shift its transaction ids, and the member would
+ * then skip or reject the entries of every other one. */
 static int refuse(void *data, struct db *db, const void *entry, size_t len,
 		  struct db_inflight *in, char *errmsg)
 {
-	(void)data;
 	(void)db;
 	(void)entry;
 	(void)len;
 	(void)in;
+	if (data != NULL)
+		return member_not_leader(data, errmsg);
 	return graft_errf(errmsg, GRAFT_ENOTLEADER,
 			  "this member is shutting down; write to the "
 			  "cluster's leader");
@@ -138,6 +144,7 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 		cluster_free(c);
 		return rv;
 	}
+	dbms_set_replicator(dbms, &refusing, c); /* member_start replaces it */
 	topology_publish(c, true);
 	graft_info("cluster: core member %s (Raft id %016" PRIx64 ", %s)",
 		   c->self.server_id, c->self.id,

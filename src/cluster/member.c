@@ -251,8 +251,13 @@ int member_not_leader(struct cluster *c, char *errmsg)
 		return graft_errf(errmsg, GRAFT_ENOTLEADER,
 				  "this member is shutting down; write to the "
 				  "cluster's leader");
-	if (c->raft_started)
-		raft_leader(&c->raft, &leader, &addr);
+	if (!c->raft_started)
+		return graft_errf(errmsg, GRAFT_ENOTLEADER,
+				  "this member is not in a cluster yet (it "
+				  "waits for the cluster to form or to be "
+				  "added to it); write to the cluster's "
+				  "leader");
+	raft_leader(&c->raft, &leader, &addr);
 	if (leader == c->self.id)
 		return graft_errf(errmsg, GRAFT_ENOTLEADER,
 				  "this member was just elected leader and "
