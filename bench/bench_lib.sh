@@ -12,7 +12,7 @@ cleanup() {
 		kill -9 "$p" 2>/dev/null || true
 		wait "$p" 2>/dev/null || true
 	done
-	rm -rf "$dir"
+	[ -n "${KEEP_DIR:-}" ] || rm -rf "$dir" # KEEP_DIR=1: logs kept
 }
 trap cleanup EXIT
 trap 'exit 130' INT TERM
@@ -30,18 +30,19 @@ free_port() {
 
 load() { printf '  (uptime:%s)\n' "$(uptime | sed 's/.*load/ load/')"; }
 
-# core_confs [EXTRA]: free ports for three cores on loopback (the arrays
-# bolt, http, disc, raft, routing, tx) and $dir/c0..c2/graft.conf forming one
-# cluster, auth off, each ending with the EXTRA lines.
+# core_confs [EXTRA]: free ports for $CORES (default three) cores on loopback
+# (the arrays bolt, http, disc, raft, routing, tx) and $dir/c0..c2/graft.conf
+# (and c3... beyond three, joining the three that form the cluster), auth
+# off, each ending with the EXTRA lines.
 core_confs() {
-	local i endpoints=""
+	local i endpoints="" last=$((${CORES:-3} - 1))
 	bolt=() http=() disc=() raft=() routing=() tx=()
-	for i in 0 1 2; do
+	for i in $(seq 0 "$last"); do
 		bolt[i]=$(free_port); http[i]=$(free_port); disc[i]=$(free_port)
 		raft[i]=$(free_port); routing[i]=$(free_port); tx[i]=$(free_port)
 		endpoints="${endpoints:+$endpoints,}127.0.0.1:${disc[i]}"
 	done
-	for i in 0 1 2; do
+	for i in $(seq 0 "$last"); do
 		mkdir -p "$dir/c$i"
 		cat >"$dir/c$i/graft.conf" <<CONF
 server.directories.neo4j_home=$dir/c$i

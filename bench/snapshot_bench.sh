@@ -1,0 +1,91 @@
+#!/usr/bin/env bash
+# A store installed on a new core (issue 14's snapshot figure). Three graft
+# cores on loopback with a small Raft log (causal_clustering.
+# raft_log_prune_strategy), so that a new member cannot replay the log and
+# is sent a Raft snapshot, then copies each database's store from the
+# leader's transaction port (src/cluster/behind.c):
+#  1. preload: NODES nodes and as many relationships on the leader, in
+#     transactions of BATCH (CREATE (a:N {v: i})-[:R]->(a));
+#  2. the leader's commit latency without a copy: bench/bolt_bench, 8
+#     clients paced to RATE writes/s in all, SECONDS_PER_RUN;
+#  3. a fourth core started empty; the same load runs in windows of
+#     SECONDS_PER_RUN until it is available, each window's p99 printed;
+#     the store-copy time, and the leader's and the new core's peak
+#     resident memory beside the store's size on disk.
+#
+#   bench/snapshot_bench.sh [BUILD_DIR]
+#
+# BUILD_DIR (default .) holds graftd, graft-shell and bench/bolt_bench; use
+# a build configured without --enable-debug/--enable-sanitize for figures.
+# Settings: NODES (10000000), BATCH (10000), RATE (1000),
+# SECONDS_PER_RUN (5). Stops everything it started, by pid.
+set -euo pipefail
+build=$(cd "${1:-.}" && pwd)
+nodes=${NODES:-10000000}
+batch=${BATCH:-10000}
+rate=${RATE:-1000}
+secs=${SECONDS_PER_RUN:-5}
+dir=$(mktemp -d /tmp/graft-snapshot-bench-XXXXXX)
+for p in graftd graft-shell bench/bolt_bench; do
+	[ -x "$build/$p" ] || { echo "$build/$p not found: run make in BUILD_DIR first" >&2; exit 2; }
+done
+
+. "$(dirname "$0")/bench_lib.sh"
+
+CORES=4 core_confs "causal_clustering.raft_log_prune_strategy=4 txs
+causal_clustering.minimum_core_cluster_size_at_runtime=3"
+
+start_member() { "$build/graftd" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
+check() {
+	(exec 3<>"/dev/tcp/127.0.0.1/${http[$1]}" && printf 'GET /db/neo4j/cluster/%s HTTP/1.0\r\n\r\n' "$2" >&3 && head -1 <&3) 2>/dev/null | grep -q " 200 "
+}
+wait_leader() {
+	local _ i
+	for _ in $(seq 1 600); do
+		for i in 0 1 2; do check "$i" writable && { leader=$i; return; }; done
+		sleep 0.1
+	done
+	echo "no leader; logs in $dir" >&2
+	exit 1
+}
+# rss_kb PID: resident memory now; hwm_kb PID: its peak since it started or
+# since reset_hwm PID (Linux: 5 in clear_refs resets the peak to now).
+rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
+hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
+reset_hwm() { echo 5 >"/proc/$1/clear_refs"; }
+writes() { "$build/bench/bolt_bench" -c 8 -R "$rate" -d "$secs" "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 1})"; }
+
+for i in 0 1 2; do start_member "$i"; done
+wait_leader
+echo "graft: 3 cores on loopback, Raft log pruned after 4 entries; data in $dir"
+echo "preload: $nodes nodes and $nodes relationships in transactions of $batch"
+t0=$SECONDS
+for _ in $(seq 1 $(((nodes + batch - 1) / batch))); do
+	"$build/graft-shell" -a "bolt://127.0.0.1:${bolt[leader]}" -u neo4j -p x \
+		"UNWIND range(1, $batch) AS i CREATE (a:N {v: i})-[:R]->(a)" >/dev/null
+done
+echo "  preloaded in $((SECONDS - t0)) s"
+load
+echo "the leader's commit latency, no store copy ($rate writes/s, 8 clients):"
+writes
+leader_rss=$(rss_kb "${pids[leader]}")
+reset_hwm "${pids[leader]}"
+
+echo "a fourth core started empty; the same load until it is available:"
+start_member 3
+t0=$(date +%s.%N)
+while ! check 3 available; do
+	writes
+	kill -0 "${pids[3]}" 2>/dev/null || { echo "core 4 died:" >&2; tail -n 20 "$dir/c3/out" >&2; exit 1; }
+	[ "$(( $(date +%s) - ${t0%.*} ))" -lt 1800 ] || { echo "core 4 not available after 30 min; logs in $dir" >&2; exit 1; }
+done
+t1=$(date +%s.%N)
+copied=$(grep -h "store of neo4j copied from" "$dir/c3/out" || true)
+[ -n "$copied" ] || { echo "  core 4 logged no store copy (it replayed the log: make the prune strategy smaller)"; exit 1; }
+echo "  core 4: ${copied#*INFO  }"
+store_mib=$(($(echo "$copied" | sed -n 's/.*(\([0-9]*\) bytes).*/\1/p') / 1048576))
+awk -v a="$t0" -v b="$t1" 'BEGIN { printf "  available %.1f s after its start\n", b - a }'
+printf '  resident memory: leader peak %d MiB during the copy (%+d MiB over before it); core 4 peak %d MiB, %d MiB once available; the copied checkpoint %d MiB\n' \
+	$(($(hwm_kb "${pids[leader]}") / 1024)) $((($(hwm_kb "${pids[leader]}") - leader_rss) / 1024)) \
+	$(($(hwm_kb "${pids[3]}") / 1024)) $(($(rss_kb "${pids[3]}") / 1024)) "$store_mib"
+load
