@@ -8,7 +8,9 @@
  * -R RATE paces the clients to RATE requests/s in all (open loop: each
  * client sends on its schedule, at once when it is late; the loop's timers
  * have millisecond resolution, so use clients >= RATE / 1000);
- * -s runs SETUP once before the clients start (e.g. loading data). Logs in
+ * -s runs SETUP once before the clients start (e.g. loading data); -F counts
+ * a FAILURE (e.g. a write conflict) and goes on after a RESET, where
+ * without it a FAILURE ends the run. Logs in
  * as neo4j with $GRAFT_PASSWORD (any password when auth is off). */
 #include <stdio.h>
 #include <stdlib.h>
@@ -36,6 +38,7 @@ struct client {
 	const char *query; /* the request being timed, NULL while logging in */
 	uint64_t sent_ns;
 	uint64_t next_ns; /* -R: when the next request is due */
+	bool failed;      /* -F: the request failed; RESET before the next */
 	uv_timer_t pace;
 	unsigned seed;
 };
@@ -51,6 +54,8 @@ struct bench {
 	uint64_t *lat;
 	size_t nlat, cap;
 	unsigned open;
+	bool tolerate; /* -F */
+	uint64_t failures;
 };
 
 static void die(const char *what, const char *detail)
@@ -85,6 +90,14 @@ static void put_run_pull(struct client *c, const char *query)
 	struct graft_buf *o = &c->out;
 	size_t start;
 
+	c->waiting = 2;
+	if (c->failed) {
+		check(bolt_chunk_begin(o, &start), "encode");
+		check(pack_struct_header(o, 0, BOLT_RESET), "encode");
+		check(bolt_chunk_end(o, start), "encode");
+		c->waiting = 3;
+		c->failed = false;
+	}
 	check(bolt_chunk_begin(o, &start), "encode");
 	check(pack_struct_header(o, 3, BOLT_RUN), "encode");
 	check(pack_cstring(o, query), "encode");
@@ -102,7 +115,6 @@ static void put_run_pull(struct client *c, const char *query)
 	check(pack_cstring(o, "n"), "encode");
 	check(pack_int(o, -1), "encode");
 	check(bolt_chunk_end(o, start), "encode");
-	c->waiting = 2;
 	c->query = query;
 	c->sent_ns = uv_hrtime();
 }
@@ -173,13 +185,19 @@ static void summary(struct client *c, const struct graft_buf *m)
 	struct bench *b = c->b;
 	uint64_t now;
 
-	if (m->data[1] == BOLT_FAILURE)
-		die("request failed", c->query ? c->query : "login");
+	if (m->data[1] == BOLT_FAILURE) {
+		if (!b->tolerate || c->query == NULL)
+			die("request failed", c->query ? c->query : "login");
+		c->failed = true;
+	}
 	if (--c->waiting > 0)
 		return;
 	now = uv_hrtime();
 	if (c->query != NULL) {
-		record(b, now - c->sent_ns);
+		if (c->failed)
+			b->failures++;
+		else
+			record(b, now - c->sent_ns);
 		if (now >= b->end_ns) {
 			uv_close((uv_handle_t *)&c->tcp, close_cb);
 			return;
@@ -281,7 +299,7 @@ int main(int argc, char **argv)
 	int opt;
 
 	memset(&b, 0, sizeof b);
-	while ((opt = getopt(argc, argv, "c:d:r:R:s:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:Fr:R:s:")) != -1) {
 		if (opt == 'c')
 			clients = (unsigned)atoi(optarg);
 		else if (opt == 'd')
@@ -292,13 +310,16 @@ int main(int argc, char **argv)
 			rate = atof(optarg);
 		else if (opt == 's')
 			setup = optarg;
+		else if (opt == 'F')
+			b.tolerate = true;
 		else
 			return 2;
 	}
 	if (argc - optind != 2 || clients == 0 ||
 	    (colon = strrchr(argv[optind], ':')) == NULL) {
 		fprintf(stderr, "usage: bolt_bench [-c CLIENTS] [-d SECONDS] "
-				"[-r N] [-R RATE] [-s SETUP] HOST:PORT QUERY\n");
+				"[-F] [-r N] [-R RATE] [-s SETUP] HOST:PORT "
+				"QUERY\n");
 		return 2;
 	}
 	snprintf(host, sizeof host, "%.*s", (int)(colon - argv[optind]),
@@ -323,10 +344,13 @@ int main(int argc, char **argv)
 	run_clients(&b, cs, clients);
 	bench_sort(b.lat, b.nlat);
 	printf("bolt: %u clients, %.1f s: %zu requests, %.0f req/s, p50 %.0f "
-	       "us, p99 %.0f us  (%s)\n",
+	       "us, p99 %.0f us",
 	       clients, seconds, b.nlat, b.nlat / seconds,
 	       bench_pct(b.lat, b.nlat, 0.5) / 1e3,
-	       bench_pct(b.lat, b.nlat, 0.99) / 1e3, b.query);
+	       bench_pct(b.lat, b.nlat, 0.99) / 1e3);
+	if (b.tolerate)
+		printf(", %llu failed", (unsigned long long)b.failures);
+	printf("  (%s)\n", b.query);
 	free(b.lat);
 	free(cs);
 	uv_loop_close(&b.loop);
