@@ -1,5 +1,5 @@
 # Shared by the benchmark scripts that start servers (etcd_anchor.sh,
-# cluster_bench.sh, routing_bench.sh): the processes they started (pids,
+# cluster_bench.sh, routing_bench.sh, ...): the processes they started (pids,
 # killed by pid on every exit, with $dir removed), free loopback ports, the
 # configuration of three graft cores, the machine's load.
 # Source after setting $dir.
@@ -63,4 +63,34 @@ server.routing.advertised_address=127.0.0.1:${routing[i]}
 ${1:-}
 CONF
 	done
+}
+
+# start_single [EXTRA]: a graftd (SINGLE) on a fresh $dir/home, auth off,
+# every listener on a free loopback port, the EXTRA lines at the end of its
+# configuration; returns once it listens, its pid in $pid (the only one in
+# pids) and its Bolt port in $bolt. Its output: $dir/out.
+start_single() {
+	rm -rf "$dir/home"
+	mkdir -p "$dir/home"
+	bolt=$(free_port)
+	cat >"$dir/graft.conf" <<CONF
+server.directories.neo4j_home=$dir/home
+dbms.security.auth_enabled=false
+server.backup.enabled=false
+server.bolt.listen_address=127.0.0.1:$bolt
+server.http.listen_address=127.0.0.1:$(free_port)
+server.cluster.listen_address=127.0.0.1:$(free_port)
+server.routing.listen_address=127.0.0.1:$(free_port)
+${1:-}
+CONF
+	"$build/graftd" --config "$dir/graft.conf" >"$dir/out" 2>&1 &
+	pid=$!
+	pids=("$pid")
+	for _ in $(seq 1 600); do
+		! port_free "$bolt" && return
+		kill -0 "$pid" 2>/dev/null || { cat "$dir/out" >&2; exit 1; }
+		sleep 0.1
+	done
+	echo "graftd did not listen on $bolt within 60 s" >&2
+	exit 1
 }

@@ -29,32 +29,6 @@ done
 
 . "$(dirname "$0")/bench_lib.sh"
 
-# Starts a graftd on a fresh home: its pid in $pid, its Bolt port in $bolt.
-start_server() {
-	rm -rf "$dir/home"
-	mkdir -p "$dir/home"
-	bolt=$(free_port)
-	cat >"$dir/graft.conf" <<CONF
-server.directories.neo4j_home=$dir/home
-dbms.security.auth_enabled=false
-server.backup.enabled=false
-server.bolt.listen_address=127.0.0.1:$bolt
-server.http.listen_address=127.0.0.1:$(free_port)
-server.cluster.listen_address=127.0.0.1:$(free_port)
-server.routing.listen_address=127.0.0.1:$(free_port)
-CONF
-	"$build/graftd" --config "$dir/graft.conf" >"$dir/out" 2>&1 &
-	pid=$!
-	pids=("$pid")
-	for _ in $(seq 1 600); do
-		! port_free "$bolt" && return
-		kill -0 "$pid" 2>/dev/null || { cat "$dir/out" >&2; exit 1; }
-		sleep 0.1
-	done
-	echo "graftd did not listen on $bolt within 60 s" >&2
-	exit 1
-}
-
 stop_server() {
 	kill "$pid"
 	wait "$pid" 2>/dev/null || true
@@ -67,7 +41,7 @@ if [ "$sizes" != 0 ]; then
 	echo "|   nodes | round trip s |  nodes/s | server peak MiB | B/node |"
 	echo "|---------|--------------|----------|-----------------|--------|"
 	for n in ${sizes//,/ }; do
-		start_server
+		start_single
 		q="UNWIND range(1, $n) AS i CREATE (:Item {i: i, name: 'item-' + toString(i), payload: '$payload'})"
 		line=$("$build/bench/bolt_bench" -c 1 -d 0.001 "127.0.0.1:$bolt" "$q")
 		us=$(sed -n 's/.* p50 \([0-9]*\) us.*/\1/p' <<<"$line")
@@ -82,7 +56,7 @@ fi
 
 echo "small transactions: one client, one node per auto-commit transaction, $small_seconds s"
 load
-start_server
+start_single
 "$build/bench/bolt_bench" -c 1 -d "$small_seconds" "127.0.0.1:$bolt" \
 	"CREATE (:Item {i: 1, name: 'item-1', payload: '$payload'})"
 stop_server

@@ -32,23 +32,9 @@ rss_mib() { awk '/^VmRSS/ { printf "%d", $2 / 1024 }' "/proc/$1/status"; }
 
 # run MAX: one server with db.transaction.old_versions.max_size=MAX.
 run() {
-	local bolt pid reader writer t rss=""
-	rm -rf "$dir/home"
-	mkdir -p "$dir/home"
-	bolt=$(free_port)
-	cat >"$dir/graft.conf" <<CONF
-server.directories.neo4j_home=$dir/home
-dbms.security.auth_enabled=false
-server.backup.enabled=false
-server.http.enabled=false
-server.bolt.listen_address=127.0.0.1:$bolt
-db.transaction.old_versions.max_size=$1
-CONF
-	"$build/graftd" --config "$dir/graft.conf" >"$dir/out" 2>&1 &
-	pid=$!
-	pids+=("$pid")
-	until grep -q "INFO  Started\.$" "$dir/out"; do sleep 0.1; done
-	"$build/bench/bolt_bench" -c 1 -d 0.1 -s "CREATE INDEX FOR (n:P) ON (n.id)" \
+	local reader writer t rss=""
+	start_single "db.transaction.old_versions.max_size=$1"
+	"$build/bench/bolt_bench" -c 1 -d 0.001 -s "CREATE INDEX FOR (n:P) ON (n.id)" \
 		"127.0.0.1:$bolt" "UNWIND range(1, $nodes) AS i CREATE (:P {id: i, v: 0})" >/dev/null
 	echo "db.transaction.old_versions.max_size=$1: $nodes nodes, $(rss_mib "$pid") MiB resident before the reader"
 	node "$src/bench/js/long_reader.js" "127.0.0.1:$bolt" $((secs * 1000)) >"$dir/reader" &
