@@ -30,6 +30,27 @@ free_port() {
 
 load() { printf '  (uptime:%s)\n' "$(uptime | sed 's/.*load/ load/')"; }
 
+# start_core I: graftd on $dir/cI/graft.conf (core_confs), its pid in pids[I].
+start_core() { "$build/graftd" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
+# core_check I CHECK: core I runs and answers 200 to GET
+# /db/neo4j/cluster/CHECK (writable, read-only, available).
+core_check() {
+	[ -n "${pids[$1]:-}" ] && kill -0 "${pids[$1]}" 2>/dev/null &&
+		(exec 3<>"/dev/tcp/127.0.0.1/${http[$1]}" && printf 'GET /db/neo4j/cluster/%s HTTP/1.0\r\n\r\n' "$2" >&3 && head -1 <&3) 2>/dev/null | grep -q " 200 "
+}
+# wait_leader: the index of the writable core among c0..c2 in $leader
+# (60 s, else the run ends naming the logs).
+wait_leader() {
+	local _ i
+	for _ in $(seq 1 600); do
+		for i in 0 1 2; do core_check "$i" writable && { leader=$i; return; }; done
+		sleep 0.1
+	done
+	echo "no leader within 60 s; logs in $dir" >&2
+	tail -n 5 "$dir"/c*/out >&2
+	exit 1
+}
+
 # core_confs [EXTRA]: free ports for $CORES (default three) cores on loopback
 # (the arrays bolt, http, disc, raft, routing, tx) and $dir/c0..c2/graft.conf
 # (and c3... beyond three, joining the three that form the cluster), auth

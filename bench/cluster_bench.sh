@@ -34,24 +34,7 @@ done
 core_confs "server.vm_pause_monitor.measurement_duration=1ms
 server.vm_pause_monitor.stall_alert_threshold=3ms"
 
-start_member() { "$build/graftd" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
-writable() {
-	[ -n "${pids[$1]}" ] && kill -0 "${pids[$1]}" 2>/dev/null &&
-		(exec 3<>"/dev/tcp/127.0.0.1/${http[$1]}" && printf 'GET /db/neo4j/cluster/writable HTTP/1.0\r\n\r\n' >&3 && head -1 <&3) 2>/dev/null | grep -q " 200 "
-}
-# wait_leader: the writable member's index in $leader (60 s).
-wait_leader() {
-	local _ i
-	for _ in $(seq 1 600); do
-		for i in 0 1 2; do writable "$i" && { leader=$i; return; }; done
-		sleep 0.1
-	done
-	echo "no leader; logs in $dir" >&2
-	tail -n 5 "$dir"/c*/out >&2
-	exit 1
-}
-
-for i in 0 1 2; do start_member "$i"; done
+for i in 0 1 2; do start_core "$i"; done
 wait_leader
 echo "graft: 3 cores on loopback (election 300-600 ms, heartbeat 50 ms: defaults), data in $dir"
 echo "throughput: CREATE (:B {v: 1}) per auto-commit transaction on the leader, ${secs} s per run, two runs each"
@@ -74,7 +57,7 @@ for r in $(seq 1 "$rounds"); do
 		node "$src/cluster-tests/js/cluster.js" gap 4000 1000 "${pids[leader]}")
 	echo "  round $r: killed leader c$leader; longest gap between acknowledged writes: $gap ms"
 	wait "${pids[leader]}" 2>/dev/null || true
-	start_member "$leader"
+	start_core "$leader"
 done
 load
 for i in 0 1 2; do

@@ -25,22 +25,10 @@ done
 
 core_confs "dbms.routing.default_router=SERVER"
 
-writable() {
-	(exec 3<>"/dev/tcp/127.0.0.1/${http[$1]}" && printf 'GET /db/neo4j/cluster/%s HTTP/1.0\r\n\r\n' "$2" >&3 && head -1 <&3) 2>/dev/null | grep -q " 200 "
-}
-for i in 0 1 2; do
-	"$build/graftd" --config "$dir/c$i/graft.conf" >>"$dir/c$i/out" 2>&1 &
-	pids[i]=$!
-done
-leader=""
-for _ in $(seq 1 600); do
-	for i in 0 1 2; do writable "$i" writable && leader=$i; done
-	[ -n "$leader" ] && break
-	sleep 0.1
-done
-[ -n "$leader" ] || { echo "no leader; logs in $dir" >&2; exit 1; }
+for i in 0 1 2; do start_core "$i"; done
+wait_leader
 follower=$(((leader + 1) % 3))
-for _ in $(seq 1 600); do writable "$follower" read-only && break; sleep 0.1; done
+for _ in $(seq 1 600); do core_check "$follower" read-only && break; sleep 0.1; done
 # discovery gives the follower the leader's routing address within 3 s
 sleep 4
 bench() { "$build/bench/bolt_bench" -c "$1" -d "$secs" "127.0.0.1:$2" "$3"; }

@@ -79,20 +79,8 @@ wait "$pid" 2>/dev/null || true
 load
 
 core_confs
-for i in 0 1 2; do
-	"$build/graftd" --config "$dir/c$i/graft.conf" >>"$dir/c$i/out" 2>&1 &
-	pids[i]=$!
-done
-check() {
-	(exec 3<>"/dev/tcp/127.0.0.1/${http[$1]}" && printf 'GET /db/neo4j/cluster/%s HTTP/1.0\r\n\r\n' "$2" >&3 && head -1 <&3) 2>/dev/null | grep -q " 200 "
-}
-leader=""
-for _ in $(seq 1 600); do
-	for i in 0 1 2; do check "$i" writable && leader=$i; done
-	[ -n "$leader" ] && break
-	sleep 0.1
-done
-[ -n "$leader" ] || { echo "no leader; logs in $dir" >&2; exit 1; }
+for i in 0 1 2; do start_core "$i"; done
+wait_leader
 preload "${bolt[leader]}"
 holds_all() {
 	[ "$("$build/graft-shell" -a "bolt://127.0.0.1:${bolt[$1]}" -u neo4j -p x --format plain \

@@ -35,19 +35,6 @@ done
 CORES=4 core_confs "causal_clustering.raft_log_prune_strategy=50 txs
 causal_clustering.minimum_core_cluster_size_at_runtime=3"
 
-start_member() { "$build/graftd" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
-check() {
-	(exec 3<>"/dev/tcp/127.0.0.1/${http[$1]}" && printf 'GET /db/neo4j/cluster/%s HTTP/1.0\r\n\r\n' "$2" >&3 && head -1 <&3) 2>/dev/null | grep -q " 200 "
-}
-wait_leader() {
-	local _ i
-	for _ in $(seq 1 600); do
-		for i in 0 1 2; do check "$i" writable && { leader=$i; return; }; done
-		sleep 0.1
-	done
-	echo "no leader; logs in $dir" >&2
-	exit 1
-}
 # rss_kb PID: resident memory now; hwm_kb PID: its peak since it started or
 # since reset_hwm PID (Linux: 5 in clear_refs resets the peak to now).
 rss_kb() { awk '/^VmRSS/ { print $2 }' "/proc/$1/status"; }
@@ -55,7 +42,7 @@ hwm_kb() { awk '/^VmHWM/ { print $2 }' "/proc/$1/status"; }
 reset_hwm() { echo 5 >"/proc/$1/clear_refs"; }
 writes() { "$build/bench/bolt_bench" -c 8 -R "$rate" -d "$secs" "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 1})"; }
 
-for i in 0 1 2; do start_member "$i"; done
+for i in 0 1 2; do start_core "$i"; done
 wait_leader
 echo "graft: 3 cores on loopback, Raft log pruned after 50 entries; data in $dir"
 echo "preload: $nodes nodes and $nodes relationships in transactions of $batch"
@@ -86,9 +73,9 @@ leader_rss=$(rss_kb "${pids[leader]}")
 reset_hwm "${pids[leader]}"
 
 echo "a fourth core started empty; the same load until it is available:"
-start_member 3
+start_core 3
 t0=$(date +%s.%N)
-while ! check 3 available; do
+while ! core_check 3 available; do
 	writes
 	kill -0 "${pids[3]}" 2>/dev/null || { echo "core 4 died:" >&2; tail -n 20 "$dir/c3/out" >&2; exit 1; }
 	[ "$(( $(date +%s) - ${t0%.*} ))" -lt 1800 ] || { echo "core 4 not available after 30 min; logs in $dir" >&2; exit 1; }
