@@ -8,15 +8,18 @@
 #     longest time between two acknowledged writes across the kill;
 #  3. the longest event-loop stall on the leader during 1.: its pause
 #     monitor checks every 1 ms and logs every check 3 ms or more late;
-#  4. bench/etcd_anchor.sh: a 3-member etcd and bench/raft_raw, the bare
+#  4. one big transaction (BIG_ROWS nodes, each with a relationship) on the
+#     leader: its round trip, the leader's longest stall, and whether the
+#     leader kept its leadership through it;
+#  5. bench/etcd_anchor.sh: a 3-member etcd and bench/raft_raw, the bare
 #     libraft ceiling, on the same machine in the same run.
 #
 #   bench/cluster_bench.sh [BUILD_DIR]
 #
 # BUILD_DIR (default .) holds graftd and the benches; use a build configured
 # without --enable-debug/--enable-sanitize for figures. Settings:
-# SECONDS_PER_RUN (5), ROUNDS (3 failovers), ANCHORS (1: also run etcd and
-# raft_raw). Stops everything it started, by pid.
+# SECONDS_PER_RUN (5), ROUNDS (3 failovers), BIG_ROWS (100000), ANCHORS (1:
+# also run etcd and raft_raw). Stops everything it started, by pid.
 set -euo pipefail
 exec 2> >(grep --line-buffered -v '^.*: line [0-9]*: *[0-9]* Killed  ' >&2)
 build=$(cd "${1:-.}" && pwd)
@@ -38,6 +41,11 @@ for i in 0 1 2; do start_core "$i"; done
 wait_leader
 echo "graft: 3 cores on loopback (election 300-600 ms, heartbeat 50 ms: defaults), data in $dir"
 echo "throughput: CREATE (:B {v: 1}) per auto-commit transaction on the leader, ${secs} s per run, two runs each"
+# longest_stall FROM: the longest pause the leader logged from line FROM.
+longest_stall() {
+	tail -n +"$1" "$leader_log" | awk -F'pauseTime=' '/stop-the-world pause/ { n++; v = $2 + 0; if (v > max) max = v }
+		END { if (n) printf "%d ms (%d checks 3 ms or more late)", max, n; else printf "under 3 ms (no check 3 ms late)" }'
+}
 leader_log=$dir/c$leader/logs/graft.log
 log_from=$(($(wc -l <"$leader_log") + 1))
 for c in 1 8 64; do
@@ -46,9 +54,19 @@ for c in 1 8 64; do
 	done
 done
 load
-tail -n +"$log_from" "$leader_log" | awk -F'pauseTime=' '/stop-the-world pause/ { n++; v = $2 + 0; if (v > max) max = v }
-	END { if (n) printf "  longest event-loop stall on the leader under this load: %d ms (%d checks 3 ms or more late)\n", max, n
-	      else print "  longest event-loop stall on the leader under this load: under 3 ms (no check 3 ms late)" }'
+echo "  longest event-loop stall on the leader under this load: $(longest_stall "$log_from")"
+rows=${BIG_ROWS:-100000}
+echo "one transaction of $rows nodes and $rows relationships on the leader (UNWIND ... CREATE (a:N {v: i})-[:R]->(a)):"
+log_from=$(($(wc -l <"$leader_log") + 1))
+t0=$(date +%s%N)
+if out=$("$build/graft-shell" -a "bolt://127.0.0.1:${bolt[leader]}" -u neo4j -p x \
+	"UNWIND range(1, $rows) AS i CREATE (a:N {v: i})-[:R]->(a)" 2>&1); then
+	out="committed"
+fi
+echo "  $(( ($(date +%s%N) - t0) / 1000000 )) ms: ${out:0:160}"
+echo "  longest event-loop stall on the leader: $(longest_stall "$log_from")"
+grep -q "no longer leader" <(tail -n +"$log_from" "$leader_log") && echo "  the leader LOST its leadership during it" ||
+	echo "  the leader kept its leadership"
 echo "failover: SIGKILL of the leader under one writer (the JS driver, next member at once on any failure)"
 for r in $(seq 1 "$rounds"); do
 	wait_leader
