@@ -477,37 +477,53 @@ err_after_open:
 	return rv;
 }
 
+/* What catchup_store_install applies on top of the copied checkpoint. */
+struct install {
+	const char *log;
+	uint32_t db_id;
+	struct graft_buf frames;
+};
+
+/* The log after the checkpoint, applied before statements can see the
+ * database (dbms_replace's prepare). */
+static int apply_log(void *arg, struct db *db, char *errmsg)
+{
+	struct install *in = arg;
+	size_t off = 0, size;
+	int rv = GRAFT_OK;
+
+	while (rv == GRAFT_OK && off < in->frames.len) {
+		rv = in->frames.len - off < TXLOG_WIRE_HEADER
+			     ? graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in "
+					  "the middle of a record", in->log)
+			     : txlog_wire_size(in->frames.data + off, &size,
+					       errmsg);
+		if (rv == GRAFT_OK && in->frames.len - off < size)
+			rv = graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in the "
+					"middle of a record", in->log);
+		if (rv == GRAFT_OK)
+			rv = catchup_apply_frame(db, in->db_id,
+						 in->frames.data + off, size,
+						 errmsg);
+		off += size;
+	}
+	return rv;
+}
+
 int catchup_store_install(struct dbms *dbms, const char *name,
 			  const char *dest_dir, char *errmsg)
 {
 	char store[4200], log[4200];
-	uint32_t db_id = txlog_wire_db_id(name);
-	struct graft_buf frames;
-	size_t off = 0, size;
-	struct db *db;
+	struct install in = {.log = log, .db_id = txlog_wire_db_id(name)};
 	int rv;
 
-	graft_buf_init(&frames);
+	graft_buf_init(&in.frames);
 	snprintf(store, sizeof store, "%s/store", dest_dir);
 	snprintf(log, sizeof log, "%s/log", dest_dir);
-	rv = read_file(log, &frames, errmsg);
+	rv = read_file(log, &in.frames, errmsg);
 	if (rv == GRAFT_OK)
-		rv = dbms_replace(dbms, name, store, NULL, NULL, errmsg);
-	db = dbms_get(dbms, name);
-	while (rv == GRAFT_OK && off < frames.len) {
-		rv = frames.len - off < TXLOG_WIRE_HEADER
-			     ? graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in "
-					  "the middle of a record", log)
-			     : txlog_wire_size(frames.data + off, &size, errmsg);
-		if (rv == GRAFT_OK && frames.len - off < size)
-			rv = graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in the "
-					"middle of a record", log);
-		if (rv == GRAFT_OK)
-			rv = catchup_apply_frame(db, db_id, frames.data + off,
-						 size, errmsg);
-		off += size;
-	}
-	graft_buf_free(&frames);
+		rv = dbms_replace(dbms, name, store, apply_log, &in, errmsg);
+	graft_buf_free(&in.frames);
 	graft_remove_tree(dest_dir);
 	return rv;
 }

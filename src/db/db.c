@@ -329,6 +329,7 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 	db->loop = loop;
 	db->o = *o;
 	pthread_mutex_init(&db->tx_mu, NULL);
+	db->loop_thread = pthread_self();
 	db->name = dup_str(o->name);
 	db->store_dir = dup_str(o->store_dir);
 	db->txlog_dir = dup_str(o->txlog_dir);
@@ -403,12 +404,23 @@ static void log_closed_cb(struct txlog *log, void *arg)
 	watch_close(db, handle_closed_cb);
 }
 
+/* A worker thread may be ending one meanwhile. */
+static bool tx_open(struct db *db)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&db->tx_mu);
+	n = db->n_tx;
+	pthread_mutex_unlock(&db->tx_mu);
+	return n > 0;
+}
+
 void db_maybe_finish_close(struct db *db)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 
 	if (!db->closing || db->close_started || !commit_idle(db) ||
-	    db->draining || db->cp_running || db->n_tx > 0 ||
+	    db->draining || db->cp_running || tx_open(db) ||
 	    db->reclaim_task.queued)
 		return;
 	db->close_started = true;

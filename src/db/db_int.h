@@ -78,6 +78,7 @@ struct db {
 	/* A worker thread may begin and end transactions too (a statement's
 	 * USE), so the counts are under tx_mu. */
 	pthread_mutex_t tx_mu;
+	pthread_t loop_thread; /* the one that opened it */
 	unsigned n_tx;         /* transactions begun, not yet ended */
 	unsigned n_client_tx;  /* of them DB_TX_CLIENT */
 	struct db_snap *snaps; /* their snapshots, ascending (under tx_mu) */

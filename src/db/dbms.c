@@ -84,6 +84,7 @@ static int open_one(uv_loop_t *loop, const struct dbms_options *o,
 
 static void free_dbms(struct dbms *m)
 {
+	pthread_mutex_destroy(&m->list_mu);
 	free(m->origins);
 	free(m->dbs);
 	free(m->default_db);
@@ -102,6 +103,7 @@ int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
 	m = calloc(1, sizeof *m);
 	if (m == NULL)
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	pthread_mutex_init(&m->list_mu, NULL);
 	m->default_db = strdup(default_db);
 	if (m->default_db == NULL) {
 		rv = graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
@@ -186,7 +188,8 @@ static void db_closed_cb(void *arg)
 
 void dbms_maybe_close(struct dbms *m)
 {
-	if (!m->close_waiting || m->entries_queued > 0)
+	if (!m->close_waiting || m->entries_queued > 0 ||
+	    m->replaces_queued > 0)
 		return;
 	m->close_waiting = false;
 	dbms_entries_free(m);
@@ -207,11 +210,14 @@ void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg)
 
 struct db *dbms_get(struct dbms *m, const char *name)
 {
-	for (size_t i = 0; i < m->n; i++) {
+	struct db *db = NULL;
+
+	pthread_mutex_lock(&m->list_mu);
+	for (size_t i = 0; i < m->n && db == NULL; i++)
 		if (strcmp(db_name(m->dbs[i]), name) == 0)
-			return m->dbs[i];
-	}
-	return NULL;
+			db = m->dbs[i];
+	pthread_mutex_unlock(&m->list_mu);
+	return db;
 }
 
 const char *dbms_default_db(const struct dbms *m)
@@ -221,9 +227,14 @@ const char *dbms_default_db(const struct dbms *m)
 
 size_t dbms_list(struct dbms *m, struct db **out, size_t max)
 {
-	for (size_t i = 0; i < m->n && i < max; i++)
+	size_t n;
+
+	pthread_mutex_lock(&m->list_mu);
+	n = m->n;
+	for (size_t i = 0; i < n && i < max; i++)
 		out[i] = m->dbs[i];
-	return m->n;
+	pthread_mutex_unlock(&m->list_mu);
+	return n;
 }
 
 /* Neo4j's rule: 3 to 63 of a-z, 0-9, '.' and '-', starting with a letter;
@@ -279,18 +290,23 @@ int dbms_create(struct dbms *m, const char *name, char *errmsg)
 			      &db, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
+	if (m->repl != NULL)
+		db_set_replicator(db, m->repl->db, m->repl_data);
+	pthread_mutex_lock(&m->list_mu);
 	dbs = realloc(m->dbs, (m->n + 2) * sizeof *dbs);
+	if (dbs != NULL) {
+		m->dbs = dbs;
+		for (i = m->n; i > 0 && strcmp(db_name(dbs[i - 1]), name) > 0;
+		     i--)
+			dbs[i] = dbs[i - 1];
+		dbs[i] = db;
+		m->n++;
+	}
+	pthread_mutex_unlock(&m->list_mu);
 	if (dbs == NULL) {
 		db_close(db, NULL, NULL);
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
 	}
-	m->dbs = dbs;
-	if (m->repl != NULL)
-		db_set_replicator(db, m->repl->db, m->repl_data);
-	for (i = m->n; i > 0 && strcmp(db_name(dbs[i - 1]), name) > 0; i--)
-		dbs[i] = dbs[i - 1];
-	dbs[i] = db;
-	m->n++;
 	return GRAFT_OK;
 }
 
@@ -300,6 +316,8 @@ struct drop {
 	char txlog[4096];
 	void (*cb)(void *arg, int status);
 	void *arg;
+	struct db *old;               /* dbms_replace: the replaced one */
+	struct graft_gate_task task; /* dbms_replace: its close */
 };
 
 static void dropped(void *arg)
@@ -395,8 +413,10 @@ int dbms_drop(struct dbms *m, const char *name,
 	d->arg = arg;
 	for (i = 0; m->dbs[i] != db; i++)
 		;
+	pthread_mutex_lock(&m->list_mu);
 	memmove(&m->dbs[i], &m->dbs[i + 1], (m->n - i - 1) * sizeof *m->dbs);
 	m->n--;
+	pthread_mutex_unlock(&m->list_mu);
 	db_close_discard(db, dropped, d);
 	return GRAFT_OK;
 }
@@ -416,8 +436,21 @@ static void move_back(struct drop *d, bool copied, const char *store,
 	rename(d->store, store);
 }
 
+/* The replaced database closes behind the gate: a statement that found it
+ * before the switch may be beginning a transaction on it (it then closes
+ * once that ends). */
+static void replaced_close(struct graft_gate_task *t)
+{
+	struct drop *d = t->data;
+	struct dbms *m = d->m;
+
+	db_close_discard(d->old, dropped, d);
+	m->replaces_queued--;
+	dbms_maybe_close(m);
+}
+
 int dbms_replace(struct dbms *m, const char *name, const char *dir,
-		 void (*cb)(void *arg, int status), void *arg, char *errmsg)
+		 dbms_prepare_fn prepare, void *arg, char *errmsg)
 {
 	char store[4096], txlog[4096];
 	struct db *old = dbms_get(m, name), *db = NULL;
@@ -454,13 +487,20 @@ int dbms_replace(struct dbms *m, const char *name, const char *dir,
 		return rv != GRAFT_OK ? rv : GRAFT_EIO;
 	}
 	d->m = m;
-	d->cb = cb;
-	d->arg = arg;
+	d->old = old;
 	if (m->repl != NULL)
 		db_set_replicator(db, m->repl->db, m->repl_data);
+	/* no statement can find it yet: nothing reads what prepare changes */
+	if (prepare != NULL)
+		rv = prepare(arg, db, errmsg);
 	for (i = 0; m->dbs[i] != old; i++)
 		;
+	pthread_mutex_lock(&m->list_mu);
 	m->dbs[i] = db;
-	db_close_discard(old, dropped, d);
-	return GRAFT_OK;
+	pthread_mutex_unlock(&m->list_mu);
+	d->task.data = d;
+	d->task.fn = replaced_close;
+	m->replaces_queued++;
+	graft_gate_run(m->o.db.gate, &d->task);
+	return rv;
 }

@@ -1,7 +1,10 @@
 /* The set of databases one server hosts: `system` and the default database
  * (initial.dbms.default_database, "neo4j") exist from the first start, and
  * every database found under <data>/databases is recovered at open.
- * Loop thread only. */
+ * Loop thread only, but dbms_get and dbms_list, which statements call on
+ * worker threads too, holding the gate (db_options.gate): a database they
+ * find stays open while they hold it, and while a transaction of theirs on
+ * it is open. */
 #ifndef GRAFT_DB_DBMS_H
 #define GRAFT_DB_DBMS_H
 
@@ -40,16 +43,25 @@ int dbms_create(struct dbms *m, const char *name, char *errmsg);
  * default database cannot be dropped. */
 int dbms_drop(struct dbms *m, const char *name,
 	      void (*cb)(void *arg, int status), void *arg, char *errmsg);
+/* Runs on a database no statement can find yet (dbms_replace). */
+typedef int (*dbms_prepare_fn)(void *arg, struct db *db, char *errmsg);
+
 /* Replaces database name by the store in dir (a store copy: a directory
  * holding a checkpoint file, on the file system of <data>/databases), at
  * once for its readers: dbms_get gives the old database until this
- * returns, the new one (recovered from the checkpoint, its log empty)
- * after. dir is moved into place; the old files are moved away at once and
- * deleted once the old database closed (its open transactions end first),
- * then cb (may be NULL). On an error nothing changed (the old files and
- * dir are put back): GRAFT_ENOTFOUND, or what opening the copy gave. */
+ * returns, the new one (recovered from the checkpoint, its log empty, then
+ * given to prepare(arg, db, errmsg) when prepare is not NULL: applying the
+ * log after the checkpoint there keeps statements from seeing the state
+ * in between) after. dir is moved into place; the old files are moved away
+ * at once and deleted once the old database closed. The old database
+ * closes behind the gate (db_options.gate), so a statement that found it
+ * before the switch keeps it until its transaction ends. On an error of
+ * the copy nothing changed (the old files and dir are put back):
+ * GRAFT_ENOTFOUND, or what opening the copy gave. An error of prepare is
+ * returned after the switch all the same: the database holds what prepare
+ * did. */
 int dbms_replace(struct dbms *m, const char *name, const char *dir,
-		 void (*cb)(void *arg, int status), void *arg, char *errmsg);
+		 dbms_prepare_fn prepare, void *arg, char *errmsg);
 /* Databases in name order; returns the count, fills up to max. */
 size_t dbms_list(struct dbms *m, struct db **out, size_t max);
 

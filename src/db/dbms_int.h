@@ -1,7 +1,10 @@
 /* Inside the dbms: what dbms.c (the databases) and dbms_change.c (their
- * creation and removal in a cluster) share. Loop thread only. */
+ * creation and removal in a cluster) share. Loop thread only, but the
+ * list's lock. */
 #ifndef GRAFT_DB_DBMS_INT_H
 #define GRAFT_DB_DBMS_INT_H
+
+#include <pthread.h>
 
 #include "dbms.h"
 
@@ -18,8 +21,12 @@ struct dbms_origin {
 
 struct dbms {
 	char *default_db; /* owned */
+	/* The databases: changed on the loop, under list_mu, which workers
+	 * take to read them (dbms_get, dbms_list); the loop reads without. */
+	pthread_mutex_t list_mu;
 	struct db **dbs;  /* in name order */
 	size_t n;
+	unsigned replaces_queued; /* replaced databases whose close waits */
 	uv_loop_t *loop;
 	struct dbms_options o;   /* strings below are owned copies */
 	char databases[4096];

@@ -148,10 +148,13 @@ void tx_free(struct db_tx *tx)
 	last = db->n_tx == 0;
 	pthread_mutex_unlock(&db->tx_mu);
 	graft_mem_free(tx);
-	/* closing starts on the loop once no worker runs a statement, so a
-	 * worker never gets here with the database closing */
-	if (last)
+	/* A worker may end the last transaction of a database closing
+	 * meanwhile (replaced or dropped while its statement ran): the close
+	 * goes on on the loop, woken through the reclaim task. */
+	if (last && pthread_equal(pthread_self(), db->loop_thread))
 		db_maybe_finish_close(db);
+	else if (last)
+		uv_async_send(&db->reclaim_async);
 }
 
 void db_tx_rollback(struct db_tx *tx)
