@@ -50,6 +50,12 @@
 //                       code
 //   reads N             N executeRead calls through the routing driver;
 //                       prints the member that served each
+//   readers-held PORTS MS ADDRS   for MS ms, the routing table of each
+//                       member of PORTS (comma-separated) over and over:
+//                       fails, printing each table that lacks it, unless
+//                       every router but the writer and every address of
+//                       ADDRS (comma-separated replicas) is in READ each
+//                       time; prints "held in N tables"
 'use strict'
 const fs = require('fs')
 const path = require('path')
@@ -322,6 +328,42 @@ async function reads (n) {
   }
 }
 
+async function readersHeld (ports, ms, addrs) {
+  const want = addrs.split(',').filter(Boolean)
+  const drivers = ports.split(',').map(p => [p, direct(p)])
+  const until = Date.now() + ms
+  let tables = 0
+  let misses = 0
+  try {
+    while (Date.now() < until) {
+      for (const [port, d] of drivers) {
+        const s = d.session()
+        try {
+          const r = await s.run("CALL dbms.routing.getRoutingTable({}, 'neo4j')")
+          const servers = r.records[0].get('servers')
+          const of = role => (servers.find(x => x.role === role) || { addresses: [] }).addresses
+          const writers = of('WRITE')
+          const readers = of('READ')
+          const lacking = [...of('ROUTE').filter(a => !writers.includes(a)), ...want]
+            .filter(a => !readers.includes(a))
+          tables++
+          if (lacking.length) {
+            misses++
+            console.log(`member ${port} left ${lacking.join(' ')} out of READ (READ ${readers.join(' ')})`)
+          }
+        } finally {
+          await s.close().catch(() => {})
+        }
+      }
+      await new Promise(resolve => setTimeout(resolve, 100))
+    }
+  } finally {
+    for (const [, d] of drivers) await d.close().catch(() => {})
+  }
+  if (misses) throw new Error(`${misses} of ${tables} tables left a reader out`)
+  console.log(`held in ${tables} tables`)
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   if (cmd === 'table') return table(args[0], args[1], args[2])
@@ -339,6 +381,7 @@ async function main () {
   if (cmd === 'ssr-error') return ssrError(args[0])
   if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
   if (cmd === 'reads') return reads(Number(args[0]))
+  if (cmd === 'readers-held') return readersHeld(args[0], Number(args[1]), args[2] || '')
   throw new Error(`unknown command ${cmd}`)
 }
 

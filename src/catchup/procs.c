@@ -26,6 +26,7 @@ static void entry(struct cypher_server *sv, const struct roster_server *s,
 		snprintf(sv->dbs[i].name, sizeof sv->dbs[i].name, "%s",
 			 s->dbs[i].name);
 		sv->dbs[i].applied = s->dbs[i].applied;
+		sv->dbs[i].at_ms = s->dbs[i].at_ms;
 		sv->dbs[i].writer = strcmp(role, "LEADER") == 0;
 		sv->n_dbs = i + 1;
 	}
@@ -41,7 +42,7 @@ static void core_entry(struct cypher_server *sv, const struct replica_core *c)
 	snprintf(s.bolt, sizeof s.bolt, "%s", c->p.bolt);
 	snprintf(s.http, sizeof s.http, "%s", c->p.http);
 	snprintf(s.tags, sizeof s.tags, "%s", c->p.tags);
-	roster_positions_parse(&s, c->p.positions);
+	roster_positions_parse(&s, c->p.positions, c->answered_ms);
 	/* LEADER etc. as static strings: the probe's text is not one */
 	entry(sv, &s,
 	      !c->answering                      ? "UNAVAILABLE"

@@ -120,7 +120,8 @@ static void probe_connected(struct tcp_conn *tc, int status)
 		return;
 	/* it tells the cores where it stands, for their routing tables */
 	replica_positions(r, &me);
-	roster_positions_text(&me, positions, sizeof positions);
+	roster_positions_text(&me, uv_now(r->loop), positions,
+			      sizeof positions);
 	self = (struct cluster_probe_self){
 		.server_id = r->o.server_id,
 		.bolt = r->o.bolt_advertised,
@@ -153,6 +154,7 @@ static void probe_answered(struct probe *p)
 			   "transactions on %s, %s)", got.server_id, got.bolt,
 			   got.catchup, got.role);
 	c->p = got;
+	c->answered_ms = uv_now(p->r->loop);
 	c->known = c->answering = true;
 	roster_replicas_parse(&p->r->roster, got.replicas, p->r->o.server_id,
 			      uv_now(p->r->loop));
@@ -411,12 +413,15 @@ void catchup_replica_free(struct catchup_replica *r)
 
 void replica_positions(struct catchup_replica *r, struct roster_server *me)
 {
+	uint64_t now = uv_now(r->loop);
+
 	memset(me, 0, sizeof *me);
 	for (size_t i = 0; i < r->n_dbs; i++) {
 		struct db *d = dbms_get(r->dbms, r->dbs[i].db);
 
 		if (d != NULL)
-			roster_set_applied(me, r->dbs[i].db, db_last_txid(d));
+			roster_set_applied(me, r->dbs[i].db, db_last_txid(d),
+					   now);
 	}
 }
 

@@ -19,6 +19,7 @@ struct replica_core {
 	struct cluster_probe p;
 	bool known;        /* answered at least once */
 	bool answering;    /* the last probe was answered */
+	uint64_t answered_ms; /* uv_now of the last answer */
 };
 
 /* A host name and what it resolved to (resolve.c). */

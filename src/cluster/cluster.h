@@ -184,6 +184,7 @@ struct cluster_position {
 	char server_id[IDENTITY_LEN + 1];
 	char db[64];
 	uint64_t applied;
+	uint64_t age_ms; /* since the server said so */
 };
 typedef size_t (*cluster_positions_fn)(void *data,
 				       struct cluster_position *out,

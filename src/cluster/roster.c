@@ -53,7 +53,7 @@ bool roster_applied(const struct roster_server *s, const char *db,
 }
 
 void roster_set_applied(struct roster_server *s, const char *db,
-			uint64_t applied)
+			uint64_t applied, uint64_t at_ms)
 {
 	size_t i = 0;
 
@@ -64,10 +64,14 @@ void roster_set_applied(struct roster_server *s, const char *db,
 	if (i == s->n_dbs) {
 		snprintf(s->dbs[i].name, sizeof s->dbs[i].name, "%s", db);
 		s->dbs[i].applied = 0;
+		s->dbs[i].at_ms = 0;
 		s->n_dbs++;
 	}
-	if (applied > s->dbs[i].applied)
+	if (applied > s->dbs[i].applied ||
+	    (applied == s->dbs[i].applied && at_ms > s->dbs[i].at_ms)) {
 		s->dbs[i].applied = applied;
+		s->dbs[i].at_ms = at_ms;
+	}
 }
 
 /* Text ------------------------------------------------------------------- */
@@ -83,18 +87,22 @@ static void put(char *out, size_t n, size_t *len, const char *text)
 	*len = w < 0 || (size_t)w >= n - *len ? n : *len + (size_t)w;
 }
 
-void roster_positions_text(const struct roster_server *s, char *out,
-			   size_t n)
+void roster_positions_text(const struct roster_server *s, uint64_t now,
+			   char *out, size_t n)
 {
-	char one[ROSTER_DB_LEN + 24];
+	char one[ROSTER_DB_LEN + 48];
 	size_t len = 0;
 
 	out[0] = '\0';
 	for (size_t i = 0; i < s->n_dbs; i++) {
+		const struct roster_db *d = &s->dbs[i];
 		size_t before = len;
+		int w = snprintf(one, sizeof one, "%s%s:%" PRIu64,
+				 i > 0 ? "," : "", d->name, d->applied);
 
-		snprintf(one, sizeof one, "%s%s:%" PRIu64, i > 0 ? "," : "",
-			 s->dbs[i].name, s->dbs[i].applied);
+		if (now > d->at_ms && w > 0 && (size_t)w < sizeof one)
+			snprintf(one + w, sizeof one - (size_t)w, "@%" PRIu64,
+				 now - d->at_ms);
 		put(out, n, &len, one);
 		if (len >= n) { /* cut at the last whole position */
 			out[before] = '\0';
@@ -106,10 +114,11 @@ void roster_positions_text(const struct roster_server *s, char *out,
 		snprintf(out, n, "-");
 }
 
-int roster_positions_parse(struct roster_server *s, const char *text)
+int roster_positions_parse(struct roster_server *s, const char *text,
+			   uint64_t now)
 {
 	char name[ROSTER_DB_LEN];
-	unsigned long long txid;
+	unsigned long long txid, age;
 	int used;
 
 	if (strcmp(text, "-") == 0)
@@ -117,8 +126,14 @@ int roster_positions_parse(struct roster_server *s, const char *text)
 	for (const char *p = text; *p != '\0';) {
 		if (sscanf(p, "%63[^:,]:%llu%n", name, &txid, &used) != 2)
 			return GRAFT_EINVAL;
-		roster_set_applied(s, name, txid);
 		p += used;
+		age = 0;
+		if (*p == '@') {
+			if (sscanf(p, "@%llu%n", &age, &used) != 1)
+				return GRAFT_EINVAL;
+			p += used;
+		}
+		roster_set_applied(s, name, txid, age < now ? now - age : 0);
 		if (*p == ',')
 			p++;
 		else if (*p != '\0')
@@ -140,7 +155,7 @@ void roster_replicas_text(const struct roster *r, uint64_t now,
 		if (!s->replica || s->direct_ms == 0 ||
 		    now - s->direct_ms > max_age_ms)
 			continue;
-		roster_positions_text(s, pos, sizeof pos);
+		roster_positions_text(s, now, pos, sizeof pos);
 		/* '-' for an empty field: strtok_r would merge two '/' */
 		snprintf(one, sizeof one, "%s/%s/%s/%s/%s", s->server_id,
 			 s->bolt[0] != '\0' ? s->bolt : "-",
@@ -183,7 +198,7 @@ static int replica_parse(struct roster *r, char *one, const char *self_id,
 	snprintf(s->http, sizeof s->http, "%s", strcmp(f[2], "-") == 0 ? "" : f[2]);
 	snprintf(s->tags, sizeof s->tags, "%s",
 		 strcmp(f[3], "-") == 0 ? "" : f[3]);
-	return roster_positions_parse(s, f[4]);
+	return roster_positions_parse(s, f[4], now);
 }
 
 int roster_replicas_parse(struct roster *r, const char *text,
@@ -227,16 +242,20 @@ void roster_track_note(struct roster_track *t, uint64_t txid, uint64_t now)
 }
 
 uint64_t roster_track_lag_ms(const struct roster_track *t, uint64_t applied,
-			     uint64_t now)
+			     uint64_t at_ms, uint64_t now)
 {
 	/* The oldest noted transaction after applied: this member has held
 	 * something the reader lacks since then. Past the ring's memory the
 	 * oldest it has is a lower bound. */
 	for (size_t i = 0; i < t->n; i++) {
 		size_t at = (t->head + i) % ROSTER_TRACK_LEN;
+		uint64_t since = t->ring[at].ms;
 
-		if (t->ring[at].txid > applied)
-			return now > t->ring[at].ms ? now - t->ring[at].ms : 0;
+		if (t->ring[at].txid <= applied)
+			continue;
+		if (now > at_ms + ROSTER_REPORT_MS) /* silent: still behind */
+			return now > since ? now - since : 0;
+		return at_ms > since ? at_ms - since : 0;
 	}
 	return 0;
 }
@@ -286,7 +305,8 @@ void roster_lags(struct cypher_server *sv, size_t n,
 				roster_track_note(t, top, now);
 			d->lag_txs = (int64_t)(top - d->applied);
 			d->lag_ms = t != NULL ? (int64_t)roster_track_lag_ms(
-							t, d->applied, now)
+							t, d->applied,
+							d->at_ms, now)
 					      : -1;
 		}
 }

@@ -120,15 +120,17 @@ void cluster_set_positions(struct cluster *c, cluster_positions_fn fn,
 	c->routing.positions_data = data;
 }
 
-/* This member's own databases as a roster entry. */
+/* This member's own databases as a roster entry, as of now. */
 static void own_positions(struct cluster *c, struct roster_server *me)
 {
 	struct db *dbs[ROSTER_MAX_DBS];
 	size_t n = dbms_list(c->dbms, dbs, ROSTER_MAX_DBS);
+	uint64_t now = uv_now(c->loop);
 
 	memset(me, 0, sizeof *me);
 	for (size_t i = 0; i < n; i++)
-		roster_set_applied(me, db_name(dbs[i]), db_last_txid(dbs[i]));
+		roster_set_applied(me, db_name(dbs[i]), db_last_txid(dbs[i]),
+				   now);
 }
 
 size_t topology_fields(struct cluster *c, char *out, size_t n)
@@ -139,7 +141,7 @@ size_t topology_fields(struct cluster *c, char *out, size_t n)
 	int w;
 
 	own_positions(c, &me);
-	roster_positions_text(&me, pos, sizeof pos);
+	roster_positions_text(&me, now, pos, sizeof pos);
 	roster_replicas_text(&c->routing.roster, now, ROUTING_ALIVE_MS, reps,
 			     sizeof reps);
 	w = snprintf(out, n, "%s %s", pos, reps);
@@ -167,7 +169,7 @@ void topology_heard(struct cluster *c, const struct cluster_peer *p,
 		 * passed on by others only grow): a database dropped and
 		 * created again starts over */
 		s->n_dbs = 0;
-		roster_positions_parse(s, positions);
+		roster_positions_parse(s, positions, now);
 	}
 	if (p->id != 0)
 		roster_replicas_parse(r, replicas, c->self.server_id, now);
@@ -176,7 +178,7 @@ void topology_heard(struct cluster *c, const struct cluster_peer *p,
 
 /* The replicas' reports to this member (their upstream): the freshest
  * positions there are. */
-static void merge_subscribers(struct cluster *c)
+static void merge_subscribers(struct cluster *c, uint64_t now)
 {
 	struct cluster_position pos[64];
 	size_t n;
@@ -189,7 +191,10 @@ static void merge_subscribers(struct cluster *c)
 			&c->routing.roster, pos[i].server_id);
 
 		if (s != NULL)
-			roster_set_applied(s, pos[i].db, pos[i].applied);
+			roster_set_applied(s, pos[i].db, pos[i].applied,
+					   now > pos[i].age_ms
+						   ? now - pos[i].age_ms
+						   : 0);
 	}
 }
 
@@ -210,6 +215,7 @@ static void server_entry(struct cypher_server *out, const char *server_id,
 
 		snprintf(d->name, sizeof d->name, "%s", pos->dbs[i].name);
 		d->applied = pos->dbs[i].applied;
+		d->at_ms = pos->dbs[i].at_ms;
 		d->lag_txs = d->lag_ms = -1;
 	}
 }
@@ -275,7 +281,7 @@ static void publish_servers(struct cluster *c, const struct cluster_status *st,
 		return; /* the last published stays */
 	r->servers_ms = now;
 	roster_expire(&r->roster, now, ROUTING_FORGET_MS);
-	merge_subscribers(c);
+	merge_subscribers(c, now);
 	n = build_servers(c, st, sv, now);
 	pthread_mutex_lock(&r->lock);
 	memcpy(r->servers, sv, n * sizeof *sv);

@@ -103,6 +103,7 @@ void cypher_engine_set_security(struct cypher_engine *e, struct security *s);
 struct cypher_server_db {
 	char name[64];
 	uint64_t applied;  /* its last applied transaction */
+	uint64_t at_ms;    /* when it was known to have (the lister's clock) */
 	int64_t lag_txs;   /* behind the newest this member knows; -1: unknown */
 	int64_t lag_ms;    /* how long it has been behind; -1: unknown */
 	bool writer;       /* it takes this database's writes */

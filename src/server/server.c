@@ -494,7 +494,8 @@ static size_t subscriber_positions(void *data, struct cluster_position *out,
 		snprintf(out[k].server_id, sizeof out[k].server_id, "%.36s",
 			 subs[i].server_id);
 		snprintf(out[k].db, sizeof out[k].db, "%.63s", subs[i].db);
-		out[k++].applied = subs[i].applied;
+		out[k].applied = subs[i].applied;
+		out[k++].age_ms = subs[i].age_ms;
 	}
 	return k;
 }
