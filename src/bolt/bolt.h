@@ -11,7 +11,13 @@
  * connection as soon as its size is known, nothing of it is kept), and
  * auth_timeout_ms to log in. At most max_connections are open: past it the
  * oldest connection not logged in gives way to the new one, and when every
- * connection is logged in the new one is closed at once. */
+ * connection is logged in the new one is closed at once.
+ *
+ * Closing the server closes the logged-in connections at once, but gives
+ * a connection in its handshake or login up to BOLT_LOGIN_GRACE_MS to
+ * finish it (then it closes once the answer is written): a driver cut off
+ * in the middle of its login reports an error it does not retry, while a
+ * closed connection sends it to another member. */
 #ifndef GRAFT_BOLT_BOLT_H
 #define GRAFT_BOLT_BOLT_H
 
@@ -21,6 +27,8 @@
 
 #include "../net/tcp.h"
 #include "session.h"
+
+#define BOLT_LOGIN_GRACE_MS 2000
 
 struct bolt_conn;
 
@@ -39,8 +47,11 @@ struct bolt_server {
 	struct tcp_server tcp; /* the listener and every connection */
 	/* Connections to the leader's routing connector (env.forward set). */
 	struct tcp_server upstream;
-	unsigned closing;      /* of tcp and upstream, not closed yet */
+	struct net_resolver resolver; /* their host names */
+	unsigned closing;      /* of tcp, upstream, resolver not closed yet */
 	bool stopping;         /* stop_accepting was called */
+	uint64_t grace_end;    /* closing: loop time the logins in progress
+				* must end by; 0 outside that grace */
 	struct cypher_proc routing[2];
 	/* Open connections (not closing), oldest first, on one list while
 	 * not logged in and on the other once logged in. */
@@ -73,8 +84,9 @@ unsigned bolt_server_connections(const struct bolt_server *srv);
 /* Refuses new connections, keeping the open ones (tcp_server_stop_accepting). */
 void bolt_server_stop_accepting(struct bolt_server *srv);
 /* Stops listening and closes every connection (rolling back their
- * transactions); cb runs once all are gone (at once if nothing was open),
- * whether or not srv listened. */
+ * transactions; those in their login after the grace above); cb runs once
+ * all are gone (at once if nothing was open), whether or not srv
+ * listened. */
 void bolt_server_close(struct bolt_server *srv,
 		       void (*cb)(struct bolt_server *srv));
 

@@ -26,6 +26,12 @@
  * burst of connections has closed (half of the high mark gone) freed heap
  * is given back to the system.
  *
+ * Closing the server (bolt.h): the logged-in connections close at once;
+ * the others get the login grace: every connection's timer runs to its
+ * end, a login that succeeds meanwhile closes once its answer is written
+ * (close_after_flush, as while stopping), and once no connection is open
+ * (or the grace is over) the server closes what is left.
+ *
  * Failures: wrong magic, no common version, a protocol violation, GOODBYE,
  * a read error or EOF close the connection (after sending what is queued,
  * where there is something to say); a handshake not done within
@@ -80,6 +86,7 @@ struct bolt_conn {
 static void conn_process(struct bolt_conn *c);
 static void set_step(struct bolt_conn *c, int step);
 static void arm_timer(struct bolt_conn *c);
+static void finish_close(struct bolt_server *srv);
 
 static void list_append(struct bolt_conn_list *l, struct bolt_conn *c)
 {
@@ -158,6 +165,9 @@ static void conn_closing(struct tcp_conn *tc)
 		bolt_session_close(c->session, session_closed_cb, c);
 		c->session = NULL;
 	}
+	/* c stays on the server's list until freed: no synchronous end */
+	if (c->srv->grace_end != 0 && c->srv->n_open == 0)
+		finish_close(c->srv); /* the last login of the grace ended */
 }
 
 static void conn_close(struct bolt_conn *c)
@@ -222,6 +232,13 @@ static void conn_timeout(struct tcp_conn *tc)
 {
 	struct bolt_conn *c = (struct bolt_conn *)tc;
 
+	if (c->srv->grace_end != 0) {
+		graft_debug("closing bolt-%llu: the server stops, and the "
+			    "login grace is over",
+			    (unsigned long long)c->id);
+		conn_close(c);
+		return;
+	}
 	if (login_pending(c)) {
 		graft_debug("closing bolt-%llu: %s", (unsigned long long)c->id,
 			    c->session == NULL ? "no handshake in time"
@@ -257,10 +274,15 @@ static uint64_t unauth_delay(const struct bolt_conn *c)
 static void arm_timer(struct bolt_conn *c)
 {
 	struct bolt_server *srv = c->srv;
+	uint64_t now = uv_now(srv->env.loop);
 
 	if (closing(c))
 		return;
-	if (login_pending(c) && c->waiting)
+	if (srv->grace_end != 0) /* the server closes: no later than this */
+		tcp_conn_timer(&c->tcp,
+			       srv->grace_end > now ? srv->grace_end - now : 0,
+			       0);
+	else if (login_pending(c) && c->waiting)
 		tcp_conn_timer_stop(&c->tcp); /* the server checks a password:
 					       * its time, not the client's */
 	else if (login_pending(c))
@@ -563,6 +585,9 @@ int bolt_server_listen(struct bolt_server *srv, const struct tcp_listen *how,
 	tcp_server_init(&srv->upstream, srv->env.loop, bolt_forward_ops(),
 			srv);
 	srv->env.upstream = &srv->upstream;
+	net_resolver_init(&srv->resolver, srv->env.loop, "server-side routing");
+	srv->resolver.data = srv;
+	srv->env.resolver = &srv->resolver;
 	return tcp_server_listen(&srv->tcp, how, errmsg);
 }
 
@@ -583,20 +608,66 @@ static void tcp_closed_cb(struct tcp_server *tsrv)
 		cb(srv);
 }
 
+static void resolver_closed_cb(struct net_resolver *r)
+{
+	tcp_closed_cb(&((struct bolt_server *)r->data)->tcp);
+}
+
 void bolt_server_stop_accepting(struct bolt_server *srv)
 {
 	srv->stopping = true;
 	tcp_server_stop_accepting(&srv->tcp);
 }
 
+/* Closes the listener, every connection left and the upstreams. */
+static void finish_close(struct bolt_server *srv)
+{
+	srv->grace_end = 0;
+	srv->closing = srv->env.upstream != NULL ? 3 : 1;
+	/* the clients' sessions first: they let go of their upstreams */
+	tcp_server_close(&srv->tcp, tcp_closed_cb);
+	if (srv->env.upstream == NULL)
+		return;
+	tcp_server_close(&srv->upstream, tcp_closed_cb);
+	net_resolver_close(&srv->resolver, resolver_closed_cb);
+}
+
+/* Whether a connection is in its handshake or login, or writing the
+ * answer to its login before it closes. */
+static bool logins_in_progress(const struct bolt_server *srv)
+{
+	if (srv->unauth.head != NULL)
+		return true;
+	for (const struct bolt_conn *c = srv->authed.head; c != NULL;
+	     c = c->next)
+		if (c->close_after_flush)
+			return true;
+	return false;
+}
+
+/* The login grace: logged-in connections close now, the others keep
+ * their timers only to the grace's end. At least one connection stays
+ * open here, so the grace cannot end inside this function. */
 void bolt_server_close(struct bolt_server *srv,
 		       void (*cb)(struct bolt_server *srv))
 {
+	struct bolt_conn *c, *next;
+
 	srv->closed_cb = cb;
 	srv->tcp.data = srv; /* set already if it listened */
-	srv->closing = srv->env.upstream != NULL ? 2 : 1;
-	/* the clients' sessions first: they let go of their upstreams */
-	tcp_server_close(&srv->tcp, tcp_closed_cb);
-	if (srv->env.upstream != NULL)
-		tcp_server_close(&srv->upstream, tcp_closed_cb);
+	if (!logins_in_progress(srv)) {
+		finish_close(srv);
+		return;
+	}
+	bolt_server_stop_accepting(srv);
+	srv->grace_end = uv_now(srv->env.loop) + BOLT_LOGIN_GRACE_MS;
+	for (c = srv->authed.head; c != NULL; c = next) {
+		next = c->next;
+		if (!c->close_after_flush) /* a login being answered flushes */
+			conn_close(c);
+		else
+			arm_timer(c);
+	}
+	for (c = srv->unauth.head; c != NULL; c = c->next)
+		arm_timer(c);
 }

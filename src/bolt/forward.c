@@ -58,10 +58,9 @@ enum fwd_remote { FWD_READY, FWD_TX, FWD_AUTO, FWD_FAILED };
 struct bolt_fwd {
 	struct tcp_conn tcp;    /* first: a struct tcp_conn * is a bolt_fwd * */
 	struct bolt_session *s; /* NULL once the session let go */
-	uv_getaddrinfo_t resolve;
+	struct net_resolve_req resolve;
 	char addr[BOLT_ROUTE_ADDR_LEN];
 	const char *why;        /* what closing reports */
-	bool resolving;         /* resolve in progress (not on srv's list) */
 	bool linked;            /* on the upstream server's list: it frees f */
 	bool connected;
 	bool versioned;         /* the leader accepted the version */
@@ -419,41 +418,49 @@ const struct tcp_ops *bolt_forward_ops(void)
 	return &fwd_ops;
 }
 
-static void resolved_cb(uv_getaddrinfo_t *req, int status,
-			struct addrinfo *res)
+/* Connects f to sa. Unless GRAFT_ESHUTDOWN (f was not taken), f is on
+ * the upstream server's list, which frees it. */
+static int fwd_dial(struct bolt_fwd *f, const struct sockaddr *sa)
 {
-	struct bolt_fwd *f = req->data;
+	int rv = tcp_connect(f->s->env->upstream, &f->tcp, sa);
+
+	f->linked = rv != GRAFT_ESHUTDOWN;
+	if (rv == GRAFT_OK)
+		tcp_conn_timer(&f->tcp, FWD_CONNECT_MS, 0);
+	return rv;
+}
+
+/* Connects f to sa (NULL: the name did not resolve, or the server
+ * closes), or fails the requests waiting on it. */
+static void fwd_connect(struct bolt_fwd *f, const struct sockaddr *sa)
+{
 	int rv = GRAFT_EIO;
 
-	f->resolving = false;
-	if (f->s != NULL && status == 0 && res != NULL) {
-		rv = tcp_connect(f->s->env->upstream, &f->tcp, res->ai_addr);
-		f->linked = rv != GRAFT_ESHUTDOWN;
-	}
-	uv_freeaddrinfo(res);
-	if (rv == GRAFT_OK) {
-		tcp_conn_timer(&f->tcp, FWD_CONNECT_MS, 0);
+	if (f->s != NULL && sa != NULL)
+		rv = fwd_dial(f, sa);
+	if (rv == GRAFT_OK)
 		return;
-	}
-	f->why = status != 0 ? "does not resolve" : "cannot be connected to";
+	f->why = sa == NULL ? "does not resolve" : "cannot be connected to";
 	fwd_lost(f, NULL, 0);
 	if (!f->linked)
 		fwd_free(f);
+}
+
+static void resolved_cb(struct net_resolve_req *req, int status,
+			const struct sockaddr *sa)
+{
+	(void)status; /* sa is NULL unless it is GRAFT_OK */
+	fwd_connect(req->data, sa);
 }
 
 /* A connection to addr ("host:port") for s, resolving first. */
 static int fwd_open(struct bolt_session *s, const char *addr,
 		    struct bolt_fwd **out)
 {
-	struct addrinfo hints = {.ai_socktype = SOCK_STREAM};
-	char host[BOLT_ROUTE_ADDR_LEN];
-	const char *colon = strrchr(addr, ':');
+	struct sockaddr_storage sa;
 	struct bolt_fwd *f;
 	int rv;
 
-	if (colon == NULL || colon == addr)
-		return GRAFT_EINVAL;
-	snprintf(host, sizeof host, "%.*s", (int)(colon - addr), addr);
 	f = calloc(1, sizeof *f);
 	if (f == NULL)
 		return GRAFT_ENOMEM;
@@ -466,15 +473,19 @@ static int fwd_open(struct bolt_session *s, const char *addr,
 	if (rv != GRAFT_OK)
 		goto err;
 	f->resolve.data = f;
-	f->resolving = true;
-	rv = uv_getaddrinfo(s->env->loop, &f->resolve, resolved_cb, host,
-			    colon + 1, &hints);
-	if (rv != 0) {
-		rv = GRAFT_EIO;
-		goto err;
+	f->resolve.cb = resolved_cb;
+	rv = net_resolve(s->env->resolver, addr, &sa, &f->resolve, NULL);
+	if (rv == GRAFT_EAGAIN) { /* resolved_cb goes on */
+		*out = f;
+		return GRAFT_OK;
 	}
-	*out = f;
-	return GRAFT_OK;
+	if (rv != GRAFT_OK)
+		goto err;
+	rv = fwd_dial(f, (struct sockaddr *)&sa);
+	if (rv == GRAFT_OK)
+		*out = f;
+	if (f->linked)
+		return rv; /* the upstream server frees f */
 err:
 	fwd_free(f);
 	return rv;

@@ -19,6 +19,7 @@
 #include <uv.h>
 
 #include "../cypher/cypher.h"
+#include "../net/resolve.h"
 #include "../net/tcp.h"
 #include "../security/security.h"
 #include "../util/buf.h"
@@ -51,6 +52,7 @@ struct bolt_env {
 	struct bolt_forwarder forward;
 	/* the connections to the leader are on it (bolt.h) */
 	struct tcp_server *upstream;
+	struct net_resolver *resolver; /* the leader's host name (bolt.h) */
 	struct bolt_config cfg;
 };
 

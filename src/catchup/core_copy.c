@@ -3,7 +3,9 @@
  * it this source, which is a store copy (store_copy.c) into
  * <data>/databases/.copy-<db>, a check that the copy holds what the Raft
  * snapshot needs (an upstream that is behind too is refused, and the
- * cluster tries another), then catchup_store_install. Loop thread. */
+ * cluster tries another), then catchup_store_install. The upstream's
+ * transaction address may be a host name: it is resolved first
+ * (src/net/resolve.h), off the loop. Loop thread. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -15,6 +17,9 @@
 struct core_copy {
 	struct catchup_store_copy_req copy;
 	struct cluster_store_req *req;
+	struct net_resolver resolver;
+	struct net_resolve_req resolve;
+	bool resolving; /* the copy waits for the address */
 	bool cancelled;
 	char dir[4200];
 };
@@ -48,6 +53,44 @@ static void copied_cb(struct catchup_store_copy_req *copy, int status)
 	req->cb(req, status);
 }
 
+/* Starts the copy from sa; on an error req->errmsg says why and no
+ * callback comes. */
+static int copy_from(struct core_copy *cc, const struct sockaddr *sa)
+{
+	struct cluster_store_req *req = cc->req;
+	int rv = catchup_store_copy(&cc->copy, req->loop, sa, req->db,
+				    req->server_id, cc->dir, copied_cb);
+
+	if (rv != GRAFT_OK)
+		snprintf(req->errmsg, sizeof req->errmsg, "%s",
+			 cc->copy.errmsg);
+	return rv;
+}
+
+static void resolved_cb(struct net_resolve_req *rq, int status,
+			const struct sockaddr *sa)
+{
+	struct core_copy *cc = rq->data;
+	struct cluster_store_req *req = cc->req;
+
+	cc->resolving = false;
+	net_resolver_close(&cc->resolver, NULL); /* nothing in flight now */
+	if (cc->cancelled || status == GRAFT_ESHUTDOWN)
+		status = graft_errf(req->errmsg, GRAFT_ESHUTDOWN,
+				    "the copy was cancelled");
+	else if (status != GRAFT_OK)
+		graft_errf(req->errmsg, status,
+			   "the transaction address %s does not resolve",
+			   req->upstream);
+	else
+		status = copy_from(cc, sa);
+	if (status == GRAFT_OK)
+		return;
+	req->impl = NULL;
+	free(cc);
+	req->cb(req, status);
+}
+
 static int core_copy_start(struct cluster_store_req *req)
 {
 	struct db *db = dbms_get(req->dbms, req->db);
@@ -58,21 +101,21 @@ static int core_copy_start(struct cluster_store_req *req)
 	if (db == NULL)
 		return graft_errf(req->errmsg, GRAFT_ENOTFOUND,
 				  "database %s does not exist here", req->db);
-	if (replica_sockaddr(req->upstream, &sa) != GRAFT_OK)
-		return graft_errf(req->errmsg, GRAFT_EINVAL,
-				  "the transaction address %s is not an IP "
-				  "address and port", req->upstream);
 	cc = calloc(1, sizeof *cc);
 	if (cc == NULL)
 		return graft_errf(req->errmsg, GRAFT_ENOMEM, "out of memory");
 	cc->req = req;
 	cc->copy.data = cc;
+	cc->resolve.data = cc;
+	cc->resolve.cb = resolved_cb;
 	catchup_copy_dir(db, cc->dir, sizeof cc->dir);
-	rv = catchup_store_copy(&cc->copy, req->loop, (struct sockaddr *)&sa,
-				req->db, req->server_id, cc->dir, copied_cb);
-	if (rv != GRAFT_OK) {
-		snprintf(req->errmsg, sizeof req->errmsg, "%s",
-			 cc->copy.errmsg);
+	net_resolver_init(&cc->resolver, req->loop, "store copy");
+	rv = net_resolve(&cc->resolver, req->upstream, &sa, &cc->resolve,
+			 req->errmsg);
+	cc->resolving = rv == GRAFT_EAGAIN;
+	if (rv == GRAFT_OK)
+		rv = copy_from(cc, (struct sockaddr *)&sa);
+	if (rv != GRAFT_OK && !cc->resolving) {
 		free(cc);
 		return rv;
 	}
@@ -87,7 +130,10 @@ static void core_copy_cancel(struct cluster_store_req *req)
 	if (cc == NULL)
 		return;
 	cc->cancelled = true;
-	catchup_store_copy_cancel(&cc->copy);
+	if (cc->resolving)
+		net_resolver_close(&cc->resolver, NULL); /* resolved_cb ends it */
+	else
+		catchup_store_copy_cancel(&cc->copy);
 }
 
 const struct cluster_store_source catchup_core_store_source = {

@@ -184,7 +184,7 @@ static void start_copy(struct follow *f)
 	f->state = FOLLOW_IDLE;
 	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
 	if (db == NULL ||
-	    replica_resolve(r, r->cores[f->upstream].p.catchup, &sa) != GRAFT_OK)
+	    net_resolve(&r->resolver, r->cores[f->upstream].p.catchup, &sa, NULL, NULL) != GRAFT_OK)
 		return;
 	catchup_copy_dir(db, f->copy_dir, sizeof f->copy_dir);
 	graft_info("read replica: %s no longer has the transactions of %s "
@@ -473,7 +473,7 @@ void follow_tick(struct follow *f)
 	if (i < 0)
 		return;
 	f->upstream = i;
-	if (replica_resolve(r, r->cores[i].p.catchup, &sa) != GRAFT_OK) {
+	if (net_resolve(&r->resolver, r->cores[i].p.catchup, &sa, NULL, NULL) != GRAFT_OK) {
 		retry(f, "its transaction address does not resolve (yet)");
 		return;
 	}

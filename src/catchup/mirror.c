@@ -256,7 +256,7 @@ void mirror_tick(struct catchup_replica *r)
 	if (i < 0)
 		return;
 	r->list_core = i;
-	if (replica_resolve(r, r->cores[i].p.catchup, &sa) != GRAFT_OK)
+	if (net_resolve(&r->resolver, r->cores[i].p.catchup, &sa, NULL, NULL) != GRAFT_OK)
 		return;
 	lc = calloc(1, sizeof *lc);
 	if (lc == NULL)

@@ -218,7 +218,7 @@ static void probe_all(struct catchup_replica *r)
 
 		snprintf(text, sizeof text, "%s:%u", r->o.discovery[i].host,
 			 r->o.discovery[i].port);
-		if (replica_resolve(r, text, &sa) != GRAFT_OK)
+		if (net_resolve(&r->resolver, text, &sa, NULL, NULL) != GRAFT_OK)
 			continue; /* a name not resolved yet: next round */
 		p = calloc(1, sizeof *p);
 		if (p == NULL)
@@ -298,7 +298,8 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	struct catchup_replica *r = calloc(1, sizeof *r);
 	struct db *dbs[CATCHUP_MAX_DATABASES];
 	size_t n;
-	char text[CLUSTER_ADDR_LEN], host[256], port[8];
+	char text[CLUSTER_ADDR_LEN], host[NET_HOST_LEN];
+	uint16_t port;
 	int rv;
 
 	if (r == NULL)
@@ -306,8 +307,8 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	for (size_t i = 0; i < o->n_discovery; i++) {
 		snprintf(text, sizeof text, "%s:%u", o->discovery[i].host,
 			 o->discovery[i].port);
-		if (replica_split_address(text, host, sizeof host, port,
-					  sizeof port) != GRAFT_OK) {
+		if (net_address_split(text, host, sizeof host, &port, NULL) !=
+		    GRAFT_OK) {
 			free(r);
 			return graft_errf(errmsg, GRAFT_ECONFIG,
 					  "causal_clustering.initial_discovery_"
@@ -318,6 +319,8 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	r->loop = loop;
 	r->dbms = dbms;
 	r->o = *o;
+	net_resolver_init(&r->resolver, loop, "read replica");
+	r->resolver.data = r;
 	r->routing.reads_on_primaries = r->routing.shuffle = true;
 	srand((unsigned)time(NULL) ^ (unsigned)uv_hrtime());
 	tcp_server_init(&r->probes, loop, &probe_tcp_ops, r);
@@ -383,6 +386,11 @@ static void server_closed_cb(struct tcp_server *srv)
 	replica_part_closed(srv->data);
 }
 
+static void resolver_closed_cb(struct net_resolver *res)
+{
+	replica_part_closed(res->data);
+}
+
 static void let_go_of_probes(struct catchup_replica *r)
 {
 	for (struct tcp_conn *c = r->probes.conns; c != NULL; c = c->next)
@@ -395,7 +403,7 @@ void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 	r->closing = true;
 	r->close_cb = cb;
 	r->close_arg = arg;
-	r->closing_parts = 4 + replica_names_pending(r);
+	r->closing_parts = 5;
 	for (size_t i = 0; i < r->n_dbs; i++)
 		r->closing_parts += follow_stop(&r->dbs[i]);
 	let_go_of_probes(r);
@@ -403,6 +411,7 @@ void catchup_replica_close(struct catchup_replica *r, void (*cb)(void *arg),
 	tcp_server_close(&r->probes, server_closed_cb);
 	tcp_server_close(&r->streams, server_closed_cb);
 	tcp_server_close(&r->lists, server_closed_cb);
+	net_resolver_close(&r->resolver, resolver_closed_cb);
 }
 
 void catchup_replica_free(struct catchup_replica *r)

@@ -5,6 +5,7 @@
 #define GRAFT_CATCHUP_REPLICA_INT_H
 
 #include "../cluster/roster.h"
+#include "../net/resolve.h"
 #include "../net/tcp.h"
 #include "../util/buf.h"
 #include "catchup.h"
@@ -20,19 +21,6 @@ struct replica_core {
 	bool known;        /* answered at least once */
 	bool answering;    /* the last probe was answered */
 	uint64_t answered_ms; /* uv_now of the last answer */
-};
-
-/* A host name and what it resolved to (resolve.c). */
-#define REPLICA_MAX_NAMES 32
-struct replica_name {
-	char text[CLUSTER_ADDR_LEN]; /* "host:port"; "" for a free entry */
-	struct sockaddr_storage sa;
-	bool ok;      /* sa holds the last answer */
-	bool pending; /* a resolution is in flight */
-	unsigned tries;
-	uint64_t resolved_ms; /* uv_now of the last answer; 0: none yet */
-	struct catchup_replica *r;
-	uv_getaddrinfo_t req;
 };
 
 enum follow_state {
@@ -76,7 +64,7 @@ struct catchup_replica {
 	uv_timer_t tick;
 	uint64_t next_probe_ms;
 	struct replica_core cores[CATCHUP_MAX_UPSTREAMS];
-	struct replica_name names[REPLICA_MAX_NAMES];
+	struct net_resolver resolver; /* the cores' host names */
 	struct follow dbs[CATCHUP_MAX_DATABASES];
 	size_t n_dbs; /* slots in use or freed (FOLLOW_UNUSED) */
 	struct cypher_proc procs[2];
@@ -87,7 +75,7 @@ struct catchup_replica {
 	size_t n_tracks;
 	struct cluster_routing_options routing; /* its policies owned */
 	bool closing;
-	unsigned closing_parts; /* servers and timer still closing */
+	unsigned closing_parts; /* servers, timer, resolver still closing */
 	void (*close_cb)(void *arg);
 	void *close_arg;
 };
@@ -123,21 +111,6 @@ int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
 /* procs.c: dbms.cluster.overview() and dbms.cluster.role() of a replica. */
 int catchup_replica_register_procedures(struct catchup_replica *r,
 					struct cypher_engine *engine);
-
-/* resolve.c */
-/* A socket address for "host:port" text: an IP address at once, a host
- * name once resolved (GRAFT_ENOTFOUND until then, or while it does not
- * resolve: try again later); GRAFT_EINVAL if it is not host:port. */
-int replica_resolve(struct catchup_replica *r, const char *text,
-		    struct sockaddr_storage *out);
-/* The same for an IP address (or localhost) only: GRAFT_EINVAL for a
- * host name. */
-int replica_sockaddr(const char *text, struct sockaddr_storage *out);
-/* Splits "host:port" ("" host: 127.0.0.1); GRAFT_EINVAL if it is not. */
-int replica_split_address(const char *text, char *host, size_t n,
-			  char *port, size_t np);
-/* Resolutions in flight (each is a part of a closing replica). */
-unsigned replica_names_pending(const struct catchup_replica *r);
 
 /* replica.c */
 /* The replica's own position in each database it follows. */

@@ -97,17 +97,20 @@ void cluster_close(struct cluster *c, void (*cb)(void *arg), void *arg)
 
 static int init_self(struct cluster *c, char *errmsg)
 {
+	const struct graft_address *a = &c->o.raft_advertised;
 	struct cluster_peer *s = &c->self;
+	char why[GRAFT_ERRMSG_SIZE];
 	int rv;
 
 	snprintf(s->server_id, sizeof s->server_id, "%s", c->o.server_id);
 	s->id = member_raft_id(s->server_id);
-	rv = member_ipv4(c->o.raft_advertised.host, c->o.raft_advertised.port,
-			 s->raft, sizeof s->raft, errmsg);
+	rv = member_ipv4(a->host, a->port, s->raft, sizeof s->raft, why);
 	if (rv != GRAFT_OK)
 		return graft_errf(errmsg, rv,
-				  "server.cluster.raft.advertised_address: %s",
-				  errmsg);
+				  "server.cluster.raft.advertised_address "
+				  "(4.x: causal_clustering.raft_advertised_"
+				  "address) is %s:%u: %s",
+				  a->host, a->port, why);
 	snprintf(s->bolt, sizeof s->bolt, "%s", c->o.bolt_advertised);
 	snprintf(s->http, sizeof s->http, "%s", c->o.http_advertised);
 	snprintf(s->routing, sizeof s->routing, "%s", c->o.routing_advertised);

@@ -7,6 +7,7 @@
 #include <raft.h>
 #include <raft/uv.h>
 
+#include "../net/resolve.h"
 #include "../net/tcp.h"
 #include "cluster.h"
 #include "routing_int.h"
@@ -100,6 +101,7 @@ struct cluster {
 	size_t n_members;
 	struct cluster_endpoint endpoints[CLUSTER_MAX_MEMBERS];
 	struct tcp_server discovery; /* listener and exchanges, both ways */
+	struct net_resolver resolver; /* the endpoints' host names */
 	uv_timer_t tick;
 	bool discovery_inited, tick_inited;
 	uint64_t last_report_ms;

@@ -18,7 +18,9 @@
  * afterwards, an endpoint going silent or answering again is logged once.
  * An exchange not done within 2 s (a peer that accepts and says nothing)
  * is cut by its connection's timer. Listening, connecting, the exchanges'
- * list and closing are src/net/tcp.h's. */
+ * list and closing are src/net/tcp.h's; an endpoint's host name is
+ * resolved off the loop and cached (src/net/resolve.h), and one that does
+ * not resolve is logged as an error naming the setting. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -451,20 +453,37 @@ static const struct tcp_ops discovery_tcp_ops = {
 	.conn_free = conn_free,
 };
 
+/* An endpoint whose host name does not resolve: an error in the log the
+ * first time (the operator's typo shows at once), then the report's. */
+static void unresolved(struct cluster *c, int i, const char *why)
+{
+	struct cluster_endpoint *e = &c->endpoints[i];
+
+	/* e->error keeps a prefix of why */
+	if (strncmp(e->error, why, sizeof e->error - 1) != 0)
+		graft_error("cluster: dbms.cluster.discovery.endpoints (4.x: "
+			    "causal_clustering.initial_discovery_members) "
+			    "lists %s: %s; fix the name or its DNS record "
+			    "(tried again until it resolves)",
+			    e->text, why);
+	endpoint_result(c, i, why);
+}
+
 static void try_endpoint(struct cluster *c, int i)
 {
-	const struct graft_address *a = &c->o.endpoints[i];
-	char ip[CLUSTER_RAFT_ADDR_LEN], errmsg[GRAFT_ERRMSG_SIZE];
+	char errmsg[GRAFT_ERRMSG_SIZE];
 	struct discovery_conn *d;
-	struct sockaddr_in sa;
+	struct sockaddr_storage sa;
 	int rv;
 
-	if (member_ipv4(a->host, a->port, ip, sizeof ip, errmsg) != GRAFT_OK) {
-		endpoint_result(c, i, "host name does not resolve to IPv4");
+	rv = net_resolve(&c->resolver, c->endpoints[i].text, &sa, NULL,
+			 errmsg);
+	if (rv == GRAFT_EAGAIN)
+		return; /* tried at a later tick */
+	if (rv != GRAFT_OK) {
+		unresolved(c, i, errmsg);
 		return;
 	}
-	*strrchr(ip, ':') = '\0';
-	uv_ip4_addr(ip, a->port, &sa);
 	d = conn_alloc_new(c, i);
 	if (d == NULL)
 		return;
@@ -522,10 +541,15 @@ static void discovery_closed_cb(struct tcp_server *srv)
 	cluster_release(srv->data);
 }
 
+static void resolver_closed_cb(struct net_resolver *r)
+{
+	cluster_release(r->data);
+}
+
 int discovery_start(struct cluster *c, char *errmsg)
 {
 	const struct graft_address *l = &c->o.discovery_listen;
-	/* IPv4: peers reach it at the address member_ipv4 resolves */
+	/* IPv4: Raft's addresses are IPv4 (member_ipv4) */
 	struct tcp_listen how = {
 		.addr = l,
 		.setting = "server.discovery.listen_address",
@@ -539,8 +563,10 @@ int discovery_start(struct cluster *c, char *errmsg)
 			 "%s:%u", c->o.endpoints[i].host,
 			 c->o.endpoints[i].port);
 	tcp_server_init(&c->discovery, c->loop, &discovery_tcp_ops, c);
+	net_resolver_init(&c->resolver, c->loop, NULL); /* unresolved() logs */
+	c->resolver.data = c;
 	c->discovery_inited = true;
-	c->handles_open++;
+	c->handles_open += 2; /* the server and the resolver */
 	rv = tcp_server_listen(&c->discovery, &how, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
@@ -559,6 +585,8 @@ void discovery_close(struct cluster *c)
 {
 	if (c->tick_inited)
 		uv_close((uv_handle_t *)&c->tick, cluster_handle_closed);
-	if (c->discovery_inited)
-		tcp_server_close(&c->discovery, discovery_closed_cb);
+	if (!c->discovery_inited)
+		return;
+	tcp_server_close(&c->discovery, discovery_closed_cb);
+	net_resolver_close(&c->resolver, resolver_closed_cb);
 }

@@ -28,7 +28,8 @@
 	X(GRAFT_ETOOBIG, "too large")                                          \
 	X(GRAFT_ELIMIT, "limit reached")                                       \
 	X(GRAFT_ENOTLEADER, "not the cluster leader")                          \
-	X(GRAFT_EUNKNOWN, "outcome unknown")
+	X(GRAFT_EUNKNOWN, "outcome unknown")                                   \
+	X(GRAFT_EAGAIN, "not ready yet: try again")
 
 enum graft_err {
 #define GRAFT_ERR_ENUM(name, text) name,

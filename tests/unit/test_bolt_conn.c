@@ -67,10 +67,16 @@ static void srv_closed_cb(struct bolt_server *srv)
 	*(bool *)srv->data = true;
 }
 
-static void server_close(struct fx *f)
+/* Starts closing the server without waiting for it. */
+static void server_close_start(struct fx *f)
 {
 	f->srv.data = &f->closed;
 	bolt_server_close(&f->srv, srv_closed_cb);
+}
+
+static void server_close(struct fx *f)
+{
+	server_close_start(f);
 	while (!f->closed)
 		uv_run(&f->b.loop, UV_RUN_ONCE);
 }
@@ -388,6 +394,51 @@ static void test_bolt_conn_logged_in_client_outlives_the_login_deadline(
 	graft_buf_free(&out);
 }
 
+/* Sends HELLO and LOGON on a handshaken fd. */
+static void send_login(struct fx *f, int fd)
+{
+	struct graft_buf out;
+
+	graft_buf_init(&out);
+	msg_hello_logon(&out);
+	client_send(f, fd, out.data, out.len);
+	graft_buf_free(&out);
+}
+
+/* Logs in on a handshaken fd: waits for both answers. */
+static void client_log_in(struct fx *f, int fd)
+{
+	struct graft_buf in;
+	size_t total;
+	bool eof;
+
+	graft_buf_init(&in);
+	send_login(f, fd);
+	while (count_messages(&in, 0, BOLT_SUCCESS, &total) < 2)
+		assert_true(client_read(f, fd, &in, in.len + 1, 2000, &eof) >
+				    0 &&
+			    !eof);
+	graft_buf_free(&in);
+}
+
+/* Logs in on fd: the server answers HELLO and LOGON with SUCCESS (after
+ * skip bytes of the handshake's answer), then closes the connection. */
+static void login_answered_then_closed(struct fx *f, int fd, size_t skip)
+{
+	struct graft_buf in;
+	size_t total;
+	bool eof;
+
+	graft_buf_init(&in);
+	send_login(f, fd);
+	client_read(f, fd, &in, SIZE_MAX, 5000, &eof);
+	assert_true(eof);
+	assert_true(in.len > skip);
+	assert_int_equal(count_messages(&in, skip, BOLT_SUCCESS, &total), 2);
+	assert_int_equal(total, 2);
+	graft_buf_free(&in);
+}
+
 /* A driver cut off in the middle of its login reports a protocol error
  * it never retries; one whose connection closes once it logged in retries
  * elsewhere. So a stopping server lets a login end, then closes. */
@@ -395,23 +446,51 @@ static void test_bolt_conn_stopping_server_closes_a_login_once_it_is_answered(
 	void **state)
 {
 	struct fx *f = *state;
-	struct graft_buf out, in;
-	size_t total;
-	bool eof;
 	int fd = client_handshaken(f);
 
-	graft_buf_init(&out);
-	graft_buf_init(&in);
 	bolt_server_stop_accepting(&f->srv);
-	msg_hello_logon(&out);
-	client_send(f, fd, out.data, out.len);
-	client_read(f, fd, &in, SIZE_MAX, 2000, &eof);
-	assert_true(eof);
-	assert_int_equal(count_messages(&in, 0, BOLT_SUCCESS, &total), 2);
-	assert_int_equal(total, 2);
+	login_answered_then_closed(f, fd, 0);
 	close(fd);
-	graft_buf_free(&out);
-	graft_buf_free(&in);
+}
+
+/* A connection accepted before the server closes, whose handshake and
+ * login come after: it gets its answers, then the server closes it (the
+ * driver retries elsewhere) instead of cutting it off in its handshake. */
+static void test_bolt_conn_closing_server_lets_a_handshake_and_login_end(
+	void **state)
+{
+	struct fx *f = *state;
+	int fd = client_connect(f);
+
+	while (bolt_server_connections(&f->srv) == 0) /* accepted */
+		uv_run(&f->b.loop, UV_RUN_ONCE);
+	server_close_start(f);
+	assert_false(f->closed);
+	client_send(f, fd, js6_handshake, 20);
+	login_answered_then_closed(f, fd, 4); /* after the version */
+	while (!f->closed)
+		uv_run(&f->b.loop, UV_RUN_ONCE);
+	close(fd);
+}
+
+/* The grace is bounded: a peer that never finishes its handshake is closed
+ * once it is over, and a logged-in connection is closed at once. */
+static void test_bolt_conn_closing_server_ends_the_login_grace(void **state)
+{
+	struct fx *f = *state;
+	int silent = client_connect(f);
+	int authed = client_handshaken(f);
+
+	client_log_in(f, authed);
+	while (bolt_server_connections(&f->srv) < 2)
+		uv_run(&f->b.loop, UV_RUN_ONCE);
+	server_close_start(f);
+	assert_true(client_sees_close(f, authed, 1000));
+	while (!f->closed)
+		uv_run(&f->b.loop, UV_RUN_ONCE);
+	assert_true(client_sees_close(f, silent, 1000)); /* closed already */
+	close(silent);
+	close(authed);
 }
 
 static void test_bolt_conn_oversized_login_is_closed_before_it_ends(
@@ -437,25 +516,6 @@ static void test_bolt_conn_oversized_login_is_closed_before_it_ends(
 	assert_true(eof);
 	assert_int_equal(in.len, 0); /* closed, no FAILURE awaited */
 	close(fd);
-	graft_buf_free(&in);
-}
-
-/* Sends HELLO and LOGON on a handshaken fd and waits for both answers. */
-static void client_log_in(struct fx *f, int fd)
-{
-	struct graft_buf out, in;
-	size_t total;
-	bool eof;
-
-	graft_buf_init(&out);
-	graft_buf_init(&in);
-	msg_hello_logon(&out);
-	client_send(f, fd, out.data, out.len);
-	while (count_messages(&in, 0, BOLT_SUCCESS, &total) < 2)
-		assert_true(client_read(f, fd, &in, in.len + 1, 2000, &eof) >
-				    0 &&
-			    !eof);
-	graft_buf_free(&out);
 	graft_buf_free(&in);
 }
 
@@ -556,6 +616,8 @@ int main(void)
 		T(test_bolt_conn_client_that_never_reads),
 		T(test_bolt_conn_reset_jumps_ahead_of_a_stalled_stream),
 		T(test_bolt_conn_stopping_server_closes_a_login_once_it_is_answered),
+		T(test_bolt_conn_closing_server_lets_a_handshake_and_login_end),
+		T(test_bolt_conn_closing_server_ends_the_login_grace),
 #undef T
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
