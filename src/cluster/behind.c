@@ -111,7 +111,10 @@ static const struct cluster_snap_db *next_behind(struct cluster *c)
 		struct db *db = dbms_get(c->dbms, b->dbs[i].name);
 
 		if (db == NULL &&
-		    dbms_create(c->dbms, b->dbs[i].name, errmsg) != GRAFT_OK) {
+		    dbms_mirror(c->dbms, true, b->dbs[i].name,
+				cluster_snap_db_origin(&b->dbs[i]),
+				dbms_change_index(c->dbms),
+				errmsg) != GRAFT_OK) {
 			graft_warn("cluster: cannot create database %s to copy "
 				   "it into: %s", b->dbs[i].name, errmsg);
 			return &b->dbs[i];

@@ -41,7 +41,16 @@ struct cluster_snap_db {
 	char name[128];
 	uint32_t id;   /* txlog_wire_db_id */
 	uint64_t txid; /* its stores stand at least here */
+	/* The Raft index that created it (dbms_origin); SNAP_ORIGIN_UNKNOWN
+	 * in a snapshot of version 1, which did not say. */
+	uint64_t origin;
 };
+#define SNAP_ORIGIN_UNKNOWN UINT64_MAX
+/* The origin to record for d (0 when unknown, as dbms_origin says). */
+static inline uint64_t cluster_snap_db_origin(const struct cluster_snap_db *d)
+{
+	return d->origin != SNAP_ORIGIN_UNKNOWN ? d->origin : 0;
+}
 
 /* An entry committed while the stores are behind, kept to apply later. */
 struct cluster_held {

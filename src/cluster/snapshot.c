@@ -3,12 +3,16 @@
  *
  * libraft 0.15 keeps a snapshot whole in memory, sends it as one message
  * and restores it synchronously on the loop, so graft's Raft snapshot is
- * small: the Raft index and term it stands for and, per database, its
- * name, id (txlog_wire_db_id) and last applied transaction id. The stores
+ * small: the Raft index and term it stands for, the index of the last
+ * CREATE/DROP DATABASE applied and, per database, its name, id
+ * (txlog_wire_db_id), last applied transaction id and the Raft index that
+ * created it (dbms_origin: which database of that name it is). The stores
  * themselves are the databases' own checkpoints and transaction logs:
  *
- *   GRAFT-RAFT-SNAPSHOT 1 <raft index> <term>\n
- *   <database> <id, 8 hex> <txid>\n ...
+ *   GRAFT-RAFT-SNAPSHOT 2 <raft index> <term> <change index>\n
+ *   <database> <id, 8 hex> <txid> <origin>\n ...
+ *
+ * (Version 1, still read, had neither the change index nor the origins.)
  *
  * Taking one (libraft's asynchronous snapshot, FSM version 3): on the
  * loop, the applied transaction ids are written down and every database
@@ -21,9 +25,15 @@
  * loses a transaction both from the Raft log and from the derived one.
  *
  * Installing one (at start, this member's own; or sent by the leader to a
- * member whose log ends before the leader's first entry): every database
- * it names must hold at least its transaction id here. Then entries after
- * it apply as usual. A member whose stores are behind cannot apply what
+ * member whose log ends before the leader's first entry): first the
+ * databases are made those it names, as the CREATE/DROP DATABASE entries
+ * it covers (which this member may never have applied) made them: one
+ * created before it and not named was dropped meanwhile, and one named
+ * with another origin was dropped and created again — dropped here, and
+ * created empty with the snapshot's origin (a database created after the
+ * snapshot's index, applied here before a restart, is newer and kept).
+ * Then every database it names must hold at least its transaction id
+ * here, and entries after it apply as usual. A member whose stores are behind cannot apply what
  * follows without diverging: it holds those entries and copies the stores
  * from another member first (behind.c). */
 #include <errno.h>
@@ -39,7 +49,7 @@
 #include "cluster_int.h"
 
 #define SNAPSHOT_MAGIC "GRAFT-RAFT-SNAPSHOT"
-#define SNAPSHOT_VERSION 1
+#define SNAPSHOT_VERSION 2
 #define SNAPSHOT_MAX_DBS 256
 #define SNAPSHOT_LINE 320
 /* libraft's own default: a follower a moment behind gets entries, not a
@@ -160,14 +170,17 @@ int cluster_snap_take(struct cluster *c, struct raft_buffer *bufs[],
 		*bufs = NULL;
 		return RAFT_NOMEM;
 	}
-	len = (size_t)snprintf(text, cap, "%s %d %" PRIu64 " %" PRIu64 "\n",
-			       SNAPSHOT_MAGIC, SNAPSHOT_VERSION, index, term);
+	len = (size_t)snprintf(text, cap,
+			       "%s %d %" PRIu64 " %" PRIu64 " %" PRIu64 "\n",
+			       SNAPSHOT_MAGIC, SNAPSHOT_VERSION, index, term,
+			       dbms_change_index(c->dbms));
 	for (size_t i = 0; i < n && len < cap; i++)
-		len += (size_t)snprintf(text + len, cap - len,
-					"%s %08" PRIx32 " %" PRIu64 "\n",
-					db_name(dbs[i]),
-					txlog_wire_db_id(db_name(dbs[i])),
-					db_last_txid(dbs[i]));
+		len += (size_t)snprintf(
+			text + len, cap - len,
+			"%s %08" PRIx32 " %" PRIu64 " %" PRIu64 "\n",
+			db_name(dbs[i]), txlog_wire_db_id(db_name(dbs[i])),
+			db_last_txid(dbs[i]),
+			dbms_origin(c->dbms, db_name(dbs[i])));
 	(*bufs)[0].base = text;
 	(*bufs)[0].len = len;
 	*n_bufs = 1;
@@ -250,8 +263,8 @@ void cluster_snap_fini(struct cluster *c)
 
 /* The databases the snapshot names, into *out (owned by the caller);
  * *why says what is wrong when it is not a snapshot of graft's. */
-static int parse_dbs(char *text, struct cluster_snap_db **out, size_t *n,
-		     char *why, size_t why_len)
+static int parse_dbs(char *text, int version, struct cluster_snap_db **out,
+		     size_t *n, char *why, size_t why_len)
 {
 	struct cluster_snap_db *dbs = calloc(SNAPSHOT_MAX_DBS, sizeof *dbs);
 	char *save = NULL;
@@ -262,10 +275,12 @@ static int parse_dbs(char *text, struct cluster_snap_db **out, size_t *n,
 	for (char *line = strtok_r(text, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct cluster_snap_db *d = &dbs[*n];
+		int fields = version == 1 ? 3 : 4;
 
+		d->origin = SNAP_ORIGIN_UNKNOWN;
 		if (*n == SNAPSHOT_MAX_DBS ||
-		    sscanf(line, "%127s %" SCNx32 " %" SCNu64, d->name, &d->id,
-			   &d->txid) != 3 ||
+		    sscanf(line, "%127s %" SCNx32 " %" SCNu64 " %" SCNu64,
+			   d->name, &d->id, &d->txid, &d->origin) < fields ||
 		    d->id != txlog_wire_db_id(d->name)) {
 			snprintf(why, why_len, "a line of it is malformed or "
 				 "names a database by the wrong id: %.100s",
@@ -277,6 +292,76 @@ static int parse_dbs(char *text, struct cluster_snap_db **out, size_t *n,
 	}
 	*out = dbs;
 	return GRAFT_OK;
+}
+
+static const struct cluster_snap_db *
+snap_db_find(const struct cluster_snap_db *dbs, size_t n, const char *name)
+{
+	for (size_t i = 0; i < n; i++)
+		if (strcmp(dbs[i].name, name) == 0)
+			return &dbs[i];
+	return NULL;
+}
+
+/* Whether this member's database name is one the snapshot at index does
+ * not hold (d: what it names, NULL: nothing): created before the
+ * snapshot, and dropped in what it covers (perhaps created again). */
+static bool stale_db(struct cluster *c, const char *name, uint64_t index,
+		     const struct cluster_snap_db *d)
+{
+	uint64_t origin = dbms_origin(c->dbms, name);
+
+	if (origin > index)
+		return false; /* newer than the snapshot: applied after it */
+	if (d == NULL)
+		return true;
+	return d->origin != SNAP_ORIGIN_UNKNOWN && d->origin != origin;
+}
+
+static void reconciled(const char *name, const char *what, int rv,
+		       const char *errmsg)
+{
+	if (rv == GRAFT_OK)
+		graft_info("cluster: database %s %s, as the Raft snapshot "
+			   "says", name, what);
+	else
+		graft_warn("cluster: database %s could not be %s as the Raft "
+			   "snapshot says: %s", name, what, errmsg);
+}
+
+/* Makes this member's databases those the snapshot at index names (see
+ * the top of the file): drops the stale ones, creates the missing ones
+ * (empty, with the snapshot's origin; copied later when behind). */
+static void reconcile_dbs(struct cluster *c, uint64_t index,
+			  uint64_t change_index,
+			  const struct cluster_snap_db *dbs, size_t n)
+{
+	char names[SNAPSHOT_MAX_DBS][sizeof dbs->name];
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct db *local[SNAPSHOT_MAX_DBS];
+	size_t n_local = dbms_list(c->dbms, local, SNAPSHOT_MAX_DBS);
+	uint64_t ci = dbms_change_index(c->dbms);
+	int rv;
+
+	if (change_index > ci)
+		ci = change_index;
+	if (n_local > SNAPSHOT_MAX_DBS)
+		n_local = SNAPSHOT_MAX_DBS;
+	for (size_t i = 0; i < n_local; i++) /* a drop changes local */
+		snprintf(names[i], sizeof names[i], "%s", db_name(local[i]));
+	for (size_t i = 0; i < n_local; i++) {
+		if (!stale_db(c, names[i], index, snap_db_find(dbs, n, names[i])))
+			continue;
+		rv = dbms_mirror(c->dbms, false, names[i], 0, ci, errmsg);
+		reconciled(names[i], "dropped", rv, errmsg);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (dbms_get(c->dbms, dbs[i].name) != NULL)
+			continue;
+		rv = dbms_mirror(c->dbms, true, dbs[i].name,
+				 cluster_snap_db_origin(&dbs[i]), ci, errmsg);
+		reconciled(dbs[i].name, "created (empty)", rv, errmsg);
+	}
 }
 
 /* The first database of dbs that this member lacks or holds less of; *why
@@ -306,7 +391,7 @@ static int check_stores(struct cluster *c, const struct cluster_snap_db *dbs,
 int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 {
 	char magic[32], why[512] = "";
-	uint64_t index = 0, term = 0;
+	uint64_t index = 0, term = 0, change_index = 0;
 	char *text = malloc(buf->len + 1), *body;
 	struct cluster_snap_db *dbs = NULL;
 	int version = 0, rv;
@@ -323,19 +408,22 @@ int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 	text[buf->len] = '\0';
 	body = strchr(text, '\n');
 	if (body == NULL ||
-	    sscanf(text, "%31s %d %" SCNu64 " %" SCNu64, magic, &version,
-		   &index, &term) != 4 ||
-	    strcmp(magic, SNAPSHOT_MAGIC) != 0 || version != SNAPSHOT_VERSION) {
+	    sscanf(text, "%31s %d %" SCNu64 " %" SCNu64 " %" SCNu64, magic,
+		   &version, &index, &term, &change_index) < 4 ||
+	    strcmp(magic, SNAPSHOT_MAGIC) != 0 || version < 1 ||
+	    version > SNAPSHOT_VERSION) {
 		rv = GRAFT_ECORRUPT;
 		snprintf(why, sizeof why, "it is not a graft Raft snapshot of "
-			 "version %d (a newer member wrote it?)",
+			 "version %d or older (a newer member wrote it?)",
 			 SNAPSHOT_VERSION);
 	} else {
-		rv = parse_dbs(body + 1, &dbs, &n, why, sizeof why);
+		rv = parse_dbs(body + 1, version, &dbs, &n, why, sizeof why);
 	}
 	free(text);
 	if (rv == GRAFT_ENOMEM)
 		return RAFT_NOMEM;
+	if (rv == GRAFT_OK)
+		reconcile_dbs(c, index, change_index, dbs, n);
 	if (rv == GRAFT_OK)
 		rv = check_stores(c, dbs, n, why, sizeof why);
 	raft_free(buf->base);
