@@ -80,6 +80,20 @@ const steps = [
     }
     check(await count('Tx') === 1, 'committed node visible')
   }],
+  ['a large explicit transaction commits (its record built on a worker)', async () => {
+    const session = direct.session()
+    try {
+      const tx = session.beginTransaction()
+      await tx.run('UNWIND range(1, 5000) AS i CREATE (:Big {i: i})')
+      await tx.run('MATCH (b:Big) WHERE b.i <= 10 SET b.small = true')
+      await tx.commit()
+    } finally {
+      await session.close()
+    }
+    check(await count('Big') === 5000, 'all 5000 Big nodes committed')
+    const r = await one('MATCH (b:Big {small: true}) RETURN sum(b.i) AS s')
+    check(r.records[0].get('s').toNumber() === 55, 'the SET of the second statement committed')
+  }],
   ['rollback leaves nothing', async () => {
     const session = direct.session()
     try {

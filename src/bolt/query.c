@@ -362,6 +362,17 @@ int bolt_start_commit(struct bolt_session *s)
 	return BOLT_STEP_WAIT;
 }
 
+/* A job: a large transaction's record is built on a worker, then the
+ * commit goes on on the loop (bolt_after_job). */
+static int prepare_commit(struct bolt_session *s)
+{
+	gate_shared(s);
+	cypher_tx_prepare(s->tx);
+	gate_leave(s);
+	s->commit_after_job = true;
+	return BOLT_STEP_DONE;
+}
+
 /* COMMIT with results still open (TX_STREAMING) discards their remaining
  * records first, as Neo4j does. */
 int bolt_handle_commit(struct bolt_session *s, struct bolt_request *r)
@@ -372,6 +383,8 @@ int bolt_handle_commit(struct bolt_session *s, struct bolt_request *r)
 	s->result = NULL;
 	bolt_parked_free_all(s);
 	s->autocommit = false;
+	if (s->env->pool != NULL && s->tx != NULL && cypher_tx_large(s->tx))
+		return bolt_job(s, prepare_commit);
 	return bolt_start_commit(s);
 }
 
@@ -620,6 +633,8 @@ static int finish_result(struct bolt_session *s)
 	cypher_result_close(s->result);
 	s->result = NULL;
 	if (s->autocommit) {
+		/* the record is built here, on the worker, not on the loop */
+		cypher_tx_prepare(s->tx);
 		s->commit_after_job = true;
 		return BOLT_STEP_DONE;
 	}

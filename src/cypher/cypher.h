@@ -195,6 +195,17 @@ struct cypher_commit_req {
  * never calls cb, if the commit could not start; tx is freed either way. */
 int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 		     cypher_commit_cb cb);
+/* Builds and encodes the commit's record ahead of cypher_tx_commit (db.h
+ * db_tx_prepare), so that the loop only validates and applies it: on a
+ * worker thread holding the gate shared (or on the loop), once the
+ * transaction's last statement has run and its results are closed; tx
+ * then serves only cypher_tx_commit or cypher_tx_rollback. Does nothing
+ * for a transaction whose commit rechecks uniqueness (that reads through
+ * it) or that has a result open. */
+void cypher_tx_prepare(struct cypher_tx *tx);
+/* Whether tx wrote enough that cypher_tx_prepare on a worker pays for the
+ * hand-over (thousands of entities). */
+bool cypher_tx_large(const struct cypher_tx *tx);
 /* Discards and frees tx. Any open result of it must be closed first. */
 void cypher_tx_rollback(struct cypher_tx *tx);
 

@@ -328,6 +328,18 @@ void cypher_tx_rollback(struct cypher_tx *tx)
 	tx_free(tx);
 }
 
+void cypher_tx_prepare(struct cypher_tx *tx)
+{
+	if (tx->tx != NULL && tx->open == NULL && tx->n_unique == 0 &&
+	    !tx->failed)
+		db_tx_prepare(tx->tx);
+}
+
+bool cypher_tx_large(const struct cypher_tx *tx)
+{
+	return tx->tx != NULL && db_tx_changes(tx->tx) >= 4096;
+}
+
 /* Commit: deferred administration first, then the database's commit. */
 
 static void commit_done(struct cypher_commit_req *req, int status)

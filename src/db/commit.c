@@ -45,6 +45,13 @@ struct db_inflight {
 	uint64_t keys[]; /* entities the record writes (db_key), for pending */
 };
 
+/* The record and its encoding (a commit's end, or one that failed). */
+static void commit_req_free(struct db_commit_req *req)
+{
+	txrec_free(&req->rec);
+	graft_buf_free(&req->frame);
+}
+
 /* Deferred callbacks ----------------------------------------------------- */
 
 static void defer(struct db *db, struct db_commit_req *req, int status)
@@ -356,7 +363,7 @@ static void finish(struct db *db, struct db_inflight *c)
 		log_failure_msg(db, status, req->errmsg);
 	}
 	pending_remove(db, c);
-	txrec_free(&req->rec);
+	commit_req_free(req);
 	free(c);
 	req->cb(req, status);
 }
@@ -420,29 +427,83 @@ void db_set_replicator(struct db *db, const struct db_replicator_ops *ops,
 	db->repl_data = data;
 }
 
-/* Encodes the record and hands it to the log (encoded in the log's frame,
- * so that hundreds of megabytes are not copied again), or (replicated)
- * proposes it as an entry stamped with its expected transaction id. */
+/* r encoded into out: in the log's frame (so that hundreds of megabytes
+ * are not copied again), or (replicated) as an entry, whose transaction id
+ * send_record stamps. */
+static int encode_record(const struct db_replicator_ops *repl,
+			 const struct txrec *r, struct graft_buf *out)
+{
+	int rv;
+
+	if (repl != NULL) {
+		graft_buf_reset(out);
+		return entry_encode(out, 0, r);
+	}
+	rv = txlog_frame_begin(out);
+	if (rv == GRAFT_OK)
+		rv = txrec_encode(r, out);
+	return rv;
+}
+
+/* Hands the encoded record to the log, or (replicated) proposes it as an
+ * entry stamped with its expected transaction id. The encoding
+ * db_tx_prepare made is used when it was made for this mode. */
 static int send_record(struct db *db, struct db_inflight *c)
 {
 	struct db_commit_req *req = c->req;
+	struct graft_buf *enc = &req->frame;
+	int rv = GRAFT_OK;
+
+	if (enc->len == 0) {
+		enc = &db->enc;
+		rv = encode_record(db->repl, &req->rec, enc);
+	}
+	if (rv == GRAFT_OK && db->repl == NULL)
+		return txlog_append_frame(db->log, &c->append, c->txid, enc,
+					  append_cb);
+	if (rv == GRAFT_OK) {
+		entry_stamp(enc, c->txid);
+		rv = db->repl->propose(db->repl_data, db, enc->data, enc->len,
+				       c, req->errmsg);
+	}
+	return rv;
+}
+
+size_t db_tx_changes(const struct db_tx *tx)
+{
+	return tx->created_nodes.n + tx->touched_nodes.n +
+	       tx->created_rels.n + tx->touched_rels.n;
+}
+
+void db_tx_prepare(struct db_tx *tx)
+{
 	int rv;
 
-	if (db->repl == NULL) {
-		rv = txlog_frame_begin(&db->enc);
-		if (rv == GRAFT_OK)
-			rv = txrec_encode(&req->rec, &db->enc);
-		if (rv == GRAFT_OK)
-			rv = txlog_append_frame(db->log, &c->append, c->txid,
-						&db->enc, append_cb);
-		return rv;
+	if (!tx->wrote || tx->oom || tx->prepared || tx->n_indexes > 0)
+		return;
+	txrec_init(&tx->rec);
+	graft_buf_init(&tx->frame);
+	tx->frame_for = tx->db->repl;
+	rv = record_build(tx, &tx->rec);
+	if (rv == GRAFT_OK && tx->rec.n_ops > 0)
+		rv = encode_record(tx->frame_for, &tx->rec, &tx->frame);
+	tx->prepared = true;
+	/* the overlay's values may be in the record by now: nothing else
+	 * can commit it */
+	if (rv != GRAFT_OK)
+		tx->oom = true;
+}
+
+/* The record db_tx_prepare built (and its encoding, when made for the
+ * mode the database is in now), moved into req. */
+static void take_prepared(struct db_tx *tx, struct db_commit_req *req)
+{
+	req->rec = tx->rec;
+	txrec_init(&tx->rec);
+	if (tx->frame_for == tx->db->repl) {
+		req->frame = tx->frame;
+		graft_buf_init(&tx->frame);
 	}
-	graft_buf_reset(&db->enc);
-	rv = entry_encode(&db->enc, c->txid, &req->rec);
-	if (rv == GRAFT_OK)
-		rv = db->repl->propose(db->repl_data, db, db->enc.data,
-				       db->enc.len, c, req->errmsg);
-	return rv;
 }
 
 /* A commit in flight with room for the keys of r: at most three per op (a
@@ -498,7 +559,7 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	}
 	if (rv == GRAFT_ECONFLICT || rv == GRAFT_ENOSPC || rv == GRAFT_EIO) {
 		free(c);
-		txrec_free(r);
+		commit_req_free(req);
 		defer(db, req, rv);
 		return GRAFT_OK;
 	}
@@ -513,6 +574,7 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	c->append.data = c;
 	if (rv == GRAFT_OK)
 		rv = send_record(db, c);
+	graft_buf_free(&req->frame); /* the log or the replicator has it */
 	if (rv != GRAFT_OK)
 		goto err_after_alloc;
 	db->next_txid++;
@@ -544,6 +606,7 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 	req->guards = NULL;
 	req->n_guards = 0;
 	txrec_init(&req->rec);
+	graft_buf_init(&req->frame);
 	if (db->closing) {
 		tx_free(tx);
 		return GRAFT_ESHUTDOWN;
@@ -571,7 +634,10 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 		defer(db, req, rv);
 		return GRAFT_OK;
 	}
-	rv = record_build(tx, &req->rec);
+	if (tx->prepared)
+		take_prepared(tx, req);
+	else
+		rv = record_build(tx, &req->rec);
 	req->guards = tx->guards.v; /* the commit carries them from here */
 	req->n_guards = tx->guards.n;
 	tx->guards.v = NULL;
@@ -583,11 +649,11 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 	graft_mem_free(req->guards); /* log_record took them unless it failed early */
 	req->guards = NULL;
 	if (undone) {
-		txrec_free(&req->rec);
+		commit_req_free(req);
 		defer(db, req, GRAFT_OK);
 		return GRAFT_OK;
 	}
 	if (rv != GRAFT_OK)
-		txrec_free(&req->rec);
+		commit_req_free(req);
 	return rv;
 }

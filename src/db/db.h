@@ -299,11 +299,27 @@ struct db_commit_req {
 	struct db_commit_req *next;
 	struct db *db;
 	struct txrec rec;
+	struct graft_buf frame; /* rec encoded by db_tx_prepare, else empty */
 	db_commit_cb cb;
 	int status;
 	uint64_t *guards;
 	size_t n_guards;
 };
+
+/* Builds tx's commit record and encodes it (the log's frame, or the
+ * replicated entry) ahead of db_commit, so that a big transaction's commit
+ * does not build them on the loop: a worker thread calls it holding the
+ * gate shared, after the transaction's last statement (tx serves nothing
+ * but db_commit or db_tx_rollback afterwards). The record diffs against
+ * the committed graph as of now; db_commit validates the reads as before,
+ * so a change committed meanwhile to what tx wrote fails the commit
+ * (GRAFT_ECONFLICT) rather than leaving a stale diff. Transactions that
+ * change indexes are built at commit as before. An allocation failure is
+ * the commit's (GRAFT_ENOMEM from db_commit). */
+void db_tx_prepare(struct db_tx *tx);
+/* How many entities tx created or changed (an estimate of its commit's
+ * size). */
+size_t db_tx_changes(const struct db_tx *tx);
 
 /* Commits tx, which is consumed (freed) whether or not this succeeds. cb runs
  * on the loop thread, never from within this call: GRAFT_OK once the

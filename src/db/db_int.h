@@ -290,6 +290,13 @@ struct db_tx {
 	size_t n_indexes, cap_indexes;
 	bool wrote;
 	bool oom; /* a read could not be recorded: commit must fail */
+	/* db_tx_prepare: the record (the overlay's values moved into it) and
+	 * its encoding, for the replicator it was encoded for (NULL: the
+	 * log's frame). */
+	bool prepared;
+	struct txrec rec;
+	struct graft_buf frame;
+	const struct db_replicator_ops *frame_for;
 };
 
 int idvec_push(struct idvec *v, uint64_t id);
@@ -336,6 +343,8 @@ bool commit_idle(const struct db *db); /* nothing logged or deferred */
 /* Appends the entry of record r, expected to become transaction txid, to
  * out: GRAFT_OK, or txrec_encode's errors. */
 int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r);
+/* Puts txid into the entry entry_encode made (with another id). */
+void entry_stamp(struct graft_buf *entry, uint64_t txid);
 
 /* apply.c */
 /* Records from commits start with their node creates, ids ascending

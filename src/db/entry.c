@@ -56,6 +56,12 @@ int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r)
 	return rv;
 }
 
+void entry_stamp(struct graft_buf *entry, uint64_t txid)
+{
+	for (int i = 0; i < 8; i++)
+		entry->data[1 + i] = (uint8_t)(txid >> (8 * i));
+}
+
 static uint64_t get_le(const uint8_t *p, int n)
 {
 	uint64_t v = 0;

@@ -107,6 +107,10 @@ void tx_free(struct db_tx *tx)
 	struct db *db = tx->db;
 	bool last;
 
+	if (tx->prepared) {
+		txrec_free(&tx->rec);
+		graft_buf_free(&tx->frame);
+	}
 	while (tx->slabs != NULL) {
 		struct ov_slab *s = tx->slabs;
 

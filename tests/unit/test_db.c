@@ -838,6 +838,87 @@ static void test_db_index_seek_returns_a_rewritten_node_once(void **state)
 	db_tx_rollback(tx);
 }
 
+/* x of node n += d in tx. */
+static void add_to_x(struct fixture *f, struct db_tx *tx, uint64_t n,
+		     int64_t d)
+{
+	struct graft_value v = graft_value_int(prop_int(tx, n, f->key_x) + d);
+
+	assert_int_equal(db_tx_node_set_prop(tx, n, f->key_x, &v), GRAFT_OK);
+}
+
+/* A record built ahead of the commit (db_tx_prepare, as a worker does)
+ * is logged and applied as one built at commit: recovery from the log gives
+ * the same graph. */
+static void test_db_prepared_commit_logs_what_it_applies(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value v = graft_value_int(7);
+	struct db_tx *tx;
+	void *want, *got;
+	size_t nw, ng;
+	uint64_t id, n = fx_node(f, 1), txid;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	for (int i = 0; i < 100; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
+				 GRAFT_OK);
+	}
+	assert_int_equal(db_tx_node_set_prop(tx, n, f->key_x, &v), GRAFT_OK);
+	assert_true(db_tx_changes(tx) >= 101);
+	db_tx_prepare(tx);
+	assert_int_equal(fx_commit(f, tx, &txid, NULL), GRAFT_OK);
+	assert_int_equal(txid, 2);
+	assert_int_equal(graph_node_prop(db_graph(f->db), n, f->key_x)->u.i, 7);
+	want = fx_graph_bytes(f, f->db, &nw);
+	fx_close(f);
+	fx_open(f);
+	assert_int_equal(db_last_txid(f->db), 2);
+	got = fx_graph_bytes(f, f->db, &ng);
+	assert_int_equal(ng, nw);
+	assert_memory_equal(got, want, nw);
+	free(got);
+	free(want);
+}
+
+/* A commit between a record's prepare and its commit that changes what it
+ * wrote makes it a conflict: the diff it holds started from the state
+ * before. */
+static void test_db_prepared_commit_conflicts_with_a_commit_in_between(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t n = fx_node(f, 1);
+	struct db_tx *prepared, *between;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &prepared), GRAFT_OK);
+	add_to_x(f, prepared, n, 1);
+	db_tx_prepare(prepared);
+	assert_int_equal(db_tx_begin(f->db, 0, &between), GRAFT_OK);
+	add_to_x(f, between, n, 10);
+	assert_int_equal(fx_commit(f, between, NULL, NULL), GRAFT_OK);
+	assert_int_equal(fx_commit(f, prepared, NULL, NULL), GRAFT_ECONFLICT);
+	assert_int_equal(graph_node_prop(db_graph(f->db), n, f->key_x)->u.i,
+			 11);
+}
+
+/* A prepared transaction that is rolled back frees its record. */
+static void test_db_prepared_rollback_frees_the_record(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value v = graft_value_int(3);
+	struct db_tx *tx;
+	uint64_t id;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v), GRAFT_OK);
+	db_tx_prepare(tx);
+	db_tx_rollback(tx);
+	assert_int_equal(db_last_txid(f->db), 0);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -864,6 +945,9 @@ int main(void)
 		T(test_db_invalid_record_changes_nothing),
 		T(test_db_apply_is_deterministic),
 		T(test_db_close_refuses_new_commits),
+		T(test_db_prepared_commit_logs_what_it_applies),
+		T(test_db_prepared_commit_conflicts_with_a_commit_in_between),
+		T(test_db_prepared_rollback_frees_the_record),
 #undef T
 	};
 
