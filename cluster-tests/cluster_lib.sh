@@ -211,6 +211,15 @@ start_cores() {
 
 # replica_holds I TAG N: replica I holds N (:W {tag: TAG}) nodes.
 replica_holds() { [ "$(replica_node "$1" keys "$2" | wc -l)" = "$3" ]; }
+# replica_holds_keys I TAG N: replica I holds the N keys of TAG (with
+# leader_write: a key written twice counts once).
+replica_holds_keys() { [ "$(replica_node "$1" keys "$2" | sort -u | wc -l)" = "$3" ]; }
+
+# leader_write TAG N: cluster.js write TAG N on whichever core leads. A
+# loaded machine may elect another leader meanwhile (NotALeader): the
+# writes are made again on the new one.
+leader_write_once() { find_leader && core_node "$LEADER" write "$1" "$2" >/dev/null; }
+leader_write() { wait_until "$1 writes acknowledged by a leader" leader_write_once "$1" "$2"; }
 
 replica_start() {
 	member_start "replica $1" "$T/r$1" "${REPLICA_BOLT[$1]}"

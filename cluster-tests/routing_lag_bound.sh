@@ -19,8 +19,8 @@ export CORE_PORTS
 CORE_PORTS=$(IFS=,; echo "${CORE_BOLT[*]:1}")
 REPLICA=127.0.0.1:${REPLICA_BOLT[1]}
 rjs() { node "$GRAFT_SRC_DIR/cluster-tests/js/routing.js" "$@"; }
-core_node "$LEADER" write a 1 >/dev/null
-wait_until "the replica holding the write" replica_holds 1 a 1
+leader_write a 1
+wait_until "the replica holding the write" replica_holds_keys 1 a 1
 wait_until "every reader in READ on every core" rjs readers-held "$CORE_PORTS" 1 "$REPLICA"
 
 step "continuous writes: no core leaves a follower or the replica out of READ"

@@ -40,24 +40,24 @@ reads_on_cores() {
 		[ "$got" = "$want" ] || return 1
 	done
 }
-core_node "$LEADER" write a 5 >/dev/null
+leader_write a 5
 # both streams work (a replica whose catch-up stopped is behind for good,
 # and every step below would fail for that instead)
 for i in 1 2; do
-	wait_until "replica $i holding the writes (log: $T/r$i/graftd.out)" replica_holds "$i" a 5
+	wait_until "replica $i holding the writes (log: $T/r$i/graftd.out)" replica_holds_keys "$i" a 5
 done
 wait_until "both replicas reading on every core" reads_on_cores 1 2
 
 step "a replica paused with SIGSTOP leaves READ after the bound, returns after SIGCONT"
 kill -STOP "${REPLICA_PID[1]}"
-core_node "$LEADER" write b 5 >/dev/null
+leader_write b 5
 wait_until "replica 1 out of READ on every core" reads_on_cores 2
 kill -CONT "${REPLICA_PID[1]}"
 wait_until "replica 1 back in READ on every core" reads_on_cores 1 2
 
 step "replicas whose streams are held up leave READ for their lag alone"
 kill -STOP "$RELAY"
-core_node "$LEADER" write c 5 >/dev/null
+leader_write c 5
 wait_until "both replicas out of READ on every core" reads_on_cores
 for c in 1 2 3; do
 	n=$(rjs query "${CORE_BOLT[$c]}" "SHOW SERVERS YIELD modeConstraint, health WHERE modeConstraint = 'SECONDARY' AND health = 'Available' RETURN count(*)")

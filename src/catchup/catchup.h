@@ -206,6 +206,12 @@ extern const struct cluster_store_source catchup_core_store_source;
 enum catchup_strategy {
 	CATCHUP_RANDOM_CORE, /* default, connect-to-random-core-server */
 	CATCHUP_LEADER_ONLY, /* leader-only */
+	/* typically-connect-to-random-read-replica: another replica, a core
+	 * every 10th pick or when no replica is known */
+	CATCHUP_RANDOM_REPLICA,
+	/* connect-randomly-within-server-group: a replica sharing one of
+	 * this one's server groups (initial.server.tags), else a core */
+	CATCHUP_SERVER_GROUP,
 };
 
 #define CATCHUP_MAX_UPSTREAMS 16
@@ -213,6 +219,7 @@ enum catchup_strategy {
 struct catchup_replica_options {
 	char server_id[64];
 	char bolt_advertised[300], http_advertised[300];
+	char catchup_advertised[300]; /* its transaction port, for chains */
 	char tags[CLUSTER_TAGS_LEN]; /* initial.server.tags, "a,b" */
 	struct graft_address discovery[CATCHUP_MAX_UPSTREAMS];
 	size_t n_discovery;

@@ -1,6 +1,7 @@
 /* One database's stream on a read replica (protocol in catchup.h).
  *
- * Happy path: pick an upstream by the strategy -> connect -> send PULL
+ * Happy path: pick an upstream by the strategy (upstream.c: a core, or
+ * another replica) -> connect -> send PULL
  * from the last transaction applied here -> OK line -> for each record:
  * check its CRC, database id and txid (the next one), apply it
  * (db_apply_stream: validated against the graph, then logged here) ->
@@ -43,8 +44,7 @@ struct follow_conn {
 
 static const char *upstream_name(const struct follow *f)
 {
-	return f->upstream >= 0 ? f->r->cores[f->upstream].p.server_id
-				: "(none)";
+	return f->up.server_id[0] != '\0' ? f->up.server_id : "(none)";
 }
 
 static void detach(struct follow *f)
@@ -62,7 +62,7 @@ void follow_init(struct follow *f, struct catchup_replica *r, const char *db)
 {
 	memset(f, 0, sizeof *f);
 	f->r = r;
-	f->upstream = -1;
+	f->up.core = f->last_core = -1;
 	f->state = FOLLOW_IDLE;
 	snprintf(f->db, sizeof f->db, "%s", db);
 	f->db_id = txlog_wire_db_id(f->db);
@@ -117,6 +117,7 @@ static void retry(struct follow *f, const char *why)
 	f->state = FOLLOW_IDLE;
 	f->attempts++;
 	f->next_try_ms = uv_now(f->r->loop) + f->r->o.retry_ms;
+	upstream_shun(f);
 	detach(f);
 }
 
@@ -184,7 +185,8 @@ static void start_copy(struct follow *f)
 	f->state = FOLLOW_IDLE;
 	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
 	if (db == NULL ||
-	    net_resolve(&r->resolver, r->cores[f->upstream].p.catchup, &sa, NULL, NULL) != GRAFT_OK)
+	    net_resolve(&r->resolver, f->up.catchup, &sa, NULL, NULL) !=
+		    GRAFT_OK)
 		return;
 	catchup_copy_dir(db, f->copy_dir, sizeof f->copy_dir);
 	graft_info("read replica: %s no longer has the transactions of %s "
@@ -199,27 +201,6 @@ static void start_copy(struct follow *f)
 		return;
 	}
 	f->state = FOLLOW_COPYING;
-}
-
-static bool candidate(const struct catchup_replica *r, int i)
-{
-	const struct replica_core *c = &r->cores[i];
-
-	return c->known && c->answering && c->p.catchup[0] != '\0' &&
-	       (r->o.strategy != CATCHUP_LEADER_ONLY ||
-		strcmp(c->p.role, "LEADER") == 0);
-}
-
-/* How many upstreams to ask before a store copy: every one the strategy
- * may pick now, and at least as many as there are discovery endpoints (some
- * may not have answered discovery yet). */
-static unsigned upstreams(const struct catchup_replica *r)
-{
-	unsigned n = 0;
-
-	for (int i = 0; i < CATCHUP_MAX_UPSTREAMS; i++)
-		n += candidate(r, i);
-	return n > r->o.n_discovery ? n : (unsigned)r->o.n_discovery;
 }
 
 /* The OK or ERR line. GRAFT_OK to go on. */
@@ -248,7 +229,7 @@ static int handle_line(struct follow *f, char *line)
 	/* Another upstream may still hold the log (it kept this replica's
 	 * position when it left): a store copy once each has said PRUNED. */
 	if (strstr(line, " ERR PRUNED ") != NULL &&
-	    ++f->pruned < upstreams(f->r)) {
+	    ++f->pruned < upstream_count(f)) {
 		retry(f, line);
 		return GRAFT_ENOTFOUND;
 	}
@@ -443,20 +424,20 @@ const struct tcp_ops follow_tcp_ops = {
 	.conn_free = fc_free,
 };
 
-/* The next upstream to try: by the strategy, after the one tried last.
- * -1 when no core with a transaction address is known yet. */
-static int pick(struct follow *f)
+/* A streaming f leaves its upstream when the strategy says so: at once
+ * to the next pick, the records applied kept. */
+static void check_upstream(struct follow *f)
 {
-	struct catchup_replica *r = f->r;
-	int start = f->upstream >= 0 ? f->upstream + 1 : rand();
+	char why[256];
 
-	for (int k = 0; k < CATCHUP_MAX_UPSTREAMS; k++) {
-		int i = (start + k) % CATCHUP_MAX_UPSTREAMS;
-
-		if (candidate(r, i))
-			return i;
-	}
-	return -1;
+	if (!upstream_leave(f, why, sizeof why))
+		return;
+	graft_info("read replica: catch-up of %s leaves %s: %s", f->db,
+		   upstream_name(f), why);
+	upstream_shun(f);
+	detach(f);
+	f->state = FOLLOW_IDLE;
+	f->next_try_ms = 0;
 }
 
 void follow_tick(struct follow *f)
@@ -464,16 +445,16 @@ void follow_tick(struct follow *f)
 	struct catchup_replica *r = f->r;
 	struct sockaddr_storage sa;
 	struct follow_conn *fc;
-	int i;
 
+	if (f->state == FOLLOW_STREAMING && !r->closing)
+		check_upstream(f);
 	if (f->state != FOLLOW_IDLE || r->closing ||
 	    uv_now(r->loop) < f->next_try_ms)
 		return;
-	i = pick(f);
-	if (i < 0)
+	if (!upstream_pick(f))
 		return;
-	f->upstream = i;
-	if (net_resolve(&r->resolver, r->cores[i].p.catchup, &sa, NULL, NULL) != GRAFT_OK) {
+	if (net_resolve(&r->resolver, f->up.catchup, &sa, NULL, NULL) !=
+	    GRAFT_OK) {
 		retry(f, "its transaction address does not resolve (yet)");
 		return;
 	}

@@ -31,27 +31,48 @@ static void address_text(char *out, size_t n, const struct graft_config *cfg,
 	snprintf(out, n, "%s:%u", a.host[0] ? a.host : "127.0.0.1", a.port);
 }
 
-static int strategy(const char *text, enum catchup_strategy *out,
-		    char *errmsg)
+static const struct {
+	const char *name;
+	enum catchup_strategy strategy;
+} strategies[] = {
+	{"default", CATCHUP_RANDOM_CORE},
+	{"connect-to-random-core-server", CATCHUP_RANDOM_CORE},
+	{"leader-only", CATCHUP_LEADER_ONLY},
+	{"typically-connect-to-random-read-replica", CATCHUP_RANDOM_REPLICA},
+	{"connect-randomly-within-server-group", CATCHUP_SERVER_GROUP},
+};
+
+static int strategy(const char *text, const char *tags,
+		    enum catchup_strategy *out, char *errmsg)
 {
 	char first[64] = "";
 
-	/* A list is tried in order in Neo4j; graft takes its first entry. */
+	/* A list is tried in order in Neo4j; graft takes its first entry
+	 * (the replica strategies fall back to the cores by themselves). */
 	if (text != NULL)
 		sscanf(text, " %63[^, ]", first);
-	if (first[0] == '\0' || strcmp(first, "default") == 0 ||
-	    strcmp(first, "connect-to-random-core-server") == 0) {
-		*out = CATCHUP_RANDOM_CORE;
-		return GRAFT_OK;
-	}
-	if (strcmp(first, "leader-only") == 0) {
-		*out = CATCHUP_LEADER_ONLY;
+	if (first[0] == '\0')
+		snprintf(first, sizeof first, "default");
+	for (size_t i = 0; i < sizeof strategies / sizeof *strategies; i++) {
+		if (strcmp(first, strategies[i].name) != 0)
+			continue;
+		*out = strategies[i].strategy;
+		if (*out == CATCHUP_SERVER_GROUP && tags[0] == '\0')
+			return graft_errf(errmsg, GRAFT_ECONFIG,
+					  "causal_clustering.upstream_selection_"
+					  "strategy=%s needs this replica's "
+					  "server groups: set "
+					  "causal_clustering.server_groups (5.x "
+					  "initial.server.tags), e.g. eu,ssd",
+					  first);
 		return GRAFT_OK;
 	}
 	return graft_errf(errmsg, GRAFT_ECONFIG,
 			  "causal_clustering.upstream_selection_strategy=%s: "
 			  "graft supports default, "
-			  "connect-to-random-core-server and leader-only",
+			  "connect-to-random-core-server, leader-only, "
+			  "typically-connect-to-random-read-replica and "
+			  "connect-randomly-within-server-group",
 			  first);
 }
 
@@ -79,6 +100,8 @@ int catchup_replica_options_from_config(const struct graft_config *cfg,
 		     "server.bolt.advertised_address");
 	address_text(o->http_advertised, sizeof o->http_advertised, cfg,
 		     "server.http.advertised_address");
+	address_text(o->catchup_advertised, sizeof o->catchup_advertised, cfg,
+		     "server.cluster.advertised_address");
 	o->retry_ms = graft_config_duration_ms(cfg,
 					       "db.cluster.catchup.pull_interval");
 	o->inactivity_ms = graft_config_duration_ms(
@@ -87,7 +110,7 @@ int catchup_replica_options_from_config(const struct graft_config *cfg,
 		return GRAFT_ECONFIG;
 	return strategy(graft_config_string(
 				cfg, "server.cluster.catchup.upstream_strategy"),
-			&o->strategy, errmsg);
+			o->tags, &o->strategy, errmsg);
 }
 
 /* Probes ------------------------------------------------------------------ */
@@ -126,6 +149,7 @@ static void probe_connected(struct tcp_conn *tc, int status)
 		.server_id = r->o.server_id,
 		.bolt = r->o.bolt_advertised,
 		.http = r->o.http_advertised,
+		.catchup = r->o.catchup_advertised,
 		.tags = r->o.tags,
 		.positions = positions,
 	};
@@ -457,7 +481,7 @@ int catchup_replica_lag(struct catchup_replica *r, const char *db,
 						now.tv_nsec / 1000000 -
 						db_last_commit_ms(d);
 		snprintf(out->upstream, sizeof out->upstream, "%s",
-			 f->upstream >= 0 ? r->cores[f->upstream].p.server_id
+			 f->up.server_id[0] != '\0' ? f->up.server_id
 					  : "");
 		snprintf(out->error, sizeof out->error, "%s", f->error);
 		return GRAFT_OK;

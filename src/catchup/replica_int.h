@@ -23,6 +23,13 @@ struct replica_core {
 	uint64_t answered_ms; /* uv_now of the last answer */
 };
 
+/* Where a stream comes from: a core, or another replica (a chain). */
+struct replica_upstream {
+	char server_id[IDENTITY_LEN + 1]; /* "" for none yet */
+	char catchup[CLUSTER_ADDR_LEN];   /* its transaction address */
+	int core;                         /* index into cores; -1: a replica */
+};
+
 enum follow_state {
 	FOLLOW_IDLE,       /* waiting to (re)connect */
 	FOLLOW_CONNECTING, /* connect, PULL line, waiting for OK */
@@ -40,7 +47,17 @@ struct follow {
 	uint32_t db_id;
 	enum follow_state state;
 	struct follow_conn *conn; /* NULL when none */
-	int upstream;             /* index into r->cores; -1: none */
+	struct replica_upstream up; /* the one followed or tried last */
+	int last_core;            /* the core tried last (rotation); -1 */
+	/* the replica strategies (upstream.c): a core taken because no
+	 * replica fitted is left once one does; a replica upstream that
+	 * failed is not tried again for a while; one that lags the cores is
+	 * left */
+	bool fallback;
+	uint64_t next_check_ms;
+	char shunned[IDENTITY_LEN + 1];
+	uint64_t shunned_until;
+	uint64_t behind_target, behind_since; /* 0: not behind */
 	unsigned attempts;
 	unsigned pruned;          /* upstreams in a row that said PRUNED */
 	uint64_t next_try_ms;
@@ -73,6 +90,7 @@ struct catchup_replica {
 	struct roster roster;
 	struct roster_track tracks[ROSTER_MAX_DBS];
 	size_t n_tracks;
+	unsigned picks; /* upstream picks: every 10th a core (upstream.c) */
 	struct cluster_routing_options routing; /* its policies owned */
 	bool closing;
 	unsigned closing_parts; /* servers, timer, resolver still closing */
@@ -92,6 +110,18 @@ void follow_tick(struct follow *f);
  * is still ending: it calls replica_part_closed once it has. */
 bool follow_stop(struct follow *f);
 extern const struct tcp_ops follow_tcp_ops;
+
+/* upstream.c: the upstream selection strategies. */
+/* Picks f's next upstream into f->up; false when none is known yet. */
+bool upstream_pick(struct follow *f);
+/* How many upstreams f may ask before a store copy (PRUNED from each). */
+unsigned upstream_count(const struct follow *f);
+/* On a streaming f: true (and why) when it should leave its upstream: a
+ * replica upstream behind the cores, or a core taken for want of a
+ * replica once one fits. */
+bool upstream_leave(struct follow *f, char *why, size_t n);
+/* Not to be picked again for a while: f's upstream failed (a replica). */
+void upstream_shun(struct follow *f);
 
 /* store_copy.c: where a store copy of db goes, <data>/databases/.copy-<db>
  * (beside the store it replaces, never opened as a database: a leading

@@ -571,8 +571,10 @@ static const char *own_role(struct catchup_server *s)
 {
 	struct cluster_status st;
 
+	/* a SINGLE server has no transaction port: without a cluster this
+	 * is a read replica, serving another one (a chain) or a backup */
 	if (s->cluster == NULL)
-		return "SINGLE";
+		return "READ_REPLICA";
 	cluster_get_status(s->cluster, &st);
 	return st.role;
 }
@@ -587,8 +589,7 @@ static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
 				"not exist on this member", c->db);
 		return;
 	}
-	if (leader_only && strcmp(c->role, "LEADER") != 0 &&
-	    strcmp(c->role, "SINGLE") != 0) {
+	if (leader_only && strcmp(c->role, "LEADER") != 0) {
 		reply_and_close(c, CATCHUP_PROTO " ERR NOTLEADER this member is "
 				"%s and the subscriber asked for the leader",
 				c->role);

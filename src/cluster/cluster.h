@@ -216,6 +216,7 @@ struct cluster_probe {
 /* What a replica tells the cores of itself in its probe. */
 struct cluster_probe_self {
 	const char *server_id, *bolt, *http;
+	const char *catchup;   /* its advertised transaction address */
 	const char *tags;      /* initial.server.tags, "" for none */
 	const char *positions; /* roster.h text: what it applied */
 };

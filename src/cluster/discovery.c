@@ -270,9 +270,10 @@ static bool heard(struct cluster *c, char *line)
 void cluster_probe_line(const struct cluster_probe_self *me, char *out,
 			size_t n)
 {
-	snprintf(out, n, "%s %d %016x %s - %s %s - - - READ_REPLICA - %s %s -\n",
+	snprintf(out, n, "%s %d %016x %s - %s %s - - %s READ_REPLICA - %s %s -\n",
 		 DISCOVERY_MAGIC, DISCOVERY_VERSION, 0u, me->server_id, me->bolt,
-		 me->http, me->tags[0] != '\0' ? me->tags : "-", me->positions);
+		 me->http, me->catchup, me->tags[0] != '\0' ? me->tags : "-",
+		 me->positions);
 }
 
 int cluster_probe_answer(const char *line, struct cluster_probe *out)

@@ -145,7 +145,7 @@ int roster_positions_parse(struct roster_server *s, const char *text,
 void roster_replicas_text(const struct roster *r, uint64_t now,
 			  uint64_t max_age_ms, char *out, size_t n)
 {
-	char pos[ROSTER_TEXT_LEN], one[ROSTER_TEXT_LEN + 3 * CLUSTER_ADDR_LEN];
+	char pos[ROSTER_TEXT_LEN], one[ROSTER_TEXT_LEN + 4 * CLUSTER_ADDR_LEN];
 	size_t len = 0;
 
 	out[0] = '\0';
@@ -157,10 +157,11 @@ void roster_replicas_text(const struct roster *r, uint64_t now,
 			continue;
 		roster_positions_text(s, now, pos, sizeof pos);
 		/* '-' for an empty field: strtok_r would merge two '/' */
-		snprintf(one, sizeof one, "%s/%s/%s/%s/%s", s->server_id,
+		snprintf(one, sizeof one, "%s/%s/%s/%s/%s/%s", s->server_id,
 			 s->bolt[0] != '\0' ? s->bolt : "-",
 			 s->http[0] != '\0' ? s->http : "-",
-			 s->tags[0] != '\0' ? s->tags : "-", pos);
+			 s->tags[0] != '\0' ? s->tags : "-", pos,
+			 s->catchup[0] != '\0' ? s->catchup : "-");
 		if (len + strlen(one) + 2 > n)
 			break; /* the rest is heard of from another core */
 		if (len > 0)
@@ -171,21 +172,30 @@ void roster_replicas_text(const struct roster *r, uint64_t now,
 		snprintf(out, n, "-");
 }
 
-/* One "<id>/<bolt>/<http>/<tags>/<positions>" into r. */
+/* A field of a replica's entry: "-" for empty. */
+static void field(char *out, size_t n, const char *text)
+{
+	snprintf(out, n, "%s", strcmp(text, "-") == 0 ? "" : text);
+}
+
+/* One "<id>/<bolt>/<http>/<tags>/<positions>[/<transaction address>]"
+ * into r (the address is new: a member without it passes on five
+ * fields). */
 static int replica_parse(struct roster *r, char *one, const char *self_id,
 			 uint64_t now)
 {
-	char *f[5], *save = NULL;
+	char *f[6], *save = NULL;
 	struct roster_server *s;
 	size_t k = 0;
 
-	for (char *t = strtok_r(one, "/", &save); t != NULL && k < 5;
+	for (char *t = strtok_r(one, "/", &save); t != NULL && k < 6;
 	     t = strtok_r(NULL, "/", &save))
 		f[k++] = t;
-	if (k != 5 || strlen(f[0]) > IDENTITY_LEN ||
+	if (k < 5 || strlen(f[0]) > IDENTITY_LEN ||
 	    strlen(f[1]) >= CLUSTER_ADDR_LEN ||
 	    strlen(f[2]) >= CLUSTER_ADDR_LEN ||
-	    strlen(f[3]) >= CLUSTER_TAGS_LEN)
+	    strlen(f[3]) >= CLUSTER_TAGS_LEN ||
+	    (k == 6 && strlen(f[5]) >= CLUSTER_ADDR_LEN))
 		return GRAFT_EINVAL;
 	if (strcmp(f[0], self_id) == 0)
 		return GRAFT_OK;
@@ -194,10 +204,10 @@ static int replica_parse(struct roster *r, char *one, const char *self_id,
 		return GRAFT_OK; /* full: the table keeps whom it has */
 	s->replica = true;
 	s->seen_ms = now;
-	snprintf(s->bolt, sizeof s->bolt, "%s", strcmp(f[1], "-") == 0 ? "" : f[1]);
-	snprintf(s->http, sizeof s->http, "%s", strcmp(f[2], "-") == 0 ? "" : f[2]);
-	snprintf(s->tags, sizeof s->tags, "%s",
-		 strcmp(f[3], "-") == 0 ? "" : f[3]);
+	field(s->bolt, sizeof s->bolt, f[1]);
+	field(s->http, sizeof s->http, f[2]);
+	field(s->tags, sizeof s->tags, f[3]);
+	field(s->catchup, sizeof s->catchup, k == 6 ? f[5] : "-");
 	return roster_positions_parse(s, f[4], now);
 }
 

@@ -53,6 +53,7 @@ struct roster_server {
 	char server_id[IDENTITY_LEN + 1];
 	char bolt[CLUSTER_ADDR_LEN], http[CLUSTER_ADDR_LEN]; /* host:port */
 	char tags[CLUSTER_TAGS_LEN];                          /* "a,b" */
+	char catchup[CLUSTER_ADDR_LEN]; /* a replica's transaction address */
 	bool replica;
 	uint64_t seen_ms;   /* last heard of, directly or through a core */
 	uint64_t direct_ms; /* last heard from directly; 0: never */
@@ -85,8 +86,8 @@ void roster_set_applied(struct roster_server *s, const char *db,
 
 /* On the wire (no spaces: one field of a discovery line each):
  * positions  "<db>:<txid>[@<age ms>],..." or "-" (no age: as of now)
- * replicas   "<server id>/<bolt|->/<http|->/<tags|->/<positions>" joined
- *            by ';', or "-" */
+ * replicas   "<server id>/<bolt|->/<http|->/<tags|->/<positions>
+ *            [/<transaction address|->]" joined by ';', or "-" */
 void roster_positions_text(const struct roster_server *s, uint64_t now,
 			   char *out, size_t n);
 /* Positions of text, received at now; GRAFT_OK, or GRAFT_EINVAL when text

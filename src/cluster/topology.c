@@ -165,6 +165,10 @@ void topology_heard(struct cluster *c, const struct cluster_peer *p,
 		snprintf(s->bolt, sizeof s->bolt, "%s", p->bolt);
 		snprintf(s->http, sizeof s->http, "%s", p->http);
 		snprintf(s->tags, sizeof s->tags, "%s", p->tags);
+		/* a replica's transaction port, for replicas that chain */
+		snprintf(s->catchup, sizeof s->catchup, "%s",
+			 p->id == 0 && strcmp(p->catchup, "-") != 0 ? p->catchup
+								    : "");
 		/* its own report replaces what it said before (positions
 		 * passed on by others only grow): a database dropped and
 		 * created again starts over */

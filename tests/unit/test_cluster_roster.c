@@ -74,10 +74,11 @@ static void test_roster_passes_on_only_replicas_heard_directly(void **state)
 	s->seen_ms = s->direct_ms = 1000;
 	snprintf(s->bolt, sizeof s->bolt, "127.0.0.1:7001");
 	snprintf(s->tags, sizeof s->tags, "east,ssd");
+	snprintf(s->catchup, sizeof s->catchup, "127.0.0.1:6001");
 	roster_set_applied(s, "neo4j", 5, 1500);
 	roster_replicas_text(&core, 2000, 10000, text, sizeof text);
-	assert_string_equal(text,
-			    ID_A "/127.0.0.1:7001/-/east,ssd/neo4j:5@500");
+	assert_string_equal(text, ID_A "/127.0.0.1:7001/-/east,ssd/neo4j:5@500/"
+				       "127.0.0.1:6001");
 	/* another core learns A from it (A's position as old there as here),
 	 * but does not pass A on itself */
 	assert_int_equal(roster_replicas_parse(&other, text, ID_B, 9000),
@@ -85,6 +86,7 @@ static void test_roster_passes_on_only_replicas_heard_directly(void **state)
 	assert_int_equal(other.n, 1);
 	assert_true(other.servers[0].replica);
 	assert_int_equal(other.servers[0].dbs[0].at_ms, 8500);
+	assert_string_equal(other.servers[0].catchup, "127.0.0.1:6001");
 	roster_replicas_text(&other, 2000, 10000, text, sizeof text);
 	assert_string_equal(text, "-");
 	/* a replica skips itself; a silent replica is no longer passed on */
@@ -94,6 +96,11 @@ static void test_roster_passes_on_only_replicas_heard_directly(void **state)
 	assert_int_equal(replica.n, 0);
 	roster_replicas_text(&core, 20000, 10000, text, sizeof text);
 	assert_string_equal(text, "-");
+	/* a member without transaction addresses passes on five fields */
+	assert_int_equal(roster_replicas_parse(&other, ID_B "/-/-/-/neo4j:7",
+					       ID_A, 9000),
+			 GRAFT_OK);
+	assert_string_equal(other.servers[1].catchup, "");
 	roster_expire(&other, 70000, 60000);
 	assert_int_equal(other.n, 0);
 }
