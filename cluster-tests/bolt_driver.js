@@ -74,7 +74,7 @@ const steps = [
       check(r.summary.counters.containsUpdates(), 'containsUpdates')
       await tx.commit()
       const bm = session.lastBookmarks()
-      check(bm.length === 1 && /^neo4j:\d+$/.test(bm[0]), `bookmark ${bm}`)
+      check(bm.length === 1 && /^neo4j:\d+:\d+$/.test(bm[0]), `bookmark ${bm}`)
     } finally {
       await session.close()
     }

@@ -1,4 +1,4 @@
-// Client side of net_host_names.sh, with the
+// Client side of net_host_names.sh and bookmark_dropped_database.sh, with the
 // official driver, auth off. Members are named by host name (localhost),
 // not by IP address.
 //   routed PORT TAG N   through neo4j://localhost:PORT (no resolver: the
@@ -10,6 +10,11 @@
 //   ssr-write PORT KEY  executeWrite MERGE (:H {tag: 'ssr', key}) over
 //                       bolt://localhost:PORT (server-side routing on a
 //                       follower); prints the address that answered
+//   write-bookmark PORT DB   CREATE (:B) in DB on bolt://localhost:PORT;
+//                       prints the bookmark
+//   read-bookmark PORT DB BOOKMARK   counts (:B) in DB with BOOKMARK;
+//                       prints the count, or the error's code and message
+//   admin PORT CYPHER   runs CYPHER in the system database
 'use strict'
 const path = require('path')
 
@@ -58,10 +63,50 @@ async function ssrWrite (port, key) {
   })
 }
 
+async function writeBookmark (port, db) {
+  await withDriver(`bolt://localhost:${port}`, async d => {
+    const s = d.session({ database: db })
+    try {
+      await s.run('CREATE (:B)')
+      console.log(s.lastBookmarks().join(','))
+    } finally {
+      await s.close().catch(() => {})
+    }
+  })
+}
+
+async function readBookmark (port, db, bookmark) {
+  await withDriver(`bolt://localhost:${port}`, async d => {
+    const s = d.session({ database: db, bookmarks: bookmark.split(','), defaultAccessMode: neo4j.session.READ })
+    try {
+      const r = await s.run('MATCH (b:B) RETURN count(b) AS n')
+      console.log(String(r.records[0].get('n').toNumber()))
+    } catch (e) {
+      console.log(`${e.code} ${e.message}`)
+    } finally {
+      await s.close().catch(() => {})
+    }
+  })
+}
+
+async function admin (port, cypher) {
+  await withDriver(`bolt://localhost:${port}`, async d => {
+    const s = d.session({ database: 'system' })
+    try {
+      await s.run(cypher)
+    } finally {
+      await s.close().catch(() => {})
+    }
+  })
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   if (cmd === 'routed') return routed(args[0], args[1], Number(args[2]))
   if (cmd === 'ssr-write') return ssrWrite(args[0], args[1])
+  if (cmd === 'write-bookmark') return writeBookmark(args[0], args[1])
+  if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
+  if (cmd === 'admin') return admin(args[0], args[1])
   throw new Error(`unknown command ${cmd}`)
 }
 

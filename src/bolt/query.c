@@ -6,9 +6,15 @@
  * result the transaction commits and only when that is durable does the
  * last PULL get its SUCCESS with the new bookmark. Explicit (BEGIN): the
  * same without the commit, which COMMIT makes, answering {bookmark}.
- * Bookmarks are "<database>:<transaction id>"; a request carrying one this
- * server has not applied yet waits up to bookmark_timeout_ms, woken by the
- * database when it applies the transaction (db_watch), not by polling. */
+ * Bookmarks are "<database>:<database id>:<transaction id>" (session_int.h;
+ * the older "<database>:<transaction id>" is still taken); a request
+ * carrying one this server has not applied yet waits up to
+ * bookmark_timeout_ms, woken by the database when it applies the
+ * transaction (db_watch), not by polling. A bookmark of a database that was
+ * dropped (a database of that name here has a newer id) fails with
+ * DatabaseNotFound, as in Neo4j, whose bookmarks carry the database's id:
+ * the new database's transactions are not the ones it names. A member that
+ * still has the older database of that name waits until it is dropped. */
 #include "session_int.h"
 
 #include <ctype.h>
@@ -69,44 +75,87 @@ void bolt_bookmarks_clear(struct bolt_session *s)
 	s->nbookmarks = 0;
 }
 
+/* Digits from p up to end into *out; false when there are none, or
+ * anything else, or too many. */
+static bool parse_u64(const char *p, const char *end, uint64_t *out)
+{
+	*out = 0;
+	if (p == end)
+		return false;
+	for (; p < end; p++) {
+		if (!isdigit((unsigned char)*p) || *out > UINT64_MAX / 10 - 1)
+			return false;
+		*out = *out * 10 + (uint64_t)(*p - '0');
+	}
+	return true;
+}
+
 static bool parse_bookmark(const struct graft_value *v, struct bolt_bookmark *b)
 {
-	const char *colon, *p;
+	const char *s, *end, *colon, *id;
 	size_t dblen;
 
 	if (v->type != GRAFT_VALUE_STRING)
 		return false;
-	colon = strrchr(v->u.s->data, ':');
-	if (colon == NULL || colon[1] == '\0')
+	s = v->u.s->data;
+	end = s + v->u.s->len;
+	colon = strrchr(s, ':');
+	if (colon == NULL || strlen(s) != v->u.s->len ||
+	    !parse_u64(colon + 1, end, &b->txid))
 		return false;
-	dblen = (size_t)(colon - v->u.s->data);
+	/* the id's digits, after a ':' (database names have none:
+	 * dbms_check_name) */
+	for (id = colon; id > s && id[-1] != ':'; id--)
+		;
+	b->has_id = id > s;
+	b->db_id = 0;
+	if (b->has_id && !parse_u64(id, colon, &b->db_id))
+		return false;
+	dblen = (size_t)((b->has_id ? id - 1 : colon) - s);
 	if (dblen == 0 || dblen >= sizeof b->db)
 		return false;
-	memcpy(b->db, v->u.s->data, dblen);
+	memcpy(b->db, s, dblen);
 	b->db[dblen] = '\0';
-	b->txid = 0;
-	for (p = colon + 1; *p != '\0'; p++) {
-		if (!isdigit((unsigned char)*p) || b->txid > UINT64_MAX / 10 - 1)
-			return false;
-		b->txid = b->txid * 10 + (uint64_t)(*p - '0');
-	}
-	return (size_t)(p - v->u.s->data) == v->u.s->len;
+	return true;
 }
 
-/* The first bookmark this server has not applied yet (and its database),
- * or NULL. A bookmark of a database that no longer exists is no reason to
- * wait. */
-static const struct bolt_bookmark *first_unapplied(struct bolt_session *s,
-						   struct db **dbp)
+/* What bookmark b asks of this server now. */
+enum bookmark_need {
+	BOOKMARK_MET,   /* applied, or its database is not here */
+	BOOKMARK_WAIT,  /* *dbp until it applies *txid (or closes) */
+	BOOKMARK_STALE, /* its database was dropped: a newer one has the name */
+};
+
+static enum bookmark_need bookmark_need(struct dbms *m,
+					const struct bolt_bookmark *b,
+					struct db **dbp, uint64_t *txid)
+{
+	struct db *db = dbms_get(m, b->db);
+	uint64_t id = dbms_origin(m, b->db);
+
+	if (db == NULL)
+		return BOOKMARK_MET; /* no reason to wait */
+	if (b->has_id && id > b->db_id)
+		return BOOKMARK_STALE;
+	*dbp = db;
+	/* An older database of that name: this member has not applied the
+	 * bookmark's CREATE DATABASE yet; the watch ends when it is dropped. */
+	*txid = b->has_id && id < b->db_id ? UINT64_MAX : b->txid;
+	return db_last_txid(db) >= *txid ? BOOKMARK_MET : BOOKMARK_WAIT;
+}
+
+/* The first bookmark this server has not met yet, with what it needs, or
+ * NULL. */
+static const struct bolt_bookmark *first_unmet(struct bolt_session *s,
+					       enum bookmark_need *need,
+					       struct db **dbp, uint64_t *txid)
 {
 	struct dbms *m = cypher_engine_dbms(s->env->engine);
 
 	for (size_t i = 0; i < s->nbookmarks; i++) {
-		struct db *db = dbms_get(m, s->bookmarks[i].db);
-		if (db != NULL && db_last_txid(db) < s->bookmarks[i].txid) {
-			*dbp = db;
+		*need = bookmark_need(m, &s->bookmarks[i], dbp, txid);
+		if (*need != BOOKMARK_MET)
 			return &s->bookmarks[i];
-		}
 	}
 	return NULL;
 }
@@ -130,23 +179,49 @@ static int bookmark_fail(struct bolt_session *s, enum graft_status status,
 
 static void bookmark_applied_cb(struct db_watch *w, int status);
 
+/* Whether bookmark_fail answered the request (its step is DONE then). */
+static bool bookmark_failed(const struct bolt_session *s)
+{
+	return s->state == BOLT_FAILED || s->state == BOLT_DEFUNCT;
+}
+
+/* Fails the waiting request: b names a database dropped since. */
+static int bookmark_stale(struct bolt_session *s,
+			  const struct bolt_bookmark *b)
+{
+	char msg[GRAFT_ERRMSG_SIZE];
+
+	snprintf(msg, sizeof msg,
+		 "Database '%s' of the bookmark (database id %llu) does not "
+		 "exist: it was dropped, and '%s' is now another database "
+		 "(id %llu). Start a new session without the old bookmarks",
+		 b->db, (unsigned long long)b->db_id, b->db,
+		 (unsigned long long)dbms_origin(
+			 cypher_engine_dbms(s->env->engine), b->db));
+	return bookmark_fail(s, GRAFT_STATUS_DATABASE_NOT_FOUND, msg);
+}
+
 /* Watches the first bookmark not applied yet. BOLT_STEP_DONE when none is
  * left (the wait is over), BOLT_STEP_WAIT while watching, or the failure's
- * step when that database is shutting down. */
+ * step when that database is shutting down or the bookmark's was dropped. */
 static int bookmark_watch_next(struct bolt_session *s)
 {
 	char msg[GRAFT_ERRMSG_SIZE];
 	const struct bolt_bookmark *b;
+	enum bookmark_need need;
 	struct db *db;
+	uint64_t txid;
 
-	b = first_unapplied(s, &db);
+	b = first_unmet(s, &need, &db, &txid);
 	if (b == NULL) {
 		bolt_bookmarks_stop_wait(s);
 		bolt_bookmarks_clear(s);
 		return BOLT_STEP_DONE;
 	}
+	if (need == BOOKMARK_STALE)
+		return bookmark_stale(s, b);
 	s->bookmark_watch.data = s;
-	if (db_watch(db, &s->bookmark_watch, b->txid, bookmark_applied_cb) ==
+	if (db_watch(db, &s->bookmark_watch, txid, bookmark_applied_cb) ==
 	    GRAFT_OK)
 		return BOLT_STEP_WAIT;
 	snprintf(msg, sizeof msg,
@@ -168,7 +243,9 @@ static void bookmark_applied_cb(struct db_watch *w, int status)
 	step = bookmark_watch_next(s);
 	if (step == BOLT_STEP_WAIT)
 		return;
-	bolt_wake(s, step == BOLT_STEP_DONE ? bolt_continue_pending(s) : step);
+	bolt_wake(s, step == BOLT_STEP_DONE && !bookmark_failed(s)
+			     ? bolt_continue_pending(s)
+			     : step);
 }
 
 static void bookmark_timer_cb(uv_timer_t *t)
@@ -176,13 +253,19 @@ static void bookmark_timer_cb(uv_timer_t *t)
 	struct bolt_session *s = t->data;
 	const struct bolt_bookmark *b;
 	char msg[GRAFT_ERRMSG_SIZE];
+	enum bookmark_need need;
 	struct db *db;
+	uint64_t txid;
 
-	b = first_unapplied(s, &db);
+	b = first_unmet(s, &need, &db, &txid);
 	if (b == NULL) { /* applied, its watch not yet called back */
 		bolt_bookmarks_stop_wait(s);
 		bolt_bookmarks_clear(s);
 		bolt_wake(s, bolt_continue_pending(s));
+		return;
+	}
+	if (need == BOOKMARK_STALE) {
+		bolt_wake(s, bookmark_stale(s, b));
 		return;
 	}
 	snprintf(msg, sizeof msg,
@@ -216,8 +299,8 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 			continue;
 		snprintf(msg, sizeof msg,
 			 "Supplied bookmark '%.200s' is not one graft issued "
-			 "(<database>:<transaction id>); pass the bookmarks "
-			 "this server returned",
+			 "(<database>:<database id>:<transaction id>); pass "
+			 "the bookmarks this server returned",
 			 v->type == GRAFT_VALUE_STRING ? v->u.s->data : "?");
 		bolt_bookmarks_clear(s);
 		*failed = true;
@@ -228,7 +311,8 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 	uv_timer_start(&s->timer, bookmark_timer_cb,
 		       s->env->cfg.bookmark_timeout_ms, 0);
 	step = bookmark_watch_next(s);
-	*failed = step != BOLT_STEP_DONE && step != BOLT_STEP_WAIT;
+	*failed = bookmark_failed(s) ||
+		  (step != BOLT_STEP_DONE && step != BOLT_STEP_WAIT);
 	return step;
 }
 
@@ -576,7 +660,7 @@ int bolt_write_summary(struct bolt_session *s, struct bolt_summary *sum,
 static void commit_cb(struct cypher_commit_req *req, int status)
 {
 	struct bolt_session *s = req->data;
-	char bookmark[96];
+	char bookmark[128];
 	size_t start;
 	int rv;
 
@@ -593,7 +677,9 @@ static void commit_cb(struct cypher_commit_req *req, int status)
 	 * checked at commit, and a rolled back change changed nothing. */
 	if (s->password_change)
 		s->credentials_expired = false;
-	snprintf(bookmark, sizeof bookmark, "%s:%llu", req->db,
+	snprintf(bookmark, sizeof bookmark, "%s:%llu:%llu", req->db,
+		 (unsigned long long)dbms_origin(
+			 cypher_engine_dbms(s->env->engine), req->db),
 		 (unsigned long long)req->txid);
 	s->state = BOLT_READY;
 	if (s->autocommit) {

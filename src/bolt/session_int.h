@@ -31,9 +31,15 @@ enum bolt_wait {
 	BOLT_WAIT_JOB,      /* a statement executing on a worker thread */
 };
 
+/* "<database>:<database id>:<transaction id>"; the id is dbms_origin's
+ * (the Raft index that created the database, 0 for those a server starts
+ * with), the same on every member. The older "<database>:<transaction id>"
+ * has no id (has_id false) and is waited for by name alone. */
 struct bolt_bookmark {
 	char db[64];
+	uint64_t db_id;
 	uint64_t txid;
+	bool has_id;
 };
 
 /* What the SUCCESS ending a result says. */

@@ -373,7 +373,7 @@ static void test_bolt_session_autocommit_streams_with_has_more(void **state)
 	assert_null(meta(&r[1], "has_more"));
 	assert_meta_str(&r[1], "type", "r");
 	assert_meta_str(&r[1], "db", "neo4j");
-	assert_meta_str(&r[1], "bookmark", "neo4j:1");
+	assert_meta_str(&r[1], "bookmark", "neo4j:0:1");
 	assert_non_null(meta(&r[1], "t_last"));
 	assert_null(meta(&r[1], "stats"));
 	free_resp(r, n);
@@ -428,7 +428,7 @@ static void test_bolt_session_explicit_transaction_commits_with_a_bookmark(void 
 	assert_int_equal(request(f, BOLT_COMMIT, 0), BOLT_STEP_DONE);
 	n = responses(f, r);
 	assert_int_equal(n, 1);
-	assert_meta_str(&r[0], "bookmark", "neo4j:1");
+	assert_meta_str(&r[0], "bookmark", "neo4j:0:1");
 	free_resp(r, n);
 	/* COMMIT again: not in a transaction any more. */
 	assert_int_equal(request(f, BOLT_COMMIT, 0), BOLT_STEP_CLOSE);
@@ -786,6 +786,65 @@ static void test_bolt_session_bookmark_wait_wakes_on_apply(void **state)
 		assert_true(uv_run(&f->b.loop, UV_RUN_ONCE) != 0 || f->woken);
 	assert_true(done);
 	expect_one(f, BOLT_SUCCESS);
+}
+
+/* Commits one transaction (a node) in db, on the loop. */
+static void commit_one(struct fx *f, struct db *db)
+{
+	struct db_commit_req req = {0};
+	struct db_tx *tx;
+	uint64_t id;
+	bool done = false;
+
+	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	req.data = &done;
+	assert_int_equal(db_commit(tx, &req, commit_done_cb), GRAFT_OK);
+	while (!done)
+		assert_true(uv_run(&f->b.loop, UV_RUN_ONCE) != 0 || done);
+}
+
+/* BEGIN with one bookmark: the answer's signature, or the FAILURE code. */
+static void begin_expect(struct fx *f, const char *bookmark, const char *code)
+{
+	assert_int_equal(request(f, BOLT_BEGIN, 1,
+			      map(1, "bookmarks", list1(str(bookmark)))),
+			 BOLT_STEP_DONE);
+	if (code != NULL) {
+		expect_failure(f, code);
+		assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+		expect_one(f, BOLT_SUCCESS);
+		return;
+	}
+	expect_one(f, BOLT_SUCCESS);
+	assert_int_equal(request(f, BOLT_ROLLBACK, 0), BOLT_STEP_DONE);
+	expect_one(f, BOLT_SUCCESS);
+}
+
+/* A bookmark names its database by id (the Raft index that created it):
+ * once the database is dropped and created again, the new one's
+ * transactions do not satisfy it (DatabaseNotFound, as Neo4j answers),
+ * while a bookmark of the new one, and one of the older form without an
+ * id, are waited for as before. */
+static void test_bolt_session_bookmark_of_a_dropped_database_is_refused(
+	void **state)
+{
+	struct fx *f = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	login(f);
+	if (dbms_mirror(f->b.dbms, true, "shop", 7, 7, errmsg) != GRAFT_OK)
+		fail_msg("create: %s", errmsg);
+	commit_one(f, dbms_get(f->b.dbms, "shop"));
+	begin_expect(f, "shop:7:1", NULL);
+	if (dbms_mirror(f->b.dbms, false, "shop", 0, 8, errmsg) != GRAFT_OK)
+		fail_msg("drop: %s", errmsg);
+	if (dbms_mirror(f->b.dbms, true, "shop", 9, 9, errmsg) != GRAFT_OK)
+		fail_msg("create again: %s", errmsg);
+	commit_one(f, dbms_get(f->b.dbms, "shop"));
+	begin_expect(f, "shop:7:1", "Neo.ClientError.Database.DatabaseNotFound");
+	begin_expect(f, "shop:9:1", NULL);
+	begin_expect(f, "shop:1", NULL);
 }
 
 static void test_bolt_session_route_and_telemetry(void **state)
@@ -1149,6 +1208,7 @@ int main(void)
 		T(test_bolt_session_oversized_request_fails),
 		T(test_bolt_session_bookmarks_refuse_garbage_and_time_out_when_unapplied),
 		T(test_bolt_session_bookmark_wait_wakes_on_apply),
+		T(test_bolt_session_bookmark_of_a_dropped_database_is_refused),
 		T(test_bolt_session_route_and_telemetry),
 		T(test_bolt_session_entities_on_the_wire),
 		T(test_bolt_session_parameters_round_trip),
