@@ -154,7 +154,7 @@ const steps = [
       check(bookmarks.length === 1 && bookmarks[0].startsWith('system:'), `bookmarks: ${bookmarks}`)
       const r = await s.run("SHOW DATABASES YIELD name, lastCommittedTxn WHERE name = 'system' RETURN lastCommittedTxn")
       const last = num(r.records[0].get('lastCommittedTxn'))
-      const mark = Number(bookmarks[0].split(':')[1])
+      const mark = Number(bookmarks[0].split(':').pop()) // <database>:<id>:<transaction id>
       check(mark === last, `bookmark ${bookmarks[0]} while system is at ${last}`)
     } finally {
       await s.close()
