@@ -2,7 +2,9 @@
 // sessions' reads complete meanwhile, and TERMINATE TRANSACTION from
 // another session, RESET on its own connection and the transaction
 // timeout stop it; a write is acknowledged while it runs (the long read
-// yields the gate to the commit's apply). Run by cluster-tests/long_query.sh.
+// yields the gate to the commit's apply), and a read completes while a long
+// eager write runs (the write yields its exclusive gate). Run by
+// cluster-tests/long_query.sh.
 // No timings are asserted: without statements off the event loop (or
 // without the yield, for the write) a step here waits for the long query
 // (many minutes) and the suite runs out of its budget.
@@ -12,13 +14,16 @@ const { neo4j, driver, run, expectError, check, num, suite, sleep } = require('.
 
 // About 10^10 rows: hours on one core, unless stopped.
 const LONG = 'UNWIND range(1, 100000) AS a UNWIND range(1, 100000) AS b RETURN count(*) AS n'
+// A write statement over as many rows (it creates nothing): eager, so its
+// RUN holds the gate exclusive for all of them unless it yields.
+const LONG_WRITE = 'UNWIND range(1, 100001) AS a UNWIND range(1, 100000) AS b WITH a, b WHERE a + b = 0 CREATE (:NeverMade)'
 
-// The id of the open transaction running LONG, once SHOW TRANSACTIONS
-// lists it.
-async function longTxId () {
+// The id of the open transaction running LONG (or the query starting with
+// prefix), once SHOW TRANSACTIONS lists it.
+async function longTxId (prefix = 'UNWIND range(1, 100000)') {
   for (;;) {
     const r = await run('neo4j', 'x', 'SHOW TRANSACTIONS YIELD transactionId, currentQuery RETURN transactionId, currentQuery')
-    const row = r.records.find((x) => x.get('currentQuery').startsWith('UNWIND range(1, 100000)'))
+    const row = r.records.find((x) => x.get('currentQuery').startsWith(prefix))
     if (row) return row.get('transactionId')
     await sleep(50)
   }
@@ -115,6 +120,19 @@ suite('long query', [
     while (!long.done) await sleep(20)
     check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
       `the long query ended with Terminated, got ${long.error && long.error.code}`)
+    await d.close()
+  }],
+  ['a read completes while a long eager write runs (the write yields the gate)', async () => {
+    const d = driver('neo4j', 'x')
+    const long = track(d.session().run(LONG_WRITE))
+    const id = await longTxId('UNWIND range(1, 100001)')
+    const r = await run('neo4j', 'x', 'MATCH (n) RETURN count(n) AS c')
+    check(r.records.length === 1, 'the read answered')
+    check(!long.done, 'the long write was still running when the read completed')
+    await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
+    while (!long.done) await sleep(20)
+    check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
+      `the long write ended with Terminated, got ${long.error && long.error.code}`)
     await d.close()
   }],
   ['RESET on its connection stops a running long query', async () => {

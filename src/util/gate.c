@@ -16,8 +16,10 @@
 
 static void gate_async_cb(uv_async_t *h);
 
-/* How many times this thread holds a gate shared (graft_gate_yield). */
+/* How many times this thread holds a gate shared, and whether it holds one
+ * exclusive (graft_gate_yield). */
 static _Thread_local unsigned held_shared;
+static _Thread_local bool held_exclusive;
 
 int graft_gate_init(struct graft_gate *g, uv_loop_t *loop)
 {
@@ -26,6 +28,7 @@ int graft_gate_init(struct graft_gate *g, uv_loop_t *loop)
 	g->shared = 0;
 	g->exclusive = false;
 	g->workers_waiting_exclusive = 0;
+	g->workers_waiting_shared = 0;
 	g->loop_held = false;
 	g->loop_waiting = false;
 	g->head = g->tail = NULL;
@@ -63,11 +66,15 @@ void graft_gate_enter_shared(struct graft_gate *g)
 
 	pthread_mutex_lock(&g->mu);
 	deadline_in(&until, SHARED_YIELD_NS);
+	g->workers_waiting_shared++;
 	while (g->exclusive ||
 	       (!yielded && (g->loop_waiting || g->workers_waiting_exclusive)))
 		if (pthread_cond_timedwait(&g->cv, &g->mu, &until) == ETIMEDOUT)
 			yielded = true;
+	g->workers_waiting_shared--;
 	g->shared++;
+	/* a writer yielding waits for the readers it let in */
+	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	held_shared++;
 }
@@ -82,6 +89,7 @@ void graft_gate_enter_exclusive(struct graft_gate *g)
 	g->workers_waiting_exclusive--;
 	g->exclusive = true;
 	pthread_mutex_unlock(&g->mu);
+	held_exclusive = true;
 }
 
 void graft_gate_leave(struct graft_gate *g)
@@ -94,6 +102,7 @@ void graft_gate_leave(struct graft_gate *g)
 		held_shared--;
 	} else {
 		g->exclusive = false;
+		held_exclusive = false;
 	}
 	wake_loop = g->loop_waiting && g->shared == 0 && !g->exclusive;
 	pthread_cond_broadcast(&g->cv);
@@ -102,17 +111,40 @@ void graft_gate_leave(struct graft_gate *g)
 		uv_async_send(&g->async);
 }
 
+/* A worker holding the gate exclusive lets everyone waiting in: the loop's
+ * tasks (enter_exclusive waits for them), and readers, which it waits for
+ * to enter (for up to SHARED_YIELD_NS) before it asks for the gate again,
+ * else it would most often take it back before they woke. */
+static void yield_exclusive(struct graft_gate *g)
+{
+	struct timespec until;
+
+	graft_gate_leave(g);
+	pthread_mutex_lock(&g->mu);
+	deadline_in(&until, SHARED_YIELD_NS);
+	while (g->workers_waiting_shared > 0 && !g->exclusive &&
+	       pthread_cond_timedwait(&g->cv, &g->mu, &until) != ETIMEDOUT)
+		;
+	pthread_mutex_unlock(&g->mu);
+	graft_gate_enter_exclusive(g);
+}
+
 bool graft_gate_yield(struct graft_gate *g)
 {
-	bool waiting;
+	bool exclusive = held_exclusive && held_shared == 0, waiting;
 
-	if (held_shared != 1)
+	if (held_shared != 1 && !exclusive)
 		return false;
 	pthread_mutex_lock(&g->mu);
-	waiting = g->loop_waiting || g->workers_waiting_exclusive > 0;
+	waiting = g->loop_waiting || g->workers_waiting_exclusive > 0 ||
+		  (exclusive && g->workers_waiting_shared > 0);
 	pthread_mutex_unlock(&g->mu);
 	if (!waiting)
 		return false;
+	if (exclusive) {
+		yield_exclusive(g);
+		return true;
+	}
 	graft_gate_leave(g);
 	graft_gate_enter_shared(g);
 	return true;

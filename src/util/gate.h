@@ -41,6 +41,7 @@ struct graft_gate {
 	unsigned shared;       /* worker threads holding it shared */
 	bool exclusive;        /* held exclusive (a worker or the loop) */
 	unsigned workers_waiting_exclusive;
+	unsigned workers_waiting_shared;
 	bool loop_held;        /* the loop runs its tasks (loop thread only) */
 	/* loop thread only, except loop_waiting (under mu) */
 	bool loop_waiting;
@@ -62,7 +63,10 @@ void graft_gate_leave(struct graft_gate *g);
  * loop waits to run its tasks (or a worker to write), leaves and enters
  * shared again, so that they run in between (a long reader calls this now
  * and then, where it holds no pointer into the graphs); true if it did.
- * Otherwise nothing. */
+ * If it holds it exclusive (a long eager write) and the loop or other
+ * workers wait, leaves, lets the waiting readers enter and the loop's
+ * tasks run, and takes it exclusive again (after those readers leave or
+ * yield in turn). Otherwise nothing. */
 bool graft_gate_yield(struct graft_gate *g);
 /* Worker thread, around work that reads nothing of the graphs (sorting
  * its own copies): if it holds the gate shared once, leaves it (true);

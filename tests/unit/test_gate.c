@@ -223,6 +223,56 @@ static void test_gate_yield_lets_a_waiting_task_run_inside_a_long_read(
 	assert_false(graft_gate_yield(&f->gate));
 }
 
+/* A long writer: holds the gate exclusive and yields now and then until a
+ * reader got in, or gives up after a few seconds. */
+static void long_write_work(struct graft_work *w)
+{
+	struct fixture *f = w->data;
+	uint64_t until = uv_hrtime() + 5000000000ull;
+
+	graft_gate_enter_exclusive(&f->gate);
+	__atomic_store_n(&f->n_given, 1, __ATOMIC_RELEASE);
+	while (__atomic_load_n(&f->torn, __ATOMIC_ACQUIRE) == 0 &&
+	       uv_hrtime() < until)
+		graft_gate_yield(&f->gate);
+	/* seen while still inside the write: the reader ran at a yield */
+	if (__atomic_load_n(&f->torn, __ATOMIC_ACQUIRE) == 1)
+		f->value += 100;
+	graft_gate_leave(&f->gate);
+}
+
+/* A reader arriving while the writer holds the gate. */
+static void late_read_work(struct graft_work *w)
+{
+	struct fixture *f = w->data;
+
+	while (__atomic_load_n(&f->n_given, __ATOMIC_ACQUIRE) == 0)
+		;
+	graft_gate_enter_shared(&f->gate);
+	__atomic_store_n(&f->torn, 1, __ATOMIC_RELEASE);
+	graft_gate_leave(&f->gate);
+}
+
+/* A writer that yields (a long eager write) lets a reader in before it
+ * ends, and takes the gate exclusive again. */
+static void test_gate_yield_lets_a_reader_in_inside_a_long_write(
+	void **state)
+{
+	struct fixture *f = *state;
+
+	f->works[0].data = f;
+	f->works[0].work_cb = long_write_work;
+	f->works[0].done_cb = count_done;
+	f->works[1].data = f;
+	f->works[1].work_cb = late_read_work;
+	f->works[1].done_cb = count_done;
+	graft_pool_submit(&f->pool, &f->works[0]);
+	graft_pool_submit(&f->pool, &f->works[1]);
+	while (f->done < 2)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	assert_int_equal(f->value, 100);
+}
+
 static void test_pool_closes_after_the_work_in_flight_is_done(void **state)
 {
 	struct fixture *f = *state;
@@ -259,6 +309,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_gate_yield_lets_a_waiting_task_run_inside_a_long_read,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gate_yield_lets_a_reader_in_inside_a_long_write,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pool_closes_after_the_work_in_flight_is_done, setup,
