@@ -25,8 +25,10 @@
  * loses a transaction both from the Raft log and from the derived one.
  *
  * Installing one (at start, this member's own; or sent by the leader to a
- * member whose log ends before the leader's first entry): first the
- * databases are made those it names, as the CREATE/DROP DATABASE entries
+ * member whose log ends before the leader's first entry): unless this
+ * member applied a CREATE/DROP DATABASE after it (its list is then the
+ * newer one: a restart after a DROP), first the databases are made those
+ * it names, as the CREATE/DROP DATABASE entries
  * it covers (which this member may never have applied) made them: one
  * created before it and not named was dropped meanwhile, and one named
  * with another origin was dropped and created again — dropped here, and
@@ -365,13 +367,19 @@ static void reconcile_dbs(struct cluster *c, uint64_t index,
 }
 
 /* The first database of dbs that this member lacks or holds less of; *why
- * says how. GRAFT_OK when it holds all. */
+ * says how. GRAFT_OK when it holds all. newer: this member applied a
+ * CREATE/DROP DATABASE after the snapshot, so its list is the newer one: a
+ * database it lacks, or holds with another origin, was dropped (and
+ * perhaps created again) after the snapshot, and needs nothing of it. */
 static int check_stores(struct cluster *c, const struct cluster_snap_db *dbs,
-			size_t n, char *why, size_t why_len)
+			size_t n, bool newer, char *why, size_t why_len)
 {
 	for (size_t i = 0; i < n; i++) {
 		struct db *db = dbms_get(c->dbms, dbs[i].name);
 
+		if (newer && (db == NULL || stale_db(c, dbs[i].name, UINT64_MAX,
+						     &dbs[i])))
+			continue;
 		if (db == NULL) {
 			snprintf(why, why_len, "database %s (up to transaction "
 				 "%" PRIu64 ") does not exist here",
@@ -396,6 +404,7 @@ int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 	struct cluster_snap_db *dbs = NULL;
 	int version = 0, rv;
 	size_t n = 0;
+	bool newer;
 
 	if (text == NULL)
 		return RAFT_NOMEM;
@@ -422,10 +431,11 @@ int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 	free(text);
 	if (rv == GRAFT_ENOMEM)
 		return RAFT_NOMEM;
-	if (rv == GRAFT_OK)
+	newer = dbms_change_index(c->dbms) > index;
+	if (rv == GRAFT_OK && !newer)
 		reconcile_dbs(c, index, change_index, dbs, n);
 	if (rv == GRAFT_OK)
-		rv = check_stores(c, dbs, n, why, sizeof why);
+		rv = check_stores(c, dbs, n, newer, why, sizeof why);
 	raft_free(buf->base);
 	if (rv == GRAFT_OK) {
 		graft_info("cluster: Raft snapshot at index %" PRIu64
