@@ -235,6 +235,11 @@ static void reclaim_async_cb(uv_async_t *h)
 {
 	struct db *db = h->data;
 
+	/* Its final steps under way, the database is freed with every
+	 * version it holds: a task queued now would outlive it (its wake-up
+	 * can still come until this handle is closed). */
+	if (db->close_started)
+		return;
 	db->reclaim_task.data = db;
 	db->reclaim_task.fn = reclaim_run;
 	graft_gate_run(db->o.gate, &db->reclaim_task);
