@@ -16,7 +16,13 @@
 //                       prints the count, or the error's code and message
 //   admin PORT CYPHER   runs CYPHER in the system database
 'use strict'
+const dns = require('dns')
 const path = require('path')
+
+// The members listen on 127.0.0.1 only. Where localhost resolves to ::1
+// first (a fresh Debian 12's /etc/hosts, Node 17 and later keep that
+// order), the driver would try ::1 and be refused.
+dns.setDefaultResultOrder('ipv4first')
 
 const src = process.env.GRAFT_SRC_DIR || path.join(__dirname, '..', '..')
 const neo4j = require(path.join(src, 'node_modules', 'neo4j-driver'))
