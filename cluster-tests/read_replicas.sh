@@ -58,9 +58,8 @@ step "a bookmarked read on a replica sees the write"
 for k in 1 2 3; do replicas_js bookmark-read "${CORE_BOLT[$LEADER]}" "${REPLICA_BOLT[2]}" "bm-$k" >/dev/null; done
 
 step "replica 2 SIGKILLed during writes, restarted, converges"
-core_node "$LEADER" write b 200 >"$T/acked.b" 2>"$T/writer.err" &
-writer=$!
-PIDS+=("$writer")
+core_node_bg "$T/acked.b" "$T/writer.err" "$LEADER" write b 200
+writer=$BG_PID
 partial() { replica_node 2 keys b | grep -q .; }
 wait_until "replica 2 applying the writes" partial
 replica_kill 2

@@ -22,7 +22,10 @@ acked() { [ "$(wc -l <"$T/acks.$1")" -ge "$2" ]; }
 # the leader once 30 writes are acknowledged; they stop once 20 more are.
 through() {
 	local event=$1 tag=$2 before
-	STOP_FILE=$T/stop.$tag rjs writes "$tag" 2 $((BUDGET * 1000)) >"$T/acks.$tag" 2>"$T/err.$tag" &
+	# node itself in the background (a backgrounded function's pid is a
+	# subshell's, and killing it would leave the writers running).
+	STOP_FILE=$T/stop.$tag node "$GRAFT_SRC_DIR/cluster-tests/js/routing.js" writes "$tag" 2 $((BUDGET * 1000)) \
+		>"$T/acks.$tag" 2>"$T/err.$tag" &
 	local w=$!
 	PIDS+=("$w")
 	wait_until "30 acknowledged writes" acked "$tag" 30

@@ -24,7 +24,7 @@ wait_until "the replica holding the write" replica_holds_keys 1 a 1
 wait_until "every reader in READ on every core" rjs readers-held "$CORE_PORTS" 1 "$REPLICA"
 
 step "continuous writes: no core leaves a follower or the replica out of READ"
-STOP_FILE=$T/stop rjs writes w 2 120000 >"$T/writes.out" 2>"$T/writes.err" &
+STOP_FILE=$T/stop node "$GRAFT_SRC_DIR/cluster-tests/js/routing.js" writes w 2 120000 >"$T/writes.out" 2>"$T/writes.err" &
 WRITER=$!
 PIDS+=("$WRITER")
 wait_until "writes acknowledged" grep -q . "$T/writes.out"
