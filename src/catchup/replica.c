@@ -322,22 +322,22 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	struct catchup_replica *r = calloc(1, sizeof *r);
 	struct db *dbs[CATCHUP_MAX_DATABASES];
 	size_t n;
-	char text[CLUSTER_ADDR_LEN], host[NET_HOST_LEN];
-	uint16_t port;
-	int rv;
+	char text[CLUSTER_ADDR_LEN], host[NET_HOST_LEN],
+		why[GRAFT_ERRMSG_SIZE];
+	int port, rv;
 
 	if (r == NULL)
 		return GRAFT_ENOMEM;
 	for (size_t i = 0; i < o->n_discovery; i++) {
 		snprintf(text, sizeof text, "%s:%u", o->discovery[i].host,
 			 o->discovery[i].port);
-		if (net_address_split(text, host, sizeof host, &port, NULL) !=
-		    GRAFT_OK) {
+		if (graft_address_split(text, GRAFT_ADDRESS_PORT_REQUIRED,
+					host, &port, why) != GRAFT_OK) {
 			free(r);
 			return graft_errf(errmsg, GRAFT_ECONFIG,
 					  "causal_clustering.initial_discovery_"
-					  "members: %s is not a host (a name or "
-					  "an IP address) and a port", text);
+					  "members: %s is not an address: %s",
+					  text, why);
 		}
 	}
 	r->loop = loop;

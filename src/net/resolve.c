@@ -19,34 +19,25 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "../util/address.h"
 #include "../util/err.h"
 #include "../util/log.h"
 #include "resolve.h"
 
-int net_address_split(const char *text, char *host, size_t n,
-		      uint16_t *port, char *errmsg)
+/* Splits text, a peer's "host:port"; an empty host is this machine
+ * (":7687"), as for a listen address. */
+static int split(const char *text, char *host, uint16_t *port, char *errmsg)
 {
-	const char *colon = strrchr(text, ':');
-	const char *start = text, *end = colon;
-	unsigned p;
-	char extra;
+	char why[GRAFT_ERRMSG_SIZE];
+	int p;
 
-	if (colon != NULL && text[0] == '[' && colon > text &&
-	    colon[-1] == ']') { /* [v6]:port */
-		start = text + 1;
-		end = colon - 1;
-	}
-	if (colon == NULL || (size_t)(end - start) >= n ||
-	    sscanf(colon + 1, "%u%c", &p, &extra) != 1 || p == 0 ||
-	    p > 65535)
+	if (graft_address_split(text, GRAFT_ADDRESS_PORT_REQUIRED, host, &p,
+				why) != GRAFT_OK)
 		return graft_errf(errmsg, GRAFT_EINVAL,
-				  "%s is not a host (a name or an IP address) "
-				  "and a port, as host:port",
-				  text);
-	memcpy(host, start, (size_t)(end - start));
-	host[end - start] = '\0';
+				  "%s is not an address to connect to: %s",
+				  text, why);
 	if (host[0] == '\0')
-		snprintf(host, n, "127.0.0.1");
+		strcpy(host, "127.0.0.1");
 	*port = (uint16_t)p;
 	return GRAFT_OK;
 }
@@ -203,7 +194,7 @@ int net_resolve(struct net_resolver *r, const char *text,
 	uint16_t port;
 	int rv;
 
-	rv = net_address_split(text, host, sizeof host, &port, errmsg);
+	rv = split(text, host, &port, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	if (numeric(host, port, out))

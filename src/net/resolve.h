@@ -27,10 +27,12 @@
 #include <stdint.h>
 #include <uv.h>
 
+#include "../util/address.h"
+
 #define NET_RESOLVE_ENTRIES 32
 #define NET_RESOLVE_TTL_MS 30000
 #define NET_RESOLVE_RETRY_MS 1000
-#define NET_HOST_LEN 256
+#define NET_HOST_LEN (GRAFT_ADDRESS_HOST_MAX + 1)
 #define NET_ADDR_LEN (NET_HOST_LEN + 8) /* "host:port" */
 
 struct net_resolve_req;
@@ -73,12 +75,6 @@ struct net_resolver {
 	void (*closed_cb)(struct net_resolver *r);
 };
 
-/* Splits "host:port" ("[v6]:port" for an IPv6 address; an empty host is
- * 127.0.0.1). GRAFT_EINVAL, errmsg naming text, when it is not a host and
- * a port from 1 to 65535. */
-int net_address_split(const char *text, char *host, size_t n,
-		      uint16_t *port, char *errmsg);
-
 /* Fills r; who (may be NULL) is borrowed, a literal. Nothing to close until a lookup
  * started, but net_resolver_close is always safe. */
 void net_resolver_init(struct net_resolver *r, uv_loop_t *loop,
@@ -90,7 +86,8 @@ void net_resolver_init(struct net_resolver *r, uv_loop_t *loop,
  *   once it ends, otherwise the caller asks again later;
  * - GRAFT_ENOTFOUND: the name does not resolve; errmsg (may be NULL) names
  *   the host and the resolver's reason;
- * - GRAFT_EINVAL: text is not "host:port" (errmsg says so);
+ * - GRAFT_EINVAL: text is not "host:port" (errmsg says why and what is
+ *   allowed; an empty host is 127.0.0.1);
  * - GRAFT_ESHUTDOWN: the resolver closes;
  * - GRAFT_ELIMIT: every entry of the cache has a lookup in flight. */
 int net_resolve(struct net_resolver *r, const char *text,

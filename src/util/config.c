@@ -777,7 +777,7 @@ void graft_config_address(const struct graft_config *c, const char *name,
 	const char *host = e->val.v.addr.host;
 	int port = e->val.v.addr.port;
 	bool advertised = ends_with(name, ".advertised_address");
-	char def_host[CONFIG_HOST_MAX + 1], listen[128];
+	char def_host[GRAFT_ADDRESS_HOST_MAX + 1], listen[128];
 
 	if (host[0] == '\0')
 		host = entry(c, advertised ? "server.default_advertised_address"
@@ -799,7 +799,9 @@ void graft_config_address(const struct graft_config *c, const char *name,
 		}
 	}
 	if (port < 0 &&
-	    config_address_split(c->settings[e - c->e].def, def_host, &port) != 0)
+	    graft_address_split(c->settings[e - c->e].def,
+				GRAFT_ADDRESS_PORT_OPTIONAL, def_host, &port,
+				NULL) != GRAFT_OK)
 		die(name, "bad default address in settings.c");
 	out->port = (uint16_t)(port < 0 ? 0 : port);
 }

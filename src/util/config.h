@@ -10,6 +10,7 @@
 #include <stddef.h>
 #include <stdint.h>
 
+#include "address.h"
 #include "retention.h"
 
 enum graft_config_type {
@@ -43,11 +44,6 @@ struct graft_setting {
 	const char *base;     /* PATH: the PATH setting a relative value
 			       * resolves against (NULL: neo4j_home) */
 	uint16_t port;        /* ADDRESS_LIST: port of an element without one */
-};
-
-struct graft_address {
-	char host[256];
-	uint16_t port;
 };
 
 struct graft_config;

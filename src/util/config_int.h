@@ -10,9 +10,6 @@
 
 #include "config.h"
 
-/* The longest host name an address may carry (struct graft_address). */
-#define CONFIG_HOST_MAX 255
-
 /* One setting's value, parsed once when set. */
 struct config_value {
 	char *text; /* canonical spelling (owned); NULL: unset */
@@ -25,7 +22,7 @@ struct config_value {
 		} range; /* DURATION_RANGE, ms */
 		struct graft_retention retention;
 		struct {
-			char host[CONFIG_HOST_MAX + 1]; /* "": not given */
+			char host[GRAFT_ADDRESS_HOST_MAX + 1]; /* "": not given */
 			int port;                       /* -1: not given */
 		} addr; /* ADDRESS, HOST */
 	} v;
@@ -41,9 +38,6 @@ void config_value_free(struct config_value *v);
 bool config_value_equal(const struct graft_setting *s,
 			const struct config_value *a,
 			const struct config_value *b);
-/* Splits "host:port", ":port", "host", "[::1]:port" or "::1". A part left
- * out comes back as "" or -1. 0 on success, -1 if text is not an address. */
-int config_address_split(const char *text, char *host, int *port);
 /* Walks a comma-separated address list, filling up to max of out (NULL
  * with max 0 only validates). Returns the element count, or SIZE_MAX if an
  * element is not host[:port]. */

@@ -170,50 +170,6 @@ static int parse_int(const char *text, int64_t *out)
 	return 0;
 }
 
-static int host_char_ok(char c, int v6)
-{
-	if (v6)
-		return isxdigit((unsigned char)c) || c == ':' || c == '.';
-	return isalnum((unsigned char)c) || c == '.' || c == '-' || c == '_';
-}
-
-int config_address_split(const char *text, char *host, int *port)
-{
-	const char *hs = text, *he, *ps = NULL, *colon = strchr(text, ':');
-	int v6 = 0;
-	uint64_t n;
-
-	*host = '\0';
-	*port = -1;
-	if (text[0] == '[') {
-		hs = text + 1;
-		he = strchr(hs, ']');
-		if (he == NULL || he == hs || (he[1] != '\0' && he[1] != ':'))
-			return -1;
-		ps = he[1] == ':' ? he + 2 : NULL;
-		v6 = 1;
-	} else if (colon != NULL && strchr(colon + 1, ':') != NULL) {
-		he = text + strlen(text); /* a bare IPv6 address, no port */
-		v6 = 1;
-	} else {
-		he = colon != NULL ? colon : text + strlen(text);
-		ps = colon != NULL ? colon + 1 : NULL;
-	}
-	if (he - hs > CONFIG_HOST_MAX || (he == hs && ps == NULL))
-		return -1;
-	for (const char *c = hs; c < he; c++)
-		if (!host_char_ok(*c, v6))
-			return -1;
-	memcpy(host, hs, (size_t)(he - hs));
-	host[he - hs] = '\0';
-	if (ps != NULL) {
-		if (read_digits(&ps, &n) != 0 || *ps != '\0' || n > 65535)
-			return -1;
-		*port = (int)n;
-	}
-	return 0;
-}
-
 static void format_size(uint64_t v, char *out, size_t n)
 {
 	static const char suffix[] = "KMGT";
@@ -272,8 +228,6 @@ static const char *const allowed_text[] = {
 	[GRAFT_CONFIG_DURATION_RANGE] = "two durations <min>-<max> (e.g. "
 					"20s-23s; units ms, s, m, h, d), or one "
 					"for both",
-	[GRAFT_CONFIG_ADDRESS] = "host:port, :port, host or [IPv6]:port, with a "
-				 "port from 0 to 65535",
 	[GRAFT_CONFIG_HOST] = "a host name or IP address without a port (e.g. "
 			      "localhost, 0.0.0.0, ::)",
 };
@@ -312,13 +266,16 @@ void config_allowed(const struct graft_setting *s, char *out, size_t n)
 				       ? strstr(rerr, "allowed:")
 				       : rerr);
 		break;
+	case GRAFT_CONFIG_ADDRESS:
+		len = snprintf(out, n, "allowed: %s",
+			       graft_address_allowed(GRAFT_ADDRESS_PORT_OPTIONAL));
+		break;
 	case GRAFT_CONFIG_STRING:
 	case GRAFT_CONFIG_BOOL:
 	case GRAFT_CONFIG_INT:
 	case GRAFT_CONFIG_SIZE:
 	case GRAFT_CONFIG_DURATION:
 	case GRAFT_CONFIG_DURATION_RANGE:
-	case GRAFT_CONFIG_ADDRESS:
 	case GRAFT_CONFIG_HOST:
 		len = snprintf(out, n, "allowed: %s", allowed_text[s->type]);
 		break;
@@ -370,7 +327,7 @@ static int parse_enum(const struct graft_setting *s, const char *text,
  * the element must name a host. */
 static int split_item(const char *p, size_t n, char *host, int *port)
 {
-	char item[CONFIG_HOST_MAX + 16];
+	char item[GRAFT_ADDRESS_HOST_MAX + 16];
 
 	while (n > 0 && (*p == ' ' || *p == '\t')) {
 		p++;
@@ -382,7 +339,9 @@ static int split_item(const char *p, size_t n, char *host, int *port)
 		return -1;
 	memcpy(item, p, n);
 	item[n] = '\0';
-	if (config_address_split(item, host, port) != 0 || host[0] == '\0')
+	if (graft_address_split(item, GRAFT_ADDRESS_PORT_OPTIONAL, host, port,
+				NULL) != GRAFT_OK ||
+	    host[0] == '\0')
 		return -1;
 	return 0;
 }
@@ -470,15 +429,17 @@ static int parse_typed(const struct graft_setting *s, const char *text,
 			       ? GRAFT_OK
 			       : GRAFT_ECONFIG;
 	case GRAFT_CONFIG_ADDRESS:
-		*what = "not an address";
-		return config_address_split(text, out->v.addr.host,
-					    &out->v.addr.port) == 0
-			       ? GRAFT_OK
-			       : GRAFT_ECONFIG;
+		if (graft_address_split(text, GRAFT_ADDRESS_PORT_OPTIONAL,
+					out->v.addr.host, &out->v.addr.port,
+					rerr) == GRAFT_OK)
+			return GRAFT_OK;
+		return graft_errf(why, GRAFT_ECONFIG, "not an address: %s",
+				  rerr);
 	case GRAFT_CONFIG_HOST:
 		*what = "not a host name";
-		return config_address_split(text, out->v.addr.host,
-					    &out->v.addr.port) == 0 &&
+		return graft_address_split(text, GRAFT_ADDRESS_PORT_OPTIONAL,
+					   out->v.addr.host, &out->v.addr.port,
+					   NULL) == GRAFT_OK &&
 				       out->v.addr.port < 0 &&
 				       out->v.addr.host[0] != '\0'
 			       ? GRAFT_OK

@@ -384,14 +384,22 @@ static void test_config_address_forms(void **state)
 	assert_address(f, "server.backup.listen_address", "0.0.0.0", 0);
 	assert_refused(f, "server.bolt.listen_address=:70000\n", 1,
 		       "server.bolt.listen_address=:70000",
-		       "not an address; allowed: host:port, :port, host or "
-		       "[IPv6]:port, with a port from 0 to 65535");
+		       "not an address: the port is past 65535; allowed: "
+		       "host:port, :port, host or [IPv6]:port, with a port "
+		       "from 0 to 65535");
 	assert_refused(f, "server.bolt.listen_address=db1:\n", 1, "=db1:",
-		       "not an address");
+		       "not an address: the port after ':' is missing");
+	assert_refused(f, "server.bolt.listen_address=db1:7x\n", 1, "=db1:7x",
+		       "not an address: the port is not a number");
 	assert_refused(f, "server.bolt.listen_address=[::1\n", 1, "=[::1",
-		       "not an address");
+		       "not an address: the '[' of an IPv6 address has no ']'");
+	assert_refused(f, "server.bolt.listen_address=[::1]7687\n", 1,
+		       "=[::1]7687", "not an address: text follows the ']'");
+	assert_refused(f, "server.bolt.listen_address=[]:7687\n", 1,
+		       "=[]:7687", "not an address: the IPv6 address is empty");
 	assert_refused(f, "server.bolt.listen_address=db 1:7687\n", 1,
-		       "=db 1:7687", "not an address");
+		       "=db 1:7687",
+		       "not an address: a host name has only letters");
 	assert_refused(f, "server.default_listen_address=0.0.0.0:7687\n", 1,
 		       "=0.0.0.0:7687", "not a host name");
 }

@@ -82,29 +82,6 @@ static void run_until_answered(struct fx *f, unsigned want)
 			    f->answers >= want);
 }
 
-static void test_net_resolve_ip_addresses_answer_at_once(void **state)
-{
-	struct fx *f = *state;
-	struct sockaddr_storage sa;
-
-	assert_int_equal(net_resolve(&f->r, "127.0.0.1:7687", &sa, &f->req,
-				     NULL),
-			 GRAFT_OK);
-	assert_int_equal(sa.ss_family, AF_INET);
-	assert_int_equal(ntohs(((struct sockaddr_in *)&sa)->sin_port), 7687);
-	assert_int_equal(net_resolve(&f->r, "[::1]:7688", &sa, &f->req, NULL),
-			 GRAFT_OK);
-	assert_int_equal(sa.ss_family, AF_INET6);
-	assert_int_equal(ntohs(((struct sockaddr_in6 *)&sa)->sin6_port),
-			 7688);
-	/* an empty host is this machine */
-	assert_int_equal(net_resolve(&f->r, ":5000", &sa, NULL, NULL),
-			 GRAFT_OK);
-	assert_int_equal(sa.ss_family, AF_INET);
-	assert_int_equal(net_resolver_pending(&f->r), 0);
-	assert_int_equal(f->answers, 0);
-}
-
 static void test_net_resolve_host_name_is_looked_up_off_the_loop_then_cached(
 	void **state)
 {
@@ -156,19 +133,78 @@ static void test_net_resolve_unknown_host_is_named_and_not_retried_at_once(
 
 static void test_net_resolve_malformed_address_is_named(void **state)
 {
-	static const char *const bad[] = {"core1", "core1:0", "core1:70000",
-					  "core1:50x", "[::1]"};
+	static const struct {
+		const char *text, *why;
+	} bad[] = {
+		{"core1", "the port is missing"},
+		{"core1:0", "the port 0 names no port"},
+		{"core1:70000", "the port is past 65535"},
+		{"core1:50x", "the port is not a number"},
+		{"[::1]", "the port is missing"},
+		{"[::1:7687", "has no ']'"},
+		{"core 1:7687", "a host name has only letters"},
+	};
 	struct fx *f = *state;
 	struct sockaddr_storage sa;
 	char errmsg[GRAFT_ERRMSG_SIZE];
 
 	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++) {
-		assert_int_equal(net_resolve(&f->r, bad[i], &sa, &f->req,
+		assert_int_equal(net_resolve(&f->r, bad[i].text, &sa, &f->req,
 					     errmsg),
 				 GRAFT_EINVAL);
-		assert_non_null(strstr(errmsg, bad[i]));
-		assert_non_null(strstr(errmsg, "host:port"));
+		assert_non_null(strstr(errmsg, bad[i].text));
+		assert_non_null(strstr(errmsg, bad[i].why));
+		assert_non_null(strstr(errmsg, "allowed: host:port or "
+						 "[IPv6]:port, with a port "
+						 "from 1 to 65535"));
 	}
+	assert_int_equal(f->answers, 0);
+}
+
+/* sa's IP address into ip (INET6_ADDRSTRLEN bytes); returns its port. */
+static unsigned ip_port(const struct sockaddr_storage *sa, char *ip)
+{
+	const struct sockaddr_in *in = (const struct sockaddr_in *)sa;
+	const struct sockaddr_in6 *in6 = (const struct sockaddr_in6 *)sa;
+
+	if (sa->ss_family == AF_INET) {
+		inet_ntop(AF_INET, &in->sin_addr, ip, INET6_ADDRSTRLEN);
+		return ntohs(in->sin_port);
+	}
+	inet_ntop(AF_INET6, &in6->sin6_addr, ip, INET6_ADDRSTRLEN);
+	return ntohs(in6->sin6_port);
+}
+
+/* IP addresses in the forms a peer's address takes: an empty host is this
+ * machine; an IPv6 address bracketed, or joined to its port without
+ * brackets as "%s:%u" writes it. */
+static void test_net_resolve_ip_addresses_answer_at_once(void **state)
+{
+	static const struct {
+		const char *text, *ip;
+		int family;
+		unsigned port;
+	} forms[] = {
+		{":7687", "127.0.0.1", AF_INET, 7687},
+		{"[::1]:7688", "::1", AF_INET6, 7688},
+		{"::1:7689", "::1", AF_INET6, 7689},
+		{"[fe80::2]:1", "fe80::2", AF_INET6, 1},
+		{"10.1.2.3:65535", "10.1.2.3", AF_INET, 65535},
+	};
+	struct fx *f = *state;
+	struct sockaddr_storage sa;
+	char ip[INET6_ADDRSTRLEN];
+	size_t i = 0;
+
+	for (; i < sizeof forms / sizeof forms[0]; i++) {
+		int rv = net_resolve(&f->r, forms[i].text, &sa, &f->req, NULL);
+
+		assert_int_equal(rv, GRAFT_OK);
+		assert_int_equal(sa.ss_family, forms[i].family);
+		assert_int_equal(ip_port(&sa, ip), forms[i].port);
+		assert_string_equal(ip, forms[i].ip);
+	}
+	assert_int_equal(net_resolver_pending(&f->r), 0);
 	assert_int_equal(f->answers, 0);
 }
 
