@@ -10,8 +10,14 @@
  * have millisecond resolution, so use clients >= RATE / 1000);
  * -s runs SETUP once before the clients start (e.g. loading data); -F counts
  * a FAILURE (e.g. a write conflict) and goes on after a RESET, where
- * without it a FAILURE ends the run. Logs in
- * as neo4j with $GRAFT_PASSWORD (any password when auth is off). */
+ * without it a FAILURE ends the run; -A FILE writes, for each request
+ * whose summary carries a bookmark (a write), its transaction id and when
+ * the client had the answer (CLOCK_MONOTONIC ns, as uv_hrtime), one
+ * "txid ns" line each: bench/replica_lag -A measures replica lag from
+ * there. Logs in as neo4j with $GRAFT_PASSWORD (any password when auth is
+ * off). */
+#include <config.h> /* _GNU_SOURCE: memmem */
+#include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -56,6 +62,9 @@ struct bench {
 	unsigned open;
 	bool tolerate; /* -F */
 	uint64_t failures;
+	const char *acks_path; /* -A */
+	uint64_t *acks;        /* -A: txid, ns pairs */
+	size_t nacks, acks_cap;
 };
 
 static void die(const char *what, const char *detail)
@@ -143,6 +152,65 @@ static void record(struct bench *b, uint64_t ns)
 	b->lat[b->nlat++] = ns;
 }
 
+/* The transaction id of a summary's bookmark (its last ':' field), 0 when
+ * it has none. PackStream: "bookmark" as a tiny string (0x88), then the
+ * value as a tiny string (0x80 | len) or a STRING_8 (0xD0, len). */
+static uint64_t bookmark_txid(const struct graft_buf *m)
+{
+	static const char key[] = "\x88" "bookmark";
+	const uint8_t *p = memmem(m->data, m->len, key, sizeof key - 1);
+	const uint8_t *end = m->data + m->len;
+	const char *colon = NULL;
+	size_t len;
+
+	if (p == NULL || (p += sizeof key - 1) >= end)
+		return 0;
+	if ((*p & 0xF0) == 0x80) {
+		len = *p++ & 0x0F;
+	} else if (*p == 0xD0 && p + 1 < end) {
+		len = p[1];
+		p += 2;
+	} else {
+		return 0;
+	}
+	if (len > (size_t)(end - p))
+		return 0;
+	for (size_t i = 0; i < len; i++)
+		if (p[i] == ':')
+			colon = (const char *)p + i;
+	return colon != NULL ? strtoull(colon + 1, NULL, 10) : 0;
+}
+
+static void note_ack(struct bench *b, uint64_t txid, uint64_t ns)
+{
+	if (b->nacks + 2 > b->acks_cap) {
+		b->acks_cap = b->acks_cap ? 2 * b->acks_cap : 1 << 16;
+		b->acks = realloc(b->acks, b->acks_cap * sizeof *b->acks);
+		if (b->acks == NULL)
+			die("acknowledgements", "out of memory");
+	}
+	b->acks[b->nacks++] = txid;
+	b->acks[b->nacks++] = ns;
+}
+
+/* Written whole, then renamed into place: a reader waiting for the file
+ * (replica_lag -A) never sees part of it. */
+static void write_acks(const struct bench *b, const char *path)
+{
+	char tmp[4096];
+	FILE *f;
+
+	snprintf(tmp, sizeof tmp, "%s.tmp", path);
+	f = fopen(tmp, "w");
+	if (f == NULL)
+		die(tmp, "cannot create");
+	for (size_t i = 0; i < b->nacks; i += 2)
+		fprintf(f, "%" PRIu64 " %" PRIu64 "\n", b->acks[i],
+			b->acks[i + 1]);
+	if (fclose(f) != 0 || rename(tmp, path) != 0)
+		die(path, "cannot write");
+}
+
 static void close_cb(uv_handle_t *h)
 {
 	struct client *c = h->data;
@@ -183,7 +251,7 @@ static void send_when_due(struct client *c, uint64_t now)
 static void summary(struct client *c, const struct graft_buf *m)
 {
 	struct bench *b = c->b;
-	uint64_t now;
+	uint64_t now, txid;
 
 	if (m->data[1] == BOLT_FAILURE) {
 		if (!b->tolerate || c->query == NULL)
@@ -193,6 +261,9 @@ static void summary(struct client *c, const struct graft_buf *m)
 	if (--c->waiting > 0)
 		return;
 	now = uv_hrtime();
+	if (c->query != NULL && !c->failed && b->acks_path != NULL &&
+	    (txid = bookmark_txid(m)) != 0)
+		note_ack(b, txid, now);
 	if (c->query != NULL) {
 		if (c->failed)
 			b->failures++;
@@ -299,8 +370,10 @@ int main(int argc, char **argv)
 	int opt;
 
 	memset(&b, 0, sizeof b);
-	while ((opt = getopt(argc, argv, "c:d:Fr:R:s:")) != -1) {
-		if (opt == 'c')
+	while ((opt = getopt(argc, argv, "A:c:d:Fr:R:s:")) != -1) {
+		if (opt == 'A')
+			b.acks_path = optarg;
+		else if (opt == 'c')
 			clients = (unsigned)atoi(optarg);
 		else if (opt == 'd')
 			seconds = atof(optarg);
@@ -317,9 +390,9 @@ int main(int argc, char **argv)
 	}
 	if (argc - optind != 2 || clients == 0 ||
 	    (colon = strrchr(argv[optind], ':')) == NULL) {
-		fprintf(stderr, "usage: bolt_bench [-c CLIENTS] [-d SECONDS] "
-				"[-F] [-r N] [-R RATE] [-s SETUP] HOST:PORT "
-				"QUERY\n");
+		fprintf(stderr, "usage: bolt_bench [-A FILE] [-c CLIENTS] "
+				"[-d SECONDS] [-F] [-r N] [-R RATE] [-s SETUP] "
+				"HOST:PORT QUERY\n");
 		return 2;
 	}
 	snprintf(host, sizeof host, "%.*s", (int)(colon - argv[optind]),
@@ -335,7 +408,7 @@ int main(int argc, char **argv)
 		/* One client, one request. */
 		b.query = setup;
 		run_clients(&b, cs, 1);
-		b.nlat = 0;
+		b.nlat = b.nacks = 0;
 		memset(cs, 0, sizeof *cs);
 	}
 	b.query = argv[optind + 1];
@@ -351,6 +424,9 @@ int main(int argc, char **argv)
 	if (b.tolerate)
 		printf(", %llu failed", (unsigned long long)b.failures);
 	printf("  (%s)\n", b.query);
+	if (b.acks_path != NULL)
+		write_acks(&b, b.acks_path);
+	free(b.acks);
 	free(b.lat);
 	free(cs);
 	uv_loop_close(&b.loop);

@@ -1,18 +1,24 @@
 /* Replica lag and catch-up rate, measured on the transaction streams
- * themselves: this program subscribes to a member's catch-up port
+ * themselves: this program subscribes to members' catch-up ports
  * (src/catchup/catchup.h, PULL) like a read replica does, and notes when
- * each transaction arrives. A member pushes a transaction as soon as its
- * log holds it durably, so
- *   - lag: subscribed to the leader and to a replica at once, the time
- *     between a transaction arriving from the leader (committed there) and
- *     from the replica (applied and logged there): p50, p99, max;
+ * each transaction arrives. A member pushes a transaction once its log
+ * holds it, after applying it, so
+ *   - lag (-A ACKS): subscribed to one or more members (a replica, its
+ *     upstream core), the time from a write's answer reaching its client
+ *     on the leader (bolt_bench -A wrote ACKS) to that transaction in each
+ *     member's stream: p50, p99, max. The replica's stream comes after its
+ *     apply and log write, so this bounds from above when a read there can
+ *     see the write;
  *   - catch-up (-u TXID): subscribed to a replica that is behind, the rate
  *     at which it applies transactions until it holds TXID.
- *   replica_lag [-d SECONDS] [-a AFTER] [-D DB] LEADER_TX REPLICA_TX
+ *   replica_lag -A ACKS [-d SECONDS] [-a AFTER] [-D DB] TX_ADDRESS...
  *   replica_lag -u TXID [-a AFTER] [-D DB] REPLICA_TX
- * AFTER is the transaction to start after (the members' last one: pass
- * what the leader's HTTP status calls lastCommittedTxId). Addresses are
- * IPv4 host:port. Blocking sockets and poll(): nothing else runs here. */
+ * With -A the streams are followed until ACKS appears and each has carried
+ * its last transaction (at most 30 s more; at most SECONDS in all, default
+ * 600). AFTER is the transaction to start after
+ * (the members' last one: pass what the leader's HTTP status calls
+ * lastCommittedTxId). Addresses are IPv4 host:port. Blocking sockets and
+ * poll(): nothing else runs here. */
 #include <arpa/inet.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -148,73 +154,140 @@ static void drain(struct stream *s, void (*seen)(uint64_t txid, uint64_t t,
 	s->len -= off;
 }
 
-/* Lag ------------------------------------------------------------------- */
+/* Lag -------------------------------------------------------------------
+ * The reference is the commit as the writing client saw it: bolt_bench -A
+ * notes when the answer of each write reached it (CLOCK_MONOTONIC, the
+ * same clock as here on one machine). A leader's own stream is no
+ * reference: a core writes its log from Raft after applying, without
+ * waiting, so a replica can hold a transaction before the leader's stream
+ * carries it. */
 
-struct lag {
+#define MAX_STREAMS 4
+#define GRACE_NS 30000000000u /* for the last writes to arrive */
+
+struct arrivals {
 	uint64_t after;
-	uint64_t *leader_t; /* by txid - after; 0: not seen yet */
-	uint64_t *lat;
-	size_t nlat;
-	uint64_t unmatched; /* seen on the replica before the leader */
+	uint64_t *t; /* by txid - after; 0: not seen */
 };
 
-static void leader_seen(uint64_t txid, uint64_t t, void *arg)
+static void arrived(uint64_t txid, uint64_t t, void *arg)
 {
-	struct lag *l = arg;
+	struct arrivals *a = arg;
 
-	if (txid > l->after && txid - l->after < MAX_TX)
-		l->leader_t[txid - l->after] = t;
+	if (txid > a->after && txid - a->after < MAX_TX &&
+	    a->t[txid - a->after] == 0)
+		a->t[txid - a->after] = t;
 }
 
-static void replica_seen(uint64_t txid, uint64_t t, void *arg)
+/* One line per stream: acknowledgement -> arrival there. */
+static void report_lag(const char *addr, const struct arrivals *a,
+		       const uint64_t *acks, size_t nacks)
 {
-	struct lag *l = arg;
-	uint64_t lt;
+	uint64_t *lat = malloc((nacks / 2 + 1) * sizeof *lat);
+	uint64_t early = 0, missing = 0;
+	size_t n = 0;
 
-	if (txid <= l->after || txid - l->after >= MAX_TX)
-		return;
-	lt = l->leader_t[txid - l->after];
-	if (lt == 0) {
-		l->unmatched++; /* the leader's copy is still in our socket */
-		return;
-	}
-	l->lat[l->nlat++] = t > lt ? t - lt : 0;
-}
-
-static int run_lag(const char *db, uint64_t after, double seconds,
-		   const char *leader, const char *replica)
-{
-	struct stream s[2] = {{.addr = leader}, {.addr = replica}};
-	struct lag l = {.after = after};
-	struct pollfd p[2];
-	uint64_t end;
-
-	l.leader_t = calloc(MAX_TX, sizeof *l.leader_t);
-	l.lat = calloc(MAX_TX, sizeof *l.lat);
-	if (l.leader_t == NULL || l.lat == NULL)
+	if (lat == NULL)
 		die("memory", "out of memory");
-	subscribe(&s[0], db, after);
-	subscribe(&s[1], db, after);
-	end = now_ns() + (uint64_t)(seconds * 1e9);
-	while (now_ns() < end) {
-		for (int i = 0; i < 2; i++)
-			p[i] = (struct pollfd){.fd = s[i].fd, .events = POLLIN};
-		if (poll(p, 2, 100) < 0)
-			die("poll", strerror(errno));
-		/* The leader's stream first: a transaction that arrived on both
-		 * in this round is matched. */
-		if (p[0].revents)
-			drain(&s[0], leader_seen, &l);
-		if (p[1].revents)
-			drain(&s[1], replica_seen, &l);
+	for (size_t i = 0; i < nacks; i += 2) {
+		uint64_t txid = acks[i], ack = acks[i + 1], t;
+
+		if (txid <= a->after || txid - a->after >= MAX_TX ||
+		    (t = a->t[txid - a->after]) == 0) {
+			missing++;
+			continue;
+		}
+		early += t < ack;
+		lat[n++] = t > ack ? t - ack : 0;
 	}
-	bench_sort(l.lat, l.nlat);
-	printf("replica lag (leader's log -> replica's log), %.0f s: %zu "
-	       "transactions, p50 %.2f ms, p99 %.2f ms, max %.2f ms "
-	       "(%" PRIu64 " seen on the replica first, left out)\n",
-	       seconds, l.nlat, bench_pct(l.lat, l.nlat, 0.5) / 1e6,
-	       bench_pct(l.lat, l.nlat, 0.99) / 1e6,
-	       l.nlat ? l.lat[l.nlat - 1] / 1e6 : 0.0, l.unmatched);
+	bench_sort(lat, n);
+	printf("lag (commit acknowledged to the client on the leader -> in "
+	       "%s's stream): %zu transactions, p50 %.2f ms, p99 %.2f ms, max "
+	       "%.2f ms (%" PRIu64 " there before the acknowledgement, counted "
+	       "as 0; %" PRIu64 " not seen within 30 s of the writes)\n", addr, n,
+	       bench_pct(lat, n, 0.5) / 1e6, bench_pct(lat, n, 0.99) / 1e6,
+	       n ? lat[n - 1] / 1e6 : 0.0, early, missing);
+	free(lat);
+}
+
+/* The "txid ns" pairs of bolt_bench -A; *n counts both. */
+static uint64_t *read_acks(const char *path, size_t *n)
+{
+	FILE *f = fopen(path, "r");
+	uint64_t *v = NULL, txid, ns;
+	size_t cap = 0;
+
+	if (f == NULL)
+		die(path, strerror(errno));
+	*n = 0;
+	while (fscanf(f, "%" SCNu64 " %" SCNu64, &txid, &ns) == 2) {
+		if (*n + 2 > cap) {
+			cap = cap ? 2 * cap : 1 << 16;
+			v = realloc(v, cap * sizeof *v);
+			if (v == NULL)
+				die("memory", "out of memory");
+		}
+		v[(*n)++] = txid;
+		v[(*n)++] = ns;
+	}
+	fclose(f);
+	return v;
+}
+
+static bool all_reached(const struct stream *s, int n, uint64_t txid)
+{
+	for (int i = 0; i < n; i++)
+		if (s[i].last < txid)
+			return false;
+	return true;
+}
+
+/* Follows the streams until the acknowledgements file appears (the writer
+ * finished) and every stream has carried the last transaction in it (at
+ * most GRACE_NS more), or for at most seconds in all. */
+static int run_lag(const char *db, uint64_t after, double seconds,
+		   const char *acks_path, char **addrs, int n)
+{
+	struct stream s[MAX_STREAMS] = {{0}};
+	struct arrivals a[MAX_STREAMS];
+	struct pollfd p[MAX_STREAMS];
+	uint64_t end = now_ns() + (uint64_t)(seconds * 1e9), *acks = NULL;
+	uint64_t last_acked = 0;
+	size_t nacks = 0;
+
+	if (n > MAX_STREAMS)
+		die("streams", "at most 4");
+	for (int i = 0; i < n; i++) {
+		s[i].addr = addrs[i];
+		a[i].after = after;
+		a[i].t = calloc(MAX_TX, sizeof *a[i].t);
+		if (a[i].t == NULL)
+			die("memory", "out of memory");
+		subscribe(&s[i], db, after);
+	}
+	while (now_ns() < end &&
+	       (acks == NULL || !all_reached(s, n, last_acked))) {
+		if (acks == NULL && access(acks_path, F_OK) == 0) {
+			acks = read_acks(acks_path, &nacks);
+			for (size_t i = 0; i < nacks; i += 2)
+				if (acks[i] > last_acked)
+					last_acked = acks[i];
+			if (end > now_ns() + GRACE_NS)
+				end = now_ns() + GRACE_NS;
+		}
+		for (int i = 0; i < n; i++)
+			p[i] = (struct pollfd){.fd = s[i].fd, .events = POLLIN};
+		if (poll(p, (nfds_t)n, 100) < 0)
+			die("poll", strerror(errno));
+		for (int i = 0; i < n; i++)
+			if (p[i].revents)
+				drain(&s[i], arrived, &a[i]);
+	}
+	if (acks == NULL)
+		die(acks_path, "did not appear within the time given (-d)");
+	for (int i = 0; i < n; i++)
+		report_lag(addrs[i], &a[i], acks, nacks);
+	free(acks);
 	return 0;
 }
 
@@ -255,13 +328,15 @@ static int run_catchup(const char *db, uint64_t after, uint64_t until,
 
 int main(int argc, char **argv)
 {
-	const char *db = "neo4j";
+	const char *db = "neo4j", *acks = NULL;
 	uint64_t after = 0, until = 0;
-	double seconds = 10;
+	double seconds = 600;
 	int opt;
 
-	while ((opt = getopt(argc, argv, "a:d:D:u:")) != -1) {
-		if (opt == 'a')
+	while ((opt = getopt(argc, argv, "A:a:d:D:u:")) != -1) {
+		if (opt == 'A')
+			acks = optarg;
+		else if (opt == 'a')
 			after = strtoull(optarg, NULL, 10);
 		else if (opt == 'd')
 			seconds = atof(optarg);
@@ -274,11 +349,11 @@ int main(int argc, char **argv)
 	}
 	if (until > 0 && argc - optind == 1)
 		return run_catchup(db, after, until, argv[optind]);
-	if (until == 0 && argc - optind == 2)
-		return run_lag(db, after, seconds, argv[optind],
-			       argv[optind + 1]);
-	fprintf(stderr, "usage: replica_lag [-d SECONDS] [-a AFTER] [-D DB] "
-			"LEADER_TX REPLICA_TX\n"
+	if (acks != NULL && argc - optind >= 1)
+		return run_lag(db, after, seconds, acks, argv + optind,
+			       argc - optind);
+	fprintf(stderr, "usage: replica_lag -A ACKS [-d SECONDS] [-a AFTER] "
+			"[-D DB] TX_ADDRESS...\n"
 			"       replica_lag -u TXID [-a AFTER] [-D DB] "
 			"REPLICA_TX\n");
 	return 2;

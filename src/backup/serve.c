@@ -1,10 +1,11 @@
 /* The backup server (protocol in serve.h).
  *
  * Happy path: accept -> read one request line -> (loop) look the database
- * up and note its last applied transaction -> (worker) find and open the
- * newest checkpoint file, open a log reader, put the reply line and the
- * first chunk in the output buffer -> (loop) write it -> (worker) fill the
- * next chunk of up to 1 MiB -> ... -> end mark -> close. The loop thread
+ * up and note its last transaction both applied and logged -> (worker)
+ * find and open the newest checkpoint file, open a log reader, put the
+ * reply line and the first chunk in the output buffer -> (loop) write it
+ * -> (worker) fill the next chunk of up to 1 MiB -> ... -> end mark ->
+ * close. The loop thread
  * never reads a data file; the worker never touches the database, only
  * immutable files (a checkpoint file stays readable through its open fd
  * even when a newer checkpoint replaces it). The loop and the worker take
@@ -436,6 +437,11 @@ static void start_job(struct bconn *c, const char *db)
 				"take a FULL backup", db, c->last);
 		return;
 	}
+	/* Up to what both the graph and the log hold: a cluster member or
+	 * a read replica applies a transaction before its log has it, a
+	 * SINGLE server logs it before applying. */
+	if (db_log_last_txid(d) < c->last)
+		c->last = db_log_last_txid(d);
 	/* A FULL backup's checkpoint is found by the worker: until then
 	 * the pin holds the whole log. */
 	db_log_pin(d, &c->pin, c->type == BACKUP_DIFF ? c->after + 1 : 0);
