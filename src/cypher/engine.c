@@ -363,6 +363,40 @@ static void actions_run(struct graft_gate_task *t)
 	admin_actions_run(t->data, actions_done);
 }
 
+/* The error a failed commit reports (status not GRAFT_OK): the same
+ * whether db_commit returned it or called back with it (a commit that
+ * waited for an apply off the loop). */
+static void commit_error(struct cypher_commit_req *req, int status,
+			 const char *errmsg)
+{
+	if (status == GRAFT_ECONFLICT) {
+		cypher_error_set(&req->error, GRAFT_STATUS_TX_OUTDATED,
+				 "The transaction conflicts with a concurrent one that changed what it read; retry it. %s",
+				 errmsg);
+	} else if (status == GRAFT_ESHUTDOWN) {
+		cypher_error_set(&req->error, GRAFT_STATUS_DATABASE_UNAVAILABLE,
+				 "The database is shutting down; retry on another server");
+	} else if (status == GRAFT_EUNKNOWN) {
+		/* Not a transient code: a driver must not retry a write that
+		 * may have been applied. */
+		cypher_error_set(&req->error, GRAFT_STATUS_DATABASE_COMMIT_FAILED,
+				 "The outcome of the commit is unknown: %s. It may or may not have been applied; check before retrying it",
+				 errmsg);
+	} else if (status == GRAFT_ENOTLEADER) {
+		cypher_error_set(&req->error, GRAFT_STATUS_CLUSTER_NOT_A_LEADER,
+				 "No write operations are allowed on this server: %s",
+				 errmsg);
+	} else if (status == GRAFT_ELIMIT) {
+		cypher_error_set(&req->error,
+				 GRAFT_STATUS_MEMORY_POOL_OUT_OF_MEMORY,
+				 "The transaction has been terminated: %s", errmsg);
+	} else {
+		cypher_error_set(&req->error, GRAFT_STATUS_TX_COMMIT_FAILED,
+				 "Could not commit: %s. Nothing of the transaction was applied; fix the cause and retry",
+				 errmsg);
+	}
+}
+
 static void db_committed(struct db_commit_req *c, int status)
 {
 	struct cypher_commit_req *req = c->data;
@@ -376,23 +410,8 @@ static void db_committed(struct db_commit_req *c, int status)
 			graft_gate_run(req->tx->e->o.gate, &req->actions);
 			return;
 		}
-	} else if (status == GRAFT_ECONFLICT) {
-		cypher_error_set(&req->error, GRAFT_STATUS_TX_OUTDATED,
-				 "The transaction conflicts with a concurrent one that changed what it read; retry it. %s",
-				 c->errmsg);
-	} else if (status == GRAFT_ESHUTDOWN) {
-		cypher_error_set(&req->error, GRAFT_STATUS_DATABASE_UNAVAILABLE,
-				 "The database is shutting down; retry on another server");
-	} else if (status == GRAFT_EUNKNOWN) {
-		/* Not a transient code: a driver must not retry a write that
-		 * may have been applied. */
-		cypher_error_set(&req->error, GRAFT_STATUS_DATABASE_COMMIT_FAILED,
-				 "The outcome of the commit is unknown: %s. It may or may not have been applied; check before retrying it",
-				 c->errmsg);
 	} else {
-		cypher_error_set(&req->error, GRAFT_STATUS_TX_COMMIT_FAILED,
-				 "Could not commit: %s. Nothing of the transaction was applied; fix the cause and retry",
-				 c->errmsg);
+		commit_error(req, status, c->errmsg);
 	}
 	commit_done(req, status);
 }
@@ -404,21 +423,9 @@ static int start_db_commit(struct cypher_commit_req *req)
 
 	req->commit.data = req;
 	rv = db_commit(t->tx, &req->commit, db_committed);
-	if (rv == GRAFT_ENOTLEADER) {
+	if (rv != GRAFT_OK) {
 		t->tx = NULL;
-		cypher_error_set(&req->error, GRAFT_STATUS_CLUSTER_NOT_A_LEADER,
-				 "No write operations are allowed on this server: %s",
-				 req->commit.errmsg);
-	} else if (rv == GRAFT_ELIMIT) {
-		t->tx = NULL;
-		cypher_error_set(&req->error,
-				 GRAFT_STATUS_MEMORY_POOL_OUT_OF_MEMORY,
-				 "The transaction has been terminated: %s",
-				 req->commit.errmsg);
-	} else if (rv != GRAFT_OK) {
-		t->tx = NULL;
-		cypher_error_set(&req->error, GRAFT_STATUS_TX_COMMIT_FAILED,
-				 "Could not commit: %s", req->commit.errmsg);
+		commit_error(req, rv, req->commit.errmsg);
 	}
 	return rv;
 }

@@ -453,6 +453,54 @@ void apply_record(struct db *db, const struct txrec *rec, struct txrec *take,
 	}
 }
 
+/* The apply of this thread's offloaded task (apply_off_loop_begin), NULL
+ * elsewhere: what the loop still has to do after it. */
+static _Thread_local struct db_applied *off_loop;
+
+void apply_off_loop_begin(struct db_applied *a)
+{
+	memset(a, 0, sizeof *a);
+	off_loop = a;
+}
+
+void apply_off_loop_end(void)
+{
+	off_loop = NULL;
+}
+
+bool apply_defer_log(struct db *db, const void *rec, size_t len,
+		     uint64_t txid)
+{
+	if (off_loop == NULL)
+		return false;
+	off_loop->log_db = db;
+	off_loop->log_rec = rec;
+	off_loop->log_len = len;
+	off_loop->log_txid = txid;
+	return true;
+}
+
+/* The loop's part of an apply: the snapshots' bookkeeping, the new last
+ * transaction (what snapshots begun from now see), watches, checkpoints. */
+static void applied(struct db *db, uint64_t txid, int64_t commit_ms)
+{
+	snapshot_after_apply(db);
+	db->last_applied = txid;
+	db->last_commit_ms = commit_ms;
+	if (db->next_txid <= txid)
+		db->next_txid = txid + 1;
+	watch_after_apply(db);
+	db_after_apply(db);
+}
+
+void apply_off_loop_finish(struct db_applied *a)
+{
+	if (a->db != NULL)
+		applied(a->db, a->txid, a->commit_ms);
+	if (a->log_db != NULL)
+		entry_log(a->log_db, a->log_rec, a->log_len, a->log_txid);
+}
+
 int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
 		 uint64_t txid, bool validated, char *errmsg)
 {
@@ -468,15 +516,18 @@ int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
 		rv = apply_validate(db, rec, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	snapshot_before_apply(db, rec, txid);
+	/* Off the loop, a transaction may begin meanwhile with the snapshot
+	 * of last_applied (txid - 1): keep what this apply replaces for it
+	 * (settled once the loop counts it). */
+	snapshot_before_apply(db, rec, txid, off_loop != NULL);
 	apply_record(db, rec, take, txid);
-	snapshot_after_apply(db);
-	db->last_applied = txid;
-	db->last_commit_ms = rec->commit_time_ms;
-	if (db->next_txid <= txid)
-		db->next_txid = txid + 1;
-	watch_after_apply(db);
-	db_after_apply(db);
+	if (off_loop == NULL) {
+		applied(db, txid, rec->commit_time_ms);
+		return GRAFT_OK;
+	}
+	off_loop->db = db;
+	off_loop->txid = txid;
+	off_loop->commit_ms = rec->commit_time_ms;
 	return GRAFT_OK;
 }
 

@@ -97,7 +97,7 @@ void commit_deferred_cb(uv_idle_t *h)
 bool commit_idle(const struct db *db)
 {
 	return db->queue_head == NULL && db->deferred_head == NULL &&
-	       db->entry_appends == 0;
+	       db->entry_appends == 0 && db->commits_waiting == 0;
 }
 
 /* Checks --------------------------------------------------------------- */
@@ -331,41 +331,94 @@ static void log_failure_msg(const struct db *db, int status, char *errmsg)
 			   db->name, db->txlog_dir, graft_strerror(status));
 }
 
-static void finish(struct db *db, struct db_inflight *c)
+/* A durable record that cannot be applied: the graph would differ from
+ * the log. */
+static void apply_failed(struct db *db, struct db_inflight *c)
+{
+	graft_error("database %s: transaction %llu is durable in the log but "
+		    "cannot be applied (%s); stopping so that the graph never "
+		    "differs from the log",
+		    db->name, (unsigned long long)c->txid, c->req->errmsg);
+	abort();
+}
+
+/* The record is freed right after: the graph takes its values. */
+static int finish_apply(struct db *db, struct db_inflight *c)
+{
+	struct db_commit_req *req = c->req;
+
+	return apply_commit(db, &req->rec, &req->rec, c->txid,
+			    c->validated_at == db->last_applied, req->errmsg);
+}
+
+/* The end of c (applied or not, as status says): its callback. */
+static void finish_end(struct db *db, struct db_inflight *c)
 {
 	struct db_commit_req *req = c->req;
 	int status = c->status;
-	int rv;
 
-	if (db->repl != NULL) {
-		/* Applied (or not) by the group already. */
-		if (status == GRAFT_OK)
-			req->txid = c->txid;
-	} else if (status == GRAFT_OK) {
-		/* The record is freed right after: the graph takes its
-		 * values. */
-		rv = apply_commit(db, &req->rec, &req->rec, c->txid,
-				  c->validated_at == db->last_applied,
-				  req->errmsg);
-		if (rv != GRAFT_OK) {
-			graft_error("database %s: transaction %llu is durable "
-				    "in the log but cannot be applied (%s); "
-				    "stopping so that the graph never differs "
-				    "from the log",
-				    db->name, (unsigned long long)c->txid,
-				    req->errmsg);
-			abort();
-		}
+	if (status == GRAFT_OK)
 		req->txid = c->txid;
-	} else {
-		if (db->log_failure == GRAFT_OK)
-			db->log_failure = status;
-		log_failure_msg(db, status, req->errmsg);
-	}
 	pending_remove(db, c);
 	commit_req_free(req);
 	free(c);
 	req->cb(req, status);
+}
+
+static void finish(struct db *db, struct db_inflight *c)
+{
+	if (db->repl == NULL && c->status == GRAFT_OK) {
+		if (finish_apply(db, c) != GRAFT_OK)
+			apply_failed(db, c);
+	} else if (db->repl == NULL) {
+		if (db->log_failure == GRAFT_OK)
+			db->log_failure = c->status;
+		log_failure_msg(db, c->status, c->req->errmsg);
+	}
+	finish_end(db, c);
+}
+
+static void drain_run(struct graft_gate_task *t);
+
+/* On a thread of libuv's pool, holding the gate: the head commit's
+ * apply. */
+static void drain_work(struct graft_gate_task *t)
+{
+	struct db *db = t->data;
+
+	apply_off_loop_begin(&db->drain_applied);
+	db->drain_status = finish_apply(db, db->queue_head);
+	apply_off_loop_end();
+}
+
+static void drain_pop(struct db *db)
+{
+	db->queue_head = db->queue_head->next;
+	if (db->queue_head == NULL)
+		db->queue_tail = NULL;
+}
+
+/* Back on the loop: the rest of the head commit, then the drain goes on. */
+static void drain_work_done(struct graft_gate_task *t)
+{
+	struct db *db = t->data;
+	struct db_inflight *c = db->queue_head;
+
+	db->drain_off = false;
+	t->fn = drain_run;
+	if (db->drain_status != GRAFT_OK)
+		apply_failed(db, c);
+	apply_off_loop_finish(&db->drain_applied);
+	drain_pop(db);
+	finish_end(db, c);
+	drain_run(t);
+}
+
+/* Whether the drain (a task of the gate) applies c off the loop. */
+static bool drain_offloads(const struct db *db, const struct db_inflight *c)
+{
+	return db->repl == NULL && db->o.gate != NULL &&
+	       c->status == GRAFT_OK && c->req->rec.n_ops >= DB_OFF_LOOP_OPS;
 }
 
 static void drain(struct db *db)
@@ -376,9 +429,15 @@ static void drain(struct db *db)
 		return;
 	db->draining = true;
 	while ((c = db->queue_head) != NULL && c->done) {
-		db->queue_head = c->next;
-		if (db->queue_head == NULL)
-			db->queue_tail = NULL;
+		if (drain_offloads(db, c)) {
+			db->drain_off = true;
+			db->drain_task.fn = drain_work_done;
+			graft_gate_offload(db->o.gate, &db->drain_task,
+					   drain_work);
+			db->draining = false;
+			return;
+		}
+		drain_pop(db);
 		finish(db, c);
 	}
 	db->draining = false;
@@ -396,7 +455,8 @@ static void drain_run(struct graft_gate_task *t)
 	drain(t->data);
 }
 
-/* Applies hold the gate: no reader is between two rows meanwhile. */
+/* Applies hold the gate: no reader is between two rows meanwhile. The
+ * drain applying off the loop picks up what became durable meanwhile. */
 static void append_cb(struct txlog_append_req *areq, int status)
 {
 	struct db_inflight *c = areq->data;
@@ -404,6 +464,8 @@ static void append_cb(struct txlog_append_req *areq, int status)
 
 	c->status = status;
 	c->done = true;
+	if (db->drain_off)
+		return;
 	db->drain_task.data = db;
 	db->drain_task.fn = drain_run;
 	graft_gate_run(db->o.gate, &db->drain_task);
@@ -591,10 +653,64 @@ err_after_alloc:
 	return rv;
 }
 
-int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
+/* The commit of tx, which wrote: validation, the record, the log. */
+static int commit_writes(struct db_tx *tx, struct db_commit_req *req)
 {
 	struct db *db = tx->db;
 	bool undone;
+	int rv = check_reads(tx, req->errmsg);
+
+	if (rv == GRAFT_OK)
+		rv = pred_validate(tx, req->errmsg);
+	if (rv != GRAFT_OK) {
+		tx_free(tx);
+		defer(db, req, rv);
+		return GRAFT_OK;
+	}
+	if (tx->prepared)
+		take_prepared(tx, req);
+	else
+		rv = record_build(tx, &req->rec);
+	req->guards = tx->guards.v; /* the commit carries them from here */
+	req->n_guards = tx->guards.n;
+	tx->guards.v = NULL;
+	tx_free(tx);
+	/* n_ops 0: every change was undone within the transaction */
+	undone = rv == GRAFT_OK && req->rec.n_ops == 0;
+	if (rv == GRAFT_OK && !undone)
+		rv = log_record(db, req);
+	graft_mem_free(req->guards); /* log_record took them unless it failed early */
+	req->guards = NULL;
+	if (undone) {
+		commit_req_free(req);
+		defer(db, req, GRAFT_OK);
+		return GRAFT_OK;
+	}
+	if (rv != GRAFT_OK)
+		commit_req_free(req);
+	return rv;
+}
+
+/* Its turn came, behind an apply that ran off the loop. */
+static void commit_waited(struct graft_gate_task *t)
+{
+	struct db_commit_req *req = t->data;
+	struct db *db = req->db;
+	int rv;
+
+	db->commits_waiting--;
+	rv = db->closing ? GRAFT_ESHUTDOWN : GRAFT_OK;
+	if (rv == GRAFT_OK)
+		rv = commit_writes(req->tx, req);
+	else
+		tx_free(req->tx);
+	if (rv != GRAFT_OK)
+		defer(db, req, rv);
+}
+
+int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
+{
+	struct db *db = tx->db;
 	int rv;
 
 	req->db = db;
@@ -626,34 +742,15 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 		defer(db, req, GRAFT_OK);
 		return GRAFT_OK;
 	}
-	rv = check_reads(tx, req->errmsg);
-	if (rv == GRAFT_OK)
-		rv = pred_validate(tx, req->errmsg);
-	if (rv != GRAFT_OK) {
-		tx_free(tx);
-		defer(db, req, rv);
+	/* Validation reads the graph, which an apply off the loop is
+	 * changing: its turn comes after that apply, in the order given. */
+	if (graft_gate_offloaded(db->o.gate)) {
+		req->tx = tx;
+		req->task.data = req;
+		req->task.fn = commit_waited;
+		db->commits_waiting++;
+		graft_gate_run(db->o.gate, &req->task);
 		return GRAFT_OK;
 	}
-	if (tx->prepared)
-		take_prepared(tx, req);
-	else
-		rv = record_build(tx, &req->rec);
-	req->guards = tx->guards.v; /* the commit carries them from here */
-	req->n_guards = tx->guards.n;
-	tx->guards.v = NULL;
-	tx_free(tx);
-	/* n_ops 0: every change was undone within the transaction */
-	undone = rv == GRAFT_OK && req->rec.n_ops == 0;
-	if (rv == GRAFT_OK && !undone)
-		rv = log_record(db, req);
-	graft_mem_free(req->guards); /* log_record took them unless it failed early */
-	req->guards = NULL;
-	if (undone) {
-		commit_req_free(req);
-		defer(db, req, GRAFT_OK);
-		return GRAFT_OK;
-	}
-	if (rv != GRAFT_OK)
-		commit_req_free(req);
-	return rv;
+	return commit_writes(tx, req);
 }

@@ -304,6 +304,8 @@ struct db_commit_req {
 	int status;
 	uint64_t *guards;
 	size_t n_guards;
+	struct db_tx *tx;            /* waiting for an apply off the loop */
+	struct graft_gate_task task; /* its turn behind it */
 };
 
 /* Builds tx's commit record and encodes it (the log's frame, or the

@@ -16,6 +16,23 @@
 #include "db.h"
 #include "idmap_int.h"
 
+/* A big apply runs off the loop: on a thread of libuv's pool, holding the
+ * gate for one of the loop's tasks (graft_gate_offload), so that the loop
+ * goes on meanwhile. Between apply_off_loop_begin(a) and _end() on that
+ * thread, apply_commit and entry_log do only what that thread may do (the
+ * graph) and leave in *a what the loop must do after (last_applied,
+ * watches, checkpoints, snapshots' settling, the member's log);
+ * apply_off_loop_finish(a) does it, on the loop, before the task's next
+ * step. One apply per begin. */
+struct db_applied {
+	struct db *db; /* NULL: nothing applied */
+	uint64_t txid;
+	int64_t commit_ms;
+	struct db *log_db; /* NULL: nothing to write to a member's log */
+	const void *log_rec;
+	size_t log_len;
+	uint64_t log_txid;
+};
 struct db_inflight; /* commit.c: one logged (or proposed), not yet applied
 		     * transaction */
 
@@ -102,6 +119,14 @@ struct db {
 	struct idmap pending;
 	int log_failure;       /* status of a failed batch still draining */
 	bool draining;
+	/* The drain applies the head commit off the loop (DB_OFF_LOOP_OPS):
+	 * its status and what the loop does after it. */
+	bool drain_off;
+	int drain_status;
+	struct db_applied drain_applied;
+	/* Commits waiting in the gate's queue for an apply off the loop to
+	 * end before they validate (db_commit). */
+	unsigned commits_waiting;
 	/* Commits finished without reaching the log (no writes, conflict),
 	 * whose callbacks run on a later loop turn. */
 	struct db_commit_req *deferred_head, *deferred_tail;
@@ -345,6 +370,9 @@ bool commit_idle(const struct db *db); /* nothing logged or deferred */
 int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r);
 /* Puts txid into the entry entry_encode made (with another id). */
 void entry_stamp(struct graft_buf *entry, uint64_t txid);
+/* Writes the record of an applied entry to the member's log (after its
+ * apply, on the loop: apply_defer_log). */
+void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid);
 
 /* apply.c */
 /* Records from commits start with their node creates, ids ascending
@@ -370,6 +398,19 @@ void apply_record(struct db *db, const struct txrec *rec, struct txrec *take,
 int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
 		 uint64_t txid, bool validated, char *errmsg);
 
+void apply_off_loop_begin(struct db_applied *a);
+void apply_off_loop_end(void);
+void apply_off_loop_finish(struct db_applied *a);
+/* entry_log's check: true (and the write left to apply_off_loop_finish)
+ * when called off the loop. */
+bool apply_defer_log(struct db *db, const void *rec, size_t len,
+		     uint64_t txid);
+/* Records and entries of at least so many ops (or bytes) apply off the
+ * loop: below, the hop to a thread costs more than it spares (a record of
+ * 4096 nodes applies in about a millisecond). */
+#define DB_OFF_LOOP_OPS 4096
+#define DB_OFF_LOOP_BYTES (128 * 1024)
+
 /* snapshot.c. Open under tx_mu: GRAFT_OK or GRAFT_ENOMEM. End takes
  * tx_mu; when it ends the oldest snapshot, the loop reclaims. */
 int snapshot_open(struct db *db, uint64_t *out);
@@ -378,9 +419,11 @@ uint64_t snapshot_oldest(struct db *db); /* GRAPH_NOW: none */
 void snapshot_init(struct db *db); /* the reclaim handle (handles_open) */
 /* Around an apply (loop, gate held) of validated rec as txid: tells the
  * graph which states to keep and remembers the keys rec writes while an
- * older snapshot is open; after, frees what no snapshot needs. */
+ * older snapshot is open (off_loop: as if one of txid - 1 were, since one
+ * may begin while the apply runs off the loop); after, frees what no
+ * snapshot needs. */
 void snapshot_before_apply(struct db *db, const struct txrec *rec,
-			   uint64_t txid);
+			   uint64_t txid, bool off_loop);
 void snapshot_after_apply(struct db *db);
 /* Under tx_mu: tx (its snapshots open) joins db->txs. */
 void snapshot_tx_link(struct db *db, struct db_tx *tx);

@@ -64,6 +64,9 @@ int dbms_drop_check(struct dbms *m, const char *name, char *errmsg);
 /* entry.c: GRAFT_OK, or GRAFT_ECORRUPT (errmsg) for an entry of an
  * unknown format or whose length does not hold its record. */
 int dbms_entry_check(const void *entry, size_t len, char *errmsg);
+/* Whether an entry is a CREATE/DROP DATABASE (dbms_change.c), which
+ * applies on the loop whatever its size. */
+bool dbms_entry_is_change(const void *entry, size_t len);
 
 /* entry_queue.c */
 void dbms_entries_free(struct dbms *m); /* the kept job, at close */

@@ -89,13 +89,15 @@ static void entry_append_cb(struct txlog_append_req *req, int status)
 	db_maybe_finish_close(db);
 }
 
-/* Writes the record of an applied entry to the member's log. */
-static void entry_log(struct db *db, const void *rec, size_t len,
-		      uint64_t txid)
+void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid)
 {
-	struct entry_append *a = malloc(sizeof *a);
-	int rv = a != NULL ? GRAFT_OK : GRAFT_ENOMEM;
+	struct entry_append *a;
+	int rv;
 
+	if (apply_defer_log(db, rec, len, txid))
+		return;
+	a = malloc(sizeof *a);
+	rv = a != NULL ? GRAFT_OK : GRAFT_ENOMEM;
 	if (a != NULL) {
 		a->db = db;
 		a->req.data = a;
@@ -157,12 +159,17 @@ int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
 	return rv;
 }
 
+bool dbms_entry_is_change(const void *entry, size_t len)
+{
+	return len > 0 && ((const uint8_t *)entry)[0] == ENTRY_DBMS_FORMAT;
+}
+
 int dbms_entry_check(const void *entry, size_t len, char *errmsg)
 {
 	const uint8_t *p = entry;
 	size_t reclen;
 
-	if (len > 0 && p[0] == ENTRY_DBMS_FORMAT)
+	if (dbms_entry_is_change(entry, len))
 		return GRAFT_OK; /* dbms_change_apply checks its own */
 	if (len < ENTRY_HEADER_SIZE || p[0] != ENTRY_FORMAT)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,

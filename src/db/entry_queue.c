@@ -15,6 +15,12 @@
  * (a follower's, or one proposed by an earlier leader) is freed when it
  * has applied and the next one is submitted.
  *
+ * An entry of DB_OFF_LOOP_BYTES or more is decoded and applied off the
+ * loop (db_int.h "struct db_applied"), copied first: the loop goes on
+ * with Raft's ticks and the other sessions, the gate stays held for it,
+ * and the entries after it wait in the gate's queue, in order. Its outcome
+ * is reported once the loop has finished the apply.
+ *
  * Failures: an entry whose format is unknown or whose length is wrong is
  * refused at once (GRAFT_ECORRUPT: the state machine stops). One that
  * cannot be applied later for the same kind of reason (its record does
@@ -25,6 +31,7 @@
 #include <string.h>
 
 #include "../util/log.h"
+#include "db_int.h"
 #include "dbms_int.h"
 
 struct dbms_entry_job {
@@ -35,6 +42,7 @@ struct dbms_entry_job {
 	void *copy;        /* owned */
 	size_t len;
 	bool applied;
+	struct db_applied off; /* an apply off the loop leaves its rest here */
 	int status;
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	dbms_entry_cb cb; /* the claimer's; NULL: unclaimed */
@@ -60,20 +68,11 @@ static void job_report(struct graft_gate_task *t)
 	job_free(j);
 }
 
-static void job_apply(struct graft_gate_task *t)
+/* The entry applied (or not): the outcome is claimed or kept. */
+static void job_applied(struct dbms_entry_job *j)
 {
-	struct dbms_entry_job *j = t->data;
 	struct dbms *m = j->m;
-	uint64_t txid;
 
-	if (m->entry_broken) {
-		j->status = graft_errf(j->errmsg, GRAFT_ECORRUPT,
-				       "an earlier replicated entry could not "
-				       "be applied on this member");
-	} else {
-		j->status = dbms_apply_entry(m, j->index, j->entry, j->len,
-					     &txid, j->errmsg);
-	}
 	if (j->status == GRAFT_ECORRUPT && !m->entry_broken) {
 		m->entry_broken = true;
 		graft_error("Raft entry %llu cannot be applied: %s; this member "
@@ -85,10 +84,74 @@ static void job_apply(struct graft_gate_task *t)
 	j->applied = true;
 	m->entries_queued--;
 	if (j->cb != NULL)
-		job_report(t);
+		job_report(&j->task);
 	else if (m->entry_last != j)
 		job_free(j);
 	dbms_maybe_close(m);
+}
+
+static void job_apply_entry(struct dbms_entry_job *j)
+{
+	uint64_t txid;
+
+	j->status = dbms_apply_entry(j->m, j->index, j->entry, j->len, &txid,
+				     j->errmsg);
+}
+
+/* On a thread of libuv's pool, holding the gate. */
+static void job_apply_work(struct graft_gate_task *t)
+{
+	struct dbms_entry_job *j = t->data;
+
+	apply_off_loop_begin(&j->off);
+	job_apply_entry(j);
+	apply_off_loop_end();
+}
+
+static void job_apply_done(struct graft_gate_task *t)
+{
+	struct dbms_entry_job *j = t->data;
+
+	apply_off_loop_finish(&j->off);
+	job_applied(j);
+}
+
+/* The entry is kept until it has applied: libraft frees its buffer once
+ * the state machine returns. */
+static void job_copy(struct dbms_entry_job *j)
+{
+	if (j->copy != NULL)
+		return;
+	j->copy = malloc(j->len > 0 ? j->len : 1);
+	if (j->copy == NULL) {
+		graft_error("no memory to keep Raft entry %llu (%zu B) "
+			    "until readers leave the gate; stopping",
+			    (unsigned long long)j->index, j->len);
+		abort();
+	}
+	memcpy(j->copy, j->entry, j->len);
+	j->entry = j->copy;
+}
+
+static void job_apply(struct graft_gate_task *t)
+{
+	struct dbms_entry_job *j = t->data;
+	struct dbms *m = j->m;
+
+	if (m->entry_broken) {
+		j->status = graft_errf(j->errmsg, GRAFT_ECORRUPT,
+				       "an earlier replicated entry could not "
+				       "be applied on this member");
+	} else if (j->len >= DB_OFF_LOOP_BYTES && m->o.db.gate != NULL &&
+		   !dbms_entry_is_change(j->entry, j->len)) {
+		job_copy(j);
+		t->fn = job_apply_done;
+		graft_gate_offload(m->o.db.gate, t, job_apply_work);
+		return;
+	} else {
+		job_apply_entry(j);
+	}
+	job_applied(j);
 }
 
 int dbms_entry_submit(struct dbms *m, uint64_t index, const void *entry,
@@ -122,17 +185,8 @@ int dbms_entry_submit(struct dbms *m, uint64_t index, const void *entry,
 	m->entry_last = j;
 	m->entries_queued++;
 	graft_gate_run(m->o.db.gate, &j->task);
-	if (!j->applied) {
-		j->copy = malloc(len > 0 ? len : 1);
-		if (j->copy == NULL) {
-			graft_error("no memory to keep Raft entry %llu (%zu B) "
-				    "until readers leave the gate; stopping",
-				    (unsigned long long)index, len);
-			abort();
-		}
-		memcpy(j->copy, entry, len);
-		j->entry = j->copy;
-	}
+	if (!j->applied)
+		job_copy(j);
 	return GRAFT_OK;
 }
 

@@ -263,10 +263,12 @@ void snapshot_end(struct db *db, uint64_t txid)
 }
 
 void snapshot_before_apply(struct db *db, const struct txrec *rec,
-			   uint64_t txid)
+			   uint64_t txid, bool off_loop)
 {
 	uint64_t oldest = snapshot_oldest(db);
 
+	if (off_loop && oldest > txid - 1)
+		oldest = txid - 1;
 	graph_versions_keep(db->graph, oldest);
 	if (oldest < txid)
 		recent_add(db, rec, txid);

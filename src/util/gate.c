@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <time.h>
 
+#include "check.h"
 #include "err.h"
 
 /* How long a new shared holder stays out for a waiting exclusive one; past
@@ -32,6 +33,9 @@ int graft_gate_init(struct graft_gate *g, uv_loop_t *loop)
 	g->loop_held = false;
 	g->loop_waiting = false;
 	g->head = g->tail = NULL;
+	g->off_task = NULL;
+	g->off_work = NULL;
+	g->off_running = false;
 	rv = uv_async_init(loop, &g->async, gate_async_cb);
 	if (rv != 0)
 		return GRAFT_EIO;
@@ -181,8 +185,11 @@ static bool loop_take(struct graft_gate *g)
 	return took;
 }
 
+static void offload_start(struct graft_gate *g);
+
 /* Runs every queued task, including those they queue, then lets the
- * workers in again. */
+ * workers in again; a task that offloads its work stops the drain, which
+ * goes on (still holding the gate) once that work is done. */
 static void loop_drain(struct graft_gate *g)
 {
 	struct graft_gate_task *t;
@@ -194,6 +201,10 @@ static void loop_drain(struct graft_gate *g)
 			g->tail = NULL;
 		t->queued = false;
 		t->fn(t);
+		if (g->off_task != NULL) {
+			offload_start(g);
+			return;
+		}
 	}
 	g->loop_held = false;
 	uv_unref((uv_handle_t *)&g->async);
@@ -234,4 +245,52 @@ void graft_gate_run(struct graft_gate *g, struct graft_gate_task *t)
 	uv_ref((uv_handle_t *)&g->async);
 	if (loop_take(g))
 		loop_drain(g);
+}
+
+static void offload_work_cb(uv_work_t *req)
+{
+	struct graft_gate *g = req->data;
+
+	g->off_work(g->off_task);
+}
+
+/* Back on the loop, still holding the gate: the task's fn runs again
+ * first, then the tasks that waited behind it. */
+static void offload_after_cb(uv_work_t *req, int status)
+{
+	struct graft_gate *g = req->data;
+	struct graft_gate_task *t = g->off_task;
+
+	(void)status; /* never cancelled: nothing else holds off_req */
+	g->off_task = NULL;
+	g->off_running = false;
+	t->queued = true;
+	t->next = g->head;
+	g->head = t;
+	if (g->tail == NULL)
+		g->tail = t;
+	loop_drain(g);
+}
+
+static void offload_start(struct graft_gate *g)
+{
+	int rv;
+
+	g->off_req.data = g;
+	g->off_running = true;
+	rv = uv_queue_work(g->async.loop, &g->off_req, offload_work_cb,
+			   offload_after_cb);
+	GRAFT_CHECK(rv == 0); /* it fails only without a work callback */
+}
+
+void graft_gate_offload(struct graft_gate *g, struct graft_gate_task *t,
+			graft_gate_fn work)
+{
+	g->off_task = t;
+	g->off_work = work;
+}
+
+bool graft_gate_offloaded(const struct graft_gate *g)
+{
+	return g != NULL && g->off_running;
 }

@@ -14,7 +14,13 @@
  *
  * Readers therefore see a commit all or nothing, between two of their
  * batches or at a yield (graft_gate_yield), where a long reader lets the
- * loop's waiting tasks run. */
+ * loop's waiting tasks run.
+ *
+ * A long task (applying a commit of a million entities) hands its heavy
+ * part to a thread of libuv's pool (graft_gate_offload): the gate stays
+ * held exclusive for it, the tasks given meanwhile wait behind it in
+ * order, and the loop goes on with everything else (timers, Raft, other
+ * sessions) instead of stalling for the whole apply. */
 #ifndef GRAFT_UTIL_GATE_H
 #define GRAFT_UTIL_GATE_H
 
@@ -47,6 +53,12 @@ struct graft_gate {
 	bool loop_waiting;
 	struct graft_gate_task *head, *tail;
 	uv_async_t async;
+	/* loop thread only: the task whose work runs off the loop (set by
+	 * graft_gate_offload, running once its fn returned) */
+	struct graft_gate_task *off_task;
+	graft_gate_fn off_work;
+	bool off_running;
+	uv_work_t off_req;
 };
 
 /* GRAFT_OK or an error of uv_async_init. */
@@ -78,5 +90,16 @@ void graft_gate_resume(struct graft_gate *g, bool paused);
  * above). A task may give further tasks; they run in the same turn. g may
  * be NULL (nothing runs off the loop): fn runs at once. */
 void graft_gate_run(struct graft_gate *g, struct graft_gate_task *t);
+
+/* Loop thread, inside t->fn (t running from graft_gate_run, g not NULL):
+ * once fn returns, work(t) runs on a thread of libuv's pool with the gate
+ * still held exclusive for it, while the loop goes on; then t->fn (which
+ * fn may have changed meanwhile) runs again on the loop, still holding
+ * the gate, before any task given after t. One offload per run of fn. */
+void graft_gate_offload(struct graft_gate *g, struct graft_gate_task *t,
+			graft_gate_fn work);
+/* Loop thread: whether a task's work runs off the loop now (the graphs
+ * change on another thread: the loop must not read them). */
+bool graft_gate_offloaded(const struct graft_gate *g);
 
 #endif

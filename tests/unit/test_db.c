@@ -16,6 +16,7 @@
 #include "graph/graph.h"
 #include "txlog/txlog.h"
 #include "txrec/txrec.h"
+#include "util/gate.h"
 
 static int64_t prop_int(struct db_tx *tx, uint64_t id, uint32_t key)
 {
@@ -919,6 +920,94 @@ static void test_db_prepared_rollback_frees_the_record(void **state)
 	assert_int_equal(db_last_txid(f->db), 0);
 }
 
+/* A big commit's apply, watched from the loop: every loop iteration
+ * while the apply runs off the loop counts, and the first gives a small
+ * commit, which must wait for it. */
+struct big_commit {
+	struct fixture *f;
+	struct graft_gate gate;
+	uv_idle_t idle;
+	unsigned ticks_off_loop;
+	uint64_t last_seen; /* db_last_txid during the apply */
+	struct db_commit_req small_req;
+	struct fx_commit_result small;
+	bool small_given;
+};
+
+static void big_commit_idle_cb(uv_idle_t *h)
+{
+	struct big_commit *b = h->data;
+	struct db_tx *tx;
+	uint64_t id;
+
+	if (!graft_gate_offloaded(&b->gate))
+		return;
+	b->ticks_off_loop++;
+	b->last_seen = db_last_txid(b->f->db);
+	if (b->small_given)
+		return;
+	b->small_given = true;
+	assert_int_equal(db_tx_begin(b->f->db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	b->small_req.data = &b->small;
+	assert_int_equal(db_commit(tx, &b->small_req, fx_commit_cb), GRAFT_OK);
+}
+
+/* A commit of 20k nodes and relationships applies off the loop: the loop
+ * keeps turning while it applies (readers see nothing of it meanwhile),
+ * a commit given then waits for it and follows it in order, and every
+ * node and relationship is there after. */
+static void test_db_big_commit_applies_while_the_loop_runs(void **state)
+{
+	struct fixture *f = *state;
+	static struct big_commit b;
+	const struct graph *g;
+	struct graph_stats st;
+	struct db_tx *tx;
+	uint64_t first, prev = 0, id, r, txid;
+	enum { N = 20000 };
+
+	memset(&b, 0, sizeof b);
+	b.f = f;
+	assert_int_equal(graft_gate_init(&b.gate, &f->loop), GRAFT_OK);
+	f->o.gate = &b.gate;
+	fx_open(f);
+	fx_tokens(f);
+	assert_int_equal(uv_idle_init(&f->loop, &b.idle), 0);
+	b.idle.data = &b;
+	assert_int_equal(uv_idle_start(&b.idle, big_commit_idle_cb), 0);
+	uv_unref((uv_handle_t *)&b.idle); /* a failure does not hang teardown */
+
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		if (i == 0)
+			first = prev = id;
+		assert_int_equal(db_tx_rel_create(tx, f->type, prev, id, &r),
+				 GRAFT_OK);
+		prev = id;
+	}
+	db_tx_prepare(tx);
+	assert_int_equal(fx_commit(f, tx, &txid, NULL), GRAFT_OK);
+	assert_true(b.ticks_off_loop > 0);
+	assert_int_equal(b.last_seen, txid - 1);
+	fx_run_until_set(f, &b.small.done);
+
+	assert_int_equal(b.small.status, GRAFT_OK);
+	assert_int_equal(b.small.txid, txid + 1);
+	g = db_graph(f->db);
+	graph_stats(g, &st);
+	assert_int_equal(st.nodes, N + 1);
+	assert_int_equal(st.rels, N);
+	assert_true(graph_node_exists(g, first));
+	assert_int_equal(graph_node_version(g, prev), txid);
+
+	uv_close((uv_handle_t *)&b.idle, NULL);
+	fx_close(f);
+	graft_gate_close(&b.gate, NULL);
+	f->o.gate = NULL;
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -948,6 +1037,9 @@ int main(void)
 		T(test_db_prepared_commit_logs_what_it_applies),
 		T(test_db_prepared_commit_conflicts_with_a_commit_in_between),
 		T(test_db_prepared_rollback_frees_the_record),
+		cmocka_unit_test_setup_teardown(
+			test_db_big_commit_applies_while_the_loop_runs,
+			fx_setup, fx_teardown),
 #undef T
 	};
 

@@ -25,6 +25,9 @@ struct fixture {
 	struct graft_gate_task tasks[READS];
 	uint64_t value;      /* changed by the loop's tasks, in two steps */
 	uint64_t given[READS], order[READS]; /* tasks given, tasks run */
+	uv_timer_t timer;
+	unsigned ticks;      /* of timer (atomic) */
+	unsigned ticks_in_work; /* seen by an offloaded work before it ended */
 	unsigned n_given, n_order;
 	unsigned torn;       /* reads that saw an odd value (atomic) */
 	unsigned done;
@@ -273,6 +276,79 @@ static void test_gate_yield_lets_a_reader_in_inside_a_long_write(
 	assert_int_equal(f->value, 100);
 }
 
+/* Offloaded work: changes the value in two steps with the loop's timer
+ * ticking in between (a few ticks, or a few seconds at most). */
+static void offload_work(struct graft_gate_task *t)
+{
+	struct fixture *f = t->data;
+	uint64_t until = uv_hrtime() + 5000000000ull;
+
+	f->value++;
+	while (__atomic_load_n(&f->ticks, __ATOMIC_ACQUIRE) < 3 &&
+	       uv_hrtime() < until)
+		;
+	f->ticks_in_work = __atomic_load_n(&f->ticks, __ATOMIC_ACQUIRE);
+	f->value++;
+}
+
+static void offload_done(struct graft_gate_task *t)
+{
+	struct fixture *f = t->data;
+
+	f->order[f->n_order++] = (uint64_t)(t - f->tasks);
+	assert_false(graft_gate_offloaded(&f->gate));
+}
+
+static void offload_task(struct graft_gate_task *t)
+{
+	struct fixture *f = t->data;
+
+	t->fn = offload_done;
+	graft_gate_offload(&f->gate, t, offload_work);
+}
+
+/* On the loop while the work runs: a task given now waits behind it, a
+ * reader does not get in before it is done. */
+static void offload_tick_cb(uv_timer_t *h)
+{
+	struct fixture *f = h->data;
+
+	if (__atomic_add_fetch(&f->ticks, 1, __ATOMIC_RELEASE) != 1)
+		return;
+	assert_true(graft_gate_offloaded(&f->gate));
+	f->tasks[1].data = f;
+	f->tasks[1].fn = change_task;
+	graft_gate_run(&f->gate, &f->tasks[1]);
+	f->works[0].data = f;
+	f->works[0].work_cb = read_work;
+	f->works[0].done_cb = count_done;
+	graft_pool_submit(&f->pool, &f->works[0]);
+}
+
+/* A task that offloads its work leaves the loop running (its timer ticks
+ * while the work runs), keeps the gate exclusive for it, and the tasks
+ * given meanwhile run after its end, in order. */
+static void test_gate_offloaded_work_leaves_the_loop_running_in_order(
+	void **state)
+{
+	struct fixture *f = *state;
+
+	assert_int_equal(uv_timer_init(&f->loop, &f->timer), 0);
+	f->timer.data = f;
+	assert_int_equal(uv_timer_start(&f->timer, offload_tick_cb, 1, 1), 0);
+	f->tasks[0].data = f;
+	f->tasks[0].fn = offload_task;
+	graft_gate_run(&f->gate, &f->tasks[0]);
+	while (f->n_order < 2 || f->done < 1)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	uv_close((uv_handle_t *)&f->timer, NULL);
+	assert_true(f->ticks_in_work >= 3);
+	assert_int_equal(f->order[0], 0);
+	assert_int_equal(f->order[1], 1);
+	assert_int_equal(f->value, 4);
+	assert_int_equal(__atomic_load_n(&f->torn, __ATOMIC_RELAXED), 0);
+}
+
 static void test_pool_closes_after_the_work_in_flight_is_done(void **state)
 {
 	struct fixture *f = *state;
@@ -312,6 +388,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_gate_yield_lets_a_reader_in_inside_a_long_write,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gate_offloaded_work_leaves_the_loop_running_in_order,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pool_closes_after_the_work_in_flight_is_done, setup,
