@@ -1,4 +1,4 @@
-// Client side of net_host_names.sh and bookmark_dropped_database.sh, with the
+// Client side of net_host_names.sh and the bookmark_*.sh suites, with the
 // official driver, auth off. Members are named by host name (localhost),
 // not by IP address.
 //   routed PORT TAG N   through neo4j://localhost:PORT (no resolver: the

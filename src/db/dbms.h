@@ -130,8 +130,10 @@ int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
  * replica. */
 /* The Raft index of the last CREATE/DROP DATABASE applied (0: none). */
 uint64_t dbms_change_index(const struct dbms *m);
-/* The Raft index that created database name (0: none recorded, as for
- * system, the default database and one found in the data directory). */
+/* The id of database name: the Raft index that created it in a cluster,
+ * the server's own count of CREATE DATABASEs on a SINGLE server (0: none
+ * recorded, as for system, the default database and one found in the data
+ * directory). Kept in <data>/dbms/raft_applied: stable across restarts. */
 uint64_t dbms_origin(const struct dbms *m, const char *name);
 /* Creates (create) or drops database name here as the cores did, and
  * records, durably as an applied change does, that name was created at

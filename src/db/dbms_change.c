@@ -49,8 +49,9 @@ void dbms_set_replicator(struct dbms *m, const struct dbms_replicator_ops *ops,
 }
 
 /* The record of applied changes -------------------------------------------
- * Text, one item a line: "applied <index>", then "db <name> <index>" for
- * every database a replicated entry created. */
+ * Text, one item a line: "applied <index>", "single <n>" once a SINGLE
+ * server gave a database an id, then "db <name> <index>" for every
+ * database a replicated entry (or a SINGLE server) created. */
 
 int dbms_origins_load(struct dbms *m, const char *data_dir, char *errmsg)
 {
@@ -73,6 +74,10 @@ int dbms_origins_load(struct dbms *m, const char *data_dir, char *errmsg)
 
 		if (sscanf(line, "applied %llu", &index) == 1) {
 			m->change_index = index;
+			continue;
+		}
+		if (sscanf(line, "single %llu", &index) == 1) {
+			m->single_ids = index;
 			continue;
 		}
 		if (sscanf(line, "db %63s %llu", name, &index) != 2) {
@@ -110,6 +115,11 @@ static int origins_save(struct dbms *m, char *errmsg)
 	graft_buf_init(&b);
 	snprintf(line, sizeof line, "applied %" PRIu64 "\n", m->change_index);
 	rv = graft_buf_append(&b, line, strlen(line));
+	if (rv == GRAFT_OK && m->single_ids != 0) {
+		snprintf(line, sizeof line, "single %" PRIu64 "\n",
+			 m->single_ids);
+		rv = graft_buf_append(&b, line, strlen(line));
+	}
 	for (size_t i = 0; i < m->n_origins && rv == GRAFT_OK; i++) {
 		snprintf(line, sizeof line, "db %s %" PRIu64 "\n",
 			 m->origins[i].name, m->origins[i].index);
@@ -193,6 +203,18 @@ static void dropped_here(void *arg, int status)
 	req->cb(req, status);
 }
 
+/* SINGLE: name's id is the server's next one, recorded durably before
+ * the database is created (a create that fails then leaves an id nobody
+ * uses). Ids only grow, so the bookmarks of a dropped database name a
+ * smaller id than the database that took its name, as in a cluster. */
+static int single_id(struct dbms *m, const char *name, char *errmsg)
+{
+	if (origin_set(m, name, m->single_ids + 1) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	m->single_ids++;
+	return origins_save(m, errmsg);
+}
+
 int dbms_change(struct dbms *m, bool create, const char *name,
 		struct dbms_change_req *req, dbms_change_cb cb)
 {
@@ -207,7 +229,9 @@ int dbms_change(struct dbms *m, bool create, const char *name,
 	if (m->repl == NULL && !create)
 		return dbms_drop(m, name, dropped_here, req, req->errmsg);
 	if (m->repl == NULL) {
-		rv = dbms_create(m, name, req->errmsg);
+		rv = single_id(m, name, req->errmsg);
+		if (rv == GRAFT_OK)
+			rv = dbms_create(m, name, req->errmsg);
 		if (rv == GRAFT_OK)
 			cb(req, GRAFT_OK);
 		return rv;

@@ -12,8 +12,9 @@
 #define DBMS_DEFAULT_DB "neo4j"
 #define DBMS_NAME_MAX 64 /* Neo4j's names: 63 characters at most */
 
-/* The Raft index of the entry that created a database (0: not created by
- * a replicated entry, e.g. system and the default database). */
+/* A database's id: the Raft index of the entry that created it, or on a
+ * SINGLE server the server's own count (0: neither, e.g. system and the
+ * default database). */
 struct dbms_origin {
 	char name[DBMS_NAME_MAX];
 	uint64_t index;
@@ -51,6 +52,7 @@ struct dbms {
 	void *then_arg;
 	bool close_waiting; /* dbms_close called while entries were queued */
 	uint64_t change_index; /* last CREATE/DROP applied, 0: none */
+	uint64_t single_ids;   /* SINGLE: the last database id given */
 	struct dbms_origin *origins; /* owned */
 	size_t n_origins;
 };
