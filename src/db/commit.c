@@ -588,30 +588,18 @@ static struct db_inflight *inflight_trim(struct db_inflight *c)
 	return t != NULL ? t : c; /* a shrink that fails keeps c */
 }
 
-/* Takes req->rec (complete) to the log. GRAFT_OK when the callback will
- * run; an error when it will not. */
-static int log_record(struct db *db, struct db_commit_req *req)
+/* The rest of log_record once rec is validated (rv): the keys of its
+ * guards, the commits in flight, the transaction id, the log. Takes
+ * req->guards. GRAFT_OK when the callback will run; an error when it will
+ * not. */
+static int log_validated(struct db *db, struct db_commit_req *req,
+			 struct db_inflight *c, int rv)
 {
-	struct txrec *r = &req->rec;
-	struct db_inflight *c = inflight_new(req);
-	int rv;
-
-	if (c == NULL)
-		return GRAFT_ENOMEM;
-	c->next = NULL;
-	c->req = req;
-	c->done = false;
-	c->status = GRAFT_OK;
-	c->n_keys = 0;
-
-	rv = apply_validate(db, r, req->errmsg);
-	c->validated_at = db->last_applied;
 	if (rv == GRAFT_OK) {
-		c->n_keys = written_keys(db, r, c->keys);
 		for (size_t i = 0; i < req->n_guards; i++)
 			c->keys[c->n_keys++] = req->guards[i];
 		c = inflight_trim(c);
-		rv = check_pending(db, r, c, req->errmsg);
+		rv = check_pending(db, &req->rec, c, req->errmsg);
 	}
 	graft_mem_free(req->guards);
 	req->guards = NULL;
@@ -653,6 +641,78 @@ err_after_alloc:
 	return rv;
 }
 
+/* Validation against the graph as it is now, and the keys rec writes. */
+static int validate(struct db *db, struct db_commit_req *req,
+		    struct db_inflight *c)
+{
+	int rv = apply_validate(db, &req->rec, req->errmsg);
+
+	c->validated_at = db->last_applied;
+	if (rv == GRAFT_OK)
+		c->n_keys = written_keys(db, &req->rec, c->keys);
+	return rv;
+}
+
+/* On a thread of libuv's pool, holding the gate. */
+static void validate_work(struct graft_gate_task *t)
+{
+	struct db_commit_req *req = t->data;
+
+	req->status = validate(req->db, req, req->inflight);
+}
+
+static void validate_done(struct graft_gate_task *t)
+{
+	struct db_commit_req *req = t->data;
+	struct db *db = req->db;
+	int rv;
+
+	db->commits_waiting--;
+	rv = log_validated(db, req, req->inflight, req->status);
+	req->status = GRAFT_OK;
+	if (rv != GRAFT_OK) {
+		commit_req_free(req);
+		defer(db, req, rv);
+	}
+}
+
+static void validate_start(struct graft_gate_task *t)
+{
+	struct db_commit_req *req = t->data;
+
+	t->fn = validate_done;
+	graft_gate_offload(req->db->o.gate, t, validate_work);
+}
+
+/* Takes req->rec (complete) and req->guards to the log, validating a
+ * record of DB_OFF_LOOP_OPS or more off the loop: as a task of the gate,
+ * so that nothing changes the graph meanwhile and commits given meanwhile
+ * validate after it. GRAFT_OK when the callback will run; an error when it
+ * will not. */
+static int log_record(struct db *db, struct db_commit_req *req)
+{
+	struct db_inflight *c = inflight_new(req);
+
+	if (c == NULL) {
+		graft_mem_free(req->guards);
+		req->guards = NULL;
+		return GRAFT_ENOMEM;
+	}
+	c->next = NULL;
+	c->req = req;
+	c->done = false;
+	c->status = GRAFT_OK;
+	c->n_keys = 0;
+	if (db->o.gate == NULL || req->rec.n_ops < DB_OFF_LOOP_OPS)
+		return log_validated(db, req, c, validate(db, req, c));
+	req->inflight = c;
+	req->task.data = req;
+	req->task.fn = validate_start;
+	db->commits_waiting++;
+	graft_gate_run(db->o.gate, &req->task);
+	return GRAFT_OK;
+}
+
 /* The commit of tx, which wrote: validation, the record, the log. */
 static int commit_writes(struct db_tx *tx, struct db_commit_req *req)
 {
@@ -677,10 +737,12 @@ static int commit_writes(struct db_tx *tx, struct db_commit_req *req)
 	tx_free(tx);
 	/* n_ops 0: every change was undone within the transaction */
 	undone = rv == GRAFT_OK && req->rec.n_ops == 0;
-	if (rv == GRAFT_OK && !undone)
-		rv = log_record(db, req);
-	graft_mem_free(req->guards); /* log_record took them unless it failed early */
-	req->guards = NULL;
+	if (rv == GRAFT_OK && !undone) {
+		rv = log_record(db, req); /* takes the guards */
+	} else {
+		graft_mem_free(req->guards);
+		req->guards = NULL;
+	}
 	if (undone) {
 		commit_req_free(req);
 		defer(db, req, GRAFT_OK);

@@ -288,6 +288,7 @@ int db_tx_guard(struct db_tx *tx, uint64_t hash);
 
 /* Commit ---------------------------------------------------------------- */
 struct db_commit_req;
+struct db_inflight;
 typedef void (*db_commit_cb)(struct db_commit_req *req, int status);
 
 /* Caller-owned; must stay alive until cb. */
@@ -305,7 +306,8 @@ struct db_commit_req {
 	uint64_t *guards;
 	size_t n_guards;
 	struct db_tx *tx;            /* waiting for an apply off the loop */
-	struct graft_gate_task task; /* its turn behind it */
+	struct db_inflight *inflight; /* validated off the loop */
+	struct graft_gate_task task; /* its turn behind either */
 };
 
 /* Builds tx's commit record and encodes it (the log's frame, or the

@@ -12,7 +12,9 @@
 
 #include <cmocka.h>
 
+#include "db/db_int.h"
 #include "db/dbms.h"
+#include "graph/graph.h"
 #include "util/buf.h"
 #include "util/gate.h"
 
@@ -289,6 +291,25 @@ static void submit(struct member *mb, struct group *g, size_t i,
 		dbms_entry_outcome(mb->m, i + 1, outcome_cb, o);
 }
 
+/* Both members again, with a gate between the loop and workers. */
+static void reopen_with_gate(struct group *g, struct graft_gate *gate)
+{
+	member_close(g, &g->leader);
+	member_close(g, &g->follower);
+	assert_int_equal(graft_gate_init(gate, &g->f->loop), GRAFT_OK);
+	g->f->o.gate = gate;
+	member_open(g, &g->leader, "leader");
+	member_open(g, &g->follower, "follower");
+}
+
+static void close_with_gate(struct group *g, struct graft_gate *gate)
+{
+	member_close(g, &g->leader);
+	member_close(g, &g->follower);
+	graft_gate_close(gate, NULL);
+	g->f->o.gate = NULL;
+}
+
 /* A member's Raft state machine applies synchronously on the loop; a
  * reader on a worker holds the gate: the entries wait for it, apply in
  * order once it leaves (copied: libraft frees its buffers), the proposer
@@ -301,12 +322,7 @@ static void test_entries_wait_for_readers_then_apply_in_order(void **state)
 	struct outcomes o = {.g = g, .then_at = -1};
 	struct graft_gate gate;
 
-	member_close(g, &g->leader);
-	member_close(g, &g->follower);
-	assert_int_equal(graft_gate_init(&gate, &g->f->loop), GRAFT_OK);
-	g->f->o.gate = &gate;
-	member_open(g, &g->leader, "leader");
-	member_open(g, &g->follower, "follower");
+	reopen_with_gate(g, &gate);
 	propose_node(g, &req[0], &res[0]);
 	propose_node(g, &req[1], &res[1]);
 
@@ -342,10 +358,96 @@ static void test_entries_wait_for_readers_then_apply_in_order(void **state)
 	assert_int_equal(last_txid(&g->leader), 3);
 	fx_run_until_set(g->f, &res[2].done);
 	assert_int_equal(res[2].status, GRAFT_OK);
-	member_close(g, &g->leader);
-	member_close(g, &g->follower);
-	graft_gate_close(&gate, NULL);
-	g->f->o.gate = NULL;
+	close_with_gate(g, &gate);
+}
+
+/* Loop turns while a member applies an entry off the loop, and what its
+ * database showed then. */
+struct off_loop_watch {
+	struct graft_gate *gate;
+	struct member *mb;
+	unsigned ticks;
+	uint64_t last_seen;
+};
+
+static void off_loop_idle_cb(uv_idle_t *h)
+{
+	struct off_loop_watch *w = h->data;
+
+	if (w->mb == NULL || !graft_gate_offloaded(w->gate))
+		return;
+	w->ticks++;
+	w->last_seen = last_txid(w->mb);
+}
+
+/* A big entry (20k nodes and relationships) is validated on the leader,
+ * then decoded and applied by every member off the loop: the loop turns
+ * meanwhile, the database shows nothing of it until it has applied, and
+ * the proposer learns the outcome after. */
+static void test_big_entry_applies_off_the_loop_on_every_member(void **state)
+{
+	struct group *g = *state;
+	struct outcomes o = {.g = g, .then_at = -1};
+	struct off_loop_watch w = {0};
+	struct fx_commit_result res = {0};
+	struct db_commit_req req;
+	struct graft_gate gate;
+	struct graph_stats st;
+	struct db_tx *tx;
+	uv_idle_t idle;
+	uint64_t id, prev = 0, r;
+	uint32_t type;
+	enum { N = 20000 };
+
+	reopen_with_gate(g, &gate);
+	assert_int_equal(uv_idle_init(&g->f->loop, &idle), 0);
+	idle.data = &w;
+	w.gate = &gate;
+	assert_int_equal(uv_idle_start(&idle, off_loop_idle_cb), 0);
+	uv_unref((uv_handle_t *)&idle); /* a failure does not hang teardown */
+
+	assert_int_equal(db_token(dbms_get(g->leader.m, "neo4j"),
+				  GRAPH_TOKEN_RELTYPE, "R", 1, &type),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(dbms_get(g->leader.m, "neo4j"), 0, &tx),
+			 GRAFT_OK);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		if (i == 0)
+			prev = id;
+		assert_int_equal(db_tx_rel_create(tx, type, prev, id, &r),
+				 GRAFT_OK);
+		prev = id;
+	}
+	req.data = &res;
+	assert_int_equal(db_commit(tx, &req, fx_commit_cb), GRAFT_OK);
+	while (g->n == 0) /* validated off the loop, then proposed */
+		uv_run(&g->f->loop, UV_RUN_ONCE);
+	assert_true(g->entries[0].len >= DB_OFF_LOOP_BYTES);
+
+	for (size_t m = 0; m < 2; m++) {
+		struct member *mb = m == 0 ? &g->leader : &g->follower;
+
+		w.mb = mb;
+		w.ticks = 0;
+		submit(mb, g, 0, m == 0 ? &o : NULL);
+		assert_int_equal(last_txid(mb), 0);
+		while (dbms_entries_pending(mb->m))
+			uv_run(&g->f->loop, UV_RUN_ONCE);
+		assert_true(w.ticks > 0);
+		assert_int_equal(w.last_seen, 0);
+		assert_int_equal(last_txid(mb), 1);
+		graph_stats(db_graph(dbms_get(mb->m, "neo4j")), &st);
+		assert_int_equal(st.nodes, N);
+		assert_int_equal(st.rels, N);
+	}
+	fx_run_until_set(g->f, &res.done);
+	assert_int_equal(res.status, GRAFT_OK);
+	assert_int_equal(res.txid, 1);
+	assert_int_equal(o.status[0], GRAFT_OK);
+
+	uv_close((uv_handle_t *)&idle, NULL);
+	close_with_gate(g, &gate);
 }
 
 static void test_entry_of_an_unknown_database_or_format_is_refused(
@@ -399,6 +501,9 @@ int main(void)
 			teardown),
 		cmocka_unit_test_setup_teardown(
 			test_entry_of_an_unknown_database_or_format_is_refused,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_big_entry_applies_off_the_loop_on_every_member,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_entry_shorter_than_its_record_is_refused, setup,
