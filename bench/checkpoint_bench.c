@@ -168,7 +168,7 @@ int main(int argc, char **argv)
 	       secs(uv_hrtime() - t0), (double)st.bytes / 1048576.0);
 
 	t0 = uv_hrtime();
-	rv = checkpoint_write_sync(g, 1, dir, errmsg);
+	rv = checkpoint_write_sync(g, 1, 0, dir, errmsg);
 	dt = uv_hrtime() - t0;
 	if (rv != GRAFT_OK)
 		die("checkpoint_write_sync", rv, errmsg);

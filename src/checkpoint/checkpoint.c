@@ -81,8 +81,8 @@ static int make_path(char *out, size_t n, const char *dir, uint64_t txid,
 }
 
 /* Writes and fsyncs path; removes it on failure. */
-static int write_tmp(const struct graph *g, uint64_t txid, const char *path,
-		     char *errmsg)
+static int write_tmp(const struct graph *g, uint64_t txid,
+		     uint64_t raft_index, const char *path, char *errmsg)
 {
 	char inner[GRAFT_ERRMSG_SIZE];
 	int fd, rv;
@@ -92,7 +92,7 @@ static int write_tmp(const struct graph *g, uint64_t txid, const char *path,
 		return graft_errf(errmsg, graft_err_from_errno(errno),
 				  "cannot create checkpoint file %s: %s", path,
 				  strerror(errno));
-	rv = checkpoint_write_fd(g, txid, fd, inner);
+	rv = checkpoint_write_fd(g, txid, raft_index, fd, inner);
 	if (rv != GRAFT_OK)
 		graft_errf(errmsg, rv, "cannot write checkpoint file %s: %s",
 			   path, inner);
@@ -159,7 +159,7 @@ static int publish(const char *dir, uint64_t txid, char *path, size_t n,
 }
 
 int checkpoint_write_sync(const struct graph *g, uint64_t txid,
-			  const char *dir, char *errmsg)
+			  uint64_t raft_index, const char *dir, char *errmsg)
 {
 	char tmp[4096], path[4096];
 	uint64_t bytes;
@@ -168,7 +168,7 @@ int checkpoint_write_sync(const struct graph *g, uint64_t txid,
 	if (make_path(tmp, sizeof tmp, dir, txid, true) != GRAFT_OK)
 		return graft_errf(errmsg, GRAFT_EINVAL, "checkpoint directory "
 				  "path %s is too long", dir);
-	rv = write_tmp(g, txid, tmp, errmsg);
+	rv = write_tmp(g, txid, raft_index, tmp, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	return publish(dir, txid, path, sizeof path, &bytes, errmsg);
@@ -189,11 +189,13 @@ static void close_inherited(int keep)
 			close(fd);
 }
 
-static void child_main(const struct graph *g, uint64_t txid, const char *tmp,
-		       int msg_fd, pid_t parent) __attribute__((noreturn));
+static void child_main(const struct graph *g, uint64_t txid,
+		       uint64_t raft_index, const char *tmp, int msg_fd,
+		       pid_t parent) __attribute__((noreturn));
 
-static void child_main(const struct graph *g, uint64_t txid, const char *tmp,
-		       int msg_fd, pid_t parent)
+static void child_main(const struct graph *g, uint64_t txid,
+		       uint64_t raft_index, const char *tmp, int msg_fd,
+		       pid_t parent)
 {
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	int rv;
@@ -205,7 +207,7 @@ static void child_main(const struct graph *g, uint64_t txid, const char *tmp,
 	if (getppid() != parent)
 		_exit(GRAFT_ESHUTDOWN);
 #endif
-	rv = write_tmp(g, txid, tmp, errmsg);
+	rv = write_tmp(g, txid, raft_index, tmp, errmsg);
 	if (rv != GRAFT_OK)
 		graft_write_all(msg_fd, errmsg, strlen(errmsg));
 	_exit(rv);
@@ -302,7 +304,7 @@ int checkpoint_start(uv_loop_t *loop, struct checkpoint_req *req,
 	t0 = uv_hrtime();
 	pid = fork();
 	if (pid == 0)
-		child_main(g, txid, tmp, fds[1], parent);
+		child_main(g, txid, req->raft_index, tmp, fds[1], parent);
 	req->fork_us = (uv_hrtime() - t0) / 1000;
 	close(fds[1]);
 	if (pid < 0) {

@@ -21,6 +21,9 @@ typedef void (*checkpoint_cb)(struct checkpoint_req *req, int status);
 struct checkpoint_req {
 	void *data;
 	uint64_t txid;                 /* set by checkpoint_start */
+	/* Set by the caller before checkpoint_start: the Raft index the
+	 * header records (txlog_set_raft_index; 0: none or unknown). */
+	uint64_t raft_index;
 	uint64_t bytes;                /* file size, on success */
 	uint64_t fork_us;              /* how long the loop stood still to fork */
 	char path[4096];               /* final file, on success */
@@ -44,14 +47,15 @@ int checkpoint_start(uv_loop_t *loop, struct checkpoint_req *req,
 		     checkpoint_cb cb);
 
 /* Writes the checkpoint in the calling thread (clean shutdown, tools,
- * tests), same file format and durability. */
+ * tests), same file format and durability; raft_index as
+ * checkpoint_req's. */
 int checkpoint_write_sync(const struct graph *g, uint64_t txid,
-			  const char *dir, char *errmsg);
+			  uint64_t raft_index, const char *dir, char *errmsg);
 
 /* Serialises g to fd in the checkpoint format (no fsync). For tests and
  * for the child; deterministic: equal graphs give equal bytes. */
-int checkpoint_write_fd(const struct graph *g, uint64_t txid, int fd,
-			char *errmsg);
+int checkpoint_write_fd(const struct graph *g, uint64_t txid,
+			uint64_t raft_index, int fd, char *errmsg);
 
 /* Loads the newest checkpoint in dir into g (fresh from graph_new) and sets
  * *txid. GRAFT_ENOTFOUND if dir holds none; GRAFT_ECORRUPT with errmsg
@@ -64,6 +68,11 @@ int checkpoint_load_newest(const char *dir, struct graph *g, uint64_t *txid,
 /* Loads one named file. */
 int checkpoint_load_file(const char *path, struct graph *g, uint64_t *txid,
 			 char *errmsg);
+/* The Raft index the header of dir's checkpoint of txid records (0 in a
+ * file of version 1, written before headers had it). GRAFT_OK, or an
+ * error with errmsg naming the file. */
+int checkpoint_raft_index(const char *dir, uint64_t txid, uint64_t *out,
+			  char *errmsg);
 /* The final name of the checkpoint of txid in dir (for a file that
  * arrives whole from elsewhere: a store copy). GRAFT_EINVAL: too long. */
 int checkpoint_path(char *out, size_t n, const char *dir, uint64_t txid);

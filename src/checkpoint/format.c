@@ -1,18 +1,22 @@
-/* The checkpoint file format, version 1, and its block framing.
+/* The checkpoint file format, version 2, and its block framing.
  *
  * A checkpoint is written front to back in one pass (a child process
  * streams it from its copy-on-write image of the graph), read front to back
  * in one pass, and never changed. Integers in fixed-size fields are
  * little-endian; "v" below is an unsigned LEB128 varint (at most 10 bytes).
  *
- * Header, 56 bytes:
+ * Header, 64 bytes:
  *    0  magic "GRAFTCKP"
- *    8  u32 format version (1)
+ *    8  u32 format version (2)
  *   12  u64 txid: the graph holds every transaction up to it and no other
  *   20  u64 next node id, 28 u64 next relationship id (one past the highest
  *       ever created, deleted or not; ids are never reused)
  *   36  u64 live nodes, 44 u64 live relationships
- *   52  u32 CRC32C of bytes 0..51
+ *   52  u64 the Raft index of the last replicated entry the database had
+ *       applied (0: none, or unknown; txlog_set_raft_index says when)
+ *   60  u32 CRC32C of bytes 0..59
+ * Version 1 (still read) had no Raft index: its header is 56 bytes, the
+ * CRC32C of bytes 0..51 at 52; the Raft index is then taken as 0.
  *
  * Then blocks, each:
  *    0  u32 payload length n, 1..65536
@@ -77,7 +81,8 @@ void ckp_header_encode(const struct ckp_header *h,
 	graft_put_u64le(out + 28, h->next_rel);
 	graft_put_u64le(out + 36, h->nodes);
 	graft_put_u64le(out + 44, h->rels);
-	graft_put_u32le(out + 52, graft_crc32c(0, out, 52));
+	graft_put_u64le(out + 52, h->raft_index);
+	graft_put_u32le(out + 60, graft_crc32c(0, out, 60));
 }
 
 int ckp_writer_init(struct ckp_writer *w, int fd, char *errmsg)
@@ -291,23 +296,38 @@ int ckp_reader_header(struct ckp_reader *r, struct ckp_header *h)
 {
 	uint8_t b[CKP_HEADER_SIZE];
 	uint32_t version;
+	size_t size, crc_at;
 	int rv;
 
-	if (r->size < CKP_HEADER_SIZE)
+	if (r->size < CKP_HEADER_SIZE_V1)
 		return corrupt_block(r, r->size,
 				     "the file is %" PRIu64 " bytes, too short "
 				     "for a checkpoint header (truncated)",
 				     r->size);
-	rv = read_at(r, b, sizeof b, 0);
+	rv = read_at(r, b, CKP_HEADER_SIZE_V1, 0);
 	if (rv != GRAFT_OK)
 		return rv;
 	if (memcmp(b, CKP_MAGIC, 8) != 0)
 		return corrupt_block(r, 0,
 				     "not a graft checkpoint (bad magic)");
-	if (graft_get_u32le(b + 52) != graft_crc32c(0, b, 52))
-		return corrupt_block(r, 52, "header checksum mismatch");
 	version = graft_get_u32le(b + 8);
-	if (version != CKP_FORMAT_VERSION)
+	size = version == CKP_FORMAT_VERSION_NO_RAFT_INDEX ? CKP_HEADER_SIZE_V1
+							   : CKP_HEADER_SIZE;
+	crc_at = size - 4;
+	if (size > CKP_HEADER_SIZE_V1 && r->size < size)
+		return corrupt_block(r, r->size,
+				     "the file is %" PRIu64 " bytes, too short "
+				     "for a checkpoint header (truncated)",
+				     r->size);
+	if (size > CKP_HEADER_SIZE_V1)
+		rv = read_at(r, b + CKP_HEADER_SIZE_V1,
+			     size - CKP_HEADER_SIZE_V1, CKP_HEADER_SIZE_V1);
+	if (rv != GRAFT_OK)
+		return rv;
+	if (graft_get_u32le(b + crc_at) != graft_crc32c(0, b, crc_at))
+		return corrupt_block(r, crc_at, "header checksum mismatch");
+	if (version != CKP_FORMAT_VERSION &&
+	    version != CKP_FORMAT_VERSION_NO_RAFT_INDEX)
 		return corrupt_block(r, 8,
 				     "format version %" PRIu32 " is not one "
 				     "this graft reads (%d)",
@@ -317,8 +337,9 @@ int ckp_reader_header(struct ckp_reader *r, struct ckp_header *h)
 	h->next_rel = graft_get_u64le(b + 28);
 	h->nodes = graft_get_u64le(b + 36);
 	h->rels = graft_get_u64le(b + 44);
-	r->crc = graft_crc32c(0, b, sizeof b);
-	r->next = CKP_HEADER_SIZE;
+	h->raft_index = size == CKP_HEADER_SIZE ? graft_get_u64le(b + 52) : 0;
+	r->crc = graft_crc32c(0, b, size);
+	r->next = size;
 	return GRAFT_OK;
 }
 

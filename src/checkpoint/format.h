@@ -11,8 +11,10 @@
 #include "../util/buf.h"
 
 #define CKP_MAGIC "GRAFTCKP"
-#define CKP_FORMAT_VERSION 1
-#define CKP_HEADER_SIZE 56
+#define CKP_FORMAT_VERSION 2
+#define CKP_FORMAT_VERSION_NO_RAFT_INDEX 1
+#define CKP_HEADER_SIZE 64
+#define CKP_HEADER_SIZE_V1 56
 #define CKP_BLOCK_HEADER_SIZE 12
 #define CKP_BLOCK_MAX (64 * 1024)
 #define CKP_TRAILER_SIZE 20
@@ -40,6 +42,7 @@ struct ckp_header {
 	uint64_t next_rel;
 	uint64_t nodes; /* live */
 	uint64_t rels;  /* live */
+	uint64_t raft_index; /* version 2; 0 in version 1 */
 };
 
 void ckp_header_encode(const struct ckp_header *h,

@@ -343,35 +343,72 @@ static bool graph_is_empty(const struct graph *g)
 	return graph_next_node_id(g) == 0 && graph_next_rel_id(g) == 0;
 }
 
+/* Opens path for reading as a checkpoint into r (and *fd). */
+static int open_reader(const char *path, struct ckp_reader *r, int *fd,
+		       char *errmsg)
+{
+	struct stat st;
+	int rv;
+
+	*fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (*fd < 0)
+		return graft_errf(errmsg, graft_err_from_errno(errno),
+				  "cannot open checkpoint %s: %s", path,
+				  strerror(errno));
+	if (fstat(*fd, &st) != 0 || !S_ISREG(st.st_mode)) {
+		rv = graft_errf(errmsg, GRAFT_EINVAL, "checkpoint %s is not a "
+				"readable regular file", path);
+		goto err_after_open;
+	}
+	rv = ckp_reader_init(r, *fd, path, errmsg);
+	if (rv != GRAFT_OK)
+		goto err_after_open;
+	r->size = (uint64_t)st.st_size;
+	return GRAFT_OK;
+
+err_after_open:
+	close(*fd);
+	return rv;
+}
+
 int checkpoint_load_file(const char *path, struct graph *g, uint64_t *txid,
 			 char *errmsg)
 {
 	struct loader l = {.g = g, .anchor = GRAPH_NO_ID};
-	struct stat st;
 	int fd, rv;
 
 	if (!graph_is_empty(g))
 		return graft_errf(errmsg, GRAFT_EINVAL,
 				  "checkpoint %s can only be loaded into an "
 				  "empty graph", path);
-	fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0)
-		return graft_errf(errmsg, graft_err_from_errno(errno),
-				  "cannot open checkpoint %s: %s", path,
-				  strerror(errno));
-	if (fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-		rv = graft_errf(errmsg, GRAFT_EINVAL, "checkpoint %s is not a "
-				"readable regular file", path);
-		goto err_after_open;
-	}
-	rv = ckp_reader_init(&l.r, fd, path, errmsg);
+	rv = open_reader(path, &l.r, &fd, errmsg);
 	if (rv != GRAFT_OK)
-		goto err_after_open;
-	l.r.size = (uint64_t)st.st_size;
+		return rv;
 	rv = load_all(&l, txid);
 	free(l.indexes);
 	ckp_reader_free(&l.r);
-err_after_open:
+	close(fd);
+	return rv;
+}
+
+int checkpoint_raft_index(const char *dir, uint64_t txid, uint64_t *out,
+			  char *errmsg)
+{
+	struct ckp_reader r;
+	struct ckp_header h;
+	char path[4096];
+	int fd, rv;
+
+	if (checkpoint_path(path, sizeof path, dir, txid) != GRAFT_OK)
+		return graft_errf(errmsg, GRAFT_EINVAL, "checkpoint directory "
+				  "path %s is too long", dir);
+	rv = open_reader(path, &r, &fd, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	rv = ckp_reader_header(&r, &h);
+	if (rv == GRAFT_OK)
+		*out = h.raft_index;
+	ckp_reader_free(&r);
 	close(fd);
 	return rv;
 }

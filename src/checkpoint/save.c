@@ -166,11 +166,11 @@ static int put_entities(struct ckp_writer *w, const struct graph *g,
 	return w->rv;
 }
 
-int checkpoint_write_fd(const struct graph *g, uint64_t txid, int fd,
-			char *errmsg)
+int checkpoint_write_fd(const struct graph *g, uint64_t txid,
+			uint64_t raft_index, int fd, char *errmsg)
 {
 	uint8_t head[CKP_HEADER_SIZE];
-	struct ckp_header h = {.txid = txid};
+	struct ckp_header h = {.txid = txid, .raft_index = raft_index};
 	struct graph_stats stats;
 	struct ckp_writer w;
 	struct graft_buf vbuf;

@@ -191,6 +191,10 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg);
 uint64_t member_raft_id(const char *server_id);
 /* Stops Raft (a leader transfers first), then calls done. */
 void member_close(struct cluster *c, void (*done)(struct cluster *c));
+/* Whether this member serves nothing: its stores miss an installed
+ * snapshot (behind.c), or it stopped applying entries (a database
+ * diverged: src/db/entry.c). */
+bool member_unavailable(const struct cluster *c);
 const char *member_role(struct cluster *c, uint64_t id);
 
 /* Applies committed entry index (*result: its outcome), as the FSM does;

@@ -148,13 +148,19 @@ int member_ipv4(const char *host, uint16_t port, char *out, size_t n,
 	return GRAFT_OK;
 }
 
+bool member_unavailable(const struct cluster *c)
+{
+	return c->stores_behind || dbms_entries_stopped(c->dbms);
+}
+
 const char *member_role(struct cluster *c, uint64_t id)
 {
 	raft_id leader = 0;
 	const char *addr;
 
-	/* A member whose stores miss an installed snapshot serves nothing. */
-	if (!c->raft_started || (id == c->self.id && c->stores_behind))
+	/* A member whose stores miss an installed snapshot, or that stopped
+	 * applying entries, serves nothing. */
+	if (!c->raft_started || (id == c->self.id && member_unavailable(c)))
 		return "UNAVAILABLE";
 	raft_leader(&c->raft, &leader, &addr);
 	if (id == c->self.id) {
@@ -204,8 +210,9 @@ static int fsm_apply(struct raft_fsm *fsm, const struct raft_buffer *buf,
 	/* Applying past a snapshot whose stores are missing would diverge:
 	 * the entry waits until the stores are copied (behind.c). A member
 	 * that cannot go on refuses it (libraft then stops applying). */
-	if (c->stores_behind && c->behind.stopped)
-		return RAFT_MALFORMED;
+	if ((c->stores_behind && c->behind.stopped) ||
+	    dbms_entries_stopped(c->dbms))
+		return RAFT_MALFORMED; /* logged when it stopped */
 	if (c->stores_behind) {
 		*result = (void *)(intptr_t)GRAFT_OK;
 		return behind_hold(c, index, buf->base, buf->len);
@@ -449,20 +456,27 @@ static void behind_transfer_cb(struct raft_transfer *req)
 	c->behind_transferring = false;
 }
 
-/* A leader whose stores miss a snapshot's transactions applies nothing:
- * it hands leadership to another member at once. */
+/* A leader whose stores miss a snapshot's transactions, or that stopped
+ * applying entries (a diverged database), applies nothing: it hands
+ * leadership to another member at once, or the cluster could take no
+ * write while it leads. */
 static void hand_over_behind(struct cluster *c)
 {
 	if (c->behind_transferring || c->closing)
 		return;
 	c->behind_transfer.data = c;
 	if (raft_transfer(&c->raft, &c->behind_transfer, 0,
-			  behind_transfer_cb) == 0) {
-		c->behind_transferring = true;
+			  behind_transfer_cb) != 0)
+		return;
+	c->behind_transferring = true;
+	if (c->stores_behind)
 		graft_warn("cluster: elected leader with stores behind the "
 			   "installed Raft snapshot (%s); handing leadership "
 			   "over", c->behind_why);
-	}
+	else
+		graft_warn("cluster: elected leader while this member applies "
+			   "no entry (the error logged before says why); "
+			   "handing leadership over");
 }
 
 /* After every loop iteration. */
@@ -490,7 +504,7 @@ static void check_cb(uv_check_t *h)
 	c->last_state = state;
 	c->last_leader = leader;
 	c->last_term = c->raft.current_term;
-	if (state == RAFT_LEADER && c->stores_behind)
+	if (state == RAFT_LEADER && member_unavailable(c))
 		hand_over_behind(c);
 	else if (state == RAFT_LEADER && !c->writable && !c->barrier_pending &&
 		 !c->closing) {

@@ -84,7 +84,7 @@ static void build(struct cluster *c, struct cluster_status *out)
 		 c->self.server_id);
 	out->millis_since_leader = -1;
 	members(c, out);
-	if (!c->raft_started || c->stores_behind)
+	if (!c->raft_started || member_unavailable(c))
 		return;
 	raft_leader(&c->raft, &leader, &addr);
 	p = leader != 0 ? discovery_peer(c, leader) : NULL;

@@ -469,7 +469,7 @@ void apply_off_loop_end(void)
 }
 
 bool apply_defer_log(struct db *db, const void *rec, size_t len,
-		     uint64_t txid)
+		     uint64_t txid, uint64_t index)
 {
 	if (off_loop == NULL)
 		return false;
@@ -477,6 +477,7 @@ bool apply_defer_log(struct db *db, const void *rec, size_t len,
 	off_loop->log_rec = rec;
 	off_loop->log_len = len;
 	off_loop->log_txid = txid;
+	off_loop->log_index = index;
 	return true;
 }
 
@@ -498,7 +499,8 @@ void apply_off_loop_finish(struct db_applied *a)
 	if (a->db != NULL)
 		applied(a->db, a->txid, a->commit_ms);
 	if (a->log_db != NULL)
-		entry_log(a->log_db, a->log_rec, a->log_len, a->log_txid);
+		entry_log(a->log_db, a->log_rec, a->log_len, a->log_txid,
+			  a->log_index);
 }
 
 int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,

@@ -108,6 +108,7 @@ static int start_checkpoint(struct db *db)
 		return GRAFT_EEXIST;
 	db->cp.data = db;
 	db->cp.errmsg[0] = '\0';
+	db->cp.raft_index = txlog_raft_index(db->log);
 	rv = checkpoint_start(db->loop, &db->cp, db->graph, db->last_applied,
 			      db->store_dir, checkpoint_done_cb);
 	if (rv != GRAFT_OK) {
@@ -250,6 +251,21 @@ out:
 	return rv;
 }
 
+/* The Raft index of the checkpoint at cp_txid (0: none) into the log. */
+static int recover_raft_index(struct db *db, uint64_t cp_txid, char *errmsg)
+{
+	uint64_t index = 0;
+	int rv;
+
+	if (cp_txid == 0)
+		return GRAFT_OK;
+	rv = checkpoint_raft_index(db->store_dir, cp_txid, &index, errmsg);
+	if (rv != GRAFT_OK)
+		return name_error(db, rv, errmsg);
+	txlog_set_raft_index(db->log, index);
+	return GRAFT_OK;
+}
+
 static int recover(struct db *db, char *errmsg)
 {
 	struct txlog_options lo = {db->o.rotation_size, db->o.retention,
@@ -269,8 +285,12 @@ static int recover(struct db *db, char *errmsg)
 	first = txlog_first_txid(db->log);
 	last = txlog_last_txid(db->log);
 	if (last <= cp_txid) {
-		/* Nothing after the checkpoint: the log continues from it. */
+		/* Nothing after the checkpoint: the log continues from it,
+		 * and so does the Raft index its frames carry. */
 		txlog_set_base(db->log, cp_txid);
+		rv = recover_raft_index(db, cp_txid, errmsg);
+		if (rv != GRAFT_OK)
+			return rv;
 	} else if (first > cp_txid + 1) {
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "database %s: the checkpoint in %s is at "
@@ -426,6 +446,7 @@ void db_maybe_finish_close(struct db *db)
 	db->close_started = true;
 	if (db->last_applied != db->cp_txid && !db->discard) {
 		if (checkpoint_write_sync(db->graph, db->last_applied,
+					  txlog_raft_index(db->log),
 					  db->store_dir, errmsg) == GRAFT_OK) {
 			db->cp_txid = db->last_applied;
 			graft_info("database %s: final checkpoint at "

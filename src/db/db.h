@@ -355,9 +355,10 @@ int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
  * the same on every member), applies it and writes it to the member's own
  * transaction log. The leader stamps each entry with the transaction id it
  * expects the entry to get (the next one after everything it has applied and
- * proposed); an entry whose id is not the database's next is rejected, and
- * one whose id is already applied is skipped, which is how entries the Raft
- * log holds again after a restart are recognised. */
+ * proposed); an entry whose id is not the database's next is rejected.
+ * Entries the Raft log applies again after a restart are recognised by the
+ * Raft index each database persists (entry.c); one whose id is already
+ * applied under a later index means this member diverged: it stops. */
 struct db_inflight; /* one proposed commit, waiting for its outcome */
 
 struct db_replicator_ops {

@@ -32,6 +32,7 @@ struct db_applied {
 	const void *log_rec;
 	size_t log_len;
 	uint64_t log_txid;
+	uint64_t log_index; /* the Raft index entry_log writes with it */
 };
 struct db_inflight; /* commit.c: one logged (or proposed), not yet applied
 		     * transaction */
@@ -370,9 +371,11 @@ bool commit_idle(const struct db *db); /* nothing logged or deferred */
 int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r);
 /* Puts txid into the entry entry_encode made (with another id). */
 void entry_stamp(struct graft_buf *entry, uint64_t txid);
-/* Writes the record of an applied entry to the member's log (after its
- * apply, on the loop: apply_defer_log). */
-void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid);
+/* Writes the record of an applied entry to the member's log, with the
+ * Raft index it came from (0 for a catch-up stream's record: unknown;
+ * txlog_set_raft_index), after its apply, on the loop (apply_defer_log). */
+void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid,
+	       uint64_t index);
 
 /* apply.c */
 /* Records from commits start with their node creates, ids ascending
@@ -404,7 +407,7 @@ void apply_off_loop_finish(struct db_applied *a);
 /* entry_log's check: true (and the write left to apply_off_loop_finish)
  * when called off the loop. */
 bool apply_defer_log(struct db *db, const void *rec, size_t len,
-		     uint64_t txid);
+		     uint64_t txid, uint64_t index);
 /* Records and entries of at least so many ops (or bytes) apply off the
  * loop: below, the hop to a thread costs more than it spares (a record of
  * 4096 nodes applies in about a millisecond). */

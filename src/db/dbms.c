@@ -504,3 +504,8 @@ int dbms_replace(struct dbms *m, const char *name, const char *dir,
 	graft_gate_run(m->o.db.gate, &d->task);
 	return rv;
 }
+
+bool dbms_entries_stopped(const struct dbms *m)
+{
+	return m->entry_broken;
+}

@@ -173,6 +173,9 @@ void dbms_entry_outcome(struct dbms *m, uint64_t index, dbms_entry_cb cb,
 /* Whether submitted entries wait for the gate: the stores then lag the
  * Raft log's applied index (a Raft snapshot must wait). */
 bool dbms_entries_pending(const struct dbms *m);
+/* Whether this member stopped applying entries: one could not be applied
+ * (logged), and going on would diverge from the cluster. */
+bool dbms_entries_stopped(const struct dbms *m);
 /* Runs cb(arg) holding the gate once every entry submitted so far has
  * been applied (at once if none waits): a new leader becomes writable only
  * then. One at a time: a second call before cb replaces the first. */

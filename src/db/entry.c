@@ -3,12 +3,32 @@
  * then the encoded record (which names its database) and zeros up to a
  * multiple of 8 bytes: libraft 0.15's TCP transport decodes a batch of
  * entries as if each were padded so, without padding them when it sends
- * (docs/design/libraft-notes.md). Applying one is deterministic on every member: skipped when
- * its id is already applied (the Raft log replays entries after a restart),
- * rejected unless its id is the next one and it validates, else applied and
- * then written to this member's transaction log. The Raft log is the durable
- * record, so the write to the transaction log is not waited for; a failed one
- * is logged, and the Raft log replays the entry at the next start. */
+ * (docs/design/libraft-notes.md).
+ *
+ * Applying one at Raft index i is deterministic on every member:
+ * - i at or below the Raft index the database last applied (persisted in
+ *   its log frames and checkpoint header: txlog_set_raft_index) is a
+ *   replay (the Raft log applies its entries again after a restart):
+ *   skipped;
+ * - else its id must be the database's next one, and it must validate;
+ *   otherwise it is rejected, the same on every member (an earlier
+ *   proposal was rejected, or it conflicts), and the rejection is its
+ *   result;
+ * - an id this member already applied, under a larger Raft index, means
+ *   the member diverged: it committed transactions the cluster does not
+ *   have (its data directory served outside the cluster). Skipping would
+ *   lose the leader's transaction here while the leader acknowledged it,
+ *   so the entry is GRAFT_ECORRUPT: the member applies nothing more and
+ *   reports itself unhealthy, and the log says what the operator does.
+ *   Only when the database's Raft index is unknown (0: a store copied from
+ *   a catch-up stream, or one written before frames carried it, until the
+ *   next entry it applies) is such an entry taken for a replay, as ids
+ *   were compared before.
+ * Then it is written to this member's transaction log with its Raft
+ * index. The Raft log is the durable record, so the write to the
+ * transaction log is not waited for; a failed one is logged, and the Raft
+ * log replays the entry at the next start. Records from a catch-up stream
+ * (db_apply_stream) carry no Raft index: their frames carry 0. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -89,13 +109,15 @@ static void entry_append_cb(struct txlog_append_req *req, int status)
 	db_maybe_finish_close(db);
 }
 
-void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid)
+void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid,
+	       uint64_t index)
 {
 	struct entry_append *a;
 	int rv;
 
-	if (apply_defer_log(db, rec, len, txid))
+	if (apply_defer_log(db, rec, len, txid, index))
 		return;
+	txlog_set_raft_index(db->log, index);
 	a = malloc(sizeof *a);
 	rv = a != NULL ? GRAFT_OK : GRAFT_ENOMEM;
 	if (a != NULL) {
@@ -116,13 +138,35 @@ void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid)
 		    db->name, txid, graft_strerror(rv));
 }
 
-static int entry_apply(struct db *db, const struct txrec *rec, uint64_t txid,
-		       const void *enc, size_t len, char *errmsg)
+static int diverged(struct db *db, uint64_t index, uint64_t txid,
+		    char *errmsg)
 {
+	return graft_errf(errmsg, GRAFT_ECORRUPT,
+			  "database %s diverged from the cluster: Raft entry %"
+			  PRIu64 " holds transaction %" PRIu64 ", which this "
+			  "member already committed outside the cluster (it "
+			  "is at transaction %" PRIu64 ", from Raft entry %"
+			  PRIu64 "; its data directory served as another "
+			  "server?). Skipping it would lose the cluster's "
+			  "transaction: stop this member, empty (keep) the "
+			  "directories databases/%s and transactions/%s of "
+			  "its data directory, and start it: it rebuilds the "
+			  "database from the cluster",
+			  db->name, index, txid, db->last_applied,
+			  txlog_raft_index(db->log), db->name, db->name);
+}
+
+static int entry_apply(struct db *db, const struct txrec *rec, uint64_t index,
+		       uint64_t txid, const void *enc, size_t len, char *errmsg)
+{
+	uint64_t applied_index = txlog_raft_index(db->log);
 	int rv;
 
-	if (txid <= db->last_applied)
+	if (index != 0 && index <= applied_index)
 		return GRAFT_OK;
+	if (txid <= db->last_applied)
+		return applied_index == 0 ? GRAFT_OK
+					  : diverged(db, index, txid, errmsg);
 	if (txid != db->last_applied + 1)
 		return graft_errf(errmsg, GRAFT_ECONFLICT,
 				  "database %s: the transaction was proposed "
@@ -133,7 +177,7 @@ static int entry_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 				  db->name, txid, db->last_applied);
 	rv = db_apply(db, rec, txid, errmsg);
 	if (rv == GRAFT_OK)
-		entry_log(db, enc, len, txid);
+		entry_log(db, enc, len, txid, index);
 	return rv;
 }
 
@@ -154,7 +198,7 @@ int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
 	if (rv == GRAFT_OK)
 		rv = db_apply(db, &r, txid, errmsg);
 	if (rv == GRAFT_OK)
-		entry_log(db, rec, len, txid);
+		entry_log(db, rec, len, txid, 0);
 	txrec_free(&r);
 	return rv;
 }
@@ -221,7 +265,7 @@ int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 				"the entry for it is skipped",
 				name);
 	else
-		rv = entry_apply(db, &rec, *txid, p + ENTRY_HEADER_SIZE,
+		rv = entry_apply(db, &rec, index, *txid, p + ENTRY_HEADER_SIZE,
 				 len - ENTRY_HEADER_SIZE, errmsg);
 	txrec_free(&rec);
 	return rv;

@@ -367,6 +367,7 @@ static void append_queue(struct txlog *log, struct txlog_append_req *req,
 	memset(frame, 0, TXLOG_FRAME_HEADER);
 	graft_put_u32le(frame, (uint32_t)len);
 	graft_put_u64le(frame + 8, txid);
+	graft_put_u64le(frame + TXLOG_FRAME_HEADER_V2, log->raft_index);
 	req->txid = txid;
 	req->cb = cb;
 	req->next = NULL;

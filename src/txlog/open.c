@@ -304,6 +304,7 @@ static int scan_segment(struct txlog_file *f, bool last, bool derived,
 					  f->path, s.off);
 		s.off += fr.size;
 		s.expect++;
+		seg->raft_index = fr.raft_index;
 	}
 	seg->next = s.expect;
 	seg->size = s.off;
@@ -384,9 +385,12 @@ static int load_segments(struct txlog *log, char *errmsg)
 		}
 		seg->first = first;
 		seg->version = f.version;
+		seg->raft_index = 0;
 		rv = scan_segment(&f, last, log->o.derived, seg, errmsg);
 		if (rv != GRAFT_OK)
 			break;
+		if (seg->next > seg->first)
+			log->raft_index = seg->raft_index;
 		log->n_segs++;
 		if (last && lseek(f.fd, (off_t)seg->size, SEEK_SET) >= 0) {
 			log->fd = f.fd; /* ownership passes to the log */
@@ -434,13 +438,13 @@ int txlog_open(uv_loop_t *loop, const char *dir, const struct txlog_options *o,
 		log->fd_size = cur->size;
 		/* A segment without frames is written to whatever its size,
 		 * or the next one would take its name. Appends never go to a
-		 * version 1 segment: a batch starts a version 2 one, which
-		 * replaces (rename over) a version 1 segment without frames. */
+		 * segment of an older version: a batch starts one of this
+		 * version, which replaces (rename over) an older one without
+		 * frames. */
 		log->rotate = cur->next > cur->first &&
 			      (cur->size >= log->o.rotation_size ||
-			       cur->version == TXLOG_VERSION_NO_BATCHES);
-		if (cur->next == cur->first &&
-		    cur->version == TXLOG_VERSION_NO_BATCHES) {
+			       cur->version != TXLOG_VERSION);
+		if (cur->next == cur->first && cur->version != TXLOG_VERSION) {
 			close(log->fd);
 			log->fd = -1;
 			log->n_segs--;
@@ -456,6 +460,16 @@ err_after_alloc:
 	free(log->dir);
 	free(log);
 	return rv;
+}
+
+void txlog_set_raft_index(struct txlog *log, uint64_t index)
+{
+	log->raft_index = index;
+}
+
+uint64_t txlog_raft_index(const struct txlog *log)
+{
+	return log->raft_index;
 }
 
 uint64_t txlog_first_txid(const struct txlog *log)

@@ -34,7 +34,8 @@ const char *txlog_header_check(const uint8_t h[TXLOG_HEADER_SIZE],
 	if (graft_get_u32le(h + 24) != graft_crc32c(0, h, 24))
 		return "its header checksum does not match";
 	*version = graft_get_u32le(h + 8);
-	if (*version != TXLOG_VERSION && *version != TXLOG_VERSION_NO_BATCHES)
+	if (*version != TXLOG_VERSION && *version != TXLOG_VERSION_NO_RAFT_INDEX &&
+	    *version != TXLOG_VERSION_NO_BATCHES)
 		return "its format version is not one this build reads "
 		       "(written by a newer graft?)";
 	*first = graft_get_u64le(h + 16);
@@ -49,9 +50,13 @@ uint32_t txlog_frame_crc(const uint8_t *frame, size_t hdr, uint32_t len)
 			    hdr - 8 + (size_t)len);
 }
 
-static uint32_t header_crc(const uint8_t *frame)
+/* Over header bytes 0-3, 8-27 and, in version 3, the Raft index (32-39). */
+static uint32_t header_crc(const uint8_t *frame, size_t hdr)
 {
-	return graft_crc32c(graft_crc32c(0, frame, 4), frame + 8, 20);
+	uint32_t crc = graft_crc32c(graft_crc32c(0, frame, 4), frame + 8, 20);
+
+	return graft_crc32c(crc, frame + TXLOG_FRAME_HEADER_V2,
+			    hdr - TXLOG_FRAME_HEADER_V2);
 }
 
 void txlog_batch_seal(uint8_t *p, size_t n, uint64_t start)
@@ -62,7 +67,8 @@ void txlog_batch_seal(uint8_t *p, size_t n, uint64_t start)
 		uint32_t len = graft_get_u32le(p + off);
 		graft_put_u64le(p + off + 16, start + n);
 		graft_put_u32le(p + off + 24, index);
-		graft_put_u32le(p + off + 28, header_crc(p + off));
+		graft_put_u32le(p + off + 28,
+				header_crc(p + off, TXLOG_FRAME_HEADER));
 		graft_put_u32le(p + off + 4,
 				txlog_frame_crc(p + off, TXLOG_FRAME_HEADER,
 						len));
@@ -196,6 +202,8 @@ int txlog_file_open(struct txlog_file *f, const char *path, int flags,
 				why);
 	f->frame_header = f->version == TXLOG_VERSION_NO_BATCHES
 				  ? TXLOG_FRAME_HEADER_V1
+			  : f->version == TXLOG_VERSION_NO_RAFT_INDEX
+				  ? TXLOG_FRAME_HEADER_V2
 				  : TXLOG_FRAME_HEADER;
 	if (rv != GRAFT_OK)
 		txlog_file_close(f);
@@ -280,12 +288,14 @@ int txlog_file_frame(struct txlog_file *f, uint64_t off,
 	fr->len = graft_get_u32le(p);
 	fr->txid = graft_get_u64le(p + 8);
 	fr->size = hdr + (uint64_t)fr->len;
-	fr->batch_first = fr->batch_end = 0;
-	if (hdr == TXLOG_FRAME_HEADER) {
-		fr->header_ok = graft_get_u32le(p + 28) == header_crc(p);
+	fr->batch_first = fr->batch_end = fr->raft_index = 0;
+	if (hdr >= TXLOG_FRAME_HEADER_V2) {
+		fr->header_ok = graft_get_u32le(p + 28) == header_crc(p, hdr);
 		fr->batch_end = graft_get_u64le(p + 16);
 		fr->batch_first = fr->txid - graft_get_u32le(p + 24);
 	}
+	if (hdr == TXLOG_FRAME_HEADER)
+		fr->raft_index = graft_get_u64le(p + TXLOG_FRAME_HEADER_V2);
 	if (fr->len == 0 || fr->len > TXLOG_MAX_RECORD) {
 		*status = TXLOG_FRAME_BAD;
 		fr->header_ok = false;

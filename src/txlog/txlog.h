@@ -68,6 +68,16 @@ uint64_t txlog_last_txid(const struct txlog *log);
  * logged transaction is refused (logged). Call with no append under way. */
 void txlog_set_base(struct txlog *log, uint64_t last_txid);
 
+/* The Raft index of the last replicated entry the database applied (0:
+ * none, or unknown: the store came from a catch-up stream or an older
+ * format). Every frame appended carries the value set last, so the newest
+ * frame on disk says which Raft entries its database already holds, and a
+ * member restarted recognises the entries its Raft log applies again
+ * (src/db/entry.c). txlog_open sets it from the newest frame (0 in logs of
+ * an older format). Loop thread only. */
+void txlog_set_raft_index(struct txlog *log, uint64_t index);
+uint64_t txlog_raft_index(const struct txlog *log);
+
 /* Appends one record with txid == the previous append's txid + 1; the bytes
  * are copied. cb runs on the loop thread once the record is durable
  * (GRAFT_OK), or with GRAFT_ENOSPC / GRAFT_EIO when its batch could not be

@@ -5,18 +5,21 @@
  *   header (32 bytes): magic "GRAFTTXL", u32 format version, u32 zero,
  *                      u64 first txid, u32 CRC32C of the 24 bytes before,
  *                      u32 zero
- *   frames (version 2, 32-byte frame header):
+ *   frames (version 3, 40-byte frame header):
  *                      u32 payload length, u32 CRC32C of the frame,
  *                      u64 txid, u64 segment offset where the frame's
  *                      group-commit batch ends, u32 the frame's index in
  *                      its batch (txid - the batch's first txid),
- *                      u32 CRC32C of the header, payload
+ *                      u32 CRC32C of the header, u64 the Raft index
+ *                      (txlog_set_raft_index), payload
+ *   frames (version 2, 32-byte frame header): version 3's without the
+ *                      Raft index
  *   frames (version 1, 16-byte frame header):
  *                      u32 payload length, u32 CRC32C, u64 txid, payload
  * The frame CRC covers everything but itself (bytes 0-3 and 8-end), so a
  * frame whose length field is damaged fails its own check. The header CRC
- * covers header bytes 0-3 and 8-27: a frame whose payload is damaged but
- * whose header is whole still says which batch it belongs to. Integers are
+ * covers header bytes 0-3, 8-27 and 32-39: a frame whose payload is damaged
+ * but whose header is whole still says which batch it belongs to. Integers are
  * little-endian. A segment is created as txlog.<id>.tmp with its header,
  * fsynced and renamed, so that a named segment always has a whole header.
  *
@@ -30,7 +33,10 @@
  * Compatibility: version 1 segments (written before batches were recorded)
  * are still read, by the stricter of the old rules: only damage with no
  * valid frame after it is taken for a torn tail; the first append after
- * opening such a log starts a version 2 segment. */
+ * opening such a log starts a version 2 segment. Version 2 segments
+ * (written before frames carried the Raft index) are read likewise, their
+ * frames' Raft index taken as 0 (unknown); the first append after opening
+ * such a log starts a version 3 segment. */
 #ifndef GRAFT_TXLOG_TXLOG_INT_H
 #define GRAFT_TXLOG_TXLOG_INT_H
 
@@ -41,10 +47,12 @@
 #include "txlog.h"
 
 #define TXLOG_MAGIC "GRAFTTXL"
-#define TXLOG_VERSION 2
+#define TXLOG_VERSION 3
+#define TXLOG_VERSION_NO_RAFT_INDEX 2
 #define TXLOG_VERSION_NO_BATCHES 1
 #define TXLOG_HEADER_SIZE 32
-#define TXLOG_FRAME_HEADER 32
+#define TXLOG_FRAME_HEADER 40
+#define TXLOG_FRAME_HEADER_V2 32
 #define TXLOG_FRAME_HEADER_V1 16
 #define TXLOG_NAME_PREFIX "txlog."
 #define TXLOG_NAME_LEN (sizeof TXLOG_NAME_PREFIX - 1 + 20)
@@ -65,7 +73,7 @@ const char *txlog_header_check(const uint8_t h[TXLOG_HEADER_SIZE],
 /* Frame CRC over the first 4 and then the bytes from 8 of a whole frame
  * whose header is hdr bytes. */
 uint32_t txlog_frame_crc(const uint8_t *frame, size_t hdr, uint32_t len);
-/* Fills in the batch bounds and CRCs of the n bytes of whole version 2
+/* Fills in the batch bounds and CRCs of the n bytes of whole version 3
  * frames at p, which are one batch written at segment offset start. */
 void txlog_batch_seal(uint8_t *p, size_t n, uint64_t start);
 
@@ -103,9 +111,11 @@ struct txlog_frame {
 	uint64_t txid;
 	uint32_t len;
 	uint64_t size; /* header and payload */
-	/* Version 2: the batch's first txid and end offset; 0 in version 1. */
+	/* From version 2: the batch's first txid and end offset (0 in
+	 * version 1). */
 	uint64_t batch_first, batch_end;
-	/* TXLOG_FRAME_BAD in version 2: whether the header alone is valid
+	uint64_t raft_index; /* version 3; 0 before */
+	/* TXLOG_FRAME_BAD from version 2 on: whether the header alone is valid
 	 * (then txid, len and the batch bounds are set). */
 	bool header_ok;
 	const uint8_t *payload; /* in the file's buffer, until the next read */
@@ -142,6 +152,7 @@ struct txlog_segment {
 	unsigned version; /* format */
 	uint64_t next;  /* txid after its last frame (== first when empty) */
 	uint64_t size;  /* bytes */
+	uint64_t raft_index; /* its last frame's (0: none, or unknown) */
 };
 
 struct txlog {
@@ -155,6 +166,7 @@ struct txlog {
 	struct txlog_segment *segs; /* owned */
 	size_t n_segs, cap_segs;
 	uint64_t next_txid; /* what the next append must carry */
+	uint64_t raft_index; /* what the next append's frame carries */
 
 	/* The open segment: the worker's while a batch is in flight, the loop
 	 * thread's otherwise. */

@@ -364,7 +364,8 @@ void cfx_serialise(struct fixture *f, const struct graph *g, uint64_t txid,
 	snprintf(path, sizeof path, "%s/serialised", f->dir);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
 	assert_true(fd >= 0);
-	assert_int_equal(checkpoint_write_fd(g, txid, fd, f->errmsg), GRAFT_OK);
+	assert_int_equal(checkpoint_write_fd(g, txid, 0, fd, f->errmsg),
+			 GRAFT_OK);
 	close(fd);
 	cfx_read_file(path, out);
 	unlink(path);
@@ -410,6 +411,7 @@ void cfx_write_named(struct fixture *f, const struct graph *g,
 	snprintf(path, sizeof path, "%s/%s", f->dir, name);
 	fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0640);
 	assert_true(fd >= 0);
-	assert_int_equal(checkpoint_write_fd(g, txid, fd, f->errmsg), GRAFT_OK);
+	assert_int_equal(checkpoint_write_fd(g, txid, 0, fd, f->errmsg),
+			 GRAFT_OK);
 	close(fd);
 }

@@ -155,7 +155,7 @@ void *fx_graph_bytes(struct fixture *f, const struct db *db, size_t *len)
 	snprintf(path, sizeof path, "%s/bytes-XXXXXX", f->dir);
 	fd = mkstemp(path);
 	assert_true(fd >= 0);
-	if (checkpoint_write_fd(db_graph(db), db_last_txid(db), fd, errmsg) !=
+	if (checkpoint_write_fd(db_graph(db), db_last_txid(db), 0, fd, errmsg) !=
 	    GRAFT_OK)
 		fail_msg("checkpoint_write_fd: %s", errmsg);
 	close(fd);

@@ -9,7 +9,9 @@
 #include <sys/resource.h>
 #include <unistd.h>
 
+#include "checkpoint/format.h"
 #include "checkpoint_fixture.h"
+#include "util/crc32c.h"
 
 /* Loads the newest checkpoint of f->dir into a fresh graph, asserting that
  * it loads and is the one of txid. */
@@ -33,7 +35,7 @@ static void test_checkpoint_round_trip_preserves_graph(void **state)
 	struct graph *g = cfx_sample_graph(true), *h;
 	struct graft_buf a, b;
 
-	assert_int_equal(checkpoint_write_sync(g, 42, f->dir, f->errmsg),
+	assert_int_equal(checkpoint_write_sync(g, 42, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
 	h = load_newest(f, 42);
 	cfx_assert_graphs_equal(g, h);
@@ -47,13 +49,82 @@ static void test_checkpoint_round_trip_preserves_graph(void **state)
 	graph_free(h);
 }
 
+static void test_checkpoint_header_keeps_the_raft_index(void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g = cfx_sample_graph(false), *h;
+	uint64_t index = 0;
+
+	assert_int_equal(checkpoint_write_sync(g, 9, 1234, f->dir, f->errmsg),
+			 GRAFT_OK);
+	assert_int_equal(checkpoint_raft_index(f->dir, 9, &index, f->errmsg),
+			 GRAFT_OK);
+	assert_true(index == 1234);
+	h = load_newest(f, 9);
+	cfx_assert_graphs_equal(g, h);
+	graph_free(g);
+	graph_free(h);
+}
+
+/* v2's bytes as version 1 wrote them: a 56-byte header without the Raft
+ * index, and a trailer that counts from it. */
+static void to_version_1(const struct graft_buf *v2, struct graft_buf *out)
+{
+	const size_t trailer = CKP_BLOCK_HEADER_SIZE + CKP_TRAILER_SIZE;
+	size_t body = v2->len - CKP_HEADER_SIZE - trailer;
+	uint8_t *p;
+
+	graft_buf_init(out);
+	assert_int_equal(graft_buf_reserve(out, v2->len), GRAFT_OK);
+	p = out->data;
+	memcpy(p, v2->data, 52);
+	graft_put_u32le(p + 8, CKP_FORMAT_VERSION_NO_RAFT_INDEX);
+	graft_put_u32le(p + 52, graft_crc32c(0, p, 52));
+	memcpy(p + CKP_HEADER_SIZE_V1, v2->data + CKP_HEADER_SIZE, body);
+	p += CKP_HEADER_SIZE_V1 + body;
+	memcpy(p, v2->data + v2->len - trailer, trailer);
+	graft_put_u64le(p + CKP_BLOCK_HEADER_SIZE + 8,
+			CKP_HEADER_SIZE_V1 + body);
+	graft_put_u32le(p + CKP_BLOCK_HEADER_SIZE + 16,
+			graft_crc32c(0, out->data, CKP_HEADER_SIZE_V1 + body));
+	graft_put_u32le(p + 8,
+			graft_crc32c(graft_crc32c(0, p, 8),
+				     p + CKP_BLOCK_HEADER_SIZE,
+				     CKP_TRAILER_SIZE));
+	out->len = CKP_HEADER_SIZE_V1 + body + trailer;
+}
+
+static void test_checkpoint_reads_version_1_without_a_raft_index(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g = cfx_sample_graph(true), *h;
+	struct graft_buf v2, v1;
+	uint64_t index = 1;
+	char path[4096];
+
+	cfx_serialise(f, g, 12, &v2);
+	to_version_1(&v2, &v1);
+	cfx_path(path, f, 12, "");
+	cfx_write_file(path, v1.data, v1.len);
+	h = load_newest(f, 12);
+	cfx_assert_graphs_equal(g, h);
+	assert_int_equal(checkpoint_raft_index(f->dir, 12, &index, f->errmsg),
+			 GRAFT_OK);
+	assert_true(index == 0);
+	graft_buf_free(&v2);
+	graft_buf_free(&v1);
+	graph_free(g);
+	graph_free(h);
+}
+
 static void test_checkpoint_round_trips_empty_graph(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g, *h;
 
 	assert_int_equal(graph_new(&g), GRAFT_OK);
-	assert_int_equal(checkpoint_write_sync(g, 0, f->dir, f->errmsg),
+	assert_int_equal(checkpoint_write_sync(g, 0, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
 	h = load_newest(f, 0);
 	cfx_assert_graphs_equal(g, h);
@@ -88,7 +159,7 @@ static void test_checkpoint_round_trips_extended_values(void **state)
 		snprintf(key, sizeof key, "p%u", t);
 		cfx_set_node_prop(g, 1, key, v, 2);
 	}
-	assert_int_equal(checkpoint_write_sync(g, 7, f->dir, f->errmsg),
+	assert_int_equal(checkpoint_write_sync(g, 7, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
 	h = load_newest(f, 7);
 	cfx_assert_graphs_equal(g, h);
@@ -130,7 +201,7 @@ static void test_checkpoint_refuses_non_empty_graph(void **state)
 	struct graph *g = cfx_sample_graph(false);
 	uint64_t txid;
 
-	assert_int_equal(checkpoint_write_sync(g, 3, f->dir, f->errmsg),
+	assert_int_equal(checkpoint_write_sync(g, 3, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
 	assert_int_equal(checkpoint_load_newest(f->dir, g, &txid, f->errmsg),
 			 GRAFT_EINVAL);
@@ -196,7 +267,7 @@ static void test_checkpoint_ignores_older_leftover_tmp(void **state)
 	struct graph *g = cfx_sample_graph(false), *h;
 	char tmp[4096];
 
-	assert_int_equal(checkpoint_write_sync(g, 5, f->dir, f->errmsg),
+	assert_int_equal(checkpoint_write_sync(g, 5, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
 	cfx_path(tmp, f, 9, ".tmp");
 	cfx_write_file(tmp, "GRAFTCKP half a file", 20);
@@ -296,9 +367,9 @@ static void test_checkpoint_start_removes_older_checkpoints(void **state)
 	uv_loop_t loop;
 	char path[4096], tmp[4096];
 
-	assert_int_equal(checkpoint_write_sync(g, 3, f->dir, f->errmsg),
+	assert_int_equal(checkpoint_write_sync(g, 3, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
-	assert_int_equal(checkpoint_write_sync(g, 5, f->dir, f->errmsg),
+	assert_int_equal(checkpoint_write_sync(g, 5, 0, f->dir, f->errmsg),
 			 GRAFT_OK);
 	cfx_path(path, f, 3, "");
 	assert_false(cfx_exists(path));
@@ -341,7 +412,7 @@ static void test_checkpoint_failing_child_reports_through_cb(void **state)
 	assert_string_equal(req.path, "");
 	assert_int_equal(cfx_count_entries(f->dir), 1);
 	/* The same through the synchronous writer. */
-	assert_true(checkpoint_write_sync(g, 8, dir, f->errmsg) != GRAFT_OK);
+	assert_true(checkpoint_write_sync(g, 8, 0, dir, f->errmsg) != GRAFT_OK);
 	assert_non_null(strstr(f->errmsg, dir));
 	assert_int_equal(cfx_count_entries(f->dir), 1);
 	graph_free(g);
@@ -374,7 +445,7 @@ static void test_checkpoint_writer_cut_off_leaves_nothing(void **state)
 
 	signal(SIGXFSZ, SIG_IGN);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &small), 0);
-	assert_int_not_equal(checkpoint_write_sync(g, 4, f->dir, f->errmsg),
+	assert_int_not_equal(checkpoint_write_sync(g, 4, 0, f->dir, f->errmsg),
 			     GRAFT_OK);
 	assert_int_equal(setrlimit(RLIMIT_FSIZE, &old), 0);
 	signal(SIGXFSZ, SIG_DFL);
@@ -413,6 +484,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_checkpoint_round_trip_preserves_graph),
 		T(test_checkpoint_round_trips_empty_graph),
+		T(test_checkpoint_header_keeps_the_raft_index),
+		T(test_checkpoint_reads_version_1_without_a_raft_index),
 		T(test_checkpoint_round_trips_extended_values),
 		T(test_checkpoint_bytes_are_deterministic),
 		T(test_checkpoint_refuses_non_empty_graph),

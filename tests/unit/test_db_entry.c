@@ -1,7 +1,8 @@
 /* The replication seam of src/db (db.h "Replication"): a leader's commit
  * becomes a proposed entry, every member applies entries alike, re-applied
- * entries are skipped, stale ones rejected, a refused proposal fails the
- * commit. A fake replicator stands in for the Raft group. */
+ * entries are skipped, stale ones rejected, a member that diverged stops,
+ * a refused proposal fails the commit. A fake replicator stands in for the
+ * Raft group. */
 #define _XOPEN_SOURCE 700
 #include <setjmp.h>
 #include <stdarg.h>
@@ -199,6 +200,93 @@ static void test_entry_applied_again_after_restart_is_skipped(void **state)
 	assert_int_equal(graph_next_node_id(db_graph(
 				 dbms_get(g->follower.m, "neo4j"))),
 			 2);
+}
+
+static int apply_at(struct member *mb, uint64_t index,
+		    const struct graft_buf *e, char *errmsg)
+{
+	uint64_t txid;
+
+	return dbms_apply_entry(mb->m, index, e->data, e->len, &txid, errmsg);
+}
+
+/* The leader proposes a node and applies it at Raft index. */
+static void leader_commits_at(struct group *g, uint64_t index)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct fx_commit_result res;
+	struct db_commit_req req;
+
+	propose_node(g, &req, &res);
+	assert_int_equal(apply_at(&g->leader, index, &g->entries[g->n - 1],
+				  errmsg),
+			 GRAFT_OK);
+	db_inflight_done(g->inflight[g->n - 1], GRAFT_OK, NULL);
+	assert_int_equal(res.status, GRAFT_OK);
+}
+
+/* The follower's data directory served briefly as a SINGLE server: one
+ * transaction of its own, which the cluster does not have. */
+static void follower_commits_alone(struct group *g)
+{
+	struct db *db = dbms_get(g->follower.m, "neo4j");
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct db_tx *tx;
+	uint64_t id, txid;
+
+	db_set_replicator(db, NULL, NULL);
+	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	assert_int_equal(fx_commit(g->f, tx, &txid, errmsg), GRAFT_OK);
+	db_set_replicator(db, &fake_ops, g);
+}
+
+static void test_entry_replayed_after_restart_is_skipped_by_raft_index(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	leader_commits_at(g, 3);
+	leader_commits_at(g, 5);
+	assert_int_equal(apply_at(&g->follower, 3, &g->entries[0], errmsg),
+			 GRAFT_OK);
+	assert_int_equal(apply_at(&g->follower, 5, &g->entries[1], errmsg),
+			 GRAFT_OK);
+	member_close(g, &g->follower);
+	member_open(g, &g->follower, "follower");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(apply_at(&g->follower, (uint64_t)(3 + 2 * i),
+					  &g->entries[i], errmsg),
+				 GRAFT_OK);
+	assert_int_equal(last_txid(&g->follower), 2);
+}
+
+static void test_entry_of_a_transaction_the_member_has_of_its_own_stops_it(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	leader_commits_at(g, 3);
+	assert_int_equal(apply_at(&g->follower, 3, &g->entries[0], errmsg),
+			 GRAFT_OK);
+	member_close(g, &g->follower);
+	member_open(g, &g->follower, "follower");
+	follower_commits_alone(g);
+	assert_int_equal(last_txid(&g->follower), 2);
+
+	/* The leader's transaction 2 is not the follower's: never skipped. */
+	leader_commits_at(g, 4);
+	assert_int_equal(apply_at(&g->follower, 3, &g->entries[0], errmsg),
+			 GRAFT_OK); /* a replay */
+	assert_int_equal(apply_at(&g->follower, 4, &g->entries[1], errmsg),
+			 GRAFT_ECORRUPT);
+	assert_non_null(strstr(errmsg, "database neo4j diverged"));
+	assert_non_null(strstr(errmsg, "Raft entry 4 holds transaction 2"));
+	assert_non_null(strstr(errmsg, "empty (keep) the directories "
+					"databases/neo4j and transactions/neo4j"));
+	assert_int_equal(last_txid(&g->follower), 2);
 }
 
 static void test_entry_after_a_rejected_one_is_rejected_everywhere(
@@ -495,6 +583,12 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_entry_after_a_rejected_one_is_rejected_everywhere,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_entry_replayed_after_restart_is_skipped_by_raft_index,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_entry_of_a_transaction_the_member_has_of_its_own_stops_it,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_refused_proposal_fails_the_commit, setup,

@@ -136,7 +136,7 @@ static int crash_child(struct fixture *parent, const char *expected)
 	fd = open(expected, O_WRONLY | O_CREAT | O_TRUNC, 0600);
 	if (fd < 0)
 		return 5;
-	rv = checkpoint_write_fd(db_graph(f->db), db_last_txid(f->db), fd,
+	rv = checkpoint_write_fd(db_graph(f->db), db_last_txid(f->db), 0, fd,
 				 errmsg);
 	close(fd);
 	if (rv != GRAFT_OK)

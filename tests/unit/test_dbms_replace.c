@@ -146,7 +146,7 @@ static void make_copy(struct fixture *f, char *dir, size_t n)
 
 	snprintf(dir, n, "%s/databases/.copy-%u", f->dir, ++f->copies);
 	assert_int_equal(graft_mkdir_p(dir, errmsg), GRAFT_OK);
-	if (checkpoint_write_sync(db_graph(db), db_last_txid(db), dir,
+	if (checkpoint_write_sync(db_graph(db), db_last_txid(db), 0, dir,
 				  errmsg) != GRAFT_OK)
 		fail_msg("checkpoint_write_sync: %s", errmsg);
 }

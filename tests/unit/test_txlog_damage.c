@@ -329,34 +329,45 @@ static void test_txlog_batch_ending_on_a_frame_boundary_is_cut_whole(
 	tfx_close(f);
 }
 
-/* A version 1 segment, as graft wrote before batches were recorded: its
- * header and its 16-byte frame headers. Returns the file size. */
-static uint64_t write_v1_segment(const char *path, uint64_t n)
+/* A segment of an older version (1: before batches were recorded, 16-byte
+ * frame headers; 2: before frames carried the Raft index, 32-byte ones,
+ * each frame a batch of its own) holding txids 1..n. Returns the file
+ * size. */
+static uint64_t write_old_segment(const char *path, unsigned version,
+				  uint64_t n)
 {
 	uint8_t h[TXLOG_HEADER_SIZE] = {0};
-	uint8_t frame[TXLOG_FRAME_HEADER_V1 + TFX_MAX_RECORD];
+	uint8_t frame[TXLOG_FRAME_HEADER_V2 + TFX_MAX_RECORD];
+	size_t hdr = version == TXLOG_VERSION_NO_BATCHES ? TXLOG_FRAME_HEADER_V1
+							  : TXLOG_FRAME_HEADER_V2;
 	uint64_t size = TXLOG_HEADER_SIZE;
 
 	memcpy(h, TXLOG_MAGIC, 8);
-	graft_put_u32le(h + 8, TXLOG_VERSION_NO_BATCHES);
+	graft_put_u32le(h + 8, version);
 	graft_put_u64le(h + 16, 1);
 	graft_put_u32le(h + 24, graft_crc32c(0, h, 24));
 	put_file(path, h, sizeof h);
 	for (uint64_t t = 1; t <= n; t++) {
-		uint32_t len = (uint32_t)tfx_record(t,
-						    frame + TXLOG_FRAME_HEADER_V1);
+		uint32_t len = (uint32_t)tfx_record(t, frame + hdr);
+
+		memset(frame, 0, hdr);
 		graft_put_u32le(frame, len);
 		graft_put_u64le(frame + 8, t);
-		graft_put_u32le(frame + 4,
-				txlog_frame_crc(frame, TXLOG_FRAME_HEADER_V1,
-						len));
-		tfx_append_bytes(path, frame, TXLOG_FRAME_HEADER_V1 + len);
-		size += TXLOG_FRAME_HEADER_V1 + len;
+		if (hdr == TXLOG_FRAME_HEADER_V2) {
+			graft_put_u64le(frame + 16, size + hdr + len);
+			graft_put_u32le(frame + 28,
+					graft_crc32c(graft_crc32c(0, frame, 4),
+						     frame + 8, 20));
+		}
+		graft_put_u32le(frame + 4, txlog_frame_crc(frame, hdr, len));
+		tfx_append_bytes(path, frame, hdr + len);
+		size += hdr + len;
 	}
 	return size;
 }
 
-static void test_txlog_reads_version_1_and_appends_in_version_2(void **state)
+static void test_txlog_reads_version_1_and_appends_in_the_current_version(
+	void **state)
 {
 	struct tfx *f = *state;
 	uint64_t firsts[4];
@@ -366,7 +377,7 @@ static void test_txlog_reads_version_1_and_appends_in_version_2(void **state)
 
 	assert_int_equal(mkdir(f->dir, 0750), 0);
 	tfx_segment_path(f, 1, path, sizeof path);
-	write_v1_segment(path, 5);
+	write_old_segment(path, TXLOG_VERSION_NO_BATCHES, 5);
 	tfx_open(f, 0, "true");
 	assert_true(txlog_last_txid(f->log) == 5);
 	tfx_check_read(f, 1, 5);
@@ -385,6 +396,77 @@ static void test_txlog_reads_version_1_and_appends_in_version_2(void **state)
 	tfx_check_read(f, 1, 8);
 }
 
+static void test_txlog_reads_version_2_and_its_raft_index_is_unknown(
+	void **state)
+{
+	struct tfx *f = *state;
+	uint64_t firsts[4];
+	char path[256];
+
+	assert_int_equal(mkdir(f->dir, 0750), 0);
+	tfx_segment_path(f, 1, path, sizeof path);
+	write_old_segment(path, TXLOG_VERSION_NO_RAFT_INDEX, 5);
+	tfx_open(f, 0, "true");
+	assert_true(txlog_last_txid(f->log) == 5);
+	assert_true(txlog_raft_index(f->log) == 0);
+	tfx_check_read(f, 1, 5);
+	txlog_set_raft_index(f->log, 41);
+	assert_int_equal(tfx_append(f, 6, 3), GRAFT_OK);
+	tfx_close(f);
+	/* A version 3 segment took the appends, with their Raft index. */
+	assert_int_equal(tfx_segments(f, firsts, 4), 2);
+	assert_true(firsts[1] == 6);
+	tfx_open(f, 0, "true");
+	assert_true(txlog_raft_index(f->log) == 41);
+	tfx_check_read(f, 1, 8);
+}
+
+static void test_txlog_raft_index_is_the_newest_frames_after_reopen(
+	void **state)
+{
+	struct tfx *f = *state;
+
+	tfx_open(f, 0, "true");
+	assert_true(txlog_raft_index(f->log) == 0);
+	txlog_set_raft_index(f->log, 10);
+	assert_int_equal(tfx_append(f, 1, 2), GRAFT_OK);
+	txlog_set_raft_index(f->log, 17);
+	assert_int_equal(tfx_append(f, 3, 1), GRAFT_OK);
+	/* Set but carried by no frame: not what the log holds. */
+	txlog_set_raft_index(f->log, 99);
+	tfx_close(f);
+	tfx_open(f, 0, "true");
+	assert_true(txlog_raft_index(f->log) == 17);
+	tfx_check_read(f, 1, 3);
+}
+
+/* A derived log (a cluster member's) loses its unsynced tail in a crash:
+ * the Raft index it reports is then that of the last frame kept, so the
+ * Raft log applies the lost entries again. */
+static void test_txlog_raft_index_of_a_cut_tail_is_the_frame_before(
+	void **state)
+{
+	struct tfx *f = *state;
+	uint8_t junk[8] = {0xff, 0xff, 0xff, 0xff, 0, 0, 0, 0};
+	char path[256];
+	uint64_t size;
+
+	f->o.derived = true;
+	tfx_open(f, 0, "true");
+	txlog_set_raft_index(f->log, 5);
+	assert_int_equal(tfx_append(f, 1, 1), GRAFT_OK);
+	txlog_set_raft_index(f->log, 8);
+	assert_int_equal(tfx_append(f, 2, 1), GRAFT_OK);
+	tfx_close(f);
+	tfx_segment_path(f, 1, path, sizeof path);
+	size = tfx_file_size(path);
+	/* Damage the last frame's payload. */
+	tfx_write_at(path, size - sizeof junk, junk, sizeof junk);
+	tfx_open(f, 0, "true");
+	assert_true(txlog_last_txid(f->log) == 1);
+	assert_true(txlog_raft_index(f->log) == 5);
+}
+
 /* Version 1 frames do not say where a batch began, so zeros followed by a
  * valid frame cannot be shown to lie in the last batch: refused. */
 static void test_txlog_version_1_zeroed_block_is_refused(void **state)
@@ -396,7 +478,7 @@ static void test_txlog_version_1_zeroed_block_is_refused(void **state)
 
 	assert_int_equal(mkdir(f->dir, 0750), 0);
 	tfx_segment_path(f, 1, path, sizeof path);
-	size = write_v1_segment(path, 300);
+	size = write_old_segment(path, TXLOG_VERSION_NO_BATCHES, 300);
 	assert_true(size > 3 * BLOCK);
 	tfx_write_at(path, BLOCK, zeros, BLOCK);
 	assert_int_equal(tfx_try_open(f), GRAFT_ECORRUPT);
@@ -413,7 +495,10 @@ int main(void)
 		T(test_txlog_derived_log_cuts_damage_anywhere_in_its_tail),
 		T(test_txlog_zeroed_tail_reaching_acknowledged_batches_is_refused),
 		T(test_txlog_second_cut_at_one_offset_keeps_the_first),
-		T(test_txlog_reads_version_1_and_appends_in_version_2),
+		T(test_txlog_reads_version_1_and_appends_in_the_current_version),
+		T(test_txlog_reads_version_2_and_its_raft_index_is_unknown),
+		T(test_txlog_raft_index_is_the_newest_frames_after_reopen),
+		T(test_txlog_raft_index_of_a_cut_tail_is_the_frame_before),
 		T(test_txlog_version_1_zeroed_block_is_refused),
 		T(test_txlog_batch_ending_on_a_frame_boundary_is_cut_whole),
 	};
