@@ -15,6 +15,8 @@
 //   read-bookmark PORT DB BOOKMARK   counts (:B) in DB with BOOKMARK;
 //                       prints the count, or the error's code and message
 //   admin PORT CYPHER   runs CYPHER in the system database
+//   ping URL            RETURN 1 through URL (e.g. bolt://[::1]:7687);
+//                       prints 1
 'use strict'
 const dns = require('dns')
 const path = require('path')
@@ -106,6 +108,18 @@ async function admin (port, cypher) {
   })
 }
 
+async function ping (url) {
+  await withDriver(url, async d => {
+    const s = d.session()
+    try {
+      const r = await s.run('RETURN 1 AS n')
+      console.log(String(r.records[0].get('n').toNumber()))
+    } finally {
+      await s.close().catch(() => {})
+    }
+  })
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   if (cmd === 'routed') return routed(args[0], args[1], Number(args[2]))
@@ -113,6 +127,7 @@ async function main () {
   if (cmd === 'write-bookmark') return writeBookmark(args[0], args[1])
   if (cmd === 'read-bookmark') return readBookmark(args[0], args[1], args[2])
   if (cmd === 'admin') return admin(args[0], args[1])
+  if (cmd === 'ping') return ping(args[0])
   throw new Error(`unknown command ${cmd}`)
 }
 

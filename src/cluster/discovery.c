@@ -550,11 +550,13 @@ static void resolver_closed_cb(struct net_resolver *r)
 int discovery_start(struct cluster *c, char *errmsg)
 {
 	const struct graft_address *l = &c->o.discovery_listen;
-	/* IPv4: Raft's addresses are IPv4 (member_ipv4) */
+	/* Every address of the host, ::1 too: peers name members by host
+	 * name and may try IPv6 first (Raft's own addresses stay IPv4,
+	 * member_ipv4). */
 	struct tcp_listen how = {
 		.addr = l,
 		.setting = "server.discovery.listen_address",
-		.family = AF_INET,
+		.family = AF_UNSPEC,
 		.backlog = 64,
 	};
 	int rv;

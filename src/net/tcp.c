@@ -11,14 +11,16 @@
  * each released hold drop a reference; the last one unlinks the connection
  * and calls conn_free. libuv cancels a write in flight before the stream's
  * close callback (UV_ECANCELED, not passed on), so the caller's buffer is
- * no longer used by then. tcp_server_close closes the listener and every
- * connection; closed_cb runs when the last of them is gone.
+ * no longer used by then. tcp_server_close closes the listeners (one per
+ * address of the listen host) and every connection; closed_cb runs when
+ * the last of them is gone.
  *
  * Failures: a failed accept is logged and the listener goes on; no memory
  * for a new connection is logged; a connection libuv cannot accept, start
  * reading or write to is closed. */
 #include "tcp.h"
 
+#include <arpa/inet.h>
 #include <netdb.h>
 #include <netinet/in.h>
 #include <stdio.h>
@@ -32,7 +34,7 @@ static void server_maybe_closed(struct tcp_server *srv)
 {
 	void (*cb)(struct tcp_server *srv) = srv->closed_cb;
 
-	if (!srv->closing || srv->listening || srv->conns != NULL ||
+	if (!srv->closing || srv->listening > 0 || srv->conns != NULL ||
 	    cb == NULL)
 		return;
 	srv->closed_cb = NULL;
@@ -349,8 +351,11 @@ int tcp_server_adopt(struct tcp_server *srv, uv_os_sock_t fd,
 	return GRAFT_OK;
 }
 
-static int resolve(const struct tcp_listen *how, struct sockaddr_storage *out,
-		   char *errmsg)
+/* The addresses to listen on, into out (TCP_LISTENERS_MAX), duplicates
+ * dropped; *n their count. An empty host is the first of the wildcard
+ * addresses only (0.0.0.0 or ::, which takes IPv4 too). */
+static int resolve(const struct tcp_listen *how,
+		   struct sockaddr_storage *out, unsigned *n, char *errmsg)
 {
 	const struct graft_address *a = how->addr;
 	struct addrinfo hints, *res = NULL;
@@ -370,25 +375,77 @@ static int resolve(const struct tcp_listen *how, struct sockaddr_storage *out,
 				  "address of this machine",
 				  a->host, how->setting, gai_strerror(rv),
 				  how->setting);
-	memcpy(out, res->ai_addr, res->ai_addrlen);
+	*n = 0;
+	for (const struct addrinfo *r = res; r != NULL; r = r->ai_next) {
+		unsigned i = 0;
+
+		while (i < *n && memcmp(&out[i], r->ai_addr, r->ai_addrlen))
+			i++;
+		if (i < *n)
+			continue; /* /etc/hosts may list one twice */
+		if (*n == TCP_LISTENERS_MAX) {
+			freeaddrinfo(res);
+			return graft_errf(errmsg, GRAFT_EINVAL,
+					  "'%s' (%s) resolves to more than %d "
+					  "addresses; set %s to one of them",
+					  a->host, how->setting,
+					  TCP_LISTENERS_MAX, how->setting);
+		}
+		memset(&out[*n], 0, sizeof out[*n]);
+		memcpy(&out[(*n)++], r->ai_addr, r->ai_addrlen);
+		if (a->host[0] == '\0')
+			break;
+	}
 	freeaddrinfo(res);
 	return GRAFT_OK;
 }
 
-static int bind_failed(const struct tcp_listen *how, int uv_err,
+static void sa_ip(const struct sockaddr_storage *sa, char *ip, size_t n)
+{
+	const void *in = sa->ss_family == AF_INET6
+				 ? (const void *)&((const struct sockaddr_in6 *)sa)->sin6_addr
+				 : (const void *)&((const struct sockaddr_in *)sa)->sin_addr;
+
+	if (inet_ntop(sa->ss_family, in, ip, (socklen_t)n) == NULL)
+		snprintf(ip, n, "?");
+}
+
+static void sa_set_port(struct sockaddr_storage *sa, int port)
+{
+	if (sa->ss_family == AF_INET6)
+		((struct sockaddr_in6 *)sa)->sin6_port = htons((uint16_t)port);
+	else
+		((struct sockaddr_in *)sa)->sin_port = htons((uint16_t)port);
+}
+
+static int bind_failed(const struct tcp_listen *how,
+		       const struct sockaddr_storage *sa, int uv_err,
 		       char *errmsg)
 {
 	const struct graft_address *a = how->addr;
 	int err = uv_err == UV_EADDRINUSE ? GRAFT_EADDRINUSE : GRAFT_EIO;
-	char also[256] = "";
+	char also[256] = "", ip[INET6_ADDRSTRLEN], of[300] = "";
+	bool v6 = sa->ss_family == AF_INET6;
 
+	sa_ip(sa, ip, sizeof ip);
+	if (strcmp(ip, a->host) != 0 && a->host[0] != '\0')
+		snprintf(of, sizeof of, " of %s", a->host);
 	if (how->alternative != NULL)
 		snprintf(also, sizeof also, ", or %s", how->alternative);
 	return graft_errf(errmsg, err,
-			  "cannot listen on %s:%u (%s): %s; stop the process "
-			  "using it or change %s%s",
-			  a->host, a->port, how->setting, uv_strerror(uv_err),
-			  how->setting, also);
+			  "cannot listen on %s%s%s:%u%s (%s): %s; stop the "
+			  "process using it or change %s%s",
+			  v6 ? "[" : "", ip, v6 ? "]" : "", a->port, of,
+			  how->setting, uv_strerror(uv_err), how->setting,
+			  also);
+}
+
+/* Whether a bind failed because this machine lacks the address (::1
+ * where IPv6 is off, a name's stale address): skipped while another of the
+ * name's addresses listens. */
+static bool address_missing(int uv_err)
+{
+	return uv_err == UV_EADDRNOTAVAIL || uv_err == UV_EAFNOSUPPORT;
 }
 
 void tcp_server_init(struct tcp_server *srv, uv_loop_t *loop,
@@ -401,26 +458,60 @@ void tcp_server_init(struct tcp_server *srv, uv_loop_t *loop,
 	srv->setting = "an outgoing connection";
 }
 
+/* Binds and listens on sa with a handle of its own; v6only when the
+ * host has IPv4 addresses too, which then must not collide with ::. */
+static int listen_one(struct tcp_server *srv, const struct tcp_listen *how,
+		      const struct sockaddr_storage *sa, bool v6only)
+{
+	uv_tcp_t *l = &srv->listeners[srv->n_listeners++];
+	int rv;
+
+	uv_tcp_init(srv->loop, l);
+	l->data = srv;
+	srv->listening++;
+	rv = uv_tcp_bind(l, (const struct sockaddr *)sa,
+			 v6only && sa->ss_family == AF_INET6 ? UV_TCP_IPV6ONLY
+							    : 0);
+	if (rv == 0)
+		rv = uv_listen((uv_stream_t *)l, how->backlog, accept_cb);
+	return rv;
+}
+
 int tcp_server_listen(struct tcp_server *srv, const struct tcp_listen *how,
 		      char *errmsg)
 {
-	struct sockaddr_storage sa;
-	int rv;
+	struct sockaddr_storage sa[TCP_LISTENERS_MAX];
+	char ip[INET6_ADDRSTRLEN];
+	unsigned n, bound = 0, missing = TCP_LISTENERS_MAX;
+	int rv, err = 0, missing_err = 0;
 
 	srv->setting = how->setting;
 	srv->nodelay = how->nodelay;
-	rv = resolve(how, &sa, errmsg);
+	rv = resolve(how, sa, &n, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	uv_tcp_init(srv->loop, &srv->listener);
-	srv->listener.data = srv;
-	srv->listening = true;
-	rv = uv_tcp_bind(&srv->listener, (struct sockaddr *)&sa, 0);
-	if (rv == 0)
-		rv = uv_listen((uv_stream_t *)&srv->listener, how->backlog,
-			       accept_cb);
-	if (rv != 0)
-		return bind_failed(how, rv, errmsg);
+	for (unsigned i = 0; i < n; i++) {
+		if (bound > 0 && how->addr->port == 0)
+			sa_set_port(&sa[i], tcp_server_port(srv));
+		err = listen_one(srv, how, &sa[i], n > 1);
+		if (err == 0) {
+			bound++;
+		} else if (n > 1 && address_missing(err)) {
+			missing = i;
+			missing_err = err;
+		} else {
+			return bind_failed(how, &sa[i], err, errmsg);
+		}
+	}
+	if (bound == 0)
+		return bind_failed(how, &sa[n - 1], err, errmsg);
+	if (missing < n) {
+		sa_ip(&sa[missing], ip, sizeof ip);
+		graft_warn("%s: not listening on %s, an address of %s this "
+			   "machine lacks (%s); its other addresses listen",
+			   how->setting, ip, how->addr->host,
+			   uv_strerror(missing_err));
+	}
 	return GRAFT_OK;
 }
 
@@ -429,13 +520,17 @@ int tcp_server_port(const struct tcp_server *srv)
 	struct sockaddr_storage sa;
 	int len = sizeof sa;
 
-	if (!srv->listening ||
-	    uv_tcp_getsockname(&srv->listener, (struct sockaddr *)&sa,
-			       &len) != 0)
-		return -1;
-	return ntohs(sa.ss_family == AF_INET6
-			     ? ((struct sockaddr_in6 *)&sa)->sin6_port
-			     : ((struct sockaddr_in *)&sa)->sin_port);
+	for (unsigned i = 0; i < srv->n_listeners; i++) {
+		len = sizeof sa;
+		if (uv_is_closing((const uv_handle_t *)&srv->listeners[i]) ||
+		    uv_tcp_getsockname(&srv->listeners[i],
+				       (struct sockaddr *)&sa, &len) != 0)
+			continue; /* closed, or an address this machine lacks */
+		return ntohs(sa.ss_family == AF_INET6
+				     ? ((struct sockaddr_in6 *)&sa)->sin6_port
+				     : ((struct sockaddr_in *)&sa)->sin_port);
+	}
+	return -1;
 }
 
 unsigned tcp_server_conns(const struct tcp_server *srv)
@@ -447,14 +542,16 @@ static void listener_closed_cb(uv_handle_t *h)
 {
 	struct tcp_server *srv = h->data;
 
-	srv->listening = false;
+	srv->listening--;
 	server_maybe_closed(srv);
 }
 
 void tcp_server_stop_accepting(struct tcp_server *srv)
 {
-	if (srv->listening && !uv_is_closing((uv_handle_t *)&srv->listener))
-		uv_close((uv_handle_t *)&srv->listener, listener_closed_cb);
+	for (unsigned i = 0; i < srv->n_listeners; i++)
+		if (!uv_is_closing((uv_handle_t *)&srv->listeners[i]))
+			uv_close((uv_handle_t *)&srv->listeners[i],
+				 listener_closed_cb);
 }
 
 void tcp_server_close(struct tcp_server *srv,

@@ -106,15 +106,20 @@ struct tcp_listen {
 	bool nodelay; /* TCP_NODELAY on accepted connections */
 };
 
+/* The addresses one listen setting may resolve to (localhost: 127.0.0.1
+ * and ::1). */
+#define TCP_LISTENERS_MAX 8
+
 struct tcp_server {
 	uv_loop_t *loop;
 	const struct tcp_ops *ops;
 	void *data; /* the caller's */
 	/* private */
-	uv_tcp_t listener;
+	uv_tcp_t listeners[TCP_LISTENERS_MAX]; /* one per address */
+	unsigned n_listeners; /* initialised handles */
 	const char *setting; /* for messages; borrowed from tcp_listen */
 	bool nodelay;
-	bool listening; /* the listener handle is open */
+	unsigned listening; /* listener handles not closed yet */
 	bool closing;
 	struct tcp_conn *conns; /* every connection, closing ones too */
 	unsigned n_conns;
@@ -125,14 +130,20 @@ struct tcp_server {
  * tcp_server_listen or tcp_connect succeeded. */
 void tcp_server_init(struct tcp_server *srv, uv_loop_t *loop,
 		     const struct tcp_ops *ops, void *data);
-/* Binds and listens. Errors name the address, the setting and what to do:
- * GRAFT_EINVAL for a host that does not resolve, GRAFT_EADDRINUSE for a
- * port taken, GRAFT_EIO otherwise. After an error, tcp_server_close still
- * closes the listener handle. */
+/* Binds and listens on every address the host resolves to (Debian's
+ * localhost: 127.0.0.1 and ::1, since clients try ::1 first), one socket
+ * each; an IP address, or an empty host (every address), is one socket
+ * as before. With port 0 the first address picks the port and the others
+ * take the same. An address this machine lacks (::1 without IPv6) is
+ * skipped with a warning while another one listens. Errors name the
+ * address, the setting and what to do: GRAFT_EINVAL for a host that does
+ * not resolve, GRAFT_EADDRINUSE for a port taken on any of its addresses,
+ * GRAFT_EIO otherwise. After an error, tcp_server_close still closes the
+ * listener handles. */
 int tcp_server_listen(struct tcp_server *srv, const struct tcp_listen *how,
 		      char *errmsg);
-/* The port the listener is bound to (the one chosen for port 0); -1 if it
- * does not listen. */
+/* The port the listeners are bound to (the one chosen for port 0); -1 if
+ * none listens. */
 int tcp_server_port(const struct tcp_server *srv);
 /* Connections of srv, closing ones too. */
 unsigned tcp_server_conns(const struct tcp_server *srv);

@@ -5,12 +5,14 @@
  * one write in flight, a refused connect, a server that stops accepting
  * keeping its connections, and work on a worker thread
  * holding its connection. Every test ends with the loop closing clean. */
+#include <netdb.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -49,6 +51,10 @@ struct fx {
 	bool work_off_loop;         /* work_cb ran on another thread */
 	int connect_status; /* the last connect's */
 	int port;
+	char errmsg[GRAFT_ERRMSG_SIZE]; /* listen_on's refusal */
+	/* servers a test adds (listen_on); closed by the teardown, so that
+	 * a failing test cannot leave the loop waiting on them */
+	struct side extra[2];
 };
 
 static struct side *side_of(struct tcp_conn *c)
@@ -176,6 +182,8 @@ static int setup(void **state)
 	f->loop.data = f;
 	tcp_server_init(&f->server.srv, &f->loop, &ops, &f->server);
 	tcp_server_init(&f->client.srv, &f->loop, &ops, &f->client);
+	for (int i = 0; i < 2; i++)
+		tcp_server_init(&f->extra[i].srv, &f->loop, &ops, &f->extra[i]);
 	if (tcp_server_listen(&f->server.srv, &how, errmsg) != GRAFT_OK)
 		fail_msg("tcp_server_listen: %s", errmsg);
 	f->port = tcp_server_port(&f->server.srv);
@@ -190,6 +198,8 @@ static int teardown(void **state)
 
 	tcp_server_close(&f->client.srv, server_closed_cb);
 	tcp_server_close(&f->server.srv, server_closed_cb);
+	for (int i = 0; i < 2; i++)
+		tcp_server_close(&f->extra[i].srv, server_closed_cb);
 	uv_run(&f->loop, UV_RUN_DEFAULT);
 	assert_true(f->client.closed >= 1 && f->server.closed >= 1);
 	assert_int_equal(uv_loop_close(&f->loop), 0);
@@ -217,6 +227,125 @@ static struct tconn *client_connect(struct fx *f, bool silent)
 				     (struct sockaddr *)&sa),
 			 GRAFT_OK);
 	return t;
+}
+
+/* Whether localhost resolves to ::1 here and the machine has ::1 (a
+ * fresh chroot may have neither). */
+static bool localhost_has_ipv6(void)
+{
+	struct addrinfo hints = {.ai_family = AF_INET6,
+				 .ai_socktype = SOCK_STREAM};
+	struct addrinfo *res = NULL;
+	bool yes = access("/proc/net/if_inet6", F_OK) == 0 &&
+		   getaddrinfo("localhost", "1", &hints, &res) == 0;
+
+	if (res != NULL)
+		freeaddrinfo(res);
+	return yes;
+}
+
+/* Connects a client to ip:port and runs the loop until srv accepted it;
+ * fails when the connect is refused. */
+static void connect_to(struct fx *f, struct side *srv, const char *ip,
+		       int port)
+{
+	struct tconn *t = calloc(1, sizeof *t);
+	struct sockaddr_storage sa;
+	unsigned want = srv->accepted + 1;
+
+	assert_non_null(t);
+	t->f = f;
+	t->silent = true;
+	assert_true(uv_ip4_addr(ip, port, (struct sockaddr_in *)&sa) == 0 ||
+		    uv_ip6_addr(ip, port, (struct sockaddr_in6 *)&sa) == 0);
+	f->connect_status = 0;
+	assert_int_equal(tcp_connect(&f->client.srv, &t->tcp,
+				     (struct sockaddr *)&sa),
+			 GRAFT_OK);
+	/* until accepted, or refused (the listeners would keep the loop
+	 * waiting for ever) */
+	while (srv->accepted < want && f->connect_status == 0)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	assert_int_equal(f->connect_status, 0);
+	assert_int_equal(srv->accepted, want);
+}
+
+/* s (one of f->extra) listens on host:port; want: the result. */
+static void listen_on(struct fx *f, struct side *s, const char *host,
+		      int port, int want)
+{
+	struct graft_address a = {.port = (uint16_t)port};
+	struct tcp_listen how = {.addr = &a,
+				 .setting = "test.listen_address",
+				 .family = AF_UNSPEC,
+				 .backlog = 16};
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	snprintf(a.host, sizeof a.host, "%s", host);
+	assert_int_equal(tcp_server_listen(&s->srv, &how, errmsg), want);
+	if (want != GRAFT_OK)
+		snprintf(f->errmsg, sizeof f->errmsg, "%s", errmsg);
+}
+
+/* A client trying localhost's ::1 first (Node's driver on Debian 12) is
+ * not refused: a listen host that is a name listens on each of its
+ * addresses, on one port even when port 0 let the system pick it. */
+static void test_tcp_host_name_listens_on_each_of_its_addresses(void **state)
+{
+	struct fx *f = *state;
+	struct side *s = &f->extra[0];
+	int port;
+
+	if (!localhost_has_ipv6())
+		skip(); /* nothing to prove without ::1 */
+	listen_on(f, s, "localhost", 0, GRAFT_OK);
+	port = tcp_server_port(&s->srv);
+	assert_true(port > 0);
+	connect_to(f, s, "::1", port);
+	connect_to(f, s, "127.0.0.1", port);
+	assert_int_equal(s->accepted, 2);
+}
+
+/* One address of the name taken (::1 by another process) fails the whole
+ * listen, naming that address, the name and the setting. */
+static void test_tcp_host_name_with_one_address_taken_is_refused(
+	void **state)
+{
+	struct fx *f = *state;
+	struct side *v6 = &f->extra[0], *name = &f->extra[1];
+	char want[128];
+	int port;
+
+	if (!localhost_has_ipv6())
+		skip();
+	listen_on(f, v6, "::1", 0, GRAFT_OK);
+	port = tcp_server_port(&v6->srv);
+	listen_on(f, name, "localhost", port, GRAFT_EADDRINUSE);
+	snprintf(want, sizeof want,
+		 "cannot listen on [::1]:%d of localhost (test.listen_address)",
+		 port);
+	assert_non_null(strstr(f->errmsg, want));
+}
+
+/* An IP address is one socket: 127.0.0.1 does not answer on ::1. */
+static void test_tcp_ip_address_listens_on_that_address_only(void **state)
+{
+	struct fx *f = *state;
+	struct tconn *t;
+	struct sockaddr_in6 sa;
+
+	if (!localhost_has_ipv6())
+		skip();
+	t = calloc(1, sizeof *t);
+	assert_non_null(t);
+	t->f = f;
+	uv_ip6_addr("::1", f->port, &sa);
+	assert_int_equal(tcp_connect(&f->client.srv, &t->tcp,
+				     (struct sockaddr *)&sa),
+			 GRAFT_OK);
+	run_until(f, &f->client.freed, 1);
+	assert_int_equal(f->connect_status, UV_ECONNREFUSED);
+	assert_int_equal(f->server.accepted, 0);
 }
 
 static void test_tcp_echo_frees_both_sides_once_closed(void **state)
@@ -255,6 +384,7 @@ static void test_tcp_port_in_use_names_the_setting_and_the_way_out(
 	snprintf(want, sizeof want,
 		 "cannot listen on 127.0.0.1:%d (test.listen_address)",
 		 f->port);
+	assert_null(strstr(errmsg, " of 127.0.0.1")); /* an IP, no name */
 	assert_non_null(strstr(errmsg, want));
 	assert_non_null(strstr(errmsg, "change test.listen_address, or set "
 				       "test.enabled=false"));
@@ -418,6 +548,9 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_tcp_echo_frees_both_sides_once_closed),
 		T(test_tcp_port_in_use_names_the_setting_and_the_way_out),
+		T(test_tcp_host_name_listens_on_each_of_its_addresses),
+		T(test_tcp_host_name_with_one_address_taken_is_refused),
+		T(test_tcp_ip_address_listens_on_that_address_only),
 		T(test_tcp_timer_closes_a_silent_peer),
 		T(test_tcp_server_close_closes_all_and_waits_for_holds),
 		T(test_tcp_one_write_in_flight),
