@@ -251,13 +251,22 @@ out:
 	return rv;
 }
 
-/* The Raft index of the checkpoint at cp_txid (0: none) into the log. */
-static int recover_raft_index(struct db *db, uint64_t cp_txid, char *errmsg)
+/* The Raft index of the checkpoint at cp_txid (0: none) into the log, whose
+ * newest transaction was last. Only a checkpoint this database wrote
+ * itself is taken at its word, one beside a log that holds frames (its
+ * tail lost after the checkpoint, or ending at it): a checkpoint that
+ * arrived alone (a restored FULL backup, a store copy without log) may
+ * come from another cluster or time, and an index of its would make
+ * entries of this cluster's log be skipped as replays. Its index stays
+ * unknown (0): entries are recognised by transaction id until the next
+ * one applied. */
+static int recover_raft_index(struct db *db, uint64_t cp_txid, uint64_t last,
+			      char *errmsg)
 {
 	uint64_t index = 0;
 	int rv;
 
-	if (cp_txid == 0)
+	if (cp_txid == 0 || last == 0)
 		return GRAFT_OK;
 	rv = checkpoint_raft_index(db->store_dir, cp_txid, &index, errmsg);
 	if (rv != GRAFT_OK)
@@ -288,7 +297,7 @@ static int recover(struct db *db, char *errmsg)
 		/* Nothing after the checkpoint: the log continues from it,
 		 * and so does the Raft index its frames carry. */
 		txlog_set_base(db->log, cp_txid);
-		rv = recover_raft_index(db, cp_txid, errmsg);
+		rv = recover_raft_index(db, cp_txid, last, errmsg);
 		if (rv != GRAFT_OK)
 			return rv;
 	} else if (first > cp_txid + 1) {

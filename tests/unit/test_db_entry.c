@@ -4,12 +4,15 @@
  * a refused proposal fails the commit. A fake replicator stands in for the
  * Raft group. */
 #define _XOPEN_SOURCE 700
+#include <dirent.h>
+#include <fcntl.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -259,6 +262,43 @@ static void test_entry_replayed_after_restart_is_skipped_by_raft_index(
 		assert_int_equal(apply_at(&g->follower, (uint64_t)(3 + 2 * i),
 					  &g->entries[i], errmsg),
 				 GRAFT_OK);
+	assert_int_equal(last_txid(&g->follower), 2);
+}
+
+/* Removes the files of dir. */
+static void remove_files(const char *dir)
+{
+	DIR *d = opendir(dir);
+	struct dirent *e;
+
+	assert_non_null(d);
+	while ((e = readdir(d)) != NULL)
+		if (e->d_name[0] != '.')
+			assert_int_equal(unlinkat(dirfd(d), e->d_name, 0), 0);
+	closedir(d);
+}
+
+/* A database restored from a FULL backup alone (a checkpoint, no log)
+ * of another cluster: the Raft index in that checkpoint's header means
+ * nothing to this cluster's log, whose entries must not be skipped. */
+static void test_checkpoint_without_its_log_does_not_make_entries_replays(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE], dir[1024];
+
+	leader_commits_at(g, 50);
+	assert_int_equal(apply_at(&g->follower, 50, &g->entries[0], errmsg),
+			 GRAFT_OK);
+	member_close(g, &g->follower); /* a final checkpoint, index 50 */
+	snprintf(dir, sizeof dir, "%s/transactions/neo4j", g->follower.data);
+	remove_files(dir);
+	member_open(g, &g->follower, "follower");
+	assert_int_equal(last_txid(&g->follower), 1);
+
+	leader_commits_at(g, 7);
+	assert_int_equal(apply_at(&g->follower, 7, &g->entries[1], errmsg),
+			 GRAFT_OK);
 	assert_int_equal(last_txid(&g->follower), 2);
 }
 
@@ -589,6 +629,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_entry_of_a_transaction_the_member_has_of_its_own_stops_it,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_checkpoint_without_its_log_does_not_make_entries_replays,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_refused_proposal_fails_the_commit, setup,
