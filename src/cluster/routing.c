@@ -154,6 +154,14 @@ static void view_members(struct cluster *c, struct routing_view *v)
 	}
 }
 
+/* Milliseconds from then to now, 0 if then is later: a reader on another
+ * thread reads its clock, then the loop may stamp the view it copies a
+ * moment after (uv_now), and a plain difference would wrap to ages. */
+static uint64_t ms_since(uint64_t now, uint64_t then)
+{
+	return now > then ? now - then : 0;
+}
+
 void routing_refresh(struct cluster *c)
 {
 	struct cluster_routing *r = &c->routing;
@@ -182,7 +190,7 @@ void routing_refresh(struct cluster *c)
 		v.leader_contact_ms = now;
 	else if (state == RAFT_FOLLOWER && leader != 0)
 		v.leader_contact_ms = c->raft.election_timer_start;
-	if (leader != 0 && now - v.leader_contact_ms < v.election_ms)
+	if (leader != 0 && ms_since(now, v.leader_contact_ms) < v.election_ms)
 		v.leader_seen_ms = now;
 	view_members(c, &v);
 	r->last_leader = leader;
@@ -199,7 +207,7 @@ static uint64_t writer_of(const struct routing_view *v, uint64_t now)
 	if (v->self_leader)
 		return v->self_id;
 	if (v->leader_id != 0 && v->leader_id != v->self_id &&
-	    now - v->leader_contact_ms < v->election_ms)
+	    ms_since(now, v->leader_contact_ms) < v->election_ms)
 		return v->leader_id;
 	return 0;
 }
@@ -222,7 +230,7 @@ static int unavailable(const struct routing_view *v, uint64_t now,
 		"This member has heard from no leader for %llu ms: it cannot "
 		"reach a majority of the cluster's cores, so it cannot tell "
 		"who takes writes; route through another member",
-		(unsigned long long)(now - v->leader_seen_ms));
+		(unsigned long long)ms_since(now, v->leader_seen_ms));
 }
 
 /* Fisher-Yates with a generator seeded by the clock: the order spreads
@@ -375,16 +383,14 @@ int cluster_route_servers(const struct cluster_routing_options *o,
 	return GRAFT_OK;
 }
 
-/* The writer of view v at now into *writer; DatabaseUnavailable when this
- * member is not in a formed cluster or has known no live leader for
- * LEADERLESS_WINDOWS windows. */
-static int find_writer(const struct routing_view *v, uint64_t now,
-		       uint64_t *writer, struct cypher_error *err)
+int routing_find_writer(const struct routing_view *v, uint64_t now,
+			uint64_t *writer, struct cypher_error *err)
 {
 	*writer = v->formed && !v->closing ? writer_of(v, now) : 0;
 	if (!v->formed || v->closing ||
 	    (*writer == 0 &&
-	     now - v->leader_seen_ms > LEADERLESS_WINDOWS * v->election_ms))
+	     ms_since(now, v->leader_seen_ms) >
+		     LEADERLESS_WINDOWS * v->election_ms))
 		return unavailable(v, now, err);
 	return GRAFT_OK;
 }
@@ -420,7 +426,7 @@ int cluster_route(void *data, const struct bolt_route_request *req,
 	n = r->n_servers;
 	memcpy(sv, r->servers, n * sizeof *sv);
 	pthread_mutex_unlock(&r->lock);
-	rv = find_writer(&v, now, &writer, err);
+	rv = routing_find_writer(&v, now, &writer, err);
 	for (size_t i = 0; i < n && rv == GRAFT_OK && writer != 0; i++)
 		if (!sv[i].replica && member_raft_id(sv[i].server_id) == writer)
 			at = (int)i;
@@ -444,7 +450,7 @@ int cluster_route_writer(void *data, char *addr, size_t n,
 	v = c->routing.view;
 	pthread_mutex_unlock(&c->routing.lock);
 	addr[0] = '\0';
-	rv = find_writer(&v, now, &writer, err);
+	rv = routing_find_writer(&v, now, &writer, err);
 	if (rv != GRAFT_OK)
 		return rv;
 	if (writer == v.self_id)

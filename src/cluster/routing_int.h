@@ -66,4 +66,11 @@ struct cluster_routing {
 	struct cypher_server servers[ROUTING_MAX_SERVERS];
 };
 
+/* Any thread, on a copy of the view: the Raft id of its writer at now
+ * (ms, uv_hrtime's clock) in *writer, 0 while there is none; an error
+ * (DatabaseUnavailable) when the member is not in a formed cluster, is
+ * closing, or has known no live leader for several election windows. */
+int routing_find_writer(const struct routing_view *v, uint64_t now,
+			uint64_t *writer, struct cypher_error *err);
+
 #endif
