@@ -783,6 +783,11 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 	req->next = NULL;
 	req->guards = NULL;
 	req->n_guards = 0;
+	req->tx = NULL;
+	req->inflight = NULL;
+	/* The caller's struct is not zeroed: a task marked queued by chance
+	 * would never be queued (graft_gate_run), and the commit never end. */
+	req->task.queued = false;
 	txrec_init(&req->rec);
 	graft_buf_init(&req->frame);
 	if (db->closing) {
