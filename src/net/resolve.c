@@ -191,7 +191,7 @@ int net_resolve(struct net_resolver *r, const char *text,
 {
 	char host[NET_HOST_LEN];
 	struct net_name *n;
-	uint16_t port;
+	uint16_t port = 0;
 	int rv;
 
 	rv = split(text, host, &port, errmsg);

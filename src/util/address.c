@@ -118,7 +118,7 @@ static int read_port(const char *ps, enum graft_address_port need,
 int graft_address_split(const char *text, enum graft_address_port need,
 			char *host, int *port, char *errmsg)
 {
-	struct parts p;
+	struct parts p = {0};
 	int rv;
 
 	*host = '\0';
