@@ -6,7 +6,8 @@
  *              HOST:PORT QUERY
  * -r N gives every request a parameter $id, random in 1..N (point lookups);
  * -R RATE paces the clients to RATE requests/s in all (open loop: each
- * client sends on its schedule, at once when it is late; the loop's timers
+ * client sends on its schedule, the clients' schedules spread evenly over
+ * one interval, at once when it is late; the loop's timers
  * have millisecond resolution, so use clients >= RATE / 1000);
  * -s runs SETUP once before the clients start (e.g. loading data); -F counts
  * a FAILURE (e.g. a write conflict) and goes on after a RESET, where
@@ -44,6 +45,7 @@ struct client {
 	const char *query; /* the request being timed, NULL while logging in */
 	uint64_t sent_ns;
 	uint64_t next_ns; /* -R: when the next request is due */
+	uint64_t phase_ns; /* -R: the first one's delay, spreading clients */
 	bool failed;      /* -F: the request failed; RESET before the next */
 	uv_timer_t pace;
 	unsigned seed;
@@ -239,7 +241,8 @@ static void send_when_due(struct client *c, uint64_t now)
 		send_next(c);
 		return;
 	}
-	c->next_ns = c->next_ns == 0 ? now : c->next_ns + c->b->interval_ns;
+	c->next_ns = c->next_ns == 0 ? now + c->phase_ns
+				     : c->next_ns + c->b->interval_ns;
 	if (c->next_ns <= now) {
 		send_next(c);
 		return;
@@ -353,8 +356,12 @@ static void start_client(struct bench *b, struct client *c)
  * answer until end_ns (at least once). */
 static void run_clients(struct bench *b, struct client *cs, unsigned n)
 {
-	for (unsigned i = 0; i < n; i++)
+	/* Clients spread over one interval: started together they would
+	 * send in bursts, every client in the same millisecond. */
+	for (unsigned i = 0; i < n; i++) {
+		cs[i].phase_ns = b->interval_ns * i / n;
 		start_client(b, &cs[i]);
+	}
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 }
 

@@ -5,14 +5,17 @@
 # bookmark sees the write; the cores' status lists where each replica
 # stands (the replicas report it); a replica SIGKILLed during writes,
 # restarted, catches up to exactly the leader's graph (a digest by names and
-# values);
-# an upstream that goes away is replaced with no gap and no duplicate.
+# values); by default a replica follows the leader, and the new one after
+# an election; an upstream that goes away is replaced with no gap and no
+# duplicate.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
 export GRAFT_SRC_DIR
 
-cluster_confs 3
+# Streams of at most 7 transactions per write (the 4.x name of
+# dbms.cluster.catchup.batch_size): the 200 writes below cross many.
+cluster_confs 3 "causal_clustering.catchup.batch_size=7"
 replica_confs 2
 for i in 1 2 3; do core_start "$i"; done
 wait_cluster
@@ -35,6 +38,17 @@ caught_up() {
 		grep -q '"healthy": true' "$T/status"
 }
 wait_until "replica 1's status saying it follows with no lag" caught_up
+
+step "by default each replica follows the leader"
+# upstream_selection_strategy=default: the leader's stream runs a Raft
+# round ahead of a follower's (read-replicas.md, "Why default follows the
+# leader").
+follows_leader() { # replica I's newest stream is from the leader
+	local up
+	up=$(grep -o "following neo4j from [^ ]*" "$T/r$1/graftd.out" | tail -1 | awk '{print $4}')
+	find_leader && [ -n "$up" ] && grep -q "Server id $up" "$T/c$LEADER/graftd.out"
+}
+for i in 1 2; do wait_until "replica $i following leader $LEADER" follows_leader "$i"; done
 
 step "the cores know where each replica stands"
 # Each replica reports its position to its upstream: across the cores'
@@ -87,6 +101,7 @@ else
 fi
 core_node "$LEADER" write c 30 >"$T/acked.c"
 wait_until "replica 1 holding the writes made after its upstream stopped" same_keys 1 c
+wait_until "replica 1 following the new leader $LEADER" follows_leader 1
 [ "$(replicas_js digest "${REPLICA_BOLT[1]}")" = "$(replicas_js digest "${CORE_BOLT[$LEADER]}")" ] ||
 	fail "replica 1's graph differs from the leader's after the failover"
 

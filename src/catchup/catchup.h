@@ -111,6 +111,10 @@ void catchup_server_handoff(struct catchup_server *s, const char *prefix,
  * from the log even when the upstream prunes meanwhile
  * (dbms.cluster.catchup.departed_hold). */
 void catchup_server_hold_departed(struct catchup_server *s, uint64_t ms);
+/* dbms.cluster.catchup.batch_size: the most transactions one write of a
+ * stream carries (0: as many as fit in a chunk). Store copies are not
+ * bounded by it. */
+void catchup_server_batch_size(struct catchup_server *s, uint64_t n);
 
 /* What an upstream knows of a subscriber's position, per database, as the
  * subscriber last reported it. */
@@ -204,7 +208,11 @@ extern const struct cluster_store_source catchup_core_store_source;
 
 /* The read replica --------------------------------------------------- */
 enum catchup_strategy {
-	CATCHUP_RANDOM_CORE, /* default, connect-to-random-core-server */
+	/* default: the leader while a core says it leads, else as
+	 * CATCHUP_RANDOM_CORE (a follower learns that an entry committed
+	 * only with the leader's next message: its stream comes later) */
+	CATCHUP_LEADER_FIRST,
+	CATCHUP_RANDOM_CORE, /* connect-to-random-core-server */
 	CATCHUP_LEADER_ONLY, /* leader-only */
 	/* typically-connect-to-random-read-replica: another replica, a core
 	 * every 10th pick or when no replica is known */

@@ -35,7 +35,7 @@ static const struct {
 	const char *name;
 	enum catchup_strategy strategy;
 } strategies[] = {
-	{"default", CATCHUP_RANDOM_CORE},
+	{"default", CATCHUP_LEADER_FIRST},
 	{"connect-to-random-core-server", CATCHUP_RANDOM_CORE},
 	{"leader-only", CATCHUP_LEADER_ONLY},
 	{"typically-connect-to-random-read-replica", CATCHUP_RANDOM_REPLICA},

@@ -118,6 +118,7 @@ struct catchup_server {
 	struct txlog_pin held[CATCHUP_MAX_SUBSCRIBERS];
 	uint64_t left_ms[CATCHUP_MAX_SUBSCRIBERS];
 	uint64_t hold_ms;
+	uint64_t batch_size; /* dbms.cluster.catchup.batch_size; 0: none */
 	uv_timer_t hold_timer;
 	unsigned closing_parts; /* the listener and the timer */
 	/* catchup_server_handoff */
@@ -229,6 +230,11 @@ void catchup_server_hold_departed(struct catchup_server *s, uint64_t ms)
 	s->hold_ms = ms;
 }
 
+void catchup_server_batch_size(struct catchup_server *s, uint64_t n)
+{
+	s->batch_size = n;
+}
+
 size_t catchup_server_subscribers(struct catchup_server *s,
 				  struct catchup_subscriber *out, size_t max)
 {
@@ -297,11 +303,12 @@ static int open_reader(struct cconn *c)
 	return rv;
 }
 
-/* Reads records next_tx..end into the output, up to a chunk. */
-static int put_records(struct cconn *c)
+/* Reads records next_tx..end into the output, up to a chunk or max
+ * records (0: no bound). */
+static int put_records(struct cconn *c, uint64_t max)
 {
 	const void *rec;
-	uint64_t txid;
+	uint64_t txid, n = 0;
 	size_t len;
 	uint8_t kind = CATCHUP_MSG_TX;
 	int rv = GRAFT_OK;
@@ -310,7 +317,8 @@ static int put_records(struct cconn *c)
 		rv = open_reader(c);
 	else
 		txlog_reader_set_end(c->reader, c->end);
-	while (rv == GRAFT_OK && c->out.len < CHUNK) {
+	while (rv == GRAFT_OK && c->out.len < CHUNK &&
+	       (max == 0 || n++ < max)) {
 		rv = txlog_reader_next(c->reader, &txid, &rec, &len, c->errmsg);
 		if (rv == GRAFT_ENOTFOUND)
 			return GRAFT_OK;
@@ -366,7 +374,7 @@ static int fill_store(struct cconn *c)
 			rv = put_mark(c, CATCHUP_MSG_CKPT_CRC, c->ckpt.crc, 4);
 			c->crc_sent = true;
 		} else if (c->next_tx <= c->end) {
-			rv = put_records(c);
+			rv = put_records(c, 0);
 			if (rv == GRAFT_OK && c->next_tx <= c->end &&
 			    c->out.len < CHUNK)
 				rv = graft_errf(c->errmsg, GRAFT_ENOTFOUND,
@@ -387,7 +395,7 @@ static void work_cb(struct tcp_conn *tc)
 	int rv = GRAFT_OK;
 
 	if (!c->store) {
-		c->status = put_records(c);
+		c->status = put_records(c, c->s->batch_size);
 		return;
 	}
 	if (!c->ok_sent && c->ckpt.fd < 0)

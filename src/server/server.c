@@ -527,6 +527,10 @@ static int start_catchup(struct server *s, char *errmsg)
 	catchup_server_hold_departed(
 		s->catchup, graft_config_duration_ms(
 				    s->cfg, "dbms.cluster.catchup.departed_hold"));
+	catchup_server_batch_size(
+		s->catchup,
+		(uint64_t)graft_config_int(s->cfg,
+					   "dbms.cluster.catchup.batch_size"));
 	/* Backups are served on the transaction port too, as in Neo4j. */
 	if (s->backup != NULL)
 		catchup_server_handoff(s->catchup, BACKUP_PROTO,
@@ -738,8 +742,11 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 		goto err_after_dbms;
 	dbms_options_from_config(cfg, &o);
 	o.db.gate = &s->gate;
-	/* A core's Raft log is the durable record: no second fsync. */
-	o.db.derived_log = strcmp(server_mode(cfg), "CORE") == 0;
+	/* A core's Raft log is the durable record: no second fsync. A read
+	 * replica's log copies its upstream's, which it asks again for what a
+	 * crash cut: no fsync to wait for before it serves the stream on. */
+	o.db.derived_log = strcmp(server_mode(cfg), "CORE") == 0 ||
+			   strcmp(server_mode(cfg), "READ_REPLICA") == 0;
 	rv = dbms_open(&s->loop, &o, &s->dbms, errmsg);
 	if (rv != GRAFT_OK)
 		goto err_after_dbms;

@@ -328,9 +328,10 @@ static int scan_segment(struct txlog_file *f, bool last, bool derived,
 	if (rv == GRAFT_OK)
 		rv = cut_tail(f, &s, seg, what,
 			      derived ? "this log is derived and written "
-					"without fdatasync: the cluster "
+					"without fdatasync: a cluster member "
 					"applies these transactions again "
-					"from its Raft log"
+					"from its Raft log, a read replica "
+					"from its upstream"
 				      : "the last write before a crash was "
 					"incomplete and never acknowledged",
 			      errmsg);

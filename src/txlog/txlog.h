@@ -27,7 +27,8 @@ struct txlog_options {
 	 * segment to the end); 0 = no bound. */
 	uint64_t pin_max_size;
 	/* The log is derived from a durable record kept elsewhere (a cluster
-	 * member's Raft log, which applies a lost tail again after a crash):
+	 * member's Raft log, which applies a lost tail again after a crash;
+	 * a read replica's upstream, which sends it again):
 	 * batches are written without an fdatasync and count as durable once
 	 * written; txlog_sync makes them durable for real (before the record
 	 * elsewhere may drop them); a finished segment and a closing log are

@@ -457,6 +457,12 @@ static const struct graft_setting settings[] = {
 	    "causal_clustering.catch_up_client_inactivity_timeout", "10m", SEC,
 	    0, "Silence after which a read replica leaves its upstream for "
 	    "another (upstreams send a heartbeat every second)."),
+	INT("dbms.cluster.catchup.batch_size",
+	    "causal_clustering.catchup.batch_size", "0", 0, 0,
+	    "The most transactions an upstream sends in one write of a read "
+	    "replica's stream (a write holds 1 MiB at most); 0: as many as "
+	    "fit. Lower makes the first transactions of a long backlog "
+	    "arrive sooner, for more writes."),
 	DUR("dbms.cluster.catchup.departed_hold", NULL, "5m", 0, 0,
 	    "How long an upstream keeps its transaction log from a read "
 	    "replica's last reported position after the replica's stream "
