@@ -244,7 +244,7 @@ int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 	rv = dbms_entry_check(entry, len, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
-	if (p[0] == ENTRY_DBMS_FORMAT)
+	if (dbms_entry_is_change(entry, len))
 		return dbms_change_apply(m, index, p, len, errmsg);
 	*txid = get_le(p + 1, 8);
 	reclen = (size_t)get_le(p + 9, 4);
