@@ -124,7 +124,7 @@ t0=$(ms "$(grep "copying its store" "$dir/r2/out" | tail -1)")
 line=$(grep "store copy of neo4j from .* installed" "$dir/r2/out" | tail -1)
 t1=$(ms "$line")
 bytes=$(echo "$line" | grep -o '[0-9]* bytes' | grep -o '[0-9]*')
-echo "  $bytes bytes of checkpoint in $((t1 - t0)) ms (log lines, verification and install included): $(awk -v b="$bytes" -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", t > 0 ? b / 1048576 / (t / 1000) : 0 }') MB/s"
+echo "  $bytes bytes of checkpoint in $((t1 - t0)) ms (log lines, verification and install included): $(awk -v b="$bytes" -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / (t / 1000) : 0) }') MB/s"
 if command -v fio >/dev/null; then
 	for rw in write read; do
 		fio --name="seq$rw" --directory="$dir" --rw="$rw" --bs=1M --size="${FIO_SIZE:-1G}" --direct=1 \
