@@ -36,6 +36,8 @@
 #include "bench_util.h"
 
 #define MAX_TX (1u << 24)
+/* txlog.h TXLOG_WIRE_HEADER: a record's header on the wire */
+#define WIRE_HEADER 48
 
 struct stream {
 	int fd;
@@ -87,7 +89,7 @@ static void subscribe(struct stream *s, const char *db, uint64_t after)
 		die(s->addr, strerror(errno));
 	setsockopt(s->fd, IPPROTO_TCP, TCP_NODELAY, &one, sizeof one);
 	n = snprintf(line, sizeof line,
-		     "GRAFT-CATCHUP/1 PULL %s %" PRIu64 " ANY replica-lag-bench "
+		     "GRAFT-CATCHUP/2 PULL %s %" PRIu64 " ANY replica-lag-bench "
 		     "127.0.0.1:0\n", db, after);
 	if (write(s->fd, line, (size_t)n) != n)
 		die(s->addr, "cannot send the PULL line");
@@ -138,9 +140,9 @@ static void drain(struct stream *s, void (*seen)(uint64_t txid, uint64_t t,
 		}
 		if (s->buf[off] != 'T')
 			die(s->addr, "unknown message in the stream");
-		if (s->len - off < 1 + 24)
+		if (s->len - off < 1 + WIRE_HEADER)
 			break;
-		size = 24 + (size_t)(s->buf[off + 1] |
+		size = WIRE_HEADER + (size_t)(s->buf[off + 1] |
 					    s->buf[off + 2] << 8 |
 					    s->buf[off + 3] << 16 |
 					    (uint32_t)s->buf[off + 4] << 24);

@@ -5,41 +5,45 @@
  *
  * Protocol (one database per connection; a text line each way, then
  * binary messages from the upstream only):
- *   subscriber: "GRAFT-CATCHUP/1 PULL <db> <after txid> <ANY|LEADER>
+ *   subscriber: "GRAFT-CATCHUP/2 PULL <db> <after txid> <ANY|LEADER>
  *                <server id> <bolt addr>\n"
- *   upstream:   "GRAFT-CATCHUP/1 OK <db> <db id, 8 hex> <last txid> <role>\n"
+ *   upstream:   "GRAFT-CATCHUP/2 OK <db> <cluster id> <db id> <last txid>
+ *                <role>\n"
  *               then messages, for as long as the connection lasts:
  *                 'T' one record on the wire (txlog.h: length, CRC32C,
- *                     txid, database id, record), every record after
+ *                     txid, database id, name CRC, cluster id, record),
+ *                     every record after
  *                     <after txid> in order, then each new one as the
  *                     upstream's log makes it durable (pushed, not
  *                     polled);
  *                 'H' u64 the upstream's last logged txid, i64 its commit
  *                     time in ms (0: unknown): a heartbeat, sent when
  *                     nothing else was for a heartbeat interval.
- *               "GRAFT-CATCHUP/1 ERR <NOTFOUND|NOTLEADER|PRUNED|AHEAD|
+ *               "GRAFT-CATCHUP/2 ERR <NOTFOUND|NOTLEADER|PRUNED|AHEAD|
  *                INVALID> <text>\n" and closes.
  * PRUNED: the upstream's log no longer holds <after txid> + 1 (the
  * subscriber needs a store copy); AHEAD: the subscriber is past the
  * upstream (another history, or the upstream is behind: try another).
  *
  * A store copy (one database per connection):
- *   subscriber: "GRAFT-CATCHUP/1 STORE <db> <server id>\n"
- *   upstream:   "GRAFT-CATCHUP/1 STORE <db> <db id> <checkpoint txid>
- *                <checkpoint bytes> <last txid> <role>\n", then the bytes
+ *   subscriber: "GRAFT-CATCHUP/2 STORE <db> <server id>\n"
+ *   upstream:   "GRAFT-CATCHUP/2 STORE <db> <cluster id> <db id>
+ *                <checkpoint txid> <checkpoint bytes> <last txid> <role>\n",
+ *               then the bytes
  *               of its newest checkpoint file as they are on disk, then
  *                 'C' u32 CRC32C of those bytes,
  *                 'T' every record after the checkpoint up to <last
  *                     txid> (as in a PULL),
  *                 'E' u64 <last txid>: complete; the upstream closes.
- *               or "GRAFT-CATCHUP/1 ERR <NOTFOUND|IO|INVALID> <text>\n".
+ *               or "GRAFT-CATCHUP/2 ERR <NOTFOUND|IO|INVALID> <text>\n".
  * The log after the checkpoint stays pinned on the upstream while it is
  * sent, so the copy is always whole; a cut connection is a failed copy,
  * started again from the beginning.
  *
  * The databases (a read replica mirrors them):
- *   subscriber: "GRAFT-CATCHUP/1 DATABASES <server id>\n"
- *   upstream:   "GRAFT-CATCHUP/1 DATABASES <change index> <n>\n", then n
+ *   subscriber: "GRAFT-CATCHUP/2 DATABASES <server id>\n"
+ *   upstream:   "GRAFT-CATCHUP/2 DATABASES <cluster id> <change index>
+ *                <n>\n", then n
  *               lines "<db> <origin>\n" and closes. <change index> is the
  *               Raft index of the last CREATE/DROP DATABASE the upstream
  *               applied (dbms_change_index), <origin> the one that created
@@ -51,11 +55,20 @@
  * "APPLIED <txid>\n" (after each batch it applied, and on each heartbeat),
  * so that the upstream knows every subscriber's lag.
  *
- * The subscriber checks every record before applying it: its CRC, that its
- * database id is the one the OK line named, and that its txid is the next
- * one; then db_apply_stream validates it against the graph. Any mismatch
- * stops that database's catch-up with an error in the log naming the
- * upstream and the transaction; it is never skipped. */
+ * Ids (ident_int.h): <cluster id> is the UUID the member recorded in
+ * <data>/dbms/cluster_id ("-" in a DATABASES answer of a member that has
+ * none yet; it serves no stream then: ERR NOTFOUND); <db id> is the
+ * database's dbms_origin, so one dropped and created again under the same
+ * name has another. A read replica records the cluster of the first core
+ * it hears and from then on refuses cores, streams, copies and lists of
+ * any other cluster. Version 2: version 1 carried only a CRC of the name.
+ *
+ * The subscriber checks the OK line's ids against its own (its cluster,
+ * its database's id) and every record before applying it: its CRC, that
+ * it carries those ids, and that its txid is the next one; then
+ * db_apply_stream validates it against the graph. Any mismatch stops that
+ * database's catch-up with an error in the log naming the upstream, the
+ * transaction and both ids; nothing of it is applied. */
 #ifndef GRAFT_CATCHUP_CATCHUP_H
 #define GRAFT_CATCHUP_CATCHUP_H
 
@@ -69,9 +82,10 @@
 #include "../cypher/cypher.h"
 #include "../db/dbms.h"
 #include "../net/tcp.h"
+#include "../txlog/txlog.h"
 #include "../util/config.h"
 
-#define CATCHUP_PROTO "GRAFT-CATCHUP/1"
+#define CATCHUP_PROTO "GRAFT-CATCHUP/2"
 #define CATCHUP_MSG_TX 'T'
 #define CATCHUP_MSG_HEARTBEAT 'H'
 #define CATCHUP_HEARTBEAT_SIZE 17
@@ -85,9 +99,10 @@ struct catchup_server;
 
 /* Listens on addr (setting names it in errors). dbms is borrowed; cluster
  * (may be NULL: a SINGLE server or a read replica) answers whether this
- * member is the leader. */
+ * member is the leader; data_dir (copied) holds dbms/cluster_id. */
 int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
-			 struct cluster *cluster, const char *setting,
+			 struct cluster *cluster, const char *data_dir,
+			 const char *setting,
 			 const struct graft_address *addr,
 			 struct catchup_server **out, char *errmsg);
 int catchup_server_port(const struct catchup_server *s);
@@ -145,7 +160,8 @@ size_t catchup_server_subscribers(struct catchup_server *s,
  * threads (tcp_conn_queue_work); the loop only moves buffers. Verified
  * before cb reports success: the checkpoint's bytes against the CRC32C the
  * upstream sent, then the whole checkpoint file loaded (its own block
- * CRCs); each record against its CRC, database id and contiguous txid.
+ * CRCs); the ids the upstream announced against want (when given); each
+ * record against its CRC, those ids and contiguous txid.
  * Restartable: any failure (connection cut, damage, disk) removes
  * dest_dir and calls cb with the error; the caller tries again later.
  * Nothing of the caller's database is touched: install the copy with
@@ -154,11 +170,12 @@ size_t catchup_server_subscribers(struct catchup_server *s,
  * A core installing a Raft snapshot (the snapshot names, per database,
  * the checkpoint txid and Raft index; the store itself moves here):
  *   catchup_store_copy(&req, loop, leader's transaction address, "neo4j",
- *                      "<data>/databases/.copy-neo4j", done_cb);
+ *                      server id, "<data>/databases/.copy-neo4j", NULL,
+ *                      done_cb);
  *   done_cb: status 0 -> req->ckpt_txid and req->last_txid say what the
  *   copy holds (last_txid >= the snapshot's txid when the upstream has
  *   applied it; ask again otherwise) -> catchup_store_install(dbms,
- *   "neo4j", dest_dir, installed_cb) -> the database now stands at
+ *   "neo4j", dest_dir, &req.id, errmsg) -> the database now stands at
  *   last_txid; Raft entries after the snapshot's index apply on top
  *   (those at or below last_txid are already in: skip them by txid). */
 struct catchup_store_copy_req;
@@ -172,6 +189,7 @@ struct catchup_store_copy_req {
 	uint64_t ckpt_txid;  /* the checkpoint's transaction */
 	uint64_t last_txid;  /* the last record after it (>= ckpt_txid) */
 	uint64_t bytes;      /* checkpoint bytes received */
+	struct txlog_wire_id id; /* the copy's: cluster and database */
 	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
 	/* private */
 	struct tcp_server tcp; /* its one outgoing connection */
@@ -179,27 +197,36 @@ struct catchup_store_copy_req {
 	char db[128];
 	char dest[4096];
 	char server_id[64];
+	struct txlog_wire_id want;
+	bool check_ids;
 	int status;
 	catchup_store_copy_cb cb;
 };
 /* Starts the copy; cb runs on the loop thread once it is complete and
  * verified (0) or has failed (an error; dest_dir is removed). An error
  * returned here (GRAFT_EEXIST: dest_dir exists; GRAFT_EINVAL) means cb
- * never runs. server_id names this member in the upstream's log. */
+ * never runs. server_id names this member in the upstream's log. want
+ * (copied): the cluster and database ids the copy must have; NULL takes
+ * those the upstream announces (a core behind a Raft snapshot: its
+ * upstream is a member of its own Raft group, which discovery checked, and
+ * its databases follow the snapshot). */
 int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 		       const struct sockaddr *upstream, const char *db,
 		       const char *server_id, const char *dest_dir,
+		       const struct txlog_wire_id *want,
 		       catchup_store_copy_cb cb);
 /* Cuts a copy in flight: cb runs with GRAFT_ECANCELED (or what it had). */
 void catchup_store_copy_cancel(struct catchup_store_copy_req *req);
 
 /* Installs a completed copy as database db (dbms_replace: readers see the
  * old state until the switch, the new one after), applies the records of
- * dest_dir/log on top (db_apply_stream), and removes dest_dir. Loop
+ * dest_dir/log on top (db_apply_stream; each checked again against id, the
+ * copy's req->id), and removes dest_dir. Loop
  * thread; the apply runs on the loop, bounded by the log after one
  * checkpoint. On an error before the switch the old database is kept. */
 int catchup_store_install(struct dbms *dbms, const char *db,
-			  const char *dest_dir, char *errmsg);
+			  const char *dest_dir, const struct txlog_wire_id *id,
+			  char *errmsg);
 
 /* A core's store source (cluster.h "Stores behind a Raft snapshot"): a
  * store copy checked against what the snapshot needs, then
@@ -226,6 +253,7 @@ enum catchup_strategy {
 
 struct catchup_replica_options {
 	char server_id[64];
+	char data_dir[4096]; /* server.directories.data: dbms/cluster_id */
 	char bolt_advertised[300], http_advertised[300];
 	char catchup_advertised[300]; /* its transaction port, for chains */
 	char tags[CLUSTER_TAGS_LEN]; /* initial.server.tags, "a,b" */
@@ -289,7 +317,7 @@ struct catchup_lag {
 				 * behind; 0 when caught up; -1 unknown */
 	bool following;         /* a stream is open */
 	char upstream[300];     /* its server id, "" when none */
-	char error[256];        /* why catch-up stopped, "" if it did not */
+	char error[512];        /* why catch-up stopped, "" if it did not */
 };
 /* GRAFT_ENOTFOUND when the replica does not follow db. */
 int catchup_replica_lag(struct catchup_replica *r, const char *db,

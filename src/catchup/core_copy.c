@@ -45,7 +45,7 @@ static void copied_cb(struct catchup_store_copy_req *copy, int status)
 				    copy->last_txid, req->need_txid);
 	} else {
 		status = catchup_store_install(req->dbms, req->db, cc->dir,
-					       req->errmsg);
+					       &copy->id, req->errmsg);
 	}
 	graft_remove_tree(cc->dir);
 	req->impl = NULL;
@@ -59,7 +59,7 @@ static int copy_from(struct core_copy *cc, const struct sockaddr *sa)
 {
 	struct cluster_store_req *req = cc->req;
 	int rv = catchup_store_copy(&cc->copy, req->loop, sa, req->db,
-				    req->server_id, cc->dir, copied_cb);
+				    req->server_id, cc->dir, NULL, copied_cb);
 
 	if (rv != GRAFT_OK)
 		snprintf(req->errmsg, sizeof req->errmsg, "%s",

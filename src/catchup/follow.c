@@ -65,7 +65,6 @@ void follow_init(struct follow *f, struct catchup_replica *r, const char *db)
 	f->up.core = f->last_core = -1;
 	f->state = FOLLOW_IDLE;
 	snprintf(f->db, sizeof f->db, "%s", db);
-	f->db_id = txlog_wire_db_id(f->db);
 }
 
 static void free_slot(struct follow *f)
@@ -129,7 +128,7 @@ static int apply_record(struct follow *f, const uint8_t *frame, size_t size,
 	if (db == NULL)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND, "database %s is gone",
 				  f->db);
-	return catchup_apply_frame(db, f->db_id, frame, size, errmsg);
+	return catchup_apply_frame(db, &f->id, frame, size, errmsg);
 }
 
 /* Store copies ------------------------------------------------------------
@@ -156,7 +155,7 @@ static void copy_done_cb(struct catchup_store_copy_req *req, int status)
 	}
 	if (status == GRAFT_OK)
 		status = catchup_store_install(r->dbms, f->db, f->copy_dir,
-					       errmsg);
+					       &req->id, errmsg);
 	else
 		snprintf(errmsg, sizeof errmsg, "%s", req->errmsg);
 	if (status != GRAFT_OK) {
@@ -180,11 +179,13 @@ static void start_copy(struct follow *f)
 	struct catchup_replica *r = f->r;
 	struct db *db = dbms_get(r->dbms, f->db);
 	struct sockaddr_storage sa;
+	struct txlog_wire_id want;
+	char errmsg[GRAFT_ERRMSG_SIZE];
 
 	detach(f);
 	f->state = FOLLOW_IDLE;
 	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
-	if (db == NULL ||
+	if (db == NULL || !replica_wire_id(f, &want, errmsg) ||
 	    net_resolve(&r->resolver, f->up.catchup, &sa, NULL, NULL) !=
 		    GRAFT_OK)
 		return;
@@ -194,7 +195,7 @@ static void start_copy(struct follow *f)
 		   f->db, db_last_txid(db));
 	f->copy.data = f;
 	if (catchup_store_copy(&f->copy, r->loop, (struct sockaddr *)&sa,
-			       f->db, r->o.server_id, f->copy_dir,
+			       f->db, r->o.server_id, f->copy_dir, &want,
 			       copy_done_cb) != GRAFT_OK) {
 		graft_warn("read replica: cannot start a store copy of %s: %s",
 			   f->db, f->copy.errmsg);
@@ -203,20 +204,50 @@ static void start_copy(struct follow *f)
 	f->state = FOLLOW_COPYING;
 }
 
+/* The OK line's ids against this replica's: a stream of another cluster,
+ * or of another database of the same name (dropped and created again), is
+ * refused before anything of it is applied. GRAFT_OK when they match. */
+static int check_ids(struct follow *f, const char *db, const char *cluster,
+		     uint64_t id)
+{
+	struct txlog_wire_id got, want;
+	char errmsg[GRAFT_ERRMSG_SIZE], why[GRAFT_ERRMSG_SIZE + 512],
+		mine[IDENTITY_LEN + 1];
+
+	if (!replica_wire_id(f, &want, errmsg)) {
+		retry(f, errmsg);
+		return GRAFT_EAGAIN;
+	}
+	if (strcmp(db, f->db) == 0 &&
+	    catchup_wire_id(cluster, id, db, &got) == GRAFT_OK &&
+	    catchup_wire_id_equal(&got, &want)) {
+		f->id = want;
+		return GRAFT_OK;
+	}
+	txlog_wire_cluster_text(&want, mine);
+	snprintf(why, sizeof why, "the upstream offers %.128s of cluster "
+		 "%.40s, database id %" PRIu64 "; this replica's is of cluster "
+		 "%s (its data/dbms/cluster_id), database id %" PRIu64 ": "
+		 "refused, nothing of it applied (an upstream of another "
+		 "cluster, or a database dropped and created again)", db,
+		 cluster, id, mine, want.db);
+	fail(f, why);
+	return GRAFT_ECORRUPT;
+}
+
 /* The OK or ERR line. GRAFT_OK to go on. */
 static int handle_line(struct follow *f, char *line)
 {
-	char proto[32], word[16], db[128], role[16];
-	unsigned long long last;
-	unsigned id;
+	char proto[32], word[16], db[128], role[16], cluster[40];
+	unsigned long long last, id;
+	int rv;
 
-	if (sscanf(line, "%31s %15s %127s %x %llu %15s", proto, word, db, &id,
-		   &last, role) == 6 &&
+	if (sscanf(line, "%31s %15s %127s %39s %llu %llu %15s", proto, word,
+		   db, cluster, &id, &last, role) == 7 &&
 	    strcmp(proto, CATCHUP_PROTO) == 0 && strcmp(word, "OK") == 0) {
-		if (strcmp(db, f->db) != 0 || id != f->db_id) {
-			fail(f, "the upstream answered for another database");
-			return GRAFT_ECORRUPT;
-		}
+		rv = check_ids(f, db, cluster, id);
+		if (rv != GRAFT_OK)
+			return rv;
 		f->upstream_last = last;
 		f->state = FOLLOW_STREAMING;
 		f->attempts = 0;

@@ -23,6 +23,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 
 #include "../util/log.h"
 #include "replica_int.h"
@@ -39,6 +40,7 @@ struct list_conn {
 
 /* The databases one upstream listed. */
 struct listing {
+	char cluster[40];
 	uint64_t change_index;
 	size_t n;
 	char names[CATCHUP_MAX_DATABASES][128];
@@ -125,6 +127,26 @@ static void mirror(struct catchup_replica *r, const struct listing *l)
 				    l->change_index);
 }
 
+/* A list of this replica's cluster: one of another (a core's transaction
+ * address that leads to another cluster's member) changes nothing here. */
+static bool ours(struct catchup_replica *r, const struct listing *l)
+{
+	bool was = r->list_refused;
+
+	r->list_refused = r->cluster_id[0] == '\0' ||
+			  strcasecmp(l->cluster, r->cluster_id) != 0;
+	if (!r->list_refused || was)
+		return !r->list_refused;
+	graft_error("read replica: the databases listed by %s belong to "
+		    "cluster %s; this replica belongs to cluster %s (recorded "
+		    "in its data/dbms/cluster_id): the list is ignored, no "
+		    "database is created or dropped",
+		    r->cores[r->list_core].p.catchup,
+		    l->cluster, r->cluster_id[0] != '\0' ? r->cluster_id
+						       : "(none yet)");
+	return false;
+}
+
 /* The whole answer, NUL-terminated. GRAFT_OK when it is a list. */
 static int parse_listing(char *text, struct listing *l)
 {
@@ -133,8 +155,8 @@ static int parse_listing(char *text, struct listing *l)
 	size_t n;
 
 	nl = strchr(line, '\n');
-	if (nl == NULL || sscanf(line, "%31s %15s %llu %zu", proto, word,
-				 &index, &n) != 4 ||
+	if (nl == NULL || sscanf(line, "%31s %15s %39s %llu %zu", proto, word,
+				 l->cluster, &index, &n) != 5 ||
 	    strcmp(proto, CATCHUP_PROTO) != 0 ||
 	    strcmp(word, "DATABASES") != 0 || n > CATCHUP_MAX_DATABASES)
 		return GRAFT_EINVAL;
@@ -193,7 +215,8 @@ static void lc_read(struct tcp_conn *tc, ssize_t n)
 	    graft_buf_append(&lc->in, "", 1) != GRAFT_OK)
 		return;
 	l = malloc(sizeof *l);
-	if (l != NULL && parse_listing((char *)lc->in.data, l) == GRAFT_OK)
+	if (l != NULL && parse_listing((char *)lc->in.data, l) == GRAFT_OK &&
+	    ours(lc->r, l))
 		mirror(lc->r, l);
 	free(l);
 }

@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <time.h>
 
 #include "../util/log.h"
@@ -96,6 +97,8 @@ int catchup_replica_options_from_config(const struct graft_config *cfg,
 				  "causal_clustering.initial_discovery_members "
 				  "lists %zu addresses; at most %d are used",
 				  o->n_discovery, CATCHUP_MAX_UPSTREAMS);
+	snprintf(o->data_dir, sizeof o->data_dir, "%s",
+		 graft_config_path(cfg, "server.directories.data"));
 	address_text(o->bolt_advertised, sizeof o->bolt_advertised, cfg,
 		     "server.bolt.advertised_address");
 	address_text(o->http_advertised, sizeof o->http_advertised, cfg,
@@ -166,12 +169,68 @@ static void probe_alloc(struct tcp_conn *tc, uv_buf_t *buf)
 	*buf = uv_buf_init(p->in + p->len, (unsigned)(sizeof p->in - 1 - p->len));
 }
 
+/* A core's cluster against this replica's: the first a formed core names
+ * is recorded (the replica belongs to it from then on, across restarts);
+ * a core of another is refused, once in the log. True when c may be used. */
+static bool same_cluster(struct catchup_replica *r, struct replica_core *c,
+			 const struct cluster_probe *got)
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	if (strcmp(got->cluster_id, "-") == 0)
+		return true; /* not formed yet: nothing to check */
+	if (r->cluster_id[0] == '\0') {
+		if (graft_identity_write(r->o.data_dir, "cluster_id",
+					 got->cluster_id, errmsg) != GRAFT_OK) {
+			graft_warn("read replica: cannot record the cluster id "
+				   "%s: %s", got->cluster_id, errmsg);
+			return false;
+		}
+		snprintf(r->cluster_id, sizeof r->cluster_id, "%s",
+			 got->cluster_id);
+		graft_info("read replica: following cluster %s (recorded in "
+			   "%s/dbms/cluster_id)", r->cluster_id, r->o.data_dir);
+	}
+	if (strcasecmp(got->cluster_id, r->cluster_id) == 0) {
+		c->foreign = false;
+		return true;
+	}
+	if (!c->foreign)
+		graft_error("read replica: core %s (discovery %s:%u, bolt://%s) "
+			    "belongs to cluster %s; this replica belongs to "
+			    "cluster %s (recorded in %s/dbms/cluster_id): it "
+			    "takes no database, list or stream from that core. "
+			    "Fix causal_clustering.initial_discovery_members, "
+			    "or give this replica an empty data directory to "
+			    "follow the other cluster", got->server_id,
+			    r->o.discovery[c - r->cores].host,
+			    r->o.discovery[c - r->cores].port, got->bolt,
+			    got->cluster_id, r->cluster_id, r->o.data_dir);
+	c->foreign = true;
+	c->answering = false;
+	return false;
+}
+
+bool replica_wire_id(struct follow *f, struct txlog_wire_id *out,
+		     char *errmsg)
+{
+	struct catchup_replica *r = f->r;
+
+	if (catchup_wire_id(r->cluster_id, dbms_origin(r->dbms, f->db), f->db,
+			    out) == GRAFT_OK)
+		return true;
+	graft_errf(errmsg, GRAFT_EAGAIN, "this replica has no cluster id yet "
+		   "(no core of a formed cluster answered)");
+	return false;
+}
+
 static void probe_answered(struct probe *p)
 {
 	struct replica_core *c = &p->r->cores[p->i];
 	struct cluster_probe got;
 
-	if (cluster_probe_answer(p->in, &got) != GRAFT_OK)
+	if (cluster_probe_answer(p->in, &got) != GRAFT_OK ||
+	    !same_cluster(p->r, c, &got))
 		return;
 	if (!c->known)
 		graft_info("read replica: discovered core %s (bolt://%s, "
@@ -339,6 +398,11 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 					  "members: %s is not an address: %s",
 					  text, why);
 		}
+	}
+	rv = catchup_cluster_id_read(o->data_dir, r->cluster_id, errmsg);
+	if (rv != GRAFT_OK) {
+		free(r);
+		return rv;
 	}
 	r->loop = loop;
 	r->dbms = dbms;

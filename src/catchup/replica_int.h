@@ -9,6 +9,7 @@
 #include "../net/tcp.h"
 #include "../util/buf.h"
 #include "catchup.h"
+#include "ident_int.h"
 
 /* Another replica passed on by a core within this is alive; after the
  * second it is forgotten (as on the cores, cluster/routing_int.h). */
@@ -20,6 +21,7 @@ struct replica_core {
 	struct cluster_probe p;
 	bool known;        /* answered at least once */
 	bool answering;    /* the last probe was answered */
+	bool foreign;      /* of another cluster: never used (logged once) */
 	uint64_t answered_ms; /* uv_now of the last answer */
 };
 
@@ -44,7 +46,7 @@ enum follow_state {
 struct follow {
 	struct catchup_replica *r;
 	char db[128];
-	uint32_t db_id;
+	struct txlog_wire_id id; /* the stream's, once its OK line matched */
 	enum follow_state state;
 	struct follow_conn *conn; /* NULL when none */
 	struct replica_upstream up; /* the one followed or tried last */
@@ -62,7 +64,7 @@ struct follow {
 	unsigned pruned;          /* upstreams in a row that said PRUNED */
 	uint64_t next_try_ms;
 	uint64_t upstream_last;   /* from the OK line and heartbeats */
-	char error[256];          /* why it stopped (FOLLOW_STOPPED) */
+	char error[512];          /* why it stopped (FOLLOW_STOPPED) */
 	struct catchup_store_copy_req copy; /* FOLLOW_COPYING */
 	char copy_dir[4200];
 	bool dropped; /* its database was dropped during a copy */
@@ -72,12 +74,17 @@ struct catchup_replica {
 	uv_loop_t *loop;
 	struct dbms *dbms;
 	struct catchup_replica_options o;
+	/* the cluster it follows: recorded in <data>/dbms/cluster_id when a
+	 * core first answered ("" until then); cores, streams, copies and
+	 * lists of another are refused (ident_int.h) */
+	char cluster_id[IDENTITY_LEN + 1];
 	struct tcp_server probes, streams; /* outgoing connections only */
 	struct tcp_server lists; /* asking for the databases (mirror.c) */
 	uint64_t next_list_ms;
 	uint64_t list_index; /* the newest change index mirrored */
 	int list_core;       /* the core asked last; -1: none yet */
 	bool listing;        /* a request is in flight */
+	bool list_refused;   /* the last list was another cluster's (logged) */
 	uv_timer_t tick;
 	uint64_t next_probe_ms;
 	struct replica_core cores[CATCHUP_MAX_UPSTREAMS];
@@ -133,10 +140,15 @@ void catchup_copy_dir(struct db *db, char *out, size_t n);
 void mirror_tick(struct catchup_replica *r);
 extern const struct tcp_ops mirror_tcp_ops;
 
-/* store_copy.c: checks one record on the wire (CRC, database id, the
- * next txid of db) and applies it. */
-int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
-			size_t size, char *errmsg);
+/* store_copy.c: checks one record on the wire (CRC, id's cluster and
+ * database, the next txid of db) and applies it. */
+int catchup_apply_frame(struct db *db, const struct txlog_wire_id *id,
+			const uint8_t *frame, size_t size, char *errmsg);
+
+/* replica.c: the wire id the stream of f's database must carry; false
+ * (why in errmsg) when this replica has no cluster yet. */
+bool replica_wire_id(struct follow *f, struct txlog_wire_id *out,
+		     char *errmsg);
 
 /* procs.c: dbms.cluster.overview() and dbms.cluster.role() of a replica. */
 int catchup_replica_register_procedures(struct catchup_replica *r,

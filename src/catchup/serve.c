@@ -34,6 +34,7 @@
 #include "../util/buf.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "ident_int.h"
 
 #define CHUNK (1u << 20)
 #define REQ_MAX 1024
@@ -87,7 +88,8 @@ struct cconn {
 	char peer[128]; /* the subscriber's server id, for the log */
 	char txlog_dir[4096];
 	char store_dir[4096];
-	uint32_t db_id;
+	struct txlog_wire_id id; /* the stream's: cluster and database */
+	char cluster[IDENTITY_LEN + 1];
 	bool ok_sent, closing_after_write;
 	/* STORE: the worker's checkpoint, then the log after it up to end */
 	bool store, crc_sent, store_done;
@@ -108,6 +110,9 @@ struct catchup_server {
 	struct tcp_server tcp;
 	struct dbms *dbms;
 	struct cluster *cluster;
+	char data_dir[4096];
+	/* this member's cluster, once recorded in <data>/dbms/cluster_id */
+	char cluster_id[IDENTITY_LEN + 1];
 	/* what subscribers reported; written on the loop, read anywhere */
 	uv_mutex_t lock;
 	struct catchup_subscriber subs[CATCHUP_MAX_SUBSCRIBERS];
@@ -297,9 +302,9 @@ static int open_reader(struct cconn *c)
 				   &c->reader, c->errmsg);
 
 	if (rv == GRAFT_OK && !c->ok_sent && !c->store)
-		rv = put_line(&c->out, CATCHUP_PROTO " OK %s %08" PRIx32
-			      " %" PRIu64 " %s", c->db, c->db_id, c->end,
-			      c->role);
+		rv = put_line(&c->out, CATCHUP_PROTO " OK %s %s %" PRIu64
+			      " %" PRIu64 " %s", c->db, c->cluster, c->id.db,
+			      c->end, c->role);
 	return rv;
 }
 
@@ -325,7 +330,7 @@ static int put_records(struct cconn *c, uint64_t max)
 		if (rv == GRAFT_OK)
 			rv = graft_buf_append(&c->out, &kind, 1);
 		if (rv == GRAFT_OK)
-			rv = txlog_wire_put(&c->out, c->db_id, txid, rec, len);
+			rv = txlog_wire_put(&c->out, &c->id, txid, rec, len);
 		if (rv == GRAFT_OK)
 			c->next_tx = txid + 1;
 	}
@@ -345,9 +350,10 @@ static int prepare_store(struct cconn *c)
 	if (c->ckpt.txid > c->end)
 		c->end = c->ckpt.txid;
 	c->next_tx = c->ckpt.txid + 1;
-	return put_line(&c->out, CATCHUP_PROTO " STORE %s %08" PRIx32
+	return put_line(&c->out, CATCHUP_PROTO " STORE %s %s %" PRIu64
 			" %" PRIu64 " %" PRIu64 " %" PRIu64 " %s", c->db,
-			c->db_id, c->ckpt.txid, c->ckpt.size, c->end, c->role);
+			c->cluster, c->id.db, c->ckpt.txid, c->ckpt.size,
+			c->end, c->role);
 }
 
 /* A message of kind with n bytes (4 or 8) of v. */
@@ -587,11 +593,34 @@ static const char *own_role(struct catchup_server *s)
 	return st.role;
 }
 
+/* This member's cluster id into out (the file is read until it exists: a
+ * core records it when the cluster forms, a replica when it first hears a
+ * core); false when none is recorded yet. */
+static bool own_cluster(struct catchup_server *s, char out[IDENTITY_LEN + 1])
+{
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	if (s->cluster_id[0] == '\0' &&
+	    catchup_cluster_id_read(s->data_dir, s->cluster_id, errmsg) !=
+		    GRAFT_OK) {
+		graft_warn("catch-up: %s", errmsg);
+		s->cluster_id[0] = '\0';
+	}
+	snprintf(out, IDENTITY_LEN + 1, "%s", s->cluster_id);
+	return out[0] != '\0';
+}
+
 static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
 {
 	struct db *d = dbms_get(c->s->dbms, c->db);
 
 	snprintf(c->role, sizeof c->role, "%s", own_role(c->s));
+	if (!own_cluster(c->s, c->cluster)) {
+		reply_and_close(c, CATCHUP_PROTO " ERR NOTFOUND this member "
+				"belongs to no cluster yet (no "
+				"<data>/dbms/cluster_id): it serves no stream");
+		return;
+	}
 	if (d == NULL) {
 		reply_and_close(c, CATCHUP_PROTO " ERR NOTFOUND database %s does "
 				"not exist on this member", c->db);
@@ -618,7 +647,12 @@ static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
 		reply_and_close(c, CATCHUP_PROTO " ERR INVALID path too long");
 		return;
 	}
-	c->db_id = txlog_wire_db_id(c->db);
+	if (catchup_wire_id(c->cluster, dbms_origin(c->s->dbms, c->db), c->db,
+			    &c->id) != GRAFT_OK) {
+		reply_and_close(c, CATCHUP_PROTO " ERR INVALID the cluster id "
+				"%s recorded here is not a UUID", c->cluster);
+		return;
+	}
 	/* As Neo4j's store copy does, a copy starts a checkpoint here (none
 	 * if one is running): a database that never had one (a core that
 	 * never reached db.checkpoint.interval.*) refuses this copy, and the
@@ -647,8 +681,10 @@ static void send_databases(struct cconn *c)
 	if (n > CATCHUP_MAX_DATABASES)
 		n = CATCHUP_MAX_DATABASES;
 	graft_buf_reset(&c->out);
-	rv = put_line(&c->out, CATCHUP_PROTO " DATABASES %" PRIu64 " %zu",
-		      dbms_change_index(m), n);
+	if (!own_cluster(c->s, c->cluster))
+		snprintf(c->cluster, sizeof c->cluster, "-");
+	rv = put_line(&c->out, CATCHUP_PROTO " DATABASES %s %" PRIu64 " %zu",
+		      c->cluster, dbms_change_index(m), n);
 	for (size_t i = 0; i < n && rv == GRAFT_OK; i++)
 		rv = put_line(&c->out, "%s %" PRIu64, db_name(dbs[i]),
 			      dbms_origin(m, db_name(dbs[i])));
@@ -821,7 +857,8 @@ static void hold_timer_closed_cb(uv_handle_t *h)
 }
 
 int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
-			 struct cluster *cluster, const char *setting,
+			 struct cluster *cluster, const char *data_dir,
+			 const char *setting,
 			 const struct graft_address *addr,
 			 struct catchup_server **out, char *errmsg)
 {
@@ -848,6 +885,7 @@ int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
 		       HOLD_CHECK_MS);
 	s->dbms = dbms;
 	s->cluster = cluster;
+	snprintf(s->data_dir, sizeof s->data_dir, "%s", data_dir);
 	rv = tcp_server_listen(&s->tcp, &how, errmsg);
 	if (rv != GRAFT_OK) {
 		catchup_server_close(s);

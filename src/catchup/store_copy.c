@@ -3,9 +3,10 @@
  * Happy path: connect -> send the STORE line -> each time bytes arrive,
  * stop reading and hand them to a worker (tcp_conn_queue_work), which
  * consumes whole pieces: the STORE line (opens dest/store/checkpoint.<txid>
- * .tmp and dest/log), checkpoint bytes (written, CRC32C summed), the 'C'
- * mark (the sums must agree), records (each checked: CRC, database id,
- * next txid; written as they came), the 'E' mark (the last txid must be
+ * .tmp and dest/log; its cluster and database ids must be those the
+ * caller wants), checkpoint bytes (written, CRC32C summed), the 'C'
+ * mark (the sums must agree), records (each checked: CRC, cluster and
+ * database ids, next txid; written as they came), the 'E' mark (the last txid must be
  * the last record's) -> the worker fsyncs both files, loads the whole
  * checkpoint once (its own block CRCs and structure), gives it its final
  * name and fsyncs the directories -> the loop reads on while the copy is
@@ -32,6 +33,7 @@
 #include "../util/crc32c.h"
 #include "../util/fs.h"
 #include "../util/log.h"
+#include "ident_int.h"
 #include "replica_int.h"
 
 #define READ_CHUNK (1u << 20)
@@ -50,7 +52,7 @@ struct store_conn {
 	/* the worker's while a work item runs, the loop's otherwise */
 	struct graft_buf in;
 	enum store_phase phase;
-	uint32_t db_id, crc;
+	uint32_t crc;
 	uint64_t ckpt_left, next_tx;
 	int ckpt_fd, log_fd;
 	bool crc_seen;
@@ -84,25 +86,36 @@ static int write_out(struct store_conn *sc, int fd, const void *p, size_t n)
 static int take_line(struct store_conn *sc, char *line)
 {
 	struct catchup_store_copy_req *req = sc->req;
-	char proto[32], word[16], db[128], path[4200];
-	unsigned long long ckpt, size, last;
-	unsigned id;
+	char proto[32], word[16], db[128], path[4200], cluster[40],
+		want[IDENTITY_LEN + 1];
+	unsigned long long id, ckpt, size, last;
 	int rv;
 
-	if (sscanf(line, "%31s %15s %127s %x %llu %llu %llu", proto, word, db,
-		   &id, &ckpt, &size, &last) != 7 ||
+	if (sscanf(line, "%31s %15s %127s %39s %llu %llu %llu %llu", proto,
+		   word, db, cluster, &id, &ckpt, &size, &last) != 8 ||
 	    strcmp(proto, CATCHUP_PROTO) != 0 || strcmp(word, "STORE") != 0)
 		return graft_errf(sc->errmsg, GRAFT_EIO, "the upstream refused "
 				  "the store copy: %.300s", line);
-	if (strcmp(db, req->db) != 0 || id != txlog_wire_db_id(req->db) ||
+	if (strcmp(db, req->db) != 0 ||
+	    catchup_wire_id(cluster, id, db, &req->id) != GRAFT_OK ||
 	    last < ckpt)
 		return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the upstream "
-				  "answered for another database or with a "
-				  "log that ends before its checkpoint: %.300s",
-				  line);
+				  "answered for another database, without a "
+				  "cluster id or with a log that ends before "
+				  "its checkpoint: %.300s", line);
+	if (req->check_ids &&
+	    !catchup_wire_id_equal(&req->id, &req->want)) {
+		txlog_wire_cluster_text(&req->want, want);
+		return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the upstream "
+				  "offers database %s of cluster %s, database "
+				  "id %llu; this member's is of cluster %s, "
+				  "database id %" PRIu64 ": refused (an upstream "
+				  "of another cluster, or a database dropped "
+				  "and created again)", db, cluster, id, want,
+				  req->want.db);
+	}
 	req->ckpt_txid = ckpt;
 	req->last_txid = last;
-	sc->db_id = id;
 	sc->ckpt_left = size;
 	sc->next_tx = ckpt + 1;
 	snprintf(path, sizeof path, "%s/store", req->dest);
@@ -183,7 +196,7 @@ static int take_msg(struct store_conn *sc, const uint8_t *p, size_t n,
 		if (rv != GRAFT_OK || n < 1 + size)
 			return rv;
 		*used = 1 + size;
-		rv = sc->crc_seen ? txlog_wire_check(p + 1, size, sc->db_id,
+		rv = sc->crc_seen ? txlog_wire_check(p + 1, size, &sc->req->id,
 						     sc->next_tx, &rec, &len,
 						     sc->errmsg)
 				  : graft_errf(sc->errmsg, GRAFT_ECORRUPT,
@@ -377,6 +390,7 @@ static void end_copy(struct catchup_store_copy_req *req)
 int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 		       const struct sockaddr *upstream, const char *db,
 		       const char *server_id, const char *dest_dir,
+		       const struct txlog_wire_id *want,
 		       catchup_store_copy_cb cb)
 {
 	char store[4200];
@@ -403,6 +417,9 @@ int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 		return graft_errf(req->errmsg, GRAFT_ENOMEM, "out of memory");
 	}
 	snprintf(req->server_id, sizeof req->server_id, "%s", server_id);
+	req->check_ids = want != NULL;
+	if (want != NULL)
+		req->want = *want;
 	req->cb = cb;
 	req->status = GRAFT_EIO; /* until the copy is complete */
 	sc->req = req;
@@ -439,13 +456,13 @@ void catchup_copy_dir(struct db *db, char *out, size_t n)
 	graft_remove_tree(out);
 }
 
-int catchup_apply_frame(struct db *db, uint32_t db_id, const uint8_t *frame,
-			size_t size, char *errmsg)
+int catchup_apply_frame(struct db *db, const struct txlog_wire_id *id,
+			const uint8_t *frame, size_t size, char *errmsg)
 {
 	uint64_t next = db_last_txid(db) + 1;
 	const uint8_t *rec;
 	size_t len;
-	int rv = txlog_wire_check(frame, size, db_id, next, &rec, &len, errmsg);
+	int rv = txlog_wire_check(frame, size, id, next, &rec, &len, errmsg);
 
 	if (rv == GRAFT_OK)
 		rv = db_apply_stream(db, rec, len, next, errmsg);
@@ -480,7 +497,7 @@ err_after_open:
 /* What catchup_store_install applies on top of the copied checkpoint. */
 struct install {
 	const char *log;
-	uint32_t db_id;
+	const struct txlog_wire_id *id;
 	struct graft_buf frames;
 };
 
@@ -502,7 +519,7 @@ static int apply_log(void *arg, struct db *db, char *errmsg)
 			rv = graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in the "
 					"middle of a record", in->log);
 		if (rv == GRAFT_OK)
-			rv = catchup_apply_frame(db, in->db_id,
+			rv = catchup_apply_frame(db, in->id,
 						 in->frames.data + off, size,
 						 errmsg);
 		off += size;
@@ -511,10 +528,11 @@ static int apply_log(void *arg, struct db *db, char *errmsg)
 }
 
 int catchup_store_install(struct dbms *dbms, const char *name,
-			  const char *dest_dir, char *errmsg)
+			  const char *dest_dir, const struct txlog_wire_id *id,
+			  char *errmsg)
 {
 	char store[4200], log[4200];
-	struct install in = {.log = log, .db_id = txlog_wire_db_id(name)};
+	struct install in = {.log = log, .id = id};
 	int rv;
 
 	graft_buf_init(&in.frames);

@@ -511,6 +511,8 @@ static int start_catchup(struct server *s, char *errmsg)
 		return GRAFT_OK;
 	graft_config_address(s->cfg, "server.cluster.listen_address", &a);
 	rv = catchup_server_start(&s->loop, s->dbms, s->cluster,
+				  graft_config_path(s->cfg,
+						    "server.directories.data"),
 				  "server.cluster.listen_address", &a,
 				  &s->catchup, errmsg);
 	if (rv != GRAFT_OK)

@@ -195,26 +195,40 @@ void txlog_reader_set_end(struct txlog_reader *r, uint64_t to_txid);
 uint64_t txlog_reader_position(const struct txlog_reader *r);
 void txlog_reader_close(struct txlog_reader *r);
 
-/* Records on the wire (catch-up streams): each carries its own CRC and the
- * id of the database it belongs to, so that a receiver verifies it whole
- * before applying it, whatever the transport did.
+/* Records on the wire (catch-up streams): each carries its own CRC and
+ * whose it is, so that a receiver verifies it whole before applying it,
+ * whatever the transport did:
  *   u32 record length, u32 CRC32C of the frame (bytes 8 to the end),
- *   u64 txid, u32 database id, u32 zero, record
- * Integers little-endian. The database id is txlog_wire_db_id of its name
- * (a record also names its database inside). */
-#define TXLOG_WIRE_HEADER 24
+ *   u64 txid, u64 database id, u32 database name CRC, u32 zero,
+ *   16 bytes cluster id, record
+ * Integers little-endian. Ids in struct txlog_wire_id (a record also names
+ * its database inside). */
+#define TXLOG_WIRE_HEADER 48
+/* Whose a record is. The catch-up layer fills it: cluster is the cluster
+ * id's UUID (<data>/dbms/cluster_id) as 16 bytes, db the database's id
+ * (dbms_origin: the Raft index that created it, 0 for system and the
+ * default database), name txlog_wire_db_id of its name (which tells those
+ * two apart). */
+struct txlog_wire_id {
+	uint8_t cluster[16];
+	uint64_t db;
+	uint32_t name;
+};
+/* The CRC32C of a database's name. */
 uint32_t txlog_wire_db_id(const char *name);
 /* Appends one frame to out. GRAFT_OK, GRAFT_ENOMEM, GRAFT_ETOOBIG. */
-int txlog_wire_put(struct graft_buf *out, uint32_t db_id, uint64_t txid,
-		   const void *rec, size_t len);
+int txlog_wire_put(struct graft_buf *out, const struct txlog_wire_id *id,
+		   uint64_t txid, const void *rec, size_t len);
 /* The whole frame's size from its first TXLOG_WIRE_HEADER bytes;
  * GRAFT_ETOOBIG (with errmsg) past TXLOG_MAX_RECORD. */
 int txlog_wire_size(const uint8_t *hdr, size_t *size, char *errmsg);
-/* Checks a whole frame (size bytes) against its CRC and the expected
- * database id and txid; on GRAFT_OK *rec and *len point into it.
- * GRAFT_ECORRUPT with errmsg saying what did not match. */
-int txlog_wire_check(const uint8_t *frame, size_t size, uint32_t db_id,
-		     uint64_t txid, const uint8_t **rec, size_t *len,
-		     char *errmsg);
+/* Checks a whole frame (size bytes) against its CRC, the expected ids and
+ * txid; on GRAFT_OK *rec and *len point into it. GRAFT_ECORRUPT with
+ * errmsg saying what did not match (both ids, when they differ). */
+int txlog_wire_check(const uint8_t *frame, size_t size,
+		     const struct txlog_wire_id *want, uint64_t txid,
+		     const uint8_t **rec, size_t *len, char *errmsg);
+/* id's cluster as a UUID's text (37 bytes with the NUL). */
+void txlog_wire_cluster_text(const struct txlog_wire_id *id, char out[37]);
 
 #endif

@@ -19,8 +19,22 @@ static uint32_t wire_crc(const uint8_t *frame, size_t size)
 	return graft_crc32c(0, frame + 8, size - 8);
 }
 
-int txlog_wire_put(struct graft_buf *out, uint32_t db_id, uint64_t txid,
-		   const void *rec, size_t len)
+void txlog_wire_cluster_text(const struct txlog_wire_id *id, char out[37])
+{
+	static const char hex[] = "0123456789abcdef";
+	size_t k = 0;
+
+	for (size_t i = 0; i < 16; i++) {
+		if (i == 4 || i == 6 || i == 8 || i == 10)
+			out[k++] = '-';
+		out[k++] = hex[id->cluster[i] >> 4];
+		out[k++] = hex[id->cluster[i] & 15];
+	}
+	out[k] = '\0';
+}
+
+int txlog_wire_put(struct graft_buf *out, const struct txlog_wire_id *id,
+		   uint64_t txid, const void *rec, size_t len)
 {
 	uint8_t *f;
 	int rv;
@@ -33,8 +47,10 @@ int txlog_wire_put(struct graft_buf *out, uint32_t db_id, uint64_t txid,
 	f = out->data + out->len;
 	graft_put_u32le(f, (uint32_t)len);
 	graft_put_u64le(f + 8, txid);
-	graft_put_u32le(f + 16, db_id);
-	graft_put_u32le(f + 20, 0);
+	graft_put_u64le(f + 16, id->db);
+	graft_put_u32le(f + 24, id->name);
+	graft_put_u32le(f + 28, 0);
+	memcpy(f + 32, id->cluster, 16);
 	memcpy(f + TXLOG_WIRE_HEADER, rec, len);
 	graft_put_u32le(f + 4, wire_crc(f, TXLOG_WIRE_HEADER + len));
 	out->len += TXLOG_WIRE_HEADER + len;
@@ -54,29 +70,41 @@ int txlog_wire_size(const uint8_t *hdr, size_t *size, char *errmsg)
 	return GRAFT_OK;
 }
 
-int txlog_wire_check(const uint8_t *frame, size_t size, uint32_t db_id,
-		     uint64_t txid, const uint8_t **rec, size_t *len,
-		     char *errmsg)
+int txlog_wire_check(const uint8_t *frame, size_t size,
+		     const struct txlog_wire_id *want, uint64_t txid,
+		     const uint8_t **rec, size_t *len, char *errmsg)
 {
-	uint64_t got_txid = graft_get_u64le(frame + 8);
-	uint32_t got_db = graft_get_u32le(frame + 16);
+	struct txlog_wire_id got;
+	char got_cluster[37], want_cluster[37];
+	uint64_t got_txid;
 
 	if (size < TXLOG_WIRE_HEADER ||
 	    size != TXLOG_WIRE_HEADER + (size_t)graft_get_u32le(frame))
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "a record on the wire has %zu bytes where "
 				  "its length field says otherwise", size);
+	got_txid = graft_get_u64le(frame + 8);
 	if (graft_get_u32le(frame + 4) != wire_crc(frame, size))
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "the record of transaction %" PRIu64 " failed "
 				  "its CRC check on the wire (damaged in "
 				  "transit)", got_txid);
-	if (got_db != db_id)
+	got.db = graft_get_u64le(frame + 16);
+	got.name = graft_get_u32le(frame + 24);
+	memcpy(got.cluster, frame + 32, 16);
+	if (memcmp(got.cluster, want->cluster, 16) != 0 ||
+	    got.db != want->db || got.name != want->name) {
+		txlog_wire_cluster_text(&got, got_cluster);
+		txlog_wire_cluster_text(want, want_cluster);
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "the record of transaction %" PRIu64 " belongs "
-				  "to database id %08" PRIx32 ", not to the "
-				  "database being caught up (%08" PRIx32 ")",
-				  got_txid, got_db, db_id);
+				  "to cluster %s, database id %" PRIu64
+				  " (name %08" PRIx32 "), not to the database "
+				  "being caught up: cluster %s, database id "
+				  "%" PRIu64 " (name %08" PRIx32 ")",
+				  got_txid, got_cluster, got.db, got.name,
+				  want_cluster, want->db, want->name);
+	}
 	if (got_txid != txid)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "the stream sent transaction %" PRIu64

@@ -169,28 +169,43 @@ static void test_txlog_pin_past_the_bound_is_dropped(void **state)
 	txlog_unpin(&recent);
 }
 
+/* A stream's ids: cluster 00112233-4455-6677-8899-aabbccddeeff,
+ * database id 7 (the Raft index that created it), its name's CRC. */
+static struct txlog_wire_id wire_id(const char *name, uint64_t db)
+{
+	struct txlog_wire_id id = {.db = db, .name = txlog_wire_db_id(name)};
+
+	for (size_t i = 0; i < 16; i++)
+		id.cluster[i] = (uint8_t)(i * 0x11);
+	return id;
+}
+
 static void test_txlog_wire_record_round_trips(void **state)
 {
 	struct tfx *f = *state;
 	struct graft_buf b;
 	const uint8_t *rec;
 	size_t size, len;
-	uint32_t id = txlog_wire_db_id("neo4j");
+	struct txlog_wire_id id = wire_id("neo4j", 7);
+	char text[37];
 
 	graft_buf_init(&b);
-	assert_true(id != txlog_wire_db_id("system"));
-	assert_int_equal(txlog_wire_put(&b, id, 7, "payload", 7), GRAFT_OK);
+	assert_true(id.name != txlog_wire_db_id("system"));
+	assert_int_equal(txlog_wire_put(&b, &id, 7, "payload", 7), GRAFT_OK);
 	assert_int_equal(txlog_wire_size(b.data, &size, f->errmsg), GRAFT_OK);
 	assert_int_equal(size, b.len);
-	assert_int_equal(txlog_wire_check(b.data, size, id, 7, &rec, &len,
+	assert_int_equal(txlog_wire_check(b.data, size, &id, 7, &rec, &len,
 					  f->errmsg), GRAFT_OK);
 	assert_int_equal(len, 7);
 	assert_memory_equal(rec, "payload", 7);
+	txlog_wire_cluster_text(&id, text);
+	assert_string_equal(text, "00112233-4455-6677-8899-aabbccddeeff");
 	graft_buf_free(&b);
 }
 
 /* Every byte of a frame is covered: flipping any one is refused, and so
- * are a record of another database and one out of sequence. */
+ * are a record of another cluster, of another database (another id, or
+ * another name under the same id) and one out of sequence. */
 static void test_txlog_wire_refuses_damage_other_database_and_gaps(
 	void **state)
 {
@@ -198,23 +213,40 @@ static void test_txlog_wire_refuses_damage_other_database_and_gaps(
 	struct graft_buf b;
 	const uint8_t *rec;
 	size_t len;
-	uint32_t id = txlog_wire_db_id("neo4j");
+	struct txlog_wire_id id = wire_id("neo4j", 7), other;
 
 	graft_buf_init(&b);
-	assert_int_equal(txlog_wire_put(&b, id, 9, "0123456789", 10), GRAFT_OK);
+	assert_int_equal(txlog_wire_put(&b, &id, 9, "0123456789", 10),
+			 GRAFT_OK);
 	for (size_t i = 0; i < b.len; i++) {
 		b.data[i] ^= 0x20;
-		assert_int_equal(txlog_wire_check(b.data, b.len, id, 9, &rec,
+		assert_int_equal(txlog_wire_check(b.data, b.len, &id, 9, &rec,
 						  &len, f->errmsg),
 				 GRAFT_ECORRUPT);
 		b.data[i] ^= 0x20;
 	}
-	assert_int_equal(txlog_wire_check(b.data, b.len, id + 1, 9, &rec, &len,
+	other = id;
+	other.cluster[15] ^= 1;
+	assert_int_equal(txlog_wire_check(b.data, b.len, &other, 9, &rec, &len,
 					  f->errmsg), GRAFT_ECORRUPT);
-	assert_non_null(strstr(f->errmsg, "belongs to database id"));
-	assert_int_equal(txlog_wire_check(b.data, b.len, id, 8, &rec, &len,
+	assert_non_null(strstr(f->errmsg, "belongs to cluster "
+					  "00112233-4455-6677-8899-aabbccddeeff"
+					  ", database id 7"));
+	assert_non_null(strstr(f->errmsg, "being caught up: cluster "
+					  "00112233-4455-6677-8899-aabbccddeefe"
+					  ", database id 7"));
+	other = wire_id("neo4j", 12); /* dropped and created again */
+	assert_int_equal(txlog_wire_check(b.data, b.len, &other, 9, &rec, &len,
+					  f->errmsg), GRAFT_ECORRUPT);
+	assert_non_null(strstr(f->errmsg, "database id 12"));
+	other = wire_id("system", 7);
+	assert_int_equal(txlog_wire_check(b.data, b.len, &other, 9, &rec, &len,
+					  f->errmsg), GRAFT_ECORRUPT);
+	assert_int_equal(txlog_wire_check(b.data, b.len, &id, 8, &rec, &len,
 					  f->errmsg), GRAFT_ECORRUPT);
 	assert_non_null(strstr(f->errmsg, "where 8 must follow"));
+	assert_int_equal(txlog_wire_check(b.data, 10, &id, 9, &rec, &len,
+					  f->errmsg), GRAFT_ECORRUPT);
 	graft_put_u32le(b.data, TXLOG_MAX_RECORD + 1u);
 	assert_int_equal(txlog_wire_size(b.data, &len, f->errmsg),
 			 GRAFT_ETOOBIG);
