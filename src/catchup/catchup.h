@@ -323,4 +323,27 @@ struct catchup_lag {
 int catchup_replica_lag(struct catchup_replica *r, const char *db,
 			struct catchup_lag *out);
 
+/* The lag figures of the whole cluster, for a metrics exporter (the
+ * monitoring issue publishes them; this is their one source): a row per
+ * server and database as this member knows them, from any member, core or
+ * read replica — the figures of dbms.cluster.overview()'s
+ * replicationLagTxs and replicationLagMillis and of SHOW DATABASES.
+ * servers and data are what this member gives its engine
+ * (cypher_engine_set_servers: cluster_servers and the cluster on a core,
+ * catchup_replica_servers and the replica on a read replica; the thread
+ * rules are theirs: any thread on a core, the loop on a replica). Fills up
+ * to max rows in the servers' order (cores, then replicas), each server's
+ * databases in its order; returns how many rows there are. */
+struct catchup_lag_row {
+	char server_id[40];
+	const char *role; /* "LEADER", "FOLLOWER", "READ_REPLICA", ... */
+	bool self;        /* the member answering */
+	char db[64];
+	uint64_t applied; /* its last applied transaction */
+	int64_t lag_txs;  /* behind the newest known; -1: unknown */
+	int64_t lag_ms;   /* how long it has been behind; -1: unknown */
+};
+size_t catchup_lag_rows(cypher_servers_fn servers, void *data,
+			struct catchup_lag_row *out, size_t max);
+
 #endif
