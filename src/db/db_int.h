@@ -67,6 +67,7 @@ struct tx_preds {
 	struct idmap expands;       /* node id -> 0 */
 	struct tx_seek *seeks;
 	size_t n_seeks, cap_seeks;
+	struct idmap seek_at; /* a seek's hash -> its index in seeks */
 	struct tx_absent *absent;
 	size_t n_absent, cap_absent;
 	/* the smallest tok_from of absent labels and types (UINT32_MAX:

@@ -54,21 +54,52 @@ void pred_expand(struct db_tx *tx, uint64_t node)
 	pred_mark(tx, &tx->preds.expands, node);
 }
 
+/* value NULL: the range seek of label and key (every value). */
+static uint64_t seek_hash(uint32_t label, uint32_t key,
+			  const struct graft_value *value)
+{
+	uint64_t h = graft_hash_mix(graft_hash_mix(label, key), value == NULL);
+
+	if (value != NULL)
+		h = graft_hash_mix(h, graft_value_hash(value));
+	return h == IDMAP_EMPTY ? 0 : h;
+}
+
+static const struct tx_seek *seek_at(const struct tx_preds *p, uint64_t h)
+{
+	const uint64_t *i = idmap_get(&p->seek_at, h);
+
+	return i == NULL ? NULL : &p->seeks[*i];
+}
+
+/* Whether p holds this seek already, or the range seek that covers it: by
+ * hash, so that a transaction of n index seeks (an UNWIND of MATCHes)
+ * records them in O(n), not O(n^2). Two seeks of one hash keep the first:
+ * the second is recorded again, which costs a duplicate, never a miss. */
+static bool seek_known(const struct tx_preds *p, uint32_t label,
+		       uint32_t key, const struct graft_value *value)
+{
+	const struct tx_seek *s = seek_at(p, seek_hash(label, key, NULL));
+
+	if (s != NULL && s->any && s->label == label && s->key == key)
+		return true;
+	if (value == NULL)
+		return false;
+	s = seek_at(p, seek_hash(label, key, value));
+	return s != NULL && !s->any && s->label == label && s->key == key &&
+	       graft_value_equal(&s->value, value);
+}
+
 void pred_seek(struct db_tx *tx, uint32_t label, uint32_t key,
 	       const struct graft_value *value)
 {
 	struct tx_preds *p = &tx->preds;
 	struct tx_seek *s;
+	uint64_t *slot;
+	bool added;
 
-	if (tx->flags & DB_TX_READ_ONLY)
+	if ((tx->flags & DB_TX_READ_ONLY) || seek_known(p, label, key, value))
 		return;
-	for (size_t i = 0; i < p->n_seeks; i++) {
-		s = &p->seeks[i];
-		if (s->label == label && s->key == key &&
-		    (s->any || (value != NULL &&
-				graft_value_equal(&s->value, value))))
-			return;
-	}
 	if (p->n_seeks == p->cap_seeks) {
 		size_t cap = p->cap_seeks ? p->cap_seeks * 2 : 4;
 
@@ -89,6 +120,11 @@ void pred_seek(struct db_tx *tx, uint32_t label, uint32_t key,
 		tx->oom = true;
 		return;
 	}
+	/* out of memory here, later copies are recorded again: harmless */
+	if (idmap_put(&p->seek_at, seek_hash(label, key, value), &slot,
+		      &added) == GRAFT_OK &&
+	    added)
+		*slot = p->n_seeks;
 	p->n_seeks++;
 }
 
@@ -144,6 +180,7 @@ void preds_init(struct tx_preds *p)
 	idmap_init(&p->labels);
 	idmap_init(&p->types);
 	idmap_init(&p->expands);
+	idmap_init(&p->seek_at);
 	p->new_label_from = p->new_type_from = UINT32_MAX;
 }
 
@@ -152,6 +189,7 @@ void preds_free(struct tx_preds *p)
 	idmap_free(&p->labels);
 	idmap_free(&p->types);
 	idmap_free(&p->expands);
+	idmap_free(&p->seek_at);
 	for (size_t i = 0; i < p->n_seeks; i++)
 		graft_value_free(&p->seeks[i].value);
 	free(p->seeks);

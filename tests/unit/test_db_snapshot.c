@@ -465,6 +465,45 @@ static void test_an_index_seek_sees_a_value_taken_after_it(void **state)
 	assert_int_equal(fx_commit(f, t2, NULL, NULL), GRAFT_ECONFLICT);
 }
 
+/* A transaction seeking many values (an UNWIND of MATCHes) records each
+ * once, by hash: a value it sought first, last or twice is still a
+ * predicate a later commit can move a node into. */
+static void test_many_index_seeks_each_see_a_value_taken_after_them(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t a = fx_node(f, 1), b = fx_node(f, 2);
+	struct graft_value v;
+	struct db_cursor c;
+	struct db_tx *t1, *t2;
+
+	index_on_x(f);
+	for (int64_t sought = 0; sought < 20000; sought += 9999) {
+		assert_int_equal(db_tx_begin(f->db, 0, &t1), GRAFT_OK);
+		assert_int_equal(db_tx_begin(f->db, 0, &t2), GRAFT_OK);
+		for (int pass = 0; pass < 2; pass++)
+			for (int64_t i = 1000; i < 21000; i++) {
+				v = graft_value_int(i);
+				db_cursor_index(&c, t2, f->label, f->key_x, &v);
+				assert_int_equal(db_cursor_next(&c),
+						 GRAPH_NO_ID);
+			}
+		v = graft_value_int(1000 + sought);
+		assert_int_equal(db_tx_node_set_prop(t1, a, f->key_x, &v),
+				 GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(t2, b, f->key_x, &v),
+				 GRAFT_OK);
+		assert_int_equal(fx_commit(f, t1, NULL, NULL), GRAFT_OK);
+		assert_int_equal(fx_commit(f, t2, NULL, NULL),
+				 GRAFT_ECONFLICT);
+		v = graft_value_int(0);
+		assert_int_equal(db_tx_begin(f->db, 0, &t1), GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(t1, a, f->key_x, &v),
+				 GRAFT_OK);
+		assert_int_equal(fx_commit(f, t1, NULL, NULL), GRAFT_OK);
+	}
+}
+
 /* Begins a write transaction that scans label name, which the database
  * has no token for (it finds nothing), and then labels node id L. */
 static struct db_tx *scan_absent_then_label(struct fixture *f,
@@ -662,6 +701,7 @@ int main(void)
 		T(test_write_skew_with_a_commit_in_flight_fails_one_commit),
 		T(test_scans_of_other_labels_do_not_conflict),
 		T(test_an_index_seek_sees_a_value_taken_after_it),
+		T(test_many_index_seeks_each_see_a_value_taken_after_them),
 		T(test_old_versions_past_the_bound_end_the_oldest_snapshot),
 		T(test_a_scan_of_a_label_never_used_sees_its_first_node),
 		T(test_a_scan_of_a_label_never_used_sees_a_commit_in_flight),
