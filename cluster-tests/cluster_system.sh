@@ -7,7 +7,10 @@
 # with NotALeader; after the leader is killed the new leader enforces the
 # constraint it never ran itself; DROP DATABASE reaches every member; a
 # member restarted after a DROP and a CREATE of the same name replays its
-# Raft log without bringing back what was dropped.
+# Raft log without bringing back what was dropped. A CREATE INDEX and its
+# name in the system database are one Raft entry (the leader's applied
+# index moves by one), so a leader SIGKILLed while it creates indexes
+# leaves no member with an index whose name was lost.
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 
@@ -52,6 +55,23 @@ for i in 1 2 3; do
 		fail "alice cannot log in to core $i"
 done
 
+step "a schema change and its name in the system database are one Raft entry"
+applied() { http_get_auth "${CORE_HTTP[$1]}" /db/neo4j/cluster/status "$GRAFT_USER:$GRAFT_PASSWORD" | grep -o '"lastAppliedRaftIndex": *[0-9]*' | grep -o '[0-9]*$'; }
+settled() { # the Raft index member I publishes, once it stops moving
+	local a b k
+	for k in $(seq 20); do
+		a=$(applied "$1"); sleep 0.3; b=$(applied "$1")
+		[ -n "$a" ] && [ "$a" = "$b" ] && echo "$b" && return 0
+	done
+	return 1
+}
+before=$(settled "$LEADER") || fail "no settled Raft index on the leader"
+core_node "$LEADER" query neo4j "CREATE INDEX one_entry FOR (n:OneEntry) ON (n.k)" || fail "CREATE INDEX one_entry"
+after=$(settled "$LEADER") || fail "no settled Raft index on the leader"
+[ "$after" = $((before + 1)) ] ||
+	fail "CREATE INDEX took Raft entries $before..$after: the index and its name must be one entry"
+echo "CREATE INDEX: Raft index $before -> $after"
+
 step "CREATE DATABASE on a follower fails with NotALeader"
 f=$(( LEADER % 3 + 1 ))
 core_node "$f" expect-error Neo.ClientError.Cluster.NotALeader "CREATE DATABASE nowhere" system ||
@@ -87,4 +107,25 @@ for i in 1 2 3; do
 	same() { digest "$i" >"$T/digest.$i" 2>/dev/null && cmp -s "$T/digest.$i" "$T/digest.leader"; }
 	wait_until "core $i identical to the leader after a restart" same
 done
+
+step "the leader SIGKILLed while it creates indexes: no index without its name"
+core_node_bg "$T/schema.out" "$T/schema.err" "$LEADER" schema Half 400
+made() { [ "$(grep -c . "$T/schema.out")" -ge "$1" ]; }
+wait_until "indexes being created" made 5
+old=$LEADER
+core_kill "$old"
+wait_leader
+core_start "$old"
+names() { core_node "$1" query neo4j "SHOW INDEXES YIELD name RETURN name ORDER BY name"; }
+for i in 1 2 3; do
+	same() { names "$i" >"$T/names.$i" && names "$LEADER" >"$T/names.leader" && cmp -s "$T/names.$i" "$T/names.leader"; }
+	wait_until "core $i's indexes identical to the leader's" same
+	grep -q '"name":"index_Half' "$T/names.$i" &&
+		fail "core $i holds an index whose name was lost: $(grep index_Half "$T/names.$i")"
+done
+echo "$(grep -c Half_ "$T/names.leader") Half indexes, each with its name, on every member ($(grep -c . "$T/schema.out") acknowledged)"
+while read -r n; do
+	grep -q "\"name\":\"$n\"" "$T/names.leader" || fail "acknowledged index $n lost"
+done <"$T/schema.out"
+
 echo "PASS"

@@ -18,6 +18,9 @@
 //                       prints each acknowledged key, and "# failed ..."
 //                       for a failure a driver would not retry
 //   digest DB           a canonical, name-based digest of database DB
+//   schema TAG N        N CREATE INDEX TAG_i FOR (n:TAGi) ON (n.k) on
+//                       database neo4j, one after another; prints each
+//                       acknowledged name, stops at the first failure
 //   writers TAG CLIENTS STOP  CLIENTS concurrent writers against whichever
 //                       member takes writes, until the file STOP exists
 //                       (NotALeader: retry on the next member at once; a
@@ -58,6 +61,14 @@ async function write (port, tag, n) {
     const key = `${tag}-${i}`
     await run(port, CREATE, { tag, key })
     console.log(key)
+  }
+}
+
+async function schema (port, tag, n) {
+  for (let i = 0; i < n; i++) {
+    const name = `${tag}_${i}`
+    await run(port, `CREATE INDEX ${name} FOR (n:${tag}${i}) ON (n.k)`)
+    console.log(name)
   }
 }
 
@@ -259,6 +270,7 @@ async function main () {
   const port = process.env.BOLT_PORT
   if (cmd === 'write') return write(port, args[0], Number(args[1]))
   if (cmd === 'keys') return keys(port, args[0])
+  if (cmd === 'schema') return schema(port, args[0], Number(args[1]))
   if (cmd === 'leaders') return leaders(port)
   if (cmd === 'role') return role(port, args[0])
   if (cmd === 'expect-error') return expectError(port, args[0], args[1], args[2])

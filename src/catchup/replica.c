@@ -342,7 +342,8 @@ static int refuse_change(void *data, const void *entry, size_t len,
 			  "cluster's leader");
 }
 
-static const struct db_replicator_ops refuse_db_ops = {refuse_propose};
+static const struct db_replicator_ops refuse_db_ops = {
+	.propose = refuse_propose};
 static const struct dbms_replicator_ops refuse_ops = {&refuse_db_ops,
 						      refuse_change};
 

@@ -102,12 +102,15 @@ static void heap_init(void)
 }
 #endif
 
-/* A transaction (in) or a CREATE/DROP DATABASE (change) proposed. */
+/* A transaction (ins[0]), the transactions of several databases that go
+ * together (ins[0..n_in): db_commit_group) or a CREATE/DROP DATABASE
+ * (change) proposed. */
 struct proposal {
 	struct raft_apply req;
 	struct cluster *c;
-	struct db_inflight *in;
 	struct dbms_change_req *change;
+	size_t n_in;
+	struct db_inflight *ins[];
 };
 
 uint64_t member_raft_id(const char *server_id)
@@ -285,8 +288,8 @@ static void proposal_done(struct proposal *p, int status, const char *msg)
 {
 	if (p->change != NULL)
 		dbms_change_done(p->change, status, msg);
-	else
-		db_inflight_done(p->in, status, msg);
+	for (size_t i = 0; i < p->n_in; i++)
+		db_inflight_done(p->ins[i], status, msg);
 }
 
 static void hand_over(struct cluster *c);
@@ -322,10 +325,10 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
 	outcome_cb(p, GRAFT_EUNKNOWN, msg);
 }
 
-/* Proposes entry for in or change (one of them NULL). */
+/* Proposes entry for ins[0..n_in) or change (n_in 0). */
 static int submit(struct cluster *c, const void *entry, size_t len,
-		  struct db_inflight *in, struct dbms_change_req *change,
-		  char *errmsg)
+		  struct db_inflight *const ins[], size_t n_in,
+		  struct dbms_change_req *change, char *errmsg)
 {
 	struct raft_buffer buf;
 	struct proposal *p;
@@ -333,7 +336,7 @@ static int submit(struct cluster *c, const void *entry, size_t len,
 
 	if (c->closing || !c->writable)
 		return member_not_leader(c, errmsg);
-	p = malloc(sizeof *p);
+	p = malloc(sizeof *p + n_in * sizeof *ins);
 	buf.len = len;
 	buf.base = raft_malloc(len);
 	if (p == NULL || buf.base == NULL) {
@@ -344,8 +347,10 @@ static int submit(struct cluster *c, const void *entry, size_t len,
 	memcpy(buf.base, entry, len);
 	p->req.data = p;
 	p->c = c;
-	p->in = in;
 	p->change = change;
+	p->n_in = n_in;
+	if (n_in > 0)
+		memcpy(p->ins, ins, n_in * sizeof *ins);
 	rv = raft_apply(&c->raft, &p->req, &buf, 1, apply_cb);
 	if (rv == 0) {
 		c->proposals++;
@@ -364,16 +369,24 @@ static int propose(void *data, struct db *db, const void *entry, size_t len,
 		   struct db_inflight *in, char *errmsg)
 {
 	(void)db;
-	return submit(data, entry, len, in, NULL, errmsg);
+	return submit(data, entry, len, &in, 1, NULL, errmsg);
+}
+
+static int propose_group(void *data, const void *entry, size_t len,
+			 struct db_inflight *const ins[], size_t n,
+			 char *errmsg)
+{
+	return submit(data, entry, len, ins, n, NULL, errmsg);
 }
 
 static int propose_change(void *data, const void *entry, size_t len,
 			  struct dbms_change_req *req, char *errmsg)
 {
-	return submit(data, entry, len, NULL, req, errmsg);
+	return submit(data, entry, len, NULL, 0, req, errmsg);
 }
 
-static const struct db_replicator_ops db_replicator = {.propose = propose};
+static const struct db_replicator_ops db_replicator = {
+	.propose = propose, .propose_group = propose_group};
 static const struct dbms_replicator_ops replicator = {
 	.db = &db_replicator, .propose = propose_change};
 

@@ -416,11 +416,90 @@ static void db_committed(struct db_commit_req *c, int status)
 	commit_done(req, status);
 }
 
+/* A statement's schema changes and their names in the system database,
+ * committed as one replicated entry (schema_joins_commit): both apply on
+ * every member or neither, and the statement's bookmark covers both. */
+struct grouped_commit {
+	struct cypher_commit_req *req;
+	struct db_commit_req sys;
+	unsigned pending;
+	int status;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+};
+
+/* Holding the gate: statements read the rules. */
+static void grouped_finish(struct graft_gate_task *t)
+{
+	struct grouped_commit *g = t->data;
+	struct cypher_commit_req *req = g->req;
+	int status = g->status;
+
+	if (status == GRAFT_OK)
+		schema_reload(req->tx->e);
+	else
+		commit_error(req, status, g->errmsg);
+	free(g);
+	commit_done(req, status);
+}
+
+static void grouped_done(struct db_commit_req *c, int status)
+{
+	struct grouped_commit *g = c->data;
+	struct cypher_commit_req *req = g->req;
+
+	if (c == &req->commit && status == GRAFT_OK)
+		req->txid = c->txid;
+	/* the statement's own failure says most */
+	if (status != GRAFT_OK &&
+	    (g->status == GRAFT_OK || c == &req->commit)) {
+		g->status = status;
+		snprintf(g->errmsg, sizeof g->errmsg, "%s", c->errmsg);
+	}
+	if (--g->pending > 0)
+		return;
+	req->actions.data = g;
+	req->actions.fn = grouped_finish;
+	graft_gate_run(req->tx->e->o.gate, &req->actions);
+}
+
+static void grouped_run(struct graft_gate_task *t)
+{
+	struct cypher_commit_req *req = t->data;
+	struct cypher_tx *tx = req->tx;
+	struct grouped_commit *g = calloc(1, sizeof *g);
+	struct db_tx *txs[2] = {tx->tx, NULL};
+	struct db_commit_req *reqs[2];
+	int rv = g != NULL ? schema_rules_tx(tx, &txs[1]) : GRAFT_ENOMEM;
+
+	tx->tx = NULL;
+	if (rv != GRAFT_OK) {
+		db_tx_rollback(txs[0]);
+		free(g);
+		commit_error(req, rv, "the names of the schema changes could "
+			     "not be written to the system database");
+		commit_done(req, rv);
+		return;
+	}
+	g->req = req;
+	g->pending = 2;
+	req->commit.data = g;
+	g->sys.data = g;
+	reqs[0] = &req->commit;
+	reqs[1] = &g->sys;
+	db_commit_group(txs, reqs, 2, grouped_done);
+}
+
 static int start_db_commit(struct cypher_commit_req *req)
 {
 	struct cypher_tx *t = req->tx;
 	int rv;
 
+	if (schema_joins_commit(t)) {
+		req->actions.data = req;
+		req->actions.fn = grouped_run;
+		graft_gate_run(t->e->o.gate, &req->actions);
+		return GRAFT_OK;
+	}
 	req->commit.data = req;
 	rv = db_commit(t->tx, &req->commit, db_committed);
 	if (rv != GRAFT_OK) {

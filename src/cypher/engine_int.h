@@ -165,6 +165,17 @@ const struct schema_rule *schema_by_name(struct cypher_engine *e,
 const struct schema_rule *schema_by_target(struct cypher_engine *e,
 					   const char *db, const char *label,
 					   const char *key, bool constraint);
+/* Whether t's deferred actions are schema changes only, whose names in
+ * the system database commit with t's own transaction as one replicated
+ * entry (db_commit_group: a cluster member); else schema_apply records
+ * them after t's commit. */
+bool schema_joins_commit(const struct cypher_tx *t);
+/* Holding the gate: a transaction of the system database recording the
+ * names of t's deferred schema changes, into *out. */
+int schema_rules_tx(struct cypher_tx *t, struct db_tx **out);
+/* Holding the gate: the rules again from the system database as applied
+ * (after a schema_rules_tx committed). */
+void schema_reload(struct cypher_engine *e);
 /* Applies a deferred SCHEMA action to the system database, then cb. */
 int schema_apply(struct cypher_engine *e, struct admin_action *a,
 		 void (*cb)(void *arg, int status, const char *msg), void *arg);

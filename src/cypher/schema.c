@@ -263,13 +263,69 @@ static int write_rule(struct db *sys, struct db_tx *tx,
 	return rv;
 }
 
+static bool schema_op(const struct admin_action *a)
+{
+	return a->op == ADM_CREATE_INDEX || a->op == ADM_DROP_INDEX ||
+	       a->op == ADM_CREATE_CONSTRAINT || a->op == ADM_DROP_CONSTRAINT;
+}
+
+/* What one action writes: a rule's node, or its removal. */
+static int rule_change(struct cypher_engine *e, struct db *sys,
+		       struct db_tx *tx, const struct admin_action *a,
+		       uint64_t *node)
+{
+	const struct schema_rule *r;
+
+	if (a->op == ADM_CREATE_INDEX || a->op == ADM_CREATE_CONSTRAINT)
+		return write_rule(sys, tx, a, node);
+	r = schema_by_name(e, a->db, a->name);
+	return r ? db_tx_node_delete(tx, r->node) : GRAFT_OK;
+}
+
+bool schema_joins_commit(const struct cypher_tx *t)
+{
+	struct db *sys = system_db(t->e);
+
+	if (sys == NULL || t->tx == NULL || t->db == sys ||
+	    !db_replicated(t->db) || t->actions == NULL)
+		return false;
+	for (const struct admin_action *a = t->actions; a; a = a->next)
+		if (!schema_op(a))
+			return false;
+	return true;
+}
+
+int schema_rules_tx(struct cypher_tx *t, struct db_tx **out)
+{
+	struct db *sys = system_db(t->e);
+	uint64_t node;
+	int rv;
+
+	*out = NULL;
+	if (sys == NULL)
+		return GRAFT_ENOTFOUND;
+	rv = db_tx_begin(sys, 0, out);
+	for (const struct admin_action *a = t->actions;
+	     a != NULL && rv == GRAFT_OK; a = a->next)
+		rv = rule_change(t->e, sys, *out, a, &node);
+	if (rv != GRAFT_OK && *out != NULL) {
+		db_tx_rollback(*out);
+		*out = NULL;
+	}
+	return rv;
+}
+
+void schema_reload(struct cypher_engine *e)
+{
+	rules_reload(e);
+}
+
 int schema_apply(struct cypher_engine *e, struct admin_action *a,
 		 void (*cb)(void *arg, int status, const char *msg), void *arg)
 {
 	struct db *sys = system_db(e);
 	struct schema_write *w;
 	struct db_tx *tx;
-	const struct schema_rule *r;
 	int rv;
 
 	if (sys == NULL)
@@ -287,12 +343,7 @@ int schema_apply(struct cypher_engine *e, struct admin_action *a,
 		free(w);
 		return rv;
 	}
-	if (a->op == ADM_CREATE_INDEX || a->op == ADM_CREATE_CONSTRAINT) {
-		rv = write_rule(sys, tx, a, &w->node);
-	} else {
-		r = schema_by_name(e, a->db, a->name);
-		rv = r ? db_tx_node_delete(tx, r->node) : GRAFT_OK;
-	}
+	rv = rule_change(e, sys, tx, a, &w->node);
 	if (rv != GRAFT_OK) {
 		db_tx_rollback(tx);
 		free(w);

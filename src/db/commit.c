@@ -66,6 +66,11 @@ static void defer(struct db *db, struct db_commit_req *req, int status)
 	uv_idle_start(&db->deferred_idle, commit_deferred_cb);
 }
 
+void commit_defer(struct db *db, struct db_commit_req *req, int status)
+{
+	defer(db, req, status);
+}
+
 static void deferred_run(struct db *db)
 {
 	struct db_commit_req *req = db->deferred_head;
@@ -471,6 +476,27 @@ static void append_cb(struct txlog_append_req *areq, int status)
 	graft_gate_run(db->o.gate, &db->drain_task);
 }
 
+void commit_withdraw(struct db *db, struct db_inflight *c, int status,
+		     const char *errmsg)
+{
+	struct db_inflight **p = &db->queue_head, *prev = NULL;
+	struct db_commit_req *req = c->req;
+
+	GRAFT_CHECK(c->next == NULL && db->queue_tail == c);
+	while (*p != c) {
+		prev = *p;
+		p = &prev->next;
+	}
+	*p = NULL;
+	db->queue_tail = prev;
+	db->next_txid--;
+	pending_remove(db, c);
+	free(c);
+	commit_req_free(req);
+	snprintf(req->errmsg, sizeof req->errmsg, "%s", errmsg);
+	defer(db, req, status);
+}
+
 void db_inflight_done(struct db_inflight *c, int status, const char *errmsg)
 {
 	struct db_commit_req *req = c->req;
@@ -525,10 +551,17 @@ static int send_record(struct db *db, struct db_inflight *c)
 					  append_cb);
 	if (rv == GRAFT_OK) {
 		entry_stamp(enc, c->txid);
-		rv = db->repl->propose(db->repl_data, db, enc->data, enc->len,
-				       c, req->errmsg);
+		rv = db->group != NULL
+			     ? commit_group_collect(db->group, db, c, enc)
+			     : db->repl->propose(db->repl_data, db, enc->data,
+						 enc->len, c, req->errmsg);
 	}
 	return rv;
+}
+
+bool db_replicated(const struct db *db)
+{
+	return db->repl != NULL;
 }
 
 size_t db_tx_changes(const struct db_tx *tx)
@@ -703,7 +736,9 @@ static int log_record(struct db *db, struct db_commit_req *req)
 	c->done = false;
 	c->status = GRAFT_OK;
 	c->n_keys = 0;
-	if (db->o.gate == NULL || req->rec.n_ops < DB_OFF_LOOP_OPS)
+	/* A group's commits are proposed together, at once. */
+	if (db->o.gate == NULL || db->group != NULL ||
+	    req->rec.n_ops < DB_OFF_LOOP_OPS)
 		return log_validated(db, req, c, validate(db, req, c));
 	req->inflight = c;
 	req->task.data = req;

@@ -369,12 +369,37 @@ struct db_replicator_ops {
 	 * does, and the commit fails with that error. */
 	int (*propose)(void *data, struct db *db, const void *entry, size_t len,
 		       struct db_inflight *in, char *errmsg);
+	/* Proposes one entry carrying the commits ins[0..n) of several
+	 * databases (db_commit_group), as propose does for one: GRAFT_OK,
+	 * then db_inflight_done for each of them, later, with the entry's
+	 * one outcome; an error, and none of them is called. NULL: the
+	 * replicator takes no writes, and propose refuses the group. */
+	int (*propose_group)(void *data, const void *entry, size_t len,
+			     struct db_inflight *const ins[], size_t n,
+			     char *errmsg);
 };
 
 /* NULL ops: SINGLE mode (the transaction log path). Set before any commit
  * and never changed while commits are in flight. */
 void db_set_replicator(struct db *db, const struct db_replicator_ops *ops,
 		       void *data);
+/* Whether db commits through a replicator (db_set_replicator). */
+bool db_replicated(const struct db *db);
+
+/* Commits txs[0..n) (n <= DB_GROUP_MAX, each of another database: a
+ * statement's transaction and its changes of the system database) as one.
+ * Replicated, they are one entry that every member applies all or nothing
+ * (dbms_apply_entry): each reqs[i] gets the entry's outcome, and when one
+ * of them fails at commit (a conflict) or at apply, every one fails, none
+ * is applied. SINGLE, each is committed as db_commit does, one after
+ * another, not atomically. txs are consumed; cb runs once for each req,
+ * on the loop, never from within this call; the commits start holding the
+ * gate (graft_gate_run), so that none of them validates off the loop. */
+#define DB_GROUP_MAX 4
+void db_commit_group(struct db_tx *const txs[],
+		     struct db_commit_req *const reqs[], size_t n,
+		     db_commit_cb cb);
+
 /* The outcome of a proposal: GRAFT_OK once the entry is applied here (the
  * commit's callback gets its transaction id), GRAFT_ECONFLICT when it was
  * rejected at apply, GRAFT_EUNKNOWN when leadership was lost before it was

@@ -152,6 +152,8 @@ struct db {
 	/* Replication (db.h): NULL in SINGLE mode. */
 	const struct db_replicator_ops *repl;
 	void *repl_data;
+	/* db_commit_group collecting: the proposal goes to it */
+	struct commit_group *group;
 	unsigned entry_appends; /* applied entries still on their way to the
 				 * transaction log */
 	/* Scratch space reused by every commit and apply. */
@@ -365,6 +367,20 @@ void watch_after_apply(struct db *db);
 void watch_close(struct db *db, uv_close_cb cb);
 void commit_deferred_cb(uv_idle_t *h);
 bool commit_idle(const struct db *db); /* nothing logged or deferred */
+/* req's callback with status on a later loop turn (nothing applied). */
+void commit_defer(struct db *db, struct db_commit_req *req, int status);
+/* Takes back c, the last commit of db's queue, which was proposed to no
+ * one: its transaction id is free again and its callback gets status
+ * (errmsg) on a later turn. */
+void commit_withdraw(struct db *db, struct db_inflight *c, int status,
+		     const char *errmsg);
+
+/* commit_group.c: db_commit_group. A database whose group is set hands
+ * its commit's encoded entry (stamped with its id) here instead of
+ * proposing it: GRAFT_OK or GRAFT_ENOMEM. */
+struct commit_group;
+int commit_group_collect(struct commit_group *g, struct db *db,
+			 struct db_inflight *c, const struct graft_buf *enc);
 
 /* entry.c: replicated entries */
 /* Appends the entry of record r, expected to become transaction txid, to
@@ -372,6 +388,9 @@ bool commit_idle(const struct db *db); /* nothing logged or deferred */
 int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r);
 /* Puts txid into the entry entry_encode made (with another id). */
 void entry_stamp(struct graft_buf *entry, uint64_t txid);
+/* The header of a group entry (db_commit_group) of n entries, which
+ * follow it as entry_encode made them: GRAFT_OK or GRAFT_ENOMEM. */
+int entry_group_begin(struct graft_buf *out, size_t n);
 /* Writes the record of an applied entry to the member's log, with the
  * Raft index it came from (0 for a catch-up stream's record: unknown;
  * txlog_set_raft_index), after its apply, on the loop (apply_defer_log). */

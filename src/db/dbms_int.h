@@ -69,6 +69,9 @@ int dbms_entry_check(const void *entry, size_t len, char *errmsg);
 /* Whether an entry is a CREATE/DROP DATABASE (dbms_change.c), which
  * applies on the loop whatever its size. */
 bool dbms_entry_is_change(const void *entry, size_t len);
+/* Whether it carries several databases' transactions (db_commit_group),
+ * which apply together, on the loop. */
+bool dbms_entry_is_group(const void *entry, size_t len);
 
 /* entry_queue.c */
 void dbms_entries_free(struct dbms *m); /* the kept job, at close */

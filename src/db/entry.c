@@ -28,7 +28,17 @@
  * index. The Raft log is the durable record, so the write to the
  * transaction log is not waited for; a failed one is logged, and the Raft
  * log replays the entry at the next start. Records from a catch-up stream
- * (db_apply_stream) carry no Raft index: their frames carry 0. */
+ * (db_apply_stream) carry no Raft index: their frames carry 0.
+ *
+ * A group entry (db_commit_group: a statement's transaction and its
+ * changes of the system database) is a format byte, the number of entries
+ * (u32 LE) and zeros up to 8 bytes, then that many entries as above, each
+ * of another database. Every part is judged as above before any is
+ * applied: a replay is skipped part by part (each database persists its
+ * own Raft index, so after a crash between the writes of two parts' logs
+ * only the missing one applies again); one part rejected rejects the
+ * whole entry, on every member alike; otherwise every part applies, in
+ * one task of the gate, so that no reader sees one without the other. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -40,7 +50,9 @@
 
 #define ENTRY_FORMAT 1
 #define ENTRY_DBMS_FORMAT 2 /* CREATE/DROP DATABASE: dbms_change.c */
+#define ENTRY_GROUP_FORMAT 3 /* several databases' entries: below */
 #define ENTRY_HEADER_SIZE 13
+#define ENTRY_GROUP_HEADER_SIZE 8 /* format, count (u32 LE), zeros */
 #define ENTRY_ALIGN 8
 
 struct entry_append {
@@ -74,6 +86,15 @@ int entry_encode(struct graft_buf *out, uint64_t txid, const struct txrec *r)
 	if (rv != GRAFT_OK)
 		out->len = start;
 	return rv;
+}
+
+int entry_group_begin(struct graft_buf *out, size_t n)
+{
+	uint8_t h[ENTRY_GROUP_HEADER_SIZE] = {ENTRY_GROUP_FORMAT};
+
+	for (int i = 0; i < 4; i++)
+		h[1 + i] = (uint8_t)(n >> (8 * i));
+	return graft_buf_append(out, h, sizeof h);
 }
 
 void entry_stamp(struct graft_buf *entry, uint64_t txid)
@@ -156,17 +177,21 @@ static int diverged(struct db *db, uint64_t index, uint64_t txid,
 			  txlog_raft_index(db->log), db->name, db->name);
 }
 
-static int entry_apply(struct db *db, const struct txrec *rec, uint64_t index,
-		       uint64_t txid, const void *enc, size_t len, char *errmsg)
+/* Whether transaction txid of entry index may apply to db: GRAFT_OK with
+ * *skip when db has it already (a replay); else its id must be the next,
+ * and (validate) its record validate. */
+static int entry_admit(struct db *db, const struct txrec *rec, uint64_t index,
+		       uint64_t txid, bool validate, bool *skip, char *errmsg)
 {
 	uint64_t applied_index = txlog_raft_index(db->log);
-	int rv;
 
+	*skip = true;
 	if (index != 0 && index <= applied_index)
 		return GRAFT_OK;
 	if (txid <= db->last_applied)
 		return applied_index == 0 ? GRAFT_OK
 					  : diverged(db, index, txid, errmsg);
+	*skip = false;
 	if (txid != db->last_applied + 1)
 		return graft_errf(errmsg, GRAFT_ECONFLICT,
 				  "database %s: the transaction was proposed "
@@ -175,6 +200,17 @@ static int entry_apply(struct db *db, const struct txrec *rec, uint64_t index,
 				  "proposal was rejected); retry the "
 				  "transaction",
 				  db->name, txid, db->last_applied);
+	return validate ? apply_validate(db, rec, errmsg) : GRAFT_OK;
+}
+
+static int entry_apply(struct db *db, const struct txrec *rec, uint64_t index,
+		       uint64_t txid, const void *enc, size_t len, char *errmsg)
+{
+	bool skip;
+	int rv = entry_admit(db, rec, index, txid, false, &skip, errmsg);
+
+	if (rv != GRAFT_OK || skip)
+		return rv;
 	rv = db_apply(db, rec, txid, errmsg);
 	if (rv == GRAFT_OK)
 		entry_log(db, enc, len, txid, index);
@@ -208,13 +244,18 @@ bool dbms_entry_is_change(const void *entry, size_t len)
 	return len > 0 && ((const uint8_t *)entry)[0] == ENTRY_DBMS_FORMAT;
 }
 
-int dbms_entry_check(const void *entry, size_t len, char *errmsg)
+bool dbms_entry_is_group(const void *entry, size_t len)
 {
-	const uint8_t *p = entry;
+	return len > 0 && ((const uint8_t *)entry)[0] == ENTRY_GROUP_FORMAT;
+}
+
+/* A transaction's entry (ENTRY_FORMAT) of len bytes or fewer (a group's
+ * part: what is left of the group); *size: its bytes with padding. */
+static int record_check(const uint8_t *p, size_t len, size_t *size,
+			char *errmsg)
+{
 	size_t reclen;
 
-	if (dbms_entry_is_change(entry, len))
-		return GRAFT_OK; /* dbms_change_apply checks its own */
 	if (len < ENTRY_HEADER_SIZE || p[0] != ENTRY_FORMAT)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
 				  "a replicated entry of %zu bytes has an "
@@ -227,17 +268,149 @@ int dbms_entry_check(const void *entry, size_t len, char *errmsg)
 				  "a replicated entry of %zu bytes claims a "
 				  "record of %zu bytes",
 				  len, reclen);
+	*size = ENTRY_HEADER_SIZE + reclen;
+	*size += (ENTRY_ALIGN - *size % ENTRY_ALIGN) % ENTRY_ALIGN;
 	return GRAFT_OK;
+}
+
+static int group_check(const uint8_t *p, size_t len, char *errmsg)
+{
+	size_t n, at = ENTRY_GROUP_HEADER_SIZE, size;
+	int rv;
+
+	n = len >= at ? (size_t)get_le(p + 1, 4) : 0;
+	if (n == 0 || n > DB_GROUP_MAX)
+		return graft_errf(errmsg, GRAFT_ECORRUPT,
+				  "a group entry of %zu bytes holds %zu "
+				  "transactions (1 to %d)",
+				  len, n, DB_GROUP_MAX);
+	for (size_t i = 0; i < n; i++) {
+		rv = record_check(p + at, len - at, &size, errmsg);
+		if (rv != GRAFT_OK)
+			return rv;
+		if (size > len - at)
+			return graft_errf(errmsg, GRAFT_ECORRUPT,
+					  "a group entry of %zu bytes ends "
+					  "within its transaction %zu",
+					  len, i + 1);
+		at += size;
+	}
+	return GRAFT_OK;
+}
+
+int dbms_entry_check(const void *entry, size_t len, char *errmsg)
+{
+	size_t size;
+
+	if (dbms_entry_is_change(entry, len))
+		return GRAFT_OK; /* dbms_change_apply checks its own */
+	if (dbms_entry_is_group(entry, len))
+		return group_check(entry, len, errmsg);
+	return record_check(entry, len, &size, errmsg);
+}
+
+/* One transaction of an entry, decoded. */
+struct entry_part {
+	struct txrec rec;
+	bool decoded;
+	struct db *db; /* NULL: nothing to apply on this member */
+	uint64_t txid;
+	const uint8_t *enc; /* the record, as the member's log takes it */
+	size_t len;
+	bool skip; /* the database has it already */
+};
+
+/* Decodes the (checked) entry at p: GRAFT_OK, also when its database was
+ * dropped later in the Raft log (part->db NULL); GRAFT_ENOTFOUND when the
+ * member has no such database; GRAFT_ECORRUPT. */
+static int part_open(struct dbms *m, uint64_t index, const uint8_t *p,
+		     struct entry_part *part, char *errmsg)
+{
+	char name[256];
+	struct db *db;
+	int rv;
+
+	memset(part, 0, sizeof *part);
+	part->txid = get_le(p + 1, 8);
+	part->len = (size_t)get_le(p + 9, 4);
+	part->enc = p + ENTRY_HEADER_SIZE;
+	rv = txrec_decode(part->enc, part->len, &part->rec, errmsg);
+	if (rv != GRAFT_OK)
+		return rv;
+	part->decoded = true;
+	snprintf(name, sizeof name, "%.*s", (int)part->rec.db->len,
+		 part->rec.db->data);
+	db = dbms_get(m, name);
+	/* A transaction of a database dropped (and perhaps created again)
+	 * later in the log: the Raft log replays it after a restart. */
+	if (index != 0 && (db != NULL ? index < dbms_origin(m, name)
+				      : index <= m->change_index))
+		return GRAFT_OK;
+	if (db == NULL)
+		return graft_errf(errmsg, GRAFT_ENOTFOUND,
+				  "database %s does not exist on this member; "
+				  "the entry for it is skipped",
+				  name);
+	part->db = db;
+	return GRAFT_OK;
+}
+
+static void part_close(struct entry_part *part)
+{
+	if (part->decoded)
+		txrec_free(&part->rec);
+}
+
+/* Every part judged first, then every part applied, or none. */
+static int group_apply(struct dbms *m, uint64_t index, const uint8_t *p,
+		       size_t len, uint64_t *txid, char *errmsg)
+{
+	struct entry_part parts[DB_GROUP_MAX];
+	size_t n = (size_t)get_le(p + 1, 4), at = ENTRY_GROUP_HEADER_SIZE;
+	size_t opened = 0, size;
+	int rv = GRAFT_OK, missing = GRAFT_OK;
+
+	for (; opened < n && rv == GRAFT_OK; opened++) {
+		struct entry_part *part = &parts[opened];
+
+		(void)record_check(p + at, len - at, &size, errmsg);
+		rv = part_open(m, index, p + at, part, errmsg);
+		at += size;
+		if (rv == GRAFT_ENOTFOUND) { /* as for an entry of its own */
+			missing = rv;
+			rv = GRAFT_OK;
+		} else if (rv == GRAFT_OK && part->db != NULL) {
+			rv = entry_admit(part->db, &part->rec, index,
+					 part->txid, true, &part->skip,
+					 errmsg);
+		}
+	}
+	for (size_t i = 0; i < opened && rv == GRAFT_OK; i++) {
+		struct entry_part *part = &parts[i];
+
+		if (part->db == NULL || part->skip)
+			continue;
+		rv = db_apply(part->db, &part->rec, part->txid, errmsg);
+		if (rv != GRAFT_OK)
+			break; /* admitted just before: cannot happen */
+		entry_log(part->db, part->enc, part->len, part->txid, index);
+		if (*txid == 0)
+			*txid = part->txid;
+	}
+	for (size_t i = 0; i < opened; i++)
+		part_close(&parts[i]);
+	if (rv == GRAFT_OK && missing != GRAFT_OK)
+		return graft_errf(errmsg, missing, "a database of Raft entry "
+				  "%" PRIu64 " does not exist on this member; "
+				  "its part is skipped", index);
+	return rv;
 }
 
 int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 		     size_t len, uint64_t *txid, char *errmsg)
 {
 	const uint8_t *p = entry;
-	struct txrec rec;
-	struct db *db;
-	char name[256];
-	size_t reclen;
+	struct entry_part part;
 	int rv;
 
 	*txid = 0;
@@ -246,27 +419,13 @@ int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 		return rv;
 	if (dbms_entry_is_change(entry, len))
 		return dbms_change_apply(m, index, p, len, errmsg);
-	*txid = get_le(p + 1, 8);
-	reclen = (size_t)get_le(p + 9, 4);
-	len = ENTRY_HEADER_SIZE + reclen;
-	rv = txrec_decode(p + ENTRY_HEADER_SIZE, reclen, &rec, errmsg);
-	if (rv != GRAFT_OK)
-		return rv;
-	snprintf(name, sizeof name, "%.*s", (int)rec.db->len, rec.db->data);
-	db = dbms_get(m, name);
-	/* A transaction of a database dropped (and perhaps created again)
-	 * later in the log: the Raft log replays it after a restart. */
-	if (index != 0 && (db != NULL ? index < dbms_origin(m, name)
-				      : index <= m->change_index))
-		rv = GRAFT_OK;
-	else if (db == NULL)
-		rv = graft_errf(errmsg, GRAFT_ENOTFOUND,
-				"database %s does not exist on this member; "
-				"the entry for it is skipped",
-				name);
-	else
-		rv = entry_apply(db, &rec, index, *txid, p + ENTRY_HEADER_SIZE,
-				 len - ENTRY_HEADER_SIZE, errmsg);
-	txrec_free(&rec);
+	if (dbms_entry_is_group(entry, len))
+		return group_apply(m, index, p, len, txid, errmsg);
+	rv = part_open(m, index, p, &part, errmsg);
+	*txid = part.txid;
+	if (rv == GRAFT_OK && part.db != NULL)
+		rv = entry_apply(part.db, &part.rec, index, part.txid,
+				 part.enc, part.len, errmsg);
+	part_close(&part);
 	return rv;
 }

@@ -143,7 +143,8 @@ static void job_apply(struct graft_gate_task *t)
 				       "an earlier replicated entry could not "
 				       "be applied on this member");
 	} else if (j->len >= DB_OFF_LOOP_BYTES && m->o.db.gate != NULL &&
-		   !dbms_entry_is_change(j->entry, j->len)) {
+		   !dbms_entry_is_change(j->entry, j->len) &&
+		   !dbms_entry_is_group(j->entry, j->len)) {
 		job_copy(j);
 		t->fn = job_apply_done;
 		graft_gate_offload(m->o.db.gate, t, job_apply_work);

@@ -36,6 +36,9 @@ struct group {
 	struct member leader, follower;
 	struct graft_buf entries[MAX_ENTRIES];
 	struct db_inflight *inflight[MAX_ENTRIES];
+	/* a group's (db_commit_group) commits: inflight[i] is the first */
+	struct db_inflight *group_ins[MAX_ENTRIES][DB_GROUP_MAX];
+	size_t group_n[MAX_ENTRIES];
 	size_t n;
 	int refuse; /* propose answers this when non-zero */
 };
@@ -59,7 +62,22 @@ static int fake_propose(void *data, struct db *db, const void *entry,
 	return GRAFT_OK;
 }
 
-static const struct db_replicator_ops fake_ops = {.propose = fake_propose};
+static int fake_propose_group(void *data, const void *entry, size_t len,
+			      struct db_inflight *const ins[], size_t n,
+			      char *errmsg)
+{
+	struct group *g = data;
+	int rv = fake_propose(data, NULL, entry, len, ins[0], errmsg);
+
+	if (rv == GRAFT_OK) {
+		memcpy(g->group_ins[g->n - 1], ins, n * sizeof *ins);
+		g->group_n[g->n - 1] = n;
+	}
+	return rv;
+}
+
+static const struct db_replicator_ops fake_ops = {
+	.propose = fake_propose, .propose_group = fake_propose_group};
 
 static void member_open(struct group *g, struct member *mb, const char *name)
 {
@@ -72,6 +90,7 @@ static void member_open(struct group *g, struct member *mb, const char *name)
 	if (dbms_open(&g->f->loop, &o, &mb->m, errmsg) != GRAFT_OK)
 		fail_msg("dbms_open: %s", errmsg);
 	db_set_replicator(dbms_get(mb->m, "neo4j"), &fake_ops, g);
+	db_set_replicator(dbms_get(mb->m, "system"), &fake_ops, g);
 }
 
 static void closed_cb(void *arg)
@@ -609,6 +628,181 @@ static void test_entry_shorter_than_its_record_is_refused(void **state)
 	db_inflight_done(g->inflight[0], GRAFT_EUNKNOWN, NULL);
 }
 
+/* A group entry's outcome, as the replicator reports it to each commit. */
+static void group_done(struct group *g, size_t i, int status,
+		       const char *errmsg)
+{
+	for (size_t k = 0; k < g->group_n[i]; k++)
+		db_inflight_done(g->group_ins[i][k], status, errmsg);
+}
+
+static uint64_t txid_of(struct member *mb, const char *db)
+{
+	return db_last_txid(dbms_get(mb->m, db));
+}
+
+/* Property key x of the leader's neo4j. */
+static uint32_t key_x(struct dbms *m)
+{
+	uint32_t k;
+
+	assert_int_equal(db_token(dbms_get(m, "neo4j"), GRAPH_TOKEN_PROPKEY,
+				  "x", 1, &k),
+			 GRAFT_OK);
+	return k;
+}
+
+/* A statement's transaction on neo4j (a node) and its change of the
+ * system database (a node there), committed as one group on the leader;
+ * the first one writes node `node` of neo4j's committed graph instead
+ * when node is not GRAPH_NO_ID. */
+static void propose_statement(struct group *g, uint64_t node,
+			      struct db_commit_req req[2],
+			      struct fx_commit_result res[2])
+{
+	struct db_tx *txs[2];
+	struct db_commit_req *reqs[2] = {&req[0], &req[1]};
+	struct graft_value v = graft_value_int(1);
+	uint64_t id;
+
+	/* the system part first: applying parts in order as they come
+	 * would apply it before the other part is judged */
+	assert_int_equal(db_tx_begin(dbms_get(g->leader.m, "system"), 0,
+				     &txs[0]),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_node_create(txs[0], &id), GRAFT_OK);
+	assert_int_equal(db_tx_begin(dbms_get(g->leader.m, "neo4j"), 0,
+				     &txs[1]),
+			 GRAFT_OK);
+	if (node == GRAPH_NO_ID)
+		assert_int_equal(db_tx_node_create(txs[1], &id), GRAFT_OK);
+	else
+		assert_int_equal(db_tx_node_set_prop(txs[1], node,
+						     key_x(g->leader.m), &v),
+				 GRAFT_OK);
+	memset(res, 0, 2 * sizeof *res);
+	req[0].data = &res[0];
+	req[1].data = &res[1];
+	db_commit_group(txs, reqs, 2, fx_commit_cb);
+}
+
+static void test_statement_and_its_system_change_are_one_entry_applied_whole(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE], dir[1024];
+	struct fx_commit_result res[2];
+	struct db_commit_req req[2];
+
+	propose_statement(g, GRAPH_NO_ID, req, res);
+	assert_int_equal(g->n, 1); /* one entry */
+	assert_int_equal(g->group_n[0], 2);
+	assert_int_equal(apply_at(&g->leader, 7, &g->entries[0], errmsg),
+			 GRAFT_OK);
+	group_done(g, 0, GRAFT_OK, NULL);
+	fx_run_until_set(g->f, &res[1].done);
+	assert_true(res[0].done);
+	assert_int_equal(res[0].status, GRAFT_OK);
+	assert_int_equal(res[1].status, GRAFT_OK);
+	assert_int_equal(res[0].txid, 1);
+	assert_int_equal(res[1].txid, 1);
+
+	assert_int_equal(apply_at(&g->follower, 7, &g->entries[0], errmsg),
+			 GRAFT_OK);
+	assert_int_equal(txid_of(&g->follower, "neo4j"), 1);
+	assert_int_equal(txid_of(&g->follower, "system"), 1);
+	assert_true(graph_node_exists(
+		db_graph(dbms_get(g->follower.m, "system")), 0));
+
+	/* A crash after neo4j's log had the entry but before system's did:
+	 * the Raft log applies the entry again, and only the missing part
+	 * applies. */
+	member_close(g, &g->follower);
+	snprintf(dir, sizeof dir, "%s/transactions/system", g->follower.data);
+	remove_files(dir);
+	snprintf(dir, sizeof dir, "%s/databases/system", g->follower.data);
+	remove_files(dir);
+	member_open(g, &g->follower, "follower");
+	assert_int_equal(txid_of(&g->follower, "neo4j"), 1);
+	assert_int_equal(txid_of(&g->follower, "system"), 0);
+	assert_int_equal(apply_at(&g->follower, 7, &g->entries[0], errmsg),
+			 GRAFT_OK);
+	assert_int_equal(txid_of(&g->follower, "neo4j"), 1);
+	assert_int_equal(txid_of(&g->follower, "system"), 1);
+}
+
+static void test_group_entry_with_a_rejected_part_applies_no_part(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct fx_commit_result single, res[2];
+	struct db_commit_req one, req[2];
+
+	/* neo4j's transaction 1 is lost (a new leader's log replaced it):
+	 * the group's neo4j part, stamped 2, is rejected, and its system
+	 * part, which alone would apply, must not. */
+	propose_node(g, &one, &single);
+	propose_statement(g, GRAPH_NO_ID, req, res);
+	assert_int_equal(g->n, 2);
+	assert_int_equal(apply_at(&g->follower, 3, &g->entries[1], errmsg),
+			 GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "proposed as transaction 2"));
+	assert_int_equal(txid_of(&g->follower, "neo4j"), 0);
+	assert_int_equal(txid_of(&g->follower, "system"), 0);
+	db_inflight_done(g->inflight[0], GRAFT_EUNKNOWN, "leadership lost");
+	group_done(g, 1, GRAFT_ECONFLICT, errmsg);
+	fx_run_until_set(g->f, &res[1].done);
+	assert_int_equal(res[0].status, GRAFT_ECONFLICT);
+	assert_int_equal(res[1].status, GRAFT_ECONFLICT);
+}
+
+static void test_group_whose_statement_conflicts_proposes_nothing(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct fx_commit_result first, res[2], sys;
+	struct db_commit_req one, req[2], sreq;
+	struct db_tx *tx;
+	uint64_t id;
+	struct graft_value v = graft_value_int(2);
+
+	leader_commits_at(g, 1); /* node 0 */
+	/* a commit in flight writes node 0 ... */
+	assert_int_equal(db_tx_begin(dbms_get(g->leader.m, "neo4j"), 0, &tx),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, 0, key_x(g->leader.m), &v),
+			 GRAFT_OK);
+	memset(&first, 0, sizeof first);
+	one.data = &first;
+	assert_int_equal(db_commit(tx, &one, fx_commit_cb), GRAFT_OK);
+	assert_int_equal(g->n, 2);
+	/* ... so the statement writing it too conflicts, and its system
+	 * part is taken back: nothing more is proposed */
+	propose_statement(g, 0, req, res);
+	fx_run_until_set(g->f, &res[1].done);
+	fx_run_until_set(g->f, &res[0].done);
+	assert_int_equal(g->n, 2);
+	assert_int_equal(res[0].status, GRAFT_ECONFLICT);
+	assert_int_equal(res[1].status, GRAFT_ECONFLICT);
+	assert_non_null(strstr(res[0].errmsg, "database neo4j failed"));
+
+	/* the id the system part had is free again */
+	assert_int_equal(db_tx_begin(dbms_get(g->leader.m, "system"), 0, &tx),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+	memset(&sys, 0, sizeof sys);
+	sreq.data = &sys;
+	assert_int_equal(db_commit(tx, &sreq, fx_commit_cb), GRAFT_OK);
+	assert_int_equal(g->n, 3);
+	assert_int_equal(apply_at(&g->leader, 3, &g->entries[2], errmsg),
+			 GRAFT_OK);
+	db_inflight_done(g->inflight[2], GRAFT_OK, NULL);
+	assert_int_equal(sys.txid, 1);
+	db_inflight_done(g->inflight[1], GRAFT_EUNKNOWN, "leadership lost");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -645,6 +839,15 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_entry_shorter_than_its_record_is_refused, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_statement_and_its_system_change_are_one_entry_applied_whole,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_group_entry_with_a_rejected_part_applies_no_part,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_group_whose_statement_conflicts_proposes_nothing,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
