@@ -11,6 +11,11 @@
 #include "plan_int.h"
 #include "regex.h"
 
+/* A transaction charges the shared memory pools in steps of this: the
+ * statements of two workers then rarely write the same counter (util/mem.h),
+ * and a pool's figure is off by at most two steps per open transaction. */
+#define CYPHER_TX_MEM_CHUNK (32 * 1024)
+
 
 int64_t engine_now_ms(void)
 {
@@ -202,6 +207,7 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	t->e = e;
 	graft_mem_init(&t->mem, e->o.tx_memory_max, "db.memory.transaction.max",
 		       NULL);
+	graft_mem_set_chunk(&t->mem, CYPHER_TX_MEM_CHUNK);
 	if (o != NULL)
 		t->o = *o;
 	t->o.db = NULL;

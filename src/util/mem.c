@@ -27,11 +27,32 @@ static void sub_floor(uint64_t *v, uint64_t bytes)
 					    __ATOMIC_RELAXED, __ATOMIC_RELAXED));
 }
 
+/* What m's parents must hold more for bytes more at m: all of it, or for
+ * a chunked tracker the chunks its grant lacks. */
+static uint64_t to_grant(const struct graft_mem *m, uint64_t bytes)
+{
+	uint64_t need;
+
+	if (m->chunk == 0)
+		return bytes;
+	need = load(&m->used) + bytes;
+	if (need <= m->granted)
+		return 0;
+	need -= m->granted;
+	return (need + m->chunk - 1) / m->chunk * m->chunk;
+}
+
 /* Whether bytes more fit at every level; records the refusal if not. */
 static bool fits(struct graft_mem *m, uint64_t bytes)
 {
-	for (struct graft_mem *p = m; p != NULL; p = p->parent)
-		if (p->max != 0 && load(&p->used) + bytes > p->max) {
+	uint64_t above = to_grant(m, bytes);
+
+	for (struct graft_mem *p = m; p != NULL; p = p->parent) {
+		uint64_t more = p == m ? bytes : above;
+
+		if (more == 0)
+			break;
+		if (p->max != 0 && load(&p->used) + more > p->max) {
 			if (m->refused_by == NULL) {
 				m->refused_by = p;
 				m->refused_bytes = bytes;
@@ -39,22 +60,46 @@ static bool fits(struct graft_mem *m, uint64_t bytes)
 			}
 			return false;
 		}
+	}
 	return true;
+}
+
+static void count(struct graft_mem *p, uint64_t bytes)
+{
+	uint64_t used = __atomic_add_fetch(&p->used, bytes, __ATOMIC_RELAXED);
+	uint64_t peak = load(&p->peak);
+
+	while (used > peak &&
+	       !__atomic_compare_exchange_n(&p->peak, &peak, used, true,
+					    __ATOMIC_RELAXED, __ATOMIC_RELAXED))
+		;
+}
+
+/* Counts bytes at p and every level above it. */
+static void add_from(struct graft_mem *p, uint64_t bytes)
+{
+	for (; p != NULL && bytes != 0; p = p->parent)
+		count(p, bytes);
+}
+
+static void sub_from(struct graft_mem *p, uint64_t bytes)
+{
+	for (; p != NULL && bytes != 0; p = p->parent)
+		sub_floor(&p->used, bytes);
 }
 
 static void add(struct graft_mem *m, uint64_t bytes)
 {
-	for (struct graft_mem *p = m; p != NULL; p = p->parent) {
-		uint64_t used = __atomic_add_fetch(&p->used, bytes,
-						   __ATOMIC_RELAXED);
-		uint64_t peak = load(&p->peak);
+	uint64_t above;
 
-		while (used > peak &&
-		       !__atomic_compare_exchange_n(&p->peak, &peak, used, true,
-						    __ATOMIC_RELAXED,
-						    __ATOMIC_RELAXED))
-			;
+	if (m->chunk == 0) {
+		add_from(m, bytes);
+		return;
 	}
+	above = to_grant(m, bytes);
+	m->granted += above;
+	add_from(m->parent, above);
+	count(m, bytes);
 }
 
 void graft_mem_init(struct graft_mem *m, uint64_t max, const char *setting,
@@ -66,10 +111,8 @@ void graft_mem_init(struct graft_mem *m, uint64_t max, const char *setting,
 
 void graft_mem_release(struct graft_mem *m)
 {
-	uint64_t held = load(&m->used);
-
-	for (struct graft_mem *p = m->parent; p != NULL; p = p->parent)
-		sub_floor(&p->used, held);
+	sub_from(m->parent, m->chunk != 0 ? m->granted : load(&m->used));
+	m->granted = 0;
 	__atomic_store_n(&m->used, 0, __ATOMIC_RELAXED);
 }
 
@@ -80,6 +123,15 @@ void graft_mem_reparent(struct graft_mem *m, struct graft_mem *parent)
 	graft_mem_release(m);
 	m->parent = parent;
 	/* what it holds exists already: counted even past a pool's limit */
+	add(m, held);
+}
+
+void graft_mem_set_chunk(struct graft_mem *m, uint64_t chunk)
+{
+	uint64_t held = load(&m->used);
+
+	graft_mem_release(m);
+	m->chunk = chunk;
 	add(m, held);
 }
 
@@ -113,12 +165,24 @@ void graft_mem_credit(struct graft_mem *m, uint64_t bytes)
 {
 	/* a block charged elsewhere (or before the tracker) credits at most
 	 * what this one holds, so each level stays the sum below it */
-	uint64_t held = load(&m->used);
+	uint64_t held = load(&m->used), spare;
 
 	if (bytes > held)
 		bytes = held;
-	for (struct graft_mem *p = m; p != NULL; p = p->parent)
-		sub_floor(&p->used, bytes);
+	if (m->chunk == 0) {
+		sub_from(m, bytes);
+		return;
+	}
+	sub_floor(&m->used, bytes);
+	/* give back whole chunks, keeping one spare: a transaction that
+	 * frees and allocates around a chunk's edge does not touch its
+	 * parents each time */
+	spare = m->granted - (held - bytes);
+	if (spare >= 2 * m->chunk) {
+		spare = (spare - m->chunk) / m->chunk * m->chunk;
+		m->granted -= spare;
+		sub_from(m->parent, spare);
+	}
 }
 
 /* Charges a fresh block, or frees it when the tracker refuses it. */

@@ -41,6 +41,10 @@ struct graft_mem {
 	const struct graft_mem *refused_by; /* NULL: none */
 	uint64_t refused_bytes;
 	uint64_t refused_used;  /* what refused_by held then */
+	/* graft_mem_set_chunk: the step its parents are charged in (0: each
+	 * allocation) and what they hold for it now */
+	uint64_t chunk;
+	uint64_t granted;
 };
 
 /* A tracker with the given limit (0: none), counted in parent (may be
@@ -52,6 +56,12 @@ void graft_mem_init(struct graft_mem *m, uint64_t max, const char *setting,
 void graft_mem_release(struct graft_mem *m);
 /* Moves m, with what it holds, under another parent. */
 void graft_mem_reparent(struct graft_mem *m, struct graft_mem *parent);
+/* For a tracker only one thread uses at a time (a transaction's): its
+ * parents are charged and credited in steps of chunk bytes, not on every
+ * allocation, so that threads allocating at once do not bounce the shared
+ * pools' counters between their cores. A pool then holds up to about two
+ * chunks more than the sum of such trackers; m's own limit stays exact. */
+void graft_mem_set_chunk(struct graft_mem *m, uint64_t chunk);
 
 /* Makes m (or NULL: none) the tracker of this thread; returns the one it
  * replaces, for graft_mem_leave. Scopes nest. */

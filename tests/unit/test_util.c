@@ -273,6 +273,66 @@ static void test_mem_release_gives_back_what_moved_elsewhere(void **state)
 	assert_int_equal(total.used, 0);
 }
 
+/* A transaction's tracker charges the shared pool in whole chunks: the
+ * pool holds at least what the tracker holds and at most two chunks more,
+ * its own limit stays exact, and release gives back every chunk. */
+static void test_mem_chunked_tracker_charges_its_pool_in_chunks(void **state)
+{
+	enum { CHUNK = 32 * 1024 };
+	struct graft_mem total, tx;
+	struct graft_mem *outer;
+	void *p[64];
+
+	(void)state;
+	graft_mem_init(&total, 0, "total.setting", NULL);
+	graft_mem_init(&tx, 100 * 1000, "tx.setting", NULL);
+	graft_mem_set_chunk(&tx, CHUNK);
+	graft_mem_reparent(&tx, &total);
+	outer = graft_mem_enter(&tx);
+	for (int i = 0; i < 64; i++) {
+		p[i] = graft_mem_malloc(1000);
+		assert_non_null(p[i]);
+		assert_true(total.used >= tx.used);
+		assert_true(total.used <= tx.used + 2 * CHUNK);
+		assert_int_equal(total.used % CHUNK, 0);
+	}
+	/* the tracker's own limit: 100,000 bytes, exactly */
+	assert_null(graft_mem_malloc(100 * 1000 - 64 * 1000 + 4096));
+	assert_ptr_equal(graft_mem_refusal(&tx), &tx);
+	for (int i = 0; i < 64; i++) {
+		graft_mem_free(p[i]);
+		assert_true(total.used >= tx.used);
+		assert_true(total.used <= tx.used + 2 * CHUNK);
+	}
+	assert_int_equal(tx.used, 0);
+	graft_mem_release(&tx);
+	assert_int_equal(total.used, 0);
+	graft_mem_leave(outer);
+}
+
+/* A pool's limit refuses a chunked tracker's chunk: the pool is named. */
+static void test_mem_chunked_tracker_is_refused_by_its_pool(void **state)
+{
+	struct graft_mem total, tx;
+	struct graft_mem *outer;
+	void *p;
+
+	(void)state;
+	graft_mem_init(&total, 48 * 1024, "total.setting", NULL);
+	graft_mem_init(&tx, 0, "tx.setting", &total);
+	graft_mem_set_chunk(&tx, 32 * 1024);
+	outer = graft_mem_enter(&tx);
+	p = graft_mem_malloc(1000);
+	assert_non_null(p);
+	assert_int_equal(total.used, 32 * 1024);
+	assert_null(graft_mem_malloc(40 * 1024));
+	assert_ptr_equal(graft_mem_refusal(&tx), &total);
+	graft_mem_free(p);
+	graft_mem_leave(outer);
+	graft_mem_release(&tx);
+	assert_int_equal(total.used, 0);
+}
+
 /* Drivers act on a code's class (retry a TransientError only), so each
  * table row's class must be the one its text names, and no code may appear
  * twice under two values. */
@@ -338,6 +398,9 @@ int main(void)
 		cmocka_unit_test(test_log_file_is_not_open_to_others_whatever_the_umask),
 		cmocka_unit_test(test_mem_charges_every_level_and_refuses_past_a_limit),
 		cmocka_unit_test(test_mem_release_gives_back_what_moved_elsewhere),
+		cmocka_unit_test(
+			test_mem_chunked_tracker_charges_its_pool_in_chunks),
+		cmocka_unit_test(test_mem_chunked_tracker_is_refused_by_its_pool),
 		cmocka_unit_test(test_status_codes_are_unique_and_name_their_class),
 		cmocka_unit_test(test_check_stops_the_process_in_every_build),
 	};
