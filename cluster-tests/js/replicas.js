@@ -17,8 +17,9 @@
 //   store-proxy FILE FROM:TO...
 //                       the same, but flips only in store copies (inside the
 //                       checkpoint's bytes), and only while FILE exists
-//   bulk PORT TAG N TXS TXS transactions of N (:B {tag, i, pad}) nodes
-//                       each (about 100 bytes a node)
+//   bulk PORT TAG N TXS [PAD]  TXS transactions of N (:B {tag, i, pad})
+//                       nodes each, pad a string of PAD bytes (80: about
+//                       100 bytes a node)
 //   count PORT TAG      how many (:B {tag}) nodes PORT holds
 'use strict'
 const net = require('net')
@@ -79,13 +80,13 @@ async function digest (port) {
   }
 }
 
-async function bulk (port, tag, n, txs) {
+async function bulk (port, tag, n, txs, pad = 80) {
   const d = driver(port)
   const s = d.session()
   try {
     for (let t = 0; t < txs; t++) {
       await s.run('UNWIND range(1, $n) AS i CREATE (:B {tag: $tag, i: $t * $n + i, pad: $pad})',
-        { n: neo4j.int(n), t: neo4j.int(t), tag, pad: 'x'.repeat(80) })
+        { n: neo4j.int(n), t: neo4j.int(t), tag, pad: 'x'.repeat(pad) })
     }
   } finally {
     await s.close().catch(() => {})
@@ -150,7 +151,7 @@ async function main () {
   if (cmd === 'store-proxy') {
     return proxy(args.slice(1), line => line.includes(' STORE ') && fs.existsSync(args[0]))
   }
-  if (cmd === 'bulk') return bulk(args[0], args[1], Number(args[2]), Number(args[3]))
+  if (cmd === 'bulk') return bulk(args[0], args[1], Number(args[2]), Number(args[3]), Number(args[4] || 80))
   if (cmd === 'count') return count(args[0], args[1])
   throw new Error(`unknown command ${cmd}`)
 }

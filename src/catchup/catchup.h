@@ -89,6 +89,8 @@
 #define CATCHUP_MSG_TX 'T'
 #define CATCHUP_MSG_HEARTBEAT 'H'
 #define CATCHUP_HEARTBEAT_SIZE 17
+/* An upstream with nothing to send heartbeats this often. */
+#define CATCHUP_HEARTBEAT_MS 1000
 #define CATCHUP_MSG_CKPT_CRC 'C'
 #define CATCHUP_MSG_END 'E'
 /* Databases a replica follows, and an upstream lists, at most. */

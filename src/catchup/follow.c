@@ -32,15 +32,37 @@
 
 #define READ_CHUNK (64u << 10)
 #define LINE_MAX_LEN 1024
+/* A connect not done in this long (its packets lost: a partition, a host
+ * gone) is given up, and the next attempt made after the pull interval:
+ * the kernel would retry for two minutes, spacing its tries up to 32 s. */
+#define CONNECT_MS 3000
+/* An upstream heartbeats every second when it has nothing to send: a
+ * stream silent for this many heartbeats is dead or cut off, and left for
+ * a new connection (or after the inactivity timeout, if that is shorter)
+ * rather than waiting for TCP, whose retransmissions after a partition
+ * heals come up to two minutes apart. */
+#define SILENT_HEARTBEATS 10
 
 struct follow_conn {
 	struct tcp_conn tcp; /* first: a struct tcp_conn * is a follow_conn * */
 	struct follow *f;    /* NULL once the follow let go of it */
 	struct graft_buf in;
+	bool connected;
 	bool ok;             /* the OK line arrived */
 	bool report;         /* an APPLIED report waits for the write */
 	char line[LINE_MAX_LEN];
 };
+
+/* How long a stream may be silent: SILENT_HEARTBEATS, or the inactivity
+ * timeout if shorter. */
+static uint64_t silence_ms(const struct catchup_replica *r)
+{
+	uint64_t ms = SILENT_HEARTBEATS * CATCHUP_HEARTBEAT_MS;
+
+	return r->o.inactivity_ms > 0 && r->o.inactivity_ms < ms
+		       ? r->o.inactivity_ms
+		       : ms;
+}
 
 static const char *upstream_name(const struct follow *f)
 {
@@ -369,6 +391,7 @@ static void fc_connected(struct tcp_conn *tc, int status)
 		return;
 	}
 	r = f->r;
+	fc->connected = true;
 	db = dbms_get(r->dbms, f->db);
 	if (db == NULL) {
 		retry(f, "the database is gone here");
@@ -380,7 +403,7 @@ static void fc_connected(struct tcp_conn *tc, int status)
 		     r->o.strategy == CATCHUP_LEADER_ONLY ? "LEADER" : "ANY",
 		     r->o.server_id, r->o.bolt_advertised);
 	tcp_conn_read(tc, true);
-	tcp_conn_timer(tc, r->o.inactivity_ms, 0);
+	tcp_conn_timer(tc, silence_ms(r), 0);
 	tcp_conn_write(tc, fc->line, (size_t)n);
 }
 
@@ -403,7 +426,7 @@ static void fc_read(struct tcp_conn *tc, ssize_t n)
 		return;
 	}
 	fc->in.len += (size_t)n;
-	tcp_conn_timer(tc, fc->f->r->o.inactivity_ms, 0);
+	tcp_conn_timer(tc, silence_ms(fc->f->r), 0);
 	parse(fc);
 }
 
@@ -422,10 +445,18 @@ static void fc_written(struct tcp_conn *tc, int status)
 static void fc_timeout(struct tcp_conn *tc)
 {
 	struct follow_conn *fc = (struct follow_conn *)tc;
+	char why[200];
 
-	if (fc->f != NULL)
-		retry(fc->f, "the upstream was silent past "
-			     "dbms.cluster.catchup.client_inactivity_timeout");
+	if (fc->f == NULL)
+		return;
+	if (!fc->connected)
+		snprintf(why, sizeof why, "no connection within %d ms (the "
+			 "upstream or the network to it is down)", CONNECT_MS);
+	else
+		snprintf(why, sizeof why, "the upstream sent nothing, not even "
+			 "a heartbeat, for %" PRIu64 " ms (it stopped, or the "
+			 "network to it is cut)", silence_ms(fc->f->r));
+	retry(fc->f, why);
 }
 
 static void fc_closing(struct tcp_conn *tc)
@@ -501,5 +532,7 @@ void follow_tick(struct follow *f)
 		fc->f = NULL;
 		f->conn = NULL;
 		retry(f, "cannot connect");
+		return;
 	}
+	tcp_conn_timer(&fc->tcp, CONNECT_MS, 0);
 }
