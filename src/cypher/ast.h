@@ -150,6 +150,7 @@ enum ast_admin {
 	ADM_REVOKE_ROLE,
 	ADM_PRIVILEGE,         /* GRANT/DENY/REVOKE <privilege> ...: text */
 	ADM_TERMINATE_TX,      /* kids: ids */
+	ADM_DROP_SERVER,       /* kids: the server's name (string or parameter) */
 };
 
 struct ast {

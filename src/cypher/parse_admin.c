@@ -398,6 +398,25 @@ static struct ast *create_admin(struct parser *p)
 	return p->failed ? NULL : a;
 }
 
+/* DROP SERVER 'name' (Neo4j 5): a cluster core's removal, planned as
+ * CALL dbms.cluster.dropServer(name). */
+static struct ast *drop_server(struct parser *p)
+{
+	struct ast *a = admin_node(p, ADM_DROP_SERVER), *name;
+
+	if (a == NULL)
+		return NULL;
+	if (TOK(p)->kind == LEX_STRING)
+		name = parser_string_lit(p);
+	else if (parser_is_punct(p, 0, "$"))
+		name = parser_atom(p);
+	else
+		return parser_fail(p, "a server name (a string or parameter)");
+	if (name == NULL || !parser_add(p, a, name))
+		return NULL;
+	return p->failed ? NULL : a;
+}
+
 static struct ast *drop_admin(struct parser *p)
 {
 	struct ast *a;
@@ -409,12 +428,14 @@ static struct ast *drop_admin(struct parser *p)
 		return drop_schema(p, true);
 	if (parser_accept_kw(p, "DATABASE"))
 		return database_cmd(p, ADM_DROP_DATABASE);
+	if (parser_accept_kw(p, "SERVER"))
+		return drop_server(p);
 	if (parser_accept_kw(p, "USER"))
 		a = admin_node(p, ADM_DROP_USER);
 	else if (parser_accept_kw(p, "ROLE"))
 		a = admin_node(p, ADM_DROP_ROLE);
 	else
-		return parser_fail(p, "INDEX, CONSTRAINT, DATABASE, USER or ROLE");
+		return parser_fail(p, "INDEX, CONSTRAINT, DATABASE, USER, ROLE or SERVER");
 	if (a == NULL || (a->name = parser_symbol(p, "a name")) == NULL)
 		return NULL;
 	if_exists(p, a);

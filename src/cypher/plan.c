@@ -134,9 +134,11 @@ static struct op *plan_statement(struct planner *pl, struct ast *root,
 	struct op *op;
 
 	if (root->kind == AST_ADMIN) {
-		if (root->op == ADM_SHOW) {
+		if (root->op == ADM_SHOW || root->op == ADM_DROP_SERVER) {
 			pl->qdepth++;
-			op = plan_show(pl, root, sc, ret);
+			op = root->op == ADM_SHOW
+				     ? plan_show(pl, root, sc, ret)
+				     : plan_drop_server(pl, root, sc, ret);
 			pl->qdepth--;
 			pl->plan->admin = true;
 			return op;

@@ -254,6 +254,45 @@ struct op *plan_call(struct planner *pl, struct ast *c, struct op *op,
 	return plan_proc(pl, c, proc, op, sc, standalone, ret);
 }
 
+/* CALL proc(args) YIELD *, standalone, for a command at pos. */
+static struct op *command_call(struct planner *pl,
+			       const struct cypher_proc *proc,
+			       struct ast *call, struct ast *args,
+			       uint32_t pos, struct scope *sc, struct ast **ret)
+{
+	struct op *op;
+
+	call->name = proc->name;
+	call->flags = AST_F_STAR;
+	call->kids[0] = args;
+	call->n = 3;
+	call->pos = pos;
+	op = op_argument();
+	if (op == NULL)
+		return planner_oom(pl);
+	return plan_proc(pl, call, proc, op, sc, true, ret);
+}
+
+struct op *plan_drop_server(struct planner *pl, struct ast *a,
+			    struct scope *sc, struct ast **ret)
+{
+	const struct cypher_proc *proc =
+		engine_find_proc(pl->e, "dbms.cluster.dropServer");
+	struct ast *call = synth(pl, AST_CALL, 3), *args;
+
+	if (proc == NULL)
+		return planner_fail(pl, GRAFT_STATUS_UNSUPPORTED_ADMINISTRATION_COMMAND,
+			    a->pos, "DROP SERVER removes a core from a cluster: "
+			    "run it on the cluster's leader (this server is "
+			    "not a core)"),
+		       NULL;
+	if (call == NULL || (args = synth(pl, AST_LIST_OF, 1)) == NULL)
+		return NULL;
+	args->kids[0] = a->kids[0];
+	args->n = 1;
+	return command_call(pl, proc, call, args, a->pos, sc, ret);
+}
+
 /* SHOW kind [filter] [YIELD ...] [WHERE ...] [RETURN ...] becomes
  * CALL <show procedure>(filter) YIELD * and the projections. */
 struct op *plan_show(struct planner *pl, struct ast *a,
@@ -301,15 +340,7 @@ struct op *plan_show(struct planner *pl, struct ast *a,
 	if (a->name2 != NULL)
 		args->kids[1]->v = graft_value_bool(true);
 	args->n = proc->ninputs;
-	call->name = proc->name;
-	call->flags = AST_F_STAR;
-	call->kids[0] = args;
-	call->n = 3;
-	call->pos = a->pos;
-	op = op_argument();
-	if (op == NULL)
-		return planner_oom(pl);
-	op = plan_proc(pl, call, proc, op, sc, true, ret);
+	op = command_call(pl, proc, call, args, a->pos, sc, ret);
 	if (op == NULL)
 		return NULL;
 	if (a->kids[1] == NULL && a->kids[3] == NULL && ret && *ret)

@@ -79,6 +79,10 @@ struct op *plan_call(struct planner *pl, struct ast *c, struct op *op,
 		     struct scope *sc, bool standalone, struct ast **ret);
 struct op *plan_show(struct planner *pl, struct ast *a,
 		     struct scope *sc, struct ast **ret);
+/* DROP SERVER 'name' becomes CALL dbms.cluster.dropServer(name) YIELD *,
+ * the procedure a cluster core registers. */
+struct op *plan_drop_server(struct planner *pl, struct ast *a,
+			    struct scope *sc, struct ast **ret);
 
 /* plan_project.c */
 uint8_t planner_expr_kind(const struct scope *sc, const struct ast *e);
