@@ -233,6 +233,7 @@ static void finish(struct cluster *c)
 	uint64_t last = b->index;
 	void *result;
 
+	cluster_snap_adopt(c, b->dbs, b->n_dbs);
 	for (size_t i = 0; i < b->n_held; i++) {
 		struct cluster_held *h = &b->held[i];
 

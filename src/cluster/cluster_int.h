@@ -44,6 +44,10 @@ struct cluster_snap_db {
 	/* The Raft index that created it (dbms_origin); SNAP_ORIGIN_UNKNOWN
 	 * in a snapshot of version 1, which did not say. */
 	uint64_t origin;
+	/* The Raft index of its transaction txid (db_raft_index); 0:
+	 * unknown (a snapshot of version 1 or 2, or a store that did not
+	 * know it). */
+	uint64_t raft_index;
 };
 #define SNAP_ORIGIN_UNKNOWN UINT64_MAX
 /* The origin to record for d (0 when unknown, as dbms_origin says). */
@@ -262,6 +266,11 @@ int cluster_snap_wait_durable(struct cluster *c);
 void cluster_snap_finish(struct cluster *c, struct raft_buffer *bufs[],
 		     unsigned *n_bufs);
 int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf);
+/* A database of dbs whose store knows no Raft index (copied) and stands
+ * at the transaction the snapshot names takes the snapshot's index for
+ * it (db_adopt_raft_index). */
+void cluster_snap_adopt(struct cluster *c, const struct cluster_snap_db *dbs,
+			size_t n);
 
 /* topology.c */
 void topology_init(struct cluster *c);

@@ -5,14 +5,21 @@
  * and restores it synchronously on the loop, so graft's Raft snapshot is
  * small: the Raft index and term it stands for, the index of the last
  * CREATE/DROP DATABASE applied and, per database, its name, id
- * (txlog_wire_db_id), last applied transaction id and the Raft index that
- * created it (dbms_origin: which database of that name it is). The stores
+ * (txlog_wire_db_id), last applied transaction id, the Raft index that
+ * created it (dbms_origin: which database of that name it is) and the
+ * Raft index of that transaction (db_raft_index; 0 unknown). The stores
  * themselves are the databases' own checkpoints and transaction logs:
  *
- *   GRAFT-RAFT-SNAPSHOT 2 <raft index> <term> <change index>\n
- *   <database> <id, 8 hex> <txid> <origin>\n ...
+ *   GRAFT-RAFT-SNAPSHOT 3 <raft index> <term> <change index>\n
+ *   <database> <id, 8 hex> <txid> <origin> <txid's raft index>\n ...
  *
- * (Version 1, still read, had neither the change index nor the origins.)
+ * (Versions 1 and 2, still read, had no transaction's Raft index, and 1
+ * neither the change index nor the origins.) A store copied over the
+ * transaction port knows no Raft index (its log came from a catch-up
+ * stream); one standing at the snapshot's transaction takes the
+ * snapshot's index for it (cluster_snap_adopt), one past it learns it
+ * from the entry of its last transaction (src/db/entry.c), so that
+ * replays are told by index and a divergence is found.
  *
  * Taking one (libraft's asynchronous snapshot, FSM version 3): on the
  * loop, the applied transaction ids are written down and every database
@@ -51,7 +58,7 @@
 #include "cluster_int.h"
 
 #define SNAPSHOT_MAGIC "GRAFT-RAFT-SNAPSHOT"
-#define SNAPSHOT_VERSION 2
+#define SNAPSHOT_VERSION 3
 #define SNAPSHOT_MAX_DBS 256
 #define SNAPSHOT_LINE 320
 /* libraft's own default: a follower a moment behind gets entries, not a
@@ -179,10 +186,12 @@ int cluster_snap_take(struct cluster *c, struct raft_buffer *bufs[],
 	for (size_t i = 0; i < n && len < cap; i++)
 		len += (size_t)snprintf(
 			text + len, cap - len,
-			"%s %08" PRIx32 " %" PRIu64 " %" PRIu64 "\n",
+			"%s %08" PRIx32 " %" PRIu64 " %" PRIu64 " %" PRIu64
+			"\n",
 			db_name(dbs[i]), txlog_wire_db_id(db_name(dbs[i])),
 			db_last_txid(dbs[i]),
-			dbms_origin(c->dbms, db_name(dbs[i])));
+			dbms_origin(c->dbms, db_name(dbs[i])),
+			db_raft_index(dbs[i]));
 	(*bufs)[0].base = text;
 	(*bufs)[0].len = len;
 	*n_bufs = 1;
@@ -277,12 +286,15 @@ static int parse_dbs(char *text, int version, struct cluster_snap_db **out,
 	for (char *line = strtok_r(text, "\n", &save); line != NULL;
 	     line = strtok_r(NULL, "\n", &save)) {
 		struct cluster_snap_db *d = &dbs[*n];
-		int fields = version == 1 ? 3 : 4;
+		int fields = version == 1 ? 3 : version == 2 ? 4 : 5;
 
 		d->origin = SNAP_ORIGIN_UNKNOWN;
+		d->raft_index = 0;
 		if (*n == SNAPSHOT_MAX_DBS ||
-		    sscanf(line, "%127s %" SCNx32 " %" SCNu64 " %" SCNu64,
-			   d->name, &d->id, &d->txid, &d->origin) < fields ||
+		    sscanf(line,
+			   "%127s %" SCNx32 " %" SCNu64 " %" SCNu64 " %" SCNu64,
+			   d->name, &d->id, &d->txid, &d->origin,
+			   &d->raft_index) < fields ||
 		    d->id != txlog_wire_db_id(d->name)) {
 			snprintf(why, why_len, "a line of it is malformed or "
 				 "names a database by the wrong id: %.100s",
@@ -396,6 +408,24 @@ static int check_stores(struct cluster *c, const struct cluster_snap_db *dbs,
 	return GRAFT_OK;
 }
 
+void cluster_snap_adopt(struct cluster *c, const struct cluster_snap_db *dbs,
+			size_t n)
+{
+	for (size_t i = 0; i < n; i++) {
+		struct db *db = dbms_get(c->dbms, dbs[i].name);
+
+		if (db == NULL || dbs[i].raft_index == 0 ||
+		    db_raft_index(db) != 0 || db_last_txid(db) != dbs[i].txid ||
+		    stale_db(c, dbs[i].name, UINT64_MAX, &dbs[i]))
+			continue;
+		db_adopt_raft_index(db, dbs[i].raft_index);
+		graft_info("cluster: database %s (its store copied) takes Raft "
+			   "index %" PRIu64 " for its transaction %" PRIu64
+			   " from the Raft snapshot",
+			   dbs[i].name, dbs[i].raft_index, dbs[i].txid);
+	}
+}
+
 int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 {
 	char magic[32], why[512] = "";
@@ -442,6 +472,8 @@ int cluster_snap_restore(struct cluster *c, struct raft_buffer *buf)
 			   " (term %" PRIu64 ") installed: this member's "
 			   "stores hold everything it covers",
 			   index, term);
+		if (!newer)
+			cluster_snap_adopt(c, dbs, n);
 		free(dbs);
 		return 0;
 	}

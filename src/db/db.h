@@ -383,6 +383,15 @@ struct db_replicator_ops {
  * and never changed while commits are in flight. */
 void db_set_replicator(struct db *db, const struct db_replicator_ops *ops,
 		       void *data);
+/* The Raft index of the last replicated entry db applied, as its log
+ * frames and checkpoints persist it; 0: unknown (a store copied from a
+ * catch-up stream, until an entry tells it: entry.c). */
+uint64_t db_raft_index(const struct db *db);
+/* Gives db, whose Raft index is unknown, index as that of its last
+ * transaction (a Raft snapshot named both); persisted with its next log
+ * frame or checkpoint. Nothing when db knows its index. */
+void db_adopt_raft_index(struct db *db, uint64_t index);
+
 /* Whether db commits through a replicator (db_set_replicator). */
 bool db_replicated(const struct db *db);
 

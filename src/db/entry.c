@@ -23,7 +23,9 @@
  *   Only when the database's Raft index is unknown (0: a store copied from
  *   a catch-up stream, or one written before frames carried it, until the
  *   next entry it applies) is such an entry taken for a replay, as ids
- *   were compared before.
+ *   were compared before; the entry of the database's last transaction
+ *   then gives it its index (and so does a Raft snapshot of format 3 that
+ *   names the transaction the store holds: src/cluster/snapshot.c).
  * Then it is written to this member's transaction log with its Raft
  * index. The Raft log is the durable record, so the write to the
  * transaction log is not waited for; a failed one is logged, and the Raft
@@ -188,9 +190,16 @@ static int entry_admit(struct db *db, const struct txrec *rec, uint64_t index,
 	*skip = true;
 	if (index != 0 && index <= applied_index)
 		return GRAFT_OK;
-	if (txid <= db->last_applied)
-		return applied_index == 0 ? GRAFT_OK
-					  : diverged(db, index, txid, errmsg);
+	if (txid <= db->last_applied && applied_index != 0)
+		return diverged(db, index, txid, errmsg);
+	if (txid <= db->last_applied) {
+		/* A store whose index is unknown (copied) learns it from the
+		 * entry of its last transaction: from then on a replay is
+		 * told by index, and a transaction of its own is found. */
+		if (txid == db->last_applied && index != 0)
+			txlog_set_raft_index(db->log, index);
+		return GRAFT_OK;
+	}
 	*skip = false;
 	if (txid != db->last_applied + 1)
 		return graft_errf(errmsg, GRAFT_ECONFLICT,
@@ -237,6 +246,17 @@ int db_apply_stream(struct db *db, const void *rec, size_t len, uint64_t txid,
 		entry_log(db, rec, len, txid, 0);
 	txrec_free(&r);
 	return rv;
+}
+
+uint64_t db_raft_index(const struct db *db)
+{
+	return txlog_raft_index(db->log);
+}
+
+void db_adopt_raft_index(struct db *db, uint64_t index)
+{
+	if (txlog_raft_index(db->log) == 0)
+		txlog_set_raft_index(db->log, index);
 }
 
 bool dbms_entry_is_change(const void *entry, size_t len)

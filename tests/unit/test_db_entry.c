@@ -348,6 +348,39 @@ static void test_entry_of_a_transaction_the_member_has_of_its_own_stops_it(
 	assert_int_equal(last_txid(&g->follower), 2);
 }
 
+/* A store copied from a catch-up stream knows no Raft index: the entry of
+ * its last transaction tells it, so that a transaction of its own after it
+ * is found rather than taken for a replay. */
+static void test_copied_store_learns_its_raft_index_from_its_last_entry(
+	void **state)
+{
+	struct group *g = *state;
+	struct db *db = dbms_get(g->follower.m, "neo4j");
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	const uint8_t *e;
+
+	leader_commits_at(g, 3);
+	leader_commits_at(g, 4);
+	e = g->entries[0].data;
+	/* what a store copy does: the record of transaction 1, no index */
+	assert_int_equal(db_apply_stream(db, e + 13, (size_t)(e[9] | e[10] << 8 |
+							     e[11] << 16),
+					 1, errmsg),
+			 GRAFT_OK);
+	assert_int_equal(db_raft_index(db), 0);
+	assert_int_equal(apply_at(&g->follower, 3, &g->entries[0], errmsg),
+			 GRAFT_OK); /* a replay: skipped, and learnt from */
+	assert_int_equal(db_raft_index(db), 3);
+	follower_commits_alone(g);
+	assert_int_equal(apply_at(&g->follower, 4, &g->entries[1], errmsg),
+			 GRAFT_ECORRUPT);
+	assert_non_null(strstr(errmsg, "database neo4j diverged"));
+
+	/* a snapshot's index is adopted only by a store that knows none */
+	db_adopt_raft_index(db, 9);
+	assert_int_equal(db_raft_index(db), 3);
+}
+
 static void test_entry_after_a_rejected_one_is_rejected_everywhere(
 	void **state)
 {
@@ -847,6 +880,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_group_whose_statement_conflicts_proposes_nothing,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_copied_store_learns_its_raft_index_from_its_last_entry,
 			setup, teardown),
 	};
 
