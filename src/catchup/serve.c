@@ -5,7 +5,8 @@
  * last logged id -> (worker) open a log reader, put the OK line and as
  * many records as fit in a chunk -> (loop) write them -> more to read?
  * (worker) next chunk : (loop) watch the log for the next id (db_watch_log)
- * -> woken when a batch is durable -> (worker) read it -> write ... The
+ * -> woken when a batch is durable -> (loop, a few transactions; worker,
+ * more) read it -> write ... The
  * stream stays open; when nothing was sent for a heartbeat interval, a
  * heartbeat tells the subscriber the upstream's last id (its lag) and that
  * the upstream is alive. The pin follows the stream, so pruning never cuts
@@ -42,6 +43,9 @@
 #define HEARTBEAT_MS CATCHUP_HEARTBEAT_MS
 #define STALL_MS 600000
 #define HOLD_CHECK_MS 1000
+/* A caught-up stream reads up to this many new transactions on the loop
+ * (fill_inline), more on a worker. */
+#define INLINE_TXS 64
 
 enum cconn_state {
 	CC_READING,  /* waiting for the PULL line */
@@ -433,6 +437,9 @@ static void reply_and_close(struct cconn *c, const char *fmt, ...)
 	send_out(c);
 }
 
+static void filled(struct cconn *c);
+static void queue_fill(struct cconn *c);
+
 /* The worker filled the next chunk; status UV_ECANCELED when the
  * connection closed meanwhile (tcp.h). */
 static void chunk_ready(struct tcp_conn *tc, int status)
@@ -448,6 +455,12 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 		conn_close(c);
 		return;
 	}
+	filled(c);
+}
+
+/* The output holds the next chunk (or c->status says why not): send it. */
+static void filled(struct cconn *c)
+{
 	txlog_pin_move(&c->pin, c->next_tx);
 	if (c->status != GRAFT_OK && !c->ok_sent &&
 	    (c->store || c->status == GRAFT_ENOTFOUND)) {
@@ -470,6 +483,23 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 			   "%s", c->db, c->ckpt.txid, c->ckpt.size, c->end,
 			   c->peer);
 	send_out(c);
+}
+
+/* The few transactions the log has just written, read on the loop: they
+ * are in the page cache (microseconds), and a trip through the threadpool,
+ * where statements queue, is what a replica following thousands of commits
+ * a second would wait for. The loop's turn (WRITING or WAITING): no worker
+ * holds the reader. */
+static void fill_inline(struct cconn *c)
+{
+	if (sm_state(&c->sm) != CC_WRITING)
+		sm_move(&c->sm, CC_WRITING);
+	c->status = put_records(c, c->s->batch_size);
+	if (c->status == GRAFT_OK && c->out.len == 0) {
+		queue_fill(c); /* nothing read here: no recursion */
+		return;
+	}
+	filled(c);
 }
 
 static void queue_fill(struct cconn *c)
@@ -536,7 +566,10 @@ static void continue_stream(struct cconn *c)
 	last = db_log_last_txid(d);
 	if (c->next_tx <= last) {
 		c->end = last;
-		queue_fill(c);
+		if (c->reader != NULL && last - c->next_tx < INLINE_TXS)
+			fill_inline(c);
+		else
+			queue_fill(c);
 		return;
 	}
 	c->watch.data = c;
