@@ -12,7 +12,9 @@ export GRAFT_SRC_DIR
 cluster_confs 3
 proxied_tx_ports
 replica_confs 1
-replicas_js proxy "${PROXY_PAIRS[@]}" >"$T/proxy.out" 2>&1 &
+# node itself in the background, not the shell function: the exit kills
+# this pid, and a subshell's death left node running
+node "$GRAFT_SRC_DIR/cluster-tests/js/replicas.js" proxy "${PROXY_PAIRS[@]}" >"$T/proxy.out" 2>&1 &
 PIDS+=("$!")
 wait_until "the proxy listening" grep -q ready "$T/proxy.out"
 for i in 1 2 3; do core_start "$i"; done

@@ -17,7 +17,9 @@ cluster_confs 3 "db.tx_log.rotation.size=128k" "db.checkpoint.interval.tx=2" \
 	"db.tx_log.rotation.retention_policy=false" "db.tx_log.preallocate=false"
 proxied_tx_ports
 replica_confs 2 "db.cluster.catchup.pull_interval=200ms"
-replicas_js store-proxy "$T/damage" "${PROXY_PAIRS[@]}" >"$T/proxy.out" 2>&1 &
+# node itself in the background, not the shell function: the exit kills
+# this pid, and a subshell's death left node running
+node "$GRAFT_SRC_DIR/cluster-tests/js/replicas.js" store-proxy "$T/damage" "${PROXY_PAIRS[@]}" >"$T/proxy.out" 2>&1 &
 PIDS+=("$!")
 wait_until "the proxy listening" grep -q ready "$T/proxy.out"
 for i in 1 2 3; do core_start "$i"; done
