@@ -836,6 +836,7 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 	       struct cypher_error *err)
 {
 	struct cypher_result *r;
+	char shown[sizeof tx->current_query];
 	int rv;
 
 	err->code[0] = 0;
@@ -853,8 +854,10 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 		return fail_tx(tx, cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 						    "Out of memory starting the query"));
 	r->tx = tx;
+	/* redacted before the lock: txs_mu is every worker's */
+	redact_query(query, len, shown, sizeof shown);
 	pthread_mutex_lock(&tx->e->txs_mu);
-	redact_query(query, len, tx->current_query, sizeof tx->current_query);
+	memcpy(tx->current_query, shown, sizeof shown);
 	pthread_mutex_unlock(&tx->e->txs_mu);
 	rv = prepare(tx, query, len, r, err);
 	if (rv == GRAFT_OK && needs_exclusive(r))

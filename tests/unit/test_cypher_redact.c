@@ -33,6 +33,9 @@ static void test_redact_hides_every_password_literal(void **state)
 			"ALTER CURRENT USER SET PASSWORD FROM '******' TO '******'");
 	expect_redacted("ALTER CURRENT USER SET PASSWORD FROM $old TO 'new'",
 			"ALTER CURRENT USER SET PASSWORD FROM $old TO '******'");
+	/* the keyword in any case (the quick check before lexing, too) */
+	expect_redacted("create user bob set PaSsWoRd 'x' change not required",
+			"create user bob set PaSsWoRd '******' change not required");
 }
 
 static void test_redact_leaves_other_statements_alone(void **state)
