@@ -31,6 +31,10 @@ struct db_applied {
 	struct db *log_db; /* NULL: nothing to write to a member's log */
 	const void *log_rec;
 	size_t log_len;
+	/* The record as the log's frame (txlog_frame_begin), made off the
+	 * loop so that the loop hands it over instead of copying megabytes;
+	 * empty if it could not be allocated (the loop copies log_rec). */
+	struct graft_buf log_frame;
 	uint64_t log_txid;
 	uint64_t log_index; /* the Raft index entry_log writes with it */
 };
@@ -99,6 +103,9 @@ struct db {
 	pthread_mutex_t tx_mu;
 	pthread_t loop_thread; /* the one that opened it */
 	unsigned n_tx;         /* transactions begun, not yet ended */
+	/* The transaction an apply off the loop makes, once validated
+	 * (snapshot_before_apply): snapshots begun from then see it. */
+	uint64_t applying;
 	unsigned n_client_tx;  /* of them DB_TX_CLIENT */
 	struct db_snap *snaps; /* their snapshots, ascending (under tx_mu) */
 	struct db_tx *txs;     /* the transactions (under tx_mu) */
@@ -119,6 +126,7 @@ struct db {
 	 * they write (key -> number of such commits). */
 	struct db_inflight *queue_head, *queue_tail;
 	struct idmap pending;
+	unsigned n_big; /* of them big, with their keys apart (commit.c) */
 	int log_failure;       /* status of a failed batch still draining */
 	bool draining;
 	/* The drain applies the head commit off the loop (DB_OFF_LOOP_OPS):
@@ -156,6 +164,9 @@ struct db {
 	struct commit_group *group;
 	unsigned entry_appends; /* applied entries still on their way to the
 				 * transaction log */
+	/* Records validated (apply_validate): commits before they are logged
+	 * or proposed, entries as they apply; for tests. */
+	uint64_t validations;
 	/* Scratch space reused by every commit and apply. */
 	struct idmap vstate;
 	struct graft_buf enc;
@@ -352,6 +363,11 @@ bool ov_node_has_label(const struct ov_node *n, uint32_t label);
 uint32_t ov_props_find(const struct ov_props *p, uint32_t key, bool *found);
 const struct graft_value *ov_props_get(const struct ov_props *p, uint32_t key);
 void tx_free(struct db_tx *tx);
+/* Frees the overlay (the entities tx created or changed, its value index),
+ * keeping what its commit still checks: the read set, the predicates, the
+ * guards. db_tx_prepare calls it on the worker once the record holds the
+ * changes, so that a big transaction's overlay is not freed on the loop. */
+void tx_free_overlay(struct db_tx *tx);
 
 /* record.c */
 /* Fills r (initialised) from tx, taking the values of its overlay (tx is
@@ -396,6 +412,10 @@ int entry_group_begin(struct graft_buf *out, size_t n);
  * txlog_set_raft_index), after its apply, on the loop (apply_defer_log). */
 void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid,
 	       uint64_t index);
+/* entry_log of rec, made into frame (txlog_frame_begin) already when
+ * frame is not empty: handed to the log (frame is left to free). */
+void entry_log_frame(struct db *db, struct graft_buf *frame, const void *rec,
+		     size_t len, uint64_t txid, uint64_t index);
 
 /* apply.c */
 /* Records from commits start with their node creates, ids ascending
@@ -407,6 +427,8 @@ size_t apply_creates_run(const struct txrec *rec);
  * smaller id than before is reported as not created). */
 bool apply_created_in_run(const struct txrec *rec, size_t n, size_t *at,
 			  uint64_t id);
+/* The same, in any order (binary search). */
+bool apply_in_creates_run(const struct txrec *rec, size_t n, uint64_t id);
 /* Checks rec against the committed graph without changing anything. */
 int apply_validate(struct db *db, const struct txrec *rec, char *errmsg);
 /* Applies a validated record; only allocation can fail, and then the graph
@@ -442,9 +464,9 @@ uint64_t snapshot_oldest(struct db *db); /* GRAPH_NOW: none */
 void snapshot_init(struct db *db); /* the reclaim handle (handles_open) */
 /* Around an apply (loop, gate held) of validated rec as txid: tells the
  * graph which states to keep and remembers the keys rec writes while an
- * older snapshot is open (off_loop: as if one of txid - 1 were, since one
- * may begin while the apply runs off the loop); after, frees what no
- * snapshot needs. */
+ * older snapshot is open (off_loop: snapshots begun while the apply runs
+ * off the loop see it, db->applying); after, frees what no snapshot
+ * needs. */
 void snapshot_before_apply(struct db *db, const struct txrec *rec,
 			   uint64_t txid, bool off_loop);
 void snapshot_after_apply(struct db *db);
@@ -476,6 +498,15 @@ void recent_trim(struct db *db, uint64_t oldest); /* those <= oldest */
 size_t commit_keys(const struct db *db, const struct txrec *r,
 		   uint64_t *keys);
 const struct db_inflight *inflight_next(const struct db_inflight *c);
+/* Loop, holding the gate, before a replicated entry of DB_OFF_LOOP_BYTES
+ * or more applies (entry_queue.c): true if it is, byte for byte, the entry
+ * of db's oldest commit in flight, validated against the graph as it is
+ * now (nothing applied since); *out then takes that commit's copy of it.
+ * Validation gives the same answer for the same record against the same
+ * graph, so that apply skips it: the leader validates once (before it
+ * proposes), and every member still decides alike. */
+bool commit_claim_entry(struct db *db, const void *entry, size_t len,
+			struct graft_buf *out);
 const struct txrec *inflight_record(const struct db_inflight *c);
 
 /* db.c */

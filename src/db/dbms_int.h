@@ -72,6 +72,14 @@ bool dbms_entry_is_change(const void *entry, size_t len);
 /* Whether it carries several databases' transactions (db_commit_group),
  * which apply together, on the loop. */
 bool dbms_entry_is_group(const void *entry, size_t len);
+/* dbms_apply_entry; validated (or NULL): a database whose commit in
+ * flight proposed this very entry, validated against its graph as it is
+ * (commit_claim_entry), so that its record applies without validating
+ * again. */
+int dbms_apply_entry_validated(struct dbms *m, uint64_t index,
+			       const void *entry, size_t len,
+			       struct db *validated, uint64_t *txid,
+			       char *errmsg);
 
 /* entry_queue.c */
 void dbms_entries_free(struct dbms *m); /* the kept job, at close */

@@ -135,20 +135,33 @@ static void entry_append_cb(struct txlog_append_req *req, int status)
 void entry_log(struct db *db, const void *rec, size_t len, uint64_t txid,
 	       uint64_t index)
 {
-	struct entry_append *a;
-	int rv;
+	struct graft_buf none;
 
 	if (apply_defer_log(db, rec, len, txid, index))
 		return;
+	graft_buf_init(&none);
+	entry_log_frame(db, &none, rec, len, txid, index);
+}
+
+void entry_log_frame(struct db *db, struct graft_buf *frame, const void *rec,
+		     size_t len, uint64_t txid, uint64_t index)
+{
+	struct entry_append *a;
+	int rv;
+
 	txlog_set_raft_index(db->log, index);
 	a = malloc(sizeof *a);
 	rv = a != NULL ? GRAFT_OK : GRAFT_ENOMEM;
 	if (a != NULL) {
 		a->db = db;
 		a->req.data = a;
-		rv = txlog_append(db->log, &a->req, txid, rec, len,
-				  entry_append_cb);
+		rv = frame->len > 0
+			     ? txlog_append_frame(db->log, &a->req, txid, frame,
+						  entry_append_cb)
+			     : txlog_append(db->log, &a->req, txid, rec, len,
+					    entry_append_cb);
 	}
+	graft_buf_free(frame); /* what the log handed back, or unused */
 	if (rv == GRAFT_OK) {
 		db->entry_appends++;
 		return;
@@ -212,15 +225,18 @@ static int entry_admit(struct db *db, const struct txrec *rec, uint64_t index,
 	return validate ? apply_validate(db, rec, errmsg) : GRAFT_OK;
 }
 
+/* validated: rec passed validation against db's graph as it is now
+ * (commit_claim_entry), which is not run again. */
 static int entry_apply(struct db *db, const struct txrec *rec, uint64_t index,
-		       uint64_t txid, const void *enc, size_t len, char *errmsg)
+		       uint64_t txid, const void *enc, size_t len,
+		       bool validated, char *errmsg)
 {
 	bool skip;
 	int rv = entry_admit(db, rec, index, txid, false, &skip, errmsg);
 
 	if (rv != GRAFT_OK || skip)
 		return rv;
-	rv = db_apply(db, rec, txid, errmsg);
+	rv = apply_commit(db, rec, NULL, txid, validated, errmsg);
 	if (rv == GRAFT_OK)
 		entry_log(db, enc, len, txid, index);
 	return rv;
@@ -429,6 +445,15 @@ static int group_apply(struct dbms *m, uint64_t index, const uint8_t *p,
 int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 		     size_t len, uint64_t *txid, char *errmsg)
 {
+	return dbms_apply_entry_validated(m, index, entry, len, NULL, txid,
+					  errmsg);
+}
+
+int dbms_apply_entry_validated(struct dbms *m, uint64_t index,
+			       const void *entry, size_t len,
+			       struct db *validated, uint64_t *txid,
+			       char *errmsg)
+{
 	const uint8_t *p = entry;
 	struct entry_part part;
 	int rv;
@@ -445,7 +470,8 @@ int dbms_apply_entry(struct dbms *m, uint64_t index, const void *entry,
 	*txid = part.txid;
 	if (rv == GRAFT_OK && part.db != NULL)
 		rv = entry_apply(part.db, &part.rec, index, part.txid,
-				 part.enc, part.len, errmsg);
+				 part.enc, part.len, part.db == validated,
+				 errmsg);
 	part_close(&part);
 	return rv;
 }

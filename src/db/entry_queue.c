@@ -43,6 +43,9 @@ struct dbms_entry_job {
 	size_t len;
 	bool applied;
 	struct db_applied off; /* an apply off the loop leaves its rest here */
+	/* The database whose own validated proposal the entry is (the
+	 * leader's: commit_claim_entry), applied without validating again. */
+	struct db *validated;
 	int status;
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	dbms_entry_cb cb; /* the claimer's; NULL: unclaimed */
@@ -94,8 +97,9 @@ static void job_apply_entry(struct dbms_entry_job *j)
 {
 	uint64_t txid;
 
-	j->status = dbms_apply_entry(j->m, j->index, j->entry, j->len, &txid,
-				     j->errmsg);
+	j->status = dbms_apply_entry_validated(j->m, j->index, j->entry,
+					       j->len, j->validated, &txid,
+					       j->errmsg);
 }
 
 /* On a thread of libuv's pool, holding the gate. */
@@ -114,6 +118,22 @@ static void job_apply_done(struct graft_gate_task *t)
 
 	apply_off_loop_finish(&j->off);
 	job_applied(j);
+}
+
+/* The leader's own proposal, byte for byte: its copy is taken (it is the
+ * entry's), and the apply skips validation. */
+static void job_claim(struct dbms_entry_job *j)
+{
+	struct dbms *m = j->m;
+	struct graft_buf own;
+
+	for (size_t i = 0; i < m->n && j->validated == NULL; i++)
+		if (commit_claim_entry(m->dbs[i], j->entry, j->len, &own)) {
+			free(j->copy); /* made while the job waited */
+			j->copy = own.data;
+			j->entry = j->copy;
+			j->validated = m->dbs[i];
+		}
 }
 
 /* The entry is kept until it has applied: libraft frees its buffer once
@@ -145,6 +165,7 @@ static void job_apply(struct graft_gate_task *t)
 	} else if (j->len >= DB_OFF_LOOP_BYTES && m->o.db.gate != NULL &&
 		   !dbms_entry_is_change(j->entry, j->len) &&
 		   !dbms_entry_is_group(j->entry, j->len)) {
+		job_claim(j);
 		job_copy(j);
 		t->fn = job_apply_done;
 		graft_gate_offload(m->o.db.gate, t, job_apply_work);

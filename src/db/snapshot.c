@@ -37,7 +37,11 @@ static bool tx_revoked(const struct db_tx *tx)
 
 int snapshot_open(struct db *db, uint64_t *out)
 {
-	uint64_t txid = db->last_applied;
+	/* An apply off the loop that passed validation: the snapshot sees it
+	 * (its reads wait for the gate, which the apply holds until the loop
+	 * has counted it applied). */
+	uint64_t txid = db->applying > db->last_applied ? db->applying
+							: db->last_applied;
 	struct db_snap *last =
 		db->n_snaps > 0 ? &db->snaps[db->n_snaps - 1] : NULL;
 
@@ -265,10 +269,17 @@ void snapshot_end(struct db *db, uint64_t txid)
 void snapshot_before_apply(struct db *db, const struct txrec *rec,
 			   uint64_t txid, bool off_loop)
 {
-	uint64_t oldest = snapshot_oldest(db);
+	uint64_t oldest;
 
-	if (off_loop && oldest > txid - 1)
-		oldest = txid - 1;
+	/* Off the loop, the loop may begin transactions meanwhile: from here
+	 * on their snapshots see this apply (snapshot_open), so it keeps only
+	 * what the snapshots open now need, instead of old states of all it
+	 * changes, which the loop would then free. */
+	pthread_mutex_lock(&db->tx_mu);
+	oldest = oldest_locked(db);
+	if (off_loop)
+		db->applying = txid;
+	pthread_mutex_unlock(&db->tx_mu);
 	graph_versions_keep(db->graph, oldest);
 	if (oldest < txid)
 		recent_add(db, rec, txid);

@@ -102,15 +102,8 @@ static void props_free(struct ov_props *p)
 	graft_mem_free(p->vix);
 }
 
-void tx_free(struct db_tx *tx)
+void tx_free_overlay(struct db_tx *tx)
 {
-	struct db *db = tx->db;
-	bool last;
-
-	if (tx->prepared) {
-		txrec_free(&tx->rec);
-		graft_buf_free(&tx->frame);
-	}
 	while (tx->slabs != NULL) {
 		struct ov_slab *s = tx->slabs;
 
@@ -131,17 +124,35 @@ void tx_free(struct db_tx *tx)
 		props_free(&r->props);
 		graft_mem_free(r);
 	}
+	tx->slab_last = NULL;
 	idmap_free(&tx->nodes);
 	idmap_free(&tx->rels);
-	idmap_free(&tx->reads);
 	graft_mem_free(tx->created_nodes.v);
 	graft_mem_free(tx->touched_nodes.v);
 	graft_mem_free(tx->created_rels.v);
 	graft_mem_free(tx->touched_rels.v);
+	tx->created_nodes = tx->touched_nodes = (struct idvec){0};
+	tx->created_rels = tx->touched_rels = (struct idvec){0};
 	ov_vindex_free(&tx->values);
-	graft_mem_free(tx->guards.v);
 	graft_mem_free(tx->labelled.v);
+	tx->labelled = (struct idvec){0};
 	graft_mem_free(tx->indexes);
+	tx->indexes = NULL;
+	tx->n_indexes = tx->cap_indexes = 0;
+}
+
+void tx_free(struct db_tx *tx)
+{
+	struct db *db = tx->db;
+	bool last;
+
+	if (tx->prepared) {
+		txrec_free(&tx->rec);
+		graft_buf_free(&tx->frame);
+	}
+	tx_free_overlay(tx);
+	idmap_free(&tx->reads);
+	graft_mem_free(tx->guards.v);
 	preds_free(&tx->preds);
 	snapshot_tx_end(db, tx);
 	pthread_mutex_lock(&db->tx_mu);

@@ -63,7 +63,11 @@ static int keep(struct graph *g, bool rel, uint64_t id, uint64_t version,
 	uint64_t pbytes;
 
 	version_seen(g, version);
-	if (g->oldest_snapshot >= version ||
+	/* Nothing to keep: no snapshot is older, or this apply changed the
+	 * entity already (its state before is kept, or it did not exist:
+	 * created by this apply, whose load of a million nodes made a million
+	 * undo records of empty states while a snapshot was open). */
+	if (g->oldest_snapshot >= version || cur->version == version ||
 	    (head != NULL && head->ts == version))
 		return GRAFT_OK;
 	if (bitmap_reserve(g, bm, id) != GRAFT_OK)

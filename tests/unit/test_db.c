@@ -389,10 +389,11 @@ static void test_db_cursor_keeps_its_snapshot_across_commits(void **state)
 	db_tx_rollback(tx);
 }
 
-/* Applies a record of the n ops (a label "Fresh", a type "KNOWS" where
- * the type takes a name) as transaction 2; db_apply's result. */
-static int apply_ops(struct fixture *f, const struct txrec_op *ops, size_t n,
-		     char *errmsg)
+/* Applies a record of the n ops (a label "Fresh", a type "KNOWS", a
+ * relationship's key "k" where the op takes a name) as transaction txid;
+ * db_apply's result. */
+static int apply_ops_as(struct fixture *f, const struct txrec_op *ops,
+			size_t n, uint64_t txid, char *errmsg)
 {
 	struct txrec rec;
 	int rv;
@@ -406,11 +407,20 @@ static int apply_ops(struct fixture *f, const struct txrec_op *ops, size_t n,
 			op.name = graft_str_new("Fresh", 5);
 		if (op.type == TXREC_REL_CREATE)
 			op.name = graft_str_new("KNOWS", 5);
+		if (op.type == TXREC_REL_SET_PROP)
+			op.name = graft_str_new("k", 1);
 		assert_int_equal(txrec_add_op(&rec, &op), GRAFT_OK);
 	}
-	rv = db_apply(f->db, &rec, 2, errmsg);
+	rv = db_apply(f->db, &rec, txid, errmsg);
 	txrec_free(&rec);
 	return rv;
+}
+
+/* apply_ops_as transaction 2. */
+static int apply_ops(struct fixture *f, const struct txrec_op *ops, size_t n,
+		     char *errmsg)
+{
+	return apply_ops_as(f, ops, n, 2, errmsg);
 }
 
 /* apply_ops of n ops, ops[i] of type types[i] on node ids[i]. */
@@ -484,6 +494,52 @@ static void test_db_record_relates_and_deletes_nodes_of_its_create_run(
 	assert_false(graph_node_exists(db_graph(f->db), n + 1));
 	assert_true(graph_node_exists(db_graph(f->db), n + 2));
 	assert_false(graph_rel_exists(db_graph(f->db), r));
+}
+
+/* A record without deletes (a load) keeps no scratch state for the
+ * relationships it creates while their ids ascend, and validation still
+ * judges every other shape alike: an id created twice, a property of a
+ * relationship that does not exist (refused); a property of one created
+ * earlier but not just before, creates in descending order (valid). */
+static void test_db_record_creating_relationships_is_judged_in_any_order(
+	void **state)
+{
+	struct fixture *f = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	const struct graph *g = db_graph(f->db);
+	uint64_t n = fx_node(f, 1), r = graph_next_rel_id(g);
+	const struct txrec_op twice[] = {
+		{.type = TXREC_REL_CREATE, .id = r, .src = n, .dst = n},
+		{.type = TXREC_REL_CREATE, .id = r + 1, .src = n, .dst = n},
+		{.type = TXREC_REL_CREATE, .id = r, .src = n, .dst = n},
+	};
+	const struct txrec_op missing[] = {
+		{.type = TXREC_REL_CREATE, .id = r, .src = n, .dst = n},
+		{.type = TXREC_REL_SET_PROP, .id = r + 1},
+	};
+	const struct txrec_op earlier[] = {
+		{.type = TXREC_REL_CREATE, .id = r, .src = n, .dst = n},
+		{.type = TXREC_REL_CREATE, .id = r + 1, .src = n, .dst = n},
+		{.type = TXREC_REL_SET_PROP, .id = r},
+	};
+	const struct txrec_op descending[] = {
+		{.type = TXREC_REL_CREATE, .id = r + 3, .src = n, .dst = n},
+		{.type = TXREC_REL_CREATE, .id = r + 2, .src = n, .dst = n},
+		{.type = TXREC_REL_SET_PROP, .id = r + 3},
+		{.type = TXREC_REL_SET_PROP, .id = r + 3},
+	};
+
+	assert_int_equal(apply_ops(f, twice, 3, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "already taken"));
+	assert_int_equal(apply_ops(f, missing, 2, errmsg), GRAFT_ECONFLICT);
+	assert_non_null(strstr(errmsg, "does not exist"));
+	assert_int_equal(apply_ops(f, earlier, 3, errmsg), GRAFT_OK);
+	assert_true(graph_rel_exists(g, r));
+	assert_true(graph_rel_exists(g, r + 1));
+	assert_int_equal(apply_ops_as(f, descending, 4, 3, errmsg), GRAFT_OK);
+	assert_true(graph_rel_exists(g, r + 2));
+	assert_true(graph_rel_exists(g, r + 3));
+	assert_int_equal(db_last_txid(f->db), 3);
 }
 
 static void test_db_invalid_record_changes_nothing(void **state)
@@ -904,6 +960,42 @@ static void test_db_prepared_commit_conflicts_with_a_commit_in_between(
 			 11);
 }
 
+/* db_tx_prepare frees the overlay on the thread that calls it (a
+ * statement's worker), charged to the transaction's memory, once the
+ * record holds the changes: the loop's db_commit then frees only the read
+ * set (a load of 100k nodes and relationships freed its overlay on the
+ * loop for tens of milliseconds). The commit still applies every node. */
+static void test_db_prepare_frees_the_overlay_where_it_runs(void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value v = graft_value_int(3);
+	struct graph_stats st;
+	struct graft_mem mem, *outer;
+	struct db_tx *tx;
+	uint64_t id, built;
+	enum { N = 5000 };
+
+	graft_mem_init(&mem, 0, "test", NULL);
+	outer = graft_mem_enter(&mem);
+	assert_int_equal(db_tx_begin(f->db, 0, &tx), GRAFT_OK);
+	for (int i = 0; i < N; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_node_add_label(tx, id, f->label),
+				 GRAFT_OK);
+		assert_int_equal(db_tx_node_set_prop(tx, id, f->key_x, &v),
+				 GRAFT_OK);
+	}
+	built = mem.used;
+	db_tx_prepare(tx);
+	/* the slabs of N overlay nodes, their labels and properties */
+	assert_true(mem.used + N * 64 < built);
+	graft_mem_leave(outer);
+	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
+	graph_stats(db_graph(f->db), &st);
+	assert_int_equal(st.nodes, N);
+	graft_mem_release(&mem);
+}
+
 /* A prepared transaction that is rolled back frees its record. */
 static void test_db_prepared_rollback_frees_the_record(void **state)
 {
@@ -1028,6 +1120,7 @@ int main(void)
 		T(test_db_value_index_is_built_by_the_first_seek),
 		T(test_db_record_creating_nodes_is_judged_in_any_order),
 		T(test_db_record_relates_and_deletes_nodes_of_its_create_run),
+		T(test_db_record_creating_relationships_is_judged_in_any_order),
 		T(test_db_pending_commit_holds_one_key_per_node),
 		T(test_db_index_seek_returns_a_rewritten_node_once),
 		T(test_db_cursor_keeps_its_snapshot_across_commits),
@@ -1037,6 +1130,7 @@ int main(void)
 		T(test_db_prepared_commit_logs_what_it_applies),
 		T(test_db_prepared_commit_conflicts_with_a_commit_in_between),
 		T(test_db_prepared_rollback_frees_the_record),
+		T(test_db_prepare_frees_the_overlay_where_it_runs),
 		cmocka_unit_test_setup_teardown(
 			test_db_big_commit_applies_while_the_loop_runs,
 			fx_setup, fx_teardown),

@@ -630,6 +630,124 @@ static void test_big_entry_applies_off_the_loop_on_every_member(void **state)
 	close_with_gate(g, &gate);
 }
 
+/* Commits on the leader that set x on node id: proposed (entry n - 1). */
+static void propose_x(struct group *g, uint64_t id, struct db_commit_req *req,
+		      struct fx_commit_result *res)
+{
+	struct db *db = dbms_get(g->leader.m, "neo4j");
+	struct graft_value v = graft_value_int(5);
+	struct db_tx *tx;
+	uint32_t key;
+
+	assert_int_equal(db_token(db, GRAPH_TOKEN_PROPKEY, "x", 1, &key),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(tx, id, key, &v), GRAFT_OK);
+	memset(res, 0, sizeof *res);
+	req->data = res;
+	assert_int_equal(db_commit(tx, req, fx_commit_cb), GRAFT_OK);
+}
+
+/* A big commit on the leader is validated once, before it is proposed:
+ * its keys stay in a table of its own (nothing added to the pending set
+ * on the loop), which a small commit writing the same node still runs
+ * into while one writing another node goes through; its own entry then
+ * applies on the leader without validating again (byte for byte what it
+ * validated, nothing applied since), while a follower validates it. */
+static void test_leader_validates_its_big_commit_once(void **state)
+{
+	struct group *g = *state;
+	struct outcomes o = {.g = g, .then_at = -1};
+	struct fx_commit_result res[5];
+	struct db_commit_req req[5];
+	struct graft_gate gate;
+	struct graph_stats st;
+	struct db *leader, *follower;
+	struct db_tx *tx;
+	uint64_t id, r, before, txid;
+	char dir[800], errmsg[GRAFT_ERRMSG_SIZE];
+	struct txlog_reader *rd;
+	const void *p;
+	size_t len;
+	uint32_t type;
+	enum { N = 20000 };
+
+	reopen_with_gate(g, &gate);
+	leader = dbms_get(g->leader.m, "neo4j");
+	follower = dbms_get(g->follower.m, "neo4j");
+	for (size_t i = 0; i < 2; i++) { /* nodes 0 and 1 */
+		propose_node(g, &req[i], &res[i]);
+		submit(&g->leader, g, i, &o);
+		while (dbms_entries_pending(g->leader.m))
+			uv_run(&g->f->loop, UV_RUN_ONCE);
+	}
+	assert_int_equal(db_token(leader, GRAPH_TOKEN_RELTYPE, "R", 1, &type),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(leader, 0, &tx), GRAFT_OK);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_rel_create(tx, type, id, id, &r),
+				 GRAFT_OK);
+	}
+	assert_int_equal(db_tx_node_delete(tx, 1), GRAFT_OK);
+	memset(&res[2], 0, sizeof res[2]);
+	req[2].data = &res[2];
+	assert_int_equal(db_commit(tx, &req[2], fx_commit_cb), GRAFT_OK);
+	while (g->n == 2) /* validated off the loop, then proposed */
+		uv_run(&g->f->loop, UV_RUN_ONCE);
+	assert_true(g->entries[2].len >= DB_OFF_LOOP_BYTES);
+	assert_int_equal(leader->pending.len, 0);
+	assert_int_equal(leader->n_big, 1);
+
+	propose_x(g, 1, &req[3], &res[3]); /* the node the big one deletes */
+	fx_run_until_set(g->f, &res[3].done);
+	assert_int_equal(res[3].status, GRAFT_ECONFLICT);
+	propose_x(g, 0, &req[4], &res[4]);
+	assert_int_equal(g->n, 4);
+
+	before = leader->validations;
+	submit(&g->leader, g, 2, &o);
+	while (dbms_entries_pending(g->leader.m))
+		uv_run(&g->f->loop, UV_RUN_ONCE);
+	assert_int_equal(leader->validations, before);
+	submit(&g->leader, g, 3, &o);
+	fx_run_until_set(g->f, &res[4].done);
+	assert_int_equal(res[2].status, GRAFT_OK);
+	assert_int_equal(res[2].txid, 3);
+	assert_int_equal(res[4].status, GRAFT_OK);
+	assert_int_equal(res[4].txid, 4);
+	assert_int_equal(leader->n_big, 0);
+
+	for (size_t i = 0; i < 4; i++) {
+		before = follower->validations;
+		submit(&g->follower, g, i, NULL);
+		while (dbms_entries_pending(g->follower.m))
+			uv_run(&g->f->loop, UV_RUN_ONCE);
+		assert_int_equal(follower->validations, before + 1);
+	}
+	for (size_t m = 0; m < 2; m++) {
+		struct db *db = m == 0 ? leader : follower;
+
+		assert_int_equal(db_last_txid(db), 4);
+		graph_stats(db_graph(db), &st);
+		assert_int_equal(st.nodes, N + 1);
+		assert_int_equal(st.rels, N);
+	}
+	/* The follower's log holds the big record as the entry carried it
+	 * (its frame made off the loop). */
+	member_close(g, &g->follower);
+	snprintf(dir, sizeof dir, "%s/transactions/neo4j", g->follower.data);
+	assert_int_equal(txlog_reader_open(dir, 3, 3, &rd, errmsg), GRAFT_OK);
+	assert_int_equal(txlog_reader_next(rd, &txid, &p, &len, errmsg),
+			 GRAFT_OK);
+	assert_int_equal(txid, 3);
+	assert_true(len + 13 <= g->entries[2].len);
+	assert_memory_equal(p, g->entries[2].data + 13, len);
+	txlog_reader_close(rd);
+	member_open(g, &g->follower, "follower");
+	close_with_gate(g, &gate);
+}
+
 static void test_entry_of_an_unknown_database_or_format_is_refused(
 	void **state)
 {
@@ -884,6 +1002,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_copied_store_learns_its_raft_index_from_its_last_entry,
 			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_leader_validates_its_big_commit_once, setup,
+			teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);

@@ -13,6 +13,7 @@
 #include <cmocka.h>
 
 #include "db/db.h"
+#include "db/db_int.h"
 #include "db_fixture.h"
 #include "graph/graph.h"
 
@@ -332,6 +333,76 @@ static void test_snapshot_old_versions_are_kept_only_for_readers(
 	db_tx_rollback(reader);
 	settle(f);
 	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+}
+
+/* What an apply creates had no state before it: a reader open meanwhile
+ * sees it absent without an undo record, so the apply keeps nothing for
+ * it (a load of a million nodes made a million records of empty states,
+ * freed again on the loop), while what it changes is still kept. */
+static void test_an_apply_keeps_no_old_version_of_what_it_creates(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value one = graft_value_int(1), two = graft_value_int(2);
+	struct db_tx *reader, *w;
+	uint64_t a = fx_node(f, 7), id, r;
+
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &reader),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &w), GRAFT_OK);
+	assert_int_equal(db_tx_node_create(w, &id), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(w, id, f->label), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(w, id, f->key_x, &one), GRAFT_OK);
+	assert_int_equal(db_tx_rel_create(w, f->type, id, id, &r), GRAFT_OK);
+	assert_int_equal(db_tx_rel_set_prop(w, r, f->key_y, &two), GRAFT_OK);
+	assert_int_equal(fx_commit(f, w, NULL, NULL), GRAFT_OK);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+	assert_false(db_tx_node_exists(reader, id));
+
+	assert_int_equal(db_tx_begin(f->db, 0, &w), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(w, a, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(fx_commit(f, w, NULL, NULL), GRAFT_OK);
+	assert_true(graph_versions_bytes(db_graph(f->db)) > 0);
+	assert_int_equal(db_tx_node_prop(reader, a, f->key_x)->u.i, 7);
+	assert_false(db_tx_node_exists(reader, id));
+	db_tx_rollback(reader);
+	settle(f);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+}
+
+/* An apply off the loop that passed validation is what a transaction
+ * begun meanwhile (on the loop) sees: its reads wait for the gate, which
+ * the apply holds until the loop has counted it applied. So the apply
+ * keeps no old state for such a snapshot, which the loop would have freed
+ * right after (an update of 100k nodes: 100k undo records). */
+static void test_a_transaction_begun_during_an_apply_off_the_loop_sees_it(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value two = graft_value_int(2);
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct db_applied a;
+	struct db_tx *w, *reader;
+	struct txrec rec;
+	uint64_t n = fx_node(f, 1), txid = db_last_txid(f->db) + 1;
+
+	assert_int_equal(db_tx_begin(f->db, 0, &w), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(w, n, f->key_x, &two), GRAFT_OK);
+	txrec_init(&rec);
+	assert_int_equal(record_build(w, &rec), GRAFT_OK);
+	tx_free(w);
+	apply_off_loop_begin(&a); /* as a thread of libuv's pool does */
+	assert_int_equal(db_apply(f->db, &rec, txid, errmsg), GRAFT_OK);
+	apply_off_loop_end();
+	assert_int_equal(db_last_txid(f->db), txid - 1); /* not counted yet */
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &reader),
+			 GRAFT_OK);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+	apply_off_loop_finish(&a);
+	assert_int_equal(db_last_txid(f->db), txid);
+	assert_int_equal(db_tx_node_prop(reader, n, f->key_x)->u.i, 2);
+	db_tx_rollback(reader);
+	txrec_free(&rec);
 }
 
 /* A write transaction reads its snapshot too; what it read changed since,
@@ -696,6 +767,8 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 		T(test_snapshot_reader_sees_its_start_while_writers_commit),
 		T(test_snapshot_old_versions_are_kept_only_for_readers),
+		T(test_an_apply_keeps_no_old_version_of_what_it_creates),
+		T(test_a_transaction_begun_during_an_apply_off_the_loop_sees_it),
 		T(test_snapshot_writer_that_read_a_changed_node_conflicts),
 		T(test_write_skew_through_a_label_scan_fails_one_commit),
 		T(test_write_skew_with_a_commit_in_flight_fails_one_commit),
