@@ -56,6 +56,18 @@ static void print_config_error(void *arg, const char *msg)
 	fprintf(stderr, "graft-admin: %s\n", msg);
 }
 
+/* "  <label> <address><note>", an IPv6 host in brackets. */
+static void print_address(const struct graft_config *cfg, const char *label,
+			  const char *setting, const char *note)
+{
+	struct graft_address a;
+	char text[GRAFT_ADDRESS_TEXT_MAX];
+
+	graft_config_address(cfg, setting, &a);
+	graft_address_format(text, sizeof text, a.host, a.port);
+	printf("  %s %s%s\n", label, text, note);
+}
+
 static int validate_config(const char *explicit_path, int argc, char **argv,
 			   int mode)
 {
@@ -65,7 +77,6 @@ static int validate_config(const char *explicit_path, int argc, char **argv,
 	bool must_exist;
 	const char *path = graft_config_choose(explicit_path, &must_exist);
 	struct graft_config *cfg = NULL;
-	struct graft_address a;
 	struct stat st;
 	int n = 0, rv;
 
@@ -99,14 +110,11 @@ static int validate_config(const char *explicit_path, int argc, char **argv,
 	       graft_config_path(cfg, "server.directories.transaction.logs.root"));
 	printf("  logs:         %s\n", graft_config_path(cfg, "server.directories.logs"));
 	printf("  run:          %s\n", graft_config_path(cfg, "server.directories.run"));
-	graft_config_address(cfg, "server.bolt.listen_address", &a);
-	printf("  bolt:         %s:%u\n", a.host, a.port);
-	graft_config_address(cfg, "server.http.listen_address", &a);
-	printf("  http:         %s:%u\n", a.host, a.port);
-	graft_config_address(cfg, "server.backup.listen_address", &a);
-	printf("  backup:       %s:%u%s\n", a.host, a.port,
-	       graft_config_bool(cfg, "server.backup.enabled") ? ""
-							       : " (disabled)");
+	print_address(cfg, "bolt:        ", "server.bolt.listen_address", "");
+	print_address(cfg, "http:        ", "server.http.listen_address", "");
+	print_address(cfg, "backup:      ", "server.backup.listen_address",
+		      graft_config_bool(cfg, "server.backup.enabled")
+			      ? "" : " (disabled)");
 	graft_config_free(cfg);
 	return 0;
 }

@@ -335,10 +335,10 @@ static int default_from(struct backup_cmd *c, const char *config_path)
 	graft_config_free(cfg);
 	if (c->n_from > 0)
 		return 0;
-	snprintf(addr, sizeof addr, "%s:%u",
-		 a.host[0] == '\0' || strcmp(a.host, "0.0.0.0") == 0
-			 ? "127.0.0.1" : a.host,
-		 a.port);
+	graft_address_format(addr, sizeof addr,
+			     a.host[0] == '\0' || strcmp(a.host, "0.0.0.0") == 0
+				     ? "127.0.0.1" : a.host,
+			     a.port);
 	return add_from(c, addr);
 }
 

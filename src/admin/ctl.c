@@ -196,6 +196,7 @@ static int wait_started(struct ctl *c, pid_t pid, int fd)
 	ssize_t n;
 	int status;
 	struct graft_address a;
+	char text[GRAFT_ADDRESS_TEXT_MAX];
 
 	while ((n = read(fd, buf, sizeof buf)) > 0 || (n < 0 && errno == EINTR))
 		if (n > 0 && write(STDERR_FILENO, buf, (size_t)n) < 0)
@@ -209,9 +210,10 @@ static int wait_started(struct ctl *c, pid_t pid, int fd)
 		return 1;
 	}
 	graft_config_address(c->cfg, "server.bolt.advertised_address", &a);
-	printf("Started graft (pid %ld). It is available at bolt://%s:%u\n"
+	graft_address_format(text, sizeof text, a.host, a.port);
+	printf("Started graft (pid %ld). It is available at bolt://%s\n"
 	       "There may be a short delay until the server is ready.\n",
-	       (long)pid, a.host, a.port);
+	       (long)pid, text);
 	return 0;
 }
 

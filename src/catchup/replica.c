@@ -29,7 +29,7 @@ static void address_text(char *out, size_t n, const struct graft_config *cfg,
 	struct graft_address a;
 
 	graft_config_address(cfg, setting, &a);
-	snprintf(out, n, "%s:%u", a.host[0] ? a.host : "127.0.0.1", a.port);
+	graft_address_format(out, n, a.host[0] ? a.host : "127.0.0.1", a.port);
 }
 
 static const struct {
@@ -299,8 +299,8 @@ static void probe_all(struct catchup_replica *r)
 	for (size_t i = 0; i < r->o.n_discovery; i++) {
 		struct probe *p;
 
-		snprintf(text, sizeof text, "%s:%u", r->o.discovery[i].host,
-			 r->o.discovery[i].port);
+		graft_address_format(text, sizeof text, r->o.discovery[i].host,
+				     r->o.discovery[i].port);
 		if (net_resolve(&r->resolver, text, &sa, NULL, NULL) != GRAFT_OK)
 			continue; /* a name not resolved yet: next round */
 		p = calloc(1, sizeof *p);
@@ -389,8 +389,8 @@ int catchup_replica_start(uv_loop_t *loop, struct dbms *dbms,
 	if (r == NULL)
 		return GRAFT_ENOMEM;
 	for (size_t i = 0; i < o->n_discovery; i++) {
-		snprintf(text, sizeof text, "%s:%u", o->discovery[i].host,
-			 o->discovery[i].port);
+		graft_address_format(text, sizeof text, o->discovery[i].host,
+				     o->discovery[i].port);
 		if (graft_address_split(text, GRAFT_ADDRESS_PORT_REQUIRED,
 					host, &port, why) != GRAFT_OK) {
 			free(r);

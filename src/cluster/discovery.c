@@ -562,9 +562,10 @@ int discovery_start(struct cluster *c, char *errmsg)
 	int rv;
 
 	for (size_t i = 0; i < c->o.n_endpoints; i++)
-		snprintf(c->endpoints[i].text, sizeof c->endpoints[i].text,
-			 "%s:%u", c->o.endpoints[i].host,
-			 c->o.endpoints[i].port);
+		graft_address_format(c->endpoints[i].text,
+				     sizeof c->endpoints[i].text,
+				     c->o.endpoints[i].host,
+				     c->o.endpoints[i].port);
 	tcp_server_init(&c->discovery, c->loop, &discovery_tcp_ops, c);
 	net_resolver_init(&c->resolver, c->loop, NULL); /* unresolved() logs */
 	c->resolver.data = c;

@@ -147,7 +147,7 @@ int member_ipv4(const char *host, uint16_t port, char *out, size_t n,
 	inet_ntop(AF_INET, &((struct sockaddr_in *)res->ai_addr)->sin_addr, ip,
 		  sizeof ip);
 	freeaddrinfo(res);
-	snprintf(out, n, "%s:%u", ip, port);
+	graft_address_format(out, n, ip, port);
 	return GRAFT_OK;
 }
 

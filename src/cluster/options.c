@@ -13,7 +13,7 @@ static void address_text(char *out, size_t n, const struct graft_config *cfg,
 	struct graft_address a;
 
 	graft_config_address(cfg, name, &a);
-	snprintf(out, n, "%s:%u", a.host, a.port);
+	graft_address_format(out, n, a.host, a.port);
 }
 
 /* initial.server.tags ("a, b") as "a,b": tags are letters, digits, '_'

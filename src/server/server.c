@@ -329,8 +329,8 @@ static int start_engine(struct server *s, char *errmsg)
 	eo.max_transactions = (uint32_t)graft_config_int(
 		s->cfg, "db.transaction.concurrent.maximum");
 	graft_config_address(s->cfg, "server.bolt.advertised_address", &a);
-	snprintf(eo.bolt_address, sizeof eo.bolt_address, "%s:%u", a.host,
-		 a.port);
+	graft_address_format(eo.bolt_address, sizeof eo.bolt_address, a.host,
+			     a.port);
 	eo.gate = statement_gate(s);
 	rv = cypher_engine_new(s->dbms, &eo, &s->engine);
 	if (rv != GRAFT_OK)
@@ -438,6 +438,15 @@ static int setup_bolt(struct server *s, char *errmsg)
 	return GRAFT_OK;
 }
 
+/* "<what> enabled on <address>.", an IPv6 host in brackets. */
+static void announce(const char *what, const struct graft_address *a)
+{
+	char text[GRAFT_ADDRESS_TEXT_MAX];
+
+	graft_address_format(text, sizeof text, a->host, a->port);
+	graft_info("%s enabled on %s.", what, text);
+}
+
 /* The server-side routing connector (dbms.routing.enabled) of a core:
  * the members that route a client's write transaction to the leader
  * forward it there. Only a core can lead, so only a core listens. */
@@ -455,8 +464,7 @@ static int start_routing(struct server *s, char *errmsg)
 	rv = net_listen(&s->net, NET_ROUTING, "server.routing.listen_address",
 			&a, errmsg);
 	if (rv == GRAFT_OK)
-		graft_info("Server-side routing connector enabled on %s:%u.",
-			   a.host, a.port);
+		announce("Server-side routing connector", &a);
 	return rv;
 }
 
@@ -476,7 +484,7 @@ static int start_backup(struct server *s, char *errmsg)
 				  "server.directories.transaction.logs.root"),
 		"server.backup.listen_address", &a, &s->backup, errmsg);
 	if (rv == GRAFT_OK)
-		graft_info("Backup server enabled on %s:%u.", a.host, a.port);
+		announce("Backup server", &a);
 	return rv;
 }
 
@@ -564,8 +572,8 @@ static int start_listeners(struct server *s, char *errmsg)
 	s->net.cluster_status_auth = graft_config_bool(
 		s->cfg, "dbms.security.cluster_status_auth_enabled");
 	graft_config_address(s->cfg, "server.bolt.advertised_address", &a);
-	snprintf(s->net.bolt_advertised, sizeof s->net.bolt_advertised,
-		 "%s:%u", a.host, a.port);
+	graft_address_format(s->net.bolt_advertised,
+			     sizeof s->net.bolt_advertised, a.host, a.port);
 	if (graft_config_bool(s->cfg, "server.bolt.enabled")) {
 		rv = setup_bolt(s, errmsg);
 		if (rv != GRAFT_OK)
@@ -575,7 +583,7 @@ static int start_listeners(struct server *s, char *errmsg)
 				&a, errmsg);
 		if (rv != GRAFT_OK)
 			return rv;
-		graft_info("Bolt enabled on %s:%u.", a.host, a.port);
+		announce("Bolt", &a);
 	}
 	rv = start_routing(s, errmsg);
 	if (rv == GRAFT_OK)
@@ -590,7 +598,7 @@ static int start_listeners(struct server *s, char *errmsg)
 	rv = net_listen(&s->net, NET_HTTP, "server.http.listen_address", &a,
 			errmsg);
 	if (rv == GRAFT_OK)
-		graft_info("HTTP enabled on %s:%u.", a.host, a.port);
+		announce("HTTP", &a);
 	return rv;
 }
 

@@ -140,3 +140,12 @@ int graft_address_split(const char *text, enum graft_address_port need,
 	host[p.he - p.hs] = '\0';
 	return GRAFT_OK;
 }
+
+int graft_address_format(char *out, size_t n, const char *host,
+			 unsigned port)
+{
+	int v6 = strchr(host, ':') != NULL;
+
+	return snprintf(out, n, "%s%s%s:%u", v6 ? "[" : "", host,
+			v6 ? "]" : "", port);
+}

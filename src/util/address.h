@@ -7,10 +7,13 @@
 #ifndef GRAFT_UTIL_ADDRESS_H
 #define GRAFT_UTIL_ADDRESS_H
 
+#include <stddef.h>
 #include <stdint.h>
 
 /* The longest host name an address may carry. */
 #define GRAFT_ADDRESS_HOST_MAX 255
+/* Room for any address graft_address_format writes: "[host]:65535". */
+#define GRAFT_ADDRESS_TEXT_MAX (GRAFT_ADDRESS_HOST_MAX + 9)
 
 struct graft_address {
 	char host[GRAFT_ADDRESS_HOST_MAX + 1];
@@ -38,5 +41,14 @@ int graft_address_split(const char *text, enum graft_address_port need,
 
 /* What graft_address_split accepts under need: "host:port or ...". */
 const char *graft_address_allowed(enum graft_address_port need);
+
+/* Writes host and port the way graft_address_split reads them back:
+ * "host:port", or "[host]:port" when host holds a ':' (an IPv6 address;
+ * "::1:7687" would read as host "::1" only by luck, and a routing table or
+ * a log line showing it leaves people guessing). Every place that shows or
+ * passes on a peer's address formats it here. Returns what snprintf does:
+ * the length it needed (out is cut to n - 1 bytes past that). */
+int graft_address_format(char *out, size_t n, const char *host,
+			 unsigned port);
 
 #endif

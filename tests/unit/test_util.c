@@ -1,5 +1,5 @@
 /* Unit tests for util: values, buffers, CRC32C, retention policies, the log
- * file's mode. */
+ * file's mode, address text. */
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -14,6 +14,7 @@
 
 #include <cmocka.h>
 
+#include "util/address.h"
 #include "util/buf.h"
 #include "util/check.h"
 #include "util/crc32c.h"
@@ -37,6 +38,42 @@ static void test_crc32c_matches_known_vector(void **state)
 	/* 32 zero bytes: 0x8a9136aa (RFC 3720). */
 	uint8_t zeros[32] = {0};
 	assert_int_equal(graft_crc32c(0, zeros, 32), 0x8a9136aau);
+}
+
+/* Formats host and port, then splits the text again as a peer's address:
+ * the same host and port come back, and want is the text. */
+static void expect_address(const char *host, unsigned port, const char *want)
+{
+	char text[GRAFT_ADDRESS_TEXT_MAX], back[GRAFT_ADDRESS_HOST_MAX + 1];
+	int got_port;
+
+	assert_int_equal(graft_address_format(text, sizeof text, host, port),
+			 (int)strlen(want));
+	assert_string_equal(text, want);
+	assert_int_equal(graft_address_split(text, GRAFT_ADDRESS_PORT_REQUIRED,
+					     back, &got_port, NULL),
+			 GRAFT_OK);
+	assert_string_equal(back, host);
+	assert_int_equal(got_port, (int)port);
+}
+
+static void test_address_format_brackets_ipv6_hosts_only(void **state)
+{
+	char longest[GRAFT_ADDRESS_HOST_MAX + 1], text[GRAFT_ADDRESS_TEXT_MAX];
+	(void)state;
+
+	expect_address("127.0.0.1", 7687, "127.0.0.1:7687");
+	expect_address("db-1.example.com", 6000, "db-1.example.com:6000");
+	expect_address("::1", 7687, "[::1]:7687");
+	expect_address("fe80::1:2", 65535, "[fe80::1:2]:65535");
+	expect_address("::ffff:127.0.0.1", 5000, "[::ffff:127.0.0.1]:5000");
+	/* The longest IPv6-looking host and port fit the buffer the header
+	 * promises. */
+	memset(longest, ':', sizeof longest - 1);
+	longest[sizeof longest - 1] = '\0';
+	assert_int_equal(graft_address_format(text, sizeof text, longest,
+					      65535),
+			 (int)sizeof text - 1);
 }
 
 static void test_buf_grows_and_encodes_little_endian(void **state)
@@ -387,6 +424,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 		cmocka_unit_test(test_crc32c_matches_known_vector),
+		cmocka_unit_test(test_address_format_brackets_ipv6_hosts_only),
 		cmocka_unit_test(test_buf_grows_and_encodes_little_endian),
 		cmocka_unit_test(test_u64_push_grows_and_keeps_order),
 		cmocka_unit_test(test_value_copy_is_deep_and_equal),
