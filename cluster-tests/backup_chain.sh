@@ -80,7 +80,7 @@ out=$("$GRAFT_ADMIN" database backup --inspect-path="$long")
 rows=$(grep '\.backup ' <<<"$out")
 dbs=$(awk '{ printf "%s ", $2 }' <<<"$rows")
 [ "$dbs" = "system neo4j neo4j neo4j " ] || fail "inspect order (want system's first, taken first): $out"
-[ "$(awk '{ print $3 }' <<<"$rows")" = "$(awk '{ print $3 }' <<<"$rows" | sort)" ] || fail "inspect not by time: $out"
+[ "$(awk '{ print $4 }' <<<"$rows")" = "$(awk '{ print $4 }' <<<"$rows" | sort)" ] || fail "inspect not by time: $out"
 head=$(head -1 <<<"$out")
 for col in "DATABASE" "TIME (UTC)" "TYPE" "COMPRESSED"; do
 	at=$(($(grep -bo "$col" <<<"$head" | head -1 | cut -d: -f1)))

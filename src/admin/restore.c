@@ -190,11 +190,15 @@ static int parse_args(struct restore_cmd *c, int argc, char **argv,
 	return -1;
 }
 
-/* Removes the artifacts of db in dir that the aggregate (up to last)
- * covers; returns how many. */
-static size_t remove_covered(const char *dir, const char *db, uint64_t last,
+/* Removes the artifacts in dir that the aggregate (keep, of chain res)
+ * covers; returns how many. Those of another database id (one of that name
+ * dropped since) stay. */
+static size_t remove_covered(const char *dir,
+			     const struct backup_restore_result *res,
 			     const char *keep)
 {
+	struct backup_meta chain = {.has_db_id = res->has_db_id,
+				    .db_id = res->db_id};
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	struct backup_set s;
 	size_t i, n = 0;
@@ -203,8 +207,9 @@ static size_t remove_covered(const char *dir, const char *db, uint64_t last,
 	if (backup_set_add(&s, dir, errmsg) == GRAFT_OK)
 		for (i = 0; i < s.n; i++)
 			if (s.e[i].status == GRAFT_OK &&
-			    strcmp(s.e[i].m.db, db) == 0 &&
-			    s.e[i].m.last_txid <= last &&
+			    strcmp(s.e[i].m.db, res->db) == 0 &&
+			    backup_same_db_id(&s.e[i].m, &chain) &&
+			    s.e[i].m.last_txid <= res->last_txid &&
 			    strcmp(s.e[i].path, keep) != 0 &&
 			    unlink(s.e[i].path) == 0)
 				n++;
@@ -241,7 +246,7 @@ static int scratch(const struct restore_cmd *c, struct backup_restore_opts *o,
 		return 0;
 	}
 	if (!c->keep_old)
-		removed = remove_covered(c->paths[0], res.db, res.last_txid, path);
+		removed = remove_covered(c->paths[0], &res, path);
 	printf("Aggregated the chain of %s (FULL + %zu DIFF, up to transaction %"
 	       PRIu64 ") into %s; %zu older artifacts removed.\n",
 	       res.db, res.n_artifacts - 1, res.last_txid, path, removed);
@@ -325,6 +330,11 @@ int admin_restore(const char *config_path, int argc, char **argv, int mode)
 	o.store_root = c.to_data != NULL ? c.to_data : store_root;
 	o.txlog_root = c.to_txn != NULL ? c.to_txn : d.txlog_root;
 	o.db_opts = d.db;
+	/* A cluster member's database ids are the Raft indices of its
+	 * cluster's CREATE DATABASE entries, which an id from elsewhere must
+	 * not overtake (entries below it would be skipped). */
+	o.keep_db_id = strcmp(graft_config_string(cfg, "dbms.mode"),
+			      "SINGLE") == 0;
 	o.verbose = c.verbose ? stdout : NULL;
 	/* as backup does; --verbose's lines say more and would break it */
 	o.progress = !c.verbose && isatty(STDERR_FILENO) ? stderr : NULL;
@@ -349,6 +359,9 @@ int admin_restore(const char *config_path, int argc, char **argv, int mode)
 	       "DIFF) into %s/%s. Start the server to open it.\n",
 	       res.db, res.last_txid, res.n_artifacts - 1, o.store_root,
 	       res.db);
+	if (res.has_db_id && o.keep_db_id)
+		printf("Its database id is %" PRIu64 ", as in the backup.\n",
+		       res.db_id);
 	rv = 0;
 out:
 	if (cfg != NULL)

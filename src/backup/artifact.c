@@ -28,6 +28,7 @@
 #define TRAILER_MAGIC "GRAFTEND"
 #define VERSION 1
 #define FLAG_ZSTD 1u
+#define FLAG_DB_ID 2u
 #define ZSTD_LEVEL 3
 #define IO_CHUNK (1u << 20)
 #define TMP_SUFFIX ".backup.tmp"
@@ -53,17 +54,26 @@ const char *backup_type_name(enum backup_type t)
 	return t == BACKUP_FULL ? "FULL" : "DIFF";
 }
 
+bool backup_same_db_id(const struct backup_meta *a,
+		       const struct backup_meta *b)
+{
+	return !a->has_db_id || !b->has_db_id || a->db_id == b->db_id;
+}
+
 static void encode_header(const struct backup_meta *m, uint8_t *h)
 {
 	memset(h, 0, BACKUP_HEADER_SIZE);
 	memcpy(h, MAGIC, 8);
 	graft_put_u32le(h + 8, VERSION);
-	graft_put_u32le(h + 12, m->compressed ? FLAG_ZSTD : 0);
+	graft_put_u32le(h + 12, (m->compressed ? FLAG_ZSTD : 0) |
+				(m->has_db_id ? FLAG_DB_ID : 0));
 	graft_put_u32le(h + 16, (uint32_t)m->type);
 	graft_put_u64le(h + 24, m->time_ms);
 	graft_put_u64le(h + 32, m->checkpoint_txid);
 	graft_put_u64le(h + 40, m->first_txid);
 	graft_put_u64le(h + 48, m->last_txid);
+	if (m->has_db_id)
+		graft_put_u64le(h + 56, m->db_id);
 	memcpy(h + 64, m->db, strnlen(m->db, BACKUP_DB_MAX - 1));
 	memcpy(h + 192, m->source, strnlen(m->source, BACKUP_SOURCE_MAX - 1));
 	graft_put_u32le(h + 508, graft_crc32c(0, h, 508));
@@ -98,6 +108,8 @@ static int decode_header(const uint8_t *h, const char *path,
 	m->checkpoint_txid = graft_get_u64le(h + 32);
 	m->first_txid = graft_get_u64le(h + 40);
 	m->last_txid = graft_get_u64le(h + 48);
+	m->has_db_id = (graft_get_u32le(h + 12) & FLAG_DB_ID) != 0;
+	m->db_id = m->has_db_id ? graft_get_u64le(h + 56) : 0;
 	memcpy(m->db, h + 64, BACKUP_DB_MAX - 1);
 	memcpy(m->source, h + 192, BACKUP_SOURCE_MAX - 1);
 	if (m->first_txid > m->last_txid + 1)

@@ -5,18 +5,27 @@
  * under a temporary name, fsynced and only then linked under its final
  * name, so a failed backup never leaves an artifact that looks valid.
  *
- *   header  0 "GRAFTBAK"  8 u32 version  12 u32 flags (1: zstd)
+ *   header  0 "GRAFTBAK"  8 u32 version  12 u32 flags (1: zstd, 2: the
+ *             database id at 56 is set)
  *          16 u32 type (1 FULL, 2 DIFF)  24 u64 time (ms since epoch, UTC)
  *          32 u64 checkpoint txid (FULL with a store copy, else 0)
  *          40 u64 first txid of the log part  48 u64 last txid
- *          64 database name (128, NUL-padded)  192 source (256)
- *         508 u32 CRC32C of bytes 0..507
+ *          56 u64 database id  64 database name (128, NUL-padded)
+ *         192 source (256)  508 u32 CRC32C of bytes 0..507
  *   body    the stream, as stored
  *   trailer "GRAFTEND", u64 body length, u32 CRC32C of header + body, u32 0
  *
  * A FULL artifact holds the whole database as of last txid: the store copy
  * as of checkpoint txid plus transactions checkpoint txid + 1 .. last. A
- * DIFF holds transactions first .. last only. */
+ * DIFF holds transactions first .. last only.
+ *
+ * The database id (dbms_origin: the Raft index, or on a SINGLE server the
+ * count, of the CREATE DATABASE that made it; 0 for system and the default
+ * database) tells a database from an earlier one of the same name that was
+ * dropped: a DIFF continues only a chain of the same id, and restore gives
+ * the database its artifacts' id. Artifacts written before ids were
+ * recorded (flag 2 clear) have none and fit any chain; the version stayed
+ * 1, since readers that ignore the flag lose nothing else. */
 #ifndef GRAFT_BACKUP_ARTIFACT_H
 #define GRAFT_BACKUP_ARTIFACT_H
 
@@ -41,11 +50,17 @@ struct backup_meta {
 	uint64_t checkpoint_txid;
 	uint64_t first_txid; /* last_txid + 1 when the log part is empty */
 	uint64_t last_txid;
+	bool has_db_id; /* false: an artifact of an older graft */
+	uint64_t db_id;
 	char db[BACKUP_DB_MAX];
 	char source[BACKUP_SOURCE_MAX];
 };
 
 const char *backup_type_name(enum backup_type t); /* "FULL", "DIFF" */
+/* Whether a and b can be of the same database: both ids equal, or one of
+ * them unknown. */
+bool backup_same_db_id(const struct backup_meta *a,
+		       const struct backup_meta *b);
 
 /* Writer ----------------------------------------------------------------- */
 struct backup_writer;

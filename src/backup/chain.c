@@ -1,6 +1,13 @@
 /* Artifact sets and chains. A set is a flat array sorted by database and
  * last transaction id; planning a chain is a walk over it (O(n) per step,
- * sets hold tens of artifacts, not millions). */
+ * sets hold tens of artifacts, not millions).
+ *
+ * A directory may hold artifacts of two databases of one name: one that
+ * was dropped, and the one created under its name since (their database
+ * ids differ, artifact.h). Their transaction ids overlap and say nothing
+ * about which is current, so the chain of a name is that of the database
+ * of the artifact taken last; artifacts of other ids are left out of it
+ * (restore an older one by naming its artifacts). */
 #include <dirent.h>
 #include <errno.h>
 #include <inttypes.h>
@@ -104,31 +111,57 @@ int backup_set_add(struct backup_set *s, const char *path, char *errmsg)
 	return rv;
 }
 
-static bool of_db(const struct backup_entry *e, const char *db)
+static bool of_name(const struct backup_entry *e, const char *db)
 {
 	return e->status == GRAFT_OK && strcmp(e->m.db, db) == 0;
+}
+
+/* The artifact of db taken last (then the one reaching furthest): its
+ * database id is the one the chain of db is of. */
+static const struct backup_entry *taken_last(const struct backup_set *s,
+					     const char *db)
+{
+	const struct backup_entry *last = NULL;
+	size_t i;
+
+	for (i = 0; i < s->n; i++)
+		if (of_name(&s->e[i], db) &&
+		    (last == NULL || s->e[i].m.time_ms >= last->m.time_ms))
+			last = &s->e[i];
+	return last;
+}
+
+/* Whether e belongs to the chain of db whose artifact taken last is ref. */
+static bool of_db(const struct backup_entry *e, const char *db,
+		  const struct backup_entry *ref)
+{
+	return of_name(e, db) && ref != NULL &&
+	       backup_same_db_id(&e->m, &ref->m);
 }
 
 const struct backup_entry *backup_set_newest(const struct backup_set *s,
 					     const char *db)
 {
-	const struct backup_entry *best = NULL;
+	const struct backup_entry *best = NULL, *ref = taken_last(s, db);
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (of_db(&s->e[i], db))
+		if (of_db(&s->e[i], db, ref))
 			best = &s->e[i]; /* sorted: the last one is newest */
 	return best;
 }
 
 static const struct backup_entry *pick_full(const struct backup_set *s,
-					    const char *db, uint64_t until)
+					    const char *db,
+					    const struct backup_entry *ref,
+					    uint64_t until)
 {
 	const struct backup_entry *best = NULL;
 	size_t i;
 
 	for (i = 0; i < s->n; i++)
-		if (of_db(&s->e[i], db) && s->e[i].m.type == BACKUP_FULL &&
+		if (of_db(&s->e[i], db, ref) &&
+		    s->e[i].m.type == BACKUP_FULL &&
 		    s->e[i].m.checkpoint_txid <= until)
 			best = &s->e[i];
 	return best;
@@ -137,7 +170,9 @@ static const struct backup_entry *pick_full(const struct backup_set *s,
 /* The DIFF reaching furthest among those continuing a chain ending at end;
  * *gap gets the first DIFF that starts after end + 1. */
 static const struct backup_entry *pick_diff(const struct backup_set *s,
-					    const char *db, uint64_t end,
+					    const char *db,
+					    const struct backup_entry *ref,
+					    uint64_t end,
 					    const struct backup_entry **gap)
 {
 	const struct backup_entry *best = NULL, *e;
@@ -146,7 +181,7 @@ static const struct backup_entry *pick_diff(const struct backup_set *s,
 	*gap = NULL;
 	for (i = 0; i < s->n; i++) {
 		e = &s->e[i];
-		if (!of_db(e, db) || e->m.type != BACKUP_DIFF ||
+		if (!of_db(e, db, ref) || e->m.type != BACKUP_DIFF ||
 		    e->m.last_txid <= end)
 			continue;
 		if (e->m.first_txid <= end + 1)
@@ -172,12 +207,17 @@ int backup_chain_plan(const struct backup_set *s, const char *db,
 		      uint64_t until, const struct backup_entry **out,
 		      size_t *n, uint64_t *end, char *errmsg)
 {
-	const struct backup_entry *e = pick_full(s, db, until), *gap = NULL;
+	const struct backup_entry *ref = taken_last(s, db), *gap = NULL;
+	const struct backup_entry *e = pick_full(s, db, ref, until);
+	char which[80] = "";
 
+	if (e == NULL && ref != NULL && ref->m.has_db_id)
+		snprintf(which, sizeof which, " with database id %" PRIu64
+			 " (that of the artifact taken last)", ref->m.db_id);
 	if (e == NULL)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND,
-				  "no FULL backup artifact of database %s%s",
-				  db, until == UINT64_MAX ? "" :
+				  "no FULL backup artifact of database %s%s%s",
+				  db, which, until == UINT64_MAX ? "" :
 				  " old enough for --restore-until");
 	*n = 0;
 	while (e != NULL) {
@@ -185,7 +225,7 @@ int backup_chain_plan(const struct backup_set *s, const char *db,
 		*end = e->m.last_txid;
 		if (*end >= until)
 			break;
-		e = pick_diff(s, db, *end, &gap);
+		e = pick_diff(s, db, ref, *end, &gap);
 	}
 	if (*end < until && gap != NULL)
 		return graft_errf(errmsg, GRAFT_ECORRUPT,
@@ -224,10 +264,14 @@ static void print_chain(const struct backup_set *s, const char *db, FILE *out)
 	if (c == NULL)
 		return;
 	if (backup_chain_plan(s, db, UINT64_MAX, c, &n, &end, errmsg) ==
-	    GRAFT_OK)
+	    GRAFT_OK) {
 		fprintf(out, "chain %s: FULL + %zu DIFF, restores up to "
-			"transaction %" PRIu64 "\n", db, n - 1, end);
-	else
+			"transaction %" PRIu64, db, n - 1, end);
+		if (c[n - 1]->m.has_db_id)
+			fprintf(out, ", database id %" PRIu64,
+				c[n - 1]->m.db_id);
+		fputc('\n', out);
+	} else
 		fprintf(out, "chain %s: none usable: %s\n", db, errmsg);
 	free(c);
 }
@@ -236,17 +280,17 @@ static void print_chain(const struct backup_set *s, const char *db, FILE *out)
  * output: one row per artifact in the order they were taken (time, then
  * chain order), columns as wide as their widest cell so long paths keep
  * them aligned; damaged artifacts after them. */
-enum { COL_FILE, COL_DB, COL_TIME, COL_TYPE, COL_COMPRESSED, COL_LOW,
-       COL_HIGH, COL_RECOVERED, COL_SIZE, N_COLS };
+enum { COL_FILE, COL_DB, COL_DB_ID, COL_TIME, COL_TYPE, COL_COMPRESSED,
+       COL_LOW, COL_HIGH, COL_RECOVERED, COL_SIZE, N_COLS };
 
 static const char *const col_head[N_COLS] = {
-	"FILE", "DATABASE", "TIME (UTC)", "TYPE", "COMPRESSED", "LOWEST TX",
-	"HIGHEST TX", "RECOVERED", "SIZE"};
+	"FILE", "DATABASE", "DATABASE ID", "TIME (UTC)", "TYPE", "COMPRESSED",
+	"LOWEST TX", "HIGHEST TX", "RECOVERED", "SIZE"};
 
 struct inspect_row {
 	const struct backup_entry *e;
 	const char *cell[N_COLS];
-	char when[32], low[24], high[24], size[24];
+	char db_id[24], when[32], low[24], high[24], size[24];
 };
 
 static int cmp_row(const void *a, const void *b)
@@ -281,8 +325,13 @@ static void fill_row(struct inspect_row *r, const struct backup_entry *e)
 		 m->type == BACKUP_FULL ? m->checkpoint_txid : m->first_txid);
 	snprintf(r->high, sizeof r->high, "%" PRIu64, m->last_txid);
 	snprintf(r->size, sizeof r->size, "%" PRIu64, e->size);
+	if (m->has_db_id)
+		snprintf(r->db_id, sizeof r->db_id, "%" PRIu64, m->db_id);
+	else /* written before graft recorded ids */
+		snprintf(r->db_id, sizeof r->db_id, "-");
 	r->cell[COL_FILE] = e->path;
 	r->cell[COL_DB] = m->db;
+	r->cell[COL_DB_ID] = r->db_id;
 	r->cell[COL_TIME] = r->when;
 	r->cell[COL_TYPE] = backup_type_name(m->type);
 	r->cell[COL_COMPRESSED] = m->compressed ? "true" : "false";
@@ -303,7 +352,8 @@ static void print_line(FILE *out, const char *const *cell,
 	int i;
 
 	for (i = 0; i < N_COLS; i++) {
-		right = i == COL_LOW || i == COL_HIGH || i == COL_SIZE;
+		right = i == COL_DB_ID || i == COL_LOW || i == COL_HIGH ||
+			i == COL_SIZE;
 		fprintf(out, "%s%*s", i > 0 ? "  " : "",
 			right ? (int)width[i] : -(int)(i + 1 < N_COLS ? width[i] : 0),
 			cell[i]);

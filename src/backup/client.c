@@ -124,8 +124,8 @@ static int recv_some(int fd, const char *addr, void *p, size_t n,
 }
 
 /* Sends line, reads the reply line. ERR replies become errors:
- * GRAFT_ENOTFOUND (NOTFOUND), GRAFT_ECONFLICT (PRUNED, AHEAD: a FULL
- * backup would do), GRAFT_EIO (anything else). */
+ * GRAFT_ENOTFOUND (NOTFOUND), GRAFT_ECONFLICT (PRUNED, AHEAD, IDENTITY: a
+ * FULL backup would do), GRAFT_EIO (anything else). */
 static int request(const char *addr, unsigned timeout_s, const char *line,
 		   struct reply *r, char *errmsg)
 {
@@ -165,7 +165,8 @@ static int request(const char *addr, unsigned timeout_s, const char *line,
 				  "graft backup server", addr);
 	sscanf(r->line + strlen(BACKUP_PROTO) + 5, "%15s", code);
 	rv = strcmp(code, "NOTFOUND") == 0 ? GRAFT_ENOTFOUND
-	     : strcmp(code, "PRUNED") == 0 || strcmp(code, "AHEAD") == 0
+	     : strcmp(code, "PRUNED") == 0 || strcmp(code, "AHEAD") == 0 ||
+			       strcmp(code, "IDENTITY") == 0
 		     ? GRAFT_ECONFLICT
 		     : GRAFT_EIO;
 	return graft_errf(errmsg, rv, "backup server %s: %s", addr,
@@ -292,11 +293,13 @@ static int parse_ok(const char *line, const char *addr, struct backup_meta *m,
 		    char *errmsg)
 {
 	char type[8];
-	unsigned long long ckpt, first, last;
+	unsigned long long ckpt, first, last, id;
+	/* A server of before database ids sends four fields. */
+	int n = sscanf(line + strlen(BACKUP_PROTO " OK "),
+		       "%7s %llu %llu %llu %llu", type, &ckpt, &first, &last,
+		       &id);
 
-	if (sscanf(line + strlen(BACKUP_PROTO " OK "), "%7s %llu %llu %llu",
-		   type, &ckpt, &first, &last) != 4 ||
-	    first > last + 1 ||
+	if (n < 4 || first > last + 1 ||
 	    (strcmp(type, "FULL") != 0 && strcmp(type, "DIFF") != 0))
 		return graft_errf(errmsg, GRAFT_EIO, "backup server %s sent a "
 				  "reply this client does not understand: %s",
@@ -305,12 +308,17 @@ static int parse_ok(const char *line, const char *addr, struct backup_meta *m,
 	m->checkpoint_txid = ckpt;
 	m->first_txid = first;
 	m->last_txid = last;
+	m->has_db_id = n == 5;
+	m->db_id = n == 5 ? id : 0;
 	return GRAFT_OK;
 }
 
-static int fetch(const char *addr, const char *db, enum backup_type type,
-		 uint64_t after, const struct backup_client_opts *o,
-		 struct backup_result *res, char *errmsg)
+/* A FULL, or (newest not NULL) a DIFF continuing newest: after its last
+ * transaction, and only from a database of its id when it has one. */
+static int fetch(const char *addr, const char *db,
+		 const struct backup_meta *newest,
+		 const struct backup_client_opts *o, struct backup_result *res,
+		 char *errmsg)
 {
 	struct fetch f = {.addr = addr, .o = o};
 	struct stat st;
@@ -319,11 +327,15 @@ static int fetch(const char *addr, const char *db, enum backup_type type,
 	int rv = reply_open(&r);
 
 	memset(res, 0, sizeof *res);
-	if (type == BACKUP_FULL)
+	if (newest == NULL)
 		snprintf(line, sizeof line, BACKUP_PROTO " FULL %s\n", db);
+	else if (newest->has_db_id)
+		snprintf(line, sizeof line,
+			 BACKUP_PROTO " DIFF %s %" PRIu64 " %" PRIu64 "\n", db,
+			 newest->last_txid, newest->db_id);
 	else
 		snprintf(line, sizeof line, BACKUP_PROTO " DIFF %s %" PRIu64 "\n",
-			 db, after);
+			 db, newest->last_txid);
 	if (rv == GRAFT_OK)
 		rv = request(addr, o->timeout_s, line, &r, errmsg);
 	if (rv == GRAFT_OK)
@@ -363,9 +375,9 @@ int backup_client_run(const char *addr, const char *db,
 		      struct backup_result *res, char *errmsg)
 {
 	const struct backup_entry *newest = NULL;
-	enum backup_type type = BACKUP_FULL;
+	struct backup_meta chain; /* newest's, kept past the set */
+	bool diff = false;
 	struct backup_set s;
-	uint64_t after = 0;
 	int rv = GRAFT_OK;
 
 	memset(res, 0, sizeof *res);
@@ -379,29 +391,27 @@ int backup_client_run(const char *addr, const char *db,
 		rv = backup_set_add(&s, o->to_dir, errmsg);
 		newest = rv == GRAFT_OK ? backup_set_newest(&s, db) : NULL;
 	}
-	if (rv == GRAFT_OK && newest != NULL) {
-		type = BACKUP_DIFF;
-		after = newest->m.last_txid;
-	} else if (rv == GRAFT_OK && o->type == BACKUP_WANT_DIFF) {
+	if (newest != NULL) {
+		chain = newest->m;
+		diff = true;
+	} else if (rv == GRAFT_OK && o->type == BACKUP_WANT_DIFF)
 		rv = graft_errf(errmsg, GRAFT_EINVAL,
 				"--type=DIFF: %s holds no artifact of %s to "
 				"continue; take a FULL backup first (--type=FULL "
 				"or AUTO)", o->to_dir, db);
-	}
 	backup_set_free(&s);
 	if (rv != GRAFT_OK)
 		return rv;
 	if (o->verbose != NULL)
-		fprintf(o->verbose, "%s: asking %s for %s%s\n", db, addr,
-			type == BACKUP_FULL ? "a FULL backup"
-					    : "the transactions after ",
-			type == BACKUP_FULL ? "" : "the newest artifact");
-	rv = fetch(addr, db, type, after, o, res, errmsg);
+		fprintf(o->verbose, "%s: asking %s for %s\n", db, addr,
+			diff ? "the transactions after the newest artifact"
+			     : "a FULL backup");
+	rv = fetch(addr, db, diff ? &chain : NULL, o, res, errmsg);
 	if (rv == GRAFT_ECONFLICT && o->type == BACKUP_WANT_AUTO) {
 		if (o->verbose != NULL)
 			fprintf(o->verbose, "%s: %s; taking a FULL backup\n", db,
 				errmsg);
-		rv = fetch(addr, db, BACKUP_FULL, 0, o, res, errmsg);
+		rv = fetch(addr, db, NULL, o, res, errmsg);
 	}
 	return rv;
 }

@@ -1,12 +1,14 @@
 /* `database dump`: the offline path. The database of a stopped server is
  * opened (recovered), closed again (which writes a checkpoint at its last
  * transaction), and that checkpoint becomes <db>.dump, a FULL artifact that
- * `database load` (a restore) reads back. */
+ * `database load` (a restore) reads back; it carries the database's id
+ * (artifact.h) as the server recorded it. */
 #include <inttypes.h>
 #include <stdio.h>
 #include <unistd.h>
 #include <uv.h>
 
+#include "../db/dbms.h"
 #include "restore.h"
 
 static void closed_cb(void *arg)
@@ -56,9 +58,12 @@ int backup_dump(const struct db_options *o, const char *data_dir,
 		snprintf(name, sizeof name, "%s.dump", o->name);
 		backup_store_copy_meta(&m, o->name, *last_txid, "dump",
 				       compress);
+		m.has_db_id = true;
+		rv = dbms_origin_read(data_dir, o->name, &m.db_id, errmsg);
+	}
+	if (rv == GRAFT_OK)
 		rv = backup_write_store_copy(ckpt, &m, dir, name, overwrite,
 					     path, errmsg);
-	}
 	if (fd >= 0)
 		close(fd);
 	return rv;

@@ -24,6 +24,7 @@
 #include <unistd.h>
 #include <uv.h>
 
+#include "../db/dbms.h"
 #include "../txlog/txlog.h"
 #include "../txrec/txrec.h"
 #include "../util/fs.h"
@@ -509,6 +510,24 @@ static int build(struct restore *r, const struct backup_entry **c, size_t n,
 	return rv;
 }
 
+/* After the database is in place: a failure here leaves it restored, and
+ * says so. */
+static int record_id(const char *data_dir, const char *db,
+		     const struct backup_restore_result *res, char *errmsg)
+{
+	char why[GRAFT_ERRMSG_SIZE];
+	int rv = dbms_origin_restore(data_dir, db,
+				     res->has_db_id ? res->db_id : 0, why);
+
+	if (rv != GRAFT_OK)
+		return graft_errf(errmsg, rv, "database %s was restored, but "
+				  "its database id %" PRIu64 " could not be "
+				  "recorded: %s; a DIFF backup will not continue "
+				  "the chain it came from: take a FULL one",
+				  db, res->db_id, why);
+	return GRAFT_OK;
+}
+
 int backup_restore(const struct backup_restore_opts *o,
 		   struct backup_restore_result *res, char *errmsg)
 {
@@ -551,8 +570,17 @@ int backup_restore(const struct backup_restore_opts *o,
 		rv = graft_mkdir_p(o->data_dir, errmsg);
 	if (rv == GRAFT_OK && o->data_dir != NULL)
 		rv = backup_lock_data_dir(o->data_dir, &lock_fd, errmsg);
+	for (i = 0; rv == GRAFT_OK && i < n; i++)
+		if (chain[i]->m.has_db_id) { /* an older FULL may have none */
+			res->has_db_id = true;
+			res->db_id = chain[i]->m.db_id;
+		}
 	if (rv == GRAFT_OK)
 		rv = build(&r, chain, n, db);
+	/* The id of an artifact of before ids is unknown: forgotten (0), not
+	 * left to the database this one replaced. */
+	if (rv == GRAFT_OK && o->data_dir != NULL && o->keep_db_id)
+		rv = record_id(o->data_dir, db, res, errmsg);
 	if (rv == GRAFT_OK)
 		progress(&r, true, "done, at transaction %" PRIu64, r.end);
 	progress_end(&r);

@@ -4,7 +4,10 @@
  * recovers at start. Every artifact of the chain is verified (checksum,
  * continuity) before anything is written; the database is built in hidden
  * directories, opened once to prove it recovers, and only then renamed
- * into place, so a restore never leaves a half-restored database. */
+ * into place, so a restore never leaves a half-restored database. On a
+ * SINGLE server (keep_db_id) the restored database keeps its artifacts'
+ * database id (recorded where the server reads it, dbms_origin_restore): a
+ * DIFF backup of it continues their chain. */
 #ifndef GRAFT_BACKUP_RESTORE_H
 #define GRAFT_BACKUP_RESTORE_H
 
@@ -28,6 +31,8 @@ struct backup_restore_opts {
 	bool overwrite;         /* replace an existing database */
 	const char *data_dir;   /* server.directories.data, whose lock is
 				 * taken; NULL for a scratch directory */
+	bool keep_db_id;        /* record the chain's database id for
+				 * data_dir's server (a SINGLE one) */
 	const char *store_root; /* where database directories go:
 				 * <data>/databases, or --to-path-data */
 	const char *txlog_root; /* server.directories.transaction.logs.root,
@@ -44,6 +49,8 @@ struct backup_restore_result {
 	uint64_t last_txid;  /* the restored database's last transaction */
 	uint64_t checkpoint_txid;
 	size_t n_artifacts;  /* FULL + DIFFs used */
+	bool has_db_id;      /* the chain's database id (artifact.h) */
+	uint64_t db_id;
 };
 
 /* GRAFT_ELOCKED when a server holds the data directory, GRAFT_EEXIST when

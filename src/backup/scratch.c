@@ -114,6 +114,8 @@ int backup_restore_scratch(const struct backup_restore_opts *o,
 	if (rv == GRAFT_OK && out_compress >= 0) {
 		backup_store_copy_meta(&m, res->db, res->last_txid,
 				       "aggregate-backup", out_compress > 0);
+		m.has_db_id = res->has_db_id; /* it continues the chain */
+		m.db_id = res->db_id;
 		snprintf(ckpt, sizeof ckpt,
 			 "%s/databases/%s/checkpoint.%020" PRIu64, scratch,
 			 res->db, res->last_txid);

@@ -92,6 +92,9 @@ struct bconn {
 	char store_dir[4096];
 	char txlog_dir[4096];
 	uint64_t after;   /* DIFF: transactions after this one */
+	bool check_id;    /* DIFF: the chain's database id is known */
+	uint64_t want_id; /* ... and is this */
+	uint64_t db_id;   /* dbms_origin of the database served */
 	uint64_t last;    /* last transaction served */
 	uint64_t next_tx; /* next transaction to put in the stream */
 	uint64_t n_tx;
@@ -187,7 +190,8 @@ static int prepare_full(struct bconn *c)
 			return rv;
 	}
 	rv = put_line(c, BACKUP_PROTO " OK FULL %" PRIu64 " %" PRIu64
-		      " %" PRIu64, ckpt, ckpt + 1, c->last);
+		      " %" PRIu64 " %" PRIu64, ckpt, ckpt + 1, c->last,
+		      c->db_id);
 	if (rv == GRAFT_OK && ckpt > 0)
 		rv = backup_stream_put_ckpt_head(&c->out, c->ckpt.size);
 	return rv;
@@ -217,8 +221,8 @@ static int prepare_diff(struct bconn *c)
 		}
 		if (rv != GRAFT_OK)
 			return rv;
-		rv = put_line(c, BACKUP_PROTO " OK DIFF 0 %" PRIu64 " %" PRIu64,
-			      c->next_tx, c->last);
+		rv = put_line(c, BACKUP_PROTO " OK DIFF 0 %" PRIu64 " %" PRIu64
+			      " %" PRIu64, c->next_tx, c->last, c->db_id);
 		if (rv == GRAFT_OK)
 			rv = backup_stream_put_tx(&c->out, txid, rec,
 						  (uint32_t)len);
@@ -226,8 +230,8 @@ static int prepare_diff(struct bconn *c)
 		c->n_tx++;
 		return rv;
 	}
-	return put_line(c, BACKUP_PROTO " OK DIFF 0 %" PRIu64 " %" PRIu64,
-			c->next_tx, c->last);
+	return put_line(c, BACKUP_PROTO " OK DIFF 0 %" PRIu64 " %" PRIu64
+			" %" PRIu64, c->next_tx, c->last, c->db_id);
 }
 
 static int fill_tx(struct bconn *c)
@@ -429,6 +433,16 @@ static void start_job(struct bconn *c, const char *db)
 				"not exist on this server", db);
 		return;
 	}
+	c->db_id = dbms_origin(c->s->dbms, db);
+	if (c->type == BACKUP_DIFF && c->check_id && c->want_id != c->db_id) {
+		reply_and_close(c, BACKUP_PROTO " ERR IDENTITY the artifacts "
+				"are of database %s with id %" PRIu64 ", but %s "
+				"on this server has id %" PRIu64 ": it was "
+				"dropped and created again since; a DIFF cannot "
+				"continue that chain: take a FULL backup",
+				db, c->want_id, db, c->db_id);
+		return;
+	}
 	c->last = db_last_txid(d);
 	if (c->type == BACKUP_DIFF && c->after > c->last) {
 		reply_and_close(c, BACKUP_PROTO " ERR AHEAD the newest artifact "
@@ -460,8 +474,9 @@ static void start_job(struct bconn *c, const char *db)
 static void handle_request(struct bconn *c)
 {
 	char verb[8] = "", db[BACKUP_DB_MAX] = "", proto[32] = "";
-	unsigned long long after = 0;
-	int n = sscanf(c->req, "%31s %7s %127s %llu", proto, verb, db, &after);
+	unsigned long long after = 0, id = 0;
+	int n = sscanf(c->req, "%31s %7s %127s %llu %llu", proto, verb, db,
+		       &after, &id);
 
 	if (n < 2 || strcmp(proto, BACKUP_PROTO) != 0) {
 		reply_and_close(c, BACKUP_PROTO " ERR INVALID this is a graft "
@@ -475,8 +490,10 @@ static void handle_request(struct bconn *c)
 	}
 	c->type = strcmp(verb, "FULL") == 0 ? BACKUP_FULL : BACKUP_DIFF;
 	c->after = after;
+	c->check_id = n == 5;
+	c->want_id = id;
 	if ((c->type == BACKUP_FULL && n == 3) ||
-	    (strcmp(verb, "DIFF") == 0 && n == 4)) {
+	    (strcmp(verb, "DIFF") == 0 && (n == 4 || n == 5))) {
 		start_job(c, db);
 		return;
 	}

@@ -5,16 +5,20 @@
  * Protocol (one request per connection, text line then binary):
  *   client: "GRAFT-BACKUP/1 LIST\n"
  *           "GRAFT-BACKUP/1 FULL <db>\n"
- *           "GRAFT-BACKUP/1 DIFF <db> <after txid>\n"
+ *           "GRAFT-BACKUP/1 DIFF <db> <after txid> [<database id>]\n"
  *   server: "GRAFT-BACKUP/1 OK LIST <db> <db>...\n", then closes;
- *           "GRAFT-BACKUP/1 OK <FULL|DIFF> <checkpoint txid> <first> <last>\n"
- *             then the backup stream (stream.h) and closes;
- *           "GRAFT-BACKUP/1 ERR <NOTFOUND|PRUNED|AHEAD|INVALID|IO> <text>\n"
- *             and closes.
+ *           "GRAFT-BACKUP/1 OK <FULL|DIFF> <checkpoint txid> <first> <last>
+ *             <database id>\n" then the backup stream (stream.h) and closes;
+ *           "GRAFT-BACKUP/1 ERR <NOTFOUND|PRUNED|AHEAD|IDENTITY|INVALID|IO>
+ *             <text>\n" and closes.
  * FULL is the newest checkpoint file plus the log after it up to the last
  * transaction applied when the request arrived; DIFF is the log after the
  * given id up to the same point (PRUNED when the log no longer reaches back
- * there, AHEAD when the id is past the server's last transaction). A stream
+ * there, AHEAD when the id is past the server's last transaction, IDENTITY
+ * when the request names a database id (that of the chain it continues,
+ * artifact.h) and the database of that name here has another: it was
+ * dropped and created again). The database id is dbms_origin's; a client
+ * of before ids reads the OK line's first four fields only. A stream
  * that fails half-way is cut without its end mark, which the client reports.
  * Loop thread only. */
 #ifndef GRAFT_BACKUP_SERVE_H

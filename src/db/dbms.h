@@ -144,6 +144,17 @@ uint64_t dbms_origin(const struct dbms *m, const char *name);
 int dbms_mirror(struct dbms *m, bool create, const char *name,
 		uint64_t origin, uint64_t change_index, char *errmsg);
 
+/* Offline, for graft-admin while the server is stopped (it holds the data
+ * directory's lock): the id of database name as <data>/dbms/raft_applied
+ * records it (dbms_origin; 0: none). dbms_origin_restore records id for
+ * a database restored from a backup (0: forget it), durably, and raises a
+ * SINGLE server's count to it, so that a database created later under
+ * that name never gets the same id. */
+int dbms_origin_read(const char *data_dir, const char *name, uint64_t *id,
+		     char *errmsg);
+int dbms_origin_restore(const char *data_dir, const char *name, uint64_t id,
+			char *errmsg);
+
 /* Applying entries behind the gate -----------------------------------------
  * dbms_apply_entry changes the graphs, so it must hold the gate
  * (db_options.gate) exclusive, which waits for statements reading on worker

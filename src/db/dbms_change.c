@@ -351,3 +351,38 @@ int dbms_mirror(struct dbms *m, bool create, const char *name,
 	return record(m, true, name, create ? origin : 0, change_index,
 		      errmsg);
 }
+
+/* Offline ---------------------------------------------------------------- */
+
+int dbms_origin_read(const char *data_dir, const char *name, uint64_t *id,
+		     char *errmsg)
+{
+	struct dbms m;
+	int rv;
+
+	memset(&m, 0, sizeof m);
+	rv = dbms_origins_load(&m, data_dir, errmsg);
+	*id = rv == GRAFT_OK ? dbms_origin(&m, name) : 0;
+	free(m.origins);
+	return rv;
+}
+
+int dbms_origin_restore(const char *data_dir, const char *name, uint64_t id,
+			char *errmsg)
+{
+	struct dbms m;
+	int rv;
+
+	memset(&m, 0, sizeof m);
+	rv = dbms_origins_load(&m, data_dir, errmsg);
+	if (rv == GRAFT_OK)
+		rv = graft_mkdir_p(m.dbms_dir, errmsg); /* never started */
+	if (rv == GRAFT_OK && origin_set(&m, name, id) != GRAFT_OK)
+		rv = graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	if (rv == GRAFT_OK && id > m.single_ids)
+		m.single_ids = id;
+	if (rv == GRAFT_OK)
+		rv = origins_save(&m, errmsg);
+	free(m.origins);
+	return rv;
+}

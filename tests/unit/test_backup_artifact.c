@@ -1,7 +1,7 @@
 /* Unit tests for backup artifacts and chains: round trips with and without
  * compression, damage and truncation refused with the file named, failed
  * backups leave nothing that looks valid, and chain planning (newest FULL,
- * contiguous DIFFs, point in time, gaps named). */
+ * contiguous DIFFs, point in time, gaps named, the database id). */
 #include <dirent.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -21,6 +21,7 @@
 
 #include "backup/artifact.h"
 #include "backup/chain.h"
+#include "backup_fixture.h"
 #include "tmpdir.h"
 
 struct fixture {
@@ -412,6 +413,97 @@ static void test_backup_chain_without_full_is_not_found(void **state)
 	plan(f, UINT64_MAX, GRAFT_ENOTFOUND, 0, 0, 0);
 }
 
+/* Database ids */
+
+static struct backup_meta with_id(struct backup_meta m, uint64_t id)
+{
+	m.has_db_id = true;
+	m.db_id = id;
+	return m;
+}
+
+static void test_backup_header_carries_the_database_id(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta m = with_id(meta(BACKUP_FULL, 0, 1, 3, 1000), 7);
+	struct backup_meta zero = with_id(meta(BACKUP_FULL, 0, 1, 3, 2000), 0);
+	struct backup_meta got;
+	char path[4096], zpath[4096];
+
+	write_artifact(f, &m, 0, path);
+	assert_int_equal(backup_read(path, &got, NULL, f->errmsg), GRAFT_OK);
+	assert_true(got.has_db_id);
+	assert_int_equal(got.db_id, 7);
+	/* 0 (system, the default database) is an id, not its absence */
+	write_artifact(f, &zero, 0, zpath);
+	assert_int_equal(backup_read_meta(zpath, &got, f->errmsg), GRAFT_OK);
+	assert_true(got.has_db_id);
+	assert_int_equal(got.db_id, 0);
+	/* an artifact written before ids reads whole, with none */
+	backup_fixture_strip_id(path);
+	assert_int_equal(backup_read(path, &got, NULL, f->errmsg), GRAFT_OK);
+	assert_false(got.has_db_id);
+	assert_int_equal(got.last_txid, 3);
+}
+
+static void test_backup_same_db_id_only_when_both_are_known(void **state)
+{
+	struct backup_meta a = with_id(meta(BACKUP_FULL, 0, 1, 3, 1000), 3);
+	struct backup_meta b = with_id(a, 4), none = meta(BACKUP_FULL, 0, 1, 3, 1);
+
+	(void)state;
+	assert_true(backup_same_db_id(&a, &a));
+	assert_false(backup_same_db_id(&a, &b));
+	assert_true(backup_same_db_id(&a, &none));
+	assert_true(backup_same_db_id(&none, &b));
+}
+
+/* The database of id 3 reached transaction 50; it was dropped, and the
+ * one created since under its name (id 9) is at 8. The name's chain is the
+ * new one's, though the old one's transaction ids run higher. */
+static void test_backup_chain_is_of_the_database_taken_last(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta m[] = {
+		with_id(meta(BACKUP_FULL, 0, 1, 40, 1000), 3),
+		with_id(meta(BACKUP_DIFF, 0, 41, 50, 2000), 3),
+		with_id(meta(BACKUP_FULL, 0, 1, 5, 3000), 9),
+		with_id(meta(BACKUP_DIFF, 0, 6, 8, 4000), 9),
+	};
+	char paths[4][4096];
+	const struct backup_entry *newest;
+	struct backup_set s;
+	size_t i;
+
+	for (i = 0; i < 4; i++)
+		write_artifact(f, &m[i], 0, paths[i]);
+	backup_set_init(&s);
+	assert_int_equal(backup_set_add(&s, f->dir, f->errmsg), GRAFT_OK);
+	newest = backup_set_newest(&s, "neo4j");
+	assert_non_null(newest);
+	assert_string_equal(newest->path, paths[3]);
+	backup_set_free(&s);
+	plan(f, UINT64_MAX, GRAFT_OK, 2, 8, 5);
+	/* the new database's FULL gone: no chain, and the old one is not
+	 * taken for it */
+	assert_int_equal(unlink(paths[2]), 0);
+	plan(f, UINT64_MAX, GRAFT_ENOTFOUND, 0, 0, 0);
+	assert_non_null(strstr(f->errmsg, "database id 9"));
+}
+
+/* The first DIFF after an upgrade continues a FULL of before ids. */
+static void test_backup_chain_continues_an_artifact_without_id(void **state)
+{
+	struct fixture *f = *state;
+	struct backup_meta full = meta(BACKUP_FULL, 0, 1, 10, 1000);
+	struct backup_meta diff = with_id(meta(BACKUP_DIFF, 0, 11, 12, 2000), 4);
+	char paths[2][4096];
+
+	write_artifact(f, &full, 0, paths[0]);
+	write_artifact(f, &diff, 0, paths[1]);
+	plan(f, UINT64_MAX, GRAFT_OK, 2, 12, 10);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -427,6 +519,10 @@ int main(void)
 		T(test_backup_chain_newest_full_and_diffs),
 		T(test_backup_chain_gap_names_artifact),
 		T(test_backup_chain_without_full_is_not_found),
+		T(test_backup_header_carries_the_database_id),
+		T(test_backup_same_db_id_only_when_both_are_known),
+		T(test_backup_chain_is_of_the_database_taken_last),
+		T(test_backup_chain_continues_an_artifact_without_id),
 #undef T
 	};
 
