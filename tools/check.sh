@@ -37,7 +37,7 @@ cd _tsan
 if [ ! -f config.status ] || ! grep -q -- "--enable-tsan" config.status; then
 	../configure --enable-debug --enable-tsan -q
 fi
-if ! make -j"$jobs" check TESTS="tests/unit/test_gate tests/unit/test_cluster_topology tests/unit/test_db_serial tests/unit/test_dbms_replace"; then
+if ! make -j"$jobs" check TESTS="tests/unit/test_gate tests/unit/test_cluster_topology tests/unit/test_db_serial tests/unit/test_dbms_replace tests/unit/test_db_entry"; then
 	cat test-suite.log
 	exit 1
 fi
