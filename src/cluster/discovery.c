@@ -530,6 +530,10 @@ static void tick_cb(uv_timer_t *t)
 	c->tick_count++;
 	if (formed && c->tick_count % FORMED_EVERY_TICKS != 0)
 		return;
+	/* a formation size of 1 is met by this member alone: no peer's
+	 * line ever comes to decide on */
+	if (!formed)
+		maybe_decide(c);
 	for (size_t i = 0; i < c->o.n_endpoints; i++)
 		if (!c->endpoints[i].busy)
 			try_endpoint(c, (int)i);
