@@ -125,11 +125,4 @@ for r in $(seq 1 "$rounds"); do
 	load
 done
 
-median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
-base50=$(cut -d' ' -f1 "$dir/none" | median) base99=$(cut -d' ' -f2 "$dir/none" | median)
-echo "medians over $rounds rounds:"
-for kind in none replica leader; do
-	p50=$(cut -d' ' -f1 "$dir/$kind" | median) p99=$(cut -d' ' -f2 "$dir/$kind" | median)
-	awk -v k="$kind" -v a="$p50" -v b="$p99" -v a0="$base50" -v b0="$base99" 'BEGIN {
-		printf "  %-8s p50 %d us (x%.2f), p99 %d us (x%.2f)\n", k, a, a / a0, b, b / b0 }'
-done
+medians "$rounds" none replica leader

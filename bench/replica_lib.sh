@@ -37,3 +37,19 @@ wait_for() { # SECONDS WHAT COMMAND...
 	echo "timed out waiting for $what; logs in $dir" >&2
 	exit 1
 }
+
+# medians ROUNDS KIND...: each KIND's median p50 and p99 over the rounds
+# (files $dir/KIND, a "p50 p99" line per window, in us), and its ratio to
+# the first KIND's.
+median() { sort -n | awk '{ v[NR] = $1 } END { print v[int((NR + 1) / 2)] }'; }
+medians() {
+	local rounds=$1 kind p50 p99 base50 base99
+	shift
+	base50=$(cut -d' ' -f1 "$dir/$1" | median) base99=$(cut -d' ' -f2 "$dir/$1" | median)
+	echo "medians over $rounds rounds:"
+	for kind in "$@"; do
+		p50=$(cut -d' ' -f1 "$dir/$kind" | median) p99=$(cut -d' ' -f2 "$dir/$kind" | median)
+		awk -v k="$kind" -v a="$p50" -v b="$p99" -v a0="$base50" -v b0="$base99" 'BEGIN {
+			printf "  %-8s p50 %d us (x%.2f), p99 %d us (x%.2f)\n", k, a, a / a0, b, b / b0 }'
+	done
+}
