@@ -280,18 +280,26 @@ nft_cleanup() {
 	cleanup
 }
 
-# isolate I: drops every packet to member I's Raft and discovery ports on
-# loopback: it hears nobody (what it sends out goes on, as a member behind
-# a one-way partition would; it cannot commit anything).
-isolate() {
-	local i=$1
+# nft_drop MATCH...: this test's own table, whose input chain drops the
+# loopback packets each MATCH selects (nft words, e.g. "tcp dport { 1, 2 }");
+# heal removes it, and the exit trap always does.
+nft_drop() {
+	local m
 	trap nft_cleanup EXIT
 	trap 'exit 143' TERM INT
 	NFT_ACTIVE=1
 	nft add table inet "$NFT_TABLE"
 	nft add chain inet "$NFT_TABLE" input '{ type filter hook input priority 0; policy accept; }'
-	nft add rule inet "$NFT_TABLE" input iif lo tcp dport "{ ${CORE_RAFT[$i]}, ${CORE_DISC[$i]} }" drop
+	for m in "$@"; do
+		# shellcheck disable=SC2086 # nft takes the match as words
+		nft add rule inet "$NFT_TABLE" input iif lo $m drop
+	done
 }
+
+# isolate I: drops every packet to member I's Raft and discovery ports on
+# loopback: it hears nobody (what it sends out goes on, as a member behind
+# a one-way partition would; it cannot commit anything).
+isolate() { nft_drop "tcp dport { ${CORE_RAFT[$1]}, ${CORE_DISC[$1]} }"; }
 
 # heal: removes the isolation.
 heal() {

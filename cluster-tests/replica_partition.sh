@@ -27,13 +27,7 @@ wait_until "the replica holding the 5 writes" replica_holds 1 a 5
 cut_streams() {
 	local ports
 	ports=$(IFS=,; echo "${CORE_TX[*]:1}")
-	trap nft_cleanup EXIT
-	trap 'exit 143' TERM INT
-	NFT_ACTIVE=1
-	nft add table inet "$NFT_TABLE"
-	nft add chain inet "$NFT_TABLE" input '{ type filter hook input priority 0; policy accept; }'
-	nft add rule inet "$NFT_TABLE" input iif lo tcp dport "{ $ports }" drop
-	nft add rule inet "$NFT_TABLE" input iif lo tcp sport "{ $ports }" drop
+	nft_drop "tcp dport { $ports }" "tcp sport { $ports }"
 }
 
 for round in $(seq 1 "$SOAK_ROUNDS"); do
