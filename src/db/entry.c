@@ -426,7 +426,10 @@ static int group_apply(struct dbms *m, uint64_t index, const uint8_t *p,
 
 		if (part->db == NULL || part->skip)
 			continue;
-		rv = db_apply(part->db, &part->rec, part->txid, errmsg);
+		/* validated by entry_admit just above, against the graph as
+		 * it still is: each part is another database's next id */
+		rv = apply_commit(part->db, &part->rec, NULL, part->txid, true,
+				  errmsg);
 		if (rv != GRAFT_OK)
 			break; /* admitted just before: cannot happen */
 		entry_log(part->db, part->enc, part->len, part->txid, index);
