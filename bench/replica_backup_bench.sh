@@ -43,10 +43,7 @@ done
 . "$(dirname "$0")/bench_lib.sh"
 . "$(dirname "$0")/replica_lib.sh"
 
-pin_cores=() pin_replica=()
-if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-	pin_cores=(taskset -c 0) pin_replica=(taskset -c 1)
-fi
+pin_setup
 
 # Every member serves backups (on its backup port and its transaction
 # port); the cores checkpoint often enough for a store copy to exist.

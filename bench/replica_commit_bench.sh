@@ -37,10 +37,7 @@ done
 . "$(dirname "$0")/bench_lib.sh"
 . "$(dirname "$0")/replica_lib.sh"
 
-pin_cores=() pin_replica=()
-if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
-	pin_cores=(taskset -c 0) pin_replica=(taskset -c 1)
-fi
+pin_setup
 
 core_confs
 for r in 1 2; do replica_conf "$r"; done

@@ -53,3 +53,13 @@ medians() {
 			printf "  %-8s p50 %d us (x%.2f), p99 %d us (x%.2f)\n", k, a, a / a0, b, b / b0 }'
 	done
 }
+
+# pin_setup: with PIN=1 (the default) on 2+ CPUs, pin_cores and
+# pin_replica are taskset prefixes for CPU 0 and CPU 1, so a replica stands
+# for a machine of its own; otherwise both are empty.
+pin_setup() {
+	pin_cores=() pin_replica=()
+	if [ "${PIN:-1}" = 1 ] && [ "$(nproc)" -ge 2 ] && command -v taskset >/dev/null; then
+		pin_cores=(taskset -c 0) pin_replica=(taskset -c 1)
+	fi
+}
