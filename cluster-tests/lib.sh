@@ -58,6 +58,16 @@ send() {
 	) 2>/dev/null || true
 }
 
+# read_to_close FD: prints what arrives on FD until the peer closes it. A
+# reset counts as closed: a server closing a socket with input still unread
+# (garbage it refused after reading its first bytes) resets it rather than
+# ending it, as the kernel must. Fails only when $BUDGET s pass first.
+read_to_close() {
+	local rc=0
+	timeout "$BUDGET" cat <&"$1" 2>/dev/null || rc=$?
+	[ "$rc" -ne 124 ]
+}
+
 port_free() { ! (exec 3<>"/dev/tcp/127.0.0.1/$1") 2>/dev/null; }
 
 # claim_port: a loopback port nobody listens on, below the kernel's ephemeral
