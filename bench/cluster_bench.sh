@@ -19,7 +19,9 @@
 # BUILD_DIR (default .) holds graftd and the benches; use a build configured
 # without --enable-debug/--enable-sanitize for figures. Settings:
 # SECONDS_PER_RUN (5), ROUNDS (3 failovers), BIG_ROWS (100000), ANCHORS (1:
-# also run etcd and raft_raw). Stops everything it started, by pid.
+# also run etcd and raft_raw), ONLY (big: step 4 alone, e.g. to compare
+# two builds: ONLY=big bench/cluster_bench.sh BEFORE; ONLY=big
+# bench/cluster_bench.sh AFTER). Stops everything it started, by pid.
 set -euo pipefail
 exec 2> >(grep --line-buffered -v '^.*: line [0-9]*: *[0-9]* Killed  ' >&2)
 build=$(cd "${1:-.}" && pwd)
@@ -40,7 +42,6 @@ server.vm_pause_monitor.stall_alert_threshold=3ms"
 for i in 0 1 2; do start_core "$i"; done
 wait_leader
 echo "graft: 3 cores on loopback (election 300-600 ms, heartbeat 50 ms: defaults), data in $dir"
-echo "throughput: CREATE (:B {v: 1}) per auto-commit transaction on the leader, ${secs} s per run, two runs each"
 # longest_stall FROM: the longest pause the leader logged from line FROM.
 longest_stall() {
 	tail -n +"$1" "$leader_log" | awk -F'pauseTime=' '/stop-the-world pause/ { n++; v = $2 + 0; if (v > max) max = v }
@@ -48,13 +49,17 @@ longest_stall() {
 }
 leader_log=$dir/c$leader/logs/graft.log
 log_from=$(($(wc -l <"$leader_log") + 1))
-for c in 1 8 64; do
-	for _ in 1 2; do
-		"$build/bench/bolt_bench" -c "$c" -d "$secs" "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 1})"
+only=${ONLY:-}
+if [ "$only" != big ]; then
+	echo "throughput: CREATE (:B {v: 1}) per auto-commit transaction on the leader, ${secs} s per run, two runs each"
+	for c in 1 8 64; do
+		for _ in 1 2; do
+			"$build/bench/bolt_bench" -c "$c" -d "$secs" "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 1})"
+		done
 	done
-done
-load
-echo "  longest event-loop stall on the leader under this load: $(longest_stall "$log_from")"
+	load
+	echo "  longest event-loop stall on the leader under this load: $(longest_stall "$log_from")"
+fi
 rows=${BIG_ROWS:-100000}
 echo "one transaction of $rows nodes and $rows relationships on the leader (UNWIND ... CREATE (a:N {v: i})-[:R]->(a)):"
 log_from=$(($(wc -l <"$leader_log") + 1))
@@ -65,9 +70,11 @@ if out=$("$build/graft-shell" -a "bolt://127.0.0.1:${bolt[leader]}" -u neo4j -p 
 fi
 echo "  $(( ($(date +%s%N) - t0) / 1000000 )) ms: ${out:0:160}"
 echo "  longest event-loop stall on the leader: $(longest_stall "$log_from")"
+echo "  its stalls of 10 ms or more, longest first: $(tail -n +"$log_from" "$leader_log" | grep -o 'pauseTime=[0-9]*' | cut -d= -f2 | awk '$1 >= 10' | sort -rn | head -8 | tr '\n' ' ')"
 grep -q "no longer leader" <(tail -n +"$log_from" "$leader_log") && echo "  the leader LOST its leadership during it" ||
 	echo "  the leader kept its leadership"
-echo "failover: SIGKILL of the leader under one writer (the JS driver, next member at once on any failure)"
+[ "$only" = big ] && rounds=0
+[ "$rounds" = 0 ] || echo "failover: SIGKILL of the leader under one writer (the JS driver, next member at once on any failure)"
 for r in $(seq 1 "$rounds"); do
 	wait_leader
 	gap=$(CORE_PORTS="${bolt[leader]},${bolt[(leader + 1) % 3]},${bolt[(leader + 2) % 3]}" \
@@ -83,6 +90,6 @@ for i in 0 1 2; do
 	wait "${pids[i]}" 2>/dev/null || true
 	pids[i]=""
 done
-[ "${ANCHORS:-1}" = 1 ] || exit 0
+[ "${ANCHORS:-1}" = 1 ] && [ "$only" != big ] || exit 0
 echo
 SECONDS_PER_RUN=$secs ROUNDS=$rounds "$src/bench/etcd_anchor.sh" "$build" "$dir/etcd"

@@ -325,26 +325,50 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
 	outcome_cb(p, GRAFT_EUNKNOWN, msg);
 }
 
-/* Proposes entry for ins[0..n_in) or change (n_in 0). */
+/* An entry this big or bigger is handed to libraft as it is when its
+ * proposer allows (propose_buf); a smaller one is copied, which costs less
+ * than the growth of a buffer built from nothing for each entry. */
+#define MEMBER_TAKE_BYTES (64 * 1024)
+
+/* Proposes entry for ins[0..n_in) or change (n_in 0). own (or NULL): the
+ * memory entry is in, which libraft may take instead of a copy: raft_apply
+ * takes the buffers it is given on success and frees them with raft_free,
+ * which is the C library's free whatever heap_init did, so memory graft
+ * allocated with malloc may be handed over. On success own is left
+ * empty; on an error it is the caller's still. */
 static int submit(struct cluster *c, const void *entry, size_t len,
-		  struct db_inflight *const ins[], size_t n_in,
-		  struct dbms_change_req *change, char *errmsg)
+		  struct graft_buf *own, struct db_inflight *const ins[],
+		  size_t n_in, struct dbms_change_req *change, char *errmsg)
 {
+	bool take = own != NULL && len >= MEMBER_TAKE_BYTES;
 	struct raft_buffer buf;
 	struct proposal *p;
 	int rv;
 
 	if (c->closing || !c->writable)
 		return member_not_leader(c, errmsg);
+	/* libraft holds the entry until a snapshot: not the room a buffer
+	 * grew by (a shrinking realloc stays in place). */
+	if (take && own->cap > len + len / 8) {
+		void *q = realloc(own->data, len);
+
+		if (q != NULL) {
+			own->data = q;
+			own->cap = len;
+		}
+		entry = own->data;
+	}
 	p = malloc(sizeof *p + n_in * sizeof *ins);
 	buf.len = len;
-	buf.base = raft_malloc(len);
+	buf.base = take ? (void *)entry : raft_malloc(len);
 	if (p == NULL || buf.base == NULL) {
 		free(p);
-		raft_free(buf.base);
+		if (!take)
+			raft_free(buf.base);
 		return GRAFT_ENOMEM;
 	}
-	memcpy(buf.base, entry, len);
+	if (!take)
+		memcpy(buf.base, entry, len);
 	p->req.data = p;
 	p->c = c;
 	p->change = change;
@@ -354,10 +378,13 @@ static int submit(struct cluster *c, const void *entry, size_t len,
 	rv = raft_apply(&c->raft, &p->req, &buf, 1, apply_cb);
 	if (rv == 0) {
 		c->proposals++;
+		if (take)
+			graft_buf_init(own);
 		return GRAFT_OK;
 	}
 	/* Ownership of buf passes to libraft only on success. */
-	raft_free(buf.base);
+	if (!take)
+		raft_free(buf.base);
 	free(p);
 	if (rv == RAFT_NOTLEADER)
 		return member_not_leader(c, errmsg);
@@ -369,24 +396,36 @@ static int propose(void *data, struct db *db, const void *entry, size_t len,
 		   struct db_inflight *in, char *errmsg)
 {
 	(void)db;
-	return submit(data, entry, len, &in, 1, NULL, errmsg);
+	return submit(data, entry, len, NULL, &in, 1, NULL, errmsg);
+}
+
+/* A big entry built on a statement's worker goes to libraft without a
+ * copy on the loop. */
+static int propose_buf(void *data, struct db *db, struct graft_buf *entry,
+		       struct db_inflight *in, char *errmsg)
+{
+	(void)db;
+	return submit(data, entry->data, entry->len, entry, &in, 1, NULL,
+		      errmsg);
 }
 
 static int propose_group(void *data, const void *entry, size_t len,
 			 struct db_inflight *const ins[], size_t n,
 			 char *errmsg)
 {
-	return submit(data, entry, len, ins, n, NULL, errmsg);
+	return submit(data, entry, len, NULL, ins, n, NULL, errmsg);
 }
 
 static int propose_change(void *data, const void *entry, size_t len,
 			  struct dbms_change_req *req, char *errmsg)
 {
-	return submit(data, entry, len, NULL, 0, req, errmsg);
+	return submit(data, entry, len, NULL, NULL, 0, req, errmsg);
 }
 
 static const struct db_replicator_ops db_replicator = {
-	.propose = propose, .propose_group = propose_group};
+	.propose = propose,
+	.propose_buf = propose_buf,
+	.propose_group = propose_group};
 static const struct dbms_replicator_ops replicator = {
 	.db = &db_replicator, .propose = propose_change};
 

@@ -301,6 +301,7 @@ struct db_commit_req {
 	struct db *db;
 	struct txrec rec;
 	struct graft_buf frame; /* rec encoded by db_tx_prepare, else empty */
+	struct graft_buf kept;  /* a big entry's copy made with it (commit.c) */
 	db_commit_cb cb;
 	int status;
 	uint64_t *guards;
@@ -369,6 +370,13 @@ struct db_replicator_ops {
 	 * does, and the commit fails with that error. */
 	int (*propose)(void *data, struct db *db, const void *entry, size_t len,
 		       struct db_inflight *in, char *errmsg);
+	/* Optional (NULL: propose): as propose, but the replicator may take
+	 * entry's memory (malloc'd) instead of copying it, leaving entry
+	 * empty (data NULL), so that a big entry built on a statement's
+	 * worker is not copied on the loop. On an error entry is the
+	 * caller's still. */
+	int (*propose_buf)(void *data, struct db *db, struct graft_buf *entry,
+			   struct db_inflight *in, char *errmsg);
 	/* Proposes one entry carrying the commits ins[0..n) of several
 	 * databases (db_commit_group), as propose does for one: GRAFT_OK,
 	 * then db_inflight_done for each of them, later, with the entry's

@@ -337,6 +337,11 @@ struct db_tx {
 	struct txrec rec;
 	struct graft_buf frame;
 	const struct db_replicator_ops *frame_for;
+	/* A big replicated entry: frame is an exact copy made here, which
+	 * the replicator may take (propose_buf), and kept the encoding
+	 * itself, which the commit keeps until the entry applies here
+	 * (commit_claim_entry). Empty otherwise. */
+	struct graft_buf kept;
 };
 
 int idvec_push(struct idvec *v, uint64_t id);
@@ -498,15 +503,16 @@ void recent_trim(struct db *db, uint64_t oldest); /* those <= oldest */
 size_t commit_keys(const struct db *db, const struct txrec *r,
 		   uint64_t *keys);
 const struct db_inflight *inflight_next(const struct db_inflight *c);
-/* Loop, holding the gate, before a replicated entry of DB_OFF_LOOP_BYTES
- * or more applies (entry_queue.c): true if it is, byte for byte, the entry
- * of db's oldest commit in flight, validated against the graph as it is
- * now (nothing applied since); *out then takes that commit's copy of it.
- * Validation gives the same answer for the same record against the same
- * graph, so that apply skips it: the leader validates once (before it
- * proposes), and every member still decides alike. */
+/* Loop, when a replicated entry of DB_OFF_LOOP_BYTES or more is submitted
+ * or applies (entry_queue.c): true if it is, byte for byte, the entry of
+ * db's oldest commit in flight; *out then takes that commit's copy of it
+ * (the entry need not be copied again) and *validated_at the transaction
+ * id db had applied when the commit validated it. Validation gives the
+ * same answer for the same record against the same graph, so that an
+ * apply finding db still at *validated_at skips it: the leader validates
+ * once (before it proposes), and every member still decides alike. */
 bool commit_claim_entry(struct db *db, const void *entry, size_t len,
-			struct graft_buf *out);
+			struct graft_buf *out, uint64_t *validated_at);
 const struct txrec *inflight_record(const struct db_inflight *c);
 
 /* db.c */

@@ -7,7 +7,8 @@
  * is copied), else it waits in the gate's queue, which is ordered, so
  * entries apply in Raft index order on every member whatever their
  * readers do; then the entry is copied (libraft frees its buffer once the
- * state machine returns). Right after the state machine's apply, libraft
+ * state machine returns), unless it is the leader's own big proposal,
+ * whose commit kept a copy made on the statement's worker (job_claim). Right after the state machine's apply, libraft
  * 0.15 calls the proposer's callback on the leader, synchronously; that
  * callback claims the outcome with dbms_entry_outcome, which finds the
  * job as the last one submitted and calls back once it has applied
@@ -43,8 +44,12 @@ struct dbms_entry_job {
 	size_t len;
 	bool applied;
 	struct db_applied off; /* an apply off the loop leaves its rest here */
-	/* The database whose own validated proposal the entry is (the
-	 * leader's: commit_claim_entry), applied without validating again. */
+	/* The database whose own proposal the entry is (the leader's:
+	 * commit_claim_entry), claimed when submitted or at apply, and the
+	 * transaction id it had applied when it validated it: applied
+	 * without validating again if it is still there (validated). */
+	struct db *claimed;
+	uint64_t claimed_at;
 	struct db *validated;
 	int status;
 	char errmsg[GRAFT_ERRMSG_SIZE];
@@ -120,20 +125,43 @@ static void job_apply_done(struct graft_gate_task *t)
 	job_applied(j);
 }
 
+/* Whether the entry is big enough to apply off the loop. */
+static bool job_big(const struct dbms_entry_job *j)
+{
+	return j->len >= DB_OFF_LOOP_BYTES && j->m->o.db.gate != NULL &&
+	       !dbms_entry_is_change(j->entry, j->len) &&
+	       !dbms_entry_is_group(j->entry, j->len);
+}
+
 /* The leader's own proposal, byte for byte: its copy is taken (it is the
- * entry's), and the apply skips validation. */
+ * entry's, and the job keeps it: no copy of libraft's buffer on the
+ * loop). */
 static void job_claim(struct dbms_entry_job *j)
 {
 	struct dbms *m = j->m;
 	struct graft_buf own;
 
-	for (size_t i = 0; i < m->n && j->validated == NULL; i++)
-		if (commit_claim_entry(m->dbs[i], j->entry, j->len, &own)) {
+	for (size_t i = 0; i < m->n && j->claimed == NULL; i++)
+		if (commit_claim_entry(m->dbs[i], j->entry, j->len, &own,
+				       &j->claimed_at)) {
 			free(j->copy); /* made while the job waited */
 			j->copy = own.data;
 			j->entry = j->copy;
-			j->validated = m->dbs[i];
+			j->claimed = m->dbs[i];
 		}
+}
+
+/* At apply: the claimed database, when nothing was applied to it since
+ * it validated the entry (and it is open still). */
+static struct db *job_validated(const struct dbms_entry_job *j)
+{
+	const struct dbms *m = j->m;
+
+	for (size_t i = 0; i < m->n; i++)
+		if (m->dbs[i] == j->claimed &&
+		    j->claimed->last_applied == j->claimed_at)
+			return j->claimed;
+	return NULL;
 }
 
 /* The entry is kept until it has applied: libraft frees its buffer once
@@ -162,10 +190,9 @@ static void job_apply(struct graft_gate_task *t)
 		j->status = graft_errf(j->errmsg, GRAFT_ECORRUPT,
 				       "an earlier replicated entry could not "
 				       "be applied on this member");
-	} else if (j->len >= DB_OFF_LOOP_BYTES && m->o.db.gate != NULL &&
-		   !dbms_entry_is_change(j->entry, j->len) &&
-		   !dbms_entry_is_group(j->entry, j->len)) {
+	} else if (job_big(j)) {
 		job_claim(j);
+		j->validated = job_validated(j);
 		job_copy(j);
 		t->fn = job_apply_done;
 		graft_gate_offload(m->o.db.gate, t, job_apply_work);
@@ -207,6 +234,8 @@ int dbms_entry_submit(struct dbms *m, uint64_t index, const void *entry,
 	m->entry_last = j;
 	m->entries_queued++;
 	graft_gate_run(m->o.db.gate, &j->task);
+	if (!j->applied && job_big(j))
+		job_claim(j); /* waits: the leader's bytes, not a copy */
 	if (!j->applied)
 		job_copy(j);
 	return GRAFT_OK;

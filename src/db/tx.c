@@ -149,6 +149,7 @@ void tx_free(struct db_tx *tx)
 	if (tx->prepared) {
 		txrec_free(&tx->rec);
 		graft_buf_free(&tx->frame);
+		graft_buf_free(&tx->kept);
 	}
 	tx_free_overlay(tx);
 	idmap_free(&tx->reads);

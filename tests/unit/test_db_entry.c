@@ -41,6 +41,10 @@ struct group {
 	size_t group_n[MAX_ENTRIES];
 	size_t n;
 	int refuse; /* propose answers this when non-zero */
+	/* propose_buf takes the entry's memory, as libraft does, instead of
+	 * copying it; took[i]: it did for entry i */
+	bool take;
+	bool took[MAX_ENTRIES];
 };
 
 static int fake_propose(void *data, struct db *db, const void *entry,
@@ -76,8 +80,27 @@ static int fake_propose_group(void *data, const void *entry, size_t len,
 	return rv;
 }
 
+static int fake_propose_buf(void *data, struct db *db, struct graft_buf *entry,
+			    struct db_inflight *in, char *errmsg)
+{
+	struct group *g = data;
+
+	if (!g->take || g->refuse != GRAFT_OK)
+		return fake_propose(data, db, entry->data, entry->len, in,
+				    errmsg);
+	assert_int_equal(entry->len % 8, 0);
+	assert_true(g->n < MAX_ENTRIES);
+	g->entries[g->n] = *entry;
+	graft_buf_init(entry);
+	g->took[g->n] = true;
+	g->inflight[g->n++] = in;
+	return GRAFT_OK;
+}
+
 static const struct db_replicator_ops fake_ops = {
-	.propose = fake_propose, .propose_group = fake_propose_group};
+	.propose = fake_propose,
+	.propose_buf = fake_propose_buf,
+	.propose_group = fake_propose_group};
 
 static void member_open(struct group *g, struct member *mb, const char *name)
 {
@@ -488,6 +511,8 @@ static void close_with_gate(struct group *g, struct graft_gate *gate)
 	member_close(g, &g->follower);
 	graft_gate_close(gate, NULL);
 	g->f->o.gate = NULL;
+	/* the close completes while the caller's gate is still there */
+	uv_run(&g->f->loop, UV_RUN_NOWAIT);
 }
 
 /* A member's Raft state machine applies synchronously on the loop; a
@@ -748,6 +773,79 @@ static void test_leader_validates_its_big_commit_once(void **state)
 	close_with_gate(g, &gate);
 }
 
+/* A big transaction built ahead of its commit (db_tx_prepare, on a
+ * statement's worker) hands the replicator memory made there, which the
+ * replicator takes as it is (no copy on the loop); when that very entry
+ * comes back to apply on the leader while a reader holds the gate, the
+ * leader takes its own copy of it at once (nothing copied on the loop,
+ * libraft's buffer not read again) and applies it without validating
+ * again; a follower copies and validates it. */
+static void test_big_prepared_entry_is_handed_over_and_claimed_back(
+	void **state)
+{
+	struct group *g = *state;
+	struct outcomes o = {.g = g, .then_at = -1};
+	struct fx_commit_result res = {0};
+	struct db_commit_req req;
+	struct graft_gate gate;
+	struct graph_stats st;
+	struct db *leader, *follower;
+	struct db_tx *tx;
+	uint64_t id, r, before, before_f;
+	uint32_t type;
+	enum { N = 20000 };
+
+	reopen_with_gate(g, &gate);
+	g->take = true;
+	leader = dbms_get(g->leader.m, "neo4j");
+	follower = dbms_get(g->follower.m, "neo4j");
+	assert_int_equal(db_token(leader, GRAPH_TOKEN_RELTYPE, "R", 1, &type),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(leader, 0, &tx), GRAFT_OK);
+	for (unsigned i = 0; i < N; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_rel_create(tx, type, id, id, &r),
+				 GRAFT_OK);
+	}
+	graft_gate_enter_shared(&gate); /* as the statement's worker does */
+	db_tx_prepare(tx);
+	graft_gate_leave(&gate);
+	req.data = &res;
+	assert_int_equal(db_commit(tx, &req, fx_commit_cb), GRAFT_OK);
+	while (g->n == 0) /* validated off the loop, then proposed */
+		uv_run(&g->f->loop, UV_RUN_ONCE);
+	assert_true(g->took[0]);
+	assert_true(g->entries[0].len >= DB_OFF_LOOP_BYTES);
+	assert_int_equal(g->entries[0].cap, g->entries[0].len);
+
+	before = leader->validations;
+	before_f = follower->validations;
+	graft_gate_enter_shared(&gate); /* a reader: the entries wait */
+	submit(&g->leader, g, 0, &o);
+	submit(&g->follower, g, 0, NULL);
+	memset(g->entries[0].data, 0xee, g->entries[0].len);
+	uv_run(&g->f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(last_txid(&g->leader), 0);
+	graft_gate_leave(&gate);
+	fx_run_until_set(g->f, &res.done);
+	while (dbms_entries_pending(g->follower.m))
+		uv_run(&g->f->loop, UV_RUN_ONCE);
+	assert_int_equal(res.status, GRAFT_OK);
+	assert_int_equal(res.txid, 1);
+	assert_int_equal(o.status[0], GRAFT_OK);
+	assert_int_equal(leader->validations, before);
+	assert_int_equal(follower->validations, before_f + 1);
+	for (size_t m = 0; m < 2; m++) {
+		struct db *db = m == 0 ? leader : follower;
+
+		assert_int_equal(db_last_txid(db), 1);
+		graph_stats(db_graph(db), &st);
+		assert_int_equal(st.nodes, N);
+		assert_int_equal(st.rels, N);
+	}
+	close_with_gate(g, &gate);
+}
+
 static void test_entry_of_an_unknown_database_or_format_is_refused(
 	void **state)
 {
@@ -981,6 +1079,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_refused_proposal_fails_the_commit, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_big_prepared_entry_is_handed_over_and_claimed_back,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_entry_of_an_unknown_database_or_format_is_refused,
 			setup, teardown),
