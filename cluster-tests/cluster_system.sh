@@ -10,7 +10,10 @@
 # Raft log without bringing back what was dropped. A CREATE INDEX and its
 # name in the system database are one Raft entry (the leader's applied
 # index moves by one), so a leader SIGKILLed while it creates indexes
-# leaves no member with an index whose name was lost.
+# leaves no member with an index whose name was lost. A CREATE CONSTRAINT
+# over an index that exists returns a bookmark that a follower lacking the
+# constraint waits for (the follower is isolated with nftables; skipped,
+# saying why, where nft cannot be used).
 . "$(dirname "$0")/lib.sh"
 . "$(dirname "$0")/cluster_lib.sh"
 
@@ -71,6 +74,30 @@ after=$(settled "$LEADER") || fail "no settled Raft index on the leader"
 [ "$after" = $((before + 1)) ] ||
 	fail "CREATE INDEX took Raft entries $before..$after: the index and its name must be one entry"
 echo "CREATE INDEX: Raft index $before -> $after"
+
+step "a constraint over an existing index: its bookmark holds a follower's read until it has it"
+# The constraint writes only its name (system) and nothing of neo4j's: a
+# bookmark of neo4j's would let a follower that lacks it answer at once.
+if nft_usable; then
+	core_node "$LEADER" query neo4j "CREATE INDEX tag_code FOR (n:Tag) ON (n.code)" || fail "CREATE INDEX tag_code"
+	f=$(( LEADER % 3 + 1 ))
+	has_index() { core_node "$f" query neo4j "SHOW INDEXES YIELD name RETURN name" | grep -q '"name":"tag_code"'; }
+	wait_until "core $f has index tag_code" has_index
+	isolate "$f"
+	bm=$(core_node "$LEADER" bookmark neo4j "CREATE CONSTRAINT tag_unique FOR (n:Tag) REQUIRE n.code IS UNIQUE") ||
+		fail "CREATE CONSTRAINT over index tag_code: $(core_log "$LEADER")"
+	core_node_bg "$T/after.out" "$T/after.err" "$f" query-after "$bm" neo4j "SHOW CONSTRAINTS YIELD name RETURN name ORDER BY name"
+	sleep 1
+	kill -0 "$BG_PID" 2>/dev/null ||
+		fail "isolated core $f answered a read with bookmark $bm at once: $(cat "$T/after.out" "$T/after.err")"
+	heal
+	wait "$BG_PID" || fail "the read with bookmark $bm on core $f: $(cat "$T/after.err")"
+	grep -q '"name":"tag_unique"' "$T/after.out" ||
+		fail "core $f's read with bookmark $bm lacks tag_unique: $(cat "$T/after.out")"
+	echo "bookmark $bm: core $f waited for the constraint"
+else
+	echo "SKIP: a follower's read with a constraint's bookmark: $NFT_WHY"
+fi
 
 step "CREATE DATABASE on a follower fails with NotALeader"
 f=$(( LEADER % 3 + 1 ))

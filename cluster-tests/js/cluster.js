@@ -12,6 +12,10 @@
 //   role DB             CALL dbms.cluster.role(DB)
 //   query DB QUERY      runs QUERY on database DB; prints each record as
 //                       one line of JSON (keys in order, numbers as text)
+//   bookmark DB QUERY   runs QUERY on database DB; prints the bookmark the
+//                       session holds after it
+//   query-after BOOKMARK DB QUERY   query, in a read session that starts
+//                       from BOOKMARK (the server waits until it has it)
 //   retrying TAG CLIENTS STOP   CLIENTS writers that retry each key on the
 //                       next member until it is acknowledged (MERGE: a
 //                       retry is harmless), until the file STOP exists;
@@ -101,6 +105,30 @@ function text (v) {
 async function query (port, database, q) {
   const r = await run(port, q, {}, database)
   for (const rec of r.records) console.log(JSON.stringify(text(rec.toObject())))
+}
+
+async function bookmark (port, database, q) {
+  const d = driver(port)
+  const s = d.session({ database })
+  try {
+    await s.run(q)
+    console.log(s.lastBookmarks().join(','))
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+async function queryAfter (port, bookmarks, database, q) {
+  const d = driver(port)
+  const s = d.session({ database, bookmarks: bookmarks.split(','), defaultAccessMode: neo4j.session.READ })
+  try {
+    const r = await s.run(q)
+    for (const rec of r.records) console.log(JSON.stringify(text(rec.toObject())))
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
 }
 
 async function expectError (port, code, query, database) {
@@ -275,6 +303,8 @@ async function main () {
   if (cmd === 'role') return role(port, args[0])
   if (cmd === 'expect-error') return expectError(port, args[0], args[1], args[2])
   if (cmd === 'query') return query(port, args[0], args[1])
+  if (cmd === 'bookmark') return bookmark(port, args[0], args[1])
+  if (cmd === 'query-after') return queryAfter(port, args[0], args[1], args[2])
   if (cmd === 'retrying') return retrying(args[0], Number(args[1]), args[2])
   if (cmd === 'digest') return digest(port, args[0])
   if (cmd === 'gap') return gap(Number(args[0]), Number(args[1]), Number(args[2]))

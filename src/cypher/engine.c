@@ -352,7 +352,8 @@ static void commit_done(struct cypher_commit_req *req, int status)
 {
 	struct cypher_tx *t = req->tx;
 
-	snprintf(req->db, sizeof req->db, "%s", t->dbname);
+	if (req->db[0] == '\0') /* else the bookmark names another one */
+		snprintf(req->db, sizeof req->db, "%s", t->dbname);
 	tx_free(t);
 	req->cb(req, status);
 }
@@ -428,6 +429,7 @@ static void db_committed(struct db_commit_req *c, int status)
 struct grouped_commit {
 	struct cypher_commit_req *req;
 	struct db_commit_req sys;
+	bool wrote; /* the statement's own transaction */
 	unsigned pending;
 	int status;
 	char errmsg[GRAFT_ERRMSG_SIZE];
@@ -444,6 +446,16 @@ static void grouped_finish(struct graft_gate_task *t)
 		schema_reload(req->tx->e);
 	else
 		commit_error(req, status, g->errmsg);
+	/* A statement that wrote nothing of its own (a constraint over an
+	 * index that exists) changed only the system database: its
+	 * database's bookmark would not name the change, so a member that
+	 * lacks it could serve the next read with the bookmark. The system
+	 * database's does, and the entries of one Raft group apply in order
+	 * on every member, so it covers what the statement read as well. */
+	if (status == GRAFT_OK && !g->wrote) {
+		snprintf(req->db, sizeof req->db, "system");
+		req->txid = g->sys.txid;
+	}
 	free(g);
 	commit_done(req, status);
 }
@@ -487,6 +499,7 @@ static void grouped_run(struct graft_gate_task *t)
 		return;
 	}
 	g->req = req;
+	g->wrote = db_tx_has_writes(txs[0]);
 	g->pending = 2;
 	req->commit.data = g;
 	g->sys.data = g;
@@ -522,6 +535,7 @@ int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 
 	req->tx = tx;
 	req->cb = cb;
+	req->db[0] = '\0';
 	req->error.code[0] = 0;
 	if (tx->open)
 		cypher_result_close(tx->open);
