@@ -613,6 +613,32 @@ static void stop_threads(struct server *s)
 	graft_gate_close(&s->gate, NULL);
 }
 
+/* libuv's thread pool runs graft's blocking work: the transaction logs'
+ * fsyncs, checkpoint writes, password hashing, backup readers, big
+ * transactions validated and applied off the loop, their frees, and
+ * libraft's file work. libuv's default of 4 threads lets four logins
+ * hashing passwords hold every thread while a commit's fsync waits behind
+ * them. Its size: one thread per core for the work that computes, plus 4
+ * for work that waits on the disk, at least 8. libuv reads it once, when
+ * the pool first starts, so it is set before the loop exists. */
+static unsigned uv_pool_size(const struct graft_config *cfg)
+{
+	int64_t n = graft_config_int(cfg, "server.threads.blocking_pool_size");
+	const char *env = getenv("UV_THREADPOOL_SIZE");
+	char v[16];
+
+	if (n == 0 && env != NULL && atoi(env) > 0) { /* the operator's */
+		n = atoi(env);
+	} else if (n == 0) {
+		n = graft_pool_size(0) + 4;
+		n = n < 8 ? 8 : n;
+	}
+	n = n > 1024 ? 1024 : n; /* libuv's limit */
+	snprintf(v, sizeof v, "%u", (unsigned)n);
+	setenv("UV_THREADPOOL_SIZE", v, 1);
+	return (unsigned)n;
+}
+
 static int start_threads(struct server *s, char *errmsg)
 {
 	unsigned n = graft_pool_size(
@@ -746,6 +772,8 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 	graft_info("Starting graft %s (%s) with data in %s", PACKAGE_VERSION,
 		   server_mode(cfg), data);
 	graft_config_warn_inert(cfg);
+	graft_info("%u threads in libuv's pool run blocking work "
+		   "(server.threads.blocking_pool_size).", uv_pool_size(cfg));
 	uv_loop_init(&s->loop);
 	rv = start_threads(s, errmsg);
 	if (rv != GRAFT_OK)

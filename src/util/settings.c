@@ -205,6 +205,13 @@ static const struct graft_setting settings[] = {
 	INT("server.threads.worker_count", NULL, "0", 0, 4096,
 	    "Worker threads that execute statements, off the event loop "
 	    "(0: one per core)."),
+	INT("server.threads.blocking_pool_size", NULL, "0", 0, 1024,
+	    "Threads of libuv's pool, which runs the blocking work: log "
+	    "fsyncs, checkpoint writes, password hashing, backup reads, "
+	    "big transactions validated and applied off the event loop, "
+	    "libraft's file work (0: UV_THREADPOOL_SIZE from the "
+	    "environment if set, else one per core plus 4, at least 8; "
+	    "graft-specific)."),
 
 	/* server.vm_pause_monitor */
 	DUR("server.vm_pause_monitor.measurement_duration",
