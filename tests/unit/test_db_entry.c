@@ -673,6 +673,25 @@ static void propose_x(struct group *g, uint64_t id, struct db_commit_req *req,
 	assert_int_equal(db_commit(tx, req, fx_commit_cb), GRAFT_OK);
 }
 
+/* A transaction on db creating n nodes, each with a relationship to
+ * itself: big enough to be validated and applied off the loop. */
+static struct db_tx *begin_loops(struct db *db, unsigned n)
+{
+	struct db_tx *tx;
+	uint64_t id, r;
+	uint32_t type;
+
+	assert_int_equal(db_token(db, GRAPH_TOKEN_RELTYPE, "R", 1, &type),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(db, 0, &tx), GRAFT_OK);
+	for (unsigned i = 0; i < n; i++) {
+		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
+		assert_int_equal(db_tx_rel_create(tx, type, id, id, &r),
+				 GRAFT_OK);
+	}
+	return tx;
+}
+
 /* A big commit on the leader is validated once, before it is proposed:
  * its keys stay in a table of its own (nothing added to the pending set
  * on the loop), which a small commit writing the same node still runs
@@ -689,12 +708,11 @@ static void test_leader_validates_its_big_commit_once(void **state)
 	struct graph_stats st;
 	struct db *leader, *follower;
 	struct db_tx *tx;
-	uint64_t id, r, before, txid;
+	uint64_t before, txid;
 	char dir[800], errmsg[GRAFT_ERRMSG_SIZE];
 	struct txlog_reader *rd;
 	const void *p;
 	size_t len;
-	uint32_t type;
 	enum { N = 20000 };
 
 	reopen_with_gate(g, &gate);
@@ -706,14 +724,7 @@ static void test_leader_validates_its_big_commit_once(void **state)
 		while (dbms_entries_pending(g->leader.m))
 			uv_run(&g->f->loop, UV_RUN_ONCE);
 	}
-	assert_int_equal(db_token(leader, GRAPH_TOKEN_RELTYPE, "R", 1, &type),
-			 GRAFT_OK);
-	assert_int_equal(db_tx_begin(leader, 0, &tx), GRAFT_OK);
-	for (unsigned i = 0; i < N; i++) {
-		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
-		assert_int_equal(db_tx_rel_create(tx, type, id, id, &r),
-				 GRAFT_OK);
-	}
+	tx = begin_loops(leader, N);
 	assert_int_equal(db_tx_node_delete(tx, 1), GRAFT_OK);
 	memset(&res[2], 0, sizeof res[2]);
 	req[2].data = &res[2];
@@ -791,22 +802,14 @@ static void test_big_prepared_entry_is_handed_over_and_claimed_back(
 	struct graph_stats st;
 	struct db *leader, *follower;
 	struct db_tx *tx;
-	uint64_t id, r, before, before_f;
-	uint32_t type;
+	uint64_t before, before_f;
 	enum { N = 20000 };
 
 	reopen_with_gate(g, &gate);
 	g->take = true;
 	leader = dbms_get(g->leader.m, "neo4j");
 	follower = dbms_get(g->follower.m, "neo4j");
-	assert_int_equal(db_token(leader, GRAPH_TOKEN_RELTYPE, "R", 1, &type),
-			 GRAFT_OK);
-	assert_int_equal(db_tx_begin(leader, 0, &tx), GRAFT_OK);
-	for (unsigned i = 0; i < N; i++) {
-		assert_int_equal(db_tx_node_create(tx, &id), GRAFT_OK);
-		assert_int_equal(db_tx_rel_create(tx, type, id, id, &r),
-				 GRAFT_OK);
-	}
+	tx = begin_loops(leader, N);
 	graft_gate_enter_shared(&gate); /* as the statement's worker does */
 	db_tx_prepare(tx);
 	graft_gate_leave(&gate);
