@@ -234,8 +234,10 @@ int dbms_entry_submit(struct dbms *m, uint64_t index, const void *entry,
 	m->entry_last = j;
 	m->entries_queued++;
 	graft_gate_run(m->o.db.gate, &j->task);
-	if (!j->applied && job_big(j))
-		job_claim(j); /* waits: the leader's bytes, not a copy */
+	/* Waiting (not begun: nothing copied or claimed yet): the leader's
+	 * kept bytes, not a copy of libraft's. */
+	if (!j->applied && j->copy == NULL && job_big(j))
+		job_claim(j);
 	if (!j->applied)
 		job_copy(j);
 	return GRAFT_OK;
