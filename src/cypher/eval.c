@@ -322,7 +322,7 @@ static int binop(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 		[AST_OP_MUL] = CYPHER_MUL, [AST_OP_DIV] = CYPHER_DIV,
 		[AST_OP_MOD] = CYPHER_MOD, [AST_OP_POW] = CYPHER_POW};
 	struct graft_value v[2];
-	int rv = 0, t;
+	int rv = 0, t = 0;
 
 	if (eval_kids(x, e, 0, v) < 0)
 		return -1;
