@@ -318,7 +318,7 @@ static void test_checkpoint_start_writes_the_pre_fork_graph(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g = cfx_sample_graph(true), *before = cfx_sample_graph(true), *h;
-	struct checkpoint_req req;
+	struct checkpoint_req req = {0};
 	struct run run = {0};
 	struct graft_value v = graft_value_int(999);
 	uv_loop_t loop;
@@ -362,7 +362,7 @@ static void test_checkpoint_start_removes_older_checkpoints(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g = cfx_sample_graph(false);
-	struct checkpoint_req req;
+	struct checkpoint_req req = {0};
 	struct run run = {0};
 	uv_loop_t loop;
 	char path[4096], tmp[4096];
@@ -392,7 +392,7 @@ static void test_checkpoint_failing_child_reports_through_cb(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g = cfx_sample_graph(false);
-	struct checkpoint_req req;
+	struct checkpoint_req req = {0};
 	struct run run = {0};
 	uv_loop_t loop;
 	char dir[256], blocker[128];
@@ -425,7 +425,7 @@ static void test_checkpoint_writer_cut_off_leaves_nothing(void **state)
 	struct fixture *f = *state;
 	struct graph *g = cfx_sample_graph(true);
 	struct rlimit old, small;
-	struct checkpoint_req req;
+	struct checkpoint_req req = {0};
 	struct run run = {0};
 	uv_loop_t loop;
 
@@ -457,7 +457,7 @@ static void test_checkpoint_writer_cut_off_leaves_nothing(void **state)
 static void test_checkpoint_start_refuses_overlong_dir(void **state)
 {
 	struct graph *g;
-	struct checkpoint_req req;
+	struct checkpoint_req req = {0};
 	struct run run = {0};
 	uv_loop_t loop;
 	char *dir = malloc(5000);
