@@ -1,6 +1,14 @@
 /* The gate (gate.h). One mutex and one condition variable: worker threads
  * wait on the condition; the loop never waits, it is woken through the
- * async handle when the last holder leaves while its tasks are queued. */
+ * async handle when the last holder leaves while its tasks are queued.
+ *
+ * Readers of an open gate skip the mutex: a reader adds itself to its
+ * slot's count, then reads closed; whoever wants the gate exclusive sets
+ * closed, then reads the counts (all sequentially consistent). So either
+ * the reader sees closed, takes itself out again and waits on the mutex's
+ * side, or the writer sees the reader and waits for it; a reader leaving
+ * while closed is set wakes the waiting writer (and the loop) under the
+ * mutex, after its count dropped, so no wake-up is lost. */
 #include "gate.h"
 
 #include <errno.h>
@@ -21,6 +29,9 @@ static void gate_async_cb(uv_async_t *h);
  * exclusive (graft_gate_yield). */
 static _Thread_local unsigned held_shared;
 static _Thread_local bool held_exclusive;
+/* How many of held_shared entered fast_gate without the mutex. */
+static _Thread_local unsigned held_fast;
+static _Thread_local const struct graft_gate *fast_gate;
 
 int graft_gate_init(struct graft_gate *g, uv_loop_t *loop)
 {
@@ -36,6 +47,9 @@ int graft_gate_init(struct graft_gate *g, uv_loop_t *loop)
 	g->off_task = NULL;
 	g->off_work = NULL;
 	g->off_running = false;
+	g->closed = 0;
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		g->readers[i].n = 0;
 	rv = uv_async_init(loop, &g->async, gate_async_cb);
 	if (rv != 0)
 		return GRAFT_EIO;
@@ -63,11 +77,87 @@ static void deadline_in(struct timespec *ts, long ns)
 	}
 }
 
+/* Readers that entered without the mutex; under mu, read after closed
+ * was set. */
+static unsigned fast_readers(const struct graft_gate *g)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		n += __atomic_load_n(&g->readers[i].n, __ATOMIC_SEQ_CST);
+	return n;
+}
+
+static unsigned readers(const struct graft_gate *g)
+{
+	return g->shared + fast_readers(g);
+}
+
+/* Under mu, after any change of what closes the gate to fast readers. */
+static void set_closed(struct graft_gate *g)
+{
+	__atomic_store_n(&g->closed,
+			 g->exclusive || g->loop_waiting ||
+				 g->workers_waiting_exclusive > 0,
+			 __ATOMIC_SEQ_CST);
+}
+
+/* Under mu, once a fast reader's count dropped while the gate was closed:
+ * wakes the workers waiting; true if the loop must be woken. */
+static bool fast_reader_left(struct graft_gate *g)
+{
+	pthread_cond_broadcast(&g->cv);
+	return g->loop_waiting && !g->exclusive && readers(g) == 0;
+}
+
+/* Enters an open gate without the mutex; false (nothing held) if it is
+ * closed or this thread holds another gate that way. */
+static bool enter_fast(struct graft_gate *g)
+{
+	unsigned *n = &g->readers[graft_slot()].n;
+	bool wake_loop;
+
+	if (held_fast > 0 && fast_gate != g)
+		return false;
+	__atomic_add_fetch(n, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST)) {
+		held_fast++;
+		fast_gate = g;
+		held_shared++;
+		return true;
+	}
+	__atomic_sub_fetch(n, 1, __ATOMIC_SEQ_CST);
+	pthread_mutex_lock(&g->mu);
+	wake_loop = fast_reader_left(g);
+	pthread_mutex_unlock(&g->mu);
+	if (wake_loop)
+		uv_async_send(&g->async);
+	return false;
+}
+
+static void leave_fast(struct graft_gate *g)
+{
+	bool wake_loop;
+
+	held_fast--;
+	held_shared--;
+	__atomic_sub_fetch(&g->readers[graft_slot()].n, 1, __ATOMIC_SEQ_CST);
+	if (!__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST))
+		return;
+	pthread_mutex_lock(&g->mu);
+	wake_loop = fast_reader_left(g);
+	pthread_mutex_unlock(&g->mu);
+	if (wake_loop)
+		uv_async_send(&g->async);
+}
+
 void graft_gate_enter_shared(struct graft_gate *g)
 {
 	struct timespec until;
 	bool yielded = false;
 
+	if (enter_fast(g))
+		return;
 	pthread_mutex_lock(&g->mu);
 	deadline_in(&until, SHARED_YIELD_NS);
 	g->workers_waiting_shared++;
@@ -87,11 +177,13 @@ void graft_gate_enter_exclusive(struct graft_gate *g)
 {
 	pthread_mutex_lock(&g->mu);
 	g->workers_waiting_exclusive++;
+	set_closed(g);
 	/* the loop's tasks first: they carry the commit order */
-	while (g->exclusive || g->shared > 0 || g->loop_waiting)
+	while (g->exclusive || readers(g) > 0 || g->loop_waiting)
 		pthread_cond_wait(&g->cv, &g->mu);
 	g->workers_waiting_exclusive--;
 	g->exclusive = true;
+	set_closed(g);
 	pthread_mutex_unlock(&g->mu);
 	held_exclusive = true;
 }
@@ -100,6 +192,10 @@ void graft_gate_leave(struct graft_gate *g)
 {
 	bool wake_loop;
 
+	if (held_fast > 0 && fast_gate == g) {
+		leave_fast(g);
+		return;
+	}
 	pthread_mutex_lock(&g->mu);
 	if (g->shared > 0) {
 		g->shared--;
@@ -107,8 +203,9 @@ void graft_gate_leave(struct graft_gate *g)
 	} else {
 		g->exclusive = false;
 		held_exclusive = false;
+		set_closed(g);
 	}
-	wake_loop = g->loop_waiting && g->shared == 0 && !g->exclusive;
+	wake_loop = g->loop_waiting && !g->exclusive && readers(g) == 0;
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 	if (wake_loop)
@@ -138,6 +235,9 @@ bool graft_gate_yield(struct graft_gate *g)
 	bool exclusive = held_exclusive && held_shared == 0, waiting;
 
 	if (held_shared != 1 && !exclusive)
+		return false;
+	/* open: nobody waits for a reader to go */
+	if (!exclusive && !__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST))
 		return false;
 	pthread_mutex_lock(&g->mu);
 	waiting = g->loop_waiting || g->workers_waiting_exclusive > 0 ||
@@ -174,12 +274,14 @@ static bool loop_take(struct graft_gate *g)
 	bool took;
 
 	pthread_mutex_lock(&g->mu);
-	took = !g->exclusive && g->shared == 0;
+	/* closed before the readers are counted (see the top) */
+	g->loop_waiting = true;
+	set_closed(g);
+	took = !g->exclusive && readers(g) == 0;
 	if (took) {
 		g->exclusive = true;
 		g->loop_waiting = false;
-	} else {
-		g->loop_waiting = true;
+		set_closed(g);
 	}
 	pthread_mutex_unlock(&g->mu);
 	return took;
@@ -210,6 +312,7 @@ static void loop_drain(struct graft_gate *g)
 	uv_unref((uv_handle_t *)&g->async);
 	pthread_mutex_lock(&g->mu);
 	g->exclusive = false;
+	set_closed(g);
 	pthread_cond_broadcast(&g->cv);
 	pthread_mutex_unlock(&g->mu);
 }

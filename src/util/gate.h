@@ -20,13 +20,22 @@
  * part to a thread of libuv's pool (graft_gate_offload): the gate stays
  * held exclusive for it, the tasks given meanwhile wait behind it in
  * order, and the loop goes on with everything else (timers, Raft, other
- * sessions) instead of stalling for the whole apply. */
+ * sessions) instead of stalling for the whole apply.
+ *
+ * Its shared side is a big-reader lock: a reader counts itself in its own
+ * thread's slot (util/slot.h) and enters at once when the gate is open
+ * (nothing holds it exclusive or waits to), touching no line another
+ * reader writes; whoever wants it exclusive closes it first, then waits
+ * for every slot's count to drop to zero, and readers that come meanwhile
+ * take the mutex as before (so writers are never starved). */
 #ifndef GRAFT_UTIL_GATE_H
 #define GRAFT_UTIL_GATE_H
 
 #include <pthread.h>
 #include <stdbool.h>
 #include <uv.h>
+
+#include "slot.h"
 
 struct graft_gate_task;
 typedef void (*graft_gate_fn)(struct graft_gate_task *t);
@@ -41,10 +50,17 @@ struct graft_gate_task {
 	bool queued;
 };
 
+/* The readers that entered through one slot without the mutex: the count
+ * alone in its cache line (private). */
+struct graft_gate_readers {
+	unsigned n;
+	char pad[GRAFT_CACHE_LINE - sizeof(unsigned)];
+};
+
 struct graft_gate {
 	pthread_mutex_t mu;
 	pthread_cond_t cv;
-	unsigned shared;       /* worker threads holding it shared */
+	unsigned shared;       /* worker threads holding it shared through mu */
 	bool exclusive;        /* held exclusive (a worker or the loop) */
 	unsigned workers_waiting_exclusive;
 	unsigned workers_waiting_shared;
@@ -59,6 +75,14 @@ struct graft_gate {
 	graft_gate_fn off_work;
 	bool off_running;
 	uv_work_t off_req;
+	/* Readers' fast path (private): closed (written under mu, read
+	 * without) says new readers must take mu: exclusive, loop_waiting or
+	 * workers_waiting_exclusive; a line of its own, read by every reader,
+	 * written only when a writer comes or goes. */
+	char pad_closed[GRAFT_CACHE_LINE];
+	unsigned closed;
+	char pad_readers[GRAFT_CACHE_LINE];
+	struct graft_gate_readers readers[GRAFT_SLOTS];
 };
 
 /* GRAFT_OK or an error of uv_async_init. */

@@ -3,6 +3,7 @@
  * loop's tasks run in the order given, and the pool hands every work back
  * to the loop before it closes. Built with ThreadSanitizer by
  * ./configure --enable-tsan, which checks the locking itself. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -349,6 +350,100 @@ static void test_gate_offloaded_work_leaves_the_loop_running_in_order(
 	assert_int_equal(__atomic_load_n(&f->torn, __ATOMIC_RELAXED), 0);
 }
 
+/* Readers on more threads than there are slots (util/slot.h: some share
+ * one) enter without the mutex, some twice (nested), while a worker writes
+ * and the loop runs tasks: no reader sees half a change, and neither the
+ * writer nor the loop's tasks starve behind readers that never stop
+ * coming (the test would not end). */
+#define HAMMER_READERS (GRAFT_SLOTS + 3)
+#define HAMMER_WRITES 300
+
+struct hammer {
+	struct fixture *f;
+	pthread_t th;
+	unsigned reads;
+};
+
+static void *hammer_read_main(void *arg)
+{
+	struct hammer *h = arg;
+	struct fixture *f = h->f;
+	uint64_t a, b;
+
+	while (!__atomic_load_n(&f->closed, __ATOMIC_ACQUIRE)) {
+		bool nested = h->reads % 8 == 0;
+
+		graft_gate_enter_shared(&f->gate);
+		if (nested)
+			graft_gate_enter_shared(&f->gate);
+		a = f->value;
+		b = f->value;
+		if (nested)
+			graft_gate_leave(&f->gate);
+		graft_gate_leave(&f->gate);
+		if (a != b || a % 2 != 0)
+			__atomic_add_fetch(&f->torn, 1, __ATOMIC_RELAXED);
+		h->reads++;
+	}
+	return NULL;
+}
+
+static void *hammer_write_main(void *arg)
+{
+	struct fixture *f = arg;
+
+	for (unsigned i = 0; i < HAMMER_WRITES; i++) {
+		graft_gate_enter_exclusive(&f->gate);
+		f->value++;
+		f->value++;
+		graft_gate_leave(&f->gate);
+	}
+	__atomic_store_n(&f->done, 1, __ATOMIC_RELEASE);
+	return NULL;
+}
+
+static void hammer_task(struct graft_gate_task *t)
+{
+	struct fixture *f = t->data;
+
+	f->value++;
+	f->value++;
+	f->n_order++;
+}
+
+static void test_gate_fast_readers_exclude_writers_and_starve_none(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct hammer h[HAMMER_READERS];
+	pthread_t writer;
+
+	for (unsigned i = 0; i < HAMMER_READERS; i++) {
+		h[i] = (struct hammer){.f = f};
+		assert_int_equal(pthread_create(&h[i].th, NULL,
+						hammer_read_main, &h[i]), 0);
+	}
+	assert_int_equal(pthread_create(&writer, NULL, hammer_write_main, f),
+			 0);
+	for (unsigned i = 0; i < HAMMER_WRITES; i++) {
+		f->tasks[i].data = f;
+		f->tasks[i].fn = hammer_task;
+		graft_gate_run(&f->gate, &f->tasks[i]);
+		while (f->n_order <= i)
+			uv_run(&f->loop, UV_RUN_ONCE);
+	}
+	assert_int_equal(pthread_join(writer, NULL), 0);
+	__atomic_store_n(&f->closed, true, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < HAMMER_READERS; i++) {
+		assert_int_equal(pthread_join(h[i].th, NULL), 0);
+		assert_true(h[i].reads > 0);
+	}
+	f->closed = false;
+	assert_int_equal(__atomic_load_n(&f->torn, __ATOMIC_RELAXED), 0);
+	assert_int_equal(f->value, 4 * HAMMER_WRITES);
+	assert_int_equal(__atomic_load_n(&f->done, __ATOMIC_ACQUIRE), 1);
+}
+
 static void test_pool_closes_after_the_work_in_flight_is_done(void **state)
 {
 	struct fixture *f = *state;
@@ -391,6 +486,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_gate_offloaded_work_leaves_the_loop_running_in_order,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gate_fast_readers_exclude_writers_and_starve_none,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pool_closes_after_the_work_in_flight_is_done, setup,
