@@ -33,8 +33,11 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 	if (e == NULL)
 		return GRAFT_ENOMEM;
 	e->dbms = dbms;
-	pthread_mutex_init(&e->cache_mu, NULL);
-	pthread_mutex_init(&e->txs_mu, NULL);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		pthread_mutex_init(&e->caches[i].mu, NULL);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		pthread_mutex_init(&e->tx_slots[i].mu, NULL);
+	pthread_mutex_init(&e->pools_mu, NULL);
 	if (o != NULL)
 		e->o = *o;
 	graft_mem_init(&e->mem_total, e->o.memory_total_max,
@@ -46,9 +49,8 @@ int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
 	if (e->o.bolt_address[0] == '\0')
 		snprintf(e->o.bolt_address, sizeof e->o.bolt_address, "%s",
 			 "localhost:7687");
-	e->cache = calloc(e->o.plan_cache_size, sizeof *e->cache);
 	e->started_ms = (uint64_t)engine_now_ms();
-	if (e->cache == NULL || proc_register_builtins(e) != GRAFT_OK ||
+	if (proc_register_builtins(e) != GRAFT_OK ||
 	    schema_follow(e) != GRAFT_OK) {
 		cypher_engine_free(e);
 		return GRAFT_ENOMEM;
@@ -69,9 +71,14 @@ void cypher_engine_free(struct cypher_engine *e)
 {
 	if (e == NULL)
 		return;
-	for (size_t i = 0; i < e->ncache; i++)
-		cache_drop(&e->cache[i]);
-	free(e->cache);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++) {
+		struct plan_cache *pc = &e->caches[i];
+
+		for (size_t j = 0; j < pc->n; j++)
+			cache_drop(&pc->entries[j]);
+		free(pc->entries);
+		pthread_mutex_destroy(&pc->mu);
+	}
 	free(e->procs);
 	while (e->pools != NULL) {
 		struct engine_pool *p = e->pools;
@@ -80,8 +87,9 @@ void cypher_engine_free(struct cypher_engine *e)
 		free(p);
 	}
 	schema_free(e);
-	pthread_mutex_destroy(&e->cache_mu);
-	pthread_mutex_destroy(&e->txs_mu);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		pthread_mutex_destroy(&e->tx_slots[i].mu);
+	pthread_mutex_destroy(&e->pools_mu);
 	free(e);
 }
 
@@ -153,13 +161,27 @@ static struct graft_mem *find_pool(struct cypher_engine *e, const char *db)
 	return &p->mem;
 }
 
+/* The slot remembers the last pool it found, so that beginning a
+ * transaction on the same database takes no lock other threads take. */
 static struct graft_mem *db_pool(struct cypher_engine *e, const char *db)
 {
+	struct engine_tx_slot *s = &e->tx_slots[graft_slot()];
 	struct graft_mem *m;
 
-	pthread_mutex_lock(&e->txs_mu);
+	pthread_mutex_lock(&s->mu);
+	m = s->pool != NULL && strcmp(s->pool_db, db) == 0 ? s->pool : NULL;
+	pthread_mutex_unlock(&s->mu);
+	if (m != NULL)
+		return m;
+	pthread_mutex_lock(&e->pools_mu);
 	m = find_pool(e, db);
-	pthread_mutex_unlock(&e->txs_mu);
+	pthread_mutex_unlock(&e->pools_mu);
+	if (m == &e->mem_total)
+		return m; /* no pool of its own: not remembered */
+	pthread_mutex_lock(&s->mu);
+	s->pool = m;
+	snprintf(s->pool_db, sizeof s->pool_db, "%s", db);
+	pthread_mutex_unlock(&s->mu);
 	return m;
 }
 
@@ -199,12 +221,14 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	struct cypher_tx *t = calloc(1, sizeof *t);
 	const char *name = o && o->db && o->db[0] ? o->db
 						  : dbms_default_db(e->dbms);
+	struct engine_tx_slot *s;
 	int rv;
 
 	if (t == NULL)
 		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory starting a transaction");
 	t->e = e;
+	pthread_mutex_init(&t->query_mu, NULL);
 	graft_mem_init(&t->mem, e->o.tx_memory_max, "db.memory.transaction.max",
 		       NULL);
 	graft_mem_set_chunk(&t->mem, CYPHER_TX_MEM_CHUNK);
@@ -214,6 +238,7 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	t->o.metadata = NULL;
 	if (o && o->metadata &&
 	    graft_value_copy(&t->metadata, o->metadata) != GRAFT_OK) {
+		pthread_mutex_destroy(&t->query_mu);
 		free(t);
 		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory starting a transaction");
@@ -223,6 +248,7 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	rv = open_db_tx(t, name, err);
 	if (rv != GRAFT_OK) {
 		graft_value_free(&t->metadata);
+		pthread_mutex_destroy(&t->query_mu);
 		free(t);
 		return rv;
 	}
@@ -230,13 +256,16 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	uint64_t timeout = t->o.timeout_ms ? t->o.timeout_ms : e->o.tx_timeout_ms;
 	t->deadline_ns = timeout ? uv_hrtime() + timeout * 1000000ull : 0;
 	snprintf(t->id, sizeof t->id, "%s-transaction-%llu", t->dbname,
-		 (unsigned long long)++e->next_tx_id);
-	pthread_mutex_lock(&e->txs_mu);
-	t->next = e->txs;
-	if (e->txs)
-		e->txs->prev = t;
-	e->txs = t;
-	pthread_mutex_unlock(&e->txs_mu);
+		 (unsigned long long)__atomic_add_fetch(&e->next_tx_id, 1,
+							__ATOMIC_RELAXED));
+	t->slot = graft_slot();
+	s = &e->tx_slots[t->slot];
+	pthread_mutex_lock(&s->mu);
+	t->next = s->txs;
+	if (s->txs)
+		s->txs->prev = t;
+	s->txs = t;
+	pthread_mutex_unlock(&s->mu);
 	*out = t;
 	return GRAFT_OK;
 }
@@ -265,13 +294,17 @@ bool cypher_tx_terminate_id(struct cypher_engine *e, const char *id)
 {
 	bool found = false;
 
-	pthread_mutex_lock(&e->txs_mu);
-	for (struct cypher_tx *t = e->txs; t != NULL; t = t->next)
-		if (strcmp(t->id, id) == 0) {
-			cypher_tx_terminate(t);
-			found = true;
-		}
-	pthread_mutex_unlock(&e->txs_mu);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++) {
+		struct engine_tx_slot *s = &e->tx_slots[i];
+
+		pthread_mutex_lock(&s->mu);
+		for (struct cypher_tx *t = s->txs; t != NULL; t = t->next)
+			if (strcmp(t->id, id) == 0) {
+				cypher_tx_terminate(t);
+				found = true;
+			}
+		pthread_mutex_unlock(&s->mu);
+	}
 	return found;
 }
 
@@ -307,18 +340,21 @@ static void actions_free(struct admin_action *a)
 
 static void tx_free(struct cypher_tx *t)
 {
-	pthread_mutex_lock(&t->e->txs_mu);
+	struct engine_tx_slot *s = &t->e->tx_slots[t->slot];
+
+	pthread_mutex_lock(&s->mu);
 	if (t->prev)
 		t->prev->next = t->next;
 	else
-		t->e->txs = t->next;
+		s->txs = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
-	pthread_mutex_unlock(&t->e->txs_mu);
+	pthread_mutex_unlock(&s->mu);
 	actions_free(t->actions);
 	graft_value_free(&t->metadata);
 	free(t->unique_nodes);
 	graft_mem_release(&t->mem);
+	pthread_mutex_destroy(&t->query_mu);
 	free(t);
 }
 
@@ -571,11 +607,11 @@ static uint64_t text_hash(const char *s, size_t n)
 	return h;
 }
 
-static struct plan_cache_entry *cache_find(struct cypher_engine *e,
+static struct plan_cache_entry *cache_find(struct plan_cache *pc,
 					   const char *q, size_t n, uint64_t h)
 {
-	for (size_t i = 0; i < e->ncache; i++) {
-		struct plan_cache_entry *c = &e->cache[i];
+	for (size_t i = 0; i < pc->n; i++) {
+		struct plan_cache_entry *c = &pc->entries[i];
 
 		if (c->hash == h && c->len == n && !c->busy &&
 		    memcmp(c->text, q, n) == 0)
@@ -584,16 +620,21 @@ static struct plan_cache_entry *cache_find(struct cypher_engine *e,
 	return NULL;
 }
 
-static struct plan_cache_entry *cache_slot(struct cypher_engine *e)
+static struct plan_cache_entry *cache_slot(struct cypher_engine *e,
+					   struct plan_cache *pc)
 {
 	struct plan_cache_entry *lru = NULL;
 
-	if (e->ncache < e->o.plan_cache_size)
-		return &e->cache[e->ncache++];
-	for (size_t i = 0; i < e->ncache; i++)
-		if (!e->cache[i].busy &&
-		    (lru == NULL || e->cache[i].last_used < lru->last_used))
-			lru = &e->cache[i];
+	if (pc->entries == NULL &&
+	    (pc->entries = calloc(e->o.plan_cache_size,
+				  sizeof *pc->entries)) == NULL)
+		return NULL;
+	if (pc->n < e->o.plan_cache_size)
+		return &pc->entries[pc->n++];
+	for (size_t i = 0; i < pc->n; i++)
+		if (!pc->entries[i].busy &&
+		    (lru == NULL || pc->entries[i].last_used < lru->last_used))
+			lru = &pc->entries[i];
 	if (lru != NULL)
 		cache_drop(lru);
 	return lru;
@@ -610,29 +651,32 @@ static void normalise(const char **q, size_t *n)
 		(*n)--;
 }
 
-static void cache_add(struct cypher_engine *e, const char *q, size_t n,
-		      uint64_t h, struct cypher_result *r);
+static void cache_add(struct cypher_engine *e, struct plan_cache *pc,
+		      const char *q, size_t n, uint64_t h,
+		      struct cypher_result *r);
 
 static int prepare(struct cypher_tx *t, const char *q, size_t n,
 		   struct cypher_result *r, struct cypher_error *err)
 {
 	struct cypher_engine *e = t->e;
+	struct plan_cache *pc = &e->caches[graft_slot()];
 	uint64_t h;
 	struct plan_cache_entry *c;
 	int rv;
 
 	normalise(&q, &n);
 	h = text_hash(q, n);
-	pthread_mutex_lock(&e->cache_mu);
-	c = cache_find(e, q, n, h);
+	pthread_mutex_lock(&pc->mu);
+	c = cache_find(pc, q, n, h);
 	if (c != NULL) {
 		c->busy = true;
-		c->last_used = ++e->clock;
+		c->last_used = ++pc->clock;
 		r->cached = c;
+		r->cache = pc;
 		r->stmt = c->stmt;
 		r->plan = c->plan;
 	}
-	pthread_mutex_unlock(&e->cache_mu);
+	pthread_mutex_unlock(&pc->mu);
 	if (c != NULL)
 		return GRAFT_OK;
 	rv = cypher_parse(q, n, &r->stmt, err);
@@ -649,18 +693,19 @@ static int prepare(struct cypher_tx *t, const char *q, size_t n,
 	}
 	if (r->plan->admin)
 		return GRAFT_OK;
-	pthread_mutex_lock(&e->cache_mu);
-	cache_add(e, q, n, h, r);
-	pthread_mutex_unlock(&e->cache_mu);
+	pthread_mutex_lock(&pc->mu);
+	cache_add(e, pc, q, n, h, r);
+	pthread_mutex_unlock(&pc->mu);
 	return GRAFT_OK;
 }
 
-/* Keeps r's statement and plan in the cache (busy until r closes); under
- * cache_mu. Uncached is fine when there is no room. */
-static void cache_add(struct cypher_engine *e, const char *q, size_t n,
-		      uint64_t h, struct cypher_result *r)
+/* Keeps r's statement and plan in pc (busy until r closes); under pc->mu.
+ * Uncached is fine when there is no room. */
+static void cache_add(struct cypher_engine *e, struct plan_cache *pc,
+		      const char *q, size_t n, uint64_t h,
+		      struct cypher_result *r)
 {
-	struct plan_cache_entry *c = cache_slot(e);
+	struct plan_cache_entry *c = cache_slot(e, pc);
 
 	if (c == NULL || (c->text = malloc(n + 1)) == NULL)
 		return;
@@ -671,22 +716,24 @@ static void cache_add(struct cypher_engine *e, const char *q, size_t n,
 	c->stmt = r->stmt;
 	c->plan = r->plan;
 	c->busy = true;
-	c->last_used = ++e->clock;
+	c->last_used = ++pc->clock;
 	r->cached = c;
+	r->cache = pc;
 }
 
 static void release_plan(struct cypher_result *r)
 {
-	struct cypher_engine *e = r->tx->e;
+	struct plan_cache *pc = r->cache;
 
+	/* the cache it came from, whichever thread closes it */
 	if (r->cached != NULL) {
-		pthread_mutex_lock(&e->cache_mu);
+		pthread_mutex_lock(&pc->mu);
 		/* a plan left mid-stream holds buffers: drop it */
 		if (!r->done)
 			cache_drop(r->cached);
 		else
 			r->cached->busy = false;
-		pthread_mutex_unlock(&e->cache_mu);
+		pthread_mutex_unlock(&pc->mu);
 	} else {
 		plan_free(r->plan);
 		cypher_stmt_free(r->stmt);
@@ -694,6 +741,7 @@ static void release_plan(struct cypher_result *r)
 	r->plan = NULL;
 	r->stmt = NULL;
 	r->cached = NULL;
+	r->cache = NULL;
 }
 
 static int fail_tx(struct cypher_tx *t, int rv)
@@ -868,11 +916,11 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 		return fail_tx(tx, cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 						    "Out of memory starting the query"));
 	r->tx = tx;
-	/* redacted before the lock: txs_mu is every worker's */
+	/* its own lock, which no other statement's worker writes */
 	redact_query(query, len, shown, sizeof shown);
-	pthread_mutex_lock(&tx->e->txs_mu);
+	pthread_mutex_lock(&tx->query_mu);
 	memcpy(tx->current_query, shown, sizeof shown);
-	pthread_mutex_unlock(&tx->e->txs_mu);
+	pthread_mutex_unlock(&tx->query_mu);
 	rv = prepare(tx, query, len, r, err);
 	if (rv == GRAFT_OK && needs_exclusive(r))
 		gate_upgrade(tx->e);

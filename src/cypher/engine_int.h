@@ -6,6 +6,7 @@
 #include <pthread.h>
 
 #include "exec.h"
+#include "../util/slot.h"
 #include "../security/security.h"
 #include "redact.h"
 
@@ -17,6 +18,30 @@ struct plan_cache_entry {
 	struct exec_plan *plan;
 	uint64_t last_used;
 	bool busy;  /* in use by a running result */
+};
+
+/* One slot's plan cache (util/slot.h): the statements its threads ran
+ * last, each plan used by one result at a time (busy). A thread uses its
+ * slot's, so its lock, busy flags and clock stay in that thread's cache
+ * lines; threads sharing a slot share it correctly, only slower. */
+struct plan_cache {
+	pthread_mutex_t mu;
+	struct plan_cache_entry *entries; /* o.plan_cache_size, at first use */
+	size_t n;
+	uint64_t clock;
+	/* the fields above alone in their lines (slot.h) */
+	char pad[GRAFT_CACHE_LINE];
+};
+
+/* The open transactions begun on one slot's threads (util/slot.h), for
+ * SHOW TRANSACTIONS and TERMINATE, and the memory pool last looked up
+ * there; under mu. A transaction stays in the slot it began in. */
+struct engine_tx_slot {
+	pthread_mutex_t mu;
+	struct cypher_tx *txs;
+	struct graft_mem *pool;  /* pool_db's (pools are never freed) */
+	char pool_db[64];
+	char pad[GRAFT_CACHE_LINE]; /* the fields above alone in their lines */
 };
 
 /* An administrative action deferred to commit (user changes run through
@@ -57,24 +82,23 @@ struct engine_pool {
 
 /* Threads: statements run on worker threads holding the gate (o.gate) and
  * the loop begins, commits and ends transactions meanwhile, so what they
- * share has its own lock: cache_mu the plan cache (and clock), txs_mu the
- * list of open transactions, their current_query and metadata, and the
- * memory pools. A transaction's terminated flag is atomic. */
+ * share has its own lock: each plan cache its mu, each transaction slot
+ * its mu (the open transactions and their metadata), pools_mu the memory
+ * pools, a transaction's query_mu its current_query. A transaction's
+ * terminated flag is atomic, and so is next_tx_id. */
 struct cypher_engine {
 	struct dbms *dbms;
-	pthread_mutex_t cache_mu, txs_mu;
+	pthread_mutex_t pools_mu;
 	struct graft_mem mem_total;  /* every transaction's memory */
 	struct engine_pool *pools;
 	struct cypher_engine_options o;
 	const struct cypher_proc **procs;
 	size_t nprocs, procs_cap;
-	struct plan_cache_entry *cache;
-	size_t ncache;
-	uint64_t clock;
+	struct plan_cache caches[GRAFT_SLOTS]; /* one per slot */
 	struct security *security;
 	cypher_servers_fn servers;  /* SHOW SERVERS / DATABASES; NULL: alone */
 	void *servers_data;
-	struct cypher_tx *txs;      /* open transactions, for SHOW TRANSACTIONS */
+	struct engine_tx_slot tx_slots[GRAFT_SLOTS]; /* open transactions */
 	uint64_t next_tx_id;
 	uint64_t started_ms;
 	struct schema_rule *rules;  /* as the applied system database has
@@ -86,7 +110,8 @@ struct cypher_engine {
 
 struct cypher_tx {
 	struct cypher_engine *e;
-	struct cypher_tx *next, *prev;
+	struct cypher_tx *next, *prev; /* in e->tx_slots[slot] */
+	unsigned slot;
 	struct db *db;
 	struct db_tx *tx;
 	struct cypher_tx_options o;
@@ -102,6 +127,9 @@ struct cypher_tx {
 	struct graft_mem mem;      /* what its statements hold */
 	struct graft_value metadata;
 	struct admin_action *actions;
+	/* current_query's own lock: its statement's worker writes it, SHOW
+	 * TRANSACTIONS reads it (under its slot's mu, then this) */
+	pthread_mutex_t query_mu;
 	char current_query[256];
 	/* nodes written under a uniqueness constraint: checked again at
 	 * commit against what committed meanwhile */
@@ -120,6 +148,7 @@ struct cypher_result {
 	struct cypher_stmt *stmt;
 	struct exec_plan *plan;
 	struct plan_cache_entry *cached;
+	struct plan_cache *cache;  /* cached's */
 	struct exec_ctx x;
 	struct graft_value params; /* owned copy of the RUN's; x.params */
 	struct cypher_error err;   /* owned; x.err and x.fc.err point here */

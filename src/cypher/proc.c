@@ -201,31 +201,35 @@ static int show_functions(struct cypher_proc_call *c)
 
 /* Transactions ------------------------------------------------------------ */
 
-/* One row per open transaction; under txs_mu. */
-static int emit_txs(struct cypher_proc_call *c, bool show)
+/* One row per open transaction of slot s; under s->mu. */
+static int emit_txs(struct cypher_proc_call *c, struct engine_tx_slot *s,
+		    bool show)
 {
-	struct cypher_engine *e = c->tx->e;
 	int64_t now = engine_now_ms();
 
-	for (struct cypher_tx *t = e->txs; t != NULL; t = t->next) {
+	for (struct cypher_tx *t = s->txs; t != NULL; t = t->next) {
 		struct graft_value meta;
+		char query[sizeof t->current_query];
 		int rv;
 
 		if (show && !admitted(c, t->id))
 			continue;
+		pthread_mutex_lock(&t->query_mu);
+		memcpy(query, t->current_query, sizeof query);
+		pthread_mutex_unlock(&t->query_mu);
 		if (graft_value_copy(&meta, &t->metadata) != GRAFT_OK)
 			return GRAFT_ENOMEM;
 		if (meta.type == GRAFT_VALUE_NULL)
 			graft_value_map(&meta, 0);
 		if (show)
 			rv = emit(c, str(t->dbname), str(t->id),
-				  str(t->current_query), str(t->user),
+				  str(query), str(t->user),
 				  graft_value_int(now - (int64_t)t->started_ms),
 				  str(engine_tx_terminated(t) ? "Terminated"
 							      : "Running"),
 				  meta);
 		else
-			rv = emit(c, str(t->id), str(t->current_query),
+			rv = emit(c, str(t->id), str(query),
 				  str(t->user), str(t->dbname),
 				  graft_value_int(now - (int64_t)t->started_ms),
 				  meta);
@@ -238,11 +242,15 @@ static int emit_txs(struct cypher_proc_call *c, bool show)
 static int list_txs(struct cypher_proc_call *c, bool show)
 {
 	struct cypher_engine *e = c->tx->e;
-	int rv;
+	int rv = GRAFT_OK;
 
-	pthread_mutex_lock(&e->txs_mu);
-	rv = emit_txs(c, show);
-	pthread_mutex_unlock(&e->txs_mu);
+	for (unsigned i = 0; i < GRAFT_SLOTS && rv == GRAFT_OK; i++) {
+		struct engine_tx_slot *s = &e->tx_slots[i];
+
+		pthread_mutex_lock(&s->mu);
+		rv = emit_txs(c, s, show);
+		pthread_mutex_unlock(&s->mu);
+	}
 	return rv;
 }
 

@@ -331,10 +331,9 @@ static void db_free(struct db *db)
 		graph_free(db->graph);
 	idmap_free(&db->pending);
 	idmap_free(&db->vstate);
-	free(db->snaps);
+	snapshot_slots_free(db);
 	recent_trim(db, GRAPH_NOW);
 	graft_buf_free(&db->enc);
-	pthread_mutex_destroy(&db->tx_mu);
 	free(db->name);
 	free(db->store_dir);
 	free(db->txlog_dir);
@@ -357,7 +356,7 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
 	db->loop = loop;
 	db->o = *o;
-	pthread_mutex_init(&db->tx_mu, NULL);
+	snapshot_slots_init(db);
 	db->loop_thread = pthread_self();
 	db->name = dup_str(o->name);
 	db->store_dir = dup_str(o->store_dir);
@@ -433,15 +432,11 @@ static void log_closed_cb(struct txlog *log, void *arg)
 	watch_close(db, handle_closed_cb);
 }
 
-/* A worker thread may be ending one meanwhile. */
+/* A worker thread may be ending one meanwhile: it wakes the loop after
+ * (tx.c tx_free). */
 static bool tx_open(struct db *db)
 {
-	unsigned n;
-
-	pthread_mutex_lock(&db->tx_mu);
-	n = db->n_tx;
-	pthread_mutex_unlock(&db->tx_mu);
-	return n > 0;
+	return snapshot_tx_count(db) > 0;
 }
 
 void db_maybe_finish_close(struct db *db)
@@ -475,7 +470,8 @@ void db_maybe_finish_close(struct db *db)
 void db_close(struct db *db, void (*cb)(void *arg), void *arg)
 {
 	GRAFT_CHECK(!db->closing);
-	db->closing = true;
+	/* atomic: a worker ending a transaction reads it (tx.c tx_free) */
+	__atomic_store_n(&db->closing, true, __ATOMIC_SEQ_CST);
 	db->close_cb = cb;
 	db->close_arg = arg;
 	uv_timer_stop(&db->cp_timer);

@@ -13,6 +13,7 @@
 #include "../txlog/txlog.h"
 #include "../util/buf.h"
 #include "../util/mem.h"
+#include "../util/slot.h"
 #include "db.h"
 #include "idmap_int.h"
 
@@ -86,6 +87,21 @@ struct db_snap {
 	uint64_t n;
 };
 
+/* The transactions begun on one slot's threads (util/slot.h), their open
+ * snapshots and counts, under the slot's own lock: two threads beginning
+ * and ending transactions write no line in common. The oldest snapshot is
+ * the least of every slot's first (snapshot.c). A transaction stays in the
+ * slot it began in, whichever thread ends it. */
+struct db_tx_slot {
+	pthread_mutex_t mu;
+	struct db_snap *snaps; /* ascending */
+	size_t n_snaps, cap_snaps;
+	struct db_tx *txs;
+	/* written under mu, read by others with atomic loads */
+	unsigned n_tx, n_client_tx;
+	char pad[GRAFT_CACHE_LINE]; /* the fields above alone in their lines */
+};
+
 struct db {
 	uv_loop_t *loop;
 	char *name;      /* owned */
@@ -98,18 +114,15 @@ struct db {
 	int64_t last_commit_ms; /* its commit time; 0: unknown */
 	uint64_t next_txid;    /* id the next logged transaction gets */
 	uint64_t next_node, next_rel; /* ids handed to transactions */
-	/* A worker thread may begin and end transactions too (a statement's
-	 * USE), so the counts are under tx_mu. */
-	pthread_mutex_t tx_mu;
 	pthread_t loop_thread; /* the one that opened it */
-	unsigned n_tx;         /* transactions begun, not yet ended */
 	/* The transaction an apply off the loop makes, once validated
-	 * (snapshot_before_apply): snapshots begun from then see it. */
+	 * (snapshot_before_apply): snapshots begun from then see it
+	 * (atomic: read by the loop while the apply runs). */
 	uint64_t applying;
-	unsigned n_client_tx;  /* of them DB_TX_CLIENT */
-	struct db_snap *snaps; /* their snapshots, ascending (under tx_mu) */
-	struct db_tx *txs;     /* the transactions (under tx_mu) */
-	size_t n_snaps, cap_snaps;
+	/* Open transactions and their snapshots, per slot: worker threads
+	 * begin and end transactions too (a statement's USE, ends on the
+	 * worker), and many at once (cypher_bench) */
+	struct db_tx_slot tx_slots[GRAFT_SLOTS];
 	/* Set (loop, holding the gate) while the graph keeps old versions:
 	 * the end of the oldest snapshot then wakes the reclaim task. */
 	bool versions_kept;
@@ -313,9 +326,11 @@ struct db_tx {
 	uint64_t since;    /* the snapshot it began with: what its predicates
 			    * are validated from (both are held open) */
 	struct tx_preds preds;
-	struct db_tx *prev, *next; /* in db->txs (under tx_mu) */
-	/* Set (under tx_mu, on the loop holding the gate) when its snapshots
-	 * were ended for holding too many old versions (db_tx_check). */
+	struct db_tx *prev, *next; /* in its slot's txs (under its mu) */
+	unsigned slot;             /* db->tx_slots[slot] */
+	/* Set (under its slot's mu, on the loop holding the gate) when its
+	 * snapshots were ended for holding too many old versions
+	 * (db_tx_check). */
 	bool revoked;
 	struct idmap nodes;  /* id -> struct ov_node * (in slabs) */
 	struct ov_slab *slabs, *slab_last; /* oldest first; the newest */
@@ -461,12 +476,23 @@ bool apply_defer_log(struct db *db, const void *rec, size_t len,
 #define DB_OFF_LOOP_OPS 4096
 #define DB_OFF_LOOP_BYTES (128 * 1024)
 
-/* snapshot.c. Open under tx_mu: GRAFT_OK or GRAFT_ENOMEM. End takes
- * tx_mu; when it ends the oldest snapshot, the loop reclaims. */
-int snapshot_open(struct db *db, uint64_t *out);
-void snapshot_end(struct db *db, uint64_t txid);
+/* snapshot.c. tx (flags and db set) takes this thread's slot, its first
+ * snapshot and counts there: GRAFT_OK, GRAFT_ELIMIT (max_client_tx) or
+ * GRAFT_ENOMEM. */
+int snapshot_tx_begin(struct db *db, struct db_tx *tx);
+/* tx's later snapshot (db_tx_read_latest) into *out: GRAFT_OK, GRAFT_ELIMIT
+ * (revoked) or GRAFT_ENOMEM. */
+int snapshot_tx_open(struct db_tx *tx, uint64_t *out);
+/* Ends one snapshot of tx's slot; when it was that slot's oldest and old
+ * versions are kept, the loop reclaims. */
+void snapshot_end(struct db *db, unsigned slot, uint64_t txid);
 uint64_t snapshot_oldest(struct db *db); /* GRAPH_NOW: none */
+/* Open transactions (every slot's; exact when no other thread begins or
+ * ends one meanwhile). */
+unsigned snapshot_tx_count(struct db *db);
 void snapshot_init(struct db *db); /* the reclaim handle (handles_open) */
+void snapshot_slots_init(struct db *db); /* first thing in db_open */
+void snapshot_slots_free(struct db *db);
 /* Around an apply (loop, gate held) of validated rec as txid: tells the
  * graph which states to keep and remembers the keys rec writes while an
  * older snapshot is open (off_loop: snapshots begun while the apply runs
@@ -475,10 +501,8 @@ void snapshot_init(struct db *db); /* the reclaim handle (handles_open) */
 void snapshot_before_apply(struct db *db, const struct txrec *rec,
 			   uint64_t txid, bool off_loop);
 void snapshot_after_apply(struct db *db);
-/* Under tx_mu: tx (its snapshots open) joins db->txs. */
-void snapshot_tx_link(struct db *db, struct db_tx *tx);
-/* Takes tx_mu: tx leaves db->txs and its snapshots close, unless the
- * database closed them already (revoked). */
+/* tx leaves its slot and its snapshots close, unless the database closed
+ * them already (revoked). */
 void snapshot_tx_end(struct db *db, struct db_tx *tx);
 
 /* predicate.c. Recording (no-ops for read-only transactions; out of

@@ -12,10 +12,14 @@
  * the rest fits. A long reader is thus stopped with an error that says so
  * instead of growing the server without end while writers go on.
  *
- * Transactions begin and end on the loop and on worker threads (under
- * tx_mu); the graph's versions change only on the loop holding the gate
- * exclusive (applies, and the reclaim task a closing snapshot wakes), so no
- * reader walks a chain while it changes. */
+ * Transactions begin and end on the loop and on worker threads, each in
+ * its thread's slot (util/slot.h, struct db_tx_slot) under that slot's
+ * lock, so that threads beginning and ending transactions at once write no
+ * line in common; the oldest snapshot is the least of every slot's first,
+ * read slot by slot under each lock (the loop, once per apply and reclaim).
+ * The graph's versions change only on the loop holding the gate exclusive
+ * (applies, and the reclaim task a closing snapshot wakes), so no reader
+ * walks a chain while it changes. */
 #include <inttypes.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,10 +28,18 @@
 #include "../util/log.h"
 #include "db_int.h"
 
-/* Under tx_mu. */
-static uint64_t oldest_locked(const struct db *db)
+void snapshot_slots_init(struct db *db)
 {
-	return db->n_snaps > 0 ? db->snaps[0].txid : GRAPH_NOW;
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		pthread_mutex_init(&db->tx_slots[i].mu, NULL);
+}
+
+void snapshot_slots_free(struct db *db)
+{
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++) {
+		free(db->tx_slots[i].snaps);
+		pthread_mutex_destroy(&db->tx_slots[i].mu);
+	}
 }
 
 static bool tx_revoked(const struct db_tx *tx)
@@ -35,15 +47,56 @@ static bool tx_revoked(const struct db_tx *tx)
 	return __atomic_load_n(&tx->revoked, __ATOMIC_ACQUIRE);
 }
 
-int snapshot_open(struct db *db, uint64_t *out)
+/* The counts are read without the slot's lock by the loop (is a slot
+ * empty? how many are open?), so they are stored sequentially consistent:
+ * a transaction counts itself before it reads which snapshot it takes,
+ * and an apply stores db->applying before it reads the counts, so either
+ * the apply sees the slot busy (and reads it under its lock) or the new
+ * snapshot sees the apply; likewise an end uncounts itself before it
+ * reads db->closing, which the close sets before it counts. */
+static unsigned load_count(const unsigned *n)
+{
+	return __atomic_load_n(n, __ATOMIC_SEQ_CST);
+}
+
+/* Under s->mu. */
+static void count_add(unsigned *n, int d)
+{
+	__atomic_store_n(n, *n + (unsigned)d, __ATOMIC_SEQ_CST);
+}
+
+unsigned snapshot_tx_count(struct db *db)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		n += load_count(&db->tx_slots[i].n_tx);
+	return n;
+}
+
+/* Client transactions open: a sum of counts each slot changes alone, so
+ * two threads beginning at once may both pass the limit by one each. */
+static unsigned client_tx_count(struct db *db)
+{
+	unsigned n = 0;
+
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		n += load_count(&db->tx_slots[i].n_client_tx);
+	return n;
+}
+
+/* Under s->mu. */
+static int snapshot_open(struct db *db, struct db_tx_slot *s, uint64_t *out)
 {
 	/* An apply off the loop that passed validation: the snapshot sees it
 	 * (its reads wait for the gate, which the apply holds until the loop
-	 * has counted it applied). */
-	uint64_t txid = db->applying > db->last_applied ? db->applying
-							: db->last_applied;
+	 * has counted it applied). Stored before the apply reads this slot's
+	 * oldest under this lock (snapshot_before_apply). */
+	uint64_t applying = __atomic_load_n(&db->applying, __ATOMIC_SEQ_CST);
+	uint64_t txid = applying > db->last_applied ? applying
+						    : db->last_applied;
 	struct db_snap *last =
-		db->n_snaps > 0 ? &db->snaps[db->n_snaps - 1] : NULL;
+		s->n_snaps > 0 ? &s->snaps[s->n_snaps - 1] : NULL;
 
 	/* last_applied only grows: the newest snapshot is the last one. */
 	if (last != NULL && last->txid == txid) {
@@ -51,65 +104,101 @@ int snapshot_open(struct db *db, uint64_t *out)
 		*out = txid;
 		return GRAFT_OK;
 	}
-	if (db->n_snaps == db->cap_snaps) {
-		size_t cap = db->cap_snaps ? db->cap_snaps * 2 : 8;
-		struct db_snap *s = realloc(db->snaps, cap * sizeof *s);
+	if (s->n_snaps == s->cap_snaps) {
+		size_t cap = s->cap_snaps ? s->cap_snaps * 2 : 8;
+		struct db_snap *p = realloc(s->snaps, cap * sizeof *p);
 
-		if (s == NULL)
+		if (p == NULL)
 			return GRAFT_ENOMEM;
-		db->snaps = s;
-		db->cap_snaps = cap;
+		s->snaps = p;
+		s->cap_snaps = cap;
 	}
-	db->snaps[db->n_snaps++] = (struct db_snap){txid, 1};
+	s->snaps[s->n_snaps++] = (struct db_snap){txid, 1};
 	*out = txid;
 	return GRAFT_OK;
 }
 
-/* true if it was the oldest snapshot and no other has its id. */
-static bool snapshot_close(struct db *db, uint64_t txid)
+int snapshot_tx_begin(struct db *db, struct db_tx *tx)
 {
-	size_t lo = 0, hi = db->n_snaps;
+	struct db_tx_slot *s;
+	int rv;
+
+	if ((tx->flags & DB_TX_CLIENT) && db->o.max_client_tx != 0 &&
+	    client_tx_count(db) >= db->o.max_client_tx)
+		return GRAFT_ELIMIT;
+	tx->slot = graft_slot();
+	s = &db->tx_slots[tx->slot];
+	pthread_mutex_lock(&s->mu);
+	count_add(&s->n_tx, 1); /* before the snapshot is chosen (above) */
+	rv = snapshot_open(db, s, &tx->snapshot);
+	if (rv == GRAFT_OK) {
+		tx->since = tx->snapshot;
+		tx->prev = NULL;
+		tx->next = s->txs;
+		if (s->txs != NULL)
+			s->txs->prev = tx;
+		s->txs = tx;
+		if (tx->flags & DB_TX_CLIENT)
+			count_add(&s->n_client_tx, 1);
+	} else {
+		count_add(&s->n_tx, -1);
+	}
+	pthread_mutex_unlock(&s->mu);
+	return rv;
+}
+
+int snapshot_tx_open(struct db_tx *tx, uint64_t *out)
+{
+	struct db_tx_slot *s = &tx->db->tx_slots[tx->slot];
+	int rv;
+
+	pthread_mutex_lock(&s->mu);
+	/* a revoked transaction holds no snapshot to move from */
+	rv = tx->revoked ? GRAFT_ELIMIT : snapshot_open(tx->db, s, out);
+	pthread_mutex_unlock(&s->mu);
+	return rv;
+}
+
+/* Under s->mu. true if it was the slot's oldest snapshot and no other has
+ * its id. */
+static bool snapshot_close(struct db_tx_slot *s, uint64_t txid)
+{
+	size_t lo = 0, hi = s->n_snaps;
 
 	while (lo < hi) {
 		size_t mid = lo + (hi - lo) / 2;
 
-		if (db->snaps[mid].txid < txid)
+		if (s->snaps[mid].txid < txid)
 			lo = mid + 1;
 		else
 			hi = mid;
 	}
-	if (lo == db->n_snaps || db->snaps[lo].txid != txid ||
-	    --db->snaps[lo].n > 0)
+	if (lo == s->n_snaps || s->snaps[lo].txid != txid ||
+	    --s->snaps[lo].n > 0)
 		return false;
-	memmove(&db->snaps[lo], &db->snaps[lo + 1],
-		(db->n_snaps - lo - 1) * sizeof *db->snaps);
-	db->n_snaps--;
+	memmove(&s->snaps[lo], &s->snaps[lo + 1],
+		(s->n_snaps - lo - 1) * sizeof *s->snaps);
+	s->n_snaps--;
 	return lo == 0;
 }
 
-/* Under tx_mu: closes tx's snapshots unless the database did already;
- * true if that closed the oldest. */
-static bool close_tx_locked(struct db *db, struct db_tx *tx)
+/* Under s->mu (tx's slot): closes tx's snapshots unless the database did
+ * already; true if that closed the slot's oldest. */
+static bool close_tx_locked(struct db_tx_slot *s, struct db_tx *tx)
 {
 	bool oldest;
 
 	if (tx_revoked(tx))
 		return false;
-	oldest = snapshot_close(db, tx->since);
+	oldest = snapshot_close(s, tx->since);
 	if (tx->snapshot != tx->since)
-		oldest = snapshot_close(db, tx->snapshot) || oldest;
+		oldest = snapshot_close(s, tx->snapshot) || oldest;
 	return oldest;
 }
 
-void snapshot_tx_link(struct db *db, struct db_tx *tx)
-{
-	tx->prev = NULL;
-	tx->next = db->txs;
-	if (db->txs != NULL)
-		db->txs->prev = tx;
-	db->txs = tx;
-}
-
+/* The slot's oldest closed: when the graph keeps old versions, the loop
+ * frees what no snapshot needs now (it finds the oldest of every slot;
+ * more wake-ups than ends of the very oldest, never fewer). */
 static void wake_reclaim(struct db *db, bool oldest_closed)
 {
 	if (oldest_closed &&
@@ -119,17 +208,22 @@ static void wake_reclaim(struct db *db, bool oldest_closed)
 
 void snapshot_tx_end(struct db *db, struct db_tx *tx)
 {
+	struct db_tx_slot *s = &db->tx_slots[tx->slot];
 	bool oldest;
 
-	pthread_mutex_lock(&db->tx_mu);
+	pthread_mutex_lock(&s->mu);
 	if (tx->prev != NULL)
 		tx->prev->next = tx->next;
 	else
-		db->txs = tx->next;
+		s->txs = tx->next;
 	if (tx->next != NULL)
 		tx->next->prev = tx->prev;
-	oldest = close_tx_locked(db, tx);
-	pthread_mutex_unlock(&db->tx_mu);
+	oldest = close_tx_locked(s, tx);
+	GRAFT_CHECK(s->n_tx > 0);
+	count_add(&s->n_tx, -1);
+	if (tx->flags & DB_TX_CLIENT)
+		count_add(&s->n_client_tx, -1);
+	pthread_mutex_unlock(&s->mu);
 	wake_reclaim(db, oldest);
 }
 
@@ -148,20 +242,28 @@ int db_tx_check(const struct db_tx *tx, char *errmsg)
 			  tx->since, tx->db->o.old_versions_max_size);
 }
 
-/* Under tx_mu: ends the snapshots of the transactions whose first
- * snapshot is the oldest open one (*txid). false if none is open. */
-static bool revoke_oldest_locked(struct db *db, uint64_t *txid)
+/* Ends the snapshots of the transactions whose first snapshot is the
+ * oldest open one (*txid). false if none is open. Loop, holding the gate:
+ * no statement begins a transaction meanwhile, only the loop does. */
+static bool revoke_oldest(struct db *db, uint64_t *txid)
 {
-	if (db->n_snaps == 0)
+	*txid = snapshot_oldest(db);
+	if (*txid == GRAPH_NOW)
 		return false;
-	*txid = db->snaps[0].txid;
-	for (struct db_tx *tx = db->txs; tx != NULL; tx = tx->next)
-		if (tx->since == *txid && !tx_revoked(tx)) {
-			close_tx_locked(db, tx);
-			__atomic_store_n(&tx->revoked, true, __ATOMIC_RELEASE);
-		}
-	/* every open snapshot is a linked transaction's */
-	GRAFT_CHECK(db->n_snaps == 0 || db->snaps[0].txid != *txid);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++) {
+		struct db_tx_slot *s = &db->tx_slots[i];
+
+		pthread_mutex_lock(&s->mu);
+		for (struct db_tx *tx = s->txs; tx != NULL; tx = tx->next)
+			if (tx->since == *txid && !tx_revoked(tx)) {
+				close_tx_locked(s, tx);
+				__atomic_store_n(&tx->revoked, true,
+						 __ATOMIC_RELEASE);
+			}
+		/* every open snapshot is a linked transaction's */
+		GRAFT_CHECK(s->n_snaps == 0 || s->snaps[0].txid != *txid);
+		pthread_mutex_unlock(&s->mu);
+	}
 	return true;
 }
 
@@ -187,9 +289,7 @@ static void versions_bound(struct db *db)
 	bool revoked;
 
 	while (max != 0 && (held = versions_bytes(db)) > max) {
-		pthread_mutex_lock(&db->tx_mu);
-		revoked = revoke_oldest_locked(db, &txid);
-		pthread_mutex_unlock(&db->tx_mu);
+		revoked = revoke_oldest(db, &txid);
 		if (!revoked)
 			return;
 		graft_warn("database %s: ended the transactions reading as "
@@ -202,20 +302,31 @@ static void versions_bound(struct db *db)
 	}
 }
 
+/* Each slot that holds a transaction, under its lock (a slot found empty
+ * holds no snapshot, and one opened there after sees what was stored
+ * before: db->applying). The loop's slot alone when only the loop begins
+ * transactions (a server's Bolt sessions). */
 uint64_t snapshot_oldest(struct db *db)
 {
-	uint64_t oldest;
+	uint64_t oldest = GRAPH_NOW;
 
-	pthread_mutex_lock(&db->tx_mu);
-	oldest = oldest_locked(db);
-	pthread_mutex_unlock(&db->tx_mu);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++) {
+		struct db_tx_slot *s = &db->tx_slots[i];
+
+		if (load_count(&s->n_tx) == 0)
+			continue;
+		pthread_mutex_lock(&s->mu);
+		if (s->n_snaps > 0 && s->snaps[0].txid < oldest)
+			oldest = s->snaps[0].txid;
+		pthread_mutex_unlock(&s->mu);
+	}
 	return oldest;
 }
 
 /* Frees what no open snapshot needs. Ordered against snapshot ends on
- * other threads through tx_mu: an end before the read of the oldest is
- * seen here, an end after it sees versions_kept set and wakes the reclaim
- * task again. */
+ * other threads through each slot's lock: an end before the read of its
+ * slot is seen here, an end after it sees versions_kept set and wakes the
+ * reclaim task again. */
 static void versions_settle(struct db *db)
 {
 	__atomic_store_n(&db->versions_kept, true, __ATOMIC_SEQ_CST);
@@ -256,13 +367,14 @@ void snapshot_init(struct db *db)
 	uv_unref((uv_handle_t *)&db->reclaim_async);
 }
 
-void snapshot_end(struct db *db, uint64_t txid)
+void snapshot_end(struct db *db, unsigned slot, uint64_t txid)
 {
+	struct db_tx_slot *s = &db->tx_slots[slot];
 	bool oldest;
 
-	pthread_mutex_lock(&db->tx_mu);
-	oldest = snapshot_close(db, txid);
-	pthread_mutex_unlock(&db->tx_mu);
+	pthread_mutex_lock(&s->mu);
+	oldest = snapshot_close(s, txid);
+	pthread_mutex_unlock(&s->mu);
 	wake_reclaim(db, oldest);
 }
 
@@ -274,12 +386,11 @@ void snapshot_before_apply(struct db *db, const struct txrec *rec,
 	/* Off the loop, the loop may begin transactions meanwhile: from here
 	 * on their snapshots see this apply (snapshot_open), so it keeps only
 	 * what the snapshots open now need, instead of old states of all it
-	 * changes, which the loop would then free. */
-	pthread_mutex_lock(&db->tx_mu);
-	oldest = oldest_locked(db);
+	 * changes, which the loop would then free. Stored before the slots
+	 * are read: a snapshot opened in a slot after its read sees it. */
 	if (off_loop)
-		db->applying = txid;
-	pthread_mutex_unlock(&db->tx_mu);
+		__atomic_store_n(&db->applying, txid, __ATOMIC_SEQ_CST);
+	oldest = snapshot_oldest(db);
 	graph_versions_keep(db->graph, oldest);
 	if (oldest < txid)
 		recent_add(db, rec, txid);

@@ -39,7 +39,7 @@ int db_tx_guard(struct db_tx *tx, uint64_t hash)
 int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 {
 	struct db_tx *tx;
-	int rv = GRAFT_OK;
+	int rv;
 
 	if (db->closing)
 		return GRAFT_ESHUTDOWN;
@@ -52,21 +52,7 @@ int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 	idmap_init(&tx->rels);
 	idmap_init(&tx->reads);
 	preds_init(&tx->preds);
-	pthread_mutex_lock(&db->tx_mu);
-	if ((flags & DB_TX_CLIENT) && db->o.max_client_tx != 0 &&
-	    db->n_client_tx >= db->o.max_client_tx) {
-		rv = GRAFT_ELIMIT;
-	} else {
-		rv = snapshot_open(db, &tx->snapshot);
-		tx->since = tx->snapshot;
-	}
-	if (rv == GRAFT_OK) {
-		snapshot_tx_link(db, tx);
-		db->n_tx++;
-		if (flags & DB_TX_CLIENT)
-			db->n_client_tx++;
-	}
-	pthread_mutex_unlock(&db->tx_mu);
+	rv = snapshot_tx_begin(db, tx);
 	if (rv != GRAFT_OK) {
 		graft_mem_free(tx);
 		return rv;
@@ -79,17 +65,13 @@ int db_tx_read_latest(struct db_tx *tx)
 {
 	struct db *db = tx->db;
 	uint64_t snapshot;
-	int rv;
+	int rv = snapshot_tx_open(tx, &snapshot);
 
-	pthread_mutex_lock(&db->tx_mu);
-	/* a revoked transaction holds no snapshot to move from */
-	rv = tx->revoked ? GRAFT_ELIMIT : snapshot_open(db, &snapshot);
-	pthread_mutex_unlock(&db->tx_mu);
 	if (rv != GRAFT_OK)
 		return rv;
 	/* The first snapshot stays open: predicates validate from it. */
 	if (tx->snapshot != tx->since)
-		snapshot_end(db, tx->snapshot);
+		snapshot_end(db, tx->slot, tx->snapshot);
 	tx->snapshot = snapshot;
 	return GRAFT_OK;
 }
@@ -144,7 +126,7 @@ void tx_free_overlay(struct db_tx *tx)
 void tx_free(struct db_tx *tx)
 {
 	struct db *db = tx->db;
-	bool last;
+	bool closing;
 
 	if (tx->prepared) {
 		txrec_free(&tx->rec);
@@ -156,20 +138,17 @@ void tx_free(struct db_tx *tx)
 	graft_mem_free(tx->guards.v);
 	preds_free(&tx->preds);
 	snapshot_tx_end(db, tx);
-	pthread_mutex_lock(&db->tx_mu);
-	GRAFT_CHECK(db->n_tx > 0);
-	db->n_tx--;
-	if (tx->flags & DB_TX_CLIENT)
-		db->n_client_tx--;
-	last = db->n_tx == 0;
-	pthread_mutex_unlock(&db->tx_mu);
 	graft_mem_free(tx);
 	/* A worker may end the last transaction of a database closing
 	 * meanwhile (replaced or dropped while its statement ran): the close
-	 * goes on on the loop, woken through the reclaim task. */
-	if (last && pthread_equal(pthread_self(), db->loop_thread))
+	 * goes on on the loop, woken through the reclaim task, and checks
+	 * that none is left. Read after the count dropped (in its slot, under
+	 * its lock), so either the close counted this one gone or this end
+	 * sees closing. */
+	closing = __atomic_load_n(&db->closing, __ATOMIC_SEQ_CST);
+	if (closing && pthread_equal(pthread_self(), db->loop_thread))
 		db_maybe_finish_close(db);
-	else if (last)
+	else if (closing)
 		uv_async_send(&db->reclaim_async);
 }
 

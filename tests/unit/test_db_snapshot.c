@@ -3,6 +3,7 @@
  * (properties, labels, deletions, creations, relationships); old versions
  * are freed once no snapshot needs them. Predicate validation: write
  * transactions whose scans another commit changed fail (no write skew). */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -405,6 +406,61 @@ static void test_a_transaction_begun_during_an_apply_off_the_loop_sees_it(
 	txrec_free(&rec);
 }
 
+struct thread_begin {
+	struct db *db;
+	struct db_tx *tx;
+};
+
+static void *begin_reader_main(void *arg)
+{
+	struct thread_begin *b = arg;
+
+	if (db_tx_begin(b->db, DB_TX_READ_ONLY, &b->tx) != GRAFT_OK)
+		b->tx = NULL;
+	return NULL;
+}
+
+/* A reader begun on another thread sits in that thread's slot (util/slot.h)
+ * and counts as much as one begun on the loop: the oldest snapshot is the
+ * least of every slot's, so what a later commit changes is kept for it
+ * once the loop's older reader ended, and freed when it ends, on whatever
+ * thread. */
+static void test_a_reader_of_another_threads_slot_keeps_its_old_versions(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct graft_value two = graft_value_int(2), three = graft_value_int(3);
+	struct thread_begin b = {.db = f->db};
+	struct db_tx *old_reader, *w;
+	pthread_t th;
+	uint64_t a = fx_node(f, 1);
+
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &old_reader),
+			 GRAFT_OK);
+	assert_int_equal(db_tx_begin(f->db, 0, &w), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(w, a, f->key_x, &two), GRAFT_OK);
+	assert_int_equal(fx_commit(f, w, NULL, NULL), GRAFT_OK);
+	assert_int_equal(pthread_create(&th, NULL, begin_reader_main, &b), 0);
+	assert_int_equal(pthread_join(th, NULL), 0);
+	assert_non_null(b.tx);
+	assert_int_not_equal(b.tx->slot, old_reader->slot);
+
+	/* the loop's reader, the oldest, ends: the other slot's is now */
+	db_tx_rollback(old_reader);
+	settle(f);
+	assert_int_equal(db_tx_begin(f->db, 0, &w), GRAFT_OK);
+	assert_int_equal(db_tx_node_set_prop(w, a, f->key_x, &three),
+			 GRAFT_OK);
+	assert_int_equal(fx_commit(f, w, NULL, NULL), GRAFT_OK);
+	assert_true(graph_versions_bytes(db_graph(f->db)) > 0);
+	assert_int_equal(db_tx_node_prop(b.tx, a, f->key_x)->u.i, 2);
+
+	/* ended on the loop's thread, it leaves its own slot */
+	db_tx_rollback(b.tx);
+	settle(f);
+	assert_int_equal(graph_versions_bytes(db_graph(f->db)), 0);
+}
+
 /* A write transaction reads its snapshot too; what it read changed since,
  * so its commit conflicts instead of writing over a state it never saw. */
 static void test_snapshot_writer_that_read_a_changed_node_conflicts(
@@ -769,6 +825,7 @@ int main(void)
 		T(test_snapshot_old_versions_are_kept_only_for_readers),
 		T(test_an_apply_keeps_no_old_version_of_what_it_creates),
 		T(test_a_transaction_begun_during_an_apply_off_the_loop_sees_it),
+		T(test_a_reader_of_another_threads_slot_keeps_its_old_versions),
 		T(test_snapshot_writer_that_read_a_changed_node_conflicts),
 		T(test_write_skew_through_a_label_scan_fails_one_commit),
 		T(test_write_skew_with_a_commit_in_flight_fails_one_commit),
