@@ -99,18 +99,20 @@ static int init_self(struct cluster *c, char *errmsg)
 {
 	const struct graft_address *a = &c->o.raft_advertised;
 	struct cluster_peer *s = &c->self;
-	char why[GRAFT_ERRMSG_SIZE];
+	char why[GRAFT_ERRMSG_SIZE], shown[GRAFT_ADDRESS_TEXT_MAX];
 	int rv;
 
 	snprintf(s->server_id, sizeof s->server_id, "%s", c->o.server_id);
 	s->id = member_raft_id(s->server_id);
 	rv = member_ipv4(a->host, a->port, s->raft, sizeof s->raft, why);
-	if (rv != GRAFT_OK)
+	if (rv != GRAFT_OK) {
+		graft_address_format(shown, sizeof shown, a->host, a->port);
 		return graft_errf(errmsg, rv,
 				  "server.cluster.raft.advertised_address "
 				  "(4.x: causal_clustering.raft_advertised_"
-				  "address) is %s:%u: %s",
-				  a->host, a->port, why);
+				  "address) is %s: %s",
+				  shown, why);
+	}
 	snprintf(s->bolt, sizeof s->bolt, "%s", c->o.bolt_advertised);
 	snprintf(s->http, sizeof s->http, "%s", c->o.http_advertised);
 	snprintf(s->routing, sizeof s->routing, "%s", c->o.routing_advertised);

@@ -563,6 +563,7 @@ int discovery_start(struct cluster *c, char *errmsg)
 		.family = AF_UNSPEC,
 		.backlog = 64,
 	};
+	char shown[GRAFT_ADDRESS_TEXT_MAX];
 	int rv;
 
 	for (size_t i = 0; i < c->o.n_endpoints; i++)
@@ -585,7 +586,8 @@ int discovery_start(struct cluster *c, char *errmsg)
 	c->tick_inited = true;
 	c->handles_open++;
 	uv_timer_start(&c->tick, tick_cb, 0, TICK_MS);
-	graft_info("cluster: discovery listening on %s:%u", l->host, l->port);
+	graft_address_format(shown, sizeof shown, l->host, l->port);
+	graft_info("cluster: discovery listening on %s", shown);
 	return GRAFT_OK;
 }
 
