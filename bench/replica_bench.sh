@@ -11,7 +11,9 @@
 #     transactions (default 100000; set 1000000 for the issue's figure),
 #     then restarted: transactions/s until it holds the leader's last;
 #  3. store copy: replica 2 started empty after the cores pruned their logs
-#     copies the leader's store: MB/s between its two log lines, beside
+#     copies the leader's store: MB/s between its two log lines, the
+#     replica's own split (received, checked and durable; loaded on a
+#     worker; the loop's hold to switch), beside
 #     fio's sequential read and write on the same disk (when fio is
 #     installed).
 #
@@ -125,6 +127,15 @@ line=$(grep "store copy of neo4j from .* installed" "$dir/r2/out" | tail -1)
 t1=$(ms "$line")
 bytes=$(echo "$line" | grep -o '[0-9]* bytes' | grep -o '[0-9]*')
 echo "  $bytes bytes of checkpoint in $((t1 - t0)) ms (log lines, verification and install included): $(awk -v b="$bytes" -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / (t / 1000) : 0) }') MB/s"
+# the replica's own figures: the copy to a durable file, the load on a
+# worker, the loop's hold to switch
+parts=$(grep "store copy of neo4j: .* loaded and verified off the loop" "$dir/r2/out" | tail -1)
+if [ -n "$parts" ]; then
+	copy_s=$(sed 's/.* durable in \([0-9.]*\) s.*/\1/' <<<"$parts")
+	load_s=$(sed 's/.* off the loop in \([0-9.]*\) s.*/\1/' <<<"$parts")
+	hold_s=$(sed 's/.* the loop held \([0-9.]*\) s.*/\1/' <<<"$parts")
+	echo "  received, checked and durable in $copy_s s: $(awk -v b="$bytes" -v t="$copy_s" 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / t : 0) }') MB/s; loaded and verified on a worker in $load_s s: $(awk -v b="$bytes" -v t="$load_s" 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / t : 0) }') MB/s; the replica's loop held $hold_s s to switch"
+fi
 if command -v fio >/dev/null; then
 	for rw in write read; do
 		fio --name="seq$rw" --directory="$dir" --rw="$rw" --bs=1M --size="${FIO_SIZE:-1G}" --direct=1 \

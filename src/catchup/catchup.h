@@ -157,29 +157,41 @@ size_t catchup_server_subscribers(struct catchup_server *s,
  * a core, the leader, a read replica) into dest_dir, which must not exist
  * and be on the file system of <data>/databases:
  *   dest_dir/store/checkpoint.<txid>  the upstream's newest checkpoint
- *   dest_dir/log                      the records after it, as on the wire
+ *   req->frames                       the records after it, as on the wire
  * Off the loop: every byte is written, checked and fsynced on worker
- * threads (tcp_conn_queue_work); the loop only moves buffers. Verified
- * before cb reports success: the checkpoint's bytes against the CRC32C the
- * upstream sent, then the whole checkpoint file loaded (its own block
- * CRCs); the ids the upstream announced against want (when given); each
- * record against its CRC, those ids and contiguous txid.
+ * threads (tcp_conn_queue_work), and the checkpoint is loaded there once,
+ * into the graph the database will serve (req->graph); the loop only
+ * moves buffers. Verified before cb reports success: the checkpoint's
+ * bytes against the CRC32C the upstream sent, then the whole checkpoint
+ * loaded (its own block CRCs, structure, ids, its txid the one
+ * announced); the ids the upstream announced against want (as check
+ * says); each record against its CRC, those ids and contiguous txid.
  * Restartable: any failure (connection cut, damage, disk) removes
  * dest_dir and calls cb with the error; the caller tries again later.
  * Nothing of the caller's database is touched: install the copy with
- * catchup_store_install.
+ * catchup_store_install, or drop it with catchup_store_copy_discard.
  *
  * A core installing a Raft snapshot (the snapshot names, per database,
  * the checkpoint txid and Raft index; the store itself moves here):
  *   catchup_store_copy(&req, loop, leader's transaction address, "neo4j",
- *                      server id, "<data>/databases/.copy-neo4j", NULL,
- *                      done_cb);
+ *                      server id, "<data>/databases/.copy-neo4j", &mine,
+ *                      CATCHUP_COPY_CLUSTER, done_cb);
  *   done_cb: status 0 -> req->ckpt_txid and req->last_txid say what the
  *   copy holds (last_txid >= the snapshot's txid when the upstream has
  *   applied it; ask again otherwise) -> catchup_store_install(dbms,
- *   "neo4j", dest_dir, &req.id, errmsg) -> the database now stands at
+ *   "neo4j", &req, errmsg) -> the database now stands at
  *   last_txid; Raft entries after the snapshot's index apply on top
  *   (those at or below last_txid are already in: skip them by txid). */
+/* What a copy's announced ids are checked against want for. */
+enum catchup_copy_check {
+	CATCHUP_COPY_ANY,     /* nothing: want is NULL */
+	/* the cluster only: a core behind a Raft snapshot, whose databases
+	 * follow the snapshot (a database id may be new to it), but never
+	 * another cluster's */
+	CATCHUP_COPY_CLUSTER,
+	CATCHUP_COPY_IDS,     /* cluster and database ids: a read replica */
+};
+
 struct catchup_store_copy_req;
 typedef void (*catchup_store_copy_cb)(struct catchup_store_copy_req *req,
 				      int status);
@@ -192,6 +204,11 @@ struct catchup_store_copy_req {
 	uint64_t last_txid;  /* the last record after it (>= ckpt_txid) */
 	uint64_t bytes;      /* checkpoint bytes received */
 	struct txlog_wire_id id; /* the copy's: cluster and database */
+	struct graph *graph; /* the checkpoint, loaded (install takes it) */
+	struct graft_buf frames; /* the records after it, as on the wire */
+	uint64_t copy_us;    /* connect to durable checkpoint */
+	uint64_t load_us;    /* the load, on a worker */
+	uint64_t hold_us;    /* catchup_store_install's, on the loop */
 	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
 	/* private */
 	struct tcp_server tcp; /* its one outgoing connection */
@@ -200,35 +217,38 @@ struct catchup_store_copy_req {
 	char dest[4096];
 	char server_id[64];
 	struct txlog_wire_id want;
-	bool check_ids;
+	enum catchup_copy_check check;
+	uint64_t start_ns;
 	int status;
 	catchup_store_copy_cb cb;
 };
 /* Starts the copy; cb runs on the loop thread once it is complete and
- * verified (0) or has failed (an error; dest_dir is removed). An error
- * returned here (GRAFT_EEXIST: dest_dir exists; GRAFT_EINVAL) means cb
- * never runs. server_id names this member in the upstream's log. want
- * (copied): the cluster and database ids the copy must have; NULL takes
- * those the upstream announces (a core behind a Raft snapshot: its
- * upstream is a member of its own Raft group, which discovery checked, and
- * its databases follow the snapshot). */
+ * verified (0: install it or discard it) or has failed (an error;
+ * dest_dir is removed). An error returned here (GRAFT_EEXIST: dest_dir
+ * exists; GRAFT_EINVAL) means cb never runs. server_id names this member
+ * in the upstream's log. want (copied): the ids the copy must have, as
+ * check says; NULL takes those the upstream announces. */
 int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 		       const struct sockaddr *upstream, const char *db,
 		       const char *server_id, const char *dest_dir,
 		       const struct txlog_wire_id *want,
-		       catchup_store_copy_cb cb);
+		       enum catchup_copy_check check, catchup_store_copy_cb cb);
+/* Frees what a complete copy holds (its graph and records) and removes
+ * its dest_dir, when it is not installed. */
+void catchup_store_copy_discard(struct catchup_store_copy_req *req);
 /* Cuts a copy in flight: cb runs with GRAFT_ECANCELED (or what it had). */
 void catchup_store_copy_cancel(struct catchup_store_copy_req *req);
 
 /* Installs a completed copy as database db (dbms_replace: readers see the
- * old state until the switch, the new one after), applies the records of
- * dest_dir/log on top (db_apply_stream; each checked again against id, the
- * copy's req->id), and removes dest_dir. Loop
- * thread; the apply runs on the loop, bounded by the log after one
- * checkpoint. On an error before the switch the old database is kept. */
+ * old state until the switch, the new one after) with the graph its worker
+ * loaded (the loop never loads the checkpoint), applies req->frames on
+ * top (db_apply_stream; each checked again against req->id), logs how
+ * long the load took off the loop and how long the loop was held, then
+ * discards what is left of req (catchup_store_copy_discard). Loop thread;
+ * the apply runs on the loop, bounded by the log after one checkpoint. On
+ * an error before the switch the old database is kept. */
 int catchup_store_install(struct dbms *dbms, const char *db,
-			  const char *dest_dir, const struct txlog_wire_id *id,
-			  char *errmsg);
+			  struct catchup_store_copy_req *req, char *errmsg);
 
 /* A core's store source (cluster.h "Stores behind a Raft snapshot"): a
  * store copy checked against what the snapshot needs, then

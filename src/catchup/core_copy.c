@@ -12,6 +12,7 @@
 #include <string.h>
 
 #include "../util/fs.h"
+#include "ident_int.h"
 #include "replica_int.h"
 
 struct core_copy {
@@ -35,6 +36,7 @@ static void copied_cb(struct catchup_store_copy_req *copy, int status)
 	if (status != GRAFT_OK) {
 		snprintf(req->errmsg, sizeof req->errmsg, "%s", copy->errmsg);
 	} else if (cc->cancelled) {
+		catchup_store_copy_discard(copy);
 		status = graft_errf(req->errmsg, GRAFT_ESHUTDOWN,
 				    "the copy was cancelled");
 	} else if (copy->last_txid < req->need_txid) {
@@ -43,9 +45,10 @@ static void copied_cb(struct catchup_store_copy_req *copy, int status)
 				    ", before the %" PRIu64 " needed (that "
 				    "member is behind too)",
 				    copy->last_txid, req->need_txid);
+		catchup_store_copy_discard(copy);
 	} else {
-		status = catchup_store_install(req->dbms, req->db, cc->dir,
-					       &copy->id, req->errmsg);
+		status = catchup_store_install(req->dbms, req->db, copy,
+					       req->errmsg);
 	}
 	graft_remove_tree(cc->dir);
 	req->impl = NULL;
@@ -54,14 +57,31 @@ static void copied_cb(struct catchup_store_copy_req *copy, int status)
 }
 
 /* Starts the copy from sa; on an error req->errmsg says why and no
- * callback comes. */
+ * callback comes. Only a store of this member's own cluster is taken
+ * (<data>/dbms/cluster_id, recorded when it formed or joined; none yet:
+ * the upstream's word); the database id may be new to it, as its
+ * databases follow the snapshot. */
 static int copy_from(struct core_copy *cc, const struct sockaddr *sa)
 {
 	struct cluster_store_req *req = cc->req;
-	int rv = catchup_store_copy(&cc->copy, req->loop, sa, req->db,
-				    req->server_id, cc->dir, NULL, copied_cb);
+	char mine[IDENTITY_LEN + 1];
+	struct txlog_wire_id want;
+	bool check;
+	int rv = catchup_cluster_id_read(dbms_data_dir(req->dbms), mine,
+					 req->errmsg);
 
-	if (rv != GRAFT_OK)
+	check = rv == GRAFT_OK && mine[0] != '\0';
+	if (check)
+		rv = catchup_wire_id(mine, 0, req->db, &want);
+	if (rv == GRAFT_EINVAL)
+		graft_errf(req->errmsg, rv, "this member's cluster id %s is "
+			   "not a UUID", mine);
+	if (rv == GRAFT_OK)
+		rv = catchup_store_copy(&cc->copy, req->loop, sa, req->db,
+					req->server_id, cc->dir,
+					check ? &want : NULL,
+					CATCHUP_COPY_CLUSTER, copied_cb);
+	if (rv != GRAFT_OK && cc->copy.errmsg[0] != '\0')
 		snprintf(req->errmsg, sizeof req->errmsg, "%s",
 			 cc->copy.errmsg);
 	return rv;

@@ -167,6 +167,8 @@ static void copy_done_cb(struct catchup_store_copy_req *req, int status)
 
 	f->state = FOLLOW_IDLE;
 	f->next_try_ms = uv_now(r->loop) + r->o.retry_ms;
+	if (status == GRAFT_OK && (r->closing || f->dropped))
+		catchup_store_copy_discard(req);
 	if (r->closing) {
 		replica_part_closed(r);
 		return;
@@ -176,8 +178,7 @@ static void copy_done_cb(struct catchup_store_copy_req *req, int status)
 		return;
 	}
 	if (status == GRAFT_OK)
-		status = catchup_store_install(r->dbms, f->db, f->copy_dir,
-					       &req->id, errmsg);
+		status = catchup_store_install(r->dbms, f->db, req, errmsg);
 	else
 		snprintf(errmsg, sizeof errmsg, "%s", req->errmsg);
 	if (status != GRAFT_OK) {
@@ -218,7 +219,7 @@ static void start_copy(struct follow *f)
 	f->copy.data = f;
 	if (catchup_store_copy(&f->copy, r->loop, (struct sockaddr *)&sa,
 			       f->db, r->o.server_id, f->copy_dir, &want,
-			       copy_done_cb) != GRAFT_OK) {
+			       CATCHUP_COPY_IDS, copy_done_cb) != GRAFT_OK) {
 		graft_warn("read replica: cannot start a store copy of %s: %s",
 			   f->db, f->copy.errmsg);
 		return;

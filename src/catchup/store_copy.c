@@ -3,14 +3,18 @@
  * Happy path: connect -> send the STORE line -> each time bytes arrive,
  * stop reading and hand them to a worker (tcp_conn_queue_work), which
  * consumes whole pieces: the STORE line (opens dest/store/checkpoint.<txid>
- * .tmp and dest/log; its cluster and database ids must be those the
- * caller wants), checkpoint bytes (written, CRC32C summed), the 'C'
- * mark (the sums must agree), records (each checked: CRC, cluster and
- * database ids, next txid; written as they came), the 'E' mark (the last txid must be
- * the last record's) -> the worker fsyncs both files, loads the whole
- * checkpoint once (its own block CRCs and structure), gives it its final
- * name and fsyncs the directories -> the loop reads on while the copy is
- * not complete, and ends it when it is. The loop never touches a file.
+ * .tmp; its cluster and database ids must be those the caller wants),
+ * checkpoint bytes (written, CRC32C summed), the 'C' mark (the sums must
+ * agree), records (each checked: CRC, cluster and database ids, next
+ * txid; kept in memory, as the install needs them), the 'E' mark (the
+ * last txid must be the last record's) -> the worker fsyncs the
+ * checkpoint, loads it whole into the graph the database will serve
+ * (verifying its block CRCs, structure and ids as it loads), gives it its
+ * final name and fsyncs the directories -> the loop reads on while the
+ * copy is not complete, and ends it when it is. The loop never touches a
+ * file, and never loads the checkpoint: catchup_store_install hands the
+ * loaded graph to dbms_replace, and the loop only applies the records
+ * after the checkpoint and switches the database in.
  *
  * Failures: an ERR line, a damaged byte, a disk error, a connection that
  * ends before the 'E' mark or a cancel end the copy with the error in
@@ -54,8 +58,11 @@ struct store_conn {
 	enum store_phase phase;
 	uint32_t crc;
 	uint64_t ckpt_left, next_tx;
-	int ckpt_fd, log_fd;
+	int ckpt_fd;
 	bool crc_seen;
+	struct graft_buf frames; /* the records after the checkpoint */
+	struct graph *graph;     /* the checkpoint, once loaded */
+	uint64_t copy_us, load_us;
 	char ckpt_final[4200], ckpt_tmp[4210];
 	char line[LINE_MAX_LEN + 64];
 	int status;
@@ -88,6 +95,7 @@ static int take_line(struct store_conn *sc, char *line)
 	struct catchup_store_copy_req *req = sc->req;
 	char proto[32], word[16], db[128], path[4200], cluster[40],
 		want[IDENTITY_LEN + 1];
+	bool same;
 	unsigned long long id, ckpt, size, last;
 	int rv;
 
@@ -103,9 +111,19 @@ static int take_line(struct store_conn *sc, char *line)
 				  "answered for another database, without a "
 				  "cluster id or with a log that ends before "
 				  "its checkpoint: %.300s", line);
-	if (req->check_ids &&
-	    !catchup_wire_id_equal(&req->id, &req->want)) {
+	same = req->check == CATCHUP_COPY_CLUSTER
+		       ? memcmp(req->id.cluster, req->want.cluster,
+				sizeof req->id.cluster) == 0
+		       : catchup_wire_id_equal(&req->id, &req->want);
+	if (req->check != CATCHUP_COPY_ANY && !same) {
 		txlog_wire_cluster_text(&req->want, want);
+		if (req->check == CATCHUP_COPY_CLUSTER)
+			return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the "
+					  "upstream offers database %s of "
+					  "cluster %s; this member is of "
+					  "cluster %s: refused (an upstream of "
+					  "another cluster)", db, cluster,
+					  want);
 		return graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the upstream "
 				  "offers database %s of cluster %s, database "
 				  "id %llu; this member's is of cluster %s, "
@@ -125,30 +143,29 @@ static int take_line(struct store_conn *sc, char *line)
 				  path);
 	snprintf(sc->ckpt_tmp, sizeof sc->ckpt_tmp, "%s.tmp", sc->ckpt_final);
 	rv = open_out(sc, sc->ckpt_tmp, &sc->ckpt_fd);
-	snprintf(path, sizeof path, "%s/log", req->dest);
-	if (rv == GRAFT_OK)
-		rv = open_out(sc, path, &sc->log_fd);
 	sc->phase = SC_CKPT;
 	return rv;
 }
 
-/* Both files durable, the checkpoint loaded whole once, then named. */
+/* The checkpoint durable, loaded whole once (into the graph the database
+ * will serve: sc->graph), then named. */
 static int finish(struct store_conn *sc)
 {
 	struct catchup_store_copy_req *req = sc->req;
-	struct graph *g;
+	uint64_t txid = 0, start;
 	char dir[4200];
-	uint64_t txid;
 	int rv;
 
-	if (fsync(sc->ckpt_fd) != 0 || fsync(sc->log_fd) != 0)
+	if (fsync(sc->ckpt_fd) != 0)
 		return graft_errf(sc->errmsg, GRAFT_EIO, "cannot fsync the "
 				  "store copy in %s: %s", req->dest,
 				  strerror(errno));
-	if (graph_new(&g) != GRAFT_OK)
+	start = uv_hrtime();
+	sc->copy_us = (start - req->start_ns) / 1000;
+	if (graph_new(&sc->graph) != GRAFT_OK)
 		return graft_errf(sc->errmsg, GRAFT_ENOMEM, "out of memory");
-	rv = checkpoint_load_file(sc->ckpt_tmp, g, &txid, sc->errmsg);
-	graph_free(g);
+	rv = checkpoint_load_file(sc->ckpt_tmp, sc->graph, &txid, sc->errmsg);
+	sc->load_us = (uv_hrtime() - start) / 1000;
 	if (rv == GRAFT_OK && txid != req->ckpt_txid)
 		rv = graft_errf(sc->errmsg, GRAFT_ECORRUPT, "the copied "
 				"checkpoint holds transaction %" PRIu64 ", not "
@@ -203,7 +220,10 @@ static int take_msg(struct store_conn *sc, const uint8_t *p, size_t n,
 					       "a record before the "
 					       "checkpoint's CRC");
 		if (rv == GRAFT_OK)
-			rv = write_out(sc, sc->log_fd, p + 1, size);
+			rv = graft_buf_append(&sc->frames, p + 1, size);
+		if (rv == GRAFT_ENOMEM)
+			rv = graft_errf(sc->errmsg, rv, "out of memory for "
+					"the log after the checkpoint");
 		sc->next_tx++;
 		return rv;
 	case CATCHUP_MSG_END:
@@ -285,6 +305,14 @@ static void consumed_cb(struct tcp_conn *tc, int status)
 		return; /* closing: end_copy runs from there */
 	if (sc->status != GRAFT_OK || sc->phase == SC_DONE) {
 		req->status = sc->status;
+		if (sc->status == GRAFT_OK) { /* the caller's from now on */
+			req->graph = sc->graph;
+			req->frames = sc->frames;
+			req->copy_us = sc->copy_us;
+			req->load_us = sc->load_us;
+			sc->graph = NULL;
+			graft_buf_init(&sc->frames);
+		}
 		snprintf(req->errmsg, sizeof req->errmsg, "%s", sc->errmsg);
 		end_copy(req);
 		return;
@@ -347,8 +375,9 @@ static void sc_free(struct tcp_conn *tc)
 
 	if (sc->ckpt_fd >= 0)
 		close(sc->ckpt_fd);
-	if (sc->log_fd >= 0)
-		close(sc->log_fd);
+	if (sc->graph != NULL)
+		graph_free(sc->graph);
+	graft_buf_free(&sc->frames);
 	graft_buf_free(&sc->in);
 	free(sc);
 }
@@ -374,7 +403,7 @@ static void copy_closed_cb(struct tcp_server *srv)
 	struct catchup_store_copy_req *req = srv->data;
 
 	if (req->status != GRAFT_OK)
-		graft_remove_tree(req->dest);
+		catchup_store_copy_discard(req);
 	req->cb(req, req->status);
 }
 
@@ -391,7 +420,7 @@ int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 		       const struct sockaddr *upstream, const char *db,
 		       const char *server_id, const char *dest_dir,
 		       const struct txlog_wire_id *want,
-		       catchup_store_copy_cb cb)
+		       enum catchup_copy_check check, catchup_store_copy_cb cb)
 {
 	char store[4200];
 	struct store_conn *sc;
@@ -417,14 +446,16 @@ int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 		return graft_errf(req->errmsg, GRAFT_ENOMEM, "out of memory");
 	}
 	snprintf(req->server_id, sizeof req->server_id, "%s", server_id);
-	req->check_ids = want != NULL;
+	req->check = want != NULL ? check : CATCHUP_COPY_ANY;
 	if (want != NULL)
 		req->want = *want;
 	req->cb = cb;
+	req->start_ns = uv_hrtime();
 	req->status = GRAFT_EIO; /* until the copy is complete */
 	sc->req = req;
-	sc->ckpt_fd = sc->log_fd = -1;
+	sc->ckpt_fd = -1;
 	graft_buf_init(&sc->in);
+	graft_buf_init(&sc->frames);
 	tcp_server_init(&req->tcp, loop, &store_tcp_ops, req);
 	/* On an error the connection is freed by tcp.h, and the closed
 	 * server reports it through cb like any other failure. */
@@ -434,6 +465,15 @@ int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 		end_copy(req);
 	}
 	return GRAFT_OK;
+}
+
+void catchup_store_copy_discard(struct catchup_store_copy_req *req)
+{
+	if (req->graph != NULL)
+		graph_free(req->graph);
+	req->graph = NULL;
+	graft_buf_free(&req->frames);
+	graft_remove_tree(req->dest);
 }
 
 void catchup_store_copy_cancel(struct catchup_store_copy_req *req)
@@ -469,79 +509,68 @@ int catchup_apply_frame(struct db *db, const struct txlog_wire_id *id,
 	return rv;
 }
 
-/* The whole file at path into b. */
-static int read_file(const char *path, struct graft_buf *b, char *errmsg)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC), rv;
-
-	if (fd < 0 || fstat(fd, &st) != 0) {
-		rv = graft_errf(errmsg, GRAFT_EIO, "cannot read %s: %s", path,
-				strerror(errno));
-		goto err_after_open;
-	}
-	rv = graft_buf_reserve(b, (size_t)st.st_size);
-	if (rv == GRAFT_OK)
-		rv = graft_pread_all(fd, b->data, (size_t)st.st_size, 0);
-	if (rv != GRAFT_OK) {
-		graft_errf(errmsg, rv, "cannot read %s", path);
-		goto err_after_open;
-	}
-	b->len = (size_t)st.st_size;
-err_after_open:
-	if (fd >= 0)
-		close(fd);
-	return rv;
-}
-
 /* What catchup_store_install applies on top of the copied checkpoint. */
 struct install {
-	const char *log;
+	const char *dest;
 	const struct txlog_wire_id *id;
-	struct graft_buf frames;
+	const struct graft_buf *frames;
+	uint64_t applied;
 };
 
 /* The log after the checkpoint, applied before statements can see the
- * database (dbms_replace's prepare). */
+ * database (dbms_replace's prepare). Each frame was checked as it came;
+ * catchup_apply_frame checks it again against the database's next txid. */
 static int apply_log(void *arg, struct db *db, char *errmsg)
 {
 	struct install *in = arg;
+	const struct graft_buf *b = in->frames;
 	size_t off = 0, size;
 	int rv = GRAFT_OK;
 
-	while (rv == GRAFT_OK && off < in->frames.len) {
-		rv = in->frames.len - off < TXLOG_WIRE_HEADER
-			     ? graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in "
-					  "the middle of a record", in->log)
-			     : txlog_wire_size(in->frames.data + off, &size,
-					       errmsg);
-		if (rv == GRAFT_OK && in->frames.len - off < size)
-			rv = graft_errf(errmsg, GRAFT_ECORRUPT, "%s ends in the "
-					"middle of a record", in->log);
+	while (rv == GRAFT_OK && off < b->len) {
+		rv = b->len - off < TXLOG_WIRE_HEADER
+			     ? graft_errf(errmsg, GRAFT_ECORRUPT, "the log of "
+					  "%s ends in the middle of a record",
+					  in->dest)
+			     : txlog_wire_size(b->data + off, &size, errmsg);
+		if (rv == GRAFT_OK && b->len - off < size)
+			rv = graft_errf(errmsg, GRAFT_ECORRUPT, "the log of %s "
+					"ends in the middle of a record",
+					in->dest);
 		if (rv == GRAFT_OK)
-			rv = catchup_apply_frame(db, in->id,
-						 in->frames.data + off, size,
-						 errmsg);
+			rv = catchup_apply_frame(db, in->id, b->data + off,
+						 size, errmsg);
+		in->applied += rv == GRAFT_OK;
 		off += size;
 	}
 	return rv;
 }
 
 int catchup_store_install(struct dbms *dbms, const char *name,
-			  const char *dest_dir, const struct txlog_wire_id *id,
-			  char *errmsg)
+			  struct catchup_store_copy_req *req, char *errmsg)
 {
-	char store[4200], log[4200];
-	struct install in = {.log = log, .id = id};
+	struct install in = {.dest = req->dest, .id = &req->id,
+			     .frames = &req->frames};
+	uint64_t start = uv_hrtime();
+	struct graph *g = req->graph;
+	char store[4200];
 	int rv;
 
-	graft_buf_init(&in.frames);
-	snprintf(store, sizeof store, "%s/store", dest_dir);
-	snprintf(log, sizeof log, "%s/log", dest_dir);
-	rv = read_file(log, &in.frames, errmsg);
+	req->graph = NULL; /* dbms_replace takes it */
+	snprintf(store, sizeof store, "%s/store", req->dest);
+	rv = dbms_replace(dbms, name, store, g, req->ckpt_txid, apply_log, &in,
+			  errmsg);
+	req->hold_us = (uv_hrtime() - start) / 1000;
 	if (rv == GRAFT_OK)
-		rv = dbms_replace(dbms, name, store, apply_log, &in, errmsg);
-	graft_buf_free(&in.frames);
-	graft_remove_tree(dest_dir);
+		graft_info("store copy of %s: %" PRIu64 " bytes of checkpoint "
+			   "(transaction %" PRIu64 ") received, checked and "
+			   "durable in %.3f s; loaded and verified off the "
+			   "loop in %.3f s; the loop held %.3f s to switch to "
+			   "it (%" PRIu64 " records after it applied)", name,
+			   req->bytes, req->ckpt_txid,
+			   (double)req->copy_us / 1e6,
+			   (double)req->load_us / 1e6,
+			   (double)req->hold_us / 1e6, in.applied);
+	catchup_store_copy_discard(req);
 	return rv;
 }

@@ -275,14 +275,18 @@ static int recover_raft_index(struct db *db, uint64_t cp_txid, uint64_t last,
 	return GRAFT_OK;
 }
 
-static int recover(struct db *db, char *errmsg)
+/* loaded: the graph holds the checkpoint at cp_txid already
+ * (db_open_loaded). */
+static int recover(struct db *db, bool loaded, uint64_t cp_txid, char *errmsg)
 {
 	struct txlog_options lo = {db->o.rotation_size, db->o.retention,
 				   db->o.pin_max_size, db->o.derived_log};
-	uint64_t start = uv_hrtime(), cp_txid = 0, first, last;
-	int rv;
+	uint64_t start = uv_hrtime(), first, last;
+	int rv = GRAFT_OK;
 
-	rv = checkpoint_load_newest(db->store_dir, db->graph, &cp_txid, errmsg);
+	if (!loaded)
+		rv = checkpoint_load_newest(db->store_dir, db->graph, &cp_txid,
+					    errmsg);
 	if (rv == GRAFT_ENOTFOUND)
 		cp_txid = 0;
 	else if (rv != GRAFT_OK)
@@ -346,14 +350,21 @@ static void failed_log_closed_cb(struct txlog *log, void *arg)
 	db_free(arg);
 }
 
-int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
-	    char *errmsg)
+/* g NULL: load the newest checkpoint of the store; else g holds it (at
+ * cp_txid), taken whatever this returns. */
+static int open_db(uv_loop_t *loop, const struct db_options *o,
+		   struct graph *g, uint64_t cp_txid, struct db **out,
+		   char *errmsg)
 {
 	struct db *db = calloc(1, sizeof *db);
 	int rv;
 
-	if (db == NULL)
+	if (db == NULL) {
+		if (g != NULL)
+			graph_free(g);
 		return graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
+	}
+	db->graph = g;
 	db->loop = loop;
 	db->o = *o;
 	snapshot_slots_init(db);
@@ -365,7 +376,8 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 	idmap_init(&db->vstate);
 	graft_buf_init(&db->enc);
 	if (db->name == NULL || db->store_dir == NULL ||
-	    db->txlog_dir == NULL || graph_new(&db->graph) != GRAFT_OK) {
+	    db->txlog_dir == NULL ||
+	    (db->graph == NULL && graph_new(&db->graph) != GRAFT_OK)) {
 		rv = graft_errf(errmsg, GRAFT_ENOMEM, "out of memory");
 		goto err;
 	}
@@ -379,7 +391,7 @@ int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 		name_error(db, rv, errmsg);
 		goto err;
 	}
-	rv = recover(db, errmsg);
+	rv = recover(db, g != NULL, cp_txid, errmsg);
 	if (rv != GRAFT_OK)
 		goto err;
 	uv_idle_init(loop, &db->deferred_idle);
@@ -404,6 +416,19 @@ err:
 	else
 		db_free(db);
 	return rv;
+}
+
+int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
+	    char *errmsg)
+{
+	return open_db(loop, o, NULL, 0, out, errmsg);
+}
+
+int db_open_loaded(uv_loop_t *loop, const struct db_options *o,
+		   struct graph *g, uint64_t cp_txid, struct db **out,
+		   char *errmsg)
+{
+	return open_db(loop, o, g, cp_txid, out, errmsg);
 }
 
 /* Closing ---------------------------------------------------------------- */

@@ -62,6 +62,12 @@ struct db;
  * the loop before uv_loop_close. */
 int db_open(uv_loop_t *loop, const struct db_options *o, struct db **out,
 	    char *errmsg);
+/* db_open with the store's checkpoint already loaded into g (at cp_txid),
+ * off the loop, by whoever verified it (a store copy): the loop is not
+ * held for a second load. g is taken whatever this returns. */
+int db_open_loaded(uv_loop_t *loop, const struct db_options *o,
+		   struct graph *g, uint64_t cp_txid, struct db **out,
+		   char *errmsg);
 /* Stops taking commits, lets in-flight commits finish, writes a final
  * checkpoint, closes files, frees db, then calls cb (may be NULL). It also
  * waits for every open transaction to end: db_tx_begin then fails with

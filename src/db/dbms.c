@@ -58,9 +58,11 @@ static int is_database(const struct dirent *e)
 	       (e->d_type == DT_DIR || e->d_type == DT_UNKNOWN);
 }
 
-static int open_one(uv_loop_t *loop, const struct dbms_options *o,
-		    const char *databases, const char *txlog_root,
-		    const char *name, struct db **out, char *errmsg)
+/* g: the store's checkpoint already loaded (at cp_txid; taken), or NULL. */
+static int open_loaded(uv_loop_t *loop, const struct dbms_options *o,
+		       const char *databases, const char *txlog_root,
+		       const char *name, struct graph *g, uint64_t cp_txid,
+		       struct db **out, char *errmsg)
 {
 	char store[4096], txlog[4096];
 	struct db_options dbo = o->db;
@@ -71,15 +73,25 @@ static int open_one(uv_loop_t *loop, const struct dbms_options *o,
 	rv = path_join(store, databases, name, errmsg);
 	if (rv == GRAFT_OK)
 		rv = path_join(txlog, txlog_root, name, errmsg);
-	if (rv != GRAFT_OK)
-		return rv;
 	/* d_type may be unknown on some file systems. */
-	if (stat(store, &st) != 0 || !S_ISDIR(st.st_mode))
-		return GRAFT_OK;
+	if (rv != GRAFT_OK || stat(store, &st) != 0 || !S_ISDIR(st.st_mode)) {
+		if (g != NULL)
+			graph_free(g);
+		return rv;
+	}
 	dbo.name = name;
 	dbo.store_dir = store;
 	dbo.txlog_dir = txlog;
-	return db_open(loop, &dbo, out, errmsg);
+	return g != NULL ? db_open_loaded(loop, &dbo, g, cp_txid, out, errmsg)
+			 : db_open(loop, &dbo, out, errmsg);
+}
+
+static int open_one(uv_loop_t *loop, const struct dbms_options *o,
+		    const char *databases, const char *txlog_root,
+		    const char *name, struct db **out, char *errmsg)
+{
+	return open_loaded(loop, o, databases, txlog_root, name, NULL, 0, out,
+			   errmsg);
 }
 
 static void free_dbms(struct dbms *m)
@@ -223,6 +235,11 @@ struct db *dbms_get(struct dbms *m, const char *name)
 const char *dbms_default_db(const struct dbms *m)
 {
 	return m->default_db;
+}
+
+const char *dbms_data_dir(const struct dbms *m)
+{
+	return m->o.data_dir;
 }
 
 size_t dbms_list(struct dbms *m, struct db **out, size_t max)
@@ -450,26 +467,30 @@ static void replaced_close(struct graft_gate_task *t)
 }
 
 int dbms_replace(struct dbms *m, const char *name, const char *dir,
-		 dbms_prepare_fn prepare, void *arg, char *errmsg)
+		 struct graph *g, uint64_t cp_txid, dbms_prepare_fn prepare,
+		 void *arg, char *errmsg)
 {
 	char store[4096], txlog[4096];
 	struct db *old = dbms_get(m, name), *db = NULL;
-	struct drop *d;
+	struct drop *d = NULL;
 	bool copied = false;
 	size_t i;
-	int rv;
+	int rv = GRAFT_OK;
 
 	if (old == NULL)
-		return graft_errf(errmsg, GRAFT_ENOTFOUND,
-				  "Database '%s' does not exist", name);
-	rv = path_join(store, m->databases, name, errmsg);
+		rv = graft_errf(errmsg, GRAFT_ENOTFOUND,
+				"Database '%s' does not exist", name);
+	if (rv == GRAFT_OK)
+		rv = path_join(store, m->databases, name, errmsg);
 	if (rv == GRAFT_OK)
 		rv = path_join(txlog, m->txlog_root, name, errmsg);
-	if (rv != GRAFT_OK)
+	if (rv == GRAFT_OK)
+		d = move_both_away(m, name, &rv, errmsg);
+	if (d == NULL) {
+		if (g != NULL)
+			graph_free(g);
 		return rv;
-	d = move_both_away(m, name, &rv, errmsg);
-	if (d == NULL)
-		return rv;
+	}
 	if (rename(dir, store) != 0)
 		rv = graft_errf(errmsg, graft_err_from_errno(errno),
 				"cannot move %s to %s: %s", dir, store,
@@ -478,9 +499,13 @@ int dbms_replace(struct dbms *m, const char *name, const char *dir,
 		copied = true;
 		rv = graft_fsync_dir(m->databases, errmsg);
 	}
-	if (rv == GRAFT_OK)
-		rv = open_one(m->loop, &m->o, m->databases, m->txlog_root, name,
-			      &db, errmsg);
+	if (rv == GRAFT_OK) {
+		rv = open_loaded(m->loop, &m->o, m->databases, m->txlog_root,
+				 name, g, cp_txid, &db, errmsg);
+		g = NULL; /* taken */
+	}
+	if (g != NULL)
+		graph_free(g);
 	if (rv != GRAFT_OK || db == NULL) {
 		move_back(d, copied, store, txlog, dir);
 		free(d);

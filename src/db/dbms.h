@@ -35,6 +35,8 @@ int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
 void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg);
 struct db *dbms_get(struct dbms *m, const char *name); /* NULL if absent */
 const char *dbms_default_db(const struct dbms *m);
+/* server.directories.data, as dbms_open was given it (borrowed). */
+const char *dbms_data_dir(const struct dbms *m);
 /* CREATE DATABASE: makes and opens an empty database. GRAFT_EEXIST,
  * GRAFT_EINVAL (a name Neo4j would refuse; errmsg says the rule). */
 int dbms_create(struct dbms *m, const char *name, char *errmsg);
@@ -49,7 +51,10 @@ typedef int (*dbms_prepare_fn)(void *arg, struct db *db, char *errmsg);
 /* Replaces database name by the store in dir (a store copy: a directory
  * holding a checkpoint file, on the file system of <data>/databases), at
  * once for its readers: dbms_get gives the old database until this
- * returns, the new one (recovered from the checkpoint, its log empty, then
+ * returns, the new one (g when not NULL: that checkpoint, at cp_txid,
+ * loaded and verified off the loop by the caller, taken whatever this
+ * returns, so that the loop is not held to load it; else recovered from
+ * the checkpoint; its log empty, then
  * given to prepare(arg, db, errmsg) when prepare is not NULL: applying the
  * log after the checkpoint there keeps statements from seeing the state
  * in between) after. dir is moved into place; the old files are moved away
@@ -61,7 +66,8 @@ typedef int (*dbms_prepare_fn)(void *arg, struct db *db, char *errmsg);
  * returned after the switch all the same: the database holds what prepare
  * did. */
 int dbms_replace(struct dbms *m, const char *name, const char *dir,
-		 dbms_prepare_fn prepare, void *arg, char *errmsg);
+		 struct graph *g, uint64_t cp_txid, dbms_prepare_fn prepare,
+		 void *arg, char *errmsg);
 /* Databases in name order; returns the count, fills up to max. */
 size_t dbms_list(struct dbms *m, struct db **out, size_t max);
 

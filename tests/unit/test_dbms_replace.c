@@ -156,9 +156,20 @@ static void replace(struct fixture *f)
 	char dir[512], errmsg[GRAFT_ERRMSG_SIZE] = "";
 	struct db *old = dbms_get(f->m, "neo4j");
 
+	struct graph *g = NULL;
+	uint64_t txid = 0, last = db_last_txid(old);
+
 	make_copy(f, dir, sizeof dir);
-	if (dbms_replace(f->m, "neo4j", dir, NULL, NULL, errmsg) != GRAFT_OK)
+	/* every other copy loaded before, as a store copy's worker does */
+	if (f->copies % 2 == 0) {
+		assert_int_equal(graph_new(&g), GRAFT_OK);
+		if (checkpoint_load_newest(dir, g, &txid, errmsg) != GRAFT_OK)
+			fail_msg("checkpoint_load_newest: %s", errmsg);
+	}
+	if (dbms_replace(f->m, "neo4j", dir, g, txid, NULL, NULL, errmsg) !=
+	    GRAFT_OK)
 		fail_msg("dbms_replace: %s", errmsg);
+	assert_int_equal(db_last_txid(dbms_get(f->m, "neo4j")), last);
 	/* the loop sees the new database at once */
 	assert_ptr_not_equal(dbms_get(f->m, "neo4j"), old);
 	f->replaced++;
