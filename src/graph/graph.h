@@ -242,6 +242,14 @@ int graph_node_set_prop(struct graph *g, uint64_t id, uint32_t key,
  * still the caller's. */
 int graph_node_take_prop(struct graph *g, uint64_t id, uint32_t key,
 			 struct graft_value *value, uint64_t version);
+/* The same for a relationship (a checkpoint's load). */
+int graph_rel_take_prop(struct graph *g, uint64_t id, uint32_t key,
+			struct graft_value *value, uint64_t version);
+/* Room for n properties in all on a live node or relationship, made at
+ * once (a checkpoint's load knows how many come; sets otherwise grow one
+ * by one). Not a change: no version is kept. GRAFT_ENOMEM. */
+int graph_node_reserve_props(struct graph *g, uint64_t id, uint32_t n);
+int graph_rel_reserve_props(struct graph *g, uint64_t id, uint32_t n);
 /* Preconditions: id never existed (ids may arrive out of order: they are
  * allocated at transaction time, applied at commit time); src and dst exist. */
 int graph_rel_create(struct graph *g, uint64_t id, uint32_t type, uint64_t src,

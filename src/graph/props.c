@@ -77,6 +77,24 @@ int propset_clone(struct graph *g, const struct propset *ps,
 	return GRAFT_OK;
 }
 
+/* Room for n properties in all, in one allocation. */
+static int propset_reserve(struct graph *g, struct propset **pps, uint32_t n)
+{
+	struct propset *ps = *pps;
+
+	if (n == 0 || (ps != NULL && ps->cap >= n))
+		return GRAFT_OK;
+	ps = graph_mem_realloc(g, ps, ps != NULL ? propset_size(ps->cap) : 0,
+			       propset_size(n));
+	if (ps == NULL)
+		return GRAFT_ENOMEM;
+	if (*pps == NULL)
+		ps->n = 0;
+	ps->cap = n;
+	*pps = ps;
+	return GRAFT_OK;
+}
+
 /* Makes room for one more property. Small sets grow by one, since most
  * entities have a few properties and memory is the constraint. */
 static int propset_grow(struct graph *g, struct propset **pps)
@@ -91,15 +109,17 @@ static int propset_grow(struct graph *g, struct propset **pps)
 			    : ps->cap + ps->cap / 2;
 	if (ps != NULL && cap <= ps->cap)
 		return GRAFT_ENOMEM; /* 2^32 properties */
-	ps = graph_mem_realloc(g, ps, ps != NULL ? propset_size(ps->cap) : 0,
-			       propset_size(cap));
-	if (ps == NULL)
-		return GRAFT_ENOMEM;
-	if (*pps == NULL)
-		ps->n = 0;
-	ps->cap = cap;
-	*pps = ps;
-	return GRAFT_OK;
+	return propset_reserve(g, pps, cap);
+}
+
+int graph_node_reserve_props(struct graph *g, uint64_t id, uint32_t n)
+{
+	return propset_reserve(g, &graph_live_node(g, id, __func__)->props, n);
+}
+
+int graph_rel_reserve_props(struct graph *g, uint64_t id, uint32_t n)
+{
+	return propset_reserve(g, &graph_live_rel(g, id, __func__)->props, n);
 }
 
 /* Sets key to value (owned, moved in) or removes it (value NULL); room was
@@ -215,27 +235,46 @@ int graph_node_set_prop(struct graph *g, uint64_t id, uint32_t key,
 	return node_set_prop(g, id, key, value, false, version, __func__);
 }
 
+/* A value the graph took is no longer the caller's. */
+static int taken(int rv, struct graft_value *value)
+{
+	if (rv == GRAFT_OK)
+		*value = graft_value_null();
+	return rv;
+}
+
 int graph_node_take_prop(struct graph *g, uint64_t id, uint32_t key,
 			 struct graft_value *value, uint64_t version)
 {
-	int rv = node_set_prop(g, id, key, value, true, version, __func__);
+	return taken(node_set_prop(g, id, key, value, true, version, __func__),
+		     value);
+}
+
+static int rel_set_prop(struct graph *g, uint64_t id, uint32_t key,
+			const struct graft_value *value, bool take,
+			uint64_t version, const char *func)
+{
+	struct rel_slot *r = graph_live_rel(g, id, func);
+	int rv = version_keep_rel(g, id, version);
 
 	if (rv == GRAFT_OK)
-		*value = graft_value_null();
+		rv = set_prop(g, id, &r->props, NULL, key, value, take);
+	if (rv == GRAFT_OK)
+		r->version = version;
 	return rv;
 }
 
 int graph_rel_set_prop(struct graph *g, uint64_t id, uint32_t key,
 		       const struct graft_value *value, uint64_t version)
 {
-	struct rel_slot *r = graph_live_rel(g, id, __func__);
-	int rv = version_keep_rel(g, id, version);
+	return rel_set_prop(g, id, key, value, false, version, __func__);
+}
 
-	if (rv == GRAFT_OK)
-		rv = set_prop(g, id, &r->props, NULL, key, value, false);
-	if (rv == GRAFT_OK)
-		r->version = version;
-	return rv;
+int graph_rel_take_prop(struct graph *g, uint64_t id, uint32_t key,
+			struct graft_value *value, uint64_t version)
+{
+	return taken(rel_set_prop(g, id, key, value, true, version, __func__),
+		     value);
 }
 
 size_t graph_node_props(const struct graph *g, uint64_t id,
