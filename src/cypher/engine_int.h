@@ -106,6 +106,13 @@ struct cypher_engine {
 	size_t nrules, rules_cap;
 	struct db_watch rules_watch;
 	struct graft_gate_task rules_task;
+	/* Uniqueness constraints being created (commit to reload of the
+	 * rules), and a count moved at both ends of each: a transaction
+	 * that wrote while either moved may have written a duplicate no
+	 * rule checked, so its commit fails (cypher_tx_commit). Atomic: a
+	 * transaction may begin off the loop. */
+	unsigned constraints_pending;
+	uint64_t constraints_gen;
 };
 
 struct cypher_tx {
@@ -135,6 +142,8 @@ struct cypher_tx {
 	 * commit against what committed meanwhile */
 	uint64_t *unique_nodes;
 	size_t n_unique, cap_unique;
+	uint64_t constraints_gen;  /* the engine's at begin */
+	bool creates_constraint;   /* committing: pending in the engine */
 };
 
 /* One running statement. It outlives the calls that made it (a Bolt RUN

@@ -254,6 +254,9 @@ static int create_constraint(struct exec_ctx *x, struct ast *a)
 	rv = db_tx_index_create(x->tx, label, key);
 	if (rv != GRAFT_OK && rv != GRAFT_EEXIST)
 		return exec_rv(x, rv);
+	/* Over an existing index nothing is written here, and a duplicate
+	 * committed since check_existing's scan must still fail this. */
+	db_tx_validate_reads(x->tx);
 	x->stats->constraints_added++;
 	return defer_schema(x, ADM_CREATE_CONSTRAINT, name, l, k);
 }

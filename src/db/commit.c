@@ -1088,12 +1088,14 @@ int db_commit(struct db_tx *tx, struct db_commit_req *req, db_commit_cb cb)
 		return GRAFT_ENOMEM;
 	}
 	/* its predicates would be judged against freed versions */
-	rv = tx->wrote ? db_tx_check(tx, req->errmsg) : GRAFT_OK;
+	rv = tx->wrote || tx->validate ? db_tx_check(tx, req->errmsg)
+				       : GRAFT_OK;
 	if (rv != GRAFT_OK) {
 		tx_free(tx);
 		return rv;
 	}
-	if (!tx->wrote) {
+	/* (validate without writes: an empty record, committed as undone) */
+	if (!tx->wrote && !tx->validate) {
 		tx_free(tx);
 		defer(db, req, GRAFT_OK);
 		return GRAFT_OK;

@@ -190,6 +190,12 @@ int db_tx_check(const struct db_tx *tx, char *errmsg);
 /* Discards the transaction and frees it. */
 void db_tx_rollback(struct db_tx *tx);
 bool db_tx_has_writes(const struct db_tx *tx);
+/* Makes the commit validate the transaction's reads and scans even if it
+ * wrote nothing (GRAFT_ECONFLICT if a commit after its snapshot changed
+ * them): for a decision read here but committed elsewhere (a uniqueness
+ * constraint over an index that exists, whose rule only the system
+ * database gets). */
+void db_tx_validate_reads(struct db_tx *tx);
 
 /* Reads (committed graph + overlay). Pointers stay valid until the next
  * write through this transaction or the next loop turn. */

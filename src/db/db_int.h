@@ -344,6 +344,7 @@ struct db_tx {
 	struct ov_index *indexes;
 	size_t n_indexes, cap_indexes;
 	bool wrote;
+	bool validate; /* db_tx_validate_reads */
 	bool oom; /* a read could not be recorded: commit must fail */
 	/* db_tx_prepare: the record (the overlay's values moved into it) and
 	 * its encoding, for the replicator it was encoded for (NULL: the

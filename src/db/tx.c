@@ -162,6 +162,11 @@ bool db_tx_has_writes(const struct db_tx *tx)
 	return tx->wrote;
 }
 
+void db_tx_validate_reads(struct db_tx *tx)
+{
+	tx->validate = true;
+}
+
 struct ov_node *tx_node(const struct db_tx *tx, uint64_t id)
 {
 	uint64_t *v = idmap_get(&tx->nodes, id);

@@ -563,6 +563,121 @@ static void a_unique_value_created_by_two_transactions_commits_once(void **state
 			    "Neo.TransientError.Transaction.Outdated");
 }
 
+/* Rows of q run alone. */
+static long count_of(struct fixture *f, const char *q)
+{
+	struct cypher_tx *tx = begin(f->h.engine);
+	struct cypher_error err;
+	long n = drain(tx, q, &err);
+
+	cypher_tx_rollback(tx);
+	return n;
+}
+
+/* One node of U.x = 1, and an index on U.x if index. */
+static void one_u(struct fixture *f, bool index)
+{
+	if (index)
+		exec_ok(f, "CREATE INDEX FOR (n:U) ON (n.x)");
+	exec_ok(f, "CREATE (:U {x: 1})");
+}
+
+/* A duplicate committed between a new constraint's check of the existing
+ * data and its commit: the constraint must fail, or the duplicate must not
+ * stand. index: an index on the pair exists before (then the constraint's
+ * transaction writes nothing to the database). */
+static void duplicate_during_constraint_check(struct fixture *f, bool index)
+{
+	struct cypher_tx *c, *w;
+	struct cypher_error err;
+	struct commit_wait wc, ww;
+
+	one_u(f, index);
+	c = begin(f->h.engine);
+	assert_int_equal(drain(c, "CREATE CONSTRAINT u_x FOR (n:U) REQUIRE n.x IS UNIQUE",
+			       &err), 0);
+	w = begin(f->h.engine);
+	assert_int_equal(drain(w, "CREATE (:U {x: 1})", &err), 0);
+	assert_int_equal(commit(f, w, &ww), GRAFT_OK);
+	if (commit(f, c, &wc) == GRAFT_OK)
+		fail_msg("the constraint committed over two nodes of x = 1");
+	assert_string_equal(wc.req.error.code,
+			    "Neo.TransientError.Transaction.Outdated");
+	assert_int_equal(count_of(f, "SHOW CONSTRAINTS"), 0);
+}
+
+static void a_duplicate_committed_during_a_constraint_check_fails_it(
+	void **state)
+{
+	duplicate_during_constraint_check(*state, false);
+}
+
+static void a_duplicate_committed_during_a_constraint_check_over_an_index_fails_it(
+	void **state)
+{
+	duplicate_during_constraint_check(*state, true);
+}
+
+/* A duplicate written before a constraint existed and committed after it
+ * was created: the writer's commit must fail. */
+static void duplicate_written_before_a_constraint(struct fixture *f,
+						  bool index)
+{
+	struct cypher_tx *w;
+	struct cypher_error err;
+	struct commit_wait ww;
+
+	one_u(f, index);
+	w = begin(f->h.engine);
+	assert_int_equal(drain(w, "CREATE (:U {x: 1})", &err), 0);
+	exec_ok(f, "CREATE CONSTRAINT u_x FOR (n:U) REQUIRE n.x IS UNIQUE");
+	if (commit(f, w, &ww) == GRAFT_OK)
+		fail_msg("a duplicate committed under constraint u_x");
+	assert_string_equal(ww.req.error.code,
+			    "Neo.TransientError.Transaction.Outdated");
+	assert_int_equal(count_of(f, "MATCH (u:U {x: 1}) RETURN u"), 1);
+}
+
+static void a_duplicate_written_before_a_constraint_fails_at_commit(
+	void **state)
+{
+	duplicate_written_before_a_constraint(*state, false);
+}
+
+static void a_duplicate_written_before_a_constraint_over_an_index_fails_at_commit(
+	void **state)
+{
+	duplicate_written_before_a_constraint(*state, true);
+}
+
+/* A writer that begins and writes while the constraint's commit is under
+ * way (its rule not loaded yet, so its statement checks nothing) and
+ * commits after it. */
+static void a_duplicate_written_while_a_constraint_commits_fails_at_commit(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_tx *c, *w;
+	struct cypher_error err;
+	struct commit_wait wc, ww;
+
+	exec_ok(f, "CREATE (:U {x: 1})");
+	c = begin(f->h.engine);
+	assert_int_equal(drain(c, "CREATE CONSTRAINT u_x FOR (n:U) REQUIRE n.x IS UNIQUE",
+			       &err), 0);
+	memset(&wc, 0, sizeof wc);
+	wc.req.data = &wc;
+	assert_int_equal(cypher_tx_commit(c, &wc.req, committed), GRAFT_OK);
+	w = begin(f->h.engine);
+	assert_int_equal(drain(w, "CREATE (:U {x: 1})", &err), 0);
+	while (!wc.done)
+		uv_run(&f->h.loop, UV_RUN_ONCE);
+	assert_int_equal(wc.status, GRAFT_OK);
+	if (commit(f, w, &ww) == GRAFT_OK)
+		fail_msg("a duplicate committed under constraint u_x");
+	assert_int_equal(count_of(f, "MATCH (u:U {x: 1}) RETURN u"), 1);
+}
+
 /* Whether some operator of the plan tree has details containing text, and
  * the sum of its database hits. */
 static bool plan_has(const struct graft_value *op, const char *text,
@@ -656,6 +771,21 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_range_predicate_seeks_the_index, setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_duplicate_committed_during_a_constraint_check_fails_it,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_duplicate_committed_during_a_constraint_check_over_an_index_fails_it,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_duplicate_written_before_a_constraint_fails_at_commit,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_duplicate_written_before_a_constraint_over_an_index_fails_at_commit,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_duplicate_written_while_a_constraint_commits_fails_at_commit,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
