@@ -175,7 +175,7 @@ static void probe_alloc(struct tcp_conn *tc, uv_buf_t *buf)
 static bool same_cluster(struct catchup_replica *r, struct replica_core *c,
 			 const struct cluster_probe *got)
 {
-	char errmsg[GRAFT_ERRMSG_SIZE];
+	char errmsg[GRAFT_ERRMSG_SIZE], where[GRAFT_ADDRESS_TEXT_MAX];
 
 	if (strcmp(got->cluster_id, "-") == 0)
 		return true; /* not formed yet: nothing to check */
@@ -195,16 +195,18 @@ static bool same_cluster(struct catchup_replica *r, struct replica_core *c,
 		c->foreign = false;
 		return true;
 	}
+	graft_address_format(where, sizeof where,
+			     r->o.discovery[c - r->cores].host,
+			     r->o.discovery[c - r->cores].port);
 	if (!c->foreign)
-		graft_error("read replica: core %s (discovery %s:%u, bolt://%s) "
+		graft_error("read replica: core %s (discovery %s, bolt://%s) "
 			    "belongs to cluster %s; this replica belongs to "
 			    "cluster %s (recorded in %s/dbms/cluster_id): it "
 			    "takes no database, list or stream from that core. "
 			    "Fix causal_clustering.initial_discovery_members, "
 			    "or give this replica an empty data directory to "
 			    "follow the other cluster", got->server_id,
-			    r->o.discovery[c - r->cores].host,
-			    r->o.discovery[c - r->cores].port, got->bolt,
+			    where, got->bolt,
 			    got->cluster_id, r->cluster_id, r->o.data_dir);
 	c->foreign = true;
 	c->answering = false;

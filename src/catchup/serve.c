@@ -903,6 +903,7 @@ int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
 		.backlog = 64,
 		.nodelay = true, /* a pushed commit goes out at once */
 	};
+	char shown[GRAFT_ADDRESS_TEXT_MAX];
 	int rv;
 
 	if (s == NULL)
@@ -924,8 +925,9 @@ int catchup_server_start(uv_loop_t *loop, struct dbms *dbms,
 		catchup_server_close(s);
 		return rv;
 	}
-	graft_info("Catch-up enabled on %s:%d.", addr->host,
-		   catchup_server_port(s));
+	graft_address_format(shown, sizeof shown, addr->host,
+			     (unsigned)catchup_server_port(s));
+	graft_info("Catch-up enabled on %s.", shown);
 	*out = s;
 	return GRAFT_OK;
 }
