@@ -3,8 +3,8 @@
 # (`tools/deps.sh`, the README's first command); with --test also what the
 # tests need (tools/check.sh): Node.js with the pinned npm packages of the
 # end-to-end tests (package-lock.json), systemd-analyze for the unit
-# check, haproxy for haproxy_cluster.sh and nft (nftables) for the cluster
-# suites' partitions; with --coverage gcovr for tools/coverage.sh
+# check, haproxy for haproxy_cluster.sh, curl for replica_copy_serving.sh's
+# HTTP probes and nft (nftables) for the cluster suites' partitions; with --coverage gcovr for tools/coverage.sh
 # (docs/coverage.md).
 # Fast when everything is already there: apt-get runs only for what is
 # missing and `npm ci` only when node_modules is older than
@@ -26,7 +26,7 @@ esac
 packages=(gcc make autoconf automake libtool pkg-config
 	libuv1-dev libraft-dev libmsgpack-dev libssl-dev libzstd-dev libcmocka-dev
 	libedit-dev libpcre2-dev)
-$test && packages+=(systemd haproxy nftables)
+$test && packages+=(systemd haproxy nftables curl)
 $coverage && packages+=(gcovr)
 missing=()
 for p in "${packages[@]}"; do
