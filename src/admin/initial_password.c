@@ -104,7 +104,7 @@ static int set_password(struct graft_config *cfg, const char *password,
 out:
 	if (rv != GRAFT_OK)
 		fprintf(stderr, "graft-admin: %s\n", errmsg);
-	security_close(o.s);
+	security_close(o.s, NULL, NULL);
 	if (o.m != NULL) {
 		dbms_close(o.m, closed_cb, &o);
 		while (!o.closed)

@@ -64,6 +64,9 @@ struct security {
 	struct security_req *head, *tail; /* write queue, head running */
 	struct security_req *parked, *parked_tail; /* waiting for the pool */
 	unsigned hashing; /* requests in the pool */
+	bool closing;
+	void (*close_cb)(void *arg);
+	void *close_arg;
 	struct failure failures[SECURITY_FAILURE_SLOTS];
 	/* Verified against when the user does not exist, so a login takes as
 	 * long for an unknown name as for a known one. */
@@ -131,15 +134,33 @@ err:
 			  graft_strerror(rv));
 }
 
-void security_close(struct security *s)
+/* Frees a closing s when no request is left in the pool or the write
+ * queue; called last by whatever completes one. */
+static void maybe_free(struct security *s)
 {
 	size_t i;
 
-	if (s == NULL)
+	if (!s->closing || s->hashing > 0 || s->parked != NULL ||
+	    s->head != NULL)
 		return;
 	for (i = 0; i < SECURITY_FAILURE_SLOTS; i++)
 		free(s->failures[i].name);
+	if (s->close_cb != NULL)
+		s->close_cb(s->close_arg);
 	free(s);
+}
+
+void security_close(struct security *s, void (*cb)(void *arg), void *arg)
+{
+	if (s == NULL) {
+		if (cb != NULL)
+			cb(arg);
+		return;
+	}
+	s->closing = true;
+	s->close_cb = cb;
+	s->close_arg = arg;
+	maybe_free(s);
 }
 
 bool security_auth_enabled(const struct security *s)
@@ -614,6 +635,7 @@ static int submit(struct security *s, struct security_req *req)
 static void commit_cb(struct db_commit_req *c, int status)
 {
 	struct security_req *req = c->data;
+	struct security *s = req->s;
 
 	if (status != GRAFT_OK)
 		req_fail(req, status,
@@ -621,6 +643,7 @@ static void commit_cb(struct db_commit_req *c, int status)
 			 "Failed to store the change to user '%s': %s",
 			 req->name, c->errmsg);
 	write_done(req, status);
+	maybe_free(s);
 }
 
 static int set_prop(struct security *s, struct db_tx *tx, uint64_t id,
@@ -767,12 +790,14 @@ err:
 static void after_work_cb(uv_work_t *w, int status)
 {
 	struct security_req *req = w->data;
+	struct security *s = req->s;
 
-	unpark(req->s);
+	unpark(s);
 	if (req->op == OP_AUTH)
 		auth_done(req);
 	else
 		write_after_work(req);
+	maybe_free(s);
 }
 
 /* The public writes ------------------------------------------------------- */

@@ -50,8 +50,10 @@ struct security;
 int security_open(uv_loop_t *loop, struct dbms *m,
 		  const struct security_options *o, struct security **out,
 		  char *errmsg);
-/* Frees; precondition: no request is pending (every callback has run). */
-void security_close(struct security *s);
+/* Frees s once every pending request's callback has run (a login's hash
+ * or a user change may still be in the pool when the server stops), then
+ * calls cb (may be NULL). cb may run from within this call. */
+void security_close(struct security *s, void (*cb)(void *arg), void *arg);
 bool security_auth_enabled(const struct security *s);
 
 /* Requests -----------------------------------------------------------------

@@ -672,27 +672,37 @@ static void loop_closed_cb(void *arg)
 	uv_close((uv_handle_t *)&s->sigint, NULL);
 }
 
-/* The engine and the user store go before the databases they use. */
+static void security_closed_cb(void *arg)
+{
+	struct server *s = arg;
+	struct dbms *m = s->dbms;
+
+	s->dbms = NULL;
+	if (m != NULL)
+		dbms_close(m, s->stopping_run ? loop_closed_cb : NULL, s);
+	else if (s->stopping_run)
+		loop_closed_cb(s);
+}
+
+/* The engine and the user store go before the databases they use; the
+ * store waits for a login's hash or a user change still in the pool. */
 static void close_engine(struct server *s)
 {
+	struct security *sec = s->security;
+
 	if (s->engine != NULL)
 		cypher_engine_free(s->engine);
 	s->engine = NULL;
-	if (s->security != NULL)
-		security_close(s->security);
 	s->security = NULL;
+	security_close(sec, security_closed_cb, s);
 }
 
 static void net_closed_cb(struct net *net)
 {
 	struct server *s = container_of(net, struct server, net);
 
+	s->stopping_run = true;
 	close_engine(s);
-	if (s->dbms != NULL)
-		dbms_close(s->dbms, loop_closed_cb, s);
-	else
-		loop_closed_cb(s);
-	s->dbms = NULL;
 }
 
 static void cluster_closed_cb(void *arg)
@@ -833,9 +843,6 @@ err_after_dbms:
 	stop_backup(s);
 	net_close(&s->net, NULL);
 	close_engine(s);
-	if (s->dbms != NULL)
-		dbms_close(s->dbms, NULL, NULL);
-	s->dbms = NULL;
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	if (s->cluster != NULL)
 		cluster_free(s->cluster);

@@ -37,6 +37,7 @@ struct server {
 	struct cluster *cluster;      /* NULL unless dbms.mode=CORE */
 	struct security_req seed;     /* a core leader creating neo4j */
 	bool seeding;
+	bool stopping_run; /* closing after server_run, not a failed start */
 	struct catchup_replica *replica; /* NULL unless READ_REPLICA */
 	struct catchup_server *catchup;  /* NULL in a SINGLE server */
 	/* Statements execute on the pool's threads holding the gate; the

@@ -72,7 +72,8 @@ static void fx_close(struct fixture *f)
 {
 	int closed = 0;
 
-	security_close(f->s);
+	if (f->s != NULL)
+		security_close(f->s, NULL, NULL);
 	f->s = NULL;
 	dbms_close(f->m, closed_cb, &closed);
 	while (!closed)
@@ -432,6 +433,39 @@ static void test_queued_writes_apply_in_order(void **state)
 	assert_ok(out[2]);
 }
 
+/* A server stopping while logins hash and a user change waits in the
+ * queue: the store is freed only after every callback ran (it used to be
+ * freed at once and the pool's completion read it: a use after free). */
+static void test_close_waits_for_requests_in_the_pool(void **state)
+{
+	struct fixture *f = *state;
+	struct outcome out[6] = {{0}};
+	struct security_req req[6];
+	int i, closed = 0;
+
+	seed(f);
+	for (i = 0; i < 5; i++) {
+		req[i] = (struct security_req){.data = &out[i]};
+		expect_started(security_authenticate(f->s, &req[i], "neo4j", 5,
+						     "neo4j", 5, req_cb),
+			       &req[i]);
+	}
+	req[5] = (struct security_req){.data = &out[5]};
+	expect_started(security_create_user(f->s, &req[5], "erin", "erinpass",
+					    8, false, false, false, req_cb),
+		       &req[5]);
+	security_close(f->s, closed_cb, &closed);
+	f->s = NULL;
+	assert_int_equal(closed, 0);
+	while (!closed)
+		if (uv_run(&f->loop, UV_RUN_ONCE) == 0 && !closed)
+			fail_msg("the loop ran dry before the store closed");
+	for (i = 0; i < 6; i++)
+		assert_true(out[i].done);
+	assert_ok(out[0]);
+	assert_ok(out[5]);
+}
+
 /* More logins at once than pool threads hashing may take: the rest wait
  * their turn and every one gets its own answer. */
 static void test_concurrent_logins_all_answered(void **state)
@@ -524,7 +558,7 @@ static void test_auth_disabled_accepts_anyone(void **state)
 {
 	struct fixture *f = *state;
 
-	security_close(f->s);
+	security_close(f->s, NULL, NULL);
 	f->o.auth_enabled = false;
 	assert_int_equal(security_open(&f->loop, f->m, &f->o, &f->s, NULL),
 			 GRAFT_OK);
@@ -546,6 +580,7 @@ int main(void)
 		T(test_create_alter_drop_and_list),
 		T(test_queued_writes_apply_in_order),
 		T(test_concurrent_logins_all_answered),
+		T(test_close_waits_for_requests_in_the_pool),
 		T(test_users_survive_a_restart),
 		T(test_set_initial_password),
 		T(test_password_with_nul_is_the_whole_password),
