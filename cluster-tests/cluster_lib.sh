@@ -90,7 +90,7 @@ core_kill() {
 core_stop() {
 	local i=$1
 	kill -TERM "${CORE_PID[$i]}"
-	wait_exit "${CORE_PID[$i]}" "$BUDGET" || fail "core $i did not stop cleanly: $(tail -20 "$T/c$i/graftd.out")"
+	wait_exit "${CORE_PID[$i]}" "$BUDGET" || fail "core $i did not stop cleanly: $(stop_report "$T/c$i/graftd.out")"
 	CORE_PID[$i]=
 }
 
@@ -234,7 +234,7 @@ replica_kill() {
 
 replica_stop() {
 	kill -TERM "${REPLICA_PID[$1]}"
-	wait_exit "${REPLICA_PID[$1]}" "$BUDGET" || fail "replica $1 did not stop cleanly: $(tail -20 "$T/r$1/graftd.out")"
+	wait_exit "${REPLICA_PID[$1]}" "$BUDGET" || fail "replica $1 did not stop cleanly: $(stop_report "$T/r$1/graftd.out")"
 	REPLICA_PID[$1]=
 }
 

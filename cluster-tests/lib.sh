@@ -181,10 +181,21 @@ start_graftd() {
 	wait_port "$2" "$GRAFTD_PID"
 }
 
+# stop_report OUT: what a failed stop shows of a server's output: a
+# sanitizer's report from its first line (its tail is only the legend),
+# else the last 20 lines.
+stop_report() {
+	if grep -q "ERROR: [A-Za-z]*Sanitizer" "$1"; then
+		grep -A40 "ERROR: [A-Za-z]*Sanitizer" "$1" | head -40
+	else
+		tail -20 "$1"
+	fi
+}
+
 # stop_graftd OUT: SIGTERM, and a clean exit 0 within the budget.
 stop_graftd() {
 	kill -TERM "$GRAFTD_PID"
-	wait_exit "$GRAFTD_PID" "$BUDGET" || fail "graftd did not stop cleanly: $(cat "$1")"
+	wait_exit "$GRAFTD_PID" "$BUDGET" || fail "graftd did not stop cleanly: $(stop_report "$1")"
 }
 
 # load_then_kill9 CONF ACKS MIN [graft-load write options...]: runs graft-load
