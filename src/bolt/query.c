@@ -318,6 +318,21 @@ int bolt_bookmarks_await(struct bolt_session *s, const struct graft_value *list,
 
 /* Transactions -------------------------------------------------------------- */
 
+bool bolt_no_impersonation(const struct bolt_request *r, unsigned f,
+			   struct cypher_error *e)
+{
+	const struct graft_value *imp = bolt_field(r, f, "imp_user",
+						   GRAFT_VALUE_STRING);
+
+	if (imp == NULL)
+		return true;
+	cypher_error_set(e, GRAFT_STATUS_FORBIDDEN,
+			 "Impersonation (imp_user '%.100s') is not supported "
+			 "by graft; open a session as that user instead",
+			 imp->u.s->data);
+	return false;
+}
+
 /* Reads the transaction options of a BEGIN or auto-commit RUN extra map
  * (field f of r). False, with e filled, for a value graft refuses. The
  * strings and metadata of o are borrowed from r until cypher_tx_begin,
@@ -331,8 +346,6 @@ static bool tx_options(struct bolt_session *s, const struct bolt_request *r,
 						    GRAFT_VALUE_STRING);
 	const struct graft_value *timeout = bolt_field(r, f, "tx_timeout",
 						       GRAFT_VALUE_INT);
-	const struct graft_value *imp = bolt_field(r, f, "imp_user",
-						   GRAFT_VALUE_STRING);
 
 	memset(o, 0, sizeof *o);
 	o->db = db != NULL && db->u.s->len > 0 ? db->u.s->data : NULL;
@@ -341,13 +354,8 @@ static bool tx_options(struct bolt_session *s, const struct bolt_request *r,
 			  : CYPHER_TX_WRITE;
 	o->user = s->user[0] != '\0' ? s->user : NULL;
 	o->metadata = bolt_field(r, f, "tx_metadata", GRAFT_VALUE_MAP);
-	if (imp != NULL) {
-		cypher_error_set(e, GRAFT_STATUS_FORBIDDEN,
-			 "Impersonation (imp_user '%.100s') is not supported "
-			 "by graft; open a session as that user instead",
-			 imp->u.s->data);
+	if (!bolt_no_impersonation(r, f, e))
 		return false;
-	}
 	if (timeout != NULL && timeout->u.i < 0) {
 		cypher_error_set(e, GRAFT_STATUS_REQUEST_INVALID,
 			 "tx_timeout must be 0 or more milliseconds, not %lld",

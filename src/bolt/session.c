@@ -406,7 +406,8 @@ static int handle_route(struct bolt_session *s, struct bolt_request *r)
 	struct bolt_route_table t;
 	struct cypher_error e;
 
-	if (bolt_route_lookup(s->env, db, ctx, &t, &e) != GRAFT_OK)
+	if (!bolt_no_impersonation(r, 2, &e) ||
+	    bolt_route_lookup(s->env, db, ctx, &t, &e) != GRAFT_OK)
 		return bolt_fail_error(s, &e);
 	return bolt_step_of(write_route(s, db, &t));
 }

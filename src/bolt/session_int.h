@@ -160,6 +160,11 @@ int bolt_job(struct bolt_session *s, int (*fn)(struct bolt_session *s));
 int bolt_after_job(struct bolt_session *s, int step);
 
 /* query.c */
+/* False, with e filled (Neo.ClientError.Security.Forbidden), when map
+ * field f of r asks for imp_user: BEGIN, RUN and ROUTE refuse it alike, so
+ * a driver learns at its first request, not after routing succeeded. */
+bool bolt_no_impersonation(const struct bolt_request *r, unsigned f,
+			   struct cypher_error *e);
 int bolt_handle_begin(struct bolt_session *s, struct bolt_request *r);
 int bolt_handle_run(struct bolt_session *s, struct bolt_request *r);
 int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r);

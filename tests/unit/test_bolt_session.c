@@ -889,6 +889,19 @@ static void test_bolt_session_route_and_telemetry(void **state)
 	expect_failure(f, "Neo.ClientError.Database.DatabaseNotFound");
 	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
 	graft_buf_reset(&f->out);
+	/* Impersonation is refused by ROUTE as by BEGIN and RUN. */
+	assert_int_equal(request(f, BOLT_ROUTE, 3, map0(), list1(str("neo4j:0")),
+			      map(1, "imp_user", str("bob"))),
+			 BOLT_STEP_DONE);
+	expect_failure(f, "Neo.ClientError.Security.Forbidden");
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
+	assert_int_equal(request(f, BOLT_RUN, 3, str("RETURN 1"), map0(),
+			      map(1, "imp_user", str("bob"))),
+			 BOLT_STEP_DONE);
+	expect_failure(f, "Neo.ClientError.Security.Forbidden");
+	assert_int_equal(request(f, BOLT_RESET, 0), BOLT_STEP_DONE);
+	graft_buf_reset(&f->out);
 	assert_int_equal(request(f, BOLT_TELEMETRY, 1, graft_value_int(2)),
 			 BOLT_STEP_DONE);
 	expect_one(f, BOLT_SUCCESS);
