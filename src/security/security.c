@@ -64,6 +64,7 @@ struct security {
 	struct security_req *head, *tail; /* write queue, head running */
 	struct security_req *parked, *parked_tail; /* waiting for the pool */
 	unsigned hashing; /* requests in the pool */
+	bool in_callback; /* a write's callback runs: submit only queues */
 	bool closing;
 	void (*close_cb)(void *arg);
 	void *close_arg;
@@ -588,6 +589,10 @@ static int start(struct security *s, struct security_req *req)
 	return GRAFT_OK;
 }
 
+/* The callback may submit the next write, even on req itself (the Cypher
+ * executor runs a transaction's user commands one after the other):
+ * submit only queues it while a callback runs, and the queue's head is
+ * started once, here. */
 static void write_done(struct security_req *req, int status)
 {
 	struct security *s = req->s;
@@ -596,7 +601,9 @@ static void write_done(struct security_req *req, int status)
 	if (s->head == NULL)
 		s->tail = NULL;
 	req_release(req);
+	s->in_callback = true;
 	req->cb(req, status);
+	s->in_callback = false;
 	start_next(s);
 }
 
@@ -624,6 +631,8 @@ static int submit(struct security *s, struct security_req *req)
 		return GRAFT_OK;
 	}
 	s->head = s->tail = req;
+	if (s->in_callback)
+		return GRAFT_OK; /* write_done starts it */
 	rv = start(s, req);
 	if (rv != GRAFT_OK) {
 		s->head = s->tail = NULL;

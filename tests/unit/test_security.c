@@ -433,6 +433,56 @@ static void test_queued_writes_apply_in_order(void **state)
 	assert_ok(out[2]);
 }
 
+/* A chain of user commands where each callback submits the next on the
+ * same request, as the Cypher executor runs BEGIN; CREATE USER a; CREATE
+ * USER b; COMMIT. The second used to be started twice (by the submit in
+ * the callback and by the queue after it): a pool thread then ran a
+ * zeroed work item and the server died. */
+struct chain {
+	struct security *s;
+	struct security_req req;
+	const char *names[3];
+	int next;
+	int status;
+	bool done;
+};
+
+static void chain_cb(struct security_req *req, int status)
+{
+	struct chain *c = req->data;
+	const char *name;
+
+	c->status = status;
+	if (status != GRAFT_OK || c->names[c->next] == NULL) {
+		c->done = true;
+		return;
+	}
+	name = c->names[c->next++];
+	memset(&c->req, 0, sizeof c->req);
+	c->req.data = c;
+	expect_started(security_create_user(c->s, &c->req, name, "chainpass",
+					    9, false, false, false, chain_cb),
+		       &c->req);
+}
+
+static void test_callback_submitting_the_next_write_runs_it_once(void **state)
+{
+	struct fixture *f = *state;
+	struct chain c = {.s = f->s, .names = {"amy", "ben", NULL}};
+
+	c.req.data = &c;
+	expect_started(security_create_user(f->s, &c.req, "ann", "chainpass",
+					    9, false, false, false, chain_cb),
+		       &c.req);
+	while (!c.done)
+		if (uv_run(&f->loop, UV_RUN_ONCE) == 0 && !c.done)
+			fail_msg("the loop ran dry before the chain ended");
+	assert_int_equal(c.status, GRAFT_OK);
+	assert_ok(auth(f, "ann", "chainpass"));
+	assert_ok(auth(f, "amy", "chainpass"));
+	assert_ok(auth(f, "ben", "chainpass"));
+}
+
 /* A server stopping while logins hash and a user change waits in the
  * queue: the store is freed only after every callback ran (it used to be
  * freed at once and the pool's completion read it: a use after free). */
@@ -581,6 +631,7 @@ int main(void)
 		T(test_queued_writes_apply_in_order),
 		T(test_concurrent_logins_all_answered),
 		T(test_close_waits_for_requests_in_the_pool),
+		T(test_callback_submitting_the_next_write_runs_it_once),
 		T(test_users_survive_a_restart),
 		T(test_set_initial_password),
 		T(test_password_with_nul_is_the_whole_password),
