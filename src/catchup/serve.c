@@ -6,7 +6,9 @@
  * many records as fit in a chunk -> (loop) write them -> more to read?
  * (worker) next chunk : (loop) watch the log for the next id (db_watch_log)
  * -> woken when a batch is durable -> (loop, a few transactions; worker,
- * more) read it -> write ... The
+ * more) read it -> write ... A STORE (a store copy) is pipelined: a
+ * worker fills the next 4 MB (c->next) while the loop writes the previous
+ * (c->out); whichever finishes last ships the next. The
  * stream stays open; when nothing was sent for a heartbeat interval, a
  * heartbeat tells the subscriber the upstream's last id (its lag) and that
  * the upstream is alive. The pin follows the stream, so pruning never cuts
@@ -38,6 +40,13 @@
 #include "ident_int.h"
 
 #define CHUNK (1u << 20)
+/* A store copy's chunk: a worker fills the next one while this one is on
+ * the wire (two buffers), and larger chunks mean fewer trips through the
+ * threadpool, whose queue statements share. */
+#define STORE_CHUNK (4u << 20)
+/* Checkpoint bytes are read (and summed as read) a piece at a time: the
+ * sum reads what the read has just brought into the cache. */
+#define STORE_PIECE (256u << 10)
 #define REQ_MAX 1024
 #define REQUEST_MS 10000
 #define HEARTBEAT_MS CATCHUP_HEARTBEAT_MS
@@ -95,8 +104,11 @@ struct cconn {
 	struct txlog_wire_id id; /* the stream's: cluster and database */
 	char cluster[IDENTITY_LEN + 1];
 	bool ok_sent, closing_after_write;
-	/* STORE: the worker's checkpoint, then the log after it up to end */
-	bool store, crc_sent, store_done;
+	/* STORE: the worker's checkpoint, then the log after it up to end,
+	 * filled into next while out is on the wire; next_ready: next is
+	 * filled and waits for the write of out to finish */
+	bool store, crc_sent, store_done, next_ready;
+	struct graft_buf next;
 	struct checkpoint_file ckpt;
 	char role[16];
 	uint64_t next_tx; /* next transaction to send */
@@ -147,6 +159,7 @@ static void cconn_free(struct tcp_conn *tc)
 	checkpoint_file_close(&c->ckpt);
 	txlog_unpin(&c->pin);
 	graft_buf_free(&c->out);
+	graft_buf_free(&c->next);
 	free(c);
 }
 
@@ -312,9 +325,10 @@ static int open_reader(struct cconn *c)
 	return rv;
 }
 
-/* Reads records next_tx..end into the output, up to a chunk or max
- * records (0: no bound). */
-static int put_records(struct cconn *c, uint64_t max)
+/* Reads records next_tx..end into b, up to size bytes or max records
+ * (0: no bound). */
+static int put_records(struct cconn *c, struct graft_buf *b, size_t size,
+		       uint64_t max)
 {
 	const void *rec;
 	uint64_t txid, n = 0;
@@ -326,15 +340,14 @@ static int put_records(struct cconn *c, uint64_t max)
 		rv = open_reader(c);
 	else
 		txlog_reader_set_end(c->reader, c->end);
-	while (rv == GRAFT_OK && c->out.len < CHUNK &&
-	       (max == 0 || n++ < max)) {
+	while (rv == GRAFT_OK && b->len < size && (max == 0 || n++ < max)) {
 		rv = txlog_reader_next(c->reader, &txid, &rec, &len, c->errmsg);
 		if (rv == GRAFT_ENOTFOUND)
 			return GRAFT_OK;
 		if (rv == GRAFT_OK)
-			rv = graft_buf_append(&c->out, &kind, 1);
+			rv = graft_buf_append(b, &kind, 1);
 		if (rv == GRAFT_OK)
-			rv = txlog_wire_put(&c->out, &c->id, txid, rec, len);
+			rv = txlog_wire_put(b, &c->id, txid, rec, len);
 		if (rv == GRAFT_OK)
 			c->next_tx = txid + 1;
 	}
@@ -354,45 +367,49 @@ static int prepare_store(struct cconn *c)
 	if (c->ckpt.txid > c->end)
 		c->end = c->ckpt.txid;
 	c->next_tx = c->ckpt.txid + 1;
-	return put_line(&c->out, CATCHUP_PROTO " STORE %s %s %" PRIu64
+	return put_line(&c->next, CATCHUP_PROTO " STORE %s %s %" PRIu64
 			" %" PRIu64 " %" PRIu64 " %" PRIu64 " %s", c->db,
 			c->cluster, c->id.db, c->ckpt.txid, c->ckpt.size,
 			c->end, c->role);
 }
 
 /* A message of kind with n bytes (4 or 8) of v. */
-static int put_mark(struct cconn *c, uint8_t kind, uint64_t v, size_t n)
+static int put_mark(struct graft_buf *b, uint8_t kind, uint64_t v, size_t n)
 {
 	uint8_t m[9];
 
 	m[0] = kind;
 	graft_put_u64le(m + 1, v);
-	return graft_buf_append(&c->out, m, 1 + n);
+	return graft_buf_append(b, m, 1 + n);
 }
 
-/* A store copy: the checkpoint's bytes, its CRC, the records after it up
- * to end, the end mark. */
+/* The next chunk of a store copy into c->next: the checkpoint's bytes,
+ * its CRC, the records after it up to end, the end mark. */
 static int fill_store(struct cconn *c)
 {
+	struct graft_buf *b = &c->next;
 	int rv = GRAFT_OK;
 
-	while (rv == GRAFT_OK && !c->store_done && c->out.len < CHUNK) {
+	while (rv == GRAFT_OK && !c->store_done && b->len < STORE_CHUNK) {
 		if (c->ckpt.left > 0) {
-			rv = checkpoint_file_read(&c->ckpt, &c->out,
-						  CHUNK - c->out.len, c->errmsg);
+			size_t room = STORE_CHUNK - b->len;
+			rv = checkpoint_file_read(&c->ckpt, b,
+						  room < STORE_PIECE ? room
+								     : STORE_PIECE,
+						  c->errmsg);
 		} else if (!c->crc_sent) {
-			rv = put_mark(c, CATCHUP_MSG_CKPT_CRC, c->ckpt.crc, 4);
+			rv = put_mark(b, CATCHUP_MSG_CKPT_CRC, c->ckpt.crc, 4);
 			c->crc_sent = true;
 		} else if (c->next_tx <= c->end) {
-			rv = put_records(c, 0);
+			rv = put_records(c, b, STORE_CHUNK, 0);
 			if (rv == GRAFT_OK && c->next_tx <= c->end &&
-			    c->out.len < CHUNK)
+			    b->len < STORE_CHUNK)
 				rv = graft_errf(c->errmsg, GRAFT_ENOTFOUND,
 						"transaction %" PRIu64 " left "
 						"the log during the store copy",
 						c->next_tx);
 		} else {
-			rv = put_mark(c, CATCHUP_MSG_END, c->end, 8);
+			rv = put_mark(b, CATCHUP_MSG_END, c->end, 8);
 			c->store_done = true;
 		}
 	}
@@ -405,7 +422,7 @@ static void work_cb(struct tcp_conn *tc)
 	int rv = GRAFT_OK;
 
 	if (!c->store) {
-		c->status = put_records(c, c->s->batch_size);
+		c->status = put_records(c, &c->out, CHUNK, c->s->batch_size);
 		return;
 	}
 	if (!c->ok_sent && c->ckpt.fd < 0)
@@ -438,6 +455,7 @@ static void reply_and_close(struct cconn *c, const char *fmt, ...)
 }
 
 static void filled(struct cconn *c);
+static void store_filled(struct cconn *c);
 static void queue_fill(struct cconn *c);
 
 /* The worker filled the next chunk; status UV_ECANCELED when the
@@ -455,34 +473,95 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 		conn_close(c);
 		return;
 	}
-	filled(c);
+	if (c->store)
+		store_filled(c);
+	else
+		filled(c);
+}
+
+/* A store copy ended (sent or refused): a checkpoint starts (none if one
+ * runs), so that the next copy finds a recent one and less log after it;
+ * a database that never had one (a core that never reached
+ * db.checkpoint.interval.*) refused this copy, and the subscriber's next
+ * attempt finds it. Neo4j's store copy starts one as it begins; here the
+ * copy sends the newest finished checkpoint at once, and one started then
+ * would share the disk and the CPU with the copy's reads for nothing. */
+static void store_ended(struct cconn *c)
+{
+	struct db *d = dbms_get(c->s->dbms, c->db);
+
+	if (d != NULL)
+		db_checkpoint(d, NULL, NULL);
+}
+
+/* When the worker failed (c->status), answers or closes and returns true:
+ * an ERR line when nothing was sent yet, else a warning and the end of the
+ * connection. Nothing is on the wire when it answers. */
+static bool fill_failed(struct cconn *c)
+{
+	if (c->status == GRAFT_OK)
+		return false;
+	if (c->store)
+		store_ended(c);
+	if (!c->ok_sent && (c->store || c->status == GRAFT_ENOTFOUND)) {
+		reply_and_close(c, CATCHUP_PROTO " ERR %s %s",
+				c->store ? "IO" : "PRUNED", c->errmsg);
+		return true;
+	}
+	graft_warn("catch-up of %s to %s stopped at transaction %" PRIu64
+		   ": %s; the subscriber reconnects and resumes", c->db,
+		   c->peer, c->next_tx, c->errmsg);
+	conn_close(c);
+	return true;
 }
 
 /* The output holds the next chunk (or c->status says why not): send it. */
 static void filled(struct cconn *c)
 {
 	txlog_pin_move(&c->pin, c->next_tx);
-	if (c->status != GRAFT_OK && !c->ok_sent &&
-	    (c->store || c->status == GRAFT_ENOTFOUND)) {
-		reply_and_close(c, CATCHUP_PROTO " ERR %s %s",
-				c->store ? "IO" : "PRUNED", c->errmsg);
+	if (fill_failed(c))
 		return;
-	}
-	if (c->status != GRAFT_OK) {
-		graft_warn("catch-up of %s to %s stopped at transaction %" PRIu64
-			   ": %s; the subscriber reconnects and resumes",
-			   c->db, c->peer, c->next_tx, c->errmsg);
-		conn_close(c);
-		return;
-	}
+	c->ok_sent = true;
+	send_out(c);
+}
+
+/* A store copy's next chunk (c->next) goes on the wire, and a worker
+ * fills the one after it meanwhile. The loop's turn: no worker runs and
+ * no write is in flight. */
+static void ship(struct cconn *c)
+{
+	struct graft_buf t = c->out;
+
+	c->out = c->next;
+	c->next = t;
+	graft_buf_reset(&c->next);
+	c->next_ready = false;
+	txlog_pin_move(&c->pin, c->next_tx);
 	c->ok_sent = true;
 	c->closing_after_write = c->store_done;
-	if (c->store_done)
+	if (c->store_done) {
 		graft_info("catch-up: store copy of %s (checkpoint %" PRIu64
 			   ", %" PRIu64 " bytes, log to %" PRIu64 ") sent to "
 			   "%s", c->db, c->ckpt.txid, c->ckpt.size, c->end,
 			   c->peer);
-	send_out(c);
+		store_ended(c);
+	}
+	c->last_write_ms = uv_now(c->s->tcp.loop);
+	tcp_conn_write(&c->tcp, c->out.data, c->out.len);
+	if (!c->store_done)
+		queue_fill(c);
+}
+
+/* The worker filled c->next: on the wire at once, or once the write in
+ * flight is done (cconn_written). State WRITING. */
+static void store_filled(struct cconn *c)
+{
+	if (fill_failed(c))
+		return;
+	if (tcp_conn_writing(&c->tcp))
+		c->next_ready = true;
+	else
+		ship(c);
 }
 
 /* The few transactions the log has just written, read on the loop: they
@@ -494,7 +573,7 @@ static void fill_inline(struct cconn *c)
 {
 	if (sm_state(&c->sm) != CC_WRITING)
 		sm_move(&c->sm, CC_WRITING);
-	c->status = put_records(c, c->s->batch_size);
+	c->status = put_records(c, &c->out, CHUNK, c->s->batch_size);
 	if (c->status == GRAFT_OK && c->out.len == 0) {
 		queue_fill(c); /* nothing read here: no recursion */
 		return;
@@ -521,6 +600,11 @@ static void cconn_written(struct tcp_conn *tc, int status)
 		return;
 	if (c->closing_after_write) {
 		conn_close(c);
+		return;
+	}
+	if (c->store) { /* else the worker's chunk_ready ships the next */
+		if (c->next_ready)
+			ship(c);
 		return;
 	}
 	continue_stream(c);
@@ -686,12 +770,6 @@ static void start_stream(struct cconn *c, uint64_t after, bool leader_only)
 				"%s recorded here is not a UUID", c->cluster);
 		return;
 	}
-	/* As Neo4j's store copy does, a copy starts a checkpoint here (none
-	 * if one is running): a database that never had one (a core that
-	 * never reached db.checkpoint.interval.*) refuses this copy, and the
-	 * subscriber's next attempt finds it. */
-	if (c->store)
-		db_checkpoint(d, NULL, NULL);
 	/* A store copy's checkpoint is found by the worker: until then the
 	 * pin holds the whole log. */
 	c->next_tx = c->store ? 0 : after + 1;
