@@ -329,10 +329,56 @@ static int recover(struct db *db, bool loaded, uint64_t cp_txid, char *errmsg)
 	return GRAFT_OK;
 }
 
+/* A graph of at least this many bytes is freed on a worker thread: a
+ * database replaced by a store copy, or dropped, held the loop tens of ms
+ * for every 50 MB it freed. */
+#define FREE_ON_WORKER_BYTES (1u << 20)
+
+struct graph_drop {
+	uv_work_t work;
+	struct graph *g;
+};
+
+static void graph_drop_work(uv_work_t *w)
+{
+	struct graph_drop *d = w->data;
+
+	graph_free(d->g);
+}
+
+static void graph_drop_done(uv_work_t *w, int status)
+{
+	(void)status; /* the work always runs: nothing cancels it */
+	free(w->data);
+}
+
+/* Only a database that served, closed by a running loop: the loop runs
+ * until the work is done (a queued work item keeps it running), so a
+ * shutdown frees the graph all the same; an open that failed may be the
+ * end of the process, and frees it here. */
+static void free_graph(struct db *db)
+{
+	struct graph_stats st;
+	struct graph_drop *d = NULL;
+
+	graph_stats(db->graph, &st);
+	if (db->serving && st.bytes >= FREE_ON_WORKER_BYTES)
+		d = malloc(sizeof *d);
+	if (d != NULL) {
+		d->g = db->graph;
+		d->work.data = d;
+		if (uv_queue_work(db->loop, &d->work, graph_drop_work,
+				  graph_drop_done) == 0)
+			return;
+		free(d);
+	}
+	graph_free(db->graph);
+}
+
 static void db_free(struct db *db)
 {
 	if (db->graph != NULL)
-		graph_free(db->graph);
+		free_graph(db);
 	idmap_free(&db->pending);
 	idmap_free(&db->vstate);
 	snapshot_slots_free(db);
