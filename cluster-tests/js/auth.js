@@ -59,6 +59,37 @@ const firstStart = [
     await sleep(lockMs + 500)
     await run('alice', 'alice-pass-1', 'RETURN 1')
   }],
+  ['an explicit transaction\'s user commands commit together, or none of them', async () => {
+    const systemTxn = async () => {
+      const r = await run('neo4j', NEW_PW, "SHOW DATABASES YIELD name, lastCommittedTxn WHERE name = 'system' RETURN lastCommittedTxn", {}, 'system')
+      return num(r.records[0].get('lastCommittedTxn'))
+    }
+    // In one transaction, each user command sees the ones before it.
+    const inTx = async (queries) => {
+      const d = driver('neo4j', NEW_PW)
+      const s = d.session({ database: 'system' })
+      try {
+        const tx = await s.beginTransaction()
+        for (const q of queries) await tx.run(q)
+        await tx.commit()
+      } finally {
+        await s.close().catch(() => {})
+        await d.close().catch(() => {})
+      }
+    }
+    const before = await systemTxn()
+    await inTx(["CREATE USER carol SET PASSWORD 'carol-pass-1'", "CREATE USER dave SET PASSWORD 'dave-pass-1'",
+      "ALTER USER carol SET PASSWORD 'carol-pass-2' CHANGE NOT REQUIRED", 'DROP USER dave'])
+    const after = await systemTxn()
+    check(after === before + 1, `four user commands took system transactions ${before}..${after}, not one`)
+    await run('carol', 'carol-pass-2', 'RETURN 1')
+    await expectError(run('dave', 'dave-pass-1', 'RETURN 1'), UNAUTHORIZED, 'dave, created and dropped')
+    const err = await expectError(inTx(["CREATE USER erin SET PASSWORD 'erin-pass-1'", "CREATE USER carol SET PASSWORD 'carol-pass-3'"]),
+      'Neo.ClientError.General.InvalidArguments', 'a transaction creating carol again')
+    check(/already exists/.test(err.message), `the failure says: ${err.message}`)
+    await expectError(run('erin', 'erin-pass-1', 'RETURN 1'), UNAUTHORIZED, 'erin, from the failed transaction')
+    check(await systemTxn() === after, 'the failed transaction committed something to system')
+  }],
   ['neo4j:// with a pooled driver: one login, many sessions', async () => {
     const d = driver('alice', 'alice-pass-1', 'neo4j')
     try {

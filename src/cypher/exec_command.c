@@ -448,32 +448,67 @@ int admin_run(struct exec_ctx *x, struct ast *a)
 	}
 }
 
-/* Applying deferred actions at commit, one after another. ---------------- */
+/* Applying deferred actions at commit. ----------------------------------
+ * The user commands go first, all into one transaction of the system
+ * database committed once (one Raft entry in a cluster), so that a failing
+ * one (a user that exists) or a lost leader leaves none of them applied.
+ * Then the schema and database commands, one after another. */
 
 struct actions_run {
 	struct security_req req;
 	struct dbms_change_req change;
+	struct db_commit_req users_commit;
+	struct db_tx *users_tx; /* the user commands' change, once begun */
+	bool users;             /* running the user commands */
 	struct cypher_commit_req *commit;
 	struct admin_action *cur;
 	void (*done)(struct cypher_commit_req *req, int status);
 };
 
+static bool is_user_command(const struct admin_action *a)
+{
+	return a->op == ADM_CREATE_USER || a->op == ADM_ALTER_USER ||
+	       a->op == ADM_DROP_USER || a->op == ADM_ALTER_CURRENT_USER;
+}
+
+/* The first action from a on of the running kind. */
+static struct admin_action *next_of_kind(const struct actions_run *r,
+					 struct admin_action *a)
+{
+	while (a != NULL && is_user_command(a) != r->users)
+		a = a->next;
+	return a;
+}
+
 static void next_action(struct actions_run *r);
+static void cover_system_changes(struct cypher_commit_req *c);
+
+/* Ends the run with status, the error in r->req.error (a failure takes
+ * back the user commands not yet committed). */
+static void run_end(struct actions_run *r, int status)
+{
+	struct cypher_commit_req *c = r->commit;
+	void (*done)(struct cypher_commit_req *, int) = r->done;
+
+	if (r->users_tx != NULL)
+		db_tx_rollback(r->users_tx);
+	if (status != GRAFT_OK)
+		c->error = r->req.error;
+	free(r);
+	if (status == GRAFT_OK)
+		cover_system_changes(c);
+	done(c, status);
+}
 
 static void action_done(struct security_req *req, int status)
 {
 	struct actions_run *r = req->data;
 
 	if (status != GRAFT_OK) {
-		struct cypher_commit_req *c = r->commit;
-		void (*done)(struct cypher_commit_req *, int) = r->done;
-
-		c->error = req->error;
-		free(r);
-		done(c, status);
+		run_end(r, status);
 		return;
 	}
-	r->cur = r->cur->next;
+	r->cur = next_of_kind(r, r->cur->next);
 	next_action(r);
 }
 
@@ -555,6 +590,21 @@ static int database_action(struct actions_run *r)
 	return database_failed(r, rv);
 }
 
+/* The one transaction of the system database the user commands go in. */
+static int users_tx(struct actions_run *r)
+{
+	struct db *sys = dbms_get(r->commit->tx->e->dbms, "system");
+	int rv;
+
+	if (r->users_tx != NULL)
+		return GRAFT_OK;
+	rv = sys != NULL ? db_tx_begin(sys, 0, &r->users_tx) : GRAFT_ENOTFOUND;
+	if (rv != GRAFT_OK)
+		cypher_error_set(&r->req.error, GRAFT_STATUS_UNKNOWN_ERROR,
+				 "Cannot change users: %s", graft_strerror(rv));
+	return rv;
+}
+
 static int start_action(struct actions_run *r)
 {
 	struct security *s = r->commit->tx->e->security;
@@ -565,6 +615,13 @@ static int start_action(struct actions_run *r)
 
 	memset(&r->req, 0, sizeof r->req);
 	r->req.data = r;
+	if (r->users) {
+		int rv = users_tx(r);
+
+		if (rv != GRAFT_OK)
+			return rv;
+		r->req.tx = r->users_tx;
+	}
 	switch (a->op) {
 	case ADM_CREATE_INDEX:
 	case ADM_DROP_INDEX:
@@ -608,24 +665,64 @@ static void cover_system_changes(struct cypher_commit_req *c)
 		c->txid = db_last_txid(sys);
 }
 
-static void next_action(struct actions_run *r)
+/* The user commands are in: the other commands follow. */
+static void other_commands(struct actions_run *r)
 {
-	struct cypher_commit_req *c = r->commit;
-	void (*done)(struct cypher_commit_req *, int) = r->done;
+	r->users = false;
+	r->cur = next_of_kind(r, r->commit->tx->actions);
+	next_action(r);
+}
+
+static void users_committed(struct db_commit_req *commit, int status)
+{
+	struct actions_run *r = commit->data;
+
+	if (status != GRAFT_OK) {
+		cypher_error_set(&r->req.error,
+				 status == GRAFT_ENOTLEADER
+					 ? GRAFT_STATUS_CLUSTER_NOT_A_LEADER
+					 : GRAFT_STATUS_DATABASE_COMMIT_FAILED,
+				 "Failed to store the transaction's user changes "
+				 "(none is applied): %s",
+				 commit->errmsg);
+		run_end(r, status);
+		return;
+	}
+	other_commands(r);
+}
+
+/* Commits the user commands' change, if any, as one. */
+static void commit_users(struct actions_run *r)
+{
+	struct db_tx *tx = r->users_tx;
 	int rv;
 
+	if (tx == NULL) {
+		other_commands(r);
+		return;
+	}
+	r->users_tx = NULL;
+	r->users_commit.data = r;
+	rv = db_commit(tx, &r->users_commit, users_committed);
+	if (rv != GRAFT_OK)
+		users_committed(&r->users_commit, rv);
+}
+
+static void next_action(struct actions_run *r)
+{
+	int rv;
+
+	if (r->cur == NULL && r->users) {
+		commit_users(r);
+		return;
+	}
 	if (r->cur == NULL) {
-		free(r);
-		cover_system_changes(c);
-		done(c, GRAFT_OK);
+		run_end(r, GRAFT_OK);
 		return;
 	}
 	rv = start_action(r);
-	if (rv != GRAFT_OK) {
-		c->error = r->req.error;
-		free(r);
-		done(c, rv);
-	}
+	if (rv != GRAFT_OK)
+		run_end(r, rv);
 }
 
 int admin_actions_run(struct cypher_commit_req *req,
@@ -640,8 +737,9 @@ int admin_actions_run(struct cypher_commit_req *req,
 		return GRAFT_ENOMEM;
 	}
 	r->commit = req;
-	r->cur = req->tx->actions;
 	r->done = done;
+	r->users = true;
+	r->cur = next_of_kind(r, req->tx->actions);
 	next_action(r);
 	return GRAFT_OK;
 }

@@ -371,9 +371,11 @@ static int req_init(struct security *s, struct security_req *req, int op,
 		    size_t password_len, security_cb cb)
 {
 	void *data = req->data;
+	struct db_tx *tx = req->tx;
 
 	memset(req, 0, sizeof *req);
 	req->data = data;
+	req->tx = tx;
 	req->s = s;
 	req->op = op;
 	req->cb = cb;
@@ -766,26 +768,29 @@ static int apply_op(struct security *s, struct security_req *req,
 	}
 }
 
+/* The change goes into the caller's transaction (req->tx), or into one of
+ * its own that it commits. */
 static void write_after_work(struct security_req *req)
 {
 	struct security *s = req->s;
-	struct db_tx *tx;
+	struct db_tx *tx = req->tx;
 	int rv = req->status;
 
 	wipe_passwords(req);
-	if (rv == GRAFT_OK)
+	if (rv == GRAFT_OK && tx == NULL)
 		rv = db_tx_begin(s->sys, 0, &tx);
 	if (rv != GRAFT_OK)
 		goto err;
 	rv = apply_op(s, req, tx, user_find(s, tx, req->name));
-	if (rv == GRAFT_OK) {
+	if (rv == GRAFT_OK && req->tx == NULL) {
 		req->commit.data = req;
 		rv = db_commit(tx, &req->commit, commit_cb);
 		if (rv == GRAFT_OK)
 			return;
 		goto err;
 	}
-	db_tx_rollback(tx);
+	if (req->tx == NULL) /* else the caller commits or rolls back */
+		db_tx_rollback(tx);
 	if (rv == GRAFT_EEXIST && req->error.code[0] == '\0')
 		rv = GRAFT_OK; /* nothing to do: IF [NOT] EXISTS, seed */
 err:

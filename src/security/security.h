@@ -67,6 +67,12 @@ typedef void (*security_cb)(struct security_req *req, int status);
 
 struct security_req {
 	void *data;
+	/* NULL: a write commits its change itself. Else an open transaction
+	 * of the system database that a write (not a login) makes its change
+	 * in and leaves uncommitted, so that the caller commits several
+	 * writes as one change (an explicit transaction's user commands) or
+	 * rolls them all back after a failure. */
+	struct db_tx *tx;
 	struct cypher_error error;  /* on failure */
 	bool credentials_expired;   /* authenticate: the password must be
 				     * changed before anything else runs */
