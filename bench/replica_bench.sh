@@ -26,8 +26,10 @@
 # step, "1000 5000"), UPSTREAM (the replicas'
 # causal_clustering.upstream_selection_strategy), CATCHUP_TXS
 # (100000), PRELOAD_TXS (100 transactions of 5,000 nodes
-# of about 100 bytes, the store a copy moves), FIO_SIZE (1G). Stops
-# everything it started, by pid.
+# of about 100 bytes, the store a copy moves), FIO_SIZE (1G), HUGETLB
+# (1: graftd runs with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 added, as
+# graft and the systemd unit start it; 0: without). Stops everything it
+# started, by pid.
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -51,8 +53,16 @@ db.checkpoint.interval.tx=50000
 dbms.cluster.catchup.departed_hold=1h"
 for r in 1 2; do replica_conf "$r" "${UPSTREAM:+causal_clustering.upstream_selection_strategy=$UPSTREAM}"; done
 
-start_core() { "$build/graftd" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
-start_replica() { "$build/graftd" --config "$dir/r$1/graft.conf" >>"$dir/r$1/out" 2>&1 & pids[$((2 + $1))]=$!; }
+# graftd as graft and the systemd unit start it: the heap on transparent
+# huge pages (docs/operations/service.md), which the install of a store
+# copy, allocating its whole graph, gains from most
+tunables=${GLIBC_TUNABLES:-}
+if [ "${HUGETLB:-1}" = 1 ] && [[ "$tunables" != *glibc.malloc.hugetlb* ]]; then
+	tunables=${tunables:+$tunables:}glibc.malloc.hugetlb=1
+fi
+graftd=(env "GLIBC_TUNABLES=$tunables" "$build/graftd")
+start_core() { "${graftd[@]}" --config "$dir/c$1/graft.conf" >>"$dir/c$1/out" 2>&1 & pids[$1]=$!; }
+start_replica() { "${graftd[@]}" --config "$dir/r$1/graft.conf" >>"$dir/r$1/out" 2>&1 & pids[$((2 + $1))]=$!; }
 stop_pid() { kill "${pids[$1]}" 2>/dev/null || true; wait "${pids[$1]}" 2>/dev/null || true; pids[$1]=""; }
 leader=""
 find_leader() {
@@ -66,7 +76,7 @@ find_leader() {
 for i in 0 1 2; do start_core "$i"; done
 wait_for 60 "a leader" find_leader
 for r in 1 2; do start_replica "$r"; done
-echo "graft: 3 cores and 2 read replicas on loopback, data in $dir"
+echo "graft: 3 cores and 2 read replicas on loopback, data in $dir${tunables:+, GLIBC_TUNABLES=$tunables}"
 node "$src/cluster-tests/js/replicas.js" bulk "${bolt[leader]}" pre 5000 "$preload" >/dev/null
 last=$(last_tx "${http[leader]}")
 for r in 1 2; do wait_for 300 "replica $r holding the preload" holds "$r" "$last"; done

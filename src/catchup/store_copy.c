@@ -8,7 +8,7 @@
  * line (opens dest/store/checkpoint.<txid>.tmp; its cluster and database
  * ids must be those the caller wants),
  * checkpoint bytes (CRC32C summed and written 256 KB at a time, the
- * kernel's writeback started every 8 MB), the 'C' mark (the sums must
+ * kernel's writeback started every 2 MB), the 'C' mark (the sums must
  * agree), records (each checked: CRC, cluster and database ids, next
  * txid; kept in memory, as the install needs them), the 'E' mark (the
  * last txid must be the last record's) -> the worker fdatasyncs the
@@ -53,7 +53,7 @@
 /* Written bytes handed to the kernel's writeback this often, so that the
  * disk works while the copy arrives and the final fdatasync finds little
  * left to write. */
-#define WRITEBACK_STEP (8u << 20)
+#define WRITEBACK_STEP (2u << 20)
 #define LINE_MAX_LEN 1024
 
 enum store_phase {
