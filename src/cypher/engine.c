@@ -16,6 +16,7 @@
  * and a pool's figure is off by at most two steps per open transaction. */
 #define CYPHER_TX_MEM_CHUNK (32 * 1024)
 
+static void slot_drop_spare(struct engine_tx_slot *s);
 
 int64_t engine_now_ms(void)
 {
@@ -80,6 +81,8 @@ void cypher_engine_free(struct cypher_engine *e)
 		pthread_mutex_destroy(&pc->mu);
 	}
 	free(e->procs);
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+		slot_drop_spare(&e->tx_slots[i]);
 	while (e->pools != NULL) {
 		struct engine_pool *p = e->pools;
 
@@ -161,35 +164,62 @@ static struct graft_mem *find_pool(struct cypher_engine *e, const char *db)
 	return &p->mem;
 }
 
-/* The slot remembers the last pool it found, so that beginning a
- * transaction on the same database takes no lock other threads take. */
-static struct graft_mem *db_pool(struct cypher_engine *e, const char *db)
+/* A slot's spare grant goes back to its pool (under the slot's lock). */
+static void slot_drop_spare(struct engine_tx_slot *s)
+{
+	if (s->spare != 0)
+		graft_mem_credit(s->pool, s->spare);
+	s->spare = 0;
+}
+
+/* Database name and its memory pool: what this thread's slot remembers
+ * while the list of databases has not changed, so that beginning a
+ * transaction on the same database again takes no lock other threads
+ * take (the list's, the pools'). NULL if there is no such database. */
+static struct db *slot_db(struct cypher_engine *e, const char *name,
+			  struct graft_mem **pool)
 {
 	struct engine_tx_slot *s = &e->tx_slots[graft_slot()];
-	struct graft_mem *m;
+	uint64_t gen = dbms_generation(e->dbms);
+	struct db *db = NULL;
 
+	*pool = NULL;
 	pthread_mutex_lock(&s->mu);
-	m = s->pool != NULL && strcmp(s->pool_db, db) == 0 ? s->pool : NULL;
+	if (s->pool != NULL && strcmp(s->db_name, name) == 0) {
+		*pool = s->pool;
+		db = s->db_gen == gen ? s->db : NULL;
+	}
 	pthread_mutex_unlock(&s->mu);
-	if (m != NULL)
-		return m;
-	pthread_mutex_lock(&e->pools_mu);
-	m = find_pool(e, db);
-	pthread_mutex_unlock(&e->pools_mu);
-	if (m == &e->mem_total)
-		return m; /* no pool of its own: not remembered */
+	if (db != NULL)
+		return db;
+	db = dbms_get(e->dbms, name);
+	if (db == NULL)
+		return NULL;
+	if (*pool == NULL) {
+		pthread_mutex_lock(&e->pools_mu);
+		*pool = find_pool(e, name);
+		pthread_mutex_unlock(&e->pools_mu);
+	}
+	if (*pool == &e->mem_total || strlen(name) >= sizeof s->db_name)
+		return db; /* no pool of its own: not remembered */
 	pthread_mutex_lock(&s->mu);
-	s->pool = m;
-	snprintf(s->pool_db, sizeof s->pool_db, "%s", db);
+	if (s->pool != *pool)
+		slot_drop_spare(s);
+	s->pool = *pool;
+	snprintf(s->db_name, sizeof s->db_name, "%s", name);
+	s->db = db;
+	s->db_gen = gen; /* read before dbms_get: never newer than db */
 	pthread_mutex_unlock(&s->mu);
-	return m;
+	return db;
 }
 
 static int open_db_tx(struct cypher_tx *t, const char *name,
 		      struct cypher_error *err)
 {
-	struct db *db = dbms_get(t->e->dbms, name);
+	struct graft_mem *pool;
+	struct db *db = slot_db(t->e, name, &pool);
 	unsigned flags = DB_TX_CLIENT;
+	size_t len = strlen(name);
 	int rv;
 
 	if (db == NULL)
@@ -210,9 +240,42 @@ static int open_db_tx(struct cypher_tx *t, const char *name,
 					"Could not start a transaction: %s",
 					graft_strerror(rv));
 	t->db = db;
-	snprintf(t->dbname, sizeof t->dbname, "%s", name);
-	graft_mem_reparent(&t->mem, db_pool(t->e, name));
+	if (len >= sizeof t->dbname)
+		len = sizeof t->dbname - 1;
+	memcpy(t->dbname, name, len);
+	t->dbname[len] = '\0';
+	graft_mem_reparent(&t->mem, pool);
 	return GRAFT_OK;
+}
+
+/* Transaction ids a slot takes from the engine's counter at a time: the
+ * counter's line moves between cores once per block, not per begin. A
+ * server begins Bolt transactions on its loop, one slot, so there the ids
+ * still count up one by one. */
+#define ENGINE_TX_ID_BLOCK 1024
+
+/* "<db>-transaction-<n>" into t->id (sized for any name and n), without
+ * printf: a begin is on the loop's share of every statement. */
+static void tx_id_format(struct cypher_tx *t, uint64_t n)
+{
+	static const char mid[] = "-transaction-";
+	_Static_assert(sizeof t->id >= sizeof t->dbname - 1 + sizeof mid - 1 +
+					      20 + 1,
+		       "an id fits any database name and number");
+	char digits[20];
+	size_t len = strlen(t->dbname), nd = 0;
+	char *p = t->id;
+
+	do
+		digits[nd++] = (char)('0' + n % 10);
+	while ((n /= 10) != 0);
+	memcpy(p, t->dbname, len);
+	p += len;
+	memcpy(p, mid, sizeof mid - 1);
+	p += sizeof mid - 1;
+	while (nd > 0)
+		*p++ = digits[--nd];
+	*p = '\0';
 }
 
 int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
@@ -257,12 +320,19 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 					     __ATOMIC_ACQUIRE);
 	uint64_t timeout = t->o.timeout_ms ? t->o.timeout_ms : e->o.tx_timeout_ms;
 	t->deadline_ns = timeout ? uv_hrtime() + timeout * 1000000ull : 0;
-	snprintf(t->id, sizeof t->id, "%s-transaction-%llu", t->dbname,
-		 (unsigned long long)__atomic_add_fetch(&e->next_tx_id, 1,
-							__ATOMIC_RELAXED));
 	t->slot = graft_slot();
 	s = &e->tx_slots[t->slot];
 	pthread_mutex_lock(&s->mu);
+	if (s->spare != 0 && t->mem.parent == s->pool &&
+	    graft_mem_adopt(&t->mem, s->spare))
+		s->spare = 0;
+	if (s->next_id == s->end_id) {
+		s->next_id = __atomic_fetch_add(&e->next_tx_id,
+						ENGINE_TX_ID_BLOCK,
+						__ATOMIC_RELAXED) + 1;
+		s->end_id = s->next_id + ENGINE_TX_ID_BLOCK;
+	}
+	tx_id_format(t, s->next_id++);
 	t->next = s->txs;
 	if (s->txs)
 		s->txs->prev = t;
@@ -362,6 +432,9 @@ static void tx_free(struct cypher_tx *t)
 		s->txs = t->next;
 	if (t->next)
 		t->next->prev = t->prev;
+	/* its first chunk stays charged for the slot's next transaction */
+	if (s->spare == 0 && s->pool != NULL && t->mem.parent == s->pool)
+		s->spare = graft_mem_release_keep(&t->mem, CYPHER_TX_MEM_CHUNK);
 	pthread_mutex_unlock(&s->mu);
 	actions_free(t->actions);
 	graft_value_free(&t->metadata);

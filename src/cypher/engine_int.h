@@ -34,13 +34,25 @@ struct plan_cache {
 };
 
 /* The open transactions begun on one slot's threads (util/slot.h), for
- * SHOW TRANSACTIONS and TERMINATE, and the memory pool last looked up
- * there; under mu. A transaction stays in the slot it began in. */
+ * SHOW TRANSACTIONS and TERMINATE, and what a begin there would otherwise
+ * take from what every thread writes; under mu. A transaction stays in the
+ * slot it began in. */
 struct engine_tx_slot {
 	pthread_mutex_t mu;
 	struct cypher_tx *txs;
-	struct graft_mem *pool;  /* pool_db's (pools are never freed) */
-	char pool_db[64];
+	/* The database last begun on here, as dbms_get gave it while the list
+	 * was at generation db_gen (dbms_generation), and its memory pool
+	 * (pools are never freed); pool NULL: none yet. */
+	char db_name[64];
+	struct db *db;
+	uint64_t db_gen;
+	struct graft_mem *pool;
+	/* Charged to pool and held by no transaction: the grant the last one
+	 * left (graft_mem_release_keep), the next one's first chunk. */
+	uint64_t spare;
+	/* Transaction ids this slot took from the engine's counter, a block
+	 * at a time: [next_id, end_id). */
+	uint64_t next_id, end_id;
 	char pad[GRAFT_CACHE_LINE]; /* the fields above alone in their lines */
 };
 
@@ -89,7 +101,6 @@ struct engine_pool {
 struct cypher_engine {
 	struct dbms *dbms;
 	pthread_mutex_t pools_mu;
-	struct graft_mem mem_total;  /* every transaction's memory */
 	struct engine_pool *pools;
 	struct cypher_engine_options o;
 	const struct cypher_proc **procs;
@@ -99,7 +110,12 @@ struct cypher_engine {
 	cypher_servers_fn servers;  /* SHOW SERVERS / DATABASES; NULL: alone */
 	void *servers_data;
 	struct engine_tx_slot tx_slots[GRAFT_SLOTS]; /* open transactions */
-	uint64_t next_tx_id;
+	/* Written by transactions of every slot (a chunk past a slot's spare,
+	 * a block of ids), apart from what statements only read. */
+	char pad_shared[GRAFT_CACHE_LINE];
+	struct graft_mem mem_total;  /* every transaction's memory */
+	uint64_t next_tx_id;         /* the last id a slot took */
+	char pad_shared_end[GRAFT_CACHE_LINE];
 	uint64_t started_ms;
 	struct schema_rule *rules;  /* as the applied system database has
 				     * them (schema.c) */
@@ -124,7 +140,8 @@ struct cypher_tx {
 	struct cypher_tx_options o;
 	char dbname[64];
 	char user[64];
-	char id[96];               /* "neo4j-transaction-N" */
+	char id[64 + 13 + 20];     /* "neo4j-transaction-N": dbname, the
+				    * middle, a uint64_t's digits */
 	uint64_t started_ms;
 	uint64_t deadline_ns;
 	bool failed;

@@ -232,6 +232,17 @@ struct db *dbms_get(struct dbms *m, const char *name)
 	return db;
 }
 
+uint64_t dbms_generation(struct dbms *m)
+{
+	return __atomic_load_n(&m->gen, __ATOMIC_ACQUIRE);
+}
+
+/* Under list_mu, before the list changes. */
+static void list_changing(struct dbms *m)
+{
+	__atomic_store_n(&m->gen, m->gen + 1, __ATOMIC_SEQ_CST);
+}
+
 const char *dbms_default_db(const struct dbms *m)
 {
 	return m->default_db;
@@ -310,6 +321,7 @@ int dbms_create(struct dbms *m, const char *name, char *errmsg)
 	if (m->repl != NULL)
 		db_set_replicator(db, m->repl->db, m->repl_data);
 	pthread_mutex_lock(&m->list_mu);
+	list_changing(m);
 	dbs = realloc(m->dbs, (m->n + 2) * sizeof *dbs);
 	if (dbs != NULL) {
 		m->dbs = dbs;
@@ -431,6 +443,7 @@ int dbms_drop(struct dbms *m, const char *name,
 	for (i = 0; m->dbs[i] != db; i++)
 		;
 	pthread_mutex_lock(&m->list_mu);
+	list_changing(m);
 	memmove(&m->dbs[i], &m->dbs[i + 1], (m->n - i - 1) * sizeof *m->dbs);
 	m->n--;
 	pthread_mutex_unlock(&m->list_mu);
@@ -521,6 +534,7 @@ int dbms_replace(struct dbms *m, const char *name, const char *dir,
 	for (i = 0; m->dbs[i] != old; i++)
 		;
 	pthread_mutex_lock(&m->list_mu);
+	list_changing(m);
 	m->dbs[i] = db;
 	pthread_mutex_unlock(&m->list_mu);
 	d->task.data = d;

@@ -34,6 +34,11 @@ int dbms_open(uv_loop_t *loop, const struct dbms_options *o, struct dbms **out,
 /* Closes every database cleanly (final checkpoints), frees, then cb. */
 void dbms_close(struct dbms *m, void (*cb)(void *arg), void *arg);
 struct db *dbms_get(struct dbms *m, const char *name); /* NULL if absent */
+/* Changes with every change of the list (a database created, dropped or
+ * replaced), before it: a database dbms_get gave when this read g is still
+ * the one of its name while this still reads g, so that a thread may keep
+ * what it looked up instead of taking the list's lock each time. */
+uint64_t dbms_generation(struct dbms *m);
 const char *dbms_default_db(const struct dbms *m);
 /* server.directories.data, as dbms_open was given it (borrowed). */
 const char *dbms_data_dir(const struct dbms *m);

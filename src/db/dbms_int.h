@@ -25,6 +25,7 @@ struct dbms {
 	/* The databases: changed on the loop, under list_mu, which workers
 	 * take to read them (dbms_get, dbms_list); the loop reads without. */
 	pthread_mutex_t list_mu;
+	uint64_t gen;     /* dbms_generation: under list_mu, read without */
 	struct db **dbs;  /* in name order */
 	size_t n;
 	unsigned replaces_queued; /* replaced databases whose close waits */

@@ -116,6 +116,25 @@ void graft_mem_release(struct graft_mem *m)
 	__atomic_store_n(&m->used, 0, __ATOMIC_RELAXED);
 }
 
+uint64_t graft_mem_release_keep(struct graft_mem *m, uint64_t keep)
+{
+	uint64_t kept = m->chunk == 0 || m->parent == NULL ? 0
+			: m->granted < keep			? m->granted
+								: keep;
+
+	m->granted -= kept;
+	graft_mem_release(m);
+	return kept;
+}
+
+bool graft_mem_adopt(struct graft_mem *m, uint64_t bytes)
+{
+	if (m->chunk == 0 || m->granted != 0)
+		return false;
+	m->granted = bytes;
+	return true;
+}
+
 void graft_mem_reparent(struct graft_mem *m, struct graft_mem *parent)
 {
 	uint64_t held = load(&m->used);

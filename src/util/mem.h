@@ -62,6 +62,16 @@ void graft_mem_reparent(struct graft_mem *m, struct graft_mem *parent);
  * pools' counters between their cores. A pool then holds up to about two
  * chunks more than the sum of such trackers; m's own limit stays exact. */
 void graft_mem_set_chunk(struct graft_mem *m, uint64_t chunk);
+/* A grant handed from one chunked tracker to the next under the same
+ * parent, so that a stream of short transactions does not charge and
+ * credit the shared pools once each: graft_mem_release_keep releases m
+ * but leaves up to keep bytes of its grant charged at its parents and
+ * returns them; graft_mem_adopt gives such bytes to a chunked tracker
+ * that holds no grant (false, nothing taken, if it holds one). Whoever
+ * keeps bytes between the two credits them to the parent if no tracker
+ * adopts them (graft_mem_credit). */
+uint64_t graft_mem_release_keep(struct graft_mem *m, uint64_t keep);
+bool graft_mem_adopt(struct graft_mem *m, uint64_t bytes);
 
 /* Makes m (or NULL: none) the tracker of this thread; returns the one it
  * replaces, for graft_mem_leave. Scopes nest. */

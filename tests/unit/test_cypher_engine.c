@@ -2,6 +2,7 @@
  * without buffering, the memory guard, timeouts, termination, failed
  * statements, conflicts, EXPLAIN/PROFILE, the plan cache, and results that
  * outlive the parameters and error of the call that ran them. */
+#include <pthread.h>
 #include <setjmp.h>
 #include <stdarg.h>
 #include <stddef.h>
@@ -12,6 +13,7 @@
 #include <cmocka.h>
 
 #include "cypher_harness.h"
+#include "db/dbms.h"
 
 struct fixture {
 	struct harness h;
@@ -721,9 +723,147 @@ static void a_range_predicate_seeks_the_index(void **state)
 	cypher_tx_rollback(tx);
 }
 
+static struct cypher_tx *begin_on(struct cypher_engine *e, const char *db,
+				   struct cypher_error *err)
+{
+	struct cypher_tx_options o = {.db = db};
+	struct cypher_tx *tx;
+
+	return cypher_tx_begin(e, &o, &tx, err) == GRAFT_OK ? tx : NULL;
+}
+
+static void dropped(void *arg, int status)
+{
+	*(int *)arg = status == GRAFT_OK ? 1 : -1;
+}
+
+/* A thread remembers the database it last began on (engine_tx_slot): a
+ * drop, and a new database of the same name, are seen by its next begin. */
+static void a_begin_after_a_drop_finds_no_database_or_the_new_one(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine *e = f->h.engine;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+	struct cypher_error err;
+	struct commit_wait w;
+	struct cypher_tx *tx;
+	int done = 0;
+
+	assert_int_equal(dbms_create(f->h.dbms, "other", errmsg), GRAFT_OK);
+	tx = begin_on(e, "other", &err);
+	assert_non_null(tx);
+	assert_int_equal(drain(tx, "CREATE (:X)", &err), 0);
+	assert_int_equal(commit(f, tx, &w), GRAFT_OK);
+	tx = begin_on(e, "other", &err);
+	assert_non_null(tx);
+	assert_int_equal(drain(tx, "MATCH (x:X) RETURN x", &err), 1);
+	cypher_tx_rollback(tx);
+
+	assert_int_equal(dbms_drop(f->h.dbms, "other", dropped, &done, errmsg),
+			 GRAFT_OK);
+	while (done == 0)
+		uv_run(&f->h.loop, UV_RUN_ONCE);
+	assert_int_equal(done, 1);
+	assert_null(begin_on(e, "other", &err));
+	assert_string_equal(err.code,
+			    "Neo.ClientError.Database.DatabaseNotFound");
+
+	assert_int_equal(dbms_create(f->h.dbms, "other", errmsg), GRAFT_OK);
+	tx = begin_on(e, "other", &err);
+	assert_non_null(tx);
+	assert_int_equal(drain(tx, "MATCH (x:X) RETURN x", &err), 0);
+	cypher_tx_rollback(tx);
+}
+
+enum { IDS_PER_THREAD = 3000 };
+
+struct id_thread {
+	struct cypher_engine *e;
+	char (*ids)[128];
+	pthread_t th;
+};
+
+static void *begin_many(void *arg)
+{
+	struct id_thread *t = arg;
+	struct cypher_error err;
+
+	for (int i = 0; i < IDS_PER_THREAD; i++) {
+		struct cypher_tx *tx = begin_on(t->e, NULL, &err);
+
+		if (tx == NULL)
+			return (void *)1;
+		snprintf(t->ids[i], sizeof t->ids[i], "%s", cypher_tx_id(tx));
+		cypher_tx_rollback(tx);
+	}
+	return NULL;
+}
+
+static int id_cmp(const void *a, const void *b)
+{
+	return strcmp(a, b);
+}
+
+static unsigned long long id_number(const char *id)
+{
+	const char *dash = strrchr(id, '-');
+
+	assert_non_null(dash);
+	return strtoull(dash + 1, NULL, 10);
+}
+
+/* Threads beginning at once take ids from blocks of their own slots: every
+ * id is still unique, each thread's count up, and a transaction begun on
+ * another thread is found by its id (TERMINATE TRANSACTION). */
+static void transactions_begun_on_threads_at_once_have_unique_ids(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine *e = f->h.engine;
+	char (*ids)[128] = calloc(2 * IDS_PER_THREAD, sizeof *ids);
+	struct id_thread t[2];
+	struct cypher_error err;
+	struct cypher_tx *held, *mine;
+	void *rv;
+
+	assert_non_null(ids);
+	held = begin_on(e, NULL, &err);
+	assert_non_null(held);
+	for (int i = 0; i < 2; i++) {
+		t[i] = (struct id_thread){.e = e,
+					  .ids = ids + i * IDS_PER_THREAD};
+		assert_int_equal(pthread_create(&t[i].th, NULL, begin_many,
+						&t[i]), 0);
+	}
+	for (int i = 0; i < 2; i++) {
+		assert_int_equal(pthread_join(t[i].th, &rv), 0);
+		assert_null(rv);
+		for (int j = 1; j < IDS_PER_THREAD; j++)
+			assert_true(id_number(t[i].ids[j]) >
+				    id_number(t[i].ids[j - 1]));
+	}
+	qsort(ids, 2 * IDS_PER_THREAD, sizeof *ids, id_cmp);
+	for (int j = 1; j < 2 * IDS_PER_THREAD; j++)
+		assert_string_not_equal(ids[j - 1], ids[j]);
+	mine = begin_on(e, NULL, &err);
+	assert_non_null(mine);
+	assert_string_not_equal(cypher_tx_id(mine), cypher_tx_id(held));
+	assert_true(strncmp(cypher_tx_id(held), "neo4j-transaction-", 18) == 0);
+	assert_true(cypher_tx_terminate_id(e, cypher_tx_id(held)));
+	assert_false(cypher_tx_terminate_id(e, "neo4j-transaction-0"));
+	cypher_tx_rollback(mine);
+	cypher_tx_rollback(held);
+	free(ids);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+		cmocka_unit_test_setup_teardown(
+			a_begin_after_a_drop_finds_no_database_or_the_new_one,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			transactions_begun_on_threads_at_once_have_unique_ids,
+			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_large_read_streams_within_a_small_memory_limit, setup,
 			teardown),

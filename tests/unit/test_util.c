@@ -348,6 +348,64 @@ static void test_mem_chunked_tracker_charges_its_pool_in_chunks(void **state)
 }
 
 /* A pool's limit refuses a chunked tracker's chunk: the pool is named. */
+/* A grant kept at release stays charged at the pool; the next tracker
+ * adopts it and allocates within it without charging the pool again, and
+ * the kept bytes credited back leave the pool at zero. */
+static void test_mem_kept_grant_passes_to_the_next_tracker(void **state)
+{
+	enum { CHUNK = 32 * 1024 };
+	struct graft_mem total, a, b;
+	struct graft_mem *outer;
+	uint64_t kept;
+	void *p;
+
+	(void)state;
+	graft_mem_init(&total, 0, "total.setting", NULL);
+	graft_mem_init(&a, 0, "a", NULL);
+	graft_mem_set_chunk(&a, CHUNK);
+	graft_mem_reparent(&a, &total);
+	outer = graft_mem_enter(&a);
+	p = graft_mem_malloc(3 * CHUNK); /* three chunks and a bit */
+	graft_mem_free(p);
+	graft_mem_leave(outer);
+	assert_true(total.used >= CHUNK);
+	kept = graft_mem_release_keep(&a, CHUNK);
+	assert_int_equal(kept, CHUNK);
+	assert_int_equal(total.used, CHUNK); /* the rest went back */
+	assert_int_equal(a.used, 0);
+	/* a released tracker keeps nothing more */
+	assert_int_equal(graft_mem_release_keep(&a, CHUNK), 0);
+	assert_int_equal(total.used, CHUNK);
+
+	graft_mem_init(&b, 0, "b", NULL);
+	graft_mem_set_chunk(&b, CHUNK);
+	graft_mem_reparent(&b, &total);
+	assert_true(graft_mem_adopt(&b, kept));
+	assert_false(graft_mem_adopt(&b, kept)); /* it holds a grant now */
+	outer = graft_mem_enter(&b);
+	p = graft_mem_malloc(1000);
+	assert_int_equal(total.used, CHUNK); /* within the adopted grant */
+	graft_mem_free(p);
+	p = graft_mem_malloc(2 * CHUNK); /* past it: charged as before */
+	assert_true(total.used >= 2 * CHUNK);
+	graft_mem_free(p);
+	graft_mem_leave(outer);
+	graft_mem_release(&b);
+	assert_int_equal(total.used, 0);
+
+	/* kept, adopted by nobody, credited back */
+	graft_mem_init(&a, 0, "a", NULL);
+	graft_mem_set_chunk(&a, CHUNK);
+	graft_mem_reparent(&a, &total);
+	outer = graft_mem_enter(&a);
+	graft_mem_free(graft_mem_malloc(100));
+	graft_mem_leave(outer);
+	kept = graft_mem_release_keep(&a, CHUNK);
+	assert_int_equal(total.used, kept);
+	graft_mem_credit(&total, kept);
+	assert_int_equal(total.used, 0);
+}
+
 static void test_mem_chunked_tracker_is_refused_by_its_pool(void **state)
 {
 	struct graft_mem total, tx;
@@ -439,6 +497,7 @@ int main(void)
 		cmocka_unit_test(
 			test_mem_chunked_tracker_charges_its_pool_in_chunks),
 		cmocka_unit_test(test_mem_chunked_tracker_is_refused_by_its_pool),
+		cmocka_unit_test(test_mem_kept_grant_passes_to_the_next_tracker),
 		cmocka_unit_test(test_status_codes_are_unique_and_name_their_class),
 		cmocka_unit_test(test_check_stops_the_process_in_every_build),
 	};
