@@ -167,6 +167,9 @@ struct cluster_status {
 	int64_t millis_since_leader; /* -1: never heard from one */
 	int64_t leader_contact_ms;   /* private: when a follower last heard */
 	double commands_per_second;
+	/* Entries this member proposed as a leader, and in how many
+	 * raft_apply calls (the batches of member.c): since it started. */
+	uint64_t proposed_entries, proposal_batches;
 	size_t n_voters;
 	char voters[CLUSTER_MAX_MEMBERS][IDENTITY_LEN + 1];
 	/* The Raft configuration; before formation, the cores discovery

@@ -170,7 +170,16 @@ struct cluster {
 	pthread_t loop_thread;
 	struct cluster_routing routing; /* routing.c */
 
-	unsigned proposals; /* proposed, callback not called yet */
+	/* Proposals (member.c): the ones of this loop turn, queued until
+	 * check_cb hands them to libraft in one raft_apply; then the ones
+	 * proposed, in Raft index order, until their entries apply here or
+	 * their outcome is lost. flush_idle keeps a turn from sleeping in
+	 * poll with proposals queued after check_cb ran. */
+	struct member_proposal *queued, **queued_tail;
+	struct member_proposal *proposed, **proposed_tail;
+	uv_idle_t flush_idle;
+	unsigned proposals; /* queued or proposed, outcome not given yet */
+	uint64_t proposed_entries, proposal_batches; /* raft_apply: entries, calls */
 
 	/* Closing. */
 	bool closing;

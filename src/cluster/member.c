@@ -9,9 +9,15 @@
  * - libraft has no state-change callback: a uv_check handle looks at the
  *   state after every loop iteration (no added latency) and logs elections
  *   and leader changes with term and index;
- * - a proposal whose leader steps down ends RAFT_LEADERSHIPLOST: it may still
- *   be committed by the next leader, so its outcome is unknown
- *   (GRAFT_EUNKNOWN), never "failed, retry";
+ * - the commits of one loop turn are proposed together, in one raft_apply
+ *   (check_cb flushes them after the turn's I/O): one AppendEntries to each
+ *   follower and one log write for the batch instead of one each. libraft
+ *   calls back once per batch, so each commit's outcome comes from its own
+ *   entry's apply (member_apply claims it): while this member leads in the
+ *   term of the proposal, the entry at its index is the proposal;
+ * - a proposal whose leader steps down ends unknown (GRAFT_EUNKNOWN): the
+ *   next leader may still commit it, so never "failed, retry"; one queued
+ *   but never handed to libraft ends NotALeader (nothing was appended);
  * - Raft snapshots are small (snapshot.c): the databases' own logs and
  *   checkpoints are the state; entries libraft replays after the last one
  *   at a start are skipped by dbms_apply_entry where already held. */
@@ -104,14 +110,36 @@ static void heap_init(void)
 
 /* A transaction (ins[0]), the transactions of several databases that go
  * together (ins[0..n_in): db_commit_group) or a CREATE/DROP DATABASE
- * (change) proposed. */
-struct proposal {
-	struct raft_apply req;
+ * (change): queued in its loop turn (c->queued), then proposed
+ * (c->proposed) as the entry at index until that entry applies here or its
+ * outcome is lost. term: the leader's term it was validated in. */
+struct member_proposal {
+	struct member_proposal *next;
 	struct cluster *c;
+	struct raft_buffer buf; /* owned until libraft takes it (base NULL) */
+	uint64_t term;
+	uint64_t index; /* once proposed */
 	struct dbms_change_req *change;
 	size_t n_in;
 	struct db_inflight *ins[];
 };
+
+/* One raft_apply: the proposals of one loop turn, entries up to last.
+ * libraft 0.15 calls back once for the whole batch (src/replication.c
+ * applyCommand and getRequest match the request by its first index): with
+ * 0 right after the first entry applied, or with an error when the batch
+ * was lost before that (leadership lost, a failed write, a close). So each
+ * entry's outcome comes from its own apply (member_apply), never from this
+ * callback; the callback only tells of a loss. */
+struct member_batch {
+	struct raft_apply req;
+	struct cluster *c;
+	uint64_t last;
+};
+
+/* Entries handed to libraft in one raft_apply at most: one AppendEntries
+ * message to each follower and one write instead of one each. */
+#define MEMBER_BATCH_MAX 256
 
 uint64_t member_raft_id(const char *server_id)
 {
@@ -183,16 +211,26 @@ const char *member_role(struct cluster *c, uint64_t id)
 
 /* The FSM ---------------------------------------------------------------- */
 
+static void lose_stale(struct cluster *c);
+static void claim(struct cluster *c, uint64_t index, int rv);
+
 int member_apply(struct cluster *c, uint64_t index, const void *base,
 		 size_t len, void **result)
 {
 	int rv;
 
-	/* Applied behind the gate, now or once readers leave it; the
-	 * proposer's apply_cb claims the outcome (dbms_entry_outcome). */
+	/* Proposals of a term this member no longer leads end before any
+	 * other entry applies: their buffers may be gone from the log, and
+	 * their addresses taken by the entry applied now (commit.c
+	 * entry_is). */
+	lose_stale(c);
+	/* Applied behind the gate, now or once readers leave it; when the
+	 * entry is this leader's proposal, claim takes its outcome
+	 * (dbms_entry_outcome) while it is the last one submitted. */
 	rv = dbms_entry_submit(c->dbms, index, base, len, c->apply_errmsg);
 	c->applied_bytes += len;
 	c->applied_entries++;
+	claim(c, index, rv);
 	if (rv != GRAFT_OK) {
 		/* Every member would fail alike: this member cannot go on
 		 * without diverging, and a newer release can. */
@@ -284,45 +322,206 @@ int member_not_leader(struct cluster *c, char *errmsg)
 			  "right now (an election is under way); retry");
 }
 
-static void proposal_done(struct proposal *p, int status, const char *msg)
+static void hand_over(struct cluster *c);
+
+/* p's outcome, given once; p is freed. */
+static void proposal_end(struct member_proposal *p, int status,
+			 const char *msg)
 {
+	struct cluster *c = p->c;
+
 	if (p->change != NULL)
 		dbms_change_done(p->change, status, msg);
 	for (size_t i = 0; i < p->n_in; i++)
 		db_inflight_done(p->ins[i], status, msg);
-}
-
-static void hand_over(struct cluster *c);
-
-/* The proposal's outcome: once its entry applied here, or lost. */
-static void outcome_cb(void *data, int status, const char *errmsg)
-{
-	struct proposal *p = data;
-	struct cluster *c = p->c;
-
-	c->proposals--;
-	proposal_done(p, status, errmsg);
+	/* after done: the commit no longer claims an entry at this
+	 * address (commit.c entry_is) */
+	raft_free(p->buf.base);
 	free(p);
+	c->proposals--;
 	if (c->draining && c->proposals == 0)
 		hand_over(c);
 }
 
-static void apply_cb(struct raft_apply *req, int status, void *result)
+static struct member_proposal *proposed_pop(struct cluster *c)
 {
-	struct proposal *p = req->data;
+	struct member_proposal *p = c->proposed;
+
+	c->proposed = p->next;
+	if (c->proposed == NULL)
+		c->proposed_tail = &c->proposed;
+	p->next = NULL;
+	return p;
+}
+
+/* The proposals up to entry last, not applied here: another leader may
+ * still commit them, so their outcome is unknown. */
+static void lose_proposed(struct cluster *c, uint64_t last, const char *why)
+{
 	char msg[GRAFT_ERRMSG_SIZE];
 
-	(void)result;
-	if (status == 0) {
-		dbms_entry_outcome(p->c->dbms, req->index, outcome_cb, p);
-		return;
-	}
 	snprintf(msg, sizeof msg,
 		 "this member stopped being the leader (%s) after the "
 		 "transaction was proposed, before it was known to be "
 		 "committed",
-		 raft_strerror(status));
-	outcome_cb(p, GRAFT_EUNKNOWN, msg);
+		 why);
+	while (c->proposed != NULL && c->proposed->index <= last)
+		proposal_end(proposed_pop(c), GRAFT_EUNKNOWN, msg);
+}
+
+/* A leader never rewrites its log within its term: while this member
+ * leads in the term a proposal was made in, the entry at its index is
+ * that proposal. Once it does not, every proposal still open is lost
+ * (terms only grow along c->proposed, and none of a new term is proposed
+ * before the stale ones end: check_cb calls this first). */
+static void lose_stale(struct cluster *c)
+{
+	if (c->proposed != NULL &&
+	    (raft_state(&c->raft) != RAFT_LEADER ||
+	     c->raft.current_term != c->proposed->term))
+		lose_proposed(c, UINT64_MAX, "its term ended");
+}
+
+/* The proposal's outcome, once its entry applied here. */
+static void outcome_cb(void *data, int status, const char *errmsg)
+{
+	proposal_end(data, status, errmsg);
+}
+
+/* Entry index was just submitted (rv): when it is this leader's
+ * proposal, the proposal claims its outcome. */
+static void claim(struct cluster *c, uint64_t index, int rv)
+{
+	struct member_proposal *p;
+
+	/* Entries apply in index order: one skipped cannot be (it is
+	 * lost, were it to happen). */
+	while (c->proposed != NULL && c->proposed->index < index)
+		lose_proposed(c, c->proposed->index,
+			      "its entry was not applied in order");
+	if (c->proposed == NULL || c->proposed->index != index)
+		return;
+	p = proposed_pop(c);
+	if (rv != GRAFT_OK) {
+		proposal_end(p, GRAFT_EUNKNOWN, c->apply_errmsg);
+		return;
+	}
+	dbms_entry_outcome(c->dbms, index, outcome_cb, p);
+}
+
+static void apply_cb(struct raft_apply *req, int status, void *result)
+{
+	struct member_batch *b = req->data;
+
+	(void)result;
+	if (status != 0)
+		lose_proposed(b->c, b->last, raft_strerror(status));
+	free(b);
+}
+
+/* Hands the queued proposals to libraft, MEMBER_BATCH_MAX entries per
+ * raft_apply. A proposal validated in an earlier term, or queued by a
+ * member that no longer leads, fails NotALeader: nothing of it was
+ * appended. raft_apply may fail after appending some of the entries
+ * (libraft 0.15 logAppendCommands stops at the first that fails and
+ * leaves the ones before it in the log): those are proposed (they may
+ * commit) and only the others fail. */
+static void flush_batch(struct cluster *c)
+{
+	struct raft_buffer bufs[MEMBER_BATCH_MAX];
+	struct member_proposal *ps[MEMBER_BATCH_MAX];
+	struct member_proposal *failed = NULL, **failed_tail = &failed, *p;
+	struct member_batch *b;
+	uint64_t before, term = c->raft.current_term;
+	bool leads = raft_state(&c->raft) == RAFT_LEADER;
+	unsigned n = 0, taken = 0;
+	char msg[GRAFT_ERRMSG_SIZE];
+	int rv = RAFT_NOTLEADER;
+
+	while (c->queued != NULL && n < MEMBER_BATCH_MAX) {
+		p = c->queued;
+		c->queued = p->next;
+		p->next = NULL;
+		if (leads && p->term == term) {
+			bufs[n] = p->buf;
+			ps[n++] = p;
+		} else {
+			*failed_tail = p;
+			failed_tail = &p->next;
+		}
+	}
+	if (c->queued == NULL)
+		c->queued_tail = &c->queued;
+	b = n > 0 ? malloc(sizeof *b) : NULL;
+	if (b != NULL) {
+		b->c = c;
+		b->req.data = b;
+		before = raft_last_index(&c->raft);
+		b->last = before + n;
+		rv = raft_apply(&c->raft, &b->req, bufs, n, apply_cb);
+		taken = rv == 0 ? n : (unsigned)(raft_last_index(&c->raft) -
+						 before);
+		if (rv != 0)
+			free(b); /* libraft never calls back */
+		c->proposed_entries += taken;
+		c->proposal_batches += taken > 0;
+		for (unsigned i = 0; i < taken; i++) {
+			ps[i]->buf.base = NULL; /* libraft's now */
+			ps[i]->index = before + 1 + i;
+			*c->proposed_tail = ps[i];
+			c->proposed_tail = &ps[i]->next;
+		}
+	} else if (n > 0) {
+		rv = RAFT_NOMEM;
+	}
+	for (unsigned i = n; i > taken; i--) {
+		ps[i - 1]->next = failed;
+		failed = ps[i - 1];
+	}
+	if (failed == NULL)
+		return;
+	if (rv == RAFT_NOTLEADER || !leads)
+		member_not_leader(c, msg);
+	else
+		graft_errf(msg, GRAFT_EIO, "raft_apply(): %s (%s)",
+			   raft_strerror(rv), raft_errmsg(&c->raft));
+	rv = rv == RAFT_NOTLEADER || !leads ? GRAFT_ENOTLEADER : GRAFT_EIO;
+	while ((p = failed) != NULL) {
+		failed = p->next;
+		/* validated in an earlier term, by this leader still: not a
+		 * leader of that term any more */
+		proposal_end(p, p->term != term ? GRAFT_ENOTLEADER : rv, msg);
+	}
+}
+
+static void flush(struct cluster *c)
+{
+	uv_idle_stop(&c->flush_idle);
+	while (c->queued != NULL)
+		flush_batch(c);
+}
+
+/* A proposal queued after check_cb ran in a loop turn: the next turn
+ * does not sleep in poll before proposing it. */
+static void flush_idle_cb(uv_idle_t *h)
+{
+	flush(h->data);
+}
+
+/* Ends every proposal (the member closed). */
+static void proposals_close(struct cluster *c)
+{
+	char msg[GRAFT_ERRMSG_SIZE];
+	struct member_proposal *p;
+
+	lose_proposed(c, UINT64_MAX, "it stopped");
+	member_not_leader(c, msg);
+	while ((p = c->queued) != NULL) {
+		c->queued = p->next;
+		if (c->queued == NULL)
+			c->queued_tail = &c->queued;
+		proposal_end(p, GRAFT_ENOTLEADER, msg);
+	}
 }
 
 /* An entry this big or bigger is handed to libraft as it is when its
@@ -330,20 +529,21 @@ static void apply_cb(struct raft_apply *req, int status, void *result)
  * than the growth of a buffer built from nothing for each entry. */
 #define MEMBER_TAKE_BYTES (64 * 1024)
 
-/* Proposes entry for ins[0..n_in) or change (n_in 0). own (or NULL): the
- * memory entry is in, which libraft may take instead of a copy: raft_apply
- * takes the buffers it is given on success and frees them with raft_free,
- * which is the C library's free whatever heap_init did, so memory graft
+/* Queues entry for ins[0..n_in) or change (n_in 0), to be proposed with
+ * the other proposals of this loop turn (flush). own (or NULL): the memory
+ * entry is in, which libraft may take instead of a copy: raft_apply takes
+ * the buffers it is given on success and frees them with raft_free, which
+ * is the C library's free whatever heap_init did, so memory graft
  * allocated with malloc may be handed over. On success own is left
- * empty; on an error it is the caller's still. */
+ * empty; on an error it is the caller's still. From GRAFT_OK on, the
+ * outcome comes later, on the loop, whatever it is (NotALeader
+ * included). */
 static int submit(struct cluster *c, const void *entry, size_t len,
 		  struct graft_buf *own, struct db_inflight *const ins[],
 		  size_t n_in, struct dbms_change_req *change, char *errmsg)
 {
 	bool take = own != NULL && len >= MEMBER_TAKE_BYTES;
-	struct raft_buffer buf;
-	struct proposal *p;
-	int rv;
+	struct member_proposal *p;
 
 	if (c->closing || !c->writable)
 		return member_not_leader(c, errmsg);
@@ -359,37 +559,31 @@ static int submit(struct cluster *c, const void *entry, size_t len,
 		entry = own->data;
 	}
 	p = malloc(sizeof *p + n_in * sizeof *ins);
-	buf.len = len;
-	buf.base = take ? (void *)entry : raft_malloc(len);
-	if (p == NULL || buf.base == NULL) {
+	if (p == NULL)
+		return GRAFT_ENOMEM;
+	p->buf.len = len;
+	p->buf.base = take ? (void *)entry : raft_malloc(len);
+	if (p->buf.base == NULL) {
 		free(p);
-		if (!take)
-			raft_free(buf.base);
 		return GRAFT_ENOMEM;
 	}
-	if (!take)
-		memcpy(buf.base, entry, len);
-	p->req.data = p;
+	if (take)
+		graft_buf_init(own);
+	else
+		memcpy(p->buf.base, entry, len);
+	p->next = NULL;
 	p->c = c;
+	p->term = c->raft.current_term;
+	p->index = 0;
 	p->change = change;
 	p->n_in = n_in;
 	if (n_in > 0)
 		memcpy(p->ins, ins, n_in * sizeof *ins);
-	rv = raft_apply(&c->raft, &p->req, &buf, 1, apply_cb);
-	if (rv == 0) {
-		c->proposals++;
-		if (take)
-			graft_buf_init(own);
-		return GRAFT_OK;
-	}
-	/* Ownership of buf passes to libraft only on success. */
-	if (!take)
-		raft_free(buf.base);
-	free(p);
-	if (rv == RAFT_NOTLEADER)
-		return member_not_leader(c, errmsg);
-	return graft_errf(errmsg, GRAFT_EIO, "raft_apply(): %s (%s)",
-			  raft_strerror(rv), raft_errmsg(&c->raft));
+	*c->queued_tail = p;
+	c->queued_tail = &p->next;
+	c->proposals++;
+	uv_idle_start(&c->flush_idle, flush_idle_cb);
+	return GRAFT_OK;
 }
 
 static int propose(void *data, struct db *db, const void *entry, size_t len,
@@ -542,6 +736,7 @@ static void check_cb(uv_check_t *h)
 	bool was_writable = c->writable;
 	bool changed;
 
+	lose_stale(c);
 	raft_leader(&c->raft, &leader, &addr);
 	if (state != c->last_state || leader != c->last_leader ||
 	    (state == RAFT_LEADER && c->raft.current_term != c->last_term))
@@ -569,6 +764,8 @@ static void check_cb(uv_check_t *h)
 	rate_update(c);
 	topology_publish(c, changed);
 	routing_refresh(c);
+	/* Last: what this turn's statements committed, as one batch. */
+	flush(c);
 }
 
 /* Start and stop --------------------------------------------------------- */
@@ -648,6 +845,8 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 	int rv;
 
 	heap_init();
+	c->queued_tail = &c->queued;
+	c->proposed_tail = &c->proposed;
 	rv = init_io(c, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
@@ -680,7 +879,9 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 	uv_check_init(c->loop, &c->check);
 	c->check.data = c;
 	uv_check_start(&c->check, check_cb);
-	c->handles_open++;
+	uv_idle_init(c->loop, &c->flush_idle);
+	c->flush_idle.data = c;
+	c->handles_open += 2;
 	c->raft_started = true;
 	c->rate_since_ms = uv_now(c->loop);
 	topology_publish(c, true);
@@ -705,8 +906,11 @@ static void raft_closed_cb(struct raft *r)
 
 	raft_uv_close(&c->io);
 	raft_uv_tcp_close(&c->transport);
-	if (c->raft_started)
+	proposals_close(c);
+	if (c->raft_started) {
 		uv_close((uv_handle_t *)&c->check, cluster_handle_closed);
+		uv_close((uv_handle_t *)&c->flush_idle, cluster_handle_closed);
+	}
 	c->raft_started = false;
 	topology_publish(c, true);
 	c->member_done(c);

@@ -84,6 +84,8 @@ static void build(struct cluster *c, struct cluster_status *out)
 		 c->self.server_id);
 	out->millis_since_leader = -1;
 	members(c, out);
+	out->proposed_entries = c->proposed_entries;
+	out->proposal_batches = c->proposal_batches;
 	if (!c->raft_started || member_unavailable(c))
 		return;
 	raft_leader(&c->raft, &leader, &addr);

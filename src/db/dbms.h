@@ -187,9 +187,9 @@ int dbms_entry_submit(struct dbms *m, uint64_t index, const void *entry,
 		      size_t len, char *errmsg);
 /* The proposer's side: cb(data, status, errmsg or NULL) once the entry
  * submitted last, at index, has been applied (holding the gate, as SINGLE
- * commits call back), with its outcome. Call it before the next submit —
- * libraft 0.15 calls a proposal's callback right after the state machine's
- * apply of it; an index not the last submitted gets GRAFT_EUNKNOWN. */
+ * commits call back), with its outcome. Call it before the next submit
+ * (the cluster's member claims its proposal's entry right after submitting
+ * it); an index not the last submitted gets GRAFT_EUNKNOWN. */
 void dbms_entry_outcome(struct dbms *m, uint64_t index, dbms_entry_cb cb,
 			void *data);
 /* Whether submitted entries wait for the gate: the stores then lag the

@@ -8,9 +8,10 @@
  * entries apply in Raft index order on every member whatever their
  * readers do; then the entry is copied (libraft frees its buffer once the
  * state machine returns), unless it is the leader's own big proposal,
- * whose commit kept a copy made on the statement's worker (job_claim). Right after the state machine's apply, libraft
- * 0.15 calls the proposer's callback on the leader, synchronously; that
- * callback claims the outcome with dbms_entry_outcome, which finds the
+ * whose commit kept a copy made on the statement's worker (job_claim).
+ * Right after submitting an entry that is its own proposal, the leader's
+ * member (src/cluster/member.c claim) claims the outcome with
+ * dbms_entry_outcome, which finds the
  * job as the last one submitted and calls back once it has applied
  * (holding the gate, as SINGLE commits call back). A job nobody claimed
  * (a follower's, or one proposed by an earlier leader) is freed when it

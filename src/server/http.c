@@ -224,6 +224,7 @@ static size_t core_status(struct net *net, struct db *db, char *out,
 		 "\"leader\": %s%s%s, \"role\": \"%s\", "
 		 "\"millisSinceLastLeaderMessage\": %lld, "
 		 "\"raftCommandsPerSecond\": %.1f, "
+		 "\"proposedEntries\": %llu, \"proposalBatches\": %llu, "
 		 "\"lastAppliedRaftIndex\": %llu, \"raftTerm\": %llu, "
 		 "\"lastCommittedTxId\": %llu, \"votingMembers\": [%s], "
 		 "\"participatingInRaftGroup\": %s, \"core\": true, "
@@ -233,6 +234,8 @@ static size_t core_status(struct net *net, struct db *db, char *out,
 		 st.leader_id[0] ? st.leader_id : "null",
 		 st.leader_id[0] ? "\"" : "", st.role,
 		 (long long)st.millis_since_leader, st.commands_per_second,
+		 (unsigned long long)st.proposed_entries,
+		 (unsigned long long)st.proposal_batches,
 		 (unsigned long long)st.last_applied,
 		 (unsigned long long)st.term,
 		 (unsigned long long)db_last_txid(db), voters,
