@@ -32,6 +32,14 @@
 //                       key goes to the next member); prints each
 //                       acknowledged key, and each key of unknown outcome
 //                       as a line starting with #
+//   concurrent MODE LABEL CLIENTS ROUNDS  CLIENTS sessions at once
+//                       creating (:LABEL {k, c}), each its own key (MODE
+//                       unique) or two per key (race): "ok K C BOOKMARK"
+//                       or "fail K C CODE" per attempt
+//   burst TAG N         N writes at once, one connection each, no retry:
+//                       "ok KEY" or "fail KEY CODE" per write
+//   txn DB QUERY...     the queries in one explicit transaction, then
+//                       COMMIT: prints "committed"
 'use strict'
 const path = require('path')
 
@@ -293,6 +301,83 @@ async function digest (port, database) {
   console.log(`${nodes.records.length} nodes ${rels.records.length} relationships ${h}`)
 }
 
+// CLIENTS sessions of one driver (one connection each), all at once, ROUNDS
+// times: in each round client c runs CREATE (:LABEL {k, c}) with
+// k = ROUND * CLIENTS + c (MODE unique), or k = ROUND * CLIENTS/2 +
+// floor(c/2) (MODE race: two clients for each key). Prints
+// "ok K C BOOKMARK" or "fail K C CODE" for each attempt.
+async function concurrent (port, mode, label, clients, rounds) {
+  const d = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic(
+    process.env.GRAFT_USER || 'neo4j', process.env.GRAFT_PASSWORD || 'x'), {
+    maxConnectionPoolSize: clients + 2, connectionTimeout: 5000, maxTransactionRetryTime: 0
+  })
+  const sessions = []
+  try {
+    for (let c = 0; c < clients; c++) {
+      sessions.push(d.session())
+      await sessions[c].run('RETURN 1') // every connection open first
+    }
+    for (let r = 0; r < rounds; r++) {
+      await Promise.all(sessions.map(async (s, c) => {
+        const k = mode === 'race' ? r * (clients / 2) + Math.floor(c / 2) : r * clients + c
+        try {
+          await s.run(`CREATE (:${label} {k: $k, c: $c})`, { k, c })
+          console.log(`ok ${k} ${c} ${s.lastBookmarks().join(',')}`)
+        } catch (e) {
+          console.log(`fail ${k} ${c} ${e.code}`)
+        }
+      }))
+    }
+  } finally {
+    for (const s of sessions) await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+// CLIENTS writes CREATE (:W {tag, key}) at once on this member, each on
+// its own connection, none retried; prints "ok KEY" or "fail KEY CODE".
+async function burst (port, tag, clients) {
+  const d = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic(
+    process.env.GRAFT_USER || 'neo4j', process.env.GRAFT_PASSWORD || 'x'), {
+    maxConnectionPoolSize: clients + 2, connectionTimeout: 5000, maxTransactionRetryTime: 0
+  })
+  const sessions = []
+  try {
+    for (let c = 0; c < clients; c++) {
+      sessions.push(d.session())
+      await sessions[c].run('RETURN 1')
+    }
+    await Promise.all(sessions.map(async (s, c) => {
+      const key = `${tag}-${c}`
+      try {
+        await s.run(CREATE, { tag, key })
+        console.log(`ok ${key}`)
+      } catch (e) {
+        console.log(`fail ${key} ${e.code}`)
+      }
+    }))
+  } finally {
+    for (const s of sessions) await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+// QUERIES run in one explicit transaction on database DB, then COMMIT;
+// prints "committed", or fails with the first error.
+async function txn (port, database, queries) {
+  const d = driver(port)
+  const s = d.session({ database })
+  try {
+    const tx = s.beginTransaction()
+    for (const q of queries) await tx.run(q)
+    await tx.commit()
+    console.log('committed')
+  } finally {
+    await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
 async function main () {
   const [cmd, ...args] = process.argv.slice(2)
   const port = process.env.BOLT_PORT
@@ -309,6 +394,9 @@ async function main () {
   if (cmd === 'digest') return digest(port, args[0])
   if (cmd === 'gap') return gap(Number(args[0]), Number(args[1]), Number(args[2]))
   if (cmd === 'writers') return writers(args[0], Number(args[1]), args[2])
+  if (cmd === 'concurrent') return concurrent(port, args[0], args[1], Number(args[2]), Number(args[3]))
+  if (cmd === 'burst') return burst(port, args[0], Number(args[1]))
+  if (cmd === 'txn') return txn(port, args[0], args.slice(1))
   throw new Error(`unknown command ${cmd}`)
 }
 
