@@ -10,7 +10,10 @@
 # Raft log without bringing back what was dropped. A CREATE INDEX and its
 # name in the system database are one Raft entry (the leader's applied
 # index moves by one), so a leader SIGKILLed while it creates indexes
-# leaves no member with an index whose name was lost. A CREATE CONSTRAINT
+# leaves no member with an index whose name was lost; so are the user
+# changes of one explicit transaction (BEGIN; CREATE USER bob; CREATE USER
+# dave; ALTER USER alice; COMMIT), and one that fails takes none of them.
+# A CREATE CONSTRAINT
 # over an index that exists returns a bookmark that a follower lacking the
 # constraint waits for (the follower is isolated with nftables; skipped,
 # saying why, where nft cannot be used).
@@ -74,6 +77,27 @@ after=$(settled "$LEADER") || fail "no settled Raft index on the leader"
 [ "$after" = $((before + 1)) ] ||
 	fail "CREATE INDEX took Raft entries $before..$after: the index and its name must be one entry"
 echo "CREATE INDEX: Raft index $before -> $after"
+
+step "an explicit transaction's user changes are one Raft entry, all or none"
+before=$(settled "$LEADER") || fail "no settled Raft index on the leader"
+core_node "$LEADER" txn system "CREATE USER bob SET PASSWORD 'bob-pw-1' CHANGE NOT REQUIRED" \
+	"CREATE USER dave SET PASSWORD 'dave-pw-1' CHANGE NOT REQUIRED" "ALTER USER alice SET STATUS ACTIVE" >/dev/null ||
+	fail "BEGIN; CREATE USER bob; CREATE USER dave; ALTER USER alice; COMMIT"
+after=$(settled "$LEADER") || fail "no settled Raft index on the leader"
+[ "$after" = $((before + 1)) ] ||
+	fail "a transaction of three user changes took Raft entries $before..$after: they must be one entry"
+echo "BEGIN; CREATE USER bob; CREATE USER dave; ALTER USER alice; COMMIT: Raft index $before -> $after"
+for i in 1 2 3; do
+	for u in bob dave; do
+		logs_in() { GRAFT_USER=$u GRAFT_PASSWORD=$u-pw-1 core_node "$i" query neo4j "RETURN 1" >/dev/null 2>&1; }
+		wait_until "$u logging in to core $i" logs_in
+	done
+done
+core_node "$LEADER" txn system "CREATE USER carol SET PASSWORD 'carol-pw-1'" "CREATE USER bob SET PASSWORD 'bob-pw-2'" \
+	>"$T/txn.out" 2>&1 && fail "a transaction creating an existing user committed"
+grep -q "already exists" "$T/txn.out" || fail "the failed transaction says: $(cat "$T/txn.out")"
+core_node "$LEADER" query system "SHOW USERS YIELD user RETURN user ORDER BY user" >"$T/users" || fail "SHOW USERS"
+! grep -q '"carol"' "$T/users" || fail "carol was created by a transaction that failed: $(cat "$T/users")"
 
 step "a constraint over an existing index: its bookmark holds a follower's read until it has it"
 # The constraint writes only its name (system) and nothing of neo4j's: a
