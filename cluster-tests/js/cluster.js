@@ -301,12 +301,9 @@ async function digest (port, database) {
   console.log(`${nodes.records.length} nodes ${rels.records.length} relationships ${h}`)
 }
 
-// CLIENTS sessions of one driver (one connection each), all at once, ROUNDS
-// times: in each round client c runs CREATE (:LABEL {k, c}) with
-// k = ROUND * CLIENTS + c (MODE unique), or k = ROUND * CLIENTS/2 +
-// floor(c/2) (MODE race: two clients for each key). Prints
-// "ok K C BOOKMARK" or "fail K C CODE" for each attempt.
-async function concurrent (port, mode, label, clients, rounds) {
+// fn(sessions) with CLIENTS sessions of one driver, each with its own
+// connection, every connection open before fn starts.
+async function withSessions (port, clients, fn) {
   const d = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic(
     process.env.GRAFT_USER || 'neo4j', process.env.GRAFT_PASSWORD || 'x'), {
     maxConnectionPoolSize: clients + 2, connectionTimeout: 5000, maxTransactionRetryTime: 0
@@ -315,8 +312,21 @@ async function concurrent (port, mode, label, clients, rounds) {
   try {
     for (let c = 0; c < clients; c++) {
       sessions.push(d.session())
-      await sessions[c].run('RETURN 1') // every connection open first
+      await sessions[c].run('RETURN 1')
     }
+    await fn(sessions)
+  } finally {
+    for (const s of sessions) await s.close().catch(() => {})
+    await d.close().catch(() => {})
+  }
+}
+
+// CLIENTS sessions all at once, ROUNDS times: in each round client c runs
+// CREATE (:LABEL {k, c}) with k = ROUND * CLIENTS + c (MODE unique), or
+// k = ROUND * CLIENTS/2 + floor(c/2) (MODE race: two clients for each
+// key). Prints "ok K C BOOKMARK" or "fail K C CODE" for each attempt.
+async function concurrent (port, mode, label, clients, rounds) {
+  await withSessions(port, clients, async sessions => {
     for (let r = 0; r < rounds; r++) {
       await Promise.all(sessions.map(async (s, c) => {
         const k = mode === 'race' ? r * (clients / 2) + Math.floor(c / 2) : r * clients + c
@@ -328,38 +338,21 @@ async function concurrent (port, mode, label, clients, rounds) {
         }
       }))
     }
-  } finally {
-    for (const s of sessions) await s.close().catch(() => {})
-    await d.close().catch(() => {})
-  }
+  })
 }
 
 // CLIENTS writes CREATE (:W {tag, key}) at once on this member, each on
 // its own connection, none retried; prints "ok KEY" or "fail KEY CODE".
 async function burst (port, tag, clients) {
-  const d = neo4j.driver(`bolt://127.0.0.1:${port}`, neo4j.auth.basic(
-    process.env.GRAFT_USER || 'neo4j', process.env.GRAFT_PASSWORD || 'x'), {
-    maxConnectionPoolSize: clients + 2, connectionTimeout: 5000, maxTransactionRetryTime: 0
-  })
-  const sessions = []
-  try {
-    for (let c = 0; c < clients; c++) {
-      sessions.push(d.session())
-      await sessions[c].run('RETURN 1')
+  await withSessions(port, clients, sessions => Promise.all(sessions.map(async (s, c) => {
+    const key = `${tag}-${c}`
+    try {
+      await s.run(CREATE, { tag, key })
+      console.log(`ok ${key}`)
+    } catch (e) {
+      console.log(`fail ${key} ${e.code}`)
     }
-    await Promise.all(sessions.map(async (s, c) => {
-      const key = `${tag}-${c}`
-      try {
-        await s.run(CREATE, { tag, key })
-        console.log(`ok ${key}`)
-      } catch (e) {
-        console.log(`fail ${key} ${e.code}`)
-      }
-    }))
-  } finally {
-    for (const s of sessions) await s.close().catch(() => {})
-    await d.close().catch(() => {})
-  }
+  })))
 }
 
 // QUERIES run in one explicit transaction on database DB, then COMMIT;
