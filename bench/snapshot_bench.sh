@@ -18,7 +18,10 @@
 # BUILD_DIR (default .) holds graftd, graft-shell and bench/bolt_bench; use
 # a build configured without --enable-debug/--enable-sanitize for figures.
 # Settings: NODES (10000000), BATCH (10000), RATE (1000),
-# SECONDS_PER_RUN (5). Stops everything it started, by pid.
+# SECONDS_PER_RUN (5), NEW_CORE_NICE (0: the fourth core runs under
+# nice -n NEW_CORE_NICE, so that on a machine whose cores the members share
+# its store load yields to the leader: what is left of the leader's p99 is
+# then what the copy itself costs it). Stops everything it started, by pid.
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
 nodes=${NODES:-10000000}
@@ -33,7 +36,9 @@ done
 . "$(dirname "$0")/bench_lib.sh"
 
 CORES=4 core_confs "causal_clustering.raft_log_prune_strategy=50 txs
-causal_clustering.minimum_core_cluster_size_at_runtime=3"
+causal_clustering.minimum_core_cluster_size_at_runtime=3
+server.vm_pause_monitor.measurement_duration=1ms
+server.vm_pause_monitor.stall_alert_threshold=3ms"
 
 # rss_kb PID: resident memory now; hwm_kb PID: its peak since it started or
 # since reset_hwm PID (Linux: 5 in clear_refs resets the peak to now).
@@ -72,8 +77,10 @@ writes
 leader_rss=$(rss_kb "${pids[leader]}")
 reset_hwm "${pids[leader]}"
 
-echo "a fourth core started empty; the same load until it is available:"
-start_core 3
+echo "a fourth core started empty (nice ${NEW_CORE_NICE:-0}); the same load until it is available:"
+log_from=$(($(wc -l <"$dir/c$leader/logs/graft.log") + 1))
+nice -n "${NEW_CORE_NICE:-0}" "$build/graftd" --config "$dir/c3/graft.conf" >>"$dir/c3/out" 2>&1 &
+pids[3]=$!
 t0=$(date +%s.%N)
 while ! core_check 3 available; do
 	writes
@@ -86,6 +93,7 @@ copied=$(grep -h "store of neo4j copied from" "$dir/c3/out" || true)
 echo "  core 4: ${copied#*INFO  }"
 store_mib=$(($(echo "$copied" | sed -n 's/.*(\([0-9]*\) bytes).*/\1/p') / 1048576))
 awk -v a="$t0" -v b="$t1" 'BEGIN { printf "  available %.1f s after its start\n", b - a }'
+echo "  the leader's event-loop stalls of 10 ms or more during the copy, longest first: $(tail -n +"$log_from" "$dir/c$leader/logs/graft.log" | grep -o 'pauseTime=[0-9]*' | cut -d= -f2 | awk '$1 >= 10' | sort -rn | head -8 | tr '\n' ' ')"
 printf '  resident memory: leader peak %d MiB during the copy (%+d MiB over before it); core 4 peak %d MiB, %d MiB once available; the copied checkpoint %d MiB\n' \
 	$(($(hwm_kb "${pids[leader]}") / 1024)) $((($(hwm_kb "${pids[leader]}") - leader_rss) / 1024)) \
 	$(($(hwm_kb "${pids[3]}") / 1024)) $(($(rss_kb "${pids[3]}") / 1024)) "$store_mib"
