@@ -7,7 +7,7 @@
  * (worker) next chunk : (loop) watch the log for the next id (db_watch_log)
  * -> woken when a batch is durable -> (loop, a few transactions; worker,
  * more) read it -> write ... A STORE (a store copy) is pipelined: a
- * worker fills the next 4 MB (c->next) while the loop writes the previous
+ * worker fills the next 1 MB (c->next) while the loop writes the previous
  * (c->out); whichever finishes last ships the next. The
  * stream stays open; when nothing was sent for a heartbeat interval, a
  * heartbeat tells the subscriber the upstream's last id (its lag) and that
@@ -43,7 +43,7 @@
 /* A store copy's chunk: a worker fills the next one while this one is on
  * the wire (two buffers), and larger chunks mean fewer trips through the
  * threadpool, whose queue statements share. */
-#define STORE_CHUNK (4u << 20)
+#define STORE_CHUNK (1u << 20)
 /* Checkpoint bytes are read (and summed as read) a piece at a time: the
  * sum reads what the read has just brought into the cache. */
 #define STORE_PIECE (256u << 10)

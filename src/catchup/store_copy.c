@@ -46,7 +46,7 @@
 
 #define READ_CHUNK (1u << 20)
 /* Read ahead while the worker writes, up to this much. */
-#define READ_AHEAD_MAX (8u << 20)
+#define READ_AHEAD_MAX (2u << 20)
 /* Checkpoint bytes are summed then written a piece at a time, so that the
  * write copies bytes the CRC has just brought into the cache. */
 #define PIECE (256u << 10)
