@@ -68,9 +68,15 @@ wait_cluster
 old=$LEADER
 pick_followers
 e0=$(status_field "$old" proposedEntries)
+# Every connection open first: the writes must reach the leader before it
+# notices (an election timeout later) that no majority answers.
+core_node_bg "$T/burst" "$T/burst.err" "$old" burst cut 24 "$T/go"
+burst_ready() { grep -q '^ready' "$T/burst.err"; }
+wait_until "24 connections open to the leader" burst_ready
 core_kill "$F1" STOP
 core_kill "$F2" STOP
-core_node "$old" burst cut 24 >"$T/burst" 2>"$T/burst.err" || fail "burst: $(cat "$T/burst.err")"
+touch "$T/go"
+wait "$BG_PID" || fail "burst: $(cat "$T/burst.err")"
 core_kill "$F1" CONT
 core_kill "$F2" CONT
 e1=$(status_field "$old" proposedEntries)

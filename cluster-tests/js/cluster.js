@@ -343,8 +343,10 @@ async function concurrent (port, mode, label, clients, rounds) {
 
 // CLIENTS writes CREATE (:W {tag, key}) at once on this member, each on
 // its own connection, none retried; prints "ok KEY" or "fail KEY CODE".
-async function burst (port, tag, clients) {
-  await withSessions(port, clients, sessions => Promise.all(sessions.map(async (s, c) => {
+// GO (optional): once every connection is open, "ready" goes to stderr and
+// the writes wait until the file GO exists.
+async function burst (port, tag, clients, go) {
+  const fire = sessions => Promise.all(sessions.map(async (s, c) => {
     const key = `${tag}-${c}`
     try {
       await s.run(CREATE, { tag, key })
@@ -352,7 +354,14 @@ async function burst (port, tag, clients) {
     } catch (e) {
       console.log(`fail ${key} ${e.code}`)
     }
-  })))
+  }))
+  await withSessions(port, clients, async sessions => {
+    if (go) {
+      console.error('ready')
+      while (!require('fs').existsSync(go)) await new Promise(resolve => setTimeout(resolve, 5))
+    }
+    await fire(sessions)
+  })
 }
 
 // QUERIES run in one explicit transaction on database DB, then COMMIT;
@@ -388,7 +397,7 @@ async function main () {
   if (cmd === 'gap') return gap(Number(args[0]), Number(args[1]), Number(args[2]))
   if (cmd === 'writers') return writers(args[0], Number(args[1]), args[2])
   if (cmd === 'concurrent') return concurrent(port, args[0], args[1], Number(args[2]), Number(args[3]))
-  if (cmd === 'burst') return burst(port, args[0], Number(args[1]))
+  if (cmd === 'burst') return burst(port, args[0], Number(args[1]), args[2])
   if (cmd === 'txn') return txn(port, args[0], args.slice(1))
   throw new Error(`unknown command ${cmd}`)
 }
