@@ -164,6 +164,16 @@ static struct graft_mem *find_pool(struct cypher_engine *e, const char *db)
 	return &p->mem;
 }
 
+/* src into dst of size bytes, cut to fit, without printf (a begin is on
+ * the loop's share of every statement). */
+static void copy_name(char *dst, size_t size, const char *src)
+{
+	size_t len = strnlen(src, size - 1);
+
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+}
+
 /* A slot's spare grant goes back to its pool (under the slot's lock). */
 static void slot_drop_spare(struct engine_tx_slot *s)
 {
@@ -219,7 +229,6 @@ static int open_db_tx(struct cypher_tx *t, const char *name,
 	struct graft_mem *pool;
 	struct db *db = slot_db(t->e, name, &pool);
 	unsigned flags = DB_TX_CLIENT;
-	size_t len = strlen(name);
 	int rv;
 
 	if (db == NULL)
@@ -240,10 +249,7 @@ static int open_db_tx(struct cypher_tx *t, const char *name,
 					"Could not start a transaction: %s",
 					graft_strerror(rv));
 	t->db = db;
-	if (len >= sizeof t->dbname)
-		len = sizeof t->dbname - 1;
-	memcpy(t->dbname, name, len);
-	t->dbname[len] = '\0';
+	copy_name(t->dbname, sizeof t->dbname, name);
 	graft_mem_reparent(&t->mem, pool);
 	return GRAFT_OK;
 }
@@ -306,7 +312,7 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory starting a transaction");
 	}
-	snprintf(t->user, sizeof t->user, "%s", o && o->user ? o->user : "");
+	copy_name(t->user, sizeof t->user, o && o->user ? o->user : "");
 	t->o.user = t->user;
 	rv = open_db_tx(t, name, err);
 	if (rv != GRAFT_OK) {
