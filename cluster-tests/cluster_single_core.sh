@@ -31,3 +31,16 @@ wait_leader
 [ "$(cat "$T/c1/data/dbms/cluster_id")" = "$id" ] || fail "another cluster id after the restart"
 [ "$(core_node 1 keys a | wc -l)" = 3 ] || fail "the writes are not all there: $(core_node 1 keys a)"
 core_stop 1
+
+step "its Raft port held by another process: it refuses to start, naming the address and the setting"
+# libraft itself reports only "I/O error ()" when its listener cannot bind.
+node -e "require('net').createServer().listen(${CORE_RAFT[1]}, '127.0.0.1')" &
+holder=$!
+PIDS+=("$holder")
+held() { ! port_free "${CORE_RAFT[1]}"; }
+wait_until "port ${CORE_RAFT[1]} held" held
+"$GRAFTD" --config "$T/c1/graft.conf" >"$T/held.out" 2>&1 && fail "core 1 started without its Raft port"
+grep -q "cannot listen on 127.0.0.1:${CORE_RAFT[1]}: Address already in use; set causal_clustering.raft_listen_address" "$T/held.out" ||
+	fail "the error does not name the Raft address: $(tail -3 "$T/held.out")"
+kill "$holder"
+wait "$holder" 2>/dev/null || true

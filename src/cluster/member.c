@@ -22,12 +22,14 @@
  *   checkpoints are the state; entries libraft replays after the last one
  *   at a start are skipped by dbms_apply_entry where already held. */
 #include <arpa/inet.h>
+#include <errno.h>
 #include <inttypes.h>
 #include <netdb.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "../util/fs.h"
 #include "../util/log.h"
@@ -840,8 +842,43 @@ static int init_io(struct cluster *c, char *errmsg)
 	return GRAFT_OK;
 }
 
+/* libraft 0.15 says only "I/O error" when its Raft listener cannot bind
+ * (uvTcpListen sets no message): a bind of our own names the reason, most
+ * often a port another process holds. */
+static void listen_failure(const struct cluster *c, char *why, size_t n)
+{
+	char ip[CLUSTER_RAFT_ADDR_LEN], shown[GRAFT_ADDRESS_TEXT_MAX];
+	char err[GRAFT_ERRMSG_SIZE];
+	struct sockaddr_in sa;
+	int one = 1, fd, rv = -1;
+
+	graft_address_format(shown, sizeof shown, c->o.raft_listen.host,
+			     c->o.raft_listen.port);
+	snprintf(why, n, "no reason given by libraft");
+	if (member_ipv4(c->o.raft_listen.host, c->o.raft_listen.port, ip,
+			sizeof ip, err) != GRAFT_OK)
+		return;
+	*strrchr(ip, ':') = '\0';
+	if (uv_ip4_addr(ip, c->o.raft_listen.port, &sa) != 0)
+		return;
+	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
+	if (fd >= 0) {
+		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
+		rv = bind(fd, (struct sockaddr *)&sa, sizeof sa);
+		if (rv != 0)
+			snprintf(why, n,
+				 "cannot listen on %s: %s; set "
+				 "causal_clustering.raft_listen_address to a "
+				 "free port",
+				 shown, strerror(errno));
+		close(fd);
+	}
+}
+
 int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 {
+	char why[GRAFT_ERRMSG_SIZE];
+
 	int rv;
 
 	heap_init();
@@ -867,12 +904,15 @@ int member_start(struct cluster *c, bool bootstrap, char *errmsg)
 	c->raft_inited = true;
 	rv = configure(c, bootstrap, errmsg);
 	/* libraft 0.15 leaves a failed load's reason in the I/O backend. */
-	if (rv == GRAFT_OK && (rv = raft_start(&c->raft)) != 0)
-		rv = raft_fail(c, "raft_start()", rv,
-			       raft_errmsg(&c->raft)[0] != '\0'
-				       ? raft_errmsg(&c->raft)
-				       : c->io.errmsg,
-			       errmsg);
+	if (rv == GRAFT_OK && (rv = raft_start(&c->raft)) != 0) {
+		if (raft_errmsg(&c->raft)[0] != '\0')
+			snprintf(why, sizeof why, "%s", raft_errmsg(&c->raft));
+		else if (c->io.errmsg[0] != '\0')
+			snprintf(why, sizeof why, "%s", c->io.errmsg);
+		else
+			listen_failure(c, why, sizeof why);
+		rv = raft_fail(c, "raft_start()", rv, why, errmsg);
+	}
 	if (rv != GRAFT_OK)
 		return rv;
 	dbms_set_replicator(c->dbms, &replicator, c);
