@@ -216,7 +216,7 @@ static struct db *slot_db(struct cypher_engine *e, const char *name,
 	if (s->pool != *pool)
 		slot_drop_spare(s);
 	s->pool = *pool;
-	snprintf(s->db_name, sizeof s->db_name, "%s", name);
+	copy_name(s->db_name, sizeof s->db_name, name);
 	s->db = db;
 	s->db_gen = gen; /* read before dbms_get: never newer than db */
 	pthread_mutex_unlock(&s->mu);

@@ -591,7 +591,7 @@ static int database_action(struct actions_run *r)
 }
 
 /* The one transaction of the system database the user commands go in. */
-static int users_tx(struct actions_run *r)
+static int begin_users_tx(struct actions_run *r)
 {
 	struct db *sys = dbms_get(r->commit->tx->e->dbms, "system");
 	int rv;
@@ -616,7 +616,7 @@ static int start_action(struct actions_run *r)
 	memset(&r->req, 0, sizeof r->req);
 	r->req.data = r;
 	if (r->users) {
-		int rv = users_tx(r);
+		int rv = begin_users_tx(r);
 
 		if (rv != GRAFT_OK)
 			return rv;
