@@ -56,11 +56,6 @@ void cluster_free(struct cluster *c)
 	free(c);
 }
 
-static void free_cb(void *arg)
-{
-	cluster_free(arg);
-}
-
 void cluster_release(struct cluster *c)
 {
 	c->handles_open--;
@@ -160,12 +155,8 @@ int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 	 * the configuration. */
 	if (rv == GRAFT_OK && c->cluster_id[0] != '\0')
 		rv = member_start(c, false, errmsg);
-	if (rv != GRAFT_OK) {
-		cluster_close(c, free_cb, c);
-		return rv;
-	}
-	*out = c;
-	return GRAFT_OK;
+	*out = c; /* on an error too: the caller closes it */
+	return rv;
 }
 
 void cluster_on_writable(struct cluster *c, void (*cb)(void *arg), void *arg)

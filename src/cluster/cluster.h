@@ -63,7 +63,9 @@ struct cluster;
 
 /* Starts discovery and, when this member already belongs to a cluster, its
  * Raft member at once; sets itself as the replicator of every database of
- * dbms. Errors name the address or file at fault. */
+ * dbms. Errors name the address or file at fault; after an error that
+ * leaves *out set, the caller closes it (cluster_close) before the
+ * databases, as after a start: its close still reads them. */
 int cluster_start(uv_loop_t *loop, struct dbms *dbms,
 		  const struct cluster_options *o, struct cluster **out,
 		  char *errmsg);

@@ -850,7 +850,7 @@ static void listen_failure(const struct cluster *c, char *why, size_t n)
 	char ip[CLUSTER_RAFT_ADDR_LEN], shown[GRAFT_ADDRESS_TEXT_MAX];
 	char err[GRAFT_ERRMSG_SIZE];
 	struct sockaddr_in sa;
-	int one = 1, fd, rv = -1;
+	int one = 1, fd;
 
 	graft_address_format(shown, sizeof shown, c->o.raft_listen.host,
 			     c->o.raft_listen.port);
@@ -864,8 +864,7 @@ static void listen_failure(const struct cluster *c, char *why, size_t n)
 	fd = socket(AF_INET, SOCK_STREAM | SOCK_CLOEXEC, 0);
 	if (fd >= 0) {
 		setsockopt(fd, SOL_SOCKET, SO_REUSEADDR, &one, sizeof one);
-		rv = bind(fd, (struct sockaddr *)&sa, sizeof sa);
-		if (rv != 0)
+		if (bind(fd, (struct sockaddr *)&sa, sizeof sa) != 0)
 			snprintf(why, n,
 				 "cannot listen on %s: %s; set "
 				 "causal_clustering.raft_listen_address to a "

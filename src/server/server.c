@@ -755,6 +755,16 @@ static void detach_stdio(void)
 	close(fd);
 }
 
+/* A failed start, once its cluster member or replica is down. */
+static void failed_start_closed(void *arg)
+{
+	struct server *s = arg;
+
+	stop_backup(s);
+	net_close(&s->net, NULL);
+	close_engine(s);
+}
+
 int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 		 char *errmsg)
 {
@@ -834,15 +844,15 @@ int server_start(struct server *s, struct graft_config *cfg, bool daemon,
 
 err_after_dbms:
 	/* Close what was opened (a failed dbms_open may still be closing the
-	 * databases it had opened), then let the loop finish those closes. */
+	 * databases it had opened), the databases after the cluster, as at a
+	 * stop, then let the loop finish those closes. */
 	s->stopping = true;
 	if (s->cluster != NULL)
-		cluster_close(s->cluster, NULL, NULL);
-	if (s->replica != NULL)
-		catchup_replica_close(s->replica, NULL, NULL);
-	stop_backup(s);
-	net_close(&s->net, NULL);
-	close_engine(s);
+		cluster_close(s->cluster, failed_start_closed, s);
+	else if (s->replica != NULL)
+		catchup_replica_close(s->replica, failed_start_closed, s);
+	else
+		failed_start_closed(s);
 	uv_run(&s->loop, UV_RUN_DEFAULT);
 	if (s->cluster != NULL)
 		cluster_free(s->cluster);
