@@ -90,6 +90,34 @@ const firstStart = [
     await expectError(run('erin', 'erin-pass-1', 'RETURN 1'), UNAUTHORIZED, 'erin, from the failed transaction')
     check(await systemTxn() === after, 'the failed transaction committed something to system')
   }],
+  ['a transaction mixing a database command with a user command is refused before anything applies', async () => {
+    const FORBIDDEN = 'Neo.ClientError.Transaction.ForbiddenDueToTransactionType'
+    const databases = async () => {
+      const r = await run('neo4j', NEW_PW, 'SHOW DATABASES YIELD name RETURN name', {}, 'system')
+      return r.records.map(x => x.get('name')).sort().join(',')
+    }
+    const before = await databases()
+    const mixes = [
+      ["CREATE USER frank SET PASSWORD 'frank-pass-1'", 'CREATE DATABASE mixone'],
+      ['CREATE DATABASE mixone', "CREATE USER frank SET PASSWORD 'frank-pass-1'"],
+      ['CREATE DATABASE mixone', 'CREATE DATABASE mixtwo']
+    ]
+    for (const queries of mixes) {
+      const d = driver('neo4j', NEW_PW)
+      const s = d.session({ database: 'system' })
+      try {
+        const tx = await s.beginTransaction()
+        await tx.run(queries[0])
+        const err = await expectError(tx.run(queries[1]), FORBIDDEN, queries.join(' then '))
+        check(/in a transaction of its own/.test(err.message), `the refusal says what to do: ${err.message}`)
+      } finally {
+        await s.close().catch(() => {})
+        await d.close().catch(() => {})
+      }
+    }
+    check(await databases() === before, `the refused transactions changed the databases: ${await databases()}`)
+    await expectError(run('frank', 'frank-pass-1', 'RETURN 1'), UNAUTHORIZED, 'frank, from a refused transaction')
+  }],
   ['neo4j:// with a pooled driver: one login, many sessions', async () => {
     const d = driver('alice', 'alice-pass-1', 'neo4j')
     try {

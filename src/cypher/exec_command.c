@@ -61,12 +61,61 @@ static int schema_tokens(struct exec_ctx *x, const char *l, const char *k,
 	return exec_token_intern(x, GRAPH_TOKEN_PROPKEY, k, key);
 }
 
+enum action_kind { KIND_SCHEMA, KIND_USER, KIND_DATABASE };
+
+static enum action_kind action_kind(const struct admin_action *a)
+{
+	switch (a->op) {
+	case ADM_CREATE_USER:
+	case ADM_ALTER_USER:
+	case ADM_DROP_USER:
+	case ADM_ALTER_CURRENT_USER:
+		return KIND_USER;
+	case ADM_CREATE_DATABASE:
+	case ADM_DROP_DATABASE:
+		return KIND_DATABASE;
+	default:
+		return KIND_SCHEMA;
+	}
+}
+
+static const char *kind_name(enum action_kind k)
+{
+	static const char *names[] = {"an index or constraint command",
+				      "a user command", "a database command"};
+
+	return names[k];
+}
+
+/* A transaction's administration commands commit as one change only when
+ * they are of one kind (its user commands are one system transaction, its
+ * schema commands join its own commit) and a database command is alone:
+ * anything else would be applied in parts, so it is refused before any
+ * of it runs. */
+static int forbid_mixed(struct exec_ctx *x, const struct admin_action *first,
+			const struct admin_action *act)
+{
+	enum action_kind had = action_kind(first), k = action_kind(act);
+
+	if (k == had && k != KIND_DATABASE)
+		return 0;
+	return exec_fail(x, GRAFT_STATUS_TX_FORBIDDEN_DUE_TO_TX_TYPE,
+			 "This transaction already ran %s, and %s cannot commit "
+			 "together with it: commit it first, then run this "
+			 "one in a transaction of its own",
+			 kind_name(had), kind_name(k));
+}
+
 static int defer_action(struct exec_ctx *x, struct admin_action *act)
 {
-	struct admin_action **tail;
+	struct admin_action **tail = &x->ctx->actions;
 
-	for (tail = &x->ctx->actions; *tail; tail = &(*tail)->next)
-		;
+	if (*tail != NULL && forbid_mixed(x, *tail, act) < 0) {
+		admin_action_free(act);
+		return -1;
+	}
+	while (*tail != NULL)
+		tail = &(*tail)->next;
 	*tail = act;
 	return 0;
 }
@@ -449,36 +498,22 @@ int admin_run(struct exec_ctx *x, struct ast *a)
 }
 
 /* Applying deferred actions at commit. ----------------------------------
- * The user commands go first, all into one transaction of the system
- * database committed once (one Raft entry in a cluster), so that a failing
- * one (a user that exists) or a lost leader leaves none of them applied.
- * Then the schema and database commands, one after another. */
+ * They are of one kind (forbid_mixed). User commands all go into one
+ * transaction of the system database committed once (one Raft entry in a
+ * cluster), so that a failing one (a user that exists) or a lost leader
+ * leaves none of them applied. Schema commands record their names one
+ * after another; a database command is alone. */
 
 struct actions_run {
 	struct security_req req;
 	struct dbms_change_req change;
 	struct db_commit_req users_commit;
 	struct db_tx *users_tx; /* the user commands' change, once begun */
-	bool users;             /* running the user commands */
+	bool users;             /* the actions are user commands */
 	struct cypher_commit_req *commit;
 	struct admin_action *cur;
 	void (*done)(struct cypher_commit_req *req, int status);
 };
-
-static bool is_user_command(const struct admin_action *a)
-{
-	return a->op == ADM_CREATE_USER || a->op == ADM_ALTER_USER ||
-	       a->op == ADM_DROP_USER || a->op == ADM_ALTER_CURRENT_USER;
-}
-
-/* The first action from a on of the running kind. */
-static struct admin_action *next_of_kind(const struct actions_run *r,
-					 struct admin_action *a)
-{
-	while (a != NULL && is_user_command(a) != r->users)
-		a = a->next;
-	return a;
-}
 
 static void next_action(struct actions_run *r);
 static void cover_system_changes(struct cypher_commit_req *c);
@@ -508,7 +543,7 @@ static void action_done(struct security_req *req, int status)
 		run_end(r, status);
 		return;
 	}
-	r->cur = next_of_kind(r, r->cur->next);
+	r->cur = r->cur->next;
 	next_action(r);
 }
 
@@ -665,19 +700,11 @@ static void cover_system_changes(struct cypher_commit_req *c)
 		c->txid = db_last_txid(sys);
 }
 
-/* The user commands are in: the other commands follow. */
-static void other_commands(struct actions_run *r)
-{
-	r->users = false;
-	r->cur = next_of_kind(r, r->commit->tx->actions);
-	next_action(r);
-}
-
 static void users_committed(struct db_commit_req *commit, int status)
 {
 	struct actions_run *r = commit->data;
 
-	if (status != GRAFT_OK) {
+	if (status != GRAFT_OK)
 		cypher_error_set(&r->req.error,
 				 status == GRAFT_ENOTLEADER
 					 ? GRAFT_STATUS_CLUSTER_NOT_A_LEADER
@@ -685,10 +712,7 @@ static void users_committed(struct db_commit_req *commit, int status)
 				 "Failed to store the transaction's user changes "
 				 "(none is applied): %s",
 				 commit->errmsg);
-		run_end(r, status);
-		return;
-	}
-	other_commands(r);
+	run_end(r, status);
 }
 
 /* Commits the user commands' change, if any, as one. */
@@ -698,7 +722,7 @@ static void commit_users(struct actions_run *r)
 	int rv;
 
 	if (tx == NULL) {
-		other_commands(r);
+		run_end(r, GRAFT_OK);
 		return;
 	}
 	r->users_tx = NULL;
@@ -738,8 +762,8 @@ int admin_actions_run(struct cypher_commit_req *req,
 	}
 	r->commit = req;
 	r->done = done;
-	r->users = true;
-	r->cur = next_of_kind(r, req->tx->actions);
+	r->cur = req->tx->actions;
+	r->users = r->cur != NULL && action_kind(r->cur) == KIND_USER;
 	next_action(r);
 	return GRAFT_OK;
 }

@@ -87,6 +87,8 @@ enum graft_status_class {
 	  "Neo.ClientError.Transaction.InvalidBookmark")                       \
 	X(GRAFT_STATUS_TX_TERMINATED, CLIENT,                                  \
 	  "Neo.ClientError.Transaction.Terminated")                            \
+	X(GRAFT_STATUS_TX_FORBIDDEN_DUE_TO_TX_TYPE, CLIENT,                    \
+	  "Neo.ClientError.Transaction.ForbiddenDueToTransactionType")         \
 	X(GRAFT_STATUS_TX_MARKED_AS_FAILED, CLIENT,                            \
 	  "Neo.ClientError.Transaction.TransactionMarkedAsFailed")             \
 	X(GRAFT_STATUS_TX_NOT_FOUND, CLIENT,                                   \
