@@ -17,12 +17,21 @@
 #define CYPHER_TX_MEM_CHUNK (32 * 1024)
 
 static void slot_drop_spare(struct engine_tx_slot *s);
+static void tx_discard(struct cypher_tx *t);
 
 int64_t engine_now_ms(void)
 {
 	struct timespec ts;
 
 	clock_gettime(CLOCK_REALTIME, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t engine_coarse_ms(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
@@ -81,8 +90,11 @@ void cypher_engine_free(struct cypher_engine *e)
 		pthread_mutex_destroy(&pc->mu);
 	}
 	free(e->procs);
-	for (unsigned i = 0; i < GRAFT_SLOTS; i++)
+	for (unsigned i = 0; i < GRAFT_SLOTS; i++) {
 		slot_drop_spare(&e->tx_slots[i]);
+		if (e->tx_slots[i].idle != NULL)
+			tx_discard(e->tx_slots[i].idle);
+	}
 	while (e->pools != NULL) {
 		struct engine_pool *p = e->pools;
 
@@ -187,7 +199,7 @@ static void slot_drop_spare(struct engine_tx_slot *s)
  * transaction on the same database again takes no lock other threads
  * take (the list's, the pools'). NULL if there is no such database. */
 static struct db *slot_db(struct cypher_engine *e, const char *name,
-			  struct graft_mem **pool)
+			  struct graft_mem **pool, struct cypher_tx **idle)
 {
 	struct engine_tx_slot *s = &e->tx_slots[graft_slot()];
 	uint64_t gen = dbms_generation(e->dbms);
@@ -195,6 +207,10 @@ static struct db *slot_db(struct cypher_engine *e, const char *name,
 
 	*pool = NULL;
 	pthread_mutex_lock(&s->mu);
+	if (idle != NULL) {
+		*idle = s->idle;
+		s->idle = NULL;
+	}
 	if (s->pool != NULL && strcmp(s->db_name, name) == 0) {
 		*pool = s->pool;
 		db = s->db_gen == gen ? s->db : NULL;
@@ -223,19 +239,24 @@ static struct db *slot_db(struct cypher_engine *e, const char *name,
 	return db;
 }
 
-static int open_db_tx(struct cypher_tx *t, const char *name,
-		      struct cypher_error *err)
+/* t's database transaction on db (found by slot_db with its pool), in
+ * the block t kept from its last use if any (which this consumes). */
+static int open_db_tx_on(struct cypher_tx *t, struct db *db,
+			 struct graft_mem *pool, const char *name,
+			 struct cypher_error *err)
 {
-	struct graft_mem *pool;
-	struct db *db = slot_db(t->e, name, &pool);
 	unsigned flags = DB_TX_CLIENT;
+	void *block = t->db_block;
 	int rv;
 
-	if (db == NULL)
+	t->db_block = NULL;
+	if (db == NULL) {
+		db_tx_block_free(block);
 		return db_not_found(err, name);
+	}
 	if (t->o.mode == CYPHER_TX_READ)
 		flags |= DB_TX_READ_ONLY;
-	rv = db_tx_begin(db, flags, &t->tx);
+	rv = db_tx_begin_reuse(db, flags, block, &t->tx);
 	if (rv == GRAFT_ELIMIT)
 		return cypher_error_set(err, GRAFT_STATUS_TX_LIMIT_REACHED,
 					"Unable to start a new transaction on '%s': %u transactions are open, the maximum (db.transaction.concurrent.maximum); retry when others have finished or raise the setting",
@@ -252,6 +273,24 @@ static int open_db_tx(struct cypher_tx *t, const char *name,
 	copy_name(t->dbname, sizeof t->dbname, name);
 	graft_mem_reparent(&t->mem, pool);
 	return GRAFT_OK;
+}
+
+static int open_db_tx(struct cypher_tx *t, const char *name,
+		      struct cypher_error *err)
+{
+	struct graft_mem *pool;
+	struct db *db = slot_db(t->e, name, &pool, NULL);
+
+	return open_db_tx_on(t, db, pool, name, err);
+}
+
+/* A transaction that never began: its memory goes (not kept). */
+static void tx_discard(struct cypher_tx *t)
+{
+	graft_value_free(&t->metadata);
+	db_tx_block_free(t->db_block);
+	pthread_mutex_destroy(&t->query_mu);
+	free(t);
 }
 
 /* Transaction ids a slot takes from the engine's counter at a time: the
@@ -287,17 +326,29 @@ static void tx_id_format(struct cypher_tx *t, uint64_t n)
 int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 		    struct cypher_tx **out, struct cypher_error *err)
 {
-	struct cypher_tx *t = calloc(1, sizeof *t);
 	const char *name = o && o->db && o->db[0] ? o->db
 						  : dbms_default_db(e->dbms);
+	struct graft_mem *pool;
+	struct cypher_tx *t;
+	/* the slot's idle transaction, taken under the lock this takes */
+	struct db *db = slot_db(e, name, &pool, &t);
 	struct engine_tx_slot *s;
+	void *block = NULL;
 	int rv;
 
-	if (t == NULL)
-		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
-					"Out of memory starting a transaction");
+	if (t != NULL) {
+		block = t->db_block;
+	} else {
+		t = malloc(sizeof *t);
+		if (t == NULL)
+			return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
+						"Out of memory starting a transaction");
+		pthread_mutex_init(&t->query_mu, NULL);
+	}
+	/* zeroed but for its lock, kept initialized (engine_int.h) */
+	memset(t, 0, offsetof(struct cypher_tx, query_mu));
+	t->db_block = block;
 	t->e = e;
-	pthread_mutex_init(&t->query_mu, NULL);
 	graft_mem_init(&t->mem, e->o.tx_memory_max, "db.memory.transaction.max",
 		       NULL);
 	graft_mem_set_chunk(&t->mem, CYPHER_TX_MEM_CHUNK);
@@ -307,21 +358,18 @@ int cypher_tx_begin(struct cypher_engine *e, const struct cypher_tx_options *o,
 	t->o.metadata = NULL;
 	if (o && o->metadata &&
 	    graft_value_copy(&t->metadata, o->metadata) != GRAFT_OK) {
-		pthread_mutex_destroy(&t->query_mu);
-		free(t);
+		tx_discard(t);
 		return cypher_error_set(err, GRAFT_STATUS_OUT_OF_MEMORY,
 					"Out of memory starting a transaction");
 	}
 	copy_name(t->user, sizeof t->user, o && o->user ? o->user : "");
 	t->o.user = t->user;
-	rv = open_db_tx(t, name, err);
+	rv = open_db_tx_on(t, db, pool, name, err);
 	if (rv != GRAFT_OK) {
-		graft_value_free(&t->metadata);
-		pthread_mutex_destroy(&t->query_mu);
-		free(t);
+		tx_discard(t);
 		return rv;
 	}
-	t->started_ms = (uint64_t)engine_now_ms();
+	t->started_ms = (uint64_t)engine_coarse_ms();
 	t->constraints_gen = __atomic_load_n(&e->constraints_gen,
 					     __ATOMIC_ACQUIRE);
 	uint64_t timeout = t->o.timeout_ms ? t->o.timeout_ms : e->o.tx_timeout_ms;
@@ -429,6 +477,7 @@ static void constraints_end(struct cypher_tx *t)
 static void tx_free(struct cypher_tx *t)
 {
 	struct engine_tx_slot *s = &t->e->tx_slots[t->slot];
+	bool kept = false;
 
 	constraints_end(t);
 	pthread_mutex_lock(&s->mu);
@@ -441,13 +490,22 @@ static void tx_free(struct cypher_tx *t)
 	/* its first chunk stays charged for the slot's next transaction */
 	if (s->spare == 0 && s->pool != NULL && t->mem.parent == s->pool)
 		s->spare = graft_mem_release_keep(&t->mem, CYPHER_TX_MEM_CHUNK);
+	/* and the transaction itself for its next begin, emptied here (out
+	 * of the list, nobody else sees it) before another thread of the
+	 * slot can take it */
+	if (s->idle == NULL && t->actions == NULL && t->unique_nodes == NULL) {
+		graft_value_free(&t->metadata);
+		graft_mem_release(&t->mem);
+		s->idle = t;
+		kept = true;
+	}
 	pthread_mutex_unlock(&s->mu);
+	if (kept)
+		return;
 	actions_free(t->actions);
-	graft_value_free(&t->metadata);
 	free(t->unique_nodes);
 	graft_mem_release(&t->mem);
-	pthread_mutex_destroy(&t->query_mu);
-	free(t);
+	tx_discard(t);
 }
 
 void cypher_tx_rollback(struct cypher_tx *tx)
@@ -457,7 +515,8 @@ void cypher_tx_rollback(struct cypher_tx *tx)
 	if (tx->open)
 		cypher_result_close(tx->open);
 	if (tx->tx)
-		db_tx_rollback(tx->tx);
+		tx->db_block = db_tx_rollback_keep(tx->tx);
+	tx->tx = NULL;
 	graft_mem_leave(outer);
 	tx_free(tx);
 }

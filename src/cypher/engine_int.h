@@ -53,6 +53,10 @@ struct engine_tx_slot {
 	/* Transaction ids this slot took from the engine's counter, a block
 	 * at a time: [next_id, end_id). */
 	uint64_t next_id, end_id;
+	/* The last transaction ended here, kept for the next begin (with its
+	 * database transaction's block, db_tx_rollback_keep): a short read
+	 * then allocates nothing. NULL: none. */
+	struct cypher_tx *idle;
 	char pad[GRAFT_CACHE_LINE]; /* the fields above alone in their lines */
 };
 
@@ -151,9 +155,6 @@ struct cypher_tx {
 	struct graft_mem mem;      /* what its statements hold */
 	struct graft_value metadata;
 	struct admin_action *actions;
-	/* current_query's own lock: its statement's worker writes it, SHOW
-	 * TRANSACTIONS reads it (under its slot's mu, then this) */
-	pthread_mutex_t query_mu;
 	char current_query[256];
 	/* nodes written under a uniqueness constraint: checked again at
 	 * commit against what committed meanwhile */
@@ -161,6 +162,14 @@ struct cypher_tx {
 	size_t n_unique, cap_unique;
 	uint64_t constraints_gen;  /* the engine's at begin */
 	bool creates_constraint;   /* committing: pending in the engine */
+	/* An ended transaction's database transaction block, kept for the
+	 * next begin (db_tx_rollback_keep); NULL: none. */
+	void *db_block;
+	/* Kept as it is when the transaction is reused (engine_tx_slot.idle):
+	 * a begin zeroes every field above it. current_query's own lock: its
+	 * statement's worker writes it, SHOW TRANSACTIONS reads it (under its
+	 * slot's mu, then this). */
+	pthread_mutex_t query_mu;
 };
 
 /* One running statement. It outlives the calls that made it (a Bolt RUN
@@ -203,6 +212,10 @@ void admin_action_free(struct admin_action *act);
 int admin_actions_run(struct cypher_commit_req *req,
 		      void (*done)(struct cypher_commit_req *req, int status));
 int64_t engine_now_ms(void);
+/* The same to the kernel's tick (a few ms), for a transaction's start
+ * and SHOW TRANSACTIONS' elapsed time: a begin is the loop's share of
+ * every statement, and the exact clock costs ~40 ns there (a VM's). */
+int64_t engine_coarse_ms(void);
 /* Refuses a statement the system database does not run (system_db.c):
  * GRAFT_OK on any other database and for administration commands; else
  * Neo4j's SemanticError quoting query (text already redacted). */

@@ -205,7 +205,7 @@ static int show_functions(struct cypher_proc_call *c)
 static int emit_txs(struct cypher_proc_call *c, struct engine_tx_slot *s,
 		    bool show)
 {
-	int64_t now = engine_now_ms();
+	int64_t now = engine_coarse_ms(); /* as started_ms */
 
 	for (struct cypher_tx *t = s->txs; t != NULL; t = t->next) {
 		struct graft_value meta;

@@ -173,6 +173,11 @@ enum db_tx_flags {
 struct db_tx;
 
 int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out);
+/* db_tx_begin in block, what db_tx_rollback_keep returned (NULL: a new
+ * one), which this takes whatever it returns: a short read's begin and
+ * end then allocate nothing (docs/architecture.md "On 16 cores"). */
+int db_tx_begin_reuse(struct db *db, unsigned flags, void *block,
+		      struct db_tx **out);
 /* Moves the transaction's snapshot to the last applied transaction, so
  * that checks made at commit (uniqueness) see every commit before it; what
  * it read before stays in its read set, validated at commit. Loop thread,
@@ -189,6 +194,10 @@ int db_tx_read_latest(struct db_tx *tx);
 int db_tx_check(const struct db_tx *tx, char *errmsg);
 /* Discards the transaction and frees it. */
 void db_tx_rollback(struct db_tx *tx);
+/* db_tx_rollback, keeping the transaction's block for db_tx_begin_reuse
+ * on any database (or db_tx_block_free). */
+void *db_tx_rollback_keep(struct db_tx *tx);
+void db_tx_block_free(void *block);
 bool db_tx_has_writes(const struct db_tx *tx);
 /* Makes the commit validate the transaction's reads and scans even if it
  * wrote nothing (GRAFT_ECONFLICT if a commit after its snapshot changed

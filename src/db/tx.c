@@ -8,8 +8,10 @@
  * transaction based its decisions on). Entities the transaction created are
  * private and need no record; entities it changed recorded their version
  * when first written. */
+#include <malloc.h>
 #include <stdint.h>
 #include <stdlib.h>
+#include <string.h>
 
 #include "../util/check.h"
 #include "db_int.h"
@@ -38,12 +40,37 @@ int db_tx_guard(struct db_tx *tx, uint64_t hash)
 
 int db_tx_begin(struct db *db, unsigned flags, struct db_tx **out)
 {
+	return db_tx_begin_reuse(db, flags, NULL, out);
+}
+
+/* A kept block charged to the caller's tracker as a new one is
+ * (graft_mem_calloc), or NULL. */
+static struct db_tx *tx_block(void *block)
+{
+	struct graft_mem *m = graft_mem_current();
+	struct db_tx *tx = block;
+
+	if (tx == NULL)
+		return graft_mem_calloc(1, sizeof *tx);
+	if (m != NULL && !graft_mem_charge(m, malloc_usable_size(tx))) {
+		free(tx);
+		return NULL;
+	}
+	memset(tx, 0, sizeof *tx);
+	return tx;
+}
+
+int db_tx_begin_reuse(struct db *db, unsigned flags, void *block,
+		      struct db_tx **out)
+{
 	struct db_tx *tx;
 	int rv;
 
-	if (db->closing)
+	if (db->closing) {
+		free(block);
 		return GRAFT_ESHUTDOWN;
-	tx = graft_mem_calloc(1, sizeof *tx);
+	}
+	tx = tx_block(block);
 	if (tx == NULL)
 		return GRAFT_ENOMEM;
 	tx->db = db;
@@ -123,8 +150,10 @@ void tx_free_overlay(struct db_tx *tx)
 	tx->n_indexes = tx->cap_indexes = 0;
 }
 
-void tx_free(struct db_tx *tx)
+/* Ends tx; its block is freed, or returned when keep. */
+static void *tx_end(struct db_tx *tx, bool keep)
 {
+	struct graft_mem *m = graft_mem_current();
 	struct db *db = tx->db;
 	bool closing;
 
@@ -138,7 +167,12 @@ void tx_free(struct db_tx *tx)
 	graft_mem_free(tx->guards.v);
 	preds_free(&tx->preds);
 	snapshot_tx_end(db, tx);
-	graft_mem_free(tx);
+	if (!keep) {
+		graft_mem_free(tx);
+		tx = NULL;
+	} else if (m != NULL) {
+		graft_mem_credit(m, malloc_usable_size(tx)); /* as a free */
+	}
 	/* A worker may end the last transaction of a database closing
 	 * meanwhile (replaced or dropped while its statement ran): the close
 	 * goes on on the loop, woken through the reclaim task, and checks
@@ -150,11 +184,27 @@ void tx_free(struct db_tx *tx)
 		db_maybe_finish_close(db);
 	else if (closing)
 		uv_async_send(&db->reclaim_async);
+	return tx;
+}
+
+void tx_free(struct db_tx *tx)
+{
+	tx_end(tx, false);
 }
 
 void db_tx_rollback(struct db_tx *tx)
 {
-	tx_free(tx);
+	tx_end(tx, false);
+}
+
+void *db_tx_rollback_keep(struct db_tx *tx)
+{
+	return tx_end(tx, true);
+}
+
+void db_tx_block_free(void *block)
+{
+	free(block); /* charged to nobody since db_tx_rollback_keep */
 }
 
 bool db_tx_has_writes(const struct db_tx *tx)

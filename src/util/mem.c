@@ -66,8 +66,14 @@ static bool fits(struct graft_mem *m, uint64_t bytes)
 
 static void count(struct graft_mem *p, uint64_t bytes)
 {
-	uint64_t used = __atomic_add_fetch(&p->used, bytes, __ATOMIC_RELAXED);
-	uint64_t peak = load(&p->peak);
+	uint64_t used, peak;
+
+	/* a begin counts 0 twice (graft_mem_set_chunk, _reparent): no
+	 * locked add for it */
+	if (bytes == 0)
+		return;
+	used = __atomic_add_fetch(&p->used, bytes, __ATOMIC_RELAXED);
+	peak = load(&p->peak);
 
 	while (used > peak &&
 	       !__atomic_compare_exchange_n(&p->peak, &peak, used, true,

@@ -855,6 +855,176 @@ static void transactions_begun_on_threads_at_once_have_unique_ids(void **state)
 	free(ids);
 }
 
+/* SHOW TRANSACTIONS run in tx, tx's own row: its user into user (size
+ * n) and the number of entries of its metadata. */
+static void own_row(struct cypher_tx *tx, char *user, size_t n,
+		    uint32_t *n_meta)
+{
+	static const char q[] = "SHOW TRANSACTIONS YIELD transactionId, "
+				"username, metaData";
+	const struct graft_value *row;
+	struct cypher_result *r;
+	struct cypher_error err;
+	int found = 0, rv;
+
+	assert_int_equal(cypher_run(tx, q, strlen(q), NULL, &r, &err),
+			 GRAFT_OK);
+	while ((rv = cypher_result_next(r, &row, &err)) > 0) {
+		if (strcmp(row[0].u.s->data, cypher_tx_id(tx)) != 0)
+			continue;
+		found++;
+		snprintf(user, n, "%s", row[1].u.s->data);
+		*n_meta = row[2].u.map->len;
+	}
+	assert_int_equal(rv, 0);
+	cypher_result_close(r);
+	assert_int_equal(found, 1);
+}
+
+/* A thread's next transaction reuses the last one ended on its slot
+ * (engine_tx_slot.idle) and its database transaction's block: it shows
+ * nothing of that one (user, metadata, id) and reads a snapshot of its
+ * own, taken when it began. */
+static void a_reused_transaction_shows_nothing_of_its_last_use(void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine *e = f->h.engine;
+	struct graft_value meta;
+	struct cypher_tx_options o = {.user = "alice", .metadata = &meta};
+	struct cypher_error err;
+	struct commit_wait w;
+	struct cypher_tx *tx, *writer;
+	char user[64], first_id[128];
+	uint32_t n_meta;
+
+	assert_int_equal(graft_value_map(&meta, 1), GRAFT_OK);
+	meta.u.map->entries[0].key = graft_str_new("app", 3);
+	assert_non_null(meta.u.map->entries[0].key);
+	meta.u.map->entries[0].value = graft_value_int(7);
+	assert_int_equal(cypher_tx_begin(e, &o, &tx, &err), GRAFT_OK);
+	graft_value_free(&meta);
+	own_row(tx, user, sizeof user, &n_meta);
+	assert_string_equal(user, "alice");
+	assert_int_equal(n_meta, 1);
+	assert_int_equal(drain(tx, "MATCH (n) RETURN n", &err), 0);
+	snprintf(first_id, sizeof first_id, "%s", cypher_tx_id(tx));
+	cypher_tx_rollback(tx);
+
+	writer = begin(e);
+	assert_int_equal(drain(writer, "CREATE (:R)", &err), 0);
+	assert_int_equal(commit(f, writer, &w), GRAFT_OK);
+
+	tx = begin(e);
+	assert_string_not_equal(cypher_tx_id(tx), first_id);
+	own_row(tx, user, sizeof user, &n_meta);
+	assert_string_equal(user, "");
+	assert_int_equal(n_meta, 0);
+	assert_int_equal(drain(tx, "MATCH (n:R) RETURN n", &err), 1);
+	cypher_tx_rollback(tx);
+	/* a begin that fails takes the idle transaction and frees it */
+	assert_null(begin_on(e, "nowhere", &err));
+	assert_string_equal(err.code,
+			    "Neo.ClientError.Database.DatabaseNotFound");
+	tx = begin(e);
+	assert_int_equal(drain(tx, "MATCH (n:R) RETURN n", &err), 1);
+	cypher_tx_rollback(tx);
+}
+
+enum { REUSE_THREADS = 20, REUSE_ROUNDS = 400 };
+
+struct reuse_thread {
+	struct cypher_engine *e;
+	struct cypher_tx **handoff; /* one per thread, under mu */
+	pthread_mutex_t *mu;
+	unsigned i;
+	bool *stop;
+	pthread_t th;
+};
+
+/* Begins and reads; every other transaction is left to the next thread to
+ * end (so it ends on another slot's thread than it began on), and ends
+ * what the previous thread left. */
+static void *reuse_main(void *arg)
+{
+	struct reuse_thread *t = arg;
+	struct cypher_error err;
+
+	for (int k = 0; k < REUSE_ROUNDS; k++) {
+		struct cypher_tx *tx = begin_on(t->e, NULL, &err), *left;
+
+		if (tx == NULL ||
+		    drain(tx, "MATCH (n:R) RETURN count(n)", &err) != 1)
+			return (void *)1;
+		pthread_mutex_lock(t->mu);
+		left = t->handoff[t->i];
+		t->handoff[t->i] = NULL;
+		if (k % 2 == 0 &&
+		    t->handoff[(t->i + 1) % REUSE_THREADS] == NULL) {
+			t->handoff[(t->i + 1) % REUSE_THREADS] = tx;
+			tx = NULL;
+		}
+		pthread_mutex_unlock(t->mu);
+		if (left != NULL)
+			cypher_tx_rollback(left);
+		if (tx != NULL)
+			cypher_tx_rollback(tx);
+	}
+	return NULL;
+}
+
+static void *show_main(void *arg)
+{
+	struct reuse_thread *t = arg;
+	struct cypher_error err;
+
+	while (!__atomic_load_n(t->stop, __ATOMIC_ACQUIRE)) {
+		struct cypher_tx *tx = begin_on(t->e, NULL, &err);
+
+		if (tx == NULL || drain(tx, "SHOW TRANSACTIONS", &err) < 1)
+			return (void *)1;
+		cypher_tx_terminate_id(t->e, "neo4j-transaction-1");
+		cypher_tx_rollback(tx);
+	}
+	return NULL;
+}
+
+/* More threads than slots (some share one) begin, read and end
+ * transactions, half of them ended on another thread, while SHOW
+ * TRANSACTIONS and TERMINATE walk the slots: the idle transactions kept
+ * per slot are handed over under its lock (ThreadSanitizer, tools/check.sh). */
+static void transactions_reused_across_threads_and_slots_stay_apart(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct cypher_engine *e = f->h.engine;
+	struct cypher_tx *handoff[REUSE_THREADS] = {0};
+	struct reuse_thread t[REUSE_THREADS + 1];
+	pthread_mutex_t mu = PTHREAD_MUTEX_INITIALIZER;
+	bool stop = false;
+	void *rv;
+
+	exec_ok(f, "CREATE (:R)");
+	for (unsigned i = 0; i <= REUSE_THREADS; i++) {
+		t[i] = (struct reuse_thread){.e = e, .handoff = handoff,
+					     .mu = &mu, .i = i, .stop = &stop};
+		assert_int_equal(pthread_create(&t[i].th, NULL,
+						i < REUSE_THREADS ? reuse_main
+								  : show_main,
+						&t[i]), 0);
+	}
+	for (unsigned i = 0; i < REUSE_THREADS; i++) {
+		assert_int_equal(pthread_join(t[i].th, &rv), 0);
+		assert_null(rv);
+	}
+	__atomic_store_n(&stop, true, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(t[REUSE_THREADS].th, &rv), 0);
+	assert_null(rv);
+	for (unsigned i = 0; i < REUSE_THREADS; i++)
+		if (handoff[i] != NULL)
+			cypher_tx_rollback(handoff[i]);
+	pthread_mutex_destroy(&mu);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -863,6 +1033,12 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			transactions_begun_on_threads_at_once_have_unique_ids,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_reused_transaction_shows_nothing_of_its_last_use,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			transactions_reused_across_threads_and_slots_stay_apart,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_large_read_streams_within_a_small_memory_limit, setup,
