@@ -27,7 +27,8 @@ fi
 # ThreadSanitizer over the unit tests of the code that shares memory between
 # the statement threads and the loop (util/gate, util/pool, what the cluster
 # publishes for procedures, transactions on worker threads checked against
-# a serial model: test_db_serial). Only those:
+# a serial model: test_db_serial, the engine's transactions kept per slot
+# and reused across threads: test_cypher_engine). Only those:
 # Debian's libuv is not instrumented, so TSan cannot see the ordering its
 # own work queue and async handles give, and flags every hand-over between
 # a libuv worker and the loop (the transaction log's) as a race.
@@ -37,7 +38,7 @@ cd _tsan
 if [ ! -f config.status ] || ! grep -q -- "--enable-tsan" config.status; then
 	../configure --enable-debug --enable-tsan -q
 fi
-if ! make -j"$jobs" check TESTS="tests/unit/test_gate tests/unit/test_cluster_topology tests/unit/test_db_serial tests/unit/test_dbms_replace tests/unit/test_db_entry"; then
+if ! make -j"$jobs" check TESTS="tests/unit/test_gate tests/unit/test_cluster_topology tests/unit/test_db_serial tests/unit/test_dbms_replace tests/unit/test_db_entry tests/unit/test_cypher_engine"; then
 	cat test-suite.log
 	exit 1
 fi

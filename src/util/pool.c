@@ -1,6 +1,8 @@
-/* The worker pool (pool.h): a mutex-protected queue of work the threads
- * take in order, and a queue of finished work the loop takes when the
- * async handle wakes it. */
+/* The worker pool (pool.h): work the loop pushes on a lock-free stack and
+ * posts a semaphore for, which a worker takes in order (under the workers'
+ * own lock, reversing the stack into their queue), and finished work the
+ * workers push on another stack, which the loop takes when the async
+ * handle wakes it. The loop takes no lock a worker holds. */
 #include "pool.h"
 
 #include <stdlib.h>
@@ -18,48 +20,78 @@ unsigned graft_pool_size(unsigned n)
 	return cores > 0 ? (unsigned)cores : 1;
 }
 
-static void push(struct graft_work **head, struct graft_work **tail,
-		 struct graft_work *w)
+/* Pushes w on a stack others take whole (atomic exchange): no ABA, since
+ * nothing pops one element. */
+static void stack_push(struct graft_work **top, struct graft_work *w)
 {
-	w->next = NULL;
-	if (*tail != NULL)
-		(*tail)->next = w;
-	else
-		*head = w;
-	*tail = w;
+	struct graft_work *old = __atomic_load_n(top, __ATOMIC_RELAXED);
+
+	do
+		w->next = old;
+	while (!__atomic_compare_exchange_n(top, &old, w, true,
+					    __ATOMIC_RELEASE,
+					    __ATOMIC_RELAXED));
+}
+
+/* The whole stack, oldest first. */
+static struct graft_work *stack_take(struct graft_work **top)
+{
+	struct graft_work *w = __atomic_exchange_n(top, NULL, __ATOMIC_ACQUIRE);
+	struct graft_work *in_order = NULL;
+
+	while (w != NULL) {
+		struct graft_work *next = w->next;
+
+		w->next = in_order;
+		in_order = w;
+		w = next;
+	}
+	return in_order;
+}
+
+/* The next work in submit order, or NULL (only when stopping). */
+static struct graft_work *take(struct graft_pool *p)
+{
+	struct graft_work *w;
+
+	pthread_mutex_lock(&p->mu);
+	/* what the loop pushed since, once the older work is taken */
+	if (p->todo == NULL)
+		p->todo = stack_take(&p->incoming);
+	w = p->todo;
+	if (w != NULL)
+		p->todo = w->next;
+	pthread_mutex_unlock(&p->mu);
+	return w;
 }
 
 static void *worker_main(void *arg)
 {
 	struct graft_pool *p = arg;
-	struct graft_work *w;
 
-	pthread_mutex_lock(&p->mu);
 	for (;;) {
-		while (p->todo_head == NULL && !p->stopping)
-			pthread_cond_wait(&p->cv, &p->mu);
-		if (p->todo_head == NULL)
-			break;
-		w = p->todo_head;
-		p->todo_head = w->next;
-		if (p->todo_head == NULL)
-			p->todo_tail = NULL;
-		pthread_mutex_unlock(&p->mu);
+		struct graft_work *w;
+
+		while (sem_wait(&p->ready) != 0)
+			; /* EINTR */
+		w = take(p);
+		if (w == NULL) {
+			if (__atomic_load_n(&p->stopping, __ATOMIC_ACQUIRE))
+				break;
+			continue;
+		}
 		w->work_cb(w);
-		pthread_mutex_lock(&p->mu);
-		push(&p->done_head, &p->done_tail, w);
+		stack_push(&p->done, w);
 		uv_async_send(&p->async);
 	}
-	pthread_mutex_unlock(&p->mu);
 	return NULL;
 }
 
 static void stop_threads(struct graft_pool *p)
 {
-	pthread_mutex_lock(&p->mu);
-	p->stopping = true;
-	pthread_cond_broadcast(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	__atomic_store_n(&p->stopping, true, __ATOMIC_RELEASE);
+	for (unsigned i = 0; i < p->n_threads; i++)
+		sem_post(&p->ready);
 	for (unsigned i = 0; i < p->n_threads; i++)
 		pthread_join(p->threads[i], NULL);
 	p->n_threads = 0;
@@ -70,7 +102,7 @@ static void pool_closed_cb(uv_handle_t *h)
 	struct graft_pool *p = h->data;
 
 	pthread_mutex_destroy(&p->mu);
-	pthread_cond_destroy(&p->cv);
+	sem_destroy(&p->ready);
 	free(p->threads);
 	p->threads = NULL;
 	if (p->closed_cb != NULL)
@@ -88,10 +120,7 @@ static void done_async_cb(uv_async_t *h)
 	struct graft_pool *p = h->data;
 	struct graft_work *w;
 
-	pthread_mutex_lock(&p->mu);
-	w = p->done_head;
-	p->done_head = p->done_tail = NULL;
-	pthread_mutex_unlock(&p->mu);
+	w = stack_take(&p->done);
 	while (w != NULL) {
 		struct graft_work *next = w->next;
 
@@ -117,7 +146,7 @@ int graft_pool_init(struct graft_pool *p, uv_loop_t *loop, unsigned threads,
 				  "out of memory starting %u worker threads",
 				  threads);
 	pthread_mutex_init(&p->mu, NULL);
-	pthread_cond_init(&p->cv, NULL);
+	sem_init(&p->ready, 0, 0);
 	uv_async_init(loop, &p->async, done_async_cb);
 	p->async.data = p;
 	for (; p->n_threads < threads; p->n_threads++) {
@@ -140,10 +169,8 @@ void graft_pool_submit(struct graft_pool *p, struct graft_work *w)
 {
 	if (p->in_flight++ == 0)
 		uv_ref((uv_handle_t *)&p->async);
-	pthread_mutex_lock(&p->mu);
-	push(&p->todo_head, &p->todo_tail, w);
-	pthread_cond_signal(&p->cv);
-	pthread_mutex_unlock(&p->mu);
+	stack_push(&p->incoming, w);
+	sem_post(&p->ready); /* never waits: an atomic add, a wake-up */
 }
 
 void graft_pool_close(struct graft_pool *p, void (*cb)(void *arg), void *arg)

@@ -6,6 +6,7 @@
 #define GRAFT_UTIL_POOL_H
 
 #include <pthread.h>
+#include <semaphore.h>
 #include <stdbool.h>
 #include <uv.h>
 
@@ -21,15 +22,26 @@ struct graft_work {
 	struct graft_work *next;
 };
 
+/* The loop never waits for a worker: it hands work over and takes it back
+ * through two lock-free stacks (incoming, done) and a semaphore, never
+ * through a lock a worker holds. A worker preempted while holding a lock
+ * the loop takes stops the loop until the kernel runs the worker again:
+ * 10-36 ms at a time on a loaded 2-core machine, when the pool's queues
+ * were under one mutex (docs/benchmarks.md, 2026-12-06 14:10). */
 struct graft_pool {
-	pthread_mutex_t mu;
-	pthread_cond_t cv;
+	pthread_mutex_t mu; /* the workers' alone: todo */
+	sem_t ready;        /* a post per work pushed on incoming (and per
+			     * thread to stop) */
 	pthread_t *threads;
 	unsigned n_threads;
-	bool stopping; /* under mu: the threads exit once the queue is empty */
+	bool stopping; /* atomic: the threads exit once the queue is empty */
 	bool closing;  /* loop thread only: graft_pool_close was called */
-	struct graft_work *todo_head, *todo_tail; /* under mu */
-	struct graft_work *done_head, *done_tail; /* under mu */
+	struct graft_work *incoming; /* atomic: pushed by the loop, newest
+				      * first; a worker takes all of it */
+	struct graft_work *todo; /* under mu: taken from incoming, oldest
+				  * first */
+	struct graft_work *done; /* atomic: pushed by the workers, newest
+				  * first; the loop takes all of it */
 	unsigned in_flight;                       /* loop thread only */
 	uv_async_t async;
 	void (*closed_cb)(void *arg);

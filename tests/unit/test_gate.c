@@ -9,6 +9,7 @@
 #include <stddef.h>
 #include <stdint.h>
 #include <string.h>
+#include <unistd.h>
 
 #include <cmocka.h>
 
@@ -480,6 +481,84 @@ static void test_pool_closes_after_the_work_in_flight_is_done(void **state)
 	}
 }
 
+/* A worker that holds the workers' lock (p->mu) and is not run again for a
+ * while: the kernel preempted it there, on a loaded machine. */
+struct lock_holder {
+	struct graft_pool *pool;
+	unsigned held, release; /* atomic */
+	bool timed_out;
+	pthread_t th;
+};
+
+static void *hold_main(void *arg)
+{
+	struct lock_holder *h = arg;
+
+	pthread_mutex_lock(&h->pool->mu);
+	__atomic_store_n(&h->held, 1, __ATOMIC_RELEASE);
+	/* until the loop says it went on without it (5 s at most: a loop
+	 * that waits for this lock would wait that long, then fail) */
+	for (int ms = 0; !__atomic_load_n(&h->release, __ATOMIC_ACQUIRE);
+	     ms++) {
+		if (ms == 5000) {
+			h->timed_out = true;
+			break;
+		}
+		usleep(1000);
+	}
+	pthread_mutex_unlock(&h->pool->mu);
+	return NULL;
+}
+
+static struct lock_holder *holder; /* the test's, for wait_for_holder */
+
+static void wait_for_holder(struct graft_work *w)
+{
+	(void)w;
+	while (!__atomic_load_n(&holder->held, __ATOMIC_ACQUIRE))
+		usleep(1000);
+}
+
+static void count_done_loop(struct graft_work *w)
+{
+	struct fixture *f = w->data;
+
+	f->done++;
+}
+
+/* The loop hands work to the pool and takes finished work back without the
+ * lock the workers share: a worker holding it (preempted there) does not
+ * stop the loop. It did, 10-36 ms at a time under load, when the queues
+ * were under that lock (docs/benchmarks.md, 2026-12-06 14:10). */
+static void test_pool_the_loop_never_waits_for_a_worker_holding_its_lock(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct lock_holder h = {.pool = &f->pool};
+
+	holder = &h;
+	f->works[0] = (struct graft_work){.data = f,
+					  .work_cb = wait_for_holder,
+					  .done_cb = count_done_loop};
+	graft_pool_submit(&f->pool, &f->works[0]);
+	assert_int_equal(pthread_create(&h.th, NULL, hold_main, &h), 0);
+	while (!__atomic_load_n(&h.held, __ATOMIC_ACQUIRE))
+		usleep(1000);
+	/* work 0 ends while the lock is held: its done comes back, and new
+	 * work is handed over, with the loop never blocking */
+	f->works[2] = (struct graft_work){.data = f,
+					  .work_cb = read_work,
+					  .done_cb = count_done_loop};
+	graft_pool_submit(&f->pool, &f->works[2]);
+	while (f->done < 1)
+		uv_run(&f->loop, UV_RUN_ONCE);
+	__atomic_store_n(&h.release, 1, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(h.th, NULL), 0);
+	assert_false(h.timed_out);
+	while (f->done < 2)
+		uv_run(&f->loop, UV_RUN_ONCE);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -507,6 +586,9 @@ int main(void)
 		cmocka_unit_test_setup_teardown(
 			test_pool_closes_after_the_work_in_flight_is_done, setup,
 			teardown),
+		cmocka_unit_test_setup_teardown(
+			test_pool_the_loop_never_waits_for_a_worker_holding_its_lock,
+			setup, teardown),
 	};
 
 	return cmocka_run_group_tests(tests, NULL, NULL);
