@@ -232,6 +232,37 @@ static int unicode_escape(const char *s, size_t n, uint32_t *cp)
 	return *cp > 0x10FFFF ? -1 : 0;
 }
 
+static bool is_surrogate(uint32_t cp, uint32_t first)
+{
+	return cp >= first && cp <= first + 0x3FF;
+}
+
+/* The code point of the escape at s[i] ('u' or 'U'), and how many input
+ * bytes after s[i] it used. Cypher's \u counts UTF-16 units, as Java and
+ * JavaScript do, so "\uD83D\uDE00" is one character (U+1F600); half of
+ * such a pair alone is no character at all: an error, never bytes that are
+ * not UTF-8. */
+static int escape_code_point(const char *s, size_t len, size_t i,
+			     uint32_t *cp, size_t *used)
+{
+	size_t n = s[i] == 'u' ? 4 : 8;
+	uint32_t low;
+
+	if (i + n >= len || unicode_escape(s + i + 1, n, cp))
+		return -1;
+	*used = n;
+	if (n == 8 || !is_surrogate(*cp, 0xD800))
+		return is_surrogate(*cp, 0xD800) || is_surrogate(*cp, 0xDC00)
+			       ? -1
+			       : 0;
+	if (i + 10 >= len || s[i + 5] != '\\' || s[i + 6] != 'u' ||
+	    unicode_escape(s + i + 7, 4, &low) || !is_surrogate(low, 0xDC00))
+		return -1;
+	*cp = 0x10000 + ((*cp - 0xD800) << 10) + (low - 0xDC00);
+	*used = 10;
+	return 0;
+}
+
 size_t lex_unescape(const char *s, size_t len, char *out, size_t *bad)
 {
 	size_t o = 0;
@@ -257,8 +288,7 @@ size_t lex_unescape(const char *s, size_t len, char *out, size_t *bad)
 		case '\'': case '"': case '\\': out[o++] = s[i]; break;
 		case 'u':
 		case 'U':
-			n = s[i] == 'u' ? 4 : 8;
-			if (i + n >= len || unicode_escape(s + i + 1, n, &cp)) {
+			if (escape_code_point(s, len, i, &cp, &n) < 0) {
 				*bad = i - 1;
 				return SIZE_MAX;
 			}
