@@ -225,6 +225,16 @@ const connections = [
     const r = await q('RETURN 1 AS one')
     check(num(r.records[0].get('one')) === 1, 'the server answers after they left')
   }],
+  ['a RUN whose text is not UTF-8 is refused, its connection closed, nothing stored', async () => {
+    const s = await handshaken()
+    const text = Buffer.concat([Buffer.from('CREATE (:NotUtf8 {s: "'), Buffer.from([0xff, 0xfe]), Buffer.from('"})')])
+    s.write(Buffer.concat([HELLO, chunked(Buffer.concat([Buffer.from([0xb3, 0x10, 0xd0, text.length]), text,
+      packMap({}), packMap({})]))]))
+    await waitUntil('the connection closed', () => closed(s))
+    check(s.sigs.join() === '112,127', `HELLO SUCCESS, then a FAILURE: got ${s.sigs}`)
+    const r = await q('MATCH (n:NotUtf8) RETURN count(n) AS n')
+    check(num(r.records[0].get('n')) === 0, 'the statement ran')
+  }],
   ['past server.bolt.max_connections the oldest connection not logged in gives way', async () => {
     const max = Number(process.env.MAX_CONNECTIONS)
     const socks = await openMany(max)

@@ -104,6 +104,15 @@ static int read_float(struct pack_reader *r, struct graft_value *out,
 	return GRAFT_OK;
 }
 
+/* PackStream strings are UTF-8: one that is not would be stored and then
+ * break (or be silently altered by) the drivers that read it back. */
+static int not_utf8(size_t at, char *errmsg)
+{
+	return graft_errf(errmsg, GRAFT_ECORRUPT,
+			  "PackStream string at byte %zu is not valid UTF-8",
+			  at);
+}
+
 static int read_blob(struct pack_reader *r, uint8_t m, uint8_t tiny,
 		     uint8_t m8, uint8_t type, struct graft_value *out,
 		     char *errmsg)
@@ -113,6 +122,8 @@ static int read_blob(struct pack_reader *r, uint8_t m, uint8_t tiny,
 
 	if (rv != GRAFT_OK)
 		return rv;
+	if (type == GRAFT_VALUE_STRING && !graft_utf8_valid(r->p + r->pos, n))
+		return not_utf8(r->pos, errmsg);
 	if (type == GRAFT_VALUE_STRING)
 		rv = graft_value_string(out, (const char *)r->p + r->pos, n);
 	else
@@ -155,6 +166,8 @@ static int read_key(struct pack_reader *r, struct graft_str **key,
 	rv = read_size(r, m, 0x80, 0xD0, 1, &n, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
+	if (!graft_utf8_valid(r->p + r->pos, n))
+		return not_utf8(r->pos, errmsg);
 	*key = graft_str_new(r->p + r->pos, n);
 	r->pos += n;
 	return *key == NULL ? GRAFT_ENOMEM : GRAFT_OK;

@@ -6,6 +6,51 @@
 #include "err.h"
 #include "mem.h"
 
+/* The length of the sequence that starts with lead byte b and the bounds
+ * of its second byte (which is what rules out overlong forms, surrogates
+ * and code points past U+10FFFF); 0 for a byte that cannot start one. */
+static size_t utf8_sequence(uint8_t b, uint8_t *lo, uint8_t *hi)
+{
+	*lo = 0x80;
+	*hi = 0xBF;
+	if (b >= 0xC2 && b <= 0xDF)
+		return 2;
+	if (b >= 0xE0 && b <= 0xEF) {
+		*lo = b == 0xE0 ? 0xA0 : 0x80;
+		*hi = b == 0xED ? 0x9F : 0xBF;
+		return 3;
+	}
+	if (b >= 0xF0 && b <= 0xF4) {
+		*lo = b == 0xF0 ? 0x90 : 0x80;
+		*hi = b == 0xF4 ? 0x8F : 0xBF;
+		return 4;
+	}
+	return 0;
+}
+
+bool graft_utf8_valid(const void *s, size_t len)
+{
+	const uint8_t *p = s, *end = p + len;
+
+	while (p < end) {
+		uint8_t lo, hi;
+		size_t n;
+
+		if (*p < 0x80) {
+			p++;
+			continue;
+		}
+		n = utf8_sequence(*p, &lo, &hi);
+		if (n == 0 || (size_t)(end - p) < n || p[1] < lo || p[1] > hi)
+			return false;
+		for (size_t k = 2; k < n; k++)
+			if ((p[k] & 0xC0) != 0x80)
+				return false;
+		p += n;
+	}
+	return true;
+}
+
 struct graft_str *graft_str_new(const void *data, size_t len)
 {
 	struct graft_str *s;

@@ -132,6 +132,10 @@ static inline bool graft_value_is_ext(uint8_t type)
 	return type >= GRAFT_VALUE_DATE && type <= GRAFT_VALUE_POINT;
 }
 
+/* Whether s[0..len) is well-formed UTF-8 (RFC 3629: no overlong form, no
+ * surrogate, nothing past U+10FFFF), as every string a client sends must
+ * be before graft stores it or hands it to another client's driver. */
+bool graft_utf8_valid(const void *s, size_t len);
 /* Makes a string or bytes payload (copied). Returns NULL on out of memory. */
 struct graft_str *graft_str_new(const void *data, size_t len);
 /* Builds STRING / BYTES values copying the bytes. GRAFT_OK or GRAFT_ENOMEM. */

@@ -394,6 +394,34 @@ static void test_pack_refuses_malformed_input(void **state)
 			 GRAFT_ECORRUPT);
 }
 
+/* Strings and map keys from a client are UTF-8 or refused: what is not
+ * would be stored and break the drivers that read it back. */
+static void test_pack_refuses_strings_that_are_not_utf8(void **state)
+{
+	static const struct {
+		uint8_t b[5];
+		size_t n;
+	} bad[] = {
+		{{0x81, 0xFF}, 2},                   /* never in UTF-8 */
+		{{0x81, 0x80}, 2},                   /* a lone continuation */
+		{{0x82, 0xC0, 0x80}, 3},             /* overlong NUL */
+		{{0x83, 0xE0, 0x80, 0x80}, 4},       /* overlong */
+		{{0x83, 0xED, 0xA0, 0x80}, 4},       /* surrogate U+D800 */
+		{{0x84, 0xF4, 0x90, 0x80, 0x80}, 5}, /* past U+10FFFF */
+		{{0x82, 0xE2, 0x82}, 3},             /* cut short */
+		{{0xA1, 0x81, 0xC3, 0x01}, 4},       /* a key cut short */
+	};
+	static const uint8_t good[] = {0x8A, 'a', 0xC3, 0xA9, 0xE2, 0x82,
+				       0xAC, 0xF0, 0x9F, 0x98, 0x80};
+	(void)state;
+	for (size_t i = 0; i < sizeof bad / sizeof bad[0]; i++)
+		assert_int_equal(decode_bytes(bad[i].b, bad[i].n),
+				 GRAFT_ECORRUPT);
+	assert_int_equal(decode_bytes(good, sizeof good), GRAFT_OK);
+	assert_true(graft_utf8_valid("", 0));
+	assert_true(graft_utf8_valid("\0", 1));
+}
+
 /* A one-field structure tag (Date) or two-field one (LocalDateTime, with
  * nanos 0) holding n as a 64-bit integer: its result. */
 static int decode_struct_int64(uint8_t tag, int64_t n)
@@ -538,6 +566,7 @@ int main(void)
 		cmocka_unit_test(test_pack_temporal_and_spatial_structures),
 		cmocka_unit_test(test_pack_datetime_utc_and_legacy_forms),
 		cmocka_unit_test(test_pack_entities_go_through_the_hook),
+		cmocka_unit_test(test_pack_refuses_strings_that_are_not_utf8),
 		cmocka_unit_test(test_pack_refuses_malformed_input),
 		cmocka_unit_test(test_pack_refuses_dates_outside_the_supported_years),
 		cmocka_unit_test(test_pack_every_truncation_is_an_error),
