@@ -13,7 +13,9 @@
 #  3. store copy: replica 2 started empty after the cores pruned their logs
 #     copies the leader's store: MB/s between its two log lines, the
 #     replica's own split (received, checked and durable; loaded on a
-#     worker; the loop's hold to switch), beside
+#     worker; the loop's hold to switch; the final fdatasync's share),
+#     beside the same checkpoint copied by bench/copy_ceiling (two
+#     blocking threads: the network alone, the disk alone, both) and
 #     fio's sequential read and write on the same disk (when fio is
 #     installed).
 #
@@ -151,13 +153,21 @@ echo "  $bytes bytes of checkpoint in $((t1 - t0)) ms (log lines, verification a
 parts=$(grep "store copy of neo4j: .* loaded and verified off the loop" "$dir/r2/out" | tail -1)
 if [ -n "$parts" ]; then
 	copy_s=$(sed 's/.* durable in \([0-9.]*\) s.*/\1/' <<<"$parts")
-	transfer_s=$(sed -n 's/.* (\([0-9.]*\) s from its first byte).*/\1/p' <<<"$parts")
+	transfer_s=$(sed -n 's/.* (\([0-9.]*\) s from its first byte.*/\1/p' <<<"$parts")
+	sync_s=$(sed -n 's/.* \([0-9.]*\) s of it the final fdatasync.*/\1/p' <<<"$parts")
 	load_s=$(sed 's/.* off the loop in \([0-9.]*\) s.*/\1/' <<<"$parts")
 	hold_s=$(sed 's/.* the loop held \([0-9.]*\) s.*/\1/' <<<"$parts")
 	mbs() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / t : 0) }'; }
 	echo "  the copy: received, checked and durable in $copy_s s from the request: $(mbs "$copy_s") MB/s;" \
-		"from the checkpoint's first byte (the transfer) in ${transfer_s:-?} s: $(mbs "${transfer_s:-0}") MB/s"
+		"from the checkpoint's first byte (the transfer) in ${transfer_s:-?} s: $(mbs "${transfer_s:-0}") MB/s" \
+		"(the final fdatasync ${sync_s:-?} s of it)"
 	echo "  the install: loaded and verified on a worker in $load_s s: $(mbs "$load_s") MB/s; the replica's loop held $hold_s s to switch"
+fi
+# The same checkpoint copied the simplest way (bench/copy_ceiling.c): what
+# this machine allows a store copy, network and disk, beside graft's
+ckpt=$(ls "$dir/r2/data/databases/neo4j/"checkpoint.* 2>/dev/null | head -n 1)
+if [ -x "$build/bench/copy_ceiling" ] && [ -n "$ckpt" ]; then
+	"$build/bench/copy_ceiling" "$ckpt" "$dir"
 fi
 if command -v fio >/dev/null; then
 	for rw in write read; do

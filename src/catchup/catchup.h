@@ -208,6 +208,7 @@ struct catchup_store_copy_req {
 	struct graft_buf frames; /* the records after it, as on the wire */
 	uint64_t copy_us;    /* connect to durable checkpoint */
 	uint64_t transfer_us; /* its first byte received to durable */
+	uint64_t sync_us;    /* of which the final fdatasync */
 	uint64_t load_us;    /* the load, on a worker */
 	uint64_t hold_us;    /* catchup_store_install's, on the loop */
 	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
