@@ -24,6 +24,8 @@ reported() { http_get "${CORE_HTTP[$1]}" /db/neo4j/cluster/status | grep -q '"re
 up=
 upstream() { for i in 1 2 3; do reported "$i" && up=$i && return 0; done; return 1; }
 wait_until "the replica's position reported to its upstream" upstream
+last_tx() { http_get "$1" /db/neo4j/cluster/status | grep -o '"lastCommittedTxId": [0-9]*' | head -1 | grep -o '[0-9]*$'; }
+stopped_at=$(last_tx "${REPLICA_HTTP[1]}")
 replica_stop 1
 
 step "the other cores prune their logs past the replica; its upstream keeps it"
@@ -40,6 +42,18 @@ same() { [ "$(replicas_js digest "${REPLICA_BOLT[1]}")" = "$lead" ]; }
 wait_until "the replica holding exactly the leader's graph" same
 grep -q "copying its store\|store copy" "$T/r1/graftd.out" && fail "the replica took a store copy: $(grep 'store' "$T/r1/graftd.out")"
 [ "$(replicas_js count "${REPLICA_BOLT[1]}" big)" = 7200 ] || fail "the replica misses bulk writes"
+
+step "the replica logged its catch-up, from the transaction after its own last to the upstream's last"
+# bench/replica_bench.sh takes the catch-up rate from this line
+line=$(grep "read replica: neo4j caught up with" "$T/r1/graftd.out" | tail -1)
+[ -n "$line" ] || fail "no catch-up line in the replica's log"
+range=$(grep -o 'transactions [0-9]*\.\.[0-9]*' <<<"$line" | grep -o '[0-9].*')
+[ "${range%%..*}" = $((stopped_at + 1)) ] ||
+	fail "the catch-up starts at ${range%%..*}, not after the replica's last transaction $stopped_at: $line"
+[ "${range##*..}" = "$(last_tx "${CORE_HTTP[$LEADER]}")" ] ||
+	fail "the catch-up ends at ${range##*..}, not at the leader's last transaction: $line"
+grep -q 'applied in [0-9.]* s from the first to the last: [0-9]* transactions/s' <<<"$line" ||
+	fail "the catch-up line gives no time or rate: $line"
 
 replica_stop 1
 for i in 1 2 3; do core_stop "$i"; done

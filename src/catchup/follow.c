@@ -142,15 +142,44 @@ static void retry(struct follow *f, const char *why)
 	detach(f);
 }
 
+/* The catch-up of a stream that started behind: logged once it holds
+ * what its upstream had at the OK line. */
+static void note_applied(struct follow *f, uint64_t txid)
+{
+	uint64_t now = uv_hrtime(), n;
+	double s;
+
+	if (f->catchup_target == 0)
+		return;
+	if (f->catchup_first_ns == 0) {
+		f->catchup_first = txid;
+		f->catchup_first_ns = now;
+	}
+	if (txid < f->catchup_target)
+		return;
+	n = txid - f->catchup_first + 1;
+	s = (double)(now - f->catchup_first_ns) / 1e9;
+	graft_info("read replica: %s caught up with %s: transactions %" PRIu64
+		   "..%" PRIu64 " (%" PRIu64 ") applied in %.3f s from the "
+		   "first to the last: %.0f transactions/s", f->db,
+		   upstream_name(f), f->catchup_first, txid, n, s,
+		   s > 0 ? (double)(n - 1) / s : 0.0);
+	f->catchup_target = 0;
+}
+
 static int apply_record(struct follow *f, const uint8_t *frame, size_t size,
 			char *errmsg)
 {
 	struct db *db = dbms_get(f->r->dbms, f->db);
+	int rv;
 
 	if (db == NULL)
 		return graft_errf(errmsg, GRAFT_ENOTFOUND, "database %s is gone",
 				  f->db);
-	return catchup_apply_frame(db, &f->id, frame, size, errmsg);
+	rv = catchup_apply_frame(db, &f->id, frame, size, errmsg);
+	if (rv == GRAFT_OK)
+		note_applied(f, db_last_txid(db));
+	return rv;
 }
 
 /* Store copies ------------------------------------------------------------
@@ -263,6 +292,7 @@ static int handle_line(struct follow *f, char *line)
 {
 	char proto[32], word[16], db[128], role[16], cluster[40];
 	unsigned long long last, id;
+	struct db *d;
 	int rv;
 
 	if (sscanf(line, "%31s %15s %127s %39s %llu %llu %15s", proto, word,
@@ -272,6 +302,10 @@ static int handle_line(struct follow *f, char *line)
 		if (rv != GRAFT_OK)
 			return rv;
 		f->upstream_last = last;
+		d = dbms_get(f->r->dbms, f->db);
+		f->catchup_target = d != NULL && db_last_txid(d) < last ? last
+									 : 0;
+		f->catchup_first_ns = 0;
 		f->state = FOLLOW_STREAMING;
 		f->attempts = 0;
 		f->pruned = 0;

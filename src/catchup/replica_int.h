@@ -64,6 +64,11 @@ struct follow {
 	unsigned pruned;          /* upstreams in a row that said PRUNED */
 	uint64_t next_try_ms;
 	uint64_t upstream_last;   /* from the OK line and heartbeats */
+	/* A stream that starts behind: the upstream's last transaction at
+	 * its OK line (0: none to reach), the first one applied from it and
+	 * when; logged once reached (the catch-up rate, from this replica's
+	 * own clock rather than an observer that may subscribe late) */
+	uint64_t catchup_target, catchup_first, catchup_first_ns;
 	char error[512];          /* why it stopped (FOLLOW_STOPPED) */
 	struct catchup_store_copy_req copy; /* FOLLOW_COPYING */
 	char copy_dir[4200];
