@@ -148,6 +148,19 @@ suite('long query', [
     await s.close()
     await d.close()
   }],
+  ['the transaction timeout stops a function building a huge list (range) in time', async () => {
+    const d = driver('neo4j', 'x')
+    const s = d.session()
+    const t0 = Date.now()
+    // 40 M: the whole list takes about 10 s to build in the sanitizer build, its
+    // allocation alone about 1 s there
+    await expectError(s.run('RETURN size(range(1, 40000000)) AS n', {}, { timeout: 300 }),
+      'Neo.ClientError.Transaction.TransactionTimedOut', 'range() of 40 M with a 300 ms timeout')
+    const took = Date.now() - t0
+    check(took < 4000, `range() of 40 M stopped after ${took} ms, not near its 300 ms timeout`)
+    await s.close()
+    await d.close()
+  }],
   ['a client that disconnects during a long query has it stopped and rolled back', async () => {
     const d = driver('neo4j', 'x')
     track(d.session().run(LONG))

@@ -969,6 +969,15 @@ static int switch_db(struct cypher_tx *t, const char *name,
 	return GRAFT_OK;
 }
 
+/* A function's question (cypher_fctx.interrupted) answered for the
+ * statement it runs in; no gate yield: a function may hold pointers into
+ * the graph. */
+static int function_interrupted(struct cypher_fctx *fc)
+{
+	return exec_interrupted(
+		(struct exec_ctx *)((char *)fc - offsetof(struct exec_ctx, fc)));
+}
+
 /* Points the statement's context at what the result owns: its copy of the
  * parameters and its error, never at the caller's (a Bolt RUN's fields and
  * the caller's error live only as long as the call). */
@@ -999,6 +1008,7 @@ static int ctx_init(struct cypher_result *r, const struct graft_value *params)
 	x->fc.ctx = t;
 	x->fc.err = &r->err;
 	x->fc.statement_ms = engine_now_ms();
+	x->fc.interrupted = function_interrupted;
 	return GRAFT_OK;
 }
 

@@ -102,6 +102,8 @@ static inline void row_set(struct exec_ctx *x, int32_t s, struct graft_value v)
 	x->row[s] = v;
 }
 
+/* -1 (x->err set) if the statement was terminated or passed its deadline. */
+int exec_interrupted(struct exec_ctx *x);
 /* Checks the deadline and termination every few thousand calls, and
  * yields the gate to waiting commits (exec_yield). */
 int exec_tick(struct exec_ctx *x);

@@ -9,10 +9,8 @@
 #include "ops.h"
 #include "plan_int.h"
 
-int exec_tick(struct exec_ctx *x)
+int exec_interrupted(struct exec_ctx *x)
 {
-	if ((++x->tick & 1023) != 0)
-		return 0;
 	if (x->terminated != NULL &&
 	    __atomic_load_n(x->terminated, __ATOMIC_RELAXED))
 		return exec_fail(x, GRAFT_STATUS_TX_TERMINATED,
@@ -20,7 +18,14 @@ int exec_tick(struct exec_ctx *x)
 	if (x->deadline_ns != 0 && uv_hrtime() > x->deadline_ns)
 		return exec_fail(x, GRAFT_STATUS_TX_TIMED_OUT,
 				      "The transaction has been terminated because it ran longer than its timeout (db.transaction.timeout); make the query cheaper or raise the timeout");
-	return exec_yield(x);
+	return 0;
+}
+
+int exec_tick(struct exec_ctx *x)
+{
+	if ((++x->tick & 1023) != 0)
+		return 0;
+	return exec_interrupted(x) < 0 ? -1 : exec_yield(x);
 }
 
 /* After the gate was left: the database may have ended the snapshot

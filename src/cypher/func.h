@@ -22,6 +22,11 @@ struct cypher_fctx {
 	struct cypher_error *err;  /* filled on failure */
 	int64_t statement_ms;      /* statement start, ms since epoch (UTC): the
 				    * clock of timestamp(), datetime() etc. */
+	/* Asked every few thousand items by a function that builds or walks
+	 * something large from small arguments (range()): non-zero, with err
+	 * filled, when the statement must stop now (terminated, timed out).
+	 * NULL: never stops. */
+	int (*interrupted)(struct cypher_fctx *fc);
 };
 
 /* Fills fc->err with status (such as GRAFT_STATUS_TYPE_ERROR) and the

@@ -202,9 +202,18 @@ int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
 				      "elements; UNWIND range(...) walks any "
 				      "range without building it");
 	rv = graft_value_list(out, (uint32_t)r.count);
-	for (uint64_t i = 0; rv == GRAFT_OK && i < r.count; i++)
+	for (uint64_t i = 0; rv == GRAFT_OK && i < r.count; i++) {
+		if ((i & 0xFFFF) == 0xFFFF && fc->interrupted != NULL &&
+		    fc->interrupted(fc) != 0) {
+			/* the rest is null: no need to read it to free it */
+			out->u.list->len = (uint32_t)i;
+			graft_value_free(out);
+			*out = graft_value_null();
+			return GRAFT_EINVAL;
+		}
 		out->u.list->items[i] = graft_value_int(
 			(int64_t)((__int128)r.start + (__int128)i * r.step));
+	}
 	return rv;
 }
 
