@@ -12,8 +12,8 @@
 //   node interrupt.js HOST:PORT long   (runs LONG, prints how it ended: the
 //                                       SIGTERM case of interrupt.sh)
 'use strict'
-const net = require('net')
 const neo4j = require('neo4j-driver')
+const { resetDuringRun } = require('../../cluster-tests/js/raw_reset.js')
 
 const LONG = 'UNWIND range(1, 100000) AS a UNWIND range(1, 100000) AS b RETURN count(*) AS n'
 const [addr, roundsArg] = process.argv.slice(2)
@@ -52,62 +52,11 @@ async function terminateOnce () {
   return [end, code]
 }
 
-// Raw Bolt 4.4: HELLO, RUN LONG, PULL; RESET once it runs; ms from the RESET
-// written to its SUCCESS read.
-function resetOnce () {
-  const chunk = (body) => Buffer.concat([Buffer.from([body.length >> 8, body.length & 255]), body, Buffer.from([0, 0])])
-  const str = (x) => {
-    const b = Buffer.from(x)
-    return Buffer.concat([b.length < 16 ? Buffer.from([0x80 | b.length]) : Buffer.from([0xd0, b.length]), b])
-  }
-  const hello = chunk(Buffer.concat([Buffer.from([0xb1, 0x01, 0xa1]), str('user_agent'), str('x')]))
-  const runMsg = chunk(Buffer.concat([Buffer.from([0xb3, 0x10]), str(LONG), Buffer.from([0xa0, 0xa0])]))
-  const pull = chunk(Buffer.concat([Buffer.from([0xb1, 0x3f, 0xa1]), str('n'), Buffer.from([0xff])]))
-  const reset = chunk(Buffer.from([0xb0, 0x0f]))
-  return new Promise((resolve, reject) => {
-    const s = net.connect(Number(port), host)
-    let buf = Buffer.alloc(0)
-    let versioned = false
-    let t0 = null
-    const sigs = []
-    s.on('error', reject)
-    s.on('connect', () => {
-      s.write(Buffer.from([0x60, 0x60, 0xb0, 0x17, 0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))
-      s.write(Buffer.concat([hello, runMsg, pull]))
-      longTxId().then(() => sleep(50)).then(() => {
-        t0 = process.hrtime.bigint()
-        s.write(reset)
-      }, reject)
-    })
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d])
-      if (!versioned && buf.length >= 4) {
-        versioned = true
-        buf = buf.subarray(4)
-      }
-      for (;;) {
-        let off = 0
-        let msg = Buffer.alloc(0)
-        let whole = false
-        while (off + 2 <= buf.length) {
-          const n = buf.readUInt16BE(off)
-          if (n === 0) { whole = msg.length > 0; off += 2; if (whole) break; continue }
-          if (off + 2 + n > buf.length) break
-          msg = Buffer.concat([msg, buf.subarray(off + 2, off + 2 + n)])
-          off += 2 + n
-        }
-        if (!whole) break
-        buf = buf.subarray(off)
-        sigs.push(msg[1])
-        if (sigs.length === 4) { // HELLO, RUN, PULL, RESET answered
-          const end = ms(t0)
-          s.destroy()
-          resolve([end, sigs[3] === 0x70 ? 'SUCCESS' : `0x${sigs[3].toString(16)}`])
-          return
-        }
-      }
-    })
-  })
+// RESET on the long query's connection; ms from the RESET written to its
+// answer read.
+async function resetOnce () {
+  const { sigs, ms } = await resetDuringRun(host, port, LONG, () => longTxId().then(() => sleep(50)))
+  return [ms, sigs[3] === 0x70 ? 'SUCCESS' : `0x${sigs[3].toString(16)}`]
 }
 
 async function timeoutOnce () {

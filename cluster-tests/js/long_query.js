@@ -9,7 +9,7 @@
 // without the yield, for the write) a step here waits for the long query
 // (many minutes) and the suite runs out of its budget.
 'use strict'
-const net = require('net')
+const { resetDuringRun } = require('./raw_reset.js')
 const { neo4j, driver, run, expectError, check, num, suite, sleep } = require('./lib.js')
 
 // About 10^10 rows: hours on one core, unless stopped.
@@ -34,60 +34,6 @@ function track (promise) {
   const t = { done: false, error: null }
   promise.then(() => { t.done = true }, (e) => { t.done = true; t.error = e })
   return t
-}
-
-// A raw Bolt 4.4 connection (auth is off): RUN LONG, PULL, then RESET once
-// the query runs; resolves with the response signatures after the RESET's.
-function rawResetDuringLong () {
-  const chunk = (body) => Buffer.concat([Buffer.from([body.length >> 8, body.length & 255]), body, Buffer.from([0, 0])])
-  const str = (s) => {
-    const b = Buffer.from(s)
-    return Buffer.concat([b.length < 16 ? Buffer.from([0x80 | b.length]) : Buffer.from([0xd0, b.length]), b])
-  }
-  const hello = chunk(Buffer.concat([Buffer.from([0xb1, 0x01, 0xa1]), str('user_agent'), str('x')]))
-  const runMsg = chunk(Buffer.concat([Buffer.from([0xb3, 0x10]), str(LONG), Buffer.from([0xa0, 0xa0])]))
-  const pull = chunk(Buffer.concat([Buffer.from([0xb1, 0x3f, 0xa1]), str('n'), Buffer.from([0xff])]))
-  const reset = chunk(Buffer.from([0xb0, 0x0f]))
-  return new Promise((resolve, reject) => {
-    const s = net.connect(Number(process.env.BOLT_PORT), '127.0.0.1')
-    let buf = Buffer.alloc(0)
-    const sigs = []
-    s.on('error', reject)
-    s.on('connect', () => {
-      s.write(Buffer.from([0x60, 0x60, 0xb0, 0x17, 0, 0, 4, 4, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0]))
-      s.write(Buffer.concat([hello, runMsg, pull]))
-      longTxId().then(() => s.write(reset), reject)
-    })
-    s.on('data', (d) => {
-      buf = Buffer.concat([buf, d])
-      if (sigs.length === 0 && buf.length >= 4 && !s.versioned) {
-        s.versioned = true
-        buf = buf.subarray(4)
-      }
-      // messages: chunks up to a 00 00; the signature is the 2nd byte
-      for (;;) {
-        let off = 0
-        let msg = Buffer.alloc(0)
-        let whole = false
-        while (off + 2 <= buf.length) {
-          const n = buf.readUInt16BE(off)
-          if (n === 0) { whole = msg.length > 0; off += 2; if (whole) break; continue }
-          if (off + 2 + n > buf.length) break
-          msg = Buffer.concat([msg, buf.subarray(off + 2, off + 2 + n)])
-          off += 2 + n
-        }
-        if (!whole) break
-        buf = buf.subarray(off)
-        sigs.push(msg[1])
-        // HELLO, RUN, PULL, RESET answered: the last is the RESET's
-        if (sigs.length === 4) {
-          s.destroy()
-          resolve(sigs)
-          return
-        }
-      }
-    })
-  })
 }
 
 suite('long query', [
@@ -136,7 +82,7 @@ suite('long query', [
     await d.close()
   }],
   ['RESET on its connection stops a running long query', async () => {
-    const sigs = await rawResetDuringLong()
+    const { sigs } = await resetDuringRun('127.0.0.1', process.env.BOLT_PORT, LONG, () => longTxId())
     // HELLO SUCCESS; RUN FAILURE (terminated); PULL IGNORED; RESET SUCCESS
     check(sigs[0] === 0x70 && sigs[1] === 0x7f && sigs[2] === 0x7e && sigs[3] === 0x70,
       `responses ${sigs.map((x) => x.toString(16))}, expected 70 7f 7e 70`)
