@@ -6,7 +6,9 @@
  * is parked counts against the transaction's memory limits, so a client
  * that never pulls cannot grow it past them (the RUN that would fails with
  * MemoryPoolOutOfMemoryError). Parked results always go before their
- * transaction, which is what they are credited back to. */
+ * transaction, which is what they are credited back to. An auto-commit
+ * statement run on the loop (query.c) parks its whole result too: its
+ * PULLs serve it, and the end of it commits. */
 #include "session_int.h"
 
 #include <stdlib.h>
@@ -119,12 +121,23 @@ int bolt_stream_parked(struct bolt_session *s)
 		if (s->pull_left > 0)
 			s->pull_left--;
 	}
-	rv = bolt_write_summary(s, &p->summary, NULL);
 	for (pp = &s->parked; *pp != p; pp = &(*pp)->next)
 		;
 	*pp = p->next;
-	parked_free(s, p);
 	s->serving = NULL;
+	if (s->autocommit) {
+		/* read whole on the loop (query.c run_on_loop): the summary
+		 * goes with the commit's bookmark (bolt_after_job) */
+		graft_value_free(&s->summary.plan);
+		s->summary = p->summary;
+		p->summary.plan = graft_value_null();
+		parked_free(s, p);
+		cypher_tx_prepare(s->tx);
+		s->commit_after_job = true;
+		return BOLT_STEP_DONE;
+	}
+	rv = bolt_write_summary(s, &p->summary, NULL);
+	parked_free(s, p);
 	if (s->result == NULL && s->parked == NULL)
 		s->state = BOLT_TX_READY;
 	return bolt_step_of(rv);

@@ -366,15 +366,19 @@ static bool tx_options(struct bolt_session *s, const struct bolt_request *r,
 	return true;
 }
 
+/* cap_ms: at most that timeout (0: the client's, or the engine's). */
 static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
-		    unsigned f, bool autocommit)
+		    unsigned f, bool autocommit, uint64_t cap_ms)
 {
 	struct cypher_tx_options o;
 	struct cypher_error e;
+	bool ok;
 
 	memset(&e, 0, sizeof e);
-	if (!tx_options(s, r, f, &o, &e) ||
-	    cypher_tx_begin(s->env->engine, &o, &s->tx, &e) != GRAFT_OK) {
+	ok = tx_options(s, r, f, &o, &e);
+	if (ok && cap_ms > 0 && (o.timeout_ms == 0 || o.timeout_ms > cap_ms))
+		o.timeout_ms = cap_ms;
+	if (!ok || cypher_tx_begin(s->env->engine, &o, &s->tx, &e) != GRAFT_OK) {
 		s->tx = NULL;
 		return bolt_fail_error(s, &e);
 	}
@@ -386,7 +390,7 @@ static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
 
 static int begin_now(struct bolt_session *s, struct bolt_request *r)
 {
-	int step = begin_tx(s, r, 0, false);
+	int step = begin_tx(s, r, 0, false, 0);
 
 	if (s->tx == NULL)
 		return step;
@@ -395,11 +399,16 @@ static int begin_now(struct bolt_session *s, struct bolt_request *r)
 }
 
 static int run_in_job(struct bolt_session *s, struct bolt_request *r);
+static bool run_on_loop(struct bolt_session *s, struct bolt_request *r,
+			int *step);
 
 static int run_autocommit(struct bolt_session *s, struct bolt_request *r)
 {
-	int step = begin_tx(s, r, 2, true);
+	int step;
 
+	if (run_on_loop(s, r, &step))
+		return step;
+	step = begin_tx(s, r, 2, true, 0);
 	return s->tx == NULL ? step : run_in_job(s, r);
 }
 
@@ -602,6 +611,9 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
 	 * a parked result. */
 	q = qid != NULL ? qid->u.i : -1;
 	s->serving = NULL;
+	/* an auto-commit result read whole on the loop (run_on_loop) */
+	if (s->autocommit && s->result == NULL && q == -1)
+		s->serving = s->parked;
 	if (q != -1 && (s->result == NULL || s->autocommit || q != s->qid))
 		s->serving = bolt_parked_find(s, q);
 	if (s->serving == NULL && (s->result == NULL ||
@@ -611,7 +623,7 @@ int bolt_handle_pull(struct bolt_session *s, struct bolt_request *r)
 				 "transaction");
 	s->pull_left = n->u.i;
 	s->discarding = r->sig == BOLT_DISCARD;
-	return s->serving != NULL ? bolt_stream_parked(s)
+	return s->serving != NULL ? bolt_after_job(s, bolt_stream_parked(s))
 				  : bolt_job(s, bolt_stream);
 }
 
@@ -665,6 +677,136 @@ int bolt_write_summary(struct bolt_session *s, struct bolt_summary *sum,
 	return rv != GRAFT_OK ? rv : bolt_response_end(b, start);
 }
 
+/* Statements on the loop -----------------------------------------------------
+ * A statement on a worker costs two hand-overs between threads per RUN and
+ * per PULL (the loop wakes a worker, the worker wakes the loop). On the
+ * 2-core machine of issue 14's benchmark those wake-ups cost the leader
+ * more CPU than the statement itself: with 64 clients writing, 68-82 us of
+ * the leader's CPU per transaction, 36 us without them. So an auto-commit
+ * statement whose text was seen to write (its first run is on a worker)
+ * runs on the loop, its RUN and all its rows at once (the rows parked for
+ * the PULLs, parked.c), with the budget as its transaction's timeout. One
+ * that outruns it is rolled back, nothing of it answered or committed, and
+ * runs again on a worker, as its text does for the next LOOP_RETRY commits.
+ * It runs on the loop only when no job is out and nothing holds or waits
+ * for the gate, so that the loop never waits; what the loop holds is the
+ * budget plus up to one check interval of the engine (1024 rows). Reads
+ * stay on workers, where they run side by side. */
+#define LOOP_BUDGET_MS 2
+#define LOOP_TEXT_MAX 4096 /* longer texts are not hashed, stay on workers */
+/* A loop_statements entry: the text's hash in the high bits, and in the
+ * low byte LOOP_ON, or LOOP_OFF plus the commits on workers since it
+ * outran the budget: at LOOP_RETRY it may try the loop again (a statement
+ * outruns it now and then because the loop thread did not get a core, not
+ * only because it is long). */
+#define LOOP_LOW 0xffULL
+#define LOOP_ON 1u
+#define LOOP_OFF 2u
+#define LOOP_RETRY 255u
+
+static uint64_t *loop_slot(struct bolt_session *s, uint64_t h)
+{
+	return &s->env->loop_statements[(h >> 8) % BOLT_LOOP_STATEMENTS];
+}
+
+/* FNV-1a of the text, its low byte free for the state; 0: none. */
+static uint64_t loop_hash(const struct graft_str *q)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	if (q->len > LOOP_TEXT_MAX)
+		return 0;
+	for (size_t i = 0; i < q->len; i++)
+		h = (h ^ (uint8_t)q->data[i]) * 1099511628211ULL;
+	return h & ~LOOP_LOW ? h & ~LOOP_LOW : LOOP_LOW + 1;
+}
+
+/* At the commit of an auto-commit statement (loop thread): a text that
+ * wrote may run on the loop; one kept on workers, after LOOP_RETRY more
+ * commits there. */
+static void loop_learn(struct bolt_session *s)
+{
+	const char *t = s->summary.type;
+	uint64_t h = s->run_hash, *slot, low;
+
+	if (h == 0 || (strcmp(t, "w") != 0 && strcmp(t, "rw") != 0))
+		return;
+	slot = loop_slot(s, h);
+	low = *slot & LOOP_LOW;
+	if ((*slot & ~LOOP_LOW) != h || low + 1 >= LOOP_RETRY)
+		*slot = h | LOOP_ON;
+	else if (low >= LOOP_OFF)
+		*slot = h | (low + 1);
+}
+
+static bool timed_out(const struct cypher_error *e)
+{
+	return strcmp(e->code, graft_status_code(GRAFT_STATUS_TX_TIMED_OUT)) ==
+	       0;
+}
+
+/* Runs the auto-commit RUN r on the loop if it may (true, *step its
+ * outcome); false: run it on a worker (nothing was answered). */
+static bool run_on_loop(struct bolt_session *s, struct bolt_request *r,
+			int *step)
+{
+	const struct graft_str *q = r->f[0].u.s;
+	uint64_t h = loop_hash(q), *slot;
+	struct cypher_error e;
+	size_t out_len;
+	int rv;
+
+	s->run_hash = h;
+	if (h == 0 || s->env->pool == NULL || s->env->gate == NULL)
+		return false;
+	slot = loop_slot(s, h);
+	if (*slot != (h | LOOP_ON) || s->env->pool->in_flight > 0 ||
+	    !graft_gate_free(s->env->gate) || s->credentials_expired ||
+	    starts_with_words(q, password_words))
+		return false;
+	*step = begin_tx(s, r, 2, true, LOOP_BUDGET_MS);
+	if (s->tx == NULL)
+		return true;
+	memset(&e, 0, sizeof e);
+	s->password_change = false;
+	s->run_start_ns = uv_hrtime();
+	out_len = s->out->len;
+	rv = bolt_params_resolve_zones(&r->f[1], s->utc, &e);
+	if (rv == GRAFT_OK)
+		rv = cypher_run(s->tx, q->data, q->len, &r->f[1], &s->result,
+				&e);
+	if (rv != GRAFT_OK)
+		s->result = NULL;
+	/* the answer to the RUN needs the result's fields: written now,
+	 * taken back if its rows do not follow within the budget */
+	if (rv == GRAFT_OK && write_run_success(s) != GRAFT_OK) {
+		*step = BOLT_STEP_CLOSE;
+		return true;
+	}
+	if (rv == GRAFT_OK) {
+		s->qid = -1;
+		graft_gate_enter_shared(s->env->gate);
+		rv = bolt_park_result(s, &e);
+		graft_gate_leave(s->env->gate);
+		if (rv != GRAFT_OK)
+			s->out->len = out_len;
+	}
+	if (rv != GRAFT_OK && timed_out(&e)) {
+		bolt_drop_tx(s);
+		*slot = h | LOOP_OFF;
+		return false;
+	}
+	if (rv != GRAFT_OK) {
+		*step = e.code[0] != '\0' ? bolt_fail_error(s, &e)
+					  : BOLT_STEP_CLOSE;
+		return true;
+	}
+	s->profile = starts_with_words(q, profile_words);
+	s->state = BOLT_STREAMING;
+	*step = BOLT_STEP_DONE;
+	return true;
+}
+
 static void commit_cb(struct cypher_commit_req *req, int status)
 {
 	struct bolt_session *s = req->data;
@@ -685,6 +827,8 @@ static void commit_cb(struct cypher_commit_req *req, int status)
 	 * checked at commit, and a rolled back change changed nothing. */
 	if (s->password_change)
 		s->credentials_expired = false;
+	if (s->autocommit)
+		loop_learn(s);
 	snprintf(bookmark, sizeof bookmark, "%s:%llu:%llu", req->db,
 		 (unsigned long long)dbms_origin(
 			 cypher_engine_dbms(s->env->engine), req->db),

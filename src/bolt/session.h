@@ -38,6 +38,7 @@ struct bolt_config {
 };
 
 /* What every session of a server shares; borrowed. */
+#define BOLT_LOOP_STATEMENTS 512
 struct bolt_env {
 	uv_loop_t *loop;
 	/* Where statements execute (RUN, and each PULL's batch of rows):
@@ -54,6 +55,11 @@ struct bolt_env {
 	struct tcp_server *upstream;
 	struct net_resolver *resolver; /* the leader's host name (bolt.h) */
 	struct bolt_config cfg;
+	/* Auto-commit statements that run on the loop rather than on a
+	 * worker (query.c, "Statements on the loop"): by a hash of their
+	 * text, those seen to write briefly, and those kept on workers.
+	 * Loop thread only; zeroed: none yet. */
+	uint64_t loop_statements[BOLT_LOOP_STATEMENTS];
 };
 
 enum bolt_step {

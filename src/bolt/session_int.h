@@ -87,6 +87,7 @@ struct bolt_session {
 	bool discarding;
 	bool profile;          /* the statement was PROFILE (plan key) */
 	uint64_t run_start_ns;
+	uint64_t run_hash;     /* of the auto-commit RUN's text; 0: none */
 	struct pack_options pack;
 
 	/* Asynchronous steps. */

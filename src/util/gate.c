@@ -397,3 +397,17 @@ bool graft_gate_offloaded(const struct graft_gate *g)
 {
 	return g != NULL && g->off_running;
 }
+
+bool graft_gate_free(struct graft_gate *g)
+{
+	bool free;
+
+	if (g->head != NULL || g->loop_held || g->off_running)
+		return false;
+	pthread_mutex_lock(&g->mu);
+	free = !g->exclusive && !g->loop_waiting && readers(g) == 0 &&
+	       g->workers_waiting_exclusive == 0 &&
+	       g->workers_waiting_shared == 0;
+	pthread_mutex_unlock(&g->mu);
+	return free;
+}

@@ -125,5 +125,9 @@ void graft_gate_offload(struct graft_gate *g, struct graft_gate_task *t,
 /* Loop thread: whether a task's work runs off the loop now (the graphs
  * change on another thread: the loop must not read them). */
 bool graft_gate_offloaded(const struct graft_gate *g);
+/* Loop thread: whether nothing holds the gate, waits for it, or is queued
+ * to run holding it, so that the loop itself may enter it (as a worker
+ * does) without waiting, as long as it starts no worker meanwhile. */
+bool graft_gate_free(struct graft_gate *g);
 
 #endif
