@@ -115,3 +115,54 @@ CONF
 	echo "graftd did not listen on $bolt within 60 s" >&2
 	exit 1
 }
+
+# CPU accounting (issue 14: where a committed transaction's CPU goes, per
+# process). cpu_ticks PID: its user + system time so far, in clock ticks
+# (getconf CLK_TCK, 100 here), 0 once it is gone. children_ticks: the same
+# for this shell's children that have ended (bash's `times`), written to
+# $dir/.ticks, so that a client run in the foreground is counted once it
+# exits; not run in a subshell, whose `times` counts only its own children.
+cpu_ticks() { awk '{ print $14 + $15 }' "/proc/$1/stat" 2>/dev/null || echo 0; }
+children_ticks() {
+	times >"$dir/.times"
+	awk -v hz="$(getconf CLK_TCK)" 'NR == 2 {
+		split($1, u, /[ms]/); split($2, s, /[ms]/)
+		printf "%d\n", (u[1] * 60 + u[2] + s[1] * 60 + s[2]) * hz + 0.5 }' "$dir/.times" >"$dir/.ticks"
+}
+# cpu_per_tx NAME TICKS COUNT: "NAME N us" (CPU microseconds per transaction).
+cpu_per_tx() {
+	awk -v n="$1" -v t="$2" -v c="$3" -v hz="$(getconf CLK_TCK)" \
+		'BEGIN { printf "%s %.0f us", n, (c > 0 ? t * 1e6 / hz / c : 0) }'
+}
+# ctx_switches PID: voluntary + involuntary context switches of all its
+# threads so far (a hop between threads costs one or two).
+ctx_switches() {
+	cat /proc/"$1"/task/*/status 2>/dev/null |
+		awk '/ctxt_switches/ { n += $2 } END { print n + 0 }'
+}
+# cpu_begin PID...: notes their CPU (and this shell's ended children's);
+# cpu_end COUNT NAME... (one NAME per PID of cpu_begin, then the client's):
+# prints each one's CPU microseconds per transaction over COUNT
+# transactions, their sum, and the first PID's context switches per
+# transaction.
+cpu_begin() {
+	children_ticks
+	cpu_pids=("$@") cpu_t0=() cpu_c0=$(cat "$dir/.ticks") cpu_x0=$(ctx_switches "$1")
+	local p
+	for p in "$@"; do cpu_t0+=("$(cpu_ticks "$p")"); done
+}
+cpu_end() {
+	local count=$1 i t sum=0 line="" x
+	shift
+	for i in "${!cpu_pids[@]}"; do
+		t=$(($(cpu_ticks "${cpu_pids[i]}") - cpu_t0[i]))
+		sum=$((sum + t))
+		line="$line$(cpu_per_tx "$1" "$t" "$count"), "
+		shift
+	done
+	children_ticks
+	t=$(($(cat "$dir/.ticks") - cpu_c0))
+	sum=$((sum + t))
+	x=$(($(ctx_switches "${cpu_pids[0]}") - cpu_x0))
+	echo "    CPU per transaction: $line$(cpu_per_tx "$1" "$t" "$count"); $(cpu_per_tx all "$sum" "$count"); $(awk -v x="$x" -v c="$count" 'BEGIN { printf "%.1f", (c > 0 ? x / c : 0) }') context switches of the first per transaction"
+}

@@ -2,7 +2,10 @@
 # Three graft cores on loopback (issue 14's benchmark), in one run with its
 # anchors:
 #  1. CREATE of a small node per auto-commit transaction on the leader
-#     through bench/bolt_bench at 1, 8 and 64 clients (tx/s, p50, p99);
+#     through bench/bolt_bench at 1, 8 and 64 clients (tx/s, p50, p99),
+#     and the CPU (user + system, /proc/PID/stat) the leader, each
+#     follower and bolt_bench spent per committed transaction: on 2 shared
+#     cores, what bounds the rate once the pipeline is full;
 #  2. the failover gap: one writer (the official driver, retrying on the
 #     next member at once on any failure), SIGKILL of the leader; the
 #     longest time between two acknowledged writes across the kill;
@@ -18,7 +21,8 @@
 #
 # BUILD_DIR (default .) holds graftd and the benches; use a build configured
 # without --enable-debug/--enable-sanitize for figures. Settings:
-# SECONDS_PER_RUN (5), ROUNDS (3 failovers), BIG_ROWS (100000), ANCHORS (1:
+# SECONDS_PER_RUN (5), ROUNDS (3 failovers), BIG_ROWS (100000), CLIENTS
+# ("1 8 64": the throughput points), ANCHORS (1:
 # also run etcd and raft_raw), ONLY (big: step 4 alone, e.g. to compare
 # two builds: ONLY=big bench/cluster_bench.sh BEFORE; ONLY=big
 # bench/cluster_bench.sh AFTER). Stops everything it started, by pid.
@@ -52,9 +56,14 @@ log_from=$(($(wc -l <"$leader_log") + 1))
 only=${ONLY:-}
 if [ "$only" != big ]; then
 	echo "throughput: CREATE (:B {v: 1}) per auto-commit transaction on the leader, ${secs} s per run, two runs each"
-	for c in 1 8 64; do
+	f1=$(((leader + 1) % 3)) f2=$(((leader + 2) % 3))
+	for c in ${CLIENTS:-1 8 64}; do
 		for _ in 1 2; do
-			"$build/bench/bolt_bench" -c "$c" -d "$secs" "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 1})"
+			cpu_begin "${pids[leader]}" "${pids[f1]}" "${pids[f2]}"
+			out=$("$build/bench/bolt_bench" -c "$c" -d "$secs" "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 1})")
+			echo "$out"
+			cpu_end "$(echo "$out" | sed -n 's/.*s: \([0-9]*\) requests.*/\1/p')" \
+				"leader" "follower" "follower" "bolt_bench"
 		done
 	done
 	load

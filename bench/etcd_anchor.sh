@@ -2,7 +2,8 @@
 # The Raft anchors of issue 14, in one run on this machine:
 #  1. a 3-member etcd (Debian etcd-server, its default election timeout
 #     1000 ms and heartbeat 100 ms) on loopback, 64-byte puts from 1, 8 and
-#     64 clients through bench/etcd_put (puts/s, p50, p99), then the
+#     64 clients through bench/etcd_put (puts/s, p50, p99, and the CPU
+#     each member and the client spent per put), then the
 #     failover gap: SIGKILL of the leader, time to the first successful put;
 #  2. bench/raft_raw: three bare libraft members, the raw ceiling.
 #
@@ -96,7 +97,11 @@ echo "throughput: 64-byte values via POST /v3/kv/put on the leader, ${secs} s pe
 for c in 1 8 64; do
 	for _ in 1 2; do
 		l=$(leader_index)
-		"$build/bench/etcd_put" -e "127.0.0.1:${cport[l]}" -c "$c" -s "$secs"
+		cpu_begin "${pids[l]}" "${pids[(l + 1) % 3]}" "${pids[(l + 2) % 3]}"
+		out=$("$build/bench/etcd_put" -e "127.0.0.1:${cport[l]}" -c "$c" -s "$secs")
+		echo "$out"
+		cpu_end "$(echo "$out" | awk -v s="$secs" '{ printf "%.0f", $3 * s }')" \
+			leader follower follower etcd_put
 	done
 done
 load
