@@ -35,10 +35,13 @@ done
 
 . "$(dirname "$0")/bench_lib.sh"
 
+# The loop checked every 1 ms, a stall logged from 10 ms: the stalls this
+# benchmark reports (at 3 ms, a loaded machine logs a line every few ms on
+# every member, which buries the copy's own lines).
 CORES=4 core_confs "causal_clustering.raft_log_prune_strategy=50 txs
 causal_clustering.minimum_core_cluster_size_at_runtime=3
 server.vm_pause_monitor.measurement_duration=1ms
-server.vm_pause_monitor.stall_alert_threshold=3ms"
+server.vm_pause_monitor.stall_alert_threshold=10ms"
 
 # rss_kb PID: resident memory now; hwm_kb PID: its peak since it started or
 # since reset_hwm PID (Linux: 5 in clear_refs resets the peak to now).
