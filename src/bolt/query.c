@@ -709,15 +709,14 @@ static uint64_t *loop_slot(struct bolt_session *s, uint64_t h)
 	return &s->env->loop_statements[(h >> 8) % BOLT_LOOP_STATEMENTS];
 }
 
-/* FNV-1a of the text, its low byte free for the state; 0: none. */
+/* The text's hash, its low byte free for the state; 0: none. */
 static uint64_t loop_hash(const struct graft_str *q)
 {
-	uint64_t h = 14695981039346656037ULL;
+	uint64_t h;
 
 	if (q->len > LOOP_TEXT_MAX)
 		return 0;
-	for (size_t i = 0; i < q->len; i++)
-		h = (h ^ (uint8_t)q->data[i]) * 1099511628211ULL;
+	h = graft_hash_bytes(GRAFT_HASH_BYTES_SEED, q->data, q->len);
 	return h & ~LOOP_LOW ? h & ~LOOP_LOW : LOOP_LOW + 1;
 }
 
@@ -741,8 +740,7 @@ static void loop_learn(struct bolt_session *s)
 
 static bool timed_out(const struct cypher_error *e)
 {
-	return strcmp(e->code, graft_status_code(GRAFT_STATUS_TX_TIMED_OUT)) ==
-	       0;
+	return graft_status_is(e->code, GRAFT_STATUS_TX_TIMED_OUT);
 }
 
 /* Runs the auto-commit RUN r on the loop if it may (true, *step its

@@ -780,15 +780,6 @@ int cypher_tx_commit(struct cypher_tx *tx, struct cypher_commit_req *req,
 
 /* Statements ---------------------------------------------------------------- */
 
-static uint64_t text_hash(const char *s, size_t n)
-{
-	uint64_t h = 1469598103934665603ull;
-
-	for (size_t i = 0; i < n; i++)
-		h = (h ^ (uint8_t)s[i]) * 1099511628211ull;
-	return h;
-}
-
 static struct plan_cache_entry *cache_find(struct plan_cache *pc,
 					   const char *q, size_t n, uint64_t h)
 {
@@ -847,7 +838,7 @@ static int prepare(struct cypher_tx *t, const char *q, size_t n,
 	int rv;
 
 	normalise(&q, &n);
-	h = text_hash(q, n);
+	h = graft_hash_bytes(GRAFT_HASH_BYTES_SEED, q, n);
 	pthread_mutex_lock(&pc->mu);
 	c = cache_find(pc, q, n, h);
 	if (c != NULL) {

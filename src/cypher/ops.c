@@ -356,8 +356,7 @@ uint64_t cypher_equivalent_hash(const struct graft_value *v)
 		return graft_hash_mix(h, (uint64_t)v->u.i);
 	case GRAFT_VALUE_STRING:
 	case GRAFT_VALUE_BYTES:
-		for (uint32_t i = 0; i < v->u.s->len; i++)
-			h = (h ^ (uint8_t)v->u.s->data[i]) * 0x100000001b3ull;
+		h = graft_hash_bytes(h, v->u.s->data, v->u.s->len);
 		return graft_hash_mix(h, v->u.s->len);
 	case GRAFT_VALUE_LIST:
 	case GRAFT_VALUE_PATH:

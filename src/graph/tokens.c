@@ -8,11 +8,7 @@
 
 static uint64_t name_hash(const char *p, size_t len)
 {
-	uint64_t h = 0xcbf29ce484222325ull; /* FNV-1a */
-
-	for (size_t i = 0; i < len; i++)
-		h = (h ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	return graph_hash_mix(h);
+	return graph_hash_mix(graft_hash_bytes(GRAFT_HASH_BYTES_SEED, p, len));
 }
 
 static bool name_is(const struct graft_str *s, const char *p, size_t len)

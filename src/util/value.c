@@ -383,13 +383,18 @@ uint64_t graft_hash_mix(uint64_t h, uint64_t x)
 	return h ^ (h >> 31);
 }
 
-static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+uint64_t graft_hash_bytes(uint64_t h, const void *p, size_t n)
 {
-	uint64_t f = 0xcbf29ce484222325ull; /* FNV-1a */
+	const uint8_t *b = p;
 
 	for (size_t i = 0; i < n; i++)
-		f = (f ^ (uint8_t)p[i]) * 0x100000001b3ull;
-	return graft_hash_mix(h, f);
+		h = (h ^ b[i]) * 0x100000001b3ull;
+	return h;
+}
+
+static uint64_t hash_bytes(uint64_t h, const char *p, size_t n)
+{
+	return graft_hash_mix(h, graft_hash_bytes(GRAFT_HASH_BYTES_SEED, p, n));
 }
 
 uint64_t graft_value_hash(const struct graft_value *v)

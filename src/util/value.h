@@ -164,6 +164,11 @@ int graft_value_cmp(const struct graft_value *a, const struct graft_value *b);
 uint64_t graft_value_hash(const struct graft_value *v);
 /* Folds x into the running hash h (every value hash is built with it). */
 uint64_t graft_hash_mix(uint64_t h, uint64_t x);
+/* FNV-1a of p[0..n) continued from h: GRAFT_HASH_BYTES_SEED to start. The
+ * one byte hash of names, texts and strings (mix the result before taking
+ * low bits: FNV's are weak). */
+#define GRAFT_HASH_BYTES_SEED 0xcbf29ce484222325ull
+uint64_t graft_hash_bytes(uint64_t h, const void *p, size_t n);
 /* Heap bytes owned by v (excluding the struct itself), for memory accounting. */
 size_t graft_value_heap_size(const struct graft_value *v);
 
