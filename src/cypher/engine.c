@@ -19,20 +19,22 @@
 static void slot_drop_spare(struct engine_tx_slot *s);
 static void tx_discard(struct cypher_tx *t);
 
-int64_t engine_now_ms(void)
+static int64_t clock_ms(clockid_t clock)
 {
 	struct timespec ts;
 
-	clock_gettime(CLOCK_REALTIME, &ts);
+	clock_gettime(clock, &ts);
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int64_t engine_now_ms(void)
+{
+	return clock_ms(CLOCK_REALTIME);
 }
 
 int64_t engine_coarse_ms(void)
 {
-	struct timespec ts;
-
-	clock_gettime(CLOCK_REALTIME_COARSE, &ts);
-	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+	return clock_ms(CLOCK_REALTIME_COARSE);
 }
 
 int cypher_engine_new(struct dbms *dbms, const struct cypher_engine_options *o,
