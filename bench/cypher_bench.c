@@ -6,7 +6,7 @@
  * is the engine's own), and the goal where the issue sets one.
  *
  *   cypher_bench [--small] [--nodes N] [--rels N] [--batch N] [--secs S]
- *                [--workers N] [--rounds N] [--scaling-only] [DIR]
+ *                [--workers N] [--rounds N] [--scaling-only] [--pin] [DIR]
  *
  * Defaults: 1,000,000 :Person nodes {id, name, age} and 5,000,000 :KNOWS
  * relationships between random ends, loaded 10,000 rows per statement and
@@ -21,17 +21,26 @@
  * --workers threads (default 2) at once, as the server runs them: each
  * statement and its rows on a worker holding the gate shared, its
  * transaction begun and rolled back one at a time (the loop's part, here
- * under a lock). --rounds N repeats both (1 thread, then N, in turn) N times
- * on the same graph, each round with the load average beside it: the
- * ratio is only worth something where the machine gave both threads a
- * core, and other work comes and goes. --scaling-only skips every other
- * measurement. */
+ * under a lock). The threads live for the whole run, as a server's workers
+ * do; the two phases of a round take turns in slices of half a second
+ * (--secs of each), so that what the rest of the machine takes weighs on
+ * both alike. Beside them, each round, the machine's own scaling: the same
+ * phases of a loop of random reads and arithmetic on each thread's own
+ * memory, sharing nothing (the anchor: what two threads can get here).
+ * Each phase prints what the scheduler did to its threads (CPU time per
+ * query, time waiting for a CPU, migrations, sleeps, preemptions) and how
+ * often the lock standing for the loop was found held. --rounds N repeats
+ * all of it N times on the same graph, each round with the load average
+ * beside it. --pin pins thread i to CPU i (the lone thread is each in
+ * turn): not how the server runs its workers, a way to tell placement from
+ * per-query cost. --scaling-only skips every other measurement. */
 #define _GNU_SOURCE
 #include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 #include <uv.h>
 
 #include "cypher/cypher.h"
@@ -50,6 +59,8 @@ struct anchor_tokens {
 	uint32_t person, knows, id, name, age;
 };
 
+struct readers;
+
 struct cbench {
 	uv_loop_t loop;
 	struct dbms *dbms;
@@ -67,7 +78,10 @@ struct cbench {
 	pthread_mutex_t loop_mu; /* the loop's share of a threaded read */
 	unsigned workers;
 	unsigned rounds; /* of the read scaling */
+	unsigned ncpus; /* online */
 	bool scaling_only;
+	bool pin; /* the read scaling's threads to CPUs */
+	struct readers *readers; /* the read scaling's threads */
 };
 
 /* One measured series of reads. */
@@ -406,16 +420,56 @@ static void read_pair(struct cbench *b, const char *title, const char *q,
 
 /* Read scaling ---------------------------------------------------------- */
 
-struct reader {
-	struct cbench *b;
-	const char *q;
-	uint64_t stop_ns, queries, rng;
-	uint64_t cpu_ns; /* the thread's CPU time over its reads */
-	pthread_t th;
-	/* each thread writes its own every query: two readers in one cache
-	 * line would move it between the cores on every query */
-	char pad[GRAFT_CACHE_LINE];
+/* The calling thread's scheduling counts (/proc/thread-self/sched and
+ * schedstat): over a phase they tell whether a per-query cost that moved
+ * did so because the thread waited for a CPU, moved between CPUs or slept
+ * (on the lock standing for the loop), or because each query cost more
+ * CPU time (the code, the caches). */
+struct thread_sched {
+	uint64_t wait_ns;       /* runnable, waiting for a CPU */
+	uint64_t migrations;    /* moved to another CPU */
+	uint64_t vol, invol;    /* context switches: slept, preempted */
 };
+
+static void thread_sched_read(struct thread_sched *s)
+{
+	char line[256];
+	unsigned long long run, wait;
+	FILE *f = fopen("/proc/thread-self/schedstat", "r");
+
+	memset(s, 0, sizeof *s);
+	if (f != NULL) {
+		if (fscanf(f, "%llu %llu", &run, &wait) == 2)
+			s->wait_ns = wait;
+		fclose(f);
+	}
+	f = fopen("/proc/thread-self/sched", "r");
+	if (f == NULL)
+		return;
+	while (fgets(line, sizeof line, f) != NULL) {
+		const char *colon = strchr(line, ':');
+		unsigned long long v;
+
+		if (colon == NULL || sscanf(colon + 1, "%llu", &v) != 1)
+			continue;
+		if (strncmp(line, "se.nr_migrations", 16) == 0)
+			s->migrations = v;
+		else if (strncmp(line, "nr_voluntary_switches", 21) == 0)
+			s->vol = v;
+		else if (strncmp(line, "nr_involuntary_switches", 23) == 0)
+			s->invol = v;
+	}
+	fclose(f);
+}
+
+static void thread_sched_since(struct thread_sched *s,
+			       const struct thread_sched *before)
+{
+	s->wait_ns -= before->wait_ns;
+	s->migrations -= before->migrations;
+	s->vol -= before->vol;
+	s->invol -= before->invol;
+}
 
 static uint64_t thread_cpu_ns(void)
 {
@@ -425,69 +479,322 @@ static uint64_t thread_cpu_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
 }
 
+/* What one thread did over the slices of one phase. */
+struct reader_acc {
+	uint64_t queries, cpu_ns, loop_held;
+	struct thread_sched sched;
+};
+
+enum reader_phase { PHASE_LONE, PHASE_ALL, PHASES };
+
+/* What the read scaling's threads run: a statement, or the machine's own
+ * scaling (below). */
+enum reader_work { WORK_CYPHER, WORK_MACHINE };
+
+/* The read scaling's threads, kept over every phase and round as a server
+ * keeps its workers: a thread takes a slot (util/slot.h) on first use and
+ * keeps it, so new threads for every phase would soon share slots. */
+struct reader {
+	struct cbench *b;
+	unsigned index;
+	uint64_t rng;
+	int cpu; /* the CPU it is pinned to, -1: none */
+	uint32_t *table; /* WORK_MACHINE's own memory */
+	struct reader_acc acc[PHASES];
+	pthread_t th;
+	/* each thread writes its own every query: two readers in one cache
+	 * line would move it between the cores on every query */
+	char pad[GRAFT_CACHE_LINE];
+};
+
+struct readers {
+	pthread_mutex_t mu;
+	pthread_cond_t go, done;
+	unsigned generation; /* of the slice to run */
+	unsigned running;    /* threads still in it */
+	bool quit;
+	/* the slice: threads [first, first + count) mod n run work (q) into
+	 * acc[phase] until stop_ns */
+	unsigned first, count;
+	enum reader_phase phase;
+	enum reader_work work;
+	const char *q;
+	uint64_t stop_ns;
+	unsigned n;
+	struct reader *r;
+};
+
+/* Takes the lock standing for the loop, counting the times it was held:
+ * how often one thread's begin or rollback waited for the other's. */
+static void loop_lock(struct cbench *b, struct reader_acc *acc)
+{
+	if (pthread_mutex_trylock(&b->loop_mu) == 0)
+		return;
+	acc->loop_held++;
+	pthread_mutex_lock(&b->loop_mu);
+}
+
+static uint64_t reader_rand(struct reader *r)
+{
+	r->rng = r->rng * 6364136223846793005ull + 1442695040888963407ull;
+	return r->rng >> 33;
+}
+
 /* One read as a Bolt worker runs it: begin and roll back as the loop
  * would (one at a time), the statement and its rows holding the gate. */
-static void threaded_read(struct reader *r, struct graft_value *params)
+static void threaded_read(struct reader *r, const char *q,
+			  struct graft_value *params, struct reader_acc *acc)
 {
 	struct cbench *b = r->b;
 	struct cypher_tx *tx;
 
-	r->rng = r->rng * 6364136223846793005ull + 1442695040888963407ull;
 	params->u.map->entries[0].value.u.i =
-		(int64_t)((r->rng >> 33) % b->nodes);
-	pthread_mutex_lock(&b->loop_mu);
+		(int64_t)(reader_rand(r) % b->nodes);
+	loop_lock(b, acc);
 	tx = begin(b, CYPHER_TX_READ);
 	pthread_mutex_unlock(&b->loop_mu);
 	graft_gate_enter_shared(&b->gate);
-	pull_all(tx, r->q, params, NULL);
+	pull_all(tx, q, params, NULL);
 	graft_gate_leave(&b->gate);
-	pthread_mutex_lock(&b->loop_mu);
+	loop_lock(b, acc);
 	cypher_tx_rollback(tx);
 	pthread_mutex_unlock(&b->loop_mu);
-	r->queries++;
+	acc->queries++;
+}
+
+/* The machine's own scaling, the anchor of the ratio: work of the kind a
+ * point read does (dependent random reads missing the caches, integer
+ * work) on memory of the thread's own, so nothing is shared and nothing
+ * waits. Two threads fall short of 2x here only for what the machine
+ * does: the two vCPUs placed on one host core's hyperthreads, the shared
+ * L3, a neighbour. */
+#define MACHINE_TABLE (4u << 20) /* 16 MiB of uint32, a permutation cycle */
+
+static void machine_table(struct reader *r)
+{
+	uint32_t *t = malloc(MACHINE_TABLE * sizeof *t);
+
+	if (t == NULL)
+		die_oom();
+	/* Sattolo's shuffle: one cycle through every entry */
+	for (uint32_t i = 0; i < MACHINE_TABLE; i++)
+		t[i] = i;
+	for (uint32_t i = MACHINE_TABLE - 1; i > 0; i--) {
+		uint32_t j = (uint32_t)(reader_rand(r) % i), x = t[i];
+
+		t[i] = t[j];
+		t[j] = x;
+	}
+	r->table = t;
+}
+
+static void machine_read(struct reader *r, struct reader_acc *acc)
+{
+	uint32_t at = (uint32_t)(reader_rand(r) % MACHINE_TABLE);
+	uint64_t h = at;
+
+	for (int i = 0; i < 4; i++)
+		at = r->table[at];
+	for (int i = 0; i < 200; i++)
+		h = (h ^ (h >> 29)) * 0xbf58476d1ce4e5b9ull + (uint64_t)i;
+	r->rng ^= h & 1;
+	acc->queries += at != UINT32_MAX;
+}
+
+static void reader_slice(struct readers *rs, struct reader *r,
+			 struct graft_value *params)
+{
+	struct reader_acc *acc = &r->acc[rs->phase];
+	struct thread_sched before, after;
+	uint64_t cpu;
+
+	thread_sched_read(&before);
+	cpu = thread_cpu_ns();
+	while (uv_hrtime() < rs->stop_ns) {
+		if (rs->work == WORK_MACHINE)
+			machine_read(r, acc);
+		else
+			threaded_read(r, rs->q, params, acc);
+	}
+	acc->cpu_ns += thread_cpu_ns() - cpu;
+	thread_sched_read(&after);
+	thread_sched_since(&after, &before);
+	acc->sched.wait_ns += after.wait_ns;
+	acc->sched.migrations += after.migrations;
+	acc->sched.vol += after.vol;
+	acc->sched.invol += after.invol;
 }
 
 static void *reader_main(void *arg)
 {
 	struct reader *r = arg;
+	struct readers *rs = r->b->readers;
 	struct graft_value params = param1("id", graft_value_int(0));
-	uint64_t cpu = thread_cpu_ns();
+	unsigned seen = 0;
 
-	while (uv_hrtime() < r->stop_ns)
-		threaded_read(r, &params);
-	r->cpu_ns = thread_cpu_ns() - cpu;
+	if (r->cpu >= 0) {
+		cpu_set_t set;
+
+		CPU_ZERO(&set);
+		CPU_SET(r->cpu, &set);
+		if (pthread_setaffinity_np(pthread_self(), sizeof set, &set))
+			fprintf(stderr, "cypher_bench: cannot pin to CPU %d\n",
+				r->cpu);
+	}
+	pthread_mutex_lock(&rs->mu);
+	for (;;) {
+		bool mine;
+
+		while (!rs->quit && rs->generation == seen)
+			pthread_cond_wait(&rs->go, &rs->mu);
+		if (rs->quit)
+			break;
+		seen = rs->generation;
+		mine = (r->index + rs->n - rs->first) % rs->n < rs->count;
+		if (!mine)
+			continue;
+		pthread_mutex_unlock(&rs->mu);
+		reader_slice(rs, r, &params);
+		pthread_mutex_lock(&rs->mu);
+		if (--rs->running == 0)
+			pthread_cond_signal(&rs->done);
+	}
+	pthread_mutex_unlock(&rs->mu);
 	graft_value_free(&params);
+	free(r->table);
 	return NULL;
 }
 
-/* Queries per second of q on n threads at once for b->secs; *per_cpu
- * gets the queries per second of CPU time the threads were given (what
- * contention costs, whatever else the machine runs: on a loaded machine
- * two threads share what cores are left, and their queries per second
- * say little). */
-static double read_rate(struct cbench *b, const char *q, unsigned n,
-			double *per_cpu)
+static void readers_start(struct cbench *b)
 {
-	struct reader *rs = calloc(n, sizeof *rs);
-	uint64_t start = uv_hrtime(), total = 0, cpu = 0;
+	struct readers *rs = calloc(1, sizeof *rs);
 
-	if (rs == NULL)
+	if (rs == NULL || (rs->r = calloc(b->workers, sizeof *rs->r)) == NULL)
 		die_oom();
-	for (unsigned i = 0; i < n; i++) {
-		rs[i] = (struct reader){.b = b, .q = q, .rng = 7919 * (i + 1),
-					.stop_ns = start +
-						   (uint64_t)(b->secs * 1e9)};
-		if (pthread_create(&rs[i].th, NULL, reader_main, &rs[i]) != 0)
+	b->readers = rs;
+	rs->n = b->workers;
+	pthread_mutex_init(&rs->mu, NULL);
+	pthread_cond_init(&rs->go, NULL);
+	pthread_cond_init(&rs->done, NULL);
+	for (unsigned i = 0; i < rs->n; i++) {
+		rs->r[i] = (struct reader){
+			.b = b, .index = i, .rng = 7919 * (i + 1),
+			.cpu = b->pin ? (int)(i % b->ncpus) : -1};
+		machine_table(&rs->r[i]);
+		if (pthread_create(&rs->r[i].th, NULL, reader_main,
+				   &rs->r[i]) != 0)
 			die_oom();
 	}
-	for (unsigned i = 0; i < n; i++) {
-		pthread_join(rs[i].th, NULL);
-		total += rs[i].queries;
-		cpu += rs[i].cpu_ns;
-	}
+}
+
+static void readers_stop(struct cbench *b)
+{
+	struct readers *rs = b->readers;
+
+	if (rs == NULL)
+		return;
+	pthread_mutex_lock(&rs->mu);
+	rs->quit = true;
+	pthread_cond_broadcast(&rs->go);
+	pthread_mutex_unlock(&rs->mu);
+	for (unsigned i = 0; i < rs->n; i++)
+		pthread_join(rs->r[i].th, NULL);
+	pthread_cond_destroy(&rs->go);
+	pthread_cond_destroy(&rs->done);
+	pthread_mutex_destroy(&rs->mu);
+	free(rs->r);
 	free(rs);
-	*per_cpu = cpu > 0 ? (double)total / ((double)cpu / 1e9) : 0;
-	return (double)total / ((double)(uv_hrtime() - start) / 1e9);
+	b->readers = NULL;
+}
+
+/* Runs one slice of ns on count threads from first; its wall time. */
+static uint64_t readers_slice(struct readers *rs, enum reader_phase phase,
+			      unsigned first, unsigned count, uint64_t ns)
+{
+	uint64_t start = uv_hrtime();
+
+	pthread_mutex_lock(&rs->mu);
+	rs->phase = phase;
+	rs->first = first;
+	rs->count = count;
+	rs->running = count;
+	rs->stop_ns = start + ns;
+	rs->generation++;
+	pthread_cond_broadcast(&rs->go);
+	while (rs->running > 0)
+		pthread_cond_wait(&rs->done, &rs->mu);
+	pthread_mutex_unlock(&rs->mu);
+	return uv_hrtime() - start;
+}
+
+/* One phase of the read scaling, over its slices. */
+struct phase {
+	double qps;     /* queries per second of wall time, all threads */
+	double per_cpu; /* queries per second of CPU time the threads had */
+	double cpu_ns_per_query;
+	double wait_share; /* of the phase, on average per thread, runnable
+			    * but waiting for a CPU */
+	uint64_t queries, migrations, vol, invol, loop_held;
+};
+
+static void phase_sum(const struct readers *rs, enum reader_phase ph,
+		      unsigned threads, uint64_t wall_ns, struct phase *p)
+{
+	uint64_t cpu = 0, wait = 0;
+
+	memset(p, 0, sizeof *p);
+	for (unsigned i = 0; i < rs->n; i++) {
+		const struct reader_acc *a = &rs->r[i].acc[ph];
+
+		p->queries += a->queries;
+		p->migrations += a->sched.migrations;
+		p->vol += a->sched.vol;
+		p->invol += a->sched.invol;
+		p->loop_held += a->loop_held;
+		cpu += a->cpu_ns;
+		wait += a->sched.wait_ns;
+	}
+	p->per_cpu = cpu > 0 ? (double)p->queries / ((double)cpu / 1e9) : 0;
+	p->cpu_ns_per_query = p->queries ? (double)cpu / (double)p->queries : 0;
+	p->wait_share = wall_ns ? (double)wait / threads / (double)wall_ns : 0;
+	p->qps = wall_ns ? (double)p->queries / ((double)wall_ns / 1e9) : 0;
+}
+
+/* Both phases of one round: --secs of one thread alone and --secs of all
+ * of them, in slices of half a second taken in turn (lone, all, all, lone,
+ * ...), so that what the machine gives comes and goes over both alike
+ * rather than over one phase. The lone thread is each thread in turn
+ * (pinned: each CPU). */
+static void read_phases(struct cbench *b, enum reader_work work,
+			const char *q, unsigned round, struct phase *lone,
+			struct phase *all)
+{
+	struct readers *rs = b->readers;
+	unsigned slices = (unsigned)(b->secs / 0.5 + 0.5);
+	uint64_t ns, wall[PHASES] = {0, 0};
+
+	if (slices == 0)
+		slices = 1;
+	ns = (uint64_t)(b->secs * 1e9) / slices;
+	rs->work = work;
+	rs->q = q;
+	for (unsigned i = 0; i < rs->n; i++)
+		memset(rs->r[i].acc, 0, sizeof rs->r[i].acc);
+	for (unsigned s = 0; s < slices; s++) {
+		bool lone_first = s % 2 == 0;
+
+		for (int k = 0; k < 2; k++) {
+			if (lone_first == (k == 0))
+				wall[PHASE_LONE] += readers_slice(
+					rs, PHASE_LONE, (round + s) % rs->n, 1,
+					ns);
+			else
+				wall[PHASE_ALL] += readers_slice(
+					rs, PHASE_ALL, 0, rs->n, ns);
+		}
+	}
+	phase_sum(rs, PHASE_LONE, 1, wall[PHASE_LONE], lone);
+	phase_sum(rs, PHASE_ALL, rs->n, wall[PHASE_ALL], all);
 }
 
 static double load_average(void)
@@ -497,21 +804,60 @@ static double load_average(void)
 	return getloadavg(avg, 1) == 1 ? avg[0] : -1;
 }
 
-static void read_scaling(struct cbench *b, const char *title, const char *q)
+/* What the scheduler did to a phase, per 1,000 queries. */
+static void print_phase(const char *what, const struct phase *p)
 {
-	double one_cpu, many_cpu;
-	double one = read_rate(b, q, 1, &one_cpu);
-	double many = read_rate(b, q, b->workers, &many_cpu);
+	double k = p->queries ? 1000.0 / (double)p->queries : 0;
 
+	printf("  %s: %.0f ns CPU per query, waited for a CPU %.1f %% of the "
+	       "phase, per 1,000 queries %.2f migrations, %.2f sleeps, "
+	       "%.2f preemptions, %.2f loop-lock waits\n",
+	       what, p->cpu_ns_per_query, p->wait_share * 100,
+	       (double)p->migrations * k, (double)p->vol * k,
+	       (double)p->invol * k, (double)p->loop_held * k);
+}
+
+/* The machine's own scaling this round, the anchor beside the reads'. */
+static double machine_scaling(struct cbench *b, unsigned round)
+{
+	struct phase lone, all;
+
+	read_phases(b, WORK_MACHINE, NULL, round, &lone, &all);
+	printf("machine scaling (anchor: random reads and arithmetic on each "
+	       "thread's own memory): 1 thread %.0f/s, %u threads %.0f/s: "
+	       "%.2fx, per CPU second %.2f of it, load average %.2f\n",
+	       lone.qps, b->workers, all.qps, all.qps / lone.qps,
+	       all.per_cpu / lone.per_cpu, load_average());
+	print_phase("1 thread", &lone);
+	print_phase("all threads", &all);
+	printf("SCALING_machine %.2f\n", all.qps / lone.qps);
+	return all.qps / lone.qps;
+}
+
+static void read_scaling(struct cbench *b, const char *title, const char *q,
+			 unsigned round, double machine)
+{
+	struct phase p1, pn;
+	double one, many, one_cpu, many_cpu;
+
+	read_phases(b, WORK_CYPHER, q, round, &p1, &pn);
+	one = p1.qps;
+	many = pn.qps;
+	one_cpu = p1.per_cpu;
+	many_cpu = pn.per_cpu;
 	printf("read scaling, %s: 1 thread %.0f queries/s, %u threads %.0f "
-	       "queries/s: %.2fx (goal >= 1.7x with 2), load average %.2f\n",
-	       title, one, b->workers, many, many / one, load_average());
+	       "queries/s: %.2fx (goal >= 1.7x with 2; the machine's "
+	       "%.2fx), load average %.2f\n",
+	       title, one, b->workers, many, many / one, machine,
+	       load_average());
 	/* 1.00: a thread does as much per CPU second beside the others as
 	 * alone; the scaling a machine with the cores free would show,
 	 * less the time threads wait for the loop's part (a mutex here) */
 	printf("  per CPU second: 1 thread %.0f queries, %u threads %.0f "
 	       "queries: %.2f of it\n",
 	       one_cpu, b->workers, many_cpu, many_cpu / one_cpu);
+	print_phase("1 thread", &p1);
+	print_phase("all threads", &pn);
 	printf("SCALING_%s %.2f\n", title, many / one);
 	printf("CPU_EFFICIENCY_%s %.2f\n", title, many_cpu / one_cpu);
 }
@@ -759,6 +1105,9 @@ static int parse_args(struct cbench *b, int argc, char **argv,
 	b->batch = 10000;
 	b->workers = 2;
 	b->rounds = 1;
+	b->ncpus = (unsigned)sysconf(_SC_NPROCESSORS_ONLN);
+	if (b->ncpus == 0)
+		b->ncpus = 1;
 	*dir = "./cypher-bench-data";
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--small") == 0) {
@@ -778,13 +1127,16 @@ static int parse_args(struct cbench *b, int argc, char **argv,
 			b->rounds = (unsigned)strtoul(argv[++i], NULL, 10);
 		} else if (strcmp(argv[i], "--scaling-only") == 0) {
 			b->scaling_only = true;
+		} else if (strcmp(argv[i], "--pin") == 0) {
+			b->pin = true;
 		} else if (argv[i][0] != '-') {
 			*dir = argv[i];
 		} else {
 			fprintf(stderr, "usage: cypher_bench [--small] "
 					"[--nodes N] [--rels N] [--batch N] "
 					"[--secs S] [--workers N] "
-					"[--rounds N] [--scaling-only] [DIR]\n");
+					"[--rounds N] [--scaling-only] [--pin] "
+					"[DIR]\n");
 			return -1;
 		}
 	}
@@ -811,12 +1163,17 @@ int main(int argc, char **argv)
 	load_graph(&b);
 	find_tokens(&b);
 	loop_share(&b);
+	readers_start(&b);
 	for (unsigned i = 0; i < b.rounds; i++) {
+		double machine = machine_scaling(&b, i);
+
 		read_scaling(&b, "lookup",
-			     "MATCH (p:Person {id: $id}) RETURN p.name");
+			     "MATCH (p:Person {id: $id}) RETURN p.name", i,
+			     machine);
 		read_scaling(&b, "1hop", "MATCH (p:Person {id: $id})-[:KNOWS]->"
-					 "(f) RETURN count(f)");
+					 "(f) RETURN count(f)", i, machine);
 	}
+	readers_stop(&b);
 	if (b.scaling_only)
 		goto out;
 	read_pair(&b, "point lookup",
