@@ -213,39 +213,82 @@ static bool label_scanned(const struct tx_preds *p, uint32_t label)
 
 /* Recent commits ---------------------------------------------------------- */
 
+/* Room for one more at the end of db->recent: the kept ones moved to the
+ * front when the trimmed ones leave room enough, else twice the array. */
+static bool recent_room(struct db *db)
+{
+	struct db_recent **a;
+	size_t cap;
+
+	if (db->recent_first + db->recent_n < db->recent_cap)
+		return true;
+	if (db->recent_first > 0 && db->recent_first >= db->recent_cap / 2) {
+		memmove(db->recent, db->recent + db->recent_first,
+			db->recent_n * sizeof *db->recent);
+		db->recent_first = 0;
+		return true;
+	}
+	cap = db->recent_cap ? db->recent_cap * 2 : 64;
+	a = realloc(db->recent, cap * sizeof *a);
+	if (a == NULL)
+		return false;
+	db->recent = a;
+	db->recent_cap = cap;
+	return true;
+}
+
 void recent_add(struct db *db, const struct txrec *rec, uint64_t txid)
 {
 	size_t n = commit_keys(db, rec, NULL);
 	struct db_recent *r = malloc(sizeof *r + n * sizeof *r->keys);
 
-	if (r == NULL) {
+	if (r == NULL || !recent_room(db)) {
 		/* Without its keys a predicate could miss this commit: every
 		 * snapshot older than it is refused at commit instead. */
+		free(r);
 		db->recent_lost = txid;
 		return;
 	}
-	r->next = NULL;
 	r->txid = txid;
 	r->n = commit_keys(db, rec, r->keys);
 	db->recent_bytes += sizeof *r + r->n * sizeof *r->keys;
-	if (db->recent_tail != NULL)
-		db->recent_tail->next = r;
-	else
-		db->recent_head = r;
-	db->recent_tail = r;
+	db->recent[db->recent_first + db->recent_n++] = r;
 }
 
 void recent_trim(struct db *db, uint64_t oldest)
 {
 	struct db_recent *r;
 
-	while ((r = db->recent_head) != NULL && r->txid <= oldest) {
-		db->recent_head = r->next;
-		if (db->recent_head == NULL)
-			db->recent_tail = NULL;
+	while (db->recent_n > 0 &&
+	       (r = db->recent[db->recent_first])->txid <= oldest) {
+		db->recent_first++;
+		db->recent_n--;
 		db->recent_bytes -= sizeof *r + r->n * sizeof *r->keys;
 		free(r);
 	}
+	if (db->recent_n == 0) {
+		/* a long reader's peak is not kept */
+		free(db->recent);
+		db->recent = NULL;
+		db->recent_first = db->recent_cap = 0;
+	}
+}
+
+/* The index in db->recent of the first commit after since (recent_first +
+ * recent_n if none). */
+static size_t recent_after(const struct db *db, uint64_t since)
+{
+	size_t lo = db->recent_first, hi = db->recent_first + db->recent_n;
+
+	while (lo < hi) {
+		size_t mid = lo + (hi - lo) / 2;
+
+		if (db->recent[mid]->txid <= since)
+			lo = mid + 1;
+		else
+			hi = mid;
+	}
+	return lo;
 }
 
 /* Checks ------------------------------------------------------------------ */
@@ -341,7 +384,7 @@ static int moved(char *errmsg, uint64_t key, uint64_t txid)
 
 static int check_recent(const struct db_tx *tx, char *errmsg)
 {
-	const struct db *db = tx->db;
+	struct db *db = tx->db;
 
 	if (db->recent_lost > tx->since)
 		return graft_errf(errmsg, GRAFT_ECONFLICT,
@@ -349,10 +392,12 @@ static int check_recent(const struct db_tx *tx, char *errmsg)
 				  "transaction %" PRIu64 ", committed after "
 				  "this one began; retry the transaction",
 				  db->recent_lost);
-	for (const struct db_recent *r = db->recent_head; r != NULL;
-	     r = r->next) {
-		if (r->txid <= tx->since)
-			continue;
+	for (size_t at = recent_after(db, tx->since),
+		    end = db->recent_first + db->recent_n;
+	     at < end; at++) {
+		const struct db_recent *r = db->recent[at];
+
+		db->recent_checked++;
 		for (size_t i = 0; i < r->n; i++) {
 			uint64_t key = r->keys[i], id = key & (DB_MAX_ID - 1);
 

@@ -341,7 +341,7 @@ static void versions_settle(struct db *db)
 	__atomic_store_n(&db->versions_kept, true, __ATOMIC_SEQ_CST);
 	reclaim(db);
 	versions_bound(db);
-	if (graph_versions_bytes(db->graph) == 0 && db->recent_head == NULL)
+	if (graph_versions_bytes(db->graph) == 0 && db->recent_n == 0)
 		__atomic_store_n(&db->versions_kept, false, __ATOMIC_SEQ_CST);
 }
 

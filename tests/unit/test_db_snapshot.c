@@ -751,6 +751,65 @@ static void set_x(struct fixture *f, uint64_t id, int64_t v)
 	assert_int_equal(fx_commit(f, tx, NULL, NULL), GRAFT_OK);
 }
 
+/* A long reader keeps the keys of every commit since it began (5,000 a
+ * second under old_versions.sh's writers): a writer's commit looks only at
+ * those after its own snapshot, whatever the reader holds, and still finds
+ * the one that moved a node into its scan, after trims and compactions of
+ * what is kept. */
+static void test_a_commit_under_a_long_reader_checks_only_commits_after_it(
+	void **state)
+{
+	struct fixture *f = *state;
+	uint64_t z = bare_node(f), b = bare_node(f), c = bare_node(f);
+	uint64_t d = bare_node(f);
+	struct db_tx *old, *young, *scanned, *w;
+	uint64_t before;
+
+	fx_node(f, 0);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &old), GRAFT_OK);
+	for (int i = 1; i <= 2000; i++)
+		set_x(f, z, i);
+	w = count_then_label(f, f->label, b);
+	set_x(f, z, 2001);
+	set_x(f, z, 2002);
+	before = f->db->recent_checked;
+	assert_int_equal(fx_commit(f, w, NULL, NULL), GRAFT_OK);
+	assert_int_equal(f->db->recent_checked - before, 2);
+	db_tx_rollback(old);
+	settle(f);
+	assert_int_equal(f->db->recent_n, 0);
+	assert_null(f->db->recent); /* given back, not kept at its peak */
+
+	/* an old reader's 40 commits trimmed under a younger one's 20: the
+	 * rest moves to the front of the array as more come */
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &old), GRAFT_OK);
+	for (int i = 0; i < 40; i++)
+		set_x(f, z, i);
+	assert_int_equal(db_tx_begin(f->db, DB_TX_READ_ONLY, &young), GRAFT_OK);
+	for (int i = 0; i < 20; i++)
+		set_x(f, z, 100 + i);
+	db_tx_rollback(old);
+	settle(f);
+	assert_int_equal(f->db->recent_n, 20);
+	for (int i = 0; i < 50; i++)
+		set_x(f, z, 200 + i);
+	assert_int_equal(f->db->recent_n, 70);
+	scanned = count_then_label(f, f->label, c);
+	set_x(f, z, 300);
+	assert_int_equal(db_tx_begin(f->db, 0, &w), GRAFT_OK);
+	assert_int_equal(db_tx_node_add_label(w, d, f->label), GRAFT_OK);
+	assert_int_equal(fx_commit(f, w, NULL, NULL), GRAFT_OK);
+	set_x(f, z, 301);
+	before = f->db->recent_checked;
+	assert_int_equal(fx_commit(f, scanned, NULL, NULL), GRAFT_ECONFLICT);
+	assert_int_equal(f->db->recent_checked - before, 2); /* found at 2 */
+	assert_int_equal(db_tx_node_prop(young, z, f->key_x)->u.i, 39);
+	db_tx_rollback(young);
+	settle(f);
+	assert_int_equal(f->db->recent_n, 0);
+	assert_null(f->db->recent);
+}
+
 /* Past db.transaction.old_versions.max_size, the transactions of the
  * oldest snapshot (a reader, a writer that scanned) are ended and the old
  * versions freed at once; a younger reader within the bound goes on and
@@ -833,6 +892,7 @@ int main(void)
 		T(test_an_index_seek_sees_a_value_taken_after_it),
 		T(test_many_index_seeks_each_see_a_value_taken_after_them),
 		T(test_old_versions_past_the_bound_end_the_oldest_snapshot),
+		T(test_a_commit_under_a_long_reader_checks_only_commits_after_it),
 		T(test_a_scan_of_a_label_never_used_sees_its_first_node),
 		T(test_a_scan_of_a_label_never_used_sees_a_commit_in_flight),
 		T(test_a_lookup_by_id_of_a_node_created_after_the_snapshot_conflicts),
