@@ -14,10 +14,10 @@
 #     copies the leader's store: MB/s between its two log lines, the
 #     replica's own split (received, checked and durable; loaded on a
 #     worker; the loop's hold to switch; the final fdatasync's share),
-#     beside the same checkpoint copied by bench/copy_ceiling (two
-#     blocking threads: the network alone, the disk alone, both) and
-#     fio's sequential read and write on the same disk (when fio is
-#     installed).
+#     beside fio's sequential write (without and with its final fsync)
+#     and read on the same disk (when fio is installed), and the same
+#     checkpoint copied by bench/copy_ceiling (blocking threads: the
+#     network alone, the disk alone, the whole copy in several designs).
 #
 #   bench/replica_bench.sh [BUILD_DIR]
 #
@@ -188,23 +188,31 @@ if [ -n "$parts" ]; then
 		"(the final fdatasync ${sync_s:-?} s of it)"
 	echo "  the install: loaded and verified on a worker in $load_s s: $(mbs "$load_s") MB/s; the replica's loop held $hold_s s to switch"
 fi
-# The same checkpoint copied the simplest way (bench/copy_ceiling.c): what
+# fio on the same disk: sequential write (1 MB, O_DIRECT) without a flush,
+# the issue's anchor, and with its fsync at the end (end_fsync=1), the
+# disk's durable rate: a store copy must end durable, and this disk (a
+# virtual one with a write-back cache) spends as long on the flush as on
+# the writes; then sequential read.
+fio_run() { # fio_run RW END_FSYNC: MB/s
+	fio --name="seq$1" --directory="$dir" --rw="$1" --bs=1M --size="${FIO_SIZE:-1G}" --direct=1 \
+		--end_fsync="$2" --ioengine=psync --output-format=terse --terse-version=3 2>/dev/null |
+		awk -F';' -v rw="$1" '{ kb = (rw == "read") ? $7 : $48; printf "%.1f\n", kb / 1024 }'
+	rm -f "$dir/seq$1".*
+}
+if command -v fio >/dev/null; then
+	fio_w=$(fio_run write 0)
+	fio_wd=$(fio_run write 1)
+	fio_r=$(fio_run read 0)
+	echo "  fio sequential write: $fio_w MB/s; with its fsync at the end (durable): $fio_wd MB/s; read: $fio_r MB/s"
+	[ -z "${transfer_s:-}" ] || awk -v b="$bytes" -v t="$transfer_s" -v w="$fio_w" -v d="$fio_wd" 'BEGIN {
+		if (t > 0 && w > 0 && d > 0) printf "  the transfer: %.0f %% of fio sequential write (goal >= 80 %%), %.0f %% of its durable write\n", 100 * b / 1048576 / t / w, 100 * b / 1048576 / t / d }'
+else
+	echo "  fio is not installed (Debian package fio): no disk figure beside it"
+fi
+# The same checkpoint copied the simplest ways (bench/copy_ceiling.c): what
 # this machine allows a store copy, network and disk, beside graft's
 ckpt=$(ls "$dir/r2/data/databases/neo4j/"checkpoint.* 2>/dev/null | head -n 1)
 if [ -x "$build/bench/copy_ceiling" ] && [ -n "$ckpt" ]; then
-	"$build/bench/copy_ceiling" "$ckpt" "$dir"
-fi
-if command -v fio >/dev/null; then
-	for rw in write read; do
-		fio --name="seq$rw" --directory="$dir" --rw="$rw" --bs=1M --size="${FIO_SIZE:-1G}" --direct=1 \
-			--ioengine=psync --output-format=terse --terse-version=3 2>/dev/null |
-			awk -F';' -v rw="$rw" '{ kb = (rw == "read") ? $7 : $48; printf "%.1f\n", kb / 1024 }' >"$dir/fio.$rw"
-		rm -f "$dir/seq$rw".*
-		echo "  fio sequential $rw: $(cat "$dir/fio.$rw") MB/s"
-	done
-	[ -z "${transfer_s:-}" ] || awk -v b="$bytes" -v t="$transfer_s" -v w="$(cat "$dir/fio.write")" 'BEGIN {
-		if (t > 0 && w > 0) printf "  the transfer: %.0f %% of fio sequential write (goal >= 80 %%)\n", 100 * b / 1048576 / t / w }'
-else
-	echo "  fio is not installed (Debian package fio): no disk figure beside it"
+	"$build/bench/copy_ceiling" "$ckpt" "$dir" 1 "${fio_wd:-0}"
 fi
 load
