@@ -222,6 +222,7 @@ struct catchup_store_copy_req {
 	enum catchup_copy_check check;
 	uint64_t start_ns;
 	int status;
+	int cancelled; /* set by the loop, read by the copy's worker */
 	catchup_store_copy_cb cb;
 };
 /* Starts the copy; cb runs on the loop thread once it is complete and

@@ -1,37 +1,45 @@
 /* A store copy, the client side (protocol and API in catchup.h).
  *
- * Happy path: connect -> send the STORE line -> bytes arrive: hand them to
- * a worker (tcp_conn_queue_work) and read on into a second buffer while it
- * runs (only inside the checkpoint's bytes, whose end the STORE line gives;
- * before and after them, reading stops while the worker runs), handing
- * that over when it returns. The worker consumes whole pieces: the STORE
+ * Happy path: connect -> send the STORE line -> one work item on a worker
+ * thread receives the whole copy itself, with blocking calls on its own
+ * duplicate of the socket (the loop stops reading it), and consumes each
+ * receive's bytes at once, while they are in the CPU's cache: the STORE
  * line (opens dest/store/checkpoint.<txid>.tmp; its cluster and database
- * ids must be those the caller wants),
- * checkpoint bytes (CRC32C summed and written 256 KB at a time, the
- * kernel's writeback started every 2 MB), the 'C' mark (the sums must
- * agree), records (each checked: CRC, cluster and database ids, next
- * txid; kept in memory, as the install needs them), the 'E' mark (the
- * last txid must be the last record's) -> the worker fdatasyncs the
+ * ids must be those the caller wants), checkpoint bytes (CRC32C summed and
+ * written, the kernel's writeback started every 2 MB), the 'C' mark (the
+ * sums must agree), records (each checked: CRC, cluster and database ids,
+ * next txid; kept in memory, as the install needs them), the 'E' mark
+ * (the last txid must be the last record's) -> the worker fdatasyncs the
  * checkpoint, loads it whole into the graph the database will serve
  * (verifying its block CRCs, structure and ids as it loads), gives it its
- * final name and fsyncs the directories -> the loop reads on while the
- * copy is not complete, and ends it when it is. The loop never touches a
- * file, and never loads the checkpoint: catchup_store_install hands the
- * loaded graph to dbms_replace, and the loop only applies the records
- * after the checkpoint and switches the database in.
+ * final name and fsyncs the directories -> back on the loop, the copy
+ * ends. The loop never touches a byte of the copy nor a file, and never
+ * loads the checkpoint: catchup_store_install hands the loaded graph to
+ * dbms_replace, and the loop only applies the records after the
+ * checkpoint and switches the database in.
+ *
+ * Why one worker receives it all (since 2026-12-06): the loop reading
+ * 1 MB and handing it to a worker, turn about, kept two threads of the
+ * replica (and two of the upstream) waking each other per MB; on two
+ * CPUs the copy ran at a third of what two blocking threads reach
+ * (bench/copy_ceiling, docs/benchmarks.md). The copy holds one thread of
+ * the pool for its length (a 52 MB checkpoint: about 0.1 s).
  *
  * Failures: an ERR line, a damaged byte, a disk error, a connection that
- * ends before the 'E' mark or a cancel end the copy with the error in
- * req->errmsg; dest is removed before cb, so a later attempt starts
+ * ends before the 'E' mark, an upstream silent for COPY_SILENT_MS or a
+ * cancel (seen by the worker within POLL_MS) end the copy with the error
+ * in req->errmsg; dest is removed before cb, so a later attempt starts
  * afresh. Ending always goes through tcp_server_close of the request's own
  * server, whose callback (once the connection and its worker are done)
  * reports to the caller, the last thing that touches req. */
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -44,16 +52,20 @@
 #include "ident_int.h"
 #include "replica_int.h"
 
-#define READ_CHUNK (1u << 20)
-/* Read ahead while the worker writes, up to this much. */
-#define READ_AHEAD_MAX (2u << 20)
-/* Checkpoint bytes are summed then written a piece at a time, so that the
- * write copies bytes the CRC has just brought into the cache. */
+/* The most one receive takes: its bytes are summed and written while
+ * they are still in the cache. */
+#define RECV_STEP (256u << 10)
+/* Checkpoint bytes are summed then written a piece at a time. */
 #define PIECE (256u << 10)
 /* Written bytes handed to the kernel's writeback this often, so that the
  * disk works while the copy arrives and the final fdatasync finds little
  * left to write. */
 #define WRITEBACK_STEP (2u << 20)
+/* The worker waits for bytes this long at a time, then looks whether the
+ * copy was cancelled. */
+#define POLL_MS 100
+/* An upstream that sends nothing for this long has failed. */
+#define COPY_SILENT_MS 60000
 #define LINE_MAX_LEN 1024
 
 enum store_phase {
@@ -66,16 +78,13 @@ enum store_phase {
 struct store_conn {
 	struct tcp_conn tcp; /* first: a struct tcp_conn * is a store_conn * */
 	struct catchup_store_copy_req *req;
-	/* the loop's: what it read and has not handed to the worker yet;
-	 * received counts every byte read */
-	struct graft_buf in;
-	uint64_t received;
-	/* The worker's while a work item runs, the loop's otherwise: the
-	 * bytes handed over not consumed yet (the start of a message), which
-	 * start at offset `consumed` of the stream; ckpt_end: the stream
-	 * offset just past the checkpoint's bytes (0: not known yet). */
+	/* The worker's while its work item runs, the loop's otherwise: its
+	 * duplicate of the socket, the bytes received not consumed yet (the
+	 * start of a message), which start at offset `consumed` of the
+	 * stream */
+	int sock;
 	struct graft_buf work;
-	uint64_t consumed, ckpt_end;
+	uint64_t consumed;
 	enum store_phase phase;
 	uint32_t crc;
 	uint64_t ckpt_left, next_tx;
@@ -88,6 +97,7 @@ struct store_conn {
 	uint64_t copy_us, transfer_us, sync_us, load_us;
 	char ckpt_final[4200], ckpt_tmp[4210];
 	char line[LINE_MAX_LEN + 64];
+	char request[512]; /* on the wire while the worker runs */
 	int status;
 	char errmsg[GRAFT_ERRMSG_SIZE];
 };
@@ -283,10 +293,9 @@ static int take_msg(struct store_conn *sc, const uint8_t *p, size_t n,
 	}
 }
 
-/* Consumes what it can of the bytes handed over. */
-static void consume_cb(struct tcp_conn *tc)
+/* Consumes what it can of the bytes received. */
+static int consume(struct store_conn *sc)
 {
-	struct store_conn *sc = (struct store_conn *)tc;
 	uint8_t *p = sc->work.data, *nl;
 	size_t off = 0, n = sc->work.len, used = 1, k;
 	int rv = GRAFT_OK;
@@ -308,7 +317,6 @@ static void consume_cb(struct tcp_conn *tc)
 			sc->line[k < LINE_MAX_LEN ? k : LINE_MAX_LEN] = '\0';
 			off = k + 1;
 			rv = take_line(sc, sc->line);
-			sc->ckpt_end = sc->consumed + off + sc->ckpt_left;
 			break;
 		case SC_CKPT:
 			k = n - off < sc->ckpt_left ? n - off
@@ -331,78 +339,94 @@ static void consume_cb(struct tcp_conn *tc)
 	memmove(p, p + off, n - off);
 	sc->work.len = n - off;
 	sc->consumed += off;
+	return rv;
+}
+
+/* The next bytes of the copy into sc->work: GRAFT_OK once some came,
+ * else why none will. */
+static int receive(struct store_conn *sc)
+{
+	struct pollfd pfd = {.fd = sc->sock, .events = POLLIN};
+	uint64_t silent_ms = 0;
+	ssize_t n;
+
+	if (graft_buf_reserve(&sc->work, RECV_STEP) != GRAFT_OK)
+		return graft_errf(sc->errmsg, GRAFT_ENOMEM, "out of memory");
+	for (;;) {
+		if (__atomic_load_n(&sc->req->cancelled, __ATOMIC_ACQUIRE))
+			return graft_errf(sc->errmsg, GRAFT_ESHUTDOWN, "the "
+					  "copy was cancelled");
+		n = recv(sc->sock, sc->work.data + sc->work.len, RECV_STEP,
+			 MSG_DONTWAIT);
+		if (n > 0) {
+			sc->work.len += (size_t)n;
+			return GRAFT_OK;
+		}
+		if (n == 0)
+			return graft_errf(sc->errmsg, GRAFT_EIO, "the upstream "
+					  "closed the connection before the "
+					  "copy was complete");
+		if (errno != EAGAIN && errno != EWOULDBLOCK && errno != EINTR)
+			return graft_errf(sc->errmsg, GRAFT_EIO, "the upstream "
+					  "connection failed before the copy "
+					  "was complete: %s", strerror(errno));
+		if (silent_ms >= COPY_SILENT_MS)
+			return graft_errf(sc->errmsg, GRAFT_EIO, "the "
+					  "upstream sent nothing for %d s "
+					  "during the copy", COPY_SILENT_MS /
+					  1000);
+		if (poll(&pfd, 1, POLL_MS) == 0)
+			silent_ms += POLL_MS;
+	}
+}
+
+/* The whole copy, on a worker: receive, consume, until it is complete
+ * (finish ran) or failed. */
+static void copy_work_cb(struct tcp_conn *tc)
+{
+	struct store_conn *sc = (struct store_conn *)tc;
+	int rv = GRAFT_OK;
+
+	while (rv == GRAFT_OK && sc->phase != SC_DONE) {
+		rv = receive(sc);
+		if (rv == GRAFT_OK)
+			rv = consume(sc);
+	}
 	sc->status = rv;
 }
+
+
 
 /* Loop side -------------------------------------------------------------- */
 
 static void end_copy(struct catchup_store_copy_req *req);
-static void consumed_cb(struct tcp_conn *tc, int status);
 
-/* Reading on while the worker writes: only inside the checkpoint's bytes
- * (its end known once the worker read the STORE line), so that the
- * upstream's close after the end mark is read once the worker has taken
- * everything before it; and within READ_AHEAD_MAX. */
-static bool read_ahead(const struct store_conn *sc)
-{
-	return sc->ckpt_end != 0 && sc->received < sc->ckpt_end &&
-	       sc->in.len < READ_AHEAD_MAX;
-}
-
-/* What was read goes to the worker (the loop's turn: none runs); the loop
- * reads on into the other buffer while it may. */
-static void hand_over(struct store_conn *sc)
-{
-	struct graft_buf t = sc->work;
-
-	if (sc->work.len == 0) { /* swapped: no copy */
-		sc->work = sc->in;
-		sc->in = t;
-	} else if (graft_buf_append(&sc->work, sc->in.data, sc->in.len) !=
-		   GRAFT_OK) {
-		graft_errf(sc->req->errmsg, GRAFT_ENOMEM, "out of memory");
-		tcp_conn_close(&sc->tcp);
-		return;
-	}
-	graft_buf_reset(&sc->in);
-	if (tcp_conn_queue_work(&sc->tcp, consume_cb, consumed_cb) !=
-	    GRAFT_OK) {
-		graft_errf(sc->req->errmsg, GRAFT_EIO, "cannot queue work");
-		tcp_conn_close(&sc->tcp);
-		return;
-	}
-	tcp_conn_read(&sc->tcp, read_ahead(sc));
-}
-
-static void consumed_cb(struct tcp_conn *tc, int status)
+/* The worker is done (or the connection closed meanwhile: status != 0,
+ * end_copy runs from sc_closing). */
+static void copied_cb(struct tcp_conn *tc, int status)
 {
 	struct store_conn *sc = (struct store_conn *)tc;
 	struct catchup_store_copy_req *req = sc->req;
 
 	if (status != 0)
-		return; /* closing: end_copy runs from there */
-	if (sc->status != GRAFT_OK || sc->phase == SC_DONE) {
-		req->status = sc->status;
-		if (sc->status == GRAFT_OK) { /* the caller's from now on */
-			req->graph = sc->graph;
-			req->frames = sc->frames;
-			req->copy_us = sc->copy_us;
-			req->transfer_us = sc->transfer_us;
-			req->sync_us = sc->sync_us;
-			req->load_us = sc->load_us;
-			sc->graph = NULL;
-			graft_buf_init(&sc->frames);
-		}
-		snprintf(req->errmsg, sizeof req->errmsg, "%s", sc->errmsg);
-		end_copy(req);
 		return;
+	req->status = sc->status;
+	if (sc->status == GRAFT_OK) { /* the caller's from now on */
+		req->graph = sc->graph;
+		req->frames = sc->frames;
+		req->copy_us = sc->copy_us;
+		req->transfer_us = sc->transfer_us;
+		req->sync_us = sc->sync_us;
+		req->load_us = sc->load_us;
+		sc->graph = NULL;
+		graft_buf_init(&sc->frames);
 	}
-	if (sc->in.len > 0)
-		hand_over(sc);
-	else
-		tcp_conn_read(tc, true);
+	snprintf(req->errmsg, sizeof req->errmsg, "%s", sc->errmsg);
+	end_copy(req);
 }
 
+/* Connected: the request goes out, and a worker receives the copy on its
+ * own duplicate of the socket (the loop does not read it). */
 static void sc_connected(struct tcp_conn *tc, int status)
 {
 	struct store_conn *sc = (struct store_conn *)tc;
@@ -414,36 +438,19 @@ static void sc_connected(struct tcp_conn *tc, int status)
 			   "upstream: %s", uv_strerror(status));
 		return;
 	}
-	n = snprintf(sc->line, sizeof sc->line, CATCHUP_PROTO " STORE %s %s\n",
-		     req->db, req->server_id);
-	tcp_conn_read(tc, true);
-	tcp_conn_write(tc, sc->line, (size_t)n);
-}
-
-static void sc_alloc(struct tcp_conn *tc, uv_buf_t *buf)
-{
-	struct store_conn *sc = (struct store_conn *)tc;
-
-	tcp_alloc_in(&sc->in, READ_CHUNK, buf);
-}
-
-static void sc_read(struct tcp_conn *tc, ssize_t n)
-{
-	struct store_conn *sc = (struct store_conn *)tc;
-
-	if (n < 0) {
-		graft_errf(sc->req->errmsg, GRAFT_EIO, "the upstream %s before "
-			   "the copy was complete",
-			   n == UV_EOF ? "closed the connection"
-				       : uv_strerror((int)n));
+	if (tcp_conn_dup_socket(tc, &sc->sock) != GRAFT_OK) {
+		graft_errf(req->errmsg, GRAFT_EIO, "cannot duplicate the "
+			   "upstream's socket: %s", strerror(errno));
+		tcp_conn_close(tc);
 		return;
 	}
-	sc->in.len += (size_t)n;
-	sc->received += (uint64_t)n;
-	if (!tcp_conn_working(tc))
-		hand_over(sc);
-	else if (!read_ahead(sc))
-		tcp_conn_read(tc, false);
+	n = snprintf(sc->request, sizeof sc->request,
+		     CATCHUP_PROTO " STORE %s %s\n", req->db, req->server_id);
+	tcp_conn_write(tc, sc->request, (size_t)n);
+	if (tcp_conn_queue_work(tc, copy_work_cb, copied_cb) != GRAFT_OK) {
+		graft_errf(req->errmsg, GRAFT_EIO, "cannot queue work");
+		tcp_conn_close(tc);
+	}
 }
 
 /* However the connection ends, the copy ends. */
@@ -458,10 +465,11 @@ static void sc_free(struct tcp_conn *tc)
 
 	if (sc->ckpt_fd >= 0)
 		close(sc->ckpt_fd);
+	if (sc->sock >= 0)
+		close(sc->sock);
 	if (sc->graph != NULL)
 		graph_free(sc->graph);
 	graft_buf_free(&sc->frames);
-	graft_buf_free(&sc->in);
 	graft_buf_free(&sc->work);
 	free(sc);
 }
@@ -475,8 +483,6 @@ static struct tcp_conn *no_conn_new(struct tcp_server *srv)
 static const struct tcp_ops store_tcp_ops = {
 	.conn_new = no_conn_new,
 	.connected = sc_connected,
-	.alloc = sc_alloc,
-	.read = sc_read,
 	.closing = sc_closing,
 	.conn_free = sc_free,
 };
@@ -538,7 +544,7 @@ int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 	req->status = GRAFT_EIO; /* until the copy is complete */
 	sc->req = req;
 	sc->ckpt_fd = -1;
-	graft_buf_init(&sc->in);
+	sc->sock = -1;
 	graft_buf_init(&sc->work);
 	graft_buf_init(&sc->frames);
 	tcp_server_init(&req->tcp, loop, &store_tcp_ops, req);
@@ -563,6 +569,8 @@ void catchup_store_copy_discard(struct catchup_store_copy_req *req)
 
 void catchup_store_copy_cancel(struct catchup_store_copy_req *req)
 {
+	/* the worker sees it within POLL_MS; tcp_server_close waits for it */
+	__atomic_store_n(&req->cancelled, 1, __ATOMIC_RELEASE);
 	if (req->errmsg[0] == '\0')
 		graft_errf(req->errmsg, GRAFT_ESHUTDOWN, "the copy was "
 			   "cancelled");
