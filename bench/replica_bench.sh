@@ -30,8 +30,10 @@
 # (100000), PRELOAD_TXS (100 transactions of 5,000 nodes
 # of about 100 bytes, the store a copy moves), FIO_SIZE (1G), HUGETLB
 # (1: graftd runs with GLIBC_TUNABLES=glibc.malloc.hugetlb=1 added, as
-# graft and the systemd unit start it; 0: without). Stops everything it
-# started, by pid.
+# graft and the systemd unit start it; 0: without), COPY_ROUNDS (1: store
+# copies into replica 2, emptied each time, each beside copy_ceiling),
+# COPY_ALT_GRAFTD (a graftd that replica 2 runs every second round: two
+# builds compared in one run). Stops everything it started, by pid.
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -162,32 +164,51 @@ while ! pruned; do
 	find_leader || true
 	"$build/bench/bolt_bench" -F -c 32 -d 5 "127.0.0.1:${bolt[leader]}" "CREATE (:B {v: 3})" >/dev/null
 done
-stop_pid 4
-rm -rf "$dir/r2/data" "$dir/r2/transactions"
-start_replica 2
-copied() { grep -q "store copy of neo4j from .* installed" "$dir/r2/out"; }
-wait_for 600 "replica 2's store copy" copied
 ms() { date -d "$(echo "$1" | cut -c1-23)" +%s%3N; }
-t0=$(ms "$(grep "copying its store" "$dir/r2/out" | tail -1)")
-line=$(grep "store copy of neo4j from .* installed" "$dir/r2/out" | tail -1)
-t1=$(ms "$line")
-bytes=$(echo "$line" | grep -o '[0-9]* bytes' | grep -o '[0-9]*')
-echo "  $bytes bytes of checkpoint in $((t1 - t0)) ms (log lines, verification and install included): $(awk -v b="$bytes" -v t=$((t1 - t0)) 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / (t / 1000) : 0) }') MB/s"
-# the replica's own figures: the copy to a durable file, the load on a
-# worker, the loop's hold to switch
-parts=$(grep "store copy of neo4j: .* loaded and verified off the loop" "$dir/r2/out" | tail -1)
-if [ -n "$parts" ]; then
-	copy_s=$(sed 's/.* durable in \([0-9.]*\) s.*/\1/' <<<"$parts")
-	transfer_s=$(sed -n 's/.* (\([0-9.]*\) s from its first byte.*/\1/p' <<<"$parts")
-	sync_s=$(sed -n 's/.* \([0-9.]*\) s of it the final fdatasync.*/\1/p' <<<"$parts")
-	load_s=$(sed 's/.* off the loop in \([0-9.]*\) s.*/\1/' <<<"$parts")
-	hold_s=$(sed 's/.* the loop held \([0-9.]*\) s.*/\1/' <<<"$parts")
-	mbs() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / t : 0) }'; }
-	echo "  the copy: received, checked and durable in $copy_s s from the request: $(mbs "$copy_s") MB/s;" \
-		"from the checkpoint's first byte (the transfer) in ${transfer_s:-?} s: $(mbs "${transfer_s:-0}") MB/s" \
-		"(the final fdatasync ${sync_s:-?} s of it)"
-	echo "  the install: loaded and verified on a worker in $load_s s: $(mbs "$load_s") MB/s; the replica's loop held $hold_s s to switch"
-fi
+mbs() { awk -v b="$bytes" -v t="$1" 'BEGIN { printf "%.1f", (t > 0 ? b / 1048576 / t : 0) }'; }
+copied() { [ "$(grep -c "store copy of neo4j from .* installed" "$dir/r2/out")" -gt "$installed" ]; }
+transfers=()
+for round in $(seq 1 "${COPY_ROUNDS:-1}"); do
+	# COPY_ALT_GRAFTD: every second round's replica runs that graftd (the
+	# A/B of two builds in one run, against the same upstream)
+	label=$build/graftd
+	if [ -n "${COPY_ALT_GRAFTD:-}" ] && [ $((round % 2)) = 0 ]; then label=$COPY_ALT_GRAFTD; fi
+	stop_pid 4
+	rm -rf "$dir/r2/data" "$dir/r2/transactions"
+	installed=$(grep -c "store copy of neo4j from .* installed" "$dir/r2/out" || true)
+	env "GLIBC_TUNABLES=$tunables" "$label" --config "$dir/r2/graft.conf" >>"$dir/r2/out" 2>&1 &
+	pids[4]=$!
+	wait_for 600 "replica 2's store copy" copied
+	[ "${COPY_ROUNDS:-1}" = 1 ] || echo "  round $round, replica 2 running $label:"
+	t0=$(ms "$(grep "copying its store" "$dir/r2/out" | tail -1)")
+	line=$(grep "store copy of neo4j from .* installed" "$dir/r2/out" | tail -1)
+	t1=$(ms "$line")
+	bytes=$(echo "$line" | grep -o '[0-9]* bytes' | grep -o '[0-9]*')
+	echo "  $bytes bytes of checkpoint in $((t1 - t0)) ms (log lines, verification and install included): $(mbs "$(awk -v t=$((t1 - t0)) 'BEGIN { print t / 1000 }')") MB/s"
+	# the replica's own figures: the copy to a durable file, the load on a
+	# worker, the loop's hold to switch
+	parts=$(grep "store copy of neo4j: .* loaded and verified off the loop" "$dir/r2/out" | tail -1)
+	if [ -n "$parts" ]; then
+		copy_s=$(sed 's/.* durable in \([0-9.]*\) s.*/\1/' <<<"$parts")
+		transfer_s=$(sed -n 's/.* (\([0-9.]*\) s from its first byte.*/\1/p' <<<"$parts")
+		sync_s=$(sed -n 's/.* \([0-9.]*\) s of it the final fdatasync.*/\1/p' <<<"$parts")
+		load_s=$(sed 's/.* off the loop in \([0-9.]*\) s.*/\1/' <<<"$parts")
+		hold_s=$(sed 's/.* the loop held \([0-9.]*\) s.*/\1/' <<<"$parts")
+		transfers+=("$transfer_s")
+		echo "  the copy: received, checked and durable in $copy_s s from the request: $(mbs "$copy_s") MB/s;" \
+			"from the checkpoint's first byte (the transfer) in ${transfer_s:-?} s: $(mbs "${transfer_s:-0}") MB/s" \
+			"(the final fdatasync ${sync_s:-?} s of it)"
+		echo "  the install: loaded and verified on a worker in $load_s s: $(mbs "$load_s") MB/s; the replica's loop held $hold_s s to switch"
+	fi
+	# The same checkpoint copied the simplest ways (bench/copy_ceiling.c),
+	# in the same minute: what this machine allows a store copy, network
+	# and disk, beside graft's
+	ckpt=$(ls "$dir/r2/data/databases/neo4j/"checkpoint.* 2>/dev/null | head -n 1)
+	if [ -x "$build/bench/copy_ceiling" ] && [ -n "$ckpt" ]; then
+		"$build/bench/copy_ceiling" "$ckpt" "$dir" 1
+	fi
+	load
+done
 # fio on the same disk: sequential write (1 MB, O_DIRECT) without a flush,
 # the issue's anchor, and with its fsync at the end (end_fsync=1), the
 # disk's durable rate: a store copy must end durable, and this disk (a
@@ -204,15 +225,11 @@ if command -v fio >/dev/null; then
 	fio_wd=$(fio_run write 1)
 	fio_r=$(fio_run read 0)
 	echo "  fio sequential write: $fio_w MB/s; with its fsync at the end (durable): $fio_wd MB/s; read: $fio_r MB/s"
-	[ -z "${transfer_s:-}" ] || awk -v b="$bytes" -v t="$transfer_s" -v w="$fio_w" -v d="$fio_wd" 'BEGIN {
-		if (t > 0 && w > 0 && d > 0) printf "  the transfer: %.0f %% of fio sequential write (goal >= 80 %%), %.0f %% of its durable write\n", 100 * b / 1048576 / t / w, 100 * b / 1048576 / t / d }'
+	for t in "${transfers[@]}"; do
+		awk -v b="$bytes" -v t="$t" -v w="$fio_w" -v d="$fio_wd" 'BEGIN {
+			if (t > 0 && w > 0 && d > 0) printf "  a transfer of %.3f s: %.0f %% of fio sequential write (goal >= 80 %%), %.0f %% of its durable write\n", t, 100 * b / 1048576 / t / w, 100 * b / 1048576 / t / d }'
+	done
 else
 	echo "  fio is not installed (Debian package fio): no disk figure beside it"
-fi
-# The same checkpoint copied the simplest ways (bench/copy_ceiling.c): what
-# this machine allows a store copy, network and disk, beside graft's
-ckpt=$(ls "$dir/r2/data/databases/neo4j/"checkpoint.* 2>/dev/null | head -n 1)
-if [ -x "$build/bench/copy_ceiling" ] && [ -n "$ckpt" ]; then
-	"$build/bench/copy_ceiling" "$ckpt" "$dir" 1 "${fio_wd:-0}"
 fi
 load
