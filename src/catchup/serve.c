@@ -6,9 +6,12 @@
  * many records as fit in a chunk -> (loop) write them -> more to read?
  * (worker) next chunk : (loop) watch the log for the next id (db_watch_log)
  * -> woken when a batch is durable -> (loop, a few transactions; worker,
- * more) read it -> write ... A STORE (a store copy) is pipelined: a
- * worker fills the next 1 MB (c->next) while the loop writes the previous
- * (c->out); whichever finishes last ships the next. The
+ * more) read it -> write ... A STORE (a store copy) is one work item: a
+ * worker reads the checkpoint and the log after it 1 MB at a time (summed
+ * as read) and sends each with blocking calls on its own duplicate of the
+ * socket, the way two blocking threads copy fastest on two CPUs
+ * (bench/copy_ceiling); the loop only answers an ERR line or closes once
+ * the worker returns. The
  * stream stays open; when nothing was sent for a heartbeat interval, a
  * heartbeat tells the subscriber the upstream's last id (its lag) and that
  * the upstream is alive. The pin follows the stream, so pruning never cuts
@@ -24,11 +27,15 @@
  * its fields need no lock. */
 #include "catchup.h"
 
+#include <errno.h>
 #include <inttypes.h>
+#include <poll.h>
 #include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
+#include <unistd.h>
 
 #include "../checkpoint/checkpoint.h"
 #include "../net/sm.h"
@@ -40,10 +47,11 @@
 #include "ident_int.h"
 
 #define CHUNK (1u << 20)
-/* A store copy's chunk: a worker fills the next one while this one is on
- * the wire (two buffers), and larger chunks mean fewer trips through the
- * threadpool, whose queue statements share. */
+/* A store copy's chunk: read, summed, then sent by the copy's worker. */
 #define STORE_CHUNK (1u << 20)
+/* The copy's worker waits for room on the socket this long at a time, then
+ * looks whether the connection closed. */
+#define STORE_POLL_MS 100
 /* Checkpoint bytes are read (and summed as read) a piece at a time: the
  * sum reads what the read has just brought into the cache. */
 #define STORE_PIECE (256u << 10)
@@ -105,10 +113,12 @@ struct cconn {
 	char cluster[IDENTITY_LEN + 1];
 	bool ok_sent, closing_after_write;
 	/* STORE: the worker's checkpoint, then the log after it up to end,
-	 * filled into next while out is on the wire; next_ready: next is
-	 * filled and waits for the write of out to finish */
-	bool store, crc_sent, store_done, next_ready;
+	 * filled into next and sent on sock (the worker's duplicate of the
+	 * socket) by the worker; cancelled: the loop closed the connection */
+	bool store, crc_sent, store_done;
 	struct graft_buf next;
+	int sock;
+	int cancelled;
 	struct checkpoint_file ckpt;
 	char role[16];
 	uint64_t next_tx; /* next transaction to send */
@@ -154,6 +164,8 @@ static void cconn_free(struct tcp_conn *tc)
 	struct cconn *c = (struct cconn *)tc;
 
 	sm_check_freeable(&c->sm);
+	if (c->sock >= 0)
+		close(c->sock);
 	if (c->reader != NULL)
 		txlog_reader_close(c->reader);
 	checkpoint_file_close(&c->ckpt);
@@ -281,6 +293,8 @@ static void cconn_closing(struct tcp_conn *tc)
 
 	if (c->pulled)
 		note_subscriber(c, 0, false);
+	/* a store copy's worker sees it within STORE_POLL_MS */
+	__atomic_store_n(&c->cancelled, 1, __ATOMIC_RELEASE);
 	db_unwatch(&c->watch);
 	sm_move(&c->sm,
 		sm_state(&c->sm) == CC_WORKING ? CC_DRAINING : CC_CLOSED);
@@ -416,18 +430,62 @@ static int fill_store(struct cconn *c)
 	return rv;
 }
 
+/* b on the copy's socket, waiting for room as long as the subscriber
+ * reads (STALL_MS at most) and the connection is open. */
+static int send_store(struct cconn *c, const struct graft_buf *b)
+{
+	struct pollfd pfd = {.fd = c->sock, .events = POLLOUT};
+	uint64_t stalled_ms = 0;
+	size_t off = 0;
+	ssize_t n;
+
+	while (off < b->len) {
+		if (__atomic_load_n(&c->cancelled, __ATOMIC_ACQUIRE))
+			return graft_errf(c->errmsg, GRAFT_ESHUTDOWN, "the "
+					  "connection closed");
+		n = send(c->sock, b->data + off, b->len - off,
+			 MSG_DONTWAIT | MSG_NOSIGNAL);
+		if (n > 0) {
+			off += (size_t)n;
+			c->ok_sent = true;
+			stalled_ms = 0;
+			continue;
+		}
+		if (n < 0 && errno != EAGAIN && errno != EWOULDBLOCK &&
+		    errno != EINTR)
+			return graft_errf(c->errmsg, GRAFT_EIO, "cannot send: "
+					  "%s", strerror(errno));
+		if (stalled_ms >= STALL_MS)
+			return graft_errf(c->errmsg, GRAFT_EIO, "the subscriber "
+					  "stopped reading");
+		if (poll(&pfd, 1, STORE_POLL_MS) == 0)
+			stalled_ms += STORE_POLL_MS;
+	}
+	return GRAFT_OK;
+}
+
+/* A whole store copy: the STORE line, the checkpoint, its CRC, the log
+ * after it, the end mark, read and sent a chunk at a time. */
+static int send_store_copy(struct cconn *c)
+{
+	int rv = prepare_store(c);
+
+	while (rv == GRAFT_OK && !c->store_done) {
+		rv = fill_store(c);
+		if (rv == GRAFT_OK)
+			rv = send_store(c, &c->next);
+		graft_buf_reset(&c->next);
+	}
+	return rv;
+}
+
 static void work_cb(struct tcp_conn *tc)
 {
 	struct cconn *c = (struct cconn *)tc;
-	int rv = GRAFT_OK;
 
-	if (!c->store) {
-		c->status = put_records(c, &c->out, CHUNK, c->s->batch_size);
-		return;
-	}
-	if (!c->ok_sent && c->ckpt.fd < 0)
-		rv = prepare_store(c);
-	c->status = rv == GRAFT_OK ? fill_store(c) : rv;
+	c->status = c->store ? send_store_copy(c)
+			     : put_records(c, &c->out, CHUNK,
+					   c->s->batch_size);
 }
 
 /* Loop side -------------------------------------------------------------- */
@@ -525,43 +583,18 @@ static void filled(struct cconn *c)
 	send_out(c);
 }
 
-/* A store copy's next chunk (c->next) goes on the wire, and a worker
- * fills the one after it meanwhile. The loop's turn: no worker runs and
- * no write is in flight. */
-static void ship(struct cconn *c)
-{
-	struct graft_buf t = c->out;
-
-	c->out = c->next;
-	c->next = t;
-	graft_buf_reset(&c->next);
-	c->next_ready = false;
-	txlog_pin_move(&c->pin, c->next_tx);
-	c->ok_sent = true;
-	c->closing_after_write = c->store_done;
-	if (c->store_done) {
-		graft_info("catch-up: store copy of %s (checkpoint %" PRIu64
-			   ", %" PRIu64 " bytes, log to %" PRIu64 ") sent to "
-			   "%s", c->db, c->ckpt.txid, c->ckpt.size, c->end,
-			   c->peer);
-		store_ended(c);
-	}
-	c->last_write_ms = uv_now(c->s->tcp.loop);
-	tcp_conn_write(&c->tcp, c->out.data, c->out.len);
-	if (!c->store_done)
-		queue_fill(c);
-}
-
-/* The worker filled c->next: on the wire at once, or once the write in
- * flight is done (cconn_written). State WRITING. */
+/* The copy's worker returned: the whole copy was sent, or c->status says
+ * why not. State WRITING. */
 static void store_filled(struct cconn *c)
 {
+	txlog_pin_move(&c->pin, c->next_tx);
 	if (fill_failed(c))
 		return;
-	if (tcp_conn_writing(&c->tcp))
-		c->next_ready = true;
-	else
-		ship(c);
+	graft_info("catch-up: store copy of %s (checkpoint %" PRIu64 ", %" PRIu64
+		   " bytes, log to %" PRIu64 ") sent to %s", c->db,
+		   c->ckpt.txid, c->ckpt.size, c->end, c->peer);
+	store_ended(c);
+	conn_close(c);
 }
 
 /* The few transactions the log has just written, read on the loop: they
@@ -600,11 +633,6 @@ static void cconn_written(struct tcp_conn *tc, int status)
 		return;
 	if (c->closing_after_write) {
 		conn_close(c);
-		return;
-	}
-	if (c->store) { /* else the worker's chunk_ready ships the next */
-		if (c->next_ready)
-			ship(c);
 		return;
 	}
 	continue_stream(c);
@@ -846,6 +874,12 @@ static void handle_request(struct cconn *c)
 		/* "<proto> STORE <db> <server id>" */
 		sscanf(c->req, "%*s %*s %*s %127s", c->peer);
 		c->store = true;
+		if (tcp_conn_dup_socket(&c->tcp, &c->sock) != GRAFT_OK) {
+			reply_and_close(c, CATCHUP_PROTO " ERR IO cannot "
+					"duplicate the socket: %s",
+					strerror(errno));
+			return;
+		}
 		start_stream(c, 0, false);
 		return;
 	}
@@ -925,6 +959,7 @@ static struct tcp_conn *cconn_new(struct tcp_server *srv)
 	sm_init(&c->sm, &cconn_sm, CC_READING);
 	c->s = srv->data;
 	c->ckpt.fd = -1;
+	c->sock = -1;
 	graft_buf_init(&c->out);
 	return &c->tcp;
 }
