@@ -1,6 +1,10 @@
 #include "pause.h"
 
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
 #include <string.h>
+#include <unistd.h>
 
 #include "../util/log.h"
 
@@ -8,11 +12,31 @@
 
 static void tick_cb(uv_timer_t *t);
 
+/* The loop thread's time on a CPU and waiting for one (ns), from
+ * /proc/thread-self/schedstat, opened once by pause_monitor_start (on
+ * the loop thread). false where there is none (not Linux, no
+ * CONFIG_SCHEDSTATS): the pause is then logged without its split. */
+static bool sched_times(const struct pause_monitor *m, uint64_t *ran,
+			uint64_t *waited)
+{
+	char text[96];
+	ssize_t n;
+
+	if (m->sched_fd < 0)
+		return false;
+	n = pread(m->sched_fd, text, sizeof text - 1, 0);
+	if (n <= 0)
+		return false;
+	text[n] = '\0';
+	return sscanf(text, "%" SCNu64 " %" SCNu64, ran, waited) == 2;
+}
+
 /* One-shot and re-armed from the callback: a repeating timer would count
  * from its previous due time and hide part of a pause. */
 static void arm(struct pause_monitor *m)
 {
 	m->due_ns = uv_hrtime() + m->interval_ms * NS_PER_MS;
+	m->have_sched = sched_times(m, &m->ran_ns, &m->waited_ns);
 	uv_timer_start(&m->timer, tick_cb, m->interval_ms, 0);
 }
 
@@ -25,14 +49,40 @@ static void tick_cb(uv_timer_t *t)
 	if (late_ms > m->stats.max_ms)
 		m->stats.max_ms = late_ms;
 	if (late_ms >= m->threshold_ms) {
+		uint64_t ran, waited, span = m->interval_ms + late_ms;
+
 		m->stats.count++;
 		m->stats.total_ms += late_ms;
-		/* Neo4j's wording, which operators' log alerts already match. */
-		graft_warn("Detected VM stop-the-world pause: {pauseTime=%llu} "
-			   "(ms the event loop ran nothing: statements' answers, "
-			   "Raft heartbeats and timers waited; see "
-			   "docs/operations/monitoring.md)",
-			   (unsigned long long)late_ms);
+		/* Neo4j's wording, which operators' log alerts already match,
+		 * then where the time went: work on the loop (on a CPU),
+		 * other threads or processes on its cores (waiting for one),
+		 * else the thread slept (blocked in a system call: a page
+		 * fault, an fsync, a lock). */
+		if (m->have_sched && sched_times(m, &ran, &waited)) {
+			ran = (ran - m->ran_ns) / NS_PER_MS;
+			waited = (waited - m->waited_ns) / NS_PER_MS;
+			graft_warn("Detected VM stop-the-world pause: "
+				   "{pauseTime=%llu} (ms the event loop ran "
+				   "nothing: statements' answers, Raft "
+				   "heartbeats and timers waited; see "
+				   "docs/operations/monitoring.md) [the loop "
+				   "thread over the last %llu ms: on a CPU "
+				   "%llu, waiting for one %llu, asleep %llu]",
+				   (unsigned long long)late_ms,
+				   (unsigned long long)span,
+				   (unsigned long long)ran,
+				   (unsigned long long)waited,
+				   (unsigned long long)(span > ran + waited
+								? span - ran - waited
+								: 0));
+		} else {
+			graft_warn("Detected VM stop-the-world pause: "
+				   "{pauseTime=%llu} (ms the event loop ran "
+				   "nothing: statements' answers, Raft "
+				   "heartbeats and timers waited; see "
+				   "docs/operations/monitoring.md)",
+				   (unsigned long long)late_ms);
+		}
 	}
 	arm(m);
 }
@@ -41,6 +91,7 @@ void pause_monitor_start(struct pause_monitor *m, uv_loop_t *loop,
 			 uint64_t interval_ms, uint64_t threshold_ms)
 {
 	memset(m, 0, sizeof *m);
+	m->sched_fd = open("/proc/thread-self/schedstat", O_RDONLY | O_CLOEXEC);
 	m->interval_ms = interval_ms;
 	m->threshold_ms = threshold_ms;
 	uv_timer_init(loop, &m->timer);
@@ -56,6 +107,9 @@ void pause_monitor_stop(struct pause_monitor *m)
 		return;
 	m->running = false;
 	uv_close((uv_handle_t *)&m->timer, NULL);
+	if (m->sched_fd >= 0)
+		close(m->sched_fd);
+	m->sched_fd = -1;
 }
 
 void pause_monitor_get(const struct pause_monitor *m, struct pause_stats *out)
