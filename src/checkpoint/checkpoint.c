@@ -10,6 +10,12 @@
  * fsyncs the directory and deletes older checkpoints; req->cb then runs on
  * the loop with the status.
  *
+ * A small graph (req->copy_max_bytes) is not worth a fork, whose cost is
+ * the whole process's page tables, not the graph's: it is serialised into
+ * a memfd on the calling thread (measured into the same fork_us), and the
+ * thread-pool job copies that into checkpoint.<txid>.tmp, fsyncs it and
+ * publishes it as above.
+ *
  * Failures: the child writes its message into a pipe, removes its tmp file
  * and exits with the error code; the job reads the message and reports it.
  * A child that dies by a signal leaves a tmp file, which the job removes;
@@ -29,6 +35,7 @@
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -267,6 +274,54 @@ static void wait_child_cb(uv_work_t *work)
 				      req->errmsg);
 }
 
+/* Thread pool: writes the serialised graph held in the memfd msg_fd to
+ * the tmp file, fsyncs it, then publishes it. */
+static void copy_memfd_cb(uv_work_t *work)
+{
+	struct checkpoint_req *req = work->data;
+	char tmp[4096], block[65536];
+	int fd = -1, rv = GRAFT_OK;
+	off_t at = 0;
+
+	if (make_path(tmp, sizeof tmp, req->dir, req->txid, true) != GRAFT_OK)
+		rv = graft_errf(req->errmsg, GRAFT_EINVAL, "checkpoint "
+				"directory path %s is too long", req->dir);
+	if (rv == GRAFT_OK) {
+		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
+		if (fd < 0)
+			rv = graft_errf(req->errmsg,
+					graft_err_from_errno(errno),
+					"cannot create checkpoint file %s: %s",
+					tmp, strerror(errno));
+	}
+	while (rv == GRAFT_OK) {
+		ssize_t n = pread(req->msg_fd, block, sizeof block, at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			break;
+		if (n < 0 || graft_write_all(fd, block, (size_t)n) != 0)
+			rv = graft_errf(req->errmsg, GRAFT_EIO, "cannot write "
+					"checkpoint file %s: %s",
+					tmp, strerror(errno));
+		at += n > 0 ? n : 0;
+	}
+	if (rv == GRAFT_OK && fsync(fd) != 0)
+		rv = graft_errf(req->errmsg, GRAFT_EIO, "cannot fsync "
+				"checkpoint file %s: %s", tmp, strerror(errno));
+	if (fd >= 0 && close(fd) != 0 && rv == GRAFT_OK)
+		rv = graft_errf(req->errmsg, GRAFT_EIO, "cannot close "
+				"checkpoint file %s: %s", tmp, strerror(errno));
+	close(req->msg_fd);
+	if (fd >= 0 && rv != GRAFT_OK)
+		unlink(tmp);
+	if (rv == GRAFT_OK)
+		rv = publish(req->dir, req->txid, req->path, sizeof req->path,
+			     &req->bytes, req->errmsg);
+	req->status = rv;
+}
+
 static void done_cb(uv_work_t *work, int status)
 {
 	struct checkpoint_req *req = work->data;
@@ -276,18 +331,54 @@ static void done_cb(uv_work_t *work, int status)
 	req->cb(req, req->status);
 }
 
+/* The copy_max_bytes path: g into a memfd here, the file on the pool. */
+static int start_copy(uv_loop_t *loop, struct checkpoint_req *req,
+		      const struct graph *g)
+{
+	uint64_t t0 = uv_hrtime();
+	int fd, rv;
+
+	fd = memfd_create("graft-checkpoint", MFD_CLOEXEC);
+	if (fd < 0)
+		return graft_errf(req->errmsg, graft_err_from_errno(errno),
+				  "cannot create a memfd for checkpoint %"
+				  PRIu64 ": %s",
+				  req->txid, strerror(errno));
+	rv = checkpoint_write_fd(g, req->txid, req->raft_index, fd,
+				 req->errmsg);
+	req->fork_us = (uv_hrtime() - t0) / 1000;
+	if (rv != GRAFT_OK)
+		goto err;
+	req->child = 0;
+	req->msg_fd = fd;
+	req->work.data = req;
+	rv = uv_queue_work(loop, &req->work, copy_memfd_cb, done_cb);
+	if (rv != 0) {
+		rv = graft_errf(req->errmsg, GRAFT_EINVAL, "cannot queue the "
+				"checkpoint write: %s", uv_strerror(rv));
+		goto err;
+	}
+	return GRAFT_OK;
+
+err:
+	close(fd);
+	return rv;
+}
+
 int checkpoint_start(uv_loop_t *loop, struct checkpoint_req *req,
 		     const struct graph *g, uint64_t txid, const char *dir,
 		     checkpoint_cb cb)
 {
 	char tmp[4096];
 	pid_t pid, parent = getpid();
+	struct graph_stats st;
 	uint64_t t0;
 	int fds[2], rv;
 
 	req->txid = txid;
 	req->bytes = 0;
 	req->fork_us = 0;
+	req->forked = false;
 	req->path[0] = '\0';
 	req->errmsg[0] = '\0';
 	req->status = GRAFT_OK;
@@ -297,6 +388,10 @@ int checkpoint_start(uv_loop_t *loop, struct checkpoint_req *req,
 		return graft_errf(req->errmsg, GRAFT_EINVAL, "checkpoint "
 				  "directory path %s is too long", dir);
 	strcpy(req->dir, dir);
+	graph_stats(g, &st);
+	if (req->copy_max_bytes > 0 && st.bytes <= req->copy_max_bytes)
+		return start_copy(loop, req, g);
+	req->forked = true;
 	if (pipe2(fds, O_CLOEXEC) != 0)
 		return graft_errf(req->errmsg, graft_err_from_errno(errno),
 				  "cannot create a pipe for the checkpoint "

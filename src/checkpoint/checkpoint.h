@@ -6,6 +6,7 @@
 #ifndef GRAFT_CHECKPOINT_CHECKPOINT_H
 #define GRAFT_CHECKPOINT_CHECKPOINT_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <sys/types.h>
 #include <uv.h>
@@ -24,21 +25,34 @@ struct checkpoint_req {
 	/* Set by the caller before checkpoint_start: the Raft index the
 	 * header records (txlog_set_raft_index; 0: none or unknown). */
 	uint64_t raft_index;
+	/* Set by the caller before checkpoint_start: a graph of at most
+	 * this many bytes (graph_stats) is serialised into memory on the
+	 * calling thread instead of forking (0: always fork). A fork copies
+	 * the page tables of the whole process, tens of ms for a server
+	 * holding GBs, however small the database. */
+	uint64_t copy_max_bytes;
 	uint64_t bytes;                /* file size, on success */
-	uint64_t fork_us;              /* how long the loop stood still to fork */
+	uint64_t fork_us;              /* how long the loop stood still to fork
+					* or to serialise (forked false) */
+	bool forked;                   /* set by checkpoint_start */
 	char path[4096];               /* final file, on success */
 	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
 	/* private */
 	uv_work_t work;
 	pid_t child;
-	int msg_fd; /* read end of the child's error-message pipe */
+	int msg_fd; /* read end of the child's error-message pipe, or the
+		     * memfd holding the serialised graph (not forked) */
 	int status;
 	char dir[4096];
 	checkpoint_cb cb;
 };
 
 /* Starts writing dir/checkpoint.<txid> of g as of txid, where g is the graph
- * with every transaction up to txid applied and no other. Returns at once;
+ * with every transaction up to txid applied and no other: a forked child
+ * writes its copy-on-write image, or (a graph within req->copy_max_bytes)
+ * the graph is serialised into a memfd here and a thread-pool job writes
+ * that to the file; either way g may change as soon as it returns. Returns
+ * at once;
  * cb runs on the loop thread when the file is durable (older checkpoints in
  * dir are then deleted) or has failed (nothing half-written is left under
  * the final name). Returns an error and never calls cb if it cannot start. */

@@ -418,6 +418,102 @@ static void test_checkpoint_failing_child_reports_through_cb(void **state)
 	graph_free(g);
 }
 
+/* A small graph is copied in memory instead of forking: the file holds
+ * the graph as of the start though the caller changes it at once, and no
+ * child was made. */
+static void test_checkpoint_small_graph_is_copied_without_a_fork(void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g = cfx_sample_graph(true), *before = cfx_sample_graph(true), *h;
+	struct checkpoint_req req = {0};
+	struct run run = {0};
+	struct graft_value v = graft_value_int(999);
+	struct graph_stats st;
+	uv_loop_t loop;
+	char path[4096];
+
+	graph_stats(g, &st);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	req.data = &run;
+	req.copy_max_bytes = st.bytes;
+	assert_int_equal(checkpoint_start(&loop, &req, g, 77, f->dir, done_cb),
+			 GRAFT_OK);
+	assert_false(req.forked);
+	assert_int_equal(req.child, 0);
+	assert_int_equal(graph_node_set_prop(g, 1, cfx_tok(g, GRAPH_TOKEN_PROPKEY,
+						      "age"), &v, 78),
+			 GRAFT_OK);
+	assert_int_equal(graph_node_delete(g, 310, 78), GRAFT_OK);
+	cfx_tok(g, GRAPH_TOKEN_LABEL, "Later");
+	run_loop(&loop);
+	assert_int_equal(run.calls, 1);
+	assert_int_equal(run.status, GRAFT_OK);
+	cfx_path(path, f, 77, "");
+	assert_string_equal(req.path, path);
+	assert_true(req.bytes > CFX_BIG_VALUE);
+	assert_int_equal(cfx_count_entries(f->dir), 1);
+	print_message("%" PRIu64 " graph bytes serialised in %" PRIu64 " us\n",
+		      st.bytes, req.fork_us);
+	h = load_newest(f, 77);
+	cfx_assert_graphs_equal(before, h);
+	graph_free(g);
+	graph_free(before);
+	graph_free(h);
+}
+
+/* One byte over the limit forks as before. */
+static void test_checkpoint_graph_over_the_copy_limit_forks(void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g = cfx_sample_graph(false);
+	struct checkpoint_req req = {0};
+	struct run run = {0};
+	struct graph_stats st;
+	uv_loop_t loop;
+
+	graph_stats(g, &st);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	req.data = &run;
+	req.copy_max_bytes = st.bytes - 1;
+	assert_int_equal(checkpoint_start(&loop, &req, g, 9, f->dir, done_cb),
+			 GRAFT_OK);
+	assert_true(req.forked);
+	assert_true(req.child > 0);
+	run_loop(&loop);
+	assert_int_equal(run.status, GRAFT_OK);
+	assert_int_equal(cfx_count_entries(f->dir), 1);
+	graph_free(g);
+}
+
+/* A copied checkpoint that cannot be written reports through cb, naming
+ * the directory, and leaves nothing. */
+static void test_checkpoint_failing_copy_reports_through_cb(void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g = cfx_sample_graph(false);
+	struct checkpoint_req req = {0};
+	struct run run = {0};
+	uv_loop_t loop;
+	char dir[256], blocker[128];
+
+	snprintf(blocker, sizeof blocker, "%s/file", f->dir);
+	cfx_write_file(blocker, "x", 1);
+	snprintf(dir, sizeof dir, "%s/sub", blocker);
+	assert_int_equal(uv_loop_init(&loop), 0);
+	req.data = &run;
+	req.copy_max_bytes = UINT64_MAX;
+	assert_int_equal(checkpoint_start(&loop, &req, g, 8, dir, done_cb),
+			 GRAFT_OK);
+	assert_false(req.forked);
+	run_loop(&loop);
+	assert_int_equal(run.calls, 1);
+	assert_int_not_equal(run.status, GRAFT_OK);
+	assert_non_null(strstr(req.errmsg, dir));
+	assert_string_equal(req.path, "");
+	assert_int_equal(cfx_count_entries(f->dir), 1);
+	graph_free(g);
+}
+
 /* A file size limit cuts the writer off halfway: by SIGXFSZ for the
  * forked child, by EFBIG for the synchronous writer that ignores it. */
 static void test_checkpoint_writer_cut_off_leaves_nothing(void **state)
@@ -498,6 +594,9 @@ int main(void)
 		T(test_checkpoint_failing_child_reports_through_cb),
 		T(test_checkpoint_writer_cut_off_leaves_nothing),
 		T(test_checkpoint_start_refuses_overlong_dir),
+		T(test_checkpoint_small_graph_is_copied_without_a_fork),
+		T(test_checkpoint_graph_over_the_copy_limit_forks),
+		T(test_checkpoint_failing_copy_reports_through_cb),
 	};
 #undef T
 	return cmocka_run_group_tests(tests, NULL, NULL);
