@@ -138,7 +138,9 @@ struct cluster {
 	raft_term last_term;
 	unsigned last_n_config; /* servers in the configuration */
 	char apply_errmsg[GRAFT_ERRMSG_SIZE];
-	uint64_t applied_bytes, applied_entries; /* for size pruning */
+	/* For size pruning (snapshot.c): since the average was last taken,
+	 * and that average. */
+	uint64_t applied_bytes, applied_entries, entry_avg;
 	/* A Raft snapshot was installed that this member's stores do not
 	 * hold (snapshot.c): it holds the entries after it instead of
 	 * applying them until its stores are copied (behind.c), and as a
@@ -303,5 +305,12 @@ void topology_heard(struct cluster *c, const struct cluster_peer *p,
 void cluster_release(struct cluster *c);
 /* uv_close callback of a handle whose data is the cluster. */
 void cluster_handle_closed(uv_handle_t *h);
+
+/* aio_reaper.c: libraft's io_destroy calls, made on the loop when a Raft
+ * log segment closes, run on a thread of their own once started (0, or an
+ * errno when the thread cannot start: they then stay where they are).
+ * drain waits until every queued one is done and returns how many were. */
+int cluster_aio_reaper_start(void);
+uint64_t cluster_aio_reaper_drain(void);
 
 #endif

@@ -822,6 +822,12 @@ static int init_io(struct cluster *c, char *errmsg)
 				 bind, sizeof bind, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
+	rv = cluster_aio_reaper_start();
+	if (rv != 0)
+		graft_warn("cluster: cannot start the thread that closes the "
+			   "Raft log's AIO contexts (%s): the event loop "
+			   "closes them, pausing 10-300 ms at each log "
+			   "segment's end", strerror(rv));
 	rv = raft_uv_tcp_init(&c->transport, c->loop);
 	if (rv != 0)
 		return raft_fail(c, "raft_uv_tcp_init()", rv,
