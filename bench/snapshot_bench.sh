@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # A store installed on a new core (issue 14's snapshot figure). Three graft
-# cores on loopback with a small Raft log (causal_clustering.
-# raft_log_prune_strategy), so that a new member cannot replay the log and
-# is sent a Raft snapshot, then copies each database's store from the
-# leader's transaction port (src/cluster/behind.c):
+# cores on loopback with a Raft log pruned at PRUNE (causal_clustering.
+# raft_log_prune_strategy, default 100M size: below the default 1g, so that
+# the preload's log, about 400 MB at 10 M, is pruned), so that a new member
+# cannot replay the log and is sent a Raft snapshot, then copies each
+# database's store from the leader's transaction port
+# (src/cluster/behind.c):
 #  1. preload: NODES nodes and as many relationships on the leader, in
 #     transactions of BATCH (CREATE (a:N {v: i})-[:R]->(a));
 #  2. the leader's commit latency without a copy: bench/bolt_bench, 8
@@ -17,7 +19,9 @@
 #
 # BUILD_DIR (default .) holds graftd, graft-shell and bench/bolt_bench; use
 # a build configured without --enable-debug/--enable-sanitize for figures.
-# Settings: NODES (10000000), BATCH (10000), RATE (1000),
+# Settings: NODES (10000000), BATCH (10000), RATE (1000), PRUNE
+# (100M size; "50 txs" was used before 2026-12-06 17:00, a Raft snapshot
+# every 128 entries, 100 times more often than any real setting),
 # SECONDS_PER_RUN (5), NEW_CORE_NICE (0: the fourth core runs under
 # nice -n NEW_CORE_NICE, so that on a machine whose cores the members share
 # its store load yields to the leader: what is left of the leader's p99 is
@@ -28,6 +32,7 @@ nodes=${NODES:-10000000}
 batch=${BATCH:-10000}
 rate=${RATE:-1000}
 secs=${SECONDS_PER_RUN:-5}
+prune=${PRUNE:-100M size}
 dir=$(mktemp -d /tmp/graft-snapshot-bench-XXXXXX)
 for p in graftd graft-shell bench/bolt_bench; do
 	[ -x "$build/$p" ] || { echo "$build/$p not found: run make in BUILD_DIR first" >&2; exit 2; }
@@ -38,7 +43,7 @@ done
 # The loop checked every 1 ms, a stall logged from 10 ms: the stalls this
 # benchmark reports (at 3 ms, a loaded machine logs a line every few ms on
 # every member, which buries the copy's own lines).
-CORES=4 core_confs "causal_clustering.raft_log_prune_strategy=50 txs
+CORES=4 core_confs "causal_clustering.raft_log_prune_strategy=$prune
 causal_clustering.minimum_core_cluster_size_at_runtime=3
 server.vm_pause_monitor.measurement_duration=1ms
 server.vm_pause_monitor.stall_alert_threshold=10ms"
@@ -52,7 +57,7 @@ writes() { "$build/bench/bolt_bench" -c 8 -R "$rate" -d "$secs" "127.0.0.1:${bol
 
 for i in 0 1 2; do start_core "$i"; done
 wait_leader
-echo "graft: 3 cores on loopback, Raft log pruned after 50 entries; data in $dir"
+echo "graft: 3 cores on loopback, Raft log pruned at $prune; data in $dir"
 echo "preload: $nodes nodes and $nodes relationships in transactions of $batch"
 # A transaction whose outcome is unknown (leadership lost) may have been
 # applied: count what the leader holds rather than what was sent.

@@ -65,19 +65,33 @@
  * snapshot. */
 #define MIN_TRAILING 128
 /* A guess at an entry's size until entries were applied; the size and
- * files strategies are recomputed from the average at each snapshot. */
+ * files strategies are recomputed at each snapshot from the average of the
+ * entries applied since the one before (at least AVG_MIN_ENTRIES of them,
+ * else the previous average stands): a bulk load's entries of 400 KB must
+ * not make the threshold of the small writes after it 2,000 times too
+ * small, a snapshot (and a new 8 MiB segment) every few hundred ms. */
 #define GUESSED_ENTRY_BYTES 1024
+#define AVG_MIN_ENTRIES 16
 #define DURABLE_WAIT_MS 10000
 /* libraft's segment size (raft_uv_set_segment_size's default). */
 #define SEGMENT_BYTES (8u << 20)
 
+/* The average entry size since the last call with enough entries. */
+static uint64_t entry_avg(struct cluster *c)
+{
+	if (c->applied_entries >= AVG_MIN_ENTRIES) {
+		c->entry_avg = c->applied_bytes / c->applied_entries;
+		c->applied_bytes = 0;
+		c->applied_entries = 0;
+	}
+	return c->entry_avg > 0 ? c->entry_avg : GUESSED_ENTRY_BYTES;
+}
+
 /* Entries to keep for the strategy (UINT_MAX: all, never snapshot). */
-static unsigned keep_entries(const struct cluster *c)
+static unsigned keep_entries(struct cluster *c)
 {
 	const struct graft_retention *p = &c->o.prune;
-	uint64_t avg = c->applied_entries > 0
-			       ? c->applied_bytes / c->applied_entries
-			       : GUESSED_ENTRY_BYTES;
+	uint64_t avg = entry_avg(c);
 	uint64_t n;
 
 	switch (p->kind) {
