@@ -537,6 +537,10 @@ static void chunk_ready(struct tcp_conn *tc, int status)
 		filled(c);
 }
 
+/* Transactions of log after the copied checkpoint below which a copy's
+ * end starts no checkpoint (cluster helper, issue 14). */
+#define STORE_CHECKPOINT_MIN_LOG 10000
+
 /* A store copy ended (sent or refused): a checkpoint starts (none if one
  * runs), so that the next copy finds a recent one and less log after it;
  * a database that never had one (a core that never reached
@@ -548,6 +552,13 @@ static void store_ended(struct cconn *c)
 {
 	struct db *d = dbms_get(c->s->dbms, c->db);
 
+	/* Not after a copy whose checkpoint had little log after it: the
+	 * next copy would find nearly as recent a one, and a big database's
+	 * fork, right after the one that made that checkpoint, pauses the
+	 * loop 100 ms and more (huge pages split while that child ran). */
+	if (c->ckpt.size > 0 && c->end >= c->ckpt.txid &&
+	    c->end - c->ckpt.txid < STORE_CHECKPOINT_MIN_LOG)
+		return;
 	if (d != NULL)
 		db_checkpoint(d, NULL, NULL);
 }
