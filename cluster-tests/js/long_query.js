@@ -3,7 +3,8 @@
 // another session, RESET on its own connection and the transaction
 // timeout stop it; a write is acknowledged while it runs (the long read
 // yields the gate to the commit's apply), and a read completes while a long
-// eager write runs (the write yields its exclusive gate). Run by
+// eager write runs (the write yields its exclusive gate, between rows and
+// inside range()). Run by
 // cluster-tests/long_query.sh.
 // No timings are asserted: without statements off the event loop (or
 // without the yield, for the write) a step here waits for the long query
@@ -79,6 +80,23 @@ suite('long query', [
     while (!long.done) await sleep(20)
     check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
       `the long write ended with Terminated, got ${long.error && long.error.code}`)
+    await d.close()
+  }],
+  ['a read completes while a write statement builds a huge list (range yields the gate)', async () => {
+    const d = driver('neo4j', 'x')
+    // one expression, no rows between: range() itself yields (about 10 s in
+    // the sanitizer build; the read waited for all of it before)
+    const long = track(d.session().run('WITH size(range(1, 40000000)) AS n CREATE (:Sized {n: n})'))
+    const id = await longTxId('WITH size(range(1, 40000000))')
+    const r = await run('neo4j', 'x', 'MATCH (n) RETURN count(n) AS c')
+    check(r.records.length === 1, 'the read answered')
+    check(!long.done, 'the write was still building its list when the read completed')
+    await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
+    while (!long.done) await sleep(20)
+    check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
+      `the write ended with Terminated, got ${long.error && long.error.code}`)
+    const made = await run('neo4j', 'x', 'MATCH (n:Sized) RETURN count(n) AS c')
+    check(num(made.records[0].get('c')) === 0, 'the terminated write created nothing')
     await d.close()
   }],
   ['RESET on its connection stops a running long query', async () => {

@@ -25,6 +25,8 @@ struct cypher_fctx {
 	/* Asked every few thousand items by a function that builds or walks
 	 * something large from small arguments (range()): non-zero, with err
 	 * filled, when the statement must stop now (terminated, timed out).
+	 * Meanwhile commits and other statements may run (the statement's
+	 * gate is yielded): ask only holding no pointer into the graph.
 	 * NULL: never stops. */
 	int (*interrupted)(struct cypher_fctx *fc);
 };
