@@ -13,7 +13,9 @@
 # BUILD_DIR (default .) holds graftd and bench/bolt_bench; use a build
 # configured without --enable-debug/--enable-sanitize for figures.
 # Settings: NODES (100000), RATE (5000), SECONDS_PER_RUN (20), SMALL_MAX
-# (64M).
+# (64M), CLIENTS (16: each writer waits for its durable commit before the
+# next, 1-2 ms on a shared disk, so 8 of them top out near 8 / latency,
+# 2.5k writes/s at load 6; 16 paced to RATE reach it).
 # Stops everything it started, by pid.
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
@@ -21,6 +23,7 @@ src=$(cd "$(dirname "$0")/.." && pwd)
 nodes=${NODES:-100000}
 rate=${RATE:-5000}
 secs=${SECONDS_PER_RUN:-20}
+clients=${CLIENTS:-16}
 dir=$(mktemp -d /tmp/graft-old-versions-XXXXXX)
 for p in graftd bench/bolt_bench; do
 	[ -x "$build/$p" ] || { echo "$build/$p not found: run make in BUILD_DIR first" >&2; exit 2; }
@@ -44,7 +47,7 @@ run() {
 		kill -0 "$reader" 2>/dev/null || { cat "$dir/reader" >&2; exit 1; }
 		sleep 0.05
 	done
-	"$build/bench/bolt_bench" -F -c 8 -R "$rate" -d "$secs" -r "$nodes" "127.0.0.1:$bolt" \
+	"$build/bench/bolt_bench" -F -c "$clients" -R "$rate" -d "$secs" -r "$nodes" "127.0.0.1:$bolt" \
 		"MATCH (n:P {id: \$id}) SET n.v = n.v + 1" >"$dir/writes" &
 	writer=$!
 	pids+=("$writer")
