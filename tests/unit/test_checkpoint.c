@@ -388,29 +388,41 @@ static void test_checkpoint_start_removes_older_checkpoints(void **state)
 	graph_free(g);
 }
 
-static void test_checkpoint_failing_child_reports_through_cb(void **state)
+/* A checkpoint_start into a file where the directory should be (fails
+ * even for root) reports through cb, naming the directory, and leaves
+ * nothing; copy_max_bytes picks the forked child or the in-memory copy. */
+static void start_into_a_file(struct fixture *f, const struct graph *g,
+			      uint64_t copy_max_bytes, char *dir, size_t n)
 {
-	struct fixture *f = *state;
-	struct graph *g = cfx_sample_graph(false);
 	struct checkpoint_req req = {0};
 	struct run run = {0};
 	uv_loop_t loop;
-	char dir[256], blocker[128];
+	char blocker[128];
 
-	/* A file where the directory should be: fails even for root. */
 	snprintf(blocker, sizeof blocker, "%s/file", f->dir);
 	cfx_write_file(blocker, "x", 1);
-	snprintf(dir, sizeof dir, "%s/sub", blocker);
+	snprintf(dir, n, "%s/sub", blocker);
 	assert_int_equal(uv_loop_init(&loop), 0);
 	req.data = &run;
+	req.copy_max_bytes = copy_max_bytes;
 	assert_int_equal(checkpoint_start(&loop, &req, g, 8, dir, done_cb),
 			 GRAFT_OK);
+	assert_int_equal(req.forked, copy_max_bytes == 0);
 	run_loop(&loop);
 	assert_int_equal(run.calls, 1);
 	assert_int_not_equal(run.status, GRAFT_OK);
 	assert_non_null(strstr(req.errmsg, dir));
 	assert_string_equal(req.path, "");
 	assert_int_equal(cfx_count_entries(f->dir), 1);
+}
+
+static void test_checkpoint_failing_child_reports_through_cb(void **state)
+{
+	struct fixture *f = *state;
+	struct graph *g = cfx_sample_graph(false);
+	char dir[256];
+
+	start_into_a_file(f, g, 0, dir, sizeof dir);
 	/* The same through the synchronous writer. */
 	assert_true(checkpoint_write_sync(g, 8, 0, dir, f->errmsg) != GRAFT_OK);
 	assert_non_null(strstr(f->errmsg, dir));
@@ -491,26 +503,9 @@ static void test_checkpoint_failing_copy_reports_through_cb(void **state)
 {
 	struct fixture *f = *state;
 	struct graph *g = cfx_sample_graph(false);
-	struct checkpoint_req req = {0};
-	struct run run = {0};
-	uv_loop_t loop;
-	char dir[256], blocker[128];
+	char dir[256];
 
-	snprintf(blocker, sizeof blocker, "%s/file", f->dir);
-	cfx_write_file(blocker, "x", 1);
-	snprintf(dir, sizeof dir, "%s/sub", blocker);
-	assert_int_equal(uv_loop_init(&loop), 0);
-	req.data = &run;
-	req.copy_max_bytes = UINT64_MAX;
-	assert_int_equal(checkpoint_start(&loop, &req, g, 8, dir, done_cb),
-			 GRAFT_OK);
-	assert_false(req.forked);
-	run_loop(&loop);
-	assert_int_equal(run.calls, 1);
-	assert_int_not_equal(run.status, GRAFT_OK);
-	assert_non_null(strstr(req.errmsg, dir));
-	assert_string_equal(req.path, "");
-	assert_int_equal(cfx_count_entries(f->dir), 1);
+	start_into_a_file(f, g, UINT64_MAX, dir, sizeof dir);
 	graph_free(g);
 }
 
