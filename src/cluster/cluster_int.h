@@ -138,8 +138,8 @@ struct cluster {
 	raft_term last_term;
 	unsigned last_n_config; /* servers in the configuration */
 	char apply_errmsg[GRAFT_ERRMSG_SIZE];
-	/* For size pruning (snapshot.c): since the average was last taken,
-	 * and that average. */
+	/* For size pruning (snapshot.c): since the last Raft snapshot, and
+	 * the average entry size last taken. */
 	uint64_t applied_bytes, applied_entries, entry_avg;
 	/* A Raft snapshot was installed that this member's stores do not
 	 * hold (snapshot.c): it holds the entries after it instead of
@@ -266,6 +266,9 @@ void routing_refresh(struct cluster *c);
 /* Sets libraft's snapshot threshold and trailing entries from
  * db.cluster.raft.log.prune_strategy. */
 void cluster_snap_configure(struct cluster *c);
+/* The same again for a size or files strategy, every few applied entries,
+ * as their average size moves. */
+void cluster_snap_retune(struct cluster *c);
 void cluster_snap_init(struct cluster *c);
 void cluster_snap_fini(struct cluster *c);
 /* The FSM's snapshot (loop), snapshot_async (a libuv worker: waits until

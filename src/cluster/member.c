@@ -232,6 +232,7 @@ int member_apply(struct cluster *c, uint64_t index, const void *base,
 	rv = dbms_entry_submit(c->dbms, index, base, len, c->apply_errmsg);
 	c->applied_bytes += len;
 	c->applied_entries++;
+	cluster_snap_retune(c);
 	claim(c, index, rv);
 	if (rv != GRAFT_OK) {
 		/* Every member would fail alike: this member cannot go on

@@ -64,26 +64,26 @@
 /* libraft's own default: a follower a moment behind gets entries, not a
  * snapshot. */
 #define MIN_TRAILING 128
-/* A guess at an entry's size until entries were applied; the size and
- * files strategies are recomputed at each snapshot from the average of the
- * entries applied since the one before (at least AVG_MIN_ENTRIES of them,
- * else the previous average stands): a bulk load's entries of 400 KB must
- * not make the threshold of the small writes after it 2,000 times too
- * small, a snapshot (and a new 8 MiB segment) every few hundred ms. */
+/* A guess at an entry's size until entries were applied. The size and
+ * files strategies are recomputed every AVG_MIN_ENTRIES applied entries
+ * (cluster_snap_retune) from the average of the entries applied since the
+ * last snapshot (the previous average while fewer than AVG_MIN_ENTRIES):
+ * with the guess alone, "100M size" waited for 100,000 entries however
+ * big, 40 GB of a bulk load's 400 KB entries; with an average over all
+ * time, a bulk load made the threshold of the small writes after it 2,000
+ * times too small, a snapshot (and a new 8 MiB segment) every few hundred
+ * ms. */
 #define GUESSED_ENTRY_BYTES 1024
 #define AVG_MIN_ENTRIES 16
 #define DURABLE_WAIT_MS 10000
 /* libraft's segment size (raft_uv_set_segment_size's default). */
 #define SEGMENT_BYTES (8u << 20)
 
-/* The average entry size since the last call with enough entries. */
+/* The average entry size since the last snapshot, or the one before. */
 static uint64_t entry_avg(struct cluster *c)
 {
-	if (c->applied_entries >= AVG_MIN_ENTRIES) {
+	if (c->applied_entries >= AVG_MIN_ENTRIES)
 		c->entry_avg = c->applied_bytes / c->applied_entries;
-		c->applied_bytes = 0;
-		c->applied_entries = 0;
-	}
 	return c->entry_avg > 0 ? c->entry_avg : GUESSED_ENTRY_BYTES;
 }
 
@@ -123,6 +123,18 @@ static void set_thresholds(struct cluster *c)
 
 	raft_set_snapshot_threshold(&c->raft, keep);
 	raft_set_snapshot_trailing(&c->raft, keep == UINT_MAX ? 0 : keep);
+}
+
+void cluster_snap_retune(struct cluster *c)
+{
+	/* Not while a snapshot is taken: libraft reads the trailing count
+	 * again when it ends (takeSnapshotCb), and the log kept on disk and
+	 * in memory would differ. */
+	if (c->applied_entries % AVG_MIN_ENTRIES == 0 &&
+	    c->snap_watches == NULL &&
+	    (c->o.prune.kind == GRAFT_RETAIN_SIZE ||
+	     c->o.prune.kind == GRAFT_RETAIN_FILES))
+		set_thresholds(c);
 }
 
 void cluster_snap_configure(struct cluster *c)
@@ -270,8 +282,13 @@ void cluster_snap_finish(struct cluster *c, struct raft_buffer *bufs[],
 			   "the databases' logs were not durable up to it "
 			   "within %d s; the next one tries again",
 			   c->snap_index, DURABLE_WAIT_MS / 1000);
-	/* The next threshold follows the entries' average size. */
+	/* The next threshold follows the entries' average size; the next
+	 * average counts from here. */
 	set_thresholds(c);
+	if (durable && c->raft.log.snapshot.last_index == c->snap_index) {
+		c->applied_bytes = 0;
+		c->applied_entries = 0;
+	}
 }
 
 void cluster_snap_init(struct cluster *c)
