@@ -5,7 +5,7 @@
 # nodes at RATE writes/s; the server's resident memory every second, then
 # after the reader ends. Run twice: with the default bound on old versions
 # (db.transaction.old_versions.max_size=1G: the reader keeps its snapshot),
-# then with SMALL_MAX (64M), where the reader is ended with an error and the
+# then with SMALL_MAX (8M), where the reader is ended with an error and the
 # memory is let go.
 #
 #   bench/old_versions.sh [BUILD_DIR]
@@ -13,7 +13,7 @@
 # BUILD_DIR (default .) holds graftd and bench/bolt_bench; use a build
 # configured without --enable-debug/--enable-sanitize for figures.
 # Settings: NODES (100000), RATE (5000), SECONDS_PER_RUN (20), SMALL_MAX
-# (64M), CLIENTS (16: each writer waits for its durable commit before the
+# (8M), CLIENTS (16: each writer waits for its durable commit before the
 # next, 1-2 ms on a shared disk, so 8 of them top out near 8 / latency,
 # 2.5k writes/s at load 6; 16 paced to RATE reach it).
 # Stops everything it started, by pid.
@@ -68,5 +68,5 @@ run() {
 }
 
 run 1G
-run "${SMALL_MAX:-64M}"
+run "${SMALL_MAX:-8M}"
 load
