@@ -37,6 +37,15 @@ function track (promise) {
   return t
 }
 
+// TERMINATE TRANSACTION id from another session; the long statement (track)
+// then ends with Terminated.
+async function terminate (long, id, what) {
+  await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
+  while (!long.done) await sleep(20)
+  check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
+    `${what} ended with Terminated, got ${long.error && long.error.code}`)
+}
+
 suite('long query', [
   ['a write is acknowledged while a long read runs (the read yields the gate)', async () => {
     const d = driver('neo4j', 'x')
@@ -63,10 +72,7 @@ suite('long query', [
     await expectError(run('neo4j', 'x', 'TERMINATE TRANSACTION $id', { id: id + '\u0000xyz' }),
       'Neo.ClientError.Transaction.TransactionNotFound', 'TERMINATE of an id with a NUL suffix')
     check(!long.done, 'an id with a NUL suffix did not terminate the long query')
-    await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
-    while (!long.done) await sleep(20)
-    check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
-      `the long query ended with Terminated, got ${long.error && long.error.code}`)
+    await terminate(long, id, 'the long query')
     await d.close()
   }],
   ['a read completes while a long eager write runs (the write yields the gate)', async () => {
@@ -76,10 +82,7 @@ suite('long query', [
     const r = await run('neo4j', 'x', 'MATCH (n) RETURN count(n) AS c')
     check(r.records.length === 1, 'the read answered')
     check(!long.done, 'the long write was still running when the read completed')
-    await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
-    while (!long.done) await sleep(20)
-    check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
-      `the long write ended with Terminated, got ${long.error && long.error.code}`)
+    await terminate(long, id, 'the long write')
     await d.close()
   }],
   ['a read completes while a write statement builds a huge list (range yields the gate)', async () => {
@@ -91,10 +94,7 @@ suite('long query', [
     const r = await run('neo4j', 'x', 'MATCH (n) RETURN count(n) AS c')
     check(r.records.length === 1, 'the read answered')
     check(!long.done, 'the write was still building its list when the read completed')
-    await run('neo4j', 'x', `TERMINATE TRANSACTION '${id}'`)
-    while (!long.done) await sleep(20)
-    check(long.error !== null && long.error.code === 'Neo.ClientError.Transaction.Terminated',
-      `the write ended with Terminated, got ${long.error && long.error.code}`)
+    await terminate(long, id, 'the write')
     const made = await run('neo4j', 'x', 'MATCH (n:Sized) RETURN count(n) AS c')
     check(num(made.records[0].get('c')) === 0, 'the terminated write created nothing')
     await d.close()
