@@ -17,6 +17,12 @@
 //   store-proxy FILE FROM:TO...
 //                       the same, but flips only in store copies (inside the
 //                       checkpoint's bytes), and only while FILE exists
+//   store-stall FILE FROM:TO...
+//                       forwards unchanged, but a store copy that starts
+//                       while FILE exists stops after its first line and
+//                       1 MB: the proxy stops reading the upstream (whose
+//                       socket fills) and prints "stalled"; once FILE is
+//                       removed, it cuts both sides of that connection
 //   bulk PORT TAG N TXS [PAD]  TXS transactions of N (:B {tag, i, pad})
 //                       nodes each, pad a string of PAD bytes (80: about
 //                       100 bytes a node)
@@ -106,8 +112,10 @@ async function count (port, tag) {
   }
 }
 
-// damage(firstLine): whether to flip a byte on this connection
-function proxy (pairs, damage = () => true) {
+// damage(firstLine): whether to flip a byte on this connection;
+// stall(firstLine): whether to stop forwarding it 1 MB after that line;
+// release(): whether a stalled connection is to be cut now
+function proxy (pairs, damage = () => true, stall = () => false, release = () => false) {
   let pending = pairs.length
   for (const pair of pairs) {
     const [from, to] = pair.split(':').map(Number)
@@ -115,12 +123,28 @@ function proxy (pairs, damage = () => true) {
       const up = net.connect(to, '127.0.0.1')
       let seen = 0
       let flipAt = -1
+      let stallAt = -1
       let firstLine = true
       up.on('data', buf => {
         const nl = firstLine ? buf.indexOf(10) : -1
         if (nl >= 0) {
           firstLine = false
-          if (damage(buf.subarray(0, nl).toString())) flipAt = seen + nl + 1 + 40
+          const line = buf.subarray(0, nl).toString()
+          if (damage(line)) flipAt = seen + nl + 1 + 40
+          if (stall(line)) stallAt = seen + nl + 1 + (1 << 20)
+        }
+        if (stallAt >= 0 && seen + buf.length >= stallAt) {
+          if (stallAt > seen) client.write(buf.subarray(0, stallAt - seen))
+          if (seen < stallAt) {
+            console.log('stalled')
+            const t = setInterval(() => {
+              if (release()) { clearInterval(t); end() }
+            }, 100)
+            client.on('close', () => clearInterval(t))
+          }
+          seen = stallAt
+          up.pause()
+          return
         }
         if (flipAt >= 0 && flipAt >= seen && flipAt < seen + buf.length) {
           buf = Buffer.from(buf)
@@ -148,6 +172,10 @@ async function main () {
   if (cmd === 'digest') return digest(args[0])
   if (cmd === 'proxy') return proxy(args)
   if (cmd === 'relay') return proxy(args, () => false)
+  if (cmd === 'store-stall') {
+    return proxy(args.slice(1), () => false, line => line.includes(' STORE ') && fs.existsSync(args[0]),
+      () => !fs.existsSync(args[0]))
+  }
   if (cmd === 'store-proxy') {
     return proxy(args.slice(1), line => line.includes(' STORE ') && fs.existsSync(args[0]))
   }
