@@ -165,6 +165,13 @@ core_node_bg() {
 
 core_log() { tail -${2:-30} "$T/c$1/graftd.out"; }
 
+# core_oldest_log I: the first transaction id of core I's log of neo4j
+# (above 1 once a checkpoint pruned the log's start: a replica that lacks
+# what is gone must copy the store).
+core_oldest_log() {
+	ls "$T/c$1/data/transactions/neo4j" | grep '^txlog\.[0-9]*$' | sort | head -n 1 | sed 's/^txlog\.0*//'
+}
+
 # Read replicas (dbms.mode=READ_REPLICA), numbered from 1, in $T/r<i>:
 # replica_confs N [extra lines...] after cluster_confs (they discover the
 # same cores), replica_start I, replica_kill I, replica_stop I.

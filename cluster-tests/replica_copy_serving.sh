@@ -24,8 +24,7 @@ wait_leader
 
 step "a store of some MB on the core, its log pruned"
 replicas_js bulk "${CORE_BOLT[1]}" big 5000 10
-oldest() { ls "$T/c1/data/transactions/neo4j" | grep '^txlog\.[0-9]*$' | sort | head -n 1 | sed 's/^txlog\.0*//'; }
-pruned() { [ "$(oldest)" -gt 2 ]; }
+pruned() { [ "$(core_oldest_log 1)" -gt 2 ]; }
 wait_until "the core's log starting after transaction 2" pruned
 
 step "an empty replica copies the store, answering HTTP meanwhile"

@@ -27,23 +27,29 @@ wait_leader
 
 step "a store of about 15 MB on the core, its log pruned"
 replicas_js bulk "${CORE_BOLT[1]}" big 5000 30
-oldest() { ls "$T/c1/data/transactions/neo4j" | grep '^txlog\.[0-9]*$' | sort | head -n 1 | sed 's/^txlog\.0*//'; }
-pruned() { [ "$(oldest)" -gt 2 ]; }
+pruned() { [ "$(core_oldest_log 1)" -gt 2 ]; }
 wait_until "the core's log starting after transaction 2" pruned
 lead=$(replicas_js digest "${CORE_BOLT[1]}")
 
 stalled() { [ "$(grep -c stalled "$T/proxy.out")" -ge "$1" ]; }
 touch "$T/stall"
 
+# stop_stalled WHAT PID LIMIT LOG: SIGTERM PID (a stalled copy waiting),
+# which must exit within LIMIT s.
+stop_stalled() {
+	local t0
+	sleep 0.5
+	t0=$SECONDS
+	kill -TERM "$2"
+	wait_exit "$2" "$3" || fail "$1 did not stop within $3 s during a stalled copy: $(stop_report "$4")"
+	echo "$1 stopped in $((SECONDS - t0)) s"
+}
+
 step "the replica, stopped while its copy waits for bytes, exits at once"
 replica_start 1
 wait_until "the copy stalled after 1 MB" stalled 1
-sleep 0.5
-t0=$SECONDS
-kill -TERM "${REPLICA_PID[1]}"
-wait_exit "${REPLICA_PID[1]}" 5 || fail "replica 1 did not stop within 5 s during a stalled copy: $(stop_report "$T/r1/graftd.out")"
+stop_stalled "replica 1" "${REPLICA_PID[1]}" 5 "$T/r1/graftd.out"
 REPLICA_PID[1]=
-echo "replica 1 stopped in $((SECONDS - t0)) s"
 
 step "the next copy, not stalled, is whole"
 rm -f "$T/stall"
@@ -62,12 +68,8 @@ rm -rf "$T/r1/data" # empty again: it copies the store again
 touch "$T/stall"
 replica_start 1
 wait_until "the next copy stalled after 1 MB" stalled 2
-sleep 0.5
-t0=$SECONDS
-kill -TERM "${CORE_PID[1]}"
-wait_exit "${CORE_PID[1]}" 10 || fail "core 1 did not stop within 10 s during a stalled copy: $(stop_report "$T/c1/graftd.out")"
+stop_stalled "core 1" "${CORE_PID[1]}" 10 "$T/c1/graftd.out"
 CORE_PID[1]=
-echo "core 1 stopped in $((SECONDS - t0)) s"
 rm -f "$T/stall" # the proxy cuts the stalled connection to the replica
 refused() { grep -Eq "store copy of neo4j from .* refused: the upstream (closed the connection|connection failed) before the copy was complete" "$T/r1/graftd.out"; }
 wait_until "replica 1 refusing the cut copy" refused

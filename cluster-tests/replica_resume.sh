@@ -30,10 +30,9 @@ replica_stop 1
 
 step "the other cores prune their logs past the replica; its upstream keeps it"
 replicas_js bulk "${CORE_BOLT[$LEADER]}" big 600 12
-oldest() { ls "$T/c$1/data/transactions/neo4j" | grep '^txlog\.[0-9]*$' | sort | head -n 1 | sed 's/^txlog\.0*//'; }
-others_pruned() { local i; for i in 1 2 3; do [ "$i" = "$up" ] || [ "$(oldest "$i")" -gt 8 ] || return 1; done; }
+others_pruned() { local i; for i in 1 2 3; do [ "$i" = "$up" ] || [ "$(core_oldest_log "$i")" -gt 8 ] || return 1; done; }
 wait_until "the other cores' logs starting after transaction 8" others_pruned
-[ "$(oldest "$up")" -le 8 ] || fail "core $up pruned the log the departed replica needs (oldest $(oldest "$up"))"
+[ "$(core_oldest_log "$up")" -le 8 ] || fail "core $up pruned the log the departed replica needs (oldest $(core_oldest_log "$up"))"
 
 step "the replica restarts and resumes from the log"
 replica_start 1

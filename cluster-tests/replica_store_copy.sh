@@ -34,8 +34,7 @@ replica_stop 1
 
 step "the cores prune their logs past the replica"
 replicas_js bulk "${CORE_BOLT[$LEADER]}" big 600 12
-oldest() { ls "$T/c$1/data/transactions/neo4j" | grep '^txlog\.[0-9]*$' | sort | head -n 1 | sed 's/^txlog\.0*//'; }
-pruned() { local i; for i in 1 2 3; do [ "$(oldest "$i")" -gt 8 ] || return 1; done; }
+pruned() { local i; for i in 1 2 3; do [ "$(core_oldest_log "$i")" -gt 8 ] || return 1; done; }
 wait_until "every core's log starting after transaction 8" pruned
 
 step "a damaged store copy is refused; the old state stays"
