@@ -62,6 +62,8 @@ struct ckp_writer {
 	uint64_t off;    /* bytes written to fd */
 	uint64_t blocks; /* blocks written */
 	uint32_t crc;    /* CRC32C of the bytes written */
+	uint64_t started; /* write-behind: written back from here on ... */
+	uint64_t waited;  /* ... and durable-ish before here (format.c) */
 };
 
 int ckp_writer_init(struct ckp_writer *w, int fd, char *errmsg);
