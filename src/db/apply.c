@@ -551,10 +551,16 @@ bool apply_defer_log(struct db *db, const void *rec, size_t len,
 
 /* The loop's part of an apply: the snapshots' bookkeeping, the new last
  * transaction (what snapshots begun from now see), watches, checkpoints. */
-static void applied(struct db *db, uint64_t txid, int64_t commit_ms)
+static void applied(struct db *db, uint64_t txid, int64_t commit_ms,
+		    uint64_t index)
 {
 	snapshot_after_apply(db);
 	db->last_applied = txid;
+	/* Before db_after_apply: a checkpoint it starts records the index of
+	 * this transaction's entry, not the one before (a restart from that
+	 * checkpoint took its own last transaction for another's). */
+	if (index != 0)
+		txlog_set_raft_index(db->log, index);
 	db->last_commit_ms = commit_ms;
 	if (db->next_txid <= txid)
 		db->next_txid = txid + 1;
@@ -565,7 +571,7 @@ static void applied(struct db *db, uint64_t txid, int64_t commit_ms)
 void apply_off_loop_finish(struct db_applied *a)
 {
 	if (a->db != NULL)
-		applied(a->db, a->txid, a->commit_ms);
+		applied(a->db, a->txid, a->commit_ms, a->index);
 	if (a->log_db != NULL)
 		entry_log_frame(a->log_db, &a->log_frame, a->log_rec,
 				a->log_len, a->log_txid,
@@ -573,7 +579,7 @@ void apply_off_loop_finish(struct db_applied *a)
 }
 
 int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
-		 uint64_t txid, bool validated, char *errmsg)
+		 uint64_t txid, uint64_t index, bool validated, char *errmsg)
 {
 	int rv = GRAFT_OK;
 
@@ -592,17 +598,18 @@ int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
 	snapshot_before_apply(db, rec, txid, off_loop != NULL);
 	apply_record(db, rec, take, txid);
 	if (off_loop == NULL) {
-		applied(db, txid, rec->commit_time_ms);
+		applied(db, txid, rec->commit_time_ms, index);
 		return GRAFT_OK;
 	}
 	off_loop->db = db;
 	off_loop->txid = txid;
 	off_loop->commit_ms = rec->commit_time_ms;
+	off_loop->index = index;
 	return GRAFT_OK;
 }
 
 int db_apply(struct db *db, const struct txrec *rec, uint64_t txid,
 	     char *errmsg)
 {
-	return apply_commit(db, rec, NULL, txid, false, errmsg);
+	return apply_commit(db, rec, NULL, txid, 0, false, errmsg);
 }

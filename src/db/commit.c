@@ -482,7 +482,7 @@ static int finish_apply(struct db *db, struct db_inflight *c)
 {
 	struct db_commit_req *req = c->req;
 
-	return apply_commit(db, &req->rec, &req->rec, c->txid,
+	return apply_commit(db, &req->rec, &req->rec, c->txid, 0,
 			    c->validated_at == db->last_applied, req->errmsg);
 }
 

@@ -29,6 +29,7 @@ struct db_applied {
 	struct db *db; /* NULL: nothing applied */
 	uint64_t txid;
 	int64_t commit_ms;
+	uint64_t index; /* of the Raft entry applied (0: none) */
 	struct db *log_db; /* NULL: nothing to write to a member's log */
 	const void *log_rec;
 	size_t log_len;
@@ -466,9 +467,11 @@ void apply_record(struct db *db, const struct txrec *rec, struct txrec *take,
 		  uint64_t txid);
 /* db_apply, with apply_record's take; validated: apply_validate passed
  * against the graph as it is now (nothing was applied since), so it is not
- * run again — one pass less over a big record. */
+ * run again — one pass less over a big record. index: the Raft entry rec
+ * comes from (0: none), the database's index from its apply on, before a
+ * checkpoint the apply starts reads it. */
 int apply_commit(struct db *db, const struct txrec *rec, struct txrec *take,
-		 uint64_t txid, bool validated, char *errmsg);
+		 uint64_t txid, uint64_t index, bool validated, char *errmsg);
 
 void apply_off_loop_begin(struct db_applied *a);
 void apply_off_loop_end(void);

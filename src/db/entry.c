@@ -236,7 +236,7 @@ static int entry_apply(struct db *db, const struct txrec *rec, uint64_t index,
 
 	if (rv != GRAFT_OK || skip)
 		return rv;
-	rv = apply_commit(db, rec, NULL, txid, validated, errmsg);
+	rv = apply_commit(db, rec, NULL, txid, index, validated, errmsg);
 	if (rv == GRAFT_OK)
 		entry_log(db, enc, len, txid, index);
 	return rv;
@@ -428,8 +428,8 @@ static int group_apply(struct dbms *m, uint64_t index, const uint8_t *p,
 			continue;
 		/* validated by entry_admit just above, against the graph as
 		 * it still is: each part is another database's next id */
-		rv = apply_commit(part->db, &part->rec, NULL, part->txid, true,
-				  errmsg);
+		rv = apply_commit(part->db, &part->rec, NULL, part->txid,
+				  index, true, errmsg);
 		if (rv != GRAFT_OK)
 			break; /* admitted just before: cannot happen */
 		entry_log(part->db, part->enc, part->len, part->txid, index);

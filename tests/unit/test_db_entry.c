@@ -307,6 +307,35 @@ static void test_entry_replayed_after_restart_is_skipped_by_raft_index(
 	assert_int_equal(last_txid(&g->follower), 2);
 }
 
+/* A checkpoint started by an entry's own apply (db.checkpoint.interval.tx)
+ * records that entry's Raft index: it recorded the one before, and a
+ * member restarted from it (its log holding nothing after the checkpoint)
+ * took the Raft log's replay of its last transaction for a transaction
+ * committed outside the cluster, and stopped applying. */
+static void test_checkpoint_started_by_an_apply_records_its_entry_index(
+	void **state)
+{
+	struct group *g = *state;
+	char errmsg[GRAFT_ERRMSG_SIZE];
+
+	member_close(g, &g->follower);
+	g->f->o.checkpoint_interval_tx = 2;
+	member_open(g, &g->follower, "follower");
+	leader_commits_at(g, 3);
+	leader_commits_at(g, 5);
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(apply_at(&g->follower, (uint64_t)(3 + 2 * i),
+					  &g->entries[i], errmsg),
+				 GRAFT_OK);
+	member_close(g, &g->follower); /* waits for the checkpoint at 2 */
+	member_open(g, &g->follower, "follower");
+	for (int i = 0; i < 2; i++)
+		assert_int_equal(apply_at(&g->follower, (uint64_t)(3 + 2 * i),
+					  &g->entries[i], errmsg),
+				 GRAFT_OK);
+	assert_int_equal(last_txid(&g->follower), 2);
+}
+
 /* Removes the files of dir. */
 static void remove_files(const char *dir)
 {
@@ -1078,6 +1107,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_checkpoint_without_its_log_does_not_make_entries_replays,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_checkpoint_started_by_an_apply_records_its_entry_index,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_refused_proposal_fails_the_commit, setup,
