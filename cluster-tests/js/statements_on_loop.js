@@ -1,5 +1,6 @@
-// Auto-commit writes run on the event loop once their text is known to write
-// (src/bolt/query.c, "Statements on the loop"), with the official driver
+// Auto-commit writes run on the event loop once their text is known to write,
+// and short reads once known to be short (src/bolt/query.c, "Statements on
+// the loop"), with the official driver
 // (cluster-tests/statements_on_loop.sh starts graftd with two workers, auth
 // off, and the loop's pause monitor logging every check 50 ms late). Each
 // step runs a text once to teach it, then again, so that the later runs are
@@ -117,5 +118,42 @@ suite('statements_on_loop', [
     // whole length
     check(took < 400 || worst < took / 2,
       `the slowest read took ${worst} ms of the long write's ${took} ms: the loop was held`)
+  }],
+  ['reads on the loop: parameters, rows over several PULLs, each its own snapshot', async () => {
+    const s = d.session()
+    const q = 'MATCH (x:Rows) WHERE x.run = $run RETURN x.i AS i ORDER BY i'
+    for (let k = 0; k < 6; k++) {
+      const run = k % 4
+      const r = await s.run(q, { run: neo4j.int(run) })
+      const got = r.records.map(rec => num(rec.get('i'))).join(',')
+      check(got === '1,2,3,4,5', `read ${k} (run ${run}): ${got}`)
+    }
+    // a write between two reads of the same text: the second sees it
+    await s.run('CREATE (:Rows {i: 6, run: 0})')
+    const r = await s.run(q, { run: neo4j.int(0) })
+    check(r.records.length === 6, `after a write: ${r.records.length} rows, expected 6`)
+    await s.close()
+  }],
+  ['a read that needs the gate exclusive (USE, SHOW) is sent to a worker', async () => {
+    const s = d.session()
+    for (let k = 0; k < 4; k++) {
+      const r = await s.run('USE neo4j MATCH (x:Plain) RETURN count(x) AS n')
+      check(num(r.records[0].get('n')) === 50, `USE read ${k}: ${r.records[0].get('n')}`)
+      const idx = await s.run('SHOW INDEXES YIELD name RETURN count(*) AS n')
+      check(idx.records.length === 1, `SHOW INDEXES ${k}: ${idx.records.length} rows`)
+    }
+    await s.close()
+  }],
+  ['a read that outruns the budget answers whole from a worker', async () => {
+    const s = d.session()
+    const q = 'UNWIND range(1, $n) AS i RETURN sum(i) AS total, count(*) AS rows'
+    for (let k = 0; k < 3; k++) await s.run(q, { n: neo4j.int(10) }) // brief: learned
+    const n = 3000000
+    const r = await s.run(q, { n: neo4j.int(n) })
+    check(num(r.records[0].get('rows')) === n, `rows ${r.records[0].get('rows')}, expected ${n}`)
+    check(num(r.records[0].get('total')) === n * (n + 1) / 2, `total ${r.records[0].get('total')}`)
+    const again = await s.run(q, { n: neo4j.int(10) })
+    check(num(again.records[0].get('total')) === 55, `total ${again.records[0].get('total')}, expected 55`)
+    await s.close()
   }]
 ]).finally(() => d.close())

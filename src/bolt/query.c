@@ -366,9 +366,10 @@ static bool tx_options(struct bolt_session *s, const struct bolt_request *r,
 	return true;
 }
 
-/* cap_ms: at most that timeout (0: the client's, or the engine's). */
+/* cap_ms: at most that timeout (0: the client's, or the engine's);
+ * no_wait: cypher_tx_options.no_wait. */
 static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
-		    unsigned f, bool autocommit, uint64_t cap_ms)
+		    unsigned f, bool autocommit, uint64_t cap_ms, bool no_wait)
 {
 	struct cypher_tx_options o;
 	struct cypher_error e;
@@ -378,6 +379,7 @@ static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
 	ok = tx_options(s, r, f, &o, &e);
 	if (ok && cap_ms > 0 && (o.timeout_ms == 0 || o.timeout_ms > cap_ms))
 		o.timeout_ms = cap_ms;
+	o.no_wait = no_wait;
 	if (!ok || cypher_tx_begin(s->env->engine, &o, &s->tx, &e) != GRAFT_OK) {
 		s->tx = NULL;
 		return bolt_fail_error(s, &e);
@@ -390,7 +392,7 @@ static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
 
 static int begin_now(struct bolt_session *s, struct bolt_request *r)
 {
-	int step = begin_tx(s, r, 0, false, 0);
+	int step = begin_tx(s, r, 0, false, 0, false);
 
 	if (s->tx == NULL)
 		return step;
@@ -408,7 +410,7 @@ static int run_autocommit(struct bolt_session *s, struct bolt_request *r)
 
 	if (run_on_loop(s, r, &step))
 		return step;
-	step = begin_tx(s, r, 2, true, 0);
+	step = begin_tx(s, r, 2, true, 0, false);
 	return s->tx == NULL ? step : run_in_job(s, r);
 }
 
@@ -682,27 +684,39 @@ int bolt_write_summary(struct bolt_session *s, struct bolt_summary *sum,
  * per PULL (the loop wakes a worker, the worker wakes the loop). On the
  * 2-core machine of issue 14's benchmark those wake-ups cost the leader
  * more CPU than the statement itself: with 64 clients writing, 68-82 us of
- * the leader's CPU per transaction, 36 us without them. So an auto-commit
- * statement whose text was seen to write (its first run is on a worker)
- * runs on the loop, its RUN and all its rows at once (the rows parked for
- * the PULLs, parked.c), with the budget as its transaction's timeout. One
- * that outruns it is rolled back, nothing of it answered or committed, and
- * runs again on a worker, as its text does for the next LOOP_RETRY commits.
- * It runs on the loop only when no job is out and nothing holds or waits
- * for the gate, so that the loop never waits; what the loop holds is the
- * budget plus up to one check interval of the engine (1024 rows). Reads
- * stay on workers, where they run side by side. */
+ * the leader's CPU per transaction, 36 us without them; a point read over
+ * Bolt at 50 clients ran at 0.7x Redis GET with them, 1.08x without. So an
+ * auto-commit statement whose text was seen to end quickly (its first run
+ * is on a worker) runs on the loop, its RUN and all its rows at once (the
+ * rows parked for the PULLs, parked.c), with the budget as its
+ * transaction's timeout. One that outruns it is rolled back, nothing of it
+ * answered or committed, and runs again on a worker, as its text does for
+ * the next LOOP_RETRY commits. The loop never waits for the gate:
+ * - a write runs only when no job is out and nothing holds or waits for
+ *   the gate (it may take the gate exclusive);
+ * - a read enters the gate shared only if it can at once
+ *   (graft_gate_try_enter_shared) and holds it for its whole run, without
+ *   yielding (cypher_tx_options.no_wait; a plan that would need the gate
+ *   exclusive fails at its start and goes to a worker). It runs on the loop
+ *   when no job is out, or when every worker is busy: the loop then is one
+ *   more worker, without the hand-overs; in between, workers have cores
+ *   free and take it.
+ * What the loop holds is the budget plus up to one check interval of the
+ * engine (1024 rows). */
 #define LOOP_BUDGET_MS 2
 #define LOOP_TEXT_MAX 4096 /* longer texts are not hashed, stay on workers */
 /* A loop_statements entry: the text's hash in the high bits, and in the
- * low byte LOOP_ON, or LOOP_OFF plus the commits on workers since it
- * outran the budget: at LOOP_RETRY it may try the loop again (a statement
- * outruns it now and then because the loop thread did not get a core, not
- * only because it is long). */
+ * low byte LOOP_ON (a write), LOOP_READ, or LOOP_OFF plus the commits on
+ * workers since it outran the budget: at LOOP_RETRY it may try the loop
+ * again (a statement outruns it now and then because the loop thread did
+ * not get a core, not only because it is long). */
 #define LOOP_LOW 0xffULL
 #define LOOP_ON 1u
-#define LOOP_OFF 2u
+#define LOOP_READ 2u
+#define LOOP_OFF 3u
 #define LOOP_RETRY 255u
+/* A read learned for the loop ended within this on its worker (ms). */
+#define LOOP_READ_LEARN_MS 1
 
 static uint64_t *loop_slot(struct bolt_session *s, uint64_t h)
 {
@@ -721,19 +735,25 @@ static uint64_t loop_hash(const struct graft_str *q)
 }
 
 /* At the commit of an auto-commit statement (loop thread): a text that
- * wrote may run on the loop; one kept on workers, after LOOP_RETRY more
- * commits there. */
+ * wrote, or read and ended quickly, may run on the loop; one kept on
+ * workers, after LOOP_RETRY more commits there. */
 static void loop_learn(struct bolt_session *s)
 {
 	const char *t = s->summary.type;
-	uint64_t h = s->run_hash, *slot, low;
+	uint64_t h = s->run_hash, *slot, low, on;
 
-	if (h == 0 || (strcmp(t, "w") != 0 && strcmp(t, "rw") != 0))
+	if (h == 0)
+		return;
+	if (strcmp(t, "w") == 0 || strcmp(t, "rw") == 0)
+		on = LOOP_ON;
+	else if (strcmp(t, "r") == 0 && s->summary.t_last <= LOOP_READ_LEARN_MS)
+		on = LOOP_READ;
+	else
 		return;
 	slot = loop_slot(s, h);
 	low = *slot & LOOP_LOW;
 	if ((*slot & ~LOOP_LOW) != h || low + 1 >= LOOP_RETRY)
-		*slot = h | LOOP_ON;
+		*slot = h | on;
 	else if (low >= LOOP_OFF)
 		*slot = h | (low + 1);
 }
@@ -743,26 +763,39 @@ static bool timed_out(const struct cypher_error *e)
 	return graft_status_is(e->code, GRAFT_STATUS_TX_TIMED_OUT);
 }
 
-/* Runs the auto-commit RUN r on the loop if it may (true, *step its
- * outcome); false: run it on a worker (nothing was answered). */
-static bool run_on_loop(struct bolt_session *s, struct bolt_request *r,
-			int *step)
+/* Whether the text of slot may run on the loop now; *read: as a read,
+ * holding the gate shared from here (leave it after). */
+static bool loop_may_run(struct bolt_session *s, const struct graft_str *q,
+			 uint64_t h, const uint64_t *slot, bool *read)
+{
+	const struct graft_pool *pool = s->env->pool;
+	uint64_t low = *slot & LOOP_LOW;
+
+	*read = false;
+	if ((*slot & ~LOOP_LOW) != h || s->credentials_expired ||
+	    starts_with_words(q, password_words))
+		return false;
+	if (low == LOOP_ON)
+		return pool->in_flight == 0 && graft_gate_free(s->env->gate);
+	if (low != LOOP_READ ||
+	    (pool->in_flight > 0 && pool->in_flight < pool->n_threads) ||
+	    !graft_gate_try_enter_shared(s->env->gate))
+		return false;
+	*read = true;
+	return true;
+}
+
+/* run_on_loop's statement, allowed to run there: false when it goes to
+ * a worker after all (nothing answered, the slot told). */
+static bool loop_run(struct bolt_session *s, struct bolt_request *r,
+		     int *step, uint64_t *slot, bool read)
 {
 	const struct graft_str *q = r->f[0].u.s;
-	uint64_t h = loop_hash(q), *slot;
 	struct cypher_error e;
 	size_t out_len;
 	int rv;
 
-	s->run_hash = h;
-	if (h == 0 || s->env->pool == NULL || s->env->gate == NULL)
-		return false;
-	slot = loop_slot(s, h);
-	if (*slot != (h | LOOP_ON) || s->env->pool->in_flight > 0 ||
-	    !graft_gate_free(s->env->gate) || s->credentials_expired ||
-	    starts_with_words(q, password_words))
-		return false;
-	*step = begin_tx(s, r, 2, true, LOOP_BUDGET_MS);
+	*step = begin_tx(s, r, 2, true, LOOP_BUDGET_MS, read);
 	if (s->tx == NULL)
 		return true;
 	memset(&e, 0, sizeof e);
@@ -789,9 +822,9 @@ static bool run_on_loop(struct bolt_session *s, struct bolt_request *r,
 		if (rv != GRAFT_OK)
 			s->out->len = out_len;
 	}
-	if (rv != GRAFT_OK && timed_out(&e)) {
+	if (rv == GRAFT_EAGAIN || (rv != GRAFT_OK && timed_out(&e))) {
 		bolt_drop_tx(s);
-		*slot = h | LOOP_OFF;
+		*slot = (*slot & ~LOOP_LOW) | LOOP_OFF;
 		return false;
 	}
 	if (rv != GRAFT_OK) {
@@ -803,6 +836,26 @@ static bool run_on_loop(struct bolt_session *s, struct bolt_request *r,
 	s->state = BOLT_STREAMING;
 	*step = BOLT_STEP_DONE;
 	return true;
+}
+
+/* Runs the auto-commit RUN r on the loop if it may (true, *step its
+ * outcome); false: run it on a worker (nothing was answered). */
+static bool run_on_loop(struct bolt_session *s, struct bolt_request *r,
+			int *step)
+{
+	uint64_t h = loop_hash(r->f[0].u.s), *slot;
+	bool read, ran;
+
+	s->run_hash = h;
+	if (h == 0 || s->env->pool == NULL || s->env->gate == NULL)
+		return false;
+	slot = loop_slot(s, h);
+	if (!loop_may_run(s, r->f[0].u.s, h, slot, &read))
+		return false;
+	ran = loop_run(s, r, step, slot, read);
+	if (read)
+		graft_gate_leave(s->env->gate);
+	return ran;
 }
 
 static void commit_cb(struct cypher_commit_req *req, int status)

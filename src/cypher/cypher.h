@@ -143,6 +143,11 @@ struct cypher_tx_options {
 	uint64_t timeout_ms;     /* 0: the engine's default */
 	const char *user;        /* for SHOW TRANSACTIONS; may be NULL; copied */
 	const struct graft_value *metadata; /* tx_metadata map or NULL; copied */
+	/* The caller (the event loop) holds the gate shared and must never
+	 * wait for it: a statement that needs it exclusive fails at its start
+	 * with GRAFT_EAGAIN (nothing done; run it elsewhere), and none yields
+	 * or pauses the gate. */
+	bool no_wait;
 };
 
 struct cypher_tx;

@@ -1002,7 +1002,7 @@ static int ctx_init(struct cypher_result *r, const struct graft_value *params)
 	x->deadline_ns = t->deadline_ns;
 	x->mem = &t->mem;
 	x->terminated = &t->terminated;
-	x->gate = t->e->o.gate;
+	x->gate = t->o.no_wait ? NULL : t->e->o.gate; /* no yields */
 	x->fc.db = t->db;
 	x->fc.tx = t->tx;
 	x->fc.ctx = t;
@@ -1085,6 +1085,14 @@ static void gate_upgrade(struct cypher_engine *e)
 	graft_gate_enter_exclusive(e->o.gate);
 }
 
+/* A no_wait transaction's statement that needs the gate exclusive. */
+static int would_wait(struct cypher_error *err)
+{
+	snprintf(err->message, sizeof err->message, "the statement needs the "
+		 "gate exclusive, which its caller cannot wait for");
+	return GRAFT_EAGAIN;
+}
+
 static int run(struct cypher_tx *tx, const char *query, size_t len,
 	       const struct graft_value *params, struct cypher_result **out,
 	       struct cypher_error *err)
@@ -1114,7 +1122,9 @@ static int run(struct cypher_tx *tx, const char *query, size_t len,
 	memcpy(tx->current_query, shown, sizeof shown);
 	pthread_mutex_unlock(&tx->query_mu);
 	rv = prepare(tx, query, len, r, err);
-	if (rv == GRAFT_OK && needs_exclusive(r))
+	if (rv == GRAFT_OK && needs_exclusive(r) && tx->o.no_wait)
+		rv = would_wait(err);
+	else if (rv == GRAFT_OK && needs_exclusive(r))
 		gate_upgrade(tx->e);
 	if (rv == GRAFT_OK && r->plan->use_db)
 		rv = switch_db(tx, r->plan->use_db, err);

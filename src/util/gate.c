@@ -120,7 +120,10 @@ static bool enter_fast(struct graft_gate *g)
 	if (held_fast > 0 && fast_gate != g)
 		return false;
 	__atomic_add_fetch(n, 1, __ATOMIC_SEQ_CST);
-	if (!__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST)) {
+	/* Nested in a fast hold of this thread's: that hold keeps writers
+	 * out already, so a writer waiting (closed) is no reason to wait, as
+	 * this thread's own count would keep it waiting in turn. */
+	if (held_fast > 0 || !__atomic_load_n(&g->closed, __ATOMIC_SEQ_CST)) {
 		held_fast++;
 		fast_gate = g;
 		held_shared++;
@@ -396,6 +399,13 @@ void graft_gate_offload(struct graft_gate *g, struct graft_gate_task *t,
 bool graft_gate_offloaded(const struct graft_gate *g)
 {
 	return g != NULL && g->off_running;
+}
+
+bool graft_gate_try_enter_shared(struct graft_gate *g)
+{
+	if (g->head != NULL || g->loop_held || g->off_running)
+		return false;
+	return enter_fast(g);
 }
 
 bool graft_gate_free(struct graft_gate *g)

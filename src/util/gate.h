@@ -129,5 +129,10 @@ bool graft_gate_offloaded(const struct graft_gate *g);
  * to run holding it, so that the loop itself may enter it (as a worker
  * does) without waiting, as long as it starts no worker meanwhile. */
 bool graft_gate_free(struct graft_gate *g);
+/* Loop thread: enters the gate shared, as a worker does, if that needs
+ * no wait: nothing holds it exclusive, waits for it so, or is queued to
+ * run holding it (true; graft_gate_leave leaves it). Entries nested in
+ * this hold (the engine's) do not wait either. */
+bool graft_gate_try_enter_shared(struct graft_gate *g);
 
 #endif

@@ -459,6 +459,77 @@ static void test_gate_fast_readers_exclude_writers_and_starve_none(
 	assert_int_equal(__atomic_load_n(&f->done, __ATOMIC_ACQUIRE), 1);
 }
 
+/* A writer thread: takes the gate exclusive, holds it until release. */
+struct writer {
+	struct graft_gate *gate;
+	pthread_t th;
+	bool holding, release; /* atomic */
+};
+
+static void *writer_main(void *arg)
+{
+	struct writer *w = arg;
+
+	graft_gate_enter_exclusive(w->gate);
+	__atomic_store_n(&w->holding, true, __ATOMIC_RELEASE);
+	while (!__atomic_load_n(&w->release, __ATOMIC_ACQUIRE))
+		usleep(100);
+	graft_gate_leave(w->gate);
+	return NULL;
+}
+
+/* A count of g's read under its lock: waiting writers or slow readers. */
+static unsigned gate_count(struct graft_gate *g, const unsigned *field)
+{
+	unsigned n;
+
+	pthread_mutex_lock(&g->mu);
+	n = *field;
+	pthread_mutex_unlock(&g->mu);
+	return n;
+}
+
+/* The loop runs a short read itself only if it can enter the gate at once
+ * (graft_gate_try_enter_shared), and the engine's entries nested in that
+ * hold must not wait for a writer that came meanwhile: the writer waits
+ * for the loop's own count, and before, a nested entry took the slow path
+ * and waited 5 ms for it (through mu: shared counted there). */
+static void test_gate_loop_enters_only_at_once_and_nested_entries_do_not_wait(
+	void **state)
+{
+	struct fixture *f = *state;
+	struct writer w = {.gate = &f->gate};
+	unsigned slow;
+	bool writer_in;
+
+	assert_true(graft_gate_try_enter_shared(&f->gate));
+	graft_gate_leave(&f->gate);
+
+	assert_int_equal(pthread_create(&w.th, NULL, writer_main, &w), 0);
+	while (!__atomic_load_n(&w.holding, __ATOMIC_ACQUIRE))
+		usleep(100);
+	assert_false(graft_gate_try_enter_shared(&f->gate));
+	__atomic_store_n(&w.release, true, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(w.th, NULL), 0);
+
+	w = (struct writer){.gate = &f->gate};
+	assert_true(graft_gate_try_enter_shared(&f->gate));
+	assert_int_equal(pthread_create(&w.th, NULL, writer_main, &w), 0);
+	while (gate_count(&f->gate, &f->gate.workers_waiting_exclusive) == 0)
+		usleep(100);
+	graft_gate_enter_shared(&f->gate); /* nested, a writer waiting */
+	slow = gate_count(&f->gate, &f->gate.shared);
+	graft_gate_leave(&f->gate);
+	writer_in = __atomic_load_n(&w.holding, __ATOMIC_ACQUIRE);
+	graft_gate_leave(&f->gate);
+	__atomic_store_n(&w.release, true, __ATOMIC_RELEASE);
+	assert_int_equal(pthread_join(w.th, NULL), 0);
+	/* checked once everything is left, so that a failure stops here */
+	assert_int_equal(slow, 0);
+	assert_false(writer_in);
+	assert_true(w.holding);
+}
+
 static void test_pool_closes_after_the_work_in_flight_is_done(void **state)
 {
 	struct fixture *f = *state;
@@ -582,6 +653,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_gate_fast_readers_exclude_writers_and_starve_none,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			test_gate_loop_enters_only_at_once_and_nested_entries_do_not_wait,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			test_pool_closes_after_the_work_in_flight_is_done, setup,
