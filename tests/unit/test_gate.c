@@ -556,7 +556,7 @@ static void test_pool_closes_after_the_work_in_flight_is_done(void **state)
  * while: the kernel preempted it there, on a loaded machine. */
 struct lock_holder {
 	struct graft_pool *pool;
-	unsigned held, release; /* atomic */
+	unsigned running, held, release; /* atomic */
 	bool timed_out;
 	pthread_t th;
 };
@@ -586,6 +586,7 @@ static struct lock_holder *holder; /* the test's, for wait_for_holder */
 static void wait_for_holder(struct graft_work *w)
 {
 	(void)w;
+	__atomic_store_n(&holder->running, 1, __ATOMIC_RELEASE);
 	while (!__atomic_load_n(&holder->held, __ATOMIC_ACQUIRE))
 		usleep(1000);
 }
@@ -612,6 +613,11 @@ static void test_pool_the_loop_never_waits_for_a_worker_holding_its_lock(
 					  .work_cb = wait_for_holder,
 					  .done_cb = count_done_loop};
 	graft_pool_submit(&f->pool, &f->works[0]);
+	/* taken by a worker before the lock is: a worker still to take it
+	 * would wait for the lock, and nothing would come back (seen under
+	 * ThreadSanitizer on a loaded machine) */
+	while (!__atomic_load_n(&h.running, __ATOMIC_ACQUIRE))
+		usleep(1000);
 	assert_int_equal(pthread_create(&h.th, NULL, hold_main, &h), 0);
 	while (!__atomic_load_n(&h.held, __ATOMIC_ACQUIRE))
 		usleep(1000);
