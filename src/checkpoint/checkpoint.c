@@ -87,9 +87,41 @@ static int make_path(char *out, size_t n, const char *dir, uint64_t txid,
 	return graft_path_join(out, n, dir, name);
 }
 
-/* Writes and fsyncs path; removes it on failure. */
-static int write_tmp(const struct graph *g, uint64_t txid,
-		     uint64_t raft_index, const char *path, char *errmsg)
+/* What fills a checkpoint file: GRAFT_OK, or an error with inner filled. */
+struct tmp_fill {
+	int (*fn)(const struct tmp_fill *f, int fd, char *inner);
+	const struct graph *g;
+	uint64_t txid, raft_index;
+	int src_fd; /* fill_copy: a serialised checkpoint */
+};
+
+static int fill_graph(const struct tmp_fill *f, int fd, char *inner)
+{
+	return checkpoint_write_fd(f->g, f->txid, f->raft_index, fd, inner);
+}
+
+static int fill_copy(const struct tmp_fill *f, int fd, char *inner)
+{
+	char block[65536];
+	off_t at = 0;
+
+	for (;;) {
+		ssize_t n = pread(f->src_fd, block, sizeof block, at);
+
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n == 0)
+			return GRAFT_OK;
+		if (n < 0 || graft_write_all(fd, block, (size_t)n) != 0)
+			return graft_errf(inner, GRAFT_EIO, "%s",
+					  strerror(errno));
+		at += n;
+	}
+}
+
+/* Writes (fill) and fsyncs path; removes it on failure. */
+static int write_tmp(const struct tmp_fill *fill, const char *path,
+		     char *errmsg)
 {
 	char inner[GRAFT_ERRMSG_SIZE];
 	int fd, rv;
@@ -99,7 +131,7 @@ static int write_tmp(const struct graph *g, uint64_t txid,
 		return graft_errf(errmsg, graft_err_from_errno(errno),
 				  "cannot create checkpoint file %s: %s", path,
 				  strerror(errno));
-	rv = checkpoint_write_fd(g, txid, raft_index, fd, inner);
+	rv = fill->fn(fill, fd, inner);
 	if (rv != GRAFT_OK)
 		graft_errf(errmsg, rv, "cannot write checkpoint file %s: %s",
 			   path, inner);
@@ -175,7 +207,8 @@ int checkpoint_write_sync(const struct graph *g, uint64_t txid,
 	if (make_path(tmp, sizeof tmp, dir, txid, true) != GRAFT_OK)
 		return graft_errf(errmsg, GRAFT_EINVAL, "checkpoint directory "
 				  "path %s is too long", dir);
-	rv = write_tmp(g, txid, raft_index, tmp, errmsg);
+	rv = write_tmp(&(struct tmp_fill){fill_graph, g, txid, raft_index, -1},
+		       tmp, errmsg);
 	if (rv != GRAFT_OK)
 		return rv;
 	return publish(dir, txid, path, sizeof path, &bytes, errmsg);
@@ -214,7 +247,8 @@ static void child_main(const struct graph *g, uint64_t txid,
 	if (getppid() != parent)
 		_exit(GRAFT_ESHUTDOWN);
 #endif
-	rv = write_tmp(g, txid, raft_index, tmp, errmsg);
+	rv = write_tmp(&(struct tmp_fill){fill_graph, g, txid, raft_index, -1},
+		       tmp, errmsg);
 	if (rv != GRAFT_OK)
 		graft_write_all(msg_fd, errmsg, strlen(errmsg));
 	_exit(rv);
@@ -279,43 +313,16 @@ static void wait_child_cb(uv_work_t *work)
 static void copy_memfd_cb(uv_work_t *work)
 {
 	struct checkpoint_req *req = work->data;
-	char tmp[4096], block[65536];
-	int fd = -1, rv = GRAFT_OK;
-	off_t at = 0;
+	struct tmp_fill fill = {fill_copy, NULL, 0, 0, req->msg_fd};
+	char tmp[4096];
+	int rv = GRAFT_OK;
 
 	if (make_path(tmp, sizeof tmp, req->dir, req->txid, true) != GRAFT_OK)
 		rv = graft_errf(req->errmsg, GRAFT_EINVAL, "checkpoint "
 				"directory path %s is too long", req->dir);
-	if (rv == GRAFT_OK) {
-		fd = open(tmp, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-		if (fd < 0)
-			rv = graft_errf(req->errmsg,
-					graft_err_from_errno(errno),
-					"cannot create checkpoint file %s: %s",
-					tmp, strerror(errno));
-	}
-	while (rv == GRAFT_OK) {
-		ssize_t n = pread(req->msg_fd, block, sizeof block, at);
-
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n == 0)
-			break;
-		if (n < 0 || graft_write_all(fd, block, (size_t)n) != 0)
-			rv = graft_errf(req->errmsg, GRAFT_EIO, "cannot write "
-					"checkpoint file %s: %s",
-					tmp, strerror(errno));
-		at += n > 0 ? n : 0;
-	}
-	if (rv == GRAFT_OK && fsync(fd) != 0)
-		rv = graft_errf(req->errmsg, GRAFT_EIO, "cannot fsync "
-				"checkpoint file %s: %s", tmp, strerror(errno));
-	if (fd >= 0 && close(fd) != 0 && rv == GRAFT_OK)
-		rv = graft_errf(req->errmsg, GRAFT_EIO, "cannot close "
-				"checkpoint file %s: %s", tmp, strerror(errno));
+	if (rv == GRAFT_OK)
+		rv = write_tmp(&fill, tmp, req->errmsg);
 	close(req->msg_fd);
-	if (fd >= 0 && rv != GRAFT_OK)
-		unlink(tmp);
 	if (rv == GRAFT_OK)
 		rv = publish(req->dir, req->txid, req->path, sizeof req->path,
 			     &req->bytes, req->errmsg);
