@@ -12,15 +12,30 @@
  * and slept: a tick late while the thread waited for a CPU is the
  * machine's scheduling, not a callback holding the loop; one it slept
  * through is a lock or a blocking call. (The kernel's schedstat moves at
- * context switches, so the three are close, not exact.)
+ * context switches, so the three are close, not exact.) For that tick it
+ * also prints what the thread did by the kernel's count (getrusage: page
+ * faults, sleeps, preemptions, system time) and, where it slept or
+ * blocked, on what: a watchdog thread samples the loop thread every
+ * millisecond while a tick is 3 ms or more overdue (its state, the
+ * kernel function it waits in, the system call and its first argument:
+ * the gate's mutex named, a file descriptor by what it is, a futex by
+ * address and the libc function waiting on it) and the tick keeps the
+ * samples taken while it was late. Its monotonic time is printed too, to
+ * find it in a `perf record -k CLOCK_MONOTONIC` of the same run.
  *   loop_lag [-c CLIENTS] [-d SECONDS] [-n LONG_N] [-p BASE_PORT]
  *            [-w WORKERS] HOME
  * -w sets server.threads.worker_count (default: one per core). */
-#include <limits.h>
-#include <stdio.h>
+#define _GNU_SOURCE
+#include <dlfcn.h>
 #include <fcntl.h>
+#include <limits.h>
+#include <pthread.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
+#include <sys/syscall.h>
+#include <time.h>
 #include <unistd.h>
 #include <uv.h>
 
@@ -31,6 +46,11 @@
 #define INDEX "CREATE INDEX FOR (n:P) ON (n.id)"
 #define SETUP "UNWIND range(1, 10000) AS i CREATE (:P {id: i})"
 #define POINT "MATCH (n:P {id: $id}) RETURN n.id"
+
+/* The watchdog's samples (struct watch). */
+#define WATCH_TEXT 1024
+#define WATCH_KINDS 6
+#define WATCH_LATE_NS 3000000ull
 
 struct lag {
 	uint64_t *v;
@@ -44,12 +64,44 @@ struct lag {
 	uint64_t start_ns; /* when the phase began measuring */
 	struct tick_why {
 		uint64_t lag, cpu, wait, at; /* at: ns into the phase */
+		uint64_t mono_ns;            /* when it fired, CLOCK_MONOTONIC */
+		struct tick_usage {
+			long minflt, majflt, nvcsw, nivcsw;
+			uint64_t sys_ns;
+		} use; /* the loop thread's, over the tick (getrusage) */
+		char seen[WATCH_TEXT]; /* the watchdog's samples, if late */
 	} worst, worst_ours; /* of all; of those mostly not waiting for a CPU */
 	size_t over5, over5_ours; /* ticks 5 ms or more late; mostly ours */
 };
 
+/* The watchdog: a thread that looks at the loop thread while a tick is
+ * overdue (see the top). It reads /proc, so it sees the loop thread from
+ * outside without stopping it; the loop takes its samples with a trylock
+ * (never waiting for the watchdog). */
+struct watch {
+	pthread_t th;
+	pid_t tid;             /* the loop thread's */
+	uint64_t fired_ns;     /* atomic: the last tick's firing (uv_hrtime) */
+	bool stop;             /* atomic */
+	const void *gate_mu;   /* named in its samples */
+	pthread_mutex_t mu;    /* the samples below */
+	uint64_t episode;      /* fired_ns they were taken after */
+	unsigned n_kinds;
+	struct {
+		char what[256];
+		unsigned n;
+	} kinds[WATCH_KINDS];
+	unsigned other; /* samples beyond WATCH_KINDS kinds */
+	/* its own longest sleep past the millisecond it asked, while the
+	 * tick was overdue: as long as the tick's lag, the whole machine
+	 * (this VM's CPUs, or the host under it) stood still, not the loop */
+	uint64_t overslept_ns;
+};
+
 struct run {
 	struct server srv;
+	struct watch watch;
+	struct tick_usage armed_use; /* the loop thread's at the last tick */
 	uv_timer_t tick;
 	uint64_t armed_ns;
 	int schedstat; /* the loop thread's /proc/thread-self/schedstat */
@@ -95,35 +147,264 @@ static void sched_times(struct run *r, uint64_t *cpu, uint64_t *wait)
 	*wait = w;
 }
 
+/* The calling thread's counts (RUSAGE_THREAD). */
+static void thread_usage(struct tick_usage *u)
+{
+	struct rusage ru;
+
+	memset(u, 0, sizeof *u);
+	if (getrusage(RUSAGE_THREAD, &ru) != 0)
+		return;
+	u->minflt = ru.ru_minflt;
+	u->majflt = ru.ru_majflt;
+	u->nvcsw = ru.ru_nvcsw;
+	u->nivcsw = ru.ru_nivcsw;
+	u->sys_ns = (uint64_t)ru.ru_stime.tv_sec * 1000000000ull +
+		    (uint64_t)ru.ru_stime.tv_usec * 1000ull;
+}
+
+static uint64_t monotonic_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ull + (uint64_t)ts.tv_nsec;
+}
+
+/* Loop thread: what the watchdog saw while the tick that fired now was
+ * overdue (armed at episode), if it can have it without waiting. */
+static void watch_take(struct watch *w, uint64_t episode, char *out)
+{
+	size_t len = 0;
+
+	out[0] = '\0';
+	if (pthread_mutex_trylock(&w->mu) != 0)
+		return;
+	if (w->episode == episode)
+		for (unsigned i = 0; i < w->n_kinds; i++)
+			len += (size_t)snprintf(
+				out + len, len < WATCH_TEXT ? WATCH_TEXT - len : 0,
+				"%s%u x %s", i ? "; " : "", w->kinds[i].n,
+				w->kinds[i].what);
+	if (w->episode == episode && w->other > 0 && len < WATCH_TEXT)
+		len += (size_t)snprintf(out + len, WATCH_TEXT - len,
+					"; %u x other", w->other);
+	if (w->episode == episode && len < WATCH_TEXT)
+		snprintf(out + len, WATCH_TEXT - len,
+			 " (the watchdog's own 1 ms sleeps overran by up to "
+			 "%.2f ms)", w->overslept_ns / 1e6);
+	w->episode = 0;
+	w->overslept_ns = 0;
+	w->n_kinds = 0;
+	w->other = 0;
+	pthread_mutex_unlock(&w->mu);
+}
+
 static void tick_cb(uv_timer_t *t)
 {
 	struct run *r = t->data;
 	uint64_t now = uv_hrtime(), due = r->armed_ns + 1000000;
 	uint64_t lag = now > due ? now - due : 0, cpu, wait;
+	struct tick_usage use;
 
 	sched_times(r, &cpu, &wait);
+	thread_usage(&use);
 	if (r->phase >= 0) {
 		struct lag *l = &r->phases[r->phase];
 		uint64_t on_cpu = cpu - r->armed_cpu;
 		uint64_t waited = wait - r->armed_wait;
-
-		struct tick_why why = {lag, on_cpu, waited,
-				       now - l->start_ns};
+		bool worst = lag >= l->worst.lag;
+		bool ours = waited < lag / 2 && lag >= l->worst_ours.lag;
+		struct tick_why why = {
+			lag, on_cpu, waited, now - l->start_ns, monotonic_ns(),
+			{use.minflt - r->armed_use.minflt,
+			 use.majflt - r->armed_use.majflt,
+			 use.nvcsw - r->armed_use.nvcsw,
+			 use.nivcsw - r->armed_use.nivcsw,
+			 use.sys_ns - r->armed_use.sys_ns},
+			""};
 
 		lag_add(l, lag);
 		if (lag >= 5000000) {
 			l->over5++;
 			l->over5_ours += waited < lag / 2;
 		}
-		if (lag >= l->worst.lag)
+		if (worst || ours)
+			watch_take(&r->watch, r->armed_ns, why.seen);
+		if (worst)
 			l->worst = why;
-		if (waited < lag / 2 && lag >= l->worst_ours.lag)
+		if (ours)
 			l->worst_ours = why;
 	}
 	r->armed_ns = now;
 	r->armed_cpu = cpu;
 	r->armed_wait = wait;
+	r->armed_use = use;
+	__atomic_store_n(&r->watch.fired_ns, now, __ATOMIC_RELEASE);
 	uv_timer_start(t, tick_cb, 1, 0);
+}
+
+/* Watchdog ------------------------------------------------------------ */
+
+static const char *syscall_name(long nr)
+{
+	static const struct {
+		long nr;
+		const char *name;
+	} names[] = {
+		{SYS_read, "read"},         {SYS_write, "write"},
+		{SYS_writev, "writev"},     {SYS_readv, "readv"},
+		{SYS_futex, "futex"},       {SYS_epoll_wait, "epoll_wait"},
+		{SYS_epoll_pwait, "epoll_pwait"}, {SYS_fsync, "fsync"},
+		{SYS_fdatasync, "fdatasync"}, {SYS_close, "close"},
+		{SYS_mmap, "mmap"},         {SYS_munmap, "munmap"},
+		{SYS_madvise, "madvise"},   {SYS_mprotect, "mprotect"},
+		{SYS_brk, "brk"},           {SYS_openat, "openat"},
+		{SYS_sendto, "sendto"},     {SYS_recvfrom, "recvfrom"},
+		{SYS_sendmsg, "sendmsg"},   {SYS_recvmsg, "recvmsg"},
+		{SYS_clone, "clone"},       {SYS_clone3, "clone3"},
+		{SYS_wait4, "wait4"},       {SYS_unlinkat, "unlinkat"},
+		{SYS_renameat, "renameat"}, {SYS_ftruncate, "ftruncate"},
+		{SYS_fallocate, "fallocate"}, {SYS_pwrite64, "pwrite64"},
+		{SYS_pread64, "pread64"},
+	};
+
+	for (size_t i = 0; i < sizeof names / sizeof names[0]; i++)
+		if (names[i].nr == nr)
+			return names[i].name;
+	return NULL;
+}
+
+static ssize_t read_text(const char *path, char *buf, size_t size)
+{
+	int fd = open(path, O_RDONLY);
+	ssize_t n;
+
+	if (fd < 0)
+		return -1;
+	n = read(fd, buf, size - 1);
+	close(fd);
+	if (n < 0)
+		return -1;
+	buf[n] = '\0';
+	while (n > 0 && (buf[n - 1] == '\n' || buf[n - 1] == ' '))
+		buf[--n] = '\0';
+	return n;
+}
+
+/* One look at the loop thread: "S futex(the gate's mutex) from
+ * __lll_lock_wait in futex_wait_queue", or "R" (on a CPU or waiting for
+ * one: /proc shows no more of what it runs). */
+static void watch_sample(struct watch *w, char *out, size_t size)
+{
+	char path[96], stat[512], wchan[64] = "", sc[256] = "", what[160];
+	const char *paren, *name;
+	unsigned long long a[6] = {0}, sp = 0, pc = 0;
+	long nr = -2;
+	char state = '?';
+	Dl_info info;
+
+	snprintf(path, sizeof path, "/proc/self/task/%d/stat", (int)w->tid);
+	if (read_text(path, stat, sizeof stat) > 0 &&
+	    (paren = strrchr(stat, ')')) != NULL && paren[1] == ' ')
+		state = paren[2];
+	if (state == 'R') {
+		snprintf(out, size, "R (on a CPU or waiting for one)");
+		return;
+	}
+	/* (epoll_wait with the tick overdue: asleep past its timer, the
+	 * kernel or the host did not run it) */
+	snprintf(path, sizeof path, "/proc/self/task/%d/wchan", (int)w->tid);
+	read_text(path, wchan, sizeof wchan);
+	snprintf(path, sizeof path, "/proc/self/task/%d/syscall", (int)w->tid);
+	if (read_text(path, sc, sizeof sc) > 0 && strcmp(sc, "running") != 0)
+		sscanf(sc, "%ld %llx %llx %llx %llx %llx %llx %llx %llx", &nr,
+		       &a[0], &a[1], &a[2], &a[3], &a[4], &a[5], &sp, &pc);
+	name = syscall_name(nr);
+	if (nr == -1) {
+		snprintf(what, sizeof what, "no system call (a page fault?)");
+	} else if (nr == SYS_futex) {
+		if ((const void *)(uintptr_t)a[0] == w->gate_mu)
+			snprintf(what, sizeof what, "futex(the gate's mutex)");
+		else
+			snprintf(what, sizeof what, "futex(%#llx)", a[0]);
+	} else if (name != NULL &&
+		   (nr == SYS_read || nr == SYS_write || nr == SYS_writev ||
+		    nr == SYS_fsync || nr == SYS_fdatasync ||
+		    nr == SYS_pwrite64 || nr == SYS_pread64 ||
+		    nr == SYS_sendto || nr == SYS_sendmsg)) {
+		char fd[64], target[128];
+		ssize_t n;
+
+		snprintf(fd, sizeof fd, "/proc/self/fd/%llu", a[0]);
+		n = readlink(fd, target, sizeof target - 1);
+		target[n > 0 ? n : 0] = '\0';
+		snprintf(what, sizeof what, "%s(fd %llu: %s)", name, a[0],
+			 target);
+	} else if (name != NULL) {
+		snprintf(what, sizeof what, "%s", name);
+	} else {
+		snprintf(what, sizeof what, "system call %ld", nr);
+	}
+	if (pc != 0 && dladdr((void *)(uintptr_t)pc, &info) != 0 &&
+	    info.dli_sname != NULL)
+		snprintf(out, size, "%c %s from %s in %s", state, what,
+			 info.dli_sname, wchan[0] ? wchan : "?");
+	else
+		snprintf(out, size, "%c %s in %s", state, what,
+			 wchan[0] ? wchan : "?");
+}
+
+static void watch_add(struct watch *w, uint64_t episode, const char *what,
+		      uint64_t overslept)
+{
+	pthread_mutex_lock(&w->mu);
+	if (w->episode != episode) {
+		w->episode = episode;
+		w->n_kinds = 0;
+		w->other = 0;
+		w->overslept_ns = 0;
+	}
+	if (overslept > w->overslept_ns)
+		w->overslept_ns = overslept;
+	for (unsigned i = 0; i < w->n_kinds; i++)
+		if (strcmp(w->kinds[i].what, what) == 0) {
+			w->kinds[i].n++;
+			pthread_mutex_unlock(&w->mu);
+			return;
+		}
+	if (w->n_kinds < WATCH_KINDS) {
+		snprintf(w->kinds[w->n_kinds].what,
+			 sizeof w->kinds[w->n_kinds].what, "%s", what);
+		w->kinds[w->n_kinds++].n = 1;
+	} else {
+		w->other++;
+	}
+	pthread_mutex_unlock(&w->mu);
+}
+
+static void *watch_main(void *arg)
+{
+	struct watch *w = arg;
+	struct timespec ms = {0, 1000000};
+	char what[256];
+
+	while (!__atomic_load_n(&w->stop, __ATOMIC_ACQUIRE)) {
+		uint64_t fired = __atomic_load_n(&w->fired_ns, __ATOMIC_ACQUIRE);
+		uint64_t slept = uv_hrtime(), over;
+
+		nanosleep(&ms, NULL);
+		slept = uv_hrtime() - slept;
+		over = slept > 1000000 ? slept - 1000000 : 0;
+		if (fired == 0 || uv_hrtime() < fired + WATCH_LATE_NS ||
+		    __atomic_load_n(&w->fired_ns, __ATOMIC_ACQUIRE) != fired)
+			continue;
+		watch_sample(w, what, sizeof what);
+		/* the tick fired meanwhile: not this episode's */
+		if (__atomic_load_n(&w->fired_ns, __ATOMIC_ACQUIRE) == fired)
+			watch_add(w, fired, what, over);
+	}
+	return NULL;
 }
 
 static void phase_start(struct run *r, int phase);
@@ -208,6 +489,8 @@ static void phase_start(struct run *r, int phase)
 	r->phases[phase].start_ns = uv_hrtime();
 	r->armed_ns = r->phases[phase].start_ns;
 	sched_times(r, &r->armed_cpu, &r->armed_wait);
+	thread_usage(&r->armed_use);
+	__atomic_store_n(&r->watch.fired_ns, r->armed_ns, __ATOMIC_RELEASE);
 	uv_timer_start(&r->tick, tick_cb, 1, 0);
 }
 
@@ -222,6 +505,16 @@ static void print_why(const char *what, const struct tick_why *w)
 	       "slept or blocked %.2f ms\n",
 	       what, w->lag / 1e6, w->at / 1e9, span / 1e6, w->cpu / 1e6,
 	       w->wait / 1e6, other / 1e6);
+	if (w->lag == 0)
+		return;
+	printf("    at CLOCK_MONOTONIC %.6f s; the thread: %ld minor and %ld "
+	       "major page faults, %ld sleeps, %ld preemptions, %.2f ms in "
+	       "the kernel\n",
+	       w->mono_ns / 1e9, w->use.minflt, w->use.majflt, w->use.nvcsw,
+	       w->use.nivcsw, w->use.sys_ns / 1e6);
+	if (w->seen[0] != '\0')
+		printf("    seen while 3 ms or more overdue, each millisecond: "
+		       "%s\n", w->seen);
 }
 
 static void print_lag(const char *name, struct lag *l)
@@ -313,9 +606,18 @@ int main(int argc, char **argv)
 	r.schedstat = open("/proc/thread-self/schedstat", O_RDONLY);
 	r.armed_ns = uv_hrtime();
 	sched_times(&r, &r.armed_cpu, &r.armed_wait);
+	thread_usage(&r.armed_use);
+	r.watch.tid = (pid_t)syscall(SYS_gettid);
+	r.watch.gate_mu = &r.srv.gate.mu;
+	r.watch.fired_ns = r.armed_ns;
+	pthread_mutex_init(&r.watch.mu, NULL);
+	if (pthread_create(&r.watch.th, NULL, watch_main, &r.watch) != 0)
+		die("watchdog", "cannot start its thread");
 	uv_timer_start(&r.tick, tick_cb, 1, 0);
 	phase_start(&r, -1); /* the index and the nodes, unmeasured */
 	rv = server_run(&r.srv);
+	__atomic_store_n(&r.watch.stop, true, __ATOMIC_RELEASE);
+	pthread_join(r.watch.th, NULL);
 	print_lag("point reads alone:", &r.phases[0]);
 	print_lag("point reads + one long query:", &r.phases[1]);
 	printf("(long query: %s)\n", r.long_query);
