@@ -23,8 +23,12 @@
  * samples taken while it was late. Its monotonic time is printed too, to
  * find it in a `perf record -k CLOCK_MONOTONIC` of the same run.
  *   loop_lag [-c CLIENTS] [-d SECONDS] [-n LONG_N] [-p BASE_PORT]
- *            [-w WORKERS] HOME
- * -w sets server.threads.worker_count (default: one per core). */
+ *            [-w WORKERS] [-N NODES] [-k CHECKPOINT_SECONDS] HOME
+ * -w sets server.threads.worker_count (default: one per core); -N the
+ * nodes created and read (default 10,000); -k db.checkpoint.interval.time
+ * in seconds, so that a checkpoint of what the setup wrote runs during the
+ * first phase (the server's log line says how long it paused the loop;
+ * above 1 MiB of graph it forks). */
 #define _GNU_SOURCE
 #include <dlfcn.h>
 #include <fcntl.h>
@@ -44,7 +48,6 @@
 #include "util/config.h"
 
 #define INDEX "CREATE INDEX FOR (n:P) ON (n.id)"
-#define SETUP "UNWIND range(1, 10000) AS i CREATE (:P {id: i})"
 #define POINT "MATCH (n:P {id: $id}) RETURN n.id"
 
 /* The watchdog's samples (struct watch). */
@@ -111,7 +114,8 @@ struct run {
 	unsigned children;
 	char bench[PATH_MAX];
 	char addr[64];
-	char clients[16], seconds[16], long_query[160];
+	char clients[16], seconds[16], nodes[24], long_query[160];
+	char setup[96];
 };
 
 static void die(const char *what, const char *detail)
@@ -465,9 +469,9 @@ static void spawn_bench(struct run *r, const char *const *args)
 static void phase_start(struct run *r, int phase)
 {
 	const char *setup[] = {"-c", "1", "-d", "0", "-s", INDEX, r->addr,
-			       SETUP, NULL};
+			       r->setup, NULL};
 	const char *points[] = {"-c", r->clients, "-d", r->seconds, "-r",
-				"10000", r->addr, POINT, NULL};
+				r->nodes, r->addr, POINT, NULL};
 	const char *one_long[] = {"-c", "1", "-d", "0", r->addr,
 				  r->long_query, NULL};
 
@@ -540,11 +544,15 @@ static void set(struct graft_config *cfg, const char *key, const char *value)
 }
 
 static void configure(struct graft_config *cfg, const char *home, int port,
-		      const char *workers)
+		      const char *workers, const char *checkpoint_s)
 {
 	char v[64];
 
 	set(cfg, "server.threads.worker_count", workers);
+	if (checkpoint_s != NULL) {
+		snprintf(v, sizeof v, "%ss", checkpoint_s);
+		set(cfg, "db.checkpoint.interval.time", v);
+	}
 	set(cfg, "server.directories.neo4j_home", home);
 	set(cfg, "dbms.security.auth_enabled", "false");
 	set(cfg, "server.backup.enabled", "false");
@@ -561,12 +569,12 @@ int main(int argc, char **argv)
 	char errmsg[GRAFT_ERRMSG_SIZE];
 	const char *slash;
 	int opt, port = 17687, rv;
-	const char *workers = "0";
-	long long long_n = 4000;
+	const char *workers = "0", *checkpoint_s = NULL;
+	long long long_n = 4000, nodes = 10000;
 
 	snprintf(r.clients, sizeof r.clients, "50");
 	snprintf(r.seconds, sizeof r.seconds, "3");
-	while ((opt = getopt(argc, argv, "c:d:n:p:w:")) != -1) {
+	while ((opt = getopt(argc, argv, "c:d:n:p:w:N:k:")) != -1) {
 		if (opt == 'c')
 			snprintf(r.clients, sizeof r.clients, "%s", optarg);
 		else if (opt == 'd')
@@ -577,12 +585,17 @@ int main(int argc, char **argv)
 			port = atoi(optarg);
 		else if (opt == 'w')
 			workers = optarg;
+		else if (opt == 'N')
+			nodes = atoll(optarg);
+		else if (opt == 'k')
+			checkpoint_s = optarg;
 		else
 			return 2;
 	}
 	if (argc - optind != 1) {
 		fprintf(stderr, "usage: loop_lag [-c CLIENTS] [-d SECONDS] "
-				"[-n LONG_N] [-p BASE_PORT] [-w WORKERS] HOME\n");
+				"[-n LONG_N] [-p BASE_PORT] [-w WORKERS] "
+				"[-N NODES] [-k CHECKPOINT_SECONDS] HOME\n");
 		return 2;
 	}
 	if (bench_fresh_dir("loop_lag", argv[optind]) != 0)
@@ -591,12 +604,15 @@ int main(int argc, char **argv)
 	snprintf(r.bench, sizeof r.bench, "%.*sbolt_bench",
 		 slash ? (int)(slash - argv[0] + 1) : 0, argv[0]);
 	snprintf(r.addr, sizeof r.addr, "127.0.0.1:%d", port);
+	snprintf(r.nodes, sizeof r.nodes, "%lld", nodes);
+	snprintf(r.setup, sizeof r.setup,
+		 "UNWIND range(1, %lld) AS i CREATE (:P {id: i})", nodes);
 	snprintf(r.long_query, sizeof r.long_query,
 		 "UNWIND range(1, %lld) AS a UNWIND range(1, %lld) AS b "
 		 "RETURN count(*)", long_n, long_n);
 	if (graft_config_new(&cfg) != GRAFT_OK)
 		die("config", "out of memory");
-	configure(cfg, argv[optind], port, workers);
+	configure(cfg, argv[optind], port, workers, checkpoint_s);
 	rv = server_start(&r.srv, cfg, false, errmsg);
 	if (rv != GRAFT_OK)
 		die("server", errmsg);
