@@ -81,7 +81,8 @@ static int param(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 	if (v == NULL)
 		return exec_fail(x, GRAFT_STATUS_PARAMETER_MISSING,
 				 "Expected parameter(s): %s", e->name);
-	return exec_rv(x, graft_value_copy(out, v));
+	/* the statement's copy of the parameters (cypher_run) */
+	return exec_rv(x, cypher_value_copy(&x->fc, out, v));
 }
 
 static int deleted(struct exec_ctx *x, const char *what, uint64_t id)
@@ -220,6 +221,12 @@ static int slice(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 		goto out;
 	}
 	for (int64_t i = from; i < to; i++) {
+		if ((i - from) % CYPHER_ASK_EVERY == CYPHER_ASK_EVERY - 1 &&
+		    (exec_interrupted(x) < 0 || exec_yield(x) < 0)) {
+			graft_value_free(out);
+			*out = graft_value_null();
+			goto out;
+		}
 		out->u.list->items[i - from] = l.u.list->items[i];
 		l.u.list->items[i] = graft_value_null();
 	}
@@ -417,7 +424,8 @@ static int call_function(struct exec_ctx *x, struct ast *e,
 	int rv;
 
 	if (e->slot >= 0) /* an aggregate computed by the Aggregate operator */
-		return exec_rv(x, graft_value_copy(out, &x->row[e->slot]));
+		return exec_rv(x, cypher_value_copy(&x->fc, out,
+						    &x->row[e->slot]));
 	if (e->n > 8 && (args = graft_mem_calloc(e->n, sizeof *args)) == NULL)
 		return exec_oom(x);
 	rv = eval_kids(x, e, 0, args);
@@ -947,7 +955,10 @@ int eval(struct exec_ctx *x, struct ast *e, struct graft_value *out)
 	case AST_PARAM:
 		return param(x, e, out);
 	case AST_VAR:
-		return exec_rv(x, graft_value_copy(out, &x->row[e->slot]));
+		/* a row's value is the statement's own (never the graph's):
+		 * copying a large list asks, and may yield, as range() does */
+		return exec_rv(x, cypher_value_copy(&x->fc, out,
+						    &x->row[e->slot]));
 	case AST_PROP:
 	case AST_INDEX:
 		return two(x, e, out);

@@ -23,6 +23,41 @@ int cypher_fail(struct cypher_fctx *fc, enum graft_status status,
 	return GRAFT_EINVAL;
 }
 
+int cypher_items_copy(struct cypher_fctx *fc, struct graft_value *dst,
+		      const struct graft_value *src, uint32_t n, bool reverse)
+{
+	for (uint32_t i = 0; i < n; i++) {
+		if (i % CYPHER_ASK_EVERY == CYPHER_ASK_EVERY - 1 && fc != NULL &&
+		    fc->interrupted != NULL && fc->interrupted(fc) != 0)
+			return GRAFT_EINVAL;
+		if (graft_value_copy(&dst[i], &src[reverse ? n - 1 - i : i]) !=
+		    GRAFT_OK)
+			return GRAFT_ENOMEM;
+	}
+	return GRAFT_OK;
+}
+
+int cypher_value_copy(struct cypher_fctx *fc, struct graft_value *dst,
+		      const struct graft_value *src)
+{
+	int rv;
+
+	/* a shorter list is copied between two questions anyway */
+	if (src->type != GRAFT_VALUE_LIST ||
+	    src->u.list->len < CYPHER_ASK_EVERY)
+		return graft_value_copy(dst, src);
+	rv = graft_value_list(dst, src->u.list->len);
+	if (rv == GRAFT_OK)
+		rv = cypher_items_copy(fc, dst->u.list->items,
+				       src->u.list->items, src->u.list->len,
+				       false);
+	if (rv != GRAFT_OK) {
+		graft_value_free(dst);
+		*dst = graft_value_null();
+	}
+	return rv;
+}
+
 const char *func_describe(const struct graft_value *v, char *buf, size_t size)
 {
 	char tmp[128];

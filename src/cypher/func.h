@@ -31,6 +31,25 @@ struct cypher_fctx {
 	int (*interrupted)(struct cypher_fctx *fc);
 };
 
+/* Items a function builds or copies between two questions to
+ * fc->interrupted. */
+#define CYPHER_ASK_EVERY 0x10000u
+
+/* Copies src[0..n) into dst[0..n) (null before), reversed if asked,
+ * asking fc->interrupted (fc may be NULL) every CYPHER_ASK_EVERY items:
+ * a copy of a large list holds the gate no longer than a range() of it.
+ * Only for values the statement owns (arguments, row values), never ones
+ * in the graph: the gate may be yielded while it asks. GRAFT_OK,
+ * GRAFT_ENOMEM, or GRAFT_EINVAL with fc->err filled when the statement
+ * must stop; on failure dst keeps what was copied, for the caller to
+ * free. */
+int cypher_items_copy(struct cypher_fctx *fc, struct graft_value *dst,
+		      const struct graft_value *src, uint32_t n, bool reverse);
+/* graft_value_copy, asking as cypher_items_copy does over a list's items
+ * (same rules); *dst is null on failure. */
+int cypher_value_copy(struct cypher_fctx *fc, struct graft_value *dst,
+		      const struct graft_value *src);
+
 /* Fills fc->err with status (such as GRAFT_STATUS_TYPE_ERROR) and the
  * message; returns GRAFT_EINVAL. */
 int cypher_fail(struct cypher_fctx *fc, enum graft_status status,

@@ -79,19 +79,21 @@ int fn_last(struct cypher_fctx *fc, const struct graft_value *args,
 	return item_at(fc, "last", &args[0], false, out);
 }
 
-/* A new list of l's items from..len, reversed if asked. */
-static int sublist(const struct graft_list *l, uint32_t from, bool reverse,
-		   struct graft_value *out)
+/* A new list of l's items from..len, reversed if asked (asking
+ * fc->interrupted as it copies: l is an argument, the statement's own). */
+static int sublist(struct cypher_fctx *fc, const struct graft_list *l,
+		   uint32_t from, bool reverse, struct graft_value *out)
 {
 	uint32_t len = l->len - from;
 	int rv = graft_value_list(out, len);
 
-	for (uint32_t i = 0; rv == GRAFT_OK && i < len; i++)
-		rv = graft_value_copy(&out->u.list->items[i],
-				      &l->items[reverse ? l->len - 1 - i
-							: from + i]);
-	if (rv != GRAFT_OK)
+	if (rv == GRAFT_OK)
+		rv = cypher_items_copy(fc, out->u.list->items,
+				       &l->items[from], len, reverse);
+	if (rv != GRAFT_OK) {
 		graft_value_free(out);
+		*out = graft_value_null();
+	}
 	return rv;
 }
 
@@ -105,7 +107,7 @@ int fn_tail(struct cypher_fctx *fc, const struct graft_value *args,
 	*out = graft_value_null();
 	if (rv != GRAFT_OK || l == NULL)
 		return rv;
-	return sublist(l, l->len > 0 ? 1 : 0, false, out);
+	return sublist(fc, l, l->len > 0 ? 1 : 0, false, out);
 }
 
 static int reverse_string(const struct graft_str *s, struct graft_value *out)
@@ -141,7 +143,7 @@ int fn_reverse(struct cypher_fctx *fc, const struct graft_value *args,
 	case GRAFT_VALUE_STRING:
 		return reverse_string(args[0].u.s, out);
 	case GRAFT_VALUE_LIST:
-		return sublist(args[0].u.list, 0, true, out);
+		return sublist(fc, args[0].u.list, 0, true, out);
 	default:
 		return func_type_error(fc, "reverse", "a String or List",
 				       &args[0]);
@@ -203,7 +205,8 @@ int fn_range(struct cypher_fctx *fc, const struct graft_value *args,
 				      "range without building it");
 	rv = graft_value_list(out, (uint32_t)r.count);
 	for (uint64_t i = 0; rv == GRAFT_OK && i < r.count; i++) {
-		if ((i & 0xFFFF) == 0xFFFF && fc->interrupted != NULL &&
+		if (i % CYPHER_ASK_EVERY == CYPHER_ASK_EVERY - 1 &&
+		    fc->interrupted != NULL &&
 		    fc->interrupted(fc) != 0) {
 			/* the rest is null: no need to read it to free it */
 			out->u.list->len = (uint32_t)i;

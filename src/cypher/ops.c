@@ -496,18 +496,10 @@ static int concat(const struct graft_value *a, const struct graft_value *b,
 }
 
 /* Copies n values into dst items starting at at. */
-static int copy_into(struct graft_list *dst, uint32_t at,
-		     const struct graft_value *src, uint32_t n)
-{
-	for (uint32_t i = 0; i < n; i++)
-		if (graft_value_copy(&dst->items[at + i], &src[i]) != GRAFT_OK)
-			return GRAFT_ENOMEM;
-	return GRAFT_OK;
-}
-
-/* list + list, list + x, x + list. */
-static int list_concat(const struct graft_value *a, const struct graft_value *b,
-		       struct graft_value *out)
+/* list + list, list + x, x + list: a and b are the statement's own
+ * (evaluated operands), so the copy may ask fc->interrupted. */
+static int list_concat(struct cypher_fctx *fc, const struct graft_value *a,
+		       const struct graft_value *b, struct graft_value *out)
 {
 	const struct graft_value *ai = a->type == GRAFT_VALUE_LIST ?
 					       a->u.list->items : a;
@@ -521,11 +513,19 @@ static int list_concat(const struct graft_value *a, const struct graft_value *b,
 		return GRAFT_ENOMEM;
 	rv = graft_value_list(out, na + nb);
 	if (rv == GRAFT_OK)
-		rv = copy_into(out->u.list, 0, ai, na);
+		rv = cypher_items_copy(fc, out->u.list->items, ai, na, false);
+	/* each copy asks from its own start: two of just under 64 Ki items
+	 * ask here, between them */
+	if (rv == GRAFT_OK && (uint64_t)na + nb >= CYPHER_ASK_EVERY &&
+	    fc != NULL && fc->interrupted != NULL && fc->interrupted(fc) != 0)
+		rv = GRAFT_EINVAL;
 	if (rv == GRAFT_OK)
-		rv = copy_into(out->u.list, na, bi, nb);
-	if (rv != GRAFT_OK)
+		rv = cypher_items_copy(fc, out->u.list->items + na, bi, nb,
+				       false);
+	if (rv != GRAFT_OK) {
 		graft_value_free(out);
+		*out = graft_value_null();
+	}
 	return rv;
 }
 
@@ -606,7 +606,7 @@ int cypher_arith(struct cypher_fctx *fc, enum cypher_arith op,
 	}
 	if (op == CYPHER_ADD) {
 		if (a->type == GRAFT_VALUE_LIST || b->type == GRAFT_VALUE_LIST)
-			return list_concat(a, b, out);
+			return list_concat(fc, a, b, out);
 		if ((a->type == GRAFT_VALUE_STRING && concatenable(b)) ||
 		    (b->type == GRAFT_VALUE_STRING && concatenable(a)))
 			return concat(a, b, out);
