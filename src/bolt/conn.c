@@ -199,21 +199,46 @@ static void conn_written(struct tcp_conn *tc, int status)
 	conn_process(c);
 }
 
-static void flush(struct bolt_conn *c)
+/* Writes what collected; true when the socket took all of it at once.
+ * A reply that fits the socket's buffer (nearly every one) goes out here
+ * with one write: no write request, no deferred callback, no epoll_ctl
+ * once libuv's queue drains (tcp_conn_try_write), which at 64 clients was
+ * one system call per transaction. What the socket does not take goes out
+ * through tcp_conn_write, and conn_written goes on from there; so does a
+ * result paused on output (full), which only the write callback resumes,
+ * so that a long stream gives the loop back between its batches. */
+static bool flush(struct bolt_conn *c)
 {
 	struct graft_buf tmp;
+	size_t taken = 0;
 
 	if (closing(c) || tcp_conn_writing(&c->tcp))
-		return;
+		return false;
 	if (c->out.len == 0) {
 		if (c->close_after_flush)
 			conn_close(c);
-		return;
+		return false;
+	}
+	if (!c->full) {
+		if (tcp_conn_try_write(&c->tcp, c->out.data, c->out.len,
+				       &taken) != GRAFT_OK)
+			return false; /* closed */
+		if (taken == c->out.len) {
+			if (c->out.cap > OUT_KEEP)
+				graft_buf_free(&c->out);
+			else
+				graft_buf_reset(&c->out);
+			if (c->close_after_flush)
+				conn_close(c);
+			return true;
+		}
 	}
 	tmp = c->inflight;
 	c->inflight = c->out;
 	c->out = tmp;
-	tcp_conn_write(&c->tcp, c->inflight.data, c->inflight.len);
+	tcp_conn_write(&c->tcp, c->inflight.data + taken,
+		       c->inflight.len - taken);
+	return false;
 }
 
 static bool authenticated(const struct bolt_conn *c)
@@ -474,22 +499,25 @@ static void check_interrupt(struct bolt_conn *c)
 
 static void conn_process(struct bolt_conn *c)
 {
-	if (closing(c))
-		return;
-	if (c->session == NULL && !c->close_after_flush && !handshake(c))
-		goto out;
-	check_interrupt(c);
-	feed(c);
-out:
-	if (closing(c))
-		return;
-	if (c->in_start == c->in_len)
-		c->in_start = c->in_len = 0;
 	/* While a request waits (mostly a commit becoming durable, well
 	 * under a millisecond) its answers collect and go out in one write
-	 * with what follows; the keep-alive timer flushes them otherwise. */
-	if (!c->waiting)
-		flush(c);
+	 * with what follows; the keep-alive timer flushes them otherwise.
+	 * Answers the socket took at once (flush) make room for requests
+	 * held behind out_high: they are taken at once, as conn_written
+	 * would once a write finished. */
+	do {
+		if (closing(c))
+			return;
+		if (c->session != NULL || c->close_after_flush ||
+		    handshake(c)) {
+			check_interrupt(c);
+			feed(c);
+		}
+		if (closing(c))
+			return;
+		if (c->in_start == c->in_len)
+			c->in_start = c->in_len = 0;
+	} while (!c->waiting && flush(c) && c->in_start < c->in_len);
 	update_reading(c);
 }
 

@@ -231,6 +231,29 @@ int tcp_conn_write(struct tcp_conn *c, const void *p, size_t n)
 	return GRAFT_OK;
 }
 
+int tcp_conn_try_write(struct tcp_conn *c, const void *p, size_t n,
+		       size_t *taken)
+{
+	uv_buf_t b = uv_buf_init((char *)p, (unsigned)n);
+	int rv;
+
+	*taken = 0;
+	if (c->closing)
+		return GRAFT_ESHUTDOWN;
+	if (c->writing || n == 0)
+		return GRAFT_OK;
+	rv = uv_try_write((uv_stream_t *)&c->tcp, &b, 1);
+	if (rv == UV_EAGAIN)
+		return GRAFT_OK;
+	if (rv < 0) {
+		graft_debug("tcp: write failed: %s", uv_strerror(rv));
+		tcp_conn_close(c);
+		return GRAFT_EIO;
+	}
+	*taken = (size_t)rv;
+	return GRAFT_OK;
+}
+
 bool tcp_conn_writing(const struct tcp_conn *c)
 {
 	return c->writing;

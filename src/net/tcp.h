@@ -186,6 +186,14 @@ void tcp_conn_read(struct tcp_conn *c, bool on);
  * is in flight. A write libuv refuses closes c (GRAFT_EIO); written is
  * not called then. */
 int tcp_conn_write(struct tcp_conn *c, const void *p, size_t n);
+/* Writes what the socket takes of the n bytes at p now, without waiting
+ * and without ops->written: *taken is the count (0 while a write is in
+ * flight or the socket's buffer is full). A write of tcp_conn_write costs
+ * libuv a deferred callback and an epoll_ctl once it drained; a reply
+ * that fits the socket's buffer costs neither this way. A failed write
+ * closes c (GRAFT_EIO). */
+int tcp_conn_try_write(struct tcp_conn *c, const void *p, size_t n,
+		       size_t *taken);
 bool tcp_conn_writing(const struct tcp_conn *c);
 /* (Re)arms the timer: ops->timeout after timeout_ms, then every repeat_ms
  * if that is not 0. */

@@ -245,6 +245,38 @@ static void test_bolt_conn_pipelined_session(void **state)
 	graft_buf_free(&in);
 }
 
+/* Requests pipelined behind more answers than out_high are all answered
+ * when the socket takes each batch of answers at once (no write callback
+ * then resumes the input: conn_process goes on by itself). */
+static void test_bolt_conn_requests_behind_out_high_are_all_answered(
+	void **state)
+{
+	struct fx *f = *state;
+	struct graft_buf out, in;
+	size_t total = 0, want = 2 + 3 * 2000;
+	bool eof;
+	int fd = client_connect(f);
+
+	graft_buf_init(&out);
+	graft_buf_init(&in);
+	assert_int_equal(graft_buf_append(&out, js6_handshake, 20), GRAFT_OK);
+	msg_hello_logon(&out);
+	for (int i = 0; i < 2000; i++)
+		msg_run_pull(&out, "RETURN 1");
+	client_send(f, fd, out.data, out.len);
+	for (int i = 0; i < 200 && total < want; i++) {
+		client_read(f, fd, &in, in.len + (1 << 20), 50, &eof);
+		count_messages(&in, 4, BOLT_SUCCESS, &total);
+	}
+	/* far more than out_high (16 KiB) of answers */
+	assert_true(in.len > 4 * f->srv.env.cfg.out_high);
+	assert_int_equal(count_messages(&in, 4, BOLT_RECORD, &total), 2000);
+	assert_int_equal(total, want);
+	close(fd);
+	graft_buf_free(&out);
+	graft_buf_free(&in);
+}
+
 static void test_bolt_conn_garbage_is_closed(void **state)
 {
 	struct fx *f = *state;
@@ -606,6 +638,7 @@ int main(void)
 	const struct CMUnitTest tests[] = {
 #define T(name) cmocka_unit_test_setup_teardown(name, setup, teardown)
 		T(test_bolt_conn_pipelined_session),
+		T(test_bolt_conn_requests_behind_out_high_are_all_answered),
 		T(test_bolt_conn_garbage_is_closed),
 		T(test_bolt_conn_no_common_version),
 		T(test_bolt_conn_timeouts_close),

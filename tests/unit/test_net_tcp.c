@@ -2,7 +2,8 @@
  * server itself as the client (tcp_connect), all on one loop: an echo
  * exchange freeing both sides, a bind error naming the setting and the
  * way out, the timer closing a silent peer, shutdown waiting for holds,
- * one write in flight, a refused connect, a server that stops accepting
+ * one write in flight, a write taken at once without a callback, a refused
+ * connect, a server that stops accepting
  * keeping its connections, and work on a worker thread
  * holding its connection. Every test ends with the loop closing clean. */
 #include <netdb.h>
@@ -44,6 +45,7 @@ struct fx {
 	bool hold_first;     /* the server holds it from its acceptance */
 	uint64_t timeout_ms; /* the server arms it on each acceptance */
 	unsigned refused_writes;
+	unsigned written; /* ops->written calls */
 	unsigned worked, work_done; /* tcp_conn_queue_work's callbacks */
 	unsigned freed_before_done; /* server frees when work_done ran */
 	int work_status;            /* the last work_done's */
@@ -132,6 +134,14 @@ static void connected(struct tcp_conn *c, int status)
 	}
 }
 
+static void written(struct tcp_conn *c, int status)
+{
+	struct fx *f = tcp_conn_server(c)->loop->data;
+
+	(void)status;
+	f->written++;
+}
+
 static void timeout(struct tcp_conn *c)
 {
 	side_of(c)->timeouts++;
@@ -155,6 +165,7 @@ static const struct tcp_ops ops = {
 	.connected = connected,
 	.alloc = alloc,
 	.read = read_cb,
+	.written = written,
 	.timeout = timeout,
 	.closing = closing,
 	.conn_free = conn_free,
@@ -446,6 +457,37 @@ static void test_tcp_one_write_in_flight(void **state)
 	assert_int_equal(f->refused_writes, 1);
 }
 
+/* tcp_conn_try_write: what fits the socket's buffer is taken at once and
+ * nothing calls back; more than fits (the peer reads nothing) is taken in
+ * part; nothing is taken while a write is in flight. */
+static void test_tcp_try_write_takes_what_fits_without_a_callback(
+	void **state)
+{
+	struct fx *f = *state;
+	size_t big = 64u << 20, taken = 1, rest;
+	char *p = calloc(1, big);
+	struct tcp_conn *c;
+
+	assert_non_null(p);
+	client_connect(f, true);
+	run_until(f, &f->server.accepted, 1);
+	c = &f->first->tcp;
+	assert_int_equal(tcp_conn_try_write(c, "hello", 5, &taken), GRAFT_OK);
+	assert_int_equal(taken, 5);
+	assert_false(tcp_conn_writing(c));
+	assert_int_equal(tcp_conn_try_write(c, p, big, &taken), GRAFT_OK);
+	assert_true(taken > 0 && taken < big);
+	rest = big - taken;
+	assert_int_equal(tcp_conn_write(c, p + taken, rest), GRAFT_OK);
+	assert_int_equal(tcp_conn_try_write(c, "x", 1, &taken), GRAFT_OK);
+	assert_int_equal(taken, 0);
+	uv_run(&f->loop, UV_RUN_NOWAIT);
+	assert_int_equal(f->written, 0); /* the peer still reads nothing */
+	tcp_conn_close(c);
+	run_until(f, &f->server.freed, 1);
+	free(p);
+}
+
 static void test_tcp_refused_connect_reports_and_frees(void **state)
 {
 	struct fx *f = *state;
@@ -554,6 +596,7 @@ int main(void)
 		T(test_tcp_timer_closes_a_silent_peer),
 		T(test_tcp_server_close_closes_all_and_waits_for_holds),
 		T(test_tcp_one_write_in_flight),
+		T(test_tcp_try_write_takes_what_fits_without_a_callback),
 		T(test_tcp_refused_connect_reports_and_frees),
 	T(test_tcp_stop_accepting_refuses_newcomers_and_keeps_the_open),
 		T(test_tcp_queue_work_runs_off_the_loop_then_calls_back),
