@@ -23,8 +23,9 @@ struct pause_monitor {
 	uint64_t due_ns; /* uv_hrtime() at which the timer should fire */
 	struct pause_stats stats;
 	int sched_fd;		/* the loop thread's schedstat, or -1 */
-	bool have_sched;	/* ran_ns and waited_ns were read at arm */
+	bool have_sched;	/* ran_ns and waited_ns were read */
 	uint64_t ran_ns, waited_ns;
+	uint64_t sched_ns;	/* uv_hrtime() when they were read */
 	bool running;
 };
 
