@@ -10,7 +10,9 @@
 #     acknowledged for a key, a failed one fails on the constraint or as a
 #     conflict, and the graph holds exactly the acknowledged ones.
 #  2. a batch cut by a leader loss: both followers paused (SIGSTOP), 24
-#     writes at once on the leader, which proposes them and then steps down
+#     writes at once on the leader, which proposes them (the first batch's
+#     round never ends: the others go once it held them back for
+#     MEMBER_HOLD_MS, src/cluster/member.c) and then steps down
 #     (it hears from no majority): none is acknowledged (they never
 #     committed), each fails with the unknown-outcome error or NotALeader;
 #     resumed, the cluster holds each of them at most once and the members

@@ -172,14 +172,18 @@ struct cluster {
 	pthread_t loop_thread;
 	struct cluster_routing routing; /* routing.c */
 
-	/* Proposals (member.c): the ones of this loop turn, queued until
-	 * check_cb hands them to libraft in one raft_apply; then the ones
-	 * proposed, in Raft index order, until their entries apply here or
-	 * their outcome is lost. flush_idle keeps a turn from sleeping in
-	 * poll with proposals queued after check_cb ran. */
+	/* Proposals (member.c): queued until check_cb hands them to libraft
+	 * in one raft_apply, at the end of a loop turn in which no batch of
+	 * this member's is in flight (flight_last); then the ones proposed,
+	 * in Raft index order, until their entries apply here or their
+	 * outcome is lost. flush_idle keeps a turn from sleeping in poll
+	 * with proposals queued after check_cb ran. */
 	struct member_proposal *queued, **queued_tail;
 	struct member_proposal *proposed, **proposed_tail;
 	uv_idle_t flush_idle;
+	unsigned n_queued;
+	uint64_t flight_last; /* last entry of the batch in flight, or 0 */
+	uint64_t flight_ms;   /* uv_now() when it was proposed */
 	unsigned proposals; /* queued or proposed, outcome not given yet */
 	uint64_t proposed_entries, proposal_batches; /* raft_apply: entries, calls */
 
