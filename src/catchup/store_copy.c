@@ -32,6 +32,8 @@
  * afresh. Ending always goes through tcp_server_close of the request's own
  * server, whose callback (once the connection and its worker are done)
  * reports to the caller, the last thing that touches req. */
+#include <config.h> /* _GNU_SOURCE: sync_file_range, O_DIRECT, fallocate */
+
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
@@ -123,7 +125,9 @@ static int write_out(struct store_conn *sc, const void *p, size_t n)
 				  "cannot write the store copy in %s: %s",
 				  sc->req->dest, strerror(errno));
 	sc->written += n;
-#ifdef SYNC_FILE_RANGE_WRITE
+	/* Not under #ifdef: without <config.h> the flag was undefined and
+	 * this was compiled out, unnoticed, and the final fdatasync wrote the
+	 * whole checkpoint (docs/benchmarks.md, 2026-12-06 evening). */
 	if (sc->written - sc->flushed >= WRITEBACK_STEP) {
 		/* advice only: a failure leaves the work to fdatasync */
 		(void)sync_file_range(sc->ckpt_fd, (off_t)sc->flushed,
@@ -131,7 +135,6 @@ static int write_out(struct store_conn *sc, const void *p, size_t n)
 				      SYNC_FILE_RANGE_WRITE);
 		sc->flushed = sc->written;
 	}
-#endif
 	return GRAFT_OK;
 }
 
