@@ -57,7 +57,13 @@
 #define RING 4
 
 enum sink { SINK_NONE, SINK_BUFFERED, SINK_BUFFERED2, SINK_DIRECT,
-	    SINK_DIRECT2, SINK_DIRECT2C };
+	    SINK_DIRECT2, SINK_DIRECT2C, SINK_BUFFERED2F, SINK_BUFFERED2S,
+	    SINK_DIRECT2S };
+
+/* The *2S sinks' writer fdatasyncs every this many bytes
+ * (CEILING_SYNC_MB), so that the device's flush of what came before
+ * overlaps the rest of the transfer. */
+static uint64_t sync_step = 16u << 20;
 
 struct sender {
 	const char *path;
@@ -140,7 +146,7 @@ static uint32_t file_crc(const char *path)
 struct out {
 	enum sink sink;
 	int fd;
-	uint64_t size, written, flushed;
+	uint64_t size, written, flushed, synced;
 	int failed;
 	char *ring[RING];
 	size_t len[RING];
@@ -152,12 +158,20 @@ struct out {
 
 static bool is_direct(enum sink k)
 {
-	return k == SINK_DIRECT || k == SINK_DIRECT2 || k == SINK_DIRECT2C;
+	return k == SINK_DIRECT || k == SINK_DIRECT2 || k == SINK_DIRECT2C ||
+	       k == SINK_DIRECT2S;
 }
 
 static bool two_threads(enum sink k)
 {
-	return k == SINK_BUFFERED2 || k == SINK_DIRECT2 || k == SINK_DIRECT2C;
+	return k == SINK_BUFFERED2 || k == SINK_DIRECT2 ||
+	       k == SINK_DIRECT2C || k == SINK_BUFFERED2F ||
+	       k == SINK_BUFFERED2S || k == SINK_DIRECT2S;
+}
+
+static bool allocates(enum sink k)
+{
+	return is_direct(k) || k == SINK_BUFFERED2F || k == SINK_BUFFERED2S;
 }
 
 /* n bytes at b (aligned for O_DIRECT) at the end of the file. */
@@ -182,6 +196,12 @@ static int put(struct out *o, const char *b, size_t n)
 				      (off_t)(o->written - o->flushed),
 				      SYNC_FILE_RANGE_WRITE);
 		o->flushed = o->written;
+	}
+	if ((o->sink == SINK_BUFFERED2S || o->sink == SINK_DIRECT2S) &&
+	    o->written - o->synced >= sync_step) {
+		if (fdatasync(o->fd) != 0)
+			return -1;
+		o->synced = o->written;
 	}
 	return 0;
 }
@@ -250,7 +270,7 @@ static int out_open(struct out *o, enum sink sink, const char *path,
 		fprintf(stderr, "copy_ceiling: %s: %s\n", path, strerror(errno));
 		return -1;
 	}
-	if (is_direct(sink) && size > 0 &&
+	if (allocates(sink) && size > 0 &&
 	    fallocate(o->fd, 0, 0, (off_t)size) != 0)
 		return -1;
 	return 0;
@@ -474,6 +494,9 @@ int main(int argc, char **argv)
 		{SINK_DIRECT, false, "the whole copy, O_DIRECT (one thread)"},
 		{SINK_DIRECT2C, false, "the whole copy, direct2 + copy into aligned buffers (direct2c)"},
 		{SINK_DIRECT2, true, "the whole copy, direct2, upstream sendfile"},
+		{SINK_BUFFERED2F, false, "the whole copy, buffered2 + fallocate (buffered2f)"},
+		{SINK_BUFFERED2S, false, "the whole copy, buffered2f + fdatasync every step (buffered2s)"},
+		{SINK_DIRECT2S, false, "the whole copy, direct2 + fdatasync every step (direct2s)"},
 	};
 	char out[4096];
 	struct stat st;
@@ -486,6 +509,8 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	fio_mbs = argc > 4 ? atof(argv[4]) : 0;
+	if (getenv("CEILING_SYNC_MB") != NULL)
+		sync_step = (uint64_t)atoi(getenv("CEILING_SYNC_MB")) << 20;
 	mb = (double)st.st_size / 1048576.0;
 	snprintf(out, sizeof out, "%s/copy_ceiling.out", argv[2]);
 	for (int r = 0; r < rounds; r++) {

@@ -33,7 +33,10 @@
 # graft and the systemd unit start it; 0: without), COPY_ROUNDS (1: store
 # copies into replica 2, emptied each time, each beside copy_ceiling),
 # COPY_ALT_GRAFTD (a graftd that replica 2 runs every second round: two
-# builds compared in one run). Stops everything it started, by pid.
+# builds compared in one run), COPY_ALT_CONF (lines added to replica 2's
+# configuration every second round, e.g.
+# dbms.cluster.catchup.store_copy_direct_io_min_size=1T: two settings
+# compared in one run). Stops everything it started, by pid.
 set -euo pipefail
 build=$(cd "${1:-.}" && pwd)
 src=$(cd "$(dirname "$0")/.." && pwd)
@@ -171,12 +174,17 @@ transfers=()
 for round in $(seq 1 "${COPY_ROUNDS:-1}"); do
 	# COPY_ALT_GRAFTD: every second round's replica runs that graftd (the
 	# A/B of two builds in one run, against the same upstream)
-	label=$build/graftd
+	label=$build/graftd conf=$dir/r2/graft.conf
 	if [ -n "${COPY_ALT_GRAFTD:-}" ] && [ $((round % 2)) = 0 ]; then label=$COPY_ALT_GRAFTD; fi
+	if [ -n "${COPY_ALT_CONF:-}" ] && [ $((round % 2)) = 0 ]; then
+		conf=$dir/r2/graft.alt.conf
+		{ cat "$dir/r2/graft.conf"; printf '%s\n' "$COPY_ALT_CONF"; } >"$conf"
+		label="$label with $COPY_ALT_CONF"
+	fi
 	stop_pid 4
 	rm -rf "$dir/r2/data" "$dir/r2/transactions"
 	installed=$(grep -c "store copy of neo4j from .* installed" "$dir/r2/out" || true)
-	env "GLIBC_TUNABLES=$tunables" "$label" --config "$dir/r2/graft.conf" >>"$dir/r2/out" 2>&1 &
+	env "GLIBC_TUNABLES=$tunables" "${label%% with *}" --config "$conf" >>"$dir/r2/out" 2>&1 &
 	pids[4]=$!
 	wait_for 600 "replica 2's store copy" copied
 	[ "${COPY_ROUNDS:-1}" = 1 ] || echo "  round $round, replica 2 running $label:"
@@ -191,13 +199,16 @@ for round in $(seq 1 "${COPY_ROUNDS:-1}"); do
 	if [ -n "$parts" ]; then
 		copy_s=$(sed 's/.* durable in \([0-9.]*\) s.*/\1/' <<<"$parts")
 		transfer_s=$(sed -n 's/.* (\([0-9.]*\) s from its first byte.*/\1/p' <<<"$parts")
-		sync_s=$(sed -n 's/.* \([0-9.]*\) s of it the final fdatasync.*/\1/p' <<<"$parts")
+		# "the final wait for the disk" since 2026-12-06 evening (the
+		# last writes, then fdatasync), "the final fdatasync" before
+		sync_s=$(sed -n 's/.* \([0-9.]*\) s of it the final \(fdatasync\|wait for the disk\).*/\1/p' <<<"$parts")
+		how=$(sed -n 's/.* written \(buffered\|O_DIRECT on a writer thread\)).*/, \1/p' <<<"$parts")
 		load_s=$(sed 's/.* off the loop in \([0-9.]*\) s.*/\1/' <<<"$parts")
 		hold_s=$(sed 's/.* the loop held \([0-9.]*\) s.*/\1/' <<<"$parts")
 		transfers+=("$transfer_s")
 		echo "  the copy: received, checked and durable in $copy_s s from the request: $(mbs "$copy_s") MB/s;" \
 			"from the checkpoint's first byte (the transfer) in ${transfer_s:-?} s: $(mbs "${transfer_s:-0}") MB/s" \
-			"(the final fdatasync ${sync_s:-?} s of it)"
+			"(the final wait for the disk ${sync_s:-?} s of it${how})"
 		echo "  the install: loaded and verified on a worker in $load_s s: $(mbs "$load_s") MB/s; the replica's loop held $hold_s s to switch"
 	fi
 	# The same checkpoint copied the simplest ways (bench/copy_ceiling.c),

@@ -199,6 +199,10 @@ typedef void (*catchup_store_copy_cb)(struct catchup_store_copy_req *req,
 /* Caller-owned; must stay alive until cb. */
 struct catchup_store_copy_req {
 	void *data; /* the caller's */
+	/* the caller's, kept by catchup_store_copy: a checkpoint of this
+	 * many bytes or more is written with O_DIRECT (copy_writer.h); 0:
+	 * the default, 128 MiB */
+	uint64_t direct_min;
 	/* results, on success */
 	uint64_t ckpt_txid;  /* the checkpoint's transaction */
 	uint64_t last_txid;  /* the last record after it (>= ckpt_txid) */
@@ -208,7 +212,9 @@ struct catchup_store_copy_req {
 	struct graft_buf frames; /* the records after it, as on the wire */
 	uint64_t copy_us;    /* connect to durable checkpoint */
 	uint64_t transfer_us; /* its first byte received to durable */
-	uint64_t sync_us;    /* of which the final fdatasync */
+	uint64_t drain_us;   /* of which the last writes, after the last byte */
+	uint64_t sync_us;    /* then the final fdatasync */
+	bool direct;         /* written with O_DIRECT (a large copy) */
 	uint64_t load_us;    /* the load, on a worker */
 	uint64_t hold_us;    /* catchup_store_install's, on the loop */
 	char errmsg[GRAFT_ERRMSG_SIZE]; /* on failure */
@@ -287,6 +293,8 @@ struct catchup_replica_options {
 	enum catchup_strategy strategy;
 	uint64_t retry_ms;      /* db.cluster.catchup.pull_interval */
 	uint64_t inactivity_ms; /* catch_up_client_inactivity_timeout */
+	/* dbms.cluster.catchup.store_copy_direct_io_min_size */
+	uint64_t copy_direct_min;
 };
 
 /* Reads and checks the settings of a READ_REPLICA; errors name the

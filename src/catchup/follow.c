@@ -246,6 +246,7 @@ static void start_copy(struct follow *f)
 		   "after %" PRIu64 " : copying its store", upstream_name(f),
 		   f->db, db_last_txid(db));
 	f->copy.data = f;
+	f->copy.direct_min = r->o.copy_direct_min;
 	if (catchup_store_copy(&f->copy, r->loop, (struct sockaddr *)&sa,
 			       f->db, r->o.server_id, f->copy_dir, &want,
 			       CATCHUP_COPY_IDS, copy_done_cb) != GRAFT_OK) {

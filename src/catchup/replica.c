@@ -109,6 +109,8 @@ int catchup_replica_options_from_config(const struct graft_config *cfg,
 					       "db.cluster.catchup.pull_interval");
 	o->inactivity_ms = graft_config_duration_ms(
 		cfg, "dbms.cluster.catchup.client_inactivity_timeout");
+	o->copy_direct_min = graft_config_size(
+		cfg, "dbms.cluster.catchup.store_copy_direct_io_min_size");
 	if (cluster_tags_from_config(cfg, o->tags, errmsg) != GRAFT_OK)
 		return GRAFT_ECONFIG;
 	return strategy(graft_config_string(

@@ -4,13 +4,16 @@
  * thread receives the whole copy itself, with blocking calls on its own
  * duplicate of the socket (the loop stops reading it), and consumes each
  * receive's bytes at once, while they are in the CPU's cache: the STORE
- * line (opens dest/store/checkpoint.<txid>.tmp; its cluster and database
- * ids must be those the caller wants), checkpoint bytes (CRC32C summed and
- * written, the kernel's writeback started every 2 MB), the 'C' mark (the
- * sums must agree), records (each checked: CRC, cluster and database ids,
- * next txid; kept in memory, as the install needs them), the 'E' mark
- * (the last txid must be the last record's) -> the worker fdatasyncs the
- * checkpoint, loads it whole into the graph the database will serve
+ * line (opens dest/store/checkpoint.<txid>.tmp through a copy_writer.h
+ * writer, sized as announced; its cluster and database ids must be those
+ * the caller wants), checkpoint bytes (received straight into the
+ * writer's buffers, CRC32C summed while in the cache, then written:
+ * buffered with the writeback started behind them, or, for a large copy,
+ * O_DIRECT on the writer's thread), the 'C' mark (the sums must agree),
+ * records (each checked: CRC, cluster and database ids, next txid; kept
+ * in memory, as the install needs them), the 'E' mark (the last txid must
+ * be the last record's) -> the last writes drained, one fdatasync of the
+ * checkpoint -> the worker loads it whole into the graph the database will serve
  * (verifying its block CRCs, structure and ids as it loads), gives it its
  * final name and fsyncs the directories -> back on the loop, the copy
  * ends. The loop never touches a byte of the copy nor a file, and never
@@ -51,18 +54,13 @@
 #include "../util/crc32c.h"
 #include "../util/fs.h"
 #include "../util/log.h"
+#include "copy_writer.h"
 #include "ident_int.h"
 #include "replica_int.h"
 
-/* The most one receive takes: its bytes are summed and written while
- * they are still in the cache. */
+/* The most one receive takes: its bytes are summed while they are still
+ * in the cache. */
 #define RECV_STEP (256u << 10)
-/* Checkpoint bytes are summed then written a piece at a time. */
-#define PIECE (256u << 10)
-/* Written bytes handed to the kernel's writeback this often, so that the
- * disk works while the copy arrives and the final fdatasync finds little
- * left to write. */
-#define WRITEBACK_STEP (2u << 20)
 /* The worker waits for bytes this long at a time, then looks whether the
  * copy was cancelled. */
 #define POLL_MS 100
@@ -90,13 +88,13 @@ struct store_conn {
 	enum store_phase phase;
 	uint32_t crc;
 	uint64_t ckpt_left, next_tx;
-	uint64_t written, flushed; /* checkpoint bytes written; in writeback */
 	uint64_t first_byte_ns;    /* when the checkpoint's first byte came */
-	int ckpt_fd;
+	struct catchup_writer out; /* the checkpoint's file (worker's) */
 	bool crc_seen;
 	struct graft_buf frames; /* the records after the checkpoint */
 	struct graph *graph;     /* the checkpoint, once loaded */
-	uint64_t copy_us, transfer_us, sync_us, load_us;
+	uint64_t copy_us, transfer_us, drain_us, sync_us, load_us;
+	bool direct;
 	char ckpt_final[4200], ckpt_tmp[4210];
 	char line[LINE_MAX_LEN + 64];
 	char request[512]; /* on the wire while the worker runs */
@@ -106,36 +104,28 @@ struct store_conn {
 
 /* Worker side ------------------------------------------------------------ */
 
-static int open_out(struct store_conn *sc, const char *path, int *fd)
+/* n checkpoint bytes at p (received into the work buffer, with the
+ * STORE line): summed and copied into the writer's buffers. */
+static int take_ckpt(struct store_conn *sc, const uint8_t *p, size_t n)
 {
-	*fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0640);
-	if (*fd < 0)
-		return graft_errf(sc->errmsg, graft_err_from_errno(errno),
-				  "cannot create %s: %s", path, strerror(errno));
-	return GRAFT_OK;
-}
+	size_t room, k;
+	uint8_t *dst;
+	int rv = GRAFT_OK;
 
-/* Checkpoint bytes to the file; every WRITEBACK_STEP bytes, the kernel
- * starts writing them back (no wait: the one fdatasync at the end waits
- * for all of them). */
-static int write_out(struct store_conn *sc, const void *p, size_t n)
-{
-	if (graft_write_all(sc->ckpt_fd, p, n) != 0)
-		return graft_errf(sc->errmsg, graft_err_from_errno(errno),
-				  "cannot write the store copy in %s: %s",
-				  sc->req->dest, strerror(errno));
-	sc->written += n;
-	/* Not under #ifdef: without <config.h> the flag was undefined and
-	 * this was compiled out, unnoticed, and the final fdatasync wrote the
-	 * whole checkpoint (docs/benchmarks.md, 2026-12-06 evening). */
-	if (sc->written - sc->flushed >= WRITEBACK_STEP) {
-		/* advice only: a failure leaves the work to fdatasync */
-		(void)sync_file_range(sc->ckpt_fd, (off_t)sc->flushed,
-				      (off_t)(sc->written - sc->flushed),
-				      SYNC_FILE_RANGE_WRITE);
-		sc->flushed = sc->written;
+	sc->crc = graft_crc32c(sc->crc, p, n);
+	for (size_t off = 0; rv == GRAFT_OK && off < n; off += k) {
+		dst = catchup_writer_next(&sc->out, &room, sc->errmsg);
+		if (dst == NULL)
+			return GRAFT_EIO;
+		k = n - off < room ? n - off : room;
+		memcpy(dst, p + off, k);
+		rv = catchup_writer_filled(&sc->out, k, sc->errmsg);
 	}
-	return GRAFT_OK;
+	sc->req->bytes += n;
+	sc->ckpt_left -= n;
+	if (sc->ckpt_left == 0)
+		sc->phase = SC_MSGS;
+	return rv;
 }
 
 /* The STORE line: what is coming, and the files it goes to. */
@@ -191,8 +181,11 @@ static int take_line(struct store_conn *sc, char *line)
 		return graft_errf(sc->errmsg, GRAFT_EINVAL, "path %s too long",
 				  path);
 	snprintf(sc->ckpt_tmp, sizeof sc->ckpt_tmp, "%s.tmp", sc->ckpt_final);
-	rv = open_out(sc, sc->ckpt_tmp, &sc->ckpt_fd);
-	sc->phase = SC_CKPT;
+	rv = catchup_writer_open(&sc->out, sc->ckpt_tmp, size,
+				 req->direct_min > 0 ? req->direct_min
+						     : CATCHUP_COPY_DIRECT_MIN,
+				 &req->cancelled, sc->errmsg);
+	sc->phase = size > 0 ? SC_CKPT : SC_MSGS;
 	sc->first_byte_ns = uv_hrtime();
 	return rv;
 }
@@ -202,15 +195,16 @@ static int take_line(struct store_conn *sc, char *line)
 static int finish(struct store_conn *sc)
 {
 	struct catchup_store_copy_req *req = sc->req;
-	uint64_t txid = 0, start = uv_hrtime();
+	uint64_t txid = 0, start;
 	char dir[4200];
 	int rv;
 
-	if (fdatasync(sc->ckpt_fd) != 0)
-		return graft_errf(sc->errmsg, GRAFT_EIO, "cannot fsync the "
-				  "store copy in %s: %s", req->dest,
-				  strerror(errno));
-	sc->sync_us = (uv_hrtime() - start) / 1000;
+	rv = catchup_writer_finish(&sc->out, &sc->drain_us, &sc->sync_us,
+				   sc->errmsg);
+	sc->direct = sc->out.direct;
+	catchup_writer_close(&sc->out);
+	if (rv != GRAFT_OK)
+		return rv;
 	start = uv_hrtime();
 	sc->copy_us = (start - req->start_ns) / 1000;
 	sc->transfer_us = (start - sc->first_byte_ns) / 1000;
@@ -324,14 +318,8 @@ static int consume(struct store_conn *sc)
 		case SC_CKPT:
 			k = n - off < sc->ckpt_left ? n - off
 						    : (size_t)sc->ckpt_left;
-			k = k < PIECE ? k : PIECE;
-			sc->crc = graft_crc32c(sc->crc, p + off, k);
-			rv = write_out(sc, p + off, k);
-			sc->req->bytes += k;
-			sc->ckpt_left -= k;
+			rv = take_ckpt(sc, p + off, k);
 			off += k;
-			if (sc->ckpt_left == 0)
-				sc->phase = SC_MSGS;
 			break;
 		default:
 			rv = take_msg(sc, p + off, n - off, &used);
@@ -345,24 +333,22 @@ static int consume(struct store_conn *sc)
 	return rv;
 }
 
-/* The next bytes of the copy into sc->work: GRAFT_OK once some came,
- * else why none will. */
-static int receive(struct store_conn *sc)
+/* The next bytes of the copy, at most max of them, into dst: GRAFT_OK
+ * once *got (> 0) came, else why none will. */
+static int receive_into(struct store_conn *sc, uint8_t *dst, size_t max,
+			size_t *got)
 {
 	struct pollfd pfd = {.fd = sc->sock, .events = POLLIN};
 	uint64_t silent_ms = 0;
 	ssize_t n;
 
-	if (graft_buf_reserve(&sc->work, RECV_STEP) != GRAFT_OK)
-		return graft_errf(sc->errmsg, GRAFT_ENOMEM, "out of memory");
 	for (;;) {
 		if (__atomic_load_n(&sc->req->cancelled, __ATOMIC_ACQUIRE))
 			return graft_errf(sc->errmsg, GRAFT_ESHUTDOWN, "the "
 					  "copy was cancelled");
-		n = recv(sc->sock, sc->work.data + sc->work.len, RECV_STEP,
-			 MSG_DONTWAIT);
+		n = recv(sc->sock, dst, max, MSG_DONTWAIT);
 		if (n > 0) {
-			sc->work.len += (size_t)n;
+			*got = (size_t)n;
 			return GRAFT_OK;
 		}
 		if (n == 0)
@@ -383,18 +369,60 @@ static int receive(struct store_conn *sc)
 	}
 }
 
+/* The next bytes of the copy into sc->work. */
+static int receive(struct store_conn *sc)
+{
+	size_t got;
+	int rv;
+
+	if (graft_buf_reserve(&sc->work, RECV_STEP) != GRAFT_OK)
+		return graft_errf(sc->errmsg, GRAFT_ENOMEM, "out of memory");
+	rv = receive_into(sc, sc->work.data + sc->work.len, RECV_STEP, &got);
+	if (rv == GRAFT_OK)
+		sc->work.len += got;
+	return rv;
+}
+
+/* Checkpoint bytes received straight into the writer's buffer (no copy),
+ * summed while they are in the cache. */
+static int receive_ckpt(struct store_conn *sc)
+{
+	size_t room, got;
+	uint8_t *dst = catchup_writer_next(&sc->out, &room, sc->errmsg);
+	int rv;
+
+	if (dst == NULL)
+		return GRAFT_EIO;
+	room = room < RECV_STEP ? room : RECV_STEP;
+	room = room < sc->ckpt_left ? room : (size_t)sc->ckpt_left;
+	rv = receive_into(sc, dst, room, &got);
+	if (rv != GRAFT_OK)
+		return rv;
+	sc->crc = graft_crc32c(sc->crc, dst, got);
+	sc->req->bytes += got;
+	sc->ckpt_left -= got;
+	if (sc->ckpt_left == 0)
+		sc->phase = SC_MSGS;
+	return catchup_writer_filled(&sc->out, got, sc->errmsg);
+}
+
 /* The whole copy, on a worker: receive, consume, until it is complete
- * (finish ran) or failed. */
+ * (finish ran) or failed. The writer (its thread) never outlives it. */
 static void copy_work_cb(struct tcp_conn *tc)
 {
 	struct store_conn *sc = (struct store_conn *)tc;
 	int rv = GRAFT_OK;
 
 	while (rv == GRAFT_OK && sc->phase != SC_DONE) {
+		if (sc->phase == SC_CKPT && sc->work.len == 0) {
+			rv = receive_ckpt(sc);
+			continue;
+		}
 		rv = receive(sc);
 		if (rv == GRAFT_OK)
 			rv = consume(sc);
 	}
+	catchup_writer_close(&sc->out);
 	sc->status = rv;
 }
 
@@ -419,6 +447,8 @@ static void copied_cb(struct tcp_conn *tc, int status)
 		req->frames = sc->frames;
 		req->copy_us = sc->copy_us;
 		req->transfer_us = sc->transfer_us;
+		req->drain_us = sc->drain_us;
+		req->direct = sc->direct;
 		req->sync_us = sc->sync_us;
 		req->load_us = sc->load_us;
 		sc->graph = NULL;
@@ -466,8 +496,7 @@ static void sc_free(struct tcp_conn *tc)
 {
 	struct store_conn *sc = (struct store_conn *)tc;
 
-	if (sc->ckpt_fd >= 0)
-		close(sc->ckpt_fd);
+	catchup_writer_close(&sc->out); /* the worker closed it, if it ran */
 	if (sc->sock >= 0)
 		close(sc->sock);
 	if (sc->graph != NULL)
@@ -519,9 +548,11 @@ int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 	struct store_conn *sc;
 	struct stat st;
 	void *data = req->data;
+	uint64_t direct_min = req->direct_min;
 
 	memset(req, 0, sizeof *req);
 	req->data = data;
+	req->direct_min = direct_min;
 	if (snprintf(req->db, sizeof req->db, "%s", db) >= (int)sizeof req->db ||
 	    snprintf(req->dest, sizeof req->dest, "%s", dest_dir) >=
 		    (int)sizeof req->dest)
@@ -546,7 +577,6 @@ int catchup_store_copy(struct catchup_store_copy_req *req, uv_loop_t *loop,
 	req->start_ns = uv_hrtime();
 	req->status = GRAFT_EIO; /* until the copy is complete */
 	sc->req = req;
-	sc->ckpt_fd = -1;
 	sc->sock = -1;
 	graft_buf_init(&sc->work);
 	graft_buf_init(&sc->frames);
@@ -661,14 +691,18 @@ int catchup_store_install(struct dbms *dbms, const char *name,
 		graft_info("store copy of %s: %" PRIu64 " bytes of checkpoint "
 			   "(transaction %" PRIu64 ") received, checked and "
 			   "durable in %.3f s (%.3f s from its first byte, "
-			   "%.3f s of it the final fdatasync); "
+			   "%.3f s of it the final wait for the disk: %.3f s "
+			   "of writes, then fdatasync; written %s); "
 			   "loaded and verified off the loop in %.3f s; the "
 			   "loop held %.3f s to switch to it (%" PRIu64
 			   " records after it applied)", name,
 			   req->bytes, req->ckpt_txid,
 			   (double)req->copy_us / 1e6,
 			   (double)req->transfer_us / 1e6,
-			   (double)req->sync_us / 1e6,
+			   (double)(req->drain_us + req->sync_us) / 1e6,
+			   (double)req->drain_us / 1e6,
+			   req->direct ? "O_DIRECT on a writer thread"
+				       : "buffered",
 			   (double)req->load_us / 1e6,
 			   (double)req->hold_us / 1e6, in.applied);
 	catchup_store_copy_discard(req);

@@ -470,6 +470,10 @@ static const struct graft_setting settings[] = {
 	    "replica's stream (a write holds 1 MiB at most); 0: as many as "
 	    "fit. Lower makes the first transactions of a long backlog "
 	    "arrive sooner, for more writes."),
+	SIZE("dbms.cluster.catchup.store_copy_direct_io_min_size", NULL, "128M",
+	     1, 0, "A store copy whose checkpoint is this large or larger is "
+	     "written with O_DIRECT on a writer thread of its own; a smaller "
+	     "one through the page cache."),
 	DUR("dbms.cluster.catchup.departed_hold", NULL, "5m", 0, 0,
 	    "How long an upstream keeps its transaction log from a read "
 	    "replica's last reported position after the replica's stream "
