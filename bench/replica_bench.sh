@@ -235,10 +235,10 @@ if command -v fio >/dev/null; then
 	fio_w=$(fio_run write 0)
 	fio_wd=$(fio_run write 1)
 	fio_r=$(fio_run read 0)
-	echo "  fio sequential write: $fio_w MB/s; with its fsync at the end (durable): $fio_wd MB/s; read: $fio_r MB/s"
+	echo "  fio sequential write with its fsync at the end (durable, the anchor): $fio_wd MB/s; without it: $fio_w MB/s; read: $fio_r MB/s"
 	for t in "${transfers[@]}"; do
 		awk -v b="$bytes" -v t="$t" -v w="$fio_w" -v d="$fio_wd" 'BEGIN {
-			if (t > 0 && w > 0 && d > 0) printf "  a transfer of %.3f s: %.0f %% of fio sequential write (goal >= 80 %%), %.0f %% of its durable write\n", t, 100 * b / 1048576 / t / w, 100 * b / 1048576 / t / d }'
+			if (t > 0 && w > 0 && d > 0) printf "  a transfer of %.3f s: %.0f %% of fio'"'"'s durable sequential write (the anchor, goal >= 80 %%), %.0f %% of its unflushed write\n", t, 100 * b / 1048576 / t / d, 100 * b / 1048576 / t / w }'
 	done
 else
 	echo "  fio is not installed (Debian package fio): no disk figure beside it"
