@@ -217,18 +217,27 @@ static size_t count_messages(const struct graft_buf *in, size_t skip,
 	return n;
 }
 
+/* Connects; out holds the handshake and a login, in is empty. */
+static int client_logging_in(struct fx *f, struct graft_buf *out,
+			     struct graft_buf *in)
+{
+	int fd = client_connect(f);
+
+	graft_buf_init(out);
+	graft_buf_init(in);
+	assert_int_equal(graft_buf_append(out, js6_handshake, 20), GRAFT_OK);
+	msg_hello_logon(out);
+	return fd;
+}
+
 static void test_bolt_conn_pipelined_session(void **state)
 {
 	struct fx *f = *state;
 	struct graft_buf out, in;
 	size_t total;
 	bool eof;
-	int fd = client_connect(f);
+	int fd = client_logging_in(f, &out, &in);
 
-	graft_buf_init(&out);
-	graft_buf_init(&in);
-	assert_int_equal(graft_buf_append(&out, js6_handshake, 20), GRAFT_OK);
-	msg_hello_logon(&out);
 	msg_run_pull(&out, "RETURN 3");
 	/* One send: handshake and requests in the same segment. */
 	client_send(f, fd, out.data, out.len);
@@ -255,12 +264,8 @@ static void test_bolt_conn_requests_behind_out_high_are_all_answered(
 	struct graft_buf out, in;
 	size_t total = 0, want = 2 + 3 * 2000;
 	bool eof;
-	int fd = client_connect(f);
+	int fd = client_logging_in(f, &out, &in);
 
-	graft_buf_init(&out);
-	graft_buf_init(&in);
-	assert_int_equal(graft_buf_append(&out, js6_handshake, 20), GRAFT_OK);
-	msg_hello_logon(&out);
 	for (int i = 0; i < 2000; i++)
 		msg_run_pull(&out, "RETURN 1");
 	client_send(f, fd, out.data, out.len);
