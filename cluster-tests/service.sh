@@ -109,12 +109,20 @@ expect_in "$log" "INFO  Stopped." "graft.log"
 out=$("$GRAFT" stop)
 expect_in "$out" "not running" "stop when stopped"
 
-step "console: SIGINT and SIGTERM both give a clean exit 0"
+step "console: SIGINT and SIGTERM both give a clean exit 0; graftd started directly runs with the heap's huge pages, an operator's own setting kept"
 for sig in INT TERM; do
-	"$GRAFTD" --config "$conf" >"$T/console.out" 2>&1 &
+	if [ "$sig" = INT ]; then
+		env -u GLIBC_TUNABLES "$GRAFTD" --config "$conf" >"$T/console.out" 2>&1 &
+		want="GLIBC_TUNABLES=glibc.malloc.hugetlb=1"
+	else
+		GLIBC_TUNABLES=glibc.malloc.hugetlb=0 "$GRAFTD" --config "$conf" >"$T/console.out" 2>&1 &
+		want="GLIBC_TUNABLES=glibc.malloc.hugetlb=0"
+	fi
 	cpid=$!
 	PIDS+=("$cpid")
 	wait_until "console ready" started "$T/console.out" "$cpid"
+	[ "$(tr '\0' '\n' <"/proc/$cpid/environ" | grep '^GLIBC_TUNABLES=')" = "$want" ] ||
+		fail "graftd's environment: $(tr '\0' '\n' <"/proc/$cpid/environ" | grep '^GLIBC_TUNABLES=' || echo no GLIBC_TUNABLES), want $want"
 	kill -"$sig" "$cpid"
 	set +e; wait_exit "$cpid" "$BUDGET"; rc=$?; set -e
 	[ $rc -eq 0 ] || fail "graftd exited $rc on SIG$sig: $(cat "$T/console.out")"

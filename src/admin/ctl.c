@@ -21,6 +21,7 @@
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/fs.h"
+#include "../util/malloc_tune.h"
 #include "opt.h"
 
 #define EXIT_NOT_RUNNING 3 /* LSB: program is not running */
@@ -137,31 +138,12 @@ static pid_t running_pid(struct ctl *c)
 	return (pid_t)pid;
 }
 
-/* Checkpoints fork graftd; the kernel copies page tables at fork, which
- * for a large heap of 4 KiB pages stalls the loop for milliseconds. glibc's
- * malloc.hugetlb tunable backs the heap with transparent huge pages (ten
- * times fewer page-table entries), and can only be set before the process
- * starts: hence here, in the launcher. An operator's own setting wins. */
-static void tune_malloc(void)
-{
-	const char *t = getenv("GLIBC_TUNABLES");
-	char buf[1024];
-
-	if (t == NULL || t[0] == '\0') {
-		setenv("GLIBC_TUNABLES", "glibc.malloc.hugetlb=1", 1);
-	} else if (strstr(t, "glibc.malloc.hugetlb") == NULL &&
-		   (size_t)snprintf(buf, sizeof buf, "%s:glibc.malloc.hugetlb=1",
-				    t) < sizeof buf) {
-		setenv("GLIBC_TUNABLES", buf, 1);
-	}
-}
-
 static void exec_graftd(struct ctl *c, bool daemon)
 {
 	char *argv[5];
 	int i = 0;
 
-	tune_malloc();
+	(void)graft_malloc_tune_env(); /* graftd need not execute itself again */
 
 	argv[i++] = c->graftd;
 	if (c->config_path != NULL) {

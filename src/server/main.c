@@ -6,10 +6,12 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "../util/config.h"
 #include "../util/err.h"
 #include "../util/log.h"
+#include "../util/malloc_tune.h"
 #include "server.h"
 
 static void usage(FILE *out)
@@ -71,6 +73,11 @@ int main(int argc, char **argv)
 	struct server s;
 	int rv;
 
+	/* Started without the heap's huge pages (directly, not by `graft`):
+	 * once more with them, same pid and arguments (malloc_tune.h). If
+	 * that fails, graftd runs as it is. */
+	if (graft_malloc_tune_env())
+		execv("/proc/self/exe", argv);
 	for (int i = 1; i < argc; i++) {
 		if (strcmp(argv[i], "--config") == 0 && i + 1 < argc) {
 			config_path = argv[++i];
