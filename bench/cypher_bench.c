@@ -20,16 +20,18 @@
  * Read scaling: the point lookup and the 1-hop count on 1 thread, then on
  * --workers threads (default 2) at once, as the server runs them: each
  * statement and its rows on a worker holding the gate shared, its
- * transaction begun and rolled back one at a time (the loop's part, here
- * under a lock). The threads live for the whole run, as a server's workers
+ * transaction begun and rolled back on that worker, in its slot (since
+ * 2026-12-06 a Bolt auto-commit read on a worker begins and ends there:
+ * src/bolt/query.c "Transactions on workers"; until then the loop did
+ * both, one at a time, which this benchmark stood for with a lock). The
+ * threads live for the whole run, as a server's workers
  * do; the two phases of a round take turns in slices of half a second
  * (--secs of each), so that what the rest of the machine takes weighs on
  * both alike. Beside them, each round, the machine's own scaling: the same
  * phases of a loop of random reads and arithmetic on each thread's own
  * memory, sharing nothing (the anchor: what two threads can get here).
  * Each phase prints what the scheduler did to its threads (CPU time per
- * query, time waiting for a CPU, migrations, sleeps, preemptions) and how
- * often the lock standing for the loop was found held. --rounds N repeats
+ * query, time waiting for a CPU, migrations, sleeps, preemptions). --rounds N repeats
  * all of it N times on the same graph, each round with the load average
  * beside it. --pin pins thread i to CPU i (the lone thread is each in
  * turn): not how the server runs its workers, a way to tell placement from
@@ -75,7 +77,6 @@ struct cbench {
 	struct graft_value id_params; /* {id: INT}, reused by every read */
 	struct anchor_tokens tok;
 	struct graft_gate gate; /* the engine's, as the server's */
-	pthread_mutex_t loop_mu; /* the loop's share of a threaded read */
 	unsigned workers;
 	unsigned rounds; /* of the read scaling */
 	unsigned ncpus; /* online */
@@ -423,7 +424,7 @@ static void read_pair(struct cbench *b, const char *title, const char *q,
 /* The calling thread's scheduling counts (/proc/thread-self/sched and
  * schedstat): over a phase they tell whether a per-query cost that moved
  * did so because the thread waited for a CPU, moved between CPUs or slept
- * (on the lock standing for the loop), or because each query cost more
+ * (on a lock), or because each query cost more
  * CPU time (the code, the caches). */
 struct thread_sched {
 	uint64_t wait_ns;       /* runnable, waiting for a CPU */
@@ -481,7 +482,7 @@ static uint64_t thread_cpu_ns(void)
 
 /* What one thread did over the slices of one phase. */
 struct reader_acc {
-	uint64_t queries, cpu_ns, loop_held;
+	uint64_t queries, cpu_ns;
 	struct thread_sched sched;
 };
 
@@ -524,41 +525,30 @@ struct readers {
 	struct reader *r;
 };
 
-/* Takes the lock standing for the loop, counting the times it was held:
- * how often one thread's begin or rollback waited for the other's. */
-static void loop_lock(struct cbench *b, struct reader_acc *acc)
-{
-	if (pthread_mutex_trylock(&b->loop_mu) == 0)
-		return;
-	acc->loop_held++;
-	pthread_mutex_lock(&b->loop_mu);
-}
-
 static uint64_t reader_rand(struct reader *r)
 {
 	r->rng = r->rng * 6364136223846793005ull + 1442695040888963407ull;
 	return r->rng >> 33;
 }
 
-/* One read as a Bolt worker runs it: begin and roll back as the loop
- * would (one at a time), the statement and its rows holding the gate. */
+/* One read as a Bolt worker runs an auto-commit read: it begins the
+ * transaction, runs the statement and its rows holding the gate, and ends
+ * it (cypher_tx_end_read, a rollback), all on the worker. */
 static void threaded_read(struct reader *r, const char *q,
 			  struct graft_value *params, struct reader_acc *acc)
 {
 	struct cbench *b = r->b;
 	struct cypher_tx *tx;
+	uint64_t txid;
 
 	params->u.map->entries[0].value.u.i =
 		(int64_t)(reader_rand(r) % b->nodes);
-	loop_lock(b, acc);
 	tx = begin(b, CYPHER_TX_READ);
-	pthread_mutex_unlock(&b->loop_mu);
 	graft_gate_enter_shared(&b->gate);
 	pull_all(tx, q, params, NULL);
 	graft_gate_leave(&b->gate);
-	loop_lock(b, acc);
-	cypher_tx_rollback(tx);
-	pthread_mutex_unlock(&b->loop_mu);
+	if (!cypher_tx_end_read(tx, &txid))
+		cypher_tx_rollback(tx);
 	acc->queries++;
 }
 
@@ -734,7 +724,7 @@ struct phase {
 	double cpu_ns_per_query;
 	double wait_share; /* of the phase, on average per thread, runnable
 			    * but waiting for a CPU */
-	uint64_t queries, migrations, vol, invol, loop_held;
+	uint64_t queries, migrations, vol, invol;
 };
 
 static void phase_sum(const struct readers *rs, enum reader_phase ph,
@@ -750,7 +740,6 @@ static void phase_sum(const struct readers *rs, enum reader_phase ph,
 		p->migrations += a->sched.migrations;
 		p->vol += a->sched.vol;
 		p->invol += a->sched.invol;
-		p->loop_held += a->loop_held;
 		cpu += a->cpu_ns;
 		wait += a->sched.wait_ns;
 	}
@@ -811,10 +800,10 @@ static void print_phase(const char *what, const struct phase *p)
 
 	printf("  %s: %.0f ns CPU per query, waited for a CPU %.1f %% of the "
 	       "phase, per 1,000 queries %.2f migrations, %.2f sleeps, "
-	       "%.2f preemptions, %.2f loop-lock waits\n",
+	       "%.2f preemptions\n",
 	       what, p->cpu_ns_per_query, p->wait_share * 100,
 	       (double)p->migrations * k, (double)p->vol * k,
-	       (double)p->invol * k, (double)p->loop_held * k);
+	       (double)p->invol * k);
 }
 
 /* The machine's own scaling this round, the anchor beside the reads'. */
@@ -852,7 +841,7 @@ static void read_scaling(struct cbench *b, const char *title, const char *q,
 	       load_average());
 	/* 1.00: a thread does as much per CPU second beside the others as
 	 * alone; the scaling a machine with the cores free would show,
-	 * less the time threads wait for the loop's part (a mutex here) */
+	 * less what the threads share */
 	printf("  per CPU second: 1 thread %.0f queries, %u threads %.0f "
 	       "queries: %.2f of it\n",
 	       one_cpu, b->workers, many_cpu, many_cpu / one_cpu);
@@ -862,13 +851,14 @@ static void read_scaling(struct cbench *b, const char *title, const char *q,
 	printf("CPU_EFFICIENCY_%s %.2f\n", title, many_cpu / one_cpu);
 }
 
-/* The loop's share of a read alone: begin and roll back an empty read
- * transaction on one thread, ns each. What the server's loop (and the
- * lock standing for it above) spends per auto-commit read besides Bolt;
- * the serial part that bounds the scaling. The best of windows of 10,000
+/* A read's begin and rollback alone: an empty read transaction on one
+ * thread, ns each. What a worker spends per auto-commit read besides the
+ * statement, or the loop for a read it runs itself (and for a text known
+ * to write); until 2026-12-06 the loop's for every read, the serial part
+ * that bounded the scaling. The best of windows of 10,000
  * pairs over a third of --secs: what other processes take from the core
  * comes in bursts, and the least a window took is the code's own cost. */
-static void loop_share(struct cbench *b)
+static void tx_share(struct cbench *b)
 {
 	double best_begin = 0, best_rollback = 0;
 	uint64_t n = 0, stop = uv_hrtime() + (uint64_t)(b->secs * 1e9 / 3);
@@ -894,7 +884,7 @@ static void loop_share(struct cbench *b)
 		n += 10000;
 	}
 	/* each interval holds one clock read: the figures include it */
-	printf("the loop's share of a read: begin %.0f ns, rollback %.0f ns "
+	printf("a read's begin and rollback: begin %.0f ns, rollback %.0f ns "
 	       "(one thread, best window of 10,000 of %llu pairs, each "
 	       "timed with one clock read), load average %.2f\n",
 	       best_begin, best_rollback, (unsigned long long)n,
@@ -1005,23 +995,6 @@ static void merge_batches(struct cbench *b, int batches, uint32_t size)
 
 /* Setup and main ---------------------------------------------------------- */
 
-/* The loop's share of a read, one at a time: a lock that spins a little
- * before it sleeps. The loop runs the begins and rollbacks that wait for
- * it one after the other without going through the kernel for each; a
- * plain mutex would put the thread that finds it held to sleep (futex)
- * and wake it again, some microseconds of system time around a share that
- * takes less than one, counted against the threads as if the server paid
- * it per statement. */
-static void loop_lock_init(pthread_mutex_t *mu)
-{
-	pthread_mutexattr_t a;
-
-	pthread_mutexattr_init(&a);
-	pthread_mutexattr_settype(&a, PTHREAD_MUTEX_ADAPTIVE_NP);
-	pthread_mutex_init(mu, &a);
-	pthread_mutexattr_destroy(&a);
-}
-
 static void open_engine(struct cbench *b, const char *dir)
 {
 	struct dbms_options o = {0};
@@ -1031,7 +1004,6 @@ static void open_engine(struct cbench *b, const char *dir)
 	if (uv_loop_init(&b->loop) != 0 ||
 	    graft_gate_init(&b->gate, &b->loop) != GRAFT_OK)
 		exit(1);
-	loop_lock_init(&b->loop_mu);
 	eo.gate = &b->gate;
 	o.data_dir = dir;
 	o.db.rotation_size = 256ull << 20;
@@ -1070,7 +1042,6 @@ static void close_engine(struct cbench *b)
 	graft_gate_close(&b->gate, NULL);
 	uv_run(&b->loop, UV_RUN_DEFAULT);
 	uv_loop_close(&b->loop);
-	pthread_mutex_destroy(&b->loop_mu);
 	graft_value_free(&b->id_params);
 	free(b->lat);
 }
@@ -1162,7 +1133,7 @@ int main(int argc, char **argv)
 	       (unsigned long long)b.nodes, (unsigned long long)b.rels);
 	load_graph(&b);
 	find_tokens(&b);
-	loop_share(&b);
+	tx_share(&b);
 	readers_start(&b);
 	for (unsigned i = 0; i < b.rounds; i++) {
 		double machine = machine_scaling(&b, i);

@@ -385,6 +385,7 @@ static int begin_tx(struct bolt_session *s, const struct bolt_request *r,
 		return bolt_fail_error(s, &e);
 	}
 	s->autocommit = autocommit;
+	s->tx_in_worker = false;
 	s->next_qid = 0;
 	s->password_change = false;
 	return BOLT_STEP_DONE;
@@ -404,12 +405,18 @@ static int run_in_job(struct bolt_session *s, struct bolt_request *r);
 static bool run_on_loop(struct bolt_session *s, struct bolt_request *r,
 			int *step);
 
+static bool begins_in_job(struct bolt_session *s);
+
 static int run_autocommit(struct bolt_session *s, struct bolt_request *r)
 {
 	int step;
 
 	if (run_on_loop(s, r, &step))
 		return step;
+	if (begins_in_job(s)) {
+		s->job_begins = true;
+		return run_in_job(s, r);
+	}
 	step = begin_tx(s, r, 2, true, 0, false);
 	return s->tx == NULL ? step : run_in_job(s, r);
 }
@@ -562,6 +569,8 @@ static int run_statement(struct bolt_session *s, struct bolt_request *r)
 	return bolt_step_of(write_run_success(s));
 }
 
+static void job_publish_tx(struct bolt_session *s);
+
 /* Reads the rest of the open result aside (if any), then runs the RUN in
  * s->job_req; on a worker thread when there is a pool. */
 static int run_job(struct bolt_session *s)
@@ -569,6 +578,16 @@ static int run_job(struct bolt_session *s)
 	struct cypher_error e;
 	int step, rv = GRAFT_OK;
 
+	if (s->job_begins) {
+		s->job_begins = false;
+		step = begin_tx(s, &s->job_req, 2, true, 0, false);
+		if (s->tx == NULL) {
+			bolt_request_free(&s->job_req);
+			return step;
+		}
+		s->tx_in_worker = true;
+		job_publish_tx(s);
+	}
 	memset(&e, 0, sizeof e);
 	if (s->result != NULL) {
 		gate_shared(s);
@@ -921,6 +940,12 @@ static int finish_result(struct bolt_session *s)
 		return BOLT_STEP_CLOSE;
 	cypher_result_close(s->result);
 	s->result = NULL;
+	if (s->autocommit && s->tx_in_worker &&
+	    cypher_tx_end_read(s->tx, &s->read_txid)) {
+		s->tx = NULL;
+		s->read_ended = true; /* the summary: bolt_finish_read */
+		return BOLT_STEP_DONE;
+	}
 	if (s->autocommit) {
 		/* the record is built here, on the worker, not on the loop */
 		cypher_tx_prepare(s->tx);
@@ -999,4 +1024,52 @@ static int stream_rows(struct bolt_session *s)
 		if (s->pull_left > 0)
 			s->pull_left--;
 	}
+}
+
+/* Transactions on workers -----------------------------------------------
+ * An auto-commit statement that goes to a worker begins its transaction
+ * there (in the worker's slot) and, when it only read, ends it there too
+ * (cypher_tx_end_read): the loop's share of it is then only Bolt's. Begun
+ * and rolled back on the loop, one at a time, they were the serial part of
+ * every worker's reads: cypher_bench's two threads did 1.22-1.56x one
+ * thread's point lookups with a lock standing for it, 1.72-2.00x without
+ * (docs/benchmarks.md, 2026-12-06 20:15). What stays on the loop: a text
+ * known to write (its commit is the loop's, and the end of a transaction
+ * takes its slot's lock, which the loop must not share with a worker), the
+ * summary with its bookmark (bolt_finish_read), and RESET or a client's
+ * close, which reach the transaction once the job has published its id
+ * (bolt_job_terminate). */
+static bool begins_in_job(struct bolt_session *s)
+{
+	uint64_t h = s->run_hash;
+
+	if (s->env->pool == NULL || s->env->gate == NULL)
+		return false;
+	return h == 0 || (*loop_slot(s, h) & ~LOOP_LOW) != h ||
+	       (*loop_slot(s, h) & LOOP_LOW) != LOOP_ON;
+}
+
+/* On the worker, once the job began its transaction: the id for RESET,
+ * then whether a RESET came before it (session.c, bolt_job_terminate). */
+static void job_publish_tx(struct bolt_session *s)
+{
+	snprintf(s->job_tx, sizeof s->job_tx, "%s", cypher_tx_id(s->tx));
+	__atomic_store_n(&s->job_tx_ready, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->job_cancel, __ATOMIC_SEQ_CST))
+		cypher_tx_terminate(s->tx);
+}
+
+int bolt_finish_read(struct bolt_session *s)
+{
+	char bookmark[128];
+
+	if (s->closing)
+		return BOLT_STEP_CLOSE;
+	loop_learn(s);
+	snprintf(bookmark, sizeof bookmark, "%s:%llu:%llu", s->summary.db,
+		 (unsigned long long)dbms_origin(
+			 cypher_engine_dbms(s->env->engine), s->summary.db),
+		 (unsigned long long)s->read_txid);
+	s->state = BOLT_READY;
+	return bolt_step_of(bolt_write_summary(s, &s->summary, bookmark));
 }

@@ -140,6 +140,10 @@ static void job_done_cb(struct graft_work *w)
 
 int bolt_after_job(struct bolt_session *s, int step)
 {
+	if (s->read_ended) {
+		s->read_ended = false;
+		return bolt_finish_read(s);
+	}
 	if (!s->commit_after_job)
 		return step;
 	s->commit_after_job = false;
@@ -153,6 +157,9 @@ int bolt_job(struct bolt_session *s, int (*fn)(struct bolt_session *s))
 	s->job_fn = fn;
 	snprintf(s->job_tx, sizeof s->job_tx, "%s",
 		 s->tx != NULL ? cypher_tx_id(s->tx) : "");
+	/* published to the worker by the submit */
+	s->job_tx_ready = s->tx != NULL;
+	s->job_cancel = 0;
 	s->conn_out = s->out;
 	s->out = &s->job_out;
 	s->job.data = s;
@@ -161,6 +168,17 @@ int bolt_job(struct bolt_session *s, int (*fn)(struct bolt_session *s))
 	s->wait = BOLT_WAIT_JOB;
 	graft_pool_submit(s->env->pool, &s->job);
 	return BOLT_STEP_WAIT;
+}
+
+/* The loop says it wants the job stopped, then looks for an id; a job
+ * that begins its transaction publishes the id, then looks whether it was
+ * asked (query.c, job_publish_tx): both sequentially consistent, so at
+ * least one of them sees the other and the transaction is terminated. */
+void bolt_job_terminate(struct bolt_session *s)
+{
+	__atomic_store_n(&s->job_cancel, 1, __ATOMIC_SEQ_CST);
+	if (__atomic_load_n(&s->job_tx_ready, __ATOMIC_SEQ_CST))
+		cypher_tx_terminate_id(s->env->engine, s->job_tx);
 }
 
 void bolt_wake(struct bolt_session *s, int step)
@@ -519,7 +537,7 @@ int bolt_session_interrupt(struct bolt_session *s, bool full)
 	if (s->forwarding) /* the RESET goes to the leader in its turn */
 		return bolt_forward_step(s);
 	if (s->wait == BOLT_WAIT_JOB) {
-		cypher_tx_terminate_id(s->env->engine, s->job_tx);
+		bolt_job_terminate(s);
 		return BOLT_STEP_WAIT;
 	}
 	if (!full && s->wait != BOLT_WAIT_BOOKMARK)
@@ -608,6 +626,6 @@ void bolt_session_close(struct bolt_session *s,
 	if (s->wait == BOLT_WAIT_BOOKMARK)
 		bolt_bookmarks_stop_wait(s);
 	if (s->wait == BOLT_WAIT_JOB) /* a client gone: its statement stops */
-		cypher_tx_terminate_id(s->env->engine, s->job_tx);
+		bolt_job_terminate(s);
 	finish_close(s);
 }

@@ -115,7 +115,21 @@ struct bolt_session {
 	struct bolt_request job_req; /* the RUN it executes */
 	int job_step;
 	bool commit_after_job; /* a result ended: commit on the loop */
-	char job_tx[96];       /* its transaction's id, to terminate it */
+	/* An auto-commit read on a worker begins and ends its transaction
+	 * there, in the worker's slot, so the loop neither spends its time on
+	 * them nor serialises every worker's reads (query.c "Transactions on
+	 * workers"): job_begins (loop, before the submit) asks the job to
+	 * begin; tx_in_worker says the session's transaction was begun so;
+	 * read_ended (the job, read by the loop after it) that it ended as a
+	 * read whose reads saw read_txid, the summary still to send. */
+	bool job_begins, tx_in_worker, read_ended;
+	uint64_t read_txid;
+	/* The job's transaction's id, to terminate it: set by the loop at the
+	 * submit, or by a job that began it, which then sets job_tx_ready;
+	 * job_cancel: the loop asked the job to stop (atomics, see
+	 * bolt_job_terminate). */
+	char job_tx[96];
+	int job_tx_ready, job_cancel;
 	struct graft_buf job_out;
 	struct graft_buf *conn_out;
 
@@ -132,6 +146,13 @@ struct bolt_session {
 	void (*closed_cb)(void *data);
 	void *closed_data;
 };
+
+/* session.c: terminates the running job's transaction (RESET, a
+ * client gone), or has the job do it as soon as it has one. Loop. */
+void bolt_job_terminate(struct bolt_session *s);
+/* query.c: after a job whose auto-commit read ended on the worker
+ * (read_ended): its summary and bookmark. Loop. */
+int bolt_finish_read(struct bolt_session *s);
 
 /* route.c */
 /* The routing table of database db for a client with routing context

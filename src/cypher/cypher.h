@@ -213,6 +213,14 @@ void cypher_tx_prepare(struct cypher_tx *tx);
 bool cypher_tx_large(const struct cypher_tx *tx);
 /* Discards and frees tx. Any open result of it must be closed first. */
 void cypher_tx_rollback(struct cypher_tx *tx);
+/* Ends tx as its commit would if it only read (nothing written or to
+ * validate, no admin actions, no uniqueness recheck, not failed or
+ * terminated, no result open): rolls it back and gives the transaction id
+ * its reads saw, for the bookmark (true). Otherwise does nothing (false):
+ * it needs cypher_tx_commit, on the loop. Unlike cypher_tx_commit, any
+ * thread: a worker that began an auto-commit read ends it without the
+ * loop. */
+bool cypher_tx_end_read(struct cypher_tx *tx, uint64_t *txid);
 
 /* Statements ------------------------------------------------------------- */
 

@@ -523,6 +523,17 @@ void cypher_tx_rollback(struct cypher_tx *tx)
 	tx_free(tx);
 }
 
+bool cypher_tx_end_read(struct cypher_tx *tx, uint64_t *txid)
+{
+	if (tx->open != NULL || tx->failed || engine_tx_terminated(tx) ||
+	    tx->actions != NULL || tx->n_unique > 0 || tx->creates_constraint ||
+	    tx->tx == NULL || !db_tx_read_only(tx->tx))
+		return false;
+	*txid = db_tx_snapshot(tx->tx);
+	cypher_tx_rollback(tx);
+	return true;
+}
+
 void cypher_tx_prepare(struct cypher_tx *tx)
 {
 	if (tx->tx != NULL && tx->open == NULL && tx->n_unique == 0 &&

@@ -199,6 +199,12 @@ void db_tx_rollback(struct db_tx *tx);
 void *db_tx_rollback_keep(struct db_tx *tx);
 void db_tx_block_free(void *block);
 bool db_tx_has_writes(const struct db_tx *tx);
+/* Whether its commit would only end it: nothing written, no reads to
+ * validate (db_tx_validate_reads). Any thread that owns tx. */
+bool db_tx_read_only(const struct db_tx *tx);
+/* The transaction id its reads see the graph as of: what a commit of a
+ * read-only transaction may name as its bookmark. */
+uint64_t db_tx_snapshot(const struct db_tx *tx);
 /* Makes the commit validate the transaction's reads and scans even if it
  * wrote nothing (GRAFT_ECONFLICT if a commit after its snapshot changed
  * them): for a decision read here but committed elsewhere (a uniqueness

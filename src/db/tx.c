@@ -212,6 +212,16 @@ bool db_tx_has_writes(const struct db_tx *tx)
 	return tx->wrote;
 }
 
+bool db_tx_read_only(const struct db_tx *tx)
+{
+	return !tx->wrote && !tx->validate;
+}
+
+uint64_t db_tx_snapshot(const struct db_tx *tx)
+{
+	return tx->snapshot;
+}
+
 void db_tx_validate_reads(struct db_tx *tx)
 {
 	tx->validate = true;

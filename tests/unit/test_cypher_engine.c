@@ -1184,6 +1184,38 @@ static void a_terminated_statement_stops_inside_a_large_list_copy(void **state)
 	graft_value_free(&params);
 }
 
+/* An auto-commit read that ran on a worker ends there (bolt's
+ * finish_result): cypher_tx_end_read rolls it back and gives the id its
+ * reads saw, the bookmark its commit would have named; a transaction that
+ * wrote, or was terminated, is left as it was for cypher_tx_commit. */
+static void a_read_ends_without_its_commit_and_a_write_is_left_to_it(void **state)
+{
+	struct fixture *f = *state;
+	struct db *db = dbms_get(f->h.dbms, "neo4j");
+	struct cypher_tx *tx;
+	struct cypher_error err;
+	struct commit_wait w;
+	uint64_t txid = 0;
+
+	exec_ok(f, "CREATE (:E)");
+	tx = begin(f->h.engine);
+	assert_int_equal(drain(tx, "MATCH (n:E) RETURN n", &err), 1);
+	assert_true(cypher_tx_end_read(tx, &txid));
+	assert_int_equal(txid, db_last_txid(db));
+
+	tx = begin(f->h.engine);
+	assert_int_equal(drain(tx, "CREATE (:E)", &err), 0);
+	assert_false(cypher_tx_end_read(tx, &txid));
+	assert_int_equal(commit(f, tx, &w), GRAFT_OK);
+	assert_int_equal(w.req.txid, db_last_txid(db));
+
+	tx = begin(f->h.engine);
+	assert_int_equal(drain(tx, "MATCH (n:E) RETURN n", &err), 2);
+	cypher_tx_terminate(tx);
+	assert_false(cypher_tx_end_read(tx, &txid));
+	cypher_tx_rollback(tx);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -1207,6 +1239,9 @@ int main(void)
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_terminated_statement_stops_inside_a_large_list_copy,
+			setup, teardown),
+		cmocka_unit_test_setup_teardown(
+			a_read_ends_without_its_commit_and_a_write_is_left_to_it,
 			setup, teardown),
 		cmocka_unit_test_setup_teardown(
 			a_large_read_streams_within_a_small_memory_limit, setup,
