@@ -580,7 +580,12 @@ static int run_job(struct bolt_session *s)
 
 	if (s->job_begins) {
 		s->job_begins = false;
+		/* Under the gate: a database dropped or replaced is closed by a
+		 * task holding it exclusive, so the db this finds cannot be
+		 * closed and freed before the transaction counts on it. */
+		gate_shared(s);
 		step = begin_tx(s, &s->job_req, 2, true, 0, false);
+		gate_leave(s);
 		if (s->tx == NULL) {
 			bolt_request_free(&s->job_req);
 			return step;
