@@ -209,6 +209,23 @@ proxied_tx_ports() {
 	done
 }
 
+# store_stall_cluster [REPLICA_SETTING...]: one core (not started) whose
+# transaction port is behind replicas.js store-stall (a store copy's first
+# 1 MB forwarded, then nothing while $T/stall exists), checkpointing every
+# 2 transactions and keeping no log it does not need, so that a replica
+# soon needs a store copy; and one replica's config with those settings.
+store_stall_cluster() {
+	CORE_FORMATION=1 CORE_MIN_RUNTIME=2 cluster_confs 1 \
+		"db.tx_log.rotation.size=128k" "db.checkpoint.interval.tx=2" \
+		"dbms.cluster.catchup.departed_hold=0" \
+		"db.tx_log.rotation.retention_policy=false" "db.tx_log.preallocate=false"
+	proxied_tx_ports
+	replica_confs 1 "db.cluster.catchup.pull_interval=200ms" "$@"
+	node "$GRAFT_SRC_DIR/cluster-tests/js/replicas.js" store-stall "$T/stall" "${PROXY_PAIRS[@]}" >"$T/proxy.out" 2>&1 &
+	PIDS+=("$!")
+	wait_until "the proxy listening" grep -q ready "$T/proxy.out"
+}
+
 # start_cores: every core of cluster_confs, then wait_cluster.
 start_cores() {
 	local i

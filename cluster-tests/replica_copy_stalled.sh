@@ -13,15 +13,7 @@
 command -v node >/dev/null || fail "node is missing: run tools/deps.sh"
 export GRAFT_SRC_DIR
 
-CORE_FORMATION=1 CORE_MIN_RUNTIME=2 cluster_confs 1 \
-	"db.tx_log.rotation.size=128k" "db.checkpoint.interval.tx=2" \
-	"dbms.cluster.catchup.departed_hold=0" \
-	"db.tx_log.rotation.retention_policy=false" "db.tx_log.preallocate=false"
-proxied_tx_ports
-replica_confs 1 "db.cluster.catchup.pull_interval=200ms"
-node "$GRAFT_SRC_DIR/cluster-tests/js/replicas.js" store-stall "$T/stall" "${PROXY_PAIRS[@]}" >"$T/proxy.out" 2>&1 &
-PIDS+=("$!")
-wait_until "the proxy listening" grep -q ready "$T/proxy.out"
+store_stall_cluster
 core_start 1
 wait_leader
 
