@@ -26,6 +26,7 @@
 
 #include <uv.h>
 
+#include "../util/deadline.h"
 #include "../util/err.h"
 #include "../util/fs.h"
 
@@ -160,12 +161,7 @@ static bool wait_free(struct catchup_writer *w, char *errmsg)
 				   "cancelled");
 			return false;
 		}
-		clock_gettime(CLOCK_REALTIME, &t);
-		t.tv_nsec += WAIT_MS * 1000000L;
-		if (t.tv_nsec >= 1000000000L) {
-			t.tv_sec++;
-			t.tv_nsec -= 1000000000L;
-		}
+		graft_deadline_in(&t, WAIT_MS * 1000000L);
 		pthread_cond_timedwait(&w->cv, &w->mu, &t);
 	}
 	if (w->err != 0) {

@@ -15,6 +15,7 @@
 #include <time.h>
 
 #include "check.h"
+#include "deadline.h"
 #include "err.h"
 
 /* How long a new shared holder stays out for a waiting exclusive one; past
@@ -65,16 +66,6 @@ void graft_gate_close(struct graft_gate *g, uv_close_cb cb)
 	pthread_mutex_destroy(&g->mu);
 	pthread_cond_destroy(&g->cv);
 	uv_close((uv_handle_t *)&g->async, cb);
-}
-
-static void deadline_in(struct timespec *ts, long ns)
-{
-	clock_gettime(CLOCK_REALTIME, ts);
-	ts->tv_nsec += ns;
-	if (ts->tv_nsec >= 1000000000L) {
-		ts->tv_sec++;
-		ts->tv_nsec -= 1000000000L;
-	}
 }
 
 /* Readers that entered without the mutex; under mu, read after closed
@@ -162,7 +153,7 @@ void graft_gate_enter_shared(struct graft_gate *g)
 	if (enter_fast(g))
 		return;
 	pthread_mutex_lock(&g->mu);
-	deadline_in(&until, SHARED_YIELD_NS);
+	graft_deadline_in(&until, SHARED_YIELD_NS);
 	g->workers_waiting_shared++;
 	while (g->exclusive ||
 	       (!yielded && (g->loop_waiting || g->workers_waiting_exclusive)))
@@ -225,7 +216,7 @@ static void yield_exclusive(struct graft_gate *g)
 
 	graft_gate_leave(g);
 	pthread_mutex_lock(&g->mu);
-	deadline_in(&until, SHARED_YIELD_NS);
+	graft_deadline_in(&until, SHARED_YIELD_NS);
 	while (g->workers_waiting_shared > 0 && !g->exclusive &&
 	       pthread_cond_timedwait(&g->cv, &g->mu, &until) != ETIMEDOUT)
 		;
